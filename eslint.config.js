@@ -1,0 +1,23 @@
+import js from '@eslint/js'
+import globals from 'globals'
+import tseslint from 'typescript-eslint'
+
+export default tseslint.config(
+  { ignores: ['**/dist/**', '**/node_modules/**', 'coverage/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: { globals: { ...globals.node } },
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/consistent-type-imports': 'error',
+      'no-console': 'error',
+      eqeqeq: ['error', 'smart']
+    }
+  },
+  {
+    // The CLI, scripts and benches talk to people on stdout/stderr.
+    files: ['packages/cli/**', 'scripts/**', 'bench/**', 'test/**', 'systemd/**'],
+    rules: { 'no-console': 'off' }
+  }
+)

@@ -1,0 +1,47 @@
+import os from 'node:os'
+import path from 'node:path'
+
+/** The layout of a data dir. Every component asks here instead of joining names itself. */
+export interface DataPaths {
+  root: string
+  config: string
+  swarmKey: string
+  identity: string
+  controlSocket: string
+  /** LevelDB job log. */
+  db: string
+  /** datastore-level peer store; its own directory because LevelDB takes an exclusive lock. */
+  peers: string
+  blobs: string
+  /** Temp files, swept at start-up. */
+  tmp: string
+  /** Per-job scratch (split pieces before they become blobs). */
+  work: string
+  /** Unit outputs being converted by this node as a worker. */
+  outbox: string
+}
+
+export function dataPaths (root: string): DataPaths {
+  const r = path.resolve(root)
+  return {
+    root: r,
+    config: path.join(r, 'config.yaml'),
+    swarmKey: path.join(r, 'swarm.key'),
+    identity: path.join(r, 'identity.key'),
+    controlSocket: path.join(r, 'control.sock'),
+    db: path.join(r, 'db'),
+    peers: path.join(r, 'peers'),
+    blobs: path.join(r, 'blobs'),
+    tmp: path.join(r, 'tmp'),
+    work: path.join(r, 'work'),
+    outbox: path.join(r, 'outbox')
+  }
+}
+
+/** `--data-dir`, then $FFMESH_DATA_DIR, then the per-user default ($XDG_DATA_HOME/ffmesh). */
+export function resolveDataDir (flag?: string, env: NodeJS.ProcessEnv = process.env): string {
+  if (flag != null && flag !== '') return path.resolve(flag)
+  if (env.FFMESH_DATA_DIR != null && env.FFMESH_DATA_DIR !== '') return path.resolve(env.FFMESH_DATA_DIR)
+  const xdg = env.XDG_DATA_HOME != null && env.XDG_DATA_HOME !== '' ? env.XDG_DATA_HOME : path.join(os.homedir(), '.local', 'share')
+  return path.join(xdg, 'ffmesh')
+}

@@ -1,0 +1,5 @@
+export * from './config/schema.js'
+export * from './config/paths.js'
+export * from './control/api.js'
+export * from './events.js'
+export * from './logger.js'

@@ -1,0 +1,97 @@
+/**
+ * The one registry of error codes. Codes are stable: tests, scripts and the CLI's `--json` output
+ * match on them, never on message text. Every code is documented in docs/errors.md and a test
+ * checks both directions.
+ */
+export const ErrorCodes = {
+  // Input a person gave (submit, config, CLI)
+  SOURCE_NOT_FOUND: 'SOURCE_NOT_FOUND',
+  SOURCE_IS_DIRECTORY: 'SOURCE_IS_DIRECTORY',
+  SOURCE_EMPTY: 'SOURCE_EMPTY',
+  SOURCE_NOT_MEDIA: 'SOURCE_NOT_MEDIA',
+  SOURCE_CORRUPT: 'SOURCE_CORRUPT',
+  SOURCE_CHANGED: 'SOURCE_CHANGED',
+  UNKNOWN_PROFILE: 'UNKNOWN_PROFILE',
+  PROFILE_MISMATCH: 'PROFILE_MISMATCH',
+  OUTPUT_NOT_WRITABLE: 'OUTPUT_NOT_WRITABLE',
+  CONFIG_INVALID: 'CONFIG_INVALID',
+  BAD_ARGUMENTS: 'BAD_ARGUMENTS',
+  // Node lifecycle
+  NODE_NOT_RUNNING: 'NODE_NOT_RUNNING',
+  NODE_ALREADY_RUNNING: 'NODE_ALREADY_RUNNING',
+  NOT_INITIALIZED: 'NOT_INITIALIZED',
+  SWARM_KEY_MISSING: 'SWARM_KEY_MISSING',
+  SWARM_KEY_INVALID: 'SWARM_KEY_INVALID',
+  SWARM_KEY_INSECURE: 'SWARM_KEY_INSECURE',
+  FFMPEG_NOT_FOUND: 'FFMPEG_NOT_FOUND',
+  // Jobs
+  JOB_NOT_FOUND: 'JOB_NOT_FOUND',
+  JOB_NOT_RETRYABLE: 'JOB_NOT_RETRYABLE',
+  JOB_NOT_DONE: 'JOB_NOT_DONE',
+  JOB_CANCELLED: 'JOB_CANCELLED',
+  CONVERT_FAILED: 'CONVERT_FAILED',
+  CONVERT_TIMEOUT: 'CONVERT_TIMEOUT',
+  VERIFY_FAILED: 'VERIFY_FAILED',
+  ATTEMPTS_EXHAUSTED: 'ATTEMPTS_EXHAUSTED',
+  NO_CAPABLE_PEER: 'NO_CAPABLE_PEER',
+  // Watched folders
+  WATCH_NOT_FOUND: 'WATCH_NOT_FOUND',
+  WATCH_PATH_INVALID: 'WATCH_PATH_INVALID',
+  // Anything unexpected; never carries a stack trace outward
+  INTERNAL: 'INTERNAL'
+} as const
+
+export type ErrorCode = typeof ErrorCodes[keyof typeof ErrorCodes]
+
+/**
+ * Reasons a worker refuses or gives back a unit, and a closed set on the wire: a peer that sends
+ * anything else is read as GENERIC (as Syncthing does with unknown error codes).
+ */
+export const WireErrorCodes = {
+  DISK_FULL: 'DISK_FULL',
+  UNSUPPORTED_PROFILE: 'UNSUPPORTED_PROFILE',
+  BUSY: 'BUSY',
+  TOO_LARGE: 'TOO_LARGE',
+  BAD_REQUEST: 'BAD_REQUEST',
+  NOT_FOUND: 'NOT_FOUND',
+  HASH_MISMATCH: 'HASH_MISMATCH',
+  CONVERT_FAILED: 'CONVERT_FAILED',
+  TIMEOUT: 'TIMEOUT',
+  NOT_GRANTED: 'NOT_GRANTED',
+  GENERIC: 'GENERIC'
+} as const
+
+export type WireErrorCode = typeof WireErrorCodes[keyof typeof WireErrorCodes]
+
+export function toWireErrorCode (code: unknown): WireErrorCode {
+  return typeof code === 'string' && Object.hasOwn(WireErrorCodes, code)
+    ? code as WireErrorCode
+    : WireErrorCodes.GENERIC
+}
+
+/** An error a person can act on: a stable code, a message naming the problem and what to do. */
+export class FfmeshError extends Error {
+  static override name = 'FfmeshError'
+  override name = 'FfmeshError'
+  readonly code: ErrorCode
+  readonly details: Record<string, unknown> | undefined
+
+  constructor (code: ErrorCode, message: string, details?: Record<string, unknown>) {
+    super(message)
+    this.code = code
+    this.details = details
+  }
+}
+
+export function isFfmeshError (err: unknown): err is FfmeshError {
+  return err instanceof Error && typeof (err as FfmeshError).code === 'string' &&
+    Object.hasOwn(ErrorCodes, (err as FfmeshError).code)
+}
+
+/** The JSON shape of an error crossing the control API or printed by `--json`. */
+export interface ErrorBody { code: ErrorCode, message: string }
+
+export function toErrorBody (err: unknown): ErrorBody {
+  if (isFfmeshError(err)) return { code: err.code, message: err.message }
+  return { code: ErrorCodes.INTERNAL, message: 'internal error; see the node log for details' }
+}

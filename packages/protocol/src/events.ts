@@ -1,0 +1,23 @@
+/**
+ * Event names, `noun:verb`, shared by the node's typed event bus and the control API's event
+ * stream (server-sent events), so `ffmesh status --watch` sees exactly what the node logs.
+ */
+export const EventNames = [
+  'job:submitted', 'job:planned', 'job:running', 'job:assembling', 'job:done', 'job:failed',
+  'job:cancelled', 'job:retried', 'job:waiting',
+  'unit:leased', 'unit:converting', 'unit:progress', 'unit:returned', 'unit:verified', 'unit:released',
+  'peer:connected', 'peer:disconnected', 'peer:rejected', 'peer:capacity',
+  'watch:submitted', 'watch:paused', 'watch:resumed', 'watch:skipped',
+  'node:started', 'node:stopping'
+] as const
+
+export type EventName = typeof EventNames[number]
+
+export interface NodeEvent {
+  type: EventName
+  time: number
+  jobId?: string
+  index?: number
+  peerId?: string
+  data?: Record<string, unknown>
+}

@@ -1,0 +1,32 @@
+/** Named limits. Each says where its number comes from. */
+
+/** SHA-512 in lowercase hex. */
+export const HASH_HEX_LENGTH = 128
+
+/** Gossip messages are announcements, never bytes; gossipsub's default inbound RPC cap is ~4 MiB. */
+export const MAX_GOSSIP_MESSAGE_BYTES = 64 * 1024
+
+/** A unit is one segment of about `segmentSeconds`; 8 GiB covers a 20 s 8K intra-only segment. */
+export const MAX_UNIT_BYTES = 8 * 1024 ** 3
+
+/** A whole-file unit (short video, audio-only, image) may be a full source; 64 GiB. */
+export const MAX_WHOLE_UNIT_BYTES = 64 * 1024 ** 3
+
+/** Segments per job: a 10 h film at 5 s segments is 7200. */
+export const MAX_UNITS_PER_JOB = 10_000
+
+/** Length-prefixed control frames on streams (requests, acks), not payload chunks. */
+export const MAX_STREAM_FRAME_BYTES = 64 * 1024
+
+/** Payload chunks on transfer streams: large enough to amortise framing, small enough to bound memory. */
+export const TRANSFER_CHUNK_BYTES = 256 * 1024
+
+/** Names (profile names, node names, watch labels) are short identifiers. */
+export const MAX_NAME_LENGTH = 64
+
+/** A job id: 26 characters of Crockford base32 (a ULID). */
+export const JOB_ID_PATTERN = /^[0-9A-HJKMNP-TV-Z]{26}$/
+
+export const PROFILE_NAME_PATTERN = /^[a-z0-9][a-z0-9_-]{0,63}$/
+
+export const HASH_PATTERN = /^[0-9a-f]{128}$/

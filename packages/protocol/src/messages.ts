@@ -1,0 +1,88 @@
+import { z } from 'zod'
+import { WireErrorCodes } from './errors.js'
+import { MAX_NAME_LENGTH } from './limits.js'
+import { JobIdSchema, UnitIndexSchema, UnitSpecSchema } from './units.js'
+
+/**
+ * Gossip messages: announcements only, never bytes (those go over streams). Every message is
+ * validated against these schemas before use; the sender is the gossip signer (StrictSign), so no
+ * message names its own author. Messages addressed to one node carry that node's peer id.
+ */
+export const PROTOCOL_VERSION = 1
+
+const peerIdSchema = z.string().min(40).max(80).regex(/^[1-9A-HJ-NP-Za-km-z]+$/, 'a base58 peer id')
+const base = { v: z.literal(PROTOCOL_VERSION), ts: z.number().int().positive() }
+const unitRef = { jobId: JobIdSchema, index: UnitIndexSchema, attempt: z.number().int().min(1).max(1000) }
+
+export const CapacityAdvertSchema = z.strictObject({
+  ...base,
+  type: z.literal('capacity'),
+  name: z.string().min(1).max(MAX_NAME_LENGTH),
+  version: z.string().max(32),
+  slotsTotal: z.number().int().min(0).max(256),
+  slotsFree: z.number().int().min(0).max(256),
+  encoders: z.array(z.string().regex(/^[a-z0-9_-]{1,32}$/)).max(64),
+  diskFree: z.number().int().min(0).max(2 ** 53),
+  queue: z.number().int().min(0).max(1_000_000)
+})
+
+/** The owner offers a pending unit to the mesh. */
+export const OfferSchema = z.strictObject({
+  ...base,
+  type: z.literal('offer'),
+  attempt: unitRef.attempt,
+  unit: UnitSpecSchema,
+  /** Upper bound the owner expects for the output, so a worker can check its disk before claiming. */
+  expectedOutputBytes: z.number().int().min(0).max(2 ** 53)
+})
+
+/** A worker with a free slot asks the owner for a unit. */
+export const ClaimSchema = z.strictObject({ ...base, type: z.literal('claim'), owner: peerIdSchema, ...unitRef })
+
+/** The owner alone grants a lease, to one claimant at a time. */
+export const GrantSchema = z.strictObject({
+  ...base,
+  type: z.literal('grant'),
+  ...unitRef,
+  worker: peerIdSchema,
+  leaseMs: z.number().int().min(1000).max(3_600_000)
+})
+
+/** The worker renews its lease and reports progress. */
+export const HeartbeatSchema = z.strictObject({
+  ...base,
+  type: z.literal('heartbeat'),
+  owner: peerIdSchema,
+  ...unitRef,
+  phase: z.enum(['fetching', 'converting', 'returning']),
+  progress: z.number().min(0).max(1)
+})
+
+/** A worker refuses or gives back a unit; the reason is one of the closed set of wire codes. */
+export const RejectSchema = z.strictObject({
+  ...base,
+  type: z.literal('reject'),
+  owner: peerIdSchema,
+  ...unitRef,
+  code: z.enum(Object.values(WireErrorCodes) as [string, ...string[]]),
+  message: z.string().max(500)
+})
+
+/** The owner withdraws a lease (job cancelled, lease expired, unit already verified). */
+export const RevokeSchema = z.strictObject({ ...base, type: z.literal('revoke'), ...unitRef, worker: peerIdSchema })
+
+export const GossipMessageSchema = z.discriminatedUnion('type', [
+  CapacityAdvertSchema, OfferSchema, ClaimSchema, GrantSchema, HeartbeatSchema, RejectSchema, RevokeSchema
+])
+
+export type CapacityAdvert = z.infer<typeof CapacityAdvertSchema>
+export type Offer = z.infer<typeof OfferSchema>
+export type Claim = z.infer<typeof ClaimSchema>
+export type Grant = z.infer<typeof GrantSchema>
+export type Heartbeat = z.infer<typeof HeartbeatSchema>
+export type Reject = z.infer<typeof RejectSchema>
+export type Revoke = z.infer<typeof RevokeSchema>
+export type GossipMessage = z.infer<typeof GossipMessageSchema>
+
+/** Distributive Omit, so callers can build a message without the envelope fields. */
+export type MessageBody<T> = T extends unknown ? Omit<T, 'v' | 'ts'> : never

@@ -1,0 +1,51 @@
+import { z } from 'zod'
+import { HASH_PATTERN, JOB_ID_PATTERN, MAX_UNITS_PER_JOB, MAX_WHOLE_UNIT_BYTES } from './limits.js'
+import { ProfileSchema } from './profiles.js'
+
+export const JobStates = ['queued', 'running', 'assembling', 'done', 'failed', 'cancelled'] as const
+export type JobState = typeof JobStates[number]
+export const UnitStates = ['pending', 'leased', 'converting', 'returned', 'verified'] as const
+export type UnitState = typeof UnitStates[number]
+
+export const TERMINAL_JOB_STATES: readonly JobState[] = ['done', 'failed', 'cancelled']
+
+export const HashSchema = z.string().regex(HASH_PATTERN, 'a SHA-512 in lowercase hex')
+export const JobIdSchema = z.string().regex(JOB_ID_PATTERN, 'a job id')
+export const UnitIndexSchema = z.number().int().min(0).max(MAX_UNITS_PER_JOB - 1)
+
+/** A blob is named by its SHA-512; the name is never taken from the network as a path. */
+export const BlobRefSchema = z.strictObject({
+  hash: HashSchema,
+  size: z.number().int().min(0).max(MAX_WHOLE_UNIT_BYTES)
+})
+export type BlobRef = z.infer<typeof BlobRefSchema>
+
+/**
+ * What a worker needs to convert one unit. `segment`: keyframe-aligned video piece, optionally
+ * preceded by the previous piece as pre-roll (open GOPs), keeping frames whose source time lies in
+ * [start, end). `audio`: every audio track of the source, converted once. `whole`: the full file.
+ */
+export const UnitSpecSchema = z.strictObject({
+  jobId: JobIdSchema,
+  index: UnitIndexSchema,
+  kind: z.enum(['segment', 'audio', 'whole']),
+  inputs: z.array(BlobRefSchema).min(1).max(2),
+  preRoll: z.boolean(),
+  range: z.strictObject({ start: z.number().min(0), end: z.number().min(0).nullable() }).nullable(),
+  durationSec: z.number().min(0).max(1e6),
+  /** Input container name as ffmpeg's demuxer knows it ('mpegts', 'matroska'). */
+  inputFormat: z.enum(['mpegts', 'matroska', 'source']),
+  profile: ProfileSchema
+})
+export type UnitSpec = z.infer<typeof UnitSpecSchema>
+
+/** What a worker reports for a converted unit; the owner checks all of it before `unit:verified`. */
+export const UnitResultSchema = z.strictObject({
+  jobId: JobIdSchema,
+  index: UnitIndexSchema,
+  hash: HashSchema,
+  size: z.number().int().min(1).max(MAX_WHOLE_UNIT_BYTES),
+  frames: z.number().int().min(0),
+  durationSec: z.number().min(0).max(1e6)
+})
+export type UnitResult = z.infer<typeof UnitResultSchema>
