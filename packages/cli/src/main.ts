@@ -1,1 +1,116 @@
-export async function main (_argv: string[]): Promise<number> { return 0 }
+import { Command, CommanderError, Option } from 'commander'
+import { initCommand } from './commands/init.js'
+import { cancelCommand, fetchCommand, retryCommand } from './commands/job-actions.js'
+import { peersCommand, profilesCommand } from './commands/listings.js'
+import { nodeCommand } from './commands/node.js'
+import { statusCommand } from './commands/status.js'
+import { submitCommand } from './commands/submit.js'
+import { watchAddCommand, watchListCommand, watchRemoveCommand } from './commands/watch.js'
+import { EXIT_OK, EXIT_USAGE, reportError } from './report-error.js'
+
+const DATA_DIR_HELP = 'data directory (default: $FFMESH_DATA_DIR, then $XDG_DATA_HOME/ffmesh)'
+
+/** Runs the CLI; resolves to the exit code instead of exiting, so tests can call it in-process. */
+export async function main (argv: string[]): Promise<number> {
+  let exitCode = EXIT_OK
+  const interrupt = new AbortController()
+  const program = buildProgram(
+    (code) => { exitCode = code },
+    interrupt.signal
+  )
+  const onSigint = (): void => { interrupt.abort() }
+  try {
+    process.once('SIGINT', onSigint)
+    if (argv.length === 0) {
+      program.outputHelp({ error: true })
+      return EXIT_USAGE
+    }
+    await program.parseAsync(argv, { from: 'user' })
+    return exitCode
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode === 0 ? EXIT_OK : EXIT_USAGE
+    return reportError(err, { json: argv.includes('--json') })
+  } finally {
+    process.off('SIGINT', onSigint)
+  }
+}
+
+function buildProgram (setExit: (code: number) => void, signal: AbortSignal): Command {
+  const program = new Command('ffmesh')
+    .description('peer-to-peer media conversion mesh for a LAN')
+    .exitOverride()
+    .showHelpAfterError('(run `ffmesh --help` or `ffmesh <command> --help` for usage)')
+    .configureOutput({
+      // Usage errors follow the same `error CODE: message` shape as every other error.
+      outputError: (text, write) => { write(text.replace(/^error: /, 'error BAD_ARGUMENTS: ')) }
+    })
+  // Subcommands inherit exitOverride and configureOutput when created with .command().
+  const dataDir = (): Option => new Option('--data-dir <dir>', DATA_DIR_HELP)
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- commander passes positional args then options
+  const run = <A extends any[]>(fn: (...args: A) => Promise<number>) => async (...args: A): Promise<void> => { setExit(await fn(...args)) }
+
+  program.command('init').description('create a data dir: identity, swarm key (new or imported) and config.yaml')
+    .addOption(dataDir())
+    .option('--swarm-key-file <file>', 'join an existing mesh: import its swarm.key')
+    .option('--json', 'print the result as JSON')
+    .action(run((opts: { dataDir?: string, swarmKeyFile?: string, json?: boolean }) => initCommand(opts, signal)))
+
+  program.command('node').description('run the node in the foreground (systemd runs this)')
+    .addOption(dataDir())
+    .option('--config <file>', "config file that overrides the data dir's config.yaml")
+    .action(run((opts: { dataDir?: string, config?: string }) => nodeCommand(opts)))
+
+  program.command('submit').description('convert files on the mesh')
+    .argument('<file...>', 'files to convert')
+    .requiredOption('--profile <name>', 'conversion profile (see `ffmesh profiles`)')
+    .option('--out <dir>', 'output folder (default: beside each source)')
+    .option('--wait', 'follow the jobs until they end; exit 0 only if all are done')
+    .option('--handoff', 'hand the job to the peer with the most capacity (submit and walk away)')
+    .option('--json', 'print {"id"} per file as JSON')
+    .addOption(dataDir())
+    .action(run((files: string[], opts: { profile: string }) => submitCommand(files, opts, signal)))
+
+  program.command('status').description('show jobs, or one job and its units')
+    .argument('[job]', 'job id (or a unique prefix)')
+    .option('--json', 'print JSON')
+    .option('--watch', 'follow live until the job ends (or, without JOB, until Ctrl-C)')
+    .addOption(dataDir())
+    .action(run((job: string | undefined, opts: object) => statusCommand(job, opts, signal)))
+
+  program.command('peers').description('list the nodes this node sees')
+    .option('--json', 'print JSON').addOption(dataDir())
+    .action(run((opts: object) => peersCommand(opts, signal)))
+
+  program.command('cancel').description('cancel a job').argument('<job>', 'job id (or a unique prefix)')
+    .option('--json', 'print the job status as JSON').addOption(dataDir())
+    .action(run((job: string, opts: object) => cancelCommand(job, opts, signal)))
+
+  program.command('retry').description('retry a failed or cancelled job').argument('<job>', 'job id (or a unique prefix)')
+    .option('--json', 'print the job status as JSON').addOption(dataDir())
+    .action(run((job: string, opts: object) => retryCommand(job, opts, signal)))
+
+  program.command('fetch').description("copy a finished job's output").argument('<job>', 'job id (or a unique prefix)')
+    .option('--out <dir>', "folder to copy into (default: the job's output folder)")
+    .option('--json', 'print {"path"} as JSON').addOption(dataDir())
+    .action(run((job: string, opts: object) => fetchCommand(job, opts, signal)))
+
+  program.command('profiles').description('list conversion profiles')
+    .option('--json', 'print JSON').addOption(dataDir())
+    .action(run((opts: object) => profilesCommand(opts, signal)))
+
+  const watch = program.command('watch').description('watched folders: new files are submitted automatically')
+  watch.command('add').description('watch a folder').argument('<path>', 'folder to watch')
+    .requiredOption('--profile <name>', 'conversion profile')
+    .requiredOption('--out <dir>', 'output folder')
+    .option('--no-recursive', 'watch only the folder itself, not its subfolders')
+    .option('--json', 'print JSON').addOption(dataDir())
+    .action(run((dir: string, opts: { profile: string, out: string }) => watchAddCommand(dir, opts, signal)))
+  watch.command('list').description('list watched folders')
+    .option('--json', 'print JSON').addOption(dataDir())
+    .action(run((opts: object) => watchListCommand(opts, signal)))
+  watch.command('remove').description('stop watching a folder').argument('<path>', 'watched folder')
+    .option('--json', 'print JSON').addOption(dataDir())
+    .action(run((dir: string, opts: object) => watchRemoveCommand(dir, opts, signal)))
+
+  return program
+}

@@ -37,8 +37,21 @@ export const ErrorCodes = {
   // Watched folders
   WATCH_NOT_FOUND: 'WATCH_NOT_FOUND',
   WATCH_PATH_INVALID: 'WATCH_PATH_INVALID',
+  /** A file in a watched folder is a symlink that leads outside the folder. */
+  SOURCE_OUTSIDE_WATCH: 'SOURCE_OUTSIDE_WATCH',
+  /** A file name that cannot be passed on safely (a NUL byte, not absolute once resolved). */
+  SOURCE_NAME_INVALID: 'SOURCE_NAME_INVALID',
+  // Mesh transfers
+  HASH_MISMATCH: 'HASH_MISMATCH',
+  PEER_UNREACHABLE: 'PEER_UNREACHABLE',
+  TRANSFER_FAILED: 'TRANSFER_FAILED',
+  MESH_DISABLED: 'MESH_DISABLED',
   // Anything unexpected; never carries a stack trace outward
-  INTERNAL: 'INTERNAL'
+  INTERNAL: 'INTERNAL',
+  // Added with the control API and secrets
+  IDENTITY_INVALID: 'IDENTITY_INVALID',
+  ROUTE_NOT_FOUND: 'ROUTE_NOT_FOUND',
+  REQUEST_TOO_LARGE: 'REQUEST_TOO_LARGE'
 } as const
 
 export type ErrorCode = typeof ErrorCodes[keyof typeof ErrorCodes]

@@ -1,0 +1,51 @@
+import path from 'node:path'
+import { toErrorBody, type ErrorBody } from '@ffmesh/protocol'
+import { connect } from '../context.js'
+import { followJobs } from '../follow-jobs.js'
+import { createLiveProgress } from '../live-progress.js'
+import { EXIT_FAILED, EXIT_OK, printJson, reportError } from '../report-error.js'
+import { jobsTable } from '../tables.js'
+
+export interface SubmitOptions { dataDir?: string, profile: string, out?: string, wait?: boolean, handoff?: boolean, json?: boolean }
+
+type Outcome = { file: string, id: string } | { file: string, error: ErrorBody }
+
+export async function submitCommand (files: string[], opts: SubmitOptions, signal: AbortSignal): Promise<number> {
+  const client = await connect(opts.dataDir)
+  const outDir = opts.out != null ? path.resolve(opts.out) : undefined
+  const outcomes: Outcome[] = []
+  for (const file of files) {
+    const source = path.resolve(file)
+    try {
+      const { id } = await client.submit({ source, profile: opts.profile, outDir, handoff: opts.handoff === true ? true : undefined }, { signal })
+      outcomes.push({ file: source, id })
+      if (opts.json !== true) process.stdout.write(`submitted ${id} ${source}\n`)
+    } catch (err) {
+      // The node is gone: every other file would fail the same way, so say it once.
+      if ((err as { code?: string }).code === 'NODE_NOT_RUNNING') return reportError(err, { json: opts.json })
+      outcomes.push({ file: source, error: toErrorBody(err) })
+      if (opts.json !== true) reportError(err)
+    }
+  }
+
+  let code = outcomes.some(o => 'error' in o) ? EXIT_FAILED : EXIT_OK
+  const ids = outcomes.flatMap(o => 'id' in o ? [o.id] : [])
+  if (opts.wait === true && ids.length > 0) {
+    const progress = opts.json === true ? null : createLiveProgress()
+    try {
+      const final = await followJobs(client, ids, { onUpdate: jobs => progress?.update(jobs), signal })
+      progress?.stop()
+      if (final.some(j => j.state !== 'done')) code = EXIT_FAILED
+      if (opts.json !== true) process.stdout.write(jobsTable(final) + '\n')
+    } catch (err) {
+      progress?.stop()
+      if (opts.json !== true) return reportError(err)
+      code = EXIT_FAILED
+    }
+  }
+  if (opts.json === true) {
+    const docs = outcomes.map(o => 'id' in o ? { id: o.id } : { error: o.error })
+    printJson(docs.length === 1 ? docs[0] : docs)
+  }
+  return code
+}

@@ -1,0 +1,37 @@
+import { isJobId } from '@ffmesh/protocol'
+import { ErrorCodes, FfmeshError } from '@ffmesh/protocol'
+import { createControlClient, type ControlClient } from './client.js'
+
+type NodeModule = typeof import('@ffmesh/node')
+
+/**
+ * The whole @ffmesh/node graph (libp2p, LevelDB, ffmpeg pipeline) is loaded only by `ffmesh node`.
+ * Client commands need just the data dir rules and `init` just its module, so they load those
+ * files alone: faster start, and a client still works when the daemon cannot load.
+ */
+async function importNodeFile<T> (file: string): Promise<T> {
+  return await import(new URL(file, import.meta.resolve('@ffmesh/node')).href) as T
+}
+
+export async function loadNodeModule (): Promise<NodeModule> {
+  return await import('@ffmesh/node')
+}
+
+export const loadPaths = (): Promise<Pick<NodeModule, 'resolveDataDir' | 'dataPaths'>> => importNodeFile('./config/paths.js')
+export const loadInit = (): Promise<Pick<NodeModule, 'initDataDir'>> => importNodeFile('./config/init.js')
+
+export async function connect (dataDirFlag: string | undefined): Promise<ControlClient> {
+  const { resolveDataDir, dataPaths } = await loadPaths()
+  const dataDir = resolveDataDir(dataDirFlag)
+  return createControlClient({ dataDir, socketPath: dataPaths(dataDir).controlSocket })
+}
+
+/** Job ids are long; a unique prefix (as `ffmesh status` shows) is accepted too. */
+export async function resolveJobId (client: ControlClient, arg: string): Promise<string> {
+  const wanted = arg.toUpperCase()
+  if (isJobId(wanted)) return wanted
+  const matches = (await client.listJobs()).filter(j => j.id.startsWith(wanted))
+  if (matches.length === 1) return matches[0].id
+  if (matches.length === 0) throw new FfmeshError(ErrorCodes.JOB_NOT_FOUND, `no job id starts with ${arg}; \`ffmesh status\` lists the jobs`)
+  throw new FfmeshError(ErrorCodes.BAD_ARGUMENTS, `${arg} matches ${matches.length} jobs; give more of the id`)
+}

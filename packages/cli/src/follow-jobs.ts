@@ -1,0 +1,73 @@
+import { TERMINAL_JOB_STATES, type JobStatus, type NodeEvent } from '@ffmesh/protocol'
+import type { ControlClient, EventSubscription } from './client.js'
+
+/** Events arrive per frame of progress; redrawing more often than this only burns the CPU. */
+export const REFRESH_MS = 300
+/** If the event stream is lost, status is still read this often, and the stream reopened. */
+export const FALLBACK_POLL_MS = 5_000
+
+const TERMINAL_EVENTS = new Set(['job:done', 'job:failed', 'job:cancelled'])
+
+export const isTerminal = (job: JobStatus): boolean => TERMINAL_JOB_STATES.includes(job.state)
+
+/**
+ * Follows jobs on the node's event stream until every one is done, failed or cancelled (or, with
+ * `until: 'forever'`, until the signal aborts). Status is re-read only for jobs an event touched.
+ * `ids: null` follows every job the node knows, including ones submitted meanwhile.
+ */
+export async function followJobs (client: ControlClient, ids: string[] | null, init: {
+  onUpdate: (jobs: JobStatus[]) => void
+  until?: 'terminal' | 'forever'
+  signal?: AbortSignal
+}): Promise<JobStatus[]> {
+  const latest = new Map<string, JobStatus>()
+  let dirty = true
+  let wake: (() => void) | null = null
+  let events: EventSubscription | null = null
+  const watching = (ev: NodeEvent): boolean => ev.jobId != null && (ids == null || ids.includes(ev.jobId))
+
+  const openStream = async (): Promise<void> => {
+    const sub = await client.openEvents({ signal: init.signal })
+    events = sub
+    void (async () => {
+      for await (const ev of sub) {
+        if (!watching(ev)) continue
+        dirty = true
+        if (TERMINAL_EVENTS.has(ev.type)) wake?.()
+      }
+      if (events === sub) events = null
+      wake?.()
+    })()
+  }
+
+  const refresh = async (): Promise<void> => {
+    const jobs = ids == null ? await client.listJobs({ signal: init.signal }) : await Promise.all(ids.map(id => client.getJob(id, { signal: init.signal })))
+    for (const j of jobs) latest.set(j.id, j)
+  }
+
+  try {
+    await openStream()
+    let lastRead = 0
+    for (;;) {
+      if (init.signal?.aborted === true) break
+      if (dirty || Date.now() - lastRead >= FALLBACK_POLL_MS) {
+        dirty = false
+        if (events == null) await openStream()
+        await refresh()
+        lastRead = Date.now()
+        const jobs = [...latest.values()]
+        init.onUpdate(jobs)
+        if (init.until !== 'forever' && jobs.length > 0 && jobs.every(isTerminal)) return jobs
+      }
+      await new Promise<void>(resolve => {
+        const timer = setTimeout(resolve, dirty ? REFRESH_MS : FALLBACK_POLL_MS)
+        wake = () => { clearTimeout(timer); resolve() }
+        init.signal?.addEventListener('abort', wake, { once: true })
+      })
+      wake = null
+    }
+    return [...latest.values()]
+  } finally {
+    (events as EventSubscription | null)?.close()
+  }
+}

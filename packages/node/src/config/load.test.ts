@@ -1,0 +1,86 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import os from 'node:os'
+import path from 'node:path'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { envNameFor, loadConfig } from './load.js'
+
+describe('loadConfig', () => {
+  let dir: string
+  beforeEach(async () => { dir = await mkdtemp(path.join(os.tmpdir(), 'ffmesh-config-')) })
+  afterEach(async () => { await rm(dir, { recursive: true, force: true }) })
+
+  const expectCode = async (p: Promise<unknown>, code: string, ...mentions: string[]): Promise<void> => {
+    const err = await p.then(() => null, (e: unknown) => e) as { code?: string, message?: string } | null
+    expect(err?.code).toBe(code)
+    for (const m of mentions) expect(err?.message).toContain(m)
+  }
+
+  it('gives schema defaults with no file and no environment', async () => {
+    const config = await loadConfig({ dataDir: dir, env: {} })
+    expect(config.jobs.segmentSeconds).toBe(20)
+    expect(config.mesh.mdns).toBe(true)
+    expect(config.worker.slots).toBeGreaterThanOrEqual(1)
+  })
+
+  it('layers data dir file < --config file < environment, merging objects and replacing arrays', async () => {
+    await writeFile(path.join(dir, 'config.yaml'), 'name: from-data-dir\njobs:\n  segmentSeconds: 7\n  maxAttempts: 3\nmesh:\n  bootstrap: ["/ip4/10.0.0.1/tcp/1"]\n')
+    const flag = path.join(dir, 'flag.yaml')
+    await writeFile(flag, 'jobs:\n  segmentSeconds: 9\nmesh:\n  bootstrap: ["/ip4/10.0.0.2/tcp/2"]\n')
+    const config = await loadConfig({
+      dataDir: dir,
+      configFile: flag,
+      env: { FFMESH_WORKER_SLOTS: '2', FFMESH_MESH_MDNS: 'false', FFMESH_LOG_LEVEL: 'debug', FFMESH_MESH_ALLOW_PEERS: '["a"]', FFMESH_DATA_DIR: '/elsewhere', PATH: '/bin' }
+    })
+    expect(config.name).toBe('from-data-dir')
+    expect(config.jobs.segmentSeconds).toBe(9)
+    expect(config.jobs.maxAttempts).toBe(3)
+    expect(config.mesh.bootstrap).toEqual(['/ip4/10.0.0.2/tcp/2'])
+    expect(config.worker.slots).toBe(2)
+    expect(config.mesh.mdns).toBe(false)
+    expect(config.log.level).toBe('debug')
+    expect(config.mesh.allowPeers).toEqual(['a'])
+    const fromEnv = await loadConfig({ dataDir: dir, configFile: flag, env: { FFMESH_JOBS_SEGMENT_SECONDS: '5', FFMESH_NAME: 'x' } })
+    expect(fromEnv.jobs.segmentSeconds).toBe(5)
+    expect(fromEnv.name).toBe('x')
+  })
+
+  it('maps key paths to environment names', () => {
+    expect(envNameFor(['jobs', 'segmentSeconds'])).toBe('FFMESH_JOBS_SEGMENT_SECONDS')
+    expect(envNameFor(['worker', 'minFreeDisk'])).toBe('FFMESH_WORKER_MIN_FREE_DISK')
+    expect(envNameFor(['name'])).toBe('FFMESH_NAME')
+  })
+
+  it('refuses a value of the wrong type, naming the key and the file', async () => {
+    await writeFile(path.join(dir, 'config.yaml'), 'worker:\n  slots: many\n')
+    await expectCode(loadConfig({ dataDir: dir, env: {} }), 'CONFIG_INVALID', 'worker.slots', path.join(dir, 'config.yaml'))
+  })
+
+  it('refuses an unknown key (a typo) instead of ignoring it', async () => {
+    const flag = path.join(dir, 'flag.yaml')
+    await writeFile(flag, 'jobs:\n  segmentSecond: 5\n')
+    await expectCode(loadConfig({ dataDir: dir, configFile: flag, env: {} }), 'CONFIG_INVALID', 'jobs.segmentSecond', flag)
+  })
+
+  it('refuses bad YAML, a missing --config file and a non-mapping document', async () => {
+    await writeFile(path.join(dir, 'config.yaml'), 'jobs: [unclosed\n')
+    await expectCode(loadConfig({ dataDir: dir, env: {} }), 'CONFIG_INVALID', 'YAML')
+    await rm(path.join(dir, 'config.yaml'))
+    await expectCode(loadConfig({ dataDir: dir, configFile: path.join(dir, 'missing.yaml'), env: {} }), 'CONFIG_INVALID', 'missing.yaml')
+    await writeFile(path.join(dir, 'config.yaml'), '- a\n- b\n')
+    await expectCode(loadConfig({ dataDir: dir, env: {} }), 'CONFIG_INVALID', 'mapping')
+  })
+
+  it('refuses bad environment values and misspelt variables, naming the variable', async () => {
+    await expectCode(loadConfig({ dataDir: dir, env: { FFMESH_WORKER_SLOTS: 'two' } }), 'CONFIG_INVALID', 'FFMESH_WORKER_SLOTS')
+    await expectCode(loadConfig({ dataDir: dir, env: { FFMESH_MESH_MDNS: 'maybe' } }), 'CONFIG_INVALID', 'FFMESH_MESH_MDNS')
+    await expectCode(loadConfig({ dataDir: dir, env: { FFMESH_WORKER_SLOTS: '-1' } }), 'CONFIG_INVALID', 'worker.slots', 'FFMESH_WORKER_SLOTS')
+    await expectCode(loadConfig({ dataDir: dir, env: { FFMESH_WORKER_SLOT: '2' } }), 'CONFIG_INVALID', 'FFMESH_WORKER_SLOT')
+    await expectCode(loadConfig({ dataDir: dir, env: { FFMESH_MESH_BOOTSTRAP: '/ip4/1.2.3.4' } }), 'CONFIG_INVALID', 'FFMESH_MESH_BOOTSTRAP')
+  })
+
+  it('treats a section whose keys are all commented out as unset', async () => {
+    await writeFile(path.join(dir, 'config.yaml'), 'worker:\n  # slots: 3\njobs:\n')
+    const config = await loadConfig({ dataDir: dir, env: {} })
+    expect(config.jobs.segmentSeconds).toBe(20)
+  })
+})

@@ -1,0 +1,57 @@
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import { ErrorCodes, FfmeshError, isFfmeshError, toErrorBody, type ErrorCode } from '@ffmesh/protocol'
+
+/** Control requests are small JSON documents (a path, a profile name, a watch); 64 KiB is ample. */
+export const MAX_CONTROL_BODY_BYTES = 64 * 1024
+
+/** Codes that mean "the thing is in a state that forbids this", not "you asked wrongly". */
+const CONFLICT_CODES = new Set<ErrorCode>([
+  ErrorCodes.JOB_NOT_RETRYABLE, ErrorCodes.JOB_NOT_DONE, ErrorCodes.JOB_CANCELLED, ErrorCodes.NODE_ALREADY_RUNNING
+])
+
+export function httpStatusFor (code: ErrorCode): number {
+  if (code === ErrorCodes.INTERNAL) return 500
+  if (code === ErrorCodes.REQUEST_TOO_LARGE) return 413
+  if (code.endsWith('_NOT_FOUND') && code !== ErrorCodes.FFMPEG_NOT_FOUND) return 404
+  if (CONFLICT_CODES.has(code)) return 409
+  return 400
+}
+
+export function sendJson (res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body)
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) })
+  res.end(text)
+}
+
+/** FfmeshError → 4xx with its code; anything else → 500 INTERNAL with no detail (the caller logs it). */
+export function sendError (res: ServerResponse, err: unknown): void {
+  const body = toErrorBody(err)
+  if (res.headersSent) {
+    res.destroy()
+    return
+  }
+  sendJson(res, isFfmeshError(err) ? httpStatusFor(body.code) : 500, { error: body })
+}
+
+/** Reads a JSON body, refusing more than MAX_CONTROL_BODY_BYTES; an empty body reads as {}. */
+export async function readJsonBody (req: IncomingMessage): Promise<unknown> {
+  const declared = Number(req.headers['content-length'] ?? 0)
+  if (declared > MAX_CONTROL_BODY_BYTES) throw tooLarge()
+  const chunks: Buffer[] = []
+  let size = 0
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length
+    if (size > MAX_CONTROL_BODY_BYTES) throw tooLarge()
+    chunks.push(chunk as Buffer)
+  }
+  if (size === 0) return {}
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8'))
+  } catch {
+    throw new FfmeshError(ErrorCodes.BAD_ARGUMENTS, 'request body is not valid JSON')
+  }
+}
+
+function tooLarge (): FfmeshError {
+  return new FfmeshError(ErrorCodes.REQUEST_TOO_LARGE, `request body is larger than ${MAX_CONTROL_BODY_BYTES} bytes`)
+}

@@ -1,0 +1,158 @@
+import { request } from 'node:http'
+import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises'
+import os from 'node:os'
+import path from 'node:path'
+import { pino } from 'pino'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { createFakeNodeApi, type FakeNodeApi } from './fake-node-api.js'
+import { MAX_CONTROL_BODY_BYTES } from './http-io.js'
+import { createControlServer, type ControlServer } from './server.js'
+
+interface Reply { status: number, body: unknown }
+
+function call (socketPath: string, method: string, url: string, body?: unknown): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const payload = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body)
+    const req = request({ socketPath, method, path: url, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload ?? '') } }, async res => {
+      const chunks: Buffer[] = []
+      for await (const c of res) chunks.push(c as Buffer)
+      const text = Buffer.concat(chunks).toString()
+      resolve({ status: res.statusCode ?? 0, body: text === '' ? null : JSON.parse(text) })
+    })
+    req.on('error', reject)
+    req.end(payload)
+  })
+}
+
+const silent = pino({ level: 'silent' })
+
+describe('control server', () => {
+  let dir: string
+  let socketPath: string
+  let api: FakeNodeApi
+  let server: ControlServer
+  let source: string
+
+  beforeEach(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'ffmesh-control-'))
+    socketPath = path.join(dir, 'control.sock')
+    source = path.join(dir, 'in.mkv')
+    await writeFile(source, 'x')
+    api = createFakeNodeApi({ peers: [{ id: 'p1', name: 'other', slotsFree: 2, encoders: ['libx264'], diskFree: 1e9, lastSeen: 1 }] })
+    server = createControlServer({ api, socketPath, logger: silent })
+    await server.start()
+  })
+  afterEach(async () => {
+    await server.stop()
+    await rm(dir, { recursive: true, force: true })
+  })
+
+  it('listens on a socket only its owner can use', async () => {
+    const info = await stat(socketPath)
+    expect(info.isSocket()).toBe(true)
+    expect(info.mode & 0o777).toBe(0o600)
+  })
+
+  it('serves node info, jobs, peers, profiles and watches', async () => {
+    expect((await call(socketPath, 'GET', '/v1/node')).body).toMatchObject({ name: 'fake' })
+    const submitted = await call(socketPath, 'POST', '/v1/jobs', { source, profile: 'h264', handoff: true })
+    expect(submitted.status).toBe(201)
+    const { id } = submitted.body as { id: string }
+    expect(api.submitted).toEqual([{ source, profile: 'h264', handoff: true }])
+    expect((await call(socketPath, 'GET', '/v1/jobs')).body).toMatchObject([{ id, state: 'queued' }])
+    expect((await call(socketPath, 'GET', `/v1/jobs/${id}`)).body).toMatchObject({ id, source, profile: 'h264' })
+    expect((await call(socketPath, 'POST', `/v1/jobs/${id}/retry`)).status).toBe(409)
+    expect((await call(socketPath, 'POST', `/v1/jobs/${id}/fetch`, {})).body).toMatchObject({ error: { code: 'JOB_NOT_DONE' } })
+    expect((await call(socketPath, 'POST', `/v1/jobs/${id}/cancel`)).body).toMatchObject({ id, state: 'cancelled' })
+    expect((await call(socketPath, 'POST', `/v1/jobs/${id}/retry`)).body).toMatchObject({ id, state: 'queued' })
+    api.finish(id, 'done')
+    expect((await call(socketPath, 'POST', `/v1/jobs/${id}/fetch`, { outDir: dir })).body).toEqual({ path: path.join(dir, 'in.mkv.out.mkv') })
+    expect((await call(socketPath, 'GET', '/v1/peers')).body).toMatchObject([{ id: 'p1', slotsFree: 2 }])
+    expect((await call(socketPath, 'GET', '/v1/profiles')).body).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'h265' })]))
+    const watch = await call(socketPath, 'POST', '/v1/watches', { path: dir, profile: 'h264', output: dir })
+    expect(watch.status).toBe(201)
+    expect((await call(socketPath, 'GET', '/v1/watches')).body).toMatchObject([{ path: dir, recursive: true, state: 'active' }])
+    expect((await call(socketPath, 'DELETE', '/v1/watches', { path: dir })).status).toBe(200)
+    expect((await call(socketPath, 'DELETE', '/v1/watches', { path: dir })).body).toMatchObject({ error: { code: 'WATCH_NOT_FOUND' } })
+  })
+
+  it('maps errors to status codes with a stable code and no stack', async () => {
+    const cases: Array<[string, string, unknown, number, string]> = [
+      ['GET', '/v1/jobs/01ARZ3NDEKTSV4RRFFQ69G5FAV', undefined, 404, 'JOB_NOT_FOUND'],
+      ['POST', '/v1/jobs', { source, profile: 'nope' }, 400, 'UNKNOWN_PROFILE'],
+      ['POST', '/v1/jobs', { source: 'relative.mkv', profile: 'h264' }, 400, 'BAD_ARGUMENTS'],
+      ['POST', '/v1/jobs', { source, profile: 'h264', extra: 1 }, 400, 'BAD_ARGUMENTS'],
+      ['POST', '/v1/jobs', '{not json', 400, 'BAD_ARGUMENTS'],
+      ['POST', '/v1/jobs', { source: 'x'.repeat(MAX_CONTROL_BODY_BYTES), profile: 'h264' }, 413, 'REQUEST_TOO_LARGE'],
+      ['POST', '/v1/watches', { path: dir, profile: 'h264', output: dir, afterSuccess: 'move' }, 400, 'BAD_ARGUMENTS'],
+      ['GET', '/v2/nothing', undefined, 404, 'ROUTE_NOT_FOUND'],
+      ['DELETE', '/v1/jobs', undefined, 405, 'BAD_ARGUMENTS']
+    ]
+    for (const [method, url, body, status, code] of cases) {
+      const reply = await call(socketPath, method, url, body)
+      expect({ method, url, status: reply.status, code: (reply.body as { error: { code: string } }).error.code }).toEqual({ method, url, status, code })
+    }
+    api.getJob = () => { throw new Error('database exploded at /secret/path') }
+    const internal = await call(socketPath, 'GET', '/v1/jobs/01ARZ3NDEKTSV4RRFFQ69G5FAV')
+    expect(internal.status).toBe(500)
+    expect(internal.body).toEqual({ error: { code: 'INTERNAL', message: expect.not.stringContaining('secret') } })
+  })
+
+  it('streams events as server-sent events and unsubscribes when the client leaves', async () => {
+    let listeners = 0
+    const onEvent = api.onEvent
+    api.onEvent = (l) => { listeners++; const off = onEvent(l); return () => { listeners--; off() } }
+    const received: string[] = []
+    const res = await new Promise<import('node:http').IncomingMessage>((resolve, reject) => {
+      request({ socketPath, path: '/v1/events' }, resolve).on('error', reject).end()
+    })
+    expect(res.headers['content-type']).toContain('text/event-stream')
+    res.setEncoding('utf8')
+    const gotDone = new Promise<void>(resolve => {
+      res.on('data', (chunk: string) => {
+        received.push(chunk)
+        if (received.join('').includes('event: job:done')) resolve()
+      })
+    })
+    const { id } = await api.submit({ source, profile: 'h264' })
+    api.finish(id, 'done')
+    await gotDone
+    const text = received.join('')
+    expect(text).toContain('event: job:submitted\ndata: ')
+    const data = text.split('\n').find(l => l.startsWith('data: ') && l.includes('job:done'))
+    expect(JSON.parse(data!.slice(6))).toMatchObject({ type: 'job:done', jobId: id })
+    expect(listeners).toBe(1)
+    res.destroy()
+    await new Promise(resolve => setTimeout(resolve, 100))
+    expect(listeners).toBe(0)
+  })
+
+  it('refuses a second server on a live socket and replaces a stale one', async () => {
+    const second = createControlServer({ api, socketPath, logger: silent })
+    await expect(second.start()).rejects.toMatchObject({ code: 'NODE_ALREADY_RUNNING', message: expect.stringContaining(dir) })
+    expect((await call(socketPath, 'GET', '/v1/node')).status).toBe(200)
+    await server.stop()
+    await expect(stat(socketPath)).rejects.toMatchObject({ code: 'ENOENT' })
+    // A crashed node leaves its socket file behind: a process that listens and is killed with SIGKILL.
+    const { spawn } = await import('node:child_process')
+    const crashed = spawn(process.execPath, ['-e', `require('net').createServer().listen(${JSON.stringify(socketPath)}, () => console.log('up'))`])
+    await new Promise(resolve => crashed.stdout.once('data', resolve))
+    crashed.kill('SIGKILL')
+    await new Promise(resolve => crashed.once('exit', resolve))
+    expect((await stat(socketPath)).isSocket()).toBe(true)
+    server = createControlServer({ api, socketPath, logger: silent })
+    await server.start()
+    expect((await call(socketPath, 'GET', '/v1/node')).status).toBe(200)
+  })
+
+  it('stops promptly with an event stream open', async () => {
+    const res = await new Promise<import('node:http').IncomingMessage>((resolve, reject) => {
+      request({ socketPath, path: '/v1/events' }, resolve).on('error', reject).end()
+    })
+    const ended = new Promise(resolve => { res.on('close', resolve); res.resume() })
+    const started = Date.now()
+    await server.stop()
+    await ended
+    expect(Date.now() - started).toBeLessThan(2000)
+  })
+})

@@ -1,0 +1,85 @@
+import fs from 'node:fs/promises'
+import path from 'node:path'
+import { containerExtension, ErrorCodes, FfmeshError } from '@ffmesh/protocol'
+import { assembleOutput, verifyOutput } from '../media/index.js'
+import { fsyncDir, linkWithoutOverwrite } from '../store/durable-fs.js'
+import type { JobView } from '../store/reduce.js'
+import type { JobRecord } from '../store/records.js'
+import { cleanupJobBlobs } from './cleanup.js'
+import type { JobComponents } from './deps.js'
+
+/** The temp name in the output folder: hidden, so watched folders and file browsers skip it. */
+export function partialOutputPath (job: JobRecord): string {
+  return path.join(job.outDir, `.ffmesh-${job.id}.partial.${containerExtension(job.profile.container)}`)
+}
+
+export function finalOutputName (job: JobRecord): string {
+  const stem = path.basename(job.source, path.extname(job.source))
+  return `${stem}.${job.profile.name}.${containerExtension(job.profile.container)}`
+}
+
+/**
+ * Assemble: join the verified units, verify the whole against the source, then make it appear in
+ * the output folder complete or not at all (temp → fsync → link → log → unlink temp).
+ */
+export async function assembleJob (c: JobComponents, view: JobView, options: { signal?: AbortSignal } = {}): Promise<void> {
+  const { job, units } = view
+  const resultPath = (i: number): string => c.blobs.path((units[i].result as { hash: string }).hash)
+  const segments = units.filter(u => u.spec.kind === 'segment').map(u => resultPath(u.index))
+  const audio = units.find(u => u.spec.kind === 'audio')
+  const whole = units.find(u => u.spec.kind === 'whole')
+  if (segments.length > 0) {
+    const stat = await fs.stat(job.source).catch(() => null)
+    if (stat == null || stat.size !== job.sourceSize || stat.mtimeMs !== job.sourceMtimeMs) {
+      throw new FfmeshError(ErrorCodes.SOURCE_CHANGED, `${job.source} changed or vanished before assembly; its tracks and chapters are needed; submit it again`)
+    }
+  }
+  await fs.mkdir(job.outDir, { recursive: true })
+  const tmp = partialOutputPath(job)
+  await fs.rm(tmp, { force: true })
+  try {
+    await assembleOutput(c.runner, {
+      source: job.source,
+      info: job.info,
+      profile: job.profile,
+      segments,
+      audio: audio == null ? null : resultPath(audio.index),
+      whole: whole == null ? null : resultPath(whole.index),
+      outFile: tmp
+    }, options)
+    await verifyOutput(c.runner, { info: job.info, profile: job.profile, file: tmp }, options)
+    const output = await linkWithoutOverwrite(tmp, job.outDir, finalOutputName(job))
+    await finish(c, job, output, tmp)
+  } catch (err) {
+    await fs.rm(tmp, { force: true })
+    throw err
+  }
+}
+
+async function finish (c: JobComponents, job: JobRecord, output: string, tmp: string): Promise<void> {
+  await c.store.append(job.id, { type: 'job:done', output })
+  await fs.rm(tmp, { force: true })
+  await fsyncDir(job.outDir)
+  c.events.emit('job:done', { jobId: job.id, data: { output } })
+  c.logger.info({ jobId: job.id, output }, 'job done')
+  await cleanupJobBlobs(c, job.id)
+}
+
+/**
+ * After a crash during assembly: if the temp file already has a second link, the output was
+ * placed but not recorded; find it and record it instead of placing a second copy.
+ */
+export async function resumeAssembly (c: JobComponents, view: JobView): Promise<void> {
+  const tmp = partialOutputPath(view.job)
+  const stat = await fs.stat(tmp).catch(() => null)
+  if (stat == null) return
+  if (stat.nlink > 1) {
+    for (const name of await fs.readdir(view.job.outDir)) {
+      const candidate = path.join(view.job.outDir, name)
+      if (candidate === tmp) continue
+      const s = await fs.stat(candidate).catch(() => null)
+      if (s != null && s.ino === stat.ino && s.dev === stat.dev) return finish(c, view.job, candidate, tmp)
+    }
+  }
+  await fs.rm(tmp, { force: true })
+}

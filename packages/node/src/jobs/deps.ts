@@ -1,0 +1,23 @@
+import type { Config } from '../config/schema.js'
+import type { DataPaths } from '../config/paths.js'
+import type { EventBus } from '../events.js'
+import type { Logger } from '../logger.js'
+import type { FfmpegRunner } from '../media/index.js'
+import type { Mesh } from '../mesh/types.js'
+import type { BlobStore } from '../store/blob-store.js'
+import type { JobStore } from '../store/job-store.js'
+import type { JobBus } from './job-bus.js'
+
+/** What the owner and worker sides are built from; the composition root (node.ts) makes these. */
+export interface JobComponents {
+  config: Config
+  paths: DataPaths
+  store: JobStore
+  blobs: BlobStore
+  mesh: Mesh
+  bus: JobBus
+  runner: FfmpegRunner
+  events: EventBus
+  logger: Logger
+  clock: () => number
+}

@@ -1,0 +1,74 @@
+import fs from 'node:fs/promises'
+import path from 'node:path'
+import { ErrorCodes, FfmeshError, newJobId, type Profile } from '@ffmesh/protocol'
+import { checkProfileFits, probeSource } from '../media/index.js'
+import type { SubmitRequest } from '../control/api.js'
+import type { JobRecord } from '../store/records.js'
+import type { JobComponents } from './deps.js'
+
+/**
+ * Intake: checks everything that can be checked at once, so `ffmesh submit` refuses a bad file
+ * with a code instead of creating a job that can only fail, then logs `job:submitted`.
+ */
+export async function submitJob (c: JobComponents, profiles: Map<string, Profile>, req: SubmitRequest, options: { signal?: AbortSignal } = {}): Promise<JobRecord> {
+  if (!path.isAbsolute(req.source)) throw new FfmeshError(ErrorCodes.BAD_ARGUMENTS, `source must be an absolute path, got "${req.source}"`)
+  if (req.source.includes('\0')) throw new FfmeshError(ErrorCodes.BAD_ARGUMENTS, 'source path contains a NUL byte')
+  const profile = profiles.get(req.profile)
+  if (profile == null) {
+    throw new FfmeshError(ErrorCodes.UNKNOWN_PROFILE, `no profile named "${req.profile}"; known profiles: ${[...profiles.keys()].join(', ')} (ffmesh profiles lists them)`)
+  }
+  const stat = await statSource(req.source)
+  const outDir = path.resolve(req.outDir ?? c.config.jobs.defaultOutputDir ?? path.dirname(req.source))
+  await checkWritable(outDir)
+  const info = await probeSource(c.runner, req.source, options)
+  checkProfileFits(info, profile)
+  const now = c.clock()
+  const job: JobRecord = {
+    id: newJobId(now),
+    state: 'queued',
+    profile,
+    source: req.source,
+    sourceSize: stat.size,
+    sourceMtimeMs: stat.mtimeMs,
+    sourceHash: null,
+    outDir,
+    output: null,
+    error: null,
+    owner: c.mesh.peerId,
+    info,
+    unitCount: 0,
+    createdAt: now,
+    updatedAt: now
+  }
+  await c.store.append(job.id, { type: 'job:submitted', job })
+  c.events.emit('job:submitted', { jobId: job.id, data: { source: job.source, profile: profile.name } })
+  return job
+}
+
+async function statSource (file: string): Promise<{ size: number, mtimeMs: number }> {
+  let stat
+  try {
+    stat = await fs.stat(file)
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR') {
+      throw new FfmeshError(ErrorCodes.SOURCE_NOT_FOUND, `no such file: ${file}`)
+    }
+    throw new FfmeshError(ErrorCodes.SOURCE_NOT_FOUND, `cannot read ${file}: ${(err as Error).message}`)
+  }
+  if (stat.isDirectory()) throw new FfmeshError(ErrorCodes.SOURCE_IS_DIRECTORY, `${file} is a directory; submit the files in it, or watch it with ffmesh watch add`)
+  if (!stat.isFile()) throw new FfmeshError(ErrorCodes.SOURCE_NOT_MEDIA, `${file} is not a regular file`)
+  if (stat.size === 0) throw new FfmeshError(ErrorCodes.SOURCE_EMPTY, `${file} is empty (0 bytes); was it copied completely?`)
+  return { size: stat.size, mtimeMs: stat.mtimeMs }
+}
+
+/** Creates the folder if needed and proves a file can be made there (root passes `access` checks). */
+async function checkWritable (dir: string): Promise<void> {
+  const probe = path.join(dir, `.ffmesh-write-check-${process.pid}-${Date.now()}`)
+  try {
+    await fs.mkdir(dir, { recursive: true })
+    await fs.writeFile(probe, '')
+    await fs.rm(probe, { force: true })
+  } catch (err) {
+    throw new FfmeshError(ErrorCodes.OUTPUT_NOT_WRITABLE, `cannot write to output folder ${dir} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); choose another with --out`)
+  }
+}

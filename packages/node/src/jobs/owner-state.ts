@@ -1,0 +1,50 @@
+import { unitKey } from '@ffmesh/protocol'
+
+/** How long a refusal (DISK_FULL, UNSUPPORTED_PROFILE, BUSY) keeps a unit away from that worker. */
+export const REFUSAL_BACKOFF_MS = 30_000
+/** Claims that arrive within this window after the first are compared; the freest worker wins. */
+export const CLAIM_WINDOW_MS = 150
+/** A pending unit is offered again after this long without a grant. */
+export const REOFFER_MS = 3_000
+/** A job whose pending units drew no claim for this long says why in `status`. */
+export const WAITING_AFTER_MS = 10_000
+
+export interface UnitRuntime {
+  lastOfferAt: number
+  offeredSince: number | null
+  claims: Array<{ worker: string, attempt: number, at: number }>
+  refusals: Map<string, { code: string, message: string, until: number }>
+  /** Heartbeats extend a lease in memory; the log keeps the grant, not every renewal. */
+  leaseUntil: number | null
+  progress: number
+}
+
+/**
+ * The owner's memory of what is in flight, not worth logging: offers, claims, refusals, lease
+ * renewals and progress. Lost on restart by design: leases are re-armed from the log with a grace.
+ */
+export function createOwnerState () {
+  const units = new Map<string, UnitRuntime>()
+  const get = (jobId: string, index: number): UnitRuntime => {
+    const key = unitKey(jobId, index)
+    let rt = units.get(key)
+    if (rt == null) {
+      rt = { lastOfferAt: 0, offeredSince: null, claims: [], refusals: new Map(), leaseUntil: null, progress: 0 }
+      units.set(key, rt)
+    }
+    return rt
+  }
+  return {
+    get,
+    peek: (jobId: string, index: number): UnitRuntime | undefined => units.get(unitKey(jobId, index)),
+    forgetJob (jobId: string): void {
+      for (const key of units.keys()) if (key.startsWith(`${jobId}:`)) units.delete(key)
+    },
+    isRefused (rt: UnitRuntime, worker: string, now: number): boolean {
+      const r = rt.refusals.get(worker)
+      return r != null && r.until > now
+    }
+  }
+}
+
+export type OwnerState = ReturnType<typeof createOwnerState>

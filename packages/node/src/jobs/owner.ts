@@ -1,0 +1,255 @@
+import { ErrorCodes, FfmeshError, TERMINAL_JOB_STATES, toErrorBody, type ErrorBody, type WireErrorCode } from '@ffmesh/protocol'
+import type { Ack, ResultPush } from '../mesh/types.js'
+import type { JobView } from '../store/reduce.js'
+import type { UnitRecord } from '../store/records.js'
+import { assembleJob, resumeAssembly } from './assemble-job.js'
+import type { JobComponents } from './deps.js'
+import type { JobMessage } from './job-bus.js'
+import { CLAIM_WINDOW_MS, createOwnerState, REFUSAL_BACKOFF_MS, REOFFER_MS } from './owner-state.js'
+import { planJob } from './planner.js'
+import { acceptUnitResult } from './results.js'
+
+/** How often the owner looks at its jobs: offers, lease expiry, assembly. */
+export const OWNER_TICK_MS = 200
+/** Refusals that say the worker cannot do this unit at all, as opposed to a failed try. */
+const REFUSALS: readonly WireErrorCode[] = ['DISK_FULL', 'UNSUPPORTED_PROFILE', 'BUSY', 'TOO_LARGE']
+
+export interface OwnerInit {
+  /** Free conversion slots of this node's own worker, for choosing among claimants. */
+  localSlotsFree: () => number
+}
+
+/**
+ * The owner side: the single authority for its jobs. It plans, offers pending units, grants one
+ * lease per unit to one claimant, expires leases, verifies results and assembles. Everything that
+ * must survive a crash goes through the job log; offers and claims are memory (owner-state.ts).
+ */
+export function createOwner (c: JobComponents, init: OwnerInit) {
+  const log = c.logger.child({ component: 'owner' })
+  const rt = createOwnerState()
+  const busy = new Set<string>()
+  const pendingGrants = new Set<string>()
+  let timer: NodeJS.Timeout | undefined
+  let stopping = false
+  const abort = new AbortController()
+
+  const owned = (): JobView[] => c.store.jobs().filter(v => v.job.owner === c.mesh.peerId)
+
+  function runExclusive (jobId: string, what: string, fn: () => Promise<void>): void {
+    if (busy.has(jobId) || stopping) return
+    busy.add(jobId)
+    fn().catch(async (err) => {
+      if (stopping) return
+      log.warn({ jobId, err }, `${what} failed`)
+      await fail(jobId, toErrorBody(err))
+    }).finally(() => busy.delete(jobId))
+  }
+
+  async function fail (jobId: string, error: ErrorBody): Promise<void> {
+    const view = c.store.job(jobId)
+    if (view == null || TERMINAL_JOB_STATES.includes(view.job.state)) return
+    await c.store.append(jobId, { type: 'job:failed', error })
+    c.events.emit('job:failed', { jobId, data: { ...error } })
+    await revokeLeases(view)
+    rt.forgetJob(jobId)
+  }
+
+  async function release (unit: UnitRecord, reason: ErrorBody, failure: boolean): Promise<void> {
+    await c.store.append(unit.jobId, { type: 'unit:released', index: unit.index, attempt: unit.attempts, reason, failure })
+    c.events.emit('unit:released', { jobId: unit.jobId, index: unit.index, data: { ...reason, failure } })
+    const state = rt.get(unit.jobId, unit.index)
+    state.leaseUntil = null
+    state.progress = 0
+    state.lastOfferAt = 0
+  }
+
+  async function revokeLeases (view: JobView): Promise<void> {
+    for (const u of view.units) {
+      if ((u.state === 'leased' || u.state === 'converting') && u.worker != null) {
+        await c.bus.publish({ type: 'revoke', jobId: u.jobId, index: u.index, attempt: u.attempts, worker: u.worker }).catch(() => {})
+      }
+    }
+  }
+
+  async function tickJob (view: JobView, now: number): Promise<void> {
+    const { job, units } = view
+    if (job.state === 'queued') return runExclusive(job.id, 'planning', () => planJob(c, job, { signal: abort.signal }))
+    if (job.state === 'assembling') return runExclusive(job.id, 'assembly', () => assembleJob(c, view, { signal: abort.signal }))
+    if (job.state !== 'running') return
+    for (const u of units) {
+      if (u.state === 'leased' || u.state === 'converting') {
+        const until = rt.get(job.id, u.index).leaseUntil ?? u.leaseUntil ?? 0
+        if (until < now) {
+          log.info({ jobId: job.id, index: u.index, worker: u.worker }, 'lease expired')
+          await c.bus.publish({ type: 'revoke', jobId: job.id, index: u.index, attempt: u.attempts, worker: u.worker ?? c.mesh.peerId }).catch(() => {})
+          await release(u, { code: ErrorCodes.CONVERT_TIMEOUT, message: `lease expired: worker ${u.worker ?? '?'} stopped reporting` }, true)
+        }
+      }
+    }
+    const exhausted = units.find(u => u.state === 'pending' && u.failures >= c.config.jobs.maxAttempts)
+    if (exhausted != null) {
+      const last = exhausted.lastError
+      return fail(job.id, { code: ErrorCodes.ATTEMPTS_EXHAUSTED, message: `unit ${exhausted.index} failed ${exhausted.failures} times; last reason: ${last?.code ?? ''} ${last?.message ?? ''}`.trim() })
+    }
+    if (units.length > 0 && units.every(u => u.state === 'verified')) {
+      await c.store.append(job.id, { type: 'job:assembling' })
+      c.events.emit('job:assembling', { jobId: job.id })
+      return
+    }
+    await offerPending(view, now)
+  }
+
+  /** Offers only as many units as the mesh has room for (free slots plus one prefetch per worker). */
+  async function offerPending (view: JobView, now: number): Promise<void> {
+    const peers = c.mesh.peers()
+    const room = init.localSlotsFree() + peers.reduce((n, p) => n + p.slotsFree + (p.slotsFree > 0 ? 1 : 0), 1)
+    const pending = view.units.filter(u => u.state === 'pending')
+      .sort((a, b) => b.spec.durationSec - a.spec.durationSec || a.index - b.index)
+      .slice(0, room)
+    for (const u of pending) {
+      const state = rt.get(u.jobId, u.index)
+      if (now - state.lastOfferAt < REOFFER_MS) continue
+      state.lastOfferAt = now
+      state.offeredSince ??= now
+      const bytes = u.spec.inputs.reduce((n, i) => n + i.size, 0)
+      await c.bus.publish({ type: 'offer', attempt: u.attempts + 1, unit: u.spec, expectedOutputBytes: Math.ceil(bytes * 1.5) + 16 * 1024 * 1024 })
+    }
+  }
+
+  function onClaim (m: Extract<JobMessage, { type: 'claim' }>, from: string): void {
+    const view = c.store.job(m.jobId)
+    const unit = view?.units[m.index]
+    if (view == null || view.job.owner !== c.mesh.peerId || view.job.state !== 'running' || unit == null) return
+    if (unit.state !== 'pending' || m.attempt !== unit.attempts + 1) return
+    const state = rt.get(m.jobId, m.index)
+    if (rt.isRefused(state, from, c.clock())) return
+    state.claims.push({ worker: from, attempt: m.attempt, at: c.clock() })
+    const key = `${m.jobId}:${m.index}`
+    if (pendingGrants.has(key)) return
+    pendingGrants.add(key)
+    setTimeout(() => {
+      pendingGrants.delete(key)
+      grantBest(m.jobId, m.index).catch(err => log.warn({ err }, 'grant failed'))
+    }, CLAIM_WINDOW_MS).unref()
+  }
+
+  async function grantBest (jobId: string, index: number): Promise<void> {
+    const view = c.store.job(jobId)
+    const unit = view?.units[index]
+    const state = rt.get(jobId, index)
+    const claims = state.claims.filter(cl => unit != null && cl.attempt === unit.attempts + 1)
+    state.claims = []
+    if (view == null || unit == null || unit.state !== 'pending' || view.job.state !== 'running' || claims.length === 0 || stopping) return
+    const free = new Map(c.mesh.peers().map(p => [p.id, p.slotsFree]))
+    free.set(c.mesh.peerId, init.localSlotsFree())
+    const best = claims.sort((a, b) => (free.get(b.worker) ?? 0) - (free.get(a.worker) ?? 0) || a.at - b.at)[0]
+    const leaseMs = Math.round(c.config.jobs.leaseSeconds * 1000)
+    const leaseUntil = c.clock() + leaseMs
+    await c.store.append(jobId, { type: 'unit:leased', index, worker: best.worker, attempt: unit.attempts + 1, leaseUntil })
+    state.leaseUntil = leaseUntil
+    state.offeredSince = null
+    c.events.emit('unit:leased', { jobId, index, peerId: best.worker, data: { attempt: unit.attempts + 1 } })
+    await c.bus.publish({ type: 'grant', jobId, index, attempt: unit.attempts + 1, worker: best.worker, leaseMs })
+  }
+
+  async function onHeartbeat (m: Extract<JobMessage, { type: 'heartbeat' }>, from: string): Promise<void> {
+    const unit = c.store.job(m.jobId)?.units[m.index]
+    if (unit == null || unit.worker !== from || unit.attempts !== m.attempt || (unit.state !== 'leased' && unit.state !== 'converting')) return
+    const state = rt.get(m.jobId, m.index)
+    state.leaseUntil = c.clock() + Math.round(c.config.jobs.leaseSeconds * 1000)
+    state.progress = m.progress
+    if (m.phase === 'converting' && unit.state === 'leased') {
+      await c.store.append(m.jobId, { type: 'unit:converting', index: m.index, attempt: m.attempt })
+      c.events.emit('unit:converting', { jobId: m.jobId, index: m.index, peerId: from })
+    }
+    c.events.emit('unit:progress', { jobId: m.jobId, index: m.index, peerId: from, data: { phase: m.phase, progress: m.progress } })
+  }
+
+  async function onReject (m: Extract<JobMessage, { type: 'reject' }>, from: string): Promise<void> {
+    const unit = c.store.job(m.jobId)?.units[m.index]
+    if (unit == null) return
+    const code = m.code as WireErrorCode
+    const state = rt.get(m.jobId, m.index)
+    if (REFUSALS.includes(code)) state.refusals.set(from, { code, message: m.message, until: c.clock() + REFUSAL_BACKOFF_MS })
+    c.events.emit('peer:rejected', { jobId: m.jobId, index: m.index, peerId: from, data: { code, message: m.message } })
+    if (unit.worker === from && unit.attempts === m.attempt && (unit.state === 'leased' || unit.state === 'converting')) {
+      await release(unit, { code: code === 'TIMEOUT' ? ErrorCodes.CONVERT_TIMEOUT : ErrorCodes.CONVERT_FAILED, message: `${code} from ${from}: ${m.message}` }, !REFUSALS.includes(code))
+    }
+  }
+
+  return {
+    state: rt,
+    async start (): Promise<void> {
+      // Work this node was doing for itself died with the previous process: give it back now.
+      // Remote leases get one lease length of grace to report in.
+      const now = c.clock()
+      for (const view of owned()) {
+        for (const u of view.units) {
+          if ((u.state === 'leased' || u.state === 'converting' || u.state === 'returned') && (u.worker === c.mesh.peerId || u.state === 'returned')) {
+            await release(u, { code: ErrorCodes.CONVERT_FAILED, message: 'interrupted by a node restart' }, false)
+          } else if (u.state === 'leased' || u.state === 'converting') {
+            rt.get(u.jobId, u.index).leaseUntil = now + Math.round(c.config.jobs.leaseSeconds * 1000)
+          }
+        }
+        if (view.job.state === 'assembling') await resumeAssembly(c, view)
+      }
+      c.bus.on((m, from) => {
+        const work = m.type === 'claim' ? (onClaim(m, from), undefined)
+          : m.type === 'heartbeat' ? onHeartbeat(m, from)
+            : m.type === 'reject' ? onReject(m, from)
+              : undefined
+        work?.catch(err => log.warn({ err }, 'handling a message failed'))
+      })
+      const tick = async (): Promise<void> => {
+        const now = c.clock()
+        for (const view of owned()) await tickJob(view, now)
+      }
+      let ticking = false
+      timer = setInterval(() => {
+        if (ticking || stopping) return
+        ticking = true
+        tick().catch(err => log.error({ err }, 'owner tick failed')).finally(() => { ticking = false })
+      }, OWNER_TICK_MS)
+    },
+    async stop (): Promise<void> {
+      stopping = true
+      clearInterval(timer)
+      abort.abort()
+      while (busy.size > 0) await new Promise(resolve => setTimeout(resolve, 20))
+    },
+    acceptResult: (peer: string, push: ResultPush, tmpFile: string): Promise<Ack> => acceptUnitResult(c, rt, release, peer, push, tmpFile),
+    /** A peer may fetch a blob only while it holds a lease on a unit that needs it. */
+    async authorizeBlob (peer: string, hash: string): Promise<string | null> {
+      for (const view of owned()) {
+        if (view.job.state !== 'running') continue
+        for (const u of view.units) {
+          if (u.worker !== peer || (u.state !== 'leased' && u.state !== 'converting')) continue
+          const i = u.spec.inputs.findIndex(ref => ref.hash === hash)
+          if (i >= 0) return u.inputPaths[i]
+        }
+      }
+      return null
+    },
+    async cancel (id: string): Promise<void> {
+      const view = c.store.job(id)
+      if (view == null) throw new FfmeshError(ErrorCodes.JOB_NOT_FOUND, `no job ${id} on this node (ffmesh status lists jobs)`)
+      if (TERMINAL_JOB_STATES.includes(view.job.state)) return
+      await c.store.append(id, { type: 'job:cancelled' })
+      c.events.emit('job:cancelled', { jobId: id })
+      await revokeLeases(view)
+      rt.forgetJob(id)
+    },
+    async retry (id: string): Promise<void> {
+      const view = c.store.job(id)
+      if (view == null) throw new FfmeshError(ErrorCodes.JOB_NOT_FOUND, `no job ${id} on this node (ffmesh status lists jobs)`)
+      if (view.job.state !== 'failed' && view.job.state !== 'cancelled') {
+        throw new FfmeshError(ErrorCodes.JOB_NOT_RETRYABLE, `job ${id} is ${view.job.state}; only failed or cancelled jobs can be retried`)
+      }
+      // Blobs of failed and cancelled jobs are kept for this: verified units are not converted again.
+      await c.store.append(id, { type: 'job:retried' })
+      c.events.emit('job:retried', { jobId: id })
+    }
+  }
+}
+
+export type Owner = ReturnType<typeof createOwner>

@@ -1,0 +1,72 @@
+import fs from 'node:fs/promises'
+import { ErrorCodes, type ErrorBody } from '@ffmesh/protocol'
+import { countFrames } from '../media/index.js'
+import type { Ack, ResultPush } from '../mesh/types.js'
+import type { UnitRecord } from '../store/records.js'
+import type { JobComponents } from './deps.js'
+import type { OwnerState } from './owner-state.js'
+
+export type Release = (unit: UnitRecord, reason: ErrorBody, failure: boolean) => Promise<void>
+
+/**
+ * The owner checks a returned unit before it counts: it must answer a lease this peer was granted
+ * (the current one, or an expired one while no verified result exists), and its frames, counted
+ * here, must match both the worker's claim and the plan. The first verified result wins; a later
+ * or duplicate one is acknowledged and discarded, so the worker frees its copy and nothing doubles.
+ */
+export async function acceptUnitResult (c: JobComponents, rt: OwnerState, release: Release, peer: string, push: ResultPush, tmpFile: string): Promise<Ack> {
+  const discard = async (ack: Ack): Promise<Ack> => {
+    await fs.rm(tmpFile, { force: true })
+    return ack
+  }
+  const view = c.store.job(push.jobId)
+  const unit = view?.units[push.index]
+  if (view == null || unit == null || view.job.owner !== c.mesh.peerId) {
+    return discard({ ok: false, code: 'NOT_FOUND', message: `no unit ${push.jobId}/${push.index} owned here` })
+  }
+  if (unit.state === 'verified') return discard({ ok: true })
+  if (view.job.state !== 'running') return discard({ ok: false, code: 'NOT_GRANTED', message: `job is ${view.job.state}` })
+  const current = unit.worker === peer && unit.attempts === push.attempt && (unit.state === 'leased' || unit.state === 'converting' || unit.state === 'returned')
+  if (!current && !await wasGranted(c, push, peer)) {
+    c.events.emit('peer:rejected', { jobId: push.jobId, index: push.index, peerId: peer, data: { code: 'NOT_GRANTED' } })
+    return discard({ ok: false, code: 'NOT_GRANTED', message: 'this unit was never leased to you at that attempt' })
+  }
+  if (current) {
+    await c.store.append(push.jobId, { type: 'unit:returned', index: push.index, attempt: push.attempt })
+    c.events.emit('unit:returned', { jobId: push.jobId, index: push.index, peerId: peer })
+  }
+  const counted = await countFrames(c.runner, tmpFile).catch(() => null)
+  const problem = counted == null
+    ? 'the result is not readable media'
+    : counted.frames !== push.frames
+      ? `the result has ${counted.frames} frames, the worker reported ${push.frames}`
+      : unit.expectedFrames != null && counted.frames !== unit.expectedFrames
+        ? `the result has ${counted.frames} frames, the plan expects ${unit.expectedFrames}`
+        : null
+  const latest = c.store.job(push.jobId)?.units[push.index]
+  if (problem != null) {
+    c.logger.warn({ jobId: push.jobId, index: push.index, peer }, `result refused: ${problem}`)
+    if (latest != null && latest.worker === peer && latest.attempts === push.attempt && latest.state !== 'verified') {
+      await release(latest, { code: ErrorCodes.VERIFY_FAILED, message: `from ${peer}: ${problem}` }, true)
+    }
+    return discard({ ok: false, code: 'BAD_REQUEST', message: problem })
+  }
+  if (latest == null || latest.state === 'verified') return discard({ ok: true })
+  const { size } = await c.blobs.importFile(tmpFile, { hash: push.hash })
+  const result = { hash: push.hash, size, frames: push.frames, durationSec: push.durationSec }
+  await c.store.append(push.jobId, { type: 'unit:verified', index: push.index, worker: peer, attempt: push.attempt, result })
+  const state = rt.get(push.jobId, push.index)
+  state.progress = 1
+  state.leaseUntil = null
+  c.events.emit('unit:verified', { jobId: push.jobId, index: push.index, peerId: peer, data: { frames: push.frames } })
+  if (latest.worker != null && latest.worker !== peer && (latest.state === 'leased' || latest.state === 'converting')) {
+    // A late result beat the current lease: tell that worker to stop.
+    await c.bus.publish({ type: 'revoke', jobId: push.jobId, index: push.index, attempt: latest.attempts, worker: latest.worker }).catch(() => {})
+  }
+  return { ok: true }
+}
+
+async function wasGranted (c: JobComponents, push: ResultPush, peer: string): Promise<boolean> {
+  const history = await c.store.history(push.jobId)
+  return history.some(e => e.event.type === 'unit:leased' && e.event.index === push.index && e.event.worker === peer && e.event.attempt === push.attempt)
+}

@@ -1,0 +1,151 @@
+import { AudioEncoders, ImageEncoders, MAX_UNIT_BYTES, MAX_WHOLE_UNIT_BYTES, profileEncoders, unitKey, VideoEncoders } from '@ffmesh/protocol'
+import type { Ack, ResultPush } from '../mesh/types.js'
+import type { JobComponents } from './deps.js'
+import { freeDiskBytes } from './disk.js'
+import type { JobMessage } from './job-bus.js'
+import { createSlots } from './slots.js'
+import { failureCode, runUnitTask, UnitRefusal, type UnitTask } from './unit-task.js'
+
+/** Units this worker takes beyond its slots, so the next transfer overlaps the current encode. */
+export const PREFETCH_UNITS = 1
+/** A claim that drew no grant is forgotten after this long, freeing room for another. */
+export const CLAIM_TTL_MS = 5_000
+/** How often capacity (free disk above all) is measured again. */
+export const CAPACITY_REFRESH_MS = 2_000
+
+type Offer = Extract<JobMessage, { type: 'offer' }>
+
+export interface WorkerInit {
+  version: string
+  acceptLocal: (peer: string, push: ResultPush, file: string) => Promise<Ack>
+  deliverRemote: (owner: string, push: ResultPush, file: string) => Promise<Ack>
+  /** Owned units not yet verified, advertised as this node's queue. */
+  queueLength: () => number
+}
+
+/**
+ * The worker side: hears offers, claims what it has room, disk and encoders for, converts what it
+ * is granted, heartbeats, and returns results. It refuses with DISK_FULL or UNSUPPORTED_PROFILE
+ * before claiming, so the owner sends the unit elsewhere.
+ */
+export function createWorker (c: JobComponents, init: WorkerInit) {
+  const log = c.logger.child({ component: 'worker' })
+  const slotsTotal = c.config.worker.slots
+  const slots = createSlots(slotsTotal)
+  const tasks = new Map<string, UnitTask>()
+  const claims = new Map<string, { offer: Offer, owner: string, at: number }>()
+  const refusedOnce = new Set<string>()
+  let encoders = new Set<string>()
+  let diskFree = 0
+  let timer: NodeJS.Timeout | undefined
+  let unsubscribe = (): void => {}
+
+  const advertise = (): void => {
+    c.mesh.setCapacity({
+      name: c.config.name,
+      version: init.version,
+      slotsTotal,
+      slotsFree: slots.free,
+      encoders: [...encoders].sort(),
+      diskFree: Math.max(0, diskFree - c.config.worker.minFreeDisk),
+      queue: init.queueLength()
+    })
+  }
+
+  const heartbeat = (task: UnitTask): void => {
+    c.bus.publish({ type: 'heartbeat', owner: task.owner, jobId: task.spec.jobId, index: task.spec.index, attempt: task.attempt, phase: task.phase, progress: Math.min(1, task.progress) })
+      .catch(err => log.debug({ err }, 'heartbeat not sent'))
+  }
+
+  async function refuse (offer: Offer, owner: string, code: 'DISK_FULL' | 'UNSUPPORTED_PROFILE' | 'TOO_LARGE', message: string, onceKey: string): Promise<void> {
+    if (refusedOnce.has(onceKey)) return
+    refusedOnce.add(onceKey)
+    log.info({ jobId: offer.unit.jobId, index: offer.unit.index, code }, message)
+    await c.bus.publish({ type: 'reject', owner, jobId: offer.unit.jobId, index: offer.unit.index, attempt: offer.attempt, code, message })
+  }
+
+  async function onOffer (offer: Offer, owner: string): Promise<void> {
+    if (slotsTotal === 0) return
+    const { unit } = offer
+    const key = unitKey(unit.jobId, unit.index)
+    if (tasks.has(key) || claims.has(key)) return
+    const missing = profileEncoders(unit.profile).filter(e => !encoders.has(e))
+    if (missing.length > 0) return refuse(offer, owner, 'UNSUPPORTED_PROFILE', `this node's ffmpeg lacks ${missing.join(', ')}`, `${owner}:${unit.jobId}:enc`)
+    const inputBytes = unit.inputs.reduce((n, i) => n + i.size, 0)
+    if (inputBytes > (unit.kind === 'whole' ? MAX_WHOLE_UNIT_BYTES : MAX_UNIT_BYTES)) return refuse(offer, owner, 'TOO_LARGE', `unit of ${inputBytes} bytes is over the limit`, `${key}:size`)
+    if (owner !== c.mesh.peerId) {
+      const needed = inputBytes + offer.expectedOutputBytes
+      if (diskFree - needed < c.config.worker.minFreeDisk) {
+        return refuse(offer, owner, 'DISK_FULL', `needs ${needed} bytes and keeps ${c.config.worker.minFreeDisk} free; ${diskFree} free`, `${key}:${offer.attempt}:disk`)
+      }
+    }
+    if (tasks.size + claims.size >= slotsTotal + PREFETCH_UNITS) return
+    claims.set(key, { offer, owner, at: c.clock() })
+    await c.bus.publish({ type: 'claim', owner, jobId: unit.jobId, index: unit.index, attempt: offer.attempt })
+  }
+
+  function onGrant (m: Extract<JobMessage, { type: 'grant' }>, from: string): void {
+    const key = unitKey(m.jobId, m.index)
+    const claim = claims.get(key)
+    if (claim == null || claim.owner !== from) return
+    claims.delete(key)
+    if (m.worker !== c.mesh.peerId || claim.offer.attempt !== m.attempt) return
+    const task: UnitTask = { owner: from, spec: claim.offer.unit, attempt: m.attempt, expectedOutputBytes: claim.offer.expectedOutputBytes, abort: new AbortController(), phase: 'fetching', progress: 0 }
+    tasks.set(key, task)
+    advertise()
+    const beat = setInterval(() => heartbeat(task), Math.round(c.config.jobs.heartbeatSeconds * 1000))
+    heartbeat(task)
+    runUnitTask(c, { slots, acceptLocal: init.acceptLocal, deliverRemote: init.deliverRemote, heartbeat, inputInUse }, task)
+      .catch(async (err) => {
+        if (task.abort.signal.aborted) return
+        const code = failureCode(err)
+        log.warn({ jobId: m.jobId, index: m.index, code, err: err instanceof UnitRefusal ? undefined : err }, 'unit failed')
+        await c.bus.publish({ type: 'reject', owner: from, jobId: m.jobId, index: m.index, attempt: m.attempt, code, message: String((err as Error).message ?? err).slice(0, 500) }).catch(() => {})
+      })
+      .finally(() => {
+        clearInterval(beat)
+        tasks.delete(key)
+        advertise()
+      })
+  }
+
+  function inputInUse (hash: string, except: UnitTask): boolean {
+    for (const t of tasks.values()) if (t !== except && t.spec.inputs.some(i => i.hash === hash)) return true
+    return false
+  }
+
+  async function refresh (): Promise<void> {
+    diskFree = await freeDiskBytes(c.paths.root).catch(() => 0)
+    const now = c.clock()
+    for (const [key, claim] of claims) if (now - claim.at > CLAIM_TTL_MS) claims.delete(key)
+    advertise()
+  }
+
+  return {
+    slotsFree: (): number => slots.free,
+    async start (): Promise<void> {
+      const available = await c.runner.encoders()
+      // Only the encoders profiles can name are advertised; ffmpeg lists hundreds.
+      encoders = new Set<string>([...VideoEncoders, ...AudioEncoders, ...ImageEncoders].filter(e => available.has(e)))
+      await refresh()
+      unsubscribe = c.bus.on((m, from) => {
+        if (m.type === 'offer') onOffer(m, from).catch(err => log.warn({ err }, 'offer handling failed'))
+        else if (m.type === 'grant') onGrant(m, from)
+        else if (m.type === 'revoke' && m.worker === c.mesh.peerId) {
+          const task = tasks.get(unitKey(m.jobId, m.index))
+          if (task != null && task.attempt === m.attempt && task.owner === from) task.abort.abort(new Error('lease revoked'))
+        }
+      })
+      timer = setInterval(() => { refresh().catch(() => {}) }, CAPACITY_REFRESH_MS)
+    },
+    async stop (): Promise<void> {
+      clearInterval(timer)
+      unsubscribe()
+      for (const t of tasks.values()) t.abort.abort(new Error('node stopping'))
+      const deadline = Date.now() + 5_000
+      while (tasks.size > 0 && Date.now() < deadline) await new Promise(resolve => setTimeout(resolve, 20))
+    }
+  }
+}
+
+export type Worker = ReturnType<typeof createWorker>

@@ -1,0 +1,90 @@
+import { copyFile, rm, writeFile } from 'node:fs/promises'
+import { resolve } from 'node:path'
+import { FfmeshError, ErrorCodes, type Profile } from '@ffmesh/protocol'
+import { inputArgs, mediaPath, outputArgs, PROTOCOL_WHITELIST, secondsArg } from './ffmpeg-args.js'
+import { attachmentArgs, CHAPTER_CONTAINERS, CONTAINER_MUXERS, keepsAudio, subtitleArgs } from './profile-args.js'
+import { toSeconds, type MediaInfo } from './probe.js'
+import type { FfmpegRunner } from './runner.js'
+
+export interface AssembleInit {
+  source: string
+  info: MediaInfo
+  profile: Profile
+  /** Converted segment files in order. */
+  segments: string[]
+  /** Converted audio unit, or null when audio is copied from the source or dropped. */
+  audio: string | null
+  /** Converted whole unit, or null for a segmented job. */
+  whole: string | null
+  /** Temp path with the final extension; the caller verifies, fsyncs and renames it. */
+  outFile: string
+}
+
+/**
+ * Joins converted segments and muxes them with the converted audio and the source's subtitles,
+ * chapters, metadata and attachments. Every input keeps source time (-copyts): the video is placed
+ * at the source's first video time, and the whole output is shifted by the source's start time,
+ * as a direct ffmpeg run would, so A/V offsets stay what they were.
+ */
+export async function assembleOutput (runner: FfmpegRunner, init: AssembleInit, options: { signal?: AbortSignal } = {}): Promise<void> {
+  const outFile = resolve(init.outFile)
+  if (init.whole != null) {
+    // A whole unit was converted straight into the final container.
+    await copyFile(resolve(init.whole), outFile)
+    return
+  }
+  if (init.segments.length === 0) throw new FfmeshError(ErrorCodes.BAD_ARGUMENTS, 'nothing to assemble: no segments and no whole unit')
+  const { info, profile } = init
+  const source = resolve(init.source)
+  const listFile = `${outFile}.concat.txt`
+  try {
+    await writeFile(listFile, await concatList(runner, init.segments.map(s => resolve(s)), options))
+    const args = ['-copyts',
+      '-protocol_whitelist', PROTOCOL_WHITELIST, '-itsoffset', secondsArg(info.videoStartTime ?? info.startTime),
+      '-f', 'concat', '-safe', '0', '-i', mediaPath(listFile)]
+    let sourceInput = 1
+    if (init.audio != null) { args.push(...inputArgs(init.audio)); sourceInput = 2 }
+    args.push(...inputArgs(source))
+    args.push('-map', '0:v:0', '-c', 'copy')
+    if (init.audio != null) args.push('-map', '1:a')
+    else if (keepsAudio(profile) && info.audioTracks > 0) args.push('-map', `${sourceInput}:a`)
+    args.push(...subtitleArgs(info, profile, sourceInput).args, ...attachmentArgs(info, profile, sourceInput))
+    args.push('-map_metadata', String(sourceInput))
+    if (info.videoStreamIndex != null) args.push(`-map_metadata:s:v:0`, `${sourceInput}:s:${info.videoStreamIndex}`)
+    args.push('-map_chapters', CHAPTER_CONTAINERS.has(profile.container) ? String(sourceInput) : '-1')
+    const muxer = CONTAINER_MUXERS[profile.container]
+    if (muxer === 'mp4') args.push('-movflags', '+faststart')
+    args.push('-output_ts_offset', secondsArg(-info.startTime), ...outputArgs(outFile, muxer))
+    await runner.run(args, { signal: options.signal })
+  } finally {
+    await rm(listFile, { force: true })
+  }
+}
+
+/**
+ * A concat list whose `duration` lines are the gaps between the segments' first timestamps, so each
+ * segment starts exactly where its range starts (VFR and open-GOP ranges are not whole frames of
+ * a fixed rate, and a segment's own duration would round its last frame).
+ */
+async function concatList (runner: FfmpegRunner, segments: string[], options: { signal?: AbortSignal }): Promise<string> {
+  const starts: number[] = []
+  for (const segment of segments) {
+    const probe = await runner.probeJson(['-protocol_whitelist', PROTOCOL_WHITELIST, '-select_streams', 'v:0',
+      '-show_entries', 'stream=start_time', mediaPath(segment)], options) as { streams?: Array<{ start_time?: string }> }
+    const start = toSeconds(probe.streams?.[0]?.start_time)
+    if (start == null) throw new FfmeshError(ErrorCodes.VERIFY_FAILED, `converted segment ${segment} has no video start time; convert it again`)
+    starts.push(start)
+  }
+  const lines = ['ffconcat version 1.0']
+  segments.forEach((segment, i) => {
+    // Quotes inside a quoted concat path are written as '\'' (close, escaped quote, reopen).
+    lines.push(`file '${mediaPath(segment).replace(/'/g, "'\\''")}'`)
+    const next = starts[i + 1]
+    if (next != null) {
+      const gap = next - (starts[i] as number)
+      if (gap <= 0) throw new FfmeshError(ErrorCodes.VERIFY_FAILED, `converted segments ${i} and ${i + 1} are out of order`)
+      lines.push(`duration ${secondsArg(gap)}`)
+    }
+  })
+  return lines.join('\n') + '\n'
+}

@@ -1,0 +1,129 @@
+import { resolve } from 'node:path'
+import { FfmeshError, ErrorCodes, type UnitSpec } from '@ffmesh/protocol'
+import { inputArgs, outputArgs, PROTOCOL_WHITELIST, secondsArg } from './ffmpeg-args.js'
+import { countFrames, mainVideo, readProbe, toStreams } from './probe.js'
+import {
+  attachmentArgs, audioEncoderArgs, CONTAINER_MUXERS, imageEncoderArgs, subtitleArgs, videoEncoderArgs
+} from './profile-args.js'
+import type { FfmpegRunner } from './runner.js'
+
+/** A floor for every unit: process start, probing and muxing take seconds even for 1 s of media. */
+export const MIN_CONVERT_TIMEOUT_MS = 10 * 60_000
+/**
+ * Allowance per second of media. The slowest default (SVT-AV1 preset 8 on 4K on one core) runs
+ * about 20× slower than real time; 120× leaves room for slower machines and busy cores.
+ */
+export const CONVERT_TIMEOUT_MS_PER_MEDIA_SEC = 120_000
+
+/**
+ * Below a range boundary by this much, so a frame exactly at the boundary is kept by one unit
+ * only, whatever the float rounding (timestamps are at least 1/90000 s apart in TS, 1 ms in MKV).
+ */
+export const RANGE_EPSILON_SEC = 0.0001
+
+export function convertTimeoutMs (durationSec: number): number {
+  return MIN_CONVERT_TIMEOUT_MS + Math.ceil(Math.max(0, durationSec) * CONVERT_TIMEOUT_MS_PER_MEDIA_SEC)
+}
+
+export interface ConvertInit {
+  spec: UnitSpec
+  /** Local paths in spec.inputs order. */
+  inputs: string[]
+  outFile: string
+  /** Threads for this ffmpeg (the node's worker.threads); overrides the profile's. */
+  threads?: number
+}
+
+export interface ConvertOptions { signal?: AbortSignal, onProgress?: (fraction: number) => void, timeoutMs?: number }
+
+/**
+ * Converts one unit. Returns what countFrames reads from the output: for segment and whole units
+ * the video frames written (1 for an image), for an audio unit the packets of its first audio
+ * track (which the caller does not compare: its expectedFrames is null).
+ */
+export async function convertUnit (runner: FfmpegRunner, init: ConvertInit, options: ConvertOptions = {}): Promise<{ frames: number, durationSec: number }> {
+  const { spec } = init
+  const inputs = init.inputs.map(f => resolve(f))
+  if (inputs.length !== spec.inputs.length || inputs.length === 0) {
+    throw new FfmeshError(ErrorCodes.BAD_ARGUMENTS, `unit ${spec.index} needs ${spec.inputs.length} input files, got ${inputs.length}`)
+  }
+  const outFile = resolve(init.outFile)
+  let args: string[]
+  let stdin: string[] | undefined
+  if (spec.kind === 'segment') ({ args, stdin } = segmentArgs(spec, inputs, outFile, init.threads))
+  else if (spec.kind === 'audio') args = audioUnitArgs(spec, inputs[0] as string, outFile)
+  else args = await wholeArgs(runner, spec, inputs[0] as string, outFile, init.threads, options)
+
+  const origin = spec.range?.start ?? 0
+  const onProgress = options.onProgress
+  await runner.run(args, {
+    signal: options.signal,
+    timeoutMs: options.timeoutMs ?? convertTimeoutMs(spec.durationSec),
+    stdin,
+    onProgress: onProgress == null || spec.durationSec <= 0
+      ? undefined
+      : p => onProgress(Math.min(1, Math.max(0, (p.outTimeSec - origin) / spec.durationSec)))
+  })
+  return await countFrames(runner, outFile, options)
+}
+
+/**
+ * A segment keeps source timestamps (-copyts) and only the frames of its own piece, chosen by
+ * source time; the pre-roll piece is decoded for reference and dropped by the select filter.
+ */
+function segmentArgs (spec: UnitSpec, inputs: string[], outFile: string, threads?: number): { args: string[], stdin?: string[] } {
+  const video = spec.profile.video
+  if (video == null || spec.range == null) throw new FfmeshError(ErrorCodes.BAD_ARGUMENTS, `segment unit ${spec.index} needs a video profile and a range`)
+  const { start, end } = spec.range
+  const keep = end == null
+    ? `gte(t\\,${secondsArg(start - RANGE_EPSILON_SEC)})`
+    : `gte(t\\,${secondsArg(start - RANGE_EPSILON_SEC)})*lt(t\\,${secondsArg(end - RANGE_EPSILON_SEC)})`
+  let input: string[]
+  let stdin: string[] | undefined
+  if (inputs.length === 1) {
+    input = inputArgs(inputs[0] as string, spec.inputFormat === 'source' ? {} : { format: spec.inputFormat })
+  } else if (spec.inputFormat === 'mpegts') {
+    // TS pieces are byte-concatenable: pre-roll then own piece, streamed in order.
+    input = ['-protocol_whitelist', PROTOCOL_WHITELIST, '-f', 'mpegts', '-i', 'pipe:0']
+    stdin = inputs
+  } else {
+    throw new FfmeshError(ErrorCodes.BAD_ARGUMENTS, `segment unit ${spec.index}: a pre-roll needs MPEG-TS pieces, not ${spec.inputFormat}`)
+  }
+  const args = ['-copyts', ...input, '-map', '0:v:0', '-vf', `select=${keep}`, ...videoEncoderArgs(video, threads),
+    '-an', '-sn', '-dn', '-map_metadata', '-1', '-map_chapters', '-1', ...outputArgs(outFile, 'matroska')]
+  return { args, stdin }
+}
+
+/** Every audio track once, with source timestamps, into Matroska. */
+function audioUnitArgs (spec: UnitSpec, input: string, outFile: string): string[] {
+  const audio = spec.profile.audio
+  if (typeof audio !== 'object') throw new FfmeshError(ErrorCodes.BAD_ARGUMENTS, `audio unit ${spec.index} needs a profile with an audio encoder`)
+  return ['-copyts', ...inputArgs(input, spec.inputFormat === 'source' ? {} : { format: spec.inputFormat }),
+    '-map', '0:a', '-vn', '-sn', '-dn', ...audioEncoderArgs(audio), ...outputArgs(outFile, 'matroska')]
+}
+
+/** The whole source converted directly with the profile, every kept stream mapped. */
+async function wholeArgs (runner: FfmpegRunner, spec: UnitSpec, input: string, outFile: string, threads: number | undefined, options: { signal?: AbortSignal }): Promise<string[]> {
+  const { profile } = spec
+  const probe = await readProbe(runner, input, options)
+  const info = { streams: toStreams(probe) }
+  const muxer = CONTAINER_MUXERS[profile.container]
+  const args = [...inputArgs(input)]
+  if (profile.kind === 'image') {
+    const video = mainVideo(probe)
+    if (video == null) throw new FfmeshError(ErrorCodes.PROFILE_MISMATCH, `unit ${spec.index}: the source has no picture`)
+    return [...args, '-map', `0:${video.index}`, ...imageEncoderArgs(profile), ...outputArgs(outFile, muxer)]
+  }
+  if (profile.kind === 'audio') {
+    return [...args, '-map', '0:a', '-vn', '-sn', '-dn', ...audioEncoderArgs(profile.audio),
+      '-map_metadata', '0', '-map_chapters', '0', ...outputArgs(outFile, muxer)]
+  }
+  const video = mainVideo(probe)
+  if (video == null || profile.video == null) throw new FfmeshError(ErrorCodes.PROFILE_MISMATCH, `unit ${spec.index}: the source has no video stream`)
+  args.push('-map', `0:${video.index}`)
+  if (profile.audio !== 'drop') args.push('-map', '0:a?', ...audioEncoderArgs(profile.audio))
+  const subs = subtitleArgs(info, profile, 0)
+  args.push(...subs.args, ...attachmentArgs(info, profile, 0), ...videoEncoderArgs(profile.video, threads),
+    '-map_metadata', '0', '-map_chapters', '0', ...(muxer === 'mp4' ? ['-movflags', '+faststart'] : []), ...outputArgs(outFile, muxer))
+  return args
+}

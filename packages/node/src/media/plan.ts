@@ -1,0 +1,129 @@
+import { readdir } from 'node:fs/promises'
+import { join, resolve } from 'node:path'
+import type { Profile } from '@ffmesh/protocol'
+import { inputArgs, mediaPath, outputArgs, PROTOCOL_WHITELIST, secondsArg } from './ffmpeg-args.js'
+import { checkProfileFits, convertsAudio } from './profile-args.js'
+import type { MediaInfo } from './probe.js'
+import type { FfmpegRunner } from './runner.js'
+
+export interface PlannedUnit {
+  kind: 'segment' | 'audio' | 'whole'
+  /** Absolute paths in input order; for 'whole' this is [source] itself (not copied). */
+  files: string[]
+  /** files[0] is the previous piece, only decoded for reference. */
+  preRoll: boolean
+  range: { start: number, end: number | null } | null
+  durationSec: number
+  inputFormat: 'mpegts' | 'matroska' | 'source'
+  /** Video frames this unit must produce (null for audio). */
+  expectedFrames: number | null
+}
+
+export interface PlanInit { source: string, info: MediaInfo, profile: Profile, segmentSeconds: number, workDir: string }
+
+/**
+ * Codecs whose pieces go into MPEG-TS: TS pieces concatenate byte-wise, so a unit is its pre-roll
+ * piece followed by its own piece on stdin. Only these codecs have open GOPs that need a pre-roll.
+ */
+const TS_CODECS = new Set(['h264', 'hevc', 'mpeg2video', 'mpeg1video', 'mpeg4'])
+
+/** A video shorter than this many segments is one unit: splitting it gains nothing. */
+const MIN_SEGMENTS_TO_SPLIT = 2
+
+const PIECE_NAME = /^piece-\d{5}\.(ts|mkv)$/
+
+interface Piece { file: string, frames: number, minPts: number, maxPts: number }
+
+/** Splits a source into the units a job converts; see PlannedUnit. */
+export async function planSource (runner: FfmpegRunner, init: PlanInit, options: { signal?: AbortSignal } = {}): Promise<{ units: PlannedUnit[] }> {
+  const { info, profile } = init
+  const source = resolve(init.source)
+  checkProfileFits(info, profile)
+  const whole = wholeUnit(source, info, profile)
+  if (profile.kind !== 'video' || info.kind !== 'video' || profile.video?.frameRate != null ||
+      info.durationSec < MIN_SEGMENTS_TO_SPLIT * init.segmentSeconds || info.videoStreamIndex == null) {
+    // A fixed output rate changes frame counts per piece, so it is converted in one piece.
+    return { units: [whole] }
+  }
+  const segments = await splitVideo(runner, source, info, init, options)
+  if (segments == null) return { units: [whole] }
+  const units = [...segments]
+  if (convertsAudio(profile) && info.audioTracks > 0) units.push(await audioUnit(runner, source, info, init.workDir, options))
+  return { units }
+}
+
+function wholeUnit (source: string, info: MediaInfo, profile: Profile): PlannedUnit {
+  const expectedFrames = profile.kind === 'image' ? 1 : profile.kind === 'video' && profile.video?.frameRate == null ? info.videoFrames : null
+  return { kind: 'whole', files: [source], preRoll: false, range: null, durationSec: info.durationSec, inputFormat: 'source', expectedFrames }
+}
+
+/**
+ * Cuts the main video stream at keyframes by stream copy, keeping source timestamps (no
+ * reset_timestamps), and derives each unit's time range from the pieces' own packets. Returns null
+ * when the pieces do not line up (then the caller converts the file whole, which is always right).
+ */
+async function splitVideo (runner: FfmpegRunner, source: string, info: MediaInfo, init: PlanInit, options: { signal?: AbortSignal }): Promise<PlannedUnit[] | null> {
+  const ts = TS_CODECS.has(info.videoCodec ?? '')
+  const ext = ts ? 'ts' : 'mkv'
+  const origin = info.videoStartTime ?? info.startTime
+  const times: string[] = []
+  for (let t = origin + init.segmentSeconds; t < origin + info.durationSec - init.segmentSeconds / 2; t += init.segmentSeconds) times.push(secondsArg(t))
+  await runner.run([
+    '-copyts', ...inputArgs(source),
+    '-map', `0:${String(info.videoStreamIndex)}`, '-c', 'copy', '-an', '-sn', '-dn', '-map_metadata', '-1', '-map_chapters', '-1',
+    '-segment_format', ts ? 'mpegts' : 'matroska', '-segment_times', times.join(','),
+    ...outputArgs(join(resolve(init.workDir), `piece-%05d.${ext}`), 'segment')
+  ], options)
+  const names = (await readdir(init.workDir)).filter(n => PIECE_NAME.test(n)).sort()
+  const pieces: Piece[] = []
+  for (const name of names) pieces.push(await readPiece(runner, join(resolve(init.workDir), name), options))
+
+  const total = pieces.reduce((n, p) => n + p.frames, 0)
+  if (pieces.length < 2 || total !== info.videoFrames || pieces.some(p => p.frames === 0)) return null
+  // Every frame of a piece must display before every frame of the next, or ranges would overlap.
+  for (let i = 1; i < pieces.length; i++) if ((pieces[i - 1] as Piece).maxPts >= (pieces[i] as Piece).minPts) return null
+
+  const frameSec = info.frameRate != null && info.frameRate > 0 ? 1 / info.frameRate : 0
+  return pieces.map((piece, i) => {
+    const next = pieces[i + 1]
+    const preRoll = ts && i > 0
+    const end = next?.minPts ?? null
+    return {
+      kind: 'segment',
+      files: preRoll ? [(pieces[i - 1] as Piece).file, piece.file] : [piece.file],
+      preRoll,
+      range: { start: piece.minPts, end },
+      durationSec: (end ?? piece.maxPts + frameSec) - piece.minPts,
+      inputFormat: ts ? 'mpegts' : 'matroska',
+      expectedFrames: piece.frames
+    }
+  })
+}
+
+interface PacketList { packets?: Array<{ pts_time?: string, dts_time?: string }> }
+
+async function readPiece (runner: FfmpegRunner, file: string, options: { signal?: AbortSignal }): Promise<Piece> {
+  const probe = await runner.probeJson(['-protocol_whitelist', PROTOCOL_WHITELIST, '-select_streams', 'v:0',
+    '-show_entries', 'packet=pts_time,dts_time', mediaPath(file)], options) as PacketList
+  const times = (probe.packets ?? []).map(p => Number(p.pts_time ?? p.dts_time)).filter(Number.isFinite)
+  const frames = probe.packets?.length ?? 0
+  // A packet without any time cannot be placed in a range: report the piece as unusable.
+  if (frames === 0 || times.length !== frames) return { file, frames: 0, minPts: 0, maxPts: 0 }
+  return { file, frames, minPts: times.reduce((a, b) => Math.min(a, b)), maxPts: times.reduce((a, b) => Math.max(a, b)) }
+}
+
+/**
+ * Every audio track, stream-copied out of the source with its timestamps so a worker fetches only
+ * the audio; if the tracks do not fit Matroska the unit reads the source itself.
+ */
+async function audioUnit (runner: FfmpegRunner, source: string, info: MediaInfo, workDir: string, options: { signal?: AbortSignal }): Promise<PlannedUnit> {
+  const file = join(resolve(workDir), 'audio.mka')
+  const unit: PlannedUnit = { kind: 'audio', files: [file], preRoll: false, range: null, durationSec: info.durationSec, inputFormat: 'matroska', expectedFrames: null }
+  try {
+    await runner.run(['-copyts', ...inputArgs(source), '-map', '0:a', '-c', 'copy', '-vn', '-sn', '-dn', ...outputArgs(file, 'matroska')], options)
+    return unit
+  } catch (err) {
+    if (options.signal?.aborted === true) throw err
+    return { ...unit, files: [source], inputFormat: 'source' }
+  }
+}

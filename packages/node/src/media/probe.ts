@@ -1,0 +1,177 @@
+import { stat } from 'node:fs/promises'
+import { resolve } from 'node:path'
+import { FfmeshError, ErrorCodes } from '@ffmesh/protocol'
+import { mediaPath, PROTOCOL_WHITELIST } from './ffmpeg-args.js'
+import { looksLikeMedia } from './source-sniff.js'
+import type { FfmpegRunner } from './runner.js'
+
+export type StreamType = 'video' | 'audio' | 'subtitle' | 'attachment' | 'data'
+
+export interface MediaStream {
+  index: number
+  type: StreamType
+  codec: string
+  language: string | null
+  title: string | null
+  attachedPic: boolean
+}
+
+export interface MediaInfo {
+  kind: 'video' | 'audio' | 'image'
+  formatName: string
+  durationSec: number
+  startTime: number
+  /** Frame count of the main video stream (its packets), 1 for an image, null without video. */
+  videoFrames: number | null
+  videoCodec: string | null
+  audioTracks: number
+  subtitleTracks: number
+  chapters: number
+  title: string | null
+  streams: MediaStream[]
+  /** Source index of the main video stream (the first one that is not an attached picture). */
+  videoStreamIndex?: number | null
+  /** First presentation time of the main video stream, in source time. */
+  videoStartTime?: number | null
+  /** Average frame rate of the main video stream, frames per second. */
+  frameRate?: number | null
+}
+
+/** What ffprobe prints, as far as this module reads it. */
+export interface ProbeStream {
+  index: number
+  codec_type?: string
+  codec_name?: string
+  start_time?: string
+  avg_frame_rate?: string
+  r_frame_rate?: string
+  nb_read_packets?: string
+  disposition?: Record<string, number>
+  tags?: Record<string, string>
+}
+export interface ProbeFormat { format_name?: string, duration?: string, start_time?: string, tags?: Record<string, string> }
+export interface ProbeResult { streams?: ProbeStream[], format?: ProbeFormat, chapters?: unknown[] }
+
+/** Codecs of still pictures: a single frame of one of these is an image, not a video. */
+const IMAGE_CODECS = new Set(['png', 'mjpeg', 'webp', 'bmp', 'tiff', 'gif', 'jpegls', 'jpeg2000', 'pam', 'ppm', 'pgm', 'qoi', 'jpegxl', 'dpx', 'exr'])
+
+export function tag (tags: Record<string, string> | undefined, name: string): string | null {
+  if (tags == null) return null
+  for (const [key, value] of Object.entries(tags)) if (key.toLowerCase() === name) return value
+  return null
+}
+
+export function toSeconds (value: string | undefined): number | null {
+  if (value == null) return null
+  const n = Number(value)
+  return Number.isFinite(n) ? n : null
+}
+
+function rate (value: string | undefined): number | null {
+  const m = /^(\d+)\/(\d+)$/.exec(value ?? '')
+  if (m == null || Number(m[2]) === 0 || Number(m[1]) === 0) return null
+  return Number(m[1]) / Number(m[2])
+}
+
+const STREAM_TYPES = new Set<string>(['video', 'audio', 'subtitle', 'attachment', 'data'])
+
+export function toStreams (probe: ProbeResult): MediaStream[] {
+  return (probe.streams ?? []).map(s => ({
+    index: s.index,
+    type: (STREAM_TYPES.has(s.codec_type ?? '') ? s.codec_type : 'data') as StreamType,
+    codec: s.codec_name ?? 'unknown',
+    language: tag(s.tags, 'language'),
+    title: tag(s.tags, 'title'),
+    attachedPic: s.disposition?.attached_pic === 1
+  }))
+}
+
+/** The stream a conversion keeps as video: the first video stream that is not cover art. */
+export function mainVideo (probe: ProbeResult): ProbeStream | undefined {
+  return probe.streams?.find(s => s.codec_type === 'video' && s.disposition?.attached_pic !== 1)
+}
+
+/** One ffprobe pass over a file (streams, format, chapters), optionally counting packets. */
+export async function readProbe (runner: FfmpegRunner, file: string, options: { signal?: AbortSignal, countPackets?: boolean } = {}): Promise<ProbeResult> {
+  const args = ['-protocol_whitelist', PROTOCOL_WHITELIST, '-show_format', '-show_streams', '-show_chapters']
+  if (options.countPackets === true) args.push('-count_packets')
+  args.push(mediaPath(file))
+  return await runner.probeJson(args, options) as ProbeResult
+}
+
+async function checkFile (file: string): Promise<void> {
+  let info
+  try {
+    info = await stat(file)
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new FfmeshError(ErrorCodes.SOURCE_NOT_FOUND, `${file} does not exist; check the path`)
+    throw new FfmeshError(ErrorCodes.SOURCE_NOT_FOUND, `cannot read ${file}: ${(err as Error).message}`)
+  }
+  if (info.isDirectory()) throw new FfmeshError(ErrorCodes.SOURCE_IS_DIRECTORY, `${file} is a directory; submit the files in it, or watch it with \`ffmesh watch add\``)
+  if (!info.isFile()) throw new FfmeshError(ErrorCodes.SOURCE_NOT_MEDIA, `${file} is not a regular file`)
+  if (info.size === 0) throw new FfmeshError(ErrorCodes.SOURCE_EMPTY, `${file} is empty (0 bytes); was it still being copied?`)
+}
+
+/** Probes a source a person submitted and says what it is, or why it cannot be converted. */
+export async function probeSource (runner: FfmpegRunner, file: string, options: { signal?: AbortSignal } = {}): Promise<MediaInfo> {
+  const abs = resolve(file)
+  await checkFile(abs)
+  let probe: ProbeResult
+  try {
+    probe = await readProbe(runner, abs, { ...options, countPackets: true })
+  } catch (err) {
+    if (options.signal?.aborted === true || (err as FfmeshError).code === ErrorCodes.FFMPEG_NOT_FOUND) throw err
+    const stderr = String((err as FfmeshError).details?.stderr ?? (err as Error).message)
+    if (await looksLikeMedia(abs)) {
+      throw new FfmeshError(ErrorCodes.SOURCE_CORRUPT, `${abs} looks like a media file but cannot be read (${stderr.split('\n').pop() ?? ''}); it may be truncated or damaged`)
+    }
+    throw new FfmeshError(ErrorCodes.SOURCE_NOT_MEDIA, `${abs} is not a media file ffmpeg can read`)
+  }
+  return toMediaInfo(abs, probe)
+}
+
+function toMediaInfo (file: string, probe: ProbeResult): MediaInfo {
+  const streams = toStreams(probe)
+  const video = mainVideo(probe)
+  const audioTracks = streams.filter(s => s.type === 'audio').length
+  if (video == null && audioTracks === 0) {
+    throw new FfmeshError(ErrorCodes.SOURCE_NOT_MEDIA, `${file} has neither a video nor an audio stream`)
+  }
+  const formatName = probe.format?.format_name ?? 'unknown'
+  const packets = video != null ? Number(video.nb_read_packets ?? 0) : null
+  const isImage = video != null && audioTracks === 0 && (packets ?? 0) <= 1 &&
+    (IMAGE_CODECS.has(video.codec_name ?? '') || /(^image2$|_pipe$)/.test(formatName))
+  if (video != null && !isImage && packets === 0) {
+    throw new FfmeshError(ErrorCodes.SOURCE_CORRUPT, `${file} has a video stream without any frame; it may be truncated or damaged`)
+  }
+  const audioPackets = (probe.streams ?? []).filter(s => s.codec_type === 'audio').reduce((n, s) => n + Number(s.nb_read_packets ?? 0), 0)
+  if (video == null && audioPackets === 0) {
+    throw new FfmeshError(ErrorCodes.SOURCE_CORRUPT, `${file} has an audio stream without any sample; it may be truncated or damaged`)
+  }
+  return {
+    kind: isImage ? 'image' : video != null ? 'video' : 'audio',
+    formatName,
+    durationSec: isImage ? 0 : toSeconds(probe.format?.duration) ?? 0,
+    startTime: toSeconds(probe.format?.start_time) ?? 0,
+    videoFrames: isImage ? 1 : packets,
+    videoCodec: video?.codec_name ?? null,
+    audioTracks,
+    subtitleTracks: streams.filter(s => s.type === 'subtitle').length,
+    chapters: probe.chapters?.length ?? 0,
+    title: tag(probe.format?.tags, 'title'),
+    streams,
+    videoStreamIndex: video?.index ?? null,
+    videoStartTime: toSeconds(video?.start_time),
+    frameRate: video != null ? rate(video.avg_frame_rate) ?? rate(video.r_frame_rate) : null
+  }
+}
+
+/**
+ * Frames and duration of a converted file: packets of its first video stream (audio packets of the
+ * first audio stream when there is no video) and the container's duration.
+ */
+export async function countFrames (runner: FfmpegRunner, file: string, options: { signal?: AbortSignal } = {}): Promise<{ frames: number, durationSec: number }> {
+  const probe = await readProbe(runner, file, { ...options, countPackets: true })
+  const stream = mainVideo(probe) ?? probe.streams?.find(s => s.codec_type === 'audio')
+  return { frames: Number(stream?.nb_read_packets ?? 0), durationSec: toSeconds(probe.format?.duration) ?? 0 }
+}

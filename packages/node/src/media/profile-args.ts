@@ -1,0 +1,150 @@
+import { FfmeshError, ErrorCodes, type Profile, type UnitSpec } from '@ffmesh/protocol'
+import type { MediaInfo, MediaStream } from './probe.js'
+
+type Container = Profile['container']
+type VideoSettings = NonNullable<Profile['video']>
+
+/** ffmpeg muxer per container (the extension alone would pick `ipod` for m4a, `ogg` for opus). */
+export const CONTAINER_MUXERS: Record<Container, string> = {
+  mkv: 'matroska', mp4: 'mp4', webm: 'webm', mka: 'matroska', opus: 'opus', m4a: 'mp4', mp3: 'mp3', flac: 'flac', webp: 'webp'
+}
+
+/** Containers that hold one audio track only. */
+const SINGLE_AUDIO_CONTAINERS = new Set<Container>(['mp3', 'flac'])
+/** Containers that carry chapters and a title through ffmpeg. */
+export const CHAPTER_CONTAINERS = new Set<Container>(['mkv', 'mka', 'webm', 'mp4', 'm4a'])
+const WEBM_VIDEO = new Set(['libvpx-vp9', 'libsvtav1', 'libaom-av1'])
+const WEBM_AUDIO = new Set(['libopus', 'libvorbis', 'opus', 'vorbis'])
+
+const TEXT_SUBTITLES = new Set(['subrip', 'srt', 'ass', 'ssa', 'webvtt', 'mov_text', 'text'])
+
+/** Valid presets per encoder, so a bad profile fails before it reaches a worker's ffmpeg. */
+const X26X_PRESETS = ['ultrafast', 'superfast', 'veryfast', 'faster', 'fast', 'medium', 'slow', 'slower', 'veryslow', 'placebo']
+const PRESET_CHECKS: Record<VideoSettings['encoder'], (p: string) => boolean> = {
+  libx264: p => X26X_PRESETS.includes(p),
+  libx265: p => X26X_PRESETS.includes(p),
+  libsvtav1: p => /^\d+$/.test(p) && Number(p) <= 13,
+  'libaom-av1': p => /^\d+$/.test(p) && Number(p) <= 8,
+  'libvpx-vp9': p => /^\d+$/.test(p) && Number(p) <= 8
+}
+const DEFAULT_PRESETS: Record<VideoSettings['encoder'], string> = {
+  libx264: 'medium', libx265: 'medium', libsvtav1: '8', 'libaom-av1': '6', 'libvpx-vp9': '4'
+}
+
+function mismatch (message: string): FfmeshError {
+  return new FfmeshError(ErrorCodes.PROFILE_MISMATCH, message)
+}
+
+/** Throws PROFILE_MISMATCH when the profile cannot convert this source into its container. */
+export function checkProfileFits (info: MediaInfo, profile: Profile): void {
+  const name = `profile "${profile.name}"`
+  if (profile.kind === 'image' && info.kind !== 'image') throw mismatch(`${name} converts images, but the source is ${info.kind}; choose a ${info.kind} profile`)
+  if (profile.kind === 'video' && info.kind !== 'video') {
+    throw mismatch(`${name} converts video, but the source has no video stream (it is ${info.kind === 'image' ? 'an image' : 'audio only'}); choose a${info.kind === 'image' ? 'n image' : 'n audio'} profile`)
+  }
+  if (profile.kind === 'audio') {
+    if (info.audioTracks === 0) throw mismatch(`${name} converts audio, but the source has no audio track`)
+    if (SINGLE_AUDIO_CONTAINERS.has(profile.container) && info.audioTracks > 1) {
+      throw mismatch(`${name} writes ${profile.container}, which holds one audio track, but the source has ${info.audioTracks}; choose a profile with mka, m4a or opus`)
+    }
+  }
+  if (profile.video != null) {
+    const preset = profile.video.preset
+    if (preset != null && !PRESET_CHECKS[profile.video.encoder](preset)) throw mismatch(`${name}: "${preset}" is not a preset of ${profile.video.encoder}`)
+    if (profile.container === 'webm' && !WEBM_VIDEO.has(profile.video.encoder)) throw mismatch(`${name}: webm holds VP9 or AV1 only, not ${profile.video.encoder}`)
+  }
+  if (profile.container === 'webm' && profile.kind === 'video') {
+    const audioCodecs = typeof profile.audio === 'object'
+      ? [profile.audio.encoder]
+      : profile.audio === 'drop' ? [] : info.streams.filter(s => s.type === 'audio').map(s => s.codec)
+    const bad = audioCodecs.find(c => !WEBM_AUDIO.has(c))
+    if (bad != null) throw mismatch(`${name}: webm holds Opus or Vorbis audio only, not ${bad}`)
+  }
+}
+
+/** Extension of a converted unit: segments and audio are Matroska (they keep source timestamps). */
+export function unitOutputExtension (spec: { kind: UnitSpec['kind'], profile: Profile }): string {
+  if (spec.kind === 'segment') return '.mkv'
+  if (spec.kind === 'audio') return '.mka'
+  return `.${spec.profile.container}`
+}
+
+/** Encoder arguments for the video stream; timestamps pass through unless the profile sets a rate. */
+export function videoEncoderArgs (video: VideoSettings, threads?: number): string[] {
+  const preset = video.preset ?? DEFAULT_PRESETS[video.encoder]
+  const q = String(video.quality)
+  const args = ['-c:v', video.encoder]
+  switch (video.encoder) {
+    case 'libx264': args.push('-crf', q, '-preset', preset); break
+    case 'libx265': args.push('-crf', q, '-preset', preset, '-x265-params', 'log-level=error'); break
+    case 'libsvtav1': args.push('-crf', q, '-preset', preset); break
+    case 'libaom-av1': args.push('-crf', q, '-b:v', '0', '-cpu-used', preset, '-row-mt', '1'); break
+    case 'libvpx-vp9': args.push('-crf', q, '-b:v', '0', '-deadline', 'good', '-cpu-used', preset, '-row-mt', '1'); break
+  }
+  if (video.pixelFormat != null) args.push('-pix_fmt', video.pixelFormat)
+  if (video.frameRate != null) args.push('-r', String(video.frameRate), '-fps_mode', 'cfr')
+  else args.push('-fps_mode', 'passthrough')
+  const t = threads ?? video.threads
+  if (t != null && t > 0) args.push('-threads', String(t))
+  return args
+}
+
+/** Encoder arguments for every audio stream of the output. */
+export function audioEncoderArgs (audio: Profile['audio']): string[] {
+  if (audio == null || audio === 'copy') return ['-c:a', 'copy']
+  if (audio === 'drop') return []
+  const args = ['-c:a', audio.encoder]
+  if (audio.bitrateKbps != null) args.push('-b:a', `${audio.bitrateKbps}k`)
+  return args
+}
+
+/** The audio of a video profile is converted (an audio unit) only when it names an encoder. */
+export function convertsAudio (profile: Profile): boolean {
+  return typeof profile.audio === 'object'
+}
+
+export function keepsAudio (profile: Profile): boolean {
+  return profile.audio !== 'drop'
+}
+
+export function imageEncoderArgs (profile: Profile): string[] {
+  const image = profile.image
+  if (image == null) throw mismatch(`profile "${profile.name}" has no image settings`)
+  return ['-frames:v', '1', '-c:v', image.encoder, '-quality', String(image.quality)]
+}
+
+/**
+ * The codec a source subtitle becomes in a container, or null when the container cannot hold it
+ * (bitmap subtitles in mp4/webm are dropped; verifyOutput expects exactly these).
+ */
+export function subtitleCodecFor (container: Container, codec: string): string | null {
+  const text = TEXT_SUBTITLES.has(codec)
+  if (container === 'mp4') return text ? 'mov_text' : null
+  if (container === 'webm') return text ? 'webvtt' : null
+  if (container === 'mkv') return codec === 'mov_text' ? 'srt' : 'copy'
+  return null
+}
+
+/**
+ * Map and codec arguments for the source's subtitle streams as the profile says; `input` is the
+ * ffmpeg input index of the source. Returns the arguments and how many streams they keep.
+ */
+export function subtitleArgs (info: { streams: MediaStream[] }, profile: Profile, input: number): { args: string[], kept: number } {
+  if (profile.subtitles === 'drop' || profile.kind !== 'video') return { args: [], kept: 0 }
+  const args: string[] = []
+  let kept = 0
+  for (const s of info.streams) {
+    if (s.type !== 'subtitle') continue
+    const codec = subtitleCodecFor(profile.container, s.codec)
+    if (codec == null) continue
+    args.push('-map', `${input}:${s.index}`, `-c:s:${kept}`, codec)
+    kept++
+  }
+  return { args, kept }
+}
+
+/** Attachments (fonts for ASS subtitles, cover images) survive only in Matroska. */
+export function attachmentArgs (info: { streams: MediaStream[] }, profile: Profile, input: number): string[] {
+  if (profile.container !== 'mkv' || !info.streams.some(s => s.type === 'attachment')) return []
+  return ['-map', `${input}:t`, '-c:t', 'copy']
+}

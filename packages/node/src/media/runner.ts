@@ -1,0 +1,207 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { createReadStream } from 'node:fs'
+import { FfmeshError, ErrorCodes } from '@ffmesh/protocol'
+import type { Logger } from '../logger.js'
+
+/** Time a child gets to exit after SIGTERM before SIGKILL; ffmpeg finalises a file in well under this. */
+export const KILL_GRACE_MS = 3_000
+/** stderr lines kept for an error reason: enough for ffmpeg's last complaint, not a whole log. */
+export const STDERR_TAIL_LINES = 20
+/** ffprobe JSON bigger than this is refused; a packet list of a 10 h film is far below it. */
+export const MAX_PROBE_OUTPUT_BYTES = 256 * 1024 * 1024
+
+export interface FfmpegProgress { outTimeSec: number, frame: number }
+
+export interface RunOptions {
+  signal?: AbortSignal
+  timeoutMs?: number
+  onProgress?: (p: FfmpegProgress) => void
+  /** A stream, or files streamed into stdin in order (pre-roll + own piece). */
+  stdin?: NodeJS.ReadableStream | string[]
+}
+
+export interface FfmpegRunner {
+  readonly ffmpegPath: string
+  readonly ffprobePath: string
+  run(args: string[], options?: RunOptions): Promise<void>
+  /** Runs `ffprobe -print_format json ...args` and parses what it prints. */
+  probeJson(args: string[], options?: { signal?: AbortSignal }): Promise<unknown>
+  encoders(): Promise<Set<string>>
+  killAll(): Promise<void>
+}
+
+export interface FfmpegRunnerInit { ffmpegPath?: string, ffprobePath?: string, logger: Logger }
+
+function notFound (binary: string): FfmeshError {
+  return new FfmeshError(ErrorCodes.FFMPEG_NOT_FOUND,
+    `cannot run "${binary}": install ffmpeg (for example \`apt-get install ffmpeg\`) or set ffmpeg.ffmpegPath / ffmpeg.ffprobePath in config.yaml`,
+    { binary })
+}
+
+function abortReason (signal: AbortSignal): Error {
+  return signal.reason instanceof Error ? signal.reason : new DOMException('the operation was aborted', 'AbortError')
+}
+
+/** Keeps the last lines of a text stream. */
+function createTail (limit: number): { push: (chunk: Buffer) => void, text: () => string } {
+  const lines: string[] = []
+  let partial = ''
+  return {
+    push (chunk) {
+      const parts = (partial + chunk.toString('utf8')).split(/\r?\n|\r/)
+      partial = parts.pop() ?? ''
+      for (const line of parts) if (line.trim() !== '') lines.push(line)
+      if (lines.length > limit) lines.splice(0, lines.length - limit)
+    },
+    text: () => [...lines, partial].filter(l => l.trim() !== '').slice(-limit).join('\n')
+  }
+}
+
+/** Parses `-progress` key=value blocks; each block ends with a `progress=` line. */
+function createProgressParser (onProgress: (p: FfmpegProgress) => void): (chunk: Buffer) => void {
+  let partial = ''
+  let outTimeSec = 0
+  let frame = 0
+  return chunk => {
+    const lines = (partial + chunk.toString('utf8')).split('\n')
+    partial = lines.pop() ?? ''
+    for (const line of lines) {
+      const eq = line.indexOf('=')
+      if (eq < 0) continue
+      const key = line.slice(0, eq).trim()
+      const value = line.slice(eq + 1).trim()
+      if (key === 'out_time_us' && /^-?\d+$/.test(value)) outTimeSec = Number(value) / 1e6
+      else if (key === 'frame' && /^\d+$/.test(value)) frame = Number(value)
+      else if (key === 'progress') onProgress({ outTimeSec, frame })
+    }
+  }
+}
+
+export function createFfmpegRunner (init: FfmpegRunnerInit): FfmpegRunner {
+  const ffmpegPath = init.ffmpegPath ?? 'ffmpeg'
+  const ffprobePath = init.ffprobePath ?? 'ffprobe'
+  const log = init.logger.child({ component: 'ffmpeg' })
+  const live = new Set<ChildProcess>()
+  let encoderCache: Promise<Set<string>> | undefined
+
+  function terminate (child: ChildProcess): void {
+    if (child.exitCode != null || child.signalCode != null) return
+    child.kill('SIGTERM')
+    const timer = setTimeout(() => { if (child.exitCode == null && child.signalCode == null) child.kill('SIGKILL') }, KILL_GRACE_MS)
+    timer.unref()
+    child.once('close', () => clearTimeout(timer))
+  }
+
+  /**
+   * Spawns one child (argv, never a shell) and settles only after it has exited, so a rejected
+   * promise never leaves a process behind.
+   */
+  function execute (binary: string, args: string[], options: RunOptions & { capture?: boolean }): Promise<{ stdout: Buffer }> {
+    return new Promise((resolve, reject) => {
+      const { signal } = options
+      if (signal?.aborted === true) { reject(abortReason(signal)); return }
+      const feedsStdin = options.stdin != null
+      const child = spawn(binary, args, { stdio: [feedsStdin ? 'pipe' : 'ignore', 'pipe', 'pipe'] })
+      live.add(child)
+      const tail = createTail(STDERR_TAIL_LINES)
+      const out: Buffer[] = []
+      let outBytes = 0
+      let failure: Error | undefined
+      const fail = (err: Error): void => { failure ??= err; terminate(child) }
+
+      const parseProgress = options.onProgress != null ? createProgressParser(options.onProgress) : undefined
+      child.stdout?.on('data', (chunk: Buffer) => {
+        if (options.capture === true) {
+          outBytes += chunk.length
+          if (outBytes > MAX_PROBE_OUTPUT_BYTES) fail(new FfmeshError(ErrorCodes.INTERNAL, `${binary} printed more than ${MAX_PROBE_OUTPUT_BYTES} bytes`))
+          else out.push(chunk)
+        }
+        parseProgress?.(chunk)
+      })
+      child.stderr?.on('data', (chunk: Buffer) => tail.push(chunk))
+
+      const onAbort = (): void => fail(abortReason(signal as AbortSignal))
+      signal?.addEventListener('abort', onAbort, { once: true })
+      const timer = options.timeoutMs != null
+        ? setTimeout(() => fail(new FfmeshError(ErrorCodes.CONVERT_TIMEOUT, `ffmpeg ran longer than ${Math.round((options.timeoutMs ?? 0) / 1000)} s and was stopped; the unit will be retried`)), options.timeoutMs)
+        : undefined
+
+      if (feedsStdin && child.stdin != null) feedStdin(child.stdin, options.stdin as NodeJS.ReadableStream | string[], fail)
+
+      child.once('error', (err: NodeJS.ErrnoException) => {
+        failure ??= err.code === 'ENOENT' || err.code === 'EACCES' ? notFound(binary) : err
+      })
+      child.once('close', (code, sig) => {
+        live.delete(child)
+        signal?.removeEventListener('abort', onAbort)
+        if (timer != null) clearTimeout(timer)
+        if (failure != null) { reject(failure); return }
+        if (code === 0) { resolve({ stdout: Buffer.concat(out) }); return }
+        const reason = tail.text()
+        log.debug({ binary, code, signal: sig, reason }, 'child failed')
+        reject(new FfmeshError(ErrorCodes.CONVERT_FAILED,
+          `${binary} exited with ${code ?? sig}: ${reason === '' ? 'no error output' : reason}`,
+          { exitCode: code, stderr: reason }))
+      })
+    })
+  }
+
+  return {
+    ffmpegPath,
+    ffprobePath,
+    async run (args, options = {}) {
+      const full = ['-hide_banner', '-nostats', '-loglevel', 'error', '-y']
+      if (options.stdin == null) full.push('-nostdin')
+      full.push('-progress', 'pipe:1', ...args)
+      log.debug({ args: full }, 'ffmpeg')
+      await execute(ffmpegPath, full, options)
+    },
+    async probeJson (args, options = {}) {
+      const { stdout } = await execute(ffprobePath, ['-hide_banner', '-loglevel', 'error', '-print_format', 'json', ...args], { ...options, capture: true })
+      return JSON.parse(stdout.toString('utf8')) as unknown
+    },
+    encoders () {
+      encoderCache ??= execute(ffmpegPath, ['-hide_banner', '-nostdin', '-encoders'], { capture: true }).then(({ stdout }) => {
+        const names = new Set<string>()
+        for (const line of stdout.toString('utf8').split('\n')) {
+          const m = /^\s*[VAS][A-Z.]{5}\s+([A-Za-z0-9_-]+)\s/.exec(line)
+          if (m?.[1] != null) names.add(m[1])
+        }
+        return names
+      })
+      encoderCache.catch(() => { encoderCache = undefined })
+      return encoderCache
+    },
+    async killAll () {
+      const children = [...live]
+      await Promise.all(children.map(async child => {
+        const closed = new Promise<void>(resolve => child.once('close', () => resolve()))
+        terminate(child)
+        await closed
+      }))
+    }
+  }
+}
+
+/** Streams a readable or several files into stdin one after the other. */
+function feedStdin (stdin: NodeJS.WritableStream, source: NodeJS.ReadableStream | string[], fail: (err: Error) => void): void {
+  // ffmpeg may stop reading early (it failed, or it was stopped); a broken pipe is then expected.
+  stdin.on('error', (err: NodeJS.ErrnoException) => { if (err.code !== 'EPIPE' && err.code !== 'ERR_STREAM_DESTROYED') fail(err) })
+  if (!Array.isArray(source)) { source.pipe(stdin); return }
+  const files = [...source]
+  const next = (): void => {
+    const file = files.shift()
+    if (file == null) { stdin.end(); return }
+    const reader = createReadStream(file)
+    reader.once('error', err => { fail(err); stdin.end() })
+    reader.once('end', next)
+    reader.pipe(stdin, { end: false })
+  }
+  next()
+}
+
+/** Fails with FFMPEG_NOT_FOUND unless both ffmpeg and ffprobe run. */
+export async function checkFfmpeg (runner: FfmpegRunner, options: { signal?: AbortSignal } = {}): Promise<void> {
+  await runner.encoders()
+  await runner.probeJson(['-show_program_version'], options)
+}

@@ -1,0 +1,78 @@
+import { FfmeshError, ErrorCodes, type Profile } from '@ffmesh/protocol'
+import { CHAPTER_CONTAINERS, keepsAudio, subtitleArgs } from './profile-args.js'
+import { mainVideo, readProbe, tag, toSeconds, type MediaInfo } from './probe.js'
+import type { FfmpegRunner } from './runner.js'
+
+/**
+ * Audio encoders pad the end of the stream to a whole frame and add priming at the start (AAC
+ * 1024 samples, Opus 312, MP3 1152 plus decoder delay): at 8 kHz two MP3 frames are 0.29 s.
+ */
+export const AUDIO_DURATION_TOLERANCE_SEC = 0.3
+/** One frame at this rate when the source does not say its rate. */
+const FALLBACK_FRAME_RATE = 24
+
+export interface VerifyInit { info: MediaInfo, profile: Profile, file: string }
+
+/**
+ * Throws VERIFY_FAILED unless the output has every frame of the source (equal count), the same
+ * duration (within one frame, plus the audio encoder's padding when audio is kept), and every
+ * stream, chapter and the title the profile keeps.
+ */
+export async function verifyOutput (runner: FfmpegRunner, init: VerifyInit, options: { signal?: AbortSignal } = {}): Promise<void> {
+  const { info, profile } = init
+  let probe
+  try {
+    probe = await readProbe(runner, init.file, { ...options, countPackets: true })
+  } catch (err) {
+    if (options.signal?.aborted === true) throw err
+    throw failed(`the output cannot be read: ${(err as Error).message}`)
+  }
+  const streams = probe.streams ?? []
+  const count = (type: string): number => streams.filter(s => s.codec_type === type && s.disposition?.attached_pic !== 1).length
+  const duration = toSeconds(probe.format?.duration) ?? 0
+
+  if (profile.kind === 'image') {
+    const video = mainVideo(probe)
+    if (video == null) throw failed('the output has no picture')
+    return
+  }
+
+  if (profile.kind === 'video') {
+    const video = mainVideo(probe)
+    if (video == null) throw failed('the output has no video stream')
+    const frames = Number(video.nb_read_packets ?? 0)
+    const frameSec = 1 / (profile.video?.frameRate ?? info.frameRate ?? FALLBACK_FRAME_RATE)
+    if (profile.video?.frameRate == null && frames !== info.videoFrames) {
+      throw failed(`the output has ${frames} video frames, the source ${String(info.videoFrames)}`)
+    }
+    const audioKept = keepsAudio(profile) && info.audioTracks > 0
+    checkDuration(duration, info.durationSec, frameSec + (audioKept ? AUDIO_DURATION_TOLERANCE_SEC : 0))
+    const audio = count('audio')
+    const expectedAudio = keepsAudio(profile) ? info.audioTracks : 0
+    if (audio !== expectedAudio) throw failed(`the output has ${audio} audio tracks, expected ${expectedAudio}`)
+    const expectedSubs = subtitleArgs(info, profile, 0).kept
+    const subs = count('subtitle')
+    if (subs !== expectedSubs) throw failed(`the output has ${subs} subtitle tracks, expected ${expectedSubs}`)
+  } else {
+    checkDuration(duration, info.durationSec, AUDIO_DURATION_TOLERANCE_SEC)
+    const audio = count('audio')
+    if (audio !== info.audioTracks) throw failed(`the output has ${audio} audio tracks, the source ${info.audioTracks}`)
+  }
+
+  if (CHAPTER_CONTAINERS.has(profile.container)) {
+    const chapters = probe.chapters?.length ?? 0
+    if (chapters !== info.chapters) throw failed(`the output has ${chapters} chapters, the source ${info.chapters}`)
+    const title = tag(probe.format?.tags, 'title')
+    if (info.title != null && title !== info.title) throw failed(`the output's title is ${JSON.stringify(title)}, the source's ${JSON.stringify(info.title)}`)
+  }
+}
+
+function checkDuration (actual: number, expected: number, tolerance: number): void {
+  if (Math.abs(actual - expected) > tolerance) {
+    throw failed(`the output lasts ${actual.toFixed(3)} s, the source ${expected.toFixed(3)} s (tolerance ${tolerance.toFixed(3)} s)`)
+  }
+}
+
+function failed (reason: string): FfmeshError {
+  return new FfmeshError(ErrorCodes.VERIFY_FAILED, `output verification failed: ${reason}; the job will not publish it`)
+}

@@ -1,0 +1,95 @@
+import fs from 'node:fs/promises'
+import os from 'node:os'
+import path from 'node:path'
+import { noise } from '@chainsafe/libp2p-noise'
+import { yamux } from '@chainsafe/libp2p-yamux'
+import { CAPACITY_TOPIC, encodeGossip, GOSSIP_MAX_AGE_MS, JOBS_TOPIC, type GossipMessage } from '@ffmesh/protocol'
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { gossipsub, StrictNoSign } from '@libp2p/gossipsub'
+import { identify } from '@libp2p/identify'
+import { tcp } from '@libp2p/tcp'
+import { multiaddr } from '@multiformats/multiaddr'
+import { LevelDatastore } from 'datastore-level'
+import { createLibp2p } from 'libp2p'
+import { afterAll, describe, expect, it } from 'vitest'
+import { meshConfig, newSwarmKey, startTestMesh, stopTestMesh, waitFor, type TestMesh } from '../../../../test/helpers/mesh-fixtures.js'
+import { createMeshLibp2p, type MeshLibp2p } from './libp2p.js'
+import { swarmPrologue } from './swarm-key.js'
+
+const JOB = '01JD0000000000000000000000'
+const bytes = (s: string): Uint8Array => new TextEncoder().encode(s)
+
+describe('gossip validation (real libp2p on loopback)', () => {
+  let node: TestMesh | undefined
+  let raw: MeshLibp2p | undefined
+  let unsigned: Awaited<ReturnType<typeof createLibp2p>> | undefined
+  let rawDir: string | undefined
+  afterAll(async () => {
+    await raw?.stop()
+    await unsigned?.stop()
+    await stopTestMesh(node)
+    if (rawDir != null) await fs.rm(rawDir, { recursive: true, force: true })
+  })
+
+  it('rejects and counts malformed, oversized, replayed, wrong-topic and wrong-sender gossip, and keeps working', async () => {
+    const key = newSwarmKey()
+    node = await startTestMesh(key, meshConfig())
+    const a = node.mesh
+    const got: Array<{ m: GossipMessage, from: string }> = []
+    a.onMessage((m, from) => { got.push({ m, from }) })
+
+    // A peer in the swarm that speaks gossipsub directly, so it can send what our publish() refuses.
+    rawDir = await fs.mkdtemp(path.join(os.tmpdir(), 'ffmesh-raw-'))
+    const datastore = new LevelDatastore(rawDir)
+    await datastore.open()
+    raw = await createMeshLibp2p({ privateKey: await generateKeyPair('Ed25519'), swarmKey: key, config: meshConfig(), datastore })
+    await raw.start()
+    const rawPubsub = raw.services.pubsub
+    rawPubsub.subscribe(JOBS_TOPIC)
+    rawPubsub.subscribe(CAPACITY_TOPIC)
+    await raw.dial(multiaddr(a.multiaddrs()[0]))
+    await waitFor(() => rawPubsub.getSubscribers(JOBS_TOPIC).some(p => p.toString() === a.peerId), 'A to join the jobs topic')
+    const rawId = raw.peerId.toString()
+    const now = Date.now()
+    const claim = { v: 1, ts: now, type: 'claim', owner: a.peerId, jobId: JOB, index: 0, attempt: 1 } as const
+
+    await rawPubsub.publish(JOBS_TOPIC, bytes('definitely not json'))
+    await rawPubsub.publish(JOBS_TOPIC, new Uint8Array(70 * 1024).fill(0x20))
+    await rawPubsub.publish(JOBS_TOPIC, bytes(JSON.stringify({ ...claim, index: 'zero' })))
+    await rawPubsub.publish(JOBS_TOPIC, bytes(JSON.stringify({ ...claim, sneaky: 1 })))
+    await rawPubsub.publish(JOBS_TOPIC, bytes('['.repeat(20_000) + ']'.repeat(20_000)))
+    await rawPubsub.publish(JOBS_TOPIC, encodeGossip({ ...claim, ts: now - GOSSIP_MAX_AGE_MS - 60_000 }))
+    await rawPubsub.publish(JOBS_TOPIC, encodeGossip({ ...claim, owner: rawId }))
+    await rawPubsub.publish(JOBS_TOPIC, encodeGossip({ v: 1, ts: now, type: 'capacity', name: 'x', version: '1', slotsTotal: 1, slotsFree: 1, encoders: [], diskFree: 0, queue: 0 }))
+    await rawPubsub.publish(JOBS_TOPIC, encodeGossip({ ...claim, index: 7 }))
+
+    await waitFor(() => got.length > 0, 'the one valid claim to arrive')
+    await new Promise(resolve => setTimeout(resolve, 300))
+    expect(got).toEqual([{ m: { ...claim, index: 7 }, from: rawId }])
+    expect(a.stats().gossipRejected).toEqual({
+      'not-json': 1, 'too-large': 1, schema: 3, 'too-old': 1, 'wrong-sender': 1, 'wrong-topic': 1
+    })
+    expect(a.stats().received[JOBS_TOPIC]?.messages).toBe(1)
+
+    // Unsigned messages (StrictNoSign sender) are dropped by gossipsub itself under StrictSign.
+    unsigned = await createLibp2p({
+      privateKey: await generateKeyPair('Ed25519'),
+      addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
+      transports: [tcp()],
+      connectionEncrypters: [noise({ prologueBytes: swarmPrologue(key) })],
+      streamMuxers: [yamux()],
+      services: { identify: identify(), pubsub: gossipsub({ globalSignaturePolicy: StrictNoSign, allowPublishToZeroTopicPeers: true }) }
+    })
+    const unsignedPubsub = unsigned.services.pubsub
+    unsignedPubsub.subscribe(JOBS_TOPIC)
+    await unsigned.dial(multiaddr(a.multiaddrs()[0]))
+    await waitFor(() => unsignedPubsub.getSubscribers(JOBS_TOPIC).some(p => p.toString() === a.peerId), 'A to be seen by the unsigned peer')
+    const sent = await unsignedPubsub.publish(JOBS_TOPIC, encodeGossip({ ...claim, index: 8 }))
+    expect(sent.recipients.map(String)).toContain(a.peerId)
+    // And the node still works: a valid signed message after all that arrives.
+    await rawPubsub.publish(JOBS_TOPIC, encodeGossip({ ...claim, index: 9, ts: Date.now() }))
+    await waitFor(() => got.length > 1, 'the second valid claim')
+    await new Promise(resolve => setTimeout(resolve, 300))
+    expect(got.map(g => (g.m as { index: number }).index)).toEqual([7, 9])
+  })
+})

@@ -1,0 +1,5 @@
+export * from './types.js'
+export { createLibp2pMesh, type Libp2pMesh, type Libp2pMeshInit } from './mesh.js'
+export { createLoneMesh } from './lone-mesh.js'
+export type { MeshStats } from './stats.js'
+export { swarmPrologue, SWARM_KEY_BYTES } from './swarm-key.js'

@@ -1,0 +1,61 @@
+import fs from 'node:fs/promises'
+import path from 'node:path'
+import { DEFAULT_PROFILES, ErrorCodes, FfmeshError, type Profile } from '@ffmesh/protocol'
+import type { NodeApi, NodeInfo } from './control/api.js'
+import type { JobComponents } from './jobs/deps.js'
+import { submitJob } from './jobs/intake.js'
+import type { Owner } from './jobs/owner.js'
+import { toJobStatus } from './jobs/status.js'
+import { linkWithoutOverwrite } from './store/durable-fs.js'
+import type { WatchManager } from './watch/index.js'
+
+/** Profiles this node knows: the defaults, then config's, which replace a default of the same name. */
+export function profileTable (extra: Profile[]): Map<string, Profile> {
+  return new Map([...DEFAULT_PROFILES, ...extra].map(p => [p.name, p]))
+}
+
+/** The operations the control API serves, over the owner, the store and the watch manager. */
+export function createNodeApi (c: JobComponents, parts: { owner: Owner, watches: WatchManager, info: () => NodeInfo, profiles: Map<string, Profile> }): NodeApi {
+  const status = (id: string) => {
+    const view = c.store.job(id)
+    if (view == null) throw new FfmeshError(ErrorCodes.JOB_NOT_FOUND, `no job ${id} on this node (ffmesh status lists jobs)`)
+    return toJobStatus(view, parts.owner.state, c.clock())
+  }
+  return {
+    info: parts.info,
+    async submit (req, options) {
+      const job = await submitJob(c, parts.profiles, req, options)
+      return { id: job.id }
+    },
+    listJobs: () => c.store.jobs().map(v => toJobStatus(v, parts.owner.state, c.clock())),
+    getJob: status,
+    async cancel (id) {
+      await parts.owner.cancel(id)
+      return status(id)
+    },
+    async retry (id) {
+      await parts.owner.retry(id)
+      return status(id)
+    },
+    async fetchOutput (id, outDir) {
+      const job = status(id)
+      if (job.state !== 'done' || job.output == null) throw new FfmeshError(ErrorCodes.JOB_NOT_DONE, `job ${id} is ${job.state}; its output can be fetched once it is done`)
+      if (outDir == null || path.resolve(outDir) === path.dirname(job.output)) return { path: job.output }
+      const dir = path.resolve(outDir)
+      await fs.mkdir(dir, { recursive: true })
+      const tmp = path.join(dir, `.ffmesh-fetch-${id}.partial`)
+      await fs.copyFile(job.output, tmp)
+      try {
+        return { path: await linkWithoutOverwrite(tmp, dir, path.basename(job.output)) }
+      } finally {
+        await fs.rm(tmp, { force: true })
+      }
+    },
+    peers: () => c.mesh.peers(),
+    profiles: () => [...parts.profiles.values()],
+    watches: () => parts.watches.list(),
+    addWatch: (watch) => parts.watches.add(watch),
+    removeWatch: (p) => parts.watches.remove(p),
+    onEvent: (listener) => c.events.on(listener)
+  }
+}

@@ -1,0 +1,63 @@
+import { randomBytes } from 'node:crypto'
+import fs from 'node:fs/promises'
+import path from 'node:path'
+import { HASH_PATTERN } from '@ffmesh/protocol'
+import { hashFile } from './hash.js'
+import { fsyncDir, fsyncFile } from './durable-fs.js'
+
+/**
+ * Content-addressed blob files: `blobs/<2 hex>/<sha512>`. A blob only ever appears complete:
+ * written to tmp, hashed, fsynced, then renamed. Names come from hashes checked against
+ * HASH_PATTERN, never from the network as paths.
+ */
+export interface BlobStore {
+  path(hash: string): string
+  has(hash: string): Promise<boolean>
+  /** A fresh temp path in the store's tmp dir (same file system, so rename is atomic). */
+  tempPath(suffix?: string): string
+  /** Moves a finished file into the store under its SHA-512 (computed unless given and trusted). */
+  importFile(file: string, options?: { hash?: string, signal?: AbortSignal }): Promise<{ hash: string, size: number }>
+  remove(hash: string): Promise<void>
+  /** Removes leftover temp files of an earlier run. */
+  sweepTemp(): Promise<number>
+}
+
+export function assertHash (hash: string): void {
+  if (!HASH_PATTERN.test(hash)) throw new TypeError('not a SHA-512 hex digest')
+}
+
+export async function createBlobStore (init: { dir: string, tmpDir: string }): Promise<BlobStore> {
+  await fs.mkdir(init.dir, { recursive: true, mode: 0o700 })
+  await fs.mkdir(init.tmpDir, { recursive: true, mode: 0o700 })
+  const blobPath = (hash: string): string => {
+    assertHash(hash)
+    return path.join(init.dir, hash.slice(0, 2), hash)
+  }
+  return {
+    path: blobPath,
+    async has (hash) {
+      return fs.stat(blobPath(hash)).then(s => s.isFile(), () => false)
+    },
+    tempPath (suffix = '') {
+      return path.join(init.tmpDir, `${Date.now()}-${randomBytes(6).toString('hex')}${suffix}`)
+    },
+    async importFile (file, options = {}) {
+      const hash = options.hash ?? await hashFile(file, options)
+      const dest = blobPath(hash)
+      const { size } = await fs.stat(file)
+      await fsyncFile(file)
+      await fs.mkdir(path.dirname(dest), { recursive: true, mode: 0o700 })
+      await fs.rename(file, dest)
+      await fsyncDir(path.dirname(dest))
+      return { hash, size }
+    },
+    async remove (hash) {
+      await fs.rm(blobPath(hash), { force: true })
+    },
+    async sweepTemp () {
+      const names = await fs.readdir(init.tmpDir)
+      await Promise.all(names.map(n => fs.rm(path.join(init.tmpDir, n), { recursive: true, force: true })))
+      return names.length
+    }
+  }
+}

@@ -1,0 +1,60 @@
+import type { ErrorBody, JobState, Profile, UnitSpec, UnitState } from '@ffmesh/protocol'
+import type { MediaInfo } from '../media/index.js'
+
+/** The materialized view of one job, as the owner keeps it. Derived from the event log. */
+export interface JobRecord {
+  id: string
+  state: JobState
+  profile: Profile
+  source: string
+  sourceSize: number
+  sourceMtimeMs: number
+  /** SHA-512 of the source, once hashed during planning. */
+  sourceHash: string | null
+  outDir: string
+  output: string | null
+  error: ErrorBody | null
+  owner: string
+  info: MediaInfo
+  unitCount: number
+  createdAt: number
+  updatedAt: number
+}
+
+export interface UnitOutcome { hash: string, size: number, frames: number, durationSec: number }
+
+/** The view of one unit of an owned job. */
+export interface UnitRecord {
+  jobId: string
+  index: number
+  spec: UnitSpec
+  /** Source paths of the inputs on the owner (blob path, or the source file for a whole unit). */
+  inputPaths: string[]
+  expectedFrames: number | null
+  state: UnitState
+  worker: string | null
+  /** Leases granted so far; a lease answers to one attempt number. */
+  attempts: number
+  /** Failed tries (convert, verify, lease expiry); reaching jobs.maxAttempts fails the job. */
+  failures: number
+  leaseUntil: number | null
+  lastError: ErrorBody | null
+  result: UnitOutcome | null
+}
+
+/** The events of the log. Each is applied to the views by reduce.ts in the same atomic batch. */
+export type JobEvent =
+  | { type: 'job:submitted', job: JobRecord }
+  | { type: 'job:planned', sourceHash: string, units: UnitRecord[] }
+  | { type: 'unit:leased', index: number, worker: string, attempt: number, leaseUntil: number }
+  | { type: 'unit:converting', index: number, attempt: number }
+  | { type: 'unit:returned', index: number, attempt: number }
+  | { type: 'unit:verified', index: number, worker: string, attempt: number, result: UnitOutcome }
+  | { type: 'unit:released', index: number, attempt: number, reason: ErrorBody, failure: boolean }
+  | { type: 'job:assembling' }
+  | { type: 'job:done', output: string }
+  | { type: 'job:failed', error: ErrorBody }
+  | { type: 'job:cancelled' }
+  | { type: 'job:retried' }
+
+export interface LoggedEvent { seq: number, time: number, jobId: string, event: JobEvent }

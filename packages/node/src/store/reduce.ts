@@ -1,0 +1,55 @@
+import type { JobRecord, JobEvent, UnitRecord } from './records.js'
+
+export interface JobView { job: JobRecord, units: UnitRecord[] }
+
+/**
+ * Applies one event to a job's view and returns the records it changed. Pure, so the log can be
+ * replayed and the rules tested without LevelDB. Events that do not fit the current state (a
+ * late event for a verified unit, say) change nothing: the first verified result stays.
+ */
+export function reduce (view: JobView | undefined, event: JobEvent, time: number): { job?: JobRecord, units: UnitRecord[] } {
+  if (event.type === 'job:submitted') return { job: { ...event.job, updatedAt: time }, units: [] }
+  if (view == null) return { units: [] }
+  const job = view.job
+  const touch = (patch: Partial<JobRecord>): JobRecord => ({ ...job, ...patch, updatedAt: time })
+  const unitAt = (index: number): UnitRecord | undefined => view.units[index]
+  const changeUnit = (index: number, patch: (u: UnitRecord) => Partial<UnitRecord> | null): { job?: JobRecord, units: UnitRecord[] } => {
+    const unit = unitAt(index)
+    if (unit == null) return { units: [] }
+    const p = patch(unit)
+    return p == null ? { units: [] } : { job: touch({}), units: [{ ...unit, ...p }] }
+  }
+  switch (event.type) {
+    case 'job:planned':
+      return { job: touch({ state: 'running', sourceHash: event.sourceHash, unitCount: event.units.length }), units: event.units }
+    case 'unit:leased':
+      return changeUnit(event.index, u => u.state === 'verified'
+        ? null
+        : { state: 'leased', worker: event.worker, attempts: Math.max(u.attempts, event.attempt), leaseUntil: event.leaseUntil })
+    case 'unit:converting':
+      return changeUnit(event.index, u => u.state === 'leased' && u.attempts === event.attempt ? { state: 'converting' } : null)
+    case 'unit:returned':
+      return changeUnit(event.index, u => u.state === 'verified' ? null : { state: 'returned' })
+    case 'unit:verified':
+      return changeUnit(event.index, u => u.state === 'verified'
+        ? null
+        : { state: 'verified', worker: event.worker, result: event.result, leaseUntil: null, lastError: null })
+    case 'unit:released':
+      return changeUnit(event.index, u => u.state === 'verified' || u.attempts !== event.attempt
+        ? null
+        : { state: 'pending', worker: null, leaseUntil: null, lastError: event.reason, failures: u.failures + (event.failure ? 1 : 0) })
+    case 'job:assembling':
+      return { job: touch({ state: 'assembling' }), units: [] }
+    case 'job:done':
+      return { job: touch({ state: 'done', output: event.output, error: null }), units: [] }
+    case 'job:failed':
+      return { job: touch({ state: 'failed', error: event.error }), units: [] }
+    case 'job:cancelled':
+      return { job: touch({ state: 'cancelled' }), units: [] }
+    case 'job:retried': {
+      const units = view.units.filter(u => u.state !== 'verified')
+        .map(u => ({ ...u, state: 'pending' as const, worker: null, leaseUntil: null, failures: 0, lastError: null }))
+      return { job: touch({ state: view.units.length > 0 ? 'running' : 'queued', error: null }), units }
+    }
+  }
+}

@@ -1,0 +1,126 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import fs from 'node:fs/promises'
+import os from 'node:os'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { stringify } from 'yaml'
+
+/** Real `ffmesh` processes for the process-level tests: the binary a user runs, over its socket. */
+export const REPO = fileURLToPath(new URL('../..', import.meta.url))
+export const FFMESH_BIN = path.join(REPO, 'packages/cli/bin/ffmesh.js')
+
+export interface CliResult { code: number, stdout: string, stderr: string }
+
+export async function ffmesh (args: string[], options: { dataDir?: string, env?: NodeJS.ProcessEnv, timeoutMs?: number } = {}): Promise<CliResult> {
+  const env = { ...process.env, ...options.env }
+  if (options.dataDir != null) env.FFMESH_DATA_DIR = options.dataDir
+  const child = spawn(process.execPath, [FFMESH_BIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] })
+  let stdout = ''
+  let stderr = ''
+  child.stdout.on('data', (d: Buffer) => { stdout += d.toString() })
+  child.stderr.on('data', (d: Buffer) => { stderr += d.toString() })
+  const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 120_000)
+  const code = await new Promise<number>(resolve => child.on('close', (c) => resolve(c ?? 1)))
+  clearTimeout(timer)
+  return { code, stdout, stderr }
+}
+
+export async function ffmeshJson<T = unknown> (args: string[], options: Parameters<typeof ffmesh>[1] = {}): Promise<T> {
+  const r = await ffmesh([...args, '--json'], options)
+  try {
+    return JSON.parse(r.stdout) as T
+  } catch {
+    throw new Error(`ffmesh ${args.join(' ')} printed no JSON (exit ${r.code}): ${r.stdout}\n${r.stderr}`)
+  }
+}
+
+export interface NodeSettings {
+  name?: string
+  slots?: number
+  segmentSeconds?: number
+  leaseSeconds?: number
+  heartbeatSeconds?: number
+  mesh?: boolean
+  mdns?: boolean
+  listen?: string[]
+  extra?: Record<string, unknown>
+}
+
+/** Makes a data dir with `ffmesh init` (sharing a swarm key when given) and a config for tests. */
+export async function makeDataDir (settings: NodeSettings = {}, swarmKeyFile?: string): Promise<string> {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'ffmesh-node-'))
+  const r = await ffmesh(['init', '--data-dir', dir, ...(swarmKeyFile != null ? ['--swarm-key-file', swarmKeyFile] : [])])
+  if (r.code !== 0) throw new Error(`ffmesh init failed: ${r.stderr}`)
+  const config = {
+    name: settings.name ?? path.basename(dir),
+    log: { level: 'info' },
+    worker: { slots: settings.slots ?? 1, minFreeDisk: 0 },
+    jobs: { segmentSeconds: settings.segmentSeconds ?? 2, leaseSeconds: settings.leaseSeconds ?? 10, heartbeatSeconds: settings.heartbeatSeconds ?? 1 },
+    mesh: { enabled: settings.mesh ?? false, mdns: settings.mdns ?? true, listen: settings.listen ?? ['/ip4/127.0.0.1/tcp/0'], advertiseSeconds: 1 },
+    ...settings.extra
+  }
+  await fs.writeFile(path.join(dir, 'config.yaml'), stringify(config))
+  return dir
+}
+
+export interface NodeProcess {
+  dataDir: string
+  child: ChildProcess
+  pid: number
+  log: () => string
+  /** Resolves with the exit code and signal. */
+  exited: Promise<{ code: number | null, signal: NodeJS.Signals | null }>
+  stop(signal?: NodeJS.Signals): Promise<{ code: number | null, signal: NodeJS.Signals | null }>
+}
+
+/** Starts `ffmesh node` and waits until its control socket answers. */
+export async function startNodeProcess (dataDir: string, options: { env?: NodeJS.ProcessEnv, args?: string[], wrap?: string[] } = {}): Promise<NodeProcess> {
+  const argv = [...(options.wrap ?? []), process.execPath, FFMESH_BIN, 'node', '--data-dir', dataDir, ...(options.args ?? [])]
+  const child = spawn(argv[0], argv.slice(1), { env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] })
+  let output = ''
+  child.stdout?.on('data', (d: Buffer) => { output += d.toString() })
+  child.stderr?.on('data', (d: Buffer) => { output += d.toString() })
+  const exited = new Promise<{ code: number | null, signal: NodeJS.Signals | null }>(resolve => child.on('exit', (code, signal) => resolve({ code, signal })))
+  let gone = false
+  void exited.then(() => { gone = true })
+  const deadline = Date.now() + 30_000
+  for (;;) {
+    if (gone) throw new Error(`ffmesh node exited during start-up:\n${output}`)
+    const r = await ffmesh(['status', '--json'], { dataDir })
+    if (r.code === 0) break
+    if (Date.now() > deadline) { child.kill('SIGKILL'); throw new Error(`ffmesh node did not answer within 30 s:\n${output}`) }
+    await new Promise(resolve => setTimeout(resolve, 200))
+  }
+  return {
+    dataDir,
+    child,
+    pid: child.pid as number,
+    log: () => output,
+    exited,
+    async stop (signal = 'SIGTERM') {
+      if (!gone) child.kill(signal)
+      return exited
+    }
+  }
+}
+
+/** ffmpeg processes still working on files of this data dir (their argv names its blob paths). */
+export async function ffmpegProcessesFor (dataDir: string): Promise<number[]> {
+  const pids: number[] = []
+  for (const entry of await fs.readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue
+    const cmd = await fs.readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '')
+    if (/ff(mpeg|probe)/.test(cmd.split('\0')[0] ?? '') && cmd.includes(dataDir)) pids.push(Number(entry))
+  }
+  return pids
+}
+
+export async function waitUntil<T> (probe: () => Promise<T | undefined | null | false>, what: string, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const value = await probe()
+    if (value != null && value !== false) return value
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
+    await new Promise(resolve => setTimeout(resolve, 200))
+  }
+}
