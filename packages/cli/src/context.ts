@@ -1,8 +1,9 @@
 import { isJobId } from '@ffmesh/protocol'
 import { ErrorCodes, FfmeshError } from '@ffmesh/protocol'
+import type * as NodePackage from '@ffmesh/node'
 import { createControlClient, type ControlClient } from './client.js'
 
-type NodeModule = typeof import('@ffmesh/node')
+type NodeModule = typeof NodePackage
 
 /**
  * The whole @ffmesh/node graph (libp2p, LevelDB, ffmpeg pipeline) is loaded only by `ffmesh node`.

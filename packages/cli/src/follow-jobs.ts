@@ -60,7 +60,8 @@ export async function followJobs (client: ControlClient, ids: string[] | null, i
         if (init.until !== 'forever' && jobs.length > 0 && jobs.every(isTerminal)) return jobs
       }
       await new Promise<void>(resolve => {
-        const timer = setTimeout(resolve, dirty ? REFRESH_MS : FALLBACK_POLL_MS)
+        // Waking costs nothing: the node is asked again only when an event marked a job dirty.
+        const timer = setTimeout(resolve, REFRESH_MS)
         wake = () => { clearTimeout(timer); resolve() }
         init.signal?.addEventListener('abort', wake, { once: true })
       })

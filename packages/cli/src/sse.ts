@@ -14,6 +14,8 @@ export function createSseParser (): (chunk: string) => ServerSentEvent[] {
     const out: ServerSentEvent[] = []
     let newline: number
     while ((newline = buffer.search(/\r\n|\r|\n/)) !== -1) {
+      // A CR ending the chunk may be half of a CRLF: wait for the next chunk to tell.
+      if (newline === buffer.length - 1 && buffer.endsWith('\r')) break
       const line = buffer.slice(0, newline)
       buffer = buffer.slice(newline + (buffer.startsWith('\r\n', newline) ? 2 : 1))
       if (line === '') {

@@ -1,4 +1,4 @@
-import { request } from 'node:http'
+import { request, type IncomingMessage } from 'node:http'
 import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
@@ -103,7 +103,7 @@ describe('control server', () => {
     const onEvent = api.onEvent
     api.onEvent = (l) => { listeners++; const off = onEvent(l); return () => { listeners--; off() } }
     const received: string[] = []
-    const res = await new Promise<import('node:http').IncomingMessage>((resolve, reject) => {
+    const res = await new Promise<IncomingMessage>((resolve, reject) => {
       request({ socketPath, path: '/v1/events' }, resolve).on('error', reject).end()
     })
     expect(res.headers['content-type']).toContain('text/event-stream')
@@ -146,7 +146,7 @@ describe('control server', () => {
   })
 
   it('stops promptly with an event stream open', async () => {
-    const res = await new Promise<import('node:http').IncomingMessage>((resolve, reject) => {
+    const res = await new Promise<IncomingMessage>((resolve, reject) => {
       request({ socketPath, path: '/v1/events' }, resolve).on('error', reject).end()
     })
     const ended = new Promise(resolve => { res.on('close', resolve); res.resume() })

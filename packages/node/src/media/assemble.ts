@@ -50,7 +50,11 @@ export async function assembleOutput (runner: FfmpegRunner, init: AssembleInit, 
     else if (keepsAudio(profile) && info.audioTracks > 0) args.push('-map', `${sourceInput}:a`)
     args.push(...subtitleArgs(info, profile, sourceInput).args, ...attachmentArgs(info, profile, sourceInput))
     args.push('-map_metadata', String(sourceInput))
-    if (info.videoStreamIndex != null) args.push(`-map_metadata:s:v:0`, `${sourceInput}:s:${info.videoStreamIndex}`)
+    // A per-stream -map_metadata would turn off the default copy of every other stream's tags
+    // (languages, titles, attachment mimetypes), so the video's own tags are set one by one.
+    const video = info.streams.find(s => s.index === info.videoStreamIndex)
+    if (video?.language != null) args.push('-metadata:s:v:0', `language=${video.language}`)
+    if (video?.title != null) args.push('-metadata:s:v:0', `title=${video.title}`)
     args.push('-map_chapters', CHAPTER_CONTAINERS.has(profile.container) ? String(sourceInput) : '-1')
     const muxer = CONTAINER_MUXERS[profile.container]
     if (muxer === 'mp4') args.push('-movflags', '+faststart')

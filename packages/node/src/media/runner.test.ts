@@ -1,0 +1,114 @@
+import { readdir, readFile } from 'node:fs/promises'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { openGopTs } from '../../../../test/fixtures/media.js'
+import { createLogger } from '../logger.js'
+import { countFrames } from './probe.js'
+import { checkFfmpeg, createFfmpegRunner } from './runner.js'
+
+const logger = createLogger({ level: 'silent' })
+/** Enough lavfi input to keep ffmpeg busy far longer than any test waits. */
+const ENDLESS = ['-f', 'lavfi', '-i', 'testsrc2=s=320x240:d=3600', '-f', 'null', '-']
+
+/** ffmpeg processes whose parent is this test process. */
+async function childFfmpegs (): Promise<number[]> {
+  const pids: number[] = []
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue
+    try {
+      const stat = await readFile(`/proc/${entry}/stat`, 'utf8')
+      const m = /^\d+ \((.*)\) \S+ (\d+)/.exec(stat)
+      if (m?.[1] === 'ffmpeg' && Number(m[2]) === process.pid) pids.push(Number(entry))
+    } catch { /* the process ended while we looked */ }
+  }
+  return pids
+}
+
+async function untilProgress (started: Promise<void>): Promise<void> {
+  await started
+}
+
+describe('ffmpeg runner', () => {
+  let dir: string
+  beforeAll(async () => { dir = await mkdtemp(join(tmpdir(), 'ffmesh-runner-')) })
+  afterAll(async () => { await rm(dir, { recursive: true, force: true }) })
+
+  it('fails with FFMPEG_NOT_FOUND naming a missing binary', async () => {
+    const runner = createFfmpegRunner({ ffmpegPath: '/nonexistent/ffmpeg', ffprobePath: '/nonexistent/ffprobe', logger })
+    await expect(checkFfmpeg(runner)).rejects.toMatchObject({ code: 'FFMPEG_NOT_FOUND' })
+    await expect(runner.run(['-version'])).rejects.toMatchObject({ code: 'FFMPEG_NOT_FOUND' })
+    await expect(runner.probeJson(['-show_program_version'])).rejects.toMatchObject({ code: 'FFMPEG_NOT_FOUND' })
+    const good = createFfmpegRunner({ logger })
+    await expect(checkFfmpeg(good)).resolves.toBeUndefined()
+  })
+
+  it('lists the encoders ffmpeg offers, once', async () => {
+    const runner = createFfmpegRunner({ logger })
+    const encoders = await runner.encoders()
+    for (const name of ['libx264', 'libx265', 'libsvtav1', 'libvpx-vp9', 'aac', 'libopus', 'libmp3lame', 'flac', 'libwebp']) expect(encoders.has(name)).toBe(true)
+    expect(encoders.has('=')).toBe(false)
+    expect(await runner.encoders()).toBe(encoders)
+  })
+
+  it('reports progress and the exit of a successful run', async () => {
+    const runner = createFfmpegRunner({ logger })
+    const seen: Array<{ outTimeSec: number, frame: number }> = []
+    const out = join(dir, 'progress.mkv')
+    await runner.run(['-f', 'lavfi', '-i', 'testsrc2=s=160x120:r=25:d=2', '-c:v', 'libx264', '-preset', 'ultrafast', '-f', 'matroska', `file:${out}`],
+      { onProgress: p => seen.push(p) })
+    expect(seen.length).toBeGreaterThan(0)
+    expect(seen.at(-1)?.frame).toBe(50)
+    expect(seen.at(-1)?.outTimeSec).toBeGreaterThan(1.9)
+    expect((await countFrames(runner, out)).frames).toBe(50)
+  })
+
+  it('turns a failing run into CONVERT_FAILED with the last stderr lines', async () => {
+    const runner = createFfmpegRunner({ logger })
+    const err = await runner.run(['-protocol_whitelist', 'file', '-i', `file:${join(dir, 'missing.mkv')}`, '-f', 'null', '-']).catch(e => e)
+    expect(err).toMatchObject({ code: 'CONVERT_FAILED' })
+    expect(String(err.details.stderr)).toMatch(/No such file/)
+  })
+
+  it('kills its child on abort and leaves no ffmpeg behind', async () => {
+    const runner = createFfmpegRunner({ logger })
+    const controller = new AbortController()
+    let started!: () => void
+    const running = new Promise<void>(resolve => { started = resolve })
+    const run = runner.run(ENDLESS, { signal: controller.signal, onProgress: () => started() })
+    await untilProgress(running)
+    expect((await childFfmpegs()).length).toBe(1)
+    controller.abort()
+    await expect(run).rejects.toMatchObject({ name: 'AbortError' })
+    expect(await childFfmpegs()).toEqual([])
+  })
+
+  it('stops a run that takes too long with CONVERT_TIMEOUT', async () => {
+    const runner = createFfmpegRunner({ logger })
+    const started = Date.now()
+    await expect(runner.run(ENDLESS, { timeoutMs: 700 })).rejects.toMatchObject({ code: 'CONVERT_TIMEOUT' })
+    expect(Date.now() - started).toBeLessThan(10_000)
+    expect(await childFfmpegs()).toEqual([])
+  })
+
+  it('killAll stops every running child', async () => {
+    const runner = createFfmpegRunner({ logger })
+    const runs = [runner.run(ENDLESS).catch(e => e), runner.run(ENDLESS).catch(e => e)]
+    for (let i = 0; i < 100 && (await childFfmpegs()).length < 2; i++) await new Promise(resolve => setTimeout(resolve, 50))
+    expect((await childFfmpegs()).length).toBe(2)
+    await runner.killAll()
+    expect(await childFfmpegs()).toEqual([])
+    for (const result of await Promise.all(runs)) expect(result).toMatchObject({ code: 'CONVERT_FAILED' })
+  })
+
+  it('streams files into stdin in order', async () => {
+    const runner = createFfmpegRunner({ logger })
+    const ts = await openGopTs(dir)
+    const out = join(dir, 'twice.mkv')
+    // The same TS twice is a valid TS with every packet twice: stdin carried both files.
+    await runner.run(['-f', 'mpegts', '-i', 'pipe:0', '-map', '0:v:0', '-c', 'copy', '-f', 'matroska', `file:${out}`], { stdin: [ts, ts] })
+    const once = await countFrames(runner, ts)
+    expect((await countFrames(runner, out)).frames).toBe(once.frames * 2)
+  })
+})
