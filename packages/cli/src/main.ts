@@ -6,7 +6,7 @@ import { nodeCommand } from './commands/node.js'
 import { statusCommand } from './commands/status.js'
 import { submitCommand } from './commands/submit.js'
 import { watchAddCommand, watchListCommand, watchRemoveCommand } from './commands/watch.js'
-import { EXIT_OK, EXIT_USAGE, reportError } from './report-error.js'
+import { EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, reportError } from './report-error.js'
 
 const DATA_DIR_HELP = 'data directory (default: $FFMESH_DATA_DIR, then $XDG_DATA_HOME/ffmesh)'
 
@@ -29,6 +29,8 @@ export async function main (argv: string[]): Promise<number> {
     return exitCode
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode === 0 ? EXIT_OK : EXIT_USAGE
+    // Ctrl-C while a request was in flight: the person knows; an "aborted" error would be noise.
+    if (interrupt.signal.aborted) return EXIT_INTERRUPTED
     return reportError(err, { json: argv.includes('--json') })
   } finally {
     process.off('SIGINT', onSigint)

@@ -1,9 +1,11 @@
 import { isFfmeshError, toErrorBody } from '@ffmesh/protocol'
 
-/** Exit codes: 0 success, 1 an operation failed (the printed code says which), 2 a usage error. */
+/** Exit codes: 0 success, 1 an operation failed (the printed code says which), 2 a usage error, 130 Ctrl-C. */
 export const EXIT_OK = 0
 export const EXIT_FAILED = 1
 export const EXIT_USAGE = 2
+/** The shell's convention for a process ended by SIGINT (128 + 2). */
+export const EXIT_INTERRUPTED = 130
 
 /** Prints `error CODE: message` on stderr, or the JSON error document on stdout with --json. */
 export function reportError (err: unknown, options: { json?: boolean } = {}): number {

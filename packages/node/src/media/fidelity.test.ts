@@ -52,7 +52,7 @@ describe('fidelity across segment joins', () => {
   afterAll(async () => { await rm(dir, { recursive: true, force: true }) })
 
   async function pipeline (source: string, name: string, segmentSeconds: number, profile: Profile = h264): Promise<{ out: string, segments: number }> {
-    const out = join(dir, `${name}.${profile.container}`)
+    const out = join(dir, `${name}-out.${profile.container}`)
     const { units } = await convertLocally(runner, { source, profile, segmentSeconds, workDir: join(dir, `work-${name}`), outFile: out, parallel: 2 })
     return { out, segments: units.filter(u => u.kind === 'segment').length }
   }
