@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { existsSync } from 'node:fs'
-import { cp, lstat, mkdir, mkdtemp, readdir, readFile, readlink, rm, writeFile } from 'node:fs/promises'
+import { cp, lstat, mkdir, mkdtemp, readdir, readFile, readlink, rm, symlink, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { promisify } from 'node:util'
@@ -9,7 +9,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 const run = promisify(execFile)
 const REPO = path.resolve(import.meta.dirname, '..')
-const INSTALL = path.join(REPO, 'systemd', 'install.sh')
 const UNINSTALL = path.join(REPO, 'systemd', 'uninstall.sh')
 const MAX_EXPOSURE = 2.5
 // The host's own units (sysinit.target …) that `systemd-analyze verify --root` resolves against.
@@ -45,29 +44,63 @@ async function systemFiles (root: string): Promise<string[]> {
   return [...tree].filter(([p]) => !p.startsWith('opt/ffmesh/')).map(([p, v]) => `${p} ${v.split(' ')[1]}`)
 }
 
+/**
+ * A frozen copy of what install.sh reads from the checkout (built packages, lock file, the
+ * scripts; node_modules by symlink), so a rebuild elsewhere during the test changes nothing.
+ */
+async function snapshotCheckout (): Promise<string> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'ffmesh-checkout-'))
+  for (const file of ['package.json', 'package-lock.json', 'systemd']) await cp(path.join(REPO, file), path.join(dir, file), { recursive: true })
+  for (const pkg of ['protocol', 'node', 'cli']) {
+    for (const part of ['package.json', 'dist', 'bin']) {
+      const from = path.join(REPO, 'packages', pkg, part)
+      if (existsSync(from)) await cp(from, path.join(dir, 'packages', pkg, part), { recursive: true, preserveTimestamps: true })
+    }
+  }
+  await symlink(path.join(REPO, 'node_modules'), path.join(dir, 'node_modules'))
+  return dir
+}
+
+let checkout: string
 async function install (root: string, ...args: string[]): Promise<string> {
-  const { stdout } = await run('bash', [INSTALL, '--root', root, '--node', process.execPath, ...args])
+  const { stdout } = await run('bash', [path.join(checkout, 'systemd', 'install.sh'), '--root', root, '--node', process.execPath, ...args])
   return stdout
 }
 
+// One installation (the slow part: about 200 MB of program files) serves every test below.
+let root: string
+let firstListing: Map<string, string>
+beforeAll(async () => {
+  checkout = await snapshotCheckout()
+  root = await mkdtemp(path.join(os.tmpdir(), 'ffmesh-install-'))
+  await install(root, '--watch', '/srv/in', '--profile', 'h265', '--out', '/srv/out')
+  firstListing = await listTree(root, { hashes: true, mtimes: true })
+})
+afterAll(async () => {
+  await rm(root, { recursive: true, force: true })
+  await rm(checkout, { recursive: true, force: true })
+})
+
 describe('systemd unit', () => {
-  let root: string
+  let unitRoot: string
   beforeAll(async () => {
-    root = await mkdtemp(path.join(os.tmpdir(), 'ffmesh-unit-'))
-    await install(root, '--watch', '/srv/in', '--profile', 'h265', '--out', '/srv/out')
+    // The installed unit, drop-in and ExecStart wrapper beside the host's own units.
+    unitRoot = await mkdtemp(path.join(os.tmpdir(), 'ffmesh-unit-'))
+    await cp(path.join(root, 'etc'), path.join(unitRoot, 'etc'), { recursive: true })
+    await cp(path.join(root, 'usr'), path.join(unitRoot, 'usr'), { recursive: true })
     const hostUnits = HOST_UNITS.find((dir) => existsSync(path.join(dir, 'sysinit.target')))
-    await mkdir(path.join(root, 'usr/lib/systemd'), { recursive: true })
-    await cp(hostUnits ?? HOST_UNITS[0], path.join(root, 'usr/lib/systemd/system'), { recursive: true, verbatimSymlinks: true })
+    await mkdir(path.join(unitRoot, 'usr/lib/systemd'), { recursive: true })
+    await cp(hostUnits ?? HOST_UNITS[0], path.join(unitRoot, 'usr/lib/systemd/system'), { recursive: true, verbatimSymlinks: true })
   })
-  afterAll(async () => { await rm(root, { recursive: true, force: true }) })
+  afterAll(async () => { await rm(unitRoot, { recursive: true, force: true }) })
 
   it('passes systemd-analyze verify with its drop-in', async () => {
-    const result = await run('systemd-analyze', ['verify', `--root=${root}`, 'ffmesh.service'])
+    const result = await run('systemd-analyze', ['verify', `--root=${unitRoot}`, 'ffmesh.service'])
     expect(result.stderr.trim()).toBe('')
   })
 
   it(`is exposed at most ${MAX_EXPOSURE} by systemd-analyze security`, async () => {
-    for (const args of [[path.join(REPO, 'systemd', 'ffmesh.service')], [`--root=${root}`, 'ffmesh.service']]) {
+    for (const args of [[path.join(REPO, 'systemd', 'ffmesh.service')], [`--root=${unitRoot}`, 'ffmesh.service']]) {
       const { stdout } = await run('systemd-analyze', ['security', '--offline=true', ...args])
       const match = /Overall exposure level for ffmesh\.service: (\d+(?:\.\d+)?)/.exec(stdout)
       expect(match, stdout).not.toBeNull()
@@ -87,14 +120,6 @@ describe('systemd unit', () => {
 })
 
 describe('install.sh and uninstall.sh', () => {
-  let root: string
-  let firstListing: Map<string, string>
-  beforeAll(async () => {
-    root = await mkdtemp(path.join(os.tmpdir(), 'ffmesh-install-'))
-    await install(root, '--watch', '/srv/in', '--profile', 'h265', '--out', '/srv/out')
-    firstListing = await listTree(root, { hashes: true, mtimes: true })
-  })
-  afterAll(async () => { await rm(root, { recursive: true, force: true }) })
 
   it('installs exactly the expected files, with their modes', async () => {
     expect(await systemFiles(root)).toEqual([
@@ -136,7 +161,7 @@ describe('install.sh and uninstall.sh', () => {
     try {
       const key = path.join(root, 'var/lib/ffmesh/swarm.key')
       // DESTDIR is the other spelling of --root.
-      await run('bash', [INSTALL, '--node', process.execPath, '--swarm-key-file', key], { env: { ...process.env, DESTDIR: other } })
+      await run('bash', [path.join(checkout, 'systemd', 'install.sh'), '--node', process.execPath, '--swarm-key-file', key], { env: { ...process.env, DESTDIR: other } })
       expect(await readFile(path.join(other, 'var/lib/ffmesh/swarm.key'), 'utf8')).toBe(await readFile(key, 'utf8'))
       const stranger = path.join(other, 'stranger.key')
       await writeFile(stranger, `/key/swarm/psk/1.0.0/\n/base16/\n${'ab'.repeat(32)}\n`)

@@ -4,6 +4,7 @@ import { DEFAULT_PROFILES, ErrorCodes, FfmeshError, type Profile } from '@ffmesh
 import type { NodeApi, NodeInfo } from './control/api.js'
 import type { JobComponents } from './jobs/deps.js'
 import { submitJob } from './jobs/intake.js'
+import type { HandoffManager } from './jobs/handoff.js'
 import type { Owner } from './jobs/owner.js'
 import { toJobStatus } from './jobs/status.js'
 import { linkWithoutOverwrite } from './store/durable-fs.js'
@@ -15,11 +16,18 @@ export function profileTable (extra: Profile[]): Map<string, Profile> {
 }
 
 /** The operations the control API serves, over the owner, the store and the watch manager. */
-export function createNodeApi (c: JobComponents, parts: { owner: Owner, watches: WatchManager, info: () => NodeInfo, profiles: Map<string, Profile> }): NodeApi {
+export function createNodeApi (c: JobComponents, parts: { owner: Owner, handoff: HandoffManager, watches: WatchManager, info: () => NodeInfo, profiles: Map<string, Profile> }): NodeApi {
   const status = (id: string) => {
     const view = c.store.job(id)
     if (view == null) throw new FfmeshError(ErrorCodes.JOB_NOT_FOUND, `no job ${id} on this node (ffmesh status lists jobs)`)
-    return toJobStatus(view, parts.owner.state, c.clock())
+    const s = toJobStatus(view, parts.owner.state, c.clock())
+    // A handed-off job is owned elsewhere: show what its owner last reported.
+    const mirror = view.job.owner !== c.mesh.peerId ? parts.handoff.mirror(id) : undefined
+    if (mirror != null && s.state !== 'done') return { ...s, units: mirror.units, progress: mirror.progress }
+    if (view.job.handoff === true && view.job.owner === c.mesh.peerId && s.state === 'queued') {
+      return { ...s, waiting: view.job.handoffTo == null ? 'waiting for a peer with free slots to take the job (handoff)' : `handing off to ${view.job.handoffTo}` }
+    }
+    return s
   }
   return {
     info: parts.info,
@@ -27,7 +35,7 @@ export function createNodeApi (c: JobComponents, parts: { owner: Owner, watches:
       const job = await submitJob(c, parts.profiles, req, options)
       return { id: job.id }
     },
-    listJobs: () => c.store.jobs().map(v => toJobStatus(v, parts.owner.state, c.clock())),
+    listJobs: () => c.store.jobs().map(v => status(v.job.id)),
     getJob: status,
     async cancel (id) {
       await parts.owner.cancel(id)

@@ -7,6 +7,7 @@ import { readIdentity, readSwarmKey } from './config/secrets.js'
 import type { NodeApi } from './control/api.js'
 import { createControlServer } from './control/server.js'
 import { createEventBus } from './events.js'
+import { createHandoff } from './jobs/handoff.js'
 import { createResultHold } from './jobs/held-results.js'
 import { createJobBus } from './jobs/job-bus.js'
 import type { JobComponents } from './jobs/deps.js'
@@ -14,7 +15,8 @@ import { createOwner } from './jobs/owner.js'
 import { createWorker } from './jobs/worker.js'
 import { createLogger, type Logger } from './logger.js'
 import { checkFfmpeg, createFfmpegRunner } from './media/index.js'
-import { createLibp2pMesh, createLoneMesh, type Mesh } from './mesh/index.js'
+import { createMediaToolkit, type MediaToolkit } from './media/toolkit.js'
+import { createLibp2pMesh, createLoneMesh, type Mesh, type MeshStats } from './mesh/index.js'
 import { createNodeApi, profileTable } from './node-api.js'
 import { createBlobStore } from './store/blob-store.js'
 import { hashFile } from './store/hash.js'
@@ -25,6 +27,8 @@ import { createWatchManager } from './watch/index.js'
 export interface RunningNode {
   api: NodeApi
   peerId: string
+  /** Gossip and transfer counters of the mesh (null with mesh.enabled false), for benches and tests. */
+  meshStats(): MeshStats | null
   /** Stops everything in order: no new work, ffmpeg children ended, state persisted. */
   stop(): Promise<void>
 }
@@ -36,6 +40,8 @@ export interface StartNodeInit {
   logger?: Logger
   /** Fault injection for tests only; never reachable from config. */
   testHooks?: { corruptBlobByte?: (hash: string) => boolean }
+  /** Replaces the ffmpeg operations (the scale simulation's stand-in converter); tests and benches only. */
+  media?: (runner: ReturnType<typeof createFfmpegRunner>) => MediaToolkit
 }
 
 /**
@@ -67,20 +73,21 @@ export async function startNode (init: StartNodeInit): Promise<RunningNode> {
       ? await createLibp2pMesh({ privateKey, swarmKey, config: config.mesh, name: config.name, version: VERSION, paths, logger: logger.child({ component: 'mesh' }), testHooks: init.testHooks })
       : createLoneMesh(peerIdFromPrivateKey(privateKey).toString())
     const events = createEventBus()
-    const c: JobComponents = { config, paths, store, blobs, mesh, bus: createJobBus(mesh), runner, events, logger, clock: Date.now }
+    const media = init.media?.(runner) ?? createMediaToolkit(runner)
+    const c: JobComponents = { config, paths, store, blobs, mesh, bus: createJobBus(mesh), media, events, logger, clock: Date.now }
     const profiles = profileTable(config.profiles)
 
-    // eslint-disable-next-line prefer-const -- the worker and owner refer to each other
-    let worker: ReturnType<typeof createWorker>
+    // The owner and worker refer to each other through closures, called only after both exist.
     const owner = createOwner(c, { localSlotsFree: () => worker.slotsFree() })
     const hold = createResultHold(c)
-    worker = createWorker(c, {
+    const worker = createWorker(c, {
       version: VERSION,
       acceptLocal: owner.acceptResult,
       deliverRemote: hold.deliver,
       queueLength: () => store.jobs().filter(v => v.job.owner === mesh.peerId).reduce((n, v) => n + v.units.filter(u => u.state === 'pending').length, 0)
     })
-    mesh.serveBlobs(owner.authorizeBlob)
+    const handoff = createHandoff(c)
+    mesh.serveBlobs(async (peer, hash) => await owner.authorizeBlob(peer, hash) ?? await handoff.authorizeBlob(peer, hash))
     mesh.serveResults(owner.acceptResult)
     await mesh.start()
     closers.push(() => mesh.stop())
@@ -92,12 +99,11 @@ export async function startNode (init: StartNodeInit): Promise<RunningNode> {
     closers.push(() => hold.stop())
 
     const outputs = (): Set<string> => new Set(store.jobs().flatMap(v => v.job.output == null ? [] : [v.job.output]))
-    let api: NodeApi | undefined
     const watches = createWatchManager({
       logger,
       events,
       db: store.textArea('watch'),
-      submit: (req) => (api as NodeApi).submit(req),
+      submit: (req) => api.submit(req),
       onJobEnded: (listener) => events.on((e) => {
         if (e.jobId == null || (e.type !== 'job:done' && e.type !== 'job:failed' && e.type !== 'job:cancelled')) return
         const job = store.job(e.jobId)?.job
@@ -106,12 +112,15 @@ export async function startNode (init: StartNodeInit): Promise<RunningNode> {
       isNodeOutput: (file) => outputs().has(file),
       hashFile
     }, { watches: config.watch })
-    api = createNodeApi(c, {
+    const api = createNodeApi(c, {
       owner,
+      handoff,
       watches,
       profiles,
       info: () => ({ id: mesh.peerId, name: config.name, version: VERSION, dataDir: paths.root, slots: config.worker.slots, addresses: 'multiaddrs' in mesh ? (mesh as { multiaddrs(): string[] }).multiaddrs() : [] })
     })
+    handoff.start((id) => api.getJob(id))
+    closers.push(() => handoff.stop())
     await watches.start()
     closers.push(() => watches.stop())
     const control = createControlServer({ api, socketPath: paths.controlSocket, logger: logger.child({ component: 'control' }) })
@@ -122,6 +131,7 @@ export async function startNode (init: StartNodeInit): Promise<RunningNode> {
     return {
       api,
       peerId: mesh.peerId,
+      meshStats: () => 'stats' in mesh ? (mesh as { stats(): MeshStats }).stats() : null,
       async stop () {
         events.emit('node:stopping', { peerId: mesh.peerId })
         await stopAll()

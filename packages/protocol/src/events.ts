@@ -6,7 +6,7 @@ export const EventNames = [
   'job:submitted', 'job:planned', 'job:running', 'job:assembling', 'job:done', 'job:failed',
   'job:cancelled', 'job:retried', 'job:waiting',
   'unit:leased', 'unit:converting', 'unit:progress', 'unit:returned', 'unit:verified', 'unit:released',
-  'peer:connected', 'peer:disconnected', 'peer:rejected', 'peer:capacity',
+  'peer:connected', 'peer:disconnected', 'peer:rejected', 'peer:capacity', 'peer:quarantined',
   'watch:submitted', 'watch:paused', 'watch:resumed', 'watch:skipped',
   'node:started', 'node:stopping'
 ] as const

@@ -30,3 +30,6 @@ export const JOB_ID_PATTERN = /^[0-9A-HJKMNP-TV-Z]{26}$/
 export const PROFILE_NAME_PATTERN = /^[a-z0-9][a-z0-9_-]{0,63}$/
 
 export const HASH_PATTERN = /^[0-9a-f]{128}$/
+
+/** Unit summaries carried in a job-state message; 200 × ~120 bytes stays well under the gossip cap. */
+export const MAX_UNITS_IN_JOB_STATE = 200

@@ -1,7 +1,8 @@
 import { z } from 'zod'
-import { WireErrorCodes } from './errors.js'
-import { MAX_NAME_LENGTH } from './limits.js'
-import { JobIdSchema, UnitIndexSchema, UnitSpecSchema } from './units.js'
+import { ErrorCodes, WireErrorCodes } from './errors.js'
+import { MAX_NAME_LENGTH, MAX_UNITS_IN_JOB_STATE } from './limits.js'
+import { ProfileSchema } from './profiles.js'
+import { BlobRefSchema, JobIdSchema, JobStates, UnitIndexSchema, UnitSpecSchema, UnitStates } from './units.js'
 
 /**
  * Gossip messages: announcements only, never bytes (those go over streams). Every message is
@@ -71,9 +72,48 @@ export const RejectSchema = z.strictObject({
 /** The owner withdraws a lease (job cancelled, lease expired, unit already verified). */
 export const RevokeSchema = z.strictObject({ ...base, type: z.literal('revoke'), ...unitRef, worker: peerIdSchema })
 
+/**
+ * Submit and walk away: the submitter asks one peer (`to`) to own a whole job. The peer fetches the
+ * source over the blob protocol, verifies it, probes it itself, and answers `handoff-accepted`.
+ */
+export const HandoffSchema = z.strictObject({
+  ...base,
+  type: z.literal('handoff'),
+  to: peerIdSchema,
+  jobId: JobIdSchema,
+  source: BlobRefSchema,
+  profile: ProfileSchema
+})
+
+export const HandoffAcceptedSchema = z.strictObject({ ...base, type: z.literal('handoff-accepted'), origin: peerIdSchema, jobId: JobIdSchema })
+
+/** The new owner tells the submitter how its job stands, on change and periodically until delivered. */
+export const JobStateSchema = z.strictObject({
+  ...base,
+  type: z.literal('job-state'),
+  origin: peerIdSchema,
+  jobId: JobIdSchema,
+  state: z.enum(JobStates),
+  progress: z.number().min(0).max(1),
+  error: z.strictObject({ code: z.enum(Object.values(ErrorCodes) as [string, ...string[]]), message: z.string().max(500) }).nullable(),
+  /** The verified output, to fetch over the blob protocol once `done`. */
+  output: BlobRefSchema.nullable(),
+  /** Unit summaries for `ffmesh status` on the submitter; omitted for very large jobs. */
+  units: z.array(z.strictObject({ index: UnitIndexSchema, state: z.enum(UnitStates), worker: peerIdSchema.nullable(), attempts: z.number().int().min(0).max(1000) })).max(MAX_UNITS_IN_JOB_STATE).nullable()
+})
+
+/** The submitter has the output in place: the owner may drop its copy. */
+export const DeliveredSchema = z.strictObject({ ...base, type: z.literal('delivered'), owner: peerIdSchema, jobId: JobIdSchema })
+
 export const GossipMessageSchema = z.discriminatedUnion('type', [
-  CapacityAdvertSchema, OfferSchema, ClaimSchema, GrantSchema, HeartbeatSchema, RejectSchema, RevokeSchema
+  CapacityAdvertSchema, OfferSchema, ClaimSchema, GrantSchema, HeartbeatSchema, RejectSchema, RevokeSchema,
+  HandoffSchema, HandoffAcceptedSchema, JobStateSchema, DeliveredSchema
 ])
+
+export type Handoff = z.infer<typeof HandoffSchema>
+export type HandoffAccepted = z.infer<typeof HandoffAcceptedSchema>
+export type JobStateMessage = z.infer<typeof JobStateSchema>
+export type Delivered = z.infer<typeof DeliveredSchema>
 
 export type CapacityAdvert = z.infer<typeof CapacityAdvertSchema>
 export type Offer = z.infer<typeof OfferSchema>

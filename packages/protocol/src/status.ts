@@ -35,6 +35,8 @@ export interface PeerStatus {
   id: string
   name: string
   slotsFree: number
+  /** 0 for a node that converts nothing (it only submits). */
+  slotsTotal: number
   encoders: string[]
   diskFree: number
   lastSeen: number

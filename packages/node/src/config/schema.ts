@@ -49,6 +49,8 @@ export const ConfigSchema = z.strictObject({
     maxAttempts: z.number().int().min(1).max(100).default(5),
     leaseSeconds: z.number().min(1).max(3600).default(60),
     heartbeatSeconds: z.number().min(0.2).max(600).default(5),
+    /** How long a peer that keeps failing units gets none of this node's units. */
+    quarantineSeconds: z.number().min(1).max(7 * 24 * 3600).default(600),
     /** Where outputs go when a submit names no --out: beside the source. */
     defaultOutputDir: z.string().optional()
   }).prefault({}),

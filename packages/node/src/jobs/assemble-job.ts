@@ -1,7 +1,6 @@
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import { containerExtension, ErrorCodes, FfmeshError } from '@ffmesh/protocol'
-import { assembleOutput, verifyOutput } from '../media/index.js'
 import { fsyncDir, linkWithoutOverwrite } from '../store/durable-fs.js'
 import type { JobView } from '../store/reduce.js'
 import type { JobRecord } from '../store/records.js'
@@ -38,7 +37,7 @@ export async function assembleJob (c: JobComponents, view: JobView, options: { s
   const tmp = partialOutputPath(job)
   await fs.rm(tmp, { force: true })
   try {
-    await assembleOutput(c.runner, {
+    await c.media.assembleOutput({
       source: job.source,
       info: job.info,
       profile: job.profile,
@@ -47,7 +46,7 @@ export async function assembleJob (c: JobComponents, view: JobView, options: { s
       whole: whole == null ? null : resultPath(whole.index),
       outFile: tmp
     }, options)
-    await verifyOutput(c.runner, { info: job.info, profile: job.profile, file: tmp }, options)
+    await c.media.verifyOutput({ info: job.info, profile: job.profile, file: tmp }, options)
     const output = await linkWithoutOverwrite(tmp, job.outDir, finalOutputName(job))
     await finish(c, job, output, tmp)
   } catch (err) {

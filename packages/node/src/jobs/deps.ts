@@ -2,7 +2,7 @@ import type { Config } from '../config/schema.js'
 import type { DataPaths } from '../config/paths.js'
 import type { EventBus } from '../events.js'
 import type { Logger } from '../logger.js'
-import type { FfmpegRunner } from '../media/index.js'
+import type { MediaToolkit } from '../media/toolkit.js'
 import type { Mesh } from '../mesh/types.js'
 import type { BlobStore } from '../store/blob-store.js'
 import type { JobStore } from '../store/job-store.js'
@@ -16,7 +16,8 @@ export interface JobComponents {
   blobs: BlobStore
   mesh: Mesh
   bus: JobBus
-  runner: FfmpegRunner
+  /** ffmpeg operations, bound to this node's runner (a stand-in in the scale simulation). */
+  media: MediaToolkit
   events: EventBus
   logger: Logger
   clock: () => number

@@ -1,7 +1,6 @@
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import { ErrorCodes, FfmeshError, newJobId, type Profile } from '@ffmesh/protocol'
-import { checkProfileFits, probeSource } from '../media/index.js'
 import type { SubmitRequest } from '../control/api.js'
 import type { JobRecord } from '../store/records.js'
 import type { JobComponents } from './deps.js'
@@ -20,8 +19,8 @@ export async function submitJob (c: JobComponents, profiles: Map<string, Profile
   const stat = await statSource(req.source)
   const outDir = path.resolve(req.outDir ?? c.config.jobs.defaultOutputDir ?? path.dirname(req.source))
   await checkWritable(outDir)
-  const info = await probeSource(c.runner, req.source, options)
-  checkProfileFits(info, profile)
+  const info = await c.media.probeSource(req.source, options)
+  c.media.checkProfileFits(info, profile)
   const now = c.clock()
   const job: JobRecord = {
     id: newJobId(now),
@@ -38,7 +37,9 @@ export async function submitJob (c: JobComponents, profiles: Map<string, Profile
     info,
     unitCount: 0,
     createdAt: now,
-    updatedAt: now
+    updatedAt: now,
+    // A node that converts nothing hands every job on: it may be a laptop about to sleep.
+    handoff: c.config.mesh.enabled && (req.handoff === true || c.config.worker.slots === 0)
   }
   await c.store.append(job.id, { type: 'job:submitted', job })
   c.events.emit('job:submitted', { jobId: job.id, data: { source: job.source, profile: profile.name } })

@@ -7,6 +7,7 @@ import type { JobComponents } from './deps.js'
 import type { JobMessage } from './job-bus.js'
 import { CLAIM_WINDOW_MS, createOwnerState, REFUSAL_BACKOFF_MS, REOFFER_MS } from './owner-state.js'
 import { planJob } from './planner.js'
+import { createQuarantine } from './quarantine.js'
 import { acceptUnitResult } from './results.js'
 
 /** How often the owner looks at its jobs: offers, lease expiry, assembly. */
@@ -27,13 +28,15 @@ export interface OwnerInit {
 export function createOwner (c: JobComponents, init: OwnerInit) {
   const log = c.logger.child({ component: 'owner' })
   const rt = createOwnerState()
+  const quarantine = createQuarantine({ durationMs: c.config.jobs.quarantineSeconds * 1000, clock: c.clock })
   const busy = new Set<string>()
   const pendingGrants = new Set<string>()
   let timer: NodeJS.Timeout | undefined
   let stopping = false
   const abort = new AbortController()
 
-  const owned = (): JobView[] => c.store.jobs().filter(v => v.job.owner === c.mesh.peerId)
+  // A job waiting to be handed to another node is not planned here (handoff.ts moves it on).
+  const owned = (): JobView[] => c.store.jobs().filter(v => v.job.owner === c.mesh.peerId && !(v.job.handoff === true && v.job.state === 'queued'))
 
   function runExclusive (jobId: string, what: string, fn: () => Promise<void>): void {
     if (busy.has(jobId) || stopping) return
@@ -55,6 +58,11 @@ export function createOwner (c: JobComponents, init: OwnerInit) {
   }
 
   async function release (unit: UnitRecord, reason: ErrorBody, failure: boolean): Promise<void> {
+    // The owner's own worker is never quarantined: it is the last resort for its own jobs.
+    if (failure && unit.worker != null && unit.worker !== c.mesh.peerId && quarantine.recordFailure(unit.worker)) {
+      log.warn({ peer: unit.worker, seconds: c.config.jobs.quarantineSeconds }, 'peer quarantined after repeated failures')
+      c.events.emit('peer:quarantined', { peerId: unit.worker, data: { untilMs: c.clock() + c.config.jobs.quarantineSeconds * 1000 } })
+    }
     await c.store.append(unit.jobId, { type: 'unit:released', index: unit.index, attempt: unit.attempts, reason, failure })
     c.events.emit('unit:released', { jobId: unit.jobId, index: unit.index, data: { ...reason, failure } })
     const state = rt.get(unit.jobId, unit.index)
@@ -122,7 +130,7 @@ export function createOwner (c: JobComponents, init: OwnerInit) {
     if (view == null || view.job.owner !== c.mesh.peerId || view.job.state !== 'running' || unit == null) return
     if (unit.state !== 'pending' || m.attempt !== unit.attempts + 1) return
     const state = rt.get(m.jobId, m.index)
-    if (rt.isRefused(state, from, c.clock())) return
+    if (rt.isRefused(state, from, c.clock()) || quarantine.isQuarantined(from)) return
     state.claims.push({ worker: from, attempt: m.attempt, at: c.clock() })
     const key = `${m.jobId}:${m.index}`
     if (pendingGrants.has(key)) return
@@ -179,6 +187,7 @@ export function createOwner (c: JobComponents, init: OwnerInit) {
 
   return {
     state: rt,
+    quarantined: () => quarantine.list(),
     async start (): Promise<void> {
       // Work this node was doing for itself died with the previous process: give it back now.
       // Remote leases get one lease length of grace to report in.

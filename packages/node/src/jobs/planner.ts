@@ -1,7 +1,7 @@
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import { ErrorCodes, FfmeshError, type UnitSpec } from '@ffmesh/protocol'
-import { planSource, type PlannedUnit } from '../media/index.js'
+import type { PlannedUnit } from '../media/index.js'
 import { hashFile } from '../store/hash.js'
 import type { JobRecord, UnitRecord } from '../store/records.js'
 import type { JobComponents } from './deps.js'
@@ -21,7 +21,7 @@ export async function planJob (c: JobComponents, job: JobRecord, options: { sign
   await fs.rm(workDir, { recursive: true, force: true })
   await fs.mkdir(workDir, { recursive: true, mode: 0o700 })
   try {
-    const plan = await planSource(c.runner, {
+    const plan = await c.media.planSource({
       source: job.source, info: job.info, profile: job.profile, segmentSeconds: c.config.jobs.segmentSeconds, workDir
     }, options)
     const blobOf = new Map<string, { hash: string, size: number }>([[job.source, { hash: sourceHash, size: job.sourceSize }]])

@@ -1,6 +1,5 @@
 import fs from 'node:fs/promises'
 import { ErrorCodes, type ErrorBody } from '@ffmesh/protocol'
-import { countFrames } from '../media/index.js'
 import type { Ack, ResultPush } from '../mesh/types.js'
 import type { UnitRecord } from '../store/records.js'
 import type { JobComponents } from './deps.js'
@@ -35,7 +34,7 @@ export async function acceptUnitResult (c: JobComponents, rt: OwnerState, releas
     await c.store.append(push.jobId, { type: 'unit:returned', index: push.index, attempt: push.attempt })
     c.events.emit('unit:returned', { jobId: push.jobId, index: push.index, peerId: peer })
   }
-  const counted = await countFrames(c.runner, tmpFile).catch(() => null)
+  const counted = await c.media.countFrames(tmpFile).catch(() => null)
   const problem = counted == null
     ? 'the result is not readable media'
     : counted.frames !== push.frames

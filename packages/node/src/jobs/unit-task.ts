@@ -1,6 +1,5 @@
 import fs from 'node:fs/promises'
 import { ErrorCodes, isFfmeshError, type UnitSpec, type WireErrorCode } from '@ffmesh/protocol'
-import { convertTimeoutMs, convertUnit, unitOutputExtension } from '../media/index.js'
 import type { Ack, ResultPush } from '../mesh/types.js'
 import { hashFile } from '../store/hash.js'
 import type { JobComponents } from './deps.js'
@@ -61,7 +60,7 @@ export async function runUnitTask (c: JobComponents, deps: TaskDeps, task: UnitT
       inputs.push(c.blobs.path(ref.hash))
     }
   }
-  const outFile = c.blobs.tempPath(unitOutputExtension(spec))
+  const outFile = c.blobs.tempPath(c.media.unitOutputExtension(spec))
   try {
     const releaseSlot = await deps.slots.acquire(signal)
     let converted
@@ -69,9 +68,9 @@ export async function runUnitTask (c: JobComponents, deps: TaskDeps, task: UnitT
       task.phase = 'converting'
       task.progress = 0
       deps.heartbeat(task)
-      converted = await convertUnit(c.runner, { spec, inputs, outFile, threads: c.config.worker.threads }, {
+      converted = await c.media.convertUnit({ spec, inputs, outFile, threads: c.config.worker.threads }, {
         signal,
-        timeoutMs: convertTimeoutMs(spec.durationSec),
+        timeoutMs: c.media.convertTimeoutMs(spec.durationSec),
         onProgress: (fraction) => { task.progress = fraction }
       })
     } finally {

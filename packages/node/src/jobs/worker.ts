@@ -124,7 +124,7 @@ export function createWorker (c: JobComponents, init: WorkerInit) {
   return {
     slotsFree: (): number => slots.free,
     async start (): Promise<void> {
-      const available = await c.runner.encoders()
+      const available = await c.media.runner.encoders()
       // Only the encoders profiles can name are advertised; ffmpeg lists hundreds.
       encoders = new Set<string>([...VideoEncoders, ...AudioEncoders, ...ImageEncoders].filter(e => available.has(e)))
       await refresh()

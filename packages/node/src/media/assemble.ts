@@ -66,23 +66,28 @@ export async function assembleOutput (runner: FfmpegRunner, init: AssembleInit, 
 }
 
 /**
- * A concat list whose `duration` lines are the gaps between the segments' first timestamps, so each
- * segment starts exactly where its range starts (VFR and open-GOP ranges are not whole frames of
- * a fixed rate, and a segment's own duration would round its last frame).
+ * A concat list: each segment's `inpoint` is its first timestamp and its `duration` the gap to the
+ * next segment's, so each segment starts exactly where its range starts (VFR and open-GOP ranges
+ * are not whole frames of a fixed rate, and a segment's own duration would round its last frame).
  */
 async function concatList (runner: FfmpegRunner, segments: string[], options: { signal?: AbortSignal }): Promise<string> {
   const starts: number[] = []
   for (const segment of segments) {
+    // The smallest packet time, not the container's start_time: ffprobe leaves that N/A for some
+    // short Matroska files.
     const probe = await runner.probeJson(['-protocol_whitelist', PROTOCOL_WHITELIST, '-select_streams', 'v:0',
-      '-show_entries', 'stream=start_time', mediaPath(segment)], options) as { streams?: Array<{ start_time?: string }> }
-    const start = toSeconds(probe.streams?.[0]?.start_time)
-    if (start == null) throw new FfmeshError(ErrorCodes.VERIFY_FAILED, `converted segment ${segment} has no video start time; convert it again`)
-    starts.push(start)
+      '-show_entries', 'packet=pts_time', mediaPath(segment)], options) as { packets?: Array<{ pts_time?: string }> }
+    const times = (probe.packets ?? []).map(p => toSeconds(p.pts_time)).filter((t): t is number => t != null)
+    if (times.length === 0) throw new FfmeshError(ErrorCodes.VERIFY_FAILED, `converted segment ${segment} has no timed video frame; convert it again`)
+    starts.push(times.reduce((a, b) => Math.min(a, b)))
   }
   const lines = ['ffconcat version 1.0']
   segments.forEach((segment, i) => {
     // Quotes inside a quoted concat path are written as '\'' (close, escaped quote, reopen).
     lines.push(`file '${mediaPath(segment).replace(/'/g, "'\\''")}'`)
+    // Without an inpoint the demuxer offsets by the file's start_time, which ffprobe leaves N/A
+    // for a short Matroska segment (then it would land a whole range late).
+    lines.push(`inpoint ${secondsArg(starts[i] as number)}`)
     const next = starts[i + 1]
     if (next != null) {
       const gap = next - (starts[i] as number)

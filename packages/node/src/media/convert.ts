@@ -54,15 +54,20 @@ export async function convertUnit (runner: FfmpegRunner, init: ConvertInit, opti
   else if (spec.kind === 'audio') args = audioUnitArgs(spec, inputs[0] as string, outFile)
   else args = await wholeArgs(runner, spec, inputs[0] as string, outFile, init.threads, options)
 
-  const origin = spec.range?.start ?? 0
   const onProgress = options.onProgress
+  // ffmpeg 5.1 under -copyts reports out_time from its first progress report, not from the first
+  // frame, so a segment (always -copyts) measures progress in frames of its own piece instead.
+  const ownFrames = onProgress != null && spec.kind === 'segment' ? (await countFrames(runner, inputs.at(-1) as string, options)).frames : 0
   await runner.run(args, {
     signal: options.signal,
     timeoutMs: options.timeoutMs ?? convertTimeoutMs(spec.durationSec),
     stdin,
-    onProgress: onProgress == null || spec.durationSec <= 0
+    onProgress: onProgress == null
       ? undefined
-      : p => onProgress(Math.min(1, Math.max(0, (p.outTimeSec - origin) / spec.durationSec)))
+      : p => {
+        const done = ownFrames > 0 ? p.frame / ownFrames : spec.durationSec > 0 ? p.outTimeSec / spec.durationSec : 0
+        onProgress(Math.min(1, Math.max(0, done)))
+      }
   })
   return await countFrames(runner, outFile, options)
 }

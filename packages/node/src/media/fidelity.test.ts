@@ -30,7 +30,9 @@ async function directH264 (source: string, out: string): Promise<void> {
     '-fps_mode', 'passthrough', out])
 }
 
-async function probeJson (file: string): Promise<{ streams: Array<Record<string, any>>, chapters: unknown[], format: Record<string, any> }> {
+interface Probed { codec_type?: string, codec_name?: string, tags?: Record<string, string> }
+
+async function probeJson (file: string): Promise<{ streams: Probed[], chapters: unknown[], format: Probed }> {
   const { stdout } = await exec('ffprobe', ['-v', 'error', '-print_format', 'json', '-show_streams', '-show_chapters', '-show_format', file])
   return JSON.parse(stdout)
 }
@@ -63,7 +65,7 @@ describe('fidelity across segment joins', () => {
     expect(segments).toBeGreaterThanOrEqual(3)
     const probe = await probeJson(out)
     const facts = SAMPLE_FACTS.multiTrackMkv
-    const ofType = (t: string): Array<Record<string, any>> => probe.streams.filter(s => s.codec_type === t)
+    const ofType = (t: string): Probed[] => probe.streams.filter(s => s.codec_type === t)
     expect(ofType('audio').map(s => [s.codec_name, s.tags?.language, s.tags?.title])).toEqual([['aac', 'eng', 'English tone'], ['aac', 'fra', 'French tone']])
     expect(ofType('subtitle').map(s => [s.codec_name, s.tags?.language])).toEqual([['subrip', 'eng'], ['ass', 'fra']])
     expect(ofType('attachment')).toHaveLength(facts.attachments)
@@ -101,8 +103,24 @@ describe('fidelity across segment joins', () => {
     const spec = { jobId: '0'.repeat(26), index: 2, kind: unit.kind, preRoll: false, range: unit.range, durationSec: unit.durationSec, inputFormat: unit.inputFormat, profile: h264 }
     const own = await convertUnit(runner, { spec: { ...spec, inputs: [{ hash: '0'.repeat(128), size: 0 }] }, inputs: [unit.files[1] as string], outFile: join(dir, 'no-preroll.mkv') })
     expect(own.frames).toBeLessThan(unit.expectedFrames ?? 0)
-    const both = await convertUnit(runner, { spec: { ...spec, preRoll: true, inputs: [{ hash: '0'.repeat(128), size: 0 }, { hash: '0'.repeat(128), size: 0 }] }, inputs: unit.files, outFile: join(dir, 'with-preroll.mkv') })
+    const progress: number[] = []
+    const both = await convertUnit(runner, { spec: { ...spec, preRoll: true, inputs: [{ hash: '0'.repeat(128), size: 0 }, { hash: '0'.repeat(128), size: 0 }] }, inputs: unit.files, outFile: join(dir, 'with-preroll.mkv') },
+      { onProgress: f => progress.push(f) })
     expect(both.frames).toBe(unit.expectedFrames)
+    // Progress counts the unit's own frames, not the pre-roll's.
+    expect(progress.at(-1)).toBeGreaterThan(0.9)
+    expect(progress.every((f, i) => i === 0 || f >= (progress[i - 1] as number))).toBe(true)
+    expect(progress.every(f => f >= 0 && f <= 1)).toBe(true)
+  })
+
+  it('keeps every frame and time of a 23.976 fps MP4 with B-frames', async () => {
+    const source = await makeSample('bframesMp4', dir)
+    const { out, segments } = await pipeline(source, 'bframes', 2)
+    expect(segments).toBeGreaterThanOrEqual(3)
+    const direct = join(dir, 'bframes-direct.mkv')
+    await directH264(source, direct)
+    expect((await countFrames(runner, out)).frames).toBe(await decodedFrameCount(source))
+    expectSameTimes(await videoFrameTimes(out), await videoFrameTimes(direct))
   })
 
   it('keeps a variable frame rate variable, every frame at its time', async () => {

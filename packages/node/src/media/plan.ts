@@ -1,7 +1,7 @@
 import { readdir } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
-import type { Profile } from '@ffmesh/protocol'
-import { inputArgs, mediaPath, outputArgs, PROTOCOL_WHITELIST, secondsArg } from './ffmpeg-args.js'
+import { MAX_UNITS_PER_JOB, type Profile } from '@ffmesh/protocol'
+import { inputArgs, mediaPath, outputArgs, PROTOCOL_WHITELIST } from './ffmpeg-args.js'
 import { checkProfileFits, convertsAudio } from './profile-args.js'
 import type { MediaInfo } from './probe.js'
 import type { FfmpegRunner } from './runner.js'
@@ -67,7 +67,10 @@ async function splitVideo (runner: FfmpegRunner, source: string, info: MediaInfo
   const ext = ts ? 'ts' : 'mkv'
   const origin = info.videoStartTime ?? info.startTime
   const times: string[] = []
-  for (let t = origin + init.segmentSeconds; t < origin + info.durationSec - init.segmentSeconds / 2; t += init.segmentSeconds) times.push(secondsArg(t))
+  // Longer segments when the job would exceed the unit limit (one unit stays for audio).
+  const step = Math.max(init.segmentSeconds, info.durationSec / (MAX_UNITS_PER_JOB - 2))
+  // Milliseconds are precise enough for a cut hint and keep the argument under Linux's 128 KiB.
+  for (let t = origin + step; t < origin + info.durationSec - step / 2; t += step) times.push(t.toFixed(3))
   await runner.run([
     '-copyts', ...inputArgs(source),
     '-map', `0:${String(info.videoStreamIndex)}`, '-c', 'copy', '-an', '-sn', '-dn', '-map_metadata', '-1', '-map_chapters', '-1',

@@ -83,7 +83,9 @@ export function videoEncoderArgs (video: VideoSettings, threads?: number): strin
   }
   if (video.pixelFormat != null) args.push('-pix_fmt', video.pixelFormat)
   if (video.frameRate != null) args.push('-r', String(video.frameRate), '-fps_mode', 'cfr')
-  else args.push('-fps_mode', 'passthrough')
+  // The encoder's default time base is 1/frame rate, which moves frames that are not on that grid
+  // (true VFR, or NTSC rates under copied source timestamps); the input's own time base keeps them.
+  else args.push('-fps_mode', 'passthrough', '-enc_time_base', '-1')
   const t = threads ?? video.threads
   if (t != null && t > 0) args.push('-threads', String(t))
   return args

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { copyFile, mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
@@ -83,6 +83,15 @@ describe('every default profile through plan, convert, assemble and verify', () 
     expect(await streamCodecs(out)).toEqual(['webp'])
     const { stdout } = await exec('ffprobe', ['-v', 'error', '-show_entries', 'stream=width,height', '-of', 'csv=p=0', out])
     expect(stdout.trim()).toBe('320,240')
+  })
+
+  it('reads and writes names that look like options, protocols or quotes as plain files', async () => {
+    const source = join(dir, "-i concat:x|y 'quoted'.mp4")
+    await copyFile(await makeSample('shortClip', dir), source)
+    const out = join(dir, "-y 'out' pipe:1.mkv")
+    const { units } = await convertLocally(runner, { source, profile: fastProfile('h264'), segmentSeconds: 1, workDir: join(dir, "work 'odd' -x"), outFile: out })
+    expect(units.filter(u => u.kind === 'segment').length).toBe(3)
+    expect((await countFrames(runner, out)).frames).toBe(75)
   })
 
   it('verification fails when a frame or a track is missing', async () => {

@@ -32,6 +32,7 @@ export function createCapacityTable (gossip: Gossip, init: { self: string, adver
       id: from,
       name: message.name,
       slotsFree: message.slotsFree,
+      slotsTotal: message.slotsTotal,
       encoders: message.encoders,
       diskFree: message.diskFree,
       lastSeen: init.clock()

@@ -25,6 +25,12 @@ export function senderProblem (message: GossipMessage, from: string, self: strin
       return message.owner === from ? 'wrong-sender' : null
     case 'grant': case 'revoke':
       return message.worker === from ? 'wrong-sender' : null
+    case 'handoff':
+      return message.to === from ? 'wrong-sender' : null
+    case 'handoff-accepted': case 'job-state':
+      return message.origin === from ? 'wrong-sender' : null
+    case 'delivered':
+      return message.owner === from ? 'wrong-sender' : null
     default:
       return null
   }

@@ -19,6 +19,14 @@ export interface JobRecord {
   unitCount: number
   createdAt: number
   updatedAt: number
+  /** Submitted with --handoff (or on a node with no slots): another node is to own it. */
+  handoff?: boolean
+  /** On a node that took over a handed-off job: the submitter, to whom the output goes back. */
+  origin?: string | null
+  /** On the submitter: the peer asked to take the job (the owner once it accepted). */
+  handoffTo?: string | null
+  /** On the new owner: the submitter has the output, so this node's copy may go. */
+  delivered?: boolean
 }
 
 export interface UnitOutcome { hash: string, size: number, frames: number, durationSec: number }
@@ -56,5 +64,9 @@ export type JobEvent =
   | { type: 'job:failed', error: ErrorBody }
   | { type: 'job:cancelled' }
   | { type: 'job:retried' }
+  | { type: 'job:handoff-sent', to: string }
+  | { type: 'job:handed-off', to: string }
+  | { type: 'job:remote-state', state: JobState, error: ErrorBody | null }
+  | { type: 'job:delivered' }
 
 export interface LoggedEvent { seq: number, time: number, jobId: string, event: JobEvent }

@@ -46,6 +46,14 @@ export function reduce (view: JobView | undefined, event: JobEvent, time: number
       return { job: touch({ state: 'failed', error: event.error }), units: [] }
     case 'job:cancelled':
       return { job: touch({ state: 'cancelled' }), units: [] }
+    case 'job:handoff-sent':
+      return { job: touch({ handoffTo: event.to }), units: [] }
+    case 'job:handed-off':
+      return { job: touch({ owner: event.to, handoffTo: event.to, state: 'running' }), units: [] }
+    case 'job:remote-state':
+      return { job: touch({ state: event.state, error: event.error }), units: [] }
+    case 'job:delivered':
+      return { job: touch({ delivered: true }), units: [] }
     case 'job:retried': {
       const units = view.units.filter(u => u.state !== 'verified')
         .map(u => ({ ...u, state: 'pending' as const, worker: null, leaseUntil: null, failures: 0, lastError: null }))

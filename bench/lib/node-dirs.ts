@@ -1,0 +1,36 @@
+/** Data dirs for bench nodes: `initDataDir` (what `ffmesh init` runs) plus a config.yaml for the bench. */
+import fs from 'node:fs/promises'
+import os from 'node:os'
+import path from 'node:path'
+import { stringify } from 'yaml'
+import { initDataDir } from '../../packages/node/dist/index.js'
+
+export interface BenchNodeConfig {
+  name: string
+  slots?: number
+  threads?: number
+  segmentSeconds?: number
+  mesh?: { enabled: boolean, mdns: boolean, bootstrap?: string[], advertiseSeconds?: number }
+}
+
+/** Makes a data dir under the system temp folder; shares the swarm key of `swarmKeyFile` when given. */
+export async function makeNodeDir (config: BenchNodeConfig, swarmKeyFile?: string, options: { signal?: AbortSignal } = {}): Promise<string> {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'ffmesh-bench-node-'))
+  await initDataDir({ dataDir: dir, swarmKeyFile, signal: options.signal })
+  const worker: Record<string, number> = { minFreeDisk: 0 }
+  if (config.slots != null) worker.slots = config.slots
+  if (config.threads != null) worker.threads = config.threads
+  const mesh = config.mesh ?? { enabled: true, mdns: false }
+  await fs.writeFile(path.join(dir, 'config.yaml'), stringify({
+    name: config.name,
+    log: { level: 'info' },
+    worker,
+    jobs: { ...(config.segmentSeconds != null ? { segmentSeconds: config.segmentSeconds } : {}) },
+    mesh: { enabled: mesh.enabled, mdns: mesh.mdns, listen: ['/ip4/127.0.0.1/tcp/0'], bootstrap: mesh.bootstrap ?? [], advertiseSeconds: mesh.advertiseSeconds ?? 1 }
+  }))
+  return dir
+}
+
+export async function removeNodeDir (dir: string): Promise<void> {
+  await fs.rm(dir, { recursive: true, force: true })
+}

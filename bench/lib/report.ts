@@ -1,0 +1,61 @@
+/** What every bench prints: a small aligned table, the command that made it, and the machine's load. */
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+
+export function printTable (headers: string[], rows: Array<Array<string | number>>): void {
+  const cells = [headers, ...rows.map(r => r.map(String))]
+  const widths = headers.map((_, i) => Math.max(...cells.map(r => (r[i] ?? '').length)))
+  const line = (r: string[]): string => r.map((c, i) => i === 0 ? c.padEnd(widths[i] as number) : c.padStart(widths[i] as number)).join('  ')
+  console.log(line(headers))
+  console.log(widths.map(w => '-'.repeat(w)).join('  '))
+  for (const r of cells.slice(1)) console.log(line(r))
+}
+
+/** The command line as a person would type it from the repository root. */
+export function commandLine (): string {
+  const script = path.relative(process.cwd(), process.argv[1] ?? '')
+  return ['node', '--experimental-strip-types', script, ...process.argv.slice(2)].join(' ')
+}
+
+export function loadNote (): string {
+  const [one, five] = os.loadavg()
+  return `load average ${one.toFixed(2)} (1 min) ${five.toFixed(2)} (5 min) on ${os.availableParallelism()} CPUs`
+}
+
+export const seconds = (ms: number): string => (ms / 1000).toFixed(1)
+
+/**
+ * CPU seconds of this process's waited-for children (utime + stime of reaped ffmpeg processes), from
+ * /proc/self/stat. Less sensitive than wall time to other people's work on a shared machine.
+ */
+export function childCpuSeconds (): number {
+  const stat = fs.readFileSync('/proc/self/stat', 'utf8')
+  // Fields after the command name (which may hold spaces) start at field 3; cutime and cstime are 16 and 17.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  const ticksPerSecond = 100
+  return (Number(fields[13]) + Number(fields[14])) / ticksPerSecond
+}
+
+export function selfCpuSeconds (): number {
+  const u = process.cpuUsage()
+  return (u.user + u.system) / 1e6
+}
+
+export function goal (met: boolean): string {
+  return met ? 'goal met' : 'goal missed'
+}
+
+/** Reads `--name value` from argv. */
+export function argValue (name: string): string | undefined {
+  const i = process.argv.indexOf(`--${name}`)
+  return i >= 0 ? process.argv[i + 1] : undefined
+}
+
+export function argNumber (name: string, fallback: number): number {
+  const raw = argValue(name)
+  if (raw == null) return fallback
+  const n = Number(raw)
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`--${name} needs a positive number, got "${raw}"`)
+  return n
+}

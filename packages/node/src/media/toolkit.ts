@@ -1,0 +1,42 @@
+import { assembleOutput, type AssembleInit } from './assemble.js'
+import { convertTimeoutMs, convertUnit, type ConvertInit, type ConvertOptions } from './convert.js'
+import { planSource, type PlanInit, type PlannedUnit } from './plan.js'
+import { countFrames, probeSource, type MediaInfo } from './probe.js'
+import { checkProfileFits, unitOutputExtension } from './profile-args.js'
+import type { FfmpegRunner } from './runner.js'
+import { verifyOutput, type VerifyInit } from './verify.js'
+
+type Opts = { signal?: AbortSignal }
+
+/**
+ * The media operations the job engine uses, bound to one ffmpeg runner. The engine takes this as a
+ * dependency, so the scale simulation can run hundreds of units with a stand-in converter while
+ * every other part (store, leases, gossip, transfer) stays real.
+ */
+export interface MediaToolkit {
+  runner: FfmpegRunner
+  probeSource(file: string, options?: Opts): Promise<MediaInfo>
+  checkProfileFits: typeof checkProfileFits
+  planSource(init: PlanInit, options?: Opts): Promise<{ units: PlannedUnit[] }>
+  convertUnit(init: ConvertInit, options?: ConvertOptions): Promise<{ frames: number, durationSec: number }>
+  countFrames(file: string, options?: Opts): Promise<{ frames: number, durationSec: number }>
+  assembleOutput(init: AssembleInit, options?: Opts): Promise<void>
+  verifyOutput(init: VerifyInit, options?: Opts): Promise<void>
+  unitOutputExtension: typeof unitOutputExtension
+  convertTimeoutMs: typeof convertTimeoutMs
+}
+
+export function createMediaToolkit (runner: FfmpegRunner): MediaToolkit {
+  return {
+    runner,
+    probeSource: (file, options) => probeSource(runner, file, options),
+    checkProfileFits,
+    planSource: (init, options) => planSource(runner, init, options),
+    convertUnit: (init, options) => convertUnit(runner, init, options),
+    countFrames: (file, options) => countFrames(runner, file, options),
+    assembleOutput: (init, options) => assembleOutput(runner, init, options),
+    verifyOutput: (init, options) => verifyOutput(runner, init, options),
+    unitOutputExtension,
+    convertTimeoutMs
+  }
+}

@@ -1,0 +1,32 @@
+import fs from 'node:fs/promises'
+import os from 'node:os'
+import path from 'node:path'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { shortClip } from './fixtures/media.js'
+import { startTestNodes, stopTestNodes, waitForJob, waitForMesh, type TestNode } from './helpers/in-process.js'
+import { waitUntil } from './helpers/node-harness.js'
+
+let media: string
+let nodes: TestNode[] = []
+beforeAll(async () => { media = await fs.mkdtemp(path.join(os.tmpdir(), 'ffmesh-handoff-')) })
+afterEach(async () => { await stopTestNodes(nodes); nodes = [] })
+afterAll(async () => { await fs.rm(media, { recursive: true, force: true }) })
+
+describe('submit and walk away', () => {
+  it('a node with no slots hands the job to a peer and gets the verified output back', async () => {
+    nodes = await startTestNodes([{ name: 'laptop', slots: 0, segmentSeconds: 1 }, { name: 'nas', slots: 1, segmentSeconds: 1 }])
+    await waitForMesh(nodes)
+    const [laptop, nas] = nodes
+    const out = path.join(media, 'laptop-out')
+    const { id } = await laptop.node.api.submit({ source: await shortClip(media), profile: 'h264', outDir: out })
+    const job = await waitForJob(laptop, id, 120_000)
+    expect(job.state, JSON.stringify(job.error)).toBe('done')
+    expect(job.owner).toBe(nas.node.peerId)
+    expect(path.dirname(job.output as string)).toBe(out)
+    expect(job.units.every(u => u.worker === nas.node.peerId)).toBe(true)
+    // The new owner drops its copy once the submitter has the output.
+    const onNas = nas.node.api.getJob(id)
+    expect(onNas.state).toBe('done')
+    await waitUntil(async () => fs.stat(onNas.output as string).then(() => false, () => true), 'the owner to drop its copy', 20_000)
+  })
+})
