@@ -32,7 +32,7 @@ const SETUPS: NodeSetup[] = [
 interface NodeRun { wallMs: number, cpuSec: number, nodeCpuSec: number, slots: number, phases: Phase[], units: Array<Array<string | number>>, frames: number }
 
 async function runNode (source: string, outDir: string, setup: NodeSetup, segmentSeconds: number): Promise<NodeRun> {
-  const dir = await makeNodeDir({ name: 'bench-convert', slots: setup.slots, threads: setup.threads, segmentSeconds, mesh: { enabled: true, mdns: false } })
+  const { dir } = await makeNodeDir({ name: 'bench-convert', slots: setup.slots, threads: setup.threads, segmentSeconds, mesh: { enabled: true, mdns: false } })
   const spans: MediaSpan[] = []
   const node = await startNode({ dataDir: dir, logger: pino({ level: 'silent' }), media: createTimedMediaToolkit(spans) })
   try {

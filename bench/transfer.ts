@@ -153,5 +153,8 @@ async function main (): Promise<void> {
 }
 
 const mode = process.argv[2]
-if (mode != null && !mode.startsWith('--')) await child(mode)
-else await main()
+if (mode != null && !mode.startsWith('--')) {
+  await child(mode).catch((err: unknown) => { console.error(`bench ${mode} failed:`, err); process.exit(1) })
+} else {
+  await main()
+}

@@ -14,9 +14,9 @@ export interface BenchNodeConfig {
 }
 
 /** Makes a data dir under the system temp folder; shares the swarm key of `swarmKeyFile` when given. */
-export async function makeNodeDir (config: BenchNodeConfig, swarmKeyFile?: string, options: { signal?: AbortSignal } = {}): Promise<string> {
+export async function makeNodeDir (config: BenchNodeConfig, swarmKeyFile?: string, options: { signal?: AbortSignal } = {}): Promise<{ dir: string, peerId: string }> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'ffmesh-bench-node-'))
-  await initDataDir({ dataDir: dir, swarmKeyFile, signal: options.signal })
+  const { peerId } = await initDataDir({ dataDir: dir, swarmKeyFile, signal: options.signal })
   const worker: Record<string, number> = { minFreeDisk: 0 }
   if (config.slots != null) worker.slots = config.slots
   if (config.threads != null) worker.threads = config.threads
@@ -28,7 +28,7 @@ export async function makeNodeDir (config: BenchNodeConfig, swarmKeyFile?: strin
     jobs: { ...(config.segmentSeconds != null ? { segmentSeconds: config.segmentSeconds } : {}) },
     mesh: { enabled: mesh.enabled, mdns: mesh.mdns, listen: ['/ip4/127.0.0.1/tcp/0'], bootstrap: mesh.bootstrap ?? [], advertiseSeconds: mesh.advertiseSeconds ?? 1 }
   }))
-  return dir
+  return { dir, peerId }
 }
 
 export async function removeNodeDir (dir: string): Promise<void> {

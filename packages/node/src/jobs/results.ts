@@ -1,6 +1,7 @@
 import fs from 'node:fs/promises'
 import { ErrorCodes, type ErrorBody } from '@ffmesh/protocol'
 import type { Ack, ResultPush } from '../mesh/types.js'
+import { crashPoint } from '../store/crash-point.js'
 import type { UnitRecord } from '../store/records.js'
 import type { JobComponents } from './deps.js'
 import type { OwnerState } from './owner-state.js'
@@ -51,8 +52,9 @@ export async function acceptUnitResult (c: JobComponents, rt: OwnerState, releas
     return discard({ ok: false, code: 'BAD_REQUEST', message: problem })
   }
   if (latest == null || latest.state === 'verified') return discard({ ok: true })
-  const { size } = await c.blobs.importFile(tmpFile, { hash: push.hash })
+  const { size } = await c.blobs.importFile(tmpFile, { hash: push.hash, unitResult: true })
   const result = { hash: push.hash, size, frames: push.frames, durationSec: push.durationSec }
+  crashPoint('result-before-log')
   await c.store.append(push.jobId, { type: 'unit:verified', index: push.index, worker: peer, attempt: push.attempt, result })
   const state = rt.get(push.jobId, push.index)
   state.progress = 1

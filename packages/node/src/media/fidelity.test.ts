@@ -90,6 +90,16 @@ describe('fidelity across segment joins', () => {
     expectSameTimes(await videoFrameTimes(out), await videoFrameTimes(direct))
   })
 
+  it('loses no frame of an H.264 open-GOP Matroska file (recovery-point keyframes)', async () => {
+    const source = await makeSample('openGopH264Mkv', dir)
+    const { out, segments } = await pipeline(source, 'open-gop-h264', 2)
+    expect(segments).toBeGreaterThanOrEqual(4)
+    const direct = join(dir, 'open-gop-h264-direct.mkv')
+    await directH264(source, direct)
+    expect((await countFrames(runner, out)).frames).toBe(await decodedFrameCount(source))
+    expectSameTimes(await videoFrameTimes(out), await videoFrameTimes(direct))
+  })
+
   it('needs the pre-roll: a segment decoded without it loses its leading B-frames', async () => {
     // The control for the test above: if this ever passes without pre-roll, the sample has no open GOPs.
     const source = await makeSample('openGopTs', dir)

@@ -73,7 +73,8 @@ async function splitVideo (runner: FfmpegRunner, source: string, info: MediaInfo
   for (let t = origin + step; t < origin + info.durationSec - step / 2; t += step) times.push(t.toFixed(3))
   await runner.run([
     '-copyts', ...inputArgs(source),
-    '-map', `0:${String(info.videoStreamIndex)}`, '-c', 'copy', '-an', '-sn', '-dn', '-map_metadata', '-1', '-map_chapters', '-1',
+    '-map', `0:${String(info.videoStreamIndex)}`, '-c', 'copy', ...pieceBitstreamFilters(info.videoCodec),
+    '-an', '-sn', '-dn', '-map_metadata', '-1', '-map_chapters', '-1',
     '-segment_format', ts ? 'mpegts' : 'matroska', '-segment_times', times.join(','),
     ...outputArgs(join(resolve(init.workDir), `piece-%05d.${ext}`), 'segment')
   ], options)
@@ -101,6 +102,16 @@ async function splitVideo (runner: FfmpegRunner, source: string, info: MediaInfo
       expectedFrames: piece.frames
     }
   })
+}
+
+/**
+ * H.264/HEVC from MP4 or Matroska carry their parameter sets out of band; the Annex B conversion
+ * repeats them only before IDR frames, so a piece that starts at an open-GOP keyframe (a recovery
+ * point or CRA, the x265 default) could not be decoded. Repeating them on every keyframe fixes it.
+ */
+function pieceBitstreamFilters (codec: string | null): string[] {
+  if (codec === 'h264' || codec === 'hevc') return ['-bsf:v', `${codec}_mp4toannexb,dump_extra=freq=keyframe`]
+  return []
 }
 
 interface PacketList { packets?: Array<{ pts_time?: string, dts_time?: string }> }

@@ -3,6 +3,7 @@ import fs from 'node:fs/promises'
 import path from 'node:path'
 import { HASH_PATTERN } from '@ffmesh/protocol'
 import { hashFile } from './hash.js'
+import { crashPoint } from './crash-point.js'
 import { fsyncDir, fsyncFile } from './durable-fs.js'
 
 /**
@@ -16,10 +17,17 @@ export interface BlobStore {
   /** A fresh temp path in the store's tmp dir (same file system, so rename is atomic). */
   tempPath(suffix?: string): string
   /** Moves a finished file into the store under its SHA-512 (computed unless given and trusted). */
-  importFile(file: string, options?: { hash?: string, signal?: AbortSignal }): Promise<{ hash: string, size: number }>
+  importFile(file: string, options?: ImportOptions): Promise<{ hash: string, size: number }>
   remove(hash: string): Promise<void>
   /** Removes leftover temp files of an earlier run. */
   sweepTemp(): Promise<number>
+}
+
+export interface ImportOptions {
+  hash?: string
+  signal?: AbortSignal
+  /** Marks the import of a unit result, where the fault tests may inject a crash (crash-point.ts). */
+  unitResult?: boolean
 }
 
 export function assertHash (hash: string): void {
@@ -42,12 +50,16 @@ export async function createBlobStore (init: { dir: string, tmpDir: string }): P
       return path.join(init.tmpDir, `${Date.now()}-${randomBytes(6).toString('hex')}${suffix}`)
     },
     async importFile (file, options = {}) {
+      const crash = options.unitResult === true ? crashPoint : () => {}
+      crash('result-after-temp-write')
       const hash = options.hash ?? await hashFile(file, options)
       const dest = blobPath(hash)
       const { size } = await fs.stat(file)
       await fsyncFile(file)
+      crash('result-after-fsync')
       await fs.mkdir(path.dirname(dest), { recursive: true, mode: 0o700 })
       await fs.rename(file, dest)
+      crash('result-after-rename')
       await fsyncDir(path.dirname(dest))
       return { hash, size }
     },
