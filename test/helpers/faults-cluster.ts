@@ -21,9 +21,9 @@ export const FAULT_TIMING = { leaseSeconds: 2, heartbeatSeconds: 0.5 }
 const TERMINAL = ['done', 'failed', 'cancelled']
 
 /** A 320x240 clip with a keyframe every second, so 1 s segments split cleanly. */
-export async function makeClip (dir: string, name: string, seconds: number): Promise<string> {
+export async function makeClip (dir: string, name: string, seconds: number, size = '320x240'): Promise<string> {
   const file = path.join(dir, name)
-  await run('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', `testsrc2=size=320x240:rate=25:duration=${seconds}`, '-f', 'lavfi', '-i', `sine=duration=${seconds}`,
+  await run('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', `testsrc2=size=${size}:rate=25:duration=${seconds}`, '-f', 'lavfi', '-i', `sine=duration=${seconds}`,
     '-c:v', 'libx264', '-preset', 'ultrafast', '-g', '25', '-c:a', 'aac', file])
   return file
 }
@@ -120,8 +120,6 @@ export async function createFaultCluster (specs: ClusterSpec[], shared: { extra?
       const n = node(name)
       if (n.proc != null) throw new Error(`node ${name} is already running`)
       n.proc = await startNodeProcess(n.dataDir, { env: { FFMESH_LOG_LEVEL: process.env.FFMESH_LOG_LEVEL ?? 'debug', ...env }, wrap: n.wrap })
-      const info = await ffmeshJson<PeerStatus[]>(['peers'], { dataDir: n.dataDir })
-      void info
       const m = /peer (\S+),/.exec(n.proc.log())
       if (m != null) n.peerId = m[1]
       stopRecorders.get(name)?.()

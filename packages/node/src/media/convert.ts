@@ -11,9 +11,9 @@ import type { FfmpegRunner } from './runner.js'
 export const MIN_CONVERT_TIMEOUT_MS = 10 * 60_000
 /**
  * Allowance per second of media. The slowest default (SVT-AV1 preset 8 on 4K on one core) runs
- * about 20× slower than real time; 120× leaves room for slower machines and busy cores.
+ * about 20× slower than real time; 60× leaves room for slower machines and busy cores.
  */
-export const CONVERT_TIMEOUT_MS_PER_MEDIA_SEC = 120_000
+export const CONVERT_TIMEOUT_MS_PER_MEDIA_SEC = 60_000
 
 /**
  * Below a range boundary by this much, so a frame exactly at the boundary is kept by one unit

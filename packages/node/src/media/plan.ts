@@ -83,7 +83,8 @@ async function splitVideo (runner: FfmpegRunner, source: string, info: MediaInfo
   for (const name of names) pieces.push(await readPiece(runner, join(resolve(init.workDir), name), options))
 
   const total = pieces.reduce((n, p) => n + p.frames, 0)
-  if (pieces.length < 2 || total !== info.videoFrames || pieces.some(p => p.frames === 0)) return null
+  const lead = info.leadingUndecodable ?? 0
+  if (pieces.length < 2 || info.videoFrames == null || total !== info.videoFrames + lead || pieces.some(p => p.frames === 0)) return null
   // Every frame of a piece must display before every frame of the next, or ranges would overlap.
   for (let i = 1; i < pieces.length; i++) if ((pieces[i - 1] as Piece).maxPts >= (pieces[i] as Piece).minPts) return null
 
@@ -99,7 +100,8 @@ async function splitVideo (runner: FfmpegRunner, source: string, info: MediaInfo
       range: { start: piece.minPts, end },
       durationSec: (end ?? piece.maxPts + frameSec) - piece.minPts,
       inputFormat: ts ? 'mpegts' : 'matroska',
-      expectedFrames: piece.frames
+      // The first piece starts where the source does, so its decoder drops what a direct run drops.
+      expectedFrames: i === 0 ? piece.frames - lead : piece.frames
     }
   })
 }

@@ -35,6 +35,11 @@ export interface MediaInfo {
   videoStartTime?: number | null
   /** Average frame rate of the main video stream, frames per second. */
   frameRate?: number | null
+  /**
+   * Packets at the very start that no decoder can show (the leading B-frames of an open GOP when a
+   * capture starts mid-stream); already subtracted from videoFrames.
+   */
+  leadingUndecodable?: number
 }
 
 /** What ffprobe prints, as far as this module reads it. */
@@ -127,7 +132,31 @@ export async function probeSource (runner: FfmpegRunner, file: string, options: 
     }
     throw new FfmeshError(ErrorCodes.SOURCE_NOT_MEDIA, `${abs} is not a media file ffmpeg can read`)
   }
-  return toMediaInfo(abs, probe)
+  const info = toMediaInfo(abs, probe)
+  if (info.kind === 'video' && info.videoStreamIndex != null && info.videoFrames != null) {
+    const lead = await leadingUndecodable(runner, abs, info.videoStreamIndex, options)
+    info.leadingUndecodable = lead
+    info.videoFrames -= lead
+  }
+  return info
+}
+
+/** Seconds decoded at the start to find frames a decoder drops; a few GOPs of any common source. */
+export const LEAD_PROBE_SEC = 5
+
+/**
+ * Frames the decoder drops at the start of the file: packets minus decoded frames over its first
+ * seconds. Only the start can lose frames (every later frame has its references decoded before it),
+ * and a direct ffmpeg run loses the same ones, so they are not part of the source's frame count.
+ */
+async function leadingUndecodable (runner: FfmpegRunner, file: string, streamIndex: number, options: { signal?: AbortSignal }): Promise<number> {
+  const probe = await runner.probeJson(['-protocol_whitelist', PROTOCOL_WHITELIST, '-select_streams', String(streamIndex),
+    '-read_intervals', `%+${LEAD_PROBE_SEC}`, '-count_frames', '-count_packets', '-show_entries', 'stream=nb_read_frames,nb_read_packets',
+    mediaPath(file)], options) as ProbeResult
+  const stream = probe.streams?.[0] as (ProbeStream & { nb_read_frames?: string }) | undefined
+  const packets = Number(stream?.nb_read_packets ?? 0)
+  const frames = Number(stream?.nb_read_frames ?? packets)
+  return Number.isFinite(packets - frames) && packets > frames ? packets - frames : 0
 }
 
 function toMediaInfo (file: string, probe: ProbeResult): MediaInfo {

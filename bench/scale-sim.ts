@@ -1,0 +1,180 @@
+/**
+ * bench/scale-sim: 5, 10 and 20 full nodes in one process each (real libp2p on loopback, real
+ * LevelDB, leases, gossip and transfers) with a stand-in converter; one job of 200 small units is
+ * submitted on the first node. Prints gossip messages and bytes per unit, time to the last grant,
+ * and fails if a unit was ever granted twice at once.
+ *
+ *   node --experimental-strip-types bench/scale-sim.ts [--nodes 5,10,20] [--units 200] [--owner-slots 0]
+ */
+import { fork } from 'node:child_process'
+import fs from 'node:fs/promises'
+import os from 'node:os'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { pino } from 'pino'
+import { JOBS_TOPIC, CAPACITY_TOPIC, type NodeEvent } from '@ffmesh/protocol'
+import { startNode, type MeshStats, type RunningNode } from '../packages/node/dist/index.js'
+import { auditLeases, type LeaseAudit } from './lib/lease-audit.ts'
+import { makeNodeDir, removeNodeDir } from './lib/node-dirs.ts'
+import { argNumber, argValue, commandLine, goal, loadNote, printTable, seconds } from './lib/report.ts'
+import { createStandInMedia } from './lib/stand-in-media.ts'
+
+const SELF = fileURLToPath(import.meta.url)
+/** Small units: this measures coordination, not transfer. */
+const UNIT_BYTES = 4096
+const MESH_TIMEOUT_MS = 120_000
+const JOB_TIMEOUT_MS = 10 * 60_000
+/** Adverts every 2 s: quick enough to see peers, rare enough not to drown the job's own messages. */
+const ADVERTISE_SECONDS = 2
+/**
+ * "Bounded and not growing with the node count": the largest mesh may publish at most this much
+ * more per unit than the smallest (claims from extra idle workers are the expected difference).
+ */
+const GROWTH_TOLERANCE = 1.25
+
+interface SimResult {
+  nodes: number
+  units: number
+  startMs: number
+  toLastGrantMs: number
+  toDoneMs: number
+  jobsPublished: { messages: number, bytes: number }
+  jobsReceived: { messages: number, bytes: number }
+  capacityPublished: { messages: number, bytes: number }
+  workers: number
+  maxUnitsOnOneNode: number
+  audit: LeaseAudit
+}
+
+/**
+ * The owner converts nothing by default: stand-in units take no time, and the owner's own worker
+ * would win every claim (it hears its offers first), leaving the mesh idle.
+ */
+const ownerSlotsArg = (): number => Number(argValue('owner-slots') ?? 0)
+
+const sumTopic = (before: MeshStats[], after: MeshStats[], table: 'published' | 'received', topic: string): { messages: number, bytes: number } =>
+  after.reduce((acc, s, i) => ({
+    messages: acc.messages + (s[table][topic]?.messages ?? 0) - (before[i]?.[table][topic]?.messages ?? 0),
+    bytes: acc.bytes + (s[table][topic]?.bytes ?? 0) - (before[i]?.[table][topic]?.bytes ?? 0)
+  }), { messages: 0, bytes: 0 })
+
+const waitFor = async (check: () => boolean, what: string, timeoutMs: number): Promise<void> => {
+  const deadline = Date.now() + timeoutMs
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`)
+    await new Promise(resolve => setTimeout(resolve, 100))
+  }
+}
+
+/** One mesh of `count` nodes; every node dials all the ones started before it (a full mesh, as mDNS gives on a LAN). */
+async function simulate (count: number, unitCount: number, ownerSlots: number): Promise<SimResult> {
+  const logger = pino({ level: process.env.FFMESH_BENCH_LOG ?? 'silent' })
+  const work = await fs.mkdtemp(path.join(os.tmpdir(), 'ffmesh-bench-sim-'))
+  const dirs: string[] = []
+  const nodes: RunningNode[] = []
+  try {
+    const t0 = Date.now()
+    const addrs: string[] = []
+    for (let i = 0; i < count; i++) {
+      const { dir, peerId } = await makeNodeDir({ name: `sim-${i}`, slots: i === 0 ? ownerSlots : 1, threads: 1, mesh: { enabled: true, mdns: false, bootstrap: [...addrs], advertiseSeconds: ADVERTISE_SECONDS } },
+        i === 0 ? undefined : path.join(dirs[0] as string, 'swarm.key'))
+      dirs.push(dir)
+      const node = await startNode({ dataDir: dir, logger, media: createStandInMedia({ units: unitCount, unitBytes: UNIT_BYTES }) })
+      nodes.push(node)
+      const own = node.api.info().addresses[0]
+      if (own == null) throw new Error(`node ${i} listens nowhere`)
+      addrs.push(own.includes('/p2p/') ? own : `${own}/p2p/${peerId}`)
+    }
+    await waitFor(() => nodes.every(n => n.api.peers().length >= count - 1), `all ${count} nodes to see each other`, MESH_TIMEOUT_MS)
+    const startMs = Date.now() - t0
+
+    const owner = nodes[0] as RunningNode
+    const source = path.join(work, 'source.bin')
+    await fs.writeFile(source, Buffer.alloc(64 * 1024, 7))
+    const events: NodeEvent[] = []
+    owner.api.onEvent(e => { events.push(e) })
+    const before = nodes.map(n => n.meshStats() as MeshStats)
+    const submitAt = Date.now()
+    const { id } = await owner.api.submit({ source, profile: 'h264', outDir: path.join(work, 'out') })
+    await waitFor(() => events.some(e => e.jobId === id && (e.type === 'job:done' || e.type === 'job:failed' || e.type === 'job:cancelled')), 'the job to end', JOB_TIMEOUT_MS)
+    const doneAt = Date.now()
+    const after = nodes.map(n => n.meshStats() as MeshStats)
+    const status = owner.api.getJob(id)
+    if (status.state !== 'done') throw new Error(`the job ended ${status.state}: ${status.error?.code ?? ''} ${status.error?.message ?? ''}`)
+    const own = events.filter(e => e.jobId === id)
+    const grants = own.filter(e => e.type === 'unit:leased')
+    const perWorker = new Map<string, number>()
+    for (const u of status.units) if (u.worker != null) perWorker.set(u.worker, (perWorker.get(u.worker) ?? 0) + 1)
+    return {
+      nodes: count,
+      units: status.units.length,
+      startMs,
+      toLastGrantMs: (grants.at(-1)?.time ?? submitAt) - submitAt,
+      toDoneMs: doneAt - submitAt,
+      jobsPublished: sumTopic(before, after, 'published', JOBS_TOPIC),
+      jobsReceived: sumTopic(before, after, 'received', JOBS_TOPIC),
+      capacityPublished: sumTopic(before, after, 'published', CAPACITY_TOPIC),
+      workers: perWorker.size,
+      maxUnitsOnOneNode: Math.max(...perWorker.values()),
+      audit: auditLeases(own, status.units.length)
+    }
+  } finally {
+    await Promise.all(nodes.map(n => n.stop().catch(() => {})))
+    await Promise.all(dirs.map(d => removeNodeDir(d)))
+    await fs.rm(work, { recursive: true, force: true })
+  }
+}
+
+/** Each mesh size runs in its own process, so one size's sockets and timers cannot slow the next. */
+async function inChild (count: number, units: number, ownerSlots: number): Promise<SimResult> {
+  const child = fork(SELF, ['--child', String(count), '--units', String(units), '--owner-slots', String(ownerSlots)], { execArgv: ['--experimental-strip-types', '--no-warnings'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+  return await new Promise((resolve, reject) => {
+    let result: SimResult | null = null
+    child.on('message', (m) => { result = m as SimResult })
+    child.once('error', reject)
+    child.once('exit', (code) => result != null && code === 0 ? resolve(result) : reject(new Error(`the ${count}-node simulation failed (exit ${String(code)})`)))
+  })
+}
+
+async function main (): Promise<void> {
+  const units = argNumber('units', 200)
+  const ownerSlots = ownerSlotsArg()
+  const sizes = (argValue('nodes') ?? '5,10,20').split(',').map(Number)
+  if (sizes.some(n => !Number.isInteger(n) || n < 2)) throw new Error('--nodes takes a comma-separated list of node counts, each at least 2')
+  console.log(`bench/scale-sim: ${sizes.join(', ')} nodes in one process each, one job of ${units} stand-in units of ${UNIT_BYTES} bytes submitted on node 0`)
+  console.log(`each node: worker.slots 1 (the owner ${ownerSlots}: ${ownerSlots === 0 ? 'it only coordinates, so every unit crosses the mesh' : 'it converts too'}), mesh on loopback without mDNS (each node dials the ones started before it), adverts every ${ADVERTISE_SECONDS} s; ${loadNote()}`)
+  const results: SimResult[] = []
+  for (const n of sizes) {
+    const r = await inChild(n, units, ownerSlots)
+    console.log(`  ${n} nodes: mesh up in ${seconds(r.startMs)} s, job done in ${seconds(r.toDoneMs)} s; ${loadNote()}`)
+    results.push(r)
+  }
+  console.log('')
+  printTable(['nodes', 'units', 'job msgs/unit (published)', 'job bytes/unit', 'job msgs received/unit/node', 'capacity msgs/unit', 'last grant s', 'done s', 'workers used', 'leases', 'overlapping leases'],
+    results.map(r => [r.nodes, r.units,
+      (r.jobsPublished.messages / r.units).toFixed(2), Math.round(r.jobsPublished.bytes / r.units),
+      (r.jobsReceived.messages / r.units / (r.nodes - 1)).toFixed(2),
+      (r.capacityPublished.messages / r.units).toFixed(2),
+      seconds(r.toLastGrantMs), seconds(r.toDoneMs), `${r.workers} (max ${r.maxUnitsOnOneNode})`,
+      r.audit.leases, r.audit.overlaps.length]))
+  const broken = results.filter(r => r.audit.overlaps.length > 0 || r.audit.verifiedTwice.length > 0 || r.audit.neverVerified.length > 0)
+  for (const r of broken) {
+    console.error(`INVARIANT BROKEN with ${r.nodes} nodes: ${[...r.audit.overlaps, ...r.audit.verifiedTwice.map(i => `unit ${i} verified twice`), ...r.audit.neverVerified.map(i => `unit ${i} never verified`)].slice(0, 10).join('; ')}`)
+  }
+  const perUnit = results.map(r => r.jobsPublished.messages / r.units)
+  const growth = Math.max(...perUnit) / Math.min(...perUnit)
+  console.log(`\nno unit granted twice at once: ${broken.length === 0 ? 'checked, holds' : 'BROKEN'} (every unit:leased of the owner checked against live leases)`)
+  console.log(`goal: job messages per unit bounded and not growing with the node count (largest/smallest <= ${GROWTH_TOLERANCE}): ${goal(growth <= GROWTH_TOLERANCE)} (${growth.toFixed(2)})`)
+  console.log(`command: ${commandLine()}`)
+  console.log(JSON.stringify({ bench: 'scale-sim', units, results }))
+  if (broken.length > 0) process.exitCode = 1
+}
+
+const childAt = process.argv.indexOf('--child')
+if (childAt >= 0) {
+  const result = await simulate(Number(process.argv[childAt + 1]), argNumber('units', 200), ownerSlotsArg())
+  process.send?.(result)
+  process.disconnect?.()
+} else {
+  await main()
+}

@@ -1,0 +1,121 @@
+import fs from 'node:fs/promises'
+import os from 'node:os'
+import path from 'node:path'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { createFaultCluster, FAULT_TIMING, leaseCounts, makeClip, outputFiles, videoFrames, type FaultCluster } from '../helpers/faults-cluster.js'
+import { waitUntil } from '../helpers/node-harness.js'
+
+/**
+ * Workers that die, outlast their lease with heartbeats, or fail every unit: the owner keeps
+ * exactly one verified result per unit and one output per job. Real `ffmesh node` processes on
+ * loopback (no partition is involved here).
+ */
+let media: string
+let cluster: FaultCluster | undefined
+
+beforeAll(async () => { media = await fs.mkdtemp(path.join(os.tmpdir(), 'ffmesh-faults-worker-')) })
+afterEach(async (ctx) => {
+  if (cluster == null) return
+  if (ctx.task.result?.state === 'fail') for (const n of cluster.nodes) console.error(`--- log of ${n.name} ---\n${cluster.log(n.name).slice(-20_000)}`)
+  await cluster.cleanup()
+  cluster = undefined
+})
+afterAll(async () => { await fs.rm(media, { recursive: true, force: true }) })
+
+/** A real ffmpeg that answers probes and lists encoders but fails every encode with the given encoders. */
+async function ffmpegFailing (name: string, encoders: string[]): Promise<string> {
+  const wrapper = path.join(media, name)
+  const tests = encoders.map(e => `[ "$a" = "${e}" ] && { echo "simulated encoder failure (${e})" >&2; exit 1; }`).join('; ')
+  await fs.writeFile(wrapper, `#!/bin/sh\nfor a in "$@"; do [ "$a" = "-encoders" ] && exec ffmpeg "$@"; done\nfor a in "$@"; do ${tests}; done\nexec ffmpeg "$@"\n`, { mode: 0o755 })
+  return wrapper
+}
+
+describe('fault scenarios: workers', () => {
+  it('1. a worker killed with kill -9 mid-unit: another node converts the unit after the lease expires; one verified output', async () => {
+    const source = await makeClip(media, 'kill9.mp4', 12)
+    cluster = await createFaultCluster([{ name: 'owner', segmentSeconds: 3 }, { name: 'victim', segmentSeconds: 3 }, { name: 'spare', segmentSeconds: 3 }])
+    for (const n of ['owner', 'victim', 'spare']) await cluster.start(n)
+    await cluster.waitMesh()
+    const victim = cluster.node('victim')
+    const id = await cluster.submit('owner', source, 'slow264')
+    const hit = await waitUntil(async () => {
+      const s = await cluster!.status('owner', id)
+      return s.units.find(u => u.worker === victim.peerId && u.state === 'converting')
+    }, 'the victim to convert a unit', 90_000)
+    const exited = await cluster.stop('victim', 'SIGKILL')
+    expect(exited.signal).toBe('SIGKILL')
+
+    const job = await cluster.waitJob('owner', id)
+    expect(job.state, JSON.stringify(job.error)).toBe('done')
+    const unit = job.units[hit.index]
+    expect(unit.state).toBe('verified')
+    expect(unit.worker).not.toBe(victim.peerId)
+    expect(unit.attempts).toBeGreaterThanOrEqual(2)
+    const owner = cluster.node('owner')
+    const released = owner.events.filter(e => e.type === 'unit:released' && e.jobId === id && e.index === hit.index)
+    expect(released.some(e => e.data?.code === 'CONVERT_TIMEOUT')).toBe(true)
+    expect(owner.events.filter(e => e.type === 'unit:verified' && e.jobId === id && e.index === hit.index)).toHaveLength(1)
+    expect(await outputFiles(owner.outDir)).toHaveLength(1)
+    expect(await videoFrames(job.output as string)).toBe(await videoFrames(source))
+  })
+
+  it('7. a unit that takes over three lease lengths, with heartbeats, is leased once and converted once', async () => {
+    // 640x360 at the veryslow preset with one thread: about 6 s of CPU for the whole unit alone.
+    const source = await makeClip(media, 'long-unit.mp4', 8, '640x360')
+    cluster = await createFaultCluster([
+      // The owner's ffmpeg cannot encode libx264, so the only worker is remote and heartbeats matter.
+      { name: 'owner', segmentSeconds: 8, extra: { ffmpeg: { ffmpegPath: await ffmpegFailing('ffmpeg-no-x264', ['libx264']) } } },
+      { name: 'worker', segmentSeconds: 8 }
+    ])
+    await cluster.start('owner')
+    await cluster.start('worker')
+    await cluster.waitMesh()
+    const id = await cluster.submit('owner', source, 'slow264')
+    const job = await cluster.waitJob('owner', id)
+    expect(job.state, JSON.stringify(job.error)).toBe('done')
+    const owner = cluster.node('owner')
+    const worker = cluster.node('worker')
+    for (const u of job.units) {
+      expect(u).toMatchObject({ state: 'verified', attempts: 1, worker: worker.peerId })
+    }
+    const counts = leaseCounts(owner.events, id)
+    expect([...counts.values()].every(n => n === 1)).toBe(true)
+    expect(counts.size).toBe(job.units.length)
+    // The long unit really outlived three lease lengths (else this scenario proves nothing).
+    const videoUnit = job.units.find(u => u.kind !== 'audio') ?? job.units[0]
+    const leasedAt = owner.events.find(e => e.type === 'unit:leased' && e.jobId === id && e.index === videoUnit.index)?.time as number
+    const verifiedAt = owner.events.find(e => e.type === 'unit:verified' && e.jobId === id && e.index === videoUnit.index)?.time as number
+    console.log(`scenario 7: unit ${videoUnit.index} took ${((verifiedAt - leasedAt) / 1000).toFixed(1)} s against a ${FAULT_TIMING.leaseSeconds} s lease`)
+    expect(verifiedAt - leasedAt).toBeGreaterThan(3 * FAULT_TIMING.leaseSeconds * 1000)
+    expect(owner.events.some(e => e.type === 'unit:released' && e.jobId === id)).toBe(false)
+    expect(await outputFiles(owner.outDir)).toHaveLength(1)
+    expect(await videoFrames(job.output as string)).toBe(await videoFrames(source))
+  })
+
+  it('8. a worker that fails every unit is quarantined after a few failures; its units complete elsewhere', async () => {
+    const source = await makeClip(media, 'quarantine.mp4', 12)
+    cluster = await createFaultCluster([
+      { name: 'owner', segmentSeconds: 2 },
+      { name: 'broken', segmentSeconds: 2, slots: 2, extra: { ffmpeg: { ffmpegPath: await ffmpegFailing('ffmpeg-broken', ['libx264', 'aac']) } } },
+      { name: 'good', segmentSeconds: 2 }
+    ])
+    for (const n of ['owner', 'broken', 'good']) await cluster.start(n)
+    await cluster.waitMesh()
+    const id = await cluster.submit('owner', source, 'slow264')
+    const job = await cluster.waitJob('owner', id)
+    expect(job.state, JSON.stringify(job.error)).toBe('done')
+    const owner = cluster.node('owner')
+    const broken = cluster.node('broken')
+    const quarantined = owner.events.filter(e => e.type === 'peer:quarantined')
+    expect(quarantined.map(e => e.peerId)).toEqual([broken.peerId])
+    expect(cluster.log('owner')).toContain('peer quarantined after repeated failures')
+    const failures = owner.events.filter(e => e.type === 'unit:released' && e.jobId === id && e.data?.failure === true)
+    expect(failures.length).toBeGreaterThanOrEqual(3)
+    // Once quarantined, the broken worker gets no further lease from this owner.
+    const at = quarantined[0].time
+    expect(owner.events.filter(e => e.type === 'unit:leased' && e.peerId === broken.peerId && e.time > at)).toEqual([])
+    expect(job.units.every(u => u.state === 'verified' && u.worker !== broken.peerId)).toBe(true)
+    expect(await outputFiles(owner.outDir)).toHaveLength(1)
+    expect(await videoFrames(job.output as string)).toBe(await videoFrames(source))
+  })
+})
