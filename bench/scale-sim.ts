@@ -4,7 +4,7 @@
  * submitted on the first node. Prints gossip messages and bytes per unit, time to the last grant,
  * and fails if a unit was ever granted twice at once.
  *
- *   node --experimental-strip-types bench/scale-sim.ts [--nodes 5,10,20] [--units 200] [--owner-slots 0]
+ *   node --experimental-strip-types bench/scale-sim.ts [--nodes 5,10,20] [--units 200] [--unit-ms 250]
  */
 import { fork } from 'node:child_process'
 import fs from 'node:fs/promises'
@@ -47,10 +47,10 @@ interface SimResult {
 }
 
 /**
- * The owner converts nothing by default: stand-in units take no time, and the owner's own worker
- * would win every claim (it hears its offers first), leaving the mesh idle.
+ * A stand-in unit "converts" for this long without using the CPU. With instant units the owner's
+ * own worker, which hears its offers first, would win every claim and leave the mesh idle.
  */
-const ownerSlotsArg = (): number => Number(argValue('owner-slots') ?? 0)
+const unitMsArg = (): number => Number(argValue('unit-ms') ?? 250)
 
 const sumTopic = (before: MeshStats[], after: MeshStats[], table: 'published' | 'received', topic: string): { messages: number, bytes: number } =>
   after.reduce((acc, s, i) => ({
@@ -67,7 +67,7 @@ const waitFor = async (check: () => boolean, what: string, timeoutMs: number): P
 }
 
 /** One mesh of `count` nodes; every node dials all the ones started before it (a full mesh, as mDNS gives on a LAN). */
-async function simulate (count: number, unitCount: number, ownerSlots: number): Promise<SimResult> {
+async function simulate (count: number, unitCount: number, unitMs: number): Promise<SimResult> {
   const logger = pino({ level: process.env.FFMESH_BENCH_LOG ?? 'silent' })
   const work = await fs.mkdtemp(path.join(os.tmpdir(), 'ffmesh-bench-sim-'))
   const dirs: string[] = []
@@ -76,10 +76,10 @@ async function simulate (count: number, unitCount: number, ownerSlots: number): 
     const t0 = Date.now()
     const addrs: string[] = []
     for (let i = 0; i < count; i++) {
-      const { dir, peerId } = await makeNodeDir({ name: `sim-${i}`, slots: i === 0 ? ownerSlots : 1, threads: 1, mesh: { enabled: true, mdns: false, bootstrap: [...addrs], advertiseSeconds: ADVERTISE_SECONDS } },
+      const { dir, peerId } = await makeNodeDir({ name: `sim-${i}`, slots: 1, threads: 1, mesh: { enabled: true, mdns: false, bootstrap: [...addrs], advertiseSeconds: ADVERTISE_SECONDS } },
         i === 0 ? undefined : path.join(dirs[0] as string, 'swarm.key'))
       dirs.push(dir)
-      const node = await startNode({ dataDir: dir, logger, media: createStandInMedia({ units: unitCount, unitBytes: UNIT_BYTES }) })
+      const node = await startNode({ dataDir: dir, logger, media: createStandInMedia({ units: unitCount, unitBytes: UNIT_BYTES, unitMs }) })
       nodes.push(node)
       const own = node.api.info().addresses[0]
       if (own == null) throw new Error(`node ${i} listens nowhere`)
@@ -126,8 +126,8 @@ async function simulate (count: number, unitCount: number, ownerSlots: number): 
 }
 
 /** Each mesh size runs in its own process, so one size's sockets and timers cannot slow the next. */
-async function inChild (count: number, units: number, ownerSlots: number): Promise<SimResult> {
-  const child = fork(SELF, ['--child', String(count), '--units', String(units), '--owner-slots', String(ownerSlots)], { execArgv: ['--experimental-strip-types', '--no-warnings'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+async function inChild (count: number, units: number, unitMs: number): Promise<SimResult> {
+  const child = fork(SELF, ['--child', String(count), '--units', String(units), '--unit-ms', String(unitMs)], { execArgv: ['--experimental-strip-types', '--no-warnings'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
   return await new Promise((resolve, reject) => {
     let result: SimResult | null = null
     child.on('message', (m) => { result = m as SimResult })
@@ -138,14 +138,14 @@ async function inChild (count: number, units: number, ownerSlots: number): Promi
 
 async function main (): Promise<void> {
   const units = argNumber('units', 200)
-  const ownerSlots = ownerSlotsArg()
+  const unitMs = unitMsArg()
   const sizes = (argValue('nodes') ?? '5,10,20').split(',').map(Number)
   if (sizes.some(n => !Number.isInteger(n) || n < 2)) throw new Error('--nodes takes a comma-separated list of node counts, each at least 2')
   console.log(`bench/scale-sim: ${sizes.join(', ')} nodes in one process each, one job of ${units} stand-in units of ${UNIT_BYTES} bytes submitted on node 0`)
-  console.log(`each node: worker.slots 1 (the owner ${ownerSlots}: ${ownerSlots === 0 ? 'it only coordinates, so every unit crosses the mesh' : 'it converts too'}), mesh on loopback without mDNS (each node dials the ones started before it), adverts every ${ADVERTISE_SECONDS} s; ${loadNote()}`)
+  console.log(`each node: worker.slots 1, a stand-in conversion sleeps ${unitMs} ms (no CPU), mesh on loopback without mDNS (each node dials the ones started before it), adverts every ${ADVERTISE_SECONDS} s; ${loadNote()}`)
   const results: SimResult[] = []
   for (const n of sizes) {
-    const r = await inChild(n, units, ownerSlots)
+    const r = await inChild(n, units, unitMs)
     console.log(`  ${n} nodes: mesh up in ${seconds(r.startMs)} s, job done in ${seconds(r.toDoneMs)} s; ${loadNote()}`)
     results.push(r)
   }
@@ -172,7 +172,7 @@ async function main (): Promise<void> {
 
 const childAt = process.argv.indexOf('--child')
 if (childAt >= 0) {
-  const result = await simulate(Number(process.argv[childAt + 1]), argNumber('units', 200), ownerSlotsArg())
+  const result = await simulate(Number(process.argv[childAt + 1]), argNumber('units', 200), unitMsArg())
   process.send?.(result)
   process.disconnect?.()
 } else {

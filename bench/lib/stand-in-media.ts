@@ -6,10 +6,16 @@
 import { randomBytes } from 'node:crypto'
 import fs from 'node:fs/promises'
 import path from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
 import type { FfmpegRunner, MediaInfo, MediaToolkit } from '../../packages/node/dist/media/index.js'
 import { createMediaToolkit } from '../../packages/node/dist/media/index.js'
 
-export interface StandInInit { units: number, unitBytes: number }
+export interface StandInInit {
+  units: number
+  unitBytes: number
+  /** How long a unit "converts" (a timer, no CPU), so work spreads over the mesh as real work would. */
+  unitMs: number
+}
 
 /** A tiny stand-in "frame" per unit: the engine compares frame counts, so every unit has exactly one. */
 const FRAMES_PER_UNIT = 1
@@ -34,7 +40,8 @@ export function createStandInMedia (init: StandInInit): (runner: FfmpegRunner) =
       }
       return { units }
     },
-    async convertUnit (unit) {
+    async convertUnit (unit, options) {
+      await sleep(init.unitMs, undefined, { signal: options?.signal })
       await fs.copyFile(unit.inputs[0] as string, unit.outFile)
       return one
     },

@@ -49,7 +49,7 @@ describe('ffmesh CLI against a control server', () => {
     await writeFile(b, 'b')
     const { mkdir } = await import('node:fs/promises')
     await mkdir(dataDir, { mode: 0o700 })
-    api = createFakeNodeApi({ peers: [{ id: '12D3KooWPeer', name: 'box', slotsFree: 3, encoders: ['libx264', 'aac'], diskFree: 5e9, lastSeen: Date.now() }] })
+    api = createFakeNodeApi({ peers: [{ id: '12D3KooWPeer', name: 'box', slotsFree: 3, slotsTotal: 4, encoders: ['libx264', 'aac'], diskFree: 5e9, lastSeen: Date.now() }] })
     server = createControlServer({ api, socketPath: path.join(dataDir, 'control.sock'), logger: pino({ level: 'silent' }) })
     await server.start()
   })

@@ -78,8 +78,8 @@ describe('readSwarmKey and readIdentity', () => {
     const file = path.join(tmp, 'swarm.key')
     const err = await readSwarmKey(file).catch((e: { code: string, message: string }) => e)
     expect(err).toMatchObject({ code: 'SWARM_KEY_MISSING' })
-    expect((err as Error).message).toContain(file)
-    expect((err as Error).message).toContain('ffmesh init')
+    expect((err as unknown as Error).message).toContain(file)
+    expect((err as unknown as Error).message).toContain('ffmesh init')
   })
 
   it('refuses a key readable by others with the chmod fix', async () => {
@@ -88,7 +88,7 @@ describe('readSwarmKey and readIdentity', () => {
     await chmod(file, 0o644)
     const err = await readSwarmKey(file).catch((e: { code: string, message: string }) => e)
     expect(err).toMatchObject({ code: 'SWARM_KEY_INSECURE' })
-    expect((err as Error).message).toContain(`chmod 600 ${file}`)
+    expect((err as unknown as Error).message).toContain(`chmod 600 ${file}`)
     await chmod(file, 0o600)
     expect(Buffer.from(await readSwarmKey(file)).toString('hex')).toBe('0f'.repeat(32))
   })
@@ -111,7 +111,7 @@ describe('readSwarmKey and readIdentity', () => {
     expect(peerIdFromPrivateKey(await readIdentity(dataPaths(dir).identity)).toString()).toBe(peerId)
     const missing = await readIdentity(path.join(tmp, 'identity.key')).catch((e: { code: string, message: string }) => e)
     expect(missing).toMatchObject({ code: 'NOT_INITIALIZED' })
-    expect((missing as Error).message).toContain(`ffmesh init --data-dir ${tmp}`)
+    expect((missing as unknown as Error).message).toContain(`ffmesh init --data-dir ${tmp}`)
     await writeFile(path.join(tmp, 'identity.key'), 'garbage')
     expect(await codeOf(readIdentity(path.join(tmp, 'identity.key')))).toBe('IDENTITY_INVALID')
   })

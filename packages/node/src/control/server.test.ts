@@ -38,7 +38,7 @@ describe('control server', () => {
     socketPath = path.join(dir, 'control.sock')
     source = path.join(dir, 'in.mkv')
     await writeFile(source, 'x')
-    api = createFakeNodeApi({ peers: [{ id: 'p1', name: 'other', slotsFree: 2, encoders: ['libx264'], diskFree: 1e9, lastSeen: 1 }] })
+    api = createFakeNodeApi({ peers: [{ id: 'p1', name: 'other', slotsFree: 2, slotsTotal: 2, encoders: ['libx264'], diskFree: 1e9, lastSeen: 1 }] })
     server = createControlServer({ api, socketPath, logger: silent })
     await server.start()
   })

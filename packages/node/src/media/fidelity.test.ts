@@ -100,6 +100,20 @@ describe('fidelity across segment joins', () => {
     expectSameTimes(await videoFrameTimes(out), await videoFrameTimes(direct))
   })
 
+  it('counts a TS that starts mid-stream as a direct run decodes it', async () => {
+    const source = await makeSample('midGopTs', dir)
+    const info = await probeSource(runner, source)
+    expect(info.leadingUndecodable).toBeGreaterThan(0)
+    const decoded = await decodedFrameCount(source)
+    expect(info.videoFrames).toBe(decoded)
+    const { out, segments } = await pipeline(source, 'mid-gop', 2)
+    expect(segments).toBeGreaterThanOrEqual(3)
+    const direct = join(dir, 'mid-gop-direct.mkv')
+    await directH264(source, direct)
+    expect((await countFrames(runner, out)).frames).toBe(decoded)
+    expectSameTimes(await videoFrameTimes(out), await videoFrameTimes(direct))
+  })
+
   it('needs the pre-roll: a segment decoded without it loses its leading B-frames', async () => {
     // The control for the test above: if this ever passes without pre-roll, the sample has no open GOPs.
     const source = await makeSample('openGopTs', dir)
