@@ -45,13 +45,15 @@ async function startMesh (dir: string, bootstrap: string[]): Promise<import('../
     name: path.basename(dir),
     version: 'bench',
     paths: dataPaths(dir),
-    logger: pino({ level: 'silent' })
+    logger: pino({ level: process.env.BENCH_LOG ?? 'silent' }, pino.destination(2))
   })
   await mesh.start()
   return mesh
 }
 
 async function child (mode: string): Promise<void> {
+  // A child whose parent died must not keep serving.
+  process.once('disconnect', () => { process.exit(0) })
   const work = process.env.BENCH_DIR ?? os.tmpdir()
   const file = path.join(work, 'source.bin')
   const hash = process.env.BENCH_HASH ?? ''

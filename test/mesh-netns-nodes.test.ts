@@ -2,10 +2,10 @@ import fs from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import type { JobStatus, PeerStatus } from '@ffmesh/protocol'
+import type { PeerStatus } from '@ffmesh/protocol'
 import { multiTrackMkv } from './fixtures/media.js'
 import { createNetnsLab, isRoot, listLabNamespaces, NETNS_SKIP_MESSAGE, type NetnsLab } from './helpers/netns.js'
-import { ffmeshJson, makeDataDir, startNodeProcess, waitUntil, type NodeProcess } from './helpers/node-harness.js'
+import { ffmeshJson, makeDataDir, startNodeProcess, waitForJobEnd, waitUntil, type NodeProcess } from './helpers/node-harness.js'
 
 if (!isRoot()) console.warn(`test/mesh-netns-nodes.test.ts ${NETNS_SKIP_MESSAGE}`)
 
@@ -40,10 +40,7 @@ describe.skipIf(!isRoot())('full nodes on three LAN hosts (network namespaces)',
     const media = await fs.mkdtemp(path.join(os.tmpdir(), 'ffmesh-netns-'))
     dirs.push(media)
     const { id } = await ffmeshJson<{ id: string }>(['submit', await multiTrackMkv(media), '--profile', 'h264', '--out', path.join(media, 'out')], { dataDir: dirs[0] })
-    const job = await waitUntil(async () => {
-      const s = await ffmeshJson<JobStatus>(['status', id], { dataDir: dirs[0] })
-      return ['done', 'failed'].includes(s.state) ? s : null
-    }, 'the job to finish', 180_000)
+    const job = await waitForJobEnd(dirs[0], id, 180_000)
     expect(job.state, JSON.stringify(job.error)).toBe('done')
     const peers = await ffmeshJson<PeerStatus[]>(['peers'], { dataDir: dirs[0] })
     const remote = job.units.filter(u => peers.some(p => p.id === u.worker))

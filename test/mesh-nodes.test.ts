@@ -70,7 +70,8 @@ describe('the mesh converts one file together', () => {
     ])
     await waitForMesh(nodes)
     const [owner, full, roomy] = nodes
-    const { id } = await owner.node.api.submit({ source, profile: 'h264', outDir: path.join(media, 'disk-out') })
+    // handoff: false keeps the job on the submit-only owner, so every unit must go to a worker.
+    const { id } = await owner.node.api.submit({ source, profile: 'h264', outDir: path.join(media, 'disk-out'), handoff: false })
     const job = await waitForJob(owner, id)
     expect(job.state, JSON.stringify(job.error)).toBe('done')
     expect(new Set(job.units.map(u => u.worker))).toEqual(new Set([roomy.node.peerId]))
@@ -91,7 +92,7 @@ describe('the mesh converts one file together', () => {
     ], [{ corruptBlobByte: () => flipped++ === 0 }])
     await waitForMesh(nodes)
     const [owner, nox265, good] = nodes
-    const { id } = await owner.node.api.submit({ source, profile: 'h265', outDir: path.join(media, 'enc-out') })
+    const { id } = await owner.node.api.submit({ source, profile: 'h265', outDir: path.join(media, 'enc-out'), handoff: false })
     const job = await waitForJob(owner, id)
     expect(job.state, JSON.stringify(job.error)).toBe('done')
     expect(new Set(job.units.map(u => u.worker))).toEqual(new Set([good.node.peerId]))

@@ -6,7 +6,7 @@ import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { JobStatus } from '@ffmesh/protocol'
 import { multiTrackMkv, SAMPLE_FACTS } from './fixtures/media.js'
-import { ffmesh, ffmeshJson, ffmpegProcessesFor, makeDataDir, startNodeProcess, waitUntil, type NodeProcess } from './helpers/node-harness.js'
+import { ffmesh, ffmeshJson, ffmpegProcessesFor, makeDataDir, startNodeProcess, waitForJobEnd, waitUntil, type NodeProcess } from './helpers/node-harness.js'
 
 const run = promisify(execFile)
 
@@ -82,10 +82,7 @@ describe('one node, driven by the ffmesh CLI', () => {
 
     node = await startNodeProcess(dataDir)
     try {
-      const after = await waitUntil(async () => {
-        const s = await ffmeshJson<JobStatus>(['status', id], { dataDir })
-        return ['done', 'failed'].includes(s.state) ? s : null
-      }, 'the job to finish after restart', 240_000)
+      const after = await waitForJobEnd(dataDir, id)
       expect(after.state, JSON.stringify(after.error)).toBe('done')
       const verifiedBefore = before.units.filter(u => u.state === 'verified').map(u => u.index)
       for (const index of verifiedBefore) expect(after.units[index].attempts).toBe(1)
@@ -113,10 +110,7 @@ describe('one node, driven by the ffmesh CLI', () => {
 
     node = await startNodeProcess(dataDir)
     try {
-      const after = await waitUntil(async () => {
-        const s = await ffmeshJson<JobStatus>(['status', id], { dataDir })
-        return ['done', 'failed'].includes(s.state) ? s : null
-      }, 'the job to finish after restart', 240_000)
+      const after = await waitForJobEnd(dataDir, id)
       expect(after.state, JSON.stringify(after.error)).toBe('done')
     } finally {
       await node.stop()

@@ -89,6 +89,8 @@ export interface FaultCluster {
   waitJob(name: string, jobId: string, timeoutMs?: number): Promise<JobStatus>
   submit(name: string, source: string, profile: string, extra?: string[]): Promise<string>
   log(name: string): string
+  /** The node's pino lines (over all its runs) whose message is `msg`. */
+  logged(name: string, msg: string): Array<Record<string, unknown>>
   cleanup(): Promise<void>
 }
 
@@ -160,6 +162,17 @@ export async function createFaultCluster (specs: ClusterSpec[], shared: { extra?
       return r.id
     },
     log: (name) => { const n = node(name); return [...n.pastLogs, n.proc?.log() ?? ''].join('\n--- restart ---\n') },
+    logged (name, msg) {
+      const lines: Array<Record<string, unknown>> = []
+      for (const line of cluster.log(name).split('\n')) {
+        if (!line.startsWith('{')) continue
+        try {
+          const entry = JSON.parse(line) as Record<string, unknown>
+          if (entry.msg === msg) lines.push(entry)
+        } catch {}
+      }
+      return lines
+    },
     async cleanup () {
       for (const stop of stopRecorders.values()) stop()
       stopRecorders.clear()

@@ -4,6 +4,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { stringify } from 'yaml'
+import type { JobStatus } from '@ffmesh/protocol'
 
 /** Real `ffmesh` processes for the process-level tests: the binary a user runs, over its socket. */
 export const REPO = fileURLToPath(new URL('../..', import.meta.url))
@@ -123,4 +124,12 @@ export async function waitUntil<T> (probe: () => Promise<T | undefined | null | 
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
     await new Promise(resolve => setTimeout(resolve, 200))
   }
+}
+
+/** Polls `ffmesh status JOB --json` until the job is done, failed or cancelled. */
+export async function waitForJobEnd (dataDir: string, id: string, timeoutMs = 240_000): Promise<JobStatus> {
+  return waitUntil(async () => {
+    const s = await ffmeshJson<JobStatus>(['status', id], { dataDir })
+    return ['done', 'failed', 'cancelled'].includes(s.state) ? s : null
+  }, `job ${id} to end`, timeoutMs)
 }

@@ -23,7 +23,7 @@ export function createNodeApi (c: JobComponents, parts: { owner: Owner, handoff:
     const s = toJobStatus(view, parts.owner.state, c.clock())
     // A handed-off job is owned elsewhere: show what its owner last reported.
     const mirror = view.job.owner !== c.mesh.peerId ? parts.handoff.mirror(id) : undefined
-    if (mirror != null && s.state !== 'done') return { ...s, units: mirror.units, progress: mirror.progress }
+    if (mirror != null) return { ...s, units: mirror.units, progress: s.state === 'done' ? 1 : mirror.progress }
     if (view.job.handoff === true && view.job.owner === c.mesh.peerId && s.state === 'queued') {
       return { ...s, waiting: view.job.handoffTo == null ? 'waiting for a peer with free slots to take the job (handoff)' : `handing off to ${view.job.handoffTo}` }
     }

@@ -6,12 +6,15 @@ import { linkWithoutOverwrite } from '../store/durable-fs.js'
 import type { JobRecord } from '../store/records.js'
 import { finalOutputName } from './assemble-job.js'
 import type { JobComponents } from './deps.js'
+import { freeDiskBytes } from './disk.js'
 import type { JobMessage } from './job-bus.js'
 
 /** A handoff not accepted within this long is offered to the next-best peer. */
 export const HANDOFF_RESEND_MS = 10_000
 /** How often a new owner repeats a handed-off job's state until the submitter has the output. */
 export const JOB_STATE_EVERY_MS = 5_000
+/** Disk a new owner needs per byte of source: the source itself, its pieces and the output. */
+export const HANDOFF_DISK_FACTOR = 3
 const TICK_MS = 1_000
 
 type Msg<T extends JobMessage['type']> = Extract<JobMessage, { type: T }>
@@ -45,7 +48,9 @@ export function createHandoff (c: JobComponents) {
   async function offerJob (job: JobRecord): Promise<void> {
     const now = c.clock()
     if (now - (lastSent.get(job.id) ?? 0) < HANDOFF_RESEND_MS) return
-    const peers = c.mesh.peers().filter(p => p.slotsTotal > 0)
+    // Pieces and outputs take about as much again as the source on the new owner.
+    const room = job.sourceSize * HANDOFF_DISK_FACTOR
+    const peers = c.mesh.peers().filter(p => p.slotsTotal > 0 && p.diskFree >= room)
       .sort((a, b) => b.slotsFree - a.slotsFree || b.slotsTotal - a.slotsTotal)
     // Keep asking the same peer while it is around: it may already be fetching the source.
     const to = peers.find(p => p.id === job.handoffTo)?.id ?? peers.find(p => p.id !== job.handoffTo)?.id ?? peers[0]?.id
@@ -66,6 +71,11 @@ export function createHandoff (c: JobComponents) {
     const existing = c.store.job(m.jobId)
     if (existing != null) {
       if (existing.job.origin === from) await c.bus.publish({ type: 'handoff-accepted', origin: from, jobId: m.jobId })
+      return
+    }
+    const free = await freeDiskBytes(c.paths.root)
+    if (free - m.source.size * HANDOFF_DISK_FACTOR < c.config.worker.minFreeDisk) {
+      log.info({ jobId: m.jobId, origin: from }, 'not taking a handed-off job: too little disk')
       return
     }
     const tmp = c.blobs.tempPath('.source')

@@ -38,8 +38,9 @@ export async function submitJob (c: JobComponents, profiles: Map<string, Profile
     unitCount: 0,
     createdAt: now,
     updatedAt: now,
-    // A node that converts nothing hands every job on: it may be a laptop about to sleep.
-    handoff: c.config.mesh.enabled && (req.handoff === true || c.config.worker.slots === 0)
+    // A node that converts nothing hands every job on (it may be a laptop about to sleep),
+    // unless the request says otherwise: then it waits here for workers, owning the job itself.
+    handoff: c.config.mesh.enabled && (req.handoff ?? c.config.worker.slots === 0)
   }
   await c.store.append(job.id, { type: 'job:submitted', job })
   c.events.emit('job:submitted', { jobId: job.id, data: { source: job.source, profile: profile.name } })

@@ -7,6 +7,7 @@ import type { JobComponents } from './deps.js'
 import type { JobMessage } from './job-bus.js'
 import { CLAIM_WINDOW_MS, createOwnerState, REFUSAL_BACKOFF_MS, REOFFER_MS } from './owner-state.js'
 import { planJob } from './planner.js'
+import { HELD_RETRY_MS } from './held-results.js'
 import { createQuarantine } from './quarantine.js'
 import { acceptUnitResult } from './results.js'
 
@@ -190,14 +191,17 @@ export function createOwner (c: JobComponents, init: OwnerInit) {
     quarantined: () => quarantine.list(),
     async start (): Promise<void> {
       // Work this node was doing for itself died with the previous process: give it back now.
-      // Remote leases get one lease length of grace to report in.
+      // Remote leases get a grace to report in: a worker that finished while this node was away
+      // sends no heartbeat but offers its held result again within HELD_RETRY_MS; expiring its
+      // lease sooner would convert that unit a second time.
       const now = c.clock()
+      const restartGraceMs = HELD_RETRY_MS + 2 * Math.round(c.config.jobs.leaseSeconds * 1000)
       for (const view of owned()) {
         for (const u of view.units) {
           if ((u.state === 'leased' || u.state === 'converting' || u.state === 'returned') && (u.worker === c.mesh.peerId || u.state === 'returned')) {
             await release(u, { code: ErrorCodes.CONVERT_FAILED, message: 'interrupted by a node restart' }, false)
           } else if (u.state === 'leased' || u.state === 'converting') {
-            rt.get(u.jobId, u.index).leaseUntil = now + Math.round(c.config.jobs.leaseSeconds * 1000)
+            rt.get(u.jobId, u.index).leaseUntil = now + restartGraceMs
           }
         }
         if (view.job.state === 'assembling') await resumeAssembly(c, view)

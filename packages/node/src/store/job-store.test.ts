@@ -45,6 +45,16 @@ function replay (history: LoggedEvent[]): JobView | undefined {
   return view
 }
 
+/** A fresh store holding one planned job of one unit. */
+async function plannedJob (): Promise<{ store: JobStore, id: string }> {
+  const store = await openJobStore({ path: await tmpDir() })
+  stores.push(store)
+  const id = newJobId()
+  await store.append(id, { type: 'job:submitted', job: job(id) })
+  await store.append(id, { type: 'job:planned', sourceHash: 'b'.repeat(128), units: [unit(id, 0)] })
+  return { store, id }
+}
+
 describe('job store', () => {
   it('keeps views equal to the replayed log across a reopen', async () => {
     const dir = await tmpDir()
@@ -69,11 +79,7 @@ describe('job store', () => {
   })
 
   it('keeps the first verified result: a late or duplicate one changes nothing', async () => {
-    const store = await openJobStore({ path: await tmpDir() })
-    stores.push(store)
-    const id = newJobId()
-    await store.append(id, { type: 'job:submitted', job: job(id) })
-    await store.append(id, { type: 'job:planned', sourceHash: 'b'.repeat(128), units: [unit(id, 0)] })
+    const { store, id } = await plannedJob()
     await store.append(id, { type: 'unit:leased', index: 0, worker: 'w1', attempt: 1, leaseUntil: 1 })
     await store.append(id, { type: 'unit:released', index: 0, attempt: 1, reason: { code: ErrorCodes.CONVERT_TIMEOUT, message: 'expired' }, failure: true })
     await store.append(id, { type: 'unit:leased', index: 0, worker: 'w2', attempt: 2, leaseUntil: 2 })
@@ -87,11 +93,7 @@ describe('job store', () => {
   })
 
   it('ignores a release for an attempt that is no longer current', async () => {
-    const store = await openJobStore({ path: await tmpDir() })
-    stores.push(store)
-    const id = newJobId()
-    await store.append(id, { type: 'job:submitted', job: job(id) })
-    await store.append(id, { type: 'job:planned', sourceHash: 'b'.repeat(128), units: [unit(id, 0)] })
+    const { store, id } = await plannedJob()
     await store.append(id, { type: 'unit:leased', index: 0, worker: 'w1', attempt: 1, leaseUntil: 1 })
     await store.append(id, { type: 'unit:released', index: 0, attempt: 1, reason: { code: ErrorCodes.CONVERT_FAILED, message: 'x' }, failure: true })
     await store.append(id, { type: 'unit:leased', index: 0, worker: 'w2', attempt: 2, leaseUntil: 2 })

@@ -1,0 +1,42 @@
+#!/usr/bin/env node
+// `npm run bench`: runs every benchmark in turn, or the ones named (`node bench/run-all.js convert`),
+// each in its own Node process. Extra arguments after `--` go to every bench named.
+// Exits non-zero when a bench fails to run; a missed goal is printed by the bench ("goal missed").
+import { spawn } from 'node:child_process'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const here = path.dirname(fileURLToPath(import.meta.url))
+const BENCHES = {
+  convert: 'convert.ts',
+  scaling: 'scaling.ts',
+  'scale-sim': 'scale-sim.ts',
+  transfer: 'transfer.ts'
+}
+
+const dash = process.argv.indexOf('--')
+const names = (dash >= 0 ? process.argv.slice(2, dash) : process.argv.slice(2))
+const extra = dash >= 0 ? process.argv.slice(dash + 1) : []
+const unknown = names.filter(n => !(n in BENCHES))
+if (unknown.length > 0) {
+  console.error(`unknown bench ${unknown.join(', ')}; known: ${Object.keys(BENCHES).join(', ')}`)
+  process.exit(2)
+}
+
+const run = (name) => new Promise((resolve) => {
+  const script = path.join(here, BENCHES[name])
+  console.log(`\n=== bench ${name}: node --experimental-strip-types ${path.relative(process.cwd(), script)} ${extra.join(' ')}`.trimEnd())
+  const child = spawn(process.execPath, ['--experimental-strip-types', '--no-warnings', script, ...extra], { stdio: 'inherit' })
+  child.once('error', (err) => { console.error(`bench ${name} could not start: ${err.message}`); resolve(1) })
+  child.once('exit', (code, signal) => resolve(code ?? (signal != null ? 1 : 0)))
+})
+
+const failed = []
+for (const name of names.length > 0 ? names : Object.keys(BENCHES)) {
+  const code = await run(name)
+  if (code !== 0) failed.push(`${name} (exit ${code})`)
+}
+if (failed.length > 0) {
+  console.error(`\nbenches that failed: ${failed.join(', ')}`)
+  process.exitCode = 1
+}
