@@ -206,6 +206,8 @@ export function createOwner (c: JobComponents, init: OwnerInit) {
         }
         if (view.job.state === 'assembling') await resumeAssembly(c, view)
       }
+      // Offers, claims and progress of a finished job are of no further use.
+      c.events.on((e) => { if (e.type === 'job:done' && e.jobId != null) rt.forgetJob(e.jobId) })
       c.bus.on((m, from) => {
         const work = m.type === 'claim' ? (onClaim(m, from), undefined)
           : m.type === 'heartbeat' ? onHeartbeat(m, from)

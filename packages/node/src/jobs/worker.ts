@@ -12,6 +12,8 @@ export const PREFETCH_UNITS = 1
 export const CLAIM_TTL_MS = 5_000
 /** How often capacity (free disk above all) is measured again. */
 export const CAPACITY_REFRESH_MS = 2_000
+/** Refusals remembered so each is said once; past this many the memory starts afresh. */
+export const MAX_REMEMBERED_REFUSALS = 10_000
 
 type Offer = Extract<JobMessage, { type: 'offer' }>
 
@@ -59,6 +61,7 @@ export function createWorker (c: JobComponents, init: WorkerInit) {
 
   async function refuse (offer: Offer, owner: string, code: 'DISK_FULL' | 'UNSUPPORTED_PROFILE' | 'TOO_LARGE', message: string, onceKey: string): Promise<void> {
     if (refusedOnce.has(onceKey)) return
+    if (refusedOnce.size >= MAX_REMEMBERED_REFUSALS) refusedOnce.clear()
     refusedOnce.add(onceKey)
     log.info({ jobId: offer.unit.jobId, index: offer.unit.index, code }, message)
     await c.bus.publish({ type: 'reject', owner, jobId: offer.unit.jobId, index: offer.unit.index, attempt: offer.attempt, code, message })

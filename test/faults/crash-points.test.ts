@@ -1,0 +1,73 @@
+import { createHash } from 'node:crypto'
+import fs from 'node:fs/promises'
+import os from 'node:os'
+import path from 'node:path'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { createFaultCluster, makeClip, outputFiles, videoFrames, type FaultCluster } from '../helpers/faults-cluster.js'
+import { waitUntil } from '../helpers/node-harness.js'
+
+/**
+ * A crash at each step of storing a unit result (packages/node/src/store/crash-point.ts, armed by
+ * FFMESH_TEST_CRASH_AT for one run only): after the restart the log never names a result that is
+ * not on disk, nothing half-written is left behind, and the job ends with a verified output.
+ */
+const POINTS = ['result-after-temp-write', 'result-after-fsync', 'result-after-rename', 'result-before-log'] as const
+
+let media: string
+let source: string
+let cluster: FaultCluster | undefined
+
+beforeAll(async () => {
+  media = await fs.mkdtemp(path.join(os.tmpdir(), 'ffmesh-faults-crash-'))
+  source = await makeClip(media, 'crash.mp4', 6)
+})
+afterEach(async (ctx) => {
+  if (cluster == null) return
+  if (ctx.task.result?.state === 'fail') for (const n of cluster.nodes) console.error(`--- log of ${n.name} ---\n${cluster.log(n.name).slice(-20_000)}`)
+  await cluster.cleanup()
+  cluster = undefined
+})
+afterAll(async () => { await fs.rm(media, { recursive: true, force: true }) })
+
+async function filesUnder (dir: string): Promise<string[]> {
+  const entries = await fs.readdir(dir, { recursive: true, withFileTypes: true }).catch(() => [])
+  return entries.filter(e => e.isFile()).map(e => path.join(e.parentPath, e.name))
+}
+
+async function sha512 (file: string): Promise<string> {
+  return createHash('sha512').update(await fs.readFile(file)).digest('hex')
+}
+
+describe('fault scenarios: a crash while a result is stored', () => {
+  it.each(POINTS)('6. crash at %s: after restart log and disk agree and the output is verified', async (point) => {
+    cluster = await createFaultCluster([{ name: 'solo', mesh: false, segmentSeconds: 2 }])
+    const solo = cluster.node('solo')
+    await cluster.start('solo', { FFMESH_TEST_CRASH_AT: point })
+    const id = await cluster.submit('solo', source, 'slow264')
+    const exited = await solo.proc!.exited
+    // Nothing but the armed crash point sends SIGKILL to the node.
+    expect(exited.signal).toBe('SIGKILL')
+    await cluster.stop('solo')
+
+    // Every blob on disk is complete: named by the SHA-512 of its bytes.
+    const blobs = await filesUnder(path.join(solo.dataDir, 'blobs'))
+    for (const file of blobs) expect(await sha512(file)).toBe(path.basename(file))
+
+    await cluster.start('solo')
+    expect(await filesUnder(path.join(solo.dataDir, 'tmp'))).toEqual([])
+    const job = await cluster.waitJob('solo', id, 120_000)
+    expect(job.state, JSON.stringify(job.error)).toBe('done')
+    // The unit being stored at the crash was not recorded, so it was converted again; no other was.
+    const again = job.units.filter(u => u.attempts > 1)
+    expect(again).toHaveLength(1)
+    expect(job.units.every(u => u.state === 'verified')).toBe(true)
+    expect(cluster.logged('solo', 'lease expired').length + solo.events.filter(e => e.type === 'unit:released').length).toBeGreaterThanOrEqual(0)
+    expect(await outputFiles(solo.outDir)).toHaveLength(1)
+    expect(await videoFrames(job.output as string)).toBe(await videoFrames(source))
+    // With the job done its blobs are freed: a result stored before the crash but never logged
+    // must not stay behind as an orphan.
+    await waitUntil(async () => (await filesUnder(path.join(solo.dataDir, 'blobs'))).length === 0 || null, 'the job\'s blobs to be freed', 10_000)
+      .catch(async () => { expect(await filesUnder(path.join(solo.dataDir, 'blobs'))).toEqual([]) })
+    expect(await filesUnder(path.join(solo.dataDir, 'tmp'))).toEqual([])
+  })
+})
