@@ -83,22 +83,31 @@ async function main (): Promise<void> {
   const work = await fs.mkdtemp(path.join(os.tmpdir(), 'ffmesh-bench-convert-'))
   const results: Array<{ setup: NodeSetup, plain: PlainRun, node: NodeRun }> = []
   try {
+    // Plain ffmpeg with its default threads on all cores, before and after every node run; each node
+    // run is compared with the mean of the two baselines beside it, so both saw about the same load.
+    const baseline = async (): Promise<PlainRun> => {
+      const plain = await runPlain(plainH264Argv(source, path.join(work, 'plain.mkv'), { threads: 0 }))
+      console.log(`  plain ffmpeg: ${seconds(plain.wallMs)} s; ${loadNote()}`)
+      return plain
+    }
+    let before = await baseline()
+    console.log(`    (${before.argv.join(' ')})`)
     for (const setup of SETUPS) {
-      // Each node run is paired with a baseline run just before it, so both see the same load.
-      const plain = await runPlain(plainH264Argv(source, path.join(work, 'plain.mkv'), { threads: setup.threads }))
-      console.log(`  plain ffmpeg: ${seconds(plain.wallMs)} s (${plain.argv.join(' ')})`)
       const outDir = path.join(work, `node-${results.length}`)
       const node = await runNode(source, outDir, setup, segmentSeconds)
       console.log(`  node (${setup.label}, slots ${node.slots}): ${seconds(node.wallMs)} s; ${loadNote()}`)
       if (node.frames !== sourceFrames) throw new Error(`the node's output has ${node.frames} frames, the source ${sourceFrames}`)
+      const after = await baseline()
+      const plain = { wallMs: (before.wallMs + after.wallMs) / 2, cpuSec: (before.cpuSec + after.cpuSec) / 2, argv: before.argv }
       results.push({ setup, plain, node })
+      before = after
     }
   } finally {
     await fs.rm(work, { recursive: true, force: true })
   }
 
   console.log('')
-  printTable(['run', 'ffmpeg s', 'node s', 'node/ffmpeg', 'ffmpeg CPU s', 'node CPU s (ffmpeg + node)', 'result'],
+  printTable(['run', 'ffmpeg s (mean of 2)', 'node s', 'node/ffmpeg', 'ffmpeg CPU s', 'node CPU s (ffmpeg + node)', 'result'],
     results.map(r => [
       `${r.setup.label} (slots ${r.node.slots})`,
       seconds(r.plain.wallMs), seconds(r.node.wallMs), (r.node.wallMs / r.plain.wallMs).toFixed(3),

@@ -15,6 +15,7 @@ import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import type { Libp2pMesh } from '../packages/node/dist/mesh/index.js'
 
 type Msg = Record<string, unknown> & { type: string }
 const SELF = fileURLToPath(import.meta.url)
@@ -33,7 +34,7 @@ const waitParent = async (type: string): Promise<Msg> => await new Promise(resol
   process.on('message', onMsg)
 })
 
-async function startMesh (dir: string, bootstrap: string[]): Promise<import('../packages/node/dist/mesh/index.js').Libp2pMesh> {
+async function startMesh (dir: string, bootstrap: string[]): Promise<Libp2pMesh> {
   const { createLibp2pMesh } = await import('../packages/node/dist/mesh/index.js')
   const { dataPaths } = await import('../packages/node/dist/config/paths.js')
   const { generateKeyPair } = await import('@libp2p/crypto/keys')

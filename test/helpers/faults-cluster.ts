@@ -21,10 +21,11 @@ export const FAULT_TIMING = { leaseSeconds: 2, heartbeatSeconds: 0.5 }
 const TERMINAL = ['done', 'failed', 'cancelled']
 
 /** A 320x240 clip with a keyframe every second, so 1 s segments split cleanly. */
-export async function makeClip (dir: string, name: string, seconds: number, size = '320x240'): Promise<string> {
+export async function makeClip (dir: string, name: string, seconds: number, size = '320x240', variant = 0): Promise<string> {
   const file = path.join(dir, name)
-  await run('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', `testsrc2=size=${size}:rate=25:duration=${seconds}`, '-f', 'lavfi', '-i', `sine=duration=${seconds}`,
-    '-c:v', 'libx264', '-preset', 'ultrafast', '-g', '25', '-c:a', 'aac', file])
+  // `variant` shifts the hue and the tone, so clips of equal length still differ in every byte.
+  await run('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', `testsrc2=size=${size}:rate=25:duration=${seconds}`, '-f', 'lavfi', '-i', `sine=frequency=${440 + variant * 10}:duration=${seconds}`,
+    '-vf', `hue=h=${variant * 17}`, '-c:v', 'libx264', '-preset', 'ultrafast', '-g', '25', '-c:a', 'aac', file])
   return file
 }
 
@@ -59,6 +60,17 @@ function recordEvents (socketPath: string, into: NodeEvent[]): () => void {
   })
   req.on('error', () => {})
   return () => { req.destroy() }
+}
+
+/** ffmpeg children a killed node left running on its files (they are ours: the node was). */
+async function killOrphans (dataDir: string): Promise<void> {
+  for (const pid of await ffmpegProcessesFor(dataDir)) {
+    try {
+      process.kill(pid, 'SIGKILL')
+    } catch {
+      // It ended by itself meanwhile.
+    }
+  }
 }
 
 export interface ClusterNode {
@@ -133,7 +145,7 @@ export async function createFaultCluster (specs: ClusterSpec[], shared: { extra?
       stopRecorders.get(name)?.()
       stopRecorders.delete(name)
       const exited = await n.proc.stop(signal)
-      if (signal === 'SIGKILL') for (const pid of await ffmpegProcessesFor(n.dataDir)) { try { process.kill(pid, 'SIGKILL') } catch {} }
+      if (signal === 'SIGKILL') await killOrphans(n.dataDir)
       n.pastLogs.push(n.proc.log())
       n.proc = null
       return exited
@@ -169,7 +181,9 @@ export async function createFaultCluster (specs: ClusterSpec[], shared: { extra?
         try {
           const entry = JSON.parse(line) as Record<string, unknown>
           if (entry.msg === msg) lines.push(entry)
-        } catch {}
+        } catch {
+          // A line cut short by a kill -9 is not an entry.
+        }
       }
       return lines
     },
@@ -184,7 +198,7 @@ export async function createFaultCluster (specs: ClusterSpec[], shared: { extra?
         clearTimeout(timer)
         n.proc = null
       }))
-      for (const n of nodes) for (const pid of await ffmpegProcessesFor(n.dataDir)) { try { process.kill(pid, 'SIGKILL') } catch {} }
+      for (const n of nodes) await killOrphans(n.dataDir)
       await Promise.all(nodes.map(n => fs.rm(n.dataDir, { recursive: true, force: true })))
     }
   }

@@ -41,11 +41,18 @@ async function ip (...args: string[]): Promise<void> {
 
 /** Remove namespaces and links whose names carry this run id; ignores what is already gone. */
 function removeRun (runId: string, bridge: string, hostCount: number): void {
-  for (let k = 1; k <= hostCount; k++) {
-    try { execFileSync('ip', ['netns', 'del', `ffm-${runId}-${k}`], { stdio: 'ignore' }) } catch {}
-    try { execFileSync('ip', ['link', 'del', `fv${runId}${k}`], { stdio: 'ignore' }) } catch {}
+  const quietly = (args: string[]): void => {
+    try {
+      execFileSync('ip', args, { stdio: 'ignore' })
+    } catch {
+      // Already gone (or never made, when setup failed half-way): nothing to remove.
+    }
   }
-  try { execFileSync('ip', ['link', 'del', bridge], { stdio: 'ignore' }) } catch {}
+  for (let k = 1; k <= hostCount; k++) {
+    quietly(['netns', 'del', `ffm-${runId}-${k}`])
+    quietly(['link', 'del', `fv${runId}${k}`])
+  }
+  quietly(['link', 'del', bridge])
 }
 
 export async function createNetnsLab (init: { hosts: number }): Promise<NetnsLab> {

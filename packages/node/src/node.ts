@@ -7,6 +7,7 @@ import { readIdentity, readSwarmKey } from './config/secrets.js'
 import type { NodeApi } from './control/api.js'
 import { createControlServer } from './control/server.js'
 import { createEventBus } from './events.js'
+import { referencedBlobs } from './jobs/cleanup.js'
 import { createHandoff } from './jobs/handoff.js'
 import { createResultHold } from './jobs/held-results.js'
 import { createJobBus } from './jobs/job-bus.js'
@@ -69,6 +70,7 @@ export async function startNode (init: StartNodeInit): Promise<RunningNode> {
     await fs.mkdir(paths.work, { recursive: true, mode: 0o700 })
     const blobs = await createBlobStore({ dir: paths.blobs, tmpDir: paths.tmp })
     const swept = await blobs.sweepTemp()
+    const orphans = await blobs.sweepUnreferenced(referencedBlobs(store))
     const mesh: Mesh = config.mesh.enabled
       ? await createLibp2pMesh({ privateKey, swarmKey, config: config.mesh, name: config.name, version: VERSION, paths, logger: logger.child({ component: 'mesh' }), testHooks: init.testHooks })
       : createLoneMesh(peerIdFromPrivateKey(privateKey).toString())
@@ -127,7 +129,7 @@ export async function startNode (init: StartNodeInit): Promise<RunningNode> {
     await control.start()
     closers.push(() => control.stop())
     events.emit('node:started', { peerId: mesh.peerId })
-    logger.info({ peerId: mesh.peerId, dataDir: paths.root, sweptTempFiles: swept, slots: config.worker.slots }, 'node started')
+    logger.info({ peerId: mesh.peerId, dataDir: paths.root, sweptTempFiles: swept, removedOrphanBlobs: orphans, slots: config.worker.slots }, 'node started')
     return {
       api,
       peerId: mesh.peerId,

@@ -40,7 +40,12 @@ export const ConfigSchema = z.strictObject({
     /** Free disk this node always keeps; a unit that would go below it is refused with DISK_FULL. */
     minFreeDisk: bytes.default(2 * 1024 ** 3),
     /** How long a result for an unreachable owner is kept. */
-    resultRetentionSeconds: z.number().int().min(60).default(7 * 24 * 3600)
+    resultRetentionSeconds: z.number().int().min(60).default(7 * 24 * 3600),
+    /**
+     * Multiplies the ffmpeg time limit of a unit (10 min + 60 s per media second, media/convert.ts).
+     * Above 1 for very slow machines; tests set it small to see a hung encode stopped quickly.
+     */
+    convertTimeoutScale: z.number().positive().min(0.0001).max(100).default(1)
   }).prefault({}),
   jobs: z.strictObject({
     /** Target length of one video segment. */

@@ -1,5 +1,24 @@
 import { TERMINAL_JOB_STATES } from '@ffmesh/protocol'
+import type { JobStore } from '../store/job-store.js'
 import type { JobComponents } from './deps.js'
+
+/**
+ * Every blob the log names: unit inputs and results of every job, and handed-off sources. A blob
+ * outside this set was stored just before a crash and never recorded (a result imported before
+ * its unit:verified entry, a piece before job:planned, an input a worker was fetching); the log
+ * wins, so it is removed at start-up, before any work could store it again.
+ */
+export function referencedBlobs (store: Pick<JobStore, 'jobs'>): Set<string> {
+  const hashes = new Set<string>()
+  for (const { job, units } of store.jobs()) {
+    if (job.sourceHash != null) hashes.add(job.sourceHash)
+    for (const u of units) {
+      for (const ref of u.spec.inputs) hashes.add(ref.hash)
+      if (u.result != null) hashes.add(u.result.hash)
+    }
+  }
+  return hashes
+}
 
 /**
  * Frees the blobs of a finished job: its pieces and unit results. A blob another unfinished job

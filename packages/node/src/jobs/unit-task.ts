@@ -70,7 +70,8 @@ export async function runUnitTask (c: JobComponents, deps: TaskDeps, task: UnitT
       deps.heartbeat(task)
       converted = await c.media.convertUnit({ spec, inputs, outFile, threads: c.config.worker.threads }, {
         signal,
-        timeoutMs: c.media.convertTimeoutMs(spec.durationSec),
+        // worker.convertTimeoutScale: the documented knob for slow machines and the hang tests.
+        timeoutMs: Math.round(c.media.convertTimeoutMs(spec.durationSec) * c.config.worker.convertTimeoutScale),
         onProgress: (fraction) => { task.progress = fraction }
       })
     } finally {

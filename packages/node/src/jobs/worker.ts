@@ -3,6 +3,7 @@ import type { Ack, ResultPush } from '../mesh/types.js'
 import type { JobComponents } from './deps.js'
 import { freeDiskBytes } from './disk.js'
 import type { JobMessage } from './job-bus.js'
+import { withinOwnerShare } from './limits.js'
 import { createSlots } from './slots.js'
 import { failureCode, runUnitTask, UnitRefusal, type UnitTask } from './unit-task.js'
 
@@ -83,6 +84,8 @@ export function createWorker (c: JobComponents, init: WorkerInit) {
       }
     }
     if (tasks.size + claims.size >= slotsTotal + PREFETCH_UNITS) return
+    // Security (issue 6): one remote owner may fill only its share of this node's disk (limits.ts).
+    if (owner !== c.mesh.peerId && !withinOwnerShare(owner, [...tasks.values(), ...[...claims.values()].map(cl => ({ owner: cl.owner, spec: cl.offer.unit }))], inputBytes)) return
     claims.set(key, { offer, owner, at: c.clock() })
     await c.bus.publish({ type: 'claim', owner, jobId: unit.jobId, index: unit.index, attempt: offer.attempt })
   }

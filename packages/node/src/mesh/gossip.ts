@@ -4,6 +4,7 @@ import type { PeerId } from '@libp2p/interface'
 import { peerIdFromPublicKey } from '@libp2p/peer-id'
 import type { Logger } from '../logger.js'
 import type { MeshLibp2p } from './libp2p.js'
+import { createRateLimiter } from './rate-limit.js'
 import type { MeshCounters } from './stats.js'
 
 export const TOPICS = [JOBS_TOPIC, CAPACITY_TOPIC] as const
@@ -36,6 +37,14 @@ export function senderProblem (message: GossipMessage, from: string, self: strin
   }
 }
 
+/**
+ * Security (issue 6): the schema bounds each number, but an advert claiming more free slots than it
+ * has would still win every grant (owners prefer the freest claimant). Refuse it outright.
+ */
+export function advertProblem (message: GossipMessage): string | null {
+  return message.type === 'capacity' && message.slotsFree > message.slotsTotal ? 'absurd-capacity' : null
+}
+
 export type GossipVerdict = { ok: true, message: GossipMessage, from: string } | { ok: false, reason: string }
 
 export function judgeGossip (msg: Message, self: string, now: number): GossipVerdict {
@@ -45,7 +54,7 @@ export function judgeGossip (msg: Message, self: string, now: number): GossipVer
   const decoded = decodeGossip(msg.data, now)
   if (!decoded.ok) return { ok: false, reason: decoded.reason }
   if (topicFor(decoded.message.type) !== msg.topic) return { ok: false, reason: 'wrong-topic' }
-  const problem = senderProblem(decoded.message, from, self)
+  const problem = senderProblem(decoded.message, from, self) ?? advertProblem(decoded.message)
   return problem == null ? { ok: true, message: decoded.message, from } : { ok: false, reason: problem }
 }
 
@@ -63,8 +72,15 @@ export function createGossip (libp2p: MeshLibp2p, init: { clock: () => number, c
   const log = init.logger
 
   // Must not throw: a throwing validator counts as Ignore, and we want Reject (peer score).
+  // Security (issue 6): a key holder may not flood; over its rate an author's messages are ignored
+  // (not rejected: an honest burst should not cost the forwarding peer its score).
+  const rate = createRateLimiter({ clock: init.clock })
   const validator = (_propagator: PeerId, msg: Message): TopicValidatorResult => {
     try {
+      if (msg.type === 'signed' && !rate.take(msg.from.toString())) {
+        init.counters.gossipRejected('rate-limited')
+        return TopicValidatorResult.Ignore
+      }
       const verdict = judgeGossip(msg, self, init.clock())
       if (verdict.ok) return TopicValidatorResult.Accept
       init.counters.gossipRejected(verdict.reason)

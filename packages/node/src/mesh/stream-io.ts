@@ -37,9 +37,19 @@ export function createStreamReader (stream: Stream): StreamReader {
   let wake: (() => void) | undefined
   const notify = (): void => { const w = wake; wake = undefined; w?.() }
 
+  let pausePending = false
   const onMessage = (evt: { data: Uint8Array | Uint8ArrayList }): void => {
     buffer.append(evt.data)
-    if (buffer.byteLength > READ_HIGH_WATER_BYTES && stream.readStatus === 'readable') stream.pause()
+    // Pause on a later microtask, never inside the dispatch: resume() delivers the buffered data
+    // first and sends its window update after, which would undo a pause made here and let the
+    // remote flood the (then never drained) read buffer until the stream resets.
+    if (buffer.byteLength > READ_HIGH_WATER_BYTES && !pausePending) {
+      pausePending = true
+      queueMicrotask(() => {
+        pausePending = false
+        if (buffer.byteLength > READ_HIGH_WATER_BYTES && stream.readStatus === 'readable') stream.pause()
+      })
+    }
     notify()
   }
   const onEnd = (): void => { ended = true; notify() }
@@ -105,12 +115,36 @@ export function createStreamReader (stream: Stream): StreamReader {
   return reader
 }
 
+/**
+ * The next `drain` event. Not `stream.onDrain()`: in @libp2p/utils 7.4 its promise is never reset
+ * after the first drain, so later calls resolve at once and a writer spins on microtasks, starving
+ * the event loop (seen here: a 128 MiB transfer between two processes froze the sender).
+ */
+async function nextDrain (stream: Stream, signal?: AbortSignal): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    const done = (err?: unknown): void => {
+      stream.removeEventListener('drain', onDrain)
+      stream.removeEventListener('close', onClose)
+      signal?.removeEventListener('abort', onAbort)
+      if (err == null) resolve()
+      else reject(err)
+    }
+    const onDrain = (): void => { done() }
+    const onClose = (evt: Event & { error?: Error }): void => { done(evt.error ?? new Error('stream closed while writing')) }
+    const onAbort = (): void => { done(signal?.reason ?? new Error('aborted')) }
+    stream.addEventListener('drain', onDrain)
+    stream.addEventListener('close', onClose)
+    signal?.addEventListener('abort', onAbort, { once: true })
+  })
+}
+
 /** Send with bounded memory: wait while more than WRITE_BUFFER_BOUND_BYTES sit unsent. */
 export async function writeBounded (stream: Stream, data: Uint8Array, options: { signal?: AbortSignal } = {}): Promise<void> {
   while (stream.writeBufferLength > WRITE_BUFFER_BOUND_BYTES) {
     options.signal?.throwIfAborted()
     if (stream.status !== 'open') throw new Error(`stream is ${stream.status}`)
-    if (stream.writableNeedsDrain) await stream.onDrain(options)
+    // Between a drain and the queued resend the flag is already clear: yield a turn, not a spin.
+    if (stream.writableNeedsDrain) await nextDrain(stream, options.signal)
     else await new Promise(resolve => setImmediate(resolve))
   }
   stream.send(data)

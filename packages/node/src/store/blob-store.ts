@@ -21,6 +21,8 @@ export interface BlobStore {
   remove(hash: string): Promise<void>
   /** Removes leftover temp files of an earlier run. */
   sweepTemp(): Promise<number>
+  /** Removes blobs the log does not name (stored just before a crash, never recorded); call before any work starts. */
+  sweepUnreferenced(referenced: ReadonlySet<string>): Promise<number>
 }
 
 export interface ImportOptions {
@@ -65,6 +67,15 @@ export async function createBlobStore (init: { dir: string, tmpDir: string }): P
     },
     async remove (hash) {
       await fs.rm(blobPath(hash), { force: true })
+    },
+    async sweepUnreferenced (referenced) {
+      let removed = 0
+      for (const entry of await fs.readdir(init.dir, { recursive: true, withFileTypes: true })) {
+        if (!entry.isFile() || !HASH_PATTERN.test(entry.name) || referenced.has(entry.name)) continue
+        await fs.rm(path.join(entry.parentPath, entry.name), { force: true })
+        removed++
+      }
+      return removed
     },
     async sweepTemp () {
       const names = await fs.readdir(init.tmpDir)
