@@ -50,6 +50,7 @@ export const ErrorCodes = {
   INTERNAL: 'INTERNAL',
   // Added with the control API and secrets
   IDENTITY_INVALID: 'IDENTITY_INVALID',
+  IDENTITY_INSECURE: 'IDENTITY_INSECURE',
   ROUTE_NOT_FOUND: 'ROUTE_NOT_FOUND',
   REQUEST_TOO_LARGE: 'REQUEST_TOO_LARGE'
 } as const

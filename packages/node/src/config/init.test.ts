@@ -112,7 +112,14 @@ describe('readSwarmKey and readIdentity', () => {
     const missing = await readIdentity(path.join(tmp, 'identity.key')).catch((e: { code: string, message: string }) => e)
     expect(missing).toMatchObject({ code: 'NOT_INITIALIZED' })
     expect((missing as unknown as Error).message).toContain(`ffmesh init --data-dir ${tmp}`)
-    await writeFile(path.join(tmp, 'identity.key'), 'garbage')
+    await writeFile(path.join(tmp, 'identity.key'), 'garbage', { mode: 0o600 })
     expect(await codeOf(readIdentity(path.join(tmp, 'identity.key')))).toBe('IDENTITY_INVALID')
+  })
+
+  it('refuses an identity other users can read', async () => {
+    const dir = path.join(tmp, 'exposed')
+    await initDataDir({ dataDir: dir })
+    await chmod(dataPaths(dir).identity, 0o644)
+    expect(await codeOf(readIdentity(dataPaths(dir).identity))).toBe('IDENTITY_INSECURE')
   })
 })

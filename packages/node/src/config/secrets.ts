@@ -45,16 +45,25 @@ export async function readSwarmKey (file: string, options: { signal?: AbortSigna
     throw err
   }
   if (!info.isFile()) throw new FfmeshError(ErrorCodes.SWARM_KEY_INVALID, `swarm key ${file} is not a regular file`)
-  if ((info.mode & 0o077) !== 0) {
-    throw new FfmeshError(ErrorCodes.SWARM_KEY_INSECURE, `swarm key ${file} is readable by other users (mode ${(info.mode & 0o777).toString(8)}); fix it with \`chmod 600 ${file}\``)
-  }
+  assertOwnerOnly(file, info.mode, ErrorCodes.SWARM_KEY_INSECURE, 'swarm key')
   return parseSwarmKey(await readFile(file, { encoding: 'utf8', signal: options.signal }), file)
 }
 
-/** Reads this node's libp2p private key (protobuf), written by `ffmesh init`. */
+/** A secret readable by group or others is refused, with the command that fixes it. */
+function assertOwnerOnly (file: string, mode: number, code: typeof ErrorCodes.SWARM_KEY_INSECURE | typeof ErrorCodes.IDENTITY_INSECURE, what: string): void {
+  if ((mode & 0o077) !== 0) {
+    throw new FfmeshError(code, `${what} ${file} is readable by other users (mode ${(mode & 0o777).toString(8)}); fix it with \`chmod 600 ${file}\``)
+  }
+}
+
+/**
+ * Reads this node's libp2p private key (protobuf), written by `ffmesh init`. Like the swarm key,
+ * it must be readable by its owner only: with it another machine could pose as this node.
+ */
 export async function readIdentity (file: string, options: { signal?: AbortSignal } = {}): Promise<PrivateKey> {
   let bytes: Uint8Array
   try {
+    assertOwnerOnly(file, (await stat(file)).mode, ErrorCodes.IDENTITY_INSECURE, 'node identity')
     bytes = await readFile(file, { signal: options.signal })
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') {

@@ -12,6 +12,13 @@ import { swarmPrologue } from './swarm-key.js'
 
 export type MeshLibp2p = Libp2p<{ identify: Identify, pubsub: GossipSub }>
 
+/**
+ * yamux grows a stream's receive window up to 16 MiB by default; data in flight to a paused reader
+ * lands in memory, so a smaller ceiling bounds a transfer's footprint. The initial window stays at
+ * the protocol's 256 KiB so any yamux peer interoperates.
+ */
+export const MAX_STREAM_WINDOW_BYTES = 4 * 1024 * 1024
+
 /** mDNS query interval; peers already up answer a newcomer's first query at once. */
 export const MDNS_QUERY_INTERVAL_MS = 5_000
 
@@ -42,7 +49,7 @@ export async function createMeshLibp2p (init: Libp2pInit): Promise<MeshLibp2p> {
     addresses: { listen: init.config.listen },
     transports: [tcp()],
     connectionEncrypters: [noise({ prologueBytes: swarmPrologue(init.swarmKey) })],
-    streamMuxers: [yamux()],
+    streamMuxers: [yamux({ streamOptions: { maxStreamWindowSize: MAX_STREAM_WINDOW_BYTES } })],
     peerDiscovery: init.config.mdns ? [mdns({ interval: MDNS_QUERY_INTERVAL_MS })] : [],
     connectionGater: allowListGater(init.config.allowPeers),
     services: {
