@@ -46,6 +46,8 @@ describe('the mesh converts one file together', () => {
     const workers = new Set(job.units.map(u => u.worker))
     expect(workers.size).toBeGreaterThanOrEqual(2)
     for (const w of workers) expect(nodes.map(n => n.node.peerId)).toContain(w)
+    // Honest nodes never send each other a message the validators refuse.
+    for (const n of nodes) expect(n.node.meshStats()?.gossipRejected).toEqual({})
 
     const single = await startTestNodes([{ name: 'solo', slots: 2, segmentSeconds: 6, mesh: false }])
     try {

@@ -83,7 +83,8 @@ describe.skipIf(!isRoot())('fault scenarios: partitions (network namespaces)', (
     }
     // The victim's late copy, if it finished one, is acknowledged and dropped, not left behind.
     await waitUntil(async () => (await fs.readdir(path.join(victim.dataDir, 'outbox')).catch(() => [])).length === 0, 'the victim\'s outbox to empty', 30_000)
-    console.log(`scenario 2: units held by the cut worker ${JSON.stringify(cutUnits)}; late deliveries ${c.logged('victim', 'held result delivered').length}`)
+    const victimSaid = c.log('victim').split('\n').filter(l => /"component":"(worker|held-results)"/.test(l)).map(l => (JSON.parse(l) as { msg: string }).msg)
+    console.log(`scenario 2: units held by the cut worker ${JSON.stringify(cutUnits)}; the cut worker logged ${JSON.stringify(victimSaid)}`)
     expect(await outputFiles(owner.outDir)).toHaveLength(1)
     expect(await outputFiles(victim.outDir)).toEqual([])
     expect(await videoFrames(job.output as string)).toBe(await videoFrames(source))

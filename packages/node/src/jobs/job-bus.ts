@@ -15,6 +15,16 @@ export interface JobBus {
   on(handler: Handler): () => void
 }
 
+/**
+ * Work between this node's owner and its own worker never crosses the network: a claim or report
+ * addressed to ourselves, or a grant or revoke of our own lease. Peers would reject the latter as
+ * coming from the worker it names (gossip.ts), and gossipsub scores rejects against the sender.
+ */
+function onlyConcernsSelf (message: JobMessage, self: string): boolean {
+  if ('owner' in message && message.owner === self) return true
+  return (message.type === 'grant' || message.type === 'revoke') && message.worker === self
+}
+
 export function createJobBus (mesh: Mesh, clock: () => number = Date.now): JobBus {
   const handlers = new Set<Handler>()
   const deliver = (message: JobMessage, from: string): void => {
@@ -29,8 +39,7 @@ export function createJobBus (mesh: Mesh, clock: () => number = Date.now): JobBu
       const message = { ...body, v: PROTOCOL_VERSION, ts: clock() } as JobMessage
       // Local delivery first and on a later tick, so a handler never runs inside its caller.
       queueMicrotask(() => deliver(message, mesh.peerId))
-      const addressedToSelf = 'owner' in message && message.owner === mesh.peerId
-      if (!addressedToSelf) await mesh.publish(message)
+      if (!onlyConcernsSelf(message, mesh.peerId)) await mesh.publish(message)
     },
     on (handler) {
       handlers.add(handler)
