@@ -68,9 +68,12 @@ const waitFor = async (check: () => boolean, what: string | (() => string), time
 }
 
 /**
- * One mesh of `count` nodes. Each dials node 0, the owner, by its multiaddr (mesh.bootstrap):
- * mDNS among 20 nodes in one process on a busy machine is slow, and a star is all the job needs
- * (offers and grants go out from the owner, claims, heartbeats and results come back to it).
+ * One mesh of `count` nodes in a star around node 0, the owner, which dials every worker by its
+ * multiaddr (mesh.bootstrap); a star is all the job needs (offers and grants go out from the owner,
+ * claims, heartbeats and results come back to it). Each worker listens on its own loopback address
+ * (127.0.0.2, 127.0.0.3, ...) and the owner dials out: gossipsub's default peer score punishes more
+ * than 10 peers behind one IP (IPColocationFactorThreshold 10, weight -5), and with 19 peers on
+ * 127.0.0.1 every one of them is graylisted and its messages ignored.
  */
 async function simulate (count: number, unitCount: number, unitMs: number): Promise<SimResult> {
   const logger = pino({ level: process.env.FFMESH_BENCH_LOG ?? 'silent' })
@@ -79,21 +82,27 @@ async function simulate (count: number, unitCount: number, unitMs: number): Prom
   const nodes: RunningNode[] = []
   try {
     const t0 = Date.now()
-    const addrs: string[] = []
-    for (let i = 0; i < count; i++) {
-      const { dir, peerId } = await makeNodeDir({ name: `sim-${i}`, slots: 1, threads: 1, mesh: { enabled: true, mdns: false, bootstrap: addrs.slice(0, 1), advertiseSeconds: ADVERTISE_SECONDS } },
-        i === 0 ? undefined : path.join(dirs[0] as string, 'swarm.key'))
+    // Workers first, each on its own loopback address; then the owner, which dials them all.
+    const workerAddrs: string[] = []
+    const workers: RunningNode[] = []
+    for (let i = 1; i < count; i++) {
+      const { dir, peerId } = await makeNodeDir({ name: `sim-${i}`, slots: 1, threads: 1, mesh: { enabled: true, mdns: false, advertiseSeconds: ADVERTISE_SECONDS, listen: [`/ip4/127.0.0.${i + 1}/tcp/0`] } },
+        dirs[0] == null ? undefined : path.join(dirs[0], 'swarm.key'))
       dirs.push(dir)
       const node = await startNode({ dataDir: dir, logger, media: createStandInMedia({ units: unitCount, unitBytes: UNIT_BYTES, unitMs }) })
-      nodes.push(node)
+      workers.push(node)
       const own = node.api.info().addresses[0]
       if (own == null) throw new Error(`node ${i} listens nowhere`)
-      addrs.push(own.includes('/p2p/') ? own : `${own}/p2p/${peerId}`)
+      workerAddrs.push(own.includes('/p2p/') ? own : `${own}/p2p/${peerId}`)
     }
+    const made = await makeNodeDir({ name: 'sim-0', slots: 1, threads: 1, mesh: { enabled: true, mdns: false, advertiseSeconds: ADVERTISE_SECONDS, bootstrap: workerAddrs } },
+      path.join(dirs[0] as string, 'swarm.key'))
+    dirs.push(made.dir)
+    nodes.push(await startNode({ dataDir: made.dir, logger, media: createStandInMedia({ units: unitCount, unitBytes: UNIT_BYTES, unitMs }) }), ...workers)
     // The owner must see every worker's advert and every worker the owner's; workers need not see each other.
     const ownerId = (nodes[0] as RunningNode).peerId
     await waitFor(() => (nodes[0] as RunningNode).api.peers().length >= count - 1 && nodes.slice(1).every(n => n.api.peers().some(p => p.id === ownerId)),
-      () => `node 0 to see all ${count - 1} others (it sees ${(nodes[0] as RunningNode).api.peers().length}; workers that see it: ${nodes.slice(1).filter(n => n.api.peers().some(p => p.id === ownerId)).length})`, MESH_TIMEOUT_MS)
+      () => `node 0 to see all ${count - 1} others (it sees ${(nodes[0] as RunningNode).api.peers().length}; workers that see it: ${nodes.slice(1).filter(n => n.api.peers().some(p => p.id === ownerId)).length}; node 0 gossip counters ${JSON.stringify((nodes[0] as RunningNode).meshStats())})`, Number(process.env.FFMESH_BENCH_MESH_TIMEOUT_MS ?? MESH_TIMEOUT_MS))
     const startMs = Date.now() - t0
 
     const owner = nodes[0] as RunningNode
@@ -155,7 +164,7 @@ async function main (): Promise<void> {
   const sizes = (argValue('nodes') ?? '5,10,20').split(',').map(Number)
   if (sizes.some(n => !Number.isInteger(n) || n < 2)) throw new Error('--nodes takes a comma-separated list of node counts, each at least 2')
   console.log(`bench/scale-sim: ${sizes.join(', ')} nodes in one process each, one job of ${units} stand-in units of ${UNIT_BYTES} bytes submitted on node 0`)
-  console.log(`each node: worker.slots 1, a stand-in conversion sleeps ${unitMs} ms (no CPU), mesh on loopback without mDNS (each node dials node 0 by mesh.bootstrap), adverts every ${ADVERTISE_SECONDS} s; ${loadNote()}`)
+  console.log(`each node: worker.slots 1, a stand-in conversion sleeps ${unitMs} ms (no CPU), mesh on loopback without mDNS (node 0 dials every worker by mesh.bootstrap; worker K listens on 127.0.0.K+1), adverts every ${ADVERTISE_SECONDS} s; ${loadNote()}`)
   const results: SimResult[] = []
   for (const n of sizes) {
     const r = await inChild(n, units, unitMs)

@@ -7,6 +7,7 @@
 import fs from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
+import { recordEvents, unitTimeline } from './lib/event-recorder.ts'
 import { makeNodeDir, removeNodeDir } from './lib/node-dirs.ts'
 import { ffmeshJson, startNodeProcess, submitAndWait, waitForPeers, type NodeProcess } from './lib/node-processes.ts'
 import { plainH264Argv, runPlain } from './lib/plain-ffmpeg.ts'
@@ -19,7 +20,7 @@ const MESH_TIMEOUT_MS = 90_000
 
 interface JobStatusDoc { state: string, output: string | null, error: { code: string, message: string } | null, units: Array<{ index: number, kind: string, worker: string | null }> }
 
-async function runMesh (count: number, source: string, work: string, segmentSeconds: number): Promise<{ wallMs: number, unitsBy: string, frames: number }> {
+async function runMesh (count: number, source: string, work: string, segmentSeconds: number): Promise<{ wallMs: number, unitsBy: string, frames: number, timeline: Array<Array<string | number>> }> {
   const cores = os.availableParallelism()
   const dirs: string[] = []
   const peerIds: string[] = []
@@ -35,11 +36,18 @@ async function runMesh (count: number, source: string, work: string, segmentSeco
     if (count > 1) await waitForPeers(nodes, MESH_TIMEOUT_MS)
     const outDir = path.join(work, `mesh-${count}`)
     const owner = nodes[0] as NodeProcess
+    const recorder = await recordEvents(owner.dataDir)
+    const t0 = Date.now()
     const { id, wallMs } = await submitAndWait(owner.dataDir, source, outDir)
+    recorder.close()
+    const timeline = unitTimeline(recorder.events, id, t0, (peer) => `node ${peerIds.indexOf(peer ?? '')}`)
+    const at = (type: string): string => { const e = recorder.events.find(x => x.jobId === id && x.type === type); return e == null ? '-' : ((e.time - t0) / 1000).toFixed(1) }
+    timeline.unshift(['job:planned', '', at('job:planned'), '', ''])
+    timeline.push(['job:assembling', '', at('job:assembling'), '', ''], ['job:done', '', at('job:done'), '', ''])
     const status = await ffmeshJson<JobStatusDoc>(owner.dataDir, ['status', id])
     if (status.state !== 'done' || status.output == null) throw new Error(`the job ended ${status.state}: ${status.error?.code ?? ''} ${status.error?.message ?? ''}`)
     const counts = peerIds.map((p, i) => `node ${i}: ${status.units.filter(u => u.worker === p).length}`)
-    return { wallMs, unitsBy: `${status.units.length} units (${counts.join(', ')})`, frames: await countVideoFrames(status.output) }
+    return { wallMs, unitsBy: `${status.units.length} units (${counts.join(', ')})`, frames: await countVideoFrames(status.output), timeline }
   } finally {
     await Promise.all(nodes.map(n => n.stop()))
     await Promise.all(dirs.map(d => removeNodeDir(d)))
@@ -59,6 +67,7 @@ async function main (): Promise<void> {
   const sourceFrames = await countVideoFrames(source)
   const work = await fs.mkdtemp(path.join(os.tmpdir(), 'ffmesh-bench-scaling-'))
   const rows: Array<Array<string | number>> = []
+  const timelines: Array<{ nodes: number, rows: Array<Array<string | number>> }> = []
   let speedupN = 0
   try {
     const plain = await runPlain(plainH264Argv(source, path.join(work, 'plain.mkv'), { threads: 1, pinCore: 0 }))
@@ -71,9 +80,14 @@ async function main (): Promise<void> {
       console.log(`  ${n} node(s): ${seconds(mesh.wallMs)} s, ${mesh.unitsBy}; ${loadNote()}`)
       rows.push([`${n} node${n > 1 ? 's' : ''}, one core each`, seconds(mesh.wallMs), speedup.toFixed(2), mesh.unitsBy])
       speedupN = speedup
+      timelines.push({ nodes: n, rows: mesh.timeline })
     }
   } finally {
     await fs.rm(work, { recursive: true, force: true })
+  }
+  for (const t of timelines) {
+    console.log(`\nunits of the ${t.nodes}-node run, seconds from submit (owner's events):`)
+    printTable(['unit', 'worker', 'granted', 'verified', 'took'], t.rows)
   }
   const target = count * EFFICIENCY_GOAL
   console.log('')

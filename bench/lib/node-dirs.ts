@@ -10,7 +10,7 @@ export interface BenchNodeConfig {
   slots?: number
   threads?: number
   segmentSeconds?: number
-  mesh?: { enabled: boolean, mdns: boolean, bootstrap?: string[], advertiseSeconds?: number }
+  mesh?: { enabled: boolean, mdns: boolean, bootstrap?: string[], advertiseSeconds?: number, listen?: string[] }
 }
 
 /** Makes a data dir under the system temp folder; shares the swarm key of `swarmKeyFile` when given. */
@@ -26,7 +26,7 @@ export async function makeNodeDir (config: BenchNodeConfig, swarmKeyFile?: strin
     log: { level: 'info' },
     worker,
     jobs: { ...(config.segmentSeconds != null ? { segmentSeconds: config.segmentSeconds } : {}) },
-    mesh: { enabled: mesh.enabled, mdns: mesh.mdns, listen: ['/ip4/127.0.0.1/tcp/0'], bootstrap: mesh.bootstrap ?? [], advertiseSeconds: mesh.advertiseSeconds ?? 1 }
+    mesh: { enabled: mesh.enabled, mdns: mesh.mdns, listen: mesh.listen ?? ['/ip4/127.0.0.1/tcp/0'], bootstrap: mesh.bootstrap ?? [], advertiseSeconds: mesh.advertiseSeconds ?? 1 }
   }))
   return { dir, peerId }
 }

@@ -2,8 +2,8 @@ import fs from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { createFaultCluster, FAULT_TIMING, makeClip, outputFiles, videoFrames, type FaultCluster } from '../helpers/faults-cluster.js'
-import { ffmpegProcessesFor, waitUntil } from '../helpers/node-harness.js'
+import { convertingOn, createFaultCluster, FAULT_TIMING, ffmpegFailing, makeClip, outputFiles, videoFrames, type FaultCluster } from '../helpers/faults-cluster.js'
+import { waitUntil } from '../helpers/node-harness.js'
 
 /**
  * The submitting node (the job's owner) goes away mid-job for "minutes": here 20 s, ten lease
@@ -44,12 +44,14 @@ async function outboxFiles (dataDir: string): Promise<string[]> {
 
 /** Runs one owner-away scenario; `whileAway` acts during the absence (scenario 4 restarts a worker). */
 async function ownerAway (signal: NodeJS.Signals, whileAway?: (c: FaultCluster, jobId: string) => Promise<void>): Promise<void> {
-  const c = cluster = await createFaultCluster([{ name: 'owner', segmentSeconds: 2 }, { name: 'w1', segmentSeconds: 2 }, { name: 'w2', segmentSeconds: 2 }])
+  // The owner's ffmpeg lacks libx264, so the video units must go to the remote workers.
+  const noX264 = { ffmpeg: { ffmpegPath: await ffmpegFailing(media, 'ffmpeg-no-x264', ['libx264'], true) } }
+  const c = cluster = await createFaultCluster([{ name: 'owner', segmentSeconds: 2, extra: noX264 }, { name: 'w1', segmentSeconds: 2 }, { name: 'w2', segmentSeconds: 2 }])
   for (const n of ['owner', 'w1', 'w2']) await c.start(n)
   await c.waitMesh()
   const id = await c.submit('owner', source, 'slow264')
   const [w1, w2] = [c.node('w1'), c.node('w2')]
-  await waitUntil(async () => (await ffmpegProcessesFor(w1.dataDir)).length > 0 || (await ffmpegProcessesFor(w2.dataDir)).length > 0, 'a worker to be converting', 90_000)
+  await waitUntil(async () => convertingOn(c.node('owner'), id, [w1.peerId, w2.peerId]), 'a worker to be converting', 90_000)
   const before = await c.status('owner', id)
   expect(before.state).toBe('running')
   const stoppedAt = Date.now()

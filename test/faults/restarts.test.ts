@@ -2,8 +2,8 @@ import fs from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { createFaultCluster, FAULT_TIMING, makeClip, outputFiles, videoFrames, type FaultCluster } from '../helpers/faults-cluster.js'
-import { ffmpegProcessesFor, waitUntil } from '../helpers/node-harness.js'
+import { convertingOn, createFaultCluster, FAULT_TIMING, ffmpegFailing, makeClip, outputFiles, videoFrames, type FaultCluster } from '../helpers/faults-cluster.js'
+import { waitUntil } from '../helpers/node-harness.js'
 
 /**
  * Whole-mesh restarts and a submit-only node that walks away: real `ffmesh node` processes on
@@ -30,15 +30,16 @@ afterAll(async () => { await fs.rm(media, { recursive: true, force: true }) })
 describe('fault scenarios: restarts', () => {
   it('5. every node killed at once mid-job and restarted: the job completes, verified units are kept', async () => {
     const names = ['a', 'b', 'c']
-    const c = cluster = await createFaultCluster(names.map(name => ({ name, segmentSeconds: 2 })))
+    // The owner's ffmpeg lacks libx264, so the video units must go to the remote workers.
+    const noX264 = { ffmpeg: { ffmpegPath: await ffmpegFailing(media, 'ffmpeg-no-x264', ['libx264'], true) } }
+    const c = cluster = await createFaultCluster(names.map(name => ({ name, segmentSeconds: 2, extra: name === 'a' ? noX264 : undefined })))
     for (const n of names) await c.start(n)
     await c.waitMesh()
     const id = await c.submit('a', source, 'slow264')
-    const before = await waitUntil(async () => {
-      const s = await c.status('a', id)
-      const remoteBusy = (await ffmpegProcessesFor(c.node('b').dataDir)).length + (await ffmpegProcessesFor(c.node('c').dataDir)).length > 0
-      return s.units.some(u => u.state === 'verified') && remoteBusy ? s : null
-    }, 'a verified unit and a remote worker converting', 90_000)
+    const a = c.node('a')
+    await waitUntil(async () => a.events.some(e => e.type === 'unit:verified' && e.jobId === id) && convertingOn(a, id, [c.node('b').peerId, c.node('c').peerId]),
+      'a verified unit and a remote worker converting', 90_000)
+    const before = await c.status('a', id)
     // A power cut for the whole mesh: no node gets to say goodbye.
     const exits = await Promise.all(names.map(n => c.stop(n, 'SIGKILL')))
     expect(exits.every(e => e.signal === 'SIGKILL')).toBe(true)

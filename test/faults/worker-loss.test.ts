@@ -2,8 +2,8 @@ import fs from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { createFaultCluster, FAULT_TIMING, leaseCounts, makeClip, outputFiles, videoFrames, type FaultCluster } from '../helpers/faults-cluster.js'
-import { ffmpegProcessesFor, waitUntil } from '../helpers/node-harness.js'
+import { convertingOn, createFaultCluster, FAULT_TIMING, ffmpegFailing, leaseCounts, makeClip, outputFiles, videoFrames, type FaultCluster } from '../helpers/faults-cluster.js'
+import { waitUntil } from '../helpers/node-harness.js'
 
 /**
  * Workers that die, outlast their lease with heartbeats, or fail every unit: the owner keeps
@@ -22,29 +22,17 @@ afterEach(async (ctx) => {
 })
 afterAll(async () => { await fs.rm(media, { recursive: true, force: true }) })
 
-/**
- * A real ffmpeg for everything but the given encoders: an encode with one of them exits 1. With
- * `hide` the encoders are also missing from `-encoders` (a build without them: the node refuses
- * such units); without it they are listed (a node that claims units and then fails every one).
- */
-async function ffmpegFailing (name: string, encoders: string[], hide: boolean): Promise<string> {
-  const wrapper = path.join(media, name)
-  const list = hide ? `ffmpeg "$@" | grep -v -E ' (${encoders.join('|')}) '; exit 0` : 'exec ffmpeg "$@"'
-  const tests = encoders.map(e => `[ "$a" = "${e}" ] && { echo "simulated encoder failure (${e})" >&2; exit 1; }`).join('; ')
-  await fs.writeFile(wrapper, `#!/bin/sh\nfor a in "$@"; do [ "$a" = "-encoders" ] && { ${list}; }; done\nfor a in "$@"; do ${tests}; done\nexec ffmpeg "$@"\n`, { mode: 0o755 })
-  return wrapper
-}
-
 describe('fault scenarios: workers', () => {
   it('1. a worker killed with kill -9 mid-unit: another node converts the unit after the lease expires; one verified output', async () => {
     const source = await makeClip(media, 'kill9.mp4', 16)
-    cluster = await createFaultCluster([{ name: 'owner', segmentSeconds: 2 }, { name: 'victim', segmentSeconds: 2 }, { name: 'spare', segmentSeconds: 2 }])
+    // The owner's ffmpeg lacks libx264, so the video units must go to the remote workers.
+    const noX264 = { ffmpeg: { ffmpegPath: await ffmpegFailing(media, 'ffmpeg-no-x264-1', ['libx264'], true) } }
+    cluster = await createFaultCluster([{ name: 'owner', segmentSeconds: 2, extra: noX264 }, { name: 'victim', segmentSeconds: 2 }, { name: 'spare', segmentSeconds: 2 }])
     for (const n of ['owner', 'victim', 'spare']) await cluster.start(n)
     await cluster.waitMesh()
     const victim = cluster.node('victim')
     const id = await cluster.submit('owner', source, 'slow264')
-    // A remote worker runs ffmpeg only to convert, so its first ffmpeg child means "mid-unit".
-    await waitUntil(async () => (await ffmpegProcessesFor(victim.dataDir)).length > 0, 'the victim to start converting', 90_000)
+    await waitUntil(async () => convertingOn(cluster!.node('owner'), id, [victim.peerId]), 'the victim to start converting', 90_000)
     const exited = await cluster.stop('victim', 'SIGKILL')
     expect(exited.signal).toBe('SIGKILL')
     const atKill = await cluster.status('owner', id)
@@ -67,12 +55,12 @@ describe('fault scenarios: workers', () => {
   })
 
   it('7. a unit that takes over three lease lengths, with heartbeats, is leased once and converted once', async () => {
-    // 640x360 at the veryslow preset with one thread: about 6 s of CPU for the whole unit alone.
-    const source = await makeClip(media, 'long-unit.mp4', 8, '640x360')
+    // 640x360 at the veryslow preset with one thread: about 9 s of CPU for the whole unit alone (one unit: shorter than two segments).
+    const source = await makeClip(media, 'long-unit.mp4', 12, '640x360')
     cluster = await createFaultCluster([
       // The owner's ffmpeg cannot encode libx264, so the only worker is remote and heartbeats matter.
-      { name: 'owner', segmentSeconds: 8, extra: { ffmpeg: { ffmpegPath: await ffmpegFailing('ffmpeg-no-x264', ['libx264'], true) } } },
-      { name: 'worker', segmentSeconds: 8 }
+      { name: 'owner', segmentSeconds: 12, extra: { ffmpeg: { ffmpegPath: await ffmpegFailing(media, 'ffmpeg-no-x264', ['libx264'], true) } } },
+      { name: 'worker', segmentSeconds: 12 }
     ])
     await cluster.start('owner')
     await cluster.start('worker')
@@ -103,7 +91,7 @@ describe('fault scenarios: workers', () => {
     const source = await makeClip(media, 'quarantine.mp4', 12)
     cluster = await createFaultCluster([
       { name: 'owner', segmentSeconds: 2 },
-      { name: 'broken', segmentSeconds: 2, slots: 2, extra: { ffmpeg: { ffmpegPath: await ffmpegFailing('ffmpeg-broken', ['libx264', 'aac'], false) } } },
+      { name: 'broken', segmentSeconds: 2, slots: 2, extra: { ffmpeg: { ffmpegPath: await ffmpegFailing(media, 'ffmpeg-broken', ['libx264', 'aac'], false) } } },
       { name: 'good', segmentSeconds: 2 }
     ])
     for (const n of ['owner', 'broken', 'good']) await cluster.start(n)

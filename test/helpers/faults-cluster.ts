@@ -29,6 +29,19 @@ export async function makeClip (dir: string, name: string, seconds: number, size
   return file
 }
 
+/**
+ * A real ffmpeg for everything but the given encoders: an encode with one of them exits 1. With
+ * `hide` the encoders are also missing from `-encoders` (a build without them: the node refuses
+ * such units); without it they are listed (a node that claims units and then fails every one).
+ */
+export async function ffmpegFailing (dir: string, name: string, encoders: string[], hide: boolean): Promise<string> {
+  const wrapper = path.join(dir, name)
+  const list = hide ? `ffmpeg "$@" | grep -v -E ' (${encoders.join('|')}) '; exit 0` : 'exec ffmpeg "$@"'
+  const tests = encoders.map(e => `[ "$a" = "${e}" ] && { echo "simulated encoder failure (${e})" >&2; exit 1; }`).join('; ')
+  await fs.writeFile(wrapper, `#!/bin/sh\nfor a in "$@"; do [ "$a" = "-encoders" ] && { ${list}; }; done\nfor a in "$@"; do ${tests}; done\nexec ffmpeg "$@"\n`, { mode: 0o755 })
+  return wrapper
+}
+
 /** Decoded-packet count of the first video stream: the frame count outputs are checked against. */
 export async function videoFrames (file: string): Promise<number> {
   const { stdout } = await run('ffprobe', ['-v', 'error', '-count_packets', '-select_streams', 'v:0', '-show_entries', 'stream=nb_read_packets', '-of', 'json', file])
@@ -203,6 +216,15 @@ export async function createFaultCluster (specs: ClusterSpec[], shared: { extra?
     }
   }
   return cluster
+}
+
+/**
+ * A unit of the job that one of `workers` reports converting and that is not verified yet, from
+ * the owner's recorded events: pushed as they happen, so no short unit slips between two polls.
+ */
+export function convertingOn (owner: ClusterNode, jobId: string, workers: string[]): NodeEvent | undefined {
+  const verified = new Set(owner.events.filter(e => e.type === 'unit:verified' && e.jobId === jobId).map(e => e.index))
+  return owner.events.find(e => e.type === 'unit:converting' && e.jobId === jobId && workers.includes(e.peerId ?? '') && !verified.has(e.index))
 }
 
 /** How often each unit was leased, from the owner's recorded `unit:leased` events. */

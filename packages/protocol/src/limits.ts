@@ -33,3 +33,6 @@ export const HASH_PATTERN = /^[0-9a-f]{128}$/
 
 /** Unit summaries carried in a job-state message; 200 × ~120 bytes stays well under the gossip cap. */
 export const MAX_UNITS_IN_JOB_STATE = 200
+
+/** Workers invited by one offer: enough for a good choice, few enough that claims stay bounded. */
+export const MAX_OFFER_CANDIDATES = 4

@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import { ErrorCodes, WireErrorCodes } from './errors.js'
-import { MAX_NAME_LENGTH, MAX_UNITS_IN_JOB_STATE } from './limits.js'
+import { MAX_NAME_LENGTH, MAX_OFFER_CANDIDATES, MAX_UNITS_IN_JOB_STATE } from './limits.js'
 import { ProfileSchema } from './profiles.js'
 import { BlobRefSchema, JobIdSchema, JobStates, UnitIndexSchema, UnitSpecSchema, UnitStates } from './units.js'
 
@@ -34,7 +34,12 @@ export const OfferSchema = z.strictObject({
   attempt: unitRef.attempt,
   unit: UnitSpecSchema,
   /** Upper bound the owner expects for the output, so a worker can check its disk before claiming. */
-  expectedOutputBytes: z.number().int().min(0).max(2 ** 53)
+  expectedOutputBytes: z.number().int().min(0).max(2 ** 53),
+  /**
+   * The workers invited to claim (those with most free slots, by their adverts), so claims per unit
+   * stay bounded however large the mesh; absent or empty invites everyone.
+   */
+  candidates: z.array(peerIdSchema).max(MAX_OFFER_CANDIDATES).optional()
 })
 
 /** A worker with a free slot asks the owner for a unit. */

@@ -1,6 +1,6 @@
 import fs from 'node:fs/promises'
 import path from 'node:path'
-import { ErrorCodes, TERMINAL_JOB_STATES, toErrorBody, type BlobRef, type UnitStatus } from '@ffmesh/protocol'
+import { TERMINAL_JOB_STATES, toErrorBody, type BlobRef, type ErrorCode, type UnitStatus } from '@ffmesh/protocol'
 import { hashFile } from '../store/hash.js'
 import { linkWithoutOverwrite } from '../store/durable-fs.js'
 import type { JobRecord } from '../store/records.js'
@@ -138,7 +138,7 @@ export function createHandoff (c: JobComponents) {
       log.info({ jobId: job.id, output }, 'handed-off job delivered')
       await c.bus.publish({ type: 'delivered', owner: from, jobId: job.id })
     } else if (m.state !== job.state && m.state !== 'done') {
-      await c.store.append(job.id, { type: 'job:remote-state', state: m.state, error: m.error == null ? null : { code: m.error.code as typeof ErrorCodes[keyof typeof ErrorCodes], message: m.error.message } })
+      await c.store.append(job.id, { type: 'job:remote-state', state: m.state, error: m.error == null ? null : { code: m.error.code as ErrorCode, message: m.error.message } })
       if (TERMINAL_JOB_STATES.includes(m.state)) c.events.emit(m.state === 'failed' ? 'job:failed' : 'job:cancelled', { jobId: job.id, data: { ...m.error } })
     }
   }

@@ -17,6 +17,8 @@ export interface UnitRuntime {
   /** Heartbeats extend a lease in memory; the log keeps the grant, not every renewal. */
   leaseUntil: number | null
   progress: number
+  /** A grant is being logged; claims meanwhile are ignored (the view still says pending). */
+  granting: boolean
 }
 
 /**
@@ -29,7 +31,7 @@ export function createOwnerState () {
     const key = unitKey(jobId, index)
     let rt = units.get(key)
     if (rt == null) {
-      rt = { lastOfferAt: 0, offeredSince: null, claims: [], refusals: new Map(), leaseUntil: null, progress: 0 }
+      rt = { lastOfferAt: 0, offeredSince: null, claims: [], refusals: new Map(), leaseUntil: null, progress: 0, granting: false }
       units.set(key, rt)
     }
     return rt

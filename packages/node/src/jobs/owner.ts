@@ -6,6 +6,7 @@ import { assembleJob, resumeAssembly } from './assemble-job.js'
 import type { JobComponents } from './deps.js'
 import type { JobMessage } from './job-bus.js'
 import { CLAIM_WINDOW_MS, createOwnerState, REFUSAL_BACKOFF_MS, REOFFER_MS } from './owner-state.js'
+import { pickCandidates } from './candidates.js'
 import { planJob } from './planner.js'
 import { HELD_RETRY_MS } from './held-results.js'
 import { createQuarantine } from './quarantine.js'
@@ -115,13 +116,18 @@ export function createOwner (c: JobComponents, init: OwnerInit) {
     const pending = view.units.filter(u => u.state === 'pending')
       .sort((a, b) => b.spec.durationSec - a.spec.durationSec || a.index - b.index)
       .slice(0, room)
+    const workers = [...peers, { id: c.mesh.peerId, slotsFree: init.localSlotsFree(), slotsTotal: c.config.worker.slots }].map(w => ({ ...w }))
     for (const u of pending) {
       const state = rt.get(u.jobId, u.index)
       if (now - state.lastOfferAt < REOFFER_MS) continue
       state.lastOfferAt = now
       state.offeredSince ??= now
       const bytes = u.spec.inputs.reduce((n, i) => n + i.size, 0)
-      await c.bus.publish({ type: 'offer', attempt: u.attempts + 1, unit: u.spec, expectedOutputBytes: Math.ceil(bytes * 1.5) + 16 * 1024 * 1024 })
+      const candidates = pickCandidates(workers, peer => rt.isRefused(state, peer, now) || quarantine.isQuarantined(peer))
+      // The first invited is the likely winner: count its slot as taken for the next offers.
+      const likely = workers.find(w => w.id === candidates[0])
+      if (likely != null && likely.slotsFree > 0) likely.slotsFree--
+      await c.bus.publish({ type: 'offer', attempt: u.attempts + 1, unit: u.spec, expectedOutputBytes: Math.ceil(bytes * 1.5) + 16 * 1024 * 1024, candidates })
     }
   }
 
@@ -131,6 +137,7 @@ export function createOwner (c: JobComponents, init: OwnerInit) {
     if (view == null || view.job.owner !== c.mesh.peerId || view.job.state !== 'running' || unit == null) return
     if (unit.state !== 'pending' || m.attempt !== unit.attempts + 1) return
     const state = rt.get(m.jobId, m.index)
+    if (state.granting) return
     if (rt.isRefused(state, from, c.clock()) || quarantine.isQuarantined(from)) return
     state.claims.push({ worker: from, attempt: m.attempt, at: c.clock() })
     const key = `${m.jobId}:${m.index}`
@@ -146,19 +153,34 @@ export function createOwner (c: JobComponents, init: OwnerInit) {
     const view = c.store.job(jobId)
     const unit = view?.units[index]
     const state = rt.get(jobId, index)
-    const claims = state.claims.filter(cl => unit != null && cl.attempt === unit.attempts + 1)
+    // A claim heard before its sender was quarantined or refused the unit must not win the grant.
+    const now = c.clock()
+    const claims = state.claims.filter(cl => unit != null && cl.attempt === unit.attempts + 1 && !quarantine.isQuarantined(cl.worker) && !rt.isRefused(state, cl.worker, now))
     state.claims = []
-    if (view == null || unit == null || unit.state !== 'pending' || view.job.state !== 'running' || claims.length === 0 || stopping) return
+    if (view == null || unit == null || unit.state !== 'pending' || view.job.state !== 'running' || claims.length === 0 || stopping || state.granting) return
+    // Until the lease is in the log the view still says pending: nothing else may grant meanwhile.
+    state.granting = true
+    try {
+      await grant(jobId, unit.attempts + 1, index, claims)
+    } finally {
+      state.granting = false
+    }
+  }
+
+  async function grant (jobId: string, attempt: number, index: number, claims: Array<{ worker: string, at: number }>): Promise<void> {
+    const state = rt.get(jobId, index)
     const free = new Map(c.mesh.peers().map(p => [p.id, p.slotsFree]))
     free.set(c.mesh.peerId, init.localSlotsFree())
     const best = claims.sort((a, b) => (free.get(b.worker) ?? 0) - (free.get(a.worker) ?? 0) || a.at - b.at)[0]
     const leaseMs = Math.round(c.config.jobs.leaseSeconds * 1000)
     const leaseUntil = c.clock() + leaseMs
-    await c.store.append(jobId, { type: 'unit:leased', index, worker: best.worker, attempt: unit.attempts + 1, leaseUntil })
+    await c.store.append(jobId, { type: 'unit:leased', index, worker: best.worker, attempt, leaseUntil })
+    const leased = c.store.job(jobId)?.units[index]
+    if (leased?.worker !== best.worker || leased.attempts !== attempt || leased.state !== 'leased') return
     state.leaseUntil = leaseUntil
     state.offeredSince = null
-    c.events.emit('unit:leased', { jobId, index, peerId: best.worker, data: { attempt: unit.attempts + 1 } })
-    await c.bus.publish({ type: 'grant', jobId, index, attempt: unit.attempts + 1, worker: best.worker, leaseMs })
+    c.events.emit('unit:leased', { jobId, index, peerId: best.worker, data: { attempt } })
+    await c.bus.publish({ type: 'grant', jobId, index, attempt, worker: best.worker, leaseMs })
   }
 
   async function onHeartbeat (m: Extract<JobMessage, { type: 'heartbeat' }>, from: string): Promise<void> {
@@ -178,8 +200,12 @@ export function createOwner (c: JobComponents, init: OwnerInit) {
     const unit = c.store.job(m.jobId)?.units[m.index]
     if (unit == null) return
     const code = m.code as WireErrorCode
-    const state = rt.get(m.jobId, m.index)
-    if (REFUSALS.includes(code)) state.refusals.set(from, { code, message: m.message, until: c.clock() + REFUSAL_BACKOFF_MS })
+    if (REFUSALS.includes(code)) {
+      const refusal = { code, message: m.message, until: c.clock() + REFUSAL_BACKOFF_MS }
+      // A missing encoder or a full disk holds for every unit of the job, not just the one offered.
+      const scope = code === 'UNSUPPORTED_PROFILE' || code === 'DISK_FULL' ? (c.store.job(m.jobId)?.units ?? [unit]) : [unit]
+      for (const u of scope) rt.get(u.jobId, u.index).refusals.set(from, refusal)
+    }
     c.events.emit('peer:rejected', { jobId: m.jobId, index: m.index, peerId: from, data: { code, message: m.message } })
     if (unit.worker === from && unit.attempts === m.attempt && (unit.state === 'leased' || unit.state === 'converting')) {
       await release(unit, { code: code === 'TIMEOUT' ? ErrorCodes.CONVERT_TIMEOUT : ErrorCodes.CONVERT_FAILED, message: `${code} from ${from}: ${m.message}` }, !REFUSALS.includes(code))

@@ -62,7 +62,8 @@ export async function runUnitTask (c: JobComponents, deps: TaskDeps, task: UnitT
   }
   const outFile = c.blobs.tempPath(c.media.unitOutputExtension(spec))
   try {
-    const releaseSlot = await deps.slots.acquire(signal)
+    // Audio is light and single-threaded: it runs beside the video slots, as plain ffmpeg would.
+    const releaseSlot = spec.kind === 'audio' ? () => {} : await deps.slots.acquire(signal)
     let converted
     try {
       task.phase = 'converting'

@@ -13,6 +13,10 @@ export const PREFETCH_UNITS = 1
 export const CLAIM_TTL_MS = 5_000
 /** How often capacity (free disk above all) is measured again. */
 export const CAPACITY_REFRESH_MS = 2_000
+/** Offers heard while full, kept so a freed slot claims at once instead of waiting for a re-offer. */
+export const MAX_REMEMBERED_OFFERS = 32
+/** A remembered offer older than this is stale (the owner has re-offered or granted it). */
+export const REMEMBERED_OFFER_TTL_MS = 6_000
 /** Refusals remembered so each is said once; past this many the memory starts afresh. */
 export const MAX_REMEMBERED_REFUSALS = 10_000
 
@@ -38,6 +42,7 @@ export function createWorker (c: JobComponents, init: WorkerInit) {
   const tasks = new Map<string, UnitTask>()
   const claims = new Map<string, { offer: Offer, owner: string, at: number }>()
   const refusedOnce = new Set<string>()
+  const remembered = new Map<string, { offer: Offer, owner: string, at: number }>()
   let encoders = new Set<string>()
   let diskFree = 0
   let timer: NodeJS.Timeout | undefined
@@ -73,6 +78,7 @@ export function createWorker (c: JobComponents, init: WorkerInit) {
     const { unit } = offer
     const key = unitKey(unit.jobId, unit.index)
     if (tasks.has(key) || claims.has(key)) return
+    if (offer.candidates != null && offer.candidates.length > 0 && !offer.candidates.includes(c.mesh.peerId)) return
     const missing = profileEncoders(unit.profile).filter(e => !encoders.has(e))
     if (missing.length > 0) return refuse(offer, owner, 'UNSUPPORTED_PROFILE', `this node's ffmpeg lacks ${missing.join(', ')}`, `${owner}:${unit.jobId}:enc`)
     const inputBytes = unit.inputs.reduce((n, i) => n + i.size, 0)
@@ -83,15 +89,32 @@ export function createWorker (c: JobComponents, init: WorkerInit) {
         return refuse(offer, owner, 'DISK_FULL', `needs ${needed} bytes and keeps ${c.config.worker.minFreeDisk} free; ${diskFree} free`, `${key}:${offer.attempt}:disk`)
       }
     }
-    if (tasks.size + claims.size >= slotsTotal + PREFETCH_UNITS) return
+    if (tasks.size + claims.size >= slotsTotal + PREFETCH_UNITS) {
+      if (remembered.size >= MAX_REMEMBERED_OFFERS) remembered.delete(remembered.keys().next().value as string)
+      remembered.set(key, { offer, owner, at: c.clock() })
+      return
+    }
+    remembered.delete(key)
     // Security (issue 6): one remote owner may fill only its share of this node's disk (limits.ts).
     if (owner !== c.mesh.peerId && !withinOwnerShare(owner, [...tasks.values(), ...[...claims.values()].map(cl => ({ owner: cl.owner, spec: cl.offer.unit }))], inputBytes)) return
     claims.set(key, { offer, owner, at: c.clock() })
     await c.bus.publish({ type: 'claim', owner, jobId: unit.jobId, index: unit.index, attempt: offer.attempt })
   }
 
+  /** A slot came free: claim the freshest offer heard while full, if any. */
+  function claimRemembered (): void {
+    const now = c.clock()
+    for (const [key, r] of [...remembered].reverse()) {
+      remembered.delete(key)
+      if (now - r.at > REMEMBERED_OFFER_TTL_MS) continue
+      onOffer(r.offer, r.owner).catch(err => log.warn({ err }, 'offer handling failed'))
+      return
+    }
+  }
+
   function onGrant (m: Extract<JobMessage, { type: 'grant' }>, from: string): void {
     const key = unitKey(m.jobId, m.index)
+    remembered.delete(key)
     const claim = claims.get(key)
     if (claim == null || claim.owner !== from) return
     claims.delete(key)
@@ -112,6 +135,7 @@ export function createWorker (c: JobComponents, init: WorkerInit) {
         clearInterval(beat)
         tasks.delete(key)
         advertise()
+        claimRemembered()
       })
   }
 
@@ -123,7 +147,9 @@ export function createWorker (c: JobComponents, init: WorkerInit) {
   async function refresh (): Promise<void> {
     diskFree = await freeDiskBytes(c.paths.root).catch(() => 0)
     const now = c.clock()
-    for (const [key, claim] of claims) if (now - claim.at > CLAIM_TTL_MS) claims.delete(key)
+    let expired = 0
+    for (const [key, claim] of claims) if (now - claim.at > CLAIM_TTL_MS) { claims.delete(key); expired++ }
+    if (expired > 0) claimRemembered()
     advertise()
   }
 

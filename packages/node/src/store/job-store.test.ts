@@ -102,6 +102,14 @@ describe('job store', () => {
     expect(store.job(id)?.units[0].worker).toBe('w2')
   })
 
+  it('never records a second lease while one is live', async () => {
+    const { store, id } = await plannedJob()
+    await store.append(id, { type: 'unit:leased', index: 0, worker: 'w1', attempt: 1, leaseUntil: 1 })
+    await store.append(id, { type: 'unit:leased', index: 0, worker: 'w2', attempt: 1, leaseUntil: 1 })
+    await store.append(id, { type: 'unit:leased', index: 0, worker: 'w3', attempt: 2, leaseUntil: 1 })
+    expect(store.job(id)?.units[0]).toMatchObject({ state: 'leased', worker: 'w1', attempts: 1 })
+  })
+
   it('refuses a second opener with NODE_ALREADY_RUNNING', async () => {
     const dir = await tmpDir()
     const first = await openJobStore({ path: dir })

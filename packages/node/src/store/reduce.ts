@@ -23,7 +23,8 @@ export function reduce (view: JobView | undefined, event: JobEvent, time: number
     case 'job:planned':
       return { job: touch({ state: 'running', sourceHash: event.sourceHash, unitCount: event.units.length }), units: event.units }
     case 'unit:leased':
-      return changeUnit(event.index, u => u.state === 'verified'
+      // A lease is granted only from pending, for the next attempt: never two at once.
+      return changeUnit(event.index, u => u.state !== 'pending' || event.attempt !== u.attempts + 1
         ? null
         : { state: 'leased', worker: event.worker, attempts: Math.max(u.attempts, event.attempt), leaseUntil: event.leaseUntil })
     case 'unit:converting':

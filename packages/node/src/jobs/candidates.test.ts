@@ -1,0 +1,24 @@
+import { describe, expect, it } from 'vitest'
+import { OFFER_CANDIDATES, pickCandidates } from './candidates.js'
+
+const peer = (id: string, slotsFree: number, slotsTotal = 2) => ({ id, slotsFree, slotsTotal })
+
+describe('offer candidates', () => {
+  it('invites the freest workers, a bounded number, never excluded or submit-only ones', () => {
+    const workers = [peer('a', 0), peer('b', 2), peer('c', 1), peer('d', 2), peer('e', 2), peer('laptop', 0, 0), peer('bad', 5)]
+    const picked = pickCandidates(workers, p => p === 'bad')
+    expect(picked).toHaveLength(OFFER_CANDIDATES)
+    expect(new Set(picked)).toEqual(new Set(['b', 'd', 'e']))
+  })
+
+  it('falls back to workers that can prefetch when none is free, and to everyone when none is known', () => {
+    expect(pickCandidates([peer('a', 0), peer('b', 0)], () => false).sort()).toEqual(['a', 'b'])
+    expect(pickCandidates([], () => false)).toEqual([])
+  })
+
+  it('spreads equal workers at random', () => {
+    const seen = new Set<string>()
+    for (let i = 0; i < 50; i++) seen.add(pickCandidates([peer('a', 1), peer('b', 1), peer('c', 1), peer('d', 1)], () => false)[0])
+    expect(seen.size).toBeGreaterThan(1)
+  })
+})
