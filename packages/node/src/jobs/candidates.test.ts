@@ -8,7 +8,7 @@ describe('offer candidates', () => {
     const workers = [peer('a', 0), peer('b', 2), peer('c', 1), peer('d', 2), peer('e', 2), peer('laptop', 0, 0), peer('bad', 5)]
     const picked = pickCandidates(workers, p => p === 'bad')
     expect(picked).toHaveLength(OFFER_CANDIDATES)
-    expect(new Set(picked)).toEqual(new Set(['b', 'd', 'e']))
+    expect(picked.every(p => ['b', 'd', 'e'].includes(p))).toBe(true)
   })
 
   it('falls back to workers that can prefetch when none is free, and to everyone when none is known', () => {

@@ -1,7 +1,7 @@
 import { MAX_OFFER_CANDIDATES, type PeerStatus } from '@ffmesh/protocol'
 
-/** Workers invited per offer; one spare beyond the best, in case it is busier than it said. */
-export const OFFER_CANDIDATES = 3
+/** Workers invited per offer: the best, and one spare in case it is busier than it said. */
+export const OFFER_CANDIDATES = 2
 
 /**
  * Picks the workers an offer invites: those with the most free slots, ties broken at random so
