@@ -80,8 +80,7 @@ describe('the mesh converts one file together', () => {
     const refusals = owner.events.filter(e => e.type === 'peer:rejected' && e.peerId === full.node.peerId)
     expect(refusals.length).toBeGreaterThan(0)
     expect(refusals.every(e => e.data?.code === 'DISK_FULL')).toBe(true)
-    const blobs = await fs.readdir(path.join(full.dataDir, 'blobs')).catch(() => [])
-    expect(blobs).toEqual([])
+    for (const dir of ['blobs', 'fetched']) expect(await fs.readdir(path.join(full.dataDir, dir)).catch(() => [])).toEqual([])
   })
 
   it('a worker without the encoder refuses with UNSUPPORTED_PROFILE, and a byte flipped in flight is caught by SHA-512', async () => {

@@ -60,7 +60,8 @@ describe('fault scenarios: workers', () => {
     cluster = await createFaultCluster([
       // The owner's ffmpeg cannot encode libx264, so the only worker is remote and heartbeats matter.
       { name: 'owner', segmentSeconds: 12, extra: { ffmpeg: { ffmpegPath: await ffmpegFailing(media, 'ffmpeg-no-x264', ['libx264'], true) } } },
-      { name: 'worker', segmentSeconds: 12 }
+      // worker.threads (default 0) would override the profile's one thread; pin it so the unit is slow.
+      { name: 'worker', segmentSeconds: 12, extra: { worker: { slots: 1, minFreeDisk: 0, threads: 1 } } }
     ])
     await cluster.start('owner')
     await cluster.start('worker')

@@ -71,12 +71,15 @@ export async function startNode (init: StartNodeInit): Promise<RunningNode> {
     const blobs = await createBlobStore({ dir: paths.blobs, tmpDir: paths.tmp })
     const swept = await blobs.sweepTemp()
     const orphans = await blobs.sweepUnreferenced(referencedBlobs(store))
+    // No unit is in flight at start-up, so every input fetched for another owner is stale.
+    const fetched = await createBlobStore({ dir: paths.fetched, tmpDir: paths.tmp })
+    await fetched.sweepUnreferenced(new Set())
     const mesh: Mesh = config.mesh.enabled
       ? await createLibp2pMesh({ privateKey, swarmKey, config: config.mesh, name: config.name, version: VERSION, paths, logger: logger.child({ component: 'mesh' }), testHooks: init.testHooks })
       : createLoneMesh(peerIdFromPrivateKey(privateKey).toString())
     const events = createEventBus()
     const media = init.media?.(runner) ?? createMediaToolkit(runner)
-    const c: JobComponents = { config, paths, store, blobs, mesh, bus: createJobBus(mesh), media, events, logger, clock: Date.now }
+    const c: JobComponents = { config, paths, store, blobs, fetched, mesh, bus: createJobBus(mesh), media, events, logger, clock: Date.now }
     const profiles = profileTable(config.profiles)
 
     // The owner and worker refer to each other through closures, called only after both exist.

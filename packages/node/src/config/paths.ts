@@ -13,6 +13,8 @@ export interface DataPaths {
   /** datastore-level peer store; its own directory because LevelDB takes an exclusive lock. */
   peers: string
   blobs: string
+  /** Inputs fetched from other owners while converting for them; only the worker side deletes here. */
+  fetched: string
   /** Temp files, swept at start-up. */
   tmp: string
   /** Per-job scratch (split pieces before they become blobs). */
@@ -32,6 +34,7 @@ export function dataPaths (root: string): DataPaths {
     db: path.join(r, 'db'),
     peers: path.join(r, 'peers'),
     blobs: path.join(r, 'blobs'),
+    fetched: path.join(r, 'fetched'),
     tmp: path.join(r, 'tmp'),
     work: path.join(r, 'work'),
     outbox: path.join(r, 'outbox')

@@ -13,7 +13,13 @@ export interface JobComponents {
   config: Config
   paths: DataPaths
   store: JobStore
+  /** This node's own blobs: pieces and results of jobs it owns. */
   blobs: BlobStore
+  /**
+   * Inputs fetched for remote owners. Kept apart from `blobs` so that the worker removing what it
+   * fetched can never remove a blob of this node's own job with the same content, and vice versa.
+   */
+  fetched: BlobStore
   mesh: Mesh
   bus: JobBus
   /** ffmpeg operations, bound to this node's runner (a stand-in in the scale simulation). */

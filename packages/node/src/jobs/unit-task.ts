@@ -51,13 +51,13 @@ export async function runUnitTask (c: JobComponents, deps: TaskDeps, task: UnitT
     await checkDisk(c, spec.inputs.reduce((n, i) => n + i.size, 0) + task.expectedOutputBytes)
     inputs = []
     for (const ref of spec.inputs) {
-      if (!await c.blobs.has(ref.hash)) {
-        const tmp = c.blobs.tempPath('.fetch')
+      if (!await c.fetched.has(ref.hash)) {
+        const tmp = c.fetched.tempPath('.fetch')
         await c.mesh.fetchBlob(owner, ref, tmp, { signal, onProgress: (bytes) => { task.progress = bytes / Math.max(1, ref.size) * 0.1 } })
-        await c.blobs.importFile(tmp, { hash: ref.hash })
+        await c.fetched.importFile(tmp, { hash: ref.hash })
         fetched.push(ref.hash)
       }
-      inputs.push(c.blobs.path(ref.hash))
+      inputs.push(c.fetched.path(ref.hash))
     }
   }
   const outFile = c.blobs.tempPath(c.media.unitOutputExtension(spec))
@@ -88,7 +88,7 @@ export async function runUnitTask (c: JobComponents, deps: TaskDeps, task: UnitT
     if (!ack.ok) c.logger.warn({ jobId: spec.jobId, index: spec.index, code: ack.code }, `owner refused the result: ${ack.message}`)
   } finally {
     await fs.rm(outFile, { force: true })
-    for (const hash of fetched) if (!deps.inputInUse(hash, task)) await c.blobs.remove(hash)
+    for (const hash of fetched) if (!deps.inputInUse(hash, task)) await c.fetched.remove(hash)
   }
 }
 

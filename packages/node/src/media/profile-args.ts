@@ -86,7 +86,8 @@ export function videoEncoderArgs (video: VideoSettings, threads?: number): strin
   // The encoder's default time base is 1/frame rate, which moves frames that are not on that grid
   // (true VFR, or NTSC rates under copied source timestamps); the input's own time base keeps them.
   else args.push('-fps_mode', 'passthrough', '-enc_time_base', '-1')
-  const t = threads ?? video.threads
+  // The node's worker.threads wins when set; 0 (the default) defers to the profile, then the encoder.
+  const t = threads != null && threads > 0 ? threads : video.threads
   if (t != null && t > 0) args.push('-threads', String(t))
   return args
 }
