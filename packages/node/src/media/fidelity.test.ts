@@ -147,6 +147,22 @@ describe('fidelity across segment joins', () => {
     expectSameTimes(await videoFrameTimes(out), await videoFrameTimes(direct))
   })
 
+  it('gives closed-GOP pieces no pre-roll (they decode alone) and open-GOP pieces one', async () => {
+    const plan = async (kind: 'bframesMp4' | 'openGopTs'): Promise<boolean[]> => {
+      const source = await makeSample(kind, dir)
+      const workDir = join(dir, `plan-preroll-${kind}`)
+      await mkdir(workDir)
+      const { units } = await planSource(runner, { source, info: await probeSource(runner, source), profile: h264, segmentSeconds: 2, workDir })
+      return units.filter(u => u.kind === 'segment').slice(1).map(u => u.preRoll)
+    }
+    const closed = await plan('bframesMp4')
+    expect(closed.length).toBeGreaterThanOrEqual(2)
+    expect(closed.every(p => !p)).toBe(true)
+    const open = await plan('openGopTs')
+    expect(open.length).toBeGreaterThanOrEqual(2)
+    expect(open.every(p => p)).toBe(true)
+  })
+
   it('keeps a variable frame rate variable, every frame at its time', async () => {
     const source = await makeSample('vfrMp4', dir)
     const { out, segments } = await pipeline(source, 'vfr', 2)

@@ -32,7 +32,8 @@ const MIN_SEGMENTS_TO_SPLIT = 2
 
 const PIECE_NAME = /^piece-\d{5}\.(ts|mkv)$/
 
-interface Piece { file: string, frames: number, minPts: number, maxPts: number }
+/** A cut of the main video stream; `leading` when it starts with an open GOP (frames shown before its keyframe). */
+interface Piece { file: string, frames: number, minPts: number, maxPts: number, leading: boolean }
 
 /** Splits a source into the units a job converts; see PlannedUnit. */
 export async function planSource (runner: FfmpegRunner, init: PlanInit, options: { signal?: AbortSignal } = {}): Promise<{ units: PlannedUnit[] }> {
@@ -91,7 +92,8 @@ async function splitVideo (runner: FfmpegRunner, source: string, info: MediaInfo
   const frameSec = info.frameRate != null && info.frameRate > 0 ? 1 / info.frameRate : 0
   return pieces.map((piece, i) => {
     const next = pieces[i + 1]
-    const preRoll = ts && i > 0
+    // Decoding the previous piece costs CPU on every segment; only open-GOP starts need it.
+    const preRoll = ts && i > 0 && piece.leading
     const end = next?.minPts ?? null
     return {
       kind: 'segment',
@@ -124,8 +126,11 @@ async function readPiece (runner: FfmpegRunner, file: string, options: { signal?
   const times = (probe.packets ?? []).map(p => Number(p.pts_time ?? p.dts_time)).filter(Number.isFinite)
   const frames = probe.packets?.length ?? 0
   // A packet without any time cannot be placed in a range: report the piece as unusable.
-  if (frames === 0 || times.length !== frames) return { file, frames: 0, minPts: 0, maxPts: 0 }
-  return { file, frames, minPts: times.reduce((a, b) => Math.min(a, b)), maxPts: times.reduce((a, b) => Math.max(a, b)) }
+  if (frames === 0 || times.length !== frames) return { file, frames: 0, minPts: 0, maxPts: 0, leading: false }
+  // Packets come in decode order: a frame shown before the piece's first keyframe is an open-GOP
+  // leading frame, which references the previous piece. Without one, the piece decodes alone.
+  const first = times[0] as number
+  return { file, frames, minPts: times.reduce((a, b) => Math.min(a, b)), maxPts: times.reduce((a, b) => Math.max(a, b)), leading: times.some(t => t < first) }
 }
 
 /**
