@@ -5,7 +5,7 @@ import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { CAPACITY_TOPIC, encodeGossip, GOSSIP_MAX_AGE_MS, JOBS_TOPIC, type GossipMessage } from '@ffmesh/protocol'
 import { generateKeyPair } from '@libp2p/crypto/keys'
-import { gossipsub, StrictNoSign } from '@libp2p/gossipsub'
+import { gossipsub, StrictNoSign, type GossipSub } from '@libp2p/gossipsub'
 import { identify } from '@libp2p/identify'
 import { tcp } from '@libp2p/tcp'
 import { multiaddr } from '@multiformats/multiaddr'
@@ -80,7 +80,7 @@ describe('gossip validation (real libp2p on loopback)', () => {
       streamMuxers: [yamux()],
       services: { identify: identify(), pubsub: gossipsub({ globalSignaturePolicy: StrictNoSign, allowPublishToZeroTopicPeers: true }) }
     })
-    const unsignedPubsub = unsigned.services.pubsub
+    const unsignedPubsub = unsigned.services.pubsub as GossipSub
     unsignedPubsub.subscribe(JOBS_TOPIC)
     await unsigned.dial(multiaddr(a.multiaddrs()[0]))
     await waitFor(() => unsignedPubsub.getSubscribers(JOBS_TOPIC).some(p => p.toString() === a.peerId), 'A to be seen by the unsigned peer')
