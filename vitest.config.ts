@@ -10,8 +10,8 @@ export default defineConfig({
     maxWorkers: 2,
     projects: [
       { extends: true, test: { name: 'unit', include: ['packages/*/src/**/*.test.ts'] } },
-      { extends: true, test: { name: 'integration', include: ['test/**/*.test.ts'], exclude: ['test/faults/**'] } },
-      { extends: true, test: { name: 'faults', include: ['test/faults/**/*.test.ts'] } }
+      { extends: true, test: { name: 'integration', include: ['test/**/*.test.ts'], exclude: ['test/faults/**'], setupFiles: ['test/helpers/cleanup-setup.ts'] } },
+      { extends: true, test: { name: 'faults', include: ['test/faults/**/*.test.ts'], setupFiles: ['test/helpers/cleanup-setup.ts'] } }
     ]
   }
 })

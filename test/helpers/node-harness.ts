@@ -47,9 +47,18 @@ export interface NodeSettings {
   extra?: Record<string, unknown>
 }
 
+const madeDataDirs = new Set<string>()
+
+/** Removes every data dir this test file made (run after each file by test/helpers/cleanup-setup.ts). */
+export async function removeDataDirs (): Promise<void> {
+  await Promise.all([...madeDataDirs].map(d => fs.rm(d, { recursive: true, force: true })))
+  madeDataDirs.clear()
+}
+
 /** Makes a data dir with `ffmesh init` (sharing a swarm key when given) and a config for tests. */
 export async function makeDataDir (settings: NodeSettings = {}, swarmKeyFile?: string): Promise<string> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'ffmesh-node-'))
+  madeDataDirs.add(dir)
   const r = await ffmesh(['init', '--data-dir', dir, ...(swarmKeyFile != null ? ['--swarm-key-file', swarmKeyFile] : [])])
   if (r.code !== 0) throw new Error(`ffmesh init failed: ${r.stderr}`)
   const config = {
