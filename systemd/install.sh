@@ -10,14 +10,10 @@
 set -euo pipefail
 
 readonly MIN_NODE_MAJOR=22
-readonly PROGRAM_DIR=/opt/ffmesh
-readonly WRAPPER=/usr/local/bin/ffmesh
-readonly DATA_DIR=/var/lib/ffmesh
-readonly UNIT_DIR=/etc/systemd/system
-readonly SERVICE_USER=ffmesh
-
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 readonly REPO
+# shellcheck source=systemd/paths.sh
+source "$REPO/systemd/paths.sh"
 
 usage() {
   sed -n '2,10s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
@@ -61,13 +57,7 @@ while (($# > 0)); do
   esac
 done
 
-if [[ -n $root ]]; then
-  root=$(realpath -m "$root")
-  [[ $root != / ]] || root=
-fi
-offline=0
-[[ -z $root ]] || offline=1
-if ((offline == 0)) && ((EUID != 0)); then die "run as root (sudo), or give --root DIR"; fi
+resolve_root
 
 for i in "${!watches[@]}"; do
   [[ ${watches[$i]} == /* ]] || die "--watch ${watches[$i]}: give an absolute path"

@@ -6,11 +6,8 @@
 #   systemd/uninstall.sh --root DIR [--purge]   # under DIR: no systemctl, no userdel
 set -euo pipefail
 
-readonly PROGRAM_DIR=/opt/ffmesh
-readonly WRAPPER=/usr/local/bin/ffmesh
-readonly DATA_DIR=/var/lib/ffmesh
-readonly UNIT_DIR=/etc/systemd/system
-readonly SERVICE_USER=ffmesh
+# shellcheck source=systemd/paths.sh
+source "$(dirname "${BASH_SOURCE[0]}")/paths.sh"
 
 die() { echo "uninstall.sh: $*" >&2; exit 1; }
 note() { echo "uninstall.sh: $*"; }
@@ -25,13 +22,7 @@ while (($# > 0)); do
     *) die "unknown option $1 (see --help)" ;;
   esac
 done
-if [[ -n $root ]]; then
-  root=$(realpath -m "$root")
-  [[ $root != / ]] || root=
-fi
-offline=0
-[[ -z $root ]] || offline=1
-if ((offline == 0)) && ((EUID != 0)); then die "run as root (sudo), or give --root DIR"; fi
+resolve_root
 
 if ((offline == 0)) && systemctl cat ffmesh.service >/dev/null 2>&1; then
   # The node finishes or hands back its running units on SIGTERM (TimeoutStopSec in the unit).

@@ -2,7 +2,7 @@ import fs from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { convertingOn, createFaultCluster, FAULT_TIMING, ffmpegFailing, makeClip, outputFiles, videoFrames, type FaultCluster } from '../helpers/faults-cluster.js'
+import { convertingOn, createFaultCluster, FAULT_TIMING, ffmpegFailing, makeClip, outputFiles, videoFrames, type FaultCluster, finishCluster } from '../helpers/faults-cluster.js'
 import { waitUntil } from '../helpers/node-harness.js'
 
 /**
@@ -22,9 +22,7 @@ beforeAll(async () => {
   source = await makeClip(media, 'away.mp4', 12)
 })
 afterEach(async (ctx) => {
-  if (cluster == null) return
-  if (ctx.task.result?.state === 'fail') for (const n of cluster.nodes) console.error(`--- log of ${n.name} ---\n${cluster.log(n.name).slice(-30_000)}`)
-  await cluster.cleanup()
+  await finishCluster(cluster, ctx.task.result?.state === 'fail')
   cluster = undefined
 })
 afterAll(async () => { await fs.rm(media, { recursive: true, force: true }) })

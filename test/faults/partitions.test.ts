@@ -4,7 +4,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import type { JobStatus } from '@ffmesh/protocol'
-import { convertingOn, createFaultCluster, FAULT_TIMING, ffmpegFailing, makeClip, outputFiles, videoFrames, type FaultCluster } from '../helpers/faults-cluster.js'
+import { convertingOn, createFaultCluster, FAULT_TIMING, ffmpegFailing, makeClip, outputFiles, videoFrames, type FaultCluster, finishCluster } from '../helpers/faults-cluster.js'
 import { createNetnsLab, isRoot, listLabNamespaces, NETNS_SKIP_MESSAGE, type NetnsLab } from '../helpers/netns.js'
 import { waitUntil } from '../helpers/node-harness.js'
 
@@ -24,11 +24,8 @@ let cluster: FaultCluster | undefined
 
 beforeAll(async () => { media = await fs.mkdtemp(path.join(os.tmpdir(), 'ffmesh-faults-netns-')) })
 afterEach(async (ctx) => {
-  if (cluster != null) {
-    if (ctx.task.result?.state === 'fail') for (const n of cluster.nodes) console.error(`--- log of ${n.name} ---\n${cluster.log(n.name).slice(-20_000)}`)
-    await cluster.cleanup()
-    cluster = undefined
-  }
+  await finishCluster(cluster, ctx.task.result?.state === 'fail')
+  cluster = undefined
   if (lab != null) {
     const runId = lab.runId
     await lab.cleanup()

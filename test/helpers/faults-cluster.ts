@@ -233,3 +233,10 @@ export function leaseCounts (events: NodeEvent[], jobId: string): Map<number, nu
   for (const e of events) if (e.type === 'unit:leased' && e.jobId === jobId && e.index != null) counts.set(e.index, (counts.get(e.index) ?? 0) + 1)
   return counts
 }
+
+/** After each scenario: on failure print the tail of every node's log, then stop and remove the cluster. */
+export async function finishCluster (cluster: FaultCluster | undefined, failed: boolean): Promise<void> {
+  if (cluster == null) return
+  if (failed) for (const n of cluster.nodes) console.error(`--- log of ${n.name} ---\n${cluster.log(n.name).slice(-20_000)}`)
+  await cluster.cleanup()
+}
