@@ -58,7 +58,7 @@ describe('fault scenarios: workers', () => {
     cluster = await createFaultCluster([
       // The owner's ffmpeg cannot encode libx264, so the only worker is remote and heartbeats matter.
       { name: 'owner', segmentSeconds: 12, extra: { ffmpeg: { ffmpegPath: await ffmpegFailing(media, 'ffmpeg-no-x264', ['libx264'], true) } } },
-      // worker.threads (default 0) would override the profile's one thread; pin it so the unit is slow.
+      // One thread keeps the unit slow on any machine (the profile says so too; this pins the node).
       { name: 'worker', segmentSeconds: 12, extra: { worker: { slots: 1, minFreeDisk: 0, threads: 1 } } }
     ])
     await cluster.start('owner')

@@ -1,11 +1,12 @@
 import fs from 'node:fs/promises'
 import path from 'node:path'
-import { containerExtension, ErrorCodes, FfmeshError } from '@ffmesh/protocol'
+import { containerExtension } from '@ffmesh/protocol'
 import { fsyncDir, linkWithoutOverwrite } from '../store/durable-fs.js'
 import type { JobView } from '../store/reduce.js'
 import type { JobRecord } from '../store/records.js'
 import { cleanupJobBlobs } from './cleanup.js'
 import type { JobComponents } from './deps.js'
+import { assertSourceUnchanged } from './source-check.js'
 
 /** The temp name in the output folder: hidden, so watched folders and file browsers skip it. */
 export function partialOutputPath (job: JobRecord): string {
@@ -27,12 +28,7 @@ export async function assembleJob (c: JobComponents, view: JobView, options: { s
   const segments = units.filter(u => u.spec.kind === 'segment').map(u => resultPath(u.index))
   const audio = units.find(u => u.spec.kind === 'audio')
   const whole = units.find(u => u.spec.kind === 'whole')
-  if (segments.length > 0) {
-    const stat = await fs.stat(job.source).catch(() => null)
-    if (stat == null || stat.size !== job.sourceSize || stat.mtimeMs !== job.sourceMtimeMs) {
-      throw new FfmeshError(ErrorCodes.SOURCE_CHANGED, `${job.source} changed or vanished before assembly; its tracks and chapters are needed; submit it again`)
-    }
-  }
+  if (segments.length > 0) await assertSourceUnchanged(job, 'before assembly; its tracks and chapters are needed')
   await fs.mkdir(job.outDir, { recursive: true })
   const tmp = partialOutputPath(job)
   await fs.rm(tmp, { force: true })

@@ -32,7 +32,10 @@ export function createHandoff (c: JobComponents) {
   const self = c.mesh.peerId
   const sourceRefs = new Map<string, BlobRef>()
   const outputRefs = new Map<string, BlobRef>()
-  const lastSent = new Map<string, number>()
+  /** Submitter side: when each job was last offered for handoff. */
+  const offeredAt = new Map<string, number>()
+  /** New-owner side: when each handed-off job's state was last reported to its submitter. */
+  const reportedAt = new Map<string, number>()
   const mirrors = new Map<string, Mirror>()
   const busy = new Set<string>()
   let timer: NodeJS.Timeout | undefined
@@ -47,7 +50,7 @@ export function createHandoff (c: JobComponents) {
   /** Submitter: pick a peer and ask it to own the job. */
   async function offerJob (job: JobRecord): Promise<void> {
     const now = c.clock()
-    if (now - (lastSent.get(job.id) ?? 0) < HANDOFF_RESEND_MS) return
+    if (now - (offeredAt.get(job.id) ?? 0) < HANDOFF_RESEND_MS) return
     // Pieces and outputs take about as much again as the source on the new owner.
     const room = job.sourceSize * HANDOFF_DISK_FACTOR
     const peers = c.mesh.peers().filter(p => p.slotsTotal > 0 && p.diskFree >= room)
@@ -55,7 +58,7 @@ export function createHandoff (c: JobComponents) {
     // Keep asking the same peer while it is around: it may already be fetching the source.
     const to = peers.find(p => p.id === job.handoffTo)?.id ?? peers.find(p => p.id !== job.handoffTo)?.id ?? peers[0]?.id
     if (to == null) return
-    lastSent.set(job.id, now)
+    offeredAt.set(job.id, now)
     let source = sourceRefs.get(job.id)
     if (source == null) {
       source = { hash: await hashFile(job.source), size: job.sourceSize }
@@ -156,8 +159,8 @@ export function createHandoff (c: JobComponents) {
     const now = c.clock()
     for (const { job } of c.store.jobs()) {
       if (job.handoff === true && job.owner === self && job.state === 'queued') once(`offer:${job.id}`, () => offerJob(job))
-      if (job.origin != null && job.delivered !== true && now - (lastSent.get(job.id) ?? 0) >= JOB_STATE_EVERY_MS) {
-        lastSent.set(job.id, now)
+      if (job.origin != null && job.delivered !== true && now - (reportedAt.get(job.id) ?? 0) >= JOB_STATE_EVERY_MS) {
+        reportedAt.set(job.id, now)
         once(`state:${job.id}`, () => reportState(job, () => status(job.id)))
       }
     }
@@ -191,7 +194,7 @@ export function createHandoff (c: JobComponents) {
       // State changes reach the submitter at once, not only on the periodic repeat.
       const offEvents = c.events.on((e) => {
         const job = e.jobId == null ? undefined : c.store.job(e.jobId)?.job
-        if (job?.origin != null && (e.type === 'job:done' || e.type === 'job:failed' || e.type === 'job:planned' || e.type === 'job:assembling')) lastSent.set(job.id, 0)
+        if (job?.origin != null && (e.type === 'job:done' || e.type === 'job:failed' || e.type === 'job:planned' || e.type === 'job:assembling')) reportedAt.set(job.id, 0)
       })
       timer = setInterval(() => tick(status), TICK_MS)
       const off = unsubscribe

@@ -1,10 +1,11 @@
 import fs from 'node:fs/promises'
 import path from 'node:path'
-import { ErrorCodes, FfmeshError, type UnitSpec } from '@ffmesh/protocol'
+import type { UnitSpec } from '@ffmesh/protocol'
 import type { PlannedUnit } from '../media/index.js'
 import { hashFile } from '../store/hash.js'
 import type { JobRecord, UnitRecord } from '../store/records.js'
 import type { JobComponents } from './deps.js'
+import { assertSourceUnchanged } from './source-check.js'
 
 /**
  * Plan: hash the source, split it into keyframe-aligned pieces, turn each piece into a blob named
@@ -12,10 +13,7 @@ import type { JobComponents } from './deps.js'
  * the next start plans again (blobs are content-addressed, so nothing is stored twice).
  */
 export async function planJob (c: JobComponents, job: JobRecord, options: { signal?: AbortSignal } = {}): Promise<void> {
-  const stat = await fs.stat(job.source).catch(() => null)
-  if (stat == null || stat.size !== job.sourceSize || stat.mtimeMs !== job.sourceMtimeMs) {
-    throw new FfmeshError(ErrorCodes.SOURCE_CHANGED, `${job.source} changed or vanished after it was submitted; submit it again`)
-  }
+  await assertSourceUnchanged(job, 'after it was submitted')
   const sourceHash = await hashFile(job.source, options)
   const workDir = path.join(c.paths.work, job.id)
   await fs.rm(workDir, { recursive: true, force: true })
