@@ -27,7 +27,7 @@ export function createStandInMedia (init: StandInInit): (runner: FfmpegRunner) =
     streams: [{ index: 0, type: 'video', codec: 'h264', language: null, title: null, attachedPic: false }],
     videoStreamIndex: 0, videoStartTime: 0, frameRate: 1
   }
-  const one = { frames: FRAMES_PER_UNIT, durationSec: 1 }
+  const one = { frames: FRAMES_PER_UNIT, durationSec: 1, startSec: null }
   return (runner) => ({
     ...createMediaToolkit(runner),
     probeSource: async () => structuredClone(info),
@@ -45,11 +45,11 @@ export function createStandInMedia (init: StandInInit): (runner: FfmpegRunner) =
       await fs.copyFile(unit.inputs[0] as string, unit.outFile)
       return one
     },
-    countFrames: async () => one,
+    measureOutput: async () => one,
     async assembleOutput (job) {
       const out = await fs.open(job.outFile, 'w')
       try {
-        for (const segment of job.segments) await out.write(await fs.readFile(segment))
+        for (const segment of job.segments) await out.write(await fs.readFile(segment.file))
       } finally {
         await out.close()
       }

@@ -25,7 +25,7 @@ export function createTimedMediaToolkit (spans: MediaSpan[]): (runner: FfmpegRun
       probeSource: timed('probeSource', real.probeSource),
       planSource: timed('planSource', real.planSource),
       convertUnit: timed('convertUnit', real.convertUnit, (init) => `${init.spec.kind} ${init.spec.index}`),
-      countFrames: timed('countFrames', real.countFrames),
+      measureOutput: timed('measureOutput', real.measureOutput),
       assembleOutput: timed('assembleOutput', real.assembleOutput),
       verifyOutput: timed('verifyOutput', real.verifyOutput)
     }

@@ -34,6 +34,8 @@ export const ErrorCodes = {
   VERIFY_FAILED: 'VERIFY_FAILED',
   ATTEMPTS_EXHAUSTED: 'ATTEMPTS_EXHAUSTED',
   NO_CAPABLE_PEER: 'NO_CAPABLE_PEER',
+  /** Not a failure: a unit waiting on a busy worker was given to an idle one at the end of a job. */
+  UNIT_REASSIGNED: 'UNIT_REASSIGNED',
   // Watched folders
   WATCH_NOT_FOUND: 'WATCH_NOT_FOUND',
   WATCH_PATH_INVALID: 'WATCH_PATH_INVALID',

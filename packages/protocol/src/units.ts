@@ -33,6 +33,8 @@ export const UnitSpecSchema = z.strictObject({
   preRoll: z.boolean(),
   range: z.strictObject({ start: z.number().min(0), end: z.number().min(0).nullable() }).nullable(),
   durationSec: z.number().min(0).max(1e6),
+  /** Video frames the unit must produce, when known: lets a worker show progress without probing. */
+  frames: z.number().int().min(0).max(1e9).nullable().optional(),
   /** Input container name as ffmpeg's demuxer knows it ('mpegts', 'matroska'). */
   inputFormat: z.enum(['mpegts', 'matroska', 'source']),
   profile: ProfileSchema

@@ -25,7 +25,7 @@ export function finalOutputName (job: JobRecord): string {
 export async function assembleJob (c: JobComponents, view: JobView, options: { signal?: AbortSignal } = {}): Promise<void> {
   const { job, units } = view
   const resultPath = (i: number): string => c.blobs.path((units[i].result as { hash: string }).hash)
-  const segments = units.filter(u => u.spec.kind === 'segment').map(u => resultPath(u.index))
+  const segments = units.filter(u => u.spec.kind === 'segment').map(u => ({ file: resultPath(u.index), startSec: u.result?.startSec ?? null }))
   const audio = units.find(u => u.spec.kind === 'audio')
   const whole = units.find(u => u.spec.kind === 'whole')
   if (segments.length > 0) await assertSourceUnchanged(job, 'before assembly; its tracks and chapters are needed')

@@ -1,4 +1,5 @@
 import { ErrorCodes, FfmeshError, TERMINAL_JOB_STATES, toErrorBody, type ErrorBody, type WireErrorCode } from '@ffmesh/protocol'
+import type { UnitMeasure } from '../media/index.js'
 import type { Ack, ResultPush } from '../mesh/types.js'
 import type { JobView } from '../store/reduce.js'
 import type { UnitRecord } from '../store/records.js'
@@ -7,13 +8,20 @@ import type { JobComponents } from './deps.js'
 import type { JobMessage } from './job-bus.js'
 import { CLAIM_WINDOW_MS, createOwnerState, REFUSAL_BACKOFF_MS, REOFFER_MS } from './owner-state.js'
 import { pickCandidates } from './candidates.js'
+import { heldByWorker, offerRoom, unitToMove, workerLoads, type WorkerLoad } from './worker-load.js'
 import { planJob } from './planner.js'
 import { HELD_RETRY_MS } from './held-results.js'
 import { createQuarantine } from './quarantine.js'
 import { acceptUnitResult } from './results.js'
+import { createTicker } from './ticker.js'
 
 /** How often the owner looks at its jobs: offers, lease expiry, assembly. */
 export const OWNER_TICK_MS = 200
+/**
+ * Events after which the owner has work at once (plan, offer, assemble): it looks again right away
+ * instead of at the next tick, so a job's steps do not each wait up to OWNER_TICK_MS.
+ */
+const KICK_EVENTS = new Set(['job:submitted', 'job:planned', 'job:assembling', 'job:retried', 'unit:verified', 'unit:released'])
 /** Refusals that say the worker cannot do this unit at all, as opposed to a failed try. */
 const REFUSALS: readonly WireErrorCode[] = ['DISK_FULL', 'UNSUPPORTED_PROFILE', 'BUSY', 'TOO_LARGE']
 
@@ -33,7 +41,6 @@ export function createOwner (c: JobComponents, init: OwnerInit) {
   const quarantine = createQuarantine({ durationMs: c.config.jobs.quarantineSeconds * 1000, clock: c.clock })
   const busy = new Set<string>()
   const pendingGrants = new Set<string>()
-  let timer: NodeJS.Timeout | undefined
   let stopping = false
   const abort = new AbortController()
 
@@ -107,16 +114,38 @@ export function createOwner (c: JobComponents, init: OwnerInit) {
       return
     }
     await offerPending(view, now)
+    await moveTailUnit(view, now)
+  }
+
+  const ticker = createTicker(async () => {
+    const now = c.clock()
+    for (const view of owned()) await tickJob(view, now)
+  }, OWNER_TICK_MS, err => log.error({ err }, 'owner tick failed'))
+
+  /** At the end of a job, a unit waiting behind another on a busy worker goes to an idle one. */
+  async function moveTailUnit (view: JobView, now: number): Promise<void> {
+    const unit = unitToMove(view.units, loads(), (worker, u) => {
+      const state = rt.get(u.jobId, u.index)
+      return worker !== u.worker && !rt.isRefused(state, worker, now) && !quarantine.isQuarantined(worker)
+    })
+    if (unit?.worker == null) return
+    log.info({ jobId: unit.jobId, index: unit.index, from: unit.worker }, 'moving a waiting unit to an idle worker')
+    await c.bus.publish({ type: 'revoke', jobId: unit.jobId, index: unit.index, attempt: unit.attempts, worker: unit.worker }).catch(() => {})
+    await release(unit, { code: ErrorCodes.UNIT_REASSIGNED, message: `waiting on ${unit.worker} while another worker was idle` }, false)
+  }
+
+  /** Every worker (this node's own too) with what it holds of this owner's units. */
+  function loads (): WorkerLoad[] {
+    const local = { id: c.mesh.peerId, slotsFree: init.localSlotsFree(), slotsTotal: c.config.worker.slots }
+    return workerLoads([...c.mesh.peers(), local], heldByWorker(owned()))
   }
 
   /** Offers only as many units as the mesh has room for (free slots plus one prefetch per worker). */
   async function offerPending (view: JobView, now: number): Promise<void> {
-    const peers = c.mesh.peers()
-    const room = init.localSlotsFree() + peers.reduce((n, p) => n + p.slotsFree + (p.slotsFree > 0 ? 1 : 0), 1)
+    const workers = loads()
     const pending = view.units.filter(u => u.state === 'pending')
       .sort((a, b) => b.spec.durationSec - a.spec.durationSec || a.index - b.index)
-      .slice(0, room)
-    const workers = [...peers, { id: c.mesh.peerId, slotsFree: init.localSlotsFree(), slotsTotal: c.config.worker.slots }].map(w => ({ ...w }))
+      .slice(0, offerRoom(workers))
     for (const u of pending) {
       const state = rt.get(u.jobId, u.index)
       if (now - state.lastOfferAt < REOFFER_MS) continue
@@ -169,9 +198,10 @@ export function createOwner (c: JobComponents, init: OwnerInit) {
 
   async function grant (jobId: string, attempt: number, index: number, claims: Array<{ worker: string, at: number }>): Promise<void> {
     const state = rt.get(jobId, index)
-    const free = new Map(c.mesh.peers().map(p => [p.id, p.slotsFree]))
-    free.set(c.mesh.peerId, init.localSlotsFree())
-    const best = claims.sort((a, b) => (free.get(b.worker) ?? 0) - (free.get(a.worker) ?? 0) || a.at - b.at)[0]
+    const free = new Map(loads().map(w => [w.id, w.slotsFree]))
+    // On a tie a peer wins over this node, whose core also plans, verifies and assembles.
+    const remote = (worker: string): number => worker === c.mesh.peerId ? 0 : 1
+    const best = claims.sort((a, b) => (free.get(b.worker) ?? 0) - (free.get(a.worker) ?? 0) || remote(b.worker) - remote(a.worker) || a.at - b.at)[0]
     const leaseMs = Math.round(c.config.jobs.leaseSeconds * 1000)
     const leaseUntil = c.clock() + leaseMs
     await c.store.append(jobId, { type: 'unit:leased', index, worker: best.worker, attempt, leaseUntil })
@@ -232,8 +262,11 @@ export function createOwner (c: JobComponents, init: OwnerInit) {
         }
         if (view.job.state === 'assembling') await resumeAssembly(c, view)
       }
-      // Offers, claims and progress of a finished job are of no further use.
-      c.events.on((e) => { if (e.type === 'job:done' && e.jobId != null) rt.forgetJob(e.jobId) })
+      c.events.on((e) => {
+        // Offers, claims and progress of a finished job are of no further use.
+        if (e.type === 'job:done' && e.jobId != null) rt.forgetJob(e.jobId)
+        if (KICK_EVENTS.has(e.type)) ticker.kick()
+      })
       c.bus.on((m, from) => {
         const work = m.type === 'claim' ? (onClaim(m, from), undefined)
           : m.type === 'heartbeat' ? onHeartbeat(m, from)
@@ -241,24 +274,15 @@ export function createOwner (c: JobComponents, init: OwnerInit) {
               : undefined
         work?.catch(err => log.warn({ err }, 'handling a message failed'))
       })
-      const tick = async (): Promise<void> => {
-        const now = c.clock()
-        for (const view of owned()) await tickJob(view, now)
-      }
-      let ticking = false
-      timer = setInterval(() => {
-        if (ticking || stopping) return
-        ticking = true
-        tick().catch(err => log.error({ err }, 'owner tick failed')).finally(() => { ticking = false })
-      }, OWNER_TICK_MS)
+      ticker.start()
     },
     async stop (): Promise<void> {
       stopping = true
-      clearInterval(timer)
+      ticker.stop()
       abort.abort()
       while (busy.size > 0) await new Promise(resolve => setTimeout(resolve, 20))
     },
-    acceptResult: (peer: string, push: ResultPush, tmpFile: string): Promise<Ack> => acceptUnitResult(c, rt, release, peer, push, tmpFile),
+    acceptResult: (peer: string, push: ResultPush, tmpFile: string, local?: UnitMeasure): Promise<Ack> => acceptUnitResult(c, rt, release, peer, push, tmpFile, local),
     /** A peer may fetch a blob only while it holds a lease on a unit that needs it. */
     async authorizeBlob (peer: string, hash: string): Promise<string | null> {
       for (const view of owned()) {

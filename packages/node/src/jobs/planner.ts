@@ -47,6 +47,7 @@ function toUnitRecord (c: JobComponents, job: JobRecord, u: PlannedUnit, index: 
     preRoll: u.preRoll,
     range: u.range,
     durationSec: u.durationSec,
+    frames: u.expectedFrames,
     inputFormat: u.inputFormat,
     profile: job.profile
   }

@@ -3,6 +3,7 @@ import { ErrorCodes, type ErrorBody } from '@ffmesh/protocol'
 import type { Ack, ResultPush } from '../mesh/types.js'
 import { crashPoint } from '../store/crash-point.js'
 import type { UnitRecord } from '../store/records.js'
+import type { UnitMeasure } from '../media/index.js'
 import type { JobComponents } from './deps.js'
 import type { OwnerState } from './owner-state.js'
 
@@ -13,8 +14,10 @@ export type Release = (unit: UnitRecord, reason: ErrorBody, failure: boolean) =>
  * (the current one, or an expired one while no verified result exists), and its frames, counted
  * here, must match both the worker's claim and the plan. The first verified result wins; a later
  * or duplicate one is acknowledged and discarded, so the worker frees its copy and nothing doubles.
+ * `local` is what this node's own worker measured of the same file in this process: trusted, so
+ * local results are not probed twice; every result from the network is measured here.
  */
-export async function acceptUnitResult (c: JobComponents, rt: OwnerState, release: Release, peer: string, push: ResultPush, tmpFile: string): Promise<Ack> {
+export async function acceptUnitResult (c: JobComponents, rt: OwnerState, release: Release, peer: string, push: ResultPush, tmpFile: string, local?: UnitMeasure): Promise<Ack> {
   const discard = async (ack: Ack): Promise<Ack> => {
     await fs.rm(tmpFile, { force: true })
     return ack
@@ -35,7 +38,7 @@ export async function acceptUnitResult (c: JobComponents, rt: OwnerState, releas
     await c.store.append(push.jobId, { type: 'unit:returned', index: push.index, attempt: push.attempt })
     c.events.emit('unit:returned', { jobId: push.jobId, index: push.index, peerId: peer })
   }
-  const counted = await c.media.countFrames(tmpFile).catch(() => null)
+  const counted = peer === c.mesh.peerId && local != null ? local : await c.media.measureOutput(tmpFile, unit.spec.kind).catch(() => null)
   const problem = counted == null
     ? 'the result is not readable media'
     : counted.frames !== push.frames
@@ -53,7 +56,7 @@ export async function acceptUnitResult (c: JobComponents, rt: OwnerState, releas
   }
   if (latest == null || latest.state === 'verified') return discard({ ok: true })
   const { size } = await c.blobs.importFile(tmpFile, { hash: push.hash, unitResult: true })
-  const result = { hash: push.hash, size, frames: push.frames, durationSec: push.durationSec }
+  const result = { hash: push.hash, size, frames: push.frames, durationSec: push.durationSec, startSec: counted?.startSec ?? null }
   crashPoint('result-before-log')
   await c.store.append(push.jobId, { type: 'unit:verified', index: push.index, worker: peer, attempt: push.attempt, result })
   const state = rt.get(push.jobId, push.index)

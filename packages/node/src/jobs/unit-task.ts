@@ -1,5 +1,6 @@
 import fs from 'node:fs/promises'
 import { ErrorCodes, isFfmeshError, type UnitSpec, type WireErrorCode } from '@ffmesh/protocol'
+import type { UnitMeasure } from '../media/index.js'
 import type { Ack, ResultPush } from '../mesh/types.js'
 import { hashFile } from '../store/hash.js'
 import type { JobComponents } from './deps.js'
@@ -19,7 +20,7 @@ export interface UnitTask {
 export interface TaskDeps {
   slots: ReturnType<typeof createSlots>
   /** Hand a result to this node's own owner side (no network). */
-  acceptLocal: (peer: string, push: ResultPush, file: string) => Promise<Ack>
+  acceptLocal: (peer: string, push: ResultPush, file: string, measured: UnitMeasure) => Promise<Ack>
   /** Deliver a result to a remote owner, holding it while the owner is away. */
   deliverRemote: (owner: string, push: ResultPush, file: string) => Promise<Ack>
   /** Blobs still needed by other tasks of this worker are not removed after a unit. */
@@ -84,7 +85,7 @@ export async function runUnitTask (c: JobComponents, deps: TaskDeps, task: UnitT
     const hash = await hashFile(outFile, { signal })
     const { size } = await fs.stat(outFile)
     const push: ResultPush = { jobId: spec.jobId, index: spec.index, attempt: task.attempt, hash, size, frames: converted.frames, durationSec: converted.durationSec }
-    const ack = local ? await deps.acceptLocal(c.mesh.peerId, push, outFile) : await deps.deliverRemote(owner, push, outFile)
+    const ack = local ? await deps.acceptLocal(c.mesh.peerId, push, outFile, converted) : await deps.deliverRemote(owner, push, outFile)
     if (!ack.ok) c.logger.warn({ jobId: spec.jobId, index: spec.index, code: ack.code }, `owner refused the result: ${ack.message}`)
   } finally {
     await fs.rm(outFile, { force: true })

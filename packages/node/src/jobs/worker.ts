@@ -1,4 +1,5 @@
 import { AudioEncoders, ImageEncoders, MAX_UNIT_BYTES, MAX_WHOLE_UNIT_BYTES, profileEncoders, unitKey, VideoEncoders } from '@ffmesh/protocol'
+import type { UnitMeasure } from '../media/index.js'
 import type { Ack, ResultPush } from '../mesh/types.js'
 import type { JobComponents } from './deps.js'
 import { freeDiskBytes } from './disk.js'
@@ -24,7 +25,7 @@ type Offer = Extract<JobMessage, { type: 'offer' }>
 
 export interface WorkerInit {
   version: string
-  acceptLocal: (peer: string, push: ResultPush, file: string) => Promise<Ack>
+  acceptLocal: (peer: string, push: ResultPush, file: string, measured: UnitMeasure) => Promise<Ack>
   deliverRemote: (owner: string, push: ResultPush, file: string) => Promise<Ack>
   /** Owned units not yet verified, advertised as this node's queue. */
   queueLength: () => number

@@ -6,12 +6,14 @@ import { attachmentArgs, CHAPTER_CONTAINERS, CONTAINER_MUXERS, keepsAudio, subti
 import { toSeconds, type MediaInfo } from './probe.js'
 import type { FfmpegRunner } from './runner.js'
 
+export interface AssembleSegment { file: string, startSec: number | null }
+
 export interface AssembleInit {
   source: string
   info: MediaInfo
   profile: Profile
-  /** Converted segment files in order. */
-  segments: string[]
+  /** Converted segments in order, with their first video time when it was measured already. */
+  segments: AssembleSegment[]
   /** Converted audio unit, or null when audio is copied from the source or dropped. */
   audio: string | null
   /** Converted whole unit, or null for a segmented job. */
@@ -38,7 +40,7 @@ export async function assembleOutput (runner: FfmpegRunner, init: AssembleInit, 
   const source = resolve(init.source)
   const listFile = `${outFile}.concat.txt`
   try {
-    await writeFile(listFile, await concatList(runner, init.segments.map(s => resolve(s)), options))
+    await writeFile(listFile, await concatList(runner, init.segments.map(s => ({ file: resolve(s.file), startSec: s.startSec })), options))
     const args = ['-copyts',
       '-protocol_whitelist', PROTOCOL_WHITELIST, '-itsoffset', secondsArg(info.videoStartTime ?? info.startTime),
       '-f', 'concat', '-safe', '0', '-i', mediaPath(listFile)]
@@ -70,9 +72,10 @@ export async function assembleOutput (runner: FfmpegRunner, init: AssembleInit, 
  * next segment's, so each segment starts exactly where its range starts (VFR and open-GOP ranges
  * are not whole frames of a fixed rate, and a segment's own duration would round its last frame).
  */
-async function concatList (runner: FfmpegRunner, segments: string[], options: { signal?: AbortSignal }): Promise<string> {
+async function concatList (runner: FfmpegRunner, segments: AssembleSegment[], options: { signal?: AbortSignal }): Promise<string> {
   const starts: number[] = []
-  for (const segment of segments) {
+  for (const { file: segment, startSec } of segments) {
+    if (startSec != null) { starts.push(startSec); continue }
     // The smallest packet time, not the container's start_time: ffprobe leaves that N/A for some
     // short Matroska files.
     const probe = await runner.probeJson(['-protocol_whitelist', PROTOCOL_WHITELIST, '-select_streams', 'v:0',
@@ -82,7 +85,7 @@ async function concatList (runner: FfmpegRunner, segments: string[], options: { 
     starts.push(times.reduce((a, b) => Math.min(a, b)))
   }
   const lines = ['ffconcat version 1.0']
-  segments.forEach((segment, i) => {
+  segments.forEach(({ file: segment }, i) => {
     // Quotes inside a quoted concat path are written as '\'' (close, escaped quote, reopen).
     lines.push(`file '${mediaPath(segment).replace(/'/g, "'\\''")}'`)
     // Without an inpoint the demuxer offsets by the file's start_time, which ffprobe leaves N/A

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path'
 import { FfmeshError, ErrorCodes, type UnitSpec } from '@ffmesh/protocol'
 import { inputArgs, outputArgs, PROTOCOL_WHITELIST, secondsArg } from './ffmpeg-args.js'
-import { countFrames, mainVideo, readProbe, toStreams } from './probe.js'
+import { mainVideo, measureOutput, readProbe, toStreams, type UnitMeasure } from './probe.js'
 import {
   attachmentArgs, audioEncoderArgs, CONTAINER_MUXERS, imageEncoderArgs, subtitleArgs, videoEncoderArgs
 } from './profile-args.js'
@@ -37,11 +37,11 @@ export interface ConvertInit {
 export interface ConvertOptions { signal?: AbortSignal, onProgress?: (fraction: number) => void, timeoutMs?: number }
 
 /**
- * Converts one unit. Returns what countFrames reads from the output: for segment and whole units
+ * Converts one unit. Returns what measureOutput reads from the output: for segment and whole units
  * the video frames written (1 for an image), for an audio unit the packets of its first audio
  * track (which the caller does not compare: its expectedFrames is null).
  */
-export async function convertUnit (runner: FfmpegRunner, init: ConvertInit, options: ConvertOptions = {}): Promise<{ frames: number, durationSec: number }> {
+export async function convertUnit (runner: FfmpegRunner, init: ConvertInit, options: ConvertOptions = {}): Promise<UnitMeasure> {
   const { spec } = init
   const inputs = init.inputs.map(f => resolve(f))
   if (inputs.length !== spec.inputs.length || inputs.length === 0) {
@@ -57,7 +57,7 @@ export async function convertUnit (runner: FfmpegRunner, init: ConvertInit, opti
   const onProgress = options.onProgress
   // ffmpeg 5.1 under -copyts reports out_time from its first progress report, not from the first
   // frame, so a segment (always -copyts) measures progress in frames of its own piece instead.
-  const ownFrames = onProgress != null && spec.kind === 'segment' ? (await countFrames(runner, inputs.at(-1) as string, options)).frames : 0
+  const ownFrames = onProgress == null || spec.kind !== 'segment' ? 0 : spec.frames ?? (await measureOutput(runner, inputs.at(-1) as string, 'whole', options)).frames
   await runner.run(args, {
     signal: options.signal,
     timeoutMs: options.timeoutMs ?? convertTimeoutMs(spec.durationSec),
@@ -69,7 +69,7 @@ export async function convertUnit (runner: FfmpegRunner, init: ConvertInit, opti
         onProgress(Math.min(1, Math.max(0, done)))
       }
   })
-  return await countFrames(runner, outFile, options)
+  return await measureOutput(runner, outFile, spec.kind, options)
 }
 
 /**

@@ -1,6 +1,6 @@
 export { createFfmpegRunner, checkFfmpeg, KILL_GRACE_MS } from './runner.js'
 export type { FfmpegRunner, FfmpegRunnerInit, FfmpegProgress, RunOptions } from './runner.js'
-export { probeSource, countFrames } from './probe.js'
+export { probeSource, countFrames, measureOutput, type UnitMeasure } from './probe.js'
 export type { MediaInfo, MediaStream, StreamType } from './probe.js'
 export { checkProfileFits, unitOutputExtension, CONTAINER_MUXERS } from './profile-args.js'
 export { planSource } from './plan.js'

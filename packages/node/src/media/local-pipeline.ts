@@ -44,7 +44,7 @@ export async function convertLocally (runner: FfmpegRunner, init: LocalConvertIn
   try {
     const info = await probeSource(runner, init.source, options)
     const { units } = await planSource(runner, { source: init.source, info, profile: init.profile, segmentSeconds: init.segmentSeconds, workDir: piecesDir }, options)
-    const outputs: string[] = new Array<string>(units.length)
+    const outputs = new Array<{ file: string, startSec: number | null }>(units.length)
     let next = 0
     const worker = async (): Promise<void> => {
       while (next < units.length) {
@@ -56,17 +56,17 @@ export async function convertLocally (runner: FfmpegRunner, init: LocalConvertIn
         if (unit.expectedFrames != null && result.frames !== unit.expectedFrames) {
           throw new FfmeshError(ErrorCodes.VERIFY_FAILED, `unit ${index} produced ${result.frames} frames, expected ${unit.expectedFrames}`)
         }
-        outputs[index] = outFile
+        outputs[index] = { file: outFile, startSec: result.startSec }
       }
     }
     // Settle every worker before failing, so no ffmpeg still writes into workDir when it is removed.
     const settled = await Promise.allSettled(Array.from({ length: Math.max(1, init.parallel ?? 1) }, worker))
     const failure = settled.find(s => s.status === 'rejected')
     if (failure != null) throw failure.reason
-    const pick = (kind: PlannedUnit['kind']): string[] => units.flatMap((u, i) => u.kind === kind ? [outputs[i] as string] : [])
+    const pick = (kind: PlannedUnit['kind']): Array<{ file: string, startSec: number | null }> => units.flatMap((u, i) => u.kind === kind ? [outputs[i] as { file: string, startSec: number | null }] : [])
     await assembleOutput(runner, {
       source: init.source, info, profile: init.profile, outFile: init.outFile,
-      segments: pick('segment'), audio: pick('audio')[0] ?? null, whole: pick('whole')[0] ?? null
+      segments: pick('segment'), audio: pick('audio')[0]?.file ?? null, whole: pick('whole')[0]?.file ?? null
     }, options)
     await verifyOutput(runner, { info, profile: init.profile, file: init.outFile }, options)
     return { info, units }
@@ -84,6 +84,7 @@ function toSpec (unit: PlannedUnit, index: number, profile: Profile): UnitSpec {
     preRoll: unit.preRoll,
     range: unit.range,
     durationSec: unit.durationSec,
+    frames: unit.expectedFrames,
     inputFormat: unit.inputFormat,
     profile
   }

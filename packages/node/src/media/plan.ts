@@ -1,4 +1,4 @@
-import { readdir } from 'node:fs/promises'
+import { readdir, stat } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { MAX_UNITS_PER_JOB, type Profile } from '@ffmesh/protocol'
 import { inputArgs, mediaPath, outputArgs, PROTOCOL_WHITELIST } from './ffmpeg-args.js'
@@ -31,6 +31,8 @@ const TS_CODECS = new Set(['h264', 'hevc', 'mpeg2video', 'mpeg1video', 'mpeg4'])
 const MIN_SEGMENTS_TO_SPLIT = 2
 
 const PIECE_NAME = /^piece-\d{5}\.(ts|mkv)$/
+/** TS pieces read by one ffprobe; bounds its output (a packet list) for very long sources. */
+const PIECES_PER_PROBE = 100
 
 /** A cut of the main video stream; `leading` when it starts with an open GOP (frames shown before its keyframe). */
 interface Piece { file: string, frames: number, minPts: number, maxPts: number, leading: boolean }
@@ -79,9 +81,13 @@ async function splitVideo (runner: FfmpegRunner, source: string, info: MediaInfo
     '-segment_format', ts ? 'mpegts' : 'matroska', '-segment_times', times.join(','),
     ...outputArgs(join(resolve(init.workDir), `piece-%05d.${ext}`), 'segment')
   ], options)
-  const names = (await readdir(init.workDir)).filter(n => PIECE_NAME.test(n)).sort()
+  const files = (await readdir(init.workDir)).filter(n => PIECE_NAME.test(n)).sort().map(n => join(resolve(init.workDir), n))
   const pieces: Piece[] = []
-  for (const name of names) pieces.push(await readPiece(runner, join(resolve(init.workDir), name), options))
+  if (ts) {
+    for (let i = 0; i < files.length; i += PIECES_PER_PROBE) pieces.push(...await readTsPieces(runner, files.slice(i, i + PIECES_PER_PROBE), options))
+  } else {
+    for (const file of files) pieces.push(await readPiece(runner, file, options))
+  }
 
   const total = pieces.reduce((n, p) => n + p.frames, 0)
   const lead = info.leadingUndecodable ?? 0
@@ -118,13 +124,44 @@ function pieceBitstreamFilters (codec: string | null): string[] {
   return []
 }
 
-interface PacketList { packets?: Array<{ pts_time?: string, dts_time?: string }> }
+type Packet = { pts_time?: string, dts_time?: string, pos?: string }
+interface PacketList { packets?: Packet[] }
 
 async function readPiece (runner: FfmpegRunner, file: string, options: { signal?: AbortSignal }): Promise<Piece> {
   const probe = await runner.probeJson(['-protocol_whitelist', PROTOCOL_WHITELIST, '-select_streams', 'v:0',
     '-show_entries', 'packet=pts_time,dts_time', mediaPath(file)], options) as PacketList
-  const times = (probe.packets ?? []).map(p => Number(p.pts_time ?? p.dts_time)).filter(Number.isFinite)
-  const frames = probe.packets?.length ?? 0
+  return toPiece(file, probe.packets ?? [])
+}
+
+/**
+ * TS pieces are probed many at once: one ffprobe reads them back to back on stdin (they concatenate
+ * byte-wise, as a pre-roll unit reads them) and each packet's byte position names its piece. This
+ * saves a process start per piece, a tenth of a second each on a busy core.
+ */
+async function readTsPieces (runner: FfmpegRunner, files: string[], options: { signal?: AbortSignal }): Promise<Piece[]> {
+  const ends: number[] = []
+  let offset = 0
+  for (const file of files) { offset += (await stat(file)).size; ends.push(offset) }
+  const probe = await runner.probeJson(['-protocol_whitelist', PROTOCOL_WHITELIST, '-f', 'mpegts', '-select_streams', 'v:0',
+    '-show_entries', 'packet=pts_time,dts_time,pos', 'pipe:0'], { ...options, stdin: files }) as PacketList
+  const byPiece: Packet[][] = files.map(() => [])
+  for (const packet of probe.packets ?? []) {
+    const pos = Number(packet.pos)
+    const i = ends.findIndex(end => pos < end)
+    // A packet without a position cannot be placed: the plan falls back to per-piece probes.
+    if (!Number.isInteger(pos) || pos < 0 || i < 0) {
+      const pieces: Piece[] = []
+      for (const file of files) pieces.push(await readPiece(runner, file, options))
+      return pieces
+    }
+    byPiece[i]?.push(packet)
+  }
+  return files.map((file, i) => toPiece(file, byPiece[i] as Packet[]))
+}
+
+function toPiece (file: string, packets: Packet[]): Piece {
+  const times = packets.map(p => Number(p.pts_time ?? p.dts_time)).filter(Number.isFinite)
+  const frames = packets.length
   // A packet without any time cannot be placed in a range: report the piece as unusable.
   if (frames === 0 || times.length !== frames) return { file, frames: 0, minPts: 0, maxPts: 0, leading: false }
   // Packets come in decode order: a frame shown before the piece's first keyframe is an open-GOP

@@ -195,6 +195,28 @@ function toMediaInfo (file: string, probe: ProbeResult): MediaInfo {
   }
 }
 
+/** What is checked of a converted unit; `startSec` is a segment's first video time (null otherwise). */
+export interface UnitMeasure { frames: number, durationSec: number, startSec: number | null }
+
+/**
+ * Measures a converted unit in one probe. A segment's packets give both its frame count and its
+ * first presentation time, which assembly needs for the concat list; recording it here, when the
+ * result is verified, saves probing every segment again at assembly.
+ */
+export async function measureOutput (runner: FfmpegRunner, file: string, kind: 'segment' | 'audio' | 'whole', options: { signal?: AbortSignal } = {}): Promise<UnitMeasure> {
+  if (kind !== 'segment') return { ...await countFrames(runner, file, options), startSec: null }
+  const probe = await runner.probeJson(['-protocol_whitelist', PROTOCOL_WHITELIST, '-select_streams', 'v:0',
+    '-show_entries', 'packet=pts_time:format=duration', mediaPath(file)], options) as { packets?: Array<{ pts_time?: string }>, format?: { duration?: string } }
+  const packets = probe.packets ?? []
+  const times = packets.map(p => toSeconds(p.pts_time)).filter((t): t is number => t != null)
+  return {
+    frames: packets.length,
+    durationSec: toSeconds(probe.format?.duration) ?? 0,
+    // Only a segment whose every frame has a time may be placed; otherwise assembly refuses it.
+    startSec: times.length > 0 && times.length === packets.length ? times.reduce((a, b) => Math.min(a, b)) : null
+  }
+}
+
 /**
  * Frames and duration of a converted file: packets of its first video stream (audio packets of the
  * first audio stream when there is no video) and the container's duration.

@@ -25,7 +25,7 @@ export interface FfmpegRunner {
   readonly ffprobePath: string
   run(args: string[], options?: RunOptions): Promise<void>
   /** Runs `ffprobe -print_format json ...args` and parses what it prints. */
-  probeJson(args: string[], options?: { signal?: AbortSignal }): Promise<unknown>
+  probeJson(args: string[], options?: { signal?: AbortSignal, stdin?: RunOptions['stdin'] }): Promise<unknown>
   encoders(): Promise<Set<string>>
   killAll(): Promise<void>
 }
@@ -101,6 +101,7 @@ export function createFfmpegRunner (init: FfmpegRunnerInit): FfmpegRunner {
       const { signal } = options
       if (signal?.aborted === true) { reject(abortReason(signal)); return }
       const feedsStdin = options.stdin != null
+      const started = performance.now()
       const child = spawn(binary, args, { stdio: [feedsStdin ? 'pipe' : 'ignore', 'pipe', 'pipe'] })
       live.add(child)
       const tail = createTail(STDERR_TAIL_LINES)
@@ -135,6 +136,8 @@ export function createFfmpegRunner (init: FfmpegRunnerInit): FfmpegRunner {
         live.delete(child)
         signal?.removeEventListener('abort', onAbort)
         if (timer != null) clearTimeout(timer)
+        // At debug level every child's run time is in the log: where a job's seconds went.
+        log.debug({ binary, code, ms: Math.round(performance.now() - started), args: args.slice(-1) }, 'child exited')
         if (failure != null) { reject(failure); return }
         if (code === 0) { resolve({ stdout: Buffer.concat(out) }); return }
         const reason = tail.text()

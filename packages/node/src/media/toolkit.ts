@@ -1,7 +1,7 @@
 import { assembleOutput, type AssembleInit } from './assemble.js'
 import { convertTimeoutMs, convertUnit, type ConvertInit, type ConvertOptions } from './convert.js'
 import { planSource, type PlanInit, type PlannedUnit } from './plan.js'
-import { countFrames, probeSource, type MediaInfo } from './probe.js'
+import { measureOutput, probeSource, type MediaInfo, type UnitMeasure } from './probe.js'
 import { checkProfileFits, unitOutputExtension } from './profile-args.js'
 import type { FfmpegRunner } from './runner.js'
 import { verifyOutput, type VerifyInit } from './verify.js'
@@ -18,8 +18,8 @@ export interface MediaToolkit {
   probeSource(file: string, options?: Opts): Promise<MediaInfo>
   checkProfileFits: typeof checkProfileFits
   planSource(init: PlanInit, options?: Opts): Promise<{ units: PlannedUnit[] }>
-  convertUnit(init: ConvertInit, options?: ConvertOptions): Promise<{ frames: number, durationSec: number }>
-  countFrames(file: string, options?: Opts): Promise<{ frames: number, durationSec: number }>
+  convertUnit(init: ConvertInit, options?: ConvertOptions): Promise<UnitMeasure>
+  measureOutput(file: string, kind: 'segment' | 'audio' | 'whole', options?: Opts): Promise<UnitMeasure>
   assembleOutput(init: AssembleInit, options?: Opts): Promise<void>
   verifyOutput(init: VerifyInit, options?: Opts): Promise<void>
   unitOutputExtension: typeof unitOutputExtension
@@ -33,7 +33,7 @@ export function createMediaToolkit (runner: FfmpegRunner): MediaToolkit {
     checkProfileFits,
     planSource: (init, options) => planSource(runner, init, options),
     convertUnit: (init, options) => convertUnit(runner, init, options),
-    countFrames: (file, options) => countFrames(runner, file, options),
+    measureOutput: (file, kind, options) => measureOutput(runner, file, kind, options),
     assembleOutput: (init, options) => assembleOutput(runner, init, options),
     verifyOutput: (init, options) => verifyOutput(runner, init, options),
     unitOutputExtension,

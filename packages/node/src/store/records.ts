@@ -29,7 +29,14 @@ export interface JobRecord {
   delivered?: boolean
 }
 
-export interface UnitOutcome { hash: string, size: number, frames: number, durationSec: number }
+export interface UnitOutcome {
+  hash: string
+  size: number
+  frames: number
+  durationSec: number
+  /** A segment's first video time as measured when it was verified (absent in older logs). */
+  startSec?: number | null
+}
 
 /** The view of one unit of an owned job. */
 export interface UnitRecord {

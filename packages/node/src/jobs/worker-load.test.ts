@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest'
+import type { JobView } from '../store/reduce.js'
+import type { UnitRecord } from '../store/records.js'
+import { heldByWorker, offerRoom, unitToMove, workerLoads } from './worker-load.js'
+
+const unit = (index: number, state: UnitRecord['state'], worker: string | null, durationSec = 6): UnitRecord => ({
+  jobId: 'j', index, state, worker, attempts: 1, failures: 0, leaseUntil: null, lastError: null, result: null, expectedFrames: null, inputPaths: [],
+  spec: { durationSec } as UnitRecord['spec']
+})
+const view = (state: string, units: UnitRecord[]): JobView => ({ job: { state } as JobView['job'], units })
+const advert = (id: string, slotsFree: number, slotsTotal = 1) => ({ id, slotsFree, slotsTotal })
+
+describe('worker load as the owner sees it', () => {
+  it('counts leased and converting units of running jobs per worker', () => {
+    const held = heldByWorker([
+      view('running', [unit(0, 'converting', 'a'), unit(1, 'leased', 'a'), unit(2, 'verified', 'a'), unit(3, 'leased', 'b'), unit(4, 'pending', null)]),
+      view('done', [unit(0, 'leased', 'b')])
+    ])
+    expect(Object.fromEntries(held)).toEqual({ a: 2, b: 1 })
+  })
+
+  it('trusts its own leases over a lagging advert, and the advert where it holds nothing', () => {
+    const loads = workerLoads([advert('a', 1), advert('b', 0), advert('c', 1, 2)], new Map([['a', 2], ['c', 1]]))
+    expect(loads.map(w => [w.id, w.slotsFree])).toEqual([['a', -1], ['b', 0], ['c', 1]])
+  })
+
+  it('offers a unit per free slot plus one prefetch per worker, and at least one', () => {
+    expect(offerRoom(workerLoads([advert('a', 1), advert('b', 1)], new Map()))).toBe(4)
+    expect(offerRoom(workerLoads([advert('a', 1), advert('b', 1)], new Map([['a', 1], ['b', 2]])))).toBe(1)
+    expect(offerRoom(workerLoads([advert('laptop', 0, 0)], new Map()))).toBe(1)
+  })
+})
+
+describe('moving a waiting unit at the end of a job', () => {
+  const usable = (): boolean => true
+
+  it('moves a unit waiting behind a conversion to a worker that stands idle', () => {
+    const units = [unit(0, 'verified', 'b'), unit(1, 'converting', 'a'), unit(2, 'leased', 'a')]
+    const loads = workerLoads([advert('a', 0), advert('b', 1)], heldByWorker([view('running', units)]))
+    expect(unitToMove(units, loads, usable)?.index).toBe(2)
+  })
+
+  it('moves nothing while units are pending, nobody is idle, or the unit is not waiting', () => {
+    const base = [unit(1, 'converting', 'a'), unit(2, 'leased', 'a')]
+    const idleB = (units: UnitRecord[]) => workerLoads([advert('a', 0), advert('b', 1)], heldByWorker([view('running', units)]))
+    expect(unitToMove([...base, unit(3, 'pending', null)], idleB(base), usable)).toBeNull()
+    const busy = [...base, unit(3, 'converting', 'b')]
+    expect(unitToMove(busy, idleB(busy), usable)).toBeNull()
+    // A leased unit on a worker with a free slot is being fetched, not waiting.
+    const twoSlots = workerLoads([advert('a', 1, 2), advert('b', 1)], heldByWorker([view('running', base)]))
+    expect(unitToMove(base, twoSlots, usable)).toBeNull()
+    expect(unitToMove(base, idleB(base), () => false)).toBeNull()
+  })
+})
