@@ -1,0 +1,48 @@
+import { execFile } from 'node:child_process'
+import { mkdir, mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { DEFAULT_PROFILES, type Profile } from '@ffmesh/protocol'
+import { makeSample } from '../../../../test/fixtures/media.js'
+import { createLogger } from '../logger.js'
+import { planSource } from './plan.js'
+import { probeSource } from './probe.js'
+import { createFfmpegRunner, type FfmpegRunner } from './runner.js'
+
+const exec = promisify(execFile)
+const h264 = DEFAULT_PROFILES.find(p => p.name === 'h264') as Profile
+
+/** Packets of one piece read on its own: the reference the batched probe must agree with. */
+async function pieceAlone (file: string): Promise<{ frames: number, minPts: number }> {
+  const { stdout } = await exec('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'packet=pts_time', '-of', 'json', file])
+  const times = (JSON.parse(stdout) as { packets: Array<{ pts_time: string }> }).packets.map(p => Number(p.pts_time))
+  return { frames: times.length, minPts: Math.min(...times) }
+}
+
+describe('planning TS pieces with one probe', () => {
+  let dir: string
+  beforeAll(async () => { dir = await mkdtemp(join(tmpdir(), 'ffmesh-plan-')) })
+  afterAll(async () => { await rm(dir, { recursive: true, force: true }) })
+
+  it.each(['openGopTs', 'bframesMp4'] as const)('gives every %s piece the frames and start it has when probed alone, in one ffprobe', async (kind) => {
+    const real = createFfmpegRunner({ logger: createLogger({ level: 'silent' }) })
+    const probes: string[][] = []
+    const counting: FfmpegRunner = { ...real, probeJson: async (args, options) => { probes.push(args); return await real.probeJson(args, options) } }
+    const source = await makeSample(kind, dir)
+    const workDir = join(dir, `work-${kind}`)
+    await mkdir(workDir)
+    const { units } = await planSource(counting, { source, info: await probeSource(real, source), profile: h264, segmentSeconds: 2, workDir })
+    const segments = units.filter(u => u.kind === 'segment')
+    expect(segments.length).toBeGreaterThanOrEqual(3)
+    expect(probes.filter(args => args.includes('pipe:0'))).toHaveLength(1)
+    expect(probes).toHaveLength(1)
+    for (const [i, unit] of segments.entries()) {
+      const alone = await pieceAlone(unit.files.at(-1) as string)
+      // The first piece's count leaves out what no decoder can show (a mid-stream start).
+      if (i > 0) expect(unit.expectedFrames).toBe(alone.frames)
+      expect(unit.range?.start).toBeCloseTo(alone.minPts, 6)
+    }
+  })
+})
