@@ -1,11 +1,15 @@
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import type { UnitSpec } from '@ffmesh/protocol'
+import pMap from 'p-map'
 import type { PlannedUnit } from '../media/index.js'
 import { hashFile } from '../store/hash.js'
 import type { JobRecord, UnitRecord } from '../store/records.js'
 import type { JobComponents } from './deps.js'
 import { assertSourceUnchanged } from './source-check.js'
+
+/** Pieces imported into the blob store at once; each holds one read buffer while it is hashed. */
+const IMPORT_CONCURRENCY = 4
 
 /**
  * Plan: hash the source, split it into keyframe-aligned pieces, turn each piece into a blob named
@@ -14,21 +18,23 @@ import { assertSourceUnchanged } from './source-check.js'
  */
 export async function planJob (c: JobComponents, job: JobRecord, options: { signal?: AbortSignal } = {}): Promise<void> {
   await assertSourceUnchanged(job, 'after it was submitted')
-  const sourceHash = await hashFile(job.source, options)
   const workDir = path.join(c.paths.work, job.id)
   await fs.rm(workDir, { recursive: true, force: true })
   await fs.mkdir(workDir, { recursive: true, mode: 0o700 })
   try {
-    const plan = await c.media.planSource({
-      source: job.source, info: job.info, profile: job.profile, segmentSeconds: c.config.jobs.segmentSeconds, workDir
-    }, options)
-    const blobOf = new Map<string, { hash: string, size: number }>([[job.source, { hash: sourceHash, size: job.sourceSize }]])
-    for (const unit of plan.units) {
-      for (const file of unit.files) {
-        if (blobOf.has(file)) continue
-        blobOf.set(file, await c.blobs.importFile(file, options))
-      }
-    }
+    // Hashing the source and splitting it both read the whole file: they run side by side, and
+    // both settle before anything is thrown, so no ffmpeg still writes into workDir afterwards.
+    const [hashed, planned] = await Promise.allSettled([
+      hashFile(job.source, options),
+      c.media.planSource({ source: job.source, info: job.info, profile: job.profile, segmentSeconds: c.config.jobs.segmentSeconds, workDir }, options)
+    ])
+    if (planned.status === 'rejected') throw planned.reason
+    if (hashed.status === 'rejected') throw hashed.reason
+    const [sourceHash, plan] = [hashed.value, planned.value]
+    const pieces = [...new Set(plan.units.flatMap(u => u.files))].filter(f => f !== job.source)
+    // A few imports at once overlap one piece's fsync with the next one's hashing.
+    const imported = await pMap(pieces, async file => [file, await c.blobs.importFile(file, options)] as const, { concurrency: IMPORT_CONCURRENCY, signal: options.signal })
+    const blobOf = new Map<string, { hash: string, size: number }>([[job.source, { hash: sourceHash, size: job.sourceSize }], ...imported])
     const units = plan.units.map((u, index) => toUnitRecord(c, job, u, index, blobOf))
     await c.store.append(job.id, { type: 'job:planned', sourceHash, units })
     c.events.emit('job:planned', { jobId: job.id, data: { units: units.length } })
