@@ -1,6 +1,8 @@
 /**
  * bench/scaling: plain ffmpeg on one core, one node on one core, and N nodes each on its own core
- * (`taskset -c K`, mDNS on loopback, one swarm key, worker.slots 1 and worker.threads 1).
+ * (`taskset -c K`, mDNS on loopback, one swarm key, worker.slots 1 and worker.threads 1). Beside
+ * them, the ceiling of any split on this machine: N plain ffmpeg runs at once, each pinned to its
+ * own core and converting 1/N of the file.
  *
  *   node --experimental-strip-types bench/scaling.ts [--nodes 2] [--seconds 60] [--height 720] [--segment-seconds 6] [--rounds 3]
  *
@@ -15,7 +17,7 @@ import { recordEvents, unitTimeline } from './lib/event-recorder.ts'
 import { makeNodeDir, removeNodeDir } from './lib/node-dirs.ts'
 import { ffmeshJson, startNodeProcess, submitAndWait, waitForPeers, type NodeProcess } from './lib/node-processes.ts'
 import { plainH264Argv, runPlain } from './lib/plain-ffmpeg.ts'
-import { argNumber, commandLine, goal, loadNote, printTable, seconds } from './lib/report.ts'
+import { argNumber, commandLine, goal, loadNote, median, printTable, seconds } from './lib/report.ts'
 import { countVideoFrames, describeSample, makeBenchSample } from './lib/samples.ts'
 
 /** The mesh issue's goal for 2 nodes is 1.85x; for N nodes the same efficiency, 92.5% per node. */
@@ -75,6 +77,7 @@ async function main (): Promise<void> {
   const rounds = Math.max(1, argNumber('rounds', 3))
   const meshCounts = count === 1 ? [1] : [1, count]
   const plainMs: number[] = []
+  const ceilingMs: number[] = []
   const meshMs = new Map<number, number[]>(meshCounts.map(n => [n, []]))
   const unitsBy = new Map<number, string>()
   let speedupN = 0
@@ -83,6 +86,14 @@ async function main (): Promise<void> {
       const plain = await runPlain(plainH264Argv(source, path.join(work, 'plain.mkv'), { threads: 1, pinCore: 0 }))
       plainMs.push(plain.wallMs)
       console.log(`  round ${round}: plain ffmpeg on core 0: ${seconds(plain.wallMs)} s (${plain.argv.join(' ')}); ${loadNote()}`)
+      if (count > 1) {
+        // The ceiling for any split: N plain ffmpeg runs at once, each on 1/N of the file and its own core.
+        const share = sample.seconds / count
+        const t0 = performance.now()
+        await Promise.all(Array.from({ length: count }, (_, k) => runPlain(plainH264Argv(source, path.join(work, `slice-${k}.mkv`), { threads: 1, pinCore: k % cores, slice: { start: k * share, seconds: share } }))))
+        ceilingMs.push(performance.now() - t0)
+        console.log(`  round ${round}: ${count} plain ffmpeg runs at once, 1/${count} of the file each: ${seconds(ceilingMs.at(-1) as number)} s (${(plain.wallMs / (ceilingMs.at(-1) as number)).toFixed(2)}x)`)
+      }
       for (const n of meshCounts) {
         const mesh = await runMesh(n, source, work, segmentSeconds)
         if (mesh.frames !== sourceFrames) throw new Error(`the ${n}-node output has ${mesh.frames} frames, the source ${sourceFrames}`)
@@ -94,6 +105,11 @@ async function main (): Promise<void> {
     }
     // Each round's ratio pairs runs minutes apart at most; the median of those ratios is the figure.
     rows.push(['plain ffmpeg, core 0, -threads 1', seconds(median(plainMs)), '1.00', '-', plainMs.map(seconds).join(' ')])
+    if (ceilingMs.length > 0) {
+      const ratios = ceilingMs.map((ms, i) => (plainMs[i] as number) / ms)
+      rows.push([`ceiling: ${count} plain ffmpeg, 1/${count} of the file each`, seconds(median(ceilingMs)), median(ratios).toFixed(2), '-',
+        ceilingMs.map((ms, i) => `${seconds(ms)} (${(ratios[i] as number).toFixed(2)}x)`).join(' ')])
+    }
     for (const n of meshCounts) {
       const runs = meshMs.get(n) ?? []
       const ratios = runs.map((ms, i) => (plainMs[i] as number) / ms)
@@ -114,12 +130,6 @@ async function main (): Promise<void> {
   console.log(`\ngoal: ${count} nodes at least ${target.toFixed(2)}x plain ffmpeg on one core: ${goal(speedupN >= target)} (${speedupN.toFixed(2)}x)`)
   console.log(`command: ${commandLine()}`)
   console.log(JSON.stringify({ bench: 'scaling', sample, segmentSeconds, nodes: count, rounds, rows, speedup: speedupN, goal: target }))
-}
-
-function median (values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b)
-  const mid = Math.floor(sorted.length / 2)
-  return sorted.length % 2 === 1 ? sorted[mid] as number : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2
 }
 
 await main()

@@ -59,3 +59,10 @@ export function argNumber (name: string, fallback: number): number {
   if (!Number.isFinite(n) || n <= 0) throw new Error(`--${name} needs a positive number, got "${raw}"`)
   return n
 }
+
+/** The middle value (the mean of the middle two for an even count): steadier than a mean on a shared machine. */
+export function median (values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b)
+  const mid = Math.floor(sorted.length / 2)
+  return sorted.length % 2 === 1 ? sorted[mid] as number : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2
+}
