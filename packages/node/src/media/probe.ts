@@ -212,8 +212,9 @@ export async function measureOutput (runner: FfmpegRunner, file: string, kind: '
   return {
     frames: packets.length,
     durationSec: toSeconds(probe.format?.duration) ?? 0,
-    // Only a segment whose every frame has a time may be placed; otherwise assembly refuses it.
-    startSec: times.length > 0 && times.length === packets.length ? times.reduce((a, b) => Math.min(a, b)) : null
+    // The smallest packet time, not the container's start_time: ffprobe leaves that N/A for some
+    // short Matroska files. Null when no packet has a time: assembly then refuses the segment.
+    startSec: times.length > 0 ? times.reduce((a, b) => Math.min(a, b)) : null
   }
 }
 
