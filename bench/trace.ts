@@ -1,0 +1,77 @@
+/**
+ * bench/trace: one job on N real `ffmesh node` processes pinned to one core each, with every
+ * ffmpeg and ffprobe child on one timeline (from the nodes' debug logs, which give each child's
+ * run time), and the CPU seconds of each node and of its children. For finding where a mesh job's
+ * time goes; it prints no goal.
+ *
+ *   node --experimental-strip-types bench/trace.ts [--nodes 2] [--segment-seconds 6] [--seconds 60]
+ */
+import fs from 'node:fs/promises'
+import os from 'node:os'
+import path from 'node:path'
+import { makeNodeDir, removeNodeDir } from './lib/node-dirs.ts'
+import { startNodeProcess, submitAndWait, waitForPeers, type NodeProcess } from './lib/node-processes.ts'
+import { argNumber, commandLine, printTable, seconds } from './lib/report.ts'
+import { makeBenchSample } from './lib/samples.ts'
+
+const MESH_TIMEOUT_MS = 60_000
+/** Clock ticks per second in /proc/PID/stat (USER_HZ, 100 on Linux). */
+const CLOCK_TICKS = 100
+
+interface LogLine { time: number, msg?: string, binary?: string, ms?: number, args?: string[] }
+
+/** User + system seconds of a process itself and of its waited-for children, from /proc. */
+async function cpuSeconds (pid: number): Promise<{ self: number, children: number }> {
+  const fields = (await fs.readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]?.split(' ') ?? []
+  const at = (i: number): number => Number(fields[i] ?? 0) / CLOCK_TICKS
+  return { self: at(11) + at(12), children: at(13) + at(14) }
+}
+
+async function childRuns (dataDir: string): Promise<LogLine[]> {
+  const lines = (await fs.readFile(path.join(dataDir, 'node.log'), 'utf8')).split('\n')
+  const parsed: LogLine[] = []
+  for (const line of lines) {
+    try { parsed.push(JSON.parse(line) as LogLine) } catch { /* the ready banner is not JSON */ }
+  }
+  return parsed.filter(l => l.msg === 'child exited')
+}
+
+async function main (): Promise<void> {
+  const count = argNumber('nodes', 2)
+  const segmentSeconds = argNumber('segment-seconds', 6)
+  const height = 720
+  const source = await makeBenchSample({ width: Math.round(height * 16 / 9 / 2) * 2, height, seconds: argNumber('seconds', 60) })
+  const outDir = await fs.mkdtemp(path.join(os.tmpdir(), 'ffmesh-bench-trace-'))
+  const dirs: string[] = []
+  const nodes: NodeProcess[] = []
+  try {
+    for (let i = 0; i < count; i++) {
+      const { dir } = await makeNodeDir({ name: `trace-${i}`, slots: 1, threads: 1, segmentSeconds, mesh: { enabled: true, mdns: true } },
+        i === 0 ? undefined : path.join(dirs[0] as string, 'swarm.key'))
+      const config = path.join(dir, 'config.yaml')
+      await fs.writeFile(config, (await fs.readFile(config, 'utf8')).replace('level: info', 'level: debug'))
+      dirs.push(dir)
+    }
+    for (const [i, dir] of dirs.entries()) nodes.push(await startNodeProcess(dir, i % os.availableParallelism()))
+    if (count > 1) await waitForPeers(nodes, MESH_TIMEOUT_MS)
+    const t0 = Date.now()
+    const { wallMs } = await submitAndWait(dirs[0] as string, source, outDir)
+    const cpu = await Promise.all(nodes.map(async n => await cpuSeconds(n.child.pid as number)))
+    await Promise.all(nodes.map(async n => await n.stop()))
+    const runs = (await Promise.all(dirs.map(async (d, i) => (await childRuns(d)).map(l => ({ ...l, node: i }))))).flat()
+      .filter(l => l.time >= t0).sort((a, b) => a.time - b.time)
+    printTable(['ended s', 'node', 'child', 'ran s', 'last argument'], runs.map(l => [
+      ((l.time - t0) / 1000).toFixed(2), `node ${l.node}`, l.binary ?? '', ((l.ms ?? 0) / 1000).toFixed(2),
+      (l.args?.at(-1) ?? '').replace(/[0-9a-f]{128}/g, '<sha512>').replace(/^.*\/(ffmesh-bench-[^/]+)\//, '…/').slice(-60)
+    ]))
+    console.log('')
+    printTable(['node', 'node JS cpu s', 'children cpu s'], cpu.map((c, i) => [`node ${i}`, c.self.toFixed(2), c.children.toFixed(2)]))
+    console.log(`\njob: ${seconds(wallMs)} s from submit to the verified output in place, ${count} node(s), segmentSeconds ${segmentSeconds}`)
+    console.log(`command: ${commandLine()}`)
+  } finally {
+    await Promise.all(nodes.map(async n => await n.stop()))
+    await Promise.all([...dirs, outDir].map(async d => await removeNodeDir(d)))
+  }
+}
+
+await main()
