@@ -19,6 +19,8 @@ export interface UnitRuntime {
   progress: number
   /** A grant is being logged; claims meanwhile are ignored (the view still says pending). */
   granting: boolean
+  /** Moved once to an idle worker at the end of its job; never again, so it cannot bounce. */
+  moved: boolean
 }
 
 /**
@@ -31,7 +33,7 @@ export function createOwnerState () {
     const key = unitKey(jobId, index)
     let rt = units.get(key)
     if (rt == null) {
-      rt = { lastOfferAt: 0, offeredSince: null, claims: [], refusals: new Map(), leaseUntil: null, progress: 0, granting: false }
+      rt = { lastOfferAt: 0, offeredSince: null, claims: [], refusals: new Map(), leaseUntil: null, progress: 0, granting: false, moved: false }
       units.set(key, rt)
     }
     return rt

@@ -126,9 +126,12 @@ export function createOwner (c: JobComponents, init: OwnerInit) {
   async function moveTailUnit (view: JobView, now: number): Promise<void> {
     const unit = unitToMove(view.units, loads(), (worker, u) => {
       const state = rt.get(u.jobId, u.index)
-      return worker !== u.worker && !rt.isRefused(state, worker, now) && !quarantine.isQuarantined(worker)
+      return !state.moved && worker !== u.worker && !rt.isRefused(state, worker, now) && !quarantine.isQuarantined(worker)
     })
     if (unit?.worker == null) return
+    // If the idle worker does not claim it after all (busy for another owner), the unit goes back
+    // to a busy one and stays there: moved once only.
+    rt.get(unit.jobId, unit.index).moved = true
     log.info({ jobId: unit.jobId, index: unit.index, from: unit.worker }, 'moving a waiting unit to an idle worker')
     await c.bus.publish({ type: 'revoke', jobId: unit.jobId, index: unit.index, attempt: unit.attempts, worker: unit.worker }).catch(() => {})
     await release(unit, { code: ErrorCodes.UNIT_REASSIGNED, message: `waiting on ${unit.worker} while another worker was idle` }, false)
