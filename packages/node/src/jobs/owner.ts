@@ -1,4 +1,4 @@
-import { ErrorCodes, FfmeshError, TERMINAL_JOB_STATES, toErrorBody, type ErrorBody, type WireErrorCode } from '@ffmesh/protocol'
+import { ErrorCodes, TERMINAL_JOB_STATES, toErrorBody, type ErrorBody, type WireErrorCode } from '@ffmesh/protocol'
 import type { UnitMeasure } from '../media/index.js'
 import type { Ack, ResultPush } from '../mesh/types.js'
 import type { JobView } from '../store/reduce.js'
@@ -8,7 +8,8 @@ import type { JobComponents } from './deps.js'
 import type { JobMessage } from './job-bus.js'
 import { CLAIM_WINDOW_MS, createOwnerState, REFUSAL_BACKOFF_MS, REOFFER_MS } from './owner-state.js'
 import { pickCandidates } from './candidates.js'
-import { heldByWorker, offerRoom, unitToMove, workerLoads, type WorkerLoad } from './worker-load.js'
+import { heldByWorker, leasedInputPath, offerRoom, unitToMove, workerLoads, type WorkerLoad } from './worker-load.js'
+import { cancelJob, retryJob } from './job-commands.js'
 import { planJob } from './planner.js'
 import { HELD_RETRY_MS } from './held-results.js'
 import { createQuarantine } from './quarantine.js'
@@ -287,36 +288,9 @@ export function createOwner (c: JobComponents, init: OwnerInit) {
     },
     acceptResult: (peer: string, push: ResultPush, tmpFile: string, local?: UnitMeasure): Promise<Ack> => acceptUnitResult(c, rt, release, peer, push, tmpFile, local),
     /** A peer may fetch a blob only while it holds a lease on a unit that needs it. */
-    async authorizeBlob (peer: string, hash: string): Promise<string | null> {
-      for (const view of owned()) {
-        if (view.job.state !== 'running') continue
-        for (const u of view.units) {
-          if (u.worker !== peer || (u.state !== 'leased' && u.state !== 'converting')) continue
-          const i = u.spec.inputs.findIndex(ref => ref.hash === hash)
-          if (i >= 0) return u.inputPaths[i]
-        }
-      }
-      return null
-    },
-    async cancel (id: string): Promise<void> {
-      const view = c.store.job(id)
-      if (view == null) throw new FfmeshError(ErrorCodes.JOB_NOT_FOUND, `no job ${id} on this node (ffmesh status lists jobs)`)
-      if (TERMINAL_JOB_STATES.includes(view.job.state)) return
-      await c.store.append(id, { type: 'job:cancelled' })
-      c.events.emit('job:cancelled', { jobId: id })
-      await revokeLeases(view)
-      rt.forgetJob(id)
-    },
-    async retry (id: string): Promise<void> {
-      const view = c.store.job(id)
-      if (view == null) throw new FfmeshError(ErrorCodes.JOB_NOT_FOUND, `no job ${id} on this node (ffmesh status lists jobs)`)
-      if (view.job.state !== 'failed' && view.job.state !== 'cancelled') {
-        throw new FfmeshError(ErrorCodes.JOB_NOT_RETRYABLE, `job ${id} is ${view.job.state}; only failed or cancelled jobs can be retried`)
-      }
-      // Blobs of failed and cancelled jobs are kept for this: verified units are not converted again.
-      await c.store.append(id, { type: 'job:retried' })
-      c.events.emit('job:retried', { jobId: id })
-    }
+    authorizeBlob: async (peer: string, hash: string): Promise<string | null> => leasedInputPath(owned(), peer, hash),
+    cancel: async (id: string): Promise<void> => await cancelJob(c, id, async (view) => { await revokeLeases(view); rt.forgetJob(id) }),
+    retry: async (id: string): Promise<void> => await retryJob(c, id)
   }
 }
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import type { JobView } from '../store/reduce.js'
 import type { UnitRecord } from '../store/records.js'
-import { heldByWorker, offerRoom, unitToMove, workerLoads } from './worker-load.js'
+import { heldByWorker, leasedInputPath, offerRoom, unitToMove, workerLoads } from './worker-load.js'
 
 const unit = (index: number, state: UnitRecord['state'], worker: string | null, durationSec = 6): UnitRecord => ({
   jobId: 'j', index, state, worker, attempts: 1, failures: 0, leaseUntil: null, lastError: null, result: null, expectedFrames: null, inputPaths: [],
@@ -50,5 +50,21 @@ describe('moving a waiting unit at the end of a job', () => {
     const twoSlots = workerLoads([advert('a', 1, 2), advert('b', 1)], heldByWorker([view('running', base)]))
     expect(unitToMove(base, twoSlots, usable)).toBeNull()
     expect(unitToMove(base, idleB(base), () => false)).toBeNull()
+  })
+})
+
+describe('which blobs a worker may fetch', () => {
+  const withInput = (u: UnitRecord, hash: string, file: string): UnitRecord => ({ ...u, spec: { ...u.spec, inputs: [{ hash, size: 1 }] }, inputPaths: [file] })
+
+  it('serves a blob only to the worker holding a live lease on a unit of a running job that needs it', () => {
+    const views = [
+      view('running', [withInput(unit(0, 'converting', 'a'), 'h0', '/b/h0'), withInput(unit(1, 'verified', 'b'), 'h1', '/b/h1'), withInput(unit(2, 'leased', 'b'), 'h2', '/b/h2')]),
+      view('cancelled', [withInput(unit(0, 'leased', 'a'), 'h3', '/b/h3')])
+    ]
+    expect(leasedInputPath(views, 'a', 'h0')).toBe('/b/h0')
+    expect(leasedInputPath(views, 'b', 'h2')).toBe('/b/h2')
+    expect(leasedInputPath(views, 'b', 'h0')).toBeNull()
+    expect(leasedInputPath(views, 'b', 'h1')).toBeNull()
+    expect(leasedInputPath(views, 'a', 'h3')).toBeNull()
   })
 })

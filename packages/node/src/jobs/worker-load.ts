@@ -56,3 +56,16 @@ export function unitToMove (units: UnitRecord[], loads: WorkerLoad[], usable: (w
     .sort((a, b) => b.spec.durationSec - a.spec.durationSec)
   return waiting.find(u => idle.some(w => usable(w.id, u))) ?? null
 }
+
+/** Where a blob a worker asks for lives, if that worker holds a lease on a unit that needs it. */
+export function leasedInputPath (views: JobView[], worker: string, hash: string): string | null {
+  for (const { job, units } of views) {
+    if (job.state !== 'running') continue
+    for (const u of units) {
+      if (u.worker !== worker || !inFlight(u)) continue
+      const i = u.spec.inputs.findIndex(ref => ref.hash === hash)
+      if (i >= 0) return u.inputPaths[i] ?? null
+    }
+  }
+  return null
+}
