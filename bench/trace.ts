@@ -4,14 +4,16 @@
  * run time), and the CPU seconds of each node and of its children. For finding where a mesh job's
  * time goes; it prints no goal.
  *
- *   node --experimental-strip-types bench/trace.ts [--nodes 2] [--segment-seconds 6] [--seconds 60]
+ *   node --experimental-strip-types bench/trace.ts [--nodes 2] [--segment-seconds 6] [--seconds 60] [--cores 1,0]
+ *
+ * `--cores` pins node K (node 0 owns the job) to the K-th core listed; by default node K runs on core K.
  */
 import fs from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { makeNodeDir, removeNodeDir } from './lib/node-dirs.ts'
 import { startNodeProcess, submitAndWait, waitForPeers, type NodeProcess } from './lib/node-processes.ts'
-import { argNumber, commandLine, printTable, seconds } from './lib/report.ts'
+import { argNumber, argValue, commandLine, printTable, seconds } from './lib/report.ts'
 import { makeBenchSample } from './lib/samples.ts'
 
 const MESH_TIMEOUT_MS = 60_000
@@ -52,7 +54,8 @@ async function main (): Promise<void> {
       await fs.writeFile(config, (await fs.readFile(config, 'utf8')).replace('level: info', 'level: debug'))
       dirs.push(dir)
     }
-    for (const [i, dir] of dirs.entries()) nodes.push(await startNodeProcess(dir, i % os.availableParallelism()))
+    const cores = argValue('cores')?.split(',').map(Number) ?? dirs.map((_, i) => i % os.availableParallelism())
+    for (const [i, dir] of dirs.entries()) nodes.push(await startNodeProcess(dir, cores[i % cores.length] as number))
     if (count > 1) await waitForPeers(nodes, MESH_TIMEOUT_MS)
     const t0 = Date.now()
     const { wallMs } = await submitAndWait(dirs[0] as string, source, outDir)
@@ -65,7 +68,7 @@ async function main (): Promise<void> {
       (l.args?.at(-1) ?? '').replace(/[0-9a-f]{128}/g, '<sha512>').replace(/^.*\/(ffmesh-bench-[^/]+)\//, '…/').slice(-60)
     ]))
     console.log('')
-    printTable(['node', 'node JS cpu s', 'children cpu s'], cpu.map((c, i) => [`node ${i}`, c.self.toFixed(2), c.children.toFixed(2)]))
+    printTable(['node', 'core', 'node JS cpu s', 'children cpu s'], cpu.map((c, i) => [`node ${i}`, String(nodes[i]?.core ?? '-'), c.self.toFixed(2), c.children.toFixed(2)]))
     console.log(`\njob: ${seconds(wallMs)} s from submit to the verified output in place, ${count} node(s), segmentSeconds ${segmentSeconds}`)
     console.log(`command: ${commandLine()}`)
   } finally {

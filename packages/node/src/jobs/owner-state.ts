@@ -19,8 +19,14 @@ export interface UnitRuntime {
   progress: number
   /** A grant is being logged; claims meanwhile are ignored (the view still says pending). */
   granting: boolean
-  /** Moved once to an idle worker at the end of its job; never again, so it cannot bounce. */
+  /**
+   * Moved once to an idle worker at the end of its job. Never again: if that worker does not claim
+   * it after all (busy for another owner), it goes back to a busy one and stays there.
+   */
   moved: boolean
+  /** The phase the current lease's worker last reported, and when (this process's memory only). */
+  phase: 'fetching' | 'converting' | 'returning' | null
+  heardAt: number
 }
 
 /**
@@ -33,7 +39,7 @@ export function createOwnerState () {
     const key = unitKey(jobId, index)
     let rt = units.get(key)
     if (rt == null) {
-      rt = { lastOfferAt: 0, offeredSince: null, claims: [], refusals: new Map(), leaseUntil: null, progress: 0, granting: false, moved: false }
+      rt = { lastOfferAt: 0, offeredSince: null, claims: [], refusals: new Map(), leaseUntil: null, progress: 0, granting: false, moved: false, phase: null, heardAt: 0 }
       units.set(key, rt)
     }
     return rt
@@ -43,6 +49,14 @@ export function createOwnerState () {
     peek: (jobId: string, index: number): UnitRuntime | undefined => units.get(unitKey(jobId, index)),
     forgetJob (jobId: string): void {
       for (const key of units.keys()) if (key.startsWith(`${jobId}:`)) units.delete(key)
+    },
+    /**
+     * The lease's worker said within two heartbeats that it has not started the unit (fetching, or
+     * queued for a slot). The log's `leased` alone may be stale: a unit finished while this owner
+     * was away is held by its worker for delivery, not waiting, and is not heard of here.
+     */
+    isWaiting (rt: UnitRuntime, now: number, heartbeatMs: number): boolean {
+      return rt.phase === 'fetching' && now - rt.heardAt <= 2 * heartbeatMs
     },
     isRefused (rt: UnitRuntime, worker: string, now: number): boolean {
       const r = rt.refusals.get(worker)

@@ -78,6 +78,7 @@ export function createOwner (c: JobComponents, init: OwnerInit) {
     const state = rt.get(unit.jobId, unit.index)
     state.leaseUntil = null
     state.progress = 0
+    state.phase = null
     state.lastOfferAt = 0
   }
 
@@ -123,15 +124,14 @@ export function createOwner (c: JobComponents, init: OwnerInit) {
     for (const view of owned()) await tickJob(view, now)
   }, OWNER_TICK_MS, err => log.error({ err }, 'owner tick failed'))
 
-  /** At the end of a job, a unit waiting behind another on a busy worker goes to an idle one. */
+  /** At the end of a job, a unit waiting behind another on a busy worker goes to an idle one, once. */
   async function moveTailUnit (view: JobView, now: number): Promise<void> {
+    const heartbeatMs = Math.round(c.config.jobs.heartbeatSeconds * 1000)
     const unit = unitToMove(view.units, loads(), (worker, u) => {
       const state = rt.get(u.jobId, u.index)
-      return !state.moved && worker !== u.worker && !rt.isRefused(state, worker, now) && !quarantine.isQuarantined(worker)
+      return rt.isWaiting(state, now, heartbeatMs) && !state.moved && worker !== u.worker && !rt.isRefused(state, worker, now) && !quarantine.isQuarantined(worker)
     })
     if (unit?.worker == null) return
-    // If the idle worker does not claim it after all (busy for another owner), the unit goes back
-    // to a busy one and stays there: moved once only.
     rt.get(unit.jobId, unit.index).moved = true
     log.info({ jobId: unit.jobId, index: unit.index, from: unit.worker }, 'moving a waiting unit to an idle worker')
     await c.bus.publish({ type: 'revoke', jobId: unit.jobId, index: unit.index, attempt: unit.attempts, worker: unit.worker }).catch(() => {})
@@ -212,6 +212,7 @@ export function createOwner (c: JobComponents, init: OwnerInit) {
     const leased = c.store.job(jobId)?.units[index]
     if (leased?.worker !== best.worker || leased.attempts !== attempt || leased.state !== 'leased') return
     state.leaseUntil = leaseUntil
+    state.phase = null
     state.offeredSince = null
     c.events.emit('unit:leased', { jobId, index, peerId: best.worker, data: { attempt } })
     await c.bus.publish({ type: 'grant', jobId, index, attempt, worker: best.worker, leaseMs })
@@ -223,6 +224,8 @@ export function createOwner (c: JobComponents, init: OwnerInit) {
     const state = rt.get(m.jobId, m.index)
     state.leaseUntil = c.clock() + Math.round(c.config.jobs.leaseSeconds * 1000)
     state.progress = m.progress
+    state.phase = m.phase
+    state.heardAt = c.clock()
     if (m.phase === 'converting' && unit.state === 'leased') {
       await c.store.append(m.jobId, { type: 'unit:converting', index: m.index, attempt: m.attempt })
       c.events.emit('unit:converting', { jobId: m.jobId, index: m.index, peerId: from })
