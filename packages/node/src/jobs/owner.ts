@@ -23,6 +23,8 @@ export const OWNER_TICK_MS = 200
  * instead of at the next tick, so a job's steps do not each wait up to OWNER_TICK_MS.
  */
 const KICK_EVENTS = new Set(['job:submitted', 'job:planned', 'job:assembling', 'job:retried', 'unit:verified', 'unit:released'])
+/** A unit under a lease: granted, converting, or its result arriving (expires like the others). */
+const isLive = (u: UnitRecord): boolean => u.state === 'leased' || u.state === 'converting' || u.state === 'returned'
 /** Refusals that say the worker cannot do this unit at all, as opposed to a failed try. */
 const REFUSALS: readonly WireErrorCode[] = ['DISK_FULL', 'UNSUPPORTED_PROFILE', 'BUSY', 'TOO_LARGE']
 
@@ -95,14 +97,12 @@ export function createOwner (c: JobComponents, init: OwnerInit) {
     if (job.state === 'queued') return runExclusive(job.id, 'planning', () => planJob(c, job, { signal: abort.signal }))
     if (job.state === 'assembling') return runExclusive(job.id, 'assembly', () => assembleJob(c, view, { signal: abort.signal }))
     if (job.state !== 'running') return
-    for (const u of units) {
-      if (u.state === 'leased' || u.state === 'converting') {
-        const until = rt.get(job.id, u.index).leaseUntil ?? u.leaseUntil ?? 0
-        if (until < now) {
-          log.info({ jobId: job.id, index: u.index, worker: u.worker }, 'lease expired')
-          await c.bus.publish({ type: 'revoke', jobId: job.id, index: u.index, attempt: u.attempts, worker: u.worker ?? c.mesh.peerId }).catch(() => {})
-          await release(u, { code: ErrorCodes.CONVERT_TIMEOUT, message: `lease expired: worker ${u.worker ?? '?'} stopped reporting` }, true)
-        }
+    for (const u of units.filter(isLive)) {
+      const until = rt.get(job.id, u.index).leaseUntil ?? u.leaseUntil ?? 0
+      if (until < now) {
+        log.info({ jobId: job.id, index: u.index, worker: u.worker }, 'lease expired')
+        await c.bus.publish({ type: 'revoke', jobId: job.id, index: u.index, attempt: u.attempts, worker: u.worker ?? c.mesh.peerId }).catch(() => {})
+        await release(u, { code: ErrorCodes.CONVERT_TIMEOUT, message: `lease expired: worker ${u.worker ?? '?'} stopped reporting` }, true)
       }
     }
     const exhausted = units.find(u => u.state === 'pending' && u.failures >= c.config.jobs.maxAttempts)
@@ -256,16 +256,15 @@ export function createOwner (c: JobComponents, init: OwnerInit) {
       // Work this node was doing for itself died with the previous process: give it back now.
       // Remote leases get a grace to report in: a worker that finished while this node was away
       // sends no heartbeat but offers its held result again within HELD_RETRY_MS; expiring its
-      // lease sooner would convert that unit a second time.
+      // lease sooner would convert that unit a second time. A result that was arriving when this
+      // node went down (`returned`) got no ack, so its worker holds it too: the same grace.
       const now = c.clock()
       const restartGraceMs = HELD_RETRY_MS + 2 * Math.round(c.config.jobs.leaseSeconds * 1000)
       for (const view of owned()) {
         for (const u of view.units) {
-          if ((u.state === 'leased' || u.state === 'converting' || u.state === 'returned') && (u.worker === c.mesh.peerId || u.state === 'returned')) {
-            await release(u, { code: ErrorCodes.CONVERT_FAILED, message: 'interrupted by a node restart' }, false)
-          } else if (u.state === 'leased' || u.state === 'converting') {
-            rt.get(u.jobId, u.index).leaseUntil = now + restartGraceMs
-          }
+          if (!isLive(u)) continue
+          if (u.worker === c.mesh.peerId) await release(u, { code: ErrorCodes.CONVERT_FAILED, message: 'interrupted by a node restart' }, false)
+          else rt.get(u.jobId, u.index).leaseUntil = now + restartGraceMs
         }
         if (view.job.state === 'assembling') await resumeAssembly(c, view)
       }
