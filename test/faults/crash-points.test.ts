@@ -1,9 +1,8 @@
 import { createHash } from 'node:crypto'
 import fs from 'node:fs/promises'
-import os from 'node:os'
 import path from 'node:path'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { createFaultCluster, makeClip, outputFiles, videoFrames, type FaultCluster, finishCluster } from '../helpers/faults-cluster.js'
+import { describe, expect, it } from 'vitest'
+import { createFaultCluster, faultSuite, outputFiles, videoFrames } from '../helpers/faults-cluster.js'
 import { waitUntil } from '../helpers/node-harness.js'
 
 /**
@@ -13,19 +12,7 @@ import { waitUntil } from '../helpers/node-harness.js'
  */
 const POINTS = ['result-after-temp-write', 'result-after-fsync', 'result-after-rename', 'result-before-log'] as const
 
-let media: string
-let source: string
-let cluster: FaultCluster | undefined
-
-beforeAll(async () => {
-  media = await fs.mkdtemp(path.join(os.tmpdir(), 'ffmesh-faults-crash-'))
-  source = await makeClip(media, 'crash.mp4', 6)
-})
-afterEach(async (ctx) => {
-  await finishCluster(cluster, ctx.task.result?.state === 'fail')
-  cluster = undefined
-})
-afterAll(async () => { await fs.rm(media, { recursive: true, force: true }) })
+const suite = faultSuite('crash', { name: 'crash.mp4', seconds: 6 })
 
 async function filesUnder (dir: string): Promise<string[]> {
   const entries = await fs.readdir(dir, { recursive: true, withFileTypes: true }).catch(() => [])
@@ -38,10 +25,10 @@ async function sha512 (file: string): Promise<string> {
 
 describe('fault scenarios: a crash while a result is stored', () => {
   it.each(POINTS)('6. crash at %s: after restart log and disk agree and the output is verified', async (point) => {
-    cluster = await createFaultCluster([{ name: 'solo', mesh: false, segmentSeconds: 2 }])
+    const cluster = suite.cluster = await createFaultCluster([{ name: 'solo', mesh: false, segmentSeconds: 2 }])
     const solo = cluster.node('solo')
     await cluster.start('solo', { FFMESH_TEST_CRASH_AT: point })
-    const id = await cluster.submit('solo', source, 'slow264')
+    const id = await cluster.submit('solo', suite.source, 'slow264')
     const exited = await solo.proc!.exited
     // Nothing but the armed crash point sends SIGKILL to the node.
     expect(exited.signal).toBe('SIGKILL')
@@ -68,7 +55,7 @@ describe('fault scenarios: a crash while a result is stored', () => {
     expect(job.units.every(u => u.attempts <= 2)).toBe(true)
     expect(job.units.every(u => u.state === 'verified')).toBe(true)
     expect(await outputFiles(solo.outDir)).toHaveLength(1)
-    expect(await videoFrames(job.output as string)).toBe(await videoFrames(source))
+    expect(await videoFrames(job.output as string)).toBe(await videoFrames(suite.source))
     // With the job done its blobs are freed: a result stored before the crash but never logged
     // must not stay behind as an orphan.
     const left = await waitUntil(async () => {

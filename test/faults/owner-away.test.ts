@@ -1,8 +1,7 @@
 import fs from 'node:fs/promises'
-import os from 'node:os'
 import path from 'node:path'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { convertingOn, createFaultCluster, FAULT_TIMING, ffmpegFailing, makeClip, outputFiles, videoFrames, type FaultCluster, finishCluster } from '../helpers/faults-cluster.js'
+import { describe, expect, it } from 'vitest'
+import { convertingOn, createFaultCluster, FAULT_TIMING, faultSuite, ffmpegFailing, outputFiles, videoFrames, type FaultCluster } from '../helpers/faults-cluster.js'
 import { waitUntil } from '../helpers/node-harness.js'
 
 /**
@@ -13,19 +12,7 @@ import { waitUntil } from '../helpers/node-harness.js'
  */
 const AWAY_MS = 20_000
 
-let media: string
-let source: string
-let cluster: FaultCluster | undefined
-
-beforeAll(async () => {
-  media = await fs.mkdtemp(path.join(os.tmpdir(), 'ffmesh-faults-owner-'))
-  source = await makeClip(media, 'away.mp4', 12)
-})
-afterEach(async (ctx) => {
-  await finishCluster(cluster, ctx.task.result?.state === 'fail')
-  cluster = undefined
-})
-afterAll(async () => { await fs.rm(media, { recursive: true, force: true }) })
+const suite = faultSuite('owner', { name: 'away.mp4', seconds: 12 })
 
 interface Held { worker: string, index: number }
 
@@ -43,11 +30,11 @@ async function outboxFiles (dataDir: string): Promise<string[]> {
 /** Runs one owner-away scenario; `whileAway` acts during the absence (scenario 4 restarts a worker). */
 async function ownerAway (signal: NodeJS.Signals, whileAway?: (c: FaultCluster, jobId: string) => Promise<void>): Promise<void> {
   // The owner's ffmpeg lacks libx264, so the video units must go to the remote workers.
-  const noX264 = { ffmpeg: { ffmpegPath: await ffmpegFailing(media, 'ffmpeg-no-x264', ['libx264'], true) } }
-  const c = cluster = await createFaultCluster([{ name: 'owner', segmentSeconds: 2, extra: noX264 }, { name: 'w1', segmentSeconds: 2 }, { name: 'w2', segmentSeconds: 2 }])
+  const noX264 = { ffmpeg: { ffmpegPath: await ffmpegFailing(suite.media, 'ffmpeg-no-x264', ['libx264'], true) } }
+  const c = suite.cluster = await createFaultCluster([{ name: 'owner', segmentSeconds: 2, extra: noX264 }, { name: 'w1', segmentSeconds: 2 }, { name: 'w2', segmentSeconds: 2 }])
   for (const n of ['owner', 'w1', 'w2']) await c.start(n)
   await c.waitMesh()
-  const id = await c.submit('owner', source, 'slow264')
+  const id = await c.submit('owner', suite.source, 'slow264')
   const [w1, w2] = [c.node('w1'), c.node('w2')]
   await waitUntil(async () => convertingOn(c.node('owner'), id, [w1.peerId, w2.peerId]), 'a worker to be converting', 90_000)
   const before = await c.status('owner', id)
@@ -76,7 +63,7 @@ async function ownerAway (signal: NodeJS.Signals, whileAway?: (c: FaultCluster, 
   expect(await outboxFiles(w2.dataDir)).toEqual([])
   const owner = c.node('owner')
   expect(await outputFiles(owner.outDir)).toHaveLength(1)
-  expect(await videoFrames(job.output as string)).toBe(await videoFrames(source))
+  expect(await videoFrames(job.output as string)).toBe(await videoFrames(suite.source))
 }
 
 describe('fault scenarios: the owner away', () => {

@@ -1,8 +1,7 @@
 import fs from 'node:fs/promises'
-import os from 'node:os'
 import path from 'node:path'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { convertingOn, createFaultCluster, FAULT_TIMING, ffmpegFailing, makeClip, outputFiles, videoFrames, type FaultCluster, finishCluster } from '../helpers/faults-cluster.js'
+import { describe, expect, it } from 'vitest'
+import { convertingOn, createFaultCluster, FAULT_TIMING, faultSuite, ffmpegFailing, outputFiles, videoFrames } from '../helpers/faults-cluster.js'
 import { waitUntil } from '../helpers/node-harness.js'
 
 /**
@@ -11,29 +10,17 @@ import { waitUntil } from '../helpers/node-harness.js'
  */
 const AWAY_MS = 20_000
 
-let media: string
-let source: string
-let cluster: FaultCluster | undefined
-
-beforeAll(async () => {
-  media = await fs.mkdtemp(path.join(os.tmpdir(), 'ffmesh-faults-restart-'))
-  source = await makeClip(media, 'restart.mp4', 12)
-})
-afterEach(async (ctx) => {
-  await finishCluster(cluster, ctx.task.result?.state === 'fail')
-  cluster = undefined
-})
-afterAll(async () => { await fs.rm(media, { recursive: true, force: true }) })
+const suite = faultSuite('restart', { name: 'restart.mp4', seconds: 12 })
 
 describe('fault scenarios: restarts', () => {
   it('5. every node killed at once mid-job and restarted: the job completes, verified units are kept', async () => {
     const names = ['a', 'b', 'c']
     // The owner's ffmpeg lacks libx264, so the video units must go to the remote workers.
-    const noX264 = { ffmpeg: { ffmpegPath: await ffmpegFailing(media, 'ffmpeg-no-x264', ['libx264'], true) } }
-    const c = cluster = await createFaultCluster(names.map(name => ({ name, segmentSeconds: 2, extra: name === 'a' ? noX264 : undefined })))
+    const noX264 = { ffmpeg: { ffmpegPath: await ffmpegFailing(suite.media, 'ffmpeg-no-x264', ['libx264'], true) } }
+    const c = suite.cluster = await createFaultCluster(names.map(name => ({ name, segmentSeconds: 2, extra: name === 'a' ? noX264 : undefined })))
     for (const n of names) await c.start(n)
     await c.waitMesh()
-    const id = await c.submit('a', source, 'slow264')
+    const id = await c.submit('a', suite.source, 'slow264')
     const a = c.node('a')
     await waitUntil(async () => a.events.some(e => e.type === 'unit:verified' && e.jobId === id) && convertingOn(a, id, [c.node('b').peerId, c.node('c').peerId]),
       'a verified unit and a remote worker converting', 90_000)
@@ -48,15 +35,15 @@ describe('fault scenarios: restarts', () => {
       expect(job.units[u.index], `unit ${u.index} was verified before the cut`).toMatchObject({ state: 'verified', attempts: u.attempts, worker: u.worker })
     }
     expect(await outputFiles(c.node('a').outDir)).toHaveLength(1)
-    expect(await videoFrames(job.output as string)).toBe(await videoFrames(source))
+    expect(await videoFrames(job.output as string)).toBe(await videoFrames(suite.source))
   })
 
   it('9. a submit-only node hands a job off and is killed for 20 s: on its return the verified output arrives and status says done', async () => {
-    const c = cluster = await createFaultCluster([{ name: 'laptop', slots: 0, segmentSeconds: 2 }, { name: 'nas', segmentSeconds: 2 }, { name: 'desk', segmentSeconds: 2 }])
+    const c = suite.cluster = await createFaultCluster([{ name: 'laptop', slots: 0, segmentSeconds: 2 }, { name: 'nas', segmentSeconds: 2 }, { name: 'desk', segmentSeconds: 2 }])
     for (const n of ['laptop', 'nas', 'desk']) await c.start(n)
     await c.waitMesh()
     const laptop = c.node('laptop')
-    const id = await c.submit('laptop', source, 'slow264')
+    const id = await c.submit('laptop', suite.source, 'slow264')
     const handed = await waitUntil(async () => {
       const s = await c.status('laptop', id)
       return s.owner !== laptop.peerId && s.state === 'running' ? s : null
@@ -79,7 +66,7 @@ describe('fault scenarios: restarts', () => {
     expect(job.state, JSON.stringify(job.error)).toBe('done')
     expect(path.dirname(job.output as string)).toBe(laptop.outDir)
     expect(await outputFiles(laptop.outDir)).toEqual([path.basename(job.output as string)])
-    expect(await videoFrames(job.output as string)).toBe(await videoFrames(source))
+    expect(await videoFrames(job.output as string)).toBe(await videoFrames(suite.source))
     // The new owner drops its copy once the submitter has it.
     await waitUntil(async () => fs.stat(remote.output as string).then(() => false, () => true), 'the new owner to drop its copy', 30_000)
   })

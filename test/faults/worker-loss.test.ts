@@ -1,8 +1,5 @@
-import fs from 'node:fs/promises'
-import os from 'node:os'
-import path from 'node:path'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { convertingOn, createFaultCluster, FAULT_TIMING, ffmpegFailing, leaseCounts, makeClip, outputFiles, videoFrames, type FaultCluster, finishCluster } from '../helpers/faults-cluster.js'
+import { describe, expect, it } from 'vitest'
+import { convertingOn, createFaultCluster, FAULT_TIMING, faultSuite, ffmpegFailing, leaseCounts, makeClip, outputFiles, videoFrames } from '../helpers/faults-cluster.js'
 import { waitUntil } from '../helpers/node-harness.js'
 
 /**
@@ -10,27 +7,19 @@ import { waitUntil } from '../helpers/node-harness.js'
  * exactly one verified result per unit and one output per job. Real `ffmesh node` processes on
  * loopback (no partition is involved here).
  */
-let media: string
-let cluster: FaultCluster | undefined
-
-beforeAll(async () => { media = await fs.mkdtemp(path.join(os.tmpdir(), 'ffmesh-faults-worker-')) })
-afterEach(async (ctx) => {
-  await finishCluster(cluster, ctx.task.result?.state === 'fail')
-  cluster = undefined
-})
-afterAll(async () => { await fs.rm(media, { recursive: true, force: true }) })
+const suite = faultSuite('worker')
 
 describe('fault scenarios: workers', () => {
   it('1. a worker killed with kill -9 mid-unit: another node converts the unit after the lease expires; one verified output', async () => {
-    const source = await makeClip(media, 'kill9.mp4', 16)
+    const source = await makeClip(suite.media, 'kill9.mp4', 16)
     // The owner's ffmpeg lacks libx264, so the video units must go to the remote workers.
-    const noX264 = { ffmpeg: { ffmpegPath: await ffmpegFailing(media, 'ffmpeg-no-x264-1', ['libx264'], true) } }
-    cluster = await createFaultCluster([{ name: 'owner', segmentSeconds: 2, extra: noX264 }, { name: 'victim', segmentSeconds: 2 }, { name: 'spare', segmentSeconds: 2 }])
+    const noX264 = { ffmpeg: { ffmpegPath: await ffmpegFailing(suite.media, 'ffmpeg-no-x264-1', ['libx264'], true) } }
+    const cluster = suite.cluster = await createFaultCluster([{ name: 'owner', segmentSeconds: 2, extra: noX264 }, { name: 'victim', segmentSeconds: 2 }, { name: 'spare', segmentSeconds: 2 }])
     for (const n of ['owner', 'victim', 'spare']) await cluster.start(n)
     await cluster.waitMesh()
     const victim = cluster.node('victim')
     const id = await cluster.submit('owner', source, 'slow264')
-    await waitUntil(async () => convertingOn(cluster!.node('owner'), id, [victim.peerId]), 'the victim to start converting', 90_000)
+    await waitUntil(async () => convertingOn(cluster.node('owner'), id, [victim.peerId]), 'the victim to start converting', 90_000)
     const exited = await cluster.stop('victim', 'SIGKILL')
     expect(exited.signal).toBe('SIGKILL')
     const atKill = await cluster.status('owner', id)
@@ -54,10 +43,10 @@ describe('fault scenarios: workers', () => {
 
   it('7. a unit that takes over three lease lengths, with heartbeats, is leased once and converted once', async () => {
     // 640x360 at the veryslow preset with one thread: about 9 s of CPU for the whole unit alone (one unit: shorter than two segments).
-    const source = await makeClip(media, 'long-unit.mp4', 12, '640x360')
-    cluster = await createFaultCluster([
+    const source = await makeClip(suite.media, 'long-unit.mp4', 12, '640x360')
+    const cluster = suite.cluster = await createFaultCluster([
       // The owner's ffmpeg cannot encode libx264, so the only worker is remote and heartbeats matter.
-      { name: 'owner', segmentSeconds: 12, extra: { ffmpeg: { ffmpegPath: await ffmpegFailing(media, 'ffmpeg-no-x264', ['libx264'], true) } } },
+      { name: 'owner', segmentSeconds: 12, extra: { ffmpeg: { ffmpegPath: await ffmpegFailing(suite.media, 'ffmpeg-no-x264', ['libx264'], true) } } },
       // One thread keeps the unit slow on any machine (the profile says so too; this pins the node).
       { name: 'worker', segmentSeconds: 12, extra: { worker: { slots: 1, minFreeDisk: 0, threads: 1 } } }
     ])
@@ -87,10 +76,10 @@ describe('fault scenarios: workers', () => {
   })
 
   it('8. a worker that fails every unit is quarantined after a few failures; its units complete elsewhere', async () => {
-    const source = await makeClip(media, 'quarantine.mp4', 12)
-    cluster = await createFaultCluster([
+    const source = await makeClip(suite.media, 'quarantine.mp4', 12)
+    const cluster = suite.cluster = await createFaultCluster([
       { name: 'owner', segmentSeconds: 2 },
-      { name: 'broken', segmentSeconds: 2, slots: 2, extra: { ffmpeg: { ffmpegPath: await ffmpegFailing(media, 'ffmpeg-broken', ['libx264', 'aac'], false) } } },
+      { name: 'broken', segmentSeconds: 2, slots: 2, extra: { ffmpeg: { ffmpegPath: await ffmpegFailing(suite.media, 'ffmpeg-broken', ['libx264', 'aac'], false) } } },
       { name: 'good', segmentSeconds: 2 }
     ])
     for (const n of ['owner', 'broken', 'good']) await cluster.start(n)

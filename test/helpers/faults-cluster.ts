@@ -1,9 +1,11 @@
 import { execFile } from 'node:child_process'
 import fs from 'node:fs/promises'
 import http from 'node:http'
+import os from 'node:os'
 import path from 'node:path'
 import { promisify } from 'node:util'
 import type { JobStatus, NodeEvent, PeerStatus } from '@ffmesh/protocol'
+import { afterAll, afterEach, beforeAll } from 'vitest'
 import { ffmeshJson, ffmpegProcessesFor, makeDataDir, startNodeProcess, waitUntil, type NodeProcess, type NodeSettings } from './node-harness.js'
 
 const run = promisify(execFile)
@@ -239,4 +241,26 @@ export async function finishCluster (cluster: FaultCluster | undefined, failed: 
   if (cluster == null) return
   if (failed) for (const n of cluster.nodes) console.error(`--- log of ${n.name} ---\n${cluster.log(n.name).slice(-20_000)}`)
   await cluster.cleanup()
+}
+
+/** What a fault spec file shares between its scenarios; `cluster` is the running scenario's. */
+export interface FaultSuite { media: string, source: string, cluster: FaultCluster | undefined }
+
+/**
+ * The hooks of a fault spec file: a temp media folder (holding one clip when `clip` is given),
+ * each scenario's cluster finished after it (with its logs when it failed), the folder removed at
+ * the end. A file with more to tear down after each scenario keeps its own hooks.
+ */
+export function faultSuite (prefix: string, clip?: { name: string, seconds: number }): FaultSuite {
+  const suite: FaultSuite = { media: '', source: '', cluster: undefined }
+  beforeAll(async () => {
+    suite.media = await fs.mkdtemp(path.join(os.tmpdir(), `ffmesh-faults-${prefix}-`))
+    if (clip != null) suite.source = await makeClip(suite.media, clip.name, clip.seconds)
+  })
+  afterEach(async (ctx) => {
+    await finishCluster(suite.cluster, ctx.task.result?.state === 'fail')
+    suite.cluster = undefined
+  })
+  afterAll(async () => { await fs.rm(suite.media, { recursive: true, force: true }) })
+  return suite
 }
