@@ -115,8 +115,10 @@ export function createOwner (c: JobComponents, init: OwnerInit) {
       c.events.emit('job:assembling', { jobId: job.id })
       return
     }
-    await offerPending(view, now)
-    await moveTailUnit(view, now)
+    // One look at the workers serves both: a tail move only happens when nothing is left to offer.
+    const workers = loads()
+    await offerPending(view, now, workers)
+    await moveTailUnit(view, now, workers)
   }
 
   const ticker = createTicker(async () => {
@@ -125,9 +127,9 @@ export function createOwner (c: JobComponents, init: OwnerInit) {
   }, OWNER_TICK_MS, err => log.error({ err }, 'owner tick failed'))
 
   /** At the end of a job, a unit waiting behind another on a busy worker goes to an idle one, once. */
-  async function moveTailUnit (view: JobView, now: number): Promise<void> {
+  async function moveTailUnit (view: JobView, now: number, workers: WorkerLoad[]): Promise<void> {
     const heartbeatMs = Math.round(c.config.jobs.heartbeatSeconds * 1000)
-    const unit = unitToMove(view.units, loads(), (worker, u) => {
+    const unit = unitToMove(view.units, workers, (worker, u) => {
       const state = rt.get(u.jobId, u.index)
       return rt.isWaiting(state, now, heartbeatMs) && !state.moved && worker !== u.worker && !rt.isRefused(state, worker, now) && !quarantine.isQuarantined(worker)
     })
@@ -145,8 +147,7 @@ export function createOwner (c: JobComponents, init: OwnerInit) {
   }
 
   /** Offers only as many units as the mesh has room for (free slots plus one prefetch per worker). */
-  async function offerPending (view: JobView, now: number): Promise<void> {
-    const workers = loads()
+  async function offerPending (view: JobView, now: number, workers: WorkerLoad[]): Promise<void> {
     const pending = view.units.filter(u => u.state === 'pending')
       .sort((a, b) => b.spec.durationSec - a.spec.durationSec || a.index - b.index)
       .slice(0, offerRoom(workers))

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path'
 import { FfmeshError, ErrorCodes, type UnitSpec } from '@ffmesh/protocol'
 import { inputArgs, outputArgs, PROTOCOL_WHITELIST, secondsArg } from './ffmpeg-args.js'
-import { mainVideo, measureOutput, readProbe, toStreams, type UnitMeasure } from './probe.js'
+import { countFrames, mainVideo, measureOutput, readProbe, toStreams, type UnitMeasure } from './probe.js'
 import {
   attachmentArgs, audioEncoderArgs, CONTAINER_MUXERS, imageEncoderArgs, subtitleArgs, videoEncoderArgs
 } from './profile-args.js'
@@ -57,7 +57,7 @@ export async function convertUnit (runner: FfmpegRunner, init: ConvertInit, opti
   const onProgress = options.onProgress
   // ffmpeg 5.1 under -copyts reports out_time from its first progress report, not from the first
   // frame, so a segment (always -copyts) measures progress in frames of its own piece instead.
-  const ownFrames = onProgress == null || spec.kind !== 'segment' ? 0 : spec.frames ?? (await measureOutput(runner, inputs.at(-1) as string, 'whole', options)).frames
+  const ownFrames = onProgress == null || spec.kind !== 'segment' ? 0 : spec.frames ?? (await countFrames(runner, inputs.at(-1) as string, options)).frames
   await runner.run(args, {
     signal: options.signal,
     timeoutMs: options.timeoutMs ?? convertTimeoutMs(spec.durationSec),
