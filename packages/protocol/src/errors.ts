@@ -68,6 +68,8 @@ export const WireErrorCodes = {
   UNSUPPORTED_PROFILE: 'UNSUPPORTED_PROFILE',
   BUSY: 'BUSY',
   TOO_LARGE: 'TOO_LARGE',
+  /** The worker heard the offer through other nodes but cannot reach the owner itself (yet). */
+  OWNER_UNREACHABLE: 'OWNER_UNREACHABLE',
   BAD_REQUEST: 'BAD_REQUEST',
   NOT_FOUND: 'NOT_FOUND',
   HASH_MISMATCH: 'HASH_MISMATCH',

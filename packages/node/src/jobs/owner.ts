@@ -26,7 +26,7 @@ const KICK_EVENTS = new Set(['job:submitted', 'job:planned', 'job:assembling', '
 /** A unit under a lease: granted, converting, or its result arriving (expires like the others). */
 const isLive = (u: UnitRecord): boolean => u.state === 'leased' || u.state === 'converting' || u.state === 'returned'
 /** Refusals that say the worker cannot do this unit at all, as opposed to a failed try. */
-const REFUSALS: readonly WireErrorCode[] = ['DISK_FULL', 'UNSUPPORTED_PROFILE', 'BUSY', 'TOO_LARGE']
+const REFUSALS: readonly WireErrorCode[] = ['DISK_FULL', 'UNSUPPORTED_PROFILE', 'BUSY', 'TOO_LARGE', 'OWNER_UNREACHABLE']
 
 export interface OwnerInit {
   /** Free conversion slots of this node's own worker, for choosing among claimants. */
@@ -240,8 +240,8 @@ export function createOwner (c: JobComponents, init: OwnerInit) {
     const code = m.code as WireErrorCode
     if (REFUSALS.includes(code)) {
       const refusal = { code, message: m.message, until: c.clock() + REFUSAL_BACKOFF_MS }
-      // A missing encoder or a full disk holds for every unit of the job, not just the one offered.
-      const scope = code === 'UNSUPPORTED_PROFILE' || code === 'DISK_FULL' ? (c.store.job(m.jobId)?.units ?? [unit]) : [unit]
+      // A missing encoder, a full disk or no route to this node holds for every unit of the job.
+      const scope = code === 'UNSUPPORTED_PROFILE' || code === 'DISK_FULL' || code === 'OWNER_UNREACHABLE' ? (c.store.job(m.jobId)?.units ?? [unit]) : [unit]
       for (const u of scope) rt.get(u.jobId, u.index).refusals.set(from, refusal)
     }
     c.events.emit('peer:rejected', { jobId: m.jobId, index: m.index, peerId: from, data: { code, message: m.message } })
