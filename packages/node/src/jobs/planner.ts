@@ -26,7 +26,7 @@ export async function planJob (c: JobComponents, job: JobRecord, options: { sign
     // both settle before anything is thrown, so no ffmpeg still writes into workDir afterwards.
     const [hashed, planned] = await Promise.allSettled([
       hashFile(job.source, options),
-      c.media.planSource({ source: job.source, info: job.info, profile: job.profile, segmentSeconds: c.config.jobs.segmentSeconds, workDir }, options)
+      c.media.planSource({ source: job.source, info: job.info, profile: job.profile, segmentSeconds: c.config.jobs.segmentSeconds, tailSegments: tailSegments(c), workDir }, options)
     ])
     if (planned.status === 'rejected') throw planned.reason
     if (hashed.status === 'rejected') throw hashed.reason
@@ -41,6 +41,15 @@ export async function planJob (c: JobComponents, job: JobRecord, options: { sign
   } finally {
     await fs.rm(workDir, { recursive: true, force: true })
   }
+}
+
+/**
+ * The slots of the mesh as this node sees it now, so each can end the job on a half-length unit.
+ * A single slot converts every unit in turn and has no one to wait for: its tail stays whole.
+ */
+function tailSegments (c: JobComponents): number {
+  const slots = c.config.worker.slots + c.mesh.peers().reduce((n, p) => n + p.slotsTotal, 0)
+  return slots > 1 ? slots : 0
 }
 
 function toUnitRecord (c: JobComponents, job: JobRecord, u: PlannedUnit, index: number, blobOf: Map<string, { hash: string, size: number }>): UnitRecord {

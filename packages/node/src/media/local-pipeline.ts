@@ -43,7 +43,8 @@ export async function convertLocally (runner: FfmpegRunner, init: LocalConvertIn
   await mkdir(unitsDir, { recursive: true })
   try {
     const info = await probeSource(runner, init.source, options)
-    const { units } = await planSource(runner, { source: init.source, info, profile: init.profile, segmentSeconds: init.segmentSeconds, workDir: piecesDir }, options)
+    const parallel = Math.max(1, init.parallel ?? 1)
+    const { units } = await planSource(runner, { source: init.source, info, profile: init.profile, segmentSeconds: init.segmentSeconds, tailSegments: parallel > 1 ? parallel : 0, workDir: piecesDir }, options)
     const outputs = new Array<{ file: string, startSec: number | null }>(units.length)
     let next = 0
     const worker = async (): Promise<void> => {
@@ -60,7 +61,7 @@ export async function convertLocally (runner: FfmpegRunner, init: LocalConvertIn
       }
     }
     // Settle every worker before failing, so no ffmpeg still writes into workDir when it is removed.
-    const settled = await Promise.allSettled(Array.from({ length: Math.max(1, init.parallel ?? 1) }, worker))
+    const settled = await Promise.allSettled(Array.from({ length: parallel }, worker))
     const failure = settled.find(s => s.status === 'rejected')
     if (failure != null) throw failure.reason
     const pick = (kind: PlannedUnit['kind']): Array<{ file: string, startSec: number | null }> => units.flatMap((u, i) => u.kind === kind ? [outputs[i] as { file: string, startSec: number | null }] : [])

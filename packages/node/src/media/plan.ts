@@ -1,6 +1,7 @@
 import { readdir, stat } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { MAX_UNITS_PER_JOB, type Profile } from '@ffmesh/protocol'
+import { cutTimes } from './cut-times.js'
 import { inputArgs, mediaPath, outputArgs, PROTOCOL_WHITELIST } from './ffmpeg-args.js'
 import { checkProfileFits, convertsAudio } from './profile-args.js'
 import type { MediaInfo } from './probe.js'
@@ -19,7 +20,18 @@ export interface PlannedUnit {
   expectedFrames: number | null
 }
 
-export interface PlanInit { source: string, info: MediaInfo, profile: Profile, segmentSeconds: number, workDir: string }
+export interface PlanInit {
+  source: string
+  info: MediaInfo
+  profile: Profile
+  segmentSeconds: number
+  workDir: string
+  /** Final segments cut in half so workers finish together (see cutTimes); the mesh's slot count. */
+  tailSegments?: number
+}
+
+/** Bounds the extra units of a halved tail, whatever slot count a mesh advertises. */
+const MAX_TAIL_SEGMENTS = 64
 
 /**
  * Codecs whose pieces go into MPEG-TS: TS pieces concatenate byte-wise, so a unit is its pre-roll
@@ -69,11 +81,11 @@ async function splitVideo (runner: FfmpegRunner, source: string, info: MediaInfo
   const ts = TS_CODECS.has(info.videoCodec ?? '')
   const ext = ts ? 'ts' : 'mkv'
   const origin = info.videoStartTime ?? info.startTime
-  const times: string[] = []
+  const tail = Math.min(MAX_TAIL_SEGMENTS, Math.max(0, Math.floor(init.tailSegments ?? 0)))
   // Longer segments when the job would exceed the unit limit (one unit stays for audio).
-  const step = Math.max(init.segmentSeconds, info.durationSec / (MAX_UNITS_PER_JOB - 2))
+  const step = Math.max(init.segmentSeconds, info.durationSec / (MAX_UNITS_PER_JOB - 2 - tail))
   // Milliseconds are precise enough for a cut hint and keep the argument under Linux's 128 KiB.
-  for (let t = origin + step; t < origin + info.durationSec - step / 2; t += step) times.push(t.toFixed(3))
+  const times = cutTimes(info.durationSec, step, tail).map(t => (origin + t).toFixed(3))
   await runner.run([
     '-copyts', ...inputArgs(source),
     '-map', `0:${String(info.videoStreamIndex)}`, '-c', 'copy', ...pieceBitstreamFilters(info.videoCodec),

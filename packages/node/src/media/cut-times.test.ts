@@ -1,0 +1,34 @@
+import { describe, expect, it } from 'vitest'
+import { cutTimes, MIN_TAIL_PIECE_SEC } from './cut-times.js'
+
+describe('cutTimes', () => {
+  it('cuts every step, leaving a last segment between half and one and a half steps', () => {
+    expect(cutTimes(60, 6, 0)).toEqual([6, 12, 18, 24, 30, 36, 42, 48, 54])
+    expect(cutTimes(62, 6, 0)).toEqual([6, 12, 18, 24, 30, 36, 42, 48, 54])
+    expect(cutTimes(64, 6, 0)).toEqual([6, 12, 18, 24, 30, 36, 42, 48, 54, 60])
+  })
+
+  it('halves the last tailSegments segments, so each slot can end on a short unit', () => {
+    expect(cutTimes(60, 6, 2)).toEqual([6, 12, 18, 24, 30, 36, 42, 48, 51, 54, 57])
+    // The last segment is 8 s long here: its half is 4 s.
+    expect(cutTimes(62, 6, 1)).toEqual([6, 12, 18, 24, 30, 36, 42, 48, 54, 58])
+  })
+
+  it('halves every segment when there are fewer segments than slots', () => {
+    expect(cutTimes(12, 6, 5)).toEqual([3, 6, 9])
+  })
+
+  it('never makes a tail piece shorter than the minimum', () => {
+    const step = 1.5 * MIN_TAIL_PIECE_SEC
+    expect(cutTimes(3 * step, step, 3)).toEqual([step, 2 * step])
+  })
+
+  it('returns increasing times inside the video', () => {
+    for (const [duration, step, tail] of [[3600, 20, 8], [61.3, 6, 3], [7, 6, 2]] as const) {
+      const cuts = cutTimes(duration, step, tail)
+      for (let i = 1; i < cuts.length; i++) expect(cuts[i]).toBeGreaterThan(cuts[i - 1] as number)
+      expect(Math.min(...cuts)).toBeGreaterThan(0)
+      expect(Math.max(...cuts)).toBeLessThan(duration)
+    }
+  })
+})
