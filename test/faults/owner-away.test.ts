@@ -18,7 +18,7 @@ interface Held { worker: string, index: number }
 
 /** Units the workers held for the absent owner, from their log lines. */
 function heldUnits (c: FaultCluster, jobId: string, workers: string[]): Held[] {
-  return workers.flatMap(w => c.logged(w, 'owner unreachable; result held for later delivery')
+  return workers.flatMap(w => c.logged(w, 'result held for later delivery')
     .filter(l => l.jobId === jobId)
     .map(l => ({ worker: c.node(w).peerId, index: l.index as number })))
 }

@@ -8,6 +8,12 @@ import type { JobComponents } from './deps.js'
 /** How often held results are offered to their owners again (also on every reconnect). */
 export const HELD_RETRY_MS = 10_000
 
+/**
+ * Answers that say nothing about the result, only that the owner cannot check or record it now
+ * (it is stopping, or its store failed): the result is held and pushed again, not dropped.
+ */
+const OWNER_NOT_READY: readonly string[] = ['BUSY', 'GENERIC']
+
 interface Held { owner: string, push: ResultPush, file: string, since: number }
 
 /**
@@ -23,9 +29,15 @@ export function createResultHold (c: JobComponents) {
   let flushing = false
   let unsubscribe = (): void => {}
 
+  /** The owner's answer, or null when it has none yet: unreachable, or unable to take it now. */
   async function tryPush (held: Held): Promise<Ack | null> {
     try {
-      return await c.mesh.pushResult(held.owner, held.push, held.file)
+      const ack = await c.mesh.pushResult(held.owner, held.push, held.file)
+      if (!ack.ok && OWNER_NOT_READY.includes(ack.code as string)) {
+        log.debug({ owner: held.owner, message: ack.message }, 'owner busy')
+        return null
+      }
+      return ack
     } catch (err) {
       log.debug({ err, owner: held.owner }, 'owner unreachable')
       return null
@@ -60,7 +72,7 @@ export function createResultHold (c: JobComponents) {
   }
 
   return {
-    /** Push now; if the owner cannot be reached, hold the result and say so. */
+    /** Push now; if the owner cannot be reached or cannot take it yet, hold the result and say so. */
     async deliver (owner: string, push: ResultPush, file: string): Promise<Ack> {
       const ack = await tryPush({ owner, push, file, since: c.clock() })
       if (ack != null) return ack
@@ -68,7 +80,7 @@ export function createResultHold (c: JobComponents) {
       const kept = path.join(c.paths.outbox, `${push.hash}${path.extname(file)}`)
       await fs.rename(file, kept)
       await area.put(unitKey(push.jobId, push.index) + `:${push.attempt}`, { owner, push, file: kept, since: c.clock() } satisfies Held)
-      log.info({ jobId: push.jobId, index: push.index, owner }, 'owner unreachable; result held for later delivery')
+      log.info({ jobId: push.jobId, index: push.index, owner }, 'result held for later delivery')
       return { ok: true }
     },
     count: async (): Promise<number> => {

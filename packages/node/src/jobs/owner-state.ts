@@ -45,6 +45,8 @@ export function createOwnerState () {
     return rt
   }
   return {
+    /** Set when the owner stops: nothing is planned, granted or checked after that. */
+    stopping: false,
     get,
     peek: (jobId: string, index: number): UnitRuntime | undefined => units.get(unitKey(jobId, index)),
     forgetJob (jobId: string): void {

@@ -44,17 +44,16 @@ export function createOwner (c: JobComponents, init: OwnerInit) {
   const quarantine = createQuarantine({ durationMs: c.config.jobs.quarantineSeconds * 1000, clock: c.clock })
   const busy = new Set<string>()
   const pendingGrants = new Set<string>()
-  let stopping = false
   const abort = new AbortController()
 
   // A job waiting to be handed to another node is not planned here (handoff.ts moves it on).
   const owned = (): JobView[] => c.store.jobs().filter(v => v.job.owner === c.mesh.peerId && !(v.job.handoff === true && v.job.state === 'queued'))
 
   function runExclusive (jobId: string, what: string, fn: () => Promise<void>): void {
-    if (busy.has(jobId) || stopping) return
+    if (busy.has(jobId) || rt.stopping) return
     busy.add(jobId)
     fn().catch(async (err) => {
-      if (stopping) return
+      if (rt.stopping) return
       log.warn({ jobId, err }, `${what} failed`)
       await fail(jobId, toErrorBody(err))
     }).finally(() => busy.delete(jobId))
@@ -191,7 +190,7 @@ export function createOwner (c: JobComponents, init: OwnerInit) {
     const now = c.clock()
     const claims = state.claims.filter(cl => unit != null && cl.attempt === unit.attempts + 1 && !quarantine.isQuarantined(cl.worker) && !rt.isRefused(state, cl.worker, now))
     state.claims = []
-    if (view == null || unit == null || unit.state !== 'pending' || view.job.state !== 'running' || claims.length === 0 || stopping || state.granting) return
+    if (view == null || unit == null || unit.state !== 'pending' || view.job.state !== 'running' || claims.length === 0 || rt.stopping || state.granting) return
     // Until the lease is in the log the view still says pending: nothing else may grant meanwhile.
     state.granting = true
     try {
@@ -284,7 +283,7 @@ export function createOwner (c: JobComponents, init: OwnerInit) {
       ticker.start()
     },
     async stop (): Promise<void> {
-      stopping = true
+      rt.stopping = true
       ticker.stop()
       abort.abort()
       while (busy.size > 0) await new Promise(resolve => setTimeout(resolve, 20))

@@ -1,5 +1,5 @@
 import fs from 'node:fs/promises'
-import { ErrorCodes, type ErrorBody } from '@ffmesh/protocol'
+import { ErrorCodes, isFfmeshError, type ErrorBody } from '@ffmesh/protocol'
 import type { Ack, ResultPush } from '../mesh/types.js'
 import { crashPoint } from '../store/crash-point.js'
 import type { UnitRecord } from '../store/records.js'
@@ -22,6 +22,8 @@ export async function acceptUnitResult (c: JobComponents, rt: OwnerState, releas
     await fs.rm(tmpFile, { force: true })
     return ack
   }
+  // A stopping owner does not start a check (its probe may be killed midway): the worker holds it.
+  if (rt.stopping) return discard({ ok: false, code: 'BUSY', message: 'the owner is stopping; push the result again later' })
   const view = c.store.job(push.jobId)
   const unit = view?.units[push.index]
   if (view == null || unit == null || view.job.owner !== c.mesh.peerId) {
@@ -38,7 +40,19 @@ export async function acceptUnitResult (c: JobComponents, rt: OwnerState, releas
     await c.store.append(push.jobId, { type: 'unit:returned', index: push.index, attempt: push.attempt })
     c.events.emit('unit:returned', { jobId: push.jobId, index: push.index, peerId: peer })
   }
-  const counted = peer === c.mesh.peerId && local != null ? local : await c.media.measureOutput(tmpFile, unit.spec.kind).catch(() => null)
+  let counted: UnitMeasure | null
+  try {
+    counted = peer === c.mesh.peerId && local != null ? local : await c.media.measureOutput(tmpFile, unit.spec.kind)
+  } catch (err) {
+    // ffprobe that exits with an error code read the file and found it bad. One that never got to
+    // exit (killed as this node stops, or it could not start) says nothing about the worker's
+    // result: the worker keeps it and pushes it again, and the unit stays leased.
+    if (!readTheFile(err)) {
+      c.logger.warn({ jobId: push.jobId, index: push.index, peer, err }, 'could not check a result; the worker will push it again')
+      return discard({ ok: false, code: 'BUSY', message: 'the owner could not check the result now; push it again later' })
+    }
+    counted = null
+  }
   const problem = counted == null
     ? 'the result is not readable media'
     : counted.frames !== push.frames
@@ -68,6 +82,14 @@ export async function acceptUnitResult (c: JobComponents, rt: OwnerState, releas
     await c.bus.publish({ type: 'revoke', jobId: push.jobId, index: push.index, attempt: latest.attempts, worker: latest.worker }).catch(() => {})
   }
   return { ok: true }
+}
+
+/**
+ * Whether a failed probe read the file: it ran to an exit code (the runner records it; a killed
+ * child has none), or it finished and printed something that is not ffprobe's JSON.
+ */
+function readTheFile (err: unknown): boolean {
+  return err instanceof SyntaxError || (isFfmeshError(err) && typeof err.details?.exitCode === 'number')
 }
 
 async function wasGranted (c: JobComponents, push: ResultPush, peer: string): Promise<boolean> {
