@@ -9,6 +9,8 @@
  * A shared virtual machine's cores change speed from minute to minute (the same 6 s encode was
  * seen to take 2.7 to 4.0 CPU seconds), so plain ffmpeg and the node runs are interleaved and
  * repeated for several rounds; each round gives a speedup, and the figure is their median.
+ * Beside each, the CPU seconds the run took in all (nodes, their ffmpeg children and the submitting
+ * CLI) against plain ffmpeg's: the extra work ffmesh does, which no split can hide.
  */
 import fs from 'node:fs/promises'
 import os from 'node:os'
@@ -17,7 +19,7 @@ import { recordEvents, unitTimeline } from './lib/event-recorder.ts'
 import { makeNodeDir, removeNodeDir } from './lib/node-dirs.ts'
 import { ffmeshJson, startNodeProcess, submitAndWait, waitForPeers, type NodeProcess } from './lib/node-processes.ts'
 import { plainH264Argv, runPlain } from './lib/plain-ffmpeg.ts'
-import { argNumber, commandLine, goal, loadNote, median, printTable, seconds } from './lib/report.ts'
+import { argNumber, childCpuSeconds, commandLine, goal, loadNote, median, printTable, processCpuSeconds, seconds } from './lib/report.ts'
 import { countVideoFrames, describeSample, makeBenchSample } from './lib/samples.ts'
 
 /** The mesh issue's goal for 2 nodes is 1.85x; for N nodes the same efficiency, 92.5% per node. */
@@ -26,7 +28,7 @@ const MESH_TIMEOUT_MS = 90_000
 
 interface JobStatusDoc { state: string, output: string | null, error: { code: string, message: string } | null, units: Array<{ index: number, kind: string, worker: string | null }> }
 
-async function runMesh (count: number, source: string, work: string, segmentSeconds: number): Promise<{ wallMs: number, unitsBy: string, frames: number, timeline: Array<Array<string | number>> }> {
+async function runMesh (count: number, source: string, work: string, segmentSeconds: number): Promise<{ wallMs: number, cpuSec: number, unitsBy: string, frames: number, timeline: Array<Array<string | number>> }> {
   const cores = os.availableParallelism()
   const dirs: string[] = []
   const peerIds: string[] = []
@@ -44,7 +46,9 @@ async function runMesh (count: number, source: string, work: string, segmentSeco
     const owner = nodes[0] as NodeProcess
     const recorder = await recordEvents(owner.dataDir)
     const t0 = Date.now()
+    const cpu0 = jobCpuSeconds(nodes)
     const { id, wallMs } = await submitAndWait(owner.dataDir, source, outDir)
+    const cpuSec = jobCpuSeconds(nodes) - cpu0
     recorder.close()
     const timeline = unitTimeline(recorder.events, id, t0, (peer) => `node ${peerIds.indexOf(peer ?? '')}`)
     const at = (type: string): string => { const e = recorder.events.find(x => x.jobId === id && x.type === type); return e == null ? '-' : ((e.time - t0) / 1000).toFixed(1) }
@@ -53,11 +57,20 @@ async function runMesh (count: number, source: string, work: string, segmentSeco
     const status = await ffmeshJson<JobStatusDoc>(owner.dataDir, ['status', id])
     if (status.state !== 'done' || status.output == null) throw new Error(`the job ended ${status.state}: ${status.error?.code ?? ''} ${status.error?.message ?? ''}`)
     const counts = peerIds.map((p, i) => `node ${i}: ${status.units.filter(u => u.worker === p).length}`)
-    return { wallMs, unitsBy: `${status.units.length} units (${counts.join(', ')})`, frames: await countVideoFrames(status.output), timeline }
+    return { wallMs, cpuSec, unitsBy: `${status.units.length} units (${counts.join(', ')})`, frames: await countVideoFrames(status.output), timeline }
   } finally {
     await Promise.all(nodes.map(n => n.stop()))
     await Promise.all(dirs.map(d => removeNodeDir(d)))
   }
+}
+
+/**
+ * CPU seconds so far of every node process and its ffmpeg children, plus this process's waited-for
+ * children (the `ffmesh submit --wait` that follows the job): what a job costs, whichever core ran it.
+ */
+function jobCpuSeconds (nodes: NodeProcess[]): number {
+  const cpu = nodes.map(n => processCpuSeconds(n.child.pid as number))
+  return cpu.reduce((sum, c) => sum + c.self + c.children, childCpuSeconds())
 }
 
 async function main (): Promise<void> {
@@ -78,6 +91,9 @@ async function main (): Promise<void> {
   const meshCounts = count === 1 ? [1] : [1, count]
   const plainMs: number[] = []
   const ceilingMs: number[] = []
+  // CPU seconds per run: the work each way costs, which the VM's changing core speed moves less.
+  const cpu = new Map<string, number[]>()
+  const addCpu = (row: string, sec: number): void => { cpu.set(row, [...(cpu.get(row) ?? []), sec]) }
   const meshMs = new Map<number, number[]>(meshCounts.map(n => [n, []]))
   const unitsBy = new Map<number, string>()
   let speedupN = 0
@@ -85,36 +101,46 @@ async function main (): Promise<void> {
     for (let round = 1; round <= rounds; round++) {
       const plain = await runPlain(plainH264Argv(source, path.join(work, 'plain.mkv'), { threads: 1, pinCore: 0 }))
       plainMs.push(plain.wallMs)
+      addCpu('plain', plain.cpuSec)
       console.log(`  round ${round}: plain ffmpeg on core 0: ${seconds(plain.wallMs)} s (${plain.argv.join(' ')}); ${loadNote()}`)
       if (count > 1) {
         // The ceiling for any split: N plain ffmpeg runs at once, each on 1/N of the file and its own core.
         const share = sample.seconds / count
         const t0 = performance.now()
+        // Measured around all of them: each run's own figure would also count the others that ended meanwhile.
+        const cpu0 = childCpuSeconds()
         await Promise.all(Array.from({ length: count }, (_, k) => runPlain(plainH264Argv(source, path.join(work, `slice-${k}.mkv`), { threads: 1, pinCore: k % cores, slice: { start: k * share, seconds: share } }))))
         ceilingMs.push(performance.now() - t0)
+        addCpu('ceiling', childCpuSeconds() - cpu0)
         console.log(`  round ${round}: ${count} plain ffmpeg runs at once, 1/${count} of the file each: ${seconds(ceilingMs.at(-1) as number)} s (${(plain.wallMs / (ceilingMs.at(-1) as number)).toFixed(2)}x)`)
       }
       for (const n of meshCounts) {
         const mesh = await runMesh(n, source, work, segmentSeconds)
         if (mesh.frames !== sourceFrames) throw new Error(`the ${n}-node output has ${mesh.frames} frames, the source ${sourceFrames}`)
         meshMs.get(n)?.push(mesh.wallMs)
+        addCpu(`mesh-${n}`, mesh.cpuSec)
         console.log(`  round ${round}: ${n} node(s): ${seconds(mesh.wallMs)} s (${(plain.wallMs / mesh.wallMs).toFixed(2)}x this round), ${mesh.unitsBy}; ${loadNote()}`)
         unitsBy.set(n, mesh.unitsBy)
         if (round === rounds) timelines.push({ nodes: n, rows: mesh.timeline })
       }
     }
     // Each round's ratio pairs runs minutes apart at most; the median of those ratios is the figure.
-    rows.push(['plain ffmpeg, core 0, -threads 1', seconds(median(plainMs)), '1.00', '-', plainMs.map(seconds).join(' ')])
+    const plainCpu = cpu.get('plain') ?? []
+    const cpuCell = (key: string): string => {
+      const runs = cpu.get(key) ?? []
+      return `${median(runs).toFixed(1)} (${median(runs.map((sec, i) => sec / (plainCpu[i] as number))).toFixed(2)})`
+    }
+    rows.push(['plain ffmpeg, core 0, -threads 1', seconds(median(plainMs)), '1.00', cpuCell('plain'), '-', plainMs.map(seconds).join(' ')])
     if (ceilingMs.length > 0) {
       const ratios = ceilingMs.map((ms, i) => (plainMs[i] as number) / ms)
-      rows.push([`ceiling: ${count} plain ffmpeg, 1/${count} of the file each`, seconds(median(ceilingMs)), median(ratios).toFixed(2), '-',
+      rows.push([`ceiling: ${count} plain ffmpeg, 1/${count} of the file each`, seconds(median(ceilingMs)), median(ratios).toFixed(2), cpuCell('ceiling'), '-',
         ceilingMs.map((ms, i) => `${seconds(ms)} (${(ratios[i] as number).toFixed(2)}x)`).join(' ')])
     }
     for (const n of meshCounts) {
       const runs = meshMs.get(n) ?? []
       const ratios = runs.map((ms, i) => (plainMs[i] as number) / ms)
       speedupN = median(ratios)
-      rows.push([`${n} node${n > 1 ? 's' : ''}, one core each`, seconds(median(runs)), speedupN.toFixed(2), unitsBy.get(n) ?? '',
+      rows.push([`${n} node${n > 1 ? 's' : ''}, one core each`, seconds(median(runs)), speedupN.toFixed(2), cpuCell(`mesh-${n}`), unitsBy.get(n) ?? '',
         runs.map((ms, i) => `${seconds(ms)} (${(ratios[i] as number).toFixed(2)}x)`).join(' ')])
     }
   } finally {
@@ -126,7 +152,7 @@ async function main (): Promise<void> {
   }
   const target = count * EFFICIENCY_GOAL
   console.log('')
-  printTable(['run', `median wall s (${rounds} rounds)`, 'median speedup', 'units (last round)', 'each round: s (speedup)'], rows)
+  printTable(['run', `median wall s (${rounds} rounds)`, 'median speedup', 'CPU s (x plain)', 'units (last round)', 'each round: s (speedup)'], rows)
   console.log(`\ngoal: ${count} nodes at least ${target.toFixed(2)}x plain ffmpeg on one core: ${goal(speedupN >= target)} (${speedupN.toFixed(2)}x)`)
   console.log(`command: ${commandLine()}`)
   console.log(JSON.stringify({ bench: 'scaling', sample, segmentSeconds, nodes: count, rounds, rows, speedup: speedupN, goal: target }))

@@ -13,21 +13,11 @@ import os from 'node:os'
 import path from 'node:path'
 import { makeNodeDir, removeNodeDir } from './lib/node-dirs.ts'
 import { startNodeProcess, submitAndWait, waitForPeers, type NodeProcess } from './lib/node-processes.ts'
-import { argNumber, argValue, commandLine, printTable, seconds } from './lib/report.ts'
+import { argNumber, argValue, commandLine, printTable, processCpuSeconds, seconds } from './lib/report.ts'
 import { makeBenchSample } from './lib/samples.ts'
 
 const MESH_TIMEOUT_MS = 60_000
-/** Clock ticks per second in /proc/PID/stat (USER_HZ, 100 on Linux). */
-const CLOCK_TICKS = 100
-
 interface LogLine { time: number, msg?: string, binary?: string, ms?: number, args?: string[] }
-
-/** User + system seconds of a process itself and of its waited-for children, from /proc. */
-async function cpuSeconds (pid: number): Promise<{ self: number, children: number }> {
-  const fields = (await fs.readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]?.split(' ') ?? []
-  const at = (i: number): number => Number(fields[i] ?? 0) / CLOCK_TICKS
-  return { self: at(11) + at(12), children: at(13) + at(14) }
-}
 
 async function childRuns (dataDir: string): Promise<LogLine[]> {
   const lines = (await fs.readFile(path.join(dataDir, 'node.log'), 'utf8')).split('\n')
@@ -59,7 +49,7 @@ async function main (): Promise<void> {
     if (count > 1) await waitForPeers(nodes, MESH_TIMEOUT_MS)
     const t0 = Date.now()
     const { wallMs } = await submitAndWait(dirs[0] as string, source, outDir)
-    const cpu = await Promise.all(nodes.map(async n => await cpuSeconds(n.child.pid as number)))
+    const cpu = nodes.map(n => processCpuSeconds(n.child.pid as number))
     await Promise.all(nodes.map(async n => await n.stop()))
     const runs = (await Promise.all(dirs.map(async (d, i) => (await childRuns(d)).map(l => ({ ...l, node: i }))))).flat()
       .filter(l => l.time >= t0).sort((a, b) => a.time - b.time)

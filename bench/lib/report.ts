@@ -25,17 +25,25 @@ export function loadNote (): string {
 
 export const seconds = (ms: number): string => (ms / 1000).toFixed(1)
 
+/** Clock ticks per second in /proc/PID/stat (USER_HZ, 100 on Linux). */
+const CLOCK_TICKS = 100
+
 /**
- * CPU seconds of this process's waited-for children (utime + stime of reaped ffmpeg processes), from
- * /proc/self/stat. Less sensitive than wall time to other people's work on a shared machine.
+ * User + system CPU seconds of a process itself and of its waited-for children (reaped ffmpeg
+ * processes), from /proc/PID/stat. Less sensitive than wall time to other people's work on a
+ * shared machine.
  */
-export function childCpuSeconds (): number {
-  const stat = fs.readFileSync('/proc/self/stat', 'utf8')
-  // Fields after the command name (which may hold spaces) start at field 3; cutime and cstime are 16 and 17.
+export function processCpuSeconds (pid: number | 'self' = 'self'): { self: number, children: number } {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8')
+  // Fields after the command name (which may hold spaces) start at field 3: utime, stime, cutime
+  // and cstime are fields 14 to 17.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-  const ticksPerSecond = 100
-  return (Number(fields[13]) + Number(fields[14])) / ticksPerSecond
+  const at = (i: number): number => Number(fields[i] ?? 0) / CLOCK_TICKS
+  return { self: at(11) + at(12), children: at(13) + at(14) }
 }
+
+/** CPU seconds of this process's waited-for children. */
+export const childCpuSeconds = (): number => processCpuSeconds().children
 
 export function selfCpuSeconds (): number {
   const u = process.cpuUsage()
