@@ -126,22 +126,21 @@ async function main (): Promise<void> {
     }
     // Each round's ratio pairs runs minutes apart at most; the median of those ratios is the figure.
     const plainCpu = cpu.get('plain') ?? []
-    const cpuCell = (key: string): string => {
-      const runs = cpu.get(key) ?? []
-      return `${median(runs).toFixed(1)} (${median(runs.map((sec, i) => sec / (plainCpu[i] as number))).toFixed(2)})`
-    }
+    const cpuRatios = (key: string): number[] => (cpu.get(key) ?? []).map((sec, i) => sec / (plainCpu[i] as number))
+    const cpuRatio = (key: string, round: number): string => (cpuRatios(key)[round] ?? NaN).toFixed(2)
+    const cpuCell = (key: string): string => `${median(cpu.get(key) ?? []).toFixed(1)} (${median(cpuRatios(key)).toFixed(2)})`
     rows.push(['plain ffmpeg, core 0, -threads 1', seconds(median(plainMs)), '1.00', cpuCell('plain'), '-', plainMs.map(seconds).join(' ')])
     if (ceilingMs.length > 0) {
       const ratios = ceilingMs.map((ms, i) => (plainMs[i] as number) / ms)
       rows.push([`ceiling: ${count} plain ffmpeg, 1/${count} of the file each`, seconds(median(ceilingMs)), median(ratios).toFixed(2), cpuCell('ceiling'), '-',
-        ceilingMs.map((ms, i) => `${seconds(ms)} (${(ratios[i] as number).toFixed(2)}x)`).join(' ')])
+        ceilingMs.map((ms, i) => `${seconds(ms)} (${(ratios[i] as number).toFixed(2)}x, CPU ${cpuRatio('ceiling', i)})`).join(' ')])
     }
     for (const n of meshCounts) {
       const runs = meshMs.get(n) ?? []
       const ratios = runs.map((ms, i) => (plainMs[i] as number) / ms)
       speedupN = median(ratios)
       rows.push([`${n} node${n > 1 ? 's' : ''}, one core each`, seconds(median(runs)), speedupN.toFixed(2), cpuCell(`mesh-${n}`), unitsBy.get(n) ?? '',
-        runs.map((ms, i) => `${seconds(ms)} (${(ratios[i] as number).toFixed(2)}x)`).join(' ')])
+        runs.map((ms, i) => `${seconds(ms)} (${(ratios[i] as number).toFixed(2)}x, CPU ${cpuRatio(`mesh-${n}`, i)})`).join(' ')])
     }
   } finally {
     await fs.rm(work, { recursive: true, force: true })
@@ -152,7 +151,7 @@ async function main (): Promise<void> {
   }
   const target = count * EFFICIENCY_GOAL
   console.log('')
-  printTable(['run', `median wall s (${rounds} rounds)`, 'median speedup', 'CPU s (x plain)', 'units (last round)', 'each round: s (speedup)'], rows)
+  printTable(['run', `median wall s (${rounds} rounds)`, 'median speedup', 'CPU s (x plain)', 'units (last round)', 'each round: s (speedup, CPU x plain)'], rows)
   console.log(`\ngoal: ${count} nodes at least ${target.toFixed(2)}x plain ffmpeg on one core: ${goal(speedupN >= target)} (${speedupN.toFixed(2)}x)`)
   console.log(`command: ${commandLine()}`)
   console.log(JSON.stringify({ bench: 'scaling', sample, segmentSeconds, nodes: count, rounds, rows, speedup: speedupN, goal: target }))
