@@ -66,9 +66,17 @@ async function main () {
     for (const n of nodes) await n.log.close()
   }
   process.once('SIGINT', () => { stopAll().finally(() => process.exit(130)) })
+  // A node that stops during start-up fails the demo at once, with the end of its log.
+  const stillRunning = async () => {
+    const i = nodes.findIndex(n => n.child.exitCode != null || n.child.signalCode != null)
+    if (i < 0) return
+    const logFile = path.join(dirs[i], 'node.log')
+    const tail = (await fs.readFile(logFile, 'utf8')).trim().split('\n').slice(-5).join('\n')
+    throw new Error(`${names[i]} stopped during start-up (${nodes[i].child.exitCode ?? nodes[i].child.signalCode}); the end of ${logFile}:\n${tail}`)
+  }
   try {
-    await waitFor(async () => (await ffmesh(dirs[0], 'status').then(() => true, () => false)), 'node-a to answer')
-    await waitFor(async () => (await json(dirs[0], 'peers').catch(() => [])).length >= 2, 'the nodes to find each other by mDNS', 60_000)
+    await waitFor(async () => { await stillRunning(); return await ffmesh(dirs[0], 'status').then(() => true, () => false) }, 'node-a to answer')
+    await waitFor(async () => { await stillRunning(); return (await json(dirs[0], 'peers').catch(() => [])).length >= 2 }, 'the nodes to find each other by mDNS', 60_000)
     const peers = await json(dirs[0], 'peers')
     console.log(`demo: node-a sees ${peers.map(p => `${p.name} (${p.slotsFree} free slot${p.slotsFree === 1 ? '' : 's'})`).join(' and ')}`)
 
