@@ -83,6 +83,26 @@ describe('the mesh converts one file together', () => {
     for (const dir of ['blobs', 'fetched']) expect(await fs.readdir(path.join(full.dataDir, dir)).catch(() => [])).toEqual([])
   })
 
+  it('a worker that hears an owner only through another node does not claim its units: it could not fetch them', async () => {
+    // A line, not a LAN: no mDNS, and both ends bootstrap to the hub. Gossip crosses the hub, so
+    // "far" hears the owner's offers, but it has no connection or address to fetch a unit from.
+    const source = await sample(9, 'relay.mp4')
+    nodes = await startTestNodes([{ name: 'hub', slots: 1, segmentSeconds: 3, mdns: false }])
+    const hubAddress = nodes[0].node.api.info().addresses[0] as string
+    const spoke = { enabled: true, mdns: false, listen: ['/ip4/127.0.0.1/tcp/0'], advertiseSeconds: 1, bootstrap: [hubAddress] }
+    nodes.push(...await startTestNodes([
+      { name: 'owner', slots: 0, segmentSeconds: 3, extra: { mesh: spoke } },
+      { name: 'far', slots: 1, segmentSeconds: 3, extra: { mesh: spoke } }
+    ], [], path.join(nodes[0].dataDir, 'swarm.key')))
+    await waitForMesh(nodes)
+    const [hub, owner, far] = nodes
+    const { id } = await owner.node.api.submit({ source, profile: 'h264', outDir: path.join(media, 'relay-out'), handoff: false })
+    const job = await waitForJob(owner, id)
+    expect(job.state, JSON.stringify(job.error)).toBe('done')
+    expect(new Set(job.units.map(u => u.worker))).toEqual(new Set([hub.node.peerId]))
+    expect(owner.events.filter(e => e.peerId === far.node.peerId && (e.type === 'peer:rejected' || e.type === 'unit:leased'))).toEqual([])
+  })
+
   it('a worker without the encoder refuses with UNSUPPORTED_PROFILE, and a byte flipped in flight is caught by SHA-512', async () => {
     const source = await sample(9, 'enc.mp4')
     let flipped = 0

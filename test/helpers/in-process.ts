@@ -8,9 +8,10 @@ import { makeDataDir, waitUntil, type NodeSettings } from './node-harness.js'
 /** Several full nodes in this process (real libp2p over TCP on loopback, real LevelDB and ffmpeg). */
 export interface TestNode { node: RunningNode, dataDir: string, events: NodeEvent[] }
 
-export async function startTestNodes (settings: NodeSettings[], hooks: Array<StartNodeInit['testHooks']> = []): Promise<TestNode[]> {
+/** Nodes share the first one's swarm key, or `swarmKeyFile` to join nodes started earlier. */
+export async function startTestNodes (settings: NodeSettings[], hooks: Array<StartNodeInit['testHooks']> = [], swarmKeyFile?: string): Promise<TestNode[]> {
   const nodes: TestNode[] = []
-  let keyFile: string | undefined
+  let keyFile = swarmKeyFile
   for (const [i, s] of settings.entries()) {
     const dataDir = await makeDataDir({ mesh: true, ...s }, keyFile)
     keyFile ??= path.join(dataDir, 'swarm.key')

@@ -80,6 +80,10 @@ export function createWorker (c: JobComponents, init: WorkerInit) {
     const key = unitKey(unit.jobId, unit.index)
     if (tasks.has(key) || claims.has(key)) return
     if (offer.candidates != null && offer.candidates.length > 0 && !offer.candidates.includes(c.mesh.peerId)) return
+    // Gossip is relayed, so an offer can arrive before discovery has connected this node to its
+    // owner (just after start-up): a grant then could not fetch the unit. The owner offers again
+    // every few seconds; by then this node is usually connected.
+    if (owner !== c.mesh.peerId && !c.mesh.isConnected(owner)) return
     const missing = profileEncoders(unit.profile).filter(e => !encoders.has(e))
     if (missing.length > 0) return refuse(offer, owner, 'UNSUPPORTED_PROFILE', `this node's ffmpeg lacks ${missing.join(', ')}`, `${owner}:${unit.jobId}:enc`)
     const inputBytes = unit.inputs.reduce((n, i) => n + i.size, 0)
