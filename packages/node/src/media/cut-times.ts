@@ -4,8 +4,8 @@ export const MIN_TAIL_PIECE_SEC = 1
 /**
  * Where to cut a video of `durationSec` into segments of `step` seconds, as offsets from its start.
  * The last `tailSegments` segments are cut in half: a job ends when its slowest worker finishes
- * its last unit, so short units at the end (sent last, as units go longest first) leave workers
- * idle for at most half a segment instead of a whole one. The mesh's slot count is a good
+ * its last unit, so short units at the end (sent last, as units go longest first) leave the
+ * others idle for about half a segment at most, not a whole one. The mesh's slot count is a good
  * `tailSegments`: every slot then ends on a short unit. 0 cuts every segment at `step`.
  *
  * These are hints: the segmenter cuts at the first keyframe at or after each time.
