@@ -4,14 +4,16 @@
  * run time), and the CPU seconds of each node and of its children. For finding where a mesh job's
  * time goes; it prints no goal.
  *
- *   node --experimental-strip-types bench/trace.ts [--nodes 2] [--segment-seconds 6] [--seconds 60] [--cores 1,0]
+ *   node --experimental-strip-types bench/trace.ts [--nodes 2] [--segment-seconds 6] [--seconds 60] [--cores 1,0] [--keep-logs DIR]
  *
  * `--cores` pins node K (node 0 owns the job) to the K-th core listed; by default node K runs on core K.
+ * `--keep-logs` copies each node's debug log there as node-K.log before the data dirs are removed.
  */
 import fs from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { makeNodeDir, removeNodeDir } from './lib/node-dirs.ts'
+import { recordEvents, unitTimeline } from './lib/event-recorder.ts'
 import { startNodeProcess, submitAndWait, waitForPeers, type NodeProcess } from './lib/node-processes.ts'
 import { argNumber, argValue, commandLine, printTable, processCpuSeconds, seconds } from './lib/report.ts'
 import { makeBenchSample } from './lib/samples.ts'
@@ -35,20 +37,24 @@ async function main (): Promise<void> {
   const source = await makeBenchSample({ width: Math.round(height * 16 / 9 / 2) * 2, height, seconds: argNumber('seconds', 60) })
   const outDir = await fs.mkdtemp(path.join(os.tmpdir(), 'ffmesh-bench-trace-'))
   const dirs: string[] = []
+  const peerIds: string[] = []
   const nodes: NodeProcess[] = []
   try {
     for (let i = 0; i < count; i++) {
-      const { dir } = await makeNodeDir({ name: `trace-${i}`, slots: 1, threads: 1, segmentSeconds, mesh: { enabled: true, mdns: true } },
+      const { dir, peerId } = await makeNodeDir({ name: `trace-${i}`, slots: 1, threads: 1, segmentSeconds, mesh: { enabled: true, mdns: true } },
         i === 0 ? undefined : path.join(dirs[0] as string, 'swarm.key'))
       const config = path.join(dir, 'config.yaml')
       await fs.writeFile(config, (await fs.readFile(config, 'utf8')).replace('level: info', 'level: debug'))
       dirs.push(dir)
+      peerIds.push(peerId)
     }
     const cores = argValue('cores')?.split(',').map(Number) ?? dirs.map((_, i) => i % os.availableParallelism())
     for (const [i, dir] of dirs.entries()) nodes.push(await startNodeProcess(dir, cores[i % cores.length] as number))
     if (count > 1) await waitForPeers(nodes, MESH_TIMEOUT_MS)
+    const recorder = await recordEvents(dirs[0] as string)
     const t0 = Date.now()
-    const { wallMs } = await submitAndWait(dirs[0] as string, source, outDir)
+    const { id, wallMs } = await submitAndWait(dirs[0] as string, source, outDir)
+    recorder.close()
     const cpu = nodes.map(n => processCpuSeconds(n.child.pid as number))
     await Promise.all(nodes.map(async n => await n.stop()))
     const runs = (await Promise.all(dirs.map(async (d, i) => (await childRuns(d)).map(l => ({ ...l, node: i }))))).flat()
@@ -57,12 +63,19 @@ async function main (): Promise<void> {
       ((l.time - t0) / 1000).toFixed(2), `node ${l.node}`, l.binary ?? '', ((l.ms ?? 0) / 1000).toFixed(2),
       (l.args?.at(-1) ?? '').replace(/[0-9a-f]{128}/g, '<sha512>').replace(/^.*\/(ffmesh-bench-[^/]+)\//, '…/').slice(-60)
     ]))
+    console.log('\nunits, seconds from submit (owner\'s events; a unit leased twice was moved or released):')
+    printTable(['unit', 'worker', 'granted', 'verified', 'took'], unitTimeline(recorder.events, id, t0, (peer) => `node ${peerIds.indexOf(peer ?? '')}`))
     console.log('')
     printTable(['node', 'core', 'node JS cpu s', 'children cpu s'], cpu.map((c, i) => [`node ${i}`, String(nodes[i]?.core ?? '-'), c.self.toFixed(2), c.children.toFixed(2)]))
     console.log(`\njob: ${seconds(wallMs)} s from submit to the verified output in place, ${count} node(s), segmentSeconds ${segmentSeconds}`)
     console.log(`command: ${commandLine()}`)
   } finally {
     await Promise.all(nodes.map(async n => await n.stop()))
+    const keep = argValue('keep-logs')
+    if (keep != null) {
+      await fs.mkdir(keep, { recursive: true })
+      await Promise.all(dirs.map(async (d, i) => await fs.copyFile(path.join(d, 'node.log'), path.join(keep, `node-${i}.log`)).catch(() => {})))
+    }
     await Promise.all([...dirs, outDir].map(async d => await removeNodeDir(d)))
   }
 }
