@@ -8,7 +8,7 @@ import type { JobComponents } from './deps.js'
 import type { JobMessage } from './job-bus.js'
 import { CLAIM_WINDOW_MS, createOwnerState, REFUSAL_BACKOFF_MS, REOFFER_MS } from './owner-state.js'
 import { pickCandidates } from './candidates.js'
-import { heldByWorker, leasedInputPath, offerRoom, unitToMove, workerLoads, type WorkerLoad } from './worker-load.js'
+import { heldByWorker, leasedInputPath, offerOrder, offerRoom, unitToMove, workerLoads, type WorkerLoad } from './worker-load.js'
 import { cancelJob, retryJob } from './job-commands.js'
 import { planJob } from './planner.js'
 import { HELD_RETRY_MS } from './held-results.js'
@@ -147,9 +147,7 @@ export function createOwner (c: JobComponents, init: OwnerInit) {
 
   /** Offers only as many units as the mesh has room for (free slots plus one prefetch per worker). */
   async function offerPending (view: JobView, now: number, workers: WorkerLoad[]): Promise<void> {
-    const pending = view.units.filter(u => u.state === 'pending')
-      .sort((a, b) => b.spec.durationSec - a.spec.durationSec || a.index - b.index)
-      .slice(0, offerRoom(workers))
+    const pending = offerOrder(view.units).slice(0, offerRoom(workers))
     for (const u of pending) {
       const state = rt.get(u.jobId, u.index)
       if (now - state.lastOfferAt < REOFFER_MS) continue

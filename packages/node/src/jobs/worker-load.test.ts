@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import type { JobView } from '../store/reduce.js'
 import type { UnitRecord } from '../store/records.js'
-import { heldByWorker, leasedInputPath, offerRoom, unitToMove, workerLoads } from './worker-load.js'
+import { heldByWorker, leasedInputPath, offerOrder, offerRoom, unitToMove, workerLoads } from './worker-load.js'
 
 const unit = (index: number, state: UnitRecord['state'], worker: string | null, durationSec = 6): UnitRecord => ({
   jobId: 'j', index, state, worker, attempts: 1, failures: 0, leaseUntil: null, lastError: null, result: null, expectedFrames: null, inputPaths: [],
@@ -28,6 +28,15 @@ describe('worker load as the owner sees it', () => {
     expect(offerRoom(workerLoads([advert('a', 1), advert('b', 1)], new Map()))).toBe(4)
     expect(offerRoom(workerLoads([advert('a', 1), advert('b', 1)], new Map([['a', 1], ['b', 2]])))).toBe(1)
     expect(offerRoom(workerLoads([advert('laptop', 0, 0)], new Map()))).toBe(1)
+  })
+})
+
+describe('the order units are offered in', () => {
+  it('goes longest first, and takes segments equal to the millisecond in index order', () => {
+    // As the plan computes the bench sample's: 13.4 - 7.4 is 6, but 19.4 - 13.4 is 5.999999999999998.
+    const units = [unit(0, 'pending', null, 7.4 - 1.4), unit(1, 'pending', null, 13.4 - 7.4), unit(2, 'pending', null, 19.4 - 13.4),
+      unit(3, 'pending', null, 25.4 - 19.4), unit(4, 'verified', 'a'), unit(5, 'pending', null, 3), unit(6, 'pending', null, 60)]
+    expect(offerOrder(units).map(u => u.index)).toEqual([6, 0, 1, 2, 3, 5])
   })
 })
 

@@ -41,6 +41,16 @@ export function offerRoom (loads: WorkerLoad[]): number {
 }
 
 /**
+ * Pending units in the order they are offered: longest first, to the millisecond, then by index.
+ * Durations are differences of float timestamps, so equal segments differ in their last bits;
+ * compared unrounded, that noise put them in a random order (one sent behind the halved tail).
+ */
+export function offerOrder (units: UnitRecord[]): UnitRecord[] {
+  const ms = (u: UnitRecord): number => Math.round(u.spec.durationSec * 1000)
+  return units.filter(u => u.state === 'pending').sort((a, b) => ms(b) - ms(a) || a.index - b.index)
+}
+
+/**
  * The end of a job: nothing is pending, a worker stands idle, and another holds a unit it has not
  * started (prefetched behind the one it converts). Moving that unit to the idle worker ends the job
  * up to one unit sooner. Returns the unit to move, or null. The idle worker must be usable for it.
