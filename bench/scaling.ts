@@ -16,8 +16,8 @@ import fs from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { recordEvents, unitTimeline } from './lib/event-recorder.ts'
-import { makeNodeDir, removeNodeDir } from './lib/node-dirs.ts'
-import { ffmeshJson, startNodeProcess, submitAndWait, waitForPeers, type NodeProcess } from './lib/node-processes.ts'
+import { ffmeshJson, submitAndWait, type NodeProcess } from './lib/node-processes.ts'
+import { startPinnedMesh } from './lib/pinned-mesh.ts'
 import { plainH264Argv, runPlain } from './lib/plain-ffmpeg.ts'
 import { argNumber, childCpuSeconds, commandLine, goal, loadNote, median, printTable, processCpuSeconds, seconds } from './lib/report.ts'
 import { countVideoFrames, describeSample, makeBenchSample } from './lib/samples.ts'
@@ -30,18 +30,9 @@ interface JobStatusDoc { state: string, output: string | null, error: { code: st
 
 async function runMesh (count: number, source: string, work: string, segmentSeconds: number): Promise<{ wallMs: number, cpuSec: number, unitsBy: string, frames: number, timeline: Array<Array<string | number>> }> {
   const cores = os.availableParallelism()
-  const dirs: string[] = []
-  const peerIds: string[] = []
-  const nodes: NodeProcess[] = []
+  const mesh = await startPinnedMesh(count, { name: `bench-${count}`, segmentSeconds, cores: Array.from({ length: cores }, (_, k) => k), peersTimeoutMs: MESH_TIMEOUT_MS })
+  const { nodes, peerIds } = mesh
   try {
-    for (let i = 0; i < count; i++) {
-      const made = await makeNodeDir({ name: `bench-${count}-${i}`, slots: 1, threads: 1, segmentSeconds, mesh: { enabled: true, mdns: true } },
-        i === 0 ? undefined : path.join(dirs[0] as string, 'swarm.key'))
-      dirs.push(made.dir)
-      peerIds.push(made.peerId)
-    }
-    for (const [i, dir] of dirs.entries()) nodes.push(await startNodeProcess(dir, i % cores))
-    if (count > 1) await waitForPeers(nodes, MESH_TIMEOUT_MS)
     const outDir = path.join(work, `mesh-${count}`)
     const owner = nodes[0] as NodeProcess
     const recorder = await recordEvents(owner.dataDir)
@@ -59,8 +50,7 @@ async function runMesh (count: number, source: string, work: string, segmentSeco
     const counts = peerIds.map((p, i) => `node ${i}: ${status.units.filter(u => u.worker === p).length}`)
     return { wallMs, cpuSec, unitsBy: `${status.units.length} units (${counts.join(', ')})`, frames: await countVideoFrames(status.output), timeline }
   } finally {
-    await Promise.all(nodes.map(n => n.stop()))
-    await Promise.all(dirs.map(d => removeNodeDir(d)))
+    await mesh.close()
   }
 }
 

@@ -12,9 +12,9 @@
 import fs from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
-import { makeNodeDir, removeNodeDir } from './lib/node-dirs.ts'
 import { recordEvents, unitTimeline } from './lib/event-recorder.ts'
-import { startNodeProcess, submitAndWait, waitForPeers, type NodeProcess } from './lib/node-processes.ts'
+import { submitAndWait } from './lib/node-processes.ts'
+import { startPinnedMesh } from './lib/pinned-mesh.ts'
 import { argNumber, argValue, commandLine, printTable, processCpuSeconds, seconds } from './lib/report.ts'
 import { makeBenchSample } from './lib/samples.ts'
 
@@ -36,27 +36,16 @@ async function main (): Promise<void> {
   const height = 720
   const source = await makeBenchSample({ width: Math.round(height * 16 / 9 / 2) * 2, height, seconds: argNumber('seconds', 60) })
   const outDir = await fs.mkdtemp(path.join(os.tmpdir(), 'ffmesh-bench-trace-'))
-  const dirs: string[] = []
-  const peerIds: string[] = []
-  const nodes: NodeProcess[] = []
+  const cores = argValue('cores')?.split(',').map(Number) ?? Array.from({ length: count }, (_, i) => i % os.availableParallelism())
+  const mesh = await startPinnedMesh(count, { name: 'trace', segmentSeconds, cores, logLevel: 'debug', peersTimeoutMs: MESH_TIMEOUT_MS })
+  const { dirs, nodes, peerIds } = mesh
   try {
-    for (let i = 0; i < count; i++) {
-      const { dir, peerId } = await makeNodeDir({ name: `trace-${i}`, slots: 1, threads: 1, segmentSeconds, mesh: { enabled: true, mdns: true } },
-        i === 0 ? undefined : path.join(dirs[0] as string, 'swarm.key'))
-      const config = path.join(dir, 'config.yaml')
-      await fs.writeFile(config, (await fs.readFile(config, 'utf8')).replace('level: info', 'level: debug'))
-      dirs.push(dir)
-      peerIds.push(peerId)
-    }
-    const cores = argValue('cores')?.split(',').map(Number) ?? dirs.map((_, i) => i % os.availableParallelism())
-    for (const [i, dir] of dirs.entries()) nodes.push(await startNodeProcess(dir, cores[i % cores.length] as number))
-    if (count > 1) await waitForPeers(nodes, MESH_TIMEOUT_MS)
     const recorder = await recordEvents(dirs[0] as string)
     const t0 = Date.now()
     const { id, wallMs } = await submitAndWait(dirs[0] as string, source, outDir)
     recorder.close()
     const cpu = nodes.map(n => processCpuSeconds(n.child.pid as number))
-    await Promise.all(nodes.map(async n => await n.stop()))
+    await mesh.stopNodes()
     const runs = (await Promise.all(dirs.map(async (d, i) => (await childRuns(d)).map(l => ({ ...l, node: i }))))).flat()
       .filter(l => l.time >= t0).sort((a, b) => a.time - b.time)
     printTable(['ended s', 'node', 'child', 'ran s', 'last argument'], runs.map(l => [
@@ -70,13 +59,8 @@ async function main (): Promise<void> {
     console.log(`\njob: ${seconds(wallMs)} s from submit to the verified output in place, ${count} node(s), segmentSeconds ${segmentSeconds}`)
     console.log(`command: ${commandLine()}`)
   } finally {
-    await Promise.all(nodes.map(async n => await n.stop()))
-    const keep = argValue('keep-logs')
-    if (keep != null) {
-      await fs.mkdir(keep, { recursive: true })
-      await Promise.all(dirs.map(async (d, i) => await fs.copyFile(path.join(d, 'node.log'), path.join(keep, `node-${i}.log`)).catch(() => {})))
-    }
-    await Promise.all([...dirs, outDir].map(async d => await removeNodeDir(d)))
+    await mesh.close({ keepLogs: argValue('keep-logs') })
+    await fs.rm(outDir, { recursive: true, force: true })
   }
 }
 

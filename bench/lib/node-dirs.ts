@@ -10,6 +10,8 @@ export interface BenchNodeConfig {
   slots?: number
   threads?: number
   segmentSeconds?: number
+  /** pino level; `debug` logs every ffmpeg and ffprobe with its run time. */
+  logLevel?: 'info' | 'debug'
   mesh?: { enabled: boolean, mdns: boolean, bootstrap?: string[], advertiseSeconds?: number, listen?: string[] }
 }
 
@@ -23,7 +25,7 @@ export async function makeNodeDir (config: BenchNodeConfig, swarmKeyFile?: strin
   const mesh = config.mesh ?? { enabled: true, mdns: false }
   await fs.writeFile(path.join(dir, 'config.yaml'), stringify({
     name: config.name,
-    log: { level: 'info' },
+    log: { level: config.logLevel ?? 'info' },
     worker,
     jobs: { ...(config.segmentSeconds != null ? { segmentSeconds: config.segmentSeconds } : {}) },
     mesh: { enabled: mesh.enabled, mdns: mesh.mdns, listen: mesh.listen ?? ['/ip4/127.0.0.1/tcp/0'], bootstrap: mesh.bootstrap ?? [], advertiseSeconds: mesh.advertiseSeconds ?? 1 }
