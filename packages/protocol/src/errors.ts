@@ -68,7 +68,7 @@ export const WireErrorCodes = {
   UNSUPPORTED_PROFILE: 'UNSUPPORTED_PROFILE',
   BUSY: 'BUSY',
   TOO_LARGE: 'TOO_LARGE',
-  /** The worker heard the offer through other nodes but cannot reach the owner itself (yet). */
+  /** The worker was granted a unit but lost its connection to the owner before fetching it. */
   OWNER_UNREACHABLE: 'OWNER_UNREACHABLE',
   BAD_REQUEST: 'BAD_REQUEST',
   NOT_FOUND: 'NOT_FOUND',

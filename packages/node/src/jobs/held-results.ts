@@ -1,6 +1,6 @@
 import fs from 'node:fs/promises'
 import path from 'node:path'
-import { unitKey } from '@ffmesh/protocol'
+import { unitKey, type WireErrorCode } from '@ffmesh/protocol'
 import type { Ack, ResultPush } from '../mesh/types.js'
 import type { Sub } from '../store/job-store.js'
 import type { JobComponents } from './deps.js'
@@ -12,7 +12,7 @@ export const HELD_RETRY_MS = 10_000
  * Answers that say nothing about the result, only that the owner cannot check or record it now
  * (it is stopping, or its store failed): the result is held and pushed again, not dropped.
  */
-const OWNER_NOT_READY: readonly string[] = ['BUSY', 'GENERIC']
+const OWNER_NOT_READY: readonly WireErrorCode[] = ['BUSY', 'GENERIC']
 
 interface Held { owner: string, push: ResultPush, file: string, since: number }
 
@@ -33,7 +33,7 @@ export function createResultHold (c: JobComponents) {
   async function tryPush (held: Held): Promise<Ack | null> {
     try {
       const ack = await c.mesh.pushResult(held.owner, held.push, held.file)
-      if (!ack.ok && OWNER_NOT_READY.includes(ack.code as string)) {
+      if (!ack.ok && OWNER_NOT_READY.includes(ack.code)) {
         log.debug({ owner: held.owner, message: ack.message }, 'owner busy')
         return null
       }

@@ -106,7 +106,7 @@ export function failureCode (err: unknown): WireErrorCode {
   if (isFfmeshError(err) && err.code === ErrorCodes.CONVERT_TIMEOUT) return 'TIMEOUT'
   if (isFfmeshError(err) && err.code === ErrorCodes.CONVERT_FAILED) return 'CONVERT_FAILED'
   if ((err as { code?: string })?.code === 'HASH_MISMATCH') return 'HASH_MISMATCH'
-  // Not the worker's fault, and not this unit's: the owner is not reachable from here yet.
+  // Not the worker's fault, and not this unit's: the owner is not reachable from here (now).
   if (isFfmeshError(err) && err.code === ErrorCodes.PEER_UNREACHABLE) return 'OWNER_UNREACHABLE'
   return 'GENERIC'
 }

@@ -41,13 +41,16 @@ export function offerRoom (loads: WorkerLoad[]): number {
 }
 
 /**
- * Pending units in the order they are offered: longest first, to the millisecond, then by index.
- * Durations are differences of float timestamps, so equal segments differ in their last bits;
- * compared unrounded, that noise put them in a random order (one sent behind the halved tail).
+ * Longest first, to the millisecond, then by index. Durations are differences of float timestamps,
+ * so equal segments differ in their last bits; compared unrounded, that noise put them in a random
+ * order (one sent behind the halved tail).
  */
+const longestFirst = (a: UnitRecord, b: UnitRecord): number =>
+  Math.round(b.spec.durationSec * 1000) - Math.round(a.spec.durationSec * 1000) || a.index - b.index
+
+/** Pending units in the order they are offered. */
 export function offerOrder (units: UnitRecord[]): UnitRecord[] {
-  const ms = (u: UnitRecord): number => Math.round(u.spec.durationSec * 1000)
-  return units.filter(u => u.state === 'pending').sort((a, b) => ms(b) - ms(a) || a.index - b.index)
+  return units.filter(u => u.state === 'pending').sort(longestFirst)
 }
 
 /**
@@ -63,7 +66,7 @@ export function unitToMove (units: UnitRecord[], loads: WorkerLoad[], usable: (w
   const overfull = new Set(loads.filter(w => w.slotsFree < 0).map(w => w.id))
   const converting = new Set(units.filter(u => u.state === 'converting').map(u => u.worker))
   const waiting = units.filter(u => u.state === 'leased' && u.worker != null && overfull.has(u.worker) && converting.has(u.worker))
-    .sort((a, b) => b.spec.durationSec - a.spec.durationSec)
+    .sort(longestFirst)
   return waiting.find(u => idle.some(w => usable(w.id, u))) ?? null
 }
 
