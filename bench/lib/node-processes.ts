@@ -13,6 +13,12 @@ const run = promisify(execFile)
 export const FFMESH_BIN = fileURLToPath(new URL('../../packages/cli/bin/ffmesh.js', import.meta.url))
 /** Start-up (LevelDB, libp2p, ffmpeg -encoders) on a busy 2-core machine. */
 const START_TIMEOUT_MS = 60_000
+/**
+ * Node.js flags for every node process, for looking inside a bench run: e.g.
+ * FFMESH_BENCH_NODE_FLAGS='--cpu-prof --cpu-prof-dir=/tmp/prof' or '--trace-gc' (which NODE_OPTIONS
+ * does not allow) with `bench/trace.ts --keep-logs DIR`.
+ */
+const NODE_FLAGS = (process.env.FFMESH_BENCH_NODE_FLAGS ?? '').split(' ').filter(f => f !== '')
 const POLL_MS = 250
 
 export interface NodeProcess { dataDir: string, child: ChildProcess, core: number | null, stop(): Promise<void> }
@@ -24,7 +30,7 @@ export async function ffmeshJson<T> (dataDir: string, args: string[], options: {
 
 export async function startNodeProcess (dataDir: string, core: number | null, options: { signal?: AbortSignal } = {}): Promise<NodeProcess> {
   const log = await fs.open(path.join(dataDir, 'node.log'), 'w')
-  const argv = [...(core != null ? ['taskset', '-c', String(core)] : []), process.execPath, FFMESH_BIN, 'node', '--data-dir', dataDir]
+  const argv = [...(core != null ? ['taskset', '-c', String(core)] : []), process.execPath, ...NODE_FLAGS, FFMESH_BIN, 'node', '--data-dir', dataDir]
   const child = spawn(argv[0] as string, argv.slice(1), { stdio: ['ignore', log.fd, log.fd] })
   const exited = new Promise<void>(resolve => child.once('exit', () => resolve()))
   const stop = async (): Promise<void> => {

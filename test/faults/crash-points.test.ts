@@ -8,7 +8,8 @@ import { waitUntil } from '../helpers/node-harness.js'
 /**
  * A crash at each step of storing a unit result (packages/node/src/store/crash-point.ts, armed by
  * FFMESH_TEST_CRASH_AT for one run only): after the restart the log never names a result that is
- * not on disk, nothing half-written is left behind, and the job ends with a verified output.
+ * not on disk, nothing half-written is left behind, and the job ends with a verified output. And a
+ * crash between the two parts of a plan (the audio unit is logged first): the restart plans the rest.
  */
 const POINTS = ['result-after-temp-write', 'result-after-fsync', 'result-after-rename', 'result-before-log'] as const
 
@@ -64,5 +65,27 @@ describe('fault scenarios: a crash while a result is stored', () => {
     }, 'the job\'s blobs to be freed', 10_000).catch(() => filesUnder(path.join(solo.dataDir, 'blobs')))
     expect(left).toEqual([])
     expect(await filesUnder(path.join(solo.dataDir, 'tmp'))).toEqual([])
+  })
+
+  it('6b. crash after the audio unit is planned, before the video is: the restart plans the rest once', async () => {
+    const cluster = suite.cluster = await createFaultCluster([{ name: 'solo', mesh: false, segmentSeconds: 2 }])
+    const solo = cluster.node('solo')
+    await cluster.start('solo', { FFMESH_TEST_CRASH_AT: 'plan-after-audio' })
+    const id = await cluster.submit('solo', suite.source, 'slow264')
+    expect((await solo.proc!.exited).signal).toBe('SIGKILL')
+    await cluster.stop('solo', 'SIGKILL')
+
+    await cluster.start('solo')
+    const job = await cluster.waitJob('solo', id, 120_000)
+    expect(job.state, JSON.stringify(job.error)).toBe('done')
+    // One audio unit (the one logged before the crash, index 0), then the video's segments.
+    const kinds = job.units.map(u => u.kind)
+    expect(kinds.filter(k => k === 'audio')).toHaveLength(1)
+    expect(kinds[0]).toBe('audio')
+    expect(kinds.filter(k => k === 'segment').length).toBeGreaterThanOrEqual(2)
+    expect(job.units.map(u => u.index)).toEqual(job.units.map((_, i) => i))
+    expect(job.units.every(u => u.state === 'verified')).toBe(true)
+    expect(await outputFiles(solo.outDir)).toHaveLength(1)
+    expect(await videoFrames(job.output as string)).toBe(await videoFrames(suite.source))
   })
 })

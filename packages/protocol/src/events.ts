@@ -3,7 +3,7 @@
  * stream (server-sent events), so `ffmesh status --watch` sees exactly what the node logs.
  */
 export const EventNames = [
-  'job:submitted', 'job:planned', 'job:running', 'job:assembling', 'job:done', 'job:failed',
+  'job:submitted', 'job:units-planned', 'job:planned', 'job:running', 'job:assembling', 'job:done', 'job:failed',
   'job:cancelled', 'job:retried', 'job:waiting',
   'unit:leased', 'unit:converting', 'unit:progress', 'unit:returned', 'unit:verified', 'unit:released',
   'peer:connected', 'peer:disconnected', 'peer:rejected', 'peer:capacity', 'peer:quarantined',

@@ -74,7 +74,10 @@ export const RejectSchema = z.strictObject({
   message: z.string().max(500)
 })
 
-/** The owner withdraws a lease (job cancelled, lease expired, unit already verified). */
+/**
+ * The owner withdraws a lease (job cancelled, lease expired, unit already verified), or turns down
+ * a claim for that attempt (the unit went to another worker), so the claimant's room frees at once.
+ */
 export const RevokeSchema = z.strictObject({ ...base, type: z.literal('revoke'), ...unitRef, worker: peerIdSchema })
 
 /**

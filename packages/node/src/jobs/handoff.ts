@@ -194,7 +194,7 @@ export function createHandoff (c: JobComponents) {
       // State changes reach the submitter at once, not only on the periodic repeat.
       const offEvents = c.events.on((e) => {
         const job = e.jobId == null ? undefined : c.store.job(e.jobId)?.job
-        if (job?.origin != null && (e.type === 'job:done' || e.type === 'job:failed' || e.type === 'job:planned' || e.type === 'job:assembling')) reportedAt.set(job.id, 0)
+        if (job?.origin != null && (e.type === 'job:done' || e.type === 'job:failed' || e.type === 'job:units-planned' || e.type === 'job:planned' || e.type === 'job:assembling')) reportedAt.set(job.id, 0)
       })
       timer = setInterval(() => tick(status), TICK_MS)
       const off = unsubscribe

@@ -2,7 +2,10 @@ import { unitKey } from '@ffmesh/protocol'
 
 /** How long a refusal (DISK_FULL, UNSUPPORTED_PROFILE, BUSY) keeps a unit away from that worker. */
 export const REFUSAL_BACKOFF_MS = 30_000
-/** Claims that arrive within this window after the first are compared; the freest worker wins. */
+/**
+ * Claims that arrive within this window after the first are compared; the freest worker wins. A
+ * claim from the peer the offer named first (its likely winner) is granted without the wait.
+ */
 export const CLAIM_WINDOW_MS = 150
 /** A pending unit is offered again after this long without a grant. */
 export const REOFFER_MS = 3_000
@@ -13,6 +16,8 @@ export interface UnitRuntime {
   lastOfferAt: number
   offeredSince: number | null
   claims: Array<{ worker: string, attempt: number, at: number }>
+  /** The first candidate of the last offer: the freest worker by the adverts, when offered. */
+  favourite: string | null
   refusals: Map<string, { code: string, message: string, until: number }>
   /** Heartbeats extend a lease in memory; the log keeps the grant, not every renewal. */
   leaseUntil: number | null
@@ -39,7 +44,7 @@ export function createOwnerState () {
     const key = unitKey(jobId, index)
     let rt = units.get(key)
     if (rt == null) {
-      rt = { lastOfferAt: 0, offeredSince: null, claims: [], refusals: new Map(), leaseUntil: null, progress: 0, granting: false, moved: false, phase: null, heardAt: 0 }
+      rt = { lastOfferAt: 0, offeredSince: null, claims: [], favourite: null, refusals: new Map(), leaseUntil: null, progress: 0, granting: false, moved: false, phase: null, heardAt: 0 }
       units.set(key, rt)
     }
     return rt

@@ -6,11 +6,12 @@ import type { UnitRecord } from '../store/records.js'
 import { assembleJob, resumeAssembly } from './assemble-job.js'
 import type { JobComponents } from './deps.js'
 import type { JobMessage } from './job-bus.js'
-import { CLAIM_WINDOW_MS, createOwnerState, REFUSAL_BACKOFF_MS, REOFFER_MS } from './owner-state.js'
+import { createOwnerState, REFUSAL_BACKOFF_MS, REOFFER_MS } from './owner-state.js'
 import { pickCandidates } from './candidates.js'
+import { createGrants } from './grants.js'
 import { heldByWorker, leasedInputPath, offerOrder, offerRoom, unitToMove, workerLoads, type WorkerLoad } from './worker-load.js'
 import { cancelJob, retryJob } from './job-commands.js'
-import { planJob } from './planner.js'
+import { needsPlan, planJob } from './planner.js'
 import { HELD_RETRY_MS } from './held-results.js'
 import { createQuarantine } from './quarantine.js'
 import { acceptUnitResult } from './results.js'
@@ -22,7 +23,7 @@ export const OWNER_TICK_MS = 200
  * Events after which the owner has work at once (plan, offer, assemble): it looks again right away
  * instead of at the next tick, so a job's steps do not each wait up to OWNER_TICK_MS.
  */
-const KICK_EVENTS = new Set(['job:submitted', 'job:planned', 'job:assembling', 'job:retried', 'unit:verified', 'unit:released'])
+const KICK_EVENTS = new Set(['job:submitted', 'job:units-planned', 'job:planned', 'job:assembling', 'job:retried', 'unit:verified', 'unit:released'])
 /** A unit under a lease: granted, converting, or its result arriving (expires like the others). */
 const isLive = (u: UnitRecord): boolean => u.state === 'leased' || u.state === 'converting' || u.state === 'returned'
 /** Refusals that say the worker cannot do this unit at all, as opposed to a failed try. */
@@ -43,8 +44,8 @@ export function createOwner (c: JobComponents, init: OwnerInit) {
   const rt = createOwnerState()
   const quarantine = createQuarantine({ durationMs: c.config.jobs.quarantineSeconds * 1000, clock: c.clock })
   const busy = new Set<string>()
-  const pendingGrants = new Set<string>()
   const abort = new AbortController()
+  const grants = createGrants(c, rt, { quarantine, loads: () => loads(), log })
 
   // A job waiting to be handed to another node is not planned here (handoff.ts moves it on).
   const owned = (): JobView[] => c.store.jobs().filter(v => v.job.owner === c.mesh.peerId && !(v.job.handoff === true && v.job.state === 'queued'))
@@ -93,7 +94,9 @@ export function createOwner (c: JobComponents, init: OwnerInit) {
 
   async function tickJob (view: JobView, now: number): Promise<void> {
     const { job, units } = view
-    if (job.state === 'queued') return runExclusive(job.id, 'planning', () => planJob(c, job, { signal: abort.signal }))
+    // A running job may still be planning (its audio unit logged first): it runs what it has.
+    if (needsPlan(job)) runExclusive(job.id, 'planning', () => planJob(c, job.id, { signal: abort.signal }))
+    if (job.state === 'queued') return
     if (job.state === 'assembling') return runExclusive(job.id, 'assembly', () => assembleJob(c, view, { signal: abort.signal }))
     if (job.state !== 'running') return
     for (const u of units.filter(isLive)) {
@@ -109,7 +112,7 @@ export function createOwner (c: JobComponents, init: OwnerInit) {
       const last = exhausted.lastError
       return fail(job.id, { code: ErrorCodes.ATTEMPTS_EXHAUSTED, message: `unit ${exhausted.index} failed ${exhausted.failures} times; last reason: ${last?.code ?? ''} ${last?.message ?? ''}`.trim() })
     }
-    if (units.length > 0 && units.every(u => u.state === 'verified')) {
+    if (job.planning !== true && units.length > 0 && units.every(u => u.state === 'verified')) {
       await c.store.append(job.id, { type: 'job:assembling' })
       c.events.emit('job:assembling', { jobId: job.id })
       return
@@ -156,64 +159,12 @@ export function createOwner (c: JobComponents, init: OwnerInit) {
       const bytes = u.spec.inputs.reduce((n, i) => n + i.size, 0)
       const candidates = pickCandidates(workers, peer => rt.isRefused(state, peer, now) || quarantine.isQuarantined(peer))
       // The first invited is the likely winner: count its slot as taken for the next offers.
+      state.favourite = candidates[0] ?? null
       const likely = workers.find(w => w.id === candidates[0])
       if (likely != null && likely.slotsFree > 0) likely.slotsFree--
+      log.debug({ jobId: u.jobId, index: u.index, attempt: u.attempts + 1, candidates }, 'offering')
       await c.bus.publish({ type: 'offer', attempt: u.attempts + 1, unit: u.spec, expectedOutputBytes: Math.ceil(bytes * 1.5) + 16 * 1024 * 1024, candidates })
     }
-  }
-
-  function onClaim (m: Extract<JobMessage, { type: 'claim' }>, from: string): void {
-    const view = c.store.job(m.jobId)
-    const unit = view?.units[m.index]
-    if (view == null || view.job.owner !== c.mesh.peerId || view.job.state !== 'running' || unit == null) return
-    if (unit.state !== 'pending' || m.attempt !== unit.attempts + 1) return
-    const state = rt.get(m.jobId, m.index)
-    if (state.granting) return
-    if (rt.isRefused(state, from, c.clock()) || quarantine.isQuarantined(from)) return
-    state.claims.push({ worker: from, attempt: m.attempt, at: c.clock() })
-    const key = `${m.jobId}:${m.index}`
-    if (pendingGrants.has(key)) return
-    pendingGrants.add(key)
-    setTimeout(() => {
-      pendingGrants.delete(key)
-      grantBest(m.jobId, m.index).catch(err => log.warn({ err }, 'grant failed'))
-    }, CLAIM_WINDOW_MS).unref()
-  }
-
-  async function grantBest (jobId: string, index: number): Promise<void> {
-    const view = c.store.job(jobId)
-    const unit = view?.units[index]
-    const state = rt.get(jobId, index)
-    // A claim heard before its sender was quarantined or refused the unit must not win the grant.
-    const now = c.clock()
-    const claims = state.claims.filter(cl => unit != null && cl.attempt === unit.attempts + 1 && !quarantine.isQuarantined(cl.worker) && !rt.isRefused(state, cl.worker, now))
-    state.claims = []
-    if (view == null || unit == null || unit.state !== 'pending' || view.job.state !== 'running' || claims.length === 0 || rt.stopping || state.granting) return
-    // Until the lease is in the log the view still says pending: nothing else may grant meanwhile.
-    state.granting = true
-    try {
-      await grant(jobId, unit.attempts + 1, index, claims)
-    } finally {
-      state.granting = false
-    }
-  }
-
-  async function grant (jobId: string, attempt: number, index: number, claims: Array<{ worker: string, at: number }>): Promise<void> {
-    const state = rt.get(jobId, index)
-    const free = new Map(loads().map(w => [w.id, w.slotsFree]))
-    // On a tie a peer wins over this node, whose core also plans, verifies and assembles.
-    const remote = (worker: string): number => worker === c.mesh.peerId ? 0 : 1
-    const best = claims.sort((a, b) => (free.get(b.worker) ?? 0) - (free.get(a.worker) ?? 0) || remote(b.worker) - remote(a.worker) || a.at - b.at)[0]
-    const leaseMs = Math.round(c.config.jobs.leaseSeconds * 1000)
-    const leaseUntil = c.clock() + leaseMs
-    await c.store.append(jobId, { type: 'unit:leased', index, worker: best.worker, attempt, leaseUntil })
-    const leased = c.store.job(jobId)?.units[index]
-    if (leased?.worker !== best.worker || leased.attempts !== attempt || leased.state !== 'leased') return
-    state.leaseUntil = leaseUntil
-    state.phase = null
-    state.offeredSince = null
-    c.events.emit('unit:leased', { jobId, index, peerId: best.worker, data: { attempt } })
-    await c.bus.publish({ type: 'grant', jobId, index, attempt, worker: best.worker, leaseMs })
   }
 
   async function onHeartbeat (m: Extract<JobMessage, { type: 'heartbeat' }>, from: string): Promise<void> {
@@ -272,7 +223,7 @@ export function createOwner (c: JobComponents, init: OwnerInit) {
         if (KICK_EVENTS.has(e.type)) ticker.kick()
       })
       c.bus.on((m, from) => {
-        const work = m.type === 'claim' ? (onClaim(m, from), undefined)
+        const work = m.type === 'claim' ? (grants.onClaim(m, from), undefined)
           : m.type === 'heartbeat' ? onHeartbeat(m, from)
             : m.type === 'reject' ? onReject(m, from)
               : undefined

@@ -2,7 +2,8 @@ import fs from 'node:fs/promises'
 import path from 'node:path'
 import type { UnitSpec } from '@ffmesh/protocol'
 import pMap from 'p-map'
-import type { PlannedUnit } from '../media/index.js'
+import type { PlanInit, PlannedUnit } from '../media/index.js'
+import { crashPoint } from '../store/crash-point.js'
 import { hashFile } from '../store/hash.js'
 import type { JobRecord, UnitRecord } from '../store/records.js'
 import type { JobComponents } from './deps.js'
@@ -13,34 +14,55 @@ const IMPORT_CONCURRENCY = 4
 
 /**
  * Plan: hash the source, split it into keyframe-aligned pieces, turn each piece into a blob named
- * by its SHA-512, and log `job:planned`. Idempotent: a crash mid-plan leaves the job `queued` and
- * the next start plans again (blobs are content-addressed, so nothing is stored twice).
+ * by its SHA-512, and log `job:planned`. The audio unit comes first, in its own
+ * `job:units-planned`, so a worker converts it while this node cuts the video. Resumable: a crash
+ * mid-plan leaves the job `queued`, or `running` with its audio unit and `planning` set, and the
+ * next start plans the rest again (blobs are content-addressed, so nothing is stored twice).
  */
-export async function planJob (c: JobComponents, job: JobRecord, options: { signal?: AbortSignal } = {}): Promise<void> {
+export async function planJob (c: JobComponents, jobId: string, options: { signal?: AbortSignal } = {}): Promise<void> {
+  // Read now, not from the caller's view: a plan that ended since that view was taken is not redone.
+  const view = c.store.job(jobId)
+  if (view == null || !needsPlan(view.job)) return
+  const { job } = view
   await assertSourceUnchanged(job, 'after it was submitted')
   const workDir = path.join(c.paths.work, job.id)
   await fs.rm(workDir, { recursive: true, force: true })
   await fs.mkdir(workDir, { recursive: true, mode: 0o700 })
+  const init: PlanInit = { source: job.source, info: job.info, profile: job.profile, segmentSeconds: c.config.jobs.segmentSeconds, tailSegments: tailSegments(c), workDir }
+  let first = view.units.length
   try {
+    let audio = view.units.some(u => u.spec.kind === 'audio')
+    // Before the source hash, which would share this node's core with the audio's stream copy.
+    const early = audio ? null : await c.media.planAudioFirst(init, options)
+    if (early != null) {
+      const blob = await c.blobs.importFile(early.files[0] as string, options)
+      const unit = toUnitRecord(c, job, early, first++, new Map([[early.files[0] as string, blob]]))
+      await c.store.append(job.id, { type: 'job:units-planned', units: [unit] })
+      c.events.emit('job:units-planned', { jobId: job.id, data: { units: 1 } })
+      crashPoint('plan-after-audio')
+      audio = true
+    }
     // Hashing the source and splitting it both read the whole file: they run side by side, and
     // both settle before anything is thrown, so no ffmpeg still writes into workDir afterwards.
-    const [hashed, planned] = await Promise.allSettled([
-      hashFile(job.source, options),
-      c.media.planSource({ source: job.source, info: job.info, profile: job.profile, segmentSeconds: c.config.jobs.segmentSeconds, tailSegments: tailSegments(c), workDir }, options)
-    ])
+    const [hashed, planned] = await Promise.allSettled([hashFile(job.source, options), c.media.planSource({ ...init, audio: !audio }, options)])
     if (planned.status === 'rejected') throw planned.reason
     if (hashed.status === 'rejected') throw hashed.reason
-    const [sourceHash, plan] = [hashed.value, planned.value]
-    const pieces = [...new Set(plan.units.flatMap(u => u.files))].filter(f => f !== job.source)
+    const [sourceHash, planUnits] = [hashed.value, planned.value.units]
+    const pieces = [...new Set(planUnits.flatMap(u => u.files))].filter(f => f !== job.source)
     // A few imports at once overlap one piece's fsync with the next one's hashing.
     const imported = await pMap(pieces, async file => [file, await c.blobs.importFile(file, options)] as const, { concurrency: IMPORT_CONCURRENCY, signal: options.signal })
     const blobOf = new Map<string, { hash: string, size: number }>([[job.source, { hash: sourceHash, size: job.sourceSize }], ...imported])
-    const units = plan.units.map((u, index) => toUnitRecord(c, job, u, index, blobOf))
+    const units = planUnits.map((u, i) => toUnitRecord(c, job, u, first + i, blobOf))
     await c.store.append(job.id, { type: 'job:planned', sourceHash, units })
-    c.events.emit('job:planned', { jobId: job.id, data: { units: units.length } })
+    c.events.emit('job:planned', { jobId: job.id, data: { units: first + units.length } })
   } finally {
     await fs.rm(workDir, { recursive: true, force: true })
   }
+}
+
+/** Queued, or running on the part of its plan logged before a stop. */
+export function needsPlan (job: JobRecord): boolean {
+  return job.state === 'queued' || (job.state === 'running' && job.planning === true)
 }
 
 /**

@@ -70,7 +70,7 @@ export async function acceptUnitResult (c: JobComponents, rt: OwnerState, releas
   }
   if (latest == null || latest.state === 'verified') return discard({ ok: true })
   const { size } = await c.blobs.importFile(tmpFile, { hash: push.hash, unitResult: true })
-  const result = { hash: push.hash, size, frames: push.frames, durationSec: push.durationSec, startSec: counted?.startSec ?? null }
+  const result = { hash: push.hash, size, frames: push.frames, durationSec: counted?.durationSec ?? push.durationSec, startSec: counted?.startSec ?? null }
   crashPoint('result-before-log')
   await c.store.append(push.jobId, { type: 'unit:verified', index: push.index, worker: peer, attempt: push.attempt, result })
   const state = rt.get(push.jobId, push.index)

@@ -74,7 +74,10 @@ export async function runUnitTask (c: JobComponents, deps: TaskDeps, task: UnitT
         signal,
         // worker.convertTimeoutScale: the documented knob for slow machines and the hang tests.
         timeoutMs: Math.round(c.media.convertTimeoutMs(spec.durationSec) * c.config.worker.convertTimeoutScale),
-        onProgress: (fraction) => { task.progress = fraction }
+        onProgress: (fraction) => { task.progress = fraction },
+        // A remote owner counts every result's frames itself; this node's own owner takes this
+        // measure as it is, so only a local result is probed here.
+        probeOutput: local
       })
     } finally {
       releaseSlot()

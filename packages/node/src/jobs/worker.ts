@@ -83,7 +83,10 @@ export function createWorker (c: JobComponents, init: WorkerInit) {
     // Gossip is relayed, so an offer can arrive before discovery has connected this node to its
     // owner (just after start-up): a grant then could not fetch the unit. The owner offers again
     // every few seconds; by then this node is usually connected.
-    if (owner !== c.mesh.peerId && !c.mesh.isConnected(owner)) return
+    if (owner !== c.mesh.peerId && !c.mesh.isConnected(owner)) {
+      log.debug({ jobId: unit.jobId, index: unit.index, owner }, 'offer from an owner not connected yet: not claimed')
+      return
+    }
     const missing = profileEncoders(unit.profile).filter(e => !encoders.has(e))
     if (missing.length > 0) return refuse(offer, owner, 'UNSUPPORTED_PROFILE', `this node's ffmpeg lacks ${missing.join(', ')}`, `${owner}:${unit.jobId}:enc`)
     const inputBytes = unit.inputs.reduce((n, i) => n + i.size, 0)
@@ -97,12 +100,14 @@ export function createWorker (c: JobComponents, init: WorkerInit) {
     if (tasks.size + claims.size >= slotsTotal + PREFETCH_UNITS) {
       if (remembered.size >= MAX_REMEMBERED_OFFERS) remembered.delete(remembered.keys().next().value as string)
       remembered.set(key, { offer, owner, at: c.clock() })
+      log.debug({ jobId: unit.jobId, index: unit.index, tasks: [...tasks.keys()], claims: [...claims.keys()] }, 'offer kept for later: no room')
       return
     }
     remembered.delete(key)
     // Security (issue 6): one remote owner may fill only its share of this node's disk (limits.ts).
     if (owner !== c.mesh.peerId && !withinOwnerShare(owner, [...tasks.values(), ...[...claims.values()].map(cl => ({ owner: cl.owner, spec: cl.offer.unit }))], inputBytes)) return
     claims.set(key, { offer, owner, at: c.clock() })
+    log.debug({ jobId: unit.jobId, index: unit.index, attempt: offer.attempt }, 'claiming')
     await c.bus.publish({ type: 'claim', owner, jobId: unit.jobId, index: unit.index, attempt: offer.attempt })
   }
 
@@ -144,6 +149,18 @@ export function createWorker (c: JobComponents, init: WorkerInit) {
       })
   }
 
+  /** A revoked lease stops its task; a turned-down claim frees its room for the next offer. */
+  function onRevoke (m: Extract<JobMessage, { type: 'revoke' }>, from: string): void {
+    const key = unitKey(m.jobId, m.index)
+    const task = tasks.get(key)
+    if (task != null && task.attempt === m.attempt && task.owner === from) task.abort.abort(new Error('lease revoked'))
+    const claim = claims.get(key)
+    if (claim != null && claim.owner === from && claim.offer.attempt === m.attempt) {
+      claims.delete(key)
+      claimRemembered()
+    }
+  }
+
   function inputInUse (hash: string, except: UnitTask): boolean {
     for (const t of tasks.values()) if (t !== except && t.spec.inputs.some(i => i.hash === hash)) return true
     return false
@@ -168,10 +185,7 @@ export function createWorker (c: JobComponents, init: WorkerInit) {
       unsubscribe = c.bus.on((m, from) => {
         if (m.type === 'offer') onOffer(m, from).catch(err => log.warn({ err }, 'offer handling failed'))
         else if (m.type === 'grant') onGrant(m, from)
-        else if (m.type === 'revoke' && m.worker === c.mesh.peerId) {
-          const task = tasks.get(unitKey(m.jobId, m.index))
-          if (task != null && task.attempt === m.attempt && task.owner === from) task.abort.abort(new Error('lease revoked'))
-        }
+        else if (m.type === 'revoke' && m.worker === c.mesh.peerId) onRevoke(m, from)
       })
       timer = setInterval(() => { refresh().catch(() => {}) }, CAPACITY_REFRESH_MS)
     },

@@ -34,7 +34,17 @@ export interface ConvertInit {
   threads?: number
 }
 
-export interface ConvertOptions { signal?: AbortSignal, onProgress?: (fraction: number) => void, timeoutMs?: number }
+export interface ConvertOptions {
+  signal?: AbortSignal
+  onProgress?: (fraction: number) => void
+  timeoutMs?: number
+  /**
+   * False: a segment reports the frames ffmpeg says it encoded instead of probing its output (a
+   * process start per unit). For a remote owner, which counts the frames of every result it
+   * receives and trusts nothing the worker says about them.
+   */
+  probeOutput?: boolean
+}
 
 /**
  * Converts one unit. Returns what measureOutput reads from the output: for segment and whole units
@@ -58,17 +68,19 @@ export async function convertUnit (runner: FfmpegRunner, init: ConvertInit, opti
   // ffmpeg 5.1 under -copyts reports out_time from its first progress report, not from the first
   // frame, so a segment (always -copyts) measures progress in frames of its own piece instead.
   const ownFrames = onProgress == null || spec.kind !== 'segment' ? 0 : spec.frames ?? (await countFrames(runner, inputs.at(-1) as string, options)).frames
+  let encoded = 0
   await runner.run(args, {
     signal: options.signal,
     timeoutMs: options.timeoutMs ?? convertTimeoutMs(spec.durationSec),
     stdin,
-    onProgress: onProgress == null
-      ? undefined
-      : p => {
-        const done = ownFrames > 0 ? p.frame / ownFrames : spec.durationSec > 0 ? p.outTimeSec / spec.durationSec : 0
-        onProgress(Math.min(1, Math.max(0, done)))
-      }
+    onProgress: p => {
+      encoded = p.frame
+      if (onProgress == null) return
+      const done = ownFrames > 0 ? p.frame / ownFrames : spec.durationSec > 0 ? p.outTimeSec / spec.durationSec : 0
+      onProgress(Math.min(1, Math.max(0, done)))
+    }
   })
+  if (options.probeOutput === false && spec.kind === 'segment') return { frames: encoded, durationSec: spec.durationSec, startSec: null }
   return await measureOutput(runner, outFile, spec.kind, options)
 }
 

@@ -3,7 +3,7 @@ export type { FfmpegRunner, FfmpegRunnerInit, FfmpegProgress, RunOptions } from 
 export { probeSource, countFrames, measureOutput, type UnitMeasure } from './probe.js'
 export type { MediaInfo, MediaStream, StreamType } from './probe.js'
 export { checkProfileFits, unitOutputExtension, CONTAINER_MUXERS } from './profile-args.js'
-export { planSource } from './plan.js'
+export { planAudioFirst, planSource } from './plan.js'
 export type { PlannedUnit, PlanInit } from './plan.js'
 export { convertUnit, convertTimeoutMs } from './convert.js'
 export type { ConvertInit, ConvertOptions } from './convert.js'

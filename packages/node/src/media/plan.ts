@@ -28,6 +28,8 @@ export interface PlanInit {
   workDir: string
   /** Final segments cut in half so workers finish together (see cutTimes); the mesh's slot count. */
   tailSegments?: number
+  /** False when the caller already has the audio unit (from planAudioFirst): the plan leaves it out. */
+  audio?: boolean
 }
 
 /** Bounds the extra units of a halved tail, whatever slot count a mesh advertises. */
@@ -55,16 +57,35 @@ export async function planSource (runner: FfmpegRunner, init: PlanInit, options:
   const source = resolve(init.source)
   checkProfileFits(info, profile)
   const whole = wholeUnit(source, info, profile)
-  if (profile.kind !== 'video' || info.kind !== 'video' || profile.video?.frameRate != null ||
-      info.durationSec < MIN_SEGMENTS_TO_SPLIT * init.segmentSeconds || info.videoStreamIndex == null) {
-    // A fixed output rate changes frame counts per piece, so it is converted in one piece.
-    return { units: [whole] }
-  }
+  if (!splitsVideo(init)) return { units: [whole] }
   const segments = await splitVideo(runner, source, info, init, options)
   if (segments == null) return { units: [whole] }
   const units = [...segments]
-  if (convertsAudio(profile) && info.audioTracks > 0) units.push(await audioUnit(runner, source, info, init.workDir, options))
+  if (init.audio !== false && convertsAudio(profile) && info.audioTracks > 0) units.push(await audioUnit(runner, source, info, init.workDir, options))
   return { units }
+}
+
+/**
+ * The audio unit of a split plan, made before the split (a stream copy, a fraction of a second),
+ * so a worker can convert the audio while the owner is still cutting the video. Null when the plan
+ * will not be split, converts no audio, or the tracks do not fit Matroska (planSource then plans
+ * that audio unit itself, reading the source, whose hash is not known yet).
+ */
+export async function planAudioFirst (runner: FfmpegRunner, init: PlanInit, options: { signal?: AbortSignal } = {}): Promise<PlannedUnit | null> {
+  const { info, profile } = init
+  checkProfileFits(info, profile)
+  if (!splitsVideo(init) || !convertsAudio(profile) || info.audioTracks === 0) return null
+  const unit = await audioUnit(runner, resolve(init.source), info, init.workDir, options)
+  return unit.inputFormat === 'source' ? null : unit
+}
+
+/**
+ * Whether the video is cut into segments (the cut may still fail: see splitVideo). A fixed output
+ * rate changes frame counts per piece, so such a profile converts the file in one piece.
+ */
+function splitsVideo ({ info, profile, segmentSeconds }: PlanInit): boolean {
+  return profile.kind === 'video' && info.kind === 'video' && profile.video?.frameRate == null &&
+    info.durationSec >= MIN_SEGMENTS_TO_SPLIT * segmentSeconds && info.videoStreamIndex != null
 }
 
 function wholeUnit (source: string, info: MediaInfo, profile: Profile): PlannedUnit {

@@ -1,6 +1,6 @@
 import { assembleOutput, type AssembleInit } from './assemble.js'
 import { convertTimeoutMs, convertUnit, type ConvertInit, type ConvertOptions } from './convert.js'
-import { planSource, type PlanInit, type PlannedUnit } from './plan.js'
+import { planAudioFirst, planSource, type PlanInit, type PlannedUnit } from './plan.js'
 import { measureOutput, probeSource, type MediaInfo, type UnitMeasure } from './probe.js'
 import { checkProfileFits, unitOutputExtension } from './profile-args.js'
 import type { FfmpegRunner } from './runner.js'
@@ -18,6 +18,7 @@ export interface MediaToolkit {
   probeSource(file: string, options?: Opts): Promise<MediaInfo>
   checkProfileFits: typeof checkProfileFits
   planSource(init: PlanInit, options?: Opts): Promise<{ units: PlannedUnit[] }>
+  planAudioFirst(init: PlanInit, options?: Opts): Promise<PlannedUnit | null>
   convertUnit(init: ConvertInit, options?: ConvertOptions): Promise<UnitMeasure>
   measureOutput(file: string, kind: 'segment' | 'audio' | 'whole', options?: Opts): Promise<UnitMeasure>
   assembleOutput(init: AssembleInit, options?: Opts): Promise<void>
@@ -32,6 +33,7 @@ export function createMediaToolkit (runner: FfmpegRunner): MediaToolkit {
     probeSource: (file, options) => probeSource(runner, file, options),
     checkProfileFits,
     planSource: (init, options) => planSource(runner, init, options),
+    planAudioFirst: (init, options) => planAudioFirst(runner, init, options),
     convertUnit: (init, options) => convertUnit(runner, init, options),
     measureOutput: (file, kind, options) => measureOutput(runner, file, kind, options),
     assembleOutput: (init, options) => assembleOutput(runner, init, options),

@@ -2,11 +2,11 @@
  * Crash injection for the fault tests (test/faults/crash-points.test.ts) only. It is read once from
  * the environment when this module loads, never from config, so no setting can arm it; unset, every
  * call is a comparison with null. Armed, the process kills itself with SIGKILL at the named point,
- * the closest a test can get to pulling the plug between two steps of storing a result.
+ * the closest a test can get to pulling the plug between two steps of storing a result or a plan.
  */
 export const CRASH_POINT_ENV = 'FFMESH_TEST_CRASH_AT'
 
-export type CrashPoint = 'result-after-temp-write' | 'result-after-fsync' | 'result-after-rename' | 'result-before-log'
+export type CrashPoint = 'result-after-temp-write' | 'result-after-fsync' | 'result-after-rename' | 'result-before-log' | 'plan-after-audio'
 
 const armed: string | null = process.env[CRASH_POINT_ENV] ?? null
 

@@ -17,6 +17,11 @@ export interface JobRecord {
   owner: string
   info: MediaInfo
   unitCount: number
+  /**
+   * Part of the plan is logged (job:units-planned) and the rest is still being cut: the job runs
+   * what it has, and is not assembled until job:planned ends the plan.
+   */
+  planning?: boolean
   createdAt: number
   updatedAt: number
   /** Submitted with --handoff (or on a node with no slots): another node is to own it. */
@@ -60,6 +65,7 @@ export interface UnitRecord {
 /** The events of the log. Each is applied to the views by reduce.ts in the same atomic batch. */
 export type JobEvent =
   | { type: 'job:submitted', job: JobRecord }
+  | { type: 'job:units-planned', units: UnitRecord[] }
   | { type: 'job:planned', sourceHash: string, units: UnitRecord[] }
   | { type: 'unit:leased', index: number, worker: string, attempt: number, leaseUntil: number }
   | { type: 'unit:converting', index: number, attempt: number }

@@ -1,0 +1,107 @@
+import fs from 'node:fs/promises'
+import os from 'node:os'
+import path from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import { DEFAULT_PROFILES, newJobId, PROTOCOL_VERSION } from '@ffmesh/protocol'
+import { createEventBus } from '../events.js'
+import { createLogger } from '../logger.js'
+import { openJobStore, type JobStore } from '../store/job-store.js'
+import type { JobRecord, UnitRecord } from '../store/records.js'
+import type { JobComponents } from './deps.js'
+import { createGrants } from './grants.js'
+import type { JobMessage } from './job-bus.js'
+import { CLAIM_WINDOW_MS, createOwnerState } from './owner-state.js'
+import { createQuarantine } from './quarantine.js'
+
+const OWNER = '12D3KooWBcE2VFZkW9dWQfLKmUBuZy9f1bfrbAX7pwLrjL2G1uYq'
+const PEER_A = '12D3KooWLZd1ovTLzMaBH93PVtzD7HU5cycoXRwWNJEwneGoPj5G'
+const PEER_B = '12D3KooWQYhTNQdmr3ArTeUHRYzFg94BKyTkoWBDWez9kSCVe2Xo'
+
+const dirs: string[] = []
+const stores: JobStore[] = []
+afterEach(async () => {
+  for (const s of stores.splice(0)) await s.close()
+  for (const d of dirs.splice(0)) await fs.rm(d, { recursive: true, force: true })
+})
+
+function unitRecord (jobId: string, index: number): UnitRecord {
+  return {
+    jobId, index, inputPaths: ['/x'], expectedFrames: 144, state: 'pending', worker: null, attempts: 0, failures: 0, leaseUntil: null, lastError: null, result: null,
+    spec: { jobId, index, kind: 'segment', inputs: [{ hash: 'a'.repeat(128), size: 1 }], preRoll: false, range: { start: index, end: index + 1 }, durationSec: 6, inputFormat: 'mpegts', profile: DEFAULT_PROFILES[0] }
+  }
+}
+
+/**
+ * The owner's claim handling on a real job log, with every worker holding one free slot: what it
+ * grants, to whom, how soon, and which claimants it turns down (a revoke of the claimed attempt).
+ */
+async function harness () {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'ffmesh-grants-'))
+  dirs.push(dir)
+  const store = await openJobStore({ path: path.join(dir, 'db') })
+  stores.push(store)
+  const jobId = newJobId()
+  const job = {
+    id: jobId, state: 'queued', profile: DEFAULT_PROFILES[0], source: '/media/in.mkv', sourceSize: 10, sourceMtimeMs: 1, sourceHash: null,
+    outDir: '/media/out', output: null, error: null, owner: OWNER, unitCount: 0, createdAt: 1, updatedAt: 1, info: { kind: 'video', streams: [] }
+  } as unknown as JobRecord
+  await store.append(jobId, { type: 'job:submitted', job })
+  await store.append(jobId, { type: 'job:planned', sourceHash: 'b'.repeat(128), units: [unitRecord(jobId, 0), unitRecord(jobId, 1)] })
+  const published: JobMessage[] = []
+  const c = {
+    store,
+    mesh: { peerId: OWNER },
+    events: createEventBus(),
+    clock: Date.now,
+    config: { jobs: { leaseSeconds: 30 } },
+    bus: { publish: async (m: JobMessage) => { published.push(m) } }
+  } as unknown as JobComponents
+  const rt = createOwnerState()
+  const quarantine = createQuarantine({ durationMs: 60_000, clock: Date.now })
+  const loads = () => [OWNER, PEER_A, PEER_B].map(id => ({ id, slotsTotal: 1, slotsFree: 1, held: 0 }))
+  const grants = createGrants(c, rt, { quarantine, loads, log: createLogger({ level: 'silent' }) })
+  const claim = (index: number, from: string, attempt = 1): void =>
+    grants.onClaim({ v: PROTOCOL_VERSION, ts: Date.now(), type: 'claim', owner: OWNER, jobId, index, attempt } as Extract<JobMessage, { type: 'claim' }>, from)
+  const sent = (type: 'grant' | 'revoke'): Array<{ index: number, worker: string }> =>
+    published.filter(m => m.type === type).map(m => ({ index: (m as { index: number }).index, worker: (m as { worker: string }).worker }))
+  const leasedTo = (index: number): string | null => store.job(jobId)?.units[index]?.worker ?? null
+  return { rt, jobId, claim, sent, leasedTo }
+}
+
+const settle = async (ms = 0): Promise<void> => { await new Promise(resolve => setTimeout(resolve, ms)) }
+
+describe('the owner grants claims', () => {
+  it('grants the offer\'s favourite at once, and others only after the claim window', async () => {
+    const h = await harness()
+    h.rt.get(h.jobId, 0).favourite = PEER_A
+    h.rt.get(h.jobId, 1).favourite = PEER_A
+    h.claim(0, PEER_A)
+    h.claim(1, PEER_B)
+    await settle(20)
+    expect(h.leasedTo(0)).toBe(PEER_A)
+    expect(h.leasedTo(1)).toBeNull()
+    await settle(CLAIM_WINDOW_MS + 50)
+    expect(h.leasedTo(1)).toBe(PEER_B)
+    expect(h.sent('grant')).toEqual([{ index: 0, worker: PEER_A }, { index: 1, worker: PEER_B }])
+  })
+
+  it('lets a peer win a tie with this node, and turns down the peer that loses to this node', async () => {
+    const h = await harness()
+    h.claim(0, OWNER)
+    h.claim(0, PEER_A)
+    await settle(CLAIM_WINDOW_MS + 50)
+    expect(h.leasedTo(0)).toBe(PEER_A)
+    expect(h.sent('revoke')).toEqual([])
+
+    // Unit 1: this node's claim is alone in the window; PEER_B claims once the grant is logged.
+    h.claim(1, OWNER)
+    await settle(CLAIM_WINDOW_MS + 50)
+    expect(h.leasedTo(1)).toBe(OWNER)
+    h.claim(1, PEER_B)
+    h.claim(0, PEER_A)
+    await settle(20)
+    // PEER_B could not have heard a grant to this node (it never crosses the network): it is told.
+    // PEER_A's repeated claim of its own lease is left alone.
+    expect(h.sent('revoke')).toEqual([{ index: 1, worker: PEER_B }])
+  })
+})

@@ -1,0 +1,72 @@
+import os from 'node:os'
+import { afterEach, describe, expect, it } from 'vitest'
+import { DEFAULT_PROFILES, newJobId, PROTOCOL_VERSION, type UnitSpec } from '@ffmesh/protocol'
+import { createLogger } from '../logger.js'
+import type { JobComponents } from './deps.js'
+import type { JobMessage } from './job-bus.js'
+import { createWorker, type Worker } from './worker.js'
+
+const SELF = '12D3KooWLZd1ovTLzMaBH93PVtzD7HU5cycoXRwWNJEwneGoPj5G'
+const OWNER = '12D3KooWBcE2VFZkW9dWQfLKmUBuZy9f1bfrbAX7pwLrjL2G1uYq'
+const OTHER = '12D3KooWQYhTNQdmr3ArTeUHRYzFg94BKyTkoWBDWez9kSCVe2Xo'
+const h264 = DEFAULT_PROFILES.find(p => p.name === 'h264') as NonNullable<UnitSpec['profile']>
+
+/**
+ * One worker (1 slot, so room for 2 units with the prefetch) on a stand-in bus: what it claims,
+ * and how a claim the owner turns down (a revoke of that attempt) frees its room at once. Without
+ * the turn-down, a claim that lost to the owner's own worker (whose grants never cross the network)
+ * held the room for CLAIM_TTL_MS, and the worker sat idle that long.
+ */
+function harness () {
+  const published: JobMessage[] = []
+  let deliver: (m: JobMessage, from: string) => void = () => {}
+  const c = {
+    config: { name: 'w', worker: { slots: 1, threads: 1, minFreeDisk: 0 }, jobs: { heartbeatSeconds: 1 } },
+    mesh: { peerId: SELF, isConnected: () => true, setCapacity: () => {} },
+    paths: { root: os.tmpdir() },
+    media: { runner: { encoders: async () => new Set(['libx264', 'aac']) } },
+    bus: {
+      self: SELF,
+      publish: async (m: JobMessage) => { published.push(m) },
+      on: (h: typeof deliver) => { deliver = h; return () => {} }
+    },
+    clock: Date.now,
+    logger: createLogger({ level: 'silent' })
+  } as unknown as JobComponents
+  const worker = createWorker(c, { version: 'test', acceptLocal: async () => ({ ok: true }), deliverRemote: async () => ({ ok: true }), queueLength: () => 0 })
+  const jobId = newJobId()
+  const offer = (index: number): JobMessage => ({
+    v: PROTOCOL_VERSION, ts: Date.now(), type: 'offer', attempt: 1, expectedOutputBytes: 1,
+    unit: { jobId, index, kind: 'segment', inputs: [{ hash: 'a'.repeat(128), size: 1 }], preRoll: false, range: { start: index, end: index + 1 }, durationSec: 1, inputFormat: 'mpegts', profile: h264 }
+  } as JobMessage)
+  const revoke = (index: number, attempt = 1): JobMessage => ({ v: PROTOCOL_VERSION, ts: Date.now(), type: 'revoke', jobId, index, attempt, worker: SELF } as JobMessage)
+  const claimed = (): number[] => published.filter(m => m.type === 'claim').map(m => (m as { index: number }).index)
+  const send = async (m: JobMessage, from = OWNER): Promise<void> => {
+    deliver(m, from)
+    // onOffer is async (it awaits the claim's publish): let it settle.
+    await new Promise(resolve => setImmediate(resolve))
+  }
+  return { worker, offer, revoke, claimed, send }
+}
+
+let running: Worker | undefined
+afterEach(async () => { await running?.stop(); running = undefined })
+
+describe('worker claims', () => {
+  it('claims up to its slots plus one prefetch, and claims a kept offer as soon as a claim is turned down', async () => {
+    const h = harness()
+    running = h.worker
+    await h.worker.start()
+    for (const i of [0, 1, 2]) await h.send(h.offer(i))
+    expect(h.claimed()).toEqual([0, 1])
+
+    // A revoke from a peer other than the owner, or for another attempt, changes nothing.
+    await h.send(h.revoke(0), OTHER)
+    await h.send(h.revoke(0, 2))
+    expect(h.claimed()).toEqual([0, 1])
+
+    // The owner turns down the claim on unit 0: the room goes to unit 2, heard while full.
+    await h.send(h.revoke(0))
+    expect(h.claimed()).toEqual([0, 1, 2])
+  })
+})
