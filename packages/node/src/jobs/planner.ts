@@ -44,6 +44,8 @@ export async function planJob (c: JobComponents, jobId: string, options: { signa
     }
     // Hashing the source and splitting it both read the whole file: they run side by side, and
     // both settle before anything is thrown, so no ffmpeg still writes into workDir afterwards.
+    // Should the cut fail and the plan fall back to one whole unit (which converts the audio
+    // itself), the audio unit logged above is converted and left unused: a rare, harmless waste.
     const [hashed, planned] = await Promise.allSettled([hashFile(job.source, options), c.media.planSource({ ...init, audio: !audio }, options)])
     if (planned.status === 'rejected') throw planned.reason
     if (hashed.status === 'rejected') throw hashed.reason
