@@ -13,10 +13,11 @@ export interface GrantDeps {
 }
 
 /**
- * The owner's half of offer / claim / grant: it collects claims for a pending unit, grants one
- * lease to the best claimant (most free slots, then a peer over this node, then the earliest),
- * logs it before anyone hears of it, and turns down every claim that cannot win, so no worker
- * keeps room for a unit it will not get.
+ * The owner's half of offer / claim / grant: it collects claims for a pending unit over
+ * CLAIM_WINDOW_MS (a claim from the offer's favourite peer is granted at once), grants one lease to
+ * the best claimant (most free slots, then a peer over this node, then the earliest), logs it
+ * before anyone hears of it, and turns down every claim that cannot win, so no worker keeps room
+ * for a unit it will not get.
  */
 export function createGrants (c: JobComponents, rt: OwnerState, deps: GrantDeps) {
   const { quarantine, log } = deps
