@@ -45,7 +45,7 @@ export function createOwner (c: JobComponents, init: OwnerInit) {
   const quarantine = createQuarantine({ durationMs: c.config.jobs.quarantineSeconds * 1000, clock: c.clock })
   const busy = new Set<string>()
   const abort = new AbortController()
-  const grants = createGrants(c, rt, { quarantine, loads: () => loads(), log })
+  const grants = createGrants(c, rt, { quarantine, loads, log })
 
   // A job waiting to be handed to another node is not planned here (handoff.ts moves it on).
   const owned = (): JobView[] => c.store.jobs().filter(v => v.job.owner === c.mesh.peerId && !(v.job.handoff === true && v.job.state === 'queued'))
