@@ -1,6 +1,7 @@
 import path from 'node:path'
 import { ErrorCodes, FfmeshError } from '@ffmesh/protocol'
 import { loadNodeModule } from '../context.js'
+import { tuneNodeHeap } from '../heap.js'
 import { EXIT_FAILED, EXIT_OK } from '../report-error.js'
 
 export interface NodeOptions { dataDir?: string, config?: string }
@@ -16,6 +17,7 @@ type StartNode = (init: { dataDir: string, configFile?: string, env?: NodeJS.Pro
 
 /** Runs the node in the foreground until SIGTERM or SIGINT; a second signal exits at once. */
 export async function nodeCommand (opts: NodeOptions): Promise<number> {
+  tuneNodeHeap()
   const mod = await loadNodeModule() as Awaited<ReturnType<typeof loadNodeModule>> & { startNode?: StartNode }
   if (typeof mod.startNode !== 'function') throw new FfmeshError(ErrorCodes.INTERNAL, 'this build of @ffmesh/node has no startNode; rebuild with `npm run build`')
   const dataDir = mod.resolveDataDir(opts.dataDir)
