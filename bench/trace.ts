@@ -1,8 +1,8 @@
 /**
  * bench/trace: one job on N real `ffmesh node` processes pinned to one core each, with every
  * ffmpeg and ffprobe child on one timeline (from the nodes' debug logs, which give each child's
- * run time), and the CPU seconds of each node and of its children. For finding where a mesh job's
- * time goes; it prints no goal.
+ * run time), and the CPU seconds each node and its children spent on the job. For finding where
+ * a mesh job's time goes; it prints no goal.
  *
  *   node --experimental-strip-types bench/trace.ts [--nodes 2] [--segment-seconds 6] [--seconds 60] [--cores 1,0] [--keep-logs DIR]
  *
@@ -42,9 +42,15 @@ async function main (): Promise<void> {
   try {
     const recorder = await recordEvents(dirs[0] as string)
     const t0 = Date.now()
+    // The job's CPU only: start-up (module loading, libp2p, `ffmpeg -encoders`) is left out.
+    const cpu0 = nodes.map(n => processCpuSeconds(n.child.pid as number))
     const { id, wallMs } = await submitAndWait(dirs[0] as string, source, outDir)
     recorder.close()
-    const cpu = nodes.map(n => processCpuSeconds(n.child.pid as number))
+    const cpu = nodes.map((n, i) => {
+      const now = processCpuSeconds(n.child.pid as number)
+      const before = cpu0[i] as typeof now
+      return { self: now.self - before.self, children: now.children - before.children }
+    })
     await mesh.stopNodes()
     const runs = (await Promise.all(dirs.map(async (d, i) => (await childRuns(d)).map(l => ({ ...l, node: i }))))).flat()
       .filter(l => l.time >= t0).sort((a, b) => a.time - b.time)
@@ -55,7 +61,7 @@ async function main (): Promise<void> {
     console.log('\nunits, seconds from submit (owner\'s events; a unit leased twice was moved or released):')
     printTable(['unit', 'worker', 'granted', 'verified', 'took'], unitTimeline(recorder.events, id, t0, (peer) => `node ${peerIds.indexOf(peer ?? '')}`))
     console.log('')
-    printTable(['node', 'core', 'node JS cpu s', 'children cpu s'], cpu.map((c, i) => [`node ${i}`, String(nodes[i]?.core ?? '-'), c.self.toFixed(2), c.children.toFixed(2)]))
+    printTable(['node', 'core', 'job: node cpu s', 'job: children cpu s'], cpu.map((c, i) => [`node ${i}`, String(nodes[i]?.core ?? '-'), c.self.toFixed(2), c.children.toFixed(2)]))
     console.log(`\njob: ${seconds(wallMs)} s from submit to the verified output in place, ${count} node(s), segmentSeconds ${segmentSeconds}`)
     console.log(`command: ${commandLine()}`)
   } finally {

@@ -3,11 +3,12 @@ import v8 from 'node:v8'
 /**
  * How far V8 lets the old generation grow past its live size before a full collection: 200 means
  * up to 3x. A node's live heap is small (about 27 MB: libp2p, gossipsub, pino), and V8's default
- * factor on a busy core keeps the limit so close to it that the buffers a unit transfer holds for
- * a few milliseconds start a full mark-compact every 2 to 3 s, each some 50 ms of the core ffmpeg
- * is using. bench/trace.ts (2 nodes, 4 runs each) measured the nodes' own CPU per job at 4.0 s
- * with the default and 3.4 s with 200, and full collections during a job fell from about 10 per
- * node to 2; the cost is a few tens of MB more heap.
+ * factor on a busy core keeps the limit so close to it that the little a busy node promotes
+ * (stream chunks, gossip, child output) starts a full mark-compact every 2 to 3 s (--trace-gc),
+ * each some 50 ms of the core ffmpeg is using. On a 2-node bench job (bench/trace.ts, 3 runs each way, --heap-growing-percent=0 for
+ * V8's default) the two nodes' own CPU during the job fell from 2.40 s to 1.77 s and the job from
+ * 17.5 s to 17.0 s; the cost is a few tens of MB more heap (the transfer bench's peak RSS did not
+ * move).
  */
 export const HEAP_GROWING_PERCENT = 200
 
