@@ -13,8 +13,8 @@ import { assertSourceUnchanged } from './source-check.js'
 const IMPORT_CONCURRENCY = 4
 
 /**
- * Plan: hash the source, split it into keyframe-aligned pieces, turn each piece into a blob named
- * by its SHA-512, and log `job:planned`. The audio unit comes first, in its own
+ * Plan: split the source into keyframe-aligned pieces, turn each piece into a blob named by its
+ * SHA-512, and log `job:planned`. The audio unit comes first, in its own
  * `job:units-planned`, so a worker converts it while this node cuts the video. Resumable: a crash
  * mid-plan leaves the job `queued`, or `running` with its audio unit and `planning` set, and the
  * next start plans the rest again (blobs are content-addressed, so nothing is stored twice).
@@ -32,7 +32,7 @@ export async function planJob (c: JobComponents, jobId: string, options: { signa
   let first = view.units.length
   try {
     let audio = view.units.some(u => u.spec.kind === 'audio')
-    // Before the source hash, which would share this node's core with the audio's stream copy.
+    // Before the cut, which would share this node's core with the audio's stream copy.
     const early = audio ? null : await c.media.planAudioFirst(init, options)
     if (early != null) {
       const blob = await c.blobs.importFile(early.files[0] as string, options)
@@ -42,24 +42,32 @@ export async function planJob (c: JobComponents, jobId: string, options: { signa
       crashPoint('plan-after-audio')
       audio = true
     }
-    // Hashing the source and splitting it both read the whole file: they run side by side, and
-    // both settle before anything is thrown, so no ffmpeg still writes into workDir afterwards.
     // Should the cut fail and the plan fall back to one whole unit (which converts the audio
     // itself), the audio unit logged above is converted and left unused: a rare, harmless waste.
-    const [hashed, planned] = await Promise.allSettled([hashFile(job.source, options), c.media.planSource({ ...init, audio: !audio }, options)])
-    if (planned.status === 'rejected') throw planned.reason
-    if (hashed.status === 'rejected') throw hashed.reason
-    const [sourceHash, planUnits] = [hashed.value, planned.value.units]
+    const planUnits = (await c.media.planSource({ ...init, audio: !audio }, options)).units
+    const sourceHash = await sourceHashFor(job, planUnits, options)
     const pieces = [...new Set(planUnits.flatMap(u => u.files))].filter(f => f !== job.source)
     // A few imports at once overlap one piece's fsync with the next one's hashing.
     const imported = await pMap(pieces, async file => [file, await c.blobs.importFile(file, options)] as const, { concurrency: IMPORT_CONCURRENCY, signal: options.signal })
-    const blobOf = new Map<string, { hash: string, size: number }>([[job.source, { hash: sourceHash, size: job.sourceSize }], ...imported])
+    const blobOf = new Map<string, { hash: string, size: number }>(imported)
+    if (sourceHash != null) blobOf.set(job.source, { hash: sourceHash, size: job.sourceSize })
     const units = planUnits.map((u, i) => toUnitRecord(c, job, u, first + i, blobOf))
     await c.store.append(job.id, { type: 'job:planned', sourceHash, units })
     c.events.emit('job:planned', { jobId: job.id, data: { units: first + units.length } })
   } finally {
     await fs.rm(workDir, { recursive: true, force: true })
   }
+}
+
+/**
+ * The source's SHA-512 where a unit reads the source itself (a plan that fell back to one whole
+ * unit), or the hash a handed-off source arrived with; otherwise none. Pieces are hashed as they
+ * are stored, so a cut plan skips a whole extra read and hash of the source on the core that is
+ * about to start converting.
+ */
+async function sourceHashFor (job: JobRecord, units: PlannedUnit[], options: { signal?: AbortSignal }): Promise<string | null> {
+  if (job.sourceHash != null) return job.sourceHash
+  return units.some(u => u.files.includes(job.source)) ? await hashFile(job.source, options) : null
 }
 
 /** Queued, or running on the part of its plan logged before a stop. */

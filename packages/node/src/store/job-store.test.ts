@@ -139,4 +139,18 @@ describe('job store', () => {
     expect(store.job(other)?.job.state).toBe('running')
     expect(replay(await store.history(other))?.job).toMatchObject({ state: 'running', planning: false, unitCount: 2 })
   })
+  it('records no source hash for a cut plan, and keeps the hash a handed-off source arrived with', async () => {
+    const store = await openJobStore({ path: await tmpDir() })
+    stores.push(store)
+    const cut = newJobId()
+    await store.append(cut, { type: 'job:submitted', job: job(cut) })
+    await store.append(cut, { type: 'job:planned', sourceHash: null, units: [unit(cut, 0)] })
+    expect(store.job(cut)?.job).toMatchObject({ state: 'running', sourceHash: null })
+
+    const handed = newJobId()
+    await store.append(handed, { type: 'job:submitted', job: { ...job(handed), sourceHash: 'd'.repeat(128) } })
+    await store.append(handed, { type: 'job:planned', sourceHash: null, units: [unit(handed, 0)] })
+    expect(store.job(handed)?.job.sourceHash).toBe('d'.repeat(128))
+    expect(replay(await store.history(handed))?.job.sourceHash).toBe('d'.repeat(128))
+  })
 })

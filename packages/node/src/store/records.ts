@@ -66,7 +66,7 @@ export interface UnitRecord {
 export type JobEvent =
   | { type: 'job:submitted', job: JobRecord }
   | { type: 'job:units-planned', units: UnitRecord[] }
-  | { type: 'job:planned', sourceHash: string, units: UnitRecord[] }
+  | { type: 'job:planned', sourceHash: string | null, units: UnitRecord[] }
   | { type: 'unit:leased', index: number, worker: string, attempt: number, leaseUntil: number }
   | { type: 'unit:converting', index: number, attempt: number }
   | { type: 'unit:returned', index: number, attempt: number }
