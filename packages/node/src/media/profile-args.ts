@@ -69,15 +69,24 @@ export function unitOutputExtension (spec: { kind: UnitSpec['kind'], profile: Pr
   return `.${spec.profile.container}`
 }
 
-/** Encoder arguments for the video stream; timestamps pass through unless the profile sets a rate. */
+/**
+ * Encoder arguments for the video stream; timestamps pass through unless the profile sets a rate.
+ * A thread limit (the node's worker.threads when set, else the profile's) goes to the encoder in
+ * the form it obeys: x265 and SVT-AV1 ignore ffmpeg 5.1's `-threads` and size their own pools to
+ * the machine (measured here with `-threads 1`: x265 used 1.7 cores, SVT-AV1 1.8), and x265 binds
+ * its pool to every CPU of the NUMA node, past taskset or systemd's CPUAffinity. x265 takes
+ * `pools` (`none` runs it on ffmpeg's own thread, inside the process's affinity); SVT-AV1 `lp`.
+ */
 export function videoEncoderArgs (video: VideoSettings, threads?: number): string[] {
   const preset = video.preset ?? DEFAULT_PRESETS[video.encoder]
   const q = String(video.quality)
+  const t = threads != null && threads > 0 ? threads : video.threads
+  const limit = t != null && t > 0 ? t : null
   const args = ['-c:v', video.encoder]
   switch (video.encoder) {
     case 'libx264': args.push('-crf', q, '-preset', preset); break
-    case 'libx265': args.push('-crf', q, '-preset', preset, '-x265-params', 'log-level=error'); break
-    case 'libsvtav1': args.push('-crf', q, '-preset', preset); break
+    case 'libx265': args.push('-crf', q, '-preset', preset, '-x265-params', `log-level=error${limit == null ? '' : `:pools=${limit === 1 ? 'none' : limit}`}`); break
+    case 'libsvtav1': args.push('-crf', q, '-preset', preset, ...(limit == null ? [] : ['-svtav1-params', `lp=${limit}`])); break
     case 'libaom-av1': args.push('-crf', q, '-b:v', '0', '-cpu-used', preset, '-row-mt', '1'); break
     case 'libvpx-vp9': args.push('-crf', q, '-b:v', '0', '-deadline', 'good', '-cpu-used', preset, '-row-mt', '1'); break
   }
@@ -86,9 +95,7 @@ export function videoEncoderArgs (video: VideoSettings, threads?: number): strin
   // The encoder's default time base is 1/frame rate, which moves frames that are not on that grid
   // (true VFR, or NTSC rates under copied source timestamps); the input's own time base keeps them.
   else args.push('-fps_mode', 'passthrough', '-enc_time_base', '-1')
-  // The node's worker.threads wins when set; 0 (the default) defers to the profile, then the encoder.
-  const t = threads != null && threads > 0 ? threads : video.threads
-  if (t != null && t > 0) args.push('-threads', String(t))
+  if (limit != null) args.push('-threads', String(limit))
   return args
 }
 
