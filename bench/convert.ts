@@ -13,7 +13,7 @@ import type { NodeEvent } from '@ffmesh/protocol'
 import { startNode } from '../packages/node/dist/index.js'
 import { jobPhases, unitLines, type Phase } from './lib/job-phases.ts'
 import { makeNodeDir, removeNodeDir } from './lib/node-dirs.ts'
-import { plainH264Argv, runPlain, type PlainRun } from './lib/plain-ffmpeg.ts'
+import { plainArgv, runPlain, type PlainRun } from './lib/plain-ffmpeg.ts'
 import { argNumber, childCpuSeconds, commandLine, goal, loadNote, printTable, seconds, selfCpuSeconds } from './lib/report.ts'
 import { countVideoFrames, describeSample, makeBenchSample } from './lib/samples.ts'
 import { createTimedMediaToolkit, type MediaSpan } from './lib/timed-media.ts'
@@ -86,7 +86,7 @@ async function main (): Promise<void> {
     // Plain ffmpeg with its default threads on all cores, before and after every node run; each node
     // run is compared with the mean of the two baselines beside it, so both saw about the same load.
     const baseline = async (): Promise<PlainRun> => {
-      const plain = await runPlain(plainH264Argv(source, path.join(work, 'plain.mkv'), { threads: 0 }))
+      const plain = await runPlain(plainArgv(source, path.join(work, 'plain.mkv'), { threads: 0 }))
       console.log(`  plain ffmpeg: ${seconds(plain.wallMs)} s; ${loadNote()}`)
       return plain
     }

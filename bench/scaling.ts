@@ -4,7 +4,7 @@
  * them, the ceiling of any split on this machine: N plain ffmpeg runs at once, each pinned to its
  * own core and converting 1/N of the file.
  *
- *   node --experimental-strip-types bench/scaling.ts [--nodes 2] [--seconds 60] [--height 720] [--segment-seconds 6] [--rounds 3]
+ *   node --experimental-strip-types bench/scaling.ts [--nodes 2] [--seconds 60] [--height 720] [--segment-seconds 6] [--rounds 3] [--profile h264|h265]
  *
  * A shared virtual machine's cores change speed from minute to minute (the same 6 s encode was
  * seen to take 2.7 to 4.0 CPU seconds), so plain ffmpeg and the node runs are interleaved and
@@ -18,8 +18,8 @@ import path from 'node:path'
 import { recordEvents, unitTimeline } from './lib/event-recorder.ts'
 import { ffmeshJson, submitAndWait, type NodeProcess } from './lib/node-processes.ts'
 import { startPinnedMesh } from './lib/pinned-mesh.ts'
-import { plainH264Argv, runPlain } from './lib/plain-ffmpeg.ts'
-import { argNumber, childCpuSeconds, commandLine, goal, loadNote, median, printTable, processCpuSeconds, seconds } from './lib/report.ts'
+import { plainArgv, plainProfile, runPlain, type PlainProfile } from './lib/plain-ffmpeg.ts'
+import { argNumber, argValue, childCpuSeconds, commandLine, goal, loadNote, median, printTable, processCpuSeconds, seconds } from './lib/report.ts'
 import { countVideoFrames, describeSample, makeBenchSample } from './lib/samples.ts'
 
 /** The mesh issue's goal for 2 nodes is 1.85x; for N nodes the same efficiency, 92.5% per node. */
@@ -28,7 +28,7 @@ const MESH_TIMEOUT_MS = 90_000
 
 interface JobStatusDoc { state: string, output: string | null, error: { code: string, message: string } | null, units: Array<{ index: number, kind: string, worker: string | null }> }
 
-async function runMesh (count: number, source: string, work: string, segmentSeconds: number): Promise<{ wallMs: number, cpuSec: number, unitsBy: string, frames: number, timeline: Array<Array<string | number>> }> {
+async function runMesh (count: number, source: string, work: string, segmentSeconds: number, profile: PlainProfile): Promise<{ wallMs: number, cpuSec: number, unitsBy: string, frames: number, timeline: Array<Array<string | number>> }> {
   const cores = os.availableParallelism()
   const mesh = await startPinnedMesh(count, { name: `bench-${count}`, segmentSeconds, cores: Array.from({ length: cores }, (_, k) => k), peersTimeoutMs: MESH_TIMEOUT_MS })
   const { nodes, peerIds } = mesh
@@ -38,7 +38,7 @@ async function runMesh (count: number, source: string, work: string, segmentSeco
     const recorder = await recordEvents(owner.dataDir)
     const t0 = Date.now()
     const cpu0 = jobCpuSeconds(nodes)
-    const { id, wallMs } = await submitAndWait(owner.dataDir, source, outDir)
+    const { id, wallMs } = await submitAndWait(owner.dataDir, source, outDir, { profile })
     const cpuSec = jobCpuSeconds(nodes) - cpu0
     recorder.close()
     const timeline = unitTimeline(recorder.events, id, t0, (peer) => `node ${peerIds.indexOf(peer ?? '')}`)
@@ -68,8 +68,9 @@ async function main (): Promise<void> {
   const height = argNumber('height', 720)
   const sample = { width: Math.round(height * 16 / 9 / 2) * 2, height, seconds: argNumber('seconds', 60) }
   const segmentSeconds = argNumber('segment-seconds', 6)
+  const profile = plainProfile(argValue('profile'))
   const cores = os.availableParallelism()
-  console.log(`bench/scaling: plain ffmpeg on 1 core vs 1 and ${count} nodes pinned to one core each (slots 1, threads 1), profile h264`)
+  console.log(`bench/scaling: plain ffmpeg on 1 core vs 1 and ${count} nodes pinned to one core each (slots 1, threads 1), profile ${profile}`)
   console.log(`sample: ${describeSample(sample)}; segmentSeconds ${segmentSeconds}; ${loadNote()}`)
   if (count > cores) console.log(`note: ${count} nodes on ${cores} CPUs share cores (node K runs on core K mod ${cores}); speedups will be capped`)
   const source = await makeBenchSample(sample)
@@ -89,7 +90,7 @@ async function main (): Promise<void> {
   let speedupN = 0
   try {
     for (let round = 1; round <= rounds; round++) {
-      const plain = await runPlain(plainH264Argv(source, path.join(work, 'plain.mkv'), { threads: 1, pinCore: 0 }))
+      const plain = await runPlain(plainArgv(source, path.join(work, 'plain.mkv'), { profile, threads: 1, pinCore: 0 }))
       plainMs.push(plain.wallMs)
       addCpu('plain', plain.cpuSec)
       console.log(`  round ${round}: plain ffmpeg on core 0: ${seconds(plain.wallMs)} s (${plain.argv.join(' ')}); ${loadNote()}`)
@@ -99,13 +100,13 @@ async function main (): Promise<void> {
         const t0 = performance.now()
         // Measured around all of them: each run's own figure would also count the others that ended meanwhile.
         const cpu0 = childCpuSeconds()
-        await Promise.all(Array.from({ length: count }, (_, k) => runPlain(plainH264Argv(source, path.join(work, `slice-${k}.mkv`), { threads: 1, pinCore: k % cores, slice: { start: k * share, seconds: share } }))))
+        await Promise.all(Array.from({ length: count }, (_, k) => runPlain(plainArgv(source, path.join(work, `slice-${k}.mkv`), { profile, threads: 1, pinCore: k % cores, slice: { start: k * share, seconds: share } }))))
         ceilingMs.push(performance.now() - t0)
         addCpu('ceiling', childCpuSeconds() - cpu0)
         console.log(`  round ${round}: ${count} plain ffmpeg runs at once, 1/${count} of the file each: ${seconds(ceilingMs.at(-1) as number)} s (${(plain.wallMs / (ceilingMs.at(-1) as number)).toFixed(2)}x)`)
       }
       for (const n of meshCounts) {
-        const mesh = await runMesh(n, source, work, segmentSeconds)
+        const mesh = await runMesh(n, source, work, segmentSeconds, profile)
         if (mesh.frames !== sourceFrames) throw new Error(`the ${n}-node output has ${mesh.frames} frames, the source ${sourceFrames}`)
         meshMs.get(n)?.push(mesh.wallMs)
         addCpu(`mesh-${n}`, mesh.cpuSec)
@@ -144,7 +145,7 @@ async function main (): Promise<void> {
   printTable(['run', `median wall s (${rounds} rounds)`, 'median speedup', 'CPU s (x plain)', 'units (last round)', 'each round: s (speedup, CPU x plain)'], rows)
   console.log(`\ngoal: ${count} nodes at least ${target.toFixed(2)}x plain ffmpeg on one core: ${goal(speedupN >= target)} (${speedupN.toFixed(2)}x)`)
   console.log(`command: ${commandLine()}`)
-  console.log(JSON.stringify({ bench: 'scaling', sample, segmentSeconds, nodes: count, rounds, rows, speedup: speedupN, goal: target }))
+  console.log(JSON.stringify({ bench: 'scaling', profile, sample, segmentSeconds, nodes: count, rounds, rows, speedup: speedupN, goal: target }))
 }
 
 await main()

@@ -63,9 +63,9 @@ export async function waitForPeers (nodes: NodeProcess[], timeoutMs: number, opt
 }
 
 /** Submits on the node and waits (`ffmesh submit --wait`); returns the job id and the wall time. */
-export async function submitAndWait (dataDir: string, source: string, outDir: string, options: { signal?: AbortSignal } = {}): Promise<{ id: string, wallMs: number }> {
+export async function submitAndWait (dataDir: string, source: string, outDir: string, options: { signal?: AbortSignal, profile?: string } = {}): Promise<{ id: string, wallMs: number }> {
   const t0 = performance.now()
-  const { id } = await ffmeshJson<{ id: string }>(dataDir, ['submit', source, '--profile', 'h264', '--out', outDir, '--wait'], options)
+  const { id } = await ffmeshJson<{ id: string }>(dataDir, ['submit', source, '--profile', options.profile ?? 'h264', '--out', outDir, '--wait'], options)
     .catch((err: Error & { stdout?: string }) => { throw new Error(`ffmesh submit --wait failed: ${err.message} ${err.stdout ?? ''}`) })
   return { id, wallMs: performance.now() - t0 }
 }

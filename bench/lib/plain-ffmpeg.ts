@@ -1,21 +1,42 @@
 /** The baseline every media bench divides by: one plain ffmpeg command, timed in wall and CPU seconds. */
 import { spawn } from 'node:child_process'
+import { DEFAULT_PROFILES } from '@ffmesh/protocol'
 import { childCpuSeconds } from './report.ts'
 
 export interface PlainRun { wallMs: number, cpuSec: number, argv: string[] }
 
+/** Profiles the media benches can convert with: the built-in ones a plain command line can mirror. */
+export const PLAIN_PROFILES = ['h264', 'h265'] as const
+export type PlainProfile = typeof PLAIN_PROFILES[number]
+
+export function plainProfile (name: string | undefined): PlainProfile {
+  const found = PLAIN_PROFILES.find(p => p === (name ?? 'h264'))
+  if (found == null) throw new Error(`--profile ${String(name)}: the benches mirror only ${PLAIN_PROFILES.join(', ')} with a plain ffmpeg command`)
+  return found
+}
+
 /**
- * The encoder settings of the built-in `h264` profile (libx264 CRF 23 preset medium, AAC 160k,
- * timestamps passed through), on the whole file at once. `threads` 0 leaves x264 to choose, as the
- * node does with worker.threads 0. `pinCore` runs it under `taskset -c`; `slice` converts only that
- * stretch of the source (input seeking), for the scaling bench's ceiling.
+ * The encoder settings of a built-in profile (for `h264`: libx264 CRF 23 preset medium, AAC 160k,
+ * timestamps passed through), read from the profile itself, on the whole file at once. `threads` 0
+ * leaves the encoder to choose, as the node does with worker.threads 0. `pinCore` runs it under
+ * `taskset -c`; `slice` converts only that stretch of the source (input seeking), for the scaling
+ * bench's ceiling.
  */
-export function plainH264Argv (source: string, out: string, init: { threads: number, pinCore?: number, slice?: { start: number, seconds: number } }): string[] {
+export function plainArgv (source: string, out: string, init: { profile?: PlainProfile, threads: number, pinCore?: number, slice?: { start: number, seconds: number } }): string[] {
+  const name = init.profile ?? 'h264'
+  const profile = DEFAULT_PROFILES.find(p => p.name === name)
+  const { video, audio } = profile ?? {}
+  if (video == null || audio == null || typeof audio !== 'object') throw new Error(`the built-in profile ${name} is not a video profile with an audio encoder`)
   const slice = init.slice != null ? ['-ss', String(init.slice.start), '-t', String(init.slice.seconds)] : []
+  // x265 ignores -threads and binds its own pool to every CPU, past taskset: a run "on one core"
+  // must say `pools=none`, as the node does for worker.threads 1 (x265 also stays quiet, as there).
+  const pools = init.threads === 1 ? ':pools=none' : init.threads > 1 ? `:pools=${init.threads}` : ''
+  const x265Params = video.encoder === 'libx265' ? ['-x265-params', `log-level=error${pools}`] : []
   const ffmpeg = ['ffmpeg', '-hide_banner', '-nostdin', '-loglevel', 'error', '-y', ...slice, '-i', source,
-    '-map', '0:v:0', '-map', '0:a', '-c:v', 'libx264', '-crf', '23', '-preset', 'medium', '-fps_mode', 'passthrough',
+    '-map', '0:v:0', '-map', '0:a', '-c:v', video.encoder, '-crf', String(video.quality),
+    ...(video.preset != null ? ['-preset', video.preset] : []), ...x265Params, '-fps_mode', 'passthrough',
     ...(init.threads > 0 ? ['-threads', String(init.threads)] : []),
-    '-c:a', 'aac', '-b:a', '160k', out]
+    '-c:a', audio.encoder, '-b:a', `${String(audio.bitrateKbps)}k`, out]
   return init.pinCore != null ? ['taskset', '-c', String(init.pinCore), ...ffmpeg] : ffmpeg
 }
 
