@@ -1,10 +1,11 @@
 import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
 import { describe, expect, it } from 'vitest'
-import type { VideoSettings } from '@ffmesh/protocol'
+import type { Profile } from '@ffmesh/protocol'
 import { videoEncoderArgs } from './profile-args.js'
 
 const exec = promisify(execFile)
+type VideoSettings = NonNullable<Profile['video']>
 const X265: VideoSettings = { encoder: 'libx265', quality: 28, preset: 'ultrafast' }
 const SVT: VideoSettings = { encoder: 'libsvtav1', quality: 35, preset: '12' }
 
