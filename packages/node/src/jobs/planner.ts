@@ -76,7 +76,7 @@ export function needsPlan (job: JobRecord): boolean {
 }
 
 /**
- * The slots of the mesh as this node sees it now, so each can end the job on a half-length unit.
+ * The slots of the mesh as this node sees it now, so each can end the job on a short tail unit.
  * A single slot converts every unit in turn and has no one to wait for: its tail stays whole.
  */
 function tailSegments (c: JobComponents): number {

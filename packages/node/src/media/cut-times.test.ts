@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { cutTimes, MIN_TAIL_PIECE_SEC } from './cut-times.js'
+import { cutTimes, MIN_TAIL_PIECE_SEC, QUARTER_TAIL_FROM_SEC } from './cut-times.js'
 
 describe('cutTimes', () => {
   it('cuts every step, leaving a last segment between half and one and a half steps', () => {
@@ -8,10 +8,17 @@ describe('cutTimes', () => {
     expect(cutTimes(64, 6, 0)).toEqual([6, 12, 18, 24, 30, 36, 42, 48, 54, 60])
   })
 
-  it('halves the last tailSegments segments, so each slot can end on a short unit', () => {
+  it('halves the last tailSegments segments of 6 s, so each slot can end on a short unit', () => {
     expect(cutTimes(60, 6, 2)).toEqual([6, 12, 18, 24, 30, 36, 42, 48, 51, 54, 57])
-    // The last segment is 8 s long here: its half is 4 s.
-    expect(cutTimes(62, 6, 1)).toEqual([6, 12, 18, 24, 30, 36, 42, 48, 54, 58])
+    // The last segment is 7 s long here: its half is 3.5 s.
+    expect(cutTimes(61, 6, 1)).toEqual([6, 12, 18, 24, 30, 36, 42, 48, 54, 57.5])
+  })
+
+  it('cuts a long tail segment into a half and two quarters, so each slot ends on a quarter', () => {
+    expect(cutTimes(180, 20, 2)).toEqual([20, 40, 60, 80, 100, 120, 140, 150, 155, 160, 170, 175])
+    // Shorter than QUARTER_TAIL_FROM_SEC: halves only.
+    expect(cutTimes(28, 7, 1)).toEqual([7, 14, 21, 24.5])
+    expect(cutTimes(32, QUARTER_TAIL_FROM_SEC, 1)).toEqual([8, 16, 24, 28, 30])
   })
 
   it('halves every segment when there are fewer segments than slots', () => {

@@ -2,11 +2,21 @@
 export const MIN_TAIL_PIECE_SEC = 1
 
 /**
+ * A tail segment at least this long is cut into a half and two quarters rather than two halves.
+ * With halves a job still ended on one worker converting a half segment while the others sat
+ * idle: a 3-minute file at the default 20 s segments left one of two nodes idle for 4.6 s of 45.7
+ * (bench/scaling). Quarters of 2 s or more: finer than that, most sources' keyframes are too far
+ * apart to cut at anyway.
+ */
+export const QUARTER_TAIL_FROM_SEC = 8
+
+/**
  * Where to cut a video of `durationSec` into segments of `step` seconds, as offsets from its start.
- * The last `tailSegments` segments are cut in half: a job ends when its slowest worker finishes
- * its last unit, so short units at the end (sent last, as units go longest first) leave the
- * others idle for about half a segment at most, not a whole one. The mesh's slot count is a good
- * `tailSegments`: every slot then ends on a short unit. 0 cuts every segment at `step`.
+ * The last `tailSegments` segments are cut smaller: in half, or into a half and two quarters when
+ * long enough. A job ends when its slowest worker finishes its last unit, so short units at the end
+ * (sent last, as units go longest first) leave the others idle for a fraction of a segment at most,
+ * not a whole one. The mesh's slot count is a good `tailSegments`: every slot then ends on a short
+ * unit. 0 cuts every segment at `step`.
  *
  * These are hints: the segmenter cuts at the first keyframe at or after each time.
  */
@@ -20,7 +30,10 @@ export function cutTimes (durationSec: number, step: number, tailSegments: numbe
   for (let i = 1; i <= segments; i++) {
     const start = bounds[i - 1] as number
     const end = bounds[i] as number
-    if (i > segments - tailSegments && end - start >= 2 * MIN_TAIL_PIECE_SEC) cuts.push((start + end) / 2)
+    const length = end - start
+    const tail = i > segments - tailSegments
+    if (tail && length >= QUARTER_TAIL_FROM_SEC) cuts.push(start + length / 2, start + length * 3 / 4)
+    else if (tail && length >= 2 * MIN_TAIL_PIECE_SEC) cuts.push(start + length / 2)
     if (i < segments) cuts.push(end)
   }
   return cuts

@@ -26,7 +26,7 @@ export interface PlanInit {
   profile: Profile
   segmentSeconds: number
   workDir: string
-  /** Final segments cut in half so workers finish together (see cutTimes); the mesh's slot count. */
+  /** Final segments cut smaller so workers finish together (see cutTimes); the mesh's slot count. */
   tailSegments?: number
   /** False when the caller already has the audio unit (from planAudioFirst): the plan leaves it out. */
   audio?: boolean
