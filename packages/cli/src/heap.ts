@@ -5,10 +5,10 @@ import v8 from 'node:v8'
  * up to 3x. A node's live heap is small (about 27 MB: libp2p, gossipsub, pino), and V8's default
  * factor on a busy core keeps the limit so close to it that the little a busy node promotes
  * (stream chunks, gossip, child output) starts a full mark-compact every 2 to 3 s (--trace-gc),
- * each some 50 ms of the core ffmpeg is using. On a 2-node bench job (bench/trace.ts, 3 runs each way, --heap-growing-percent=0 for
- * V8's default) the two nodes' own CPU during the job fell from 2.40 s to 1.77 s and the job from
- * 17.5 s to 17.0 s; the cost is a few tens of MB more heap (the transfer bench's peak RSS did not
- * move).
+ * each some 50 ms of the core ffmpeg is using. On a 2-node bench job (bench/trace.ts, 3 runs each
+ * way, --heap-growing-percent=0 for V8's default) the two nodes' own CPU during the job fell from
+ * 2.40 s to 1.77 s and the job from 17.5 s to 17.0 s; the cost is a few tens of MB more heap (the
+ * transfer bench's peak RSS did not move).
  */
 export const HEAP_GROWING_PERCENT = 200
 

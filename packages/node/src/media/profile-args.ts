@@ -85,7 +85,7 @@ export function videoEncoderArgs (video: VideoSettings, threads?: number): strin
   const args = ['-c:v', video.encoder]
   switch (video.encoder) {
     case 'libx264': args.push('-crf', q, '-preset', preset); break
-    case 'libx265': args.push('-crf', q, '-preset', preset, '-x265-params', `log-level=error${limit == null ? '' : `:pools=${limit === 1 ? 'none' : limit}`}`); break
+    case 'libx265': args.push('-crf', q, '-preset', preset, '-x265-params', x265Params(limit)); break
     case 'libsvtav1': args.push('-crf', q, '-preset', preset, ...(limit == null ? [] : ['-svtav1-params', `lp=${limit}`])); break
     case 'libaom-av1': args.push('-crf', q, '-b:v', '0', '-cpu-used', preset, '-row-mt', '1'); break
     case 'libvpx-vp9': args.push('-crf', q, '-b:v', '0', '-deadline', 'good', '-cpu-used', preset, '-row-mt', '1'); break
@@ -97,6 +97,11 @@ export function videoEncoderArgs (video: VideoSettings, threads?: number): strin
   else args.push('-fps_mode', 'passthrough', '-enc_time_base', '-1')
   if (limit != null) args.push('-threads', String(limit))
   return args
+}
+
+/** x265's own options: quiet, and its pool held to the limit (`none`: no pool, ffmpeg's thread). */
+function x265Params (limit: number | null): string {
+  return limit == null ? 'log-level=error' : `log-level=error:pools=${limit === 1 ? 'none' : limit}`
 }
 
 /** Encoder arguments for every audio stream of the output. */

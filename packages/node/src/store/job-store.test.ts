@@ -139,6 +139,7 @@ describe('job store', () => {
     expect(store.job(other)?.job.state).toBe('running')
     expect(replay(await store.history(other))?.job).toMatchObject({ state: 'running', planning: false, unitCount: 2 })
   })
+
   it('records no source hash for a cut plan, and keeps the hash a handed-off source arrived with', async () => {
     const store = await openJobStore({ path: await tmpDir() })
     stores.push(store)
