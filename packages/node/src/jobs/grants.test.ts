@@ -1,51 +1,26 @@
-import fs from 'node:fs/promises'
-import os from 'node:os'
-import path from 'node:path'
-import { afterEach, describe, expect, it } from 'vitest'
-import { DEFAULT_PROFILES, newJobId, PROTOCOL_VERSION } from '@ffmesh/protocol'
+import { describe, expect, it } from 'vitest'
+import { newJobId, PROTOCOL_VERSION } from '@ffmesh/protocol'
+import { jobRecord, OWNER_PEER as OWNER, unitRecord, useTempJobStores } from '../../../../test/fixtures/job-log.js'
 import { createEventBus } from '../events.js'
 import { createLogger } from '../logger.js'
-import { openJobStore, type JobStore } from '../store/job-store.js'
-import type { JobRecord, UnitRecord } from '../store/records.js'
 import type { JobComponents } from './deps.js'
 import { createGrants } from './grants.js'
 import type { JobMessage } from './job-bus.js'
 import { CLAIM_WINDOW_MS, createOwnerState } from './owner-state.js'
 import { createQuarantine } from './quarantine.js'
 
-const OWNER = '12D3KooWBcE2VFZkW9dWQfLKmUBuZy9f1bfrbAX7pwLrjL2G1uYq'
 const PEER_A = '12D3KooWLZd1ovTLzMaBH93PVtzD7HU5cycoXRwWNJEwneGoPj5G'
 const PEER_B = '12D3KooWQYhTNQdmr3ArTeUHRYzFg94BKyTkoWBDWez9kSCVe2Xo'
-
-const dirs: string[] = []
-const stores: JobStore[] = []
-afterEach(async () => {
-  for (const s of stores.splice(0)) await s.close()
-  for (const d of dirs.splice(0)) await fs.rm(d, { recursive: true, force: true })
-})
-
-function unitRecord (jobId: string, index: number): UnitRecord {
-  return {
-    jobId, index, inputPaths: ['/x'], expectedFrames: 144, state: 'pending', worker: null, attempts: 0, failures: 0, leaseUntil: null, lastError: null, result: null,
-    spec: { jobId, index, kind: 'segment', inputs: [{ hash: 'a'.repeat(128), size: 1 }], preRoll: false, range: { start: index, end: index + 1 }, durationSec: 6, inputFormat: 'mpegts', profile: DEFAULT_PROFILES[0] }
-  }
-}
+const temp = useTempJobStores('ffmesh-grants-')
 
 /**
  * The owner's claim handling on a real job log, with every worker holding one free slot: what it
  * grants, to whom, how soon, and which claimants it turns down (a revoke of the claimed attempt).
  */
 async function harness () {
-  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'ffmesh-grants-'))
-  dirs.push(dir)
-  const store = await openJobStore({ path: path.join(dir, 'db') })
-  stores.push(store)
+  const store = await temp.open()
   const jobId = newJobId()
-  const job = {
-    id: jobId, state: 'queued', profile: DEFAULT_PROFILES[0], source: '/media/in.mkv', sourceSize: 10, sourceMtimeMs: 1, sourceHash: null,
-    outDir: '/media/out', output: null, error: null, owner: OWNER, unitCount: 0, createdAt: 1, updatedAt: 1, info: { kind: 'video', streams: [] }
-  } as unknown as JobRecord
-  await store.append(jobId, { type: 'job:submitted', job })
+  await store.append(jobId, { type: 'job:submitted', job: jobRecord(jobId) })
   await store.append(jobId, { type: 'job:planned', sourceHash: 'b'.repeat(128), units: [unitRecord(jobId, 0), unitRecord(jobId, 1)] })
   const published: JobMessage[] = []
   const c = {

@@ -1,53 +1,29 @@
 import fs from 'node:fs/promises'
-import os from 'node:os'
 import path from 'node:path'
-import { afterEach, describe, expect, it } from 'vitest'
-import { DEFAULT_PROFILES, ErrorCodes, FfmeshError, newJobId, type ErrorBody } from '@ffmesh/protocol'
+import { describe, expect, it } from 'vitest'
+import { ErrorCodes, FfmeshError, newJobId, type ErrorBody } from '@ffmesh/protocol'
+import { jobRecord, OWNER_PEER as OWNER, unitRecord, useTempJobStores } from '../../../../test/fixtures/job-log.js'
 import { createEventBus } from '../events.js'
 import { createLogger } from '../logger.js'
 import type { UnitMeasure } from '../media/index.js'
-import { openJobStore, type JobStore } from '../store/job-store.js'
-import type { JobRecord, UnitRecord } from '../store/records.js'
+import type { UnitRecord } from '../store/records.js'
 import type { JobComponents } from './deps.js'
 import { createOwnerState } from './owner-state.js'
 import { acceptUnitResult } from './results.js'
 
-const OWNER = '12D3KooWBcE2VFZkW9dWQfLKmUBuZy9f1bfrbAX7pwLrjL2G1uYq'
 const WORKER = '12D3KooWLZd1ovTLzMaBH93PVtzD7HU5cycoXRwWNJEwneGoPj5G'
-const dirs: string[] = []
-const stores: JobStore[] = []
-afterEach(async () => {
-  for (const s of stores.splice(0)) await s.close()
-  for (const d of dirs.splice(0)) await fs.rm(d, { recursive: true, force: true })
-})
-
-function jobRecord (id: string): JobRecord {
-  return {
-    id, state: 'queued', profile: DEFAULT_PROFILES[0], source: '/media/in.mkv', sourceSize: 10, sourceMtimeMs: 1, sourceHash: null,
-    outDir: '/media/out', output: null, error: null, owner: OWNER, unitCount: 0, createdAt: 1, updatedAt: 1,
-    info: { kind: 'video', durationSec: 6, videoFrames: 144, streams: [] } as unknown as JobRecord['info']
-  }
-}
-
-function unitRecord (jobId: string): UnitRecord {
-  return {
-    jobId, index: 0, inputPaths: ['/x'], expectedFrames: 144, state: 'pending', worker: null, attempts: 0, failures: 0, leaseUntil: null, lastError: null, result: null,
-    spec: { jobId, index: 0, kind: 'segment', inputs: [{ hash: 'a'.repeat(128), size: 1 }], preRoll: false, range: { start: 0, end: null }, durationSec: 6, inputFormat: 'mpegts', profile: DEFAULT_PROFILES[0] }
-  }
-}
+const temp = useTempJobStores('ffmesh-results-')
 
 /**
  * An owner's job with unit 0 leased to WORKER, a real job log, and a stand-in probe. Only what
  * acceptUnitResult touches is real or stood in; importing a result is not reached in these cases.
  */
 async function ownerWithLeasedUnit (measure: () => Promise<UnitMeasure>) {
-  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'ffmesh-results-'))
-  dirs.push(dir)
-  const store = await openJobStore({ path: path.join(dir, 'db') })
-  stores.push(store)
+  const dir = await temp.tempDir()
+  const store = await temp.open(path.join(dir, 'db'))
   const id = newJobId()
   await store.append(id, { type: 'job:submitted', job: jobRecord(id) })
-  await store.append(id, { type: 'job:planned', sourceHash: 'b'.repeat(128), units: [unitRecord(id)] })
+  await store.append(id, { type: 'job:planned', sourceHash: 'b'.repeat(128), units: [unitRecord(id, 0)] })
   await store.append(id, { type: 'unit:leased', index: 0, worker: WORKER, attempt: 1, leaseUntil: Date.now() + 60_000 })
   const c = {
     store,

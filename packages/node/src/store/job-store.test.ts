@@ -1,38 +1,11 @@
-import fs from 'node:fs/promises'
-import os from 'node:os'
-import path from 'node:path'
-import { afterEach, describe, expect, it } from 'vitest'
-import { DEFAULT_PROFILES, ErrorCodes, isFfmeshError, newJobId } from '@ffmesh/protocol'
+import { describe, expect, it } from 'vitest'
+import { ErrorCodes, isFfmeshError, newJobId } from '@ffmesh/protocol'
+import { jobRecord as job, unitRecord as unit, useTempJobStores } from '../../../../test/fixtures/job-log.js'
 import { openJobStore, type JobStore } from './job-store.js'
 import { reduce, type JobView } from './reduce.js'
-import type { JobRecord, LoggedEvent, UnitRecord } from './records.js'
+import type { LoggedEvent } from './records.js'
 
-const dirs: string[] = []
-const stores: JobStore[] = []
-async function tmpDir (): Promise<string> {
-  const d = await fs.mkdtemp(path.join(os.tmpdir(), 'ffmesh-store-'))
-  dirs.push(d)
-  return d
-}
-afterEach(async () => {
-  for (const s of stores.splice(0)) await s.close().catch(() => {})
-  for (const d of dirs.splice(0)) await fs.rm(d, { recursive: true, force: true })
-})
-
-function job (id: string): JobRecord {
-  return {
-    id, state: 'queued', profile: DEFAULT_PROFILES[0], source: '/media/in.mkv', sourceSize: 10, sourceMtimeMs: 1, sourceHash: null,
-    outDir: '/media/out', output: null, error: null, owner: 'self', unitCount: 0, createdAt: 1, updatedAt: 1,
-    info: { kind: 'video', formatName: 'matroska', durationSec: 60, startTime: 0, videoFrames: 1440, videoCodec: 'h264', audioTracks: 1, subtitleTracks: 0, chapters: 0, title: null, streams: [] } as unknown as JobRecord['info']
-  }
-}
-
-function unit (jobId: string, index: number): UnitRecord {
-  return {
-    jobId, index, inputPaths: ['/x'], expectedFrames: 480, state: 'pending', worker: null, attempts: 0, failures: 0, leaseUntil: null, lastError: null, result: null,
-    spec: { jobId, index, kind: 'segment', inputs: [{ hash: 'a'.repeat(128), size: 1 }], preRoll: false, range: { start: index * 20, end: null }, durationSec: 20, inputFormat: 'mpegts', profile: DEFAULT_PROFILES[0] }
-  }
-}
+const temp = useTempJobStores('ffmesh-store-')
 
 /** Replays a job's history through the reducer, as a crash-recovery check would. */
 function replay (history: LoggedEvent[]): JobView | undefined {
@@ -47,8 +20,7 @@ function replay (history: LoggedEvent[]): JobView | undefined {
 
 /** A fresh store holding one planned job of one unit. */
 async function plannedJob (): Promise<{ store: JobStore, id: string }> {
-  const store = await openJobStore({ path: await tmpDir() })
-  stores.push(store)
+  const store = await temp.open()
   const id = newJobId()
   await store.append(id, { type: 'job:submitted', job: job(id) })
   await store.append(id, { type: 'job:planned', sourceHash: 'b'.repeat(128), units: [unit(id, 0)] })
@@ -57,19 +29,18 @@ async function plannedJob (): Promise<{ store: JobStore, id: string }> {
 
 describe('job store', () => {
   it('keeps views equal to the replayed log across a reopen', async () => {
-    const dir = await tmpDir()
+    const dir = await temp.tempDir()
     const id = newJobId()
     const store = await openJobStore({ path: dir })
     await store.append(id, { type: 'job:submitted', job: job(id) })
     await store.append(id, { type: 'job:planned', sourceHash: 'b'.repeat(128), units: [unit(id, 0), unit(id, 1)] })
     await store.append(id, { type: 'unit:leased', index: 0, worker: 'w1', attempt: 1, leaseUntil: 99 })
-    await store.append(id, { type: 'unit:verified', index: 0, worker: 'w1', attempt: 1, result: { hash: 'c'.repeat(128), size: 5, frames: 480, durationSec: 20 } })
+    await store.append(id, { type: 'unit:verified', index: 0, worker: 'w1', attempt: 1, result: { hash: 'c'.repeat(128), size: 5, frames: 144, durationSec: 6 } })
     await store.append(id, { type: 'unit:leased', index: 1, worker: 'w2', attempt: 1, leaseUntil: 99 })
     await store.append(id, { type: 'unit:released', index: 1, attempt: 1, reason: { code: ErrorCodes.CONVERT_TIMEOUT, message: 'lease expired' }, failure: true })
     await store.close()
 
-    const reopened = await openJobStore({ path: dir })
-    stores.push(reopened)
+    const reopened = await temp.open(dir)
     const view = reopened.job(id)
     expect(view?.job.state).toBe('running')
     expect(view?.units.map(u => [u.state, u.attempts, u.failures])).toEqual([['verified', 1, 0], ['pending', 1, 1]])
@@ -83,8 +54,8 @@ describe('job store', () => {
     await store.append(id, { type: 'unit:leased', index: 0, worker: 'w1', attempt: 1, leaseUntil: 1 })
     await store.append(id, { type: 'unit:released', index: 0, attempt: 1, reason: { code: ErrorCodes.CONVERT_TIMEOUT, message: 'expired' }, failure: true })
     await store.append(id, { type: 'unit:leased', index: 0, worker: 'w2', attempt: 2, leaseUntil: 2 })
-    await store.append(id, { type: 'unit:verified', index: 0, worker: 'w2', attempt: 2, result: { hash: 'd'.repeat(128), size: 1, frames: 480, durationSec: 20 } })
-    await store.append(id, { type: 'unit:verified', index: 0, worker: 'w1', attempt: 1, result: { hash: 'e'.repeat(128), size: 1, frames: 480, durationSec: 20 } })
+    await store.append(id, { type: 'unit:verified', index: 0, worker: 'w2', attempt: 2, result: { hash: 'd'.repeat(128), size: 1, frames: 144, durationSec: 6 } })
+    await store.append(id, { type: 'unit:verified', index: 0, worker: 'w1', attempt: 1, result: { hash: 'e'.repeat(128), size: 1, frames: 144, durationSec: 6 } })
     await store.append(id, { type: 'unit:released', index: 0, attempt: 2, reason: { code: ErrorCodes.CONVERT_FAILED, message: 'late' }, failure: true })
     const u = store.job(id)?.units[0]
     expect(u?.state).toBe('verified')
@@ -111,16 +82,14 @@ describe('job store', () => {
   })
 
   it('refuses a second opener with NODE_ALREADY_RUNNING', async () => {
-    const dir = await tmpDir()
-    const first = await openJobStore({ path: dir })
-    stores.push(first)
+    const dir = await temp.tempDir()
+    await temp.open(dir)
     const err = await openJobStore({ path: dir }).then(() => null, (e: unknown) => e)
     expect(isFfmeshError(err) && err.code).toBe(ErrorCodes.NODE_ALREADY_RUNNING)
   })
 
   it('runs a job on the first part of its plan, appends the rest, and keeps a job cancelled mid-plan cancelled', async () => {
-    const store = await openJobStore({ path: await tmpDir() })
-    stores.push(store)
+    const store = await temp.open()
     const id = newJobId()
     await store.append(id, { type: 'job:submitted', job: job(id) })
     await store.append(id, { type: 'job:units-planned', units: [unit(id, 0)] })
@@ -141,8 +110,7 @@ describe('job store', () => {
   })
 
   it('records no source hash for a cut plan, and keeps the hash a handed-off source arrived with', async () => {
-    const store = await openJobStore({ path: await tmpDir() })
-    stores.push(store)
+    const store = await temp.open()
     const cut = newJobId()
     await store.append(cut, { type: 'job:submitted', job: job(cut) })
     await store.append(cut, { type: 'job:planned', sourceHash: null, units: [unit(cut, 0)] })
