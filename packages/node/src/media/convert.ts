@@ -3,7 +3,7 @@ import { FfmeshError, ErrorCodes, type UnitSpec } from '@ffmesh/protocol'
 import { inputArgs, outputArgs, PROTOCOL_WHITELIST, secondsArg } from './ffmpeg-args.js'
 import { countFrames, mainVideo, measureOutput, readProbe, toStreams, type UnitMeasure } from './probe.js'
 import {
-  attachmentArgs, audioEncoderArgs, CONTAINER_MUXERS, imageEncoderArgs, subtitleArgs, videoEncoderArgs
+  attachmentArgs, audioEncoderArgs, CONTAINER_MUXERS, decoderThreadArgs, imageEncoderArgs, subtitleArgs, videoEncoderArgs
 } from './profile-args.js'
 import type { FfmpegRunner } from './runner.js'
 
@@ -95,13 +95,14 @@ function segmentArgs (spec: UnitSpec, inputs: string[], outFile: string, threads
   const keep = end == null
     ? `gte(t\\,${secondsArg(start - RANGE_EPSILON_SEC)})`
     : `gte(t\\,${secondsArg(start - RANGE_EPSILON_SEC)})*lt(t\\,${secondsArg(end - RANGE_EPSILON_SEC)})`
+  const decoder = decoderThreadArgs(video, threads)
   let input: string[]
   let stdin: string[] | undefined
   if (inputs.length === 1) {
-    input = inputArgs(inputs[0] as string, spec.inputFormat === 'source' ? {} : { format: spec.inputFormat })
+    input = [...decoder, ...inputArgs(inputs[0] as string, spec.inputFormat === 'source' ? {} : { format: spec.inputFormat })]
   } else if (spec.inputFormat === 'mpegts') {
     // TS pieces are byte-concatenable: pre-roll then own piece, streamed in order.
-    input = ['-protocol_whitelist', PROTOCOL_WHITELIST, '-f', 'mpegts', '-i', 'pipe:0']
+    input = [...decoder, '-protocol_whitelist', PROTOCOL_WHITELIST, '-f', 'mpegts', '-i', 'pipe:0']
     stdin = inputs
   } else {
     throw new FfmeshError(ErrorCodes.BAD_ARGUMENTS, `segment unit ${spec.index}: a pre-roll needs MPEG-TS pieces, not ${spec.inputFormat}`)
@@ -125,7 +126,7 @@ async function wholeArgs (runner: FfmpegRunner, spec: UnitSpec, input: string, o
   const probe = await readProbe(runner, input, options)
   const info = { streams: toStreams(probe) }
   const muxer = CONTAINER_MUXERS[profile.container]
-  const args = [...inputArgs(input)]
+  const args = [...(profile.kind === 'video' && profile.video != null ? decoderThreadArgs(profile.video, threads) : []), ...inputArgs(input)]
   if (profile.kind === 'image') {
     const video = mainVideo(probe)
     if (video == null) throw new FfmeshError(ErrorCodes.PROFILE_MISMATCH, `unit ${spec.index}: the source has no picture`)

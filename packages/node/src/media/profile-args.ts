@@ -80,8 +80,7 @@ export function unitOutputExtension (spec: { kind: UnitSpec['kind'], profile: Pr
 export function videoEncoderArgs (video: VideoSettings, threads?: number): string[] {
   const preset = video.preset ?? DEFAULT_PRESETS[video.encoder]
   const q = String(video.quality)
-  const t = threads != null && threads > 0 ? threads : video.threads
-  const limit = t != null && t > 0 ? t : null
+  const limit = threadLimit(video, threads)
   const args = ['-c:v', video.encoder]
   switch (video.encoder) {
     case 'libx264': args.push('-crf', q, '-preset', preset); break
@@ -97,6 +96,22 @@ export function videoEncoderArgs (video: VideoSettings, threads?: number): strin
   else args.push('-fps_mode', 'passthrough', '-enc_time_base', '-1')
   if (limit != null) args.push('-threads', String(limit))
   return args
+}
+
+/** The thread limit of a video unit: the node's worker.threads when set, else the profile's; null for none. */
+function threadLimit (video: VideoSettings, threads?: number): number | null {
+  const t = threads != null && threads > 0 ? threads : video.threads
+  return t != null && t > 0 ? t : null
+}
+
+/**
+ * Input options (before `-i`) holding the decoder to the same limit. ffmpeg's video decoders size
+ * their frame threads to the machine (measured: 4 threads in all on 2 CPUs for a one-thread x264
+ * encode, 1 with this), so without it a "one thread" unit still spreads its decoding over every core.
+ */
+export function decoderThreadArgs (video: VideoSettings, threads?: number): string[] {
+  const limit = threadLimit(video, threads)
+  return limit == null ? [] : ['-threads', String(limit)]
 }
 
 /** x265's own options: quiet, and its pool held to the limit (`none`: no pool, ffmpeg's thread). */
