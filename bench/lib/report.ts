@@ -60,6 +60,11 @@ export function argValue (name: string): string | undefined {
   return i >= 0 ? process.argv[i + 1] : undefined
 }
 
+/** True when `--name` is on the command line. */
+export function argFlag (name: string): boolean {
+  return process.argv.includes(`--${name}`)
+}
+
 export function argNumber (name: string, fallback: number): number {
   const raw = argValue(name)
   if (raw == null) return fallback
