@@ -28,7 +28,7 @@ export async function planJob (c: JobComponents, jobId: string, options: { signa
   const workDir = path.join(c.paths.work, job.id)
   await fs.rm(workDir, { recursive: true, force: true })
   await fs.mkdir(workDir, { recursive: true, mode: 0o700 })
-  const init: PlanInit = { source: job.source, info: job.info, profile: job.profile, segmentSeconds: c.config.jobs.segmentSeconds, slots: meshSlots(c), workDir }
+  const init: PlanInit = { source: job.source, info: job.info, profile: job.profile, segmentSeconds: c.config.jobs.segmentSeconds, tailSegments: tailSegments(c), workDir }
   let first = view.units.length
   try {
     let audio = view.units.some(u => u.spec.kind === 'audio')
@@ -75,9 +75,13 @@ export function needsPlan (job: JobRecord): boolean {
   return job.state === 'queued' || (job.state === 'running' && job.planning === true)
 }
 
-/** The slots of the mesh as this node sees it now: the plan's segment length and tail follow them. */
-function meshSlots (c: JobComponents): number {
-  return c.config.worker.slots + c.mesh.peers().reduce((n, p) => n + p.slotsTotal, 0)
+/**
+ * The slots of the mesh as this node sees it now, so each can end the job on a short tail unit.
+ * A single slot converts every unit in turn and has no one to wait for: its tail stays whole.
+ */
+function tailSegments (c: JobComponents): number {
+  const slots = c.config.worker.slots + c.mesh.peers().reduce((n, p) => n + p.slotsTotal, 0)
+  return slots > 1 ? slots : 0
 }
 
 function toUnitRecord (c: JobComponents, job: JobRecord, u: PlannedUnit, index: number, blobOf: Map<string, { hash: string, size: number }>): UnitRecord {

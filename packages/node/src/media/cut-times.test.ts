@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { cutTimes, MAX_GROWN_SEGMENT_SEC, MIN_TAIL_PIECE_SEC, QUARTER_TAIL_FROM_SEC, segmentLength, SEGMENTS_PER_SLOT } from './cut-times.js'
+import { cutTimes, MIN_TAIL_PIECE_SEC, QUARTER_TAIL_FROM_SEC } from './cut-times.js'
 
 describe('cutTimes', () => {
   it('cuts every step, leaving a last segment between half and one and a half steps', () => {
@@ -37,27 +37,5 @@ describe('cutTimes', () => {
       expect(Math.min(...cuts)).toBeGreaterThan(0)
       expect(Math.max(...cuts)).toBeLessThan(duration)
     }
-  })
-})
-
-describe('segmentLength', () => {
-  it('keeps segmentSeconds while each slot gets at most SEGMENTS_PER_SLOT segments', () => {
-    expect(segmentLength(60, 20, 2)).toBe(20)
-    expect(segmentLength(180, 20, 2)).toBe(20)
-    expect(segmentLength(2 * SEGMENTS_PER_SLOT * 20, 20, 2)).toBe(20)
-    // Many slots: the configured length, whatever the file.
-    expect(segmentLength(3600, 20, 32)).toBe(20)
-  })
-
-  it('grows segments of a long video on few slots to SEGMENTS_PER_SLOT per slot', () => {
-    expect(segmentLength(600, 20, 2)).toBe(600 / (2 * SEGMENTS_PER_SLOT))
-    expect(segmentLength(600, 20, 1)).toBe(600 / SEGMENTS_PER_SLOT)
-    // No slot known (a node that only submits, alone): planned as for one slot.
-    expect(segmentLength(600, 20, 0)).toBe(600 / SEGMENTS_PER_SLOT)
-  })
-
-  it('stops growing at MAX_GROWN_SEGMENT_SEC, but never shortens what segmentSeconds asks for', () => {
-    expect(segmentLength(7200, 20, 2)).toBe(MAX_GROWN_SEGMENT_SEC)
-    expect(segmentLength(7200, 300, 2)).toBe(300)
   })
 })

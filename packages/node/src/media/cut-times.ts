@@ -10,25 +10,6 @@ export const MIN_TAIL_PIECE_SEC = 1
  */
 export const QUARTER_TAIL_FROM_SEC = 8
 
-/** A mesh gets at least this many segments per slot: enough for faster slots to take more of them. */
-export const SEGMENTS_PER_SLOT = 8
-
-/** Segments grow to this length at most, unless segmentSeconds itself is longer. */
-export const MAX_GROWN_SEGMENT_SEC = 120
-
-/**
- * The segment length for a video of `durationSec` on a mesh of `slots`: `segmentSeconds`, or longer
- * when that would give every slot more than SEGMENTS_PER_SLOT segments. Each unit has a fixed cost
- * (an ffmpeg start, a probe of its result, transfer set-up, log records): 0.3 to 0.5 CPU s measured
- * at 720p (bench/trace, a 10-minute file at 20 s against 60 s segments), 2 to 4 % of a 20 s unit,
- * which a two-slot mesh pays 30 times for a 10-minute file and gains nothing by. The growth stops at
- * MAX_GROWN_SEGMENT_SEC: a unit lost with a worker that went to sleep is converted again.
- */
-export function segmentLength (durationSec: number, segmentSeconds: number, slots: number): number {
-  const grown = Math.min(MAX_GROWN_SEGMENT_SEC, durationSec / (Math.max(1, slots) * SEGMENTS_PER_SLOT))
-  return Math.max(segmentSeconds, grown)
-}
-
 /**
  * Where to cut a video of `durationSec` into segments of `step` seconds, as offsets from its start.
  * The last `tailSegments` segments are cut smaller: in half, or into a half and two quarters when

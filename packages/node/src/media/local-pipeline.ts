@@ -44,7 +44,7 @@ export async function convertLocally (runner: FfmpegRunner, init: LocalConvertIn
   try {
     const info = await probeSource(runner, init.source, options)
     const parallel = Math.max(1, init.parallel ?? 1)
-    const { units } = await planSource(runner, { source: init.source, info, profile: init.profile, segmentSeconds: init.segmentSeconds, slots: parallel, workDir: piecesDir }, options)
+    const { units } = await planSource(runner, { source: init.source, info, profile: init.profile, segmentSeconds: init.segmentSeconds, tailSegments: parallel > 1 ? parallel : 0, workDir: piecesDir }, options)
     const outputs = new Array<{ file: string, startSec: number | null }>(units.length)
     let next = 0
     const worker = async (): Promise<void> => {

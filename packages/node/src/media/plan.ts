@@ -1,7 +1,7 @@
 import { readdir, stat } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { MAX_UNITS_PER_JOB, type Profile } from '@ffmesh/protocol'
-import { cutTimes, segmentLength } from './cut-times.js'
+import { cutTimes } from './cut-times.js'
 import { inputArgs, mediaPath, outputArgs, PROTOCOL_WHITELIST } from './ffmpeg-args.js'
 import { checkProfileFits, convertsAudio } from './profile-args.js'
 import type { MediaInfo } from './probe.js'
@@ -26,12 +26,8 @@ export interface PlanInit {
   profile: Profile
   segmentSeconds: number
   workDir: string
-  /**
-   * Slots of the mesh that will convert the units (this node's and its peers'), 1 when omitted:
-   * long videos on few slots get longer segments (segmentLength), and with more than one slot the
-   * last `slots` segments are cut smaller so the slots finish together (cutTimes).
-   */
-  slots?: number
+  /** Final segments cut smaller so workers finish together (see cutTimes); the mesh's slot count. */
+  tailSegments?: number
   /** False when the caller already has the audio unit (from planAudioFirst): the plan leaves it out. */
   audio?: boolean
 }
@@ -106,11 +102,9 @@ async function splitVideo (runner: FfmpegRunner, source: string, info: MediaInfo
   const ts = TS_CODECS.has(info.videoCodec ?? '')
   const ext = ts ? 'ts' : 'mkv'
   const origin = info.videoStartTime ?? info.startTime
-  const slots = Math.max(1, Math.floor(init.slots ?? 1))
-  // A single slot converts every unit in turn and has no one to wait for: its tail stays whole.
-  const tail = slots > 1 ? Math.min(MAX_TAIL_SEGMENTS, slots) : 0
-  // Longer segments too when the job would exceed the unit limit (one unit stays for audio).
-  const step = Math.max(segmentLength(info.durationSec, init.segmentSeconds, slots), info.durationSec / (MAX_UNITS_PER_JOB - 2 - tail))
+  const tail = Math.min(MAX_TAIL_SEGMENTS, Math.max(0, Math.floor(init.tailSegments ?? 0)))
+  // Longer segments when the job would exceed the unit limit (one unit stays for audio).
+  const step = Math.max(init.segmentSeconds, info.durationSec / (MAX_UNITS_PER_JOB - 2 - tail))
   // Milliseconds are precise enough for a cut hint and keep the argument under Linux's 128 KiB.
   const times = cutTimes(info.durationSec, step, tail).map(t => (origin + t).toFixed(3))
   await runner.run([
