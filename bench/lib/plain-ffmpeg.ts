@@ -1,6 +1,7 @@
 /** The baseline every media bench divides by: one plain ffmpeg command, timed in wall and CPU seconds. */
 import { spawn } from 'node:child_process'
 import { DEFAULT_PROFILES } from '@ffmesh/protocol'
+import { audioEncoderArgs, videoEncoderArgs } from '../../packages/node/dist/media/profile-args.js'
 import { childCpuSeconds } from './report.ts'
 
 export interface PlainRun { wallMs: number, cpuSec: number, argv: string[] }
@@ -16,11 +17,12 @@ export function plainProfile (name: string | undefined): PlainProfile {
 }
 
 /**
- * The encoder settings of a built-in profile (for `h264`: libx264 CRF 23 preset medium, AAC 160k,
- * timestamps passed through), read from the profile itself, on the whole file at once. `threads` 0
- * leaves the encoder to choose, as the node does with worker.threads 0. `pinCore` runs it under
- * `taskset -c`; `slice` converts only that stretch of the source (input seeking), for the scaling
- * bench's ceiling.
+ * A built-in profile's encoding (for `h264`: libx264 CRF 23 preset medium, AAC 160k, timestamps
+ * passed through) as one direct ffmpeg command on the whole file, with the node's own encoder
+ * arguments, so the baseline and the units encode alike: `threads` 1 also keeps x265 on ffmpeg's
+ * thread (`pools=none`), as the node does for worker.threads 1; 0 leaves the encoder to choose.
+ * `pinCore` runs it under `taskset -c`; `slice` converts only that stretch of the source (input
+ * seeking), for the scaling bench's ceiling.
  */
 export function plainArgv (source: string, out: string, init: { profile?: PlainProfile, threads: number, pinCore?: number, slice?: { start: number, seconds: number } }): string[] {
   const name = init.profile ?? 'h264'
@@ -28,15 +30,8 @@ export function plainArgv (source: string, out: string, init: { profile?: PlainP
   const { video, audio } = profile ?? {}
   if (video == null || audio == null || typeof audio !== 'object') throw new Error(`the built-in profile ${name} is not a video profile with an audio encoder`)
   const slice = init.slice != null ? ['-ss', String(init.slice.start), '-t', String(init.slice.seconds)] : []
-  // x265 ignores -threads and binds its own pool to every CPU, past taskset: a run "on one core"
-  // must say `pools=none`, as the node does for worker.threads 1 (x265 also stays quiet, as there).
-  const pools = init.threads === 1 ? ':pools=none' : init.threads > 1 ? `:pools=${init.threads}` : ''
-  const x265Params = video.encoder === 'libx265' ? ['-x265-params', `log-level=error${pools}`] : []
   const ffmpeg = ['ffmpeg', '-hide_banner', '-nostdin', '-loglevel', 'error', '-y', ...slice, '-i', source,
-    '-map', '0:v:0', '-map', '0:a', '-c:v', video.encoder, '-crf', String(video.quality),
-    ...(video.preset != null ? ['-preset', video.preset] : []), ...x265Params, '-fps_mode', 'passthrough',
-    ...(init.threads > 0 ? ['-threads', String(init.threads)] : []),
-    '-c:a', audio.encoder, '-b:a', `${String(audio.bitrateKbps)}k`, out]
+    '-map', '0:v:0', '-map', '0:a', ...videoEncoderArgs(video, init.threads), ...audioEncoderArgs(audio), out]
   return init.pinCore != null ? ['taskset', '-c', String(init.pinCore), ...ffmpeg] : ffmpeg
 }
 
