@@ -50,7 +50,7 @@ async function main () {
       name: names[i],
       worker: { slots: 1, minFreeDisk: 0 },
       jobs: { segmentSeconds: 5, leaseSeconds: 30, heartbeatSeconds: 1 },
-      mesh: { listen: ['/ip4/127.0.0.1/tcp/0'], mdns: true, advertiseSeconds: 1 }
+      mesh: { listen: ['/ip4/127.0.0.1/tcp/0'], mdns: true }
     }))
   }
   console.log(`demo: starting ${names.join(', ')} (logs in ${work}/<node>/node.log)`)

@@ -28,7 +28,8 @@ export async function makeNodeDir (config: BenchNodeConfig, swarmKeyFile?: strin
     log: { level: config.logLevel ?? 'info' },
     worker,
     jobs: { ...(config.segmentSeconds != null ? { segmentSeconds: config.segmentSeconds } : {}) },
-    mesh: { enabled: mesh.enabled, mdns: mesh.mdns, listen: mesh.listen ?? ['/ip4/127.0.0.1/tcp/0'], bootstrap: mesh.bootstrap ?? [], advertiseSeconds: mesh.advertiseSeconds ?? 1 }
+    // The default advert interval unless a bench asks: what a user's nodes run.
+    mesh: { enabled: mesh.enabled, mdns: mesh.mdns, listen: mesh.listen ?? ['/ip4/127.0.0.1/tcp/0'], bootstrap: mesh.bootstrap ?? [], ...(mesh.advertiseSeconds != null ? { advertiseSeconds: mesh.advertiseSeconds } : {}) }
   }))
   return { dir, peerId }
 }

@@ -87,3 +87,25 @@ describe('mesh reconnection and allow-list (real libp2p on loopback)', () => {
     expect(stranger.mesh.isConnected(a.mesh.peerId)).toBe(false)
   })
 })
+
+describe('capacity of a peer that joins (real libp2p on loopback)', () => {
+  const nodes: TestMesh[] = []
+  afterAll(async () => { await Promise.all(nodes.map(stopTestMesh)) })
+
+  it('a node that joins an idle mesh hears the others\' capacity at once, not at the next advert interval', async () => {
+    const key = newSwarmKey()
+    // The longest interval the config allows: only the adverts sent when a peer joins can explain a
+    // listing within seconds. A advertised its capacity before B existed.
+    const slow = { advertiseSeconds: 600 }
+    const a = await startTestMesh(key, meshConfig(slow))
+    nodes.push(a)
+    a.mesh.setCapacity({ ...capacity, name: 'node-a' })
+    await new Promise(resolve => setTimeout(resolve, 500))
+    const b = await startTestMesh(key, meshConfig({ ...slow, bootstrap: a.mesh.multiaddrs() }))
+    nodes.push(b)
+    b.mesh.setCapacity({ ...capacity, name: 'node-b' })
+    await waitFor(() => b.mesh.peers().some(p => p.id === a.mesh.peerId), 'B to list A', 10_000)
+    await waitFor(() => a.mesh.peers().some(p => p.id === b.mesh.peerId), 'A to list B', 10_000)
+    expect(b.mesh.peers().find(p => p.id === a.mesh.peerId)).toMatchObject({ name: 'node-a', slotsFree: 2 })
+  })
+})

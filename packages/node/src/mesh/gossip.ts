@@ -1,5 +1,5 @@
 import { CAPACITY_TOPIC, decodeGossip, encodeGossip, ErrorCodes, FfmeshError, GossipMessageSchema, JOBS_TOPIC, PROTOCOL_VERSION, type GossipMessage, type MessageBody } from '@ffmesh/protocol'
-import { TopicValidatorResult, type Message } from '@libp2p/gossipsub'
+import { TopicValidatorResult, type Message, type SubscriptionChangeData } from '@libp2p/gossipsub'
 import type { PeerId } from '@libp2p/interface'
 import { peerIdFromPublicKey } from '@libp2p/peer-id'
 import type { Logger } from '../logger.js'
@@ -63,12 +63,15 @@ export interface Gossip {
   stop(): void
   publish(body: MessageBody<GossipMessage>): Promise<void>
   onMessage(handler: (message: GossipMessage, from: string) => void): () => void
+  /** A peer subscribed to `topic` (it connected, or came back): it has heard nothing on it yet. */
+  onPeerJoined(topic: string, handler: (peer: string) => void): () => void
 }
 
 export function createGossip (libp2p: MeshLibp2p, init: { clock: () => number, counters: MeshCounters, logger: Logger }): Gossip {
   const pubsub = libp2p.services.pubsub
   const self = libp2p.peerId.toString()
   const handlers = new Set<(message: GossipMessage, from: string) => void>()
+  const joinHandlers = new Set<{ topic: string, handler: (peer: string) => void }>()
   const log = init.logger
 
   // Must not throw: a throwing validator counts as Ignore, and we want Reject (peer score).
@@ -108,6 +111,14 @@ export function createGossip (libp2p: MeshLibp2p, init: { clock: () => number, c
     }
   }
 
+  const onSubscriptionChange = (evt: CustomEvent<SubscriptionChangeData>): void => {
+    const peer = evt.detail.peerId.toString()
+    for (const { topic, subscribe } of evt.detail.subscriptions) {
+      if (!subscribe) continue
+      for (const j of joinHandlers) if (j.topic === topic) j.handler(peer)
+    }
+  }
+
   return {
     start () {
       for (const topic of TOPICS) {
@@ -115,8 +126,10 @@ export function createGossip (libp2p: MeshLibp2p, init: { clock: () => number, c
         pubsub.subscribe(topic)
       }
       pubsub.addEventListener('message', onPubsubMessage)
+      pubsub.addEventListener('subscription-change', onSubscriptionChange)
     },
     stop () {
+      pubsub.removeEventListener('subscription-change', onSubscriptionChange)
       pubsub.removeEventListener('message', onPubsubMessage)
       for (const topic of TOPICS) {
         pubsub.unsubscribe(topic)
@@ -136,6 +149,11 @@ export function createGossip (libp2p: MeshLibp2p, init: { clock: () => number, c
     onMessage (handler) {
       handlers.add(handler)
       return () => { handlers.delete(handler) }
+    },
+    onPeerJoined (topic, handler) {
+      const entry = { topic, handler }
+      joinHandlers.add(entry)
+      return () => { joinHandlers.delete(entry) }
     }
   }
 }
