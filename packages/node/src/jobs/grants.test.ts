@@ -7,7 +7,8 @@ import type { JobComponents } from './deps.js'
 import { createGrants } from './grants.js'
 import type { JobMessage } from './job-bus.js'
 import { CLAIM_WINDOW_MS, createOwnerState } from './owner-state.js'
-import { createQuarantine } from './quarantine.js'
+import { createQuarantine, QUARANTINE_AFTER_FAILURES } from './quarantine.js'
+import { createRelease } from './release.js'
 
 const PEER_A = '12D3KooWLZd1ovTLzMaBH93PVtzD7HU5cycoXRwWNJEwneGoPj5G'
 const PEER_B = '12D3KooWQYhTNQdmr3ArTeUHRYzFg94BKyTkoWBDWez9kSCVe2Xo'
@@ -28,19 +29,21 @@ async function harness () {
     mesh: { peerId: OWNER },
     events: createEventBus(),
     clock: Date.now,
-    config: { jobs: { leaseSeconds: 30 } },
+    config: { jobs: { leaseSeconds: 30, quarantineSeconds: 60 } },
     bus: { publish: async (m: JobMessage) => { published.push(m) } }
   } as unknown as JobComponents
   const rt = createOwnerState()
   const quarantine = createQuarantine({ durationMs: 60_000, clock: Date.now })
   const loads = () => [OWNER, PEER_A, PEER_B].map(id => ({ id, slotsTotal: 1, slotsFree: 1, held: 0 }))
-  const grants = createGrants(c, rt, { quarantine, loads, log: createLogger({ level: 'silent' }) })
+  const log = createLogger({ level: 'silent' })
+  const grants = createGrants(c, rt, { quarantine, loads, log, release: createRelease(c, rt, { quarantine, log }) })
   const claim = (index: number, from: string, attempt = 1): void =>
     grants.onClaim({ v: PROTOCOL_VERSION, ts: Date.now(), type: 'claim', owner: OWNER, jobId, index, attempt } as Extract<JobMessage, { type: 'claim' }>, from)
   const sent = (type: 'grant' | 'revoke'): Array<{ index: number, worker: string }> =>
     published.filter(m => m.type === type).map(m => ({ index: (m as { index: number }).index, worker: (m as { worker: string }).worker }))
   const leasedTo = (index: number): string | null => store.job(jobId)?.units[index]?.worker ?? null
-  return { rt, jobId, claim, sent, leasedTo }
+  const unit = (index: number) => store.job(jobId)?.units[index]
+  return { rt, jobId, claim, sent, leasedTo, unit, quarantine, events: c.events }
 }
 
 const settle = async (ms = 0): Promise<void> => { await new Promise(resolve => setTimeout(resolve, ms)) }
@@ -78,5 +81,20 @@ describe('the owner grants claims', () => {
     // PEER_B could not have heard a grant to this node (it never crosses the network): it is told.
     // PEER_A's repeated claim of its own lease is left alone.
     expect(h.sent('revoke')).toEqual([{ index: 1, worker: PEER_B }])
+  })
+
+  it('does not tell a worker quarantined while its lease was being logged, and offers the unit again', async () => {
+    const h = await harness()
+    const released: unknown[] = []
+    h.events.on(e => { if (e.type === 'unit:released') released.push(e.data) })
+    h.rt.get(h.jobId, 0).favourite = PEER_A
+    // The favourite's claim is granted at once: the lease is chosen and its record is being written
+    // when the owner hears the failures that quarantine that worker.
+    h.claim(0, PEER_A)
+    for (let i = 0; i < QUARANTINE_AFTER_FAILURES; i++) h.quarantine.recordFailure(PEER_A)
+    await settle(50)
+    expect(h.sent('grant')).toEqual([])
+    expect(h.unit(0)).toMatchObject({ state: 'pending', worker: null, attempts: 1, failures: 0 })
+    expect(released).toEqual([expect.objectContaining({ code: 'UNIT_REASSIGNED', failure: false })])
   })
 })

@@ -1,8 +1,10 @@
+import { ErrorCodes } from '@ffmesh/protocol'
 import type { Logger } from '../logger.js'
 import type { JobComponents } from './deps.js'
 import type { JobMessage } from './job-bus.js'
 import { CLAIM_WINDOW_MS, type OwnerState } from './owner-state.js'
 import type { createQuarantine } from './quarantine.js'
+import type { ReleaseUnit } from './release.js'
 import type { WorkerLoad } from './worker-load.js'
 
 export interface GrantDeps {
@@ -10,6 +12,7 @@ export interface GrantDeps {
   /** Every worker with what it holds of this owner's units, as the owner sees it now. */
   loads: () => WorkerLoad[]
   log: Logger
+  release: ReleaseUnit
 }
 
 /**
@@ -80,6 +83,12 @@ export function createGrants (c: JobComponents, rt: OwnerState, deps: GrantDeps)
     await c.store.append(jobId, { type: 'unit:leased', index, worker: best.worker, attempt, leaseUntil })
     const leased = c.store.job(jobId)?.units[index]
     if (leased?.worker !== best.worker || leased.attempts !== attempt || leased.state !== 'leased') return
+    // A failure heard while the lease was being logged may have quarantined this worker since it
+    // was chosen. It is not told; the unit is offered again (not a failure: it never started).
+    if (quarantine.isQuarantined(best.worker)) {
+      await deps.release(leased, { code: ErrorCodes.UNIT_REASSIGNED, message: `${best.worker} was quarantined while its lease was being logged` }, false)
+      return
+    }
     state.leaseUntil = leaseUntil
     state.phase = null
     state.offeredSince = null

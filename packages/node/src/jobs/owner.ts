@@ -14,6 +14,7 @@ import { cancelJob, retryJob } from './job-commands.js'
 import { needsPlan, planJob } from './planner.js'
 import { HELD_RETRY_MS } from './held-results.js'
 import { createQuarantine } from './quarantine.js'
+import { createRelease } from './release.js'
 import { acceptUnitResult } from './results.js'
 import { createTicker } from './ticker.js'
 
@@ -45,7 +46,8 @@ export function createOwner (c: JobComponents, init: OwnerInit) {
   const quarantine = createQuarantine({ durationMs: c.config.jobs.quarantineSeconds * 1000, clock: c.clock })
   const busy = new Set<string>()
   const abort = new AbortController()
-  const grants = createGrants(c, rt, { quarantine, loads, log })
+  const release = createRelease(c, rt, { quarantine, log })
+  const grants = createGrants(c, rt, { quarantine, loads, log, release })
 
   // A job waiting to be handed to another node is not planned here (handoff.ts moves it on).
   const owned = (): JobView[] => c.store.jobs().filter(v => v.job.owner === c.mesh.peerId && !(v.job.handoff === true && v.job.state === 'queued'))
@@ -67,21 +69,6 @@ export function createOwner (c: JobComponents, init: OwnerInit) {
     c.events.emit('job:failed', { jobId, data: { ...error } })
     await revokeLeases(view)
     rt.forgetJob(jobId)
-  }
-
-  async function release (unit: UnitRecord, reason: ErrorBody, failure: boolean): Promise<void> {
-    // The owner's own worker is never quarantined: it is the last resort for its own jobs.
-    if (failure && unit.worker != null && unit.worker !== c.mesh.peerId && quarantine.recordFailure(unit.worker)) {
-      log.warn({ peer: unit.worker, seconds: c.config.jobs.quarantineSeconds }, 'peer quarantined after repeated failures')
-      c.events.emit('peer:quarantined', { peerId: unit.worker, data: { untilMs: c.clock() + c.config.jobs.quarantineSeconds * 1000 } })
-    }
-    await c.store.append(unit.jobId, { type: 'unit:released', index: unit.index, attempt: unit.attempts, reason, failure })
-    c.events.emit('unit:released', { jobId: unit.jobId, index: unit.index, data: { ...reason, failure } })
-    const state = rt.get(unit.jobId, unit.index)
-    state.leaseUntil = null
-    state.progress = 0
-    state.phase = null
-    state.lastOfferAt = 0
   }
 
   async function revokeLeases (view: JobView): Promise<void> {
