@@ -7,8 +7,8 @@ import type { CapacityBody } from './types.js'
 export const MISSED_ADVERTS_BEFORE_DROP = 3
 
 /**
- * Free disk moves with every write anyone makes on the filesystem, so "advertise on change" on the
- * exact figure meant an advert at every worker refresh (2 s), which was half an idle node's CPU.
+ * Free disk moves with every write on the filesystem, so "advertise on change" on the exact figure
+ * meant an advert at nearly every worker refresh (2 s) while a job wrote pieces and results.
  * Smaller moves wait for the next periodic advert; the figure is a hint for owners anyway, since a
  * worker checks its own disk before it accepts a unit.
  */
