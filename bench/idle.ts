@@ -12,22 +12,19 @@ import fs from 'node:fs'
 import os from 'node:os'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { startPinnedMesh } from './lib/pinned-mesh.ts'
-import { argNumber, commandLine, loadNote, printTable } from './lib/report.ts'
+import { argNumber, commandLine, loadNote, printTable, statCpuSeconds } from './lib/report.ts'
 
 const MESH_TIMEOUT_MS = 60_000
 /** Start-up work (identify, peer store, first adverts and mDNS answers) ends well within this. */
 const SETTLE_MS = 5_000
-const CLOCK_TICKS = 100
 
 /** CPU seconds of a process's main thread and of all its other threads, from /proc/PID/task. */
 function threadCpu (pid: number): { main: number, others: number } {
   let main = 0
   let others = 0
   for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
-    let stat: string
-    try { stat = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8') } catch { continue } // the thread ended
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-    const sec = (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS
+    let sec: number
+    try { sec = statCpuSeconds(`/proc/${pid}/task/${tid}/stat`).self } catch { continue } // the thread ended
     if (tid === String(pid)) main += sec
     else others += sec
   }

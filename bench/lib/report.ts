@@ -34,7 +34,12 @@ const CLOCK_TICKS = 100
  * shared machine.
  */
 export function processCpuSeconds (pid: number | 'self' = 'self'): { self: number, children: number } {
-  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8')
+  return statCpuSeconds(`/proc/${pid}/stat`)
+}
+
+/** The same from any stat file: /proc/PID/task/TID/stat gives one thread's own seconds in `self`. */
+export function statCpuSeconds (statFile: string): { self: number, children: number } {
+  const stat = fs.readFileSync(statFile, 'utf8')
   // Fields after the command name (which may hold spaces) start at field 3: utime, stime, cutime
   // and cstime are fields 14 to 17.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
