@@ -1,6 +1,6 @@
 import { resolve } from 'node:path'
 import { FfmeshError, ErrorCodes, type UnitSpec } from '@ffmesh/protocol'
-import { inputArgs, outputArgs, PROTOCOL_WHITELIST, secondsArg } from './ffmpeg-args.js'
+import { concatInput, inputArgs, outputArgs, secondsArg } from './ffmpeg-args.js'
 import { countFrames, mainVideo, measureOutput, readProbe, toStreams, type UnitMeasure } from './probe.js'
 import {
   attachmentArgs, audioEncoderArgs, CONTAINER_MUXERS, decoderThreadArgs, imageEncoderArgs, subtitleArgs, videoEncoderArgs
@@ -95,21 +95,18 @@ function segmentArgs (spec: UnitSpec, inputs: string[], outFile: string, threads
   const keep = end == null
     ? `gte(t\\,${secondsArg(start - RANGE_EPSILON_SEC)})`
     : `gte(t\\,${secondsArg(start - RANGE_EPSILON_SEC)})*lt(t\\,${secondsArg(end - RANGE_EPSILON_SEC)})`
-  const decoder = decoderThreadArgs(video, threads)
-  let input: string[]
-  let stdin: string[] | undefined
+  let input: { args: string[], stdin?: string[] }
   if (inputs.length === 1) {
-    input = [...decoder, ...inputArgs(inputs[0] as string, spec.inputFormat === 'source' ? {} : { format: spec.inputFormat })]
+    input = { args: inputArgs(inputs[0] as string, spec.inputFormat === 'source' ? {} : { format: spec.inputFormat }) }
   } else if (spec.inputFormat === 'mpegts') {
-    // TS pieces are byte-concatenable: pre-roll then own piece, streamed in order.
-    input = [...decoder, '-protocol_whitelist', PROTOCOL_WHITELIST, '-f', 'mpegts', '-i', 'pipe:0']
-    stdin = inputs
+    // TS pieces are byte-concatenable: pre-roll then own piece, read as one input.
+    input = concatInput(inputs, 'mpegts')
   } else {
     throw new FfmeshError(ErrorCodes.BAD_ARGUMENTS, `segment unit ${spec.index}: a pre-roll needs MPEG-TS pieces, not ${spec.inputFormat}`)
   }
-  const args = ['-copyts', ...input, '-map', '0:v:0', '-vf', `select=${keep}`, ...videoEncoderArgs(video, threads),
+  const args = ['-copyts', ...decoderThreadArgs(video, threads), ...input.args, '-map', '0:v:0', '-vf', `select=${keep}`, ...videoEncoderArgs(video, threads),
     '-an', '-sn', '-dn', '-map_metadata', '-1', '-map_chapters', '-1', ...outputArgs(outFile, 'matroska')]
-  return { args, stdin }
+  return { args, stdin: input.stdin }
 }
 
 /** Every audio track once, with source timestamps, into Matroska. */

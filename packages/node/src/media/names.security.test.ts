@@ -11,7 +11,7 @@ import { createLogger } from '../logger.js'
 import { createBlobStore } from '../store/blob-store.js'
 import { normalizeWatch } from '../watch/watch-validation.js'
 import { convertUnit } from './convert.js'
-import { inputArgs, mediaPath, outputArgs, PROTOCOL_WHITELIST } from './ffmpeg-args.js'
+import { concatInput, inputArgs, mediaPath, outputArgs, PROTOCOL_WHITELIST } from './ffmpeg-args.js'
 import { createFfmpegRunner } from './runner.js'
 
 /**
@@ -97,6 +97,8 @@ describe('hostile names at every entry point', () => {
     expect(inputArgs('/concat:a|b')).toEqual(['-protocol_whitelist', PROTOCOL_WHITELIST, '-i', 'file:/concat:a|b'])
     expect(outputArgs('/-y', 'matroska')).toEqual(['-protocol_whitelist', PROTOCOL_WHITELIST, '-f', 'matroska', 'file:/-y'])
     expect(PROTOCOL_WHITELIST.split(',').sort()).toEqual(['file', 'pipe'])
+    // Pieces read as one input: every entry a file: path, the concat protocol over files only.
+    expect(concatInput(['/-x.ts', '/http:y.ts'], 'mpegts')).toEqual({ args: ['-protocol_whitelist', 'concat,file', '-f', 'mpegts', '-i', 'concat:file:/-x.ts|file:/http:y.ts'] })
   })
 
   it('the runner spawns ffmpeg with -nostdin, the whitelist before every input, and file: paths only', async () => {

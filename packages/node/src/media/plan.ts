@@ -2,7 +2,7 @@ import { readdir, stat } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { MAX_UNITS_PER_JOB, type Profile } from '@ffmesh/protocol'
 import { cutTimes } from './cut-times.js'
-import { inputArgs, mediaPath, outputArgs, PROTOCOL_WHITELIST } from './ffmpeg-args.js'
+import { concatInput, inputArgs, mediaPath, outputArgs, PROTOCOL_WHITELIST } from './ffmpeg-args.js'
 import { checkProfileFits, convertsAudio } from './profile-args.js'
 import type { MediaInfo } from './probe.js'
 import type { FfmpegRunner } from './runner.js'
@@ -37,7 +37,7 @@ const MAX_TAIL_SEGMENTS = 64
 
 /**
  * Codecs whose pieces go into MPEG-TS: TS pieces concatenate byte-wise, so a unit is its pre-roll
- * piece followed by its own piece on stdin. Only these codecs have open GOPs that need a pre-roll.
+ * piece followed by its own piece, read as one input. Only these codecs have open GOPs that need a pre-roll.
  */
 const TS_CODECS = new Set(['h264', 'hevc', 'mpeg2video', 'mpeg1video', 'mpeg4'])
 
@@ -167,7 +167,7 @@ async function readPiece (runner: FfmpegRunner, file: string, options: { signal?
 }
 
 /**
- * TS pieces are probed many at once: one ffprobe reads them back to back on stdin (they concatenate
+ * TS pieces are probed many at once: one ffprobe reads them back to back (they concatenate
  * byte-wise, as a pre-roll unit reads them) and each packet's byte position names its piece. This
  * saves a process start per piece, a tenth of a second each on a busy core.
  */
@@ -175,8 +175,9 @@ async function readTsPieces (runner: FfmpegRunner, files: string[], options: { s
   const ends: number[] = []
   let offset = 0
   for (const file of files) { offset += (await stat(file)).size; ends.push(offset) }
-  const probe = await runner.probeJson(['-protocol_whitelist', PROTOCOL_WHITELIST, '-f', 'mpegts', '-select_streams', 'v:0',
-    '-show_entries', 'packet=pts_time,dts_time,pos', 'pipe:0'], { ...options, stdin: files }) as PacketList
+  const input = concatInput(files, 'mpegts')
+  const probe = await runner.probeJson(['-select_streams', 'v:0', '-show_entries', 'packet=pts_time,dts_time,pos', ...input.args],
+    { ...options, stdin: input.stdin }) as PacketList
   const byPiece: Packet[][] = files.map(() => [])
   for (const packet of probe.packets ?? []) {
     const pos = Number(packet.pos)

@@ -1,10 +1,10 @@
-import { readdir, readFile } from 'node:fs/promises'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { copyFile, mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { openGopTs } from '../../../../test/fixtures/media.js'
 import { createLogger } from '../logger.js'
+import { concatInput } from './ffmpeg-args.js'
 import { countFrames } from './probe.js'
 import { checkFfmpeg, createFfmpegRunner } from './runner.js'
 
@@ -108,6 +108,18 @@ describe('ffmpeg runner', () => {
     const out = join(dir, 'twice.mkv')
     // The same TS twice is a valid TS with every packet twice: stdin carried both files.
     await runner.run(['-f', 'mpegts', '-i', 'pipe:0', '-map', '0:v:0', '-c', 'copy', '-f', 'matroska', `file:${out}`], { stdin: [ts, ts] })
+    const once = await countFrames(runner, ts)
+    expect((await countFrames(runner, out)).frames).toBe(once.frames * 2)
+  })
+
+  it.each([['piece.ts', 'concat:'], ['a|b.ts', 'pipe:0']])('reads TS files as one input with concatInput (%s through %s)', async (name, via) => {
+    const runner = createFfmpegRunner({ logger })
+    const ts = join(dir, name)
+    await copyFile(await openGopTs(dir), ts)
+    const input = concatInput([ts, ts], 'mpegts')
+    expect(input.args.filter(a => a.startsWith(via))).toHaveLength(1)
+    const out = join(dir, `twice-${via.slice(0, 4)}.mkv`)
+    await runner.run([...input.args, '-map', '0:v:0', '-c', 'copy', '-f', 'matroska', `file:${out}`], { stdin: input.stdin })
     const once = await countFrames(runner, ts)
     expect((await countFrames(runner, out)).frames).toBe(once.frames * 2)
   })
