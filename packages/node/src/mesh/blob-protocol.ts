@@ -7,7 +7,8 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import type { Logger } from '../logger.js'
 import type { MeshLibp2p } from './libp2p.js'
 import type { MeshCounters } from './stats.js'
-import { createStreamReader, FrameError, writeBounded, writeFrame } from './stream-io.js'
+import { createBatchedWriter } from './batched-writer.js'
+import { bytesOf, createStreamReader, FrameError, writeBounded, writeFrame } from './stream-io.js'
 
 /** Concurrent blob streams one peer may open to us; a worker fetches a unit's inputs one by one. */
 export const MAX_INBOUND_BLOB_STREAMS = 4
@@ -71,7 +72,7 @@ export function createBlobProtocol (libp2p: MeshLibp2p, init: BlobProtocolInit):
       await writeFrame(stream, { ok: true, size })
       let corrupt = request.offset < size && init.corruptBlobByte?.(request.hash) === true
       for await (const chunk of createReadStream(file, { start: request.offset, highWaterMark: TRANSFER_CHUNK_BYTES })) {
-        const bytes = new Uint8Array(chunk as Buffer)
+        const bytes = bytesOf(chunk as Buffer)
         if (corrupt) { bytes[0] ^= 0xff; corrupt = false }
         await writeBounded(stream, bytes)
         counters.stats.blob.bytesServed += bytes.byteLength
@@ -95,6 +96,7 @@ export function createBlobProtocol (libp2p: MeshLibp2p, init: BlobProtocolInit):
       const stream = await dialBlob(from, options.signal)
       const reader = createStreamReader(stream)
       const fh = await fs.open(part, have === 0 ? 'w' : 'a')
+      const out = createBatchedWriter(fh)
       try {
         await writeFrame(stream, { hash: ref.hash, offset: have }, options)
         let response
@@ -113,16 +115,19 @@ export function createBlobProtocol (libp2p: MeshLibp2p, init: BlobProtocolInit):
         while (have < ref.size) {
           const chunk = await reader.readSome(Math.min(TRANSFER_CHUNK_BYTES, ref.size - have), options)
           if (chunk == null) throw new FfmeshError(ErrorCodes.TRANSFER_FAILED, `peer ${from} closed the blob stream at ${have} of ${ref.size} bytes`)
-          await fh.write(chunk)
+          await out.write(chunk)
           hasher.update(chunk)
           have += chunk.byteLength
           counters.stats.blob.bytesFetched += chunk.byteLength
           options.onProgress?.(have)
         }
+        await out.flush()
         await fh.sync()
         await stream.close({ signal: options.signal }).catch(() => { stream.abort(new Error('close failed')) })
       } catch (err) {
         stream.abort(err instanceof Error ? err : new Error(String(err)))
+        // What arrived before the break is part of the blob: keep it, so a resume starts after it.
+        await out.flush().catch(() => {})
         throw err
       } finally {
         reader.dispose()

@@ -8,7 +8,8 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import type { Logger } from '../logger.js'
 import type { MeshLibp2p } from './libp2p.js'
 import type { MeshCounters } from './stats.js'
-import { createStreamReader, FrameError, writeBounded, writeFrame } from './stream-io.js'
+import { createBatchedWriter } from './batched-writer.js'
+import { bytesOf, createStreamReader, FrameError, writeBounded, writeFrame } from './stream-io.js'
 import type { Ack, ResultPush } from './types.js'
 
 /** Results one peer may push at once: a worker has a few slots, each returns one unit. */
@@ -63,15 +64,17 @@ export function createResultProtocol (libp2p: MeshLibp2p, init: { tmpDir: string
       tmp = path.join(init.tmpDir, `result-${randomUUID()}.part`)
       const hasher = createHash('sha512')
       const fh = await fs.open(tmp, 'wx')
+      const out = createBatchedWriter(fh)
       let have = 0
       try {
         while (have < push.size) {
           const chunk = await reader.readSome(Math.min(TRANSFER_CHUNK_BYTES, push.size - have))
           if (chunk == null) throw new FrameError('truncated')
-          await fh.write(chunk)
+          await out.write(chunk)
           hasher.update(chunk)
           have += chunk.byteLength
         }
+        await out.flush()
         await fh.sync()
       } finally {
         await fh.close()
@@ -128,7 +131,7 @@ export function createResultProtocol (libp2p: MeshLibp2p, init: { tmpDir: string
       try {
         await writeFrame(stream, header.data, options)
         for await (const chunk of createReadStream(file, { highWaterMark: TRANSFER_CHUNK_BYTES, signal: options.signal })) {
-          await writeBounded(stream, new Uint8Array(chunk as Buffer), options)
+          await writeBounded(stream, bytesOf(chunk as Buffer), options)
         }
         const signal = options.signal == null ? AbortSignal.timeout(ACK_TIMEOUT_MS) : AbortSignal.any([options.signal, AbortSignal.timeout(ACK_TIMEOUT_MS)])
         let answer: Ack

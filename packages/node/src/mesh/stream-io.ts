@@ -22,7 +22,10 @@ export class FrameError extends Error {
 export interface StreamReader {
   /** Exactly `n` bytes, or a FrameError('truncated') if the stream ends first. */
   readExactly(n: number, options?: { signal?: AbortSignal }): Promise<Uint8Array>
-  /** Whatever is buffered (at most `max` bytes), waiting for some; null at the end. */
+  /**
+   * The oldest buffered chunk (at most `max` bytes of it), waiting for one; null at the end. A view
+   * of what the stream delivered, never a copy joining several chunks.
+   */
   readSome(max: number, options?: { signal?: AbortSignal }): Promise<Uint8Array | null>
   readFrame<S extends z.ZodType>(schema: S, options?: { signal?: AbortSignal }): Promise<z.infer<S>>
   dispose(): void
@@ -93,9 +96,12 @@ export function createStreamReader (stream: Stream): StreamReader {
         if (ended) { if (failure != null) throw failure; return null }
         await waitForData(options.signal)
       }
-      const n = Math.min(max, buffer.byteLength)
-      const out = buffer.subarray(0, n)
-      buffer.consume(n)
+      // The list iterates its chunks in order; the first with bytes is taken (consume() drops
+      // any empty one before it).
+      let first: Uint8Array = new Uint8Array(0)
+      for (const chunk of buffer) if (chunk.byteLength > 0) { first = chunk; break }
+      const out = first.subarray(0, Math.min(max, first.byteLength))
+      buffer.consume(out.byteLength)
       maybeResume()
       return out
     },
@@ -139,6 +145,15 @@ async function nextDrain (stream: Stream, signal?: AbortSignal): Promise<void> {
 }
 
 /** Send with bounded memory: wait while more than WRITE_BUFFER_BOUND_BYTES sit unsent. */
+/**
+ * A file chunk as a plain Uint8Array over the same memory: no copy per chunk sent, and none of
+ * Buffer's own semantics (its slice() is a view, not a copy) reach libp2p's code. A read stream
+ * allocates a fresh buffer for every chunk, so nothing rewrites it while it waits to be sent.
+ */
+export function bytesOf (chunk: Buffer): Uint8Array {
+  return new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength)
+}
+
 export async function writeBounded (stream: Stream, data: Uint8Array, options: { signal?: AbortSignal } = {}): Promise<void> {
   while (stream.writeBufferLength > WRITE_BUFFER_BOUND_BYTES) {
     options.signal?.throwIfAborted()
