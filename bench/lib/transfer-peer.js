@@ -11,6 +11,8 @@ import path from 'node:path'
 /** @param {Record<string, unknown>} m */
 const send = (m) => { process.send?.(m) }
 const peakRssMb = () => process.resourceUsage().maxRSS / 1024
+/** CPU seconds of this process, every thread (libuv's pool does the file I/O). */
+const cpuSec = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1e6 }
 /** @param {string} type @returns {Promise<Record<string, any>>} */
 const waitParent = async (type) => await new Promise(resolve => {
   /** @param {Record<string, any>} m */
@@ -47,9 +49,10 @@ async function run (mode) {
   if (mode === 'mesh-server') {
     const mesh = await startMesh(path.join(work, 'server'), [])
     mesh.serveBlobs(async (_peer, h) => (h === hash ? file : null))
+    const cpu0 = cpuSec()
     send({ type: 'ready', peerId: mesh.peerId, addrs: mesh.multiaddrs() })
     await waitParent('finish')
-    send({ type: 'rss', rssMb: peakRssMb() })
+    send({ type: 'rss', rssMb: peakRssMb(), cpuSec: cpuSec() - cpu0 })
     await mesh.stop()
   } else if (mode === 'mesh-client') {
     const { addrs, peerId } = await waitParent('go')
@@ -57,17 +60,19 @@ async function run (mode) {
     while (!mesh.isConnected(peerId)) await new Promise(resolve => setTimeout(resolve, 50))
     const dest = path.join(work, 'mesh-copy.bin')
     const t0 = performance.now()
+    const cpu0 = cpuSec()
     await mesh.fetchBlob(peerId, { hash, size }, dest)
     const ms = performance.now() - t0
-    send({ type: 'done', ms, rssMb: peakRssMb() })
+    send({ type: 'done', ms, rssMb: peakRssMb(), cpuSec: cpuSec() - cpu0 })
     await fs.rm(dest, { force: true })
     await mesh.stop()
   } else if (mode === 'tcp-server') {
     const server = net.createServer(socket => { createReadStream(file, { highWaterMark: 256 * 1024 }).pipe(socket) })
     await new Promise(resolve => server.listen(0, '127.0.0.1', () => resolve(undefined)))
+    const cpu0 = cpuSec()
     send({ type: 'ready', port: /** @type {net.AddressInfo} */ (server.address()).port })
     await waitParent('finish')
-    send({ type: 'rss', rssMb: peakRssMb() })
+    send({ type: 'rss', rssMb: peakRssMb(), cpuSec: cpuSec() - cpu0 })
     server.close()
   } else if (mode === 'tcp-client') {
     const { port } = await waitParent('go')
@@ -75,13 +80,14 @@ async function run (mode) {
     const fh = await fs.open(dest, 'w')
     const hasher = createHash('sha512')
     const t0 = performance.now()
+    const cpu0 = cpuSec()
     const socket = net.connect(port, '127.0.0.1')
     for await (const chunk of socket) { hasher.update(chunk); await fh.write(chunk) }
     await fh.sync()
     await fh.close()
     const ms = performance.now() - t0
     if (hasher.digest('hex') !== hash) throw new Error('raw TCP copy does not match')
-    send({ type: 'done', ms, rssMb: peakRssMb() })
+    send({ type: 'done', ms, rssMb: peakRssMb(), cpuSec: cpuSec() - cpu0 })
     await fs.rm(dest, { force: true })
   } else {
     throw new Error(`unknown transfer peer mode ${mode}`)
