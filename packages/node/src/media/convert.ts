@@ -104,7 +104,8 @@ function segmentArgs (spec: UnitSpec, inputs: string[], outFile: string, threads
   } else {
     throw new FfmeshError(ErrorCodes.BAD_ARGUMENTS, `segment unit ${spec.index}: a pre-roll needs MPEG-TS pieces, not ${spec.inputFormat}`)
   }
-  const args = ['-copyts', ...decoderThreadArgs(video, threads), ...input.args, '-map', '0:v:0', '-vf', `select=${keep}`, ...videoEncoderArgs(video, threads),
+  const args = ['-copyts', ...decoderThreadArgs(video, threads), ...input.args,
+    '-map', '0:v:0', '-vf', `select=${keep}`, ...videoEncoderArgs(video, threads),
     '-an', '-sn', '-dn', '-map_metadata', '-1', '-map_chapters', '-1', ...outputArgs(outFile, 'matroska')]
   return { args, stdin: input.stdin }
 }

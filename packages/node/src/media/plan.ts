@@ -37,7 +37,8 @@ const MAX_TAIL_SEGMENTS = 64
 
 /**
  * Codecs whose pieces go into MPEG-TS: TS pieces concatenate byte-wise, so a unit is its pre-roll
- * piece followed by its own piece, read as one input. Only these codecs have open GOPs that need a pre-roll.
+ * piece followed by its own piece, read as one input. Only these codecs have open GOPs that need a
+ * pre-roll.
  */
 const TS_CODECS = new Set(['h264', 'hevc', 'mpeg2video', 'mpeg1video', 'mpeg4'])
 

@@ -144,7 +144,6 @@ async function nextDrain (stream: Stream, signal?: AbortSignal): Promise<void> {
   })
 }
 
-/** Send with bounded memory: wait while more than WRITE_BUFFER_BOUND_BYTES sit unsent. */
 /**
  * A file chunk as a plain Uint8Array over the same memory: no copy per chunk sent, and none of
  * Buffer's own semantics (its slice() is a view, not a copy) reach libp2p's code. A read stream
@@ -154,6 +153,7 @@ export function bytesOf (chunk: Buffer): Uint8Array {
   return new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength)
 }
 
+/** Send with bounded memory: wait while more than WRITE_BUFFER_BOUND_BYTES sit unsent. */
 export async function writeBounded (stream: Stream, data: Uint8Array, options: { signal?: AbortSignal } = {}): Promise<void> {
   while (stream.writeBufferLength > WRITE_BUFFER_BOUND_BYTES) {
     options.signal?.throwIfAborted()
