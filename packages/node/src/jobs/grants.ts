@@ -3,12 +3,12 @@ import type { Logger } from '../logger.js'
 import type { JobComponents } from './deps.js'
 import type { JobMessage } from './job-bus.js'
 import { CLAIM_WINDOW_MS, type OwnerState } from './owner-state.js'
-import type { createQuarantine } from './quarantine.js'
+import type { Quarantine } from './quarantine.js'
 import type { ReleaseUnit } from './release.js'
 import type { WorkerLoad } from './worker-load.js'
 
 export interface GrantDeps {
-  quarantine: ReturnType<typeof createQuarantine>
+  quarantine: Quarantine
   /** Every worker with what it holds of this owner's units, as the owner sees it now. */
   loads: () => WorkerLoad[]
   log: Logger

@@ -3,22 +3,28 @@ export const QUARANTINE_AFTER_FAILURES = 3
 /** The window in which failures count toward quarantine. */
 export const QUARANTINE_WINDOW_MS = 10 * 60_000
 
+export interface Quarantine {
+  /** Records a failure; returns true when it puts the peer in quarantine. */
+  recordFailure(peer: string): boolean
+  isQuarantined(peer: string): boolean
+  list(): Array<{ peer: string, until: number }>
+}
+
 /**
  * Peers that fail units again and again (bad results, crashes, leases left to expire) are kept
  * away from this owner's units for a while, so a flapping or broken node cannot stall the others.
  * Memory only: a restart forgives, which is the safe direction.
  */
-export function createQuarantine (init: { durationMs: number, clock: () => number }) {
+export function createQuarantine (init: { durationMs: number, clock: () => number }): Quarantine {
   const failures = new Map<string, number[]>()
   const until = new Map<string, number>()
-  return {
-    /** Records a failure; returns true when it puts the peer in quarantine. */
+  const quarantine: Quarantine = {
     recordFailure (peer: string): boolean {
       const now = init.clock()
       const recent = (failures.get(peer) ?? []).filter(t => now - t < QUARANTINE_WINDOW_MS)
       recent.push(now)
       failures.set(peer, recent)
-      if (recent.length < QUARANTINE_AFTER_FAILURES || this.isQuarantined(peer)) return false
+      if (recent.length < QUARANTINE_AFTER_FAILURES || quarantine.isQuarantined(peer)) return false
       until.set(peer, now + init.durationMs)
       failures.delete(peer)
       return true
@@ -32,4 +38,5 @@ export function createQuarantine (init: { durationMs: number, clock: () => numbe
       return [...until].filter(([, t]) => t > now).map(([peer, t]) => ({ peer, until: t }))
     }
   }
+  return quarantine
 }

@@ -3,7 +3,7 @@ import type { Logger } from '../logger.js'
 import type { UnitRecord } from '../store/records.js'
 import type { JobComponents } from './deps.js'
 import type { OwnerState } from './owner-state.js'
-import type { createQuarantine } from './quarantine.js'
+import type { Quarantine } from './quarantine.js'
 
 export type ReleaseUnit = (unit: UnitRecord, reason: ErrorBody, failure: boolean) => Promise<void>
 
@@ -11,7 +11,7 @@ export type ReleaseUnit = (unit: UnitRecord, reason: ErrorBody, failure: boolean
  * The owner takes a unit back to pending: logged, told to this node's listeners, its lease
  * forgotten. A failure counts toward the worker's quarantine.
  */
-export function createRelease (c: JobComponents, rt: OwnerState, init: { quarantine: ReturnType<typeof createQuarantine>, log: Logger }): ReleaseUnit {
+export function createRelease (c: JobComponents, rt: OwnerState, init: { quarantine: Quarantine, log: Logger }): ReleaseUnit {
   const { quarantine, log } = init
   return async (unit, reason, failure) => {
     // The owner's own worker is never quarantined: it is the last resort for its own jobs.

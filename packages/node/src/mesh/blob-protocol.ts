@@ -7,7 +7,7 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import type { Logger } from '../logger.js'
 import type { MeshLibp2p } from './libp2p.js'
 import type { MeshCounters } from './stats.js'
-import { createBatchedWriter } from './batched-writer.js'
+import { receiveInto } from './receive-file.js'
 import { bytesOf, createStreamReader, FrameError, writeBounded, writeFrame } from './stream-io.js'
 
 /** Concurrent blob streams one peer may open to us; a worker fetches a unit's inputs one by one. */
@@ -96,7 +96,6 @@ export function createBlobProtocol (libp2p: MeshLibp2p, init: BlobProtocolInit):
       const stream = await dialBlob(from, options.signal)
       const reader = createStreamReader(stream)
       const fh = await fs.open(part, have === 0 ? 'w' : 'a')
-      const out = createBatchedWriter(fh)
       try {
         await writeFrame(stream, { hash: ref.hash, offset: have }, options)
         let response
@@ -112,22 +111,17 @@ export function createBlobProtocol (libp2p: MeshLibp2p, init: BlobProtocolInit):
         if (response.size !== ref.size) {
           throw new FfmeshError(ErrorCodes.TRANSFER_FAILED, `peer ${from} has blob ${ref.hash.slice(0, 12)} at ${response.size} bytes, expected ${ref.size}`, { wireCode: WireErrorCodes.HASH_MISMATCH })
         }
-        while (have < ref.size) {
-          const chunk = await reader.readSome(Math.min(TRANSFER_CHUNK_BYTES, ref.size - have), options)
-          if (chunk == null) throw new FfmeshError(ErrorCodes.TRANSFER_FAILED, `peer ${from} closed the blob stream at ${have} of ${ref.size} bytes`)
-          await out.write(chunk)
-          hasher.update(chunk)
-          have += chunk.byteLength
-          counters.stats.blob.bytesFetched += chunk.byteLength
+        const onChunk = (bytes: number): void => {
+          have += bytes
+          counters.stats.blob.bytesFetched += bytes
           options.onProgress?.(have)
         }
-        await out.flush()
-        await fh.sync()
+        await receiveInto(reader, fh, hasher, ref.size - have, { signal: options.signal, onChunk })
+        if (have < ref.size) throw new FfmeshError(ErrorCodes.TRANSFER_FAILED, `peer ${from} closed the blob stream at ${have} of ${ref.size} bytes`)
         await stream.close({ signal: options.signal }).catch(() => { stream.abort(new Error('close failed')) })
       } catch (err) {
+        // What arrived before a break is on disk (receiveInto wrote it): a resume starts after it.
         stream.abort(err instanceof Error ? err : new Error(String(err)))
-        // What arrived before the break is part of the blob: keep it, so a resume starts after it.
-        await out.flush().catch(() => {})
         throw err
       } finally {
         reader.dispose()

@@ -8,7 +8,7 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import type { Logger } from '../logger.js'
 import type { MeshLibp2p } from './libp2p.js'
 import type { MeshCounters } from './stats.js'
-import { createBatchedWriter } from './batched-writer.js'
+import { receiveInto } from './receive-file.js'
 import { bytesOf, createStreamReader, FrameError, writeBounded, writeFrame } from './stream-io.js'
 import type { Ack, ResultPush } from './types.js'
 
@@ -64,18 +64,8 @@ export function createResultProtocol (libp2p: MeshLibp2p, init: { tmpDir: string
       tmp = path.join(init.tmpDir, `result-${randomUUID()}.part`)
       const hasher = createHash('sha512')
       const fh = await fs.open(tmp, 'wx')
-      const out = createBatchedWriter(fh)
-      let have = 0
       try {
-        while (have < push.size) {
-          const chunk = await reader.readSome(Math.min(TRANSFER_CHUNK_BYTES, push.size - have))
-          if (chunk == null) throw new FrameError('truncated')
-          await out.write(chunk)
-          hasher.update(chunk)
-          have += chunk.byteLength
-        }
-        await out.flush()
-        await fh.sync()
+        if (await receiveInto(reader, fh, hasher, push.size) < push.size) throw new FrameError('truncated')
       } finally {
         await fh.close()
       }

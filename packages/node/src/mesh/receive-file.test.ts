@@ -1,0 +1,67 @@
+import { createHash } from 'node:crypto'
+import fs from 'node:fs/promises'
+import os from 'node:os'
+import path from 'node:path'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { receiveInto } from './receive-file.js'
+import type { StreamReader } from './stream-io.js'
+
+/** A reader that hands out the given chunks in order, then ends, or throws `failure` instead of ending. */
+function fakeReader (chunks: Uint8Array[], failure?: Error): StreamReader & { asked: number[] } {
+  const queue = [...chunks]
+  const asked: number[] = []
+  return {
+    asked,
+    async readSome (max) {
+      asked.push(max)
+      const next = queue.shift()
+      if (next == null) { if (failure != null) throw failure; return null }
+      return next.subarray(0, max)
+    },
+    async readExactly () { throw new Error('not used') },
+    async readFrame () { throw new Error('not used') },
+    dispose () {}
+  }
+}
+
+describe('receiveInto', () => {
+  let dir: string
+  let file: string
+  beforeEach(async () => {
+    dir = await fs.mkdtemp(path.join(os.tmpdir(), 'ffmesh-receive-'))
+    file = path.join(dir, 'out')
+  })
+  afterEach(async () => { await fs.rm(dir, { recursive: true, force: true }) })
+
+  it('appends exactly the bytes asked for, hashes them and reports each chunk', async () => {
+    await fs.writeFile(file, Uint8Array.of(0))
+    const fh = await fs.open(file, 'a')
+    const hasher = createHash('sha512')
+    const seen: number[] = []
+    // The last chunk runs past the end: the rest of it belongs to whatever follows on the stream.
+    const reader = fakeReader([Uint8Array.of(1, 2, 3), Uint8Array.of(4, 5, 6, 7)])
+    const received = await receiveInto(reader, fh, hasher, 5, { onChunk: n => seen.push(n) })
+    await fh.close()
+    expect(received).toBe(5)
+    expect(seen).toEqual([3, 2])
+    expect(reader.asked.at(-1)).toBe(2)
+    expect([...await fs.readFile(file)]).toEqual([0, 1, 2, 3, 4, 5])
+    expect(hasher.digest('hex')).toBe(createHash('sha512').update(Uint8Array.of(1, 2, 3, 4, 5)).digest('hex'))
+  })
+
+  it('returns the shorter count when the stream ends early, with what arrived on disk', async () => {
+    const fh = await fs.open(file, 'w')
+    const received = await receiveInto(fakeReader([Uint8Array.of(9, 8)]), fh, createHash('sha512'), 10)
+    await fh.close()
+    expect(received).toBe(2)
+    expect([...await fs.readFile(file)]).toEqual([9, 8])
+  })
+
+  it('writes what arrived before a broken stream, then throws its error', async () => {
+    const fh = await fs.open(file, 'w')
+    const broken = fakeReader([Uint8Array.of(1, 2), Uint8Array.of(3)], new Error('stream reset'))
+    await expect(receiveInto(broken, fh, createHash('sha512'), 10)).rejects.toThrow('stream reset')
+    await fh.close()
+    expect([...await fs.readFile(file)]).toEqual([1, 2, 3])
+  })
+})
