@@ -144,7 +144,7 @@ export function createOwner (c: JobComponents, init: OwnerInit) {
       state.lastOfferAt = now
       state.offeredSince ??= now
       const bytes = u.spec.inputs.reduce((n, i) => n + i.size, 0)
-      const candidates = pickCandidates(workers, peer => rt.isRefused(state, peer, now) || quarantine.isQuarantined(peer))
+      const candidates = pickCandidates(workers, peer => rt.isRefused(state, peer, now) || quarantine.isQuarantined(peer), c.mesh.peerId)
       // The first invited is the likely winner: count its slot as taken for the next offers.
       state.favourite = candidates[0] ?? null
       const likely = workers.find(w => w.id === candidates[0])
