@@ -19,6 +19,8 @@ export interface UnitTask {
 
 export interface TaskDeps {
   slots: ReturnType<typeof createSlots>
+  /** See audioRunsBeside: false makes an audio unit wait for a slot. */
+  audioBeside: boolean
   /** Hand a result to this node's own owner side (no network). */
   acceptLocal: (peer: string, push: ResultPush, file: string, measured: UnitMeasure) => Promise<Ack>
   /** Deliver a result to a remote owner, holding it while the owner is away. */
@@ -63,8 +65,7 @@ export async function runUnitTask (c: JobComponents, deps: TaskDeps, task: UnitT
   }
   const outFile = c.blobs.tempPath(c.media.unitOutputExtension(spec))
   try {
-    // Audio is light and single-threaded: it runs beside the video slots, as plain ffmpeg would.
-    const releaseSlot = spec.kind === 'audio' ? () => {} : await deps.slots.acquire(signal)
+    const releaseSlot = spec.kind === 'audio' && deps.audioBeside ? () => {} : await deps.slots.acquire(signal)
     let converted
     try {
       task.phase = 'converting'

@@ -1,3 +1,4 @@
+import os from 'node:os'
 import { AudioEncoders, ImageEncoders, MAX_UNIT_BYTES, MAX_WHOLE_UNIT_BYTES, profileEncoders, unitKey, VideoEncoders } from '@ffmesh/protocol'
 import type { UnitMeasure } from '../media/index.js'
 import type { Ack, ResultPush } from '../mesh/types.js'
@@ -5,7 +6,7 @@ import type { JobComponents } from './deps.js'
 import { freeDiskBytes } from './disk.js'
 import type { JobMessage } from './job-bus.js'
 import { withinOwnerShare } from './limits.js'
-import { createSlots } from './slots.js'
+import { audioRunsBeside, createSlots } from './slots.js'
 import { failureCode, runUnitTask, UnitRefusal, type UnitTask } from './unit-task.js'
 
 /** Units this worker takes beyond its slots, so the next transfer overlaps the current encode. */
@@ -40,6 +41,7 @@ export function createWorker (c: JobComponents, init: WorkerInit) {
   const log = c.logger.child({ component: 'worker' })
   const slotsTotal = c.config.worker.slots
   const slots = createSlots(slotsTotal)
+  const audioBeside = audioRunsBeside(slotsTotal, c.config.worker.threads, os.availableParallelism())
   const tasks = new Map<string, UnitTask>()
   const claims = new Map<string, { offer: Offer, owner: string, at: number }>()
   const refusedOnce = new Set<string>()
@@ -134,7 +136,7 @@ export function createWorker (c: JobComponents, init: WorkerInit) {
     advertise()
     const beat = setInterval(() => heartbeat(task), Math.round(c.config.jobs.heartbeatSeconds * 1000))
     heartbeat(task)
-    runUnitTask(c, { slots, acceptLocal: init.acceptLocal, deliverRemote: init.deliverRemote, heartbeat, inputInUse }, task)
+    runUnitTask(c, { slots, audioBeside, acceptLocal: init.acceptLocal, deliverRemote: init.deliverRemote, heartbeat, inputInUse }, task)
       .catch(async (err) => {
         if (task.abort.signal.aborted) return
         const code = failureCode(err)

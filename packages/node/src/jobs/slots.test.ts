@@ -1,0 +1,38 @@
+import { describe, expect, it } from 'vitest'
+import { audioRunsBeside, createSlots } from './slots.js'
+
+describe('conversion slots', () => {
+  it('hands a freed slot to the oldest waiter, and a waiter whose signal aborts leaves the queue', async () => {
+    const slots = createSlots(1)
+    const release = await slots.acquire()
+    expect(slots.free).toBe(0)
+    const abort = new AbortController()
+    const gaveUp = slots.acquire(abort.signal)
+    const order: string[] = []
+    const waiting = slots.acquire().then(r => { order.push('second'); return r })
+    abort.abort(new Error('cancelled'))
+    await expect(gaveUp).rejects.toThrow('cancelled')
+    release()
+    release()
+    const next = await waiting
+    expect(order).toEqual(['second'])
+    expect(slots.free).toBe(0)
+    next()
+    expect(slots.free).toBe(1)
+  })
+})
+
+describe('where an audio unit runs', () => {
+  it('beside the slots while a CPU is left over or the encoder picks its threads', () => {
+    expect(audioRunsBeside(1, 0, 2)).toBe(true)
+    expect(audioRunsBeside(1, 0, 1)).toBe(true)
+    expect(audioRunsBeside(1, 1, 2)).toBe(true)
+    expect(audioRunsBeside(8, 1, 16)).toBe(true)
+  })
+
+  it('in a slot when fixed threads fill every CPU, as on a node pinned to one core', () => {
+    expect(audioRunsBeside(1, 1, 1)).toBe(false)
+    expect(audioRunsBeside(2, 2, 4)).toBe(false)
+    expect(audioRunsBeside(4, 2, 4)).toBe(false)
+  })
+})
