@@ -15,7 +15,7 @@ import path from 'node:path'
 import { recordEvents, unitTimeline } from './lib/event-recorder.ts'
 import { submitAndWait } from './lib/node-processes.ts'
 import { startPinnedMesh } from './lib/pinned-mesh.ts'
-import { argNumber, argValue, commandLine, printTable, processCpuSeconds, seconds } from './lib/report.ts'
+import { argNumber, argValue, childCpuSeconds, commandLine, printTable, processCpuSeconds, seconds } from './lib/report.ts'
 import { makeBenchSample } from './lib/samples.ts'
 
 const MESH_TIMEOUT_MS = 60_000
@@ -44,7 +44,10 @@ async function main (): Promise<void> {
     const t0 = Date.now()
     // The job's CPU only: start-up (module loading, libp2p, `ffmpeg -encoders`) is left out.
     const cpu0 = nodes.map(n => processCpuSeconds(n.child.pid as number))
+    const cli0 = childCpuSeconds()
     const { id, wallMs } = await submitAndWait(dirs[0] as string, source, outDir)
+    // `ffmesh submit --wait`, on no pinned core: it follows the job's events until the end.
+    const cliCpu = childCpuSeconds() - cli0
     recorder.close()
     const cpu = nodes.map((n, i) => {
       const now = processCpuSeconds(n.child.pid as number)
@@ -62,6 +65,7 @@ async function main (): Promise<void> {
     printTable(['unit', 'worker', 'granted', 'verified', 'took'], unitTimeline(recorder.events, id, t0, (peer) => `node ${peerIds.indexOf(peer ?? '')}`))
     console.log('')
     printTable(['node', 'core', 'job: node cpu s', 'job: children cpu s'], cpu.map((c, i) => [`node ${i}`, String(nodes[i]?.core ?? '-'), c.self.toFixed(2), c.children.toFixed(2)]))
+    console.log(`the submitting CLI (ffmesh submit --wait): ${cliCpu.toFixed(2)} cpu s`)
     console.log(`\njob: ${seconds(wallMs)} s from submit to the verified output in place, ${count} node(s), segmentSeconds ${segmentSeconds}`)
     console.log(`command: ${commandLine()}`)
   } finally {
