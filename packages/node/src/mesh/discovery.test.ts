@@ -81,10 +81,16 @@ describe('mesh reconnection and allow-list (real libp2p on loopback)', () => {
     nodes.push(stranger)
     const friend = await startTestMesh(key, meshConfig({ bootstrap: a.mesh.multiaddrs() }), { privateKey: allowedKey })
     nodes.push(friend)
+    for (const [n, name] of [[a, 'a'], [stranger, 'stranger'], [friend, 'friend']] as const) n.mesh.setCapacity({ ...capacity, name })
     await waitFor(() => a.mesh.isConnected(allowedId), 'the allowed peer to connect')
+    await waitFor(() => friend.mesh.peers().some(p => p.id === a.mesh.peerId), 'the allowed peer to hear A\'s capacity')
     await new Promise(resolve => setTimeout(resolve, 1000))
     expect(a.mesh.isConnected(stranger.mesh.peerId)).toBe(false)
-    expect(stranger.mesh.isConnected(a.mesh.peerId)).toBe(false)
+    // Not the stranger's own view of the connection: A drops it after the Noise handshake, and the
+    // stranger, which keeps redialling its bootstrap peer, may hold a dial that A is about to drop
+    // (seen once in CI). What must hold is that nothing crosses it, either way.
+    expect(a.mesh.peers().some(p => p.id === stranger.mesh.peerId)).toBe(false)
+    expect(stranger.mesh.peers().some(p => p.id === a.mesh.peerId)).toBe(false)
   })
 })
 
