@@ -6,18 +6,23 @@ describe('conversion slots', () => {
     const slots = createSlots(1)
     const release = await slots.acquire()
     expect(slots.free).toBe(0)
+    const order: string[] = []
+    const first = slots.acquire().then(r => { order.push('first'); return r })
     const abort = new AbortController()
     const gaveUp = slots.acquire(abort.signal)
-    const order: string[] = []
-    const waiting = slots.acquire().then(r => { order.push('second'); return r })
+    const last = slots.acquire().then(r => { order.push('last'); return r })
     abort.abort(new Error('cancelled'))
     await expect(gaveUp).rejects.toThrow('cancelled')
     release()
     release()
-    const next = await waiting
-    expect(order).toEqual(['second'])
+    const releaseFirst = await first
+    expect(order).toEqual(['first'])
     expect(slots.free).toBe(0)
-    next()
+    releaseFirst()
+    const releaseLast = await last
+    expect(order).toEqual(['first', 'last'])
+    expect(slots.free).toBe(0)
+    releaseLast()
     expect(slots.free).toBe(1)
   })
 })

@@ -1,5 +1,11 @@
+export interface Slots {
+  readonly free: number
+  /** Waits for a free slot (oldest waiter first); resolves to its release, which is safe to call twice. */
+  acquire(signal?: AbortSignal): Promise<() => void>
+}
+
 /** A counting semaphore for conversion slots: prefetched units wait here for a free ffmpeg slot. */
-export function createSlots (count: number) {
+export function createSlots (count: number): Slots {
   let free = count
   const waiters: Array<() => void> = []
   return {

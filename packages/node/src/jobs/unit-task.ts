@@ -5,7 +5,7 @@ import type { Ack, ResultPush } from '../mesh/types.js'
 import { hashFile } from '../store/hash.js'
 import type { JobComponents } from './deps.js'
 import { freeDiskBytes } from './disk.js'
-import type { createSlots } from './slots.js'
+import type { Slots } from './slots.js'
 
 export interface UnitTask {
   owner: string
@@ -18,7 +18,7 @@ export interface UnitTask {
 }
 
 export interface TaskDeps {
-  slots: ReturnType<typeof createSlots>
+  slots: Slots
   /** See audioRunsBeside: false makes an audio unit wait for a slot. */
   audioBeside: boolean
   /** Hand a result to this node's own owner side (no network). */
