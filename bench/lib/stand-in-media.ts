@@ -38,7 +38,7 @@ export function createStandInMedia (init: StandInInit): (runner: FfmpegRunner) =
         await fs.writeFile(file, randomBytes(init.unitBytes))
         units.push({ kind: 'segment' as const, files: [file], preRoll: false, range: { start: i, end: i + 1 }, durationSec: 1, inputFormat: 'matroska' as const, expectedFrames: FRAMES_PER_UNIT })
       }
-      return { units }
+      return { units, videoFrames: info.videoFrames }
     },
     async convertUnit (unit, options) {
       await sleep(init.unitMs, undefined, { signal: options?.signal })

@@ -44,7 +44,7 @@ export async function planJob (c: JobComponents, jobId: string, options: { signa
     }
     // Should the cut fail and the plan fall back to one whole unit (which converts the audio
     // itself), the audio unit logged above is converted and left unused: a rare, harmless waste.
-    const planUnits = (await c.media.planSource({ ...init, audio: !audio }, options)).units
+    const { units: planUnits, videoFrames } = await c.media.planSource({ ...init, audio: !audio }, options)
     const sourceHash = await sourceHashFor(job, planUnits, options)
     const pieces = [...new Set(planUnits.flatMap(u => u.files))].filter(f => f !== job.source)
     // A few imports at once overlap one piece's fsync with the next one's hashing.
@@ -52,7 +52,7 @@ export async function planJob (c: JobComponents, jobId: string, options: { signa
     const blobOf = new Map<string, { hash: string, size: number }>(imported)
     if (sourceHash != null) blobOf.set(job.source, { hash: sourceHash, size: job.sourceSize })
     const units = planUnits.map((u, i) => toUnitRecord(c, job, u, first + i, blobOf))
-    await c.store.append(job.id, { type: 'job:planned', sourceHash, units })
+    await c.store.append(job.id, { type: 'job:planned', sourceHash, units, videoFrames })
     c.events.emit('job:planned', { jobId: job.id, data: { units: first + units.length } })
   } finally {
     await fs.rm(workDir, { recursive: true, force: true })

@@ -4,7 +4,7 @@ export { probeSource, countFrames, measureOutput, type UnitMeasure } from './pro
 export type { MediaInfo, MediaStream, StreamType } from './probe.js'
 export { checkProfileFits, unitOutputExtension, CONTAINER_MUXERS } from './profile-args.js'
 export { planAudioFirst, planSource } from './plan.js'
-export type { PlannedUnit, PlanInit } from './plan.js'
+export type { PlannedUnit, PlanInit, PlanResult } from './plan.js'
 export { convertUnit, convertTimeoutMs } from './convert.js'
 export type { ConvertInit, ConvertOptions } from './convert.js'
 export { assembleOutput } from './assemble.js'

@@ -42,9 +42,10 @@ export async function convertLocally (runner: FfmpegRunner, init: LocalConvertIn
   await mkdir(piecesDir, { recursive: true })
   await mkdir(unitsDir, { recursive: true })
   try {
-    const info = await probeSource(runner, init.source, options)
+    const probed = await probeSource(runner, init.source, options)
     const parallel = Math.max(1, init.parallel ?? 1)
-    const { units } = await planSource(runner, { source: init.source, info, profile: init.profile, segmentSeconds: init.segmentSeconds, tailSegments: parallel > 1 ? parallel : 0, workDir: piecesDir }, options)
+    const { units, videoFrames } = await planSource(runner, { source: init.source, info: probed, profile: init.profile, segmentSeconds: init.segmentSeconds, tailSegments: parallel > 1 ? parallel : 0, workDir: piecesDir }, options)
+    const info = { ...probed, videoFrames }
     const outputs = new Array<{ file: string, startSec: number | null }>(units.length)
     let next = 0
     const worker = async (): Promise<void> => {

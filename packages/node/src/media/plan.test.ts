@@ -8,11 +8,12 @@ import { DEFAULT_PROFILES, type Profile } from '@ffmesh/protocol'
 import { makeSample } from '../../../../test/fixtures/media.js'
 import { createLogger } from '../logger.js'
 import { planSource } from './plan.js'
-import { probeSource } from './probe.js'
+import { countPackets, probeSource } from './probe.js'
 import { createFfmpegRunner, type FfmpegRunner } from './runner.js'
 
 const exec = promisify(execFile)
 const h264 = DEFAULT_PROFILES.find(p => p.name === 'h264') as Profile
+const runner = createFfmpegRunner({ logger: createLogger({ level: 'silent' }) })
 
 /** Packets of one piece read on its own: the reference the batched probe must agree with. */
 async function pieceAlone (file: string): Promise<{ frames: number, minPts: number }> {
@@ -20,6 +21,27 @@ async function pieceAlone (file: string): Promise<{ frames: number, minPts: numb
   const times = (JSON.parse(stdout) as { packets: Array<{ pts_time: string }> }).packets.map(p => Number(p.pts_time))
   return { frames: times.length, minPts: Math.min(...times) }
 }
+
+describe('the source frame count a plan gives', () => {
+  let dir: string
+  beforeAll(async () => { dir = await mkdtemp(join(tmpdir(), 'ffmesh-plan-count-')) })
+  afterAll(async () => { await rm(dir, { recursive: true, force: true }) })
+
+  it('counts a source it converts whole, and only when the output is checked against it', async () => {
+    const source = await makeSample('shortClip', dir)
+    const info = await probeSource(runner, source)
+    expect(info.videoFrames).toBeNull()
+    const workDir = join(dir, 'work')
+    await mkdir(workDir)
+    const whole = await planSource(runner, { source, info, profile: h264, segmentSeconds: 10, workDir })
+    expect(whole.units.map(u => u.kind)).toEqual(['whole'])
+    expect(whole.videoFrames).toBe(await countPackets(runner, source, info.videoStreamIndex as number))
+    expect(whole.units[0]?.expectedFrames).toBe(whole.videoFrames)
+    // A fixed output rate changes the frame count: nothing to count the output against.
+    const fixedRate = { ...h264, video: { ...h264.video, frameRate: 30 } } as Profile
+    expect((await planSource(runner, { source, info, profile: fixedRate, segmentSeconds: 10, workDir })).videoFrames).toBeNull()
+  })
+})
 
 describe('planning TS pieces with one probe', () => {
   let dir: string
@@ -39,10 +61,13 @@ describe('planning TS pieces with one probe', () => {
     const source = await makeSample(kind, dir)
     const workDir = join(dir, `${workName}-${kind}`)
     await mkdir(workDir)
-    const { units } = await planSource(counting, { source, info: await probeSource(real, source), profile: h264, segmentSeconds: 2, workDir })
+    const info = await probeSource(real, source)
+    const { units, videoFrames } = await planSource(counting, { source, info, profile: h264, segmentSeconds: 2, workDir })
     const segments = units.filter(u => u.kind === 'segment')
     expect(segments.length).toBeGreaterThanOrEqual(3)
+    // The cut counted the source as it read it: no probe read the source again for its count.
     expect(probes).toHaveLength(1)
+    expect(videoFrames).toBe(await countPackets(real, source, info.videoStreamIndex as number) - (info.leadingUndecodable ?? 0))
     expect(probes[0]?.filter(arg => arg.startsWith(input))).toHaveLength(1)
     for (const [i, unit] of segments.entries()) {
       const alone = await pieceAlone(unit.files.at(-1) as string)

@@ -4,7 +4,7 @@ import { MAX_UNITS_PER_JOB, type Profile } from '@ffmesh/protocol'
 import { cutTimes } from './cut-times.js'
 import { concatInput, inputArgs, mediaPath, outputArgs, PROTOCOL_WHITELIST } from './ffmpeg-args.js'
 import { checkProfileFits, convertsAudio } from './profile-args.js'
-import type { MediaInfo } from './probe.js'
+import { countPackets, type MediaInfo } from './probe.js'
 import type { FfmpegRunner } from './runner.js'
 
 export interface PlannedUnit {
@@ -52,18 +52,41 @@ const PIECES_PER_PROBE = 100
 /** A cut of the main video stream; `leading` when it starts with an open GOP (frames shown before its keyframe). */
 interface Piece { file: string, frames: number, minPts: number, maxPts: number, leading: boolean }
 
+export interface PlanResult {
+  units: PlannedUnit[]
+  /**
+   * The source's video frames (MediaInfo.videoFrames): the probe's, or counted by the plan where
+   * the probe left them out and the plan or the output check needs them; otherwise null.
+   */
+  videoFrames: number | null
+}
+
 /** Splits a source into the units a job converts; see PlannedUnit. */
-export async function planSource (runner: FfmpegRunner, init: PlanInit, options: { signal?: AbortSignal } = {}): Promise<{ units: PlannedUnit[] }> {
+export async function planSource (runner: FfmpegRunner, init: PlanInit, options: { signal?: AbortSignal } = {}): Promise<PlanResult> {
   const { info, profile } = init
   const source = resolve(init.source)
   checkProfileFits(info, profile)
-  const whole = wholeUnit(source, info, profile)
-  if (!splitsVideo(init)) return { units: [whole] }
-  const segments = await splitVideo(runner, source, info, init, options)
-  if (segments == null) return { units: [whole] }
-  const units = [...segments]
+  const cut = splitsVideo(init) ? await splitVideo(runner, source, info, init, options) : null
+  const videoFrames = cut != null ? cut.videoFrames : await framesToCheck(runner, source, init, options)
+  if (cut?.segments == null) return { units: [wholeUnit(source, info, profile, videoFrames)], videoFrames }
+  const units = [...cut.segments]
   if (init.audio !== false && convertsAudio(profile) && info.audioTracks > 0) units.push(await audioUnit(runner, source, info, init.workDir, options))
-  return { units }
+  return { units, videoFrames }
+}
+
+/**
+ * The source's frame count for a plan that is not cut: counted now (one read of the source) if the
+ * probe left it out and the output will be checked against it, that is for a video profile that
+ * keeps the source's frame rate.
+ */
+async function framesToCheck (runner: FfmpegRunner, source: string, { info, profile }: PlanInit, options: { signal?: AbortSignal }): Promise<number | null> {
+  if (info.videoFrames != null || info.kind !== 'video' || info.videoStreamIndex == null || !keepsFrames(profile)) return info.videoFrames
+  return await countPackets(runner, source, info.videoStreamIndex, options) - (info.leadingUndecodable ?? 0)
+}
+
+/** A video profile at the source's own frame rate: its output has exactly the source's frames. */
+function keepsFrames (profile: Profile): boolean {
+  return profile.kind === 'video' && profile.video?.frameRate == null
 }
 
 /**
@@ -85,21 +108,24 @@ export async function planAudioFirst (runner: FfmpegRunner, init: PlanInit, opti
  * rate changes frame counts per piece, so such a profile converts the file in one piece.
  */
 function splitsVideo ({ info, profile, segmentSeconds }: PlanInit): boolean {
-  return profile.kind === 'video' && info.kind === 'video' && profile.video?.frameRate == null &&
+  return keepsFrames(profile) && info.kind === 'video' &&
     info.durationSec >= MIN_SEGMENTS_TO_SPLIT * segmentSeconds && info.videoStreamIndex != null
 }
 
-function wholeUnit (source: string, info: MediaInfo, profile: Profile): PlannedUnit {
-  const expectedFrames = profile.kind === 'image' ? 1 : profile.kind === 'video' && profile.video?.frameRate == null ? info.videoFrames : null
+function wholeUnit (source: string, info: MediaInfo, profile: Profile, videoFrames: number | null): PlannedUnit {
+  const expectedFrames = profile.kind === 'image' ? 1 : keepsFrames(profile) ? videoFrames : null
   return { kind: 'whole', files: [source], preRoll: false, range: null, durationSec: info.durationSec, inputFormat: 'source', expectedFrames }
 }
 
 /**
  * Cuts the main video stream at keyframes by stream copy, keeping source timestamps (no
- * reset_timestamps), and derives each unit's time range from the pieces' own packets. Returns null
- * when the pieces do not line up (then the caller converts the file whole, which is always right).
+ * reset_timestamps), and derives each unit's time range from the pieces' own packets. The cut's
+ * ffmpeg also counts the source's packets as it reads them: the source's frame count, and the sum
+ * the pieces must come to. `segments` is null when the pieces do not line up (then the caller
+ * converts the file whole, which is always right).
  */
-async function splitVideo (runner: FfmpegRunner, source: string, info: MediaInfo, init: PlanInit, options: { signal?: AbortSignal }): Promise<PlannedUnit[] | null> {
+async function splitVideo (runner: FfmpegRunner, source: string, info: MediaInfo, init: PlanInit, options: { signal?: AbortSignal }): Promise<{ segments: PlannedUnit[] | null, videoFrames: number }> {
+  const index = info.videoStreamIndex as number
   const ts = TS_CODECS.has(info.videoCodec ?? '')
   const ext = ts ? 'ts' : 'mkv'
   const origin = info.videoStartTime ?? info.startTime
@@ -108,13 +134,13 @@ async function splitVideo (runner: FfmpegRunner, source: string, info: MediaInfo
   const step = Math.max(init.segmentSeconds, info.durationSec / (MAX_UNITS_PER_JOB - 2 - tail))
   // Milliseconds are precise enough for a cut hint and keep the argument under Linux's 128 KiB.
   const times = cutTimes(info.durationSec, step, tail).map(t => (origin + t).toFixed(3))
-  await runner.run([
+  const { packetsRead } = await runner.run([
     '-copyts', ...inputArgs(source),
-    '-map', `0:${String(info.videoStreamIndex)}`, '-c', 'copy', ...pieceBitstreamFilters(info.videoCodec),
+    '-map', `0:${String(index)}`, '-c', 'copy', ...pieceBitstreamFilters(info.videoCodec),
     '-an', '-sn', '-dn', '-map_metadata', '-1', '-map_chapters', '-1',
     '-segment_format', ts ? 'mpegts' : 'matroska', '-segment_times', times.join(','),
     ...outputArgs(join(resolve(init.workDir), `piece-%05d.${ext}`), 'segment')
-  ], options)
+  ], { ...options, countPackets: true })
   const files = (await readdir(init.workDir)).filter(n => PIECE_NAME.test(n)).sort().map(n => join(resolve(init.workDir), n))
   const pieces: Piece[] = []
   if (ts) {
@@ -123,14 +149,18 @@ async function splitVideo (runner: FfmpegRunner, source: string, info: MediaInfo
     for (const file of files) pieces.push(await readPiece(runner, file, options))
   }
 
-  const total = pieces.reduce((n, p) => n + p.frames, 0)
   const lead = info.leadingUndecodable ?? 0
-  if (pieces.length < 2 || info.videoFrames == null || total !== info.videoFrames + lead || pieces.some(p => p.frames === 0)) return null
+  const read = packetsRead.get(index)
+  // A count from the probe (a job submitted by an older node) stands; an ffmpeg that printed no
+  // statistics costs one more read of the source.
+  const videoFrames = info.videoFrames ?? (read ?? await countPackets(runner, source, index, options)) - lead
+  const total = pieces.reduce((n, p) => n + p.frames, 0)
+  if (pieces.length < 2 || total !== videoFrames + lead || (read != null && read !== total) || pieces.some(p => p.frames === 0)) return { segments: null, videoFrames }
   // Every frame of a piece must display before every frame of the next, or ranges would overlap.
-  for (let i = 1; i < pieces.length; i++) if ((pieces[i - 1] as Piece).maxPts >= (pieces[i] as Piece).minPts) return null
+  for (let i = 1; i < pieces.length; i++) if ((pieces[i - 1] as Piece).maxPts >= (pieces[i] as Piece).minPts) return { segments: null, videoFrames }
 
   const frameSec = info.frameRate != null && info.frameRate > 0 ? 1 / info.frameRate : 0
-  return pieces.map((piece, i) => {
+  const segments = pieces.map((piece, i): PlannedUnit => {
     const next = pieces[i + 1]
     // Decoding the previous piece costs CPU on every segment; only open-GOP starts need it.
     const preRoll = ts && i > 0 && piece.leading
@@ -146,6 +176,7 @@ async function splitVideo (runner: FfmpegRunner, source: string, info: MediaInfo
       expectedFrames: i === 0 ? piece.frames - lead : piece.frames
     }
   })
+  return { segments, videoFrames }
 }
 
 /**

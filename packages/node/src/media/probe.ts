@@ -21,7 +21,10 @@ export interface MediaInfo {
   formatName: string
   durationSec: number
   startTime: number
-  /** Frame count of the main video stream (its packets), 1 for an image, null without video. */
+  /**
+   * Frame count of the main video stream (its packets less leadingUndecodable), 1 for an image;
+   * null without video, and for a video until its plan counts it (see probeSource).
+   */
   videoFrames: number | null
   videoCodec: string | null
   audioTracks: number
@@ -117,13 +120,17 @@ async function checkFile (file: string): Promise<void> {
   if (info.size === 0) throw new FfmeshError(ErrorCodes.SOURCE_EMPTY, `${file} is empty (0 bytes); was it still being copied?`)
 }
 
-/** Probes a source a person submitted and says what it is, or why it cannot be converted. */
+/**
+ * Probes a source a person submitted and says what it is, or why it cannot be converted. It reads
+ * only the start of a video: the plan counts its frames (`videoFrames` stays null until then), in
+ * the same read that cuts it, so a large file is not read once more just to be counted.
+ */
 export async function probeSource (runner: FfmpegRunner, file: string, options: { signal?: AbortSignal } = {}): Promise<MediaInfo> {
   const abs = resolve(file)
   await checkFile(abs)
   let probe: ProbeResult
   try {
-    probe = await readProbe(runner, abs, { ...options, countPackets: true })
+    probe = await readProbe(runner, abs, options)
   } catch (err) {
     if (options.signal?.aborted === true || (err as FfmeshError).code === ErrorCodes.FFMPEG_NOT_FOUND) throw err
     const stderr = String((err as FfmeshError).details?.stderr ?? (err as Error).message)
@@ -132,11 +139,15 @@ export async function probeSource (runner: FfmpegRunner, file: string, options: 
     }
     throw new FfmeshError(ErrorCodes.SOURCE_NOT_MEDIA, `${abs} is not a media file ffmpeg can read`)
   }
-  const info = toMediaInfo(abs, probe)
-  if (info.kind === 'video' && info.videoStreamIndex != null && info.videoFrames != null) {
-    const lead = await leadingUndecodable(runner, abs, info.videoStreamIndex, options)
-    info.leadingUndecodable = lead
-    info.videoFrames -= lead
+  const video = mainVideo(probe)
+  const start = video != null ? await readStart(runner, abs, video.index, options) : null
+  // Audio files, pictures and videos with at most one frame in their first seconds are counted
+  // whole now: that count tells a picture from a video, and an empty stream from a good one.
+  if (start == null || start.packets <= 1) probe = await readProbe(runner, abs, { ...options, countPackets: true })
+  const info = toMediaInfo(abs, probe, start != null && start.packets > 1)
+  if (info.kind === 'video' && start != null) {
+    info.leadingUndecodable = start.undecodable
+    if (info.videoFrames != null) info.videoFrames -= start.undecodable
   }
   return info
 }
@@ -145,21 +156,38 @@ export async function probeSource (runner: FfmpegRunner, file: string, options: 
 export const LEAD_PROBE_SEC = 5
 
 /**
- * Frames the decoder drops at the start of the file: packets minus decoded frames over its first
- * seconds. Only the start can lose frames (every later frame has its references decoded before it),
- * and a direct ffmpeg run loses the same ones, so they are not part of the source's frame count.
+ * The main video's first seconds: its packets there, and the frames a decoder drops (packets minus
+ * decoded frames). Only the start can lose frames (every later frame has its references decoded
+ * before it), and a direct ffmpeg run loses the same ones, so they are not part of the source's
+ * frame count.
  */
-async function leadingUndecodable (runner: FfmpegRunner, file: string, streamIndex: number, options: { signal?: AbortSignal }): Promise<number> {
+async function readStart (runner: FfmpegRunner, file: string, streamIndex: number, options: { signal?: AbortSignal }): Promise<{ packets: number, undecodable: number }> {
   const probe = await runner.probeJson(['-protocol_whitelist', PROTOCOL_WHITELIST, '-select_streams', String(streamIndex),
     '-read_intervals', `%+${LEAD_PROBE_SEC}`, '-count_frames', '-count_packets', '-show_entries', 'stream=nb_read_frames,nb_read_packets',
     mediaPath(file)], options) as ProbeResult
   const stream = probe.streams?.[0] as (ProbeStream & { nb_read_frames?: string }) | undefined
   const packets = Number(stream?.nb_read_packets ?? 0)
   const frames = Number(stream?.nb_read_frames ?? packets)
-  return Number.isFinite(packets - frames) && packets > frames ? packets - frames : 0
+  return { packets: Number.isFinite(packets) ? packets : 0, undecodable: Number.isFinite(packets - frames) && packets > frames ? packets - frames : 0 }
 }
 
-function toMediaInfo (file: string, probe: ProbeResult): MediaInfo {
+/**
+ * Packets of one stream, read to the end: a video's frame count where no cut counted it (the plan
+ * converts the file whole). Less `leadingUndecodable`, it is MediaInfo.videoFrames.
+ */
+export async function countPackets (runner: FfmpegRunner, file: string, streamIndex: number, options: { signal?: AbortSignal } = {}): Promise<number> {
+  const probe = await runner.probeJson(['-protocol_whitelist', PROTOCOL_WHITELIST, '-select_streams', String(streamIndex),
+    '-count_packets', '-show_entries', 'stream=nb_read_packets', mediaPath(file)], options) as ProbeResult
+  const packets = Number(probe.streams?.[0]?.nb_read_packets)
+  if (!Number.isInteger(packets)) throw new FfmeshError(ErrorCodes.SOURCE_CORRUPT, `${file}: ffprobe could not count the packets of stream ${streamIndex}`)
+  return packets
+}
+
+/**
+ * `moving`: the video has more than one frame in its first seconds, so it is no picture and not
+ * empty, and `probe` did not count its packets (the plan will).
+ */
+function toMediaInfo (file: string, probe: ProbeResult, moving: boolean): MediaInfo {
   const streams = toStreams(probe)
   const video = mainVideo(probe)
   const audioTracks = streams.filter(s => s.type === 'audio').length
@@ -167,8 +195,8 @@ function toMediaInfo (file: string, probe: ProbeResult): MediaInfo {
     throw new FfmeshError(ErrorCodes.SOURCE_NOT_MEDIA, `${file} has neither a video nor an audio stream`)
   }
   const formatName = probe.format?.format_name ?? 'unknown'
-  const packets = video != null ? Number(video.nb_read_packets ?? 0) : null
-  const isImage = video != null && audioTracks === 0 && (packets ?? 0) <= 1 &&
+  const packets = video != null && !moving ? Number(video.nb_read_packets ?? 0) : null
+  const isImage = video != null && !moving && audioTracks === 0 && (packets ?? 0) <= 1 &&
     (IMAGE_CODECS.has(video.codec_name ?? '') || /(^image2$|_pipe$)/.test(formatName))
   if (video != null && !isImage && packets === 0) {
     throw new FfmeshError(ErrorCodes.SOURCE_CORRUPT, `${file} has a video stream without any frame; it may be truncated or damaged`)

@@ -71,6 +71,17 @@ describe('ffmpeg runner', () => {
     expect(String(err.details.stderr)).toMatch(/No such file/)
   })
 
+  it('counts the packets ffmpeg reads when asked, and still gives only the errors as a reason', async () => {
+    const runner = createFfmpegRunner({ logger })
+    const ts = await openGopTs(dir)
+    const { packetsRead } = await runner.run(['-i', `file:${ts}`, '-map', '0:v:0', '-c', 'copy', '-f', 'null', '-'], { countPackets: true })
+    expect(packetsRead.get(0)).toBe((await countFrames(runner, ts)).frames)
+    expect((await runner.run(['-i', `file:${ts}`, '-map', '0:v:0', '-c', 'copy', '-f', 'null', '-'])).packetsRead.size).toBe(0)
+    const err = await runner.run(['-protocol_whitelist', 'file', '-i', `file:${join(dir, 'missing.mkv')}`, '-f', 'null', '-'], { countPackets: true }).catch(e => e)
+    expect(err).toMatchObject({ code: 'CONVERT_FAILED' })
+    expect(String(err.details.stderr)).toMatch(/^file:.*missing\.mkv: No such file or directory$/)
+  })
+
   it('kills its child on abort and leaves no ffmpeg behind', async () => {
     const runner = createFfmpegRunner({ logger })
     const controller = new AbortController()

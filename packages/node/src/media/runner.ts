@@ -18,12 +18,23 @@ export interface RunOptions {
   onProgress?: (p: FfmpegProgress) => void
   /** A stream, or files streamed into stdin in order (pre-roll + own piece). */
   stdin?: NodeJS.ReadableStream | string[]
+  /** Read ffmpeg's final statistics into RunResult.packetsRead (it logs them only at verbose level). */
+  countPackets?: boolean
+}
+
+export interface RunResult {
+  /**
+   * With `countPackets`: the packets ffmpeg's demuxer read from each stream of its first input, by
+   * stream index; the same count `ffprobe -count_packets` gives, from a pass that does other work.
+   * Empty otherwise, or if this ffmpeg printed no statistics.
+   */
+  packetsRead: Map<number, number>
 }
 
 export interface FfmpegRunner {
   readonly ffmpegPath: string
   readonly ffprobePath: string
-  run(args: string[], options?: RunOptions): Promise<void>
+  run(args: string[], options?: RunOptions): Promise<RunResult>
   /** Runs `ffprobe -print_format json ...args` and parses what it prints. */
   probeJson(args: string[], options?: { signal?: AbortSignal, stdin?: RunOptions['stdin'] }): Promise<unknown>
   encoders(): Promise<Set<string>>
@@ -42,18 +53,45 @@ function abortReason (signal: AbortSignal): Error {
   return signal.reason instanceof Error ? signal.reason : new DOMException('the operation was aborted', 'AbortError')
 }
 
-/** Keeps the last lines of a text stream. */
-function createTail (limit: number): { push: (chunk: Buffer) => void, text: () => string } {
+/**
+ * Keeps the last lines of a text stream. `pick` may rewrite a line or drop it (null); it sees every
+ * complete line once.
+ */
+function createTail (limit: number, pick: (line: string) => string | null = line => line): { push: (chunk: Buffer) => void, text: () => string } {
   const lines: string[] = []
   let partial = ''
   return {
     push (chunk) {
       const parts = (partial + chunk.toString('utf8')).split(/\r?\n|\r/)
       partial = parts.pop() ?? ''
-      for (const line of parts) if (line.trim() !== '') lines.push(line)
+      for (const line of parts) {
+        const kept = line.trim() === '' ? null : pick(line)
+        if (kept != null) lines.push(kept)
+      }
       if (lines.length > limit) lines.splice(0, lines.length - limit)
     },
     text: () => [...lines, partial].filter(l => l.trim() !== '').slice(-limit).join('\n')
+  }
+}
+
+/** A line of `-loglevel level+…` output: an optional `[context @ 0x…] `, then `[level] ` and the message. */
+const LEVELLED_LINE = /^(\[[^\]]* @ [^\]]*\] )?\[(\w+)\] (.*)$/
+/** From ffmpeg's final statistics (4.x to 7.x): `  Input stream #0:1 (video): 1500 packets read (…)`. */
+const PACKETS_READ = /^\s*Input stream #0:(\d+) \(\w+\): (\d+) packets read\b/
+const ERROR_LEVELS = new Set(['error', 'fatal', 'panic'])
+
+/**
+ * For a run at `level+verbose`: records the packets-read statistics and keeps only the lines
+ * `-loglevel error` would have printed, without their level tag, for the error reason.
+ */
+function verboseStderr (packetsRead: Map<number, number>): (line: string) => string | null {
+  return line => {
+    const m = LEVELLED_LINE.exec(line)
+    if (m == null) return line
+    const [, context = '', level = '', text = ''] = m
+    const stats = PACKETS_READ.exec(text)
+    if (stats != null) packetsRead.set(Number(stats[1]), Number(stats[2]))
+    return ERROR_LEVELS.has(level) ? context + text : null
   }
 }
 
@@ -96,7 +134,7 @@ export function createFfmpegRunner (init: FfmpegRunnerInit): FfmpegRunner {
    * Spawns one child (argv, never a shell) and settles only after it has exited, so a rejected
    * promise never leaves a process behind.
    */
-  function execute (binary: string, args: string[], options: RunOptions & { capture?: boolean }): Promise<{ stdout: Buffer }> {
+  function execute (binary: string, args: string[], options: RunOptions & { capture?: boolean }): Promise<{ stdout: Buffer, packetsRead: Map<number, number> }> {
     return new Promise((resolve, reject) => {
       const { signal } = options
       if (signal?.aborted === true) { reject(abortReason(signal)); return }
@@ -104,7 +142,8 @@ export function createFfmpegRunner (init: FfmpegRunnerInit): FfmpegRunner {
       const started = performance.now()
       const child = spawn(binary, args, { stdio: [feedsStdin ? 'pipe' : 'ignore', 'pipe', 'pipe'] })
       live.add(child)
-      const tail = createTail(STDERR_TAIL_LINES)
+      const packetsRead = new Map<number, number>()
+      const tail = createTail(STDERR_TAIL_LINES, options.countPackets === true ? verboseStderr(packetsRead) : undefined)
       const out: Buffer[] = []
       let outBytes = 0
       let failure: Error | undefined
@@ -139,7 +178,7 @@ export function createFfmpegRunner (init: FfmpegRunnerInit): FfmpegRunner {
         // At debug level every child's run time is in the log: where a job's seconds went.
         log.debug({ binary, code, ms: Math.round(performance.now() - started), args: args.slice(-1) }, 'child exited')
         if (failure != null) { reject(failure); return }
-        if (code === 0) { resolve({ stdout: Buffer.concat(out) }); return }
+        if (code === 0) { resolve({ stdout: Buffer.concat(out), packetsRead }); return }
         const reason = tail.text()
         log.debug({ binary, code, signal: sig, reason }, 'child failed')
         reject(new FfmeshError(ErrorCodes.CONVERT_FAILED,
@@ -153,11 +192,13 @@ export function createFfmpegRunner (init: FfmpegRunnerInit): FfmpegRunner {
     ffmpegPath,
     ffprobePath,
     async run (args, options = {}) {
-      const full = ['-hide_banner', '-nostats', '-loglevel', 'error', '-y']
+      // The final statistics are logged at verbose level; `level` tags each line so the rest is dropped.
+      const full = ['-hide_banner', '-nostats', '-loglevel', options.countPackets === true ? 'level+verbose' : 'error', '-y']
       if (options.stdin == null) full.push('-nostdin')
       full.push('-progress', 'pipe:1', ...args)
       log.debug({ args: full }, 'ffmpeg')
-      await execute(ffmpegPath, full, options)
+      const { packetsRead } = await execute(ffmpegPath, full, options)
+      return { packetsRead }
     },
     async probeJson (args, options = {}) {
       const { stdout } = await execute(ffprobePath, ['-hide_banner', '-loglevel', 'error', '-print_format', 'json', ...args], { ...options, capture: true })

@@ -1,6 +1,6 @@
 import { assembleOutput, type AssembleInit } from './assemble.js'
 import { convertTimeoutMs, convertUnit, type ConvertInit, type ConvertOptions } from './convert.js'
-import { planAudioFirst, planSource, type PlanInit, type PlannedUnit } from './plan.js'
+import { planAudioFirst, planSource, type PlanInit, type PlannedUnit, type PlanResult } from './plan.js'
 import { measureOutput, probeSource, type MediaInfo, type UnitMeasure } from './probe.js'
 import { checkProfileFits, unitOutputExtension } from './profile-args.js'
 import type { FfmpegRunner } from './runner.js'
@@ -17,7 +17,7 @@ export interface MediaToolkit {
   runner: FfmpegRunner
   probeSource(file: string, options?: Opts): Promise<MediaInfo>
   checkProfileFits: typeof checkProfileFits
-  planSource(init: PlanInit, options?: Opts): Promise<{ units: PlannedUnit[] }>
+  planSource(init: PlanInit, options?: Opts): Promise<PlanResult>
   planAudioFirst(init: PlanInit, options?: Opts): Promise<PlannedUnit | null>
   convertUnit(init: ConvertInit, options?: ConvertOptions): Promise<UnitMeasure>
   measureOutput(file: string, kind: 'segment' | 'audio' | 'whole', options?: Opts): Promise<UnitMeasure>

@@ -42,6 +42,8 @@ export async function verifyOutput (runner: FfmpegRunner, init: VerifyInit, opti
     if (video == null) throw failed('the output has no video stream')
     const frames = Number(video.nb_read_packets ?? 0)
     const frameSec = 1 / (profile.video?.frameRate ?? info.frameRate ?? FALLBACK_FRAME_RATE)
+    // The plan counts the source (probeSource leaves a video's count to it); a plan without a count is a bug here.
+    if (profile.video?.frameRate == null && info.videoFrames == null) throw failed('the source\'s frame count was never taken')
     if (profile.video?.frameRate == null && frames !== info.videoFrames) {
       throw failed(`the output has ${frames} video frames, the source ${String(info.videoFrames)}`)
     }

@@ -66,7 +66,8 @@ export interface UnitRecord {
 export type JobEvent =
   | { type: 'job:submitted', job: JobRecord }
   | { type: 'job:units-planned', units: UnitRecord[] }
-  | { type: 'job:planned', sourceHash: string | null, units: UnitRecord[] }
+  /** `videoFrames`: the source's frame count, which the plan counts as it cuts (absent in older logs). */
+  | { type: 'job:planned', sourceHash: string | null, units: UnitRecord[], videoFrames?: number | null }
   | { type: 'unit:leased', index: number, worker: string, attempt: number, leaseUntil: number }
   | { type: 'unit:converting', index: number, attempt: number }
   | { type: 'unit:returned', index: number, attempt: number }

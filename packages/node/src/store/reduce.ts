@@ -25,7 +25,16 @@ export function reduce (view: JobView | undefined, event: JobEvent, time: number
     case 'job:units-planned':
       return { job: touch({ state: job.state === 'queued' ? 'running' : job.state, planning: true, unitCount: view.units.length + event.units.length }), units: event.units }
     case 'job:planned':
-      return { job: touch({ state: job.state === 'queued' ? 'running' : job.state, planning: false, sourceHash: event.sourceHash ?? job.sourceHash, unitCount: view.units.length + event.units.length }), units: event.units }
+      return {
+        job: touch({
+          state: job.state === 'queued' ? 'running' : job.state,
+          planning: false,
+          sourceHash: event.sourceHash ?? job.sourceHash,
+          info: event.videoFrames != null ? { ...job.info, videoFrames: event.videoFrames } : job.info,
+          unitCount: view.units.length + event.units.length
+        }),
+        units: event.units
+      }
     case 'unit:leased':
       // A lease is granted only from pending, for the next attempt: never two at once.
       return changeUnit(event.index, u => u.state !== 'pending' || event.attempt !== u.attempts + 1
