@@ -13,7 +13,10 @@ import { LevelDatastore } from 'datastore-level'
 import { createLibp2p } from 'libp2p'
 import { afterAll, describe, expect, it } from 'vitest'
 import { meshConfig, newSwarmKey, startTestMesh, stopTestMesh, waitFor, type TestMesh } from '../../../../test/helpers/mesh-fixtures.js'
+import { createLogger } from '../logger.js'
+import { createGossip } from './gossip.js'
 import { createMeshLibp2p, type MeshLibp2p } from './libp2p.js'
+import { createMeshCounters } from './stats.js'
 import { swarmPrologue } from './swarm-key.js'
 
 const JOB = '01JD0000000000000000000000'
@@ -91,5 +94,27 @@ describe('gossip validation (real libp2p on loopback)', () => {
     await waitFor(() => got.length > 1, 'the second valid claim')
     await new Promise(resolve => setTimeout(resolve, 300))
     expect(got.map(g => (g.m as { index: number }).index)).toEqual([7, 9])
+  })
+
+  it('keeps calling the other join handlers when one throws, instead of letting it escape into libp2p', async () => {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'ffmesh-join-'))
+    const datastore = new LevelDatastore(dir)
+    await datastore.open()
+    const lone = await createMeshLibp2p({ privateKey: await generateKeyPair('Ed25519'), swarmKey: newSwarmKey(), config: meshConfig(), datastore })
+    await lone.start()
+    try {
+      const gossip = createGossip(lone, { clock: Date.now, counters: createMeshCounters(), logger: createLogger({ level: 'silent' }) })
+      gossip.start()
+      const joined: string[] = []
+      gossip.onPeerJoined(CAPACITY_TOPIC, () => { throw new Error('a bug in a join handler') })
+      gossip.onPeerJoined(CAPACITY_TOPIC, peer => { joined.push(peer) })
+      const peerId = lone.peerId
+      lone.services.pubsub.dispatchEvent(new CustomEvent('subscription-change', { detail: { peerId, subscriptions: [{ topic: CAPACITY_TOPIC, subscribe: true }] } }))
+      expect(joined).toEqual([peerId.toString()])
+      gossip.stop()
+    } finally {
+      await lone.stop()
+      await fs.rm(dir, { recursive: true, force: true })
+    }
   })
 })

@@ -95,6 +95,16 @@ export function createGossip (libp2p: MeshLibp2p, init: { clock: () => number, c
     }
   }
 
+  // A throw inside an event listener escapes libp2p's dispatch as an uncaught exception, which
+  // would end the node: a handler's bug is logged instead.
+  const safely = (what: string, fn: () => void): void => {
+    try {
+      fn()
+    } catch (err) {
+      log.error({ err }, `${what} handler threw`)
+    }
+  }
+
   const onPubsubMessage = (evt: CustomEvent<Message>): void => {
     const msg = evt.detail
     if (!(TOPICS as readonly string[]).includes(msg.topic)) return
@@ -102,20 +112,14 @@ export function createGossip (libp2p: MeshLibp2p, init: { clock: () => number, c
     const verdict = judgeGossip(msg, self, init.clock())
     if (!verdict.ok) return
     init.counters.received(msg.topic, msg.data.byteLength)
-    for (const h of handlers) {
-      try {
-        h(verdict.message, verdict.from)
-      } catch (err) {
-        log.error({ err }, 'gossip handler threw')
-      }
-    }
+    for (const h of handlers) safely('gossip', () => h(verdict.message, verdict.from))
   }
 
   const onSubscriptionChange = (evt: CustomEvent<SubscriptionChangeData>): void => {
     const peer = evt.detail.peerId.toString()
     for (const { topic, subscribe } of evt.detail.subscriptions) {
       if (!subscribe) continue
-      for (const j of joinHandlers) if (j.topic === topic) j.handler(peer)
+      for (const j of joinHandlers) if (j.topic === topic) safely('peer-joined', () => j.handler(peer))
     }
   }
 

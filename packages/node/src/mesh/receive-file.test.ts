@@ -6,17 +6,24 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { receiveInto } from './receive-file.js'
 import type { StreamReader } from './stream-io.js'
 
-/** A reader that hands out the given chunks in order, then ends, or throws `failure` instead of ending. */
-function fakeReader (chunks: Uint8Array[], failure?: Error): StreamReader & { asked: number[] } {
+/**
+ * A reader that hands out the given chunks in order, then ends, or throws `failure` instead of
+ * ending, or with `stall` waits for its signal to abort, as a sender that went quiet.
+ */
+function fakeReader (chunks: Uint8Array[], failure?: Error | 'stall'): StreamReader & { asked: number[] } {
   const queue = [...chunks]
   const asked: number[] = []
   return {
     asked,
-    async readSome (max) {
+    async readSome (max, options) {
       asked.push(max)
       const next = queue.shift()
-      if (next == null) { if (failure != null) throw failure; return null }
-      return next.subarray(0, max)
+      if (next != null) return next.subarray(0, max)
+      if (failure === 'stall') {
+        return await new Promise((_resolve, reject) => options?.signal?.addEventListener('abort', () => reject(options.signal?.reason), { once: true }))
+      }
+      if (failure != null) throw failure
+      return null
     },
     async readExactly () { throw new Error('not used') },
     async readFrame () { throw new Error('not used') },
@@ -63,5 +70,27 @@ describe('receiveInto', () => {
     await expect(receiveInto(broken, fh, createHash('sha512'), 10)).rejects.toThrow('stream reset')
     await fh.close()
     expect([...await fs.readFile(file)]).toEqual([1, 2, 3])
+  })
+
+  it('fails with TRANSFER_FAILED when the sender goes quiet, keeping what arrived', async () => {
+    const fh = await fs.open(file, 'w')
+    const started = performance.now()
+    const quiet = receiveInto(fakeReader([Uint8Array.of(1, 2)], 'stall'), fh, createHash('sha512'), 10, { idleMs: 300 })
+    await expect(quiet).rejects.toMatchObject({ code: 'TRANSFER_FAILED', message: expect.stringContaining('after 2 of 10 bytes') })
+    expect(performance.now() - started).toBeGreaterThanOrEqual(290)
+    await fh.close()
+    expect([...await fs.readFile(file)]).toEqual([1, 2])
+  })
+
+  it('counts only the wait for data as idle, and leaves the caller\'s own abort as it is', async () => {
+    const fh = await fs.open(file, 'w')
+    // Each chunk comes after 150 ms: 600 ms in all, never 300 ms of silence at once.
+    const slow: StreamReader = { ...fakeReader([]), async readSome (max) { await new Promise(resolve => setTimeout(resolve, 150)); return Uint8Array.of(7).subarray(0, max) } }
+    expect(await receiveInto(slow, fh, createHash('sha512'), 4, { idleMs: 300 })).toBe(4)
+    const caller = new AbortController()
+    const stopped = receiveInto(fakeReader([], 'stall'), fh, createHash('sha512'), 4, { idleMs: 10_000, signal: caller.signal })
+    caller.abort(new Error('unit revoked'))
+    await expect(stopped).rejects.toThrow('unit revoked')
+    await fh.close()
   })
 })
