@@ -129,8 +129,14 @@ export async function probeSource (runner: FfmpegRunner, file: string, options: 
   const abs = resolve(file)
   await checkFile(abs)
   let probe: ProbeResult
+  let start: { packets: number, undecodable: number } | null
   try {
     probe = await readProbe(runner, abs, options)
+    const video = mainVideo(probe)
+    start = video != null ? await readStart(runner, abs, video.index, options) : null
+    // Audio files, pictures and videos with at most one frame in their first seconds are counted
+    // whole now: that count tells a picture from a video, and an empty stream from a good one.
+    if (start == null || start.packets <= 1) probe = await readProbe(runner, abs, { ...options, countPackets: true })
   } catch (err) {
     if (options.signal?.aborted === true || (err as FfmeshError).code === ErrorCodes.FFMPEG_NOT_FOUND) throw err
     const stderr = String((err as FfmeshError).details?.stderr ?? (err as Error).message)
@@ -139,11 +145,6 @@ export async function probeSource (runner: FfmpegRunner, file: string, options: 
     }
     throw new FfmeshError(ErrorCodes.SOURCE_NOT_MEDIA, `${abs} is not a media file ffmpeg can read`)
   }
-  const video = mainVideo(probe)
-  const start = video != null ? await readStart(runner, abs, video.index, options) : null
-  // Audio files, pictures and videos with at most one frame in their first seconds are counted
-  // whole now: that count tells a picture from a video, and an empty stream from a good one.
-  if (start == null || start.packets <= 1) probe = await readProbe(runner, abs, { ...options, countPackets: true })
   const info = toMediaInfo(abs, probe, start != null && start.packets > 1)
   if (info.kind === 'video' && start != null) {
     info.leadingUndecodable = start.undecodable
