@@ -12,6 +12,13 @@ export const MAX_UNIT_BYTES = 8 * 1024 ** 3
 /** A whole-file unit (short video, audio-only, image) may be a full source; 64 GiB. */
 export const MAX_WHOLE_UNIT_BYTES = 64 * 1024 ** 3
 
+/**
+ * Bound of a source time in a unit's range, either side of zero, seconds: about 30 years, far past
+ * any clock a container counts from its start (MPEG's wraps at 26.5 h); the range may start below
+ * zero (an edit list, a clock ffmpeg unwrapped backwards).
+ */
+export const MAX_SOURCE_TIME_SEC = 1e9
+
 /** Segments per job: a 10 h film at 5 s segments is 7200. */
 export const MAX_UNITS_PER_JOB = 10_000
 

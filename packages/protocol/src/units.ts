@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { HASH_PATTERN, JOB_ID_PATTERN, MAX_UNITS_PER_JOB, MAX_WHOLE_UNIT_BYTES } from './limits.js'
+import { HASH_PATTERN, JOB_ID_PATTERN, MAX_SOURCE_TIME_SEC, MAX_UNITS_PER_JOB, MAX_WHOLE_UNIT_BYTES } from './limits.js'
 import { ProfileSchema } from './profiles.js'
 
 export const JobStates = ['queued', 'running', 'assembling', 'done', 'failed', 'cancelled'] as const
@@ -31,10 +31,16 @@ export const UnitSpecSchema = z.strictObject({
   kind: z.enum(['segment', 'audio', 'whole']),
   inputs: z.array(BlobRefSchema).min(1).max(2),
   preRoll: z.boolean(),
-  range: z.strictObject({ start: z.number().min(0), end: z.number().min(0).nullable() }).nullable(),
+  /** Source times, which may lie before zero (an edit list, a clock unwrapped backwards). */
+  range: z.strictObject({ start: z.number().min(-MAX_SOURCE_TIME_SEC).max(MAX_SOURCE_TIME_SEC), end: z.number().min(-MAX_SOURCE_TIME_SEC).max(MAX_SOURCE_TIME_SEC).nullable() }).nullable(),
   durationSec: z.number().min(0).max(1e6),
   /** Video frames the unit must produce, when known: lets a worker show progress without probing. */
   frames: z.number().int().min(0).max(1e9).nullable().optional(),
+  /**
+   * A segment's display rotation, clockwise: its piece lost the source's display matrix, so the
+   * worker turns the frames as ffmpeg's autorotate would have. Absent means none.
+   */
+  rotation: z.union([z.literal(0), z.literal(90), z.literal(180), z.literal(270)]).optional(),
   /** Input container name as ffmpeg's demuxer knows it ('mpegts', 'matroska'). */
   inputFormat: z.enum(['mpegts', 'matroska', 'source']),
   profile: ProfileSchema

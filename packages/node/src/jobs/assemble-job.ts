@@ -34,7 +34,7 @@ export async function assembleJob (c: JobComponents, view: JobView, options: { s
   await fs.rm(tmp, { force: true })
   try {
     await c.media.assembleOutput({
-      source: job.source,
+      source: job.normalised != null ? c.blobs.path(job.normalised.hash) : job.source,
       info: job.info,
       profile: job.profile,
       segments,

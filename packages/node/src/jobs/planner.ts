@@ -44,15 +44,16 @@ export async function planJob (c: JobComponents, jobId: string, options: { signa
     }
     // Should the cut fail and the plan fall back to one whole unit (which converts the audio
     // itself), the audio unit logged above is converted and left unused: a rare, harmless waste.
-    const { units: planUnits, videoFrames } = await c.media.planSource({ ...init, audio: !audio }, options)
+    const { units: planUnits, videoFrames, info, normalised } = await c.media.planSource({ ...init, audio: !audio }, options)
     const sourceHash = await sourceHashFor(job, planUnits, options)
-    const pieces = [...new Set(planUnits.flatMap(u => u.files))].filter(f => f !== job.source)
+    // A normalised copy is a blob like a piece: assembly reads it, and a whole unit may too.
+    const pieces = [...new Set([...planUnits.flatMap(u => u.files), ...normalised != null ? [normalised] : []])].filter(f => f !== job.source)
     // A few imports at once overlap one piece's fsync with the next one's hashing.
     const imported = await pMap(pieces, async file => [file, await c.blobs.importFile(file, options)] as const, { concurrency: IMPORT_CONCURRENCY, signal: options.signal })
     const blobOf = new Map<string, { hash: string, size: number }>(imported)
     if (sourceHash != null) blobOf.set(job.source, { hash: sourceHash, size: job.sourceSize })
     const units = planUnits.map((u, i) => toUnitRecord(c, job, u, first + i, blobOf))
-    await c.store.append(job.id, { type: 'job:planned', sourceHash, units, videoFrames })
+    await c.store.append(job.id, { type: 'job:planned', sourceHash, units, videoFrames, info, normalised: normalised != null ? blobOf.get(normalised) : null })
     c.events.emit('job:planned', { jobId: job.id, data: { units: first + units.length } })
   } finally {
     await fs.rm(workDir, { recursive: true, force: true })
@@ -95,6 +96,7 @@ function toUnitRecord (c: JobComponents, job: JobRecord, u: PlannedUnit, index: 
     range: u.range,
     durationSec: u.durationSec,
     frames: u.expectedFrames,
+    ...u.rotation != null && u.rotation !== 0 ? { rotation: u.rotation } : {},
     inputFormat: u.inputFormat,
     profile: job.profile
   }

@@ -2,6 +2,7 @@ import { copyFile, rm, writeFile } from 'node:fs/promises'
 import { resolve } from 'node:path'
 import { FfmeshError, ErrorCodes, type Profile } from '@ffmesh/protocol'
 import { inputArgs, mediaPath, outputArgs, PROTOCOL_WHITELIST, secondsArg } from './ffmpeg-args.js'
+import { coverArtArgs } from './cover-art.js'
 import { attachmentArgs, CHAPTER_CONTAINERS, CONTAINER_MUXERS, keepsAudio, subtitleArgs } from './profile-args.js'
 import { toSeconds, type MediaInfo } from './probe.js'
 import type { FfmpegRunner } from './runner.js'
@@ -9,6 +10,7 @@ import type { FfmpegRunner } from './runner.js'
 export interface AssembleSegment { file: string, startSec: number | null }
 
 export interface AssembleInit {
+  /** The file the plan read: the source, or its normalised copy (see normalise.ts). */
   source: string
   info: MediaInfo
   profile: Profile
@@ -39,6 +41,7 @@ export async function assembleOutput (runner: FfmpegRunner, init: AssembleInit, 
   const { info, profile } = init
   const source = resolve(init.source)
   const listFile = `${outFile}.concat.txt`
+  let cleanup = async (): Promise<void> => {}
   try {
     await writeFile(listFile, await concatList(runner, init.segments.map(s => ({ file: resolve(s.file), startSec: s.startSec })), options))
     const args = ['-copyts',
@@ -50,7 +53,9 @@ export async function assembleOutput (runner: FfmpegRunner, init: AssembleInit, 
     args.push('-map', '0:v:0', '-c', 'copy')
     if (init.audio != null) args.push('-map', '1:a')
     else if (keepsAudio(profile) && info.audioTracks > 0) args.push('-map', `${sourceInput}:a`)
-    args.push(...subtitleArgs(info, profile, sourceInput).args, ...attachmentArgs(info, profile, sourceInput))
+    const cover = await coverArtArgs(runner, { streams: info.streams, profile, source, input: sourceInput, withVideo: true, scratch: outFile }, options)
+    cleanup = cover.cleanup
+    args.push(...subtitleArgs(info, profile, sourceInput).args, ...attachmentArgs(info, profile, sourceInput), ...cover.args)
     args.push('-map_metadata', String(sourceInput))
     // A per-stream -map_metadata would turn off the default copy of every other stream's tags
     // (languages, titles, attachment mimetypes), so the video's own tags are set one by one.
@@ -64,6 +69,7 @@ export async function assembleOutput (runner: FfmpegRunner, init: AssembleInit, 
     await runner.run(args, { signal: options.signal })
   } finally {
     await rm(listFile, { force: true })
+    await cleanup()
   }
 }
 

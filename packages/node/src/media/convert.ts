@@ -1,10 +1,12 @@
 import { resolve } from 'node:path'
-import { FfmeshError, ErrorCodes, type UnitSpec } from '@ffmesh/protocol'
+import { FfmeshError, ErrorCodes, type Profile, type UnitSpec } from '@ffmesh/protocol'
 import { concatInput, inputArgs, outputArgs, secondsArg } from './ffmpeg-args.js'
+import { coverArtArgs } from './cover-art.js'
 import { countFrames, mainVideo, measureOutput, readProbe, toStreams, type UnitMeasure } from './probe.js'
 import {
   attachmentArgs, audioEncoderArgs, CONTAINER_MUXERS, decoderThreadArgs, imageEncoderArgs, subtitleArgs, videoEncoderArgs
 } from './profile-args.js'
+import { rotationFilters } from './rotation.js'
 import type { FfmpegRunner } from './runner.js'
 
 /** A floor for every unit: process start, probing and muxing take seconds even for 1 s of media. */
@@ -60,26 +62,31 @@ export async function convertUnit (runner: FfmpegRunner, init: ConvertInit, opti
   const outFile = resolve(init.outFile)
   let args: string[]
   let stdin: string[] | undefined
+  let cleanup = async (): Promise<void> => {}
   if (spec.kind === 'segment') ({ args, stdin } = segmentArgs(spec, inputs, outFile, init.threads))
   else if (spec.kind === 'audio') args = audioUnitArgs(spec, inputs[0] as string, outFile)
-  else args = await wholeArgs(runner, spec, inputs[0] as string, outFile, init.threads, options)
+  else ({ args, cleanup } = await wholeArgs(runner, spec, inputs[0] as string, outFile, init.threads, options))
 
   const onProgress = options.onProgress
   // ffmpeg 5.1 under -copyts reports out_time from its first progress report, not from the first
   // frame, so a segment (always -copyts) measures progress in frames of its own piece instead.
   const ownFrames = onProgress == null || spec.kind !== 'segment' ? 0 : spec.frames ?? (await countFrames(runner, inputs.at(-1) as string, options)).frames
   let encoded = 0
-  await runner.run(args, {
-    signal: options.signal,
-    timeoutMs: options.timeoutMs ?? convertTimeoutMs(spec.durationSec),
-    stdin,
-    onProgress: p => {
-      encoded = p.frame
-      if (onProgress == null) return
-      const done = ownFrames > 0 ? p.frame / ownFrames : spec.durationSec > 0 ? p.outTimeSec / spec.durationSec : 0
-      onProgress(Math.min(1, Math.max(0, done)))
-    }
-  })
+  try {
+    await runner.run(args, {
+      signal: options.signal,
+      timeoutMs: options.timeoutMs ?? convertTimeoutMs(spec.durationSec),
+      stdin,
+      onProgress: p => {
+        encoded = p.frame
+        if (onProgress == null) return
+        const done = ownFrames > 0 ? p.frame / ownFrames : spec.durationSec > 0 ? p.outTimeSec / spec.durationSec : 0
+        onProgress(Math.min(1, Math.max(0, done)))
+      }
+    })
+  } finally {
+    await cleanup()
+  }
   if (options.probeOutput === false && spec.kind === 'segment') return { frames: encoded, durationSec: spec.durationSec, startSec: null }
   return await measureOutput(runner, outFile, spec.kind, options)
 }
@@ -104,8 +111,10 @@ function segmentArgs (spec: UnitSpec, inputs: string[], outFile: string, threads
   } else {
     throw new FfmeshError(ErrorCodes.BAD_ARGUMENTS, `segment unit ${spec.index}: a pre-roll needs MPEG-TS pieces, not ${spec.inputFormat}`)
   }
-  const args = ['-copyts', ...decoderThreadArgs(video, threads), ...input.args,
-    '-map', '0:v:0', '-vf', `select=${keep}`, ...videoEncoderArgs(video, threads),
+  // The piece has no display matrix to autorotate by: the spec says the turn (see rotation.ts).
+  const filters = [`select=${keep}`, ...rotationFilters(spec.rotation)].join(',')
+  const args = ['-copyts', '-noautorotate', ...decoderThreadArgs(video, threads), ...input.args,
+    '-map', '0:v:0', '-vf', filters, ...videoEncoderArgs(video, threads),
     '-an', '-sn', '-dn', '-map_metadata', '-1', '-map_chapters', '-1', ...outputArgs(outFile, 'matroska')]
   return { args, stdin: input.stdin }
 }
@@ -118,28 +127,33 @@ function audioUnitArgs (spec: UnitSpec, input: string, outFile: string): string[
     '-map', '0:a', '-vn', '-sn', '-dn', ...audioEncoderArgs(audio), ...outputArgs(outFile, 'matroska')]
 }
 
-/** The whole source converted directly with the profile, every kept stream mapped. */
-async function wholeArgs (runner: FfmpegRunner, spec: UnitSpec, input: string, outFile: string, threads: number | undefined, options: { signal?: AbortSignal }): Promise<string[]> {
+/**
+ * The whole source converted directly with the profile, every kept stream mapped; a plain ffmpeg
+ * run, so it corrects a TS clock and turns a rotated picture itself.
+ */
+async function wholeArgs (runner: FfmpegRunner, spec: UnitSpec, input: string, outFile: string, threads: number | undefined, options: { signal?: AbortSignal }): Promise<{ args: string[], cleanup: () => Promise<void> }> {
   const { profile } = spec
   const probe = await readProbe(runner, input, options)
   const info = { streams: toStreams(probe) }
   const muxer = CONTAINER_MUXERS[profile.container]
   const args = [...(profile.kind === 'video' && profile.video != null ? decoderThreadArgs(profile.video, threads) : []), ...inputArgs(input)]
+  const none = async (): Promise<void> => {}
   if (profile.kind === 'image') {
     const video = mainVideo(probe)
     if (video == null) throw new FfmeshError(ErrorCodes.PROFILE_MISMATCH, `unit ${spec.index}: the source has no picture`)
-    return [...args, '-map', `0:${video.index}`, ...imageEncoderArgs(profile), ...outputArgs(outFile, muxer)]
-  }
-  if (profile.kind === 'audio') {
-    return [...args, '-map', '0:a', '-vn', '-sn', '-dn', ...audioEncoderArgs(profile.audio),
-      '-map_metadata', '0', '-map_chapters', '0', ...outputArgs(outFile, muxer)]
+    return { args: [...args, '-map', `0:${video.index}`, ...imageEncoderArgs(profile), ...outputArgs(outFile, muxer)], cleanup: none }
   }
   const video = mainVideo(probe)
-  if (video == null || profile.video == null) throw new FfmeshError(ErrorCodes.PROFILE_MISMATCH, `unit ${spec.index}: the source has no video stream`)
-  args.push('-map', `0:${video.index}`)
-  if (profile.audio !== 'drop') args.push('-map', '0:a?', ...audioEncoderArgs(profile.audio))
-  const subs = subtitleArgs(info, profile, 0)
-  args.push(...subs.args, ...attachmentArgs(info, profile, 0), ...videoEncoderArgs(profile.video, threads),
-    '-map_metadata', '0', '-map_chapters', '0', ...(muxer === 'mp4' ? ['-movflags', '+faststart'] : []), ...outputArgs(outFile, muxer))
-  return args
+  if (profile.kind === 'video' && (video == null || profile.video == null)) throw new FfmeshError(ErrorCodes.PROFILE_MISMATCH, `unit ${spec.index}: the source has no video stream`)
+  const kind = profile.kind === 'video' ? 'video' : 'audio'
+  const cover = await coverArtArgs(runner, { streams: info.streams, profile, source: input, input: 0, withVideo: kind === 'video', scratch: outFile }, options)
+  if (kind === 'audio') {
+    args.push('-map', '0:a', '-sn', '-dn', ...audioEncoderArgs(profile.audio))
+  } else {
+    args.push('-map', `0:${(video as { index: number }).index}`)
+    if (profile.audio !== 'drop') args.push('-map', '0:a?', ...audioEncoderArgs(profile.audio))
+    args.push(...subtitleArgs(info, profile, 0).args, ...attachmentArgs(info, profile, 0), ...videoEncoderArgs(profile.video as NonNullable<Profile['video']>, threads))
+  }
+  args.push(...cover.args, '-map_metadata', '0', '-map_chapters', '0', ...(muxer === 'mp4' ? ['-movflags', '+faststart'] : []), ...outputArgs(outFile, muxer))
+  return { args, cleanup: cover.cleanup }
 }

@@ -28,7 +28,12 @@ export interface LocalConvertInit {
   threads?: number
 }
 
-export interface LocalConvertResult { info: MediaInfo, units: PlannedUnit[] }
+export interface LocalConvertResult {
+  info: MediaInfo
+  units: PlannedUnit[]
+  /** The plan read an honest copy of the source instead of it (see normalise.ts). */
+  normalised: boolean
+}
 
 /**
  * The whole pipeline on one machine, the way the mesh runs it across many: probe, plan, convert
@@ -44,8 +49,9 @@ export async function convertLocally (runner: FfmpegRunner, init: LocalConvertIn
   try {
     const probed = await probeSource(runner, init.source, options)
     const parallel = Math.max(1, init.parallel ?? 1)
-    const { units, videoFrames } = await planSource(runner, { source: init.source, info: probed, profile: init.profile, segmentSeconds: init.segmentSeconds, tailSegments: parallel > 1 ? parallel : 0, workDir: piecesDir }, options)
-    const info = { ...probed, videoFrames }
+    const plan = await planSource(runner, { source: init.source, info: probed, profile: init.profile, segmentSeconds: init.segmentSeconds, tailSegments: parallel > 1 ? parallel : 0, workDir: piecesDir }, options)
+    const { units } = plan
+    const info = plan.info ?? { ...probed, videoFrames: plan.videoFrames }
     const outputs = new Array<{ file: string, startSec: number | null }>(units.length)
     let next = 0
     const worker = async (): Promise<void> => {
@@ -67,11 +73,11 @@ export async function convertLocally (runner: FfmpegRunner, init: LocalConvertIn
     if (failure != null) throw failure.reason
     const pick = (kind: PlannedUnit['kind']): Array<{ file: string, startSec: number | null }> => units.flatMap((u, i) => u.kind === kind ? [outputs[i] as { file: string, startSec: number | null }] : [])
     await assembleOutput(runner, {
-      source: init.source, info, profile: init.profile, outFile: init.outFile,
+      source: plan.normalised ?? init.source, info, profile: init.profile, outFile: init.outFile,
       segments: pick('segment'), audio: pick('audio')[0]?.file ?? null, whole: pick('whole')[0]?.file ?? null
     }, options)
     await verifyOutput(runner, { info, profile: init.profile, file: init.outFile }, options)
-    return { info, units }
+    return { info, units, normalised: plan.normalised != null }
   } finally {
     await rm(workDir, { recursive: true, force: true })
   }
@@ -87,6 +93,7 @@ function toSpec (unit: PlannedUnit, index: number, profile: Profile): UnitSpec {
     range: unit.range,
     durationSec: unit.durationSec,
     frames: unit.expectedFrames,
+    ...unit.rotation != null && unit.rotation !== 0 ? { rotation: unit.rotation } : {},
     inputFormat: unit.inputFormat,
     profile
   }

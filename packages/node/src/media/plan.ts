@@ -1,10 +1,12 @@
-import { readdir, stat } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
-import { MAX_UNITS_PER_JOB, type Profile } from '@ffmesh/protocol'
-import { cutTimes } from './cut-times.js'
-import { concatInput, inputArgs, mediaPath, outputArgs, PROTOCOL_WHITELIST } from './ffmpeg-args.js'
+import type { Profile } from '@ffmesh/protocol'
+import { cutVideo, removeCut } from './cut.js'
+import { inputArgs, outputArgs } from './ffmpeg-args.js'
+import { hasBreakableClock, normaliseBeforeCut, normaliseSource, type NormaliseReason } from './normalise.js'
+import { scanPackets, type PacketList } from './packet-list.js'
 import { checkProfileFits, convertsAudio } from './profile-args.js'
-import { countPackets, type MediaInfo } from './probe.js'
+import { probeSource, type MediaInfo } from './probe.js'
+import type { Rotation } from './rotation.js'
 import type { FfmpegRunner } from './runner.js'
 
 export interface PlannedUnit {
@@ -18,6 +20,8 @@ export interface PlannedUnit {
   inputFormat: 'mpegts' | 'matroska' | 'source'
   /** Video frames this unit must produce (null for audio). */
   expectedFrames: number | null
+  /** A segment's display rotation (pieces lose the source's matrix: see rotation.ts). */
+  rotation?: Rotation
 }
 
 export interface PlanInit {
@@ -32,25 +36,10 @@ export interface PlanInit {
   audio?: boolean
 }
 
-/** Bounds the extra units of a halved tail, whatever slot count a mesh advertises. */
-const MAX_TAIL_SEGMENTS = 64
-
-/**
- * Codecs whose pieces go into MPEG-TS: TS pieces concatenate byte-wise, so a unit is its pre-roll
- * piece followed by its own piece, read as one input. Only these codecs have open GOPs that need a
- * pre-roll.
- */
-const TS_CODECS = new Set(['h264', 'hevc', 'mpeg2video', 'mpeg1video', 'mpeg4'])
-
 /** A video shorter than this many segments is one unit: splitting it gains nothing. */
 const MIN_SEGMENTS_TO_SPLIT = 2
-
-const PIECE_NAME = /^piece-\d{5}\.(ts|mkv)$/
-/** TS pieces read by one ffprobe; bounds its output (a packet list) for very long sources. */
-const PIECES_PER_PROBE = 100
-
-/** A cut of the main video stream; `leading` when it starts with an open GOP (frames shown before its keyframe). */
-interface Piece { file: string, frames: number, minPts: number, maxPts: number, leading: boolean }
+/** A whole-file plan's packet list (see packet-list.ts), in the work dir. */
+const SCAN_LIST_NAME = 'scan-packets.crc'
 
 export interface PlanResult {
   units: PlannedUnit[]
@@ -59,29 +48,93 @@ export interface PlanResult {
    * the probe left them out and the plan or the output check needs them; otherwise null.
    */
   videoFrames: number | null
+  /**
+   * The source as the plan found it (its frame count, where each stream ends; the normalised
+   * copy's streams when there is one): what assembly and the output check go by.
+   */
+  info?: MediaInfo
+  /** An honest copy of the source (see normalise.ts) that the units and the assembly read instead of it, or null. */
+  normalised?: string | null
 }
 
-/** Splits a source into the units a job converts; see PlannedUnit. */
-export async function planSource (runner: FfmpegRunner, init: PlanInit, options: { signal?: AbortSignal } = {}): Promise<PlanResult> {
-  const { info, profile } = init
-  const source = resolve(init.source)
-  checkProfileFits(info, profile)
-  const cut = splitsVideo(init) ? await splitVideo(runner, source, info, init, options) : null
-  const videoFrames = cut != null ? cut.videoFrames : await framesToCheck(runner, source, init, options)
-  if (cut?.segments == null) return { units: [wholeUnit(source, info, profile, videoFrames)], videoFrames }
-  const units = [...cut.segments]
-  if (init.audio !== false && convertsAudio(profile) && info.audioTracks > 0) units.push(await audioUnit(runner, source, info, init.workDir, options))
-  return { units, videoFrames }
-}
+type Opts = { signal?: AbortSignal }
 
 /**
- * The source's frame count for a plan that is not cut: counted now (one read of the source) if the
- * probe left it out and the output will be checked against it, that is for a video profile that
- * keeps the source's frame rate.
+ * Splits a source into the units a job converts; see PlannedUnit. A source whose timestamps cannot
+ * be cut as they are is first copied into an honest one (normalise.ts): before the cut when its
+ * probe says so (no presentation times), after it when the cut's packet list shows a TS clock that
+ * jumps or wraps.
  */
-async function framesToCheck (runner: FfmpegRunner, source: string, { info, profile }: PlanInit, options: { signal?: AbortSignal }): Promise<number | null> {
-  if (info.videoFrames != null || info.kind !== 'video' || info.videoStreamIndex == null || !keepsFrames(profile)) return info.videoFrames
-  return await countPackets(runner, source, info.videoStreamIndex, options) - (info.leadingUndecodable ?? 0)
+export async function planSource (runner: FfmpegRunner, init: PlanInit, options: Opts = {}): Promise<PlanResult> {
+  checkProfileFits(init.info, init.profile)
+  const original = { source: resolve(init.source), info: init.info }
+  const first = init.info.kind === 'video' ? normaliseBeforeCut(init.info) : null
+  const start = first != null ? await normalised(runner, original, first, init, options) : original
+  const plan = await planFile(runner, start.source, start.info, { ...init, wholeOnly: first != null && init.audio === false }, first == null, options)
+  if (plan != null) return { ...plan, normalised: first != null ? start.source : null }
+  await removeCut(init.workDir)
+  const copy = await normalised(runner, original, 'timeline', init, options)
+  return { ...await planFile(runner, copy.source, copy.info, { ...init, wholeOnly: init.audio === false }, false, options) as FilePlan, normalised: copy.source }
+}
+
+async function normalised (runner: FfmpegRunner, original: { source: string, info: MediaInfo }, reason: NormaliseReason, init: PlanInit, options: Opts): Promise<{ source: string, info: MediaInfo }> {
+  const source = await normaliseSource(runner, original.source, original.info, reason, init.workDir, options)
+  return { source, info: await probeSource(runner, source, options) }
+}
+
+type FilePlan = Required<Pick<PlanResult, 'units' | 'videoFrames' | 'info'>>
+
+/**
+ * Plans one file as it is: cut into segments (with an audio unit) where the profile and length
+ * allow, else one whole unit. Null when `mayBreak` and its packets show a clock that jumps or
+ * wraps in a format ffmpeg corrects (then the caller normalises it and plans the copy).
+ * `wholeOnly`: a normalised copy whose audio unit was planned from the source before (by a node
+ * that did not yet hold these back, see planAudioFirst) is converted whole, audio with it.
+ */
+async function planFile (runner: FfmpegRunner, source: string, info: MediaInfo, init: PlanInit & { wholeOnly: boolean }, mayBreak: boolean, options: Opts): Promise<FilePlan | null> {
+  const { profile } = init
+  const breaks = (list: PacketList): boolean => mayBreak && hasBreakableClock(info) && (list.breaks > 0 || list.outsideMpegClock)
+  const listed = listedStreams(info, profile)
+  if (!init.wholeOnly && splitsVideo({ ...init, info })) {
+    const cut = await cutVideo(runner, source, info, init, listed, breaks, options)
+    if (breaks(cut.list)) return null
+    const measured = measuredInfo(info, cut.videoFrames, cut.list)
+    if (cut.segments != null) {
+      const units = [...cut.segments]
+      if (init.audio !== false && convertsAudio(profile) && info.audioTracks > 0) units.push(await audioUnit(runner, source, measured, init.workDir, options))
+      return { units, videoFrames: cut.videoFrames, info: measured }
+    }
+    return { units: [wholeUnit(source, measured, profile)], videoFrames: measured.videoFrames, info: measured }
+  }
+  if (info.kind === 'image' || listed.length === 0) return { units: [wholeUnit(source, info, profile)], videoFrames: info.videoFrames, info }
+  const list = await scanPackets(runner, source, listed, join(resolve(init.workDir), SCAN_LIST_NAME), options)
+  if (breaks(list)) return null
+  const counted = info.kind === 'video' && keepsFrames(profile) && info.videoStreamIndex != null
+    ? info.videoFrames ?? (list.streams.get(info.videoStreamIndex)?.packets ?? 0) - (info.leadingUndecodable ?? 0)
+    : info.videoFrames
+  const measured = measuredInfo(info, counted, list)
+  return { units: [wholeUnit(source, measured, profile)], videoFrames: counted, info: measured }
+}
+
+/** The streams whose packets the plan lists: the main video, and the audio and subtitles the output may keep. */
+function listedStreams (info: MediaInfo, profile: Profile): number[] {
+  const video = info.kind === 'video' && profile.kind === 'video' && info.videoStreamIndex != null ? [info.videoStreamIndex] : []
+  // A stream of a codec ffmpeg does not know cannot be copied, not even into a packet list.
+  const others = info.streams.filter(s => s.codec !== 'unknown' && (s.type === 'audio' || (s.type === 'subtitle' && profile.kind === 'video'))).map(s => s.index)
+  return [...video, ...others]
+}
+
+/** The probe's facts with what the plan counted and measured. */
+function measuredInfo (info: MediaInfo, videoFrames: number | null, list: PacketList): MediaInfo {
+  const streamEnds: Record<string, number> = {}
+  for (const [index, span] of list.streams) if (span.end != null) streamEnds[String(index)] = span.end
+  return { ...info, videoFrames, streamEnds }
+}
+
+/** Seconds from the source's start to where its last listed stream ends; the header's duration where nothing was measured. */
+export function measuredDuration (info: MediaInfo): number {
+  const ends = Object.values(info.streamEnds ?? {})
+  return ends.length > 0 ? Math.max(0, Math.max(...ends) - info.startTime) : info.durationSec
 }
 
 /** A video profile at the source's own frame rate: its output has exactly the source's frames. */
@@ -93,18 +146,21 @@ function keepsFrames (profile: Profile): boolean {
  * The audio unit of a split plan, made before the split (a stream copy, a fraction of a second),
  * so a worker can convert the audio while the owner is still cutting the video. Null when the plan
  * will not be split, converts no audio, or the tracks do not fit Matroska (planSource then plans
- * that audio unit itself, reading the source, whose hash is not known yet).
+ * that audio unit itself, reading the source, whose hash is not known yet); null too when the plan
+ * may read a normalised copy instead of the source (a TS-like clock, or no presentation times):
+ * only the cut can tell, and audio copied from the source would not match that copy's timeline.
  */
-export async function planAudioFirst (runner: FfmpegRunner, init: PlanInit, options: { signal?: AbortSignal } = {}): Promise<PlannedUnit | null> {
+export async function planAudioFirst (runner: FfmpegRunner, init: PlanInit, options: Opts = {}): Promise<PlannedUnit | null> {
   const { info, profile } = init
   checkProfileFits(info, profile)
   if (!splitsVideo(init) || !convertsAudio(profile) || info.audioTracks === 0) return null
+  if (hasBreakableClock(info) || normaliseBeforeCut(info) != null) return null
   const unit = await audioUnit(runner, resolve(init.source), info, init.workDir, options)
   return unit.inputFormat === 'source' ? null : unit
 }
 
 /**
- * Whether the video is cut into segments (the cut may still fail: see splitVideo). A fixed output
+ * Whether the video is cut into segments (the cut may still fail: see cutVideo). A fixed output
  * rate changes frame counts per piece, so such a profile converts the file in one piece.
  */
 function splitsVideo ({ info, profile, segmentSeconds }: PlanInit): boolean {
@@ -112,137 +168,18 @@ function splitsVideo ({ info, profile, segmentSeconds }: PlanInit): boolean {
     info.durationSec >= MIN_SEGMENTS_TO_SPLIT * segmentSeconds && info.videoStreamIndex != null
 }
 
-function wholeUnit (source: string, info: MediaInfo, profile: Profile, videoFrames: number | null): PlannedUnit {
-  const expectedFrames = profile.kind === 'image' ? 1 : keepsFrames(profile) ? videoFrames : null
-  return { kind: 'whole', files: [source], preRoll: false, range: null, durationSec: info.durationSec, inputFormat: 'source', expectedFrames }
-}
-
-/**
- * Cuts the main video stream at keyframes by stream copy, keeping source timestamps (no
- * reset_timestamps), and derives each unit's time range from the pieces' own packets. The cut's
- * ffmpeg also counts the source's packets as it reads them: the source's frame count, and the sum
- * the pieces must come to. `segments` is null when the pieces do not line up (then the caller
- * converts the file whole, which is always right).
- */
-async function splitVideo (runner: FfmpegRunner, source: string, info: MediaInfo, init: PlanInit, options: { signal?: AbortSignal }): Promise<{ segments: PlannedUnit[] | null, videoFrames: number }> {
-  const index = info.videoStreamIndex as number
-  const ts = TS_CODECS.has(info.videoCodec ?? '')
-  const ext = ts ? 'ts' : 'mkv'
-  const origin = info.videoStartTime ?? info.startTime
-  const tail = Math.min(MAX_TAIL_SEGMENTS, Math.max(0, Math.floor(init.tailSegments ?? 0)))
-  // Longer segments when the job would exceed the unit limit (one unit stays for audio).
-  const step = Math.max(init.segmentSeconds, info.durationSec / (MAX_UNITS_PER_JOB - 2 - tail))
-  // Milliseconds are precise enough for a cut hint and keep the argument under Linux's 128 KiB.
-  const times = cutTimes(info.durationSec, step, tail).map(t => (origin + t).toFixed(3))
-  const { packetsRead } = await runner.run([
-    '-copyts', ...inputArgs(source),
-    '-map', `0:${String(index)}`, '-c', 'copy', ...pieceBitstreamFilters(info.videoCodec),
-    '-an', '-sn', '-dn', '-map_metadata', '-1', '-map_chapters', '-1',
-    '-segment_format', ts ? 'mpegts' : 'matroska', '-segment_times', times.join(','),
-    ...outputArgs(join(resolve(init.workDir), `piece-%05d.${ext}`), 'segment')
-  ], { ...options, countPackets: true })
-  const files = (await readdir(init.workDir)).filter(n => PIECE_NAME.test(n)).sort().map(n => join(resolve(init.workDir), n))
-  const pieces: Piece[] = []
-  if (ts) {
-    for (let i = 0; i < files.length; i += PIECES_PER_PROBE) pieces.push(...await readTsPieces(runner, files.slice(i, i + PIECES_PER_PROBE), options))
-  } else {
-    for (const file of files) pieces.push(await readPiece(runner, file, options))
-  }
-
-  const lead = info.leadingUndecodable ?? 0
-  const read = packetsRead.get(index)
-  // A count from the probe (a job submitted by an older node) stands; an ffmpeg that printed no
-  // statistics costs one more read of the source.
-  const videoFrames = info.videoFrames ?? (read ?? await countPackets(runner, source, index, options)) - lead
-  const total = pieces.reduce((n, p) => n + p.frames, 0)
-  if (pieces.length < 2 || total !== videoFrames + lead || (read != null && read !== total) || pieces.some(p => p.frames === 0)) return { segments: null, videoFrames }
-  // Every frame of a piece must display before every frame of the next, or ranges would overlap.
-  for (let i = 1; i < pieces.length; i++) if ((pieces[i - 1] as Piece).maxPts >= (pieces[i] as Piece).minPts) return { segments: null, videoFrames }
-
-  const frameSec = info.frameRate != null && info.frameRate > 0 ? 1 / info.frameRate : 0
-  const segments = pieces.map((piece, i): PlannedUnit => {
-    const next = pieces[i + 1]
-    // Decoding the previous piece costs CPU on every segment; only open-GOP starts need it.
-    const preRoll = ts && i > 0 && piece.leading
-    const end = next?.minPts ?? null
-    return {
-      kind: 'segment',
-      files: preRoll ? [(pieces[i - 1] as Piece).file, piece.file] : [piece.file],
-      preRoll,
-      range: { start: piece.minPts, end },
-      durationSec: (end ?? piece.maxPts + frameSec) - piece.minPts,
-      inputFormat: ts ? 'mpegts' : 'matroska',
-      // The first piece starts where the source does, so its decoder drops what a direct run drops.
-      expectedFrames: i === 0 ? piece.frames - lead : piece.frames
-    }
-  })
-  return { segments, videoFrames }
-}
-
-/**
- * H.264/HEVC from MP4 or Matroska carry their parameter sets out of band; the Annex B conversion
- * repeats them only before IDR frames, so a piece that starts at an open-GOP keyframe (a recovery
- * point or CRA, the x265 default) could not be decoded. Repeating them on every keyframe fixes it.
- */
-function pieceBitstreamFilters (codec: string | null): string[] {
-  if (codec === 'h264' || codec === 'hevc') return ['-bsf:v', `${codec}_mp4toannexb,dump_extra=freq=keyframe`]
-  return []
-}
-
-type Packet = { pts_time?: string, dts_time?: string, pos?: string }
-interface PacketList { packets?: Packet[] }
-
-async function readPiece (runner: FfmpegRunner, file: string, options: { signal?: AbortSignal }): Promise<Piece> {
-  const probe = await runner.probeJson(['-protocol_whitelist', PROTOCOL_WHITELIST, '-select_streams', 'v:0',
-    '-show_entries', 'packet=pts_time,dts_time', mediaPath(file)], options) as PacketList
-  return toPiece(file, probe.packets ?? [])
-}
-
-/**
- * TS pieces are probed many at once: one ffprobe reads them back to back (they concatenate
- * byte-wise, as a pre-roll unit reads them) and each packet's byte position names its piece. This
- * saves a process start per piece, a tenth of a second each on a busy core.
- */
-async function readTsPieces (runner: FfmpegRunner, files: string[], options: { signal?: AbortSignal }): Promise<Piece[]> {
-  const ends: number[] = []
-  let offset = 0
-  for (const file of files) { offset += (await stat(file)).size; ends.push(offset) }
-  const input = concatInput(files, 'mpegts')
-  const probe = await runner.probeJson(['-select_streams', 'v:0', '-show_entries', 'packet=pts_time,dts_time,pos', ...input.args],
-    { ...options, stdin: input.stdin }) as PacketList
-  const byPiece: Packet[][] = files.map(() => [])
-  for (const packet of probe.packets ?? []) {
-    const pos = Number(packet.pos)
-    const i = ends.findIndex(end => pos < end)
-    // A packet without a position cannot be placed: the plan falls back to per-piece probes.
-    if (!Number.isInteger(pos) || pos < 0 || i < 0) {
-      const pieces: Piece[] = []
-      for (const file of files) pieces.push(await readPiece(runner, file, options))
-      return pieces
-    }
-    byPiece[i]?.push(packet)
-  }
-  return files.map((file, i) => toPiece(file, byPiece[i] as Packet[]))
-}
-
-function toPiece (file: string, packets: Packet[]): Piece {
-  const times = packets.map(p => Number(p.pts_time ?? p.dts_time)).filter(Number.isFinite)
-  const frames = packets.length
-  // A packet without any time cannot be placed in a range: report the piece as unusable.
-  if (frames === 0 || times.length !== frames) return { file, frames: 0, minPts: 0, maxPts: 0, leading: false }
-  // Packets come in decode order: a frame shown before the piece's first keyframe is an open-GOP
-  // leading frame, which references the previous piece. Without one, the piece decodes alone.
-  const first = times[0] as number
-  return { file, frames, minPts: times.reduce((a, b) => Math.min(a, b)), maxPts: times.reduce((a, b) => Math.max(a, b)), leading: times.some(t => t < first) }
+function wholeUnit (source: string, info: MediaInfo, profile: Profile): PlannedUnit {
+  const expectedFrames = profile.kind === 'image' ? 1 : keepsFrames(profile) ? info.videoFrames : null
+  return { kind: 'whole', files: [source], preRoll: false, range: null, durationSec: measuredDuration(info), inputFormat: 'source', expectedFrames }
 }
 
 /**
  * Every audio track, stream-copied out of the source with its timestamps so a worker fetches only
  * the audio; if the tracks do not fit Matroska the unit reads the source itself.
  */
-async function audioUnit (runner: FfmpegRunner, source: string, info: MediaInfo, workDir: string, options: { signal?: AbortSignal }): Promise<PlannedUnit> {
+async function audioUnit (runner: FfmpegRunner, source: string, info: MediaInfo, workDir: string, options: Opts): Promise<PlannedUnit> {
   const file = join(resolve(workDir), 'audio.mka')
-  const unit: PlannedUnit = { kind: 'audio', files: [file], preRoll: false, range: null, durationSec: info.durationSec, inputFormat: 'matroska', expectedFrames: null }
+  const unit: PlannedUnit = { kind: 'audio', files: [file], preRoll: false, range: null, durationSec: measuredDuration(info), inputFormat: 'matroska', expectedFrames: null }
   try {
     await runner.run(['-copyts', ...inputArgs(source), '-map', '0:a', '-c', 'copy', '-vn', '-sn', '-dn', ...outputArgs(file, 'matroska')], options)
     return unit

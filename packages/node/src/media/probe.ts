@@ -2,6 +2,8 @@ import { stat } from 'node:fs/promises'
 import { resolve } from 'node:path'
 import { FfmeshError, ErrorCodes } from '@ffmesh/protocol'
 import { mediaPath, PROTOCOL_WHITELIST } from './ffmpeg-args.js'
+import { readLead, type LeadFacts } from './lead-probe.js'
+import { displayRotation, type Rotation, type RotationSideData } from './rotation.js'
 import { looksLikeMedia } from './source-sniff.js'
 import type { FfmpegRunner } from './runner.js'
 
@@ -14,6 +16,9 @@ export interface MediaStream {
   language: string | null
   title: string | null
   attachedPic: boolean
+  /** An attachment's (or attached picture's) file name and type, from its tags. */
+  filename?: string | null
+  mimetype?: string | null
 }
 
 export interface MediaInfo {
@@ -34,7 +39,10 @@ export interface MediaInfo {
   streams: MediaStream[]
   /** Source index of the main video stream (the first one that is not an attached picture). */
   videoStreamIndex?: number | null
-  /** First presentation time of the main video stream, in source time. */
+  /**
+   * First presentation time of the main video stream, in source time: of the first frame a decoder
+   * shows (see LeadFacts.firstFrameTime), else of its first packet.
+   */
   videoStartTime?: number | null
   /** Average frame rate of the main video stream, frames per second. */
   frameRate?: number | null
@@ -43,10 +51,20 @@ export interface MediaInfo {
    * capture starts mid-stream); already subtracted from videoFrames.
    */
   leadingUndecodable?: number
+  /** The clockwise turn that shows the main video upright (its display matrix), 0 for none. */
+  rotation?: Rotation
+  /** The main video's packets lack presentation times (see LeadFacts.missingPts): the plan normalises it. */
+  missingPts?: boolean
+  /**
+   * Where each stream's packets really end (last presentation time plus duration), by source
+   * stream index, as the plan read them: the header's duration may lie (a recording cut short).
+   * Absent until the plan measured it, and in jobs logged by older nodes.
+   */
+  streamEnds?: Record<string, number>
 }
 
 /** What ffprobe prints, as far as this module reads it. */
-export interface ProbeStream {
+export interface ProbeStream extends RotationSideData {
   index: number
   codec_type?: string
   codec_name?: string
@@ -90,7 +108,9 @@ export function toStreams (probe: ProbeResult): MediaStream[] {
     codec: s.codec_name ?? 'unknown',
     language: tag(s.tags, 'language'),
     title: tag(s.tags, 'title'),
-    attachedPic: s.disposition?.attached_pic === 1
+    attachedPic: s.disposition?.attached_pic === 1,
+    filename: tag(s.tags, 'filename'),
+    mimetype: tag(s.tags, 'mimetype')
   }))
 }
 
@@ -129,14 +149,14 @@ export async function probeSource (runner: FfmpegRunner, file: string, options: 
   const abs = resolve(file)
   await checkFile(abs)
   let probe: ProbeResult
-  let start: { packets: number, undecodable: number } | null
+  let lead: LeadFacts | null
   try {
     probe = await readProbe(runner, abs, options)
     const video = mainVideo(probe)
-    start = video != null ? await readStart(runner, abs, video.index, options) : null
+    lead = video != null ? await readLead(runner, abs, video.index, options) : null
     // Audio files, pictures and videos with at most one frame in their first seconds are counted
     // whole now: that count tells a picture from a video, and an empty stream from a good one.
-    if (start == null || start.packets <= 1) probe = await readProbe(runner, abs, { ...options, countPackets: true })
+    if (lead == null || lead.packets <= 1) probe = await readProbe(runner, abs, { ...options, countPackets: true })
   } catch (err) {
     if (options.signal?.aborted === true || (err as FfmeshError).code === ErrorCodes.FFMPEG_NOT_FOUND) throw err
     const stderr = String((err as FfmeshError).details?.stderr ?? (err as Error).message)
@@ -145,31 +165,15 @@ export async function probeSource (runner: FfmpegRunner, file: string, options: 
     }
     throw new FfmeshError(ErrorCodes.SOURCE_NOT_MEDIA, `${abs} is not a media file ffmpeg can read`)
   }
-  const info = toMediaInfo(abs, probe, start != null && start.packets > 1)
-  if (info.kind === 'video' && start != null) {
-    info.leadingUndecodable = start.undecodable
-    if (info.videoFrames != null) info.videoFrames -= start.undecodable
+  const info = toMediaInfo(abs, probe, lead != null && lead.packets > 1)
+  if (info.kind === 'video' && lead != null) {
+    info.leadingUndecodable = lead.undecodable
+    if (info.videoFrames != null) info.videoFrames -= lead.undecodable
+    if (lead.missingPts) info.missingPts = true
+    // Assembly places the video where its first shown frame is: a mid-GOP start's first packets never show.
+    if (lead.firstFrameTime != null) info.videoStartTime = lead.firstFrameTime
   }
   return info
-}
-
-/** Seconds decoded at the start to find frames a decoder drops; a few GOPs of any common source. */
-export const LEAD_PROBE_SEC = 5
-
-/**
- * The main video's first seconds: its packets there, and the frames a decoder drops (packets minus
- * decoded frames). Only the start can lose frames (every later frame has its references decoded
- * before it), and a direct ffmpeg run loses the same ones, so they are not part of the source's
- * frame count.
- */
-async function readStart (runner: FfmpegRunner, file: string, streamIndex: number, options: { signal?: AbortSignal }): Promise<{ packets: number, undecodable: number }> {
-  const probe = await runner.probeJson(['-protocol_whitelist', PROTOCOL_WHITELIST, '-select_streams', String(streamIndex),
-    '-read_intervals', `%+${LEAD_PROBE_SEC}`, '-count_frames', '-count_packets', '-show_entries', 'stream=nb_read_frames,nb_read_packets',
-    mediaPath(file)], options) as ProbeResult
-  const stream = probe.streams?.[0] as (ProbeStream & { nb_read_frames?: string }) | undefined
-  const packets = Number(stream?.nb_read_packets ?? 0)
-  const frames = Number(stream?.nb_read_frames ?? packets)
-  return { packets: Number.isFinite(packets) ? packets : 0, undecodable: Number.isFinite(packets - frames) && packets > frames ? packets - frames : 0 }
 }
 
 /**
@@ -220,7 +224,8 @@ function toMediaInfo (file: string, probe: ProbeResult, moving: boolean): MediaI
     streams,
     videoStreamIndex: video?.index ?? null,
     videoStartTime: toSeconds(video?.start_time),
-    frameRate: video != null ? rate(video.avg_frame_rate) ?? rate(video.r_frame_rate) : null
+    frameRate: video != null ? rate(video.avg_frame_rate) ?? rate(video.r_frame_rate) : null,
+    rotation: displayRotation(video)
   }
 }
 

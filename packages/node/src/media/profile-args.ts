@@ -155,22 +155,22 @@ export function subtitleCodecFor (container: Container, codec: string): string |
   return null
 }
 
+/** The source's subtitle streams the profile keeps, each with the codec it becomes. */
+export function keptSubtitles (info: { streams: MediaStream[] }, profile: Profile): Array<{ stream: MediaStream, codec: string }> {
+  if (profile.subtitles === 'drop' || profile.kind !== 'video') return []
+  return info.streams.flatMap(stream => {
+    const codec = stream.type === 'subtitle' ? subtitleCodecFor(profile.container, stream.codec) : null
+    return codec == null ? [] : [{ stream, codec }]
+  })
+}
+
 /**
  * Map and codec arguments for the source's subtitle streams as the profile says; `input` is the
  * ffmpeg input index of the source. Returns the arguments and how many streams they keep.
  */
 export function subtitleArgs (info: { streams: MediaStream[] }, profile: Profile, input: number): { args: string[], kept: number } {
-  if (profile.subtitles === 'drop' || profile.kind !== 'video') return { args: [], kept: 0 }
-  const args: string[] = []
-  let kept = 0
-  for (const s of info.streams) {
-    if (s.type !== 'subtitle') continue
-    const codec = subtitleCodecFor(profile.container, s.codec)
-    if (codec == null) continue
-    args.push('-map', `${input}:${s.index}`, `-c:s:${kept}`, codec)
-    kept++
-  }
-  return { args, kept }
+  const kept = keptSubtitles(info, profile)
+  return { args: kept.flatMap(({ stream, codec }, i) => ['-map', `${input}:${stream.index}`, `-c:s:${i}`, codec]), kept: kept.length }
 }
 
 /** Attachments (fonts for ASS subtitles, cover images) survive only in Matroska. */

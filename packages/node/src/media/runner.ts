@@ -7,6 +7,12 @@ import type { Logger } from '../logger.js'
 export const KILL_GRACE_MS = 3_000
 /** stderr lines kept for an error reason: enough for ffmpeg's last complaint, not a whole log. */
 export const STDERR_TAIL_LINES = 20
+/**
+ * The longest delay setTimeout takes (2^31 - 1 ms, about 24.8 days): a longer one fires at once
+ * (TimeoutOverflowWarning), which stopped a whole-file unit instantly when a TS header claimed
+ * 26 hours. A longer timeout waits this long instead.
+ */
+export const MAX_TIMER_MS = 2 ** 31 - 1
 /** ffprobe JSON bigger than this is refused; a packet list of a 10 h film is far below it. */
 export const MAX_PROBE_OUTPUT_BYTES = 256 * 1024 * 1024
 
@@ -18,7 +24,10 @@ export interface RunOptions {
   onProgress?: (p: FfmpegProgress) => void
   /** A stream, or files streamed into stdin in order (pre-roll + own piece). */
   stdin?: NodeJS.ReadableStream | string[]
-  /** Read ffmpeg's final statistics into RunResult.packetsRead (it logs them only at verbose level). */
+  /**
+   * Read ffmpeg's final statistics into RunResult.packetsRead, and its raised decode times into
+   * RunResult.dtsRaised (it logs them at verbose and warning level).
+   */
   countPackets?: boolean
 }
 
@@ -29,7 +38,15 @@ export interface RunResult {
    * Empty otherwise, or if this ffmpeg printed no statistics.
    */
   packetsRead: Map<number, number>
+  /**
+   * With `countPackets`: each decode time ffmpeg raised as it wrote a packet ("Non-monotonous
+   * DTS"), in the output stream's time base: a stream copy writes no time below the last one, so a
+   * clock that steps back shows here and nowhere in the output.
+   */
+  dtsRaised: DtsRaise[]
 }
+
+export interface DtsRaise { output: number, stream: number, previous: number, current: number }
 
 export interface FfmpegRunner {
   readonly ffmpegPath: string
@@ -78,19 +95,23 @@ function createTail (limit: number, pick: (line: string) => string | null = line
 const LEVELLED_LINE = /^(\[[^\]]* @ [^\]]*\] )?\[(\w+)\] (.*)$/
 /** From ffmpeg's final statistics (4.x to 7.x): `  Input stream #0:1 (video): 1500 packets read (…)`. */
 const PACKETS_READ = /^\s*Input stream #0:(\d+) \(\w+\): (\d+) packets read\b/
+/** ffmpeg (4.x to 6.0, ffmpeg.c write_packet) raising a decode time below the last one it wrote. */
+const DTS_RAISED = /^Non-monotonous DTS in output stream (\d+):(\d+); previous: (-?\d+), current: (-?\d+);/
 const ERROR_LEVELS = new Set(['error', 'fatal', 'panic'])
 
 /**
  * For a run at `level+verbose`: records the packets-read statistics and keeps only the lines
  * `-loglevel error` would have printed, without their level tag, for the error reason.
  */
-function verboseStderr (packetsRead: Map<number, number>): (line: string) => string | null {
+function verboseStderr (packetsRead: Map<number, number>, dtsRaised: DtsRaise[]): (line: string) => string | null {
   return line => {
     const m = LEVELLED_LINE.exec(line)
     if (m == null) return line
     const [, context = '', level = '', text = ''] = m
     const stats = PACKETS_READ.exec(text)
     if (stats != null) packetsRead.set(Number(stats[1]), Number(stats[2]))
+    const raised = DTS_RAISED.exec(text)
+    if (raised != null) dtsRaised.push({ output: Number(raised[1]), stream: Number(raised[2]), previous: Number(raised[3]), current: Number(raised[4]) })
     return ERROR_LEVELS.has(level) ? context + text : null
   }
 }
@@ -134,7 +155,7 @@ export function createFfmpegRunner (init: FfmpegRunnerInit): FfmpegRunner {
    * Spawns one child (argv, never a shell) and settles only after it has exited, so a rejected
    * promise never leaves a process behind.
    */
-  function execute (binary: string, args: string[], options: RunOptions & { capture?: boolean }): Promise<{ stdout: Buffer, packetsRead: Map<number, number> }> {
+  function execute (binary: string, args: string[], options: RunOptions & { capture?: boolean }): Promise<{ stdout: Buffer } & RunResult> {
     return new Promise((resolve, reject) => {
       const { signal } = options
       if (signal?.aborted === true) { reject(abortReason(signal)); return }
@@ -143,7 +164,8 @@ export function createFfmpegRunner (init: FfmpegRunnerInit): FfmpegRunner {
       const child = spawn(binary, args, { stdio: [feedsStdin ? 'pipe' : 'ignore', 'pipe', 'pipe'] })
       live.add(child)
       const packetsRead = new Map<number, number>()
-      const tail = createTail(STDERR_TAIL_LINES, options.countPackets === true ? verboseStderr(packetsRead) : undefined)
+      const dtsRaised: DtsRaise[] = []
+      const tail = createTail(STDERR_TAIL_LINES, options.countPackets === true ? verboseStderr(packetsRead, dtsRaised) : undefined)
       const out: Buffer[] = []
       let outBytes = 0
       let failure: Error | undefined
@@ -163,7 +185,7 @@ export function createFfmpegRunner (init: FfmpegRunnerInit): FfmpegRunner {
       const onAbort = (): void => fail(abortReason(signal as AbortSignal))
       signal?.addEventListener('abort', onAbort, { once: true })
       const timer = options.timeoutMs != null
-        ? setTimeout(() => fail(new FfmeshError(ErrorCodes.CONVERT_TIMEOUT, `ffmpeg ran longer than ${Math.round((options.timeoutMs ?? 0) / 1000)} s and was stopped; the unit will be retried`)), options.timeoutMs)
+        ? setTimeout(() => fail(new FfmeshError(ErrorCodes.CONVERT_TIMEOUT, `ffmpeg ran longer than ${Math.round((options.timeoutMs ?? 0) / 1000)} s and was stopped; the unit will be retried`)), Math.min(options.timeoutMs, MAX_TIMER_MS))
         : undefined
 
       if (feedsStdin && child.stdin != null) feedStdin(child.stdin, options.stdin as NodeJS.ReadableStream | string[], fail)
@@ -178,7 +200,7 @@ export function createFfmpegRunner (init: FfmpegRunnerInit): FfmpegRunner {
         // At debug level every child's run time is in the log: where a job's seconds went.
         log.debug({ binary, code, ms: Math.round(performance.now() - started), args: args.slice(-1) }, 'child exited')
         if (failure != null) { reject(failure); return }
-        if (code === 0) { resolve({ stdout: Buffer.concat(out), packetsRead }); return }
+        if (code === 0) { resolve({ stdout: Buffer.concat(out), packetsRead, dtsRaised }); return }
         const reason = tail.text()
         log.debug({ binary, code, signal: sig, reason }, 'child failed')
         reject(new FfmeshError(ErrorCodes.CONVERT_FAILED,
@@ -197,8 +219,8 @@ export function createFfmpegRunner (init: FfmpegRunnerInit): FfmpegRunner {
       if (options.stdin == null) full.push('-nostdin')
       full.push('-progress', 'pipe:1', ...args)
       log.debug({ args: full }, 'ffmpeg')
-      const { packetsRead } = await execute(ffmpegPath, full, options)
-      return { packetsRead }
+      const { packetsRead, dtsRaised } = await execute(ffmpegPath, full, options)
+      return { packetsRead, dtsRaised }
     },
     async probeJson (args, options = {}) {
       const { stdout } = await execute(ffprobePath, ['-hide_banner', '-loglevel', 'error', '-print_format', 'json', ...args], { ...options, capture: true })

@@ -1,5 +1,6 @@
 import { FfmeshError, ErrorCodes, type Profile } from '@ffmesh/protocol'
-import { CHAPTER_CONTAINERS, keepsAudio, subtitleArgs } from './profile-args.js'
+import { keptCoverArt } from './cover-art.js'
+import { attachmentArgs, CHAPTER_CONTAINERS, keepsAudio, keptSubtitles, subtitleArgs } from './profile-args.js'
 import { mainVideo, readProbe, tag, toSeconds, type MediaInfo } from './probe.js'
 import type { FfmpegRunner } from './runner.js'
 
@@ -15,8 +16,9 @@ export interface VerifyInit { info: MediaInfo, profile: Profile, file: string }
 
 /**
  * Throws VERIFY_FAILED unless the output has every frame of the source (equal count), the same
- * duration (within one frame, plus the audio encoder's padding when audio is kept), and every
- * stream, chapter and the title the profile keeps.
+ * duration as what the source's kept streams really span (within one frame, plus the audio
+ * encoder's padding when audio is kept; see expectedDuration), and every stream, attachment,
+ * cover picture, chapter and the title the profile keeps.
  */
 export async function verifyOutput (runner: FfmpegRunner, init: VerifyInit, options: { signal?: AbortSignal } = {}): Promise<void> {
   const { info, profile } = init
@@ -30,6 +32,7 @@ export async function verifyOutput (runner: FfmpegRunner, init: VerifyInit, opti
   const streams = probe.streams ?? []
   const count = (type: string): number => streams.filter(s => s.codec_type === type && s.disposition?.attached_pic !== 1).length
   const duration = toSeconds(probe.format?.duration) ?? 0
+  const expected = expectedDuration(info, profile)
 
   if (profile.kind === 'image') {
     const video = mainVideo(probe)
@@ -48,7 +51,7 @@ export async function verifyOutput (runner: FfmpegRunner, init: VerifyInit, opti
       throw failed(`the output has ${frames} video frames, the source ${String(info.videoFrames)}`)
     }
     const audioKept = keepsAudio(profile) && info.audioTracks > 0
-    checkDuration(duration, info.durationSec, frameSec + (audioKept ? AUDIO_DURATION_TOLERANCE_SEC : 0))
+    checkDuration(duration, expected, frameSec + (audioKept ? AUDIO_DURATION_TOLERANCE_SEC : 0))
     const audio = count('audio')
     const expectedAudio = keepsAudio(profile) ? info.audioTracks : 0
     if (audio !== expectedAudio) throw failed(`the output has ${audio} audio tracks, expected ${expectedAudio}`)
@@ -56,10 +59,16 @@ export async function verifyOutput (runner: FfmpegRunner, init: VerifyInit, opti
     const subs = count('subtitle')
     if (subs !== expectedSubs) throw failed(`the output has ${subs} subtitle tracks, expected ${expectedSubs}`)
   } else {
-    checkDuration(duration, info.durationSec, AUDIO_DURATION_TOLERANCE_SEC)
+    checkDuration(duration, expected, AUDIO_DURATION_TOLERANCE_SEC)
     const audio = count('audio')
     if (audio !== info.audioTracks) throw failed(`the output has ${audio} audio tracks, the source ${info.audioTracks}`)
   }
+
+  const pictures = streams.filter(s => s.disposition?.attached_pic === 1).length
+  const expectedPictures = keptCoverArt(info, profile).length
+  if (pictures !== expectedPictures) throw failed(`the output has ${pictures} cover pictures, expected ${expectedPictures}`)
+  const expectedAttachments = attachmentArgs(info, profile, 0).length > 0 ? info.streams.filter(s => s.type === 'attachment').length : 0
+  if (count('attachment') !== expectedAttachments) throw failed(`the output has ${count('attachment')} attachments, expected ${expectedAttachments}`)
 
   if (CHAPTER_CONTAINERS.has(profile.container)) {
     const chapters = probe.chapters?.length ?? 0
@@ -67,6 +76,24 @@ export async function verifyOutput (runner: FfmpegRunner, init: VerifyInit, opti
     const title = tag(probe.format?.tags, 'title')
     if (info.title != null && title !== info.title) throw failed(`the output's title is ${JSON.stringify(title)}, the source's ${JSON.stringify(info.title)}`)
   }
+}
+
+/**
+ * How long the output must last: from the source's start to where the last stream the output
+ * keeps really ends, as the plan read the source's packets (MediaInfo.streamEnds). The header's
+ * duration only where nothing was measured (a job logged by an older node): a recording cut
+ * short keeps the full length in its header, and a joined TS's header spans the jump.
+ */
+export function expectedDuration (info: MediaInfo, profile: Profile): number {
+  const ends = info.streamEnds
+  if (ends == null) return info.durationSec
+  const kept = [
+    ...profile.kind === 'video' && info.videoStreamIndex != null ? [info.videoStreamIndex] : [],
+    ...info.streams.filter(s => s.type === 'audio' && (profile.kind === 'audio' || keepsAudio(profile))).map(s => s.index),
+    ...keptSubtitles(info, profile).map(s => s.stream.index)
+  ]
+  const last = kept.map(i => ends[String(i)]).filter((t): t is number => t != null)
+  return last.length > 0 ? Math.max(0, Math.max(...last) - info.startTime) : info.durationSec
 }
 
 function checkDuration (actual: number, expected: number, tolerance: number): void {

@@ -32,6 +32,11 @@ export interface JobRecord {
   handoffTo?: string | null
   /** On the new owner: the submitter has the output, so this node's copy may go. */
   delivered?: boolean
+  /**
+   * A blob of this node: the honest copy of the source its plan made (a TS clock that jumps,
+   * frames without times; see media/normalise.ts), which assembly reads instead of the source.
+   */
+  normalised?: { hash: string, size: number } | null
 }
 
 export interface UnitOutcome {
@@ -66,8 +71,12 @@ export interface UnitRecord {
 export type JobEvent =
   | { type: 'job:submitted', job: JobRecord }
   | { type: 'job:units-planned', units: UnitRecord[] }
-  /** `videoFrames`: the source's frame count, which the plan counts as it cuts (absent in older logs). */
-  | { type: 'job:planned', sourceHash: string | null, units: UnitRecord[], videoFrames?: number | null }
+  /**
+   * `videoFrames`: the source's frame count, which the plan counts as it cuts; `info`: the source
+   * as the plan measured it (where each stream ends; the normalised copy's streams), replacing the
+   * probe's; `normalised`: that copy's blob. All absent in older logs.
+   */
+  | { type: 'job:planned', sourceHash: string | null, units: UnitRecord[], videoFrames?: number | null, info?: MediaInfo, normalised?: { hash: string, size: number } | null }
   | { type: 'unit:leased', index: number, worker: string, attempt: number, leaseUntil: number }
   | { type: 'unit:converting', index: number, attempt: number }
   | { type: 'unit:returned', index: number, attempt: number }

@@ -30,7 +30,8 @@ export function reduce (view: JobView | undefined, event: JobEvent, time: number
           state: job.state === 'queued' ? 'running' : job.state,
           planning: false,
           sourceHash: event.sourceHash ?? job.sourceHash,
-          info: event.videoFrames != null ? { ...job.info, videoFrames: event.videoFrames } : job.info,
+          info: event.info ?? (event.videoFrames != null ? { ...job.info, videoFrames: event.videoFrames } : job.info),
+          normalised: event.normalised ?? job.normalised ?? null,
           unitCount: view.units.length + event.units.length
         }),
         units: event.units
