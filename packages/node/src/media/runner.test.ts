@@ -103,6 +103,12 @@ describe('ffmpeg runner', () => {
     expect(await childFfmpegs()).toEqual([])
   })
 
+  it('waits out a time limit longer than setTimeout can hold instead of stopping the run at once', async () => {
+    // A whole-file unit's limit follows its duration: a TS header claiming 26 h asks for 2^32 ms.
+    const runner = createFfmpegRunner({ logger })
+    await expect(runner.run(['-f', 'lavfi', '-i', 'testsrc2=s=64x64:d=0.5', '-f', 'null', '-'], { timeoutMs: 2 ** 32 })).resolves.toMatchObject({ dtsRaised: [] })
+  })
+
   it('killAll stops every running child', async () => {
     const runner = createFfmpegRunner({ logger })
     const runs = [runner.run(ENDLESS).catch(e => e), runner.run(ENDLESS).catch(e => e)]

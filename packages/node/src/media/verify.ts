@@ -1,7 +1,8 @@
 import { FfmeshError, ErrorCodes, type Profile } from '@ffmesh/protocol'
 import { keptCoverArt } from './cover-art.js'
 import { attachmentArgs, CHAPTER_CONTAINERS, keepsAudio, keptSubtitles, subtitleArgs } from './profile-args.js'
-import { mainVideo, readProbe, tag, toSeconds, type MediaInfo } from './probe.js'
+import { scanPackets, type PacketList } from './packet-list.js'
+import { mainVideo, readProbe, tag, toSeconds, type MediaInfo, type ProbeResult } from './probe.js'
 import type { FfmpegRunner } from './runner.js'
 
 /**
@@ -16,15 +17,20 @@ export interface VerifyInit { info: MediaInfo, profile: Profile, file: string }
 
 /**
  * Throws VERIFY_FAILED unless the output has every frame of the source (equal count), the same
- * duration as what the source's kept streams really span (within one frame, plus the audio
- * encoder's padding when audio is kept; see expectedDuration), and every stream, attachment,
- * cover picture, chapter and the title the profile keeps.
+ * duration as what the source's kept streams really span, its video and each audio track ending
+ * where the source's do (within one frame, plus the audio encoder's padding when audio is kept;
+ * see expectedDuration), and every stream, attachment, cover picture, chapter and the title the
+ * profile keeps.
  */
 export async function verifyOutput (runner: FfmpegRunner, init: VerifyInit, options: { signal?: AbortSignal } = {}): Promise<void> {
   const { info, profile } = init
-  let probe
+  let probe: ProbeResult
+  let list: PacketList
   try {
-    probe = await readProbe(runner, init.file, { ...options, countPackets: true })
+    probe = await readProbe(runner, init.file, options)
+    // One read of the output lists its picture and sound packets: their count and where they end.
+    const timed = (probe.streams ?? []).filter(s => s.codec_type === 'audio' || s === mainVideo(probe)).map(s => s.index)
+    list = await scanPackets(runner, init.file, timed, `${init.file}.packets.crc`, options)
   } catch (err) {
     if (options.signal?.aborted === true) throw err
     throw failed(`the output cannot be read: ${(err as Error).message}`)
@@ -43,7 +49,7 @@ export async function verifyOutput (runner: FfmpegRunner, init: VerifyInit, opti
   if (profile.kind === 'video') {
     const video = mainVideo(probe)
     if (video == null) throw failed('the output has no video stream')
-    const frames = Number(video.nb_read_packets ?? 0)
+    const frames = list.streams.get(video.index)?.packets ?? 0
     const frameSec = 1 / (profile.video?.frameRate ?? info.frameRate ?? FALLBACK_FRAME_RATE)
     // The plan counts the source (probeSource leaves a video's count to it); a plan without a count is a bug here.
     if (profile.video?.frameRate == null && info.videoFrames == null) throw failed('the source\'s frame count was never taken')
@@ -51,7 +57,9 @@ export async function verifyOutput (runner: FfmpegRunner, init: VerifyInit, opti
       throw failed(`the output has ${frames} video frames, the source ${String(info.videoFrames)}`)
     }
     const audioKept = keepsAudio(profile) && info.audioTracks > 0
-    checkDuration(duration, expected, frameSec + (audioKept ? AUDIO_DURATION_TOLERANCE_SEC : 0))
+    const tolerance = frameSec + (audioKept ? AUDIO_DURATION_TOLERANCE_SEC : 0)
+    checkDuration(duration, expected, tolerance)
+    checkStreamEnds(info, profile, probe, list, tolerance)
     const audio = count('audio')
     const expectedAudio = keepsAudio(profile) ? info.audioTracks : 0
     if (audio !== expectedAudio) throw failed(`the output has ${audio} audio tracks, expected ${expectedAudio}`)
@@ -60,6 +68,7 @@ export async function verifyOutput (runner: FfmpegRunner, init: VerifyInit, opti
     if (subs !== expectedSubs) throw failed(`the output has ${subs} subtitle tracks, expected ${expectedSubs}`)
   } else {
     checkDuration(duration, expected, AUDIO_DURATION_TOLERANCE_SEC)
+    checkStreamEnds(info, profile, probe, list, AUDIO_DURATION_TOLERANCE_SEC)
     const audio = count('audio')
     if (audio !== info.audioTracks) throw failed(`the output has ${audio} audio tracks, the source ${info.audioTracks}`)
   }
@@ -94,6 +103,31 @@ export function expectedDuration (info: MediaInfo, profile: Profile): number {
   ]
   const last = kept.map(i => ends[String(i)]).filter((t): t is number => t != null)
   return last.length > 0 ? Math.max(0, Math.max(...last) - info.startTime) : info.durationSec
+}
+
+/**
+ * The output's video and each of its audio tracks (in the source's order) end where the source's
+ * do, from the source's start: a track a second short fails, though the container's duration,
+ * set by the longest track, would not show it. Nothing to check where the plan measured nothing.
+ */
+function checkStreamEnds (info: MediaInfo, profile: Profile, probe: ProbeResult, list: PacketList, tolerance: number): void {
+  const ends = info.streamEnds
+  if (ends == null) return
+  const pairs: Array<[string, number | undefined, number | undefined]> = []
+  const video = mainVideo(probe)
+  if (profile.kind === 'video' && video != null && info.videoStreamIndex != null) pairs.push(['video', info.videoStreamIndex, video.index])
+  if (profile.kind === 'audio' || keepsAudio(profile)) {
+    const outAudio = (probe.streams ?? []).filter(s => s.codec_type === 'audio')
+    info.streams.filter(s => s.type === 'audio').forEach((s, i) => pairs.push([`audio track ${i + 1}`, s.index, outAudio[i]?.index]))
+  }
+  for (const [name, source, output] of pairs) {
+    const want = source != null ? ends[String(source)] : undefined
+    const got = output != null ? list.streams.get(output)?.end : undefined
+    if (want == null || got == null) continue
+    if (Math.abs(got - (want - info.startTime)) > tolerance) {
+      throw failed(`the output's ${name} ends at ${got.toFixed(3)} s, the source's at ${(want - info.startTime).toFixed(3)} s (tolerance ${tolerance.toFixed(3)} s)`)
+    }
+  }
 }
 
 function checkDuration (actual: number, expected: number, tolerance: number): void {

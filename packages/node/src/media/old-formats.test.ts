@@ -1,0 +1,91 @@
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { videoFrameTimes } from '../../../../test/fixtures/media.js'
+import { coverBytes, readTruth } from '../../../../test/fixtures/media-truth.js'
+import { makeOldFormat } from '../../../../test/fixtures/old-formats.js'
+import { convertAndRead, expectVideoKept, fastProfile } from '../../../../test/helpers/kept-check.js'
+import { createLogger } from '../logger.js'
+import { convertLocally } from './local-pipeline.js'
+import { createFfmpegRunner } from './runner.js'
+import { AUDIO_DURATION_TOLERANCE_SEC } from './verify.js'
+
+const runner = createFfmpegRunner({ logger: createLogger({ level: 'silent' }) })
+const h264 = fastProfile('h264')
+
+/** The formats media libraries are full of, each converted in segments and held against its source. */
+describe('old formats a library is full of', () => {
+  let dir: string
+  beforeAll(async () => { dir = await mkdtemp(join(tmpdir(), 'ffm-md-old-formats-')) })
+  afterAll(async () => { await rm(dir, { recursive: true, force: true }) })
+
+  it.each([
+    ['XviD with packed B-frames', 'xvidAvi'],
+    ['DivX 5 with B-frames and AC-3', 'divxAvi']
+  ] as const)('converts an AVI, %s: frames without presentation times get them from a stream copy first', async (_name, kind) => {
+    const c = await convertAndRead(runner, dir, await makeOldFormat(kind, dir), h264)
+    expect(c.result.normalised).toBe(true)
+    await expectVideoKept(c)
+  })
+
+  // Segment seconds: 3 s of DV (every frame a keyframe) is cut at 1 s.
+  it.each([
+    ['WMV (WMV8, WMA2 in ASF)', 'wmv', 2],
+    ['FLV (H.264 with B-frames, AAC)', 'flvH264', 2],
+    ['FLV (Sorenson Spark, mono MP3)', 'flvSorenson', 2],
+    ['raw PAL DV from a camcorder', 'dv', 1],
+    ['Motion-JPEG AVI from a stills camera (full range, 8-bit PCM)', 'mjpegAvi', 2],
+    ['ProRes 422 10-bit with 24-bit PCM and a timecode track', 'proresMov', 2],
+    ['an anime episode: 10-bit H.264, ASS subtitles with their font attached, chapters', 'assFontMkv', 2]
+  ] as const)('converts %s', async (_name, kind, segmentSeconds) => {
+    const c = await convertAndRead(runner, dir, await makeOldFormat(kind, dir), h264, segmentSeconds)
+    expect(c.result.normalised).toBe(false)
+    await expectVideoKept(c)
+  })
+
+  it('keeps HDR10 colour tags (BT.2020, PQ), at 10 bits and in an 8-bit profile', async () => {
+    const source = await makeOldFormat('hdr10Mkv', dir)
+    const tenBit = await convertAndRead(runner, dir, source, h264)
+    expect(tenBit.source.colour).toBe('bt2020/smpte2084/bt2020nc')
+    await expectVideoKept(tenBit)
+    const eightBit = await convertAndRead(runner, dir, source, fastProfile('h265', p => { p.name = 'h265-8bit'; if (p.video != null) p.video.pixelFormat = 'yuv420p' }))
+    await expectVideoKept(eightBit)
+  })
+
+  it.each([
+    ['H.264 MP4 turned a quarter clockwise', 'phoneMp4'],
+    ['HEVC MOV turned a quarter counterclockwise', 'phoneMov']
+  ] as const)('converts phone video (%s, jittered 90 kHz times): it displays the same way', async (_name, kind) => {
+    const c = await convertAndRead(runner, dir, await makeOldFormat(kind, dir), h264)
+    expect(c.source.display).toBe('240x320')
+    await expectVideoKept(c)
+    // The frames keep their uneven times: the same gaps as the source's, frame for frame (MP4 to
+    // Matroska rounds each to the millisecond).
+    const [ours, theirs] = await Promise.all([videoFrameTimes(c.out), videoFrameTimes(c.file)])
+    expect(ours.length).toBe(theirs.length)
+    expect(Math.max(...ours.map((t, i) => Math.abs((t - (ours[0] as number)) - ((theirs[i] as number) - (theirs[0] as number)))))).toBeLessThan(0.0011)
+  })
+
+  it('keeps the cover art of an MP4, byte for byte, as a Matroska attachment', async () => {
+    const c = await convertAndRead(runner, dir, await makeOldFormat('coverMp4', dir), h264)
+    await expectVideoKept(c)
+    expect(c.output.title).toBe(c.source.title)
+    expect((await coverBytes(c.out)).equals(await coverBytes(c.file))).toBe(true)
+  })
+
+  it.each(['aac', 'mp3'])('converts an MP3 with ID3 cover art as an audio job (%s), the picture kept', async name => {
+    const source = await makeOldFormat('coverMp3', dir)
+    const profile = fastProfile(name)
+    const out = join(dir, `song.${profile.name}.${profile.container}`)
+    const result = await convertLocally(runner, { source, profile, segmentSeconds: 2, workDir: join(dir, `work-song-${name}`), outFile: out })
+    expect(result.info.kind).toBe('audio')
+    expect(result.units.map(u => u.kind)).toEqual(['whole'])
+    const [src, got] = await Promise.all([readTruth(source, { decode: false }), readTruth(out, { decode: false })])
+    expect(got.pictures).toBe(1)
+    expect((await coverBytes(out)).equals(await coverBytes(source))).toBe(true)
+    expect(got.audio).toHaveLength(1)
+    expect(got.title).toBe(src.title)
+    expect(Math.abs(got.headerDuration - src.span)).toBeLessThanOrEqual(AUDIO_DURATION_TOLERANCE_SEC)
+  })
+})

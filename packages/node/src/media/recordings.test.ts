@@ -1,0 +1,86 @@
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { packetsBeforeKeyframe, readTruth } from '../../../../test/fixtures/media-truth.js'
+import { makeRecording, recordingParts } from '../../../../test/fixtures/recordings.js'
+import { convertAndRead, expectVideoKept, fastProfile, plainRun } from '../../../../test/helpers/kept-check.js'
+import { createLogger } from '../logger.js'
+import { createFfmpegRunner } from './runner.js'
+
+const runner = createFfmpegRunner({ logger: createLogger({ level: 'silent' }) })
+const h264 = fastProfile('h264')
+
+/**
+ * Sources whose header does not tell the truth: the output is checked against what they hold
+ * (decoded frames, where their packets begin and end), and for a clock ffmpeg corrects as it
+ * reads, against a plain ffmpeg run of the same source.
+ */
+describe('recordings whose header does not tell the truth', () => {
+  let dir: string
+  beforeAll(async () => { dir = await mkdtemp(join(tmpdir(), 'ffm-md-recordings-')) })
+  afterAll(async () => { await rm(dir, { recursive: true, force: true }) })
+
+  it('converts a DVB recording that starts mid-GOP in segments, its first shown frame where a plain run puts it', async () => {
+    const source = await makeRecording('dvbRecording', dir)
+    expect(await packetsBeforeKeyframe(source)).toBeGreaterThan(0)
+    const c = await convertAndRead(runner, dir, source, h264)
+    expect(c.result.normalised).toBe(false)
+    await expectVideoKept(c)
+    await expectVideoKept(c, { reference: await plainRun(source, join(dir, 'dvb-recording-plain.mkv')) })
+  })
+
+  it.each([
+    ['forward, half an hour (MPEG-2, MP2)', 'joinedForward'],
+    ['back, five hours (interlaced H.264, AC-3)', 'joinedBackward']
+  ] as const)('converts two TV recordings joined byte-wise, the clock jumping %s, as a plain ffmpeg run does', async (_name, kind) => {
+    const source = await makeRecording(kind, dir)
+    const parts = await Promise.all(recordingParts(source).map(async p => await readTruth(p, { decode: false })))
+    const c = await convertAndRead(runner, dir, source, h264)
+    expect(c.result.normalised).toBe(true)
+    // The header spans the jump: its duration is nothing like what the recordings hold.
+    const held = parts[0].span + parts[1].span
+    expect(Math.abs(c.source.headerDuration - held)).toBeGreaterThan(60)
+    await expectVideoKept(c, { reference: await plainRun(source, join(dir, `${kind}-plain.mkv`)) })
+    // No hole and no overlap where the recordings meet (the plain run's reference says the same).
+    expect(Math.abs(c.output.headerDuration - held)).toBeLessThan(1)
+  })
+
+  it('converts a TS recording whose 33-bit clock wraps in the middle', async () => {
+    const source = await makeRecording('wrappedClock', dir)
+    const c = await convertAndRead(runner, dir, source, h264)
+    expect(c.result.normalised).toBe(true)
+    await expectVideoKept(c, { reference: await plainRun(source, join(dir, 'wrapped-plain.mkv')) })
+    await expectVideoKept(c)
+  })
+
+  it.each([
+    ['a Matroska recording whose writer stopped', 'cutShortMkv'],
+    ['an MP4 download that stopped (index at the front)', 'cutShortMp4']
+  ] as const)('converts %s: the header still claims the full length', async (_name, kind) => {
+    const c = await convertAndRead(runner, dir, await makeRecording(kind, dir), h264)
+    expect(c.source.headerDuration - c.source.span).toBeGreaterThan(2)
+    expect(c.result.normalised).toBe(false)
+    await expectVideoKept(c)
+  })
+
+  it.each([
+    ['a PAL DVD (MPEG-PS)', 'palVob'],
+    ['a PAL DVB recording (MPEG-TS)', 'palTs']
+  ] as const)('converts interlaced PAL MPEG-2 with 5.1 AC-3 from %s', async (_name, kind) => {
+    // 3 s of 720x576: 1 s segments (a GOP is half a second).
+    const c = await convertAndRead(runner, dir, await makeRecording(kind, dir), h264, 1)
+    expect(c.source.audio.map(a => a.channels)).toEqual([6])
+    await expectVideoKept(c)
+  })
+
+  it.each([
+    ['Matroska (Opus)', 'lateAudioMkv'],
+    ['MP4, an edit list (AAC)', 'lateAudioMp4'],
+    ['MPEG-TS (MP2)', 'lateAudioTs']
+  ] as const)('keeps audio that starts 1.5 s after the video, in %s', async (_name, kind) => {
+    const c = await convertAndRead(runner, dir, await makeRecording(kind, dir), h264)
+    expect(c.source.avOffset).toBeGreaterThan(1.4)
+    await expectVideoKept(c)
+  })
+})

@@ -1,0 +1,52 @@
+import fs from 'node:fs/promises'
+import os from 'node:os'
+import path from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { readTruth } from './fixtures/media-truth.js'
+import { makeRecording } from './fixtures/recordings.js'
+import { startTestNodes, stopTestNodes, waitForJob, type TestNode } from './helpers/in-process.js'
+import { plainRun } from './helpers/kept-check.js'
+import { AUDIO_DURATION_TOLERANCE_SEC } from '../packages/node/src/media/verify.js'
+
+/** The default h264 profile at the fastest preset: the test is about timing, not compression. */
+const FAST_264 = { name: 'fast264', kind: 'video', container: 'mkv', video: { encoder: 'libx264', quality: 23, preset: 'ultrafast' }, audio: { encoder: 'aac', bitrateKbps: 96 }, subtitles: 'copy' }
+
+/**
+ * A node's job on a source whose clock jumps: the plan normalises it, logs the copy's facts and
+ * blob with the plan, assembly and the output check go by them, and the copy goes with the job.
+ */
+describe('a node converting a joined TV recording', () => {
+  let media: string
+  let nodes: TestNode[] = []
+  beforeAll(async () => {
+    media = await fs.mkdtemp(path.join(os.tmpdir(), 'ffm-md-node-'))
+    nodes = await startTestNodes([{ name: 'recorder', mesh: false, slots: 2, segmentSeconds: 2, extra: { profiles: [FAST_264] } }])
+  }, 120_000)
+  afterAll(async () => {
+    await stopTestNodes(nodes)
+    await fs.rm(media, { recursive: true, force: true })
+  })
+
+  it('ends done, in segments, as long as the recordings and in sync as a plain run; the normalised copy is freed', async () => {
+    const node = nodes[0] as TestNode
+    const source = await makeRecording('joinedBackward', media)
+    const { id } = await node.node.api.submit({ source, profile: 'fast264', outDir: path.join(media, 'out') })
+    const job = await waitForJob(node, id, 300_000)
+    expect(job.error).toBeNull()
+    expect(job.state).toBe('done')
+    expect(job.units.length).toBeGreaterThanOrEqual(3)
+    const [got, plain, held] = await Promise.all([
+      readTruth(job.output as string, { decode: false }),
+      plainRun(source, path.join(media, 'plain.mkv')),
+      readTruth(source, { decode: true })
+    ])
+    expect(got.videoFrames).toBe(held.videoFrames)
+    expect(got.videoFrames).toBe(plain.videoFrames)
+    const frameSec = held.frameSec as number
+    expect(Math.abs(got.headerDuration - plain.headerDuration)).toBeLessThanOrEqual(frameSec + AUDIO_DURATION_TOLERANCE_SEC)
+    expect(Math.abs((got.avOffset as number) - (plain.avOffset as number))).toBeLessThanOrEqual(frameSec)
+    // Pieces, results and the normalised copy are all gone with the job.
+    const blobs = await fs.readdir(path.join(nodes[0]?.dataDir as string, 'blobs'), { recursive: true, withFileTypes: true })
+    expect(blobs.filter(e => e.isFile()).map(e => e.name)).toEqual([])
+  })
+})
