@@ -40,8 +40,8 @@ export interface Cut {
 /**
  * Cuts the main video stream at keyframes by stream copy, keeping source timestamps (no
  * reset_timestamps), and derives each unit's time range from the pieces' own packets. The same
- * ffmpeg counts the source's packets as it reads them (the source's frame count, and the sum the
- * pieces must come to) and lists the packets of `listed` streams (where each really ends).
+ * ffmpeg lists the packets of `listed` streams as it reads them (see packet-list.ts): the source's
+ * frame count, the sum the pieces must come to, and where each stream really ends.
  * `stopAt` looks at that list before the pieces are read: when it says so, the cut ends there
  * (segments null) and the caller decides (a clock that jumps: see normalise.ts).
  */
@@ -56,7 +56,7 @@ export async function cutVideo (runner: FfmpegRunner, source: string, info: Medi
   // Milliseconds are precise enough for a cut hint and keep the argument under Linux's 128 KiB.
   const times = cutTimes(info.durationSec, step, tail).map(t => (origin + t).toFixed(3))
   const listFile = join(workDir, CUT_LIST_NAME)
-  const { packetsRead, dtsRaised } = await runner.run([
+  const { dtsRaised } = await runner.run([
     '-copyts', ...inputArgs(source),
     // -copyinkf: a recording that starts mid-GOP begins with frames no decoder shows; the first
     // piece keeps them, so the pieces hold every packet and its unit drops what a direct run drops.
@@ -69,16 +69,17 @@ export async function cutVideo (runner: FfmpegRunner, source: string, info: Medi
   // The packet list is the run's second output (the pieces are its first).
   const list = await readPacketList(listFile, listed, dtsRaised.filter(r => r.output === 1))
   const lead = info.leadingUndecodable ?? 0
-  // A count from the probe (a job submitted by an older node) stands; an ffmpeg that printed no
-  // statistics leaves the packet list's.
-  const videoFrames = info.videoFrames ?? (packetsRead.get(index) ?? list.streams.get(index)?.packets ?? 0) - lead
+  // The packets with data, as the list has them: ffmpeg's own count (its statistics) includes the
+  // empty ones an AVI marks dropped frames with. A count from the probe (a job submitted by an
+  // older node) stands.
+  const read = list.streams.get(index)?.packets ?? 0
+  const videoFrames = info.videoFrames ?? read - lead
   if (stopAt(list)) return { segments: null, videoFrames, list }
 
   const files = (await readdir(workDir)).filter(n => PIECE_NAME.test(n)).sort().map(n => join(workDir, n))
   const pieces = await readPieces(runner, files, ts, options)
-  const read = packetsRead.get(index)
   const total = pieces.reduce((n, p) => n + p.frames, 0)
-  if (pieces.length < 2 || total !== videoFrames + lead || (read != null && read !== total) || pieces.some(p => p.frames === 0)) return { segments: null, videoFrames, list }
+  if (pieces.length < 2 || total !== videoFrames + lead || read !== total || pieces.some(p => p.frames === 0)) return { segments: null, videoFrames, list }
   // Every frame of a piece must display before every frame of the next, or ranges would overlap.
   for (let i = 1; i < pieces.length; i++) if ((pieces[i - 1] as Piece).maxPts >= (pieces[i] as Piece).minPts) return { segments: null, videoFrames, list }
 

@@ -23,16 +23,25 @@ import type { FfmpegRunner } from './runner.js'
 export type NormaliseReason = 'timeline' | 'timestamps'
 
 /** Demuxers ffmpeg corrects for clock discontinuities (AVFMT_TS_DISCONT), by ffprobe's format name. */
-const DISCONTINUOUS_FORMATS = new Set(['mpegts', 'mpeg', 'mpegtsraw', 'mpegvideo'])
+const DISCONTINUOUS_FORMATS = new Set(['mpegts', 'mpegtsraw', 'mpeg'])
 
 /** Whether ffmpeg treats this source's clock as one that may jump: only then can a jump differ from a plain run. */
 export function hasBreakableClock (info: Pick<MediaInfo, 'formatName'>): boolean {
   return info.formatName.split(',').some(name => DISCONTINUOUS_FORMATS.has(name))
 }
 
+/**
+ * Codecs whose missing presentation times genpts restores as a decoder shows the frames: their
+ * B-frames are never references, so a frame's time follows from the decode order alone (measured
+ * against a direct decode: XviD, DivX, MPEG-2 in AVI). H.264 and HEVC in AVI, whose B-frames may
+ * be references (pyramids), came out with several frames on one time; such a source is converted
+ * whole, by a plain run, which orders its frames itself.
+ */
+const GENPTS_CODECS = new Set(['mpeg4', 'mpeg1video', 'mpeg2video'])
+
 /** Whether the source needs an honest copy before it can be cut at all (its packets lack presentation times). */
-export function normaliseBeforeCut (info: Pick<MediaInfo, 'missingPts'>): NormaliseReason | null {
-  return info.missingPts === true ? 'timestamps' : null
+export function normaliseBeforeCut (info: Pick<MediaInfo, 'missingPts' | 'videoCodec'>): NormaliseReason | null {
+  return info.missingPts === true && GENPTS_CODECS.has(info.videoCodec ?? '') ? 'timestamps' : null
 }
 
 /** Every stream a job can keep: video (not cover art, which the source still holds), audio, subtitles. */

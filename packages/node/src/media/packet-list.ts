@@ -14,7 +14,11 @@ import type { DtsRaise, FfmpegRunner } from './runner.js'
  * the cut took 0.02 to 0.08 s more CPU with it. It is parsed as a stream, in constant memory.
  */
 
-/** One stream's packets: how many, and the presentation times they span (end: last time plus duration). */
+/**
+ * One stream's packets: how many carry data (AVI marks a frame its encoder dropped with an empty
+ * one, which no decoder shows and ffprobe does not list), and the presentation times they span
+ * (end: last time plus duration).
+ */
 export interface StreamSpan { packets: number, start: number | null, end: number | null }
 
 export interface PacketList {
@@ -44,7 +48,7 @@ export const MPEG_CLOCK_WRAP_SEC = 2 ** 33 / 90000
 const NO_TIMESTAMP = '-9223372036854775808'
 const TIME_BASE_LINE = /^#tb (\d+): (\d+)\/(\d+)$/
 const MEDIA_TYPE_LINE = /^#media_type (\d+): (\w+)$/
-const PACKET_LINE = /^(\d+),\s*(-?\d+),\s*(-?\d+),\s*(-?\d+),/
+const PACKET_LINE = /^(\d+),\s*(-?\d+),\s*(-?\d+),\s*(-?\d+),\s*(\d+),/
 
 /**
  * Output arguments that list every packet of these source streams into `listFile`, as one more
@@ -101,6 +105,7 @@ export async function readPacketList (listFile: string, streams: number[], raise
     if (breaksTimeline(state, dts)) breaks++
     if (pts != null && (pts < 0 || pts >= MPEG_CLOCK_WRAP_SEC)) outsideMpegClock = true
     const span = state.span
+    if (Number(m[5]) === 0) continue
     span.packets++
     if (pts != null) {
       span.start = span.start == null ? pts : Math.min(span.start, pts)

@@ -1,6 +1,6 @@
 import { join, resolve } from 'node:path'
 import type { Profile } from '@ffmesh/protocol'
-import { cutVideo, removeCut } from './cut.js'
+import { cutVideo, removeCut, type Cut } from './cut.js'
 import { inputArgs, outputArgs } from './ffmpeg-args.js'
 import { hasBreakableClock, normaliseBeforeCut, normaliseSource, type NormaliseReason } from './normalise.js'
 import { scanPackets, type PacketList } from './packet-list.js'
@@ -95,8 +95,8 @@ async function planFile (runner: FfmpegRunner, source: string, info: MediaInfo, 
   const { profile } = init
   const breaks = (list: PacketList): boolean => mayBreak && hasBreakableClock(info) && (list.breaks > 0 || list.outsideMpegClock)
   const listed = listedStreams(info, profile)
-  if (!init.wholeOnly && splitsVideo({ ...init, info })) {
-    const cut = await cutVideo(runner, source, info, init, listed, breaks, options)
+  const cut = !init.wholeOnly && splitsVideo({ ...init, info }) ? await tryCut(runner, source, info, init, listed, breaks, options) : null
+  if (cut != null) {
     if (breaks(cut.list)) return null
     const measured = measuredInfo(info, cut.videoFrames, cut.list)
     if (cut.segments != null) {
@@ -114,6 +114,20 @@ async function planFile (runner: FfmpegRunner, source: string, info: MediaInfo, 
     : info.videoFrames
   const measured = measuredInfo(info, counted, list)
   return { units: [wholeUnit(source, measured, profile)], videoFrames: counted, info: measured }
+}
+
+/**
+ * The cut, or null where ffmpeg could not cut this source (a stream the pieces' container does
+ * not take, timestamps it will not write): a whole unit, a plain ffmpeg run, converts such a file.
+ */
+async function tryCut (runner: FfmpegRunner, source: string, info: MediaInfo, init: PlanInit, listed: number[], breaks: (list: PacketList) => boolean, options: Opts): Promise<Cut | null> {
+  try {
+    return await cutVideo(runner, source, info, init, listed, breaks, options)
+  } catch (err) {
+    if (options.signal?.aborted === true) throw err
+    await removeCut(init.workDir)
+    return null
+  }
 }
 
 /** The streams whose packets the plan lists: the main video, and the audio and subtitles the output may keep. */
@@ -161,10 +175,11 @@ export async function planAudioFirst (runner: FfmpegRunner, init: PlanInit, opti
 
 /**
  * Whether the video is cut into segments (the cut may still fail: see cutVideo). A fixed output
- * rate changes frame counts per piece, so such a profile converts the file in one piece.
+ * rate changes frame counts per piece, so such a profile converts the file in one piece; so is a
+ * video whose packets lack presentation times and were not normalised (see normaliseBeforeCut).
  */
 function splitsVideo ({ info, profile, segmentSeconds }: PlanInit): boolean {
-  return keepsFrames(profile) && info.kind === 'video' &&
+  return keepsFrames(profile) && info.kind === 'video' && info.missingPts !== true &&
     info.durationSec >= MIN_SEGMENTS_TO_SPLIT * segmentSeconds && info.videoStreamIndex != null
 }
 
