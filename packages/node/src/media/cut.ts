@@ -5,7 +5,7 @@ import { cutTimes } from './cut-times.js'
 import { inputArgs, outputArgs } from './ffmpeg-args.js'
 import { packetListOutput, readPacketList, type PacketList } from './packet-list.js'
 import { readPieces, type Piece } from './pieces.js'
-import type { PlannedUnit } from './plan.js'
+import type { PlannedUnit } from './planned-unit.js'
 import type { MediaInfo } from './probe.js'
 import type { FfmpegRunner } from './runner.js'
 

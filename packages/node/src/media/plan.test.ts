@@ -6,9 +6,10 @@ import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DEFAULT_PROFILES, type Profile } from '@ffmesh/protocol'
 import { makeSample } from '../../../../test/fixtures/media.js'
+import { packetCount } from '../../../../test/fixtures/media-truth.js'
 import { createLogger } from '../logger.js'
 import { planSource } from './plan.js'
-import { countPackets, probeSource } from './probe.js'
+import { probeSource } from './probe.js'
 import { createFfmpegRunner, type FfmpegRunner } from './runner.js'
 
 const exec = promisify(execFile)
@@ -35,7 +36,7 @@ describe('the source frame count a plan gives', () => {
     await mkdir(workDir)
     const whole = await planSource(runner, { source, info, profile: h264, segmentSeconds: 10, workDir })
     expect(whole.units.map(u => u.kind)).toEqual(['whole'])
-    expect(whole.videoFrames).toBe(await countPackets(runner, source, info.videoStreamIndex as number))
+    expect(whole.videoFrames).toBe(await packetCount(source, info.videoStreamIndex as number))
     expect(whole.units[0]?.expectedFrames).toBe(whole.videoFrames)
     // A fixed output rate changes the frame count: nothing to count the output against.
     const fixedRate = { ...h264, video: { ...h264.video, frameRate: 30 } } as Profile
@@ -67,7 +68,7 @@ describe('planning TS pieces with one probe', () => {
     expect(segments.length).toBeGreaterThanOrEqual(3)
     // The cut counted the source as it read it: no probe read the source again for its count.
     expect(probes).toHaveLength(1)
-    expect(videoFrames).toBe(await countPackets(real, source, info.videoStreamIndex as number) - (info.leadingUndecodable ?? 0))
+    expect(videoFrames).toBe(await packetCount(source, info.videoStreamIndex as number) - (info.leadingUndecodable ?? 0))
     expect(probes[0]?.filter(arg => arg.startsWith(input))).toHaveLength(1)
     for (const [i, unit] of segments.entries()) {
       const alone = await pieceAlone(unit.files.at(-1) as string)

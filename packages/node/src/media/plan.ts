@@ -4,25 +4,12 @@ import { cutVideo, removeCut, type Cut } from './cut.js'
 import { inputArgs, outputArgs } from './ffmpeg-args.js'
 import { hasBreakableClock, normaliseBeforeCut, normaliseSource, type NormaliseReason } from './normalise.js'
 import { scanPackets, type PacketList } from './packet-list.js'
+import type { PlannedUnit } from './planned-unit.js'
 import { checkProfileFits, convertsAudio } from './profile-args.js'
 import { probeSource, type MediaInfo } from './probe.js'
-import type { Rotation } from './rotation.js'
 import type { FfmpegRunner } from './runner.js'
 
-export interface PlannedUnit {
-  kind: 'segment' | 'audio' | 'whole'
-  /** Absolute paths in input order; for 'whole' this is [source] itself (not copied). */
-  files: string[]
-  /** files[0] is the previous piece, only decoded for reference. */
-  preRoll: boolean
-  range: { start: number, end: number | null } | null
-  durationSec: number
-  inputFormat: 'mpegts' | 'matroska' | 'source'
-  /** Video frames this unit must produce (null for audio). */
-  expectedFrames: number | null
-  /** A segment's display rotation (pieces lose the source's matrix: see rotation.ts). */
-  rotation?: Rotation
-}
+export type { PlannedUnit } from './planned-unit.js'
 
 export interface PlanInit {
   source: string

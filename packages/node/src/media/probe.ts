@@ -177,18 +177,6 @@ export async function probeSource (runner: FfmpegRunner, file: string, options: 
 }
 
 /**
- * Packets of one stream, read to the end: a video's frame count where no cut counted it (the plan
- * converts the file whole). Less `leadingUndecodable`, it is MediaInfo.videoFrames.
- */
-export async function countPackets (runner: FfmpegRunner, file: string, streamIndex: number, options: { signal?: AbortSignal } = {}): Promise<number> {
-  const probe = await runner.probeJson(['-protocol_whitelist', PROTOCOL_WHITELIST, '-select_streams', String(streamIndex),
-    '-count_packets', '-show_entries', 'stream=nb_read_packets', mediaPath(file)], options) as ProbeResult
-  const packets = Number(probe.streams?.[0]?.nb_read_packets)
-  if (!Number.isInteger(packets)) throw new FfmeshError(ErrorCodes.SOURCE_CORRUPT, `${file}: ffprobe could not count the packets of stream ${streamIndex}`)
-  return packets
-}
-
-/**
  * `moving`: the video has more than one frame in its first seconds, so it is no picture and not
  * empty, and `probe` did not count its packets (the plan will).
  */
