@@ -1,5 +1,5 @@
 import os from 'node:os'
-import { ProfileSchema } from '@ffmesh/protocol'
+import { ProfileSchema, WatchSchema, type WatchConfig } from '@ffmesh/protocol'
 import { z } from 'zod'
 
 /**
@@ -8,21 +8,6 @@ import { z } from 'zod'
  * (see load.ts). config/default.yaml documents each key and must match this schema.
  */
 const bytes = z.number().int().min(0)
-
-export const WatchSchema = z.strictObject({
-  path: z.string().min(1),
-  profile: z.string().min(1),
-  output: z.string().min(1),
-  recursive: z.boolean().default(true),
-  include: z.array(z.string()).default([]),
-  exclude: z.array(z.string()).default([]),
-  afterSuccess: z.enum(['keep', 'move', 'delete']).default('keep'),
-  /** Where sources go with afterSuccess: move. */
-  moveTo: z.string().optional(),
-  settleSeconds: z.number().min(0).max(3600).default(5)
-}).superRefine((w, ctx) => {
-  if (w.afterSuccess === 'move' && w.moveTo == null) ctx.addIssue({ code: 'custom', path: ['moveTo'], message: 'afterSuccess: move needs moveTo, the folder to move sources into' })
-})
 
 export const ConfigSchema = z.strictObject({
   /** Shown to other nodes and in `ffmesh peers`. */
@@ -74,4 +59,6 @@ export const ConfigSchema = z.strictObject({
 })
 
 export type Config = z.infer<typeof ConfigSchema>
-export type WatchConfig = z.infer<typeof WatchSchema>
+
+// The watch schema is the control API's too (`ffmesh watch add`), so it lives in the protocol.
+export { WatchSchema, type WatchConfig }
