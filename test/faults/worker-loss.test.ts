@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { convertingOn, createFaultCluster, FAULT_TIMING, faultSuite, ffmpegFailing, leaseCounts, makeClip, outputFiles, videoFrames } from '../helpers/faults-cluster.js'
 import { waitUntil } from '../helpers/node-harness.js'
+import { paced } from '../helpers/pace.js'
 
 /**
  * Workers that die, outlast their lease with heartbeats, or fail every unit: the owner keeps
@@ -19,7 +20,7 @@ describe('fault scenarios: workers', () => {
     await cluster.waitMesh()
     const victim = cluster.node('victim')
     const id = await cluster.submit('owner', source, 'slow264')
-    await waitUntil(async () => convertingOn(cluster.node('owner'), id, [victim.peerId]), 'the victim to start converting', 90_000)
+    await waitUntil(async () => convertingOn(cluster.node('owner'), id, [victim.peerId]), 'the victim to start converting', paced(90_000))
     const exited = await cluster.stop('victim', 'SIGKILL')
     expect(exited.signal).toBe('SIGKILL')
     const atKill = await cluster.status('owner', id)
@@ -58,10 +59,10 @@ describe('fault scenarios: workers', () => {
     const victim = cluster.node('victim')
     const owner = cluster.node('owner')
     const id = await cluster.submit('owner', source, 'slow264')
-    const hit = await waitUntil(async () => convertingOn(owner, id, [victim.peerId]), 'the victim to start converting', 90_000)
+    const hit = await waitUntil(async () => convertingOn(owner, id, [victim.peerId]), 'the victim to start converting', paced(90_000))
     await cluster.stop('victim', 'SIGKILL')
     const killedAt = Date.now()
-    const released = await waitUntil(async () => owner.events.find(e => e.type === 'unit:released' && e.jobId === id && e.index === hit.index), 'the unit to be released', 60_000)
+    const released = await waitUntil(async () => owner.events.find(e => e.type === 'unit:released' && e.jobId === id && e.index === hit.index), 'the unit to be released', paced(60_000))
     expect(released.data?.code).toBe('PEER_UNREACHABLE')
     expect(released.data?.failure).toBe(false)
     expect(released.time - killedAt).toBeLessThan(20_000)
