@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ErrorCodes } from '@ffmesh/protocol'
 import { image, shortClip, textAsMp4, truncatedMp4, zeroByte } from './fixtures/media.js'
 import { ffmesh, makeDataDir, startNodeProcess, type NodeProcess } from './helpers/node-harness.js'
+import { paced } from './helpers/pace.js'
 
 let media: string
 let dataDir: string
@@ -57,7 +58,7 @@ describe('bad input gets a clear error code and the node keeps running', () => {
   })
 
   it('reports a second node on the same data dir, a missing node, a bad config and missing or exposed keys', async () => {
-    const second = await ffmesh(['node', '--data-dir', dataDir], { timeoutMs: 30_000 })
+    const second = await ffmesh(['node', '--data-dir', dataDir], { timeoutMs: paced(30_000) })
     expect(second.code).not.toBe(0)
     expect(second.stderr).toContain(ErrorCodes.NODE_ALREADY_RUNNING)
 
@@ -68,17 +69,17 @@ describe('bad input gets a clear error code and the node keeps running', () => {
 
     const bad = await makeDataDir()
     await fs.writeFile(path.join(bad, 'config.yaml'), 'worker:\n  slots: many\n')
-    const badRun = await ffmesh(['node', '--data-dir', bad], { timeoutMs: 30_000 })
+    const badRun = await ffmesh(['node', '--data-dir', bad], { timeoutMs: paced(30_000) })
     expect(badRun.code).not.toBe(0)
     expect(badRun.stderr).toContain(ErrorCodes.CONFIG_INVALID)
     expect(badRun.stderr).toContain('worker.slots')
 
     const exposed = await makeDataDir()
     await fs.chmod(path.join(exposed, 'swarm.key'), 0o644)
-    const exposedRun = await ffmesh(['node', '--data-dir', exposed], { timeoutMs: 30_000 })
+    const exposedRun = await ffmesh(['node', '--data-dir', exposed], { timeoutMs: paced(30_000) })
     expect(exposedRun.stderr).toContain(ErrorCodes.SWARM_KEY_INSECURE)
     await fs.rm(path.join(exposed, 'swarm.key'))
-    const missingRun = await ffmesh(['node', '--data-dir', exposed], { timeoutMs: 30_000 })
+    const missingRun = await ffmesh(['node', '--data-dir', exposed], { timeoutMs: paced(30_000) })
     expect(missingRun.code).not.toBe(0)
     expect(missingRun.stderr).toContain(ErrorCodes.SWARM_KEY_MISSING)
     expect(missingRun.stderr).toContain(path.join(exposed, 'swarm.key'))

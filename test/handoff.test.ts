@@ -5,6 +5,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { shortClip } from './fixtures/media.js'
 import { startTestNodes, stopTestNodes, waitForJob, waitForMesh, type TestNode } from './helpers/in-process.js'
 import { waitUntil } from './helpers/node-harness.js'
+import { paced } from './helpers/pace.js'
 
 let media: string
 let nodes: TestNode[] = []
@@ -19,7 +20,7 @@ describe('submit and walk away', () => {
     const [laptop, nas] = nodes
     const out = path.join(media, 'laptop-out')
     const { id } = await laptop.node.api.submit({ source: await shortClip(media), profile: 'h264', outDir: out })
-    const job = await waitForJob(laptop, id, 120_000)
+    const job = await waitForJob(laptop, id, paced(120_000))
     expect(job.state, JSON.stringify(job.error)).toBe('done')
     expect(job.owner).toBe(nas.node.peerId)
     expect(path.dirname(job.output as string)).toBe(out)
@@ -27,6 +28,6 @@ describe('submit and walk away', () => {
     // The new owner drops its copy once the submitter has the output.
     const onNas = nas.node.api.getJob(id)
     expect(onNas.state).toBe('done')
-    await waitUntil(async () => fs.stat(onNas.output as string).then(() => false, () => true), 'the owner to drop its copy', 20_000)
+    await waitUntil(async () => fs.stat(onNas.output as string).then(() => false, () => true), 'the owner to drop its copy', paced(20_000))
   })
 })

@@ -6,6 +6,7 @@ import type { PeerStatus } from '@ffmesh/protocol'
 import { multiTrackMkv } from './fixtures/media.js'
 import { createNetnsLab, isRoot, listLabNamespaces, NETNS_SKIP_MESSAGE, type NetnsLab } from './helpers/netns.js'
 import { ffmeshJson, makeDataDir, startNodeProcess, waitForJobEnd, waitUntil, type NodeProcess } from './helpers/node-harness.js'
+import { paced } from './helpers/pace.js'
 
 if (!isRoot()) console.warn(`test/mesh-netns-nodes.test.ts ${NETNS_SKIP_MESSAGE}`)
 
@@ -35,12 +36,12 @@ describe.skipIf(!isRoot())('full nodes on three LAN hosts (network namespaces)',
     await waitUntil(async () => {
       const seen = await Promise.all(dirs.map(d => ffmeshJson<PeerStatus[]>(['peers'], { dataDir: d })))
       return seen.every(list => list.length >= 2)
-    }, 'every host to see the other two', 90_000)
+    }, 'every host to see the other two', paced(90_000))
 
     const media = await fs.mkdtemp(path.join(os.tmpdir(), 'ffmesh-netns-'))
     dirs.push(media)
     const { id } = await ffmeshJson<{ id: string }>(['submit', await multiTrackMkv(media), '--profile', 'h264', '--out', path.join(media, 'out')], { dataDir: dirs[0] })
-    const job = await waitForJobEnd(dirs[0], id, 180_000)
+    const job = await waitForJobEnd(dirs[0], id, paced(180_000))
     expect(job.state, JSON.stringify(job.error)).toBe('done')
     const peers = await ffmeshJson<PeerStatus[]>(['peers'], { dataDir: dirs[0] })
     const remote = job.units.filter(u => peers.some(p => p.id === u.worker))

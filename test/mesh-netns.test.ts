@@ -6,6 +6,7 @@ import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { afterAll, describe, expect, it } from 'vitest'
 import { createNetnsLab, isRoot, listLabNamespaces, NETNS_SKIP_MESSAGE, type NetnsLab } from './helpers/netns.js'
+import { paced } from './helpers/pace.js'
 
 const NODE_SCRIPT = fileURLToPath(new URL('./helpers/mesh-node.mjs', import.meta.url))
 
@@ -50,15 +51,15 @@ describe.skipIf(!isRoot())('mesh across network namespaces (mDNS, no addresses c
       })
       child.stderr!.on('data', (d: Buffer) => { process.stderr.write(`[${host.ns}] ${d.toString()}`) })
     })
-    await waitUntil(() => views.every(v => v.peerId != null), 'the nodes to start', 30_000)
+    await waitUntil(() => views.every(v => v.peerId != null), 'the nodes to start', paced(30_000))
     const others = (v: NodeView): string[] => views.filter(o => o !== v).map(o => o.peerId!).sort()
-    await waitUntil(() => views.every(v => JSON.stringify(v.peers) === JSON.stringify(others(v))), 'every node to see exactly the other two', 30_000)
+    await waitUntil(() => views.every(v => JSON.stringify(v.peers) === JSON.stringify(others(v))), 'every node to see exactly the other two', paced(30_000))
 
     // Unplug host 3: the others stop hearing its adverts and drop it; plug it back and it returns.
     const third = views[2].peerId!
     await lab.cut(lab.hosts[2])
-    await waitUntil(() => !views[0].peers.includes(third) && !views[1].peers.includes(third), 'the cut host to drop out', 30_000)
+    await waitUntil(() => !views[0].peers.includes(third) && !views[1].peers.includes(third), 'the cut host to drop out', paced(30_000))
     await lab.restore(lab.hosts[2])
-    await waitUntil(() => views[0].peers.includes(third) && views[1].peers.includes(third), 'the restored host to come back', 60_000)
+    await waitUntil(() => views[0].peers.includes(third) && views[1].peers.includes(third), 'the restored host to come back', paced(60_000))
   })
 })

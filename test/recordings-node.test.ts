@@ -6,6 +6,7 @@ import { readTruth } from './fixtures/media-truth.js'
 import { makeRecording } from './fixtures/recordings.js'
 import { startTestNodes, stopTestNodes, waitForJob, type TestNode } from './helpers/in-process.js'
 import { plainRun } from './helpers/kept-check.js'
+import { paced } from './helpers/pace.js'
 import { AUDIO_DURATION_TOLERANCE_SEC } from '../packages/node/src/media/verify.js'
 
 /** The default h264 profile at the fastest preset: the test is about timing, not compression. */
@@ -21,7 +22,7 @@ describe('a node converting a joined TV recording', () => {
   beforeAll(async () => {
     media = await fs.mkdtemp(path.join(os.tmpdir(), 'ffm-md-node-'))
     nodes = await startTestNodes([{ name: 'recorder', mesh: false, slots: 2, segmentSeconds: 2, extra: { profiles: [FAST_264] } }])
-  }, 120_000)
+  }, paced(120_000))
   afterAll(async () => {
     await stopTestNodes(nodes)
     await fs.rm(media, { recursive: true, force: true })
@@ -31,7 +32,7 @@ describe('a node converting a joined TV recording', () => {
     const node = nodes[0] as TestNode
     const source = await makeRecording('joinedBackward', media)
     const { id } = await node.node.api.submit({ source, profile: 'fast264', outDir: path.join(media, 'out') })
-    const job = await waitForJob(node, id, 300_000)
+    const job = await waitForJob(node, id)
     expect(job.error).toBeNull()
     expect(job.state).toBe('done')
     expect(job.units.length).toBeGreaterThanOrEqual(3)

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { JobStatus } from '@ffmesh/protocol'
 import { multiTrackMkv, SAMPLE_FACTS } from './fixtures/media.js'
 import { ffmesh, ffmeshJson, ffmpegProcessesFor, makeDataDir, startNodeProcess, waitForJobEnd, waitUntil, type NodeProcess } from './helpers/node-harness.js'
+import { paced } from './helpers/pace.js'
 
 const run = promisify(execFile)
 
@@ -73,7 +74,7 @@ describe('one node, driven by the ffmesh CLI', () => {
     const before = await waitUntil(async () => {
       const s = await ffmeshJson<JobStatus>(['status', id], { dataDir })
       return s.units.filter(u => u.state === 'verified').length >= 2 ? s : null
-    }, 'two verified units', 120_000)
+    }, 'two verified units', paced(120_000))
     expect(before.state).toBe('running')
     const exited = await node.stop('SIGKILL')
     expect(exited.signal).toBe('SIGKILL')
@@ -98,12 +99,12 @@ describe('one node, driven by the ffmesh CLI', () => {
     const out = path.join(media, 'out-sigterm')
     let node: NodeProcess = await startNodeProcess(dataDir)
     const { id } = await ffmeshJson<{ id: string }>(['submit', source, '--profile', 'slow264', '--out', out], { dataDir })
-    await waitUntil(async () => (await ffmpegProcessesFor(dataDir)).length > 0 && (await ffmeshJson<JobStatus>(['status', id], { dataDir })).units.some(u => u.state === 'converting'), 'a unit converting', 60_000)
+    await waitUntil(async () => (await ffmpegProcessesFor(dataDir)).length > 0 && (await ffmeshJson<JobStatus>(['status', id], { dataDir })).units.some(u => u.state === 'converting'), 'a unit converting', paced(60_000))
     const t0 = Date.now()
     const exited = await node.stop('SIGTERM')
     const took = Date.now() - t0
     expect(exited.code).toBe(0)
-    expect(took).toBeLessThan(10_000)
+    expect(took).toBeLessThan(paced(10_000))
     expect(await ffmpegProcessesFor(dataDir)).toEqual([])
     expect(await fs.readdir(path.join(dataDir, 'tmp')).catch(() => [])).toEqual([])
     expect((await fs.readdir(out).catch(() => [] as string[])).filter(n => !n.startsWith('.ffmesh-write-check'))).toEqual([])

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { JobStatus } from '@ffmesh/protocol'
 import type { WatchStatus } from '../packages/node/src/control/api.js'
 import { ffmesh, ffmeshJson, makeDataDir, startNodeProcess, waitUntil, type NodeProcess } from './helpers/node-harness.js'
+import { paced } from './helpers/pace.js'
 
 const run = promisify(execFile)
 let root: string
@@ -28,13 +29,13 @@ describe('watched folders on a real node', () => {
     let node: NodeProcess = await startNodeProcess(dataDir)
     try {
       for (const name of await fs.readdir(staging)) await fs.rename(path.join(staging, name), path.join(watched, name))
-      await waitUntil(async () => done(await ffmeshJson<JobStatus[]>(['status'], { dataDir })).length >= 10, 'ten conversions', 120_000)
+      await waitUntil(async () => done(await ffmeshJson<JobStatus[]>(['status'], { dataDir })).length >= 10, 'ten conversions', paced(120_000))
       await node.stop('SIGTERM')
       node = await startNodeProcess(dataDir)
       const jobs = await waitUntil(async () => {
         const all = await ffmeshJson<JobStatus[]>(['status'], { dataDir })
         return done(all).length >= 50 && all.every(j => j.state === 'done') ? all : null
-      }, 'all fifty conversions', 240_000)
+      }, 'all fifty conversions', paced(240_000))
       expect(jobs).toHaveLength(50)
       expect(new Set(jobs.map(j => j.source)).size).toBe(50)
       expect((await fs.readdir(out)).filter(n => n.endsWith('.webp'))).toHaveLength(50)
@@ -70,7 +71,7 @@ describe('watched folders on a real node', () => {
       const [job] = await waitUntil(async () => {
         const all = await ffmeshJson<JobStatus[]>(['status'], { dataDir })
         return done(all).length === 1 ? all : null
-      }, 'the settled file to convert', 120_000)
+      }, 'the settled file to convert', paced(120_000))
       expect(job.error).toBeNull()
       await fs.copyFile(source, path.join(watched, 'same-content-again.mkv'))
       await new Promise(resolve => setTimeout(resolve, 5000))

@@ -4,6 +4,7 @@ import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { createFaultCluster, faultSuite, outputFiles, videoFrames } from '../helpers/faults-cluster.js'
 import { waitUntil } from '../helpers/node-harness.js'
+import { paced } from '../helpers/pace.js'
 
 /**
  * A crash at each step of storing a unit result (packages/node/src/store/crash-point.ts, armed by
@@ -48,7 +49,7 @@ describe('fault scenarios: a crash while a result is stored', () => {
     expect(started.sweptTempFiles).toBe(tempBefore.length)
     if (point === 'result-after-temp-write' || point === 'result-after-fsync') expect(started.sweptTempFiles).toBeGreaterThanOrEqual(1)
     else expect(started.removedOrphanBlobs).toBeGreaterThanOrEqual(1)
-    const job = await cluster.waitJob('solo', id, 120_000)
+    const job = await cluster.waitJob('solo', id, paced(120_000))
     expect(job.state, JSON.stringify(job.error)).toBe('done')
     // The crash came with the first result, so nothing was verified before it: the unit being
     // stored (and one leased in prefetch) went back to pending and were leased once more.
@@ -62,7 +63,7 @@ describe('fault scenarios: a crash while a result is stored', () => {
     const left = await waitUntil(async () => {
       const files = await filesUnder(path.join(solo.dataDir, 'blobs'))
       return files.length === 0 ? files : null
-    }, 'the job\'s blobs to be freed', 10_000).catch(() => filesUnder(path.join(solo.dataDir, 'blobs')))
+    }, 'the job\'s blobs to be freed', paced(10_000)).catch(() => filesUnder(path.join(solo.dataDir, 'blobs')))
     expect(left).toEqual([])
     expect(await filesUnder(path.join(solo.dataDir, 'tmp'))).toEqual([])
   })
@@ -76,7 +77,7 @@ describe('fault scenarios: a crash while a result is stored', () => {
     await cluster.stop('solo', 'SIGKILL')
 
     await cluster.start('solo')
-    const job = await cluster.waitJob('solo', id, 120_000)
+    const job = await cluster.waitJob('solo', id, paced(120_000))
     expect(job.state, JSON.stringify(job.error)).toBe('done')
     // One audio unit (the one logged before the crash, index 0), then the video's segments.
     const kinds = job.units.map(u => u.kind)

@@ -3,6 +3,7 @@ import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { convertingOn, createFaultCluster, FAULT_TIMING, faultSuite, ffmpegFailing, outputFiles, videoFrames, type FaultCluster } from '../helpers/faults-cluster.js'
 import { waitUntil } from '../helpers/node-harness.js'
+import { paced } from '../helpers/pace.js'
 
 /**
  * The submitting node (the job's owner) goes away mid-job for "minutes": here 20 s, ten lease
@@ -36,7 +37,7 @@ async function ownerAway (signal: NodeJS.Signals, whileAway?: (c: FaultCluster, 
   await c.waitMesh()
   const id = await c.submit('owner', suite.source, 'slow264')
   const [w1, w2] = [c.node('w1'), c.node('w2')]
-  await waitUntil(async () => convertingOn(c.node('owner'), id, [w1.peerId, w2.peerId]), 'a worker to be converting', 90_000)
+  await waitUntil(async () => convertingOn(c.node('owner'), id, [w1.peerId, w2.peerId]), 'a worker to be converting', paced(90_000))
   const before = await c.status('owner', id)
   expect(before.state).toBe('running')
   const stoppedAt = Date.now()

@@ -7,6 +7,7 @@ import type { JobStatus } from '@ffmesh/protocol'
 import { convertingOn, createFaultCluster, FAULT_TIMING, ffmpegFailing, makeClip, outputFiles, videoFrames, type FaultCluster, finishCluster } from '../helpers/faults-cluster.js'
 import { createNetnsLab, isRoot, listLabNamespaces, NETNS_SKIP_MESSAGE, type NetnsLab } from '../helpers/netns.js'
 import { waitUntil } from '../helpers/node-harness.js'
+import { paced } from '../helpers/pace.js'
 
 /**
  * Faults where the network is the point: every node runs in its own network namespace on a
@@ -65,7 +66,7 @@ describe.skipIf(!isRoot())('fault scenarios: partitions (network namespaces)', (
     const id = await c.submit('owner', source, 'slow264')
     const owner = c.node('owner')
     // Cut the cable the moment the victim reports converting: its result is still to be sent.
-    const grant = await waitUntil(async () => convertingOn(owner, id, [victim.peerId]), 'the victim to convert a unit', 90_000)
+    const grant = await waitUntil(async () => convertingOn(owner, id, [victim.peerId]), 'the victim to convert a unit', paced(90_000))
     await lab!.cut(lab!.hosts[1])
     const cutUnits = [grant.index as number]
     await new Promise(resolve => setTimeout(resolve, 3 * FAULT_TIMING.leaseSeconds * 1000))
@@ -80,7 +81,7 @@ describe.skipIf(!isRoot())('fault scenarios: partitions (network namespaces)', (
       expect(owner.events.some(e => e.type === 'unit:released' && e.jobId === id && e.index === index)).toBe(true)
     }
     // The victim's late copy, if it finished one, is acknowledged and dropped, not left behind.
-    await waitUntil(async () => (await fs.readdir(path.join(victim.dataDir, 'outbox')).catch(() => [])).length === 0, 'the victim\'s outbox to empty', 30_000)
+    await waitUntil(async () => (await fs.readdir(path.join(victim.dataDir, 'outbox')).catch(() => [])).length === 0, 'the victim\'s outbox to empty', paced(30_000))
     const fromVictim = owner.events.filter(e => e.peerId === victim.peerId && e.time > grant.time).map(e => `${e.type}${e.index != null ? ` #${e.index}` : ''}`)
     console.log(`scenario 2: unit ${JSON.stringify(cutUnits)} was converting on the cut worker; the owner saw from it afterwards: ${JSON.stringify(fromVictim)}; held and delivered late: ${c.logged('victim', 'held result delivered').length}`)
     expect(await outputFiles(owner.outDir)).toHaveLength(1)
@@ -144,7 +145,7 @@ describe.skipIf(!isRoot())('fault scenarios: partitions (network namespaces)', (
         if (s != null && ['done', 'failed', 'cancelled'].includes(s.state)) finals.set(j.id, s)
       }
       return finals.size === jobs.length
-    }, 'every chaos job to end', 240_000).catch(() => {})
+    }, 'every chaos job to end', paced(240_000)).catch(() => {})
 
     let done = 0
     let lost = 0
@@ -166,5 +167,5 @@ describe.skipIf(!isRoot())('fault scenarios: partitions (network namespaces)', (
     if (lost > 0) console.log(`not done: ${JSON.stringify(jobs.filter(j => finals.get(j.id)?.state !== 'done').map(j => ({ id: j.id, node: j.node, state: finals.get(j.id)?.state ?? 'unknown', error: finals.get(j.id)?.error })))}`)
     expect(tally).toEqual({ submitted: CHAOS_JOBS, done: CHAOS_JOBS, lost: 0, 'duplicated outputs': 0, 'failed verification': 0 })
     expect(everyOutput).toHaveLength(CHAOS_JOBS)
-  }, CHAOS_MS + 360_000)
+  }, CHAOS_MS + paced(360_000))
 })

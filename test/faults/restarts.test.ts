@@ -3,6 +3,7 @@ import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { convertingOn, createFaultCluster, FAULT_TIMING, faultSuite, ffmpegFailing, outputFiles, videoFrames } from '../helpers/faults-cluster.js'
 import { waitUntil } from '../helpers/node-harness.js'
+import { paced } from '../helpers/pace.js'
 
 /**
  * Whole-mesh restarts and a submit-only node that walks away: real `ffmesh node` processes on
@@ -23,7 +24,7 @@ describe('fault scenarios: restarts', () => {
     const id = await c.submit('a', suite.source, 'slow264')
     const a = c.node('a')
     await waitUntil(async () => a.events.some(e => e.type === 'unit:verified' && e.jobId === id) && convertingOn(a, id, [c.node('b').peerId, c.node('c').peerId]),
-      'a verified unit and a remote worker converting', 90_000)
+      'a verified unit and a remote worker converting', paced(90_000))
     const before = await c.status('a', id)
     // A power cut for the whole mesh: no node gets to say goodbye.
     const exits = await Promise.all(names.map(n => c.stop(n, 'SIGKILL')))
@@ -47,7 +48,7 @@ describe('fault scenarios: restarts', () => {
     const handed = await waitUntil(async () => {
       const s = await c.status('laptop', id)
       return s.owner !== laptop.peerId && s.state === 'running' ? s : null
-    }, 'the job to be handed off', 60_000)
+    }, 'the job to be handed off', paced(60_000))
     const newOwner = c.nodes.find(n => n.peerId === handed.owner)
     expect(newOwner, 'the job went to a node of this mesh').toBeDefined()
     const stoppedAt = Date.now()
@@ -62,12 +63,12 @@ describe('fault scenarios: restarts', () => {
     console.log(`submitter away ${((Date.now() - stoppedAt) / 1000).toFixed(1)} s (kill -9), lease ${FAULT_TIMING.leaseSeconds} s`)
 
     await c.start('laptop')
-    const job = await c.waitJob('laptop', id, 90_000)
+    const job = await c.waitJob('laptop', id, paced(90_000))
     expect(job.state, JSON.stringify(job.error)).toBe('done')
     expect(path.dirname(job.output as string)).toBe(laptop.outDir)
     expect(await outputFiles(laptop.outDir)).toEqual([path.basename(job.output as string)])
     expect(await videoFrames(job.output as string)).toBe(await videoFrames(suite.source))
     // The new owner drops its copy once the submitter has it.
-    await waitUntil(async () => fs.stat(remote.output as string).then(() => false, () => true), 'the new owner to drop its copy', 30_000)
+    await waitUntil(async () => fs.stat(remote.output as string).then(() => false, () => true), 'the new owner to drop its copy', paced(30_000))
   })
 })

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { convertingOn, createFaultCluster, FAULT_TIMING, faultSuite, ffmpegFailing, leaseCounts, makeClip, outputFiles, videoFrames } from '../helpers/faults-cluster.js'
 import { waitUntil } from '../helpers/node-harness.js'
+import { paced } from '../helpers/pace.js'
 
 /**
  * Workers that die, outlast their lease with heartbeats, or fail every unit: the owner keeps
@@ -19,7 +20,7 @@ describe('fault scenarios: workers', () => {
     await cluster.waitMesh()
     const victim = cluster.node('victim')
     const id = await cluster.submit('owner', source, 'slow264')
-    await waitUntil(async () => convertingOn(cluster.node('owner'), id, [victim.peerId]), 'the victim to start converting', 90_000)
+    await waitUntil(async () => convertingOn(cluster.node('owner'), id, [victim.peerId]), 'the victim to start converting', paced(90_000))
     const exited = await cluster.stop('victim', 'SIGKILL')
     expect(exited.signal).toBe('SIGKILL')
     const atKill = await cluster.status('owner', id)
@@ -39,6 +40,38 @@ describe('fault scenarios: workers', () => {
     expect(owner.events.filter(e => e.type === 'unit:verified' && e.jobId === id && e.index === hit.index)).toHaveLength(1)
     expect(await outputFiles(owner.outDir)).toHaveLength(1)
     expect(await videoFrames(job.output as string)).toBe(await videoFrames(source))
+  })
+
+  it('1b. a worker killed with kill -9 mid-unit under a long lease: its unit is offered again when it drops off the mesh, within 20 s, and not counted against it', async () => {
+    const source = await makeClip(suite.media, 'gone.mp4', 16)
+    const noX264 = { ffmpeg: { ffmpegPath: await ffmpegFailing(suite.media, 'ffmpeg-no-x264-1b', ['libx264'], true) } }
+    // The default lease (60 s) and advert interval (5 s): only the dropped connection and the
+    // missing adverts can release the unit this soon, never the lease.
+    const timing = { leaseSeconds: 60, heartbeatSeconds: 5 }
+    const mesh = { mesh: { enabled: true, mdns: true, listen: ['/ip4/127.0.0.1/tcp/0'], advertiseSeconds: 5 } }
+    const cluster = suite.cluster = await createFaultCluster([
+      { name: 'owner', segmentSeconds: 2, ...timing, extra: { ...noX264, ...mesh } },
+      { name: 'victim', segmentSeconds: 2, ...timing, extra: mesh },
+      { name: 'spare', segmentSeconds: 2, ...timing, extra: mesh }
+    ])
+    for (const n of ['owner', 'victim', 'spare']) await cluster.start(n)
+    await cluster.waitMesh()
+    const victim = cluster.node('victim')
+    const owner = cluster.node('owner')
+    const id = await cluster.submit('owner', source, 'slow264')
+    const hit = await waitUntil(async () => convertingOn(owner, id, [victim.peerId]), 'the victim to start converting', paced(90_000))
+    await cluster.stop('victim', 'SIGKILL')
+    const killedAt = Date.now()
+    const released = await waitUntil(async () => owner.events.find(e => e.type === 'unit:released' && e.jobId === id && e.index === hit.index), 'the unit to be released', paced(60_000))
+    expect(released.data?.code).toBe('PEER_UNREACHABLE')
+    expect(released.data?.failure).toBe(false)
+    expect(released.time - killedAt).toBeLessThan(20_000)
+    const job = await cluster.waitJob('owner', id)
+    expect(job.state, JSON.stringify(job.error)).toBe('done')
+    expect(job.units[hit.index as number].worker).toBe(cluster.node('spare').peerId)
+    // Not a bad result: the dead worker was not quarantined.
+    expect(owner.events.some(e => e.type === 'peer:quarantined' && e.peerId === victim.peerId)).toBe(false)
+    expect(await outputFiles(owner.outDir)).toHaveLength(1)
   })
 
   it('7. a unit that takes over three lease lengths, with heartbeats, is leased once and converted once', async () => {

@@ -7,6 +7,7 @@ import { promisify } from 'node:util'
 import type { JobStatus, NodeEvent, PeerStatus } from '@ffmesh/protocol'
 import { afterAll, afterEach, beforeAll } from 'vitest'
 import { ffmeshJson, ffmpegProcessesFor, makeDataDir, startNodeProcess, waitUntil, type NodeProcess, type NodeSettings } from './node-harness.js'
+import { paced } from './pace.js'
 
 const run = promisify(execFile)
 
@@ -167,7 +168,7 @@ export async function createFaultCluster (specs: ClusterSpec[], shared: { extra?
     },
     status: (name, jobId) => ffmeshJson<JobStatus>(['status', jobId], { dataDir: node(name).dataDir }),
     peers: (name) => ffmeshJson<PeerStatus[]>(['peers'], { dataDir: node(name).dataDir }),
-    async waitMesh (names, timeoutMs = 60_000) {
+    async waitMesh (names, timeoutMs = paced(60_000)) {
       const members = (names ?? nodes.filter(n => n.proc != null).map(n => n.name)).map(node)
       await waitUntil(async () => {
         for (const n of members) {
@@ -177,7 +178,7 @@ export async function createFaultCluster (specs: ClusterSpec[], shared: { extra?
         return true
       }, `nodes ${members.map(m => m.name).join(', ')} to see each other`, timeoutMs)
     },
-    async waitJob (name, jobId, timeoutMs = 180_000) {
+    async waitJob (name, jobId, timeoutMs = paced(180_000)) {
       return waitUntil(async () => {
         const s = await cluster.status(name, jobId).catch(() => null)
         return s != null && TERMINAL.includes(s.state) ? s : null
@@ -208,7 +209,7 @@ export async function createFaultCluster (specs: ClusterSpec[], shared: { extra?
       await Promise.all(nodes.map(async n => {
         if (n.proc == null) return
         const p = n.proc
-        const timer = setTimeout(() => { void p.stop('SIGKILL') }, 12_000)
+        const timer = setTimeout(() => { void p.stop('SIGKILL') }, paced(12_000))
         await p.stop('SIGTERM')
         clearTimeout(timer)
         n.proc = null

@@ -4,6 +4,7 @@ import { pino } from 'pino'
 import { startNode, type RunningNode, type StartNodeInit } from '../../packages/node/src/node.js'
 import type { JobStatus, NodeEvent } from '@ffmesh/protocol'
 import { makeDataDir, waitUntil, type NodeSettings } from './node-harness.js'
+import { paced } from './pace.js'
 
 /** Several full nodes in this process (real libp2p over TCP on loopback, real LevelDB and ffmpeg). */
 export interface TestNode { node: RunningNode, dataDir: string, events: NodeEvent[] }
@@ -29,14 +30,14 @@ export async function stopTestNodes (nodes: TestNode[]): Promise<void> {
 }
 
 /** Waits until every node sees all the others in its capacity table. */
-export async function waitForMesh (nodes: TestNode[], timeoutMs = 60_000): Promise<void> {
+export async function waitForMesh (nodes: TestNode[], timeoutMs = paced(60_000)): Promise<void> {
   await waitUntil(async () => nodes.every(n => {
     const seen = new Set(n.node.api.peers().map(p => p.id))
     return nodes.every(o => o === n || seen.has(o.node.peerId))
   }), 'the nodes to see each other', timeoutMs)
 }
 
-export async function waitForJob (owner: TestNode, id: string, timeoutMs = 300_000): Promise<JobStatus> {
+export async function waitForJob (owner: TestNode, id: string, timeoutMs = paced(300_000)): Promise<JobStatus> {
   return waitUntil(async () => {
     const s = owner.node.api.getJob(id)
     return ['done', 'failed', 'cancelled'].includes(s.state) ? s : null

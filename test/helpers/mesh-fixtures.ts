@@ -7,6 +7,7 @@ import { pino } from 'pino'
 import { dataPaths } from '../../packages/node/src/config/paths.js'
 import type { Config } from '../../packages/node/src/config/schema.js'
 import { createLibp2pMesh, type Libp2pMesh, type Libp2pMeshInit } from '../../packages/node/src/mesh/mesh.js'
+import { paced } from './pace.js'
 
 /** In-process mesh nodes on loopback for the mesh specs and the transfer bench. */
 export interface TestMesh { mesh: Libp2pMesh, dir: string, paths: ReturnType<typeof dataPaths> }
@@ -43,7 +44,7 @@ export function newSwarmKey (): Uint8Array {
   return new Uint8Array(randomBytes(32))
 }
 
-export async function waitFor (check: () => boolean | Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {
+export async function waitFor (check: () => boolean | Promise<boolean>, what: string, timeoutMs = paced(20_000)): Promise<void> {
   const deadline = Date.now() + timeoutMs
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)

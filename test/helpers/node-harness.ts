@@ -5,6 +5,7 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { stringify } from 'yaml'
 import type { JobStatus } from '@ffmesh/protocol'
+import { paced } from './pace.js'
 
 /** Real `ffmesh` processes for the process-level tests: the binary a user runs, over its socket. */
 export const REPO = fileURLToPath(new URL('../..', import.meta.url))
@@ -20,7 +21,7 @@ export async function ffmesh (args: string[], options: { dataDir?: string, env?:
   let stderr = ''
   child.stdout.on('data', (d: Buffer) => { stdout += d.toString() })
   child.stderr.on('data', (d: Buffer) => { stderr += d.toString() })
-  const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 120_000)
+  const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? paced(120_000))
   const code = await new Promise<number>(resolve => child.on('close', (c) => resolve(c ?? 1)))
   clearTimeout(timer)
   return { code, stdout, stderr }
@@ -93,12 +94,12 @@ export async function startNodeProcess (dataDir: string, options: { env?: NodeJS
   const exited = new Promise<{ code: number | null, signal: NodeJS.Signals | null }>(resolve => child.on('exit', (code, signal) => resolve({ code, signal })))
   let gone = false
   void exited.then(() => { gone = true })
-  const deadline = Date.now() + 30_000
+  const deadline = Date.now() + paced(30_000)
   for (;;) {
     if (gone) throw new Error(`ffmesh node exited during start-up:\n${output}`)
     const r = await ffmesh(['status', '--json'], { dataDir })
     if (r.code === 0) break
-    if (Date.now() > deadline) { child.kill('SIGKILL'); throw new Error(`ffmesh node did not answer within 30 s:\n${output}`) }
+    if (Date.now() > deadline) { child.kill('SIGKILL'); throw new Error(`ffmesh node did not answer within ${paced(30_000) / 1000} s:\n${output}`) }
     await new Promise(resolve => setTimeout(resolve, 200))
   }
   return {
@@ -125,7 +126,7 @@ export async function ffmpegProcessesFor (dataDir: string): Promise<number[]> {
   return pids
 }
 
-export async function waitUntil<T> (probe: () => Promise<T | undefined | null | false>, what: string, timeoutMs = 60_000): Promise<T> {
+export async function waitUntil<T> (probe: () => Promise<T | undefined | null | false>, what: string, timeoutMs = paced(60_000)): Promise<T> {
   const deadline = Date.now() + timeoutMs
   for (;;) {
     const value = await probe()
@@ -136,7 +137,7 @@ export async function waitUntil<T> (probe: () => Promise<T | undefined | null | 
 }
 
 /** Polls `ffmesh status JOB --json` until the job is done, failed or cancelled. */
-export async function waitForJobEnd (dataDir: string, id: string, timeoutMs = 240_000): Promise<JobStatus> {
+export async function waitForJobEnd (dataDir: string, id: string, timeoutMs = paced(240_000)): Promise<JobStatus> {
   return waitUntil(async () => {
     const s = await ffmeshJson<JobStatus>(['status', id], { dataDir })
     return ['done', 'failed', 'cancelled'].includes(s.state) ? s : null

@@ -9,6 +9,7 @@ import { ErrorCodes } from '@ffmesh/protocol'
 import { convertTimeoutMs } from '../../packages/node/src/media/convert.js'
 import { startTestNodes, stopTestNodes, waitForJob, type TestNode } from '../helpers/in-process.js'
 import { waitUntil } from '../helpers/node-harness.js'
+import { paced } from '../helpers/pace.js'
 
 /**
  * Inputs that hang or break ffmpeg (issue 6). A wrapper ffmpeg hangs every H.264 encode while a
@@ -41,7 +42,7 @@ beforeAll(async () => {
       jobs: { segmentSeconds: 2, leaseSeconds: 10, heartbeatSeconds: 1, maxAttempts: 2 }
     }
   }])
-}, 120_000)
+}, paced(120_000))
 
 afterAll(async () => {
   await stopTestNodes(nodes)
@@ -73,23 +74,23 @@ describe('media that hangs or breaks ffmpeg', () => {
     const limitMs = convertTimeoutMs(2) * TIMEOUT_SCALE
     const started = Date.now()
     const { id } = await solo.node.api.submit({ source, profile: 'h264', outDir: path.join(media, 'out-hang') })
-    await waitUntil(async () => await hangingChildren() === 1, 'the encode to hang', 30_000)
-    const job = await waitForJob(solo, id, 120_000)
+    await waitUntil(async () => await hangingChildren() === 1, 'the encode to hang', paced(30_000))
+    const job = await waitForJob(solo, id, paced(120_000))
     const elapsed = Date.now() - started
     expect(job.state).toBe('failed')
     expect(job.error?.code).toBe(ErrorCodes.ATTEMPTS_EXHAUSTED)
     expect(job.error?.message).toContain(ErrorCodes.CONVERT_TIMEOUT)
     // Two attempts, each stopped at its limit (plus SIGTERM grace and scheduling), not left running.
     expect(elapsed).toBeGreaterThanOrEqual(2 * limitMs)
-    expect(elapsed).toBeLessThan(2 * limitMs + 30_000)
+    expect(elapsed).toBeLessThan(2 * limitMs + paced(30_000))
     expect(solo.events.filter(e => e.type === 'unit:released' && (e.data as { code?: string }).code === ErrorCodes.CONVERT_TIMEOUT).length).toBeGreaterThanOrEqual(2)
     expect(await hangingChildren()).toBe(0)
 
     // The same worker converts the next job.
     await fs.rm(hangFlag)
     const next = await solo.node.api.submit({ source, profile: 'h264', outDir: path.join(media, 'out-next') })
-    expect((await waitForJob(solo, next.id, 120_000)).state).toBe('done')
-  }, 180_000)
+    expect((await waitForJob(solo, next.id, paced(120_000))).state).toBe('done')
+  }, paced(180_000))
 
   it('submit refuses relative, NUL-bearing and non-media sources with a code, and converts odd but real file names as files', async () => {
     const [solo] = nodes
@@ -108,10 +109,10 @@ describe('media that hangs or breaks ffmpeg', () => {
       const odd = path.join(media, name)
       await fs.rename(source, odd)
       const { id } = await solo.node.api.submit({ source: odd, profile: 'h264', outDir: path.join(media, 'odd-out') })
-      const job = await waitForJob(solo, id, 120_000)
+      const job = await waitForJob(solo, id, paced(120_000))
       expect(job.state, JSON.stringify(job.error)).toBe('done')
     }
-  }, 180_000)
+  }, paced(180_000))
 
   it('an encoder that crashes fails the unit with the signal as its reason, and the node goes on', async () => {
     const [solo] = nodes
@@ -119,7 +120,7 @@ describe('media that hangs or breaks ffmpeg', () => {
     await fs.writeFile(crashFlag, '')
     try {
       const { id } = await solo.node.api.submit({ source, profile: 'h264', outDir: path.join(media, 'out-crash') })
-      const job = await waitForJob(solo, id, 120_000)
+      const job = await waitForJob(solo, id, paced(120_000))
       expect(job.state).toBe('failed')
       expect(job.error?.code).toBe(ErrorCodes.ATTEMPTS_EXHAUSTED)
       expect(job.error?.message).toContain(ErrorCodes.CONVERT_FAILED)
@@ -128,8 +129,8 @@ describe('media that hangs or breaks ffmpeg', () => {
       await fs.rm(crashFlag, { force: true })
     }
     const { id } = await solo.node.api.submit({ source, profile: 'h264', outDir: path.join(media, 'out-after-crash') })
-    expect((await waitForJob(solo, id, 120_000)).state).toBe('done')
-  }, 180_000)
+    expect((await waitForJob(solo, id, paced(120_000))).state).toBe('done')
+  }, paced(180_000))
 
   // ffmpeg conceals damaged packets: such a source may well convert (then verified like any
   // other, frame count against the owner's own count) or fail; either way it ends, with a reason.
@@ -144,7 +145,7 @@ describe('media that hangs or breaks ffmpeg', () => {
       let job
       try {
         const { id } = await solo.node.api.submit({ source, profile: 'h264', outDir: path.join(media, `out-${name}`) })
-        job = await waitForJob(solo, id, 120_000)
+        job = await waitForJob(solo, id, paced(120_000))
       } catch (err) {
         // Refused at intake (probe) is a verdict too, with a code.
         expect((err as { code?: string }).code).toMatch(/^SOURCE_/)
@@ -161,6 +162,6 @@ describe('media that hangs or breaks ffmpeg', () => {
     }
     const good = await sample('good.mkv', 2, 'matroska')
     const { id } = await solo.node.api.submit({ source: good, profile: 'h264', outDir: path.join(media, 'out-good') })
-    expect((await waitForJob(solo, id, 120_000)).state).toBe('done')
-  }, 240_000)
+    expect((await waitForJob(solo, id, paced(120_000))).state).toBe('done')
+  }, paced(240_000))
 })

@@ -14,6 +14,7 @@ import type { Ack } from '../../packages/node/src/mesh/types.js'
 import { startTestNodes, stopTestNodes, waitForJob, waitForMesh, type TestNode } from '../helpers/in-process.js'
 import { waitUntil } from '../helpers/node-harness.js'
 import { startLiar, type Liar } from './liar.js'
+import { paced } from '../helpers/pace.js'
 
 /**
  * A lying key holder against real nodes (issue 6): an owner that converts nothing itself, one
@@ -56,8 +57,8 @@ beforeAll(async () => {
   const advert = (): void => { l.publish({ type: 'capacity', name: 'liar', version: '0', slotsTotal: 4, slotsFree: 4, encoders: ['aac', 'libx264'], diskFree: 1e12, queue: 0 }).catch(() => {}) }
   advertise = setInterval(advert, 500)
   advert()
-  await waitUntil(async () => nodes.every(n => n.node.api.peers().some(p => p.id === l.peerId)), 'the nodes to see the liar', 30_000)
-}, 180_000)
+  await waitUntil(async () => nodes.every(n => n.node.api.peers().some(p => p.id === l.peerId)), 'the nodes to see the liar', paced(30_000))
+}, paced(180_000))
 
 afterAll(async () => {
   clearInterval(advertise)
@@ -123,9 +124,9 @@ describe('a lying key holder', () => {
     expect(await l.pushResult(ownerId, { jobId, index: 0, attempt: 99, hash: fake.hash, size: fake.size, frames: fake.frames, durationSec: 2 }, fake.file)).toMatchObject({ ok: false, code: 'NOT_GRANTED' })
     expect(await l.pushResult(ownerId, { jobId: ghost, index: 0, attempt: 1, hash: fake.hash, size: fake.size, frames: fake.frames, durationSec: 2 }, fake.file)).toMatchObject({ ok: false, code: 'NOT_FOUND' })
 
-    const quarantined = await waitUntil(async () => owner.events.find(e => e.type === 'peer:quarantined' && e.peerId === l.peerId), 'the liar to be quarantined', 120_000)
+    const quarantined = await waitUntil(async () => owner.events.find(e => e.type === 'peer:quarantined' && e.peerId === l.peerId), 'the liar to be quarantined', paced(120_000))
       .catch((err: Error) => { throw new Error(`${err.message}; grants to the liar: ${grantsToLiar.length}, acks: ${JSON.stringify(acks)}`) })
-    const job = await waitForJob(owner, jobId, 240_000)
+    const job = await waitForJob(owner, jobId, paced(240_000))
     off()
     expect(job.state, JSON.stringify(job.error)).toBe('done')
     expect(grantsToLiar.length).toBeGreaterThanOrEqual(3)
@@ -141,7 +142,7 @@ describe('a lying key holder', () => {
     expect(await fs.readdir(out)).toEqual([path.basename(job.output as string)])
     // The non-existent job never drew a grant.
     expect(l.seen.filter(s => s.message.type === 'grant' && s.message.jobId === ghost)).toHaveLength(0)
-  }, 300_000)
+  }, paced(300_000))
 
   it('floods of gossip, offers and streams stay bounded and honest work goes on', async () => {
     const l = liar as Liar
@@ -154,24 +155,30 @@ describe('a lying key holder', () => {
     const receivedBefore = owner.node.meshStats()?.received['ffmesh/1/jobs']?.messages ?? 0
     const started = Date.now()
     for (let i = 0; i < FLOOD; i++) await l.publishRaw({ type: 'claim', owner: ownerId, jobId: newJobId(), index: 0, attempt: 1 })
-    await waitUntil(async () => rejected(owner, 'rate-limited') > 0, 'the flood to be rate-limited')
-    await sleep(1_000)
+    const limitedBefore = rejected(owner, 'rate-limited')
+    // Every flooded message has reached the owner's validator once it was accepted or refused.
+    await waitUntil(async () => (owner.node.meshStats()?.received['ffmesh/1/jobs']?.messages ?? 0) - receivedBefore + rejected(owner, 'rate-limited') - limitedBefore >= FLOOD, 'the whole flood to be judged')
     const elapsed = (Date.now() - started) / 1000
     const accepted = (owner.node.meshStats()?.received['ffmesh/1/jobs']?.messages ?? 0) - receivedBefore
     // Allowance: the burst, the sustained rate over the run, and the honest peers' own traffic.
     expect(accepted).toBeLessThan(GOSSIP_BURST_PER_PEER + GOSSIP_MESSAGES_PER_SEC_PER_PEER * elapsed + 200)
     expect(rejected(owner, 'rate-limited')).toBeGreaterThan(0)
+    // The liar's token bucket refills with time alone: wait one burst's worth before it offers.
     await sleep(GOSSIP_BURST_PER_PEER / GOSSIP_MESSAGES_PER_SEC_PER_PEER * 1000)
 
     // Offer flood from the liar as an owner: the honest worker claims no more than its slots allow.
     const claimsFromHonest = new Set<string>()
     const off = l.on((m, from) => { if (from === honest.node.peerId && m.type === 'claim' && m.owner === l.peerId) claimsFromHonest.add(m.jobId) })
     const OFFERS = 300
+    const honestHeard = (): number => honest.node.meshStats()?.received['ffmesh/1/jobs']?.messages ?? 0
+    const heardBefore = honestHeard()
     for (let i = 0; i < OFFERS; i++) {
       const unit = { jobId: newJobId(), index: 0, kind: 'whole' as const, inputs: [{ hash: 'cd'.repeat(64), size: 1_000 }], preRoll: false, range: null, durationSec: 2, inputFormat: 'source' as const, profile: h264 as NonNullable<typeof h264> }
       await l.publish({ type: 'offer', attempt: 1, unit, expectedOutputBytes: 1_000 })
     }
-    await sleep(2_000)
+    // A claim goes out as its offer is handled: once every offer has reached the honest worker,
+    // every claim it would make is made.
+    await waitUntil(async () => honestHeard() - heardBefore >= OFFERS && claimsFromHonest.size > 0, 'the honest worker to hear every offer and claim')
     off()
     expect(claimsFromHonest.size).toBeGreaterThan(0)
     expect(claimsFromHonest.size).toBeLessThanOrEqual(1 + PREFETCH_UNITS)
@@ -205,7 +212,7 @@ describe('a lying key holder', () => {
 
     // The owner still serves the honest worker.
     const { id } = await owner.node.api.submit({ source, profile: 'h264', outDir: path.join(media, 'after-flood'), handoff: false })
-    const job = await waitForJob(owner, id, 240_000)
+    const job = await waitForJob(owner, id, paced(240_000))
     expect(job.state, JSON.stringify(job.error)).toBe('done')
-  }, 300_000)
+  }, paced(300_000))
 })

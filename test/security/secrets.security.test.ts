@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ErrorCodes } from '@ffmesh/protocol'
 import { readSwarmKey } from '../../packages/node/src/config/secrets.js'
 import { ffmesh, makeDataDir, startNodeProcess, waitUntil, type NodeProcess } from '../helpers/node-harness.js'
+import { paced } from '../helpers/pace.js'
 
 /**
  * Secrets at the process level (issue 6): two real `ffmesh node` processes at log level trace
@@ -63,7 +64,7 @@ describe('secrets stay secret', () => {
     await waitUntil(async () => {
       const r = await ffmesh(['peers', '--json'], { dataDir: a })
       return r.code === 0 && (JSON.parse(r.stdout) as unknown[]).length > 0
-    }, 'the nodes to meet', 60_000)
+    }, 'the nodes to meet', paced(60_000))
     const source = path.join(media, 'four.mkv')
     await run('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=size=320x240:rate=25:duration=4', '-c:v', 'libx264', '-preset', 'ultrafast', '-g', '25', source])
     const submitted = await ffmesh(['submit', source, '--profile', 'h264', '--out', path.join(media, 'out'), '--wait', '--json'], { dataDir: a })
@@ -83,17 +84,17 @@ describe('secrets stay secret', () => {
       expect(log).toContain('"level":20')
       for (const s of secrets) expect(log.includes(s), 'a secret in the log').toBe(false)
     }
-  }, 240_000)
+  }, paced(240_000))
 
   it('refuses a swarm key others can read, and says how to fix it', async () => {
     const dir = await makeDataDir()
     dirs.push(dir)
     for (const mode of [0o640, 0o604, 0o666]) {
       await fs.chmod(path.join(dir, 'swarm.key'), mode)
-      const r = await ffmesh(['node', '--data-dir', dir], { timeoutMs: 30_000 })
+      const r = await ffmesh(['node', '--data-dir', dir], { timeoutMs: paced(30_000) })
       expect(r.code).not.toBe(0)
       expect(r.stderr).toContain(ErrorCodes.SWARM_KEY_INSECURE)
       expect(r.stderr).toContain(`chmod 600 ${path.join(dir, 'swarm.key')}`)
     }
-  }, 120_000)
+  }, paced(120_000))
 })

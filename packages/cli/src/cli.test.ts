@@ -8,6 +8,7 @@ import { pino } from 'pino'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createFakeNodeApi, type FakeNodeApi } from '../../node/src/control/fake-node-api.js'
 import { createControlServer, type ControlServer } from '../../node/src/control/server.js'
+import { paced } from '../../../test/helpers/pace.js'
 
 /** The real binary, as scripts and systemd run it; built by `npx tsc -b` beforehand. */
 const BIN = fileURLToPath(new URL('../bin/ffmesh.js', import.meta.url))
@@ -16,7 +17,7 @@ interface Run { code: number, stdout: string, stderr: string }
 
 function ffmesh (args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
   return new Promise(resolve => {
-    execFile(process.execPath, [BIN, ...args], { env: { PATH: process.env.PATH, HOME: os.tmpdir(), ...env }, timeout: 30_000 }, (err, stdout, stderr) => {
+    execFile(process.execPath, [BIN, ...args], { env: { PATH: process.env.PATH, HOME: os.tmpdir(), ...env }, timeout: paced(30_000) }, (err, stdout, stderr) => {
       resolve({ code: err == null ? 0 : typeof err.code === 'number' ? err.code : -1, stdout, stderr })
     })
   })

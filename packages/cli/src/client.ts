@@ -1,11 +1,8 @@
 import { request, type IncomingMessage } from 'node:http'
-import type { JobStatus, NodeEvent, PeerStatus, Profile } from '@ffmesh/protocol'
-import { ErrorCodes, FfmeshError, isFfmeshError, type ErrorBody } from '@ffmesh/protocol'
-import type { NodeInfo, SubmitRequest, WatchStatus } from '@ffmesh/node'
+import { ControlRoutes, ErrorCodes, FfmeshError, isFfmeshError, routePath, type ControlReplies, type ErrorBody, type JobStatus, type NodeEvent, type NodeInfo, type PeerStatus, type Profile, type RouteBody, type RouteName, type SubmitRequest, type WatchRequest, type WatchStatus } from '@ffmesh/protocol'
 import { createSseParser } from './sse.js'
 
-/** The WatchConfig the node accepts; fields with defaults may be left out. */
-export interface WatchRequest { path: string, profile: string, output: string, recursive?: boolean, afterSuccess?: 'keep' | 'move' | 'delete', moveTo?: string }
+export type { WatchRequest } from '@ffmesh/protocol'
 
 export interface ControlClient {
   readonly socketPath: string
@@ -55,8 +52,13 @@ export function createControlClient (init: { socketPath: string, dataDir: string
     })
   }
 
-  async function call<T> (method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
-    const res = await open(method, path, body, signal)
+  /** One request on the protocol's route table; resolves with the route's reply type. */
+  async function call<R extends RouteName> (name: R, request: { params?: Record<string, string>, body?: RouteBody<R>, query?: Record<string, string | number | boolean | undefined> }, signal?: AbortSignal): Promise<ControlReplies[R]> {
+    const route = ControlRoutes[name]
+    const search = new URLSearchParams()
+    for (const [k, v] of Object.entries(request.query ?? {})) if (v !== undefined) search.set(k, String(v))
+    const target = routePath(route, request.params) + (search.size > 0 ? `?${search.toString()}` : '')
+    const res = await open(route.method, target, 'body' in route ? request.body ?? {} : undefined, signal)
     const chunks: Buffer[] = []
     for await (const chunk of res) chunks.push(chunk as Buffer)
     const text = Buffer.concat(chunks).toString('utf8')
@@ -64,29 +66,29 @@ export function createControlClient (init: { socketPath: string, dataDir: string
     try {
       parsed = JSON.parse(text)
     } catch {
-      throw new FfmeshError(ErrorCodes.INTERNAL, `the node answered ${method} ${path} with something that is not JSON (HTTP ${res.statusCode})`)
+      throw new FfmeshError(ErrorCodes.INTERNAL, `the node answered ${route.method} ${target} with something that is not JSON (HTTP ${res.statusCode})`)
     }
     if ((res.statusCode ?? 500) >= 400) throw errorFrom(parsed, res.statusCode)
-    return parsed as T
+    return parsed as ControlReplies[R]
   }
 
-  const job = (id: string): string => `/v1/jobs/${encodeURIComponent(id)}`
+  const job = (id: string): { params: { id: string } } => ({ params: { id } })
 
   return {
     socketPath,
-    info: (o) => call('GET', '/v1/node', undefined, o?.signal),
-    submit: (req, o) => call('POST', '/v1/jobs', req, o?.signal),
-    listJobs: (o) => call('GET', '/v1/jobs', undefined, o?.signal),
-    getJob: (id, o) => call('GET', job(id), undefined, o?.signal),
-    cancel: (id, o) => call('POST', `${job(id)}/cancel`, {}, o?.signal),
-    retry: (id, o) => call('POST', `${job(id)}/retry`, {}, o?.signal),
-    fetchOutput: (id, outDir, o) => call('POST', `${job(id)}/fetch`, outDir != null ? { outDir } : {}, o?.signal),
-    peers: (o) => call('GET', '/v1/peers', undefined, o?.signal),
-    profiles: (o) => call('GET', '/v1/profiles', undefined, o?.signal),
-    watches: (o) => call('GET', '/v1/watches', undefined, o?.signal),
-    addWatch: (w, o) => call('POST', '/v1/watches', w, o?.signal),
-    removeWatch: async (path, o) => { await call('DELETE', '/v1/watches', { path }, o?.signal) },
-    openEvents: async (o) => subscribe(await open('GET', '/v1/events', undefined, o?.signal))
+    info: (o) => call('nodeInfo', {}, o?.signal),
+    submit: (req, o) => call('submit', { body: req }, o?.signal),
+    listJobs: (o) => call('listJobs', {}, o?.signal),
+    getJob: (id, o) => call('getJob', job(id), o?.signal),
+    cancel: (id, o) => call('cancelJob', job(id), o?.signal),
+    retry: (id, o) => call('retryJob', job(id), o?.signal),
+    fetchOutput: (id, outDir, o) => call('fetchOutput', { ...job(id), body: outDir != null ? { outDir } : {} }, o?.signal),
+    peers: (o) => call('peers', {}, o?.signal),
+    profiles: (o) => call('profiles', {}, o?.signal),
+    watches: (o) => call('watches', {}, o?.signal),
+    addWatch: (w, o) => call('addWatch', { body: w }, o?.signal),
+    removeWatch: async (path, o) => { await call('removeWatch', { body: { path } }, o?.signal) },
+    openEvents: async (o) => subscribe(await open(ControlRoutes.events.method, ControlRoutes.events.path, undefined, o?.signal))
   }
 }
 

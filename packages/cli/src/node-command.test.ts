@@ -5,6 +5,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { paced } from '../../../test/helpers/pace.js'
 
 /** `ffmesh node` as systemd runs it: the real binary and the real node (mesh off: no network). */
 const BIN = fileURLToPath(new URL('../bin/ffmesh.js', import.meta.url))
@@ -12,7 +13,7 @@ const ENV = { PATH: process.env.PATH, HOME: os.tmpdir(), FFMESH_MESH_ENABLED: 'f
 
 function run (args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number, stdout: string, stderr: string }> {
   return new Promise(resolve => {
-    execFile(process.execPath, [BIN, ...args], { env: { ...ENV, ...env }, timeout: 30_000 }, (err, stdout, stderr) => {
+    execFile(process.execPath, [BIN, ...args], { env: { ...ENV, ...env }, timeout: paced(30_000) }, (err, stdout, stderr) => {
       resolve({ code: err == null ? 0 : typeof err.code === 'number' ? err.code : -1, stdout, stderr })
     })
   })

@@ -1,7 +1,7 @@
 import path from 'node:path'
 import Table from 'cli-table3'
 import type { JobStatus, PeerStatus, Profile } from '@ffmesh/protocol'
-import type { WatchStatus } from '@ffmesh/node'
+import type { WatchStatus } from '@ffmesh/protocol'
 
 /** Plain tables: no colours, so output piped to a file or grep stays clean. */
 function table (head: string[]): Table.Table {

@@ -1,10 +1,11 @@
 import fs from 'node:fs/promises'
 import path from 'node:path'
-import { DEFAULT_PROFILES, ErrorCodes, FfmeshError, type Profile } from '@ffmesh/protocol'
+import { DEFAULT_PROFILES, ErrorCodes, FfmeshError, isFfmeshError, type Profile } from '@ffmesh/protocol'
 import type { NodeApi, NodeInfo } from './control/api.js'
 import type { JobComponents } from './jobs/deps.js'
 import { submitJob } from './jobs/intake.js'
 import type { HandoffManager } from './jobs/handoff.js'
+import { outputFolderError, prepareOutputFolder } from './jobs/output-folder.js'
 import type { Owner } from './jobs/owner.js'
 import { toJobStatus } from './jobs/status.js'
 import { linkWithoutOverwrite } from './store/durable-fs.js'
@@ -50,11 +51,13 @@ export function createNodeApi (c: JobComponents, parts: { owner: Owner, handoff:
       if (job.state !== 'done' || job.output == null) throw new FfmeshError(ErrorCodes.JOB_NOT_DONE, `job ${id} is ${job.state}; its output can be fetched once it is done`)
       if (outDir == null || path.resolve(outDir) === path.dirname(job.output)) return { path: job.output }
       const dir = path.resolve(outDir)
-      await fs.mkdir(dir, { recursive: true })
+      await prepareOutputFolder(dir)
       const tmp = path.join(dir, `.ffmesh-fetch-${id}.partial`)
-      await fs.copyFile(job.output, tmp)
       try {
+        await fs.copyFile(job.output, tmp)
         return { path: await linkWithoutOverwrite(tmp, dir, path.basename(job.output)) }
+      } catch (err) {
+        throw isFfmeshError(err) ? err : outputFolderError(dir, err, 'choose another folder with --out')
       } finally {
         await fs.rm(tmp, { force: true })
       }

@@ -7,6 +7,7 @@ import { MAX_GOSSIP_MESSAGE_BYTES, MAX_STREAM_FRAME_BYTES } from './limits.js'
 import { PROTOCOL_VERSION, type GossipMessage } from './messages.js'
 import { DEFAULT_PROFILES } from './profiles.js'
 import { AckSchema, BlobRequestSchema, BlobResponseSchema, decodeFrameBody, decodeFrameLength, encodeFrame, FRAME_PREFIX_BYTES, ResultPushSchema } from './streams.js'
+import { paced } from '../../../test/helpers/pace.js'
 
 /**
  * Hostile input for the wire decoders (issue 6): each decoder family sees more than 100,000
@@ -127,7 +128,7 @@ describe('gossip decoder under hostile input', () => {
     expect(decodeGossip(new Uint8Array([0x7b, 0xff, 0xfe, 0x7d]), NOW)).toEqual({ ok: false, reason: 'not-utf8' })
     expect(decodeGossip(new Uint8Array([...encodeGossip(VALID[2]), 0x20, 0x78]), NOW)).toEqual({ ok: false, reason: 'not-json' })
     expect(heapAfterGc() - before).toBeLessThan(MAX_HEAP_GROWTH_BYTES)
-  }, 60_000)
+  }, paced(60_000))
 })
 
 describe('stream frame decoders under hostile input', () => {
@@ -165,7 +166,7 @@ describe('stream frame decoders under hostile input', () => {
     fc.assert(fc.property(schemas, hugeArb, mustReject), { numRuns: FRAME_RUNS.huge })
     expect(decodeFrameBody(AckSchema, new Uint8Array(MAX_STREAM_FRAME_BYTES + 1))).toEqual({ ok: false, reason: 'too-large' })
     expect(heapAfterGc() - before).toBeLessThan(MAX_HEAP_GROWTH_BYTES)
-  }, 60_000)
+  }, paced(60_000))
 
   it('maps an unknown wire error code to GENERIC instead of passing it on', () => {
     expect(decodeFrameBody(AckSchema, bytesOf({ ok: false, code: '../../etc', message: 'x' }))).toEqual({ ok: true, value: { ok: false, code: 'GENERIC', message: 'x' } })

@@ -14,6 +14,8 @@ export const ErrorCodes = {
   UNKNOWN_PROFILE: 'UNKNOWN_PROFILE',
   PROFILE_MISMATCH: 'PROFILE_MISMATCH',
   OUTPUT_NOT_WRITABLE: 'OUTPUT_NOT_WRITABLE',
+  /** The node's data dir or an output folder is below its free-space reserve (worker.minFreeDisk). */
+  DISK_FULL: 'DISK_FULL',
   CONFIG_INVALID: 'CONFIG_INVALID',
   BAD_ARGUMENTS: 'BAD_ARGUMENTS',
   // Node lifecycle

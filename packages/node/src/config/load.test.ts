@@ -83,4 +83,34 @@ describe('loadConfig', () => {
     const config = await loadConfig({ dataDir: dir, env: {} })
     expect(config.jobs.segmentSeconds).toBe(20)
   })
+
+  it('refuses a listen address that is not a multiaddr, naming the key', async () => {
+    await writeFile(path.join(dir, 'config.yaml'), 'mesh:\n  listen: ["0.0.0.0:4001"]\n')
+    await expectCode(loadConfig({ dataDir: dir, env: {} }), 'CONFIG_INVALID', 'mesh.listen.0', 'multiaddr')
+    await rm(path.join(dir, 'config.yaml'))
+    await expectCode(loadConfig({ dataDir: dir, env: { FFMESH_MESH_BOOTSTRAP: '["tcp://10.0.0.1:4001"]' } }), 'CONFIG_INVALID', 'mesh.bootstrap.0')
+  })
+
+  it('refuses a lease no longer than its heartbeat, across layers', async () => {
+    await writeFile(path.join(dir, 'config.yaml'), 'jobs:\n  heartbeatSeconds: 1\n')
+    await expectCode(loadConfig({ dataDir: dir, env: { FFMESH_JOBS_LEASE_SECONDS: '1' } }), 'CONFIG_INVALID', 'jobs.leaseSeconds', 'heartbeatSeconds')
+    // One layer may set the lease below the default heartbeat when another lowers the heartbeat.
+    const config = await loadConfig({ dataDir: dir, env: { FFMESH_JOBS_LEASE_SECONDS: '2' } })
+    expect(config.jobs.leaseSeconds).toBe(2)
+  })
+
+  it('takes FFMESH_* numbers as plain decimals only, and an empty variable as an error', async () => {
+    for (const value of ['0x10', '1e2', 'Infinity', ' ', '', '2 slots', '+3']) {
+      await expectCode(loadConfig({ dataDir: dir, env: { FFMESH_WORKER_SLOTS: value } }), 'CONFIG_INVALID', 'FFMESH_WORKER_SLOTS')
+    }
+    await expectCode(loadConfig({ dataDir: dir, env: { FFMESH_NAME: '' } }), 'CONFIG_INVALID', 'FFMESH_NAME')
+    expect((await loadConfig({ dataDir: dir, env: { FFMESH_JOBS_HEARTBEAT_SECONDS: '0.5' } })).jobs.heartbeatSeconds).toBe(0.5)
+  })
+
+  it('refuses a YAML alias bomb instead of expanding it', async () => {
+    const levels = ['a: &a ["x","x","x","x","x","x","x","x","x"]']
+    for (let i = 1; i < 9; i++) levels.push(`${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(9).fill('*' + String.fromCharCode(96 + i)).join(',')}]`)
+    await writeFile(path.join(dir, 'config.yaml'), levels.join('\n') + '\n')
+    await expectCode(loadConfig({ dataDir: dir, env: {} }), 'CONFIG_INVALID', 'alias')
+  })
 })

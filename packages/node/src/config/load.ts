@@ -3,11 +3,15 @@ import { ErrorCodes, FfmeshError } from '@ffmesh/protocol'
 import { parseDocument } from 'yaml'
 import type { z } from 'zod'
 import { dataPaths } from './paths.js'
-import { ConfigSchema, type Config } from './schema.js'
+import { ConfigSchema, configRelationProblems, type Config } from './schema.js'
 
 /** Every FFMESH_* variable that is not a config key but is read elsewhere (CLI, tests). */
 const NON_CONFIG_ENV = new Set(['FFMESH_DATA_DIR'])
 const ENV_PREFIX = 'FFMESH_'
+/** Aliases a config file may expand; a hand-written config uses a handful, a YAML bomb millions. */
+const MAX_YAML_ALIASES = 100
+/** Numbers in FFMESH_* variables: plain decimals, so `0x10`, `1e2` or `Infinity` are refused, not guessed. */
+const DECIMAL = /^-?\d+(\.\d+)?$/
 
 interface Layer { source: string, values: Record<string, unknown> }
 
@@ -29,7 +33,14 @@ export async function loadConfig (init: { dataDir: string, configFile?: string, 
 
   for (const layer of layers) validate(layer.values, layer.source)
   const merged = layers.reduce<Record<string, unknown>>((acc, layer) => deepMerge(acc, layer.values), {})
-  return validate(merged, layers.map(l => l.source).join(' + ') || 'defaults')
+  const sources = layers.map(l => l.source).join(' + ') || 'defaults'
+  const config = validate(merged, sources)
+  const related = configRelationProblems(config)
+  if (related.length > 0) {
+    throw new FfmeshError(ErrorCodes.CONFIG_INVALID, `invalid configuration in ${sources}: ${related.map(p => `${p.path.join('.')}: ${p.message}`).join('; ')}`,
+      { source: sources, issues: related })
+  }
+  return config
 }
 
 /** The environment variable that sets a key path: ['jobs', 'segmentSeconds'] → FFMESH_JOBS_SEGMENT_SECONDS. */
@@ -66,7 +77,13 @@ async function readYamlFile (file: string, options: { optional: boolean, signal?
   if (doc.errors.length > 0) {
     throw new FfmeshError(ErrorCodes.CONFIG_INVALID, `config file ${file} is not valid YAML: ${doc.errors[0].message}`)
   }
-  const value: unknown = doc.toJS()
+  let value: unknown
+  try {
+    // The yaml library stops expanding aliases past a count (a "billion laughs" file) by throwing.
+    value = doc.toJS({ maxAliasCount: MAX_YAML_ALIASES })
+  } catch (err) {
+    throw new FfmeshError(ErrorCodes.CONFIG_INVALID, `config file ${file} cannot be read: ${(err as Error).message} (too many YAML aliases; write the values out)`)
+  }
   if (value == null) return {}
   if (typeof value !== 'object' || Array.isArray(value)) {
     throw new FfmeshError(ErrorCodes.CONFIG_INVALID, `config file ${file} must hold a mapping of settings (key: value), not a ${Array.isArray(value) ? 'list' : typeof value}`)
@@ -124,7 +141,9 @@ function envLayers (env: NodeJS.ProcessEnv): Layer[] {
   const layers: Layer[] = []
   for (const key of ENV_KEYS) {
     const raw = env[key.name]
-    if (raw == null || raw === '') continue
+    if (raw == null) continue
+    // An empty variable is a mistake (an unset shell variable in a unit file), not "use the default".
+    if (raw.trim() === '') throw new FfmeshError(ErrorCodes.CONFIG_INVALID, `environment variable ${key.name} (${key.path.join('.')}) is empty; give it a value or unset it`)
     const values: Record<string, unknown> = {}
     let cursor = values
     key.path.slice(0, -1).forEach(p => { cursor = (cursor[p] = {}) as Record<string, unknown> })
@@ -146,10 +165,8 @@ function parseEnvValue (key: EnvKey, raw: string): unknown {
   }
   const text = raw.trim()
   switch (key.kind) {
-    case 'number': {
-      const n = Number(text)
-      return Number.isFinite(n) && text !== '' ? n : bad('a number')
-    }
+    case 'number':
+      return DECIMAL.test(text) ? Number(text) : bad('a decimal number such as 2 or 0.5')
     case 'boolean':
       if (/^(true|1|yes|on)$/i.test(text)) return true
       if (/^(false|0|no|off)$/i.test(text)) return false

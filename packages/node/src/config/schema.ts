@@ -1,5 +1,6 @@
 import os from 'node:os'
-import { ProfileSchema } from '@ffmesh/protocol'
+import { ProfileSchema, WatchSchema, type WatchConfig } from '@ffmesh/protocol'
+import { multiaddr } from '@multiformats/multiaddr'
 import { z } from 'zod'
 
 /**
@@ -9,20 +10,15 @@ import { z } from 'zod'
  */
 const bytes = z.number().int().min(0)
 
-export const WatchSchema = z.strictObject({
-  path: z.string().min(1),
-  profile: z.string().min(1),
-  output: z.string().min(1),
-  recursive: z.boolean().default(true),
-  include: z.array(z.string()).default([]),
-  exclude: z.array(z.string()).default([]),
-  afterSuccess: z.enum(['keep', 'move', 'delete']).default('keep'),
-  /** Where sources go with afterSuccess: move. */
-  moveTo: z.string().optional(),
-  settleSeconds: z.number().min(0).max(3600).default(5)
-}).superRefine((w, ctx) => {
-  if (w.afterSuccess === 'move' && w.moveTo == null) ctx.addIssue({ code: 'custom', path: ['moveTo'], message: 'afterSuccess: move needs moveTo, the folder to move sources into' })
-})
+/** A libp2p address such as /ip4/0.0.0.0/tcp/0; checked here so a typo names its key at start-up. */
+const multiaddrText = z.string().refine(text => {
+  try {
+    multiaddr(text)
+    return true
+  } catch {
+    return false
+  }
+}, 'not a multiaddr (for example /ip4/0.0.0.0/tcp/0 or /ip4/192.168.1.5/tcp/4001/p2p/12D3…)')
 
 export const ConfigSchema = z.strictObject({
   /** Shown to other nodes and in `ffmesh peers`. */
@@ -61,9 +57,9 @@ export const ConfigSchema = z.strictObject({
   }).prefault({}),
   mesh: z.strictObject({
     enabled: z.boolean().default(true),
-    listen: z.array(z.string()).default(['/ip4/0.0.0.0/tcp/0']),
+    listen: z.array(multiaddrText).default(['/ip4/0.0.0.0/tcp/0']),
     /** Multiaddrs of peers outside this LAN segment (mDNS reaches only one). */
-    bootstrap: z.array(z.string()).default([]),
+    bootstrap: z.array(multiaddrText).default([]),
     mdns: z.boolean().default(true),
     /** When non-empty, only these peer ids may connect. */
     allowPeers: z.array(z.string()).default([]),
@@ -74,4 +70,19 @@ export const ConfigSchema = z.strictObject({
 })
 
 export type Config = z.infer<typeof ConfigSchema>
-export type WatchConfig = z.infer<typeof WatchSchema>
+
+/**
+ * Rules between settings, checked on the merged configuration only: each layer alone may set one
+ * side (FFMESH_JOBS_LEASE_SECONDS over a file's heartbeatSeconds). Returns the problems found.
+ */
+export function configRelationProblems (config: Config): Array<{ path: string[], message: string }> {
+  const problems: Array<{ path: string[], message: string }> = []
+  // A lease renewed no more often than it lasts expires between two heartbeats of a live worker.
+  if (config.jobs.leaseSeconds <= config.jobs.heartbeatSeconds) {
+    problems.push({ path: ['jobs', 'leaseSeconds'], message: `must be greater than jobs.heartbeatSeconds (${config.jobs.heartbeatSeconds}); leases are renewed by heartbeats` })
+  }
+  return problems
+}
+
+// The watch schema is the control API's too (`ffmesh watch add`), so it lives in the protocol.
+export { WatchSchema, type WatchConfig }

@@ -1,37 +1,12 @@
-import type { JobStatus, NodeEvent, PeerStatus, Profile } from '@ffmesh/protocol'
-import type { WatchConfig } from '../config/schema.js'
+import type { JobStatus, NodeEvent, NodeInfo, PeerStatus, Profile, SubmitRequest, WatchConfig, WatchStatus } from '@ffmesh/protocol'
+
+export type { NodeInfo, SubmitRequest, WatchStatus } from '@ffmesh/protocol'
 
 /**
  * What the control API serves. The composition root (node.ts) implements it; the HTTP server in
  * server.ts only maps routes to these calls, so the same operations are testable without HTTP.
  * Every method throws FfmeshError with a stable code for bad input.
  */
-export interface SubmitRequest {
-  /** Absolute path on the node's machine. */
-  source: string
-  profile: string
-  /** Absolute output folder; default: beside the source (or jobs.defaultOutputDir). */
-  outDir?: string
-  /** Hand the whole job to the peer with the most capacity (submit and walk away). */
-  handoff?: boolean
-}
-
-export interface WatchStatus extends WatchConfig {
-  state: 'active' | 'paused'
-  reason: string | null
-  submitted: Array<{ file: string, jobId: string }>
-  skipped: Array<{ file: string, code: string, message: string }>
-}
-
-export interface NodeInfo {
-  id: string
-  name: string
-  version: string
-  dataDir: string
-  slots: number
-  addresses: string[]
-}
-
 export interface NodeApi {
   info(): NodeInfo
   submit(req: SubmitRequest, options?: { signal?: AbortSignal }): Promise<{ id: string }>

@@ -1,89 +1,68 @@
-import path from 'node:path'
-import { ErrorCodes, FfmeshError, MAX_NAME_LENGTH } from '@ffmesh/protocol'
-import { z } from 'zod'
-import { WatchSchema } from '../config/schema.js'
+import { ControlRoutes, ErrorCodes, FfmeshError, matchRoutePath, type ControlReplies, type RouteName, type RouteSpec } from '@ffmesh/protocol'
+import type { z } from 'zod'
 import type { NodeApi } from './api.js'
 
-/** Paths cross the socket from a CLI on the same machine; it resolves them, the node insists. */
-const absolutePath = z.string().min(1).max(4096).refine(p => path.isAbsolute(p), 'must be an absolute path')
+export interface RouteResult<R extends RouteName = RouteName> { status: number, body: ControlReplies[R] }
 
-export const SubmitBodySchema = z.strictObject({
-  source: absolutePath,
-  profile: z.string().min(1).max(MAX_NAME_LENGTH),
-  outDir: absolutePath.optional(),
-  handoff: z.boolean().optional()
-})
-export const FetchBodySchema = z.strictObject({ outDir: absolutePath.optional() })
-export const RemoveWatchBodySchema = z.strictObject({ path: absolutePath })
-const EmptyBodySchema = z.strictObject({})
-
-export interface RouteResult { status: number, body: unknown }
-
-export interface Route {
-  method: 'GET' | 'POST' | 'DELETE'
-  pattern: RegExp
-  /** Without a schema the route takes no body. */
-  schema?: z.ZodType
-  handle(api: NodeApi, params: string[], body: unknown, signal: AbortSignal): Promise<RouteResult> | RouteResult
+/** What a handler gets: the route's parameters, its body and query parsed by their schemas. */
+export interface RouteRequest<R extends RouteName> {
+  params: Record<string, string>
+  body: (typeof ControlRoutes)[R] extends { body: z.ZodType } ? z.output<(typeof ControlRoutes)[R]['body']> : undefined
+  query: (typeof ControlRoutes)[R] extends { query: z.ZodType } ? z.output<(typeof ControlRoutes)[R]['query']> : undefined
+  signal: AbortSignal
 }
 
-const ok = (body: unknown): RouteResult => ({ status: 200, body })
-const JOB = '([^/]+)'
+type Handler<R extends RouteName> = (api: NodeApi, req: RouteRequest<R>) => Promise<RouteResult<R>> | RouteResult<R>
 
-/** `GET /v1/events` is served by event-stream.ts; everything else is a JSON request and reply. */
-export const ROUTES: Route[] = [
-  { method: 'GET', pattern: /^\/v1\/node$/, handle: api => ok(api.info()) },
-  {
-    method: 'POST',
-    pattern: /^\/v1\/jobs$/,
-    schema: SubmitBodySchema,
-    handle: async (api, _p, body, signal) => ({ status: 201, body: await api.submit(body as z.infer<typeof SubmitBodySchema>, { signal }) })
-  },
-  { method: 'GET', pattern: /^\/v1\/jobs$/, handle: api => ok(api.listJobs()) },
-  { method: 'GET', pattern: new RegExp(`^/v1/jobs/${JOB}$`), handle: (api, [id]) => ok(api.getJob(id)) },
-  { method: 'POST', pattern: new RegExp(`^/v1/jobs/${JOB}/cancel$`), schema: EmptyBodySchema, handle: async (api, [id]) => ok(await api.cancel(id)) },
-  { method: 'POST', pattern: new RegExp(`^/v1/jobs/${JOB}/retry$`), schema: EmptyBodySchema, handle: async (api, [id]) => ok(await api.retry(id)) },
-  {
-    method: 'POST',
-    pattern: new RegExp(`^/v1/jobs/${JOB}/fetch$`),
-    schema: FetchBodySchema,
-    handle: async (api, [id], body, signal) => ok(await api.fetchOutput(id, (body as z.infer<typeof FetchBodySchema>).outDir, { signal }))
-  },
-  { method: 'GET', pattern: /^\/v1\/peers$/, handle: api => ok(api.peers()) },
-  { method: 'GET', pattern: /^\/v1\/profiles$/, handle: api => ok(api.profiles()) },
-  { method: 'GET', pattern: /^\/v1\/watches$/, handle: api => ok(api.watches()) },
-  {
-    method: 'POST',
-    pattern: /^\/v1\/watches$/,
-    schema: WatchSchema,
-    handle: async (api, _p, body) => ({ status: 201, body: await api.addWatch(body as z.infer<typeof WatchSchema>) })
-  },
-  {
-    method: 'DELETE',
-    pattern: /^\/v1\/watches$/,
-    schema: RemoveWatchBodySchema,
-    handle: async (api, _p, body) => {
-      await api.removeWatch((body as z.infer<typeof RemoveWatchBodySchema>).path)
-      return ok({ removed: (body as z.infer<typeof RemoveWatchBodySchema>).path })
-    }
+const ok = <T>(body: T): { status: number, body: T } => ({ status: 200, body })
+
+/**
+ * One handler per route of the protocol's table (`events` is the server-sent event stream, served
+ * by event-stream.ts). A route missing here is a type error.
+ */
+export const HANDLERS: { [R in Exclude<RouteName, 'events'>]: Handler<R> } = {
+  nodeInfo: api => ok(api.info()),
+  submit: async (api, { body, signal }) => ({ status: 201, body: await api.submit(body, { signal }) }),
+  listJobs: api => ok(api.listJobs()),
+  getJob: (api, { params }) => ok(api.getJob(params.id as string)),
+  cancelJob: async (api, { params }) => ok(await api.cancel(params.id as string)),
+  retryJob: async (api, { params }) => ok(await api.retry(params.id as string)),
+  fetchOutput: async (api, { params, body, signal }) => ok(await api.fetchOutput(params.id as string, body.outDir, { signal })),
+  peers: api => ok(api.peers()),
+  profiles: api => ok(api.profiles()),
+  watches: api => ok(api.watches()),
+  addWatch: async (api, { body }) => ({ status: 201, body: await api.addWatch(body) }),
+  removeWatch: async (api, { body }) => {
+    await api.removeWatch(body.path)
+    return ok({ removed: body.path })
   }
-]
+}
 
-export function matchRoute (method: string, pathname: string): { route: Route, params: string[] } | { allowed: string[] } {
+export type MatchedRoute = { name: RouteName, route: RouteSpec, params: Record<string, string> }
+
+/** The route for a method and path, or the methods the path allows (none: no such route). */
+export function matchRoute (method: string, pathname: string): MatchedRoute | { allowed: string[] } {
   const allowed: string[] = []
-  for (const route of ROUTES) {
-    const m = route.pattern.exec(pathname)
-    if (m == null) continue
-    if (route.method === method) return { route, params: m.slice(1).map(decodeURIComponent) }
+  for (const [name, route] of Object.entries(ControlRoutes) as Array<[RouteName, RouteSpec]>) {
+    const params = matchRoutePath(route.path, pathname)
+    if (params == null) continue
+    if (route.method === method) return { name, route, params }
     allowed.push(route.method)
   }
   return { allowed }
 }
 
-export function parseBody (route: Route, body: unknown): unknown {
-  if (route.schema == null) return undefined
-  const result = route.schema.safeParse(body)
+/** Parses a body or query against its schema; a mismatch is BAD_ARGUMENTS naming every problem. */
+export function parseWith (schema: z.ZodType | undefined, value: unknown, what: 'request' | 'query'): unknown {
+  if (schema == null) return undefined
+  const result = schema.safeParse(value)
   if (result.success) return result.data
   const problems = result.error.issues.map(i => `${i.path.length > 0 ? i.path.join('.') : 'body'}: ${i.message}`)
-  throw new FfmeshError(ErrorCodes.BAD_ARGUMENTS, `invalid request: ${problems.join('; ')}`)
+  throw new FfmeshError(ErrorCodes.BAD_ARGUMENTS, `invalid ${what}: ${problems.join('; ')}`)
+}
+
+/** Runs the handler of a matched route. */
+export async function handleRoute (api: NodeApi, match: MatchedRoute, body: unknown, query: unknown, signal: AbortSignal): Promise<RouteResult> {
+  const handler = HANDLERS[match.name as Exclude<RouteName, 'events'>] as Handler<RouteName>
+  return await handler(api, { params: match.params, body: body as never, query: query as never, signal })
 }

@@ -86,6 +86,9 @@ describe('control server', () => {
       ['POST', '/v1/jobs', { source: 'x'.repeat(MAX_CONTROL_BODY_BYTES), profile: 'h264' }, 413, 'REQUEST_TOO_LARGE'],
       ['POST', '/v1/watches', { path: dir, profile: 'h264', output: dir, afterSuccess: 'move' }, 400, 'BAD_ARGUMENTS'],
       ['GET', '/v2/nothing', undefined, 404, 'ROUTE_NOT_FOUND'],
+      // A job id that is not valid percent-encoding is the client's mistake, not an internal error.
+      ['GET', '/v1/jobs/%E0%A4%A', undefined, 400, 'BAD_ARGUMENTS'],
+      ['POST', '/v1/jobs/%ZZ/cancel', {}, 400, 'BAD_ARGUMENTS'],
       ['DELETE', '/v1/jobs', undefined, 405, 'BAD_ARGUMENTS']
     ]
     for (const [method, url, body, status, code] of cases) {

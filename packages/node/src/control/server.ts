@@ -1,13 +1,11 @@
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import { createServer } from 'node:http'
 import { connect } from 'node:net'
 import { chmod, lstat, unlink } from 'node:fs/promises'
 import path from 'node:path'
-import { ErrorCodes, FfmeshError, isFfmeshError } from '@ffmesh/protocol'
+import { ErrorCodes, FfmeshError } from '@ffmesh/protocol'
 import type { Logger } from '../logger.js'
 import type { NodeApi } from './api.js'
-import { openEventStream } from './event-stream.js'
-import { readJsonBody, sendError, sendJson } from './http-io.js'
-import { matchRoute, parseBody } from './routes.js'
+import { createControlDispatcher } from './dispatch.js'
 
 /** Only the user running the node may talk to it: the socket is as private as the data dir. */
 const SOCKET_MODE = 0o600
@@ -22,42 +20,11 @@ export interface ControlServer {
 /** The control API: JSON over HTTP on a unix socket, plus server-sent events at /v1/events. */
 export function createControlServer (init: { api: NodeApi, socketPath: string, logger: Logger, heartbeatMs?: number }): ControlServer {
   const { api, socketPath, logger } = init
-  const streams = new Set<() => void>()
-  const inFlight = new AbortController()
+  const dispatcher = createControlDispatcher({ api, logger, heartbeatMs: init.heartbeatMs })
   let listening = false
 
-  const server = createServer((req, res) => { void handle(req, res) })
+  const server = createServer((req, res) => { void dispatcher.handle(req, res) })
   server.on('clientError', (_err, socket) => { socket.destroy() })
-
-  async function handle (req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const method = req.method ?? 'GET'
-    const pathname = new URL(req.url ?? '/', 'http://ffmesh').pathname
-    try {
-      if (pathname === '/v1/events') {
-        if (method !== 'GET') throw new FfmeshError(ErrorCodes.BAD_ARGUMENTS, 'use GET for /v1/events')
-        const close = openEventStream(api, res, { heartbeatMs: init.heartbeatMs })
-        streams.add(close)
-        res.on('close', () => streams.delete(close))
-        return
-      }
-      const match = matchRoute(method, pathname)
-      if (!('route' in match)) {
-        if (match.allowed.length > 0) {
-          res.setHeader('allow', match.allowed.join(', '))
-          sendJson(res, 405, { error: { code: ErrorCodes.BAD_ARGUMENTS, message: `${method} is not allowed on ${pathname}; use ${match.allowed.join(' or ')}` } })
-          return
-        }
-        throw new FfmeshError(ErrorCodes.ROUTE_NOT_FOUND, `no control API route ${method} ${pathname}; the CLI and the node may be different versions`)
-      }
-      const body = match.route.schema != null ? parseBody(match.route, await readJsonBody(req)) : undefined
-      const result = await match.route.handle(api, match.params, body, inFlight.signal)
-      sendJson(res, result.status, result.body)
-    } catch (err) {
-      if (!isFfmeshError(err)) logger.error({ err, method, path: pathname }, 'control request failed')
-      else logger.debug({ code: err.code, method, path: pathname }, 'control request refused')
-      sendError(res, err)
-    }
-  }
 
   return {
     async start () {
@@ -77,9 +44,7 @@ export function createControlServer (init: { api: NodeApi, socketPath: string, l
     async stop () {
       if (!listening) return
       listening = false
-      inFlight.abort()
-      for (const close of streams) close()
-      streams.clear()
+      dispatcher.close()
       const closed = new Promise<void>(resolve => server.close(() => { resolve() }))
       server.closeAllConnections()
       await closed

@@ -5,6 +5,7 @@ import { fsyncDir, linkWithoutOverwrite } from '../store/durable-fs.js'
 import type { JobView } from '../store/reduce.js'
 import type { JobRecord } from '../store/records.js'
 import { cleanupJobBlobs } from './cleanup.js'
+import { fitFileName } from './output-name.js'
 import type { JobComponents } from './deps.js'
 import { assertSourceUnchanged } from './source-check.js'
 
@@ -13,9 +14,10 @@ export function partialOutputPath (job: JobRecord): string {
   return path.join(job.outDir, `.ffmesh-${job.id}.partial.${containerExtension(job.profile.container)}`)
 }
 
+/** `<source stem>.<profile>.<ext>`, shortened to fit the file system's name limit (output-name.ts). */
 export function finalOutputName (job: JobRecord): string {
   const stem = path.basename(job.source, path.extname(job.source))
-  return `${stem}.${job.profile.name}.${containerExtension(job.profile.container)}`
+  return fitFileName(stem, `.${job.profile.name}.${containerExtension(job.profile.container)}`)
 }
 
 /**

@@ -4,6 +4,7 @@ import { ErrorCodes, FfmeshError, newJobId, type Profile } from '@ffmesh/protoco
 import type { SubmitRequest } from '../control/api.js'
 import type { JobRecord } from '../store/records.js'
 import type { JobComponents } from './deps.js'
+import { prepareOutputFolder, removeCreated } from './output-folder.js'
 
 /**
  * Intake: checks everything that can be checked at once, so `ffmesh submit` refuses a bad file
@@ -18,9 +19,10 @@ export async function submitJob (c: JobComponents, profiles: Map<string, Profile
   }
   const stat = await statSource(req.source)
   const outDir = path.resolve(req.outDir ?? c.config.jobs.defaultOutputDir ?? path.dirname(req.source))
-  await checkWritable(outDir)
   const info = await c.media.probeSource(req.source, options)
   c.media.checkProfileFits(info, profile)
+  // Last, so a submit refused for its source leaves no new folder behind; undone if the log refuses.
+  const created = await prepareOutputFolder(outDir)
   const now = c.clock()
   const job: JobRecord = {
     id: newJobId(now),
@@ -42,7 +44,12 @@ export async function submitJob (c: JobComponents, profiles: Map<string, Profile
     // unless the request says otherwise: then it waits here for workers, owning the job itself.
     handoff: c.config.mesh.enabled && (req.handoff ?? c.config.worker.slots === 0)
   }
-  await c.store.append(job.id, { type: 'job:submitted', job })
+  try {
+    await c.store.append(job.id, { type: 'job:submitted', job })
+  } catch (err) {
+    await removeCreated(created)
+    throw err
+  }
   c.events.emit('job:submitted', { jobId: job.id, data: { source: job.source, profile: profile.name } })
   return job
 }
@@ -61,16 +68,4 @@ async function statSource (file: string): Promise<{ size: number, mtimeMs: numbe
   if (!stat.isFile()) throw new FfmeshError(ErrorCodes.SOURCE_NOT_MEDIA, `${file} is not a regular file`)
   if (stat.size === 0) throw new FfmeshError(ErrorCodes.SOURCE_EMPTY, `${file} is empty (0 bytes); was it copied completely?`)
   return { size: stat.size, mtimeMs: stat.mtimeMs }
-}
-
-/** Creates the folder if needed and proves a file can be made there (root passes `access` checks). */
-async function checkWritable (dir: string): Promise<void> {
-  const probe = path.join(dir, `.ffmesh-write-check-${process.pid}-${Date.now()}`)
-  try {
-    await fs.mkdir(dir, { recursive: true })
-    await fs.writeFile(probe, '')
-    await fs.rm(probe, { force: true })
-  } catch (err) {
-    throw new FfmeshError(ErrorCodes.OUTPUT_NOT_WRITABLE, `cannot write to output folder ${dir} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); choose another with --out`)
-  }
 }

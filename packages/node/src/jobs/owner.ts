@@ -16,7 +16,9 @@ import { HELD_RETRY_MS } from './held-results.js'
 import { createQuarantine } from './quarantine.js'
 import { createRelease } from './release.js'
 import { acceptUnitResult } from './results.js'
+import { assertSourceUnchanged } from './source-check.js'
 import { createTicker } from './ticker.js'
+import { createWorkerPresence } from './worker-presence.js'
 
 /** How often the owner looks at its jobs: offers, lease expiry, assembly. */
 export const OWNER_TICK_MS = 200
@@ -48,6 +50,7 @@ export function createOwner (c: JobComponents, init: OwnerInit) {
   const abort = new AbortController()
   const release = createRelease(c, rt, { quarantine, log })
   const grants = createGrants(c, rt, { quarantine, loads, log, release })
+  const presence = createWorkerPresence(c.mesh)
 
   // A job waiting to be handed to another node is not planned here (handoff.ts moves it on).
   const owned = (): JobView[] => c.store.jobs().filter(v => v.job.owner === c.mesh.peerId && !(v.job.handoff === true && v.job.state === 'queued'))
@@ -88,7 +91,12 @@ export function createOwner (c: JobComponents, init: OwnerInit) {
     if (job.state !== 'running') return
     for (const u of units.filter(isLive)) {
       const until = rt.get(job.id, u.index).leaseUntil ?? u.leaseUntil ?? 0
-      if (until < now) {
+      if (u.worker != null && presence.isGone(u.worker)) {
+        // Not a failure: a crashed or unplugged machine says nothing about the unit or the worker's
+        // results, so it neither spends an attempt nor counts toward quarantine.
+        log.info({ jobId: job.id, index: u.index, worker: u.worker }, 'worker left the mesh: unit offered again')
+        await release(u, { code: ErrorCodes.PEER_UNREACHABLE, message: `worker ${u.worker} left the mesh (no connection, no capacity advert)` }, false)
+      } else if (until < now) {
         log.info({ jobId: job.id, index: u.index, worker: u.worker }, 'lease expired')
         await c.bus.publish({ type: 'revoke', jobId: job.id, index: u.index, attempt: u.attempts, worker: u.worker ?? c.mesh.peerId }).catch(() => {})
         await release(u, { code: ErrorCodes.CONVERT_TIMEOUT, message: `lease expired: worker ${u.worker ?? '?'} stopped reporting` }, true)
@@ -137,10 +145,15 @@ export function createOwner (c: JobComponents, init: OwnerInit) {
 
   /** Offers only as many units as the mesh has room for (free slots plus one prefetch per worker). */
   async function offerPending (view: JobView, now: number, workers: WorkerLoad[]): Promise<void> {
-    const pending = offerOrder(view.units).slice(0, offerRoom(workers))
+    const pending = offerOrder(view.units).slice(0, offerRoom(workers)).filter(u => now - rt.get(u.jobId, u.index).lastOfferAt >= REOFFER_MS)
+    // A unit that reads the source itself (a whole unit) would fail on any worker once the source
+    // is gone or changed: say so once, with the code that names it, instead of spending attempts.
+    if (pending.some(u => u.inputPaths.includes(view.job.source))) {
+      const problem = await assertSourceUnchanged(view.job, 'before it was converted').then(() => null, (err: unknown) => err)
+      if (problem != null) return fail(view.job.id, toErrorBody(problem))
+    }
     for (const u of pending) {
       const state = rt.get(u.jobId, u.index)
-      if (now - state.lastOfferAt < REOFFER_MS) continue
       state.lastOfferAt = now
       state.offeredSince ??= now
       const bytes = u.spec.inputs.reduce((n, i) => n + i.size, 0)
@@ -216,11 +229,13 @@ export function createOwner (c: JobComponents, init: OwnerInit) {
               : undefined
         work?.catch(err => log.warn({ err }, 'handling a message failed'))
       })
+      presence.start()
       ticker.start()
     },
     async stop (): Promise<void> {
       rt.stopping = true
       ticker.stop()
+      presence.stop()
       abort.abort()
       while (busy.size > 0) await new Promise(resolve => setTimeout(resolve, 20))
     },

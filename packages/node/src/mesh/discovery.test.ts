@@ -2,6 +2,7 @@ import type { GossipMessage } from '@ffmesh/protocol'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { afterAll, describe, expect, it } from 'vitest'
 import { meshConfig, newSwarmKey, startTestMesh, stopTestMesh, waitFor, type TestMesh } from '../../../../test/helpers/mesh-fixtures.js'
+import { paced } from '../../../../test/helpers/pace.js'
 
 const capacity = { name: 'n', version: '0.1.0', slotsTotal: 2, slotsFree: 2, encoders: ['libx264'], diskFree: 10 ** 9, queue: 0 }
 
@@ -25,7 +26,7 @@ describe('mesh discovery and membership (real libp2p on loopback)', () => {
 
     for (const self of [a, b, c]) {
       const others = [a, b, c].filter(m => m !== self).map(m => m.peerId)
-      await waitFor(() => others.every(id => self.peers().some(p => p.id === id)), `${self.peerId} to see the other two`, 30_000)
+      await waitFor(() => others.every(id => self.peers().some(p => p.id === id)), `${self.peerId} to see the other two`, paced(30_000))
       expect(self.peers().some(p => p.id === self.peerId)).toBe(false)
     }
     const seenByA = a.peers().find(p => p.id === b.peerId)
@@ -110,8 +111,8 @@ describe('capacity of a peer that joins (real libp2p on loopback)', () => {
     const b = await startTestMesh(key, meshConfig({ ...slow, bootstrap: a.mesh.multiaddrs() }))
     nodes.push(b)
     b.mesh.setCapacity({ ...capacity, name: 'node-b' })
-    await waitFor(() => b.mesh.peers().some(p => p.id === a.mesh.peerId), 'B to list A', 10_000)
-    await waitFor(() => a.mesh.peers().some(p => p.id === b.mesh.peerId), 'A to list B', 10_000)
+    await waitFor(() => b.mesh.peers().some(p => p.id === a.mesh.peerId), 'B to list A', paced(10_000))
+    await waitFor(() => a.mesh.peers().some(p => p.id === b.mesh.peerId), 'A to list B', paced(10_000))
     expect(b.mesh.peers().find(p => p.id === a.mesh.peerId)).toMatchObject({ name: 'node-a', slotsFree: 2 })
   })
 })

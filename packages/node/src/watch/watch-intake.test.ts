@@ -2,6 +2,7 @@ import { appendFile, mkdir, rename, symlink, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { createHarness, media, put, sleep, type Harness } from './watch-test-harness.js'
+import { paced } from '../../../../test/helpers/pace.js'
 
 let h: Harness
 beforeEach(async () => { h = await createHarness() })
@@ -145,7 +146,7 @@ describe('watched folder intake', () => {
     await m.start()
     for (let i = 0; i < 50; i++) await put(path.join(staging, `clip-${i}.mkv`), media(`clip ${i}`))
     await Promise.all(Array.from({ length: 50 }, async (_, i) => { await rename(path.join(staging, `clip-${i}.mkv`), path.join(root, `clip-${i}.mkv`)) }))
-    await h.waitFor('fifty submissions', () => h.submits.length === 50, 20_000)
+    await h.waitFor('fifty submissions', () => h.submits.length === 50, paced(20_000))
     await sleep(800)
     expect(new Set(h.submits.map((s) => s.source)).size).toBe(50)
     expect(h.submits).toHaveLength(50)
@@ -165,7 +166,7 @@ describe('watched folder intake', () => {
     expect(before).toBeLessThan(50)
     const second = h.manager(watches)
     await second.start()
-    await h.waitFor('the rest', () => h.submits.length >= 50, 20_000)
+    await h.waitFor('the rest', () => h.submits.length >= 50, paced(20_000))
     await sleep(800)
     expect(h.submits).toHaveLength(50)
     expect(new Set(h.submits.map((s) => s.source)).size).toBe(50)

@@ -1,0 +1,67 @@
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import { ControlRoutes, ErrorCodes, FfmeshError, isFfmeshError } from '@ffmesh/protocol'
+import type { Logger } from '../logger.js'
+import type { NodeApi } from './api.js'
+import { openEventStream } from './event-stream.js'
+import { readJsonBody, sendError, sendJson } from './http-io.js'
+import { handleRoute, matchRoute, parseWith } from './routes.js'
+
+export interface ControlDispatcher {
+  /** Answers one control API request (JSON routes and the event stream); never throws. */
+  handle(req: IncomingMessage, res: ServerResponse): Promise<void>
+  /** Ends every open event stream and aborts requests in flight. */
+  close(): void
+}
+
+/**
+ * The control API's request handling, apart from the transport: the unix socket server and the
+ * web dashboard's HTTP server both answer through one dispatcher, so both speak exactly the
+ * protocol's route table.
+ */
+export function createControlDispatcher (init: { api: NodeApi, logger: Logger, heartbeatMs?: number }): ControlDispatcher {
+  const { api, logger } = init
+  const streams = new Set<() => void>()
+  const inFlight = new AbortController()
+
+  async function handle (req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const method = req.method ?? 'GET'
+    let pathname = '?'
+    try {
+      const url = new URL(req.url ?? '/', 'http://ffmesh')
+      pathname = url.pathname
+      if (pathname === ControlRoutes.events.path) {
+        if (method !== 'GET') throw new FfmeshError(ErrorCodes.BAD_ARGUMENTS, `use GET for ${ControlRoutes.events.path}`)
+        const close = openEventStream(api, res, { heartbeatMs: init.heartbeatMs })
+        streams.add(close)
+        res.on('close', () => streams.delete(close))
+        return
+      }
+      const match = matchRoute(method, pathname)
+      if (!('route' in match)) {
+        if (match.allowed.length > 0) {
+          res.setHeader('allow', match.allowed.join(', '))
+          sendJson(res, 405, { error: { code: ErrorCodes.BAD_ARGUMENTS, message: `${method} is not allowed on ${pathname}; use ${match.allowed.join(' or ')}` } })
+          return
+        }
+        throw new FfmeshError(ErrorCodes.ROUTE_NOT_FOUND, `no control API route ${method} ${pathname}; the client and the node may be different versions`)
+      }
+      const body = match.route.body != null ? parseWith(match.route.body, await readJsonBody(req), 'request') : undefined
+      const query = parseWith(match.route.query, Object.fromEntries(url.searchParams), 'query')
+      const result = await handleRoute(api, match, body, query, inFlight.signal)
+      sendJson(res, result.status, result.body)
+    } catch (err) {
+      if (!isFfmeshError(err)) logger.error({ err, method, path: pathname }, 'control request failed')
+      else logger.debug({ code: err.code, method, path: pathname }, 'control request refused')
+      sendError(res, err)
+    }
+  }
+
+  return {
+    handle,
+    close () {
+      inFlight.abort()
+      for (const close of streams) close()
+      streams.clear()
+    }
+  }
+}

@@ -1,0 +1,156 @@
+import { z } from 'zod'
+import { ErrorCodes, FfmeshError } from './errors.js'
+import { MAX_NAME_LENGTH } from './limits.js'
+import type { Profile } from './profiles.js'
+import type { JobStatus, PeerStatus } from './status.js'
+
+/**
+ * The control API: the routes the CLI and the web dashboard call, with the schema of every
+ * request body and the type of every reply. The node serves exactly this table
+ * (packages/node/src/control), and clients build their requests from it, so a route cannot exist
+ * on one side only.
+ */
+
+/** Paths cross the socket from a client on the same machine; it resolves them, the node insists. */
+export const AbsolutePathSchema = z.string().min(1).max(4096)
+  .refine(p => p.startsWith('/') && !p.includes('\0'), 'must be an absolute path')
+
+export const SubmitBodySchema = z.strictObject({
+  source: AbsolutePathSchema,
+  profile: z.string().min(1).max(MAX_NAME_LENGTH),
+  /** Absolute output folder; default: beside the source (or jobs.defaultOutputDir). */
+  outDir: AbsolutePathSchema.optional(),
+  /** Hand the whole job to the peer with the most capacity (submit and walk away). */
+  handoff: z.boolean().optional()
+})
+export type SubmitRequest = z.infer<typeof SubmitBodySchema>
+
+export const FetchBodySchema = z.strictObject({ outDir: AbsolutePathSchema.optional() })
+export const EmptyBodySchema = z.strictObject({})
+
+/** A watched folder, as config.yaml's `watch:` list and `ffmesh watch add` give it. */
+export const WatchSchema = z.strictObject({
+  path: z.string().min(1),
+  profile: z.string().min(1),
+  output: z.string().min(1),
+  recursive: z.boolean().default(true),
+  include: z.array(z.string()).default([]),
+  exclude: z.array(z.string()).default([]),
+  afterSuccess: z.enum(['keep', 'move', 'delete']).default('keep'),
+  /** Where sources go with afterSuccess: move. */
+  moveTo: z.string().optional(),
+  settleSeconds: z.number().min(0).max(3600).default(5)
+}).superRefine((w, ctx) => {
+  if (w.afterSuccess === 'move' && w.moveTo == null) ctx.addIssue({ code: 'custom', path: ['moveTo'], message: 'afterSuccess: move needs moveTo, the folder to move sources into' })
+})
+export type WatchConfig = z.infer<typeof WatchSchema>
+/** What a client sends to add a watch: fields with defaults may be left out. */
+export type WatchRequest = z.input<typeof WatchSchema>
+
+export const RemoveWatchBodySchema = z.strictObject({ path: AbsolutePathSchema })
+
+export interface WatchStatus extends WatchConfig {
+  state: 'active' | 'paused'
+  reason: string | null
+  submitted: Array<{ file: string, jobId: string }>
+  skipped: Array<{ file: string, code: string, message: string }>
+}
+
+export interface NodeInfo {
+  id: string
+  name: string
+  version: string
+  dataDir: string
+  slots: number
+  addresses: string[]
+}
+
+export type HttpMethod = 'GET' | 'POST' | 'DELETE'
+
+export interface RouteSpec {
+  method: HttpMethod
+  /** `:name` segments are parameters, percent-encoded on the wire. */
+  path: string
+  /** Without a body schema the route takes no body. */
+  body?: z.ZodType
+  /** The query string's parameters (strings on the wire); without a schema any query is ignored. */
+  query?: z.ZodType
+}
+
+export const ControlRoutes = {
+  nodeInfo: { method: 'GET', path: '/v1/node' },
+  submit: { method: 'POST', path: '/v1/jobs', body: SubmitBodySchema },
+  listJobs: { method: 'GET', path: '/v1/jobs' },
+  getJob: { method: 'GET', path: '/v1/jobs/:id' },
+  cancelJob: { method: 'POST', path: '/v1/jobs/:id/cancel', body: EmptyBodySchema },
+  retryJob: { method: 'POST', path: '/v1/jobs/:id/retry', body: EmptyBodySchema },
+  fetchOutput: { method: 'POST', path: '/v1/jobs/:id/fetch', body: FetchBodySchema },
+  peers: { method: 'GET', path: '/v1/peers' },
+  profiles: { method: 'GET', path: '/v1/profiles' },
+  watches: { method: 'GET', path: '/v1/watches' },
+  addWatch: { method: 'POST', path: '/v1/watches', body: WatchSchema },
+  removeWatch: { method: 'DELETE', path: '/v1/watches', body: RemoveWatchBodySchema },
+  /** Server-sent events: every node event, as `event: <type>` and `data: <NodeEvent JSON>`. */
+  events: { method: 'GET', path: '/v1/events' }
+} as const satisfies Record<string, RouteSpec>
+
+export type RouteName = keyof typeof ControlRoutes
+
+/** What each route answers with (a 2xx JSON body); errors are `{ error: ErrorBody }`. */
+export interface ControlReplies {
+  nodeInfo: NodeInfo
+  submit: { id: string }
+  listJobs: JobStatus[]
+  getJob: JobStatus
+  cancelJob: JobStatus
+  retryJob: JobStatus
+  fetchOutput: { path: string }
+  peers: PeerStatus[]
+  profiles: Profile[]
+  watches: WatchStatus[]
+  addWatch: WatchStatus
+  removeWatch: { removed: string }
+  events: never
+}
+
+/** The request body a route takes, as a client writes it. */
+export type RouteBody<R extends RouteName> = (typeof ControlRoutes)[R] extends { body: z.ZodType } ? z.input<(typeof ControlRoutes)[R]['body']> : undefined
+
+/** The query a route takes, as a client writes it. */
+export type RouteQuery<R extends RouteName> = (typeof ControlRoutes)[R] extends { query: z.ZodType } ? z.input<(typeof ControlRoutes)[R]['query']> : undefined
+
+/** `/v1/jobs/:id` with `{ id: 'X Y' }` → `/v1/jobs/X%20Y`. */
+export function routePath (route: RouteSpec, params: Record<string, string> = {}): string {
+  return route.path.replace(/:([a-z]+)/gi, (_, name: string) => {
+    const value = params[name]
+    if (value == null) throw new TypeError(`route ${route.path} needs the parameter ${name}`)
+    return encodeURIComponent(value)
+  })
+}
+
+/**
+ * Matches a request path against a route's pattern; returns the decoded parameters, or null when
+ * the path is another route's. A parameter that is not valid percent-encoding is the client's
+ * mistake: BAD_ARGUMENTS, not an internal error.
+ */
+export function matchRoutePath (pattern: string, pathname: string): Record<string, string> | null {
+  const want = pattern.split('/')
+  const got = pathname.split('/')
+  if (want.length !== got.length) return null
+  const params: Record<string, string> = {}
+  for (let i = 0; i < want.length; i++) {
+    const w = want[i] as string
+    const g = got[i] as string
+    if (w.startsWith(':')) {
+      if (g === '') return null
+      try {
+        params[w.slice(1)] = decodeURIComponent(g)
+      } catch {
+        throw new FfmeshError(ErrorCodes.BAD_ARGUMENTS, `the ${w.slice(1)} in ${pathname} is not valid percent-encoding`)
+      }
+    } else if (w !== g) {
+      return null
+    }
+  }
+  return params
+}
