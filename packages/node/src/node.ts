@@ -2,7 +2,7 @@ import fs from 'node:fs/promises'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { TERMINAL_JOB_STATES } from '@ffmesh/protocol'
 import { loadConfig } from './config/load.js'
-import { dataPaths } from './config/paths.js'
+import { dataPaths, jobLogFiles } from './config/paths.js'
 import { readIdentity, readSwarmKey } from './config/secrets.js'
 import type { NodeApi } from './control/api.js'
 import { createControlServer } from './control/server.js'
@@ -56,7 +56,7 @@ export async function startNode (init: StartNodeInit): Promise<RunningNode> {
   const logger = init.logger ?? createLogger({ level: config.log.level })
   const privateKey = await readIdentity(paths.identity)
   const swarmKey = await readSwarmKey(paths.swarmKey)
-  const store = await openJobStore({ path: paths.db })
+  const store = await openJobStore({ files: jobLogFiles(paths), logger: logger.child({ component: 'store' }) })
   const closers: Array<() => Promise<void> | void> = [() => store.close()]
   const stopAll = async (): Promise<void> => {
     for (const close of closers.reverse()) await Promise.resolve(close()).catch(err => logger.warn({ err }, 'stop step failed'))

@@ -6,7 +6,7 @@ import { linkWithoutOverwrite } from '../store/durable-fs.js'
 import type { JobRecord } from '../store/records.js'
 import { finalOutputName } from './assemble-job.js'
 import type { JobComponents } from './deps.js'
-import { freeDiskBytes } from './disk.js'
+import { freeDiskBytes } from '../store/free-space.js'
 import type { JobMessage } from './job-bus.js'
 
 /** A handoff not accepted within this long is offered to the next-best peer. */

@@ -4,7 +4,7 @@ import type { UnitMeasure } from '../media/index.js'
 import type { Ack, ResultPush } from '../mesh/types.js'
 import { hashFile } from '../store/hash.js'
 import type { JobComponents } from './deps.js'
-import { freeDiskBytes } from './disk.js'
+import { freeDiskBytes } from '../store/free-space.js'
 import type { Slots } from './slots.js'
 
 export interface UnitTask {

@@ -3,7 +3,7 @@ import { AudioEncoders, ImageEncoders, MAX_UNIT_BYTES, MAX_WHOLE_UNIT_BYTES, pro
 import type { UnitMeasure } from '../media/index.js'
 import type { Ack, ResultPush } from '../mesh/types.js'
 import type { JobComponents } from './deps.js'
-import { freeDiskBytes } from './disk.js'
+import { freeDiskBytes } from '../store/free-space.js'
 import type { JobMessage } from './job-bus.js'
 import { withinOwnerShare } from './limits.js'
 import { audioRunsBeside, createSlots } from './slots.js'

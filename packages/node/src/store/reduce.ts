@@ -68,10 +68,17 @@ export function reduce (view: JobView | undefined, event: JobEvent, time: number
       return { job: touch({ state: event.state, error: event.error }), units: [] }
     case 'job:delivered':
       return { job: touch({ delivered: true }), units: [] }
+    case 'job:damaged':
+      return { job: touch({ attention: event.reason }), units: [] }
+    case 'job:blobs-freed':
+      return { job: touch({ blobsFreed: true }), units: [] }
+    case 'job:removed':
+      return { units: [] }
     case 'job:retried': {
+      // A person looked at the job: a mark of lost records is cleared with the rest.
       const units = view.units.filter(u => u.state !== 'verified')
         .map(u => ({ ...u, state: 'pending' as const, worker: null, leaseUntil: null, failures: 0, lastError: null }))
-      return { job: touch({ state: view.units.length > 0 ? 'running' : 'queued', error: null }), units }
+      return { job: touch({ state: view.units.length > 0 ? 'running' : 'queued', error: null, attention: null }), units }
     }
   }
 }

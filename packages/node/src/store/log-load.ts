@@ -1,0 +1,78 @@
+import { unitKey } from '@ffmesh/protocol'
+import { indexKey, parseIndexKey, readError, type Sublevels } from './log-db.js'
+import type { IndexEntry, LogScan } from './log-check.js'
+import type { JobView } from './reduce.js'
+import type { LoggedEvent, UnitRecord } from './records.js'
+
+/** Layout version of the log: 2 added the per-job index and event numbers. */
+export const LOG_VERSION = 2
+/** Operations per batch while an older log is given its index (a batch is held in memory). */
+const MIGRATE_BATCH_OPS = 2_000
+
+export interface LoadedLog {
+  scan: LogScan
+  views: Map<string, JobView>
+  /** The highest record number used (an event, or a removed or lost one). */
+  lastSeq: number
+}
+
+/**
+ * Reads what the log holds into memory: the views, and the keys the checks of log-check.ts need.
+ * Every table is read, so a damaged one is found here (STORE_CORRUPT) rather than mid-job.
+ */
+export async function loadLog (subs: Sublevels, init: { dbPath: string, markerSeq: number }): Promise<LoadedLog> {
+  try {
+    const logSeqs: number[] = []
+    for await (const key of subs.log.keys()) logSeqs.push(Number(key))
+    const knownGaps = new Set<number>()
+    for await (const key of subs.gaps.keys()) knownGaps.add(Number(key))
+    const index: IndexEntry[] = []
+    for await (const [key, seq] of subs.byJob.iterator()) index.push(parseIndexKey(key, seq))
+    const views = new Map<string, JobView>()
+    for await (const job of subs.jobs.values()) views.set(job.id, { job, units: [] })
+    const strayUnits: UnitRecord[] = []
+    for await (const unit of subs.units.values()) {
+      const view = views.get(unit.jobId)
+      if (view != null) view.units[unit.index] = unit
+      else strayUnits.push(unit)
+    }
+    let lastSeq = logSeqs.at(-1) ?? 0
+    for (const gap of knownGaps) lastSeq = Math.max(lastSeq, gap)
+    return { scan: { logSeqs, knownGaps, index, views, strayUnits, markerSeq: init.markerSeq }, views, lastSeq }
+  } catch (err) {
+    throw readError(err, init.dbPath)
+  }
+}
+
+/**
+ * Gives a log written before LOG_VERSION 2 its per-job index and event counts, replaying the order
+ * of its events. Safe to run again if interrupted: it writes the same keys, and the version last.
+ */
+export async function migrateLog (subs: Sublevels, batch: (ops: unknown[]) => Promise<void>): Promise<void> {
+  const counts = new Map<string, { n: number, last: number }>()
+  const known = new Set<string>()
+  for await (const id of subs.jobs.keys()) known.add(id)
+  let ops: unknown[] = []
+  for await (const e of subs.log.values() as AsyncIterable<LoggedEvent>) {
+    if (!known.has(e.jobId)) continue
+    const c = counts.get(e.jobId) ?? { n: 0, last: 0 }
+    c.n++
+    c.last = e.seq
+    counts.set(e.jobId, c)
+    ops.push({ type: 'put', sublevel: subs.byJob, key: indexKey(e.jobId, c.n), value: e.seq })
+    if (ops.length >= MIGRATE_BATCH_OPS) {
+      await batch(ops)
+      ops = []
+    }
+  }
+  for await (const job of subs.jobs.values()) {
+    const c = counts.get(job.id) ?? { n: 0, last: 0 }
+    ops.push({ type: 'put', sublevel: subs.jobs, key: job.id, value: { ...job, eventCount: c.n, lastSeq: c.last } })
+  }
+  await batch(ops)
+}
+
+/** The keys of one job's unit records that exist, from its view (holes skipped). */
+export function unitKeysOf (view: JobView): string[] {
+  return view.units.filter(u => u != null).map(u => unitKey(u.jobId, u.index))
+}
