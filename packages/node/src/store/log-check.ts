@@ -81,7 +81,8 @@ export function checkLog (scan: LogScan): LogDamage {
         reasons.push('its record is older than its events')
       }
     }
-    if (reasons.length > 0) attention.set(id, `the job log lost records of this job: ${reasons.join('; ')}`)
+    // A job already held for an earlier loss stays held; only a new loss is news.
+    if (reasons.length > 0 && view.job.attention == null) attention.set(id, `the job log lost records of this job: ${reasons.join('; ')}`)
   }
   // A record lost at the end of a job's history leaves no gap in that job's own numbering: any job
   // that could still have changed after its last record is held.
@@ -89,7 +90,7 @@ export function checkLog (scan: LogScan): LogDamage {
   const latestLoss = unattributed.at(-1)
   if (latestLoss != null) {
     for (const [id, view] of scan.views) {
-      if (attention.has(id) || TERMINAL_JOB_STATES.includes(view.job.state) || (view.job.lastSeq ?? 0) > latestLoss) continue
+      if (attention.has(id) || view.job.attention != null || TERMINAL_JOB_STATES.includes(view.job.state) || (view.job.lastSeq ?? 0) > latestLoss) continue
       attention.set(id, `the job log lost records (up to record ${latestLoss}) written after this job's last known change; its state may be older than it was`)
     }
   }
