@@ -1,7 +1,7 @@
 import { request, type IncomingMessage } from 'node:http'
 import type { JobStatus, NodeEvent, PeerStatus, Profile } from '@ffmesh/protocol'
 import { ErrorCodes, FfmeshError, isFfmeshError, type ErrorBody } from '@ffmesh/protocol'
-import type { NodeInfo, SubmitRequest, WatchStatus } from '@ffmesh/node'
+import type { NodeInfo, RemovedJob, SubmitRequest, WatchStatus } from '@ffmesh/node'
 import { createSseParser } from './sse.js'
 
 /** The WatchConfig the node accepts; fields with defaults may be left out. */
@@ -15,6 +15,7 @@ export interface ControlClient {
   getJob(id: string, options?: { signal?: AbortSignal }): Promise<JobStatus>
   cancel(id: string, options?: { signal?: AbortSignal }): Promise<JobStatus>
   retry(id: string, options?: { signal?: AbortSignal }): Promise<JobStatus>
+  remove(id: string, options?: { signal?: AbortSignal }): Promise<RemovedJob>
   fetchOutput(id: string, outDir: string | undefined, options?: { signal?: AbortSignal }): Promise<{ path: string }>
   peers(options?: { signal?: AbortSignal }): Promise<PeerStatus[]>
   profiles(options?: { signal?: AbortSignal }): Promise<Profile[]>
@@ -80,6 +81,7 @@ export function createControlClient (init: { socketPath: string, dataDir: string
     getJob: (id, o) => call('GET', job(id), undefined, o?.signal),
     cancel: (id, o) => call('POST', `${job(id)}/cancel`, {}, o?.signal),
     retry: (id, o) => call('POST', `${job(id)}/retry`, {}, o?.signal),
+    remove: (id, o) => call('DELETE', job(id), undefined, o?.signal),
     fetchOutput: (id, outDir, o) => call('POST', `${job(id)}/fetch`, outDir != null ? { outDir } : {}, o?.signal),
     peers: (o) => call('GET', '/v1/peers', undefined, o?.signal),
     profiles: (o) => call('GET', '/v1/profiles', undefined, o?.signal),

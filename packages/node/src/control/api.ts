@@ -23,6 +23,8 @@ export interface WatchStatus extends WatchConfig {
   skipped: Array<{ file: string, code: string, message: string }>
 }
 
+/** What `ffmesh rm --json` prints. */
+export interface RemovedJob { id: string, removed: true, blobsFreed: number }
 export interface NodeInfo {
   id: string
   name: string
@@ -39,6 +41,8 @@ export interface NodeApi {
   getJob(id: string): JobStatus
   cancel(id: string): Promise<JobStatus>
   retry(id: string): Promise<JobStatus>
+  /** `ffmesh rm`: removes a finished, failed or cancelled job's record, blobs and held results (JOB_ACTIVE otherwise). */
+  remove(id: string): Promise<RemovedJob>
   /** Copies the verified output into outDir (default: the job's own output folder) and returns its path. */
   fetchOutput(id: string, outDir?: string, options?: { signal?: AbortSignal }): Promise<{ path: string }>
   peers(): PeerStatus[]

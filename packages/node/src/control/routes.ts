@@ -41,6 +41,7 @@ export const ROUTES: Route[] = [
   },
   { method: 'GET', pattern: /^\/v1\/jobs$/, handle: api => ok(api.listJobs()) },
   { method: 'GET', pattern: new RegExp(`^/v1/jobs/${JOB}$`), handle: (api, [id]) => ok(api.getJob(id)) },
+  { method: 'DELETE', pattern: new RegExp(`^/v1/jobs/${JOB}$`), handle: async (api, [id]) => ok(await api.remove(id)) },
   { method: 'POST', pattern: new RegExp(`^/v1/jobs/${JOB}/cancel$`), schema: EmptyBodySchema, handle: async (api, [id]) => ok(await api.cancel(id)) },
   { method: 'POST', pattern: new RegExp(`^/v1/jobs/${JOB}/retry$`), schema: EmptyBodySchema, handle: async (api, [id]) => ok(await api.retry(id)) },
   {

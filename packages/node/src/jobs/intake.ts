@@ -4,6 +4,7 @@ import { ErrorCodes, FfmeshError, newJobId, type Profile } from '@ffmesh/protoco
 import type { SubmitRequest } from '../control/api.js'
 import type { JobRecord } from '../store/records.js'
 import type { JobComponents } from './deps.js'
+import { diskFullMessage } from './disk-monitor.js'
 
 /**
  * Intake: checks everything that can be checked at once, so `ffmesh submit` refuses a bad file
@@ -18,7 +19,12 @@ export async function submitJob (c: JobComponents, profiles: Map<string, Profile
   }
   const stat = await statSource(req.source)
   const outDir = path.resolve(req.outDir ?? c.config.jobs.defaultOutputDir ?? path.dirname(req.source))
+  // Below the reserve a submit is refused at once, before the job log is asked to take it.
+  const full = await c.disk.check(outDir)
+  if (full != null) throw new FfmeshError(ErrorCodes.DISK_FULL, diskFullMessage(full))
   await checkWritable(outDir)
+  const problem = c.store.problem()
+  if (problem != null) throw problem
   const info = await c.media.probeSource(req.source, options)
   c.media.checkProfileFits(info, profile)
   const now = c.clock()
@@ -71,6 +77,7 @@ async function checkWritable (dir: string): Promise<void> {
     await fs.writeFile(probe, '')
     await fs.rm(probe, { force: true })
   } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOSPC') throw new FfmeshError(ErrorCodes.DISK_FULL, `output folder ${dir} is on a full disk; free space there or choose another with --out`)
     throw new FfmeshError(ErrorCodes.OUTPUT_NOT_WRITABLE, `cannot write to output folder ${dir} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); choose another with --out`)
   }
 }

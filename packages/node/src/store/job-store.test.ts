@@ -2,21 +2,9 @@ import { describe, expect, it } from 'vitest'
 import { ErrorCodes, isFfmeshError, newJobId } from '@ffmesh/protocol'
 import { jobRecord as job, openTestStore, unitRecord as unit, useTempJobStores } from '../../../../test/fixtures/job-log.js'
 import type { JobStore } from './job-store.js'
-import { reduce, type JobView } from './reduce.js'
-import type { LoggedEvent } from './records.js'
+import { replay } from './reduce.js'
 
 const temp = useTempJobStores('ffmesh-store-')
-
-/** Replays a job's history through the reducer, as a crash-recovery check would. */
-function replay (history: LoggedEvent[]): JobView | undefined {
-  let view: JobView | undefined
-  for (const e of history) {
-    const change = reduce(view, e.event, e.time)
-    if (change.job != null) view = { job: change.job, units: [...(view?.units ?? [])] }
-    for (const u of change.units) (view as JobView).units[u.index] = u
-  }
-  return view
-}
 
 /** A fresh store holding one planned job of one unit. */
 async function plannedJob (): Promise<{ store: JobStore, id: string }> {

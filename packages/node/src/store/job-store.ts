@@ -60,6 +60,8 @@ export interface JobStore {
   textArea(name: string): Sub<string>
   /** Why the log takes no writes now (a full disk, a reopen after a failed write), or null. */
   problem(): FfmeshError | null
+  /** Bytes of the log's reserve file not held now (given to the log on a nearly full disk). */
+  reserveMissing(): number
   readonly opened: OpenReport
   close(): Promise<void>
 }
@@ -78,7 +80,7 @@ export interface OpenJobStoreInit {
 }
 
 /** Events that record work already done or free space: they may use the log's reserve. */
-const ESSENTIAL = new Set<JobEvent['type']>(['unit:verified', 'unit:released', 'job:done', 'job:failed', 'job:cancelled', 'job:delivered', 'job:remote-state', 'job:damaged', 'job:blobs-freed', 'job:removed'])
+const ESSENTIAL = new Set<JobEvent['type']>(['unit:returned', 'unit:verified', 'unit:released', 'job:done', 'job:failed', 'job:cancelled', 'job:delivered', 'job:remote-state', 'job:damaged', 'job:blobs-freed', 'job:removed'])
 /** The marker's record count is brought up to date at most this often (and at close). */
 const MARKER_EVERY_MS = 2_000
 
@@ -107,7 +109,11 @@ export async function openJobStore (init: OpenJobStoreInit): Promise<JobStore> {
       throw storeCorrupt(files.db, meta == null ? `holds no log id, so it is not the log this data dir held (log ${marker.id}); it may have been replaced by an empty one` : `is log ${meta.id}, but this data dir held log ${marker.id}`)
     }
     if (meta == null || meta.id !== (marker?.id ?? meta.id)) {
-      meta = { id: marker?.id ?? newLogId(), version: await subs.log.keys({ limit: 1 }).all().then(k => k.length > 0 ? 1 : LOG_VERSION), damagedAt: meta?.damagedAt ?? null }
+      // A log written before event numbering (no `jobSeq`) is given its index below; a numbered one
+      // that lost its meta record keeps its numbers, so its gaps still show.
+      const numbered = (await subs.byJob.keys({ limit: 1 }).all()).length > 0
+      const events = (await subs.log.keys({ limit: 1 }).all()).length > 0
+      meta = { id: marker?.id ?? newLogId(), version: events && !numbered ? 1 : LOG_VERSION, damagedAt: meta?.damagedAt ?? null }
       await db.batch([{ type: 'put', sublevel: subs.meta, key: 'store', value: meta }] as never, { sync: true } as never)
     }
     if (meta.version < LOG_VERSION) {
@@ -267,6 +273,7 @@ export async function openJobStore (init: OpenJobStoreInit): Promise<JobStore> {
     area: (name) => area<unknown>(name, 'json'),
     textArea: (name) => area<string>(name, 'utf8'),
     problem: () => writer.problem(),
+    reserveMissing: () => reserve.missing(),
     async close () {
       clearTimeout(markerTimer)
       await writer.close()
