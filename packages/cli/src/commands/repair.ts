@@ -19,8 +19,9 @@ function describe (r: RepairReport): string {
   const lines = [
     `repaired  the job log of ${r.dataDir}; the damaged files were copied to ${r.damagedCopy}`,
     `kept      ${r.jobsKept} job${r.jobsKept === 1 ? '' : 's'}${states !== '' ? ` (${states})` : ''}`,
-    `lost      ${r.recordsLost} log record${r.recordsLost === 1 ? '' : 's'}; LevelDB could not read ${r.droppedByLevelDb.bytes} bytes; ${r.unreadableRecords} unreadable record${r.unreadableRecords === 1 ? '' : 's'} deleted`
+    `lost      ${r.recordsLost} log record${r.recordsLost === 1 ? '' : 's'}; ${r.unreadableRecords} unreadable record${r.unreadableRecords === 1 ? '' : 's'} deleted`
   ]
+  for (const line of r.droppedByLevelDb.lines) lines.push(`leveldb   ${line}`)
   if (r.jobsRebuilt.length > 0) lines.push(`rebuilt   the records of ${r.jobsRebuilt.length} job${r.jobsRebuilt.length === 1 ? '' : 's'} from their events: ${r.jobsRebuilt.join(', ')}`)
   if (r.jobsLost.length > 0) lines.push(`gone      ${r.jobsLost.length} job${r.jobsLost.length === 1 ? '' : 's'} whose own record was lost (their blobs are kept): ${r.jobsLost.join(', ')}`)
   if (r.jobsNeedingAttention.length > 0) {

@@ -154,6 +154,11 @@ export async function openJobStore (init: OpenJobStoreInit): Promise<JobStore> {
       for (const st of staged) st.commit()
       for (const id of damage.lostJobs) views.delete(id)
       logger.error(describeDamage(damage, drops), 'the job log lost records: the jobs they touched are held until a person retries or removes them (ffmesh status says which)')
+    } else if (init.adopt === true) {
+      // A repaired log may have lost records no check can see (a whole table gone): blobs older
+      // than the repair are kept even if no record names them.
+      damagedAt = clock()
+      await level.batch([{ type: 'put', sublevel: s.meta, key: 'store', value: { ...meta, damagedAt } }] as never, { sync: true } as never)
     } else if (drops.count > 0) {
       logger.error({ droppedByLevelDb: drops }, 'LevelDB dropped bytes from the job log while recovering it, but no acknowledged job record is missing')
     }

@@ -5,6 +5,7 @@ import { ErrorCodes, FfmeshError } from '@ffmesh/protocol'
 import type { IndexEntry } from './log-check.js'
 import { LOG_WRITE_BUFFER_BYTES } from './log-reserve.js'
 import type { JobRecord, LoggedEvent, UnitRecord } from './records.js'
+import { recordEncoding } from './record-codec.js'
 
 export type LogLevel = Level<string, unknown>
 
@@ -25,13 +26,13 @@ export function parseIndexKey (key: string, seq: number): IndexEntry {
 /** The sublevels of the job log. One batch across them is one atomic LevelDB write. */
 export function sublevels (db: LogLevel) {
   return {
-    log: db.sublevel<string, LoggedEvent>('log', { valueEncoding: 'json' }),
-    jobs: db.sublevel<string, JobRecord>('jobs', { valueEncoding: 'json' }),
-    units: db.sublevel<string, UnitRecord>('units', { valueEncoding: 'json' }),
+    log: db.sublevel<string, LoggedEvent>('log', { valueEncoding: recordEncoding as never }),
+    jobs: db.sublevel<string, JobRecord>('jobs', { valueEncoding: recordEncoding as never }),
+    units: db.sublevel<string, UnitRecord>('units', { valueEncoding: recordEncoding as never }),
     /** `jobId!jobSeq` → log record number: a job's history without reading the whole log. */
-    byJob: db.sublevel<string, number>('by-job', { valueEncoding: 'json' }),
-    gaps: db.sublevel<string, GapRecord>('gaps', { valueEncoding: 'json' }),
-    meta: db.sublevel<string, MetaRecord>('meta', { valueEncoding: 'json' })
+    byJob: db.sublevel<string, number>('by-job', { valueEncoding: recordEncoding as never }),
+    gaps: db.sublevel<string, GapRecord>('gaps', { valueEncoding: recordEncoding as never }),
+    meta: db.sublevel<string, MetaRecord>('meta', { valueEncoding: recordEncoding as never })
   }
 }
 export type Sublevels = ReturnType<typeof sublevels>
@@ -91,12 +92,15 @@ export async function hasLevelFiles (dbPath: string): Promise<boolean> {
 }
 
 /**
- * What LevelDB's recovery dropped when it opened the log, from the info log it rewrites at every
- * open (`db/LOG`; the previous one becomes `LOG.old`): "dropping N bytes; Corruption: ...".
+ * What LevelDB's recovery dropped when it opened (or repaired) the log, from the info log it
+ * rewrites each time (`db/LOG`; the previous one becomes `LOG.old`): "dropping N bytes;
+ * Corruption: ..." from a write-ahead log, "Table #N: M entries Corruption: ..." or "dropped" from a
+ * table. `lines` are those lines without LevelDB's time and thread prefix.
  */
 export async function recoveryDrops (dbPath: string): Promise<{ count: number, bytes: number, lines: string[] }> {
   const text = await fs.readFile(path.join(dbPath, 'LOG'), 'utf8').catch(() => '')
-  const lines = text.split('\n').filter(l => /dropping \d+ bytes/.test(l))
+  const lines = text.split('\n').filter(l => /dropping \d+ bytes|Corruption|dropped:|unparsable key/.test(l))
+    .map(l => l.replace(/^\S+ \S+ /, '').trim())
   const bytes = lines.reduce((n, l) => n + Number(/dropping (\d+) bytes/.exec(l)?.[1] ?? 0), 0)
   return { count: lines.length, bytes, lines }
 }

@@ -22,10 +22,17 @@ export interface LoadedLog {
  */
 export async function loadLog (subs: Sublevels, init: { dbPath: string, markerSeq: number }): Promise<LoadedLog> {
   try {
+    // Values too, not only keys: LevelDB checks no block checksum on reads here, so a damaged
+    // table shows as a record that does not decode, or one that is not what its key says.
     const logSeqs: number[] = []
-    for await (const key of subs.log.keys()) logSeqs.push(Number(key))
+    for await (const [key, event] of subs.log.iterator()) {
+      if (event?.seq !== Number(key) || typeof event.jobId !== 'string' || typeof event.event?.type !== 'string') {
+        throw new Error(`log record ${key} is not a job event`)
+      }
+      logSeqs.push(event.seq)
+    }
     const knownGaps = new Set<number>()
-    for await (const key of subs.gaps.keys()) knownGaps.add(Number(key))
+    for await (const [key] of subs.gaps.iterator()) knownGaps.add(Number(key))
     const index: IndexEntry[] = []
     for await (const [key, seq] of subs.byJob.iterator()) index.push(parseIndexKey(key, seq))
     const views = new Map<string, JobView>()

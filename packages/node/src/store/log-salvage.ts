@@ -2,11 +2,26 @@ import { isDeepStrictEqual } from 'node:util'
 import { unitKey } from '@ffmesh/protocol'
 import { indexKey, sublevels, type LogLevel } from './log-db.js'
 import { replay } from './reduce.js'
+import { decodeRecord } from './record-codec.js'
 import type { LoggedEvent } from './records.js'
 import type { BatchOp } from './log-writer.js'
 
-/** Sublevels holding JSON the node parses at open; a record among them that is not JSON is unreadable. */
-const JSON_SUBLEVELS = ['log', 'jobs', 'units', 'by-job', 'gaps', 'meta', 'area:held']
+/** The log's own sublevels (record-codec.ts); a record among them that does not decode is unreadable. */
+const JSON_SUBLEVELS = ['log', 'jobs', 'units', 'by-job', 'gaps', 'meta']
+
+/** Whether a record decodes, and is what its key says (a damaged block can give valid JSON of the wrong shape). */
+function decodes (sublevel: string, key: string, text: string): boolean {
+  let value: Record<string, unknown>
+  try {
+    value = decodeRecord(text) as Record<string, unknown>
+  } catch {
+    return false
+  }
+  if (sublevel === 'log') return value?.seq === Number(key) && typeof value.jobId === 'string' && typeof (value.event as { type?: unknown } | null)?.type === 'string'
+  if (sublevel === 'jobs') return value?.id === key
+  if (sublevel === 'units') return typeof value?.jobId === 'string' && key === unitKey(value.jobId, value.index as number)
+  return true
+}
 
 export interface Salvage {
   /** Records that LevelDB could read but that are not the JSON they must be: deleted. */
@@ -27,13 +42,7 @@ export async function salvageLog (db: LogLevel): Promise<Salvage> {
   for (const name of JSON_SUBLEVELS) {
     const raw = db.sublevel<string, string>(name, { valueEncoding: 'utf8' })
     const bad: string[] = []
-    for await (const [key, value] of raw.iterator()) {
-      try {
-        JSON.parse(value)
-      } catch {
-        bad.push(key)
-      }
-    }
+    for await (const [key, value] of raw.iterator()) if (!decodes(name, key, value)) bad.push(key)
     if (bad.length > 0) await raw.batch(bad.map(key => ({ type: 'del' as const, key })), { sync: true } as never)
     unreadable += bad.length
   }

@@ -13,8 +13,8 @@ export interface RepairReport {
   dataDir: string
   /** Where the damaged files were copied before anything was changed. */
   damagedCopy: string
-  /** Bytes LevelDB's repair could not read (from its info log). */
-  droppedByLevelDb: { count: number, bytes: number }
+  /** What LevelDB's repair could not read, from its info log: damaged tables and write-ahead logs. */
+  droppedByLevelDb: { count: number, bytes: number, lines: string[] }
   /** Records LevelDB could read that were not what they must be, deleted. */
   unreadableRecords: number
   /** Log record numbers lost for good. */
@@ -84,7 +84,7 @@ export async function repairJobLog (init: { dataDir: string, clock?: () => numbe
     return {
       dataDir: paths.root,
       damagedCopy,
-      droppedByLevelDb: { count: droppedByLevelDb.count, bytes: droppedByLevelDb.bytes },
+      droppedByLevelDb,
       unreadableRecords: salvage.unreadable,
       recordsLost: store.opened.damage.lostSeqs.length,
       jobsRebuilt: salvage.rebuilt,
