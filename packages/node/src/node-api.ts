@@ -33,7 +33,7 @@ export function createNodeApi (c: JobComponents, parts: { owner: Owner, handoff:
     if (view.job.handoff === true && view.job.owner === c.mesh.peerId && s.state === 'queued') {
       return { ...s, waiting: view.job.handoffTo == null ? 'waiting for a peer with free slots to take the job (handoff)' : `handing off to ${view.job.handoffTo}` }
     }
-    const held = view.job.owner === c.mesh.peerId && !TERMINAL_JOB_STATES.includes(s.state) ? holdReason(c, view.job) : null
+    const held = view.job.owner === c.mesh.peerId && !TERMINAL_JOB_STATES.includes(s.state) ? holdReason(c, view.job) ?? parts.owner.spaceHold(id) : null
     return held != null ? { ...s, waiting: held } : s
   }
   return {

@@ -27,7 +27,7 @@ export function holdReason (c: Pick<JobComponents, 'disk' | 'store'>, job: Pick<
  * the first to meet a disk that filled since the last sample.
  */
 export async function failedForSpace (c: Pick<JobComponents, 'disk' | 'store'>, job: Pick<JobRecord, 'outDir'>, err: unknown): Promise<boolean> {
-  if (isDiskFullError(err)) return true
+  // Measured first either way, so the hold applies from the next tick, not the next sample.
   await c.disk.refresh().catch(() => {})
-  return holdReason(c, job) != null
+  return isDiskFullError(err) || holdReason(c, job) != null
 }

@@ -25,9 +25,15 @@ export const OWNER_TICK_MS = 200
  * Events after which the owner has work at once (plan, offer, assemble): it looks again right away
  * instead of at the next tick, so a job's steps do not each wait up to OWNER_TICK_MS.
  */
-const KICK_EVENTS = new Set(['job:submitted', 'job:units-planned', 'job:planned', 'job:assembling', 'job:retried', 'unit:verified', 'unit:released'])
+const KICK_EVENTS = new Set(['job:submitted', 'job:units-planned', 'job:planned', 'job:assembling', 'job:retried', 'unit:verified', 'unit:released', 'node:disk-ok'])
 /** A unit under a lease: granted, converting, or its result arriving (expires like the others). */
 const isLive = (u: UnitRecord): boolean => u.state === 'leased' || u.state === 'converting' || u.state === 'returned'
+/**
+ * A step that ran out of space waits this long before it runs again, unless the disk monitor sees
+ * space come back first: a job can need more than the reserve (a large output on a small free
+ * disk), and the monitor alone would let it fail and retry at every tick.
+ */
+export const SPACE_RETRY_MS = 30_000
 /** A tick that keeps failing for want of disk says so once in this long, not five times a second. */
 const QUIET_TICK_ERROR_MS = 60_000
 /** Refusals that say the worker cannot do this unit at all, as opposed to a failed try. */
@@ -54,6 +60,8 @@ export function createOwner (c: JobComponents, init: OwnerInit) {
 
   /** Jobs held for want of disk at the last tick: their leases are re-armed when they go on. */
   const held = new Set<string>()
+  /** Jobs whose last step ran out of space, and until when they wait (cleared when space returns). */
+  const spaceWait = new Map<string, number>()
   let quietUntil = 0
 
   // A job waiting to be handed to another node is not planned here (handoff.ts moves it on); a job
@@ -68,6 +76,7 @@ export function createOwner (c: JobComponents, init: OwnerInit) {
       const job = c.store.job(jobId)?.job
       // A full disk is a state, not the job's fault: the step runs again once there is space.
       if (job != null && await failedForSpace(c, job, err)) {
+        spaceWait.set(jobId, c.clock() + SPACE_RETRY_MS)
         log.warn({ jobId, err: isDiskFullError(err) ? String((err as Error).message) : err }, `${what} held: no disk space; it runs again once there is`)
         return
       }
@@ -107,7 +116,7 @@ export function createOwner (c: JobComponents, init: OwnerInit) {
   async function tickJob (view: JobView, now: number): Promise<void> {
     const { job, units } = view
     // Held for want of disk: nothing is planned, offered, expired or assembled meanwhile.
-    if (holdReason(c, job) != null) {
+    if (holdReason(c, job) != null || (spaceWait.get(job.id) ?? 0) > now) {
       held.add(job.id)
       return
     }
@@ -240,6 +249,7 @@ export function createOwner (c: JobComponents, init: OwnerInit) {
       c.events.on((e) => {
         // Offers, claims and progress of a finished job are of no further use.
         if (e.type === 'job:done' && e.jobId != null) rt.forgetJob(e.jobId)
+        if (e.type === 'node:disk-ok') spaceWait.clear()
         if (KICK_EVENTS.has(e.type)) ticker.kick()
       })
       c.bus.on((m, from) => {
@@ -261,7 +271,12 @@ export function createOwner (c: JobComponents, init: OwnerInit) {
     /** A peer may fetch a blob only while it holds a lease on a unit that needs it. */
     authorizeBlob: async (peer: string, hash: string): Promise<string | null> => leasedInputPath(owned(), peer, hash),
     /** Forgets a removed job's offers, claims and progress. */
-    forget: (id: string): void => { rt.forgetJob(id); held.delete(id) },
+    forget: (id: string): void => { rt.forgetJob(id); held.delete(id); spaceWait.delete(id) },
+    /** Why a job waits after a step ran out of space (null when it does not). */
+    spaceHold (id: string): string | null {
+      const until = spaceWait.get(id) ?? 0
+      return until > c.clock() ? `its last step ran out of disk space; it runs again when space is freed, or in ${Math.ceil((until - c.clock()) / 1000)} s` : null
+    },
     cancel: async (id: string): Promise<void> => await cancelJob(c, id, async (view) => { await revokeLeases(view); rt.forgetJob(id) }),
     retry: async (id: string): Promise<void> => await retryJob(c, id)
   }

@@ -134,11 +134,11 @@ export async function openJobStore (init: OpenJobStoreInit): Promise<JobStore> {
     const damage = checkLog(loaded.scan)
     const drops = await recoveryDrops(files.db)
     if (damage.cutShort && init.adopt !== true) {
-      throw storeCorrupt(files.db, `ends at record ${loaded.lastSeq}, but this data dir's marker says it held ${markerSeq}: acknowledged records at its end are missing (was its write-ahead log cut short?)`)
+      throw storeCorrupt(files.db, `ends at record ${loaded.scan.lastSeq}, but this data dir's marker says it held ${markerSeq}: acknowledged records at its end are missing (was its write-ahead log cut short?)`)
     }
     views.clear()
     for (const [id, view] of loaded.views) views.set(id, view)
-    lastSeq = Math.max(loaded.lastSeq, markerSeq)
+    lastSeq = Math.max(loaded.scan.lastSeq, markerSeq)
     const intact = isIntact(damage)
     let damagedAt = meta.damagedAt ?? null
     if (!intact) {
@@ -147,7 +147,9 @@ export async function openJobStore (init: OpenJobStoreInit): Promise<JobStore> {
         const view = views.get(id) as JobView
         view.job = { ...view.job, eventCount: count }
       }
-      const { ops, events } = damageOps(s, loaded.scan, damage, damagedAt)
+      const lostIndexKeys: string[] = []
+      for (const id of damage.lostJobs) lostIndexKeys.push(...await s.byJob.keys({ gte: `${id}!`, lt: `${id}"` }).all())
+      const { ops, events } = damageOps(s, loaded.scan, damage, lostIndexKeys, damagedAt)
       const staged = events.map((e, i) => stage(s, e.jobId, e.event, lastSeq + 1 + i, damagedAt as number))
       ops.push(...staged.flatMap(st => st.ops), { type: 'put', sublevel: s.meta, key: 'store', value: { ...meta, damagedAt } })
       await level.batch(ops as never, { sync: true } as never)

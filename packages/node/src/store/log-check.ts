@@ -3,18 +3,27 @@ import type { JobView } from './reduce.js'
 import type { UnitRecord } from './records.js'
 
 /**
- * One entry of the per-job index: event number `jobSeq` of job `jobId` is log record `seq`.
- * `seq` 0 is a placeholder for an event known to be lost (written once the loss was reported).
+ * One job's entries in the per-job index (`jobId!jobSeq` → record number), summed up as they are
+ * read in key order, so the check needs memory per job, not per event.
  */
-export interface IndexEntry { jobId: string, jobSeq: number, seq: number }
+export interface JobIndexSummary {
+  /** The highest event number that has an entry. */
+  top: number
+  /** Event numbers below `top` without an entry. */
+  missing: number[]
+  /** Record numbers its entries point to that the log does not hold (the events lost, the index kept). */
+  lostSeqs: number[]
+  /** The highest record number among its entries. */
+  lastSeq: number
+}
 
-/** What opening the log read, for the checks below: keys and views, never the events themselves. */
+/** What opening the log read, for the checks below. */
 export interface LogScan {
-  /** Sequence numbers of the events in the log, ascending. */
-  logSeqs: number[]
-  /** Numbers with no event that are accounted for: removed with `ffmesh rm`, or lost and reported before. */
-  knownGaps: ReadonlySet<number>
-  index: IndexEntry[]
+  /** The highest record number in the log or among its known gaps (removed or reported lost). */
+  lastSeq: number
+  /** Record numbers from 1 to the last (or to the marker's) that are neither in the log nor known gaps. */
+  lostSeqs: number[]
+  index: ReadonlyMap<string, JobIndexSummary>
   views: ReadonlyMap<string, JobView>
   /** Unit records whose job record is missing. */
   strayUnits: UnitRecord[]
@@ -25,12 +34,14 @@ export interface LogScan {
 export interface LogDamage {
   /** Record numbers missing from the log that nothing accounts for. */
   lostSeqs: number[]
+  /** Which job a lost record belonged to, where its index entry survived it. */
+  lostOwners: Map<number, string>
   /** The log ends before the marker's last known record: acknowledged records at its end are gone. */
   cutShort: boolean
   /** Jobs to hold until a person retries or removes them, with the reason status shows. */
   attention: Map<string, string>
-  /** Events of known jobs that are missing, as placeholders to write once the loss is reported. */
-  missingEvents: IndexEntry[]
+  /** Events of known jobs that are missing, to write placeholders for once the loss is reported. */
+  missingEvents: Array<{ jobId: string, jobSeq: number }>
   /** Jobs whose job record is gone while other records of them remain; they cannot be shown. */
   lostJobs: string[]
   /** Jobs whose record counts fewer events than the index holds (the record is older than its events). */
@@ -48,34 +59,22 @@ export function isIntact (d: LogDamage): boolean {
  * when it recovers a damaged write-ahead log; these checks are how the node notices.
  */
 export function checkLog (scan: LogScan): LogDamage {
-  const lastLog = scan.logSeqs.at(-1) ?? 0
-  const lastGap = largest(scan.knownGaps)
-  const cutShort = scan.markerSeq > Math.max(lastLog, lastGap)
-  const present = new Set(scan.logSeqs)
-  const lostSeqs: number[] = []
-  for (let seq = 1; seq <= Math.max(lastLog, lastGap, scan.markerSeq); seq++) {
-    if (!present.has(seq) && !scan.knownGaps.has(seq)) lostSeqs.push(seq)
-  }
-  const lost = new Set(lostSeqs)
-  const byJob = new Map<string, IndexEntry[]>()
-  for (const e of scan.index) byJob.set(e.jobId, [...byJob.get(e.jobId) ?? [], e])
-
+  const cutShort = scan.markerSeq > scan.lastSeq
   const attention = new Map<string, string>()
-  const missingEvents: IndexEntry[] = []
+  const missingEvents: Array<{ jobId: string, jobSeq: number }> = []
   const eventCounts = new Map<string, number>()
-  const attributed = new Set<number>()
+  const lostOwners = new Map<number, string>()
+  for (const [id, summary] of scan.index) for (const seq of summary.lostSeqs) lostOwners.set(seq, id)
   for (const [id, view] of scan.views) {
-    const entries = byJob.get(id) ?? []
+    const summary = scan.index.get(id) ?? { top: 0, missing: [], lostSeqs: [], lastSeq: 0 }
     const reasons = unitProblems(view)
     if (view.job.eventCount != null) {
-      const numbers = new Set(entries.map(e => e.jobSeq))
-      const top = Math.max(view.job.eventCount, largest(numbers))
-      const missing: number[] = []
-      for (let n = 1; n <= top; n++) if (!numbers.has(n)) missing.push(n)
-      for (const jobSeq of missing) missingEvents.push({ jobId: id, jobSeq, seq: 0 })
-      const gone = entries.filter(e => e.seq > 0 && lost.has(e.seq))
-      for (const e of gone) attributed.add(e.seq)
-      if (missing.length + gone.length > 0) reasons.push(`${missing.length + gone.length} of its ${top} events are missing`)
+      const top = Math.max(view.job.eventCount, summary.top)
+      const missing = [...summary.missing]
+      for (let n = summary.top + 1; n <= top; n++) missing.push(n)
+      for (const jobSeq of missing) missingEvents.push({ jobId: id, jobSeq })
+      const gone = missing.length + summary.lostSeqs.length
+      if (gone > 0) reasons.push(`${gone} of its ${top} events are missing`)
       if (top > view.job.eventCount) {
         eventCounts.set(id, top)
         reasons.push('its record is older than its events')
@@ -86,16 +85,15 @@ export function checkLog (scan: LogScan): LogDamage {
   }
   // A record lost at the end of a job's history leaves no gap in that job's own numbering: any job
   // that could still have changed after its last record is held.
-  const unattributed = lostSeqs.filter(s => !attributed.has(s))
-  const latestLoss = unattributed.at(-1)
+  const latestLoss = scan.lostSeqs.filter(s => !lostOwners.has(s)).at(-1)
   if (latestLoss != null) {
     for (const [id, view] of scan.views) {
       if (attention.has(id) || view.job.attention != null || TERMINAL_JOB_STATES.includes(view.job.state) || (view.job.lastSeq ?? 0) > latestLoss) continue
       attention.set(id, `the job log lost records (up to record ${latestLoss}) written after this job's last known change; its state may be older than it was`)
     }
   }
-  const lostJobs = [...new Set([...scan.strayUnits.map(u => u.jobId), ...scan.index.map(e => e.jobId)])].filter(id => !scan.views.has(id))
-  return { lostSeqs, cutShort, attention, missingEvents, lostJobs, eventCounts }
+  const lostJobs = [...new Set([...scan.strayUnits.map(u => u.jobId), ...scan.index.keys()])].filter(id => !scan.views.has(id))
+  return { lostSeqs: scan.lostSeqs, lostOwners, cutShort, attention, missingEvents, lostJobs, eventCounts }
 }
 
 /** A plan with a unit record missing, or a job past its units that has unverified ones. */
@@ -107,11 +105,4 @@ function unitProblems (view: JobView): string[] {
   const past = view.job.state === 'done' || view.job.state === 'assembling'
   if (past && view.units.some(u => u != null && (u.state !== 'verified' || u.result == null))) problems.push(`it is ${view.job.state} but not all its units are verified`)
   return problems
-}
-
-/** The largest of many numbers (0 for none), without spreading them into one call's arguments. */
-function largest (numbers: Iterable<number>): number {
-  let top = 0
-  for (const n of numbers) if (n > top) top = n
-  return top
 }

@@ -2,7 +2,6 @@ import fs from 'node:fs/promises'
 import path from 'node:path'
 import { Level } from 'level'
 import { ErrorCodes, FfmeshError } from '@ffmesh/protocol'
-import type { IndexEntry } from './log-check.js'
 import { LOG_WRITE_BUFFER_BYTES } from './log-reserve.js'
 import type { JobRecord, LoggedEvent, UnitRecord } from './records.js'
 import { recordEncoding } from './record-codec.js'
@@ -18,7 +17,7 @@ export const SEQ_WIDTH = 16
 const JOB_SEQ_WIDTH = 10
 export const seqKey = (seq: number): string => String(seq).padStart(SEQ_WIDTH, '0')
 export const indexKey = (jobId: string, jobSeq: number): string => `${jobId}!${String(jobSeq).padStart(JOB_SEQ_WIDTH, '0')}`
-export function parseIndexKey (key: string, seq: number): IndexEntry {
+export function parseIndexKey (key: string, seq: number): { jobId: string, jobSeq: number, seq: number } {
   const at = key.lastIndexOf('!')
   return { jobId: key.slice(0, at), jobSeq: Number(key.slice(at + 1)), seq }
 }

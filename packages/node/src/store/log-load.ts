@@ -1,6 +1,6 @@
 import { unitKey } from '@ffmesh/protocol'
 import { indexKey, parseIndexKey, readError, type Sublevels } from './log-db.js'
-import type { IndexEntry, LogScan } from './log-check.js'
+import type { JobIndexSummary, LogScan } from './log-check.js'
 import type { JobView } from './reduce.js'
 import type { LoggedEvent, UnitRecord } from './records.js'
 
@@ -12,18 +12,17 @@ const MIGRATE_BATCH_OPS = 2_000
 export interface LoadedLog {
   scan: LogScan
   views: Map<string, JobView>
-  /** The highest record number used (an event, or a removed or lost one). */
-  lastSeq: number
 }
 
 /**
- * Reads what the log holds into memory: the views, and the keys the checks of log-check.ts need.
- * Every table is read, so a damaged one is found here (STORE_CORRUPT) rather than mid-job.
+ * Reads what the log holds into memory: the views, and what the checks of log-check.ts need. Every
+ * record is read and decoded (values too, not only keys: LevelDB checks no block checksum on reads
+ * here, so a damaged table shows as a record that does not decode or is not what its key says),
+ * so damage is found at open (STORE_CORRUPT) rather than mid-job. Memory stays per job: record
+ * numbers are kept as sorted arrays, the index is summed up per job as it is read.
  */
 export async function loadLog (subs: Sublevels, init: { dbPath: string, markerSeq: number }): Promise<LoadedLog> {
   try {
-    // Values too, not only keys: LevelDB checks no block checksum on reads here, so a damaged
-    // table shows as a record that does not decode, or one that is not what its key says.
     const logSeqs: number[] = []
     for await (const [key, event] of subs.log.iterator()) {
       if (event?.seq !== Number(key) || typeof event.jobId !== 'string' || typeof event.event?.type !== 'string') {
@@ -31,10 +30,21 @@ export async function loadLog (subs: Sublevels, init: { dbPath: string, markerSe
       }
       logSeqs.push(event.seq)
     }
-    const knownGaps = new Set<number>()
-    for await (const [key] of subs.gaps.iterator()) knownGaps.add(Number(key))
-    const index: IndexEntry[] = []
-    for await (const [key, seq] of subs.byJob.iterator()) index.push(parseIndexKey(key, seq))
+    const gapSeqs: number[] = []
+    for await (const [key] of subs.gaps.iterator()) gapSeqs.push(Number(key))
+    const lastSeq = Math.max(logSeqs.at(-1) ?? 0, gapSeqs.at(-1) ?? 0)
+    const lostSeqs = missingNumbers(logSeqs, gapSeqs, Math.max(lastSeq, init.markerSeq))
+    const lost = new Set(lostSeqs)
+    const index = new Map<string, JobIndexSummary>()
+    for await (const [key, seq] of subs.byJob.iterator()) {
+      const { jobId, jobSeq } = parseIndexKey(key, seq)
+      const summary = index.get(jobId) ?? { top: 0, missing: [], lostSeqs: [], lastSeq: 0 }
+      for (let n = summary.top + 1; n < jobSeq; n++) summary.missing.push(n)
+      summary.top = Math.max(summary.top, jobSeq)
+      summary.lastSeq = Math.max(summary.lastSeq, seq)
+      if (lost.has(seq)) summary.lostSeqs.push(seq)
+      index.set(jobId, summary)
+    }
     const views = new Map<string, JobView>()
     for await (const job of subs.jobs.values()) views.set(job.id, { job, units: [] })
     const strayUnits: UnitRecord[] = []
@@ -43,12 +53,23 @@ export async function loadLog (subs: Sublevels, init: { dbPath: string, markerSe
       if (view != null) view.units[unit.index] = unit
       else strayUnits.push(unit)
     }
-    let lastSeq = logSeqs.at(-1) ?? 0
-    for (const gap of knownGaps) lastSeq = Math.max(lastSeq, gap)
-    return { scan: { logSeqs, knownGaps, index, views, strayUnits, markerSeq: init.markerSeq }, views, lastSeq }
+    return { scan: { lastSeq, lostSeqs, index, views, strayUnits, markerSeq: init.markerSeq }, views }
   } catch (err) {
     throw readError(err, init.dbPath)
   }
+}
+
+/** The numbers 1..last in neither of two ascending lists (merged in one pass, no set of all numbers). */
+function missingNumbers (a: number[], b: number[], last: number): number[] {
+  const missing: number[] = []
+  let i = 0
+  let j = 0
+  for (let n = 1; n <= last; n++) {
+    while (i < a.length && (a[i] as number) < n) i++
+    while (j < b.length && (b[j] as number) < n) j++
+    if (a[i] !== n && b[j] !== n) missing.push(n)
+  }
+  return missing
 }
 
 /**
