@@ -142,7 +142,14 @@ describe.skipIf(!CAN_MOUNT)('fault scenario: the data dir on a small disk that f
   it('refuses submits, holds every step without spending attempts, goes on when space returns, and loses nothing across SIGTERM and kill -9', async () => {
     await start()
 
-    // Full before a submit: refused with a code and a non-zero exit, nothing logged as a job.
+    // Below the reserve before a submit (5 MiB free of the 6 MiB kept, so the job log itself
+    // would still take it): refused with a code and a non-zero exit, nothing logged as a job.
+    await disk.fill({ leave: 5 * 1024 * 1024 })
+    const below = await ffmesh(['submit', await makeClip(ctl, 'below.mp4', 8, '320x240', 8), '--profile', 'h264', '--out', outDir, '--json'], { dataDir })
+    expect(below.code).not.toBe(0)
+    expect((JSON.parse(below.stdout) as { error: { code: string } }).error.code).toBe(ErrorCodes.DISK_FULL)
+    await disk.free()
+    // Full to the last byte: the same.
     await disk.fill()
     const refused = await ffmesh(['submit', await makeClip(ctl, 'refused.mp4', 8, '320x240', 9), '--profile', 'h264', '--out', outDir, '--json'], { dataDir })
     expect(refused.code).not.toBe(0)

@@ -16,8 +16,8 @@ const FILL_CHUNKS = [1024 * 1024, 4096]
 /** A small real disk: a tmpfs of `sizeMiB`, filled and freed by the test. */
 export interface SmallDisk {
   dir: string
-  /** Writes a filler file until the filesystem refuses (ENOSPC); returns the bytes written. */
-  fill(): Promise<number>
+  /** Writes a filler file until the filesystem refuses (ENOSPC), then gives back `leave` bytes; returns the bytes it holds. */
+  fill(options?: { leave?: number }): Promise<number>
   /** Removes every filler file. */
   free(): Promise<void>
   freeBytes(): Promise<number>
@@ -31,7 +31,7 @@ export async function mountSmallDisk (prefix: string, sizeMiB: number): Promise<
   let fillers = 0
   return {
     dir,
-    async fill () {
+    async fill (options = {}) {
       const file = path.join(dir, `filler-${++fillers}`)
       const handle = await fs.open(file, 'w')
       let written = 0
@@ -52,7 +52,9 @@ export async function mountSmallDisk (prefix: string, sizeMiB: number): Promise<
       } finally {
         await handle.close()
       }
-      return written
+      const leave = Math.min(options.leave ?? 0, written)
+      if (leave > 0) await fs.truncate(file, written - leave)
+      return written - leave
     },
     async free () {
       for (const name of await fs.readdir(dir)) if (name.startsWith('filler-')) await fs.rm(path.join(dir, name), { force: true })
