@@ -54,7 +54,13 @@ export async function removeJob (c: JobComponents, id: string, forget: (id: stri
   const blobs = blobsOnlyFor(c, id)
   await c.store.remove(id)
   await forget(id)
-  for (const hash of blobs) await c.blobs.remove(hash)
-  c.events.emit('job:removed', { jobId: id, data: { blobs: blobs.size } })
-  return blobs.size
+  // A done job's blobs went when it was done: count what is there to free.
+  let freed = 0
+  for (const hash of blobs) {
+    if (!await c.blobs.has(hash)) continue
+    await c.blobs.remove(hash)
+    freed++
+  }
+  c.events.emit('job:removed', { jobId: id, data: { blobs: freed } })
+  return freed
 }

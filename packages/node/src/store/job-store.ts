@@ -5,7 +5,7 @@ import { pino } from 'pino'
 import type { Logger } from '../logger.js'
 import { checkLog, isIntact, type LogDamage } from './log-check.js'
 import { damageOps, describeDamage } from './log-damage.js'
-import { hasLevelFiles, indexKey, openLevel, readError, recoveryDrops, seqKey, storeCorrupt, sublevels, type LogLevel, type MetaRecord, type Sublevels } from './log-db.js'
+import { diskFullAtOpen, hasLevelFiles, indexKey, isDiskFull, openLevel, readError, recoveryDrops, seqKey, storeCorrupt, sublevels, type LogLevel, type MetaRecord, type Sublevels } from './log-db.js'
 import { loadLog, LOG_VERSION, migrateLog, unitKeysOf } from './log-load.js'
 import { newLogId, readLogMarker, writeLogMarker } from './log-marker.js'
 import { createLogReserve } from './log-reserve.js'
@@ -122,7 +122,9 @@ export async function openJobStore (init: OpenJobStoreInit): Promise<JobStore> {
       await db.batch([{ type: 'put', sublevel: subs.meta, key: 'store', value: meta }] as never, { sync: true } as never)
     }
     report = await loadChecked(db, subs, meta, marker?.seq ?? 0, create)
-    if (marker == null || init.adopt === true) await writeLogMarker(files.marker, { id: meta.id, seq: lastSeq })
+    if (marker == null || init.adopt === true) {
+      await writeLogMarker(files.marker, { id: meta.id, seq: lastSeq }).catch((err: unknown) => { throw isDiskFull(err) ? diskFullAtOpen(files.db) : err })
+    }
   } catch (err) {
     await db.close().catch(() => {})
     throw err

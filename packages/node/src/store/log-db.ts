@@ -61,6 +61,11 @@ export function readError (err: unknown, dbPath: string): FfmeshError {
   return new FfmeshError(ErrorCodes.STORE_CORRUPT, `the job log ${dbPath} is damaged: ${causeOf(err).message.trim()}; ${repairAdvice(dbPath)}`)
 }
 
+/** Opening writes too (LevelDB stores the records it recovers in a table; the marker is written). */
+export function diskFullAtOpen (dbPath: string): FfmeshError {
+  return new FfmeshError(ErrorCodes.DISK_FULL, `the job log ${dbPath} cannot be opened: its disk is full (opening writes the records it recovers). Free space there and start the node again`)
+}
+
 export function storeCorrupt (dbPath: string, what: string): FfmeshError {
   return new FfmeshError(ErrorCodes.STORE_CORRUPT, `the job log ${dbPath} ${what}; ${repairAdvice(dbPath)}`)
 }
@@ -79,6 +84,7 @@ export async function openLevel (dbPath: string, options: { create: boolean }): 
       throw new FfmeshError(ErrorCodes.NODE_ALREADY_RUNNING, `another ffmesh node is using the job store at ${dbPath}; stop it first, or give this one its own --data-dir`)
     }
     if (/does not exist/.test(message)) throw storeCorrupt(dbPath, 'is missing (no CURRENT file) although this data dir has held one')
+    if (isDiskFull(err)) throw diskFullAtOpen(dbPath)
     throw readError(err, dbPath)
   }
   return db
