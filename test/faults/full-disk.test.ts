@@ -93,7 +93,7 @@ describe.skipIf(!CAN_MOUNT)('fault scenario: the data dir on a small disk that f
       await node.stop('SIGKILL')
     }
     for (const pid of await ffmpegProcessesFor(dataDir)) process.kill(pid, 'SIGKILL')
-    if (failed || process.env.FFM_FD_DUMP != null) console.error(`--- node log ---\n${logs.join('\n--- restart ---\n').slice(-40_000)}`)
+    if (failed) console.error(`--- node log ---\n${logs.join('\n--- restart ---\n').slice(-40_000)}`)
     await disk.unmount()
     await fs.rm(ctl, { recursive: true, force: true })
   })

@@ -126,3 +126,37 @@ describe('job log damage', () => {
     expect(store.job(id)?.job.attention).toBeNull()
   })
 })
+
+describe('a job log written before event numbering', () => {
+  it('opens as it was, gets its index and a marker, and then checks as any other', async () => {
+    const root = await temp.tempDir()
+    const { Level } = await import('level')
+    // The layout of the earlier version: JSON values, no meta, no index, no marker file.
+    const legacy = new Level<string, unknown>(dataPaths(root).db, { valueEncoding: 'json' })
+    await legacy.open()
+    const log = legacy.sublevel<string, unknown>('log', { valueEncoding: 'json' })
+    const id = newJobId()
+    const events = [
+      { type: 'job:submitted', job: job(id) },
+      { type: 'job:planned', sourceHash: 'b'.repeat(128), units: [unit(id, 0)] },
+      { type: 'unit:leased', index: 0, worker: 'w1', attempt: 1, leaseUntil: 99 }
+    ]
+    await legacy.batch([
+      ...events.map((event, i) => ({ type: 'put' as const, sublevel: log, key: String(i + 1).padStart(16, '0'), value: { seq: i + 1, time: 1, jobId: id, event } })),
+      { type: 'put' as const, sublevel: legacy.sublevel('jobs', { valueEncoding: 'json' }), key: id, value: { ...job(id), state: 'running', unitCount: 1 } },
+      { type: 'put' as const, sublevel: legacy.sublevel('units', { valueEncoding: 'json' }), key: `${id}:00000`, value: { ...unit(id, 0), state: 'leased', worker: 'w1', attempts: 1, leaseUntil: 99 } }
+    ] as never)
+    await legacy.close()
+
+    const store = await temp.open(root)
+    expect(store.opened.intact).toBe(true)
+    expect(store.job(id)?.job).toMatchObject({ state: 'running', eventCount: 3, lastSeq: 3 })
+    expect((await store.history(id)).map(e => e.event.type)).toEqual(['job:submitted', 'job:planned', 'unit:leased'])
+    await store.append(id, { type: 'unit:released', index: 0, attempt: 1, reason: { code: ErrorCodes.CONVERT_FAILED, message: 'x' }, failure: true })
+    await store.close()
+    expect(await fs.stat(dataPaths(root).logMarker).then(() => true, () => false)).toBe(true)
+    const again = await temp.open(root)
+    expect(again.opened.intact).toBe(true)
+    expect((await again.history(id)).map(e => e.jobSeq)).toEqual([1, 2, 3, 4])
+  })
+})

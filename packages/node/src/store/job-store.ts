@@ -5,7 +5,7 @@ import { pino } from 'pino'
 import type { Logger } from '../logger.js'
 import { checkLog, isIntact, type LogDamage } from './log-check.js'
 import { damageOps, describeDamage } from './log-damage.js'
-import { diskFullAtOpen, hasLevelFiles, indexKey, isDiskFull, openLevel, readError, recoveryDrops, seqKey, storeCorrupt, sublevels, type LogLevel, type MetaRecord, type Sublevels } from './log-db.js'
+import { diskFullAtOpen, hasLevelFiles, indexKey, isDiskFull, openLevel, parseIndexKey, readError, recoveryDrops, seqKey, storeCorrupt, sublevels, type LogLevel, type MetaRecord, type Sublevels } from './log-db.js'
 import { loadLog, LOG_VERSION, migrateLog, unitKeysOf } from './log-load.js'
 import { newLogId, readLogMarker, writeLogMarker } from './log-marker.js'
 import { createLogReserve } from './log-reserve.js'
@@ -275,9 +275,10 @@ export async function openJobStore (init: OpenJobStoreInit): Promise<JobStore> {
     job: (id) => views.get(id),
     jobs: () => [...views.values()].sort((a, b) => a.job.createdAt - b.job.createdAt || a.job.id.localeCompare(b.job.id)),
     async history (jobId) {
-      const seqs = await subs.byJob.values({ gte: `${jobId}!`, lt: `${jobId}"` }).all()
-      const events = await subs.log.getMany(seqs.filter(s => s > 0).map(seqKey))
-      return events.filter((e): e is LoggedEvent => e != null)
+      const entries = (await subs.byJob.iterator({ gte: `${jobId}!`, lt: `${jobId}"` }).all()).filter(([, seq]) => seq > 0)
+      const events = await subs.log.getMany(entries.map(([, seq]) => seqKey(seq)))
+      // Events logged before event numbering carry their number only in the index.
+      return events.flatMap((e, i) => e == null ? [] : [{ ...e, jobSeq: e.jobSeq ?? parseIndexKey(...entries[i] as [string, number]).jobSeq }])
     },
     area: (name) => area<unknown>(name, 'json'),
     textArea: (name) => area<string>(name, 'utf8'),
