@@ -63,7 +63,7 @@ describe('the mesh converts one file together', () => {
     }
   })
 
-  it('a worker short of disk refuses with DISK_FULL and writes nothing; the job completes on another', async () => {
+  it('a worker short of disk says so in its adverts, refuses with DISK_FULL and writes nothing; the job completes on another', async () => {
     const source = await sample(12, 'disk.mp4')
     nodes = await startTestNodes([
       { name: 'owner', slots: 0, segmentSeconds: 3 },
@@ -77,8 +77,10 @@ describe('the mesh converts one file together', () => {
     const job = await waitForJob(owner, id)
     expect(job.state, JSON.stringify(job.error)).toBe('done')
     expect(new Set(job.units.map(u => u.worker))).toEqual(new Set([roomy.node.peerId]))
+    // Its adverts say its disk is full, so the owner offers it nothing; an offer it heard anyway
+    // (one sent to everyone before its first advert) it refused with DISK_FULL.
+    expect(owner.node.api.peers().find(p => p.id === full.node.peerId)?.diskFull).toBe(true)
     const refusals = owner.events.filter(e => e.type === 'peer:rejected' && e.peerId === full.node.peerId)
-    expect(refusals.length).toBeGreaterThan(0)
     expect(refusals.every(e => e.data?.code === 'DISK_FULL')).toBe(true)
     for (const dir of ['blobs', 'fetched']) expect(await fs.readdir(path.join(full.dataDir, dir)).catch(() => [])).toEqual([])
   })

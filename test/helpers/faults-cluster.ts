@@ -58,7 +58,7 @@ export async function outputFiles (dir: string): Promise<string[]> {
 }
 
 /** A recorder of one node's server-sent events (GET /v1/events on its control socket). */
-function recordEvents (socketPath: string, into: NodeEvent[]): () => void {
+export function recordEvents (socketPath: string, into: NodeEvent[]): () => void {
   let buffer = ''
   const req = http.get({ socketPath, path: '/v1/events' }, res => {
     res.setEncoding('utf8')

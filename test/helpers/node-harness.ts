@@ -46,6 +46,8 @@ export interface NodeSettings {
   mdns?: boolean
   listen?: string[]
   extra?: Record<string, unknown>
+  /** Where to make the data dir (it must not exist yet); default a new temp dir. */
+  dir?: string
 }
 
 const madeDataDirs = new Set<string>()
@@ -58,7 +60,7 @@ export async function removeDataDirs (): Promise<void> {
 
 /** Makes a data dir with `ffmesh init` (sharing a swarm key when given) and a config for tests. */
 export async function makeDataDir (settings: NodeSettings = {}, swarmKeyFile?: string): Promise<string> {
-  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'ffmesh-node-'))
+  const dir = settings.dir ?? await fs.mkdtemp(path.join(os.tmpdir(), 'ffmesh-node-'))
   madeDataDirs.add(dir)
   const r = await ffmesh(['init', '--data-dir', dir, ...(swarmKeyFile != null ? ['--swarm-key-file', swarmKeyFile] : [])])
   if (r.code !== 0) throw new Error(`ffmesh init failed: ${r.stderr}`)

@@ -1,5 +1,5 @@
 import { request, type IncomingMessage } from 'node:http'
-import { ControlRoutes, ErrorCodes, FfmeshError, isFfmeshError, routePath, type ControlReplies, type ErrorBody, type JobStatus, type NodeEvent, type NodeInfo, type PeerStatus, type Profile, type RouteBody, type RouteName, type SubmitRequest, type WatchRequest, type WatchStatus } from '@ffmesh/protocol'
+import { ControlRoutes, ErrorCodes, FfmeshError, isFfmeshError, routePath, type ControlReplies, type ErrorBody, type JobStatus, type NodeEvent, type NodeInfo, type PeerStatus, type Profile, type RemovedJob, type RouteBody, type RouteName, type SubmitRequest, type WatchRequest, type WatchStatus } from '@ffmesh/protocol'
 import { createSseParser } from './sse.js'
 
 export type { WatchRequest } from '@ffmesh/protocol'
@@ -12,6 +12,7 @@ export interface ControlClient {
   getJob(id: string, options?: { signal?: AbortSignal }): Promise<JobStatus>
   cancel(id: string, options?: { signal?: AbortSignal }): Promise<JobStatus>
   retry(id: string, options?: { signal?: AbortSignal }): Promise<JobStatus>
+  remove(id: string, options?: { signal?: AbortSignal }): Promise<RemovedJob>
   fetchOutput(id: string, outDir: string | undefined, options?: { signal?: AbortSignal }): Promise<{ path: string }>
   peers(options?: { signal?: AbortSignal }): Promise<PeerStatus[]>
   profiles(options?: { signal?: AbortSignal }): Promise<Profile[]>
@@ -80,6 +81,7 @@ export function createControlClient (init: { socketPath: string, dataDir: string
     submit: (req, o) => call('submit', { body: req }, o?.signal),
     listJobs: (o) => call('listJobs', {}, o?.signal),
     getJob: (id, o) => call('getJob', job(id), o?.signal),
+    remove: (id, o) => call('removeJob', job(id), o?.signal),
     cancel: (id, o) => call('cancelJob', job(id), o?.signal),
     retry: (id, o) => call('retryJob', job(id), o?.signal),
     fetchOutput: (id, outDir, o) => call('fetchOutput', { ...job(id), body: outDir != null ? { outDir } : {} }, o?.signal),

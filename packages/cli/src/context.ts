@@ -20,6 +20,7 @@ export async function loadNodeModule (): Promise<NodeModule> {
 
 export const loadPaths = (): Promise<Pick<NodeModule, 'resolveDataDir' | 'dataPaths'>> => importNodeFile('./config/paths.js')
 export const loadInit = (): Promise<Pick<NodeModule, 'initDataDir'>> => importNodeFile('./config/init.js')
+export const loadRepair = (): Promise<Pick<NodeModule, 'repairJobLog'>> => importNodeFile('./store/repair.js')
 
 export async function connect (dataDirFlag: string | undefined): Promise<ControlClient> {
   const { resolveDataDir, dataPaths } = await loadPaths()

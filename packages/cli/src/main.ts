@@ -1,8 +1,9 @@
 import { Command, CommanderError, Option } from 'commander'
 import { initCommand } from './commands/init.js'
-import { cancelCommand, fetchCommand, retryCommand } from './commands/job-actions.js'
+import { cancelCommand, fetchCommand, removeCommand, retryCommand } from './commands/job-actions.js'
 import { peersCommand, profilesCommand } from './commands/listings.js'
 import { nodeCommand } from './commands/node.js'
+import { repairCommand } from './commands/repair.js'
 import { statusCommand } from './commands/status.js'
 import { submitCommand } from './commands/submit.js'
 import { watchAddCommand, watchListCommand, watchRemoveCommand } from './commands/watch.js'
@@ -90,6 +91,14 @@ function buildProgram (setExit: (code: number) => void, signal: AbortSignal): Co
   program.command('retry').description('retry a failed or cancelled job').argument('<job>', 'job id (or a unique prefix)')
     .option('--json', 'print the job status as JSON').addOption(dataDir())
     .action(run((job: string, opts: object) => retryCommand(job, opts, signal)))
+
+  program.command('rm').description("remove a finished, failed or cancelled job: its record, blobs and held results (not its output)").argument('<job>', 'job id (or a unique prefix)')
+    .option('--json', 'print {"id","removed","blobsFreed"} as JSON').addOption(dataDir())
+    .action(run((job: string, opts: object) => removeCommand(job, opts, signal)))
+
+  program.command('repair').description('with the node stopped: save what a damaged job log still holds, and say what was lost')
+    .option('--json', 'print the report as JSON').addOption(dataDir())
+    .action(run((opts: object) => repairCommand(opts, signal)))
 
   program.command('fetch').description("copy a finished job's output").argument('<job>', 'job id (or a unique prefix)')
     .option('--out <dir>', "folder to copy into (default: the job's output folder)")

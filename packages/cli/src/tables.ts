@@ -1,20 +1,12 @@
 import path from 'node:path'
 import Table from 'cli-table3'
-import type { JobStatus, PeerStatus, Profile } from '@ffmesh/protocol'
-import type { WatchStatus } from '@ffmesh/protocol'
+import { humanBytes, type JobStatus, type PeerStatus, type Profile, type WatchStatus } from '@ffmesh/protocol'
 
 /** Plain tables: no colours, so output piped to a file or grep stays clean. */
 function table (head: string[]): Table.Table {
   return new Table({ head, style: { head: [], border: [] } })
 }
 
-export function humanBytes (n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB']
-  let v = n
-  let i = 0
-  while (v >= 1024 && i < units.length - 1) { v /= 1024; i++ }
-  return `${v.toFixed(i === 0 ? 0 : 1)} ${units[i]}`
-}
 
 export function ago (time: number, now: number = Date.now()): string {
   const s = Math.max(0, Math.round((now - time) / 1000))
@@ -46,6 +38,7 @@ export function jobDetail (j: JobStatus): string {
     `progress ${percent(j.progress)}, ${verified(j)} units verified`
   ]
   if (j.error != null) lines.push(`error    ${j.error.code}: ${j.error.message}`)
+  if (j.attention != null) lines.push(`attention ${j.attention}`)
   const t = table(['unit', 'kind', 'state', 'worker', 'attempts', 'progress'])
   for (const u of j.units) t.push([u.index, u.kind, u.state, shortPeer(u.worker), u.attempts, percent(u.progress)])
   return `${lines.join('\n')}\n${t.toString()}`
@@ -53,7 +46,7 @@ export function jobDetail (j: JobStatus): string {
 
 export function peersTable (peers: PeerStatus[]): string {
   const t = table(['peer', 'name', 'free slots', 'encoders', 'free disk', 'last seen'])
-  for (const p of peers) t.push([p.id, p.name, p.slotsFree, p.encoders.join(' '), humanBytes(p.diskFree), ago(p.lastSeen)])
+  for (const p of peers) t.push([p.id, p.name, p.slotsFree, p.encoders.join(' '), p.diskFull === true ? 'full' : humanBytes(p.diskFree), ago(p.lastSeen)])
   return t.toString()
 }
 

@@ -1,11 +1,14 @@
 import fs from 'node:fs/promises'
 import path from 'node:path'
-import { DEFAULT_PROFILES, ErrorCodes, FfmeshError, isFfmeshError, type Profile } from '@ffmesh/protocol'
+import { DEFAULT_PROFILES, ErrorCodes, FfmeshError, isFfmeshError, TERMINAL_JOB_STATES, type Profile } from '@ffmesh/protocol'
 import type { NodeApi, NodeInfo } from './control/api.js'
 import type { JobComponents } from './jobs/deps.js'
 import { submitJob } from './jobs/intake.js'
+import { holdReason } from './jobs/disk-hold.js'
 import type { HandoffManager } from './jobs/handoff.js'
 import { outputFolderError, prepareOutputFolder } from './jobs/output-folder.js'
+import type { ResultHold } from './jobs/held-results.js'
+import { removeJob } from './jobs/job-commands.js'
 import type { Owner } from './jobs/owner.js'
 import { toJobStatus } from './jobs/status.js'
 import { linkWithoutOverwrite } from './store/durable-fs.js'
@@ -17,7 +20,7 @@ export function profileTable (extra: Profile[]): Map<string, Profile> {
 }
 
 /** The operations the control API serves, over the owner, the store and the watch manager. */
-export function createNodeApi (c: JobComponents, parts: { owner: Owner, handoff: HandoffManager, watches: WatchManager, info: () => NodeInfo, profiles: Map<string, Profile> }): NodeApi {
+export function createNodeApi (c: JobComponents, parts: { owner: Owner, handoff: HandoffManager, hold: ResultHold, watches: WatchManager, info: () => NodeInfo, profiles: Map<string, Profile> }): NodeApi {
   const status = (id: string) => {
     const view = c.store.job(id)
     if (view == null) throw new FfmeshError(ErrorCodes.JOB_NOT_FOUND, `no job ${id} on this node (ffmesh status lists jobs)`)
@@ -25,10 +28,14 @@ export function createNodeApi (c: JobComponents, parts: { owner: Owner, handoff:
     // A handed-off job is owned elsewhere: show what its owner last reported.
     const mirror = view.job.owner !== c.mesh.peerId ? parts.handoff.mirror(id) : undefined
     if (mirror != null) return { ...s, units: mirror.units, progress: s.state === 'done' ? 1 : mirror.progress }
+    if (view.job.attention != null) {
+      return { ...s, waiting: `needs attention: ${view.job.attention}. \`ffmesh retry ${id}\` runs it anyway; \`ffmesh rm ${id}\` removes it` }
+    }
     if (view.job.handoff === true && view.job.owner === c.mesh.peerId && s.state === 'queued') {
       return { ...s, waiting: view.job.handoffTo == null ? 'waiting for a peer with free slots to take the job (handoff)' : `handing off to ${view.job.handoffTo}` }
     }
-    return s
+    const held = view.job.owner === c.mesh.peerId && !TERMINAL_JOB_STATES.includes(s.state) ? holdReason(c, view.job) ?? parts.owner.spaceHold(id) : null
+    return held != null ? { ...s, waiting: held } : s
   }
   return {
     info: parts.info,
@@ -45,6 +52,14 @@ export function createNodeApi (c: JobComponents, parts: { owner: Owner, handoff:
     async retry (id) {
       await parts.owner.retry(id)
       return status(id)
+    },
+    async remove (id) {
+      const blobs = await removeJob(c, id, async (job) => {
+        parts.owner.forget(job)
+        parts.handoff.forget(job)
+        await parts.hold.forgetJob(job)
+      })
+      return { id, removed: true, blobsFreed: blobs }
     },
     async fetchOutput (id, outDir) {
       const job = status(id)

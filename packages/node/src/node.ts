@@ -2,12 +2,15 @@ import fs from 'node:fs/promises'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { TERMINAL_JOB_STATES } from '@ffmesh/protocol'
 import { loadConfig } from './config/load.js'
-import { dataPaths } from './config/paths.js'
+import { dataPaths, jobLogFiles } from './config/paths.js'
 import { readIdentity, readSwarmKey } from './config/secrets.js'
 import type { NodeApi } from './control/api.js'
 import { createControlServer } from './control/server.js'
 import { createEventBus } from './events.js'
+import { assertDataDirPrivate } from './config/data-dir-security.js'
 import { referencedBlobs } from './jobs/cleanup.js'
+import { createDiskMonitor } from './jobs/disk-monitor.js'
+import { createRetention } from './jobs/retention.js'
 import { createHandoff } from './jobs/handoff.js'
 import { createResultHold } from './jobs/held-results.js'
 import { createJobBus } from './jobs/job-bus.js'
@@ -19,9 +22,9 @@ import { checkFfmpeg, createFfmpegRunner } from './media/index.js'
 import { createMediaToolkit, type MediaToolkit } from './media/toolkit.js'
 import { createLibp2pMesh, createLoneMesh, type Mesh, type MeshStats } from './mesh/index.js'
 import { createNodeApi, profileTable } from './node-api.js'
-import { createBlobStore } from './store/blob-store.js'
+import { createBlobStore, type BlobStore } from './store/blob-store.js'
 import { hashFile } from './store/hash.js'
-import { openJobStore } from './store/job-store.js'
+import { openJobStore, type JobStore } from './store/job-store.js'
 import { VERSION } from './version.js'
 import { createWatchManager } from './watch/index.js'
 
@@ -52,11 +55,13 @@ export interface StartNodeInit {
  */
 export async function startNode (init: StartNodeInit): Promise<RunningNode> {
   const paths = dataPaths(init.dataDir)
+  // Before config is read: config.yaml names the binary this node runs.
+  await assertDataDirPrivate(paths, { configFile: init.configFile })
   const config = await loadConfig({ dataDir: paths.root, configFile: init.configFile, env: init.env ?? process.env })
   const logger = init.logger ?? createLogger({ level: config.log.level })
   const privateKey = await readIdentity(paths.identity)
   const swarmKey = await readSwarmKey(paths.swarmKey)
-  const store = await openJobStore({ path: paths.db })
+  const store = await openJobStore({ files: jobLogFiles(paths), logger: logger.child({ component: 'store' }) })
   const closers: Array<() => Promise<void> | void> = [() => store.close()]
   const stopAll = async (): Promise<void> => {
     for (const close of closers.reverse()) await Promise.resolve(close()).catch(err => logger.warn({ err }, 'stop step failed'))
@@ -70,16 +75,22 @@ export async function startNode (init: StartNodeInit): Promise<RunningNode> {
     await fs.mkdir(paths.work, { recursive: true, mode: 0o700 })
     const blobs = await createBlobStore({ dir: paths.blobs, tmpDir: paths.tmp })
     const swept = await blobs.sweepTemp()
-    const orphans = await blobs.sweepUnreferenced(referencedBlobs(store))
-    // No unit is in flight at start-up, so every input fetched for another owner is stale.
     const fetched = await createBlobStore({ dir: paths.fetched, tmpDir: paths.tmp })
-    await fetched.sweepUnreferenced(new Set())
+    const orphans = await sweepOrphans(store, blobs, fetched, logger)
     const mesh: Mesh = config.mesh.enabled
       ? await createLibp2pMesh({ privateKey, swarmKey, config: config.mesh, name: config.name, version: VERSION, paths, logger: logger.child({ component: 'mesh' }), testHooks: init.testHooks })
       : createLoneMesh(peerIdFromPrivateKey(privateKey).toString())
     const events = createEventBus()
     const media = init.media?.(runner) ?? createMediaToolkit(runner)
-    const c: JobComponents = { config, paths, store, blobs, fetched, mesh, bus: createJobBus(mesh), media, events, logger, clock: Date.now }
+    const disk = createDiskMonitor({ logger, events }, {
+      dataDir: paths.root,
+      reserve: config.worker.minFreeDisk,
+      outputs: () => store.jobs().filter(v => v.job.owner === mesh.peerId && !TERMINAL_JOB_STATES.includes(v.job.state)).map(v => v.job.outDir),
+      spokenFor: () => store.reserveMissing()
+    })
+    await disk.start()
+    closers.push(() => disk.stop())
+    const c: JobComponents = { config, paths, store, blobs, fetched, mesh, bus: createJobBus(mesh), media, events, disk, logger, clock: Date.now }
     const profiles = profileTable(config.profiles)
 
     // The owner and worker refer to each other through closures, called only after both exist.
@@ -102,6 +113,9 @@ export async function startNode (init: StartNodeInit): Promise<RunningNode> {
     closers.push(() => worker.stop())
     hold.start()
     closers.push(() => hold.stop())
+    const retention = createRetention(c)
+    retention.start()
+    closers.push(() => retention.stop())
 
     const outputs = (): Set<string> => new Set(store.jobs().flatMap(v => v.job.output == null ? [] : [v.job.output]))
     const watches = createWatchManager({
@@ -120,6 +134,7 @@ export async function startNode (init: StartNodeInit): Promise<RunningNode> {
     const api = createNodeApi(c, {
       owner,
       handoff,
+      hold,
       watches,
       profiles,
       info: () => ({ id: mesh.peerId, name: config.name, version: VERSION, dataDir: paths.root, slots: config.worker.slots, addresses: 'multiaddrs' in mesh ? (mesh as { multiaddrs(): string[] }).multiaddrs() : [] })
@@ -147,4 +162,20 @@ export async function startNode (init: StartNodeInit): Promise<RunningNode> {
     await stopAll()
     throw err
   }
+}
+
+/**
+ * Blobs the log does not name are leftovers of a crash, removed before any work starts, but only
+ * when the log opened intact: a log that lost records may not name blobs that are still needed.
+ * Once a log has lost records, only blobs written after that are swept.
+ */
+async function sweepOrphans (store: JobStore, blobs: BlobStore, fetched: BlobStore, logger: Logger): Promise<number> {
+  if (!store.opened.intact) {
+    logger.error('the job log was not intact when it opened: no blob was removed at start')
+    return 0
+  }
+  const orphans = await blobs.sweepUnreferenced(referencedBlobs(store), { after: store.opened.damagedAt ?? undefined })
+  // No unit is in flight at start-up, so every input fetched for another owner is stale.
+  await fetched.sweepUnreferenced(new Set())
+  return orphans
 }

@@ -11,7 +11,8 @@ const bytes = (s: string): Uint8Array => new TextEncoder().encode(s)
 
 describe('gossip codec', () => {
   it('round-trips valid messages', () => {
-    for (const m of [claim, capacity]) expect(decodeGossip(encodeGossip(m), NOW)).toEqual({ ok: true, message: m })
+    // An advert without diskFull is an older peer's; it validates as one with it does.
+    for (const m of [claim, capacity, { ...capacity, diskFull: true }]) expect(decodeGossip(encodeGossip(m), NOW)).toEqual({ ok: true, message: m })
   })
 
   it('refuses oversized input before parsing it', () => {
@@ -34,6 +35,7 @@ describe('gossip codec', () => {
       { ...claim, type: 'steal' },
       { ...claim, owner: '../../etc/passwd' },
       { ...capacity, encoders: 'libx264' },
+      { ...capacity, diskFull: 'yes' },
       null, 42, [claim]
     ]
     for (const c of cases) expect(decodeGossip(bytes(JSON.stringify(c)), NOW)).toEqual({ ok: false, reason: 'schema' })

@@ -56,6 +56,9 @@ export interface WatchStatus extends WatchConfig {
   skipped: Array<{ file: string, code: string, message: string }>
 }
 
+/** What `ffmesh rm --json` prints. */
+export interface RemovedJob { id: string, removed: true, blobsFreed: number }
+
 export interface NodeInfo {
   id: string
   name: string
@@ -82,6 +85,7 @@ export const ControlRoutes = {
   submit: { method: 'POST', path: '/v1/jobs', body: SubmitBodySchema },
   listJobs: { method: 'GET', path: '/v1/jobs' },
   getJob: { method: 'GET', path: '/v1/jobs/:id' },
+  removeJob: { method: 'DELETE', path: '/v1/jobs/:id' },
   cancelJob: { method: 'POST', path: '/v1/jobs/:id/cancel', body: EmptyBodySchema },
   retryJob: { method: 'POST', path: '/v1/jobs/:id/retry', body: EmptyBodySchema },
   fetchOutput: { method: 'POST', path: '/v1/jobs/:id/fetch', body: FetchBodySchema },
@@ -102,6 +106,7 @@ export interface ControlReplies {
   submit: { id: string }
   listJobs: JobStatus[]
   getJob: JobStatus
+  removeJob: RemovedJob
   cancelJob: JobStatus
   retryJob: JobStatus
   fetchOutput: { path: string }

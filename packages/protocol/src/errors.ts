@@ -14,8 +14,6 @@ export const ErrorCodes = {
   UNKNOWN_PROFILE: 'UNKNOWN_PROFILE',
   PROFILE_MISMATCH: 'PROFILE_MISMATCH',
   OUTPUT_NOT_WRITABLE: 'OUTPUT_NOT_WRITABLE',
-  /** The node's data dir or an output folder is below its free-space reserve (worker.minFreeDisk). */
-  DISK_FULL: 'DISK_FULL',
   CONFIG_INVALID: 'CONFIG_INVALID',
   BAD_ARGUMENTS: 'BAD_ARGUMENTS',
   // Node lifecycle
@@ -56,7 +54,18 @@ export const ErrorCodes = {
   IDENTITY_INVALID: 'IDENTITY_INVALID',
   IDENTITY_INSECURE: 'IDENTITY_INSECURE',
   ROUTE_NOT_FOUND: 'ROUTE_NOT_FOUND',
-  REQUEST_TOO_LARGE: 'REQUEST_TOO_LARGE'
+  REQUEST_TOO_LARGE: 'REQUEST_TOO_LARGE',
+  // Disk space, the job log and the data dir
+  /** Free disk on the data dir's or an output folder's filesystem is below worker.minFreeDisk. */
+  DISK_FULL: 'DISK_FULL',
+  /** The job log is missing, damaged or not the one this data dir held; `ffmesh repair` saves what it can. */
+  STORE_CORRUPT: 'STORE_CORRUPT',
+  /** The job log could not take a write (an I/O error other than a full disk); nothing was recorded. */
+  STORE_WRITE_FAILED: 'STORE_WRITE_FAILED',
+  /** The data dir or a file in it that decides what the node runs can be written by other users. */
+  DATA_DIR_INSECURE: 'DATA_DIR_INSECURE',
+  /** `ffmesh rm` of a job that is still queued, running or assembling. */
+  JOB_ACTIVE: 'JOB_ACTIVE'
 } as const
 
 export type ErrorCode = typeof ErrorCodes[keyof typeof ErrorCodes]

@@ -24,7 +24,9 @@ export const CapacityAdvertSchema = z.strictObject({
   slotsFree: z.number().int().min(0).max(256),
   encoders: z.array(z.string().regex(/^[a-z0-9_-]{1,32}$/)).max(64),
   diskFree: z.number().int().min(0).max(2 ** 53),
-  queue: z.number().int().min(0).max(1_000_000)
+  queue: z.number().int().min(0).max(1_000_000),
+  /** Below its own reserve (worker.minFreeDisk): offer it nothing. Optional, so older peers still validate. */
+  diskFull: z.boolean().optional()
 })
 
 /** The owner offers a pending unit to the mesh. */

@@ -27,6 +27,11 @@ export interface JobStatus {
   updatedAt: number
   /** Why a queued or running job is not moving, for people (for example no peer can take its units). */
   waiting: string | null
+  /**
+   * Set when the job log lost some of this job's records (a damaged log, `ffmesh repair`): the job
+   * is held, never run again silently. `ffmesh retry JOB` runs it anyway; `ffmesh rm JOB` removes it.
+   */
+  attention?: string | null
   progress: number
 }
 
@@ -39,5 +44,7 @@ export interface PeerStatus {
   slotsTotal: number
   encoders: string[]
   diskFree: number
+  /** The peer said it is below its own free-disk reserve; it is offered nothing until it says otherwise. */
+  diskFull?: boolean
   lastSeen: number
 }

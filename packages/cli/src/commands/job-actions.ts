@@ -27,3 +27,11 @@ export async function fetchCommand (job: string, opts: JobActionOptions & { out?
   else process.stdout.write(`${result.path}\n`)
   return EXIT_OK
 }
+
+export async function removeCommand (job: string, opts: JobActionOptions, signal: AbortSignal): Promise<number> {
+  const client = await connect(opts.dataDir)
+  const result = await client.remove(await resolveJobId(client, job), { signal })
+  if (opts.json === true) printJson(result)
+  else process.stdout.write(`removed ${result.id} (${result.blobsFreed} blob${result.blobsFreed === 1 ? '' : 's'} freed; its output, if any, stays)\n`)
+  return EXIT_OK
+}

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises'
+import { chmod, mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { generateKeyPair, privateKeyToProtobuf } from '@libp2p/crypto/keys'
@@ -33,6 +33,10 @@ export async function initDataDir (init: { dataDir: string, swarmKeyFile?: strin
     await mkdir(paths.root, { recursive: true, mode: PRIVATE_DIR_MODE })
     await chmod(paths.root, PRIVATE_DIR_MODE)
     created.push(paths.root)
+  } else if ((await readdir(paths.root)).length === 0) {
+    // An empty folder made beforehand (by hand, or a mount point) becomes private like a new one;
+    // one with files in it is left as it is, and `ffmesh node` says if it is not private.
+    await chmod(paths.root, PRIVATE_DIR_MODE)
   }
 
   let peerId: string

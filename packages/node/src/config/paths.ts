@@ -10,6 +10,10 @@ export interface DataPaths {
   controlSocket: string
   /** LevelDB job log. */
   db: string
+  /** The job log's marker: its id and the last record it is known to hold (store/log-marker.ts). */
+  logMarker: string
+  /** Room kept for the job log on a full disk (store/log-reserve.ts). */
+  logReserve: string
   /** datastore-level peer store; its own directory because LevelDB takes an exclusive lock. */
   peers: string
   blobs: string
@@ -32,6 +36,8 @@ export function dataPaths (root: string): DataPaths {
     identity: path.join(r, 'identity.key'),
     controlSocket: path.join(r, 'control.sock'),
     db: path.join(r, 'db'),
+    logMarker: path.join(r, 'job-log.json'),
+    logReserve: path.join(r, 'job-log.reserve'),
     peers: path.join(r, 'peers'),
     blobs: path.join(r, 'blobs'),
     fetched: path.join(r, 'fetched'),
@@ -47,4 +53,9 @@ export function resolveDataDir (flag?: string, env: NodeJS.ProcessEnv = process.
   if (env.FFMESH_DATA_DIR != null && env.FFMESH_DATA_DIR !== '') return path.resolve(env.FFMESH_DATA_DIR)
   const xdg = env.XDG_DATA_HOME != null && env.XDG_DATA_HOME !== '' ? env.XDG_DATA_HOME : path.join(os.homedir(), '.local', 'share')
   return path.join(xdg, 'ffmesh')
+}
+
+/** The files of the job log in a data dir, as openJobStore takes them. */
+export function jobLogFiles (paths: Pick<DataPaths, 'db' | 'logMarker' | 'logReserve'>): { db: string, marker: string, reserve: string } {
+  return { db: paths.db, marker: paths.logMarker, reserve: paths.logReserve }
 }

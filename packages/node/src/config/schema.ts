@@ -52,6 +52,8 @@ export const ConfigSchema = z.strictObject({
     heartbeatSeconds: z.number().min(0.2).max(600).default(5),
     /** How long a peer that keeps failing units gets none of this node's units. */
     quarantineSeconds: z.number().min(1).max(7 * 24 * 3600).default(600),
+    /** How long the pieces and results of a failed or cancelled job are kept for `ffmesh retry`, then freed. */
+    failedRetentionSeconds: z.number().min(1).max(365 * 24 * 3600).default(7 * 24 * 3600),
     /** Where outputs go when a submit names no --out: beside the source. */
     defaultOutputDir: z.string().optional()
   }).prefault({}),

@@ -1,6 +1,6 @@
-import type { JobStatus, NodeEvent, NodeInfo, PeerStatus, Profile, SubmitRequest, WatchConfig, WatchStatus } from '@ffmesh/protocol'
+import type { JobStatus, NodeEvent, NodeInfo, PeerStatus, Profile, RemovedJob, SubmitRequest, WatchConfig, WatchStatus } from '@ffmesh/protocol'
 
-export type { NodeInfo, SubmitRequest, WatchStatus } from '@ffmesh/protocol'
+export type { NodeInfo, RemovedJob, SubmitRequest, WatchStatus } from '@ffmesh/protocol'
 
 /**
  * What the control API serves. The composition root (node.ts) implements it; the HTTP server in
@@ -14,6 +14,8 @@ export interface NodeApi {
   getJob(id: string): JobStatus
   cancel(id: string): Promise<JobStatus>
   retry(id: string): Promise<JobStatus>
+  /** `ffmesh rm`: removes a finished, failed or cancelled job's record, blobs and held results (JOB_ACTIVE otherwise). */
+  remove(id: string): Promise<RemovedJob>
   /** Copies the verified output into outDir (default: the job's own output folder) and returns its path. */
   fetchOutput(id: string, outDir?: string, options?: { signal?: AbortSignal }): Promise<{ path: string }>
   peers(): PeerStatus[]

@@ -58,6 +58,13 @@ export function createFakeNodeApi (init: { peers?: PeerStatus[] } = {}): FakeNod
       job.error = null
       return set(job, 'queued')
     },
+    async remove (id) {
+      const job = get(id)
+      if (!['done', 'failed', 'cancelled'].includes(job.state)) throw new FfmeshError(ErrorCodes.JOB_ACTIVE, `job ${id} is ${job.state}`)
+      jobs.delete(id)
+      bus.emit('job:removed', { jobId: id })
+      return { id, removed: true, blobsFreed: 0 }
+    },
     async fetchOutput (id, outDir) {
       const job = get(id)
       if (job.state !== 'done' || job.output == null) throw new FfmeshError(ErrorCodes.JOB_NOT_DONE, `job ${id} is ${job.state}`)

@@ -6,12 +6,14 @@ export const MAX_CONTROL_BODY_BYTES = 64 * 1024
 
 /** Codes that mean "the thing is in a state that forbids this", not "you asked wrongly". */
 const CONFLICT_CODES = new Set<ErrorCode>([
-  ErrorCodes.JOB_NOT_RETRYABLE, ErrorCodes.JOB_NOT_DONE, ErrorCodes.JOB_CANCELLED, ErrorCodes.NODE_ALREADY_RUNNING
+  ErrorCodes.JOB_NOT_RETRYABLE, ErrorCodes.JOB_NOT_DONE, ErrorCodes.JOB_CANCELLED, ErrorCodes.NODE_ALREADY_RUNNING, ErrorCodes.JOB_ACTIVE
 ])
 
 export function httpStatusFor (code: ErrorCode): number {
   if (code === ErrorCodes.INTERNAL) return 500
   if (code === ErrorCodes.REQUEST_TOO_LARGE) return 413
+  // "Insufficient Storage": the node cannot take the request until space is freed.
+  if (code === ErrorCodes.DISK_FULL) return 507
   if (code.endsWith('_NOT_FOUND') && code !== ErrorCodes.FFMPEG_NOT_FOUND) return 404
   if (CONFLICT_CODES.has(code)) return 409
   return 400

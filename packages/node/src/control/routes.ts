@@ -25,6 +25,7 @@ export const HANDLERS: { [R in Exclude<RouteName, 'events'>]: Handler<R> } = {
   submit: async (api, { body, signal }) => ({ status: 201, body: await api.submit(body, { signal }) }),
   listJobs: api => ok(api.listJobs()),
   getJob: (api, { params }) => ok(api.getJob(params.id as string)),
+  removeJob: async (api, { params }) => ok(await api.remove(params.id as string)),
   cancelJob: async (api, { params }) => ok(await api.cancel(params.id as string)),
   retryJob: async (api, { params }) => ok(await api.retry(params.id as string)),
   fetchOutput: async (api, { params, body, signal }) => ok(await api.fetchOutput(params.id as string, body.outDir, { signal })),

@@ -6,6 +6,7 @@ import type { MediaToolkit } from '../media/toolkit.js'
 import type { Mesh } from '../mesh/types.js'
 import type { BlobStore } from '../store/blob-store.js'
 import type { JobStore } from '../store/job-store.js'
+import type { DiskMonitor } from './disk-monitor.js'
 import type { JobBus } from './job-bus.js'
 
 /** What the owner and worker sides are built from; the composition root (node.ts) makes these. */
@@ -25,6 +26,8 @@ export interface JobComponents {
   /** ffmpeg operations, bound to this node's runner (a stand-in in the scale simulation). */
   media: MediaToolkit
   events: EventBus
+  /** Free space of the data dir and the output folders in use, as a state (disk-monitor.ts). */
+  disk: DiskMonitor
   logger: Logger
   clock: () => number
 }

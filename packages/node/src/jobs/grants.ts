@@ -29,7 +29,7 @@ export function createGrants (c: JobComponents, rt: OwnerState, deps: GrantDeps)
   function onClaim (m: Extract<JobMessage, { type: 'claim' }>, from: string): void {
     const view = c.store.job(m.jobId)
     const unit = view?.units[m.index]
-    if (view == null || view.job.owner !== c.mesh.peerId || view.job.state !== 'running' || unit == null) return
+    if (view == null || view.job.owner !== c.mesh.peerId || view.job.state !== 'running' || view.job.attention != null || unit == null) return
     const state = rt.get(m.jobId, m.index)
     const open = unit.state === 'pending' && m.attempt === unit.attempts + 1 && !state.granting
     if (!open || rt.isRefused(state, from, c.clock()) || quarantine.isQuarantined(from)) {

@@ -6,7 +6,7 @@ import { linkWithoutOverwrite } from '../store/durable-fs.js'
 import type { JobRecord } from '../store/records.js'
 import { finalOutputName } from './assemble-job.js'
 import type { JobComponents } from './deps.js'
-import { freeDiskBytes } from './disk.js'
+import { freeDiskBytes } from '../store/free-space.js'
 import type { JobMessage } from './job-bus.js'
 
 /** A handoff not accepted within this long is offered to the next-best peer. */
@@ -53,7 +53,7 @@ export function createHandoff (c: JobComponents) {
     if (now - (offeredAt.get(job.id) ?? 0) < HANDOFF_RESEND_MS) return
     // Pieces and outputs take about as much again as the source on the new owner.
     const room = job.sourceSize * HANDOFF_DISK_FACTOR
-    const peers = c.mesh.peers().filter(p => p.slotsTotal > 0 && p.diskFree >= room)
+    const peers = c.mesh.peers().filter(p => p.slotsTotal > 0 && p.diskFree >= room && p.diskFull !== true)
       .sort((a, b) => b.slotsFree - a.slotsFree || b.slotsTotal - a.slotsTotal)
     // Keep asking the same peer while it is around: it may already be fetching the source.
     const to = peers.find(p => p.id === job.handoffTo)?.id ?? peers.find(p => p.id !== job.handoffTo)?.id ?? peers[0]?.id
@@ -158,7 +158,7 @@ export function createHandoff (c: JobComponents) {
   function tick (status: (id: string) => { progress: number, units: UnitStatus[] }): void {
     const now = c.clock()
     for (const { job } of c.store.jobs()) {
-      if (job.handoff === true && job.owner === self && job.state === 'queued') once(`offer:${job.id}`, () => offerJob(job))
+      if (job.handoff === true && job.owner === self && job.state === 'queued' && job.attention == null) once(`offer:${job.id}`, () => offerJob(job))
       if (job.origin != null && job.delivered !== true && now - (reportedAt.get(job.id) ?? 0) >= JOB_STATE_EVERY_MS) {
         reportedAt.set(job.id, now)
         once(`state:${job.id}`, () => reportState(job, () => status(job.id)))
@@ -169,6 +169,10 @@ export function createHandoff (c: JobComponents) {
   return {
     /** Unit summaries and progress of a job another node owns, as last reported. */
     mirror: (jobId: string): Mirror | undefined => mirrors.get(jobId),
+    /** Forgets a removed job (`ffmesh rm`). */
+    forget (jobId: string): void {
+      for (const map of [sourceRefs, outputRefs, offeredAt, reportedAt, mirrors]) map.delete(jobId)
+    },
     /** The new owner may fetch the source; the submitter may fetch the output. */
     async authorizeBlob (peer: string, hash: string): Promise<string | null> {
       for (const { job } of c.store.jobs()) {

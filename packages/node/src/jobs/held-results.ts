@@ -83,6 +83,15 @@ export function createResultHold (c: JobComponents) {
       log.info({ jobId: push.jobId, index: push.index, owner }, 'result held for later delivery')
       return { ok: true }
     },
+    /** Drops the results held for one job (`ffmesh rm`); returns how many. */
+    async forgetJob (jobId: string): Promise<number> {
+      let dropped = 0
+      for await (const [key, value] of area.iterator({ gte: `${jobId}:`, lt: `${jobId};` })) {
+        await drop(key, value)
+        dropped++
+      }
+      return dropped
+    },
     count: async (): Promise<number> => {
       let n = 0
       for await (const _ of area.keys()) n++
@@ -101,3 +110,5 @@ export function createResultHold (c: JobComponents) {
     }
   }
 }
+
+export type ResultHold = ReturnType<typeof createResultHold>

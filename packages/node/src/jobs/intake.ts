@@ -5,6 +5,7 @@ import type { SubmitRequest } from '../control/api.js'
 import type { JobRecord } from '../store/records.js'
 import type { JobComponents } from './deps.js'
 import { prepareOutputFolder, removeCreated } from './output-folder.js'
+import { diskFullMessage } from './disk-monitor.js'
 
 /**
  * Intake: checks everything that can be checked at once, so `ffmesh submit` refuses a bad file
@@ -19,6 +20,11 @@ export async function submitJob (c: JobComponents, profiles: Map<string, Profile
   }
   const stat = await statSource(req.source)
   const outDir = path.resolve(req.outDir ?? c.config.jobs.defaultOutputDir ?? path.dirname(req.source))
+  // Below the reserve a submit is refused at once, before the job log is asked to take it.
+  const full = await c.disk.check(outDir)
+  if (full != null) throw new FfmeshError(ErrorCodes.DISK_FULL, diskFullMessage(full))
+  const problem = c.store.problem()
+  if (problem != null) throw problem
   const info = await c.media.probeSource(req.source, options)
   c.media.checkProfileFits(info, profile)
   // Last, so a submit refused for its source leaves no new folder behind; undone if the log refuses.

@@ -19,6 +19,7 @@ import { acceptUnitResult } from './results.js'
 import { assertSourceUnchanged } from './source-check.js'
 import { createTicker } from './ticker.js'
 import { createWorkerPresence } from './worker-presence.js'
+import { failedForSpace, holdReason, isDiskFullError } from './disk-hold.js'
 
 /** How often the owner looks at its jobs: offers, lease expiry, assembly. */
 export const OWNER_TICK_MS = 200
@@ -26,9 +27,17 @@ export const OWNER_TICK_MS = 200
  * Events after which the owner has work at once (plan, offer, assemble): it looks again right away
  * instead of at the next tick, so a job's steps do not each wait up to OWNER_TICK_MS.
  */
-const KICK_EVENTS = new Set(['job:submitted', 'job:units-planned', 'job:planned', 'job:assembling', 'job:retried', 'unit:verified', 'unit:released'])
+const KICK_EVENTS = new Set(['job:submitted', 'job:units-planned', 'job:planned', 'job:assembling', 'job:retried', 'unit:verified', 'unit:released', 'node:disk-ok'])
 /** A unit under a lease: granted, converting, or its result arriving (expires like the others). */
 const isLive = (u: UnitRecord): boolean => u.state === 'leased' || u.state === 'converting' || u.state === 'returned'
+/**
+ * A step that ran out of space waits this long before it runs again, unless the disk monitor sees
+ * space come back first: a job can need more than the reserve (a large output on a small free
+ * disk), and the monitor alone would let it fail and retry at every tick.
+ */
+export const SPACE_RETRY_MS = 30_000
+/** A tick that keeps failing for want of disk says so once in this long, not five times a second. */
+const QUIET_TICK_ERROR_MS = 60_000
 /** Refusals that say the worker cannot do this unit at all, as opposed to a failed try. */
 const REFUSALS: readonly WireErrorCode[] = ['DISK_FULL', 'UNSUPPORTED_PROFILE', 'BUSY', 'TOO_LARGE', 'OWNER_UNREACHABLE']
 
@@ -52,17 +61,42 @@ export function createOwner (c: JobComponents, init: OwnerInit) {
   const grants = createGrants(c, rt, { quarantine, loads, log, release })
   const presence = createWorkerPresence(c.mesh)
 
-  // A job waiting to be handed to another node is not planned here (handoff.ts moves it on).
-  const owned = (): JobView[] => c.store.jobs().filter(v => v.job.owner === c.mesh.peerId && !(v.job.handoff === true && v.job.state === 'queued'))
+  /** Jobs held for want of disk at the last tick: their leases are re-armed when they go on. */
+  const held = new Set<string>()
+  /** Jobs whose last step ran out of space, and until when they wait (cleared when space returns). */
+  const spaceWait = new Map<string, number>()
+  let quietUntil = 0
+
+  // A job waiting to be handed to another node is not planned here (handoff.ts moves it on); a job
+  // whose records the log lost waits for a person (ffmesh retry or rm).
+  const owned = (): JobView[] => c.store.jobs().filter(v => v.job.owner === c.mesh.peerId && !(v.job.handoff === true && v.job.state === 'queued') && v.job.attention == null)
 
   function runExclusive (jobId: string, what: string, fn: () => Promise<void>): void {
     if (busy.has(jobId) || rt.stopping) return
     busy.add(jobId)
     fn().catch(async (err) => {
       if (rt.stopping) return
+      const job = c.store.job(jobId)?.job
+      // A full disk is a state, not the job's fault: the step runs again once there is space.
+      if (job != null && await failedForSpace(c, job, err)) {
+        spaceWait.set(jobId, c.clock() + SPACE_RETRY_MS)
+        log.warn({ jobId, err: isDiskFullError(err) ? String((err as Error).message) : err }, `${what} held: no disk space; it runs again once there is`)
+        return
+      }
       log.warn({ jobId, err }, `${what} failed`)
       await fail(jobId, toErrorBody(err))
-    }).finally(() => busy.delete(jobId))
+    }).catch(err => log.error({ jobId, err }, `recording that ${what} failed failed`))
+      .finally(() => busy.delete(jobId))
+  }
+
+  /**
+   * Leases of remote workers get a grace to report in (after a restart, or after the job was held
+   * for want of disk): a worker that finished meanwhile sends no heartbeat but offers its held
+   * result again within HELD_RETRY_MS; expiring its lease sooner would convert that unit again.
+   */
+  function rearmLeases (view: JobView, now: number): void {
+    const graceMs = HELD_RETRY_MS + 2 * Math.round(c.config.jobs.leaseSeconds * 1000)
+    for (const u of view.units) if (isLive(u)) rt.get(u.jobId, u.index).leaseUntil = now + graceMs
   }
 
   async function fail (jobId: string, error: ErrorBody): Promise<void> {
@@ -84,6 +118,12 @@ export function createOwner (c: JobComponents, init: OwnerInit) {
 
   async function tickJob (view: JobView, now: number): Promise<void> {
     const { job, units } = view
+    // Held for want of disk: nothing is planned, offered, expired or assembled meanwhile.
+    if (holdReason(c, job) != null || (spaceWait.get(job.id) ?? 0) > now) {
+      held.add(job.id)
+      return
+    }
+    if (held.delete(job.id)) rearmLeases(view, now)
     // A running job may still be planning (its audio unit logged first): it runs what it has.
     if (needsPlan(job)) runExclusive(job.id, 'planning', () => planJob(c, job.id, { signal: abort.signal }))
     if (job.state === 'queued') return
@@ -121,7 +161,12 @@ export function createOwner (c: JobComponents, init: OwnerInit) {
   const ticker = createTicker(async () => {
     const now = c.clock()
     for (const view of owned()) await tickJob(view, now)
-  }, OWNER_TICK_MS, err => log.error({ err }, 'owner tick failed'))
+  }, OWNER_TICK_MS, (err) => {
+    if (!isDiskFullError(err)) return log.error({ err }, 'owner tick failed')
+    if (c.clock() < quietUntil) return
+    quietUntil = c.clock() + QUIET_TICK_ERROR_MS
+    log.warn({ err: String((err as Error).message) }, 'owner tick failed: no disk space (said once a minute while it lasts)')
+  })
 
   /** At the end of a job, a unit waiting behind another on a busy worker goes to an idle one, once. */
   async function moveTailUnit (view: JobView, now: number, workers: WorkerLoad[]): Promise<void> {
@@ -137,10 +182,10 @@ export function createOwner (c: JobComponents, init: OwnerInit) {
     await release(unit, { code: ErrorCodes.UNIT_REASSIGNED, message: `waiting on ${unit.worker} while another worker was idle` }, false)
   }
 
-  /** Every worker (this node's own too) with what it holds of this owner's units. */
+  /** Every worker (this node's own too) with what it holds of this owner's units; a peer that says its disk is full gets nothing. */
   function loads (): WorkerLoad[] {
     const local = { id: c.mesh.peerId, slotsFree: init.localSlotsFree(), slotsTotal: c.config.worker.slots }
-    return workerLoads([...c.mesh.peers(), local], heldByWorker(owned()))
+    return workerLoads([...c.mesh.peers().filter(p => p.diskFull !== true), local], heldByWorker(owned()))
   }
 
   /** Offers only as many units as the mesh has room for (free slots plus one prefetch per worker). */
@@ -186,7 +231,8 @@ export function createOwner (c: JobComponents, init: OwnerInit) {
     const unit = c.store.job(m.jobId)?.units[m.index]
     if (unit == null) return
     const code = m.code as WireErrorCode
-    if (REFUSALS.includes(code)) {
+    // This node's own full disk holds the whole job already (holdReason); no refusal to wait out.
+    if (REFUSALS.includes(code) && !(code === 'DISK_FULL' && from === c.mesh.peerId)) {
       const refusal = { code, message: m.message, until: c.clock() + REFUSAL_BACKOFF_MS }
       // A missing encoder, a full disk or no route to this node holds for every unit of the job.
       const scope = code === 'UNSUPPORTED_PROFILE' || code === 'DISK_FULL' || code === 'OWNER_UNREACHABLE' ? (c.store.job(m.jobId)?.units ?? [unit]) : [unit]
@@ -203,23 +249,20 @@ export function createOwner (c: JobComponents, init: OwnerInit) {
     quarantined: () => quarantine.list(),
     async start (): Promise<void> {
       // Work this node was doing for itself died with the previous process: give it back now.
-      // Remote leases get a grace to report in: a worker that finished while this node was away
-      // sends no heartbeat but offers its held result again within HELD_RETRY_MS; expiring its
-      // lease sooner would convert that unit a second time. A result that was arriving when this
+      // Remote leases get a grace to report in (rearmLeases). A result that was arriving when this
       // node went down (`returned`) got no ack, so its worker holds it too: the same grace.
       const now = c.clock()
-      const restartGraceMs = HELD_RETRY_MS + 2 * Math.round(c.config.jobs.leaseSeconds * 1000)
       for (const view of owned()) {
+        rearmLeases(view, now)
         for (const u of view.units) {
-          if (!isLive(u)) continue
-          if (u.worker === c.mesh.peerId) await release(u, { code: ErrorCodes.CONVERT_FAILED, message: 'interrupted by a node restart' }, false)
-          else rt.get(u.jobId, u.index).leaseUntil = now + restartGraceMs
+          if (isLive(u) && u.worker === c.mesh.peerId) await release(u, { code: ErrorCodes.CONVERT_FAILED, message: 'interrupted by a node restart' }, false)
         }
         if (view.job.state === 'assembling') await resumeAssembly(c, view)
       }
       c.events.on((e) => {
         // Offers, claims and progress of a finished job are of no further use.
         if (e.type === 'job:done' && e.jobId != null) rt.forgetJob(e.jobId)
+        if (e.type === 'node:disk-ok') spaceWait.clear()
         if (KICK_EVENTS.has(e.type)) ticker.kick()
       })
       c.bus.on((m, from) => {
@@ -242,6 +285,13 @@ export function createOwner (c: JobComponents, init: OwnerInit) {
     acceptResult: (peer: string, push: ResultPush, tmpFile: string, local?: UnitMeasure): Promise<Ack> => acceptUnitResult(c, rt, release, peer, push, tmpFile, local),
     /** A peer may fetch a blob only while it holds a lease on a unit that needs it. */
     authorizeBlob: async (peer: string, hash: string): Promise<string | null> => leasedInputPath(owned(), peer, hash),
+    /** Forgets a removed job's offers, claims and progress. */
+    forget: (id: string): void => { rt.forgetJob(id); held.delete(id); spaceWait.delete(id) },
+    /** Why a job waits after a step ran out of space (null when it does not). */
+    spaceHold (id: string): string | null {
+      const until = spaceWait.get(id) ?? 0
+      return until > c.clock() ? `its last step ran out of disk space; it runs again when space is freed, or in ${Math.ceil((until - c.clock()) / 1000)} s` : null
+    },
     cancel: async (id: string): Promise<void> => await cancelJob(c, id, async (view) => { await revokeLeases(view); rt.forgetJob(id) }),
     retry: async (id: string): Promise<void> => await retryJob(c, id)
   }

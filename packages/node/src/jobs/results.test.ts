@@ -20,7 +20,7 @@ const temp = useTempJobStores('ffmesh-results-')
  */
 async function ownerWithLeasedUnit (measure: () => Promise<UnitMeasure>) {
   const dir = await temp.tempDir()
-  const store = await temp.open(path.join(dir, 'db'))
+  const store = await temp.open(dir)
   const id = newJobId()
   await store.append(id, { type: 'job:submitted', job: jobRecord(id) })
   await store.append(id, { type: 'job:planned', sourceHash: 'b'.repeat(128), units: [unitRecord(id, 0)] })

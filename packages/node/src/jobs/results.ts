@@ -30,6 +30,8 @@ export async function acceptUnitResult (c: JobComponents, rt: OwnerState, releas
     return discard({ ok: false, code: 'NOT_FOUND', message: `no unit ${push.jobId}/${push.index} owned here` })
   }
   if (unit.state === 'verified') return discard({ ok: true })
+  // Held until a person looks (its records were lost): the worker keeps the result and tries again.
+  if (view.job.attention != null) return discard({ ok: false, code: 'BUSY', message: 'the owner holds this job until a person looks at it; push the result again later' })
   if (view.job.state !== 'running') return discard({ ok: false, code: 'NOT_GRANTED', message: `job is ${view.job.state}` })
   const current = unit.worker === peer && unit.attempts === push.attempt && (unit.state === 'leased' || unit.state === 'converting' || unit.state === 'returned')
   if (!current && !await wasGranted(c, push, peer)) {

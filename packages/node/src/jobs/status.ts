@@ -4,7 +4,8 @@ import { WAITING_AFTER_MS, type OwnerState } from './owner-state.js'
 
 /** The job view as `ffmesh status --json` shows it (the CLI contract in DESIGN.md). */
 export function toJobStatus (view: JobView, rt: OwnerState, now: number): JobStatus {
-  const units: UnitStatus[] = view.units.map(u => ({
+  // filter() skips the holes a log that lost records may leave in a plan.
+  const units: UnitStatus[] = view.units.filter(u => u != null).map(u => ({
     index: u.index,
     kind: u.spec.kind,
     state: u.state,
@@ -28,6 +29,7 @@ export function toJobStatus (view: JobView, rt: OwnerState, now: number): JobSta
     createdAt: job.createdAt,
     updatedAt: job.updatedAt,
     waiting: job.state === 'running' ? waitingReason(view, rt, now) : null,
+    attention: job.attention ?? null,
     progress: job.state === 'done' ? 1 : total > 0 ? done / total : 0
   }
 }

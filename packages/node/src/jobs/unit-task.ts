@@ -4,7 +4,6 @@ import type { UnitMeasure } from '../media/index.js'
 import type { Ack, ResultPush } from '../mesh/types.js'
 import { hashFile } from '../store/hash.js'
 import type { JobComponents } from './deps.js'
-import { freeDiskBytes } from './disk.js'
 import type { Slots } from './slots.js'
 
 export interface UnitTask {
@@ -49,6 +48,7 @@ export async function runUnitTask (c: JobComponents, deps: TaskDeps, task: UnitT
   if (local) {
     const unit = c.store.job(spec.jobId)?.units[spec.index]
     if (unit == null) throw new UnitRefusal('NOT_FOUND', 'the unit is gone from the local job store')
+    await checkDisk(c, task.expectedOutputBytes)
     inputs = unit.inputPaths
   } else {
     await checkDisk(c, spec.inputs.reduce((n, i) => n + i.size, 0) + task.expectedOutputBytes)
@@ -98,8 +98,9 @@ export async function runUnitTask (c: JobComponents, deps: TaskDeps, task: UnitT
 }
 
 async function checkDisk (c: JobComponents, needed: number): Promise<void> {
-  const free = await freeDiskBytes(c.paths.root)
-  if (free - needed < c.config.worker.minFreeDisk) {
+  await c.disk.refresh()
+  const { free, full } = c.disk.dataDir()
+  if (full || free - needed < c.config.worker.minFreeDisk) {
     throw new UnitRefusal('DISK_FULL', `needs ${needed} bytes and keeps ${c.config.worker.minFreeDisk} free, has ${free}`)
   }
 }
@@ -109,6 +110,7 @@ export function failureCode (err: unknown): WireErrorCode {
   if (err instanceof UnitRefusal) return err.code
   if (isFfmeshError(err) && err.code === ErrorCodes.CONVERT_TIMEOUT) return 'TIMEOUT'
   if (isFfmeshError(err) && err.code === ErrorCodes.CONVERT_FAILED) return 'CONVERT_FAILED'
+  if (isFfmeshError(err) && err.code === ErrorCodes.DISK_FULL) return 'DISK_FULL'
   if ((err as { code?: string })?.code === 'HASH_MISMATCH') return 'HASH_MISMATCH'
   // Not the worker's fault, and not this unit's: the owner is not reachable from here (now).
   if (isFfmeshError(err) && err.code === ErrorCodes.PEER_UNREACHABLE) return 'OWNER_UNREACHABLE'

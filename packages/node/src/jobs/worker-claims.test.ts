@@ -24,6 +24,7 @@ function harness () {
     config: { name: 'w', worker: { slots: 1, threads: 1, minFreeDisk: 0 }, jobs: { heartbeatSeconds: 1 } },
     mesh: { peerId: SELF, isConnected: () => true, setCapacity: () => {} },
     paths: { root: os.tmpdir() },
+    disk: { dataDir: () => ({ full: false, free: 1e12, reserve: 0, dir: os.tmpdir(), what: 'data dir' }) },
     media: { runner: { encoders: async () => new Set(['libx264', 'aac']) } },
     bus: {
       self: SELF,

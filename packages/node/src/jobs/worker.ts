@@ -3,7 +3,7 @@ import { AudioEncoders, ImageEncoders, MAX_UNIT_BYTES, MAX_WHOLE_UNIT_BYTES, pro
 import type { UnitMeasure } from '../media/index.js'
 import type { Ack, ResultPush } from '../mesh/types.js'
 import type { JobComponents } from './deps.js'
-import { freeDiskBytes } from './disk.js'
+import { isDiskFullError } from './disk-hold.js'
 import type { JobMessage } from './job-bus.js'
 import { withinOwnerShare } from './limits.js'
 import { audioRunsBeside, createSlots } from './slots.js'
@@ -13,7 +13,7 @@ import { failureCode, runUnitTask, UnitRefusal, type UnitTask } from './unit-tas
 export const PREFETCH_UNITS = 1
 /** A claim that drew no grant is forgotten after this long, freeing room for another. */
 export const CLAIM_TTL_MS = 5_000
-/** How often capacity (free disk above all) is measured again. */
+/** How often capacity is looked at again (free disk comes from the disk monitor, measured as often). */
 export const CAPACITY_REFRESH_MS = 2_000
 /** Offers heard while full, kept so a freed slot claims at once instead of waiting for a re-offer. */
 export const MAX_REMEMBERED_OFFERS = 32
@@ -47,19 +47,20 @@ export function createWorker (c: JobComponents, init: WorkerInit) {
   const refusedOnce = new Set<string>()
   const remembered = new Map<string, { offer: Offer, owner: string, at: number }>()
   let encoders = new Set<string>()
-  let diskFree = 0
   let timer: NodeJS.Timeout | undefined
   let unsubscribe = (): void => {}
 
   const advertise = (): void => {
+    const disk = c.disk.dataDir()
     c.mesh.setCapacity({
       name: c.config.name,
       version: init.version,
       slotsTotal,
       slotsFree: slots.free,
       encoders: [...encoders].sort(),
-      diskFree: Math.max(0, diskFree - c.config.worker.minFreeDisk),
-      queue: init.queueLength()
+      diskFree: Math.max(0, Math.min(disk.free, Number.MAX_SAFE_INTEGER) - c.config.worker.minFreeDisk),
+      queue: init.queueLength(),
+      diskFull: disk.full
     })
   }
 
@@ -93,11 +94,11 @@ export function createWorker (c: JobComponents, init: WorkerInit) {
     if (missing.length > 0) return refuse(offer, owner, 'UNSUPPORTED_PROFILE', `this node's ffmpeg lacks ${missing.join(', ')}`, `${owner}:${unit.jobId}:enc`)
     const inputBytes = unit.inputs.reduce((n, i) => n + i.size, 0)
     if (inputBytes > (unit.kind === 'whole' ? MAX_WHOLE_UNIT_BYTES : MAX_UNIT_BYTES)) return refuse(offer, owner, 'TOO_LARGE', `unit of ${inputBytes} bytes is over the limit`, `${key}:size`)
-    if (owner !== c.mesh.peerId) {
-      const needed = inputBytes + offer.expectedOutputBytes
-      if (diskFree - needed < c.config.worker.minFreeDisk) {
-        return refuse(offer, owner, 'DISK_FULL', `needs ${needed} bytes and keeps ${c.config.worker.minFreeDisk} free; ${diskFree} free`, `${key}:${offer.attempt}:disk`)
-      }
+    // This node's own units obey the same reserve; their inputs are already here, only the output is new.
+    const needed = (owner === c.mesh.peerId ? 0 : inputBytes) + offer.expectedOutputBytes
+    const disk = c.disk.dataDir()
+    if (disk.full || disk.free - needed < c.config.worker.minFreeDisk) {
+      return refuse(offer, owner, 'DISK_FULL', `needs ${needed} bytes and keeps ${c.config.worker.minFreeDisk} free; ${disk.free} free`, `${key}:${offer.attempt}:disk`)
     }
     if (tasks.size + claims.size >= slotsTotal + PREFETCH_UNITS) {
       if (remembered.size >= MAX_REMEMBERED_OFFERS) remembered.delete(remembered.keys().next().value as string)
@@ -139,7 +140,8 @@ export function createWorker (c: JobComponents, init: WorkerInit) {
     runUnitTask(c, { slots, audioBeside, acceptLocal: init.acceptLocal, deliverRemote: init.deliverRemote, heartbeat, inputInUse }, task)
       .catch(async (err) => {
         if (task.abort.signal.aborted) return
-        const code = failureCode(err)
+        // A unit that failed while the disk filled is a refusal, not a failed try: it waits for space.
+        const code = isDiskFullError(err) || (await c.disk.refresh().then(() => c.disk.dataDir().full, () => false)) ? 'DISK_FULL' : failureCode(err)
         log.warn({ jobId: m.jobId, index: m.index, code, err: err instanceof UnitRefusal ? undefined : err }, 'unit failed')
         await c.bus.publish({ type: 'reject', owner: from, jobId: m.jobId, index: m.index, attempt: m.attempt, code, message: String((err as Error).message ?? err).slice(0, 500) }).catch(() => {})
       })
@@ -169,7 +171,6 @@ export function createWorker (c: JobComponents, init: WorkerInit) {
   }
 
   async function refresh (): Promise<void> {
-    diskFree = await freeDiskBytes(c.paths.root).catch(() => 0)
     const now = c.clock()
     let expired = 0
     for (const [key, claim] of claims) if (now - claim.at > CLAIM_TTL_MS) { claims.delete(key); expired++ }

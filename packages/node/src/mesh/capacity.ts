@@ -68,6 +68,7 @@ export function createCapacityTable (gossip: Gossip, init: { self: string, adver
       slotsTotal: message.slotsTotal,
       encoders: message.encoders,
       diskFree: message.diskFree,
+      diskFull: message.diskFull === true,
       lastSeen: init.clock()
     })
   }

@@ -21,8 +21,12 @@ export interface BlobStore {
   remove(hash: string): Promise<void>
   /** Removes leftover temp files of an earlier run. */
   sweepTemp(): Promise<number>
-  /** Removes blobs the log does not name (stored just before a crash, never recorded); call before any work starts. */
-  sweepUnreferenced(referenced: ReadonlySet<string>): Promise<number>
+  /**
+   * Removes blobs the log does not name (stored just before a crash, never recorded); call before
+   * any work starts. With `after`, only blobs written later than that time: older ones may belong
+   * to records a damaged log lost.
+   */
+  sweepUnreferenced(referenced: ReadonlySet<string>, options?: { after?: number }): Promise<number>
 }
 
 export interface ImportOptions {
@@ -68,11 +72,13 @@ export async function createBlobStore (init: { dir: string, tmpDir: string }): P
     async remove (hash) {
       await fs.rm(blobPath(hash), { force: true })
     },
-    async sweepUnreferenced (referenced) {
+    async sweepUnreferenced (referenced, options = {}) {
       let removed = 0
       for (const entry of await fs.readdir(init.dir, { recursive: true, withFileTypes: true })) {
         if (!entry.isFile() || !HASH_PATTERN.test(entry.name) || referenced.has(entry.name)) continue
-        await fs.rm(path.join(entry.parentPath, entry.name), { force: true })
+        const file = path.join(entry.parentPath, entry.name)
+        if (options.after != null && (await fs.stat(file)).mtimeMs <= options.after) continue
+        await fs.rm(file, { force: true })
         removed++
       }
       return removed

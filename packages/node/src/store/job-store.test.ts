@@ -1,22 +1,10 @@
 import { describe, expect, it } from 'vitest'
 import { ErrorCodes, isFfmeshError, newJobId } from '@ffmesh/protocol'
-import { jobRecord as job, unitRecord as unit, useTempJobStores } from '../../../../test/fixtures/job-log.js'
-import { openJobStore, type JobStore } from './job-store.js'
-import { reduce, type JobView } from './reduce.js'
-import type { LoggedEvent } from './records.js'
+import { jobRecord as job, openTestStore, unitRecord as unit, useTempJobStores } from '../../../../test/fixtures/job-log.js'
+import type { JobStore } from './job-store.js'
+import { replay } from './reduce.js'
 
 const temp = useTempJobStores('ffmesh-store-')
-
-/** Replays a job's history through the reducer, as a crash-recovery check would. */
-function replay (history: LoggedEvent[]): JobView | undefined {
-  let view: JobView | undefined
-  for (const e of history) {
-    const change = reduce(view, e.event, e.time)
-    if (change.job != null) view = { job: change.job, units: [...(view?.units ?? [])] }
-    for (const u of change.units) (view as JobView).units[u.index] = u
-  }
-  return view
-}
 
 /** A fresh store holding one planned job of one unit. */
 async function plannedJob (): Promise<{ store: JobStore, id: string }> {
@@ -44,7 +32,7 @@ describe('job store', () => {
   it('keeps views equal to the replayed log across a reopen', async () => {
     const dir = await temp.tempDir()
     const id = newJobId()
-    const store = await openJobStore({ path: dir })
+    const store = await openTestStore(dir)
     await store.append(id, { type: 'job:submitted', job: job(id) })
     await store.append(id, { type: 'job:planned', sourceHash: 'b'.repeat(128), units: [unit(id, 0), unit(id, 1)] })
     await store.append(id, { type: 'unit:leased', index: 0, worker: 'w1', attempt: 1, leaseUntil: 99 })
@@ -97,7 +85,7 @@ describe('job store', () => {
   it('refuses a second opener with NODE_ALREADY_RUNNING', async () => {
     const dir = await temp.tempDir()
     await temp.open(dir)
-    const err = await openJobStore({ path: dir }).then(() => null, (e: unknown) => e)
+    const err = await openTestStore(dir).then(() => null, (e: unknown) => e)
     expect(isFfmeshError(err) && err.code).toBe(ErrorCodes.NODE_ALREADY_RUNNING)
   })
 

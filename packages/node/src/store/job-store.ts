@@ -1,7 +1,18 @@
-import { Level } from 'level'
+import fs from 'node:fs/promises'
+import path from 'node:path'
 import { ErrorCodes, FfmeshError, unitKey } from '@ffmesh/protocol'
+import { pino } from 'pino'
+import type { Logger } from '../logger.js'
+import { checkLog, isIntact, type LogDamage } from './log-check.js'
+import { damageOps, describeDamage } from './log-damage.js'
+import { diskFullAtOpen, hasLevelFiles, indexKey, isDiskFull, openLevel, parseIndexKey, readError, recoveryDrops, seqKey, storeCorrupt, sublevels, type LogLevel, type MetaRecord, type Sublevels } from './log-db.js'
+import { loadLog, LOG_VERSION, migrateLog, unitKeysOf } from './log-load.js'
+import { newLogId, readLogMarker, writeLogMarker } from './log-marker.js'
+import { createLogReserve } from './log-reserve.js'
+import { freeDiskBytes } from './free-space.js'
+import { createLogWriter, type BatchOp, type Staged } from './log-writer.js'
 import { reduce, type JobView } from './reduce.js'
-import type { JobEvent, JobRecord, LoggedEvent, UnitRecord } from './records.js'
+import type { JobEvent, LoggedEvent } from './records.js'
 
 /** A sublevel of the job store's LevelDB, for components that keep their own keys. */
 export interface Sub<V> {
@@ -12,91 +23,271 @@ export interface Sub<V> {
   keys(options?: { gte?: string, lt?: string }): AsyncIterable<string>
 }
 
+/** Where a job log lives: its LevelDB folder, its marker file and its reserve file (config/paths.ts). */
+export interface JobLogFiles { db: string, marker: string, reserve: string }
+
+/** What opening the log found. */
+export interface OpenReport {
+  id: string
+  /** A new, empty log was made (a new data dir). */
+  created: boolean
+  /** Nothing was lost: no record missing, no job held. */
+  intact: boolean
+  damage: LogDamage
+  drops: { count: number, bytes: number }
+  /** When a loss was last recorded in this log (null if never): blobs older than that may belong to lost records. */
+  damagedAt: number | null
+}
+
 /**
  * The job log: an append-only event log in LevelDB with materialized views of jobs and units.
- * Each append writes the event and the records it changed in one synced atomic batch, so after a
- * crash at any instant the views equal the replay of the log (tested in job-store.test.ts).
+ * Each append writes the event, its place in its job's numbering and the records it changed in
+ * one synced atomic batch, so after a crash at any instant the views equal the replay of the log.
+ * A log that lost records is never taken for a whole one (log-check.ts), and a failed write never
+ * leaves memory and disk apart (log-writer.ts).
  */
 export interface JobStore {
   append(jobId: string, event: JobEvent): Promise<LoggedEvent>
+  /** Deletes a job's events and records (`ffmesh rm`), leaving a tombstone so the numbering stays whole. */
+  remove(jobId: string): Promise<void>
   job(id: string): JobView | undefined
   jobs(): JobView[]
-  /** Events of one job, in order (for tests and `replay`). */
+  /** Events of one job, in order. */
   history(jobId: string): Promise<LoggedEvent[]>
   /** A namespaced key-value area for other components (watch manager, held results). */
   area(name: string): Sub<unknown>
   /** The same with string values, for components that encode their own. */
   textArea(name: string): Sub<string>
+  /** Why the log takes no writes now (a full disk, a reopen after a failed write), or null. */
+  problem(): FfmeshError | null
+  /** Bytes of the log's reserve file not held now (given to the log on a nearly full disk). */
+  reserveMissing(): number
+  readonly opened: OpenReport
   close(): Promise<void>
 }
 
-const SEQ_WIDTH = 16
+export interface OpenJobStoreInit {
+  files: JobLogFiles
+  clock?: () => number
+  logger?: Logger
+  /**
+   * `ffmesh repair` only: take whatever the log holds as this data dir's log (its id, a cut-short
+   * end), recording every loss, instead of refusing to start with STORE_CORRUPT.
+   */
+  adopt?: boolean
+  /** Free bytes on the log's filesystem; replaced in tests. */
+  freeBytes?: (dir: string) => Promise<number>
+}
 
-export async function openJobStore (init: { path: string, clock?: () => number }): Promise<JobStore> {
+/** Events that record work already done or free space: they may use the log's reserve. */
+const ESSENTIAL = new Set<JobEvent['type']>(['unit:returned', 'unit:verified', 'unit:released', 'job:done', 'job:failed', 'job:cancelled', 'job:delivered', 'job:remote-state', 'job:damaged', 'job:blobs-freed', 'job:removed'])
+/** The marker's record count is brought up to date at most this often (and at close). */
+const MARKER_EVERY_MS = 2_000
+
+export async function openJobStore (init: OpenJobStoreInit): Promise<JobStore> {
+  const { files } = init
   const clock = init.clock ?? Date.now
-  const db = new Level<string, unknown>(init.path, { valueEncoding: 'json' })
+  const logger = init.logger ?? pino({ level: 'silent' })
+  const freeBytes = init.freeBytes ?? freeDiskBytes
+  const marker = await readLogMarker(files.marker)
+  const held = await hasLevelFiles(files.db)
+  const create = marker == null && !held
+  if (marker == null && held && !await fs.stat(path.join(files.db, 'CURRENT')).then(() => true, () => false) && init.adopt !== true) {
+    throw storeCorrupt(files.db, 'has table and log files but no CURRENT file')
+  }
+  const reserve = await createLogReserve({ file: files.reserve })
+  // Recovery at open writes the recovered records to a table: give it the reserve's room.
+  await reserve.release()
+  let db = await openLevel(files.db, { create: create || init.adopt === true })
+  let subs = sublevels(db)
+  const views = new Map<string, JobView>()
+  let lastSeq = 0
+  let report: OpenReport
   try {
-    await db.open()
-  } catch (err) {
-    const cause = (err as { cause?: { code?: string, message?: string } }).cause
-    if (/lock/i.test(String(cause?.message ?? '')) || cause?.code === 'LEVEL_LOCKED') {
-      throw new FfmeshError(ErrorCodes.NODE_ALREADY_RUNNING, `another ffmesh node is using the job store at ${init.path}; stop it first, or give this one its own --data-dir`)
+    let meta = await subs.meta.get('store').catch((err: unknown) => { throw readError(err, files.db) })
+    if (marker != null && meta?.id !== marker.id && init.adopt !== true) {
+      throw storeCorrupt(files.db, meta == null ? `holds no log id, so it is not the log this data dir held (log ${marker.id}); it may have been replaced by an empty one` : `is log ${meta.id}, but this data dir held log ${marker.id}`)
     }
+    if (meta == null || meta.id !== (marker?.id ?? meta.id)) {
+      // A log written before event numbering (no `jobSeq`) is given its index below; a numbered one
+      // that lost its meta record keeps its numbers, so its gaps still show.
+      const numbered = (await subs.byJob.keys({ limit: 1 }).all()).length > 0
+      const events = (await subs.log.keys({ limit: 1 }).all()).length > 0
+      meta = { id: marker?.id ?? newLogId(), version: events && !numbered ? 1 : LOG_VERSION, damagedAt: meta?.damagedAt ?? null }
+      await db.batch([{ type: 'put', sublevel: subs.meta, key: 'store', value: meta }] as never, { sync: true } as never)
+    }
+    if (meta.version < LOG_VERSION) {
+      await migrateLog(subs, ops => db.batch(ops as never, { sync: true } as never))
+      meta = { ...meta, version: LOG_VERSION }
+      await db.batch([{ type: 'put', sublevel: subs.meta, key: 'store', value: meta }] as never, { sync: true } as never)
+    }
+    report = await loadChecked(db, subs, meta, marker?.seq ?? 0, create)
+    if (marker == null || init.adopt === true) {
+      await writeLogMarker(files.marker, { id: meta.id, seq: lastSeq }).catch((err: unknown) => { throw isDiskFull(err) ? diskFullAtOpen(files.db) : err })
+    }
+  } catch (err) {
+    await db.close().catch(() => {})
     throw err
   }
-  const log = db.sublevel<string, LoggedEvent>('log', { valueEncoding: 'json' })
-  const jobsDb = db.sublevel<string, JobRecord>('jobs', { valueEncoding: 'json' })
-  const unitsDb = db.sublevel<string, UnitRecord>('units', { valueEncoding: 'json' })
 
-  const views = new Map<string, JobView>()
-  for await (const job of jobsDb.values()) views.set(job.id, { job, units: [] })
-  for await (const unit of unitsDb.values()) {
-    const view = views.get(unit.jobId)
-    if (view != null) view.units[unit.index] = unit
+  /** Loads the views, checks them, and records (once) any loss found; returns what was found. */
+  async function loadChecked (level: LogLevel, s: Sublevels, meta: MetaRecord, markerSeq: number, created: boolean): Promise<OpenReport> {
+    const loaded = await loadLog(s, { dbPath: files.db, markerSeq })
+    const damage = checkLog(loaded.scan)
+    const drops = await recoveryDrops(files.db)
+    if (damage.cutShort && init.adopt !== true) {
+      throw storeCorrupt(files.db, `ends at record ${loaded.scan.lastSeq}, but this data dir's marker says it held ${markerSeq}: acknowledged records at its end are missing (was its write-ahead log cut short?)`)
+    }
+    views.clear()
+    for (const [id, view] of loaded.views) views.set(id, view)
+    lastSeq = Math.max(loaded.scan.lastSeq, markerSeq)
+    const intact = isIntact(damage)
+    let damagedAt = meta.damagedAt ?? null
+    if (!intact) {
+      damagedAt = clock()
+      for (const [id, count] of damage.eventCounts) {
+        const view = views.get(id) as JobView
+        view.job = { ...view.job, eventCount: count }
+      }
+      const lostIndexKeys: string[] = []
+      for (const id of damage.lostJobs) lostIndexKeys.push(...await s.byJob.keys({ gte: `${id}!`, lt: `${id}"` }).all())
+      const { ops, events } = damageOps(s, loaded.scan, damage, lostIndexKeys, damagedAt)
+      const staged = events.map((e, i) => stage(s, e.jobId, e.event, lastSeq + 1 + i, damagedAt as number))
+      ops.push(...staged.flatMap(st => st.ops), { type: 'put', sublevel: s.meta, key: 'store', value: { ...meta, damagedAt } })
+      await level.batch(ops as never, { sync: true } as never)
+      for (const st of staged) st.commit()
+      for (const id of damage.lostJobs) views.delete(id)
+      logger.error(describeDamage(damage, drops), 'the job log lost records: the jobs they touched are held until a person retries or removes them (ffmesh status says which)')
+    } else if (init.adopt === true) {
+      // A repaired log may have lost records no check can see (a whole table gone): blobs older
+      // than the repair are kept even if no record names them.
+      damagedAt = clock()
+      await level.batch([{ type: 'put', sublevel: s.meta, key: 'store', value: { ...meta, damagedAt } }] as never, { sync: true } as never)
+    } else if (drops.count > 0) {
+      logger.error({ droppedByLevelDb: drops }, 'LevelDB dropped bytes from the job log while recovering it, but no acknowledged job record is missing')
+    }
+    return { id: meta.id, created, intact, damage, drops, damagedAt }
   }
-  let seq = 0
-  for await (const key of log.keys({ reverse: true, limit: 1 })) seq = Number(key)
 
-  // Appends are serialized so seq order equals the order views were changed in.
-  let tail: Promise<unknown> = Promise.resolve()
-
-  return {
-    append (jobId, event) {
-      const run = async (): Promise<LoggedEvent> => {
-        const time = clock()
-        const logged: LoggedEvent = { seq: seq + 1, time, jobId, event }
-        const change = reduce(views.get(jobId), event, time)
-        // One batch across sublevels is one atomic LevelDB write; sync makes it durable on return.
-        const batch = db.batch()
-        batch.put(String(logged.seq).padStart(SEQ_WIDTH, '0'), logged, { sublevel: log as never })
-        if (change.job != null) batch.put(jobId, change.job, { sublevel: jobsDb as never })
-        for (const u of change.units) batch.put(unitKey(u.jobId, u.index), u, { sublevel: unitsDb as never })
-        await batch.write({ sync: true } as never)
-        seq = logged.seq
-        if (change.job != null) {
-          const view = views.get(jobId) ?? { job: change.job, units: [] }
-          view.job = change.job
-          for (const u of change.units) view.units[u.index] = u
-          views.set(jobId, view)
-        }
+  /** The batch for one event: the event, its index entry, and the records it changed. */
+  function stage (s: Sublevels, jobId: string, event: JobEvent, seq: number, time: number): Staged<LoggedEvent> {
+    const view = views.get(jobId)
+    if (view == null && event.type !== 'job:submitted') throw new FfmeshError(ErrorCodes.JOB_NOT_FOUND, `no job ${jobId} in the job log`)
+    const jobSeq = (view?.job.eventCount ?? 0) + 1
+    const change = reduce(view, event, time)
+    const job = { ...(change.job ?? (view as JobView).job), eventCount: jobSeq, lastSeq: seq }
+    const logged: LoggedEvent = { seq, time, jobId, event, jobSeq }
+    const ops: BatchOp[] = [
+      { type: 'put', sublevel: s.log, key: seqKey(seq), value: logged },
+      { type: 'put', sublevel: s.byJob, key: indexKey(jobId, jobSeq), value: seq },
+      { type: 'put', sublevel: s.jobs, key: jobId, value: job },
+      ...change.units.map(u => ({ type: 'put' as const, sublevel: s.units, key: unitKey(u.jobId, u.index), value: u }))
+    ]
+    return {
+      ops,
+      commit () {
+        lastSeq = Math.max(lastSeq, seq)
+        const next = views.get(jobId) ?? { job, units: [] }
+        next.job = job
+        for (const u of change.units) next.units[u.index] = u
+        views.set(jobId, next)
         return logged
       }
-      const p = tail.then(run, run)
-      tail = p.catch(() => {})
-      return p
+    }
+  }
+
+  const writer = createLogWriter({
+    dbPath: files.db,
+    db,
+    reserve,
+    logger,
+    freeBytes,
+    async reopen () {
+      const level = await openLevel(files.db, { create: false })
+      try {
+        const s = sublevels(level)
+        const meta = await s.meta.get('store') as MetaRecord
+        report = await loadChecked(level, s, meta, lastSeq, false)
+      } catch (err) {
+        await level.close().catch(() => {})
+        throw err
+      }
+      db = level
+      subs = sublevels(level)
+      return level
+    }
+  })
+  await reserve.ensure(await freeBytes(path.dirname(files.db)).catch(() => 0))
+
+  let markerTimer: NodeJS.Timeout | undefined
+  let markerSeq = marker?.seq ?? 0
+  const saveMarker = async (): Promise<void> => {
+    if (lastSeq === markerSeq) return
+    const seq = lastSeq
+    await writeLogMarker(files.marker, { id: report.id, seq })
+      .then(() => { markerSeq = Math.max(markerSeq, seq) }, (err: unknown) => logger.warn({ err }, 'the job log marker could not be brought up to date; trying again later'))
+  }
+  const markerSoon = (): void => {
+    if (markerTimer != null) return
+    markerTimer = setTimeout(() => { markerTimer = undefined; void saveMarker() }, MARKER_EVERY_MS)
+    markerTimer.unref()
+  }
+
+  const area = <V>(name: string, encoding: 'json' | 'utf8'): Sub<V> => {
+    const subOf = (level: LogLevel) => level.sublevel<string, V>(`area:${name}`, { valueEncoding: encoding })
+    const sub = () => subOf(writer.db())
+    const write = (op: Omit<BatchOp, 'sublevel'>, essential: boolean): Promise<void> =>
+      writer.write(level => ({ ops: [{ ...op, sublevel: subOf(level) }], commit: () => undefined }), { essential })
+    return {
+      get: async (key) => await sub().get(key),
+      put: (key, value) => write({ type: 'put', key, value }, false),
+      // A delete frees space and forgets what is done with: it may use the reserve.
+      del: (key) => write({ type: 'del', key }, true),
+      iterator: (options = {}) => sub().iterator(options),
+      keys: (options = {}) => sub().keys(options)
+    }
+  }
+
+  return {
+    get opened () { return report },
+    async append (jobId, event) {
+      const logged = await writer.write(() => stage(subs, jobId, event, lastSeq + 1, clock()), { essential: ESSENTIAL.has(event.type) })
+      markerSoon()
+      return logged
+    },
+    async remove (jobId) {
+      const view = views.get(jobId)
+      if (view == null) throw new FfmeshError(ErrorCodes.JOB_NOT_FOUND, `no job ${jobId} in the job log`)
+      const entries = await subs.byJob.iterator({ gte: `${jobId}!`, lt: `${jobId}"` }).all()
+      await writer.write(() => {
+        const seq = lastSeq + 1
+        const now = clock()
+        const ops: BatchOp[] = [{ type: 'put', sublevel: subs.log, key: seqKey(seq), value: { seq, time: now, jobId, event: { type: 'job:removed' } } satisfies LoggedEvent }]
+        for (const [key, s] of entries) {
+          ops.push({ type: 'del', sublevel: subs.byJob, key })
+          if (s > 0) ops.push({ type: 'del', sublevel: subs.log, key: seqKey(s) }, { type: 'put', sublevel: subs.gaps, key: seqKey(s), value: { why: 'removed', jobId, at: now } })
+        }
+        ops.push({ type: 'del', sublevel: subs.jobs, key: jobId }, ...unitKeysOf(view).map(key => ({ type: 'del' as const, sublevel: subs.units, key })))
+        return { ops, commit: () => { lastSeq = seq; views.delete(jobId) } }
+      }, { essential: true })
+      markerSoon()
     },
     job: (id) => views.get(id),
     jobs: () => [...views.values()].sort((a, b) => a.job.createdAt - b.job.createdAt || a.job.id.localeCompare(b.job.id)),
     async history (jobId) {
-      const out: LoggedEvent[] = []
-      for await (const e of log.values()) if (e.jobId === jobId) out.push(e)
-      return out
+      const entries = (await subs.byJob.iterator({ gte: `${jobId}!`, lt: `${jobId}"` }).all()).filter(([, seq]) => seq > 0)
+      const events = await subs.log.getMany(entries.map(([, seq]) => seqKey(seq)))
+      // Events logged before event numbering carry their number only in the index.
+      return events.flatMap((e, i) => e == null ? [] : [{ ...e, jobSeq: e.jobSeq ?? parseIndexKey(...entries[i] as [string, number]).jobSeq }])
     },
-    area: (name) => db.sublevel<string, unknown>(`area:${name}`, { valueEncoding: 'json' }) as never,
-    textArea: (name) => db.sublevel<string, string>(`area:${name}`, { valueEncoding: 'utf8' }) as never,
+    area: (name) => area<unknown>(name, 'json'),
+    textArea: (name) => area<string>(name, 'utf8'),
+    problem: () => writer.problem(),
+    reserveMissing: () => reserve.missing(),
     async close () {
-      await tail.catch(() => {})
-      await db.close()
+      clearTimeout(markerTimer)
+      await writer.close()
+      await saveMarker()
     }
   }
 }

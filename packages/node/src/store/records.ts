@@ -37,6 +37,17 @@ export interface JobRecord {
    * frames without times; see media/normalise.ts), which assembly reads instead of the source.
    */
   normalised?: { hash: string, size: number } | null
+  /** Events logged for this job so far; each event carries its number (`jobSeq`). Absent in older logs. */
+  eventCount?: number
+  /** The log sequence number of this job's last event. Absent in older logs. */
+  lastSeq?: number
+  /**
+   * The job log lost some of this job's records (found when the log was opened or repaired): the
+   * job is held until a person retries or removes it, never run again on a state that may be old.
+   */
+  attention?: string | null
+  /** A failed or cancelled job whose pieces and results were freed after jobs.failedRetentionSeconds. */
+  blobsFreed?: boolean
 }
 
 export interface UnitOutcome {
@@ -91,5 +102,12 @@ export type JobEvent =
   | { type: 'job:handed-off', to: string }
   | { type: 'job:remote-state', state: JobState, error: ErrorBody | null }
   | { type: 'job:delivered' }
+  /** The log lost records of this job (log-check.ts): hold it and say why. */
+  | { type: 'job:damaged', reason: string }
+  /** Retention ended for a failed or cancelled job: its pieces and results are gone. */
+  | { type: 'job:blobs-freed' }
+  /** `ffmesh rm`: the job's records were deleted in the same batch; this tombstone keeps the sequence whole. */
+  | { type: 'job:removed' }
 
-export interface LoggedEvent { seq: number, time: number, jobId: string, event: JobEvent }
+/** `jobSeq`: the event's number among its job's events, so a gap within one job can be seen (absent in older logs). */
+export interface LoggedEvent { seq: number, time: number, jobId: string, event: JobEvent, jobSeq?: number }

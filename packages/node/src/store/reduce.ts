@@ -1,4 +1,4 @@
-import type { JobRecord, JobEvent, UnitRecord } from './records.js'
+import type { JobRecord, JobEvent, LoggedEvent, UnitRecord } from './records.js'
 
 export interface JobView { job: JobRecord, units: UnitRecord[] }
 
@@ -69,10 +69,34 @@ export function reduce (view: JobView | undefined, event: JobEvent, time: number
       return { job: touch({ state: event.state, error: event.error }), units: [] }
     case 'job:delivered':
       return { job: touch({ delivered: true }), units: [] }
+    case 'job:damaged':
+      return { job: touch({ attention: event.reason }), units: [] }
+    case 'job:blobs-freed':
+      return { job: touch({ blobsFreed: true }), units: [] }
+    case 'job:removed':
+      return { units: [] }
     case 'job:retried': {
+      // A person looked at the job: a mark of lost records is cleared with the rest.
       const units = view.units.filter(u => u.state !== 'verified')
         .map(u => ({ ...u, state: 'pending' as const, worker: null, leaseUntil: null, failures: 0, lastError: null }))
-      return { job: touch({ state: view.units.length > 0 ? 'running' : 'queued', error: null }), units }
+      return { job: touch({ state: view.units.length > 0 ? 'running' : 'queued', error: null, attention: null }), units }
     }
   }
+}
+
+/**
+ * A job's view rebuilt from its events, in order, with the event count and last record number the
+ * store keeps beside it: what the views must equal (tests), and how `ffmesh repair` restores views
+ * whose records were lost while the events survived.
+ */
+export function replay (history: LoggedEvent[]): JobView | undefined {
+  let view: JobView | undefined
+  history.forEach((e, i) => {
+    const change = reduce(view, e.event, e.time)
+    if (change.job != null) view = { job: change.job, units: [...(view?.units ?? [])] }
+    if (view == null) return
+    for (const u of change.units) view.units[u.index] = u
+    view.job = { ...view.job, eventCount: e.jobSeq ?? i + 1, lastSeq: e.seq }
+  })
+  return view
 }
