@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import { ErrorCodes, WireErrorCodes } from './errors.js'
 import { MAX_NAME_LENGTH, MAX_OFFER_CANDIDATES, MAX_UNITS_IN_JOB_STATE } from './limits.js'
+import { ScheduleStateSchema } from './mesh-status.js'
 import { ProfileSchema } from './profiles.js'
 import { BlobRefSchema, JobIdSchema, JobStates, UnitIndexSchema, UnitSpecSchema, UnitStates } from './units.js'
 
@@ -24,7 +25,13 @@ export const CapacityAdvertSchema = z.strictObject({
   slotsFree: z.number().int().min(0).max(256),
   encoders: z.array(z.string().regex(/^[a-z0-9_-]{1,32}$/)).max(64),
   diskFree: z.number().int().min(0).max(2 ** 53),
-  queue: z.number().int().min(0).max(1_000_000)
+  queue: z.number().int().min(0).max(1_000_000),
+  /** The worker takes no new units (`ffmesh pause`, or outside worker.schedule); owners skip it. */
+  paused: z.boolean().optional(),
+  /** Paused, and units it had started still run to their end. */
+  draining: z.boolean().optional(),
+  /** Its schedule window: open now or not, and when that changes; null or absent: no schedule. */
+  schedule: ScheduleStateSchema.nullable().optional()
 })
 
 /** The owner offers a pending unit to the mesh. */

@@ -33,6 +33,8 @@ const REFUSALS: readonly WireErrorCode[] = ['DISK_FULL', 'UNSUPPORTED_PROFILE', 
 export interface OwnerInit {
   /** Free conversion slots of this node's own worker, for choosing among claimants. */
   localSlotsFree: () => number
+  /** Whether this node's own worker takes new units (not paused, inside its schedule). */
+  localAcceptsWork: () => boolean
 }
 
 /**
@@ -129,10 +131,13 @@ export function createOwner (c: JobComponents, init: OwnerInit) {
     await release(unit, { code: ErrorCodes.UNIT_REASSIGNED, message: `waiting on ${unit.worker} while another worker was idle` }, false)
   }
 
-  /** Every worker (this node's own too) with what it holds of this owner's units. */
+  /**
+   * Every worker (this node's own too) with what it holds of this owner's units. A paused worker
+   * (ffmesh pause, or outside its schedule) takes nothing new, so offers leave it out.
+   */
   function loads (): WorkerLoad[] {
-    const local = { id: c.mesh.peerId, slotsFree: init.localSlotsFree(), slotsTotal: c.config.worker.slots }
-    return workerLoads([...c.mesh.peers(), local], heldByWorker(owned()))
+    const local = { id: c.mesh.peerId, slotsFree: init.localSlotsFree(), slotsTotal: init.localAcceptsWork() ? c.config.worker.slots : 0 }
+    return workerLoads([...c.mesh.peers().filter(p => !p.paused), local], heldByWorker(owned()))
   }
 
   /** Offers only as many units as the mesh has room for (free slots plus one prefetch per worker). */
