@@ -19,7 +19,7 @@ export interface ScheduleWindow {
 export const MAX_SCHEDULE_WINDOWS = 32
 /** How far ahead the next change is looked for: past a week the same windows repeat. */
 const LOOKAHEAD_DAYS = 8
-/** The next change is exact to the second. */
+/** The next change is found to the second (windows change on whole minutes). */
 const CHANGE_PRECISION_MS = 1000
 
 const DAY_NAMES = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat']
@@ -119,7 +119,9 @@ export function createSchedule (windows: readonly ScheduleWindow[], clock: WallC
         if (openAt(mid) === open) lo = mid
         else hi = mid
       }
-      return hi
+      // Windows open and close on whole minutes and clocks jump by whole seconds: the change is
+      // the first whole second after `lo`.
+      return (Math.floor(lo / CHANGE_PRECISION_MS) + 1) * CHANGE_PRECISION_MS
     }
     return null
   }

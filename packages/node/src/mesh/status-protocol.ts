@@ -82,7 +82,8 @@ export function createStatusProtocol (libp2p: MeshLibp2p, init: { counters: Mesh
       }
     } finally {
       reader.dispose()
-      await stream.close().catch(() => { stream.abort(new Error('close failed')) })
+      // A caller that never closes its side must not keep one of its connection's stream slots.
+      await stream.close({ signal: AbortSignal.timeout(STATUS_IDLE_TIMEOUT_MS) }).catch(() => { stream.abort(new Error('close failed')) })
     }
   }
 
