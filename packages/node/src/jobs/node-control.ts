@@ -12,8 +12,12 @@ const PAUSE_KEY = 'pause'
 interface PersistedPause { drain: boolean, at: number }
 
 export interface ControlChange {
-  /** Running units must stop now and go back to their owners (a pause without --drain). */
-  stopRunning: boolean
+  /**
+   * Units to give back to their owners: `all` that have not finished converting (a pause without
+   * --drain), `waiting` ones only (not converting yet: a drain or a closing window lets the
+   * converting ones finish and frees the rest for other workers at once), or `none`.
+   */
+  giveBack: 'none' | 'waiting' | 'all'
 }
 
 /**
@@ -21,8 +25,9 @@ export interface ControlChange {
  * so it survives a restart) and the schedule's windows. Only the worker is paused: the node still
  * owns, plans and assembles its own jobs, serves blobs and answers status.
  *
- * Drain and the end of a window are the same to running units: they finish. A pause without
- * --drain stops them; the worker gives them back to their owners as a refusal that costs no try.
+ * Drain and the end of a window are the same to running units: those converting finish, those
+ * not started yet go back. A pause without --drain stops them all; the worker gives them back to
+ * their owners as a refusal that costs no try.
  */
 export interface NodeControl {
   start(options?: { signal?: AbortSignal }): Promise<void>
@@ -61,7 +66,7 @@ export function createNodeControl (c: { db: Sub<unknown>, events: EventBus, logg
     windowOpen = open
     log.info({ open, next: state?.next }, open ? 'schedule window opened' : 'schedule window closed: taking no new units')
     if (pause == null) c.events.emit(open ? 'node:resumed' : 'node:paused', { data: { by: 'schedule', next: state?.next ?? null } })
-    notify({ stopRunning: false })
+    notify({ giveBack: open ? 'none' : 'waiting' })
   }
 
   const control: NodeControl = {
@@ -94,7 +99,7 @@ export function createNodeControl (c: { db: Sub<unknown>, events: EventBus, logg
       pause = next
       if (!wasPaused) c.events.emit('node:paused', { data: { by: 'user', drain } })
       log.info({ drain }, drain ? 'paused (drain): running units finish, no new ones' : 'paused: running units go back to their owners')
-      notify({ stopRunning: !drain })
+      notify({ giveBack: next.drain ? 'waiting' : 'all' })
     },
     async resume () {
       if (pause == null) return
@@ -102,7 +107,7 @@ export function createNodeControl (c: { db: Sub<unknown>, events: EventBus, logg
       pause = null
       c.events.emit('node:resumed', { data: { by: 'user', scheduleOpen: windowOpen } })
       log.info({ scheduleOpen: windowOpen }, 'resumed')
-      notify({ stopRunning: false })
+      notify({ giveBack: 'none' })
     },
     onChange (listener) {
       listeners.add(listener)

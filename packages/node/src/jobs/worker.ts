@@ -180,12 +180,12 @@ export function createWorker (c: JobComponents, init: WorkerInit) {
   }
 
   /**
-   * A pause without --drain: units fetching or converting stop and go back to their owners as a
-   * refusal (BUSY: no try spent, no quarantine). A unit already returning its result finishes.
+   * Paused: units go back to their owners as a refusal (BUSY: no try spent, no quarantine), all
+   * but those returning a result (a pause without --drain), or only those not converting yet.
    */
-  function giveBackRunning (): void {
+  function giveBack (which: 'waiting' | 'all'): void {
     for (const task of tasks.values()) {
-      if (task.phase === 'returning' || task.abort.signal.aborted) continue
+      if (task.abort.signal.aborted || (which === 'waiting' ? task.phase !== 'fetching' : task.phase === 'returning')) continue
       task.abort.abort(new Error('worker paused'))
       log.info({ jobId: task.spec.jobId, index: task.spec.index, owner: task.owner }, 'paused: giving the unit back')
       c.bus.publish({ type: 'reject', owner: task.owner, jobId: task.spec.jobId, index: task.spec.index, attempt: task.attempt, code: 'BUSY', message: PAUSED_MESSAGE })
@@ -227,8 +227,8 @@ export function createWorker (c: JobComponents, init: WorkerInit) {
         else if (m.type === 'revoke' && m.worker === c.mesh.peerId) onRevoke(m, from)
       })
       timer = setInterval(() => { refresh().catch(() => {}) }, CAPACITY_REFRESH_MS)
-      unsubscribeControl = init.control.onChange(({ stopRunning }) => {
-        if (stopRunning) giveBackRunning()
+      unsubscribeControl = init.control.onChange((change) => {
+        if (change.giveBack !== 'none') giveBack(change.giveBack)
         advertise()
         if (init.control.acceptsWork()) claimRemembered()
       })

@@ -1,0 +1,81 @@
+import { execFile } from 'node:child_process'
+import fs from 'node:fs/promises'
+import os from 'node:os'
+import path from 'node:path'
+import { promisify } from 'node:util'
+import type { NodeControlState, NodeEvent } from '@ffmesh/protocol'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { startTestNodes, stopTestNodes, waitForJob, waitForMesh, type TestNode } from './helpers/in-process.js'
+import { ffmesh, ffmeshJson, waitUntil } from './helpers/node-harness.js'
+
+const run = promisify(execFile)
+let media: string
+let nodes: TestNode[] = []
+
+beforeAll(async () => { media = await fs.mkdtemp(path.join(os.tmpdir(), 'ffm-ms-pause-')) })
+afterEach(async () => { await stopTestNodes(nodes); nodes = [] })
+afterAll(async () => { await fs.rm(media, { recursive: true, force: true }) })
+
+/** 720p, so one 6 s unit at the h264 profile on one thread takes seconds: long enough to pause it mid-way. */
+async function sample (seconds: number, name: string): Promise<string> {
+  const file = path.join(media, name)
+  await run('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', `testsrc2=size=1280x720:rate=25:duration=${seconds}`, '-f', 'lavfi', '-i', `sine=duration=${seconds}`,
+    '-c:v', 'libx264', '-preset', 'ultrafast', '-g', '50', '-c:a', 'aac', file])
+  return file
+}
+
+type PeerJson = { id: string, paused: boolean, draining: boolean, nextWindow: number | null }
+const peerOf = async (viewer: TestNode, peer: TestNode): Promise<PeerJson | undefined> =>
+  (await ffmeshJson<PeerJson[]>(['peers'], { dataDir: viewer.dataDir })).find(p => p.id === peer.node.peerId)
+const leasesTo = (owner: TestNode, worker: TestNode, from: number, to = Infinity): NodeEvent[] =>
+  owner.events.filter(e => e.type === 'unit:leased' && e.peerId === worker.node.peerId && e.time > from && e.time < to)
+
+describe('pause, drain and resume a worker', () => {
+  it('pause --drain mid-unit: the unit finishes, no new grant, peers show it paused; resume: it takes units again; a plain pause gives units back at no cost', async () => {
+    const source = await sample(48, 'drain.mp4')
+    const worker = { worker: { slots: 1, threads: 1, minFreeDisk: 0 } }
+    nodes = await startTestNodes([
+      { name: 'owner', slots: 0, segmentSeconds: 6 },
+      { name: 'w1', segmentSeconds: 6, extra: worker },
+      { name: 'w2', segmentSeconds: 6, extra: worker }
+    ])
+    await waitForMesh(nodes)
+    const [owner, w1, w2] = nodes as [TestNode, TestNode, TestNode]
+    const { id } = await owner.node.api.submit({ source, profile: 'h264', outDir: path.join(media, 'out'), handoff: false })
+
+    // W1 is converting a unit: pause it with --drain, through the CLI as a person would.
+    const busy = await waitUntil(async () => owner.events.find(e => e.type === 'unit:converting' && e.peerId === w1.node.peerId), 'W1 to convert a unit')
+    const pausedAt = Date.now()
+    const drained = await ffmeshJson<NodeControlState>(['pause', '--drain'], { dataDir: w1.dataDir })
+    expect(drained).toMatchObject({ paused: true, draining: true, pausedBy: 'user' })
+    for (const viewer of [owner, w2]) {
+      await waitUntil(async () => (await peerOf(viewer, w1))?.paused === true, `${viewer === owner ? 'the owner' : 'W2'} to list W1 as paused`)
+    }
+    // Its running unit finishes on W1, and W1 then says it is paused and no longer draining.
+    await waitUntil(async () => owner.events.find(e => e.type === 'unit:verified' && e.index === busy.index), `unit ${busy.index} to be verified`)
+    expect(owner.node.api.getJob(id).units[busy.index as number]?.worker).toBe(w1.node.peerId)
+    expect(owner.events.some(e => e.type === 'unit:released' && e.index === busy.index && e.time > pausedAt)).toBe(false)
+    await waitUntil(async () => (await peerOf(owner, w1))?.draining === false, 'W1 to finish draining')
+    expect((await ffmesh(['peers'], { dataDir: owner.dataDir })).stdout).toMatch(/paused/)
+
+    // While W2 works through the rest, W1 gets nothing.
+    await waitUntil(async () => owner.events.filter(e => e.type === 'unit:verified' && e.time > pausedAt).length >= 2 ? true : null, 'W2 to convert a unit while W1 is paused')
+    const resumedAt = Date.now()
+    expect(leasesTo(owner, w1, pausedAt, resumedAt)).toEqual([])
+
+    // Resume W1 and pause W2 without --drain: W2's unit goes back (BUSY, no try spent) and W1 takes units again.
+    expect(await ffmeshJson<NodeControlState>(['resume'], { dataDir: w1.dataDir })).toMatchObject({ paused: false, pausedBy: null })
+    await waitUntil(async () => owner.node.api.getJob(id).units.some(u => u.worker === w2.node.peerId && u.state === 'converting'), 'W2 to convert a unit')
+    const stoppedAt = Date.now()
+    expect(await ffmeshJson<NodeControlState>(['pause'], { dataDir: w2.dataDir })).toMatchObject({ paused: true, pausedBy: 'user' })
+    const job = await waitForJob(owner, id)
+    expect(job.state, JSON.stringify(job.error)).toBe('done')
+    expect(leasesTo(owner, w1, resumedAt).length).toBeGreaterThan(0)
+    expect(leasesTo(owner, w2, stoppedAt + 1_000)).toEqual([])
+    const givenBack = owner.events.filter(e => e.type === 'peer:rejected' && e.peerId === w2.node.peerId && e.time >= stoppedAt)
+    expect(givenBack.map(e => e.data?.code)).toContain('BUSY')
+    // Given back, not failed: no release during this job counted as a failure.
+    expect(owner.events.filter(e => e.type === 'unit:released' && e.data?.failure === true)).toEqual([])
+    expect(w1.events.filter(e => e.type === 'node:paused' || e.type === 'node:resumed').map(e => e.type)).toEqual(['node:paused', 'node:resumed'])
+  })
+})
