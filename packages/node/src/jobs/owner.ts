@@ -9,7 +9,7 @@ import type { JobMessage } from './job-bus.js'
 import { createOwnerState, REFUSAL_BACKOFF_MS, REOFFER_MS } from './owner-state.js'
 import { pickCandidates } from './candidates.js'
 import { createGrants } from './grants.js'
-import { heldByWorker, leasedInputPath, offerOrder, offerRoom, unitToMove, workerLoads, type WorkerLoad } from './worker-load.js'
+import { heldByWorker, leasedInputPath, offerableWorkers, offerOrder, offerRoom, unitToMove, workerLoads, type WorkerLoad } from './worker-load.js'
 import { cancelJob, retryJob } from './job-commands.js'
 import { needsPlan, planJob } from './planner.js'
 import { HELD_RETRY_MS } from './held-results.js'
@@ -131,13 +131,10 @@ export function createOwner (c: JobComponents, init: OwnerInit) {
     await release(unit, { code: ErrorCodes.UNIT_REASSIGNED, message: `waiting on ${unit.worker} while another worker was idle` }, false)
   }
 
-  /**
-   * Every worker (this node's own too) with what it holds of this owner's units. A paused worker
-   * (ffmesh pause, or outside its schedule) takes nothing new, so offers leave it out.
-   */
+  /** Every worker that takes units (this node's own too) with what it holds of this owner's units. */
   function loads (): WorkerLoad[] {
-    const local = { id: c.mesh.peerId, slotsFree: init.localSlotsFree(), slotsTotal: init.localAcceptsWork() ? c.config.worker.slots : 0 }
-    return workerLoads([...c.mesh.peers().filter(p => !p.paused), local], heldByWorker(owned()))
+    const local = { id: c.mesh.peerId, slotsFree: init.localSlotsFree(), slotsTotal: c.config.worker.slots, paused: !init.localAcceptsWork() }
+    return workerLoads(offerableWorkers(c.mesh.peers(), local), heldByWorker(owned()))
   }
 
   /** Offers only as many units as the mesh has room for (free slots plus one prefetch per worker). */
