@@ -1,28 +1,15 @@
-import { execFile } from 'node:child_process'
-import fs from 'node:fs/promises'
-import os from 'node:os'
 import path from 'node:path'
-import { promisify } from 'node:util'
 import type { NodeControlState, NodeEvent } from '@ffmesh/protocol'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it } from 'vitest'
+import { mediaDirFor, testPattern } from './fixtures/test-pattern.js'
 import { startTestNodes, stopTestNodes, waitForJob, waitForMesh, type TestNode } from './helpers/in-process.js'
 import { ffmesh, ffmeshJson, waitUntil } from './helpers/node-harness.js'
 
-const run = promisify(execFile)
-let media: string
+const media = mediaDirFor('ffm-ms-pause-')
 let nodes: TestNode[] = []
 
-beforeAll(async () => { media = await fs.mkdtemp(path.join(os.tmpdir(), 'ffm-ms-pause-')) })
 afterEach(async () => { await stopTestNodes(nodes); nodes = [] })
-afterAll(async () => { await fs.rm(media, { recursive: true, force: true }) })
 
-/** 720p, so one 6 s unit at the h264 profile on one thread takes seconds: long enough to pause it mid-way. */
-async function sample (seconds: number, name: string): Promise<string> {
-  const file = path.join(media, name)
-  await run('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', `testsrc2=size=1280x720:rate=25:duration=${seconds}`, '-f', 'lavfi', '-i', `sine=duration=${seconds}`,
-    '-c:v', 'libx264', '-preset', 'ultrafast', '-g', '50', '-c:a', 'aac', file])
-  return file
-}
 
 type PeerJson = { id: string, paused: boolean, draining: boolean, nextWindow: number | null }
 const peerOf = async (viewer: TestNode, peer: TestNode): Promise<PeerJson | undefined> =>
@@ -32,7 +19,7 @@ const leasesTo = (owner: TestNode, worker: TestNode, from: number, to = Infinity
 
 describe('pause, drain and resume a worker', () => {
   it('pause --drain mid-unit: the unit finishes, no new grant, peers show it paused; resume: it takes units again; a plain pause gives units back at no cost', async () => {
-    const source = await sample(48, 'drain.mp4')
+    const source = await testPattern(path.join(media(), 'drain.mp4'), { seconds: 48, size: '1280x720' })
     const worker = { worker: { slots: 1, threads: 1, minFreeDisk: 0 } }
     nodes = await startTestNodes([
       { name: 'owner', slots: 0, segmentSeconds: 6 },
@@ -41,7 +28,7 @@ describe('pause, drain and resume a worker', () => {
     ])
     await waitForMesh(nodes)
     const [owner, w1, w2] = nodes as [TestNode, TestNode, TestNode]
-    const { id } = await owner.node.api.submit({ source, profile: 'h264', outDir: path.join(media, 'out'), handoff: false })
+    const { id } = await owner.node.api.submit({ source, profile: 'h264', outDir: path.join(media(), 'out'), handoff: false })
 
     // W1 is converting a unit: pause it with --drain, through the CLI as a person would.
     const busy = await waitUntil(async () => owner.events.find(e => e.type === 'unit:converting' && e.peerId === w1.node.peerId), 'W1 to convert a unit')

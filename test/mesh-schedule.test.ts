@@ -1,29 +1,17 @@
-import { execFile } from 'node:child_process'
-import fs from 'node:fs/promises'
-import os from 'node:os'
 import path from 'node:path'
-import { promisify } from 'node:util'
 import { pino } from 'pino'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it } from 'vitest'
+import { mediaDirFor, testPattern } from './fixtures/test-pattern.js'
 import { startNode, type RunningNode } from '../packages/node/src/node.js'
 import { startTestNodes, stopTestNodes, waitForJob, waitForMesh, type TestNode } from './helpers/in-process.js'
 import { ffmesh, ffmeshJson, makeDataDir, waitUntil } from './helpers/node-harness.js'
 
-const run = promisify(execFile)
 const DAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat']
-let media: string
+const media = mediaDirFor('ffm-ms-schedule-')
 let nodes: TestNode[] = []
 
-beforeAll(async () => { media = await fs.mkdtemp(path.join(os.tmpdir(), 'ffm-ms-schedule-')) })
 afterEach(async () => { await stopTestNodes(nodes); nodes = [] })
-afterAll(async () => { await fs.rm(media, { recursive: true, force: true }) })
 
-async function sample (seconds: number, name: string): Promise<string> {
-  const file = path.join(media, name)
-  await run('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', `testsrc2=size=320x240:rate=25:duration=${seconds}`, '-f', 'lavfi', '-i', `sine=duration=${seconds}`,
-    '-c:v', 'libx264', '-preset', 'ultrafast', '-g', '50', '-c:a', 'aac', file])
-  return file
-}
 
 describe('a worker outside its schedule', () => {
   it('takes nothing while its window is closed, and its peers say until when', async () => {
@@ -31,7 +19,7 @@ describe('a worker outside its schedule', () => {
     const now = new Date()
     const opens = new Date(now.getFullYear(), now.getMonth(), now.getDate() + 2).getTime()
     const day = DAYS[new Date(opens).getDay()] as string
-    const source = await sample(12, 'night.mp4')
+    const source = await testPattern(path.join(media(), 'night.mp4'), { seconds: 12 })
     nodes = await startTestNodes([
       { name: 'owner', slots: 0, segmentSeconds: 3 },
       { name: 'night-owl', segmentSeconds: 3, extra: { worker: { slots: 2, minFreeDisk: 0, schedule: [`${day} all`] } } },
@@ -39,7 +27,7 @@ describe('a worker outside its schedule', () => {
     ])
     await waitForMesh(nodes)
     const [owner, night, day1] = nodes as [TestNode, TestNode, TestNode]
-    const { id } = await owner.node.api.submit({ source, profile: 'h264', outDir: path.join(media, 'out'), handoff: false })
+    const { id } = await owner.node.api.submit({ source, profile: 'h264', outDir: path.join(media(), 'out'), handoff: false })
     const job = await waitForJob(owner, id)
     expect(job.state, JSON.stringify(job.error)).toBe('done')
     // It had two free slots, more than the other: without its schedule it would have taken units.
@@ -68,8 +56,8 @@ describe('a pause survives a restart', () => {
     node = await start()
     expect((await node.api.meshNodes())[0]).toMatchObject({ paused: true })
     // Its own job waits: the node still owns and plans it, but its worker takes nothing.
-    const source = await sample(3, 'own.mp4')
-    const { id } = await node.api.submit({ source, profile: 'h264', outDir: path.join(media, 'own-out') })
+    const source = await testPattern(path.join(media(), 'own.mp4'), { seconds: 3 })
+    const { id } = await node.api.submit({ source, profile: 'h264', outDir: path.join(media(), 'own-out') })
     await waitUntil(async () => node?.api.getJob(id).state === 'running', 'the job to be planned')
     expect(node.api.getJob(id).units.every(u => u.state === 'pending')).toBe(true)
     expect((await ffmesh(['resume'], { dataDir })).stdout).toMatch(/worker working/)

@@ -1,38 +1,26 @@
-import { execFile } from 'node:child_process'
-import fs from 'node:fs/promises'
-import os from 'node:os'
 import path from 'node:path'
-import { promisify } from 'node:util'
 import type { MeshJobStatus, MeshNodeStatus } from '@ffmesh/protocol'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it } from 'vitest'
+import { mediaDirFor, testPattern } from './fixtures/test-pattern.js'
 import { startTestNodes, stopTestNodes, waitForJob, waitForMesh, type TestNode } from './helpers/in-process.js'
 import { ffmesh, ffmeshJson, waitUntil } from './helpers/node-harness.js'
 
-const run = promisify(execFile)
-let media: string
+const media = mediaDirFor('ffm-ms-status-')
 let nodes: TestNode[] = []
 
-beforeAll(async () => { media = await fs.mkdtemp(path.join(os.tmpdir(), 'ffm-ms-status-')) })
 afterEach(async () => { await stopTestNodes(nodes); nodes = [] })
-afterAll(async () => { await fs.rm(media, { recursive: true, force: true }) })
 
-async function sample (seconds: number, name: string): Promise<string> {
-  const file = path.join(media, name)
-  await run('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', `testsrc2=size=320x240:rate=25:duration=${seconds}`, '-f', 'lavfi', '-i', `sine=duration=${seconds}`,
-    '-c:v', 'libx264', '-preset', 'ultrafast', '-g', '50', '-c:a', 'aac', file])
-  return file
-}
 
 describe('the mesh seen from any node', () => {
   it('status --mesh --json on C lists a job submitted on A with its units and workers; status JOB on C shows it; A away shows its last state', async () => {
-    const source = await sample(12, 'twelve.mp4')
+    const source = await testPattern(path.join(media(), 'twelve.mp4'), { seconds: 12 })
     nodes = await startTestNodes([{ name: 'node-a', slots: 1, segmentSeconds: 3 }, { name: 'node-b', slots: 1, segmentSeconds: 3 }, { name: 'node-c', slots: 1, segmentSeconds: 3 }])
     await waitForMesh(nodes)
     const [a, b, c] = nodes as [TestNode, TestNode, TestNode]
     const ids = new Set(nodes.map(n => n.node.peerId))
-    const { id } = await a.node.api.submit({ source, profile: 'h264', outDir: path.join(media, 'out'), handoff: false })
+    const { id } = await a.node.api.submit({ source, profile: 'h264', outDir: path.join(media(), 'out'), handoff: false })
     // A job of B as well: the listing holds every owner's jobs.
-    const other = await b.node.api.submit({ source, profile: 'h264', outDir: path.join(media, 'out-b'), handoff: false })
+    const other = await b.node.api.submit({ source, profile: 'h264', outDir: path.join(media(), 'out-b'), handoff: false })
     const done = await waitForJob(a, id)
     expect(done.state, JSON.stringify(done.error)).toBe('done')
     expect((await waitForJob(b, other.id)).state).toBe('done')
