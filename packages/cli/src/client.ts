@@ -23,6 +23,8 @@ export interface ControlClient {
   meshJob(id: string, options?: { signal?: AbortSignal }): Promise<MeshJobStatus>
   pause(request: { drain?: boolean }, options?: { signal?: AbortSignal }): Promise<NodeControlState>
   resume(options?: { signal?: AbortSignal }): Promise<NodeControlState>
+  pauseNode(id: string, request: { drain?: boolean }, options?: { signal?: AbortSignal }): Promise<NodeControlState>
+  resumeNode(id: string, options?: { signal?: AbortSignal }): Promise<NodeControlState>
   /** Subscribes to node events; resolves once subscribed, so nothing after it is missed. */
   openEvents(options?: { signal?: AbortSignal }): Promise<EventSubscription>
 }
@@ -98,6 +100,8 @@ export function createControlClient (init: { socketPath: string, dataDir: string
     meshJob: (id, o) => call('meshJob', job(id), o?.signal),
     pause: (req, o) => call('pause', { body: req }, o?.signal),
     resume: (o) => call('resume', { body: {} }, o?.signal),
+    pauseNode: (id, req, o) => call('pauseNode', { params: { id }, body: req }, o?.signal),
+    resumeNode: (id, o) => call('resumeNode', { params: { id }, body: {} }, o?.signal),
     openEvents: async (o) => subscribe(await open(ControlRoutes.events.method, ControlRoutes.events.path, undefined, o?.signal))
   }
 }

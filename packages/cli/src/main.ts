@@ -87,10 +87,12 @@ function buildProgram (setExit: (code: number) => void, signal: AbortSignal): Co
 
   program.command('pause').description("this node's worker takes no new units; running ones go back to their owners")
     .option('--drain', 'let the running units finish first')
+    .option('--node <node>', 'pause another node of the mesh (peer id or name)')
     .option('--json', 'print the worker state as JSON').addOption(dataDir())
     .action(run((opts: { drain?: boolean }) => pauseCommand(opts, signal)))
 
   program.command('resume').description("this node's worker takes units again (within its schedule)")
+    .option('--node <node>', 'resume another node of the mesh (peer id or name)')
     .option('--json', 'print the worker state as JSON').addOption(dataDir())
     .action(run((opts: object) => resumeCommand(opts, signal)))
 

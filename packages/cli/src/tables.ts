@@ -68,8 +68,8 @@ const clockTime = (t: number): string => new Date(t).toLocaleString(undefined, {
 
 /** Whether a worker takes units, for people: `paused (draining)`, `outside its schedule until Mon 22:00`. */
 export function workerState (s: Pick<NodeControlState, 'paused' | 'draining' | 'schedule'> & { pausedBy?: NodeControlState['pausedBy'] }): string {
-  const byUser = s.pausedBy === 'user' || (s.pausedBy == null && s.paused && s.schedule?.open !== false)
-  if (s.paused && byUser) return s.draining ? 'paused (draining: running units finish)' : 'paused'
+  const byPerson = s.pausedBy === 'user' || s.pausedBy === 'peer' || (s.pausedBy == null && s.paused && s.schedule?.open !== false)
+  if (s.paused && byPerson) return `paused${s.pausedBy === 'peer' ? ' from another node' : ''}${s.draining ? ' (draining: running units finish)' : ''}`
   if (s.paused) return `outside its schedule${s.schedule?.next != null ? ` until ${clockTime(s.schedule.next)}` : ''}${s.draining ? ' (draining)' : ''}`
   return s.schedule?.next != null ? `working (schedule window until ${clockTime(s.schedule.next)})` : 'working'
 }

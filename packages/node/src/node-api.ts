@@ -97,8 +97,14 @@ export function createNodeApi (c: JobComponents, parts: NodeApiParts): NodeApi {
       return parts.controlState()
     },
     async resume (options) {
-      await parts.control.resume(options)
+      await parts.control.resume({}, options)
       return parts.controlState()
+    },
+    async pauseNode (id, request, options) {
+      return id === c.mesh.peerId ? await this.pause(request, options) : await meshView.steer(id, { type: 'pause', drain: request.drain === true }, options)
+    },
+    async resumeNode (id, options) {
+      return id === c.mesh.peerId ? await this.resume(options) : await meshView.steer(id, { type: 'resume' }, options)
     }
   }
 }

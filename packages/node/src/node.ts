@@ -104,7 +104,18 @@ export async function startNode (init: StartNodeInit): Promise<RunningNode> {
     const handoff = createHandoff(c)
     mesh.serveBlobs(async (peer, hash) => await owner.authorizeBlob(peer, hash) ?? await handoff.authorizeBlob(peer, hash))
     mesh.serveResults(owner.acceptResult)
-    mesh.serveStatus(createStatusSource({ store, self: mesh.peerId, jobStatus: (view) => toJobStatus(view, owner.state, c.clock()), running: worker.running, controlState: worker.controlState }))
+    mesh.serveStatus(createStatusSource({
+      store,
+      self: mesh.peerId,
+      jobStatus: (view) => toJobStatus(view, owner.state, c.clock()),
+      running: worker.running,
+      controlState: worker.controlState,
+      remote: {
+        enabled: config.mesh.remoteControl,
+        pause: (from, drain) => control.pause({ drain, from }),
+        resume: (from) => control.resume({ from })
+      }
+    }))
     await mesh.start()
     closers.push(() => mesh.stop())
     await owner.start()

@@ -112,6 +112,9 @@ export const ControlRoutes = {
   /** This node's worker takes nothing new (kept across restarts); see PauseBodySchema. */
   pause: { method: 'POST', path: '/v1/node/pause', body: PauseBodySchema },
   resume: { method: 'POST', path: '/v1/node/resume', body: EmptyBodySchema },
+  /** Another node's worker, through the status protocol (that node's mesh.remoteControl decides). */
+  pauseNode: { method: 'POST', path: '/v1/mesh/nodes/:id/pause', body: PauseBodySchema },
+  resumeNode: { method: 'POST', path: '/v1/mesh/nodes/:id/resume', body: EmptyBodySchema },
   /** Server-sent events: every node event, as `event: <type>` and `data: <NodeEvent JSON>`. */
   events: { method: 'GET', path: '/v1/events' }
 } as const satisfies Record<string, RouteSpec>
@@ -137,6 +140,8 @@ export interface ControlReplies {
   meshJob: MeshJobStatus
   pause: NodeControlState
   resume: NodeControlState
+  pauseNode: NodeControlState
+  resumeNode: NodeControlState
   events: never
 }
 

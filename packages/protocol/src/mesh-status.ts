@@ -19,8 +19,13 @@ export interface NodeControlState {
   draining: boolean
   /** Null when the node has no schedule (always open). */
   schedule: ScheduleState | null
-  /** Why it is paused: `user` (ffmesh pause, kept across restarts), `schedule`, or null when not. */
-  pausedBy: 'user' | 'schedule' | null
+  /**
+   * Why it is paused: `user` (ffmesh pause on this node), `peer` (ffmesh pause --node from another
+   * node; `pausedFrom` says which), `schedule`, or null when not. A pause is kept across restarts.
+   */
+  pausedBy: 'user' | 'peer' | 'schedule' | null
+  /** The peer id of the node that paused it, for `pausedBy: 'peer'`; else null. */
+  pausedFrom: string | null
   /** Units running on this node's worker now (its own jobs' and other owners'). */
   running: number
 }
@@ -116,7 +121,8 @@ export const NodeReportSchema = z.strictObject({
   paused: z.boolean(),
   draining: z.boolean(),
   schedule: ScheduleStateSchema.nullable(),
-  pausedBy: z.enum(['user', 'schedule']).nullable(),
+  pausedBy: z.enum(['user', 'peer', 'schedule']).nullable(),
+  pausedFrom: peerId.nullable(),
   running: z.number().int().min(0).max(MAX_CONVERTING_UNITS),
   converting: z.array(ConvertingUnitSchema).max(MAX_CONVERTING_UNITS)
 })
@@ -129,13 +135,17 @@ export const MAX_STATUS_PAGE_JOBS = 200
  * Requests on the status protocol, several per stream, each answered by one frame:
  * `jobs`: this node's owned jobs, newest first, those older than `before` (a job id: the cursor);
  * `units`: a job's units from `from` on (a job too large for one frame comes in pages);
- * `job`: one owned job; `node`: what its worker is doing and whether it is paused.
+ * `job`: one owned job; `node`: what its worker is doing and whether it is paused; `pause` and
+ * `resume`: another member steering this node's worker (answered like `node`).
  */
 export const StatusRequestSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('jobs'), before: JobIdSchema.nullable(), limit: z.number().int().min(1).max(MAX_STATUS_PAGE_JOBS), state: z.enum(JobStates).nullable() }),
   z.strictObject({ type: z.literal('units'), id: JobIdSchema, from: UnitIndexSchema }),
   z.strictObject({ type: z.literal('job'), id: JobIdSchema }),
-  z.strictObject({ type: z.literal('node') })
+  z.strictObject({ type: z.literal('node') }),
+  /** Remote control: pause or resume this node's worker (mesh.remoteControl; never undoes a local pause). */
+  z.strictObject({ type: z.literal('pause'), drain: z.boolean() }),
+  z.strictObject({ type: z.literal('resume') })
 ])
 export type StatusRequest = z.infer<typeof StatusRequestSchema>
 
@@ -143,7 +153,7 @@ export const StatusReplySchema = z.union([
   z.strictObject({ ok: z.literal(true), type: z.literal('jobs'), jobs: z.array(WireJobSchema).max(MAX_STATUS_PAGE_JOBS), next: JobIdSchema.nullable() }),
   z.strictObject({ ok: z.literal(true), type: z.literal('units'), units: z.array(UnitStatusSchema).max(MAX_UNITS_PER_JOB), next: UnitIndexSchema.nullable() }),
   z.strictObject({ ok: z.literal(true), type: z.literal('job'), job: WireJobSchema }),
-  z.strictObject({ ok: z.literal(true), type: z.literal('node'), node: NodeReportSchema }),
+  z.strictObject({ ok: z.literal(true), type: z.enum(['node', 'pause', 'resume']), node: NodeReportSchema }),
   FailureFrameSchema
 ])
 export type StatusReply = z.infer<typeof StatusReplySchema>

@@ -69,7 +69,12 @@ export const ConfigSchema = z.strictObject({
     mdns: z.boolean().default(true),
     /** When non-empty, only these peer ids may connect. */
     allowPeers: z.array(z.string()).default([]),
-    advertiseSeconds: z.number().min(0.2).max(600).default(5)
+    advertiseSeconds: z.number().min(0.2).max(600).default(5),
+    /**
+     * Other members may pause and resume this node's worker (`ffmesh pause --node`, the
+     * dashboard). A pause made at this machine is never undone from elsewhere.
+     */
+    remoteControl: z.boolean().default(true)
   }).prefault({}),
   profiles: z.array(ProfileSchema).default([]),
   watch: z.array(WatchSchema).default([])

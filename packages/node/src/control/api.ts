@@ -30,6 +30,9 @@ export interface NodeApi {
   /** This node's worker takes nothing new; without drain its running units go back to their owners. */
   pause(request: { drain?: boolean }, options?: { signal?: AbortSignal }): Promise<NodeControlState>
   resume(options?: { signal?: AbortSignal }): Promise<NodeControlState>
+  /** The same for another node of the mesh (or this one, by its own id). */
+  pauseNode(id: string, request: { drain?: boolean }, options?: { signal?: AbortSignal }): Promise<NodeControlState>
+  resumeNode(id: string, options?: { signal?: AbortSignal }): Promise<NodeControlState>
   /** Subscribe to node events; returns the unsubscribe function. */
   onEvent(listener: (event: NodeEvent) => void): () => void
 }

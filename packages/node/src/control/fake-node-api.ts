@@ -21,7 +21,7 @@ export function createFakeNodeApi (init: { peers?: PeerStatus[] } = {}): FakeNod
   const jobs = new Map<string, JobStatus>()
   const watches = new Map<string, WatchStatus>()
   const submitted: SubmitRequest[] = []
-  const control: NodeControlState = { paused: false, draining: false, schedule: null, pausedBy: null, running: 0 }
+  const control: NodeControlState = { paused: false, draining: false, schedule: null, pausedBy: null, pausedFrom: null, running: 0 }
   const meshJob = (job: JobStatus): MeshJobStatus => ({ ...job, ownerName: 'fake', ownerAway: false, heardAt: job.updatedAt })
   const get = (id: string): JobStatus => {
     const job = jobs.get(id)
@@ -89,6 +89,14 @@ export function createFakeNodeApi (init: { peers?: PeerStatus[] } = {}): FakeNod
       if (!control.paused) bus.emit('node:paused', { data: { by: 'user' } })
       Object.assign(control, { paused: true, pausedBy: 'user' })
       return { ...control }
+    },
+    async pauseNode (id, request) {
+      if (id !== this.info().id) throw new FfmeshError(ErrorCodes.PEER_UNREACHABLE, `no node ${id}`)
+      return await this.pause(request)
+    },
+    async resumeNode (id) {
+      if (id !== this.info().id) throw new FfmeshError(ErrorCodes.PEER_UNREACHABLE, `no node ${id}`)
+      return await this.resume()
     },
     async resume () {
       if (control.paused) bus.emit('node:resumed', { data: { by: 'user' } })

@@ -1,4 +1,4 @@
-import type { NodeControlState, ScheduleState } from '@ffmesh/protocol'
+import { ErrorCodes, FfmeshError, type NodeControlState, type ScheduleState } from '@ffmesh/protocol'
 import type { EventBus } from '../events.js'
 import type { Logger } from '../logger.js'
 import type { Sub } from '../store/job-store.js'
@@ -9,7 +9,8 @@ export const SCHEDULE_CHECK_MS = 1_000
 /** The key of the pause in the store's `control` area. */
 const PAUSE_KEY = 'pause'
 
-interface PersistedPause { drain: boolean, at: number }
+/** `from`: the peer that paused this node over the mesh, or null for a pause made here. */
+interface PersistedPause { drain: boolean, at: number, from: string | null }
 
 export interface ControlChange {
   /**
@@ -36,8 +37,10 @@ export interface NodeControl {
   /** The state, given how many units the worker runs now. */
   describe(running: number): NodeControlState
   schedule(): ScheduleState | null
-  pause(request: { drain?: boolean }, options?: { signal?: AbortSignal }): Promise<void>
-  resume(options?: { signal?: AbortSignal }): Promise<void>
+  /** `from`: the peer asking (remote control); absent for a person at this node. */
+  pause(request: { drain?: boolean, from?: string }, options?: { signal?: AbortSignal }): Promise<void>
+  /** A peer may not undo a pause made at this node: REMOTE_CONTROL_REFUSED. */
+  resume(request?: { from?: string }, options?: { signal?: AbortSignal }): Promise<void>
   onChange(listener: (change: ControlChange) => void): () => void
 }
 
@@ -73,7 +76,7 @@ export function createNodeControl (c: { db: Sub<unknown>, events: EventBus, logg
     async start () {
       const saved = await c.db.get(PAUSE_KEY) as PersistedPause | undefined
       if (saved != null && typeof saved === 'object') {
-        pause = { drain: saved.drain === true, at: Number(saved.at) || c.clock() }
+        pause = { drain: saved.drain === true, at: Number(saved.at) || c.clock(), from: typeof saved.from === 'string' ? saved.from : null }
         log.info({ since: pause.at }, 'worker paused (since before the restart): taking no new units; `ffmesh resume` resumes')
       }
       windowOpen = init.schedule.state(c.clock())?.open ?? true
@@ -87,26 +90,32 @@ export function createNodeControl (c: { db: Sub<unknown>, events: EventBus, logg
     schedule: () => init.schedule.state(c.clock()),
     describe (running) {
       const schedule = init.schedule.state(c.clock())
-      const pausedBy = pause != null ? 'user' : schedule?.open === false ? 'schedule' : null
-      return { paused: pausedBy != null, draining: pausedBy != null && running > 0, schedule, pausedBy, running }
+      const pausedBy = pause != null ? (pause.from == null ? 'user' : 'peer') : schedule?.open === false ? 'schedule' : null
+      return { paused: pausedBy != null, draining: pausedBy != null && running > 0, schedule, pausedBy, pausedFrom: pause?.from ?? null, running }
     },
     async pause (request) {
       const drain = request.drain === true
       const wasPaused = pause != null
       // A pause without --drain after a drain stops what the drain let run; never the other way.
-      const next: PersistedPause = { drain: drain && (pause?.drain ?? true), at: pause?.at ?? c.clock() }
+      // A pause made here stays this node's own (only a resume here undoes it), whoever pauses again.
+      const from = pause == null ? request.from ?? null : pause.from == null ? null : request.from ?? null
+      const next: PersistedPause = { drain: drain && (pause?.drain ?? true), at: pause?.at ?? c.clock(), from }
       await c.db.put(PAUSE_KEY, next)
       pause = next
-      if (!wasPaused) c.events.emit('node:paused', { data: { by: 'user', drain } })
-      log.info({ drain }, drain ? 'paused (drain): running units finish, no new ones' : 'paused: running units go back to their owners')
+      if (!wasPaused) c.events.emit('node:paused', { data: { by: from == null ? 'user' : 'peer', from, drain } })
+      log.info({ drain, from }, drain ? 'paused (drain): running units finish, no new ones' : 'paused: running units go back to their owners')
       notify({ giveBack: next.drain ? 'waiting' : 'all' })
     },
-    async resume () {
+    async resume (request = {}) {
       if (pause == null) return
+      const from = request.from ?? null
+      if (from != null && pause.from == null) {
+        throw new FfmeshError(ErrorCodes.REMOTE_CONTROL_REFUSED, 'this node was paused at the machine itself (ffmesh pause there); only ffmesh resume there resumes it')
+      }
       await c.db.del(PAUSE_KEY)
       pause = null
-      c.events.emit('node:resumed', { data: { by: 'user', scheduleOpen: windowOpen } })
-      log.info({ scheduleOpen: windowOpen }, 'resumed')
+      c.events.emit('node:resumed', { data: { by: from == null ? 'user' : 'peer', from, scheduleOpen: windowOpen } })
+      log.info({ scheduleOpen: windowOpen, from }, 'resumed')
       notify({ giveBack: 'none' })
     },
     onChange (listener) {

@@ -29,7 +29,7 @@ export const STATUS_BURST_PER_PEER = 500
 
 /** One stream's worth of answers; a session may keep a snapshot so pages stay consistent. */
 export interface StatusSession {
-  answer(request: StatusRequest): StatusReply
+  answer(request: StatusRequest): StatusReply | Promise<StatusReply>
 }
 
 /** Opens a session for a peer's stream. */
@@ -76,7 +76,7 @@ export function createStatusProtocol (libp2p: MeshLibp2p, init: { counters: Mesh
         } else if (session == null) {
           reply = { ok: false, code: WireErrorCodes.BUSY, message: 'this node is starting; ask again' }
         } else {
-          reply = session.answer(request)
+          reply = await session.answer(request)
         }
         await writeFrame(stream, reply)
       }

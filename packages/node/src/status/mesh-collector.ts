@@ -6,7 +6,8 @@ import { fromWireJob } from './status-pages.js'
 /** A peer that answers BUSY (over its rate limit) is asked again after this long. */
 export const BUSY_RETRY_MS = 250
 
-type Ok<T extends StatusRequest['type']> = Extract<StatusReply, { ok: true, type: T }>
+/** The reply that answers a request of type T (one reply shape answers `node`, `pause` and `resume`). */
+type Ok<T extends StatusRequest['type']> = StatusReply extends infer R ? R extends { ok: true, type: infer K } ? (T extends K ? R : never) : never : never
 
 async function sleep (ms: number, signal?: AbortSignal): Promise<void> {
   await new Promise<void>((resolve, reject) => {
@@ -27,6 +28,7 @@ export function createPeerAsker (mesh: Pick<Mesh, 'openStatus'>) {
       const reply = await client.request(request, { signal })
       if (reply.ok) return reply as Ok<T>
       if (reply.code === 'NOT_FOUND') return null
+      if (reply.code === 'NOT_GRANTED') throw new FfmeshError(ErrorCodes.REMOTE_CONTROL_REFUSED, `${peer} refused: ${reply.message}`)
       if (reply.code !== 'BUSY') throw new FfmeshError(ErrorCodes.TRANSFER_FAILED, `${peer} refused a status request: ${reply.code}: ${reply.message}`)
       await sleep(BUSY_RETRY_MS, signal)
     }
@@ -85,6 +87,14 @@ export function createPeerAsker (mesh: Pick<Mesh, 'openStatus'>) {
     },
     async node (peer: string, options: { signal?: AbortSignal } = {}): Promise<NodeReport | null> {
       return await withClient(peer, options.signal, async (client) => (await ask(client, peer, { type: 'node' }, options.signal))?.node ?? null)
+    },
+    /** Pauses or resumes the peer's worker; its state after. REMOTE_CONTROL_REFUSED if it says no. */
+    async steer (peer: string, request: Extract<StatusRequest, { type: 'pause' | 'resume' }>, options: { signal?: AbortSignal } = {}): Promise<NodeReport> {
+      return await withClient(peer, options.signal, async (client) => {
+        const reply = await ask(client, peer, request, options.signal)
+        if (reply == null) throw new FfmeshError(ErrorCodes.TRANSFER_FAILED, `${peer} did not answer the ${request.type}`)
+        return reply.node
+      })
     }
   }
 }

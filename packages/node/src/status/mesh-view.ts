@@ -1,4 +1,4 @@
-import { ErrorCodes, FfmeshError, MAX_MESH_JOBS_LIMIT, type JobState, type JobStatus, type MeshJobStatus, type MeshNodeStatus, type PeerStatus } from '@ffmesh/protocol'
+import { ErrorCodes, FfmeshError, MAX_MESH_JOBS_LIMIT, type JobState, type JobStatus, type MeshJobStatus, type MeshNodeStatus, type NodeControlState, type PeerStatus } from '@ffmesh/protocol'
 import type { JobBus } from '../jobs/job-bus.js'
 import type { Logger } from '../logger.js'
 import type { Mesh } from '../mesh/types.js'
@@ -29,6 +29,8 @@ export interface MeshView {
   nodes(options?: { signal?: AbortSignal }): Promise<MeshNodeStatus[]>
   jobs(query: { state?: JobState, limit?: number }, options?: { signal?: AbortSignal }): Promise<MeshJobStatus[]>
   job(id: string, options?: { signal?: AbortSignal }): Promise<MeshJobStatus>
+  /** Pauses or resumes another node's worker (that node decides: mesh.remoteControl). */
+  steer(peer: string, request: { type: 'pause', drain: boolean } | { type: 'resume' }, options?: { signal?: AbortSignal }): Promise<NodeControlState>
 }
 
 const newestFirst = (a: { id: string }, b: { id: string }): number => a.id < b.id ? 1 : a.id > b.id ? -1 : 0
@@ -126,6 +128,14 @@ export function createMeshView (c: MeshViewComponents): MeshView {
         byId.set(job.id, fromPeer(job, known.get(job.owner)?.name ?? '', true, job.updatedAt))
       }
       return [...byId.values()].filter(j => query.state == null || j.state === query.state).sort(newestFirst).slice(0, limit)
+    },
+
+    async steer (peer, request, options = {}) {
+      if (!c.mesh.knownPeers().some(p => p.id === peer)) throw new FfmeshError(ErrorCodes.PEER_UNREACHABLE, `no node ${peer} has been heard in this mesh (\`ffmesh peers\` lists them)`)
+      const { converting: _c, ...state } = await asker.steer(peer, request, { signal: deadline(options.signal) })
+      cache.putNode(peer, { ...state, converting: _c })
+      log.info({ peer, request: request.type }, 'steered another node')
+      return state
     },
 
     async job (id, options = {}) {

@@ -1,4 +1,4 @@
-import { WireErrorCodes, type ConvertingUnit, type JobStatus, type NodeControlState, type StatusReply, type StatusRequest } from '@ffmesh/protocol'
+import { ErrorCodes, isFfmeshError, WireErrorCodes, type ConvertingUnit, type JobStatus, type NodeControlState, type NodeReport, type StatusReply, type StatusRequest } from '@ffmesh/protocol'
 import type { StatusSource } from '../mesh/status-protocol.js'
 import type { JobStore } from '../store/job-store.js'
 import type { JobView } from '../store/reduce.js'
@@ -11,6 +11,13 @@ export interface StatusSourceComponents {
   jobStatus: (view: JobView) => JobStatus
   running: () => ConvertingUnit[]
   controlState: () => NodeControlState
+  /** Other members pausing and resuming this node's worker (mesh.remoteControl). */
+  remote: {
+    enabled: boolean
+    pause(from: string, drain: boolean): Promise<void>
+    /** Throws REMOTE_CONTROL_REFUSED for a pause made at this node. */
+    resume(from: string): Promise<void>
+  }
 }
 
 /** Newest first: job ids are ULIDs, so the id order is the submission order. */
@@ -40,7 +47,25 @@ export function createStatusSource (c: StatusSourceComponents): StatusSource {
   }
   const notFound = (id: string): StatusReply => ({ ok: false, code: WireErrorCodes.NOT_FOUND, message: `no job ${id} is owned here` })
 
-  return () => {
+  const report = (): NodeReport => {
+    const { pausedBy, pausedFrom, paused, draining, schedule, running } = c.controlState()
+    return { paused, draining, schedule, pausedBy, pausedFrom, running, converting: c.running() }
+  }
+
+  /** Every remote pause and resume is checked, done as asked, and answered with the new state. */
+  const steer = async (peer: string, request: Extract<StatusRequest, { type: 'pause' | 'resume' }>): Promise<StatusReply> => {
+    if (!c.remote.enabled) return { ok: false, code: WireErrorCodes.NOT_GRANTED, message: 'this node takes no pause or resume from other nodes (mesh.remoteControl: false)' }
+    try {
+      if (request.type === 'pause') await c.remote.pause(peer, request.drain)
+      else await c.remote.resume(peer)
+    } catch (err) {
+      if (isFfmeshError(err) && err.code === ErrorCodes.REMOTE_CONTROL_REFUSED) return { ok: false, code: WireErrorCodes.NOT_GRANTED, message: err.message }
+      throw err
+    }
+    return { ok: true, type: request.type, node: report() }
+  }
+
+  return (peer) => {
     let listing: { state: string | null, ids: string[] } | null = null
 
     const jobsPage = (request: Extract<StatusRequest, { type: 'jobs' }>): StatusReply => {
@@ -65,6 +90,9 @@ export function createStatusSource (c: StatusSourceComponents): StatusSource {
     return {
       answer (request) {
         switch (request.type) {
+          case 'pause':
+          case 'resume':
+            return steer(peer, request)
           case 'jobs':
             return jobsPage(request)
           case 'job': {
@@ -80,10 +108,8 @@ export function createStatusSource (c: StatusSourceComponents): StatusSource {
             const end = request.from + units.length
             return { ok: true, type: 'units', units, next: end < all.length && units.length > 0 ? end : null }
           }
-          case 'node': {
-            const { pausedBy, paused, draining, schedule, running } = c.controlState()
-            return { ok: true, type: 'node', node: { paused, draining, schedule, pausedBy, running, converting: c.running() } }
-          }
+          case 'node':
+            return { ok: true, type: 'node', node: report() }
         }
       }
     }
