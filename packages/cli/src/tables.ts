@@ -71,7 +71,7 @@ export function workerState (s: Pick<NodeControlState, 'paused' | 'draining' | '
   const byPerson = s.pausedBy === 'user' || s.pausedBy === 'peer' || (s.pausedBy == null && s.paused && s.schedule?.open !== false)
   if (s.paused && byPerson) return `paused${s.pausedBy === 'peer' ? ' from another node' : ''}${s.draining ? ' (draining: running units finish)' : ''}`
   if (s.paused) return `outside its schedule${s.schedule?.next != null ? ` until ${clockTime(s.schedule.next)}` : ''}${s.draining ? ' (draining)' : ''}`
-  return s.schedule?.next != null ? `working (schedule window until ${clockTime(s.schedule.next)})` : 'working'
+  return s.schedule?.next != null ? `working (its window closes ${clockTime(s.schedule.next)})` : 'working'
 }
 
 export function peersTable (peers: PeerStatus[]): string {
