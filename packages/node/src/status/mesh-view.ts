@@ -132,8 +132,9 @@ export function createMeshView (c: MeshViewComponents): MeshView {
 
     async steer (peer, request, options = {}) {
       if (!c.mesh.knownPeers().some(p => p.id === peer)) throw new FfmeshError(ErrorCodes.PEER_UNREACHABLE, `no node ${peer} has been heard in this mesh (\`ffmesh peers\` lists them)`)
-      const { converting: _c, ...state } = await asker.steer(peer, request, { signal: deadline(options.signal) })
-      cache.putNode(peer, { ...state, converting: _c })
+      const report = await asker.steer(peer, request, { signal: deadline(options.signal) })
+      cache.putNode(peer, report)
+      const { converting: _converting, ...state } = report
       log.info({ peer, request: request.type }, 'steered another node')
       return state
     },
