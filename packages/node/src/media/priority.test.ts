@@ -31,6 +31,16 @@ async function niceOf (pid: number): Promise<number> {
   return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16])
 }
 
+/** The thread ids of a process once its encoder threads have started (more than one thread). */
+async function threadsOf (pid: number): Promise<string[]> {
+  const deadline = Date.now() + 30_000
+  for (;;) {
+    const tids = await fs.readdir(`/proc/${pid}/task`)
+    if (tids.length > 1 || Date.now() > deadline) return tids
+    await new Promise(resolve => setTimeout(resolve, 50))
+  }
+}
+
 /** Runs ffmpeg at real-time speed (-re) until aborted, and reports its priority while it runs. */
 async function priorityWhileRunning (runner: ReturnType<typeof createFfmpegRunner>): Promise<{ nice: number, io: string, threadNices: number[] }> {
   const marker = `ffm-ms-prio-${randomUUID()}`
@@ -40,8 +50,7 @@ async function priorityWhileRunning (runner: ReturnType<typeof createFfmpegRunne
   try {
     const pid = await ffmpegWith(marker)
     // The encoder's threads start after the first frames; each must carry the priority too.
-    await new Promise(resolve => setTimeout(resolve, 500))
-    const tids = await fs.readdir(`/proc/${pid}/task`)
+    const tids = await threadsOf(pid)
     const threadNices = await Promise.all(tids.map(async tid => await niceOf(Number(tid)).catch(() => -1)))
     const { stdout } = await run('ionice', ['-p', String(pid)])
     return { nice: await niceOf(pid), io: stdout.trim(), threadNices: threadNices.filter(n => n >= 0) }

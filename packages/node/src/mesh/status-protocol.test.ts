@@ -45,7 +45,8 @@ describe('status protocol (real libp2p on loopback)', () => {
       self: owner.mesh.peerId,
       jobStatus: (view) => statuses.get(view.job.id) as JobStatus,
       running: () => [],
-      controlState: () => ({ paused: true, draining: false, schedule: { open: false, next: 1_900_000_000_000 }, pausedBy: 'schedule', running: 0 })
+      controlState: () => ({ paused: true, draining: false, schedule: { open: false, next: 1_900_000_000_000 }, pausedBy: 'schedule', pausedFrom: null, running: 0 }),
+      remote: { enabled: false, pause: async () => {}, resume: async () => {} }
     }))
   })
   afterAll(async () => { await liar?.stop(); await stopTestMesh(asker); await stopTestMesh(owner) })
