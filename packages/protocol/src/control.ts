@@ -54,10 +54,13 @@ export const PauseBodySchema = z.strictObject({ drain: z.boolean().optional() })
 
 /** Jobs in the mesh listing: newest first, at most this many (the listing waits for every peer). */
 export const MAX_MESH_JOBS_LIMIT = 100_000
+/** A query parameter given empty (`?state=`) is the same as one left out. */
+const unlessEmpty = <S extends z.ZodType>(schema: S) => z.preprocess(v => v === '' ? undefined : v, schema.optional())
+
 /** Query strings are text: `limit=50`. */
 export const MeshJobsQuerySchema = z.strictObject({
-  state: z.enum(JobStates).optional(),
-  limit: z.coerce.number().int().min(1).max(MAX_MESH_JOBS_LIMIT).optional()
+  state: unlessEmpty(z.enum(JobStates)),
+  limit: unlessEmpty(z.coerce.number().int().min(1).max(MAX_MESH_JOBS_LIMIT))
 })
 
 export const RemoveWatchBodySchema = z.strictObject({ path: AbsolutePathSchema })

@@ -69,6 +69,7 @@ describe('control server', () => {
     expect((await call(socketPath, 'POST', `/v1/jobs/${id}/fetch`, { outDir: dir })).body).toEqual({ path: path.join(dir, 'in.mkv.out.mkv') })
     expect((await call(socketPath, 'GET', '/v1/peers')).body).toMatchObject([{ id: 'p1', slotsFree: 2, paused: false }])
     expect((await call(socketPath, 'GET', '/v1/mesh/jobs?state=done&limit=5')).body).toMatchObject([{ id, state: 'done', ownerAway: false }])
+    expect((await call(socketPath, 'GET', '/v1/mesh/jobs?state=&limit=')).body).toMatchObject([{ id }])
     expect((await call(socketPath, 'GET', `/v1/mesh/jobs/${id}`)).body).toMatchObject({ id, ownerName: 'fake' })
     expect((await call(socketPath, 'POST', '/v1/node/pause', { drain: true })).body).toMatchObject({ paused: true, pausedBy: 'user' })
     expect((await call(socketPath, 'GET', '/v1/mesh/nodes')).body).toMatchObject([{ self: true, paused: true }])
