@@ -36,7 +36,7 @@ export interface WorkerInit {
 }
 
 /** Why units go back when the worker is paused; BUSY costs no try and no quarantine at the owner. */
-const PAUSED_MESSAGE = 'the worker was paused (ffmesh pause); the unit goes back to its owner'
+const PAUSED_MESSAGE = 'the worker is paused (ffmesh pause, or outside worker.schedule); the unit goes back to its owner'
 
 /**
  * The worker side: hears offers, claims what it has room, disk and encoders for, converts what it
