@@ -13,7 +13,7 @@ import { paced } from './pace.js'
 export interface TestMesh { mesh: Libp2pMesh, dir: string, paths: ReturnType<typeof dataPaths> }
 
 export function meshConfig (overrides: Partial<Config['mesh']> = {}): Config['mesh'] {
-  return { enabled: true, listen: ['/ip4/127.0.0.1/tcp/0'], bootstrap: [], mdns: false, allowPeers: [], advertiseSeconds: 0.5, ...overrides }
+  return { enabled: true, listen: ['/ip4/127.0.0.1/tcp/0'], bootstrap: [], mdns: false, allowPeers: [], advertiseSeconds: 0.5, remoteControl: true, ...overrides }
 }
 
 /** `reuseDir` restarts a node on an earlier node's data dir (same peer store); pass its privateKey in `extra`. */

@@ -50,7 +50,7 @@ describe('ffmesh CLI against a control server', () => {
     await writeFile(b, 'b')
     const { mkdir } = await import('node:fs/promises')
     await mkdir(dataDir, { mode: 0o700 })
-    api = createFakeNodeApi({ peers: [{ id: '12D3KooWPeer', name: 'box', slotsFree: 3, slotsTotal: 4, encoders: ['libx264', 'aac'], diskFree: 5e9, lastSeen: Date.now() }] })
+    api = createFakeNodeApi({ peers: [{ id: '12D3KooWPeer', name: 'box', slotsFree: 3, slotsTotal: 4, encoders: ['libx264', 'aac'], diskFree: 5e9, lastSeen: Date.now(), version: '1', paused: true, draining: false, schedule: { open: false, next: 1_900_000_000_000 }, nextWindow: 1_900_000_000_000 }] })
     server = createControlServer({ api, socketPath: path.join(dataDir, 'control.sock'), logger: pino({ level: 'silent' }) })
     await server.start()
   })
@@ -98,7 +98,8 @@ describe('ffmesh CLI against a control server', () => {
     const all = JSON.parse((await ffmesh(['status', '--json', '--data-dir', dataDir])).stdout) as Array<{ id: string }>
     expect(all.map(j => j.id)).toContain(id)
     const peers = JSON.parse((await ffmesh(['peers', '--json', '--data-dir', dataDir])).stdout) as unknown[]
-    expect(peers).toEqual([{ id: '12D3KooWPeer', name: 'box', slotsFree: 3, encoders: ['libx264', 'aac'], diskFree: 5e9, lastSeen: expect.any(Number) }])
+    expect(peers).toEqual([{ id: '12D3KooWPeer', name: 'box', slotsFree: 3, encoders: ['libx264', 'aac'], diskFree: 5e9, lastSeen: expect.any(Number), paused: true, draining: false, nextWindow: 1_900_000_000_000 }])
+    expect((await ffmesh(['peers', '--data-dir', dataDir])).stdout).toContain('outside its schedule until')
     const profiles = JSON.parse((await ffmesh(['profiles', '--json', '--data-dir', dataDir])).stdout) as Array<{ name: string }>
     expect(profiles.map(p => p.name)).toEqual(expect.arrayContaining(['h264', 'h265', 'av1', 'vp9', 'opus', 'aac', 'mp3', 'flac', 'webp']))
 
@@ -106,6 +107,19 @@ describe('ffmesh CLI against a control server', () => {
     expect(table.code).toBe(0)
     expect(table.stdout).toContain(id)
     expect(table.stdout).not.toContain('\u001b[')
+  })
+
+  it('status --mesh --json prints job statuses with their owner; pause and resume print the worker state', async () => {
+    const { id } = await api.submit({ source: a, profile: 'h264' })
+    const mesh = JSON.parse((await ffmesh(['status', '--mesh', '--json', '--data-dir', dataDir])).stdout) as Array<Record<string, unknown>>
+    expect(mesh.find(j => j.id === id)).toMatchObject({ id, owner: expect.any(String), ownerName: expect.any(String), ownerAway: false })
+    const both = await ffmesh(['status', '--mesh', '--watch', '--data-dir', dataDir])
+    expect(both.stderr).toMatch(/^error BAD_ARGUMENTS: /m)
+
+    const paused = await ffmesh(['pause', '--drain', '--json', '--data-dir', dataDir])
+    expect(JSON.parse(paused.stdout)).toMatchObject({ paused: true, pausedBy: 'user' })
+    expect((await ffmesh(['pause', '--data-dir', dataDir])).stdout).toBe('worker paused\n')
+    expect(JSON.parse((await ffmesh(['resume', '--json', '--data-dir', dataDir])).stdout)).toMatchObject({ paused: false, pausedBy: null })
   })
 
   it('submit --wait follows the event stream: exit 0 when done, non-zero when failed', async () => {

@@ -1,5 +1,5 @@
 import { request, type IncomingMessage } from 'node:http'
-import { ControlRoutes, ErrorCodes, FfmeshError, isFfmeshError, routePath, type ControlReplies, type ErrorBody, type JobStatus, type NodeEvent, type NodeInfo, type PeerStatus, type Profile, type RemovedJob, type RouteBody, type RouteName, type SubmitRequest, type WatchRequest, type WatchStatus } from '@ffmesh/protocol'
+import { ControlRoutes, ErrorCodes, FfmeshError, isFfmeshError, routePath, type ControlReplies, type ErrorBody, type JobState, type JobStatus, type MeshJobStatus, type MeshNodeStatus, type NodeControlState, type NodeEvent, type NodeInfo, type PeerStatus, type Profile, type RemovedJob, type RouteBody, type RouteName, type SubmitRequest, type WatchRequest, type WatchStatus } from '@ffmesh/protocol'
 import { createSseParser } from './sse.js'
 
 export type { WatchRequest } from '@ffmesh/protocol'
@@ -19,6 +19,13 @@ export interface ControlClient {
   watches(options?: { signal?: AbortSignal }): Promise<WatchStatus[]>
   addWatch(watch: WatchRequest, options?: { signal?: AbortSignal }): Promise<WatchStatus>
   removeWatch(path: string, options?: { signal?: AbortSignal }): Promise<void>
+  meshNodes(options?: { signal?: AbortSignal }): Promise<MeshNodeStatus[]>
+  meshJobs(query?: { state?: JobState, limit?: number }, options?: { signal?: AbortSignal }): Promise<MeshJobStatus[]>
+  meshJob(id: string, options?: { signal?: AbortSignal }): Promise<MeshJobStatus>
+  pause(request: { drain?: boolean }, options?: { signal?: AbortSignal }): Promise<NodeControlState>
+  resume(options?: { signal?: AbortSignal }): Promise<NodeControlState>
+  pauseNode(id: string, request: { drain?: boolean }, options?: { signal?: AbortSignal }): Promise<NodeControlState>
+  resumeNode(id: string, options?: { signal?: AbortSignal }): Promise<NodeControlState>
   /** Subscribes to node events; resolves once subscribed, so nothing after it is missed. */
   openEvents(options?: { signal?: AbortSignal }): Promise<EventSubscription>
 }
@@ -90,6 +97,13 @@ export function createControlClient (init: { socketPath: string, dataDir: string
     watches: (o) => call('watches', {}, o?.signal),
     addWatch: (w, o) => call('addWatch', { body: w }, o?.signal),
     removeWatch: async (path, o) => { await call('removeWatch', { body: { path } }, o?.signal) },
+    meshNodes: (o) => call('meshNodes', {}, o?.signal),
+    meshJobs: (q, o) => call('meshJobs', { query: q }, o?.signal),
+    meshJob: (id, o) => call('meshJob', job(id), o?.signal),
+    pause: (req, o) => call('pause', { body: req }, o?.signal),
+    resume: (o) => call('resume', { body: {} }, o?.signal),
+    pauseNode: (id, req, o) => call('pauseNode', { params: { id }, body: req }, o?.signal),
+    resumeNode: (id, o) => call('resumeNode', { params: { id }, body: {} }, o?.signal),
     openEvents: async (o) => subscribe(await open(ControlRoutes.events.method, ControlRoutes.events.path, undefined, o?.signal))
   }
 }

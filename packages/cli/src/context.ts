@@ -28,11 +28,15 @@ export async function connect (dataDirFlag: string | undefined): Promise<Control
   return createControlClient({ dataDir, socketPath: dataPaths(dataDir).controlSocket })
 }
 
-/** Job ids are long; a unique prefix (as `ffmesh status` shows) is accepted too. */
-export async function resolveJobId (client: ControlClient, arg: string): Promise<string> {
+/**
+ * Job ids are long; a unique prefix (as `ffmesh status` shows) is accepted too. With `mesh`, a
+ * prefix no job of this node has is looked for among every job in the mesh.
+ */
+export async function resolveJobId (client: ControlClient, arg: string, options: { mesh?: boolean } = {}): Promise<string> {
   const wanted = arg.toUpperCase()
   if (isJobId(wanted)) return wanted
-  const matches = (await client.listJobs()).filter(j => j.id.startsWith(wanted))
+  let matches = (await client.listJobs()).filter(j => j.id.startsWith(wanted))
+  if (matches.length === 0 && options.mesh === true) matches = (await client.meshJobs()).filter(j => j.id.startsWith(wanted))
   if (matches.length === 1) return matches[0].id
   if (matches.length === 0) throw new FfmeshError(ErrorCodes.JOB_NOT_FOUND, `no job id starts with ${arg}; \`ffmesh status\` lists the jobs`)
   throw new FfmeshError(ErrorCodes.BAD_ARGUMENTS, `${arg} matches ${matches.length} jobs; give more of the id`)

@@ -1,4 +1,5 @@
 import { Command, CommanderError, Option } from 'commander'
+import { pauseCommand, resumeCommand } from './commands/control.js'
 import { initCommand } from './commands/init.js'
 import { cancelCommand, fetchCommand, removeCommand, retryCommand } from './commands/job-actions.js'
 import { peersCommand, profilesCommand } from './commands/listings.js'
@@ -77,12 +78,24 @@ function buildProgram (setExit: (code: number) => void, signal: AbortSignal): Co
     .argument('[job]', 'job id (or a unique prefix)')
     .option('--json', 'print JSON')
     .option('--watch', 'follow live until the job ends (or, without JOB, until Ctrl-C)')
+    .option('--mesh', 'list every job in the mesh, whichever node owns it')
     .addOption(dataDir())
     .action(run((job: string | undefined, opts: object) => statusCommand(job, opts, signal)))
 
   program.command('peers').description('list the nodes this node sees')
     .option('--json', 'print JSON').addOption(dataDir())
     .action(run((opts: object) => peersCommand(opts, signal)))
+
+  program.command('pause').description("this node's worker takes no new units; running ones go back to their owners")
+    .option('--drain', 'let the running units finish first')
+    .option('--node <node>', 'pause another node of the mesh (peer id or name)')
+    .option('--json', 'print the worker state as JSON').addOption(dataDir())
+    .action(run((opts: { drain?: boolean }) => pauseCommand(opts, signal)))
+
+  program.command('resume').description("this node's worker takes units again (within its schedule)")
+    .option('--node <node>', 'resume another node of the mesh (peer id or name)')
+    .option('--json', 'print the worker state as JSON').addOption(dataDir())
+    .action(run((opts: object) => resumeCommand(opts, signal)))
 
   program.command('cancel').description('cancel a job').argument('<job>', 'job id (or a unique prefix)')
     .option('--json', 'print the job status as JSON').addOption(dataDir())

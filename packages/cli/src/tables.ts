@@ -1,6 +1,6 @@
 import path from 'node:path'
 import Table from 'cli-table3'
-import { humanBytes, type JobStatus, type PeerStatus, type Profile, type WatchStatus } from '@ffmesh/protocol'
+import { humanBytes, type JobStatus, type MeshJobStatus, type NodeControlState, type PeerStatus, type Profile, type WatchStatus } from '@ffmesh/protocol'
 
 /** Plain tables: no colours, so output piped to a file or grep stays clean. */
 function table (head: string[]): Table.Table {
@@ -28,9 +28,22 @@ export function jobsTable (jobs: JobStatus[]): string {
   return t.toString()
 }
 
-export function jobDetail (j: JobStatus): string {
+/** The owner as people know it: its name, and whether this is only its last state heard. */
+const ownerLabel = (j: MeshJobStatus): string => `${j.ownerName !== '' ? j.ownerName : shortPeer(j.owner)}${j.ownerAway ? ` (away since ${ago(j.heardAt)})` : ''}`
+
+export function meshJobsTable (jobs: MeshJobStatus[]): string {
+  const t = table(['job', 'owner', 'state', 'profile', 'progress', 'units', 'source', 'output / reason'])
+  for (const j of jobs) {
+    const detail = j.error != null ? `${j.error.code}: ${j.error.message}` : j.output ?? j.waiting ?? ''
+    t.push([j.id, ownerLabel(j), j.state, j.profile, percent(j.progress), verified(j), path.basename(j.source), detail])
+  }
+  return t.toString()
+}
+
+export function jobDetail (j: JobStatus | MeshJobStatus): string {
   const lines = [
     `job      ${j.id}`,
+    ...'ownerName' in j ? [`owner    ${ownerLabel(j)} ${j.owner}`] : [],
     `state    ${j.state}${j.waiting != null ? ` (${j.waiting})` : ''}`,
     `profile  ${j.profile}`,
     `source   ${j.source}`,
@@ -44,9 +57,19 @@ export function jobDetail (j: JobStatus): string {
   return `${lines.join('\n')}\n${t.toString()}`
 }
 
+const clockTime = (t: number): string => new Date(t).toLocaleString(undefined, { weekday: 'short', hour: '2-digit', minute: '2-digit' })
+
+/** Whether a worker takes units, for people: `paused (draining)`, `outside its schedule until Mon 22:00`. */
+export function workerState (s: Pick<NodeControlState, 'paused' | 'draining' | 'schedule'> & { pausedBy?: NodeControlState['pausedBy'] }): string {
+  const byPerson = s.pausedBy === 'user' || s.pausedBy === 'peer' || (s.pausedBy == null && s.paused && s.schedule?.open !== false)
+  if (s.paused && byPerson) return `paused${s.pausedBy === 'peer' ? ' from another node' : ''}${s.draining ? ' (draining: running units finish)' : ''}`
+  if (s.paused) return `outside its schedule${s.schedule?.next != null ? ` until ${clockTime(s.schedule.next)}` : ''}${s.draining ? ' (draining)' : ''}`
+  return s.schedule?.next != null ? `working (its window closes ${clockTime(s.schedule.next)})` : 'working'
+}
+
 export function peersTable (peers: PeerStatus[]): string {
-  const t = table(['peer', 'name', 'free slots', 'encoders', 'free disk', 'last seen'])
-  for (const p of peers) t.push([p.id, p.name, p.slotsFree, p.encoders.join(' '), p.diskFull === true ? 'full' : humanBytes(p.diskFree), ago(p.lastSeen)])
+  const t = table(['peer', 'name', 'free slots', 'encoders', 'free disk', 'last seen', 'worker'])
+  for (const p of peers) t.push([p.id, p.name, p.slotsFree, p.encoders.join(' '), p.diskFull === true ? 'full' : humanBytes(p.diskFree), ago(p.lastSeen), workerState(p)])
   return t.toString()
 }
 

@@ -1,6 +1,6 @@
 import fs from 'node:fs/promises'
 import path from 'node:path'
-import { DEFAULT_PROFILES, ErrorCodes, FfmeshError, isFfmeshError, TERMINAL_JOB_STATES, type Profile } from '@ffmesh/protocol'
+import { DEFAULT_PROFILES, ErrorCodes, FfmeshError, isFfmeshError, TERMINAL_JOB_STATES, type MeshNodeStatus, type NodeControlState, type Profile } from '@ffmesh/protocol'
 import type { NodeApi, NodeInfo } from './control/api.js'
 import type { JobComponents } from './jobs/deps.js'
 import { submitJob } from './jobs/intake.js'
@@ -9,8 +9,10 @@ import type { HandoffManager } from './jobs/handoff.js'
 import { outputFolderError, prepareOutputFolder } from './jobs/output-folder.js'
 import type { ResultHold } from './jobs/held-results.js'
 import { removeJob } from './jobs/job-commands.js'
+import type { NodeControl } from './jobs/node-control.js'
 import type { Owner } from './jobs/owner.js'
 import { toJobStatus } from './jobs/status.js'
+import { createMeshView } from './status/mesh-view.js'
 import { linkWithoutOverwrite } from './store/durable-fs.js'
 import type { WatchManager } from './watch/index.js'
 
@@ -20,7 +22,21 @@ export function profileTable (extra: Profile[]): Map<string, Profile> {
 }
 
 /** The operations the control API serves, over the owner, the store and the watch manager. */
-export function createNodeApi (c: JobComponents, parts: { owner: Owner, handoff: HandoffManager, hold: ResultHold, watches: WatchManager, info: () => NodeInfo, profiles: Map<string, Profile> }): NodeApi {
+export interface NodeApiParts {
+  owner: Owner
+  handoff: HandoffManager
+  hold: ResultHold
+  watches: WatchManager
+  info: () => NodeInfo
+  profiles: Map<string, Profile>
+  control: NodeControl
+  /** The worker's pause state with its running units counted. */
+  controlState: () => NodeControlState
+  /** This node as `status --mesh` and the dashboard list it. */
+  selfNode: () => MeshNodeStatus
+}
+
+export function createNodeApi (c: JobComponents, parts: NodeApiParts): NodeApi {
   const status = (id: string) => {
     const view = c.store.job(id)
     if (view == null) throw new FfmeshError(ErrorCodes.JOB_NOT_FOUND, `no job ${id} on this node (ffmesh status lists jobs)`)
@@ -37,6 +53,15 @@ export function createNodeApi (c: JobComponents, parts: { owner: Owner, handoff:
     const held = view.job.owner === c.mesh.peerId && !TERMINAL_JOB_STATES.includes(s.state) ? holdReason(c, view.job) ?? parts.owner.spaceHold(id) : null
     return held != null ? { ...s, waiting: held } : s
   }
+  const meshView = createMeshView({
+    mesh: c.mesh,
+    bus: c.bus,
+    logger: c.logger,
+    clock: c.clock,
+    selfNode: parts.selfNode,
+    localJobs: () => c.store.jobs().map(v => status(v.job.id)),
+    localJob: (id) => c.store.job(id) == null ? undefined : status(id)
+  })
   return {
     info: parts.info,
     async submit (req, options) {
@@ -82,6 +107,23 @@ export function createNodeApi (c: JobComponents, parts: { owner: Owner, handoff:
     watches: () => parts.watches.list(),
     addWatch: (watch) => parts.watches.add(watch),
     removeWatch: (p) => parts.watches.remove(p),
-    onEvent: (listener) => c.events.on(listener)
+    onEvent: (listener) => c.events.on(listener),
+    meshNodes: (options) => meshView.nodes(options),
+    meshJobs: (query, options) => meshView.jobs(query, options),
+    meshJob: (id, options) => meshView.job(id, options),
+    async pause (request, options) {
+      await parts.control.pause(request, options)
+      return parts.controlState()
+    },
+    async resume (options) {
+      await parts.control.resume({}, options)
+      return parts.controlState()
+    },
+    async pauseNode (id, request, options) {
+      return id === c.mesh.peerId ? await this.pause(request, options) : await meshView.steer(id, { type: 'pause', drain: request.drain === true }, options)
+    },
+    async resumeNode (id, options) {
+      return id === c.mesh.peerId ? await this.resume(options) : await meshView.steer(id, { type: 'resume' }, options)
+    }
   }
 }

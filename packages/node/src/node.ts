@@ -15,7 +15,11 @@ import { createHandoff } from './jobs/handoff.js'
 import { createResultHold } from './jobs/held-results.js'
 import { createJobBus } from './jobs/job-bus.js'
 import type { JobComponents } from './jobs/deps.js'
+import { createNodeControl } from './jobs/node-control.js'
 import { createOwner } from './jobs/owner.js'
+import { createSchedule, parseSchedule } from './jobs/schedule.js'
+import { toJobStatus } from './jobs/status.js'
+import { createWallClock } from './jobs/wall-clock.js'
 import { createWorker } from './jobs/worker.js'
 import { createLogger, type Logger } from './logger.js'
 import { checkFfmpeg, createFfmpegRunner } from './media/index.js'
@@ -25,6 +29,8 @@ import { createNodeApi, profileTable } from './node-api.js'
 import { createBlobStore, type BlobStore } from './store/blob-store.js'
 import { hashFile } from './store/hash.js'
 import { openJobStore, type JobStore } from './store/job-store.js'
+import { createStatusSource } from './status/status-source.js'
+import { selfNodeStatus } from './status/self-node.js'
 import { VERSION } from './version.js'
 import { createWatchManager } from './watch/index.js'
 
@@ -68,7 +74,7 @@ export async function startNode (init: StartNodeInit): Promise<RunningNode> {
     closers.length = 0
   }
   try {
-    const runner = createFfmpegRunner({ ...config.ffmpeg, logger: logger.child({ component: 'ffmpeg' }) })
+    const runner = createFfmpegRunner({ ...config.ffmpeg, priority: { nice: config.worker.nice, ioIdle: config.worker.ioIdle }, logger: logger.child({ component: 'ffmpeg' }) })
     await checkFfmpeg(runner)
     closers.push(() => runner.killAll())
     await fs.rm(paths.work, { recursive: true, force: true })
@@ -93,18 +99,34 @@ export async function startNode (init: StartNodeInit): Promise<RunningNode> {
     const c: JobComponents = { config, paths, store, blobs, fetched, mesh, bus: createJobBus(mesh), media, events, disk, logger, clock: Date.now }
     const profiles = profileTable(config.profiles)
 
+    const control = createNodeControl({ db: store.area('control'), events, logger, clock: c.clock }, { schedule: createSchedule(parseSchedule(config.worker.schedule), createWallClock()) })
+    await control.start()
+    closers.push(() => control.stop())
     // The owner and worker refer to each other through closures, called only after both exist.
-    const owner = createOwner(c, { localSlotsFree: () => worker.slotsFree() })
+    const owner = createOwner(c, { localSlotsFree: () => worker.slotsFree(), localAcceptsWork: () => control.acceptsWork() })
     const hold = createResultHold(c)
     const worker = createWorker(c, {
       version: VERSION,
       acceptLocal: owner.acceptResult,
       deliverRemote: hold.deliver,
-      queueLength: () => store.jobs().filter(v => v.job.owner === mesh.peerId).reduce((n, v) => n + v.units.filter(u => u.state === 'pending').length, 0)
+      queueLength: () => store.jobs().filter(v => v.job.owner === mesh.peerId).reduce((n, v) => n + v.units.filter(u => u.state === 'pending').length, 0),
+      control
     })
     const handoff = createHandoff(c)
     mesh.serveBlobs(async (peer, hash) => await owner.authorizeBlob(peer, hash) ?? await handoff.authorizeBlob(peer, hash))
     mesh.serveResults(owner.acceptResult)
+    mesh.serveStatus(createStatusSource({
+      store,
+      self: mesh.peerId,
+      jobStatus: (view) => toJobStatus(view, owner.state, c.clock()),
+      running: worker.running,
+      controlState: worker.controlState,
+      remote: {
+        enabled: config.mesh.remoteControl,
+        pause: (from, drain) => control.pause({ drain, from }),
+        resume: (from) => control.resume({ from })
+      }
+    }))
     await mesh.start()
     closers.push(() => mesh.stop())
     await owner.start()
@@ -137,15 +159,18 @@ export async function startNode (init: StartNodeInit): Promise<RunningNode> {
       hold,
       watches,
       profiles,
+      control,
+      controlState: worker.controlState,
+      selfNode: () => selfNodeStatus({ id: mesh.peerId, name: config.name, version: VERSION, slotsTotal: config.worker.slots, now: c.clock() }, worker),
       info: () => ({ id: mesh.peerId, name: config.name, version: VERSION, dataDir: paths.root, slots: config.worker.slots, addresses: 'multiaddrs' in mesh ? (mesh as { multiaddrs(): string[] }).multiaddrs() : [] })
     })
     handoff.start((id) => api.getJob(id))
     closers.push(() => handoff.stop())
     await watches.start()
     closers.push(() => watches.stop())
-    const control = createControlServer({ api, socketPath: paths.controlSocket, logger: logger.child({ component: 'control' }) })
-    await control.start()
-    closers.push(() => control.stop())
+    const controlServer = createControlServer({ api, socketPath: paths.controlSocket, logger: logger.child({ component: 'control' }) })
+    await controlServer.start()
+    closers.push(() => controlServer.stop())
     events.emit('node:started', { peerId: mesh.peerId })
     logger.info({ peerId: mesh.peerId, dataDir: paths.root, sweptTempFiles: swept, removedOrphanBlobs: orphans, slots: config.worker.slots }, 'node started')
     return {

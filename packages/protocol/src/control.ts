@@ -2,7 +2,9 @@ import { z } from 'zod'
 import { ErrorCodes, FfmeshError } from './errors.js'
 import { MAX_NAME_LENGTH } from './limits.js'
 import type { Profile } from './profiles.js'
+import type { MeshJobStatus, MeshNodeStatus, NodeControlState } from './mesh-status.js'
 import type { JobStatus, PeerStatus } from './status.js'
+import { JobStates } from './units.js'
 
 /**
  * The control API: the routes the CLI and the web dashboard call, with the schema of every
@@ -46,6 +48,20 @@ export const WatchSchema = z.strictObject({
 export type WatchConfig = z.infer<typeof WatchSchema>
 /** What a client sends to add a watch: fields with defaults may be left out. */
 export type WatchRequest = z.input<typeof WatchSchema>
+
+/** `ffmesh pause --drain`: finish what runs, take nothing new; without it, running units go back too. */
+export const PauseBodySchema = z.strictObject({ drain: z.boolean().optional() })
+
+/** Jobs in the mesh listing: newest first, at most this many (the listing waits for every peer). */
+export const MAX_MESH_JOBS_LIMIT = 100_000
+/** A query parameter given empty (`?state=`) is the same as one left out. */
+const unlessEmpty = <S extends z.ZodType>(schema: S) => z.preprocess(v => v === '' ? undefined : v, schema.optional())
+
+/** Query strings are text: `limit=50`. */
+export const MeshJobsQuerySchema = z.strictObject({
+  state: unlessEmpty(z.enum(JobStates)),
+  limit: unlessEmpty(z.coerce.number().int().min(1).max(MAX_MESH_JOBS_LIMIT))
+})
 
 export const RemoveWatchBodySchema = z.strictObject({ path: AbsolutePathSchema })
 
@@ -94,6 +110,18 @@ export const ControlRoutes = {
   watches: { method: 'GET', path: '/v1/watches' },
   addWatch: { method: 'POST', path: '/v1/watches', body: WatchSchema },
   removeWatch: { method: 'DELETE', path: '/v1/watches', body: RemoveWatchBodySchema },
+  /** Every node of the mesh, this one first; a node that went away is listed as away. */
+  meshNodes: { method: 'GET', path: '/v1/mesh/nodes' },
+  /** Every job in the mesh, newest first, from every node that answers (its last state if not). */
+  meshJobs: { method: 'GET', path: '/v1/mesh/jobs', query: MeshJobsQuerySchema },
+  /** Any job in the mesh, asked of its owner. */
+  meshJob: { method: 'GET', path: '/v1/mesh/jobs/:id' },
+  /** This node's worker takes nothing new (kept across restarts); see PauseBodySchema. */
+  pause: { method: 'POST', path: '/v1/node/pause', body: PauseBodySchema },
+  resume: { method: 'POST', path: '/v1/node/resume', body: EmptyBodySchema },
+  /** Another node's worker, through the status protocol (that node's mesh.remoteControl decides). */
+  pauseNode: { method: 'POST', path: '/v1/mesh/nodes/:id/pause', body: PauseBodySchema },
+  resumeNode: { method: 'POST', path: '/v1/mesh/nodes/:id/resume', body: EmptyBodySchema },
   /** Server-sent events: every node event, as `event: <type>` and `data: <NodeEvent JSON>`. */
   events: { method: 'GET', path: '/v1/events' }
 } as const satisfies Record<string, RouteSpec>
@@ -115,6 +143,13 @@ export interface ControlReplies {
   watches: WatchStatus[]
   addWatch: WatchStatus
   removeWatch: { removed: string }
+  meshNodes: MeshNodeStatus[]
+  meshJobs: MeshJobStatus[]
+  meshJob: MeshJobStatus
+  pause: NodeControlState
+  resume: NodeControlState
+  pauseNode: NodeControlState
+  resumeNode: NodeControlState
   events: never
 }
 

@@ -48,6 +48,8 @@ export const ErrorCodes = {
   PEER_UNREACHABLE: 'PEER_UNREACHABLE',
   TRANSFER_FAILED: 'TRANSFER_FAILED',
   MESH_DISABLED: 'MESH_DISABLED',
+  /** Another node would not be paused or resumed from here (its mesh.remoteControl, or a pause made at that machine). */
+  REMOTE_CONTROL_REFUSED: 'REMOTE_CONTROL_REFUSED',
   // Anything unexpected; never carries a stack trace outward
   INTERNAL: 'INTERNAL',
   // Added with the control API and secrets

@@ -8,7 +8,7 @@ export const EventNames = [
   'unit:leased', 'unit:converting', 'unit:progress', 'unit:returned', 'unit:verified', 'unit:released',
   'peer:connected', 'peer:disconnected', 'peer:rejected', 'peer:capacity', 'peer:quarantined',
   'watch:submitted', 'watch:paused', 'watch:resumed', 'watch:skipped',
-  'node:started', 'node:stopping', 'node:disk-full', 'node:disk-ok'
+  'node:started', 'node:stopping', 'node:disk-full', 'node:disk-ok', 'node:paused', 'node:resumed'
 ] as const
 
 export type EventName = typeof EventNames[number]

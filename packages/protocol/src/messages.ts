@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import { ErrorCodes, WireErrorCodes } from './errors.js'
 import { MAX_NAME_LENGTH, MAX_OFFER_CANDIDATES, MAX_UNITS_IN_JOB_STATE } from './limits.js'
+import { ScheduleStateSchema } from './mesh-status.js'
 import { ProfileSchema } from './profiles.js'
 import { BlobRefSchema, JobIdSchema, JobStates, UnitIndexSchema, UnitSpecSchema, UnitStates } from './units.js'
 
@@ -26,7 +27,13 @@ export const CapacityAdvertSchema = z.strictObject({
   diskFree: z.number().int().min(0).max(2 ** 53),
   queue: z.number().int().min(0).max(1_000_000),
   /** Below its own reserve (worker.minFreeDisk): offer it nothing. Optional, so older peers still validate. */
-  diskFull: z.boolean().optional()
+  diskFull: z.boolean().optional(),
+  /** The worker takes no new units (`ffmesh pause`, or outside worker.schedule); owners skip it. */
+  paused: z.boolean().optional(),
+  /** Paused, and units it had started still run to their end. */
+  draining: z.boolean().optional(),
+  /** Its schedule window: open now or not, and when that changes; null or absent: no schedule. */
+  schedule: ScheduleStateSchema.nullable().optional()
 })
 
 /** The owner offers a pending unit to the mesh. */

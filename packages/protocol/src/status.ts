@@ -47,4 +47,21 @@ export interface PeerStatus {
   /** The peer said it is below its own free-disk reserve; it is offered nothing until it says otherwise. */
   diskFull?: boolean
   lastSeen: number
+  version: string
+  /** Its worker takes no new units (paused by a person, or outside its schedule). */
+  paused: boolean
+  /** Paused, with units it had started still running to their end. */
+  draining: boolean
+  /** Its schedule's window now and when it changes; null without a schedule. */
+  schedule: ScheduleState | null
+  /** `schedule.next`, for scripts: when it opens (if closed) or closes (if open). */
+  nextWindow: number | null
 }
+
+/** A worker's time windows (`worker.schedule`): whether one is open now and when that changes. */
+export interface ScheduleState {
+  open: boolean
+  /** When the window opens or closes next (ms since epoch); null: never within a week. */
+  next: number | null
+}
+

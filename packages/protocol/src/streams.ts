@@ -9,6 +9,8 @@ import { HashSchema, UnitResultSchema } from './units.js'
  */
 export const BLOB_PROTOCOL = '/ffmesh/blob/1.0.0'
 export const RESULT_PROTOCOL = '/ffmesh/result/1.0.0'
+/** Request/response: a node's owned jobs (paged), one job, and what its worker is doing. */
+export const STATUS_PROTOCOL = '/ffmesh/status/1.0.0'
 export const JOBS_TOPIC = 'ffmesh/1/jobs'
 export const CAPACITY_TOPIC = 'ffmesh/1/capacity'
 
@@ -16,7 +18,9 @@ export const CAPACITY_TOPIC = 'ffmesh/1/capacity'
 export const FRAME_PREFIX_BYTES = 4
 
 const wireCode = z.string().max(64).transform((code): WireErrorCode => toWireErrorCode(code))
-const failure = z.strictObject({ ok: z.literal(false), code: wireCode, message: z.string().max(500) })
+/** A refusal on any stream protocol: a closed wire code and a short text. */
+export const FailureFrameSchema = z.strictObject({ ok: z.literal(false), code: wireCode, message: z.string().max(500) })
+const failure = FailureFrameSchema
 
 /** The worker asks for a blob from `offset` on (non-zero when resuming a broken transfer). */
 export const BlobRequestSchema = z.strictObject({

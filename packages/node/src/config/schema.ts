@@ -2,6 +2,7 @@ import os from 'node:os'
 import { ProfileSchema, WatchSchema, type WatchConfig } from '@ffmesh/protocol'
 import { multiaddr } from '@multiformats/multiaddr'
 import { z } from 'zod'
+import { MAX_SCHEDULE_WINDOWS, parseSchedule, ScheduleError } from '../jobs/schedule.js'
 
 /**
  * Every setting, with its default. The order of precedence is
@@ -41,7 +42,23 @@ export const ConfigSchema = z.strictObject({
      * Multiplies the ffmpeg time limit of a unit (10 min + 60 s per media second, media/convert.ts).
      * Above 1 for very slow machines; tests set it small to see a hung encode stopped quickly.
      */
-    convertTimeoutScale: z.number().positive().min(0.0001).max(100).default(1)
+    convertTimeoutScale: z.number().positive().min(0.0001).max(100).default(1),
+    /**
+     * When the worker takes new units, as windows in local time (`mon-fri 22:00-07:00`,
+     * `sat-sun all`); empty: always. Outside them it finishes what runs and takes nothing new.
+     */
+    schedule: z.array(z.string().max(200)).max(MAX_SCHEDULE_WINDOWS).default([]).superRefine((entries, ctx) => {
+      try {
+        parseSchedule(entries)
+      } catch (err) {
+        if (!(err instanceof ScheduleError)) throw err
+        ctx.addIssue({ code: 'custom', message: err.message })
+      }
+    }),
+    /** CPU priority of ffmpeg children (nice, 0-19): 10 keeps a desktop responsive while it converts. */
+    nice: z.number().int().min(0).max(19).default(10),
+    /** Run ffmpeg children in the idle I/O class (ionice -c 3): they read and write when no one else does. */
+    ioIdle: z.boolean().default(true)
   }).prefault({}),
   jobs: z.strictObject({
     /** Target length of one video segment. */
@@ -65,7 +82,12 @@ export const ConfigSchema = z.strictObject({
     mdns: z.boolean().default(true),
     /** When non-empty, only these peer ids may connect. */
     allowPeers: z.array(z.string()).default([]),
-    advertiseSeconds: z.number().min(0.2).max(600).default(5)
+    advertiseSeconds: z.number().min(0.2).max(600).default(5),
+    /**
+     * Other members may pause and resume this node's worker (`ffmesh pause --node`, the
+     * dashboard). A pause made at this machine is never undone from elsewhere.
+     */
+    remoteControl: z.boolean().default(true)
   }).prefault({}),
   profiles: z.array(ProfileSchema).default([]),
   watch: z.array(WatchSchema).default([])

@@ -1,4 +1,4 @@
-import type { JobStatus, NodeEvent, NodeInfo, PeerStatus, Profile, RemovedJob, SubmitRequest, WatchConfig, WatchStatus } from '@ffmesh/protocol'
+import type { JobState, JobStatus, MeshJobStatus, MeshNodeStatus, NodeControlState, NodeEvent, NodeInfo, PeerStatus, Profile, RemovedJob, SubmitRequest, WatchConfig, WatchStatus } from '@ffmesh/protocol'
 
 export type { NodeInfo, RemovedJob, SubmitRequest, WatchStatus } from '@ffmesh/protocol'
 
@@ -23,6 +23,18 @@ export interface NodeApi {
   watches(): WatchStatus[]
   addWatch(watch: WatchConfig): Promise<WatchStatus>
   removeWatch(path: string): Promise<void>
+  /** Every node of the mesh, this one first (peers that went away are listed as away). */
+  meshNodes(options?: { signal?: AbortSignal }): Promise<MeshNodeStatus[]>
+  /** Every job in the mesh, newest first; jobs of an owner that does not answer are its last state. */
+  meshJobs(query: { state?: JobState, limit?: number }, options?: { signal?: AbortSignal }): Promise<MeshJobStatus[]>
+  /** Any job in the mesh, from its owner. */
+  meshJob(id: string, options?: { signal?: AbortSignal }): Promise<MeshJobStatus>
+  /** This node's worker takes nothing new; without drain its running units go back to their owners. */
+  pause(request: { drain?: boolean }, options?: { signal?: AbortSignal }): Promise<NodeControlState>
+  resume(options?: { signal?: AbortSignal }): Promise<NodeControlState>
+  /** The same for another node of the mesh (or this one, by its own id). */
+  pauseNode(id: string, request: { drain?: boolean }, options?: { signal?: AbortSignal }): Promise<NodeControlState>
+  resumeNode(id: string, options?: { signal?: AbortSignal }): Promise<NodeControlState>
   /** Subscribe to node events; returns the unsubscribe function. */
   onEvent(listener: (event: NodeEvent) => void): () => void
 }

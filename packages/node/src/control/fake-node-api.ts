@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs'
 import path from 'node:path'
-import { DEFAULT_PROFILES, ErrorCodes, FfmeshError, newJobId, type JobState, type JobStatus, type PeerStatus } from '@ffmesh/protocol'
+import { DEFAULT_PROFILES, ErrorCodes, FfmeshError, newJobId, type JobState, type JobStatus, type MeshJobStatus, type NodeControlState, type PeerStatus } from '@ffmesh/protocol'
 import type { WatchConfig } from '../config/schema.js'
 import { createEventBus } from '../events.js'
 import type { NodeApi, SubmitRequest, WatchStatus } from './api.js'
@@ -21,6 +21,8 @@ export function createFakeNodeApi (init: { peers?: PeerStatus[] } = {}): FakeNod
   const jobs = new Map<string, JobStatus>()
   const watches = new Map<string, WatchStatus>()
   const submitted: SubmitRequest[] = []
+  const control: NodeControlState = { paused: false, draining: false, schedule: null, pausedBy: null, pausedFrom: null, running: 0 }
+  const meshJob = (job: JobStatus): MeshJobStatus => ({ ...job, ownerName: 'fake', ownerAway: false, heardAt: job.updatedAt })
   const get = (id: string): JobStatus => {
     const job = jobs.get(id)
     if (job == null) throw new FfmeshError(ErrorCodes.JOB_NOT_FOUND, `no job ${id}`)
@@ -82,6 +84,32 @@ export function createFakeNodeApi (init: { peers?: PeerStatus[] } = {}): FakeNod
       if (!watches.delete(p)) throw new FfmeshError(ErrorCodes.WATCH_NOT_FOUND, `${p} is not watched`)
     },
     onEvent: listener => bus.on(listener),
+    async meshNodes () {
+      const { id, name, version } = this.info()
+      return [{ id, name, version, self: true, online: true, lastSeen: Date.now(), slotsTotal: 1, slotsFree: 1, encoders: [], diskFree: 0, diskFull: false, paused: control.paused, draining: false, schedule: null, converting: [] }]
+    },
+    async meshJobs (query) {
+      return [...jobs.values()].filter(j => query.state == null || j.state === query.state).reverse().slice(0, query.limit).map(meshJob)
+    },
+    async meshJob (id) { return meshJob(get(id)) },
+    async pause () {
+      if (!control.paused) bus.emit('node:paused', { data: { by: 'user' } })
+      Object.assign(control, { paused: true, pausedBy: 'user' })
+      return { ...control }
+    },
+    async pauseNode (id, request) {
+      if (id !== this.info().id) throw new FfmeshError(ErrorCodes.PEER_UNREACHABLE, `no node ${id}`)
+      return await this.pause(request)
+    },
+    async resumeNode (id) {
+      if (id !== this.info().id) throw new FfmeshError(ErrorCodes.PEER_UNREACHABLE, `no node ${id}`)
+      return await this.resume()
+    },
+    async resume () {
+      if (control.paused) bus.emit('node:resumed', { data: { by: 'user' } })
+      Object.assign(control, { paused: false, pausedBy: null })
+      return { ...control }
+    },
     finish (id, state) {
       const job = get(id)
       job.progress = state === 'done' ? 1 : job.progress

@@ -6,7 +6,8 @@ export const MAX_CONTROL_BODY_BYTES = 64 * 1024
 
 /** Codes that mean "the thing is in a state that forbids this", not "you asked wrongly". */
 const CONFLICT_CODES = new Set<ErrorCode>([
-  ErrorCodes.JOB_NOT_RETRYABLE, ErrorCodes.JOB_NOT_DONE, ErrorCodes.JOB_CANCELLED, ErrorCodes.NODE_ALREADY_RUNNING, ErrorCodes.JOB_ACTIVE
+  ErrorCodes.JOB_NOT_RETRYABLE, ErrorCodes.JOB_NOT_DONE, ErrorCodes.JOB_CANCELLED, ErrorCodes.NODE_ALREADY_RUNNING, ErrorCodes.JOB_ACTIVE,
+  ErrorCodes.REMOTE_CONTROL_REFUSED
 ])
 
 export function httpStatusFor (code: ErrorCode): number {

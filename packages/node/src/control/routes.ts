@@ -36,7 +36,14 @@ export const HANDLERS: { [R in Exclude<RouteName, 'events'>]: Handler<R> } = {
   removeWatch: async (api, { body }) => {
     await api.removeWatch(body.path)
     return ok({ removed: body.path })
-  }
+  },
+  meshNodes: async (api, { signal }) => ok(await api.meshNodes({ signal })),
+  meshJobs: async (api, { query, signal }) => ok(await api.meshJobs(query, { signal })),
+  meshJob: async (api, { params, signal }) => ok(await api.meshJob(params.id as string, { signal })),
+  pause: async (api, { body, signal }) => ok(await api.pause(body, { signal })),
+  resume: async (api, { signal }) => ok(await api.resume({ signal })),
+  pauseNode: async (api, { params, body, signal }) => ok(await api.pauseNode(params.id as string, body, { signal })),
+  resumeNode: async (api, { params, signal }) => ok(await api.resumeNode(params.id as string, { signal }))
 }
 
 export type MatchedRoute = { name: RouteName, route: RouteSpec, params: Record<string, string> }

@@ -38,7 +38,7 @@ describe('control server', () => {
     socketPath = path.join(dir, 'control.sock')
     source = path.join(dir, 'in.mkv')
     await writeFile(source, 'x')
-    api = createFakeNodeApi({ peers: [{ id: 'p1', name: 'other', slotsFree: 2, slotsTotal: 2, encoders: ['libx264'], diskFree: 1e9, lastSeen: 1 }] })
+    api = createFakeNodeApi({ peers: [{ id: 'p1', name: 'other', slotsFree: 2, slotsTotal: 2, encoders: ['libx264'], diskFree: 1e9, lastSeen: 1, version: '1', paused: false, draining: false, schedule: null, nextWindow: null }] })
     server = createControlServer({ api, socketPath, logger: silent })
     await server.start()
   })
@@ -67,7 +67,13 @@ describe('control server', () => {
     expect((await call(socketPath, 'POST', `/v1/jobs/${id}/retry`)).body).toMatchObject({ id, state: 'queued' })
     api.finish(id, 'done')
     expect((await call(socketPath, 'POST', `/v1/jobs/${id}/fetch`, { outDir: dir })).body).toEqual({ path: path.join(dir, 'in.mkv.out.mkv') })
-    expect((await call(socketPath, 'GET', '/v1/peers')).body).toMatchObject([{ id: 'p1', slotsFree: 2 }])
+    expect((await call(socketPath, 'GET', '/v1/peers')).body).toMatchObject([{ id: 'p1', slotsFree: 2, paused: false }])
+    expect((await call(socketPath, 'GET', '/v1/mesh/jobs?state=done&limit=5')).body).toMatchObject([{ id, state: 'done', ownerAway: false }])
+    expect((await call(socketPath, 'GET', '/v1/mesh/jobs?state=&limit=')).body).toMatchObject([{ id }])
+    expect((await call(socketPath, 'GET', `/v1/mesh/jobs/${id}`)).body).toMatchObject({ id, ownerName: 'fake' })
+    expect((await call(socketPath, 'POST', '/v1/node/pause', { drain: true })).body).toMatchObject({ paused: true, pausedBy: 'user' })
+    expect((await call(socketPath, 'GET', '/v1/mesh/nodes')).body).toMatchObject([{ self: true, paused: true }])
+    expect((await call(socketPath, 'POST', '/v1/node/resume', {})).body).toMatchObject({ paused: false })
     expect((await call(socketPath, 'GET', '/v1/profiles')).body).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'h265' })]))
     const watch = await call(socketPath, 'POST', '/v1/watches', { path: dir, profile: 'h264', output: dir })
     expect(watch.status).toBe(201)
@@ -89,7 +95,14 @@ describe('control server', () => {
       // A job id that is not valid percent-encoding is the client's mistake, not an internal error.
       ['GET', '/v1/jobs/%E0%A4%A', undefined, 400, 'BAD_ARGUMENTS'],
       ['POST', '/v1/jobs/%ZZ/cancel', {}, 400, 'BAD_ARGUMENTS'],
-      ['DELETE', '/v1/jobs', undefined, 405, 'BAD_ARGUMENTS']
+      ['DELETE', '/v1/jobs', undefined, 405, 'BAD_ARGUMENTS'],
+      ['POST', '/v1/node/pause', { drain: 'yes' }, 400, 'BAD_ARGUMENTS'],
+      ['POST', '/v1/node/resume', { now: true }, 400, 'BAD_ARGUMENTS'],
+      ['GET', '/v1/mesh/jobs?limit=0', undefined, 400, 'BAD_ARGUMENTS'],
+      ['GET', '/v1/mesh/jobs?limit=many', undefined, 400, 'BAD_ARGUMENTS'],
+      ['GET', '/v1/mesh/jobs?state=asleep', undefined, 400, 'BAD_ARGUMENTS'],
+      ['GET', '/v1/mesh/jobs?colour=red', undefined, 400, 'BAD_ARGUMENTS'],
+      ['GET', '/v1/mesh/jobs/01ARZ3NDEKTSV4RRFFQ69G5FAV', undefined, 404, 'JOB_NOT_FOUND']
     ]
     for (const [method, url, body, status, code] of cases) {
       const reply = await call(socketPath, method, url, body)

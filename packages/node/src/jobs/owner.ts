@@ -9,7 +9,7 @@ import type { JobMessage } from './job-bus.js'
 import { createOwnerState, REFUSAL_BACKOFF_MS, REOFFER_MS } from './owner-state.js'
 import { pickCandidates } from './candidates.js'
 import { createGrants } from './grants.js'
-import { heldByWorker, leasedInputPath, offerOrder, offerRoom, unitToMove, workerLoads, type WorkerLoad } from './worker-load.js'
+import { heldByWorker, leasedInputPath, offerableWorkers, offerOrder, offerRoom, unitToMove, workerLoads, type WorkerLoad } from './worker-load.js'
 import { cancelJob, retryJob } from './job-commands.js'
 import { needsPlan, planJob } from './planner.js'
 import { HELD_RETRY_MS } from './held-results.js'
@@ -44,6 +44,8 @@ const REFUSALS: readonly WireErrorCode[] = ['DISK_FULL', 'UNSUPPORTED_PROFILE', 
 export interface OwnerInit {
   /** Free conversion slots of this node's own worker, for choosing among claimants. */
   localSlotsFree: () => number
+  /** Whether this node's own worker takes new units (not paused, inside its schedule). */
+  localAcceptsWork: () => boolean
 }
 
 /**
@@ -182,10 +184,10 @@ export function createOwner (c: JobComponents, init: OwnerInit) {
     await release(unit, { code: ErrorCodes.UNIT_REASSIGNED, message: `waiting on ${unit.worker} while another worker was idle` }, false)
   }
 
-  /** Every worker (this node's own too) with what it holds of this owner's units; a peer that says its disk is full gets nothing. */
+  /** Every worker that takes units (this node's own too; not a peer whose disk is full) with what it holds of this owner's units. */
   function loads (): WorkerLoad[] {
-    const local = { id: c.mesh.peerId, slotsFree: init.localSlotsFree(), slotsTotal: c.config.worker.slots }
-    return workerLoads([...c.mesh.peers().filter(p => p.diskFull !== true), local], heldByWorker(owned()))
+    const local = { id: c.mesh.peerId, slotsFree: init.localSlotsFree(), slotsTotal: c.config.worker.slots, paused: !init.localAcceptsWork() }
+    return workerLoads(offerableWorkers(c.mesh.peers(), local), heldByWorker(owned()))
   }
 
   /** Offers only as many units as the mesh has room for (free slots plus one prefetch per worker). */

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import type { JobView } from '../store/reduce.js'
 import type { UnitRecord } from '../store/records.js'
-import { heldByWorker, leasedInputPath, offerOrder, offerRoom, unitToMove, workerLoads } from './worker-load.js'
+import { pickCandidates } from './candidates.js'
+import { heldByWorker, leasedInputPath, offerableWorkers, offerOrder, offerRoom, unitToMove, workerLoads } from './worker-load.js'
 
 const unit = (index: number, state: UnitRecord['state'], worker: string | null, durationSec = 6): UnitRecord => ({
   jobId: 'j', index, state, worker, attempts: 1, failures: 0, leaseUntil: null, lastError: null, result: null, expectedFrames: null, inputPaths: [],
@@ -28,6 +29,16 @@ describe('worker load as the owner sees it', () => {
     expect(offerRoom(workerLoads([advert('a', 1), advert('b', 1)], new Map()))).toBe(4)
     expect(offerRoom(workerLoads([advert('a', 1), advert('b', 1)], new Map([['a', 1], ['b', 2]])))).toBe(1)
     expect(offerRoom(workerLoads([advert('laptop', 0, 0)], new Map()))).toBe(1)
+  })
+})
+
+describe('paused workers', () => {
+  it('are left out of offers, and this node\'s own paused worker has no slots', () => {
+    const workers = offerableWorkers([{ ...advert('paused', 4, 4), paused: true }, { ...advert('busy', 0, 1), paused: false }], { ...advert('self', 2, 2), paused: true })
+    expect(workers).toEqual([advert('busy', 0, 1), advert('self', 2, 0)])
+    // The freest worker by far is paused: it is never invited.
+    expect(pickCandidates(workerLoads(workers, new Map()), () => false, 'self')).toEqual(['busy'])
+    expect(offerRoom(workerLoads(workers, new Map()))).toBe(1)
   })
 })
 

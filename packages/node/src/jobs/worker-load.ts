@@ -8,6 +8,16 @@ export interface WorkerLoad { id: string, slotsTotal: number, slotsFree: number,
 
 type Advert = Pick<PeerStatus, 'id' | 'slotsFree' | 'slotsTotal'>
 
+/**
+ * The workers an owner may offer to: its peers that are not paused (ffmesh pause, or outside their
+ * schedule) and whose disk is not below their reserve, and its own worker, with no slots while that is paused. A paused worker's units still
+ * count where it holds them (a drain), through `heldByWorker`.
+ */
+export function offerableWorkers (peers: Array<Advert & { paused: boolean, diskFull?: boolean }>, local: Advert & { paused: boolean }): Advert[] {
+  const strip = ({ id, slotsFree, slotsTotal }: Advert): Advert => ({ id, slotsFree, slotsTotal })
+  return [...peers.filter(p => !p.paused && p.diskFull !== true).map(strip), { ...strip(local), slotsTotal: local.paused ? 0 : local.slotsTotal }]
+}
+
 const inFlight = (u: UnitRecord): boolean => u.state === 'leased' || u.state === 'converting'
 
 /** Units of this owner's running jobs that each worker holds (leased, fetching or converting). */

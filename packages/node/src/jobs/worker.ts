@@ -1,11 +1,12 @@
 import os from 'node:os'
-import { AudioEncoders, ImageEncoders, MAX_UNIT_BYTES, MAX_WHOLE_UNIT_BYTES, profileEncoders, unitKey, VideoEncoders } from '@ffmesh/protocol'
+import { AudioEncoders, ImageEncoders, type ConvertingUnit, MAX_UNIT_BYTES, MAX_WHOLE_UNIT_BYTES, profileEncoders, unitKey, VideoEncoders } from '@ffmesh/protocol'
 import type { UnitMeasure } from '../media/index.js'
-import type { Ack, ResultPush } from '../mesh/types.js'
+import type { Ack, CapacityBody, ResultPush } from '../mesh/types.js'
 import type { JobComponents } from './deps.js'
 import { isDiskFullError } from './disk-hold.js'
 import type { JobMessage } from './job-bus.js'
 import { withinOwnerShare } from './limits.js'
+import type { NodeControl } from './node-control.js'
 import { audioRunsBeside, createSlots } from './slots.js'
 import { failureCode, runUnitTask, UnitRefusal, type UnitTask } from './unit-task.js'
 
@@ -30,7 +31,12 @@ export interface WorkerInit {
   deliverRemote: (owner: string, push: ResultPush, file: string) => Promise<Ack>
   /** Owned units not yet verified, advertised as this node's queue. */
   queueLength: () => number
+  /** Whether the worker may take new units (pause, drain, schedule). */
+  control: NodeControl
 }
+
+/** Why units go back when the worker is paused; BUSY costs no try and no quarantine at the owner. */
+const PAUSED_MESSAGE = 'the worker is paused (ffmesh pause, or outside worker.schedule); the unit goes back to its owner'
 
 /**
  * The worker side: hears offers, claims what it has room, disk and encoders for, converts what it
@@ -49,10 +55,15 @@ export function createWorker (c: JobComponents, init: WorkerInit) {
   let encoders = new Set<string>()
   let timer: NodeJS.Timeout | undefined
   let unsubscribe = (): void => {}
+  let advertised: CapacityBody | undefined
 
   const advertise = (): void => {
     const disk = c.disk.dataDir()
-    c.mesh.setCapacity({
+    const control = init.control.describe(tasks.size)
+    c.mesh.setCapacity(advertised = {
+      paused: control.paused,
+      draining: control.draining,
+      schedule: control.schedule,
       name: c.config.name,
       version: init.version,
       slotsTotal,
@@ -78,7 +89,7 @@ export function createWorker (c: JobComponents, init: WorkerInit) {
   }
 
   async function onOffer (offer: Offer, owner: string): Promise<void> {
-    if (slotsTotal === 0) return
+    if (slotsTotal === 0 || !init.control.acceptsWork()) return
     const { unit } = offer
     const key = unitKey(unit.jobId, unit.index)
     if (tasks.has(key) || claims.has(key)) return
@@ -132,6 +143,11 @@ export function createWorker (c: JobComponents, init: WorkerInit) {
     if (claim == null || claim.owner !== from) return
     claims.delete(key)
     if (m.worker !== c.mesh.peerId || claim.offer.attempt !== m.attempt) return
+    // Claimed, then paused before the grant came: say so at once rather than let the lease expire.
+    if (!init.control.acceptsWork()) {
+      c.bus.publish({ type: 'reject', owner: from, jobId: m.jobId, index: m.index, attempt: m.attempt, code: 'BUSY', message: PAUSED_MESSAGE }).catch(() => {})
+      return
+    }
     const task: UnitTask = { owner: from, spec: claim.offer.unit, attempt: m.attempt, expectedOutputBytes: claim.offer.expectedOutputBytes, abort: new AbortController(), phase: 'fetching', progress: 0 }
     tasks.set(key, task)
     advertise()
@@ -165,6 +181,20 @@ export function createWorker (c: JobComponents, init: WorkerInit) {
     }
   }
 
+  /**
+   * Paused: units go back to their owners as a refusal (BUSY: no try spent, no quarantine), all
+   * but those returning a result (a pause without --drain), or only those not converting yet.
+   */
+  function giveBack (which: 'waiting' | 'all'): void {
+    for (const task of tasks.values()) {
+      if (task.abort.signal.aborted || (which === 'waiting' ? task.phase !== 'fetching' : task.phase === 'returning')) continue
+      task.abort.abort(new Error('worker paused'))
+      log.info({ jobId: task.spec.jobId, index: task.spec.index, owner: task.owner }, 'paused: giving the unit back')
+      c.bus.publish({ type: 'reject', owner: task.owner, jobId: task.spec.jobId, index: task.spec.index, attempt: task.attempt, code: 'BUSY', message: PAUSED_MESSAGE })
+        .catch(err => log.debug({ err }, 'give-back not sent'))
+    }
+  }
+
   function inputInUse (hash: string, except: UnitTask): boolean {
     for (const t of tasks.values()) if (t !== except && t.spec.inputs.some(i => i.hash === hash)) return true
     return false
@@ -178,8 +208,15 @@ export function createWorker (c: JobComponents, init: WorkerInit) {
     advertise()
   }
 
+  let unsubscribeControl = (): void => {}
+
   return {
     slotsFree: (): number => slots.free,
+    /** Units this worker holds now, for any owner (`ffmesh status --mesh`, the dashboard). */
+    running: (): ConvertingUnit[] => [...tasks.values()].map(t => ({ jobId: t.spec.jobId, index: t.spec.index, owner: t.owner, phase: t.phase, progress: Math.min(1, t.progress) })),
+    controlState: () => init.control.describe(tasks.size),
+    /** What this node advertised last (its capacity as its peers see it). */
+    capacity: (): CapacityBody | undefined => advertised,
     async start (): Promise<void> {
       const available = await c.media.runner.encoders()
       // Only the encoders profiles can name are advertised; ffmpeg lists hundreds.
@@ -191,10 +228,16 @@ export function createWorker (c: JobComponents, init: WorkerInit) {
         else if (m.type === 'revoke' && m.worker === c.mesh.peerId) onRevoke(m, from)
       })
       timer = setInterval(() => { refresh().catch(() => {}) }, CAPACITY_REFRESH_MS)
+      unsubscribeControl = init.control.onChange((change) => {
+        if (change.giveBack !== 'none') giveBack(change.giveBack)
+        advertise()
+        if (init.control.acceptsWork()) claimRemembered()
+      })
     },
     async stop (): Promise<void> {
       clearInterval(timer)
       unsubscribe()
+      unsubscribeControl()
       for (const t of tasks.values()) t.abort.abort(new Error('node stopping'))
       const deadline = Date.now() + 5_000
       while (tasks.size > 0 && Date.now() < deadline) await new Promise(resolve => setTimeout(resolve, 20))

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { createReadStream } from 'node:fs'
 import { FfmeshError, ErrorCodes } from '@ffmesh/protocol'
 import type { Logger } from '../logger.js'
+import { createPriorityLauncher, EXEC_FAILED_EXIT_CODES, type ChildPriority } from './priority.js'
 
 /** Time a child gets to exit after SIGTERM before SIGKILL; ffmpeg finalises a file in well under this. */
 export const KILL_GRACE_MS = 3_000
@@ -58,7 +59,13 @@ export interface FfmpegRunner {
   killAll(): Promise<void>
 }
 
-export interface FfmpegRunnerInit { ffmpegPath?: string, ffprobePath?: string, logger: Logger }
+export interface FfmpegRunnerInit {
+  ffmpegPath?: string
+  ffprobePath?: string
+  logger: Logger
+  /** Lower CPU and I/O priority for every child; default: as this process. */
+  priority?: ChildPriority
+}
 
 function notFound (binary: string): FfmeshError {
   return new FfmeshError(ErrorCodes.FFMPEG_NOT_FOUND,
@@ -141,6 +148,7 @@ export function createFfmpegRunner (init: FfmpegRunnerInit): FfmpegRunner {
   const ffprobePath = init.ffprobePath ?? 'ffprobe'
   const log = init.logger.child({ component: 'ffmpeg' })
   const live = new Set<ChildProcess>()
+  const launcher = createPriorityLauncher(init.priority ?? { nice: 0, ioIdle: false })
   let encoderCache: Promise<Set<string>> | undefined
 
   function terminate (child: ChildProcess): void {
@@ -161,7 +169,8 @@ export function createFfmpegRunner (init: FfmpegRunnerInit): FfmpegRunner {
       if (signal?.aborted === true) { reject(abortReason(signal)); return }
       const feedsStdin = options.stdin != null
       const started = performance.now()
-      const child = spawn(binary, args, { stdio: [feedsStdin ? 'pipe' : 'ignore', 'pipe', 'pipe'] })
+      const launch = launcher.command(binary, args)
+      const child = spawn(launch.file, launch.args, { stdio: [feedsStdin ? 'pipe' : 'ignore', 'pipe', 'pipe'] })
       live.add(child)
       const packetsRead = new Map<number, number>()
       const dtsRaised: DtsRaise[] = []
@@ -201,6 +210,8 @@ export function createFfmpegRunner (init: FfmpegRunnerInit): FfmpegRunner {
         log.debug({ binary, code, ms: Math.round(performance.now() - started), args: args.slice(-1) }, 'child exited')
         if (failure != null) { reject(failure); return }
         if (code === 0) { resolve({ stdout: Buffer.concat(out), packetsRead, dtsRaised }); return }
+        // Through nice/ionice a missing binary is their exit code, not a spawn error.
+        if (launch.wrapped && code != null && EXEC_FAILED_EXIT_CODES.includes(code)) { reject(notFound(binary)); return }
         const reason = tail.text()
         log.debug({ binary, code, signal: sig, reason }, 'child failed')
         reject(new FfmeshError(ErrorCodes.CONVERT_FAILED,

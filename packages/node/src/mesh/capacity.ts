@@ -20,6 +20,9 @@ export const DISK_ADVERT_STEP_BYTES = 64 * 1024 * 1024
  */
 export const JOIN_ADVERT_DELAY_MS = 250
 
+/** Peers remembered after they went away, for `status --mesh` (the least recently heard go first). */
+export const MAX_AWAY_PEERS = 256
+
 /** Whether a new capacity is worth an advert now rather than at the next interval. */
 export function worthAdvertising (before: CapacityBody | undefined, after: CapacityBody): boolean {
   if (before == null) return true
@@ -34,11 +37,15 @@ export interface CapacityTable {
   stop(): void
   setCapacity(capacity: CapacityBody): void
   peers(): PeerStatus[]
+  /** Peers heard recently, then those that went away (with what they said last). */
+  known(): Array<PeerStatus & { online: boolean }>
 }
 
 export function createCapacityTable (gossip: Gossip, init: { self: string, advertiseSeconds: number, clock: () => number, logger: Logger }): CapacityTable {
   const intervalMs = init.advertiseSeconds * 1000
   const table = new Map<string, PeerStatus>()
+  /** Insertion order is the order they went away in: the oldest is forgotten first. */
+  const away = new Map<string, PeerStatus>()
   let current: CapacityBody | undefined
   /** What peers last heard; a change is measured from it, so a slow drift still gets told. */
   let advertised: CapacityBody | undefined
@@ -61,6 +68,8 @@ export function createCapacityTable (gossip: Gossip, init: { self: string, adver
   }
   const onMessage = (message: GossipMessage, from: string): void => {
     if (message.type !== 'capacity' || from === init.self) return
+    away.delete(from)
+    const schedule = message.schedule ?? null
     table.set(from, {
       id: from,
       name: message.name,
@@ -69,7 +78,12 @@ export function createCapacityTable (gossip: Gossip, init: { self: string, adver
       encoders: message.encoders,
       diskFree: message.diskFree,
       diskFull: message.diskFull === true,
-      lastSeen: init.clock()
+      lastSeen: init.clock(),
+      version: message.version,
+      paused: message.paused ?? false,
+      draining: message.draining ?? false,
+      schedule,
+      nextWindow: schedule?.next ?? null
     })
   }
 
@@ -97,8 +111,17 @@ export function createCapacityTable (gossip: Gossip, init: { self: string, adver
     },
     peers () {
       const cutoff = init.clock() - MISSED_ADVERTS_BEFORE_DROP * intervalMs
-      for (const [id, peer] of table) if (peer.lastSeen < cutoff) table.delete(id)
+      for (const [id, peer] of table) {
+        if (peer.lastSeen >= cutoff) continue
+        table.delete(id)
+        away.set(id, peer)
+        if (away.size > MAX_AWAY_PEERS) away.delete(away.keys().next().value as string)
+      }
       return [...table.values()].map(p => ({ ...p, encoders: [...p.encoders] }))
+    },
+    known () {
+      const online = this.peers().map(p => ({ ...p, online: true }))
+      return [...online, ...[...away.values()].reverse().map(p => ({ ...p, encoders: [...p.encoders], online: false }))]
     }
   }
 }

@@ -17,6 +17,9 @@ export function createLoneMesh (peerId: string): Mesh {
     serveResults: () => {},
     setCapacity: () => {},
     peers: () => [],
+    knownPeers: () => [],
+    serveStatus: () => {},
+    openStatus: async () => { throw disabled('ask another node for its status') },
     isConnected: () => false,
     onPeerChange: () => () => {}
   }

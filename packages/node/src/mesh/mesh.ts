@@ -12,6 +12,7 @@ import { createGossip } from './gossip.js'
 import { createMeshLibp2p } from './libp2p.js'
 import { createResultProtocol } from './result-protocol.js'
 import { createMeshCounters, type MeshStats } from './stats.js'
+import { createStatusProtocol } from './status-protocol.js'
 import type { Mesh } from './types.js'
 
 export interface Libp2pMeshInit {
@@ -29,7 +30,7 @@ export interface Libp2pMeshInit {
 
 export type Libp2pMesh = Mesh & { stats(): MeshStats, multiaddrs(): string[] }
 
-/** The mesh over libp2p: TCP + Noise (swarm-key prologue) + yamux, mDNS, gossipsub, two stream protocols. */
+/** The mesh over libp2p: TCP + Noise (swarm-key prologue) + yamux, mDNS, gossipsub, three stream protocols. */
 export async function createLibp2pMesh (init: Libp2pMeshInit): Promise<Libp2pMesh> {
   const clock = init.clock ?? Date.now
   const logger = init.logger.child({ component: 'mesh' })
@@ -51,6 +52,7 @@ export async function createLibp2pMesh (init: Libp2pMeshInit): Promise<Libp2pMes
   const capacity = createCapacityTable(gossip, { self, advertiseSeconds: init.config.advertiseSeconds, clock, logger })
   const blobs = createBlobProtocol(node, { counters, logger, corruptBlobByte: init.testHooks?.corruptBlobByte })
   const results = createResultProtocol(node, { tmpDir: init.paths.tmp, counters, logger })
+  const status = createStatusProtocol(node, { counters, logger, clock })
   let started = false
 
   return {
@@ -62,6 +64,7 @@ export async function createLibp2pMesh (init: Libp2pMeshInit): Promise<Libp2pMes
       await node.start()
       await blobs.start()
       await results.start()
+      await status.start()
       gossip.start()
       capacity.start()
       discovery.redialNow()
@@ -76,6 +79,7 @@ export async function createLibp2pMesh (init: Libp2pMeshInit): Promise<Libp2pMes
         discovery.stop()
         await blobs.stop().catch(() => {})
         await results.stop().catch(() => {})
+        await status.stop().catch(() => {})
         await node.stop()
       }
       await datastore.close().catch(() => {})
@@ -88,6 +92,9 @@ export async function createLibp2pMesh (init: Libp2pMeshInit): Promise<Libp2pMes
     serveResults: (accept) => { results.serve(accept) },
     setCapacity: (body) => { capacity.setCapacity(body) },
     peers: () => capacity.peers(),
+    knownPeers: () => capacity.known(),
+    serveStatus: (source) => { status.serve(source) },
+    openStatus: async (peer, options) => await status.open(peer, options),
     isConnected: (peer) => {
       try {
         return node.getConnections(peerIdFromString(peer)).length > 0

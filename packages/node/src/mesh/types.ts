@@ -1,3 +1,4 @@
+import type { StatusClient, StatusSource } from './status-protocol.js'
 import type { BlobRef, CapacityAdvert, GossipMessage, MessageBody, PeerStatus, UnitResult, WireErrorCode } from '@ffmesh/protocol'
 
 /** A worker's result as pushed to the owner: the unit result plus which lease it answers. */
@@ -32,6 +33,12 @@ export interface Mesh {
   setCapacity(capacity: CapacityBody): void
   /** Peers seen by their adverts, without this node. */
   peers(): PeerStatus[]
+  /** Peers heard recently and, after them, those that went away, with what they said last. */
+  knownPeers(): Array<PeerStatus & { online: boolean }>
+  /** Answer other nodes' status requests (their view of this node's jobs and worker). */
+  serveStatus(source: StatusSource): void
+  /** A status session with a peer: several requests, one stream. */
+  openStatus(peer: string, options?: { signal?: AbortSignal }): Promise<StatusClient>
   /** Whether a peer is currently connected. */
   isConnected(peer: string): boolean
   onPeerChange(handler: (peer: string, connected: boolean) => void): () => void

@@ -1,0 +1,169 @@
+import { ErrorCodes, FfmeshError, MAX_MESH_JOBS_LIMIT, type JobState, type JobStatus, type MeshJobStatus, type MeshNodeStatus, type NodeControlState, type PeerStatus } from '@ffmesh/protocol'
+import type { JobBus } from '../jobs/job-bus.js'
+import type { Logger } from '../logger.js'
+import type { Mesh } from '../mesh/types.js'
+import { createPeerAsker, inPool } from './mesh-collector.js'
+import { createPeerCache } from './peer-cache.js'
+
+/** Peers asked at once: enough to hide round trips, few enough to keep this node's CPU for work. */
+export const MESH_STATUS_CONCURRENCY = 4
+/**
+ * How long a mesh listing waits for all peers; one that has not answered by then is shown as away
+ * with its last state. A listing of 10,000 jobs from one peer takes about a second on loopback.
+ */
+export const MESH_STATUS_DEADLINE_MS = 15_000
+
+export interface MeshViewComponents {
+  mesh: Pick<Mesh, 'peerId' | 'knownPeers' | 'openStatus'>
+  bus: Pick<JobBus, 'on'>
+  logger: Logger
+  clock: () => number
+  /** This node as the mesh sees it. */
+  selfNode: () => MeshNodeStatus
+  /** Jobs in this node's store: those it owns and those it handed to another node (a mirror). */
+  localJobs: () => JobStatus[]
+  localJob: (id: string) => JobStatus | undefined
+}
+
+export interface MeshView {
+  nodes(options?: { signal?: AbortSignal }): Promise<MeshNodeStatus[]>
+  jobs(query: { state?: JobState, limit?: number }, options?: { signal?: AbortSignal }): Promise<MeshJobStatus[]>
+  job(id: string, options?: { signal?: AbortSignal }): Promise<MeshJobStatus>
+  /** Pauses or resumes another node's worker (that node decides: mesh.remoteControl). */
+  steer(peer: string, request: { type: 'pause', drain: boolean } | { type: 'resume' }, options?: { signal?: AbortSignal }): Promise<NodeControlState>
+}
+
+const newestFirst = (a: { id: string }, b: { id: string }): number => a.id < b.id ? 1 : a.id > b.id ? -1 : 0
+
+/**
+ * The whole mesh from this node: it asks every peer it has heard recently (a few at a time, within
+ * one deadline) over the status protocol and keeps each answer, so a peer that does not answer is
+ * shown with the last state heard from it, marked away.
+ */
+export function createMeshView (c: MeshViewComponents): MeshView {
+  const log = c.logger.child({ component: 'mesh-view' })
+  const cache = createPeerCache()
+  const asker = createPeerAsker(c.mesh)
+  const self = c.mesh.peerId
+  // An offer names its job and comes from its owner: `status JOB` then knows whom to ask.
+  c.bus.on((m, from) => { if (m.type === 'offer' && from !== self) cache.noteOwner(m.unit.jobId, from) })
+
+  const deadline = (signal?: AbortSignal): AbortSignal => {
+    const timeout = AbortSignal.timeout(MESH_STATUS_DEADLINE_MS)
+    return signal == null ? timeout : AbortSignal.any([signal, timeout])
+  }
+  const names = (): Map<string, PeerStatus & { online: boolean }> => new Map(c.mesh.knownPeers().map(p => [p.id, p]))
+  const online = (): string[] => c.mesh.knownPeers().filter(p => p.online).map(p => p.id)
+  const mine = (job: JobStatus): MeshJobStatus => ({ ...job, ownerName: c.selfNode().name, ownerAway: false, heardAt: c.clock() })
+  const fromPeer = (job: JobStatus, name: string, away: boolean, heardAt: number): MeshJobStatus => ({ ...job, ownerName: name, ownerAway: away, heardAt })
+
+  return {
+    async nodes (options = {}) {
+      const peers = c.mesh.knownPeers()
+      const signal = deadline(options.signal)
+      const live = peers.filter(p => p.online)
+      const reports = await inPool(live, MESH_STATUS_CONCURRENCY, async (p) => {
+        const report = await asker.node(p.id, { signal })
+        if (report != null) cache.putNode(p.id, report)
+        return report
+      })
+      const answered = new Map(live.map((p, i) => [p.id, reports[i]?.status === 'fulfilled' ? reports[i].value : null]))
+      const others = peers.map((p): MeshNodeStatus => {
+        const report = answered.get(p.id) ?? cache.node(p.id) ?? null
+        return {
+          id: p.id,
+          name: p.name,
+          self: false,
+          online: p.online,
+          lastSeen: p.lastSeen,
+          version: p.version,
+          slotsTotal: p.slotsTotal,
+          slotsFree: p.slotsFree,
+          encoders: p.encoders,
+          diskFree: p.diskFree,
+          // The advert's free disk is what is left above minFreeDisk: zero means it refuses units.
+          diskFull: p.diskFree === 0,
+          paused: report?.paused ?? p.paused,
+          draining: report?.draining ?? p.draining,
+          schedule: report?.schedule ?? p.schedule,
+          converting: report?.converting ?? []
+        }
+      })
+      return [c.selfNode(), ...others]
+    },
+
+    async jobs (query, options = {}) {
+      const limit = query.limit ?? MAX_MESH_JOBS_LIMIT
+      const signal = deadline(options.signal)
+      const known = names()
+      const byId = new Map<string, MeshJobStatus>()
+      for (const job of c.localJobs()) if (job.owner === self) byId.set(job.id, mine(job))
+      const peers = online()
+      const results = await inPool(peers, MESH_STATUS_CONCURRENCY, async (peer) => {
+        const jobs = await asker.jobs(peer, { state: query.state, limit }, { signal })
+        // Only a whole listing replaces what was kept; a filtered one adds to it.
+        if (query.state == null) cache.putListing(peer, jobs, c.clock())
+        else for (const job of jobs) cache.putJob(peer, job, c.clock())
+        return jobs
+      })
+      const heard = new Set<string>()
+      peers.forEach((peer, i) => {
+        const result = results[i]
+        const name = known.get(peer)?.name ?? ''
+        if (result?.status === 'fulfilled') {
+          heard.add(peer)
+          for (const job of result.value) byId.set(job.id, fromPeer(job, name, false, c.clock()))
+        } else {
+          log.debug({ peer, err: (result?.reason as Error | undefined)?.message }, 'peer did not answer the mesh listing')
+        }
+      })
+      // Peers that did not answer, and those that went away: their last state, marked away.
+      for (const p of known.values()) {
+        if (heard.has(p.id)) continue
+        for (const { job, heardAt } of cache.jobs(p.id)) if (!byId.has(job.id)) byId.set(job.id, fromPeer(job, p.name, true, heardAt))
+      }
+      // A job this node handed off and whose owner said nothing of it: what the owner last reported.
+      for (const job of c.localJobs()) {
+        if (byId.has(job.id)) continue
+        byId.set(job.id, fromPeer(job, known.get(job.owner)?.name ?? '', true, job.updatedAt))
+      }
+      return [...byId.values()].filter(j => query.state == null || j.state === query.state).sort(newestFirst).slice(0, limit)
+    },
+
+    async steer (peer, request, options = {}) {
+      if (!c.mesh.knownPeers().some(p => p.id === peer)) throw new FfmeshError(ErrorCodes.PEER_UNREACHABLE, `no node ${peer} has been heard in this mesh (\`ffmesh peers\` lists them)`)
+      const report = await asker.steer(peer, request, { signal: deadline(options.signal) })
+      cache.putNode(peer, report)
+      const { converting: _converting, ...state } = report
+      log.info({ peer, request: request.type }, 'steered another node')
+      return state
+    },
+
+    async job (id, options = {}) {
+      const local = c.localJob(id)
+      if (local?.owner === self) return mine(local)
+      const signal = deadline(options.signal)
+      const known = names()
+      const ask = async (peers: string[]): Promise<MeshJobStatus | null> => {
+        const found = await inPool(peers, MESH_STATUS_CONCURRENCY, async (peer) => {
+          const job = await asker.job(peer, id, { signal })
+          if (job != null) cache.putJob(peer, job, c.clock())
+          return job
+        })
+        for (const [i, result] of found.entries()) {
+          if (result.status === 'fulfilled' && result.value != null) return fromPeer(result.value, known.get(peers[i] as string)?.name ?? '', false, c.clock())
+        }
+        return null
+      }
+      // The owner if known (a listing, an offer, a handed-off job say who); a job id alone does
+      // not name its owner, so otherwise (or if the owner does not know it) every peer heard recently.
+      const owner = cache.ownerOf(id) ?? local?.owner
+      const answer = (owner != null && owner !== self ? await ask([owner]) : null) ?? await ask(online().filter(p => p !== owner))
+      if (answer != null) return answer
+      const last = cache.job(id)
+      if (last != null) return fromPeer(last.job, known.get(last.job.owner)?.name ?? '', true, last.heardAt)
+      if (local != null) return fromPeer(local, known.get(local.owner)?.name ?? '', true, local.updatedAt)
+      throw new FfmeshError(ErrorCodes.JOB_NOT_FOUND, `no node in the mesh that answered has job ${id} (\`ffmesh status --mesh\` lists every job)`)
+    }
+  }
+}
