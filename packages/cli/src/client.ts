@@ -1,5 +1,5 @@
 import { request, type IncomingMessage } from 'node:http'
-import { ControlRoutes, ErrorCodes, FfmeshError, isFfmeshError, routePath, type ControlReplies, type ErrorBody, type JobStatus, type NodeEvent, type NodeInfo, type PeerStatus, type Profile, type RouteBody, type RouteName, type SubmitRequest, type WatchRequest, type WatchStatus } from '@ffmesh/protocol'
+import { ControlRoutes, ErrorCodes, FfmeshError, isFfmeshError, routePath, type ControlReplies, type ErrorBody, type JobListQuery, type JobStatus, type JobSummary, type LibraryRequest, type LibraryStatus, type NodeEvent, type NodeInfo, type PeerStatus, type Profile, type RouteBody, type RouteName, type ScanReport, type ScanRequest, type StatsReport, type SubmitRequest, type WatchRequest, type WatchStatus } from '@ffmesh/protocol'
 import { createSseParser } from './sse.js'
 
 export type { WatchRequest } from '@ffmesh/protocol'
@@ -8,7 +8,8 @@ export interface ControlClient {
   readonly socketPath: string
   info(options?: { signal?: AbortSignal }): Promise<NodeInfo>
   submit(req: SubmitRequest, options?: { signal?: AbortSignal }): Promise<{ id: string }>
-  listJobs(options?: { signal?: AbortSignal }): Promise<JobStatus[]>
+  listJobs(options?: { signal?: AbortSignal, query?: JobListQuery }): Promise<JobStatus[]>
+  jobSummary(options?: { signal?: AbortSignal, batch?: string }): Promise<JobSummary>
   getJob(id: string, options?: { signal?: AbortSignal }): Promise<JobStatus>
   cancel(id: string, options?: { signal?: AbortSignal }): Promise<JobStatus>
   retry(id: string, options?: { signal?: AbortSignal }): Promise<JobStatus>
@@ -18,6 +19,11 @@ export interface ControlClient {
   watches(options?: { signal?: AbortSignal }): Promise<WatchStatus[]>
   addWatch(watch: WatchRequest, options?: { signal?: AbortSignal }): Promise<WatchStatus>
   removeWatch(path: string, options?: { signal?: AbortSignal }): Promise<void>
+  libraries(options?: { signal?: AbortSignal }): Promise<LibraryStatus[]>
+  addLibrary(library: LibraryRequest, options?: { signal?: AbortSignal }): Promise<LibraryStatus>
+  removeLibrary(path: string, options?: { signal?: AbortSignal }): Promise<void>
+  scan(req: ScanRequest, options?: { signal?: AbortSignal }): Promise<ScanReport>
+  stats(options?: { signal?: AbortSignal }): Promise<StatsReport>
   /** Subscribes to node events; resolves once subscribed, so nothing after it is missed. */
   openEvents(options?: { signal?: AbortSignal }): Promise<EventSubscription>
 }
@@ -78,7 +84,8 @@ export function createControlClient (init: { socketPath: string, dataDir: string
     socketPath,
     info: (o) => call('nodeInfo', {}, o?.signal),
     submit: (req, o) => call('submit', { body: req }, o?.signal),
-    listJobs: (o) => call('listJobs', {}, o?.signal),
+    listJobs: (o) => call('listJobs', { query: o?.query as Record<string, string | number | undefined> | undefined }, o?.signal),
+    jobSummary: (o) => call('jobSummary', { query: { batch: o?.batch } }, o?.signal),
     getJob: (id, o) => call('getJob', job(id), o?.signal),
     cancel: (id, o) => call('cancelJob', job(id), o?.signal),
     retry: (id, o) => call('retryJob', job(id), o?.signal),
@@ -88,6 +95,11 @@ export function createControlClient (init: { socketPath: string, dataDir: string
     watches: (o) => call('watches', {}, o?.signal),
     addWatch: (w, o) => call('addWatch', { body: w }, o?.signal),
     removeWatch: async (path, o) => { await call('removeWatch', { body: { path } }, o?.signal) },
+    libraries: (o) => call('libraries', {}, o?.signal),
+    addLibrary: (l, o) => call('addLibrary', { body: l }, o?.signal),
+    removeLibrary: async (path, o) => { await call('removeLibrary', { body: { path } }, o?.signal) },
+    scan: (req, o) => call('scan', { body: req }, o?.signal),
+    stats: (o) => call('stats', {}, o?.signal),
     openEvents: async (o) => subscribe(await open(ControlRoutes.events.method, ControlRoutes.events.path, undefined, o?.signal))
   }
 }

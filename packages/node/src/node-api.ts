@@ -1,6 +1,6 @@
 import fs from 'node:fs/promises'
 import path from 'node:path'
-import { DEFAULT_PROFILES, ErrorCodes, FfmeshError, type Profile } from '@ffmesh/protocol'
+import { ErrorCodes, FfmeshError, JobStates, type JobState, type JobSummary, type Profile } from '@ffmesh/protocol'
 import type { NodeApi, NodeInfo } from './control/api.js'
 import type { JobComponents } from './jobs/deps.js'
 import { submitJob } from './jobs/intake.js'
@@ -8,15 +8,14 @@ import type { HandoffManager } from './jobs/handoff.js'
 import type { Owner } from './jobs/owner.js'
 import { toJobStatus } from './jobs/status.js'
 import { linkWithoutOverwrite } from './store/durable-fs.js'
+import type { LibraryManager } from './library/library-manager.js'
+import { computeStats } from './library/stats.js'
 import type { WatchManager } from './watch/index.js'
 
-/** Profiles this node knows: the defaults, then config's, which replace a default of the same name. */
-export function profileTable (extra: Profile[]): Map<string, Profile> {
-  return new Map([...DEFAULT_PROFILES, ...extra].map(p => [p.name, p]))
-}
+export { profileTable } from './jobs/profile-table.js'
 
 /** The operations the control API serves, over the owner, the store and the watch manager. */
-export function createNodeApi (c: JobComponents, parts: { owner: Owner, handoff: HandoffManager, watches: WatchManager, info: () => NodeInfo, profiles: Map<string, Profile> }): NodeApi {
+export function createNodeApi (c: JobComponents, parts: { owner: Owner, handoff: HandoffManager, watches: WatchManager, libraries: LibraryManager, info: () => NodeInfo, profiles: Map<string, Profile> }): NodeApi {
   const status = (id: string) => {
     const view = c.store.job(id)
     if (view == null) throw new FfmeshError(ErrorCodes.JOB_NOT_FOUND, `no job ${id} on this node (ffmesh status lists jobs)`)
@@ -35,7 +34,14 @@ export function createNodeApi (c: JobComponents, parts: { owner: Owner, handoff:
       const job = await submitJob(c, parts.profiles, req, options)
       return { id: job.id }
     },
-    listJobs: () => c.store.jobs().map(v => status(v.job.id)),
+    // Only the page is turned into statuses: `ffmesh status` of 10,000 jobs shows 20 of them.
+    listJobs: (query) => c.store.list({ states: query?.state, batch: query?.batch, order: query?.order, offset: query?.offset, limit: query?.limit }).views.map(v => status(v.job.id)),
+    jobSummary (batch) {
+      const byState = Object.fromEntries(JobStates.map(s => [s, 0])) as Record<JobState, number>
+      const { views } = c.store.list({ batch })
+      for (const v of views) byState[v.job.state]++
+      return { total: views.length, byState } satisfies JobSummary
+    },
     getJob: status,
     async cancel (id) {
       await parts.owner.cancel(id)
@@ -64,6 +70,15 @@ export function createNodeApi (c: JobComponents, parts: { owner: Owner, handoff:
     watches: () => parts.watches.list(),
     addWatch: (watch) => parts.watches.add(watch),
     removeWatch: (p) => parts.watches.remove(p),
+    libraries: () => parts.libraries.list(),
+    addLibrary: (library) => parts.libraries.add(library),
+    removeLibrary: (p) => parts.libraries.remove(p),
+    scan: (req, options) => parts.libraries.scan(req, options),
+    stats: () => {
+      const names = new Map(c.mesh.peers().map(p => [p.id, p.name]))
+      names.set(c.mesh.peerId, c.config.name)
+      return computeStats(c.store.jobs(), c.clock(), id => names.get(id) ?? null)
+    },
     onEvent: (listener) => c.events.on(listener)
   }
 }

@@ -24,6 +24,10 @@ import { hashFile } from './store/hash.js'
 import { openJobStore } from './store/job-store.js'
 import { VERSION } from './version.js'
 import { createWatchManager } from './watch/index.js'
+import { createFileIndex, FILE_INDEX_AREA } from './library/file-index.js'
+import { createLibraryManager } from './library/library-manager.js'
+import { createLibraryStore } from './library/library-store.js'
+import { createScanner } from './library/scanner.js'
 
 export interface RunningNode {
   api: NodeApi
@@ -89,7 +93,7 @@ export async function startNode (init: StartNodeInit): Promise<RunningNode> {
       version: VERSION,
       acceptLocal: owner.acceptResult,
       deliverRemote: hold.deliver,
-      queueLength: () => store.jobs().filter(v => v.job.owner === mesh.peerId).reduce((n, v) => n + v.units.filter(u => u.state === 'pending').length, 0)
+      queueLength: () => [...store.unfinished()].filter(v => v.job.owner === mesh.peerId).reduce((n, v) => n + v.units.filter(u => u.state === 'pending').length, 0)
     })
     const handoff = createHandoff(c)
     mesh.serveBlobs(async (peer, hash) => await owner.authorizeBlob(peer, hash) ?? await handoff.authorizeBlob(peer, hash))
@@ -117,10 +121,13 @@ export async function startNode (init: StartNodeInit): Promise<RunningNode> {
       isNodeOutput: (file) => outputs().has(file),
       hashFile
     }, { watches: config.watch })
+    const fileIndex = createFileIndex(store.textArea(FILE_INDEX_AREA))
+    const libraries = createLibraryManager({ c, scanner: createScanner({ c, index: fileIndex, hashFile }), index: fileIndex, store: createLibraryStore(store.textArea('library')), profiles }, { libraries: config.libraries })
     const api = createNodeApi(c, {
       owner,
       handoff,
       watches,
+      libraries,
       profiles,
       info: () => ({ id: mesh.peerId, name: config.name, version: VERSION, dataDir: paths.root, slots: config.worker.slots, addresses: 'multiaddrs' in mesh ? (mesh as { multiaddrs(): string[] }).multiaddrs() : [] })
     })
@@ -128,6 +135,8 @@ export async function startNode (init: StartNodeInit): Promise<RunningNode> {
     closers.push(() => handoff.stop())
     await watches.start()
     closers.push(() => watches.stop())
+    await libraries.start()
+    closers.push(() => libraries.stop())
     const control = createControlServer({ api, socketPath: paths.controlSocket, logger: logger.child({ component: 'control' }) })
     await control.start()
     closers.push(() => control.stop())

@@ -2,6 +2,7 @@ import { z } from 'zod'
 import { ErrorCodes, FfmeshError } from './errors.js'
 import { MAX_NAME_LENGTH } from './limits.js'
 import type { Profile } from './profiles.js'
+import { JobListQuerySchema, JobSummaryQuerySchema, LibrarySchema, RemoveLibraryBodySchema, ScanBodySchema, type JobSummary, type LibraryStatus, type ScanReport, type StatsReport } from './library.js'
 import type { JobStatus, PeerStatus } from './status.js'
 
 /**
@@ -80,7 +81,10 @@ export interface RouteSpec {
 export const ControlRoutes = {
   nodeInfo: { method: 'GET', path: '/v1/node' },
   submit: { method: 'POST', path: '/v1/jobs', body: SubmitBodySchema },
-  listJobs: { method: 'GET', path: '/v1/jobs' },
+  /** Oldest first unless `order=newest`; `state`, `batch`, `offset` and `limit` page and filter. */
+  listJobs: { method: 'GET', path: '/v1/jobs', query: JobListQuerySchema },
+  /** Counts by state without the jobs themselves (of one scan with `batch`). */
+  jobSummary: { method: 'GET', path: '/v1/job-summary', query: JobSummaryQuerySchema },
   getJob: { method: 'GET', path: '/v1/jobs/:id' },
   cancelJob: { method: 'POST', path: '/v1/jobs/:id/cancel', body: EmptyBodySchema },
   retryJob: { method: 'POST', path: '/v1/jobs/:id/retry', body: EmptyBodySchema },
@@ -90,6 +94,11 @@ export const ControlRoutes = {
   watches: { method: 'GET', path: '/v1/watches' },
   addWatch: { method: 'POST', path: '/v1/watches', body: WatchSchema },
   removeWatch: { method: 'DELETE', path: '/v1/watches', body: RemoveWatchBodySchema },
+  libraries: { method: 'GET', path: '/v1/libraries' },
+  addLibrary: { method: 'POST', path: '/v1/libraries', body: LibrarySchema },
+  removeLibrary: { method: 'DELETE', path: '/v1/libraries', body: RemoveLibraryBodySchema },
+  scan: { method: 'POST', path: '/v1/scan', body: ScanBodySchema },
+  stats: { method: 'GET', path: '/v1/stats' },
   /** Server-sent events: every node event, as `event: <type>` and `data: <NodeEvent JSON>`. */
   events: { method: 'GET', path: '/v1/events' }
 } as const satisfies Record<string, RouteSpec>
@@ -101,6 +110,7 @@ export interface ControlReplies {
   nodeInfo: NodeInfo
   submit: { id: string }
   listJobs: JobStatus[]
+  jobSummary: JobSummary
   getJob: JobStatus
   cancelJob: JobStatus
   retryJob: JobStatus
@@ -110,6 +120,11 @@ export interface ControlReplies {
   watches: WatchStatus[]
   addWatch: WatchStatus
   removeWatch: { removed: string }
+  libraries: LibraryStatus[]
+  addLibrary: LibraryStatus
+  removeLibrary: { removed: string }
+  scan: ScanReport
+  stats: StatsReport
   events: never
 }
 

@@ -28,6 +28,11 @@ export interface JobStatus {
   /** Why a queued or running job is not moving, for people (for example no peer can take its units). */
   waiting: string | null
   progress: number
+  /** Why a `skipped` job was not converted (ALREADY_TARGET, NO_SAVING, ...); null otherwise. */
+  reason?: ErrorBody | null
+  /** Bytes of the source, and of the output once done (null before). */
+  bytesIn?: number
+  bytesOut?: number | null
 }
 
 /** `ffmesh peers --json`. */

@@ -1,4 +1,4 @@
-import type { JobStatus, NodeEvent, NodeInfo, PeerStatus, Profile, SubmitRequest, WatchConfig, WatchStatus } from '@ffmesh/protocol'
+import type { JobListFilter, JobStatus, JobSummary, LibraryConfig, LibraryStatus, NodeEvent, NodeInfo, PeerStatus, Profile, ScanBody, ScanReport, StatsReport, SubmitRequest, WatchConfig, WatchStatus } from '@ffmesh/protocol'
 
 export type { NodeInfo, SubmitRequest, WatchStatus } from '@ffmesh/protocol'
 
@@ -10,7 +10,9 @@ export type { NodeInfo, SubmitRequest, WatchStatus } from '@ffmesh/protocol'
 export interface NodeApi {
   info(): NodeInfo
   submit(req: SubmitRequest, options?: { signal?: AbortSignal }): Promise<{ id: string }>
-  listJobs(): JobStatus[]
+  /** Jobs in submission order (or newest first), filtered and paged; all of them without a query. */
+  listJobs(query?: JobListFilter): JobStatus[]
+  jobSummary(batch?: string): JobSummary
   getJob(id: string): JobStatus
   cancel(id: string): Promise<JobStatus>
   retry(id: string): Promise<JobStatus>
@@ -21,6 +23,11 @@ export interface NodeApi {
   watches(): WatchStatus[]
   addWatch(watch: WatchConfig): Promise<WatchStatus>
   removeWatch(path: string): Promise<void>
+  libraries(): LibraryStatus[]
+  addLibrary(library: LibraryConfig): Promise<LibraryStatus>
+  removeLibrary(path: string): Promise<void>
+  scan(req: ScanBody, options?: { signal?: AbortSignal }): Promise<ScanReport>
+  stats(): StatsReport
   /** Subscribe to node events; returns the unsubscribe function. */
   onEvent(listener: (event: NodeEvent) => void): () => void
 }

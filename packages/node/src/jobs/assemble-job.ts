@@ -1,6 +1,8 @@
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import { containerExtension } from '@ffmesh/protocol'
+import type { MediaInfo } from '../media/index.js'
+import { placeLibraryOutput, resumeSwap } from '../library/place-output.js'
 import { fsyncDir, linkWithoutOverwrite } from '../store/durable-fs.js'
 import type { JobView } from '../store/reduce.js'
 import type { JobRecord } from '../store/records.js'
@@ -14,6 +16,7 @@ export function partialOutputPath (job: JobRecord): string {
 }
 
 export function finalOutputName (job: JobRecord): string {
+  if (job.library != null) return job.library.outName
   const stem = path.basename(job.source, path.extname(job.source))
   return `${stem}.${job.profile.name}.${containerExtension(job.profile.container)}`
 }
@@ -35,15 +38,17 @@ export async function assembleJob (c: JobComponents, view: JobView, options: { s
   try {
     await c.media.assembleOutput({
       source: job.source,
-      info: job.info,
+      info: job.info as MediaInfo,
       profile: job.profile,
       segments,
       audio: audio == null ? null : resultPath(audio.index),
       whole: whole == null ? null : resultPath(whole.index),
       outFile: tmp
     }, options)
-    await c.media.verifyOutput({ info: job.info, profile: job.profile, file: tmp }, options)
-    const output = await linkWithoutOverwrite(tmp, job.outDir, finalOutputName(job))
+    await c.media.verifyOutput({ info: job.info as MediaInfo, profile: job.profile, file: tmp }, options)
+    // A library's rules and placement (saving, sidecars, --replace); other jobs link in beside.
+    const output = job.library != null ? await placeLibraryOutput(c, job, tmp) : await linkWithoutOverwrite(tmp, job.outDir, finalOutputName(job))
+    if (output == null) return await cleanupJobBlobs(c, job.id)
     await finish(c, job, output, tmp)
   } catch (err) {
     await fs.rm(tmp, { force: true })
@@ -52,7 +57,8 @@ export async function assembleJob (c: JobComponents, view: JobView, options: { s
 }
 
 async function finish (c: JobComponents, job: JobRecord, output: string, tmp: string): Promise<void> {
-  await c.store.append(job.id, { type: 'job:done', output })
+  const outputSize = (await fs.stat(output).catch(() => null))?.size
+  await c.store.append(job.id, { type: 'job:done', output, ...(outputSize != null ? { outputSize } : {}) })
   await fs.rm(tmp, { force: true })
   await fsyncDir(job.outDir)
   c.events.emit('job:done', { jobId: job.id, data: { output } })
@@ -66,6 +72,8 @@ async function finish (c: JobComponents, job: JobRecord, output: string, tmp: st
  */
 export async function resumeAssembly (c: JobComponents, view: JobView): Promise<void> {
   const tmp = partialOutputPath(view.job)
+  // A --replace swap was logged: finish it (library/swap.ts says why each step is safe to redo).
+  if (view.job.swap != null) return await finish(c, view.job, await resumeSwap(view.job, tmp), tmp)
   const stat = await fs.stat(tmp).catch(() => null)
   if (stat == null) return
   if (stat.nlink > 1) {

@@ -28,7 +28,10 @@ export function toJobStatus (view: JobView, rt: OwnerState, now: number): JobSta
     createdAt: job.createdAt,
     updatedAt: job.updatedAt,
     waiting: job.state === 'running' ? waitingReason(view, rt, now) : null,
-    progress: job.state === 'done' ? 1 : total > 0 ? done / total : 0
+    progress: job.state === 'done' ? 1 : total > 0 ? done / total : 0,
+    reason: job.reason ?? null,
+    bytesIn: job.sourceSize,
+    bytesOut: job.outputSize ?? null
   }
 }
 

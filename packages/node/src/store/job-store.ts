@@ -1,5 +1,5 @@
 import { Level } from 'level'
-import { ErrorCodes, FfmeshError, unitKey } from '@ffmesh/protocol'
+import { ErrorCodes, FfmeshError, TERMINAL_JOB_STATES, unitKey, type JobState } from '@ffmesh/protocol'
 import { reduce, type JobView } from './reduce.js'
 import type { JobEvent, JobRecord, LoggedEvent, UnitRecord } from './records.js'
 
@@ -19,8 +19,20 @@ export interface Sub<V> {
  */
 export interface JobStore {
   append(jobId: string, event: JobEvent): Promise<LoggedEvent>
+  /**
+   * Many events in one synced write (a scan queues thousands of jobs: one fsync per job would cost
+   * more than the scan), with puts into text areas in the same atomic batch.
+   */
+  appendBatch(events: Array<{ jobId: string, event: JobEvent }>, puts?: AreaPut[]): Promise<LoggedEvent[]>
   job(id: string): JobView | undefined
   jobs(): JobView[]
+  /**
+   * Jobs not yet done, failed, cancelled or skipped, oldest first, from an index kept as events
+   * are applied: the owner's tick walks these, never the finished thousands.
+   */
+  unfinished(): IterableIterator<JobView>
+  /** One page of jobs in submission order (or newest first), filtered by state and scan batch. */
+  list(query: JobQuery): { total: number, views: JobView[] }
   /** Events of one job, in order (for tests and `replay`). */
   history(jobId: string): Promise<LoggedEvent[]>
   /** A namespaced key-value area for other components (watch manager, held results). */
@@ -31,6 +43,21 @@ export interface JobStore {
 }
 
 const SEQ_WIDTH = 16
+
+/** A key to write into a text area together with a batch of events. */
+export interface AreaPut { area: string, key: string, value: string }
+
+export interface JobQuery { states?: readonly JobState[], batch?: string, order?: 'oldest' | 'newest', offset?: number, limit?: number }
+
+const isTerminal = (state: JobState): boolean => TERMINAL_JOB_STATES.includes(state)
+
+/** Pages a list of views; `total` counts every match, not just the page. */
+export function pageViews (all: Iterable<JobView>, query: JobQuery): { total: number, views: JobView[] } {
+  const matches = [...all].filter(v => (query.states == null || query.states.includes(v.job.state)) && (query.batch == null || v.job.library?.batch === query.batch))
+  if (query.order === 'newest') matches.reverse()
+  const offset = query.offset ?? 0
+  return { total: matches.length, views: matches.slice(offset, query.limit != null ? offset + query.limit : undefined) }
+}
 
 export async function openJobStore (init: { path: string, clock?: () => number }): Promise<JobStore> {
   const clock = init.clock ?? Date.now
@@ -54,46 +81,85 @@ export async function openJobStore (init: { path: string, clock?: () => number }
     const view = views.get(unit.jobId)
     if (view != null) view.units[unit.index] = unit
   }
+  // Job ids are ULIDs, so LevelDB gives the jobs in submission order; the index keeps that order.
+  const unfinished = new Map<string, JobView>()
+  for (const [id, view] of views) if (!isTerminal(view.job.state)) unfinished.set(id, view)
   let seq = 0
   for await (const key of log.keys({ reverse: true, limit: 1 })) seq = Number(key)
+
+  const textAreas = new Map<string, Sub<string>>()
+  const textArea = (name: string): Sub<string> => {
+    let area = textAreas.get(name)
+    if (area == null) {
+      area = db.sublevel<string, string>(`area:${name}`, { valueEncoding: 'utf8' }) as never as Sub<string>
+      textAreas.set(name, area)
+    }
+    return area
+  }
 
   // Appends are serialized so seq order equals the order views were changed in.
   let tail: Promise<unknown> = Promise.resolve()
 
-  return {
-    append (jobId, event) {
-      const run = async (): Promise<LoggedEvent> => {
-        const time = clock()
-        const logged: LoggedEvent = { seq: seq + 1, time, jobId, event }
-        const change = reduce(views.get(jobId), event, time)
-        // One batch across sublevels is one atomic LevelDB write; sync makes it durable on return.
-        const batch = db.batch()
-        batch.put(String(logged.seq).padStart(SEQ_WIDTH, '0'), logged, { sublevel: log as never })
+  const applyView = (jobId: string, change: { job?: JobRecord, units: UnitRecord[] }): void => {
+    if (change.job == null) return
+    const view = views.get(jobId) ?? { job: change.job, units: [] }
+    view.job = change.job
+    for (const u of change.units) view.units[u.index] = u
+    views.set(jobId, view)
+    if (isTerminal(view.job.state)) unfinished.delete(jobId)
+    else unfinished.set(jobId, view)
+  }
+
+  const appendAll = (events: Array<{ jobId: string, event: JobEvent }>, puts: AreaPut[]): Promise<LoggedEvent[]> => {
+    const run = async (): Promise<LoggedEvent[]> => {
+      const time = clock()
+      // One batch across sublevels is one atomic LevelDB write; sync makes it durable on return.
+      const batch = db.batch()
+      const logged: LoggedEvent[] = []
+      // Events of one batch may build on each other (a job submitted, then skipped): reduce each
+      // against the views as the ones before it left them, and apply them only once written.
+      const pending = new Map<string, JobView>()
+      const changes: Array<{ jobId: string, change: { job?: JobRecord, units: UnitRecord[] } }> = []
+      for (const [i, { jobId, event }] of events.entries()) {
+        const entry: LoggedEvent = { seq: seq + 1 + i, time, jobId, event }
+        const before = pending.get(jobId) ?? views.get(jobId)
+        const change = reduce(before, event, time)
+        if (change.job != null) {
+          const units = [...(before?.units ?? [])]
+          for (const u of change.units) units[u.index] = u
+          pending.set(jobId, { job: change.job, units })
+        }
+        batch.put(String(entry.seq).padStart(SEQ_WIDTH, '0'), entry, { sublevel: log as never })
         if (change.job != null) batch.put(jobId, change.job, { sublevel: jobsDb as never })
         for (const u of change.units) batch.put(unitKey(u.jobId, u.index), u, { sublevel: unitsDb as never })
-        await batch.write({ sync: true } as never)
-        seq = logged.seq
-        if (change.job != null) {
-          const view = views.get(jobId) ?? { job: change.job, units: [] }
-          view.job = change.job
-          for (const u of change.units) view.units[u.index] = u
-          views.set(jobId, view)
-        }
-        return logged
+        logged.push(entry)
+        changes.push({ jobId, change })
       }
-      const p = tail.then(run, run)
-      tail = p.catch(() => {})
-      return p
-    },
+      for (const put of puts) batch.put(put.key, put.value, { sublevel: textArea(put.area) as never, valueEncoding: 'utf8' } as never)
+      await batch.write({ sync: true } as never)
+      seq += events.length
+      for (const { jobId, change } of changes) applyView(jobId, change)
+      return logged
+    }
+    const p = tail.then(run, run)
+    tail = p.catch(() => {})
+    return p
+  }
+
+  return {
+    append: async (jobId, event) => (await appendAll([{ jobId, event }], []))[0] as LoggedEvent,
+    appendBatch: (events, puts = []) => appendAll(events, puts),
     job: (id) => views.get(id),
     jobs: () => [...views.values()].sort((a, b) => a.job.createdAt - b.job.createdAt || a.job.id.localeCompare(b.job.id)),
+    unfinished: () => unfinished.values(),
+    list: (query) => pageViews(views.values(), query),
     async history (jobId) {
       const out: LoggedEvent[] = []
       for await (const e of log.values()) if (e.jobId === jobId) out.push(e)
       return out
     },
     area: (name) => db.sublevel<string, unknown>(`area:${name}`, { valueEncoding: 'json' }) as never,
-    textArea: (name) => db.sublevel<string, string>(`area:${name}`, { valueEncoding: 'utf8' }) as never,
+    textArea,
     async close () {
       await tail.catch(() => {})
       await db.close()

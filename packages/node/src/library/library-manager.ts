@@ -1,0 +1,205 @@
+import fs from 'node:fs/promises'
+import path from 'node:path'
+import { ErrorCodes, FfmeshError, LibrarySchema, type LibraryConfig, type LibraryRequest, type LibraryStatus, type Profile, type ScanBody, type ScanReport } from '@ffmesh/protocol'
+import type { JobComponents } from '../jobs/deps.js'
+import { createFolderWatcher, type FolderWatcher } from '../watch/folder-watcher.js'
+import { indexKey, type FileIndex } from './file-index.js'
+import { kindByExtension } from './media-kinds.js'
+import { resolveLibrary, type LibrarySpec } from './library-spec.js'
+import type { LibraryStore } from './library-store.js'
+import type { Scanner } from './scanner.js'
+import { sweepTrash } from './swap.js'
+
+/** How often a library whose folder is missing (an unmounted disk) is looked for. */
+const POLL_MISSING_MS = 5000
+
+export interface LibraryManagerDeps {
+  c: JobComponents
+  scanner: Scanner
+  index: FileIndex
+  store: LibraryStore
+  profiles: Map<string, Profile>
+}
+
+interface Active {
+  config: LibraryConfig
+  spec: LibrarySpec
+  watcher: FolderWatcher | null
+  timer: NodeJS.Timeout | null
+  /** The scan under way (one at a time per library) and whether another was asked for meanwhile. */
+  scanning: Promise<void> | null
+  again: boolean
+  changed: Set<string>
+  lastScan: LibraryStatus['lastScan']
+  problem: string | null
+}
+
+const normalize = (p: string): string => p.length > 1 ? path.resolve(p) : p
+
+/**
+ * The node's libraries: each is scanned when it starts, again every library.rescanMinutes (or
+ * every library.pollSeconds with `poll: true`), and on change notifications in between. Also keeps
+ * the file index right after a --replace swap, so the output in the original's place is not taken
+ * for a changed file.
+ */
+export function createLibraryManager (deps: LibraryManagerDeps, init: { libraries: LibraryConfig[] }) {
+  const { c } = deps
+  const log = c.logger.child({ component: 'library' })
+  const active = new Map<string, Active>()
+  let stopped = false
+  let unsubscribe: (() => void) | null = null
+
+  const summary = (r: ScanReport): LibraryStatus['lastScan'] => ({ at: c.clock(), found: r.found, submitted: r.submitted.length, skipped: r.skipped.length, failed: r.failed.length })
+
+  async function runScan (a: Active, only?: string[]): Promise<void> {
+    if (stopped) return
+    const started = c.clock()
+    try {
+      const report = await deps.scanner.scan(a.spec, { only })
+      if (only == null) {
+        a.lastScan = summary(report)
+        if (a.spec.replace) await sweepTrash(a.spec.root, c.config.library.trashDays, c.clock())
+      }
+      a.problem = null
+      if (only == null || report.submitted.length > 0) {
+        log.info({ path: a.spec.root, found: report.found, submitted: report.submitted.length, skipped: report.skipped.length, failed: report.failed.length, ms: c.clock() - started }, only == null ? 'library scanned' : 'library files taken')
+      }
+      c.events.emit('library:scanned', { data: { path: a.spec.root, found: report.found, submitted: report.submitted.length } })
+    } catch (err) {
+      a.problem = `scan failed: ${(err as Error).message}`
+      log.warn({ err, path: a.spec.root }, 'library scan failed; retried at the next rescan')
+    }
+  }
+
+  /** Runs a full scan (or the changed files) now, or right after the one under way. */
+  function requestScan (a: Active, file?: string): void {
+    if (file != null) a.changed.add(file)
+    else a.again = true
+    if (a.scanning != null) return
+    a.scanning = (async () => {
+      while (!stopped && (a.again || a.changed.size > 0)) {
+        if (a.again) {
+          a.again = false
+          a.changed.clear()
+          await runScan(a)
+        } else {
+          const files = [...a.changed]
+          a.changed.clear()
+          await runScan(a, files)
+        }
+      }
+    })().finally(() => { a.scanning = null })
+  }
+
+  async function activate (config: LibraryConfig): Promise<Active> {
+    const spec = await resolveLibrary(config, deps.profiles)
+    const a: Active = { config, spec, watcher: null, timer: null, scanning: null, again: false, changed: new Set(), lastScan: null, problem: null }
+    active.set(spec.root, a)
+    const everyMs = config.poll ? c.config.library.pollSeconds * 1000 : c.config.library.rescanMinutes * 60_000
+    a.timer = setInterval(() => requestScan(a), everyMs)
+    if (!config.poll) {
+      a.watcher = createFolderWatcher({
+        watch: { path: spec.root, profile: 'library', output: spec.output ?? spec.root, recursive: true, include: spec.include, exclude: spec.exclude, afterSuccess: 'keep', settleSeconds: config.settleSeconds },
+        logger: log.child({ path: spec.root }),
+        pollMissingMs: POLL_MISSING_MS,
+        // The initial scan below sees every file already there; notifications bring the rest.
+        ignoreInitial: true,
+        excludedDirs: () => spec.output != null ? [spec.output] : [],
+        onCandidate: (file) => requestScan(a, file),
+        onPaused: (reason) => { a.problem = reason },
+        onResumed: () => { a.problem = null; requestScan(a) }
+      })
+      await a.watcher.start()
+    }
+    requestScan(a)
+    return a
+  }
+
+  async function deactivate (root: string): Promise<void> {
+    const a = active.get(root)
+    if (a == null) return
+    active.delete(root)
+    if (a.timer != null) clearInterval(a.timer)
+    await a.watcher?.stop()
+    await a.scanning
+  }
+
+  /** After a --replace swap the output sits where the original was: remember it as handled. */
+  async function onJobDone (jobId: string): Promise<void> {
+    const job = c.store.job(jobId)?.job
+    if (job?.library?.replace !== true || job.output == null) return
+    // Keyed by the profile of the source's kind, as the scan that queued it keyed the source.
+    const kind = kindByExtension(job.source)
+    const profile = kind != null ? job.library.profiles[kind] : undefined
+    if (profile == null) return
+    const stat = await fs.stat(job.output).catch(() => null)
+    if (stat != null) await deps.index.put(indexKey(profile, null, job.output), { size: stat.size, mtimeMs: stat.mtimeMs, jobId })
+    if (job.output !== job.source) await deps.index.del(indexKey(profile, null, job.source))
+  }
+
+  const status = (a: Active): LibraryStatus => ({
+    ...a.config,
+    state: a.problem != null ? 'paused' : a.scanning != null ? 'scanning' : 'active',
+    reason: a.problem,
+    lastScan: a.lastScan
+  })
+
+  return {
+    async start (): Promise<void> {
+      unsubscribe = c.events.on((e) => {
+        if (e.type === 'job:done' && e.jobId != null) onJobDone(e.jobId).catch((err: unknown) => log.warn({ err, jobId: e.jobId }, 'library index not updated after a swap'))
+      })
+      const configs = new Map<string, LibraryConfig>()
+      for (const raw of init.libraries) {
+        const config = { ...raw, path: normalize(raw.path) }
+        if (await deps.store.isRemoved(config.path)) {
+          log.warn({ path: config.path }, 'library from config was removed with `ffmesh library remove`; add it again to resume it')
+          continue
+        }
+        configs.set(config.path, config)
+      }
+      for (const config of await deps.store.runtime()) configs.set(config.path, config)
+      for (const config of configs.values()) {
+        try {
+          await activate(config)
+        } catch (err) {
+          log.error({ err, path: config.path }, 'library not started')
+        }
+      }
+    },
+    async stop (): Promise<void> {
+      stopped = true
+      unsubscribe?.()
+      for (const root of [...active.keys()]) await deactivate(root)
+    },
+    list: (): LibraryStatus[] => [...active.values()].map(status),
+    async add (input: LibraryRequest): Promise<LibraryStatus> {
+      const parsed = LibrarySchema.parse(input)
+      const config = { ...parsed, path: normalize(parsed.path) }
+      await resolveLibrary(config, deps.profiles)
+      await deactivate(config.path)
+      await deps.store.save(config)
+      await deps.store.markRemoved(config.path, false)
+      const a = await activate(config)
+      log.info({ path: config.path, profiles: config.profiles }, 'library added')
+      return status(a)
+    },
+    async remove (root: string): Promise<void> {
+      const key = normalize(root)
+      if (!active.has(key)) throw new FfmeshError(ErrorCodes.LIBRARY_NOT_FOUND, `${key} is not a library; see \`ffmesh library list\``)
+      await deactivate(key)
+      await deps.store.delete(key)
+      if (init.libraries.some(l => normalize(l.path) === key)) await deps.store.markRemoved(key, true)
+      log.info({ path: key }, 'library removed')
+    },
+    /** `ffmesh scan`: a one-shot pass with the same rules, or a dry run. */
+    async scan (req: ScanBody, options: { signal?: AbortSignal } = {}): Promise<ScanReport> {
+      const spec = await resolveLibrary(req, deps.profiles)
+      const report = await deps.scanner.scan(spec, { dryRun: req.dryRun, signal: options.signal })
+      log.info({ path: spec.root, dryRun: req.dryRun, found: report.found, submitted: report.submitted.length, skipped: report.skipped.length, failed: report.failed.length }, 'scan')
+      return report
+    }
+  }
+}
+
+export type LibraryManager = ReturnType<typeof createLibraryManager>

@@ -1,0 +1,47 @@
+import fs from 'node:fs/promises'
+import type { JobComponents } from '../jobs/deps.js'
+import { skipJob } from '../jobs/classify.js'
+import { crashPoint } from '../store/crash-point.js'
+import { linkWithoutOverwrite } from '../store/durable-fs.js'
+import type { JobRecord, SwapIntent } from '../store/records.js'
+import { assertSourceUnchanged } from '../jobs/source-check.js'
+import { savingRule } from './rules.js'
+import { copySidecars } from './sidecars.js'
+import { completeSwap, freeOutputName, swapIntent } from './swap.js'
+
+/**
+ * Where a library job's verified output goes, once `tmp` holds it: nowhere when it saves too little
+ * (the job ends `skipped` with NO_SAVING and the original is untouched), into the mirrored tree
+ * with its sidecars (`--out`), or into the original's place (`--replace`). Returns the output's
+ * path, or null when the job was skipped.
+ */
+export async function placeLibraryOutput (c: JobComponents, job: JobRecord, tmp: string): Promise<string | null> {
+  const library = job.library
+  if (library == null) throw new Error('placeLibraryOutput needs a library job')
+  const size = (await fs.stat(tmp)).size
+  const noSaving = savingRule(job.sourceSize, size, library.rules)
+  if (noSaving != null) {
+    await fs.rm(tmp, { force: true })
+    return await skipJob(c, job, noSaving, size)
+  }
+  if (!library.replace) {
+    await copySidecars(library.sidecars, job.outDir)
+    return await linkWithoutOverwrite(tmp, job.outDir, library.outName)
+  }
+  // The original is replaced only if it is still what was converted.
+  await assertSourceUnchanged(job, 'while it was converted; the original is kept')
+  const intent = swapIntent(job, await freeOutputName(job, library.outName))
+  await fs.open(tmp, 'r').then(async h => { try { await h.sync() } finally { await h.close() } })
+  crashPoint('swap-before-intent')
+  await c.store.append(job.id, { type: 'job:swap-started', swap: intent })
+  crashPoint('swap-after-intent')
+  await completeSwap(job, intent, tmp)
+  return intent.final
+}
+
+/** After a restart with a swap logged: finish its steps; returns the output's path. */
+export async function resumeSwap (job: JobRecord, tmp: string): Promise<string> {
+  const intent = job.swap as SwapIntent
+  await completeSwap(job, intent, tmp)
+  return intent.final
+}
