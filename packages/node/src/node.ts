@@ -122,7 +122,7 @@ export async function startNode (init: StartNodeInit): Promise<RunningNode> {
       hashFile
     }, { watches: config.watch })
     const fileIndex = createFileIndex(store.textArea(FILE_INDEX_AREA))
-    const libraries = createLibraryManager({ c, scanner: createScanner({ c, index: fileIndex, hashFile }), index: fileIndex, store: createLibraryStore(store.textArea('library')), profiles }, { libraries: config.libraries })
+    const libraries = createLibraryManager({ c, scanner: createScanner({ c, index: fileIndex, hashFile }), store: createLibraryStore(store.textArea('library')), profiles }, { libraries: config.libraries })
     const api = createNodeApi(c, {
       owner,
       handoff,

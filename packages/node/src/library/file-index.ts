@@ -1,4 +1,6 @@
-import type { Sub } from '../store/job-store.js'
+import type { MediaKind } from '@ffmesh/protocol'
+import type { AreaPut, Sub } from '../store/job-store.js'
+import { kindByExtension } from './media-kinds.js'
 
 /** What a library remembers of a file it handled: its shape then, the job, its hash if known. */
 export interface FileRecord { size: number, mtimeMs: number, jobId: string, hash?: string }
@@ -25,9 +27,13 @@ export interface FileIndex {
   encode(record: FileRecord): string
 }
 
+/** Short values: 10,000 records of a library should not cost megabytes. */
+function encodeRecord (r: FileRecord): string {
+  return JSON.stringify(r.hash != null ? [r.size, r.mtimeMs, r.jobId, r.hash] : [r.size, r.mtimeMs, r.jobId])
+}
+
 export function createFileIndex (area: Sub<string>): FileIndex {
-  // Short keys: 10,000 records of a library should not cost megabytes.
-  const encode = (r: FileRecord): string => JSON.stringify(r.hash != null ? [r.size, r.mtimeMs, r.jobId, r.hash] : [r.size, r.mtimeMs, r.jobId])
+  const encode = encodeRecord
   return {
     async get (key) {
       const raw = await area.get(key)
@@ -43,4 +49,17 @@ export function createFileIndex (area: Sub<string>): FileIndex {
     del: async (key) => { await area.del(key) },
     encode
   }
+}
+
+/**
+ * After a --replace swap the output sits where the original was: its record, written with
+ * job:done in one batch, so a rescan takes it as handled (and forgets the old name if it changed).
+ * Keyed by the profile of the source's kind, as the scan that queued the job keyed the source.
+ */
+export function swapRecords (job: { id: string, source: string, library?: { replace: boolean, profiles: Partial<Record<MediaKind, string>> } }, output: string, stat: { size: number, mtimeMs: number } | null): AreaPut[] {
+  const kind = kindByExtension(job.source)
+  const profile = kind != null ? job.library?.profiles[kind] : undefined
+  if (job.library?.replace !== true || profile == null || stat == null) return []
+  const record = { area: FILE_INDEX_AREA, key: indexKey(profile, null, output), value: encodeRecord({ size: stat.size, mtimeMs: stat.mtimeMs, jobId: job.id }) }
+  return output === job.source ? [record] : [record, { area: FILE_INDEX_AREA, key: indexKey(profile, null, job.source), value: null }]
 }

@@ -1,10 +1,7 @@
-import fs from 'node:fs/promises'
 import path from 'node:path'
 import { ErrorCodes, FfmeshError, LibrarySchema, type LibraryConfig, type LibraryRequest, type LibraryStatus, type Profile, type ScanBody, type ScanReport } from '@ffmesh/protocol'
 import type { JobComponents } from '../jobs/deps.js'
 import { createFolderWatcher, type FolderWatcher } from '../watch/folder-watcher.js'
-import { indexKey, type FileIndex } from './file-index.js'
-import { kindByExtension } from './media-kinds.js'
 import { resolveLibrary, type LibrarySpec } from './library-spec.js'
 import type { LibraryStore } from './library-store.js'
 import type { Scanner } from './scanner.js'
@@ -16,7 +13,6 @@ const POLL_MISSING_MS = 5000
 export interface LibraryManagerDeps {
   c: JobComponents
   scanner: Scanner
-  index: FileIndex
   store: LibraryStore
   profiles: Map<string, Profile>
 }
@@ -38,16 +34,13 @@ const normalize = (p: string): string => p.length > 1 ? path.resolve(p) : p
 
 /**
  * The node's libraries: each is scanned when it starts, again every library.rescanMinutes (or
- * every library.pollSeconds with `poll: true`), and on change notifications in between. Also keeps
- * the file index right after a --replace swap, so the output in the original's place is not taken
- * for a changed file.
+ * every library.pollSeconds with `poll: true`), and on change notifications in between.
  */
 export function createLibraryManager (deps: LibraryManagerDeps, init: { libraries: LibraryConfig[] }) {
   const { c } = deps
   const log = c.logger.child({ component: 'library' })
   const active = new Map<string, Active>()
   let stopped = false
-  let unsubscribe: (() => void) | null = null
 
   const summary = (r: ScanReport): LibraryStatus['lastScan'] => ({ at: c.clock(), found: r.found, submitted: r.submitted.length, skipped: r.skipped.length, failed: r.failed.length })
 
@@ -124,19 +117,6 @@ export function createLibraryManager (deps: LibraryManagerDeps, init: { librarie
     await a.scanning
   }
 
-  /** After a --replace swap the output sits where the original was: remember it as handled. */
-  async function onJobDone (jobId: string): Promise<void> {
-    const job = c.store.job(jobId)?.job
-    if (job?.library?.replace !== true || job.output == null) return
-    // Keyed by the profile of the source's kind, as the scan that queued it keyed the source.
-    const kind = kindByExtension(job.source)
-    const profile = kind != null ? job.library.profiles[kind] : undefined
-    if (profile == null) return
-    const stat = await fs.stat(job.output).catch(() => null)
-    if (stat != null) await deps.index.put(indexKey(profile, null, job.output), { size: stat.size, mtimeMs: stat.mtimeMs, jobId })
-    if (job.output !== job.source) await deps.index.del(indexKey(profile, null, job.source))
-  }
-
   const status = (a: Active): LibraryStatus => ({
     ...a.config,
     state: a.problem != null ? 'paused' : a.scanning != null ? 'scanning' : 'active',
@@ -146,9 +126,6 @@ export function createLibraryManager (deps: LibraryManagerDeps, init: { librarie
 
   return {
     async start (): Promise<void> {
-      unsubscribe = c.events.on((e) => {
-        if (e.type === 'job:done' && e.jobId != null) onJobDone(e.jobId).catch((err: unknown) => log.warn({ err, jobId: e.jobId }, 'library index not updated after a swap'))
-      })
       const configs = new Map<string, LibraryConfig>()
       for (const raw of init.libraries) {
         const config = { ...raw, path: normalize(raw.path) }
@@ -169,7 +146,6 @@ export function createLibraryManager (deps: LibraryManagerDeps, init: { librarie
     },
     async stop (): Promise<void> {
       stopped = true
-      unsubscribe?.()
       for (const root of [...active.keys()]) await deactivate(root)
     },
     list: (): LibraryStatus[] => [...active.values()].map(status),

@@ -1,8 +1,9 @@
 import fs from 'node:fs/promises'
+import path from 'node:path'
 import type { JobComponents } from '../jobs/deps.js'
 import { skipJob } from '../jobs/classify.js'
 import { crashPoint } from '../store/crash-point.js'
-import { linkWithoutOverwrite } from '../store/durable-fs.js'
+import { fsyncDir, fsyncFile, linkWithoutOverwrite } from '../store/durable-fs.js'
 import type { JobRecord, SwapIntent } from '../store/records.js'
 import { assertSourceUnchanged } from '../jobs/source-check.js'
 import { savingRule } from './rules.js'
@@ -26,17 +27,32 @@ export async function placeLibraryOutput (c: JobComponents, job: JobRecord, tmp:
   }
   if (!library.replace) {
     await copySidecars(library.sidecars, job.outDir)
+    // A source changed in place is converted again: its new output replaces the one this node
+    // made of it before (that file, and only that one), instead of landing beside it as "(1)".
+    const dest = path.join(job.outDir, library.outName)
+    if (earlierOutputOf(c, job) === dest) {
+      await fsyncFile(tmp)
+      await fs.rename(tmp, dest)
+      await fsyncDir(job.outDir)
+      return dest
+    }
     return await linkWithoutOverwrite(tmp, job.outDir, library.outName)
   }
   // The original is replaced only if it is still what was converted.
   await assertSourceUnchanged(job, 'while it was converted; the original is kept')
   const intent = swapIntent(job, await freeOutputName(job, library.outName))
-  await fs.open(tmp, 'r').then(async h => { try { await h.sync() } finally { await h.close() } })
+  await fsyncFile(tmp)
   crashPoint('swap-before-intent')
   await c.store.append(job.id, { type: 'job:swap-started', swap: intent })
   crashPoint('swap-after-intent')
   await completeSwap(job, intent, tmp)
   return intent.final
+}
+
+/** The output of the latest done job of the same source (none: null). */
+function earlierOutputOf (c: JobComponents, job: JobRecord): string | null {
+  const { views } = c.store.list({ states: ['done'], order: 'newest' })
+  return views.find(v => v.job.id !== job.id && v.job.source === job.source && v.job.output != null)?.job.output ?? null
 }
 
 /** After a restart with a swap logged: finish its steps; returns the output's path. */

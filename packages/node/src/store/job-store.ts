@@ -44,8 +44,8 @@ export interface JobStore {
 
 const SEQ_WIDTH = 16
 
-/** A key to write into a text area together with a batch of events. */
-export interface AreaPut { area: string, key: string, value: string }
+/** A key to write into (or, with a null value, remove from) a text area with a batch of events. */
+export interface AreaPut { area: string, key: string, value: string | null }
 
 export interface JobQuery { states?: readonly JobState[], batch?: string, order?: 'oldest' | 'newest', offset?: number, limit?: number }
 
@@ -135,7 +135,10 @@ export async function openJobStore (init: { path: string, clock?: () => number }
         logged.push(entry)
         changes.push({ jobId, change })
       }
-      for (const put of puts) batch.put(put.key, put.value, { sublevel: textArea(put.area) as never, valueEncoding: 'utf8' } as never)
+      for (const put of puts) {
+        if (put.value == null) batch.del(put.key, { sublevel: textArea(put.area) as never } as never)
+        else batch.put(put.key, put.value, { sublevel: textArea(put.area) as never, valueEncoding: 'utf8' } as never)
+      }
       await batch.write({ sync: true } as never)
       seq += events.length
       for (const { jobId, change } of changes) applyView(jobId, change)
