@@ -101,6 +101,12 @@ describe('libraries on a real node', () => {
     expect(again.found).toBe(7)
     expect(again.skipped.every(s => s.reason === 'UNCHANGED')).toBe(true)
     expect(await ffmeshJson<JobStatus[]>(['status'], { dataDir })).toHaveLength(7)
+    // Touched, not changed: an audio file is planned whole, so its hash is known and compared.
+    const track = path.join(lib(), 'Music/Album/01 Track.flac')
+    await fs.utimes(track, new Date(), new Date(Date.now() + 60_000))
+    const touched = await ffmeshJson<ScanJson>(['scan', lib(), ...PROFILES, '--out', out()], { dataDir })
+    expect(touched.submitted).toBe(0)
+    expect(touched.skipped.find(s => s.path === track)?.reason).toBe('UNCHANGED')
 
     const film = path.join(lib(), 'Films/Film.mp4')
     const before = await sha256(path.join(out(), 'Films/Film.mkv'))
@@ -128,6 +134,18 @@ describe('libraries on a real node', () => {
     expect(list.find(l => l.path === photos)?.lastScan?.found).toBe(2)
     expect((await ffmesh(['library', 'remove', photos], { dataDir })).code).toBe(0)
     expect(await ffmeshJson<LibraryStatus[]>(['library', 'list'], { dataDir })).toEqual([])
+  })
+
+  it('a library with notifications takes a file dropped in once it has settled, without waiting for the rescan', async () => {
+    const inbox = path.join(root, 'inbox-library')
+    const inboxOut = path.join(root, 'inbox-library-webp')
+    await fs.mkdir(inbox)
+    await ffmeshJson<LibraryStatus>(['library', 'add', inbox, '--profile', 'image=webp', '--out', inboxOut], { dataDir })
+    await makeImage(path.join(root, 'staging.png'))
+    await fs.mkdir(path.join(inbox, 'new'))
+    await fs.rename(path.join(root, 'staging.png'), path.join(inbox, 'new/dropped.png'))
+    await waitUntil(async () => (await treeFiles(inboxOut)).includes('new/dropped.webp'), 'the dropped picture converted', 120_000)
+    expect(await ffmeshJson<LibraryStatus[]>(['library', 'list'], { dataDir })).toMatchObject([{ path: inbox, poll: false, state: 'active' }])
   })
 })
 

@@ -39,6 +39,6 @@ export async function waitForMesh (nodes: TestNode[], timeoutMs = 60_000): Promi
 export async function waitForJob (owner: TestNode, id: string, timeoutMs = 300_000): Promise<JobStatus> {
   return waitUntil(async () => {
     const s = owner.node.api.getJob(id)
-    return ['done', 'failed', 'cancelled'].includes(s.state) ? s : null
+    return ['done', 'failed', 'cancelled', 'skipped'].includes(s.state) ? s : null
   }, `job ${id} to end`, timeoutMs)
 }

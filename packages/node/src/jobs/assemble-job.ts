@@ -2,7 +2,7 @@ import fs from 'node:fs/promises'
 import path from 'node:path'
 import { containerExtension } from '@ffmesh/protocol'
 import type { MediaInfo } from '../media/index.js'
-import { swapRecords } from '../library/file-index.js'
+import { doneRecords } from '../library/file-index.js'
 import { placeLibraryOutput, resumeSwap } from '../library/place-output.js'
 import { fsyncDir, linkWithoutOverwrite } from '../store/durable-fs.js'
 import type { JobView } from '../store/reduce.js'
@@ -59,7 +59,7 @@ export async function assembleJob (c: JobComponents, view: JobView, options: { s
 
 async function finish (c: JobComponents, job: JobRecord, output: string, tmp: string): Promise<void> {
   const stat = await fs.stat(output).catch(() => null)
-  await c.store.appendBatch([{ jobId: job.id, event: { type: 'job:done', output, ...(stat != null ? { outputSize: stat.size } : {}) } }], swapRecords(job, output, stat))
+  await c.store.appendBatch([{ jobId: job.id, event: { type: 'job:done', output, ...(stat != null ? { outputSize: stat.size } : {}) } }], doneRecords(job, output, stat))
   await fs.rm(tmp, { force: true })
   await fsyncDir(job.outDir)
   c.events.emit('job:done', { jobId: job.id, data: { output } })

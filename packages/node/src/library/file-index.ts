@@ -1,5 +1,5 @@
-import type { MediaKind } from '@ffmesh/protocol'
 import type { AreaPut, Sub } from '../store/job-store.js'
+import type { LibraryJob } from '../store/records.js'
 import { kindByExtension } from './media-kinds.js'
 
 /** What a library remembers of a file it handled: its shape then, the job, its hash if known. */
@@ -52,14 +52,22 @@ export function createFileIndex (area: Sub<string>): FileIndex {
 }
 
 /**
- * After a --replace swap the output sits where the original was: its record, written with
- * job:done in one batch, so a rescan takes it as handled (and forgets the old name if it changed).
- * Keyed by the profile of the source's kind, as the scan that queued the job keyed the source.
+ * The records a library job's end writes with its job:done, in one batch: the source's, with its
+ * hash when the plan read it whole (a rescan then tells a file merely touched from one changed);
+ * and after a --replace swap the output's, at the original's place, so a rescan takes it as handled
+ * (and the old name's goes when the extension changed). Keyed by the profile of the source's kind,
+ * as the scan that queued the job keyed the source.
  */
-export function swapRecords (job: { id: string, source: string, library?: { replace: boolean, profiles: Partial<Record<MediaKind, string>> } }, output: string, stat: { size: number, mtimeMs: number } | null): AreaPut[] {
+export function doneRecords (job: { id: string, source: string, sourceSize: number, sourceMtimeMs: number, sourceHash: string | null, library?: LibraryJob }, output: string, stat: { size: number, mtimeMs: number } | null): AreaPut[] {
   const kind = kindByExtension(job.source)
-  const profile = kind != null ? job.library?.profiles[kind] : undefined
-  if (job.library?.replace !== true || profile == null || stat == null) return []
+  const library = job.library
+  const profile = kind != null ? library?.profiles[kind] : undefined
+  if (library == null || profile == null) return []
+  if (!library.replace) {
+    if (job.sourceHash == null || library.outRoot == null) return []
+    return [{ area: FILE_INDEX_AREA, key: indexKey(profile, library.outRoot, job.source), value: encodeRecord({ size: job.sourceSize, mtimeMs: job.sourceMtimeMs, jobId: job.id, hash: job.sourceHash }) }]
+  }
+  if (stat == null) return []
   const record = { area: FILE_INDEX_AREA, key: indexKey(profile, null, output), value: encodeRecord({ size: stat.size, mtimeMs: stat.mtimeMs, jobId: job.id }) }
   return output === job.source ? [record] : [record, { area: FILE_INDEX_AREA, key: indexKey(profile, null, job.source), value: null }]
 }

@@ -172,6 +172,7 @@ export function createLibraryManager (deps: LibraryManagerDeps, init: { librarie
     async scan (req: ScanBody, options: { signal?: AbortSignal } = {}): Promise<ScanReport> {
       const spec = await resolveLibrary(req, deps.profiles)
       const report = await deps.scanner.scan(spec, { dryRun: req.dryRun, signal: options.signal })
+      if (spec.replace && !req.dryRun) await sweepTrash(spec.root, c.config.library.trashDays, c.clock())
       log.info({ path: spec.root, dryRun: req.dryRun, found: report.found, submitted: report.submitted.length, skipped: report.skipped.length, failed: report.failed.length }, 'scan')
       return report
     }

@@ -81,8 +81,10 @@ export function createScanner (deps: ScannerDeps) {
       const key = indexKey(profile.name, spec.replace ? null : spec.output, file)
       const known = await index.get(key)
       if (known != null && known.size === stat.size) {
-        const same = known.mtimeMs === stat.mtimeMs || (known.hash != null && known.hash === await deps.hashFile(file, options))
-        if (same) return skip(file, { code: ErrorCodes.UNCHANGED, message: `unchanged since job ${known.jobId} handled it` }, profile.name)
+        // Only a file whose time changed is read (hashed), and only when its earlier hash is known.
+        const touched = known.mtimeMs !== stat.mtimeMs && known.hash != null && known.hash === await deps.hashFile(file, options)
+        if (touched) await index.put(key, { ...known, mtimeMs: stat.mtimeMs })
+        if (known.mtimeMs === stat.mtimeMs || touched) return skip(file, { code: ErrorCodes.UNCHANGED, message: `unchanged since job ${known.jobId} handled it` }, profile.name)
       }
       if (stat.size === 0) return fail(file, { code: ErrorCodes.SOURCE_EMPTY, message: `${file} is empty (0 bytes); was it copied completely?` })
       const outName = `${path.basename(item.name, path.extname(item.name))}.${containerExtension(profile.container)}`
@@ -106,7 +108,7 @@ export function createScanner (deps: ScannerDeps) {
           mtimeMs: stat.mtimeMs,
           profile,
           outDir,
-          library: { root: spec.root, profiles: spec.profiles, rules: spec.rules, outName, sidecars: item.sidecars.map(s => path.join(dir, s)), replace: spec.replace, batch }
+          library: { root: spec.root, profiles: spec.profiles, rules: spec.rules, outName, sidecars: item.sidecars.map(s => path.join(dir, s)), replace: spec.replace, outRoot: spec.replace ? null : spec.output, batch }
         },
         put: { area: FILE_INDEX_AREA, key, value: '' }
       })

@@ -56,6 +56,8 @@ export interface LibraryJob {
   sidecars: string[]
   /** The verified output takes the source's place; the source goes to the library's trash. */
   replace: boolean
+  /** The output root of a mirroring library (null with replace): part of the file index's key. */
+  outRoot?: string | null
   /** The scan that queued the job. */
   batch: string
 }
