@@ -38,8 +38,17 @@ export interface ScanOptions {
  */
 export function createScanner (deps: ScannerDeps) {
   const { c, index } = deps
+  // One scan at a time on the node: two scans of one tree (a library's rescan and a `scan` run
+  // by hand) would both find a new file unrecorded and queue it twice.
+  let tail: Promise<unknown> = Promise.resolve()
 
   async function scan (spec: LibrarySpec, options: ScanOptions = {}): Promise<ScanReport> {
+    const run = tail.then(async () => await scanNow(spec, options))
+    tail = run.catch(() => {})
+    return await run
+  }
+
+  async function scanNow (spec: LibrarySpec, options: ScanOptions): Promise<ScanReport> {
     const batch = newJobId(c.clock())
     const report: ScanReport = { batch, found: 0, submitted: [], skipped: [], failed: [], ...(options.dryRun === true ? { plan: [] } : {}) }
     const toProbe: Array<{ file: string, size: number, item: ClassifiedFile }> = []
