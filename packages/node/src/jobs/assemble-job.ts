@@ -3,6 +3,7 @@ import path from 'node:path'
 import { containerExtension } from '@ffmesh/protocol'
 import type { MediaInfo } from '../media/index.js'
 import { doneRecords } from '../library/file-index.js'
+import { libraryOutputName } from '../library/output-name.js'
 import { placeLibraryOutput, resumeSwap } from '../library/place-output.js'
 import { fsyncDir, linkWithoutOverwrite } from '../store/durable-fs.js'
 import type { JobView } from '../store/reduce.js'
@@ -17,7 +18,7 @@ export function partialOutputPath (job: JobRecord): string {
 }
 
 export function finalOutputName (job: JobRecord): string {
-  if (job.library != null) return job.library.outName
+  if (job.library != null) return libraryOutputName(job.source, job.profile)
   const stem = path.basename(job.source, path.extname(job.source))
   return `${stem}.${job.profile.name}.${containerExtension(job.profile.container)}`
 }

@@ -7,6 +7,7 @@ import { fsyncDir, fsyncFile, linkWithoutOverwrite } from '../store/durable-fs.j
 import type { JobRecord, SwapIntent } from '../store/records.js'
 import { assertSourceUnchanged } from '../jobs/source-check.js'
 import { savingRule } from './rules.js'
+import { libraryOutputName } from './output-name.js'
 import { copySidecars } from './sidecars.js'
 import { completeSwap, freeOutputName, swapIntent } from './swap.js'
 
@@ -25,22 +26,23 @@ export async function placeLibraryOutput (c: JobComponents, job: JobRecord, tmp:
     await fs.rm(tmp, { force: true })
     return await skipJob(c, job, noSaving, size)
   }
+  const outName = libraryOutputName(job.source, job.profile)
   if (!library.replace) {
     await copySidecars(library.sidecars, job.outDir)
     // A source changed in place is converted again: its new output replaces the one this node
     // made of it before (that file, and only that one), instead of landing beside it as "(1)".
-    const dest = path.join(job.outDir, library.outName)
+    const dest = path.join(job.outDir, outName)
     if (earlierOutputOf(c, job) === dest) {
       await fsyncFile(tmp)
       await fs.rename(tmp, dest)
       await fsyncDir(job.outDir)
       return dest
     }
-    return await linkWithoutOverwrite(tmp, job.outDir, library.outName)
+    return await linkWithoutOverwrite(tmp, job.outDir, outName)
   }
   // The original is replaced only if it is still what was converted.
   await assertSourceUnchanged(job, 'while it was converted; the original is kept')
-  const intent = swapIntent(job, await freeOutputName(job, library.outName))
+  const intent = swapIntent(job, await freeOutputName(job, outName))
   await fsyncFile(tmp)
   crashPoint('swap-before-intent')
   await c.store.append(job.id, { type: 'job:swap-started', swap: intent })

@@ -1,6 +1,6 @@
 import fs from 'node:fs/promises'
 import path from 'node:path'
-import { containerExtension, ErrorCodes, newJobId, toErrorBody, type ErrorBody, type ScanPlanEntry, type ScanReport } from '@ffmesh/protocol'
+import { ErrorCodes, newJobId, toErrorBody, type ErrorBody, type ScanPlanEntry, type ScanReport } from '@ffmesh/protocol'
 import pMap from 'p-map'
 import type { JobComponents } from '../jobs/deps.js'
 import { queuedJobEvent, type QueuedFile } from '../jobs/queue-job.js'
@@ -9,6 +9,7 @@ import { passesFilters, relativeToRoot } from '../watch/watch-filter.js'
 import { FILE_INDEX_AREA, indexKey, type FileIndex } from './file-index.js'
 import type { LibrarySpec } from './library-spec.js'
 import { classifyFolder, type ClassifiedFile } from './media-kinds.js'
+import { libraryOutputName } from './output-name.js'
 import { probeRule, sizeRule } from './rules.js'
 import { walkTree } from './walk-tree.js'
 
@@ -96,7 +97,6 @@ export function createScanner (deps: ScannerDeps) {
         if (known.mtimeMs === stat.mtimeMs || touched) return skip(file, { code: ErrorCodes.UNCHANGED, message: `unchanged since job ${known.jobId} handled it` }, profile.name)
       }
       if (stat.size === 0) return fail(file, { code: ErrorCodes.SOURCE_EMPTY, message: `${file} is empty (0 bytes); was it copied completely?` })
-      const outName = `${path.basename(item.name, path.extname(item.name))}.${containerExtension(profile.container)}`
       const outDir = spec.replace || spec.output == null ? dir : path.join(spec.output, path.relative(spec.root, dir))
       if (options.dryRun === true) {
         toProbe.push({ file, size: stat.size, item })
@@ -117,7 +117,7 @@ export function createScanner (deps: ScannerDeps) {
           mtimeMs: stat.mtimeMs,
           profile,
           outDir,
-          library: { root: spec.root, profiles: spec.profiles, rules: spec.rules, outName, sidecars: item.sidecars.map(s => path.join(dir, s)), replace: spec.replace, outRoot: spec.replace ? null : spec.output, batch }
+          library: { root: spec.root, profiles: spec.profiles, rules: spec.rules, sidecars: item.sidecars.map(s => path.join(dir, s)), replace: spec.replace, outRoot: spec.replace ? null : spec.output, batch }
         },
         put: { area: FILE_INDEX_AREA, key, value: '' }
       })
@@ -154,7 +154,7 @@ export function createScanner (deps: ScannerDeps) {
         c.media.checkProfileFits(info, chosen)
         const reason = probeRule(file, size, info, chosen, spec.rules)
         if (reason != null) return { path: file, action: 'skip', profile: chosen.name, output: null, reason }
-        const outName = `${path.basename(file, path.extname(file))}.${containerExtension(chosen.container)}`
+        const outName = libraryOutputName(file, chosen)
         const dir = path.dirname(file)
         const output = spec.replace || spec.output == null ? path.join(dir, outName) : path.join(spec.output, path.relative(spec.root, dir), outName)
         return { path: file, action: 'convert', profile: chosen.name, output, reason: null }

@@ -24,7 +24,7 @@ describe('job store index and batches', () => {
   it('pages jobs oldest or newest first, by state and by batch, counting every match', async () => {
     const store = await temp.open()
     const ids = Array.from({ length: 6 }, (_, i) => newJobId(2000 + i))
-    const library = { root: '/m', profiles: { video: 'h265' }, rules: { minSize: 0, minBitrateKbps: 0, minSavingPercent: 0 }, outName: 'a.mkv', sidecars: [], replace: false, batch: 'B1' }
+    const library = { root: '/m', profiles: { video: 'h265' }, rules: { minSize: 0, minBitrateKbps: 0, minSavingPercent: 0 }, sidecars: [], replace: false, batch: 'B1' }
     await store.appendBatch(ids.map((id, i) => ({ jobId: id, event: { type: 'job:submitted' as const, job: job(id, i % 2 === 0 ? { library } : {}) } })))
     await store.append(ids[0] as string, { type: 'job:failed', error: { code: 'CONVERT_FAILED', message: 'x' } })
     expect(store.list({ limit: 2 }).views.map(v => v.job.id)).toEqual(ids.slice(0, 2))

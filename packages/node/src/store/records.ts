@@ -50,8 +50,6 @@ export interface LibraryJob {
   /** Profile names by kind: the probe may find another kind than the file's extension said. */
   profiles: KindProfiles
   rules: LibraryRules
-  /** The output's file name: the source's stem with the profile's extension. */
-  outName: string
   /** Files beside the source with its base name (subtitles, .nfo, posters), copied along with --out. */
   sidecars: string[]
   /** The verified output takes the source's place; the source goes to the library's trash. */
