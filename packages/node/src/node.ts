@@ -93,7 +93,7 @@ export async function startNode (init: StartNodeInit): Promise<RunningNode> {
       version: VERSION,
       acceptLocal: owner.acceptResult,
       deliverRemote: hold.deliver,
-      queueLength: () => [...store.unfinished()].filter(v => v.job.owner === mesh.peerId).reduce((n, v) => n + v.units.filter(u => u.state === 'pending').length, 0)
+      queueLength: () => [...store.inFlight()].filter(v => v.job.owner === mesh.peerId).reduce((n, v) => n + v.units.filter(u => u.state === 'pending').length, 0)
     })
     const handoff = createHandoff(c)
     mesh.serveBlobs(async (peer, hash) => await owner.authorizeBlob(peer, hash) ?? await handoff.authorizeBlob(peer, hash))

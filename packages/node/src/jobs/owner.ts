@@ -50,8 +50,10 @@ export function createOwner (c: JobComponents, init: OwnerInit) {
   const grants = createGrants(c, rt, { quarantine, loads, log, release })
 
   // A job waiting to be handed to another node is not planned here (handoff.ts moves it on).
-  // Only unfinished jobs: the tick's cost follows the work in flight, not the finished thousands.
-  const owned = (): JobView[] => [...c.store.unfinished()].filter(v => v.job.owner === c.mesh.peerId && !(v.job.handoff === true && v.job.state === 'queued'))
+  const mine = (v: JobView): boolean => v.job.owner === c.mesh.peerId && !(v.job.handoff === true && v.job.state === 'queued')
+  // Jobs under way: the tick's cost follows the work in flight, not the queued or finished thousands
+  // (a queued job has no unit yet, so no lease, offer or blob to look after).
+  const owned = (): JobView[] => [...c.store.inFlight()].filter(mine)
   const planning = new Set<string>()
 
   function runExclusive (jobId: string, what: string, fn: () => Promise<void>): void {
@@ -126,12 +128,12 @@ export function createOwner (c: JobComponents, init: OwnerInit) {
    * most jobs.maxPlanning plans run at once, and no new one starts while the planned jobs already
    * have more than a round of the mesh's slots to do.
    */
-  function startPlans (views: JobView[]): void {
+  function startPlans (inFlight: JobView[]): void {
     const slots = c.config.worker.slots + c.mesh.peers().reduce((n, p) => n + p.slotsTotal, 0)
-    let running = views.filter(v => v.job.state !== 'queued' && !planning.has(v.job.id)).length
-    for (const view of views) {
+    let running = inFlight.filter(v => !planning.has(v.job.id)).length
+    for (const view of c.store.queued()) {
       if (planning.size >= c.config.jobs.maxPlanning || running >= slots + c.config.jobs.maxPlanning) return
-      if (view.job.state !== 'queued' || busy.has(view.job.id)) continue
+      if (!mine(view) || busy.has(view.job.id)) continue
       plan(view.job.id)
       running++
     }
@@ -141,7 +143,7 @@ export function createOwner (c: JobComponents, init: OwnerInit) {
     const now = c.clock()
     const views = owned()
     startPlans(views)
-    for (const view of views) if (view.job.state !== 'queued') await tickJob(view, now)
+    for (const view of views) await tickJob(view, now)
   }, OWNER_TICK_MS, err => log.error({ err }, 'owner tick failed'))
 
   /** At the end of a job, a unit waiting behind another on a busy worker goes to an idle one, once. */

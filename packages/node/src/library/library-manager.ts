@@ -28,6 +28,8 @@ interface Active {
   changed: Set<string>
   lastScan: LibraryStatus['lastScan']
   problem: string | null
+  /** The watcher being set up. */
+  starting: Promise<void> | null
 }
 
 const normalize = (p: string): string => p.length > 1 ? path.resolve(p) : p
@@ -68,8 +70,11 @@ export function createLibraryManager (deps: LibraryManagerDeps, init: { librarie
   function requestScan (a: Active, file?: string): void {
     if (file != null) a.changed.add(file)
     else a.again = true
-    if (a.scanning != null) return
-    a.scanning = (async () => {
+    if (a.scanning == null) a.scanning = drain(a)
+  }
+
+  async function drain (a: Active): Promise<void> {
+    try {
       while (!stopped && (a.again || a.changed.size > 0)) {
         if (a.again) {
           a.again = false
@@ -81,30 +86,35 @@ export function createLibraryManager (deps: LibraryManagerDeps, init: { librarie
           await runScan(a, files)
         }
       }
-    })().finally(() => { a.scanning = null })
+    } finally {
+      // In the same turn as the last check: a request that comes after it starts a new drain.
+      a.scanning = null
+    }
   }
 
   async function activate (config: LibraryConfig): Promise<Active> {
     const spec = await resolveLibrary(config, deps.profiles)
-    const a: Active = { config, spec, watcher: null, timer: null, scanning: null, again: false, changed: new Set(), lastScan: null, problem: null }
+    const a: Active = { config, spec, watcher: null, timer: null, scanning: null, again: false, changed: new Set(), lastScan: null, problem: null, starting: null }
     active.set(spec.root, a)
     const everyMs = config.poll ? c.config.library.pollSeconds * 1000 : c.config.library.rescanMinutes * 60_000
     a.timer = setInterval(() => requestScan(a), everyMs)
+    // Queue at once: watching a large tree takes a while (chokidar reads every folder first).
+    requestScan(a)
     if (!config.poll) {
       a.watcher = createFolderWatcher({
         watch: { path: spec.root, profile: 'library', output: spec.output ?? spec.root, recursive: true, include: spec.include, exclude: spec.exclude, afterSuccess: 'keep', settleSeconds: config.settleSeconds },
         logger: log.child({ path: spec.root }),
         pollMissingMs: POLL_MISSING_MS,
-        // The initial scan below sees every file already there; notifications bring the rest.
+        // The scans see every file already there; notifications bring the rest.
         ignoreInitial: true,
         excludedDirs: () => spec.output != null ? [spec.output] : [],
         onCandidate: (file) => requestScan(a, file),
         onPaused: (reason) => { a.problem = reason },
         onResumed: () => { a.problem = null; requestScan(a) }
       })
-      await a.watcher.start()
+      // Once watching, one more scan (a stat per file) finds what arrived while the watch was set up.
+      a.starting = a.watcher.start().then(() => { if (active.get(spec.root) === a) requestScan(a) })
     }
-    requestScan(a)
     return a
   }
 
@@ -113,6 +123,7 @@ export function createLibraryManager (deps: LibraryManagerDeps, init: { librarie
     if (a == null) return
     active.delete(root)
     if (a.timer != null) clearInterval(a.timer)
+    await a.starting?.catch(() => {})
     await a.watcher?.stop()
     await a.scanning
   }

@@ -27,10 +27,15 @@ export interface JobStore {
   job(id: string): JobView | undefined
   jobs(): JobView[]
   /**
-   * Jobs not yet done, failed, cancelled or skipped, oldest first, from an index kept as events
-   * are applied: the owner's tick walks these, never the finished thousands.
+   * Jobs not yet done, failed, cancelled or skipped: those under way, then the queued ones, each
+   * oldest first, from indexes kept as events are applied. The owner's tick walks the jobs under
+   * way and only the head of the queue, never the finished or queued thousands.
    */
   unfinished(): IterableIterator<JobView>
+  /** Jobs running or assembling (planned in part or whole), oldest first. */
+  inFlight(): IterableIterator<JobView>
+  /** Queued jobs (not planned yet), oldest first. */
+  queued(): IterableIterator<JobView>
   /** One page of jobs in submission order (or newest first), filtered by state and scan batch. */
   list(query: JobQuery): { total: number, views: JobView[] }
   /** Events of one job, in order (for tests and `replay`). */
@@ -81,9 +86,22 @@ export async function openJobStore (init: { path: string, clock?: () => number }
     const view = views.get(unit.jobId)
     if (view != null) view.units[unit.index] = unit
   }
-  // Job ids are ULIDs, so LevelDB gives the jobs in submission order; the index keeps that order.
-  const unfinished = new Map<string, JobView>()
-  for (const [id, view] of views) if (!isTerminal(view.job.state)) unfinished.set(id, view)
+  // Job ids are ULIDs, so LevelDB gives the jobs in submission order; the indexes keep that order.
+  const inFlight = new Map<string, JobView>()
+  const queued = new Map<string, JobView>()
+  const index = (id: string, view: JobView): void => {
+    if (view.job.state === 'queued') {
+      inFlight.delete(id)
+      queued.set(id, view)
+    } else if (isTerminal(view.job.state)) {
+      inFlight.delete(id)
+      queued.delete(id)
+    } else {
+      queued.delete(id)
+      inFlight.set(id, view)
+    }
+  }
+  for (const [id, view] of views) index(id, view)
   let seq = 0
   for await (const key of log.keys({ reverse: true, limit: 1 })) seq = Number(key)
 
@@ -106,8 +124,7 @@ export async function openJobStore (init: { path: string, clock?: () => number }
     view.job = change.job
     for (const u of change.units) view.units[u.index] = u
     views.set(jobId, view)
-    if (isTerminal(view.job.state)) unfinished.delete(jobId)
-    else unfinished.set(jobId, view)
+    index(jobId, view)
   }
 
   const appendAll = (events: Array<{ jobId: string, event: JobEvent }>, puts: AreaPut[]): Promise<LoggedEvent[]> => {
@@ -154,7 +171,12 @@ export async function openJobStore (init: { path: string, clock?: () => number }
     appendBatch: (events, puts = []) => appendAll(events, puts),
     job: (id) => views.get(id),
     jobs: () => [...views.values()].sort((a, b) => a.job.createdAt - b.job.createdAt || a.job.id.localeCompare(b.job.id)),
-    unfinished: () => unfinished.values(),
+    * unfinished () {
+      yield * inFlight.values()
+      yield * queued.values()
+    },
+    inFlight: () => inFlight.values(),
+    queued: () => queued.values(),
     list: (query) => pageViews(views.values(), query),
     async history (jobId) {
       const out: LoggedEvent[] = []
