@@ -67,6 +67,7 @@ async function main (): Promise<void> {
       const dbBefore = await duBytes(path.join(dataDir, 'db'))
       const scan = await timed(() => ffmeshJson<{ found: number, submitted: number, failed: unknown[] }>(dataDir, ['scan', lib, '--profile', 'video=h265', '--out', out]))
       const afterScan = await memory(pid)
+      const dbBytes = await duBytes(path.join(dataDir, 'db')) - dbBefore
       if (scan.value.submitted !== files) throw new Error(`the scan queued ${scan.value.submitted} of ${files} files (failed: ${JSON.stringify(scan.value.failed.slice(0, 3))})`)
       const listing = await timed(() => run(process.execPath, [FFMESH_BIN, 'status', '--data-dir', dataDir], { maxBuffer: 16 << 20 }))
       const page = await timed(() => ffmeshJson<unknown[]>(dataDir, ['status', '--state', 'queued', '--limit', '50']))
@@ -81,7 +82,6 @@ async function main (): Promise<void> {
         }
       })
       const atEnd = await memory(pid)
-      const dbBytes = await duBytes(path.join(dataDir, 'db')) - dbBefore
       const logBytes = (await fs.stat(path.join(dataDir, 'node.log'))).size
       printTable(['what', 'value'], [
         ['files found and queued', `${scan.value.found} / ${scan.value.submitted}`],
@@ -89,8 +89,8 @@ async function main (): Promise<void> {
         ['node RSS at start (MB)', (atStart.now / 2 ** 20).toFixed(0)],
         ['node peak RSS after the scan (MB)', (afterScan.peak / 2 ** 20).toFixed(0)],
         ['node peak RSS at the end, 20,000 jobs (MB)', (atEnd.peak / 2 ** 20).toFixed(0)],
-        ['job log growth (bytes per job)', (dbBytes / files).toFixed(0)],
-        ['node log (bytes per job, so far)', (logBytes / files).toFixed(0)],
+        ['job log growth in the scan (bytes per job)', (dbBytes / files).toFixed(0)],
+        ['node log, whole run (bytes per job)', (logBytes / (2 * files)).toFixed(1)],
         ['`ffmesh status` for people (s)', seconds(listing.ms)],
         ['`status --state queued --limit 50 --json` (s)', `${seconds(page.ms)} (${page.value.length} jobs)`],
         ['rescan of the unchanged tree (s)', `${seconds(rescan.ms)} (${rescan.value.submitted} queued)`],
