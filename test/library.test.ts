@@ -149,6 +149,25 @@ describe('libraries on a real node', () => {
   })
 })
 
+describe('a library from config.yaml whose folder is missing at start (a disk not mounted yet)', () => {
+  it('is listed as paused with the reason, and starts by itself once the folder is there', async () => {
+    const mount = path.join(root, 'late-mount')
+    const mountOut = path.join(root, 'late-mount-webp')
+    const dataDir = await makeDataDir({ slots: 1, extra: { libraries: [{ path: mount, profiles: { image: 'webp' }, output: mountOut, poll: true }] } })
+    const node = await startNodeProcess(dataDir)
+    try {
+      const [paused] = await ffmeshJson<LibraryStatus[]>(['library', 'list'], { dataDir })
+      expect(paused).toMatchObject({ path: mount, state: 'paused' })
+      expect(paused?.reason).toContain('not an existing folder')
+      await makeImage(path.join(mount, 'photo.png'))
+      await waitUntil(async () => (await treeFiles(mountOut)).includes('photo.webp'), 'the library to start and convert', 120_000)
+      expect(await ffmeshJson<LibraryStatus[]>(['library', 'list'], { dataDir })).toMatchObject([{ path: mount, state: 'active' }])
+    } finally {
+      await node.stop()
+    }
+  })
+})
+
 describe('a conversion that saves nothing', () => {
   it('ends skipped with NO_SAVING; no output is kept and the original is untouched', async () => {
     const lib = path.join(root, 'lossy')

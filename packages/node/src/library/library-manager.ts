@@ -42,6 +42,8 @@ export function createLibraryManager (deps: LibraryManagerDeps, init: { librarie
   const { c } = deps
   const log = c.logger.child({ component: 'library' })
   const active = new Map<string, Active>()
+  /** Libraries whose folder was missing when they were to start (an unmounted disk): tried again. */
+  const waiting = new Map<string, { config: LibraryConfig, reason: string, timer: NodeJS.Timeout }>()
   let stopped = false
 
   const summary = (r: ScanReport): LibraryStatus['lastScan'] => ({ at: c.clock(), found: r.found, submitted: r.submitted.length, skipped: r.skipped.length, failed: r.failed.length })
@@ -128,6 +130,26 @@ export function createLibraryManager (deps: LibraryManagerDeps, init: { librarie
     await a.scanning
   }
 
+  /** Starts a library, or, if its folder is not there now, lists it as paused and tries again. */
+  async function activateOrWait (config: LibraryConfig): Promise<void> {
+    try {
+      await activate(config)
+      waiting.delete(config.path)
+    } catch (err) {
+      if (stopped) return
+      const reason = `not started: ${(err as Error).message}`
+      if (waiting.get(config.path)?.reason !== reason) log.warn({ path: config.path, reason }, 'library not started; trying again')
+      const timer = setTimeout(() => { void activateOrWait(config) }, POLL_MISSING_MS)
+      waiting.set(config.path, { config, reason, timer })
+    }
+  }
+
+  const unwait = (root: string): boolean => {
+    const w = waiting.get(root)
+    if (w != null) clearTimeout(w.timer)
+    return waiting.delete(root)
+  }
+
   const status = (a: Active): LibraryStatus => ({
     ...a.config,
     state: a.problem != null ? 'paused' : a.scanning != null ? 'scanning' : 'active',
@@ -148,22 +170,23 @@ export function createLibraryManager (deps: LibraryManagerDeps, init: { librarie
       }
       for (const config of await deps.store.runtime()) configs.set(config.path, config)
       for (const config of configs.values()) {
-        try {
-          await activate(config)
-        } catch (err) {
-          log.error({ err, path: config.path }, 'library not started')
-        }
+        await activateOrWait(config)
       }
     },
     async stop (): Promise<void> {
       stopped = true
+      for (const root of [...waiting.keys()]) unwait(root)
       for (const root of [...active.keys()]) await deactivate(root)
     },
-    list: (): LibraryStatus[] => [...active.values()].map(status),
+    list: (): LibraryStatus[] => [
+      ...[...active.values()].map(status),
+      ...[...waiting.values()].map(w => ({ ...w.config, state: 'paused' as const, reason: w.reason, lastScan: null }))
+    ],
     async add (input: LibraryRequest): Promise<LibraryStatus> {
       const parsed = LibrarySchema.parse(input)
       const config = { ...parsed, path: normalize(parsed.path) }
       await resolveLibrary(config, deps.profiles)
+      unwait(config.path)
       await deactivate(config.path)
       await deps.store.save(config)
       await deps.store.markRemoved(config.path, false)
@@ -173,7 +196,8 @@ export function createLibraryManager (deps: LibraryManagerDeps, init: { librarie
     },
     async remove (root: string): Promise<void> {
       const key = normalize(root)
-      if (!active.has(key)) throw new FfmeshError(ErrorCodes.LIBRARY_NOT_FOUND, `${key} is not a library; see \`ffmesh library list\``)
+      const wasWaiting = unwait(key)
+      if (!active.has(key) && !wasWaiting) throw new FfmeshError(ErrorCodes.LIBRARY_NOT_FOUND, `${key} is not a library; see \`ffmesh library list\``)
       await deactivate(key)
       await deps.store.delete(key)
       if (init.libraries.some(l => normalize(l.path) === key)) await deps.store.markRemoved(key, true)

@@ -1,6 +1,6 @@
 import fs from 'node:fs/promises'
 import path from 'node:path'
-import { ErrorCodes, newJobId, toErrorBody, type ErrorBody, type ScanPlanEntry, type ScanReport } from '@ffmesh/protocol'
+import { ErrorCodes, FfmeshError, newJobId, toErrorBody, type ErrorBody, type ScanPlanEntry, type ScanReport } from '@ffmesh/protocol'
 import pMap from 'p-map'
 import type { JobComponents } from '../jobs/deps.js'
 import { queuedJobEvent, type QueuedFile } from '../jobs/queue-job.js'
@@ -150,7 +150,7 @@ export function createScanner (deps: ScannerDeps) {
       try {
         const info = await c.media.probeSource(file, options)
         const chosen = spec.table[info.kind] ?? profile
-        if (chosen == null) throw new Error('no profile')
+        if (chosen == null) throw new FfmeshError(ErrorCodes.PROFILE_MISMATCH, `${file} is ${info.kind}, and the scan has no ${info.kind} profile`)
         c.media.checkProfileFits(info, chosen)
         const reason = probeRule(file, size, info, chosen, spec.rules)
         if (reason != null) return { path: file, action: 'skip', profile: chosen.name, output: null, reason }
