@@ -11,7 +11,8 @@ const BENCHES = {
   convert: 'convert.ts',
   scaling: 'scaling.ts',
   'scale-sim': 'scale-sim.ts',
-  transfer: 'transfer.ts'
+  transfer: 'transfer.ts',
+  library: 'library.ts'
 }
 
 const dash = process.argv.indexOf('--')

@@ -40,6 +40,6 @@ export async function waitForMesh (nodes: TestNode[], timeoutMs = paced(60_000))
 export async function waitForJob (owner: TestNode, id: string, timeoutMs = paced(300_000)): Promise<JobStatus> {
   return waitUntil(async () => {
     const s = owner.node.api.getJob(id)
-    return ['done', 'failed', 'cancelled'].includes(s.state) ? s : null
+    return ['done', 'failed', 'cancelled', 'skipped'].includes(s.state) ? s : null
   }, `job ${id} to end`, timeoutMs)
 }

@@ -142,6 +142,6 @@ export async function waitUntil<T> (probe: () => Promise<T | undefined | null | 
 export async function waitForJobEnd (dataDir: string, id: string, timeoutMs = paced(240_000)): Promise<JobStatus> {
   return waitUntil(async () => {
     const s = await ffmeshJson<JobStatus>(['status', id], { dataDir })
-    return ['done', 'failed', 'cancelled'].includes(s.state) ? s : null
+    return ['done', 'failed', 'cancelled', 'skipped'].includes(s.state) ? s : null
   }, `job ${id} to end`, timeoutMs)
 }

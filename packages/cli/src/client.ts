@@ -1,5 +1,5 @@
 import { request, type IncomingMessage } from 'node:http'
-import { ControlRoutes, ErrorCodes, FfmeshError, isFfmeshError, routePath, type ControlReplies, type ErrorBody, type JobState, type JobStatus, type MeshJobStatus, type MeshNodeStatus, type NodeControlState, type NodeEvent, type NodeInfo, type PeerStatus, type Profile, type RemovedJob, type RouteBody, type RouteName, type SubmitRequest, type WatchRequest, type WatchStatus } from '@ffmesh/protocol'
+import { ControlRoutes, ErrorCodes, FfmeshError, isFfmeshError, routePath, type ControlReplies, type ErrorBody, type JobListQuery, type JobState, type JobStatus, type JobSummary, type LibraryRequest, type LibraryStatus, type MeshJobStatus, type MeshNodeStatus, type NodeControlState, type NodeEvent, type NodeInfo, type PeerStatus, type Profile, type RemovedJob, type RouteBody, type RouteName, type ScanReport, type ScanRequest, type StatsReport, type SubmitRequest, type WatchRequest, type WatchStatus } from '@ffmesh/protocol'
 import { createSseParser } from './sse.js'
 
 export type { WatchRequest } from '@ffmesh/protocol'
@@ -8,7 +8,8 @@ export interface ControlClient {
   readonly socketPath: string
   info(options?: { signal?: AbortSignal }): Promise<NodeInfo>
   submit(req: SubmitRequest, options?: { signal?: AbortSignal }): Promise<{ id: string }>
-  listJobs(options?: { signal?: AbortSignal }): Promise<JobStatus[]>
+  listJobs(options?: { signal?: AbortSignal, query?: JobListQuery }): Promise<JobStatus[]>
+  jobSummary(options?: { signal?: AbortSignal, batch?: string }): Promise<JobSummary>
   getJob(id: string, options?: { signal?: AbortSignal }): Promise<JobStatus>
   cancel(id: string, options?: { signal?: AbortSignal }): Promise<JobStatus>
   retry(id: string, options?: { signal?: AbortSignal }): Promise<JobStatus>
@@ -26,6 +27,11 @@ export interface ControlClient {
   resume(options?: { signal?: AbortSignal }): Promise<NodeControlState>
   pauseNode(id: string, request: { drain?: boolean }, options?: { signal?: AbortSignal }): Promise<NodeControlState>
   resumeNode(id: string, options?: { signal?: AbortSignal }): Promise<NodeControlState>
+  libraries(options?: { signal?: AbortSignal }): Promise<LibraryStatus[]>
+  addLibrary(library: LibraryRequest, options?: { signal?: AbortSignal }): Promise<LibraryStatus>
+  removeLibrary(path: string, options?: { signal?: AbortSignal }): Promise<void>
+  scan(req: ScanRequest, options?: { signal?: AbortSignal }): Promise<ScanReport>
+  stats(options?: { signal?: AbortSignal }): Promise<StatsReport>
   /** Subscribes to node events; resolves once subscribed, so nothing after it is missed. */
   openEvents(options?: { signal?: AbortSignal }): Promise<EventSubscription>
 }
@@ -86,7 +92,8 @@ export function createControlClient (init: { socketPath: string, dataDir: string
     socketPath,
     info: (o) => call('nodeInfo', {}, o?.signal),
     submit: (req, o) => call('submit', { body: req }, o?.signal),
-    listJobs: (o) => call('listJobs', {}, o?.signal),
+    listJobs: (o) => call('listJobs', { query: o?.query as Record<string, string | number | undefined> | undefined }, o?.signal),
+    jobSummary: (o) => call('jobSummary', { query: { batch: o?.batch } }, o?.signal),
     getJob: (id, o) => call('getJob', job(id), o?.signal),
     remove: (id, o) => call('removeJob', job(id), o?.signal),
     cancel: (id, o) => call('cancelJob', job(id), o?.signal),
@@ -104,6 +111,11 @@ export function createControlClient (init: { socketPath: string, dataDir: string
     resume: (o) => call('resume', { body: {} }, o?.signal),
     pauseNode: (id, req, o) => call('pauseNode', { params: { id }, body: req }, o?.signal),
     resumeNode: (id, o) => call('resumeNode', { params: { id }, body: {} }, o?.signal),
+    libraries: (o) => call('libraries', {}, o?.signal),
+    addLibrary: (l, o) => call('addLibrary', { body: l }, o?.signal),
+    removeLibrary: async (path, o) => { await call('removeLibrary', { body: { path } }, o?.signal) },
+    scan: (req, o) => call('scan', { body: req }, o?.signal),
+    stats: (o) => call('stats', {}, o?.signal),
     openEvents: async (o) => subscribe(await open(ControlRoutes.events.method, ControlRoutes.events.path, undefined, o?.signal))
   }
 }

@@ -6,7 +6,7 @@ export const REFRESH_MS = 300
 /** If the event stream is lost, status is still read this often, and the stream reopened. */
 export const FALLBACK_POLL_MS = 5_000
 
-const TERMINAL_EVENTS = new Set(['job:done', 'job:failed', 'job:cancelled'])
+const TERMINAL_EVENTS = new Set(['job:done', 'job:failed', 'job:cancelled', 'job:skipped'])
 
 export const isTerminal = (job: JobStatus): boolean => TERMINAL_JOB_STATES.includes(job.state)
 

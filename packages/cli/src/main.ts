@@ -8,6 +8,9 @@ import { repairCommand } from './commands/repair.js'
 import { statusCommand } from './commands/status.js'
 import { submitCommand } from './commands/submit.js'
 import { watchAddCommand, watchListCommand, watchRemoveCommand } from './commands/watch.js'
+import { libraryAddCommand, libraryListCommand, libraryRemoveCommand, type LibraryOptions } from './commands/library.js'
+import { scanCommand, type ScanOptions } from './commands/scan.js'
+import { statsCommand } from './commands/stats.js'
 import { EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, reportError } from './report-error.js'
 
 const DATA_DIR_HELP = 'data directory (default: $FFMESH_DATA_DIR, then $XDG_DATA_HOME/ffmesh)'
@@ -79,6 +82,11 @@ function buildProgram (setExit: (code: number) => void, signal: AbortSignal): Co
     .option('--json', 'print JSON')
     .option('--watch', 'follow live until the job ends (or, without JOB, until Ctrl-C)')
     .option('--mesh', 'list every job in the mesh, whichever node owns it')
+    .option('--state <states>', 'only jobs in these states (comma-separated: queued,running,done,skipped,...)')
+    .option('--limit <n>', 'at most N jobs')
+    .option('--offset <n>', 'skip the first N jobs (with --limit: page through them)')
+    .option('--newest', 'newest first')
+    .option('--all', 'list every job (people see the 20 most recent and counts by state by default)')
     .addOption(dataDir())
     .action(run((job: string | undefined, opts: object) => statusCommand(job, opts, signal)))
 
@@ -135,6 +143,38 @@ function buildProgram (setExit: (code: number) => void, signal: AbortSignal): Co
   watch.command('remove').description('stop watching a folder').argument('<path>', 'watched folder')
     .option('--json', 'print JSON').addOption(dataDir())
     .action(run((dir: string, opts: object) => watchRemoveCommand(dir, opts, signal)))
+
+  const collect = (value: string, previous: string[] = []): string[] => [...previous, value]
+  const libraryOptions = (cmd: Command): Command => cmd
+    .option('--profile <kind=name>', 'profile per media type: video=h265, audio=opus, image=webp (repeat)', collect)
+    .option('--out <dir>', 'mirror the tree under this folder')
+    .option('--replace', "put each verified output in its original's place (originals go to .ffmesh-trash/)")
+    .option('--include <glob>', 'only files matching (repeat; a pattern without / matches the name)', collect)
+    .option('--exclude <glob>', 'leave out files matching (repeat)', collect)
+    .option('--min-size <bytes>', 'skip files smaller than this')
+    .option('--min-bitrate <kbps>', 'skip files below this bit rate')
+    .option('--min-saving <percent>', 'keep the original unless the output saves this much (an output as large as its source is never kept)')
+    .option('--json', 'print JSON').addOption(dataDir())
+
+  const library = program.command('library').description('libraries: folder trees converted with a profile per media type, rescanned on a schedule')
+  libraryOptions(library.command('add').description('add a library; it is scanned at once').argument('<dir>', 'library folder'))
+    .option('--poll', 'poll for changes (network mounts send no notifications)')
+    .action(run((dir: string, opts: LibraryOptions) => libraryAddCommand(dir, opts, signal)))
+  library.command('list').description('list libraries and their last scan')
+    .option('--json', 'print JSON').addOption(dataDir())
+    .action(run((opts: LibraryOptions) => libraryListCommand(opts, signal)))
+  library.command('remove').description('stop converting a library').argument('<dir>', 'library folder')
+    .option('--json', 'print JSON').addOption(dataDir())
+    .action(run((dir: string, opts: LibraryOptions) => libraryRemoveCommand(dir, opts, signal)))
+
+  libraryOptions(program.command('scan').description('convert a folder tree once, with a profile per media type').argument('<dir>', 'folder to scan'))
+    .option('--dry-run', 'make no job; say what would happen to each file and why')
+    .option('--wait', 'exit when every job of the scan has ended; non-zero if any failed')
+    .action(run((dir: string, opts: ScanOptions) => scanCommand(dir, opts, signal)))
+
+  program.command('stats').description('files converted, skipped and failed, bytes saved, conversion time per node')
+    .option('--json', 'print JSON').addOption(dataDir())
+    .action(run((opts: object) => statsCommand(opts, signal)))
 
   return program
 }

@@ -1,6 +1,6 @@
 import path from 'node:path'
 import Table from 'cli-table3'
-import { humanBytes, type JobStatus, type MeshJobStatus, type NodeControlState, type PeerStatus, type Profile, type WatchStatus } from '@ffmesh/protocol'
+import { humanBytes, type JobStatus, type JobSummary, type LibraryStatus, type MeshJobStatus, type NodeControlState, type PeerStatus, type Profile, type ScanPlanEntry, type StatsReport, type StatsSpan, type WatchStatus } from '@ffmesh/protocol'
 
 /** Plain tables: no colours, so output piped to a file or grep stays clean. */
 function table (head: string[]): Table.Table {
@@ -22,7 +22,8 @@ const verified = (j: JobStatus): string => `${j.units.filter(u => u.state === 'v
 export function jobsTable (jobs: JobStatus[]): string {
   const t = table(['job', 'state', 'profile', 'progress', 'units', 'source', 'output / reason'])
   for (const j of jobs) {
-    const detail = j.error != null ? `${j.error.code}: ${j.error.message}` : j.output ?? j.waiting ?? ''
+    const why = j.error ?? j.reason ?? null
+    const detail = why != null ? `${why.code}: ${why.message}` : j.output ?? j.waiting ?? ''
     t.push([j.id, j.state, j.profile, percent(j.progress), verified(j), path.basename(j.source), detail])
   }
   return t.toString()
@@ -52,6 +53,7 @@ export function jobDetail (j: JobStatus | MeshJobStatus): string {
   ]
   if (j.error != null) lines.push(`error    ${j.error.code}: ${j.error.message}`)
   if (j.attention != null) lines.push(`attention ${j.attention}`)
+  if (j.reason != null) lines.push(`skipped  ${j.reason.code}: ${j.reason.message}`)
   const t = table(['unit', 'kind', 'state', 'worker', 'attempts', 'progress'])
   for (const u of j.units) t.push([u.index, u.kind, u.state, shortPeer(u.worker), u.attempts, percent(u.progress)])
   return `${lines.join('\n')}\n${t.toString()}`
@@ -83,4 +85,42 @@ export function watchesTable (watches: WatchStatus[]): string {
   const t = table(['path', 'profile', 'output', 'state', 'submitted', 'skipped'])
   for (const w of watches) t.push([w.path, w.profile, w.output, w.reason != null ? `${w.state}: ${w.reason}` : w.state, w.submitted.length, w.skipped.length])
   return t.toString()
+}
+
+export function librariesTable (libraries: LibraryStatus[]): string {
+  const t = table(['library', 'profiles', 'output', 'mode', 'state', 'last scan'])
+  for (const l of libraries) {
+    const last = l.lastScan != null ? `${ago(l.lastScan.at)}: ${l.lastScan.found} found, ${l.lastScan.submitted} queued, ${l.lastScan.skipped} skipped, ${l.lastScan.failed} failed` : '-'
+    t.push([l.path, Object.entries(l.profiles).map(([k, p]) => `${k}=${p}`).join(' '), l.replace ? '(in place)' : l.output ?? '', l.poll ? 'poll' : 'notify', l.reason != null ? `${l.state}: ${l.reason}` : l.state, last])
+  }
+  return t.toString()
+}
+
+export function scanPlanTable (plan: ScanPlanEntry[]): string {
+  const t = table(['file', 'action', 'profile', 'output / reason'])
+  for (const e of plan) t.push([e.path, e.action, e.profile ?? '-', e.reason != null ? `${e.reason.code}: ${e.reason.message}` : e.output ?? ''])
+  return t.toString()
+}
+
+function spanRows (name: string, s: StatsSpan): string[] {
+  const reasons = Object.entries(s.skippedByReason).map(([code, n]) => `${code} ${n}`).join(', ')
+  return [name, String(s.converted), `${s.skipped}${reasons !== '' ? ` (${reasons})` : ''}`, String(s.failed), humanBytes(s.bytesIn), humanBytes(s.bytesOut), humanBytes(s.bytesSaved)]
+}
+
+export function statsTable (stats: StatsReport): string {
+  const t = table(['span', 'converted', 'skipped', 'failed', 'bytes in', 'bytes out', 'saved'])
+  t.push(spanRows('total', stats), spanRows('last 7 days', stats.last7Days))
+  const nodes = table(['node', 'name', 'units', 'conversion time (total)', 'last 7 days'])
+  for (const n of stats.byNode) {
+    const week = stats.last7Days.byNode.find(w => w.id === n.id)
+    nodes.push([shortPeer(n.id), n.name ?? '-', n.units, `${n.seconds.toFixed(1)} s`, `${(week?.seconds ?? 0).toFixed(1)} s`])
+  }
+  return stats.byNode.length > 0 ? `${t.toString()}
+${nodes.toString()}` : t.toString()
+}
+
+/** `ffmesh status` of many jobs: counts by state, then the most recent ones. */
+export function summaryLine (summary: JobSummary): string {
+  const parts = Object.entries(summary.byState).filter(([, n]) => n > 0).map(([state, n]) => `${n} ${state}`)
+  return `${summary.total} jobs${parts.length > 0 ? `: ${parts.join(', ')}` : ''}`
 }

@@ -1,6 +1,6 @@
 import fs from 'node:fs/promises'
 import path from 'node:path'
-import { DEFAULT_PROFILES, ErrorCodes, FfmeshError, isFfmeshError, TERMINAL_JOB_STATES, type MeshNodeStatus, type NodeControlState, type Profile } from '@ffmesh/protocol'
+import { ErrorCodes, FfmeshError, isFfmeshError, JobStates, TERMINAL_JOB_STATES, type JobState, type JobSummary, type MeshNodeStatus, type NodeControlState, type Profile } from '@ffmesh/protocol'
 import type { NodeApi, NodeInfo } from './control/api.js'
 import type { JobComponents } from './jobs/deps.js'
 import { submitJob } from './jobs/intake.js'
@@ -14,12 +14,11 @@ import type { Owner } from './jobs/owner.js'
 import { toJobStatus } from './jobs/status.js'
 import { createMeshView } from './status/mesh-view.js'
 import { linkWithoutOverwrite } from './store/durable-fs.js'
+import type { LibraryManager } from './library/library-manager.js'
+import { computeStats } from './library/stats.js'
 import type { WatchManager } from './watch/index.js'
 
-/** Profiles this node knows: the defaults, then config's, which replace a default of the same name. */
-export function profileTable (extra: Profile[]): Map<string, Profile> {
-  return new Map([...DEFAULT_PROFILES, ...extra].map(p => [p.name, p]))
-}
+export { profileTable } from './jobs/profile-table.js'
 
 /** The operations the control API serves, over the owner, the store and the watch manager. */
 export interface NodeApiParts {
@@ -27,6 +26,7 @@ export interface NodeApiParts {
   handoff: HandoffManager
   hold: ResultHold
   watches: WatchManager
+  libraries: LibraryManager
   info: () => NodeInfo
   profiles: Map<string, Profile>
   control: NodeControl
@@ -68,7 +68,14 @@ export function createNodeApi (c: JobComponents, parts: NodeApiParts): NodeApi {
       const job = await submitJob(c, parts.profiles, req, options)
       return { id: job.id }
     },
-    listJobs: () => c.store.jobs().map(v => status(v.job.id)),
+    // Only the page is turned into statuses: `ffmesh status` of 10,000 jobs shows 20 of them.
+    listJobs: (query) => c.store.list({ states: query?.state, batch: query?.batch, order: query?.order, offset: query?.offset, limit: query?.limit }).views.map(v => status(v.job.id)),
+    jobSummary (batch) {
+      const byState = Object.fromEntries(JobStates.map(s => [s, 0])) as Record<JobState, number>
+      const { views } = c.store.list({ batch })
+      for (const v of views) byState[v.job.state]++
+      return { total: views.length, byState } satisfies JobSummary
+    },
     getJob: status,
     async cancel (id) {
       await parts.owner.cancel(id)
@@ -124,6 +131,15 @@ export function createNodeApi (c: JobComponents, parts: NodeApiParts): NodeApi {
     },
     async resumeNode (id, options) {
       return id === c.mesh.peerId ? await this.resume(options) : await meshView.steer(id, { type: 'resume' }, options)
+    },
+    libraries: () => parts.libraries.list(),
+    addLibrary: (library) => parts.libraries.add(library),
+    removeLibrary: (p) => parts.libraries.remove(p),
+    scan: (req, options) => parts.libraries.scan(req, options),
+    stats: () => {
+      const names = new Map(c.mesh.peers().map(p => [p.id, p.name]))
+      names.set(c.mesh.peerId, c.config.name)
+      return computeStats(c.store.jobs(), c.clock(), id => names.get(id) ?? null)
     }
   }
 }

@@ -33,6 +33,10 @@ import { createStatusSource } from './status/status-source.js'
 import { selfNodeStatus } from './status/self-node.js'
 import { VERSION } from './version.js'
 import { createWatchManager } from './watch/index.js'
+import { createFileIndex, FILE_INDEX_AREA } from './library/file-index.js'
+import { createLibraryManager } from './library/library-manager.js'
+import { createLibraryStore } from './library/library-store.js'
+import { createScanner } from './library/scanner.js'
 
 export interface RunningNode {
   api: NodeApi
@@ -109,7 +113,7 @@ export async function startNode (init: StartNodeInit): Promise<RunningNode> {
       version: VERSION,
       acceptLocal: owner.acceptResult,
       deliverRemote: hold.deliver,
-      queueLength: () => store.jobs().filter(v => v.job.owner === mesh.peerId).reduce((n, v) => n + v.units.filter(u => u.state === 'pending').length, 0),
+      queueLength: () => [...store.inFlight()].filter(v => v.job.owner === mesh.peerId).reduce((n, v) => n + v.units.filter(u => u.state === 'pending').length, 0),
       control
     })
     const handoff = createHandoff(c)
@@ -153,11 +157,14 @@ export async function startNode (init: StartNodeInit): Promise<RunningNode> {
       isNodeOutput: (file) => outputs().has(file),
       hashFile
     }, { watches: config.watch })
+    const fileIndex = createFileIndex(store.textArea(FILE_INDEX_AREA))
+    const libraries = createLibraryManager({ c, scanner: createScanner({ c, index: fileIndex, hashFile }), store: createLibraryStore(store.textArea('library')), profiles }, { libraries: config.libraries })
     const api = createNodeApi(c, {
       owner,
       handoff,
       hold,
       watches,
+      libraries,
       profiles,
       control,
       controlState: worker.controlState,
@@ -168,6 +175,8 @@ export async function startNode (init: StartNodeInit): Promise<RunningNode> {
     closers.push(() => handoff.stop())
     await watches.start()
     closers.push(() => watches.stop())
+    await libraries.start()
+    closers.push(() => libraries.stop())
     const controlServer = createControlServer({ api, socketPath: paths.controlSocket, logger: logger.child({ component: 'control' }) })
     await controlServer.start()
     closers.push(() => controlServer.stop())

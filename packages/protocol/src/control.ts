@@ -3,6 +3,7 @@ import { ErrorCodes, FfmeshError } from './errors.js'
 import { MAX_NAME_LENGTH } from './limits.js'
 import type { Profile } from './profiles.js'
 import type { MeshJobStatus, MeshNodeStatus, NodeControlState } from './mesh-status.js'
+import { JobListQuerySchema, JobSummaryQuerySchema, LibrarySchema, RemoveLibraryBodySchema, ScanBodySchema, type JobSummary, type LibraryStatus, type ScanReport, type StatsReport } from './library.js'
 import type { JobStatus, PeerStatus } from './status.js'
 import { JobStates } from './units.js'
 
@@ -99,7 +100,10 @@ export interface RouteSpec {
 export const ControlRoutes = {
   nodeInfo: { method: 'GET', path: '/v1/node' },
   submit: { method: 'POST', path: '/v1/jobs', body: SubmitBodySchema },
-  listJobs: { method: 'GET', path: '/v1/jobs' },
+  /** Oldest first unless `order=newest`; `state`, `batch`, `offset` and `limit` page and filter. */
+  listJobs: { method: 'GET', path: '/v1/jobs', query: JobListQuerySchema },
+  /** Counts by state without the jobs themselves (of one scan with `batch`). */
+  jobSummary: { method: 'GET', path: '/v1/job-summary', query: JobSummaryQuerySchema },
   getJob: { method: 'GET', path: '/v1/jobs/:id' },
   removeJob: { method: 'DELETE', path: '/v1/jobs/:id' },
   cancelJob: { method: 'POST', path: '/v1/jobs/:id/cancel', body: EmptyBodySchema },
@@ -122,6 +126,11 @@ export const ControlRoutes = {
   /** Another node's worker, through the status protocol (that node's mesh.remoteControl decides). */
   pauseNode: { method: 'POST', path: '/v1/mesh/nodes/:id/pause', body: PauseBodySchema },
   resumeNode: { method: 'POST', path: '/v1/mesh/nodes/:id/resume', body: EmptyBodySchema },
+  libraries: { method: 'GET', path: '/v1/libraries' },
+  addLibrary: { method: 'POST', path: '/v1/libraries', body: LibrarySchema },
+  removeLibrary: { method: 'DELETE', path: '/v1/libraries', body: RemoveLibraryBodySchema },
+  scan: { method: 'POST', path: '/v1/scan', body: ScanBodySchema },
+  stats: { method: 'GET', path: '/v1/stats' },
   /** Server-sent events: every node event, as `event: <type>` and `data: <NodeEvent JSON>`. */
   events: { method: 'GET', path: '/v1/events' }
 } as const satisfies Record<string, RouteSpec>
@@ -133,6 +142,7 @@ export interface ControlReplies {
   nodeInfo: NodeInfo
   submit: { id: string }
   listJobs: JobStatus[]
+  jobSummary: JobSummary
   getJob: JobStatus
   removeJob: RemovedJob
   cancelJob: JobStatus
@@ -150,6 +160,11 @@ export interface ControlReplies {
   resume: NodeControlState
   pauseNode: NodeControlState
   resumeNode: NodeControlState
+  libraries: LibraryStatus[]
+  addLibrary: LibraryStatus
+  removeLibrary: { removed: string }
+  scan: ScanReport
+  stats: StatsReport
   events: never
 }
 

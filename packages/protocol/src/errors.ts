@@ -43,6 +43,20 @@ export const ErrorCodes = {
   SOURCE_OUTSIDE_WATCH: 'SOURCE_OUTSIDE_WATCH',
   /** A file name that cannot be passed on safely (a NUL byte, not absolute once resolved). */
   SOURCE_NAME_INVALID: 'SOURCE_NAME_INVALID',
+  // Libraries
+  LIBRARY_NOT_FOUND: 'LIBRARY_NOT_FOUND',
+  LIBRARY_PATH_INVALID: 'LIBRARY_PATH_INVALID',
+  // Skip reasons: a library job that ends `skipped` says why with one of these (not failures)
+  /** The source is already in the profile's codec and container. */
+  ALREADY_TARGET: 'ALREADY_TARGET',
+  /** The verified output was not smaller than the source by library.minSavingPercent. */
+  NO_SAVING: 'NO_SAVING',
+  /** The source is smaller than the library's minSize. */
+  BELOW_MIN_SIZE: 'BELOW_MIN_SIZE',
+  /** The source's bit rate is below the library's minBitrateKbps. */
+  BELOW_MIN_BITRATE: 'BELOW_MIN_BITRATE',
+  /** A rescan found the file as it was when it was last handled. */
+  UNCHANGED: 'UNCHANGED',
   // Mesh transfers
   HASH_MISMATCH: 'HASH_MISMATCH',
   PEER_UNREACHABLE: 'PEER_UNREACHABLE',

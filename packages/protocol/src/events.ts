@@ -4,10 +4,11 @@
  */
 export const EventNames = [
   'job:submitted', 'job:units-planned', 'job:planned', 'job:running', 'job:assembling', 'job:done', 'job:failed',
-  'job:cancelled', 'job:retried', 'job:waiting', 'job:removed', 'job:blobs-freed',
+  'job:cancelled', 'job:retried', 'job:waiting', 'job:removed', 'job:blobs-freed', 'job:skipped', 'job:probed',
   'unit:leased', 'unit:converting', 'unit:progress', 'unit:returned', 'unit:verified', 'unit:released',
   'peer:connected', 'peer:disconnected', 'peer:rejected', 'peer:capacity', 'peer:quarantined',
   'watch:submitted', 'watch:paused', 'watch:resumed', 'watch:skipped',
+  'library:scanned',
   'node:started', 'node:stopping', 'node:disk-full', 'node:disk-ok', 'node:paused', 'node:resumed'
 ] as const
 

@@ -33,6 +33,11 @@ export interface JobStatus {
    */
   attention?: string | null
   progress: number
+  /** Why a `skipped` job was not converted (ALREADY_TARGET, NO_SAVING, ...); null otherwise. */
+  reason?: ErrorBody | null
+  /** Bytes of the source, and of the output once done (null before). */
+  bytesIn?: number
+  bytesOut?: number | null
 }
 
 /** `ffmesh peers --json`. */

@@ -2,12 +2,13 @@ import { z } from 'zod'
 import { HASH_PATTERN, JOB_ID_PATTERN, MAX_SOURCE_TIME_SEC, MAX_UNITS_PER_JOB, MAX_WHOLE_UNIT_BYTES } from './limits.js'
 import { ProfileSchema } from './profiles.js'
 
-export const JobStates = ['queued', 'running', 'assembling', 'done', 'failed', 'cancelled'] as const
+/** `skipped`: a library rule said the work was not worth doing (the job's `reason` says which). */
+export const JobStates = ['queued', 'running', 'assembling', 'done', 'failed', 'cancelled', 'skipped'] as const
 export type JobState = typeof JobStates[number]
 export const UnitStates = ['pending', 'leased', 'converting', 'returned', 'verified'] as const
 export type UnitState = typeof UnitStates[number]
 
-export const TERMINAL_JOB_STATES: readonly JobState[] = ['done', 'failed', 'cancelled']
+export const TERMINAL_JOB_STATES: readonly JobState[] = ['done', 'failed', 'cancelled', 'skipped']
 
 export const HashSchema = z.string().regex(HASH_PATTERN, 'a SHA-512 in lowercase hex')
 export const JobIdSchema = z.string().regex(JOB_ID_PATTERN, 'a job id')

@@ -4,9 +4,9 @@ import { connect, resolveJobId } from '../context.js'
 import { followJobs } from '../follow-jobs.js'
 import { createLiveProgress } from '../live-progress.js'
 import { EXIT_FAILED, EXIT_OK, printJson } from '../report-error.js'
-import { jobDetail, jobsTable, meshJobsTable } from '../tables.js'
+import { jobDetail, jobsTable, meshJobsTable, summaryLine } from '../tables.js'
 
-export interface StatusOptions { dataDir?: string, json?: boolean, watch?: boolean, mesh?: boolean }
+export interface StatusOptions { dataDir?: string, json?: boolean, watch?: boolean, mesh?: boolean, state?: string, limit?: string, offset?: string, newest?: boolean, all?: boolean }
 
 /** A job from this node's own store, else from whichever node of the mesh owns it. */
 async function anyJob (client: ControlClient, id: string, signal: AbortSignal): Promise<JobStatus> {
@@ -16,6 +16,14 @@ async function anyJob (client: ControlClient, id: string, signal: AbortSignal): 
     if (!isFfmeshError(err) || err.code !== ErrorCodes.JOB_NOT_FOUND) throw err
     return await client.meshJob(id, { signal })
   }
+}
+
+/** Jobs `ffmesh status` lists for people when it is given no --limit (the counts cover the rest). */
+export const RECENT_JOBS = 20
+
+function pageOf (opts: StatusOptions): { state?: string, limit?: number, offset?: number, order?: 'newest' | 'oldest' } | undefined {
+  if (opts.state == null && opts.limit == null && opts.offset == null && opts.newest !== true) return undefined
+  return { state: opts.state, limit: opts.limit != null ? Number(opts.limit) : undefined, offset: opts.offset != null ? Number(opts.offset) : undefined, order: opts.newest === true ? 'newest' : 'oldest' }
 }
 
 export async function statusCommand (job: string | undefined, opts: StatusOptions, signal: AbortSignal): Promise<number> {
@@ -49,8 +57,21 @@ export async function statusCommand (job: string | undefined, opts: StatusOption
     else process.stdout.write(jobs.length === 0 ? 'no jobs in the mesh\n' : meshJobsTable(jobs) + '\n')
     return EXIT_OK
   }
-  const jobs = await client.listJobs({ signal })
-  if (opts.json === true) printJson(jobs)
-  else process.stdout.write(jobs.length === 0 ? 'no jobs\n' : jobsTable(jobs) + '\n')
+  // --json prints every job (the contract array) unless a page is asked for.
+  const page = pageOf(opts)
+  if (opts.json === true) {
+    printJson(await client.listJobs({ signal, query: page }))
+    return EXIT_OK
+  }
+  const summary = await client.jobSummary({ signal })
+  if (summary.total === 0) {
+    process.stdout.write('no jobs\n')
+    return EXIT_OK
+  }
+  const query = opts.all === true ? page : page ?? { limit: RECENT_JOBS, order: 'newest' as const }
+  const jobs = await client.listJobs({ signal, query })
+  const shown = query?.order === 'newest' ? [...jobs].reverse() : jobs
+  const more = summary.total > jobs.length ? `\n${jobs.length} of ${summary.total} shown; \`ffmesh status --all\` lists every job, --state S --limit N --offset M pages` : ''
+  process.stdout.write(`${summaryLine(summary)}\n${jobsTable(shown)}${more}\n`)
   return EXIT_OK
 }

@@ -1,5 +1,5 @@
 import os from 'node:os'
-import { ProfileSchema, WatchSchema, type WatchConfig } from '@ffmesh/protocol'
+import { LibrarySchema, ProfileSchema, WatchSchema, type LibraryConfig, type WatchConfig } from '@ffmesh/protocol'
 import { multiaddr } from '@multiformats/multiaddr'
 import { z } from 'zod'
 import { MAX_SCHEDULE_WINDOWS, parseSchedule, ScheduleError } from '../jobs/schedule.js'
@@ -72,7 +72,12 @@ export const ConfigSchema = z.strictObject({
     /** How long the pieces and results of a failed or cancelled job are kept for `ffmesh retry`, then freed. */
     failedRetentionSeconds: z.number().min(1).max(365 * 24 * 3600).default(7 * 24 * 3600),
     /** Where outputs go when a submit names no --out: beside the source. */
-    defaultOutputDir: z.string().optional()
+    defaultOutputDir: z.string().optional(),
+    /**
+     * Queued jobs planned (probed and cut) at once. Each plan is an ffmpeg reading its source; two
+     * keep a disk and a core busy on the owner while its slots convert what is planned.
+     */
+    maxPlanning: z.number().int().min(1).max(64).default(2)
   }).prefault({}),
   mesh: z.strictObject({
     enabled: z.boolean().default(true),
@@ -90,7 +95,16 @@ export const ConfigSchema = z.strictObject({
     remoteControl: z.boolean().default(true)
   }).prefault({}),
   profiles: z.array(ProfileSchema).default([]),
-  watch: z.array(WatchSchema).default([])
+  watch: z.array(WatchSchema).default([]),
+  library: z.strictObject({
+    /** Minutes between full rescans of every library (a missed notification is found then). */
+    rescanMinutes: z.number().min(1).max(7 * 24 * 60).default(360),
+    /** Seconds between scans of a library with `poll: true` (network mounts send no notifications). */
+    pollSeconds: z.number().min(1).max(24 * 3600).default(60),
+    /** Days an original replaced by --replace stays in the library's .ffmesh-trash/ folder. */
+    trashDays: z.number().min(0).max(3650).default(30)
+  }).prefault({}),
+  libraries: z.array(LibrarySchema).default([])
 })
 
 export type Config = z.infer<typeof ConfigSchema>
@@ -110,3 +124,4 @@ export function configRelationProblems (config: Config): Array<{ path: string[],
 
 // The watch schema is the control API's too (`ffmesh watch add`), so it lives in the protocol.
 export { WatchSchema, type WatchConfig }
+export { LibrarySchema, type LibraryConfig }

@@ -1,4 +1,4 @@
-import type { JobState, JobStatus, MeshJobStatus, MeshNodeStatus, NodeControlState, NodeEvent, NodeInfo, PeerStatus, Profile, RemovedJob, SubmitRequest, WatchConfig, WatchStatus } from '@ffmesh/protocol'
+import type { JobListFilter, JobState, JobStatus, JobSummary, LibraryConfig, LibraryStatus, MeshJobStatus, MeshNodeStatus, NodeControlState, NodeEvent, NodeInfo, PeerStatus, Profile, RemovedJob, ScanBody, ScanReport, StatsReport, SubmitRequest, WatchConfig, WatchStatus } from '@ffmesh/protocol'
 
 export type { NodeInfo, RemovedJob, SubmitRequest, WatchStatus } from '@ffmesh/protocol'
 
@@ -10,7 +10,9 @@ export type { NodeInfo, RemovedJob, SubmitRequest, WatchStatus } from '@ffmesh/p
 export interface NodeApi {
   info(): NodeInfo
   submit(req: SubmitRequest, options?: { signal?: AbortSignal }): Promise<{ id: string }>
-  listJobs(): JobStatus[]
+  /** Jobs in submission order (or newest first), filtered and paged; all of them without a query. */
+  listJobs(query?: JobListFilter): JobStatus[]
+  jobSummary(batch?: string): JobSummary
   getJob(id: string): JobStatus
   cancel(id: string): Promise<JobStatus>
   retry(id: string): Promise<JobStatus>
@@ -35,6 +37,11 @@ export interface NodeApi {
   /** The same for another node of the mesh (or this one, by its own id). */
   pauseNode(id: string, request: { drain?: boolean }, options?: { signal?: AbortSignal }): Promise<NodeControlState>
   resumeNode(id: string, options?: { signal?: AbortSignal }): Promise<NodeControlState>
+  libraries(): LibraryStatus[]
+  addLibrary(library: LibraryConfig): Promise<LibraryStatus>
+  removeLibrary(path: string): Promise<void>
+  scan(req: ScanBody, options?: { signal?: AbortSignal }): Promise<ScanReport>
+  stats(): StatsReport
   /** Subscribe to node events; returns the unsubscribe function. */
   onEvent(listener: (event: NodeEvent) => void): () => void
 }

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs'
 import path from 'node:path'
-import { DEFAULT_PROFILES, ErrorCodes, FfmeshError, newJobId, type JobState, type JobStatus, type MeshJobStatus, type NodeControlState, type PeerStatus } from '@ffmesh/protocol'
+import { DEFAULT_PROFILES, ErrorCodes, FfmeshError, JobStates, newJobId, type JobState, type JobStatus, type MeshJobStatus, type NodeControlState, type PeerStatus } from '@ffmesh/protocol'
 import type { WatchConfig } from '../config/schema.js'
 import { createEventBus } from '../events.js'
 import type { NodeApi, SubmitRequest, WatchStatus } from './api.js'
@@ -51,7 +51,17 @@ export function createFakeNodeApi (init: { peers?: PeerStatus[] } = {}): FakeNod
       bus.emit('job:submitted', { jobId: id })
       return { id }
     },
-    listJobs: () => [...jobs.values()],
+    listJobs: (query) => {
+      const list = [...jobs.values()].filter(j => query?.state == null || query.state.includes(j.state))
+      if (query?.order === 'newest') list.reverse()
+      const offset = query?.offset ?? 0
+      return list.slice(offset, query?.limit != null ? offset + query.limit : undefined)
+    },
+    jobSummary: () => {
+      const byState = Object.fromEntries(JobStates.map(s => [s, 0])) as Record<JobState, number>
+      for (const j of jobs.values()) byState[j.state]++
+      return { total: jobs.size, byState }
+    },
     getJob: get,
     async cancel (id) { return set(get(id), 'cancelled') },
     async retry (id) {
@@ -82,6 +92,14 @@ export function createFakeNodeApi (init: { peers?: PeerStatus[] } = {}): FakeNod
     },
     async removeWatch (p) {
       if (!watches.delete(p)) throw new FfmeshError(ErrorCodes.WATCH_NOT_FOUND, `${p} is not watched`)
+    },
+    libraries: () => [],
+    async addLibrary () { throw new FfmeshError(ErrorCodes.LIBRARY_PATH_INVALID, 'the fake node has no libraries') },
+    async removeLibrary (p) { throw new FfmeshError(ErrorCodes.LIBRARY_NOT_FOUND, `${p} is not a library`) },
+    async scan () { throw new FfmeshError(ErrorCodes.LIBRARY_PATH_INVALID, 'the fake node scans nothing') },
+    stats: () => {
+      const span = { converted: 0, skipped: 0, skippedByReason: {}, failed: 0, bytesIn: 0, bytesOut: 0, bytesSaved: 0, byNode: [] }
+      return { ...span, last7Days: span }
     },
     onEvent: listener => bus.on(listener),
     async meshNodes () {

@@ -23,7 +23,8 @@ const ok = <T>(body: T): { status: number, body: T } => ({ status: 200, body })
 export const HANDLERS: { [R in Exclude<RouteName, 'events'>]: Handler<R> } = {
   nodeInfo: api => ok(api.info()),
   submit: async (api, { body, signal }) => ({ status: 201, body: await api.submit(body, { signal }) }),
-  listJobs: api => ok(api.listJobs()),
+  listJobs: (api, { query }) => ok(api.listJobs(query)),
+  jobSummary: (api, { query }) => ok(api.jobSummary(query.batch)),
   getJob: (api, { params }) => ok(api.getJob(params.id as string)),
   removeJob: async (api, { params }) => ok(await api.remove(params.id as string)),
   cancelJob: async (api, { params }) => ok(await api.cancel(params.id as string)),
@@ -43,7 +44,15 @@ export const HANDLERS: { [R in Exclude<RouteName, 'events'>]: Handler<R> } = {
   pause: async (api, { body, signal }) => ok(await api.pause(body, { signal })),
   resume: async (api, { signal }) => ok(await api.resume({ signal })),
   pauseNode: async (api, { params, body, signal }) => ok(await api.pauseNode(params.id as string, body, { signal })),
-  resumeNode: async (api, { params, signal }) => ok(await api.resumeNode(params.id as string, { signal }))
+  resumeNode: async (api, { params, signal }) => ok(await api.resumeNode(params.id as string, { signal })),
+  libraries: api => ok(api.libraries()),
+  addLibrary: async (api, { body }) => ({ status: 201, body: await api.addLibrary(body) }),
+  removeLibrary: async (api, { body }) => {
+    await api.removeLibrary(body.path)
+    return ok({ removed: body.path })
+  },
+  scan: async (api, { body, signal }) => ok(await api.scan(body, { signal })),
+  stats: api => ok(api.stats())
 }
 
 export type MatchedRoute = { name: RouteName, route: RouteSpec, params: Record<string, string> }

@@ -1,6 +1,10 @@
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import { containerExtension } from '@ffmesh/protocol'
+import type { MediaInfo } from '../media/index.js'
+import { doneRecords } from '../library/file-index.js'
+import { libraryOutputName } from '../library/output-name.js'
+import { placeLibraryOutput, resumeSwap } from '../library/place-output.js'
 import { fsyncDir, linkWithoutOverwrite } from '../store/durable-fs.js'
 import type { JobView } from '../store/reduce.js'
 import type { JobRecord } from '../store/records.js'
@@ -16,6 +20,7 @@ export function partialOutputPath (job: JobRecord): string {
 
 /** `<source stem>.<profile>.<ext>`, shortened to fit the file system's name limit (output-name.ts). */
 export function finalOutputName (job: JobRecord): string {
+  if (job.library != null) return libraryOutputName(job.source, job.profile)
   const stem = path.basename(job.source, path.extname(job.source))
   return fitFileName(stem, `.${job.profile.name}.${containerExtension(job.profile.container)}`)
 }
@@ -37,15 +42,20 @@ export async function assembleJob (c: JobComponents, view: JobView, options: { s
   try {
     await c.media.assembleOutput({
       source: job.normalised != null ? c.blobs.path(job.normalised.hash) : job.source,
-      info: job.info,
+      info: job.info as MediaInfo,
       profile: job.profile,
       segments,
       audio: audio == null ? null : resultPath(audio.index),
       whole: whole == null ? null : resultPath(whole.index),
       outFile: tmp
     }, options)
-    await c.media.verifyOutput({ info: job.info, profile: job.profile, file: tmp }, options)
-    const output = await linkWithoutOverwrite(tmp, job.outDir, finalOutputName(job))
+    await c.media.verifyOutput({ info: job.info as MediaInfo, profile: job.profile, file: tmp }, options)
+    // A library's rules and placement (saving, sidecars, --replace); other jobs link in beside.
+    const output = job.library != null ? await placeLibraryOutput(c, job, tmp) : await linkWithoutOverwrite(tmp, job.outDir, finalOutputName(job))
+    if (output == null) {
+      await cleanupJobBlobs(c, job.id)
+      return
+    }
     await finish(c, job, output, tmp)
   } catch (err) {
     await fs.rm(tmp, { force: true })
@@ -54,7 +64,8 @@ export async function assembleJob (c: JobComponents, view: JobView, options: { s
 }
 
 async function finish (c: JobComponents, job: JobRecord, output: string, tmp: string): Promise<void> {
-  await c.store.append(job.id, { type: 'job:done', output })
+  const stat = await fs.stat(output).catch(() => null)
+  await c.store.appendBatch([{ jobId: job.id, event: { type: 'job:done', output, ...(stat != null ? { outputSize: stat.size } : {}) } }], doneRecords(job, output, stat))
   await fs.rm(tmp, { force: true })
   await fsyncDir(job.outDir)
   c.events.emit('job:done', { jobId: job.id, data: { output } })
@@ -68,6 +79,8 @@ async function finish (c: JobComponents, job: JobRecord, output: string, tmp: st
  */
 export async function resumeAssembly (c: JobComponents, view: JobView): Promise<void> {
   const tmp = partialOutputPath(view.job)
+  // A --replace swap was logged: finish it (library/swap.ts says why each step is safe to redo).
+  if (view.job.swap != null) return await finish(c, view.job, await resumeSwap(view.job, tmp), tmp)
   const stat = await fs.stat(tmp).catch(() => null)
   if (stat == null) return
   if (stat.nlink > 1) {

@@ -39,7 +39,7 @@ export function referencedBlobs (store: Pick<JobStore, 'jobs'>): Set<string> {
 
 /** A job that still needs its blobs: not finished, or failed or cancelled within its retention (for `retry`). */
 export function keepsBlobs (view: JobView): boolean {
-  return !TERMINAL_JOB_STATES.includes(view.job.state) || (view.job.state !== 'done' && view.job.blobsFreed !== true)
+  return !TERMINAL_JOB_STATES.includes(view.job.state) || ((view.job.state === 'failed' || view.job.state === 'cancelled') && view.job.blobsFreed !== true)
 }
 
 /**

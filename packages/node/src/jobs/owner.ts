@@ -27,7 +27,7 @@ export const OWNER_TICK_MS = 200
  * Events after which the owner has work at once (plan, offer, assemble): it looks again right away
  * instead of at the next tick, so a job's steps do not each wait up to OWNER_TICK_MS.
  */
-const KICK_EVENTS = new Set(['job:submitted', 'job:units-planned', 'job:planned', 'job:assembling', 'job:retried', 'unit:verified', 'unit:released', 'node:disk-ok'])
+const KICK_EVENTS = new Set(['job:submitted', 'job:units-planned', 'job:planned', 'job:assembling', 'job:retried', 'job:skipped', 'job:done', 'job:failed', 'unit:verified', 'unit:released', 'node:disk-ok'])
 /** A unit under a lease: granted, converting, or its result arriving (expires like the others). */
 const isLive = (u: UnitRecord): boolean => u.state === 'leased' || u.state === 'converting' || u.state === 'returned'
 /**
@@ -71,7 +71,11 @@ export function createOwner (c: JobComponents, init: OwnerInit) {
 
   // A job waiting to be handed to another node is not planned here (handoff.ts moves it on); a job
   // whose records the log lost waits for a person (ffmesh retry or rm).
-  const owned = (): JobView[] => c.store.jobs().filter(v => v.job.owner === c.mesh.peerId && !(v.job.handoff === true && v.job.state === 'queued') && v.job.attention == null)
+  const mine = (v: JobView): boolean => v.job.owner === c.mesh.peerId && !(v.job.handoff === true && v.job.state === 'queued') && v.job.attention == null
+  // Jobs under way: the tick's cost follows the work in flight, not the queued or finished thousands
+  // (a queued job has no unit yet, so no lease, offer or blob to look after).
+  const owned = (): JobView[] => [...c.store.inFlight()].filter(mine)
+  const planning = new Set<string>()
 
   function runExclusive (jobId: string, what: string, fn: () => Promise<void>): void {
     if (busy.has(jobId) || rt.stopping) return
@@ -127,7 +131,7 @@ export function createOwner (c: JobComponents, init: OwnerInit) {
     }
     if (held.delete(job.id)) rearmLeases(view, now)
     // A running job may still be planning (its audio unit logged first): it runs what it has.
-    if (needsPlan(job)) runExclusive(job.id, 'planning', () => planJob(c, job.id, { signal: abort.signal }))
+    if (job.state === 'running' && needsPlan(job)) plan(job.id)
     if (job.state === 'queued') return
     if (job.state === 'assembling') return runExclusive(job.id, 'assembly', () => assembleJob(c, view, { signal: abort.signal }))
     if (job.state !== 'running') return
@@ -160,9 +164,36 @@ export function createOwner (c: JobComponents, init: OwnerInit) {
     await moveTailUnit(view, now, workers)
   }
 
+  function plan (jobId: string): void {
+    if (busy.has(jobId)) return
+    planning.add(jobId)
+    runExclusive(jobId, 'planning', async () => {
+      try { await planJob(c, jobId, { signal: abort.signal }) } finally { planning.delete(jobId) }
+    })
+  }
+
+  /**
+   * Queued jobs start in submission order, a few at a time: each plan probes and cuts its source
+   * (an ffmpeg reading it), and a planned job's pieces wait on disk until workers take them. So at
+   * most jobs.maxPlanning plans run at once, and no new one starts while the planned jobs already
+   * have more than a round of the mesh's slots to do.
+   */
+  function startPlans (inFlight: JobView[]): void {
+    const slots = c.config.worker.slots + c.mesh.peers().reduce((n, p) => n + p.slotsTotal, 0)
+    let running = inFlight.filter(v => !planning.has(v.job.id)).length
+    for (const view of c.store.queued()) {
+      if (planning.size >= c.config.jobs.maxPlanning || running >= slots + c.config.jobs.maxPlanning) return
+      if (!mine(view) || busy.has(view.job.id)) continue
+      plan(view.job.id)
+      running++
+    }
+  }
+
   const ticker = createTicker(async () => {
     const now = c.clock()
-    for (const view of owned()) await tickJob(view, now)
+    const views = owned()
+    startPlans(views)
+    for (const view of views) await tickJob(view, now)
   }, OWNER_TICK_MS, (err) => {
     if (!isDiskFullError(err)) return log.error({ err }, 'owner tick failed')
     if (c.clock() < quietUntil) return
@@ -263,7 +294,7 @@ export function createOwner (c: JobComponents, init: OwnerInit) {
       }
       c.events.on((e) => {
         // Offers, claims and progress of a finished job are of no further use.
-        if (e.type === 'job:done' && e.jobId != null) rt.forgetJob(e.jobId)
+        if ((e.type === 'job:done' || e.type === 'job:skipped') && e.jobId != null) rt.forgetJob(e.jobId)
         if (e.type === 'node:disk-ok') spaceWait.clear()
         if (KICK_EVENTS.has(e.type)) ticker.kick()
       })

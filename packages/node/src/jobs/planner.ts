@@ -7,6 +7,7 @@ import { crashPoint } from '../store/crash-point.js'
 import { hashFile } from '../store/hash.js'
 import type { JobRecord, UnitRecord } from '../store/records.js'
 import type { JobComponents } from './deps.js'
+import { classifyJob } from './classify.js'
 import { assertSourceUnchanged } from './source-check.js'
 
 /** Pieces imported into the blob store at once; each holds one read buffer while it is hashed. */
@@ -23,7 +24,8 @@ export async function planJob (c: JobComponents, jobId: string, options: { signa
   // Read now, not from the caller's view: a plan that ended since that view was taken is not redone.
   const view = c.store.job(jobId)
   if (view == null || !needsPlan(view.job)) return
-  const { job } = view
+  const job = await classifyJob(c, view.job, options)
+  if (job?.info == null) return
   await assertSourceUnchanged(job, 'after it was submitted')
   const workDir = path.join(c.paths.work, job.id)
   await fs.rm(workDir, { recursive: true, force: true })

@@ -30,7 +30,10 @@ export function toJobStatus (view: JobView, rt: OwnerState, now: number): JobSta
     updatedAt: job.updatedAt,
     waiting: job.state === 'running' ? waitingReason(view, rt, now) : null,
     attention: job.attention ?? null,
-    progress: job.state === 'done' ? 1 : total > 0 ? done / total : 0
+    progress: job.state === 'done' ? 1 : total > 0 ? done / total : 0,
+    reason: job.reason ?? null,
+    bytesIn: job.sourceSize,
+    bytesOut: job.outputSize ?? null
   }
 }
 

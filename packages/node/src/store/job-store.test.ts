@@ -3,6 +3,7 @@ import { ErrorCodes, isFfmeshError, newJobId } from '@ffmesh/protocol'
 import { jobRecord as job, openTestStore, unitRecord as unit, useTempJobStores } from '../../../../test/fixtures/job-log.js'
 import type { JobStore } from './job-store.js'
 import { replay } from './reduce.js'
+import type { MediaInfo } from '../media/index.js'
 
 const temp = useTempJobStores('ffmesh-store-')
 
@@ -19,14 +20,14 @@ describe('job store', () => {
   it('takes the source frame count from the plan, and keeps the submitted one when an older plan has none', async () => {
     const store = await temp.open()
     const counted = newJobId()
-    await store.append(counted, { type: 'job:submitted', job: { ...job(counted), info: { ...job(counted).info, videoFrames: null } } })
+    await store.append(counted, { type: 'job:submitted', job: { ...job(counted), info: { ...job(counted).info as MediaInfo, videoFrames: null } } })
     await store.append(counted, { type: 'job:planned', sourceHash: null, units: [unit(counted, 0)], videoFrames: 1438 })
-    expect(store.job(counted)?.job.info.videoFrames).toBe(1438)
+    expect(store.job(counted)?.job.info?.videoFrames).toBe(1438)
     const older = newJobId()
     await store.append(older, { type: 'job:submitted', job: job(older) })
     await store.append(older, { type: 'job:planned', sourceHash: null, units: [unit(older, 0)] })
-    expect(store.job(older)?.job.info.videoFrames).toBe(job(older).info.videoFrames)
-    expect(replay(await store.history(counted))?.job.info.videoFrames).toBe(1438)
+    expect(store.job(older)?.job.info?.videoFrames).toBe(job(older).info?.videoFrames)
+    expect(replay(await store.history(counted))?.job.info?.videoFrames).toBe(1438)
   })
 
   it('keeps views equal to the replayed log across a reopen', async () => {

@@ -11,8 +11,11 @@ import { newLogId, readLogMarker, writeLogMarker } from './log-marker.js'
 import { createLogReserve } from './log-reserve.js'
 import { freeDiskBytes } from './free-space.js'
 import { createLogWriter, type BatchOp, type Staged } from './log-writer.js'
+import { createJobIndexes, pageViews, type JobQuery } from './job-indexes.js'
 import { reduce, type JobView } from './reduce.js'
 import type { JobEvent, LoggedEvent } from './records.js'
+
+export type { JobQuery } from './job-indexes.js'
 
 /** A sublevel of the job store's LevelDB, for components that keep their own keys. */
 export interface Sub<V> {
@@ -48,10 +51,23 @@ export interface OpenReport {
  */
 export interface JobStore {
   append(jobId: string, event: JobEvent): Promise<LoggedEvent>
+  /**
+   * Many events in one synced write (a scan queues thousands of jobs: one fsync per job would cost
+   * more than the scan), with puts into text areas in the same atomic batch.
+   */
+  appendBatch(events: Array<{ jobId: string, event: JobEvent }>, puts?: AreaPut[]): Promise<LoggedEvent[]>
   /** Deletes a job's events and records (`ffmesh rm`), leaving a tombstone so the numbering stays whole. */
   remove(jobId: string): Promise<void>
   job(id: string): JobView | undefined
   jobs(): JobView[]
+  /** Jobs not yet done, failed, cancelled or skipped: those under way, then the queued ones, each oldest first. */
+  unfinished(): IterableIterator<JobView>
+  /** Jobs running or assembling (planned in part or whole), oldest first. */
+  inFlight(): IterableIterator<JobView>
+  /** Queued jobs (not planned yet), oldest first. */
+  queued(): IterableIterator<JobView>
+  /** One page of jobs in submission order (or newest first), filtered by state and scan batch. */
+  list(query: JobQuery): { total: number, views: JobView[] }
   /** Events of one job, in order. */
   history(jobId: string): Promise<LoggedEvent[]>
   /** A namespaced key-value area for other components (watch manager, held results). */
@@ -65,6 +81,9 @@ export interface JobStore {
   readonly opened: OpenReport
   close(): Promise<void>
 }
+
+/** A key to write into (or, with a null value, remove from) a text area with a batch of events. */
+export interface AreaPut { area: string, key: string, value: string | null }
 
 export interface OpenJobStoreInit {
   files: JobLogFiles
@@ -101,6 +120,7 @@ export async function openJobStore (init: OpenJobStoreInit): Promise<JobStore> {
   let db = await openLevel(files.db, { create: create || init.adopt === true })
   let subs = sublevels(db)
   const views = new Map<string, JobView>()
+  const indexes = createJobIndexes()
   let lastSeq = 0
   let report: OpenReport
   try {
@@ -166,17 +186,27 @@ export async function openJobStore (init: OpenJobStoreInit): Promise<JobStore> {
     } else if (drops.count > 0) {
       logger.error({ droppedByLevelDb: drops }, 'LevelDB dropped bytes from the job log while recovering it, but no acknowledged job record is missing')
     }
+    indexes.rebuild(views)
     return { id: meta.id, created, intact, damage, drops, damagedAt }
   }
 
-  /** The batch for one event: the event, its index entry, and the records it changed. */
-  function stage (s: Sublevels, jobId: string, event: JobEvent, seq: number, time: number): Staged<LoggedEvent> {
-    const view = views.get(jobId)
+  /**
+   * The batch for one event: the event, its index entry, and the records it changed. Events staged
+   * into one batch may build on each other (a job submitted, then skipped): `pending` holds the
+   * views as the ones before left them, until the batch is written and committed.
+   */
+  function stage (s: Sublevels, jobId: string, event: JobEvent, seq: number, time: number, pending?: Map<string, JobView>): Staged<LoggedEvent> {
+    const view = pending?.get(jobId) ?? views.get(jobId)
     if (view == null && event.type !== 'job:submitted') throw new FfmeshError(ErrorCodes.JOB_NOT_FOUND, `no job ${jobId} in the job log`)
     const jobSeq = (view?.job.eventCount ?? 0) + 1
     const change = reduce(view, event, time)
     const job = { ...(change.job ?? (view as JobView).job), eventCount: jobSeq, lastSeq: seq }
     const logged: LoggedEvent = { seq, time, jobId, event, jobSeq }
+    if (pending != null) {
+      const units = [...(view?.units ?? [])]
+      for (const u of change.units) units[u.index] = u
+      pending.set(jobId, { job, units })
+    }
     const ops: BatchOp[] = [
       { type: 'put', sublevel: s.log, key: seqKey(seq), value: logged },
       { type: 'put', sublevel: s.byJob, key: indexKey(jobId, jobSeq), value: seq },
@@ -191,6 +221,7 @@ export async function openJobStore (init: OpenJobStoreInit): Promise<JobStore> {
         next.job = job
         for (const u of change.units) next.units[u.index] = u
         views.set(jobId, next)
+        indexes.update(jobId, next)
         return logged
       }
     }
@@ -233,8 +264,9 @@ export async function openJobStore (init: OpenJobStoreInit): Promise<JobStore> {
     markerTimer.unref()
   }
 
+  const areaOf = <V>(level: LogLevel, name: string, encoding: 'json' | 'utf8') => level.sublevel<string, V>(`area:${name}`, { valueEncoding: encoding })
   const area = <V>(name: string, encoding: 'json' | 'utf8'): Sub<V> => {
-    const subOf = (level: LogLevel) => level.sublevel<string, V>(`area:${name}`, { valueEncoding: encoding })
+    const subOf = (level: LogLevel) => areaOf<V>(level, name, encoding)
     const sub = () => subOf(writer.db())
     const write = (op: Omit<BatchOp, 'sublevel'>, essential: boolean): Promise<void> =>
       writer.write(level => ({ ops: [{ ...op, sublevel: subOf(level) }], commit: () => undefined }), { essential })
@@ -255,6 +287,18 @@ export async function openJobStore (init: OpenJobStoreInit): Promise<JobStore> {
       markerSoon()
       return logged
     },
+    async appendBatch (events, puts = []) {
+      const logged = await writer.write(level => {
+        const time = clock()
+        const pending = new Map<string, JobView>()
+        const staged = events.map(({ jobId, event }, i) => stage(subs, jobId, event, lastSeq + 1 + i, time, pending))
+        const ops = staged.flatMap(st => st.ops)
+        for (const put of puts) ops.push({ type: put.value == null ? 'del' : 'put', sublevel: areaOf<string>(level, put.area, 'utf8'), key: put.key, ...(put.value != null ? { value: put.value } : {}) })
+        return { ops, commit: () => staged.map(st => st.commit()) }
+      }, { essential: events.every(e => ESSENTIAL.has(e.event.type)) })
+      markerSoon()
+      return logged
+    },
     async remove (jobId) {
       const view = views.get(jobId)
       if (view == null) throw new FfmeshError(ErrorCodes.JOB_NOT_FOUND, `no job ${jobId} in the job log`)
@@ -268,12 +312,19 @@ export async function openJobStore (init: OpenJobStoreInit): Promise<JobStore> {
           if (s > 0) ops.push({ type: 'del', sublevel: subs.log, key: seqKey(s) }, { type: 'put', sublevel: subs.gaps, key: seqKey(s), value: { why: 'removed', jobId, at: now } })
         }
         ops.push({ type: 'del', sublevel: subs.jobs, key: jobId }, ...unitKeysOf(view).map(key => ({ type: 'del' as const, sublevel: subs.units, key })))
-        return { ops, commit: () => { lastSeq = seq; views.delete(jobId) } }
+        return { ops, commit: () => { lastSeq = seq; views.delete(jobId); indexes.drop(jobId) } }
       }, { essential: true })
       markerSoon()
     },
     job: (id) => views.get(id),
     jobs: () => [...views.values()].sort((a, b) => a.job.createdAt - b.job.createdAt || a.job.id.localeCompare(b.job.id)),
+    * unfinished () {
+      yield * indexes.inFlight()
+      yield * indexes.queued()
+    },
+    inFlight: () => indexes.inFlight(),
+    queued: () => indexes.queued(),
+    list: (query) => pageViews(views.values(), query),
     async history (jobId) {
       const entries = (await subs.byJob.iterator({ gte: `${jobId}!`, lt: `${jobId}"` }).all()).filter(([, seq]) => seq > 0)
       const events = await subs.log.getMany(entries.map(([, seq]) => seqKey(seq)))

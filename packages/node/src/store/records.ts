@@ -1,4 +1,4 @@
-import type { ErrorBody, JobState, Profile, UnitSpec, UnitState } from '@ffmesh/protocol'
+import type { ErrorBody, JobState, KindProfiles, LibraryRules, Profile, UnitSpec, UnitState } from '@ffmesh/protocol'
 import type { MediaInfo } from '../media/index.js'
 
 /** The materialized view of one job, as the owner keeps it. Derived from the event log. */
@@ -15,7 +15,8 @@ export interface JobRecord {
   output: string | null
   error: ErrorBody | null
   owner: string
-  info: MediaInfo
+  /** Null for a job queued from a library scan until its plan probes it (job:probed). */
+  info: MediaInfo | null
   unitCount: number
   /**
    * Part of the plan is logged (job:units-planned) and the rest is still being cut: the job runs
@@ -48,7 +49,35 @@ export interface JobRecord {
   attention?: string | null
   /** A failed or cancelled job whose pieces and results were freed after jobs.failedRetentionSeconds. */
   blobsFreed?: boolean
+  /** Set for a job a library scan queued: its rules and where its output goes. */
+  library?: LibraryJob
+  /** Why a `skipped` job was not converted. */
+  reason?: ErrorBody | null
+  /** Bytes of the verified output (of a done job, or of one discarded with NO_SAVING). */
+  outputSize?: number | null
+  /** A --replace swap under way (logged before its first step), so a restart can finish it. */
+  swap?: SwapIntent | null
 }
+
+/** What a library adds to a job. Kept small: 10,000 of these sit in the log and in memory. */
+export interface LibraryJob {
+  /** The library root the source was found under (the trash lives there). */
+  root: string
+  /** Profile names by kind: the probe may find another kind than the file's extension said. */
+  profiles: KindProfiles
+  rules: LibraryRules
+  /** Files beside the source with its base name (subtitles, .nfo, posters), copied along with --out. */
+  sidecars: string[]
+  /** The verified output takes the source's place; the source goes to the library's trash. */
+  replace: boolean
+  /** The output root of a mirroring library (null with replace): part of the file index's key. */
+  outRoot?: string | null
+  /** The scan that queued the job. */
+  batch: string
+}
+
+/** The two paths of a swap: where the original is kept, and where the output lands. */
+export interface SwapIntent { trash: string, final: string }
 
 export interface UnitOutcome {
   hash: string
@@ -76,6 +105,10 @@ export interface UnitRecord {
   leaseUntil: number | null
   lastError: ErrorBody | null
   result: UnitOutcome | null
+  /** When the current lease was granted (log time). */
+  leasedAt?: number
+  /** Lease to verification of the verified attempt, for `ffmesh stats`' time per node. */
+  busyMs?: number
 }
 
 /** The events of the log. Each is applied to the views by reduce.ts in the same atomic batch. */
@@ -94,7 +127,11 @@ export type JobEvent =
   | { type: 'unit:verified', index: number, worker: string, attempt: number, result: UnitOutcome }
   | { type: 'unit:released', index: number, attempt: number, reason: ErrorBody, failure: boolean }
   | { type: 'job:assembling' }
-  | { type: 'job:done', output: string }
+  | { type: 'job:done', output: string, outputSize?: number }
+  /** A library job's probe, logged before its plan (and the profile for the kind it found). */
+  | { type: 'job:probed', info: MediaInfo, profile?: Profile }
+  | { type: 'job:skipped', reason: ErrorBody, outputSize?: number }
+  | { type: 'job:swap-started', swap: SwapIntent }
   | { type: 'job:failed', error: ErrorBody }
   | { type: 'job:cancelled' }
   | { type: 'job:retried' }

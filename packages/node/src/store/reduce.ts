@@ -30,7 +30,7 @@ export function reduce (view: JobView | undefined, event: JobEvent, time: number
           state: job.state === 'queued' ? 'running' : job.state,
           planning: false,
           sourceHash: event.sourceHash ?? job.sourceHash,
-          info: event.info ?? (event.videoFrames != null ? { ...job.info, videoFrames: event.videoFrames } : job.info),
+          info: event.info ?? (event.videoFrames != null && job.info != null ? { ...job.info, videoFrames: event.videoFrames } : job.info),
           normalised: event.normalised ?? job.normalised ?? null,
           unitCount: view.units.length + event.units.length
         }),
@@ -40,7 +40,7 @@ export function reduce (view: JobView | undefined, event: JobEvent, time: number
       // A lease is granted only from pending, for the next attempt: never two at once.
       return changeUnit(event.index, u => u.state !== 'pending' || event.attempt !== u.attempts + 1
         ? null
-        : { state: 'leased', worker: event.worker, attempts: Math.max(u.attempts, event.attempt), leaseUntil: event.leaseUntil })
+        : { state: 'leased', worker: event.worker, attempts: Math.max(u.attempts, event.attempt), leaseUntil: event.leaseUntil, leasedAt: time })
     case 'unit:converting':
       return changeUnit(event.index, u => u.state === 'leased' && u.attempts === event.attempt ? { state: 'converting' } : null)
     case 'unit:returned':
@@ -48,7 +48,7 @@ export function reduce (view: JobView | undefined, event: JobEvent, time: number
     case 'unit:verified':
       return changeUnit(event.index, u => u.state === 'verified'
         ? null
-        : { state: 'verified', worker: event.worker, result: event.result, leaseUntil: null, lastError: null })
+        : { state: 'verified', worker: event.worker, result: event.result, leaseUntil: null, lastError: null, ...(u.leasedAt != null ? { busyMs: time - u.leasedAt } : {}) })
     case 'unit:released':
       return changeUnit(event.index, u => u.state === 'verified' || u.attempts !== event.attempt
         ? null
@@ -56,7 +56,13 @@ export function reduce (view: JobView | undefined, event: JobEvent, time: number
     case 'job:assembling':
       return { job: touch({ state: 'assembling' }), units: [] }
     case 'job:done':
-      return { job: touch({ state: 'done', output: event.output, error: null }), units: [] }
+      return { job: touch({ state: 'done', output: event.output, error: null, outputSize: event.outputSize ?? null, swap: null }), units: [] }
+    case 'job:probed':
+      return { job: touch({ info: event.info, profile: event.profile ?? job.profile }), units: [] }
+    case 'job:skipped':
+      return { job: touch({ state: 'skipped', reason: event.reason, error: null, outputSize: event.outputSize ?? null, swap: null }), units: [] }
+    case 'job:swap-started':
+      return { job: touch({ swap: event.swap }), units: [] }
     case 'job:failed':
       return { job: touch({ state: 'failed', error: event.error }), units: [] }
     case 'job:cancelled':

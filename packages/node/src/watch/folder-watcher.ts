@@ -23,6 +23,8 @@ export interface FolderWatcherInit {
   watch: WatchConfig
   logger: Logger
   pollMissingMs: number
+  /** Skip the files already there when watching starts (the caller scans them itself). */
+  ignoreInitial?: boolean
   /** Folders whose files are never candidates (every watch's output and moveTo folders). */
   excludedDirs: () => string[]
   onCandidate(file: string, shape: FileShape): void
@@ -74,7 +76,7 @@ export function createFolderWatcher (init: FolderWatcherInit): FolderWatcher {
   const openWatcher = async (): Promise<void> => {
     realRoot = await realpath(root)
     const w = chokidarWatch(root, {
-      ignoreInitial: false,
+      ignoreInitial: init.ignoreInitial ?? false,
       // Symlinks are looked at as links: a link to a file is checked at intake, a link to a
       // folder is not descended (it could lead anywhere, or loop).
       followSymlinks: false,

@@ -1,0 +1,175 @@
+import fs from 'node:fs/promises'
+import path from 'node:path'
+import { ErrorCodes, FfmeshError, newJobId, toErrorBody, type ErrorBody, type ScanPlanEntry, type ScanReport } from '@ffmesh/protocol'
+import pMap from 'p-map'
+import type { JobComponents } from '../jobs/deps.js'
+import { queuedJobEvent, type QueuedFile } from '../jobs/queue-job.js'
+import type { AreaPut } from '../store/job-store.js'
+import { passesFilters, relativeToRoot } from '../watch/watch-filter.js'
+import { FILE_INDEX_AREA, indexKey, type FileIndex } from './file-index.js'
+import type { LibrarySpec } from './library-spec.js'
+import { classifyFolder, type ClassifiedFile } from './media-kinds.js'
+import { libraryOutputName } from './output-name.js'
+import { probeRule, sizeRule } from './rules.js'
+import { walkTree } from './walk-tree.js'
+
+/** Jobs logged per synced write: one fsync per 500 jobs instead of one per job. */
+export const QUEUE_BATCH = 500
+/** Probes at once in a dry run: each is an ffprobe process reading the file's start. */
+const DRY_RUN_PROBES = 2
+
+export interface ScannerDeps {
+  c: JobComponents
+  index: FileIndex
+  hashFile(file: string, options?: { signal?: AbortSignal }): Promise<string>
+}
+
+export interface ScanOptions {
+  signal?: AbortSignal
+  dryRun?: boolean
+  /** Look at these files only (a change notification), not the whole tree. */
+  only?: readonly string[]
+}
+
+/**
+ * One pass over a library: stat every media file, compare it with what the library remembers,
+ * and queue a job for each new or changed one, in batches (no probe, no hash: a rescan of 10,000
+ * unchanged files is 10,000 stats and reads). The report counts every media file once:
+ * found = submitted + skipped + failed.
+ */
+export function createScanner (deps: ScannerDeps) {
+  const { c, index } = deps
+  // One scan at a time on the node: two scans of one tree (a library's rescan and a `scan` run
+  // by hand) would both find a new file unrecorded and queue it twice.
+  let tail: Promise<unknown> = Promise.resolve()
+
+  async function scan (spec: LibrarySpec, options: ScanOptions = {}): Promise<ScanReport> {
+    const run = tail.then(async () => await scanNow(spec, options))
+    tail = run.catch(() => {})
+    return await run
+  }
+
+  async function scanNow (spec: LibrarySpec, options: ScanOptions): Promise<ScanReport> {
+    const batch = newJobId(c.clock())
+    const report: ScanReport = { batch, found: 0, submitted: [], skipped: [], failed: [], ...(options.dryRun === true ? { plan: [] } : {}) }
+    const toProbe: Array<{ file: string, size: number, item: ClassifiedFile }> = []
+    let pending: Array<{ file: QueuedFile, put: AreaPut }> = []
+    const madeDirs = new Set<string>()
+
+    const flush = async (): Promise<void> => {
+      if (pending.length === 0) return
+      const items = pending
+      pending = []
+      const now = c.clock()
+      const events = items.map(i => queuedJobEvent(c, i.file, now))
+      const puts = items.map((i, n) => ({ ...i.put, value: index.encode({ size: i.file.size, mtimeMs: i.file.mtimeMs, jobId: events[n]?.jobId as string }) }))
+      await c.store.appendBatch(events, puts)
+      for (const [n, e] of events.entries()) {
+        report.submitted.push({ path: items[n]?.file.source as string, jobId: e.jobId })
+        c.events.emit('job:submitted', { jobId: e.jobId, data: { source: items[n]?.file.source, profile: items[n]?.file.profile.name, batch } })
+      }
+    }
+
+    const fail = (file: string, error: ErrorBody): void => {
+      report.failed.push({ path: file, error })
+      report.plan?.push({ path: file, action: 'fail', profile: null, output: null, reason: error })
+    }
+    const skip = (file: string, reason: ErrorBody, profile: string | null): void => {
+      report.skipped.push({ path: file, reason: reason.code })
+      report.plan?.push({ path: file, action: 'skip', profile, output: null, reason })
+    }
+
+    const take = async (dir: string, item: ClassifiedFile): Promise<void> => {
+      const file = path.join(dir, item.name)
+      const rel = relativeToRoot(spec.root, file)
+      if (!passesFilters(rel, spec.include, spec.exclude)) return
+      const stat = await fs.stat(file).catch(() => null)
+      if (stat == null || !stat.isFile()) return // gone while we looked
+      report.found++
+      const profile = spec.table[item.kind]
+      if (profile == null) return
+      const key = indexKey(profile.name, spec.replace ? null : spec.output, file)
+      const known = await index.get(key)
+      if (known != null && known.size === stat.size) {
+        // Only a file whose time changed is read (hashed), and only when its earlier hash is known.
+        const touched = known.mtimeMs !== stat.mtimeMs && known.hash != null && known.hash === await deps.hashFile(file, options)
+        if (touched) await index.put(key, { ...known, mtimeMs: stat.mtimeMs })
+        if (known.mtimeMs === stat.mtimeMs || touched) return skip(file, { code: ErrorCodes.UNCHANGED, message: `unchanged since job ${known.jobId} handled it` }, profile.name)
+      }
+      if (stat.size === 0) return fail(file, { code: ErrorCodes.SOURCE_EMPTY, message: `${file} is empty (0 bytes); was it copied completely?` })
+      const outDir = spec.replace || spec.output == null ? dir : path.join(spec.output, path.relative(spec.root, dir))
+      if (options.dryRun === true) {
+        toProbe.push({ file, size: stat.size, item })
+        return
+      }
+      if (!madeDirs.has(outDir)) {
+        try {
+          await fs.mkdir(outDir, { recursive: true })
+        } catch (err) {
+          return fail(file, { code: ErrorCodes.OUTPUT_NOT_WRITABLE, message: `cannot create output folder ${outDir} (${(err as NodeJS.ErrnoException).code ?? ''})` })
+        }
+        madeDirs.add(outDir)
+      }
+      pending.push({
+        file: {
+          source: file,
+          size: stat.size,
+          mtimeMs: stat.mtimeMs,
+          profile,
+          outDir,
+          library: { root: spec.root, profiles: spec.profiles, rules: spec.rules, sidecars: item.sidecars.map(s => path.join(dir, s)), replace: spec.replace, outRoot: spec.replace ? null : spec.output, batch }
+        },
+        put: { area: FILE_INDEX_AREA, key, value: '' }
+      })
+      if (pending.length >= QUEUE_BATCH) await flush()
+    }
+
+    const excluded = spec.output != null ? [spec.output] : []
+    if (options.only != null) {
+      for (const dir of new Set(options.only.map(f => path.dirname(f)))) {
+        const names = await fs.readdir(dir).catch(() => [] as string[])
+        const wanted = new Set(options.only.filter(f => path.dirname(f) === dir).map(f => path.basename(f)))
+        for (const item of classifyFolder(names, spec.profiles)) if (wanted.has(item.name)) await take(dir, item)
+      }
+    } else {
+      for await (const folder of walkTree(spec.root, excluded, options)) {
+        for (const item of classifyFolder(folder.names, spec.profiles)) await take(folder.dir, item)
+      }
+    }
+    await flush()
+    if (options.dryRun === true) await dryRun(spec, toProbe, report, options)
+    return report
+  }
+
+  /** What the plan's rules would say of each file: probes, a few at a time, and no job. */
+  async function dryRun (spec: LibrarySpec, files: Array<{ file: string, size: number, item: ClassifiedFile }>, report: ScanReport, options: ScanOptions): Promise<void> {
+    const entries = await pMap(files, async ({ file, size, item }): Promise<ScanPlanEntry> => {
+      const profile = spec.table[item.kind]
+      const early = sizeRule(size, spec.rules)
+      if (early != null) return { path: file, action: 'skip', profile: profile?.name ?? null, output: null, reason: early }
+      try {
+        const info = await c.media.probeSource(file, options)
+        const chosen = spec.table[info.kind] ?? profile
+        if (chosen == null) throw new FfmeshError(ErrorCodes.PROFILE_MISMATCH, `${file} is ${info.kind}, and the scan has no ${info.kind} profile`)
+        c.media.checkProfileFits(info, chosen)
+        const reason = probeRule(file, size, info, chosen, spec.rules)
+        if (reason != null) return { path: file, action: 'skip', profile: chosen.name, output: null, reason }
+        const outName = libraryOutputName(file, chosen)
+        const dir = path.dirname(file)
+        const output = spec.replace || spec.output == null ? path.join(dir, outName) : path.join(spec.output, path.relative(spec.root, dir), outName)
+        return { path: file, action: 'convert', profile: chosen.name, output, reason: null }
+      } catch (err) {
+        return { path: file, action: 'fail', profile: profile?.name ?? null, output: null, reason: toErrorBody(err) }
+      }
+    }, { concurrency: DRY_RUN_PROBES, signal: options.signal })
+    for (const e of entries) {
+      report.plan?.push(e)
+      if (e.action === 'skip' && e.reason != null) report.skipped.push({ path: e.path, reason: e.reason.code })
+      if (e.action === 'fail' && e.reason != null) report.failed.push({ path: e.path, error: e.reason })
+    }
+  }
+
+  return { scan }
+}
+
+export type Scanner = ReturnType<typeof createScanner>

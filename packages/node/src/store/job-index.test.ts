@@ -1,0 +1,36 @@
+import { describe, expect, it } from 'vitest'
+import { newJobId } from '@ffmesh/protocol'
+import { jobRecord as job, useTempJobStores } from '../../../../test/fixtures/job-log.js'
+
+const temp = useTempJobStores('ffm-lib-index-')
+
+describe('job store index and batches', () => {
+  it('logs a batch of jobs in one write, with area puts, and keeps unfinished jobs in submission order', async () => {
+    const dir = await temp.tempDir()
+    const store = await temp.open(dir)
+    const ids = Array.from({ length: 5 }, (_, i) => newJobId(1000 + i))
+    await store.appendBatch(ids.map(id => ({ jobId: id, event: { type: 'job:submitted' as const, job: job(id) } })), [{ area: 'files', key: '/a', value: 'x' }])
+    await store.appendBatch([{ jobId: ids[1] as string, event: { type: 'job:skipped', reason: { code: 'ALREADY_TARGET', message: 'hevc' } } }])
+    await store.append(ids[3] as string, { type: 'job:done', output: '/o', outputSize: 3 })
+    expect([...store.unfinished()].map(v => v.job.id)).toEqual([ids[0], ids[2], ids[4]])
+    expect(await store.textArea('files').get('/a')).toBe('x')
+    expect(store.job(ids[1] as string)?.job).toMatchObject({ state: 'skipped', reason: { code: 'ALREADY_TARGET' } })
+    await store.close()
+    const reopened = await temp.open(dir)
+    expect([...reopened.unfinished()].map(v => v.job.id)).toEqual([ids[0], ids[2], ids[4]])
+    expect(reopened.job(ids[3] as string)?.job.outputSize).toBe(3)
+  })
+
+  it('pages jobs oldest or newest first, by state and by batch, counting every match', async () => {
+    const store = await temp.open()
+    const ids = Array.from({ length: 6 }, (_, i) => newJobId(2000 + i))
+    const library = { root: '/m', profiles: { video: 'h265' }, rules: { minSize: 0, minBitrateKbps: 0, minSavingPercent: 0 }, sidecars: [], replace: false, batch: 'B1' }
+    await store.appendBatch(ids.map((id, i) => ({ jobId: id, event: { type: 'job:submitted' as const, job: job(id, i % 2 === 0 ? { library } : {}) } })))
+    await store.append(ids[0] as string, { type: 'job:failed', error: { code: 'CONVERT_FAILED', message: 'x' } })
+    expect(store.list({ limit: 2 }).views.map(v => v.job.id)).toEqual(ids.slice(0, 2))
+    expect(store.list({ order: 'newest', offset: 1, limit: 2 }).views.map(v => v.job.id)).toEqual([ids[4], ids[3]])
+    expect(store.list({ states: ['queued'], limit: 1 })).toMatchObject({ total: 5 })
+    expect(store.list({ batch: 'B1' }).views.map(v => v.job.id)).toEqual([ids[0], ids[2], ids[4]])
+    expect(store.list({ batch: 'B1', states: ['failed'] }).views.map(v => v.job.id)).toEqual([ids[0]])
+  })
+})
