@@ -64,6 +64,7 @@ export function createNodeApi (c: JobComponents, parts: { owner: Owner, handoff:
     watches: () => parts.watches.list(),
     addWatch: (watch) => parts.watches.add(watch),
     removeWatch: (p) => parts.watches.remove(p),
-    onEvent: (listener) => c.events.on(listener)
+    onEvent: (listener) => c.events.on(listener),
+    replayEvents: (lastEventId) => c.events.since(lastEventId)
   }
 }

@@ -23,6 +23,7 @@ import { createBlobStore } from './store/blob-store.js'
 import { hashFile } from './store/hash.js'
 import { openJobStore } from './store/job-store.js'
 import { VERSION } from './version.js'
+import { createUiServer, type UiServer } from './ui/index.js'
 import { createWatchManager } from './watch/index.js'
 
 export interface RunningNode {
@@ -117,12 +118,13 @@ export async function startNode (init: StartNodeInit): Promise<RunningNode> {
       isNodeOutput: (file) => outputs().has(file),
       hashFile
     }, { watches: config.watch })
+    let ui: UiServer | null = null
     const api = createNodeApi(c, {
       owner,
       handoff,
       watches,
       profiles,
-      info: () => ({ id: mesh.peerId, name: config.name, version: VERSION, dataDir: paths.root, slots: config.worker.slots, addresses: 'multiaddrs' in mesh ? (mesh as { multiaddrs(): string[] }).multiaddrs() : [] })
+      info: () => ({ id: mesh.peerId, name: config.name, version: VERSION, dataDir: paths.root, slots: config.worker.slots, addresses: 'multiaddrs' in mesh ? (mesh as { multiaddrs(): string[] }).multiaddrs() : [], dashboard: ui?.url() ?? null })
     })
     handoff.start((id) => api.getJob(id))
     closers.push(() => handoff.stop())
@@ -131,6 +133,13 @@ export async function startNode (init: StartNodeInit): Promise<RunningNode> {
     const control = createControlServer({ api, socketPath: paths.controlSocket, logger: logger.child({ component: 'control' }) })
     await control.start()
     closers.push(() => control.stop())
+    if (config.ui.enabled) {
+      // A dashboard that cannot start logs why and leaves the node converting (ui/server.ts).
+      const dashboard = createUiServer({ api, logger: logger.child({ component: 'ui' }) }, { listen: config.ui.listen, passwordFile: paths.uiPassword })
+      ui = dashboard
+      await dashboard.start()
+      closers.push(() => dashboard.stop())
+    }
     events.emit('node:started', { peerId: mesh.peerId })
     logger.info({ peerId: mesh.peerId, dataDir: paths.root, sweptTempFiles: swept, removedOrphanBlobs: orphans, slots: config.worker.slots }, 'node started')
     return {

@@ -1,6 +1,7 @@
 import os from 'node:os'
 import { ProfileSchema, WatchSchema, type WatchConfig } from '@ffmesh/protocol'
 import { z } from 'zod'
+import { DEFAULT_UI_LISTEN, parseListenAddress } from '../ui/listen-address.js'
 
 /**
  * Every setting, with its default. The order of precedence is
@@ -53,6 +54,15 @@ export const ConfigSchema = z.strictObject({
     /** When non-empty, only these peer ids may connect. */
     allowPeers: z.array(z.string()).default([]),
     advertiseSeconds: z.number().min(0.2).max(600).default(5)
+  }).prefault({}),
+  ui: z.strictObject({
+    /** The web dashboard; false turns it off (the control socket and the CLI are unaffected). */
+    enabled: z.boolean().default(true),
+    /**
+     * `host:port` it listens on. A loopback address answers this machine only, without a password;
+     * any other needs one (`ffmesh ui password`). Port 0 picks a free port (tests).
+     */
+    listen: z.string().refine(v => parseListenAddress(v) != null, 'must be host:port with an IP address or localhost, such as 127.0.0.1:7676, 0.0.0.0:7676 or [::1]:7676').default(DEFAULT_UI_LISTEN)
   }).prefault({}),
   profiles: z.array(ProfileSchema).default([]),
   watch: z.array(WatchSchema).default([])

@@ -1,3 +1,4 @@
+import type { Replay } from '../events.js'
 import type { JobStatus, NodeEvent, NodeInfo, PeerStatus, Profile, SubmitRequest, WatchConfig, WatchStatus } from '@ffmesh/protocol'
 
 export type { NodeInfo, SubmitRequest, WatchStatus } from '@ffmesh/protocol'
@@ -23,4 +24,6 @@ export interface NodeApi {
   removeWatch(path: string): Promise<void>
   /** Subscribe to node events; returns the unsubscribe function. */
   onEvent(listener: (event: NodeEvent) => void): () => void
+  /** The events after a client's `Last-Event-ID`, or a reset when the node can no longer replay them. */
+  replayEvents(lastEventId: string): Replay
 }

@@ -34,7 +34,7 @@ export function createFakeNodeApi (init: { peers?: PeerStatus[] } = {}): FakeNod
   }
   return {
     submitted,
-    info: () => ({ id: '12D3KooWFakeFakeFakeFakeFakeFakeFakeFakeFakeFakeFake', name: 'fake', version: '0.0.0', dataDir: '/nonexistent', slots: 1, addresses: [] }),
+    info: () => ({ id: '12D3KooWFakeFakeFakeFakeFakeFakeFakeFakeFakeFakeFake', name: 'fake', version: '0.0.0', dataDir: '/nonexistent', slots: 1, addresses: [], dashboard: null }),
     async submit (req) {
       if (!DEFAULT_PROFILES.some(p => p.name === req.profile)) throw new FfmeshError(ErrorCodes.UNKNOWN_PROFILE, `no profile ${req.profile}`)
       if (!existsSync(req.source)) throw new FfmeshError(ErrorCodes.SOURCE_NOT_FOUND, `${req.source} does not exist`)
@@ -75,6 +75,7 @@ export function createFakeNodeApi (init: { peers?: PeerStatus[] } = {}): FakeNod
       if (!watches.delete(p)) throw new FfmeshError(ErrorCodes.WATCH_NOT_FOUND, `${p} is not watched`)
     },
     onEvent: listener => bus.on(listener),
+    replayEvents: lastEventId => bus.since(lastEventId),
     finish (id, state) {
       const job = get(id)
       job.progress = state === 'done' ? 1 : job.progress

@@ -1,4 +1,4 @@
-import type { ErrorBody, JobState, Profile, UnitSpec, UnitState } from '@ffmesh/protocol'
+import type { ErrorBody, JobState, Profile, UnitSpec, UnitState, UnitTry } from '@ffmesh/protocol'
 import type { MediaInfo } from '../media/index.js'
 
 /** The materialized view of one job, as the owner keeps it. Derived from the event log. */
@@ -60,6 +60,8 @@ export interface UnitRecord {
   leaseUntil: number | null
   lastError: ErrorBody | null
   result: UnitOutcome | null
+  /** Its leases with their times, for the dashboard's timeline (absent in records logged before). */
+  tries?: UnitTry[]
 }
 
 /** The events of the log. Each is applied to the views by reduce.ts in the same atomic batch. */

@@ -1,0 +1,16 @@
+import type { ErrorBody } from '@ffmesh/protocol'
+import { adviceFor } from '../advice.js'
+import { h, type Child } from '../dom.js'
+
+/** `a \`b\` c` → text with the back-quoted parts as <code>, as the docs write commands. */
+export function withCode (text: string): Child[] {
+  return text.split('`').map((part, i) => i % 2 === 1 ? h('code', null, part) : part)
+}
+
+/** An error as the node gave it: its code, its message, and the advice of docs/errors.md. */
+export function errorBox (error: ErrorBody | { code: string, message: string }): HTMLElement {
+  const advice = adviceFor(error.code)
+  return h('div', { class: 'error', role: 'alert', 'data-code': error.code },
+    h('p', null, h('code', { class: 'code' }, error.code), ' ', error.message),
+    advice != null ? h('p', { class: 'advice' }, ...withCode(advice)) : null)
+}
