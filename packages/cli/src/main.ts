@@ -5,6 +5,7 @@ import { peersCommand, profilesCommand } from './commands/listings.js'
 import { nodeCommand } from './commands/node.js'
 import { statusCommand } from './commands/status.js'
 import { submitCommand } from './commands/submit.js'
+import { uiPasswordCommand } from './commands/ui-password.js'
 import { watchAddCommand, watchListCommand, watchRemoveCommand } from './commands/watch.js'
 import { EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, reportError } from './report-error.js'
 
@@ -113,6 +114,11 @@ function buildProgram (setExit: (code: number) => void, signal: AbortSignal): Co
   watch.command('remove').description('stop watching a folder').argument('<path>', 'watched folder')
     .option('--json', 'print JSON').addOption(dataDir())
     .action(run((dir: string, opts: object) => watchRemoveCommand(dir, opts, signal)))
+
+  const ui = program.command('ui').description('the web dashboard (ui.listen, 127.0.0.1:7676 by default)')
+  ui.command('password').description('set the dashboard password (asked twice on a terminal, else the first line of stdin); needed to open it to the LAN')
+    .option('--json', 'print JSON').addOption(dataDir())
+    .action(run((opts: object) => uiPasswordCommand(opts, signal)))
 
   return program
 }
