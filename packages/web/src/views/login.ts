@@ -26,7 +26,7 @@ export function createLoginView (api: Api, onSignedIn: (session: UiSession) => v
         }
       }
     },
-    h('h2', null, 'Sign in'),
+    h('h2', null, 'Sign in to ffmesh'),
     h('p', null, 'This dashboard has a password, set on its node with ', h('code', null, 'ffmesh ui password'), '.'),
     h('label', null, 'Password ', password),
     h('div', { class: 'form-actions' }, button),
