@@ -11,7 +11,8 @@ const BENCHES = {
   convert: 'convert.ts',
   scaling: 'scaling.ts',
   'scale-sim': 'scale-sim.ts',
-  transfer: 'transfer.ts'
+  transfer: 'transfer.ts',
+  dashboard: 'dashboard.ts'
 }
 
 const dash = process.argv.indexOf('--')

@@ -85,4 +85,6 @@ async function boot (): Promise<void> {
   }
 }
 
-void loadAdvice(assets).then(boot)
+// The advice is needed only once an error shows: it loads beside the first requests.
+void loadAdvice(assets)
+void boot()

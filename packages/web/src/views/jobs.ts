@@ -24,6 +24,8 @@ interface Row {
 export function createJobsView (ctx: ViewContext, filter: JobState | null): View {
   const { store } = ctx
   const rows = new WeakMap<Element, Row>()
+  // Node names, read once per redraw rather than once per row.
+  let names = new Map<string, string>()
   const select: HTMLSelectElement = h('select', {
     name: 'state',
     'aria-label': 'Show jobs in state',
@@ -70,7 +72,6 @@ export function createJobsView (ctx: ViewContext, filter: JobState | null): View
 
   function update (el: HTMLLIElement, job: JobView): void {
     const row = rows.get(el) as Row
-    const names = store.names()
     setAttr(row.el, 'data-state', job.state)
     setAttr(row.name, 'href', `#/jobs/${encodeURIComponent(job.id)}`)
     setAttr(row.name, 'title', job.source)
@@ -105,6 +106,7 @@ export function createJobsView (ctx: ViewContext, filter: JobState | null): View
       setText(summary, store.has('meshJobs') ? 'jobs of every node in the mesh' : 'jobs this node owns')
       setText(empty, !store.state.jobsLoaded ? 'Loading…' : filter == null ? 'No jobs yet. Submit a file above, or add a watched folder.' : `No ${filter} jobs.`)
       setAttr(empty, 'hidden', store.state.jobsLoaded && shown.length > 0)
+      names = store.names()
       keyed(list, shown, j => j.id, create, update)
     }
   }
