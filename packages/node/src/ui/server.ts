@@ -68,13 +68,14 @@ export function createUiServer (components: UiServerComponents, init: UiServerIn
       pathname = new URL(req.url ?? '/', 'http://dashboard').pathname
       const refused = checkHost(req, address.loopback) ?? checkOrigin(req, pathname)
       if (refused != null) throw refused
-      await auth.refresh()
-      if (!address.loopback && !auth.passwordSet) {
-        throw new FfmeshError(ErrorCodes.UI_PASSWORD_REQUIRED, `the dashboard listens on ${init.listen}, which other machines reach, and its password was removed; set one with \`ffmesh ui password\``)
-      }
+      // The page and its files hold nothing secret: they are served before the password is looked at.
       if (SAFE_METHODS.has(method) && assets != null) {
         if (pathname === '/') return assets.serveIndex(req, res)
         if (assets.serve(req, res, pathname)) return
+      }
+      await auth.refresh()
+      if (!address.loopback && !auth.passwordSet) {
+        throw new FfmeshError(ErrorCodes.UI_PASSWORD_REQUIRED, `the dashboard listens on ${init.listen}, which other machines reach, and its password was removed; set one with \`ffmesh ui password\``)
       }
       res.setHeader('cache-control', 'no-store')
       if (pathname === UiRoutes.session.path && method === UiRoutes.session.method) return auth.handleSession(req, res)

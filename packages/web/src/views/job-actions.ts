@@ -1,8 +1,7 @@
-import { ApiError } from '../api.js'
-import { h, replace, setAttr } from '../dom.js'
+import { h, setAttr } from '../dom.js'
 import { API, fill, optionalPath } from '../routes.js'
 import type { JobView } from '../store.js'
-import { errorBox } from './error-box.js'
+import { showError } from './error-box.js'
 import { runAction, type ViewContext } from './view.js'
 
 const ACTIVE = new Set(['queued', 'running', 'assembling'])
@@ -21,10 +20,7 @@ export function createJobActions (ctx: ViewContext): JobActions {
   let job: JobView | null = null
   let confirmUntil = 0
   const problem = h('div', { class: 'action-error' })
-  const report = (err: unknown): void => {
-    if (err == null) replace(problem)
-    else replace(problem, errorBox(err instanceof ApiError ? err : { code: 'INTERNAL', message: String(err) }))
-  }
+  const report = (err: unknown): void => { showError(problem, err) }
   const act = (button: HTMLButtonElement, method: 'POST' | 'DELETE', path: string): Promise<void> => runAction(button, report, async () => {
     const id = (job as JobView).id
     await ctx.api.send(method, fill(path, { id }))

@@ -1,8 +1,8 @@
 import type { UiSession } from '@ffmesh/protocol'
-import { ApiError, type Api } from '../api.js'
-import { h, replace } from '../dom.js'
+import type { Api } from '../api.js'
+import { h } from '../dom.js'
 import { UI } from '../routes.js'
-import { errorBox } from './error-box.js'
+import { showError } from './error-box.js'
 
 /** The sign-in form of a dashboard with a password (`ffmesh ui password`). */
 export function createLoginView (api: Api, onSignedIn: (session: UiSession) => void): HTMLElement {
@@ -20,7 +20,7 @@ export function createLoginView (api: Api, onSignedIn: (session: UiSession) => v
           password.value = ''
           onSignedIn(session)
         } catch (err) {
-          replace(result, errorBox(err instanceof ApiError ? err : { code: 'INTERNAL', message: String(err) }))
+          showError(result, err)
         } finally {
           button.disabled = false
         }

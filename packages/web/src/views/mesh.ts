@@ -1,9 +1,8 @@
-import { ApiError } from '../api.js'
 import { h, keyed, replace, setAttr, setText } from '../dom.js'
 import { formatAgo, formatBytes, formatPercent, shortId } from '../format.js'
 import type { ConvertingView, MeshNodeView } from '../mesh-model.js'
 import { optionalPath } from '../routes.js'
-import { errorBox } from './error-box.js'
+import { showError } from './error-box.js'
 import { runAction, type View, type ViewContext } from './view.js'
 
 interface Card {
@@ -35,10 +34,7 @@ export function createMeshView (ctx: ViewContext): View {
 
   function controls (): HTMLElement {
     const problem = h('div', { class: 'action-error' })
-    const report = (err: unknown): void => {
-      if (err == null) replace(problem)
-      else replace(problem, errorBox(err instanceof ApiError ? err : { code: 'INTERNAL', message: String(err) }))
-    }
+    const report = (err: unknown): void => { showError(problem, err) }
     const button = (label: string, cls: string, path: () => string, body: object): HTMLButtonElement => {
       const b: HTMLButtonElement = h('button', {
         type: 'button',

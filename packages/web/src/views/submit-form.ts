@@ -1,8 +1,7 @@
 import type { SubmitRequest } from '@ffmesh/protocol'
-import { ApiError } from '../api.js'
 import { h, keyed, replace, setAttr, setText } from '../dom.js'
 import { API } from '../routes.js'
-import { errorBox } from './error-box.js'
+import { showError } from './error-box.js'
 import type { ViewContext } from './view.js'
 
 /**
@@ -36,7 +35,7 @@ export function createSubmitForm (ctx: ViewContext): { root: HTMLElement, update
       source.value = ''
       replace(result, h('p', { class: 'ok' }, 'Submitted: ', h('a', { href: `#/jobs/${encodeURIComponent(id)}` }, id)))
     } catch (err) {
-      replace(result, errorBox(err instanceof ApiError ? err : { code: 'INTERNAL', message: String(err) }))
+      showError(result, err)
     } finally {
       button.disabled = false
     }

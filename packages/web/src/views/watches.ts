@@ -1,8 +1,7 @@
 import type { WatchRequest, WatchStatus } from '@ffmesh/protocol'
-import { ApiError } from '../api.js'
-import { h, keyed, replace, setAttr, setText } from '../dom.js'
+import { h, keyed, setAttr, setText } from '../dom.js'
 import { API } from '../routes.js'
-import { errorBox } from './error-box.js'
+import { showError } from './error-box.js'
 import { runAction, type View, type ViewContext } from './view.js'
 
 /** Watched folders of this node: files that settle there are submitted with a profile. */
@@ -16,10 +15,7 @@ export function createWatchesView (ctx: ViewContext): View {
   const recursive = h('input', { name: 'recursive', type: 'checkbox', checked: true })
   const add = h('button', { type: 'submit' }, 'Watch')
   const result = h('div', { class: 'form-result', 'aria-live': 'polite' })
-  const report = (target: HTMLElement) => (err: unknown): void => {
-    if (err == null) replace(target)
-    else replace(target, errorBox(err instanceof ApiError ? err : { code: 'INTERNAL', message: String(err) }))
-  }
+  const report = (target: HTMLElement) => (err: unknown): void => { showError(target, err) }
   const form = h('form', {
     class: 'watch-form',
     onsubmit: (e: Event) => {
