@@ -7,7 +7,8 @@ import type { EventName, EventStreamReset, NodeEvent } from '@ffmesh/protocol'
  * one `unit:progress` per unit in flight per heartbeat (jobs.heartbeatSeconds, 5 s); 50 nodes with
  * 8 slots make 80 a second, so 4096 cover about 50 s of that, and many minutes of a home mesh: a
  * phone that slept or a page that lost its Wi-Fi for a moment catches up without a refetch.
- * At about 300 bytes an event the window costs about 1.2 MiB at most.
+ * At about 300 bytes an event, twice that with the text the event stream formats once for all its
+ * clients (control/event-stream.ts), the window costs about 2.5 MiB at most.
  */
 export const EVENT_REPLAY_WINDOW = 4096
 

@@ -12,7 +12,7 @@ export const STREAM_EVENTS = [
   'job:submitted', 'job:units-planned', 'job:planned', 'job:running', 'job:assembling', 'job:done', 'job:failed',
   'job:cancelled', 'job:retried', 'job:waiting',
   'unit:leased', 'unit:converting', 'unit:progress', 'unit:returned', 'unit:verified', 'unit:released',
-  'peer:connected', 'peer:disconnected', 'peer:capacity', 'peer:quarantined',
+  'peer:connected', 'peer:disconnected', 'peer:rejected', 'peer:capacity', 'peer:quarantined',
   'watch:submitted', 'watch:paused', 'watch:resumed', 'watch:skipped',
   'node:started', 'node:stopping'
 ] as const satisfies readonly EventName[]
