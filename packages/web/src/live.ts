@@ -7,7 +7,7 @@ import type { EventName, EventStreamReset, NodeEvent } from '@ffmesh/protocol'
  * again. A stream the node refuses (a session that ended) is reopened by `connect` again.
  */
 
-/** EventSource delivers named events only to listeners for their name: these are the ones the page uses. */
+/** EventSource delivers named events only to listeners for their name: every event the node sends. */
 export const STREAM_EVENTS = [
   'job:submitted', 'job:units-planned', 'job:planned', 'job:running', 'job:assembling', 'job:done', 'job:failed',
   'job:cancelled', 'job:retried', 'job:waiting',
@@ -16,6 +16,13 @@ export const STREAM_EVENTS = [
   'watch:submitted', 'watch:paused', 'watch:resumed', 'watch:skipped',
   'node:started', 'node:stopping'
 ] as const satisfies readonly EventName[]
+
+type Assert<T extends true> = T
+/**
+ * The protocol's list cannot be imported at run time (the page loads no zod): this copy fails to
+ * compile when the protocol gains an event it lacks, so a new event is never silently ignored.
+ */
+export type EveryEventListed = Assert<Exclude<EventName, typeof STREAM_EVENTS[number]> extends never ? true : false>
 
 export type Connection = 'connecting' | 'live' | 'reconnecting'
 
