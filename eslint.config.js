@@ -3,7 +3,7 @@ import globals from 'globals'
 import tseslint from 'typescript-eslint'
 
 export default tseslint.config(
-  { ignores: ['**/dist/**', '**/node_modules/**', 'coverage/**'] },
+  { ignores: ['**/dist/**', '**/node_modules/**', 'coverage/**', 'tmp/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -17,7 +17,13 @@ export default tseslint.config(
   },
   {
     // The CLI, scripts and benches talk to people on stdout/stderr.
-    files: ['packages/cli/**', 'scripts/**', 'bench/**', 'test/**', 'systemd/**'],
+    files: ['packages/cli/**', 'scripts/**', 'bench/**', 'test/**', 'systemd/**', 'packages/web/scripts/**'],
     rules: { 'no-console': 'off' }
+  },
+  {
+    // The dashboard runs in browsers: their globals, not Node's.
+    files: ['packages/web/src/**'],
+    ignores: ['packages/web/src/**/*.test.ts'],
+    languageOptions: { globals: { ...globals.browser } }
   }
 )

@@ -12,7 +12,8 @@ const BENCHES = {
   scaling: 'scaling.ts',
   'scale-sim': 'scale-sim.ts',
   transfer: 'transfer.ts',
-  library: 'library.ts'
+  library: 'library.ts',
+  dashboard: 'dashboard.ts'
 }
 
 const dash = process.argv.indexOf('--')

@@ -17,6 +17,8 @@ const repo = fileURLToPath(new URL('..', import.meta.url))
 const bin = path.join(repo, 'packages/cli/bin/ffmesh.js')
 const work = path.resolve(process.env.FFMESH_DEMO_DIR ?? path.join(repo, 'demo-out'))
 const names = ['node-a', 'node-b', 'node-c']
+// Each node's dashboard, side by side on this machine: 7676 (the default), 7677, 7678.
+const uiPorts = [7676, 7677, 7678]
 const SAMPLE_SECONDS = Number(process.env.FFMESH_DEMO_SECONDS ?? 40)
 
 const ffmesh = async (dataDir, ...args) => {
@@ -50,7 +52,8 @@ async function main () {
       name: names[i],
       worker: { slots: 1, minFreeDisk: 0 },
       jobs: { segmentSeconds: 5, leaseSeconds: 30, heartbeatSeconds: 1 },
-      mesh: { listen: ['/ip4/127.0.0.1/tcp/0'], mdns: true }
+      mesh: { listen: ['/ip4/127.0.0.1/tcp/0'], mdns: true },
+      ui: { listen: `127.0.0.1:${uiPorts[i]}` }
     }))
   }
   console.log(`demo: starting ${names.join(', ')} (logs in ${work}/<node>/node.log)`)
@@ -78,6 +81,7 @@ async function main () {
     await waitFor(async () => { await stillRunning(); return await ffmesh(dirs[0], 'status').then(() => true, () => false) }, 'node-a to answer')
     await waitFor(async () => { await stillRunning(); return (await json(dirs[0], 'peers').catch(() => [])).length >= 2 }, 'the nodes to find each other by mDNS', 60_000)
     const peers = await json(dirs[0], 'peers')
+    console.log(`demo: dashboards ${uiPorts.map((p, i) => `${names[i]} http://127.0.0.1:${p}/`).join('  ')}`)
     console.log(`demo: node-a sees ${peers.map(p => `${p.name} (${p.slotsFree} free slot${p.slotsFree === 1 ? '' : 's'})`).join(' and ')}`)
 
     const { id } = await json(dirs[0], 'submit', sample, '--profile', 'h264', '--out', path.join(work, 'output'))

@@ -85,7 +85,7 @@ node_bin=${node_bin:-$(command -v node || true)}
 node_bin=$(readlink -f "$node_bin")
 node_major=$("$node_bin" -p 'process.versions.node.split(".")[0]')
 ((node_major >= MIN_NODE_MAJOR)) || die "$node_bin is Node.js $node_major; ffmesh needs >= $MIN_NODE_MAJOR (pass --node BIN)"
-for pkg in protocol node cli; do
+for pkg in protocol web node cli; do
   [[ -f $REPO/packages/$pkg/dist/index.js || -f $REPO/packages/$pkg/dist/main.js ]] ||
     die "packages/$pkg is not built; run npm ci && npm run build in $REPO first"
 done
@@ -115,7 +115,7 @@ cp -p "$node_bin" "$staging/node/bin/node"
   mkdir -p "$(dirname "$parent")"
   cp -a "$REPO/$dep" "$parent"
 done
-for pkg in protocol node cli; do
+for pkg in protocol web node cli; do
   dest=$staging/node_modules/@ffmesh/$pkg
   mkdir -p "$dest"
   cp -p "$REPO/packages/$pkg/package.json" "$dest/"

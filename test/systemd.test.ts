@@ -51,7 +51,7 @@ async function systemFiles (root: string): Promise<string[]> {
 async function snapshotCheckout (): Promise<string> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'ffmesh-checkout-'))
   for (const file of ['package.json', 'package-lock.json', 'systemd']) await cp(path.join(REPO, file), path.join(dir, file), { recursive: true })
-  for (const pkg of ['protocol', 'node', 'cli']) {
+  for (const pkg of ['protocol', 'web', 'node', 'cli']) {
     for (const part of ['package.json', 'dist', 'bin']) {
       const from = path.join(REPO, 'packages', pkg, part)
       if (existsSync(from)) await cp(from, path.join(dir, 'packages', pkg, part), { recursive: true, preserveTimestamps: true })
@@ -136,7 +136,10 @@ describe('install.sh and uninstall.sh', () => {
     expect((await readdir(program)).sort()).toEqual(['node', 'node_modules'])
     const modules = await readdir(path.join(program, 'node_modules'))
     for (const dep of ['libp2p', 'chokidar', 'level', 'pino', 'zod', 'commander', '@ffmesh']) expect(modules).toContain(dep)
-    for (const devOnly of ['vitest', 'typescript', 'eslint', 'fast-check', '@vitest', '.bin']) expect(modules).not.toContain(devOnly)
+    for (const devOnly of ['vitest', 'typescript', 'eslint', 'fast-check', '@vitest', '.bin', 'playwright-core']) expect(modules).not.toContain(devOnly)
+    // The dashboard's page and the advice it shows come along with the node.
+    expect((await readdir(path.join(program, 'node_modules/@ffmesh'))).sort()).toEqual(['cli', 'node', 'protocol', 'web'])
+    for (const file of ['main.js', 'app.css', 'error-advice.json']) expect(existsSync(path.join(program, 'node_modules/@ffmesh/web/dist', file)), file).toBe(true)
     expect([...firstListing.keys()].filter((p) => p.endsWith('.tsbuildinfo'))).toEqual([])
     expect(await readFile(path.join(root, 'var/lib/ffmesh/swarm.key'), 'utf8')).toMatch(/^\/key\/swarm\/psk\/1\.0\.0\/\n\/base16\/\n[0-9a-f]{64}\n$/)
     expect(await readFile(path.join(root, 'var/lib/ffmesh/config.yaml'), 'utf8')).toContain('path: "/srv/in"\n    profile: "h265"\n    output: "/srv/out"')

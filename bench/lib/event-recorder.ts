@@ -1,5 +1,5 @@
 /** Records a running node's events from its control socket (the stream `ffmesh status --watch` reads). */
-import type { NodeEvent } from '@ffmesh/protocol'
+import { EVENT_STREAM_RESET, type NodeEvent } from '@ffmesh/protocol'
 import { createControlClient } from '../../packages/cli/dist/client.js'
 import { dataPaths } from '../../packages/node/dist/index.js'
 
@@ -11,7 +11,8 @@ export async function recordEvents (dataDir: string, options: { signal?: AbortSi
   const events: NodeEvent[] = []
   void (async () => {
     try {
-      for await (const e of sub) events.push(e)
+      // A fresh stream (no Last-Event-ID) never resets; a reset would carry no event to record.
+      for await (const e of sub) if (e.type !== EVENT_STREAM_RESET) events.push(e)
     } catch {
       // The node stopped: the record so far is what there is.
     }

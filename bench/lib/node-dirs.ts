@@ -13,6 +13,8 @@ export interface BenchNodeConfig {
   /** pino level; `debug` logs every ffmpeg and ffprobe with its run time. */
   logLevel?: 'info' | 'debug'
   mesh?: { enabled: boolean, mdns: boolean, bootstrap?: string[], advertiseSeconds?: number, listen?: string[] }
+  /** The dashboard; off unless a bench asks (bench nodes share the machine, and port 7676). */
+  ui?: { enabled: boolean, listen?: string }
 }
 
 /** Makes a data dir under the system temp folder; shares the swarm key of `swarmKeyFile` when given. */
@@ -29,7 +31,8 @@ export async function makeNodeDir (config: BenchNodeConfig, swarmKeyFile?: strin
     worker,
     jobs: { ...(config.segmentSeconds != null ? { segmentSeconds: config.segmentSeconds } : {}) },
     // The default advert interval unless a bench asks: what a user's nodes run.
-    mesh: { enabled: mesh.enabled, mdns: mesh.mdns, listen: mesh.listen ?? ['/ip4/127.0.0.1/tcp/0'], bootstrap: mesh.bootstrap ?? [], ...(mesh.advertiseSeconds != null ? { advertiseSeconds: mesh.advertiseSeconds } : {}) }
+    mesh: { enabled: mesh.enabled, mdns: mesh.mdns, listen: mesh.listen ?? ['/ip4/127.0.0.1/tcp/0'], bootstrap: mesh.bootstrap ?? [], ...(mesh.advertiseSeconds != null ? { advertiseSeconds: mesh.advertiseSeconds } : {}) },
+    ui: config.ui ?? { enabled: false }
   }))
   return { dir, peerId }
 }

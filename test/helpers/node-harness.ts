@@ -45,6 +45,8 @@ export interface NodeSettings {
   mesh?: boolean
   mdns?: boolean
   listen?: string[]
+  /** The dashboard: off unless a test needs it (many nodes share this machine, and 7676). */
+  ui?: { enabled?: boolean, listen?: string }
   extra?: Record<string, unknown>
   /** Where to make the data dir (it must not exist yet); default a new temp dir. */
   dir?: string
@@ -70,6 +72,7 @@ export async function makeDataDir (settings: NodeSettings = {}, swarmKeyFile?: s
     worker: { slots: settings.slots ?? 1, minFreeDisk: 0 },
     jobs: { segmentSeconds: settings.segmentSeconds ?? 2, leaseSeconds: settings.leaseSeconds ?? 10, heartbeatSeconds: settings.heartbeatSeconds ?? 1 },
     mesh: { enabled: settings.mesh ?? false, mdns: settings.mdns ?? true, listen: settings.listen ?? ['/ip4/127.0.0.1/tcp/0'], advertiseSeconds: 1 },
+    ui: settings.ui ?? { enabled: false },
     ...settings.extra
   }
   await fs.writeFile(path.join(dir, 'config.yaml'), stringify(config))

@@ -1,5 +1,5 @@
 import { request, type IncomingMessage } from 'node:http'
-import { ControlRoutes, ErrorCodes, FfmeshError, isFfmeshError, routePath, type ControlReplies, type ErrorBody, type JobListQuery, type JobState, type JobStatus, type JobSummary, type LibraryRequest, type LibraryStatus, type MeshJobStatus, type MeshNodeStatus, type NodeControlState, type NodeEvent, type NodeInfo, type PeerStatus, type Profile, type RemovedJob, type RouteBody, type RouteName, type ScanReport, type ScanRequest, type StatsReport, type SubmitRequest, type WatchRequest, type WatchStatus } from '@ffmesh/protocol'
+import { ControlRoutes, ErrorCodes, FfmeshError, isFfmeshError, routePath, type ControlReplies, type ErrorBody, type EventStreamReset, type JobListQuery, type JobState, type JobStatus, type JobSummary, type LibraryRequest, type LibraryStatus, type MeshJobStatus, type MeshNodeStatus, type NodeControlState, type NodeEvent, type NodeInfo, type PeerStatus, type Profile, type RemovedJob, type RouteBody, type RouteName, type ScanReport, type ScanRequest, type StatsReport, type SubmitRequest, type WatchRequest, type WatchStatus } from '@ffmesh/protocol'
 import { createSseParser } from './sse.js'
 
 export type { WatchRequest } from '@ffmesh/protocol'
@@ -32,12 +32,22 @@ export interface ControlClient {
   removeLibrary(path: string, options?: { signal?: AbortSignal }): Promise<void>
   scan(req: ScanRequest, options?: { signal?: AbortSignal }): Promise<ScanReport>
   stats(options?: { signal?: AbortSignal }): Promise<StatsReport>
-  /** Subscribes to node events; resolves once subscribed, so nothing after it is missed. */
-  openEvents(options?: { signal?: AbortSignal }): Promise<EventSubscription>
+  /**
+   * Subscribes to node events; resolves once subscribed, so nothing after it is missed. With
+   * `lastEventId` the node first replays what came after it, or sends a reset.
+   */
+  openEvents(options?: { signal?: AbortSignal, lastEventId?: string | null }): Promise<EventSubscription>
 }
 
-/** Node events until `close()`, the signal aborts or the node goes away (then iteration ends). */
-export interface EventSubscription extends AsyncIterable<NodeEvent> { close(): void }
+/**
+ * Node events until `close()`, the signal aborts or the node goes away (then iteration ends). A
+ * `reset` says events were missed (the node restarted, or the gap was too long): read state again.
+ */
+export interface EventSubscription extends AsyncIterable<NodeEvent | EventStreamReset> {
+  close(): void
+  /** The id of the last event received, to resume from with a new subscription. */
+  readonly lastEventId: string | null
+}
 
 /** Speaks the node's control API (HTTP over its unix socket). `dataDir` only makes errors helpful. */
 export function createControlClient (init: { socketPath: string, dataDir: string }): ControlClient {
@@ -49,7 +59,7 @@ export function createControlClient (init: { socketPath: string, dataDir: string
     return new FfmeshError(ErrorCodes.NODE_NOT_RUNNING, `no ffmesh node is running for data dir ${dataDir} (tried control socket ${socketPath}); ${start}`)
   }
 
-  function open (method: string, path: string, body: unknown, signal?: AbortSignal): Promise<IncomingMessage> {
+  function open (method: string, path: string, body: unknown, signal?: AbortSignal, extraHeaders: Record<string, string> = {}): Promise<IncomingMessage> {
     return new Promise((resolve, reject) => {
       const payload = body === undefined ? undefined : JSON.stringify(body)
       const req = request({
@@ -57,7 +67,7 @@ export function createControlClient (init: { socketPath: string, dataDir: string
         path,
         method,
         signal,
-        headers: payload === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) }
+        headers: { ...extraHeaders, ...(payload === undefined ? {} : { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(payload)) }) }
       }, resolve)
       req.on('error', (err: NodeJS.ErrnoException) => {
         reject(['ENOENT', 'ECONNREFUSED', 'EACCES', 'ENOTSOCK'].includes(err.code ?? '') ? notRunning(err) : err)
@@ -116,7 +126,7 @@ export function createControlClient (init: { socketPath: string, dataDir: string
     removeLibrary: async (path, o) => { await call('removeLibrary', { body: { path } }, o?.signal) },
     scan: (req, o) => call('scan', { body: req }, o?.signal),
     stats: (o) => call('stats', {}, o?.signal),
-    openEvents: async (o) => subscribe(await open(ControlRoutes.events.method, ControlRoutes.events.path, undefined, o?.signal))
+    openEvents: async (o) => subscribe(await open(ControlRoutes.events.method, ControlRoutes.events.path, undefined, o?.signal, o?.lastEventId != null ? { 'last-event-id': o.lastEventId } : {}))
   }
 }
 
@@ -136,12 +146,14 @@ async function subscribe (res: IncomingMessage): Promise<EventSubscription> {
   }
   res.setEncoding('utf8')
   const parse = createSseParser()
-  async function * iterate (): AsyncGenerator<NodeEvent> {
+  let lastEventId: string | null = null
+  async function * iterate (): AsyncGenerator<NodeEvent | EventStreamReset> {
     try {
       for await (const chunk of res) {
         for (const event of parse(chunk as string)) {
+          lastEventId = event.id
           try {
-            yield JSON.parse(event.data) as NodeEvent
+            yield JSON.parse(event.data) as NodeEvent | EventStreamReset
           } catch {
             // A malformed event is skipped; the next status fetch corrects any view built on it.
           }
@@ -153,5 +165,5 @@ async function subscribe (res: IncomingMessage): Promise<EventSubscription> {
       res.destroy()
     }
   }
-  return { [Symbol.asyncIterator]: iterate, close: () => { res.destroy() } }
+  return { [Symbol.asyncIterator]: iterate, close: () => { res.destroy() }, get lastEventId () { return lastEventId } }
 }

@@ -10,7 +10,7 @@ type NodeModule = typeof NodePackage
  * Client commands need just the data dir rules and `init` just its module, so they load those
  * files alone: faster start, and a client still works when the daemon cannot load.
  */
-async function importNodeFile<T> (file: string): Promise<T> {
+export async function importNodeFile<T> (file: string): Promise<T> {
   return await import(new URL(file, import.meta.resolve('@ffmesh/node')).href) as T
 }
 

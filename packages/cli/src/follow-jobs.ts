@@ -1,4 +1,4 @@
-import { TERMINAL_JOB_STATES, type JobStatus, type NodeEvent } from '@ffmesh/protocol'
+import { EVENT_STREAM_RESET, TERMINAL_JOB_STATES, type JobStatus, type NodeEvent } from '@ffmesh/protocol'
 import type { ControlClient, EventSubscription } from './client.js'
 
 /** Events arrive per frame of progress; redrawing more often than this only burns the CPU. */
@@ -24,13 +24,22 @@ export async function followJobs (client: ControlClient, ids: string[] | null, i
   let dirty = true
   let wake: (() => void) | null = null
   let events: EventSubscription | null = null
+  // A stream that is lost is reopened from its last event, so the node replays what fell between.
+  let lastEventId: string | null = null
   const watching = (ev: NodeEvent): boolean => ev.jobId != null && (ids == null || ids.includes(ev.jobId))
 
   const openStream = async (): Promise<void> => {
-    const sub = await client.openEvents({ signal: init.signal })
+    const sub = await client.openEvents({ signal: init.signal, lastEventId })
     events = sub
     void (async () => {
       for await (const ev of sub) {
+        lastEventId = sub.lastEventId
+        // Events were missed: every job may have moved.
+        if (ev.type === EVENT_STREAM_RESET) {
+          dirty = true
+          wake?.()
+          continue
+        }
         if (!watching(ev)) continue
         dirty = true
         if (TERMINAL_EVENTS.has(ev.type)) wake?.()

@@ -7,6 +7,7 @@ import { nodeCommand } from './commands/node.js'
 import { repairCommand } from './commands/repair.js'
 import { statusCommand } from './commands/status.js'
 import { submitCommand } from './commands/submit.js'
+import { uiPasswordCommand } from './commands/ui-password.js'
 import { watchAddCommand, watchListCommand, watchRemoveCommand } from './commands/watch.js'
 import { libraryAddCommand, libraryListCommand, libraryRemoveCommand, type LibraryOptions } from './commands/library.js'
 import { scanCommand, type ScanOptions } from './commands/scan.js'
@@ -175,6 +176,11 @@ function buildProgram (setExit: (code: number) => void, signal: AbortSignal): Co
   program.command('stats').description('files converted, skipped and failed, bytes saved, conversion time per node')
     .option('--json', 'print JSON').addOption(dataDir())
     .action(run((opts: object) => statsCommand(opts, signal)))
+
+  const ui = program.command('ui').description('the web dashboard (ui.listen, 127.0.0.1:7676 by default)')
+  ui.command('password').description('set the dashboard password (asked twice on a terminal, else the first line of stdin); needed to open it to the LAN')
+    .option('--json', 'print JSON').addOption(dataDir())
+    .action(run((opts: object) => uiPasswordCommand(opts, signal)))
 
   return program
 }

@@ -9,7 +9,8 @@ import { paced } from '../../../test/helpers/pace.js'
 
 /** `ffmesh node` as systemd runs it: the real binary and the real node (mesh off: no network). */
 const BIN = fileURLToPath(new URL('../bin/ffmesh.js', import.meta.url))
-const ENV = { PATH: process.env.PATH, HOME: os.tmpdir(), FFMESH_MESH_ENABLED: 'false', FFMESH_LOG_LEVEL: 'warn' }
+// The dashboard on a free port: 7676 may be another node's on a shared machine.
+const ENV = { PATH: process.env.PATH, HOME: os.tmpdir(), FFMESH_MESH_ENABLED: 'false', FFMESH_LOG_LEVEL: 'warn', FFMESH_UI_LISTEN: '127.0.0.1:0' }
 
 function run (args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number, stdout: string, stderr: string }> {
   return new Promise(resolve => {
@@ -53,7 +54,7 @@ describe('ffmesh node', () => {
     const exited = new Promise<number | null>(resolve => child.once('exit', code => { resolve(code) }))
     try {
       await ready
-      expect(stdout).toMatch(/^ffmesh node ready: peer 12D3KooW\w+, data dir .*live, control socket .*control\.sock\n$/)
+      expect(stdout).toMatch(/^ffmesh node ready: peer 12D3KooW\w+, data dir .*live, control socket .*control\.sock, dashboard http:\/\/127\.0\.0\.1:\d+\/\n$/)
       const status = await run(['status', '--json', '--data-dir', data])
       expect(JSON.parse(status.stdout)).toEqual([])
       const started = Date.now()

@@ -7,8 +7,17 @@ const STREAM = ': ffmesh events\n\nevent: job:done\ndata: {"type":"job:done","jo
 describe('createSseParser', () => {
   it('reads events, skips comments and joins data lines', () => {
     expect(createSseParser()(STREAM)).toEqual([
-      { event: 'job:done', data: '{"type":"job:done","jobId":"A"}' },
-      { event: 'unit:progress', data: '{"a":1}\n{"b":2}' }
+      { event: 'job:done', data: '{"type":"job:done","jobId":"A"}', id: null },
+      { event: 'unit:progress', data: '{"a":1}\n{"b":2}', id: null }
+    ])
+  })
+
+  it('gives each event the last id the stream sent, which carries over to events without one', () => {
+    const parse = createSseParser()
+    expect(parse('id: run:1\nevent: job:done\ndata: {}\n\nevent: reset\ndata: {}\n\nid: run:3\ndata: x\n\n')).toEqual([
+      { event: 'job:done', data: '{}', id: 'run:1' },
+      { event: 'reset', data: '{}', id: 'run:1' },
+      { event: 'message', data: 'x', id: 'run:3' }
     ])
   })
 

@@ -1,5 +1,8 @@
-/** One server-sent event: its `event:` name and the joined `data:` lines. */
-export interface ServerSentEvent { event: string, data: string }
+/**
+ * One server-sent event: its `event:` name, the joined `data:` lines, and the last event id the
+ * stream gave (`id:` lines carry over to later events, as in browsers), to resume from.
+ */
+export interface ServerSentEvent { event: string, data: string, id: string | null }
 
 /**
  * Incremental parser for text/event-stream (the WHATWG format): feed it chunks as they arrive, it
@@ -9,6 +12,7 @@ export function createSseParser (): (chunk: string) => ServerSentEvent[] {
   let buffer = ''
   let event = ''
   let data: string[] = []
+  let lastId: string | null = null
   return (chunk) => {
     buffer += chunk
     const out: ServerSentEvent[] = []
@@ -19,7 +23,7 @@ export function createSseParser (): (chunk: string) => ServerSentEvent[] {
       const line = buffer.slice(0, newline)
       buffer = buffer.slice(newline + (buffer.startsWith('\r\n', newline) ? 2 : 1))
       if (line === '') {
-        if (data.length > 0) out.push({ event: event !== '' ? event : 'message', data: data.join('\n') })
+        if (data.length > 0) out.push({ event: event !== '' ? event : 'message', data: data.join('\n'), id: lastId })
         event = ''
         data = []
         continue
@@ -31,6 +35,8 @@ export function createSseParser (): (chunk: string) => ServerSentEvent[] {
       if (value.startsWith(' ')) value = value.slice(1)
       if (field === 'event') event = value
       else if (field === 'data') data.push(value)
+      // An id with a NUL is ignored, as the WHATWG parser does.
+      else if (field === 'id' && !value.includes('\0')) lastId = value
     }
     return out
   }

@@ -3,7 +3,9 @@ import { pino, type Logger, type DestinationStream } from 'pino'
 export type { Logger }
 
 /** Paths pino blanks out wherever they appear, so no secret reaches a log line. */
-export const SECRET_FIELD_NAMES = ['swarmKey', 'privateKey', 'token', 'key', 'psk', 'authorization'] as const
+export const SECRET_FIELD_NAMES = ['swarmKey', 'privateKey', 'token', 'key', 'psk', 'authorization',
+  // The dashboard's: its password and hash, session cookies and CSRF tokens.
+  'password', 'passwordHash', 'cookie', 'csrf', 'sessionId'] as const
 /**
  * Security (issue 6): how deep a secret field is still found. A component may log an init or config
  * object that holds the key a few levels down (`{ init: { mesh: { swarmKey } } }`); one level of

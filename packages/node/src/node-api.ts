@@ -140,6 +140,7 @@ export function createNodeApi (c: JobComponents, parts: NodeApiParts): NodeApi {
       const names = new Map(c.mesh.peers().map(p => [p.id, p.name]))
       names.set(c.mesh.peerId, c.config.name)
       return computeStats(c.store.jobs(), c.clock(), id => names.get(id) ?? null)
-    }
+    },
+    replayEvents: (lastEventId) => c.events.since(lastEventId)
   }
 }

@@ -32,6 +32,7 @@ import { openJobStore, type JobStore } from './store/job-store.js'
 import { createStatusSource } from './status/status-source.js'
 import { selfNodeStatus } from './status/self-node.js'
 import { VERSION } from './version.js'
+import { createUiServer, type UiServer } from './ui/index.js'
 import { createWatchManager } from './watch/index.js'
 import { createFileIndex, FILE_INDEX_AREA } from './library/file-index.js'
 import { createLibraryManager } from './library/library-manager.js'
@@ -159,6 +160,7 @@ export async function startNode (init: StartNodeInit): Promise<RunningNode> {
     }, { watches: config.watch })
     const fileIndex = createFileIndex(store.textArea(FILE_INDEX_AREA))
     const libraries = createLibraryManager({ c, scanner: createScanner({ c, index: fileIndex, hashFile }), store: createLibraryStore(store.textArea('library')), profiles }, { libraries: config.libraries })
+    let ui: UiServer | null = null
     const api = createNodeApi(c, {
       owner,
       handoff,
@@ -169,7 +171,7 @@ export async function startNode (init: StartNodeInit): Promise<RunningNode> {
       control,
       controlState: worker.controlState,
       selfNode: () => selfNodeStatus({ id: mesh.peerId, name: config.name, version: VERSION, slotsTotal: config.worker.slots, now: c.clock() }, worker),
-      info: () => ({ id: mesh.peerId, name: config.name, version: VERSION, dataDir: paths.root, slots: config.worker.slots, addresses: 'multiaddrs' in mesh ? (mesh as { multiaddrs(): string[] }).multiaddrs() : [] })
+      info: () => ({ id: mesh.peerId, name: config.name, version: VERSION, dataDir: paths.root, slots: config.worker.slots, addresses: 'multiaddrs' in mesh ? (mesh as { multiaddrs(): string[] }).multiaddrs() : [], dashboard: ui?.url() ?? null })
     })
     handoff.start((id) => api.getJob(id))
     closers.push(() => handoff.stop())
@@ -180,6 +182,13 @@ export async function startNode (init: StartNodeInit): Promise<RunningNode> {
     const controlServer = createControlServer({ api, socketPath: paths.controlSocket, logger: logger.child({ component: 'control' }) })
     await controlServer.start()
     closers.push(() => controlServer.stop())
+    if (config.ui.enabled) {
+      // A dashboard that cannot start logs why and leaves the node converting (ui/server.ts).
+      const dashboard = createUiServer({ api, logger: logger.child({ component: 'ui' }) }, { listen: config.ui.listen, passwordFile: paths.uiPassword })
+      ui = dashboard
+      await dashboard.start()
+      closers.push(() => dashboard.stop())
+    }
     events.emit('node:started', { peerId: mesh.peerId })
     logger.info({ peerId: mesh.peerId, dataDir: paths.root, sweptTempFiles: swept, removedOrphanBlobs: orphans, slots: config.worker.slots }, 'node started')
     return {

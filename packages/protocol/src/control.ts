@@ -83,6 +83,8 @@ export interface NodeInfo {
   dataDir: string
   slots: number
   addresses: string[]
+  /** The web dashboard's address (`http://127.0.0.1:7676/`), or null when it is off or failed to start. */
+  dashboard: string | null
 }
 
 export type HttpMethod = 'GET' | 'POST' | 'DELETE'

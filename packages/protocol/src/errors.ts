@@ -81,7 +81,17 @@ export const ErrorCodes = {
   /** The data dir or a file in it that decides what the node runs can be written by other users. */
   DATA_DIR_INSECURE: 'DATA_DIR_INSECURE',
   /** `ffmesh rm` of a job that is still queued, running or assembling. */
-  JOB_ACTIVE: 'JOB_ACTIVE'
+  JOB_ACTIVE: 'JOB_ACTIVE',
+  // The web dashboard
+  UI_LOGIN_REQUIRED: 'UI_LOGIN_REQUIRED',
+  UI_LOGIN_FAILED: 'UI_LOGIN_FAILED',
+  UI_LOGIN_RATE_LIMITED: 'UI_LOGIN_RATE_LIMITED',
+  UI_CSRF_REFUSED: 'UI_CSRF_REFUSED',
+  UI_ORIGIN_REFUSED: 'UI_ORIGIN_REFUSED',
+  UI_HOST_REFUSED: 'UI_HOST_REFUSED',
+  UI_PASSWORD_REQUIRED: 'UI_PASSWORD_REQUIRED',
+  UI_LISTEN_FAILED: 'UI_LISTEN_FAILED',
+  UI_ASSETS_MISSING: 'UI_ASSETS_MISSING'
 } as const
 
 export type ErrorCode = typeof ErrorCodes[keyof typeof ErrorCodes]

@@ -43,3 +43,9 @@ export const MAX_UNITS_IN_JOB_STATE = 200
 
 /** Workers invited by one offer: enough for a good choice, few enough that claims stay bounded. */
 export const MAX_OFFER_CANDIDATES = 4
+
+/**
+ * Tries of one unit kept for its timeline: every failure fits (jobs.maxAttempts defaults to 5);
+ * releases that are not failures (reassignments, refusals) can repeat, and only recent ones matter.
+ */
+export const MAX_UNIT_TRIES = 16

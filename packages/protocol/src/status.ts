@@ -12,6 +12,24 @@ export interface UnitStatus {
   /** 0..1 while converting, 1 once verified. */
   progress: number
   durationSec: number
+  /**
+   * Who had the unit and when, oldest try first (the last MAX_UNIT_TRIES), from the owner's job
+   * log: the dashboard's timeline. Absent for units logged before tries were kept.
+   */
+  tries?: UnitTry[]
+}
+
+/** One lease of a unit: from the grant to its verified result or its release. */
+export interface UnitTry {
+  /** Peer id of the worker (the owner's own id for local work). */
+  worker: string
+  attempt: number
+  leasedAt: number
+  /** When the worker reported that ffmpeg started; null before that. */
+  convertingAt: number | null
+  /** Verified or released; null while the try runs. */
+  endedAt: number | null
+  outcome: 'verified' | 'released' | null
 }
 
 export interface JobStatus {

@@ -12,7 +12,7 @@ export const STOP_TIMEOUT_MS = 10_000
 /** After a clean stop, time for stdout to flush before the process is ended regardless. */
 const EXIT_GRACE_MS = 2_000
 
-interface RunningNode { peerId: string, stop(): Promise<void> }
+interface RunningNode { peerId: string, api: { info(): { dashboard: string | null } }, stop(): Promise<void> }
 type StartNode = (init: { dataDir: string, configFile?: string, env?: NodeJS.ProcessEnv }) => Promise<RunningNode>
 
 /** Runs the node in the foreground until SIGTERM or SIGINT; a second signal exits at once. */
@@ -37,7 +37,8 @@ export async function nodeCommand (opts: NodeOptions): Promise<number> {
   process.on('SIGINT', onSignal)
   try {
     const node = await mod.startNode({ dataDir, configFile: opts.config != null ? path.resolve(opts.config) : undefined, env: process.env })
-    process.stdout.write(`ffmesh node ready: peer ${node.peerId}, data dir ${dataDir}, control socket ${mod.dataPaths(dataDir).controlSocket}\n`)
+    const dashboard = node.api.info().dashboard
+    process.stdout.write(`ffmesh node ready: peer ${node.peerId}, data dir ${dataDir}, control socket ${mod.dataPaths(dataDir).controlSocket}${dashboard != null ? `, dashboard ${dashboard}` : ''}\n`)
     if (signalled == null) await new Promise<void>(resolve => { stopRequested = resolve })
     const timer = setTimeout(() => {
       process.stderr.write(`node did not stop within ${STOP_TIMEOUT_MS / 1000} s; exiting\n`)

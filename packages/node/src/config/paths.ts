@@ -25,6 +25,8 @@ export interface DataPaths {
   work: string
   /** Unit outputs being converted by this node as a worker. */
   outbox: string
+  /** The dashboard password's scrypt hash (`ffmesh ui password`), 0600; absent: no password. */
+  uiPassword: string
 }
 
 export function dataPaths (root: string): DataPaths {
@@ -43,7 +45,8 @@ export function dataPaths (root: string): DataPaths {
     fetched: path.join(r, 'fetched'),
     tmp: path.join(r, 'tmp'),
     work: path.join(r, 'work'),
-    outbox: path.join(r, 'outbox')
+    outbox: path.join(r, 'outbox'),
+    uiPassword: path.join(r, 'ui-password')
   }
 }
 

@@ -3,6 +3,7 @@ import { LibrarySchema, ProfileSchema, WatchSchema, type LibraryConfig, type Wat
 import { multiaddr } from '@multiformats/multiaddr'
 import { z } from 'zod'
 import { MAX_SCHEDULE_WINDOWS, parseSchedule, ScheduleError } from '../jobs/schedule.js'
+import { DEFAULT_UI_LISTEN, parseListenAddress } from '../ui/listen-address.js'
 
 /**
  * Every setting, with its default. The order of precedence is
@@ -93,6 +94,15 @@ export const ConfigSchema = z.strictObject({
      * dashboard). A pause made at this machine is never undone from elsewhere.
      */
     remoteControl: z.boolean().default(true)
+  }).prefault({}),
+  ui: z.strictObject({
+    /** The web dashboard; false turns it off (the control socket and the CLI are unaffected). */
+    enabled: z.boolean().default(true),
+    /**
+     * `host:port` it listens on. A loopback address answers this machine only, without a password;
+     * any other needs one (`ffmesh ui password`). Port 0 picks a free port (tests).
+     */
+    listen: z.string().refine(v => parseListenAddress(v) != null, 'must be host:port with an IP address or localhost, such as 127.0.0.1:7676, 0.0.0.0:7676 or [::1]:7676').default(DEFAULT_UI_LISTEN)
   }).prefault({}),
   profiles: z.array(ProfileSchema).default([]),
   watch: z.array(WatchSchema).default([]),

@@ -1,3 +1,4 @@
+import type { Replay } from '../events.js'
 import type { JobListFilter, JobState, JobStatus, JobSummary, LibraryConfig, LibraryStatus, MeshJobStatus, MeshNodeStatus, NodeControlState, NodeEvent, NodeInfo, PeerStatus, Profile, RemovedJob, ScanBody, ScanReport, StatsReport, SubmitRequest, WatchConfig, WatchStatus } from '@ffmesh/protocol'
 
 export type { NodeInfo, RemovedJob, SubmitRequest, WatchStatus } from '@ffmesh/protocol'
@@ -44,4 +45,6 @@ export interface NodeApi {
   stats(): StatsReport
   /** Subscribe to node events; returns the unsubscribe function. */
   onEvent(listener: (event: NodeEvent) => void): () => void
+  /** The events after a client's `Last-Event-ID`, or a reset when the node can no longer replay them. */
+  replayEvents(lastEventId: string): Replay
 }

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import { ControlRoutes, ErrorCodes, FfmeshError, isFfmeshError } from '@ffmesh/protocol'
 import type { Logger } from '../logger.js'
 import type { NodeApi } from './api.js'
-import { openEventStream } from './event-stream.js'
+import { lastEventIdOf, openEventStream } from './event-stream.js'
 import { readJsonBody, sendError, sendJson } from './http-io.js'
 import { handleRoute, matchRoute, parseWith } from './routes.js'
 
@@ -31,7 +31,7 @@ export function createControlDispatcher (init: { api: NodeApi, logger: Logger, h
       pathname = url.pathname
       if (pathname === ControlRoutes.events.path) {
         if (method !== 'GET') throw new FfmeshError(ErrorCodes.BAD_ARGUMENTS, `use GET for ${ControlRoutes.events.path}`)
-        const close = openEventStream(api, res, { heartbeatMs: init.heartbeatMs })
+        const close = openEventStream(api, res, { heartbeatMs: init.heartbeatMs, lastEventId: lastEventIdOf(req, url) })
         streams.add(close)
         res.on('close', () => streams.delete(close))
         return

@@ -36,7 +36,7 @@ export function createFakeNodeApi (init: { peers?: PeerStatus[] } = {}): FakeNod
   }
   return {
     submitted,
-    info: () => ({ id: '12D3KooWFakeFakeFakeFakeFakeFakeFakeFakeFakeFakeFake', name: 'fake', version: '0.0.0', dataDir: '/nonexistent', slots: 1, addresses: [] }),
+    info: () => ({ id: '12D3KooWFakeFakeFakeFakeFakeFakeFakeFakeFakeFakeFake', name: 'fake', version: '0.0.0', dataDir: '/nonexistent', slots: 1, addresses: [], dashboard: null }),
     async submit (req) {
       if (!DEFAULT_PROFILES.some(p => p.name === req.profile)) throw new FfmeshError(ErrorCodes.UNKNOWN_PROFILE, `no profile ${req.profile}`)
       if (!existsSync(req.source)) throw new FfmeshError(ErrorCodes.SOURCE_NOT_FOUND, `${req.source} does not exist`)
@@ -128,6 +128,7 @@ export function createFakeNodeApi (init: { peers?: PeerStatus[] } = {}): FakeNod
       Object.assign(control, { paused: false, pausedBy: null })
       return { ...control }
     },
+    replayEvents: lastEventId => bus.since(lastEventId),
     finish (id, state) {
       const job = get(id)
       job.progress = state === 'done' ? 1 : job.progress

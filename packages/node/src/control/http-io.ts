@@ -10,8 +10,21 @@ const CONFLICT_CODES = new Set<ErrorCode>([
   ErrorCodes.REMOTE_CONTROL_REFUSED
 ])
 
+/** The dashboard's refusals: not signed in (401), not allowed from there (403), too fast (429). */
+const UI_STATUS: Partial<Record<ErrorCode, number>> = {
+  [ErrorCodes.UI_LOGIN_REQUIRED]: 401,
+  [ErrorCodes.UI_LOGIN_FAILED]: 401,
+  [ErrorCodes.UI_LOGIN_RATE_LIMITED]: 429,
+  [ErrorCodes.UI_CSRF_REFUSED]: 403,
+  [ErrorCodes.UI_ORIGIN_REFUSED]: 403,
+  [ErrorCodes.UI_HOST_REFUSED]: 403,
+  [ErrorCodes.UI_PASSWORD_REQUIRED]: 503
+}
+
 export function httpStatusFor (code: ErrorCode): number {
   if (code === ErrorCodes.INTERNAL) return 500
+  const ui = UI_STATUS[code]
+  if (ui != null) return ui
   if (code === ErrorCodes.REQUEST_TOO_LARGE) return 413
   // "Insufficient Storage": the node cannot take the request until space is freed.
   if (code === ErrorCodes.DISK_FULL) return 507

@@ -12,7 +12,8 @@ export function toJobStatus (view: JobView, rt: OwnerState, now: number): JobSta
     worker: u.worker,
     attempts: u.attempts,
     progress: u.state === 'verified' ? 1 : u.state === 'pending' ? 0 : rt.peek(u.jobId, u.index)?.progress ?? 0,
-    durationSec: u.spec.durationSec
+    durationSec: u.spec.durationSec,
+    ...(u.tries != null ? { tries: u.tries } : {})
   }))
   const total = units.reduce((n, u) => n + Math.max(u.durationSec, 0.001), 0)
   const done = units.reduce((n, u) => n + Math.max(u.durationSec, 0.001) * u.progress, 0)

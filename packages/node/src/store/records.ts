@@ -1,4 +1,4 @@
-import type { ErrorBody, JobState, KindProfiles, LibraryRules, Profile, UnitSpec, UnitState } from '@ffmesh/protocol'
+import type { ErrorBody, JobState, KindProfiles, LibraryRules, Profile, UnitSpec, UnitState, UnitTry } from '@ffmesh/protocol'
 import type { MediaInfo } from '../media/index.js'
 
 /** The materialized view of one job, as the owner keeps it. Derived from the event log. */
@@ -109,6 +109,8 @@ export interface UnitRecord {
   leasedAt?: number
   /** Lease to verification of the verified attempt, for `ffmesh stats`' time per node. */
   busyMs?: number
+  /** Its leases with their times, for the dashboard's timeline (absent in records logged before). */
+  tries?: UnitTry[]
 }
 
 /** The events of the log. Each is applied to the views by reduce.ts in the same atomic batch. */

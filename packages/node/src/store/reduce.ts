@@ -1,3 +1,4 @@
+import { MAX_UNIT_TRIES, type UnitTry } from '@ffmesh/protocol'
 import type { JobRecord, JobEvent, LoggedEvent, UnitRecord } from './records.js'
 
 export interface JobView { job: JobRecord, units: UnitRecord[] }
@@ -40,19 +41,28 @@ export function reduce (view: JobView | undefined, event: JobEvent, time: number
       // A lease is granted only from pending, for the next attempt: never two at once.
       return changeUnit(event.index, u => u.state !== 'pending' || event.attempt !== u.attempts + 1
         ? null
-        : { state: 'leased', worker: event.worker, attempts: Math.max(u.attempts, event.attempt), leaseUntil: event.leaseUntil, leasedAt: time })
+        : {
+            state: 'leased',
+            worker: event.worker,
+            attempts: Math.max(u.attempts, event.attempt),
+            leaseUntil: event.leaseUntil,
+            leasedAt: time,
+            tries: [...(u.tries ?? []), { worker: event.worker, attempt: event.attempt, leasedAt: time, convertingAt: null, endedAt: null, outcome: null }].slice(-MAX_UNIT_TRIES)
+          })
     case 'unit:converting':
-      return changeUnit(event.index, u => u.state === 'leased' && u.attempts === event.attempt ? { state: 'converting' } : null)
+      return changeUnit(event.index, u => u.state === 'leased' && u.attempts === event.attempt
+        ? { state: 'converting', tries: patchTry(u, event.attempt, { convertingAt: time }) }
+        : null)
     case 'unit:returned':
       return changeUnit(event.index, u => u.state === 'verified' ? null : { state: 'returned' })
     case 'unit:verified':
       return changeUnit(event.index, u => u.state === 'verified'
         ? null
-        : { state: 'verified', worker: event.worker, result: event.result, leaseUntil: null, lastError: null, ...(u.leasedAt != null ? { busyMs: time - u.leasedAt } : {}) })
+        : { state: 'verified', worker: event.worker, result: event.result, leaseUntil: null, lastError: null, ...(u.leasedAt != null ? { busyMs: time - u.leasedAt } : {}), tries: patchTry(u, event.attempt, { endedAt: time, outcome: 'verified' }, true) })
     case 'unit:released':
       return changeUnit(event.index, u => u.state === 'verified' || u.attempts !== event.attempt
         ? null
-        : { state: 'pending', worker: null, leaseUntil: null, lastError: event.reason, failures: u.failures + (event.failure ? 1 : 0) })
+        : { state: 'pending', worker: null, leaseUntil: null, lastError: event.reason, failures: u.failures + (event.failure ? 1 : 0), tries: patchTry(u, event.attempt, { endedAt: time, outcome: 'released' }) })
     case 'job:assembling':
       return { job: touch({ state: 'assembling' }), units: [] }
     case 'job:done':
@@ -105,4 +115,13 @@ export function replay (history: LoggedEvent[]): JobView | undefined {
     view.job = { ...view.job, eventCount: e.jobSeq ?? i + 1, lastSeq: e.seq }
   })
   return view
+}
+
+/**
+ * The unit's tries with the one for `attempt` patched. A try that ended keeps its end, except for
+ * a verified result: a late result of a released try can still be the one that counts.
+ */
+function patchTry (unit: UnitRecord, attempt: number, patch: Partial<UnitTry>, evenIfEnded = false): UnitTry[] | undefined {
+  if (unit.tries == null) return undefined
+  return unit.tries.map(t => t.attempt === attempt && (t.endedAt == null || evenIfEnded) ? { ...t, ...patch } : t)
 }

@@ -1,0 +1,87 @@
+import type { UnitStatus } from '@ffmesh/protocol'
+import { h, keyed, replace, setAttr, setText } from '../dom.js'
+import { baseName, formatPercent, shortId } from '../format.js'
+import { errorBox } from './error-box.js'
+import { createJobActions } from './job-actions.js'
+import { createTimeline } from './timeline-view.js'
+import type { View, ViewContext } from './view.js'
+
+/** One job: where it is, its error with advice, its actions, its units and who converted them. */
+export function createJobView (ctx: ViewContext, id: string): View {
+  const { store } = ctx
+  const title = h('h2')
+  const state = h('span', { class: 'badge state' })
+  const bar = h('progress', { max: 1, value: 0 })
+  const pct = h('span', { class: 'pct' })
+  const facts = h('dl', { class: 'facts' })
+  const waiting = h('p', { class: 'waiting' })
+  const error = h('div', { class: 'job-error' })
+  let errorKey = ''
+  const actions = createJobActions(ctx)
+  const timeline = createTimeline()
+  const units = h('tbody')
+  const missing = h('p', { class: 'empty' })
+  const body = h('div', null,
+    h('div', { class: 'job-head' }, title, state),
+    h('div', { class: 'progress' }, bar, pct),
+    waiting, error, actions.root, facts, timeline.root,
+    h('section', { class: 'units' }, h('h3', null, 'Units'),
+      h('div', { class: 'table-wrap' }, h('table', null,
+        h('thead', null, h('tr', null, h('th', null, '#'), h('th', null, 'kind'), h('th', null, 'state'), h('th', null, 'node'), h('th', null, 'tries'), h('th', null, 'progress'))),
+        units))))
+  const root = h('section', { class: 'page job-page' }, h('p', null, h('a', { href: '#/jobs' }, '← all jobs')), missing, body)
+  setAttr(root, 'data-id', id)
+  // A job owned elsewhere may not be in the listing yet: read it once.
+  if (!store.state.jobs.has(id)) store.refreshJob(id)
+
+  const fact = (name: string, value: string | null): HTMLElement[] => value == null ? [] : [h('dt', null, name), h('dd', null, value)]
+
+  return {
+    root,
+    update () {
+      const job = store.state.jobs.get(id)
+      setAttr(body, 'hidden', job == null)
+      setAttr(missing, 'hidden', job != null)
+      setText(missing, store.state.jobsLoaded ? `No job ${id} here (it may have been removed).` : 'Loading…')
+      if (job == null) return
+      const names = store.names()
+      const nameOf = (peer: string | null): string => peer == null ? '–' : names.get(peer) ?? shortId(peer)
+      setText(title, baseName(job.source))
+      setText(state, job.state)
+      setAttr(state, 'data-state', job.state)
+      setAttr(root, 'data-state', job.state)
+      bar.value = job.progress
+      setText(pct, formatPercent(job.progress))
+      setText(waiting, job.waiting ?? '')
+      setAttr(waiting, 'hidden', job.waiting == null)
+      const key = job.error == null ? '' : `${job.error.code}:${job.error.message}`
+      if (key !== errorKey) {
+        errorKey = key
+        if (job.error == null) replace(error)
+        else replace(error, errorBox(job.error))
+      }
+      actions.update(job)
+      replace(facts,
+        ...fact('job', job.id),
+        ...fact('profile', job.profile),
+        ...fact('owner', `${nameOf(job.owner)}${job.ownerAway === true ? ' (away: its last state)' : ''}`),
+        ...fact('source', job.source),
+        ...fact('output', job.output),
+        ...fact('submitted', new Date(job.createdAt).toLocaleString()),
+        ...fact('updated', new Date(job.updatedAt).toLocaleString()))
+      timeline.update(job, names)
+      keyed(units, job.units, u => String(u.index), () => h('tr', null, h('td'), h('td'), h('td'), h('td'), h('td'), h('td', null, h('progress', { max: 1, value: 0 }))), (tr, u: UnitStatus) => {
+        const cells = tr.children
+        setAttr(tr, 'data-state', u.state)
+        setText(cells[0] as Element, u.index)
+        setText(cells[1] as Element, u.kind)
+        setText(cells[2] as Element, u.state)
+        setText(cells[3] as Element, nameOf(u.worker))
+        setText(cells[4] as Element, u.attempts)
+        const progress = (cells[5] as Element).firstElementChild as HTMLProgressElement
+        progress.value = u.progress
+        setAttr(progress, 'title', formatPercent(u.progress))
+      })
+    }
+  }
+}

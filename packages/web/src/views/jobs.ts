@@ -1,0 +1,113 @@
+import { JobStates, type JobState } from '../job-states.js'
+import { h, keyed, replace, setAttr, setText } from '../dom.js'
+import { baseName, formatAgo, formatPercent, shortId } from '../format.js'
+import type { JobView } from '../store.js'
+import { errorBox } from './error-box.js'
+import { createJobActions, type JobActions } from './job-actions.js'
+import { createSubmitForm } from './submit-form.js'
+import type { View, ViewContext } from './view.js'
+
+interface Row {
+  el: HTMLLIElement
+  name: HTMLAnchorElement
+  state: HTMLElement
+  meta: HTMLElement
+  bar: HTMLProgressElement
+  pct: HTMLElement
+  waiting: HTMLElement
+  error: HTMLElement
+  errorKey: string
+  actions: JobActions
+}
+
+/** Jobs across the mesh (or this node's, on a node without the mesh routes), filtered by state. */
+export function createJobsView (ctx: ViewContext, filter: JobState | null): View {
+  const { store } = ctx
+  const rows = new WeakMap<Element, Row>()
+  // Node names, read once per redraw rather than once per row.
+  let names = new Map<string, string>()
+  const select: HTMLSelectElement = h('select', {
+    name: 'state',
+    'aria-label': 'Show jobs in state',
+    onchange: () => { location.hash = select.value === '' ? '#/jobs' : `#/jobs?state=${select.value}` }
+  })
+  const options = [h('option', { value: '' }, 'all states'), ...JobStates.map(s => h('option', { value: s }, s))]
+  select.append(...options)
+  select.value = filter ?? ''
+  const summary = h('p', { class: 'summary' })
+  const list = h('ul', { class: 'jobs' })
+  const empty = h('p', { class: 'empty', hidden: true })
+  const form = createSubmitForm(ctx)
+  const root = h('section', { class: 'page jobs-page' },
+    h('h2', null, 'Jobs'),
+    form.root,
+    h('div', { class: 'toolbar' }, h('label', null, 'Show ', select), summary),
+    empty,
+    list)
+
+  function create (job: JobView): HTMLLIElement {
+    const row: Row = {
+      el: h('li', { class: 'job' }),
+      name: h('a', { class: 'job-name' }),
+      state: h('span', { class: 'badge state' }),
+      meta: h('p', { class: 'meta' }),
+      bar: h('progress', { max: 1, value: 0 }),
+      pct: h('span', { class: 'pct' }),
+      waiting: h('p', { class: 'waiting' }),
+      error: h('div', { class: 'job-error' }),
+      errorKey: '',
+      actions: createJobActions(ctx)
+    }
+    row.el.append(
+      h('div', { class: 'job-head' }, row.name, row.state),
+      row.meta,
+      h('div', { class: 'progress' }, row.bar, row.pct),
+      row.waiting,
+      row.error,
+      row.actions.root)
+    setAttr(row.el, 'data-id', job.id)
+    rows.set(row.el, row)
+    return row.el
+  }
+
+  function update (el: HTMLLIElement, job: JobView): void {
+    const row = rows.get(el) as Row
+    setAttr(row.el, 'data-state', job.state)
+    setAttr(row.name, 'href', `#/jobs/${encodeURIComponent(job.id)}`)
+    setAttr(row.name, 'title', job.source)
+    setText(row.name, baseName(job.source))
+    setText(row.state, job.state)
+    setAttr(row.state, 'data-state', job.state)
+    const verified = job.units.filter(u => u.state === 'verified').length
+    const owner = names.get(job.owner) ?? shortId(job.owner)
+    setText(row.meta, `${job.profile} · owner ${owner}${job.ownerAway === true ? ' (away)' : ''} · ${shortId(job.id)} · units ${verified}/${job.units.length} · ${formatAgo(job.updatedAt, Date.now())}`)
+    row.bar.value = job.progress
+    setText(row.pct, formatPercent(job.progress))
+    setText(row.waiting, job.waiting ?? '')
+    setAttr(row.waiting, 'hidden', job.waiting == null)
+    const errorKey = job.error == null ? '' : `${job.error.code}:${job.error.message}`
+    if (errorKey !== row.errorKey) {
+      row.errorKey = errorKey
+      if (job.error == null) replace(row.error)
+      else replace(row.error, errorBox(job.error))
+    }
+    row.actions.update(job)
+  }
+
+  return {
+    root,
+    update () {
+      form.update()
+      const all = store.jobList()
+      const shown = filter == null ? all : all.filter(j => j.state === filter)
+      const counts = new Map<string, number>()
+      for (const j of all) counts.set(j.state, (counts.get(j.state) ?? 0) + 1)
+      options.forEach((o, i) => { setText(o, i === 0 ? `all states (${all.length})` : `${JobStates[i - 1]} (${counts.get(JobStates[i - 1] as string) ?? 0})`) })
+      setText(summary, store.has('meshJobs') ? 'jobs of every node in the mesh' : 'jobs this node owns')
+      setText(empty, !store.state.jobsLoaded ? 'Loading…' : filter == null ? 'No jobs yet. Submit a file above, or add a watched folder.' : `No ${filter} jobs.`)
+      setAttr(empty, 'hidden', store.state.jobsLoaded && shown.length > 0)
+      names = store.names()
+      keyed(list, shown, j => j.id, create, update)
+    }
+  }
+}

@@ -1,0 +1,116 @@
+import { h, keyed, replace, setAttr, setText } from '../dom.js'
+import { formatAgo, formatBytes, formatPercent, shortId } from '../format.js'
+import type { ConvertingView, MeshNodeView } from '../mesh-model.js'
+import { optionalPath } from '../routes.js'
+import { showError } from './error-box.js'
+import { runAction, type View, type ViewContext } from './view.js'
+
+interface Card {
+  name: HTMLElement
+  badges: HTMLElement
+  slots: HTMLElement
+  disk: HTMLElement
+  encoders: HTMLElement
+  version: HTMLElement
+  converting: HTMLElement
+  controls: HTMLElement
+}
+
+/** Whether a node takes work, in words: paused, draining, outside its schedule, or nothing. */
+function workState (node: MeshNodeView): string | null {
+  if (node.draining === true) return 'draining'
+  if (node.paused === true) return node.schedule?.open === false ? 'outside its schedule' : 'paused'
+  if (node.schedule != null) return node.schedule.open ? 'in its schedule' : 'outside its schedule'
+  return null
+}
+
+/** The mesh: every node, online or away, its slots, disk, encoders, and what it converts now. */
+export function createMeshView (ctx: ViewContext): View {
+  const { store } = ctx
+  const cards = new WeakMap<Element, Card>()
+  const summary = h('p', { class: 'summary' })
+  const grid = h('div', { class: 'nodes' })
+  const root = h('section', { class: 'page mesh-page' }, h('h2', null, 'Mesh'), summary, grid)
+
+  function controls (): HTMLElement {
+    const problem = h('div', { class: 'action-error' })
+    const report = (err: unknown): void => { showError(problem, err) }
+    const button = (label: string, cls: string, path: () => string, body: object): HTMLButtonElement => {
+      const b: HTMLButtonElement = h('button', {
+        type: 'button',
+        class: cls,
+        onclick: () => { void runAction(b, report, async () => { await ctx.api.send('POST', path(), body); await store.loadAll() }) }
+      }, label)
+      return b
+    }
+    return h('div', { class: 'actions' },
+      button('Pause', 'act-pause', () => optionalPath('pause'), {}),
+      button('Drain', 'act-drain', () => optionalPath('pause'), { drain: true }),
+      button('Resume', 'act-resume', () => optionalPath('resume'), {}),
+      problem)
+  }
+
+  function create (node: MeshNodeView): HTMLElement {
+    const card: Card = {
+      name: h('h3'),
+      badges: h('p', { class: 'badges' }),
+      slots: h('dd'),
+      disk: h('dd'),
+      encoders: h('dd', { class: 'encoders' }),
+      version: h('dd'),
+      converting: h('ul', { class: 'converting' }),
+      controls: controls()
+    }
+    const el = h('article', { class: 'card node' },
+      card.name, card.badges,
+      h('dl', { class: 'facts' }, h('dt', null, 'slots'), card.slots, h('dt', null, 'free disk'), card.disk, h('dt', null, 'encoders'), card.encoders, h('dt', null, 'version'), card.version),
+      card.converting, card.controls)
+    setAttr(el, 'data-id', node.id)
+    cards.set(el, card)
+    return el
+  }
+
+  function convertingItem (c: ConvertingView): HTMLElement {
+    return h('li', null, h('a', { href: `#/jobs/${encodeURIComponent(c.jobId)}` }, `job ${shortId(c.jobId)}`), ` unit ${c.index} · ${c.phase} `, h('progress', { max: 1, value: c.progress }), ` ${formatPercent(c.progress)}`)
+  }
+
+  function update (el: HTMLElement, node: MeshNodeView): void {
+    const card = cards.get(el) as Card
+    const now = Date.now()
+    setAttr(el, 'data-online', node.online)
+    setAttr(el, 'data-name', node.name)
+    setText(card.name, node.name)
+    const work = workState(node)
+    replace(card.badges,
+      node.self ? h('span', { class: 'badge self' }, 'this node') : null,
+      h('span', { class: `badge ${node.online ? 'online' : 'away'}` }, node.online ? 'online' : `away, last seen ${formatAgo(node.lastSeen, now)}`),
+      work != null ? h('span', { class: 'badge paused', 'data-work': work }, work) : null,
+      node.diskFull === true ? h('span', { class: 'badge disk-full' }, 'disk full') : null)
+    const busy = node.slotsTotal - node.slotsFree
+    setText(card.slots, node.slotsTotal === 0 ? 'none (submits only)' : `${busy} busy, ${node.slotsFree} free of ${node.slotsTotal}`)
+    setText(card.disk, node.diskFree == null ? '–' : formatBytes(node.diskFree))
+    setText(card.encoders, node.encoders.length === 0 ? '–' : node.encoders.join(', '))
+    setText(card.version, node.version ?? '–')
+    replace(card.converting, ...(node.converting.length === 0 ? [h('li', { class: 'idle' }, 'converting nothing')] : node.converting.map(convertingItem)))
+    // A node is paused from its own dashboard: only this node's card has the buttons.
+    const canPause = node.self && store.has('pause') && store.has('resume')
+    setAttr(card.controls, 'hidden', !canPause)
+    const [pause, drain, resume] = [...card.controls.querySelectorAll('button')] as HTMLButtonElement[]
+    setAttr(pause as Element, 'hidden', node.paused === true)
+    setAttr(drain as Element, 'hidden', node.paused === true)
+    setAttr(resume as Element, 'hidden', node.paused !== true)
+  }
+
+  return {
+    root,
+    update () {
+      const nodes = store.nodes()
+      const online = nodes.filter(n => n.online)
+      const total = online.reduce((n, node) => n + node.slotsTotal, 0)
+      const free = online.reduce((n, node) => n + node.slotsFree, 0)
+      setText(summary, `${nodes.length} node${nodes.length === 1 ? '' : 's'}, ${online.length} online; ${total - free} of ${total} slots busy` +
+        (store.has('meshNodes') ? '' : ' (units of other nodes\' jobs are not shown on this node)'))
+      keyed(grid, nodes, n => n.id, create, update)
+    }
+  }
+}
