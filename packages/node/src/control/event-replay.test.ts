@@ -1,11 +1,8 @@
 import { request, type IncomingMessage } from 'node:http'
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
-import os from 'node:os'
+import { writeFile } from 'node:fs/promises'
 import path from 'node:path'
-import { pino } from 'pino'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { createFakeNodeApi, type FakeNodeApi } from './fake-node-api.js'
-import { createControlServer, type ControlServer } from './server.js'
+import { describe, expect, it } from 'vitest'
+import { useFakeControlServer } from '../../../../test/helpers/fake-control-server.js'
 
 /** Reads a stream's text until `until` matches; returns what came. */
 function readUntil (res: IncomingMessage, until: (text: string) => boolean): Promise<string> {
@@ -20,40 +17,25 @@ function readUntil (res: IncomingMessage, until: (text: string) => boolean): Pro
 }
 
 describe('the event stream resumes from Last-Event-ID', () => {
-  let dir: string
-  let socketPath: string
-  let api: FakeNodeApi
-  let server: ControlServer
+  const ctl = useFakeControlServer('ffm-ui-replay-')
 
   const open = (headers: Record<string, string> = {}, query = ''): Promise<IncomingMessage> => new Promise((resolve, reject) => {
-    request({ socketPath, path: `/v1/events${query}`, headers }, resolve).on('error', reject).end()
-  })
-
-  beforeEach(async () => {
-    dir = await mkdtemp(path.join(os.tmpdir(), 'ffm-ui-replay-'))
-    socketPath = path.join(dir, 'control.sock')
-    api = createFakeNodeApi()
-    server = createControlServer({ api, socketPath, logger: pino({ level: 'silent' }) })
-    await server.start()
-  })
-  afterEach(async () => {
-    await server.stop()
-    await rm(dir, { recursive: true, force: true })
+    request({ socketPath: ctl.socketPath, path: `/v1/events${query}`, headers }, resolve).on('error', reject).end()
   })
 
   it('sends an id with each event, and replays the events after it to a client that reconnects', async () => {
-    const source = path.join(dir, 'in.mkv')
+    const source = path.join(ctl.dir, 'in.mkv')
     await writeFile(source, 'x')
     const first = await open()
     const firstText = readUntil(first, t => t.includes('event: job:submitted'))
-    const { id } = await api.submit({ source, profile: 'h264' })
+    const { id } = await ctl.api.submit({ source, profile: 'h264' })
     const text = await firstText
     const lastId = /^id: (\S+)$/m.exec(text)?.[1]
     expect(lastId).toMatch(/^[\w-]+:\d+$/)
     first.destroy()
     // While no client listens, the job goes on.
-    api.progress(id, 0.5)
-    api.finish(id, 'done')
+    ctl.api.progress(id, 0.5)
+    ctl.api.finish(id, 'done')
     for (const resumed of [await open({ 'last-event-id': lastId as string }), await open({}, `?lastEventId=${encodeURIComponent(lastId as string)}`)]) {
       const replayed = await readUntil(resumed, t => t.includes('event: job:done'))
       resumed.destroy()
