@@ -1,7 +1,7 @@
 import { z } from 'zod'
 import { ErrorCodes, type ErrorCode } from './errors.js'
-import { MAX_NAME_LENGTH, MAX_UNITS_PER_JOB } from './limits.js'
-import type { JobStatus, ScheduleState } from './status.js'
+import { MAX_NAME_LENGTH, MAX_UNIT_TRIES, MAX_UNITS_PER_JOB } from './limits.js'
+import type { JobStatus, ScheduleState, UnitTry } from './status.js'
 import { FailureFrameSchema } from './streams.js'
 import { JobIdSchema, JobStates, UnitIndexSchema, UnitStates } from './units.js'
 
@@ -76,6 +76,15 @@ export const MAX_STATUS_TEXT = 500
 const text = z.string().max(MAX_STATUS_TEXT)
 const time = z.number().int().min(0).max(2 ** 53)
 
+export const UnitTrySchema = z.strictObject({
+  worker: peerId,
+  attempt: z.number().int().min(0).max(100_000),
+  leasedAt: time,
+  convertingAt: time.nullable(),
+  endedAt: time.nullable(),
+  outcome: z.enum(['verified', 'released']).nullable()
+}) satisfies z.ZodType<UnitTry>
+
 export const UnitStatusSchema = z.strictObject({
   index: UnitIndexSchema,
   kind: z.enum(['segment', 'audio', 'whole']),
@@ -83,8 +92,13 @@ export const UnitStatusSchema = z.strictObject({
   worker: peerId.nullable(),
   attempts: z.number().int().min(0).max(100_000),
   progress: z.number().min(0).max(1),
-  durationSec: z.number().min(0).max(1e6)
+  durationSec: z.number().min(0).max(1e6),
+  /** Optional: an owner of an earlier version keeps no tries. */
+  tries: z.array(UnitTrySchema).max(MAX_UNIT_TRIES).optional()
 })
+
+const errorBody = z.strictObject({ code: z.enum(Object.values(ErrorCodes) as [ErrorCode, ...ErrorCode[]]), message: text })
+const bytes = z.number().int().min(0).max(2 ** 53)
 
 /** A job as its owner tells it: `units` may be the first of `unitCount` (the rest come in pages). */
 export const WireJobSchema = z.strictObject({
@@ -93,14 +107,19 @@ export const WireJobSchema = z.strictObject({
   profile: z.string().min(1).max(MAX_NAME_LENGTH),
   source: z.string().max(4096),
   output: z.string().max(4096).nullable(),
-  error: z.strictObject({ code: z.enum(Object.values(ErrorCodes) as [ErrorCode, ...ErrorCode[]]), message: text }).nullable(),
+  error: errorBody.nullable(),
   units: z.array(UnitStatusSchema).max(MAX_UNITS_PER_JOB),
   unitCount: z.number().int().min(0).max(MAX_UNITS_PER_JOB),
   owner: peerId,
   createdAt: time,
   updatedAt: time,
   waiting: text.nullable(),
-  progress: z.number().min(0).max(1)
+  progress: z.number().min(0).max(1),
+  // Optional, so owners of an earlier version still validate.
+  attention: text.nullable().optional(),
+  reason: errorBody.nullable().optional(),
+  bytesIn: bytes.optional(),
+  bytesOut: bytes.nullable().optional()
 })
 export type WireJob = z.infer<typeof WireJobSchema>
 

@@ -41,7 +41,12 @@ export function toWireJob (status: JobStatus, budget: number): WireJob | null {
     createdAt: status.createdAt,
     updatedAt: status.updatedAt,
     waiting: status.waiting == null ? null : cut(status.waiting),
-    progress: Math.min(1, Math.max(0, status.progress))
+    progress: Math.min(1, Math.max(0, status.progress)),
+    // Fields an owner of an earlier version leaves out stay out, so a job reads the same here and there.
+    ...(status.attention !== undefined ? { attention: status.attention == null ? null : cut(status.attention) } : {}),
+    ...(status.reason !== undefined ? { reason: status.reason == null ? null : { code: status.reason.code, message: cut(status.reason.message) } } : {}),
+    ...(status.bytesIn !== undefined ? { bytesIn: status.bytesIn } : {}),
+    ...(status.bytesOut !== undefined ? { bytesOut: status.bytesOut } : {})
   }
   const bare = size(job)
   if (bare > budget) return null
