@@ -122,10 +122,12 @@ export function createOwner (c: JobComponents, init: OwnerInit) {
     }
   }
 
+  /** Held for want of disk: nothing is planned, offered, expired or assembled meanwhile. */
+  const isHeld = (job: JobView['job'], now: number): boolean => holdReason(c, job) != null || (spaceWait.get(job.id) ?? 0) > now
+
   async function tickJob (view: JobView, now: number): Promise<void> {
     const { job, units } = view
-    // Held for want of disk: nothing is planned, offered, expired or assembled meanwhile.
-    if (holdReason(c, job) != null || (spaceWait.get(job.id) ?? 0) > now) {
+    if (isHeld(job, now)) {
       held.add(job.id)
       return
     }
@@ -178,12 +180,12 @@ export function createOwner (c: JobComponents, init: OwnerInit) {
    * most jobs.maxPlanning plans run at once, and no new one starts while the planned jobs already
    * have more than a round of the mesh's slots to do.
    */
-  function startPlans (inFlight: JobView[]): void {
+  function startPlans (inFlight: JobView[], now: number): void {
     const slots = c.config.worker.slots + c.mesh.peers().reduce((n, p) => n + p.slotsTotal, 0)
     let running = inFlight.filter(v => !planning.has(v.job.id)).length
     for (const view of c.store.queued()) {
       if (planning.size >= c.config.jobs.maxPlanning || running >= slots + c.config.jobs.maxPlanning) return
-      if (!mine(view) || busy.has(view.job.id)) continue
+      if (!mine(view) || busy.has(view.job.id) || isHeld(view.job, now)) continue
       plan(view.job.id)
       running++
     }
@@ -192,7 +194,7 @@ export function createOwner (c: JobComponents, init: OwnerInit) {
   const ticker = createTicker(async () => {
     const now = c.clock()
     const views = owned()
-    startPlans(views)
+    startPlans(views, now)
     for (const view of views) await tickJob(view, now)
   }, OWNER_TICK_MS, (err) => {
     if (!isDiskFullError(err)) return log.error({ err }, 'owner tick failed')
