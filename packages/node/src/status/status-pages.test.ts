@@ -36,7 +36,7 @@ describe('jobs on the status protocol', () => {
     const page = fillJobsPage([job], 10)
     // What the asking node checks before use: a reply that fails it lists no job of this owner.
     const reply = StatusReplySchema.parse({ ok: true, type: 'jobs', jobs: page, next: null })
-    if (reply.type !== 'jobs') throw new Error('not a jobs reply')
+    if (!reply.ok || reply.type !== 'jobs') throw new Error('not a jobs reply')
     const [wire] = reply.jobs
     expect(fromWireJob(wire as never, wire?.units ?? [])).toEqual(job)
   })
