@@ -5,6 +5,8 @@ import type { Store } from '../store.js'
 export interface View {
   readonly root: HTMLElement
   update(): void
+  /** Runs when the page is left (stops what it asked the store to keep fresh). */
+  dispose?(): void
 }
 
 export interface ViewContext {

@@ -34,7 +34,7 @@ export function createWatchesView (ctx: ViewContext): View {
   h('label', { class: 'check' }, recursive, ' include subfolders'),
   h('div', { class: 'form-actions' }, add),
   result)
-  const root = h('section', { class: 'page watches-page' }, h('h2', null, 'Watched folders'),
+  const root = h('section', { class: 'watches-section' }, h('h2', null, 'Watched folders'),
     h('details', { class: 'card submit' }, h('summary', null, 'Watch a folder on this node'), form), empty, list)
 
   function create (w: WatchStatus): HTMLElement {
