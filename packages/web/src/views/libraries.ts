@@ -3,7 +3,8 @@ import { h, keyed, setAttr, setText } from '../dom.js'
 import { formatAgo } from '../format.js'
 import { API } from '../routes.js'
 import { showError } from './error-box.js'
-import { runAction, type View, type ViewContext } from './view.js'
+import { addForm, folderSection, pathInput } from './folder-section.js'
+import { actionButton, type View, type ViewContext } from './view.js'
 
 const KINDS: readonly MediaKind[] = ['video', 'audio', 'image']
 
@@ -30,58 +31,46 @@ export function createLibrariesView (ctx: ViewContext): View {
   const { store, api } = ctx
   const list = h('ul', { class: 'libraries' })
   const empty = h('p', { class: 'empty' }, 'No libraries on this node.')
-  const path = h('input', { name: 'library-path', type: 'text', required: true, placeholder: '/srv/media', autocomplete: 'off', spellcheck: false })
+  const path = pathInput('library-path', '/srv/media', true)
   const selects = new Map(KINDS.map(k => [k, h('select', { name: `profile-${k}` })]))
-  const output = h('input', { name: 'library-output', type: 'text', placeholder: '/srv/converted', autocomplete: 'off', spellcheck: false })
+  const output = pathInput('library-output', '/srv/converted', false)
   const replaceBox = h('input', { name: 'library-replace', type: 'checkbox' })
-  const add = h('button', { type: 'submit' }, 'Add library')
-  const result = h('div', { class: 'form-result', 'aria-live': 'polite' })
   const report = (target: HTMLElement) => (err: unknown): void => { showError(target, err) }
-  const form = h('form', {
+  const form = addForm({
     class: 'library-form',
-    onsubmit: (e: Event) => {
-      e.preventDefault()
-      void runAction(add, report(result), async () => {
-        const profiles: KindProfiles = {}
-        for (const [kind, select] of selects) if (select.value !== '') profiles[kind] = select.value
-        const out = output.value.trim()
-        // The node says what is wrong with an empty choice (BAD_ARGUMENTS, with the fix).
-        const body: LibraryRequest = { path: path.value.trim(), profiles, replace: replaceBox.checked, ...(out !== '' ? { output: out } : {}) }
-        await api.send('POST', API.addLibrary, body)
-        path.value = ''
-        await store.refreshLibraries()
-      })
+    button: 'Add library',
+    fields: [
+      h('label', null, 'Folder ', path),
+      ...[...selects].map(([kind, select]) => h('label', null, `${kind} profile `, select)),
+      h('label', null, 'Output folder ', output),
+      h('label', { class: 'check' }, replaceBox, ' replace the originals instead (they go to .ffmesh-trash/ first)')
+    ],
+    submit: async () => {
+      const profiles: KindProfiles = {}
+      for (const [kind, select] of selects) if (select.value !== '') profiles[kind] = select.value
+      const out = output.value.trim()
+      // The node says what is wrong with an empty choice (BAD_ARGUMENTS, with the fix).
+      const body: LibraryRequest = { path: path.value.trim(), profiles, replace: replaceBox.checked, ...(out !== '' ? { output: out } : {}) }
+      await api.send('POST', API.addLibrary, body)
+      path.value = ''
+      await store.refreshLibraries()
     }
-  },
-  h('label', null, 'Folder ', path),
-  ...[...selects].map(([kind, select]) => h('label', null, `${kind} profile `, select)),
-  h('label', null, 'Output folder ', output),
-  h('label', { class: 'check' }, replaceBox, ' replace the originals instead (they go to .ffmesh-trash/ first)'),
-  h('div', { class: 'form-actions' }, add),
-  result)
-  const root = h('section', { class: 'libraries-section' }, h('h2', null, 'Libraries'),
-    h('details', { class: 'card submit' }, h('summary', null, 'Add a library on this node'), form), empty, list)
+  })
+  const root = folderSection({ class: 'libraries-section', title: 'Libraries', addLabel: 'Add a library on this node', form, empty, list })
 
   function create (l: LibraryStatus): HTMLElement {
     const problem = h('div', { class: 'action-error' })
     const scanned = h('p', { class: 'scan-result', hidden: true })
-    const scan: HTMLButtonElement = h('button', {
-      type: 'button',
-      class: 'act-scan',
-      onclick: () => {
-        void runAction(scan, report(problem), async () => {
-          const current = store.state.libraries.find(x => x.path === l.path) ?? l
-          const r = await api.send<ScanReport>('POST', API.scan, scanOf(current))
-          setText(scanned, `Scanned now: ${scanText({ found: r.found, submitted: r.submitted.length, skipped: r.skipped.length, failed: r.failed.length })}`)
-          setAttr(scanned, 'hidden', false)
-        })
-      }
-    }, 'Scan now')
-    const remove: HTMLButtonElement = h('button', {
-      type: 'button',
-      class: 'act-remove danger',
-      onclick: () => { void runAction(remove, report(problem), async () => { await api.send('DELETE', API.removeLibrary, { path: l.path }); await store.refreshLibraries() }) }
-    }, 'Remove library')
+    const scan = actionButton('Scan now', 'act-scan', report(problem), async () => {
+      const current = store.state.libraries.find(x => x.path === l.path) ?? l
+      const r = await api.send<ScanReport>('POST', API.scan, scanOf(current))
+      setText(scanned, `Scanned now: ${scanText({ found: r.found, submitted: r.submitted.length, skipped: r.skipped.length, failed: r.failed.length })}`)
+      setAttr(scanned, 'hidden', false)
+    })
+    const remove = actionButton('Remove library', 'act-remove danger', report(problem), async () => {
+      await api.send('DELETE', API.removeLibrary, { path: l.path })
+      await store.refreshLibraries()
+    })
     const el = h('li', { class: 'card library' }, h('h3', { class: 'path' }), h('p', { class: 'meta' }), h('p', { class: 'last-scan' }), h('p', { class: 'reason' }),
       scanned, h('div', { class: 'actions' }, scan, remove, problem))
     setAttr(el, 'data-path', l.path)

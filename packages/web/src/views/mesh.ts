@@ -3,7 +3,7 @@ import { h, keyed, replace, setAttr, setText } from '../dom.js'
 import { formatAgo, formatBytes, formatPercent, shortId } from '../format.js'
 import { pausedByPerson, steerPath, workBadges, type MeshNodeView } from '../mesh-model.js'
 import { showError } from './error-box.js'
-import { runAction, type View, type ViewContext } from './view.js'
+import { actionButton, type View, type ViewContext } from './view.js'
 
 interface Card {
   name: HTMLElement
@@ -35,14 +35,10 @@ export function createMeshView (ctx: ViewContext): View {
   function controls (node: MeshNodeView): HTMLElement {
     const problem = h('div', { class: 'action-error' })
     const report = (err: unknown): void => { showError(problem, err) }
-    const button = (label: string, cls: string, action: 'pause' | 'resume', body: object): HTMLButtonElement => {
-      const b: HTMLButtonElement = h('button', {
-        type: 'button',
-        class: cls,
-        onclick: () => { void runAction(b, report, async () => { await ctx.api.send('POST', steerPath(node, action), body); await store.refreshNodes() }) }
-      }, label)
-      return b
-    }
+    const button = (label: string, cls: string, action: 'pause' | 'resume', body: object): HTMLButtonElement => actionButton(label, cls, report, async () => {
+      await ctx.api.send('POST', steerPath(node, action), body)
+      await store.refreshNodes()
+    })
     return h('div', { class: 'actions' },
       button('Pause', 'act-pause', 'pause', {}),
       button('Drain', 'act-drain', 'pause', { drain: true }),
