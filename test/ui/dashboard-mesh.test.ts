@@ -150,7 +150,7 @@ describe.skipIf(!HAS_CHROMIUM)('the dashboard on a 3-node mesh', () => {
 
   it('is readable on a phone: nothing wider than the screen', async () => {
     const page = await (mesh as UiMesh).browser.newPage({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true })
-    for (const [hash, name] of [['#/', 'phone-mesh'], ['#/jobs', 'phone-jobs'], ['#/watches', 'phone-folders']] as const) {
+    for (const [hash, name] of [['#/', 'phone-mesh'], ['#/jobs', 'phone-jobs'], ['#/folders', 'phone-folders'], ['#/stats', 'phone-stats']] as const) {
       await page.goto(`${url}${hash}`)
       await page.locator('main .page').waitFor()
       await page.waitForFunction(() => document.querySelector('.connection')?.getAttribute('data-state') === 'live')
