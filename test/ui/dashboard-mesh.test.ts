@@ -1,50 +1,36 @@
 /// <reference lib="dom" />
 /// <reference lib="dom.iterable" />
 // Code passed to page.evaluate runs in the browser: its DOM types.
-import fs from 'node:fs/promises'
-import os from 'node:os'
 import path from 'node:path'
-import type { Browser, Page } from 'playwright-core'
+import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { ControlRoutes } from '@ffmesh/protocol'
-import { HAS_CHROMIUM, launchBrowser, NO_CHROMIUM, screenshotDir, watchConsole } from '../helpers/browser.js'
-import { makeClip, SLOW_PROFILE } from '../helpers/faults-cluster.js'
-import { startTestNodes, stopTestNodes, waitForJob, waitForMesh, type TestNode } from '../helpers/in-process.js'
+import { HAS_CHROMIUM, NO_CHROMIUM, watchConsole } from '../helpers/browser.js'
+import { makeClip } from '../helpers/faults-cluster.js'
+import { waitForJob, type TestNode } from '../helpers/in-process.js'
 import { waitUntil } from '../helpers/node-harness.js'
+import { openDashboard, startUiMesh, stopUiMesh, type UiMesh } from '../helpers/ui-mesh.js'
 
 /**
  * The dashboard in a real Chromium, on a real 3-node mesh (full nodes in this process, libp2p on
  * loopback, real ffmpeg): it shows the nodes, a job submitted from the page progressing live to
- * done and who converted which unit, cancel and retry from the page, and a phone-sized screen.
+ * done and who converted which unit, cancel and retry from the page, pause and resume of this node
+ * and of others from the page, and a phone-sized screen.
  */
 if (!HAS_CHROMIUM) console.warn(NO_CHROMIUM)
 
+let mesh: UiMesh | undefined
 let media: string
 let shots: string
 let nodes: TestNode[] = []
-let browser: Browser
 let url: string
 
 beforeAll(async () => {
   if (!HAS_CHROMIUM) return
-  media = await fs.mkdtemp(path.join(os.tmpdir(), 'ffm-ui-mesh-'))
-  shots = await screenshotDir('mesh')
-  const profiles = { profiles: [SLOW_PROFILE] }
-  nodes = await startTestNodes([
-    { name: 'node-a', slots: 1, ui: { listen: '127.0.0.1:0' }, extra: profiles },
-    { name: 'node-b', slots: 1, extra: profiles },
-    { name: 'node-c', slots: 1, extra: profiles }
-  ])
-  await waitForMesh(nodes)
-  url = nodes[0]?.node.api.info().dashboard as string
-  browser = await launchBrowser()
+  mesh = await startUiMesh('ffm-ui-mesh')
+  ;({ media, shots, nodes, url } = mesh)
 }, 180_000)
 
-afterAll(async () => {
-  await browser?.close()
-  await stopTestNodes(nodes)
-  if (media != null) await fs.rm(media, { recursive: true, force: true })
-})
+afterAll(async () => { await stopUiMesh(mesh) })
 
 /** The page's view of one job row or page: its state and progress value. */
 async function shown (page: Page, selector: string): Promise<{ state: string | null, progress: number }> {
@@ -54,7 +40,7 @@ async function shown (page: Page, selector: string): Promise<{ state: string | n
 describe.skipIf(!HAS_CHROMIUM)('the dashboard on a 3-node mesh', () => {
   it('shows the nodes, and a job submitted from the page progressing live to done, with who converted which unit', async () => {
     const [a] = nodes as [TestNode]
-    const page = await browser.newPage({ viewport: { width: 1200, height: 900 } })
+    const page = await (mesh as UiMesh).browser.newPage({ viewport: { width: 1200, height: 900 } })
     const problems = watchConsole(page)
     await page.goto(url)
     await page.locator('article.node').nth(2).waitFor()
@@ -105,7 +91,7 @@ describe.skipIf(!HAS_CHROMIUM)('the dashboard on a 3-node mesh', () => {
     const [a] = nodes as [TestNode]
     const source = await makeClip(media, 'cancel.mp4', 8, '320x240', 1)
     const { id } = await a.node.api.submit({ source, profile: 'slow264', outDir: path.join(media, 'out') })
-    const page = await browser.newPage({ viewport: { width: 1200, height: 900 } })
+    const page = await (mesh as UiMesh).browser.newPage({ viewport: { width: 1200, height: 900 } })
     const problems = watchConsole(page)
     await page.goto(`${url}#/jobs/${id}`)
     await waitUntil(async () => a.node.api.getJob(id).units.some(u => u.state === 'converting'), 'a unit to convert', 120_000)
@@ -121,26 +107,50 @@ describe.skipIf(!HAS_CHROMIUM)('the dashboard on a 3-node mesh', () => {
     await page.close()
   }, 300_000)
 
-  it.skipIf(!('pause' in ControlRoutes))('pauses this node from the page: it takes no units until resumed', async () => {
-    const [a] = nodes as [TestNode]
-    const page = await browser.newPage({ viewport: { width: 1200, height: 900 } })
-    await page.goto(url)
-    const self = 'article.node:has(.badge.self)'
-    await page.click(`${self} button.act-pause`)
-    await page.locator(`${self} .badge.paused`).waitFor({ timeout: 30_000 })
-    const source = await makeClip(media, 'paused.mp4', 6, '320x240', 2)
-    const { id } = await a.node.api.submit({ source, profile: 'h264', outDir: path.join(media, 'out'), handoff: false })
-    const job = await waitForJob(a, id)
-    expect(job.state).toBe('done')
-    expect(job.units.every(u => u.worker !== a.node.peerId)).toBe(true)
-    await page.click(`${self} button.act-resume`)
-    await page.locator(`${self} .badge.paused`).waitFor({ state: 'detached', timeout: 30_000 })
+  it('pauses and resumes nodes from the page: a paused node is granted no unit, a resumed one is again', async () => {
+    const [a, b, c] = nodes as [TestNode, TestNode, TestNode]
+    const page = await openDashboard(mesh as UiMesh)
+    const problems = watchConsole(page)
+    const card = (name: string): string => `article.node[data-name="${name}"]`
+    /** Which nodes were granted units of a job (the owner, node-a, logs every grant). */
+    const leasedTo = (id: string): Set<string> => new Set(a.events.filter(e => e.type === 'unit:leased' && e.jobId === id).map(e => e.peerId as string))
+    const submit = async (name: string, variant: number): Promise<string> => {
+      const source = await makeClip(media, name, 6, '320x240', variant)
+      return (await a.node.api.submit({ source, profile: 'h264', outDir: path.join(media, 'out') })).id
+    }
+
+    // This node, through its own route: its own job runs on the others only.
+    await page.click(`${card('node-a')} button.act-pause`)
+    await page.locator(`${card('node-a')} .badge.paused`).waitFor({ timeout: 30_000 })
+    const whilePaused = await submit('paused.mp4', 2)
+    expect((await waitForJob(a, whilePaused)).state).toBe('done')
+    const pausedLeases = leasedTo(whilePaused)
+    expect(pausedLeases.size).toBeGreaterThan(0)
+    expect(pausedLeases.has(a.node.peerId)).toBe(false)
+    await page.screenshot({ path: path.join(shots, 'paused.png'), fullPage: true })
+    await page.click(`${card('node-a')} button.act-resume`)
+    await page.locator(`${card('node-a')} .badge.paused`).waitFor({ state: 'detached', timeout: 30_000 })
+
+    // The other two, through the mesh: now node-a is the only node granted units, so it takes them again.
+    for (const name of ['node-b', 'node-c']) {
+      await page.click(`${card(name)} button.act-pause`)
+      await page.locator(`${card(name)} .badge.paused`).waitFor({ timeout: 30_000 })
+    }
+    const othersPaused = await submit('resumed.mp4', 3)
+    expect((await waitForJob(a, othersPaused)).state).toBe('done')
+    expect([...leasedTo(othersPaused)]).toEqual([a.node.peerId])
+    for (const name of ['node-b', 'node-c']) {
+      await page.click(`${card(name)} button.act-resume`)
+      await page.locator(`${card(name)} .badge.paused`).waitFor({ state: 'detached', timeout: 30_000 })
+    }
+    for (const n of [b, c]) expect((await n.node.api.meshNodes())[0]).toMatchObject({ self: true, paused: false })
+    expect(problems).toEqual([])
     await page.close()
-  }, 300_000)
+  }, 400_000)
 
   it('is readable on a phone: nothing wider than the screen', async () => {
-    const page = await browser.newPage({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true })
-    for (const [hash, name] of [['#/', 'phone-mesh'], ['#/jobs', 'phone-jobs'], ['#/watches', 'phone-folders']] as const) {
+    const page = await (mesh as UiMesh).browser.newPage({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true })
+    for (const [hash, name] of [['#/', 'phone-mesh'], ['#/jobs', 'phone-jobs'], ['#/folders', 'phone-folders'], ['#/stats', 'phone-stats']] as const) {
       await page.goto(`${url}${hash}`)
       await page.locator('main .page').waitFor()
       await page.waitForFunction(() => document.querySelector('.connection')?.getAttribute('data-state') === 'live')

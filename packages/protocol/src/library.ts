@@ -119,8 +119,22 @@ export interface StatsSpan {
   byNode: Array<{ id: string, name: string | null, units: number, seconds: number }>
 }
 
+/** One day of `StatsReport.byDay`: jobs that ended done that day (the node's local calendar day). */
+export interface StatsDay {
+  /** `YYYY-MM-DD` in the node's time zone. */
+  day: string
+  converted: number
+  /** Source bytes minus output bytes of the jobs converted that day. */
+  bytesSaved: number
+}
+
+/** `StatsReport.byDay` covers this many days, today included (the dashboard's chart). */
+export const STATS_DAYS = 30
+
 export interface StatsReport extends StatsSpan {
   last7Days: StatsSpan
+  /** The last STATS_DAYS days, oldest first, today last; a day with nothing has zeros. */
+  byDay: StatsDay[]
 }
 
 /** Paging and filters of `GET /v1/jobs`; every field is a string on the wire. */

@@ -2,8 +2,7 @@ import { z } from 'zod'
 
 /**
  * The web dashboard's own routes, beside the control API it serves through the same dispatcher
- * (control.ts). The page signs in here, and learns its CSRF token and which control routes the
- * node answers.
+ * (control.ts). The page signs in here and learns its CSRF token.
  */
 
 /** scrypt reads the whole password; more than this is not a password a person types. */
@@ -20,7 +19,7 @@ export type LoginRequest = z.infer<typeof LoginBodySchema>
 export const CSRF_HEADER = 'x-ffmesh-csrf'
 
 export const UiRoutes = {
-  /** Who the page is: signed in or not; with a session, its CSRF token and the node's routes. */
+  /** Who the page is: signed in or not; with a session, its CSRF token and the node. */
   session: { method: 'GET', path: '/ui/session' },
   login: { method: 'POST', path: '/ui/login', body: LoginBodySchema },
   logout: { method: 'POST', path: '/ui/logout' }
@@ -34,6 +33,4 @@ export interface UiSession {
   csrf: string | null
   /** The node serving the page; null when not signed in. */
   node: { id: string, name: string, version: string } | null
-  /** The control routes this node answers, as `METHOD /path` (`GET /v1/jobs/:id`). */
-  routes: string[]
 }

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
-import { ErrorCodes } from '@ffmesh/protocol'
+import { ErrorCodes, SkipReasons } from '@ffmesh/protocol'
 import { describe, expect, it } from 'vitest'
 
 const BUILT = fileURLToPath(new URL('../dist/error-advice.json', import.meta.url))
@@ -12,5 +12,8 @@ describe('the error advice the page loads', () => {
     for (const code of Object.keys(ErrorCodes)) expect(advice[code]?.length ?? 0, code).toBeGreaterThan(20)
     expect(advice.UI_HOST_REFUSED).toContain('DNS-rebinding')
     expect(advice.SOURCE_NOT_FOUND).toContain('`ffmesh submit`')
+    // A skipped job shows its reason with this advice, as a failed one shows its error's.
+    for (const code of SkipReasons) expect(advice[code]?.length ?? 0, code).toBeGreaterThan(20)
+    expect(advice.ALREADY_TARGET).toContain('Converting it again would lose quality')
   })
 })

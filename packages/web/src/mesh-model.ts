@@ -1,86 +1,48 @@
-import type { JobStatus, NodeInfo, PeerStatus } from '@ffmesh/protocol'
+import type { MeshNodeStatus } from '@ffmesh/protocol'
+import { API, fill } from './routes.js'
 
 /**
- * What the mesh page shows of one node. A node with the mesh status routes answers these fields
- * itself (`GET /v1/mesh/nodes`); otherwise the page builds them from this node's own view: its
- * peers' adverts and the units of its own jobs. Fields a node cannot tell are left out, and the
- * page leaves out what they would show. Pure functions: tested without a browser.
+ * What the mesh page shows of one node (`GET /v1/mesh/nodes`), in words, and which route steers
+ * it. Pure functions: tested without a browser.
  */
-export interface ConvertingView {
-  jobId: string
-  index: number
-  owner: string
-  phase: 'fetching' | 'converting' | 'returning'
-  progress: number
+export type MeshNodeView = MeshNodeStatus
+
+/** A state that keeps a node from taking work, as the page shows it (the kind is its CSS class). */
+export interface WorkBadge {
+  kind: 'paused' | 'draining' | 'schedule' | 'disk-full'
+  text: string
 }
 
-export interface MeshNodeView {
-  id: string
-  name: string
-  self: boolean
-  online: boolean
-  lastSeen: number
-  version?: string
-  slotsTotal: number
-  slotsFree: number
-  encoders: string[]
-  diskFree: number | null
-  diskFull?: boolean
-  paused?: boolean
-  draining?: boolean
-  schedule?: { open: boolean, next: number | null } | null
-  converting: ConvertingView[]
+const WEEKDAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat']
+
+/** A time soon, as a clock on the wall says it: `22:00` today, `Mon 06:00` on another day. */
+export function formatWhen (time: number, now: number): string {
+  const t = new Date(time)
+  const clock = `${String(t.getHours()).padStart(2, '0')}:${String(t.getMinutes()).padStart(2, '0')}`
+  return t.toDateString() === new Date(now).toDateString() ? clock : `${WEEKDAYS[t.getDay()] as string} ${clock}`
 }
 
-/** A peer not heard for three advert intervals (mesh.advertiseSeconds, 5 s) is shown as away. */
-export const AWAY_AFTER_MS = 15_000
+/** Paused by a person (here or from another node), as opposed to outside its schedule. */
+export function pausedByPerson (node: MeshNodeView): boolean {
+  return node.paused && node.schedule?.open !== false
+}
 
-const BUSY_STATES = new Set(['leased', 'converting', 'returned'])
-
-/** Units of `jobs` that a worker holds now, by worker id. */
-export function unitsByWorker (jobs: Iterable<JobStatus>): Map<string, ConvertingView[]> {
-  const out = new Map<string, ConvertingView[]>()
-  for (const job of jobs) {
-    for (const u of job.units) {
-      if (u.worker == null || !BUSY_STATES.has(u.state)) continue
-      const list = out.get(u.worker) ?? []
-      list.push({ jobId: job.id, index: u.index, owner: job.owner, phase: u.state === 'leased' ? 'fetching' : u.state === 'returned' ? 'returning' : 'converting', progress: u.progress })
-      out.set(u.worker, list)
-    }
+/** Why a node takes no new work (or until when its window stays open), in the order they matter. */
+export function workBadges (node: MeshNodeView, now: number): WorkBadge[] {
+  const badges: WorkBadge[] = []
+  if (pausedByPerson(node)) badges.push(node.draining ? { kind: 'draining', text: 'draining' } : { kind: 'paused', text: 'paused' })
+  if (node.schedule != null) {
+    const until = node.schedule.next != null ? ` until ${formatWhen(node.schedule.next, now)}` : ''
+    badges.push({ kind: 'schedule', text: node.schedule.open ? `in its schedule${until}` : `outside its schedule${until}` })
   }
-  return out
+  if (node.diskFull) badges.push({ kind: 'disk-full', text: 'disk full' })
+  return badges
 }
 
-/** The mesh as this node sees it without the mesh routes: itself first, then its peers by name. */
-export function meshFromPeers (info: NodeInfo, peers: PeerStatus[], jobs: Iterable<JobStatus>, now: number): MeshNodeView[] {
-  const busy = unitsByWorker(jobs)
-  const self: MeshNodeView = {
-    id: info.id,
-    name: info.name,
-    self: true,
-    online: true,
-    lastSeen: now,
-    version: info.version,
-    slotsTotal: info.slots,
-    // Its own jobs' units are all this node knows of its worker here; others' are not counted.
-    slotsFree: Math.max(0, info.slots - (busy.get(info.id)?.length ?? 0)),
-    encoders: [],
-    diskFree: null,
-    converting: busy.get(info.id) ?? []
-  }
-  const others = [...peers].sort((a, b) => a.name.localeCompare(b.name)).map((p): MeshNodeView => ({
-    id: p.id,
-    name: p.name,
-    self: false,
-    online: now - p.lastSeen < AWAY_AFTER_MS,
-    lastSeen: p.lastSeen,
-    slotsTotal: p.slotsTotal,
-    slotsFree: p.slotsFree,
-    encoders: p.encoders,
-    diskFree: p.diskFree,
-    converting: busy.get(p.id) ?? []
-  }))
-  return [self, ...others]
+/** The route that pauses (or drains) or resumes a node: its own for this node, the mesh's for another. */
+export function steerPath (node: MeshNodeView, action: 'pause' | 'resume'): string {
+  if (node.self) return action === 'pause' ? API.pause : API.resume
+  return fill(action === 'pause' ? API.pauseNode : API.resumeNode, { id: node.id })
 }
 
 /** Peer id → name, for "which node converted which unit". */

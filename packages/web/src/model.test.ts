@@ -1,12 +1,12 @@
-import type { JobStatus, NodeInfo, PeerStatus } from '@ffmesh/protocol'
+import type { JobStatus } from '@ffmesh/protocol'
 import { describe, expect, it } from 'vitest'
 import { baseName, formatAgo, formatBytes, formatDuration, formatPercent, shortId } from './format.js'
-import { AWAY_AFTER_MS, meshFromPeers } from './mesh-model.js'
+import { pausedByPerson, steerPath, workBadges, type MeshNodeView } from './mesh-model.js'
+import { layoutDays } from './stats-chart.js'
 import { layoutTimeline } from './timeline.js'
 
 const SELF = '12D3KooWSelfSelfSelfSelfSelfSelfSelfSelfSelfSelfSelf'
 const PEER_B = '12D3KooWBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB'
-const PEER_C = '12D3KooWCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCC'
 
 function job (fields: Partial<JobStatus>): JobStatus {
   return { id: '01M8WK4J7811G05KK8KQ9QQJ3N', state: 'running', profile: 'h264', source: '/m/a.mkv', output: null, error: null, units: [], owner: SELF, createdAt: 1000, updatedAt: 1000, waiting: null, progress: 0, ...fields }
@@ -21,24 +21,40 @@ describe('what the page says', () => {
     expect([baseName('/srv/in/movie.mkv'), shortId(SELF), shortId('abc')]).toEqual(['movie.mkv', '…SelfSelf', 'abc'])
   })
 
-  it('builds the mesh from this node and its peers when the node has no mesh routes', () => {
-    const info: NodeInfo = { id: SELF, name: 'a', version: '1', dataDir: '/d', slots: 2, addresses: [], dashboard: null }
-    const now = 100_000
-    const peers: PeerStatus[] = [
-      { id: PEER_C, name: 'c', slotsFree: 0, slotsTotal: 1, encoders: ['libx264'], diskFree: 5, lastSeen: now - AWAY_AFTER_MS - 1, version: '1', paused: false, draining: false, schedule: null, nextWindow: null },
-      { id: PEER_B, name: 'b', slotsFree: 1, slotsTotal: 2, encoders: ['libx264'], diskFree: 9, lastSeen: now - 1000, version: '1', paused: false, draining: false, schedule: null, nextWindow: null }
+  it('says why a node takes no work and until when, and which route steers it', () => {
+    const now = new Date(2026, 11, 10, 14, 30).getTime()
+    const node = (fields: Partial<MeshNodeView>): MeshNodeView => ({ id: PEER_B, name: 'b', self: false, online: true, lastSeen: now, version: '1', slotsTotal: 2, slotsFree: 2, encoders: [], diskFree: 9, diskFull: false, paused: false, draining: false, schedule: null, converting: [], ...fields })
+    const badges = (n: MeshNodeView): string[] => workBadges(n, now).map(b => `${b.kind}: ${b.text}`)
+    expect(badges(node({}))).toEqual([])
+    expect(badges(node({ paused: true }))).toEqual(['paused: paused'])
+    expect(badges(node({ paused: true, draining: true }))).toEqual(['draining: draining'])
+    // Outside its window the node is paused by its schedule, not by a person: Resume is not the fix.
+    const closed = node({ paused: true, schedule: { open: false, next: new Date(2026, 11, 10, 22, 0).getTime() } })
+    expect(badges(closed)).toEqual(['schedule: outside its schedule until 22:00'])
+    expect(pausedByPerson(closed)).toBe(false)
+    expect(badges(node({ schedule: { open: true, next: new Date(2026, 11, 14, 6, 5).getTime() }, diskFull: true }))).toEqual(['schedule: in its schedule until Mon 06:05', 'disk-full: disk full'])
+    expect(badges(node({ schedule: { open: false, next: null } }))).toEqual(['schedule: outside its schedule'])
+    expect([steerPath(node({ self: true }), 'pause'), steerPath(node({ self: true }), 'resume')]).toEqual(['/v1/node/pause', '/v1/node/resume'])
+    expect([steerPath(node({}), 'pause'), steerPath(node({}), 'resume')]).toEqual([`/v1/mesh/nodes/${PEER_B}/pause`, `/v1/mesh/nodes/${PEER_B}/resume`])
+  })
+
+  it('lays out the bytes-saved chart: a slot per day, bars scaled to the best day', () => {
+    const days = [
+      { day: '2026-12-08', converted: 0, bytesSaved: 0 },
+      { day: '2026-12-09', converted: 2, bytesSaved: 500 },
+      { day: '2026-12-10', converted: 1, bytesSaved: 1000 },
+      { day: '2026-12-11', converted: 1, bytesSaved: -200 }
     ]
-    const units = [
-      { index: 0, kind: 'segment' as const, state: 'converting' as const, worker: SELF, attempts: 1, progress: 0.5, durationSec: 2 },
-      { index: 1, kind: 'segment' as const, state: 'leased' as const, worker: PEER_B, attempts: 1, progress: 0, durationSec: 2 },
-      { index: 2, kind: 'segment' as const, state: 'verified' as const, worker: PEER_B, attempts: 1, progress: 1, durationSec: 2 }
-    ]
-    const nodes = meshFromPeers(info, peers, [job({ units })], now)
-    expect(nodes.map(n => [n.name, n.self, n.online, n.slotsFree, n.converting.map(c => [c.index, c.phase])])).toEqual([
-      ['a', true, true, 1, [[0, 'converting']]],
-      ['b', false, true, 1, [[1, 'fetching']]],
-      ['c', false, false, 0, []]
+    const { bars, max } = layoutDays(days, 400, 100)
+    expect(max).toBe(1000)
+    expect(bars.map(b => [b.day, b.x, b.width, b.y, b.height])).toEqual([
+      ['2026-12-08', 10, 80, 100, 0],
+      ['2026-12-09', 110, 80, 50, 50],
+      ['2026-12-10', 210, 80, 0, 100],
+      ['2026-12-11', 310, 80, 100, 0]
     ])
+    expect(layoutDays([{ day: '2026-12-10', converted: 1, bytesSaved: 1 }, { day: '2026-12-11', converted: 1, bytesSaved: 1e9 }], 100, 100).bars[0]?.height).toBe(1)
+    expect(layoutDays([], 100, 100)).toEqual({ bars: [], max: 0 })
   })
 
   it('lays out the unit timeline: a row per node, a bar per try, by fraction of the job\'s time', () => {

@@ -1,21 +1,23 @@
-import type { EventStreamReset, JobStatus, NodeEvent, NodeInfo, PeerStatus, Profile, UiSession, WatchStatus } from '@ffmesh/protocol'
+import type { EventStreamReset, LibraryStatus, MeshJobStatus, NodeEvent, NodeInfo, Profile, StatsReport, UiSession, WatchStatus } from '@ffmesh/protocol'
 import { ApiError, type Api } from './api.js'
 import type { Connection } from './live.js'
-import { meshFromPeers, nodeNames, type MeshNodeView } from './mesh-model.js'
-import { API, fill, OPTIONAL, optionalPath, type OptionalRoute } from './routes.js'
+import { nodeNames, type MeshNodeView } from './mesh-model.js'
+import { API, fill } from './routes.js'
 
-/** A job as the page holds it; the mesh listing adds who owns it. */
-export type JobView = JobStatus & { ownerName?: string, ownerAway?: boolean }
+/** A job as the page holds it: any job of the mesh, with its owner's name. */
+export type JobView = MeshJobStatus
 
 export interface DashboardState {
   session: UiSession
   info: NodeInfo | null
   jobs: Map<string, JobView>
   jobsLoaded: boolean
-  peers: PeerStatus[]
-  /** From the node's mesh routes, when it has them. */
-  meshNodes: MeshNodeView[] | null
+  /** The mesh's nodes, this one first (`GET /v1/mesh/nodes`). */
+  nodes: MeshNodeView[]
   watches: WatchStatus[]
+  libraries: LibraryStatus[]
+  /** Read while the statistics page is open; null before. */
+  stats: StatsReport | null
   profiles: Profile[]
   connection: Connection
   /** Why the last read failed, shown until a read succeeds. */
@@ -26,23 +28,30 @@ export interface DashboardState {
 const FLUSH_MS = 250
 /** Beyond this many touched jobs, one listing is cheaper than one request each. */
 const MAX_SINGLE_READS = 16
-/** Node states (slots, free disk, away) are read this often while the page is visible: adverts are not events of this node. */
+/**
+ * Node states (slots, free disk, away) and other owners' jobs are read this often while the page
+ * is visible: adverts and other nodes' events do not reach this node's event stream.
+ */
 const POLL_MS = 3_000
 /** The mesh job listing's size: the newest jobs of the whole mesh. */
 const MESH_JOBS_LIMIT = 1000
+/** Job ends that change the statistics: read again, at most this often, while the page shows them. */
+const STATS_EVENTS = new Set(['job:done', 'job:skipped', 'job:failed', 'job:cancelled', 'job:removed'])
+const STATS_MS = 1_000
 
 export interface Store {
   readonly state: DashboardState
-  has(route: OptionalRoute): boolean
-  /** The mesh's nodes, this one first. */
-  nodes(): MeshNodeView[]
   /** Peer id → node name. */
   names(): Map<string, string>
   /** Jobs newest first. */
   jobList(): JobView[]
   loadAll(): Promise<void>
   refreshJob(id: string): void
+  refreshNodes(): Promise<void>
   refreshWatches(): Promise<void>
+  refreshLibraries(): Promise<void>
+  /** The statistics page is open (read them now and after each job's end) or closed. */
+  watchStats(on: boolean): void
   onEvent(event: NodeEvent): void
   onReset(reset: EventStreamReset): void
   setConnection(state: Connection): void
@@ -52,9 +61,9 @@ export interface Store {
 }
 
 export function createStore (api: Api, session: UiSession): Store {
-  const state: DashboardState = { session, info: null, jobs: new Map(), jobsLoaded: false, peers: [], meshNodes: null, watches: [], profiles: [], connection: 'connecting', loadError: null }
-  const routes = new Set(session.routes)
-  const has = (route: OptionalRoute): boolean => routes.has(OPTIONAL[route])
+  const state: DashboardState = { session, info: null, jobs: new Map(), jobsLoaded: false, nodes: [], watches: [], libraries: [], stats: null, profiles: [], connection: 'connecting', loadError: null }
+  /** Jobs removed (`job:removed`): a listing read before the removal must not bring them back. Ids are never reused. */
+  const removed = new Set<string>()
   const listeners = new Set<() => void>()
   let frame = 0
   const changed = (): void => {
@@ -68,18 +77,14 @@ export function createStore (api: Api, session: UiSession): Store {
     state.loadError = err instanceof Error ? err.message : String(err)
     changed()
   }
-
-  async function loadJobs (): Promise<void> {
-    const jobs = has('meshJobs')
-      ? await api.get<JobView[]>(`${optionalPath('meshJobs')}?limit=${MESH_JOBS_LIMIT}`)
-      : await api.get<JobView[]>(API.listJobs)
-    state.jobs = new Map(jobs.map(j => [j.id, j]))
-    state.jobsLoaded = true
+  const read = (reads: Array<Promise<unknown>>): void => {
+    Promise.all(reads).then(() => { state.loadError = null; changed() }, failed)
   }
 
-  async function loadNodes (): Promise<void> {
-    if (has('meshNodes')) state.meshNodes = await api.get<MeshNodeView[]>(optionalPath('meshNodes'))
-    else state.peers = await api.get<PeerStatus[]>(API.peers)
+  async function loadJobs (): Promise<void> {
+    const jobs = await api.get<JobView[]>(`${API.meshJobs}?limit=${MESH_JOBS_LIMIT}`)
+    state.jobs = new Map(jobs.filter(j => !removed.has(j.id)).map(j => [j.id, j]))
+    state.jobsLoaded = true
   }
 
   const dirty = new Set<string>()
@@ -92,13 +97,12 @@ export function createStore (api: Api, session: UiSession): Store {
       if (ids.length > MAX_SINGLE_READS) {
         await loadJobs()
       } else {
-        const path = has('meshJob') ? optionalPath('meshJob') : API.getJob
         // A job that is gone (removed) leaves the list; any other failure is reported.
         const gone = (err: unknown): null => { if (err instanceof ApiError && err.code === 'JOB_NOT_FOUND') return null; throw err }
-        const jobs = await Promise.all(ids.map(id => api.get<JobView>(fill(path, { id })).catch(gone)))
+        const jobs = await Promise.all(ids.map(id => api.get<JobView>(fill(API.meshJob, { id })).catch(gone)))
         ids.forEach((id, i) => {
           const job = jobs[i]
-          if (job != null) state.jobs.set(id, job)
+          if (job != null && !removed.has(id)) state.jobs.set(id, job)
           else state.jobs.delete(id)
         })
       }
@@ -109,23 +113,24 @@ export function createStore (api: Api, session: UiSession): Store {
     }
   }
 
+  let statsWanted = false
+  let statsTimer: ReturnType<typeof setTimeout> | null = null
+  const loadStats = async (): Promise<void> => {
+    statsTimer = null
+    state.stats = await api.get<StatsReport>(API.stats)
+    changed()
+  }
+
   let pollTimer: ReturnType<typeof setInterval> | null = setInterval(() => {
     if (document.visibilityState !== 'visible') return
-    const reads: Array<Promise<void>> = [loadNodes()]
-    if (has('meshJobs')) reads.push(loadJobs())
-    Promise.all(reads).then(() => { state.loadError = null; changed() }, failed)
+    read([store.refreshNodes(), loadJobs()])
   }, POLL_MS)
 
   const store: Store = {
     state,
-    has,
-    nodes () {
-      if (state.meshNodes != null) return state.meshNodes
-      return state.info == null ? [] : meshFromPeers(state.info, state.peers, state.jobs.values(), Date.now())
-    },
     names () {
-      const names = nodeNames(store.nodes())
-      for (const job of state.jobs.values()) if (job.ownerName != null) names.set(job.owner, job.ownerName)
+      const names = nodeNames(state.nodes)
+      for (const job of state.jobs.values()) if (job.ownerName !== '') names.set(job.owner, job.ownerName)
       return names
     },
     jobList: () => [...state.jobs.values()].sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : -1)),
@@ -135,8 +140,10 @@ export function createStore (api: Api, session: UiSession): Store {
           api.get<NodeInfo>(API.nodeInfo),
           api.get<Profile[]>(API.profiles),
           loadJobs(),
-          loadNodes(),
-          store.refreshWatches()
+          store.refreshNodes(),
+          store.refreshWatches(),
+          store.refreshLibraries(),
+          statsWanted ? loadStats() : null
         ])
         state.info = info
         state.profiles = profiles
@@ -150,14 +157,34 @@ export function createStore (api: Api, session: UiSession): Store {
       dirty.add(id)
       flushTimer ??= setTimeout(() => { void flush() }, FLUSH_MS)
     },
+    async refreshNodes () {
+      state.nodes = await api.get<MeshNodeView[]>(API.meshNodes)
+      changed()
+    },
     async refreshWatches () {
       state.watches = await api.get<WatchStatus[]>(API.watches)
       changed()
     },
+    async refreshLibraries () {
+      state.libraries = await api.get<LibraryStatus[]>(API.libraries)
+      changed()
+    },
+    watchStats (on) {
+      statsWanted = on
+      if (on) read([loadStats()])
+    },
     onEvent (event) {
-      if (event.jobId != null && (event.type.startsWith('job:') || event.type.startsWith('unit:') || event.type === 'watch:submitted')) store.refreshJob(event.jobId)
-      if (event.type.startsWith('peer:') || event.type.startsWith('node:')) loadNodes().then(changed, failed)
-      if (event.type.startsWith('watch:')) store.refreshWatches().catch(failed)
+      if (event.type === 'job:removed' && event.jobId != null) {
+        removed.add(event.jobId)
+        state.jobs.delete(event.jobId)
+        changed()
+      } else if (event.jobId != null && (event.type.startsWith('job:') || event.type.startsWith('unit:') || event.type === 'watch:submitted')) {
+        store.refreshJob(event.jobId)
+      }
+      if (event.type.startsWith('peer:') || event.type.startsWith('node:')) read([store.refreshNodes()])
+      if (event.type.startsWith('watch:')) read([store.refreshWatches()])
+      if (event.type.startsWith('library:')) read([store.refreshLibraries()])
+      if (statsWanted && STATS_EVENTS.has(event.type)) statsTimer ??= setTimeout(() => { read([loadStats()]) }, STATS_MS)
     },
     onReset () {
       void store.loadAll()
@@ -173,6 +200,7 @@ export function createStore (api: Api, session: UiSession): Store {
     stop () {
       if (pollTimer != null) clearInterval(pollTimer)
       if (flushTimer != null) clearTimeout(flushTimer)
+      if (statsTimer != null) clearTimeout(statsTimer)
       pollTimer = null
       listeners.clear()
     }

@@ -99,7 +99,7 @@ export function createFakeNodeApi (init: { peers?: PeerStatus[] } = {}): FakeNod
     async scan () { throw new FfmeshError(ErrorCodes.LIBRARY_PATH_INVALID, 'the fake node scans nothing') },
     stats: () => {
       const span = { converted: 0, skipped: 0, skippedByReason: {}, failed: 0, bytesIn: 0, bytesOut: 0, bytesSaved: 0, byNode: [] }
-      return { ...span, last7Days: span }
+      return { ...span, last7Days: span, byDay: [] }
     },
     onEvent: listener => bus.on(listener),
     async meshNodes () {

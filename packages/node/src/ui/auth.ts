@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { ControlRoutes, ErrorCodes, FfmeshError, LoginBodySchema, type UiSession } from '@ffmesh/protocol'
+import { ErrorCodes, FfmeshError, LoginBodySchema, type UiSession } from '@ffmesh/protocol'
 import { readJsonBody, sendJson } from '../control/http-io.js'
 import { parseWith } from '../control/routes.js'
 import type { Logger } from '../logger.js'
@@ -22,9 +22,6 @@ export const LOGIN_PER_SEC_TOTAL = 20 / 60
 const MAX_LOGIN_ADDRESSES = 1024
 /** What `Retry-After` says: the time one address's bucket takes to refill one attempt. */
 const LOGIN_RETRY_AFTER_S = Math.ceil(1 / LOGIN_PER_SEC_PER_ADDRESS)
-
-/** Every route of the control API, as the page checks for them (`GET /v1/jobs/:id`). */
-const ROUTE_KEYS = Object.values(ControlRoutes).map(r => `${r.method} ${r.path}`)
 
 export interface UiAuth {
   readonly sessions: SessionStore
@@ -58,8 +55,7 @@ export function createUiAuth (components: { logger: Logger, clock?: () => number
       signedIn: session != null,
       passwordSet: hash != null,
       csrf: session?.csrf ?? null,
-      node: session != null ? components.node() : null,
-      routes: session != null ? ROUTE_KEYS : []
+      node: session != null ? components.node() : null
     }
   }
 

@@ -8,10 +8,13 @@ export function withCode (text: string): Child[] {
   return text.split('`').map((part, i) => i % 2 === 1 ? h('code', null, part) : part)
 }
 
-/** An error as the node gave it: its code, its message, and the advice of docs/errors.md. */
-export function errorBox (error: ErrorBody | { code: string, message: string }): HTMLElement {
+/**
+ * An error as the node gave it: its code, its message, and the advice of docs/errors.md. A skip
+ * reason (ALREADY_TARGET, NO_SAVING, ...) is shown the same way but is no alarm.
+ */
+export function errorBox (error: ErrorBody | { code: string, message: string }, kind: 'error' | 'skipped' = 'error'): HTMLElement {
   const advice = adviceFor(error.code)
-  return h('div', { class: 'error', role: 'alert', 'data-code': error.code },
+  return h('div', { class: kind, role: kind === 'error' ? 'alert' : null, 'data-code': error.code },
     h('p', null, h('code', { class: 'code' }, error.code), ' ', error.message),
     advice != null ? h('p', { class: 'advice' }, ...withCode(advice)) : null)
 }

@@ -1,12 +1,23 @@
 import type { UnitStatus } from '@ffmesh/protocol'
 import { h, keyed, replace, setAttr, setText } from '../dom.js'
-import { baseName, formatPercent, shortId } from '../format.js'
-import { errorBox } from './error-box.js'
+import { baseName, formatBytes, formatPercent, shortId } from '../format.js'
 import { createJobActions } from './job-actions.js'
+import { createJobProblems } from './job-problems.js'
 import { createTimeline } from './timeline-view.js'
 import type { View, ViewContext } from './view.js'
 
-/** One job: where it is, its error with advice, its actions, its units and who converted them. */
+/** Bytes saved and their share of the source: "120 MB (38%)"; negative when the output came out larger. */
+function saved (bytesIn: number | undefined, bytesOut: number | null | undefined): string | null {
+  if (bytesIn == null || bytesOut == null) return null
+  const diff = bytesIn - bytesOut
+  const share = bytesIn > 0 ? ` (${Math.round((diff / bytesIn) * 100)}%)` : ''
+  return `${diff < 0 ? '−' : ''}${formatBytes(Math.abs(diff))}${share}`
+}
+
+/**
+ * One job: where it is, its error or skip reason with advice, its actions, its bytes, its units and
+ * who converted them.
+ */
 export function createJobView (ctx: ViewContext, id: string): View {
   const { store } = ctx
   const title = h('h2')
@@ -15,8 +26,7 @@ export function createJobView (ctx: ViewContext, id: string): View {
   const pct = h('span', { class: 'pct' })
   const facts = h('dl', { class: 'facts' })
   const waiting = h('p', { class: 'waiting' })
-  const error = h('div', { class: 'job-error' })
-  let errorKey = ''
+  const problems = createJobProblems()
   const actions = createJobActions(ctx)
   const timeline = createTimeline()
   const units = h('tbody')
@@ -24,7 +34,7 @@ export function createJobView (ctx: ViewContext, id: string): View {
   const body = h('div', null,
     h('div', { class: 'job-head' }, title, state),
     h('div', { class: 'progress' }, bar, pct),
-    waiting, error, actions.root, facts, timeline.root,
+    waiting, problems.root, actions.root, facts, timeline.root,
     h('section', { class: 'units' }, h('h3', null, 'Units'),
       h('div', { class: 'table-wrap' }, h('table', null,
         h('thead', null, h('tr', null, h('th', null, '#'), h('th', null, 'kind'), h('th', null, 'state'), h('th', null, 'node'), h('th', null, 'tries'), h('th', null, 'progress'))),
@@ -54,19 +64,17 @@ export function createJobView (ctx: ViewContext, id: string): View {
       setText(pct, formatPercent(job.progress))
       setText(waiting, job.waiting ?? '')
       setAttr(waiting, 'hidden', job.waiting == null)
-      const key = job.error == null ? '' : `${job.error.code}:${job.error.message}`
-      if (key !== errorKey) {
-        errorKey = key
-        if (job.error == null) replace(error)
-        else replace(error, errorBox(job.error))
-      }
+      problems.update(job)
       actions.update(job)
       replace(facts,
         ...fact('job', job.id),
         ...fact('profile', job.profile),
-        ...fact('owner', `${nameOf(job.owner)}${job.ownerAway === true ? ' (away: its last state)' : ''}`),
+        ...fact('owner', `${job.ownerName !== '' ? job.ownerName : nameOf(job.owner)}${job.ownerAway ? ' (away: its last state)' : ''}`),
         ...fact('source', job.source),
         ...fact('output', job.output),
+        ...fact('source size', job.bytesIn != null ? formatBytes(job.bytesIn) : null),
+        ...fact('output size', job.bytesOut != null ? formatBytes(job.bytesOut) : null),
+        ...fact('saved', saved(job.bytesIn, job.bytesOut)),
         ...fact('submitted', new Date(job.createdAt).toLocaleString()),
         ...fact('updated', new Date(job.updatedAt).toLocaleString()))
       timeline.update(job, names)

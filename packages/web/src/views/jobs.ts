@@ -1,9 +1,9 @@
 import { JobStates, type JobState } from '../job-states.js'
-import { h, keyed, replace, setAttr, setText } from '../dom.js'
+import { h, keyed, setAttr, setText } from '../dom.js'
 import { baseName, formatAgo, formatPercent, shortId } from '../format.js'
 import type { JobView } from '../store.js'
-import { errorBox } from './error-box.js'
 import { createJobActions, type JobActions } from './job-actions.js'
+import { createJobProblems } from './job-problems.js'
 import { createSubmitForm } from './submit-form.js'
 import type { View, ViewContext } from './view.js'
 
@@ -15,12 +15,11 @@ interface Row {
   bar: HTMLProgressElement
   pct: HTMLElement
   waiting: HTMLElement
-  error: HTMLElement
-  errorKey: string
+  problems: ReturnType<typeof createJobProblems>
   actions: JobActions
 }
 
-/** Jobs across the mesh (or this node's, on a node without the mesh routes), filtered by state. */
+/** Jobs across the mesh, filtered by state; skipped ones with their reason, failed ones with their error. */
 export function createJobsView (ctx: ViewContext, filter: JobState | null): View {
   const { store } = ctx
   const rows = new WeakMap<Element, Row>()
@@ -34,7 +33,7 @@ export function createJobsView (ctx: ViewContext, filter: JobState | null): View
   const options = [h('option', { value: '' }, 'all states'), ...JobStates.map(s => h('option', { value: s }, s))]
   select.append(...options)
   select.value = filter ?? ''
-  const summary = h('p', { class: 'summary' })
+  const summary = h('p', { class: 'summary' }, 'jobs of every node in the mesh')
   const list = h('ul', { class: 'jobs' })
   const empty = h('p', { class: 'empty', hidden: true })
   const form = createSubmitForm(ctx)
@@ -54,8 +53,7 @@ export function createJobsView (ctx: ViewContext, filter: JobState | null): View
       bar: h('progress', { max: 1, value: 0 }),
       pct: h('span', { class: 'pct' }),
       waiting: h('p', { class: 'waiting' }),
-      error: h('div', { class: 'job-error' }),
-      errorKey: '',
+      problems: createJobProblems(),
       actions: createJobActions(ctx)
     }
     row.el.append(
@@ -63,7 +61,7 @@ export function createJobsView (ctx: ViewContext, filter: JobState | null): View
       row.meta,
       h('div', { class: 'progress' }, row.bar, row.pct),
       row.waiting,
-      row.error,
+      row.problems.root,
       row.actions.root)
     setAttr(row.el, 'data-id', job.id)
     rows.set(row.el, row)
@@ -79,18 +77,13 @@ export function createJobsView (ctx: ViewContext, filter: JobState | null): View
     setText(row.state, job.state)
     setAttr(row.state, 'data-state', job.state)
     const verified = job.units.filter(u => u.state === 'verified').length
-    const owner = names.get(job.owner) ?? shortId(job.owner)
-    setText(row.meta, `${job.profile} · owner ${owner}${job.ownerAway === true ? ' (away)' : ''} · ${shortId(job.id)} · units ${verified}/${job.units.length} · ${formatAgo(job.updatedAt, Date.now())}`)
+    const owner = job.ownerName !== '' ? job.ownerName : names.get(job.owner) ?? shortId(job.owner)
+    setText(row.meta, `${job.profile} · owner ${owner}${job.ownerAway ? ' (away)' : ''} · ${shortId(job.id)} · units ${verified}/${job.units.length} · ${formatAgo(job.updatedAt, Date.now())}`)
     row.bar.value = job.progress
     setText(row.pct, formatPercent(job.progress))
     setText(row.waiting, job.waiting ?? '')
     setAttr(row.waiting, 'hidden', job.waiting == null)
-    const errorKey = job.error == null ? '' : `${job.error.code}:${job.error.message}`
-    if (errorKey !== row.errorKey) {
-      row.errorKey = errorKey
-      if (job.error == null) replace(row.error)
-      else replace(row.error, errorBox(job.error))
-    }
+    row.problems.update(job)
     row.actions.update(job)
   }
 
@@ -103,7 +96,6 @@ export function createJobsView (ctx: ViewContext, filter: JobState | null): View
       const counts = new Map<string, number>()
       for (const j of all) counts.set(j.state, (counts.get(j.state) ?? 0) + 1)
       options.forEach((o, i) => { setText(o, i === 0 ? `all states (${all.length})` : `${JobStates[i - 1]} (${counts.get(JobStates[i - 1] as string) ?? 0})`) })
-      setText(summary, store.has('meshJobs') ? 'jobs of every node in the mesh' : 'jobs this node owns')
       setText(empty, !store.state.jobsLoaded ? 'Loading…' : filter == null ? 'No jobs yet. Submit a file above, or add a watched folder.' : `No ${filter} jobs.`)
       setAttr(empty, 'hidden', store.state.jobsLoaded && shown.length > 0)
       names = store.names()

@@ -1,9 +1,9 @@
+import type { ConvertingUnit } from '@ffmesh/protocol'
 import { h, keyed, replace, setAttr, setText } from '../dom.js'
 import { formatAgo, formatBytes, formatPercent, shortId } from '../format.js'
-import type { ConvertingView, MeshNodeView } from '../mesh-model.js'
-import { optionalPath } from '../routes.js'
+import { pausedByPerson, steerPath, workBadges, type MeshNodeView } from '../mesh-model.js'
 import { showError } from './error-box.js'
-import { runAction, type View, type ViewContext } from './view.js'
+import { actionButton, type View, type ViewContext } from './view.js'
 
 interface Card {
   name: HTMLElement
@@ -16,15 +16,10 @@ interface Card {
   controls: HTMLElement
 }
 
-/** Whether a node takes work, in words: paused, draining, outside its schedule, or nothing. */
-function workState (node: MeshNodeView): string | null {
-  if (node.draining === true) return 'draining'
-  if (node.paused === true) return node.schedule?.open === false ? 'outside its schedule' : 'paused'
-  if (node.schedule != null) return node.schedule.open ? 'in its schedule' : 'outside its schedule'
-  return null
-}
-
-/** The mesh: every node, online or away, its slots, disk, encoders, and what it converts now. */
+/**
+ * The mesh: every node, online or away, its slots, disk, encoders, whether it takes work, and what
+ * it converts now.
+ */
 export function createMeshView (ctx: ViewContext): View {
   const { store } = ctx
   const cards = new WeakMap<Element, Card>()
@@ -32,21 +27,22 @@ export function createMeshView (ctx: ViewContext): View {
   const grid = h('div', { class: 'nodes' })
   const root = h('section', { class: 'page mesh-page' }, h('h2', null, 'Mesh'), summary, grid)
 
-  function controls (): HTMLElement {
+  /**
+   * Pause, drain and resume: this node through its own routes, another through the mesh (its
+   * `mesh.remoteControl` decides; a refusal shows as REMOTE_CONTROL_REFUSED with its advice).
+   * A card is made once per node id, and a node's id and whether it is this one never change.
+   */
+  function controls (node: MeshNodeView): HTMLElement {
     const problem = h('div', { class: 'action-error' })
     const report = (err: unknown): void => { showError(problem, err) }
-    const button = (label: string, cls: string, path: () => string, body: object): HTMLButtonElement => {
-      const b: HTMLButtonElement = h('button', {
-        type: 'button',
-        class: cls,
-        onclick: () => { void runAction(b, report, async () => { await ctx.api.send('POST', path(), body); await store.loadAll() }) }
-      }, label)
-      return b
-    }
+    const button = (label: string, cls: string, action: 'pause' | 'resume', body: object): HTMLButtonElement => actionButton(label, cls, report, async () => {
+      await ctx.api.send('POST', steerPath(node, action), body)
+      await store.refreshNodes()
+    })
     return h('div', { class: 'actions' },
-      button('Pause', 'act-pause', () => optionalPath('pause'), {}),
-      button('Drain', 'act-drain', () => optionalPath('pause'), { drain: true }),
-      button('Resume', 'act-resume', () => optionalPath('resume'), {}),
+      button('Pause', 'act-pause', 'pause', {}),
+      button('Drain', 'act-drain', 'pause', { drain: true }),
+      button('Resume', 'act-resume', 'resume', {}),
       problem)
   }
 
@@ -59,7 +55,7 @@ export function createMeshView (ctx: ViewContext): View {
       encoders: h('dd', { class: 'encoders' }),
       version: h('dd'),
       converting: h('ul', { class: 'converting' }),
-      controls: controls()
+      controls: controls(node)
     }
     const el = h('article', { class: 'card node' },
       card.name, card.badges,
@@ -70,7 +66,7 @@ export function createMeshView (ctx: ViewContext): View {
     return el
   }
 
-  function convertingItem (c: ConvertingView): HTMLElement {
+  function convertingItem (c: ConvertingUnit): HTMLElement {
     return h('li', null, h('a', { href: `#/jobs/${encodeURIComponent(c.jobId)}` }, `job ${shortId(c.jobId)}`), ` unit ${c.index} · ${c.phase} `, h('progress', { max: 1, value: c.progress }), ` ${formatPercent(c.progress)}`)
   }
 
@@ -80,36 +76,33 @@ export function createMeshView (ctx: ViewContext): View {
     setAttr(el, 'data-online', node.online)
     setAttr(el, 'data-name', node.name)
     setText(card.name, node.name)
-    const work = workState(node)
     replace(card.badges,
       node.self ? h('span', { class: 'badge self' }, 'this node') : null,
       h('span', { class: `badge ${node.online ? 'online' : 'away'}` }, node.online ? 'online' : `away, last seen ${formatAgo(node.lastSeen, now)}`),
-      work != null ? h('span', { class: 'badge paused', 'data-work': work }, work) : null,
-      node.diskFull === true ? h('span', { class: 'badge disk-full' }, 'disk full') : null)
+      ...workBadges(node, now).map(b => h('span', { class: `badge ${b.kind}` }, b.text)))
     const busy = node.slotsTotal - node.slotsFree
     setText(card.slots, node.slotsTotal === 0 ? 'none (submits only)' : `${busy} busy, ${node.slotsFree} free of ${node.slotsTotal}`)
-    setText(card.disk, node.diskFree == null ? '–' : formatBytes(node.diskFree))
+    setText(card.disk, formatBytes(node.diskFree))
     setText(card.encoders, node.encoders.length === 0 ? '–' : node.encoders.join(', '))
-    setText(card.version, node.version ?? '–')
+    setText(card.version, node.version)
     replace(card.converting, ...(node.converting.length === 0 ? [h('li', { class: 'idle' }, 'converting nothing')] : node.converting.map(convertingItem)))
-    // A node is paused from its own dashboard: only this node's card has the buttons.
-    const canPause = node.self && store.has('pause') && store.has('resume')
-    setAttr(card.controls, 'hidden', !canPause)
+    // A node that is away cannot be asked; it shows its last state only.
+    setAttr(card.controls, 'hidden', !node.online)
     const [pause, drain, resume] = [...card.controls.querySelectorAll('button')] as HTMLButtonElement[]
-    setAttr(pause as Element, 'hidden', node.paused === true)
-    setAttr(drain as Element, 'hidden', node.paused === true)
-    setAttr(resume as Element, 'hidden', node.paused !== true)
+    const paused = pausedByPerson(node)
+    setAttr(pause as Element, 'hidden', paused)
+    setAttr(drain as Element, 'hidden', paused)
+    setAttr(resume as Element, 'hidden', !node.paused)
   }
 
   return {
     root,
     update () {
-      const nodes = store.nodes()
+      const nodes = store.state.nodes
       const online = nodes.filter(n => n.online)
       const total = online.reduce((n, node) => n + node.slotsTotal, 0)
       const free = online.reduce((n, node) => n + node.slotsFree, 0)
-      setText(summary, `${nodes.length} node${nodes.length === 1 ? '' : 's'}, ${online.length} online; ${total - free} of ${total} slots busy` +
-        (store.has('meshNodes') ? '' : ' (units of other nodes\' jobs are not shown on this node)'))
+      setText(summary, `${nodes.length} node${nodes.length === 1 ? '' : 's'}, ${online.length} online; ${total - free} of ${total} slots busy`)
       keyed(grid, nodes, n => n.id, create, update)
     }
   }

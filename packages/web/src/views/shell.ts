@@ -2,11 +2,22 @@ import { isJobState } from '../job-states.js'
 import { h, replace, setAttr, setText } from '../dom.js'
 import { createJobView } from './job.js'
 import { createJobsView } from './jobs.js'
+import { createLibrariesView } from './libraries.js'
 import { createMeshView } from './mesh.js'
+import { createStatsView } from './stats.js'
 import type { View, ViewContext } from './view.js'
 import { createWatchesView } from './watches.js'
 
-/** The page for a location hash: `#/` mesh, `#/jobs[?state=S]`, `#/jobs/<id>`, `#/watches`. */
+/** The folders page: libraries, then watched folders. */
+function createFoldersView (ctx: ViewContext): View {
+  const parts = [createLibrariesView(ctx), createWatchesView(ctx)]
+  return { root: h('section', { class: 'page folders-page' }, ...parts.map(p => p.root)), update () { for (const p of parts) p.update() } }
+}
+
+/**
+ * The page for a location hash: `#/` mesh, `#/jobs[?state=S]`, `#/jobs/<id>`, `#/folders`
+ * (libraries and watched folders; `#/watches` too), `#/stats`.
+ */
 function viewFor (ctx: ViewContext, hash: string): { view: View, tab: string } {
   const [path = '', query = ''] = hash.replace(/^#/, '').split('?')
   const parts = path.split('/').filter(p => p !== '')
@@ -15,7 +26,8 @@ function viewFor (ctx: ViewContext, hash: string): { view: View, tab: string } {
     const state = new URLSearchParams(query).get('state')
     return { view: createJobsView(ctx, isJobState(state) ? state : null), tab: 'jobs' }
   }
-  if (parts[0] === 'watches') return { view: createWatchesView(ctx), tab: 'watches' }
+  if (parts[0] === 'folders' || parts[0] === 'watches') return { view: createFoldersView(ctx), tab: 'folders' }
+  if (parts[0] === 'stats') return { view: createStatsView(ctx), tab: 'stats' }
   return { view: createMeshView(ctx), tab: 'mesh' }
 }
 
@@ -25,7 +37,7 @@ export function createShell (ctx: ViewContext, init: { onSignOut: (() => void) |
   const nodeName = h('span', { class: 'node-name' })
   const connection = h('span', { class: 'connection', role: 'status' })
   const problem = h('p', { class: 'load-error', role: 'alert', hidden: true })
-  const tabs = new Map([['mesh', '#/'], ['jobs', '#/jobs'], ['watches', '#/watches']].map(([name, href]) => [name as string, h('a', { href: href as string, class: 'tab' }, name === 'watches' ? 'folders' : name as string)]))
+  const tabs = new Map([['mesh', '#/'], ['jobs', '#/jobs'], ['folders', '#/folders'], ['stats', '#/stats']].map(([name, href]) => [name as string, h('a', { href: href as string, class: 'tab' }, name as string)]))
   const main = h('main')
   const root = h('div', { class: 'shell' },
     h('header', null,
@@ -39,6 +51,7 @@ export function createShell (ctx: ViewContext, init: { onSignOut: (() => void) |
   let current: View | null = null
   const route = (): void => {
     const { view, tab } = viewFor(ctx, location.hash)
+    current?.dispose?.()
     current = view
     for (const [name, a] of tabs) setAttr(a, 'aria-current', name === tab ? 'page' : null)
     replace(main, view.root)
@@ -61,6 +74,7 @@ export function createShell (ctx: ViewContext, init: { onSignOut: (() => void) |
     root,
     dispose () {
       window.removeEventListener('hashchange', route)
+      current?.dispose?.()
       unsubscribe()
     }
   }

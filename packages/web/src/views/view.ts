@@ -1,10 +1,13 @@
 import type { Api } from '../api.js'
+import { h } from '../dom.js'
 import type { Store } from '../store.js'
 
 /** A page of the dashboard: built once when it is opened, updated in place on every change. */
 export interface View {
   readonly root: HTMLElement
   update(): void
+  /** Runs when the page is left (stops what it asked the store to keep fresh). */
+  dispose?(): void
 }
 
 export interface ViewContext {
@@ -26,4 +29,10 @@ export async function runAction (button: HTMLButtonElement, report: (err: unknow
   } finally {
     button.disabled = false
   }
+}
+
+/** A button that runs `action` with runAction: disabled meanwhile, its error reported. */
+export function actionButton (label: string, cls: string, report: (err: unknown) => void, action: () => Promise<unknown>): HTMLButtonElement {
+  const button: HTMLButtonElement = h('button', { type: 'button', class: cls, onclick: () => { void runAction(button, report, action) } }, label)
+  return button
 }
