@@ -1,3 +1,5 @@
+import { queryObjects } from 'node:v8'
+import { Level } from 'level'
 import { describe, expect, it } from 'vitest'
 import { newJobId } from '@ffmesh/protocol'
 import { jobRecord as job, useTempJobStores } from '../../../../test/fixtures/job-log.js'
@@ -32,5 +34,25 @@ describe('job store index and batches', () => {
     expect(store.list({ states: ['queued'], limit: 1 })).toMatchObject({ total: 5 })
     expect(store.list({ batch: 'B1' }).views.map(v => v.job.id)).toEqual([ids[0], ids[2], ids[4]])
     expect(store.list({ batch: 'B1', states: ['failed'] }).views.map(v => v.job.id)).toEqual([ids[0]])
+  })
+
+  it('keeps one sublevel per area, however many reads and writes a scan makes', async () => {
+    const dir = await temp.tempDir()
+    // The class of every sublevel, from a database of its own: live instances are counted by it.
+    const probe = new Level(`${dir}/probe`)
+    const Sublevel = probe.sublevel('x').constructor as new () => unknown
+    const live = (): number => queryObjects(Sublevel, { format: 'count' }) as number
+    const store = await temp.open()
+    const files = store.textArea('files')
+    const before = live()
+    for (let i = 0; i < 200; i++) {
+      await files.put(`/m/${i}`, 'x')
+      await files.get(`/m/${i}`)
+      const id = newJobId()
+      await store.appendBatch([{ jobId: id, event: { type: 'job:submitted', job: job(id) } }], [{ area: 'files', key: `/n/${i}`, value: 'y' }])
+    }
+    // abstract-level keeps each sublevel it makes attached to its parent: one per call held memory per job.
+    expect(live() - before).toBeLessThan(5)
+    await probe.close()
   })
 })

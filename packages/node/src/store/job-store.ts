@@ -264,7 +264,17 @@ export async function openJobStore (init: OpenJobStoreInit): Promise<JobStore> {
     markerTimer.unref()
   }
 
-  const areaOf = <V>(level: LogLevel, name: string, encoding: 'json' | 'utf8') => level.sublevel<string, V>(`area:${name}`, { valueEncoding: encoding })
+  // One sublevel per area and open database: abstract-level keeps every sublevel it makes attached
+  // to its parent (hooks, listeners), so making one per read or write held about 5 KiB per job.
+  const areas = new WeakMap<LogLevel, Map<string, unknown>>()
+  const areaOf = <V>(level: LogLevel, name: string, encoding: 'json' | 'utf8') => {
+    let made = areas.get(level)
+    if (made == null) areas.set(level, made = new Map())
+    const key = `${encoding}:${name}`
+    let sub = made.get(key) as ReturnType<typeof level.sublevel<string, V>> | undefined
+    if (sub == null) made.set(key, sub = level.sublevel<string, V>(`area:${name}`, { valueEncoding: encoding }))
+    return sub
+  }
   const area = <V>(name: string, encoding: 'json' | 'utf8'): Sub<V> => {
     const subOf = (level: LogLevel) => areaOf<V>(level, name, encoding)
     const sub = () => subOf(writer.db())
