@@ -45,6 +45,13 @@ describe('the mesh seen from any node', () => {
     const detail = await ffmesh(['status', id.slice(0, 20)], { dataDir: c.dataDir })
     expect(detail.code, detail.stderr).toBe(0)
     expect(detail.stdout).toContain(`owner    node-a`)
+    // One state and a limit narrow the mesh's listing; paging options of this node's list do not apply.
+    const newestDone = await ffmeshJson<MeshJobStatus[]>(['status', '--mesh', '--state', 'done', '--limit', '1'], { dataDir: c.dataDir })
+    expect(newestDone.map(j => j.id)).toEqual([[id, other.id].sort().reverse()[0]])
+    expect(await ffmeshJson<MeshJobStatus[]>(['status', '--mesh', '--state', 'running'], { dataDir: c.dataDir })).toEqual([])
+    const paged = await ffmesh(['status', '--mesh', '--offset', '1', '--json'], { dataDir: c.dataDir })
+    expect(paged.code).toBe(1)
+    expect(JSON.parse(paged.stdout)).toMatchObject({ error: { code: 'BAD_ARGUMENTS' } })
 
     const meshNodes = await c.node.api.meshNodes()
     expect(meshNodes[0]).toMatchObject({ id: c.node.peerId, self: true, online: true, paused: false })

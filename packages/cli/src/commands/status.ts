@@ -1,4 +1,4 @@
-import { ErrorCodes, FfmeshError, isFfmeshError, type JobStatus } from '@ffmesh/protocol'
+import { ErrorCodes, FfmeshError, isFfmeshError, type JobState, type JobStatus } from '@ffmesh/protocol'
 import type { ControlClient } from '../client.js'
 import { connect, resolveJobId } from '../context.js'
 import { followJobs } from '../follow-jobs.js'
@@ -52,7 +52,10 @@ export async function statusCommand (job: string | undefined, opts: StatusOption
     return EXIT_OK
   }
   if (opts.mesh === true) {
-    const jobs = await client.meshJobs({}, { signal })
+    if (opts.offset != null || opts.newest === true || (opts.state ?? '').includes(',')) {
+      throw new FfmeshError(ErrorCodes.BAD_ARGUMENTS, 'with --mesh, jobs come newest first and take one --state and --limit; --offset, --newest and several states are for this node\'s jobs')
+    }
+    const jobs = await client.meshJobs({ state: opts.state as JobState | undefined, limit: opts.limit != null ? Number(opts.limit) : undefined }, { signal })
     if (opts.json === true) printJson(jobs)
     else process.stdout.write(jobs.length === 0 ? 'no jobs in the mesh\n' : meshJobsTable(jobs) + '\n')
     return EXIT_OK
