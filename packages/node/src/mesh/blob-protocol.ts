@@ -6,6 +6,7 @@ import type { Stream } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import type { Logger } from '../logger.js'
 import type { MeshLibp2p } from './libp2p.js'
+import { serveProtocol } from './serve-protocol.js'
 import type { MeshCounters } from './stats.js'
 import { receiveInto } from './receive-file.js'
 import { bytesOf, createStreamReader, FrameError, writeBounded, writeFrame } from './stream-io.js'
@@ -142,12 +143,7 @@ export function createBlobProtocol (libp2p: MeshLibp2p, init: BlobProtocolInit):
 
   return {
     async start () {
-      await libp2p.handle(BLOB_PROTOCOL, (stream, connection) => {
-        handle(stream, connection.remotePeer.toString()).catch((err: Error) => {
-          logger.debug({ peer: connection.remotePeer.toString(), err: err.message }, 'blob stream failed')
-          stream.abort(err)
-        })
-      }, { maxInboundStreams: MAX_INBOUND_BLOB_STREAMS, maxOutboundStreams: MAX_OUTBOUND_BLOB_STREAMS })
+      await serveProtocol(libp2p, BLOB_PROTOCOL, handle, { maxInboundStreams: MAX_INBOUND_BLOB_STREAMS, maxOutboundStreams: MAX_OUTBOUND_BLOB_STREAMS }, { logger, what: 'blob' })
     },
     async stop () {
       await libp2p.unhandle(BLOB_PROTOCOL)

@@ -7,6 +7,7 @@ import type { Stream } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import type { Logger } from '../logger.js'
 import type { MeshLibp2p } from './libp2p.js'
+import { serveProtocol } from './serve-protocol.js'
 import type { MeshCounters } from './stats.js'
 import { receiveInto } from './receive-file.js'
 import { bytesOf, createStreamReader, FrameError, writeBounded, writeFrame } from './stream-io.js'
@@ -94,12 +95,7 @@ export function createResultProtocol (libp2p: MeshLibp2p, init: { tmpDir: string
 
   return {
     async start () {
-      await libp2p.handle(RESULT_PROTOCOL, (stream, connection) => {
-        handle(stream, connection.remotePeer.toString()).catch((err: Error) => {
-          logger.debug({ peer: connection.remotePeer.toString(), err: err.message }, 'result stream failed')
-          stream.abort(err)
-        })
-      }, { maxInboundStreams: MAX_INBOUND_RESULT_STREAMS, maxOutboundStreams: MAX_OUTBOUND_RESULT_STREAMS })
+      await serveProtocol(libp2p, RESULT_PROTOCOL, handle, { maxInboundStreams: MAX_INBOUND_RESULT_STREAMS, maxOutboundStreams: MAX_OUTBOUND_RESULT_STREAMS }, { logger, what: 'result' })
     },
     async stop () {
       await libp2p.unhandle(RESULT_PROTOCOL)

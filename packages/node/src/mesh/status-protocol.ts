@@ -3,6 +3,7 @@ import type { Stream } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import type { Logger } from '../logger.js'
 import type { MeshLibp2p } from './libp2p.js'
+import { serveProtocol } from './serve-protocol.js'
 import { createRateLimiter } from './rate-limit.js'
 import type { MeshCounters } from './stats.js'
 import { createStreamReader, FrameError, writeFrame } from './stream-io.js'
@@ -89,12 +90,7 @@ export function createStatusProtocol (libp2p: MeshLibp2p, init: { counters: Mesh
 
   return {
     async start () {
-      await libp2p.handle(STATUS_PROTOCOL, (stream, connection) => {
-        handle(stream, connection.remotePeer.toString()).catch((err: Error) => {
-          logger.debug({ peer: connection.remotePeer.toString(), err: err.message }, 'status stream failed')
-          stream.abort(err)
-        })
-      }, { maxInboundStreams: MAX_INBOUND_STATUS_STREAMS, maxOutboundStreams: MAX_OUTBOUND_STATUS_STREAMS })
+      await serveProtocol(libp2p, STATUS_PROTOCOL, handle, { maxInboundStreams: MAX_INBOUND_STATUS_STREAMS, maxOutboundStreams: MAX_OUTBOUND_STATUS_STREAMS }, { logger, what: 'status' })
     },
     async stop () {
       await libp2p.unhandle(STATUS_PROTOCOL)
