@@ -2,7 +2,7 @@ import type { JobStatus, UnitStatus } from '@ffmesh/protocol'
 import type { JobView } from '../store/reduce.js'
 import { WAITING_AFTER_MS, type OwnerState } from './owner-state.js'
 
-/** The job view as `ffmesh status --json` shows it (the CLI contract in DESIGN.md). */
+/** The job view as `ffmesh status --json` shows it (its shape is `JobStatus` in packages/protocol). */
 export function toJobStatus (view: JobView, rt: OwnerState, now: number): JobStatus {
   // filter() skips the holes a log that lost records may leave in a plan.
   const units: UnitStatus[] = view.units.filter(u => u != null).map(u => ({

@@ -1,5 +1,6 @@
 import { STATS_DAYS, type StatsDay, type StatsReport, type StatsSpan } from '@ffmesh/protocol'
 import type { JobView } from '../store/reduce.js'
+import type { UnitRecord } from '../store/records.js'
 
 const WEEK_MS = 7 * 24 * 3600 * 1000
 
@@ -27,6 +28,12 @@ function emptySpan (): StatsSpan {
   return { converted: 0, skipped: 0, skippedByReason: {}, failed: 0, bytesIn: 0, bytesOut: 0, bytesSaved: 0, byNode: [] }
 }
 
+/** From the lease to the verified result of the try that counted (0 for a unit logged without tries). */
+function verifiedTryMs (unit: UnitRecord): number {
+  const verified = unit.tries?.findLast(t => t.outcome === 'verified')
+  return verified?.endedAt != null ? verified.endedAt - verified.leasedAt : 0
+}
+
 function add (span: StatsSpan, view: JobView, nodes: Map<string, { units: number, ms: number }>): void {
   const { job } = view
   if (job.state === 'done') {
@@ -39,7 +46,7 @@ function add (span: StatsSpan, view: JobView, nodes: Map<string, { units: number
       if (u.state !== 'verified' || u.worker == null) continue
       const n = nodes.get(u.worker) ?? { units: 0, ms: 0 }
       n.units++
-      n.ms += u.busyMs ?? 0
+      n.ms += verifiedTryMs(u)
       nodes.set(u.worker, n)
     }
   } else if (job.state === 'skipped') {

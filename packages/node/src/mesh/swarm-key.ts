@@ -8,7 +8,8 @@ const PROLOGUE_LABEL = 'ffmesh/noise-prologue/1'
 /**
  * Noise mixes the prologue into its handshake hash, so two nodes whose prologues differ fail the
  * handshake: the swarm key gates membership without @libp2p/pnet (which crashes on large
- * transfers, see STACK-NOTES.md). The key itself never goes on the wire.
+ * transfers: in 3.0.27 its xsalsa20 runs out of WebAssembly memory between 48 and 64 MiB). The
+ * key itself never goes on the wire.
  */
 export function swarmPrologue (swarmKey: Uint8Array): Uint8Array {
   if (swarmKey.byteLength !== SWARM_KEY_BYTES) {

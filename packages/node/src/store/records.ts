@@ -105,11 +105,10 @@ export interface UnitRecord {
   leaseUntil: number | null
   lastError: ErrorBody | null
   result: UnitOutcome | null
-  /** When the current lease was granted (log time). */
-  leasedAt?: number
-  /** Lease to verification of the verified attempt, for `ffmesh stats`' time per node. */
-  busyMs?: number
-  /** Its leases with their times, for the dashboard's timeline (absent in records logged before). */
+  /**
+   * Its leases with their times (absent in records logged before): the dashboard's timeline, and
+   * `ffmesh stats`' conversion time per node (the verified try's lease to its result).
+   */
   tries?: UnitTry[]
 }
 

@@ -46,7 +46,6 @@ export function reduce (view: JobView | undefined, event: JobEvent, time: number
             worker: event.worker,
             attempts: Math.max(u.attempts, event.attempt),
             leaseUntil: event.leaseUntil,
-            leasedAt: time,
             tries: [...(u.tries ?? []), { worker: event.worker, attempt: event.attempt, leasedAt: time, convertingAt: null, endedAt: null, outcome: null }].slice(-MAX_UNIT_TRIES)
           })
     case 'unit:converting':
@@ -58,7 +57,7 @@ export function reduce (view: JobView | undefined, event: JobEvent, time: number
     case 'unit:verified':
       return changeUnit(event.index, u => u.state === 'verified'
         ? null
-        : { state: 'verified', worker: event.worker, result: event.result, leaseUntil: null, lastError: null, ...(u.leasedAt != null ? { busyMs: time - u.leasedAt } : {}), tries: patchTry(u, event.attempt, { endedAt: time, outcome: 'verified' }, true) })
+        : { state: 'verified', worker: event.worker, result: event.result, leaseUntil: null, lastError: null, tries: patchTry(u, event.attempt, { endedAt: time, outcome: 'verified' }, true) })
     case 'unit:released':
       return changeUnit(event.index, u => u.state === 'verified' || u.attempts !== event.attempt
         ? null
