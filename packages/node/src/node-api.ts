@@ -13,6 +13,7 @@ import type { NodeControl } from './jobs/node-control.js'
 import type { Owner } from './jobs/owner.js'
 import { toJobStatus } from './jobs/status.js'
 import { createMeshView } from './status/mesh-view.js'
+import { newestIdFirst } from './status/status-pages.js'
 import { linkWithoutOverwrite } from './store/durable-fs.js'
 import type { LibraryManager } from './library/library-manager.js'
 import { computeStats } from './library/stats.js'
@@ -59,7 +60,8 @@ export function createNodeApi (c: JobComponents, parts: NodeApiParts): NodeApi {
     logger: c.logger,
     clock: c.clock,
     selfNode: parts.selfNode,
-    localJobs: () => c.store.jobs().map(v => status(v.job.id)),
+    localJobs: (query) => c.store.jobs().filter(v => query.state == null || v.job.state === query.state)
+      .sort((a, b) => newestIdFirst(a.job.id, b.job.id)).slice(0, query.limit).map(v => status(v.job.id)),
     localJob: (id) => c.store.job(id) == null ? undefined : status(id)
   })
   return {

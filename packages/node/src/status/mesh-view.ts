@@ -4,6 +4,7 @@ import type { Logger } from '../logger.js'
 import type { Mesh } from '../mesh/types.js'
 import { createPeerAsker, inPool } from './mesh-collector.js'
 import { createPeerCache } from './peer-cache.js'
+import { newestIdFirst } from './status-pages.js'
 
 /** Peers asked at once: enough to hide round trips, few enough to keep this node's CPU for work. */
 export const MESH_STATUS_CONCURRENCY = 4
@@ -20,8 +21,11 @@ export interface MeshViewComponents {
   clock: () => number
   /** This node as the mesh sees it. */
   selfNode: () => MeshNodeStatus
-  /** Jobs in this node's store: those it owns and those it handed to another node (a mirror). */
-  localJobs: () => JobStatus[]
+  /**
+   * Jobs in this node's store, newest first, in `state` and at most `limit` of them: those it owns
+   * and those it handed to another node (a mirror). Older ones could not make the listing.
+   */
+  localJobs: (query: { state?: JobState, limit: number }) => JobStatus[]
   localJob: (id: string) => JobStatus | undefined
 }
 
@@ -33,7 +37,7 @@ export interface MeshView {
   steer(peer: string, request: { type: 'pause', drain: boolean } | { type: 'resume' }, options?: { signal?: AbortSignal }): Promise<NodeControlState>
 }
 
-const newestFirst = (a: { id: string }, b: { id: string }): number => a.id < b.id ? 1 : a.id > b.id ? -1 : 0
+const newestFirst = (a: { id: string }, b: { id: string }): number => newestIdFirst(a.id, b.id)
 
 /**
  * The whole mesh from this node: it asks every peer it has heard recently (a few at a time, within
@@ -97,7 +101,8 @@ export function createMeshView (c: MeshViewComponents): MeshView {
       const signal = deadline(options.signal)
       const known = names()
       const byId = new Map<string, MeshJobStatus>()
-      for (const job of c.localJobs()) if (job.owner === self) byId.set(job.id, mine(job))
+      const local = c.localJobs({ state: query.state, limit })
+      for (const job of local) if (job.owner === self) byId.set(job.id, mine(job))
       const peers = online()
       const results = await inPool(peers, MESH_STATUS_CONCURRENCY, async (peer) => {
         const jobs = await asker.jobs(peer, { state: query.state, limit }, { signal })
@@ -123,7 +128,7 @@ export function createMeshView (c: MeshViewComponents): MeshView {
         for (const { job, heardAt } of cache.jobs(p.id)) if (!byId.has(job.id)) byId.set(job.id, fromPeer(job, p.name, true, heardAt))
       }
       // A job this node handed off and whose owner said nothing of it: what the owner last reported.
-      for (const job of c.localJobs()) {
+      for (const job of local) {
         if (byId.has(job.id)) continue
         byId.set(job.id, fromPeer(job, known.get(job.owner)?.name ?? '', true, job.updatedAt))
       }

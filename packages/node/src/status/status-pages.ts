@@ -6,6 +6,9 @@ import { MAX_STATUS_PAGE_JOBS, MAX_STATUS_TEXT, MAX_STREAM_FRAME_BYTES, type Job
  */
 export const PAGE_BUDGET_BYTES = MAX_STREAM_FRAME_BYTES - 2 * 1024
 
+/** Newest first: job ids are ULIDs, so their order is the order jobs were made in. */
+export const newestIdFirst = (a: string, b: string): number => a < b ? 1 : a > b ? -1 : 0
+
 const size = (value: unknown): number => Buffer.byteLength(JSON.stringify(value))
 const cut = (text: string): string => text.length > MAX_STATUS_TEXT ? text.slice(0, MAX_STATUS_TEXT - 1) + '…' : text
 

@@ -2,7 +2,7 @@ import { ErrorCodes, isFfmeshError, WireErrorCodes, type ConvertingUnit, type Jo
 import type { StatusSource } from '../mesh/status-protocol.js'
 import type { JobStore } from '../store/job-store.js'
 import type { JobView } from '../store/reduce.js'
-import { fillJobsPage, PAGE_BUDGET_BYTES, toWireJob, unitsWithin } from './status-pages.js'
+import { fillJobsPage, newestIdFirst, PAGE_BUDGET_BYTES, toWireJob, unitsWithin } from './status-pages.js'
 
 export interface StatusSourceComponents {
   store: Pick<JobStore, 'job' | 'jobs'>
@@ -20,8 +20,6 @@ export interface StatusSourceComponents {
   }
 }
 
-/** Newest first: job ids are ULIDs, so the id order is the submission order. */
-const newestFirst = (a: string, b: string): number => a < b ? 1 : a > b ? -1 : 0
 
 /** The first index in `ids` (newest first) of an id older than `before`. */
 function firstOlder (ids: readonly string[], before: string): number {
@@ -71,7 +69,7 @@ export function createStatusSource (c: StatusSourceComponents): StatusSource {
     const jobsPage = (request: Extract<StatusRequest, { type: 'jobs' }>): StatusReply => {
       if (request.before == null || listing?.state !== request.state) {
         const views = c.store.jobs().filter(v => v.job.owner === c.self && (request.state == null || v.job.state === request.state))
-        listing = { state: request.state, ids: views.map(v => v.job.id).sort(newestFirst) }
+        listing = { state: request.state, ids: views.map(v => v.job.id).sort(newestIdFirst) }
       }
       const { ids } = listing
       const start = request.before == null ? 0 : firstOlder(ids, request.before)
