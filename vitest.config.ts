@@ -9,8 +9,12 @@ const BASE_TEST_TIMEOUT_MS = 120_000
 export default defineConfig(async () => {
   const pace = Number(process.env[PACE_ENV] ?? await measurePace())
   process.env[PACE_ENV] = String(pace)
-  // eslint-disable-next-line no-console -- the run says once why its limits are longer
-  if (pace > 1) console.log(`test pace ${pace}: this machine is slower or busier than the suite's reference; every wait limit is stretched ${pace}x`)
+  if (pace > 1) {
+    // eslint-disable-next-line no-console -- the run says once why its limits are longer
+    console.log(
+      `test pace ${pace}: this machine is slower or busier than the suite's reference; every wait limit is stretched ${pace}x`
+    )
+  }
   const timeout = Math.ceil(BASE_TEST_TIMEOUT_MS * pace)
   return {
     test: {
@@ -21,8 +25,19 @@ export default defineConfig(async () => {
       maxWorkers: 2,
       projects: [
         { extends: true, test: { name: 'unit', include: ['packages/*/src/**/*.test.ts'] } },
-        { extends: true, test: { name: 'integration', include: ['test/**/*.test.ts'], exclude: ['test/faults/**'], setupFiles: ['test/helpers/cleanup-setup.ts'] } },
-        { extends: true, test: { name: 'faults', include: ['test/faults/**/*.test.ts'], setupFiles: ['test/helpers/cleanup-setup.ts'] } }
+        {
+          extends: true,
+          test: {
+            name: 'integration',
+            include: ['test/**/*.test.ts'],
+            exclude: ['test/faults/**'],
+            setupFiles: ['test/helpers/cleanup-setup.ts']
+          }
+        },
+        {
+          extends: true,
+          test: { name: 'faults', include: ['test/faults/**/*.test.ts'], setupFiles: ['test/helpers/cleanup-setup.ts'] }
+        }
       ]
     }
   }

@@ -14,7 +14,16 @@ import { startNode } from '../packages/node/dist/index.js'
 import { jobPhases, unitLines, type Phase } from './lib/job-phases.ts'
 import { makeNodeDir, removeNodeDir } from './lib/node-dirs.ts'
 import { plainArgv, runPlain, type PlainRun } from './lib/plain-ffmpeg.ts'
-import { argNumber, childCpuSeconds, commandLine, goal, loadNote, printTable, seconds, selfCpuSeconds } from './lib/report.ts'
+import {
+  argNumber,
+  childCpuSeconds,
+  commandLine,
+  goal,
+  loadNote,
+  printTable,
+  seconds,
+  selfCpuSeconds
+} from './lib/report.ts'
 import { countVideoFrames, describeSample, makeBenchSample } from './lib/samples.ts'
 import { createTimedMediaToolkit, type MediaSpan } from './lib/timed-media.ts'
 
@@ -29,12 +38,30 @@ const SETUPS: NodeSetup[] = [
   { label: 'slots 2, threads 1', slots: 2, threads: 1 }
 ]
 
-interface NodeRun { wallMs: number, cpuSec: number, nodeCpuSec: number, slots: number, phases: Phase[], units: Array<Array<string | number>>, frames: number }
+interface NodeRun {
+  wallMs: number
+  cpuSec: number
+  nodeCpuSec: number
+  slots: number
+  phases: Phase[]
+  units: Array<Array<string | number>>
+  frames: number
+}
 
 async function runNode (source: string, outDir: string, setup: NodeSetup, segmentSeconds: number): Promise<NodeRun> {
-  const { dir } = await makeNodeDir({ name: 'bench-convert', slots: setup.slots, threads: setup.threads, segmentSeconds, mesh: { enabled: true, mdns: false } })
+  const { dir } = await makeNodeDir({
+    name: 'bench-convert',
+    slots: setup.slots,
+    threads: setup.threads,
+    segmentSeconds,
+    mesh: { enabled: true, mdns: false }
+  })
   const spans: MediaSpan[] = []
-  const node = await startNode({ dataDir: dir, logger: pino({ level: 'silent' }), media: createTimedMediaToolkit(spans) })
+  const node = await startNode({
+    dataDir: dir,
+    logger: pino({ level: 'silent' }),
+    media: createTimedMediaToolkit(spans)
+  })
   try {
     const events: NodeEvent[] = []
     let jobId: string | null = null
@@ -42,9 +69,14 @@ async function runNode (source: string, outDir: string, setup: NodeSetup, segmen
     const ended = new Promise<NodeEvent>((resolve, reject) => {
       node.api.onEvent(e => {
         events.push(e)
-        if (e.jobId === jobId && (e.type === 'job:done' || e.type === 'job:failed' || e.type === 'job:cancelled')) resolve(e)
+        if (e.jobId === jobId && (e.type === 'job:done' || e.type === 'job:failed' || e.type === 'job:cancelled')) {
+          resolve(e)
+        }
       })
-      timer = setTimeout(() => reject(new Error(`the node did not finish within ${JOB_TIMEOUT_MS / 60_000} min`)), JOB_TIMEOUT_MS)
+      timer = setTimeout(
+        () => reject(new Error(`the node did not finish within ${JOB_TIMEOUT_MS / 60_000} min`)),
+        JOB_TIMEOUT_MS
+      )
     })
     const cpu0 = childCpuSeconds()
     const self0 = selfCpuSeconds()
@@ -56,7 +88,9 @@ async function runNode (source: string, outDir: string, setup: NodeSetup, segmen
     const cpuSec = childCpuSeconds() - cpu0
     const nodeCpuSec = selfCpuSeconds() - self0
     const status = node.api.getJob(jobId)
-    if (end.type !== 'job:done' || status.output == null) throw new Error(`the job ended ${status.state}: ${status.error?.code ?? ''} ${status.error?.message ?? ''}`)
+    if (end.type !== 'job:done' || status.output == null) {
+      throw new Error(`the job ended ${status.state}: ${status.error?.code ?? ''} ${status.error?.message ?? ''}`)
+    }
     const own = events.filter(e => e.jobId === jobId)
     return {
       wallMs: t1 - t0,
@@ -96,9 +130,15 @@ async function main (): Promise<void> {
       const outDir = path.join(work, `node-${results.length}`)
       const node = await runNode(source, outDir, setup, segmentSeconds)
       console.log(`  node (${setup.label}, slots ${node.slots}): ${seconds(node.wallMs)} s; ${loadNote()}`)
-      if (node.frames !== sourceFrames) throw new Error(`the node's output has ${node.frames} frames, the source ${sourceFrames}`)
+      if (node.frames !== sourceFrames) {
+        throw new Error(`the node's output has ${node.frames} frames, the source ${sourceFrames}`)
+      }
       const after = await baseline()
-      const plain = { wallMs: (before.wallMs + after.wallMs) / 2, cpuSec: (before.cpuSec + after.cpuSec) / 2, argv: before.argv }
+      const plain = {
+        wallMs: (before.wallMs + after.wallMs) / 2,
+        cpuSec: (before.cpuSec + after.cpuSec) / 2,
+        argv: before.argv
+      }
       results.push({ setup, plain, node })
       before = after
     }
@@ -107,13 +147,18 @@ async function main (): Promise<void> {
   }
 
   console.log('')
-  printTable(['run', 'ffmpeg s (mean of 2)', 'node s', 'node/ffmpeg', 'ffmpeg CPU s', 'node CPU s (ffmpeg + node)', 'result'],
+  printTable(
+    ['run', 'ffmpeg s (mean of 2)', 'node s', 'node/ffmpeg', 'ffmpeg CPU s', 'node CPU s (ffmpeg + node)', 'result'],
     results.map(r => [
       `${r.setup.label} (slots ${r.node.slots})`,
-      seconds(r.plain.wallMs), seconds(r.node.wallMs), (r.node.wallMs / r.plain.wallMs).toFixed(3),
-      r.plain.cpuSec.toFixed(1), `${r.node.cpuSec.toFixed(1)} + ${r.node.nodeCpuSec.toFixed(1)}`,
+      seconds(r.plain.wallMs),
+      seconds(r.node.wallMs),
+      (r.node.wallMs / r.plain.wallMs).toFixed(3),
+      r.plain.cpuSec.toFixed(1),
+      `${r.node.cpuSec.toFixed(1)} + ${r.node.nodeCpuSec.toFixed(1)}`,
       goal(r.node.wallMs / r.plain.wallMs <= GOAL_RATIO)
-    ]))
+    ])
+  )
   for (const r of results) {
     console.log(`\nwhere the node's time went (${r.setup.label}, slots ${r.node.slots}), seconds:`)
     printTable(['phase', 's', 'what'], r.node.phases.map(p => [p.name, seconds(p.ms), p.what]))
@@ -121,7 +166,23 @@ async function main (): Promise<void> {
   }
   console.log(`\ngoal: node/ffmpeg <= ${GOAL_RATIO.toFixed(2)}; output frames equal the source (${sourceFrames})`)
   console.log(`command: ${commandLine()}`)
-  console.log(JSON.stringify({ bench: 'convert', sample, segmentSeconds, runs: results.map(r => ({ setup: r.setup.label, slots: r.node.slots, ffmpegSec: r.plain.wallMs / 1000, nodeSec: r.node.wallMs / 1000, ratio: r.node.wallMs / r.plain.wallMs, ffmpegCpuSec: r.plain.cpuSec, nodeFfmpegCpuSec: r.node.cpuSec, nodeJsCpuSec: r.node.nodeCpuSec })) }))
+  console.log(
+    JSON.stringify({
+      bench: 'convert',
+      sample,
+      segmentSeconds,
+      runs: results.map(r => ({
+        setup: r.setup.label,
+        slots: r.node.slots,
+        ffmpegSec: r.plain.wallMs / 1000,
+        nodeSec: r.node.wallMs / 1000,
+        ratio: r.node.wallMs / r.plain.wallMs,
+        ffmpegCpuSec: r.plain.cpuSec,
+        nodeFfmpegCpuSec: r.node.cpuSec,
+        nodeJsCpuSec: r.node.nodeCpuSec
+      }))
+    })
+  )
 }
 
 await main()

@@ -27,7 +27,16 @@ import { argFlag, argNumber, commandLine, goal, loadNote, printTable } from './l
 
 const run = promisify(execFile)
 const CHROMIUM = process.env.FFMESH_CHROMIUM ?? '/usr/bin/chromium'
-const CHROMIUM_ARGS = ['--headless', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', ...(process.getuid?.() === 0 ? ['--no-sandbox'] : [])]
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  ...(process.getuid?.() === 0 ? ['--no-sandbox'] : [])
+]
 const PEERS_TIMEOUT_MS = 60_000
 /** The first-load goal of the issue: a person waits less than a second for the jobs page. */
 const LOAD_GOAL_MS = 1_000
@@ -38,7 +47,9 @@ const TRAFFIC_LOOPS = 2
 
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b)
-  return s.length % 2 === 1 ? s[(s.length - 1) / 2] as number : ((s[s.length / 2 - 1] as number) + (s[s.length / 2] as number)) / 2
+  return s.length % 2 === 1
+    ? (s[(s.length - 1) / 2] as number)
+    : ((s[s.length / 2 - 1] as number) + (s[s.length / 2] as number)) / 2
 }
 
 async function rssMiB (pid: number): Promise<number> {
@@ -65,7 +76,11 @@ async function waitAllEnded (dir: string, count: number): Promise<void> {
 /** Milliseconds from the start of navigation, read in the page: where the first load's time goes. */
 interface LoadSteps { page: number, scripts: number, session: number, data: number, drawn: number }
 
-async function firstLoad (url: string, jobs: number, loads: number): Promise<{ rows: Array<Array<string | number>>, steps: LoadSteps }> {
+async function firstLoad (
+  url: string,
+  jobs: number,
+  loads: number
+): Promise<{ rows: Array<Array<string | number>>; steps: LoadSteps }> {
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS })
   const rows: Array<Array<string | number>> = []
   const cold: number[] = []
@@ -77,19 +92,43 @@ async function firstLoad (url: string, jobs: number, loads: number): Promise<{ r
       // A new context is a new profile: empty cache, no cookie.
       const context = await browser.newContext()
       const page = await context.newPage()
-      for (const [kind, into] of [['cold', cold], ['warm', warm]] as const) {
+      for (const [kind, into] of [
+        ['cold', cold],
+        ['warm', warm]
+      ] as const) {
         // A new document each time (the same URL again would only scroll to its hash).
         await page.goto('about:blank')
         const t0 = performance.now()
         await page.goto(`${url}#/jobs`)
-        await page.waitForFunction(n => document.querySelectorAll('li.job').length >= n, jobs, { polling: 'raf', timeout: 60_000 })
+        await page.waitForFunction(n => document.querySelectorAll('li.job').length >= n, jobs, {
+          polling: 'raf',
+          timeout: 60_000
+        })
         into.push(performance.now() - t0)
         if (kind !== 'cold') continue
         const drawn = await page.evaluate(() => performance.now())
-        const timing = await page.evaluate(() => performance.getEntriesByType('resource').map(e => ({ name: e.name, end: (e as PerformanceResourceTiming).responseEnd, size: (e as PerformanceResourceTiming).transferSize })))
-        const end = (pattern: RegExp): number => Math.max(0, ...timing.filter(t => pattern.test(t.name)).map(t => t.end))
-        bytes = timing.reduce((n, t) => n + t.size, 0) + await page.evaluate(() => (performance.getEntriesByType('navigation')[0] as PerformanceResourceTiming | undefined)?.transferSize ?? 0)
-        const page0 = await page.evaluate(() => (performance.getEntriesByType('navigation')[0] as PerformanceResourceTiming | undefined)?.responseEnd ?? 0)
+        const timing = await page.evaluate(() =>
+          performance
+            .getEntriesByType('resource')
+            .map(e => ({
+              name: e.name,
+              end: (e as PerformanceResourceTiming).responseEnd,
+              size: (e as PerformanceResourceTiming).transferSize
+            }))
+        )
+        const end = (pattern: RegExp): number =>
+          Math.max(0, ...timing.filter(t => pattern.test(t.name)).map(t => t.end))
+        bytes =
+          timing.reduce((n, t) => n + t.size, 0) +
+          (await page.evaluate(
+            () =>
+              (performance.getEntriesByType('navigation')[0] as PerformanceResourceTiming | undefined)?.transferSize ??
+              0
+          ))
+        const page0 = await page.evaluate(
+          () =>
+            (performance.getEntriesByType('navigation')[0] as PerformanceResourceTiming | undefined)?.responseEnd ?? 0
+        )
         steps.push({ page: page0, scripts: end(/\.js$/), session: end(/\/ui\/session/), data: end(/\/v1\//), drawn })
       }
       await context.close()
@@ -97,10 +136,31 @@ async function firstLoad (url: string, jobs: number, loads: number): Promise<{ r
   } finally {
     await browser.close()
   }
-  rows.push([`first load, empty cache (${loads} runs)`, `${median(cold).toFixed(0)} ms`, `${Math.min(...cold).toFixed(0)}–${Math.max(...cold).toFixed(0)} ms`, `${(bytes / 1024).toFixed(0)} KiB`, goal(median(cold) < LOAD_GOAL_MS)])
-  rows.push([`load, assets cached (${loads} runs)`, `${median(warm).toFixed(0)} ms`, `${Math.min(...warm).toFixed(0)}–${Math.max(...warm).toFixed(0)} ms`, '', goal(median(warm) < LOAD_GOAL_MS)])
+  rows.push([
+    `first load, empty cache (${loads} runs)`,
+    `${median(cold).toFixed(0)} ms`,
+    `${Math.min(...cold).toFixed(0)}–${Math.max(...cold).toFixed(0)} ms`,
+    `${(bytes / 1024).toFixed(0)} KiB`,
+    goal(median(cold) < LOAD_GOAL_MS)
+  ])
+  rows.push([
+    `load, assets cached (${loads} runs)`,
+    `${median(warm).toFixed(0)} ms`,
+    `${Math.min(...warm).toFixed(0)}–${Math.max(...warm).toFixed(0)} ms`,
+    '',
+    goal(median(warm) < LOAD_GOAL_MS)
+  ])
   const step = (k: keyof LoadSteps): number => median(steps.map(s => s[k]))
-  return { rows, steps: { page: step('page'), scripts: step('scripts'), session: step('session'), data: step('data'), drawn: step('drawn') } }
+  return {
+    rows,
+    steps: {
+      page: step('page'),
+      scripts: step('scripts'),
+      session: step('session'),
+      data: step('data'),
+      drawn: step('drawn')
+    }
+  }
 }
 
 /** A session cookie for the bench's own clients (loopback, no password: the page gets one the same way). */
@@ -109,16 +169,26 @@ async function sessionCookie (url: string): Promise<string> {
   return (res.headers.get('set-cookie') ?? '').split(';')[0] as string
 }
 
-function openStream (url: string, cookie: string, counter: { events: number, closed: number }): Promise<IncomingMessage> {
+function openStream (
+  url: string,
+  cookie: string,
+  counter: { events: number; closed: number }
+): Promise<IncomingMessage> {
   const { hostname, port } = new URL(url)
   return new Promise((resolve, reject) => {
     request({ host: hostname, port, path: '/v1/events', headers: { cookie } }, res => {
       if (res.statusCode !== 200) reject(new Error(`event stream refused: HTTP ${res.statusCode}`))
       res.setEncoding('utf8')
-      res.on('data', (chunk: string) => { counter.events += chunk.split('\nevent: ').length - 1 })
-      res.on('close', () => { counter.closed++ })
+      res.on('data', (chunk: string) => {
+        counter.events += chunk.split('\nevent: ').length - 1
+      })
+      res.on('close', () => {
+        counter.closed++
+      })
       resolve(res)
-    }).on('error', reject).end()
+    })
+      .on('error', reject)
+      .end()
   })
 }
 
@@ -128,13 +198,25 @@ async function main (): Promise<void> {
   const streamCount = argNumber('streams', 50)
   const minutes = argNumber('minutes', 10)
   const sampleSeconds = argNumber('sample-seconds', 30)
-  console.log(`bench/dashboard: ${jobCount} jobs, ${loads} loads, ${streamCount} streams over ${minutes} min; ${loadNote()}`)
+  console.log(
+    `bench/dashboard: ${jobCount} jobs, ${loads} loads, ${streamCount} streams over ${minutes} min; ${loadNote()}`
+  )
   const work = await fs.mkdtemp(path.join(os.tmpdir(), 'ffm-ui-bench-'))
   const nodes: NodeProcess[] = []
   const dirs: string[] = []
   try {
     for (let i = 0; i < 3; i++) {
-      const made = await makeNodeDir({ name: `dash-${i}`, slots: 1, threads: 1, segmentSeconds: 1, mesh: { enabled: true, mdns: true }, ui: { enabled: i === 0, listen: '127.0.0.1:0' } }, i === 0 ? undefined : path.join(dirs[0] as string, 'swarm.key'))
+      const made = await makeNodeDir(
+        {
+          name: `dash-${i}`,
+          slots: 1,
+          threads: 1,
+          segmentSeconds: 1,
+          mesh: { enabled: true, mdns: true },
+          ui: { enabled: i === 0, listen: '127.0.0.1:0' }
+        },
+        i === 0 ? undefined : path.join(dirs[0] as string, 'swarm.key')
+      )
       dirs.push(made.dir)
       nodes.push(await startNodeProcess(made.dir, null))
     }
@@ -144,7 +226,16 @@ async function main (): Promise<void> {
 
     // 200 small jobs (1 s of audio to opus, one unit each), spread over the mesh by its own rules.
     const tone = path.join(work, 'tone.flac')
-    await run('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', 'sine=frequency=440:duration=1', tone])
+    await run('ffmpeg', [
+      '-hide_banner',
+      '-loglevel',
+      'error',
+      '-f',
+      'lavfi',
+      '-i',
+      'sine=frequency=440:duration=1',
+      tone
+    ])
     const sources: string[] = []
     for (let i = 0; i < jobCount; i++) {
       const file = path.join(work, `tone-${String(i).padStart(3, '0')}.flac`)
@@ -152,26 +243,62 @@ async function main (): Promise<void> {
       sources.push(file)
     }
     const t0 = performance.now()
-    for (let i = 0; i < sources.length; i += 50) await ffmeshJson(owner, ['submit', ...sources.slice(i, i + 50), '--profile', 'opus', '--out', path.join(work, 'out')])
+    for (let i = 0; i < sources.length; i += 50) {
+      await ffmeshJson(owner, [
+        'submit',
+        ...sources.slice(i, i + 50),
+        '--profile',
+        'opus',
+        '--out',
+        path.join(work, 'out')
+      ])
+    }
     await waitAllEnded(owner, jobCount)
     console.log(`${jobCount} jobs done in ${((performance.now() - t0) / 1000).toFixed(0)} s; dashboard ${url}`)
 
     if (!argFlag('skip-load')) {
       const { rows, steps } = await firstLoad(url, jobCount, loads)
       printTable(['measure', 'median', 'range', 'transferred', 'goal'], rows)
-      console.log(`first load, median ms from navigation: page ${steps.page.toFixed(0)}, scripts ${steps.scripts.toFixed(0)}, session ${steps.session.toFixed(0)}, data ${steps.data.toFixed(0)}, ${jobCount} rows drawn ${steps.drawn.toFixed(0)}`)
+      console.log(
+        `first load, median ms from navigation: page ${steps.page.toFixed(0)}, scripts ${steps.scripts.toFixed(0)}, session ${steps.session.toFixed(0)}, data ${steps.data.toFixed(0)}, ${jobCount} rows drawn ${steps.drawn.toFixed(0)}`
+      )
     }
 
     if (argFlag('skip-memory')) return
     // One clip per loop: the same file in two jobs at once would share their content-addressed pieces.
     const clips = await Promise.all(Array.from({ length: TRAFFIC_LOOPS }, async (_, i) => {
       const clip = path.join(work, `clip-${i}.mp4`)
-      await run('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=320x240:rate=25:duration=4', '-f', 'lavfi', '-i', `sine=frequency=${440 + i * 110}:duration=4`, '-vf', `hue=h=${i * 40}`, '-c:v', 'libx264', '-preset', 'ultrafast', '-g', '25', '-c:a', 'aac', clip])
+      await run('ffmpeg', [
+        '-hide_banner',
+        '-loglevel',
+        'error',
+        '-f',
+        'lavfi',
+        '-i',
+        'testsrc2=size=320x240:rate=25:duration=4',
+        '-f',
+        'lavfi',
+        '-i',
+        `sine=frequency=${440 + i * 110}:duration=4`,
+        '-vf',
+        `hue=h=${i * 40}`,
+        '-c:v',
+        'libx264',
+        '-preset',
+        'ultrafast',
+        '-g',
+        '25',
+        '-c:a',
+        'aac',
+        clip
+      ])
       return clip
     }))
     const cookie = await sessionCookie(url)
     const counter = { events: 0, closed: 0 }
-    const streams = await Promise.all(Array.from({ length: streamCount }, async () => await openStream(url, cookie, counter)))
+    const streams = await Promise.all(
+      Array.from({ length: streamCount }, async () => await openStream(url, cookie, counter))
+    )
     const pid = nodes[0]?.child.pid as number
     const samples: Array<{ at: number, rss: number, events: number, jobs: number }> = []
     let submitted = 0
@@ -180,25 +307,39 @@ async function main (): Promise<void> {
     const traffic = clips.map(async clip => {
       while (Date.now() < until) {
         // `--wait` exits non-zero for a job that did not end done: counted, and the traffic goes on.
-        await ffmeshJson(owner, ['submit', clip, '--profile', 'h264', '--out', path.join(work, 'out'), '--wait']).catch(() => { failed++ })
+        await ffmeshJson(owner, ['submit', clip, '--profile', 'h264', '--out', path.join(work, 'out'), '--wait']).catch(
+          () => {
+            failed++
+          }
+        )
         submitted++
       }
     })
     const start = Date.now()
     while (Date.now() < until) {
-      samples.push({ at: (Date.now() - start) / 60_000, rss: await rssMiB(pid), events: counter.events, jobs: submitted })
+      samples.push({
+        at: (Date.now() - start) / 60_000,
+        rss: await rssMiB(pid),
+        events: counter.events,
+        jobs: submitted
+      })
       await sleep(Math.min(sampleSeconds * 1000, Math.max(0, until - Date.now())))
     }
     await Promise.all(traffic)
     samples.push({ at: (Date.now() - start) / 60_000, rss: await rssMiB(pid), events: counter.events, jobs: submitted })
     const openAtEnd = streamCount - counter.closed
     for (const s of streams) s.destroy()
-    printTable(['minute', 'node 0 RSS MiB', 'events per stream', 'jobs run'], samples.map(s => [s.at.toFixed(1), s.rss.toFixed(1), Math.round(s.events / streamCount), s.jobs]))
+    printTable(
+      ['minute', 'node 0 RSS MiB', 'events per stream', 'jobs run'],
+      samples.map(s => [s.at.toFixed(1), s.rss.toFixed(1), Math.round(s.events / streamCount), s.jobs])
+    )
     const third = Math.max(1, Math.floor(samples.length / 3))
     const first = median(samples.slice(0, third).map(s => s.rss))
     const last = median(samples.slice(-third).map(s => s.rss))
     const flat = Math.abs(last - first) <= first * FLAT_TOLERANCE
-    console.log(`memory: first third median ${first.toFixed(1)} MiB, last third ${last.toFixed(1)} MiB (${((last / first - 1) * 100).toFixed(1)} %), max ${Math.max(...samples.map(s => s.rss)).toFixed(1)} MiB; ${openAtEnd} of ${streamCount} streams open to the end, ${counter.events} events delivered, ${submitted} jobs (${failed} not done); ${goal(flat)}`)
+    console.log(
+      `memory: first third median ${first.toFixed(1)} MiB, last third ${last.toFixed(1)} MiB (${((last / first - 1) * 100).toFixed(1)} %), max ${Math.max(...samples.map(s => s.rss)).toFixed(1)} MiB; ${openAtEnd} of ${streamCount} streams open to the end, ${counter.events} events delivered, ${submitted} jobs (${failed} not done); ${goal(flat)}`
+    )
   } finally {
     console.log(`command: ${commandLine()}`)
     await Promise.all(nodes.map(async n => await n.stop()))

@@ -36,18 +36,32 @@ async function main (): Promise<void> {
   const seconds = argNumber('seconds', 60)
   const cores = Array.from({ length: count }, (_, i) => i % os.availableParallelism())
   console.log(`bench/idle: ${count} connected nodes, nothing to do, ${seconds} s; ${loadNote()}`)
-  const mesh = await startPinnedMesh(count, { name: 'idle', segmentSeconds: 20, cores, peersTimeoutMs: MESH_TIMEOUT_MS })
+  const mesh = await startPinnedMesh(count, {
+    name: 'idle',
+    segmentSeconds: 20,
+    cores,
+    peersTimeoutMs: MESH_TIMEOUT_MS
+  })
   try {
     await sleep(SETTLE_MS)
     const before = mesh.nodes.map(n => threadCpu(n.child.pid as number))
     await sleep(seconds * 1000)
     const after = mesh.nodes.map(n => threadCpu(n.child.pid as number))
-    printTable(['node', 'core', 'main thread s', 'other threads s', 'CPU s per minute', '% of one core'], after.map((a, i) => {
-      const b = before[i] as typeof a
-      const total = (a.main - b.main) + (a.others - b.others)
-      return [`node ${i}`, String(mesh.nodes[i]?.core ?? '-'), (a.main - b.main).toFixed(2), (a.others - b.others).toFixed(2),
-        (total * 60 / seconds).toFixed(2), (total / seconds * 100).toFixed(2)]
-    }))
+    printTable(
+      ['node', 'core', 'main thread s', 'other threads s', 'CPU s per minute', '% of one core'],
+      after.map((a, i) => {
+        const b = before[i] as typeof a
+        const total = a.main - b.main + (a.others - b.others)
+        return [
+          `node ${i}`,
+          String(mesh.nodes[i]?.core ?? '-'),
+          (a.main - b.main).toFixed(2),
+          (a.others - b.others).toFixed(2),
+          ((total * 60) / seconds).toFixed(2),
+          ((total / seconds) * 100).toFixed(2)
+        ]
+      })
+    )
     console.log(`command: ${commandLine()}`)
   } finally {
     await mesh.close()

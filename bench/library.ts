@@ -56,47 +56,104 @@ async function main (): Promise<void> {
   try {
     // One tiny H.264 clip, copied: what is measured is the scan and the queue, not ffmpeg.
     const sample = path.join(work, 'sample.mp4')
-    await run('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', 'testsrc2=s=64x48:r=10:d=0.5', '-c:v', 'libx264', '-preset', 'ultrafast', sample])
-    for (let f = 0; f < FOLDERS; f++) await fs.mkdir(path.join(lib, `folder-${String(f).padStart(3, '0')}`), { recursive: true })
-    for (let i = 0; i < files; i++) await fs.copyFile(sample, path.join(lib, `folder-${String(i % FOLDERS).padStart(3, '0')}`, `clip-${String(i).padStart(5, '0')}.mp4`))
+    await run('ffmpeg', [
+      '-hide_banner',
+      '-loglevel',
+      'error',
+      '-f',
+      'lavfi',
+      '-i',
+      'testsrc2=s=64x48:r=10:d=0.5',
+      '-c:v',
+      'libx264',
+      '-preset',
+      'ultrafast',
+      sample
+    ])
+    for (let f = 0; f < FOLDERS; f++) {
+      await fs.mkdir(path.join(lib, `folder-${String(f).padStart(3, '0')}`), { recursive: true })
+    }
+    for (let i = 0; i < files; i++) {
+      await fs.copyFile(
+        sample,
+        path.join(lib, `folder-${String(i % FOLDERS).padStart(3, '0')}`, `clip-${String(i).padStart(5, '0')}.mp4`)
+      )
 
+    }
     const node = await startNodeProcess(dataDir, null)
     try {
       const pid = node.child.pid as number
       const atStart = await memory(pid)
       const dbBefore = await duBytes(path.join(dataDir, 'db'))
-      const scan = await timed(() => ffmeshJson<{ found: number, submitted: number, failed: unknown[] }>(dataDir, ['scan', lib, '--profile', 'video=h265', '--out', out]))
+      const scan = await timed(() =>
+        ffmeshJson<{ found: number; submitted: number; failed: unknown[] }>(dataDir, [
+          'scan',
+          lib,
+          '--profile',
+          'video=h265',
+          '--out',
+          out
+        ])
+      )
       const afterScan = await memory(pid)
       const dbBytes = await duBytes(path.join(dataDir, 'db')) - dbBefore
-      if (scan.value.submitted !== files) throw new Error(`the scan queued ${scan.value.submitted} of ${files} files (failed: ${JSON.stringify(scan.value.failed.slice(0, 3))})`)
-      const listing = await timed(() => run(process.execPath, [FFMESH_BIN, 'status', '--data-dir', dataDir], { maxBuffer: 16 << 20 }))
+      if (scan.value.submitted !== files) {
+        throw new Error(
+          `the scan queued ${scan.value.submitted} of ${files} files (failed: ${JSON.stringify(scan.value.failed.slice(0, 3))})`
+        )
+      }
+      const listing = await timed(() =>
+        run(process.execPath, [FFMESH_BIN, 'status', '--data-dir', dataDir], { maxBuffer: 16 << 20 })
+      )
       const page = await timed(() => ffmeshJson<unknown[]>(dataDir, ['status', '--state', 'queued', '--limit', '50']))
-      const rescan = await timed(() => ffmeshJson<{ submitted: number }>(dataDir, ['scan', lib, '--profile', 'video=h265', '--out', out]))
+      const rescan = await timed(() =>
+        ffmeshJson<{ submitted: number }>(dataDir, ['scan', lib, '--profile', 'video=h265', '--out', out])
+      )
       // The same tree as a library into another folder: 10,000 more jobs, and every folder watched.
       const library = await timed(async () => {
-        await ffmeshJson(dataDir, ['library', 'add', lib, '--profile', 'video=h265', '--out', path.join(work, 'converted-library'), ...(argFlag('poll') ? ['--poll'] : [])])
+        await ffmeshJson(dataDir, [
+          'library',
+          'add',
+          lib,
+          '--profile',
+          'video=h265',
+          '--out',
+          path.join(work, 'converted-library'),
+          ...(argFlag('poll') ? ['--poll'] : [])
+        ])
         for (;;) {
-          const [status] = await ffmeshJson<Array<{ lastScan: { submitted: number } | null }>>(dataDir, ['library', 'list'])
+          const [status] = await ffmeshJson<Array<{ lastScan: { submitted: number } | null }>>(dataDir, [
+            'library',
+            'list'
+          ])
           if (status?.lastScan != null) return status.lastScan
           await sleep(POLL_MS)
         }
       })
       const atEnd = await memory(pid)
       const logBytes = (await fs.stat(path.join(dataDir, 'node.log'))).size
-      printTable(['what', 'value'], [
-        ['files found and queued', `${scan.value.found} / ${scan.value.submitted}`],
-        ['scan and queue (s)', seconds(scan.ms)],
-        ['node RSS at start (MB)', (atStart.now / 2 ** 20).toFixed(0)],
-        ['node peak RSS after the scan (MB)', (afterScan.peak / 2 ** 20).toFixed(0)],
-        ['node peak RSS at the end, 20,000 jobs (MB)', (atEnd.peak / 2 ** 20).toFixed(0)],
-        ['job log growth in the scan (bytes per job)', (dbBytes / files).toFixed(0)],
-        ['node log, whole run (bytes per job)', (logBytes / (2 * files)).toFixed(1)],
-        ['`ffmesh status` for people (s)', seconds(listing.ms)],
-        ['`status --state queued --limit 50 --json` (s)', `${seconds(page.ms)} (${page.value.length} jobs)`],
-        ['rescan of the unchanged tree (s)', `${seconds(rescan.ms)} (${rescan.value.submitted} queued)`],
-        ['`library add` of the tree, watched, first scan (s)', `${seconds(library.ms)} (${library.value.submitted} queued)`]
-      ])
-      console.log(`goal: scan under ${GOAL_SCAN_MS / 1000} s and peak RSS under ${GOAL_RSS_BYTES / 2 ** 20} MB: ${goal(scan.ms < GOAL_SCAN_MS && afterScan.peak < GOAL_RSS_BYTES)}`)
+      printTable(
+        ['what', 'value'],
+        [
+          ['files found and queued', `${scan.value.found} / ${scan.value.submitted}`],
+          ['scan and queue (s)', seconds(scan.ms)],
+          ['node RSS at start (MB)', (atStart.now / 2 ** 20).toFixed(0)],
+          ['node peak RSS after the scan (MB)', (afterScan.peak / 2 ** 20).toFixed(0)],
+          ['node peak RSS at the end, 20,000 jobs (MB)', (atEnd.peak / 2 ** 20).toFixed(0)],
+          ['job log growth in the scan (bytes per job)', (dbBytes / files).toFixed(0)],
+          ['node log, whole run (bytes per job)', (logBytes / (2 * files)).toFixed(1)],
+          ['`ffmesh status` for people (s)', seconds(listing.ms)],
+          ['`status --state queued --limit 50 --json` (s)', `${seconds(page.ms)} (${page.value.length} jobs)`],
+          ['rescan of the unchanged tree (s)', `${seconds(rescan.ms)} (${rescan.value.submitted} queued)`],
+          [
+            '`library add` of the tree, watched, first scan (s)',
+            `${seconds(library.ms)} (${library.value.submitted} queued)`
+          ]
+        ]
+      )
+      console.log(
+        `goal: scan under ${GOAL_SCAN_MS / 1000} s and peak RSS under ${GOAL_RSS_BYTES / 2 ** 20} MB: ${goal(scan.ms < GOAL_SCAN_MS && afterScan.peak < GOAL_RSS_BYTES)}`
+      )
       console.log(`command: ${commandLine()}`)
     } finally {
       await node.stop()

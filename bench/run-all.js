@@ -27,8 +27,12 @@ if (unknown.length > 0) {
 
 const run = (name) => new Promise((resolve) => {
   const script = path.join(here, BENCHES[name])
-  console.log(`\n=== bench ${name}: node --experimental-strip-types ${path.relative(process.cwd(), script)} ${extra.join(' ')}`.trimEnd())
-  const child = spawn(process.execPath, ['--experimental-strip-types', '--no-warnings', script, ...extra], { stdio: 'inherit' })
+  console.log(
+    `\n=== bench ${name}: node --experimental-strip-types ${path.relative(process.cwd(), script)} ${extra.join(' ')}`.trimEnd()
+  )
+  const child = spawn(process.execPath, ['--experimental-strip-types', '--no-warnings', script, ...extra], {
+    stdio: 'inherit'
+  })
   child.once('error', (err) => { console.error(`bench ${name} could not start: ${err.message}`); resolve(1) })
   child.once('exit', (code, signal) => resolve(code ?? (signal != null ? 1 : 0)))
 })

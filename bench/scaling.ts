@@ -4,7 +4,8 @@
  * them, the ceiling of any split on this machine: N plain ffmpeg runs at once, each pinned to its
  * own core and converting 1/N of the file.
  *
- *   node --experimental-strip-types bench/scaling.ts [--nodes 2] [--seconds 60] [--height 720] [--segment-seconds 6] [--rounds 3] [--profile h264|h265] [--skip-single]
+ * node --experimental-strip-types bench/scaling.ts [--nodes 2] [--seconds 60] [--height 720] [--segment-seconds 6]
+ * [--rounds 3] [--profile h264|h265] [--skip-single]
  *
  * `--skip-single` leaves out the one-node run, which the goal does not need: on a long file it is
  * the slowest run of a round.
@@ -22,18 +23,52 @@ import { recordEvents, unitTimeline } from './lib/event-recorder.ts'
 import { ffmeshJson, submitAndWait, type NodeProcess } from './lib/node-processes.ts'
 import { startPinnedMesh } from './lib/pinned-mesh.ts'
 import { plainArgv, plainProfile, runPlain, type PlainProfile } from './lib/plain-ffmpeg.ts'
-import { argFlag, argNumber, argValue, childCpuSeconds, commandLine, goal, loadNote, median, printTable, processCpuSeconds, seconds } from './lib/report.ts'
+import {
+  argFlag,
+  argNumber,
+  argValue,
+  childCpuSeconds,
+  commandLine,
+  goal,
+  loadNote,
+  median,
+  printTable,
+  processCpuSeconds,
+  seconds
+} from './lib/report.ts'
 import { countVideoFrames, describeSample, makeBenchSample } from './lib/samples.ts'
 
 /** The mesh issue's goal for 2 nodes is 1.85x; for N nodes the same efficiency, 92.5% per node. */
 const EFFICIENCY_GOAL = 0.925
 const MESH_TIMEOUT_MS = 90_000
 
-interface JobStatusDoc { state: string, output: string | null, error: { code: string, message: string } | null, units: Array<{ index: number, kind: string, worker: string | null }> }
+interface JobStatusDoc {
+  state: string
+  output: string | null
+  error: { code: string; message: string } | null
+  units: Array<{ index: number; kind: string; worker: string | null }>
+}
 
-async function runMesh (count: number, source: string, work: string, segmentSeconds: number, profile: PlainProfile): Promise<{ wallMs: number, cpuSec: number, unitsBy: string, frames: number, timeline: Array<Array<string | number>> }> {
+async function runMesh (
+  count: number,
+  source: string,
+  work: string,
+  segmentSeconds: number,
+  profile: PlainProfile
+): Promise<{
+  wallMs: number
+  cpuSec: number
+  unitsBy: string
+  frames: number
+  timeline: Array<Array<string | number>>
+}> {
   const cores = os.availableParallelism()
-  const mesh = await startPinnedMesh(count, { name: `bench-${count}`, segmentSeconds, cores: Array.from({ length: cores }, (_, k) => k), peersTimeoutMs: MESH_TIMEOUT_MS })
+  const mesh = await startPinnedMesh(count, {
+    name: `bench-${count}`,
+    segmentSeconds,
+    cores: Array.from({ length: cores }, (_, k) => k),
+    peersTimeoutMs: MESH_TIMEOUT_MS
+  })
   const { nodes, peerIds } = mesh
   try {
     const outDir = path.join(work, `mesh-${count}`)
@@ -44,14 +79,25 @@ async function runMesh (count: number, source: string, work: string, segmentSeco
     const { id, wallMs } = await submitAndWait(owner.dataDir, source, outDir, { profile })
     const cpuSec = jobCpuSeconds(nodes) - cpu0
     recorder.close()
-    const timeline = unitTimeline(recorder.events, id, t0, (peer) => `node ${peerIds.indexOf(peer ?? '')}`)
-    const at = (type: string): string => { const e = recorder.events.find(x => x.jobId === id && x.type === type); return e == null ? '-' : ((e.time - t0) / 1000).toFixed(1) }
+    const timeline = unitTimeline(recorder.events, id, t0, peer => `node ${peerIds.indexOf(peer ?? '')}`)
+    const at = (type: string): string => {
+      const e = recorder.events.find(x => x.jobId === id && x.type === type)
+      return e == null ? '-' : ((e.time - t0) / 1000).toFixed(1)
+    }
     timeline.unshift(['job:planned', '', at('job:planned'), '', ''])
     timeline.push(['job:assembling', '', at('job:assembling'), '', ''], ['job:done', '', at('job:done'), '', ''])
     const status = await ffmeshJson<JobStatusDoc>(owner.dataDir, ['status', id])
-    if (status.state !== 'done' || status.output == null) throw new Error(`the job ended ${status.state}: ${status.error?.code ?? ''} ${status.error?.message ?? ''}`)
+    if (status.state !== 'done' || status.output == null) {
+      throw new Error(`the job ended ${status.state}: ${status.error?.code ?? ''} ${status.error?.message ?? ''}`)
+    }
     const counts = peerIds.map((p, i) => `node ${i}: ${status.units.filter(u => u.worker === p).length}`)
-    return { wallMs, cpuSec, unitsBy: `${status.units.length} units (${counts.join(', ')})`, frames: await countVideoFrames(status.output), timeline }
+    return {
+      wallMs,
+      cpuSec,
+      unitsBy: `${status.units.length} units (${counts.join(', ')})`,
+      frames: await countVideoFrames(status.output),
+      timeline
+    }
   } finally {
     await mesh.close()
   }
@@ -73,9 +119,15 @@ async function main (): Promise<void> {
   const segmentSeconds = argNumber('segment-seconds', 6)
   const profile = plainProfile(argValue('profile'))
   const cores = os.availableParallelism()
-  console.log(`bench/scaling: plain ffmpeg on 1 core vs 1 and ${count} nodes pinned to one core each (slots 1, threads 1), profile ${profile}`)
+  console.log(
+    `bench/scaling: plain ffmpeg on 1 core vs 1 and ${count} nodes pinned to one core each (slots 1, threads 1), profile ${profile}`
+  )
   console.log(`sample: ${describeSample(sample)}; segmentSeconds ${segmentSeconds}; ${loadNote()}`)
-  if (count > cores) console.log(`note: ${count} nodes on ${cores} CPUs share cores (node K runs on core K mod ${cores}); speedups will be capped`)
+  if (count > cores) {
+    console.log(
+      `note: ${count} nodes on ${cores} CPUs share cores (node K runs on core K mod ${cores}); speedups will be capped`
+    )
+  }
   const source = await makeBenchSample(sample)
   const sourceFrames = await countVideoFrames(source)
   const work = await fs.mkdtemp(path.join(os.tmpdir(), 'ffmesh-bench-scaling-'))
@@ -96,24 +148,43 @@ async function main (): Promise<void> {
       const plain = await runPlain(plainArgv(source, path.join(work, 'plain.mkv'), { profile, threads: 1, pinCore: 0 }))
       plainMs.push(plain.wallMs)
       addCpu('plain', plain.cpuSec)
-      console.log(`  round ${round}: plain ffmpeg on core 0: ${seconds(plain.wallMs)} s (${plain.argv.join(' ')}); ${loadNote()}`)
+      console.log(
+        `  round ${round}: plain ffmpeg on core 0: ${seconds(plain.wallMs)} s (${plain.argv.join(' ')}); ${loadNote()}`
+      )
       if (count > 1) {
         // The ceiling for any split: N plain ffmpeg runs at once, each on 1/N of the file and its own core.
         const share = sample.seconds / count
         const t0 = performance.now()
         // Measured around all of them: each run's own figure would also count the others that ended meanwhile.
         const cpu0 = childCpuSeconds()
-        await Promise.all(Array.from({ length: count }, (_, k) => runPlain(plainArgv(source, path.join(work, `slice-${k}.mkv`), { profile, threads: 1, pinCore: k % cores, slice: { start: k * share, seconds: share } }))))
+        await Promise.all(
+          Array.from({ length: count }, (_, k) =>
+            runPlain(
+              plainArgv(source, path.join(work, `slice-${k}.mkv`), {
+                profile,
+                threads: 1,
+                pinCore: k % cores,
+                slice: { start: k * share, seconds: share }
+              })
+            )
+          )
+        )
         ceilingMs.push(performance.now() - t0)
         addCpu('ceiling', childCpuSeconds() - cpu0)
-        console.log(`  round ${round}: ${count} plain ffmpeg runs at once, 1/${count} of the file each: ${seconds(ceilingMs.at(-1) as number)} s (${(plain.wallMs / (ceilingMs.at(-1) as number)).toFixed(2)}x)`)
+        console.log(
+          `  round ${round}: ${count} plain ffmpeg runs at once, 1/${count} of the file each: ${seconds(ceilingMs.at(-1) as number)} s (${(plain.wallMs / (ceilingMs.at(-1) as number)).toFixed(2)}x)`
+        )
       }
       for (const n of meshCounts) {
         const mesh = await runMesh(n, source, work, segmentSeconds, profile)
-        if (mesh.frames !== sourceFrames) throw new Error(`the ${n}-node output has ${mesh.frames} frames, the source ${sourceFrames}`)
+        if (mesh.frames !== sourceFrames) {
+          throw new Error(`the ${n}-node output has ${mesh.frames} frames, the source ${sourceFrames}`)
+        }
         meshMs.get(n)?.push(mesh.wallMs)
         addCpu(`mesh-${n}`, mesh.cpuSec)
-        console.log(`  round ${round}: ${n} node(s): ${seconds(mesh.wallMs)} s (${(plain.wallMs / mesh.wallMs).toFixed(2)}x this round), ${mesh.unitsBy}; ${loadNote()}`)
+        console.log(
+          `  round ${round}: ${n} node(s): ${seconds(mesh.wallMs)} s (${(plain.wallMs / mesh.wallMs).toFixed(2)}x this round), ${mesh.unitsBy}; ${loadNote()}`
+        )
         unitsBy.set(n, mesh.unitsBy)
         if (round === rounds) timelines.push({ nodes: n, rows: mesh.timeline })
       }
@@ -122,19 +193,43 @@ async function main (): Promise<void> {
     const plainCpu = cpu.get('plain') ?? []
     const cpuRatios = (key: string): number[] => (cpu.get(key) ?? []).map((sec, i) => sec / (plainCpu[i] as number))
     const cpuRatio = (key: string, round: number): string => (cpuRatios(key)[round] ?? NaN).toFixed(2)
-    const cpuCell = (key: string): string => `${median(cpu.get(key) ?? []).toFixed(1)} (${median(cpuRatios(key)).toFixed(2)})`
-    rows.push(['plain ffmpeg, core 0, -threads 1', seconds(median(plainMs)), '1.00', cpuCell('plain'), '-', plainMs.map(seconds).join(' ')])
+    const cpuCell = (key: string): string =>
+      `${median(cpu.get(key) ?? []).toFixed(1)} (${median(cpuRatios(key)).toFixed(2)})`
+    rows.push([
+      'plain ffmpeg, core 0, -threads 1',
+      seconds(median(plainMs)),
+      '1.00',
+      cpuCell('plain'),
+      '-',
+      plainMs.map(seconds).join(' ')
+    ])
     if (ceilingMs.length > 0) {
       const ratios = ceilingMs.map((ms, i) => (plainMs[i] as number) / ms)
-      rows.push([`ceiling: ${count} plain ffmpeg, 1/${count} of the file each`, seconds(median(ceilingMs)), median(ratios).toFixed(2), cpuCell('ceiling'), '-',
-        ceilingMs.map((ms, i) => `${seconds(ms)} (${(ratios[i] as number).toFixed(2)}x, CPU ${cpuRatio('ceiling', i)})`).join(' ')])
+      rows.push([
+        `ceiling: ${count} plain ffmpeg, 1/${count} of the file each`,
+        seconds(median(ceilingMs)),
+        median(ratios).toFixed(2),
+        cpuCell('ceiling'),
+        '-',
+        ceilingMs
+          .map((ms, i) => `${seconds(ms)} (${(ratios[i] as number).toFixed(2)}x, CPU ${cpuRatio('ceiling', i)})`)
+          .join(' ')
+      ])
     }
     for (const n of meshCounts) {
       const runs = meshMs.get(n) ?? []
       const ratios = runs.map((ms, i) => (plainMs[i] as number) / ms)
       speedupN = median(ratios)
-      rows.push([`${n} node${n > 1 ? 's' : ''}, one core each`, seconds(median(runs)), speedupN.toFixed(2), cpuCell(`mesh-${n}`), unitsBy.get(n) ?? '',
-        runs.map((ms, i) => `${seconds(ms)} (${(ratios[i] as number).toFixed(2)}x, CPU ${cpuRatio(`mesh-${n}`, i)})`).join(' ')])
+      rows.push([
+        `${n} node${n > 1 ? 's' : ''}, one core each`,
+        seconds(median(runs)),
+        speedupN.toFixed(2),
+        cpuCell(`mesh-${n}`),
+        unitsBy.get(n) ?? '',
+        runs
+          .map((ms, i) => `${seconds(ms)} (${(ratios[i] as number).toFixed(2)}x, CPU ${cpuRatio(`mesh-${n}`, i)})`)
+          .join(' ')
+      ])
     }
   } finally {
     await fs.rm(work, { recursive: true, force: true })
@@ -145,10 +240,34 @@ async function main (): Promise<void> {
   }
   const target = count * EFFICIENCY_GOAL
   console.log('')
-  printTable(['run', `median wall s (${rounds} rounds)`, 'median speedup', 'CPU s (x plain)', 'units (last round)', 'each round: s (speedup, CPU x plain)'], rows)
-  console.log(`\ngoal: ${count} nodes at least ${target.toFixed(2)}x plain ffmpeg on one core: ${goal(speedupN >= target)} (${speedupN.toFixed(2)}x)`)
+  printTable(
+    [
+      'run',
+      `median wall s (${rounds} rounds)`,
+      'median speedup',
+      'CPU s (x plain)',
+      'units (last round)',
+      'each round: s (speedup, CPU x plain)'
+    ],
+    rows
+  )
+  console.log(
+    `\ngoal: ${count} nodes at least ${target.toFixed(2)}x plain ffmpeg on one core: ${goal(speedupN >= target)} (${speedupN.toFixed(2)}x)`
+  )
   console.log(`command: ${commandLine()}`)
-  console.log(JSON.stringify({ bench: 'scaling', profile, sample, segmentSeconds, nodes: count, rounds, rows, speedup: speedupN, goal: target }))
+  console.log(
+    JSON.stringify({
+      bench: 'scaling',
+      profile,
+      sample,
+      segmentSeconds,
+      nodes: count,
+      rounds,
+      rows,
+      speedup: speedupN,
+      goal: target
+    })
+  )
 }
 
 await main()

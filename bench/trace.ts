@@ -4,7 +4,8 @@
  * run time), and the CPU seconds each node and its children spent on the job. For finding where
  * a mesh job's time goes; it prints no goal.
  *
- *   node --experimental-strip-types bench/trace.ts [--nodes 2] [--segment-seconds 6] [--seconds 60] [--cores 1,0] [--keep-logs DIR]
+ * node --experimental-strip-types bench/trace.ts [--nodes 2] [--segment-seconds 6] [--seconds 60] [--cores 1,0]
+ * [--keep-logs DIR]
  *
  * `--cores` pins node K (node 0 owns the job) to the K-th core listed; by default node K runs on core K.
  * `--keep-logs` copies each node's debug log there as node-K.log before the data dirs are removed.
@@ -15,7 +16,15 @@ import path from 'node:path'
 import { recordEvents, unitTimeline } from './lib/event-recorder.ts'
 import { submitAndWait } from './lib/node-processes.ts'
 import { startPinnedMesh } from './lib/pinned-mesh.ts'
-import { argNumber, argValue, childCpuSeconds, commandLine, printTable, processCpuSeconds, seconds } from './lib/report.ts'
+import {
+  argNumber,
+  argValue,
+  childCpuSeconds,
+  commandLine,
+  printTable,
+  processCpuSeconds,
+  seconds
+} from './lib/report.ts'
 import { makeBenchSample } from './lib/samples.ts'
 
 const MESH_TIMEOUT_MS = 60_000
@@ -34,10 +43,21 @@ async function main (): Promise<void> {
   const count = argNumber('nodes', 2)
   const segmentSeconds = argNumber('segment-seconds', 6)
   const height = 720
-  const source = await makeBenchSample({ width: Math.round(height * 16 / 9 / 2) * 2, height, seconds: argNumber('seconds', 60) })
+  const source = await makeBenchSample({
+    width: Math.round((height * 16) / 9 / 2) * 2,
+    height,
+    seconds: argNumber('seconds', 60)
+  })
   const outDir = await fs.mkdtemp(path.join(os.tmpdir(), 'ffmesh-bench-trace-'))
-  const cores = argValue('cores')?.split(',').map(Number) ?? Array.from({ length: count }, (_, i) => i % os.availableParallelism())
-  const mesh = await startPinnedMesh(count, { name: 'trace', segmentSeconds, cores, logLevel: 'debug', peersTimeoutMs: MESH_TIMEOUT_MS })
+  const cores =
+    argValue('cores')?.split(',').map(Number) ?? Array.from({ length: count }, (_, i) => i % os.availableParallelism())
+  const mesh = await startPinnedMesh(count, {
+    name: 'trace',
+    segmentSeconds,
+    cores,
+    logLevel: 'debug',
+    peersTimeoutMs: MESH_TIMEOUT_MS
+  })
   const { dirs, nodes, peerIds } = mesh
   try {
     const recorder = await recordEvents(dirs[0] as string)
@@ -55,18 +75,37 @@ async function main (): Promise<void> {
       return { self: now.self - before.self, children: now.children - before.children }
     })
     await mesh.stopNodes()
-    const runs = (await Promise.all(dirs.map(async (d, i) => (await childRuns(d)).map(l => ({ ...l, node: i }))))).flat()
-      .filter(l => l.time >= t0).sort((a, b) => a.time - b.time)
-    printTable(['ended s', 'node', 'child', 'ran s', 'last argument'], runs.map(l => [
-      ((l.time - t0) / 1000).toFixed(2), `node ${l.node}`, l.binary ?? '', ((l.ms ?? 0) / 1000).toFixed(2),
-      (l.args?.at(-1) ?? '').replace(/[0-9a-f]{128}/g, '<sha512>').replace(/^.*\/(ffmesh-bench-[^/]+)\//, '…/').slice(-60)
-    ]))
+    const runs = (await Promise.all(dirs.map(async (d, i) => (await childRuns(d)).map(l => ({ ...l, node: i })))))
+      .flat()
+      .filter(l => l.time >= t0)
+      .sort((a, b) => a.time - b.time)
+    printTable(
+      ['ended s', 'node', 'child', 'ran s', 'last argument'],
+      runs.map(l => [
+        ((l.time - t0) / 1000).toFixed(2),
+        `node ${l.node}`,
+        l.binary ?? '',
+        ((l.ms ?? 0) / 1000).toFixed(2),
+        (l.args?.at(-1) ?? '')
+          .replace(/[0-9a-f]{128}/g, '<sha512>')
+          .replace(/^.*\/(ffmesh-bench-[^/]+)\//, '…/')
+          .slice(-60)
+      ])
+    )
     console.log('\nunits, seconds from submit (owner\'s events; a unit leased twice was moved or released):')
-    printTable(['unit', 'worker', 'granted', 'verified', 'took'], unitTimeline(recorder.events, id, t0, (peer) => `node ${peerIds.indexOf(peer ?? '')}`))
+    printTable(
+      ['unit', 'worker', 'granted', 'verified', 'took'],
+      unitTimeline(recorder.events, id, t0, peer => `node ${peerIds.indexOf(peer ?? '')}`)
+    )
     console.log('')
-    printTable(['node', 'core', 'job: node cpu s', 'job: children cpu s'], cpu.map((c, i) => [`node ${i}`, String(nodes[i]?.core ?? '-'), c.self.toFixed(2), c.children.toFixed(2)]))
+    printTable(
+      ['node', 'core', 'job: node cpu s', 'job: children cpu s'],
+      cpu.map((c, i) => [`node ${i}`, String(nodes[i]?.core ?? '-'), c.self.toFixed(2), c.children.toFixed(2)])
+    )
     console.log(`the submitting CLI (ffmesh submit --wait): ${cliCpu.toFixed(2)} cpu s`)
-    console.log(`\njob: ${seconds(wallMs)} s from submit to the verified output in place, ${count} node(s), segmentSeconds ${segmentSeconds}`)
+    console.log(
+      `\njob: ${seconds(wallMs)} s from submit to the verified output in place, ${count} node(s), segmentSeconds ${segmentSeconds}`
+    )
     console.log(`command: ${commandLine()}`)
   } finally {
     await mesh.close({ keepLogs: argValue('keep-logs') })

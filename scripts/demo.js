@@ -33,7 +33,16 @@ const sha512 = async (file) => {
   return h.digest('hex')
 }
 const probe = async (file) => {
-  const { stdout } = await run('ffprobe', ['-v', 'error', '-count_packets', '-show_entries', 'stream=codec_type,codec_name,nb_read_packets:format=duration', '-of', 'json', file])
+  const { stdout } = await run('ffprobe', [
+    '-v',
+    'error',
+    '-count_packets',
+    '-show_entries',
+    'stream=codec_type,codec_name,nb_read_packets:format=duration',
+    '-of',
+    'json',
+    file
+  ])
   return JSON.parse(stdout)
 }
 
@@ -42,12 +51,38 @@ async function main () {
   await fs.mkdir(path.join(work, 'output'), { recursive: true })
   const sample = path.join(work, 'sample.mp4')
   console.log(`demo: generating a ${SAMPLE_SECONDS} s 640x360 sample with ffmpeg …`)
-  await run('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', `testsrc2=size=640x360:rate=30:duration=${SAMPLE_SECONDS}`,
-    '-f', 'lavfi', '-i', `sine=frequency=440:duration=${SAMPLE_SECONDS}`, '-c:v', 'libx264', '-preset', 'ultrafast', '-g', '60', '-c:a', 'aac', sample])
+  await run('ffmpeg', [
+    '-hide_banner',
+    '-loglevel',
+    'error',
+    '-f',
+    'lavfi',
+    '-i',
+    `testsrc2=size=640x360:rate=30:duration=${SAMPLE_SECONDS}`,
+    '-f',
+    'lavfi',
+    '-i',
+    `sine=frequency=440:duration=${SAMPLE_SECONDS}`,
+    '-c:v',
+    'libx264',
+    '-preset',
+    'ultrafast',
+    '-g',
+    '60',
+    '-c:a',
+    'aac',
+    sample
+  ])
 
   const dirs = names.map(n => path.join(work, n))
   for (const [i, dir] of dirs.entries()) {
-    await run(process.execPath, [bin, 'init', '--data-dir', dir, ...(i > 0 ? ['--swarm-key-file', path.join(dirs[0], 'swarm.key')] : [])])
+    await run(process.execPath, [
+      bin,
+      'init',
+      '--data-dir',
+      dir,
+      ...(i > 0 ? ['--swarm-key-file', path.join(dirs[0], 'swarm.key')] : [])
+    ])
     await fs.writeFile(path.join(dir, 'config.yaml'), stringify({
       name: names[i],
       worker: { slots: 1, minFreeDisk: 0 },
@@ -65,7 +100,9 @@ async function main () {
   }
   const stopAll = async () => {
     for (const n of nodes) n.child.kill('SIGTERM')
-    await Promise.all(nodes.map(n => n.child.exitCode != null ? null : new Promise(resolve => n.child.once('exit', resolve))))
+    await Promise.all(
+      nodes.map(n => (n.child.exitCode != null ? null : new Promise(resolve => n.child.once('exit', resolve))))
+    )
     for (const n of nodes) await n.log.close()
   }
   process.once('SIGINT', () => { stopAll().finally(() => process.exit(130)) })
@@ -75,19 +112,38 @@ async function main () {
     if (i < 0) return
     const logFile = path.join(dirs[i], 'node.log')
     const tail = (await fs.readFile(logFile, 'utf8')).trim().split('\n').slice(-5).join('\n')
-    throw new Error(`${names[i]} stopped during start-up (${nodes[i].child.exitCode ?? nodes[i].child.signalCode}); the end of ${logFile}:\n${tail}`)
+    throw new Error(
+      `${names[i]} stopped during start-up (${nodes[i].child.exitCode ?? nodes[i].child.signalCode}); the end of ${logFile}:\n${tail}`
+    )
   }
   try {
-    await waitFor(async () => { await stillRunning(); return await ffmesh(dirs[0], 'status').then(() => true, () => false) }, 'node-a to answer')
-    await waitFor(async () => { await stillRunning(); return (await json(dirs[0], 'peers').catch(() => [])).length >= 2 }, 'the nodes to find each other by mDNS', 60_000)
+    await waitFor(async () => {
+      await stillRunning()
+      return await ffmesh(dirs[0], 'status').then(
+        () => true,
+        () => false
+      )
+    }, 'node-a to answer')
+    await waitFor(
+      async () => {
+        await stillRunning()
+        return (await json(dirs[0], 'peers').catch(() => [])).length >= 2
+      },
+      'the nodes to find each other by mDNS',
+      60_000
+    )
     const peers = await json(dirs[0], 'peers')
     console.log(`demo: dashboards ${uiPorts.map((p, i) => `${names[i]} http://127.0.0.1:${p}/`).join('  ')}`)
-    console.log(`demo: node-a sees ${peers.map(p => `${p.name} (${p.slotsFree} free slot${p.slotsFree === 1 ? '' : 's'})`).join(' and ')}`)
+    console.log(
+      `demo: node-a sees ${peers.map(p => `${p.name} (${p.slotsFree} free slot${p.slotsFree === 1 ? '' : 's'})`).join(' and ')}`
+    )
 
     const { id } = await json(dirs[0], 'submit', sample, '--profile', 'h264', '--out', path.join(work, 'output'))
     console.log(`demo: submitted job ${id} on node-a (profile h264); converting …`)
     const status = await follow(dirs[0], id, peers)
-    if (status.state !== 'done') throw new Error(`job ended ${status.state}: ${status.error?.code} ${status.error?.message}`)
+    if (status.state !== 'done') {
+      throw new Error(`job ended ${status.state}: ${status.error?.code} ${status.error?.message}`)
+    }
     await report(sample, status, peers)
   } finally {
     await stopAll()
@@ -97,7 +153,16 @@ async function main () {
 async function follow (dataDir, id, peers) {
   const self = (await json(dataDir, 'status', id)).owner
   const nameOf = (peer) => peer === self ? 'node-a' : peers.find(p => p.id === peer)?.name ?? peer.slice(-6)
-  const bars = new cliProgress.MultiBar({ format: ' {name} |{bar}| {value}/{total} units {note}', hideCursor: true, clearOnComplete: false, noTTYOutput: true, notTTYSchedule: 2000 }, cliProgress.Presets.shades_classic)
+  const bars = new cliProgress.MultiBar(
+    {
+      format: ' {name} |{bar}| {value}/{total} units {note}',
+      hideCursor: true,
+      clearOnComplete: false,
+      noTTYOutput: true,
+      notTTYSchedule: 2000
+    },
+    cliProgress.Presets.shades_classic
+  )
   const total = bars.create(1, 0, { name: 'job   ', note: '' })
   const perNode = new Map(names.map(n => [n, bars.create(1, 0, { name: n, note: '' })]))
   for (;;) {
@@ -109,7 +174,9 @@ async function follow (dataDir, id, peers) {
       const mine = s.units.filter(u => u.worker != null && nameOf(u.worker) === name)
       const busy = mine.filter(u => u.state !== 'verified')
       bar.setTotal(Math.max(1, s.units.length))
-      bar.update(mine.filter(u => u.state === 'verified').length, { note: busy.length > 0 ? `converting unit ${busy.map(u => u.index).join(', ')}` : '' })
+      bar.update(mine.filter(u => u.state === 'verified').length, {
+        note: busy.length > 0 ? `converting unit ${busy.map(u => u.index).join(', ')}` : ''
+      })
     }
     if (['done', 'failed', 'cancelled'].includes(s.state)) {
       bars.stop()
@@ -124,15 +191,26 @@ async function report (sample, status, peers) {
   const out = await probe(status.output)
   const frames = (p) => Number(p.streams.find(s => s.codec_type === 'video')?.nb_read_packets)
   const byNode = new Map()
-  for (const u of status.units) byNode.set(status.nameOf(u.worker), [...(byNode.get(status.nameOf(u.worker)) ?? []), `${u.index}${u.kind === 'audio' ? ' (audio)' : ''}`])
+  for (const u of status.units) {
+    byNode.set(status.nameOf(u.worker), [
+      ...(byNode.get(status.nameOf(u.worker)) ?? []),
+      `${u.index}${u.kind === 'audio' ? ' (audio)' : ''}`
+    ])
+  }
   console.log('\ndemo: done')
   console.log(`  output     ${status.output}`)
   console.log('  who did what')
   for (const [name, units] of [...byNode].sort()) console.log(`    ${name.padEnd(8)} units ${units.join(', ')}`)
   console.log('  verified')
-  console.log(`    every unit: SHA-512 checked on transfer, frame count checked by the owner (${status.units.length} units)`)
-  console.log(`    video frames  source ${frames(src)}  output ${frames(out)}  ${frames(src) === frames(out) ? 'equal' : 'DIFFERENT'}`)
-  console.log(`    duration      source ${Number(src.format.duration).toFixed(3)} s  output ${Number(out.format.duration).toFixed(3)} s`)
+  console.log(
+    `    every unit: SHA-512 checked on transfer, frame count checked by the owner (${status.units.length} units)`
+  )
+  console.log(
+    `    video frames  source ${frames(src)}  output ${frames(out)}  ${frames(src) === frames(out) ? 'equal' : 'DIFFERENT'}`
+  )
+  console.log(
+    `    duration      source ${Number(src.format.duration).toFixed(3)} s  output ${Number(out.format.duration).toFixed(3)} s`
+  )
   console.log(`    streams       output ${out.streams.map(s => `${s.codec_type}:${s.codec_name}`).join(', ')}`)
   console.log(`    SHA-512       ${(await sha512(status.output)).slice(0, 32)}…`)
   if (peers.length < 2 || byNode.size < 2) console.log('  note: fewer than two nodes converted units this time')

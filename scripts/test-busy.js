@@ -12,12 +12,16 @@ const stopBurners = () => { for (const b of burners) if (b.exitCode == null) b.k
 process.on('exit', stopBurners)
 for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => { stopBurners(); process.exit(130) })
 
-console.log(`test:busy: ${BURNERS} processes keep the CPU busy (${os.availableParallelism()} cores here): pids ${burners.map(b => b.pid).join(', ')}`)
+console.log(
+  `test:busy: ${BURNERS} processes keep the CPU busy (${os.availableParallelism()} cores here): pids ${burners.map(b => b.pid).join(', ')}`
+)
 const started = Date.now()
 const suite = spawn('npm', ['test'], { stdio: 'inherit' })
 suite.on('exit', (code, signal) => {
   stopBurners()
   const seconds = Math.round((Date.now() - started) / 1000)
-  console.log(`test:busy: npm test ${code === 0 ? 'passed' : `failed (${signal ?? code})`} in ${Math.floor(seconds / 60)} min ${seconds % 60} s with both cores kept busy`)
+  console.log(
+    `test:busy: npm test ${code === 0 ? 'passed' : `failed (${signal ?? code})`} in ${Math.floor(seconds / 60)} min ${seconds % 60} s with both cores kept busy`
+  )
   process.exit(code ?? 1)
 })

@@ -40,7 +40,10 @@ describe('bad input gets a clear error code and the node keeps running', () => {
       [[await truncatedMp4(media), '--profile', 'h264'], ErrorCodes.SOURCE_CORRUPT],
       [[await shortClip(media), '--profile', 'no-such-profile'], ErrorCodes.UNKNOWN_PROFILE],
       [[await image(media), '--profile', 'mp3'], ErrorCodes.PROFILE_MISMATCH],
-      [[await shortClip(media), '--profile', 'h264', '--out', path.join(await zeroByte(media), 'under-a-file')], ErrorCodes.OUTPUT_NOT_WRITABLE]
+      [
+        [await shortClip(media), '--profile', 'h264', '--out', path.join(await zeroByte(media), 'under-a-file')],
+        ErrorCodes.OUTPUT_NOT_WRITABLE
+      ]
     ]
     for (const [args, code] of cases) {
       const r = await submitError(args)
@@ -51,7 +54,10 @@ describe('bad input gets a clear error code and the node keeps running', () => {
     expect(plain.code).not.toBe(0)
     expect(plain.stderr).toContain(ErrorCodes.SOURCE_NOT_FOUND)
     // Nothing bad became a job, and the node still converts good input.
-    const good = await ffmesh(['submit', await shortClip(media), '--profile', 'h264', '--out', path.join(media, 'good'), '--wait', '--json'], { dataDir })
+    const good = await ffmesh(
+      ['submit', await shortClip(media), '--profile', 'h264', '--out', path.join(media, 'good'), '--wait', '--json'],
+      { dataDir }
+    )
     expect(good.code, good.stderr).toBe(0)
     const jobs = JSON.parse((await ffmesh(['status', '--json'], { dataDir })).stdout) as unknown[]
     expect(jobs).toHaveLength(1)

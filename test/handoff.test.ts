@@ -15,7 +15,10 @@ afterAll(async () => { await fs.rm(media, { recursive: true, force: true }) })
 
 describe('submit and walk away', () => {
   it('a node with no slots hands the job to a peer and gets the verified output back', async () => {
-    nodes = await startTestNodes([{ name: 'laptop', slots: 0, segmentSeconds: 1 }, { name: 'nas', slots: 1, segmentSeconds: 1 }])
+    nodes = await startTestNodes([
+      { name: 'laptop', slots: 0, segmentSeconds: 1 },
+      { name: 'nas', slots: 1, segmentSeconds: 1 }
+    ])
     await waitForMesh(nodes)
     const [laptop, nas] = nodes
     const out = path.join(media, 'laptop-out')
@@ -28,6 +31,14 @@ describe('submit and walk away', () => {
     // The new owner drops its copy once the submitter has the output.
     const onNas = nas.node.api.getJob(id)
     expect(onNas.state).toBe('done')
-    await waitUntil(async () => fs.stat(onNas.output as string).then(() => false, () => true), 'the owner to drop its copy', paced(20_000))
+    await waitUntil(
+      async () =>
+        fs.stat(onNas.output as string).then(
+          () => false,
+          () => true
+        ),
+      'the owner to drop its copy',
+      paced(20_000)
+    )
   })
 })

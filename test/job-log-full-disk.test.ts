@@ -34,13 +34,23 @@ describe.skipIf(!CAN_MOUNT)('job log on a full disk', () => {
     const addJob = async (s: JobStore): Promise<string> => {
       const id = newJobId()
       await s.append(id, { type: 'job:submitted', job: jobRecord(id) })
-      await s.append(id, { type: 'job:planned', sourceHash: 'b'.repeat(128), units: [unitRecord(id, 0), unitRecord(id, 1)] })
+      await s.append(id, {
+        type: 'job:planned',
+        sourceHash: 'b'.repeat(128),
+        units: [unitRecord(id, 0), unitRecord(id, 1)]
+      })
       await s.append(id, { type: 'unit:leased', index: 0, worker: 'w1', attempt: 1, leaseUntil: 99 })
       acknowledged.set(id, 3)
       return id
     }
     const verify = async (s: JobStore, id: string): Promise<void> => {
-      await s.append(id, { type: 'unit:verified', index: 0, worker: 'w1', attempt: 1, result: { hash: 'c'.repeat(128), size: 5, frames: 144, durationSec: 6 } })
+      await s.append(id, {
+        type: 'unit:verified',
+        index: 0,
+        worker: 'w1',
+        attempt: 1,
+        result: { hash: 'c'.repeat(128), size: 5, frames: 144, durationSec: 6 }
+      })
       acknowledged.set(id, (acknowledged.get(id) ?? 0) + 1)
     }
     const ids: string[] = []
@@ -49,19 +59,35 @@ describe.skipIf(!CAN_MOUNT)('job log on a full disk', () => {
 
     await disk.fill()
     // New work is refused before it reaches LevelDB.
-    const refused = await addJob(store).then(() => null, (e: { code?: string }) => e.code)
+    const refused = await addJob(store).then(
+      () => null,
+      (e: { code?: string }) => e.code
+    )
     expect(refused).toBe(ErrorCodes.DISK_FULL)
     // A record of work already done uses the reserve.
     await verify(store, ids[0] as string)
-    expect(await fs.stat(dataPaths(root).logReserve).then(() => true, () => false)).toBe(false)
+    expect(
+      await fs.stat(dataPaths(root).logReserve).then(
+        () => true,
+        () => false
+      )
+    ).toBe(false)
 
     // Something else takes the reserve's room too: now LevelDB itself meets ENOSPC.
     await disk.fill()
-    const failed = await verify(store, ids[1] as string).then(() => null, (e: { code?: string }) => e.code)
+    const failed = await verify(store, ids[1] as string).then(
+      () => null,
+      (e: { code?: string }) => e.code
+    )
     expect(failed).toBe(ErrorCodes.DISK_FULL)
     expect(store.problem()?.code).toBe(ErrorCodes.DISK_FULL)
     // Every later write is refused too, never appended behind a torn record.
-    expect(await verify(store, ids[2] as string).then(() => null, (e: { code?: string }) => e.code)).toBe(ErrorCodes.DISK_FULL)
+    expect(
+      await verify(store, ids[2] as string).then(
+        () => null,
+        (e: { code?: string }) => e.code
+      )
+    ).toBe(ErrorCodes.DISK_FULL)
 
     await disk.free()
     const s = store

@@ -22,8 +22,17 @@ beforeAll(async () => { root = await fs.mkdtemp(path.join(os.tmpdir(), 'ffm-lib-
 afterAll(async () => { await fs.rm(root, { recursive: true, force: true }) })
 
 const hevc: MediaInfo = {
-  kind: 'video', formatName: 'matroska,webm', durationSec: 1, startTime: 0, videoFrames: null, videoCodec: 'hevc',
-  audioTracks: 0, subtitleTracks: 0, chapters: 0, title: null, streams: [{ index: 0, type: 'video', codec: 'hevc', language: null, title: null, attachedPic: false }]
+  kind: 'video',
+  formatName: 'matroska,webm',
+  durationSec: 1,
+  startTime: 0,
+  videoFrames: null,
+  videoCodec: 'hevc',
+  audioTracks: 0,
+  subtitleTracks: 0,
+  chapters: 0,
+  title: null,
+  streams: [{ index: 0, type: 'video', codec: 'hevc', language: null, title: null, attachedPic: false }]
 }
 
 describe('a scan of many files', () => {
@@ -53,7 +62,16 @@ describe('a scan of many files', () => {
       })
     })
     try {
-      const report = await node.api.scan({ path: lib, profiles: { video: 'h265' }, output: path.join(root, 'out'), replace: false, include: [], exclude: [], rules: { minSize: 0, minBitrateKbps: 0, minSavingPercent: 0 }, dryRun: false })
+      const report = await node.api.scan({
+        path: lib,
+        profiles: { video: 'h265' },
+        output: path.join(root, 'out'),
+        replace: false,
+        include: [],
+        exclude: [],
+        rules: { minSize: 0, minBitrateKbps: 0, minSavingPercent: 0 },
+        dryRun: false
+      })
       expect(report.submitted).toHaveLength(FILES)
       // Queued before most were probed: the scan did not wait for the probes.
       expect(probed.length).toBeLessThan(FILES / 2)
@@ -67,7 +85,12 @@ describe('a scan of many files', () => {
       // Oldest first: the probes ran in the order the scan queued the files.
       expect(probed.slice(0, 4)).toEqual(report.submitted.slice(0, 4).map(s => s.path))
       // A page of the newest few, and the counts, without every job.
-      expect(node.api.listJobs({ state: undefined, order: 'newest', offset: 0, limit: 3 }).map(j => j.id)).toEqual(report.submitted.slice(-3).reverse().map(s => s.jobId))
+      expect(node.api.listJobs({ state: undefined, order: 'newest', offset: 0, limit: 3 }).map(j => j.id)).toEqual(
+        report.submitted
+          .slice(-3)
+          .reverse()
+          .map(s => s.jobId)
+      )
       expect(node.api.jobSummary(report.batch)).toMatchObject({ total: FILES, byState: { skipped: FILES, queued: 0 } })
     } finally {
       await node.stop()

@@ -3,10 +3,22 @@ import os from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { JobStatus, LibraryStatus, StatsReport } from '@ffmesh/protocol'
-import { ffmesh, ffmeshJson, makeDataDir, startNodeProcess, waitUntil, type NodeProcess } from './helpers/node-harness.js'
+import {
+  ffmesh,
+  ffmeshJson,
+  makeDataDir,
+  startNodeProcess,
+  waitUntil,
+  type NodeProcess
+} from './helpers/node-harness.js'
 import { makeAudio, makeImage, makeVideo, probeStream, sha256, treeFiles } from './helpers/library-tree.js'
 
-interface ScanJson { found: number, submitted: number, skipped: Array<{ path: string, reason: string }>, failed: Array<{ path: string, error: { code: string } }> }
+interface ScanJson {
+  found: number
+  submitted: number
+  skipped: Array<{ path: string; reason: string }>
+  failed: Array<{ path: string; error: { code: string } }>
+}
 
 let root: string
 beforeAll(async () => { root = await fs.mkdtemp(path.join(os.tmpdir(), 'ffm-lib-test-')) })
@@ -14,7 +26,10 @@ afterAll(async () => { await fs.rm(root, { recursive: true, force: true }) })
 
 const PROFILES = ['--profile', 'video=h265', '--profile', 'audio=opus', '--profile', 'image=webp']
 
-/** Nested folders, H.264 and HEVC videos, one name in two folders, audio, a picture, sidecars, and what a scan must leave alone. */
+/**
+ * Nested folders, H.264 and HEVC videos, one name in two folders, audio, a picture, sidecars, and what a scan must
+ * leave alone.
+ */
 async function makeLibrary (lib: string): Promise<void> {
   await makeVideo(path.join(lib, 'Show/Season 1/E01.mkv'), { tone: 300 })
   await fs.writeFile(path.join(lib, 'Show/Season 1/E01.en.srt'), '1\n00:00:00,500 --> 00:00:02,000\nHello\n')
@@ -44,20 +59,29 @@ describe('libraries on a real node', () => {
     await makeLibrary(lib())
     dataDir = await makeDataDir({ slots: 2, extra: { library: { pollSeconds: 1 } } })
     node = await startNodeProcess(dataDir)
-    const r = await ffmesh(['scan', lib(), ...PROFILES, '--out', out(), '--wait', '--json'], { dataDir, timeoutMs: 400_000 })
+    const r = await ffmesh(['scan', lib(), ...PROFILES, '--out', out(), '--wait', '--json'], {
+      dataDir,
+      timeoutMs: 400_000
+    })
     expect(r.code, r.stderr).toBe(0)
     const scan = JSON.parse(r.stdout) as ScanJson
     expect(scan.failed).toEqual([])
     expect(scan.found).toBe(7)
     expect(scan.submitted).toBe(5)
     expect(scan.skipped.map(s => [path.relative(lib(), s.path), s.reason]).sort()).toEqual([
-      ['Films/Clip.mkv', 'ALREADY_TARGET'], ['Show/Season 2/E02.mkv', 'ALREADY_TARGET']
+      ['Films/Clip.mkv', 'ALREADY_TARGET'],
+      ['Show/Season 2/E02.mkv', 'ALREADY_TARGET']
     ])
     expect(scan.found).toBe(scan.submitted + scan.skipped.length + scan.failed.length)
 
     expect(await treeFiles(out())).toEqual([
-      'Films/Film.mkv', 'Films/Film.nfo', 'Music/Album/01 Track.opus', 'Photos/2024/beach.webp',
-      'Show/Season 1/E01.en.srt', 'Show/Season 1/E01.mkv', 'Show/Season 2/E01.mkv'
+      'Films/Film.mkv',
+      'Films/Film.nfo',
+      'Music/Album/01 Track.opus',
+      'Photos/2024/beach.webp',
+      'Show/Season 1/E01.en.srt',
+      'Show/Season 1/E01.mkv',
+      'Show/Season 2/E01.mkv'
     ])
     expect((await probeStream(path.join(out(), 'Show/Season 2/E01.mkv'))).codec).toBe('hevc')
     expect((await probeStream(path.join(out(), 'Music/Album/01 Track.opus'), 'a:0')).codec).toBe('opus')
@@ -66,8 +90,13 @@ describe('libraries on a real node', () => {
     // Each source once: seven jobs, one per media file, none for the hidden or partial ones.
     const jobs = await ffmeshJson<JobStatus[]>(['status'], { dataDir })
     expect(jobs.map(j => path.relative(lib(), j.source)).sort()).toEqual([
-      'Films/Clip.mkv', 'Films/Film.mp4', 'Music/Album/01 Track.flac', 'Photos/2024/beach.png',
-      'Show/Season 1/E01.mkv', 'Show/Season 2/E01.mkv', 'Show/Season 2/E02.mkv'
+      'Films/Clip.mkv',
+      'Films/Film.mp4',
+      'Music/Album/01 Track.flac',
+      'Photos/2024/beach.png',
+      'Show/Season 1/E01.mkv',
+      'Show/Season 2/E01.mkv',
+      'Show/Season 2/E02.mkv'
     ])
     const skipped = jobs.filter(j => j.state === 'skipped')
     expect(skipped.map(j => j.reason?.code)).toEqual(['ALREADY_TARGET', 'ALREADY_TARGET'])
@@ -111,7 +140,10 @@ describe('libraries on a real node', () => {
     const film = path.join(lib(), 'Films/Film.mp4')
     const before = await sha256(path.join(out(), 'Films/Film.mkv'))
     await makeVideo(film, { tone: 900, seconds: 4 })
-    const changed = await ffmeshJson<ScanJson>(['scan', lib(), ...PROFILES, '--out', out(), '--wait'], { dataDir, timeoutMs: 300_000 })
+    const changed = await ffmeshJson<ScanJson>(['scan', lib(), ...PROFILES, '--out', out(), '--wait'], {
+      dataDir,
+      timeoutMs: 300_000
+    })
     expect(changed).toMatchObject({ found: 7, submitted: 1, failed: [] })
     const jobs = await ffmeshJson<JobStatus[]>(['status'], { dataDir })
     expect(jobs).toHaveLength(8)
@@ -125,11 +157,22 @@ describe('libraries on a real node', () => {
     const photos = path.join(root, 'nas-photos')
     const photosOut = path.join(root, 'nas-photos-webp')
     await makeImage(path.join(photos, 'first.png'))
-    const added = await ffmeshJson<LibraryStatus>(['library', 'add', photos, '--profile', 'image=webp', '--out', photosOut, '--poll'], { dataDir })
+    const added = await ffmeshJson<LibraryStatus>(
+      ['library', 'add', photos, '--profile', 'image=webp', '--out', photosOut, '--poll'],
+      { dataDir }
+    )
     expect(added).toMatchObject({ path: photos, poll: true })
-    await waitUntil(async () => (await treeFiles(photosOut)).includes('first.webp'), 'the first picture converted', 120_000)
+    await waitUntil(
+      async () => (await treeFiles(photosOut)).includes('first.webp'),
+      'the first picture converted',
+      120_000
+    )
     await makeImage(path.join(photos, 'later/second.png'))
-    await waitUntil(async () => (await treeFiles(photosOut)).includes('later/second.webp'), 'the new picture found by polling', 120_000)
+    await waitUntil(
+      async () => (await treeFiles(photosOut)).includes('later/second.webp'),
+      'the new picture found by polling',
+      120_000
+    )
     const list = await ffmeshJson<LibraryStatus[]>(['library', 'list'], { dataDir })
     expect(list.find(l => l.path === photos)?.lastScan?.found).toBe(2)
     expect((await ffmesh(['library', 'remove', photos], { dataDir })).code).toBe(0)
@@ -140,12 +183,20 @@ describe('libraries on a real node', () => {
     const inbox = path.join(root, 'inbox-library')
     const inboxOut = path.join(root, 'inbox-library-webp')
     await fs.mkdir(inbox)
-    await ffmeshJson<LibraryStatus>(['library', 'add', inbox, '--profile', 'image=webp', '--out', inboxOut], { dataDir })
+    await ffmeshJson<LibraryStatus>(['library', 'add', inbox, '--profile', 'image=webp', '--out', inboxOut], {
+      dataDir
+    })
     await makeImage(path.join(root, 'staging.png'))
     await fs.mkdir(path.join(inbox, 'new'))
     await fs.rename(path.join(root, 'staging.png'), path.join(inbox, 'new/dropped.png'))
-    await waitUntil(async () => (await treeFiles(inboxOut)).includes('new/dropped.webp'), 'the dropped picture converted', 120_000)
-    expect(await ffmeshJson<LibraryStatus[]>(['library', 'list'], { dataDir })).toMatchObject([{ path: inbox, poll: false, state: 'active' }])
+    await waitUntil(
+      async () => (await treeFiles(inboxOut)).includes('new/dropped.webp'),
+      'the dropped picture converted',
+      120_000
+    )
+    expect(await ffmeshJson<LibraryStatus[]>(['library', 'list'], { dataDir })).toMatchObject([
+      { path: inbox, poll: false, state: 'active' }
+    ])
   })
 })
 
@@ -153,15 +204,24 @@ describe('a library from config.yaml whose folder is missing at start (a disk no
   it('is listed as paused with the reason, and starts by itself once the folder is there', async () => {
     const mount = path.join(root, 'late-mount')
     const mountOut = path.join(root, 'late-mount-webp')
-    const dataDir = await makeDataDir({ slots: 1, extra: { libraries: [{ path: mount, profiles: { image: 'webp' }, output: mountOut, poll: true }] } })
+    const dataDir = await makeDataDir({
+      slots: 1,
+      extra: { libraries: [{ path: mount, profiles: { image: 'webp' }, output: mountOut, poll: true }] }
+    })
     const node = await startNodeProcess(dataDir)
     try {
       const [paused] = await ffmeshJson<LibraryStatus[]>(['library', 'list'], { dataDir })
       expect(paused).toMatchObject({ path: mount, state: 'paused' })
       expect(paused?.reason).toContain('not an existing folder')
       await makeImage(path.join(mount, 'photo.png'))
-      await waitUntil(async () => (await treeFiles(mountOut)).includes('photo.webp'), 'the library to start and convert', 120_000)
-      expect(await ffmeshJson<LibraryStatus[]>(['library', 'list'], { dataDir })).toMatchObject([{ path: mount, state: 'active' }])
+      await waitUntil(
+        async () => (await treeFiles(mountOut)).includes('photo.webp'),
+        'the library to start and convert',
+        120_000
+      )
+      expect(await ffmeshJson<LibraryStatus[]>(['library', 'list'], { dataDir })).toMatchObject([
+        { path: mount, state: 'active' }
+      ])
     } finally {
       await node.stop()
     }
@@ -174,20 +234,38 @@ describe('a conversion that saves nothing', () => {
     // H.264 in MP4: not what the bloat profile (H.264 in Matroska) makes, so it is converted.
     const source = await makeVideo(path.join(lib, 'small.mp4'), { crf: 45 })
     const hash = await sha256(source)
-    const bloat = { name: 'bloat', kind: 'video', container: 'mkv', video: { encoder: 'libx264', quality: 0, preset: 'ultrafast' }, audio: 'copy' }
+    const bloat = {
+      name: 'bloat',
+      kind: 'video',
+      container: 'mkv',
+      video: { encoder: 'libx264', quality: 0, preset: 'ultrafast' },
+      audio: 'copy'
+    }
     const dataDir = await makeDataDir({ slots: 1, extra: { profiles: [bloat] } })
     const node = await startNodeProcess(dataDir)
     try {
       const outDir = path.join(root, 'lossy-out')
-      const scan = await ffmeshJson<ScanJson>(['scan', lib, '--profile', 'video=bloat', '--out', outDir, '--wait'], { dataDir, timeoutMs: 200_000 })
-      expect(scan).toMatchObject({ found: 1, submitted: 0, skipped: [{ path: source, reason: 'NO_SAVING' }], failed: [] })
+      const scan = await ffmeshJson<ScanJson>(['scan', lib, '--profile', 'video=bloat', '--out', outDir, '--wait'], {
+        dataDir,
+        timeoutMs: 200_000
+      })
+      expect(scan).toMatchObject({
+        found: 1,
+        submitted: 0,
+        skipped: [{ path: source, reason: 'NO_SAVING' }],
+        failed: []
+      })
       const [job] = await ffmeshJson<JobStatus[]>(['status'], { dataDir })
       expect(job).toMatchObject({ state: 'skipped', output: null, reason: { code: 'NO_SAVING' } })
       expect(job?.bytesOut).toBeGreaterThan(job?.bytesIn as number)
       expect(await treeFiles(outDir)).toEqual([])
       expect(await sha256(source)).toBe(hash)
       expect(await treeFiles(lib)).toEqual(['small.mp4'])
-      expect(await ffmeshJson<StatsReport>(['stats'], { dataDir })).toMatchObject({ converted: 0, skipped: 1, skippedByReason: { NO_SAVING: 1 } })
+      expect(await ffmeshJson<StatsReport>(['stats'], { dataDir })).toMatchObject({
+        converted: 0,
+        skipped: 1,
+        skippedByReason: { NO_SAVING: 1 }
+      })
     } finally {
       await node.stop()
     }

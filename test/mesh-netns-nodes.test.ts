@@ -5,7 +5,14 @@ import { afterAll, describe, expect, it } from 'vitest'
 import type { PeerStatus } from '@ffmesh/protocol'
 import { multiTrackMkv } from './fixtures/media.js'
 import { createNetnsLab, isRoot, listLabNamespaces, NETNS_SKIP_MESSAGE, type NetnsLab } from './helpers/netns.js'
-import { ffmeshJson, makeDataDir, startNodeProcess, waitForJobEnd, waitUntil, type NodeProcess } from './helpers/node-harness.js'
+import {
+  ffmeshJson,
+  makeDataDir,
+  startNodeProcess,
+  waitForJobEnd,
+  waitUntil,
+  type NodeProcess
+} from './helpers/node-harness.js'
 import { paced } from './helpers/pace.js'
 
 if (!isRoot()) console.warn(`test/mesh-netns-nodes.test.ts ${NETNS_SKIP_MESSAGE}`)
@@ -28,7 +35,10 @@ describe.skipIf(!isRoot())('full nodes on three LAN hosts (network namespaces)',
     let keyFile: string | undefined
     for (const [i, host] of lab.hosts.entries()) {
       // No bootstrap, no peer addresses: listening on every interface, mDNS does the rest.
-      const dir = await makeDataDir({ name: `host-${i + 1}`, mesh: true, slots: 1, segmentSeconds: 1, listen: ['/ip4/0.0.0.0/tcp/0'] }, keyFile)
+      const dir = await makeDataDir(
+        { name: `host-${i + 1}`, mesh: true, slots: 1, segmentSeconds: 1, listen: ['/ip4/0.0.0.0/tcp/0'] },
+        keyFile
+      )
       keyFile ??= path.join(dir, 'swarm.key')
       dirs.push(dir)
       nodes.push(await startNodeProcess(dir, { wrap: ['ip', 'netns', 'exec', host.ns] }))
@@ -40,7 +50,10 @@ describe.skipIf(!isRoot())('full nodes on three LAN hosts (network namespaces)',
 
     const media = await fs.mkdtemp(path.join(os.tmpdir(), 'ffmesh-netns-'))
     dirs.push(media)
-    const { id } = await ffmeshJson<{ id: string }>(['submit', await multiTrackMkv(media), '--profile', 'h264', '--out', path.join(media, 'out')], { dataDir: dirs[0] })
+    const { id } = await ffmeshJson<{ id: string }>(
+      ['submit', await multiTrackMkv(media), '--profile', 'h264', '--out', path.join(media, 'out')],
+      { dataDir: dirs[0] }
+    )
     const job = await waitForJobEnd(dirs[0], id, paced(180_000))
     expect(job.state, JSON.stringify(job.error)).toBe('done')
     const peers = await ffmeshJson<PeerStatus[]>(['peers'], { dataDir: dirs[0] })

@@ -42,24 +42,44 @@ describe.skipIf(!isRoot())('mesh across network namespaces (mDNS, no addresses c
       const view: NodeView = { peers: [] }
       views.push(view)
       const child = lab!.spawnIn(host, process.execPath, [NODE_SCRIPT], {
-        FFMESH_SWARM_KEY: swarmKey, FFMESH_DIR: path.join(tmp!, `n${k}`), FFMESH_NAME: `host-${k}`
+        FFMESH_SWARM_KEY: swarmKey,
+        FFMESH_DIR: path.join(tmp!, `n${k}`),
+        FFMESH_NAME: `host-${k}`
       })
       createInterface({ input: child.stdout! }).on('line', line => {
-        const msg = JSON.parse(line) as { event: string, peerId?: string, peers?: string[] }
+        const msg = JSON.parse(line) as { event: string; peerId?: string; peers?: string[] }
         if (msg.event === 'started') view.peerId = msg.peerId
         if (msg.event === 'peers') view.peers = msg.peers ?? []
       })
-      child.stderr!.on('data', (d: Buffer) => { process.stderr.write(`[${host.ns}] ${d.toString()}`) })
+      child.stderr!.on('data', (d: Buffer) => {
+        process.stderr.write(`[${host.ns}] ${d.toString()}`)
+      })
     })
     await waitUntil(() => views.every(v => v.peerId != null), 'the nodes to start', paced(30_000))
-    const others = (v: NodeView): string[] => views.filter(o => o !== v).map(o => o.peerId!).sort()
-    await waitUntil(() => views.every(v => JSON.stringify(v.peers) === JSON.stringify(others(v))), 'every node to see exactly the other two', paced(30_000))
+    const others = (v: NodeView): string[] =>
+      views
+        .filter(o => o !== v)
+        .map(o => o.peerId!)
+        .sort()
+    await waitUntil(
+      () => views.every(v => JSON.stringify(v.peers) === JSON.stringify(others(v))),
+      'every node to see exactly the other two',
+      paced(30_000)
+    )
 
     // Unplug host 3: the others stop hearing its adverts and drop it; plug it back and it returns.
     const third = views[2].peerId!
     await lab.cut(lab.hosts[2])
-    await waitUntil(() => !views[0].peers.includes(third) && !views[1].peers.includes(third), 'the cut host to drop out', paced(30_000))
+    await waitUntil(
+      () => !views[0].peers.includes(third) && !views[1].peers.includes(third),
+      'the cut host to drop out',
+      paced(30_000)
+    )
     await lab.restore(lab.hosts[2])
-    await waitUntil(() => views[0].peers.includes(third) && views[1].peers.includes(third), 'the restored host to come back', paced(60_000))
+    await waitUntil(
+      () => views[0].peers.includes(third) && views[1].peers.includes(third),
+      'the restored host to come back',
+      paced(60_000)
+    )
   })
 })

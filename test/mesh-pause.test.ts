@@ -6,7 +6,9 @@ import { startTestNodes, stopTestNodes, waitForJob, waitForMesh, type TestNode }
 import { ffmesh, ffmeshJson, waitUntil } from './helpers/node-harness.js'
 
 const media = mediaDirFor('ffm-ms-pause-')
-/** The job is 36 s of 640x360 at the h264 profile on two one-thread workers; on a busy 2-core host that takes minutes. */
+/**
+ * The job is 36 s of 640x360 at the h264 profile on two one-thread workers; on a busy 2-core host that takes minutes.
+ */
 const JOB_TIMEOUT_MS = 600_000
 let nodes: TestNode[] = []
 
@@ -20,53 +22,97 @@ const leasesTo = (owner: TestNode, worker: TestNode, from: number, to = Infinity
   owner.events.filter(e => e.type === 'unit:leased' && e.peerId === worker.node.peerId && e.time > from && e.time < to)
 
 describe('pause, drain and resume a worker', () => {
-  it('pause --drain mid-unit: the unit finishes, no new grant, peers show it paused; resume: it takes units again; a plain pause gives units back at no cost', async () => {
-    const source = await testPattern(path.join(media(), 'drain.mp4'), { seconds: 36, size: '640x360' })
-    const worker = { worker: { slots: 1, threads: 1, minFreeDisk: 0 } }
-    nodes = await startTestNodes([
-      { name: 'owner', slots: 0, segmentSeconds: 6 },
-      { name: 'w1', segmentSeconds: 6, extra: worker },
-      { name: 'w2', segmentSeconds: 6, extra: worker }
-    ])
-    await waitForMesh(nodes)
-    const [owner, w1, w2] = nodes as [TestNode, TestNode, TestNode]
-    const { id } = await owner.node.api.submit({ source, profile: 'h264', outDir: path.join(media(), 'out'), handoff: false })
+  it(
+    'pause --drain mid-unit: the unit finishes, no new grant, peers show it paused; resume: it takes units again; a plain pause gives units back at no cost',
+    async () => {
+      const source = await testPattern(path.join(media(), 'drain.mp4'), { seconds: 36, size: '640x360' })
+      const worker = { worker: { slots: 1, threads: 1, minFreeDisk: 0 } }
+      nodes = await startTestNodes([
+        { name: 'owner', slots: 0, segmentSeconds: 6 },
+        { name: 'w1', segmentSeconds: 6, extra: worker },
+        { name: 'w2', segmentSeconds: 6, extra: worker }
+      ])
+      await waitForMesh(nodes)
+      const [owner, w1, w2] = nodes as [TestNode, TestNode, TestNode]
+      const { id } = await owner.node.api.submit({
+        source,
+        profile: 'h264',
+        outDir: path.join(media(), 'out'),
+        handoff: false
+      })
 
-    // W1 is converting a unit: pause it with --drain at once (through its control API: a CLI
-    // process takes a moment to start, and the unit might be done by then; the CLI's pause is
-    // the same route, tested with the other commands).
-    const busy = await waitUntil(async () => owner.events.find(e => e.type === 'unit:converting' && e.peerId === w1.node.peerId), 'W1 to convert a unit', JOB_TIMEOUT_MS)
-    const pausedAt = Date.now()
-    const drained = await w1.node.api.pause({ drain: true })
-    expect(drained).toMatchObject({ paused: true, draining: true, pausedBy: 'user' })
-    for (const viewer of [owner, w2]) {
-      await waitUntil(async () => (await peerOf(viewer, w1))?.paused === true, `${viewer === owner ? 'the owner' : 'W2'} to list W1 as paused`, JOB_TIMEOUT_MS)
-    }
-    // Its running unit finishes on W1, and W1 then says it is paused and no longer draining.
-    await waitUntil(async () => owner.events.find(e => e.type === 'unit:verified' && e.index === busy.index), `unit ${busy.index} to be verified`, JOB_TIMEOUT_MS)
-    expect(owner.node.api.getJob(id).units[busy.index as number]?.worker).toBe(w1.node.peerId)
-    expect(owner.events.some(e => e.type === 'unit:released' && e.index === busy.index && e.time > pausedAt)).toBe(false)
-    await waitUntil(async () => (await peerOf(owner, w1))?.draining === false, 'W1 to finish draining', JOB_TIMEOUT_MS)
-    expect((await ffmesh(['peers'], { dataDir: owner.dataDir })).stdout).toMatch(/paused/)
+      // W1 is converting a unit: pause it with --drain at once (through its control API: a CLI
+      // process takes a moment to start, and the unit might be done by then; the CLI's pause is
+      // the same route, tested with the other commands).
+      const busy = await waitUntil(
+        async () => owner.events.find(e => e.type === 'unit:converting' && e.peerId === w1.node.peerId),
+        'W1 to convert a unit',
+        JOB_TIMEOUT_MS
+      )
+      const pausedAt = Date.now()
+      const drained = await w1.node.api.pause({ drain: true })
+      expect(drained).toMatchObject({ paused: true, draining: true, pausedBy: 'user' })
+      for (const viewer of [owner, w2]) {
+        await waitUntil(
+          async () => (await peerOf(viewer, w1))?.paused === true,
+          `${viewer === owner ? 'the owner' : 'W2'} to list W1 as paused`,
+          JOB_TIMEOUT_MS
+        )
+      }
+      // Its running unit finishes on W1, and W1 then says it is paused and no longer draining.
+      await waitUntil(
+        async () => owner.events.find(e => e.type === 'unit:verified' && e.index === busy.index),
+        `unit ${busy.index} to be verified`,
+        JOB_TIMEOUT_MS
+      )
+      expect(owner.node.api.getJob(id).units[busy.index as number]?.worker).toBe(w1.node.peerId)
+      expect(owner.events.some(e => e.type === 'unit:released' && e.index === busy.index && e.time > pausedAt)).toBe(
+        false
+      )
+      await waitUntil(
+        async () => (await peerOf(owner, w1))?.draining === false,
+        'W1 to finish draining',
+        JOB_TIMEOUT_MS
+      )
+      expect((await ffmesh(['peers'], { dataDir: owner.dataDir })).stdout).toMatch(/paused/)
 
-    // While W2 works through the rest, W1 gets nothing.
-    await waitUntil(async () => owner.events.filter(e => e.type === 'unit:verified' && e.time > pausedAt).length >= 2 ? true : null, 'W2 to convert a unit while W1 is paused', JOB_TIMEOUT_MS)
-    const resumedAt = Date.now()
-    expect(leasesTo(owner, w1, pausedAt, resumedAt)).toEqual([])
+      // While W2 works through the rest, W1 gets nothing.
+      await waitUntil(
+        async () =>
+          owner.events.filter(e => e.type === 'unit:verified' && e.time > pausedAt).length >= 2 ? true : null,
+        'W2 to convert a unit while W1 is paused',
+        JOB_TIMEOUT_MS
+      )
+      const resumedAt = Date.now()
+      expect(leasesTo(owner, w1, pausedAt, resumedAt)).toEqual([])
 
-    // Resume W1 and pause W2 without --drain: W2's unit goes back (BUSY, no try spent) and W1 takes units again.
-    expect(await ffmeshJson<NodeControlState>(['resume'], { dataDir: w1.dataDir })).toMatchObject({ paused: false, pausedBy: null })
-    await waitUntil(async () => owner.node.api.getJob(id).units.some(u => u.worker === w2.node.peerId && u.state === 'converting'), 'W2 to convert a unit', JOB_TIMEOUT_MS)
-    const stoppedAt = Date.now()
-    expect(await w2.node.api.pause({})).toMatchObject({ paused: true, pausedBy: 'user' })
-    const job = await waitForJob(owner, id, JOB_TIMEOUT_MS)
-    expect(job.state, JSON.stringify(job.error)).toBe('done')
-    expect(leasesTo(owner, w1, resumedAt).length).toBeGreaterThan(0)
-    expect(leasesTo(owner, w2, stoppedAt + 1_000)).toEqual([])
-    const givenBack = owner.events.filter(e => e.type === 'peer:rejected' && e.peerId === w2.node.peerId && e.time >= stoppedAt)
-    expect(givenBack.map(e => e.data?.code)).toContain('BUSY')
-    // Given back, not failed: no release during this job counted as a failure.
-    expect(owner.events.filter(e => e.type === 'unit:released' && e.data?.failure === true)).toEqual([])
-    expect(w1.events.filter(e => e.type === 'node:paused' || e.type === 'node:resumed').map(e => e.type)).toEqual(['node:paused', 'node:resumed'])
-  }, JOB_TIMEOUT_MS)
+      // Resume W1 and pause W2 without --drain: W2's unit goes back (BUSY, no try spent) and W1 takes units again.
+      expect(await ffmeshJson<NodeControlState>(['resume'], { dataDir: w1.dataDir })).toMatchObject({
+        paused: false,
+        pausedBy: null
+      })
+      await waitUntil(
+        async () => owner.node.api.getJob(id).units.some(u => u.worker === w2.node.peerId && u.state === 'converting'),
+        'W2 to convert a unit',
+        JOB_TIMEOUT_MS
+      )
+      const stoppedAt = Date.now()
+      expect(await w2.node.api.pause({})).toMatchObject({ paused: true, pausedBy: 'user' })
+      const job = await waitForJob(owner, id, JOB_TIMEOUT_MS)
+      expect(job.state, JSON.stringify(job.error)).toBe('done')
+      expect(leasesTo(owner, w1, resumedAt).length).toBeGreaterThan(0)
+      expect(leasesTo(owner, w2, stoppedAt + 1_000)).toEqual([])
+      const givenBack = owner.events.filter(
+        e => e.type === 'peer:rejected' && e.peerId === w2.node.peerId && e.time >= stoppedAt
+      )
+      expect(givenBack.map(e => e.data?.code)).toContain('BUSY')
+      // Given back, not failed: no release during this job counted as a failure.
+      expect(owner.events.filter(e => e.type === 'unit:released' && e.data?.failure === true)).toEqual([])
+      expect(w1.events.filter(e => e.type === 'node:paused' || e.type === 'node:resumed').map(e => e.type)).toEqual([
+        'node:paused',
+        'node:resumed'
+      ])
+    },
+    JOB_TIMEOUT_MS
+  )
 })

@@ -22,19 +22,36 @@ describe('a worker outside its schedule', () => {
     const source = await testPattern(path.join(media(), 'night.mp4'), { seconds: 12 })
     nodes = await startTestNodes([
       { name: 'owner', slots: 0, segmentSeconds: 3 },
-      { name: 'night-owl', segmentSeconds: 3, extra: { worker: { slots: 2, minFreeDisk: 0, schedule: [`${day} all`] } } },
+      {
+        name: 'night-owl',
+        segmentSeconds: 3,
+        extra: { worker: { slots: 2, minFreeDisk: 0, schedule: [`${day} all`] } }
+      },
       { name: 'day-worker', slots: 1, segmentSeconds: 3 }
     ])
     await waitForMesh(nodes)
     const [owner, night, day1] = nodes as [TestNode, TestNode, TestNode]
-    const { id } = await owner.node.api.submit({ source, profile: 'h264', outDir: path.join(media(), 'out'), handoff: false })
+    const { id } = await owner.node.api.submit({
+      source,
+      profile: 'h264',
+      outDir: path.join(media(), 'out'),
+      handoff: false
+    })
     const job = await waitForJob(owner, id)
     expect(job.state, JSON.stringify(job.error)).toBe('done')
     // It had two free slots, more than the other: without its schedule it would have taken units.
     expect(new Set(job.units.map(u => u.worker))).toEqual(new Set([day1.node.peerId]))
-    expect(owner.events.filter(e => e.peerId === night.node.peerId && (e.type === 'unit:leased' || e.type === 'peer:rejected'))).toEqual([])
+    expect(
+      owner.events.filter(
+        e => e.peerId === night.node.peerId && (e.type === 'unit:leased' || e.type === 'peer:rejected')
+      )
+    ).toEqual([])
 
-    const seen = (await ffmeshJson<Array<{ id: string, paused: boolean, nextWindow: number | null }>>(['peers'], { dataDir: owner.dataDir })).find(p => p.id === night.node.peerId)
+    const seen = (
+      await ffmeshJson<Array<{ id: string; paused: boolean; nextWindow: number | null }>>(['peers'], {
+        dataDir: owner.dataDir
+      })
+    ).find(p => p.id === night.node.peerId)
     expect(seen).toMatchObject({ paused: true, nextWindow: opens })
     expect((await ffmesh(['peers'], { dataDir: owner.dataDir })).stdout).toContain('outside its schedule until')
     const self = (await night.node.api.meshNodes())[0]
@@ -61,7 +78,11 @@ describe('a pause survives a restart', () => {
     await waitUntil(async () => node?.api.getJob(id).state === 'running', 'the job to be planned')
     expect(node.api.getJob(id).units.every(u => u.state === 'pending')).toBe(true)
     expect((await ffmesh(['resume'], { dataDir })).stdout).toMatch(/worker working/)
-    const done = await waitUntil(async () => node?.api.getJob(id).state === 'done' ? true : null, 'the job to finish after resume', 120_000)
+    const done = await waitUntil(
+      async () => (node?.api.getJob(id).state === 'done' ? true : null),
+      'the job to finish after resume',
+      120_000
+    )
     expect(done).toBe(true)
   })
 })

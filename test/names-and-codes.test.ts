@@ -4,7 +4,15 @@ import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ErrorCodes, type JobStatus } from '@ffmesh/protocol'
 import { audioOnly, shortClip, textAsMp4 } from './fixtures/media.js'
-import { ffmesh, ffmeshJson, makeDataDir, startNodeProcess, waitForJobEnd, waitUntil, type NodeProcess } from './helpers/node-harness.js'
+import {
+  ffmesh,
+  ffmeshJson,
+  makeDataDir,
+  startNodeProcess,
+  waitForJobEnd,
+  waitUntil,
+  type NodeProcess
+} from './helpers/node-harness.js'
 
 /**
  * Names a file system allows but a careless pipeline trips on, and the codes a person gets where
@@ -50,7 +58,10 @@ describe('names as long as the file system allows, and odd characters', () => {
   it('gives a source with a newline in its name an output name without control characters', async () => {
     const source = path.join(media, 'two\nlines\tand\u0007bell.flac')
     await fs.copyFile(await audioOnly(media), source)
-    const r = await ffmesh(['submit', source, '--profile', 'opus', '--out', path.join(media, 'odd-out'), '--wait', '--json'], { dataDir })
+    const r = await ffmesh(
+      ['submit', source, '--profile', 'opus', '--out', path.join(media, 'odd-out'), '--wait', '--json'],
+      { dataDir }
+    )
     expect(r.code, r.stdout + r.stderr).toBe(0)
     const { id } = JSON.parse(r.stdout) as { id: string }
     const job = await ffmeshJson<JobStatus>(['status', id], { dataDir })
@@ -62,7 +73,19 @@ describe('names as long as the file system allows, and odd characters', () => {
 
 describe('codes instead of INTERNAL', () => {
   it('refuses `fetch --out /proc` with OUTPUT_NOT_WRITABLE', async () => {
-    const r = await ffmesh(['submit', await shortClip(media), '--profile', 'h264', '--out', path.join(media, 'fetch-out'), '--wait', '--json'], { dataDir })
+    const r = await ffmesh(
+      [
+        'submit',
+        await shortClip(media),
+        '--profile',
+        'h264',
+        '--out',
+        path.join(media, 'fetch-out'),
+        '--wait',
+        '--json'
+      ],
+      { dataDir }
+    )
     expect(r.code, r.stderr).toBe(0)
     const { id } = JSON.parse(r.stdout) as { id: string }
     const fetched = await ffmesh(['fetch', id, '--out', '/proc', '--json'], { dataDir })
@@ -85,9 +108,15 @@ describe('codes instead of INTERNAL', () => {
     try {
       const source = path.join(media, 'deleted-later.flac')
       await fs.copyFile(await audioOnly(media), source)
-      const r = await ffmeshJson<{ id: string }>(['submit', source, '--profile', 'opus', '--out', path.join(media, 'deleted-out')], { dataDir: idle })
+      const r = await ffmeshJson<{ id: string }>(
+        ['submit', source, '--profile', 'opus', '--out', path.join(media, 'deleted-out')],
+        { dataDir: idle }
+      )
       const id = r.id
-      await waitUntil(async () => (await ffmeshJson<JobStatus>(['status', id], { dataDir: idle })).units.length > 0, 'the job to be planned')
+      await waitUntil(
+        async () => (await ffmeshJson<JobStatus>(['status', id], { dataDir: idle })).units.length > 0,
+        'the job to be planned'
+      )
       await fs.rm(source)
       const job = await waitForJobEnd(idle, id)
       expect(job.state).toBe('failed')

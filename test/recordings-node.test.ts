@@ -10,7 +10,14 @@ import { paced } from './helpers/pace.js'
 import { AUDIO_DURATION_TOLERANCE_SEC } from '../packages/node/src/media/verify.js'
 
 /** The default h264 profile at the fastest preset: the test is about timing, not compression. */
-const FAST_264 = { name: 'fast264', kind: 'video', container: 'mkv', video: { encoder: 'libx264', quality: 23, preset: 'ultrafast' }, audio: { encoder: 'aac', bitrateKbps: 96 }, subtitles: 'copy' }
+const FAST_264 = {
+  name: 'fast264',
+  kind: 'video',
+  container: 'mkv',
+  video: { encoder: 'libx264', quality: 23, preset: 'ultrafast' },
+  audio: { encoder: 'aac', bitrateKbps: 96 },
+  subtitles: 'copy'
+}
 
 /**
  * A node's job on a source whose clock jumps: the plan normalises it, logs the copy's facts and
@@ -21,7 +28,9 @@ describe('a node converting a joined TV recording', () => {
   let nodes: TestNode[] = []
   beforeAll(async () => {
     media = await fs.mkdtemp(path.join(os.tmpdir(), 'ffm-md-node-'))
-    nodes = await startTestNodes([{ name: 'recorder', mesh: false, slots: 2, segmentSeconds: 2, extra: { profiles: [FAST_264] } }])
+    nodes = await startTestNodes([
+      { name: 'recorder', mesh: false, slots: 2, segmentSeconds: 2, extra: { profiles: [FAST_264] } }
+    ])
   }, paced(120_000))
   afterAll(async () => {
     await stopTestNodes(nodes)
@@ -44,10 +53,15 @@ describe('a node converting a joined TV recording', () => {
     expect(got.videoFrames).toBe(held.videoFrames)
     expect(got.videoFrames).toBe(plain.videoFrames)
     const frameSec = held.frameSec as number
-    expect(Math.abs(got.headerDuration - plain.headerDuration)).toBeLessThanOrEqual(frameSec + AUDIO_DURATION_TOLERANCE_SEC)
+    expect(Math.abs(got.headerDuration - plain.headerDuration)).toBeLessThanOrEqual(
+      frameSec + AUDIO_DURATION_TOLERANCE_SEC
+    )
     expect(Math.abs((got.avOffset as number) - (plain.avOffset as number))).toBeLessThanOrEqual(frameSec)
     // Pieces, results and the normalised copy are all gone with the job.
-    const blobs = await fs.readdir(path.join(nodes[0]?.dataDir as string, 'blobs'), { recursive: true, withFileTypes: true })
+    const blobs = await fs.readdir(path.join(nodes[0]?.dataDir as string, 'blobs'), {
+      recursive: true,
+      withFileTypes: true
+    })
     expect(blobs.filter(e => e.isFile()).map(e => e.name)).toEqual([])
   })
 })

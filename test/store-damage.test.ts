@@ -21,8 +21,10 @@ afterAll(async () => { await fs.rm(root, { recursive: true, force: true }) })
 
 /** Every file under blobs/ and the output folder, with its size: what must survive untouched. */
 async function keptFiles (dataDir: string, outDir: string): Promise<string[]> {
-  const list = async (dir: string): Promise<string[]> => (await fs.readdir(dir, { recursive: true, withFileTypes: true }).catch(() => []))
-    .filter(e => e.isFile()).map(e => path.join(e.parentPath, e.name))
+  const list = async (dir: string): Promise<string[]> =>
+    (await fs.readdir(dir, { recursive: true, withFileTypes: true }).catch(() => []))
+      .filter(e => e.isFile())
+      .map(e => path.join(e.parentPath, e.name))
   const files = [...await list(dataPaths(dataDir).blobs), ...await list(outDir)]
   return await Promise.all(files.sort().map(async f => `${f} ${(await fs.stat(f)).size}`))
 }
@@ -32,12 +34,19 @@ async function keptFiles (dataDir: string, outDir: string): Promise<string[]> {
  * spans several blocks and tables), each with a blob and an output, plus one blob the log never
  * named; with `tables`, the log was reopened once so its records sit in table files.
  */
-async function dataDirWithJobs (name: string, jobs: number, tables: boolean): Promise<{ dataDir: string, outDir: string, ids: string[] }> {
+async function dataDirWithJobs (
+  name: string,
+  jobs: number,
+  tables: boolean
+): Promise<{ dataDir: string; outDir: string; ids: string[] }> {
   const dataDir = path.join(root, name)
   const outDir = path.join(root, `${name}-out`)
   const init = await ffmesh(['init', '--data-dir', dataDir])
   expect(init.code, init.stderr).toBe(0)
-  await fs.writeFile(dataPaths(dataDir).config, 'log:\n  level: info\nmesh:\n  enabled: false\nworker:\n  slots: 1\n  minFreeDisk: 0\n')
+  await fs.writeFile(
+    dataPaths(dataDir).config,
+    'log:\n  level: info\nmesh:\n  enabled: false\nworker:\n  slots: 1\n  minFreeDisk: 0\n'
+  )
   await fs.mkdir(outDir, { recursive: true })
   const store = await openTestStore(dataDir)
   const ids: string[] = []
@@ -51,12 +60,25 @@ async function dataDirWithJobs (name: string, jobs: number, tables: boolean): Pr
     await fs.writeFile(blobFile, blob)
     const output = path.join(outDir, `clip-${n}.h264.mkv`)
     await fs.writeFile(output, `output of ${id}`)
-    const units = Array.from({ length: 60 }, (_, i) => ({ ...unitRecord(id, i), inputPaths: [blobFile], spec: { ...unitRecord(id, i).spec, inputs: [{ hash, size: blob.length }] } }))
-    await store.append(id, { type: 'job:submitted', job: jobRecord(id, { outDir, source: path.join(root, `clip-${n}.mp4`) }) })
+    const units = Array.from({ length: 60 }, (_, i) => ({
+      ...unitRecord(id, i),
+      inputPaths: [blobFile],
+      spec: { ...unitRecord(id, i).spec, inputs: [{ hash, size: blob.length }] }
+    }))
+    await store.append(id, {
+      type: 'job:submitted',
+      job: jobRecord(id, { outDir, source: path.join(root, `clip-${n}.mp4`) })
+    })
     await store.append(id, { type: 'job:planned', sourceHash: null, units })
     for (const u of units) {
       await store.append(id, { type: 'unit:leased', index: u.index, worker: 'w', attempt: 1, leaseUntil: 1 })
-      await store.append(id, { type: 'unit:verified', index: u.index, worker: 'w', attempt: 1, result: { hash, size: blob.length, frames: 144, durationSec: 6 } })
+      await store.append(id, {
+        type: 'unit:verified',
+        index: u.index,
+        worker: 'w',
+        attempt: 1,
+        result: { hash, size: blob.length, frames: 144, durationSec: 6 }
+      })
     }
     await store.append(id, { type: 'job:assembling' })
     await store.append(id, { type: 'job:done', output })
@@ -121,9 +143,14 @@ describe('a damaged job log is never taken for an empty one', () => {
     // What could not be read is named (by LevelDB, or as records that did not decode), and is
     // either rebuilt from the events that survived or reported lost.
     expect(report.droppedByLevelDb.count + report.unreadableRecords, JSON.stringify(report)).toBeGreaterThan(0)
-    expect(report.jobsRebuilt.length + report.recordsLost + report.jobsNeedingAttention.length + report.jobsLost.length, JSON.stringify(report)).toBeGreaterThan(0)
+    expect(
+      report.jobsRebuilt.length + report.recordsLost + report.jobsNeedingAttention.length + report.jobsLost.length,
+      JSON.stringify(report)
+    ).toBeGreaterThan(0)
     // A job the repair could not restore whole is shown as needing attention, not as it was.
-    for (const held of report.jobsNeedingAttention) expect(jobs.find(j => j.id === held.id)?.attention).toBe(held.reason)
+    for (const held of report.jobsNeedingAttention) {
+      expect(jobs.find(j => j.id === held.id)?.attention).toBe(held.reason)
+    }
     expect(await keptFiles(dataDir, outDir)).toEqual(before)
   })
 
@@ -131,7 +158,13 @@ describe('a damaged job log is never taken for an empty one', () => {
     const { dataDir, outDir, ids } = await dataDirWithJobs('cut-wal', 2, false)
     const before = await keptFiles(dataDir, outDir)
     const db = dataPaths(dataDir).db
-    const wal = path.join(db, (await fs.readdir(db)).filter(n => n.endsWith('.log')).sort().at(-1) as string)
+    const wal = path.join(
+      db,
+      (await fs.readdir(db))
+        .filter(n => n.endsWith('.log'))
+        .sort()
+        .at(-1) as string
+    )
     await fs.truncate(wal, Math.floor((await fs.stat(wal)).size * 0.75))
     await expectRefused(dataDir)
     expect(await keptFiles(dataDir, outDir)).toEqual(before)

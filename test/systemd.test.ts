@@ -15,7 +15,10 @@ const MAX_EXPOSURE = 2.5
 const HOST_UNITS = ['/usr/lib/systemd/system', '/lib/systemd/system']
 
 /** Every entry under `root`: type, mode, and for files a content hash (and mtime when asked). */
-async function listTree (root: string, options: { mtimes?: boolean, hashes?: boolean } = {}): Promise<Map<string, string>> {
+async function listTree (
+  root: string,
+  options: { mtimes?: boolean; hashes?: boolean } = {}
+): Promise<Map<string, string>> {
   const out = new Map<string, string>()
   const walk = async (dir: string): Promise<void> => {
     for (const name of (await readdir(dir)).sort()) {
@@ -29,7 +32,12 @@ async function listTree (root: string, options: { mtimes?: boolean, hashes?: boo
         out.set(rel, `dir ${mode}`)
         await walk(abs)
       } else {
-        const hash = options.hashes === true ? createHash('sha256').update(await readFile(abs)).digest('hex') : ''
+        const hash =
+          options.hashes === true
+            ? createHash('sha256')
+                .update(await readFile(abs))
+                .digest('hex')
+            : ''
         out.set(rel, `file ${mode} ${hash} ${options.mtimes === true ? s.mtimeMs : ''}`.trim())
       }
     }
@@ -50,11 +58,15 @@ async function systemFiles (root: string): Promise<string[]> {
  */
 async function snapshotCheckout (): Promise<string> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'ffmesh-checkout-'))
-  for (const file of ['package.json', 'package-lock.json', 'systemd']) await cp(path.join(REPO, file), path.join(dir, file), { recursive: true })
+  for (const file of ['package.json', 'package-lock.json', 'systemd']) {
+    await cp(path.join(REPO, file), path.join(dir, file), { recursive: true })
+  }
   for (const pkg of ['protocol', 'web', 'node', 'cli']) {
     for (const part of ['package.json', 'dist', 'bin']) {
       const from = path.join(REPO, 'packages', pkg, part)
-      if (existsSync(from)) await cp(from, path.join(dir, 'packages', pkg, part), { recursive: true, preserveTimestamps: true })
+      if (existsSync(from)) {
+        await cp(from, path.join(dir, 'packages', pkg, part), { recursive: true, preserveTimestamps: true })
+      }
     }
   }
   await symlink(path.join(REPO, 'node_modules'), path.join(dir, 'node_modules'))
@@ -63,7 +75,14 @@ async function snapshotCheckout (): Promise<string> {
 
 let checkout: string
 async function install (root: string, ...args: string[]): Promise<string> {
-  const { stdout } = await run('bash', [path.join(checkout, 'systemd', 'install.sh'), '--root', root, '--node', process.execPath, ...args])
+  const { stdout } = await run('bash', [
+    path.join(checkout, 'systemd', 'install.sh'),
+    '--root',
+    root,
+    '--node',
+    process.execPath,
+    ...args
+  ])
   return stdout
 }
 
@@ -90,7 +109,10 @@ describe('systemd unit', () => {
     await cp(path.join(root, 'usr'), path.join(unitRoot, 'usr'), { recursive: true })
     const hostUnits = HOST_UNITS.find((dir) => existsSync(path.join(dir, 'sysinit.target')))
     await mkdir(path.join(unitRoot, 'usr/lib/systemd'), { recursive: true })
-    await cp(hostUnits ?? HOST_UNITS[0], path.join(unitRoot, 'usr/lib/systemd/system'), { recursive: true, verbatimSymlinks: true })
+    await cp(hostUnits ?? HOST_UNITS[0], path.join(unitRoot, 'usr/lib/systemd/system'), {
+      recursive: true,
+      verbatimSymlinks: true
+    })
   })
   afterAll(async () => { await rm(unitRoot, { recursive: true, force: true }) })
 
@@ -135,18 +157,41 @@ describe('install.sh and uninstall.sh', () => {
     const program = path.join(root, 'opt/ffmesh')
     expect((await readdir(program)).sort()).toEqual(['node', 'node_modules'])
     const modules = await readdir(path.join(program, 'node_modules'))
-    for (const dep of ['libp2p', 'chokidar', 'level', 'pino', 'zod', 'commander', '@ffmesh']) expect(modules).toContain(dep)
-    for (const devOnly of ['vitest', 'typescript', 'eslint', 'fast-check', '@vitest', '.bin', 'playwright-core']) expect(modules).not.toContain(devOnly)
+    for (const dep of ['libp2p', 'chokidar', 'level', 'pino', 'zod', 'commander', '@ffmesh']) {
+      expect(modules).toContain(dep)
+    }
+    for (const devOnly of ['vitest', 'typescript', 'eslint', 'fast-check', '@vitest', '.bin', 'playwright-core']) {
+      expect(modules).not.toContain(devOnly)
+    }
     // The dashboard's page and the advice it shows come along with the node.
-    expect((await readdir(path.join(program, 'node_modules/@ffmesh'))).sort()).toEqual(['cli', 'node', 'protocol', 'web'])
-    for (const file of ['main.js', 'app.css', 'error-advice.json']) expect(existsSync(path.join(program, 'node_modules/@ffmesh/web/dist', file)), file).toBe(true)
+    expect((await readdir(path.join(program, 'node_modules/@ffmesh'))).sort()).toEqual([
+      'cli',
+      'node',
+      'protocol',
+      'web'
+    ])
+    for (const file of ['main.js', 'app.css', 'error-advice.json']) {
+      expect(existsSync(path.join(program, 'node_modules/@ffmesh/web/dist', file)), file).toBe(true)
+    }
     expect([...firstListing.keys()].filter((p) => p.endsWith('.tsbuildinfo'))).toEqual([])
-    expect(await readFile(path.join(root, 'var/lib/ffmesh/swarm.key'), 'utf8')).toMatch(/^\/key\/swarm\/psk\/1\.0\.0\/\n\/base16\/\n[0-9a-f]{64}\n$/)
-    expect(await readFile(path.join(root, 'var/lib/ffmesh/config.yaml'), 'utf8')).toContain('path: "/srv/in"\n    profile: "h265"\n    output: "/srv/out"')
-    expect(await readFile(path.join(root, 'etc/systemd/system/ffmesh.service.d/10-folders.conf'), 'utf8')).toContain('ReadWritePaths=-/srv/in\nReadWritePaths=-/srv/out\n')
-    expect(await readFile(path.join(root, 'usr/local/bin/ffmesh'), 'utf8')).toContain('exec /opt/ffmesh/node/bin/node /opt/ffmesh/node_modules/@ffmesh/cli/bin/ffmesh.js "$@"')
+    expect(await readFile(path.join(root, 'var/lib/ffmesh/swarm.key'), 'utf8')).toMatch(
+      /^\/key\/swarm\/psk\/1\.0\.0\/\n\/base16\/\n[0-9a-f]{64}\n$/
+    )
+    expect(await readFile(path.join(root, 'var/lib/ffmesh/config.yaml'), 'utf8')).toContain(
+      'path: "/srv/in"\n    profile: "h265"\n    output: "/srv/out"'
+    )
+    expect(await readFile(path.join(root, 'etc/systemd/system/ffmesh.service.d/10-folders.conf'), 'utf8')).toContain(
+      'ReadWritePaths=-/srv/in\nReadWritePaths=-/srv/out\n'
+    )
+    expect(await readFile(path.join(root, 'usr/local/bin/ffmesh'), 'utf8')).toContain(
+      'exec /opt/ffmesh/node/bin/node /opt/ffmesh/node_modules/@ffmesh/cli/bin/ffmesh.js "$@"'
+    )
     // The copied program runs on its own: only its production dependencies are there.
-    const { stdout } = await run(path.join(program, 'node/bin/node'), [path.join(program, 'node_modules/@ffmesh/cli/bin/ffmesh.js'), '--help'], { cwd: os.tmpdir() })
+    const { stdout } = await run(
+      path.join(program, 'node/bin/node'),
+      [path.join(program, 'node_modules/@ffmesh/cli/bin/ffmesh.js'), '--help'],
+      { cwd: os.tmpdir() }
+    )
     expect(stdout).toMatch(/submit/)
   })
 
@@ -164,13 +209,21 @@ describe('install.sh and uninstall.sh', () => {
     try {
       const key = path.join(root, 'var/lib/ffmesh/swarm.key')
       // DESTDIR is the other spelling of --root.
-      await run('bash', [path.join(checkout, 'systemd', 'install.sh'), '--node', process.execPath, '--swarm-key-file', key], { env: { ...process.env, DESTDIR: other } })
+      await run(
+        'bash',
+        [path.join(checkout, 'systemd', 'install.sh'), '--node', process.execPath, '--swarm-key-file', key],
+        { env: { ...process.env, DESTDIR: other } }
+      )
       expect(await readFile(path.join(other, 'var/lib/ffmesh/swarm.key'), 'utf8')).toBe(await readFile(key, 'utf8'))
       const stranger = path.join(other, 'stranger.key')
       await writeFile(stranger, `/key/swarm/psk/1.0.0/\n/base16/\n${'ab'.repeat(32)}\n`)
-      await expect(install(other, '--swarm-key-file', stranger)).rejects.toMatchObject({ stderr: expect.stringMatching(/differs/) })
+      await expect(install(other, '--swarm-key-file', stranger)).rejects.toMatchObject({
+        stderr: expect.stringMatching(/differs/)
+      })
       await writeFile(stranger, 'not a key\n')
-      await expect(install(other, '--swarm-key-file', stranger)).rejects.toMatchObject({ stderr: expect.stringMatching(/not a swarm key/) })
+      await expect(install(other, '--swarm-key-file', stranger)).rejects.toMatchObject({
+        stderr: expect.stringMatching(/not a swarm key/)
+      })
     } finally {
       await rm(other, { recursive: true, force: true })
     }

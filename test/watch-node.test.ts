@@ -6,7 +6,14 @@ import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { JobStatus } from '@ffmesh/protocol'
 import type { WatchStatus } from '../packages/node/src/control/api.js'
-import { ffmesh, ffmeshJson, makeDataDir, startNodeProcess, waitUntil, type NodeProcess } from './helpers/node-harness.js'
+import {
+  ffmesh,
+  ffmeshJson,
+  makeDataDir,
+  startNodeProcess,
+  waitUntil,
+  type NodeProcess
+} from './helpers/node-harness.js'
 import { paced } from './helpers/pace.js'
 
 const run = promisify(execFile)
@@ -24,12 +31,30 @@ describe('watched folders on a real node', () => {
     await fs.mkdir(watched, { recursive: true })
     await fs.mkdir(staging)
     // 50 different images (one per frame of a test pattern), moved in at once.
-    await run('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=160x120:rate=25', '-frames:v', '50', path.join(staging, 'img-%02d.png')])
-    const dataDir = await makeDataDir({ slots: 2, extra: { watch: [{ path: watched, profile: 'webp', output: out, settleSeconds: 1 }] } })
+    await run('ffmpeg', [
+      '-hide_banner',
+      '-loglevel',
+      'error',
+      '-f',
+      'lavfi',
+      '-i',
+      'testsrc2=size=160x120:rate=25',
+      '-frames:v',
+      '50',
+      path.join(staging, 'img-%02d.png')
+    ])
+    const dataDir = await makeDataDir({
+      slots: 2,
+      extra: { watch: [{ path: watched, profile: 'webp', output: out, settleSeconds: 1 }] }
+    })
     let node: NodeProcess = await startNodeProcess(dataDir)
     try {
       for (const name of await fs.readdir(staging)) await fs.rename(path.join(staging, name), path.join(watched, name))
-      await waitUntil(async () => done(await ffmeshJson<JobStatus[]>(['status'], { dataDir })).length >= 10, 'ten conversions', paced(120_000))
+      await waitUntil(
+        async () => done(await ffmeshJson<JobStatus[]>(['status'], { dataDir })).length >= 10,
+        'ten conversions',
+        paced(120_000)
+      )
       await node.stop('SIGTERM')
       node = await startNodeProcess(dataDir)
       const jobs = await waitUntil(async () => {
@@ -56,22 +81,44 @@ describe('watched folders on a real node', () => {
     const out = path.join(root, 'slow-out')
     await fs.mkdir(watched)
     const source = path.join(root, 'clip.mkv')
-    await run('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=160x120:rate=25:duration=2', '-c:v', 'libx264', '-preset', 'ultrafast', source])
-    const dataDir = await makeDataDir({ slots: 1, extra: { watch: [{ path: watched, profile: 'h264', output: out, settleSeconds: 2 }] } })
+    await run('ffmpeg', [
+      '-hide_banner',
+      '-loglevel',
+      'error',
+      '-f',
+      'lavfi',
+      '-i',
+      'testsrc2=size=160x120:rate=25:duration=2',
+      '-c:v',
+      'libx264',
+      '-preset',
+      'ultrafast',
+      source
+    ])
+    const dataDir = await makeDataDir({
+      slots: 1,
+      extra: { watch: [{ path: watched, profile: 'h264', output: out, settleSeconds: 2 }] }
+    })
     const node = await startNodeProcess(dataDir)
     try {
       const bytes = await fs.readFile(source)
       const target = await fs.open(path.join(watched, 'clip.mkv'), 'w')
       const pieces = 5
       for (let i = 0; i < pieces; i++) {
-        await target.write(bytes.subarray(Math.floor(i * bytes.length / pieces), Math.floor((i + 1) * bytes.length / pieces)))
+        await target.write(
+          bytes.subarray(Math.floor((i * bytes.length) / pieces), Math.floor(((i + 1) * bytes.length) / pieces))
+        )
         await new Promise(resolve => setTimeout(resolve, 800))
       }
       await target.close()
-      const [job] = await waitUntil(async () => {
-        const all = await ffmeshJson<JobStatus[]>(['status'], { dataDir })
-        return done(all).length === 1 ? all : null
-      }, 'the settled file to convert', paced(120_000))
+      const [job] = await waitUntil(
+        async () => {
+          const all = await ffmeshJson<JobStatus[]>(['status'], { dataDir })
+          return done(all).length === 1 ? all : null
+        },
+        'the settled file to convert',
+        paced(120_000)
+      )
       expect(job.error).toBeNull()
       await fs.copyFile(source, path.join(watched, 'same-content-again.mkv'))
       await new Promise(resolve => setTimeout(resolve, 5000))

@@ -21,15 +21,23 @@ export async function recordEvents (dataDir: string, options: { signal?: AbortSi
 }
 
 /** Per unit of one job: kind is not in events, so the caller passes it; times are seconds from `t0`. */
-export function unitTimeline (events: NodeEvent[], jobId: string, t0: number, nameOf: (peer: string | undefined) => string): Array<Array<string | number>> {
+export function unitTimeline (
+  events: NodeEvent[],
+  jobId: string,
+  t0: number,
+  nameOf: (peer: string | undefined) => string
+): Array<Array<string | number>> {
   const own = events.filter(e => e.jobId === jobId)
-  return own.filter(e => e.type === 'unit:leased').map(lease => {
-    const verified = own.find(e => e.type === 'unit:verified' && e.index === lease.index && e.time >= lease.time)
-    return [
-      `unit ${String(lease.index)}`, nameOf(lease.peerId),
-      ((lease.time - t0) / 1000).toFixed(1),
-      verified == null ? '-' : ((verified.time - t0) / 1000).toFixed(1),
-      verified == null ? '-' : ((verified.time - lease.time) / 1000).toFixed(1)
-    ]
-  })
+  return own
+    .filter(e => e.type === 'unit:leased')
+    .map(lease => {
+      const verified = own.find(e => e.type === 'unit:verified' && e.index === lease.index && e.time >= lease.time)
+      return [
+        `unit ${String(lease.index)}`,
+        nameOf(lease.peerId),
+        ((lease.time - t0) / 1000).toFixed(1),
+        verified == null ? '-' : ((verified.time - t0) / 1000).toFixed(1),
+        verified == null ? '-' : ((verified.time - lease.time) / 1000).toFixed(1)
+      ]
+    })
 }

@@ -9,9 +9,16 @@ export interface Phase { name: string, ms: number, what: string }
 
 const first = (events: NodeEvent[], type: string): NodeEvent | undefined => events.find(e => e.type === type)
 const last = (events: NodeEvent[], type: string): NodeEvent | undefined => events.filter(e => e.type === type).at(-1)
-const spanMs = (spans: MediaSpan[], op: string): number => spans.filter(s => s.op === op).reduce((n, s) => n + s.end - s.start, 0)
+const spanMs = (spans: MediaSpan[], op: string): number =>
+  spans.filter(s => s.op === op).reduce((n, s) => n + s.end - s.start, 0)
 
-export function jobPhases (init: { t0: number, submitReturned: number, end: number, events: NodeEvent[], spans: MediaSpan[] }): Phase[] {
+export function jobPhases (init: {
+  t0: number
+  submitReturned: number
+  end: number
+  events: NodeEvent[]
+  spans: MediaSpan[]
+}): Phase[] {
   const { events, spans } = init
   const at = (e: NodeEvent | undefined, what: string): number => {
     if (e == null) throw new Error(`the job log has no ${what} event; cannot split the time into phases`)
@@ -23,15 +30,26 @@ export function jobPhases (init: { t0: number, submitReturned: number, end: numb
   const lastVerified = at(last(events, 'unit:verified'), 'unit:verified')
   const assembling = at(first(events, 'job:assembling'), 'job:assembling')
   const done = at(first(events, 'job:done'), 'job:done')
-  const planSource = spanMs(spans.filter(s => s.start >= submitted), 'planSource')
+  const planSource = spanMs(
+    spans.filter(s => s.start >= submitted),
+    'planSource'
+  )
   const assemble = spanMs(spans, 'assembleOutput')
   const verify = spanMs(spans, 'verifyOutput')
   return [
     { name: 'intake', ms: init.submitReturned - init.t0, what: 'submit call: stat, ffprobe, log job:submitted' },
     { name: 'plan: split', ms: planSource, what: 'segmenter (stream copy) + ffprobe of each piece + audio copy' },
-    { name: 'plan: hash + blobs', ms: planned - submitted - planSource, what: 'SHA-512 of the source, import (hash) of every piece' },
+    {
+      name: 'plan: hash + blobs',
+      ms: planned - submitted - planSource,
+      what: 'SHA-512 of the source, import (hash) of every piece'
+    },
     { name: 'first grant', ms: firstLease - planned, what: 'owner tick, offer, claim window, grant' },
-    { name: 'units', ms: lastVerified - firstLease, what: 'first grant to last unit verified (encodes, hashes, frame counts)' },
+    {
+      name: 'units',
+      ms: lastVerified - firstLease,
+      what: 'first grant to last unit verified (encodes, hashes, frame counts)'
+    },
     { name: 'to assembly', ms: assembling - lastVerified, what: 'owner tick after the last unit' },
     { name: 'assemble', ms: assemble, what: 'ffprobe of each segment + concat/mux' },
     { name: 'verify', ms: verify, what: 'ffprobe -count_packets of the output' },

@@ -4,7 +4,13 @@
  */
 import type { NodeEvent } from '@ffmesh/protocol'
 
-export interface LeaseAudit { leases: number, reLeases: number, overlaps: string[], verifiedTwice: number[], neverVerified: number[] }
+export interface LeaseAudit {
+  leases: number
+  reLeases: number
+  overlaps: string[]
+  verifiedTwice: number[]
+  neverVerified: number[]
+}
 
 export function auditLeases (events: NodeEvent[], unitCount: number): LeaseAudit {
   const live = new Map<number, NodeEvent>()
@@ -20,7 +26,11 @@ export function auditLeases (events: NodeEvent[], unitCount: number): LeaseAudit
       if (leasedOnce.has(e.index)) reLeases++
       leasedOnce.add(e.index)
       const earlier = live.get(e.index)
-      if (earlier != null) overlaps.push(`unit ${e.index} leased to ${e.peerId ?? '?'} at ${e.time} while the lease to ${earlier.peerId ?? '?'} from ${earlier.time} was live`)
+      if (earlier != null) {
+        overlaps.push(
+          `unit ${e.index} leased to ${e.peerId ?? '?'} at ${e.time} while the lease to ${earlier.peerId ?? '?'} from ${earlier.time} was live`
+        )
+      }
       live.set(e.index, e)
     } else if (e.type === 'unit:verified' || e.type === 'unit:released') {
       live.delete(e.index)

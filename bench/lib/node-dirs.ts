@@ -18,22 +18,35 @@ export interface BenchNodeConfig {
 }
 
 /** Makes a data dir under the system temp folder; shares the swarm key of `swarmKeyFile` when given. */
-export async function makeNodeDir (config: BenchNodeConfig, swarmKeyFile?: string, options: { signal?: AbortSignal } = {}): Promise<{ dir: string, peerId: string }> {
+export async function makeNodeDir (
+  config: BenchNodeConfig,
+  swarmKeyFile?: string,
+  options: { signal?: AbortSignal } = {}
+): Promise<{ dir: string; peerId: string }> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'ffmesh-bench-node-'))
   const { peerId } = await initDataDir({ dataDir: dir, swarmKeyFile, signal: options.signal })
   const worker: Record<string, number> = { minFreeDisk: 0 }
   if (config.slots != null) worker.slots = config.slots
   if (config.threads != null) worker.threads = config.threads
   const mesh = config.mesh ?? { enabled: true, mdns: false }
-  await fs.writeFile(path.join(dir, 'config.yaml'), stringify({
-    name: config.name,
-    log: { level: config.logLevel ?? 'info' },
-    worker,
-    jobs: { ...(config.segmentSeconds != null ? { segmentSeconds: config.segmentSeconds } : {}) },
-    // The default advert interval unless a bench asks: what a user's nodes run.
-    mesh: { enabled: mesh.enabled, mdns: mesh.mdns, listen: mesh.listen ?? ['/ip4/127.0.0.1/tcp/0'], bootstrap: mesh.bootstrap ?? [], ...(mesh.advertiseSeconds != null ? { advertiseSeconds: mesh.advertiseSeconds } : {}) },
-    ui: config.ui ?? { enabled: false }
-  }))
+  await fs.writeFile(
+    path.join(dir, 'config.yaml'),
+    stringify({
+      name: config.name,
+      log: { level: config.logLevel ?? 'info' },
+      worker,
+      jobs: { ...(config.segmentSeconds != null ? { segmentSeconds: config.segmentSeconds } : {}) },
+      // The default advert interval unless a bench asks: what a user's nodes run.
+      mesh: {
+        enabled: mesh.enabled,
+        mdns: mesh.mdns,
+        listen: mesh.listen ?? ['/ip4/127.0.0.1/tcp/0'],
+        bootstrap: mesh.bootstrap ?? [],
+        ...(mesh.advertiseSeconds != null ? { advertiseSeconds: mesh.advertiseSeconds } : {})
+      },
+      ui: config.ui ?? { enabled: false }
+    })
+  )
   return { dir, peerId }
 }
 

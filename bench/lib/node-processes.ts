@@ -23,14 +23,33 @@ const POLL_MS = 250
 
 export interface NodeProcess { dataDir: string, child: ChildProcess, core: number | null, stop(): Promise<void> }
 
-export async function ffmeshJson<T> (dataDir: string, args: string[], options: { signal?: AbortSignal } = {}): Promise<T> {
-  const { stdout } = await run(process.execPath, [FFMESH_BIN, ...args, '--data-dir', dataDir, '--json'], { maxBuffer: 16 << 20, signal: options.signal })
+export async function ffmeshJson<T> (
+  dataDir: string,
+  args: string[],
+  options: { signal?: AbortSignal } = {}
+): Promise<T> {
+  const { stdout } = await run(process.execPath, [FFMESH_BIN, ...args, '--data-dir', dataDir, '--json'], {
+    maxBuffer: 16 << 20,
+    signal: options.signal
+  })
   return JSON.parse(stdout) as T
 }
 
-export async function startNodeProcess (dataDir: string, core: number | null, options: { signal?: AbortSignal } = {}): Promise<NodeProcess> {
+export async function startNodeProcess (
+  dataDir: string,
+  core: number | null,
+  options: { signal?: AbortSignal } = {}
+): Promise<NodeProcess> {
   const log = await fs.open(path.join(dataDir, 'node.log'), 'w')
-  const argv = [...(core != null ? ['taskset', '-c', String(core)] : []), process.execPath, ...NODE_FLAGS, FFMESH_BIN, 'node', '--data-dir', dataDir]
+  const argv = [
+    ...(core != null ? ['taskset', '-c', String(core)] : []),
+    process.execPath,
+    ...NODE_FLAGS,
+    FFMESH_BIN,
+    'node',
+    '--data-dir',
+    dataDir
+  ]
   const child = spawn(argv[0] as string, argv.slice(1), { stdio: ['ignore', log.fd, log.fd] })
   const exited = new Promise<void>(resolve => child.once('exit', () => resolve()))
   const stop = async (): Promise<void> => {
@@ -42,30 +61,64 @@ export async function startNodeProcess (dataDir: string, core: number | null, op
   for (;;) {
     if (child.exitCode != null) {
       await log.close()
-      throw new Error(`ffmesh node exited during start-up; see ${path.join(dataDir, 'node.log')}:\n${await fs.readFile(path.join(dataDir, 'node.log'), 'utf8')}`)
+      throw new Error(
+        `ffmesh node exited during start-up; see ${path.join(dataDir, 'node.log')}:\n${await fs.readFile(path.join(dataDir, 'node.log'), 'utf8')}`
+      )
     }
-    if (await ffmeshJson(dataDir, ['status'], options).then(() => true, () => false)) break
-    if (Date.now() > deadline) { await stop(); throw new Error(`ffmesh node in ${dataDir} did not answer within ${START_TIMEOUT_MS / 1000} s`) }
+    if (
+      await ffmeshJson(dataDir, ['status'], options).then(
+        () => true,
+        () => false
+      )
+    ) {
+      break
+    }
+    if (Date.now() > deadline) {
+      await stop()
+      throw new Error(`ffmesh node in ${dataDir} did not answer within ${START_TIMEOUT_MS / 1000} s`)
+    }
     await new Promise(resolve => setTimeout(resolve, POLL_MS))
   }
   return { dataDir, child, core, stop }
 }
 
 /** Waits until every node lists every other one in `ffmesh peers` (they found each other by mDNS). */
-export async function waitForPeers (nodes: NodeProcess[], timeoutMs: number, options: { signal?: AbortSignal } = {}): Promise<void> {
+export async function waitForPeers (
+  nodes: NodeProcess[],
+  timeoutMs: number,
+  options: { signal?: AbortSignal } = {}
+): Promise<void> {
   const deadline = Date.now() + timeoutMs
   for (;;) {
-    const seen = await Promise.all(nodes.map(async n => (await ffmeshJson<Array<{ id: string }>>(n.dataDir, ['peers'], options).catch(() => [])).length))
+    const seen = await Promise.all(
+      nodes.map(
+        async n => (await ffmeshJson<Array<{ id: string }>>(n.dataDir, ['peers'], options).catch(() => [])).length
+      )
+    )
     if (seen.every(count => count >= nodes.length - 1)) return
-    if (Date.now() > deadline) throw new Error(`the nodes did not find each other by mDNS within ${timeoutMs / 1000} s (peers seen: ${seen.join(', ')})`)
+    if (Date.now() > deadline) {
+      throw new Error(
+        `the nodes did not find each other by mDNS within ${timeoutMs / 1000} s (peers seen: ${seen.join(', ')})`
+      )
+    }
     await new Promise(resolve => setTimeout(resolve, POLL_MS * 2))
   }
 }
 
 /** Submits on the node and waits (`ffmesh submit --wait`); returns the job id and the wall time. */
-export async function submitAndWait (dataDir: string, source: string, outDir: string, options: { signal?: AbortSignal, profile?: string } = {}): Promise<{ id: string, wallMs: number }> {
+export async function submitAndWait (
+  dataDir: string,
+  source: string,
+  outDir: string,
+  options: { signal?: AbortSignal; profile?: string } = {}
+): Promise<{ id: string; wallMs: number }> {
   const t0 = performance.now()
-  const { id } = await ffmeshJson<{ id: string }>(dataDir, ['submit', source, '--profile', options.profile ?? 'h264', '--out', outDir, '--wait'], options)
-    .catch((err: Error & { stdout?: string }) => { throw new Error(`ffmesh submit --wait failed: ${err.message} ${err.stdout ?? ''}`) })
+  const { id } = await ffmeshJson<{ id: string }>(
+    dataDir,
+    ['submit', source, '--profile', options.profile ?? 'h264', '--out', outDir, '--wait'],
+    options
+  ).catch((err: Error & { stdout?: string }) => {
+    throw new Error(`ffmesh submit --wait failed: ${err.message} ${err.stdout ?? ''}`)
+  })
   return { id, wallMs: performance.now() - t0 }
 }

@@ -18,11 +18,22 @@ export interface PinnedMesh {
   close(options?: { keepLogs?: string }): Promise<void>
 }
 
-export async function startPinnedMesh (count: number, init: { name: string, segmentSeconds: number, cores: number[], logLevel?: BenchNodeConfig['logLevel'], peersTimeoutMs: number }): Promise<PinnedMesh> {
+export async function startPinnedMesh (
+  count: number,
+  init: {
+    name: string
+    segmentSeconds: number
+    cores: number[]
+    logLevel?: BenchNodeConfig['logLevel']
+    peersTimeoutMs: number
+  }
+): Promise<PinnedMesh> {
   const dirs: string[] = []
   const peerIds: string[] = []
   const nodes: NodeProcess[] = []
-  const stopNodes = async (): Promise<void> => { await Promise.all(nodes.map(async n => await n.stop())) }
+  const stopNodes = async (): Promise<void> => {
+    await Promise.all(nodes.map(async n => await n.stop()))
+  }
   const mesh: PinnedMesh = {
     dirs,
     peerIds,
@@ -33,19 +44,35 @@ export async function startPinnedMesh (count: number, init: { name: string, segm
       const keep = options.keepLogs
       if (keep != null) {
         await fs.mkdir(keep, { recursive: true })
-        await Promise.all(dirs.map(async (d, i) => await fs.copyFile(path.join(d, 'node.log'), path.join(keep, `node-${i}.log`)).catch(() => {})))
+        await Promise.all(
+          dirs.map(
+            async (d, i) =>
+              await fs.copyFile(path.join(d, 'node.log'), path.join(keep, `node-${i}.log`)).catch(() => {})
+          )
+        )
       }
       await Promise.all(dirs.map(async d => await removeNodeDir(d)))
     }
   }
   try {
     for (let i = 0; i < count; i++) {
-      const made = await makeNodeDir({ name: `${init.name}-${i}`, slots: 1, threads: 1, segmentSeconds: init.segmentSeconds, logLevel: init.logLevel, mesh: { enabled: true, mdns: true } },
-        i === 0 ? undefined : path.join(dirs[0] as string, 'swarm.key'))
+      const made = await makeNodeDir(
+        {
+          name: `${init.name}-${i}`,
+          slots: 1,
+          threads: 1,
+          segmentSeconds: init.segmentSeconds,
+          logLevel: init.logLevel,
+          mesh: { enabled: true, mdns: true }
+        },
+        i === 0 ? undefined : path.join(dirs[0] as string, 'swarm.key')
+      )
       dirs.push(made.dir)
       peerIds.push(made.peerId)
     }
-    for (const [i, dir] of dirs.entries()) nodes.push(await startNodeProcess(dir, init.cores[i % init.cores.length] as number))
+    for (const [i, dir] of dirs.entries()) {
+      nodes.push(await startNodeProcess(dir, init.cores[i % init.cores.length] as number))
+    }
     if (count > 1) await waitForPeers(nodes, init.peersTimeoutMs)
     return mesh
   } catch (err) {

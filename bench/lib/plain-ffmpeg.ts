@@ -12,7 +12,11 @@ export type PlainProfile = typeof PLAIN_PROFILES[number]
 
 export function plainProfile (name: string | undefined): PlainProfile {
   const found = PLAIN_PROFILES.find(p => p === (name ?? 'h264'))
-  if (found == null) throw new Error(`--profile ${String(name)}: the benches mirror only ${PLAIN_PROFILES.join(', ')} with a plain ffmpeg command`)
+  if (found == null) {
+    throw new Error(
+      `--profile ${String(name)}: the benches mirror only ${PLAIN_PROFILES.join(', ')} with a plain ffmpeg command`
+    )
+  }
   return found
 }
 
@@ -24,14 +28,36 @@ export function plainProfile (name: string | undefined): PlainProfile {
  * `pinCore` runs it under `taskset -c`; `slice` converts only that stretch of the source (input
  * seeking), for the scaling bench's ceiling.
  */
-export function plainArgv (source: string, out: string, init: { profile?: PlainProfile, threads: number, pinCore?: number, slice?: { start: number, seconds: number } }): string[] {
+export function plainArgv (
+  source: string,
+  out: string,
+  init: { profile?: PlainProfile; threads: number; pinCore?: number; slice?: { start: number; seconds: number } }
+): string[] {
   const name = init.profile ?? 'h264'
   const profile = DEFAULT_PROFILES.find(p => p.name === name)
   const { video, audio } = profile ?? {}
-  if (video == null || audio == null || typeof audio !== 'object') throw new Error(`the built-in profile ${name} is not a video profile with an audio encoder`)
+  if (video == null || audio == null || typeof audio !== 'object') {
+    throw new Error(`the built-in profile ${name} is not a video profile with an audio encoder`)
+  }
   const slice = init.slice != null ? ['-ss', String(init.slice.start), '-t', String(init.slice.seconds)] : []
-  const ffmpeg = ['ffmpeg', '-hide_banner', '-nostdin', '-loglevel', 'error', '-y', ...slice, '-i', source,
-    '-map', '0:v:0', '-map', '0:a', ...videoEncoderArgs(video, init.threads), ...audioEncoderArgs(audio), out]
+  const ffmpeg = [
+    'ffmpeg',
+    '-hide_banner',
+    '-nostdin',
+    '-loglevel',
+    'error',
+    '-y',
+    ...slice,
+    '-i',
+    source,
+    '-map',
+    '0:v:0',
+    '-map',
+    '0:a',
+    ...videoEncoderArgs(video, init.threads),
+    ...audioEncoderArgs(audio),
+    out
+  ]
   return init.pinCore != null ? ['taskset', '-c', String(init.pinCore), ...ffmpeg] : ffmpeg
 }
 

@@ -6,7 +6,8 @@ import path from 'node:path'
 export function printTable (headers: string[], rows: Array<Array<string | number>>): void {
   const cells = [headers, ...rows.map(r => r.map(String))]
   const widths = headers.map((_, i) => Math.max(...cells.map(r => (r[i] ?? '').length)))
-  const line = (r: string[]): string => r.map((c, i) => i === 0 ? c.padEnd(widths[i] as number) : c.padStart(widths[i] as number)).join('  ')
+  const line = (r: string[]): string =>
+    r.map((c, i) => (i === 0 ? c.padEnd(widths[i] as number) : c.padStart(widths[i] as number))).join('  ')
   console.log(line(headers))
   console.log(widths.map(w => '-'.repeat(w)).join('  '))
   for (const r of cells.slice(1)) console.log(line(r))

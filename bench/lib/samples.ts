@@ -29,10 +29,36 @@ export async function makeBenchSample (s: SampleSpec, options: { signal?: AbortS
   const file = path.join(SAMPLE_CACHE_DIR, `sample-${s.width}x${s.height}-${s.seconds}s.mp4`)
   if (await fs.stat(file).then(st => st.size > 0, () => false)) return file
   const tmp = `${file}.${process.pid}.partial.mp4`
-  await run('ffmpeg', ['-hide_banner', '-nostdin', '-loglevel', 'error', '-y',
-    '-f', 'lavfi', '-i', `testsrc2=s=${s.width}x${s.height}:r=${FRAME_RATE}:d=${s.seconds}`,
-    '-f', 'lavfi', '-i', `sine=f=440:sample_rate=48000:d=${s.seconds}`,
-    '-c:v', 'libx264', '-preset', 'ultrafast', '-g', String(GOP_FRAMES), '-c:a', 'aac', '-b:a', '128k', tmp], { signal: options.signal })
+  await run(
+    'ffmpeg',
+    [
+      '-hide_banner',
+      '-nostdin',
+      '-loglevel',
+      'error',
+      '-y',
+      '-f',
+      'lavfi',
+      '-i',
+      `testsrc2=s=${s.width}x${s.height}:r=${FRAME_RATE}:d=${s.seconds}`,
+      '-f',
+      'lavfi',
+      '-i',
+      `sine=f=440:sample_rate=48000:d=${s.seconds}`,
+      '-c:v',
+      'libx264',
+      '-preset',
+      'ultrafast',
+      '-g',
+      String(GOP_FRAMES),
+      '-c:a',
+      'aac',
+      '-b:a',
+      '128k',
+      tmp
+    ],
+    { signal: options.signal }
+  )
   await fs.rename(tmp, file)
   return file
 }

@@ -22,10 +22,20 @@ const FRAMES_PER_UNIT = 1
 
 export function createStandInMedia (init: StandInInit): (runner: FfmpegRunner) => MediaToolkit {
   const info: MediaInfo = {
-    kind: 'video', formatName: 'stand-in', durationSec: init.units, startTime: 0, videoFrames: init.units * FRAMES_PER_UNIT,
-    videoCodec: 'h264', audioTracks: 0, subtitleTracks: 0, chapters: 0, title: null,
+    kind: 'video',
+    formatName: 'stand-in',
+    durationSec: init.units,
+    startTime: 0,
+    videoFrames: init.units * FRAMES_PER_UNIT,
+    videoCodec: 'h264',
+    audioTracks: 0,
+    subtitleTracks: 0,
+    chapters: 0,
+    title: null,
     streams: [{ index: 0, type: 'video', codec: 'h264', language: null, title: null, attachedPic: false }],
-    videoStreamIndex: 0, videoStartTime: 0, frameRate: 1
+    videoStreamIndex: 0,
+    videoStartTime: 0,
+    frameRate: 1
   }
   const one = { frames: FRAMES_PER_UNIT, durationSec: 1, startSec: null }
   return (runner) => ({
@@ -36,7 +46,15 @@ export function createStandInMedia (init: StandInInit): (runner: FfmpegRunner) =
       for (let i = 0; i < init.units; i++) {
         const file = path.join(plan.workDir, `piece-${String(i).padStart(5, '0')}.bin`)
         await fs.writeFile(file, randomBytes(init.unitBytes))
-        units.push({ kind: 'segment' as const, files: [file], preRoll: false, range: { start: i, end: i + 1 }, durationSec: 1, inputFormat: 'matroska' as const, expectedFrames: FRAMES_PER_UNIT })
+        units.push({
+          kind: 'segment' as const,
+          files: [file],
+          preRoll: false,
+          range: { start: i, end: i + 1 },
+          durationSec: 1,
+          inputFormat: 'matroska' as const,
+          expectedFrames: FRAMES_PER_UNIT
+        })
       }
       return { units, videoFrames: info.videoFrames }
     },
@@ -56,7 +74,9 @@ export function createStandInMedia (init: StandInInit): (runner: FfmpegRunner) =
     },
     async verifyOutput (job) {
       const { size } = await fs.stat(job.file)
-      if (size !== init.units * init.unitBytes) throw new Error(`stand-in output is ${size} bytes, expected ${init.units * init.unitBytes}`)
+      if (size !== init.units * init.unitBytes) {
+        throw new Error(`stand-in output is ${size} bytes, expected ${init.units * init.unitBytes}`)
+      }
     }
   })
 }

@@ -11,7 +11,12 @@ export interface MediaSpan { op: string, detail: string, start: number, end: num
 export function createTimedMediaToolkit (spans: MediaSpan[]): (runner: FfmpegRunner) => MediaToolkit {
   return (runner) => {
     const real = createMediaToolkit(runner)
-    const timed = <A extends unknown[], R>(op: string, fn: (...args: A) => Promise<R>, detail: (...args: A) => string = () => ''): ((...args: A) => Promise<R>) =>
+    const timed =
+      <A extends unknown[], R>(
+        op: string,
+        fn: (...args: A) => Promise<R>,
+        detail: (...args: A) => string = () => ''
+      ): ((...args: A) => Promise<R>) =>
       async (...args: A) => {
         const start = Date.now()
         try {

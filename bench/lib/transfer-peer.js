@@ -30,7 +30,14 @@ async function startMesh (dir, bootstrap) {
   const mesh = await createLibp2pMesh({
     privateKey: await generateKeyPair('Ed25519'),
     swarmKey: Uint8Array.from(Buffer.from(process.env.BENCH_SWARM_KEY ?? '', 'hex')),
-    config: { enabled: true, listen: ['/ip4/127.0.0.1/tcp/0'], bootstrap, mdns: false, allowPeers: [], advertiseSeconds: 5 },
+    config: {
+      enabled: true,
+      listen: ['/ip4/127.0.0.1/tcp/0'],
+      bootstrap,
+      mdns: false,
+      allowPeers: [],
+      advertiseSeconds: 5
+    },
     name: path.basename(dir),
     version: 'bench',
     paths: dataPaths(dir),

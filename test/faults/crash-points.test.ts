@@ -45,10 +45,14 @@ describe('fault scenarios: a crash while a result is stored', () => {
     await cluster.start('solo')
     // At start-up the node sweeps what the log does not name: half-stored temp files, and a result
     // blob stored in full but never recorded.
-    const started = cluster.logged('solo', 'node started').at(-1) as { sweptTempFiles: number, removedOrphanBlobs: number }
+    const started = cluster.logged('solo', 'node started').at(-1) as {
+      sweptTempFiles: number
+      removedOrphanBlobs: number
+    }
     expect(started.sweptTempFiles).toBe(tempBefore.length)
-    if (point === 'result-after-temp-write' || point === 'result-after-fsync') expect(started.sweptTempFiles).toBeGreaterThanOrEqual(1)
-    else expect(started.removedOrphanBlobs).toBeGreaterThanOrEqual(1)
+    if (point === 'result-after-temp-write' || point === 'result-after-fsync') {
+      expect(started.sweptTempFiles).toBeGreaterThanOrEqual(1)
+    } else expect(started.removedOrphanBlobs).toBeGreaterThanOrEqual(1)
     const job = await cluster.waitJob('solo', id, paced(120_000))
     expect(job.state, JSON.stringify(job.error)).toBe('done')
     // The crash came with the first result, so nothing was verified before it: the unit being

@@ -6,7 +6,16 @@ import { ErrorCodes, type JobStatus, type NodeEvent } from '@ffmesh/protocol'
 import { dataPaths } from '../../packages/node/src/config/paths.js'
 import { recoveryDrops } from '../../packages/node/src/store/log-db.js'
 import { makeClip, outputFiles, recordEvents } from '../helpers/faults-cluster.js'
-import { ffmesh, ffmeshJson, ffmpegProcessesFor, makeDataDir, startNodeProcess, waitForJobEnd, waitUntil, type NodeProcess } from '../helpers/node-harness.js'
+import {
+  ffmesh,
+  ffmeshJson,
+  ffmpegProcessesFor,
+  makeDataDir,
+  startNodeProcess,
+  waitForJobEnd,
+  waitUntil,
+  type NodeProcess
+} from '../helpers/node-harness.js'
 import { CAN_MOUNT, mountSmallDisk, NO_MOUNT_REASON, type SmallDisk } from '../helpers/tmpfs.js'
 
 if (!CAN_MOUNT) console.warn(`test/faults/full-disk.test.ts: ${NO_MOUNT_REASON}`)
@@ -80,7 +89,11 @@ describe.skipIf(!CAN_MOUNT)('fault scenario: the data dir on a small disk that f
       dir: path.join(disk.dir, 'data'),
       slots: 1,
       segmentSeconds: 2,
-      extra: { log: { level: 'info' }, worker: { slots: 1, minFreeDisk: RESERVE_BYTES }, ffmpeg: { ffmpegPath: await fillingFfmpeg(ctl, disk.dir) } }
+      extra: {
+        log: { level: 'info' },
+        worker: { slots: 1, minFreeDisk: RESERVE_BYTES },
+        ffmpeg: { ffmpegPath: await fillingFfmpeg(ctl, disk.dir) }
+      }
     })
   })
 
@@ -112,11 +125,21 @@ describe.skipIf(!CAN_MOUNT)('fault scenario: the data dir on a small disk that f
     return exited
   }
   const submit = async (name: string, variant: number): Promise<string> =>
-    (await ffmeshJson<{ id: string }>(['submit', await makeClip(ctl, name, 8, '320x240', variant), '--profile', 'h264', '--out', outDir], { dataDir })).id
+    (
+      await ffmeshJson<{ id: string }>(
+        ['submit', await makeClip(ctl, name, 8, '320x240', variant), '--profile', 'h264', '--out', outDir],
+        { dataDir }
+      )
+    ).id
   const status = (id: string): Promise<JobStatus> => ffmeshJson<JobStatus>(['status', id], { dataDir })
   const all = async (): Promise<JobStatus[]> => await ffmeshJson<JobStatus[]>(['status'], { dataDir })
-  const arm = (step: Step): Promise<void> => fs.writeFile(path.join(ctl, 'fill-at'), step === 'held' ? 'converting' : step)
-  const filled = (step: string): Promise<true | null> => fs.stat(path.join(ctl, `filled-${step}`)).then(() => true, () => null)
+  const arm = (step: Step): Promise<void> =>
+    fs.writeFile(path.join(ctl, 'fill-at'), step === 'held' ? 'converting' : step)
+  const filled = (step: string): Promise<true | null> =>
+    fs.stat(path.join(ctl, `filled-${step}`)).then(
+      () => true,
+      () => null
+    )
 
   /** The job waits, saying why, and spends nothing; the node said its disk is full. */
   async function expectHeld (id: string, what: string): Promise<void> {
@@ -145,16 +168,25 @@ describe.skipIf(!CAN_MOUNT)('fault scenario: the data dir on a small disk that f
     // Below the reserve before a submit (5 MiB free of the 6 MiB kept, so the job log itself
     // would still take it): refused with a code and a non-zero exit, nothing logged as a job.
     await disk.fill({ leave: 5 * 1024 * 1024 })
-    const below = await ffmesh(['submit', await makeClip(ctl, 'below.mp4', 8, '320x240', 8), '--profile', 'h264', '--out', outDir, '--json'], { dataDir })
+    const below = await ffmesh(
+      ['submit', await makeClip(ctl, 'below.mp4', 8, '320x240', 8), '--profile', 'h264', '--out', outDir, '--json'],
+      { dataDir }
+    )
     expect(below.code).not.toBe(0)
     expect((JSON.parse(below.stdout) as { error: { code: string } }).error.code).toBe(ErrorCodes.DISK_FULL)
     await disk.free()
     // Full to the last byte: the same.
     await disk.fill()
-    const refused = await ffmesh(['submit', await makeClip(ctl, 'refused.mp4', 8, '320x240', 9), '--profile', 'h264', '--out', outDir, '--json'], { dataDir })
+    const refused = await ffmesh(
+      ['submit', await makeClip(ctl, 'refused.mp4', 8, '320x240', 9), '--profile', 'h264', '--out', outDir, '--json'],
+      { dataDir }
+    )
     expect(refused.code).not.toBe(0)
     expect((JSON.parse(refused.stdout) as { error: { code: string } }).error.code).toBe(ErrorCodes.DISK_FULL)
-    const plain = await ffmesh(['submit', await makeClip(ctl, 'refused.mp4', 8, '320x240', 9), '--profile', 'h264', '--out', outDir], { dataDir })
+    const plain = await ffmesh(
+      ['submit', await makeClip(ctl, 'refused.mp4', 8, '320x240', 9), '--profile', 'h264', '--out', outDir],
+      { dataDir }
+    )
     expect(plain.code).not.toBe(0)
     expect(plain.stderr).toContain(`error ${ErrorCodes.DISK_FULL}:`)
     expect(await all()).toEqual([])
@@ -188,7 +220,11 @@ describe.skipIf(!CAN_MOUNT)('fault scenario: the data dir on a small disk that f
 
     // kill -9 on a full disk, started again once space is back.
     await disk.fill()
-    await waitUntil(async () => events.filter(e => e.type === 'node:disk-full').length >= STEPS.length + 2, 'the node to see its disk full', 30_000)
+    await waitUntil(
+      async () => events.filter(e => e.type === 'node:disk-full').length >= STEPS.length + 2,
+      'the node to see its disk full',
+      30_000
+    )
     const beforeKill = await all()
     expect((await stop('SIGKILL')).signal).toBe('SIGKILL')
     await disk.free()
@@ -201,7 +237,9 @@ describe.skipIf(!CAN_MOUNT)('fault scenario: the data dir on a small disk that f
     expect(await outputFiles(outDir)).toHaveLength(ids.length)
     for (const j of final) expect(await fs.stat(j.output as string).then(s => s.size)).toBeGreaterThan(0)
     const verified = new Map<string, number>()
-    for (const e of events.filter(e => e.type === 'unit:verified')) verified.set(`${e.jobId}:${e.index}`, (verified.get(`${e.jobId}:${e.index}`) ?? 0) + 1)
+    for (const e of events.filter(e => e.type === 'unit:verified')) {
+      verified.set(`${e.jobId}:${e.index}`, (verified.get(`${e.jobId}:${e.index}`) ?? 0) + 1)
+    }
     expect([...verified.values()].filter(n => n > 1)).toEqual([])
     expect(events.filter(e => e.type === 'unit:released' && e.data?.failure === true)).toEqual([])
     const log = [...logs, (node as NodeProcess).log()].join('\n')

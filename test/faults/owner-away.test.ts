@@ -1,7 +1,16 @@
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { convertingOn, createFaultCluster, FAULT_TIMING, faultSuite, ffmpegFailing, outputFiles, videoFrames, type FaultCluster } from '../helpers/faults-cluster.js'
+import {
+  convertingOn,
+  createFaultCluster,
+  FAULT_TIMING,
+  faultSuite,
+  ffmpegFailing,
+  outputFiles,
+  videoFrames,
+  type FaultCluster
+} from '../helpers/faults-cluster.js'
 import { waitUntil } from '../helpers/node-harness.js'
 import { paced } from '../helpers/pace.js'
 
@@ -29,15 +38,26 @@ async function outboxFiles (dataDir: string): Promise<string[]> {
 }
 
 /** Runs one owner-away scenario; `whileAway` acts during the absence (scenario 4 restarts a worker). */
-async function ownerAway (signal: NodeJS.Signals, whileAway?: (c: FaultCluster, jobId: string) => Promise<void>): Promise<void> {
+async function ownerAway (
+  signal: NodeJS.Signals,
+  whileAway?: (c: FaultCluster, jobId: string) => Promise<void>
+): Promise<void> {
   // The owner's ffmpeg lacks libx264, so the video units must go to the remote workers.
   const noX264 = { ffmpeg: { ffmpegPath: await ffmpegFailing(suite.media, 'ffmpeg-no-x264', ['libx264'], true) } }
-  const c = suite.cluster = await createFaultCluster([{ name: 'owner', segmentSeconds: 2, extra: noX264 }, { name: 'w1', segmentSeconds: 2 }, { name: 'w2', segmentSeconds: 2 }])
+  const c = (suite.cluster = await createFaultCluster([
+    { name: 'owner', segmentSeconds: 2, extra: noX264 },
+    { name: 'w1', segmentSeconds: 2 },
+    { name: 'w2', segmentSeconds: 2 }
+  ]))
   for (const n of ['owner', 'w1', 'w2']) await c.start(n)
   await c.waitMesh()
   const id = await c.submit('owner', suite.source, 'slow264')
   const [w1, w2] = [c.node('w1'), c.node('w2')]
-  await waitUntil(async () => convertingOn(c.node('owner'), id, [w1.peerId, w2.peerId]), 'a worker to be converting', paced(90_000))
+  await waitUntil(
+    async () => convertingOn(c.node('owner'), id, [w1.peerId, w2.peerId]),
+    'a worker to be converting',
+    paced(90_000)
+  )
   const before = await c.status('owner', id)
   expect(before.state).toBe('running')
   const stoppedAt = Date.now()
@@ -51,15 +71,23 @@ async function ownerAway (signal: NodeJS.Signals, whileAway?: (c: FaultCluster, 
   expect((await outboxFiles(w1.dataDir)).length + (await outboxFiles(w2.dataDir)).length).toBeGreaterThan(0)
   await new Promise(resolve => setTimeout(resolve, Math.max(0, AWAY_MS - (Date.now() - stoppedAt))))
   const held = heldUnits(c, id, ['w1', 'w2'])
-  console.log(`owner away ${((Date.now() - stoppedAt) / 1000).toFixed(1)} s (${signal}), lease ${FAULT_TIMING.leaseSeconds} s; held results: ${JSON.stringify(held.map(h => h.index))}`)
+  console.log(
+    `owner away ${((Date.now() - stoppedAt) / 1000).toFixed(1)} s (${signal}), lease ${FAULT_TIMING.leaseSeconds} s; held results: ${JSON.stringify(held.map(h => h.index))}`
+  )
 
   await c.start('owner')
   const job = await c.waitJob('owner', id)
   expect(job.state, JSON.stringify(job.error)).toBe('done')
   for (const h of held) {
-    expect(job.units[h.index], `unit ${h.index} held by ${h.worker}`).toMatchObject({ state: 'verified', worker: h.worker, attempts: 1 })
+    expect(job.units[h.index], `unit ${h.index} held by ${h.worker}`).toMatchObject({
+      state: 'verified',
+      worker: h.worker,
+      attempts: 1
+    })
   }
-  expect(c.logged('w1', 'held result delivered').length + c.logged('w2', 'held result delivered').length).toBe(held.length)
+  expect(c.logged('w1', 'held result delivered').length + c.logged('w2', 'held result delivered').length).toBe(
+    held.length
+  )
   expect(await outboxFiles(w1.dataDir)).toEqual([])
   expect(await outboxFiles(w2.dataDir)).toEqual([])
   const owner = c.node('owner')

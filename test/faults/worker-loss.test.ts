@@ -1,5 +1,15 @@
 import { describe, expect, it } from 'vitest'
-import { convertingOn, createFaultCluster, FAULT_TIMING, faultSuite, ffmpegFailing, leaseCounts, makeClip, outputFiles, videoFrames } from '../helpers/faults-cluster.js'
+import {
+  convertingOn,
+  createFaultCluster,
+  FAULT_TIMING,
+  faultSuite,
+  ffmpegFailing,
+  leaseCounts,
+  makeClip,
+  outputFiles,
+  videoFrames
+} from '../helpers/faults-cluster.js'
 import { waitUntil } from '../helpers/node-harness.js'
 import { paced } from '../helpers/pace.js'
 
@@ -15,12 +25,20 @@ describe('fault scenarios: workers', () => {
     const source = await makeClip(suite.media, 'kill9.mp4', 16)
     // The owner's ffmpeg lacks libx264, so the video units must go to the remote workers.
     const noX264 = { ffmpeg: { ffmpegPath: await ffmpegFailing(suite.media, 'ffmpeg-no-x264-1', ['libx264'], true) } }
-    const cluster = suite.cluster = await createFaultCluster([{ name: 'owner', segmentSeconds: 2, extra: noX264 }, { name: 'victim', segmentSeconds: 2 }, { name: 'spare', segmentSeconds: 2 }])
+    const cluster = (suite.cluster = await createFaultCluster([
+      { name: 'owner', segmentSeconds: 2, extra: noX264 },
+      { name: 'victim', segmentSeconds: 2 },
+      { name: 'spare', segmentSeconds: 2 }
+    ]))
     for (const n of ['owner', 'victim', 'spare']) await cluster.start(n)
     await cluster.waitMesh()
     const victim = cluster.node('victim')
     const id = await cluster.submit('owner', source, 'slow264')
-    await waitUntil(async () => convertingOn(cluster.node('owner'), id, [victim.peerId]), 'the victim to start converting', paced(90_000))
+    await waitUntil(
+      async () => convertingOn(cluster.node('owner'), id, [victim.peerId]),
+      'the victim to start converting',
+      paced(90_000)
+    )
     const exited = await cluster.stop('victim', 'SIGKILL')
     expect(exited.signal).toBe('SIGKILL')
     const atKill = await cluster.status('owner', id)
@@ -37,7 +55,9 @@ describe('fault scenarios: workers', () => {
     const owner = cluster.node('owner')
     const released = owner.events.filter(e => e.type === 'unit:released' && e.jobId === id && e.index === hit.index)
     expect(released.some(e => e.data?.code === 'CONVERT_TIMEOUT')).toBe(true)
-    expect(owner.events.filter(e => e.type === 'unit:verified' && e.jobId === id && e.index === hit.index)).toHaveLength(1)
+    expect(
+      owner.events.filter(e => e.type === 'unit:verified' && e.jobId === id && e.index === hit.index)
+    ).toHaveLength(1)
     expect(await outputFiles(owner.outDir)).toHaveLength(1)
     expect(await videoFrames(job.output as string)).toBe(await videoFrames(source))
   })
@@ -49,20 +69,28 @@ describe('fault scenarios: workers', () => {
     // missing adverts can release the unit this soon, never the lease.
     const timing = { leaseSeconds: 60, heartbeatSeconds: 5 }
     const mesh = { mesh: { enabled: true, mdns: true, listen: ['/ip4/127.0.0.1/tcp/0'], advertiseSeconds: 5 } }
-    const cluster = suite.cluster = await createFaultCluster([
+    const cluster = (suite.cluster = await createFaultCluster([
       { name: 'owner', segmentSeconds: 2, ...timing, extra: { ...noX264, ...mesh } },
       { name: 'victim', segmentSeconds: 2, ...timing, extra: mesh },
       { name: 'spare', segmentSeconds: 2, ...timing, extra: mesh }
-    ])
+    ]))
     for (const n of ['owner', 'victim', 'spare']) await cluster.start(n)
     await cluster.waitMesh()
     const victim = cluster.node('victim')
     const owner = cluster.node('owner')
     const id = await cluster.submit('owner', source, 'slow264')
-    const hit = await waitUntil(async () => convertingOn(owner, id, [victim.peerId]), 'the victim to start converting', paced(90_000))
+    const hit = await waitUntil(
+      async () => convertingOn(owner, id, [victim.peerId]),
+      'the victim to start converting',
+      paced(90_000)
+    )
     await cluster.stop('victim', 'SIGKILL')
     const killedAt = Date.now()
-    const released = await waitUntil(async () => owner.events.find(e => e.type === 'unit:released' && e.jobId === id && e.index === hit.index), 'the unit to be released', paced(60_000))
+    const released = await waitUntil(
+      async () => owner.events.find(e => e.type === 'unit:released' && e.jobId === id && e.index === hit.index),
+      'the unit to be released',
+      paced(60_000)
+    )
     expect(released.data?.code).toBe('PEER_UNREACHABLE')
     expect(released.data?.failure).toBe(false)
     expect(released.time - killedAt).toBeLessThan(20_000)
@@ -75,14 +103,19 @@ describe('fault scenarios: workers', () => {
   })
 
   it('7. a unit that takes over three lease lengths, with heartbeats, is leased once and converted once', async () => {
-    // 640x360 at the veryslow preset with one thread: about 9 s of CPU for the whole unit alone (one unit: shorter than two segments).
+    // 640x360 at the veryslow preset with one thread: about 9 s of CPU for the whole unit alone (one unit: shorter than
+    // two segments).
     const source = await makeClip(suite.media, 'long-unit.mp4', 12, '640x360')
-    const cluster = suite.cluster = await createFaultCluster([
+    const cluster = (suite.cluster = await createFaultCluster([
       // The owner's ffmpeg cannot encode libx264, so the only worker is remote and heartbeats matter.
-      { name: 'owner', segmentSeconds: 12, extra: { ffmpeg: { ffmpegPath: await ffmpegFailing(suite.media, 'ffmpeg-no-x264', ['libx264'], true) } } },
+      {
+        name: 'owner',
+        segmentSeconds: 12,
+        extra: { ffmpeg: { ffmpegPath: await ffmpegFailing(suite.media, 'ffmpeg-no-x264', ['libx264'], true) } }
+      },
       // One thread keeps the unit slow on any machine (the profile says so too; this pins the node).
       { name: 'worker', segmentSeconds: 12, extra: { worker: { slots: 1, minFreeDisk: 0, threads: 1 } } }
-    ])
+    ]))
     await cluster.start('owner')
     await cluster.start('worker')
     await cluster.waitMesh()
@@ -99,9 +132,14 @@ describe('fault scenarios: workers', () => {
     expect(counts.size).toBe(job.units.length)
     // The long unit really outlived three lease lengths (else this scenario proves nothing).
     const videoUnit = job.units.find(u => u.kind !== 'audio') ?? job.units[0]
-    const leasedAt = owner.events.find(e => e.type === 'unit:leased' && e.jobId === id && e.index === videoUnit.index)?.time as number
-    const verifiedAt = owner.events.find(e => e.type === 'unit:verified' && e.jobId === id && e.index === videoUnit.index)?.time as number
-    console.log(`scenario 7: unit ${videoUnit.index} took ${((verifiedAt - leasedAt) / 1000).toFixed(1)} s against a ${FAULT_TIMING.leaseSeconds} s lease`)
+    const leasedAt = owner.events.find(e => e.type === 'unit:leased' && e.jobId === id && e.index === videoUnit.index)
+      ?.time as number
+    const verifiedAt = owner.events.find(
+      e => e.type === 'unit:verified' && e.jobId === id && e.index === videoUnit.index
+    )?.time as number
+    console.log(
+      `scenario 7: unit ${videoUnit.index} took ${((verifiedAt - leasedAt) / 1000).toFixed(1)} s against a ${FAULT_TIMING.leaseSeconds} s lease`
+    )
     expect(verifiedAt - leasedAt).toBeGreaterThan(3 * FAULT_TIMING.leaseSeconds * 1000)
     expect(owner.events.some(e => e.type === 'unit:released' && e.jobId === id)).toBe(false)
     expect(await outputFiles(owner.outDir)).toHaveLength(1)
@@ -110,11 +148,16 @@ describe('fault scenarios: workers', () => {
 
   it('8. a worker that fails every unit is quarantined after a few failures; its units complete elsewhere', async () => {
     const source = await makeClip(suite.media, 'quarantine.mp4', 12)
-    const cluster = suite.cluster = await createFaultCluster([
+    const cluster = (suite.cluster = await createFaultCluster([
       { name: 'owner', segmentSeconds: 2 },
-      { name: 'broken', segmentSeconds: 2, slots: 2, extra: { ffmpeg: { ffmpegPath: await ffmpegFailing(suite.media, 'ffmpeg-broken', ['libx264', 'aac'], false) } } },
+      {
+        name: 'broken',
+        segmentSeconds: 2,
+        slots: 2,
+        extra: { ffmpeg: { ffmpegPath: await ffmpegFailing(suite.media, 'ffmpeg-broken', ['libx264', 'aac'], false) } }
+      },
       { name: 'good', segmentSeconds: 2 }
-    ])
+    ]))
     for (const n of ['owner', 'broken', 'good']) await cluster.start(n)
     await cluster.waitMesh()
     const id = await cluster.submit('owner', source, 'slow264')

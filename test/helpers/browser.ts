@@ -17,10 +17,23 @@ export const NO_CHROMIUM = `no chromium at ${CHROMIUM} (apt-get install chromium
  * sync and component servers, which a closed network refuses over and over. As root it needs
  * --no-sandbox. Playwright gives each launch a fresh profile (user data dir) and removes it.
  */
-const ARGS = ['--headless', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-default-apps', '--no-default-browser-check']
+const ARGS = [
+  '--headless',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--disable-default-apps',
+  '--no-default-browser-check'
+]
 
 export async function launchBrowser (): Promise<Browser> {
-  return await chromium.launch({ executablePath: CHROMIUM, args: [...ARGS, ...(process.getuid?.() === 0 ? ['--no-sandbox'] : [])] })
+  return await chromium.launch({
+    executablePath: CHROMIUM,
+    args: [...ARGS, ...(process.getuid?.() === 0 ? ['--no-sandbox'] : [])]
+  })
 }
 
 /** Where screenshots go: a folder in the checkout that git ignores, printed so a person finds it. */
@@ -40,7 +53,12 @@ export function watchConsole (page: Page): string[] {
   const problems: string[] = []
   page.on('pageerror', err => { problems.push(`page error: ${err.message}`) })
   page.on('console', msg => {
-    if (msg.type() === 'error' && !/Failed to load resource: the server responded with a status of 4\d\d/.test(msg.text())) problems.push(`console: ${msg.text()}`)
+    if (
+      msg.type() === 'error' &&
+      !/Failed to load resource: the server responded with a status of 4\d\d/.test(msg.text())
+    ) {
+      problems.push(`console: ${msg.text()}`)
+    }
   })
   return problems
 }

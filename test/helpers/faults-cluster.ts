@@ -6,7 +6,15 @@ import path from 'node:path'
 import { promisify } from 'node:util'
 import type { JobStatus, NodeEvent, PeerStatus } from '@ffmesh/protocol'
 import { afterAll, afterEach, beforeAll } from 'vitest'
-import { ffmeshJson, ffmpegProcessesFor, makeDataDir, startNodeProcess, waitUntil, type NodeProcess, type NodeSettings } from './node-harness.js'
+import {
+  ffmeshJson,
+  ffmpegProcessesFor,
+  makeDataDir,
+  startNodeProcess,
+  waitUntil,
+  type NodeProcess,
+  type NodeSettings
+} from './node-harness.js'
 import { paced } from './pace.js'
 
 const run = promisify(execFile)
@@ -18,17 +26,53 @@ const run = promisify(execFile)
  */
 
 /** A profile slow enough that a scenario can act while a unit is still converting. */
-export const SLOW_PROFILE = { name: 'slow264', kind: 'video', container: 'mkv', video: { encoder: 'libx264', quality: 23, preset: 'veryslow', threads: 1 }, audio: { encoder: 'aac', bitrateKbps: 96 }, subtitles: 'copy' }
+export const SLOW_PROFILE = {
+  name: 'slow264',
+  kind: 'video',
+  container: 'mkv',
+  video: { encoder: 'libx264', quality: 23, preset: 'veryslow', threads: 1 },
+  audio: { encoder: 'aac', bitrateKbps: 96 },
+  subtitles: 'copy'
+}
 /** Short leases so expiry happens within a test; heartbeats well inside them. */
 export const FAULT_TIMING = { leaseSeconds: 2, heartbeatSeconds: 0.5 }
 const TERMINAL = ['done', 'failed', 'cancelled']
 
 /** A 320x240 clip with a keyframe every second, so 1 s segments split cleanly. */
-export async function makeClip (dir: string, name: string, seconds: number, size = '320x240', variant = 0): Promise<string> {
+export async function makeClip (
+  dir: string,
+  name: string,
+  seconds: number,
+  size = '320x240',
+  variant = 0
+): Promise<string> {
   const file = path.join(dir, name)
   // `variant` shifts the hue and the tone, so clips of equal length still differ in every byte.
-  await run('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', `testsrc2=size=${size}:rate=25:duration=${seconds}`, '-f', 'lavfi', '-i', `sine=frequency=${440 + variant * 10}:duration=${seconds}`,
-    '-vf', `hue=h=${variant * 17}`, '-c:v', 'libx264', '-preset', 'ultrafast', '-g', '25', '-c:a', 'aac', file])
+  await run('ffmpeg', [
+    '-hide_banner',
+    '-loglevel',
+    'error',
+    '-y',
+    '-f',
+    'lavfi',
+    '-i',
+    `testsrc2=size=${size}:rate=25:duration=${seconds}`,
+    '-f',
+    'lavfi',
+    '-i',
+    `sine=frequency=${440 + variant * 10}:duration=${seconds}`,
+    '-vf',
+    `hue=h=${variant * 17}`,
+    '-c:v',
+    'libx264',
+    '-preset',
+    'ultrafast',
+    '-g',
+    '25',
+    '-c:a',
+    'aac',
+    file
+  ])
   return file
 }
 
@@ -40,14 +84,31 @@ export async function makeClip (dir: string, name: string, seconds: number, size
 export async function ffmpegFailing (dir: string, name: string, encoders: string[], hide: boolean): Promise<string> {
   const wrapper = path.join(dir, name)
   const list = hide ? `ffmpeg "$@" | grep -v -E ' (${encoders.join('|')}) '; exit 0` : 'exec ffmpeg "$@"'
-  const tests = encoders.map(e => `[ "$a" = "${e}" ] && { echo "simulated encoder failure (${e})" >&2; exit 1; }`).join('; ')
-  await fs.writeFile(wrapper, `#!/bin/sh\nfor a in "$@"; do [ "$a" = "-encoders" ] && { ${list}; }; done\nfor a in "$@"; do ${tests}; done\nexec ffmpeg "$@"\n`, { mode: 0o755 })
+  const tests = encoders
+    .map(e => `[ "$a" = "${e}" ] && { echo "simulated encoder failure (${e})" >&2; exit 1; }`)
+    .join('; ')
+  await fs.writeFile(
+    wrapper,
+    `#!/bin/sh\nfor a in "$@"; do [ "$a" = "-encoders" ] && { ${list}; }; done\nfor a in "$@"; do ${tests}; done\nexec ffmpeg "$@"\n`,
+    { mode: 0o755 }
+  )
   return wrapper
 }
 
 /** Decoded-packet count of the first video stream: the frame count outputs are checked against. */
 export async function videoFrames (file: string): Promise<number> {
-  const { stdout } = await run('ffprobe', ['-v', 'error', '-count_packets', '-select_streams', 'v:0', '-show_entries', 'stream=nb_read_packets', '-of', 'json', file])
+  const { stdout } = await run('ffprobe', [
+    '-v',
+    'error',
+    '-count_packets',
+    '-select_streams',
+    'v:0',
+    '-show_entries',
+    'stream=nb_read_packets',
+    '-of',
+    'json',
+    file
+  ])
   return Number((JSON.parse(stdout) as { streams: Array<{ nb_read_packets: string }> }).streams[0]?.nb_read_packets)
 }
 
@@ -122,15 +183,30 @@ export interface FaultCluster {
   cleanup(): Promise<void>
 }
 
-export async function createFaultCluster (specs: ClusterSpec[], shared: { extra?: Record<string, unknown> } = {}): Promise<FaultCluster> {
+export async function createFaultCluster (
+  specs: ClusterSpec[],
+  shared: { extra?: Record<string, unknown> } = {}
+): Promise<FaultCluster> {
   const nodes: ClusterNode[] = []
   const stopRecorders = new Map<string, () => void>()
   let keyFile: string | undefined
   try {
     for (const spec of specs) {
-      const dataDir = await makeDataDir({ mesh: true, ...FAULT_TIMING, ...spec, extra: { profiles: [SLOW_PROFILE], ...shared.extra, ...spec.extra } }, keyFile)
+      const dataDir = await makeDataDir(
+        { mesh: true, ...FAULT_TIMING, ...spec, extra: { profiles: [SLOW_PROFILE], ...shared.extra, ...spec.extra } },
+        keyFile
+      )
       keyFile ??= path.join(dataDir, 'swarm.key')
-      nodes.push({ name: spec.name, dataDir, outDir: path.join(dataDir, 'out'), peerId: '', proc: null, events: [], pastLogs: [], wrap: spec.wrap })
+      nodes.push({
+        name: spec.name,
+        dataDir,
+        outDir: path.join(dataDir, 'out'),
+        peerId: '',
+        proc: null,
+        events: [],
+        pastLogs: [],
+        wrap: spec.wrap
+      })
     }
   } catch (err) {
     await Promise.all(nodes.map(n => fs.rm(n.dataDir, { recursive: true, force: true })))
@@ -149,7 +225,10 @@ export async function createFaultCluster (specs: ClusterSpec[], shared: { extra?
     async start (name, env = {}) {
       const n = node(name)
       if (n.proc != null) throw new Error(`node ${name} is already running`)
-      n.proc = await startNodeProcess(n.dataDir, { env: { FFMESH_LOG_LEVEL: process.env.FFMESH_LOG_LEVEL ?? 'debug', ...env }, wrap: n.wrap })
+      n.proc = await startNodeProcess(n.dataDir, {
+        env: { FFMESH_LOG_LEVEL: process.env.FFMESH_LOG_LEVEL ?? 'debug', ...env },
+        wrap: n.wrap
+      })
       const m = /peer (\S+),/.exec(n.proc.log())
       if (m != null) n.peerId = m[1]
       stopRecorders.get(name)?.()
@@ -167,29 +246,43 @@ export async function createFaultCluster (specs: ClusterSpec[], shared: { extra?
       return exited
     },
     status: (name, jobId) => ffmeshJson<JobStatus>(['status', jobId], { dataDir: node(name).dataDir }),
-    peers: (name) => ffmeshJson<PeerStatus[]>(['peers'], { dataDir: node(name).dataDir }),
+    peers: name => ffmeshJson<PeerStatus[]>(['peers'], { dataDir: node(name).dataDir }),
     async waitMesh (names, timeoutMs = paced(60_000)) {
       const members = (names ?? nodes.filter(n => n.proc != null).map(n => n.name)).map(node)
-      await waitUntil(async () => {
-        for (const n of members) {
-          const seen = new Set((await cluster.peers(n.name)).map(p => p.id))
-          if (!members.every(o => o === n || seen.has(o.peerId))) return false
-        }
-        return true
-      }, `nodes ${members.map(m => m.name).join(', ')} to see each other`, timeoutMs)
+      await waitUntil(
+        async () => {
+          for (const n of members) {
+            const seen = new Set((await cluster.peers(n.name)).map(p => p.id))
+            if (!members.every(o => o === n || seen.has(o.peerId))) return false
+          }
+          return true
+        },
+        `nodes ${members.map(m => m.name).join(', ')} to see each other`,
+        timeoutMs
+      )
     },
     async waitJob (name, jobId, timeoutMs = paced(180_000)) {
-      return waitUntil(async () => {
-        const s = await cluster.status(name, jobId).catch(() => null)
-        return s != null && TERMINAL.includes(s.state) ? s : null
-      }, `job ${jobId} to end on ${name}`, timeoutMs)
+      return waitUntil(
+        async () => {
+          const s = await cluster.status(name, jobId).catch(() => null)
+          return s != null && TERMINAL.includes(s.state) ? s : null
+        },
+        `job ${jobId} to end on ${name}`,
+        timeoutMs
+      )
     },
     async submit (name, source, profile, extra = []) {
       const n = node(name)
-      const r = await ffmeshJson<{ id: string }>(['submit', source, '--profile', profile, '--out', n.outDir, ...extra], { dataDir: n.dataDir })
+      const r = await ffmeshJson<{ id: string }>(
+        ['submit', source, '--profile', profile, '--out', n.outDir, ...extra],
+        { dataDir: n.dataDir }
+      )
       return r.id
     },
-    log: (name) => { const n = node(name); return [...n.pastLogs, n.proc?.log() ?? ''].join('\n--- restart ---\n') },
+    log: name => {
+      const n = node(name)
+      return [...n.pastLogs, n.proc?.log() ?? ''].join('\n--- restart ---\n')
+    },
     logged (name, msg) {
       const lines: Array<Record<string, unknown>> = []
       for (const line of cluster.log(name).split('\n')) {
@@ -206,14 +299,18 @@ export async function createFaultCluster (specs: ClusterSpec[], shared: { extra?
     async cleanup () {
       for (const stop of stopRecorders.values()) stop()
       stopRecorders.clear()
-      await Promise.all(nodes.map(async n => {
-        if (n.proc == null) return
-        const p = n.proc
-        const timer = setTimeout(() => { void p.stop('SIGKILL') }, paced(12_000))
-        await p.stop('SIGTERM')
-        clearTimeout(timer)
-        n.proc = null
-      }))
+      await Promise.all(
+        nodes.map(async n => {
+          if (n.proc == null) return
+          const p = n.proc
+          const timer = setTimeout(() => {
+            void p.stop('SIGKILL')
+          }, paced(12_000))
+          await p.stop('SIGTERM')
+          clearTimeout(timer)
+          n.proc = null
+        })
+      )
       for (const n of nodes) await killOrphans(n.dataDir)
       await Promise.all(nodes.map(n => fs.rm(n.dataDir, { recursive: true, force: true })))
     }
@@ -227,20 +324,28 @@ export async function createFaultCluster (specs: ClusterSpec[], shared: { extra?
  */
 export function convertingOn (owner: ClusterNode, jobId: string, workers: string[]): NodeEvent | undefined {
   const verified = new Set(owner.events.filter(e => e.type === 'unit:verified' && e.jobId === jobId).map(e => e.index))
-  return owner.events.find(e => e.type === 'unit:converting' && e.jobId === jobId && workers.includes(e.peerId ?? '') && !verified.has(e.index))
+  return owner.events.find(
+    e => e.type === 'unit:converting' && e.jobId === jobId && workers.includes(e.peerId ?? '') && !verified.has(e.index)
+  )
 }
 
 /** How often each unit was leased, from the owner's recorded `unit:leased` events. */
 export function leaseCounts (events: NodeEvent[], jobId: string): Map<number, number> {
   const counts = new Map<number, number>()
-  for (const e of events) if (e.type === 'unit:leased' && e.jobId === jobId && e.index != null) counts.set(e.index, (counts.get(e.index) ?? 0) + 1)
+  for (const e of events) {
+    if (e.type === 'unit:leased' && e.jobId === jobId && e.index != null) {
+      counts.set(e.index, (counts.get(e.index) ?? 0) + 1)
+    }
+  }
   return counts
 }
 
 /** After each scenario: on failure print the tail of every node's log, then stop and remove the cluster. */
 export async function finishCluster (cluster: FaultCluster | undefined, failed: boolean): Promise<void> {
   if (cluster == null) return
-  if (failed) for (const n of cluster.nodes) console.error(`--- log of ${n.name} ---\n${cluster.log(n.name).slice(-20_000)}`)
+  if (failed) {
+    for (const n of cluster.nodes) console.error(`--- log of ${n.name} ---\n${cluster.log(n.name).slice(-20_000)}`)
+  }
   await cluster.cleanup()
 }
 

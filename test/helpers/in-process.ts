@@ -10,13 +10,21 @@ import { paced } from './pace.js'
 export interface TestNode { node: RunningNode, dataDir: string, events: NodeEvent[] }
 
 /** Nodes share the first one's swarm key, or `swarmKeyFile` to join nodes started earlier. */
-export async function startTestNodes (settings: NodeSettings[], hooks: Array<StartNodeInit['testHooks']> = [], swarmKeyFile?: string): Promise<TestNode[]> {
+export async function startTestNodes (
+  settings: NodeSettings[],
+  hooks: Array<StartNodeInit['testHooks']> = [],
+  swarmKeyFile?: string
+): Promise<TestNode[]> {
   const nodes: TestNode[] = []
   let keyFile = swarmKeyFile
   for (const [i, s] of settings.entries()) {
     const dataDir = await makeDataDir({ mesh: true, ...s }, keyFile)
     keyFile ??= path.join(dataDir, 'swarm.key')
-    const node = await startNode({ dataDir, logger: pino({ level: process.env.FFMESH_TEST_LOG ?? 'silent' }), testHooks: hooks[i] })
+    const node = await startNode({
+      dataDir,
+      logger: pino({ level: process.env.FFMESH_TEST_LOG ?? 'silent' }),
+      testHooks: hooks[i]
+    })
     const events: NodeEvent[] = []
     node.api.onEvent(e => events.push(e))
     nodes.push({ node, dataDir, events })

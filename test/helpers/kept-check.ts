@@ -28,20 +28,62 @@ export function fastProfile (name: string, change: (p: Profile) => void = () => 
   return p
 }
 
-export interface Converted { file: string, out: string, result: LocalConvertResult, source: MediaTruth, output: MediaTruth }
+export interface Converted {
+  file: string
+  out: string
+  result: LocalConvertResult
+  source: MediaTruth
+  output: MediaTruth
+}
 
-export async function convertAndRead (runner: FfmpegRunner, dir: string, source: string, profile: Profile, segmentSeconds = 2): Promise<Converted> {
+export async function convertAndRead (
+  runner: FfmpegRunner,
+  dir: string,
+  source: string,
+  profile: Profile,
+  segmentSeconds = 2
+): Promise<Converted> {
   const name = source.split('/').at(-1) as string
   const out = join(dir, `${name}.${profile.name}.${profile.container}`)
-  const result = await convertLocally(runner, { source, profile, segmentSeconds, workDir: join(dir, `work-${name}-${profile.name}`), outFile: out, parallel: 2 })
-  const [sourceTruth, outputTruth] = await Promise.all([readTruth(source, { decode: true }), readTruth(out, { decode: false })])
+  const result = await convertLocally(runner, {
+    source,
+    profile,
+    segmentSeconds,
+    workDir: join(dir, `work-${name}-${profile.name}`),
+    outFile: out,
+    parallel: 2
+  })
+  const [sourceTruth, outputTruth] = await Promise.all([
+    readTruth(source, { decode: true }),
+    readTruth(out, { decode: false })
+  ])
   return { file: source, out, result, source: sourceTruth, output: outputTruth }
 }
 
 /** A plain `ffmpeg -i source` conversion of picture and sound: the reference for clocks ffmpeg corrects as it reads. */
 export async function plainRun (source: string, out: string): Promise<MediaTruth> {
-  await run('ffmpeg', ['-hide_banner', '-nostdin', '-v', 'error', '-y', '-i', source, '-map', '0:V', '-map', '0:a?', '-c:v', 'libx264', '-preset', 'ultrafast',
-    '-fps_mode', 'passthrough', '-c:a', 'aac', out])
+  await run('ffmpeg', [
+    '-hide_banner',
+    '-nostdin',
+    '-v',
+    'error',
+    '-y',
+    '-i',
+    source,
+    '-map',
+    '0:V',
+    '-map',
+    '0:a?',
+    '-c:v',
+    'libx264',
+    '-preset',
+    'ultrafast',
+    '-fps_mode',
+    'passthrough',
+    '-c:a',
+    'aac',
+    out
+  ])
   return await readTruth(out, { decode: false })
 }
 
@@ -62,16 +104,28 @@ export async function expectVideoKept (c: Converted, options: KeptOptions = {}):
   expect(c.result.units.filter(u => u.kind === 'segment').length, 'converted in segments').toBeGreaterThanOrEqual(2)
   expect(output.videoFrames, 'frames').toBe(source.videoFrames)
   if (options.reference != null) expect(output.videoFrames, 'frames of a plain run').toBe(reference.videoFrames)
-  expect(output.audio.map(a => [a.channels, a.language]), 'audio tracks').toEqual(source.audio.map(a => [a.channels, a.language]))
-  expect(output.subtitles, 'subtitle tracks').toEqual(source.subtitles.map((s, i) => ({ ...s, codec: options.subtitleCodecs?.[i] ?? s.codec })))
+  expect(
+    output.audio.map(a => [a.channels, a.language]),
+    'audio tracks'
+  ).toEqual(source.audio.map(a => [a.channels, a.language]))
+  expect(output.subtitles, 'subtitle tracks').toEqual(
+    source.subtitles.map((s, i) => ({ ...s, codec: options.subtitleCodecs?.[i] ?? s.codec }))
+  )
   expect(output.attachments, 'attachments').toEqual(source.attachments)
   expect(output.pictures, 'cover pictures').toBe(options.pictures ?? source.pictures)
   expect(output.chapters, 'chapters').toEqual(source.chapters)
   expect(output.display, 'display size').toBe(source.display)
-  expect(await framePsnr(c.out, c.file, COMPARED_FRAME), 'the same picture, the same way up').toBeGreaterThan(SAME_PICTURE_PSNR_DB)
+  expect(await framePsnr(c.out, c.file, COMPARED_FRAME), 'the same picture, the same way up').toBeGreaterThan(
+    SAME_PICTURE_PSNR_DB
+  )
   expect(output.colour, 'colour primaries / transfer / matrix').toBe(source.colour)
-  if (reference.avOffset != null) expect(Math.abs((output.avOffset as number) - reference.avOffset), 'A/V start offset').toBeLessThanOrEqual(frameSec)
+  if (reference.avOffset != null) {
+    expect(Math.abs((output.avOffset as number) - reference.avOffset), 'A/V start offset').toBeLessThanOrEqual(frameSec)
+  }
   const tolerance = frameSec + (source.audio.length > 0 ? AUDIO_DURATION_TOLERANCE_SEC : 0)
   const span = options.reference != null ? reference.headerDuration : source.span
-  expect(Math.abs(output.headerDuration - span), `duration ${output.headerDuration} against ${span}`).toBeLessThanOrEqual(tolerance)
+  expect(
+    Math.abs(output.headerDuration - span),
+    `duration ${output.headerDuration} against ${span}`
+  ).toBeLessThanOrEqual(tolerance)
 }

@@ -10,16 +10,42 @@ const run = promisify(execFile)
 const SMALL = 's=320x240'
 
 export async function ffmpeg (args: string[]): Promise<void> {
-  await run('ffmpeg', ['-hide_banner', '-nostdin', '-loglevel', 'error', '-y', ...args], { maxBuffer: 16 * 1024 * 1024 })
+  await run('ffmpeg', ['-hide_banner', '-nostdin', '-loglevel', 'error', '-y', ...args], {
+    maxBuffer: 16 * 1024 * 1024
+  })
 }
 
 /** A 3 s clip with audio; `codec` libx264 or libx265, `crf` its quality, `tone` makes the content differ. */
-export async function makeVideo (file: string, init: { codec?: 'libx264' | 'libx265', crf?: number, tone?: number, seconds?: number } = {}): Promise<string> {
+export async function makeVideo (
+  file: string,
+  init: { codec?: 'libx264' | 'libx265'; crf?: number; tone?: number; seconds?: number } = {}
+): Promise<string> {
   await fs.mkdir(path.dirname(file), { recursive: true })
   const seconds = init.seconds ?? 3
-  await ffmpeg(['-f', 'lavfi', '-i', `testsrc2=${SMALL}:r=25:d=${seconds}`, '-f', 'lavfi', '-i', `sine=f=${init.tone ?? 440}:sample_rate=48000:d=${seconds}`,
-    '-c:v', init.codec ?? 'libx264', '-preset', 'ultrafast', '-crf', String(init.crf ?? 18), '-g', '25',
-    ...(init.codec === 'libx265' ? ['-x265-params', 'log-level=error'] : []), '-c:a', 'aac', '-b:a', '64k', file])
+  await ffmpeg([
+    '-f',
+    'lavfi',
+    '-i',
+    `testsrc2=${SMALL}:r=25:d=${seconds}`,
+    '-f',
+    'lavfi',
+    '-i',
+    `sine=f=${init.tone ?? 440}:sample_rate=48000:d=${seconds}`,
+    '-c:v',
+    init.codec ?? 'libx264',
+    '-preset',
+    'ultrafast',
+    '-crf',
+    String(init.crf ?? 18),
+    '-g',
+    '25',
+    ...(init.codec === 'libx265' ? ['-x265-params', 'log-level=error'] : []),
+    '-c:a',
+    'aac',
+    '-b:a',
+    '64k',
+    file
+  ])
   return file
 }
 
@@ -48,8 +74,22 @@ export async function treeFiles (dir: string): Promise<string[]> {
 }
 
 /** The codec of the first video (or audio) stream and its packet count, by ffprobe. */
-export async function probeStream (file: string, select: 'v:0' | 'a:0' = 'v:0'): Promise<{ codec: string, packets: number }> {
-  const { stdout } = await run('ffprobe', ['-v', 'error', '-select_streams', select, '-count_packets', '-show_entries', 'stream=codec_name,nb_read_packets', '-of', 'json', file])
-  const stream = (JSON.parse(stdout) as { streams: Array<{ codec_name: string, nb_read_packets: string }> }).streams[0]
+export async function probeStream (
+  file: string,
+  select: 'v:0' | 'a:0' = 'v:0'
+): Promise<{ codec: string; packets: number }> {
+  const { stdout } = await run('ffprobe', [
+    '-v',
+    'error',
+    '-select_streams',
+    select,
+    '-count_packets',
+    '-show_entries',
+    'stream=codec_name,nb_read_packets',
+    '-of',
+    'json',
+    file
+  ])
+  const stream = (JSON.parse(stdout) as { streams: Array<{ codec_name: string; nb_read_packets: string }> }).streams[0]
   return { codec: stream?.codec_name ?? '', packets: Number(stream?.nb_read_packets ?? 0) }
 }

@@ -13,12 +13,26 @@ import { paced } from './pace.js'
 export interface TestMesh { mesh: Libp2pMesh, dir: string, paths: ReturnType<typeof dataPaths> }
 
 export function meshConfig (overrides: Partial<Config['mesh']> = {}): Config['mesh'] {
-  return { enabled: true, listen: ['/ip4/127.0.0.1/tcp/0'], bootstrap: [], mdns: false, allowPeers: [], advertiseSeconds: 0.5, remoteControl: true, ...overrides }
+  return {
+    enabled: true,
+    listen: ['/ip4/127.0.0.1/tcp/0'],
+    bootstrap: [],
+    mdns: false,
+    allowPeers: [],
+    advertiseSeconds: 0.5,
+    remoteControl: true,
+    ...overrides
+  }
 }
 
 /** `reuseDir` restarts a node on an earlier node's data dir (same peer store); pass its privateKey in `extra`. */
-export async function startTestMesh (swarmKey: Uint8Array, config: Config['mesh'], extra: Partial<Libp2pMeshInit> = {}, reuseDir?: string): Promise<TestMesh> {
-  const dir = reuseDir ?? await fs.mkdtemp(path.join(os.tmpdir(), 'ffmesh-mesh-'))
+export async function startTestMesh (
+  swarmKey: Uint8Array,
+  config: Config['mesh'],
+  extra: Partial<Libp2pMeshInit> = {},
+  reuseDir?: string
+): Promise<TestMesh> {
+  const dir = reuseDir ?? (await fs.mkdtemp(path.join(os.tmpdir(), 'ffmesh-mesh-')))
   const paths = dataPaths(dir)
   const mesh = await createLibp2pMesh({
     privateKey: await generateKeyPair('Ed25519'),
@@ -44,7 +58,11 @@ export function newSwarmKey (): Uint8Array {
   return new Uint8Array(randomBytes(32))
 }
 
-export async function waitFor (check: () => boolean | Promise<boolean>, what: string, timeoutMs = paced(20_000)): Promise<void> {
+export async function waitFor (
+  check: () => boolean | Promise<boolean>,
+  what: string,
+  timeoutMs = paced(20_000)
+): Promise<void> {
   const deadline = Date.now() + timeoutMs
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)

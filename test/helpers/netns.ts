@@ -9,7 +9,8 @@ const run = promisify(execFile)
  * Every name carries a per-run id, so parallel runs never collide, and cleanup removes exactly
  * what this run made, also after a failure or when the process exits early.
  */
-export const NETNS_SKIP_MESSAGE = 'skipped: network-namespace tests need root (ip netns, veth, bridge); run as root or in CI with CAP_NET_ADMIN'
+export const NETNS_SKIP_MESSAGE =
+  'skipped: network-namespace tests need root (ip netns, veth, bridge); run as root or in CI with CAP_NET_ADMIN'
 
 export function isRoot (): boolean {
   return typeof process.getuid === 'function' && process.getuid() === 0
@@ -57,7 +58,9 @@ function removeRun (runId: string, bridge: string, hostCount: number): void {
 
 export async function createNetnsLab (init: { hosts: number }): Promise<NetnsLab> {
   if (!isRoot()) throw new Error(NETNS_SKIP_MESSAGE)
-  if (init.hosts < 1 || init.hosts > 9) throw new Error('a lab has 1 to 9 hosts (interface names are limited to 15 characters)')
+  if (init.hosts < 1 || init.hosts > 9) {
+    throw new Error('a lab has 1 to 9 hosts (interface names are limited to 15 characters)')
+  }
   const runId = randomBytes(3).toString('hex')
   // The third octet comes from the run id; the bridge has no host address, so /24s never meet.
   const subnet = `10.77.${parseInt(runId.slice(0, 2), 16)}`

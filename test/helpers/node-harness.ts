@@ -13,16 +13,23 @@ export const FFMESH_BIN = path.join(REPO, 'packages/cli/bin/ffmesh.js')
 
 export interface CliResult { code: number, stdout: string, stderr: string }
 
-export async function ffmesh (args: string[], options: { dataDir?: string, env?: NodeJS.ProcessEnv, timeoutMs?: number } = {}): Promise<CliResult> {
+export async function ffmesh (
+  args: string[],
+  options: { dataDir?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}
+): Promise<CliResult> {
   const env = { ...process.env, ...options.env }
   if (options.dataDir != null) env.FFMESH_DATA_DIR = options.dataDir
   const child = spawn(process.execPath, [FFMESH_BIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] })
   let stdout = ''
   let stderr = ''
-  child.stdout.on('data', (d: Buffer) => { stdout += d.toString() })
-  child.stderr.on('data', (d: Buffer) => { stderr += d.toString() })
+  child.stdout.on('data', (d: Buffer) => {
+    stdout += d.toString()
+  })
+  child.stderr.on('data', (d: Buffer) => {
+    stderr += d.toString()
+  })
   const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? paced(120_000))
-  const code = await new Promise<number>(resolve => child.on('close', (c) => resolve(c ?? 1)))
+  const code = await new Promise<number>(resolve => child.on('close', c => resolve(c ?? 1)))
   clearTimeout(timer)
   return { code, stdout, stderr }
 }
@@ -64,7 +71,12 @@ export async function removeDataDirs (): Promise<void> {
 export async function makeDataDir (settings: NodeSettings = {}, swarmKeyFile?: string): Promise<string> {
   const dir = settings.dir ?? await fs.mkdtemp(path.join(os.tmpdir(), 'ffmesh-node-'))
   madeDataDirs.add(dir)
-  const r = await ffmesh(['init', '--data-dir', dir, ...(swarmKeyFile != null ? ['--swarm-key-file', swarmKeyFile] : [])])
+  const r = await ffmesh([
+    'init',
+    '--data-dir',
+    dir,
+    ...(swarmKeyFile != null ? ['--swarm-key-file', swarmKeyFile] : [])
+  ])
   if (r.code !== 0) throw new Error(`ffmesh init failed: ${r.stderr}`)
   const { worker: extraWorker, ...extra } = settings.extra ?? {}
   const config = {
@@ -73,9 +85,24 @@ export async function makeDataDir (settings: NodeSettings = {}, swarmKeyFile?: s
     // ffmpeg at the suite's own priority: at a lowered one it starves behind whatever else keeps
     // the host busy (npm run test:busy), which the measured pace does not show. The default's
     // lowering is checked by packages/node/src/media/priority.test.ts.
-    worker: { slots: settings.slots ?? 1, minFreeDisk: 0, nice: 0, ioIdle: false, ...(extraWorker as object | undefined) },
-    jobs: { segmentSeconds: settings.segmentSeconds ?? 2, leaseSeconds: settings.leaseSeconds ?? 10, heartbeatSeconds: settings.heartbeatSeconds ?? 1 },
-    mesh: { enabled: settings.mesh ?? false, mdns: settings.mdns ?? true, listen: settings.listen ?? ['/ip4/127.0.0.1/tcp/0'], advertiseSeconds: 1 },
+    worker: {
+      slots: settings.slots ?? 1,
+      minFreeDisk: 0,
+      nice: 0,
+      ioIdle: false,
+      ...(extraWorker as object | undefined)
+    },
+    jobs: {
+      segmentSeconds: settings.segmentSeconds ?? 2,
+      leaseSeconds: settings.leaseSeconds ?? 10,
+      heartbeatSeconds: settings.heartbeatSeconds ?? 1
+    },
+    mesh: {
+      enabled: settings.mesh ?? false,
+      mdns: settings.mdns ?? true,
+      listen: settings.listen ?? ['/ip4/127.0.0.1/tcp/0'],
+      advertiseSeconds: 1
+    },
     ui: settings.ui ?? { enabled: false },
     ...extra
   }
@@ -94,21 +121,46 @@ export interface NodeProcess {
 }
 
 /** Starts `ffmesh node` and waits until its control socket answers. */
-export async function startNodeProcess (dataDir: string, options: { env?: NodeJS.ProcessEnv, args?: string[], wrap?: string[] } = {}): Promise<NodeProcess> {
-  const argv = [...(options.wrap ?? []), process.execPath, FFMESH_BIN, 'node', '--data-dir', dataDir, ...(options.args ?? [])]
-  const child = spawn(argv[0], argv.slice(1), { env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] })
+export async function startNodeProcess (
+  dataDir: string,
+  options: { env?: NodeJS.ProcessEnv; args?: string[]; wrap?: string[] } = {}
+): Promise<NodeProcess> {
+  const argv = [
+    ...(options.wrap ?? []),
+    process.execPath,
+    FFMESH_BIN,
+    'node',
+    '--data-dir',
+    dataDir,
+    ...(options.args ?? [])
+  ]
+  const child = spawn(argv[0], argv.slice(1), {
+    env: { ...process.env, ...options.env },
+    stdio: ['ignore', 'pipe', 'pipe']
+  })
   let output = ''
-  child.stdout?.on('data', (d: Buffer) => { output += d.toString() })
-  child.stderr?.on('data', (d: Buffer) => { output += d.toString() })
-  const exited = new Promise<{ code: number | null, signal: NodeJS.Signals | null }>(resolve => child.on('exit', (code, signal) => resolve({ code, signal })))
+  child.stdout?.on('data', (d: Buffer) => {
+    output += d.toString()
+  })
+  child.stderr?.on('data', (d: Buffer) => {
+    output += d.toString()
+  })
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>(resolve =>
+    child.on('exit', (code, signal) => resolve({ code, signal }))
+  )
   let gone = false
-  void exited.then(() => { gone = true })
+  void exited.then(() => {
+    gone = true
+  })
   const deadline = Date.now() + paced(30_000)
   for (;;) {
     if (gone) throw new Error(`ffmesh node exited during start-up:\n${output}`)
     const r = await ffmesh(['status', '--json'], { dataDir })
     if (r.code === 0) break
-    if (Date.now() > deadline) { child.kill('SIGKILL'); throw new Error(`ffmesh node did not answer within ${paced(30_000) / 1000} s:\n${output}`) }
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL')
+      throw new Error(`ffmesh node did not answer within ${paced(30_000) / 1000} s:\n${output}`)
+    }
     await new Promise(resolve => setTimeout(resolve, 200))
   }
   return {
@@ -135,7 +187,11 @@ export async function ffmpegProcessesFor (dataDir: string): Promise<number[]> {
   return pids
 }
 
-export async function waitUntil<T> (probe: () => Promise<T | undefined | null | false>, what: string, timeoutMs = paced(60_000)): Promise<T> {
+export async function waitUntil<T> (
+  probe: () => Promise<T | undefined | null | false>,
+  what: string,
+  timeoutMs = paced(60_000)
+): Promise<T> {
   const deadline = Date.now() + timeoutMs
   for (;;) {
     const value = await probe()

@@ -39,8 +39,25 @@ export async function measurePace (): Promise<number> {
   const times: number[] = []
   for (let i = 0; i < 3; i++) {
     const started = performance.now()
-    await run('ffmpeg', ['-hide_banner', '-nostdin', '-loglevel', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=640x360:rate=25:duration=4',
-      '-c:v', 'libx264', '-preset', 'veryfast', '-threads', '1', '-f', 'null', '-'])
+    await run('ffmpeg', [
+      '-hide_banner',
+      '-nostdin',
+      '-loglevel',
+      'error',
+      '-f',
+      'lavfi',
+      '-i',
+      'testsrc2=size=640x360:rate=25:duration=4',
+      '-c:v',
+      'libx264',
+      '-preset',
+      'veryfast',
+      '-threads',
+      '1',
+      '-f',
+      'null',
+      '-'
+    ])
     times.push((performance.now() - started) / 1000)
   }
   const median = times.sort((a, b) => a - b)[1] as number

@@ -16,7 +16,10 @@ const FILL_CHUNKS = [1024 * 1024, 4096]
 /** A small real disk: a tmpfs of `sizeMiB`, filled and freed by the test. */
 export interface SmallDisk {
   dir: string
-  /** Writes a filler file until the filesystem refuses (ENOSPC), then gives back `leave` bytes; returns the bytes it holds. */
+  /**
+   * Writes a filler file until the filesystem refuses (ENOSPC), then gives back `leave` bytes; returns the bytes it
+   * holds.
+   */
   fill(options?: { leave?: number }): Promise<number>
   /** Removes every filler file. */
   free(): Promise<void>
@@ -57,7 +60,9 @@ export async function mountSmallDisk (prefix: string, sizeMiB: number): Promise<
       return written - leave
     },
     async free () {
-      for (const name of await fs.readdir(dir)) if (name.startsWith('filler-')) await fs.rm(path.join(dir, name), { force: true })
+      for (const name of await fs.readdir(dir)) {
+        if (name.startsWith('filler-')) await fs.rm(path.join(dir, name), { force: true })
+      }
     },
     async freeBytes () {
       const s = await fs.statfs(dir)

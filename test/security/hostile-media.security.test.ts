@@ -31,8 +31,12 @@ beforeAll(async () => {
   hangFlag = path.join(media, 'hang')
   crashFlag = path.join(media, 'crash')
   const wrapper = path.join(media, 'ffmpeg-that-hangs')
-  await fs.writeFile(wrapper, `#!/bin/sh\nif [ -e '${hangFlag}' ]; then for a in "$@"; do [ "$a" = "libx264" ] && exec sleep ${HANG_MARK}; done; fi\n` +
-    `if [ -e '${crashFlag}' ]; then for a in "$@"; do [ "$a" = "libx264" ] && kill -SEGV $$; done; fi\nexec ffmpeg "$@"\n`, { mode: 0o755 })
+  await fs.writeFile(
+    wrapper,
+    `#!/bin/sh\nif [ -e '${hangFlag}' ]; then for a in "$@"; do [ "$a" = "libx264" ] && exec sleep ${HANG_MARK}; done; fi\n` +
+      `if [ -e '${crashFlag}' ]; then for a in "$@"; do [ "$a" = "libx264" ] && kill -SEGV $$; done; fi\nexec ffmpeg "$@"\n`,
+    { mode: 0o755 }
+  )
   nodes = await startTestNodes([{
     name: 'solo',
     mesh: false,
@@ -51,8 +55,31 @@ afterAll(async () => {
 
 async function sample (name: string, seconds: number, format: string): Promise<string> {
   const file = path.join(media, name)
-  await run('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', `testsrc2=size=320x240:rate=25:duration=${seconds}`, '-f', 'lavfi', '-i', `sine=duration=${seconds}`,
-    '-c:v', 'libx264', '-preset', 'ultrafast', '-g', '25', '-c:a', 'aac', '-f', format, file])
+  await run('ffmpeg', [
+    '-hide_banner',
+    '-loglevel',
+    'error',
+    '-y',
+    '-f',
+    'lavfi',
+    '-i',
+    `testsrc2=size=320x240:rate=25:duration=${seconds}`,
+    '-f',
+    'lavfi',
+    '-i',
+    `sine=duration=${seconds}`,
+    '-c:v',
+    'libx264',
+    '-preset',
+    'ultrafast',
+    '-g',
+    '25',
+    '-c:a',
+    'aac',
+    '-f',
+    format,
+    file
+  ])
   return file
 }
 
@@ -67,52 +94,69 @@ async function hangingChildren (): Promise<number> {
 }
 
 describe('media that hangs or breaks ffmpeg', () => {
-  it('a hung encode is stopped after its duration-derived limit; the unit fails with a reason and the node goes on', async () => {
-    const [solo] = nodes
-    const source = await sample('hang.mkv', 2, 'matroska')
-    await fs.writeFile(hangFlag, '')
-    const limitMs = convertTimeoutMs(2) * TIMEOUT_SCALE
-    const started = Date.now()
-    const { id } = await solo.node.api.submit({ source, profile: 'h264', outDir: path.join(media, 'out-hang') })
-    await waitUntil(async () => await hangingChildren() === 1, 'the encode to hang', paced(30_000))
-    const job = await waitForJob(solo, id, paced(120_000))
-    const elapsed = Date.now() - started
-    expect(job.state).toBe('failed')
-    expect(job.error?.code).toBe(ErrorCodes.ATTEMPTS_EXHAUSTED)
-    expect(job.error?.message).toContain(ErrorCodes.CONVERT_TIMEOUT)
-    // Two attempts, each stopped at its limit (plus SIGTERM grace and scheduling), not left running.
-    expect(elapsed).toBeGreaterThanOrEqual(2 * limitMs)
-    expect(elapsed).toBeLessThan(2 * limitMs + paced(30_000))
-    expect(solo.events.filter(e => e.type === 'unit:released' && (e.data as { code?: string }).code === ErrorCodes.CONVERT_TIMEOUT).length).toBeGreaterThanOrEqual(2)
-    expect(await hangingChildren()).toBe(0)
-
-    // The same worker converts the next job.
-    await fs.rm(hangFlag)
-    const next = await solo.node.api.submit({ source, profile: 'h264', outDir: path.join(media, 'out-next') })
-    expect((await waitForJob(solo, next.id, paced(120_000))).state).toBe('done')
-  }, paced(180_000))
-
-  it('submit refuses relative, NUL-bearing and non-media sources with a code, and converts odd but real file names as files', async () => {
-    const [solo] = nodes
-    const refused: Array<[string, string]> = [
-      ...['../x', 'a/../../x', 'C:../x', '-x', 'concat:x', 'file:x', 'http://x', 'x.mkv'].map(s => [s, ErrorCodes.BAD_ARGUMENTS] as [string, string]),
-      [`${media}/x\0y.mkv`, ErrorCodes.BAD_ARGUMENTS],
-      ['/etc/passwd', ErrorCodes.SOURCE_NOT_MEDIA],
-      ['////etc/x', ErrorCodes.SOURCE_NOT_FOUND]
-    ]
-    for (const [source, code] of refused) {
-      await expect(solo.node.api.submit({ source, profile: 'h264', outDir: path.join(media, 'never') }), source).rejects.toMatchObject({ code })
-    }
-    await expect(fs.stat(path.join(media, 'never', 'x.mkv'))).rejects.toThrow()
-    for (const name of ['concat:x|y.mkv', '-i http:x.mkv']) {
-      const source = await sample(name.replace(/[|: ]/g, '_'), 1, 'matroska')
-      const odd = path.join(media, name)
-      await fs.rename(source, odd)
-      const { id } = await solo.node.api.submit({ source: odd, profile: 'h264', outDir: path.join(media, 'odd-out') })
+  it(
+    'a hung encode is stopped after its duration-derived limit; the unit fails with a reason and the node goes on',
+    async () => {
+      const [solo] = nodes
+      const source = await sample('hang.mkv', 2, 'matroska')
+      await fs.writeFile(hangFlag, '')
+      const limitMs = convertTimeoutMs(2) * TIMEOUT_SCALE
+      const started = Date.now()
+      const { id } = await solo.node.api.submit({ source, profile: 'h264', outDir: path.join(media, 'out-hang') })
+      await waitUntil(async () => (await hangingChildren()) === 1, 'the encode to hang', paced(30_000))
       const job = await waitForJob(solo, id, paced(120_000))
-      expect(job.state, JSON.stringify(job.error)).toBe('done')
-    }
-  }, paced(180_000))
+      const elapsed = Date.now() - started
+      expect(job.state).toBe('failed')
+      expect(job.error?.code).toBe(ErrorCodes.ATTEMPTS_EXHAUSTED)
+      expect(job.error?.message).toContain(ErrorCodes.CONVERT_TIMEOUT)
+      // Two attempts, each stopped at its limit (plus SIGTERM grace and scheduling), not left running.
+      expect(elapsed).toBeGreaterThanOrEqual(2 * limitMs)
+      expect(elapsed).toBeLessThan(2 * limitMs + paced(30_000))
+      expect(
+        solo.events.filter(
+          e => e.type === 'unit:released' && (e.data as { code?: string }).code === ErrorCodes.CONVERT_TIMEOUT
+        ).length
+      ).toBeGreaterThanOrEqual(2)
+      expect(await hangingChildren()).toBe(0)
+
+      // The same worker converts the next job.
+      await fs.rm(hangFlag)
+      const next = await solo.node.api.submit({ source, profile: 'h264', outDir: path.join(media, 'out-next') })
+      expect((await waitForJob(solo, next.id, paced(120_000))).state).toBe('done')
+    },
+    paced(180_000)
+  )
+
+  it(
+    'submit refuses relative, NUL-bearing and non-media sources with a code, and converts odd but real file names as files',
+    async () => {
+      const [solo] = nodes
+      const refused: Array<[string, string]> = [
+        ...['../x', 'a/../../x', 'C:../x', '-x', 'concat:x', 'file:x', 'http://x', 'x.mkv'].map(
+          s => [s, ErrorCodes.BAD_ARGUMENTS] as [string, string]
+        ),
+        [`${media}/x\0y.mkv`, ErrorCodes.BAD_ARGUMENTS],
+        ['/etc/passwd', ErrorCodes.SOURCE_NOT_MEDIA],
+        ['////etc/x', ErrorCodes.SOURCE_NOT_FOUND]
+      ]
+      for (const [source, code] of refused) {
+        await expect(
+          solo.node.api.submit({ source, profile: 'h264', outDir: path.join(media, 'never') }),
+          source
+        ).rejects.toMatchObject({ code })
+      }
+      await expect(fs.stat(path.join(media, 'never', 'x.mkv'))).rejects.toThrow()
+      for (const name of ['concat:x|y.mkv', '-i http:x.mkv']) {
+        const source = await sample(name.replace(/[|: ]/g, '_'), 1, 'matroska')
+        const odd = path.join(media, name)
+        await fs.rename(source, odd)
+        const { id } = await solo.node.api.submit({ source: odd, profile: 'h264', outDir: path.join(media, 'odd-out') })
+        const job = await waitForJob(solo, id, paced(120_000))
+        expect(job.state, JSON.stringify(job.error)).toBe('done')
+      }
+    },
+    paced(180_000)
+  )
 
   it('an encoder that crashes fails the unit with the signal as its reason, and the node goes on', async () => {
     const [solo] = nodes

@@ -42,7 +42,12 @@ export async function startLiar (swarmKey: Uint8Array): Promise<Liar> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'ffmesh-liar-'))
   const datastore = new LevelDatastore(path.join(dir, 'peers'))
   await datastore.open()
-  const libp2p = await createMeshLibp2p({ privateKey: await generateKeyPair('Ed25519'), swarmKey, config: meshConfig(), datastore })
+  const libp2p = await createMeshLibp2p({
+    privateKey: await generateKeyPair('Ed25519'),
+    swarmKey,
+    config: meshConfig(),
+    datastore
+  })
   const logger = pino({ level: 'silent' })
   const counters = createMeshCounters()
   const liar: Liar = {
@@ -57,7 +62,10 @@ export async function startLiar (swarmKey: Uint8Array): Promise<Liar> {
     publish: async (body) => { await gossip.publish(body) },
     async publishRaw (value) {
       const message: Record<string, unknown> = { v: PROTOCOL_VERSION, ts: Date.now() + liar.skewMs, ...value }
-      await libp2p.services.pubsub.publish(topicFor(message.type as GossipMessage['type']), new TextEncoder().encode(JSON.stringify(message)))
+      await libp2p.services.pubsub.publish(
+        topicFor(message.type as GossipMessage['type']),
+        new TextEncoder().encode(JSON.stringify(message))
+      )
     },
     pushResult: async (to, push, file) => await results.push(to, push, file),
     fetchBlob: async (from, ref, dest) => { await blobs.fetch(from, ref, dest) },

@@ -34,7 +34,10 @@ afterAll(async () => {
 
 async function tcpListenPorts (pid: number): Promise<number[]> {
   const { stdout } = await run('ss', ['-Hltnp'])
-  return stdout.split('\n').filter(l => l.includes(`pid=${pid},`)).map(l => Number(/:(\d+)\s/.exec(l.split(/\s+/)[3] + ' ')?.[1]))
+  return stdout
+    .split('\n')
+    .filter(l => l.includes(`pid=${pid},`))
+    .map(l => Number(/:(\d+)\s/.exec(l.split(/\s+/)[3] + ' ')?.[1]))
 }
 
 describe('secrets stay secret', () => {
@@ -66,8 +69,27 @@ describe('secrets stay secret', () => {
       return r.code === 0 && (JSON.parse(r.stdout) as unknown[]).length > 0
     }, 'the nodes to meet', paced(60_000))
     const source = path.join(media, 'four.mkv')
-    await run('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=size=320x240:rate=25:duration=4', '-c:v', 'libx264', '-preset', 'ultrafast', '-g', '25', source])
-    const submitted = await ffmesh(['submit', source, '--profile', 'h264', '--out', path.join(media, 'out'), '--wait', '--json'], { dataDir: a })
+    await run('ffmpeg', [
+      '-hide_banner',
+      '-loglevel',
+      'error',
+      '-y',
+      '-f',
+      'lavfi',
+      '-i',
+      'testsrc2=size=320x240:rate=25:duration=4',
+      '-c:v',
+      'libx264',
+      '-preset',
+      'ultrafast',
+      '-g',
+      '25',
+      source
+    ])
+    const submitted = await ffmesh(
+      ['submit', source, '--profile', 'h264', '--out', path.join(media, 'out'), '--wait', '--json'],
+      { dataDir: a }
+    )
     expect(submitted.code, submitted.stderr).toBe(0)
     await Promise.all(procs.map(p => p.stop()))
 

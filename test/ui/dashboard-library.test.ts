@@ -66,7 +66,7 @@ describe.skipIf(!HAS_CHROMIUM)('libraries, skipped files and statistics on the d
     await page.selectOption('select[name=state]', 'done')
     const done = page.locator('li.job[data-state="done"]')
     await done.waitFor({ timeout: 300_000 })
-    doneId = await done.getAttribute('data-id') as string
+    doneId = (await done.getAttribute('data-id')) as string
     const job = a.node.api.getJob(doneId)
     expect(job.source).toBe(path.join(lib, 'Film.mkv'))
     const [bytesIn, bytesOut] = [job.bytesIn as number, job.bytesOut as number]
@@ -74,8 +74,15 @@ describe.skipIf(!HAS_CHROMIUM)('libraries, skipped files and statistics on the d
     expect(bytesOut).toBeLessThan(bytesIn)
     await done.locator('a.job-name').click()
     await page.locator(FACT('saved')).waitFor()
-    expect([await page.locator(FACT('source size')).textContent(), await page.locator(FACT('output size')).textContent(), await page.locator(FACT('saved')).textContent()])
-      .toEqual([formatBytes(bytesIn), formatBytes(bytesOut), `${formatBytes(bytesIn - bytesOut)} (${Math.round(((bytesIn - bytesOut) / bytesIn) * 100)}%)`])
+    expect([
+      await page.locator(FACT('source size')).textContent(),
+      await page.locator(FACT('output size')).textContent(),
+      await page.locator(FACT('saved')).textContent()
+    ]).toEqual([
+      formatBytes(bytesIn),
+      formatBytes(bytesOut),
+      `${formatBytes(bytesIn - bytesOut)} (${Math.round(((bytesIn - bytesOut) / bytesIn) * 100)}%)`
+    ])
 
     // Statistics: the counts of `ffmesh stats`, and today's bar in the chart of bytes saved.
     await page.click('a.tab[href="#/stats"]')
@@ -97,7 +104,9 @@ describe.skipIf(!HAS_CHROMIUM)('libraries, skipped files and statistics on the d
     await page.click('a.tab[href="#/folders"]')
     await page.click(`${card} button.act-scan`)
     await page.locator(`${card} .scan-result`).waitFor({ timeout: 60_000 })
-    expect(await page.locator(`${card} .scan-result`).textContent()).toBe('Scanned now: 2 found, 0 queued, 2 skipped, 0 failed')
+    expect(await page.locator(`${card} .scan-result`).textContent()).toBe(
+      'Scanned now: 2 found, 0 queued, 2 skipped, 0 failed'
+    )
     await page.screenshot({ path: path.join(m.shots, 'folders.png'), fullPage: true })
     await page.click(`${card} button.act-remove`)
     await page.locator(card).waitFor({ state: 'detached', timeout: 30_000 })
@@ -119,7 +128,14 @@ describe.skipIf(!HAS_CHROMIUM)('libraries, skipped files and statistics on the d
     expect(await remove.textContent()).toBe('Remove for good?')
     await remove.click()
     await row.waitFor({ state: 'detached', timeout: 30_000 })
-    const code = (() => { try { a.node.api.getJob(id) } catch (err) { return isFfmeshError(err) ? err.code : String(err) } return 'still there' })()
+    const code = (() => {
+      try {
+        a.node.api.getJob(id)
+      } catch (err) {
+        return isFfmeshError(err) ? err.code : String(err)
+      }
+      return 'still there'
+    })()
     expect(code).toBe('JOB_NOT_FOUND')
     const answer = await page.evaluate(async (jobId) => {
       const res = await fetch(`/v1/jobs/${encodeURIComponent(jobId)}`, { headers: { accept: 'application/json' } })

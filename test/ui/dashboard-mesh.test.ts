@@ -34,7 +34,13 @@ afterAll(async () => { await stopUiMesh(mesh) })
 
 /** The page's view of one job row or page: its state and progress value. */
 async function shown (page: Page, selector: string): Promise<{ state: string | null, progress: number }> {
-  return await page.locator(selector).first().evaluate(el => ({ state: el.getAttribute('data-state'), progress: (el.querySelector('progress') as HTMLProgressElement | null)?.value ?? -1 }))
+  return await page
+    .locator(selector)
+    .first()
+    .evaluate(el => ({
+      state: el.getAttribute('data-state'),
+      progress: (el.querySelector('progress') as HTMLProgressElement | null)?.value ?? -1
+    }))
 }
 
 describe.skipIf(!HAS_CHROMIUM)('the dashboard on a 3-node mesh', () => {
@@ -60,12 +66,16 @@ describe.skipIf(!HAS_CHROMIUM)('the dashboard on a 3-node mesh', () => {
 
     // Live: the jobs list is not polled, so every change below reaches the page by its event stream.
     const row = `li.job[data-id="${id}"]`
-    const seen: Array<{ state: string | null, progress: number }> = []
-    await waitUntil(async () => {
-      const now = await shown(page, row)
-      if (seen.at(-1)?.progress !== now.progress || seen.at(-1)?.state !== now.state) seen.push(now)
-      return now.state === 'done' ? now : null
-    }, `job ${id} to show done`, 240_000)
+    const seen: Array<{ state: string | null; progress: number }> = []
+    await waitUntil(
+      async () => {
+        const now = await shown(page, row)
+        if (seen.at(-1)?.progress !== now.progress || seen.at(-1)?.state !== now.state) seen.push(now)
+        return now.state === 'done' ? now : null
+      },
+      `job ${id} to show done`,
+      240_000
+    )
     const between = seen.filter(s => s.progress > 0 && s.progress < 1)
     expect(between.length, JSON.stringify(seen)).toBeGreaterThanOrEqual(2)
     expect(seen.at(-1)).toEqual({ state: 'done', progress: 1 })
@@ -78,8 +88,12 @@ describe.skipIf(!HAS_CHROMIUM)('the dashboard on a 3-node mesh', () => {
     const workers = [...new Set(job.units.map(u => names.get(u.worker as string)))].sort()
     expect(workers.length).toBeGreaterThanOrEqual(2)
     // A timeline row per node that had a unit, and each unit's node named in the table.
-    expect((await page.locator('.timeline-row .node-name').allTextContents()).sort()).toEqual(expect.arrayContaining(workers))
-    const table = await page.locator('.units tbody tr').evaluateAll(rows => rows.map(r => [...r.children].map(c => c.textContent)))
+    expect((await page.locator('.timeline-row .node-name').allTextContents()).sort()).toEqual(
+      expect.arrayContaining(workers)
+    )
+    const table = await page
+      .locator('.units tbody tr')
+      .evaluateAll(rows => rows.map(r => [...r.children].map(c => c.textContent)))
     expect(table.map(r => [Number(r[0]), r[3]])).toEqual(job.units.map(u => [u.index, names.get(u.worker as string)]))
     expect(await page.locator('.timeline .bar.verified').count()).toBeGreaterThanOrEqual(job.units.length)
     await page.screenshot({ path: path.join(shots, 'job.png'), fullPage: true })
@@ -94,7 +108,11 @@ describe.skipIf(!HAS_CHROMIUM)('the dashboard on a 3-node mesh', () => {
     const page = await (mesh as UiMesh).browser.newPage({ viewport: { width: 1200, height: 900 } })
     const problems = watchConsole(page)
     await page.goto(`${url}#/jobs/${id}`)
-    await waitUntil(async () => a.node.api.getJob(id).units.some(u => u.state === 'converting'), 'a unit to convert', 120_000)
+    await waitUntil(
+      async () => a.node.api.getJob(id).units.some(u => u.state === 'converting'),
+      'a unit to convert',
+      120_000
+    )
     await page.click('.job-page button.act-cancel')
     await page.locator('.job-page[data-state="cancelled"]').waitFor({ timeout: 30_000 })
     expect(a.node.api.getJob(id).state).toBe('cancelled')
@@ -113,7 +131,8 @@ describe.skipIf(!HAS_CHROMIUM)('the dashboard on a 3-node mesh', () => {
     const problems = watchConsole(page)
     const card = (name: string): string => `article.node[data-name="${name}"]`
     /** Which nodes were granted units of a job (the owner, node-a, logs every grant). */
-    const leasedTo = (id: string): Set<string> => new Set(a.events.filter(e => e.type === 'unit:leased' && e.jobId === id).map(e => e.peerId as string))
+    const leasedTo = (id: string): Set<string> =>
+      new Set(a.events.filter(e => e.type === 'unit:leased' && e.jobId === id).map(e => e.peerId as string))
     const submit = async (name: string, variant: number): Promise<string> => {
       const source = await makeClip(media, name, 6, '320x240', variant)
       return (await a.node.api.submit({ source, profile: 'h264', outDir: path.join(media, 'out') })).id
@@ -149,8 +168,18 @@ describe.skipIf(!HAS_CHROMIUM)('the dashboard on a 3-node mesh', () => {
   }, 400_000)
 
   it('is readable on a phone: nothing wider than the screen', async () => {
-    const page = await (mesh as UiMesh).browser.newPage({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true })
-    for (const [hash, name] of [['#/', 'phone-mesh'], ['#/jobs', 'phone-jobs'], ['#/folders', 'phone-folders'], ['#/stats', 'phone-stats']] as const) {
+    const page = await (mesh as UiMesh).browser.newPage({
+      viewport: { width: 390, height: 844 },
+      deviceScaleFactor: 2,
+      isMobile: true,
+      hasTouch: true
+    })
+    for (const [hash, name] of [
+      ['#/', 'phone-mesh'],
+      ['#/jobs', 'phone-jobs'],
+      ['#/folders', 'phone-folders'],
+      ['#/stats', 'phone-stats']
+    ] as const) {
       await page.goto(`${url}${hash}`)
       await page.locator('main .page').waitFor()
       await page.waitForFunction(() => document.querySelector('.connection')?.getAttribute('data-state') === 'live')

@@ -10,7 +10,14 @@ import type { Browser, BrowserContext } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { dashboardFromLog, HAS_CHROMIUM, launchBrowser, NO_CHROMIUM, screenshotDir } from '../helpers/browser.js'
 import { LOGIN_BURST_PER_ADDRESS } from '../../packages/node/src/ui/auth.js'
-import { FFMESH_BIN, ffmeshJson, makeDataDir, startNodeProcess, waitUntil, type NodeProcess } from '../helpers/node-harness.js'
+import {
+  FFMESH_BIN,
+  ffmeshJson,
+  makeDataDir,
+  startNodeProcess,
+  waitUntil,
+  type NodeProcess
+} from '../helpers/node-harness.js'
 
 /**
  * The dashboard opened to the LAN (`ui.listen: 0.0.0.0:0`, a password set with `ffmesh ui
@@ -30,7 +37,9 @@ let trusted: BrowserContext
 
 /** `ffmesh ui password` with the password on stdin, as a script would set it. */
 async function setPassword (dir: string, password: string): Promise<{ code: number, stdout: string, stderr: string }> {
-  const child = spawn(process.execPath, [FFMESH_BIN, 'ui', 'password', '--data-dir', dir], { stdio: ['pipe', 'pipe', 'pipe'] })
+  const child = spawn(process.execPath, [FFMESH_BIN, 'ui', 'password', '--data-dir', dir], {
+    stdio: ['pipe', 'pipe', 'pipe']
+  })
   let stdout = ''
   let stderr = ''
   child.stdout.on('data', (d: Buffer) => { stdout += d.toString() })
@@ -91,7 +100,10 @@ describe.skipIf(!HAS_CHROMIUM)('the dashboard open to the LAN', () => {
     await page.goto(url)
     await page.locator('form.login').waitFor()
     expect(await page.locator('article.node, li.job').count()).toBe(0)
-    const direct = await page.evaluate(async () => { const r = await fetch('/v1/jobs'); return { status: r.status, body: await r.json() as { error: { code: string } } } })
+    const direct = await page.evaluate(async () => {
+      const r = await fetch('/v1/jobs')
+      return { status: r.status, body: (await r.json()) as { error: { code: string } } }
+    })
     expect(direct).toMatchObject({ status: 401, body: { error: { code: 'UI_LOGIN_REQUIRED' } } })
     await page.screenshot({ path: path.join(shots, 'login.png') })
 
@@ -120,7 +132,11 @@ describe.skipIf(!HAS_CHROMIUM)('the dashboard open to the LAN', () => {
     await page.goto(url)
     await page.locator('article.node').first().waitFor()
     const withoutToken = await page.evaluate(async () => {
-      const r = await fetch('/v1/watches', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ path: '/', profile: 'h264', output: '/tmp' }) })
+      const r = await fetch('/v1/watches', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ path: '/', profile: 'h264', output: '/tmp' })
+      })
       return { status: r.status, body: await r.json() as { error: { code: string } } }
     })
     expect(withoutToken).toMatchObject({ status: 403, body: { error: { code: 'UI_CSRF_REFUSED' } } })
@@ -131,7 +147,11 @@ describe.skipIf(!HAS_CHROMIUM)('the dashboard open to the LAN', () => {
     const attack = await context.newPage()
     await attack.goto(evilUrl)
     await attack.waitForFunction(() => document.title === 'sent')
-    await waitUntil(async () => node.log().includes('"code":"UI_ORIGIN_REFUSED"') ? true : null, 'the node to log the refusal', 30_000)
+    await waitUntil(
+      async () => (node.log().includes('"code":"UI_ORIGIN_REFUSED"') ? true : null),
+      'the node to log the refusal',
+      30_000
+    )
     expect(await ffmeshJson<unknown[]>(['watch', 'list'], { dataDir })).toEqual([])
 
     // The same request with the session's cookie and token, from a script that sets a foreign Origin.
@@ -139,11 +159,25 @@ describe.skipIf(!HAS_CHROMIUM)('the dashboard open to the LAN', () => {
     const cookies = await context.cookies(url)
     const forged = await new Promise<{ status: number, body: string }>((resolve, reject) => {
       const { hostname, port } = new URL(url)
-      const req = request({ host: hostname, port, method: 'POST', path: '/v1/watches', headers: { 'content-type': 'application/json', origin: evilUrl.slice(0, -1), cookie: cookies.map(c => `${c.name}=${c.value}`).join('; '), 'x-ffmesh-csrf': session.csrf } }, async res => {
-        let body = ''
-        for await (const c of res) body += String(c)
-        resolve({ status: res.statusCode ?? 0, body })
-      })
+      const req = request(
+        {
+          host: hostname,
+          port,
+          method: 'POST',
+          path: '/v1/watches',
+          headers: {
+            'content-type': 'application/json',
+            origin: evilUrl.slice(0, -1),
+            cookie: cookies.map(c => `${c.name}=${c.value}`).join('; '),
+            'x-ffmesh-csrf': session.csrf
+          }
+        },
+        async res => {
+          let body = ''
+          for await (const c of res) body += String(c)
+          resolve({ status: res.statusCode ?? 0, body })
+        }
+      )
       req.on('error', reject)
       req.end(JSON.stringify({ path: '/', profile: 'h264', output: '/tmp' }))
     })
@@ -152,7 +186,9 @@ describe.skipIf(!HAS_CHROMIUM)('the dashboard open to the LAN', () => {
     expect(await ffmeshJson<unknown[]>(['watch', 'list'], { dataDir })).toEqual([])
 
     // Nothing secret in the node's log, at debug level: not the password, not the session, not the token.
-    for (const secret of [PASSWORD, session.csrf, ...cookies.map(c => c.value)]) expect(node.log().includes(secret), 'a secret in the log').toBe(false)
+    for (const secret of [PASSWORD, session.csrf, ...cookies.map(c => c.value)]) {
+      expect(node.log().includes(secret), 'a secret in the log').toBe(false)
+    }
     expect(cookies.every(c => c.httpOnly && c.sameSite === 'Strict')).toBe(true)
   }, 120_000)
 })

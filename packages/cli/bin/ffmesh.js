@@ -5,7 +5,9 @@
 const MIN_NODE_MAJOR = 22
 const major = Number(process.versions.node.split('.')[0])
 if (major < MIN_NODE_MAJOR) {
-  console.error(`ffmesh needs Node.js ${MIN_NODE_MAJOR} or newer; this is ${process.version} (${process.execPath}). Install Node.js ${MIN_NODE_MAJOR} and put it first on PATH.`)
+  console.error(
+    `ffmesh needs Node.js ${MIN_NODE_MAJOR} or newer; this is ${process.version} (${process.execPath}). Install Node.js ${MIN_NODE_MAJOR} and put it first on PATH.`
+  )
   process.exit(1)
 }
 const { main } = await import('../dist/main.js')

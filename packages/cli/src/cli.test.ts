@@ -17,9 +17,14 @@ interface Run { code: number, stdout: string, stderr: string }
 
 function ffmesh (args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
   return new Promise(resolve => {
-    execFile(process.execPath, [BIN, ...args], { env: { PATH: process.env.PATH, HOME: os.tmpdir(), ...env }, timeout: paced(30_000) }, (err, stdout, stderr) => {
-      resolve({ code: err == null ? 0 : typeof err.code === 'number' ? err.code : -1, stdout, stderr })
-    })
+    execFile(
+      process.execPath,
+      [BIN, ...args],
+      { env: { PATH: process.env.PATH, HOME: os.tmpdir(), ...env }, timeout: paced(30_000) },
+      (err, stdout, stderr) => {
+        resolve({ code: err == null ? 0 : typeof err.code === 'number' ? err.code : -1, stdout, stderr })
+      }
+    )
   })
 }
 
@@ -50,8 +55,29 @@ describe('ffmesh CLI against a control server', () => {
     await writeFile(b, 'b')
     const { mkdir } = await import('node:fs/promises')
     await mkdir(dataDir, { mode: 0o700 })
-    api = createFakeNodeApi({ peers: [{ id: '12D3KooWPeer', name: 'box', slotsFree: 3, slotsTotal: 4, encoders: ['libx264', 'aac'], diskFree: 5e9, lastSeen: Date.now(), version: '1', paused: true, draining: false, schedule: { open: false, next: 1_900_000_000_000 }, nextWindow: 1_900_000_000_000 }] })
-    server = createControlServer({ api, socketPath: path.join(dataDir, 'control.sock'), logger: pino({ level: 'silent' }) })
+    api = createFakeNodeApi({
+      peers: [
+        {
+          id: '12D3KooWPeer',
+          name: 'box',
+          slotsFree: 3,
+          slotsTotal: 4,
+          encoders: ['libx264', 'aac'],
+          diskFree: 5e9,
+          lastSeen: Date.now(),
+          version: '1',
+          paused: true,
+          draining: false,
+          schedule: { open: false, next: 1_900_000_000_000 },
+          nextWindow: 1_900_000_000_000
+        }
+      ]
+    })
+    server = createControlServer({
+      api,
+      socketPath: path.join(dataDir, 'control.sock'),
+      logger: pino({ level: 'silent' })
+    })
     await server.start()
   })
   afterAll(async () => {
@@ -60,13 +86,23 @@ describe('ffmesh CLI against a control server', () => {
   })
 
   it('submit --json prints an object for one file and an array for several, with absolute sources', async () => {
-    const one = await ffmesh(['submit', path.relative(process.cwd(), a), '--profile', 'h264', '--json', '--data-dir', dataDir])
+    const one = await ffmesh([
+      'submit',
+      path.relative(process.cwd(), a),
+      '--profile',
+      'h264',
+      '--json',
+      '--data-dir',
+      dataDir
+    ])
     expect(one.code).toBe(0)
     const doc = JSON.parse(one.stdout) as { id: string }
     expect(Object.keys(doc)).toEqual(['id'])
     expect(api.getJob(doc.id).source).toBe(a)
 
-    const two = await ffmesh(['submit', a, b, '--profile', 'h265', '--out', 'outdir', '--handoff', '--json'], { FFMESH_DATA_DIR: dataDir })
+    const two = await ffmesh(['submit', a, b, '--profile', 'h265', '--out', 'outdir', '--handoff', '--json'], {
+      FFMESH_DATA_DIR: dataDir
+    })
     expect(two.code).toBe(0)
     const docs = JSON.parse(two.stdout) as Array<{ id: string }>
     expect(docs).toHaveLength(2)
@@ -75,7 +111,16 @@ describe('ffmesh CLI against a control server', () => {
   })
 
   it('submit --json puts an error in place of a refused file and exits non-zero', async () => {
-    const run = await ffmesh(['submit', a, path.join(dir, 'missing.mkv'), '--profile', 'h264', '--json', '--data-dir', dataDir])
+    const run = await ffmesh([
+      'submit',
+      a,
+      path.join(dir, 'missing.mkv'),
+      '--profile',
+      'h264',
+      '--json',
+      '--data-dir',
+      dataDir
+    ])
     expect(run.code).not.toBe(0)
     const docs = JSON.parse(run.stdout) as Array<Record<string, unknown>>
     expect(docs[0]).toEqual({ id: expect.any(String) })
@@ -98,10 +143,26 @@ describe('ffmesh CLI against a control server', () => {
     const all = JSON.parse((await ffmesh(['status', '--json', '--data-dir', dataDir])).stdout) as Array<{ id: string }>
     expect(all.map(j => j.id)).toContain(id)
     const peers = JSON.parse((await ffmesh(['peers', '--json', '--data-dir', dataDir])).stdout) as unknown[]
-    expect(peers).toEqual([{ id: '12D3KooWPeer', name: 'box', slotsFree: 3, encoders: ['libx264', 'aac'], diskFree: 5e9, lastSeen: expect.any(Number), paused: true, draining: false, nextWindow: 1_900_000_000_000 }])
+    expect(peers).toEqual([
+      {
+        id: '12D3KooWPeer',
+        name: 'box',
+        slotsFree: 3,
+        encoders: ['libx264', 'aac'],
+        diskFree: 5e9,
+        lastSeen: expect.any(Number),
+        paused: true,
+        draining: false,
+        nextWindow: 1_900_000_000_000
+      }
+    ])
     expect((await ffmesh(['peers', '--data-dir', dataDir])).stdout).toContain('outside its schedule until')
-    const profiles = JSON.parse((await ffmesh(['profiles', '--json', '--data-dir', dataDir])).stdout) as Array<{ name: string }>
-    expect(profiles.map(p => p.name)).toEqual(expect.arrayContaining(['h264', 'h265', 'av1', 'vp9', 'opus', 'aac', 'mp3', 'flac', 'webp']))
+    const profiles = JSON.parse((await ffmesh(['profiles', '--json', '--data-dir', dataDir])).stdout) as Array<{
+      name: string
+    }>
+    expect(profiles.map(p => p.name)).toEqual(
+      expect.arrayContaining(['h264', 'h265', 'av1', 'vp9', 'opus', 'aac', 'mp3', 'flac', 'webp'])
+    )
 
     const table = await ffmesh(['status', '--data-dir', dataDir])
     expect(table.code).toBe(0)
@@ -111,15 +172,25 @@ describe('ffmesh CLI against a control server', () => {
 
   it('status --mesh --json prints job statuses with their owner; pause and resume print the worker state', async () => {
     const { id } = await api.submit({ source: a, profile: 'h264' })
-    const mesh = JSON.parse((await ffmesh(['status', '--mesh', '--json', '--data-dir', dataDir])).stdout) as Array<Record<string, unknown>>
-    expect(mesh.find(j => j.id === id)).toMatchObject({ id, owner: expect.any(String), ownerName: expect.any(String), ownerAway: false })
+    const mesh = JSON.parse((await ffmesh(['status', '--mesh', '--json', '--data-dir', dataDir])).stdout) as Array<
+      Record<string, unknown>
+    >
+    expect(mesh.find(j => j.id === id)).toMatchObject({
+      id,
+      owner: expect.any(String),
+      ownerName: expect.any(String),
+      ownerAway: false
+    })
     const both = await ffmesh(['status', '--mesh', '--watch', '--data-dir', dataDir])
     expect(both.stderr).toMatch(/^error BAD_ARGUMENTS: /m)
 
     const paused = await ffmesh(['pause', '--drain', '--json', '--data-dir', dataDir])
     expect(JSON.parse(paused.stdout)).toMatchObject({ paused: true, pausedBy: 'user' })
     expect((await ffmesh(['pause', '--data-dir', dataDir])).stdout).toBe('worker paused\n')
-    expect(JSON.parse((await ffmesh(['resume', '--json', '--data-dir', dataDir])).stdout)).toMatchObject({ paused: false, pausedBy: null })
+    expect(JSON.parse((await ffmesh(['resume', '--json', '--data-dir', dataDir])).stdout)).toMatchObject({
+      paused: false,
+      pausedBy: null
+    })
   })
 
   it('submit --wait follows the event stream: exit 0 when done, non-zero when failed', async () => {
@@ -168,8 +239,14 @@ describe('ffmesh CLI against a control server', () => {
   })
 
   it('watch add, list and remove', async () => {
-    expect((await ffmesh(['watch', 'add', dir, '--profile', 'h264', '--out', path.join(dir, 'out'), '--data-dir', dataDir])).code).toBe(0)
-    const list = JSON.parse((await ffmesh(['watch', 'list', '--json', '--data-dir', dataDir])).stdout) as Array<{ path: string, output: string }>
+    expect(
+      (await ffmesh(['watch', 'add', dir, '--profile', 'h264', '--out', path.join(dir, 'out'), '--data-dir', dataDir]))
+        .code
+    ).toBe(0)
+    const list = JSON.parse((await ffmesh(['watch', 'list', '--json', '--data-dir', dataDir])).stdout) as Array<{
+      path: string
+      output: string
+    }>
     expect(list).toMatchObject([{ path: dir, output: path.join(dir, 'out') }])
     expect((await ffmesh(['watch', 'remove', dir, '--data-dir', dataDir])).code).toBe(0)
     const again = await ffmesh(['watch', 'remove', dir, '--data-dir', dataDir])
@@ -207,7 +284,10 @@ describe('ffmesh CLI without a node', () => {
     const result = JSON.parse(run.stdout) as { peerId: string, created: string[] }
     expect(result.peerId).toMatch(/^12D3KooW/)
     expect((await stat(path.join(data, 'swarm.key'))).mode & 0o777).toBe(0o600)
-    const second = JSON.parse((await ffmesh(['init', '--json'], { FFMESH_DATA_DIR: data })).stdout) as { peerId: string, created: string[] }
+    const second = JSON.parse((await ffmesh(['init', '--json'], { FFMESH_DATA_DIR: data })).stdout) as {
+      peerId: string
+      created: string[]
+    }
     expect(second).toMatchObject({ peerId: result.peerId, created: [] })
     const other = path.join(dir, 'other')
     await ffmesh(['init', '--data-dir', other])

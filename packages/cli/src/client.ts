@@ -1,5 +1,36 @@
 import { request, type IncomingMessage } from 'node:http'
-import { ControlRoutes, ErrorCodes, FfmeshError, isFfmeshError, routePath, type ControlReplies, type ErrorBody, type EventStreamReset, type JobListQuery, type JobState, type JobStatus, type JobSummary, type LibraryRequest, type LibraryStatus, type MeshJobStatus, type MeshNodeStatus, type NodeControlState, type NodeEvent, type NodeInfo, type PeerStatus, type Profile, type RemovedJob, type RouteBody, type RouteName, type ScanReport, type ScanRequest, type StatsReport, type SubmitRequest, type WatchRequest, type WatchStatus } from '@ffmesh/protocol'
+import {
+  ControlRoutes,
+  ErrorCodes,
+  FfmeshError,
+  isFfmeshError,
+  routePath,
+  type ControlReplies,
+  type ErrorBody,
+  type EventStreamReset,
+  type JobListQuery,
+  type JobState,
+  type JobStatus,
+  type JobSummary,
+  type LibraryRequest,
+  type LibraryStatus,
+  type MeshJobStatus,
+  type MeshNodeStatus,
+  type NodeControlState,
+  type NodeEvent,
+  type NodeInfo,
+  type PeerStatus,
+  type Profile,
+  type RemovedJob,
+  type RouteBody,
+  type RouteName,
+  type ScanReport,
+  type ScanRequest,
+  type StatsReport,
+  type SubmitRequest,
+  type WatchRequest,
+  type WatchStatus
+} from '@ffmesh/protocol'
 import { createSseParser } from './sse.js'
 
 export type { WatchRequest } from '@ffmesh/protocol'
@@ -55,20 +86,42 @@ export function createControlClient (init: { socketPath: string, dataDir: string
 
   function notRunning (err: NodeJS.ErrnoException): FfmeshError {
     const start = `start one with \`ffmesh node --data-dir ${dataDir}\` (or \`systemctl start ffmesh\` where it is installed as a service)`
-    if (err.code === 'EACCES') return new FfmeshError(ErrorCodes.NODE_NOT_RUNNING, `cannot open the node's control socket ${socketPath} (permission denied); run ffmesh as the user the node runs as`)
-    return new FfmeshError(ErrorCodes.NODE_NOT_RUNNING, `no ffmesh node is running for data dir ${dataDir} (tried control socket ${socketPath}); ${start}`)
+    if (err.code === 'EACCES') {
+      return new FfmeshError(
+        ErrorCodes.NODE_NOT_RUNNING,
+        `cannot open the node's control socket ${socketPath} (permission denied); run ffmesh as the user the node runs as`
+      )
+    }
+    return new FfmeshError(
+      ErrorCodes.NODE_NOT_RUNNING,
+      `no ffmesh node is running for data dir ${dataDir} (tried control socket ${socketPath}); ${start}`
+    )
   }
 
-  function open (method: string, path: string, body: unknown, signal?: AbortSignal, extraHeaders: Record<string, string> = {}): Promise<IncomingMessage> {
+  function open (
+    method: string,
+    path: string,
+    body: unknown,
+    signal?: AbortSignal,
+    extraHeaders: Record<string, string> = {}
+  ): Promise<IncomingMessage> {
     return new Promise((resolve, reject) => {
       const payload = body === undefined ? undefined : JSON.stringify(body)
-      const req = request({
-        socketPath,
-        path,
-        method,
-        signal,
-        headers: { ...extraHeaders, ...(payload === undefined ? {} : { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(payload)) }) }
-      }, resolve)
+      const req = request(
+        {
+          socketPath,
+          path,
+          method,
+          signal,
+          headers: {
+            ...extraHeaders,
+            ...(payload === undefined
+              ? {}
+              : { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(payload)) })
+          }
+        },
+        resolve
+      )
       req.on('error', (err: NodeJS.ErrnoException) => {
         reject(['ENOENT', 'ECONNREFUSED', 'EACCES', 'ENOTSOCK'].includes(err.code ?? '') ? notRunning(err) : err)
       })
@@ -77,12 +130,20 @@ export function createControlClient (init: { socketPath: string, dataDir: string
   }
 
   /** One request on the protocol's route table; resolves with the route's reply type. */
-  async function call<R extends RouteName> (name: R, request: { params?: Record<string, string>, body?: RouteBody<R>, query?: Record<string, string | number | boolean | undefined> }, signal?: AbortSignal): Promise<ControlReplies[R]> {
+  async function call<R extends RouteName> (
+    name: R,
+    request: {
+      params?: Record<string, string>
+      body?: RouteBody<R>
+      query?: Record<string, string | number | boolean | undefined>
+    },
+    signal?: AbortSignal
+  ): Promise<ControlReplies[R]> {
     const route = ControlRoutes[name]
     const search = new URLSearchParams()
     for (const [k, v] of Object.entries(request.query ?? {})) if (v !== undefined) search.set(k, String(v))
     const target = routePath(route, request.params) + (search.size > 0 ? `?${search.toString()}` : '')
-    const res = await open(route.method, target, 'body' in route ? request.body ?? {} : undefined, signal)
+    const res = await open(route.method, target, 'body' in route ? (request.body ?? {}) : undefined, signal)
     const chunks: Buffer[] = []
     for await (const chunk of res) chunks.push(chunk as Buffer)
     const text = Buffer.concat(chunks).toString('utf8')
@@ -90,7 +151,10 @@ export function createControlClient (init: { socketPath: string, dataDir: string
     try {
       parsed = JSON.parse(text)
     } catch {
-      throw new FfmeshError(ErrorCodes.INTERNAL, `the node answered ${route.method} ${target} with something that is not JSON (HTTP ${res.statusCode})`)
+      throw new FfmeshError(
+        ErrorCodes.INTERNAL,
+        `the node answered ${route.method} ${target} with something that is not JSON (HTTP ${res.statusCode})`
+      )
     }
     if ((res.statusCode ?? 500) >= 400) throw errorFrom(parsed, res.statusCode)
     return parsed as ControlReplies[R]
@@ -100,33 +164,48 @@ export function createControlClient (init: { socketPath: string, dataDir: string
 
   return {
     socketPath,
-    info: (o) => call('nodeInfo', {}, o?.signal),
+    info: o => call('nodeInfo', {}, o?.signal),
     submit: (req, o) => call('submit', { body: req }, o?.signal),
-    listJobs: (o) => call('listJobs', { query: o?.query as Record<string, string | number | undefined> | undefined }, o?.signal),
-    jobSummary: (o) => call('jobSummary', { query: { batch: o?.batch } }, o?.signal),
+    listJobs: o =>
+      call('listJobs', { query: o?.query as Record<string, string | number | undefined> | undefined }, o?.signal),
+    jobSummary: o => call('jobSummary', { query: { batch: o?.batch } }, o?.signal),
     getJob: (id, o) => call('getJob', job(id), o?.signal),
     remove: (id, o) => call('removeJob', job(id), o?.signal),
     cancel: (id, o) => call('cancelJob', job(id), o?.signal),
     retry: (id, o) => call('retryJob', job(id), o?.signal),
-    fetchOutput: (id, outDir, o) => call('fetchOutput', { ...job(id), body: outDir != null ? { outDir } : {} }, o?.signal),
-    peers: (o) => call('peers', {}, o?.signal),
-    profiles: (o) => call('profiles', {}, o?.signal),
-    watches: (o) => call('watches', {}, o?.signal),
+    fetchOutput: (id, outDir, o) =>
+      call('fetchOutput', { ...job(id), body: outDir != null ? { outDir } : {} }, o?.signal),
+    peers: o => call('peers', {}, o?.signal),
+    profiles: o => call('profiles', {}, o?.signal),
+    watches: o => call('watches', {}, o?.signal),
     addWatch: (w, o) => call('addWatch', { body: w }, o?.signal),
-    removeWatch: async (path, o) => { await call('removeWatch', { body: { path } }, o?.signal) },
-    meshNodes: (o) => call('meshNodes', {}, o?.signal),
+    removeWatch: async (path, o) => {
+      await call('removeWatch', { body: { path } }, o?.signal)
+    },
+    meshNodes: o => call('meshNodes', {}, o?.signal),
     meshJobs: (q, o) => call('meshJobs', { query: q }, o?.signal),
     meshJob: (id, o) => call('meshJob', job(id), o?.signal),
     pause: (req, o) => call('pause', { body: req }, o?.signal),
-    resume: (o) => call('resume', { body: {} }, o?.signal),
+    resume: o => call('resume', { body: {} }, o?.signal),
     pauseNode: (id, req, o) => call('pauseNode', { params: { id }, body: req }, o?.signal),
     resumeNode: (id, o) => call('resumeNode', { params: { id }, body: {} }, o?.signal),
-    libraries: (o) => call('libraries', {}, o?.signal),
+    libraries: o => call('libraries', {}, o?.signal),
     addLibrary: (l, o) => call('addLibrary', { body: l }, o?.signal),
-    removeLibrary: async (path, o) => { await call('removeLibrary', { body: { path } }, o?.signal) },
+    removeLibrary: async (path, o) => {
+      await call('removeLibrary', { body: { path } }, o?.signal)
+    },
     scan: (req, o) => call('scan', { body: req }, o?.signal),
-    stats: (o) => call('stats', {}, o?.signal),
-    openEvents: async (o) => subscribe(await open(ControlRoutes.events.method, ControlRoutes.events.path, undefined, o?.signal, o?.lastEventId != null ? { 'last-event-id': o.lastEventId } : {}))
+    stats: o => call('stats', {}, o?.signal),
+    openEvents: async o =>
+      subscribe(
+        await open(
+          ControlRoutes.events.method,
+          ControlRoutes.events.path,
+          undefined,
+          o?.signal,
+          o?.lastEventId != null ? { 'last-event-id': o.lastEventId } : {}
+        )
+      )
   }
 }
 

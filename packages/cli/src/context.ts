@@ -18,7 +18,8 @@ export async function loadNodeModule (): Promise<NodeModule> {
   return await import('@ffmesh/node')
 }
 
-export const loadPaths = (): Promise<Pick<NodeModule, 'resolveDataDir' | 'dataPaths'>> => importNodeFile('./config/paths.js')
+export const loadPaths = (): Promise<Pick<NodeModule, 'resolveDataDir' | 'dataPaths'>> =>
+  importNodeFile('./config/paths.js')
 export const loadInit = (): Promise<Pick<NodeModule, 'initDataDir'>> => importNodeFile('./config/init.js')
 export const loadRepair = (): Promise<Pick<NodeModule, 'repairJobLog'>> => importNodeFile('./store/repair.js')
 
@@ -32,12 +33,20 @@ export async function connect (dataDirFlag: string | undefined): Promise<Control
  * Job ids are long; a unique prefix (as `ffmesh status` shows) is accepted too. With `mesh`, a
  * prefix no job of this node has is looked for among every job in the mesh.
  */
-export async function resolveJobId (client: ControlClient, arg: string, options: { mesh?: boolean } = {}): Promise<string> {
+export async function resolveJobId (
+  client: ControlClient,
+  arg: string,
+  options: { mesh?: boolean } = {}
+): Promise<string> {
   const wanted = arg.toUpperCase()
   if (isJobId(wanted)) return wanted
   let matches = (await client.listJobs()).filter(j => j.id.startsWith(wanted))
-  if (matches.length === 0 && options.mesh === true) matches = (await client.meshJobs()).filter(j => j.id.startsWith(wanted))
+  if (matches.length === 0 && options.mesh === true) {
+    matches = (await client.meshJobs()).filter(j => j.id.startsWith(wanted))
+  }
   if (matches.length === 1) return matches[0].id
-  if (matches.length === 0) throw new FfmeshError(ErrorCodes.JOB_NOT_FOUND, `no job id starts with ${arg}; \`ffmesh status\` lists the jobs`)
+  if (matches.length === 0) {
+    throw new FfmeshError(ErrorCodes.JOB_NOT_FOUND, `no job id starts with ${arg}; \`ffmesh status\` lists the jobs`)
+  }
   throw new FfmeshError(ErrorCodes.BAD_ARGUMENTS, `${arg} matches ${matches.length} jobs; give more of the id`)
 }

@@ -50,7 +50,10 @@ export async function followJobs (client: ControlClient, ids: string[] | null, i
   }
 
   const refresh = async (): Promise<void> => {
-    const jobs = ids == null ? await client.listJobs({ signal: init.signal }) : await Promise.all(ids.map(id => client.getJob(id, { signal: init.signal })))
+    const jobs =
+      ids == null
+        ? await client.listJobs({ signal: init.signal })
+        : await Promise.all(ids.map(id => client.getJob(id, { signal: init.signal })))
     for (const j of jobs) latest.set(j.id, j)
   }
 

@@ -17,7 +17,9 @@ export const HEAP_GROWING_PERCENT = 200
  * its own --heap-growing-percent. V8 reads the flag at each collection, so setting it at run time
  * takes effect from the next one; only the node command calls this, never the library.
  */
-export function tuneNodeHeap (init: { execArgv?: readonly string[], setFlags?: (flags: string) => void } = {}): boolean {
+export function tuneNodeHeap (
+  init: { execArgv?: readonly string[]; setFlags?: (flags: string) => void } = {}
+): boolean {
   const execArgv = init.execArgv ?? process.execArgv
   if (execArgv.some(arg => /^--heap[-_]growing[-_]percent\b/.test(arg))) return false
   ;(init.setFlags ?? v8.setFlagsFromString)(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`)

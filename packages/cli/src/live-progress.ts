@@ -30,7 +30,14 @@ function createLines (stream: NodeJS.WriteStream): LiveProgress {
         if (prev != null && prev.state === j.state && prev.step === step) continue
         last.set(j.id, { state: j.state, step })
         const units = `${j.units.filter(u => u.state === 'verified').length}/${j.units.length} units`
-        const tail = j.error != null ? ` ${j.error.code}: ${j.error.message}` : j.state === 'done' && j.output != null ? ` -> ${j.output}` : j.waiting != null ? ` (${j.waiting})` : ''
+        const tail =
+          j.error != null
+            ? ` ${j.error.code}: ${j.error.message}`
+            : j.state === 'done' && j.output != null
+              ? ` -> ${j.output}`
+              : j.waiting != null
+                ? ` (${j.waiting})`
+                : ''
         stream.write(`${j.id} ${j.state} ${Math.round(j.progress * 100)}% ${units}${tail}\n`)
       }
     },
@@ -59,13 +66,19 @@ function createBars (stream: NodeJS.WriteStream): LiveProgress {
       const active = new Set<string>()
       for (const j of jobs) {
         const units = `${j.units.filter(u => u.state === 'verified').length}/${j.units.length} units`
-        const detail = j.error != null ? `${j.state} ${j.error.code}` : `${j.state} ${units}${j.waiting != null ? ` (${j.waiting})` : ''}`
+        const detail =
+          j.error != null
+            ? `${j.state} ${j.error.code}`
+            : `${j.state} ${units}${j.waiting != null ? ` (${j.waiting})` : ''}`
         show(j.id, Math.round(j.progress * BAR_TOTAL), { label: j.id, detail })
         active.add(j.id)
         for (const u of j.units) {
           if (u.state !== 'converting' && u.state !== 'leased') continue
           const key = `${j.id}:${u.index}`
-          show(key, Math.round(u.progress * BAR_TOTAL), { label: `  unit ${u.index} (${u.kind})`.padEnd(j.id.length), detail: `${u.state} on ${shortPeer(u.worker)}` })
+          show(key, Math.round(u.progress * BAR_TOTAL), {
+            label: `  unit ${u.index} (${u.kind})`.padEnd(j.id.length),
+            detail: `${u.state} on ${shortPeer(u.worker)}`
+          })
           active.add(key)
         }
       }

@@ -54,8 +54,12 @@ function buildProgram (setExit: (code: number) => void, signal: AbortSignal): Co
     })
   // Subcommands inherit exitOverride and configureOutput when created with .command().
   const dataDir = (): Option => new Option('--data-dir <dir>', DATA_DIR_HELP)
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- commander passes positional args then options
-  const run = <A extends any[]>(fn: (...args: A) => Promise<number>) => async (...args: A): Promise<void> => { setExit(await fn(...args)) }
+  const run =
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- commander passes positional args then options
+    <A extends any[]>(fn: (...args: A) => Promise<number>) =>
+    async (...args: A): Promise<void> => {
+      setExit(await fn(...args))
+    }
 
   program.command('init').description('create a data dir: identity, swarm key (new or imported) and config.yaml')
     .addOption(dataDir())
@@ -110,16 +114,27 @@ function buildProgram (setExit: (code: number) => void, signal: AbortSignal): Co
     .option('--json', 'print the job status as JSON').addOption(dataDir())
     .action(run((job: string, opts: object) => cancelCommand(job, opts, signal)))
 
-  program.command('retry').description('retry a failed or cancelled job').argument('<job>', 'job id (or a unique prefix)')
-    .option('--json', 'print the job status as JSON').addOption(dataDir())
+  program
+    .command('retry')
+    .description('retry a failed or cancelled job')
+    .argument('<job>', 'job id (or a unique prefix)')
+    .option('--json', 'print the job status as JSON')
+    .addOption(dataDir())
     .action(run((job: string, opts: object) => retryCommand(job, opts, signal)))
 
-  program.command('rm').description("remove a finished, failed or cancelled job: its record, blobs and held results (not its output)").argument('<job>', 'job id (or a unique prefix)')
-    .option('--json', 'print {"id","removed","blobsFreed"} as JSON').addOption(dataDir())
+  program
+    .command('rm')
+    .description('remove a finished, failed or cancelled job: its record, blobs and held results (not its output)')
+    .argument('<job>', 'job id (or a unique prefix)')
+    .option('--json', 'print {"id","removed","blobsFreed"} as JSON')
+    .addOption(dataDir())
     .action(run((job: string, opts: object) => removeCommand(job, opts, signal)))
 
-  program.command('repair').description('with the node stopped: save what a damaged job log still holds, and say what was lost')
-    .option('--json', 'print the report as JSON').addOption(dataDir())
+  program
+    .command('repair')
+    .description('with the node stopped: save what a damaged job log still holds, and say what was lost')
+    .option('--json', 'print the report as JSON')
+    .addOption(dataDir())
     .action(run((opts: object) => repairCommand(opts, signal)))
 
   program.command('fetch').description("copy a finished job's output").argument('<job>', 'job id (or a unique prefix)')
@@ -146,19 +161,28 @@ function buildProgram (setExit: (code: number) => void, signal: AbortSignal): Co
     .action(run((dir: string, opts: object) => watchRemoveCommand(dir, opts, signal)))
 
   const collect = (value: string, previous: string[] = []): string[] => [...previous, value]
-  const libraryOptions = (cmd: Command): Command => cmd
-    .option('--profile <kind=name>', 'profile per media type: video=h265, audio=opus, image=webp (repeat)', collect)
-    .option('--out <dir>', 'mirror the tree under this folder')
-    .option('--replace', "put each verified output in its original's place (originals go to .ffmesh-trash/)")
-    .option('--include <glob>', 'only files matching (repeat; a pattern without / matches the name)', collect)
-    .option('--exclude <glob>', 'leave out files matching (repeat)', collect)
-    .option('--min-size <bytes>', 'skip files smaller than this')
-    .option('--min-bitrate <kbps>', 'skip files below this bit rate')
-    .option('--min-saving <percent>', 'keep the original unless the output saves this much (an output as large as its source is never kept)')
-    .option('--json', 'print JSON').addOption(dataDir())
+  const libraryOptions = (cmd: Command): Command =>
+    cmd
+      .option('--profile <kind=name>', 'profile per media type: video=h265, audio=opus, image=webp (repeat)', collect)
+      .option('--out <dir>', 'mirror the tree under this folder')
+      .option('--replace', "put each verified output in its original's place (originals go to .ffmesh-trash/)")
+      .option('--include <glob>', 'only files matching (repeat; a pattern without / matches the name)', collect)
+      .option('--exclude <glob>', 'leave out files matching (repeat)', collect)
+      .option('--min-size <bytes>', 'skip files smaller than this')
+      .option('--min-bitrate <kbps>', 'skip files below this bit rate')
+      .option(
+        '--min-saving <percent>',
+        'keep the original unless the output saves this much (an output as large as its source is never kept)'
+      )
+      .option('--json', 'print JSON')
+      .addOption(dataDir())
 
-  const library = program.command('library').description('libraries: folder trees converted with a profile per media type, rescanned on a schedule')
-  libraryOptions(library.command('add').description('add a library; it is scanned at once').argument('<dir>', 'library folder'))
+  const library = program
+    .command('library')
+    .description('libraries: folder trees converted with a profile per media type, rescanned on a schedule')
+  libraryOptions(
+    library.command('add').description('add a library; it is scanned at once').argument('<dir>', 'library folder')
+  )
     .option('--poll', 'poll for changes (network mounts send no notifications)')
     .action(run((dir: string, opts: LibraryOptions) => libraryAddCommand(dir, opts, signal)))
   library.command('list').description('list libraries and their last scan')
@@ -168,7 +192,12 @@ function buildProgram (setExit: (code: number) => void, signal: AbortSignal): Co
     .option('--json', 'print JSON').addOption(dataDir())
     .action(run((dir: string, opts: LibraryOptions) => libraryRemoveCommand(dir, opts, signal)))
 
-  libraryOptions(program.command('scan').description('convert a folder tree once, with a profile per media type').argument('<dir>', 'folder to scan'))
+  libraryOptions(
+    program
+      .command('scan')
+      .description('convert a folder tree once, with a profile per media type')
+      .argument('<dir>', 'folder to scan')
+  )
     .option('--dry-run', 'make no job; say what would happen to each file and why')
     .option('--wait', 'exit when every job of the scan has ended; non-zero if any failed')
     .action(run((dir: string, opts: ScanOptions) => scanCommand(dir, opts, signal)))
@@ -178,8 +207,12 @@ function buildProgram (setExit: (code: number) => void, signal: AbortSignal): Co
     .action(run((opts: object) => statsCommand(opts, signal)))
 
   const ui = program.command('ui').description('the web dashboard (ui.listen, 127.0.0.1:7676 by default)')
-  ui.command('password').description('set the dashboard password (asked twice on a terminal, else the first line of stdin); needed to open it to the LAN')
-    .option('--json', 'print JSON').addOption(dataDir())
+  ui.command('password')
+    .description(
+      'set the dashboard password (asked twice on a terminal, else the first line of stdin); needed to open it to the LAN'
+    )
+    .option('--json', 'print JSON')
+    .addOption(dataDir())
     .action(run((opts: object) => uiPasswordCommand(opts, signal)))
 
   return program

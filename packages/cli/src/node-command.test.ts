@@ -10,13 +10,24 @@ import { paced } from '../../../test/helpers/pace.js'
 /** `ffmesh node` as systemd runs it: the real binary and the real node (mesh off: no network). */
 const BIN = fileURLToPath(new URL('../bin/ffmesh.js', import.meta.url))
 // The dashboard on a free port: 7676 may be another node's on a shared machine.
-const ENV = { PATH: process.env.PATH, HOME: os.tmpdir(), FFMESH_MESH_ENABLED: 'false', FFMESH_LOG_LEVEL: 'warn', FFMESH_UI_LISTEN: '127.0.0.1:0' }
+const ENV = {
+  PATH: process.env.PATH,
+  HOME: os.tmpdir(),
+  FFMESH_MESH_ENABLED: 'false',
+  FFMESH_LOG_LEVEL: 'warn',
+  FFMESH_UI_LISTEN: '127.0.0.1:0'
+}
 
 function run (args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number, stdout: string, stderr: string }> {
   return new Promise(resolve => {
-    execFile(process.execPath, [BIN, ...args], { env: { ...ENV, ...env }, timeout: paced(30_000) }, (err, stdout, stderr) => {
-      resolve({ code: err == null ? 0 : typeof err.code === 'number' ? err.code : -1, stdout, stderr })
-    })
+    execFile(
+      process.execPath,
+      [BIN, ...args],
+      { env: { ...ENV, ...env }, timeout: paced(30_000) },
+      (err, stdout, stderr) => {
+        resolve({ code: err == null ? 0 : typeof err.code === 'number' ? err.code : -1, stdout, stderr })
+      }
+    )
   })
 }
 
@@ -45,7 +56,10 @@ describe('ffmesh node', () => {
   it('prints one ready line, serves the CLI, and stops cleanly on SIGTERM', async () => {
     const data = path.join(dir, 'live')
     expect((await run(['init', '--data-dir', data])).code).toBe(0)
-    const child = spawn(process.execPath, [BIN, 'node', '--data-dir', data], { env: ENV, stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(process.execPath, [BIN, 'node', '--data-dir', data], {
+      env: ENV,
+      stdio: ['ignore', 'pipe', 'pipe']
+    })
     let stdout = ''
     const ready = new Promise<void>((resolve, reject) => {
       child.stdout.on('data', (chunk: Buffer) => { stdout += chunk.toString(); if (stdout.includes('\n')) resolve() })
@@ -54,7 +68,9 @@ describe('ffmesh node', () => {
     const exited = new Promise<number | null>(resolve => child.once('exit', code => { resolve(code) }))
     try {
       await ready
-      expect(stdout).toMatch(/^ffmesh node ready: peer 12D3KooW\w+, data dir .*live, control socket .*control\.sock, dashboard http:\/\/127\.0\.0\.1:\d+\/\n$/)
+      expect(stdout).toMatch(
+        /^ffmesh node ready: peer 12D3KooW\w+, data dir .*live, control socket .*control\.sock, dashboard http:\/\/127\.0\.0\.1:\d+\/\n$/
+      )
       const status = await run(['status', '--json', '--data-dir', data])
       expect(JSON.parse(status.stdout)).toEqual([])
       const started = Date.now()

@@ -2,7 +2,8 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { createSseParser } from './sse.js'
 
-const STREAM = ': ffmesh events\n\nevent: job:done\ndata: {"type":"job:done","jobId":"A"}\n\n: heartbeat\n\nevent: unit:progress\r\ndata: {"a":1}\r\ndata: {"b":2}\r\n\r\n'
+const STREAM =
+  ': ffmesh events\n\nevent: job:done\ndata: {"type":"job:done","jobId":"A"}\n\n: heartbeat\n\nevent: unit:progress\r\ndata: {"a":1}\r\ndata: {"b":2}\r\n\r\n'
 
 describe('createSseParser', () => {
   it('reads events, skips comments and joins data lines', () => {

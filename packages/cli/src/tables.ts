@@ -1,6 +1,19 @@
 import path from 'node:path'
 import Table from 'cli-table3'
-import { humanBytes, type JobStatus, type JobSummary, type LibraryStatus, type MeshJobStatus, type NodeControlState, type PeerStatus, type Profile, type ScanPlanEntry, type StatsReport, type StatsSpan, type WatchStatus } from '@ffmesh/protocol'
+import {
+  humanBytes,
+  type JobStatus,
+  type JobSummary,
+  type LibraryStatus,
+  type MeshJobStatus,
+  type NodeControlState,
+  type PeerStatus,
+  type Profile,
+  type ScanPlanEntry,
+  type StatsReport,
+  type StatsSpan,
+  type WatchStatus
+} from '@ffmesh/protocol'
 
 /** Plain tables: no colours, so output piped to a file or grep stays clean. */
 function table (head: string[]): Table.Table {
@@ -30,7 +43,8 @@ export function jobsTable (jobs: JobStatus[]): string {
 }
 
 /** The owner as people know it: its name, and whether this is only its last state heard. */
-const ownerLabel = (j: MeshJobStatus): string => `${j.ownerName !== '' ? j.ownerName : shortPeer(j.owner)}${j.ownerAway ? ` (away since ${ago(j.heardAt)})` : ''}`
+const ownerLabel = (j: MeshJobStatus): string =>
+  `${j.ownerName !== '' ? j.ownerName : shortPeer(j.owner)}${j.ownerAway ? ` (away since ${ago(j.heardAt)})` : ''}`
 
 export function meshJobsTable (jobs: MeshJobStatus[]): string {
   const t = table(['job', 'owner', 'state', 'profile', 'progress', 'units', 'source', 'output / reason'])
@@ -59,19 +73,37 @@ export function jobDetail (j: JobStatus | MeshJobStatus): string {
   return `${lines.join('\n')}\n${t.toString()}`
 }
 
-const clockTime = (t: number): string => new Date(t).toLocaleString(undefined, { weekday: 'short', hour: '2-digit', minute: '2-digit' })
+const clockTime = (t: number): string =>
+  new Date(t).toLocaleString(undefined, { weekday: 'short', hour: '2-digit', minute: '2-digit' })
 
 /** Whether a worker takes units, for people: `paused (draining)`, `outside its schedule until Mon 22:00`. */
-export function workerState (s: Pick<NodeControlState, 'paused' | 'draining' | 'schedule'> & { pausedBy?: NodeControlState['pausedBy'] }): string {
-  const byPerson = s.pausedBy === 'user' || s.pausedBy === 'peer' || (s.pausedBy == null && s.paused && s.schedule?.open !== false)
-  if (s.paused && byPerson) return `paused${s.pausedBy === 'peer' ? ' from another node' : ''}${s.draining ? ' (draining: running units finish)' : ''}`
-  if (s.paused) return `outside its schedule${s.schedule?.next != null ? ` until ${clockTime(s.schedule.next)}` : ''}${s.draining ? ' (draining)' : ''}`
+export function workerState (
+  s: Pick<NodeControlState, 'paused' | 'draining' | 'schedule'> & { pausedBy?: NodeControlState['pausedBy'] }
+): string {
+  const byPerson =
+    s.pausedBy === 'user' || s.pausedBy === 'peer' || (s.pausedBy == null && s.paused && s.schedule?.open !== false)
+  if (s.paused && byPerson) {
+    return `paused${s.pausedBy === 'peer' ? ' from another node' : ''}${s.draining ? ' (draining: running units finish)' : ''}`
+  }
+  if (s.paused) {
+    return `outside its schedule${s.schedule?.next != null ? ` until ${clockTime(s.schedule.next)}` : ''}${s.draining ? ' (draining)' : ''}`
+  }
   return s.schedule?.next != null ? `working (its window closes ${clockTime(s.schedule.next)})` : 'working'
 }
 
 export function peersTable (peers: PeerStatus[]): string {
   const t = table(['peer', 'name', 'free slots', 'encoders', 'free disk', 'last seen', 'worker'])
-  for (const p of peers) t.push([p.id, p.name, p.slotsFree, p.encoders.join(' '), p.diskFull === true ? 'full' : humanBytes(p.diskFree), ago(p.lastSeen), workerState(p)])
+  for (const p of peers) {
+    t.push([
+      p.id,
+      p.name,
+      p.slotsFree,
+      p.encoders.join(' '),
+      p.diskFull === true ? 'full' : humanBytes(p.diskFree),
+      ago(p.lastSeen),
+      workerState(p)
+    ])
+  }
   return t.toString()
 }
 
@@ -83,28 +115,64 @@ export function profilesTable (profiles: Profile[]): string {
 
 export function watchesTable (watches: WatchStatus[]): string {
   const t = table(['path', 'profile', 'output', 'state', 'submitted', 'skipped'])
-  for (const w of watches) t.push([w.path, w.profile, w.output, w.reason != null ? `${w.state}: ${w.reason}` : w.state, w.submitted.length, w.skipped.length])
+  for (const w of watches) {
+    t.push([
+      w.path,
+      w.profile,
+      w.output,
+      w.reason != null ? `${w.state}: ${w.reason}` : w.state,
+      w.submitted.length,
+      w.skipped.length
+    ])
+  }
   return t.toString()
 }
 
 export function librariesTable (libraries: LibraryStatus[]): string {
   const t = table(['library', 'profiles', 'output', 'mode', 'state', 'last scan'])
   for (const l of libraries) {
-    const last = l.lastScan != null ? `${ago(l.lastScan.at)}: ${l.lastScan.found} found, ${l.lastScan.submitted} queued, ${l.lastScan.skipped} skipped, ${l.lastScan.failed} failed` : '-'
-    t.push([l.path, Object.entries(l.profiles).map(([k, p]) => `${k}=${p}`).join(' '), l.replace ? '(in place)' : l.output ?? '', l.poll ? 'poll' : 'notify', l.reason != null ? `${l.state}: ${l.reason}` : l.state, last])
+    const last =
+      l.lastScan != null
+        ? `${ago(l.lastScan.at)}: ${l.lastScan.found} found, ${l.lastScan.submitted} queued, ${l.lastScan.skipped} skipped, ${l.lastScan.failed} failed`
+        : '-'
+    t.push([
+      l.path,
+      Object.entries(l.profiles)
+        .map(([k, p]) => `${k}=${p}`)
+        .join(' '),
+      l.replace ? '(in place)' : (l.output ?? ''),
+      l.poll ? 'poll' : 'notify',
+      l.reason != null ? `${l.state}: ${l.reason}` : l.state,
+      last
+    ])
   }
   return t.toString()
 }
 
 export function scanPlanTable (plan: ScanPlanEntry[]): string {
   const t = table(['file', 'action', 'profile', 'output / reason'])
-  for (const e of plan) t.push([e.path, e.action, e.profile ?? '-', e.reason != null ? `${e.reason.code}: ${e.reason.message}` : e.output ?? ''])
+  for (const e of plan) {
+    t.push([
+      e.path,
+      e.action,
+      e.profile ?? '-',
+      e.reason != null ? `${e.reason.code}: ${e.reason.message}` : (e.output ?? '')
+    ])
+  }
   return t.toString()
 }
 
 function spanRows (name: string, s: StatsSpan): string[] {
   const reasons = Object.entries(s.skippedByReason).map(([code, n]) => `${code} ${n}`).join(', ')
-  return [name, String(s.converted), `${s.skipped}${reasons !== '' ? ` (${reasons})` : ''}`, String(s.failed), humanBytes(s.bytesIn), humanBytes(s.bytesOut), humanBytes(s.bytesSaved)]
+  return [
+    name,
+    String(s.converted),
+    `${s.skipped}${reasons !== '' ? ` (${reasons})` : ''}`,
+    String(s.failed),
+    humanBytes(s.bytesIn),
+    humanBytes(s.bytesOut),
+    humanBytes(s.bytesSaved)
+  ]
 }
 
 export function statsTable (stats: StatsReport): string {
@@ -113,7 +181,13 @@ export function statsTable (stats: StatsReport): string {
   const nodes = table(['node', 'name', 'units', 'conversion time (total)', 'last 7 days'])
   for (const n of stats.byNode) {
     const week = stats.last7Days.byNode.find(w => w.id === n.id)
-    nodes.push([shortPeer(n.id), n.name ?? '-', n.units, `${n.seconds.toFixed(1)} s`, `${(week?.seconds ?? 0).toFixed(1)} s`])
+    nodes.push([
+      shortPeer(n.id),
+      n.name ?? '-',
+      n.units,
+      `${n.seconds.toFixed(1)} s`,
+      `${(week?.seconds ?? 0).toFixed(1)} s`
+    ])
   }
   return stats.byNode.length > 0 ? `${t.toString()}
 ${nodes.toString()}` : t.toString()

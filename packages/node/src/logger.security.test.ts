@@ -28,7 +28,10 @@ describe('secrets never reach the log', () => {
     log.info({ swarmKey }, 'as bytes')
     log.info({ privateKey: identity }, 'a key object')
     log.info({ mesh: { swarmKey: swarmHex, privateKey } }, 'one level down')
-    log.info({ init: { mesh: { swarmKey: swarmHex, privateKey: Buffer.from(privateKey).toString('base64') } } }, 'two levels down')
+    log.info(
+      { init: { mesh: { swarmKey: swarmHex, privateKey: Buffer.from(privateKey).toString('base64') } } },
+      'two levels down'
+    )
     log.info({ a: { b: { c: { psk: swarmHex, key: swarmHex } } } }, 'three levels down')
     log.child({ component: 'mesh', swarmKey: swarmHex }).info('a child bound to a key')
     log.child({ component: 'mesh' }).child({ peer: 'x' }).warn({ config: { swarmKey: swarmHex } }, 'a grandchild')
@@ -45,9 +48,17 @@ describe('secrets never reach the log', () => {
 
   it('names a bad swarm key file without quoting its content', () => {
     const secret = randomBytes(31).toString('hex')
-    for (const text of [`${secret}\n`, `/key/swarm/psk/1.0.0/\n/base16/\n${secret}\n`, `/key/swarm/psk/1.0.0/\n/base64/\n${secret}\n`]) {
+    for (const text of [
+      `${secret}\n`,
+      `/key/swarm/psk/1.0.0/\n/base16/\n${secret}\n`,
+      `/key/swarm/psk/1.0.0/\n/base64/\n${secret}\n`
+    ]) {
       let message = ''
-      try { parseSwarmKey(text, '/data/swarm.key') } catch (err) { message = (err as Error).message }
+      try {
+        parseSwarmKey(text, '/data/swarm.key')
+      } catch (err) {
+        message = (err as Error).message
+      }
       expect(message).toContain('/data/swarm.key')
       expect(message).not.toContain(secret)
     }

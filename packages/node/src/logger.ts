@@ -15,11 +15,17 @@ export const REDACT_MAX_DEPTH = 4
 export const REDACT_PATHS = SECRET_FIELD_NAMES.flatMap(name =>
   Array.from({ length: REDACT_MAX_DEPTH + 1 }, (_, depth) => [...Array<string>(depth).fill('*'), name].join('.')))
 
-export function createLogger (options: { level?: string, name?: string } = {}, destination?: DestinationStream): Logger {
-  return pino({
-    name: options.name ?? 'ffmesh',
-    level: options.level ?? 'info',
-    redact: { paths: REDACT_PATHS, censor: '[redacted]' },
-    base: { pid: process.pid }
-  }, destination ?? pino.destination({ fd: 2, sync: false }))
+export function createLogger (
+  options: { level?: string; name?: string } = {},
+  destination?: DestinationStream
+): Logger {
+  return pino(
+    {
+      name: options.name ?? 'ffmesh',
+      level: options.level ?? 'info',
+      redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+      base: { pid: process.pid }
+    },
+    destination ?? pino.destination({ fd: 2, sync: false })
+  )
 }

@@ -1,6 +1,17 @@
 import fs from 'node:fs/promises'
 import path from 'node:path'
-import { ErrorCodes, FfmeshError, isFfmeshError, JobStates, TERMINAL_JOB_STATES, type JobState, type JobSummary, type MeshNodeStatus, type NodeControlState, type Profile } from '@ffmesh/protocol'
+import {
+  ErrorCodes,
+  FfmeshError,
+  isFfmeshError,
+  JobStates,
+  TERMINAL_JOB_STATES,
+  type JobState,
+  type JobSummary,
+  type MeshNodeStatus,
+  type NodeControlState,
+  type Profile
+} from '@ffmesh/protocol'
 import type { NodeApi, NodeInfo } from './control/api.js'
 import type { JobComponents } from './jobs/deps.js'
 import { submitJob } from './jobs/intake.js'
@@ -40,18 +51,32 @@ export interface NodeApiParts {
 export function createNodeApi (c: JobComponents, parts: NodeApiParts): NodeApi {
   const status = (id: string) => {
     const view = c.store.job(id)
-    if (view == null) throw new FfmeshError(ErrorCodes.JOB_NOT_FOUND, `no job ${id} on this node (ffmesh status lists jobs)`)
+    if (view == null) {
+      throw new FfmeshError(ErrorCodes.JOB_NOT_FOUND, `no job ${id} on this node (ffmesh status lists jobs)`)
+    }
     const s = toJobStatus(view, parts.owner.state, c.clock())
     // A handed-off job is owned elsewhere: show what its owner last reported.
     const mirror = view.job.owner !== c.mesh.peerId ? parts.handoff.mirror(id) : undefined
     if (mirror != null) return { ...s, units: mirror.units, progress: s.state === 'done' ? 1 : mirror.progress }
     if (view.job.attention != null) {
-      return { ...s, waiting: `needs attention: ${view.job.attention}. \`ffmesh retry ${id}\` runs it anyway; \`ffmesh rm ${id}\` removes it` }
+      return {
+        ...s,
+        waiting: `needs attention: ${view.job.attention}. \`ffmesh retry ${id}\` runs it anyway; \`ffmesh rm ${id}\` removes it`
+      }
     }
     if (view.job.handoff === true && view.job.owner === c.mesh.peerId && s.state === 'queued') {
-      return { ...s, waiting: view.job.handoffTo == null ? 'waiting for a peer with free slots to take the job (handoff)' : `handing off to ${view.job.handoffTo}` }
+      return {
+        ...s,
+        waiting:
+          view.job.handoffTo == null
+            ? 'waiting for a peer with free slots to take the job (handoff)'
+            : `handing off to ${view.job.handoffTo}`
+      }
     }
-    const held = view.job.owner === c.mesh.peerId && !TERMINAL_JOB_STATES.includes(s.state) ? holdReason(c, view.job) ?? parts.owner.spaceHold(id) : null
+    const held =
+      view.job.owner === c.mesh.peerId && !TERMINAL_JOB_STATES.includes(s.state)
+        ? (holdReason(c, view.job) ?? parts.owner.spaceHold(id))
+        : null
     return held != null ? { ...s, waiting: held } : s
   }
   const meshView = createMeshView({
@@ -71,7 +96,16 @@ export function createNodeApi (c: JobComponents, parts: NodeApiParts): NodeApi {
       return { id: job.id }
     },
     // Only the page is turned into statuses: `ffmesh status` of 10,000 jobs shows 20 of them.
-    listJobs: (query) => c.store.list({ states: query?.state, batch: query?.batch, order: query?.order, offset: query?.offset, limit: query?.limit }).views.map(v => status(v.job.id)),
+    listJobs: query =>
+      c.store
+        .list({
+          states: query?.state,
+          batch: query?.batch,
+          order: query?.order,
+          offset: query?.offset,
+          limit: query?.limit
+        })
+        .views.map(v => status(v.job.id)),
     jobSummary (batch) {
       const byState = Object.fromEntries(JobStates.map(s => [s, 0])) as Record<JobState, number>
       const { views } = c.store.list({ batch })
@@ -88,7 +122,7 @@ export function createNodeApi (c: JobComponents, parts: NodeApiParts): NodeApi {
       return status(id)
     },
     async remove (id) {
-      const blobs = await removeJob(c, id, async (job) => {
+      const blobs = await removeJob(c, id, async job => {
         parts.owner.forget(job)
         parts.handoff.forget(job)
         await parts.hold.forgetJob(job)
@@ -97,7 +131,12 @@ export function createNodeApi (c: JobComponents, parts: NodeApiParts): NodeApi {
     },
     async fetchOutput (id, outDir) {
       const job = status(id)
-      if (job.state !== 'done' || job.output == null) throw new FfmeshError(ErrorCodes.JOB_NOT_DONE, `job ${id} is ${job.state}; its output can be fetched once it is done`)
+      if (job.state !== 'done' || job.output == null) {
+        throw new FfmeshError(
+          ErrorCodes.JOB_NOT_DONE,
+          `job ${id} is ${job.state}; its output can be fetched once it is done`
+        )
+      }
       if (outDir == null || path.resolve(outDir) === path.dirname(job.output)) return { path: job.output }
       const dir = path.resolve(outDir)
       await prepareOutputFolder(dir)
@@ -114,10 +153,10 @@ export function createNodeApi (c: JobComponents, parts: NodeApiParts): NodeApi {
     peers: () => c.mesh.peers(),
     profiles: () => [...parts.profiles.values()],
     watches: () => parts.watches.list(),
-    addWatch: (watch) => parts.watches.add(watch),
-    removeWatch: (p) => parts.watches.remove(p),
-    onEvent: (listener) => c.events.on(listener),
-    meshNodes: (options) => meshView.nodes(options),
+    addWatch: watch => parts.watches.add(watch),
+    removeWatch: p => parts.watches.remove(p),
+    onEvent: listener => c.events.on(listener),
+    meshNodes: options => meshView.nodes(options),
     meshJobs: (query, options) => meshView.jobs(query, options),
     meshJob: (id, options) => meshView.job(id, options),
     async pause (request, options) {
@@ -129,20 +168,22 @@ export function createNodeApi (c: JobComponents, parts: NodeApiParts): NodeApi {
       return parts.controlState()
     },
     async pauseNode (id, request, options) {
-      return id === c.mesh.peerId ? await this.pause(request, options) : await meshView.steer(id, { type: 'pause', drain: request.drain === true }, options)
+      return id === c.mesh.peerId
+        ? await this.pause(request, options)
+        : await meshView.steer(id, { type: 'pause', drain: request.drain === true }, options)
     },
     async resumeNode (id, options) {
       return id === c.mesh.peerId ? await this.resume(options) : await meshView.steer(id, { type: 'resume' }, options)
     },
     libraries: () => parts.libraries.list(),
-    addLibrary: (library) => parts.libraries.add(library),
-    removeLibrary: (p) => parts.libraries.remove(p),
+    addLibrary: library => parts.libraries.add(library),
+    removeLibrary: p => parts.libraries.remove(p),
     scan: (req, options) => parts.libraries.scan(req, options),
     stats: () => {
       const names = new Map(c.mesh.peers().map(p => [p.id, p.name]))
       names.set(c.mesh.peerId, c.config.name)
       return computeStats(c.store.jobs(), c.clock(), id => names.get(id) ?? null)
     },
-    replayEvents: (lastEventId) => c.events.since(lastEventId)
+    replayEvents: lastEventId => c.events.since(lastEventId)
   }
 }

@@ -75,11 +75,17 @@ export async function startNode (init: StartNodeInit): Promise<RunningNode> {
   const store = await openJobStore({ files: jobLogFiles(paths), logger: logger.child({ component: 'store' }) })
   const closers: Array<() => Promise<void> | void> = [() => store.close()]
   const stopAll = async (): Promise<void> => {
-    for (const close of closers.reverse()) await Promise.resolve(close()).catch(err => logger.warn({ err }, 'stop step failed'))
+    for (const close of closers.reverse()) {
+      await Promise.resolve(close()).catch(err => logger.warn({ err }, 'stop step failed'))
+    }
     closers.length = 0
   }
   try {
-    const runner = createFfmpegRunner({ ...config.ffmpeg, priority: { nice: config.worker.nice, ioIdle: config.worker.ioIdle }, logger: logger.child({ component: 'ffmpeg' }) })
+    const runner = createFfmpegRunner({
+      ...config.ffmpeg,
+      priority: { nice: config.worker.nice, ioIdle: config.worker.ioIdle },
+      logger: logger.child({ component: 'ffmpeg' })
+    })
     await checkFfmpeg(runner)
     closers.push(() => runner.killAll())
     await fs.rm(paths.work, { recursive: true, force: true })
@@ -89,36 +95,76 @@ export async function startNode (init: StartNodeInit): Promise<RunningNode> {
     const fetched = await createBlobStore({ dir: paths.fetched, tmpDir: paths.tmp })
     const orphans = await sweepOrphans(store, blobs, fetched, logger)
     const mesh: Mesh = config.mesh.enabled
-      ? await createLibp2pMesh({ privateKey, swarmKey, config: config.mesh, name: config.name, version: VERSION, paths, logger: logger.child({ component: 'mesh' }), testHooks: init.testHooks })
+      ? await createLibp2pMesh({
+          privateKey,
+          swarmKey,
+          config: config.mesh,
+          name: config.name,
+          version: VERSION,
+          paths,
+          logger: logger.child({ component: 'mesh' }),
+          testHooks: init.testHooks
+        })
       : createLoneMesh(peerIdFromPrivateKey(privateKey).toString())
     const events = createEventBus()
     const media = init.media?.(runner) ?? createMediaToolkit(runner)
-    const disk = createDiskMonitor({ logger, events }, {
-      dataDir: paths.root,
-      reserve: config.worker.minFreeDisk,
-      outputs: () => store.jobs().filter(v => v.job.owner === mesh.peerId && !TERMINAL_JOB_STATES.includes(v.job.state)).map(v => v.job.outDir),
-      spokenFor: () => store.reserveMissing()
-    })
+    const disk = createDiskMonitor(
+      { logger, events },
+      {
+        dataDir: paths.root,
+        reserve: config.worker.minFreeDisk,
+        outputs: () =>
+          store
+            .jobs()
+            .filter(v => v.job.owner === mesh.peerId && !TERMINAL_JOB_STATES.includes(v.job.state))
+            .map(v => v.job.outDir),
+        spokenFor: () => store.reserveMissing()
+      }
+    )
     await disk.start()
     closers.push(() => disk.stop())
-    const c: JobComponents = { config, paths, store, blobs, fetched, mesh, bus: createJobBus(mesh), media, events, disk, logger, clock: Date.now }
+    const c: JobComponents = {
+      config,
+      paths,
+      store,
+      blobs,
+      fetched,
+      mesh,
+      bus: createJobBus(mesh),
+      media,
+      events,
+      disk,
+      logger,
+      clock: Date.now
+    }
     const profiles = profileTable(config.profiles)
 
-    const control = createNodeControl({ db: store.area('control'), events, logger, clock: c.clock }, { schedule: createSchedule(parseSchedule(config.worker.schedule), createWallClock()) })
+    const control = createNodeControl(
+      { db: store.area('control'), events, logger, clock: c.clock },
+      { schedule: createSchedule(parseSchedule(config.worker.schedule), createWallClock()) }
+    )
     await control.start()
     closers.push(() => control.stop())
     // The owner and worker refer to each other through closures, called only after both exist.
-    const owner = createOwner(c, { localSlotsFree: () => worker.slotsFree(), localAcceptsWork: () => control.acceptsWork() })
+    const owner = createOwner(c, {
+      localSlotsFree: () => worker.slotsFree(),
+      localAcceptsWork: () => control.acceptsWork()
+    })
     const hold = createResultHold(c)
     const worker = createWorker(c, {
       version: VERSION,
       acceptLocal: owner.acceptResult,
       deliverRemote: hold.deliver,
-      queueLength: () => [...store.inFlight()].filter(v => v.job.owner === mesh.peerId).reduce((n, v) => n + v.units.filter(u => u.state === 'pending').length, 0),
+      queueLength: () =>
+        [...store.inFlight()]
+          .filter(v => v.job.owner === mesh.peerId)
+          .reduce((n, v) => n + v.units.filter(u => u.state === 'pending').length, 0),
       control
     })
     const handoff = createHandoff(c)
-    mesh.serveBlobs(async (peer, hash) => await owner.authorizeBlob(peer, hash) ?? await handoff.authorizeBlob(peer, hash))
+    mesh.serveBlobs(
+      async (peer, hash) => (await owner.authorizeBlob(peer, hash)) ?? (await handoff.authorizeBlob(peer, hash))
+    )
     mesh.serveResults(owner.acceptResult)
     mesh.serveStatus(createStatusSource({
       store,
@@ -153,13 +199,28 @@ export async function startNode (init: StartNodeInit): Promise<RunningNode> {
       onJobEnded: (listener) => events.on((e) => {
         if (e.jobId == null || (e.type !== 'job:done' && e.type !== 'job:failed' && e.type !== 'job:cancelled')) return
         const job = store.job(e.jobId)?.job
-        if (job != null && TERMINAL_JOB_STATES.includes(job.state)) listener({ id: job.id, state: job.state as 'done' | 'failed' | 'cancelled', source: job.source, output: job.output })
+        if (job != null && TERMINAL_JOB_STATES.includes(job.state)) {
+          listener({
+            id: job.id,
+            state: job.state as 'done' | 'failed' | 'cancelled',
+            source: job.source,
+            output: job.output
+          })
+        }
       }),
       isNodeOutput: (file) => outputs().has(file),
       hashFile
     }, { watches: config.watch })
     const fileIndex = createFileIndex(store.textArea(FILE_INDEX_AREA))
-    const libraries = createLibraryManager({ c, scanner: createScanner({ c, index: fileIndex, hashFile }), store: createLibraryStore(store.textArea('library')), profiles }, { libraries: config.libraries })
+    const libraries = createLibraryManager(
+      {
+        c,
+        scanner: createScanner({ c, index: fileIndex, hashFile }),
+        store: createLibraryStore(store.textArea('library')),
+        profiles
+      },
+      { libraries: config.libraries }
+    )
     let ui: UiServer | null = null
     const api = createNodeApi(c, {
       owner,
@@ -170,8 +231,20 @@ export async function startNode (init: StartNodeInit): Promise<RunningNode> {
       profiles,
       control,
       controlState: worker.controlState,
-      selfNode: () => selfNodeStatus({ id: mesh.peerId, name: config.name, version: VERSION, slotsTotal: config.worker.slots, now: c.clock() }, worker),
-      info: () => ({ id: mesh.peerId, name: config.name, version: VERSION, dataDir: paths.root, slots: config.worker.slots, addresses: 'multiaddrs' in mesh ? (mesh as { multiaddrs(): string[] }).multiaddrs() : [], dashboard: ui?.url() ?? null })
+      selfNode: () =>
+        selfNodeStatus(
+          { id: mesh.peerId, name: config.name, version: VERSION, slotsTotal: config.worker.slots, now: c.clock() },
+          worker
+        ),
+      info: () => ({
+        id: mesh.peerId,
+        name: config.name,
+        version: VERSION,
+        dataDir: paths.root,
+        slots: config.worker.slots,
+        addresses: 'multiaddrs' in mesh ? (mesh as { multiaddrs(): string[] }).multiaddrs() : [],
+        dashboard: ui?.url() ?? null
+      })
     })
     handoff.start((id) => api.getJob(id))
     closers.push(() => handoff.stop())
@@ -179,18 +252,34 @@ export async function startNode (init: StartNodeInit): Promise<RunningNode> {
     closers.push(() => watches.stop())
     await libraries.start()
     closers.push(() => libraries.stop())
-    const controlServer = createControlServer({ api, socketPath: paths.controlSocket, logger: logger.child({ component: 'control' }) })
+    const controlServer = createControlServer({
+      api,
+      socketPath: paths.controlSocket,
+      logger: logger.child({ component: 'control' })
+    })
     await controlServer.start()
     closers.push(() => controlServer.stop())
     if (config.ui.enabled) {
       // A dashboard that cannot start logs why and leaves the node converting (ui/server.ts).
-      const dashboard = createUiServer({ api, logger: logger.child({ component: 'ui' }) }, { listen: config.ui.listen, passwordFile: paths.uiPassword })
+      const dashboard = createUiServer(
+        { api, logger: logger.child({ component: 'ui' }) },
+        { listen: config.ui.listen, passwordFile: paths.uiPassword }
+      )
       ui = dashboard
       await dashboard.start()
       closers.push(() => dashboard.stop())
     }
     events.emit('node:started', { peerId: mesh.peerId })
-    logger.info({ peerId: mesh.peerId, dataDir: paths.root, sweptTempFiles: swept, removedOrphanBlobs: orphans, slots: config.worker.slots }, 'node started')
+    logger.info(
+      {
+        peerId: mesh.peerId,
+        dataDir: paths.root,
+        sweptTempFiles: swept,
+        removedOrphanBlobs: orphans,
+        slots: config.worker.slots
+      },
+      'node started'
+    )
     return {
       api,
       peerId: mesh.peerId,

@@ -5,14 +5,35 @@ import type { GossipMessage } from './messages.js'
 
 const NOW = 1_800_000_000_000
 const OWNER = '12D3KooWGzh4T3bH1Uq5YqwUoVYtNRx2fC1Z4S8DkCJx7pSv9oNc'
-const claim: GossipMessage = { v: 1, ts: NOW, type: 'claim', owner: OWNER, jobId: '01JD0000000000000000000000', index: 3, attempt: 1 }
-const capacity: GossipMessage = { v: 1, ts: NOW, type: 'capacity', name: 'box', version: '0.1.0', slotsTotal: 2, slotsFree: 1, encoders: ['libx264'], diskFree: 1e9, queue: 0 }
+const claim: GossipMessage = {
+  v: 1,
+  ts: NOW,
+  type: 'claim',
+  owner: OWNER,
+  jobId: '01JD0000000000000000000000',
+  index: 3,
+  attempt: 1
+}
+const capacity: GossipMessage = {
+  v: 1,
+  ts: NOW,
+  type: 'capacity',
+  name: 'box',
+  version: '0.1.0',
+  slotsTotal: 2,
+  slotsFree: 1,
+  encoders: ['libx264'],
+  diskFree: 1e9,
+  queue: 0
+}
 const bytes = (s: string): Uint8Array => new TextEncoder().encode(s)
 
 describe('gossip codec', () => {
   it('round-trips valid messages', () => {
     // An advert without diskFull is an older peer's; it validates as one with it does.
-    for (const m of [claim, capacity, { ...capacity, diskFull: true }]) expect(decodeGossip(encodeGossip(m), NOW)).toEqual({ ok: true, message: m })
+    for (const m of [claim, capacity, { ...capacity, diskFull: true }]) {
+      expect(decodeGossip(encodeGossip(m), NOW)).toEqual({ ok: true, message: m })
+    }
   })
 
   it('refuses oversized input before parsing it', () => {

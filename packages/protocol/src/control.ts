@@ -3,7 +3,17 @@ import { ErrorCodes, FfmeshError } from './errors.js'
 import { MAX_NAME_LENGTH } from './limits.js'
 import type { Profile } from './profiles.js'
 import type { MeshJobStatus, MeshNodeStatus, NodeControlState } from './mesh-status.js'
-import { JobListQuerySchema, JobSummaryQuerySchema, LibrarySchema, RemoveLibraryBodySchema, ScanBodySchema, type JobSummary, type LibraryStatus, type ScanReport, type StatsReport } from './library.js'
+import {
+  JobListQuerySchema,
+  JobSummaryQuerySchema,
+  LibrarySchema,
+  RemoveLibraryBodySchema,
+  ScanBodySchema,
+  type JobSummary,
+  type LibraryStatus,
+  type ScanReport,
+  type StatsReport
+} from './library.js'
 import type { JobStatus, PeerStatus } from './status.js'
 import { JobStates } from './units.js'
 
@@ -44,7 +54,13 @@ export const WatchSchema = z.strictObject({
   moveTo: z.string().optional(),
   settleSeconds: z.number().min(0).max(3600).default(5)
 }).superRefine((w, ctx) => {
-  if (w.afterSuccess === 'move' && w.moveTo == null) ctx.addIssue({ code: 'custom', path: ['moveTo'], message: 'afterSuccess: move needs moveTo, the folder to move sources into' })
+  if (w.afterSuccess === 'move' && w.moveTo == null) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['moveTo'],
+      message: 'afterSuccess: move needs moveTo, the folder to move sources into'
+    })
+  }
 })
 export type WatchConfig = z.infer<typeof WatchSchema>
 /** What a client sends to add a watch: fields with defaults may be left out. */
@@ -171,10 +187,14 @@ export interface ControlReplies {
 }
 
 /** The request body a route takes, as a client writes it. */
-export type RouteBody<R extends RouteName> = (typeof ControlRoutes)[R] extends { body: z.ZodType } ? z.input<(typeof ControlRoutes)[R]['body']> : undefined
+export type RouteBody<R extends RouteName> = (typeof ControlRoutes)[R] extends { body: z.ZodType }
+  ? z.input<(typeof ControlRoutes)[R]['body']>
+  : undefined
 
 /** The query a route takes, as a client writes it. */
-export type RouteQuery<R extends RouteName> = (typeof ControlRoutes)[R] extends { query: z.ZodType } ? z.input<(typeof ControlRoutes)[R]['query']> : undefined
+export type RouteQuery<R extends RouteName> = (typeof ControlRoutes)[R] extends { query: z.ZodType }
+  ? z.input<(typeof ControlRoutes)[R]['query']>
+  : undefined
 
 /** `/v1/jobs/:id` with `{ id: 'X Y' }` → `/v1/jobs/X%20Y`. */
 export function routePath (route: RouteSpec, params: Record<string, string> = {}): string {
@@ -203,7 +223,10 @@ export function matchRoutePath (pattern: string, pathname: string): Record<strin
       try {
         params[w.slice(1)] = decodeURIComponent(g)
       } catch {
-        throw new FfmeshError(ErrorCodes.BAD_ARGUMENTS, `the ${w.slice(1)} in ${pathname} is not valid percent-encoding`)
+        throw new FfmeshError(
+          ErrorCodes.BAD_ARGUMENTS,
+          `the ${w.slice(1)} in ${pathname} is not valid percent-encoding`
+        )
       }
     } else if (w !== g) {
       return null

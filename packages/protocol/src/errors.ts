@@ -62,7 +62,9 @@ export const ErrorCodes = {
   PEER_UNREACHABLE: 'PEER_UNREACHABLE',
   TRANSFER_FAILED: 'TRANSFER_FAILED',
   MESH_DISABLED: 'MESH_DISABLED',
-  /** Another node would not be paused or resumed from here (its mesh.remoteControl, or a pause made at that machine). */
+  /**
+   * Another node would not be paused or resumed from here (its mesh.remoteControl, or a pause made at that machine).
+   */
   REMOTE_CONTROL_REFUSED: 'REMOTE_CONTROL_REFUSED',
   // Anything unexpected; never carries a stack trace outward
   INTERNAL: 'INTERNAL',

@@ -51,7 +51,13 @@ const libraryFields = {
 }
 
 const placement = (l: { output?: string, replace: boolean }, ctx: z.RefinementCtx): void => {
-  if ((l.output != null) === l.replace) ctx.addIssue({ code: 'custom', path: ['output'], message: 'give either an output folder (--out DIR) or replace: true (--replace), not both' })
+  if ((l.output != null) === l.replace) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['output'],
+      message: 'give either an output folder (--out DIR) or replace: true (--replace), not both'
+    })
+  }
 }
 
 export const LibrarySchema = z.strictObject({

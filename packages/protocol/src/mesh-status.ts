@@ -97,7 +97,10 @@ export const UnitStatusSchema = z.strictObject({
   tries: z.array(UnitTrySchema).max(MAX_UNIT_TRIES).optional()
 })
 
-const errorBody = z.strictObject({ code: z.enum(Object.values(ErrorCodes) as [ErrorCode, ...ErrorCode[]]), message: text })
+const errorBody = z.strictObject({
+  code: z.enum(Object.values(ErrorCodes) as [ErrorCode, ...ErrorCode[]]),
+  message: text
+})
 const bytes = z.number().int().min(0).max(2 ** 53)
 
 /** A job as its owner tells it: `units` may be the first of `unitCount` (the rest come in pages). */
@@ -123,7 +126,10 @@ export const WireJobSchema = z.strictObject({
 })
 export type WireJob = z.infer<typeof WireJobSchema>
 
-export const ScheduleStateSchema = z.strictObject({ open: z.boolean(), next: time.nullable() }) satisfies z.ZodType<ScheduleState>
+export const ScheduleStateSchema = z.strictObject({
+  open: z.boolean(),
+  next: time.nullable()
+}) satisfies z.ZodType<ScheduleState>
 
 export const ConvertingUnitSchema = z.strictObject({
   jobId: JobIdSchema,
@@ -158,7 +164,12 @@ export const MAX_STATUS_PAGE_JOBS = 200
  * `resume`: another member steering this node's worker (answered like `node`).
  */
 export const StatusRequestSchema = z.discriminatedUnion('type', [
-  z.strictObject({ type: z.literal('jobs'), before: JobIdSchema.nullable(), limit: z.number().int().min(1).max(MAX_STATUS_PAGE_JOBS), state: z.enum(JobStates).nullable() }),
+  z.strictObject({
+    type: z.literal('jobs'),
+    before: JobIdSchema.nullable(),
+    limit: z.number().int().min(1).max(MAX_STATUS_PAGE_JOBS),
+    state: z.enum(JobStates).nullable()
+  }),
   z.strictObject({ type: z.literal('units'), id: JobIdSchema, from: UnitIndexSchema }),
   z.strictObject({ type: z.literal('job'), id: JobIdSchema }),
   z.strictObject({ type: z.literal('node') }),
@@ -169,8 +180,18 @@ export const StatusRequestSchema = z.discriminatedUnion('type', [
 export type StatusRequest = z.infer<typeof StatusRequestSchema>
 
 export const StatusReplySchema = z.union([
-  z.strictObject({ ok: z.literal(true), type: z.literal('jobs'), jobs: z.array(WireJobSchema).max(MAX_STATUS_PAGE_JOBS), next: JobIdSchema.nullable() }),
-  z.strictObject({ ok: z.literal(true), type: z.literal('units'), units: z.array(UnitStatusSchema).max(MAX_UNITS_PER_JOB), next: UnitIndexSchema.nullable() }),
+  z.strictObject({
+    ok: z.literal(true),
+    type: z.literal('jobs'),
+    jobs: z.array(WireJobSchema).max(MAX_STATUS_PAGE_JOBS),
+    next: JobIdSchema.nullable()
+  }),
+  z.strictObject({
+    ok: z.literal(true),
+    type: z.literal('units'),
+    units: z.array(UnitStatusSchema).max(MAX_UNITS_PER_JOB),
+    next: UnitIndexSchema.nullable()
+  }),
   z.strictObject({ ok: z.literal(true), type: z.literal('job'), job: WireJobSchema }),
   z.strictObject({ ok: z.literal(true), type: z.enum(['node', 'pause', 'resume']), node: NodeReportSchema }),
   FailureFrameSchema

@@ -102,7 +102,12 @@ export const HandoffSchema = z.strictObject({
   profile: ProfileSchema
 })
 
-export const HandoffAcceptedSchema = z.strictObject({ ...base, type: z.literal('handoff-accepted'), origin: peerIdSchema, jobId: JobIdSchema })
+export const HandoffAcceptedSchema = z.strictObject({
+  ...base,
+  type: z.literal('handoff-accepted'),
+  origin: peerIdSchema,
+  jobId: JobIdSchema
+})
 
 /** The new owner tells the submitter how its job stands, on change and periodically until delivered. */
 export const JobStateSchema = z.strictObject({
@@ -112,15 +117,32 @@ export const JobStateSchema = z.strictObject({
   jobId: JobIdSchema,
   state: z.enum(JobStates),
   progress: z.number().min(0).max(1),
-  error: z.strictObject({ code: z.enum(Object.values(ErrorCodes) as [string, ...string[]]), message: z.string().max(500) }).nullable(),
+  error: z
+    .strictObject({ code: z.enum(Object.values(ErrorCodes) as [string, ...string[]]), message: z.string().max(500) })
+    .nullable(),
   /** The verified output, to fetch over the blob protocol once `done`. */
   output: BlobRefSchema.nullable(),
   /** Unit summaries for `ffmesh status` on the submitter; omitted for very large jobs. */
-  units: z.array(z.strictObject({ index: UnitIndexSchema, state: z.enum(UnitStates), worker: peerIdSchema.nullable(), attempts: z.number().int().min(0).max(1000) })).max(MAX_UNITS_IN_JOB_STATE).nullable()
+  units: z
+    .array(
+      z.strictObject({
+        index: UnitIndexSchema,
+        state: z.enum(UnitStates),
+        worker: peerIdSchema.nullable(),
+        attempts: z.number().int().min(0).max(1000)
+      })
+    )
+    .max(MAX_UNITS_IN_JOB_STATE)
+    .nullable()
 })
 
 /** The submitter has the output in place: the owner may drop its copy. */
-export const DeliveredSchema = z.strictObject({ ...base, type: z.literal('delivered'), owner: peerIdSchema, jobId: JobIdSchema })
+export const DeliveredSchema = z.strictObject({
+  ...base,
+  type: z.literal('delivered'),
+  owner: peerIdSchema,
+  jobId: JobIdSchema
+})
 
 export const GossipMessageSchema = z.discriminatedUnion('type', [
   CapacityAdvertSchema, OfferSchema, ClaimSchema, GrantSchema, HeartbeatSchema, RejectSchema, RevokeSchema,

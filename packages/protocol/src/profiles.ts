@@ -14,7 +14,9 @@ export type VideoEncoder = typeof VideoEncoders[number]
 export type AudioEncoder = typeof AudioEncoders[number]
 export type Container = typeof Containers[number]
 
-const presetSchema = z.string().regex(/^[a-z0-9]{1,16}$/, 'a preset is a short lowercase word or number, such as "medium" or "8"')
+const presetSchema = z
+  .string()
+  .regex(/^[a-z0-9]{1,16}$/, 'a preset is a short lowercase word or number, such as "medium" or "8"')
 
 export const VideoSettingsSchema = z.strictObject({
   encoder: z.enum(VideoEncoders),
@@ -49,9 +51,15 @@ export const ProfileSchema = z.strictObject({
   subtitles: z.enum(['copy', 'drop']).default('copy'),
   image: ImageSettingsSchema.optional()
 }).superRefine((p, ctx) => {
-  if (p.kind === 'video' && p.video == null) ctx.addIssue({ code: 'custom', message: 'a video profile needs `video` settings', path: ['video'] })
-  if (p.kind === 'audio' && (p.audio == null || typeof p.audio === 'string')) ctx.addIssue({ code: 'custom', message: 'an audio profile needs `audio` encoder settings', path: ['audio'] })
-  if (p.kind === 'image' && p.image == null) ctx.addIssue({ code: 'custom', message: 'an image profile needs `image` settings', path: ['image'] })
+  if (p.kind === 'video' && p.video == null) {
+    ctx.addIssue({ code: 'custom', message: 'a video profile needs `video` settings', path: ['video'] })
+  }
+  if (p.kind === 'audio' && (p.audio == null || typeof p.audio === 'string')) {
+    ctx.addIssue({ code: 'custom', message: 'an audio profile needs `audio` encoder settings', path: ['audio'] })
+  }
+  if (p.kind === 'image' && p.image == null) {
+    ctx.addIssue({ code: 'custom', message: 'an image profile needs `image` settings', path: ['image'] })
+  }
 })
 
 export type Profile = z.infer<typeof ProfileSchema>
@@ -66,15 +74,82 @@ export function profileEncoders (profile: Profile): string[] {
 }
 
 const defaults: Profile[] = [
-  { name: 'h264', description: 'H.264 (x264 CRF 23) + AAC in Matroska', kind: 'video', container: 'mkv', video: { encoder: 'libx264', quality: 23, preset: 'medium' }, audio: { encoder: 'aac', bitrateKbps: 160 }, subtitles: 'copy' },
-  { name: 'h265', description: 'H.265 (x265 CRF 28) + AAC in Matroska', kind: 'video', container: 'mkv', video: { encoder: 'libx265', quality: 28, preset: 'medium' }, audio: { encoder: 'aac', bitrateKbps: 160 }, subtitles: 'copy' },
-  { name: 'av1', description: 'AV1 (SVT-AV1 CRF 35, preset 8) + Opus in Matroska', kind: 'video', container: 'mkv', video: { encoder: 'libsvtav1', quality: 35, preset: '8' }, audio: { encoder: 'libopus', bitrateKbps: 128 }, subtitles: 'copy' },
-  { name: 'vp9', description: 'VP9 (libvpx CRF 33) + Opus in Matroska', kind: 'video', container: 'mkv', video: { encoder: 'libvpx-vp9', quality: 33, preset: '4' }, audio: { encoder: 'libopus', bitrateKbps: 128 }, subtitles: 'copy' },
-  { name: 'opus', description: 'Opus 128 kb/s in Ogg', kind: 'audio', container: 'opus', audio: { encoder: 'libopus', bitrateKbps: 128 }, subtitles: 'drop' },
-  { name: 'aac', description: 'AAC 192 kb/s in M4A', kind: 'audio', container: 'm4a', audio: { encoder: 'aac', bitrateKbps: 192 }, subtitles: 'drop' },
-  { name: 'mp3', description: 'MP3 192 kb/s', kind: 'audio', container: 'mp3', audio: { encoder: 'libmp3lame', bitrateKbps: 192 }, subtitles: 'drop' },
-  { name: 'flac', description: 'FLAC, lossless', kind: 'audio', container: 'flac', audio: { encoder: 'flac' }, subtitles: 'drop' },
-  { name: 'webp', description: 'WebP image, quality 80', kind: 'image', container: 'webp', image: { encoder: 'libwebp', quality: 80 }, subtitles: 'drop' }
+  {
+    name: 'h264',
+    description: 'H.264 (x264 CRF 23) + AAC in Matroska',
+    kind: 'video',
+    container: 'mkv',
+    video: { encoder: 'libx264', quality: 23, preset: 'medium' },
+    audio: { encoder: 'aac', bitrateKbps: 160 },
+    subtitles: 'copy'
+  },
+  {
+    name: 'h265',
+    description: 'H.265 (x265 CRF 28) + AAC in Matroska',
+    kind: 'video',
+    container: 'mkv',
+    video: { encoder: 'libx265', quality: 28, preset: 'medium' },
+    audio: { encoder: 'aac', bitrateKbps: 160 },
+    subtitles: 'copy'
+  },
+  {
+    name: 'av1',
+    description: 'AV1 (SVT-AV1 CRF 35, preset 8) + Opus in Matroska',
+    kind: 'video',
+    container: 'mkv',
+    video: { encoder: 'libsvtav1', quality: 35, preset: '8' },
+    audio: { encoder: 'libopus', bitrateKbps: 128 },
+    subtitles: 'copy'
+  },
+  {
+    name: 'vp9',
+    description: 'VP9 (libvpx CRF 33) + Opus in Matroska',
+    kind: 'video',
+    container: 'mkv',
+    video: { encoder: 'libvpx-vp9', quality: 33, preset: '4' },
+    audio: { encoder: 'libopus', bitrateKbps: 128 },
+    subtitles: 'copy'
+  },
+  {
+    name: 'opus',
+    description: 'Opus 128 kb/s in Ogg',
+    kind: 'audio',
+    container: 'opus',
+    audio: { encoder: 'libopus', bitrateKbps: 128 },
+    subtitles: 'drop'
+  },
+  {
+    name: 'aac',
+    description: 'AAC 192 kb/s in M4A',
+    kind: 'audio',
+    container: 'm4a',
+    audio: { encoder: 'aac', bitrateKbps: 192 },
+    subtitles: 'drop'
+  },
+  {
+    name: 'mp3',
+    description: 'MP3 192 kb/s',
+    kind: 'audio',
+    container: 'mp3',
+    audio: { encoder: 'libmp3lame', bitrateKbps: 192 },
+    subtitles: 'drop'
+  },
+  {
+    name: 'flac',
+    description: 'FLAC, lossless',
+    kind: 'audio',
+    container: 'flac',
+    audio: { encoder: 'flac' },
+    subtitles: 'drop'
+  },
+  {
+    name: 'webp',
+    description: 'WebP image, quality 80',
+    kind: 'image',
+    container: 'webp',
+    image: { encoder: 'libwebp', quality: 80 },
+    subtitles: 'drop'
+  }
 ]
 
 export const DEFAULT_PROFILES: readonly Profile[] = Object.freeze(defaults.map(p => ProfileSchema.parse(p)))

@@ -1,9 +1,26 @@
 import { describe, expect, it } from 'vitest'
 import { MAX_STREAM_FRAME_BYTES } from './limits.js'
-import { AckSchema, BlobRequestSchema, BlobResponseSchema, decodeFrameBody, decodeFrameLength, encodeFrame, FRAME_PREFIX_BYTES, ResultPushSchema } from './streams.js'
+import {
+  AckSchema,
+  BlobRequestSchema,
+  BlobResponseSchema,
+  decodeFrameBody,
+  decodeFrameLength,
+  encodeFrame,
+  FRAME_PREFIX_BYTES,
+  ResultPushSchema
+} from './streams.js'
 
 const HASH = 'ab'.repeat(64)
-const push = { jobId: '01JD0000000000000000000000', index: 0, hash: HASH, size: 10, frames: 5, durationSec: 0.2, attempt: 1 }
+const push = {
+  jobId: '01JD0000000000000000000000',
+  index: 0,
+  hash: HASH,
+  size: 10,
+  frames: 5,
+  durationSec: 0.2,
+  attempt: 1
+}
 const bytes = (s: string): Uint8Array => new TextEncoder().encode(s)
 const body = (frame: Uint8Array): Uint8Array => frame.subarray(FRAME_PREFIX_BYTES)
 
@@ -23,7 +40,10 @@ describe('stream frames', () => {
   })
 
   it('maps unknown wire codes to GENERIC', () => {
-    const decoded = decodeFrameBody(AckSchema, bytes(JSON.stringify({ ok: false, code: 'SELF_DESTRUCT', message: 'x' })))
+    const decoded = decodeFrameBody(
+      AckSchema,
+      bytes(JSON.stringify({ ok: false, code: 'SELF_DESTRUCT', message: 'x' }))
+    )
     expect(decoded).toEqual({ ok: true, value: { ok: false, code: 'GENERIC', message: 'x' } })
   })
 
@@ -39,15 +59,33 @@ describe('stream frames', () => {
   it('refuses truncated, wrong-typed, extra-field and deeply nested bodies', () => {
     const frame = body(encodeFrame({ hash: HASH, offset: 0 }))
     expect(decodeFrameBody(BlobRequestSchema, frame.subarray(0, 10))).toEqual({ ok: false, reason: 'not-json' })
-    expect(decodeFrameBody(BlobRequestSchema, bytes(JSON.stringify({ hash: HASH, offset: -1 })))).toEqual({ ok: false, reason: 'schema' })
-    expect(decodeFrameBody(BlobRequestSchema, bytes(JSON.stringify({ hash: HASH, offset: '0' })))).toEqual({ ok: false, reason: 'schema' })
-    expect(decodeFrameBody(BlobRequestSchema, bytes(JSON.stringify({ hash: '../x', offset: 0 })))).toEqual({ ok: false, reason: 'schema' })
-    expect(decodeFrameBody(ResultPushSchema, bytes(JSON.stringify({ ...push, path: '/etc/passwd' })))).toEqual({ ok: false, reason: 'schema' })
-    expect(decodeFrameBody(ResultPushSchema, bytes(JSON.stringify({ ...push, size: 2 ** 60 })))).toEqual({ ok: false, reason: 'schema' })
+    expect(decodeFrameBody(BlobRequestSchema, bytes(JSON.stringify({ hash: HASH, offset: -1 })))).toEqual({
+      ok: false,
+      reason: 'schema'
+    })
+    expect(decodeFrameBody(BlobRequestSchema, bytes(JSON.stringify({ hash: HASH, offset: '0' })))).toEqual({
+      ok: false,
+      reason: 'schema'
+    })
+    expect(decodeFrameBody(BlobRequestSchema, bytes(JSON.stringify({ hash: '../x', offset: 0 })))).toEqual({
+      ok: false,
+      reason: 'schema'
+    })
+    expect(decodeFrameBody(ResultPushSchema, bytes(JSON.stringify({ ...push, path: '/etc/passwd' })))).toEqual({
+      ok: false,
+      reason: 'schema'
+    })
+    expect(decodeFrameBody(ResultPushSchema, bytes(JSON.stringify({ ...push, size: 2 ** 60 })))).toEqual({
+      ok: false,
+      reason: 'schema'
+    })
     expect(decodeFrameBody(AckSchema, bytes(JSON.stringify({ ok: 'yes' })))).toEqual({ ok: false, reason: 'schema' })
     expect(decodeFrameBody(AckSchema, new Uint8Array([0xc3, 0x28]))).toEqual({ ok: false, reason: 'not-utf8' })
     const deep = bytes('{"a":'.repeat(10_000) + '1' + '}'.repeat(10_000))
     expect(decodeFrameBody(AckSchema, deep).ok).toBe(false)
-    expect(decodeFrameBody(AckSchema, new Uint8Array(MAX_STREAM_FRAME_BYTES + 1))).toEqual({ ok: false, reason: 'too-large' })
+    expect(decodeFrameBody(AckSchema, new Uint8Array(MAX_STREAM_FRAME_BYTES + 1))).toEqual({
+      ok: false,
+      reason: 'too-large'
+    })
   })
 })

@@ -51,7 +51,9 @@ const strictDecoder = new TextDecoder('utf-8', { fatal: true })
 
 export function encodeFrame (value: unknown): Uint8Array {
   const body = encoder.encode(JSON.stringify(value))
-  if (body.byteLength > MAX_STREAM_FRAME_BYTES) throw new RangeError(`frame of ${body.byteLength} bytes is over MAX_STREAM_FRAME_BYTES`)
+  if (body.byteLength > MAX_STREAM_FRAME_BYTES) {
+    throw new RangeError(`frame of ${body.byteLength} bytes is over MAX_STREAM_FRAME_BYTES`)
+  }
   const out = new Uint8Array(FRAME_PREFIX_BYTES + body.byteLength)
   new DataView(out.buffer).setUint32(0, body.byteLength)
   out.set(body, FRAME_PREFIX_BYTES)
@@ -59,13 +61,18 @@ export function encodeFrame (value: unknown): Uint8Array {
 }
 
 /** Reads the length prefix; refuses before any body byte is buffered if it is over the limit. */
-export function decodeFrameLength (prefix: Uint8Array): { ok: true, length: number } | { ok: false, reason: 'too-large' } {
+export function decodeFrameLength (
+  prefix: Uint8Array
+): { ok: true; length: number } | { ok: false; reason: 'too-large' } {
   if (prefix.byteLength < FRAME_PREFIX_BYTES) throw new RangeError('a frame prefix is 4 bytes')
   const length = new DataView(prefix.buffer, prefix.byteOffset, FRAME_PREFIX_BYTES).getUint32(0)
   return length > MAX_STREAM_FRAME_BYTES ? { ok: false, reason: 'too-large' } : { ok: true, length }
 }
 
-export function decodeFrameBody<S extends z.ZodType> (schema: S, body: Uint8Array): { ok: true, value: z.infer<S> } | { ok: false, reason: FrameRejectReason } {
+export function decodeFrameBody<S extends z.ZodType> (
+  schema: S,
+  body: Uint8Array
+): { ok: true; value: z.infer<S> } | { ok: false; reason: FrameRejectReason } {
   if (body.byteLength > MAX_STREAM_FRAME_BYTES) return { ok: false, reason: 'too-large' }
   let value: unknown
   try {

@@ -33,7 +33,12 @@ export const UnitSpecSchema = z.strictObject({
   inputs: z.array(BlobRefSchema).min(1).max(2),
   preRoll: z.boolean(),
   /** Source times, which may lie before zero (an edit list, a clock unwrapped backwards). */
-  range: z.strictObject({ start: z.number().min(-MAX_SOURCE_TIME_SEC).max(MAX_SOURCE_TIME_SEC), end: z.number().min(-MAX_SOURCE_TIME_SEC).max(MAX_SOURCE_TIME_SEC).nullable() }).nullable(),
+  range: z
+    .strictObject({
+      start: z.number().min(-MAX_SOURCE_TIME_SEC).max(MAX_SOURCE_TIME_SEC),
+      end: z.number().min(-MAX_SOURCE_TIME_SEC).max(MAX_SOURCE_TIME_SEC).nullable()
+    })
+    .nullable(),
   durationSec: z.number().min(0).max(1e6),
   /** Video frames the unit must produce, when known: lets a worker show progress without probing. */
   frames: z.number().int().min(0).max(1e9).nullable().optional(),

@@ -37,19 +37,37 @@ export function createApi (init: { onSignedOut: () => void }): Api {
     }
     let res: Response
     try {
-      res = await fetch(path, { method, headers, body: method === 'GET' ? undefined : JSON.stringify(body ?? {}), credentials: 'same-origin', cache: 'no-store' })
+      res = await fetch(path, {
+        method,
+        headers,
+        body: method === 'GET' ? undefined : JSON.stringify(body ?? {}),
+        credentials: 'same-origin',
+        cache: 'no-store'
+      })
     } catch {
-      throw new ApiError({ code: 'NODE_NOT_RUNNING', message: 'the node does not answer; it may be stopped or restarting' }, 0)
+      throw new ApiError(
+        { code: 'NODE_NOT_RUNNING', message: 'the node does not answer; it may be stopped or restarting' },
+        0
+      )
     }
     const text = await res.text()
     let parsed: unknown = null
     try {
       parsed = text === '' ? null : JSON.parse(text)
     } catch {
-      throw new ApiError({ code: 'INTERNAL', message: `the node answered ${method} ${path} with something that is not JSON (HTTP ${res.status})` }, res.status)
+      throw new ApiError(
+        {
+          code: 'INTERNAL',
+          message: `the node answered ${method} ${path} with something that is not JSON (HTTP ${res.status})`
+        },
+        res.status
+      )
     }
     if (!res.ok) {
-      const error = (parsed as { error?: ErrorBody } | null)?.error ?? { code: 'INTERNAL', message: `HTTP ${res.status}` }
+      const error = (parsed as { error?: ErrorBody } | null)?.error ?? {
+        code: 'INTERNAL',
+        message: `HTTP ${res.status}`
+      }
       if (SIGNED_OUT.has(error.code)) init.onSignedOut()
       throw new ApiError(error, res.status)
     }

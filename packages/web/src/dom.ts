@@ -26,14 +26,22 @@ function append (el: Element, children: Child[]): void {
 }
 
 /** `h('a', { href: '#/jobs', onclick: fn }, 'Jobs')`: keys starting with `on` add listeners. */
-export function h<K extends keyof HTMLElementTagNameMap> (tag: K, attrs?: Attrs | null, ...children: Child[]): HTMLElementTagNameMap[K] {
+export function h<K extends keyof HTMLElementTagNameMap> (
+  tag: K,
+  attrs?: Attrs | null,
+  ...children: Child[]
+): HTMLElementTagNameMap[K] {
   const el = document.createElement(tag)
   apply(el, attrs)
   append(el, children)
   return el
 }
 
-export function svg<K extends keyof SVGElementTagNameMap> (tag: K, attrs?: Attrs | null, ...children: Child[]): SVGElementTagNameMap[K] {
+export function svg<K extends keyof SVGElementTagNameMap> (
+  tag: K,
+  attrs?: Attrs | null,
+  ...children: Child[]
+): SVGElementTagNameMap[K] {
   const el = document.createElementNS(SVG_NS, tag)
   apply(el, attrs)
   append(el, children)
@@ -69,7 +77,13 @@ const keyedChildren = new WeakMap<Element, Map<string, Element>>()
  * updated in place, moved when the order changes, removed when their item goes. An element keeps
  * its identity between redraws, so a button someone is pressing is not swapped under the finger.
  */
-export function keyed<T, E extends Element> (parent: Element, items: readonly T[], key: (item: T) => string, create: (item: T) => E, update: (el: E, item: T) => void): void {
+export function keyed<T, E extends Element> (
+  parent: Element,
+  items: readonly T[],
+  key: (item: T) => string,
+  create: (item: T) => E,
+  update: (el: E, item: T) => void
+): void {
   const before = keyedChildren.get(parent) ?? new Map<string, Element>()
   const after = new Map<string, Element>()
   let cursor: ChildNode | null = parent.firstChild

@@ -7,7 +7,9 @@ const BUILT = fileURLToPath(new URL('../dist/error-advice.json', import.meta.url
 
 describe('the error advice the page loads', () => {
   it('has the docs\' advice for every error code (built from docs/errors.md by `npm run build`)', async () => {
-    const text = await readFile(BUILT, 'utf8').catch(() => { throw new Error(`${BUILT} is missing: run \`npm run build\``) })
+    const text = await readFile(BUILT, 'utf8').catch(() => {
+      throw new Error(`${BUILT} is missing: run \`npm run build\``)
+    })
     const advice = JSON.parse(text) as Record<string, string>
     for (const code of Object.keys(ErrorCodes)) expect(advice[code]?.length ?? 0, code).toBeGreaterThan(20)
     expect(advice.UI_HOST_REFUSED).toContain('DNS-rebinding')

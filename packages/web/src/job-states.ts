@@ -3,7 +3,15 @@ import type { JobState } from '@ffmesh/protocol'
 export type { JobState }
 
 /** The job states in the order a job goes through them (the protocol's list, checked by type). */
-export const JobStates = ['queued', 'running', 'assembling', 'done', 'skipped', 'failed', 'cancelled'] as const satisfies readonly JobState[]
+export const JobStates = [
+  'queued',
+  'running',
+  'assembling',
+  'done',
+  'skipped',
+  'failed',
+  'cancelled'
+] as const satisfies readonly JobState[]
 
 type Assert<T extends true> = T
 /** Fails to compile when the protocol gains a job state this list lacks. */

@@ -30,10 +30,15 @@ export function pausedByPerson (node: MeshNodeView): boolean {
 /** Why a node takes no new work (or until when its window stays open), in the order they matter. */
 export function workBadges (node: MeshNodeView, now: number): WorkBadge[] {
   const badges: WorkBadge[] = []
-  if (pausedByPerson(node)) badges.push(node.draining ? { kind: 'draining', text: 'draining' } : { kind: 'paused', text: 'paused' })
+  if (pausedByPerson(node)) {
+    badges.push(node.draining ? { kind: 'draining', text: 'draining' } : { kind: 'paused', text: 'paused' })
+  }
   if (node.schedule != null) {
     const until = node.schedule.next != null ? ` until ${formatWhen(node.schedule.next, now)}` : ''
-    badges.push({ kind: 'schedule', text: node.schedule.open ? `in its schedule${until}` : `outside its schedule${until}` })
+    badges.push({
+      kind: 'schedule',
+      text: node.schedule.open ? `in its schedule${until}` : `outside its schedule${until}`
+    })
   }
   if (node.diskFull) badges.push({ kind: 'disk-full', text: 'disk full' })
   return badges

@@ -6,9 +6,29 @@ import type { ControlRoutes, CSRF_HEADER, UiRoutes } from '@ffmesh/protocol'
  * protocol fails this file's compile.
  */
 type PathOf<T extends Record<string, { path: string }>, K extends keyof T> = T[K]['path']
-type Used = 'nodeInfo' | 'submit' | 'removeJob' | 'cancelJob' | 'retryJob' | 'profiles' | 'watches' | 'addWatch' | 'removeWatch' |
-  'meshNodes' | 'meshJobs' | 'meshJob' | 'pause' | 'resume' | 'pauseNode' | 'resumeNode' |
-  'libraries' | 'addLibrary' | 'removeLibrary' | 'scan' | 'stats' | 'events'
+type Used =
+  | 'nodeInfo'
+  | 'submit'
+  | 'removeJob'
+  | 'cancelJob'
+  | 'retryJob'
+  | 'profiles'
+  | 'watches'
+  | 'addWatch'
+  | 'removeWatch'
+  | 'meshNodes'
+  | 'meshJobs'
+  | 'meshJob'
+  | 'pause'
+  | 'resume'
+  | 'pauseNode'
+  | 'resumeNode'
+  | 'libraries'
+  | 'addLibrary'
+  | 'removeLibrary'
+  | 'scan'
+  | 'stats'
+  | 'events'
 
 /** The page and the node ship together (the node serves the page): every route here is there. */
 export const API = {

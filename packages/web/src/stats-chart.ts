@@ -32,7 +32,15 @@ export function layoutDays (days: readonly StatsDay[], width: number, height: nu
   const bars = days.map((d, i): DayBar => {
     // A day whose outputs came out larger than their sources saved nothing: no bar.
     const h = max === 0 || d.bytesSaved <= 0 ? 0 : Math.max(MIN_HEIGHT, (d.bytesSaved / max) * height)
-    return { day: d.day, converted: d.converted, bytesSaved: d.bytesSaved, x: i * slot + (slot * GAP) / 2, y: height - h, width: slot * (1 - GAP), height: h }
+    return {
+      day: d.day,
+      converted: d.converted,
+      bytesSaved: d.bytesSaved,
+      x: i * slot + (slot * GAP) / 2,
+      y: height - h,
+      width: slot * (1 - GAP),
+      height: h
+    }
   })
   return { bars, max }
 }

@@ -1,4 +1,14 @@
-import type { EventStreamReset, LibraryStatus, MeshJobStatus, NodeEvent, NodeInfo, Profile, StatsReport, UiSession, WatchStatus } from '@ffmesh/protocol'
+import type {
+  EventStreamReset,
+  LibraryStatus,
+  MeshJobStatus,
+  NodeEvent,
+  NodeInfo,
+  Profile,
+  StatsReport,
+  UiSession,
+  WatchStatus
+} from '@ffmesh/protocol'
 import { ApiError, type Api } from './api.js'
 import type { Connection } from './live.js'
 import { nodeNames, type MeshNodeView } from './mesh-model.js'
@@ -61,7 +71,19 @@ export interface Store {
 }
 
 export function createStore (api: Api, session: UiSession): Store {
-  const state: DashboardState = { session, info: null, jobs: new Map(), jobsLoaded: false, nodes: [], watches: [], libraries: [], stats: null, profiles: [], connection: 'connecting', loadError: null }
+  const state: DashboardState = {
+    session,
+    info: null,
+    jobs: new Map(),
+    jobsLoaded: false,
+    nodes: [],
+    watches: [],
+    libraries: [],
+    stats: null,
+    profiles: [],
+    connection: 'connecting',
+    loadError: null
+  }
   /** Jobs removed (`job:removed`): a listing read before the removal must not bring them back. Ids are never reused. */
   const removed = new Set<string>()
   const listeners = new Set<() => void>()
@@ -98,7 +120,10 @@ export function createStore (api: Api, session: UiSession): Store {
         await loadJobs()
       } else {
         // A job that is gone (removed) leaves the list; any other failure is reported.
-        const gone = (err: unknown): null => { if (err instanceof ApiError && err.code === 'JOB_NOT_FOUND') return null; throw err }
+        const gone = (err: unknown): null => {
+          if (err instanceof ApiError && err.code === 'JOB_NOT_FOUND') return null
+          throw err
+        }
         const jobs = await Promise.all(ids.map(id => api.get<JobView>(fill(API.meshJob, { id })).catch(gone)))
         ids.forEach((id, i) => {
           const job = jobs[i]
@@ -178,13 +203,20 @@ export function createStore (api: Api, session: UiSession): Store {
         removed.add(event.jobId)
         state.jobs.delete(event.jobId)
         changed()
-      } else if (event.jobId != null && (event.type.startsWith('job:') || event.type.startsWith('unit:') || event.type === 'watch:submitted')) {
+      } else if (
+        event.jobId != null &&
+        (event.type.startsWith('job:') || event.type.startsWith('unit:') || event.type === 'watch:submitted')
+      ) {
         store.refreshJob(event.jobId)
       }
       if (event.type.startsWith('peer:') || event.type.startsWith('node:')) read([store.refreshNodes()])
       if (event.type.startsWith('watch:')) read([store.refreshWatches()])
       if (event.type.startsWith('library:')) read([store.refreshLibraries()])
-      if (statsWanted && STATS_EVENTS.has(event.type)) statsTimer ??= setTimeout(() => { read([loadStats()]) }, STATS_MS)
+      if (statsWanted && STATS_EVENTS.has(event.type)) {
+        statsTimer ??= setTimeout(() => {
+          read([loadStats()])
+        }, STATS_MS)
+      }
     },
     onReset () {
       void store.loadAll()

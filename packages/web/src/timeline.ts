@@ -31,7 +31,11 @@ export function layoutTimeline (job: JobStatus, now: number): Timeline | null {
   if (tries.length === 0) return null
   const start = Math.min(job.createdAt, ...tries.map(({ t }) => t.leasedAt))
   const running = job.state === 'running' || job.state === 'assembling' || job.state === 'queued'
-  const end = Math.max(start + 1, ...tries.map(({ t }) => t.endedAt ?? (running ? now : t.leasedAt)), running ? now : job.updatedAt)
+  const end = Math.max(
+    start + 1,
+    ...tries.map(({ t }) => t.endedAt ?? (running ? now : t.leasedAt)),
+    running ? now : job.updatedAt
+  )
   const span = end - start
   const rows = new Map<string, TimelineBar[]>()
   for (const { unit, t } of tries) {

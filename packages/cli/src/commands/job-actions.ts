@@ -20,9 +20,17 @@ export async function retryCommand (job: string, opts: JobActionOptions, signal:
   return EXIT_OK
 }
 
-export async function fetchCommand (job: string, opts: JobActionOptions & { out?: string }, signal: AbortSignal): Promise<number> {
+export async function fetchCommand (
+  job: string,
+  opts: JobActionOptions & { out?: string },
+  signal: AbortSignal
+): Promise<number> {
   const client = await connect(opts.dataDir)
-  const result = await client.fetchOutput(await resolveJobId(client, job), opts.out != null ? path.resolve(opts.out) : undefined, { signal })
+  const result = await client.fetchOutput(
+    await resolveJobId(client, job),
+    opts.out != null ? path.resolve(opts.out) : undefined,
+    { signal }
+  )
   if (opts.json === true) printJson(result)
   else process.stdout.write(`${result.path}\n`)
   return EXIT_OK
@@ -32,6 +40,10 @@ export async function removeCommand (job: string, opts: JobActionOptions, signal
   const client = await connect(opts.dataDir)
   const result = await client.remove(await resolveJobId(client, job), { signal })
   if (opts.json === true) printJson(result)
-  else process.stdout.write(`removed ${result.id} (${result.blobsFreed} blob${result.blobsFreed === 1 ? '' : 's'} freed; its output, if any, stays)\n`)
+  else {
+    process.stdout.write(
+      `removed ${result.id} (${result.blobsFreed} blob${result.blobsFreed === 1 ? '' : 's'} freed; its output, if any, stays)\n`
+    )
+  }
   return EXIT_OK
 }

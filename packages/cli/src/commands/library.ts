@@ -24,24 +24,39 @@ export function parseKindProfiles (values: readonly string[] = []): KindProfiles
   for (const value of values) {
     const m = /^([a-z]+)=(.+)$/.exec(value)
     if (m == null || !(MediaKinds as readonly string[]).includes(m[1] as string)) {
-      throw new FfmeshError(ErrorCodes.BAD_ARGUMENTS, `--profile ${value}: write KIND=PROFILE with KIND one of ${MediaKinds.join(', ')} (for example video=h265)`)
+      throw new FfmeshError(
+        ErrorCodes.BAD_ARGUMENTS,
+        `--profile ${value}: write KIND=PROFILE with KIND one of ${MediaKinds.join(', ')} (for example video=h265)`
+      )
     }
     out[m[1] as MediaKind] = m[2] as string
   }
-  if (Object.keys(out).length === 0) throw new FfmeshError(ErrorCodes.BAD_ARGUMENTS, 'give at least one --profile KIND=PROFILE, for example --profile video=h265')
+  if (Object.keys(out).length === 0) {
+    throw new FfmeshError(
+      ErrorCodes.BAD_ARGUMENTS,
+      'give at least one --profile KIND=PROFILE, for example --profile video=h265'
+    )
+  }
   return out
 }
 
 const number = (flag: string, value: string | undefined): number | undefined => {
   if (value == null) return undefined
   const n = Number(value)
-  if (!Number.isFinite(n) || n < 0) throw new FfmeshError(ErrorCodes.BAD_ARGUMENTS, `${flag} takes a number of 0 or more, got "${value}"`)
+  if (!Number.isFinite(n) || n < 0) {
+    throw new FfmeshError(ErrorCodes.BAD_ARGUMENTS, `${flag} takes a number of 0 or more, got "${value}"`)
+  }
   return n
 }
 
 /** The library fields shared by `library add` and `scan`, from the command line. */
 export function libraryFields (dir: string, opts: LibraryOptions) {
-  if ((opts.out != null) === (opts.replace === true)) throw new FfmeshError(ErrorCodes.BAD_ARGUMENTS, 'give either --out DIR (mirror the tree there) or --replace (put each output in its original\'s place)')
+  if ((opts.out != null) === (opts.replace === true)) {
+    throw new FfmeshError(
+      ErrorCodes.BAD_ARGUMENTS,
+      "give either --out DIR (mirror the tree there) or --replace (put each output in its original's place)"
+    )
+  }
   return {
     path: path.resolve(dir),
     profiles: parseKindProfiles(opts.profile),
@@ -60,14 +75,26 @@ export async function libraryAddCommand (dir: string, opts: LibraryOptions, sign
   const client = await connect(opts.dataDir)
   const library = await client.addLibrary({ ...libraryFields(dir, opts), poll: opts.poll === true }, { signal })
   if (opts.json === true) printJson(library)
-  else process.stdout.write(`library ${library.path} added (${Object.entries(library.profiles).map(([k, p]) => `${k}=${p}`).join(' ')} -> ${library.replace ? 'in place' : library.output ?? ''}); scanning now\n`)
+  else {
+    process.stdout.write(
+      `library ${library.path} added (${Object.entries(library.profiles)
+        .map(([k, p]) => `${k}=${p}`)
+        .join(' ')} -> ${library.replace ? 'in place' : (library.output ?? '')}); scanning now\n`
+    )
+  }
   return EXIT_OK
 }
 
 export async function libraryListCommand (opts: LibraryOptions, signal: AbortSignal): Promise<number> {
   const libraries = await (await connect(opts.dataDir)).libraries({ signal })
   if (opts.json === true) printJson(libraries)
-  else process.stdout.write(libraries.length === 0 ? 'no libraries (add one with `ffmesh library add DIR --profile video=h265 --out DIR`)\n' : librariesTable(libraries) + '\n')
+  else {
+    process.stdout.write(
+      libraries.length === 0
+        ? 'no libraries (add one with `ffmesh library add DIR --profile video=h265 --out DIR`)\n'
+        : librariesTable(libraries) + '\n'
+    )
+  }
   return EXIT_OK
 }
 

@@ -19,7 +19,12 @@ type StartNode = (init: { dataDir: string, configFile?: string, env?: NodeJS.Pro
 export async function nodeCommand (opts: NodeOptions): Promise<number> {
   tuneNodeHeap()
   const mod = await loadNodeModule() as Awaited<ReturnType<typeof loadNodeModule>> & { startNode?: StartNode }
-  if (typeof mod.startNode !== 'function') throw new FfmeshError(ErrorCodes.INTERNAL, 'this build of @ffmesh/node has no startNode; rebuild with `npm run build`')
+  if (typeof mod.startNode !== 'function') {
+    throw new FfmeshError(
+      ErrorCodes.INTERNAL,
+      'this build of @ffmesh/node has no startNode; rebuild with `npm run build`'
+    )
+  }
   const dataDir = mod.resolveDataDir(opts.dataDir)
 
   let signalled: NodeJS.Signals | null = null
@@ -36,9 +41,15 @@ export async function nodeCommand (opts: NodeOptions): Promise<number> {
   process.on('SIGTERM', onSignal)
   process.on('SIGINT', onSignal)
   try {
-    const node = await mod.startNode({ dataDir, configFile: opts.config != null ? path.resolve(opts.config) : undefined, env: process.env })
+    const node = await mod.startNode({
+      dataDir,
+      configFile: opts.config != null ? path.resolve(opts.config) : undefined,
+      env: process.env
+    })
     const dashboard = node.api.info().dashboard
-    process.stdout.write(`ffmesh node ready: peer ${node.peerId}, data dir ${dataDir}, control socket ${mod.dataPaths(dataDir).controlSocket}${dashboard != null ? `, dashboard ${dashboard}` : ''}\n`)
+    process.stdout.write(
+      `ffmesh node ready: peer ${node.peerId}, data dir ${dataDir}, control socket ${mod.dataPaths(dataDir).controlSocket}${dashboard != null ? `, dashboard ${dashboard}` : ''}\n`
+    )
     if (signalled == null) await new Promise<void>(resolve => { stopRequested = resolve })
     const timer = setTimeout(() => {
       process.stderr.write(`node did not stop within ${STOP_TIMEOUT_MS / 1000} s; exiting\n`)

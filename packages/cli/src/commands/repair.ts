@@ -22,10 +22,20 @@ function describe (r: RepairReport): string {
     `lost      ${r.recordsLost} log record${r.recordsLost === 1 ? '' : 's'}; ${r.unreadableRecords} unreadable record${r.unreadableRecords === 1 ? '' : 's'} deleted`
   ]
   for (const line of r.droppedByLevelDb.lines) lines.push(`leveldb   ${line}`)
-  if (r.jobsRebuilt.length > 0) lines.push(`rebuilt   the records of ${r.jobsRebuilt.length} job${r.jobsRebuilt.length === 1 ? '' : 's'} from their events: ${r.jobsRebuilt.join(', ')}`)
-  if (r.jobsLost.length > 0) lines.push(`gone      ${r.jobsLost.length} job${r.jobsLost.length === 1 ? '' : 's'} whose own record was lost (their blobs are kept): ${r.jobsLost.join(', ')}`)
+  if (r.jobsRebuilt.length > 0) {
+    lines.push(
+      `rebuilt   the records of ${r.jobsRebuilt.length} job${r.jobsRebuilt.length === 1 ? '' : 's'} from their events: ${r.jobsRebuilt.join(', ')}`
+    )
+  }
+  if (r.jobsLost.length > 0) {
+    lines.push(
+      `gone      ${r.jobsLost.length} job${r.jobsLost.length === 1 ? '' : 's'} whose own record was lost (their blobs are kept): ${r.jobsLost.join(', ')}`
+    )
+  }
   if (r.jobsNeedingAttention.length > 0) {
-    lines.push(`attention ${r.jobsNeedingAttention.length} job${r.jobsNeedingAttention.length === 1 ? ' is' : 's are'} held until you look at ${r.jobsNeedingAttention.length === 1 ? 'it' : 'them'} (\`ffmesh retry JOB\` runs one anyway, \`ffmesh rm JOB\` removes it):`)
+    lines.push(
+      `attention ${r.jobsNeedingAttention.length} job${r.jobsNeedingAttention.length === 1 ? ' is' : 's are'} held until you look at ${r.jobsNeedingAttention.length === 1 ? 'it' : 'them'} (\`ffmesh retry JOB\` runs one anyway, \`ffmesh rm JOB\` removes it):`
+    )
     for (const j of r.jobsNeedingAttention) lines.push(`  ${j.id} ${j.state} ${j.source}: ${j.reason}`)
   }
   lines.push(`next      ffmesh node --data-dir ${r.dataDir}`)

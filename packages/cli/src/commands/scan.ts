@@ -23,11 +23,19 @@ const WAIT_POLL_MS = 2_000
 async function waitForBatch (client: ControlClient, batch: string, signal: AbortSignal): Promise<void> {
   const events = await client.openEvents({ signal })
   const waker: { wake: (() => void) | null } = { wake: null }
-  void (async () => { for await (const e of events) if (e.type === 'job:done' || e.type === 'job:failed' || e.type === 'job:skipped' || e.type === 'job:cancelled') waker.wake?.() })()
+  void (async () => {
+    for await (const e of events) {
+      if (e.type === 'job:done' || e.type === 'job:failed' || e.type === 'job:skipped' || e.type === 'job:cancelled') {
+        waker.wake?.()
+      }
+    }
+  })()
   try {
     for (;;) {
       const summary = await client.jobSummary({ batch, signal })
-      const open = Object.entries(summary.byState).filter(([state]) => !TERMINAL_JOB_STATES.includes(state as never)).reduce((n, [, count]) => n + count, 0)
+      const open = Object.entries(summary.byState)
+        .filter(([state]) => !TERMINAL_JOB_STATES.includes(state as never))
+        .reduce((n, [, count]) => n + count, 0)
       if (open === 0 || signal.aborted) return
       await new Promise<void>(resolve => {
         const timer = setTimeout(resolve, WAIT_POLL_MS)
@@ -41,13 +49,23 @@ async function waitForBatch (client: ControlClient, batch: string, signal: Abort
 
 /** After --wait: a submitted file counts as submitted if its job converted it, else as skipped or failed. */
 async function settle (client: ControlClient, report: ScanReport, signal: AbortSignal): Promise<ScanResult> {
-  const result: ScanResult = { found: report.found, submitted: 0, skipped: [...report.skipped], failed: [...report.failed] }
+  const result: ScanResult = {
+    found: report.found,
+    submitted: 0,
+    skipped: [...report.skipped],
+    failed: [...report.failed]
+  }
   if (report.submitted.length === 0) return result
   const jobs = await client.listJobs({ signal, query: { batch: report.batch } })
   for (const job of jobs) {
     if (job.state === 'done') result.submitted++
     else if (job.state === 'skipped') result.skipped.push({ path: job.source, reason: job.reason?.code ?? 'UNKNOWN' })
-    else result.failed.push({ path: job.source, error: job.error ?? { code: 'JOB_CANCELLED', message: `job ${job.id} was ${job.state}` } })
+    else {
+      result.failed.push({
+        path: job.source,
+        error: job.error ?? { code: 'JOB_CANCELLED', message: `job ${job.id} was ${job.state}` }
+      })
+    }
   }
   return result
 }
@@ -55,9 +73,19 @@ async function settle (client: ControlClient, report: ScanReport, signal: AbortS
 export async function scanCommand (dir: string, opts: ScanOptions, signal: AbortSignal): Promise<number> {
   const client = await connect(opts.dataDir)
   const report = await client.scan({ ...libraryFields(dir, opts), dryRun: opts.dryRun === true }, { signal })
-  let result: ScanResult = { found: report.found, submitted: report.submitted.length, skipped: report.skipped, failed: report.failed, ...(report.plan != null ? { plan: report.plan } : {}) }
+  let result: ScanResult = {
+    found: report.found,
+    submitted: report.submitted.length,
+    skipped: report.skipped,
+    failed: report.failed,
+    ...(report.plan != null ? { plan: report.plan } : {})
+  }
   if (opts.wait === true && opts.dryRun !== true && report.submitted.length > 0) {
-    if (opts.json !== true) process.stdout.write(`found ${report.found} media files; ${report.submitted.length} queued, waiting for them to end\n`)
+    if (opts.json !== true) {
+      process.stdout.write(
+        `found ${report.found} media files; ${report.submitted.length} queued, waiting for them to end\n`
+      )
+    }
     await waitForBatch(client, report.batch, signal)
     result = await settle(client, report, signal)
   }
@@ -65,9 +93,14 @@ export async function scanCommand (dir: string, opts: ScanOptions, signal: Abort
   else {
     if (result.plan != null) process.stdout.write(scanPlanTable(result.plan) + '\n')
     const verb = opts.dryRun === true ? 'would convert' : opts.wait === true ? 'converted' : 'queued'
-    const count = opts.dryRun === true ? (result.plan ?? []).filter(e => e.action === 'convert').length : result.submitted
-    process.stdout.write(`found ${result.found} media files: ${verb} ${count}, skipped ${result.skipped.length}, failed ${result.failed.length}\n`)
-    if (opts.dryRun !== true) for (const f of result.failed) process.stdout.write(`failed  ${f.path}: ${f.error.code}: ${f.error.message}\n`)
+    const count =
+      opts.dryRun === true ? (result.plan ?? []).filter(e => e.action === 'convert').length : result.submitted
+    process.stdout.write(
+      `found ${result.found} media files: ${verb} ${count}, skipped ${result.skipped.length}, failed ${result.failed.length}\n`
+    )
+    if (opts.dryRun !== true) {
+      for (const f of result.failed) process.stdout.write(`failed  ${f.path}: ${f.error.code}: ${f.error.message}\n`)
+    }
   }
   return result.failed.length > 0 ? EXIT_FAILED : EXIT_OK
 }

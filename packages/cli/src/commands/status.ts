@@ -6,7 +6,17 @@ import { createLiveProgress } from '../live-progress.js'
 import { EXIT_FAILED, EXIT_OK, printJson } from '../report-error.js'
 import { jobDetail, jobsTable, meshJobsTable, summaryLine } from '../tables.js'
 
-export interface StatusOptions { dataDir?: string, json?: boolean, watch?: boolean, mesh?: boolean, state?: string, limit?: string, offset?: string, newest?: boolean, all?: boolean }
+export interface StatusOptions {
+  dataDir?: string
+  json?: boolean
+  watch?: boolean
+  mesh?: boolean
+  state?: string
+  limit?: string
+  offset?: string
+  newest?: boolean
+  all?: boolean
+}
 
 /** A job from this node's own store, else from whichever node of the mesh owns it. */
 async function anyJob (client: ControlClient, id: string, signal: AbortSignal): Promise<JobStatus> {
@@ -21,13 +31,29 @@ async function anyJob (client: ControlClient, id: string, signal: AbortSignal): 
 /** Jobs `ffmesh status` lists for people when it is given no --limit (the counts cover the rest). */
 export const RECENT_JOBS = 20
 
-function pageOf (opts: StatusOptions): { state?: string, limit?: number, offset?: number, order?: 'newest' | 'oldest' } | undefined {
+function pageOf (
+  opts: StatusOptions
+): { state?: string; limit?: number; offset?: number; order?: 'newest' | 'oldest' } | undefined {
   if (opts.state == null && opts.limit == null && opts.offset == null && opts.newest !== true) return undefined
-  return { state: opts.state, limit: opts.limit != null ? Number(opts.limit) : undefined, offset: opts.offset != null ? Number(opts.offset) : undefined, order: opts.newest === true ? 'newest' : 'oldest' }
+  return {
+    state: opts.state,
+    limit: opts.limit != null ? Number(opts.limit) : undefined,
+    offset: opts.offset != null ? Number(opts.offset) : undefined,
+    order: opts.newest === true ? 'newest' : 'oldest'
+  }
 }
 
-export async function statusCommand (job: string | undefined, opts: StatusOptions, signal: AbortSignal): Promise<number> {
-  if (opts.mesh === true && opts.watch === true) throw new FfmeshError(ErrorCodes.BAD_ARGUMENTS, '--watch follows the jobs of this node; --mesh lists every job in the mesh once (run it again to refresh)')
+export async function statusCommand (
+  job: string | undefined,
+  opts: StatusOptions,
+  signal: AbortSignal
+): Promise<number> {
+  if (opts.mesh === true && opts.watch === true) {
+    throw new FfmeshError(
+      ErrorCodes.BAD_ARGUMENTS,
+      '--watch follows the jobs of this node; --mesh lists every job in the mesh once (run it again to refresh)'
+    )
+  }
   const client = await connect(opts.dataDir)
   const id = job != null ? await resolveJobId(client, job, { mesh: true }) : undefined
 
@@ -38,7 +64,11 @@ export async function statusCommand (job: string | undefined, opts: StatusOption
       if (progress != null) progress.update(jobs)
       else process.stdout.write(JSON.stringify(id != null ? jobs[0] : jobs) + '\n')
     }
-    const final = await followJobs(client, id != null ? [id] : null, { onUpdate, until: id != null ? 'terminal' : 'forever', signal })
+    const final = await followJobs(client, id != null ? [id] : null, {
+      onUpdate,
+      until: id != null ? 'terminal' : 'forever',
+      signal
+    })
     progress?.stop()
     if (id == null) return EXIT_OK
     if (opts.json !== true) process.stdout.write(jobDetail(final[0]) + '\n')
@@ -53,9 +83,15 @@ export async function statusCommand (job: string | undefined, opts: StatusOption
   }
   if (opts.mesh === true) {
     if (opts.offset != null || opts.newest === true || (opts.state ?? '').includes(',')) {
-      throw new FfmeshError(ErrorCodes.BAD_ARGUMENTS, 'with --mesh, jobs come newest first and take one --state and --limit; --offset, --newest and several states are for this node\'s jobs')
+      throw new FfmeshError(
+        ErrorCodes.BAD_ARGUMENTS,
+        "with --mesh, jobs come newest first and take one --state and --limit; --offset, --newest and several states are for this node's jobs"
+      )
     }
-    const jobs = await client.meshJobs({ state: opts.state as JobState | undefined, limit: opts.limit != null ? Number(opts.limit) : undefined }, { signal })
+    const jobs = await client.meshJobs(
+      { state: opts.state as JobState | undefined, limit: opts.limit != null ? Number(opts.limit) : undefined },
+      { signal }
+    )
     if (opts.json === true) printJson(jobs)
     else process.stdout.write(jobs.length === 0 ? 'no jobs in the mesh\n' : meshJobsTable(jobs) + '\n')
     return EXIT_OK
@@ -71,10 +107,13 @@ export async function statusCommand (job: string | undefined, opts: StatusOption
     process.stdout.write('no jobs\n')
     return EXIT_OK
   }
-  const query = opts.all === true ? page : page ?? { limit: RECENT_JOBS, order: 'newest' as const }
+  const query = opts.all === true ? page : (page ?? { limit: RECENT_JOBS, order: 'newest' as const })
   const jobs = await client.listJobs({ signal, query })
   const shown = query?.order === 'newest' ? [...jobs].reverse() : jobs
-  const more = summary.total > jobs.length ? `\n${jobs.length} of ${summary.total} shown; \`ffmesh status --all\` lists every job, --state S --limit N --offset M pages` : ''
+  const more =
+    summary.total > jobs.length
+      ? `\n${jobs.length} of ${summary.total} shown; \`ffmesh status --all\` lists every job, --state S --limit N --offset M pages`
+      : ''
   process.stdout.write(`${summaryLine(summary)}\n${jobsTable(shown)}${more}\n`)
   return EXIT_OK
 }

@@ -6,7 +6,14 @@ import { createLiveProgress } from '../live-progress.js'
 import { EXIT_FAILED, EXIT_OK, printJson, reportError } from '../report-error.js'
 import { jobsTable } from '../tables.js'
 
-export interface SubmitOptions { dataDir?: string, profile: string, out?: string, wait?: boolean, handoff?: boolean, json?: boolean }
+export interface SubmitOptions {
+  dataDir?: string
+  profile: string
+  out?: string
+  wait?: boolean
+  handoff?: boolean
+  json?: boolean
+}
 
 type Outcome = { file: string, id: string } | { file: string, error: ErrorBody }
 
@@ -17,7 +24,10 @@ export async function submitCommand (files: string[], opts: SubmitOptions, signa
   for (const file of files) {
     const source = path.resolve(file)
     try {
-      const { id } = await client.submit({ source, profile: opts.profile, outDir, handoff: opts.handoff === true ? true : undefined }, { signal })
+      const { id } = await client.submit(
+        { source, profile: opts.profile, outDir, handoff: opts.handoff === true ? true : undefined },
+        { signal }
+      )
       outcomes.push({ file: source, id })
       if (opts.json !== true) process.stdout.write(`submitted ${id} ${source}\n`)
     } catch (err) {

@@ -27,7 +27,9 @@ function promptHidden (question: string, signal: AbortSignal): Promise<string> {
       if (err != null) reject(err)
       else resolve(text)
     }
-    const onAbort = (): void => { done(new FfmeshError(ErrorCodes.BAD_ARGUMENTS, 'interrupted; the password was not changed')) }
+    const onAbort = (): void => {
+      done(new FfmeshError(ErrorCodes.BAD_ARGUMENTS, 'interrupted; the password was not changed'))
+    }
     const onData = (chunk: string): void => {
       for (const ch of chunk) {
         if (ch === '\r' || ch === '\n') return done(null)
@@ -63,19 +65,30 @@ export async function uiPasswordCommand (opts: UiPasswordOptions, signal: AbortS
   try {
     await access(paths.identity)
   } catch {
-    throw new FfmeshError(ErrorCodes.NOT_INITIALIZED, `${dataDir} is not a node's data dir; run \`ffmesh init --data-dir ${dataDir}\` first`)
+    throw new FfmeshError(
+      ErrorCodes.NOT_INITIALIZED,
+      `${dataDir} is not a node's data dir; run \`ffmesh init --data-dir ${dataDir}\` first`
+    )
   }
   let password: string
   if (process.stdin.isTTY) {
     password = await promptHidden('New dashboard password: ', signal)
     const again = await promptHidden('Once more: ', signal)
-    if (again !== password) throw new FfmeshError(ErrorCodes.BAD_ARGUMENTS, 'the two passwords differ; nothing was changed')
+    if (again !== password) {
+      throw new FfmeshError(ErrorCodes.BAD_ARGUMENTS, 'the two passwords differ; nothing was changed')
+    }
   } else {
     password = await readFirstLine()
   }
-  const { setUiPassword } = await importNodeFile<{ setUiPassword: (file: string, password: string) => Promise<void> }>('./ui/password-file.js')
+  const { setUiPassword } = await importNodeFile<{ setUiPassword: (file: string, password: string) => Promise<void> }>(
+    './ui/password-file.js'
+  )
   await setUiPassword(paths.uiPassword, password)
   if (opts.json === true) printJson({ dataDir, passwordSet: true })
-  else process.stdout.write(`dashboard password set for ${dataDir}; a running node uses it at once (browsers signed in before sign in again)\n`)
+  else {
+    process.stdout.write(
+      `dashboard password set for ${dataDir}; a running node uses it at once (browsers signed in before sign in again)\n`
+    )
+  }
   return EXIT_OK
 }

@@ -5,9 +5,16 @@ import { watchesTable } from '../tables.js'
 
 export interface WatchOptions { dataDir?: string, json?: boolean }
 
-export async function watchAddCommand (dir: string, opts: WatchOptions & { profile: string, out: string, recursive?: boolean }, signal: AbortSignal): Promise<number> {
+export async function watchAddCommand (
+  dir: string,
+  opts: WatchOptions & { profile: string; out: string; recursive?: boolean },
+  signal: AbortSignal
+): Promise<number> {
   const client = await connect(opts.dataDir)
-  const watch = await client.addWatch({ path: path.resolve(dir), profile: opts.profile, output: path.resolve(opts.out), recursive: opts.recursive }, { signal })
+  const watch = await client.addWatch(
+    { path: path.resolve(dir), profile: opts.profile, output: path.resolve(opts.out), recursive: opts.recursive },
+    { signal }
+  )
   if (opts.json === true) printJson(watch)
   else process.stdout.write(`watching ${watch.path} (${watch.profile} -> ${watch.output})\n`)
   return EXIT_OK

@@ -14,7 +14,10 @@ const GROUP_OR_OTHER_READ = 0o044
  * owns (who can make it so), is refused with the command that fixes it. Readability of the
  * secrets is checked where they are read (SWARM_KEY_INSECURE, IDENTITY_INSECURE).
  */
-export async function assertDataDirPrivate (paths: Pick<DataPaths, 'root' | 'config' | 'swarmKey' | 'identity'>, init: { configFile?: string } = {}): Promise<void> {
+export async function assertDataDirPrivate (
+  paths: Pick<DataPaths, 'root' | 'config' | 'swarmKey' | 'identity'>,
+  init: { configFile?: string } = {}
+): Promise<void> {
   const uid = process.getuid?.()
   // [path, what it is, the mode that fixes it, whether its reader refuses it readable by others]
   const checks: Array<[string, string, string, boolean]> = [
@@ -38,10 +41,18 @@ export async function assertDataDirPrivate (paths: Pick<DataPaths, 'root' | 'con
     // with the same chmod; that code says the graver half.
     const readerRefuses = secret && (info.mode & GROUP_OR_OTHER_READ) !== 0
     if ((info.mode & GROUP_OR_OTHER_WRITE) !== 0 && !readerRefuses) {
-      throw new FfmeshError(ErrorCodes.DATA_DIR_INSECURE, `${what} ${file} can be written by other users (mode ${current}), who could change what this node runs; fix it with \`chmod ${mode} ${file}\``, { path: file, mode: current })
+      throw new FfmeshError(
+        ErrorCodes.DATA_DIR_INSECURE,
+        `${what} ${file} can be written by other users (mode ${current}), who could change what this node runs; fix it with \`chmod ${mode} ${file}\``,
+        { path: file, mode: current }
+      )
     }
     if (uid != null && info.uid !== uid && info.uid !== 0) {
-      throw new FfmeshError(ErrorCodes.DATA_DIR_INSECURE, `${what} ${file} belongs to another user (uid ${info.uid}), who could change what this node runs; give it to the node's user with \`chown ${uid} ${file}\` and \`chmod ${mode} ${file}\``, { path: file, uid: info.uid })
+      throw new FfmeshError(
+        ErrorCodes.DATA_DIR_INSECURE,
+        `${what} ${file} belongs to another user (uid ${info.uid}), who could change what this node runs; give it to the node's user with \`chown ${uid} ${file}\` and \`chmod ${mode} ${file}\``,
+        { path: file, uid: info.uid }
+      )
     }
   }
 }

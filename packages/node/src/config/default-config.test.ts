@@ -15,7 +15,9 @@ function uncommentSettings (text: string): string {
 
 function objectShape (schema: z.ZodType): Record<string, z.ZodType> | null {
   let s = schema
-  while (['default', 'prefault', 'optional'].includes(s.def.type)) s = (s.def as unknown as { innerType: z.ZodType }).innerType
+  while (['default', 'prefault', 'optional'].includes(s.def.type)) {
+    s = (s.def as unknown as { innerType: z.ZodType }).innerType
+  }
   return s.def.type === 'object' ? (s as unknown as { shape: Record<string, z.ZodType> }).shape : null
 }
 
@@ -43,7 +45,12 @@ describe('config/default.yaml', () => {
     expect(result.error?.issues ?? []).toEqual([])
     expect(documentedKeyPaths(documented).sort()).toEqual(schemaKeyPaths(ConfigSchema).sort())
     const defaults = ConfigSchema.parse({})
-    const { name: _n, worker: { slots: _s, ...worker }, jobs: { defaultOutputDir: _d, ...jobs }, ...rest } = result.data!
+    const {
+      name: _n,
+      worker: { slots: _s, ...worker },
+      jobs: { defaultOutputDir: _d, ...jobs },
+      ...rest
+    } = result.data!
     const { name: _n2, worker: { slots: _s2, ...defaultWorker }, jobs: defaultJobs, ...defaultRest } = defaults
     expect({ ...rest, worker, jobs }).toEqual({ ...defaultRest, worker: defaultWorker, jobs: defaultJobs })
   })

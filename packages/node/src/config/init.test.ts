@@ -11,7 +11,11 @@ import { ConfigSchema } from './schema.js'
 import { readIdentity, readSwarmKey } from './secrets.js'
 
 const mode = async (p: string): Promise<number> => (await stat(p)).mode & 0o777
-const codeOf = async (p: Promise<unknown>): Promise<string | undefined> => p.then(() => undefined, (e: { code?: string }) => e.code)
+const codeOf = async (p: Promise<unknown>): Promise<string | undefined> =>
+  p.then(
+    () => undefined,
+    (e: { code?: string }) => e.code
+  )
 
 describe('initDataDir', () => {
   let tmp: string
@@ -65,7 +69,9 @@ describe('initDataDir', () => {
     await writeFile(bad, 'not a key\n')
     expect(await codeOf(initDataDir({ dataDir: path.join(tmp, 'c'), swarmKeyFile: bad }))).toBe('SWARM_KEY_INVALID')
     expect(await codeOf(stat(path.join(tmp, 'c')))).toBe('ENOENT')
-    expect(await codeOf(initDataDir({ dataDir: path.join(tmp, 'c'), swarmKeyFile: path.join(tmp, 'nope.key') }))).toBe('SWARM_KEY_MISSING')
+    expect(await codeOf(initDataDir({ dataDir: path.join(tmp, 'c'), swarmKeyFile: path.join(tmp, 'nope.key') }))).toBe(
+      'SWARM_KEY_MISSING'
+    )
   })
 })
 
@@ -109,7 +115,9 @@ describe('readSwarmKey and readIdentity', () => {
     const dir = path.join(tmp, 'node')
     const { peerId } = await initDataDir({ dataDir: dir })
     expect(peerIdFromPrivateKey(await readIdentity(dataPaths(dir).identity)).toString()).toBe(peerId)
-    const missing = await readIdentity(path.join(tmp, 'identity.key')).catch((e: { code: string, message: string }) => e)
+    const missing = await readIdentity(path.join(tmp, 'identity.key')).catch(
+      (e: { code: string; message: string }) => e
+    )
     expect(missing).toMatchObject({ code: 'NOT_INITIALIZED' })
     expect((missing as unknown as Error).message).toContain(`ffmesh init --data-dir ${tmp}`)
     await writeFile(path.join(tmp, 'identity.key'), 'garbage', { mode: 0o600 })

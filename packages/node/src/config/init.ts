@@ -12,7 +12,8 @@ import { formatSwarmKey, parseSwarmKey, readIdentity, readSwarmKey, SWARM_KEY_BY
 export const DEFAULT_CONFIG_FILE = fileURLToPath(new URL('../../../../config/default.yaml', import.meta.url))
 
 /** Used when the package is installed without config/default.yaml beside it. */
-const MINIMAL_CONFIG = '# ffmesh node settings; every option is documented in config/default.yaml of the ffmesh sources.\n# name: this-host\n'
+const MINIMAL_CONFIG =
+  '# ffmesh node settings; every option is documented in config/default.yaml of the ffmesh sources.\n# name: this-host\n'
 
 const PRIVATE_DIR_MODE = 0o700
 const SECRET_FILE_MODE = 0o600
@@ -23,13 +24,17 @@ const CONFIG_FILE_MODE = 0o644
  * imported from `swarmKeyFile`) and a commented config.yaml. Idempotent: existing files are kept,
  * so running it twice never changes a node's peer id or key.
  */
-export async function initDataDir (init: { dataDir: string, swarmKeyFile?: string, signal?: AbortSignal }): Promise<{ peerId: string, created: string[] }> {
+export async function initDataDir (init: {
+  dataDir: string
+  swarmKeyFile?: string
+  signal?: AbortSignal
+}): Promise<{ peerId: string; created: string[] }> {
   const paths = dataPaths(init.dataDir)
   const created: string[] = []
 
   const imported = init.swarmKeyFile != null ? await readImportedKey(init.swarmKeyFile) : null
 
-  if (!await exists(paths.root)) {
+  if (!(await exists(paths.root))) {
     await mkdir(paths.root, { recursive: true, mode: PRIVATE_DIR_MODE })
     await chmod(paths.root, PRIVATE_DIR_MODE)
     created.push(paths.root)
@@ -52,16 +57,20 @@ export async function initDataDir (init: { dataDir: string, swarmKeyFile?: strin
   if (await exists(paths.swarmKey)) {
     const current = await readSwarmKey(paths.swarmKey, init)
     if (imported != null && !Buffer.from(current).equals(Buffer.from(imported))) {
-      throw new FfmeshError(ErrorCodes.BAD_ARGUMENTS, `${paths.swarmKey} already holds a different swarm key than ${init.swarmKeyFile}; this node belongs to another mesh. To move it, stop the node, delete ${paths.swarmKey} and run ffmesh init again with --swarm-key-file`)
+      throw new FfmeshError(
+        ErrorCodes.BAD_ARGUMENTS,
+        `${paths.swarmKey} already holds a different swarm key than ${init.swarmKeyFile}; this node belongs to another mesh. To move it, stop the node, delete ${paths.swarmKey} and run ffmesh init again with --swarm-key-file`
+      )
     }
   } else {
     await writeSecret(paths.swarmKey, formatSwarmKey(imported ?? new Uint8Array(randomBytes(SWARM_KEY_BYTES))))
     created.push(paths.swarmKey)
   }
 
-  if (!await exists(paths.config)) {
-    const template = await readFile(DEFAULT_CONFIG_FILE, { encoding: 'utf8', signal: init.signal })
-      .catch(() => MINIMAL_CONFIG)
+  if (!(await exists(paths.config))) {
+    const template = await readFile(DEFAULT_CONFIG_FILE, { encoding: 'utf8', signal: init.signal }).catch(
+      () => MINIMAL_CONFIG
+    )
     await writeFile(paths.config, withName(template, defaultNodeName()), { mode: CONFIG_FILE_MODE, flag: 'wx' })
     created.push(paths.config)
   }
@@ -86,7 +95,10 @@ async function readImportedKey (file: string): Promise<Uint8Array> {
   try {
     text = await readFile(file, 'utf8')
   } catch (err) {
-    throw new FfmeshError(ErrorCodes.SWARM_KEY_MISSING, `cannot read swarm key ${file} given with --swarm-key-file: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`)
+    throw new FfmeshError(
+      ErrorCodes.SWARM_KEY_MISSING,
+      `cannot read swarm key ${file} given with --swarm-key-file: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`
+    )
   }
   return parseSwarmKey(text, file)
 }

@@ -23,13 +23,23 @@ describe('loadConfig', () => {
   })
 
   it('layers data dir file < --config file < environment, merging objects and replacing arrays', async () => {
-    await writeFile(path.join(dir, 'config.yaml'), 'name: from-data-dir\njobs:\n  segmentSeconds: 7\n  maxAttempts: 3\nmesh:\n  bootstrap: ["/ip4/10.0.0.1/tcp/1"]\n')
+    await writeFile(
+      path.join(dir, 'config.yaml'),
+      'name: from-data-dir\njobs:\n  segmentSeconds: 7\n  maxAttempts: 3\nmesh:\n  bootstrap: ["/ip4/10.0.0.1/tcp/1"]\n'
+    )
     const flag = path.join(dir, 'flag.yaml')
     await writeFile(flag, 'jobs:\n  segmentSeconds: 9\nmesh:\n  bootstrap: ["/ip4/10.0.0.2/tcp/2"]\n')
     const config = await loadConfig({
       dataDir: dir,
       configFile: flag,
-      env: { FFMESH_WORKER_SLOTS: '2', FFMESH_MESH_MDNS: 'false', FFMESH_LOG_LEVEL: 'debug', FFMESH_MESH_ALLOW_PEERS: '["a"]', FFMESH_DATA_DIR: '/elsewhere', PATH: '/bin' }
+      env: {
+        FFMESH_WORKER_SLOTS: '2',
+        FFMESH_MESH_MDNS: 'false',
+        FFMESH_LOG_LEVEL: 'debug',
+        FFMESH_MESH_ALLOW_PEERS: '["a"]',
+        FFMESH_DATA_DIR: '/elsewhere',
+        PATH: '/bin'
+      }
     })
     expect(config.name).toBe('from-data-dir')
     expect(config.jobs.segmentSeconds).toBe(9)
@@ -39,7 +49,11 @@ describe('loadConfig', () => {
     expect(config.mesh.mdns).toBe(false)
     expect(config.log.level).toBe('debug')
     expect(config.mesh.allowPeers).toEqual(['a'])
-    const fromEnv = await loadConfig({ dataDir: dir, configFile: flag, env: { FFMESH_JOBS_SEGMENT_SECONDS: '5', FFMESH_NAME: 'x' } })
+    const fromEnv = await loadConfig({
+      dataDir: dir,
+      configFile: flag,
+      env: { FFMESH_JOBS_SEGMENT_SECONDS: '5', FFMESH_NAME: 'x' }
+    })
     expect(fromEnv.jobs.segmentSeconds).toBe(5)
     expect(fromEnv.name).toBe('x')
   })
@@ -52,30 +66,65 @@ describe('loadConfig', () => {
 
   it('refuses a value of the wrong type, naming the key and the file', async () => {
     await writeFile(path.join(dir, 'config.yaml'), 'worker:\n  slots: many\n')
-    await expectCode(loadConfig({ dataDir: dir, env: {} }), 'CONFIG_INVALID', 'worker.slots', path.join(dir, 'config.yaml'))
+    await expectCode(
+      loadConfig({ dataDir: dir, env: {} }),
+      'CONFIG_INVALID',
+      'worker.slots',
+      path.join(dir, 'config.yaml')
+    )
   })
 
   it('refuses an unknown key (a typo) instead of ignoring it', async () => {
     const flag = path.join(dir, 'flag.yaml')
     await writeFile(flag, 'jobs:\n  segmentSecond: 5\n')
-    await expectCode(loadConfig({ dataDir: dir, configFile: flag, env: {} }), 'CONFIG_INVALID', 'jobs.segmentSecond', flag)
+    await expectCode(
+      loadConfig({ dataDir: dir, configFile: flag, env: {} }),
+      'CONFIG_INVALID',
+      'jobs.segmentSecond',
+      flag
+    )
   })
 
   it('refuses bad YAML, a missing --config file and a non-mapping document', async () => {
     await writeFile(path.join(dir, 'config.yaml'), 'jobs: [unclosed\n')
     await expectCode(loadConfig({ dataDir: dir, env: {} }), 'CONFIG_INVALID', 'YAML')
     await rm(path.join(dir, 'config.yaml'))
-    await expectCode(loadConfig({ dataDir: dir, configFile: path.join(dir, 'missing.yaml'), env: {} }), 'CONFIG_INVALID', 'missing.yaml')
+    await expectCode(
+      loadConfig({ dataDir: dir, configFile: path.join(dir, 'missing.yaml'), env: {} }),
+      'CONFIG_INVALID',
+      'missing.yaml'
+    )
     await writeFile(path.join(dir, 'config.yaml'), '- a\n- b\n')
     await expectCode(loadConfig({ dataDir: dir, env: {} }), 'CONFIG_INVALID', 'mapping')
   })
 
   it('refuses bad environment values and misspelt variables, naming the variable', async () => {
-    await expectCode(loadConfig({ dataDir: dir, env: { FFMESH_WORKER_SLOTS: 'two' } }), 'CONFIG_INVALID', 'FFMESH_WORKER_SLOTS')
-    await expectCode(loadConfig({ dataDir: dir, env: { FFMESH_MESH_MDNS: 'maybe' } }), 'CONFIG_INVALID', 'FFMESH_MESH_MDNS')
-    await expectCode(loadConfig({ dataDir: dir, env: { FFMESH_WORKER_SLOTS: '-1' } }), 'CONFIG_INVALID', 'worker.slots', 'FFMESH_WORKER_SLOTS')
-    await expectCode(loadConfig({ dataDir: dir, env: { FFMESH_WORKER_SLOT: '2' } }), 'CONFIG_INVALID', 'FFMESH_WORKER_SLOT')
-    await expectCode(loadConfig({ dataDir: dir, env: { FFMESH_MESH_BOOTSTRAP: '/ip4/1.2.3.4' } }), 'CONFIG_INVALID', 'FFMESH_MESH_BOOTSTRAP')
+    await expectCode(
+      loadConfig({ dataDir: dir, env: { FFMESH_WORKER_SLOTS: 'two' } }),
+      'CONFIG_INVALID',
+      'FFMESH_WORKER_SLOTS'
+    )
+    await expectCode(
+      loadConfig({ dataDir: dir, env: { FFMESH_MESH_MDNS: 'maybe' } }),
+      'CONFIG_INVALID',
+      'FFMESH_MESH_MDNS'
+    )
+    await expectCode(
+      loadConfig({ dataDir: dir, env: { FFMESH_WORKER_SLOTS: '-1' } }),
+      'CONFIG_INVALID',
+      'worker.slots',
+      'FFMESH_WORKER_SLOTS'
+    )
+    await expectCode(
+      loadConfig({ dataDir: dir, env: { FFMESH_WORKER_SLOT: '2' } }),
+      'CONFIG_INVALID',
+      'FFMESH_WORKER_SLOT'
+    )
+    await expectCode(
+      loadConfig({ dataDir: dir, env: { FFMESH_MESH_BOOTSTRAP: '/ip4/1.2.3.4' } }),
+      'CONFIG_INVALID',
+      'FFMESH_MESH_BOOTSTRAP'
+    )
   })
 
   it('treats a section whose keys are all commented out as unset', async () => {
@@ -88,12 +137,21 @@ describe('loadConfig', () => {
     await writeFile(path.join(dir, 'config.yaml'), 'mesh:\n  listen: ["0.0.0.0:4001"]\n')
     await expectCode(loadConfig({ dataDir: dir, env: {} }), 'CONFIG_INVALID', 'mesh.listen.0', 'multiaddr')
     await rm(path.join(dir, 'config.yaml'))
-    await expectCode(loadConfig({ dataDir: dir, env: { FFMESH_MESH_BOOTSTRAP: '["tcp://10.0.0.1:4001"]' } }), 'CONFIG_INVALID', 'mesh.bootstrap.0')
+    await expectCode(
+      loadConfig({ dataDir: dir, env: { FFMESH_MESH_BOOTSTRAP: '["tcp://10.0.0.1:4001"]' } }),
+      'CONFIG_INVALID',
+      'mesh.bootstrap.0'
+    )
   })
 
   it('refuses a lease no longer than its heartbeat, across layers', async () => {
     await writeFile(path.join(dir, 'config.yaml'), 'jobs:\n  heartbeatSeconds: 1\n')
-    await expectCode(loadConfig({ dataDir: dir, env: { FFMESH_JOBS_LEASE_SECONDS: '1' } }), 'CONFIG_INVALID', 'jobs.leaseSeconds', 'heartbeatSeconds')
+    await expectCode(
+      loadConfig({ dataDir: dir, env: { FFMESH_JOBS_LEASE_SECONDS: '1' } }),
+      'CONFIG_INVALID',
+      'jobs.leaseSeconds',
+      'heartbeatSeconds'
+    )
     // One layer may set the lease below the default heartbeat when another lowers the heartbeat.
     const config = await loadConfig({ dataDir: dir, env: { FFMESH_JOBS_LEASE_SECONDS: '2' } })
     expect(config.jobs.leaseSeconds).toBe(2)
@@ -101,15 +159,27 @@ describe('loadConfig', () => {
 
   it('takes FFMESH_* numbers as plain decimals only, and an empty variable as an error', async () => {
     for (const value of ['0x10', '1e2', 'Infinity', ' ', '', '2 slots', '+3']) {
-      await expectCode(loadConfig({ dataDir: dir, env: { FFMESH_WORKER_SLOTS: value } }), 'CONFIG_INVALID', 'FFMESH_WORKER_SLOTS')
+      await expectCode(
+        loadConfig({ dataDir: dir, env: { FFMESH_WORKER_SLOTS: value } }),
+        'CONFIG_INVALID',
+        'FFMESH_WORKER_SLOTS'
+      )
     }
     await expectCode(loadConfig({ dataDir: dir, env: { FFMESH_NAME: '' } }), 'CONFIG_INVALID', 'FFMESH_NAME')
-    expect((await loadConfig({ dataDir: dir, env: { FFMESH_JOBS_HEARTBEAT_SECONDS: '0.5' } })).jobs.heartbeatSeconds).toBe(0.5)
+    expect(
+      (await loadConfig({ dataDir: dir, env: { FFMESH_JOBS_HEARTBEAT_SECONDS: '0.5' } })).jobs.heartbeatSeconds
+    ).toBe(0.5)
   })
 
   it('refuses a YAML alias bomb instead of expanding it', async () => {
     const levels = ['a: &a ["x","x","x","x","x","x","x","x","x"]']
-    for (let i = 1; i < 9; i++) levels.push(`${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(9).fill('*' + String.fromCharCode(96 + i)).join(',')}]`)
+    for (let i = 1; i < 9; i++) {
+      levels.push(
+        `${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(9)
+          .fill('*' + String.fromCharCode(96 + i))
+          .join(',')}]`
+      )
+    }
     await writeFile(path.join(dir, 'config.yaml'), levels.join('\n') + '\n')
     await expectCode(loadConfig({ dataDir: dir, env: {} }), 'CONFIG_INVALID', 'alias')
   })

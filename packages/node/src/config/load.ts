@@ -20,7 +20,12 @@ interface Layer { source: string, values: Record<string, unknown> }
  * FFMESH_* environment variables. Objects merge key by key; arrays and scalars replace. Every layer
  * is validated on its own first, so an error names the file or variable the bad value came from.
  */
-export async function loadConfig (init: { dataDir: string, configFile?: string, env?: NodeJS.ProcessEnv, signal?: AbortSignal }): Promise<Config> {
+export async function loadConfig (init: {
+  dataDir: string
+  configFile?: string
+  env?: NodeJS.ProcessEnv
+  signal?: AbortSignal
+}): Promise<Config> {
   const layers: Layer[] = []
   const dataConfig = dataPaths(init.dataDir).config
   const fromDataDir = await readYamlFile(dataConfig, { optional: true, signal: init.signal })
@@ -37,8 +42,11 @@ export async function loadConfig (init: { dataDir: string, configFile?: string, 
   const config = validate(merged, sources)
   const related = configRelationProblems(config)
   if (related.length > 0) {
-    throw new FfmeshError(ErrorCodes.CONFIG_INVALID, `invalid configuration in ${sources}: ${related.map(p => `${p.path.join('.')}: ${p.message}`).join('; ')}`,
-      { source: sources, issues: related })
+    throw new FfmeshError(
+      ErrorCodes.CONFIG_INVALID,
+      `invalid configuration in ${sources}: ${related.map(p => `${p.path.join('.')}: ${p.message}`).join('; ')}`,
+      { source: sources, issues: related }
+    )
   }
   return config
 }
@@ -54,7 +62,12 @@ function validate (values: Record<string, unknown>, source: string): Config {
   const problems = result.error.issues.map(issue => {
     const keyPath = issue.path.map(String)
     if (issue.code === 'unrecognized_keys') {
-      return issue.keys.map(k => `${[...keyPath, k].join('.')}: unknown setting (check the spelling; config/default.yaml lists every setting)`).join('; ')
+      return issue.keys
+        .map(
+          k =>
+            `${[...keyPath, k].join('.')}: unknown setting (check the spelling; config/default.yaml lists every setting)`
+        )
+        .join('; ')
     }
     return `${keyPath.length > 0 ? keyPath.join('.') : '(top level)'}: ${issue.message}`
   })
@@ -62,7 +75,10 @@ function validate (values: Record<string, unknown>, source: string): Config {
     { source, issues: result.error.issues.map(i => ({ path: i.path.map(String), message: i.message })) })
 }
 
-async function readYamlFile (file: string, options: { optional: boolean, signal?: AbortSignal }): Promise<Record<string, unknown> | null> {
+async function readYamlFile (
+  file: string,
+  options: { optional: boolean; signal?: AbortSignal }
+): Promise<Record<string, unknown> | null> {
   let text: string
   try {
     text = await readFile(file, { encoding: 'utf8', signal: options.signal })
@@ -82,11 +98,17 @@ async function readYamlFile (file: string, options: { optional: boolean, signal?
     // The yaml library stops expanding aliases past a count (a "billion laughs" file) by throwing.
     value = doc.toJS({ maxAliasCount: MAX_YAML_ALIASES })
   } catch (err) {
-    throw new FfmeshError(ErrorCodes.CONFIG_INVALID, `config file ${file} cannot be read: ${(err as Error).message} (too many YAML aliases; write the values out)`)
+    throw new FfmeshError(
+      ErrorCodes.CONFIG_INVALID,
+      `config file ${file} cannot be read: ${(err as Error).message} (too many YAML aliases; write the values out)`
+    )
   }
   if (value == null) return {}
   if (typeof value !== 'object' || Array.isArray(value)) {
-    throw new FfmeshError(ErrorCodes.CONFIG_INVALID, `config file ${file} must hold a mapping of settings (key: value), not a ${Array.isArray(value) ? 'list' : typeof value}`)
+    throw new FfmeshError(
+      ErrorCodes.CONFIG_INVALID,
+      `config file ${file} must hold a mapping of settings (key: value), not a ${Array.isArray(value) ? 'list' : typeof value}`
+    )
   }
   return stripNulls(value as Record<string, unknown>)
 }
@@ -118,8 +140,12 @@ function unwrap (schema: z.ZodType): z.ZodType {
   let s = schema
   for (;;) {
     const def = s.def as { type: string, innerType?: z.ZodType }
-    if ((def.type === 'default' || def.type === 'prefault' || def.type === 'optional' || def.type === 'nullable') && def.innerType != null) s = def.innerType
-    else return s
+    if (
+      (def.type === 'default' || def.type === 'prefault' || def.type === 'optional' || def.type === 'nullable') &&
+      def.innerType != null
+    ) {
+      s = def.innerType
+    } else return s
   }
 }
 
@@ -143,7 +169,12 @@ function envLayers (env: NodeJS.ProcessEnv): Layer[] {
     const raw = env[key.name]
     if (raw == null) continue
     // An empty variable is a mistake (an unset shell variable in a unit file), not "use the default".
-    if (raw.trim() === '') throw new FfmeshError(ErrorCodes.CONFIG_INVALID, `environment variable ${key.name} (${key.path.join('.')}) is empty; give it a value or unset it`)
+    if (raw.trim() === '') {
+      throw new FfmeshError(
+        ErrorCodes.CONFIG_INVALID,
+        `environment variable ${key.name} (${key.path.join('.')}) is empty; give it a value or unset it`
+      )
+    }
     const values: Record<string, unknown> = {}
     let cursor = values
     key.path.slice(0, -1).forEach(p => { cursor = (cursor[p] = {}) as Record<string, unknown> })
@@ -154,14 +185,20 @@ function envLayers (env: NodeJS.ProcessEnv): Layer[] {
   const known = new Set(ENV_KEYS.map(k => k.name))
   for (const name of Object.keys(env)) {
     if (known.has(name) || NON_CONFIG_ENV.has(name) || !SECTION_PREFIXES.some(p => name.startsWith(p))) continue
-    throw new FfmeshError(ErrorCodes.CONFIG_INVALID, `environment variable ${name} is not a setting; check the spelling (settings map to names such as ${envNameFor(['worker', 'slots'])})`)
+    throw new FfmeshError(
+      ErrorCodes.CONFIG_INVALID,
+      `environment variable ${name} is not a setting; check the spelling (settings map to names such as ${envNameFor(['worker', 'slots'])})`
+    )
   }
   return layers
 }
 
 function parseEnvValue (key: EnvKey, raw: string): unknown {
   const bad = (what: string): never => {
-    throw new FfmeshError(ErrorCodes.CONFIG_INVALID, `environment variable ${key.name} (${key.path.join('.')}) must be ${what}, got ${JSON.stringify(raw)}`)
+    throw new FfmeshError(
+      ErrorCodes.CONFIG_INVALID,
+      `environment variable ${key.name} (${key.path.join('.')}) must be ${what}, got ${JSON.stringify(raw)}`
+    )
   }
   const text = raw.trim()
   switch (key.kind) {

@@ -54,11 +54,18 @@ export function dataPaths (root: string): DataPaths {
 export function resolveDataDir (flag?: string, env: NodeJS.ProcessEnv = process.env): string {
   if (flag != null && flag !== '') return path.resolve(flag)
   if (env.FFMESH_DATA_DIR != null && env.FFMESH_DATA_DIR !== '') return path.resolve(env.FFMESH_DATA_DIR)
-  const xdg = env.XDG_DATA_HOME != null && env.XDG_DATA_HOME !== '' ? env.XDG_DATA_HOME : path.join(os.homedir(), '.local', 'share')
+  const xdg =
+    env.XDG_DATA_HOME != null && env.XDG_DATA_HOME !== ''
+      ? env.XDG_DATA_HOME
+      : path.join(os.homedir(), '.local', 'share')
   return path.join(xdg, 'ffmesh')
 }
 
 /** The files of the job log in a data dir, as openJobStore takes them. */
-export function jobLogFiles (paths: Pick<DataPaths, 'db' | 'logMarker' | 'logReserve'>): { db: string, marker: string, reserve: string } {
+export function jobLogFiles (paths: Pick<DataPaths, 'db' | 'logMarker' | 'logReserve'>): {
+  db: string
+  marker: string
+  reserve: string
+} {
   return { db: paths.db, marker: paths.logMarker, reserve: paths.logReserve }
 }

@@ -25,95 +25,144 @@ const multiaddrText = z.string().refine(text => {
 export const ConfigSchema = z.strictObject({
   /** Shown to other nodes and in `ffmesh peers`. */
   name: z.string().min(1).max(64).default(os.hostname()),
-  log: z.strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') }).prefault({}),
-  ffmpeg: z.strictObject({
-    ffmpegPath: z.string().default('ffmpeg'),
-    ffprobePath: z.string().default('ffprobe')
-  }).prefault({}),
-  worker: z.strictObject({
-    /** Parallel ffmpeg processes on this node; 0 converts nothing (a laptop that only submits). */
-    slots: z.number().int().min(0).max(256).default(Math.max(1, Math.floor(os.availableParallelism() / 2))),
-    /** Threads per ffmpeg process; 0 lets the encoder choose. */
-    threads: z.number().int().min(0).max(256).default(0),
-    /** Free disk this node always keeps; a unit that would go below it is refused with DISK_FULL. */
-    minFreeDisk: bytes.default(2 * 1024 ** 3),
-    /** How long a result for an unreachable owner is kept. */
-    resultRetentionSeconds: z.number().int().min(60).default(7 * 24 * 3600),
-    /**
-     * Multiplies the ffmpeg time limit of a unit (10 min + 60 s per media second, media/convert.ts).
-     * Above 1 for very slow machines; tests set it small to see a hung encode stopped quickly.
-     */
-    convertTimeoutScale: z.number().positive().min(0.0001).max(100).default(1),
-    /**
-     * When the worker takes new units, as windows in local time (`mon-fri 22:00-07:00`,
-     * `sat-sun all`); empty: always. Outside them it finishes what runs and takes nothing new.
-     */
-    schedule: z.array(z.string().max(200)).max(MAX_SCHEDULE_WINDOWS).default([]).superRefine((entries, ctx) => {
-      try {
-        parseSchedule(entries)
-      } catch (err) {
-        if (!(err instanceof ScheduleError)) throw err
-        ctx.addIssue({ code: 'custom', message: err.message })
-      }
-    }),
-    /** CPU priority of ffmpeg children (nice, 0-19): 10 keeps a desktop responsive while it converts. */
-    nice: z.number().int().min(0).max(19).default(10),
-    /** Run ffmpeg children in the idle I/O class (ionice -c 3): they read and write when no one else does. */
-    ioIdle: z.boolean().default(true)
-  }).prefault({}),
-  jobs: z.strictObject({
-    /** Target length of one video segment. */
-    segmentSeconds: z.number().min(1).max(3600).default(20),
-    /** Tries per unit before the job fails with the last reason. */
-    maxAttempts: z.number().int().min(1).max(100).default(5),
-    leaseSeconds: z.number().min(1).max(3600).default(60),
-    heartbeatSeconds: z.number().min(0.2).max(600).default(5),
-    /** How long a peer that keeps failing units gets none of this node's units. */
-    quarantineSeconds: z.number().min(1).max(7 * 24 * 3600).default(600),
-    /** How long the pieces and results of a failed or cancelled job are kept for `ffmesh retry`, then freed. */
-    failedRetentionSeconds: z.number().min(1).max(365 * 24 * 3600).default(7 * 24 * 3600),
-    /** Where outputs go when a submit names no --out: beside the source. */
-    defaultOutputDir: z.string().optional(),
-    /**
-     * Queued jobs planned (probed and cut) at once. Each plan is an ffmpeg reading its source; two
-     * keep a disk and a core busy on the owner while its slots convert what is planned.
-     */
-    maxPlanning: z.number().int().min(1).max(64).default(2)
-  }).prefault({}),
-  mesh: z.strictObject({
-    enabled: z.boolean().default(true),
-    listen: z.array(multiaddrText).default(['/ip4/0.0.0.0/tcp/0']),
-    /** Multiaddrs of peers outside this LAN segment (mDNS reaches only one). */
-    bootstrap: z.array(multiaddrText).default([]),
-    mdns: z.boolean().default(true),
-    /** When non-empty, only these peer ids may connect. */
-    allowPeers: z.array(z.string()).default([]),
-    advertiseSeconds: z.number().min(0.2).max(600).default(5),
-    /**
-     * Other members may pause and resume this node's worker (`ffmesh pause --node`, the
-     * dashboard). A pause made at this machine is never undone from elsewhere.
-     */
-    remoteControl: z.boolean().default(true)
-  }).prefault({}),
-  ui: z.strictObject({
-    /** The web dashboard; false turns it off (the control socket and the CLI are unaffected). */
-    enabled: z.boolean().default(true),
-    /**
-     * `host:port` it listens on. A loopback address answers this machine only, without a password;
-     * any other needs one (`ffmesh ui password`). Port 0 picks a free port (tests).
-     */
-    listen: z.string().refine(v => parseListenAddress(v) != null, 'must be host:port with an IP address or localhost, such as 127.0.0.1:7676, 0.0.0.0:7676 or [::1]:7676').default(DEFAULT_UI_LISTEN)
-  }).prefault({}),
+  log: z
+    .strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
+    .prefault({}),
+  ffmpeg: z
+    .strictObject({
+      ffmpegPath: z.string().default('ffmpeg'),
+      ffprobePath: z.string().default('ffprobe')
+    })
+    .prefault({}),
+  worker: z
+    .strictObject({
+      /** Parallel ffmpeg processes on this node; 0 converts nothing (a laptop that only submits). */
+      slots: z
+        .number()
+        .int()
+        .min(0)
+        .max(256)
+        .default(Math.max(1, Math.floor(os.availableParallelism() / 2))),
+      /** Threads per ffmpeg process; 0 lets the encoder choose. */
+      threads: z.number().int().min(0).max(256).default(0),
+      /** Free disk this node always keeps; a unit that would go below it is refused with DISK_FULL. */
+      minFreeDisk: bytes.default(2 * 1024 ** 3),
+      /** How long a result for an unreachable owner is kept. */
+      resultRetentionSeconds: z
+        .number()
+        .int()
+        .min(60)
+        .default(7 * 24 * 3600),
+      /**
+       * Multiplies the ffmpeg time limit of a unit (10 min + 60 s per media second, media/convert.ts).
+       * Above 1 for very slow machines; tests set it small to see a hung encode stopped quickly.
+       */
+      convertTimeoutScale: z.number().positive().min(0.0001).max(100).default(1),
+      /**
+       * When the worker takes new units, as windows in local time (`mon-fri 22:00-07:00`,
+       * `sat-sun all`); empty: always. Outside them it finishes what runs and takes nothing new.
+       */
+      schedule: z
+        .array(z.string().max(200))
+        .max(MAX_SCHEDULE_WINDOWS)
+        .default([])
+        .superRefine((entries, ctx) => {
+          try {
+            parseSchedule(entries)
+          } catch (err) {
+            if (!(err instanceof ScheduleError)) throw err
+            ctx.addIssue({ code: 'custom', message: err.message })
+          }
+        }),
+      /** CPU priority of ffmpeg children (nice, 0-19): 10 keeps a desktop responsive while it converts. */
+      nice: z.number().int().min(0).max(19).default(10),
+      /** Run ffmpeg children in the idle I/O class (ionice -c 3): they read and write when no one else does. */
+      ioIdle: z.boolean().default(true)
+    })
+    .prefault({}),
+  jobs: z
+    .strictObject({
+      /** Target length of one video segment. */
+      segmentSeconds: z.number().min(1).max(3600).default(20),
+      /** Tries per unit before the job fails with the last reason. */
+      maxAttempts: z.number().int().min(1).max(100).default(5),
+      leaseSeconds: z.number().min(1).max(3600).default(60),
+      heartbeatSeconds: z.number().min(0.2).max(600).default(5),
+      /** How long a peer that keeps failing units gets none of this node's units. */
+      quarantineSeconds: z
+        .number()
+        .min(1)
+        .max(7 * 24 * 3600)
+        .default(600),
+      /** How long the pieces and results of a failed or cancelled job are kept for `ffmesh retry`, then freed. */
+      failedRetentionSeconds: z
+        .number()
+        .min(1)
+        .max(365 * 24 * 3600)
+        .default(7 * 24 * 3600),
+      /** Where outputs go when a submit names no --out: beside the source. */
+      defaultOutputDir: z.string().optional(),
+      /**
+       * Queued jobs planned (probed and cut) at once. Each plan is an ffmpeg reading its source; two
+       * keep a disk and a core busy on the owner while its slots convert what is planned.
+       */
+      maxPlanning: z.number().int().min(1).max(64).default(2)
+    })
+    .prefault({}),
+  mesh: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      listen: z.array(multiaddrText).default(['/ip4/0.0.0.0/tcp/0']),
+      /** Multiaddrs of peers outside this LAN segment (mDNS reaches only one). */
+      bootstrap: z.array(multiaddrText).default([]),
+      mdns: z.boolean().default(true),
+      /** When non-empty, only these peer ids may connect. */
+      allowPeers: z.array(z.string()).default([]),
+      advertiseSeconds: z.number().min(0.2).max(600).default(5),
+      /**
+       * Other members may pause and resume this node's worker (`ffmesh pause --node`, the
+       * dashboard). A pause made at this machine is never undone from elsewhere.
+       */
+      remoteControl: z.boolean().default(true)
+    })
+    .prefault({}),
+  ui: z
+    .strictObject({
+      /** The web dashboard; false turns it off (the control socket and the CLI are unaffected). */
+      enabled: z.boolean().default(true),
+      /**
+       * `host:port` it listens on. A loopback address answers this machine only, without a password;
+       * any other needs one (`ffmesh ui password`). Port 0 picks a free port (tests).
+       */
+      listen: z
+        .string()
+        .refine(
+          v => parseListenAddress(v) != null,
+          'must be host:port with an IP address or localhost, such as 127.0.0.1:7676, 0.0.0.0:7676 or [::1]:7676'
+        )
+        .default(DEFAULT_UI_LISTEN)
+    })
+    .prefault({}),
   profiles: z.array(ProfileSchema).default([]),
   watch: z.array(WatchSchema).default([]),
-  library: z.strictObject({
-    /** Minutes between full rescans of every library (a missed notification is found then). */
-    rescanMinutes: z.number().min(1).max(7 * 24 * 60).default(360),
-    /** Seconds between scans of a library with `poll: true` (network mounts send no notifications). */
-    pollSeconds: z.number().min(1).max(24 * 3600).default(60),
-    /** Days an original replaced by --replace stays in the library's .ffmesh-trash/ folder. */
-    trashDays: z.number().min(0).max(3650).default(30)
-  }).prefault({}),
+  library: z
+    .strictObject({
+      /** Minutes between full rescans of every library (a missed notification is found then). */
+      rescanMinutes: z
+        .number()
+        .min(1)
+        .max(7 * 24 * 60)
+        .default(360),
+      /** Seconds between scans of a library with `poll: true` (network mounts send no notifications). */
+      pollSeconds: z
+        .number()
+        .min(1)
+        .max(24 * 3600)
+        .default(60),
+      /** Days an original replaced by --replace stays in the library's .ffmesh-trash/ folder. */
+      trashDays: z.number().min(0).max(3650).default(30)
+    })
+    .prefault({}),
   libraries: z.array(LibrarySchema).default([])
 })
 
@@ -127,7 +176,10 @@ export function configRelationProblems (config: Config): Array<{ path: string[],
   const problems: Array<{ path: string[], message: string }> = []
   // A lease renewed no more often than it lasts expires between two heartbeats of a live worker.
   if (config.jobs.leaseSeconds <= config.jobs.heartbeatSeconds) {
-    problems.push({ path: ['jobs', 'leaseSeconds'], message: `must be greater than jobs.heartbeatSeconds (${config.jobs.heartbeatSeconds}); leases are renewed by heartbeats` })
+    problems.push({
+      path: ['jobs', 'leaseSeconds'],
+      message: `must be greater than jobs.heartbeatSeconds (${config.jobs.heartbeatSeconds}); leases are renewed by heartbeats`
+    })
   }
   return problems
 }

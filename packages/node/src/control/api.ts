@@ -1,5 +1,26 @@
 import type { Replay } from '../events.js'
-import type { JobListFilter, JobState, JobStatus, JobSummary, LibraryConfig, LibraryStatus, MeshJobStatus, MeshNodeStatus, NodeControlState, NodeEvent, NodeInfo, PeerStatus, Profile, RemovedJob, ScanBody, ScanReport, StatsReport, SubmitRequest, WatchConfig, WatchStatus } from '@ffmesh/protocol'
+import type {
+  JobListFilter,
+  JobState,
+  JobStatus,
+  JobSummary,
+  LibraryConfig,
+  LibraryStatus,
+  MeshJobStatus,
+  MeshNodeStatus,
+  NodeControlState,
+  NodeEvent,
+  NodeInfo,
+  PeerStatus,
+  Profile,
+  RemovedJob,
+  ScanBody,
+  ScanReport,
+  StatsReport,
+  SubmitRequest,
+  WatchConfig,
+  WatchStatus
+} from '@ffmesh/protocol'
 
 export type { NodeInfo, RemovedJob, SubmitRequest, WatchStatus } from '@ffmesh/protocol'
 
@@ -17,7 +38,9 @@ export interface NodeApi {
   getJob(id: string): JobStatus
   cancel(id: string): Promise<JobStatus>
   retry(id: string): Promise<JobStatus>
-  /** `ffmesh rm`: removes a finished, failed or cancelled job's record, blobs and held results (JOB_ACTIVE otherwise). */
+  /**
+   * `ffmesh rm`: removes a finished, failed or cancelled job's record, blobs and held results (JOB_ACTIVE otherwise).
+   */
   remove(id: string): Promise<RemovedJob>
   /** Copies the verified output into outDir (default: the job's own output folder) and returns its path. */
   fetchOutput(id: string, outDir?: string, options?: { signal?: AbortSignal }): Promise<{ path: string }>

@@ -18,7 +18,11 @@ export interface ControlDispatcher {
  * web dashboard's HTTP server both answer through one dispatcher, so both speak exactly the
  * protocol's route table.
  */
-export function createControlDispatcher (init: { api: NodeApi, logger: Logger, heartbeatMs?: number }): ControlDispatcher {
+export function createControlDispatcher (init: {
+  api: NodeApi
+  logger: Logger
+  heartbeatMs?: number
+}): ControlDispatcher {
   const { api, logger } = init
   const streams = new Set<() => void>()
   const inFlight = new AbortController()
@@ -30,7 +34,9 @@ export function createControlDispatcher (init: { api: NodeApi, logger: Logger, h
       const url = new URL(req.url ?? '/', 'http://ffmesh')
       pathname = url.pathname
       if (pathname === ControlRoutes.events.path) {
-        if (method !== 'GET') throw new FfmeshError(ErrorCodes.BAD_ARGUMENTS, `use GET for ${ControlRoutes.events.path}`)
+        if (method !== 'GET') {
+          throw new FfmeshError(ErrorCodes.BAD_ARGUMENTS, `use GET for ${ControlRoutes.events.path}`)
+        }
         const close = openEventStream(api, res, { heartbeatMs: init.heartbeatMs, lastEventId: lastEventIdOf(req, url) })
         streams.add(close)
         res.on('close', () => streams.delete(close))
@@ -40,12 +46,21 @@ export function createControlDispatcher (init: { api: NodeApi, logger: Logger, h
       if (!('route' in match)) {
         if (match.allowed.length > 0) {
           res.setHeader('allow', match.allowed.join(', '))
-          sendJson(res, 405, { error: { code: ErrorCodes.BAD_ARGUMENTS, message: `${method} is not allowed on ${pathname}; use ${match.allowed.join(' or ')}` } })
+          sendJson(res, 405, {
+            error: {
+              code: ErrorCodes.BAD_ARGUMENTS,
+              message: `${method} is not allowed on ${pathname}; use ${match.allowed.join(' or ')}`
+            }
+          })
           return
         }
-        throw new FfmeshError(ErrorCodes.ROUTE_NOT_FOUND, `no control API route ${method} ${pathname}; the client and the node may be different versions`)
+        throw new FfmeshError(
+          ErrorCodes.ROUTE_NOT_FOUND,
+          `no control API route ${method} ${pathname}; the client and the node may be different versions`
+        )
       }
-      const body = match.route.body != null ? parseWith(match.route.body, await readJsonBody(req), 'request') : undefined
+      const body =
+        match.route.body != null ? parseWith(match.route.body, await readJsonBody(req), 'request') : undefined
       const query = parseWith(match.route.query, Object.fromEntries(url.searchParams), 'query')
       const result = await handleRoute(api, match, body, query, inFlight.signal)
       sendJson(res, result.status, result.body)

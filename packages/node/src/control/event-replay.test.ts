@@ -19,9 +19,12 @@ function readUntil (res: IncomingMessage, until: (text: string) => boolean): Pro
 describe('the event stream resumes from Last-Event-ID', () => {
   const ctl = useFakeControlServer('ffm-ui-replay-')
 
-  const open = (headers: Record<string, string> = {}, query = ''): Promise<IncomingMessage> => new Promise((resolve, reject) => {
-    request({ socketPath: ctl.socketPath, path: `/v1/events${query}`, headers }, resolve).on('error', reject).end()
-  })
+  const open = (headers: Record<string, string> = {}, query = ''): Promise<IncomingMessage> =>
+    new Promise((resolve, reject) => {
+      request({ socketPath: ctl.socketPath, path: `/v1/events${query}`, headers }, resolve)
+        .on('error', reject)
+        .end()
+    })
 
   it('sends an id with each event, and replays the events after it to a client that reconnects', async () => {
     const source = path.join(ctl.dir, 'in.mkv')
@@ -36,7 +39,10 @@ describe('the event stream resumes from Last-Event-ID', () => {
     // While no client listens, the job goes on.
     ctl.api.progress(id, 0.5)
     ctl.api.finish(id, 'done')
-    for (const resumed of [await open({ 'last-event-id': lastId as string }), await open({}, `?lastEventId=${encodeURIComponent(lastId as string)}`)]) {
+    for (const resumed of [
+      await open({ 'last-event-id': lastId as string }),
+      await open({}, `?lastEventId=${encodeURIComponent(lastId as string)}`)
+    ]) {
       const replayed = await readUntil(resumed, t => t.includes('event: job:done'))
       resumed.destroy()
       const types = [...replayed.matchAll(/^event: (\S+)$/gm)].map(m => m[1])

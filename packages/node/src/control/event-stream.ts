@@ -39,7 +39,11 @@ export function lastEventIdOf (req: IncomingMessage, url: URL): string | null {
  * Streams node events to one client until it disconnects or `close` is called; returns `close`.
  * With `lastEventId` it first sends the events after it, or a `reset` when they are gone.
  */
-export function openEventStream (api: NodeApi, res: ServerResponse, init: { heartbeatMs?: number, lastEventId?: string | null } = {}): () => void {
+export function openEventStream (
+  api: NodeApi,
+  res: ServerResponse,
+  init: { heartbeatMs?: number; lastEventId?: string | null } = {}
+): () => void {
   res.writeHead(200, {
     'content-type': 'text/event-stream; charset=utf-8',
     'cache-control': 'no-cache',
@@ -58,13 +62,17 @@ export function openEventStream (api: NodeApi, res: ServerResponse, init: { hear
     res.write(text)
   }
   // Subscribing and replaying in one synchronous step: no event falls between the two.
-  const unsubscribe = api.onEvent(event => { write(formatServerSentEvent(event)) })
+  const unsubscribe = api.onEvent(event => {
+    write(formatServerSentEvent(event))
+  })
   if (init.lastEventId != null) {
     const replay = api.replayEvents(init.lastEventId)
     if ('reset' in replay) write(formatStreamReset(replay.reset))
     else for (const event of replay.events) write(formatServerSentEvent(event))
   }
-  const heartbeat = setInterval(() => { write(': heartbeat\n\n') }, init.heartbeatMs ?? SSE_HEARTBEAT_MS)
+  const heartbeat = setInterval(() => {
+    write(': heartbeat\n\n')
+  }, init.heartbeatMs ?? SSE_HEARTBEAT_MS)
   heartbeat.unref()
 
   function close (): void {

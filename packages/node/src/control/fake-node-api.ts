@@ -1,6 +1,17 @@
 import { existsSync } from 'node:fs'
 import path from 'node:path'
-import { DEFAULT_PROFILES, ErrorCodes, FfmeshError, JobStates, newJobId, type JobState, type JobStatus, type MeshJobStatus, type NodeControlState, type PeerStatus } from '@ffmesh/protocol'
+import {
+  DEFAULT_PROFILES,
+  ErrorCodes,
+  FfmeshError,
+  JobStates,
+  newJobId,
+  type JobState,
+  type JobStatus,
+  type MeshJobStatus,
+  type NodeControlState,
+  type PeerStatus
+} from '@ffmesh/protocol'
 import type { WatchConfig } from '../config/schema.js'
 import { createEventBus } from '../events.js'
 import type { NodeApi, SubmitRequest, WatchStatus } from './api.js'
@@ -21,8 +32,20 @@ export function createFakeNodeApi (init: { peers?: PeerStatus[] } = {}): FakeNod
   const jobs = new Map<string, JobStatus>()
   const watches = new Map<string, WatchStatus>()
   const submitted: SubmitRequest[] = []
-  const control: NodeControlState = { paused: false, draining: false, schedule: null, pausedBy: null, pausedFrom: null, running: 0 }
-  const meshJob = (job: JobStatus): MeshJobStatus => ({ ...job, ownerName: 'fake', ownerAway: false, heardAt: job.updatedAt })
+  const control: NodeControlState = {
+    paused: false,
+    draining: false,
+    schedule: null,
+    pausedBy: null,
+    pausedFrom: null,
+    running: 0
+  }
+  const meshJob = (job: JobStatus): MeshJobStatus => ({
+    ...job,
+    ownerName: 'fake',
+    ownerAway: false,
+    heardAt: job.updatedAt
+  })
   const get = (id: string): JobStatus => {
     const job = jobs.get(id)
     if (job == null) throw new FfmeshError(ErrorCodes.JOB_NOT_FOUND, `no job ${id}`)
@@ -36,22 +59,41 @@ export function createFakeNodeApi (init: { peers?: PeerStatus[] } = {}): FakeNod
   }
   return {
     submitted,
-    info: () => ({ id: '12D3KooWFakeFakeFakeFakeFakeFakeFakeFakeFakeFakeFake', name: 'fake', version: '0.0.0', dataDir: '/nonexistent', slots: 1, addresses: [], dashboard: null }),
+    info: () => ({
+      id: '12D3KooWFakeFakeFakeFakeFakeFakeFakeFakeFakeFakeFake',
+      name: 'fake',
+      version: '0.0.0',
+      dataDir: '/nonexistent',
+      slots: 1,
+      addresses: [],
+      dashboard: null
+    }),
     async submit (req) {
-      if (!DEFAULT_PROFILES.some(p => p.name === req.profile)) throw new FfmeshError(ErrorCodes.UNKNOWN_PROFILE, `no profile ${req.profile}`)
+      if (!DEFAULT_PROFILES.some(p => p.name === req.profile)) {
+        throw new FfmeshError(ErrorCodes.UNKNOWN_PROFILE, `no profile ${req.profile}`)
+      }
       if (!existsSync(req.source)) throw new FfmeshError(ErrorCodes.SOURCE_NOT_FOUND, `${req.source} does not exist`)
       submitted.push(req)
       const id = newJobId()
       const now = Date.now()
       jobs.set(id, {
-        id, state: 'queued', profile: req.profile, source: req.source, output: null, error: null, owner: 'fake',
-        createdAt: now, updatedAt: now, waiting: null, progress: 0,
+        id,
+        state: 'queued',
+        profile: req.profile,
+        source: req.source,
+        output: null,
+        error: null,
+        owner: 'fake',
+        createdAt: now,
+        updatedAt: now,
+        waiting: null,
+        progress: 0,
         units: [{ index: 0, kind: 'whole', state: 'pending', worker: null, attempts: 0, progress: 0, durationSec: 1 }]
       })
       bus.emit('job:submitted', { jobId: id })
       return { id }
     },
-    listJobs: (query) => {
+    listJobs: query => {
       const list = [...jobs.values()].filter(j => query?.state == null || query.state.includes(j.state))
       if (query?.order === 'newest') list.reverse()
       const offset = query?.offset ?? 0
@@ -63,23 +105,31 @@ export function createFakeNodeApi (init: { peers?: PeerStatus[] } = {}): FakeNod
       return { total: jobs.size, byState }
     },
     getJob: get,
-    async cancel (id) { return set(get(id), 'cancelled') },
+    async cancel (id) {
+      return set(get(id), 'cancelled')
+    },
     async retry (id) {
       const job = get(id)
-      if (job.state !== 'failed' && job.state !== 'cancelled') throw new FfmeshError(ErrorCodes.JOB_NOT_RETRYABLE, `job ${id} is ${job.state}`)
+      if (job.state !== 'failed' && job.state !== 'cancelled') {
+        throw new FfmeshError(ErrorCodes.JOB_NOT_RETRYABLE, `job ${id} is ${job.state}`)
+      }
       job.error = null
       return set(job, 'queued')
     },
     async remove (id) {
       const job = get(id)
-      if (!['done', 'failed', 'cancelled'].includes(job.state)) throw new FfmeshError(ErrorCodes.JOB_ACTIVE, `job ${id} is ${job.state}`)
+      if (!['done', 'failed', 'cancelled'].includes(job.state)) {
+        throw new FfmeshError(ErrorCodes.JOB_ACTIVE, `job ${id} is ${job.state}`)
+      }
       jobs.delete(id)
       bus.emit('job:removed', { jobId: id })
       return { id, removed: true, blobsFreed: 0 }
     },
     async fetchOutput (id, outDir) {
       const job = get(id)
-      if (job.state !== 'done' || job.output == null) throw new FfmeshError(ErrorCodes.JOB_NOT_DONE, `job ${id} is ${job.state}`)
+      if (job.state !== 'done' || job.output == null) {
+        throw new FfmeshError(ErrorCodes.JOB_NOT_DONE, `job ${id} is ${job.state}`)
+      }
       return { path: path.join(outDir ?? path.dirname(job.output), path.basename(job.output)) }
     },
     peers: () => init.peers ?? [],
@@ -94,22 +144,61 @@ export function createFakeNodeApi (init: { peers?: PeerStatus[] } = {}): FakeNod
       if (!watches.delete(p)) throw new FfmeshError(ErrorCodes.WATCH_NOT_FOUND, `${p} is not watched`)
     },
     libraries: () => [],
-    async addLibrary () { throw new FfmeshError(ErrorCodes.LIBRARY_PATH_INVALID, 'the fake node has no libraries') },
-    async removeLibrary (p) { throw new FfmeshError(ErrorCodes.LIBRARY_NOT_FOUND, `${p} is not a library`) },
-    async scan () { throw new FfmeshError(ErrorCodes.LIBRARY_PATH_INVALID, 'the fake node scans nothing') },
+    async addLibrary () {
+      throw new FfmeshError(ErrorCodes.LIBRARY_PATH_INVALID, 'the fake node has no libraries')
+    },
+    async removeLibrary (p) {
+      throw new FfmeshError(ErrorCodes.LIBRARY_NOT_FOUND, `${p} is not a library`)
+    },
+    async scan () {
+      throw new FfmeshError(ErrorCodes.LIBRARY_PATH_INVALID, 'the fake node scans nothing')
+    },
     stats: () => {
-      const span = { converted: 0, skipped: 0, skippedByReason: {}, failed: 0, bytesIn: 0, bytesOut: 0, bytesSaved: 0, byNode: [] }
+      const span = {
+        converted: 0,
+        skipped: 0,
+        skippedByReason: {},
+        failed: 0,
+        bytesIn: 0,
+        bytesOut: 0,
+        bytesSaved: 0,
+        byNode: []
+      }
       return { ...span, last7Days: span, byDay: [] }
     },
     onEvent: listener => bus.on(listener),
     async meshNodes () {
       const { id, name, version } = this.info()
-      return [{ id, name, version, self: true, online: true, lastSeen: Date.now(), slotsTotal: 1, slotsFree: 1, encoders: [], diskFree: 0, diskFull: false, paused: control.paused, draining: false, schedule: null, converting: [] }]
+      return [
+        {
+          id,
+          name,
+          version,
+          self: true,
+          online: true,
+          lastSeen: Date.now(),
+          slotsTotal: 1,
+          slotsFree: 1,
+          encoders: [],
+          diskFree: 0,
+          diskFull: false,
+          paused: control.paused,
+          draining: false,
+          schedule: null,
+          converting: []
+        }
+      ]
     },
     async meshJobs (query) {
-      return [...jobs.values()].filter(j => query.state == null || j.state === query.state).reverse().slice(0, query.limit).map(meshJob)
+      return [...jobs.values()]
+        .filter(j => query.state == null || j.state === query.state)
+        .reverse()
+        .slice(0, query.limit)
+        .map(meshJob)
     },
-    async meshJob (id) { return meshJob(get(id)) },
+    async meshJob (id) {
+      return meshJob(get(id))
+    },
     async pause () {
       if (!control.paused) bus.emit('node:paused', { data: { by: 'user' } })
       Object.assign(control, { paused: true, pausedBy: 'user' })

@@ -6,7 +6,11 @@ export const MAX_CONTROL_BODY_BYTES = 64 * 1024
 
 /** Codes that mean "the thing is in a state that forbids this", not "you asked wrongly". */
 const CONFLICT_CODES = new Set<ErrorCode>([
-  ErrorCodes.JOB_NOT_RETRYABLE, ErrorCodes.JOB_NOT_DONE, ErrorCodes.JOB_CANCELLED, ErrorCodes.NODE_ALREADY_RUNNING, ErrorCodes.JOB_ACTIVE,
+  ErrorCodes.JOB_NOT_RETRYABLE,
+  ErrorCodes.JOB_NOT_DONE,
+  ErrorCodes.JOB_CANCELLED,
+  ErrorCodes.NODE_ALREADY_RUNNING,
+  ErrorCodes.JOB_ACTIVE,
   ErrorCodes.REMOTE_CONTROL_REFUSED
 ])
 
@@ -35,7 +39,10 @@ export function httpStatusFor (code: ErrorCode): number {
 
 export function sendJson (res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body)
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) })
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text)
+  })
   res.end(text)
 }
 

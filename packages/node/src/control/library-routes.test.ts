@@ -4,14 +4,27 @@ import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { useFakeControlServer } from '../../../../test/helpers/fake-control-server.js'
 
-function call (socketPath: string, method: string, url: string, body?: unknown): Promise<{ status: number, body: unknown }> {
+function call (
+  socketPath: string,
+  method: string,
+  url: string,
+  body?: unknown
+): Promise<{ status: number; body: unknown }> {
   return new Promise((resolve, reject) => {
     const payload = body === undefined ? '' : JSON.stringify(body)
-    const req = request({ socketPath, method, path: url, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } }, async res => {
-      const chunks: Buffer[] = []
-      for await (const c of res) chunks.push(c as Buffer)
-      resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString()) })
-    })
+    const req = request(
+      {
+        socketPath,
+        method,
+        path: url,
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) }
+      },
+      async res => {
+        const chunks: Buffer[] = []
+        for await (const c of res) chunks.push(c as Buffer)
+        resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString()) })
+      }
+    )
     req.on('error', reject)
     req.end(payload)
   })
@@ -27,17 +40,28 @@ describe('control routes for libraries, scans, stats and paged jobs', () => {
     for (let i = 0; i < 5; i++) {
       const source = path.join(ctl.dir, `in-${i}.mkv`)
       await writeFile(source, 'x')
-      ids.push(((await call(ctl.socketPath, 'POST', '/v1/jobs', { source, profile: 'h264' })).body as { id: string }).id)
+      ids.push(
+        ((await call(ctl.socketPath, 'POST', '/v1/jobs', { source, profile: 'h264' })).body as { id: string }).id
+      )
     }
     ctl.api.finish(ids[1] as string, 'done')
     const page = await call(ctl.socketPath, 'GET', '/v1/jobs?state=queued&order=newest&offset=1&limit=2')
     expect((page.body as Array<{ id: string }>).map(j => j.id)).toEqual([ids[3], ids[2]])
     expect(((await call(ctl.socketPath, 'GET', '/v1/jobs')).body as unknown[]).length).toBe(5)
-    expect((await call(ctl.socketPath, 'GET', '/v1/job-summary')).body).toMatchObject({ total: 5, byState: { queued: 4, done: 1, skipped: 0 } })
+    expect((await call(ctl.socketPath, 'GET', '/v1/job-summary')).body).toMatchObject({
+      total: 5,
+      byState: { queued: 4, done: 1, skipped: 0 }
+    })
   })
 
   it('refuses a malformed query or body with BAD_ARGUMENTS before the node sees it', async () => {
-    for (const url of ['/v1/jobs?state=sleeping', '/v1/jobs?limit=-1', '/v1/jobs?limit=ten', '/v1/jobs?order=random', '/v1/jobs?bogus=1']) {
+    for (const url of [
+      '/v1/jobs?state=sleeping',
+      '/v1/jobs?limit=-1',
+      '/v1/jobs?limit=ten',
+      '/v1/jobs?order=random',
+      '/v1/jobs?bogus=1'
+    ]) {
       const r = await call(ctl.socketPath, 'GET', url)
       expect([r.status, code(r)], url).toEqual([400, 'BAD_ARGUMENTS'])
     }
@@ -59,7 +83,14 @@ describe('control routes for libraries, scans, stats and paged jobs', () => {
   })
 
   it('serves the statistics and the library list', async () => {
-    expect((await call(ctl.socketPath, 'GET', '/v1/stats')).body).toMatchObject({ converted: 0, skipped: 0, failed: 0, bytesSaved: 0, byNode: [], last7Days: { converted: 0 } })
+    expect((await call(ctl.socketPath, 'GET', '/v1/stats')).body).toMatchObject({
+      converted: 0,
+      skipped: 0,
+      failed: 0,
+      bytesSaved: 0,
+      byNode: [],
+      last7Days: { converted: 0 }
+    })
     expect((await call(ctl.socketPath, 'GET', '/v1/libraries')).body).toEqual([])
   })
 })

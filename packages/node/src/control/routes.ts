@@ -1,4 +1,12 @@
-import { ControlRoutes, ErrorCodes, FfmeshError, matchRoutePath, type ControlReplies, type RouteName, type RouteSpec } from '@ffmesh/protocol'
+import {
+  ControlRoutes,
+  ErrorCodes,
+  FfmeshError,
+  matchRoutePath,
+  type ControlReplies,
+  type RouteName,
+  type RouteSpec
+} from '@ffmesh/protocol'
 import type { z } from 'zod'
 import type { NodeApi } from './api.js'
 
@@ -8,7 +16,9 @@ export interface RouteResult<R extends RouteName = RouteName> { status: number, 
 export interface RouteRequest<R extends RouteName> {
   params: Record<string, string>
   body: (typeof ControlRoutes)[R] extends { body: z.ZodType } ? z.output<(typeof ControlRoutes)[R]['body']> : undefined
-  query: (typeof ControlRoutes)[R] extends { query: z.ZodType } ? z.output<(typeof ControlRoutes)[R]['query']> : undefined
+  query: (typeof ControlRoutes)[R] extends { query: z.ZodType }
+    ? z.output<(typeof ControlRoutes)[R]['query']>
+    : undefined
   signal: AbortSignal
 }
 
@@ -29,7 +39,8 @@ export const HANDLERS: { [R in Exclude<RouteName, 'events'>]: Handler<R> } = {
   removeJob: async (api, { params }) => ok(await api.remove(params.id as string)),
   cancelJob: async (api, { params }) => ok(await api.cancel(params.id as string)),
   retryJob: async (api, { params }) => ok(await api.retry(params.id as string)),
-  fetchOutput: async (api, { params, body, signal }) => ok(await api.fetchOutput(params.id as string, body.outDir, { signal })),
+  fetchOutput: async (api, { params, body, signal }) =>
+    ok(await api.fetchOutput(params.id as string, body.outDir, { signal })),
   peers: api => ok(api.peers()),
   profiles: api => ok(api.profiles()),
   watches: api => ok(api.watches()),
@@ -79,7 +90,13 @@ export function parseWith (schema: z.ZodType | undefined, value: unknown, what: 
 }
 
 /** Runs the handler of a matched route. */
-export async function handleRoute (api: NodeApi, match: MatchedRoute, body: unknown, query: unknown, signal: AbortSignal): Promise<RouteResult> {
+export async function handleRoute (
+  api: NodeApi,
+  match: MatchedRoute,
+  body: unknown,
+  query: unknown,
+  signal: AbortSignal
+): Promise<RouteResult> {
   const handler = HANDLERS[match.name as Exclude<RouteName, 'events'>] as Handler<RouteName>
   return await handler(api, { params: match.params, body: body as never, query: query as never, signal })
 }

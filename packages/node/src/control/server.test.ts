@@ -13,12 +13,20 @@ interface Reply { status: number, body: unknown }
 function call (socketPath: string, method: string, url: string, body?: unknown): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const payload = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body)
-    const req = request({ socketPath, method, path: url, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload ?? '') } }, async res => {
-      const chunks: Buffer[] = []
-      for await (const c of res) chunks.push(c as Buffer)
-      const text = Buffer.concat(chunks).toString()
-      resolve({ status: res.statusCode ?? 0, body: text === '' ? null : JSON.parse(text) })
-    })
+    const req = request(
+      {
+        socketPath,
+        method,
+        path: url,
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload ?? '') }
+      },
+      async res => {
+        const chunks: Buffer[] = []
+        for await (const c of res) chunks.push(c as Buffer)
+        const text = Buffer.concat(chunks).toString()
+        resolve({ status: res.statusCode ?? 0, body: text === '' ? null : JSON.parse(text) })
+      }
+    )
     req.on('error', reject)
     req.end(payload)
   })
@@ -38,7 +46,24 @@ describe('control server', () => {
     socketPath = path.join(dir, 'control.sock')
     source = path.join(dir, 'in.mkv')
     await writeFile(source, 'x')
-    api = createFakeNodeApi({ peers: [{ id: 'p1', name: 'other', slotsFree: 2, slotsTotal: 2, encoders: ['libx264'], diskFree: 1e9, lastSeen: 1, version: '1', paused: false, draining: false, schedule: null, nextWindow: null }] })
+    api = createFakeNodeApi({
+      peers: [
+        {
+          id: 'p1',
+          name: 'other',
+          slotsFree: 2,
+          slotsTotal: 2,
+          encoders: ['libx264'],
+          diskFree: 1e9,
+          lastSeen: 1,
+          version: '1',
+          paused: false,
+          draining: false,
+          schedule: null,
+          nextWindow: null
+        }
+      ]
+    })
     server = createControlServer({ api, socketPath, logger: silent })
     await server.start()
   })
@@ -62,24 +87,39 @@ describe('control server', () => {
     expect((await call(socketPath, 'GET', '/v1/jobs')).body).toMatchObject([{ id, state: 'queued' }])
     expect((await call(socketPath, 'GET', `/v1/jobs/${id}`)).body).toMatchObject({ id, source, profile: 'h264' })
     expect((await call(socketPath, 'POST', `/v1/jobs/${id}/retry`)).status).toBe(409)
-    expect((await call(socketPath, 'POST', `/v1/jobs/${id}/fetch`, {})).body).toMatchObject({ error: { code: 'JOB_NOT_DONE' } })
+    expect((await call(socketPath, 'POST', `/v1/jobs/${id}/fetch`, {})).body).toMatchObject({
+      error: { code: 'JOB_NOT_DONE' }
+    })
     expect((await call(socketPath, 'POST', `/v1/jobs/${id}/cancel`)).body).toMatchObject({ id, state: 'cancelled' })
     expect((await call(socketPath, 'POST', `/v1/jobs/${id}/retry`)).body).toMatchObject({ id, state: 'queued' })
     api.finish(id, 'done')
-    expect((await call(socketPath, 'POST', `/v1/jobs/${id}/fetch`, { outDir: dir })).body).toEqual({ path: path.join(dir, 'in.mkv.out.mkv') })
+    expect((await call(socketPath, 'POST', `/v1/jobs/${id}/fetch`, { outDir: dir })).body).toEqual({
+      path: path.join(dir, 'in.mkv.out.mkv')
+    })
     expect((await call(socketPath, 'GET', '/v1/peers')).body).toMatchObject([{ id: 'p1', slotsFree: 2, paused: false }])
-    expect((await call(socketPath, 'GET', '/v1/mesh/jobs?state=done&limit=5')).body).toMatchObject([{ id, state: 'done', ownerAway: false }])
+    expect((await call(socketPath, 'GET', '/v1/mesh/jobs?state=done&limit=5')).body).toMatchObject([
+      { id, state: 'done', ownerAway: false }
+    ])
     expect((await call(socketPath, 'GET', '/v1/mesh/jobs?state=&limit=')).body).toMatchObject([{ id }])
     expect((await call(socketPath, 'GET', `/v1/mesh/jobs/${id}`)).body).toMatchObject({ id, ownerName: 'fake' })
-    expect((await call(socketPath, 'POST', '/v1/node/pause', { drain: true })).body).toMatchObject({ paused: true, pausedBy: 'user' })
+    expect((await call(socketPath, 'POST', '/v1/node/pause', { drain: true })).body).toMatchObject({
+      paused: true,
+      pausedBy: 'user'
+    })
     expect((await call(socketPath, 'GET', '/v1/mesh/nodes')).body).toMatchObject([{ self: true, paused: true }])
     expect((await call(socketPath, 'POST', '/v1/node/resume', {})).body).toMatchObject({ paused: false })
-    expect((await call(socketPath, 'GET', '/v1/profiles')).body).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'h265' })]))
+    expect((await call(socketPath, 'GET', '/v1/profiles')).body).toEqual(
+      expect.arrayContaining([expect.objectContaining({ name: 'h265' })])
+    )
     const watch = await call(socketPath, 'POST', '/v1/watches', { path: dir, profile: 'h264', output: dir })
     expect(watch.status).toBe(201)
-    expect((await call(socketPath, 'GET', '/v1/watches')).body).toMatchObject([{ path: dir, recursive: true, state: 'active' }])
+    expect((await call(socketPath, 'GET', '/v1/watches')).body).toMatchObject([
+      { path: dir, recursive: true, state: 'active' }
+    ])
     expect((await call(socketPath, 'DELETE', '/v1/watches', { path: dir })).status).toBe(200)
-    expect((await call(socketPath, 'DELETE', '/v1/watches', { path: dir })).body).toMatchObject({ error: { code: 'WATCH_NOT_FOUND' } })
+    expect((await call(socketPath, 'DELETE', '/v1/watches', { path: dir })).body).toMatchObject({
+      error: { code: 'WATCH_NOT_FOUND' }
+    })
   })
 
   it('maps errors to status codes with a stable code and no stack', async () => {
@@ -106,7 +146,12 @@ describe('control server', () => {
     ]
     for (const [method, url, body, status, code] of cases) {
       const reply = await call(socketPath, method, url, body)
-      expect({ method, url, status: reply.status, code: (reply.body as { error: { code: string } }).error.code }).toEqual({ method, url, status, code })
+      expect({
+        method,
+        url,
+        status: reply.status,
+        code: (reply.body as { error: { code: string } }).error.code
+      }).toEqual({ method, url, status, code })
     }
     api.getJob = () => { throw new Error('database exploded at /secret/path') }
     const internal = await call(socketPath, 'GET', '/v1/jobs/01ARZ3NDEKTSV4RRFFQ69G5FAV')
@@ -145,13 +190,19 @@ describe('control server', () => {
 
   it('refuses a second server on a live socket and replaces a stale one', async () => {
     const second = createControlServer({ api, socketPath, logger: silent })
-    await expect(second.start()).rejects.toMatchObject({ code: 'NODE_ALREADY_RUNNING', message: expect.stringContaining(dir) })
+    await expect(second.start()).rejects.toMatchObject({
+      code: 'NODE_ALREADY_RUNNING',
+      message: expect.stringContaining(dir)
+    })
     expect((await call(socketPath, 'GET', '/v1/node')).status).toBe(200)
     await server.stop()
     await expect(stat(socketPath)).rejects.toMatchObject({ code: 'ENOENT' })
     // A crashed node leaves its socket file behind: a process that listens and is killed with SIGKILL.
     const { spawn } = await import('node:child_process')
-    const crashed = spawn(process.execPath, ['-e', `require('net').createServer().listen(${JSON.stringify(socketPath)}, () => console.log('up'))`])
+    const crashed = spawn(process.execPath, [
+      '-e',
+      `require('net').createServer().listen(${JSON.stringify(socketPath)}, () => console.log('up'))`
+    ])
     await new Promise(resolve => crashed.stdout.once('data', resolve))
     crashed.kill('SIGKILL')
     await new Promise(resolve => crashed.once('exit', resolve))

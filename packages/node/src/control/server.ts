@@ -18,13 +18,22 @@ export interface ControlServer {
 }
 
 /** The control API: JSON over HTTP on a unix socket, plus server-sent events at /v1/events. */
-export function createControlServer (init: { api: NodeApi, socketPath: string, logger: Logger, heartbeatMs?: number }): ControlServer {
+export function createControlServer (init: {
+  api: NodeApi
+  socketPath: string
+  logger: Logger
+  heartbeatMs?: number
+}): ControlServer {
   const { api, socketPath, logger } = init
   const dispatcher = createControlDispatcher({ api, logger, heartbeatMs: init.heartbeatMs })
   let listening = false
 
-  const server = createServer((req, res) => { void dispatcher.handle(req, res) })
-  server.on('clientError', (_err, socket) => { socket.destroy() })
+  const server = createServer((req, res) => {
+    void dispatcher.handle(req, res)
+  })
+  server.on('clientError', (_err, socket) => {
+    socket.destroy()
+  })
 
   return {
     async start () {
@@ -45,7 +54,11 @@ export function createControlServer (init: { api: NodeApi, socketPath: string, l
       if (!listening) return
       listening = false
       dispatcher.close()
-      const closed = new Promise<void>(resolve => server.close(() => { resolve() }))
+      const closed = new Promise<void>(resolve =>
+        server.close(() => {
+          resolve()
+        })
+      )
       server.closeAllConnections()
       await closed
       await unlink(socketPath).catch(() => {})
@@ -66,10 +79,16 @@ async function removeStaleSocket (socketPath: string): Promise<void> {
     throw err
   }
   if (!info.isSocket()) {
-    throw new FfmeshError(ErrorCodes.BAD_ARGUMENTS, `${socketPath} exists and is not a socket; move it away so the node can create its control socket there`)
+    throw new FfmeshError(
+      ErrorCodes.BAD_ARGUMENTS,
+      `${socketPath} exists and is not a socket; move it away so the node can create its control socket there`
+    )
   }
   if (await answers(socketPath)) {
-    throw new FfmeshError(ErrorCodes.NODE_ALREADY_RUNNING, `a node is already running for data dir ${path.dirname(socketPath)} (it answers on ${socketPath}); stop it first or use another --data-dir`)
+    throw new FfmeshError(
+      ErrorCodes.NODE_ALREADY_RUNNING,
+      `a node is already running for data dir ${path.dirname(socketPath)} (it answers on ${socketPath}); stop it first or use another --data-dir`
+    )
   }
   await unlink(socketPath)
 }

@@ -29,10 +29,16 @@ export function finalOutputName (job: JobRecord): string {
  * Assemble: join the verified units, verify the whole against the source, then make it appear in
  * the output folder complete or not at all (temp → fsync → link → log → unlink temp).
  */
-export async function assembleJob (c: JobComponents, view: JobView, options: { signal?: AbortSignal } = {}): Promise<void> {
+export async function assembleJob (
+  c: JobComponents,
+  view: JobView,
+  options: { signal?: AbortSignal } = {}
+): Promise<void> {
   const { job, units } = view
   const resultPath = (i: number): string => c.blobs.path((units[i].result as { hash: string }).hash)
-  const segments = units.filter(u => u.spec.kind === 'segment').map(u => ({ file: resultPath(u.index), startSec: u.result?.startSec ?? null }))
+  const segments = units
+    .filter(u => u.spec.kind === 'segment')
+    .map(u => ({ file: resultPath(u.index), startSec: u.result?.startSec ?? null }))
   const audio = units.find(u => u.spec.kind === 'audio')
   const whole = units.find(u => u.spec.kind === 'whole')
   if (segments.length > 0) await assertSourceUnchanged(job, 'before assembly; its tracks and chapters are needed')
@@ -40,18 +46,24 @@ export async function assembleJob (c: JobComponents, view: JobView, options: { s
   const tmp = partialOutputPath(job)
   await fs.rm(tmp, { force: true })
   try {
-    await c.media.assembleOutput({
-      source: job.normalised != null ? c.blobs.path(job.normalised.hash) : job.source,
-      info: job.info as MediaInfo,
-      profile: job.profile,
-      segments,
-      audio: audio == null ? null : resultPath(audio.index),
-      whole: whole == null ? null : resultPath(whole.index),
-      outFile: tmp
-    }, options)
+    await c.media.assembleOutput(
+      {
+        source: job.normalised != null ? c.blobs.path(job.normalised.hash) : job.source,
+        info: job.info as MediaInfo,
+        profile: job.profile,
+        segments,
+        audio: audio == null ? null : resultPath(audio.index),
+        whole: whole == null ? null : resultPath(whole.index),
+        outFile: tmp
+      },
+      options
+    )
     await c.media.verifyOutput({ info: job.info as MediaInfo, profile: job.profile, file: tmp }, options)
     // A library's rules and placement (saving, sidecars, --replace); other jobs link in beside.
-    const output = job.library != null ? await placeLibraryOutput(c, job, tmp) : await linkWithoutOverwrite(tmp, job.outDir, finalOutputName(job))
+    const output =
+      job.library != null
+        ? await placeLibraryOutput(c, job, tmp)
+        : await linkWithoutOverwrite(tmp, job.outDir, finalOutputName(job))
     if (output == null) {
       await cleanupJobBlobs(c, job.id)
       return
@@ -65,7 +77,10 @@ export async function assembleJob (c: JobComponents, view: JobView, options: { s
 
 async function finish (c: JobComponents, job: JobRecord, output: string, tmp: string): Promise<void> {
   const stat = await fs.stat(output).catch(() => null)
-  await c.store.appendBatch([{ jobId: job.id, event: { type: 'job:done', output, ...(stat != null ? { outputSize: stat.size } : {}) } }], doneRecords(job, output, stat))
+  await c.store.appendBatch(
+    [{ jobId: job.id, event: { type: 'job:done', output, ...(stat != null ? { outputSize: stat.size } : {}) } }],
+    doneRecords(job, output, stat)
+  )
   await fs.rm(tmp, { force: true })
   await fsyncDir(job.outDir)
   c.events.emit('job:done', { jobId: job.id, data: { output } })

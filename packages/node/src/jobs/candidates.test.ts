@@ -5,7 +5,15 @@ const peer = (id: string, slotsFree: number, slotsTotal = 2) => ({ id, slotsFree
 
 describe('offer candidates', () => {
   it('invites the freest workers, a bounded number, never excluded or submit-only ones', () => {
-    const workers = [peer('a', 0), peer('b', 2), peer('c', 1), peer('d', 2), peer('e', 2), peer('laptop', 0, 0), peer('bad', 5)]
+    const workers = [
+      peer('a', 0),
+      peer('b', 2),
+      peer('c', 1),
+      peer('d', 2),
+      peer('e', 2),
+      peer('laptop', 0, 0),
+      peer('bad', 5)
+    ]
     const picked = pickCandidates(workers, p => p === 'bad', 'owner')
     expect(picked).toHaveLength(OFFER_CANDIDATES)
     expect(picked.every(p => ['b', 'd', 'e'].includes(p))).toBe(true)
@@ -17,13 +25,17 @@ describe('offer candidates', () => {
   })
 
   it('puts a peer before the owner itself when they tie, never before a freer owner', () => {
-    for (let i = 0; i < 20; i++) expect(pickCandidates([peer('owner', 1), peer('a', 1)], () => false, 'owner')).toEqual(['a', 'owner'])
+    for (let i = 0; i < 20; i++) {
+      expect(pickCandidates([peer('owner', 1), peer('a', 1)], () => false, 'owner')).toEqual(['a', 'owner'])
+    }
     expect(pickCandidates([peer('owner', 2), peer('a', 1)], () => false, 'owner')[0]).toBe('owner')
   })
 
   it('spreads equal workers at random', () => {
     const seen = new Set<string>()
-    for (let i = 0; i < 50; i++) seen.add(pickCandidates([peer('a', 1), peer('b', 1), peer('c', 1), peer('d', 1)], () => false, 'owner')[0])
+    for (let i = 0; i < 50; i++) {
+      seen.add(pickCandidates([peer('a', 1), peer('b', 1), peer('c', 1), peer('d', 1)], () => false, 'owner')[0])
+    }
     expect(seen.size).toBeGreaterThan(1)
   })
 })

@@ -13,14 +13,22 @@ export const OFFER_CANDIDATES = 2
  * plans, verifies and assembles, and only a favourite peer's claim is granted without waiting for
  * others. A job whose favourite was the owner started its first remote unit a claim window late.
  */
-export function pickCandidates (workers: Array<Pick<PeerStatus, 'id' | 'slotsFree' | 'slotsTotal'>>, excluded: (peer: string) => boolean, self: string, random: () => number = Math.random): string[] {
-  const able = workers.filter(w => w.slotsTotal > 0 && !excluded(w.id))
+export function pickCandidates (
+  workers: Array<Pick<PeerStatus, 'id' | 'slotsFree' | 'slotsTotal'>>,
+  excluded: (peer: string) => boolean,
+  self: string,
+  random: () => number = Math.random
+): string[] {
+  const able = workers
+    .filter(w => w.slotsTotal > 0 && !excluded(w.id))
     .map(w => ({ w, tie: random() }))
     .sort((a, b) => b.w.slotsFree - a.w.slotsFree || a.tie - b.tie)
     .map(x => x.w)
   const free = able.filter(w => w.slotsFree > 0)
   const picked = (free.length > 0 ? free : able).slice(0, Math.min(OFFER_CANDIDATES, MAX_OFFER_CANDIDATES))
   const [first, second] = picked
-  if (first?.id === self && second != null && second.slotsFree === first.slotsFree) picked.push(picked.shift() as typeof first)
+  if (first?.id === self && second != null && second.slotsFree === first.slotsFree) {
+    picked.push(picked.shift() as typeof first)
+  }
   return picked.map(w => w.id)
 }

@@ -11,7 +11,11 @@ import { assertSourceUnchanged } from './source-check.js'
  * at a time, so probes run with the same bound. Returns the job ready to plan, or null when it
  * ended `skipped`. A source that is not media or does not fit fails the job as a submit would.
  */
-export async function classifyJob (c: JobComponents, job: JobRecord, options: { signal?: AbortSignal } = {}): Promise<JobRecord | null> {
+export async function classifyJob (
+  c: JobComponents,
+  job: JobRecord,
+  options: { signal?: AbortSignal } = {}
+): Promise<JobRecord | null> {
   const library = job.library
   if (job.info != null || library == null) return job
   const early = sizeRule(job.sourceSize, library.rules)
@@ -29,7 +33,12 @@ export async function classifyJob (c: JobComponents, job: JobRecord, options: { 
 }
 
 /** Ends a job `skipped` with its reason (a rule said the work is not worth doing). */
-export async function skipJob (c: JobComponents, job: JobRecord, reason: ErrorBody, outputSize?: number): Promise<null> {
+export async function skipJob (
+  c: JobComponents,
+  job: JobRecord,
+  reason: ErrorBody,
+  outputSize?: number
+): Promise<null> {
   await c.store.append(job.id, { type: 'job:skipped', reason, ...(outputSize != null ? { outputSize } : {}) })
   c.events.emit('job:skipped', { jobId: job.id, data: { ...reason } })
   c.logger.debug({ jobId: job.id, code: reason.code }, 'job skipped')

@@ -11,7 +11,9 @@ function blobsOf (view: JobView, isBlobPath: (file: string, hash: string) => boo
   // A log that lost records may leave holes in a plan: skip them.
   for (const u of view.units) {
     if (u == null) continue
-    u.inputPaths.forEach((p, i) => { if (p !== view.job.source && u.spec.inputs[i] != null) hashes.add(u.spec.inputs[i].hash) })
+    u.inputPaths.forEach((p, i) => {
+      if (p !== view.job.source && u.spec.inputs[i] != null) hashes.add(u.spec.inputs[i].hash)
+    })
     if (u.result != null) hashes.add(u.result.hash)
   }
   return hashes
@@ -39,7 +41,10 @@ export function referencedBlobs (store: Pick<JobStore, 'jobs'>): Set<string> {
 
 /** A job that still needs its blobs: not finished, or failed or cancelled within its retention (for `retry`). */
 export function keepsBlobs (view: JobView): boolean {
-  return !TERMINAL_JOB_STATES.includes(view.job.state) || ((view.job.state === 'failed' || view.job.state === 'cancelled') && view.job.blobsFreed !== true)
+  return (
+    !TERMINAL_JOB_STATES.includes(view.job.state) ||
+    ((view.job.state === 'failed' || view.job.state === 'cancelled') && view.job.blobsFreed !== true)
+  )
 }
 
 /**
@@ -51,7 +56,9 @@ export function blobsOnlyFor (c: Pick<JobComponents, 'store' | 'blobs'>, jobId: 
   if (view == null) return new Set()
   const isBlobPath = (file: string, hash: string): boolean => file === c.blobs.path(hash)
   const inUse = new Set<string>()
-  for (const other of c.store.jobs()) if (other.job.id !== jobId && keepsBlobs(other)) for (const h of blobsOf(other, isBlobPath)) inUse.add(h)
+  for (const other of c.store.jobs()) {
+    if (other.job.id !== jobId && keepsBlobs(other)) for (const h of blobsOf(other, isBlobPath)) inUse.add(h)
+  }
   return new Set([...blobsOf(view, isBlobPath)].filter(h => !inUse.has(h)))
 }
 

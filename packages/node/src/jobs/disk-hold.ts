@@ -7,7 +7,11 @@ import { diskFullMessage } from './disk-monitor.js'
 export function isDiskFullError (err: unknown): boolean {
   const e = err as { code?: string, message?: string } | null
   if (isFfmeshError(err) && err.code === ErrorCodes.DISK_FULL) return true
-  return e?.code === 'ENOSPC' || e?.code === 'EDQUOT' || /No space left on device|Disk quota exceeded/i.test(String(e?.message ?? ''))
+  return (
+    e?.code === 'ENOSPC' ||
+    e?.code === 'EDQUOT' ||
+    /No space left on device|Disk quota exceeded/i.test(String(e?.message ?? ''))
+  )
 }
 
 /**
@@ -26,7 +30,11 @@ export function holdReason (c: Pick<JobComponents, 'disk' | 'store'>, job: Pick<
  * space instead of failing. The disks are measured again at once, since the step may have been
  * the first to meet a disk that filled since the last sample.
  */
-export async function failedForSpace (c: Pick<JobComponents, 'disk' | 'store'>, job: Pick<JobRecord, 'outDir'>, err: unknown): Promise<boolean> {
+export async function failedForSpace (
+  c: Pick<JobComponents, 'disk' | 'store'>,
+  job: Pick<JobRecord, 'outDir'>,
+  err: unknown
+): Promise<boolean> {
   // Measured first either way, so the hold applies from the next tick, not the next sample.
   await c.disk.refresh().catch(() => {})
   return isDiskFullError(err) || holdReason(c, job) != null

@@ -13,9 +13,15 @@ function harness (init: { reserve: number, spokenFor?: number }) {
   const bus = createEventBus()
   bus.on(e => events.push(e))
   const outputs = ['/out']
-  const disk = createDiskMonitor({ logger: createLogger({ level: 'silent' }), events: bus, freeBytes: async (dir) => free.get(dir) ?? 0 }, {
-    dataDir: '/data', reserve: init.reserve, outputs: () => outputs, spokenFor: () => init.spokenFor ?? 0
-  })
+  const disk = createDiskMonitor(
+    { logger: createLogger({ level: 'silent' }), events: bus, freeBytes: async dir => free.get(dir) ?? 0 },
+    {
+      dataDir: '/data',
+      reserve: init.reserve,
+      outputs: () => outputs,
+      spokenFor: () => init.spokenFor ?? 0
+    }
+  )
   return { disk, free, events, outputs }
 }
 
@@ -38,7 +44,11 @@ describe('disk monitor', () => {
     h.free.set('/data', 1 * MiB)
     await h.disk.refresh()
     expect(h.disk.fullFor()).toMatchObject({ full: true, what: 'data dir' })
-    expect(h.events.map(e => [e.type, e.data?.dir])).toEqual([['node:disk-full', '/out'], ['node:disk-ok', '/out'], ['node:disk-full', '/data']])
+    expect(h.events.map(e => [e.type, e.data?.dir])).toEqual([
+      ['node:disk-full', '/out'],
+      ['node:disk-ok', '/out'],
+      ['node:disk-full', '/data']
+    ])
   })
 
   it('counts the job log\'s released reserve as spoken for, and measures a submit\'s folder at once', async () => {

@@ -92,13 +92,24 @@ export function createDiskMonitor (c: DiskMonitorComponents, init: DiskMonitorIn
   return {
     async start (): Promise<void> {
       await refresh()
-      timer = setInterval(() => { refresh().catch(err => log.warn({ err }, 'measuring free disk failed')) }, init.intervalMs ?? DISK_SAMPLE_MS)
+      timer = setInterval(() => {
+        refresh().catch(err => log.warn({ err }, 'measuring free disk failed'))
+      }, init.intervalMs ?? DISK_SAMPLE_MS)
       timer.unref()
     },
-    stop (): void { clearInterval(timer) },
+    stop (): void {
+      clearInterval(timer)
+    },
     refresh,
     /** The data dir's filesystem as last measured. */
-    dataDir: (): DiskState => states.get(init.dataDir) ?? { full: false, free: Number.MAX_SAFE_INTEGER, reserve: init.reserve, dir: init.dataDir, what: 'data dir' },
+    dataDir: (): DiskState =>
+      states.get(init.dataDir) ?? {
+        full: false,
+        free: Number.MAX_SAFE_INTEGER,
+        reserve: init.reserve,
+        dir: init.dataDir,
+        what: 'data dir'
+      },
     /** Why work for a job writing to `outDir` must wait: the data dir or that folder is full (null when neither). */
     fullFor (outDir?: string): DiskState | null {
       const data = states.get(init.dataDir)

@@ -23,7 +23,11 @@ async function harness () {
   const store = await temp.open()
   const jobId = newJobId()
   await store.append(jobId, { type: 'job:submitted', job: jobRecord(jobId) })
-  await store.append(jobId, { type: 'job:planned', sourceHash: 'b'.repeat(128), units: [unitRecord(jobId, 0), unitRecord(jobId, 1)] })
+  await store.append(jobId, {
+    type: 'job:planned',
+    sourceHash: 'b'.repeat(128),
+    units: [unitRecord(jobId, 0), unitRecord(jobId, 1)]
+  })
   const published: Array<JobMessage & { at: number }> = []
   const c = {
     store,
@@ -41,15 +45,25 @@ async function harness () {
   const claimedAt = new Map<string, number>()
   const claim = (index: number, from: string, attempt = 1): void => {
     claimedAt.set(`${index}:${from}`, performance.now())
-    grants.onClaim({ v: PROTOCOL_VERSION, ts: Date.now(), type: 'claim', owner: OWNER, jobId, index, attempt } as Extract<JobMessage, { type: 'claim' }>, from)
+    grants.onClaim(
+      { v: PROTOCOL_VERSION, ts: Date.now(), type: 'claim', owner: OWNER, jobId, index, attempt } as Extract<
+        JobMessage,
+        { type: 'claim' }
+      >,
+      from
+    )
   }
   /** How long after its claim the grant of `index` to `worker` was sent. */
   const grantDelay = (index: number, worker: string): number => {
-    const grant = published.find(m => m.type === 'grant' && (m as { index: number }).index === index && (m as { worker: string }).worker === worker)
+    const grant = published.find(
+      m => m.type === 'grant' && (m as { index: number }).index === index && (m as { worker: string }).worker === worker
+    )
     return (grant?.at ?? Infinity) - (claimedAt.get(`${index}:${worker}`) ?? 0)
   }
-  const sent = (type: 'grant' | 'revoke'): Array<{ index: number, worker: string }> =>
-    published.filter(m => m.type === type).map(m => ({ index: (m as { index: number }).index, worker: (m as { worker: string }).worker }))
+  const sent = (type: 'grant' | 'revoke'): Array<{ index: number; worker: string }> =>
+    published
+      .filter(m => m.type === type)
+      .map(m => ({ index: (m as { index: number }).index, worker: (m as { worker: string }).worker }))
   const leasedTo = (index: number): string | null => store.job(jobId)?.units[index]?.worker ?? null
   const unit = (index: number) => store.job(jobId)?.units[index]
   return { rt, jobId, claim, sent, leasedTo, unit, quarantine, grantDelay, events: c.events }

@@ -29,7 +29,15 @@ export function createGrants (c: JobComponents, rt: OwnerState, deps: GrantDeps)
   function onClaim (m: Extract<JobMessage, { type: 'claim' }>, from: string): void {
     const view = c.store.job(m.jobId)
     const unit = view?.units[m.index]
-    if (view == null || view.job.owner !== c.mesh.peerId || view.job.state !== 'running' || view.job.attention != null || unit == null) return
+    if (
+      view == null ||
+      view.job.owner !== c.mesh.peerId ||
+      view.job.state !== 'running' ||
+      view.job.attention != null ||
+      unit == null
+    ) {
+      return
+    }
     const state = rt.get(m.jobId, m.index)
     const open = unit.state === 'pending' && m.attempt === unit.attempts + 1 && !state.granting
     if (!open || rt.isRefused(state, from, c.clock()) || quarantine.isQuarantined(from)) {
@@ -60,9 +68,25 @@ export function createGrants (c: JobComponents, rt: OwnerState, deps: GrantDeps)
     const state = rt.get(jobId, index)
     // A claim heard before its sender was quarantined or refused the unit must not win the grant.
     const now = c.clock()
-    const claims = state.claims.filter(cl => unit != null && cl.attempt === unit.attempts + 1 && !quarantine.isQuarantined(cl.worker) && !rt.isRefused(state, cl.worker, now))
+    const claims = state.claims.filter(
+      cl =>
+        unit != null &&
+        cl.attempt === unit.attempts + 1 &&
+        !quarantine.isQuarantined(cl.worker) &&
+        !rt.isRefused(state, cl.worker, now)
+    )
     state.claims = []
-    if (view == null || unit == null || unit.state !== 'pending' || view.job.state !== 'running' || claims.length === 0 || rt.stopping || state.granting) return
+    if (
+      view == null ||
+      unit == null ||
+      unit.state !== 'pending' ||
+      view.job.state !== 'running' ||
+      claims.length === 0 ||
+      rt.stopping ||
+      state.granting
+    ) {
+      return
+    }
     // Until the lease is in the log the view still says pending: nothing else may grant meanwhile.
     state.granting = true
     try {
@@ -72,12 +96,20 @@ export function createGrants (c: JobComponents, rt: OwnerState, deps: GrantDeps)
     }
   }
 
-  async function grant (jobId: string, attempt: number, index: number, claims: Array<{ worker: string, at: number }>): Promise<void> {
+  async function grant (
+    jobId: string,
+    attempt: number,
+    index: number,
+    claims: Array<{ worker: string; at: number }>
+  ): Promise<void> {
     const state = rt.get(jobId, index)
     const free = new Map(deps.loads().map(w => [w.id, w.slotsFree]))
     // On a tie a peer wins over this node, whose core also plans, verifies and assembles.
-    const remote = (worker: string): number => worker === c.mesh.peerId ? 0 : 1
-    const best = claims.sort((a, b) => (free.get(b.worker) ?? 0) - (free.get(a.worker) ?? 0) || remote(b.worker) - remote(a.worker) || a.at - b.at)[0]
+    const remote = (worker: string): number => (worker === c.mesh.peerId ? 0 : 1)
+    const best = claims.sort(
+      (a, b) =>
+        (free.get(b.worker) ?? 0) - (free.get(a.worker) ?? 0) || remote(b.worker) - remote(a.worker) || a.at - b.at
+    )[0]
     const leaseMs = Math.round(c.config.jobs.leaseSeconds * 1000)
     const leaseUntil = c.clock() + leaseMs
     await c.store.append(jobId, { type: 'unit:leased', index, worker: best.worker, attempt, leaseUntil })
@@ -86,7 +118,14 @@ export function createGrants (c: JobComponents, rt: OwnerState, deps: GrantDeps)
     // A failure heard while the lease was being logged may have quarantined this worker since it
     // was chosen. It is not told; the unit is offered again (not a failure: it never started).
     if (quarantine.isQuarantined(best.worker)) {
-      await deps.release(leased, { code: ErrorCodes.UNIT_REASSIGNED, message: `${best.worker} was quarantined while its lease was being logged` }, false)
+      await deps.release(
+        leased,
+        {
+          code: ErrorCodes.UNIT_REASSIGNED,
+          message: `${best.worker} was quarantined while its lease was being logged`
+        },
+        false
+      )
       return
     }
     state.leaseUntil = leaseUntil
@@ -95,14 +134,23 @@ export function createGrants (c: JobComponents, rt: OwnerState, deps: GrantDeps)
     c.events.emit('unit:leased', { jobId, index, peerId: best.worker, data: { attempt } })
     await c.bus.publish({ type: 'grant', jobId, index, attempt, worker: best.worker, leaseMs })
     // Claimants hear a grant to a peer and drop their claims; a grant to this node is not sent.
-    if (best.worker === c.mesh.peerId) turnDown(jobId, index, attempt, claims.map(cl => cl.worker).filter(w => w !== best.worker))
+    if (best.worker === c.mesh.peerId) {
+      turnDown(
+        jobId,
+        index,
+        attempt,
+        claims.map(cl => cl.worker).filter(w => w !== best.worker)
+      )
+    }
   }
 
   /** Tells claimants their claim on this attempt will not be granted (a revoke of what they claimed). */
   function turnDown (jobId: string, index: number, attempt: number, workers: string[]): void {
     for (const worker of new Set(workers)) {
       log.debug({ jobId, index, attempt, worker }, 'claim turned down')
-      c.bus.publish({ type: 'revoke', jobId, index, attempt, worker }).catch(err => log.debug({ err }, 'turn-down not sent'))
+      c.bus
+        .publish({ type: 'revoke', jobId, index, attempt, worker })
+        .catch(err => log.debug({ err }, 'turn-down not sent'))
     }
   }
 

@@ -56,7 +56,8 @@ export function createHandoff (c: JobComponents) {
     const peers = c.mesh.peers().filter(p => p.slotsTotal > 0 && p.diskFree >= room && p.diskFull !== true)
       .sort((a, b) => b.slotsFree - a.slotsFree || b.slotsTotal - a.slotsTotal)
     // Keep asking the same peer while it is around: it may already be fetching the source.
-    const to = peers.find(p => p.id === job.handoffTo)?.id ?? peers.find(p => p.id !== job.handoffTo)?.id ?? peers[0]?.id
+    const to =
+      peers.find(p => p.id === job.handoffTo)?.id ?? peers.find(p => p.id !== job.handoffTo)?.id ?? peers[0]?.id
     if (to == null) return
     offeredAt.set(job.id, now)
     let source = sourceRefs.get(job.id)
@@ -93,8 +94,23 @@ export function createHandoff (c: JobComponents) {
       await fs.mkdir(outDir, { recursive: true, mode: 0o700 })
       const now = c.clock()
       const job: JobRecord = {
-        id: m.jobId, state: 'queued', profile: m.profile, source, sourceSize: stat.size, sourceMtimeMs: stat.mtimeMs, sourceHash: m.source.hash,
-        outDir, output: null, error: null, owner: self, info, unitCount: 0, createdAt: now, updatedAt: now, origin: from, delivered: false
+        id: m.jobId,
+        state: 'queued',
+        profile: m.profile,
+        source,
+        sourceSize: stat.size,
+        sourceMtimeMs: stat.mtimeMs,
+        sourceHash: m.source.hash,
+        outDir,
+        output: null,
+        error: null,
+        owner: self,
+        info,
+        unitCount: 0,
+        createdAt: now,
+        updatedAt: now,
+        origin: from,
+        delivered: false
       }
       await c.store.append(job.id, { type: 'job:submitted', job })
       c.events.emit('job:submitted', { jobId: job.id, peerId: from, data: { handoffFrom: from } })
@@ -102,7 +118,16 @@ export function createHandoff (c: JobComponents) {
       await c.bus.publish({ type: 'handoff-accepted', origin: from, jobId: m.jobId })
     } catch (err) {
       await c.blobs.remove(m.source.hash)
-      await c.bus.publish({ type: 'job-state', origin: from, jobId: m.jobId, state: 'failed', progress: 0, error: toErrorBody(err), output: null, units: null })
+      await c.bus.publish({
+        type: 'job-state',
+        origin: from,
+        jobId: m.jobId,
+        state: 'failed',
+        progress: 0,
+        error: toErrorBody(err),
+        output: null,
+        units: null
+      })
     }
   }
 
@@ -115,8 +140,17 @@ export function createHandoff (c: JobComponents) {
     }
     const s = status()
     await c.bus.publish({
-      type: 'job-state', origin: job.origin as string, jobId: job.id, state: job.state, progress: s.progress, error: job.error, output,
-      units: s.units.length <= 200 ? s.units.map(u => ({ index: u.index, state: u.state, worker: u.worker, attempts: u.attempts })) : null
+      type: 'job-state',
+      origin: job.origin as string,
+      jobId: job.id,
+      state: job.state,
+      progress: s.progress,
+      error: job.error,
+      output,
+      units:
+        s.units.length <= 200
+          ? s.units.map(u => ({ index: u.index, state: u.state, worker: u.worker, attempts: u.attempts }))
+          : null
     })
   }
 
@@ -126,7 +160,15 @@ export function createHandoff (c: JobComponents) {
     if (view == null || view.job.handoffTo !== from) return
     const job = view.job
     if (job.owner !== from) await c.store.append(job.id, { type: 'job:handed-off', to: from })
-    mirrors.set(job.id, { progress: m.progress, units: (m.units ?? []).map(u => ({ ...u, kind: 'segment' as const, progress: u.state === 'verified' ? 1 : 0, durationSec: 0 })) })
+    mirrors.set(job.id, {
+      progress: m.progress,
+      units: (m.units ?? []).map(u => ({
+        ...u,
+        kind: 'segment' as const,
+        progress: u.state === 'verified' ? 1 : 0,
+        durationSec: 0
+      }))
+    })
     if (job.state === 'done') {
       await c.bus.publish({ type: 'delivered', owner: from, jobId: job.id })
       return
@@ -141,8 +183,14 @@ export function createHandoff (c: JobComponents) {
       log.info({ jobId: job.id, output }, 'handed-off job delivered')
       await c.bus.publish({ type: 'delivered', owner: from, jobId: job.id })
     } else if (m.state !== job.state && m.state !== 'done') {
-      await c.store.append(job.id, { type: 'job:remote-state', state: m.state, error: m.error == null ? null : { code: m.error.code as ErrorCode, message: m.error.message } })
-      if (TERMINAL_JOB_STATES.includes(m.state)) c.events.emit(m.state === 'failed' ? 'job:failed' : 'job:cancelled', { jobId: job.id, data: { ...m.error } })
+      await c.store.append(job.id, {
+        type: 'job:remote-state',
+        state: m.state,
+        error: m.error == null ? null : { code: m.error.code as ErrorCode, message: m.error.message }
+      })
+      if (TERMINAL_JOB_STATES.includes(m.state)) {
+        c.events.emit(m.state === 'failed' ? 'job:failed' : 'job:cancelled', { jobId: job.id, data: { ...m.error } })
+      }
     }
   }
 
@@ -158,7 +206,9 @@ export function createHandoff (c: JobComponents) {
   function tick (status: (id: string) => { progress: number, units: UnitStatus[] }): void {
     const now = c.clock()
     for (const { job } of c.store.jobs()) {
-      if (job.handoff === true && job.owner === self && job.state === 'queued' && job.attention == null) once(`offer:${job.id}`, () => offerJob(job))
+      if (job.handoff === true && job.owner === self && job.state === 'queued' && job.attention == null) {
+        once(`offer:${job.id}`, () => offerJob(job))
+      }
       if (job.origin != null && job.delivered !== true && now - (reportedAt.get(job.id) ?? 0) >= JOB_STATE_EVERY_MS) {
         reportedAt.set(job.id, now)
         once(`state:${job.id}`, () => reportState(job, () => status(job.id)))
@@ -177,14 +227,17 @@ export function createHandoff (c: JobComponents) {
     async authorizeBlob (peer: string, hash: string): Promise<string | null> {
       for (const { job } of c.store.jobs()) {
         if (job.handoffTo === peer && sourceRefs.get(job.id)?.hash === hash) return job.source
-        if (job.origin === peer && job.state === 'done' && job.output != null && outputRefs.get(job.id)?.hash === hash) return job.output
+        if (job.origin === peer && job.state === 'done' && job.output != null && outputRefs.get(job.id)?.hash === hash) {
+          return job.output
+        }
       }
       return null
     },
     start (status: (id: string) => { progress: number, units: UnitStatus[] }): void {
       unsubscribe = c.bus.on((m, from) => {
-        if (m.type === 'handoff' && m.to === self && c.config.worker.slots > 0) once(`take:${m.jobId}`, () => takeJob(m, from))
-        else if (m.type === 'handoff-accepted') {
+        if (m.type === 'handoff' && m.to === self && c.config.worker.slots > 0) {
+          once(`take:${m.jobId}`, () => takeJob(m, from))
+        } else if (m.type === 'handoff-accepted') {
           const job = c.store.job(m.jobId)?.job
           if (job?.handoffTo === from && job.owner === self) {
             once(`accepted:${m.jobId}`, async () => {
@@ -198,7 +251,16 @@ export function createHandoff (c: JobComponents) {
       // State changes reach the submitter at once, not only on the periodic repeat.
       const offEvents = c.events.on((e) => {
         const job = e.jobId == null ? undefined : c.store.job(e.jobId)?.job
-        if (job?.origin != null && (e.type === 'job:done' || e.type === 'job:failed' || e.type === 'job:units-planned' || e.type === 'job:planned' || e.type === 'job:assembling')) reportedAt.set(job.id, 0)
+        if (
+          job?.origin != null &&
+          (e.type === 'job:done' ||
+            e.type === 'job:failed' ||
+            e.type === 'job:units-planned' ||
+            e.type === 'job:planned' ||
+            e.type === 'job:assembling')
+        ) {
+          reportedAt.set(job.id, 0)
+        }
       })
       timer = setInterval(() => tick(status), TICK_MS)
       const off = unsubscribe

@@ -57,7 +57,10 @@ export function createResultHold (c: JobComponents) {
         const held = value
         if (onlyOwner != null && held.owner !== onlyOwner) continue
         if (c.clock() - held.since > c.config.worker.resultRetentionSeconds * 1000) {
-          log.warn({ jobId: held.push.jobId, index: held.push.index, owner: held.owner }, 'held result expired unclaimed; removed')
+          log.warn(
+            { jobId: held.push.jobId, index: held.push.index, owner: held.owner },
+            'held result expired unclaimed; removed'
+          )
           await drop(key, held)
           continue
         }
@@ -79,7 +82,12 @@ export function createResultHold (c: JobComponents) {
       await fs.mkdir(c.paths.outbox, { recursive: true, mode: 0o700 })
       const kept = path.join(c.paths.outbox, `${push.hash}${path.extname(file)}`)
       await fs.rename(file, kept)
-      await area.put(unitKey(push.jobId, push.index) + `:${push.attempt}`, { owner, push, file: kept, since: c.clock() } satisfies Held)
+      await area.put(unitKey(push.jobId, push.index) + `:${push.attempt}`, {
+        owner,
+        push,
+        file: kept,
+        since: c.clock()
+      } satisfies Held)
       log.info({ jobId: push.jobId, index: push.index, owner }, 'result held for later delivery')
       return { ok: true }
     },

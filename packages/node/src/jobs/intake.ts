@@ -11,12 +11,22 @@ import { diskFullMessage } from './disk-monitor.js'
  * Intake: checks everything that can be checked at once, so `ffmesh submit` refuses a bad file
  * with a code instead of creating a job that can only fail, then logs `job:submitted`.
  */
-export async function submitJob (c: JobComponents, profiles: Map<string, Profile>, req: SubmitRequest, options: { signal?: AbortSignal } = {}): Promise<JobRecord> {
-  if (!path.isAbsolute(req.source)) throw new FfmeshError(ErrorCodes.BAD_ARGUMENTS, `source must be an absolute path, got "${req.source}"`)
+export async function submitJob (
+  c: JobComponents,
+  profiles: Map<string, Profile>,
+  req: SubmitRequest,
+  options: { signal?: AbortSignal } = {}
+): Promise<JobRecord> {
+  if (!path.isAbsolute(req.source)) {
+    throw new FfmeshError(ErrorCodes.BAD_ARGUMENTS, `source must be an absolute path, got "${req.source}"`)
+  }
   if (req.source.includes('\0')) throw new FfmeshError(ErrorCodes.BAD_ARGUMENTS, 'source path contains a NUL byte')
   const profile = profiles.get(req.profile)
   if (profile == null) {
-    throw new FfmeshError(ErrorCodes.UNKNOWN_PROFILE, `no profile named "${req.profile}"; known profiles: ${[...profiles.keys()].join(', ')} (ffmesh profiles lists them)`)
+    throw new FfmeshError(
+      ErrorCodes.UNKNOWN_PROFILE,
+      `no profile named "${req.profile}"; known profiles: ${[...profiles.keys()].join(', ')} (ffmesh profiles lists them)`
+    )
   }
   const stat = await statSource(req.source)
   const outDir = path.resolve(req.outDir ?? c.config.jobs.defaultOutputDir ?? path.dirname(req.source))
@@ -70,8 +80,15 @@ async function statSource (file: string): Promise<{ size: number, mtimeMs: numbe
     }
     throw new FfmeshError(ErrorCodes.SOURCE_NOT_FOUND, `cannot read ${file}: ${(err as Error).message}`)
   }
-  if (stat.isDirectory()) throw new FfmeshError(ErrorCodes.SOURCE_IS_DIRECTORY, `${file} is a directory; submit the files in it, or watch it with ffmesh watch add`)
+  if (stat.isDirectory()) {
+    throw new FfmeshError(
+      ErrorCodes.SOURCE_IS_DIRECTORY,
+      `${file} is a directory; submit the files in it, or watch it with ffmesh watch add`
+    )
+  }
   if (!stat.isFile()) throw new FfmeshError(ErrorCodes.SOURCE_NOT_MEDIA, `${file} is not a regular file`)
-  if (stat.size === 0) throw new FfmeshError(ErrorCodes.SOURCE_EMPTY, `${file} is empty (0 bytes); was it copied completely?`)
+  if (stat.size === 0) {
+    throw new FfmeshError(ErrorCodes.SOURCE_EMPTY, `${file} is empty (0 bytes); was it copied completely?`)
+  }
   return { size: stat.size, mtimeMs: stat.mtimeMs }
 }

@@ -5,12 +5,18 @@ import type { JobComponents } from './deps.js'
 
 function knownJob (c: JobComponents, id: string): JobView {
   const view = c.store.job(id)
-  if (view == null) throw new FfmeshError(ErrorCodes.JOB_NOT_FOUND, `no job ${id} on this node (ffmesh status lists jobs)`)
+  if (view == null) {
+    throw new FfmeshError(ErrorCodes.JOB_NOT_FOUND, `no job ${id} on this node (ffmesh status lists jobs)`)
+  }
   return view
 }
 
 /** `ffmesh cancel`: logs the cancel, then `stopWork` revokes the job's leases. Done jobs stay done. */
-export async function cancelJob (c: JobComponents, id: string, stopWork: (view: JobView) => Promise<void>): Promise<void> {
+export async function cancelJob (
+  c: JobComponents,
+  id: string,
+  stopWork: (view: JobView) => Promise<void>
+): Promise<void> {
   const view = knownJob(c, id)
   if (TERMINAL_JOB_STATES.includes(view.job.state)) return
   await c.store.append(id, { type: 'job:cancelled' })
@@ -26,13 +32,22 @@ export async function retryJob (c: JobComponents, id: string): Promise<void> {
   const view = knownJob(c, id)
   const held = view.job.attention != null
   if (view.job.state !== 'failed' && view.job.state !== 'cancelled' && !held) {
-    throw new FfmeshError(ErrorCodes.JOB_NOT_RETRYABLE, `job ${id} is ${view.job.state}; only failed or cancelled jobs can be retried`)
+    throw new FfmeshError(
+      ErrorCodes.JOB_NOT_RETRYABLE,
+      `job ${id} is ${view.job.state}; only failed or cancelled jobs can be retried`
+    )
   }
   if (view.job.blobsFreed === true) {
-    throw new FfmeshError(ErrorCodes.JOB_NOT_RETRYABLE, `job ${id} ended more than jobs.failedRetentionSeconds ago and its pieces were freed; submit ${view.job.source} again`)
+    throw new FfmeshError(
+      ErrorCodes.JOB_NOT_RETRYABLE,
+      `job ${id} ended more than jobs.failedRetentionSeconds ago and its pieces were freed; submit ${view.job.source} again`
+    )
   }
   if (view.units.filter(u => u != null).length < view.job.unitCount) {
-    throw new FfmeshError(ErrorCodes.JOB_NOT_RETRYABLE, `the job log lost the plan of job ${id}; remove it with \`ffmesh rm ${id}\` and submit ${view.job.source} again`)
+    throw new FfmeshError(
+      ErrorCodes.JOB_NOT_RETRYABLE,
+      `the job log lost the plan of job ${id}; remove it with \`ffmesh rm ${id}\` and submit ${view.job.source} again`
+    )
   }
   // Blobs of failed and cancelled jobs are kept for this: verified units are not converted again.
   await c.store.append(id, { type: 'job:retried' })
@@ -48,7 +63,10 @@ export async function retryJob (c: JobComponents, id: string): Promise<void> {
 export async function removeJob (c: JobComponents, id: string, forget: (id: string) => Promise<void>): Promise<number> {
   const view = knownJob(c, id)
   if (!TERMINAL_JOB_STATES.includes(view.job.state) && view.job.attention == null) {
-    throw new FfmeshError(ErrorCodes.JOB_ACTIVE, `job ${id} is ${view.job.state}; cancel it first (ffmesh cancel ${id}), then remove it`)
+    throw new FfmeshError(
+      ErrorCodes.JOB_ACTIVE,
+      `job ${id} is ${view.job.state}; cancel it first (ffmesh cancel ${id}), then remove it`
+    )
   }
   // Computed while the records still say which blobs are the job's.
   const blobs = blobsOnlyFor(c, id)

@@ -1,8 +1,13 @@
 import { describe, expect, it } from 'vitest'
 import { inputBytesHeldFor, MAX_INPUT_BYTES_PER_REMOTE_OWNER, withinOwnerShare } from './limits.js'
 
-const unit = (owner: string, ...sizes: number[]): { owner: string, spec: { inputs: Array<{ hash: string, size: number }> } } =>
-  ({ owner, spec: { inputs: sizes.map(size => ({ hash: 'ab'.repeat(64), size })) } })
+const unit = (
+  owner: string,
+  ...sizes: number[]
+): { owner: string; spec: { inputs: Array<{ hash: string; size: number }> } } => ({
+  owner,
+  spec: { inputs: sizes.map(size => ({ hash: 'ab'.repeat(64), size })) }
+})
 
 describe('a remote owner\'s share of a worker', () => {
   it('counts only that owner\'s units and caps their input bytes', () => {

@@ -24,7 +24,12 @@ export function inputBytesHeldFor (owner: string, held: Iterable<HeldUnit>): num
 }
 
 /** Whether one more unit of `adding` input bytes from `owner` keeps it within its share. */
-export function withinOwnerShare (owner: string, held: Iterable<HeldUnit>, adding: number, limit = MAX_INPUT_BYTES_PER_REMOTE_OWNER): boolean {
+export function withinOwnerShare (
+  owner: string,
+  held: Iterable<HeldUnit>,
+  adding: number,
+  limit = MAX_INPUT_BYTES_PER_REMOTE_OWNER
+): boolean {
   const current = inputBytesHeldFor(owner, held)
   return current === 0 || current + adding <= limit
 }

@@ -44,7 +44,10 @@ export interface NodeControl {
   onChange(listener: (change: ControlChange) => void): () => void
 }
 
-export function createNodeControl (c: { db: Sub<unknown>, events: EventBus, logger: Logger, clock: () => number }, init: { schedule: Schedule }): NodeControl {
+export function createNodeControl (
+  c: { db: Sub<unknown>; events: EventBus; logger: Logger; clock: () => number },
+  init: { schedule: Schedule }
+): NodeControl {
   const log = c.logger.child({ component: 'control' })
   const listeners = new Set<(change: ControlChange) => void>()
   let pause: PersistedPause | null = null
@@ -67,17 +70,29 @@ export function createNodeControl (c: { db: Sub<unknown>, events: EventBus, logg
     const open = state?.open ?? true
     if (open === windowOpen) return
     windowOpen = open
-    log.info({ open, next: state?.next }, open ? 'schedule window opened' : 'schedule window closed: taking no new units')
-    if (pause == null) c.events.emit(open ? 'node:resumed' : 'node:paused', { data: { by: 'schedule', next: state?.next ?? null } })
+    log.info(
+      { open, next: state?.next },
+      open ? 'schedule window opened' : 'schedule window closed: taking no new units'
+    )
+    if (pause == null) {
+      c.events.emit(open ? 'node:resumed' : 'node:paused', { data: { by: 'schedule', next: state?.next ?? null } })
+    }
     notify({ giveBack: open ? 'none' : 'waiting' })
   }
 
   const control: NodeControl = {
     async start () {
-      const saved = await c.db.get(PAUSE_KEY) as PersistedPause | undefined
+      const saved = (await c.db.get(PAUSE_KEY)) as PersistedPause | undefined
       if (saved != null && typeof saved === 'object') {
-        pause = { drain: saved.drain === true, at: Number(saved.at) || c.clock(), from: typeof saved.from === 'string' ? saved.from : null }
-        log.info({ since: pause.at }, 'worker paused (since before the restart): taking no new units; `ffmesh resume` resumes')
+        pause = {
+          drain: saved.drain === true,
+          at: Number(saved.at) || c.clock(),
+          from: typeof saved.from === 'string' ? saved.from : null
+        }
+        log.info(
+          { since: pause.at },
+          'worker paused (since before the restart): taking no new units; `ffmesh resume` resumes'
+        )
       }
       windowOpen = init.schedule.state(c.clock())?.open ?? true
       timer = setInterval(checkSchedule, SCHEDULE_CHECK_MS)
@@ -90,27 +105,41 @@ export function createNodeControl (c: { db: Sub<unknown>, events: EventBus, logg
     schedule: () => init.schedule.state(c.clock()),
     describe (running) {
       const schedule = init.schedule.state(c.clock())
-      const pausedBy = pause != null ? (pause.from == null ? 'user' : 'peer') : schedule?.open === false ? 'schedule' : null
-      return { paused: pausedBy != null, draining: pausedBy != null && running > 0, schedule, pausedBy, pausedFrom: pause?.from ?? null, running }
+      const pausedBy =
+        pause != null ? (pause.from == null ? 'user' : 'peer') : schedule?.open === false ? 'schedule' : null
+      return {
+        paused: pausedBy != null,
+        draining: pausedBy != null && running > 0,
+        schedule,
+        pausedBy,
+        pausedFrom: pause?.from ?? null,
+        running
+      }
     },
     async pause (request) {
       const drain = request.drain === true
       const wasPaused = pause != null
       // A pause without --drain after a drain stops what the drain let run; never the other way.
       // A pause made here stays this node's own (only a resume here undoes it), whoever pauses again.
-      const from = pause == null ? request.from ?? null : pause.from == null ? null : request.from ?? null
+      const from = pause == null ? (request.from ?? null) : pause.from == null ? null : (request.from ?? null)
       const next: PersistedPause = { drain: drain && (pause?.drain ?? true), at: pause?.at ?? c.clock(), from }
       await c.db.put(PAUSE_KEY, next)
       pause = next
       if (!wasPaused) c.events.emit('node:paused', { data: { by: from == null ? 'user' : 'peer', from, drain } })
-      log.info({ drain, from }, drain ? 'paused (drain): running units finish, no new ones' : 'paused: running units go back to their owners')
+      log.info(
+        { drain, from },
+        drain ? 'paused (drain): running units finish, no new ones' : 'paused: running units go back to their owners'
+      )
       notify({ giveBack: next.drain ? 'waiting' : 'all' })
     },
     async resume (request = {}) {
       if (pause == null) return
       const from = request.from ?? null
       if (from != null && pause.from == null) {
-        throw new FfmeshError(ErrorCodes.REMOTE_CONTROL_REFUSED, 'this node was paused at the machine itself (ffmesh pause there); only ffmesh resume there resumes it')
+        throw new FfmeshError(
+          ErrorCodes.REMOTE_CONTROL_REFUSED,
+          'this node was paused at the machine itself (ffmesh pause there); only ffmesh resume there resumes it'
+        )
       }
       await c.db.del(PAUSE_KEY)
       pause = null
@@ -120,7 +149,9 @@ export function createNodeControl (c: { db: Sub<unknown>, events: EventBus, logg
     },
     onChange (listener) {
       listeners.add(listener)
-      return () => { listeners.delete(listener) }
+      return () => {
+        listeners.delete(listener)
+      }
     }
   }
   return control

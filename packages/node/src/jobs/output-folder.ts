@@ -5,7 +5,9 @@ import { ErrorCodes, FfmeshError } from '@ffmesh/protocol'
 /** What a write in an output folder failed with, as the code a person can act on. */
 export function outputFolderError (dir: string, err: unknown, advice = 'choose another with --out'): FfmeshError {
   const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message
-  if (code === 'ENOSPC') return new FfmeshError(ErrorCodes.DISK_FULL, `no space left in output folder ${dir}; free some space or ${advice}`)
+  if (code === 'ENOSPC') {
+    return new FfmeshError(ErrorCodes.DISK_FULL, `no space left in output folder ${dir}; free some space or ${advice}`)
+  }
   return new FfmeshError(ErrorCodes.OUTPUT_NOT_WRITABLE, `cannot write to output folder ${dir} (${code}); ${advice}`)
 }
 

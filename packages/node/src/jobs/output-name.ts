@@ -13,7 +13,11 @@ export const CLASH_SUFFIX_BYTES = ' (9999)'.length
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/g
 
 /** `stem` + `suffix`, with control characters replaced and the stem cut to fit in one name. */
-export function fitFileName (stem: string, suffix: string, maxBytes: number = MAX_NAME_BYTES - CLASH_SUFFIX_BYTES): string {
+export function fitFileName (
+  stem: string,
+  suffix: string,
+  maxBytes: number = MAX_NAME_BYTES - CLASH_SUFFIX_BYTES
+): string {
   const clean = stem.replace(CONTROL, '_')
   const tail = suffix.replace(CONTROL, '_')
   const room = maxBytes - Buffer.byteLength(tail)

@@ -44,7 +44,19 @@ export function createOwnerState () {
     const key = unitKey(jobId, index)
     let rt = units.get(key)
     if (rt == null) {
-      rt = { lastOfferAt: 0, offeredSince: null, claims: [], favourite: null, refusals: new Map(), leaseUntil: null, progress: 0, granting: false, moved: false, phase: null, heardAt: 0 }
+      rt = {
+        lastOfferAt: 0,
+        offeredSince: null,
+        claims: [],
+        favourite: null,
+        refusals: new Map(),
+        leaseUntil: null,
+        progress: 0,
+        granting: false,
+        moved: false,
+        phase: null,
+        heardAt: 0
+      }
       units.set(key, rt)
     }
     return rt

@@ -30,7 +30,14 @@ export async function planJob (c: JobComponents, jobId: string, options: { signa
   const workDir = path.join(c.paths.work, job.id)
   await fs.rm(workDir, { recursive: true, force: true })
   await fs.mkdir(workDir, { recursive: true, mode: 0o700 })
-  const init: PlanInit = { source: job.source, info: job.info, profile: job.profile, segmentSeconds: c.config.jobs.segmentSeconds, tailSegments: tailSegments(c), workDir }
+  const init: PlanInit = {
+    source: job.source,
+    info: job.info,
+    profile: job.profile,
+    segmentSeconds: c.config.jobs.segmentSeconds,
+    tailSegments: tailSegments(c),
+    workDir
+  }
   let first = view.units.length
   try {
     let audio = view.units.some(u => u.spec.kind === 'audio')
@@ -46,16 +53,33 @@ export async function planJob (c: JobComponents, jobId: string, options: { signa
     }
     // Should the cut fail and the plan fall back to one whole unit (which converts the audio
     // itself), the audio unit logged above is converted and left unused: a rare, harmless waste.
-    const { units: planUnits, videoFrames, info, normalised } = await c.media.planSource({ ...init, audio: !audio }, options)
+    const {
+      units: planUnits,
+      videoFrames,
+      info,
+      normalised
+    } = await c.media.planSource({ ...init, audio: !audio }, options)
     const sourceHash = await sourceHashFor(job, planUnits, options)
     // A normalised copy is a blob like a piece: assembly reads it, and a whole unit may too.
-    const pieces = [...new Set([...planUnits.flatMap(u => u.files), ...normalised != null ? [normalised] : []])].filter(f => f !== job.source)
+    const pieces = [
+      ...new Set([...planUnits.flatMap(u => u.files), ...(normalised != null ? [normalised] : [])])
+    ].filter(f => f !== job.source)
     // A few imports at once overlap one piece's fsync with the next one's hashing.
-    const imported = await pMap(pieces, async file => [file, await c.blobs.importFile(file, options)] as const, { concurrency: IMPORT_CONCURRENCY, signal: options.signal })
+    const imported = await pMap(pieces, async file => [file, await c.blobs.importFile(file, options)] as const, {
+      concurrency: IMPORT_CONCURRENCY,
+      signal: options.signal
+    })
     const blobOf = new Map<string, { hash: string, size: number }>(imported)
     if (sourceHash != null) blobOf.set(job.source, { hash: sourceHash, size: job.sourceSize })
     const units = planUnits.map((u, i) => toUnitRecord(c, job, u, first + i, blobOf))
-    await c.store.append(job.id, { type: 'job:planned', sourceHash, units, videoFrames, info, normalised: normalised != null ? blobOf.get(normalised) : null })
+    await c.store.append(job.id, {
+      type: 'job:planned',
+      sourceHash,
+      units,
+      videoFrames,
+      info,
+      normalised: normalised != null ? blobOf.get(normalised) : null
+    })
     c.events.emit('job:planned', { jobId: job.id, data: { units: first + units.length } })
   } finally {
     await fs.rm(workDir, { recursive: true, force: true })
@@ -68,7 +92,11 @@ export async function planJob (c: JobComponents, jobId: string, options: { signa
  * are stored, so a cut plan skips a whole extra read and hash of the source on the core that is
  * about to start converting.
  */
-async function sourceHashFor (job: JobRecord, units: PlannedUnit[], options: { signal?: AbortSignal }): Promise<string | null> {
+async function sourceHashFor (
+  job: JobRecord,
+  units: PlannedUnit[],
+  options: { signal?: AbortSignal }
+): Promise<string | null> {
   if (job.sourceHash != null) return job.sourceHash
   return units.some(u => u.files.includes(job.source)) ? await hashFile(job.source, options) : null
 }
@@ -87,8 +115,14 @@ function tailSegments (c: JobComponents): number {
   return slots > 1 ? slots : 0
 }
 
-function toUnitRecord (c: JobComponents, job: JobRecord, u: PlannedUnit, index: number, blobOf: Map<string, { hash: string, size: number }>): UnitRecord {
-  const inputs = u.files.map(f => blobOf.get(f) as { hash: string, size: number })
+function toUnitRecord (
+  c: JobComponents,
+  job: JobRecord,
+  u: PlannedUnit,
+  index: number,
+  blobOf: Map<string, { hash: string; size: number }>
+): UnitRecord {
+  const inputs = u.files.map(f => blobOf.get(f) as { hash: string; size: number })
   const spec: UnitSpec = {
     jobId: job.id,
     index,
@@ -98,7 +132,7 @@ function toUnitRecord (c: JobComponents, job: JobRecord, u: PlannedUnit, index: 
     range: u.range,
     durationSec: u.durationSec,
     frames: u.expectedFrames,
-    ...u.rotation != null && u.rotation !== 0 ? { rotation: u.rotation } : {},
+    ...(u.rotation != null && u.rotation !== 0 ? { rotation: u.rotation } : {}),
     inputFormat: u.inputFormat,
     profile: job.profile
   }
@@ -106,7 +140,9 @@ function toUnitRecord (c: JobComponents, job: JobRecord, u: PlannedUnit, index: 
     jobId: job.id,
     index,
     spec,
-    inputPaths: u.files.map(f => f === job.source ? job.source : c.blobs.path((blobOf.get(f) as { hash: string }).hash)),
+    inputPaths: u.files.map(f =>
+      f === job.source ? job.source : c.blobs.path((blobOf.get(f) as { hash: string }).hash)
+    ),
     expectedFrames: u.expectedFrames,
     state: 'pending',
     worker: null,

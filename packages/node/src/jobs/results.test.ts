@@ -43,7 +43,12 @@ async function ownerWithLeasedUnit (measure: () => Promise<UnitMeasure>) {
 
 describe('accepting a unit result', () => {
   it('releases the unit as VERIFY_FAILED when ffprobe read the file and found no media', async () => {
-    const o = await ownerWithLeasedUnit(async () => { throw new FfmeshError(ErrorCodes.CONVERT_FAILED, 'ffprobe exited with 1: Invalid data', { exitCode: 1, stderr: 'Invalid data' }) })
+    const o = await ownerWithLeasedUnit(async () => {
+      throw new FfmeshError(ErrorCodes.CONVERT_FAILED, 'ffprobe exited with 1: Invalid data', {
+        exitCode: 1,
+        stderr: 'Invalid data'
+      })
+    })
     const ack = await acceptUnitResult(o.c, o.rt, o.release, WORKER, o.push, o.file)
     expect(ack).toMatchObject({ ok: false, code: 'BAD_REQUEST' })
     expect(o.released).toMatchObject([{ code: ErrorCodes.VERIFY_FAILED }])
@@ -51,7 +56,9 @@ describe('accepting a unit result', () => {
 
   it('answers BUSY and keeps the lease when its own probe was killed before it could read the file', async () => {
     // What a node's shutdown does to a probe under way: the child ends by a signal, with no exit code.
-    const o = await ownerWithLeasedUnit(async () => { throw new FfmeshError(ErrorCodes.CONVERT_FAILED, 'ffprobe exited with SIGTERM', { exitCode: null, stderr: '' }) })
+    const o = await ownerWithLeasedUnit(async () => {
+      throw new FfmeshError(ErrorCodes.CONVERT_FAILED, 'ffprobe exited with SIGTERM', { exitCode: null, stderr: '' })
+    })
     const ack = await acceptUnitResult(o.c, o.rt, o.release, WORKER, o.push, o.file)
     expect(ack).toMatchObject({ ok: false, code: 'BUSY' })
     expect(o.released).toEqual([])

@@ -23,11 +23,20 @@ export function createRetention (c: JobComponents) {
     try {
       const now = c.clock()
       for (const { job } of c.store.jobs()) {
-        if ((job.state !== 'failed' && job.state !== 'cancelled') || job.blobsFreed === true || now - job.updatedAt < retentionMs) continue
+        if (
+          (job.state !== 'failed' && job.state !== 'cancelled') ||
+          job.blobsFreed === true ||
+          now - job.updatedAt < retentionMs
+        ) {
+          continue
+        }
         const freed = await cleanupJobBlobs(c, job.id)
         await c.store.append(job.id, { type: 'job:blobs-freed' })
         c.events.emit('job:blobs-freed', { jobId: job.id, data: { blobs: freed } })
-        log.info({ jobId: job.id, blobs: freed, state: job.state }, 'retention ended: the blobs of a failed or cancelled job were freed')
+        log.info(
+          { jobId: job.id, blobs: freed, state: job.state },
+          'retention ended: the blobs of a failed or cancelled job were freed'
+        )
         swept++
       }
     } finally {

@@ -13,11 +13,23 @@ describe('schedule entries', () => {
     expect([...parseScheduleEntry('mon-fri 22:00-07:00')[0]!.days].sort()).toEqual([1, 2, 3, 4, 5])
     expect(parseScheduleEntry('Sat,Sun all')).toEqual([{ days: new Set([SAT, SUN]), start: 0, end: 1440 }])
     expect([...parseScheduleEntry('fri-mon 09:00-17:00')[0]!.days].sort()).toEqual([0, 1, 5, 6])
-    expect(parseScheduleEntry('daily 12:00-13:30,18:00-24:00').map(w => [w.start, w.end])).toEqual([[720, 810], [1080, 1440]])
+    expect(parseScheduleEntry('daily 12:00-13:30,18:00-24:00').map(w => [w.start, w.end])).toEqual([
+      [720, 810],
+      [1080, 1440]
+    ])
   })
 
   it('refuses what it cannot read, naming the entry', () => {
-    for (const bad of ['mon-fri', 'funday 10:00-11:00', 'mon 25:00-26:00', 'mon 10:00-10:00', 'mon 10:60-11:00', 'mon-tue-wed all', 'mon 10:00', 'mon 24:00-01:00']) {
+    for (const bad of [
+      'mon-fri',
+      'funday 10:00-11:00',
+      'mon 25:00-26:00',
+      'mon 10:00-10:00',
+      'mon 10:60-11:00',
+      'mon-tue-wed all',
+      'mon 10:00',
+      'mon 24:00-01:00'
+    ]) {
       expect(() => parseScheduleEntry(bad), bad).toThrow(ScheduleError)
     }
     expect(() => parseSchedule(Array.from({ length: 40 }, () => 'mon all'))).toThrow(ScheduleError)
@@ -67,7 +79,10 @@ describe('createSchedule in a real time zone', () => {
   })
 
   it('never changes when every hour is in a window', () => {
-    expect(createSchedule(parseSchedule(['daily all']), berlin).state(utc('2026-12-02T11:00:00Z'))).toEqual({ open: true, next: null })
+    expect(createSchedule(parseSchedule(['daily all']), berlin).state(utc('2026-12-02T11:00:00Z'))).toEqual({
+      open: true,
+      next: null
+    })
   })
 
   it('follows the wall clock over the spring DST change (the 02:00-03:00 hour does not exist)', () => {
@@ -82,7 +97,8 @@ describe('createSchedule in a real time zone', () => {
   it('follows the wall clock over the autumn DST change (the 02:00-03:00 hour happens twice)', () => {
     // 2027-10-31: Berlin goes from 03:00 CEST back to 02:00 CET at 01:00 UTC.
     const evening = createSchedule(parseSchedule(['sat 22:00-04:00']), berlin)
-    // Saturday 21:00 CEST (19:00 UTC): opens at 22:00 CEST (20:00 UTC), closes at 04:00 CET (03:00 UTC): a night of 7 real hours.
+    // Saturday 21:00 CEST (19:00 UTC): opens at 22:00 CEST (20:00 UTC), closes at 04:00 CET (03:00 UTC): a night of 7
+    // real hours.
     expect(evening.state(utc('2027-10-30T19:00:00Z'))).toEqual({ open: false, next: utc('2027-10-30T20:00:00Z') })
     expect(evening.state(utc('2027-10-30T20:00:00Z'))).toEqual({ open: true, next: utc('2027-10-31T03:00:00Z') })
   })

@@ -32,7 +32,9 @@ export class ScheduleError extends Error {
 
 function dayIndex (name: string, entry: string): number {
   const i = DAY_NAMES.indexOf(name)
-  if (i < 0) throw new ScheduleError(`"${entry}": "${name}" is not a day (use mon, tue, wed, thu, fri, sat, sun, daily)`)
+  if (i < 0) {
+    throw new ScheduleError(`"${entry}": "${name}" is not a day (use mon, tue, wed, thu, fri, sat, sun, daily)`)
+  }
   return i
 }
 
@@ -41,7 +43,9 @@ function parseDays (spec: string, entry: string): Set<number> {
   for (const part of spec.split(',')) {
     if (part === 'daily' || part === '*') { ALL_DAYS.forEach(d => days.add(d)); continue }
     const [from, to, ...rest] = part.split('-')
-    if (rest.length > 0 || from === '' || to === '') throw new ScheduleError(`"${entry}": "${part}" is not a day or a range of days such as mon-fri`)
+    if (rest.length > 0 || from === '' || to === '') {
+      throw new ScheduleError(`"${entry}": "${part}" is not a day or a range of days such as mon-fri`)
+    }
     const a = dayIndex(from as string, entry)
     const b = to == null ? a : dayIndex(to, entry)
     // fri-mon wraps over the weekend.
@@ -53,22 +57,30 @@ function parseDays (spec: string, entry: string): Set<number> {
 function parseTime (text: string, entry: string): number {
   const m = /^(\d{1,2}):(\d{2})$/.exec(text)
   const minutes = m == null ? NaN : Number(m[1]) * 60 + Number(m[2])
-  if (m == null || Number(m[2]) > 59 || minutes > 1440) throw new ScheduleError(`"${entry}": "${text}" is not a time of day (HH:MM, 00:00 to 24:00)`)
+  if (m == null || Number(m[2]) > 59 || minutes > 1440) {
+    throw new ScheduleError(`"${entry}": "${text}" is not a time of day (HH:MM, 00:00 to 24:00)`)
+  }
   return minutes
 }
 
 /** Parses one entry into its windows (one per time range); throws ScheduleError naming the problem. */
 export function parseScheduleEntry (entry: string): ScheduleWindow[] {
   const words = entry.trim().toLowerCase().split(/\s+/)
-  if (words.length !== 2) throw new ScheduleError(`"${entry}": write days then times, such as "mon-fri 22:00-07:00" or "sat-sun all"`)
+  if (words.length !== 2) {
+    throw new ScheduleError(`"${entry}": write days then times, such as "mon-fri 22:00-07:00" or "sat-sun all"`)
+  }
   const days = parseDays(words[0] as string, entry)
   return (words[1] as string).split(',').map(range => {
     if (range === 'all') return { days, start: 0, end: 1440 }
     const [from, to, ...rest] = range.split('-')
-    if (to == null || rest.length > 0) throw new ScheduleError(`"${entry}": "${range}" is not a time range such as 22:00-07:00, or all`)
+    if (to == null || rest.length > 0) {
+      throw new ScheduleError(`"${entry}": "${range}" is not a time range such as 22:00-07:00, or all`)
+    }
     const start = parseTime(from as string, entry)
     const end = parseTime(to, entry)
-    if (start === end || start === 1440) throw new ScheduleError(`"${entry}": "${range}" is empty; for the whole day write all`)
+    if (start === end || start === 1440) {
+      throw new ScheduleError(`"${entry}": "${range}" is empty; for the whole day write all`)
+    }
     return { days, start, end }
   })
 }

@@ -44,7 +44,9 @@ function waitingReason (view: JobView, rt: OwnerState, now: number): string | nu
     if (u.state !== 'pending') continue
     const state = rt.peek(u.jobId, u.index)
     if (state?.offeredSince == null || now - state.offeredSince < WAITING_AFTER_MS) continue
-    const refusals = [...state.refusals.entries()].filter(([, r]) => r.until > now).map(([peer, r]) => `${peer.slice(-8)}: ${r.code}`)
+    const refusals = [...state.refusals.entries()]
+      .filter(([, r]) => r.until > now)
+      .map(([peer, r]) => `${peer.slice(-8)}: ${r.code}`)
     return refusals.length > 0
       ? `unit ${u.index} is waiting: refused by ${refusals.join(', ')}`
       : `unit ${u.index} is waiting: no node with a free slot has claimed it`

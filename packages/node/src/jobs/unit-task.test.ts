@@ -4,7 +4,9 @@ import { failureCode, UnitRefusal } from './unit-task.js'
 
 describe('the wire code a worker gives back a unit with', () => {
   it('says the owner is unreachable, not that the unit failed, when its blob stream cannot be opened', () => {
-    expect(failureCode(new FfmeshError(ErrorCodes.PEER_UNREACHABLE, 'cannot open a blob stream'))).toBe('OWNER_UNREACHABLE')
+    expect(failureCode(new FfmeshError(ErrorCodes.PEER_UNREACHABLE, 'cannot open a blob stream'))).toBe(
+      'OWNER_UNREACHABLE'
+    )
   })
 
   it('keeps refusals, timeouts and convert failures apart, and calls anything else GENERIC', () => {

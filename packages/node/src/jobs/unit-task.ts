@@ -56,7 +56,12 @@ export async function runUnitTask (c: JobComponents, deps: TaskDeps, task: UnitT
     for (const ref of spec.inputs) {
       if (!await c.fetched.has(ref.hash)) {
         const tmp = c.fetched.tempPath('.fetch')
-        await c.mesh.fetchBlob(owner, ref, tmp, { signal, onProgress: (bytes) => { task.progress = bytes / Math.max(1, ref.size) * 0.1 } })
+        await c.mesh.fetchBlob(owner, ref, tmp, {
+          signal,
+          onProgress: bytes => {
+            task.progress = (bytes / Math.max(1, ref.size)) * 0.1
+          }
+        })
         await c.fetched.importFile(tmp, { hash: ref.hash })
         fetched.push(ref.hash)
       }
@@ -88,9 +93,24 @@ export async function runUnitTask (c: JobComponents, deps: TaskDeps, task: UnitT
     deps.heartbeat(task)
     const hash = await hashFile(outFile, { signal })
     const { size } = await fs.stat(outFile)
-    const push: ResultPush = { jobId: spec.jobId, index: spec.index, attempt: task.attempt, hash, size, frames: converted.frames, durationSec: converted.durationSec }
-    const ack = local ? await deps.acceptLocal(c.mesh.peerId, push, outFile, converted) : await deps.deliverRemote(owner, push, outFile)
-    if (!ack.ok) c.logger.warn({ jobId: spec.jobId, index: spec.index, code: ack.code }, `owner refused the result: ${ack.message}`)
+    const push: ResultPush = {
+      jobId: spec.jobId,
+      index: spec.index,
+      attempt: task.attempt,
+      hash,
+      size,
+      frames: converted.frames,
+      durationSec: converted.durationSec
+    }
+    const ack = local
+      ? await deps.acceptLocal(c.mesh.peerId, push, outFile, converted)
+      : await deps.deliverRemote(owner, push, outFile)
+    if (!ack.ok) {
+      c.logger.warn(
+        { jobId: spec.jobId, index: spec.index, code: ack.code },
+        `owner refused the result: ${ack.message}`
+      )
+    }
   } finally {
     await fs.rm(outFile, { force: true })
     for (const hash of fetched) if (!deps.inputInUse(hash, task)) await c.fetched.remove(hash)
@@ -101,7 +121,10 @@ async function checkDisk (c: JobComponents, needed: number): Promise<void> {
   await c.disk.refresh()
   const { free, full } = c.disk.dataDir()
   if (full || free - needed < c.config.worker.minFreeDisk) {
-    throw new UnitRefusal('DISK_FULL', `needs ${needed} bytes and keeps ${c.config.worker.minFreeDisk} free, has ${free}`)
+    throw new UnitRefusal(
+      'DISK_FULL',
+      `needs ${needed} bytes and keeps ${c.config.worker.minFreeDisk} free, has ${free}`
+    )
   }
 }
 

@@ -31,7 +31,10 @@ export function createWallClock (timeZone?: string): WallClock {
   const wall = (t: number): number => {
     const p: Record<string, number> = {}
     for (const part of format.formatToParts(t)) if (part.type !== 'literal') p[part.type] = Number(part.value)
-    return Date.UTC(p.year as number, (p.month as number) - 1, p.day, p.hour, p.minute, p.second) + (t % 1000 + 1000) % 1000
+    return (
+      Date.UTC(p.year as number, (p.month as number) - 1, p.day, p.hour, p.minute, p.second) +
+      (((t % 1000) + 1000) % 1000)
+    )
   }
   const offset = (t: number): number => wall(t) - t
   return {

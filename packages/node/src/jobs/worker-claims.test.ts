@@ -51,16 +51,51 @@ function harness () {
     clock: Date.now,
     logger: createLogger({ level: 'silent' })
   } as unknown as JobComponents
-  const control = createNodeControl({ db: memorySub(), events: createEventBus(), logger: c.logger, clock: Date.now }, { schedule: createSchedule([], createWallClock()) })
-  const worker = createWorker(c, { version: 'test', acceptLocal: async () => ({ ok: true }), deliverRemote: async () => ({ ok: true }), queueLength: () => 0, control })
+  const control = createNodeControl(
+    { db: memorySub(), events: createEventBus(), logger: c.logger, clock: Date.now },
+    { schedule: createSchedule([], createWallClock()) }
+  )
+  const worker = createWorker(c, {
+    version: 'test',
+    acceptLocal: async () => ({ ok: true }),
+    deliverRemote: async () => ({ ok: true }),
+    queueLength: () => 0,
+    control
+  })
   const jobId = newJobId()
-  const offer = (index: number): JobMessage => ({
-    v: PROTOCOL_VERSION, ts: Date.now(), type: 'offer', attempt: 1, expectedOutputBytes: 1,
-    unit: { jobId, index, kind: 'segment', inputs: [{ hash: 'a'.repeat(128), size: 1 }], preRoll: false, range: { start: index, end: index + 1 }, durationSec: 1, inputFormat: 'mpegts', profile: h264 }
-  } as JobMessage)
-  const revoke = (index: number, attempt = 1): JobMessage => ({ v: PROTOCOL_VERSION, ts: Date.now(), type: 'revoke', jobId, index, attempt, worker: SELF } as JobMessage)
+  const offer = (index: number): JobMessage =>
+    ({
+      v: PROTOCOL_VERSION,
+      ts: Date.now(),
+      type: 'offer',
+      attempt: 1,
+      expectedOutputBytes: 1,
+      unit: {
+        jobId,
+        index,
+        kind: 'segment',
+        inputs: [{ hash: 'a'.repeat(128), size: 1 }],
+        preRoll: false,
+        range: { start: index, end: index + 1 },
+        durationSec: 1,
+        inputFormat: 'mpegts',
+        profile: h264
+      }
+    }) as JobMessage
+  const revoke = (index: number, attempt = 1): JobMessage =>
+    ({ v: PROTOCOL_VERSION, ts: Date.now(), type: 'revoke', jobId, index, attempt, worker: SELF }) as JobMessage
   const claimed = (): number[] => published.filter(m => m.type === 'claim').map(m => (m as { index: number }).index)
-  const grant = (index: number): JobMessage => ({ v: PROTOCOL_VERSION, ts: Date.now(), type: 'grant', jobId, index, attempt: 1, worker: SELF, leaseMs: 60_000 } as JobMessage)
+  const grant = (index: number): JobMessage =>
+    ({
+      v: PROTOCOL_VERSION,
+      ts: Date.now(),
+      type: 'grant',
+      jobId,
+      index,
+      attempt: 1,
+      worker: SELF,
+      leaseMs: 60_000
+    }) as JobMessage
   const send = async (m: JobMessage, from = OWNER): Promise<void> => {
     deliver(m, from)
     // onOffer is async (it awaits the claim's publish): let it settle.

@@ -10,12 +10,19 @@ type Advert = Pick<PeerStatus, 'id' | 'slotsFree' | 'slotsTotal'>
 
 /**
  * The workers an owner may offer to: its peers that are not paused (ffmesh pause, or outside their
- * schedule) and whose disk is not below their reserve, and its own worker, with no slots while that is paused. A paused worker's units still
+ * schedule) and whose disk is not below their reserve, and its own worker, with no slots while that is paused. A paused
+ * worker's units still
  * count where it holds them (a drain), through `heldByWorker`.
  */
-export function offerableWorkers (peers: Array<Advert & { paused: boolean, diskFull?: boolean }>, local: Advert & { paused: boolean }): Advert[] {
+export function offerableWorkers (
+  peers: Array<Advert & { paused: boolean; diskFull?: boolean }>,
+  local: Advert & { paused: boolean }
+): Advert[] {
   const strip = ({ id, slotsFree, slotsTotal }: Advert): Advert => ({ id, slotsFree, slotsTotal })
-  return [...peers.filter(p => !p.paused && p.diskFull !== true).map(strip), { ...strip(local), slotsTotal: local.paused ? 0 : local.slotsTotal }]
+  return [
+    ...peers.filter(p => !p.paused && p.diskFull !== true).map(strip),
+    { ...strip(local), slotsTotal: local.paused ? 0 : local.slotsTotal }
+  ]
 }
 
 const inFlight = (u: UnitRecord): boolean => u.state === 'leased' || u.state === 'converting'
@@ -68,14 +75,19 @@ export function offerOrder (units: UnitRecord[]): UnitRecord[] {
  * started (prefetched behind the one it converts). Moving that unit to the idle worker ends the job
  * up to one unit sooner. Returns the unit to move, or null. The idle worker must be usable for it.
  */
-export function unitToMove (units: UnitRecord[], loads: WorkerLoad[], usable: (worker: string, unit: UnitRecord) => boolean): UnitRecord | null {
+export function unitToMove (
+  units: UnitRecord[],
+  loads: WorkerLoad[],
+  usable: (worker: string, unit: UnitRecord) => boolean
+): UnitRecord | null {
   if (units.some(u => u.state === 'pending')) return null
   const idle = loads.filter(w => w.slotsTotal > 0 && w.held === 0 && w.slotsFree > 0)
   if (idle.length === 0) return null
   // A unit waits only where a worker holds more units than it has slots and converts one already.
   const overfull = new Set(loads.filter(w => w.slotsFree < 0).map(w => w.id))
   const converting = new Set(units.filter(u => u.state === 'converting').map(u => u.worker))
-  const waiting = units.filter(u => u.state === 'leased' && u.worker != null && overfull.has(u.worker) && converting.has(u.worker))
+  const waiting = units
+    .filter(u => u.state === 'leased' && u.worker != null && overfull.has(u.worker) && converting.has(u.worker))
     .sort(longestFirst)
   return waiting.find(u => idle.some(w => usable(w.id, u))) ?? null
 }

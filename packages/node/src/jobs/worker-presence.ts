@@ -13,7 +13,9 @@ export interface WorkerPresence {
   isGone(worker: string): boolean
 }
 
-export function createWorkerPresence (mesh: Pick<Mesh, 'peers' | 'isConnected' | 'onPeerChange' | 'peerId'>): WorkerPresence {
+export function createWorkerPresence (
+  mesh: Pick<Mesh, 'peers' | 'isConnected' | 'onPeerChange' | 'peerId'>
+): WorkerPresence {
   const seen = new Set<string>()
   let unsubscribe = (): void => {}
   const advertised = (): Set<string> => {
@@ -23,9 +25,13 @@ export function createWorkerPresence (mesh: Pick<Mesh, 'peers' | 'isConnected' |
   }
   return {
     start () {
-      unsubscribe = mesh.onPeerChange((peer, connected) => { if (connected) seen.add(peer) })
+      unsubscribe = mesh.onPeerChange((peer, connected) => {
+        if (connected) seen.add(peer)
+      })
     },
-    stop () { unsubscribe() },
+    stop () {
+      unsubscribe()
+    },
     isGone (worker) {
       if (worker === mesh.peerId) return false
       const inTable = advertised().has(worker)

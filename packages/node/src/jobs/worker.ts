@@ -1,5 +1,14 @@
 import os from 'node:os'
-import { AudioEncoders, ImageEncoders, type ConvertingUnit, MAX_UNIT_BYTES, MAX_WHOLE_UNIT_BYTES, profileEncoders, unitKey, VideoEncoders } from '@ffmesh/protocol'
+import {
+  AudioEncoders,
+  ImageEncoders,
+  type ConvertingUnit,
+  MAX_UNIT_BYTES,
+  MAX_WHOLE_UNIT_BYTES,
+  profileEncoders,
+  unitKey,
+  VideoEncoders
+} from '@ffmesh/protocol'
 import type { UnitMeasure } from '../media/index.js'
 import type { Ack, CapacityBody, ResultPush } from '../mesh/types.js'
 import type { JobComponents } from './deps.js'
@@ -36,7 +45,8 @@ export interface WorkerInit {
 }
 
 /** Why units go back when the worker is paused; BUSY costs no try and no quarantine at the owner. */
-const PAUSED_MESSAGE = 'the worker is paused (ffmesh pause, or outside worker.schedule); the unit goes back to its owner'
+const PAUSED_MESSAGE =
+  'the worker is paused (ffmesh pause, or outside worker.schedule); the unit goes back to its owner'
 
 /**
  * The worker side: hears offers, claims what it has room, disk and encoders for, converts what it
@@ -76,16 +86,39 @@ export function createWorker (c: JobComponents, init: WorkerInit) {
   }
 
   const heartbeat = (task: UnitTask): void => {
-    c.bus.publish({ type: 'heartbeat', owner: task.owner, jobId: task.spec.jobId, index: task.spec.index, attempt: task.attempt, phase: task.phase, progress: Math.min(1, task.progress) })
+    c.bus
+      .publish({
+        type: 'heartbeat',
+        owner: task.owner,
+        jobId: task.spec.jobId,
+        index: task.spec.index,
+        attempt: task.attempt,
+        phase: task.phase,
+        progress: Math.min(1, task.progress)
+      })
       .catch(err => log.debug({ err }, 'heartbeat not sent'))
   }
 
-  async function refuse (offer: Offer, owner: string, code: 'DISK_FULL' | 'UNSUPPORTED_PROFILE' | 'TOO_LARGE', message: string, onceKey: string): Promise<void> {
+  async function refuse (
+    offer: Offer,
+    owner: string,
+    code: 'DISK_FULL' | 'UNSUPPORTED_PROFILE' | 'TOO_LARGE',
+    message: string,
+    onceKey: string
+  ): Promise<void> {
     if (refusedOnce.has(onceKey)) return
     if (refusedOnce.size >= MAX_REMEMBERED_REFUSALS) refusedOnce.clear()
     refusedOnce.add(onceKey)
     log.info({ jobId: offer.unit.jobId, index: offer.unit.index, code }, message)
-    await c.bus.publish({ type: 'reject', owner, jobId: offer.unit.jobId, index: offer.unit.index, attempt: offer.attempt, code, message })
+    await c.bus.publish({
+      type: 'reject',
+      owner,
+      jobId: offer.unit.jobId,
+      index: offer.unit.index,
+      attempt: offer.attempt,
+      code,
+      message
+    })
   }
 
   async function onOffer (offer: Offer, owner: string): Promise<void> {
@@ -102,24 +135,52 @@ export function createWorker (c: JobComponents, init: WorkerInit) {
       return
     }
     const missing = profileEncoders(unit.profile).filter(e => !encoders.has(e))
-    if (missing.length > 0) return refuse(offer, owner, 'UNSUPPORTED_PROFILE', `this node's ffmpeg lacks ${missing.join(', ')}`, `${owner}:${unit.jobId}:enc`)
+    if (missing.length > 0) {
+      return refuse(
+        offer,
+        owner,
+        'UNSUPPORTED_PROFILE',
+        `this node's ffmpeg lacks ${missing.join(', ')}`,
+        `${owner}:${unit.jobId}:enc`
+      )
+    }
     const inputBytes = unit.inputs.reduce((n, i) => n + i.size, 0)
-    if (inputBytes > (unit.kind === 'whole' ? MAX_WHOLE_UNIT_BYTES : MAX_UNIT_BYTES)) return refuse(offer, owner, 'TOO_LARGE', `unit of ${inputBytes} bytes is over the limit`, `${key}:size`)
+    if (inputBytes > (unit.kind === 'whole' ? MAX_WHOLE_UNIT_BYTES : MAX_UNIT_BYTES)) {
+      return refuse(offer, owner, 'TOO_LARGE', `unit of ${inputBytes} bytes is over the limit`, `${key}:size`)
+    }
     // This node's own units obey the same reserve; their inputs are already here, only the output is new.
     const needed = (owner === c.mesh.peerId ? 0 : inputBytes) + offer.expectedOutputBytes
     const disk = c.disk.dataDir()
     if (disk.full || disk.free - needed < c.config.worker.minFreeDisk) {
-      return refuse(offer, owner, 'DISK_FULL', `needs ${needed} bytes and keeps ${c.config.worker.minFreeDisk} free; ${disk.free} free`, `${key}:${offer.attempt}:disk`)
+      return refuse(
+        offer,
+        owner,
+        'DISK_FULL',
+        `needs ${needed} bytes and keeps ${c.config.worker.minFreeDisk} free; ${disk.free} free`,
+        `${key}:${offer.attempt}:disk`
+      )
     }
     if (tasks.size + claims.size >= slotsTotal + PREFETCH_UNITS) {
       if (remembered.size >= MAX_REMEMBERED_OFFERS) remembered.delete(remembered.keys().next().value as string)
       remembered.set(key, { offer, owner, at: c.clock() })
-      log.debug({ jobId: unit.jobId, index: unit.index, tasks: [...tasks.keys()], claims: [...claims.keys()] }, 'offer kept for later: no room')
+      log.debug(
+        { jobId: unit.jobId, index: unit.index, tasks: [...tasks.keys()], claims: [...claims.keys()] },
+        'offer kept for later: no room'
+      )
       return
     }
     remembered.delete(key)
     // Security (issue 6): one remote owner may fill only its share of this node's disk (limits.ts).
-    if (owner !== c.mesh.peerId && !withinOwnerShare(owner, [...tasks.values(), ...[...claims.values()].map(cl => ({ owner: cl.owner, spec: cl.offer.unit }))], inputBytes)) return
+    if (
+      owner !== c.mesh.peerId &&
+      !withinOwnerShare(
+        owner,
+        [...tasks.values(), ...[...claims.values()].map(cl => ({ owner: cl.owner, spec: cl.offer.unit }))],
+        inputBytes
+      )
+    ) {
+      return
+    }
     claims.set(key, { offer, owner, at: c.clock() })
     log.debug({ jobId: unit.jobId, index: unit.index, attempt: offer.attempt }, 'claiming')
     await c.bus.publish({ type: 'claim', owner, jobId: unit.jobId, index: unit.index, attempt: offer.attempt })
@@ -145,21 +206,63 @@ export function createWorker (c: JobComponents, init: WorkerInit) {
     if (m.worker !== c.mesh.peerId || claim.offer.attempt !== m.attempt) return
     // Claimed, then paused before the grant came: say so at once rather than let the lease expire.
     if (!init.control.acceptsWork()) {
-      c.bus.publish({ type: 'reject', owner: from, jobId: m.jobId, index: m.index, attempt: m.attempt, code: 'BUSY', message: PAUSED_MESSAGE }).catch(() => {})
+      c.bus
+        .publish({
+          type: 'reject',
+          owner: from,
+          jobId: m.jobId,
+          index: m.index,
+          attempt: m.attempt,
+          code: 'BUSY',
+          message: PAUSED_MESSAGE
+        })
+        .catch(() => {})
       return
     }
-    const task: UnitTask = { owner: from, spec: claim.offer.unit, attempt: m.attempt, expectedOutputBytes: claim.offer.expectedOutputBytes, abort: new AbortController(), phase: 'fetching', progress: 0 }
+    const task: UnitTask = {
+      owner: from,
+      spec: claim.offer.unit,
+      attempt: m.attempt,
+      expectedOutputBytes: claim.offer.expectedOutputBytes,
+      abort: new AbortController(),
+      phase: 'fetching',
+      progress: 0
+    }
     tasks.set(key, task)
     advertise()
     const beat = setInterval(() => heartbeat(task), Math.round(c.config.jobs.heartbeatSeconds * 1000))
     heartbeat(task)
-    runUnitTask(c, { slots, audioBeside, acceptLocal: init.acceptLocal, deliverRemote: init.deliverRemote, heartbeat, inputInUse }, task)
-      .catch(async (err) => {
+    runUnitTask(
+      c,
+      { slots, audioBeside, acceptLocal: init.acceptLocal, deliverRemote: init.deliverRemote, heartbeat, inputInUse },
+      task
+    )
+      .catch(async err => {
         if (task.abort.signal.aborted) return
         // A unit that failed while the disk filled is a refusal, not a failed try: it waits for space.
-        const code = isDiskFullError(err) || (await c.disk.refresh().then(() => c.disk.dataDir().full, () => false)) ? 'DISK_FULL' : failureCode(err)
-        log.warn({ jobId: m.jobId, index: m.index, code, err: err instanceof UnitRefusal ? undefined : err }, 'unit failed')
-        await c.bus.publish({ type: 'reject', owner: from, jobId: m.jobId, index: m.index, attempt: m.attempt, code, message: String((err as Error).message ?? err).slice(0, 500) }).catch(() => {})
+        const code =
+          isDiskFullError(err) ||
+          (await c.disk.refresh().then(
+            () => c.disk.dataDir().full,
+            () => false
+          ))
+            ? 'DISK_FULL'
+            : failureCode(err)
+        log.warn(
+          { jobId: m.jobId, index: m.index, code, err: err instanceof UnitRefusal ? undefined : err },
+          'unit failed'
+        )
+        await c.bus
+          .publish({
+            type: 'reject',
+            owner: from,
+            jobId: m.jobId,
+            index: m.index,
+            attempt: m.attempt,
+            code,
+            message: String((err as Error).message ?? err).slice(0, 500)
+          })
+          .catch(() => {})
       })
       .finally(() => {
         clearInterval(beat)
@@ -187,10 +290,21 @@ export function createWorker (c: JobComponents, init: WorkerInit) {
    */
   function giveBack (which: 'waiting' | 'all'): void {
     for (const task of tasks.values()) {
-      if (task.abort.signal.aborted || (which === 'waiting' ? task.phase !== 'fetching' : task.phase === 'returning')) continue
+      if (task.abort.signal.aborted || (which === 'waiting' ? task.phase !== 'fetching' : task.phase === 'returning')) {
+        continue
+      }
       task.abort.abort(new Error('worker paused'))
       log.info({ jobId: task.spec.jobId, index: task.spec.index, owner: task.owner }, 'paused: giving the unit back')
-      c.bus.publish({ type: 'reject', owner: task.owner, jobId: task.spec.jobId, index: task.spec.index, attempt: task.attempt, code: 'BUSY', message: PAUSED_MESSAGE })
+      c.bus
+        .publish({
+          type: 'reject',
+          owner: task.owner,
+          jobId: task.spec.jobId,
+          index: task.spec.index,
+          attempt: task.attempt,
+          code: 'BUSY',
+          message: PAUSED_MESSAGE
+        })
         .catch(err => log.debug({ err }, 'give-back not sent'))
     }
   }
@@ -213,7 +327,14 @@ export function createWorker (c: JobComponents, init: WorkerInit) {
   return {
     slotsFree: (): number => slots.free,
     /** Units this worker holds now, for any owner (`ffmesh status --mesh`, the dashboard). */
-    running: (): ConvertingUnit[] => [...tasks.values()].map(t => ({ jobId: t.spec.jobId, index: t.spec.index, owner: t.owner, phase: t.phase, progress: Math.min(1, t.progress) })),
+    running: (): ConvertingUnit[] =>
+      [...tasks.values()].map(t => ({
+        jobId: t.spec.jobId,
+        index: t.spec.index,
+        owner: t.owner,
+        phase: t.phase,
+        progress: Math.min(1, t.progress)
+      })),
     controlState: () => init.control.describe(tasks.size),
     /** What this node advertised last (its capacity as its peers see it). */
     capacity: (): CapacityBody | undefined => advertised,
@@ -227,8 +348,10 @@ export function createWorker (c: JobComponents, init: WorkerInit) {
         else if (m.type === 'grant') onGrant(m, from)
         else if (m.type === 'revoke' && m.worker === c.mesh.peerId) onRevoke(m, from)
       })
-      timer = setInterval(() => { refresh().catch(() => {}) }, CAPACITY_REFRESH_MS)
-      unsubscribeControl = init.control.onChange((change) => {
+      timer = setInterval(() => {
+        refresh().catch(() => {})
+      }, CAPACITY_REFRESH_MS)
+      unsubscribeControl = init.control.onChange(change => {
         if (change.giveBack !== 'none') giveBack(change.giveBack)
         advertise()
         if (init.control.acceptsWork()) claimRemembered()

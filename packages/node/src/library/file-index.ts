@@ -17,7 +17,8 @@ export function indexKey (profile: string, output: string | null, file: string):
 }
 
 /**
- * One record per source path (and profile and destination, see indexKey), so a rescan stats a file and compares instead of hashing it or
+ * One record per source path (and profile and destination, see indexKey), so a rescan stats a file and compares instead
+ * of hashing it or
  * asking the job log: unchanged files cost one LevelDB read each.
  */
 export interface FileIndex {
@@ -58,16 +59,39 @@ export function createFileIndex (area: Sub<string>): FileIndex {
  * (and the old name's goes when the extension changed). Keyed by the profile of the source's kind,
  * as the scan that queued the job keyed the source.
  */
-export function doneRecords (job: { id: string, source: string, sourceSize: number, sourceMtimeMs: number, sourceHash: string | null, library?: LibraryJob }, output: string, stat: { size: number, mtimeMs: number } | null): AreaPut[] {
+export function doneRecords (
+  job: {
+    id: string
+    source: string
+    sourceSize: number
+    sourceMtimeMs: number
+    sourceHash: string | null
+    library?: LibraryJob
+  },
+  output: string,
+  stat: { size: number; mtimeMs: number } | null
+): AreaPut[] {
   const kind = kindByExtension(job.source)
   const library = job.library
   const profile = kind != null ? library?.profiles[kind] : undefined
   if (library == null || profile == null) return []
   if (!library.replace) {
     if (job.sourceHash == null || library.outRoot == null) return []
-    return [{ area: FILE_INDEX_AREA, key: indexKey(profile, library.outRoot, job.source), value: encodeRecord({ size: job.sourceSize, mtimeMs: job.sourceMtimeMs, jobId: job.id, hash: job.sourceHash }) }]
+    return [
+      {
+        area: FILE_INDEX_AREA,
+        key: indexKey(profile, library.outRoot, job.source),
+        value: encodeRecord({ size: job.sourceSize, mtimeMs: job.sourceMtimeMs, jobId: job.id, hash: job.sourceHash })
+      }
+    ]
   }
   if (stat == null) return []
-  const record = { area: FILE_INDEX_AREA, key: indexKey(profile, null, output), value: encodeRecord({ size: stat.size, mtimeMs: stat.mtimeMs, jobId: job.id }) }
-  return output === job.source ? [record] : [record, { area: FILE_INDEX_AREA, key: indexKey(profile, null, job.source), value: null }]
+  const record = {
+    area: FILE_INDEX_AREA,
+    key: indexKey(profile, null, output),
+    value: encodeRecord({ size: stat.size, mtimeMs: stat.mtimeMs, jobId: job.id })
+  }
+  return output === job.source
+    ? [record]
+    : [record, { area: FILE_INDEX_AREA, key: indexKey(profile, null, job.source), value: null }]
 }

@@ -1,5 +1,15 @@
 import path from 'node:path'
-import { ErrorCodes, FfmeshError, LibrarySchema, type LibraryConfig, type LibraryRequest, type LibraryStatus, type Profile, type ScanBody, type ScanReport } from '@ffmesh/protocol'
+import {
+  ErrorCodes,
+  FfmeshError,
+  LibrarySchema,
+  type LibraryConfig,
+  type LibraryRequest,
+  type LibraryStatus,
+  type Profile,
+  type ScanBody,
+  type ScanReport
+} from '@ffmesh/protocol'
 import type { JobComponents } from '../jobs/deps.js'
 import { createFolderWatcher, type FolderWatcher } from '../watch/folder-watcher.js'
 import { resolveLibrary, type LibrarySpec } from './library-spec.js'
@@ -46,7 +56,13 @@ export function createLibraryManager (deps: LibraryManagerDeps, init: { librarie
   const waiting = new Map<string, { config: LibraryConfig, reason: string, timer: NodeJS.Timeout }>()
   let stopped = false
 
-  const summary = (r: ScanReport): LibraryStatus['lastScan'] => ({ at: c.clock(), found: r.found, submitted: r.submitted.length, skipped: r.skipped.length, failed: r.failed.length })
+  const summary = (r: ScanReport): LibraryStatus['lastScan'] => ({
+    at: c.clock(),
+    found: r.found,
+    submitted: r.submitted.length,
+    skipped: r.skipped.length,
+    failed: r.failed.length
+  })
 
   async function runScan (a: Active, only?: string[]): Promise<void> {
     if (stopped) return
@@ -59,9 +75,21 @@ export function createLibraryManager (deps: LibraryManagerDeps, init: { librarie
       }
       a.problem = null
       if (only == null || report.submitted.length > 0) {
-        log.info({ path: a.spec.root, found: report.found, submitted: report.submitted.length, skipped: report.skipped.length, failed: report.failed.length, ms: c.clock() - started }, only == null ? 'library scanned' : 'library files taken')
+        log.info(
+          {
+            path: a.spec.root,
+            found: report.found,
+            submitted: report.submitted.length,
+            skipped: report.skipped.length,
+            failed: report.failed.length,
+            ms: c.clock() - started
+          },
+          only == null ? 'library scanned' : 'library files taken'
+        )
       }
-      c.events.emit('library:scanned', { data: { path: a.spec.root, found: report.found, submitted: report.submitted.length } })
+      c.events.emit('library:scanned', {
+        data: { path: a.spec.root, found: report.found, submitted: report.submitted.length }
+      })
     } catch (err) {
       a.problem = `scan failed: ${(err as Error).message}`
       log.warn({ err, path: a.spec.root }, 'library scan failed; retried at the next rescan')
@@ -96,7 +124,18 @@ export function createLibraryManager (deps: LibraryManagerDeps, init: { librarie
 
   async function activate (config: LibraryConfig): Promise<Active> {
     const spec = await resolveLibrary(config, deps.profiles)
-    const a: Active = { config, spec, watcher: null, timer: null, scanning: null, again: false, changed: new Set(), lastScan: null, problem: null, starting: null }
+    const a: Active = {
+      config,
+      spec,
+      watcher: null,
+      timer: null,
+      scanning: null,
+      again: false,
+      changed: new Set(),
+      lastScan: null,
+      problem: null,
+      starting: null
+    }
     active.set(spec.root, a)
     const everyMs = config.poll ? c.config.library.pollSeconds * 1000 : c.config.library.rescanMinutes * 60_000
     a.timer = setInterval(() => requestScan(a), everyMs)
@@ -104,15 +143,29 @@ export function createLibraryManager (deps: LibraryManagerDeps, init: { librarie
     requestScan(a)
     if (!config.poll) {
       a.watcher = createFolderWatcher({
-        watch: { path: spec.root, profile: 'library', output: spec.output ?? spec.root, recursive: true, include: spec.include, exclude: spec.exclude, afterSuccess: 'keep', settleSeconds: config.settleSeconds },
+        watch: {
+          path: spec.root,
+          profile: 'library',
+          output: spec.output ?? spec.root,
+          recursive: true,
+          include: spec.include,
+          exclude: spec.exclude,
+          afterSuccess: 'keep',
+          settleSeconds: config.settleSeconds
+        },
         logger: log.child({ path: spec.root }),
         pollMissingMs: POLL_MISSING_MS,
         // The scans see every file already there; notifications bring the rest.
         ignoreInitial: true,
-        excludedDirs: () => spec.output != null ? [spec.output] : [],
-        onCandidate: (file) => requestScan(a, file),
-        onPaused: (reason) => { a.problem = reason },
-        onResumed: () => { a.problem = null; requestScan(a) }
+        excludedDirs: () => (spec.output != null ? [spec.output] : []),
+        onCandidate: file => requestScan(a, file),
+        onPaused: reason => {
+          a.problem = reason
+        },
+        onResumed: () => {
+          a.problem = null
+          requestScan(a)
+        }
       })
       // Once watching, one more scan (a stat per file) finds what arrived while the watch was set up.
       a.starting = a.watcher.start().then(() => { if (active.get(spec.root) === a) requestScan(a) })
@@ -138,7 +191,9 @@ export function createLibraryManager (deps: LibraryManagerDeps, init: { librarie
     } catch (err) {
       if (stopped) return
       const reason = `not started: ${(err as Error).message}`
-      if (waiting.get(config.path)?.reason !== reason) log.warn({ path: config.path, reason }, 'library not started; trying again')
+      if (waiting.get(config.path)?.reason !== reason) {
+        log.warn({ path: config.path, reason }, 'library not started; trying again')
+      }
       const timer = setTimeout(() => { void activateOrWait(config) }, POLL_MISSING_MS)
       waiting.set(config.path, { config, reason, timer })
     }
@@ -163,7 +218,10 @@ export function createLibraryManager (deps: LibraryManagerDeps, init: { librarie
       for (const raw of init.libraries) {
         const config = { ...raw, path: normalize(raw.path) }
         if (await deps.store.isRemoved(config.path)) {
-          log.warn({ path: config.path }, 'library from config was removed with `ffmesh library remove`; add it again to resume it')
+          log.warn(
+            { path: config.path },
+            'library from config was removed with `ffmesh library remove`; add it again to resume it'
+          )
           continue
         }
         configs.set(config.path, config)
@@ -197,7 +255,9 @@ export function createLibraryManager (deps: LibraryManagerDeps, init: { librarie
     async remove (root: string): Promise<void> {
       const key = normalize(root)
       const wasWaiting = unwait(key)
-      if (!active.has(key) && !wasWaiting) throw new FfmeshError(ErrorCodes.LIBRARY_NOT_FOUND, `${key} is not a library; see \`ffmesh library list\``)
+      if (!active.has(key) && !wasWaiting) {
+        throw new FfmeshError(ErrorCodes.LIBRARY_NOT_FOUND, `${key} is not a library; see \`ffmesh library list\``)
+      }
       await deactivate(key)
       await deps.store.delete(key)
       if (init.libraries.some(l => normalize(l.path) === key)) await deps.store.markRemoved(key, true)
@@ -208,7 +268,17 @@ export function createLibraryManager (deps: LibraryManagerDeps, init: { librarie
       const spec = await resolveLibrary(req, deps.profiles)
       const report = await deps.scanner.scan(spec, { dryRun: req.dryRun, signal: options.signal })
       if (spec.replace && !req.dryRun) await sweepTrash(spec.root, c.config.library.trashDays, c.clock())
-      log.info({ path: spec.root, dryRun: req.dryRun, found: report.found, submitted: report.submitted.length, skipped: report.skipped.length, failed: report.failed.length }, 'scan')
+      log.info(
+        {
+          path: spec.root,
+          dryRun: req.dryRun,
+          found: report.found,
+          submitted: report.submitted.length,
+          skipped: report.skipped.length,
+          failed: report.failed.length
+        },
+        'scan'
+      )
       return report
     }
   }

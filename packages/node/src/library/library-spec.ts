@@ -1,6 +1,14 @@
 import fs from 'node:fs/promises'
 import path from 'node:path'
-import { ErrorCodes, FfmeshError, MediaKinds, type KindProfiles, type LibraryRules, type MediaKind, type Profile } from '@ffmesh/protocol'
+import {
+  ErrorCodes,
+  FfmeshError,
+  MediaKinds,
+  type KindProfiles,
+  type LibraryRules,
+  type MediaKind,
+  type Profile
+} from '@ffmesh/protocol'
 import { isInside } from '../watch/watch-filter.js'
 
 /** A library or a one-shot scan, checked and resolved: absolute paths, profiles found. */
@@ -17,25 +25,73 @@ export interface LibrarySpec {
 }
 
 const absolute = (what: string, p: string): string => {
-  if (p.includes('\0') || !path.isAbsolute(p)) throw new FfmeshError(ErrorCodes.LIBRARY_PATH_INVALID, `the library's ${what} must be an absolute path, got "${p.replaceAll('\0', '\\0')}"`)
+  if (p.includes('\0') || !path.isAbsolute(p)) {
+    throw new FfmeshError(
+      ErrorCodes.LIBRARY_PATH_INVALID,
+      `the library's ${what} must be an absolute path, got "${p.replaceAll('\0', '\\0')}"`
+    )
+  }
   return path.resolve(p)
 }
 
 /** Checks what a person gave; throws with a code naming what to change. */
-export async function resolveLibrary (input: { path: string, profiles: KindProfiles, output?: string, replace: boolean, include: string[], exclude: string[], rules: LibraryRules }, profiles: Map<string, Profile>): Promise<LibrarySpec> {
+export async function resolveLibrary (
+  input: {
+    path: string
+    profiles: KindProfiles
+    output?: string
+    replace: boolean
+    include: string[]
+    exclude: string[]
+    rules: LibraryRules
+  },
+  profiles: Map<string, Profile>
+): Promise<LibrarySpec> {
   const root = absolute('path', input.path)
-  const isDir = await fs.stat(root).then(s => s.isDirectory(), () => false)
-  if (!isDir) throw new FfmeshError(ErrorCodes.LIBRARY_PATH_INVALID, `${root} is not an existing folder; check the path (is the disk mounted?)`)
+  const isDir = await fs.stat(root).then(
+    s => s.isDirectory(),
+    () => false
+  )
+  if (!isDir) {
+    throw new FfmeshError(
+      ErrorCodes.LIBRARY_PATH_INVALID,
+      `${root} is not an existing folder; check the path (is the disk mounted?)`
+    )
+  }
   const output = input.output != null ? absolute('output folder', input.output) : null
-  if (output != null && isInside(output, root)) throw new FfmeshError(ErrorCodes.LIBRARY_PATH_INVALID, `the output folder ${output} holds the library itself; choose a folder inside it or elsewhere`)
+  if (output != null && isInside(output, root)) {
+    throw new FfmeshError(
+      ErrorCodes.LIBRARY_PATH_INVALID,
+      `the output folder ${output} holds the library itself; choose a folder inside it or elsewhere`
+    )
+  }
   const table: Partial<Record<MediaKind, Profile>> = {}
   for (const kind of MediaKinds) {
     const name = input.profiles[kind]
     if (name == null) continue
     const profile = profiles.get(name)
-    if (profile == null) throw new FfmeshError(ErrorCodes.UNKNOWN_PROFILE, `no profile named "${name}" (for ${kind}); known profiles: ${[...profiles.keys()].join(', ')}`)
-    if (profile.kind !== kind) throw new FfmeshError(ErrorCodes.PROFILE_MISMATCH, `profile "${name}" converts ${profile.kind}, not ${kind}; give it as ${profile.kind}=${name}`)
+    if (profile == null) {
+      throw new FfmeshError(
+        ErrorCodes.UNKNOWN_PROFILE,
+        `no profile named "${name}" (for ${kind}); known profiles: ${[...profiles.keys()].join(', ')}`
+      )
+    }
+    if (profile.kind !== kind) {
+      throw new FfmeshError(
+        ErrorCodes.PROFILE_MISMATCH,
+        `profile "${name}" converts ${profile.kind}, not ${kind}; give it as ${profile.kind}=${name}`
+      )
+    }
     table[kind] = profile
   }
-  return { root, profiles: input.profiles, table, output, replace: input.replace, include: input.include, exclude: input.exclude, rules: input.rules }
+  return {
+    root,
+    profiles: input.profiles,
+    table,
+    output,
+    replace: input.replace,
+    include: input.include,
+    exclude: input.exclude,
+    rules: input.rules
+  }
 }

@@ -11,10 +11,25 @@ describe('library media kinds', () => {
   })
 
   it("gives a video its sidecars (subtitles, .nfo, posters) and leaves a poster out of the images", () => {
-    const names = ['E01.mkv', 'E01.en.srt', 'E01.nfo', 'E01-poster.jpg', 'E01.jpg', 'E010.srt', 'cover.jpg', 'theme.mp3', 'notes.txt']
+    const names = [
+      'E01.mkv',
+      'E01.en.srt',
+      'E01.nfo',
+      'E01-poster.jpg',
+      'E01.jpg',
+      'E010.srt',
+      'cover.jpg',
+      'theme.mp3',
+      'notes.txt'
+    ]
     const files = classifyFolder(names, { video: 'h265', audio: 'opus', image: 'webp' })
     expect(files.map(f => f.name).sort()).toEqual(['E01.mkv', 'cover.jpg', 'theme.mp3'])
-    expect(files.find(f => f.name === 'E01.mkv')?.sidecars.sort()).toEqual(['E01-poster.jpg', 'E01.en.srt', 'E01.jpg', 'E01.nfo'])
+    expect(files.find(f => f.name === 'E01.mkv')?.sidecars.sort()).toEqual([
+      'E01-poster.jpg',
+      'E01.en.srt',
+      'E01.jpg',
+      'E01.nfo'
+    ])
   })
 
   it('leaves out the kinds the library has no profile for', () => {

@@ -7,14 +7,49 @@ import type { KindProfiles, MediaKind } from '@ffmesh/protocol'
  * confirms it later, switching to the profile of the kind it finds.
  */
 const EXTENSIONS: Record<MediaKind, readonly string[]> = {
-  video: ['mkv', 'mp4', 'm4v', 'avi', 'mov', 'wmv', 'flv', 'webm', 'ts', 'm2ts', 'mts', 'mpg', 'mpeg', 'vob', '3gp', 'ogv', 'divx'],
+  video: [
+    'mkv',
+    'mp4',
+    'm4v',
+    'avi',
+    'mov',
+    'wmv',
+    'flv',
+    'webm',
+    'ts',
+    'm2ts',
+    'mts',
+    'mpg',
+    'mpeg',
+    'vob',
+    '3gp',
+    'ogv',
+    'divx'
+  ],
   audio: ['mp3', 'flac', 'wav', 'm4a', 'aac', 'ogg', 'oga', 'opus', 'wma', 'aiff', 'aif', 'ape', 'wv', 'mka', 'alac'],
   image: ['jpg', 'jpeg', 'png', 'bmp', 'tif', 'tiff', 'gif', 'webp', 'heic']
 }
-const KIND_OF = new Map<string, MediaKind>(Object.entries(EXTENSIONS).flatMap(([kind, exts]) => exts.map(e => [e, kind as MediaKind])))
+const KIND_OF = new Map<string, MediaKind>(
+  Object.entries(EXTENSIONS).flatMap(([kind, exts]) => exts.map(e => [e, kind as MediaKind]))
+)
 
 /** Files that belong to a video of the same base name (Kodi, Plex and Jellyfin read them beside it). */
-const SIDECAR_EXTENSIONS = new Set(['srt', 'ass', 'ssa', 'sub', 'idx', 'vtt', 'sup', 'nfo', 'jpg', 'jpeg', 'png', 'webp', 'tbn', 'txt'])
+const SIDECAR_EXTENSIONS = new Set([
+  'srt',
+  'ass',
+  'ssa',
+  'sub',
+  'idx',
+  'vtt',
+  'sup',
+  'nfo',
+  'jpg',
+  'jpeg',
+  'png',
+  'webp',
+  'tbn',
+  'txt'
+])
 
 export const extensionOf = (name: string): string => path.extname(name).slice(1).toLowerCase()
 
@@ -30,10 +65,17 @@ export interface ClassifiedFile { name: string, kind: MediaKind, sidecars: strin
  * sidecar, not an image to convert.
  */
 export function classifyFolder (names: readonly string[], profiles: KindProfiles): ClassifiedFile[] {
-  const videoStems = names.filter(n => kindByExtension(n) === 'video').map(n => n.slice(0, n.length - path.extname(n).length))
+  const videoStems = names
+    .filter(n => kindByExtension(n) === 'video')
+    .map(n => n.slice(0, n.length - path.extname(n).length))
   const sidecarOf = (name: string): string | null => {
     if (!SIDECAR_EXTENSIONS.has(extensionOf(name))) return null
-    return videoStems.find(stem => name.length > stem.length && name.startsWith(stem) && (name[stem.length] === '.' || name[stem.length] === '-')) ?? null
+    return (
+      videoStems.find(
+        stem =>
+          name.length > stem.length && name.startsWith(stem) && (name[stem.length] === '.' || name[stem.length] === '-')
+      ) ?? null
+    )
   }
   const sidecars = new Map<string, string[]>()
   const media: Array<{ name: string, kind: MediaKind }> = []
@@ -46,5 +88,9 @@ export function classifyFolder (names: readonly string[], profiles: KindProfiles
     }
     if (kind != null && profiles[kind] != null) media.push({ name, kind })
   }
-  return media.map(m => ({ ...m, sidecars: m.kind === 'video' ? sidecars.get(m.name.slice(0, m.name.length - path.extname(m.name).length)) ?? [] : [] }))
+  return media.map(m => ({
+    ...m,
+    sidecars:
+      m.kind === 'video' ? (sidecars.get(m.name.slice(0, m.name.length - path.extname(m.name).length)) ?? []) : []
+  }))
 }

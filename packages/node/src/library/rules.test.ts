@@ -8,8 +8,27 @@ const rules = (r: object = {}) => LibraryRulesSchema.parse(r)
 
 function video (codec: string, audio: string[] = ['aac'], durationSec = 10): MediaInfo {
   return {
-    kind: 'video', formatName: 'matroska,webm', durationSec, startTime: 0, videoFrames: null, videoCodec: codec, audioTracks: audio.length, subtitleTracks: 0, chapters: 0, title: null,
-    streams: [{ index: 0, type: 'video', codec, language: null, title: null, attachedPic: false }, ...audio.map((a, i) => ({ index: i + 1, type: 'audio' as const, codec: a, language: null, title: null, attachedPic: false }))]
+    kind: 'video',
+    formatName: 'matroska,webm',
+    durationSec,
+    startTime: 0,
+    videoFrames: null,
+    videoCodec: codec,
+    audioTracks: audio.length,
+    subtitleTracks: 0,
+    chapters: 0,
+    title: null,
+    streams: [
+      { index: 0, type: 'video', codec, language: null, title: null, attachedPic: false },
+      ...audio.map((a, i) => ({
+        index: i + 1,
+        type: 'audio' as const,
+        codec: a,
+        language: null,
+        title: null,
+        attachedPic: false
+      }))
+    ]
   }
 }
 
@@ -24,7 +43,12 @@ describe('library rules', () => {
   })
 
   it('checks every audio track of an audio source, and the image codec of a picture', () => {
-    const audio = (codecs: string[]): MediaInfo => ({ ...video('none', codecs), kind: 'audio', videoCodec: null, streams: video('x', codecs).streams.slice(1) })
+    const audio = (codecs: string[]): MediaInfo => ({
+      ...video('none', codecs),
+      kind: 'audio',
+      videoCodec: null,
+      streams: video('x', codecs).streams.slice(1)
+    })
     expect(isAlreadyTarget('/m/a.opus', audio(['opus']), profile('opus'))).toBe(true)
     expect(isAlreadyTarget('/m/a.opus', audio(['opus', 'vorbis']), profile('opus'))).toBe(false)
     expect(isAlreadyTarget('/m/a.flac', audio(['flac']), profile('opus'))).toBe(false)
@@ -34,9 +58,13 @@ describe('library rules', () => {
   })
 
   it('skips with ALREADY_TARGET before the bit rate, and BELOW_MIN_BITRATE by size over duration', () => {
-    expect(probeRule('/m/a.mkv', 1, video('hevc'), profile('h265'), rules({ minBitrateKbps: 1000 }))?.code).toBe(ErrorCodes.ALREADY_TARGET)
+    expect(probeRule('/m/a.mkv', 1, video('hevc'), profile('h265'), rules({ minBitrateKbps: 1000 }))?.code).toBe(
+      ErrorCodes.ALREADY_TARGET
+    )
     // 1,250,000 bytes over 10 s is 1000 kb/s.
-    expect(probeRule('/m/a.mp4', 1_250_000, video('h264'), profile('h265'), rules({ minBitrateKbps: 1001 }))?.code).toBe(ErrorCodes.BELOW_MIN_BITRATE)
+    expect(
+      probeRule('/m/a.mp4', 1_250_000, video('h264'), profile('h265'), rules({ minBitrateKbps: 1001 }))?.code
+    ).toBe(ErrorCodes.BELOW_MIN_BITRATE)
     expect(probeRule('/m/a.mp4', 1_250_000, video('h264'), profile('h265'), rules({ minBitrateKbps: 1000 }))).toBeNull()
     expect(probeRule('/m/a.mp4', 1, video('h264'), profile('h265'), rules())).toBeNull()
   })

@@ -15,14 +15,24 @@ const ENCODER_CODECS: Record<string, string> = {
 
 /** File extensions that hold each container (the demuxer name alone cannot tell mkv from webm). */
 const CONTAINER_EXTENSIONS: Record<Container, readonly string[]> = {
-  mkv: ['mkv'], mp4: ['mp4', 'm4v'], webm: ['webm'], mka: ['mka'], opus: ['opus'], m4a: ['m4a'], mp3: ['mp3'], flac: ['flac'], webp: ['webp']
+  mkv: ['mkv'],
+  mp4: ['mp4', 'm4v'],
+  webm: ['webm'],
+  mka: ['mka'],
+  opus: ['opus'],
+  m4a: ['m4a'],
+  mp3: ['mp3'],
+  flac: ['flac'],
+  webp: ['webp']
 }
 
 const skip = (code: ErrorBody['code'], message: string): ErrorBody => ({ code, message })
 
 /** Before the probe: the file's size alone. */
 export function sizeRule (size: number, rules: LibraryRules): ErrorBody | null {
-  if (rules.minSize > 0 && size < rules.minSize) return skip(ErrorCodes.BELOW_MIN_SIZE, `${size} bytes is below the library's minSize of ${rules.minSize}`)
+  if (rules.minSize > 0 && size < rules.minSize) {
+    return skip(ErrorCodes.BELOW_MIN_SIZE, `${size} bytes is below the library's minSize of ${rules.minSize}`)
+  }
   return null
 }
 
@@ -49,13 +59,27 @@ export function isAlreadyTarget (source: string, info: MediaInfo, profile: Profi
 }
 
 /** After the probe: already in the target, or a bit rate too low to be worth it. */
-export function probeRule (source: string, size: number, info: MediaInfo, profile: Profile, rules: LibraryRules): ErrorBody | null {
+export function probeRule (
+  source: string,
+  size: number,
+  info: MediaInfo,
+  profile: Profile,
+  rules: LibraryRules
+): ErrorBody | null {
   if (isAlreadyTarget(source, info, profile)) {
-    return skip(ErrorCodes.ALREADY_TARGET, `already ${targetCodec(profile) ?? profile.kind} in ${profile.container}, what profile ${profile.name} makes`)
+    return skip(
+      ErrorCodes.ALREADY_TARGET,
+      `already ${targetCodec(profile) ?? profile.kind} in ${profile.container}, what profile ${profile.name} makes`
+    )
   }
   if (rules.minBitrateKbps > 0 && info.durationSec > 0) {
-    const kbps = size * 8 / 1000 / info.durationSec
-    if (kbps < rules.minBitrateKbps) return skip(ErrorCodes.BELOW_MIN_BITRATE, `${Math.round(kbps)} kb/s is below the library's minBitrateKbps of ${rules.minBitrateKbps}`)
+    const kbps = (size * 8) / 1000 / info.durationSec
+    if (kbps < rules.minBitrateKbps) {
+      return skip(
+        ErrorCodes.BELOW_MIN_BITRATE,
+        `${Math.round(kbps)} kb/s is below the library's minBitrateKbps of ${rules.minBitrateKbps}`
+      )
+    }
   }
   return null
 }
@@ -64,7 +88,10 @@ export function probeRule (source: string, size: number, info: MediaInfo, profil
 export function savingRule (sourceSize: number, outputSize: number, rules: LibraryRules): ErrorBody | null {
   const savedPercent = sourceSize > 0 ? (sourceSize - outputSize) / sourceSize * 100 : 0
   if (outputSize >= sourceSize || savedPercent < rules.minSavingPercent) {
-    return skip(ErrorCodes.NO_SAVING, `the output (${outputSize} bytes) saves ${savedPercent.toFixed(1)}% of the source (${sourceSize} bytes); at least ${rules.minSavingPercent}% and a smaller file are needed, so the original is kept`)
+    return skip(
+      ErrorCodes.NO_SAVING,
+      `the output (${outputSize} bytes) saves ${savedPercent.toFixed(1)}% of the source (${sourceSize} bytes); at least ${rules.minSavingPercent}% and a smaller file are needed, so the original is kept`
+    )
   }
   return null
 }

@@ -1,6 +1,14 @@
 import fs from 'node:fs/promises'
 import path from 'node:path'
-import { ErrorCodes, FfmeshError, newJobId, toErrorBody, type ErrorBody, type ScanPlanEntry, type ScanReport } from '@ffmesh/protocol'
+import {
+  ErrorCodes,
+  FfmeshError,
+  newJobId,
+  toErrorBody,
+  type ErrorBody,
+  type ScanPlanEntry,
+  type ScanReport
+} from '@ffmesh/protocol'
 import pMap from 'p-map'
 import type { JobComponents } from '../jobs/deps.js'
 import { queuedJobEvent, type QueuedFile } from '../jobs/queue-job.js'
@@ -51,7 +59,14 @@ export function createScanner (deps: ScannerDeps) {
 
   async function scanNow (spec: LibrarySpec, options: ScanOptions): Promise<ScanReport> {
     const batch = newJobId(c.clock())
-    const report: ScanReport = { batch, found: 0, submitted: [], skipped: [], failed: [], ...(options.dryRun === true ? { plan: [] } : {}) }
+    const report: ScanReport = {
+      batch,
+      found: 0,
+      submitted: [],
+      skipped: [],
+      failed: [],
+      ...(options.dryRun === true ? { plan: [] } : {})
+    }
     const toProbe: Array<{ file: string, size: number, item: ClassifiedFile }> = []
     let pending: Array<{ file: QueuedFile, put: AreaPut }> = []
     const madeDirs = new Set<string>()
@@ -62,11 +77,17 @@ export function createScanner (deps: ScannerDeps) {
       pending = []
       const now = c.clock()
       const events = items.map(i => queuedJobEvent(c, i.file, now))
-      const puts = items.map((i, n) => ({ ...i.put, value: index.encode({ size: i.file.size, mtimeMs: i.file.mtimeMs, jobId: events[n]?.jobId as string }) }))
+      const puts = items.map((i, n) => ({
+        ...i.put,
+        value: index.encode({ size: i.file.size, mtimeMs: i.file.mtimeMs, jobId: events[n]?.jobId as string })
+      }))
       await c.store.appendBatch(events, puts)
       for (const [n, e] of events.entries()) {
         report.submitted.push({ path: items[n]?.file.source as string, jobId: e.jobId })
-        c.events.emit('job:submitted', { jobId: e.jobId, data: { source: items[n]?.file.source, profile: items[n]?.file.profile.name, batch } })
+        c.events.emit('job:submitted', {
+          jobId: e.jobId,
+          data: { source: items[n]?.file.source, profile: items[n]?.file.profile.name, batch }
+        })
       }
     }
 
@@ -92,11 +113,23 @@ export function createScanner (deps: ScannerDeps) {
       const known = await index.get(key)
       if (known != null && known.size === stat.size) {
         // Only a file whose time changed is read (hashed), and only when its earlier hash is known.
-        const touched = known.mtimeMs !== stat.mtimeMs && known.hash != null && known.hash === await deps.hashFile(file, options)
+        const touched =
+          known.mtimeMs !== stat.mtimeMs && known.hash != null && known.hash === (await deps.hashFile(file, options))
         if (touched) await index.put(key, { ...known, mtimeMs: stat.mtimeMs })
-        if (known.mtimeMs === stat.mtimeMs || touched) return skip(file, { code: ErrorCodes.UNCHANGED, message: `unchanged since job ${known.jobId} handled it` }, profile.name)
+        if (known.mtimeMs === stat.mtimeMs || touched) {
+          return skip(
+            file,
+            { code: ErrorCodes.UNCHANGED, message: `unchanged since job ${known.jobId} handled it` },
+            profile.name
+          )
+        }
       }
-      if (stat.size === 0) return fail(file, { code: ErrorCodes.SOURCE_EMPTY, message: `${file} is empty (0 bytes); was it copied completely?` })
+      if (stat.size === 0) {
+        return fail(file, {
+          code: ErrorCodes.SOURCE_EMPTY,
+          message: `${file} is empty (0 bytes); was it copied completely?`
+        })
+      }
       const outDir = spec.replace || spec.output == null ? dir : path.join(spec.output, path.relative(spec.root, dir))
       if (options.dryRun === true) {
         toProbe.push({ file, size: stat.size, item })
@@ -106,7 +139,10 @@ export function createScanner (deps: ScannerDeps) {
         try {
           await fs.mkdir(outDir, { recursive: true })
         } catch (err) {
-          return fail(file, { code: ErrorCodes.OUTPUT_NOT_WRITABLE, message: `cannot create output folder ${outDir} (${(err as NodeJS.ErrnoException).code ?? ''})` })
+          return fail(file, {
+            code: ErrorCodes.OUTPUT_NOT_WRITABLE,
+            message: `cannot create output folder ${outDir} (${(err as NodeJS.ErrnoException).code ?? ''})`
+          })
         }
         madeDirs.add(outDir)
       }
@@ -117,7 +153,15 @@ export function createScanner (deps: ScannerDeps) {
           mtimeMs: stat.mtimeMs,
           profile,
           outDir,
-          library: { root: spec.root, profiles: spec.profiles, rules: spec.rules, sidecars: item.sidecars.map(s => path.join(dir, s)), replace: spec.replace, outRoot: spec.replace ? null : spec.output, batch }
+          library: {
+            root: spec.root,
+            profiles: spec.profiles,
+            rules: spec.rules,
+            sidecars: item.sidecars.map(s => path.join(dir, s)),
+            replace: spec.replace,
+            outRoot: spec.replace ? null : spec.output,
+            batch
+          }
         },
         put: { area: FILE_INDEX_AREA, key, value: '' }
       })
@@ -142,26 +186,45 @@ export function createScanner (deps: ScannerDeps) {
   }
 
   /** What the plan's rules would say of each file: probes, a few at a time, and no job. */
-  async function dryRun (spec: LibrarySpec, files: Array<{ file: string, size: number, item: ClassifiedFile }>, report: ScanReport, options: ScanOptions): Promise<void> {
-    const entries = await pMap(files, async ({ file, size, item }): Promise<ScanPlanEntry> => {
-      const profile = spec.table[item.kind]
-      const early = sizeRule(size, spec.rules)
-      if (early != null) return { path: file, action: 'skip', profile: profile?.name ?? null, output: null, reason: early }
-      try {
-        const info = await c.media.probeSource(file, options)
-        const chosen = spec.table[info.kind] ?? profile
-        if (chosen == null) throw new FfmeshError(ErrorCodes.PROFILE_MISMATCH, `${file} is ${info.kind}, and the scan has no ${info.kind} profile`)
-        c.media.checkProfileFits(info, chosen)
-        const reason = probeRule(file, size, info, chosen, spec.rules)
-        if (reason != null) return { path: file, action: 'skip', profile: chosen.name, output: null, reason }
-        const outName = libraryOutputName(file, chosen)
-        const dir = path.dirname(file)
-        const output = spec.replace || spec.output == null ? path.join(dir, outName) : path.join(spec.output, path.relative(spec.root, dir), outName)
-        return { path: file, action: 'convert', profile: chosen.name, output, reason: null }
-      } catch (err) {
-        return { path: file, action: 'fail', profile: profile?.name ?? null, output: null, reason: toErrorBody(err) }
-      }
-    }, { concurrency: DRY_RUN_PROBES, signal: options.signal })
+  async function dryRun (
+    spec: LibrarySpec,
+    files: Array<{ file: string; size: number; item: ClassifiedFile }>,
+    report: ScanReport,
+    options: ScanOptions
+  ): Promise<void> {
+    const entries = await pMap(
+      files,
+      async ({ file, size, item }): Promise<ScanPlanEntry> => {
+        const profile = spec.table[item.kind]
+        const early = sizeRule(size, spec.rules)
+        if (early != null) {
+          return { path: file, action: 'skip', profile: profile?.name ?? null, output: null, reason: early }
+        }
+        try {
+          const info = await c.media.probeSource(file, options)
+          const chosen = spec.table[info.kind] ?? profile
+          if (chosen == null) {
+            throw new FfmeshError(
+              ErrorCodes.PROFILE_MISMATCH,
+              `${file} is ${info.kind}, and the scan has no ${info.kind} profile`
+            )
+          }
+          c.media.checkProfileFits(info, chosen)
+          const reason = probeRule(file, size, info, chosen, spec.rules)
+          if (reason != null) return { path: file, action: 'skip', profile: chosen.name, output: null, reason }
+          const outName = libraryOutputName(file, chosen)
+          const dir = path.dirname(file)
+          const output =
+            spec.replace || spec.output == null
+              ? path.join(dir, outName)
+              : path.join(spec.output, path.relative(spec.root, dir), outName)
+          return { path: file, action: 'convert', profile: chosen.name, output, reason: null }
+        } catch (err) {
+          return { path: file, action: 'fail', profile: profile?.name ?? null, output: null, reason: toErrorBody(err) }
+        }
+      },
+      { concurrency: DRY_RUN_PROBES, signal: options.signal }
+    )
     for (const e of entries) {
       report.plan?.push(e)
       if (e.action === 'skip' && e.reason != null) report.skipped.push({ path: e.path, reason: e.reason.code })

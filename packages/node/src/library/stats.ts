@@ -25,7 +25,16 @@ function emptyDays (now: number): Map<string, StatsDay> {
 }
 
 function emptySpan (): StatsSpan {
-  return { converted: 0, skipped: 0, skippedByReason: {}, failed: 0, bytesIn: 0, bytesOut: 0, bytesSaved: 0, byNode: [] }
+  return {
+    converted: 0,
+    skipped: 0,
+    skippedByReason: {},
+    failed: 0,
+    bytesIn: 0,
+    bytesOut: 0,
+    bytesSaved: 0,
+    byNode: []
+  }
 }
 
 /** From the lease to the verified result of the try that counted (0 for a unit logged without tries). */
@@ -58,8 +67,12 @@ function add (span: StatsSpan, view: JobView, nodes: Map<string, { units: number
   }
 }
 
-function byNode (nodes: Map<string, { units: number, ms: number }>, names: (id: string) => string | null): StatsSpan['byNode'] {
-  return [...nodes.entries()].map(([id, n]) => ({ id, name: names(id), units: n.units, seconds: Math.round(n.ms / 100) / 10 }))
+function byNode (
+  nodes: Map<string, { units: number; ms: number }>,
+  names: (id: string) => string | null
+): StatsSpan['byNode'] {
+  return [...nodes.entries()]
+    .map(([id, n]) => ({ id, name: names(id), units: n.units, seconds: Math.round(n.ms / 100) / 10 }))
     .sort((a, b) => b.seconds - a.seconds)
 }
 
@@ -69,11 +82,15 @@ function byNode (nodes: Map<string, { units: number, ms: number }>, names: (id: 
  * total and for the last 7 days (by when each job ended), and the jobs converted and bytes saved
  * per day over the last STATS_DAYS days. One pass over the in-memory views.
  */
-export function computeStats (views: Iterable<JobView>, now: number, names: (id: string) => string | null): StatsReport {
+export function computeStats (
+  views: Iterable<JobView>,
+  now: number,
+  names: (id: string) => string | null
+): StatsReport {
   const all = emptySpan()
   const week = emptySpan()
-  const allNodes = new Map<string, { units: number, ms: number }>()
-  const weekNodes = new Map<string, { units: number, ms: number }>()
+  const allNodes = new Map<string, { units: number; ms: number }>()
+  const weekNodes = new Map<string, { units: number; ms: number }>()
   const days = emptyDays(now)
   for (const view of views) {
     add(all, view, allNodes)

@@ -11,7 +11,11 @@ export interface Folder { dir: string, names: string[] }
  * to a folder could lead anywhere, or loop); `excluded` folders (an output root inside the
  * library) are left out whole.
  */
-export async function * walkTree (root: string, excluded: readonly string[], options: { signal?: AbortSignal } = {}): AsyncGenerator<Folder> {
+export async function* walkTree (
+  root: string,
+  excluded: readonly string[],
+  options: { signal?: AbortSignal } = {}
+): AsyncGenerator<Folder> {
   const stack = [root]
   while (stack.length > 0) {
     options.signal?.throwIfAborted()

@@ -30,32 +30,66 @@ export interface AssembleInit {
  * at the source's first video time, and the whole output is shifted by the source's start time,
  * as a direct ffmpeg run would, so A/V offsets stay what they were.
  */
-export async function assembleOutput (runner: FfmpegRunner, init: AssembleInit, options: { signal?: AbortSignal } = {}): Promise<void> {
+export async function assembleOutput (
+  runner: FfmpegRunner,
+  init: AssembleInit,
+  options: { signal?: AbortSignal } = {}
+): Promise<void> {
   const outFile = resolve(init.outFile)
   if (init.whole != null) {
     // A whole unit was converted straight into the final container.
     await copyFile(resolve(init.whole), outFile)
     return
   }
-  if (init.segments.length === 0) throw new FfmeshError(ErrorCodes.BAD_ARGUMENTS, 'nothing to assemble: no segments and no whole unit')
+  if (init.segments.length === 0) {
+    throw new FfmeshError(ErrorCodes.BAD_ARGUMENTS, 'nothing to assemble: no segments and no whole unit')
+  }
   const { info, profile } = init
   const source = resolve(init.source)
   const listFile = `${outFile}.concat.txt`
   let cleanup = async (): Promise<void> => {}
   try {
-    await writeFile(listFile, await concatList(runner, init.segments.map(s => ({ file: resolve(s.file), startSec: s.startSec })), options))
-    const args = ['-copyts',
-      '-protocol_whitelist', PROTOCOL_WHITELIST, '-itsoffset', secondsArg(info.videoStartTime ?? info.startTime),
-      '-f', 'concat', '-safe', '0', '-i', mediaPath(listFile)]
+    await writeFile(
+      listFile,
+      await concatList(
+        runner,
+        init.segments.map(s => ({ file: resolve(s.file), startSec: s.startSec })),
+        options
+      )
+    )
+    const args = [
+      '-copyts',
+      '-protocol_whitelist',
+      PROTOCOL_WHITELIST,
+      '-itsoffset',
+      secondsArg(info.videoStartTime ?? info.startTime),
+      '-f',
+      'concat',
+      '-safe',
+      '0',
+      '-i',
+      mediaPath(listFile)
+    ]
     let sourceInput = 1
-    if (init.audio != null) { args.push(...inputArgs(init.audio)); sourceInput = 2 }
+    if (init.audio != null) {
+      args.push(...inputArgs(init.audio))
+      sourceInput = 2
+    }
     args.push(...inputArgs(source))
     args.push('-map', '0:v:0', '-c', 'copy')
     if (init.audio != null) args.push('-map', '1:a')
     else if (keepsAudio(profile) && info.audioTracks > 0) args.push('-map', `${sourceInput}:a`)
-    const cover = await coverArtArgs(runner, { streams: info.streams, profile, source, input: sourceInput, withVideo: true, scratch: outFile }, options)
+    const cover = await coverArtArgs(
+      runner,
+      { streams: info.streams, profile, source, input: sourceInput, withVideo: true, scratch: outFile },
+      options
+    )
     cleanup = cover.cleanup
-    args.push(...subtitleArgs(info, profile, sourceInput).args, ...attachmentArgs(info, profile, sourceInput), ...cover.args)
+    args.push(
+      ...subtitleArgs(info, profile, sourceInput).args,
+      ...attachmentArgs(info, profile, sourceInput),
+      ...cover.args
+    )
     args.push('-map_metadata', String(sourceInput))
     // A per-stream -map_metadata would turn off the default copy of every other stream's tags
     // (languages, titles, attachment mimetypes), so the video's own tags are set one by one.
@@ -78,16 +112,38 @@ export async function assembleOutput (runner: FfmpegRunner, init: AssembleInit, 
  * next segment's, so each segment starts exactly where its range starts (VFR and open-GOP ranges
  * are not whole frames of a fixed rate, and a segment's own duration would round its last frame).
  */
-async function concatList (runner: FfmpegRunner, segments: AssembleSegment[], options: { signal?: AbortSignal }): Promise<string> {
+async function concatList (
+  runner: FfmpegRunner,
+  segments: AssembleSegment[],
+  options: { signal?: AbortSignal }
+): Promise<string> {
   const starts: number[] = []
   for (const { file: segment, startSec } of segments) {
-    if (startSec != null) { starts.push(startSec); continue }
+    if (startSec != null) {
+      starts.push(startSec)
+      continue
+    }
     // The smallest packet time, not the container's start_time: ffprobe leaves that N/A for some
     // short Matroska files.
-    const probe = await runner.probeJson(['-protocol_whitelist', PROTOCOL_WHITELIST, '-select_streams', 'v:0',
-      '-show_entries', 'packet=pts_time', mediaPath(segment)], options) as { packets?: Array<{ pts_time?: string }> }
+    const probe = (await runner.probeJson(
+      [
+        '-protocol_whitelist',
+        PROTOCOL_WHITELIST,
+        '-select_streams',
+        'v:0',
+        '-show_entries',
+        'packet=pts_time',
+        mediaPath(segment)
+      ],
+      options
+    )) as { packets?: Array<{ pts_time?: string }> }
     const times = (probe.packets ?? []).map(p => toSeconds(p.pts_time)).filter((t): t is number => t != null)
-    if (times.length === 0) throw new FfmeshError(ErrorCodes.VERIFY_FAILED, `converted segment ${segment} has no timed video frame; convert it again`)
+    if (times.length === 0) {
+      throw new FfmeshError(
+        ErrorCodes.VERIFY_FAILED,
+        `converted segment ${segment} has no timed video frame; convert it again`
+      )
+    }
     starts.push(times.reduce((a, b) => Math.min(a, b)))
   }
   const lines = ['ffconcat version 1.0']
@@ -100,7 +156,9 @@ async function concatList (runner: FfmpegRunner, segments: AssembleSegment[], op
     const next = starts[i + 1]
     if (next != null) {
       const gap = next - (starts[i] as number)
-      if (gap <= 0) throw new FfmeshError(ErrorCodes.VERIFY_FAILED, `converted segments ${i} and ${i + 1} are out of order`)
+      if (gap <= 0) {
+        throw new FfmeshError(ErrorCodes.VERIFY_FAILED, `converted segments ${i} and ${i + 1} are out of order`)
+      }
       lines.push(`duration ${secondsArg(gap)}`)
     }
   })

@@ -4,7 +4,13 @@ import { concatInput, inputArgs, outputArgs, secondsArg } from './ffmpeg-args.js
 import { coverArtArgs } from './cover-art.js'
 import { countFrames, mainVideo, measureOutput, readProbe, toStreams, type UnitMeasure } from './probe.js'
 import {
-  attachmentArgs, audioEncoderArgs, CONTAINER_MUXERS, decoderThreadArgs, imageEncoderArgs, subtitleArgs, videoEncoderArgs
+  attachmentArgs,
+  audioEncoderArgs,
+  CONTAINER_MUXERS,
+  decoderThreadArgs,
+  imageEncoderArgs,
+  subtitleArgs,
+  videoEncoderArgs
 } from './profile-args.js'
 import { rotationFilters } from './rotation.js'
 import type { FfmpegRunner } from './runner.js'
@@ -53,11 +59,18 @@ export interface ConvertOptions {
  * the video frames written (1 for an image), for an audio unit the packets of its first audio
  * track (which the caller does not compare: its expectedFrames is null).
  */
-export async function convertUnit (runner: FfmpegRunner, init: ConvertInit, options: ConvertOptions = {}): Promise<UnitMeasure> {
+export async function convertUnit (
+  runner: FfmpegRunner,
+  init: ConvertInit,
+  options: ConvertOptions = {}
+): Promise<UnitMeasure> {
   const { spec } = init
   const inputs = init.inputs.map(f => resolve(f))
   if (inputs.length !== spec.inputs.length || inputs.length === 0) {
-    throw new FfmeshError(ErrorCodes.BAD_ARGUMENTS, `unit ${spec.index} needs ${spec.inputs.length} input files, got ${inputs.length}`)
+    throw new FfmeshError(
+      ErrorCodes.BAD_ARGUMENTS,
+      `unit ${spec.index} needs ${spec.inputs.length} input files, got ${inputs.length}`
+    )
   }
   const outFile = resolve(init.outFile)
   let args: string[]
@@ -70,7 +83,10 @@ export async function convertUnit (runner: FfmpegRunner, init: ConvertInit, opti
   const onProgress = options.onProgress
   // ffmpeg 5.1 under -copyts reports out_time from its first progress report, not from the first
   // frame, so a segment (always -copyts) measures progress in frames of its own piece instead.
-  const ownFrames = onProgress == null || spec.kind !== 'segment' ? 0 : spec.frames ?? (await countFrames(runner, inputs.at(-1) as string, options)).frames
+  const ownFrames =
+    onProgress == null || spec.kind !== 'segment'
+      ? 0
+      : (spec.frames ?? (await countFrames(runner, inputs.at(-1) as string, options)).frames)
   let encoded = 0
   try {
     await runner.run(args, {
@@ -87,7 +103,9 @@ export async function convertUnit (runner: FfmpegRunner, init: ConvertInit, opti
   } finally {
     await cleanup()
   }
-  if (options.probeOutput === false && spec.kind === 'segment') return { frames: encoded, durationSec: spec.durationSec, startSec: null }
+  if (options.probeOutput === false && spec.kind === 'segment') {
+    return { frames: encoded, durationSec: spec.durationSec, startSec: null }
+  }
   return await measureOutput(runner, outFile, spec.kind, options)
 }
 
@@ -95,34 +113,63 @@ export async function convertUnit (runner: FfmpegRunner, init: ConvertInit, opti
  * A segment keeps source timestamps (-copyts) and only the frames of its own piece, chosen by
  * source time; the pre-roll piece is decoded for reference and dropped by the select filter.
  */
-function segmentArgs (spec: UnitSpec, inputs: string[], outFile: string, threads?: number): { args: string[], stdin?: string[] } {
+function segmentArgs (
+  spec: UnitSpec,
+  inputs: string[],
+  outFile: string,
+  threads?: number
+): { args: string[]; stdin?: string[] } {
   const video = spec.profile.video
-  if (video == null || spec.range == null) throw new FfmeshError(ErrorCodes.BAD_ARGUMENTS, `segment unit ${spec.index} needs a video profile and a range`)
+  if (video == null || spec.range == null) {
+    throw new FfmeshError(ErrorCodes.BAD_ARGUMENTS, `segment unit ${spec.index} needs a video profile and a range`)
+  }
   const { start, end } = spec.range
-  const keep = end == null
-    ? `gte(t\\,${secondsArg(start - RANGE_EPSILON_SEC)})`
-    : `gte(t\\,${secondsArg(start - RANGE_EPSILON_SEC)})*lt(t\\,${secondsArg(end - RANGE_EPSILON_SEC)})`
-  let input: { args: string[], stdin?: string[] }
+  const keep =
+    end == null
+      ? `gte(t\\,${secondsArg(start - RANGE_EPSILON_SEC)})`
+      : `gte(t\\,${secondsArg(start - RANGE_EPSILON_SEC)})*lt(t\\,${secondsArg(end - RANGE_EPSILON_SEC)})`
+  let input: { args: string[]; stdin?: string[] }
   if (inputs.length === 1) {
     input = { args: inputArgs(inputs[0] as string, spec.inputFormat === 'source' ? {} : { format: spec.inputFormat }) }
   } else if (spec.inputFormat === 'mpegts') {
     // TS pieces are byte-concatenable: pre-roll then own piece, read as one input.
     input = concatInput(inputs, 'mpegts')
   } else {
-    throw new FfmeshError(ErrorCodes.BAD_ARGUMENTS, `segment unit ${spec.index}: a pre-roll needs MPEG-TS pieces, not ${spec.inputFormat}`)
+    throw new FfmeshError(
+      ErrorCodes.BAD_ARGUMENTS,
+      `segment unit ${spec.index}: a pre-roll needs MPEG-TS pieces, not ${spec.inputFormat}`
+    )
   }
   // The piece has no display matrix to autorotate by: the spec says the turn (see rotation.ts).
   const filters = [`select=${keep}`, ...rotationFilters(spec.rotation)].join(',')
-  const args = ['-copyts', '-noautorotate', ...decoderThreadArgs(video, threads), ...input.args,
-    '-map', '0:v:0', '-vf', filters, ...videoEncoderArgs(video, threads),
-    '-an', '-sn', '-dn', '-map_metadata', '-1', '-map_chapters', '-1', ...outputArgs(outFile, 'matroska')]
+  const args = [
+    '-copyts',
+    '-noautorotate',
+    ...decoderThreadArgs(video, threads),
+    ...input.args,
+    '-map',
+    '0:v:0',
+    '-vf',
+    filters,
+    ...videoEncoderArgs(video, threads),
+    '-an',
+    '-sn',
+    '-dn',
+    '-map_metadata',
+    '-1',
+    '-map_chapters',
+    '-1',
+    ...outputArgs(outFile, 'matroska')
+  ]
   return { args, stdin: input.stdin }
 }
 
 /** Every audio track once, with source timestamps, into Matroska. */
 function audioUnitArgs (spec: UnitSpec, input: string, outFile: string): string[] {
   const audio = spec.profile.audio
-  if (typeof audio !== 'object') throw new FfmeshError(ErrorCodes.BAD_ARGUMENTS, `audio unit ${spec.index} needs a profile with an audio encoder`)
+  if (typeof audio !== 'object') {
+    throw new FfmeshError(ErrorCodes.BAD_ARGUMENTS, `audio unit ${spec.index} needs a profile with an audio encoder`)
+  }
   return ['-copyts', ...inputArgs(input, spec.inputFormat === 'source' ? {} : { format: spec.inputFormat }),
     '-map', '0:a', '-vn', '-sn', '-dn', ...audioEncoderArgs(audio), ...outputArgs(outFile, 'matroska')]
 }
@@ -131,29 +178,62 @@ function audioUnitArgs (spec: UnitSpec, input: string, outFile: string): string[
  * The whole source converted directly with the profile, every kept stream mapped; a plain ffmpeg
  * run, so it corrects a TS clock and turns a rotated picture itself.
  */
-async function wholeArgs (runner: FfmpegRunner, spec: UnitSpec, input: string, outFile: string, threads: number | undefined, options: { signal?: AbortSignal }): Promise<{ args: string[], cleanup: () => Promise<void> }> {
+async function wholeArgs (
+  runner: FfmpegRunner,
+  spec: UnitSpec,
+  input: string,
+  outFile: string,
+  threads: number | undefined,
+  options: { signal?: AbortSignal }
+): Promise<{ args: string[]; cleanup: () => Promise<void> }> {
   const { profile } = spec
   const probe = await readProbe(runner, input, options)
   const info = { streams: toStreams(probe) }
   const muxer = CONTAINER_MUXERS[profile.container]
-  const args = [...(profile.kind === 'video' && profile.video != null ? decoderThreadArgs(profile.video, threads) : []), ...inputArgs(input)]
+  const args = [
+    ...(profile.kind === 'video' && profile.video != null ? decoderThreadArgs(profile.video, threads) : []),
+    ...inputArgs(input)
+  ]
   const none = async (): Promise<void> => {}
   if (profile.kind === 'image') {
     const video = mainVideo(probe)
-    if (video == null) throw new FfmeshError(ErrorCodes.PROFILE_MISMATCH, `unit ${spec.index}: the source has no picture`)
-    return { args: [...args, '-map', `0:${video.index}`, ...imageEncoderArgs(profile), ...outputArgs(outFile, muxer)], cleanup: none }
+    if (video == null) {
+      throw new FfmeshError(ErrorCodes.PROFILE_MISMATCH, `unit ${spec.index}: the source has no picture`)
+    }
+    return {
+      args: [...args, '-map', `0:${video.index}`, ...imageEncoderArgs(profile), ...outputArgs(outFile, muxer)],
+      cleanup: none
+    }
   }
   const video = mainVideo(probe)
-  if (profile.kind === 'video' && (video == null || profile.video == null)) throw new FfmeshError(ErrorCodes.PROFILE_MISMATCH, `unit ${spec.index}: the source has no video stream`)
+  if (profile.kind === 'video' && (video == null || profile.video == null)) {
+    throw new FfmeshError(ErrorCodes.PROFILE_MISMATCH, `unit ${spec.index}: the source has no video stream`)
+  }
   const kind = profile.kind === 'video' ? 'video' : 'audio'
-  const cover = await coverArtArgs(runner, { streams: info.streams, profile, source: input, input: 0, withVideo: kind === 'video', scratch: outFile }, options)
+  const cover = await coverArtArgs(
+    runner,
+    { streams: info.streams, profile, source: input, input: 0, withVideo: kind === 'video', scratch: outFile },
+    options
+  )
   if (kind === 'audio') {
     args.push('-map', '0:a', '-sn', '-dn', ...audioEncoderArgs(profile.audio))
   } else {
     args.push('-map', `0:${(video as { index: number }).index}`)
     if (profile.audio !== 'drop') args.push('-map', '0:a?', ...audioEncoderArgs(profile.audio))
-    args.push(...subtitleArgs(info, profile, 0).args, ...attachmentArgs(info, profile, 0), ...videoEncoderArgs(profile.video as NonNullable<Profile['video']>, threads))
+    args.push(
+      ...subtitleArgs(info, profile, 0).args,
+      ...attachmentArgs(info, profile, 0),
+      ...videoEncoderArgs(profile.video as NonNullable<Profile['video']>, threads)
+    )
   }
-  args.push(...cover.args, '-map_metadata', '0', '-map_chapters', '0', ...(muxer === 'mp4' ? ['-movflags', '+faststart'] : []), ...outputArgs(outFile, muxer))
+  args.push(
+    ...cover.args,
+    '-map_metadata',
+    '0',
+    '-map_chapters',
+    '0',
+    ...(muxer === 'mp4' ? ['-movflags', '+faststart'] : []),
+    ...outputArgs(outFile, muxer)
+  )
   return { args, cleanup: cover.cleanup }
 }

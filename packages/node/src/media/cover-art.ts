@@ -37,7 +37,12 @@ const PICTURE_FILES: Record<string, { ext: string, mimetype: string }> = {
 /** The source's cover pictures a profile's container keeps. */
 export function keptCoverArt (info: { streams: MediaStream[] }, profile: Profile): MediaStream[] {
   if (!PICTURE_STREAM_CONTAINERS.has(profile.container) && !ATTACHMENT_CONTAINERS.has(profile.container)) return []
-  return info.streams.filter(s => s.type === 'video' && s.attachedPic && (PICTURE_STREAM_CONTAINERS.has(profile.container) || PICTURE_FILES[s.codec] != null))
+  return info.streams.filter(
+    s =>
+      s.type === 'video' &&
+      s.attachedPic &&
+      (PICTURE_STREAM_CONTAINERS.has(profile.container) || PICTURE_FILES[s.codec] != null)
+  )
 }
 
 export interface CoverArt {
@@ -64,7 +69,11 @@ export interface CoverArtInit {
  * after the caller's own maps and codecs: after attachmentArgs' attachments, and after the video
  * encoder's `-c:v`, which would otherwise encode the pictures too.
  */
-export async function coverArtArgs (runner: FfmpegRunner, init: CoverArtInit, options: { signal?: AbortSignal } = {}): Promise<CoverArt> {
+export async function coverArtArgs (
+  runner: FfmpegRunner,
+  init: CoverArtInit,
+  options: { signal?: AbortSignal } = {}
+): Promise<CoverArt> {
   const pictures = keptCoverArt(init, init.profile)
   const none = { args: [], cleanup: async () => {} }
   if (pictures.length === 0) return none
@@ -77,19 +86,43 @@ export async function coverArtArgs (runner: FfmpegRunner, init: CoverArtInit, op
       })
     }
   }
-  const attachmentsBefore = attachmentArgs(init, init.profile, init.input).length > 0 ? init.streams.filter(s => s.type === 'attachment').length : 0
+  const attachmentsBefore =
+    attachmentArgs(init, init.profile, init.input).length > 0
+      ? init.streams.filter(s => s.type === 'attachment').length
+      : 0
   const files: string[] = []
-  const cleanup = async (): Promise<void> => { for (const f of files) await rm(f, { force: true }) }
+  const cleanup = async (): Promise<void> => {
+    for (const f of files) await rm(f, { force: true })
+  }
   try {
     const args: string[] = []
     for (const [i, s] of pictures.entries()) {
-      const kind = PICTURE_FILES[s.codec] as { ext: string, mimetype: string }
+      const kind = PICTURE_FILES[s.codec] as { ext: string; mimetype: string }
       const file = `${init.scratch}.cover-${i}.${kind.ext}`
       files.push(file)
       // The picture is one packet, read first: the rawvideo muxer writes its bytes as they are.
-      await runner.run([...inputArgs(init.source), '-map', `0:${s.index}`, '-c', 'copy', '-frames:v', '1', ...outputArgs(file, 'rawvideo')], options)
+      await runner.run(
+        [
+          ...inputArgs(init.source),
+          '-map',
+          `0:${s.index}`,
+          '-c',
+          'copy',
+          '-frames:v',
+          '1',
+          ...outputArgs(file, 'rawvideo')
+        ],
+        options
+      )
       const out = attachmentsBefore + i
-      args.push('-attach', mediaPath(file), `-metadata:s:t:${out}`, `mimetype=${s.mimetype ?? kind.mimetype}`, `-metadata:s:t:${out}`, `filename=${s.filename ?? `cover.${kind.ext}`}`)
+      args.push(
+        '-attach',
+        mediaPath(file),
+        `-metadata:s:t:${out}`,
+        `mimetype=${s.mimetype ?? kind.mimetype}`,
+        `-metadata:s:t:${out}`,
+        `filename=${s.filename ?? `cover.${kind.ext}`}`
+      )
     }
     return { args, cleanup }
   } catch (err) {

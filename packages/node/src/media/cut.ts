@@ -45,7 +45,15 @@ export interface Cut {
  * `stopAt` looks at that list before the pieces are read: when it says so, the cut ends there
  * (segments null) and the caller decides (a clock that jumps: see normalise.ts).
  */
-export async function cutVideo (runner: FfmpegRunner, source: string, info: MediaInfo, init: CutInit, listed: number[], stopAt: (list: PacketList) => boolean, options: { signal?: AbortSignal }): Promise<Cut> {
+export async function cutVideo (
+  runner: FfmpegRunner,
+  source: string,
+  info: MediaInfo,
+  init: CutInit,
+  listed: number[],
+  stopAt: (list: PacketList) => boolean,
+  options: { signal?: AbortSignal }
+): Promise<Cut> {
   const index = info.videoStreamIndex as number
   const ts = TS_CODECS.has(info.videoCodec ?? '')
   const workDir = resolve(init.workDir)
@@ -56,18 +64,40 @@ export async function cutVideo (runner: FfmpegRunner, source: string, info: Medi
   // Milliseconds are precise enough for a cut hint and keep the argument under Linux's 128 KiB.
   const times = cutTimes(info.durationSec, step, tail).map(t => (origin + t).toFixed(3))
   const listFile = join(workDir, CUT_LIST_NAME)
-  const { dtsRaised } = await runner.run([
-    '-copyts', ...inputArgs(source),
-    // -copyinkf: a recording that starts mid-GOP begins with frames no decoder shows; the first
-    // piece keeps them, so the pieces hold every packet and its unit drops what a direct run drops.
-    '-map', `0:${String(index)}`, '-c', 'copy', '-copyinkf', ...pieceBitstreamFilters(info.videoCodec),
-    '-an', '-sn', '-dn', '-map_metadata', '-1', '-map_chapters', '-1',
-    '-segment_format', ts ? 'mpegts' : 'matroska', '-segment_times', times.join(','),
-    ...outputArgs(join(workDir, `piece-%05d.${ts ? 'ts' : 'mkv'}`), 'segment'),
-    ...packetListOutput(listed, listFile)
-  ], { ...options, countPackets: true })
+  const { dtsRaised } = await runner.run(
+    [
+      '-copyts',
+      ...inputArgs(source),
+      // -copyinkf: a recording that starts mid-GOP begins with frames no decoder shows; the first
+      // piece keeps them, so the pieces hold every packet and its unit drops what a direct run drops.
+      '-map',
+      `0:${String(index)}`,
+      '-c',
+      'copy',
+      '-copyinkf',
+      ...pieceBitstreamFilters(info.videoCodec),
+      '-an',
+      '-sn',
+      '-dn',
+      '-map_metadata',
+      '-1',
+      '-map_chapters',
+      '-1',
+      '-segment_format',
+      ts ? 'mpegts' : 'matroska',
+      '-segment_times',
+      times.join(','),
+      ...outputArgs(join(workDir, `piece-%05d.${ts ? 'ts' : 'mkv'}`), 'segment'),
+      ...packetListOutput(listed, listFile)
+    ],
+    { ...options, countPackets: true }
+  )
   // The packet list is the run's second output (the pieces are its first).
-  const list = await readPacketList(listFile, listed, dtsRaised.filter(r => r.output === 1))
+  const list = await readPacketList(
+    listFile,
+    listed,
+    dtsRaised.filter(r => r.output === 1)
+  )
   const lead = info.leadingUndecodable ?? 0
   // The packets with data, as the list has them: ffmpeg's own count (its statistics) includes the
   // empty ones an AVI marks dropped frames with. A count from the probe (a job submitted by an
@@ -76,13 +106,20 @@ export async function cutVideo (runner: FfmpegRunner, source: string, info: Medi
   const videoFrames = info.videoFrames ?? read - lead
   if (stopAt(list)) return { segments: null, videoFrames, list }
 
-  const files = (await readdir(workDir)).filter(n => PIECE_NAME.test(n)).sort().map(n => join(workDir, n))
+  const files = (await readdir(workDir))
+    .filter(n => PIECE_NAME.test(n))
+    .sort()
+    .map(n => join(workDir, n))
   const pieces = await readPieces(runner, files, ts, options)
   const total = pieces.reduce((n, p) => n + p.frames, 0)
-  if (pieces.length < 2 || total !== videoFrames + lead || read !== total || pieces.some(p => p.frames === 0)) return { segments: null, videoFrames, list }
+  if (pieces.length < 2 || total !== videoFrames + lead || read !== total || pieces.some(p => p.frames === 0)) {
+    return { segments: null, videoFrames, list }
+  }
   // Every frame of a piece must display before every frame of the next, or ranges would overlap.
-  for (let i = 1; i < pieces.length; i++) if ((pieces[i - 1] as Piece).maxPts >= (pieces[i] as Piece).minPts) return { segments: null, videoFrames, list }
+  for (let i = 1; i < pieces.length; i++) {
+    if ((pieces[i - 1] as Piece).maxPts >= (pieces[i] as Piece).minPts) return { segments: null, videoFrames, list }
 
+  }
   const frameSec = info.frameRate != null && info.frameRate > 0 ? 1 / info.frameRate : 0
   const segments = pieces.map((piece, i): PlannedUnit => {
     const next = pieces[i + 1]
@@ -106,7 +143,9 @@ export async function cutVideo (runner: FfmpegRunner, source: string, info: Medi
 
 /** Removes the pieces and the packet list of a cut whose plan starts over (on a normalised copy). */
 export async function removeCut (workDir: string): Promise<void> {
-  for (const name of await readdir(workDir)) if (PIECE_NAME.test(name) || name === CUT_LIST_NAME) await rm(join(workDir, name), { force: true })
+  for (const name of await readdir(workDir)) {
+    if (PIECE_NAME.test(name) || name === CUT_LIST_NAME) await rm(join(workDir, name), { force: true })
+  }
 }
 
 /**

@@ -21,7 +21,20 @@ const SVT: VideoSettings = { encoder: 'libsvtav1', quality: 35, preset: '12' }
  */
 async function encoderReport (video: VideoSettings, threads: number): Promise<string> {
   const args = videoEncoderArgs(video, threads).map(a => a.replace('log-level=error', 'log-level=info'))
-  const { stderr } = await exec('ffmpeg', ['-hide_banner', '-nostdin', '-loglevel', 'info', '-f', 'lavfi', '-i', 'testsrc2=s=320x240:r=24:d=1', ...args, '-f', 'null', '-'])
+  const { stderr } = await exec('ffmpeg', [
+    '-hide_banner',
+    '-nostdin',
+    '-loglevel',
+    'info',
+    '-f',
+    'lavfi',
+    '-i',
+    'testsrc2=s=320x240:r=24:d=1',
+    ...args,
+    '-f',
+    'null',
+    '-'
+  ])
   return stderr
 }
 
@@ -51,7 +64,20 @@ describe('worker.threads holds the decoder too', () => {
   beforeAll(async () => {
     dir = await fs.mkdtemp(path.join(os.tmpdir(), 'ffmesh-threads-'))
     source = path.join(dir, 'source.mp4')
-    await exec('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', 'testsrc2=s=640x360:r=24:d=4', '-c:v', 'libx264', '-preset', 'ultrafast', source])
+    await exec('ffmpeg', [
+      '-hide_banner',
+      '-loglevel',
+      'error',
+      '-f',
+      'lavfi',
+      '-i',
+      'testsrc2=s=640x360:r=24:d=4',
+      '-c:v',
+      'libx264',
+      '-preset',
+      'ultrafast',
+      source
+    ])
   })
   afterAll(async () => { await fs.rm(dir, { recursive: true, force: true }) })
 
@@ -64,7 +90,18 @@ describe('worker.threads holds the decoder too', () => {
     const wrapper = path.join(dir, `ffmpeg-${String(threads)}`)
     await fs.writeFile(wrapper, `#!/bin/sh\necho $$ > '${pidFile}'\nexec ffmpeg "$@"\n`, { mode: 0o755 })
     const runner = createFfmpegRunner({ ffmpegPath: wrapper, logger: createLogger({ level: 'silent' }) })
-    const spec: UnitSpec = { jobId: '01JD4Y5N3ZQ7X8W9V0T1S2R3P4', index: 0, kind: 'segment', inputs: [{ hash: 'ab'.repeat(64), size: 1 }], preRoll: false, range: { start: 0, end: null }, durationSec: 4, frames: 96, inputFormat: 'source', profile: h264 }
+    const spec: UnitSpec = {
+      jobId: '01JD4Y5N3ZQ7X8W9V0T1S2R3P4',
+      index: 0,
+      kind: 'segment',
+      inputs: [{ hash: 'ab'.repeat(64), size: 1 }],
+      preRoll: false,
+      range: { start: 0, end: null },
+      durationSec: 4,
+      frames: 96,
+      inputFormat: 'source',
+      profile: h264
+    }
     let peak = 0
     const poll = setInterval(() => {
       void fs.readFile(pidFile, 'utf8')
@@ -72,7 +109,11 @@ describe('worker.threads holds the decoder too', () => {
         .then(tasks => { peak = Math.max(peak, tasks.length) }, () => { /* not started yet, or already gone */ })
     }, 10)
     try {
-      const out = await convertUnit(runner, { spec, inputs: [source], outFile: path.join(dir, `out-${String(threads)}.mkv`), threads }, { probeOutput: false })
+      const out = await convertUnit(
+        runner,
+        { spec, inputs: [source], outFile: path.join(dir, `out-${String(threads)}.mkv`), threads },
+        { probeOutput: false }
+      )
       expect(out.frames).toBe(96)
     } finally {
       clearInterval(poll)
@@ -80,8 +121,11 @@ describe('worker.threads holds the decoder too', () => {
     return peak
   }
 
-  it.skipIf(os.availableParallelism() < 2)('at worker.threads 1 a segment\'s ffmpeg runs in one thread, decoder included; unlimited, it runs several', async () => {
-    expect(await peakThreads(undefined)).toBeGreaterThan(1)
-    expect(await peakThreads(1)).toBe(1)
-  })
+  it.skipIf(os.availableParallelism() < 2)(
+    "at worker.threads 1 a segment's ffmpeg runs in one thread, decoder included; unlimited, it runs several",
+    async () => {
+      expect(await peakThreads(undefined)).toBeGreaterThan(1)
+      expect(await peakThreads(1)).toBe(1)
+    }
+  )
 })

@@ -32,7 +32,9 @@ export function inputArgs (file: string, options: { format?: string, itsOffset?:
  */
 export function concatInput (files: string[], format: string): { args: string[], stdin?: string[] } {
   const head = ['-f', format, '-i']
-  if (files.some(f => f.includes('|'))) return { args: ['-protocol_whitelist', PROTOCOL_WHITELIST, ...head, 'pipe:0'], stdin: files }
+  if (files.some(f => f.includes('|'))) {
+    return { args: ['-protocol_whitelist', PROTOCOL_WHITELIST, ...head, 'pipe:0'], stdin: files }
+  }
   return { args: ['-protocol_whitelist', 'concat,file', ...head, `concat:${files.map(mediaPath).join('|')}`] }
 }
 

@@ -26,14 +26,40 @@ const h264: Profile = (() => {
 
 /** The same encode as one plain ffmpeg run over the whole file: the reference for frames and times. */
 async function directH264 (source: string, out: string): Promise<void> {
-  await exec('ffmpeg', ['-v', 'error', '-y', '-i', source, '-map', '0:v:0', '-an', '-c:v', 'libx264', '-crf', '23', '-preset', 'ultrafast',
-    '-fps_mode', 'passthrough', out])
+  await exec('ffmpeg', [
+    '-v',
+    'error',
+    '-y',
+    '-i',
+    source,
+    '-map',
+    '0:v:0',
+    '-an',
+    '-c:v',
+    'libx264',
+    '-crf',
+    '23',
+    '-preset',
+    'ultrafast',
+    '-fps_mode',
+    'passthrough',
+    out
+  ])
 }
 
 interface Probed { codec_type?: string, codec_name?: string, tags?: Record<string, string> }
 
 async function probeJson (file: string): Promise<{ streams: Probed[], chapters: unknown[], format: Probed }> {
-  const { stdout } = await exec('ffprobe', ['-v', 'error', '-print_format', 'json', '-show_streams', '-show_chapters', '-show_format', file])
+  const { stdout } = await exec('ffprobe', [
+    '-v',
+    'error',
+    '-print_format',
+    'json',
+    '-show_streams',
+    '-show_chapters',
+    '-show_format',
+    file
+  ])
   return JSON.parse(stdout)
 }
 
@@ -53,9 +79,21 @@ describe('fidelity across segment joins', () => {
   beforeAll(async () => { dir = await mkdtemp(join(tmpdir(), 'ffmesh-fidelity-')) })
   afterAll(async () => { await rm(dir, { recursive: true, force: true }) })
 
-  async function pipeline (source: string, name: string, segmentSeconds: number, profile: Profile = h264): Promise<{ out: string, segments: number }> {
+  async function pipeline (
+    source: string,
+    name: string,
+    segmentSeconds: number,
+    profile: Profile = h264
+  ): Promise<{ out: string; segments: number }> {
     const out = join(dir, `${name}-out.${profile.container}`)
-    const { units } = await convertLocally(runner, { source, profile, segmentSeconds, workDir: join(dir, `work-${name}`), outFile: out, parallel: 2 })
+    const { units } = await convertLocally(runner, {
+      source,
+      profile,
+      segmentSeconds,
+      workDir: join(dir, `work-${name}`),
+      outFile: out,
+      parallel: 2
+    })
     return { out, segments: units.filter(u => u.kind === 'segment').length }
   }
 
@@ -66,7 +104,10 @@ describe('fidelity across segment joins', () => {
     const probe = await probeJson(out)
     const facts = SAMPLE_FACTS.multiTrackMkv
     const ofType = (t: string): Probed[] => probe.streams.filter(s => s.codec_type === t)
-    expect(ofType('audio').map(s => [s.codec_name, s.tags?.language, s.tags?.title])).toEqual([['aac', 'eng', 'English tone'], ['aac', 'fra', 'French tone']])
+    expect(ofType('audio').map(s => [s.codec_name, s.tags?.language, s.tags?.title])).toEqual([
+      ['aac', 'eng', 'English tone'],
+      ['aac', 'fra', 'French tone']
+    ])
     expect(ofType('subtitle').map(s => [s.codec_name, s.tags?.language])).toEqual([['subrip', 'eng'], ['ass', 'fra']])
     expect(ofType('attachment')).toHaveLength(facts.attachments)
     expect(probe.chapters).toHaveLength(facts.chapters)
@@ -107,7 +148,9 @@ describe('fidelity across segment joins', () => {
     const decoded = await decodedFrameCount(source)
     const workDir = join(dir, 'plan-mid-gop')
     await mkdir(workDir)
-    expect((await planSource(runner, { source, info, profile: h264, segmentSeconds: 2, workDir })).videoFrames).toBe(decoded)
+    expect((await planSource(runner, { source, info, profile: h264, segmentSeconds: 2, workDir })).videoFrames).toBe(
+      decoded
+    )
     const { out, segments } = await pipeline(source, 'mid-gop', 2)
     expect(segments).toBeGreaterThanOrEqual(3)
     const direct = join(dir, 'mid-gop-direct.mkv')
@@ -126,12 +169,39 @@ describe('fidelity across segment joins', () => {
     const unit = units[2]
     if (unit == null || unit.kind !== 'segment') throw new Error('expected a third segment')
     expect(unit.preRoll).toBe(true)
-    const spec = { jobId: '0'.repeat(26), index: 2, kind: unit.kind, preRoll: false, range: unit.range, durationSec: unit.durationSec, inputFormat: unit.inputFormat, profile: h264 }
-    const own = await convertUnit(runner, { spec: { ...spec, inputs: [{ hash: '0'.repeat(128), size: 0 }] }, inputs: [unit.files[1] as string], outFile: join(dir, 'no-preroll.mkv') })
+    const spec = {
+      jobId: '0'.repeat(26),
+      index: 2,
+      kind: unit.kind,
+      preRoll: false,
+      range: unit.range,
+      durationSec: unit.durationSec,
+      inputFormat: unit.inputFormat,
+      profile: h264
+    }
+    const own = await convertUnit(runner, {
+      spec: { ...spec, inputs: [{ hash: '0'.repeat(128), size: 0 }] },
+      inputs: [unit.files[1] as string],
+      outFile: join(dir, 'no-preroll.mkv')
+    })
     expect(own.frames).toBeLessThan(unit.expectedFrames ?? 0)
     const progress: number[] = []
-    const both = await convertUnit(runner, { spec: { ...spec, preRoll: true, inputs: [{ hash: '0'.repeat(128), size: 0 }, { hash: '0'.repeat(128), size: 0 }] }, inputs: unit.files, outFile: join(dir, 'with-preroll.mkv') },
-      { onProgress: f => progress.push(f) })
+    const both = await convertUnit(
+      runner,
+      {
+        spec: {
+          ...spec,
+          preRoll: true,
+          inputs: [
+            { hash: '0'.repeat(128), size: 0 },
+            { hash: '0'.repeat(128), size: 0 }
+          ]
+        },
+        inputs: unit.files,
+        outFile: join(dir, 'with-preroll.mkv')
+      },
+      { onProgress: f => progress.push(f) }
+    )
     expect(both.frames).toBe(unit.expectedFrames)
     // Progress counts the unit's own frames, not the pre-roll's.
     expect(progress.at(-1)).toBeGreaterThan(0.9)
@@ -154,7 +224,13 @@ describe('fidelity across segment joins', () => {
       const source = await makeSample(kind, dir)
       const workDir = join(dir, `plan-preroll-${kind}`)
       await mkdir(workDir)
-      const { units } = await planSource(runner, { source, info: await probeSource(runner, source), profile: h264, segmentSeconds: 2, workDir })
+      const { units } = await planSource(runner, {
+        source,
+        info: await probeSource(runner, source),
+        profile: h264,
+        segmentSeconds: 2,
+        workDir
+      })
       return units.filter(u => u.kind === 'segment').slice(1).map(u => u.preRoll)
     }
     const closed = await plan('bframesMp4')
@@ -180,8 +256,28 @@ describe('fidelity across segment joins', () => {
 
   it('splits a VP9 source into Matroska pieces and keeps every frame and time', async () => {
     const source = join(dir, 'vp9-source.webm')
-    await exec('ffmpeg', ['-v', 'error', '-y', '-i', await makeSample('vfrMp4', dir), '-c:v', 'libvpx-vp9', '-deadline', 'realtime', '-cpu-used', '8',
-      '-g', '20', '-b:v', '300k', '-c:a', 'libopus', '-fps_mode', 'passthrough', source])
+    await exec('ffmpeg', [
+      '-v',
+      'error',
+      '-y',
+      '-i',
+      await makeSample('vfrMp4', dir),
+      '-c:v',
+      'libvpx-vp9',
+      '-deadline',
+      'realtime',
+      '-cpu-used',
+      '8',
+      '-g',
+      '20',
+      '-b:v',
+      '300k',
+      '-c:a',
+      'libopus',
+      '-fps_mode',
+      'passthrough',
+      source
+    ])
     const { out, segments } = await pipeline(source, 'vp9-source', 2)
     expect(segments).toBeGreaterThanOrEqual(3)
     const direct = join(dir, 'vp9-direct.mkv')

@@ -26,8 +26,13 @@ export interface LeadFacts {
 
 /** Shown together, ffprobe lists packets and frames in one section, in the order it read them. */
 interface LeadProbe {
-  packets_and_frames?: Array<{ type?: string, pts_time?: string, dts_time?: string, best_effort_timestamp_time?: string }>
-  streams?: Array<{ nb_read_packets?: string, nb_read_frames?: string }>
+  packets_and_frames?: Array<{
+    type?: string
+    pts_time?: string
+    dts_time?: string
+    best_effort_timestamp_time?: string
+  }>
+  streams?: Array<{ nb_read_packets?: string; nb_read_frames?: string }>
 }
 
 /**
@@ -36,15 +41,36 @@ interface LeadProbe {
  * references decoded before it), and a direct ffmpeg run loses the same ones, so they are not part
  * of the source's frame count.
  */
-export async function readLead (runner: FfmpegRunner, file: string, streamIndex: number, options: { signal?: AbortSignal }): Promise<LeadFacts> {
-  const probe = await runner.probeJson(['-protocol_whitelist', PROTOCOL_WHITELIST, '-select_streams', String(streamIndex),
-    '-read_intervals', `%+${LEAD_PROBE_SEC}`, '-count_frames', '-count_packets',
-    '-show_entries', 'stream=nb_read_frames,nb_read_packets:packet=pts_time,dts_time:frame=best_effort_timestamp_time', mediaPath(file)], options) as LeadProbe
+export async function readLead (
+  runner: FfmpegRunner,
+  file: string,
+  streamIndex: number,
+  options: { signal?: AbortSignal }
+): Promise<LeadFacts> {
+  const probe = (await runner.probeJson(
+    [
+      '-protocol_whitelist',
+      PROTOCOL_WHITELIST,
+      '-select_streams',
+      String(streamIndex),
+      '-read_intervals',
+      `%+${LEAD_PROBE_SEC}`,
+      '-count_frames',
+      '-count_packets',
+      '-show_entries',
+      'stream=nb_read_frames,nb_read_packets:packet=pts_time,dts_time:frame=best_effort_timestamp_time',
+      mediaPath(file)
+    ],
+    options
+  )) as LeadProbe
   const stream = probe.streams?.[0]
   const packets = Number(stream?.nb_read_packets ?? 0)
   const frames = Number(stream?.nb_read_frames ?? packets)
   const entries = probe.packets_and_frames ?? []
-  const shown = entries.filter(e => e.type === 'frame').map(f => Number(f.best_effort_timestamp_time)).filter(Number.isFinite)
+  const shown = entries
+    .filter(e => e.type === 'frame')
+    .map(f => Number(f.best_effort_timestamp_time))
+    .filter(Number.isFinite)
   return {
     firstFrameTime: shown.length > 0 ? Math.min(...shown) : null,
     packets: Number.isFinite(packets) ? packets : 0,

@@ -40,7 +40,11 @@ export interface LocalConvertResult {
  * every unit (checking its frame count), assemble, verify. Benches and tests compare it with a
  * direct ffmpeg run.
  */
-export async function convertLocally (runner: FfmpegRunner, init: LocalConvertInit, options: { signal?: AbortSignal } = {}): Promise<LocalConvertResult> {
+export async function convertLocally (
+  runner: FfmpegRunner,
+  init: LocalConvertInit,
+  options: { signal?: AbortSignal } = {}
+): Promise<LocalConvertResult> {
   const workDir = resolve(init.workDir)
   const piecesDir = join(workDir, 'pieces')
   const unitsDir = join(workDir, 'units')
@@ -49,10 +53,21 @@ export async function convertLocally (runner: FfmpegRunner, init: LocalConvertIn
   try {
     const probed = await probeSource(runner, init.source, options)
     const parallel = Math.max(1, init.parallel ?? 1)
-    const plan = await planSource(runner, { source: init.source, info: probed, profile: init.profile, segmentSeconds: init.segmentSeconds, tailSegments: parallel > 1 ? parallel : 0, workDir: piecesDir }, options)
+    const plan = await planSource(
+      runner,
+      {
+        source: init.source,
+        info: probed,
+        profile: init.profile,
+        segmentSeconds: init.segmentSeconds,
+        tailSegments: parallel > 1 ? parallel : 0,
+        workDir: piecesDir
+      },
+      options
+    )
     const { units } = plan
     const info = plan.info ?? { ...probed, videoFrames: plan.videoFrames }
-    const outputs = new Array<{ file: string, startSec: number | null }>(units.length)
+    const outputs = new Array<{ file: string; startSec: number | null }>(units.length)
     let next = 0
     const worker = async (): Promise<void> => {
       while (next < units.length) {
@@ -62,7 +77,10 @@ export async function convertLocally (runner: FfmpegRunner, init: LocalConvertIn
         const outFile = join(unitsDir, `unit-${String(index).padStart(5, '0')}${unitOutputExtension(spec)}`)
         const result = await convertUnit(runner, { spec, inputs: unit.files, outFile, threads: init.threads }, options)
         if (unit.expectedFrames != null && result.frames !== unit.expectedFrames) {
-          throw new FfmeshError(ErrorCodes.VERIFY_FAILED, `unit ${index} produced ${result.frames} frames, expected ${unit.expectedFrames}`)
+          throw new FfmeshError(
+            ErrorCodes.VERIFY_FAILED,
+            `unit ${index} produced ${result.frames} frames, expected ${unit.expectedFrames}`
+          )
         }
         outputs[index] = { file: outFile, startSec: result.startSec }
       }
@@ -71,11 +89,21 @@ export async function convertLocally (runner: FfmpegRunner, init: LocalConvertIn
     const settled = await Promise.allSettled(Array.from({ length: parallel }, worker))
     const failure = settled.find(s => s.status === 'rejected')
     if (failure != null) throw failure.reason
-    const pick = (kind: PlannedUnit['kind']): Array<{ file: string, startSec: number | null }> => units.flatMap((u, i) => u.kind === kind ? [outputs[i] as { file: string, startSec: number | null }] : [])
-    await assembleOutput(runner, {
-      source: plan.normalised ?? init.source, info, profile: init.profile, outFile: init.outFile,
-      segments: pick('segment'), audio: pick('audio')[0]?.file ?? null, whole: pick('whole')[0]?.file ?? null
-    }, options)
+    const pick = (kind: PlannedUnit['kind']): Array<{ file: string; startSec: number | null }> =>
+      units.flatMap((u, i) => (u.kind === kind ? [outputs[i] as { file: string; startSec: number | null }] : []))
+    await assembleOutput(
+      runner,
+      {
+        source: plan.normalised ?? init.source,
+        info,
+        profile: init.profile,
+        outFile: init.outFile,
+        segments: pick('segment'),
+        audio: pick('audio')[0]?.file ?? null,
+        whole: pick('whole')[0]?.file ?? null
+      },
+      options
+    )
     await verifyOutput(runner, { info, profile: init.profile, file: init.outFile }, options)
     return { info, units, normalised: plan.normalised != null }
   } finally {

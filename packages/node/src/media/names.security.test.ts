@@ -4,7 +4,15 @@ import os from 'node:os'
 import path from 'node:path'
 import { promisify } from 'node:util'
 import {
-  BlobRefSchema, BlobRequestSchema, DEFAULT_PROFILES, HandoffSchema, HashSchema, OfferSchema, ProfileSchema, PROTOCOL_VERSION, ResultPushSchema
+  BlobRefSchema,
+  BlobRequestSchema,
+  DEFAULT_PROFILES,
+  HandoffSchema,
+  HashSchema,
+  OfferSchema,
+  ProfileSchema,
+  PROTOCOL_VERSION,
+  ResultPushSchema
 } from '@ffmesh/protocol'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createLogger } from '../logger.js'
@@ -41,7 +49,10 @@ describe('hostile names at every entry point', () => {
       expect(HashSchema.safeParse(name).success, name).toBe(false)
       expect(BlobRefSchema.safeParse({ hash: name, size: 1 }).success).toBe(false)
       expect(BlobRequestSchema.safeParse({ hash: name, offset: 0 }).success).toBe(false)
-      expect(ResultPushSchema.safeParse({ jobId, index: 0, attempt: 1, hash: name, size: 1, frames: 1, durationSec: 1 }).success).toBe(false)
+      expect(
+        ResultPushSchema.safeParse({ jobId, index: 0, attempt: 1, hash: name, size: 1, frames: 1, durationSec: 1 })
+          .success
+      ).toBe(false)
     }
   })
 
@@ -60,9 +71,34 @@ describe('hostile names at every entry point', () => {
   })
 
   it('profiles in offers and handoffs: names, presets and unknown fields are refused by the strict schema', () => {
-    const unit = { jobId, index: 0, kind: 'whole', inputs: [{ hash, size: 1 }], preRoll: false, range: null, durationSec: 1, inputFormat: 'source', profile: h264 }
-    const offer = (profile: unknown): unknown => ({ v: PROTOCOL_VERSION, ts: 1, type: 'offer', attempt: 1, unit: { ...unit, profile }, expectedOutputBytes: 1 })
-    const handoff = (profile: unknown): unknown => ({ v: PROTOCOL_VERSION, ts: 1, type: 'handoff', to: peer, jobId, source: { hash, size: 1 }, profile })
+    const unit = {
+      jobId,
+      index: 0,
+      kind: 'whole',
+      inputs: [{ hash, size: 1 }],
+      preRoll: false,
+      range: null,
+      durationSec: 1,
+      inputFormat: 'source',
+      profile: h264
+    }
+    const offer = (profile: unknown): unknown => ({
+      v: PROTOCOL_VERSION,
+      ts: 1,
+      type: 'offer',
+      attempt: 1,
+      unit: { ...unit, profile },
+      expectedOutputBytes: 1
+    })
+    const handoff = (profile: unknown): unknown => ({
+      v: PROTOCOL_VERSION,
+      ts: 1,
+      type: 'handoff',
+      to: peer,
+      jobId,
+      source: { hash, size: 1 },
+      profile
+    })
     expect(OfferSchema.safeParse(offer(h264)).success).toBe(true)
     expect(HandoffSchema.safeParse(handoff(h264)).success).toBe(true)
     const bad: unknown[] = [
@@ -78,7 +114,9 @@ describe('hostile names at every entry point', () => {
       expect(OfferSchema.safeParse(offer(profile)).success).toBe(false)
       expect(HandoffSchema.safeParse(handoff(profile)).success).toBe(false)
     }
-    for (const inputFormat of HOSTILE_NAMES) expect(OfferSchema.safeParse({ ...(offer(h264) as object), unit: { ...unit, inputFormat } }).success).toBe(false)
+    for (const inputFormat of HOSTILE_NAMES) {
+      expect(OfferSchema.safeParse({ ...(offer(h264) as object), unit: { ...unit, inputFormat } }).success).toBe(false)
+    }
   })
 
   it('watch paths must be absolute and free of NUL', () => {
@@ -95,26 +133,67 @@ describe('hostile names at every entry point', () => {
     expect(mediaPath('-x')).toBe(`file:${path.resolve('-x')}`)
     expect(mediaPath('http://x')).toBe(`file:${path.resolve('http://x')}`)
     expect(inputArgs('/concat:a|b')).toEqual(['-protocol_whitelist', PROTOCOL_WHITELIST, '-i', 'file:/concat:a|b'])
-    expect(outputArgs('/-y', 'matroska')).toEqual(['-protocol_whitelist', PROTOCOL_WHITELIST, '-f', 'matroska', 'file:/-y'])
+    expect(outputArgs('/-y', 'matroska')).toEqual([
+      '-protocol_whitelist',
+      PROTOCOL_WHITELIST,
+      '-f',
+      'matroska',
+      'file:/-y'
+    ])
     expect(PROTOCOL_WHITELIST.split(',').sort()).toEqual(['file', 'pipe'])
     // Pieces read as one input: every entry a file: path, the concat protocol over files only.
-    expect(concatInput(['/-x.ts', '/http:y.ts'], 'mpegts')).toEqual({ args: ['-protocol_whitelist', 'concat,file', '-f', 'mpegts', '-i', 'concat:file:/-x.ts|file:/http:y.ts'] })
+    expect(concatInput(['/-x.ts', '/http:y.ts'], 'mpegts')).toEqual({
+      args: ['-protocol_whitelist', 'concat,file', '-f', 'mpegts', '-i', 'concat:file:/-x.ts|file:/http:y.ts']
+    })
   })
 
   it('the runner spawns ffmpeg with -nostdin, the whitelist before every input, and file: paths only', async () => {
     const argvLog = path.join(dir, 'argv.log')
     const spy = path.join(dir, 'ffmpeg-spy')
     // Records each argv (NUL-separated, one call per line) and runs the real ffmpeg.
-    await fs.writeFile(spy, `#!/bin/sh\nprintf '%s\\0' "$@" >> '${argvLog}'\necho >> '${argvLog}'\nexec ffmpeg "$@"\n`, { mode: 0o755 })
+    await fs.writeFile(
+      spy,
+      `#!/bin/sh\nprintf '%s\\0' "$@" >> '${argvLog}'\necho >> '${argvLog}'\nexec ffmpeg "$@"\n`,
+      { mode: 0o755 }
+    )
     const runner = createFfmpegRunner({ ffmpegPath: spy, logger })
     // A real media file whose name is an option, a protocol and a pipe all at once.
     const source = path.join(dir, '-i concat:x|http:y pipe:0.mkv')
-    await run('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=size=160x120:rate=10:duration=1', '-c:v', 'libx264', '-preset', 'ultrafast', '-f', 'matroska', `file:${source}`])
+    await run('ffmpeg', [
+      '-hide_banner',
+      '-loglevel',
+      'error',
+      '-y',
+      '-f',
+      'lavfi',
+      '-i',
+      'testsrc2=size=160x120:rate=10:duration=1',
+      '-c:v',
+      'libx264',
+      '-preset',
+      'ultrafast',
+      '-f',
+      'matroska',
+      `file:${source}`
+    ])
     const outFile = path.join(dir, '-out concat:z.mkv')
-    const spec = { jobId, index: 0, kind: 'whole' as const, inputs: [{ hash, size: 1 }], preRoll: false, range: null, durationSec: 1, inputFormat: 'source' as const, profile: { ...h264, audio: 'drop' as const } }
+    const spec = {
+      jobId,
+      index: 0,
+      kind: 'whole' as const,
+      inputs: [{ hash, size: 1 }],
+      preRoll: false,
+      range: null,
+      durationSec: 1,
+      inputFormat: 'source' as const,
+      profile: { ...h264, audio: 'drop' as const }
+    }
     const result = await convertUnit(runner, { spec, inputs: [source], outFile })
     expect(result.frames).toBe(10)
-    const calls = (await fs.readFile(argvLog, 'utf8')).split('\n').filter(l => l !== '').map(l => l.split('\0').slice(0, -1))
+    const calls = (await fs.readFile(argvLog, 'utf8'))
+      .split('\n')
+      .filter(l => l !== '')
+      .map(l => l.split('\0').slice(0, -1))
     const encodes = calls.filter(a => a.includes('-progress'))
     expect(encodes.length).toBeGreaterThan(0)
     for (const argv of encodes) {

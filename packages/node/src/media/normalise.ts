@@ -45,14 +45,33 @@ export function normaliseBeforeCut (info: Pick<MediaInfo, 'missingPts' | 'videoC
 }
 
 /** Every stream a job can keep: video (not cover art, which the source still holds), audio, subtitles. */
-const KEPT_STREAMS = ['-map', '0:V?', '-map', '0:a?', '-map', '0:s?', '-c', 'copy', '-copyinkf', '-dn', '-ignore_unknown']
+const KEPT_STREAMS = [
+  '-map',
+  '0:V?',
+  '-map',
+  '0:a?',
+  '-map',
+  '0:s?',
+  '-c',
+  'copy',
+  '-copyinkf',
+  '-dn',
+  '-ignore_unknown'
+]
 
 /**
  * Writes the honest copy into `workDir` and returns its path. A TS keeps its own container (it
  * holds teletext and DVB subtitles Matroska cannot); should the TS muxer refuse a stream, or for
  * any other source, the copy is Matroska.
  */
-export async function normaliseSource (runner: FfmpegRunner, source: string, info: MediaInfo, reason: NormaliseReason, workDir: string, options: { signal?: AbortSignal } = {}): Promise<string> {
+export async function normaliseSource (
+  runner: FfmpegRunner,
+  source: string,
+  info: MediaInfo,
+  reason: NormaliseReason,
+  workDir: string,
+  options: { signal?: AbortSignal } = {}
+): Promise<string> {
   const dir = resolve(workDir)
   if (reason === 'timeline') {
     const ts = join(dir, 'normalised.ts')
@@ -74,11 +93,28 @@ export async function normaliseSource (runner: FfmpegRunner, source: string, inf
     if (info.videoCodec === 'mpeg4') {
       // The filter passes a stream without packed frames through unchanged. AVI, because the
       // packets still have no presentation times, which AVI alone does not need.
-      await runner.run([...inputArgs(source), ...KEPT_STREAMS, '-bsf:v', 'mpeg4_unpack_bframes', ...outputArgs(unpacked, 'avi')], options)
+      await runner.run(
+        [...inputArgs(source), ...KEPT_STREAMS, '-bsf:v', 'mpeg4_unpack_bframes', ...outputArgs(unpacked, 'avi')],
+        options
+      )
       input = unpacked
     }
     const mkv = join(dir, 'normalised.mkv')
-    await runner.run(['-fflags', '+genpts', '-copyts', ...inputArgs(input), '-map', '0', '-c', 'copy', '-copyinkf', ...outputArgs(mkv, 'matroska')], options)
+    await runner.run(
+      [
+        '-fflags',
+        '+genpts',
+        '-copyts',
+        ...inputArgs(input),
+        '-map',
+        '0',
+        '-c',
+        'copy',
+        '-copyinkf',
+        ...outputArgs(mkv, 'matroska')
+      ],
+      options
+    )
     return mkv
   } finally {
     await rm(unpacked, { force: true })

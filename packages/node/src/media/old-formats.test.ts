@@ -23,11 +23,14 @@ describe('old formats a library is full of', () => {
   it.each([
     ['XviD with packed B-frames', 'xvidAvi'],
     ['DivX 5 with B-frames and AC-3', 'divxAvi']
-  ] as const)('converts an AVI, %s: frames without presentation times get them from a stream copy first', async (_name, kind) => {
-    const c = await convertAndRead(runner, dir, await makeOldFormat(kind, dir), h264)
-    expect(c.result.normalised).toBe(true)
-    await expectVideoKept(c)
-  })
+  ] as const)(
+    'converts an AVI, %s: frames without presentation times get them from a stream copy first',
+    async (_name, kind) => {
+      const c = await convertAndRead(runner, dir, await makeOldFormat(kind, dir), h264)
+      expect(c.result.normalised).toBe(true)
+      await expectVideoKept(c)
+    }
+  )
 
   // Segment seconds: 3 s of DV (every frame a keyframe) is cut at 1 s.
   it.each([
@@ -49,7 +52,15 @@ describe('old formats a library is full of', () => {
     const tenBit = await convertAndRead(runner, dir, source, h264)
     expect(tenBit.source.colour).toBe('bt2020/smpte2084/bt2020nc')
     await expectVideoKept(tenBit)
-    const eightBit = await convertAndRead(runner, dir, source, fastProfile('h265', p => { p.name = 'h265-8bit'; if (p.video != null) p.video.pixelFormat = 'yuv420p' }))
+    const eightBit = await convertAndRead(
+      runner,
+      dir,
+      source,
+      fastProfile('h265', p => {
+        p.name = 'h265-8bit'
+        if (p.video != null) p.video.pixelFormat = 'yuv420p'
+      })
+    )
     await expectVideoKept(eightBit)
   })
 
@@ -64,7 +75,11 @@ describe('old formats a library is full of', () => {
     // Matroska rounds each to the millisecond).
     const [ours, theirs] = await Promise.all([videoFrameTimes(c.out), videoFrameTimes(c.file)])
     expect(ours.length).toBe(theirs.length)
-    expect(Math.max(...ours.map((t, i) => Math.abs((t - (ours[0] as number)) - ((theirs[i] as number) - (theirs[0] as number)))))).toBeLessThan(0.0011)
+    expect(
+      Math.max(
+        ...ours.map((t, i) => Math.abs(t - (ours[0] as number) - ((theirs[i] as number) - (theirs[0] as number))))
+      )
+    ).toBeLessThan(0.0011)
   })
 
   it('keeps the cover art of an MP4, byte for byte, as a Matroska attachment', async () => {
@@ -78,7 +93,13 @@ describe('old formats a library is full of', () => {
     const source = await makeOldFormat('coverMp3', dir)
     const profile = fastProfile(name)
     const out = join(dir, `song.${profile.name}.${profile.container}`)
-    const result = await convertLocally(runner, { source, profile, segmentSeconds: 2, workDir: join(dir, `work-song-${name}`), outFile: out })
+    const result = await convertLocally(runner, {
+      source,
+      profile,
+      segmentSeconds: 2,
+      workDir: join(dir, `work-song-${name}`),
+      outFile: out
+    })
     expect(result.info.kind).toBe('audio')
     expect(result.units.map(u => u.kind)).toEqual(['whole'])
     const [src, got] = await Promise.all([readTruth(source, { decode: false }), readTruth(out, { decode: false })])

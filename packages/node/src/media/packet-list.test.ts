@@ -35,7 +35,13 @@ describe('readPacketList', () => {
   }
 
   it('gives each source stream its packets and where their presentation times begin and end', async () => {
-    const file = await list([line(0, 0, 7200, 3600), line(1, 0, 0, 2160), line(0, 3600, 3600, 3600, false), line(1, 2160, 2160, 2160), line(2, 500, 500, 2000)])
+    const file = await list([
+      line(0, 0, 7200, 3600),
+      line(1, 0, 0, 2160),
+      line(0, 3600, 3600, 3600, false),
+      line(1, 2160, 2160, 2160),
+      line(2, 500, 500, 2000)
+    ])
     const read = await readPacketList(file, [4, 7, 9], [])
     expect(read.streams.get(4)).toEqual({ packets: 2, start: 3600 / 90000, end: (7200 + 3600) / 90000 })
     expect(read.streams.get(7)).toEqual({ packets: 2, start: 0, end: 4320 / 90000 })
@@ -46,7 +52,11 @@ describe('readPacketList', () => {
 
   it('places a packet without a presentation time at its decode time', async () => {
     const file = await list([`0,          0, ${NO_TIME},     3600,     1234, 0x00000000`, line(0, 3600, 3600, 3600)])
-    expect((await readPacketList(file, [0, 1, 2], [])).streams.get(0)).toEqual({ packets: 2, start: 0, end: 7200 / 90000 })
+    expect((await readPacketList(file, [0, 1, 2], [])).streams.get(0)).toEqual({
+      packets: 2,
+      start: 0,
+      end: 7200 / 90000
+    })
   })
 
   it('counts a jump forward past ffmpeg\'s 10 s threshold as a break, a shorter gap not', async () => {
@@ -59,11 +69,23 @@ describe('readPacketList', () => {
   it('counts a step back from the decode times ffmpeg raised, for audio and video, past 0.1 s', async () => {
     const file = await list([line(0, 0, 0, 3600), line(0, 3600, 3600, 3600), line(1, 0, 0, 2160), line(2, 0, 0, 1000)])
     // A DVD's last AC-3 frame written again 32 ms back: ffmpeg raises it and corrects nothing.
-    expect((await readPacketList(file, [0, 1, 2], [{ output: 1, stream: 1, previous: 520440, current: 517560 }])).breaks).toBe(0)
+    expect(
+      (await readPacketList(file, [0, 1, 2], [{ output: 1, stream: 1, previous: 520440, current: 517560 }])).breaks
+    ).toBe(0)
     // A recording that steps back five hours.
-    expect((await readPacketList(file, [0, 1, 2], [{ output: 1, stream: 0, previous: 3600, current: 3600 - 5 * 3600 * 90000 }])).breaks).toBe(1)
+    expect(
+      (
+        await readPacketList(
+          file,
+          [0, 1, 2],
+          [{ output: 1, stream: 0, previous: 3600, current: 3600 - 5 * 3600 * 90000 }]
+        )
+      ).breaks
+    ).toBe(1)
     // A subtitle's time may repeat or step back: ffmpeg does not correct subtitles.
-    expect((await readPacketList(file, [0, 1, 2], [{ output: 1, stream: 2, previous: 90000, current: 1000 }])).breaks).toBe(0)
+    expect(
+      (await readPacketList(file, [0, 1, 2], [{ output: 1, stream: 2, previous: 90000, current: 1000 }])).breaks
+    ).toBe(0)
   })
 
   it('notes a presentation time outside the 33-bit MPEG clock (a clock ffmpeg unwrapped)', async () => {

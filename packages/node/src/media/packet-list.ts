@@ -60,10 +60,23 @@ export function packetListOutput (streams: number[], listFile: string): string[]
 }
 
 /** Lists the packets of `streams` in a pass of their own, for a plan that does not cut the source. */
-export async function scanPackets (runner: FfmpegRunner, source: string, streams: number[], listFile: string, options: { signal?: AbortSignal } = {}): Promise<PacketList> {
+export async function scanPackets (
+  runner: FfmpegRunner,
+  source: string,
+  streams: number[],
+  listFile: string,
+  options: { signal?: AbortSignal } = {}
+): Promise<PacketList> {
   try {
-    const { dtsRaised } = await runner.run(['-copyts', ...inputArgs(source), ...packetListOutput(streams, listFile)], { ...options, countPackets: true })
-    return await readPacketList(listFile, streams, dtsRaised.filter(r => r.output === 0))
+    const { dtsRaised } = await runner.run(['-copyts', ...inputArgs(source), ...packetListOutput(streams, listFile)], {
+      ...options,
+      countPackets: true
+    })
+    return await readPacketList(
+      listFile,
+      streams,
+      dtsRaised.filter(r => r.output === 0)
+    )
   } finally {
     await rm(listFile, { force: true })
   }
@@ -78,7 +91,12 @@ interface Running { span: StreamSpan, timed: boolean, lastDts: number | null, la
  */
 export async function readPacketList (listFile: string, streams: number[], raised: DtsRaise[]): Promise<PacketList> {
   const timeBases = new Map<number, number>()
-  const running = streams.map((): Running => ({ span: { packets: 0, start: null, end: null }, timed: false, lastDts: null, lastDuration: 0 }))
+  const running = streams.map((): Running => ({
+    span: { packets: 0, start: null, end: null },
+    timed: false,
+    lastDts: null,
+    lastDuration: 0
+  }))
   let breaks = 0
   let outsideMpegClock = false
   const lines = createInterface({ input: createReadStream(listFile, 'utf8'), crlfDelay: Infinity })
@@ -115,9 +133,15 @@ export async function readPacketList (listFile: string, streams: number[], raise
   }
   for (const r of raised) {
     const unit = timeBases.get(r.stream)
-    if (running[r.stream]?.timed === true && unit != null && (r.previous - r.current) * unit > BACKWARD_STEP_SEC) breaks++
+    if (running[r.stream]?.timed === true && unit != null && (r.previous - r.current) * unit > BACKWARD_STEP_SEC) {
+      breaks++
+    }
   }
-  return { streams: new Map(streams.map((index, i) => [index, (running[i] as Running).span])), breaks, outsideMpegClock }
+  return {
+    streams: new Map(streams.map((index, i) => [index, (running[i] as Running).span])),
+    breaks,
+    outsideMpegClock
+  }
 }
 
 /**

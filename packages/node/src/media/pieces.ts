@@ -9,10 +9,17 @@ export interface Piece { file: string, frames: number, minPts: number, maxPts: n
 const PIECES_PER_PROBE = 100
 
 /** Reads every piece's frames and times: TS pieces in batches (see readTsPieces), Matroska ones one by one. */
-export async function readPieces (runner: FfmpegRunner, files: string[], ts: boolean, options: { signal?: AbortSignal }): Promise<Piece[]> {
+export async function readPieces (
+  runner: FfmpegRunner,
+  files: string[],
+  ts: boolean,
+  options: { signal?: AbortSignal }
+): Promise<Piece[]> {
   const pieces: Piece[] = []
   if (ts) {
-    for (let i = 0; i < files.length; i += PIECES_PER_PROBE) pieces.push(...await readTsPieces(runner, files.slice(i, i + PIECES_PER_PROBE), options))
+    for (let i = 0; i < files.length; i += PIECES_PER_PROBE) {
+      pieces.push(...(await readTsPieces(runner, files.slice(i, i + PIECES_PER_PROBE), options)))
+    }
   } else {
     for (const file of files) pieces.push(await readPiece(runner, file, options))
   }
@@ -33,13 +40,22 @@ async function readPiece (runner: FfmpegRunner, file: string, options: { signal?
  * byte-wise, as a pre-roll unit reads them) and each packet's byte position names its piece. This
  * saves a process start per piece, a tenth of a second each on a busy core.
  */
-async function readTsPieces (runner: FfmpegRunner, files: string[], options: { signal?: AbortSignal }): Promise<Piece[]> {
+async function readTsPieces (
+  runner: FfmpegRunner,
+  files: string[],
+  options: { signal?: AbortSignal }
+): Promise<Piece[]> {
   const ends: number[] = []
   let offset = 0
-  for (const file of files) { offset += (await stat(file)).size; ends.push(offset) }
+  for (const file of files) {
+    offset += (await stat(file)).size
+    ends.push(offset)
+  }
   const input = concatInput(files, 'mpegts')
-  const probe = await runner.probeJson(['-select_streams', 'v:0', '-show_entries', 'packet=pts_time,dts_time,pos', ...input.args],
-    { ...options, stdin: input.stdin }) as PacketList
+  const probe = (await runner.probeJson(
+    ['-select_streams', 'v:0', '-show_entries', 'packet=pts_time,dts_time,pos', ...input.args],
+    { ...options, stdin: input.stdin }
+  )) as PacketList
   const byPiece: Packet[][] = files.map(() => [])
   for (const packet of probe.packets ?? []) {
     const pos = Number(packet.pos)
@@ -63,5 +79,11 @@ function toPiece (file: string, packets: Packet[]): Piece {
   // Packets come in decode order: a frame shown before the piece's first keyframe is an open-GOP
   // leading frame, which references the previous piece. Without one, the piece decodes alone.
   const first = times[0] as number
-  return { file, frames, minPts: times.reduce((a, b) => Math.min(a, b)), maxPts: times.reduce((a, b) => Math.max(a, b)), leading: times.some(t => t < first) }
+  return {
+    file,
+    frames,
+    minPts: times.reduce((a, b) => Math.min(a, b)),
+    maxPts: times.reduce((a, b) => Math.max(a, b)),
+    leading: times.some(t => t < first)
+  }
 }

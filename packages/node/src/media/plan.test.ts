@@ -18,7 +18,17 @@ const runner = createFfmpegRunner({ logger: createLogger({ level: 'silent' }) })
 
 /** Packets of one piece read on its own: the reference the batched probe must agree with. */
 async function pieceAlone (file: string): Promise<{ frames: number, minPts: number }> {
-  const { stdout } = await exec('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'packet=pts_time', '-of', 'json', file])
+  const { stdout } = await exec('ffprobe', [
+    '-v',
+    'error',
+    '-select_streams',
+    'v:0',
+    '-show_entries',
+    'packet=pts_time',
+    '-of',
+    'json',
+    file
+  ])
   const times = (JSON.parse(stdout) as { packets: Array<{ pts_time: string }> }).packets.map(p => Number(p.pts_time))
   return { frames: times.length, minPts: Math.min(...times) }
 }
@@ -40,7 +50,9 @@ describe('the source frame count a plan gives', () => {
     expect(whole.units[0]?.expectedFrames).toBe(whole.videoFrames)
     // A fixed output rate changes the frame count: nothing to count the output against.
     const fixedRate = { ...h264, video: { ...h264.video, frameRate: 30 } } as Profile
-    expect((await planSource(runner, { source, info, profile: fixedRate, segmentSeconds: 10, workDir })).videoFrames).toBeNull()
+    expect(
+      (await planSource(runner, { source, info, profile: fixedRate, segmentSeconds: 10, workDir })).videoFrames
+    ).toBeNull()
   })
 })
 
@@ -55,26 +67,43 @@ describe('planning TS pieces with one probe', () => {
     ['openGopTs', 'work', 'concat:'],
     ['bframesMp4', 'work', 'concat:'],
     ['openGopTs', 'work|piped', 'pipe:0']
-  ] as const)('gives every %s piece the frames and start it has when probed alone, in one ffprobe (%s, input %s)', async (kind, workName, input) => {
-    const real = createFfmpegRunner({ logger: createLogger({ level: 'silent' }) })
-    const probes: string[][] = []
-    const counting: FfmpegRunner = { ...real, probeJson: async (args, options) => { probes.push(args); return await real.probeJson(args, options) } }
-    const source = await makeSample(kind, dir)
-    const workDir = join(dir, `${workName}-${kind}`)
-    await mkdir(workDir)
-    const info = await probeSource(real, source)
-    const { units, videoFrames } = await planSource(counting, { source, info, profile: h264, segmentSeconds: 2, workDir })
-    const segments = units.filter(u => u.kind === 'segment')
-    expect(segments.length).toBeGreaterThanOrEqual(3)
-    // The cut counted the source as it read it: no probe read the source again for its count.
-    expect(probes).toHaveLength(1)
-    expect(videoFrames).toBe(await packetCount(source, info.videoStreamIndex as number) - (info.leadingUndecodable ?? 0))
-    expect(probes[0]?.filter(arg => arg.startsWith(input))).toHaveLength(1)
-    for (const [i, unit] of segments.entries()) {
-      const alone = await pieceAlone(unit.files.at(-1) as string)
-      // The first piece's count leaves out what no decoder can show (a mid-stream start).
-      if (i > 0) expect(unit.expectedFrames).toBe(alone.frames)
-      expect(unit.range?.start).toBeCloseTo(alone.minPts, 6)
+  ] as const)(
+    'gives every %s piece the frames and start it has when probed alone, in one ffprobe (%s, input %s)',
+    async (kind, workName, input) => {
+      const real = createFfmpegRunner({ logger: createLogger({ level: 'silent' }) })
+      const probes: string[][] = []
+      const counting: FfmpegRunner = {
+        ...real,
+        probeJson: async (args, options) => {
+          probes.push(args)
+          return await real.probeJson(args, options)
+        }
+      }
+      const source = await makeSample(kind, dir)
+      const workDir = join(dir, `${workName}-${kind}`)
+      await mkdir(workDir)
+      const info = await probeSource(real, source)
+      const { units, videoFrames } = await planSource(counting, {
+        source,
+        info,
+        profile: h264,
+        segmentSeconds: 2,
+        workDir
+      })
+      const segments = units.filter(u => u.kind === 'segment')
+      expect(segments.length).toBeGreaterThanOrEqual(3)
+      // The cut counted the source as it read it: no probe read the source again for its count.
+      expect(probes).toHaveLength(1)
+      expect(videoFrames).toBe(
+        (await packetCount(source, info.videoStreamIndex as number)) - (info.leadingUndecodable ?? 0)
+      )
+      expect(probes[0]?.filter(arg => arg.startsWith(input))).toHaveLength(1)
+      for (const [i, unit] of segments.entries()) {
+        const alone = await pieceAlone(unit.files.at(-1) as string)
+        // The first piece's count leaves out what no decoder can show (a mid-stream start).
+        if (i > 0) expect(unit.expectedFrames).toBe(alone.frames)
+        expect(unit.range?.start).toBeCloseTo(alone.minPts, 6)
+      }
     }
-  })
+  )
 })

@@ -57,14 +57,37 @@ export async function planSource (runner: FfmpegRunner, init: PlanInit, options:
   const original = { source: resolve(init.source), info: init.info }
   const first = init.info.kind === 'video' ? normaliseBeforeCut(init.info) : null
   const start = first != null ? await normalised(runner, original, first, init, options) : original
-  const plan = await planFile(runner, start.source, start.info, { ...init, wholeOnly: first != null && init.audio === false }, first == null, options)
+  const plan = await planFile(
+    runner,
+    start.source,
+    start.info,
+    { ...init, wholeOnly: first != null && init.audio === false },
+    first == null,
+    options
+  )
   if (plan != null) return { ...plan, normalised: first != null ? start.source : null }
   await removeCut(init.workDir)
   const copy = await normalised(runner, original, 'timeline', init, options)
-  return { ...await planFile(runner, copy.source, copy.info, { ...init, wholeOnly: init.audio === false }, false, options) as FilePlan, normalised: copy.source }
+  return {
+    ...((await planFile(
+      runner,
+      copy.source,
+      copy.info,
+      { ...init, wholeOnly: init.audio === false },
+      false,
+      options
+    )) as FilePlan),
+    normalised: copy.source
+  }
 }
 
-async function normalised (runner: FfmpegRunner, original: { source: string, info: MediaInfo }, reason: NormaliseReason, init: PlanInit, options: Opts): Promise<{ source: string, info: MediaInfo }> {
+async function normalised (
+  runner: FfmpegRunner,
+  original: { source: string; info: MediaInfo },
+  reason: NormaliseReason,
+  init: PlanInit,
+  options: Opts
+): Promise<{ source: string; info: MediaInfo }> {
   const source = await normaliseSource(runner, original.source, original.info, reason, init.workDir, options)
   return { source, info: await probeSource(runner, source, options) }
 }
@@ -78,27 +101,43 @@ type FilePlan = Required<Pick<PlanResult, 'units' | 'videoFrames' | 'info'>>
  * `wholeOnly`: a normalised copy whose audio unit was planned from the source before (by a node
  * that did not yet hold these back, see planAudioFirst) is converted whole, audio with it.
  */
-async function planFile (runner: FfmpegRunner, source: string, info: MediaInfo, init: PlanInit & { wholeOnly: boolean }, mayBreak: boolean, options: Opts): Promise<FilePlan | null> {
+async function planFile (
+  runner: FfmpegRunner,
+  source: string,
+  info: MediaInfo,
+  init: PlanInit & { wholeOnly: boolean },
+  mayBreak: boolean,
+  options: Opts
+): Promise<FilePlan | null> {
   const { profile } = init
-  const breaks = (list: PacketList): boolean => mayBreak && hasBreakableClock(info) && (list.breaks > 0 || list.outsideMpegClock)
+  const breaks = (list: PacketList): boolean =>
+    mayBreak && hasBreakableClock(info) && (list.breaks > 0 || list.outsideMpegClock)
   const listed = listedStreams(info, profile)
-  const cut = !init.wholeOnly && splitsVideo({ ...init, info }) ? await tryCut(runner, source, info, init, listed, breaks, options) : null
+  const cut =
+    !init.wholeOnly && splitsVideo({ ...init, info })
+      ? await tryCut(runner, source, info, init, listed, breaks, options)
+      : null
   if (cut != null) {
     if (breaks(cut.list)) return null
     const measured = measuredInfo(info, cut.videoFrames, cut.list)
     if (cut.segments != null) {
       const units = [...cut.segments]
-      if (init.audio !== false && convertsAudio(profile) && info.audioTracks > 0) units.push(await audioUnit(runner, source, measured, init.workDir, options))
+      if (init.audio !== false && convertsAudio(profile) && info.audioTracks > 0) {
+        units.push(await audioUnit(runner, source, measured, init.workDir, options))
+      }
       return { units, videoFrames: cut.videoFrames, info: measured }
     }
     return { units: [wholeUnit(source, measured, profile)], videoFrames: measured.videoFrames, info: measured }
   }
-  if (info.kind === 'image' || listed.length === 0) return { units: [wholeUnit(source, info, profile)], videoFrames: info.videoFrames, info }
+  if (info.kind === 'image' || listed.length === 0) {
+    return { units: [wholeUnit(source, info, profile)], videoFrames: info.videoFrames, info }
+  }
   const list = await scanPackets(runner, source, listed, join(resolve(init.workDir), SCAN_LIST_NAME), options)
   if (breaks(list)) return null
-  const counted = info.kind === 'video' && keepsFrames(profile) && info.videoStreamIndex != null
-    ? info.videoFrames ?? (list.streams.get(info.videoStreamIndex)?.packets ?? 0) - (info.leadingUndecodable ?? 0)
-    : info.videoFrames
+  const counted =
+    info.kind === 'video' && keepsFrames(profile) && info.videoStreamIndex != null
+      ? (info.videoFrames ?? (list.streams.get(info.videoStreamIndex)?.packets ?? 0) - (info.leadingUndecodable ?? 0))
+      : info.videoFrames
   const measured = measuredInfo(info, counted, list)
   return { units: [wholeUnit(source, measured, profile)], videoFrames: counted, info: measured }
 }
@@ -107,7 +146,15 @@ async function planFile (runner: FfmpegRunner, source: string, info: MediaInfo, 
  * The cut, or null where ffmpeg could not cut this source (a stream the pieces' container does
  * not take, timestamps it will not write): a whole unit, a plain ffmpeg run, converts such a file.
  */
-async function tryCut (runner: FfmpegRunner, source: string, info: MediaInfo, init: PlanInit, listed: number[], breaks: (list: PacketList) => boolean, options: Opts): Promise<Cut | null> {
+async function tryCut (
+  runner: FfmpegRunner,
+  source: string,
+  info: MediaInfo,
+  init: PlanInit,
+  listed: number[],
+  breaks: (list: PacketList) => boolean,
+  options: Opts
+): Promise<Cut | null> {
   try {
     return await cutVideo(runner, source, info, init, listed, breaks, options)
   } catch (err) {
@@ -119,9 +166,12 @@ async function tryCut (runner: FfmpegRunner, source: string, info: MediaInfo, in
 
 /** The streams whose packets the plan lists: the main video, and the audio and subtitles the output may keep. */
 function listedStreams (info: MediaInfo, profile: Profile): number[] {
-  const video = info.kind === 'video' && profile.kind === 'video' && info.videoStreamIndex != null ? [info.videoStreamIndex] : []
+  const video =
+    info.kind === 'video' && profile.kind === 'video' && info.videoStreamIndex != null ? [info.videoStreamIndex] : []
   // A stream of a codec ffmpeg does not know cannot be copied, not even into a packet list.
-  const others = info.streams.filter(s => s.codec !== 'unknown' && (s.type === 'audio' || (s.type === 'subtitle' && profile.kind === 'video'))).map(s => s.index)
+  const others = info.streams
+    .filter(s => s.codec !== 'unknown' && (s.type === 'audio' || (s.type === 'subtitle' && profile.kind === 'video')))
+    .map(s => s.index)
   return [...video, ...others]
 }
 
@@ -132,7 +182,10 @@ function measuredInfo (info: MediaInfo, videoFrames: number | null, list: Packet
   return { ...info, videoFrames, streamEnds }
 }
 
-/** Seconds from the source's start to where its last listed stream ends; the header's duration where nothing was measured. */
+/**
+ * Seconds from the source's start to where its last listed stream ends; the header's duration where nothing was
+ * measured.
+ */
 export function measuredDuration (info: MediaInfo): number {
   const ends = Object.values(info.streamEnds ?? {})
   return ends.length > 0 ? Math.max(0, Math.max(...ends) - info.startTime) : info.durationSec
@@ -151,7 +204,11 @@ function keepsFrames (profile: Profile): boolean {
  * may read a normalised copy instead of the source (a TS-like clock, or no presentation times):
  * only the cut can tell, and audio copied from the source would not match that copy's timeline.
  */
-export async function planAudioFirst (runner: FfmpegRunner, init: PlanInit, options: Opts = {}): Promise<PlannedUnit | null> {
+export async function planAudioFirst (
+  runner: FfmpegRunner,
+  init: PlanInit,
+  options: Opts = {}
+): Promise<PlannedUnit | null> {
   const { info, profile } = init
   checkProfileFits(info, profile)
   if (!splitsVideo(init) || !convertsAudio(profile) || info.audioTracks === 0) return null
@@ -172,18 +229,54 @@ function splitsVideo ({ info, profile, segmentSeconds }: PlanInit): boolean {
 
 function wholeUnit (source: string, info: MediaInfo, profile: Profile): PlannedUnit {
   const expectedFrames = profile.kind === 'image' ? 1 : keepsFrames(profile) ? info.videoFrames : null
-  return { kind: 'whole', files: [source], preRoll: false, range: null, durationSec: measuredDuration(info), inputFormat: 'source', expectedFrames }
+  return {
+    kind: 'whole',
+    files: [source],
+    preRoll: false,
+    range: null,
+    durationSec: measuredDuration(info),
+    inputFormat: 'source',
+    expectedFrames
+  }
 }
 
 /**
  * Every audio track, stream-copied out of the source with its timestamps so a worker fetches only
  * the audio; if the tracks do not fit Matroska the unit reads the source itself.
  */
-async function audioUnit (runner: FfmpegRunner, source: string, info: MediaInfo, workDir: string, options: Opts): Promise<PlannedUnit> {
+async function audioUnit (
+  runner: FfmpegRunner,
+  source: string,
+  info: MediaInfo,
+  workDir: string,
+  options: Opts
+): Promise<PlannedUnit> {
   const file = join(resolve(workDir), 'audio.mka')
-  const unit: PlannedUnit = { kind: 'audio', files: [file], preRoll: false, range: null, durationSec: measuredDuration(info), inputFormat: 'matroska', expectedFrames: null }
+  const unit: PlannedUnit = {
+    kind: 'audio',
+    files: [file],
+    preRoll: false,
+    range: null,
+    durationSec: measuredDuration(info),
+    inputFormat: 'matroska',
+    expectedFrames: null
+  }
   try {
-    await runner.run(['-copyts', ...inputArgs(source), '-map', '0:a', '-c', 'copy', '-vn', '-sn', '-dn', ...outputArgs(file, 'matroska')], options)
+    await runner.run(
+      [
+        '-copyts',
+        ...inputArgs(source),
+        '-map',
+        '0:a',
+        '-c',
+        'copy',
+        '-vn',
+        '-sn',
+        '-dn',
+        ...outputArgs(file, 'matroska')
+      ],
+      options
+    )
     return unit
   } catch (err) {
     if (options.signal?.aborted === true) throw err

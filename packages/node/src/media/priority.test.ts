@@ -42,10 +42,32 @@ async function threadsOf (pid: number): Promise<string[]> {
 }
 
 /** Runs ffmpeg at real-time speed (-re) until aborted, and reports its priority while it runs. */
-async function priorityWhileRunning (runner: ReturnType<typeof createFfmpegRunner>): Promise<{ nice: number, io: string, threadNices: number[] }> {
+async function priorityWhileRunning (
+  runner: ReturnType<typeof createFfmpegRunner>
+): Promise<{ nice: number; io: string; threadNices: number[] }> {
   const marker = `ffm-ms-prio-${randomUUID()}`
   const abort = new AbortController()
-  const running = runner.run(['-re', '-f', 'lavfi', '-i', 'testsrc2=size=320x240:rate=25', '-t', '600', '-c:v', 'libx264', '-threads', '2', '-metadata', `comment=${marker}`, '-f', 'null', '-'], { signal: abort.signal })
+  const running = runner.run(
+    [
+      '-re',
+      '-f',
+      'lavfi',
+      '-i',
+      'testsrc2=size=320x240:rate=25',
+      '-t',
+      '600',
+      '-c:v',
+      'libx264',
+      '-threads',
+      '2',
+      '-metadata',
+      `comment=${marker}`,
+      '-f',
+      'null',
+      '-'
+    ],
+    { signal: abort.signal }
+  )
   running.catch(() => {})
   try {
     const pid = await ffmpegWith(marker)
@@ -73,13 +95,27 @@ describe('ffmpeg children at a low priority', () => {
   })
 
   it('still says FFMPEG_NOT_FOUND for a missing binary run through nice and ionice', async () => {
-    const runner = createFfmpegRunner({ ffmpegPath: '/nonexistent/ffmpeg', logger, priority: { nice: 10, ioIdle: true } })
+    const runner = createFfmpegRunner({
+      ffmpegPath: '/nonexistent/ffmpeg',
+      logger,
+      priority: { nice: 10, ioIdle: true }
+    })
     await expect(runner.run(['-version'])).rejects.toMatchObject({ code: ErrorCodes.FFMPEG_NOT_FOUND })
   })
 
   it('wraps only with the tools it found and the parts that lower anything', () => {
-    expect(createPriorityLauncher({ nice: 0, ioIdle: false }, { nice: '/usr/bin/nice', ionice: '/usr/bin/ionice' }).command('ffmpeg', ['-i', 'x'])).toEqual({ file: 'ffmpeg', args: ['-i', 'x'], wrapped: false })
-    expect(createPriorityLauncher({ nice: 5, ioIdle: true }, { nice: '/usr/bin/nice', ionice: null }).command('ffmpeg', ['-i', 'x'])).toEqual({ file: '/usr/bin/nice', args: ['-n', '5', 'ffmpeg', '-i', 'x'], wrapped: true })
+    expect(
+      createPriorityLauncher({ nice: 0, ioIdle: false }, { nice: '/usr/bin/nice', ionice: '/usr/bin/ionice' }).command(
+        'ffmpeg',
+        ['-i', 'x']
+      )
+    ).toEqual({ file: 'ffmpeg', args: ['-i', 'x'], wrapped: false })
+    expect(
+      createPriorityLauncher({ nice: 5, ioIdle: true }, { nice: '/usr/bin/nice', ionice: null }).command('ffmpeg', [
+        '-i',
+        'x'
+      ])
+    ).toEqual({ file: '/usr/bin/nice', args: ['-n', '5', 'ffmpeg', '-i', 'x'], wrapped: true })
     expect(findInPath('definitely-not-a-binary-ffm-ms')).toBeNull()
   })
 })

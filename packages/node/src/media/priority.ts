@@ -39,7 +39,10 @@ export interface PriorityLauncher {
  * without one of the tools runs the child without that part. The idle I/O class only acts under
  * an I/O scheduler that honours it (BFQ); with `none` or `mq-deadline` it changes nothing.
  */
-export function createPriorityLauncher (priority: ChildPriority, tools: { nice: string | null, ionice: string | null } = { nice: findInPath('nice'), ionice: findInPath('ionice') }): PriorityLauncher {
+export function createPriorityLauncher (
+  priority: ChildPriority,
+  tools: { nice: string | null; ionice: string | null } = { nice: findInPath('nice'), ionice: findInPath('ionice') }
+): PriorityLauncher {
   const prefix: string[] = []
   if (priority.ioIdle && tools.ionice != null) prefix.push(tools.ionice, '-c', '3')
   if (priority.nice > 0 && tools.nice != null) prefix.push(tools.nice, '-n', String(priority.nice))

@@ -33,15 +33,27 @@ describe('probeSource', () => {
 
   it('describes a multi-track Matroska file, reading only the start of its video', async () => {
     const probes: string[][] = []
-    const counting: FfmpegRunner = { ...runner, probeJson: async (args, options) => { probes.push(args); return await runner.probeJson(args, options) } }
+    const counting: FfmpegRunner = {
+      ...runner,
+      probeJson: async (args, options) => {
+        probes.push(args)
+        return await runner.probeJson(args, options)
+      }
+    }
     const info = await probeSource(counting, await makeSample('multiTrackMkv', dir))
     const facts = SAMPLE_FACTS.multiTrackMkv
     // The frame count comes with the plan (plan.test.ts): no probe here reads the file to its end.
     expect(probes.filter(args => args.includes('-count_packets') && !args.includes('-read_intervals'))).toEqual([])
     expect(info).toMatchObject({
-      kind: 'video', videoCodec: 'h264', videoFrames: null,
-      audioTracks: facts.audioTracks, subtitleTracks: facts.subtitleTracks, chapters: facts.chapters, title: facts.title,
-      frameRate: facts.frameRate, videoStreamIndex: 0
+      kind: 'video',
+      videoCodec: 'h264',
+      videoFrames: null,
+      audioTracks: facts.audioTracks,
+      subtitleTracks: facts.subtitleTracks,
+      chapters: facts.chapters,
+      title: facts.title,
+      frameRate: facts.frameRate,
+      videoStreamIndex: 0
     })
     expect(info.durationSec).toBeCloseTo(facts.durationSec, 1)
     expect(info.streams.filter(s => s.type === 'audio').map(s => s.language)).toEqual(['eng', 'fra'])
@@ -50,7 +62,11 @@ describe('probeSource', () => {
   })
 
   it('tells images, audio and MPEG-TS video apart', async () => {
-    expect(await probeSource(runner, await makeSample('image', dir))).toMatchObject({ kind: 'image', videoFrames: 1, audioTracks: 0 })
+    expect(await probeSource(runner, await makeSample('image', dir))).toMatchObject({
+      kind: 'image',
+      videoFrames: 1,
+      audioTracks: 0
+    })
     const audio = await probeSource(runner, await makeSample('audioOnly', dir))
     expect(audio).toMatchObject({ kind: 'audio', videoFrames: null, videoCodec: null, audioTracks: 1 })
     expect(audio.durationSec).toBeCloseTo(SAMPLE_FACTS.audioOnly.durationSec, 1)
@@ -69,12 +85,30 @@ describe('checkProfileFits', () => {
       { index: 2, type: 'audio', codec: 'aac', language: null, title: null, attachedPic: false }
     ]
   }
-  const audioOnly: MediaInfo = { ...base, kind: 'audio', videoFrames: null, videoCodec: null, audioTracks: 1, streams: [base.streams[1] as MediaInfo['streams'][number]] }
-  const image: MediaInfo = { ...base, kind: 'image', videoFrames: 1, videoCodec: 'png', audioTracks: 0, streams: [{ ...base.streams[0] as MediaInfo['streams'][number], codec: 'png' }] }
+  const audioOnly: MediaInfo = {
+    ...base,
+    kind: 'audio',
+    videoFrames: null,
+    videoCodec: null,
+    audioTracks: 1,
+    streams: [base.streams[1] as MediaInfo['streams'][number]]
+  }
+  const image: MediaInfo = {
+    ...base,
+    kind: 'image',
+    videoFrames: 1,
+    videoCodec: 'png',
+    audioTracks: 0,
+    streams: [{ ...(base.streams[0] as MediaInfo['streams'][number]), codec: 'png' }]
+  }
 
   it('accepts what fits', () => {
-    for (const name of ['h264', 'h265', 'av1', 'vp9', 'opus', 'aac']) expect(() => checkProfileFits(base, profile(name))).not.toThrow()
-    for (const name of ['opus', 'aac', 'mp3', 'flac']) expect(() => checkProfileFits(audioOnly, profile(name))).not.toThrow()
+    for (const name of ['h264', 'h265', 'av1', 'vp9', 'opus', 'aac']) {
+      expect(() => checkProfileFits(base, profile(name))).not.toThrow()
+    }
+    for (const name of ['opus', 'aac', 'mp3', 'flac']) {
+      expect(() => checkProfileFits(audioOnly, profile(name))).not.toThrow()
+    }
     expect(() => checkProfileFits(image, profile('webp'))).not.toThrow()
   })
 
@@ -88,9 +122,12 @@ describe('checkProfileFits', () => {
     ['webm with AAC audio', () => base, 'webm-aac'],
     ['an unknown preset', () => base, 'bad-preset']
   ])('refuses %s with PROFILE_MISMATCH', (_name, info, name) => {
-    const p = name === 'webm-aac'
-      ? { ...profile('vp9'), name, container: 'webm' as const, audio: { encoder: 'aac' as const } }
-      : name === 'bad-preset' ? { ...profile('h264'), name, video: { encoder: 'libx264' as const, quality: 23, preset: 'warp9' } } : profile(name)
+    const p =
+      name === 'webm-aac'
+        ? { ...profile('vp9'), name, container: 'webm' as const, audio: { encoder: 'aac' as const } }
+        : name === 'bad-preset'
+          ? { ...profile('h264'), name, video: { encoder: 'libx264' as const, quality: 23, preset: 'warp9' } }
+          : profile(name)
     expect(() => checkProfileFits(info(), p)).toThrow(expect.objectContaining({ code: 'PROFILE_MISMATCH' }))
   })
 

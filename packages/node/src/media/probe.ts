@@ -75,11 +75,32 @@ export interface ProbeStream extends RotationSideData {
   disposition?: Record<string, number>
   tags?: Record<string, string>
 }
-export interface ProbeFormat { format_name?: string, duration?: string, start_time?: string, tags?: Record<string, string> }
+export interface ProbeFormat {
+  format_name?: string
+  duration?: string
+  start_time?: string
+  tags?: Record<string, string>
+}
 export interface ProbeResult { streams?: ProbeStream[], format?: ProbeFormat, chapters?: unknown[] }
 
 /** Codecs of still pictures: a single frame of one of these is an image, not a video. */
-const IMAGE_CODECS = new Set(['png', 'mjpeg', 'webp', 'bmp', 'tiff', 'gif', 'jpegls', 'jpeg2000', 'pam', 'ppm', 'pgm', 'qoi', 'jpegxl', 'dpx', 'exr'])
+const IMAGE_CODECS = new Set([
+  'png',
+  'mjpeg',
+  'webp',
+  'bmp',
+  'tiff',
+  'gif',
+  'jpegls',
+  'jpeg2000',
+  'pam',
+  'ppm',
+  'pgm',
+  'qoi',
+  'jpegxl',
+  'dpx',
+  'exr'
+])
 
 export function tag (tags: Record<string, string> | undefined, name: string): string | null {
   if (tags == null) return null
@@ -120,11 +141,15 @@ export function mainVideo (probe: ProbeResult): ProbeStream | undefined {
 }
 
 /** One ffprobe pass over a file (streams, format, chapters), optionally counting packets. */
-export async function readProbe (runner: FfmpegRunner, file: string, options: { signal?: AbortSignal, countPackets?: boolean } = {}): Promise<ProbeResult> {
+export async function readProbe (
+  runner: FfmpegRunner,
+  file: string,
+  options: { signal?: AbortSignal; countPackets?: boolean } = {}
+): Promise<ProbeResult> {
   const args = ['-protocol_whitelist', PROTOCOL_WHITELIST, '-show_format', '-show_streams', '-show_chapters']
   if (options.countPackets === true) args.push('-count_packets')
   args.push(mediaPath(file))
-  return await runner.probeJson(args, options) as ProbeResult
+  return (await runner.probeJson(args, options)) as ProbeResult
 }
 
 async function checkFile (file: string): Promise<void> {
@@ -132,12 +157,21 @@ async function checkFile (file: string): Promise<void> {
   try {
     info = await stat(file)
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new FfmeshError(ErrorCodes.SOURCE_NOT_FOUND, `${file} does not exist; check the path`)
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw new FfmeshError(ErrorCodes.SOURCE_NOT_FOUND, `${file} does not exist; check the path`)
+    }
     throw new FfmeshError(ErrorCodes.SOURCE_NOT_FOUND, `cannot read ${file}: ${(err as Error).message}`)
   }
-  if (info.isDirectory()) throw new FfmeshError(ErrorCodes.SOURCE_IS_DIRECTORY, `${file} is a directory; submit the files in it, or watch it with \`ffmesh watch add\``)
+  if (info.isDirectory()) {
+    throw new FfmeshError(
+      ErrorCodes.SOURCE_IS_DIRECTORY,
+      `${file} is a directory; submit the files in it, or watch it with \`ffmesh watch add\``
+    )
+  }
   if (!info.isFile()) throw new FfmeshError(ErrorCodes.SOURCE_NOT_MEDIA, `${file} is not a regular file`)
-  if (info.size === 0) throw new FfmeshError(ErrorCodes.SOURCE_EMPTY, `${file} is empty (0 bytes); was it still being copied?`)
+  if (info.size === 0) {
+    throw new FfmeshError(ErrorCodes.SOURCE_EMPTY, `${file} is empty (0 bytes); was it still being copied?`)
+  }
 }
 
 /**
@@ -145,7 +179,11 @@ async function checkFile (file: string): Promise<void> {
  * only the start of a video: the plan counts its frames (`videoFrames` stays null until then), in
  * the same read that cuts it, so a large file is not read once more just to be counted.
  */
-export async function probeSource (runner: FfmpegRunner, file: string, options: { signal?: AbortSignal } = {}): Promise<MediaInfo> {
+export async function probeSource (
+  runner: FfmpegRunner,
+  file: string,
+  options: { signal?: AbortSignal } = {}
+): Promise<MediaInfo> {
   const abs = resolve(file)
   await checkFile(abs)
   let probe: ProbeResult
@@ -161,7 +199,10 @@ export async function probeSource (runner: FfmpegRunner, file: string, options: 
     if (options.signal?.aborted === true || (err as FfmeshError).code === ErrorCodes.FFMPEG_NOT_FOUND) throw err
     const stderr = String((err as FfmeshError).details?.stderr ?? (err as Error).message)
     if (await looksLikeMedia(abs)) {
-      throw new FfmeshError(ErrorCodes.SOURCE_CORRUPT, `${abs} looks like a media file but cannot be read (${stderr.split('\n').pop() ?? ''}); it may be truncated or damaged`)
+      throw new FfmeshError(
+        ErrorCodes.SOURCE_CORRUPT,
+        `${abs} looks like a media file but cannot be read (${stderr.split('\n').pop() ?? ''}); it may be truncated or damaged`
+      )
     }
     throw new FfmeshError(ErrorCodes.SOURCE_NOT_MEDIA, `${abs} is not a media file ffmpeg can read`)
   }
@@ -192,11 +233,19 @@ function toMediaInfo (file: string, probe: ProbeResult, moving: boolean): MediaI
   const isImage = video != null && !moving && audioTracks === 0 && (packets ?? 0) <= 1 &&
     (IMAGE_CODECS.has(video.codec_name ?? '') || /(^image2$|_pipe$)/.test(formatName))
   if (video != null && !isImage && packets === 0) {
-    throw new FfmeshError(ErrorCodes.SOURCE_CORRUPT, `${file} has a video stream without any frame; it may be truncated or damaged`)
+    throw new FfmeshError(
+      ErrorCodes.SOURCE_CORRUPT,
+      `${file} has a video stream without any frame; it may be truncated or damaged`
+    )
   }
-  const audioPackets = (probe.streams ?? []).filter(s => s.codec_type === 'audio').reduce((n, s) => n + Number(s.nb_read_packets ?? 0), 0)
+  const audioPackets = (probe.streams ?? [])
+    .filter(s => s.codec_type === 'audio')
+    .reduce((n, s) => n + Number(s.nb_read_packets ?? 0), 0)
   if (video == null && audioPackets === 0) {
-    throw new FfmeshError(ErrorCodes.SOURCE_CORRUPT, `${file} has an audio stream without any sample; it may be truncated or damaged`)
+    throw new FfmeshError(
+      ErrorCodes.SOURCE_CORRUPT,
+      `${file} has an audio stream without any sample; it may be truncated or damaged`
+    )
   }
   return {
     kind: isImage ? 'image' : video != null ? 'video' : 'audio',
@@ -225,10 +274,25 @@ export interface UnitMeasure { frames: number, durationSec: number, startSec: nu
  * first presentation time, which assembly needs for the concat list; recording it here, when the
  * result is verified, saves probing every segment again at assembly.
  */
-export async function measureOutput (runner: FfmpegRunner, file: string, kind: 'segment' | 'audio' | 'whole', options: { signal?: AbortSignal } = {}): Promise<UnitMeasure> {
-  if (kind !== 'segment') return { ...await countFrames(runner, file, options), startSec: null }
-  const probe = await runner.probeJson(['-protocol_whitelist', PROTOCOL_WHITELIST, '-select_streams', 'v:0',
-    '-show_entries', 'packet=pts_time:format=duration', mediaPath(file)], options) as { packets?: Array<{ pts_time?: string }>, format?: { duration?: string } }
+export async function measureOutput (
+  runner: FfmpegRunner,
+  file: string,
+  kind: 'segment' | 'audio' | 'whole',
+  options: { signal?: AbortSignal } = {}
+): Promise<UnitMeasure> {
+  if (kind !== 'segment') return { ...(await countFrames(runner, file, options)), startSec: null }
+  const probe = (await runner.probeJson(
+    [
+      '-protocol_whitelist',
+      PROTOCOL_WHITELIST,
+      '-select_streams',
+      'v:0',
+      '-show_entries',
+      'packet=pts_time:format=duration',
+      mediaPath(file)
+    ],
+    options
+  )) as { packets?: Array<{ pts_time?: string }>; format?: { duration?: string } }
   const packets = probe.packets ?? []
   const times = packets.map(p => toSeconds(p.pts_time)).filter((t): t is number => t != null)
   return {
@@ -244,7 +308,11 @@ export async function measureOutput (runner: FfmpegRunner, file: string, kind: '
  * Frames and duration of a converted file: packets of its first video stream (audio packets of the
  * first audio stream when there is no video) and the container's duration.
  */
-export async function countFrames (runner: FfmpegRunner, file: string, options: { signal?: AbortSignal } = {}): Promise<{ frames: number, durationSec: number }> {
+export async function countFrames (
+  runner: FfmpegRunner,
+  file: string,
+  options: { signal?: AbortSignal } = {}
+): Promise<{ frames: number; durationSec: number }> {
   const probe = await readProbe(runner, file, { ...options, countPackets: true })
   const stream = mainVideo(probe) ?? probe.streams?.find(s => s.codec_type === 'audio')
   return { frames: Number(stream?.nb_read_packets ?? 0), durationSec: toSeconds(probe.format?.duration) ?? 0 }

@@ -6,7 +6,15 @@ type VideoSettings = NonNullable<Profile['video']>
 
 /** ffmpeg muxer per container (the extension alone would pick `ipod` for m4a, `ogg` for opus). */
 export const CONTAINER_MUXERS: Record<Container, string> = {
-  mkv: 'matroska', mp4: 'mp4', webm: 'webm', mka: 'matroska', opus: 'opus', m4a: 'mp4', mp3: 'mp3', flac: 'flac', webp: 'webp'
+  mkv: 'matroska',
+  mp4: 'mp4',
+  webm: 'webm',
+  mka: 'matroska',
+  opus: 'opus',
+  m4a: 'mp4',
+  mp3: 'mp3',
+  flac: 'flac',
+  webp: 'webp'
 }
 
 /** Containers that hold one audio track only. */
@@ -19,7 +27,18 @@ const WEBM_AUDIO = new Set(['libopus', 'libvorbis', 'opus', 'vorbis'])
 const TEXT_SUBTITLES = new Set(['subrip', 'srt', 'ass', 'ssa', 'webvtt', 'mov_text', 'text'])
 
 /** Valid presets per encoder, so a bad profile fails before it reaches a worker's ffmpeg. */
-const X26X_PRESETS = ['ultrafast', 'superfast', 'veryfast', 'faster', 'fast', 'medium', 'slow', 'slower', 'veryslow', 'placebo']
+const X26X_PRESETS = [
+  'ultrafast',
+  'superfast',
+  'veryfast',
+  'faster',
+  'fast',
+  'medium',
+  'slow',
+  'slower',
+  'veryslow',
+  'placebo'
+]
 const PRESET_CHECKS: Record<VideoSettings['encoder'], (p: string) => boolean> = {
   libx264: p => X26X_PRESETS.includes(p),
   libx265: p => X26X_PRESETS.includes(p),
@@ -38,20 +57,30 @@ function mismatch (message: string): FfmeshError {
 /** Throws PROFILE_MISMATCH when the profile cannot convert this source into its container. */
 export function checkProfileFits (info: MediaInfo, profile: Profile): void {
   const name = `profile "${profile.name}"`
-  if (profile.kind === 'image' && info.kind !== 'image') throw mismatch(`${name} converts images, but the source is ${info.kind}; choose a ${info.kind} profile`)
+  if (profile.kind === 'image' && info.kind !== 'image') {
+    throw mismatch(`${name} converts images, but the source is ${info.kind}; choose a ${info.kind} profile`)
+  }
   if (profile.kind === 'video' && info.kind !== 'video') {
-    throw mismatch(`${name} converts video, but the source has no video stream (it is ${info.kind === 'image' ? 'an image' : 'audio only'}); choose a${info.kind === 'image' ? 'n image' : 'n audio'} profile`)
+    throw mismatch(
+      `${name} converts video, but the source has no video stream (it is ${info.kind === 'image' ? 'an image' : 'audio only'}); choose a${info.kind === 'image' ? 'n image' : 'n audio'} profile`
+    )
   }
   if (profile.kind === 'audio') {
     if (info.audioTracks === 0) throw mismatch(`${name} converts audio, but the source has no audio track`)
     if (SINGLE_AUDIO_CONTAINERS.has(profile.container) && info.audioTracks > 1) {
-      throw mismatch(`${name} writes ${profile.container}, which holds one audio track, but the source has ${info.audioTracks}; choose a profile with mka, m4a or opus`)
+      throw mismatch(
+        `${name} writes ${profile.container}, which holds one audio track, but the source has ${info.audioTracks}; choose a profile with mka, m4a or opus`
+      )
     }
   }
   if (profile.video != null) {
     const preset = profile.video.preset
-    if (preset != null && !PRESET_CHECKS[profile.video.encoder](preset)) throw mismatch(`${name}: "${preset}" is not a preset of ${profile.video.encoder}`)
-    if (profile.container === 'webm' && !WEBM_VIDEO.has(profile.video.encoder)) throw mismatch(`${name}: webm holds VP9 or AV1 only, not ${profile.video.encoder}`)
+    if (preset != null && !PRESET_CHECKS[profile.video.encoder](preset)) {
+      throw mismatch(`${name}: "${preset}" is not a preset of ${profile.video.encoder}`)
+    }
+    if (profile.container === 'webm' && !WEBM_VIDEO.has(profile.video.encoder)) {
+      throw mismatch(`${name}: webm holds VP9 or AV1 only, not ${profile.video.encoder}`)
+    }
   }
   if (profile.container === 'webm' && profile.kind === 'video') {
     const audioCodecs = typeof profile.audio === 'object'
@@ -83,11 +112,21 @@ export function videoEncoderArgs (video: VideoSettings, threads?: number): strin
   const limit = threadLimit(video, threads)
   const args = ['-c:v', video.encoder]
   switch (video.encoder) {
-    case 'libx264': args.push('-crf', q, '-preset', preset); break
-    case 'libx265': args.push('-crf', q, '-preset', preset, '-x265-params', x265Params(limit)); break
-    case 'libsvtav1': args.push('-crf', q, '-preset', preset, ...(limit == null ? [] : ['-svtav1-params', `lp=${limit}`])); break
-    case 'libaom-av1': args.push('-crf', q, '-b:v', '0', '-cpu-used', preset, '-row-mt', '1'); break
-    case 'libvpx-vp9': args.push('-crf', q, '-b:v', '0', '-deadline', 'good', '-cpu-used', preset, '-row-mt', '1'); break
+    case 'libx264':
+      args.push('-crf', q, '-preset', preset)
+      break
+    case 'libx265':
+      args.push('-crf', q, '-preset', preset, '-x265-params', x265Params(limit))
+      break
+    case 'libsvtav1':
+      args.push('-crf', q, '-preset', preset, ...(limit == null ? [] : ['-svtav1-params', `lp=${limit}`]))
+      break
+    case 'libaom-av1':
+      args.push('-crf', q, '-b:v', '0', '-cpu-used', preset, '-row-mt', '1')
+      break
+    case 'libvpx-vp9':
+      args.push('-crf', q, '-b:v', '0', '-deadline', 'good', '-cpu-used', preset, '-row-mt', '1')
+      break
   }
   if (video.pixelFormat != null) args.push('-pix_fmt', video.pixelFormat)
   if (video.frameRate != null) args.push('-r', String(video.frameRate), '-fps_mode', 'cfr')
@@ -156,7 +195,10 @@ export function subtitleCodecFor (container: Container, codec: string): string |
 }
 
 /** The source's subtitle streams the profile keeps, each with the codec it becomes. */
-export function keptSubtitles (info: { streams: MediaStream[] }, profile: Profile): Array<{ stream: MediaStream, codec: string }> {
+export function keptSubtitles (
+  info: { streams: MediaStream[] },
+  profile: Profile
+): Array<{ stream: MediaStream; codec: string }> {
   if (profile.subtitles === 'drop' || profile.kind !== 'video') return []
   return info.streams.flatMap(stream => {
     const codec = stream.type === 'subtitle' ? subtitleCodecFor(profile.container, stream.codec) : null
@@ -168,9 +210,16 @@ export function keptSubtitles (info: { streams: MediaStream[] }, profile: Profil
  * Map and codec arguments for the source's subtitle streams as the profile says; `input` is the
  * ffmpeg input index of the source. Returns the arguments and how many streams they keep.
  */
-export function subtitleArgs (info: { streams: MediaStream[] }, profile: Profile, input: number): { args: string[], kept: number } {
+export function subtitleArgs (
+  info: { streams: MediaStream[] },
+  profile: Profile,
+  input: number
+): { args: string[]; kept: number } {
   const kept = keptSubtitles(info, profile)
-  return { args: kept.flatMap(({ stream, codec }, i) => ['-map', `${input}:${stream.index}`, `-c:s:${i}`, codec]), kept: kept.length }
+  return {
+    args: kept.flatMap(({ stream, codec }, i) => ['-map', `${input}:${stream.index}`, `-c:s:${i}`, codec]),
+    kept: kept.length
+  }
 }
 
 /** Attachments (fonts for ASS subtitles, cover images) survive only in Matroska. */

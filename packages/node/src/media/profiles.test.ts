@@ -16,7 +16,13 @@ const exec = promisify(execFile)
 const runner = createFfmpegRunner({ logger: createLogger({ level: 'silent' }) })
 
 /** Fast presets of the same encoders, so the suite stays quick on 2 shared cores. */
-const FAST_PRESETS: Record<string, string> = { libx264: 'ultrafast', libx265: 'ultrafast', libsvtav1: '12', 'libvpx-vp9': '8', 'libaom-av1': '8' }
+const FAST_PRESETS: Record<string, string> = {
+  libx264: 'ultrafast',
+  libx265: 'ultrafast',
+  libsvtav1: '12',
+  'libvpx-vp9': '8',
+  'libaom-av1': '8'
+}
 
 function fastProfile (name: string): Profile {
   const found = DEFAULT_PROFILES.find(p => p.name === name)
@@ -27,7 +33,15 @@ function fastProfile (name: string): Profile {
 }
 
 async function streamCodecs (file: string): Promise<string[]> {
-  const { stdout } = await exec('ffprobe', ['-v', 'error', '-show_entries', 'stream=codec_name', '-of', 'csv=p=0', file])
+  const { stdout } = await exec('ffprobe', [
+    '-v',
+    'error',
+    '-show_entries',
+    'stream=codec_name',
+    '-of',
+    'csv=p=0',
+    file
+  ])
   return stdout.split('\n').map(l => l.replace(/,/g, '').trim()).filter(l => l !== '')
 }
 
@@ -36,11 +50,22 @@ describe('every default profile through plan, convert, assemble and verify', () 
   beforeAll(async () => { dir = await mkdtemp(join(tmpdir(), 'ffmesh-profiles-')) })
   afterAll(async () => { await rm(dir, { recursive: true, force: true }) })
 
-  async function convert (sample: SampleKind, name: string, segmentSeconds: number): Promise<{ out: string, units: string[] }> {
+  async function convert (
+    sample: SampleKind,
+    name: string,
+    segmentSeconds: number
+  ): Promise<{ out: string; units: string[] }> {
     const source = await makeSample(sample, dir)
     const profile = fastProfile(name)
     const out = join(dir, `${sample}-${name}-${segmentSeconds}.${profile.container}`)
-    const result = await convertLocally(runner, { source, profile, segmentSeconds, workDir: join(dir, `work-${name}-${segmentSeconds}`), outFile: out, parallel: 2 })
+    const result = await convertLocally(runner, {
+      source,
+      profile,
+      segmentSeconds,
+      workDir: join(dir, `work-${name}-${segmentSeconds}`),
+      outFile: out,
+      parallel: 2
+    })
     return { out, units: result.units.map(u => u.kind) }
   }
 
@@ -81,7 +106,15 @@ describe('every default profile through plan, convert, assemble and verify', () 
     const { out, units } = await convert('image', 'webp', 1)
     expect(units).toEqual(['whole'])
     expect(await streamCodecs(out)).toEqual(['webp'])
-    const { stdout } = await exec('ffprobe', ['-v', 'error', '-show_entries', 'stream=width,height', '-of', 'csv=p=0', out])
+    const { stdout } = await exec('ffprobe', [
+      '-v',
+      'error',
+      '-show_entries',
+      'stream=width,height',
+      '-of',
+      'csv=p=0',
+      out
+    ])
     expect(stdout.trim()).toBe('320,240')
   })
 
@@ -89,7 +122,13 @@ describe('every default profile through plan, convert, assemble and verify', () 
     const source = join(dir, "-i concat:x|y 'quoted'.mp4")
     await copyFile(await makeSample('shortClip', dir), source)
     const out = join(dir, "-y 'out' pipe:1.mkv")
-    const { units } = await convertLocally(runner, { source, profile: fastProfile('h264'), segmentSeconds: 1, workDir: join(dir, "work 'odd' -x"), outFile: out })
+    const { units } = await convertLocally(runner, {
+      source,
+      profile: fastProfile('h264'),
+      segmentSeconds: 1,
+      workDir: join(dir, "work 'odd' -x"),
+      outFile: out
+    })
     expect(units.filter(u => u.kind === 'segment').length).toBe(3)
     expect((await countFrames(runner, out)).frames).toBe(75)
   })
@@ -101,8 +140,9 @@ describe('every default profile through plan, convert, assemble and verify', () 
     const info = { ...await probeSource(runner, source), videoFrames: (await countFrames(runner, source)).frames }
     const profile = fastProfile('h264')
     await expect(verifyOutput(runner, { info, profile, file: out })).resolves.toBeUndefined()
-    await expect(verifyOutput(runner, { info: { ...info, videoFrames: (info.videoFrames ?? 0) + 1 }, profile, file: out }))
-      .rejects.toMatchObject({ code: 'VERIFY_FAILED' })
+    await expect(
+      verifyOutput(runner, { info: { ...info, videoFrames: (info.videoFrames ?? 0) + 1 }, profile, file: out })
+    ).rejects.toMatchObject({ code: 'VERIFY_FAILED' })
     await expect(verifyOutput(runner, { info: { ...info, audioTracks: 2 }, profile, file: out }))
       .rejects.toMatchObject({ code: 'VERIFY_FAILED' })
     await expect(verifyOutput(runner, { info: { ...info, durationSec: info.durationSec + 1 }, profile, file: out }))

@@ -33,18 +33,21 @@ describe('recordings whose header does not tell the truth', () => {
   it.each([
     ['forward, half an hour (MPEG-2, MP2)', 'joinedForward'],
     ['back 20 s (interlaced H.264, AC-3)', 'joinedBackward']
-  ] as const)('converts two TV recordings joined byte-wise, the clock jumping %s, as a plain ffmpeg run does', async (_name, kind) => {
-    const source = await makeRecording(kind, dir)
-    const parts = await Promise.all(recordingParts(source).map(async p => await readTruth(p, { decode: false })))
-    const c = await convertAndRead(runner, dir, source, h264)
-    expect(c.result.normalised).toBe(true)
-    // The header spans the jump: its duration is nothing like what the recordings hold.
-    const held = parts[0].span + parts[1].span
-    expect(Math.abs(c.source.headerDuration - held)).toBeGreaterThan(2)
-    await expectVideoKept(c, { reference: await plainRun(source, join(dir, `${kind}-plain.mkv`)) })
-    // No hole and no overlap where the recordings meet (the plain run's reference says the same).
-    expect(Math.abs(c.output.headerDuration - held)).toBeLessThan(1)
-  })
+  ] as const)(
+    'converts two TV recordings joined byte-wise, the clock jumping %s, as a plain ffmpeg run does',
+    async (_name, kind) => {
+      const source = await makeRecording(kind, dir)
+      const parts = await Promise.all(recordingParts(source).map(async p => await readTruth(p, { decode: false })))
+      const c = await convertAndRead(runner, dir, source, h264)
+      expect(c.result.normalised).toBe(true)
+      // The header spans the jump: its duration is nothing like what the recordings hold.
+      const held = parts[0].span + parts[1].span
+      expect(Math.abs(c.source.headerDuration - held)).toBeGreaterThan(2)
+      await expectVideoKept(c, { reference: await plainRun(source, join(dir, `${kind}-plain.mkv`)) })
+      // No hole and no overlap where the recordings meet (the plain run's reference says the same).
+      expect(Math.abs(c.output.headerDuration - held)).toBeLessThan(1)
+    }
+  )
 
   it('converts a TS recording whose 33-bit clock wraps in the middle', async () => {
     const source = await makeRecording('wrappedClock', dir)

@@ -36,7 +36,11 @@ describe('ffmpeg runner', () => {
   afterAll(async () => { await rm(dir, { recursive: true, force: true }) })
 
   it('fails with FFMPEG_NOT_FOUND naming a missing binary', async () => {
-    const runner = createFfmpegRunner({ ffmpegPath: '/nonexistent/ffmpeg', ffprobePath: '/nonexistent/ffprobe', logger })
+    const runner = createFfmpegRunner({
+      ffmpegPath: '/nonexistent/ffmpeg',
+      ffprobePath: '/nonexistent/ffprobe',
+      logger
+    })
     await expect(checkFfmpeg(runner)).rejects.toMatchObject({ code: 'FFMPEG_NOT_FOUND' })
     await expect(runner.run(['-version'])).rejects.toMatchObject({ code: 'FFMPEG_NOT_FOUND' })
     await expect(runner.probeJson(['-show_program_version'])).rejects.toMatchObject({ code: 'FFMPEG_NOT_FOUND' })
@@ -47,7 +51,18 @@ describe('ffmpeg runner', () => {
   it('lists the encoders ffmpeg offers, once', async () => {
     const runner = createFfmpegRunner({ logger })
     const encoders = await runner.encoders()
-    for (const name of ['libx264', 'libx265', 'libsvtav1', 'libvpx-vp9', 'aac', 'libopus', 'libmp3lame', 'flac', 'libwebp']) expect(encoders.has(name)).toBe(true)
+    for (const name of [
+      'libx264',
+      'libx265',
+      'libsvtav1',
+      'libvpx-vp9',
+      'aac',
+      'libopus',
+      'libmp3lame',
+      'flac',
+      'libwebp'
+    ])
+      expect(encoders.has(name)).toBe(true)
     expect(encoders.has('=')).toBe(false)
     expect(await runner.encoders()).toBe(encoders)
   })
@@ -56,8 +71,22 @@ describe('ffmpeg runner', () => {
     const runner = createFfmpegRunner({ logger })
     const seen: Array<{ outTimeSec: number, frame: number }> = []
     const out = join(dir, 'progress.mkv')
-    await runner.run(['-f', 'lavfi', '-i', 'testsrc2=s=160x120:r=25:d=2', '-c:v', 'libx264', '-preset', 'ultrafast', '-f', 'matroska', `file:${out}`],
-      { onProgress: p => seen.push(p) })
+    await runner.run(
+      [
+        '-f',
+        'lavfi',
+        '-i',
+        'testsrc2=s=160x120:r=25:d=2',
+        '-c:v',
+        'libx264',
+        '-preset',
+        'ultrafast',
+        '-f',
+        'matroska',
+        `file:${out}`
+      ],
+      { onProgress: p => seen.push(p) }
+    )
     expect(seen.length).toBeGreaterThan(0)
     expect(seen.at(-1)?.frame).toBe(50)
     expect(seen.at(-1)?.outTimeSec).toBeGreaterThan(1.9)
@@ -66,7 +95,9 @@ describe('ffmpeg runner', () => {
 
   it('turns a failing run into CONVERT_FAILED with the last stderr lines', async () => {
     const runner = createFfmpegRunner({ logger })
-    const err = await runner.run(['-protocol_whitelist', 'file', '-i', `file:${join(dir, 'missing.mkv')}`, '-f', 'null', '-']).catch(e => e)
+    const err = await runner
+      .run(['-protocol_whitelist', 'file', '-i', `file:${join(dir, 'missing.mkv')}`, '-f', 'null', '-'])
+      .catch(e => e)
     expect(err).toMatchObject({ code: 'CONVERT_FAILED' })
     expect(String(err.details.stderr)).toMatch(/No such file/)
   })
@@ -74,10 +105,18 @@ describe('ffmpeg runner', () => {
   it('counts the packets ffmpeg reads when asked, and still gives only the errors as a reason', async () => {
     const runner = createFfmpegRunner({ logger })
     const ts = await openGopTs(dir)
-    const { packetsRead } = await runner.run(['-i', `file:${ts}`, '-map', '0:v:0', '-c', 'copy', '-f', 'null', '-'], { countPackets: true })
+    const { packetsRead } = await runner.run(['-i', `file:${ts}`, '-map', '0:v:0', '-c', 'copy', '-f', 'null', '-'], {
+      countPackets: true
+    })
     expect(packetsRead.get(0)).toBe((await countFrames(runner, ts)).frames)
-    expect((await runner.run(['-i', `file:${ts}`, '-map', '0:v:0', '-c', 'copy', '-f', 'null', '-'])).packetsRead.size).toBe(0)
-    const err = await runner.run(['-protocol_whitelist', 'file', '-i', `file:${join(dir, 'missing.mkv')}`, '-f', 'null', '-'], { countPackets: true }).catch(e => e)
+    expect(
+      (await runner.run(['-i', `file:${ts}`, '-map', '0:v:0', '-c', 'copy', '-f', 'null', '-'])).packetsRead.size
+    ).toBe(0)
+    const err = await runner
+      .run(['-protocol_whitelist', 'file', '-i', `file:${join(dir, 'missing.mkv')}`, '-f', 'null', '-'], {
+        countPackets: true
+      })
+      .catch(e => e)
     expect(err).toMatchObject({ code: 'CONVERT_FAILED' })
     expect(String(err.details.stderr)).toMatch(/^file:.*missing\.mkv: No such file or directory$/)
   })
@@ -106,13 +145,17 @@ describe('ffmpeg runner', () => {
   it('waits out a time limit longer than setTimeout can hold instead of stopping the run at once', async () => {
     // A whole-file unit's limit follows its duration: a TS header claiming 26 h asks for 2^32 ms.
     const runner = createFfmpegRunner({ logger })
-    await expect(runner.run(['-f', 'lavfi', '-i', 'testsrc2=s=64x64:d=0.5', '-f', 'null', '-'], { timeoutMs: 2 ** 32 })).resolves.toMatchObject({ dtsRaised: [] })
+    await expect(
+      runner.run(['-f', 'lavfi', '-i', 'testsrc2=s=64x64:d=0.5', '-f', 'null', '-'], { timeoutMs: 2 ** 32 })
+    ).resolves.toMatchObject({ dtsRaised: [] })
   })
 
   it('killAll stops every running child', async () => {
     const runner = createFfmpegRunner({ logger })
     const runs = [runner.run(ENDLESS).catch(e => e), runner.run(ENDLESS).catch(e => e)]
-    for (let i = 0; i < 100 && (await childFfmpegs()).length < 2; i++) await new Promise(resolve => setTimeout(resolve, 50))
+    for (let i = 0; i < 100 && (await childFfmpegs()).length < 2; i++) {
+      await new Promise(resolve => setTimeout(resolve, 50))
+    }
     expect((await childFfmpegs()).length).toBe(2)
     await runner.killAll()
     expect(await childFfmpegs()).toEqual([])
@@ -124,19 +167,26 @@ describe('ffmpeg runner', () => {
     const ts = await openGopTs(dir)
     const out = join(dir, 'twice.mkv')
     // The same TS twice is a valid TS with every packet twice: stdin carried both files.
-    await runner.run(['-f', 'mpegts', '-i', 'pipe:0', '-map', '0:v:0', '-c', 'copy', '-f', 'matroska', `file:${out}`], { stdin: [ts, ts] })
+    await runner.run(['-f', 'mpegts', '-i', 'pipe:0', '-map', '0:v:0', '-c', 'copy', '-f', 'matroska', `file:${out}`], {
+      stdin: [ts, ts]
+    })
     const once = await countFrames(runner, ts)
     expect((await countFrames(runner, out)).frames).toBe(once.frames * 2)
   })
 
-  it.each([['piece.ts', 'concat:'], ['a|b.ts', 'pipe:0']])('reads TS files as one input with concatInput (%s through %s)', async (name, via) => {
+  it.each([
+    ['piece.ts', 'concat:'],
+    ['a|b.ts', 'pipe:0']
+  ])('reads TS files as one input with concatInput (%s through %s)', async (name, via) => {
     const runner = createFfmpegRunner({ logger })
     const ts = join(dir, name)
     await copyFile(await openGopTs(dir), ts)
     const input = concatInput([ts, ts], 'mpegts')
     expect(input.args.filter(a => a.startsWith(via))).toHaveLength(1)
     const out = join(dir, `twice-${via.slice(0, 4)}.mkv`)
-    await runner.run([...input.args, '-map', '0:v:0', '-c', 'copy', '-f', 'matroska', `file:${out}`], { stdin: input.stdin })
+    await runner.run([...input.args, '-map', '0:v:0', '-c', 'copy', '-f', 'matroska', `file:${out}`], {
+      stdin: input.stdin
+    })
     const once = await countFrames(runner, ts)
     expect((await countFrames(runner, out)).frames).toBe(once.frames * 2)
   })

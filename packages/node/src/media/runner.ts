@@ -68,9 +68,11 @@ export interface FfmpegRunnerInit {
 }
 
 function notFound (binary: string): FfmeshError {
-  return new FfmeshError(ErrorCodes.FFMPEG_NOT_FOUND,
+  return new FfmeshError(
+    ErrorCodes.FFMPEG_NOT_FOUND,
     `cannot run "${binary}": install ffmpeg (for example \`apt-get install ffmpeg\`) or set ffmpeg.ffmpegPath / ffmpeg.ffprobePath in config.yaml`,
-    { binary })
+    { binary }
+  )
 }
 
 function abortReason (signal: AbortSignal): Error {
@@ -81,7 +83,10 @@ function abortReason (signal: AbortSignal): Error {
  * Keeps the last lines of a text stream. `pick` may rewrite a line or drop it (null); it sees every
  * complete line once.
  */
-function createTail (limit: number, pick: (line: string) => string | null = line => line): { push: (chunk: Buffer) => void, text: () => string } {
+function createTail (
+  limit: number,
+  pick: (line: string) => string | null = line => line
+): { push: (chunk: Buffer) => void; text: () => string } {
   const lines: string[] = []
   let partial = ''
   return {
@@ -94,7 +99,11 @@ function createTail (limit: number, pick: (line: string) => string | null = line
       }
       if (lines.length > limit) lines.splice(0, lines.length - limit)
     },
-    text: () => [...lines, partial].filter(l => l.trim() !== '').slice(-limit).join('\n')
+    text: () =>
+      [...lines, partial]
+        .filter(l => l.trim() !== '')
+        .slice(-limit)
+        .join('\n')
   }
 }
 
@@ -118,7 +127,14 @@ function verboseStderr (packetsRead: Map<number, number>, dtsRaised: DtsRaise[])
     const stats = PACKETS_READ.exec(text)
     if (stats != null) packetsRead.set(Number(stats[1]), Number(stats[2]))
     const raised = DTS_RAISED.exec(text)
-    if (raised != null) dtsRaised.push({ output: Number(raised[1]), stream: Number(raised[2]), previous: Number(raised[3]), current: Number(raised[4]) })
+    if (raised != null) {
+      dtsRaised.push({
+        output: Number(raised[1]),
+        stream: Number(raised[2]),
+        previous: Number(raised[3]),
+        current: Number(raised[4])
+      })
+    }
     return ERROR_LEVELS.has(level) ? context + text : null
   }
 }
@@ -154,7 +170,9 @@ export function createFfmpegRunner (init: FfmpegRunnerInit): FfmpegRunner {
   function terminate (child: ChildProcess): void {
     if (child.exitCode != null || child.signalCode != null) return
     child.kill('SIGTERM')
-    const timer = setTimeout(() => { if (child.exitCode == null && child.signalCode == null) child.kill('SIGKILL') }, KILL_GRACE_MS)
+    const timer = setTimeout(() => {
+      if (child.exitCode == null && child.signalCode == null) child.kill('SIGKILL')
+    }, KILL_GRACE_MS)
     timer.unref()
     child.once('close', () => clearTimeout(timer))
   }
@@ -163,10 +181,17 @@ export function createFfmpegRunner (init: FfmpegRunnerInit): FfmpegRunner {
    * Spawns one child (argv, never a shell) and settles only after it has exited, so a rejected
    * promise never leaves a process behind.
    */
-  function execute (binary: string, args: string[], options: RunOptions & { capture?: boolean }): Promise<{ stdout: Buffer } & RunResult> {
+  function execute (
+    binary: string,
+    args: string[],
+    options: RunOptions & { capture?: boolean }
+  ): Promise<{ stdout: Buffer } & RunResult> {
     return new Promise((resolve, reject) => {
       const { signal } = options
-      if (signal?.aborted === true) { reject(abortReason(signal)); return }
+      if (signal?.aborted === true) {
+        reject(abortReason(signal))
+        return
+      }
       const feedsStdin = options.stdin != null
       const started = performance.now()
       const launch = launcher.command(binary, args)
@@ -174,18 +199,25 @@ export function createFfmpegRunner (init: FfmpegRunnerInit): FfmpegRunner {
       live.add(child)
       const packetsRead = new Map<number, number>()
       const dtsRaised: DtsRaise[] = []
-      const tail = createTail(STDERR_TAIL_LINES, options.countPackets === true ? verboseStderr(packetsRead, dtsRaised) : undefined)
+      const tail = createTail(
+        STDERR_TAIL_LINES,
+        options.countPackets === true ? verboseStderr(packetsRead, dtsRaised) : undefined
+      )
       const out: Buffer[] = []
       let outBytes = 0
       let failure: Error | undefined
-      const fail = (err: Error): void => { failure ??= err; terminate(child) }
+      const fail = (err: Error): void => {
+        failure ??= err
+        terminate(child)
+      }
 
       const parseProgress = options.onProgress != null ? createProgressParser(options.onProgress) : undefined
       child.stdout?.on('data', (chunk: Buffer) => {
         if (options.capture === true) {
           outBytes += chunk.length
-          if (outBytes > MAX_PROBE_OUTPUT_BYTES) fail(new FfmeshError(ErrorCodes.INTERNAL, `${binary} printed more than ${MAX_PROBE_OUTPUT_BYTES} bytes`))
-          else out.push(chunk)
+          if (outBytes > MAX_PROBE_OUTPUT_BYTES) {
+            fail(new FfmeshError(ErrorCodes.INTERNAL, `${binary} printed more than ${MAX_PROBE_OUTPUT_BYTES} bytes`))
+          } else out.push(chunk)
         }
         parseProgress?.(chunk)
       })
@@ -193,12 +225,24 @@ export function createFfmpegRunner (init: FfmpegRunnerInit): FfmpegRunner {
 
       const onAbort = (): void => fail(abortReason(signal as AbortSignal))
       signal?.addEventListener('abort', onAbort, { once: true })
-      const timer = options.timeoutMs != null
-        ? setTimeout(() => fail(new FfmeshError(ErrorCodes.CONVERT_TIMEOUT, `ffmpeg ran longer than ${Math.round((options.timeoutMs ?? 0) / 1000)} s and was stopped; the unit will be retried`)), Math.min(options.timeoutMs, MAX_TIMER_MS))
-        : undefined
+      const timer =
+        options.timeoutMs != null
+          ? setTimeout(
+              () =>
+                fail(
+                  new FfmeshError(
+                    ErrorCodes.CONVERT_TIMEOUT,
+                    `ffmpeg ran longer than ${Math.round((options.timeoutMs ?? 0) / 1000)} s and was stopped; the unit will be retried`
+                  )
+                ),
+              Math.min(options.timeoutMs, MAX_TIMER_MS)
+            )
+          : undefined
 
-      if (feedsStdin && child.stdin != null) feedStdin(child.stdin, options.stdin as NodeJS.ReadableStream | string[], fail)
+      if (feedsStdin && child.stdin != null) {
+        feedStdin(child.stdin, options.stdin as NodeJS.ReadableStream | string[], fail)
 
+      }
       child.once('error', (err: NodeJS.ErrnoException) => {
         failure ??= err.code === 'ENOENT' || err.code === 'EACCES' ? notFound(binary) : err
       })
@@ -208,15 +252,28 @@ export function createFfmpegRunner (init: FfmpegRunnerInit): FfmpegRunner {
         if (timer != null) clearTimeout(timer)
         // At debug level every child's run time is in the log: where a job's seconds went.
         log.debug({ binary, code, ms: Math.round(performance.now() - started), args: args.slice(-1) }, 'child exited')
-        if (failure != null) { reject(failure); return }
-        if (code === 0) { resolve({ stdout: Buffer.concat(out), packetsRead, dtsRaised }); return }
+        if (failure != null) {
+          reject(failure)
+          return
+        }
+        if (code === 0) {
+          resolve({ stdout: Buffer.concat(out), packetsRead, dtsRaised })
+          return
+        }
         // Through nice/ionice a missing binary is their exit code, not a spawn error.
-        if (launch.wrapped && code != null && EXEC_FAILED_EXIT_CODES.includes(code)) { reject(notFound(binary)); return }
+        if (launch.wrapped && code != null && EXEC_FAILED_EXIT_CODES.includes(code)) {
+          reject(notFound(binary))
+          return
+        }
         const reason = tail.text()
         log.debug({ binary, code, signal: sig, reason }, 'child failed')
-        reject(new FfmeshError(ErrorCodes.CONVERT_FAILED,
-          `${binary} exited with ${code ?? sig}: ${reason === '' ? 'no error output' : reason}`,
-          { exitCode: code, stderr: reason }))
+        reject(
+          new FfmeshError(
+            ErrorCodes.CONVERT_FAILED,
+            `${binary} exited with ${code ?? sig}: ${reason === '' ? 'no error output' : reason}`,
+            { exitCode: code, stderr: reason }
+          )
+        )
       })
     })
   }
@@ -226,7 +283,13 @@ export function createFfmpegRunner (init: FfmpegRunnerInit): FfmpegRunner {
     ffprobePath,
     async run (args, options = {}) {
       // The final statistics are logged at verbose level; `level` tags each line so the rest is dropped.
-      const full = ['-hide_banner', '-nostats', '-loglevel', options.countPackets === true ? 'level+verbose' : 'error', '-y']
+      const full = [
+        '-hide_banner',
+        '-nostats',
+        '-loglevel',
+        options.countPackets === true ? 'level+verbose' : 'error',
+        '-y'
+      ]
       if (options.stdin == null) full.push('-nostdin')
       full.push('-progress', 'pipe:1', ...args)
       log.debug({ args: full }, 'ffmpeg')
@@ -234,18 +297,24 @@ export function createFfmpegRunner (init: FfmpegRunnerInit): FfmpegRunner {
       return { packetsRead, dtsRaised }
     },
     async probeJson (args, options = {}) {
-      const { stdout } = await execute(ffprobePath, ['-hide_banner', '-loglevel', 'error', '-print_format', 'json', ...args], { ...options, capture: true })
+      const { stdout } = await execute(
+        ffprobePath,
+        ['-hide_banner', '-loglevel', 'error', '-print_format', 'json', ...args],
+        { ...options, capture: true }
+      )
       return JSON.parse(stdout.toString('utf8')) as unknown
     },
     encoders () {
-      encoderCache ??= execute(ffmpegPath, ['-hide_banner', '-nostdin', '-encoders'], { capture: true }).then(({ stdout }) => {
-        const names = new Set<string>()
-        for (const line of stdout.toString('utf8').split('\n')) {
-          const m = /^\s*[VAS][A-Z.]{5}\s+([A-Za-z0-9_-]+)\s/.exec(line)
-          if (m?.[1] != null) names.add(m[1])
+      encoderCache ??= execute(ffmpegPath, ['-hide_banner', '-nostdin', '-encoders'], { capture: true }).then(
+        ({ stdout }) => {
+          const names = new Set<string>()
+          for (const line of stdout.toString('utf8').split('\n')) {
+            const m = /^\s*[VAS][A-Z.]{5}\s+([A-Za-z0-9_-]+)\s/.exec(line)
+            if (m?.[1] != null) names.add(m[1])
+          }
+          return names
         }
-        return names
-      })
+      )
       encoderCache.catch(() => { encoderCache = undefined })
       return encoderCache
     },
@@ -261,16 +330,31 @@ export function createFfmpegRunner (init: FfmpegRunnerInit): FfmpegRunner {
 }
 
 /** Streams a readable or several files into stdin one after the other. */
-function feedStdin (stdin: NodeJS.WritableStream, source: NodeJS.ReadableStream | string[], fail: (err: Error) => void): void {
+function feedStdin (
+  stdin: NodeJS.WritableStream,
+  source: NodeJS.ReadableStream | string[],
+  fail: (err: Error) => void
+): void {
   // ffmpeg may stop reading early (it failed, or it was stopped); a broken pipe is then expected.
-  stdin.on('error', (err: NodeJS.ErrnoException) => { if (err.code !== 'EPIPE' && err.code !== 'ERR_STREAM_DESTROYED') fail(err) })
-  if (!Array.isArray(source)) { source.pipe(stdin); return }
+  stdin.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE' && err.code !== 'ERR_STREAM_DESTROYED') fail(err)
+  })
+  if (!Array.isArray(source)) {
+    source.pipe(stdin)
+    return
+  }
   const files = [...source]
   const next = (): void => {
     const file = files.shift()
-    if (file == null) { stdin.end(); return }
+    if (file == null) {
+      stdin.end()
+      return
+    }
     const reader = createReadStream(file)
-    reader.once('error', err => { fail(err); stdin.end() })
+    reader.once('error', err => {
+      fail(err)
+      stdin.end()
+    })
     reader.once('end', next)
     reader.pipe(stdin, { end: false })
   }

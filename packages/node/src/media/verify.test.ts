@@ -19,8 +19,27 @@ const h264 = fastProfile('h264')
 
 /** A plain conversion of picture and sound, with extra output options (a shortened track, a dropped picture). */
 async function plain (source: string, out: string, extra: string[]): Promise<string> {
-  await exec('ffmpeg', ['-v', 'error', '-y', '-i', source, '-map', '0:V', '-map', '0:a', '-c:v', 'libx264', '-preset', 'ultrafast', '-fps_mode', 'passthrough',
-    '-c:a', 'aac', ...extra, out])
+  await exec('ffmpeg', [
+    '-v',
+    'error',
+    '-y',
+    '-i',
+    source,
+    '-map',
+    '0:V',
+    '-map',
+    '0:a',
+    '-c:v',
+    'libx264',
+    '-preset',
+    'ultrafast',
+    '-fps_mode',
+    'passthrough',
+    '-c:a',
+    'aac',
+    ...extra,
+    out
+  ])
   return out
 }
 
@@ -32,7 +51,15 @@ describe('the output check, against what the source holds', () => {
   async function planned (source: string, name: string): Promise<MediaInfo> {
     const workDir = join(dir, `plan-${name}`)
     await mkdir(workDir)
-    return (await planSource(runner, { source, info: await probeSource(runner, source), profile: h264, segmentSeconds: 2, workDir })).info as MediaInfo
+    return (
+      await planSource(runner, {
+        source,
+        info: await probeSource(runner, source),
+        profile: h264,
+        segmentSeconds: 2,
+        workDir
+      })
+    ).info as MediaInfo
   }
 
   it('holds a recording cut short to what it holds, as strictly as a whole file: a second of sound missing fails', async () => {
@@ -42,21 +69,38 @@ describe('the output check, against what the source holds', () => {
     const held = expectedDuration(info, h264)
     expect(held).toBeGreaterThan(4)
     expect(held).toBeLessThan(info.durationSec - 3)
-    await expect(verifyOutput(runner, { info, profile: h264, file: await plain(source, join(dir, 'whole.mkv'), []) })).resolves.toBeUndefined()
+    await expect(
+      verifyOutput(runner, { info, profile: h264, file: await plain(source, join(dir, 'whole.mkv'), []) })
+    ).resolves.toBeUndefined()
     const short = await plain(source, join(dir, 'short-audio.mkv'), ['-af', `atrim=end=${(held - 1).toFixed(3)}`])
-    await expect(verifyOutput(runner, { info, profile: h264, file: short })).rejects.toMatchObject({ code: 'VERIFY_FAILED' })
+    await expect(verifyOutput(runner, { info, profile: h264, file: short })).rejects.toMatchObject({
+      code: 'VERIFY_FAILED'
+    })
     // Against the header, the complete output would have failed: that was the bug.
-    await expect(verifyOutput(runner, { info: { ...info, streamEnds: undefined }, profile: h264, file: join(dir, 'whole.mkv') })).rejects.toMatchObject({ code: 'VERIFY_FAILED' })
+    await expect(
+      verifyOutput(runner, { info: { ...info, streamEnds: undefined }, profile: h264, file: join(dir, 'whole.mkv') })
+    ).rejects.toMatchObject({ code: 'VERIFY_FAILED' })
   })
 
   it('fails an output that lost the source\'s cover picture', async () => {
     const source = await makeOldFormat('coverMp4', dir)
     const info = await planned(source, 'cover')
     const cover = info.streams.find(s => s.attachedPic)?.index
-    const withCover = await plain(source, join(dir, 'out-with-cover.mp4'), ['-map', `0:${String(cover)}`, '-c:v:1', 'copy', '-disposition:v:1', 'attached_pic', '-map_chapters', '0'])
+    const withCover = await plain(source, join(dir, 'out-with-cover.mp4'), [
+      '-map',
+      `0:${String(cover)}`,
+      '-c:v:1',
+      'copy',
+      '-disposition:v:1',
+      'attached_pic',
+      '-map_chapters',
+      '0'
+    ])
     const mp4 = fastProfile('h264', p => { p.container = 'mp4' })
     await expect(verifyOutput(runner, { info, profile: mp4, file: withCover })).resolves.toBeUndefined()
     const without = await plain(source, join(dir, 'out-without-cover.mp4'), ['-map_chapters', '0'])
-    await expect(verifyOutput(runner, { info, profile: mp4, file: without })).rejects.toMatchObject({ code: 'VERIFY_FAILED' })
+    await expect(verifyOutput(runner, { info, profile: mp4, file: without })).rejects.toMatchObject({
+      code: 'VERIFY_FAILED'
+    })
   })
 })

@@ -22,21 +22,28 @@ export interface VerifyInit { info: MediaInfo, profile: Profile, file: string }
  * see expectedDuration), and every stream, attachment, cover picture, chapter and the title the
  * profile keeps.
  */
-export async function verifyOutput (runner: FfmpegRunner, init: VerifyInit, options: { signal?: AbortSignal } = {}): Promise<void> {
+export async function verifyOutput (
+  runner: FfmpegRunner,
+  init: VerifyInit,
+  options: { signal?: AbortSignal } = {}
+): Promise<void> {
   const { info, profile } = init
   let probe: ProbeResult
   let list: PacketList
   try {
     probe = await readProbe(runner, init.file, options)
     // One read of the output lists its picture and sound packets: their count and where they end.
-    const timed = (probe.streams ?? []).filter(s => s.codec_type === 'audio' || s === mainVideo(probe)).map(s => s.index)
+    const timed = (probe.streams ?? [])
+      .filter(s => s.codec_type === 'audio' || s === mainVideo(probe))
+      .map(s => s.index)
     list = await scanPackets(runner, init.file, timed, `${init.file}.packets.crc`, options)
   } catch (err) {
     if (options.signal?.aborted === true) throw err
     throw failed(`the output cannot be read: ${(err as Error).message}`)
   }
   const streams = probe.streams ?? []
-  const count = (type: string): number => streams.filter(s => s.codec_type === type && s.disposition?.attached_pic !== 1).length
+  const count = (type: string): number =>
+    streams.filter(s => s.codec_type === type && s.disposition?.attached_pic !== 1).length
   const duration = toSeconds(probe.format?.duration) ?? 0
   const expected = expectedDuration(info, profile)
 
@@ -52,7 +59,9 @@ export async function verifyOutput (runner: FfmpegRunner, init: VerifyInit, opti
     const frames = list.streams.get(video.index)?.packets ?? 0
     const frameSec = 1 / (profile.video?.frameRate ?? info.frameRate ?? FALLBACK_FRAME_RATE)
     // The plan counts the source (probeSource leaves a video's count to it); a plan without a count is a bug here.
-    if (profile.video?.frameRate == null && info.videoFrames == null) throw failed('the source\'s frame count was never taken')
+    if (profile.video?.frameRate == null && info.videoFrames == null) {
+      throw failed("the source's frame count was never taken")
+    }
     if (profile.video?.frameRate == null && frames !== info.videoFrames) {
       throw failed(`the output has ${frames} video frames, the source ${String(info.videoFrames)}`)
     }
@@ -75,15 +84,22 @@ export async function verifyOutput (runner: FfmpegRunner, init: VerifyInit, opti
 
   const pictures = streams.filter(s => s.disposition?.attached_pic === 1).length
   const expectedPictures = keptCoverArt(info, profile).length
-  if (pictures !== expectedPictures) throw failed(`the output has ${pictures} cover pictures, expected ${expectedPictures}`)
-  const expectedAttachments = attachmentArgs(info, profile, 0).length > 0 ? info.streams.filter(s => s.type === 'attachment').length : 0
-  if (count('attachment') !== expectedAttachments) throw failed(`the output has ${count('attachment')} attachments, expected ${expectedAttachments}`)
+  if (pictures !== expectedPictures) {
+    throw failed(`the output has ${pictures} cover pictures, expected ${expectedPictures}`)
+  }
+  const expectedAttachments =
+    attachmentArgs(info, profile, 0).length > 0 ? info.streams.filter(s => s.type === 'attachment').length : 0
+  if (count('attachment') !== expectedAttachments) {
+    throw failed(`the output has ${count('attachment')} attachments, expected ${expectedAttachments}`)
 
+  }
   if (CHAPTER_CONTAINERS.has(profile.container)) {
     const chapters = probe.chapters?.length ?? 0
     if (chapters !== info.chapters) throw failed(`the output has ${chapters} chapters, the source ${info.chapters}`)
     const title = tag(probe.format?.tags, 'title')
-    if (info.title != null && title !== info.title) throw failed(`the output's title is ${JSON.stringify(title)}, the source's ${JSON.stringify(info.title)}`)
+    if (info.title != null && title !== info.title) {
+      throw failed(`the output's title is ${JSON.stringify(title)}, the source's ${JSON.stringify(info.title)}`)
+    }
   }
 }
 
@@ -97,8 +113,10 @@ export function expectedDuration (info: MediaInfo, profile: Profile): number {
   const ends = info.streamEnds
   if (ends == null) return info.durationSec
   const kept = [
-    ...profile.kind === 'video' && info.videoStreamIndex != null ? [info.videoStreamIndex] : [],
-    ...info.streams.filter(s => s.type === 'audio' && (profile.kind === 'audio' || keepsAudio(profile))).map(s => s.index),
+    ...(profile.kind === 'video' && info.videoStreamIndex != null ? [info.videoStreamIndex] : []),
+    ...info.streams
+      .filter(s => s.type === 'audio' && (profile.kind === 'audio' || keepsAudio(profile)))
+      .map(s => s.index),
     ...keptSubtitles(info, profile).map(s => s.stream.index)
   ]
   const last = kept.map(i => ends[String(i)]).filter((t): t is number => t != null)
@@ -110,29 +128,43 @@ export function expectedDuration (info: MediaInfo, profile: Profile): number {
  * do, from the source's start: a track a second short fails, though the container's duration,
  * set by the longest track, would not show it. Nothing to check where the plan measured nothing.
  */
-function checkStreamEnds (info: MediaInfo, profile: Profile, probe: ProbeResult, list: PacketList, tolerance: number): void {
+function checkStreamEnds (
+  info: MediaInfo,
+  profile: Profile,
+  probe: ProbeResult,
+  list: PacketList,
+  tolerance: number
+): void {
   const ends = info.streamEnds
   if (ends == null) return
   const pairs: Array<[string, number | undefined, number | undefined]> = []
   const video = mainVideo(probe)
-  if (profile.kind === 'video' && video != null && info.videoStreamIndex != null) pairs.push(['video', info.videoStreamIndex, video.index])
+  if (profile.kind === 'video' && video != null && info.videoStreamIndex != null) {
+    pairs.push(['video', info.videoStreamIndex, video.index])
+  }
   if (profile.kind === 'audio' || keepsAudio(profile)) {
     const outAudio = (probe.streams ?? []).filter(s => s.codec_type === 'audio')
-    info.streams.filter(s => s.type === 'audio').forEach((s, i) => pairs.push([`audio track ${i + 1}`, s.index, outAudio[i]?.index]))
+    info.streams
+      .filter(s => s.type === 'audio')
+      .forEach((s, i) => pairs.push([`audio track ${i + 1}`, s.index, outAudio[i]?.index]))
   }
   for (const [name, source, output] of pairs) {
     const want = source != null ? ends[String(source)] : undefined
     const got = output != null ? list.streams.get(output)?.end : undefined
     if (want == null || got == null) continue
     if (Math.abs(got - (want - info.startTime)) > tolerance) {
-      throw failed(`the output's ${name} ends at ${got.toFixed(3)} s, the source's at ${(want - info.startTime).toFixed(3)} s (tolerance ${tolerance.toFixed(3)} s)`)
+      throw failed(
+        `the output's ${name} ends at ${got.toFixed(3)} s, the source's at ${(want - info.startTime).toFixed(3)} s (tolerance ${tolerance.toFixed(3)} s)`
+      )
     }
   }
 }
 
 function checkDuration (actual: number, expected: number, tolerance: number): void {
   if (Math.abs(actual - expected) > tolerance) {
-    throw failed(`the output lasts ${actual.toFixed(3)} s, the source ${expected.toFixed(3)} s (tolerance ${tolerance.toFixed(3)} s)`)
+    throw failed(
+      `the output lasts ${actual.toFixed(3)} s, the source ${expected.toFixed(3)} s (tolerance ${tolerance.toFixed(3)} s)`
+    )
   }
 }
 

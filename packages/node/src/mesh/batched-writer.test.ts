@@ -29,7 +29,9 @@ describe('batched writer', () => {
 
   it('fails on a short write instead of leaving a file with a hole in it', async () => {
     // A handle that takes only part of a batch, as a full disk could.
-    const short = { writev: async (chunks: Uint8Array[]) => ({ bytesWritten: (chunks[0]?.byteLength ?? 0) - 1, buffers: chunks }) }
+    const short = {
+      writev: async (chunks: Uint8Array[]) => ({ bytesWritten: (chunks[0]?.byteLength ?? 0) - 1, buffers: chunks })
+    }
     const out = createBatchedWriter(short as unknown as fs.FileHandle, 4)
     await expect(out.write(new Uint8Array(8))).rejects.toThrow('short write: 7 of 8 bytes')
   })

@@ -3,7 +3,15 @@ import path from 'node:path'
 import { ErrorCodes } from '@ffmesh/protocol'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { hashFile } from '../store/hash.js'
-import { meshConfig, newSwarmKey, startTestMesh, stopTestMesh, waitFor, writeRandomFile, type TestMesh } from '../../../../test/helpers/mesh-fixtures.js'
+import {
+  meshConfig,
+  newSwarmKey,
+  startTestMesh,
+  stopTestMesh,
+  waitFor,
+  writeRandomFile,
+  type TestMesh
+} from '../../../../test/helpers/mesh-fixtures.js'
 
 const SIZE = 50 * 1024 * 1024
 

@@ -1,7 +1,17 @@
 import { createHash } from 'node:crypto'
 import { createReadStream } from 'node:fs'
 import fs from 'node:fs/promises'
-import { BLOB_PROTOCOL, BlobRequestSchema, BlobResponseSchema, ErrorCodes, FfmeshError, TRANSFER_CHUNK_BYTES, WireErrorCodes, type BlobRef, type WireErrorCode } from '@ffmesh/protocol'
+import {
+  BLOB_PROTOCOL,
+  BlobRequestSchema,
+  BlobResponseSchema,
+  ErrorCodes,
+  FfmeshError,
+  TRANSFER_CHUNK_BYTES,
+  WireErrorCodes,
+  type BlobRef,
+  type WireErrorCode
+} from '@ffmesh/protocol'
 import type { Stream } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import type { Logger } from '../logger.js'
@@ -34,7 +44,12 @@ export interface BlobProtocol {
   start(): Promise<void>
   stop(): Promise<void>
   serve(authorize: BlobAuthorizer): void
-  fetch(from: string, ref: BlobRef, dest: string, options?: { signal?: AbortSignal, onProgress?: (bytes: number) => void }): Promise<void>
+  fetch(
+    from: string,
+    ref: BlobRef,
+    dest: string,
+    options?: { signal?: AbortSignal; onProgress?: (bytes: number) => void }
+  ): Promise<void>
 }
 
 export function createBlobProtocol (libp2p: MeshLibp2p, init: BlobProtocolInit): BlobProtocol {
@@ -72,9 +87,15 @@ export function createBlobProtocol (libp2p: MeshLibp2p, init: BlobProtocolInit):
       counters.stats.blob.requestsServed++
       await writeFrame(stream, { ok: true, size })
       let corrupt = request.offset < size && init.corruptBlobByte?.(request.hash) === true
-      for await (const chunk of createReadStream(file, { start: request.offset, highWaterMark: TRANSFER_CHUNK_BYTES })) {
+      for await (const chunk of createReadStream(file, {
+        start: request.offset,
+        highWaterMark: TRANSFER_CHUNK_BYTES
+      })) {
         const bytes = bytesOf(chunk as Buffer)
-        if (corrupt) { bytes[0] ^= 0xff; corrupt = false }
+        if (corrupt) {
+          bytes[0] ^= 0xff
+          corrupt = false
+        }
         await writeBounded(stream, bytes)
         counters.stats.blob.bytesServed += bytes.byteLength
       }
@@ -85,12 +106,25 @@ export function createBlobProtocol (libp2p: MeshLibp2p, init: BlobProtocolInit):
   }
 
   /** One stream: request from the `.part` length, append, hash. Returns the digest of the whole file. */
-  const fetchOnce = async (from: string, ref: BlobRef, part: string, options: { signal?: AbortSignal, onProgress?: (bytes: number) => void }): Promise<string> => {
+  const fetchOnce = async (
+    from: string,
+    ref: BlobRef,
+    part: string,
+    options: { signal?: AbortSignal; onProgress?: (bytes: number) => void }
+  ): Promise<string> => {
     const hasher = createHash('sha512')
-    let have = await fs.stat(part).then(s => s.size, () => 0)
-    if (have > ref.size) { await fs.truncate(part, 0); have = 0 }
+    let have = await fs.stat(part).then(
+      s => s.size,
+      () => 0
+    )
+    if (have > ref.size) {
+      await fs.truncate(part, 0)
+      have = 0
+    }
     if (have > 0) {
-      for await (const chunk of createReadStream(part, { end: have - 1, highWaterMark: 1024 * 1024 })) hasher.update(chunk as Buffer)
+      for await (const chunk of createReadStream(part, { end: have - 1, highWaterMark: 1024 * 1024 })) {
+        hasher.update(chunk as Buffer)
+      }
       counters.stats.blob.resumes++
     }
     if (have < ref.size || ref.size === 0) {
@@ -103,14 +137,24 @@ export function createBlobProtocol (libp2p: MeshLibp2p, init: BlobProtocolInit):
         try {
           response = await reader.readFrame(BlobResponseSchema, options)
         } catch (err) {
-          if (err instanceof FrameError && err.reason !== 'truncated') counters.frameRejected(`blob-response:${err.reason}`)
+          if (err instanceof FrameError && err.reason !== 'truncated') {
+            counters.frameRejected(`blob-response:${err.reason}`)
+          }
           throw err
         }
         if (!response.ok) {
-          throw new FfmeshError(ErrorCodes.TRANSFER_FAILED, `peer ${from} refused blob ${ref.hash.slice(0, 12)}: ${response.code}: ${response.message}`, { wireCode: response.code })
+          throw new FfmeshError(
+            ErrorCodes.TRANSFER_FAILED,
+            `peer ${from} refused blob ${ref.hash.slice(0, 12)}: ${response.code}: ${response.message}`,
+            { wireCode: response.code }
+          )
         }
         if (response.size !== ref.size) {
-          throw new FfmeshError(ErrorCodes.TRANSFER_FAILED, `peer ${from} has blob ${ref.hash.slice(0, 12)} at ${response.size} bytes, expected ${ref.size}`, { wireCode: WireErrorCodes.HASH_MISMATCH })
+          throw new FfmeshError(
+            ErrorCodes.TRANSFER_FAILED,
+            `peer ${from} has blob ${ref.hash.slice(0, 12)} at ${response.size} bytes, expected ${ref.size}`,
+            { wireCode: WireErrorCodes.HASH_MISMATCH }
+          )
         }
         const onChunk = (bytes: number): void => {
           have += bytes
@@ -118,8 +162,15 @@ export function createBlobProtocol (libp2p: MeshLibp2p, init: BlobProtocolInit):
           options.onProgress?.(have)
         }
         await receiveInto(reader, fh, hasher, ref.size - have, { signal: options.signal, onChunk })
-        if (have < ref.size) throw new FfmeshError(ErrorCodes.TRANSFER_FAILED, `peer ${from} closed the blob stream at ${have} of ${ref.size} bytes`)
-        await stream.close({ signal: options.signal }).catch(() => { stream.abort(new Error('close failed')) })
+        if (have < ref.size) {
+          throw new FfmeshError(
+            ErrorCodes.TRANSFER_FAILED,
+            `peer ${from} closed the blob stream at ${have} of ${ref.size} bytes`
+          )
+        }
+        await stream.close({ signal: options.signal }).catch(() => {
+          stream.abort(new Error('close failed'))
+        })
       } catch (err) {
         // What arrived before a break is on disk (receiveInto wrote it): a resume starts after it.
         stream.abort(err instanceof Error ? err : new Error(String(err)))
@@ -137,13 +188,22 @@ export function createBlobProtocol (libp2p: MeshLibp2p, init: BlobProtocolInit):
       return await libp2p.dialProtocol(peerIdFromString(from), BLOB_PROTOCOL, { signal })
     } catch (err) {
       if (signal?.aborted === true) throw err
-      throw new FfmeshError(ErrorCodes.PEER_UNREACHABLE, `cannot open a blob stream to ${from}: ${(err as Error).message}; is the peer online and in the same swarm?`)
+      throw new FfmeshError(
+        ErrorCodes.PEER_UNREACHABLE,
+        `cannot open a blob stream to ${from}: ${(err as Error).message}; is the peer online and in the same swarm?`
+      )
     }
   }
 
   return {
     async start () {
-      await serveProtocol(libp2p, BLOB_PROTOCOL, handle, { maxInboundStreams: MAX_INBOUND_BLOB_STREAMS, maxOutboundStreams: MAX_OUTBOUND_BLOB_STREAMS }, { logger, what: 'blob' })
+      await serveProtocol(
+        libp2p,
+        BLOB_PROTOCOL,
+        handle,
+        { maxInboundStreams: MAX_INBOUND_BLOB_STREAMS, maxOutboundStreams: MAX_OUTBOUND_BLOB_STREAMS },
+        { logger, what: 'blob' }
+      )
     },
     async stop () {
       await libp2p.unhandle(BLOB_PROTOCOL)
@@ -160,8 +220,14 @@ export function createBlobProtocol (libp2p: MeshLibp2p, init: BlobProtocolInit):
           digest = await fetchOnce(from, ref, part, options)
         } catch (err) {
           // Refusals and aborts are final; a broken stream resumes from what reached the disk.
-          if (options.signal?.aborted === true || (err instanceof FfmeshError && err.code !== ErrorCodes.TRANSFER_FAILED) ||
-            (err instanceof FfmeshError && err.details?.wireCode != null) || resumes >= MAX_RESUMES) throw err
+          if (
+            options.signal?.aborted === true ||
+            (err instanceof FfmeshError && err.code !== ErrorCodes.TRANSFER_FAILED) ||
+            (err instanceof FfmeshError && err.details?.wireCode != null) ||
+            resumes >= MAX_RESUMES
+          ) {
+            throw err
+          }
           resumes++
           logger.debug({ peer: from, err: (err as Error).message }, 'blob stream broke; resuming')
           await new Promise(resolve => setTimeout(resolve, RESUME_DELAY_MS))
@@ -174,7 +240,11 @@ export function createBlobProtocol (libp2p: MeshLibp2p, init: BlobProtocolInit):
         counters.stats.blob.hashMismatches++
         await fs.rm(part, { force: true })
         if (++mismatches > MAX_HASH_MISMATCH_RETRIES) {
-          throw new FfmeshError(ErrorCodes.HASH_MISMATCH, `blob ${ref.hash.slice(0, 12)} from ${from} failed SHA-512 verification ${mismatches} times; the peer's copy may be corrupt`, { wireCode: WireErrorCodes.HASH_MISMATCH })
+          throw new FfmeshError(
+            ErrorCodes.HASH_MISMATCH,
+            `blob ${ref.hash.slice(0, 12)} from ${from} failed SHA-512 verification ${mismatches} times; the peer's copy may be corrupt`,
+            { wireCode: WireErrorCodes.HASH_MISMATCH }
+          )
         }
         logger.warn({ peer: from, hash: ref.hash }, 'blob failed SHA-512; fetching again from zero')
       }

@@ -6,20 +6,41 @@ import type { Gossip } from './gossip.js'
 import type { CapacityBody } from './types.js'
 
 const MiB = 1024 * 1024
-const base: CapacityBody = { name: 'nas', version: '0.1.0', slotsTotal: 2, slotsFree: 2, encoders: ['libx264'], diskFree: 10_000 * MiB, queue: 0 }
+const base: CapacityBody = {
+  name: 'nas',
+  version: '0.1.0',
+  slotsTotal: 2,
+  slotsFree: 2,
+  encoders: ['libx264'],
+  diskFree: 10_000 * MiB,
+  queue: 0
+}
 
 /** A gossip that records what would have been published, and lets the test have peers join. */
-function recordingGossip (): Gossip & { sent: Array<MessageBody<GossipMessage>>, join: (topic: string, peer: string) => void } {
+function recordingGossip (): Gossip & {
+  sent: Array<MessageBody<GossipMessage>>
+  join: (topic: string, peer: string) => void
+} {
   const sent: Array<MessageBody<GossipMessage>> = []
-  const joins = new Set<{ topic: string, handler: (peer: string) => void }>()
+  const joins = new Set<{ topic: string; handler: (peer: string) => void }>()
   return {
     sent,
-    join: (topic, peer) => { for (const j of joins) if (j.topic === topic) j.handler(peer) },
+    join: (topic, peer) => {
+      for (const j of joins) if (j.topic === topic) j.handler(peer)
+    },
     start () {},
     stop () {},
-    publish: async (body) => { sent.push(body) },
+    publish: async body => {
+      sent.push(body)
+    },
     onMessage: () => () => {},
-    onPeerJoined: (topic, handler) => { const j = { topic, handler }; joins.add(j); return () => { joins.delete(j) } }
+    onPeerJoined: (topic, handler) => {
+      const j = { topic, handler }
+      joins.add(j)
+      return () => {
+        joins.delete(j)
+      }
+    }
   }
 }
 
@@ -29,7 +50,12 @@ describe('capacity adverts', () => {
   function started (): { gossip: ReturnType<typeof recordingGossip>, table: ReturnType<typeof createCapacityTable> } {
     vi.useFakeTimers()
     const gossip = recordingGossip()
-    const table = createCapacityTable(gossip, { self: 'me', advertiseSeconds: 5, clock: () => Date.now(), logger: createLogger({ level: 'silent' }) })
+    const table = createCapacityTable(gossip, {
+      self: 'me',
+      advertiseSeconds: 5,
+      clock: () => Date.now(),
+      logger: createLogger({ level: 'silent' })
+    })
     table.setCapacity(base)
     table.start()
     return { gossip, table }
@@ -41,7 +67,12 @@ describe('capacity adverts', () => {
     table.setCapacity({ ...base, slotsFree: 1 })
     table.setCapacity({ ...base, slotsFree: 1, queue: 3 })
     table.setCapacity({ ...base, slotsFree: 1, queue: 3, encoders: ['libx264', 'libx265'] })
-    expect(gossip.sent.map(m => m.type === 'capacity' ? [m.slotsFree, m.queue, m.encoders.length] : null)).toEqual([[2, 0, 1], [1, 0, 1], [1, 3, 1], [1, 3, 2]])
+    expect(gossip.sent.map(m => (m.type === 'capacity' ? [m.slotsFree, m.queue, m.encoders.length] : null))).toEqual([
+      [2, 0, 1],
+      [1, 0, 1],
+      [1, 3, 1],
+      [1, 3, 2]
+    ])
     table.stop()
   })
 

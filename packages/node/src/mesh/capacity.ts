@@ -41,7 +41,10 @@ export interface CapacityTable {
   known(): Array<PeerStatus & { online: boolean }>
 }
 
-export function createCapacityTable (gossip: Gossip, init: { self: string, advertiseSeconds: number, clock: () => number, logger: Logger }): CapacityTable {
+export function createCapacityTable (
+  gossip: Gossip,
+  init: { self: string; advertiseSeconds: number; clock: () => number; logger: Logger }
+): CapacityTable {
   const intervalMs = init.advertiseSeconds * 1000
   const table = new Map<string, PeerStatus>()
   /** Insertion order is the order they went away in: the oldest is forgotten first. */
@@ -58,12 +61,16 @@ export function createCapacityTable (gossip: Gossip, init: { self: string, adver
   const advertise = (): void => {
     if (!running || current == null) return
     advertised = current
-    gossip.publish({ type: 'capacity', ...current })
-      .catch((err: Error) => { init.logger.warn({ err: err.message }, 'capacity advert failed') })
+    gossip.publish({ type: 'capacity', ...current }).catch((err: Error) => {
+      init.logger.warn({ err: err.message }, 'capacity advert failed')
+    })
   }
   const onPeerJoined = (): void => {
     if (joinTimer != null) return
-    joinTimer = setTimeout(() => { joinTimer = undefined; advertise() }, JOIN_ADVERT_DELAY_MS)
+    joinTimer = setTimeout(() => {
+      joinTimer = undefined
+      advertise()
+    }, JOIN_ADVERT_DELAY_MS)
     joinTimer.unref()
   }
   const onMessage = (message: GossipMessage, from: string): void => {

@@ -1,10 +1,25 @@
 import type { GossipMessage } from '@ffmesh/protocol'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { afterAll, describe, expect, it } from 'vitest'
-import { meshConfig, newSwarmKey, startTestMesh, stopTestMesh, waitFor, type TestMesh } from '../../../../test/helpers/mesh-fixtures.js'
+import {
+  meshConfig,
+  newSwarmKey,
+  startTestMesh,
+  stopTestMesh,
+  waitFor,
+  type TestMesh
+} from '../../../../test/helpers/mesh-fixtures.js'
 import { paced } from '../../../../test/helpers/pace.js'
 
-const capacity = { name: 'n', version: '0.1.0', slotsTotal: 2, slotsFree: 2, encoders: ['libx264'], diskFree: 10 ** 9, queue: 0 }
+const capacity = {
+  name: 'n',
+  version: '0.1.0',
+  slotsTotal: 2,
+  slotsFree: 2,
+  encoders: ['libx264'],
+  diskFree: 10 ** 9,
+  queue: 0
+}
 
 describe('mesh discovery and membership (real libp2p on loopback)', () => {
   const nodes: TestMesh[] = []
@@ -14,7 +29,10 @@ describe('mesh discovery and membership (real libp2p on loopback)', () => {
     const key = newSwarmKey()
     // Other engineers' tests may run mDNS nodes on loopback too: assertions name specific peers.
     for (let i = 0; i < 3; i++) nodes.push(await startTestMesh(key, meshConfig({ mdns: true })))
-    const outsider = await startTestMesh(newSwarmKey(), meshConfig({ mdns: true, bootstrap: nodes[0].mesh.multiaddrs() }))
+    const outsider = await startTestMesh(
+      newSwarmKey(),
+      meshConfig({ mdns: true, bootstrap: nodes[0].mesh.multiaddrs() })
+    )
     nodes.push(outsider)
     const [a, b, c] = nodes.map(n => n.mesh)
     nodes.forEach((n, i) => { n.mesh.setCapacity({ ...capacity, name: `node-${i}` }) })
@@ -26,7 +44,11 @@ describe('mesh discovery and membership (real libp2p on loopback)', () => {
 
     for (const self of [a, b, c]) {
       const others = [a, b, c].filter(m => m !== self).map(m => m.peerId)
-      await waitFor(() => others.every(id => self.peers().some(p => p.id === id)), `${self.peerId} to see the other two`, paced(30_000))
+      await waitFor(
+        () => others.every(id => self.peers().some(p => p.id === id)),
+        `${self.peerId} to see the other two`,
+        paced(30_000)
+      )
       expect(self.peers().some(p => p.id === self.peerId)).toBe(false)
     }
     const seenByA = a.peers().find(p => p.id === b.peerId)
@@ -82,7 +104,12 @@ describe('mesh reconnection and allow-list (real libp2p on loopback)', () => {
     nodes.push(stranger)
     const friend = await startTestMesh(key, meshConfig({ bootstrap: a.mesh.multiaddrs() }), { privateKey: allowedKey })
     nodes.push(friend)
-    for (const [n, name] of [[a, 'a'], [stranger, 'stranger'], [friend, 'friend']] as const) n.mesh.setCapacity({ ...capacity, name })
+    for (const [n, name] of [
+      [a, 'a'],
+      [stranger, 'stranger'],
+      [friend, 'friend']
+    ] as const)
+      n.mesh.setCapacity({ ...capacity, name })
     await waitFor(() => a.mesh.isConnected(allowedId), 'the allowed peer to connect')
     await waitFor(() => friend.mesh.peers().some(p => p.id === a.mesh.peerId), 'the allowed peer to hear A\'s capacity')
     await new Promise(resolve => setTimeout(resolve, 1000))
@@ -99,7 +126,7 @@ describe('capacity of a peer that joins (real libp2p on loopback)', () => {
   const nodes: TestMesh[] = []
   afterAll(async () => { await Promise.all(nodes.map(stopTestMesh)) })
 
-  it('a node that joins an idle mesh hears the others\' capacity at once, not at the next advert interval', async () => {
+  it("a node that joins an idle mesh hears the others' capacity at once, not at the next advert interval", async () => {
     const key = newSwarmKey()
     // The longest interval the config allows: only the adverts sent when a peer joins can explain a
     // listing within seconds. A advertised its capacity before B existed.

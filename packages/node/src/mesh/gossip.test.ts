@@ -12,7 +12,14 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { LevelDatastore } from 'datastore-level'
 import { createLibp2p } from 'libp2p'
 import { afterAll, describe, expect, it } from 'vitest'
-import { meshConfig, newSwarmKey, startTestMesh, stopTestMesh, waitFor, type TestMesh } from '../../../../test/helpers/mesh-fixtures.js'
+import {
+  meshConfig,
+  newSwarmKey,
+  startTestMesh,
+  stopTestMesh,
+  waitFor,
+  type TestMesh
+} from '../../../../test/helpers/mesh-fixtures.js'
 import { createLogger } from '../logger.js'
 import { createGossip } from './gossip.js'
 import { createMeshLibp2p, type MeshLibp2p } from './libp2p.js'
@@ -38,20 +45,30 @@ describe('gossip validation (real libp2p on loopback)', () => {
     const key = newSwarmKey()
     node = await startTestMesh(key, meshConfig())
     const a = node.mesh
-    const got: Array<{ m: GossipMessage, from: string }> = []
-    a.onMessage((m, from) => { got.push({ m, from }) })
+    const got: Array<{ m: GossipMessage; from: string }> = []
+    a.onMessage((m, from) => {
+      got.push({ m, from })
+    })
 
     // A peer in the swarm that speaks gossipsub directly, so it can send what our publish() refuses.
     rawDir = await fs.mkdtemp(path.join(os.tmpdir(), 'ffmesh-raw-'))
     const datastore = new LevelDatastore(rawDir)
     await datastore.open()
-    raw = await createMeshLibp2p({ privateKey: await generateKeyPair('Ed25519'), swarmKey: key, config: meshConfig(), datastore })
+    raw = await createMeshLibp2p({
+      privateKey: await generateKeyPair('Ed25519'),
+      swarmKey: key,
+      config: meshConfig(),
+      datastore
+    })
     await raw.start()
     const rawPubsub = raw.services.pubsub
     rawPubsub.subscribe(JOBS_TOPIC)
     rawPubsub.subscribe(CAPACITY_TOPIC)
     await raw.dial(multiaddr(a.multiaddrs()[0]))
-    await waitFor(() => rawPubsub.getSubscribers(JOBS_TOPIC).some(p => p.toString() === a.peerId), 'A to join the jobs topic')
+    await waitFor(
+      () => rawPubsub.getSubscribers(JOBS_TOPIC).some(p => p.toString() === a.peerId),
+      'A to join the jobs topic'
+    )
     const rawId = raw.peerId.toString()
     const now = Date.now()
     const claim = { v: 1, ts: now, type: 'claim', owner: a.peerId, jobId: JOB, index: 0, attempt: 1 } as const
@@ -63,14 +80,33 @@ describe('gossip validation (real libp2p on loopback)', () => {
     await rawPubsub.publish(JOBS_TOPIC, bytes('['.repeat(20_000) + ']'.repeat(20_000)))
     await rawPubsub.publish(JOBS_TOPIC, encodeGossip({ ...claim, ts: now - GOSSIP_MAX_AGE_MS - 60_000 }))
     await rawPubsub.publish(JOBS_TOPIC, encodeGossip({ ...claim, owner: rawId }))
-    await rawPubsub.publish(JOBS_TOPIC, encodeGossip({ v: 1, ts: now, type: 'capacity', name: 'x', version: '1', slotsTotal: 1, slotsFree: 1, encoders: [], diskFree: 0, queue: 0 }))
+    await rawPubsub.publish(
+      JOBS_TOPIC,
+      encodeGossip({
+        v: 1,
+        ts: now,
+        type: 'capacity',
+        name: 'x',
+        version: '1',
+        slotsTotal: 1,
+        slotsFree: 1,
+        encoders: [],
+        diskFree: 0,
+        queue: 0
+      })
+    )
     await rawPubsub.publish(JOBS_TOPIC, encodeGossip({ ...claim, index: 7 }))
 
     await waitFor(() => got.length > 0, 'the one valid claim to arrive')
     await new Promise(resolve => setTimeout(resolve, 300))
     expect(got).toEqual([{ m: { ...claim, index: 7 }, from: rawId }])
     expect(a.stats().gossipRejected).toEqual({
-      'not-json': 1, 'too-large': 1, schema: 3, 'too-old': 1, 'wrong-sender': 1, 'wrong-topic': 1
+      'not-json': 1,
+      'too-large': 1,
+      schema: 3,
+      'too-old': 1,
+      'wrong-sender': 1,
+      'wrong-topic': 1
     })
     expect(a.stats().received[JOBS_TOPIC]?.messages).toBe(1)
 
@@ -81,12 +117,18 @@ describe('gossip validation (real libp2p on loopback)', () => {
       transports: [tcp()],
       connectionEncrypters: [noise({ prologueBytes: swarmPrologue(key) })],
       streamMuxers: [yamux()],
-      services: { identify: identify(), pubsub: gossipsub({ globalSignaturePolicy: StrictNoSign, allowPublishToZeroTopicPeers: true }) }
+      services: {
+        identify: identify(),
+        pubsub: gossipsub({ globalSignaturePolicy: StrictNoSign, allowPublishToZeroTopicPeers: true })
+      }
     })
     const unsignedPubsub = unsigned.services.pubsub as GossipSub
     unsignedPubsub.subscribe(JOBS_TOPIC)
     await unsigned.dial(multiaddr(a.multiaddrs()[0]))
-    await waitFor(() => unsignedPubsub.getSubscribers(JOBS_TOPIC).some(p => p.toString() === a.peerId), 'A to be seen by the unsigned peer')
+    await waitFor(
+      () => unsignedPubsub.getSubscribers(JOBS_TOPIC).some(p => p.toString() === a.peerId),
+      'A to be seen by the unsigned peer'
+    )
     const sent = await unsignedPubsub.publish(JOBS_TOPIC, encodeGossip({ ...claim, index: 8 }))
     expect(sent.recipients.map(String)).toContain(a.peerId)
     // And the node still works: a valid signed message after all that arrives.
@@ -100,16 +142,29 @@ describe('gossip validation (real libp2p on loopback)', () => {
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'ffmesh-join-'))
     const datastore = new LevelDatastore(dir)
     await datastore.open()
-    const lone = await createMeshLibp2p({ privateKey: await generateKeyPair('Ed25519'), swarmKey: newSwarmKey(), config: meshConfig(), datastore })
+    const lone = await createMeshLibp2p({
+      privateKey: await generateKeyPair('Ed25519'),
+      swarmKey: newSwarmKey(),
+      config: meshConfig(),
+      datastore
+    })
     await lone.start()
     try {
-      const gossip = createGossip(lone, { clock: Date.now, counters: createMeshCounters(), logger: createLogger({ level: 'silent' }) })
+      const gossip = createGossip(lone, {
+        clock: Date.now,
+        counters: createMeshCounters(),
+        logger: createLogger({ level: 'silent' })
+      })
       gossip.start()
       const joined: string[] = []
       gossip.onPeerJoined(CAPACITY_TOPIC, () => { throw new Error('a bug in a join handler') })
       gossip.onPeerJoined(CAPACITY_TOPIC, peer => { joined.push(peer) })
       const peerId = lone.peerId
-      lone.services.pubsub.dispatchEvent(new CustomEvent('subscription-change', { detail: { peerId, subscriptions: [{ topic: CAPACITY_TOPIC, subscribe: true }] } }))
+      lone.services.pubsub.dispatchEvent(
+        new CustomEvent('subscription-change', {
+          detail: { peerId, subscriptions: [{ topic: CAPACITY_TOPIC, subscribe: true }] }
+        })
+      )
       expect(joined).toEqual([peerId.toString()])
       gossip.stop()
     } finally {

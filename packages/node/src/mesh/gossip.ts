@@ -1,4 +1,15 @@
-import { CAPACITY_TOPIC, decodeGossip, encodeGossip, ErrorCodes, FfmeshError, GossipMessageSchema, JOBS_TOPIC, PROTOCOL_VERSION, type GossipMessage, type MessageBody } from '@ffmesh/protocol'
+import {
+  CAPACITY_TOPIC,
+  decodeGossip,
+  encodeGossip,
+  ErrorCodes,
+  FfmeshError,
+  GossipMessageSchema,
+  JOBS_TOPIC,
+  PROTOCOL_VERSION,
+  type GossipMessage,
+  type MessageBody
+} from '@ffmesh/protocol'
 import { TopicValidatorResult, type Message, type SubscriptionChangeData } from '@libp2p/gossipsub'
 import type { PeerId } from '@libp2p/interface'
 import { peerIdFromPublicKey } from '@libp2p/peer-id'
@@ -67,11 +78,14 @@ export interface Gossip {
   onPeerJoined(topic: string, handler: (peer: string) => void): () => void
 }
 
-export function createGossip (libp2p: MeshLibp2p, init: { clock: () => number, counters: MeshCounters, logger: Logger }): Gossip {
+export function createGossip (
+  libp2p: MeshLibp2p,
+  init: { clock: () => number; counters: MeshCounters; logger: Logger }
+): Gossip {
   const pubsub = libp2p.services.pubsub
   const self = libp2p.peerId.toString()
   const handlers = new Set<(message: GossipMessage, from: string) => void>()
-  const joinHandlers = new Set<{ topic: string, handler: (peer: string) => void }>()
+  const joinHandlers = new Set<{ topic: string; handler: (peer: string) => void }>()
   const log = init.logger
 
   // Must not throw: a throwing validator counts as Ignore, and we want Reject (peer score).
@@ -143,7 +157,10 @@ export function createGossip (libp2p: MeshLibp2p, init: { clock: () => number, c
     async publish (body) {
       const parsed = GossipMessageSchema.safeParse({ ...body, v: PROTOCOL_VERSION, ts: init.clock() })
       if (!parsed.success) {
-        throw new FfmeshError(ErrorCodes.INTERNAL, `refusing to gossip an invalid ${body.type} message: ${parsed.error.issues[0]?.message ?? 'schema'}`)
+        throw new FfmeshError(
+          ErrorCodes.INTERNAL,
+          `refusing to gossip an invalid ${body.type} message: ${parsed.error.issues[0]?.message ?? 'schema'}`
+        )
       }
       const data = encodeGossip(parsed.data)
       const topic = topicFor(parsed.data.type)
@@ -152,12 +169,16 @@ export function createGossip (libp2p: MeshLibp2p, init: { clock: () => number, c
     },
     onMessage (handler) {
       handlers.add(handler)
-      return () => { handlers.delete(handler) }
+      return () => {
+        handlers.delete(handler)
+      }
     },
     onPeerJoined (topic, handler) {
       const entry = { topic, handler }
       joinHandlers.add(entry)
-      return () => { joinHandlers.delete(entry) }
+      return () => {
+        joinHandlers.delete(entry)
+      }
     }
   }
 }

@@ -4,7 +4,10 @@ import type { Mesh } from './types.js'
 /** The Mesh contract for a node with `mesh.enabled: false`: it talks to nobody. */
 export function createLoneMesh (peerId: string): Mesh {
   const disabled = (what: string): FfmeshError =>
-    new FfmeshError(ErrorCodes.MESH_DISABLED, `cannot ${what}: the mesh is disabled on this node (mesh.enabled: false in config.yaml)`)
+    new FfmeshError(
+      ErrorCodes.MESH_DISABLED,
+      `cannot ${what}: the mesh is disabled on this node (mesh.enabled: false in config.yaml)`
+    )
   return {
     peerId,
     async start () {},

@@ -40,7 +40,12 @@ export async function createLibp2pMesh (init: Libp2pMeshInit): Promise<Libp2pMes
   await datastore.open()
   let libp2p
   try {
-    libp2p = await createMeshLibp2p({ privateKey: init.privateKey, swarmKey: init.swarmKey, config: init.config, datastore })
+    libp2p = await createMeshLibp2p({
+      privateKey: init.privateKey,
+      swarmKey: init.swarmKey,
+      config: init.config,
+      datastore
+    })
   } catch (err) {
     await datastore.close()
     throw err

@@ -17,18 +17,23 @@ export interface RateLimiter {
 }
 
 /** A token bucket per peer; memory is bounded by MAX_RATE_TRACKED_PEERS. */
-export function createRateLimiter (init: { clock: () => number, perSec?: number, burst?: number, maxPeers?: number }): RateLimiter {
+export function createRateLimiter (init: {
+  clock: () => number
+  perSec?: number
+  burst?: number
+  maxPeers?: number
+}): RateLimiter {
   const perSec = init.perSec ?? GOSSIP_MESSAGES_PER_SEC_PER_PEER
   const burst = init.burst ?? GOSSIP_BURST_PER_PEER
   const maxPeers = init.maxPeers ?? MAX_RATE_TRACKED_PEERS
   // A Map iterates in insertion order: re-inserting on use keeps the stalest first.
-  const buckets = new Map<string, { tokens: number, at: number }>()
+  const buckets = new Map<string, { tokens: number; at: number }>()
   return {
     take (peer) {
       const now = init.clock()
       const b = buckets.get(peer) ?? { tokens: burst, at: now }
       buckets.delete(peer)
-      b.tokens = Math.min(burst, b.tokens + Math.max(0, now - b.at) * perSec / 1000)
+      b.tokens = Math.min(burst, b.tokens + (Math.max(0, now - b.at) * perSec) / 1000)
       b.at = now
       const ok = b.tokens >= 1
       if (ok) b.tokens -= 1
@@ -36,6 +41,8 @@ export function createRateLimiter (init: { clock: () => number, perSec?: number,
       if (buckets.size > maxPeers) buckets.delete(buckets.keys().next().value as string)
       return ok
     },
-    get trackedPeers () { return buckets.size }
+    get trackedPeers () {
+      return buckets.size
+    }
   }
 }

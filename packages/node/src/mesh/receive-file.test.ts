@@ -20,7 +20,9 @@ function fakeReader (chunks: Uint8Array[], failure?: Error | 'stall'): StreamRea
       const next = queue.shift()
       if (next != null) return next.subarray(0, max)
       if (failure === 'stall') {
-        return await new Promise((_resolve, reject) => options?.signal?.addEventListener('abort', () => reject(options.signal?.reason), { once: true }))
+        return await new Promise((_resolve, reject) =>
+          options?.signal?.addEventListener('abort', () => reject(options.signal?.reason), { once: true })
+        )
       }
       if (failure != null) throw failure
       return null
@@ -76,7 +78,10 @@ describe('receiveInto', () => {
     const fh = await fs.open(file, 'w')
     const started = performance.now()
     const quiet = receiveInto(fakeReader([Uint8Array.of(1, 2)], 'stall'), fh, createHash('sha512'), 10, { idleMs: 300 })
-    await expect(quiet).rejects.toMatchObject({ code: 'TRANSFER_FAILED', message: expect.stringContaining('after 2 of 10 bytes') })
+    await expect(quiet).rejects.toMatchObject({
+      code: 'TRANSFER_FAILED',
+      message: expect.stringContaining('after 2 of 10 bytes')
+    })
     expect(performance.now() - started).toBeGreaterThanOrEqual(290)
     await fh.close()
     expect([...await fs.readFile(file)]).toEqual([1, 2])
@@ -85,10 +90,19 @@ describe('receiveInto', () => {
   it('counts only the wait for data as idle, and leaves the caller\'s own abort as it is', async () => {
     const fh = await fs.open(file, 'w')
     // Each chunk comes after 150 ms: 600 ms in all, never 300 ms of silence at once.
-    const slow: StreamReader = { ...fakeReader([]), async readSome (max) { await new Promise(resolve => setTimeout(resolve, 150)); return Uint8Array.of(7).subarray(0, max) } }
+    const slow: StreamReader = {
+      ...fakeReader([]),
+      async readSome (max) {
+        await new Promise(resolve => setTimeout(resolve, 150))
+        return Uint8Array.of(7).subarray(0, max)
+      }
+    }
     expect(await receiveInto(slow, fh, createHash('sha512'), 4, { idleMs: 300 })).toBe(4)
     const caller = new AbortController()
-    const stopped = receiveInto(fakeReader([], 'stall'), fh, createHash('sha512'), 4, { idleMs: 10_000, signal: caller.signal })
+    const stopped = receiveInto(fakeReader([], 'stall'), fh, createHash('sha512'), 4, {
+      idleMs: 10_000,
+      signal: caller.signal
+    })
     caller.abort(new Error('unit revoked'))
     await expect(stopped).rejects.toThrow('unit revoked')
     await fh.close()

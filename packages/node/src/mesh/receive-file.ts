@@ -26,7 +26,13 @@ export interface ReceiveOptions {
  * end or an error, what arrived is written to the file before returning or throwing, so a resume
  * starts after it.
  */
-export async function receiveInto (reader: StreamReader, fh: FileHandle, hasher: Hash, bytes: number, options: ReceiveOptions = {}): Promise<number> {
+export async function receiveInto (
+  reader: StreamReader,
+  fh: FileHandle,
+  hasher: Hash,
+  bytes: number,
+  options: ReceiveOptions = {}
+): Promise<number> {
   const out = createBatchedWriter(fh)
   const idleMs = options.idleMs ?? RECEIVE_IDLE_TIMEOUT_MS
   const idle = createIdleWatch(idleMs)
@@ -44,7 +50,10 @@ export async function receiveInto (reader: StreamReader, fh: FileHandle, hasher:
   } catch (err) {
     await out.flush().catch(() => {})
     if (idle.signal.aborted && options.signal?.aborted !== true) {
-      throw new FfmeshError(ErrorCodes.TRANSFER_FAILED, `the sender sent nothing for ${idleMs / 1000} s after ${received} of ${bytes} bytes; it is gone or stuck`)
+      throw new FfmeshError(
+        ErrorCodes.TRANSFER_FAILED,
+        `the sender sent nothing for ${idleMs / 1000} s after ${received} of ${bytes} bytes; it is gone or stuck`
+      )
     }
     throw err
   } finally {
@@ -59,7 +68,11 @@ export async function receiveInto (reader: StreamReader, fh: FileHandle, hasher:
  * Aborts its signal once one wait (`during`) has lasted `ms`; time spent between waits (writing
  * to a slow disk, say) does not count. One timer per idle period, not one per chunk.
  */
-function createIdleWatch (ms: number): { signal: AbortSignal, during: <T>(wait: Promise<T>) => Promise<T>, stop: () => void } {
+function createIdleWatch (ms: number): {
+  signal: AbortSignal
+  during: <T>(wait: Promise<T>) => Promise<T>
+  stop: () => void
+} {
   const controller = new AbortController()
   let waitingSince: number | null = null
   let timer: NodeJS.Timeout | undefined

@@ -2,7 +2,14 @@ import { createHash } from 'node:crypto'
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { meshConfig, newSwarmKey, startTestMesh, stopTestMesh, waitFor, type TestMesh } from '../../../../test/helpers/mesh-fixtures.js'
+import {
+  meshConfig,
+  newSwarmKey,
+  startTestMesh,
+  stopTestMesh,
+  waitFor,
+  type TestMesh
+} from '../../../../test/helpers/mesh-fixtures.js'
 import type { ResultPush } from './types.js'
 
 describe('result protocol (real libp2p on loopback)', () => {
@@ -27,7 +34,18 @@ describe('result protocol (real libp2p on loopback)', () => {
     const file = path.join(worker.dir, `out-${accepted.length}-${hashOf.length}.mkv`)
     await fs.writeFile(file, content)
     const hash = createHash('sha512').update(hashOf).digest('hex')
-    return { file, push: { jobId: '01JD0000000000000000000000', index: 2, hash, size: Buffer.byteLength(content), frames: 48, durationSec: 2, attempt: 1 } }
+    return {
+      file,
+      push: {
+        jobId: '01JD0000000000000000000000',
+        index: 2,
+        hash,
+        size: Buffer.byteLength(content),
+        frames: 48,
+        durationSec: 2,
+        attempt: 1
+      }
+    }
   }
 
   it('pushes a result that the owner checks and acks', async () => {
@@ -41,7 +59,10 @@ describe('result protocol (real libp2p on loopback)', () => {
 
   it('refuses a push whose bytes do not match its hash, without calling the acceptor', async () => {
     const { file, push } = await makeResult('aaaa-tampered', 'aaaa-original')
-    await expect(worker.mesh.pushResult(owner.mesh.peerId, push, file)).resolves.toMatchObject({ ok: false, code: 'HASH_MISMATCH' })
+    await expect(worker.mesh.pushResult(owner.mesh.peerId, push, file)).resolves.toMatchObject({
+      ok: false,
+      code: 'HASH_MISMATCH'
+    })
     expect(accepted).toHaveLength(1)
     expect(owner.mesh.stats().results.refused).toBe(1)
     expect(await fs.readdir(owner.paths.tmp)).toEqual([])

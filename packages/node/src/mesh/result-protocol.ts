@@ -2,7 +2,17 @@ import { createHash, randomUUID } from 'node:crypto'
 import { createReadStream } from 'node:fs'
 import fs from 'node:fs/promises'
 import path from 'node:path'
-import { AckSchema, ErrorCodes, FfmeshError, MAX_WHOLE_UNIT_BYTES, RESULT_PROTOCOL, ResultPushSchema, TRANSFER_CHUNK_BYTES, WireErrorCodes, type WireErrorCode } from '@ffmesh/protocol'
+import {
+  AckSchema,
+  ErrorCodes,
+  FfmeshError,
+  MAX_WHOLE_UNIT_BYTES,
+  RESULT_PROTOCOL,
+  ResultPushSchema,
+  TRANSFER_CHUNK_BYTES,
+  WireErrorCodes,
+  type WireErrorCode
+} from '@ffmesh/protocol'
 import type { Stream } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import type { Logger } from '../logger.js'
@@ -29,7 +39,10 @@ export interface ResultProtocol {
   push(to: string, push: ResultPush, file: string, options?: { signal?: AbortSignal }): Promise<Ack>
 }
 
-export function createResultProtocol (libp2p: MeshLibp2p, init: { tmpDir: string, counters: MeshCounters, logger: Logger }): ResultProtocol {
+export function createResultProtocol (
+  libp2p: MeshLibp2p,
+  init: { tmpDir: string; counters: MeshCounters; logger: Logger }
+): ResultProtocol {
   let accept: ResultAcceptor | undefined
   const { counters, logger } = init
 
@@ -66,13 +79,16 @@ export function createResultProtocol (libp2p: MeshLibp2p, init: { tmpDir: string
       const hasher = createHash('sha512')
       const fh = await fs.open(tmp, 'wx')
       try {
-        if (await receiveInto(reader, fh, hasher, push.size) < push.size) throw new FrameError('truncated')
+        if ((await receiveInto(reader, fh, hasher, push.size)) < push.size) throw new FrameError('truncated')
       } finally {
         await fh.close()
       }
       let answer: Ack
       if (hasher.digest('hex') !== push.hash) {
-        answer = fail(WireErrorCodes.HASH_MISMATCH, `the ${push.size} bytes received do not match the result's SHA-512; push again`)
+        answer = fail(
+          WireErrorCodes.HASH_MISMATCH,
+          `the ${push.size} bytes received do not match the result's SHA-512; push again`
+        )
       } else {
         counters.stats.results.received++
         try {
@@ -95,31 +111,58 @@ export function createResultProtocol (libp2p: MeshLibp2p, init: { tmpDir: string
 
   return {
     async start () {
-      await serveProtocol(libp2p, RESULT_PROTOCOL, handle, { maxInboundStreams: MAX_INBOUND_RESULT_STREAMS, maxOutboundStreams: MAX_OUTBOUND_RESULT_STREAMS }, { logger, what: 'result' })
+      await serveProtocol(
+        libp2p,
+        RESULT_PROTOCOL,
+        handle,
+        { maxInboundStreams: MAX_INBOUND_RESULT_STREAMS, maxOutboundStreams: MAX_OUTBOUND_RESULT_STREAMS },
+        { logger, what: 'result' }
+      )
     },
     async stop () {
       await libp2p.unhandle(RESULT_PROTOCOL)
     },
-    serve (fn) { accept = fn },
+    serve (fn) {
+      accept = fn
+    },
     async push (to, push, file, options = {}) {
       const header = ResultPushSchema.safeParse(push)
-      if (!header.success) throw new FfmeshError(ErrorCodes.BAD_ARGUMENTS, `not a valid result push: ${header.error.issues[0]?.message ?? 'schema'}`)
+      if (!header.success) {
+        throw new FfmeshError(
+          ErrorCodes.BAD_ARGUMENTS,
+          `not a valid result push: ${header.error.issues[0]?.message ?? 'schema'}`
+        )
+      }
       const { size } = await fs.stat(file)
-      if (size !== push.size) throw new FfmeshError(ErrorCodes.BAD_ARGUMENTS, `result file ${file} has ${size} bytes but the push says ${push.size}`)
+      if (size !== push.size) {
+        throw new FfmeshError(
+          ErrorCodes.BAD_ARGUMENTS,
+          `result file ${file} has ${size} bytes but the push says ${push.size}`
+        )
+      }
       let stream: Stream
       try {
         stream = await libp2p.dialProtocol(peerIdFromString(to), RESULT_PROTOCOL, { signal: options.signal })
       } catch (err) {
         if (options.signal?.aborted === true) throw err
-        throw new FfmeshError(ErrorCodes.PEER_UNREACHABLE, `cannot reach owner ${to} to return a result: ${(err as Error).message}; it will be retried`)
+        throw new FfmeshError(
+          ErrorCodes.PEER_UNREACHABLE,
+          `cannot reach owner ${to} to return a result: ${(err as Error).message}; it will be retried`
+        )
       }
       const reader = createStreamReader(stream)
       try {
         await writeFrame(stream, header.data, options)
-        for await (const chunk of createReadStream(file, { highWaterMark: TRANSFER_CHUNK_BYTES, signal: options.signal })) {
+        for await (const chunk of createReadStream(file, {
+          highWaterMark: TRANSFER_CHUNK_BYTES,
+          signal: options.signal
+        })) {
           await writeBounded(stream, bytesOf(chunk as Buffer), options)
         }
-        const signal = options.signal == null ? AbortSignal.timeout(ACK_TIMEOUT_MS) : AbortSignal.any([options.signal, AbortSignal.timeout(ACK_TIMEOUT_MS)])
+        const signal =
+          options.signal == null
+            ? AbortSignal.timeout(ACK_TIMEOUT_MS)
+            : AbortSignal.any([options.signal, AbortSignal.timeout(ACK_TIMEOUT_MS)])
         let answer: Ack
         try {
           answer = await reader.readFrame(AckSchema, { signal })

@@ -1,7 +1,22 @@
-import { encodeFrame, MAX_STREAM_FRAME_BYTES, newJobId, STATUS_PROTOCOL, StatusReplySchema, type JobStatus, type UnitStatus } from '@ffmesh/protocol'
+import {
+  encodeFrame,
+  MAX_STREAM_FRAME_BYTES,
+  newJobId,
+  STATUS_PROTOCOL,
+  StatusReplySchema,
+  type JobStatus,
+  type UnitStatus
+} from '@ffmesh/protocol'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { meshConfig, newSwarmKey, startTestMesh, stopTestMesh, waitFor, type TestMesh } from '../../../../test/helpers/mesh-fixtures.js'
+import {
+  meshConfig,
+  newSwarmKey,
+  startTestMesh,
+  stopTestMesh,
+  waitFor,
+  type TestMesh
+} from '../../../../test/helpers/mesh-fixtures.js'
 import { startLiar, type Liar } from '../../../../test/security/liar.js'
 import { createPeerAsker } from '../status/mesh-collector.js'
 import { createStatusSource } from '../status/status-source.js'
@@ -27,27 +42,55 @@ describe('status protocol (real libp2p on loopback)', () => {
     await waitFor(() => asker.mesh.isConnected(owner.mesh.peerId), 'the asker to reach the owner')
     liar = await startLiar(key)
     await liar.connect(owner.mesh.multiaddrs())
-    const unit = (index: number, worker: string | null): UnitStatus => ({ index, kind: 'segment', state: worker == null ? 'pending' : 'verified', worker, attempts: worker == null ? 0 : 1, progress: worker == null ? 0 : 1, durationSec: 6 })
+    const unit = (index: number, worker: string | null): UnitStatus => ({
+      index,
+      kind: 'segment',
+      state: worker == null ? 'pending' : 'verified',
+      worker,
+      attempts: worker == null ? 0 : 1,
+      progress: worker == null ? 0 : 1,
+      durationSec: 6
+    })
     const base = Date.parse('2026-01-01T00:00:00Z')
     for (let i = 0; i < JOBS + 1; i++) {
       const id = newJobId(base + i * 1000)
       const count = i === JOBS ? BIG_UNITS : 3
       if (i === JOBS) bigId = id
       statuses.set(id, {
-        id, state: i % 2 === 0 ? 'done' : 'running', profile: 'h264', source: `/media/film-${i}.mkv`, output: null, error: null, owner: owner.mesh.peerId,
-        createdAt: base + i * 1000, updatedAt: base + i * 1000, waiting: null, progress: 0.5,
+        id,
+        state: i % 2 === 0 ? 'done' : 'running',
+        profile: 'h264',
+        source: `/media/film-${i}.mkv`,
+        output: null,
+        error: null,
+        owner: owner.mesh.peerId,
+        createdAt: base + i * 1000,
+        updatedAt: base + i * 1000,
+        waiting: null,
+        progress: 0.5,
         units: Array.from({ length: count }, (_, u) => unit(u, u % 2 === 0 ? asker.mesh.peerId : null))
       })
     }
-    const views = [...statuses.values()].map(s => ({ job: { id: s.id, owner: s.owner, state: s.state } }) as unknown as JobView)
-    owner.mesh.serveStatus(createStatusSource({
-      store: { jobs: () => views, job: (id) => views.find(v => v.job.id === id) },
-      self: owner.mesh.peerId,
-      jobStatus: (view) => statuses.get(view.job.id) as JobStatus,
-      running: () => [],
-      controlState: () => ({ paused: true, draining: false, schedule: { open: false, next: 1_900_000_000_000 }, pausedBy: 'schedule', pausedFrom: null, running: 0 }),
-      remote: { enabled: false, pause: async () => {}, resume: async () => {} }
-    }))
+    const views = [...statuses.values()].map(
+      s => ({ job: { id: s.id, owner: s.owner, state: s.state } }) as unknown as JobView
+    )
+    owner.mesh.serveStatus(
+      createStatusSource({
+        store: { jobs: () => views, job: id => views.find(v => v.job.id === id) },
+        self: owner.mesh.peerId,
+        jobStatus: view => statuses.get(view.job.id) as JobStatus,
+        running: () => [],
+        controlState: () => ({
+          paused: true,
+          draining: false,
+          schedule: { open: false, next: 1_900_000_000_000 },
+          pausedBy: 'schedule',
+          pausedFrom: null,
+          running: 0
+        }),
+        remote: { enabled: false, pause: async () => {}, resume: async () => {} }
+      })
+    )
   })
   afterAll(async () => { await liar?.stop(); await stopTestMesh(asker); await stopTestMesh(owner) })
 
@@ -72,7 +115,11 @@ describe('status protocol (real libp2p on loopback)', () => {
     const ask = createPeerAsker(asker.mesh)
     expect((await ask.job(owner.mesh.peerId, bigId))?.units.length).toBe(BIG_UNITS)
     expect(await ask.job(owner.mesh.peerId, newJobId())).toBeNull()
-    expect(await ask.node(owner.mesh.peerId)).toMatchObject({ paused: true, pausedBy: 'schedule', schedule: { open: false, next: 1_900_000_000_000 } })
+    expect(await ask.node(owner.mesh.peerId)).toMatchObject({
+      paused: true,
+      pausedBy: 'schedule',
+      schedule: { open: false, next: 1_900_000_000_000 }
+    })
   })
 
   it('refuses a frame that is not a request, and one over the frame limit, without reading it', async () => {
@@ -90,7 +137,10 @@ describe('status protocol (real libp2p on loopback)', () => {
     expect(await hugeReader.readFrame(StatusReplySchema)).toMatchObject({ ok: false, code: 'BAD_REQUEST' })
     hugeReader.dispose()
     await huge.close()
-    expect(owner.mesh.stats().framesRejected).toMatchObject({ 'status-request:schema': 1, 'status-request:too-large': 1 })
+    expect(owner.mesh.stats().framesRejected).toMatchObject({
+      'status-request:schema': 1,
+      'status-request:too-large': 1
+    })
   })
 
   it('answers a peer over its request rate with BUSY, and the asker waits and carries on', async () => {

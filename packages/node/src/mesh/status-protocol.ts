@@ -1,4 +1,13 @@
-import { ErrorCodes, FfmeshError, STATUS_PROTOCOL, StatusReplySchema, StatusRequestSchema, WireErrorCodes, type StatusReply, type StatusRequest } from '@ffmesh/protocol'
+import {
+  ErrorCodes,
+  FfmeshError,
+  STATUS_PROTOCOL,
+  StatusReplySchema,
+  StatusRequestSchema,
+  WireErrorCodes,
+  type StatusReply,
+  type StatusRequest
+} from '@ffmesh/protocol'
 import type { Stream } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import type { Logger } from '../logger.js'
@@ -49,11 +58,18 @@ export interface StatusProtocol {
   open(peer: string, options?: { signal?: AbortSignal }): Promise<StatusClient>
 }
 
-export function createStatusProtocol (libp2p: MeshLibp2p, init: { counters: MeshCounters, logger: Logger, clock: () => number }): StatusProtocol {
+export function createStatusProtocol (
+  libp2p: MeshLibp2p,
+  init: { counters: MeshCounters; logger: Logger; clock: () => number }
+): StatusProtocol {
   let source: StatusSource | undefined
   const { counters, logger } = init
   // Security: a member may ask, not flood; see STATUS_REQUESTS_PER_SEC_PER_PEER.
-  const rate = createRateLimiter({ clock: init.clock, perSec: STATUS_REQUESTS_PER_SEC_PER_PEER, burst: STATUS_BURST_PER_PEER })
+  const rate = createRateLimiter({
+    clock: init.clock,
+    perSec: STATUS_REQUESTS_PER_SEC_PER_PEER,
+    burst: STATUS_BURST_PER_PEER
+  })
 
   const handle = async (stream: Stream, peer: string): Promise<void> => {
     const reader = createStreamReader(stream)
@@ -67,7 +83,11 @@ export function createStatusProtocol (libp2p: MeshLibp2p, init: { counters: Mesh
           // The caller closed its side, or went quiet: the session is over.
           if (!(err instanceof FrameError) || err.reason === 'truncated') return
           counters.frameRejected(`status-request:${err.reason}`)
-          await writeFrame(stream, { ok: false, code: WireErrorCodes.BAD_REQUEST, message: `status request refused: ${err.reason}` })
+          await writeFrame(stream, {
+            ok: false,
+            code: WireErrorCodes.BAD_REQUEST,
+            message: `status request refused: ${err.reason}`
+          })
           return
         }
         let reply: StatusReply
@@ -84,25 +104,38 @@ export function createStatusProtocol (libp2p: MeshLibp2p, init: { counters: Mesh
     } finally {
       reader.dispose()
       // A caller that never closes its side must not keep one of its connection's stream slots.
-      await stream.close({ signal: AbortSignal.timeout(STATUS_IDLE_TIMEOUT_MS) }).catch(() => { stream.abort(new Error('close failed')) })
+      await stream.close({ signal: AbortSignal.timeout(STATUS_IDLE_TIMEOUT_MS) }).catch(() => {
+        stream.abort(new Error('close failed'))
+      })
     }
   }
 
   return {
     async start () {
-      await serveProtocol(libp2p, STATUS_PROTOCOL, handle, { maxInboundStreams: MAX_INBOUND_STATUS_STREAMS, maxOutboundStreams: MAX_OUTBOUND_STATUS_STREAMS }, { logger, what: 'status' })
+      await serveProtocol(
+        libp2p,
+        STATUS_PROTOCOL,
+        handle,
+        { maxInboundStreams: MAX_INBOUND_STATUS_STREAMS, maxOutboundStreams: MAX_OUTBOUND_STATUS_STREAMS },
+        { logger, what: 'status' }
+      )
     },
     async stop () {
       await libp2p.unhandle(STATUS_PROTOCOL)
     },
-    serve (fn) { source = fn },
+    serve (fn) {
+      source = fn
+    },
     async open (peer, options = {}) {
       let stream: Stream
       try {
         stream = await libp2p.dialProtocol(peerIdFromString(peer), STATUS_PROTOCOL, { signal: options.signal })
       } catch (err) {
         if (options.signal?.aborted === true) throw err
-        throw new FfmeshError(ErrorCodes.PEER_UNREACHABLE, `cannot ask ${peer} for its status: ${(err as Error).message}`)
+        throw new FfmeshError(
+          ErrorCodes.PEER_UNREACHABLE,
+          `cannot ask ${peer} for its status: ${(err as Error).message}`
+        )
       }
       const reader = createStreamReader(stream)
       let broken = false
@@ -118,15 +151,24 @@ export function createStatusProtocol (libp2p: MeshLibp2p, init: { counters: Mesh
             return reply
           } catch (err) {
             broken = true
-            if (err instanceof FrameError && err.reason !== 'truncated') counters.frameRejected(`status-reply:${err.reason}`)
+            if (err instanceof FrameError && err.reason !== 'truncated') {
+              counters.frameRejected(`status-reply:${err.reason}`)
+            }
             if (opts.signal?.aborted === true) throw err
-            throw new FfmeshError(ErrorCodes.TRANSFER_FAILED, `${peer} gave no usable status reply: ${(err as Error).message}`)
+            throw new FfmeshError(
+              ErrorCodes.TRANSFER_FAILED,
+              `${peer} gave no usable status reply: ${(err as Error).message}`
+            )
           }
         },
         close () {
           reader.dispose()
           if (broken) stream.abort(new Error('status stream failed'))
-          else stream.close().catch(() => { stream.abort(new Error('close failed')) })
+          else {
+            stream.close().catch(() => {
+              stream.abort(new Error('close failed'))
+            })
+          }
         }
       }
     }

@@ -10,9 +10,13 @@ function fakeStream (): Stream & { deliver: (data: Uint8Array | Uint8ArrayList) 
     maxReadBufferLength: 0,
     readStatus: 'readable',
     readableEnded: false,
-    deliver: (data: Uint8Array | Uint8ArrayList) => { target.dispatchEvent(Object.assign(new Event('message'), { data })) },
-    end: () => { target.dispatchEvent(new Event('end')) }
-  }) as unknown as Stream & { deliver: (data: Uint8Array | Uint8ArrayList) => void, end: () => void }
+    deliver: (data: Uint8Array | Uint8ArrayList) => {
+      target.dispatchEvent(Object.assign(new Event('message'), { data }))
+    },
+    end: () => {
+      target.dispatchEvent(new Event('end'))
+    }
+  }) as unknown as Stream & { deliver: (data: Uint8Array | Uint8ArrayList) => void; end: () => void }
 }
 
 describe('stream reader', () => {

@@ -1,4 +1,10 @@
-import { decodeFrameBody, decodeFrameLength, encodeFrame, FRAME_PREFIX_BYTES, type FrameRejectReason } from '@ffmesh/protocol'
+import {
+  decodeFrameBody,
+  decodeFrameLength,
+  encodeFrame,
+  FRAME_PREFIX_BYTES,
+  type FrameRejectReason
+} from '@ffmesh/protocol'
 import type { Stream } from '@libp2p/interface'
 import { Uint8ArrayList } from 'uint8arraylist'
 import type { z } from 'zod'
@@ -136,7 +142,9 @@ async function nextDrain (stream: Stream, signal?: AbortSignal): Promise<void> {
       else reject(err)
     }
     const onDrain = (): void => { done() }
-    const onClose = (evt: Event & { error?: Error }): void => { done(evt.error ?? new Error('stream closed while writing')) }
+    const onClose = (evt: Event & { error?: Error }): void => {
+      done(evt.error ?? new Error('stream closed while writing'))
+    }
     const onAbort = (): void => { done(signal?.reason ?? new Error('aborted')) }
     stream.addEventListener('drain', onDrain)
     stream.addEventListener('close', onClose)
@@ -154,7 +162,11 @@ export function bytesOf (chunk: Buffer): Uint8Array {
 }
 
 /** Send with bounded memory: wait while more than WRITE_BUFFER_BOUND_BYTES sit unsent. */
-export async function writeBounded (stream: Stream, data: Uint8Array, options: { signal?: AbortSignal } = {}): Promise<void> {
+export async function writeBounded (
+  stream: Stream,
+  data: Uint8Array,
+  options: { signal?: AbortSignal } = {}
+): Promise<void> {
   while (stream.writeBufferLength > WRITE_BUFFER_BOUND_BYTES) {
     options.signal?.throwIfAborted()
     if (stream.status !== 'open') throw new Error(`stream is ${stream.status}`)
@@ -165,6 +177,10 @@ export async function writeBounded (stream: Stream, data: Uint8Array, options: {
   stream.send(data)
 }
 
-export async function writeFrame (stream: Stream, value: unknown, options: { signal?: AbortSignal } = {}): Promise<void> {
+export async function writeFrame (
+  stream: Stream,
+  value: unknown,
+  options: { signal?: AbortSignal } = {}
+): Promise<void> {
   await writeBounded(stream, encodeFrame(value), options)
 }

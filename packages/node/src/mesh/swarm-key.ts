@@ -13,7 +13,10 @@ const PROLOGUE_LABEL = 'ffmesh/noise-prologue/1'
  */
 export function swarmPrologue (swarmKey: Uint8Array): Uint8Array {
   if (swarmKey.byteLength !== SWARM_KEY_BYTES) {
-    throw new FfmeshError(ErrorCodes.SWARM_KEY_INVALID, `the swarm key must be ${SWARM_KEY_BYTES} bytes, got ${swarmKey.byteLength}; re-create it with \`ffmesh init\` or copy it from another node`)
+    throw new FfmeshError(
+      ErrorCodes.SWARM_KEY_INVALID,
+      `the swarm key must be ${SWARM_KEY_BYTES} bytes, got ${swarmKey.byteLength}; re-create it with \`ffmesh init\` or copy it from another node`
+    )
   }
   return new Uint8Array(createHash('sha256').update(PROLOGUE_LABEL).update(swarmKey).digest())
 }

@@ -1,5 +1,13 @@
 import type { StatusClient, StatusSource } from './status-protocol.js'
-import type { BlobRef, CapacityAdvert, GossipMessage, MessageBody, PeerStatus, UnitResult, WireErrorCode } from '@ffmesh/protocol'
+import type {
+  BlobRef,
+  CapacityAdvert,
+  GossipMessage,
+  MessageBody,
+  PeerStatus,
+  UnitResult,
+  WireErrorCode
+} from '@ffmesh/protocol'
 
 /** A worker's result as pushed to the owner: the unit result plus which lease it answers. */
 export interface ResultPush extends UnitResult { attempt: number }
@@ -22,7 +30,12 @@ export interface Mesh {
   /** Validated messages from other nodes; `from` is the verified signer. */
   onMessage(handler: (message: GossipMessage, from: string) => void): () => void
   /** Fetch a blob from a peer into `dest`, verified by SHA-512, resuming after a break. */
-  fetchBlob(from: string, ref: BlobRef, dest: string, options?: { signal?: AbortSignal, onProgress?: (bytes: number) => void }): Promise<void>
+  fetchBlob(
+    from: string,
+    ref: BlobRef,
+    dest: string,
+    options?: { signal?: AbortSignal; onProgress?: (bytes: number) => void }
+  ): Promise<void>
   /** Push a converted unit to its owner; resolves with the owner's ack, rejects when unreachable. */
   pushResult(to: string, push: ResultPush, file: string, options?: { signal?: AbortSignal }): Promise<Ack>
   /** Serve blob requests: resolve to the file to send, or null to refuse (NOT_FOUND/NOT_GRANTED). */

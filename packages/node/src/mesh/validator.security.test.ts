@@ -5,7 +5,12 @@ import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { advertProblem, judgeGossip } from './gossip.js'
-import { createRateLimiter, GOSSIP_BURST_PER_PEER, GOSSIP_MESSAGES_PER_SEC_PER_PEER, MAX_RATE_TRACKED_PEERS } from './rate-limit.js'
+import {
+  createRateLimiter,
+  GOSSIP_BURST_PER_PEER,
+  GOSSIP_MESSAGES_PER_SEC_PER_PEER,
+  MAX_RATE_TRACKED_PEERS
+} from './rate-limit.js'
 
 /** The gossip validator's own checks beyond the codec (issue 6): signer, rate, absurd adverts. */
 const JUDGE_RUNS = 20_000
@@ -15,18 +20,55 @@ describe('the gossip validator', () => {
     const key = await generateKeyPair('Ed25519')
     const from = peerIdFromPrivateKey(key)
     const self = peerIdFromPrivateKey(await generateKeyPair('Ed25519')).toString()
-    const msg = (data: Uint8Array, topic: string): Message => ({ type: 'signed', from, key: key.publicKey, data, topic, sequenceNumber: 1n, signature: new Uint8Array(64) })
-    fc.assert(fc.property(fc.uint8Array({ maxLength: 300 }), fc.constantFrom(JOBS_TOPIC, CAPACITY_TOPIC, 'other'), (data, topic) => {
-      expect(judgeGossip(msg(data, topic), self, Date.now()).ok).toBe(false)
-    }), { numRuns: JUDGE_RUNS })
-    const advert: GossipMessage = { v: PROTOCOL_VERSION, ts: Date.now(), type: 'capacity', name: 'n', version: '1', slotsTotal: 2, slotsFree: 2, encoders: [], diskFree: 0, queue: 0 }
+    const msg = (data: Uint8Array, topic: string): Message => ({
+      type: 'signed',
+      from,
+      key: key.publicKey,
+      data,
+      topic,
+      sequenceNumber: 1n,
+      signature: new Uint8Array(64)
+    })
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ maxLength: 300 }),
+        fc.constantFrom(JOBS_TOPIC, CAPACITY_TOPIC, 'other'),
+        (data, topic) => {
+          expect(judgeGossip(msg(data, topic), self, Date.now()).ok).toBe(false)
+        }
+      ),
+      { numRuns: JUDGE_RUNS }
+    )
+    const advert: GossipMessage = {
+      v: PROTOCOL_VERSION,
+      ts: Date.now(),
+      type: 'capacity',
+      name: 'n',
+      version: '1',
+      slotsTotal: 2,
+      slotsFree: 2,
+      encoders: [],
+      diskFree: 0,
+      queue: 0
+    }
     expect(judgeGossip(msg(encodeGossip(advert), CAPACITY_TOPIC), self, Date.now())).toMatchObject({ ok: true })
-    expect(judgeGossip(msg(encodeGossip(advert), JOBS_TOPIC), self, Date.now())).toEqual({ ok: false, reason: 'wrong-topic' })
-    expect(judgeGossip(msg(encodeGossip({ ...advert, slotsFree: 3 }), CAPACITY_TOPIC), self, Date.now())).toEqual({ ok: false, reason: 'absurd-capacity' })
-    expect(judgeGossip(msg(encodeGossip(advert), CAPACITY_TOPIC), from.toString(), Date.now())).toEqual({ ok: false, reason: 'claims-self' })
+    expect(judgeGossip(msg(encodeGossip(advert), JOBS_TOPIC), self, Date.now())).toEqual({
+      ok: false,
+      reason: 'wrong-topic'
+    })
+    expect(judgeGossip(msg(encodeGossip({ ...advert, slotsFree: 3 }), CAPACITY_TOPIC), self, Date.now())).toEqual({
+      ok: false,
+      reason: 'absurd-capacity'
+    })
+    expect(judgeGossip(msg(encodeGossip(advert), CAPACITY_TOPIC), from.toString(), Date.now())).toEqual({
+      ok: false,
+      reason: 'claims-self'
+    })
     // A key that is not the signer's.
     const other = await generateKeyPair('Ed25519')
-    expect(judgeGossip({ ...msg(encodeGossip(advert), CAPACITY_TOPIC), key: other.publicKey } as Message, self, Date.now())).toEqual({ ok: false, reason: 'wrong-signer' })
+    expect(
+      judgeGossip({ ...msg(encodeGossip(advert), CAPACITY_TOPIC), key: other.publicKey } as Message, self, Date.now())
+    ).toEqual({ ok: false, reason: 'wrong-signer' })
     expect(advertProblem({ ...advert, slotsFree: 0, slotsTotal: 0 })).toBeNull()
   })
 })

@@ -1,4 +1,14 @@
-import { ErrorCodes, FfmeshError, MAX_MESH_JOBS_LIMIT, type JobState, type JobStatus, type MeshJobStatus, type MeshNodeStatus, type NodeControlState, type PeerStatus } from '@ffmesh/protocol'
+import {
+  ErrorCodes,
+  FfmeshError,
+  MAX_MESH_JOBS_LIMIT,
+  type JobState,
+  type JobStatus,
+  type MeshJobStatus,
+  type MeshNodeStatus,
+  type NodeControlState,
+  type PeerStatus
+} from '@ffmesh/protocol'
 import type { JobBus } from '../jobs/job-bus.js'
 import type { Logger } from '../logger.js'
 import type { Mesh } from '../mesh/types.js'
@@ -31,10 +41,14 @@ export interface MeshViewComponents {
 
 export interface MeshView {
   nodes(options?: { signal?: AbortSignal }): Promise<MeshNodeStatus[]>
-  jobs(query: { state?: JobState, limit?: number }, options?: { signal?: AbortSignal }): Promise<MeshJobStatus[]>
+  jobs(query: { state?: JobState; limit?: number }, options?: { signal?: AbortSignal }): Promise<MeshJobStatus[]>
   job(id: string, options?: { signal?: AbortSignal }): Promise<MeshJobStatus>
   /** Pauses or resumes another node's worker (that node decides: mesh.remoteControl). */
-  steer(peer: string, request: { type: 'pause', drain: boolean } | { type: 'resume' }, options?: { signal?: AbortSignal }): Promise<NodeControlState>
+  steer(
+    peer: string,
+    request: { type: 'pause'; drain: boolean } | { type: 'resume' },
+    options?: { signal?: AbortSignal }
+  ): Promise<NodeControlState>
 }
 
 const newestFirst = (a: { id: string }, b: { id: string }): number => newestIdFirst(a.id, b.id)
@@ -58,8 +72,18 @@ export function createMeshView (c: MeshViewComponents): MeshView {
   }
   const names = (): Map<string, PeerStatus & { online: boolean }> => new Map(c.mesh.knownPeers().map(p => [p.id, p]))
   const online = (): string[] => c.mesh.knownPeers().filter(p => p.online).map(p => p.id)
-  const mine = (job: JobStatus): MeshJobStatus => ({ ...job, ownerName: c.selfNode().name, ownerAway: false, heardAt: c.clock() })
-  const fromPeer = (job: JobStatus, name: string, away: boolean, heardAt: number): MeshJobStatus => ({ ...job, ownerName: name, ownerAway: away, heardAt })
+  const mine = (job: JobStatus): MeshJobStatus => ({
+    ...job,
+    ownerName: c.selfNode().name,
+    ownerAway: false,
+    heardAt: c.clock()
+  })
+  const fromPeer = (job: JobStatus, name: string, away: boolean, heardAt: number): MeshJobStatus => ({
+    ...job,
+    ownerName: name,
+    ownerAway: away,
+    heardAt
+  })
 
   return {
     async nodes (options = {}) {
@@ -119,24 +143,37 @@ export function createMeshView (c: MeshViewComponents): MeshView {
           heard.add(peer)
           for (const job of result.value) byId.set(job.id, fromPeer(job, name, false, c.clock()))
         } else {
-          log.debug({ peer, err: (result?.reason as Error | undefined)?.message }, 'peer did not answer the mesh listing')
+          log.debug(
+            { peer, err: (result?.reason as Error | undefined)?.message },
+            'peer did not answer the mesh listing'
+          )
         }
       })
       // Peers that did not answer, and those that went away: their last state, marked away.
       for (const p of known.values()) {
         if (heard.has(p.id)) continue
-        for (const { job, heardAt } of cache.jobs(p.id)) if (!byId.has(job.id)) byId.set(job.id, fromPeer(job, p.name, true, heardAt))
+        for (const { job, heardAt } of cache.jobs(p.id)) {
+          if (!byId.has(job.id)) byId.set(job.id, fromPeer(job, p.name, true, heardAt))
+        }
       }
       // A job this node handed off and whose owner said nothing of it: what the owner last reported.
       for (const job of local) {
         if (byId.has(job.id)) continue
         byId.set(job.id, fromPeer(job, known.get(job.owner)?.name ?? '', true, job.updatedAt))
       }
-      return [...byId.values()].filter(j => query.state == null || j.state === query.state).sort(newestFirst).slice(0, limit)
+      return [...byId.values()]
+        .filter(j => query.state == null || j.state === query.state)
+        .sort(newestFirst)
+        .slice(0, limit)
     },
 
     async steer (peer, request, options = {}) {
-      if (!c.mesh.knownPeers().some(p => p.id === peer)) throw new FfmeshError(ErrorCodes.PEER_UNREACHABLE, `no node ${peer} has been heard in this mesh (\`ffmesh peers\` lists them)`)
+      if (!c.mesh.knownPeers().some(p => p.id === peer)) {
+        throw new FfmeshError(
+          ErrorCodes.PEER_UNREACHABLE,
+          `no node ${peer} has been heard in this mesh (\`ffmesh peers\` lists them)`
+        )
+      }
       const report = await asker.steer(peer, request, { signal: deadline(options.signal) })
       cache.putNode(peer, report)
       const { converting: _converting, ...state } = report
@@ -156,19 +193,25 @@ export function createMeshView (c: MeshViewComponents): MeshView {
           return job
         })
         for (const [i, result] of found.entries()) {
-          if (result.status === 'fulfilled' && result.value != null) return fromPeer(result.value, known.get(peers[i] as string)?.name ?? '', false, c.clock())
+          if (result.status === 'fulfilled' && result.value != null) {
+            return fromPeer(result.value, known.get(peers[i] as string)?.name ?? '', false, c.clock())
+          }
         }
         return null
       }
       // The owner if known (a listing, an offer, a handed-off job say who); a job id alone does
       // not name its owner, so otherwise (or if the owner does not know it) every peer heard recently.
       const owner = cache.ownerOf(id) ?? local?.owner
-      const answer = (owner != null && owner !== self ? await ask([owner]) : null) ?? await ask(online().filter(p => p !== owner))
+      const answer =
+        (owner != null && owner !== self ? await ask([owner]) : null) ?? (await ask(online().filter(p => p !== owner)))
       if (answer != null) return answer
       const last = cache.job(id)
       if (last != null) return fromPeer(last.job, known.get(last.job.owner)?.name ?? '', true, last.heardAt)
       if (local != null) return fromPeer(local, known.get(local.owner)?.name ?? '', true, local.updatedAt)
-      throw new FfmeshError(ErrorCodes.JOB_NOT_FOUND, `no node in the mesh that answered has job ${id} (\`ffmesh status --mesh\` lists every job)`)
+      throw new FfmeshError(
+        ErrorCodes.JOB_NOT_FOUND,
+        `no node in the mesh that answered has job ${id} (\`ffmesh status --mesh\` lists every job)`
+      )
     }
   }
 }

@@ -32,7 +32,9 @@ function touch<K, V> (map: Map<K, V>, key: K, value: V, max: number): void {
   if (map.size > max) map.delete(map.keys().next().value as K)
 }
 
-export function createPeerCache (limits: { maxPeers?: number, maxJobsPerPeer?: number, maxIndexed?: number } = {}): PeerCache {
+export function createPeerCache (
+  limits: { maxPeers?: number; maxJobsPerPeer?: number; maxIndexed?: number } = {}
+): PeerCache {
   const maxPeers = limits.maxPeers ?? MAX_CACHED_PEERS
   const maxJobs = limits.maxJobsPerPeer ?? MAX_CACHED_JOBS_PER_PEER
   const maxIndexed = limits.maxIndexed ?? MAX_INDEXED_JOBS
@@ -53,15 +55,19 @@ export function createPeerCache (limits: { maxPeers?: number, maxJobsPerPeer?: n
       touch(listings, peer, kept, maxPeers)
       cache.noteOwner(job.id, peer)
     },
-    jobs: (peer) => [...listings.get(peer)?.values() ?? []],
+    jobs: peer => [...(listings.get(peer)?.values() ?? [])],
     job (id) {
       const owner = owners.get(id)
       return owner == null ? undefined : listings.get(owner)?.get(id)
     },
-    putNode: (peer, report) => { touch(nodes, peer, report, maxPeers) },
-    node: (peer) => nodes.get(peer),
-    noteOwner: (jobId, owner) => { touch(owners, jobId, owner, maxIndexed) },
-    ownerOf: (jobId) => owners.get(jobId)
+    putNode: (peer, report) => {
+      touch(nodes, peer, report, maxPeers)
+    },
+    node: peer => nodes.get(peer),
+    noteOwner: (jobId, owner) => {
+      touch(owners, jobId, owner, maxIndexed)
+    },
+    ownerOf: jobId => owners.get(jobId)
   }
   return cache
 }

@@ -9,7 +9,10 @@ export interface SelfParts {
 }
 
 /** This node in the mesh's node list: what it advertises, and what its worker does now. */
-export function selfNodeStatus (base: { id: string, name: string, version: string, slotsTotal: number, now: number }, worker: SelfParts): MeshNodeStatus {
+export function selfNodeStatus (
+  base: { id: string; name: string; version: string; slotsTotal: number; now: number },
+  worker: SelfParts
+): MeshNodeStatus {
   const advert = worker.capacity()
   const control = worker.controlState()
   const diskFree = advert?.diskFree ?? 0

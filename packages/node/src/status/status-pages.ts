@@ -1,4 +1,11 @@
-import { MAX_STATUS_PAGE_JOBS, MAX_STATUS_TEXT, MAX_STREAM_FRAME_BYTES, type JobStatus, type UnitStatus, type WireJob } from '@ffmesh/protocol'
+import {
+  MAX_STATUS_PAGE_JOBS,
+  MAX_STATUS_TEXT,
+  MAX_STREAM_FRAME_BYTES,
+  type JobStatus,
+  type UnitStatus,
+  type WireJob
+} from '@ffmesh/protocol'
 
 /**
  * A status reply is one frame (at most MAX_STREAM_FRAME_BYTES of JSON), so pages are filled by
@@ -47,7 +54,9 @@ export function toWireJob (status: JobStatus, budget: number): WireJob | null {
     progress: Math.min(1, Math.max(0, status.progress)),
     // Fields an owner of an earlier version leaves out stay out, so a job reads the same here and there.
     ...(status.attention !== undefined ? { attention: status.attention == null ? null : cut(status.attention) } : {}),
-    ...(status.reason !== undefined ? { reason: status.reason == null ? null : { code: status.reason.code, message: cut(status.reason.message) } } : {}),
+    ...(status.reason !== undefined
+      ? { reason: status.reason == null ? null : { code: status.reason.code, message: cut(status.reason.message) } }
+      : {}),
     ...(status.bytesIn !== undefined ? { bytesIn: status.bytesIn } : {}),
     ...(status.bytesOut !== undefined ? { bytesOut: status.bytesOut } : {})
   }
@@ -61,7 +70,11 @@ export function toWireJob (status: JobStatus, budget: number): WireJob | null {
  * One page of jobs: from `statuses` (already in listing order) as many as fit in the budget, at
  * least one, each job's units cut to what is left of the page (the rest come by `units` pages).
  */
-export function fillJobsPage (statuses: Iterable<JobStatus>, limit: number, budget: number = PAGE_BUDGET_BYTES): WireJob[] {
+export function fillJobsPage (
+  statuses: Iterable<JobStatus>,
+  limit: number,
+  budget: number = PAGE_BUDGET_BYTES
+): WireJob[] {
   const out: WireJob[] = []
   let left = budget
   for (const status of statuses) {

@@ -1,4 +1,14 @@
-import { ErrorCodes, isFfmeshError, WireErrorCodes, type ConvertingUnit, type JobStatus, type NodeControlState, type NodeReport, type StatusReply, type StatusRequest } from '@ffmesh/protocol'
+import {
+  ErrorCodes,
+  isFfmeshError,
+  WireErrorCodes,
+  type ConvertingUnit,
+  type JobStatus,
+  type NodeControlState,
+  type NodeReport,
+  type StatusReply,
+  type StatusRequest
+} from '@ffmesh/protocol'
 import type { StatusSource } from '../mesh/status-protocol.js'
 import type { JobStore } from '../store/job-store.js'
 import type { JobView } from '../store/reduce.js'
@@ -43,7 +53,11 @@ export function createStatusSource (c: StatusSourceComponents): StatusSource {
     const view = c.store.job(id)
     return view?.job.owner === c.self ? view : undefined
   }
-  const notFound = (id: string): StatusReply => ({ ok: false, code: WireErrorCodes.NOT_FOUND, message: `no job ${id} is owned here` })
+  const notFound = (id: string): StatusReply => ({
+    ok: false,
+    code: WireErrorCodes.NOT_FOUND,
+    message: `no job ${id} is owned here`
+  })
 
   const report = (): NodeReport => {
     const { pausedBy, pausedFrom, paused, draining, schedule, running } = c.controlState()
@@ -51,13 +65,24 @@ export function createStatusSource (c: StatusSourceComponents): StatusSource {
   }
 
   /** Every remote pause and resume is checked, done as asked, and answered with the new state. */
-  const steer = async (peer: string, request: Extract<StatusRequest, { type: 'pause' | 'resume' }>): Promise<StatusReply> => {
-    if (!c.remote.enabled) return { ok: false, code: WireErrorCodes.NOT_GRANTED, message: 'this node takes no pause or resume from other nodes (mesh.remoteControl: false)' }
+  const steer = async (
+    peer: string,
+    request: Extract<StatusRequest, { type: 'pause' | 'resume' }>
+  ): Promise<StatusReply> => {
+    if (!c.remote.enabled) {
+      return {
+        ok: false,
+        code: WireErrorCodes.NOT_GRANTED,
+        message: 'this node takes no pause or resume from other nodes (mesh.remoteControl: false)'
+      }
+    }
     try {
       if (request.type === 'pause') await c.remote.pause(peer, request.drain)
       else await c.remote.resume(peer)
     } catch (err) {
-      if (isFfmeshError(err) && err.code === ErrorCodes.REMOTE_CONTROL_REFUSED) return { ok: false, code: WireErrorCodes.NOT_GRANTED, message: err.message }
+      if (isFfmeshError(err) && err.code === ErrorCodes.REMOTE_CONTROL_REFUSED) {
+        return { ok: false, code: WireErrorCodes.NOT_GRANTED, message: err.message }
+      }
       throw err
     }
     return { ok: true, type: request.type, node: report() }
@@ -68,7 +93,9 @@ export function createStatusSource (c: StatusSourceComponents): StatusSource {
 
     const jobsPage = (request: Extract<StatusRequest, { type: 'jobs' }>): StatusReply => {
       if (request.before == null || listing?.state !== request.state) {
-        const views = c.store.jobs().filter(v => v.job.owner === c.self && (request.state == null || v.job.state === request.state))
+        const views = c.store
+          .jobs()
+          .filter(v => v.job.owner === c.self && (request.state == null || v.job.state === request.state))
         listing = { state: request.state, ids: views.map(v => v.job.id).sort(newestIdFirst) }
       }
       const { ids } = listing

@@ -6,9 +6,18 @@
  */
 export const CRASH_POINT_ENV = 'FFMESH_TEST_CRASH_AT'
 
-export type CrashPoint = 'result-after-temp-write' | 'result-after-fsync' | 'result-after-rename' | 'result-before-log' | 'plan-after-audio' |
+export type CrashPoint =
+  | 'result-after-temp-write'
+  | 'result-after-fsync'
+  | 'result-after-rename'
+  | 'result-before-log'
+  | 'plan-after-audio'
   // The steps of a library's --replace swap (library/swap.ts)
-  'swap-before-intent' | 'swap-after-intent' | 'swap-after-trash' | 'swap-after-rename' | 'swap-before-done'
+  | 'swap-before-intent'
+  | 'swap-after-intent'
+  | 'swap-after-trash'
+  | 'swap-after-rename'
+  | 'swap-before-done'
 
 const armed: string | null = process.env[CRASH_POINT_ENV] ?? null
 

@@ -11,8 +11,13 @@ describe('job store index and batches', () => {
     const dir = await temp.tempDir()
     const store = await temp.open(dir)
     const ids = Array.from({ length: 5 }, (_, i) => newJobId(1000 + i))
-    await store.appendBatch(ids.map(id => ({ jobId: id, event: { type: 'job:submitted' as const, job: job(id) } })), [{ area: 'files', key: '/a', value: 'x' }])
-    await store.appendBatch([{ jobId: ids[1] as string, event: { type: 'job:skipped', reason: { code: 'ALREADY_TARGET', message: 'hevc' } } }])
+    await store.appendBatch(
+      ids.map(id => ({ jobId: id, event: { type: 'job:submitted' as const, job: job(id) } })),
+      [{ area: 'files', key: '/a', value: 'x' }]
+    )
+    await store.appendBatch([
+      { jobId: ids[1] as string, event: { type: 'job:skipped', reason: { code: 'ALREADY_TARGET', message: 'hevc' } } }
+    ])
     await store.append(ids[3] as string, { type: 'job:done', output: '/o', outputSize: 3 })
     expect([...store.unfinished()].map(v => v.job.id)).toEqual([ids[0], ids[2], ids[4]])
     expect(await store.textArea('files').get('/a')).toBe('x')
@@ -26,8 +31,20 @@ describe('job store index and batches', () => {
   it('pages jobs oldest or newest first, by state and by batch, counting every match', async () => {
     const store = await temp.open()
     const ids = Array.from({ length: 6 }, (_, i) => newJobId(2000 + i))
-    const library = { root: '/m', profiles: { video: 'h265' }, rules: { minSize: 0, minBitrateKbps: 0, minSavingPercent: 0 }, sidecars: [], replace: false, batch: 'B1' }
-    await store.appendBatch(ids.map((id, i) => ({ jobId: id, event: { type: 'job:submitted' as const, job: job(id, i % 2 === 0 ? { library } : {}) } })))
+    const library = {
+      root: '/m',
+      profiles: { video: 'h265' },
+      rules: { minSize: 0, minBitrateKbps: 0, minSavingPercent: 0 },
+      sidecars: [],
+      replace: false,
+      batch: 'B1'
+    }
+    await store.appendBatch(
+      ids.map((id, i) => ({
+        jobId: id,
+        event: { type: 'job:submitted' as const, job: job(id, i % 2 === 0 ? { library } : {}) }
+      }))
+    )
     await store.append(ids[0] as string, { type: 'job:failed', error: { code: 'CONVERT_FAILED', message: 'x' } })
     expect(store.list({ limit: 2 }).views.map(v => v.job.id)).toEqual(ids.slice(0, 2))
     expect(store.list({ order: 'newest', offset: 1, limit: 2 }).views.map(v => v.job.id)).toEqual([ids[4], ids[3]])
@@ -49,7 +66,10 @@ describe('job store index and batches', () => {
       await files.put(`/m/${i}`, 'x')
       await files.get(`/m/${i}`)
       const id = newJobId()
-      await store.appendBatch([{ jobId: id, event: { type: 'job:submitted', job: job(id) } }], [{ area: 'files', key: `/n/${i}`, value: 'y' }])
+      await store.appendBatch(
+        [{ jobId: id, event: { type: 'job:submitted', job: job(id) } }],
+        [{ area: 'files', key: `/n/${i}`, value: 'y' }]
+      )
     }
     // abstract-level keeps each sublevel it makes attached to its parent: one per call held memory per job.
     expect(live() - before).toBeLessThan(5)

@@ -1,11 +1,21 @@
 import { TERMINAL_JOB_STATES, type JobState } from '@ffmesh/protocol'
 import type { JobView } from './reduce.js'
 
-export interface JobQuery { states?: readonly JobState[], batch?: string, order?: 'oldest' | 'newest', offset?: number, limit?: number }
+export interface JobQuery {
+  states?: readonly JobState[]
+  batch?: string
+  order?: 'oldest' | 'newest'
+  offset?: number
+  limit?: number
+}
 
 /** Pages a list of views; `total` counts every match, not just the page. */
 export function pageViews (all: Iterable<JobView>, query: JobQuery): { total: number, views: JobView[] } {
-  const matches = [...all].filter(v => (query.states == null || query.states.includes(v.job.state)) && (query.batch == null || v.job.library?.batch === query.batch))
+  const matches = [...all].filter(
+    v =>
+      (query.states == null || query.states.includes(v.job.state)) &&
+      (query.batch == null || v.job.library?.batch === query.batch)
+  )
   if (query.order === 'newest') matches.reverse()
   const offset = query.offset ?? 0
   return { total: matches.length, views: matches.slice(offset, query.limit != null ? offset + query.limit : undefined) }

@@ -2,21 +2,40 @@ import fs from 'node:fs/promises'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { ErrorCodes, newJobId } from '@ffmesh/protocol'
-import { jobRecord as job, openTestStore, unitRecord as unit, useTempJobStores } from '../../../../test/fixtures/job-log.js'
+import {
+  jobRecord as job,
+  openTestStore,
+  unitRecord as unit,
+  useTempJobStores
+} from '../../../../test/fixtures/job-log.js'
 import { dataPaths } from '../config/paths.js'
 import type { JobStore } from './job-store.js'
 
 const temp = useTempJobStores('ffm-fd-log-')
 
-const codeOf = async (p: Promise<unknown>): Promise<string | undefined> => p.then(() => undefined, (e: { code?: string }) => e.code)
+const codeOf = async (p: Promise<unknown>): Promise<string | undefined> =>
+  p.then(
+    () => undefined,
+    (e: { code?: string }) => e.code
+  )
 
 /** A job with `units` planned units, one of them verified. */
 async function addJob (store: JobStore, units = 2): Promise<string> {
   const id = newJobId()
   await store.append(id, { type: 'job:submitted', job: job(id) })
-  await store.append(id, { type: 'job:planned', sourceHash: 'b'.repeat(128), units: Array.from({ length: units }, (_, i) => unit(id, i)) })
+  await store.append(id, {
+    type: 'job:planned',
+    sourceHash: 'b'.repeat(128),
+    units: Array.from({ length: units }, (_, i) => unit(id, i))
+  })
   await store.append(id, { type: 'unit:leased', index: 0, worker: 'w1', attempt: 1, leaseUntil: 99 })
-  await store.append(id, { type: 'unit:verified', index: 0, worker: 'w1', attempt: 1, result: { hash: 'c'.repeat(128), size: 5, frames: 144, durationSec: 6 } })
+  await store.append(id, {
+    type: 'unit:verified',
+    index: 0,
+    worker: 'w1',
+    attempt: 1,
+    result: { hash: 'c'.repeat(128), size: 5, frames: 144, durationSec: 6 }
+  })
   return id
 }
 
@@ -142,9 +161,24 @@ describe('a job log written before event numbering', () => {
       { type: 'unit:leased', index: 0, worker: 'w1', attempt: 1, leaseUntil: 99 }
     ]
     await legacy.batch([
-      ...events.map((event, i) => ({ type: 'put' as const, sublevel: log, key: String(i + 1).padStart(16, '0'), value: { seq: i + 1, time: 1, jobId: id, event } })),
-      { type: 'put' as const, sublevel: legacy.sublevel('jobs', { valueEncoding: 'json' }), key: id, value: { ...job(id), state: 'running', unitCount: 1 } },
-      { type: 'put' as const, sublevel: legacy.sublevel('units', { valueEncoding: 'json' }), key: `${id}:00000`, value: { ...unit(id, 0), state: 'leased', worker: 'w1', attempts: 1, leaseUntil: 99 } }
+      ...events.map((event, i) => ({
+        type: 'put' as const,
+        sublevel: log,
+        key: String(i + 1).padStart(16, '0'),
+        value: { seq: i + 1, time: 1, jobId: id, event }
+      })),
+      {
+        type: 'put' as const,
+        sublevel: legacy.sublevel('jobs', { valueEncoding: 'json' }),
+        key: id,
+        value: { ...job(id), state: 'running', unitCount: 1 }
+      },
+      {
+        type: 'put' as const,
+        sublevel: legacy.sublevel('units', { valueEncoding: 'json' }),
+        key: `${id}:00000`,
+        value: { ...unit(id, 0), state: 'leased', worker: 'w1', attempts: 1, leaseUntil: 99 }
+      }
     ] as never)
     await legacy.close()
 
@@ -152,7 +186,13 @@ describe('a job log written before event numbering', () => {
     expect(store.opened.intact).toBe(true)
     expect(store.job(id)?.job).toMatchObject({ state: 'running', eventCount: 3, lastSeq: 3 })
     expect((await store.history(id)).map(e => e.event.type)).toEqual(['job:submitted', 'job:planned', 'unit:leased'])
-    await store.append(id, { type: 'unit:released', index: 0, attempt: 1, reason: { code: ErrorCodes.CONVERT_FAILED, message: 'x' }, failure: true })
+    await store.append(id, {
+      type: 'unit:released',
+      index: 0,
+      attempt: 1,
+      reason: { code: ErrorCodes.CONVERT_FAILED, message: 'x' },
+      failure: true
+    })
     await store.close()
     expect(await fs.stat(dataPaths(root).logMarker).then(() => true, () => false)).toBe(true)
     const again = await temp.open(root)

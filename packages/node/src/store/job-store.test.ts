@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest'
 import { ErrorCodes, isFfmeshError, newJobId } from '@ffmesh/protocol'
-import { jobRecord as job, openTestStore, unitRecord as unit, useTempJobStores } from '../../../../test/fixtures/job-log.js'
+import {
+  jobRecord as job,
+  openTestStore,
+  unitRecord as unit,
+  useTempJobStores
+} from '../../../../test/fixtures/job-log.js'
 import type { JobStore } from './job-store.js'
 import { replay } from './reduce.js'
 import type { MediaInfo } from '../media/index.js'
@@ -20,7 +25,10 @@ describe('job store', () => {
   it('takes the source frame count from the plan, and keeps the submitted one when an older plan has none', async () => {
     const store = await temp.open()
     const counted = newJobId()
-    await store.append(counted, { type: 'job:submitted', job: { ...job(counted), info: { ...job(counted).info as MediaInfo, videoFrames: null } } })
+    await store.append(counted, {
+      type: 'job:submitted',
+      job: { ...job(counted), info: { ...(job(counted).info as MediaInfo), videoFrames: null } }
+    })
     await store.append(counted, { type: 'job:planned', sourceHash: null, units: [unit(counted, 0)], videoFrames: 1438 })
     expect(store.job(counted)?.job.info?.videoFrames).toBe(1438)
     const older = newJobId()
@@ -37,9 +45,21 @@ describe('job store', () => {
     await store.append(id, { type: 'job:submitted', job: job(id) })
     await store.append(id, { type: 'job:planned', sourceHash: 'b'.repeat(128), units: [unit(id, 0), unit(id, 1)] })
     await store.append(id, { type: 'unit:leased', index: 0, worker: 'w1', attempt: 1, leaseUntil: 99 })
-    await store.append(id, { type: 'unit:verified', index: 0, worker: 'w1', attempt: 1, result: { hash: 'c'.repeat(128), size: 5, frames: 144, durationSec: 6 } })
+    await store.append(id, {
+      type: 'unit:verified',
+      index: 0,
+      worker: 'w1',
+      attempt: 1,
+      result: { hash: 'c'.repeat(128), size: 5, frames: 144, durationSec: 6 }
+    })
     await store.append(id, { type: 'unit:leased', index: 1, worker: 'w2', attempt: 1, leaseUntil: 99 })
-    await store.append(id, { type: 'unit:released', index: 1, attempt: 1, reason: { code: ErrorCodes.CONVERT_TIMEOUT, message: 'lease expired' }, failure: true })
+    await store.append(id, {
+      type: 'unit:released',
+      index: 1,
+      attempt: 1,
+      reason: { code: ErrorCodes.CONVERT_TIMEOUT, message: 'lease expired' },
+      failure: true
+    })
     await store.close()
 
     const reopened = await temp.open(dir)
@@ -54,11 +74,35 @@ describe('job store', () => {
   it('keeps the first verified result: a late or duplicate one changes nothing', async () => {
     const { store, id } = await plannedJob()
     await store.append(id, { type: 'unit:leased', index: 0, worker: 'w1', attempt: 1, leaseUntil: 1 })
-    await store.append(id, { type: 'unit:released', index: 0, attempt: 1, reason: { code: ErrorCodes.CONVERT_TIMEOUT, message: 'expired' }, failure: true })
+    await store.append(id, {
+      type: 'unit:released',
+      index: 0,
+      attempt: 1,
+      reason: { code: ErrorCodes.CONVERT_TIMEOUT, message: 'expired' },
+      failure: true
+    })
     await store.append(id, { type: 'unit:leased', index: 0, worker: 'w2', attempt: 2, leaseUntil: 2 })
-    await store.append(id, { type: 'unit:verified', index: 0, worker: 'w2', attempt: 2, result: { hash: 'd'.repeat(128), size: 1, frames: 144, durationSec: 6 } })
-    await store.append(id, { type: 'unit:verified', index: 0, worker: 'w1', attempt: 1, result: { hash: 'e'.repeat(128), size: 1, frames: 144, durationSec: 6 } })
-    await store.append(id, { type: 'unit:released', index: 0, attempt: 2, reason: { code: ErrorCodes.CONVERT_FAILED, message: 'late' }, failure: true })
+    await store.append(id, {
+      type: 'unit:verified',
+      index: 0,
+      worker: 'w2',
+      attempt: 2,
+      result: { hash: 'd'.repeat(128), size: 1, frames: 144, durationSec: 6 }
+    })
+    await store.append(id, {
+      type: 'unit:verified',
+      index: 0,
+      worker: 'w1',
+      attempt: 1,
+      result: { hash: 'e'.repeat(128), size: 1, frames: 144, durationSec: 6 }
+    })
+    await store.append(id, {
+      type: 'unit:released',
+      index: 0,
+      attempt: 2,
+      reason: { code: ErrorCodes.CONVERT_FAILED, message: 'late' },
+      failure: true
+    })
     const u = store.job(id)?.units[0]
     expect(u?.state).toBe('verified')
     expect(u?.worker).toBe('w2')
@@ -68,9 +112,21 @@ describe('job store', () => {
   it('ignores a release for an attempt that is no longer current', async () => {
     const { store, id } = await plannedJob()
     await store.append(id, { type: 'unit:leased', index: 0, worker: 'w1', attempt: 1, leaseUntil: 1 })
-    await store.append(id, { type: 'unit:released', index: 0, attempt: 1, reason: { code: ErrorCodes.CONVERT_FAILED, message: 'x' }, failure: true })
+    await store.append(id, {
+      type: 'unit:released',
+      index: 0,
+      attempt: 1,
+      reason: { code: ErrorCodes.CONVERT_FAILED, message: 'x' },
+      failure: true
+    })
     await store.append(id, { type: 'unit:leased', index: 0, worker: 'w2', attempt: 2, leaseUntil: 2 })
-    await store.append(id, { type: 'unit:released', index: 0, attempt: 1, reason: { code: ErrorCodes.CONVERT_FAILED, message: 'stale' }, failure: true })
+    await store.append(id, {
+      type: 'unit:released',
+      index: 0,
+      attempt: 1,
+      reason: { code: ErrorCodes.CONVERT_FAILED, message: 'stale' },
+      failure: true
+    })
     expect(store.job(id)?.units[0].state).toBe('leased')
     expect(store.job(id)?.units[0].worker).toBe('w2')
   })
@@ -97,7 +153,12 @@ describe('job store', () => {
     await store.append(id, { type: 'job:units-planned', units: [unit(id, 0)] })
     expect(store.job(id)?.job).toMatchObject({ state: 'running', planning: true, unitCount: 1 })
     await store.append(id, { type: 'job:planned', sourceHash: 'b'.repeat(128), units: [unit(id, 1), unit(id, 2)] })
-    expect(store.job(id)?.job).toMatchObject({ state: 'running', planning: false, unitCount: 3, sourceHash: 'b'.repeat(128) })
+    expect(store.job(id)?.job).toMatchObject({
+      state: 'running',
+      planning: false,
+      unitCount: 3,
+      sourceHash: 'b'.repeat(128)
+    })
     expect(store.job(id)?.units.map(u => u.index)).toEqual([0, 1, 2])
 
     const other = newJobId()

@@ -5,7 +5,22 @@ import { pino } from 'pino'
 import type { Logger } from '../logger.js'
 import { checkLog, isIntact, type LogDamage } from './log-check.js'
 import { damageOps, describeDamage } from './log-damage.js'
-import { diskFullAtOpen, hasLevelFiles, indexKey, isDiskFull, openLevel, parseIndexKey, readError, recoveryDrops, seqKey, storeCorrupt, sublevels, type LogLevel, type MetaRecord, type Sublevels } from './log-db.js'
+import {
+  diskFullAtOpen,
+  hasLevelFiles,
+  indexKey,
+  isDiskFull,
+  openLevel,
+  parseIndexKey,
+  readError,
+  recoveryDrops,
+  seqKey,
+  storeCorrupt,
+  sublevels,
+  type LogLevel,
+  type MetaRecord,
+  type Sublevels
+} from './log-db.js'
 import { loadLog, LOG_VERSION, migrateLog, unitKeysOf } from './log-load.js'
 import { newLogId, readLogMarker, writeLogMarker } from './log-marker.js'
 import { createLogReserve } from './log-reserve.js'
@@ -99,7 +114,19 @@ export interface OpenJobStoreInit {
 }
 
 /** Events that record work already done or free space: they may use the log's reserve. */
-const ESSENTIAL = new Set<JobEvent['type']>(['unit:returned', 'unit:verified', 'unit:released', 'job:done', 'job:failed', 'job:cancelled', 'job:delivered', 'job:remote-state', 'job:damaged', 'job:blobs-freed', 'job:removed'])
+const ESSENTIAL = new Set<JobEvent['type']>([
+  'unit:returned',
+  'unit:verified',
+  'unit:released',
+  'job:done',
+  'job:failed',
+  'job:cancelled',
+  'job:delivered',
+  'job:remote-state',
+  'job:damaged',
+  'job:blobs-freed',
+  'job:removed'
+])
 /** The marker's record count is brought up to date at most this often (and at close). */
 const MARKER_EVERY_MS = 2_000
 
@@ -111,7 +138,15 @@ export async function openJobStore (init: OpenJobStoreInit): Promise<JobStore> {
   const marker = await readLogMarker(files.marker)
   const held = await hasLevelFiles(files.db)
   const create = marker == null && !held
-  if (marker == null && held && !await fs.stat(path.join(files.db, 'CURRENT')).then(() => true, () => false) && init.adopt !== true) {
+  if (
+    marker == null &&
+    held &&
+    !(await fs.stat(path.join(files.db, 'CURRENT')).then(
+      () => true,
+      () => false
+    )) &&
+    init.adopt !== true
+  ) {
     throw storeCorrupt(files.db, 'has table and log files but no CURRENT file')
   }
   const reserve = await createLogReserve({ file: files.reserve })
@@ -126,24 +161,41 @@ export async function openJobStore (init: OpenJobStoreInit): Promise<JobStore> {
   try {
     let meta = await subs.meta.get('store').catch((err: unknown) => { throw readError(err, files.db) })
     if (marker != null && meta?.id !== marker.id && init.adopt !== true) {
-      throw storeCorrupt(files.db, meta == null ? `holds no log id, so it is not the log this data dir held (log ${marker.id}); it may have been replaced by an empty one` : `is log ${meta.id}, but this data dir held log ${marker.id}`)
+      throw storeCorrupt(
+        files.db,
+        meta == null
+          ? `holds no log id, so it is not the log this data dir held (log ${marker.id}); it may have been replaced by an empty one`
+          : `is log ${meta.id}, but this data dir held log ${marker.id}`
+      )
     }
     if (meta == null || meta.id !== (marker?.id ?? meta.id)) {
       // A log written before event numbering (no `jobSeq`) is given its index below; a numbered one
       // that lost its meta record keeps its numbers, so its gaps still show.
       const numbered = (await subs.byJob.keys({ limit: 1 }).all()).length > 0
       const events = (await subs.log.keys({ limit: 1 }).all()).length > 0
-      meta = { id: marker?.id ?? newLogId(), version: events && !numbered ? 1 : LOG_VERSION, damagedAt: meta?.damagedAt ?? null }
-      await db.batch([{ type: 'put', sublevel: subs.meta, key: 'store', value: meta }] as never, { sync: true } as never)
+      meta = {
+        id: marker?.id ?? newLogId(),
+        version: events && !numbered ? 1 : LOG_VERSION,
+        damagedAt: meta?.damagedAt ?? null
+      }
+      await db.batch(
+        [{ type: 'put', sublevel: subs.meta, key: 'store', value: meta }] as never,
+        { sync: true } as never
+      )
     }
     if (meta.version < LOG_VERSION) {
       await migrateLog(subs, ops => db.batch(ops as never, { sync: true } as never))
       meta = { ...meta, version: LOG_VERSION }
-      await db.batch([{ type: 'put', sublevel: subs.meta, key: 'store', value: meta }] as never, { sync: true } as never)
+      await db.batch(
+        [{ type: 'put', sublevel: subs.meta, key: 'store', value: meta }] as never,
+        { sync: true } as never
+      )
     }
     report = await loadChecked(db, subs, meta, marker?.seq ?? 0, create)
     if (marker == null || init.adopt === true) {
-      await writeLogMarker(files.marker, { id: meta.id, seq: lastSeq }).catch((err: unknown) => { throw isDiskFull(err) ? diskFullAtOpen(files.db) : err })
+      await writeLogMarker(files.marker, { id: meta.id, seq: lastSeq }).catch((err: unknown) => {
+        throw isDiskFull(err) ? diskFullAtOpen(files.db) : err
+      })
     }
   } catch (err) {
     await db.close().catch(() => {})
@@ -151,12 +203,21 @@ export async function openJobStore (init: OpenJobStoreInit): Promise<JobStore> {
   }
 
   /** Loads the views, checks them, and records (once) any loss found; returns what was found. */
-  async function loadChecked (level: LogLevel, s: Sublevels, meta: MetaRecord, markerSeq: number, created: boolean): Promise<OpenReport> {
+  async function loadChecked (
+    level: LogLevel,
+    s: Sublevels,
+    meta: MetaRecord,
+    markerSeq: number,
+    created: boolean
+  ): Promise<OpenReport> {
     const loaded = await loadLog(s, { dbPath: files.db, markerSeq })
     const damage = checkLog(loaded.scan)
     const drops = await recoveryDrops(files.db)
     if (damage.cutShort && init.adopt !== true) {
-      throw storeCorrupt(files.db, `ends at record ${loaded.scan.lastSeq}, but this data dir's marker says it held ${markerSeq}: acknowledged records at its end are missing (was its write-ahead log cut short?)`)
+      throw storeCorrupt(
+        files.db,
+        `ends at record ${loaded.scan.lastSeq}, but this data dir's marker says it held ${markerSeq}: acknowledged records at its end are missing (was its write-ahead log cut short?)`
+      )
     }
     views.clear()
     for (const [id, view] of loaded.views) views.set(id, view)
@@ -170,21 +231,37 @@ export async function openJobStore (init: OpenJobStoreInit): Promise<JobStore> {
         view.job = { ...view.job, eventCount: count }
       }
       const lostIndexKeys: string[] = []
-      for (const id of damage.lostJobs) lostIndexKeys.push(...await s.byJob.keys({ gte: `${id}!`, lt: `${id}"` }).all())
+      for (const id of damage.lostJobs) {
+        lostIndexKeys.push(...(await s.byJob.keys({ gte: `${id}!`, lt: `${id}"` }).all()))
+      }
       const { ops, events } = damageOps(s, loaded.scan, damage, lostIndexKeys, damagedAt)
       const staged = events.map((e, i) => stage(s, e.jobId, e.event, lastSeq + 1 + i, damagedAt as number))
-      ops.push(...staged.flatMap(st => st.ops), { type: 'put', sublevel: s.meta, key: 'store', value: { ...meta, damagedAt } })
+      ops.push(...staged.flatMap(st => st.ops), {
+        type: 'put',
+        sublevel: s.meta,
+        key: 'store',
+        value: { ...meta, damagedAt }
+      })
       await level.batch(ops as never, { sync: true } as never)
       for (const st of staged) st.commit()
       for (const id of damage.lostJobs) views.delete(id)
-      logger.error(describeDamage(damage, drops), 'the job log lost records: the jobs they touched are held until a person retries or removes them (ffmesh status says which)')
+      logger.error(
+        describeDamage(damage, drops),
+        'the job log lost records: the jobs they touched are held until a person retries or removes them (ffmesh status says which)'
+      )
     } else if (init.adopt === true) {
       // A repaired log may have lost records no check can see (a whole table gone): blobs older
       // than the repair are kept even if no record names them.
       damagedAt = clock()
-      await level.batch([{ type: 'put', sublevel: s.meta, key: 'store', value: { ...meta, damagedAt } }] as never, { sync: true } as never)
+      await level.batch(
+        [{ type: 'put', sublevel: s.meta, key: 'store', value: { ...meta, damagedAt } }] as never,
+        { sync: true } as never
+      )
     } else if (drops.count > 0) {
-      logger.error({ droppedByLevelDb: drops }, 'LevelDB dropped bytes from the job log while recovering it, but no acknowledged job record is missing')
+      logger.error(
+        { droppedByLevelDb: drops },
+        'LevelDB dropped bytes from the job log while recovering it, but no acknowledged job record is missing'
+      )
     }
     indexes.rebuild(views)
     return { id: meta.id, created, intact, damage, drops, damagedAt }
@@ -195,9 +272,18 @@ export async function openJobStore (init: OpenJobStoreInit): Promise<JobStore> {
    * into one batch may build on each other (a job submitted, then skipped): `pending` holds the
    * views as the ones before left them, until the batch is written and committed.
    */
-  function stage (s: Sublevels, jobId: string, event: JobEvent, seq: number, time: number, pending?: Map<string, JobView>): Staged<LoggedEvent> {
+  function stage (
+    s: Sublevels,
+    jobId: string,
+    event: JobEvent,
+    seq: number,
+    time: number,
+    pending?: Map<string, JobView>
+  ): Staged<LoggedEvent> {
     const view = pending?.get(jobId) ?? views.get(jobId)
-    if (view == null && event.type !== 'job:submitted') throw new FfmeshError(ErrorCodes.JOB_NOT_FOUND, `no job ${jobId} in the job log`)
+    if (view == null && event.type !== 'job:submitted') {
+      throw new FfmeshError(ErrorCodes.JOB_NOT_FOUND, `no job ${jobId} in the job log`)
+    }
     const jobSeq = (view?.job.eventCount ?? 0) + 1
     const change = reduce(view, event, time)
     const job = { ...(change.job ?? (view as JobView).job), eventCount: jobSeq, lastSeq: seq }
@@ -255,8 +341,12 @@ export async function openJobStore (init: OpenJobStoreInit): Promise<JobStore> {
   const saveMarker = async (): Promise<void> => {
     if (lastSeq === markerSeq) return
     const seq = lastSeq
-    await writeLogMarker(files.marker, { id: report.id, seq })
-      .then(() => { markerSeq = Math.max(markerSeq, seq) }, (err: unknown) => logger.warn({ err }, 'the job log marker could not be brought up to date; trying again later'))
+    await writeLogMarker(files.marker, { id: report.id, seq }).then(
+      () => {
+        markerSeq = Math.max(markerSeq, seq)
+      },
+      (err: unknown) => logger.warn({ err }, 'the job log marker could not be brought up to date; trying again later')
+    )
   }
   const markerSoon = (): void => {
     if (markerTimer != null) return
@@ -291,21 +381,35 @@ export async function openJobStore (init: OpenJobStoreInit): Promise<JobStore> {
   }
 
   return {
-    get opened () { return report },
+    get opened () {
+      return report
+    },
     async append (jobId, event) {
-      const logged = await writer.write(() => stage(subs, jobId, event, lastSeq + 1, clock()), { essential: ESSENTIAL.has(event.type) })
+      const logged = await writer.write(() => stage(subs, jobId, event, lastSeq + 1, clock()), {
+        essential: ESSENTIAL.has(event.type)
+      })
       markerSoon()
       return logged
     },
     async appendBatch (events, puts = []) {
-      const logged = await writer.write(level => {
-        const time = clock()
-        const pending = new Map<string, JobView>()
-        const staged = events.map(({ jobId, event }, i) => stage(subs, jobId, event, lastSeq + 1 + i, time, pending))
-        const ops = staged.flatMap(st => st.ops)
-        for (const put of puts) ops.push({ type: put.value == null ? 'del' : 'put', sublevel: areaOf<string>(level, put.area, 'utf8'), key: put.key, ...(put.value != null ? { value: put.value } : {}) })
-        return { ops, commit: () => staged.map(st => st.commit()) }
-      }, { essential: events.every(e => ESSENTIAL.has(e.event.type)) })
+      const logged = await writer.write(
+        level => {
+          const time = clock()
+          const pending = new Map<string, JobView>()
+          const staged = events.map(({ jobId, event }, i) => stage(subs, jobId, event, lastSeq + 1 + i, time, pending))
+          const ops = staged.flatMap(st => st.ops)
+          for (const put of puts) {
+            ops.push({
+              type: put.value == null ? 'del' : 'put',
+              sublevel: areaOf<string>(level, put.area, 'utf8'),
+              key: put.key,
+              ...(put.value != null ? { value: put.value } : {})
+            })
+          }
+          return { ops, commit: () => staged.map(st => st.commit()) }
+        },
+        { essential: events.every(e => ESSENTIAL.has(e.event.type)) }
+      )
       markerSoon()
       return logged
     },
@@ -313,36 +417,66 @@ export async function openJobStore (init: OpenJobStoreInit): Promise<JobStore> {
       const view = views.get(jobId)
       if (view == null) throw new FfmeshError(ErrorCodes.JOB_NOT_FOUND, `no job ${jobId} in the job log`)
       const entries = await subs.byJob.iterator({ gte: `${jobId}!`, lt: `${jobId}"` }).all()
-      await writer.write(() => {
-        const seq = lastSeq + 1
-        const now = clock()
-        const ops: BatchOp[] = [{ type: 'put', sublevel: subs.log, key: seqKey(seq), value: { seq, time: now, jobId, event: { type: 'job:removed' } } satisfies LoggedEvent }]
-        for (const [key, s] of entries) {
-          ops.push({ type: 'del', sublevel: subs.byJob, key })
-          if (s > 0) ops.push({ type: 'del', sublevel: subs.log, key: seqKey(s) }, { type: 'put', sublevel: subs.gaps, key: seqKey(s), value: { why: 'removed', jobId, at: now } })
-        }
-        ops.push({ type: 'del', sublevel: subs.jobs, key: jobId }, ...unitKeysOf(view).map(key => ({ type: 'del' as const, sublevel: subs.units, key })))
-        return { ops, commit: () => { lastSeq = seq; views.delete(jobId); indexes.drop(jobId) } }
-      }, { essential: true })
+      await writer.write(
+        () => {
+          const seq = lastSeq + 1
+          const now = clock()
+          const ops: BatchOp[] = [
+            {
+              type: 'put',
+              sublevel: subs.log,
+              key: seqKey(seq),
+              value: { seq, time: now, jobId, event: { type: 'job:removed' } } satisfies LoggedEvent
+            }
+          ]
+          for (const [key, s] of entries) {
+            ops.push({ type: 'del', sublevel: subs.byJob, key })
+            if (s > 0) {
+              ops.push(
+                { type: 'del', sublevel: subs.log, key: seqKey(s) },
+                { type: 'put', sublevel: subs.gaps, key: seqKey(s), value: { why: 'removed', jobId, at: now } }
+              )
+            }
+          }
+          ops.push(
+            { type: 'del', sublevel: subs.jobs, key: jobId },
+            ...unitKeysOf(view).map(key => ({ type: 'del' as const, sublevel: subs.units, key }))
+          )
+          return {
+            ops,
+            commit: () => {
+              lastSeq = seq
+              views.delete(jobId)
+              indexes.drop(jobId)
+            }
+          }
+        },
+        { essential: true }
+      )
       markerSoon()
     },
-    job: (id) => views.get(id),
-    jobs: () => [...views.values()].sort((a, b) => a.job.createdAt - b.job.createdAt || a.job.id.localeCompare(b.job.id)),
-    * unfinished () {
-      yield * indexes.inFlight()
-      yield * indexes.queued()
+    job: id => views.get(id),
+    jobs: () =>
+      [...views.values()].sort((a, b) => a.job.createdAt - b.job.createdAt || a.job.id.localeCompare(b.job.id)),
+    *unfinished () {
+      yield* indexes.inFlight()
+      yield* indexes.queued()
     },
     inFlight: () => indexes.inFlight(),
     queued: () => indexes.queued(),
-    list: (query) => pageViews(views.values(), query),
+    list: query => pageViews(views.values(), query),
     async history (jobId) {
-      const entries = (await subs.byJob.iterator({ gte: `${jobId}!`, lt: `${jobId}"` }).all()).filter(([, seq]) => seq > 0)
+      const entries = (await subs.byJob.iterator({ gte: `${jobId}!`, lt: `${jobId}"` }).all()).filter(
+        ([, seq]) => seq > 0
+      )
       const events = await subs.log.getMany(entries.map(([, seq]) => seqKey(seq)))
       // Events logged before event numbering carry their number only in the index.
-      return events.flatMap((e, i) => e == null ? [] : [{ ...e, jobSeq: e.jobSeq ?? parseIndexKey(...entries[i] as [string, number]).jobSeq }])
+      return events.flatMap((e, i) =>
+        e == null ? [] : [{ ...e, jobSeq: e.jobSeq ?? parseIndexKey(...(entries[i] as [string, number])).jobSeq }]
+      )
     },
-    area: (name) => area<unknown>(name, 'json'),
-    textArea: (name) => area<string>(name, 'utf8'),
+    area: name => area<unknown>(name, 'json'),
+    textArea: name => area<string>(name, 'utf8'),
     problem: () => writer.problem(),
     reserveMissing: () => reserve.missing(),
     async close () {

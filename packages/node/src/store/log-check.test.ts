@@ -8,13 +8,25 @@ const whole: JobIndexSummary = { top: 3, missing: [], lostSeqs: [], lastSeq: 0 }
 /** A job of two units (verified when it is done) whose three events are records `seqs`. */
 function running (id: string, seqs: [number, number, number], fields: Partial<JobView['job']> = {}): JobView {
   const done = fields.state === 'done'
-  const units = [unitRecord(id, 0), unitRecord(id, 1)].map(u => done ? { ...u, state: 'verified' as const, result: { hash: 'c'.repeat(128), size: 1, frames: 144, durationSec: 6 } } : u)
+  const units = [unitRecord(id, 0), unitRecord(id, 1)].map(u =>
+    done
+      ? { ...u, state: 'verified' as const, result: { hash: 'c'.repeat(128), size: 1, frames: 144, durationSec: 6 } }
+      : u
+  )
   return { job: jobRecord(id, { state: 'running', unitCount: 2, eventCount: 3, lastSeq: seqs[2], ...fields }), units }
 }
 
 function scan (views: JobView[], init: Partial<LogScan> = {}): LogScan {
   const index = new Map(views.map(v => [v.job.id, { ...whole, lastSeq: v.job.lastSeq ?? 0 }]))
-  return { lastSeq: 6, lostSeqs: [], index, views: new Map(views.map(v => [v.job.id, v])), strayUnits: [], markerSeq: 6, ...init }
+  return {
+    lastSeq: 6,
+    lostSeqs: [],
+    index,
+    views: new Map(views.map(v => [v.job.id, v])),
+    strayUnits: [],
+    markerSeq: 6,
+    ...init
+  }
 }
 
 describe('job log check', () => {
@@ -26,7 +38,11 @@ describe('job log check', () => {
     const a = running('A', [1, 3, 5])
     const b = running('B', [2, 4, 6])
     const done = running('C', [7, 8, 9], { state: 'done' })
-    const index = new Map([['A', { ...whole, missing: [2], lastSeq: 5 }], ['B', { ...whole, lastSeq: 6 }], ['C', { ...whole, lastSeq: 9 }]])
+    const index = new Map([
+      ['A', { ...whole, missing: [2], lastSeq: 5 }],
+      ['B', { ...whole, lastSeq: 6 }],
+      ['C', { ...whole, lastSeq: 9 }]
+    ])
     // Record 3 is A's second event (its index entry is gone with it); record 10 nobody can name.
     const damage = checkLog(scan([a, b, done], { index, lostSeqs: [3, 10], lastSeq: 11, markerSeq: 11 }))
     expect(damage.missingEvents).toEqual([{ jobId: 'A', jobSeq: 2 }])
@@ -47,9 +63,14 @@ describe('job log check', () => {
     const holed = running('A', [1, 2, 3])
     delete (holed.units as unknown[])[1]
     const done = running('B', [4, 5, 6], { state: 'done' })
-    done.units[1] = { ...done.units[1] as JobView['units'][number], state: 'pending', result: null }
+    done.units[1] = { ...(done.units[1] as JobView['units'][number]), state: 'pending', result: null }
     const stale = running('C', [7, 8, 9])
-    const index = new Map([['A', whole], ['B', whole], ['C', { ...whole, top: 5 }], ['GONE', whole]])
+    const index = new Map([
+      ['A', whole],
+      ['B', whole],
+      ['C', { ...whole, top: 5 }],
+      ['GONE', whole]
+    ])
     const damage = checkLog(scan([holed, done, stale], { index, strayUnits: [unitRecord('GONE', 0)] }))
     expect([...damage.attention.keys()].sort()).toEqual(['A', 'B', 'C'])
     expect(damage.eventCounts.get('C')).toBe(5)
@@ -57,7 +78,9 @@ describe('job log check', () => {
   })
 
   it('says a log that ends before the marker was cut short', () => {
-    expect(checkLog(scan([running('A', [1, 2, 3])], { lastSeq: 3, markerSeq: 6, lostSeqs: [4, 5, 6] })).cutShort).toBe(true)
+    expect(checkLog(scan([running('A', [1, 2, 3])], { lastSeq: 3, markerSeq: 6, lostSeqs: [4, 5, 6] })).cutShort).toBe(
+      true
+    )
   })
 
   it('does not report again a loss already recorded on a held job', () => {

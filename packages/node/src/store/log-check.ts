@@ -49,7 +49,13 @@ export interface LogDamage {
 }
 
 export function isIntact (d: LogDamage): boolean {
-  return d.lostSeqs.length === 0 && !d.cutShort && d.attention.size === 0 && d.missingEvents.length === 0 && d.lostJobs.length === 0
+  return (
+    d.lostSeqs.length === 0 &&
+    !d.cutShort &&
+    d.attention.size === 0 &&
+    d.missingEvents.length === 0 &&
+    d.lostJobs.length === 0
+  )
 }
 
 /**
@@ -81,18 +87,32 @@ export function checkLog (scan: LogScan): LogDamage {
       }
     }
     // A job already held for an earlier loss stays held; only a new loss is news.
-    if (reasons.length > 0 && view.job.attention == null) attention.set(id, `the job log lost records of this job: ${reasons.join('; ')}`)
+    if (reasons.length > 0 && view.job.attention == null) {
+      attention.set(id, `the job log lost records of this job: ${reasons.join('; ')}`)
+    }
   }
   // A record lost at the end of a job's history leaves no gap in that job's own numbering: any job
   // that could still have changed after its last record is held.
   const latestLoss = scan.lostSeqs.filter(s => !lostOwners.has(s)).at(-1)
   if (latestLoss != null) {
     for (const [id, view] of scan.views) {
-      if (attention.has(id) || view.job.attention != null || TERMINAL_JOB_STATES.includes(view.job.state) || (view.job.lastSeq ?? 0) > latestLoss) continue
-      attention.set(id, `the job log lost records (up to record ${latestLoss}) written after this job's last known change; its state may be older than it was`)
+      if (
+        attention.has(id) ||
+        view.job.attention != null ||
+        TERMINAL_JOB_STATES.includes(view.job.state) ||
+        (view.job.lastSeq ?? 0) > latestLoss
+      ) {
+        continue
+      }
+      attention.set(
+        id,
+        `the job log lost records (up to record ${latestLoss}) written after this job's last known change; its state may be older than it was`
+      )
     }
   }
-  const lostJobs = [...new Set([...scan.strayUnits.map(u => u.jobId), ...scan.index.keys()])].filter(id => !scan.views.has(id))
+  const lostJobs = [...new Set([...scan.strayUnits.map(u => u.jobId), ...scan.index.keys()])].filter(
+    id => !scan.views.has(id)
+  )
   return { lostSeqs: scan.lostSeqs, lostOwners, cutShort, attention, missingEvents, lostJobs, eventCounts }
 }
 
@@ -101,8 +121,14 @@ function unitProblems (view: JobView): string[] {
   const problems: string[] = []
   const missing: number[] = []
   for (let i = 0; i < view.job.unitCount; i++) if (view.units[i] == null) missing.push(i)
-  if (missing.length > 0) problems.push(`the records of ${missing.length} of its ${view.job.unitCount} units are missing (${missing.slice(0, 10).join(', ')}${missing.length > 10 ? ', …' : ''})`)
+  if (missing.length > 0) {
+    problems.push(
+      `the records of ${missing.length} of its ${view.job.unitCount} units are missing (${missing.slice(0, 10).join(', ')}${missing.length > 10 ? ', …' : ''})`
+    )
+  }
   const past = view.job.state === 'done' || view.job.state === 'assembling'
-  if (past && view.units.some(u => u != null && (u.state !== 'verified' || u.result == null))) problems.push(`it is ${view.job.state} but not all its units are verified`)
+  if (past && view.units.some(u => u != null && (u.state !== 'verified' || u.result == null))) {
+    problems.push(`it is ${view.job.state} but not all its units are verified`)
+  }
   return problems
 }

@@ -16,7 +16,8 @@ export interface MetaRecord { id: string, version: number, damagedAt?: number | 
 export const SEQ_WIDTH = 16
 const JOB_SEQ_WIDTH = 10
 export const seqKey = (seq: number): string => String(seq).padStart(SEQ_WIDTH, '0')
-export const indexKey = (jobId: string, jobSeq: number): string => `${jobId}!${String(jobSeq).padStart(JOB_SEQ_WIDTH, '0')}`
+export const indexKey = (jobId: string, jobSeq: number): string =>
+  `${jobId}!${String(jobSeq).padStart(JOB_SEQ_WIDTH, '0')}`
 export function parseIndexKey (key: string, seq: number): { jobId: string, jobSeq: number, seq: number } {
   const at = key.lastIndexOf('!')
   return { jobId: key.slice(0, at), jobSeq: Number(key.slice(at + 1)), seq }
@@ -47,23 +48,38 @@ export function isDiskFull (err: unknown): boolean {
   return code === 'ENOSPC' || code === 'EDQUOT' || /No space left on device|Disk quota exceeded/i.test(message)
 }
 
-const repairAdvice = (dbPath: string): string => `stop nothing else; run \`ffmesh repair --data-dir ${path.dirname(dbPath)}\`, which copies the damaged files aside, saves what can still be read and says what was lost`
+const repairAdvice = (dbPath: string): string =>
+  `stop nothing else; run \`ffmesh repair --data-dir ${path.dirname(dbPath)}\`, which copies the damaged files aside, saves what can still be read and says what was lost`
 
 /** A failed write, as the step that asked for it reports it. */
 export function writeError (err: unknown, dbPath: string): FfmeshError {
-  if (isDiskFull(err)) return new FfmeshError(ErrorCodes.DISK_FULL, `the disk holding the job log ${dbPath} is full; nothing was recorded. Free space there; the node goes on by itself`)
-  return new FfmeshError(ErrorCodes.STORE_WRITE_FAILED, `the job log ${dbPath} could not take a write (${causeOf(err).message.trim()}); nothing was recorded. Check the disk (dmesg); the node reopens the log and goes on`)
+  if (isDiskFull(err)) {
+    return new FfmeshError(
+      ErrorCodes.DISK_FULL,
+      `the disk holding the job log ${dbPath} is full; nothing was recorded. Free space there; the node goes on by itself`
+    )
+  }
+  return new FfmeshError(
+    ErrorCodes.STORE_WRITE_FAILED,
+    `the job log ${dbPath} could not take a write (${causeOf(err).message.trim()}); nothing was recorded. Check the disk (dmesg); the node reopens the log and goes on`
+  )
 }
 
 /** A failed read or open: damage LevelDB found, as the node reports it. */
 export function readError (err: unknown, dbPath: string): FfmeshError {
   if (isDiskFull(err)) return writeError(err, dbPath)
-  return new FfmeshError(ErrorCodes.STORE_CORRUPT, `the job log ${dbPath} is damaged: ${causeOf(err).message.trim()}; ${repairAdvice(dbPath)}`)
+  return new FfmeshError(
+    ErrorCodes.STORE_CORRUPT,
+    `the job log ${dbPath} is damaged: ${causeOf(err).message.trim()}; ${repairAdvice(dbPath)}`
+  )
 }
 
 /** Opening writes too (LevelDB stores the records it recovers in a table; the marker is written). */
 export function diskFullAtOpen (dbPath: string): FfmeshError {
-  return new FfmeshError(ErrorCodes.DISK_FULL, `the job log ${dbPath} cannot be opened: its disk is full (opening writes the records it recovers). Free space there and start the node again`)
+  return new FfmeshError(
+    ErrorCodes.DISK_FULL,
+    `the job log ${dbPath} cannot be opened: its disk is full (opening writes the records it recovers). Free space there and start the node again`
+  )
 }
 
 export function storeCorrupt (dbPath: string, what: string): FfmeshError {
@@ -75,15 +91,24 @@ export function storeCorrupt (dbPath: string, what: string): FfmeshError {
  * CURRENT file is an error, not an invitation to start an empty database.
  */
 export async function openLevel (dbPath: string, options: { create: boolean }): Promise<LogLevel> {
-  const db = new Level<string, unknown>(dbPath, { valueEncoding: 'json', createIfMissing: options.create, writeBufferSize: LOG_WRITE_BUFFER_BYTES })
+  const db = new Level<string, unknown>(dbPath, {
+    valueEncoding: 'json',
+    createIfMissing: options.create,
+    writeBufferSize: LOG_WRITE_BUFFER_BYTES
+  })
   try {
     await db.open()
   } catch (err) {
     const { code, message } = causeOf(err)
     if (/lock/i.test(message) || code === 'LEVEL_LOCKED') {
-      throw new FfmeshError(ErrorCodes.NODE_ALREADY_RUNNING, `another ffmesh node is using the job store at ${dbPath}; stop it first, or give this one its own --data-dir`)
+      throw new FfmeshError(
+        ErrorCodes.NODE_ALREADY_RUNNING,
+        `another ffmesh node is using the job store at ${dbPath}; stop it first, or give this one its own --data-dir`
+      )
     }
-    if (/does not exist/.test(message)) throw storeCorrupt(dbPath, 'is missing (no CURRENT file) although this data dir has held one')
+    if (/does not exist/.test(message)) {
+      throw storeCorrupt(dbPath, 'is missing (no CURRENT file) although this data dir has held one')
+    }
     if (isDiskFull(err)) throw diskFullAtOpen(dbPath)
     throw readError(err, dbPath)
   }

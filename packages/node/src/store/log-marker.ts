@@ -29,11 +29,21 @@ export async function readLogMarker (file: string): Promise<LogMarker | null> {
   }
   try {
     const value = JSON.parse(text) as Partial<LogMarker>
-    if (typeof value.id === 'string' && value.id !== '' && Number.isSafeInteger(value.seq) && (value.seq as number) >= 0) return value as LogMarker
+    if (
+      typeof value.id === 'string' &&
+      value.id !== '' &&
+      Number.isSafeInteger(value.seq) &&
+      (value.seq as number) >= 0
+    ) {
+      return value as LogMarker
+    }
   } catch {
     // Reported below with what to do.
   }
-  throw new FfmeshError(ErrorCodes.STORE_CORRUPT, `the job log marker ${file} cannot be read; it names the log this data dir holds. If the log itself is fine, run \`ffmesh repair --data-dir ${path.dirname(file)}\` to write a new marker`)
+  throw new FfmeshError(
+    ErrorCodes.STORE_CORRUPT,
+    `the job log marker ${file} cannot be read; it names the log this data dir holds. If the log itself is fine, run \`ffmesh repair --data-dir ${path.dirname(file)}\` to write a new marker`
+  )
 }
 
 /** Written whole or not at all (temp, fsync, rename, fsync of the folder). */

@@ -44,7 +44,9 @@ export async function createLogReserve (init: { file: string, bytes?: number }):
       try {
         const handle = await fs.open(tmp, 'w', 0o600)
         try {
-          for (let written = 0; written < bytes; written += zeros.length) await handle.write(zeros, 0, Math.min(zeros.length, bytes - written))
+          for (let written = 0; written < bytes; written += zeros.length) {
+            await handle.write(zeros, 0, Math.min(zeros.length, bytes - written))
+          }
           await handle.sync()
         } finally {
           await handle.close()

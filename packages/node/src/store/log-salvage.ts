@@ -17,9 +17,17 @@ function decodes (sublevel: string, key: string, text: string): boolean {
   } catch {
     return false
   }
-  if (sublevel === 'log') return value?.seq === Number(key) && typeof value.jobId === 'string' && typeof (value.event as { type?: unknown } | null)?.type === 'string'
+  if (sublevel === 'log') {
+    return (
+      value?.seq === Number(key) &&
+      typeof value.jobId === 'string' &&
+      typeof (value.event as { type?: unknown } | null)?.type === 'string'
+    )
+  }
   if (sublevel === 'jobs') return value?.id === key
-  if (sublevel === 'units') return typeof value?.jobId === 'string' && key === unitKey(value.jobId, value.index as number)
+  if (sublevel === 'units') {
+    return typeof value?.jobId === 'string' && key === unitKey(value.jobId, value.index as number)
+  }
   return true
 }
 
@@ -66,9 +74,16 @@ export async function salvageLog (db: LogLevel): Promise<Salvage> {
     if (isDeepStrictEqual(storedJob, view.job) && isDeepStrictEqual(storedUnits, view.units)) continue
     const ops: BatchOp[] = [
       { type: 'put', sublevel: s.jobs, key: jobId, value: view.job },
-      ...storedUnits.filter(u => view.units[u.index] == null).map(u => ({ type: 'del' as const, sublevel: s.units, key: unitKey(jobId, u.index) })),
+      ...storedUnits
+        .filter(u => view.units[u.index] == null)
+        .map(u => ({ type: 'del' as const, sublevel: s.units, key: unitKey(jobId, u.index) })),
       ...view.units.map(u => ({ type: 'put' as const, sublevel: s.units, key: unitKey(jobId, u.index), value: u })),
-      ...history.map(e => ({ type: 'put' as const, sublevel: s.byJob, key: indexKey(jobId, e.jobSeq as number), value: e.seq }))
+      ...history.map(e => ({
+        type: 'put' as const,
+        sublevel: s.byJob,
+        key: indexKey(jobId, e.jobSeq as number),
+        value: e.seq
+      }))
     ]
     await db.batch(ops as never, { sync: true } as never)
     rebuilt.push(jobId)

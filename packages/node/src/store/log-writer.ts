@@ -85,11 +85,16 @@ export function createLogWriter (init: LogWriterInit): LogWriter {
 
   async function write<T> (build: (db: LogLevel) => Staged<T>, options: { essential: boolean }): Promise<T> {
     if (closed) throw new FfmeshError(ErrorCodes.STORE_WRITE_FAILED, 'the job log is closed (the node is stopping)')
-    if (db == null || problem != null) throw problem ?? new FfmeshError(ErrorCodes.STORE_WRITE_FAILED, 'the job log is not open')
+    if (db == null || problem != null) {
+      throw problem ?? new FfmeshError(ErrorCodes.STORE_WRITE_FAILED, 'the job log is not open')
+    }
     const free = await freeBytes(dir).catch(() => Number.POSITIVE_INFINITY)
     if (free < LOG_FLOOR_BYTES) {
       if (!options.essential) {
-        throw new FfmeshError(ErrorCodes.DISK_FULL, `the disk holding the job log ${init.dbPath} has ${free} bytes free; the log keeps its last ${LOG_FLOOR_BYTES} for records of work already done. Free space there; the node goes on by itself`)
+        throw new FfmeshError(
+          ErrorCodes.DISK_FULL,
+          `the disk holding the job log ${init.dbPath} has ${free} bytes free; the log keeps its last ${LOG_FLOOR_BYTES} for records of work already done. Free space there; the node goes on by itself`
+        )
       }
       if (reserve.missing() === 0) {
         logger.warn({ free }, 'disk nearly full: the job log uses its reserve')

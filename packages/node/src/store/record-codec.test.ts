@@ -2,7 +2,11 @@ import { describe, expect, it } from 'vitest'
 import { decodeRecord, encodeRecord } from './record-codec.js'
 
 describe('job log record codec', () => {
-  const record = { seq: 12, jobId: '01JD0000000000000000000000', event: { type: 'unit:verified', index: 3, result: { hash: 'ab'.repeat(64) } } }
+  const record = {
+    seq: 12,
+    jobId: '01JD0000000000000000000000',
+    event: { type: 'unit:verified', index: 3, result: { hash: 'ab'.repeat(64) } }
+  }
 
   it('round-trips a record, and still reads one written before records carried a checksum', () => {
     expect(decodeRecord(encodeRecord(record))).toEqual(record)

@@ -21,11 +21,18 @@ export function decodeRecord (stored: string): unknown {
   const at = stored.length - CRC_HEX - 1
   if (at >= 0 && stored[at] === SEPARATOR) {
     const text = stored.slice(0, at)
-    if (crcOf(text) !== stored.slice(at + 1)) throw new Error('a job log record does not match its checksum (damaged on disk)')
+    if (crcOf(text) !== stored.slice(at + 1)) {
+      throw new Error('a job log record does not match its checksum (damaged on disk)')
+    }
     return JSON.parse(text)
   }
   return JSON.parse(stored)
 }
 
 /** As an abstract-level encoding, for the log's sublevels. */
-export const recordEncoding = { name: 'ffmesh-record', format: 'utf8' as const, encode: encodeRecord, decode: decodeRecord }
+export const recordEncoding = {
+  name: 'ffmesh-record',
+  format: 'utf8' as const,
+  encode: encodeRecord,
+  decode: decodeRecord
+}

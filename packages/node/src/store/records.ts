@@ -1,4 +1,13 @@
-import type { ErrorBody, JobState, KindProfiles, LibraryRules, Profile, UnitSpec, UnitState, UnitTry } from '@ffmesh/protocol'
+import type {
+  ErrorBody,
+  JobState,
+  KindProfiles,
+  LibraryRules,
+  Profile,
+  UnitSpec,
+  UnitState,
+  UnitTry
+} from '@ffmesh/protocol'
 import type { MediaInfo } from '../media/index.js'
 
 /** The materialized view of one job, as the owner keeps it. Derived from the event log. */
@@ -114,34 +123,41 @@ export interface UnitRecord {
 
 /** The events of the log. Each is applied to the views by reduce.ts in the same atomic batch. */
 export type JobEvent =
-  | { type: 'job:submitted', job: JobRecord }
-  | { type: 'job:units-planned', units: UnitRecord[] }
+  | { type: 'job:submitted'; job: JobRecord }
+  | { type: 'job:units-planned'; units: UnitRecord[] }
   /**
    * `videoFrames`: the source's frame count, which the plan counts as it cuts; `info`: the source
    * as the plan measured it (where each stream ends; the normalised copy's streams), replacing the
    * probe's; `normalised`: that copy's blob. All absent in older logs.
    */
-  | { type: 'job:planned', sourceHash: string | null, units: UnitRecord[], videoFrames?: number | null, info?: MediaInfo, normalised?: { hash: string, size: number } | null }
-  | { type: 'unit:leased', index: number, worker: string, attempt: number, leaseUntil: number }
-  | { type: 'unit:converting', index: number, attempt: number }
-  | { type: 'unit:returned', index: number, attempt: number }
-  | { type: 'unit:verified', index: number, worker: string, attempt: number, result: UnitOutcome }
-  | { type: 'unit:released', index: number, attempt: number, reason: ErrorBody, failure: boolean }
+  | {
+      type: 'job:planned'
+      sourceHash: string | null
+      units: UnitRecord[]
+      videoFrames?: number | null
+      info?: MediaInfo
+      normalised?: { hash: string; size: number } | null
+    }
+  | { type: 'unit:leased'; index: number; worker: string; attempt: number; leaseUntil: number }
+  | { type: 'unit:converting'; index: number; attempt: number }
+  | { type: 'unit:returned'; index: number; attempt: number }
+  | { type: 'unit:verified'; index: number; worker: string; attempt: number; result: UnitOutcome }
+  | { type: 'unit:released'; index: number; attempt: number; reason: ErrorBody; failure: boolean }
   | { type: 'job:assembling' }
-  | { type: 'job:done', output: string, outputSize?: number }
+  | { type: 'job:done'; output: string; outputSize?: number }
   /** A library job's probe, logged before its plan (and the profile for the kind it found). */
-  | { type: 'job:probed', info: MediaInfo, profile?: Profile }
-  | { type: 'job:skipped', reason: ErrorBody, outputSize?: number }
-  | { type: 'job:swap-started', swap: SwapIntent }
-  | { type: 'job:failed', error: ErrorBody }
+  | { type: 'job:probed'; info: MediaInfo; profile?: Profile }
+  | { type: 'job:skipped'; reason: ErrorBody; outputSize?: number }
+  | { type: 'job:swap-started'; swap: SwapIntent }
+  | { type: 'job:failed'; error: ErrorBody }
   | { type: 'job:cancelled' }
   | { type: 'job:retried' }
-  | { type: 'job:handoff-sent', to: string }
-  | { type: 'job:handed-off', to: string }
-  | { type: 'job:remote-state', state: JobState, error: ErrorBody | null }
+  | { type: 'job:handoff-sent'; to: string }
+  | { type: 'job:handed-off'; to: string }
+  | { type: 'job:remote-state'; state: JobState; error: ErrorBody | null }
   | { type: 'job:delivered' }
   /** The log lost records of this job (log-check.ts): hold it and say why. */
-  | { type: 'job:damaged', reason: string }
+  | { type: 'job:damaged'; reason: string }
   /** Retention ended for a failed or cancelled job: its pieces and results are gone. */
   | { type: 'job:blobs-freed' }
   /** `ffmesh rm`: the job's records were deleted in the same batch; this tombstone keeps the sequence whole. */

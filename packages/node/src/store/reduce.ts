@@ -8,13 +8,20 @@ export interface JobView { job: JobRecord, units: UnitRecord[] }
  * replayed and the rules tested without LevelDB. Events that do not fit the current state (a
  * late event for a verified unit, say) change nothing: the first verified result stays.
  */
-export function reduce (view: JobView | undefined, event: JobEvent, time: number): { job?: JobRecord, units: UnitRecord[] } {
+export function reduce (
+  view: JobView | undefined,
+  event: JobEvent,
+  time: number
+): { job?: JobRecord; units: UnitRecord[] } {
   if (event.type === 'job:submitted') return { job: { ...event.job, updatedAt: time }, units: [] }
   if (view == null) return { units: [] }
   const job = view.job
   const touch = (patch: Partial<JobRecord>): JobRecord => ({ ...job, ...patch, updatedAt: time })
   const unitAt = (index: number): UnitRecord | undefined => view.units[index]
-  const changeUnit = (index: number, patch: (u: UnitRecord) => Partial<UnitRecord> | null): { job?: JobRecord, units: UnitRecord[] } => {
+  const changeUnit = (
+    index: number,
+    patch: (u: UnitRecord) => Partial<UnitRecord> | null
+  ): { job?: JobRecord; units: UnitRecord[] } => {
     const unit = unitAt(index)
     if (unit == null) return { units: [] }
     const p = patch(unit)
@@ -24,14 +31,25 @@ export function reduce (view: JobView | undefined, event: JobEvent, time: number
     // Units are appended after those an earlier part of the plan logged. A job cancelled while it
     // was being planned keeps its state (and the units, for a retry).
     case 'job:units-planned':
-      return { job: touch({ state: job.state === 'queued' ? 'running' : job.state, planning: true, unitCount: view.units.length + event.units.length }), units: event.units }
+      return {
+        job: touch({
+          state: job.state === 'queued' ? 'running' : job.state,
+          planning: true,
+          unitCount: view.units.length + event.units.length
+        }),
+        units: event.units
+      }
     case 'job:planned':
       return {
         job: touch({
           state: job.state === 'queued' ? 'running' : job.state,
           planning: false,
           sourceHash: event.sourceHash ?? job.sourceHash,
-          info: event.info ?? (event.videoFrames != null && job.info != null ? { ...job.info, videoFrames: event.videoFrames } : job.info),
+          info:
+            event.info ??
+            (event.videoFrames != null && job.info != null
+              ? { ...job.info, videoFrames: event.videoFrames }
+              : job.info),
           normalised: event.normalised ?? job.normalised ?? null,
           unitCount: view.units.length + event.units.length
         }),
@@ -39,37 +57,87 @@ export function reduce (view: JobView | undefined, event: JobEvent, time: number
       }
     case 'unit:leased':
       // A lease is granted only from pending, for the next attempt: never two at once.
-      return changeUnit(event.index, u => u.state !== 'pending' || event.attempt !== u.attempts + 1
-        ? null
-        : {
-            state: 'leased',
-            worker: event.worker,
-            attempts: Math.max(u.attempts, event.attempt),
-            leaseUntil: event.leaseUntil,
-            tries: [...(u.tries ?? []), { worker: event.worker, attempt: event.attempt, leasedAt: time, convertingAt: null, endedAt: null, outcome: null }].slice(-MAX_UNIT_TRIES)
-          })
+      return changeUnit(event.index, u =>
+        u.state !== 'pending' || event.attempt !== u.attempts + 1
+          ? null
+          : {
+              state: 'leased',
+              worker: event.worker,
+              attempts: Math.max(u.attempts, event.attempt),
+              leaseUntil: event.leaseUntil,
+              tries: [
+                ...(u.tries ?? []),
+                {
+                  worker: event.worker,
+                  attempt: event.attempt,
+                  leasedAt: time,
+                  convertingAt: null,
+                  endedAt: null,
+                  outcome: null
+                }
+              ].slice(-MAX_UNIT_TRIES)
+            }
+      )
     case 'unit:converting':
-      return changeUnit(event.index, u => u.state === 'leased' && u.attempts === event.attempt
-        ? { state: 'converting', tries: patchTry(u, event.attempt, { convertingAt: time }) }
-        : null)
+      return changeUnit(event.index, u =>
+        u.state === 'leased' && u.attempts === event.attempt
+          ? { state: 'converting', tries: patchTry(u, event.attempt, { convertingAt: time }) }
+          : null
+      )
     case 'unit:returned':
-      return changeUnit(event.index, u => u.state === 'verified' ? null : { state: 'returned' })
+      return changeUnit(event.index, u => (u.state === 'verified' ? null : { state: 'returned' }))
     case 'unit:verified':
-      return changeUnit(event.index, u => u.state === 'verified'
-        ? null
-        : { state: 'verified', worker: event.worker, result: event.result, leaseUntil: null, lastError: null, tries: patchTry(u, event.attempt, { endedAt: time, outcome: 'verified' }, true) })
+      return changeUnit(event.index, u =>
+        u.state === 'verified'
+          ? null
+          : {
+              state: 'verified',
+              worker: event.worker,
+              result: event.result,
+              leaseUntil: null,
+              lastError: null,
+              tries: patchTry(u, event.attempt, { endedAt: time, outcome: 'verified' }, true)
+            }
+      )
     case 'unit:released':
-      return changeUnit(event.index, u => u.state === 'verified' || u.attempts !== event.attempt
-        ? null
-        : { state: 'pending', worker: null, leaseUntil: null, lastError: event.reason, failures: u.failures + (event.failure ? 1 : 0), tries: patchTry(u, event.attempt, { endedAt: time, outcome: 'released' }) })
+      return changeUnit(event.index, u =>
+        u.state === 'verified' || u.attempts !== event.attempt
+          ? null
+          : {
+              state: 'pending',
+              worker: null,
+              leaseUntil: null,
+              lastError: event.reason,
+              failures: u.failures + (event.failure ? 1 : 0),
+              tries: patchTry(u, event.attempt, { endedAt: time, outcome: 'released' })
+            }
+      )
     case 'job:assembling':
       return { job: touch({ state: 'assembling' }), units: [] }
     case 'job:done':
-      return { job: touch({ state: 'done', output: event.output, error: null, outputSize: event.outputSize ?? null, swap: null }), units: [] }
+      return {
+        job: touch({
+          state: 'done',
+          output: event.output,
+          error: null,
+          outputSize: event.outputSize ?? null,
+          swap: null
+        }),
+        units: []
+      }
     case 'job:probed':
       return { job: touch({ info: event.info, profile: event.profile ?? job.profile }), units: [] }
     case 'job:skipped':
-      return { job: touch({ state: 'skipped', reason: event.reason, error: null, outputSize: event.outputSize ?? null, swap: null }), units: [] }
+      return {
+        job: touch({
+          state: 'skipped',
+          reason: event.reason,
+          error: null,
+          outputSize: event.outputSize ?? null,
+          swap: null
+        }),
+        units: []
+      }
     case 'job:swap-started':
       return { job: touch({ swap: event.swap }), units: [] }
     case 'job:failed':
@@ -92,9 +160,13 @@ export function reduce (view: JobView | undefined, event: JobEvent, time: number
       return { units: [] }
     case 'job:retried': {
       // A person looked at the job: a mark of lost records is cleared with the rest.
-      const units = view.units.filter(u => u.state !== 'verified')
+      const units = view.units
+        .filter(u => u.state !== 'verified')
         .map(u => ({ ...u, state: 'pending' as const, worker: null, leaseUntil: null, failures: 0, lastError: null }))
-      return { job: touch({ state: view.units.length > 0 ? 'running' : 'queued', error: null, attention: null }), units }
+      return {
+        job: touch({ state: view.units.length > 0 ? 'running' : 'queued', error: null, attention: null }),
+        units
+      }
     }
   }
 }
@@ -120,7 +192,12 @@ export function replay (history: LoggedEvent[]): JobView | undefined {
  * The unit's tries with the one for `attempt` patched. A try that ended keeps its end, except for
  * a verified result: a late result of a released try can still be the one that counts.
  */
-function patchTry (unit: UnitRecord, attempt: number, patch: Partial<UnitTry>, evenIfEnded = false): UnitTry[] | undefined {
+function patchTry (
+  unit: UnitRecord,
+  attempt: number,
+  patch: Partial<UnitTry>,
+  evenIfEnded = false
+): UnitTry[] | undefined {
   if (unit.tries == null) return undefined
-  return unit.tries.map(t => t.attempt === attempt && (t.endedAt == null || evenIfEnded) ? { ...t, ...patch } : t)
+  return unit.tries.map(t => (t.attempt === attempt && (t.endedAt == null || evenIfEnded) ? { ...t, ...patch } : t))
 }

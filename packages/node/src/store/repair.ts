@@ -45,25 +45,51 @@ async function nodeAnswers (socketPath: string): Promise<boolean> {
  * it as this data dir's log: every lost record is recorded once and every job it touched is held
  * for a person. Blobs and outputs are never touched.
  */
-export async function repairJobLog (init: { dataDir: string, clock?: () => number, logger?: Logger, signal?: AbortSignal }): Promise<RepairReport> {
+export async function repairJobLog (init: {
+  dataDir: string
+  clock?: () => number
+  logger?: Logger
+  signal?: AbortSignal
+}): Promise<RepairReport> {
   const paths = dataPaths(init.dataDir)
   const files = jobLogFiles(paths)
   const clock = init.clock ?? Date.now
   if (await nodeAnswers(paths.controlSocket)) {
-    throw new FfmeshError(ErrorCodes.NODE_ALREADY_RUNNING, `a node is running on ${paths.root}; stop it first (systemctl stop ffmesh, or Ctrl-C), then run ffmesh repair again`)
+    throw new FfmeshError(
+      ErrorCodes.NODE_ALREADY_RUNNING,
+      `a node is running on ${paths.root}; stop it first (systemctl stop ffmesh, or Ctrl-C), then run ffmesh repair again`
+    )
   }
-  if (await fs.stat(paths.db).then(() => false, () => true)) {
+  if (
+    await fs.stat(paths.db).then(
+      () => false,
+      () => true
+    )
+  ) {
     throw new FfmeshError(ErrorCodes.BAD_ARGUMENTS, `there is no job log at ${paths.db} to repair; check --data-dir`)
   }
   const damagedCopy = `${paths.db}.damaged-${new Date(clock()).toISOString().replace(/[:.]/g, '-')}`
-  await fs.cp(paths.db, damagedCopy, { recursive: true, errorOnExist: true, force: false, filter: (src) => !src.endsWith('/LOCK') })
+  await fs.cp(paths.db, damagedCopy, {
+    recursive: true,
+    errorOnExist: true,
+    force: false,
+    filter: src => !src.endsWith('/LOCK')
+  })
 
   try {
     // `level` exports classic-level's ClassicLevel, which has repair(); its typings leave it out.
     await (Level as unknown as { repair: (location: string) => Promise<void> }).repair(paths.db)
   } catch (err) {
-    if (/lock/i.test(String((err as Error).message))) throw new FfmeshError(ErrorCodes.NODE_ALREADY_RUNNING, `the job log ${paths.db} is in use by a running node; stop it first`)
-    throw new FfmeshError(ErrorCodes.STORE_CORRUPT, `LevelDB could not repair ${paths.db} (${(err as Error).message}); the damaged files are in ${damagedCopy}`)
+    if (/lock/i.test(String((err as Error).message))) {
+      throw new FfmeshError(
+        ErrorCodes.NODE_ALREADY_RUNNING,
+        `the job log ${paths.db} is in use by a running node; stop it first`
+      )
+    }
+    throw new FfmeshError(
+      ErrorCodes.STORE_CORRUPT,
+      `LevelDB could not repair ${paths.db} (${(err as Error).message}); the damaged files are in ${damagedCopy}`
+    )
   }
   const droppedByLevelDb = await recoveryDrops(paths.db)
   const db = await openLevel(paths.db, { create: true })
@@ -71,7 +97,10 @@ export async function repairJobLog (init: { dataDir: string, clock?: () => numbe
   try {
     salvage = await salvageLog(db)
   } catch (err) {
-    throw new FfmeshError(ErrorCodes.STORE_CORRUPT, `the repaired job log ${paths.db} still cannot be read (${(err as Error).message}); the damaged files are in ${damagedCopy}`)
+    throw new FfmeshError(
+      ErrorCodes.STORE_CORRUPT,
+      `the repaired job log ${paths.db} still cannot be read (${(err as Error).message}); the damaged files are in ${damagedCopy}`
+    )
   } finally {
     await db.close()
   }
@@ -90,7 +119,9 @@ export async function repairJobLog (init: { dataDir: string, clock?: () => numbe
       jobsRebuilt: salvage.rebuilt,
       jobsKept: jobs.length,
       jobsByState,
-      jobsNeedingAttention: jobs.filter(v => v.job.attention != null).map(v => ({ id: v.job.id, state: v.job.state, source: v.job.source, reason: v.job.attention as string })),
+      jobsNeedingAttention: jobs
+        .filter(v => v.job.attention != null)
+        .map(v => ({ id: v.job.id, state: v.job.state, source: v.job.source, reason: v.job.attention as string })),
       jobsLost: store.opened.damage.lostJobs
     }
   } finally {

@@ -24,7 +24,10 @@ describe('a unit keeps its tries with their times (the dashboard timeline)', () 
     const unit = run([
       [100, { type: 'unit:leased', index: 0, worker: A, attempt: 1, leaseUntil: 9e9 }],
       [150, { type: 'unit:converting', index: 0, attempt: 1 }],
-      [400, { type: 'unit:released', index: 0, attempt: 1, reason: { code: 'CONVERT_FAILED', message: 'x' }, failure: true }],
+      [
+        400,
+        { type: 'unit:released', index: 0, attempt: 1, reason: { code: 'CONVERT_FAILED', message: 'x' }, failure: true }
+      ],
       [500, { type: 'unit:leased', index: 0, worker: B, attempt: 2, leaseUntil: 9e9 }],
       [520, { type: 'unit:converting', index: 0, attempt: 2 }],
       [900, { type: 'unit:verified', index: 0, worker: B, attempt: 2, result: RESULT }],
@@ -40,17 +43,31 @@ describe('a unit keeps its tries with their times (the dashboard timeline)', () 
   it('counts a late result of a released try as that try verified', () => {
     const unit = run([
       [100, { type: 'unit:leased', index: 0, worker: A, attempt: 1, leaseUntil: 9e9 }],
-      [300, { type: 'unit:released', index: 0, attempt: 1, reason: { code: 'CONVERT_TIMEOUT', message: 'lease expired' }, failure: true }],
+      [
+        300,
+        {
+          type: 'unit:released',
+          index: 0,
+          attempt: 1,
+          reason: { code: 'CONVERT_TIMEOUT', message: 'lease expired' },
+          failure: true
+        }
+      ],
       [350, { type: 'unit:verified', index: 0, worker: A, attempt: 1, result: RESULT }]
     ])
-    expect(unit.tries).toEqual([{ worker: A, attempt: 1, leasedAt: 100, convertingAt: null, endedAt: 350, outcome: 'verified' }])
+    expect(unit.tries).toEqual([
+      { worker: A, attempt: 1, leasedAt: 100, convertingAt: null, endedAt: 350, outcome: 'verified' }
+    ])
   })
 
   it(`keeps the last ${MAX_UNIT_TRIES} tries of a unit that keeps being handed back`, () => {
     const events: Array<[number, JobEvent]> = []
     for (let attempt = 1; attempt <= MAX_UNIT_TRIES + 5; attempt++) {
       events.push([attempt * 10, { type: 'unit:leased', index: 0, worker: A, attempt, leaseUntil: 9e9 }])
-      events.push([attempt * 10 + 5, { type: 'unit:released', index: 0, attempt, reason: { code: 'UNIT_REASSIGNED', message: 'x' }, failure: false }])
+      events.push([
+        attempt * 10 + 5,
+        { type: 'unit:released', index: 0, attempt, reason: { code: 'UNIT_REASSIGNED', message: 'x' }, failure: false }
+      ])
     }
     const tries = run(events).tries ?? []
     expect(tries).toHaveLength(MAX_UNIT_TRIES)

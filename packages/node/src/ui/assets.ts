@@ -61,7 +61,10 @@ export async function loadAssets (dir: string, options: { signal?: AbortSignal }
   }
   const missing = REQUIRED.filter(r => !names.includes(r))
   if (missing.length > 0) {
-    throw new FfmeshError(ErrorCodes.UI_ASSETS_MISSING, `the dashboard's files are missing from ${dir} (${missing.join(', ')}); build the project with \`npm run build\``)
+    throw new FfmeshError(
+      ErrorCodes.UI_ASSETS_MISSING,
+      `the dashboard's files are missing from ${dir} (${missing.join(', ')}); build the project with \`npm run build\``
+    )
   }
   const files = new Map<string, Asset>()
   const all = createHash('sha256')
@@ -69,7 +72,12 @@ export async function loadAssets (dir: string, options: { signal?: AbortSignal }
     const body = await readFile(path.join(dir, name), { signal: options.signal })
     const digest = createHash('sha256').update(body).digest('base64url')
     all.update(name).update('\0').update(digest)
-    files.set(name, { type: TYPES[path.extname(name)] as string, body, gzip: body.length >= GZIP_MIN_BYTES ? gzipSync(body) : null, etag: `"${digest.slice(0, 22)}"` })
+    files.set(name, {
+      type: TYPES[path.extname(name)] as string,
+      body,
+      gzip: body.length >= GZIP_MIN_BYTES ? gzipSync(body) : null,
+      etag: `"${digest.slice(0, 22)}"`
+    })
   }
   const build = all.digest('base64url').slice(0, 12)
   const index = Buffer.from(indexHtml(build, names.filter(n => n.endsWith('.js') && n !== 'main.js')))
@@ -86,7 +94,11 @@ export async function loadAssets (dir: string, options: { signal?: AbortSignal }
     }
     const gzip = asset.gzip != null && /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''))
     const body = gzip ? asset.gzip as Buffer : asset.body
-    res.writeHead(200, { 'content-type': asset.type, 'content-length': body.length, ...(gzip ? { 'content-encoding': 'gzip' } : {}) })
+    res.writeHead(200, {
+      'content-type': asset.type,
+      'content-length': body.length,
+      ...(gzip ? { 'content-encoding': 'gzip' } : {})
+    })
     res.end(req.method === 'HEAD' ? undefined : body)
   }
 

@@ -37,18 +37,27 @@ export interface UiAuth {
   handleLogout(req: IncomingMessage, res: ServerResponse, session: Session | null): void
 }
 
-export function createUiAuth (components: { logger: Logger, clock?: () => number, node: () => { id: string, name: string, version: string } }, init: { passwordFile: string, cookieName: () => string }): UiAuth {
+export function createUiAuth (
+  components: { logger: Logger; clock?: () => number; node: () => { id: string; name: string; version: string } },
+  init: { passwordFile: string; cookieName: () => string }
+): UiAuth {
   const { logger } = components
   const clock = components.clock ?? Date.now
   const sessions = createSessionStore(clock)
-  const perAddress = createRateLimiter({ clock, perSec: LOGIN_PER_SEC_PER_ADDRESS, burst: LOGIN_BURST_PER_ADDRESS, maxPeers: MAX_LOGIN_ADDRESSES })
+  const perAddress = createRateLimiter({
+    clock,
+    perSec: LOGIN_PER_SEC_PER_ADDRESS,
+    burst: LOGIN_BURST_PER_ADDRESS,
+    maxPeers: MAX_LOGIN_ADDRESSES
+  })
   const total = createRateLimiter({ clock, perSec: LOGIN_PER_SEC_TOTAL, burst: LOGIN_BURST_TOTAL, maxPeers: 1 })
   let hash: string | null = null
   let stamp: string | null = null
   // One scrypt at a time: each takes 32 MiB and a core for about 0.3 s.
   let verifying: Promise<unknown> = Promise.resolve()
 
-  const cookie = (session: Session | null): string => sessionCookie(init.cookieName(), session?.id ?? null, SESSION_MAX_AGE_MS / 1000)
+  const cookie = (session: Session | null): string =>
+    sessionCookie(init.cookieName(), session?.id ?? null, SESSION_MAX_AGE_MS / 1000)
 
   function describe (session: Session | null): UiSession {
     return {
@@ -61,7 +70,9 @@ export function createUiAuth (components: { logger: Logger, clock?: () => number
 
   const auth: UiAuth = {
     sessions,
-    get passwordSet () { return hash != null },
+    get passwordSet () {
+      return hash != null
+    },
     async refresh () {
       const now = await passwordStamp(init.passwordFile)
       if (now === stamp) return
@@ -73,7 +84,7 @@ export function createUiAuth (components: { logger: Logger, clock?: () => number
       hash = state.hash
       stamp = state.stamp
     },
-    session: (req) => sessions.get(cookieValue(req, init.cookieName())),
+    session: req => sessions.get(cookieValue(req, init.cookieName())),
     handleSession (req, res) {
       let session = auth.session(req)
       if (session == null && hash == null) {
@@ -85,16 +96,24 @@ export function createUiAuth (components: { logger: Logger, clock?: () => number
     async handleLogin (req, res) {
       const address = req.socket.remoteAddress ?? 'unknown'
       const body = parseWith(LoginBodySchema, await readJsonBody(req), 'request') as { password: string }
-      if (hash == null) throw new FfmeshError(ErrorCodes.BAD_ARGUMENTS, 'no dashboard password is set, so there is nothing to sign in to; set one with `ffmesh ui password`')
+      if (hash == null) {
+        throw new FfmeshError(
+          ErrorCodes.BAD_ARGUMENTS,
+          'no dashboard password is set, so there is nothing to sign in to; set one with `ffmesh ui password`'
+        )
+      }
       if (!perAddress.take(address) || !total.take('all')) {
         logger.warn({ remote: address }, 'dashboard sign-in refused: too many attempts')
         res.setHeader('retry-after', String(LOGIN_RETRY_AFTER_S))
-        throw new FfmeshError(ErrorCodes.UI_LOGIN_RATE_LIMITED, `too many sign-in attempts; try again in ${LOGIN_RETRY_AFTER_S} s`)
+        throw new FfmeshError(
+          ErrorCodes.UI_LOGIN_RATE_LIMITED,
+          `too many sign-in attempts; try again in ${LOGIN_RETRY_AFTER_S} s`
+        )
       }
       const stored = hash
       const check = verifying.then(() => verifyPassword(body.password, stored))
       verifying = check.catch(() => {})
-      if (!await check) {
+      if (!(await check)) {
         logger.warn({ remote: address }, 'dashboard sign-in refused: wrong password')
         throw new FfmeshError(ErrorCodes.UI_LOGIN_FAILED, 'wrong password')
       }

@@ -35,7 +35,10 @@ export function checkHost (req: IncomingMessage, listenIsLoopback: boolean): Ffm
   const host = header(req, 'host')
   const name = host != null ? hostnameOf(host) : null
   if (name != null && isLoopbackHost(name)) return null
-  return new FfmeshError(ErrorCodes.UI_HOST_REFUSED, 'this dashboard answers only requests to localhost, 127.0.0.1 or [::1]; set a password with `ffmesh ui password` to reach it by another name')
+  return new FfmeshError(
+    ErrorCodes.UI_HOST_REFUSED,
+    'this dashboard answers only requests to localhost, 127.0.0.1 or [::1]; set a password with `ffmesh ui password` to reach it by another name'
+  )
 }
 
 /**
@@ -54,13 +57,22 @@ export function checkOrigin (req: IncomingMessage, pathname: string): FfmeshErro
       originHost = null
     }
     if (originHost == null || host == null || originHost.toLowerCase() !== host.toLowerCase()) {
-      return new FfmeshError(ErrorCodes.UI_ORIGIN_REFUSED, `requests from ${origin} are refused: the dashboard answers only its own pages`)
+      return new FfmeshError(
+        ErrorCodes.UI_ORIGIN_REFUSED,
+        `requests from ${origin} are refused: the dashboard answers only its own pages`
+      )
     }
   }
   const site = header(req, 'sec-fetch-site')
   if (site != null && site !== 'same-origin' && site !== 'none') {
-    const navigation = header(req, 'sec-fetch-mode') === 'navigate' && SAFE_METHODS.has(req.method ?? 'GET') && pathname === '/'
-    if (!navigation) return new FfmeshError(ErrorCodes.UI_ORIGIN_REFUSED, `a ${site} request is refused: the dashboard answers only its own pages`)
+    const navigation =
+      header(req, 'sec-fetch-mode') === 'navigate' && SAFE_METHODS.has(req.method ?? 'GET') && pathname === '/'
+    if (!navigation) {
+      return new FfmeshError(
+        ErrorCodes.UI_ORIGIN_REFUSED,
+        `a ${site} request is refused: the dashboard answers only its own pages`
+      )
+    }
   }
   return null
 }
@@ -74,7 +86,10 @@ export function checkCsrf (req: IncomingMessage, csrf: string | null): FfmeshErr
   const notJson = checkJson(req)
   if (notJson != null) return notJson
   if (csrf == null || !tokensEqual(header(req, CSRF_HEADER), csrf)) {
-    return new FfmeshError(ErrorCodes.UI_CSRF_REFUSED, `the request lacks its session's CSRF token (${CSRF_HEADER}); reload the page`)
+    return new FfmeshError(
+      ErrorCodes.UI_CSRF_REFUSED,
+      `the request lacks its session's CSRF token (${CSRF_HEADER}); reload the page`
+    )
   }
   return null
 }
@@ -82,7 +97,10 @@ export function checkCsrf (req: IncomingMessage, csrf: string | null): FfmeshErr
 /** Signing in has no session yet, so no token: it must still be JSON, which no cross-site form can send. */
 export function checkJson (req: IncomingMessage): FfmeshError | null {
   if ((header(req, 'content-type') ?? '').toLowerCase().startsWith('application/json')) return null
-  return new FfmeshError(ErrorCodes.UI_CSRF_REFUSED, 'a request that changes something must be sent as application/json')
+  return new FfmeshError(
+    ErrorCodes.UI_CSRF_REFUSED,
+    'a request that changes something must be sent as application/json'
+  )
 }
 
 /** The value of one cookie from the Cookie header, or null. */

@@ -9,7 +9,18 @@ describe('ui.listen', () => {
     expect(parseListenAddress('0.0.0.0:7676')).toEqual({ host: '0.0.0.0', port: 7676, loopback: false })
     expect(parseListenAddress('[::]:7676')).toEqual({ host: '::', port: 7676, loopback: false })
     expect(parseListenAddress('192.168.1.4:7676')?.loopback).toBe(false)
-    for (const bad of ['7676', '127.0.0.1', 'nas.local:7676', '::1:7676', '[127.0.0.1]:1', '1.2.3.4:65536', '1.2.3.4:-1', '', '256.1.1.1:1']) expect(parseListenAddress(bad), bad).toBeNull()
+    for (const bad of [
+      '7676',
+      '127.0.0.1',
+      'nas.local:7676',
+      '::1:7676',
+      '[127.0.0.1]:1',
+      '1.2.3.4:65536',
+      '1.2.3.4:-1',
+      '',
+      '256.1.1.1:1'
+    ])
+      expect(parseListenAddress(bad), bad).toBeNull()
   })
 
   it('gives a URL a browser on this machine can open', () => {

@@ -24,7 +24,12 @@ export function parseListenAddress (text: string): ListenAddress | null {
 
 export function isLoopbackHost (host: string): boolean {
   const bare = host.replace(/^\[|\]$/g, '').toLowerCase()
-  return bare === 'localhost' || bare.endsWith('.localhost') || bare === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(bare)
+  return (
+    bare === 'localhost' ||
+    bare.endsWith('.localhost') ||
+    bare === '::1' ||
+    /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(bare)
+  )
 }
 
 /** `http://host:port/` for people and links: IPv6 in brackets; the unspecified address as loopback. */

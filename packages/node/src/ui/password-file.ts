@@ -15,10 +15,16 @@ const PASSWORD_FILE_MODE = 0o600
  */
 export async function setUiPassword (file: string, password: string): Promise<void> {
   if (password.length < MIN_UI_PASSWORD_LENGTH) {
-    throw new FfmeshError(ErrorCodes.BAD_ARGUMENTS, `the dashboard password must have at least ${MIN_UI_PASSWORD_LENGTH} characters`)
+    throw new FfmeshError(
+      ErrorCodes.BAD_ARGUMENTS,
+      `the dashboard password must have at least ${MIN_UI_PASSWORD_LENGTH} characters`
+    )
   }
   if (password.length > MAX_UI_PASSWORD_LENGTH) {
-    throw new FfmeshError(ErrorCodes.BAD_ARGUMENTS, `the dashboard password must have at most ${MAX_UI_PASSWORD_LENGTH} characters`)
+    throw new FfmeshError(
+      ErrorCodes.BAD_ARGUMENTS,
+      `the dashboard password must have at most ${MAX_UI_PASSWORD_LENGTH} characters`
+    )
   }
   const hash = await hashPassword(password)
   const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${randomBytes(6).toString('hex')}.tmp`)
@@ -46,7 +52,10 @@ export async function readPasswordState (file: string): Promise<PasswordState> {
   if (stamp === NO_PASSWORD) return { hash: null, stamp }
   const text = await readFile(file, 'utf8')
   if (parsePasswordHash(text) == null) {
-    throw new FfmeshError(ErrorCodes.CONFIG_INVALID, `${file} does not hold a password hash; set the dashboard password again with \`ffmesh ui password\``)
+    throw new FfmeshError(
+      ErrorCodes.CONFIG_INVALID,
+      `${file} does not hold a password hash; set the dashboard password again with \`ffmesh ui password\``
+    )
   }
   return { hash: text.trim(), stamp }
 }

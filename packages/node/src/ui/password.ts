@@ -21,7 +21,10 @@ const MAX_P = 16
 function derive (password: string, salt: Buffer, params: { N: number, r: number, p: number }): Promise<Buffer> {
   const options: ScryptOptions = { ...params, maxmem: Math.max(SCRYPT_MAXMEM, 256 * params.N * params.r) }
   return new Promise((resolve, reject) => {
-    scrypt(password.normalize('NFC'), salt, KEY_BYTES, options, (err, key) => { if (err != null) reject(err); else resolve(key) })
+    scrypt(password.normalize('NFC'), salt, KEY_BYTES, options, (err, key) => {
+      if (err != null) reject(err)
+      else resolve(key)
+    })
   })
 }
 
@@ -42,7 +45,9 @@ export function parsePasswordHash (stored: string): ParsedHash | null {
   const salt = Buffer.from(parts[4] as string, 'base64url')
   const key = Buffer.from(parts[5] as string, 'base64url')
   const powerOfTwo = Number.isInteger(N) && N > 1 && (N & (N - 1)) === 0 && Math.log2(N) <= MAX_LOG2_N
-  if (!powerOfTwo || !Number.isInteger(r) || r < 1 || r > MAX_R || !Number.isInteger(p) || p < 1 || p > MAX_P) return null
+  if (!powerOfTwo || !Number.isInteger(r) || r < 1 || r > MAX_R || !Number.isInteger(p) || p < 1 || p > MAX_P) {
+    return null
+  }
   if (salt.length < 8 || key.length !== KEY_BYTES) return null
   return { N, r, p, salt, key }
 }

@@ -11,18 +11,36 @@ import { createUiServer, type UiServer } from './server.js'
 
 interface Reply { status: number, headers: IncomingMessage['headers'], text: string, json: unknown }
 
-function call (url: string, method: string, pathname: string, init: { headers?: Record<string, string>, body?: unknown } = {}): Promise<Reply> {
+function call (
+  url: string,
+  method: string,
+  pathname: string,
+  init: { headers?: Record<string, string>; body?: unknown } = {}
+): Promise<Reply> {
   const { hostname, port } = new URL(url)
   const payload = init.body === undefined ? undefined : JSON.stringify(init.body)
   return new Promise((resolve, reject) => {
-    const req = request({ host: hostname, port, method, path: pathname, headers: { ...(payload != null ? { 'content-type': 'application/json' } : {}), ...init.headers } }, async res => {
-      const chunks: Buffer[] = []
-      for await (const c of res) chunks.push(c as Buffer)
-      const text = Buffer.concat(chunks).toString()
-      let json: unknown = null
-      try { json = JSON.parse(text) } catch { json = null }
-      resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json })
-    })
+    const req = request(
+      {
+        host: hostname,
+        port,
+        method,
+        path: pathname,
+        headers: { ...(payload != null ? { 'content-type': 'application/json' } : {}), ...init.headers }
+      },
+      async res => {
+        const chunks: Buffer[] = []
+        for await (const c of res) chunks.push(c as Buffer)
+        const text = Buffer.concat(chunks).toString()
+        let json: unknown = null
+        try {
+          json = JSON.parse(text)
+        } catch {
+          json = null
+        }
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json })
+      }
+    )
     req.on('error', reject)
     req.end(payload)
   })
@@ -56,8 +74,19 @@ afterEach(async () => {
 })
 afterAll(async () => { await rm(dir, { recursive: true, force: true }) })
 
-async function start (api: FakeNodeApi, init: { listen?: string, passwordFile?: string, assets?: string, sweepMs?: number } = {}): Promise<UiServer> {
-  const server = createUiServer({ api, logger }, { listen: init.listen ?? '127.0.0.1:0', passwordFile: init.passwordFile ?? path.join(dir, 'no-password'), assetsDir: init.assets ?? assetsDir, sweepMs: init.sweepMs })
+async function start (
+  api: FakeNodeApi,
+  init: { listen?: string; passwordFile?: string; assets?: string; sweepMs?: number } = {}
+): Promise<UiServer> {
+  const server = createUiServer(
+    { api, logger },
+    {
+      listen: init.listen ?? '127.0.0.1:0',
+      passwordFile: init.passwordFile ?? path.join(dir, 'no-password'),
+      assetsDir: init.assets ?? assetsDir,
+      sweepMs: init.sweepMs
+    }
+  )
   servers.push(server)
   await server.start()
   return server
@@ -78,8 +107,16 @@ describe('the dashboard server without a password, on loopback', () => {
     expect(asset.headers['cache-control']).toContain('immutable')
     expect(asset.headers['content-encoding']).toBe('gzip')
     expect((await call(url, 'GET', main.replace('main.js', 'views/x.js'))).status).toBe(200)
-    expect((await call(url, 'GET', main, { headers: { 'if-none-match': String(asset.headers.etag) } })).status).toBe(304)
-    for (const p of [main.replace('main.js', '../../etc/passwd'), main.replace('main.js', 'types/x.d.ts'), '/assets/other/main.js', '/nope']) expect((await call(url, 'GET', p)).status, p).toBe(404)
+    expect((await call(url, 'GET', main, { headers: { 'if-none-match': String(asset.headers.etag) } })).status).toBe(
+      304
+    )
+    for (const p of [
+      main.replace('main.js', '../../etc/passwd'),
+      main.replace('main.js', 'types/x.d.ts'),
+      '/assets/other/main.js',
+      '/nope'
+    ])
+      expect((await call(url, 'GET', p)).status, p).toBe(404)
   })
 
   it('gives a page a session and CSRF token; API calls need the session, and actions the token', async () => {
@@ -94,16 +131,22 @@ describe('the dashboard server without a password, on loopback', () => {
     expect((await call(url, 'GET', '/v1/jobs', { headers: { cookie } })).json).toEqual([])
     const submit = { source, profile: 'h264' }
     expect(codeOf(await call(url, 'POST', '/v1/jobs', { headers: { cookie }, body: submit }))).toBe('UI_CSRF_REFUSED')
-    expect(codeOf(await call(url, 'POST', '/v1/jobs', { headers: { cookie, 'x-ffmesh-csrf': 'guess' }, body: submit }))).toBe('UI_CSRF_REFUSED')
+    expect(
+      codeOf(await call(url, 'POST', '/v1/jobs', { headers: { cookie, 'x-ffmesh-csrf': 'guess' }, body: submit }))
+    ).toBe('UI_CSRF_REFUSED')
     // Another page's session token is not this one's.
     const other = (await call(url, 'GET', '/ui/session')).json as { csrf: string }
-    expect(codeOf(await call(url, 'POST', '/v1/jobs', { headers: { cookie, 'x-ffmesh-csrf': other.csrf }, body: submit }))).toBe('UI_CSRF_REFUSED')
+    expect(
+      codeOf(await call(url, 'POST', '/v1/jobs', { headers: { cookie, 'x-ffmesh-csrf': other.csrf }, body: submit }))
+    ).toBe('UI_CSRF_REFUSED')
     expect(api.submitted).toEqual([])
     const ok = await call(url, 'POST', '/v1/jobs', { headers: { cookie, 'x-ffmesh-csrf': body.csrf }, body: submit })
     expect(ok.status).toBe(201)
     expect(api.submitted).toHaveLength(1)
     // The same dispatcher as the socket: its errors and codes come through unchanged.
-    expect(codeOf(await call(url, 'GET', '/v1/jobs/01M8WK4J7811G05KK8KQ9QQJ3N', { headers: { cookie } }))).toBe('JOB_NOT_FOUND')
+    expect(codeOf(await call(url, 'GET', '/v1/jobs/01M8WK4J7811G05KK8KQ9QQJ3N', { headers: { cookie } }))).toBe(
+      'JOB_NOT_FOUND'
+    )
     expect(codeOf(await call(url, 'GET', '/v1/nope', { headers: { cookie } }))).toBe('ROUTE_NOT_FOUND')
   })
 
@@ -113,11 +156,18 @@ describe('the dashboard server without a password, on loopback', () => {
     const session = await call(url, 'GET', '/ui/session')
     const headers = { cookie: cookieOf(session), 'x-ffmesh-csrf': (session.json as { csrf: string }).csrf }
     expect(codeOf(await call(url, 'GET', '/', { headers: { host: 'rebind.example:7676' } }))).toBe('UI_HOST_REFUSED')
-    expect(codeOf(await call(url, 'GET', '/ui/session', { headers: { host: 'rebind.example' } }))).toBe('UI_HOST_REFUSED')
-    const foreign = await call(url, 'POST', '/v1/jobs', { headers: { ...headers, origin: 'http://evil.example' }, body: { source, profile: 'h264' } })
+    expect(codeOf(await call(url, 'GET', '/ui/session', { headers: { host: 'rebind.example' } }))).toBe(
+      'UI_HOST_REFUSED'
+    )
+    const foreign = await call(url, 'POST', '/v1/jobs', {
+      headers: { ...headers, origin: 'http://evil.example' },
+      body: { source, profile: 'h264' }
+    })
     expect(foreign.status).toBe(403)
     expect(codeOf(foreign)).toBe('UI_ORIGIN_REFUSED')
-    expect(codeOf(await call(url, 'GET', '/v1/events', { headers: { ...headers, origin: 'http://evil.example' } }))).toBe('UI_ORIGIN_REFUSED')
+    expect(
+      codeOf(await call(url, 'GET', '/v1/events', { headers: { ...headers, origin: 'http://evil.example' } }))
+    ).toBe('UI_ORIGIN_REFUSED')
     expect(api.submitted).toEqual([])
   })
 })
@@ -131,8 +181,17 @@ describe('the dashboard server with a password', () => {
     const anonymous = await call(url, 'GET', '/ui/session')
     expect(anonymous.json).toEqual({ signedIn: false, passwordSet: true, csrf: null, node: null })
     expect(anonymous.headers['set-cookie']).toBeUndefined()
-    for (const p of ['/v1/jobs', '/v1/node', '/v1/events', '/v1/peers']) expect(codeOf(await call(url, 'GET', p)), p).toBe('UI_LOGIN_REQUIRED')
-    expect(codeOf(await call(url, 'POST', '/ui/login', { headers: { 'content-type': 'text/plain' }, body: { password: 'the right one' } }))).toBe('UI_CSRF_REFUSED')
+    for (const p of ['/v1/jobs', '/v1/node', '/v1/events', '/v1/peers']) {
+      expect(codeOf(await call(url, 'GET', p)), p).toBe('UI_LOGIN_REQUIRED')
+    }
+    expect(
+      codeOf(
+        await call(url, 'POST', '/ui/login', {
+          headers: { 'content-type': 'text/plain' },
+          body: { password: 'the right one' }
+        })
+      )
+    ).toBe('UI_CSRF_REFUSED')
     for (let i = 0; i < 5; i++) {
       const wrong = await call(url, 'POST', '/ui/login', { body: { password: `guess ${i}` } })
       expect(wrong.status).toBe(401)
@@ -157,20 +216,37 @@ describe('the dashboard server with a password', () => {
     expect(login.json).toMatchObject({ signedIn: true, passwordSet: true, node: { name: 'fake' } })
     expect((await call(url, 'GET', '/v1/jobs', { headers: { cookie } })).status).toBe(200)
     const { hostname, port } = new URL(url)
-    const stream = await new Promise<IncomingMessage>((resolve, reject) => { request({ host: hostname, port, path: '/v1/events', headers: { cookie } }, resolve).on('error', reject).end() })
+    const stream = await new Promise<IncomingMessage>((resolve, reject) => {
+      request({ host: hostname, port, path: '/v1/events', headers: { cookie } }, resolve).on('error', reject).end()
+    })
     expect(stream.statusCode).toBe(200)
-    const ended = new Promise(resolve => { stream.on('close', resolve); stream.resume() })
+    const ended = new Promise(resolve => {
+      stream.on('close', resolve)
+      stream.resume()
+    })
     await setUiPassword(passwordFile, 'second password')
     await ended
     expect(codeOf(await call(url, 'GET', '/v1/jobs', { headers: { cookie } }))).toBe('UI_LOGIN_REQUIRED')
     const again = await call(url, 'POST', '/ui/login', { body: { password: 'second password' } })
     expect(again.status).toBe(200)
-    const logout = await call(url, 'POST', '/ui/logout', { headers: { cookie: cookieOf(again), 'x-ffmesh-csrf': (again.json as { csrf: string }).csrf }, body: {} })
+    const logout = await call(url, 'POST', '/ui/logout', {
+      headers: { cookie: cookieOf(again), 'x-ffmesh-csrf': (again.json as { csrf: string }).csrf },
+      body: {}
+    })
     expect(logout.headers['set-cookie']?.[0]).toContain('Max-Age=0')
-    expect(codeOf(await call(url, 'GET', '/v1/jobs', { headers: { cookie: cookieOf(again) } }))).toBe('UI_LOGIN_REQUIRED')
+    expect(codeOf(await call(url, 'GET', '/v1/jobs', { headers: { cookie: cookieOf(again) } }))).toBe(
+      'UI_LOGIN_REQUIRED'
+    )
     const logged = logs.join('\n')
     expect(logged).toContain('dashboard signed in')
-    for (const secret of ['first password', 'second password', cookie.split('=')[1] as string, csrf, cookieOf(again).split('=')[1] as string]) expect(logged.includes(secret), 'a secret in the log').toBe(false)
+    for (const secret of [
+      'first password',
+      'second password',
+      cookie.split('=')[1] as string,
+      csrf,
+      cookieOf(again).split('=')[1] as string
+    ])
+      expect(logged.includes(secret), 'a secret in the log').toBe(false)
   })
 })
 

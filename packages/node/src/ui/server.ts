@@ -51,11 +51,21 @@ export function createUiServer (components: UiServerComponents, init: UiServerIn
   let waitingForPassword = false
   let assets: Assets | null = null
   let sweeper: NodeJS.Timeout | null = null
-  const auth = createUiAuth({ logger, clock: components.clock, node: () => { const i = api.info(); return { id: i.id, name: i.name, version: i.version } } }, {
-    passwordFile: init.passwordFile,
-    // Cookies are not kept apart by port: nodes side by side on one host need their own names.
-    cookieName: () => `ffmesh_session_${port}`
-  })
+  const auth = createUiAuth(
+    {
+      logger,
+      clock: components.clock,
+      node: () => {
+        const i = api.info()
+        return { id: i.id, name: i.name, version: i.version }
+      }
+    },
+    {
+      passwordFile: init.passwordFile,
+      // Cookies are not kept apart by port: nodes side by side on one host need their own names.
+      cookieName: () => `ffmesh_session_${port}`
+    }
+  )
 
   const server = createServer((req, res) => { void handle(req, res) })
   server.on('clientError', (_err, socket) => { socket.destroy() })
@@ -75,7 +85,10 @@ export function createUiServer (components: UiServerComponents, init: UiServerIn
       }
       await auth.refresh()
       if (!address.loopback && !auth.passwordSet) {
-        throw new FfmeshError(ErrorCodes.UI_PASSWORD_REQUIRED, `the dashboard listens on ${init.listen}, which other machines reach, and its password was removed; set one with \`ffmesh ui password\``)
+        throw new FfmeshError(
+          ErrorCodes.UI_PASSWORD_REQUIRED,
+          `the dashboard listens on ${init.listen}, which other machines reach, and its password was removed; set one with \`ffmesh ui password\``
+        )
       }
       res.setHeader('cache-control', 'no-store')
       if (pathname === UiRoutes.session.path && method === UiRoutes.session.method) return auth.handleSession(req, res)
@@ -90,8 +103,15 @@ export function createUiServer (components: UiServerComponents, init: UiServerIn
         if (csrf != null) throw csrf
         return auth.handleLogout(req, res, session)
       }
-      if (!pathname.startsWith('/v1/')) throw new FfmeshError(ErrorCodes.ROUTE_NOT_FOUND, `the dashboard has no page or route ${method} ${pathname}`)
-      if (session == null) throw new FfmeshError(ErrorCodes.UI_LOGIN_REQUIRED, auth.passwordSet ? 'sign in to the dashboard first' : 'open the dashboard page first: it starts a session')
+      if (!pathname.startsWith('/v1/')) {
+        throw new FfmeshError(ErrorCodes.ROUTE_NOT_FOUND, `the dashboard has no page or route ${method} ${pathname}`)
+      }
+      if (session == null) {
+        throw new FfmeshError(
+          ErrorCodes.UI_LOGIN_REQUIRED,
+          auth.passwordSet ? 'sign in to the dashboard first' : 'open the dashboard page first: it starts a session'
+        )
+      }
       const csrf = checkCsrf(req, session.csrf)
       if (csrf != null) throw csrf
       if (pathname === ControlRoutes.events.path) {
@@ -118,7 +138,10 @@ export function createUiServer (components: UiServerComponents, init: UiServerIn
       })
     } catch (err) {
       const reason = (err as NodeJS.ErrnoException).code ?? (err as Error).message
-      logger.error({ code: ErrorCodes.UI_LISTEN_FAILED, listen: init.listen, reason }, `the dashboard cannot listen on ${init.listen} (${reason}); the node goes on without it: free the port or set another ui.listen, then restart the node`)
+      logger.error(
+        { code: ErrorCodes.UI_LISTEN_FAILED, listen: init.listen, reason },
+        `the dashboard cannot listen on ${init.listen} (${reason}); the node goes on without it: free the port or set another ui.listen, then restart the node`
+      )
       return
     }
     listening = true
@@ -130,7 +153,10 @@ export function createUiServer (components: UiServerComponents, init: UiServerIn
     try {
       await auth.refresh()
     } catch (err) {
-      logger.error({ code: isFfmeshError(err) ? err.code : undefined, err: isFfmeshError(err) ? undefined : err }, 'cannot read the dashboard password file')
+      logger.error(
+        { code: isFfmeshError(err) ? err.code : undefined, err: isFfmeshError(err) ? undefined : err },
+        'cannot read the dashboard password file'
+      )
     }
     auth.sessions.sweep()
     if (waitingForPassword && auth.passwordSet) {
@@ -153,7 +179,10 @@ export function createUiServer (components: UiServerComponents, init: UiServerIn
       sweeper.unref()
       if (!address.loopback && !auth.passwordSet) {
         waitingForPassword = true
-        logger.error({ code: ErrorCodes.UI_PASSWORD_REQUIRED, listen: init.listen }, `the dashboard would listen on ${init.listen}, which other machines reach, and no password is set; it stays off until one is set with \`ffmesh ui password\``)
+        logger.error(
+          { code: ErrorCodes.UI_PASSWORD_REQUIRED, listen: init.listen },
+          `the dashboard would listen on ${init.listen}, which other machines reach, and no password is set; it stays off until one is set with \`ffmesh ui password\``
+        )
         return
       }
       await listen()

@@ -43,7 +43,8 @@ export function createSessionStore (clock: () => number = Date.now): SessionStor
   const sessions = new Map<string, Session>()
   const closers = new Map<string, Set<() => void>>()
 
-  const expired = (s: Session, now: number): boolean => now - s.lastSeenAt > SESSION_IDLE_MS || now - s.createdAt > SESSION_MAX_AGE_MS
+  const expired = (s: Session, now: number): boolean =>
+    now - s.lastSeenAt > SESSION_IDLE_MS || now - s.createdAt > SESSION_MAX_AGE_MS
 
   function end (id: string): void {
     sessions.delete(id)
@@ -55,7 +56,12 @@ export function createSessionStore (clock: () => number = Date.now): SessionStor
   return {
     create () {
       const now = clock()
-      const session: Session = { id: randomBytes(TOKEN_BYTES).toString('base64url'), csrf: randomBytes(TOKEN_BYTES).toString('base64url'), createdAt: now, lastSeenAt: now }
+      const session: Session = {
+        id: randomBytes(TOKEN_BYTES).toString('base64url'),
+        csrf: randomBytes(TOKEN_BYTES).toString('base64url'),
+        createdAt: now,
+        lastSeenAt: now
+      }
       sessions.set(session.id, session)
       while (sessions.size > MAX_SESSIONS) end(sessions.keys().next().value as string)
       return session

@@ -45,7 +45,12 @@ export async function moveWithoutOverwrite (file: string, dest: string): Promise
  * if it is still the content that was converted: a file replaced meanwhile is new work, not waste.
  * `root` is the watch folder's real path, so a moved file keeps its place relative to it.
  */
-export async function applyAfterSuccess (watch: WatchConfig, root: string, file: string, converted: FileShape): Promise<{ outcome: AfterSuccessOutcome, path?: string }> {
+export async function applyAfterSuccess (
+  watch: WatchConfig,
+  root: string,
+  file: string,
+  converted: FileShape
+): Promise<{ outcome: AfterSuccessOutcome; path?: string }> {
   if (watch.afterSuccess === 'keep') return { outcome: 'kept' }
   let now
   try {

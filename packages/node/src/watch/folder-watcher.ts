@@ -33,14 +33,19 @@ export interface FolderWatcherInit {
 }
 
 /** The folder's identity (device and inode) when it is there, or why it is not. */
-async function inspectFolder (dir: string): Promise<{ identity: string, problem: null } | { identity: null, problem: string }> {
+async function inspectFolder (
+  dir: string
+): Promise<{ identity: string; problem: null } | { identity: null; problem: string }> {
   try {
     const s = await stat(dir)
     if (s.isDirectory()) return { identity: `${s.dev}:${s.ino}`, problem: null }
     return { identity: null, problem: `${dir} is not a folder any more; waiting for it to come back` }
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? 'error'
-    return { identity: null, problem: `folder ${dir} is not reachable (${code}; an unmounted disk?); waiting for it to come back` }
+    return {
+      identity: null,
+      problem: `folder ${dir} is not reachable (${code}; an unmounted disk?); waiting for it to come back`
+    }
   }
 }
 
@@ -56,7 +61,12 @@ export function createFolderWatcher (init: FolderWatcherInit): FolderWatcher {
   let stopped = false
   let transition: Promise<void> = Promise.resolve()
 
-  const settle = createSettleTracker({ settleMs: init.watch.settleSeconds * 1000, onSettled: (file, shape) => { init.onCandidate(file, shape) } })
+  const settle = createSettleTracker({
+    settleMs: init.watch.settleSeconds * 1000,
+    onSettled: (file, shape) => {
+      init.onCandidate(file, shape)
+    }
+  })
 
   const ignored = (p: string): boolean => {
     const abs = path.resolve(p)

@@ -68,15 +68,23 @@ export function createIntake (deps: IntakeDeps): Intake {
     await deps.store.saveSkipped(root, entry)
     target.onSkipped(entry)
     deps.logger.warn({ path: root, file: entry.file, code: entry.code }, `skipped: ${entry.message}`)
-    deps.events.emit('watch:skipped', { data: { path: root, file: entry.file, code: entry.code, message: entry.message } })
+    deps.events.emit('watch:skipped', {
+      data: { path: root, file: entry.file, code: entry.code, message: entry.message }
+    })
   }
 
   const takeOne = async (target: IntakeTarget, file: string, shape: FileShape): Promise<void> => {
     const { watch, realRoot } = target
     const root = watch.path
     if (file.includes('\0') || !path.isAbsolute(file) || path.normalize(file) !== file) {
-      if ((await deps.store.skippedFile(root, file.replaceAll('\0', '\\0')))?.code === ErrorCodes.SOURCE_NAME_INVALID) return
-      await skip(target, { file: file.replaceAll('\0', '\\0'), code: ErrorCodes.SOURCE_NAME_INVALID, message: 'the file name cannot be passed on safely (NUL byte or not a normalized absolute path); rename it' })
+      if ((await deps.store.skippedFile(root, file.replaceAll('\0', '\\0')))?.code === ErrorCodes.SOURCE_NAME_INVALID) {
+        return
+      }
+      await skip(target, {
+        file: file.replaceAll('\0', '\\0'),
+        code: ErrorCodes.SOURCE_NAME_INVALID,
+        message: 'the file name cannot be passed on safely (NUL byte or not a normalized absolute path); rename it'
+      })
       return
     }
     if (deps.isNodeOutput(file)) return
@@ -84,7 +92,12 @@ export function createIntake (deps: IntakeDeps): Intake {
     if (!isInside(realRoot, source) || source === realRoot) {
       const known = await deps.store.skippedFile(root, file)
       if (known?.code === ErrorCodes.SOURCE_OUTSIDE_WATCH && known.target === source) return
-      await skip(target, { file, target: source, code: ErrorCodes.SOURCE_OUTSIDE_WATCH, message: `symlink leads outside the watched folder (to ${source}); copy the file in instead` })
+      await skip(target, {
+        file,
+        target: source,
+        code: ErrorCodes.SOURCE_OUTSIDE_WATCH,
+        message: `symlink leads outside the watched folder (to ${source}); copy the file in instead`
+      })
       return
     }
     if (deps.isNodeOutput(source)) return
@@ -92,7 +105,10 @@ export function createIntake (deps: IntakeDeps): Intake {
     await withContentLock(`${watch.profile}\0${hash}`, async () => {
       const seen = await deps.store.content(watch.profile, hash)
       if (seen != null) {
-        deps.logger.debug({ file, profile: watch.profile, jobId: seen.jobId, code: seen.code }, 'content already taken for this profile')
+        deps.logger.debug(
+          { file, profile: watch.profile, jobId: seen.jobId, code: seen.code },
+          'content already taken for this profile'
+        )
         return
       }
       let job: { id: string }
@@ -102,12 +118,24 @@ export function createIntake (deps: IntakeDeps): Intake {
         if (!isFfmeshError(err)) throw err
         // Refusals are about the content (not media, corrupt, unknown profile): remember them by
         // hash, so the same bytes are not retried at every event or restart, but new bytes are.
-        await deps.store.saveContent(watch.profile, hash, { file: source, code: err.code, message: err.message, at: deps.clock() })
+        await deps.store.saveContent(watch.profile, hash, {
+          file: source,
+          code: err.code,
+          message: err.message,
+          at: deps.clock()
+        })
         await skip(target, { file, hash, code: err.code, message: err.message })
         return
       }
       const entry = { file, jobId: job.id, at: deps.clock() }
-      await deps.store.savePendingJob(job.id, { root, file: source, hash, profile: watch.profile, size: shape.size, mtimeMs: shape.mtimeMs })
+      await deps.store.savePendingJob(job.id, {
+        root,
+        file: source,
+        hash,
+        profile: watch.profile,
+        size: shape.size,
+        mtimeMs: shape.mtimeMs
+      })
       await deps.store.saveContent(watch.profile, hash, { file: source, jobId: job.id, at: entry.at })
       await deps.store.saveSubmitted(root, entry)
       if ((await deps.store.skippedFile(root, file)) != null) await deps.store.deleteSkipped(root, file)

@@ -18,7 +18,10 @@ export interface SettleTracker {
 
 interface Waiting { shape: FileShape | null, timer: NodeJS.Timeout | null, generation: number }
 
-export function createSettleTracker (init: { settleMs: number, onSettled: (file: string, shape: FileShape) => void }): SettleTracker {
+export function createSettleTracker (init: {
+  settleMs: number
+  onSettled: (file: string, shape: FileShape) => void
+}): SettleTracker {
   const waiting = new Map<string, Waiting>()
 
   const shapeOf = async (file: string): Promise<FileShape | null> => {
@@ -33,14 +36,19 @@ export function createSettleTracker (init: { settleMs: number, onSettled: (file:
   const arm = (file: string, entry: Waiting): void => {
     if (entry.timer != null) clearTimeout(entry.timer)
     const generation = entry.generation
-    entry.timer = setTimeout(() => { void check(file, entry, generation) }, init.settleMs)
+    entry.timer = setTimeout(() => {
+      void check(file, entry, generation)
+    }, init.settleMs)
   }
 
   const check = async (file: string, entry: Waiting, generation: number): Promise<void> => {
     const now = await shapeOf(file)
     // A newer event re-armed the wait while we were statting: that one decides.
     if (waiting.get(file) !== entry || entry.generation !== generation) return
-    if (now == null) { waiting.delete(file); return }
+    if (now == null) {
+      waiting.delete(file)
+      return
+    }
     if (entry.shape != null && now.size === entry.shape.size && now.mtimeMs === entry.shape.mtimeMs) {
       waiting.delete(file)
       init.onSettled(file, now)
@@ -52,7 +60,9 @@ export function createSettleTracker (init: { settleMs: number, onSettled: (file:
   }
 
   return {
-    get pending () { return waiting.size },
+    get pending () {
+      return waiting.size
+    },
     observe (file) {
       let entry = waiting.get(file)
       if (entry == null) {
@@ -62,9 +72,12 @@ export function createSettleTracker (init: { settleMs: number, onSettled: (file:
       entry.generation++
       const current = entry
       const generation = current.generation
-      void shapeOf(file).then((shape) => {
+      void shapeOf(file).then(shape => {
         if (waiting.get(file) !== current || current.generation !== generation) return
-        if (shape == null) { waiting.delete(file); return }
+        if (shape == null) {
+          waiting.delete(file)
+          return
+        }
         current.shape = shape
         arm(file, current)
       })

@@ -3,7 +3,9 @@ import { isIgnoredName, isInside, passesFilters } from './watch-filter.js'
 
 describe('watch filters', () => {
   it('ignores partial downloads and hidden segments only', () => {
-    for (const name of ['a.part', 'a.MKV.PART', 'b.crdownload', 'c.tmp', 'd~', '.e.mkv', 'x/.y/z.mkv']) expect(isIgnoredName(name)).toBe(true)
+    for (const name of ['a.part', 'a.MKV.PART', 'b.crdownload', 'c.tmp', 'd~', '.e.mkv', 'x/.y/z.mkv']) {
+      expect(isIgnoredName(name)).toBe(true)
+    }
     for (const name of ['a.mkv', 'partial/a.mkv', 'x/y.z/w.mp4', 'tmp/a.flac']) expect(isIgnoredName(name)).toBe(false)
   })
 

@@ -37,7 +37,16 @@ describe('watched folder intake', () => {
     const root = path.join(h.dir, 'in')
     const out = path.join(root, 'converted')
     await mkdir(root)
-    for (const name of ['a.mkv.part', 'b.mp4.crdownload', 'c.tmp', 'd.mkv~', '.hidden.mkv', 'sub/.cache/e.mkv', 'notes.txt', 'skip/f.mkv']) {
+    for (const name of [
+      'a.mkv.part',
+      'b.mp4.crdownload',
+      'c.tmp',
+      'd.mkv~',
+      '.hidden.mkv',
+      'sub/.cache/e.mkv',
+      'notes.txt',
+      'skip/f.mkv'
+    ]) {
       await put(path.join(root, name), media(name))
     }
     const nodeOutput = await put(path.join(root, 'sub', 'already.mkv'), media('output written by the node'))
@@ -129,7 +138,10 @@ describe('watched folder intake', () => {
     await h.waitFor('the refusal', () => first.list()[0].skipped.length === 1)
     await h.waitFor('the inside file', () => h.submits.length === 1)
     await sleep(600)
-    expect(first.list()[0].skipped[0]).toMatchObject({ file: path.join(root, 'escape.mkv'), code: 'SOURCE_OUTSIDE_WATCH' })
+    expect(first.list()[0].skipped[0]).toMatchObject({
+      file: path.join(root, 'escape.mkv'),
+      code: 'SOURCE_OUTSIDE_WATCH'
+    })
     expect(h.submits.map((s) => s.source)).toEqual([inside])
     await first.stop()
     await h.manager(watches).start()
@@ -145,7 +157,11 @@ describe('watched folder intake', () => {
     const m = h.manager([h.watch({ path: root })])
     await m.start()
     for (let i = 0; i < 50; i++) await put(path.join(staging, `clip-${i}.mkv`), media(`clip ${i}`))
-    await Promise.all(Array.from({ length: 50 }, async (_, i) => { await rename(path.join(staging, `clip-${i}.mkv`), path.join(root, `clip-${i}.mkv`)) }))
+    await Promise.all(
+      Array.from({ length: 50 }, async (_, i) => {
+        await rename(path.join(staging, `clip-${i}.mkv`), path.join(root, `clip-${i}.mkv`))
+      })
+    )
     await h.waitFor('fifty submissions', () => h.submits.length === 50, paced(20_000))
     await sleep(800)
     expect(new Set(h.submits.map((s) => s.source)).size).toBe(50)

@@ -68,7 +68,9 @@ describe('watched folder lifecycle', () => {
     await sleep(300)
     for (const file of Object.values(files)) await stat(file)
     h.endJob({ id: job(files.failed), state: 'failed', source: files.failed, output: null })
-    for (const key of ['keep', 'move', 'del'] as const) h.endJob({ id: job(files[key]), state: 'done', source: files[key], output: '/out/x' })
+    for (const key of ['keep', 'move', 'del'] as const) {
+      h.endJob({ id: job(files[key]), state: 'done', source: files[key], output: '/out/x' })
+    }
     await m.stop()
     expect(await readFile(files.keep, 'utf8')).toBe(media('k'))
     expect(await readFile(files.failed, 'utf8')).toBe(media('f'))
@@ -100,11 +102,22 @@ describe('watched folder lifecycle', () => {
     const first = h.manager([h.watch({ path: fromConfig })])
     await first.start()
     await expect(first.add(h.watch({ path: 'relative/dir' }))).rejects.toMatchObject({ code: 'WATCH_PATH_INVALID' })
-    await expect(first.add(h.watch({ path: path.join(h.dir, 'missing') }))).rejects.toMatchObject({ code: 'WATCH_PATH_INVALID' })
-    await expect(first.add(h.watch({ path: root, output: root + '/' }))).rejects.toMatchObject({ code: 'WATCH_PATH_INVALID' })
+    await expect(first.add(h.watch({ path: path.join(h.dir, 'missing') }))).rejects.toMatchObject({
+      code: 'WATCH_PATH_INVALID'
+    })
+    await expect(first.add(h.watch({ path: root, output: root + '/' }))).rejects.toMatchObject({
+      code: 'WATCH_PATH_INVALID'
+    })
     await expect(first.remove(path.join(h.dir, 'nope'))).rejects.toMatchObject({ code: 'WATCH_NOT_FOUND' })
     const added = await first.add(h.watch({ path: root, profile: 'opus' }))
-    expect(added).toMatchObject({ path: root, profile: 'opus', state: 'active', reason: null, submitted: [], skipped: [] })
+    expect(added).toMatchObject({
+      path: root,
+      profile: 'opus',
+      state: 'active',
+      reason: null,
+      submitted: [],
+      skipped: []
+    })
     await first.remove(fromConfig + '/')
     expect(first.list().map((w) => w.path)).toEqual([root])
     await first.stop()
@@ -130,7 +143,14 @@ describe('watched folder lifecycle', () => {
       hashFile: async () => { throw new Error('must not be called') },
       clock: Date.now
     })
-    const target = { watch: h.watch({ path: h.dir }), realRoot: h.dir, onSubmitted: () => {}, onSkipped: (s: { code: string }) => { skipped.push(s.code) } }
+    const target = {
+      watch: h.watch({ path: h.dir }),
+      realRoot: h.dir,
+      onSubmitted: () => {},
+      onSkipped: (s: { code: string }) => {
+        skipped.push(s.code)
+      }
+    }
     await intake.take(target, path.join(h.dir, 'evil\0.mkv'), { size: 1, mtimeMs: 1 })
     await intake.take(target, `${h.dir}/a/../b.mkv`, { size: 1, mtimeMs: 1 })
     await intake.close()

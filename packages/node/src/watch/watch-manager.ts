@@ -8,7 +8,13 @@ import { applyAfterSuccess } from './after-success.js'
 import { createFolderWatcher, type FolderWatcher } from './folder-watcher.js'
 import { createIntake, type Intake, type IntakeTarget } from './intake.js'
 import { normalizeWatch, validateNewWatch } from './watch-validation.js'
-import { createWatchStore, type SkippedEntry, type SubmittedEntry, type WatchDb, type WatchStore } from './watch-store.js'
+import {
+  createWatchStore,
+  type SkippedEntry,
+  type SubmittedEntry,
+  type WatchDb,
+  type WatchStore
+} from './watch-store.js'
 
 /** How often a missing (unmounted) watched folder is looked for. */
 export const DEFAULT_POLL_MISSING_MS = 5000
@@ -39,11 +45,20 @@ export interface WatchManager {
   remove(path: string, options?: { signal?: AbortSignal }): Promise<void>
 }
 
-interface Entry { watch: WatchConfig, folder: FolderWatcher, target: IntakeTarget, submitted: SubmittedEntry[], skipped: SkippedEntry[] }
+interface Entry {
+  watch: WatchConfig
+  folder: FolderWatcher
+  target: IntakeTarget
+  submitted: SubmittedEntry[]
+  skipped: SkippedEntry[]
+}
 
 const keepLast = <T>(list: T[]): T[] => list.length > MAX_LISTED_ENTRIES ? list.slice(-MAX_LISTED_ENTRIES) : list
 
-export function createWatchManager (deps: WatchDeps, init: { watches: WatchConfig[], pollMissingMs?: number }): WatchManager {
+export function createWatchManager (
+  deps: WatchDeps,
+  init: { watches: WatchConfig[]; pollMissingMs?: number }
+): WatchManager {
   const log = deps.logger.child({ component: 'watch' })
   const clock = deps.clock ?? Date.now
   const store: WatchStore = createWatchStore(deps.db as WatchDb)
@@ -52,7 +67,8 @@ export function createWatchManager (deps: WatchDeps, init: { watches: WatchConfi
   let intake: Intake | null = null
   let unsubscribe: (() => void) | null = null
 
-  const excludedDirs = (): string[] => [...entries.values()].flatMap((e) => [e.watch.output, ...(e.watch.moveTo != null ? [e.watch.moveTo] : [])])
+  const excludedDirs = (): string[] =>
+    [...entries.values()].flatMap(e => [e.watch.output, ...(e.watch.moveTo != null ? [e.watch.moveTo] : [])])
 
   const activate = async (watch: WatchConfig): Promise<Entry> => {
     const submitted = (await store.submitted(watch.path)).sort((a, b) => a.at - b.at)
@@ -60,21 +76,31 @@ export function createWatchManager (deps: WatchDeps, init: { watches: WatchConfi
     const entry = { watch, submitted: keepLast(submitted), skipped: keepLast(skipped) } as Entry
     entry.target = {
       watch,
-      get realRoot () { return entry.folder.realRoot },
-      onSubmitted: (s) => {
-        entry.submitted = keepLast([...entry.submitted.filter((e) => e.file !== s.file), s])
-        entry.skipped = entry.skipped.filter((e) => e.file !== s.file)
+      get realRoot () {
+        return entry.folder.realRoot
       },
-      onSkipped: (s) => { entry.skipped = keepLast([...entry.skipped.filter((e) => e.file !== s.file), s]) }
+      onSubmitted: s => {
+        entry.submitted = keepLast([...entry.submitted.filter(e => e.file !== s.file), s])
+        entry.skipped = entry.skipped.filter(e => e.file !== s.file)
+      },
+      onSkipped: s => {
+        entry.skipped = keepLast([...entry.skipped.filter(e => e.file !== s.file), s])
+      }
     }
     entry.folder = createFolderWatcher({
       watch,
       logger: log.child({ path: watch.path }),
       pollMissingMs: init.pollMissingMs ?? DEFAULT_POLL_MISSING_MS,
       excludedDirs,
-      onCandidate: (file, shape) => { void intake?.take(entry.target, file, shape) },
-      onPaused: (reason) => { deps.events.emit('watch:paused', { data: { path: watch.path, reason } }) },
-      onResumed: () => { deps.events.emit('watch:resumed', { data: { path: watch.path } }) }
+      onCandidate: (file, shape) => {
+        void intake?.take(entry.target, file, shape)
+      },
+      onPaused: reason => {
+        deps.events.emit('watch:paused', { data: { path: watch.path, reason } })
+      },
+      onResumed: () => {
+        deps.events.emit('watch:resumed', { data: { path: watch.path } })
+      }
     })
     entries.set(watch.path, entry)
     await entry.folder.start()
@@ -101,7 +127,16 @@ export function createWatchManager (deps: WatchDeps, init: { watches: WatchConfi
     if (job.state === 'done' && entry != null) {
       try {
         const result = await applyAfterSuccess(entry.watch, entry.folder.realRoot, pending.file, pending)
-        log.info({ jobId: job.id, file: pending.file, afterSuccess: entry.watch.afterSuccess, outcome: result.outcome, movedTo: result.path }, 'source handled after success')
+        log.info(
+          {
+            jobId: job.id,
+            file: pending.file,
+            afterSuccess: entry.watch.afterSuccess,
+            outcome: result.outcome,
+            movedTo: result.path
+          },
+          'source handled after success'
+        )
       } catch (err) {
         log.error({ err, jobId: job.id, file: pending.file }, 'afterSuccess failed; the source is left in place')
       }
@@ -120,9 +155,19 @@ export function createWatchManager (deps: WatchDeps, init: { watches: WatchConfi
 
   return {
     async start () {
-      intake = createIntake({ logger: log, events: deps.events, store, submit: deps.submit, isNodeOutput: deps.isNodeOutput, hashFile: deps.hashFile, clock })
-      unsubscribe = deps.onJobEnded((job) => {
-        const p = handleJobEnd(job).catch((err: unknown) => { log.error({ err, jobId: job.id }, 'watched job end not handled') })
+      intake = createIntake({
+        logger: log,
+        events: deps.events,
+        store,
+        submit: deps.submit,
+        isNodeOutput: deps.isNodeOutput,
+        hashFile: deps.hashFile,
+        clock
+      })
+      unsubscribe = deps.onJobEnded(job => {
+        const p = handleJobEnd(job).catch((err: unknown) => {
+          log.error({ err, jobId: job.id }, 'watched job end not handled')
+        })
         jobEnds.add(p)
         void p.finally(() => jobEnds.delete(p))
       })
@@ -136,7 +181,10 @@ export function createWatchManager (deps: WatchDeps, init: { watches: WatchConfi
           continue
         }
         if (await store.isRemoved(watch.path)) {
-          log.warn({ path: watch.path }, 'watched folder from config was removed with `ffmesh watch remove`; add it again to resume it')
+          log.warn(
+            { path: watch.path },
+            'watched folder from config was removed with `ffmesh watch remove`; add it again to resume it'
+          )
           continue
         }
         watches.set(watch.path, watch)
@@ -169,10 +217,12 @@ export function createWatchManager (deps: WatchDeps, init: { watches: WatchConfi
     },
     async remove (input) {
       const path = normalizeWatchPath(input)
-      if (!entries.has(path)) throw new FfmeshError(ErrorCodes.WATCH_NOT_FOUND, `${path} is not a watched folder; see \`ffmesh watch list\``)
+      if (!entries.has(path)) {
+        throw new FfmeshError(ErrorCodes.WATCH_NOT_FOUND, `${path} is not a watched folder; see \`ffmesh watch list\``)
+      }
       await stopFolder(path)
       await store.deleteWatch(path)
-      if (init.watches.some((w) => normalizeWatchPathOrNull(w.path) === path)) await store.markRemoved(path, true)
+      if (init.watches.some(w => normalizeWatchPathOrNull(w.path) === path)) await store.markRemoved(path, true)
       log.info({ path }, 'watched folder removed')
     }
   }
@@ -183,6 +233,11 @@ function normalizeWatchPathOrNull (p: string): string | null {
 }
 
 function normalizeWatchPath (p: string): string {
-  if (p.includes('\0') || !p.startsWith('/')) throw new FfmeshError(ErrorCodes.WATCH_NOT_FOUND, `"${p.replaceAll('\0', '\\0')}" is not a watched folder; give its absolute path`)
+  if (p.includes('\0') || !p.startsWith('/')) {
+    throw new FfmeshError(
+      ErrorCodes.WATCH_NOT_FOUND,
+      `"${p.replaceAll('\0', '\\0')}" is not a watched folder; give its absolute path`
+    )
+  }
   return p.length > 1 ? p.replace(/\/+$/, '').replace(/\/+/g, '/') : p
 }

@@ -49,7 +49,9 @@ export function createWatchStore (db: WatchDb): WatchStore {
   const scan = async <T>(...prefix: string[]): Promise<T[]> => {
     const p = key(...prefix, '')
     const out: T[] = []
-    for await (const [, value] of db.iterator({ gte: p, lt: p.slice(0, -SEP.length) + END })) out.push(JSON.parse(value) as T)
+    for await (const [, value] of db.iterator({ gte: p, lt: p.slice(0, -SEP.length) + END })) {
+      out.push(JSON.parse(value) as T)
+    }
     return out
   }
 

@@ -48,7 +48,9 @@ export async function createHarness (): Promise<Harness> {
   const submit = async (req: { source: string, profile: string, outDir: string }): Promise<{ id: string }> => {
     const { readFile } = await import('node:fs/promises')
     const bytes = await readFile(req.source, 'utf8')
-    if (!bytes.startsWith('MEDIA')) throw new FfmeshError(ErrorCodes.SOURCE_NOT_MEDIA, `${req.source} holds no audio, video or image stream`)
+    if (!bytes.startsWith('MEDIA')) {
+      throw new FfmeshError(ErrorCodes.SOURCE_NOT_MEDIA, `${req.source} holds no audio, video or image stream`)
+    }
     const id = `job-${nextId++}`
     submits.push({ ...req, id })
     return { id }
@@ -61,30 +63,45 @@ export async function createHarness (): Promise<Harness> {
     submits,
     nodeOutputs,
     hashing,
-    watch: (partial) => WatchSchema.parse({ profile: 'h264', output: path.join(dir, 'out'), settleSeconds: 0.3, ...partial }),
+    watch: partial =>
+      WatchSchema.parse({ profile: 'h264', output: path.join(dir, 'out'), settleSeconds: 0.3, ...partial }),
     manager (watches, pollMissingMs = 200) {
-      const m = createWatchManager({
-        logger: createLogger({ level: process.env.WATCH_TEST_LOG ?? 'silent' }),
-        events: bus,
-        db,
-        submit,
-        onJobEnded: (l) => { listeners.add(l); return () => { listeners.delete(l) } },
-        isNodeOutput: (f) => nodeOutputs.has(f),
-        hashFile: async (f, o) => {
-          hashing.now++
-          hashing.max = Math.max(hashing.max, hashing.now)
-          try { return await hashFile(f, o) } finally { hashing.now-- }
-        }
-      }, { watches, pollMissingMs })
+      const m = createWatchManager(
+        {
+          logger: createLogger({ level: process.env.WATCH_TEST_LOG ?? 'silent' }),
+          events: bus,
+          db,
+          submit,
+          onJobEnded: l => {
+            listeners.add(l)
+            return () => {
+              listeners.delete(l)
+            }
+          },
+          isNodeOutput: f => nodeOutputs.has(f),
+          hashFile: async (f, o) => {
+            hashing.now++
+            hashing.max = Math.max(hashing.max, hashing.now)
+            try {
+              return await hashFile(f, o)
+            } finally {
+              hashing.now--
+            }
+          }
+        },
+        { watches, pollMissingMs }
+      )
       managers.push(m)
       return m
     },
-    endJob (job) { for (const l of listeners) l(job) },
+    endJob (job) {
+      for (const l of listeners) l(job)
+    },
     async waitFor (what, predicate, timeoutMs = 10_000) {
       const deadline = Date.now() + timeoutMs
       while (!predicate()) {
         if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-        await new Promise((resolve) => setTimeout(resolve, 25))
+        await new Promise(resolve => setTimeout(resolve, 25))
       }
     },
     async close () {

@@ -14,10 +14,18 @@ export function normalizeWatch (input: unknown): WatchConfig {
   for (const [name, value] of [['path', w.path], ['output', w.output], ['moveTo', w.moveTo]] as const) {
     if (value == null) continue
     if (value.includes('\0') || !path.isAbsolute(value)) {
-      throw new FfmeshError(ErrorCodes.WATCH_PATH_INVALID, `watch ${name} must be an absolute path, got "${value.replaceAll('\0', '\\0')}"`)
+      throw new FfmeshError(
+        ErrorCodes.WATCH_PATH_INVALID,
+        `watch ${name} must be an absolute path, got "${value.replaceAll('\0', '\\0')}"`
+      )
     }
   }
-  return { ...w, path: path.resolve(w.path), output: path.resolve(w.output), ...(w.moveTo != null ? { moveTo: path.resolve(w.moveTo) } : {}) }
+  return {
+    ...w,
+    path: path.resolve(w.path),
+    output: path.resolve(w.output),
+    ...(w.moveTo != null ? { moveTo: path.resolve(w.moveTo) } : {})
+  }
 }
 
 /** What `add` requires beyond the schema: the folder exists now and outputs go elsewhere. */
@@ -29,12 +37,23 @@ export async function validateNewWatch (input: unknown): Promise<WatchConfig> {
   } catch {
     // Missing or unreadable: reported just below with the same message.
   }
-  if (!isDir) throw new FfmeshError(ErrorCodes.WATCH_PATH_INVALID, `${w.path} is not an existing folder; create it or check the path`)
+  if (!isDir) {
+    throw new FfmeshError(
+      ErrorCodes.WATCH_PATH_INVALID,
+      `${w.path} is not an existing folder; create it or check the path`
+    )
+  }
   if (w.output === w.path) {
-    throw new FfmeshError(ErrorCodes.WATCH_PATH_INVALID, `output must be another folder than the watched one (${w.path}); use a subfolder or a folder elsewhere`)
+    throw new FfmeshError(
+      ErrorCodes.WATCH_PATH_INVALID,
+      `output must be another folder than the watched one (${w.path}); use a subfolder or a folder elsewhere`
+    )
   }
   if (w.moveTo === w.path) {
-    throw new FfmeshError(ErrorCodes.WATCH_PATH_INVALID, `moveTo must be another folder than the watched one (${w.path})`)
+    throw new FfmeshError(
+      ErrorCodes.WATCH_PATH_INVALID,
+      `moveTo must be another folder than the watched one (${w.path})`
+    )
   }
   return w
 }

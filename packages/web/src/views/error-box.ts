@@ -12,11 +12,17 @@ export function withCode (text: string): Child[] {
  * An error as the node gave it: its code, its message, and the advice of docs/errors.md. A skip
  * reason (ALREADY_TARGET, NO_SAVING, ...) is shown the same way but is no alarm.
  */
-export function errorBox (error: ErrorBody | { code: string, message: string }, kind: 'error' | 'skipped' = 'error'): HTMLElement {
+export function errorBox (
+  error: ErrorBody | { code: string; message: string },
+  kind: 'error' | 'skipped' = 'error'
+): HTMLElement {
   const advice = adviceFor(error.code)
-  return h('div', { class: kind, role: kind === 'error' ? 'alert' : null, 'data-code': error.code },
+  return h(
+    'div',
+    { class: kind, role: kind === 'error' ? 'alert' : null, 'data-code': error.code },
     h('p', null, h('code', { class: 'code' }, error.code), ' ', error.message),
-    advice != null ? h('p', { class: 'advice' }, ...withCode(advice)) : null)
+    advice != null ? h('p', { class: 'advice' }, ...withCode(advice)) : null
+  )
 }
 
 /**

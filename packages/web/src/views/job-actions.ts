@@ -22,13 +22,34 @@ export function createJobActions (ctx: ViewContext): JobActions {
   const problem = h('div', { class: 'action-error' })
   const report = (err: unknown): void => { showError(problem, err) }
   // A removed job leaves the page with its `job:removed` event; anything else is read again.
-  const act = (button: HTMLButtonElement, method: 'POST' | 'DELETE', path: string): Promise<void> => runAction(button, report, async () => {
-    const id = (job as JobView).id
-    await ctx.api.send(method, fill(path, { id }))
-    if (method === 'POST') ctx.store.refreshJob(id)
-  })
-  const cancel: HTMLButtonElement = h('button', { type: 'button', class: 'act-cancel', onclick: () => { void act(cancel, 'POST', API.cancelJob) } }, 'Cancel')
-  const retry: HTMLButtonElement = h('button', { type: 'button', class: 'act-retry', onclick: () => { void act(retry, 'POST', API.retryJob) } }, 'Retry')
+  const act = (button: HTMLButtonElement, method: 'POST' | 'DELETE', path: string): Promise<void> =>
+    runAction(button, report, async () => {
+      const id = (job as JobView).id
+      await ctx.api.send(method, fill(path, { id }))
+      if (method === 'POST') ctx.store.refreshJob(id)
+    })
+  const cancel: HTMLButtonElement = h(
+    'button',
+    {
+      type: 'button',
+      class: 'act-cancel',
+      onclick: () => {
+        void act(cancel, 'POST', API.cancelJob)
+      }
+    },
+    'Cancel'
+  )
+  const retry: HTMLButtonElement = h(
+    'button',
+    {
+      type: 'button',
+      class: 'act-retry',
+      onclick: () => {
+        void act(retry, 'POST', API.retryJob)
+      }
+    },
+    'Retry'
+  )
   const remove: HTMLButtonElement = h('button', {
     type: 'button',
     class: 'act-remove danger',

@@ -18,13 +18,23 @@ export function createJobProblems (): { root: HTMLElement, update(job: JobView):
       const next = JSON.stringify([job.error, reason, attention])
       if (next === key) return
       key = next
-      replace(root,
+      replace(
+        root,
         job.error != null ? errorBox(job.error) : null,
         reason != null ? errorBox(reason, 'skipped') : null,
         attention != null
-          ? h('div', { class: 'attention', role: 'alert' }, h('p', null, h('strong', null, 'Needs attention: '), attention),
-            h('p', { class: 'advice' }, 'The node holds this job and does not run it by itself. Retry runs it again (verified units are kept); Remove removes it.'))
-          : null)
+          ? h(
+              'div',
+              { class: 'attention', role: 'alert' },
+              h('p', null, h('strong', null, 'Needs attention: '), attention),
+              h(
+                'p',
+                { class: 'advice' },
+                'The node holds this job and does not run it by itself. Retry runs it again (verified units are kept); Remove removes it.'
+              )
+            )
+          : null
+      )
     }
   }
 }

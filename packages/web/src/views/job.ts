@@ -31,20 +31,58 @@ export function createJobView (ctx: ViewContext, id: string): View {
   const timeline = createTimeline()
   const units = h('tbody')
   const missing = h('p', { class: 'empty' })
-  const body = h('div', null,
+  const body = h(
+    'div',
+    null,
     h('div', { class: 'job-head' }, title, state),
     h('div', { class: 'progress' }, bar, pct),
-    waiting, problems.root, actions.root, facts, timeline.root,
-    h('section', { class: 'units' }, h('h3', null, 'Units'),
-      h('div', { class: 'table-wrap' }, h('table', null,
-        h('thead', null, h('tr', null, h('th', null, '#'), h('th', null, 'kind'), h('th', null, 'state'), h('th', null, 'node'), h('th', null, 'tries'), h('th', null, 'progress'))),
-        units))))
-  const root = h('section', { class: 'page job-page' }, h('p', null, h('a', { href: '#/jobs' }, '← all jobs')), missing, body)
+    waiting,
+    problems.root,
+    actions.root,
+    facts,
+    timeline.root,
+    h(
+      'section',
+      { class: 'units' },
+      h('h3', null, 'Units'),
+      h(
+        'div',
+        { class: 'table-wrap' },
+        h(
+          'table',
+          null,
+          h(
+            'thead',
+            null,
+            h(
+              'tr',
+              null,
+              h('th', null, '#'),
+              h('th', null, 'kind'),
+              h('th', null, 'state'),
+              h('th', null, 'node'),
+              h('th', null, 'tries'),
+              h('th', null, 'progress')
+            )
+          ),
+          units
+        )
+      )
+    )
+  )
+  const root = h(
+    'section',
+    { class: 'page job-page' },
+    h('p', null, h('a', { href: '#/jobs' }, '← all jobs')),
+    missing,
+    body
+  )
   setAttr(root, 'data-id', id)
   // A job owned elsewhere may not be in the listing yet: read it once.
   if (!store.state.jobs.has(id)) store.refreshJob(id)
 
-  const fact = (name: string, value: string | null): HTMLElement[] => value == null ? [] : [h('dt', null, name), h('dd', null, value)]
+  const fact = (name: string, value: string | null): HTMLElement[] =>
+    value == null ? [] : [h('dt', null, name), h('dd', null, value)]
 
   return {
     root,
@@ -66,30 +104,51 @@ export function createJobView (ctx: ViewContext, id: string): View {
       setAttr(waiting, 'hidden', job.waiting == null)
       problems.update(job)
       actions.update(job)
-      replace(facts,
+      replace(
+        facts,
         ...fact('job', job.id),
         ...fact('profile', job.profile),
-        ...fact('owner', `${job.ownerName !== '' ? job.ownerName : nameOf(job.owner)}${job.ownerAway ? ' (away: its last state)' : ''}`),
+        ...fact(
+          'owner',
+          `${job.ownerName !== '' ? job.ownerName : nameOf(job.owner)}${job.ownerAway ? ' (away: its last state)' : ''}`
+        ),
         ...fact('source', job.source),
         ...fact('output', job.output),
         ...fact('source size', job.bytesIn != null ? formatBytes(job.bytesIn) : null),
         ...fact('output size', job.bytesOut != null ? formatBytes(job.bytesOut) : null),
         ...fact('saved', saved(job.bytesIn, job.bytesOut)),
         ...fact('submitted', new Date(job.createdAt).toLocaleString()),
-        ...fact('updated', new Date(job.updatedAt).toLocaleString()))
+        ...fact('updated', new Date(job.updatedAt).toLocaleString())
+      )
       timeline.update(job, names)
-      keyed(units, job.units, u => String(u.index), () => h('tr', null, h('td'), h('td'), h('td'), h('td'), h('td'), h('td', null, h('progress', { max: 1, value: 0 }))), (tr, u: UnitStatus) => {
-        const cells = tr.children
-        setAttr(tr, 'data-state', u.state)
-        setText(cells[0] as Element, u.index)
-        setText(cells[1] as Element, u.kind)
-        setText(cells[2] as Element, u.state)
-        setText(cells[3] as Element, nameOf(u.worker))
-        setText(cells[4] as Element, u.attempts)
-        const progress = (cells[5] as Element).firstElementChild as HTMLProgressElement
-        progress.value = u.progress
-        setAttr(progress, 'title', formatPercent(u.progress))
-      })
+      keyed(
+        units,
+        job.units,
+        u => String(u.index),
+        () =>
+          h(
+            'tr',
+            null,
+            h('td'),
+            h('td'),
+            h('td'),
+            h('td'),
+            h('td'),
+            h('td', null, h('progress', { max: 1, value: 0 }))
+          ),
+        (tr, u: UnitStatus) => {
+          const cells = tr.children
+          setAttr(tr, 'data-state', u.state)
+          setText(cells[0] as Element, u.index)
+          setText(cells[1] as Element, u.kind)
+          setText(cells[2] as Element, u.state)
+          setText(cells[3] as Element, nameOf(u.worker))
+          setText(cells[4] as Element, u.attempts)
+          const progress = (cells[5] as Element).firstElementChild as HTMLProgressElement
+          progress.value = u.progress
+          setAttr(progress, 'title', formatPercent(u.progress))
+        }
+      )
     }
   }
 }

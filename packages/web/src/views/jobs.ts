@@ -78,7 +78,10 @@ export function createJobsView (ctx: ViewContext, filter: JobState | null): View
     setAttr(row.state, 'data-state', job.state)
     const verified = job.units.filter(u => u.state === 'verified').length
     const owner = job.ownerName !== '' ? job.ownerName : names.get(job.owner) ?? shortId(job.owner)
-    setText(row.meta, `${job.profile} · owner ${owner}${job.ownerAway ? ' (away)' : ''} · ${shortId(job.id)} · units ${verified}/${job.units.length} · ${formatAgo(job.updatedAt, Date.now())}`)
+    setText(
+      row.meta,
+      `${job.profile} · owner ${owner}${job.ownerAway ? ' (away)' : ''} · ${shortId(job.id)} · units ${verified}/${job.units.length} · ${formatAgo(job.updatedAt, Date.now())}`
+    )
     row.bar.value = job.progress
     setText(row.pct, formatPercent(job.progress))
     setText(row.waiting, job.waiting ?? '')
@@ -95,8 +98,22 @@ export function createJobsView (ctx: ViewContext, filter: JobState | null): View
       const shown = filter == null ? all : all.filter(j => j.state === filter)
       const counts = new Map<string, number>()
       for (const j of all) counts.set(j.state, (counts.get(j.state) ?? 0) + 1)
-      options.forEach((o, i) => { setText(o, i === 0 ? `all states (${all.length})` : `${JobStates[i - 1]} (${counts.get(JobStates[i - 1] as string) ?? 0})`) })
-      setText(empty, !store.state.jobsLoaded ? 'Loading…' : filter == null ? 'No jobs yet. Submit a file above, or add a watched folder.' : `No ${filter} jobs.`)
+      options.forEach((o, i) => {
+        setText(
+          o,
+          i === 0
+            ? `all states (${all.length})`
+            : `${JobStates[i - 1]} (${counts.get(JobStates[i - 1] as string) ?? 0})`
+        )
+      })
+      setText(
+        empty,
+        !store.state.jobsLoaded
+          ? 'Loading…'
+          : filter == null
+            ? 'No jobs yet. Submit a file above, or add a watched folder.'
+            : `No ${filter} jobs.`
+      )
       setAttr(empty, 'hidden', store.state.jobsLoaded && shown.length > 0)
       names = store.names()
       keyed(list, shown, j => j.id, create, update)

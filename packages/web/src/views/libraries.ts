@@ -20,7 +20,14 @@ function scanText (r: { found: number, submitted: number, skipped: number, faile
 
 /** What a scan of a library sends: the library's own settings, as a one-shot pass (`ffmesh scan`). */
 function scanOf (l: LibraryStatus): ScanRequest {
-  return { path: l.path, profiles: l.profiles, ...(l.replace ? { replace: true } : { output: l.output }), include: l.include, exclude: l.exclude, rules: l.rules }
+  return {
+    path: l.path,
+    profiles: l.profiles,
+    ...(l.replace ? { replace: true } : { output: l.output }),
+    include: l.include,
+    exclude: l.exclude,
+    rules: l.rules
+  }
 }
 
 /**
@@ -50,13 +57,25 @@ export function createLibrariesView (ctx: ViewContext): View {
       for (const [kind, select] of selects) if (select.value !== '') profiles[kind] = select.value
       const out = output.value.trim()
       // The node says what is wrong with an empty choice (BAD_ARGUMENTS, with the fix).
-      const body: LibraryRequest = { path: path.value.trim(), profiles, replace: replaceBox.checked, ...(out !== '' ? { output: out } : {}) }
+      const body: LibraryRequest = {
+        path: path.value.trim(),
+        profiles,
+        replace: replaceBox.checked,
+        ...(out !== '' ? { output: out } : {})
+      }
       await api.send('POST', API.addLibrary, body)
       path.value = ''
       await store.refreshLibraries()
     }
   })
-  const root = folderSection({ class: 'libraries-section', title: 'Libraries', addLabel: 'Add a library on this node', form, empty, list })
+  const root = folderSection({
+    class: 'libraries-section',
+    title: 'Libraries',
+    addLabel: 'Add a library on this node',
+    form,
+    empty,
+    list
+  })
 
   function create (l: LibraryStatus): HTMLElement {
     const problem = h('div', { class: 'action-error' })
@@ -64,15 +83,26 @@ export function createLibrariesView (ctx: ViewContext): View {
     const scan = actionButton('Scan now', 'act-scan', report(problem), async () => {
       const current = store.state.libraries.find(x => x.path === l.path) ?? l
       const r = await api.send<ScanReport>('POST', API.scan, scanOf(current))
-      setText(scanned, `Scanned now: ${scanText({ found: r.found, submitted: r.submitted.length, skipped: r.skipped.length, failed: r.failed.length })}`)
+      setText(
+        scanned,
+        `Scanned now: ${scanText({ found: r.found, submitted: r.submitted.length, skipped: r.skipped.length, failed: r.failed.length })}`
+      )
       setAttr(scanned, 'hidden', false)
     })
     const remove = actionButton('Remove library', 'act-remove danger', report(problem), async () => {
       await api.send('DELETE', API.removeLibrary, { path: l.path })
       await store.refreshLibraries()
     })
-    const el = h('li', { class: 'card library' }, h('h3', { class: 'path' }), h('p', { class: 'meta' }), h('p', { class: 'last-scan' }), h('p', { class: 'reason' }),
-      scanned, h('div', { class: 'actions' }, scan, remove, problem))
+    const el = h(
+      'li',
+      { class: 'card library' },
+      h('h3', { class: 'path' }),
+      h('p', { class: 'meta' }),
+      h('p', { class: 'last-scan' }),
+      h('p', { class: 'reason' }),
+      scanned,
+      h('div', { class: 'actions' }, scan, remove, problem)
+    )
     setAttr(el, 'data-path', l.path)
     return el
   }
@@ -83,7 +113,12 @@ export function createLibrariesView (ctx: ViewContext): View {
     setAttr(el, 'data-state', l.state)
     const where = l.replace ? 'replacing the originals' : `into ${l.output ?? '?'}`
     setText(meta as HTMLElement, `${profilesText(l.profiles)} · ${where} · ${l.state}`)
-    setText(lastScan as HTMLElement, l.lastScan == null ? 'not scanned yet' : `last scan ${formatAgo(l.lastScan.at, Date.now())}: ${scanText(l.lastScan)}`)
+    setText(
+      lastScan as HTMLElement,
+      l.lastScan == null
+        ? 'not scanned yet'
+        : `last scan ${formatAgo(l.lastScan.at, Date.now())}: ${scanText(l.lastScan)}`
+    )
     setText(reason as HTMLElement, l.reason ?? '')
     setAttr(reason as HTMLElement, 'hidden', l.reason == null)
   }
@@ -92,7 +127,10 @@ export function createLibrariesView (ctx: ViewContext): View {
     root,
     update () {
       for (const [kind, select] of selects) {
-        const options = [{ name: '', label: 'none' }, ...store.state.profiles.filter(p => p.kind === kind).map(p => ({ name: p.name, label: p.name }))]
+        const options = [
+          { name: '', label: 'none' },
+          ...store.state.profiles.filter(p => p.kind === kind).map(p => ({ name: p.name, label: p.name }))
+        ]
         keyed(select, options, o => o.name, o => h('option', { value: o.name }, o.label), () => {})
       }
       setAttr(empty, 'hidden', store.state.libraries.length > 0)

@@ -35,10 +35,11 @@ export function createMeshView (ctx: ViewContext): View {
   function controls (node: MeshNodeView): HTMLElement {
     const problem = h('div', { class: 'action-error' })
     const report = (err: unknown): void => { showError(problem, err) }
-    const button = (label: string, cls: string, action: 'pause' | 'resume', body: object): HTMLButtonElement => actionButton(label, cls, report, async () => {
-      await ctx.api.send('POST', steerPath(node, action), body)
-      await store.refreshNodes()
-    })
+    const button = (label: string, cls: string, action: 'pause' | 'resume', body: object): HTMLButtonElement =>
+      actionButton(label, cls, report, async () => {
+        await ctx.api.send('POST', steerPath(node, action), body)
+        await store.refreshNodes()
+      })
     return h('div', { class: 'actions' },
       button('Pause', 'act-pause', 'pause', {}),
       button('Drain', 'act-drain', 'pause', { drain: true }),
@@ -57,17 +58,40 @@ export function createMeshView (ctx: ViewContext): View {
       converting: h('ul', { class: 'converting' }),
       controls: controls(node)
     }
-    const el = h('article', { class: 'card node' },
-      card.name, card.badges,
-      h('dl', { class: 'facts' }, h('dt', null, 'slots'), card.slots, h('dt', null, 'free disk'), card.disk, h('dt', null, 'encoders'), card.encoders, h('dt', null, 'version'), card.version),
-      card.converting, card.controls)
+    const el = h(
+      'article',
+      { class: 'card node' },
+      card.name,
+      card.badges,
+      h(
+        'dl',
+        { class: 'facts' },
+        h('dt', null, 'slots'),
+        card.slots,
+        h('dt', null, 'free disk'),
+        card.disk,
+        h('dt', null, 'encoders'),
+        card.encoders,
+        h('dt', null, 'version'),
+        card.version
+      ),
+      card.converting,
+      card.controls
+    )
     setAttr(el, 'data-id', node.id)
     cards.set(el, card)
     return el
   }
 
   function convertingItem (c: ConvertingUnit): HTMLElement {
-    return h('li', null, h('a', { href: `#/jobs/${encodeURIComponent(c.jobId)}` }, `job ${shortId(c.jobId)}`), ` unit ${c.index} · ${c.phase} `, h('progress', { max: 1, value: c.progress }), ` ${formatPercent(c.progress)}`)
+    return h(
+      'li',
+      null,
+      h('a', { href: `#/jobs/${encodeURIComponent(c.jobId)}` }, `job ${shortId(c.jobId)}`),
+      ` unit ${c.index} · ${c.phase} `,
+      h('progress', { max: 1, value: c.progress }),
+      ` ${formatPercent(c.progress)}`
+    )
   }
 
   function update (el: HTMLElement, node: MeshNodeView): void {
@@ -76,16 +100,30 @@ export function createMeshView (ctx: ViewContext): View {
     setAttr(el, 'data-online', node.online)
     setAttr(el, 'data-name', node.name)
     setText(card.name, node.name)
-    replace(card.badges,
+    replace(
+      card.badges,
       node.self ? h('span', { class: 'badge self' }, 'this node') : null,
-      h('span', { class: `badge ${node.online ? 'online' : 'away'}` }, node.online ? 'online' : `away, last seen ${formatAgo(node.lastSeen, now)}`),
-      ...workBadges(node, now).map(b => h('span', { class: `badge ${b.kind}` }, b.text)))
+      h(
+        'span',
+        { class: `badge ${node.online ? 'online' : 'away'}` },
+        node.online ? 'online' : `away, last seen ${formatAgo(node.lastSeen, now)}`
+      ),
+      ...workBadges(node, now).map(b => h('span', { class: `badge ${b.kind}` }, b.text))
+    )
     const busy = node.slotsTotal - node.slotsFree
-    setText(card.slots, node.slotsTotal === 0 ? 'none (submits only)' : `${busy} busy, ${node.slotsFree} free of ${node.slotsTotal}`)
+    setText(
+      card.slots,
+      node.slotsTotal === 0 ? 'none (submits only)' : `${busy} busy, ${node.slotsFree} free of ${node.slotsTotal}`
+    )
     setText(card.disk, formatBytes(node.diskFree))
     setText(card.encoders, node.encoders.length === 0 ? '–' : node.encoders.join(', '))
     setText(card.version, node.version)
-    replace(card.converting, ...(node.converting.length === 0 ? [h('li', { class: 'idle' }, 'converting nothing')] : node.converting.map(convertingItem)))
+    replace(
+      card.converting,
+      ...(node.converting.length === 0
+        ? [h('li', { class: 'idle' }, 'converting nothing')]
+        : node.converting.map(convertingItem))
+    )
     // A node that is away cannot be asked; it shows its last state only.
     setAttr(card.controls, 'hidden', !node.online)
     const [pause, drain, resume] = [...card.controls.querySelectorAll('button')] as HTMLButtonElement[]
@@ -102,7 +140,10 @@ export function createMeshView (ctx: ViewContext): View {
       const online = nodes.filter(n => n.online)
       const total = online.reduce((n, node) => n + node.slotsTotal, 0)
       const free = online.reduce((n, node) => n + node.slotsFree, 0)
-      setText(summary, `${nodes.length} node${nodes.length === 1 ? '' : 's'}, ${online.length} online; ${total - free} of ${total} slots busy`)
+      setText(
+        summary,
+        `${nodes.length} node${nodes.length === 1 ? '' : 's'}, ${online.length} online; ${total - free} of ${total} slots busy`
+      )
       keyed(grid, nodes, n => n.id, create, update)
     }
   }

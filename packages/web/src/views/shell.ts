@@ -11,7 +11,12 @@ import { createWatchesView } from './watches.js'
 /** The folders page: libraries, then watched folders. */
 function createFoldersView (ctx: ViewContext): View {
   const parts = [createLibrariesView(ctx), createWatchesView(ctx)]
-  return { root: h('section', { class: 'page folders-page' }, ...parts.map(p => p.root)), update () { for (const p of parts) p.update() } }
+  return {
+    root: h('section', { class: 'page folders-page' }, ...parts.map(p => p.root)),
+    update () {
+      for (const p of parts) p.update()
+    }
+  }
 }
 
 /**
@@ -21,7 +26,9 @@ function createFoldersView (ctx: ViewContext): View {
 function viewFor (ctx: ViewContext, hash: string): { view: View, tab: string } {
   const [path = '', query = ''] = hash.replace(/^#/, '').split('?')
   const parts = path.split('/').filter(p => p !== '')
-  if (parts[0] === 'jobs' && parts[1] != null) return { view: createJobView(ctx, decodeURIComponent(parts[1])), tab: 'jobs' }
+  if (parts[0] === 'jobs' && parts[1] != null) {
+    return { view: createJobView(ctx, decodeURIComponent(parts[1])), tab: 'jobs' }
+  }
   if (parts[0] === 'jobs') {
     const state = new URLSearchParams(query).get('state')
     return { view: createJobsView(ctx, isJobState(state) ? state : null), tab: 'jobs' }
@@ -32,21 +39,39 @@ function viewFor (ctx: ViewContext, hash: string): { view: View, tab: string } {
 }
 
 /** The frame around every page: the node's name, the tabs, whether events are live, sign-out. */
-export function createShell (ctx: ViewContext, init: { onSignOut: (() => void) | null }): { root: HTMLElement, dispose(): void } {
+export function createShell (
+  ctx: ViewContext,
+  init: { onSignOut: (() => void) | null }
+): { root: HTMLElement; dispose(): void } {
   const { store } = ctx
   const nodeName = h('span', { class: 'node-name' })
   const connection = h('span', { class: 'connection', role: 'status' })
   const problem = h('p', { class: 'load-error', role: 'alert', hidden: true })
-  const tabs = new Map([['mesh', '#/'], ['jobs', '#/jobs'], ['folders', '#/folders'], ['stats', '#/stats']].map(([name, href]) => [name as string, h('a', { href: href as string, class: 'tab' }, name as string)]))
+  const tabs = new Map(
+    [
+      ['mesh', '#/'],
+      ['jobs', '#/jobs'],
+      ['folders', '#/folders'],
+      ['stats', '#/stats']
+    ].map(([name, href]) => [name as string, h('a', { href: href as string, class: 'tab' }, name as string)])
+  )
   const main = h('main')
-  const root = h('div', { class: 'shell' },
-    h('header', null,
+  const root = h(
+    'div',
+    { class: 'shell' },
+    h(
+      'header',
+      null,
       h('h1', null, 'ffmesh ', nodeName),
       h('nav', null, ...tabs.values()),
       connection,
-      init.onSignOut != null ? h('button', { type: 'button', class: 'sign-out', onclick: init.onSignOut }, 'Sign out') : null),
+      init.onSignOut != null
+        ? h('button', { type: 'button', class: 'sign-out', onclick: init.onSignOut }, 'Sign out')
+        : null
+    ),
     problem,
-    main)
+    main
+  )
 
   let current: View | null = null
   const route = (): void => {
@@ -60,7 +85,10 @@ export function createShell (ctx: ViewContext, init: { onSignOut: (() => void) |
   const redraw = (): void => {
     const { state } = store
     setText(nodeName, state.info?.name ?? '')
-    setText(connection, state.connection === 'live' ? 'live' : state.connection === 'connecting' ? 'connecting…' : 'reconnecting…')
+    setText(
+      connection,
+      state.connection === 'live' ? 'live' : state.connection === 'connecting' ? 'connecting…' : 'reconnecting…'
+    )
     setAttr(connection, 'data-state', state.connection)
     setText(problem, state.loadError ?? '')
     setAttr(problem, 'hidden', state.loadError == null)

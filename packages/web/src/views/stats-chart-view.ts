@@ -18,7 +18,12 @@ function describe (bar: DayBar): string {
  * figures as its tooltip, so the empty days keep their place on the time axis.
  */
 export function createDayChart (): { root: HTMLElement, update(days: readonly StatsDay[]): void } {
-  const chart = svg('svg', { class: 'chart', viewBox: `0 0 ${CHART_WIDTH} ${CHART_HEIGHT}`, preserveAspectRatio: 'none', role: 'img' })
+  const chart = svg('svg', {
+    class: 'chart',
+    viewBox: `0 0 ${CHART_WIDTH} ${CHART_HEIGHT}`,
+    preserveAspectRatio: 'none',
+    role: 'img'
+  })
   const top = h('span', { class: 'chart-max' })
   const from = h('span')
   const to = h('span')
@@ -40,10 +45,28 @@ export function createDayChart (): { root: HTMLElement, update(days: readonly St
       setText(to, days.at(-1)?.day ?? '')
       chart.setAttribute('aria-label', `bytes saved per day from ${days[0]?.day ?? ''} to ${days.at(-1)?.day ?? ''}`)
       // A slot per day, the full height, carries the tooltip: a day with nothing saved can be pointed at too.
-      replace(chart, svg('line', { class: 'baseline', x1: 0, y1: CHART_HEIGHT, x2: CHART_WIDTH, y2: CHART_HEIGHT }), ...bars.map(bar => svg('g', { class: 'day', 'data-day': bar.day },
-        svg('title', null, describe(bar)),
-        svg('rect', { class: 'slot', x: bar.x, y: 0, width: bar.width, height: CHART_HEIGHT }),
-        bar.height > 0 ? svg('rect', { class: 'bar', x: bar.x, y: bar.y, width: bar.width, height: bar.height, 'data-day': bar.day }) : null)))
+      replace(
+        chart,
+        svg('line', { class: 'baseline', x1: 0, y1: CHART_HEIGHT, x2: CHART_WIDTH, y2: CHART_HEIGHT }),
+        ...bars.map(bar =>
+          svg(
+            'g',
+            { class: 'day', 'data-day': bar.day },
+            svg('title', null, describe(bar)),
+            svg('rect', { class: 'slot', x: bar.x, y: 0, width: bar.width, height: CHART_HEIGHT }),
+            bar.height > 0
+              ? svg('rect', {
+                  class: 'bar',
+                  x: bar.x,
+                  y: bar.y,
+                  width: bar.width,
+                  height: bar.height,
+                  'data-day': bar.day
+                })
+              : null
+          )
+        )
+      )
     }
   }
 }

@@ -17,7 +17,9 @@ const ROWS: Row[] = [
 
 /** The rows of the totals table: the fixed ones, with the skips by reason after `skipped`. */
 function rows (stats: StatsReport): Row[] {
-  const reasons = [...new Set([...Object.keys(stats.skippedByReason), ...Object.keys(stats.last7Days.skippedByReason)])].sort()
+  const reasons = [
+    ...new Set([...Object.keys(stats.skippedByReason), ...Object.keys(stats.last7Days.skippedByReason)])
+  ].sort()
   const byReason = reasons.map((code): Row => [`skipped: ${code}`, s => String(s.skippedByReason[code] ?? 0)])
   const at = ROWS.findIndex(r => r[0] === 'skipped') + 1
   return [...ROWS.slice(0, at), ...byReason, ...ROWS.slice(at)]
@@ -34,15 +36,51 @@ export function createStatsView (ctx: ViewContext): View {
   const nodes = h('tbody')
   const chart = createDayChart()
   const loading = h('p', { class: 'empty' }, 'Loading…')
-  const body = h('div', { hidden: true },
+  const body = h(
+    'div',
+    { hidden: true },
     chart.root,
-    h('div', { class: 'table-wrap' }, h('table', { class: 'stats-totals' },
-      h('thead', null, h('tr', null, h('th', null, ''), h('th', null, 'total'), h('th', null, 'last 7 days'))), totals)),
+    h(
+      'div',
+      { class: 'table-wrap' },
+      h(
+        'table',
+        { class: 'stats-totals' },
+        h('thead', null, h('tr', null, h('th', null, ''), h('th', null, 'total'), h('th', null, 'last 7 days'))),
+        totals
+      )
+    ),
     h('h3', null, 'Conversion time per node'),
-    h('div', { class: 'table-wrap' }, h('table', { class: 'stats-nodes' },
-      h('thead', null, h('tr', null, h('th', null, 'node'), h('th', null, 'units'), h('th', null, 'time'), h('th', null, 'last 7 days'))), nodes)))
-  const root = h('section', { class: 'page stats-page' }, h('h2', null, 'Statistics'),
-    h('p', { class: 'summary' }, 'jobs this node owned; a unit\'s time runs from its lease to its verification'), loading, body)
+    h(
+      'div',
+      { class: 'table-wrap' },
+      h(
+        'table',
+        { class: 'stats-nodes' },
+        h(
+          'thead',
+          null,
+          h(
+            'tr',
+            null,
+            h('th', null, 'node'),
+            h('th', null, 'units'),
+            h('th', null, 'time'),
+            h('th', null, 'last 7 days')
+          )
+        ),
+        nodes
+      )
+    )
+  )
+  const root = h(
+    'section',
+    { class: 'page stats-page' },
+    h('h2', null, 'Statistics'),
+    h('p', { class: 'summary' }, "jobs this node owned; a unit's time runs from its lease to its verification"),
+    loading,
+    body
+  )
   store.watchStats(true)
 
   return {

@@ -9,20 +9,42 @@ import type { ViewContext } from './view.js'
  * `ffmesh submit` there). Paths are absolute: the node never guesses a folder.
  */
 export function createSubmitForm (ctx: ViewContext): { root: HTMLElement, update(): void } {
-  const source = h('input', { name: 'source', type: 'text', required: true, placeholder: '/srv/media/movie.mkv', autocomplete: 'off', spellcheck: false })
+  const source = h('input', {
+    name: 'source',
+    type: 'text',
+    required: true,
+    placeholder: '/srv/media/movie.mkv',
+    autocomplete: 'off',
+    spellcheck: false
+  })
   const profile = h('select', { name: 'profile', required: true })
-  const outDir = h('input', { name: 'outDir', type: 'text', placeholder: 'beside the source', autocomplete: 'off', spellcheck: false })
+  const outDir = h('input', {
+    name: 'outDir',
+    type: 'text',
+    placeholder: 'beside the source',
+    autocomplete: 'off',
+    spellcheck: false
+  })
   const handoff = h('input', { name: 'handoff', type: 'checkbox' })
   const button = h('button', { type: 'submit' }, 'Submit')
   const result = h('div', { class: 'form-result', 'aria-live': 'polite' })
 
-  const form: HTMLFormElement = h('form', { class: 'submit-form', onsubmit: (e: Event) => { e.preventDefault(); void submit() } },
+  const form: HTMLFormElement = h(
+    'form',
+    {
+      class: 'submit-form',
+      onsubmit: (e: Event) => {
+        e.preventDefault()
+        void submit()
+      }
+    },
     h('label', null, 'File ', source),
     h('label', null, 'Profile ', profile),
     h('label', null, 'Output folder ', outDir),
     h('label', { class: 'check' }, handoff, ' hand the whole job to the freest node'),
     h('div', { class: 'form-actions' }, button),
-    result)
+    result
+  )
 
   async function submit (): Promise<void> {
     button.disabled = true

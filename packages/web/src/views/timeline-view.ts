@@ -17,10 +17,17 @@ function drawBar (bar: TimelineBar): SVGGElement {
   const x = bar.x * TRACK_WIDTH
   const end = (bar.x + bar.width) * TRACK_WIDTH
   const convert = bar.convertX != null ? Math.min(end, Math.max(x, bar.convertX * TRACK_WIDTH)) : end
-  return svg('g', { class: `bar ${bar.outcome}`, 'data-unit': bar.unit },
+  return svg(
+    'g',
+    { class: `bar ${bar.outcome}`, 'data-unit': bar.unit },
     svg('title', null, describe(bar)),
-    convert > x ? svg('rect', { class: 'wait', x, y: 2, width: Math.max(1, convert - x), height: TRACK_HEIGHT - 4 }) : null,
-    end > convert ? svg('rect', { class: 'convert', x: convert, y: 2, width: Math.max(1, end - convert), height: TRACK_HEIGHT - 4 }) : null)
+    convert > x
+      ? svg('rect', { class: 'wait', x, y: 2, width: Math.max(1, convert - x), height: TRACK_HEIGHT - 4 })
+      : null,
+    end > convert
+      ? svg('rect', { class: 'convert', x: convert, y: 2, width: Math.max(1, end - convert), height: TRACK_HEIGHT - 4 })
+      : null
+  )
 }
 
 /**
@@ -47,17 +54,32 @@ export function createTimeline (): { root: HTMLElement, update(job: JobStatus, n
       }
       setText(from, '0 s')
       setText(to, formatDuration(timeline.end - timeline.start))
-      keyed(rows, timeline.rows, r => r.worker, () => h('div', { class: 'timeline-row' },
-        h('span', { class: 'node-name' }),
-        svg('svg', { class: 'track', viewBox: `0 0 ${TRACK_WIDTH} ${TRACK_HEIGHT}`, preserveAspectRatio: 'none', role: 'img' })), (el, row: TimelineRow) => {
-        const label = el.firstElementChild as HTMLElement
-        const track = el.lastElementChild as SVGSVGElement
-        setText(label, names.get(row.worker) ?? shortId(row.worker))
-        setAttr(el, 'data-worker', row.worker)
-        setAttr(track, 'aria-label', `units on ${label.textContent}`)
-        // Bars move every second while units run: redrawn whole, they are few.
-        replace(track, ...row.bars.map(drawBar))
-      })
+      keyed(
+        rows,
+        timeline.rows,
+        r => r.worker,
+        () =>
+          h(
+            'div',
+            { class: 'timeline-row' },
+            h('span', { class: 'node-name' }),
+            svg('svg', {
+              class: 'track',
+              viewBox: `0 0 ${TRACK_WIDTH} ${TRACK_HEIGHT}`,
+              preserveAspectRatio: 'none',
+              role: 'img'
+            })
+          ),
+        (el, row: TimelineRow) => {
+          const label = el.firstElementChild as HTMLElement
+          const track = el.lastElementChild as SVGSVGElement
+          setText(label, names.get(row.worker) ?? shortId(row.worker))
+          setAttr(el, 'data-worker', row.worker)
+          setAttr(track, 'aria-label', `units on ${label.textContent}`)
+          // Bars move every second while units run: redrawn whole, they are few.
+          replace(track, ...row.bars.map(drawBar))
+        }
+      )
     }
   }
 }

@@ -19,7 +19,11 @@ export interface ViewContext {
  * Runs an action of a button: disables it meanwhile and reports the error next to it, so a tap
  * that fails says why (with the code's advice) instead of doing nothing.
  */
-export async function runAction (button: HTMLButtonElement, report: (err: unknown) => void, action: () => Promise<unknown>): Promise<void> {
+export async function runAction (
+  button: HTMLButtonElement,
+  report: (err: unknown) => void,
+  action: () => Promise<unknown>
+): Promise<void> {
   button.disabled = true
   try {
     await action()
@@ -32,7 +36,22 @@ export async function runAction (button: HTMLButtonElement, report: (err: unknow
 }
 
 /** A button that runs `action` with runAction: disabled meanwhile, its error reported. */
-export function actionButton (label: string, cls: string, report: (err: unknown) => void, action: () => Promise<unknown>): HTMLButtonElement {
-  const button: HTMLButtonElement = h('button', { type: 'button', class: cls, onclick: () => { void runAction(button, report, action) } }, label)
+export function actionButton (
+  label: string,
+  cls: string,
+  report: (err: unknown) => void,
+  action: () => Promise<unknown>
+): HTMLButtonElement {
+  const button: HTMLButtonElement = h(
+    'button',
+    {
+      type: 'button',
+      class: cls,
+      onclick: () => {
+        void runAction(button, report, action)
+      }
+    },
+    label
+  )
   return button
 }

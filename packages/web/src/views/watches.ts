@@ -25,13 +25,25 @@ export function createWatchesView (ctx: ViewContext): View {
       h('label', { class: 'check' }, recursive, ' include subfolders')
     ],
     submit: async () => {
-      const body: WatchRequest = { path: path.value.trim(), profile: profile.value, output: output.value.trim(), recursive: recursive.checked }
+      const body: WatchRequest = {
+        path: path.value.trim(),
+        profile: profile.value,
+        output: output.value.trim(),
+        recursive: recursive.checked
+      }
       await api.send('POST', API.addWatch, body)
       path.value = ''
       await store.refreshWatches()
     }
   })
-  const root = folderSection({ class: 'watches-section', title: 'Watched folders', addLabel: 'Watch a folder on this node', form, empty, list })
+  const root = folderSection({
+    class: 'watches-section',
+    title: 'Watched folders',
+    addLabel: 'Watch a folder on this node',
+    form,
+    empty,
+    list
+  })
 
   function create (w: WatchStatus): HTMLElement {
     const problem = h('div', { class: 'action-error' })
@@ -39,7 +51,14 @@ export function createWatchesView (ctx: ViewContext): View {
       await api.send('DELETE', API.removeWatch, { path: w.path })
       await store.refreshWatches()
     })
-    const el = h('li', { class: 'card watch' }, h('h3', { class: 'path' }), h('p', { class: 'meta' }), h('p', { class: 'reason' }), h('div', { class: 'actions' }, remove, problem))
+    const el = h(
+      'li',
+      { class: 'card watch' },
+      h('h3', { class: 'path' }),
+      h('p', { class: 'meta' }),
+      h('p', { class: 'reason' }),
+      h('div', { class: 'actions' }, remove, problem)
+    )
     setAttr(el, 'data-path', w.path)
     return el
   }
@@ -48,7 +67,10 @@ export function createWatchesView (ctx: ViewContext): View {
     const [title, meta, reason] = [...el.children] as HTMLElement[]
     setText(title as HTMLElement, w.path)
     setAttr(el, 'data-state', w.state)
-    setText(meta as HTMLElement, `${w.profile} → ${w.output} · ${w.recursive ? 'with subfolders' : 'this folder only'} · ${w.state} · ${w.submitted.length} submitted, ${w.skipped.length} skipped`)
+    setText(
+      meta as HTMLElement,
+      `${w.profile} → ${w.output} · ${w.recursive ? 'with subfolders' : 'this folder only'} · ${w.state} · ${w.submitted.length} submitted, ${w.skipped.length} skipped`
+    )
     setText(reason as HTMLElement, w.reason ?? '')
     setAttr(reason as HTMLElement, 'hidden', w.reason == null)
   }
@@ -56,7 +78,13 @@ export function createWatchesView (ctx: ViewContext): View {
   return {
     root,
     update () {
-      keyed(profile, store.state.profiles, p => p.name, p => h('option', { value: p.name }, `${p.name} (${p.kind})`), () => {})
+      keyed(
+        profile,
+        store.state.profiles,
+        p => p.name,
+        p => h('option', { value: p.name }, `${p.name} (${p.kind})`),
+        () => {}
+      )
       setAttr(empty, 'hidden', store.state.watches.length > 0)
       keyed(list, store.state.watches, w => w.path, create, update)
     }
