@@ -2,7 +2,7 @@ import os from 'node:os'
 import { LibrarySchema, ProfileSchema, WatchSchema, type LibraryConfig, type WatchConfig } from '@ffmesh/protocol'
 import { multiaddr } from '@multiformats/multiaddr'
 import { z } from 'zod'
-import { MAX_SCHEDULE_WINDOWS, parseSchedule, ScheduleError } from '../jobs/schedule.js'
+import { MAX_SCHEDULE_WINDOWS, parseSchedule, ScheduleError } from '../jobs/worker/schedule.js'
 import { DEFAULT_UI_LISTEN, parseListenAddress } from '../ui/listen-address.js'
 
 /**

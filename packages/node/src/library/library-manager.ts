@@ -10,7 +10,7 @@ import {
   type ScanBody,
   type ScanReport
 } from '@ffmesh/protocol'
-import type { JobComponents } from '../jobs/deps.js'
+import type { JobComponents } from '../jobs/shared/deps.js'
 import { createFolderWatcher, type FolderWatcher } from '../watch/folder-watcher.js'
 import { resolveLibrary, type LibrarySpec } from './library-spec.js'
 import type { LibraryStore } from './library-store.js'

@@ -10,8 +10,8 @@ import {
   type ScanReport
 } from '@ffmesh/protocol'
 import pMap from 'p-map'
-import type { JobComponents } from '../jobs/deps.js'
-import { queuedJobEvent, type QueuedFile } from '../jobs/queue-job.js'
+import type { JobComponents } from '../jobs/shared/deps.js'
+import { queuedJobEvent, type QueuedFile } from '../jobs/owner/queue-job.js'
 import type { AreaPut } from '../store/job-store.js'
 import { passesFilters, relativeToRoot } from '../watch/watch-filter.js'
 import { FILE_INDEX_AREA, indexKey, type FileIndex } from './file-index.js'

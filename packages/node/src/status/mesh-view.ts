@@ -9,7 +9,7 @@ import {
   type NodeControlState,
   type PeerStatus
 } from '@ffmesh/protocol'
-import type { JobBus } from '../jobs/job-bus.js'
+import type { JobBus } from '../jobs/shared/job-bus.js'
 import type { Logger } from '../logger.js'
 import type { Mesh } from '../mesh/types.js'
 import { createPeerAsker, inPool } from './mesh-collector.js'

@@ -1,0 +1,276 @@
+import fs from 'node:fs/promises'
+import path from 'node:path'
+import { TERMINAL_JOB_STATES, toErrorBody, type BlobRef, type ErrorCode, type UnitStatus } from '@ffmesh/protocol'
+import { hashFile } from '../../store/hash.js'
+import { linkWithoutOverwrite } from '../../store/durable-fs.js'
+import type { JobRecord } from '../../store/records.js'
+import { finalOutputName } from '../owner/assemble-job.js'
+import type { JobComponents } from '../shared/deps.js'
+import { freeDiskBytes } from '../../store/free-space.js'
+import type { JobMessage } from '../shared/job-bus.js'
+
+/** A handoff not accepted within this long is offered to the next-best peer. */
+export const HANDOFF_RESEND_MS = 10_000
+/** How often a new owner repeats a handed-off job's state until the submitter has the output. */
+export const JOB_STATE_EVERY_MS = 5_000
+/** Disk a new owner needs per byte of source: the source itself, its pieces and the output. */
+export const HANDOFF_DISK_FACTOR = 3
+const TICK_MS = 1_000
+
+type Msg<T extends JobMessage['type']> = Extract<JobMessage, { type: T }>
+interface Mirror { progress: number, units: UnitStatus[] }
+
+/**
+ * Submit and walk away. The submitter asks the peer with the most free capacity to own the job;
+ * that peer pulls the source over the blob protocol (verified by SHA-512), probes it itself and
+ * owns the job from then on. It repeats the job's state to the submitter until the submitter has
+ * fetched the verified output into its own output folder, so a submitter that slept for hours
+ * still gets it when it wakes.
+ */
+export function createHandoff (c: JobComponents) {
+  const log = c.logger.child({ component: 'handoff' })
+  const self = c.mesh.peerId
+  const sourceRefs = new Map<string, BlobRef>()
+  const outputRefs = new Map<string, BlobRef>()
+  /** Submitter side: when each job was last offered for handoff. */
+  const offeredAt = new Map<string, number>()
+  /** New-owner side: when each handed-off job's state was last reported to its submitter. */
+  const reportedAt = new Map<string, number>()
+  const mirrors = new Map<string, Mirror>()
+  const busy = new Set<string>()
+  let timer: NodeJS.Timeout | undefined
+  let unsubscribe = (): void => {}
+
+  const once = (key: string, fn: () => Promise<void>): void => {
+    if (busy.has(key)) return
+    busy.add(key)
+    fn().catch(err => log.warn({ err, key }, 'handoff step failed')).finally(() => busy.delete(key))
+  }
+
+  /** Submitter: pick a peer and ask it to own the job. */
+  async function offerJob (job: JobRecord): Promise<void> {
+    const now = c.clock()
+    if (now - (offeredAt.get(job.id) ?? 0) < HANDOFF_RESEND_MS) return
+    // Pieces and outputs take about as much again as the source on the new owner.
+    const room = job.sourceSize * HANDOFF_DISK_FACTOR
+    const peers = c.mesh.peers().filter(p => p.slotsTotal > 0 && p.diskFree >= room && p.diskFull !== true)
+      .sort((a, b) => b.slotsFree - a.slotsFree || b.slotsTotal - a.slotsTotal)
+    // Keep asking the same peer while it is around: it may already be fetching the source.
+    const to =
+      peers.find(p => p.id === job.handoffTo)?.id ?? peers.find(p => p.id !== job.handoffTo)?.id ?? peers[0]?.id
+    if (to == null) return
+    offeredAt.set(job.id, now)
+    let source = sourceRefs.get(job.id)
+    if (source == null) {
+      source = { hash: await hashFile(job.source), size: job.sourceSize }
+      sourceRefs.set(job.id, source)
+    }
+    if (job.handoffTo !== to) await c.store.append(job.id, { type: 'job:handoff-sent', to })
+    log.info({ jobId: job.id, to }, 'asking a peer to own the job')
+    await c.bus.publish({ type: 'handoff', to, jobId: job.id, source, profile: job.profile })
+  }
+
+  /** New owner: take the job if this node can convert. */
+  async function takeJob (m: Msg<'handoff'>, from: string): Promise<void> {
+    const existing = c.store.job(m.jobId)
+    if (existing != null) {
+      if (existing.job.origin === from) await c.bus.publish({ type: 'handoff-accepted', origin: from, jobId: m.jobId })
+      return
+    }
+    const free = await freeDiskBytes(c.paths.root)
+    if (free - m.source.size * HANDOFF_DISK_FACTOR < c.config.worker.minFreeDisk) {
+      log.info({ jobId: m.jobId, origin: from }, 'not taking a handed-off job: too little disk')
+      return
+    }
+    const tmp = c.blobs.tempPath('.source')
+    await c.mesh.fetchBlob(from, m.source, tmp)
+    await c.blobs.importFile(tmp, { hash: m.source.hash })
+    const source = c.blobs.path(m.source.hash)
+    try {
+      const info = await c.media.probeSource(source)
+      c.media.checkProfileFits(info, m.profile)
+      const stat = await fs.stat(source)
+      const outDir = path.join(c.paths.root, 'handoff')
+      await fs.mkdir(outDir, { recursive: true, mode: 0o700 })
+      const now = c.clock()
+      const job: JobRecord = {
+        id: m.jobId,
+        state: 'queued',
+        profile: m.profile,
+        source,
+        sourceSize: stat.size,
+        sourceMtimeMs: stat.mtimeMs,
+        sourceHash: m.source.hash,
+        outDir,
+        output: null,
+        error: null,
+        owner: self,
+        info,
+        unitCount: 0,
+        createdAt: now,
+        updatedAt: now,
+        origin: from,
+        delivered: false
+      }
+      await c.store.append(job.id, { type: 'job:submitted', job })
+      c.events.emit('job:submitted', { jobId: job.id, peerId: from, data: { handoffFrom: from } })
+      log.info({ jobId: job.id, origin: from }, 'took over a handed-off job')
+      await c.bus.publish({ type: 'handoff-accepted', origin: from, jobId: m.jobId })
+    } catch (err) {
+      await c.blobs.remove(m.source.hash)
+      await c.bus.publish({
+        type: 'job-state',
+        origin: from,
+        jobId: m.jobId,
+        state: 'failed',
+        progress: 0,
+        error: toErrorBody(err),
+        output: null,
+        units: null
+      })
+    }
+  }
+
+  /** New owner: tell the submitter where its job stands. */
+  async function reportState (job: JobRecord, status: () => { progress: number, units: UnitStatus[] }): Promise<void> {
+    let output: BlobRef | null = null
+    if (job.state === 'done' && job.output != null) {
+      output = outputRefs.get(job.id) ?? { hash: await hashFile(job.output), size: (await fs.stat(job.output)).size }
+      outputRefs.set(job.id, output)
+    }
+    const s = status()
+    await c.bus.publish({
+      type: 'job-state',
+      origin: job.origin as string,
+      jobId: job.id,
+      state: job.state,
+      progress: s.progress,
+      error: job.error,
+      output,
+      units:
+        s.units.length <= 200
+          ? s.units.map(u => ({ index: u.index, state: u.state, worker: u.worker, attempts: u.attempts }))
+          : null
+    })
+  }
+
+  /** Submitter: mirror the remote state; once done, fetch the verified output into place. */
+  async function onJobState (m: Msg<'job-state'>, from: string): Promise<void> {
+    const view = c.store.job(m.jobId)
+    if (view == null || view.job.handoffTo !== from) return
+    const job = view.job
+    if (job.owner !== from) await c.store.append(job.id, { type: 'job:handed-off', to: from })
+    mirrors.set(job.id, {
+      progress: m.progress,
+      units: (m.units ?? []).map(u => ({
+        ...u,
+        kind: 'segment' as const,
+        progress: u.state === 'verified' ? 1 : 0,
+        durationSec: 0
+      }))
+    })
+    if (job.state === 'done') {
+      await c.bus.publish({ type: 'delivered', owner: from, jobId: job.id })
+      return
+    }
+    if (m.state === 'done' && m.output != null) {
+      const tmp = path.join(job.outDir, `.ffmesh-${job.id}.handoff.partial`)
+      await c.mesh.fetchBlob(from, m.output, tmp)
+      const output = await linkWithoutOverwrite(tmp, job.outDir, finalOutputName(job))
+      await c.store.append(job.id, { type: 'job:done', output })
+      await fs.rm(tmp, { force: true })
+      c.events.emit('job:done', { jobId: job.id, data: { output, convertedBy: from } })
+      log.info({ jobId: job.id, output }, 'handed-off job delivered')
+      await c.bus.publish({ type: 'delivered', owner: from, jobId: job.id })
+    } else if (m.state !== job.state && m.state !== 'done') {
+      await c.store.append(job.id, {
+        type: 'job:remote-state',
+        state: m.state,
+        error: m.error == null ? null : { code: m.error.code as ErrorCode, message: m.error.message }
+      })
+      if (TERMINAL_JOB_STATES.includes(m.state)) {
+        c.events.emit(m.state === 'failed' ? 'job:failed' : 'job:cancelled', { jobId: job.id, data: { ...m.error } })
+      }
+    }
+  }
+
+  async function onDelivered (m: Msg<'delivered'>, from: string): Promise<void> {
+    const view = c.store.job(m.jobId)
+    if (view == null || view.job.origin !== from || view.job.delivered === true) return
+    await c.store.append(m.jobId, { type: 'job:delivered' })
+    if (view.job.output != null) await fs.rm(view.job.output, { force: true })
+    if (view.job.sourceHash != null) await c.blobs.remove(view.job.sourceHash)
+    outputRefs.delete(m.jobId)
+  }
+
+  function tick (status: (id: string) => { progress: number, units: UnitStatus[] }): void {
+    const now = c.clock()
+    for (const { job } of c.store.jobs()) {
+      if (job.handoff === true && job.owner === self && job.state === 'queued' && job.attention == null) {
+        once(`offer:${job.id}`, () => offerJob(job))
+      }
+      if (job.origin != null && job.delivered !== true && now - (reportedAt.get(job.id) ?? 0) >= JOB_STATE_EVERY_MS) {
+        reportedAt.set(job.id, now)
+        once(`state:${job.id}`, () => reportState(job, () => status(job.id)))
+      }
+    }
+  }
+
+  return {
+    /** Unit summaries and progress of a job another node owns, as last reported. */
+    mirror: (jobId: string): Mirror | undefined => mirrors.get(jobId),
+    /** Forgets a removed job (`ffmesh rm`). */
+    forget (jobId: string): void {
+      for (const map of [sourceRefs, outputRefs, offeredAt, reportedAt, mirrors]) map.delete(jobId)
+    },
+    /** The new owner may fetch the source; the submitter may fetch the output. */
+    async authorizeBlob (peer: string, hash: string): Promise<string | null> {
+      for (const { job } of c.store.jobs()) {
+        if (job.handoffTo === peer && sourceRefs.get(job.id)?.hash === hash) return job.source
+        if (job.origin === peer && job.state === 'done' && job.output != null && outputRefs.get(job.id)?.hash === hash) {
+          return job.output
+        }
+      }
+      return null
+    },
+    start (status: (id: string) => { progress: number, units: UnitStatus[] }): void {
+      unsubscribe = c.bus.on((m, from) => {
+        if (m.type === 'handoff' && m.to === self && c.config.worker.slots > 0) {
+          once(`take:${m.jobId}`, () => takeJob(m, from))
+        } else if (m.type === 'handoff-accepted') {
+          const job = c.store.job(m.jobId)?.job
+          if (job?.handoffTo === from && job.owner === self) {
+            once(`accepted:${m.jobId}`, async () => {
+              await c.store.append(m.jobId, { type: 'job:handed-off', to: from })
+              c.events.emit('job:running', { jobId: m.jobId, peerId: from, data: { handedOffTo: from } })
+            })
+          }
+        } else if (m.type === 'job-state' && m.origin === self) once(`mirror:${m.jobId}`, () => onJobState(m, from))
+        else if (m.type === 'delivered') once(`delivered:${m.jobId}`, () => onDelivered(m, from))
+      })
+      // State changes reach the submitter at once, not only on the periodic repeat.
+      const offEvents = c.events.on((e) => {
+        const job = e.jobId == null ? undefined : c.store.job(e.jobId)?.job
+        if (
+          job?.origin != null &&
+          (e.type === 'job:done' ||
+            e.type === 'job:failed' ||
+            e.type === 'job:units-planned' ||
+            e.type === 'job:planned' ||
+            e.type === 'job:assembling')
+        ) {
+          reportedAt.set(job.id, 0)
+        }
+      })
+      timer = setInterval(() => tick(status), TICK_MS)
+      const off = unsubscribe
+      unsubscribe = () => { off(); offEvents() }
+    },
+    stop (): void {
+      clearInterval(timer)
+      unsubscribe()
+    }
+  }
+}
+
+export type HandoffManager = ReturnType<typeof createHandoff>

@@ -1,0 +1,110 @@
+import fs from 'node:fs/promises'
+import path from 'node:path'
+import { containerExtension } from '@ffmesh/protocol'
+import type { MediaInfo } from '../../media/index.js'
+import { doneRecords } from '../../library/file-index.js'
+import { libraryOutputName } from '../../library/output-name.js'
+import { placeLibraryOutput, resumeSwap } from '../../library/place-output.js'
+import { fsyncDir, linkWithoutOverwrite } from '../../store/durable-fs.js'
+import type { JobView } from '../../store/reduce.js'
+import type { JobRecord } from '../../store/records.js'
+import { cleanupJobBlobs } from './cleanup.js'
+import { fitFileName } from './output-name.js'
+import type { JobComponents } from '../shared/deps.js'
+import { assertSourceUnchanged } from './source-check.js'
+
+/** The temp name in the output folder: hidden, so watched folders and file browsers skip it. */
+export function partialOutputPath (job: JobRecord): string {
+  return path.join(job.outDir, `.ffmesh-${job.id}.partial.${containerExtension(job.profile.container)}`)
+}
+
+/** `<source stem>.<profile>.<ext>`, shortened to fit the file system's name limit (output-name.ts). */
+export function finalOutputName (job: JobRecord): string {
+  if (job.library != null) return libraryOutputName(job.source, job.profile)
+  const stem = path.basename(job.source, path.extname(job.source))
+  return fitFileName(stem, `.${job.profile.name}.${containerExtension(job.profile.container)}`)
+}
+
+/**
+ * Assemble: join the verified units, verify the whole against the source, then make it appear in
+ * the output folder complete or not at all (temp → fsync → link → log → unlink temp).
+ */
+export async function assembleJob (
+  c: JobComponents,
+  view: JobView,
+  options: { signal?: AbortSignal } = {}
+): Promise<void> {
+  const { job, units } = view
+  const resultPath = (i: number): string => c.blobs.path((units[i].result as { hash: string }).hash)
+  const segments = units
+    .filter(u => u.spec.kind === 'segment')
+    .map(u => ({ file: resultPath(u.index), startSec: u.result?.startSec ?? null }))
+  const audio = units.find(u => u.spec.kind === 'audio')
+  const whole = units.find(u => u.spec.kind === 'whole')
+  if (segments.length > 0) await assertSourceUnchanged(job, 'before assembly; its tracks and chapters are needed')
+  await fs.mkdir(job.outDir, { recursive: true })
+  const tmp = partialOutputPath(job)
+  await fs.rm(tmp, { force: true })
+  try {
+    await c.media.assembleOutput(
+      {
+        source: job.normalised != null ? c.blobs.path(job.normalised.hash) : job.source,
+        info: job.info as MediaInfo,
+        profile: job.profile,
+        segments,
+        audio: audio == null ? null : resultPath(audio.index),
+        whole: whole == null ? null : resultPath(whole.index),
+        outFile: tmp
+      },
+      options
+    )
+    await c.media.verifyOutput({ info: job.info as MediaInfo, profile: job.profile, file: tmp }, options)
+    // A library's rules and placement (saving, sidecars, --replace); other jobs link in beside.
+    const output =
+      job.library != null
+        ? await placeLibraryOutput(c, job, tmp)
+        : await linkWithoutOverwrite(tmp, job.outDir, finalOutputName(job))
+    if (output == null) {
+      await cleanupJobBlobs(c, job.id)
+      return
+    }
+    await finish(c, job, output, tmp)
+  } catch (err) {
+    await fs.rm(tmp, { force: true })
+    throw err
+  }
+}
+
+async function finish (c: JobComponents, job: JobRecord, output: string, tmp: string): Promise<void> {
+  const stat = await fs.stat(output).catch(() => null)
+  await c.store.appendBatch(
+    [{ jobId: job.id, event: { type: 'job:done', output, ...(stat != null ? { outputSize: stat.size } : {}) } }],
+    doneRecords(job, output, stat)
+  )
+  await fs.rm(tmp, { force: true })
+  await fsyncDir(job.outDir)
+  c.events.emit('job:done', { jobId: job.id, data: { output } })
+  c.logger.info({ jobId: job.id, output }, 'job done')
+  await cleanupJobBlobs(c, job.id)
+}
+
+/**
+ * After a crash during assembly: if the temp file already has a second link, the output was
+ * placed but not recorded; find it and record it instead of placing a second copy.
+ */
+export async function resumeAssembly (c: JobComponents, view: JobView): Promise<void> {
+  const tmp = partialOutputPath(view.job)
+  // A --replace swap was logged: finish it (library/swap.ts says why each step is safe to redo).
+  if (view.job.swap != null) return await finish(c, view.job, await resumeSwap(view.job, tmp), tmp)
+  const stat = await fs.stat(tmp).catch(() => null)
+  if (stat == null) return
+  if (stat.nlink > 1) {
+    for (const name of await fs.readdir(view.job.outDir)) {
+      const candidate = path.join(view.job.outDir, name)
+      if (candidate === tmp) continue
+      const s = await fs.stat(candidate).catch(() => null)
+      if (s != null && s.ino === stat.ino && s.dev === stat.dev) return finish(c, view.job, candidate, tmp)
+    }
+  }
+  await fs.rm(tmp, { force: true })
+}

@@ -1,0 +1,129 @@
+import { describe, expect, it } from 'vitest'
+import { newJobId, PROTOCOL_VERSION } from '@ffmesh/protocol'
+import { jobRecord, OWNER_PEER as OWNER, unitRecord, useTempJobStores } from '../../../../../test/fixtures/job-log.js'
+import { createEventBus } from '../../events.js'
+import { createLogger } from '../../logger.js'
+import type { JobComponents } from '../shared/deps.js'
+import { createGrants } from './grants.js'
+import type { JobMessage } from '../shared/job-bus.js'
+import { CLAIM_WINDOW_MS, createOwnerState } from './owner-state.js'
+import { createQuarantine, QUARANTINE_AFTER_FAILURES } from './quarantine.js'
+import { createRelease } from './release.js'
+import { paced } from '../../../../../test/helpers/pace.js'
+
+const PEER_A = '12D3KooWLZd1ovTLzMaBH93PVtzD7HU5cycoXRwWNJEwneGoPj5G'
+const PEER_B = '12D3KooWQYhTNQdmr3ArTeUHRYzFg94BKyTkoWBDWez9kSCVe2Xo'
+const temp = useTempJobStores('ffmesh-grants-')
+
+/**
+ * The owner's claim handling on a real job log, with every worker holding one free slot: what it
+ * grants, to whom, how soon, and which claimants it turns down (a revoke of the claimed attempt).
+ */
+async function harness () {
+  const store = await temp.open()
+  const jobId = newJobId()
+  await store.append(jobId, { type: 'job:submitted', job: jobRecord(jobId) })
+  await store.append(jobId, {
+    type: 'job:planned',
+    sourceHash: 'b'.repeat(128),
+    units: [unitRecord(jobId, 0), unitRecord(jobId, 1)]
+  })
+  const published: Array<JobMessage & { at: number }> = []
+  const c = {
+    store,
+    mesh: { peerId: OWNER },
+    events: createEventBus(),
+    clock: Date.now,
+    config: { jobs: { leaseSeconds: 30, quarantineSeconds: 60 } },
+    bus: { publish: async (m: JobMessage) => { published.push({ ...m, at: performance.now() }) } }
+  } as unknown as JobComponents
+  const rt = createOwnerState()
+  const quarantine = createQuarantine({ durationMs: 60_000, clock: Date.now })
+  const loads = () => [OWNER, PEER_A, PEER_B].map(id => ({ id, slotsTotal: 1, slotsFree: 1, held: 0 }))
+  const log = createLogger({ level: 'silent' })
+  const grants = createGrants(c, rt, { quarantine, loads, log, release: createRelease(c, rt, { quarantine, log }) })
+  const claimedAt = new Map<string, number>()
+  const claim = (index: number, from: string, attempt = 1): void => {
+    claimedAt.set(`${index}:${from}`, performance.now())
+    grants.onClaim(
+      { v: PROTOCOL_VERSION, ts: Date.now(), type: 'claim', owner: OWNER, jobId, index, attempt } as Extract<
+        JobMessage,
+        { type: 'claim' }
+      >,
+      from
+    )
+  }
+  /** How long after its claim the grant of `index` to `worker` was sent. */
+  const grantDelay = (index: number, worker: string): number => {
+    const grant = published.find(
+      m => m.type === 'grant' && (m as { index: number }).index === index && (m as { worker: string }).worker === worker
+    )
+    return (grant?.at ?? Infinity) - (claimedAt.get(`${index}:${worker}`) ?? 0)
+  }
+  const sent = (type: 'grant' | 'revoke'): Array<{ index: number; worker: string }> =>
+    published
+      .filter(m => m.type === type)
+      .map(m => ({ index: (m as { index: number }).index, worker: (m as { worker: string }).worker }))
+  const leasedTo = (index: number): string | null => store.job(jobId)?.units[index]?.worker ?? null
+  const unit = (index: number) => store.job(jobId)?.units[index]
+  return { rt, jobId, claim, sent, leasedTo, unit, quarantine, grantDelay, events: c.events }
+}
+
+/** Waits for the owner's handling of a claim (a synced log write, then a message) to show. */
+async function until (what: string, done: () => boolean): Promise<void> {
+  const deadline = performance.now() + paced(10_000)
+  while (!done()) {
+    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await new Promise(resolve => setTimeout(resolve, 5))
+  }
+}
+
+describe('the owner grants claims', () => {
+  it('grants the offer\'s favourite at once, and others only after the claim window', async () => {
+    const h = await harness()
+    h.rt.get(h.jobId, 0).favourite = PEER_A
+    h.rt.get(h.jobId, 1).favourite = PEER_A
+    h.claim(0, PEER_A)
+    h.claim(1, PEER_B)
+    await until('both grants', () => h.sent('grant').length === 2)
+    expect(h.sent('grant')).toEqual([{ index: 0, worker: PEER_A }, { index: 1, worker: PEER_B }])
+    expect([h.leasedTo(0), h.leasedTo(1)]).toEqual([PEER_A, PEER_B])
+    // Unit 1 had no favourite: its claim waited out the window for others.
+    expect(h.grantDelay(1, PEER_B)).toBeGreaterThanOrEqual(CLAIM_WINDOW_MS)
+  })
+
+  it('lets a peer win a tie with this node, and turns down the peer that loses to this node', async () => {
+    const h = await harness()
+    h.claim(0, OWNER)
+    h.claim(0, PEER_A)
+    await until('the lease of unit 0', () => h.leasedTo(0) != null)
+    expect(h.leasedTo(0)).toBe(PEER_A)
+    expect(h.sent('revoke')).toEqual([])
+
+    // Unit 1: this node's claim is alone in the window; PEER_B claims once the grant is logged.
+    h.claim(1, OWNER)
+    await until('the lease of unit 1', () => h.leasedTo(1) != null)
+    expect(h.leasedTo(1)).toBe(OWNER)
+    h.claim(0, PEER_A)
+    h.claim(1, PEER_B)
+    await until('the turn-down', () => h.sent('revoke').length > 0)
+    // PEER_B could not have heard a grant to this node (it never crosses the network): it is told.
+    // PEER_A's repeated claim of its own lease is left alone.
+    expect(h.sent('revoke')).toEqual([{ index: 1, worker: PEER_B }])
+  })
+
+  it('does not tell a worker quarantined while its lease was being logged, and offers the unit again', async () => {
+    const h = await harness()
+    const released: unknown[] = []
+    h.events.on(e => { if (e.type === 'unit:released') released.push(e.data) })
+    h.rt.get(h.jobId, 0).favourite = PEER_A
+    // The favourite's claim is granted at once: the lease is chosen and its record is being written
+    // when the owner hears the failures that quarantine that worker.
+    h.claim(0, PEER_A)
+    for (let i = 0; i < QUARANTINE_AFTER_FAILURES; i++) h.quarantine.recordFailure(PEER_A)
+    await until('the release', () => released.length > 0)
+    expect(h.sent('grant')).toEqual([])
+    expect(h.unit(0)).toMatchObject({ state: 'pending', worker: null, attempts: 1, failures: 0 })
+    expect(released).toEqual([expect.objectContaining({ code: 'UNIT_REASSIGNED', failure: false })])
+  })
+})

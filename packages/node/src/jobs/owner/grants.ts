@@ -1,0 +1,158 @@
+import { ErrorCodes } from '@ffmesh/protocol'
+import type { Logger } from '../../logger.js'
+import type { JobComponents } from '../shared/deps.js'
+import type { JobMessage } from '../shared/job-bus.js'
+import { CLAIM_WINDOW_MS, type OwnerState } from './owner-state.js'
+import type { Quarantine } from './quarantine.js'
+import type { ReleaseUnit } from './release.js'
+import type { WorkerLoad } from './worker-load.js'
+
+export interface GrantDeps {
+  quarantine: Quarantine
+  /** Every worker with what it holds of this owner's units, as the owner sees it now. */
+  loads: () => WorkerLoad[]
+  log: Logger
+  release: ReleaseUnit
+}
+
+/**
+ * The owner's half of offer / claim / grant: it collects claims for a pending unit over
+ * CLAIM_WINDOW_MS (a claim from the offer's favourite peer is granted at once), grants one lease to
+ * the best claimant (most free slots, then a peer over this node, then the earliest), logs it
+ * before anyone hears of it, and turns down every claim that cannot win, so no worker keeps room
+ * for a unit it will not get.
+ */
+export function createGrants (c: JobComponents, rt: OwnerState, deps: GrantDeps) {
+  const { quarantine, log } = deps
+  const pendingGrants = new Set<string>()
+
+  function onClaim (m: Extract<JobMessage, { type: 'claim' }>, from: string): void {
+    const view = c.store.job(m.jobId)
+    const unit = view?.units[m.index]
+    if (
+      view == null ||
+      view.job.owner !== c.mesh.peerId ||
+      view.job.state !== 'running' ||
+      view.job.attention != null ||
+      unit == null
+    ) {
+      return
+    }
+    const state = rt.get(m.jobId, m.index)
+    const open = unit.state === 'pending' && m.attempt === unit.attempts + 1 && !state.granting
+    if (!open || rt.isRefused(state, from, c.clock()) || quarantine.isQuarantined(from)) {
+      // A claim that cannot win is turned down, or it would hold the claimant's room until
+      // CLAIM_TTL_MS. Most are for a unit just granted to this node's own worker, a grant that
+      // never crosses the network. A repeated claim from the unit's holder is left alone.
+      if (unit.worker !== from || unit.attempts !== m.attempt) turnDown(m.jobId, m.index, m.attempt, [from])
+      return
+    }
+    state.claims.push({ worker: from, attempt: m.attempt, at: c.clock() })
+    const grantNow = (): void => { grantBest(m.jobId, m.index).catch(err => log.warn({ err }, 'grant failed')) }
+    // No one is likelier to win than the offer's favourite: waiting for others only delays its
+    // start (at a job's start and end, where no prefetch hides it). This node's own claim still
+    // waits, so a peer can win the tie (see grant).
+    if (from === state.favourite && from !== c.mesh.peerId) return grantNow()
+    const key = `${m.jobId}:${m.index}`
+    if (pendingGrants.has(key)) return
+    pendingGrants.add(key)
+    setTimeout(() => {
+      pendingGrants.delete(key)
+      grantNow()
+    }, CLAIM_WINDOW_MS).unref()
+  }
+
+  async function grantBest (jobId: string, index: number): Promise<void> {
+    const view = c.store.job(jobId)
+    const unit = view?.units[index]
+    const state = rt.get(jobId, index)
+    // A claim heard before its sender was quarantined or refused the unit must not win the grant.
+    const now = c.clock()
+    const claims = state.claims.filter(
+      cl =>
+        unit != null &&
+        cl.attempt === unit.attempts + 1 &&
+        !quarantine.isQuarantined(cl.worker) &&
+        !rt.isRefused(state, cl.worker, now)
+    )
+    state.claims = []
+    if (
+      view == null ||
+      unit == null ||
+      unit.state !== 'pending' ||
+      view.job.state !== 'running' ||
+      claims.length === 0 ||
+      rt.stopping ||
+      state.granting
+    ) {
+      return
+    }
+    // Until the lease is in the log the view still says pending: nothing else may grant meanwhile.
+    state.granting = true
+    try {
+      await grant(jobId, unit.attempts + 1, index, claims)
+    } finally {
+      state.granting = false
+    }
+  }
+
+  async function grant (
+    jobId: string,
+    attempt: number,
+    index: number,
+    claims: Array<{ worker: string; at: number }>
+  ): Promise<void> {
+    const state = rt.get(jobId, index)
+    const free = new Map(deps.loads().map(w => [w.id, w.slotsFree]))
+    // On a tie a peer wins over this node, whose core also plans, verifies and assembles.
+    const remote = (worker: string): number => (worker === c.mesh.peerId ? 0 : 1)
+    const best = claims.sort(
+      (a, b) =>
+        (free.get(b.worker) ?? 0) - (free.get(a.worker) ?? 0) || remote(b.worker) - remote(a.worker) || a.at - b.at
+    )[0]
+    const leaseMs = Math.round(c.config.jobs.leaseSeconds * 1000)
+    const leaseUntil = c.clock() + leaseMs
+    await c.store.append(jobId, { type: 'unit:leased', index, worker: best.worker, attempt, leaseUntil })
+    const leased = c.store.job(jobId)?.units[index]
+    if (leased?.worker !== best.worker || leased.attempts !== attempt || leased.state !== 'leased') return
+    // A failure heard while the lease was being logged may have quarantined this worker since it
+    // was chosen. It is not told; the unit is offered again (not a failure: it never started).
+    if (quarantine.isQuarantined(best.worker)) {
+      await deps.release(
+        leased,
+        {
+          code: ErrorCodes.UNIT_REASSIGNED,
+          message: `${best.worker} was quarantined while its lease was being logged`
+        },
+        false
+      )
+      return
+    }
+    state.leaseUntil = leaseUntil
+    state.phase = null
+    state.offeredSince = null
+    c.events.emit('unit:leased', { jobId, index, peerId: best.worker, data: { attempt } })
+    await c.bus.publish({ type: 'grant', jobId, index, attempt, worker: best.worker, leaseMs })
+    // Claimants hear a grant to a peer and drop their claims; a grant to this node is not sent.
+    if (best.worker === c.mesh.peerId) {
+      turnDown(
+        jobId,
+        index,
+        attempt,
+        claims.map(cl => cl.worker).filter(w => w !== best.worker)
+      )
+    }
+  }
+
+  /** Tells claimants their claim on this attempt will not be granted (a revoke of what they claimed). */
+  function turnDown (jobId: string, index: number, attempt: number, workers: string[]): void {
+    for (const worker of new Set(workers)) {
+      log.debug({ jobId, index, attempt, worker }, 'claim turned down')
+      c.bus
+        .publish({ type: 'revoke', jobId, index, attempt, worker })
+        .catch(err => log.debug({ err }, 'turn-down not sent'))
+    }
+  }
+
+  return { onClaim }
+}

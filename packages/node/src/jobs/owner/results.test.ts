@@ -1,0 +1,78 @@
+import fs from 'node:fs/promises'
+import path from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { ErrorCodes, FfmeshError, newJobId, type ErrorBody } from '@ffmesh/protocol'
+import { jobRecord, OWNER_PEER as OWNER, unitRecord, useTempJobStores } from '../../../../../test/fixtures/job-log.js'
+import { createEventBus } from '../../events.js'
+import { createLogger } from '../../logger.js'
+import type { UnitMeasure } from '../../media/index.js'
+import type { UnitRecord } from '../../store/records.js'
+import type { JobComponents } from '../shared/deps.js'
+import { createOwnerState } from './owner-state.js'
+import { acceptUnitResult } from './results.js'
+
+const WORKER = '12D3KooWLZd1ovTLzMaBH93PVtzD7HU5cycoXRwWNJEwneGoPj5G'
+const temp = useTempJobStores('ffmesh-results-')
+
+/**
+ * An owner's job with unit 0 leased to WORKER, a real job log, and a stand-in probe. Only what
+ * acceptUnitResult touches is real or stood in; importing a result is not reached in these cases.
+ */
+async function ownerWithLeasedUnit (measure: () => Promise<UnitMeasure>) {
+  const dir = await temp.tempDir()
+  const store = await temp.open(dir)
+  const id = newJobId()
+  await store.append(id, { type: 'job:submitted', job: jobRecord(id) })
+  await store.append(id, { type: 'job:planned', sourceHash: 'b'.repeat(128), units: [unitRecord(id, 0)] })
+  await store.append(id, { type: 'unit:leased', index: 0, worker: WORKER, attempt: 1, leaseUntil: Date.now() + 60_000 })
+  const c = {
+    store,
+    mesh: { peerId: OWNER },
+    events: createEventBus(),
+    logger: createLogger({ level: 'silent' }),
+    media: { measureOutput: measure },
+    bus: { publish: async () => {} }
+  } as unknown as JobComponents
+  const released: ErrorBody[] = []
+  const release = async (_unit: UnitRecord, reason: ErrorBody): Promise<void> => { released.push(reason) }
+  const file = path.join(dir, 'result.mkv')
+  await fs.writeFile(file, 'not media')
+  const push = { jobId: id, index: 0, attempt: 1, hash: 'c'.repeat(128), size: 9, frames: 144, durationSec: 6 }
+  return { c, store, id, rt: createOwnerState(), release, released, file, push }
+}
+
+describe('accepting a unit result', () => {
+  it('releases the unit as VERIFY_FAILED when ffprobe read the file and found no media', async () => {
+    const o = await ownerWithLeasedUnit(async () => {
+      throw new FfmeshError(ErrorCodes.CONVERT_FAILED, 'ffprobe exited with 1: Invalid data', {
+        exitCode: 1,
+        stderr: 'Invalid data'
+      })
+    })
+    const ack = await acceptUnitResult(o.c, o.rt, o.release, WORKER, o.push, o.file)
+    expect(ack).toMatchObject({ ok: false, code: 'BAD_REQUEST' })
+    expect(o.released).toMatchObject([{ code: ErrorCodes.VERIFY_FAILED }])
+  })
+
+  it('answers BUSY and keeps the lease when its own probe was killed before it could read the file', async () => {
+    // What a node's shutdown does to a probe under way: the child ends by a signal, with no exit code.
+    const o = await ownerWithLeasedUnit(async () => {
+      throw new FfmeshError(ErrorCodes.CONVERT_FAILED, 'ffprobe exited with SIGTERM', { exitCode: null, stderr: '' })
+    })
+    const ack = await acceptUnitResult(o.c, o.rt, o.release, WORKER, o.push, o.file)
+    expect(ack).toMatchObject({ ok: false, code: 'BUSY' })
+    expect(o.released).toEqual([])
+    expect(o.store.job(o.id)?.units[0]).toMatchObject({ worker: WORKER, attempts: 1, failures: 0 })
+  })
+
+  it('answers BUSY without checking once the owner is stopping', async () => {
+    let probes = 0
+    const o = await ownerWithLeasedUnit(async () => { probes++; return { frames: 144, durationSec: 6, startSec: 0 } })
+    o.rt.stopping = true
+    const ack = await acceptUnitResult(o.c, o.rt, o.release, WORKER, o.push, o.file)
+    expect(ack).toMatchObject({ ok: false, code: 'BUSY' })
+    expect(probes).toBe(0)
+    expect(o.released).toEqual([])
+    expect(o.store.job(o.id)?.units[0]?.state).toBe('leased')
+  })
+})

@@ -1,0 +1,160 @@
+import fs from 'node:fs/promises'
+import { ErrorCodes, isFfmeshError, type ErrorBody } from '@ffmesh/protocol'
+import type { Ack, ResultPush } from '../../mesh/types.js'
+import { crashPoint } from '../../store/crash-point.js'
+import type { UnitRecord } from '../../store/records.js'
+import type { UnitMeasure } from '../../media/index.js'
+import type { JobComponents } from '../shared/deps.js'
+import type { OwnerState } from './owner-state.js'
+
+export type Release = (unit: UnitRecord, reason: ErrorBody, failure: boolean) => Promise<void>
+
+/**
+ * The owner checks a returned unit before it counts: it must answer a lease this peer was granted
+ * (the current one, or an expired one while no verified result exists), and its frames, counted
+ * here, must match both the worker's claim and the plan. The first verified result wins; a later
+ * or duplicate one is acknowledged and discarded, so the worker frees its copy and nothing doubles.
+ * `local` is what this node's own worker measured of the same file in this process: trusted, so
+ * local results are not probed twice; every result from the network is measured here.
+ */
+export async function acceptUnitResult (
+  c: JobComponents,
+  rt: OwnerState,
+  release: Release,
+  peer: string,
+  push: ResultPush,
+  tmpFile: string,
+  local?: UnitMeasure
+): Promise<Ack> {
+  const discard = async (ack: Ack): Promise<Ack> => {
+    await fs.rm(tmpFile, { force: true })
+    return ack
+  }
+  // A stopping owner does not start a check (its probe may be killed midway): the worker holds it.
+  if (rt.stopping) {
+    return discard({ ok: false, code: 'BUSY', message: 'the owner is stopping; push the result again later' })
+  }
+  const view = c.store.job(push.jobId)
+  const unit = view?.units[push.index]
+  if (view == null || unit == null || view.job.owner !== c.mesh.peerId) {
+    return discard({ ok: false, code: 'NOT_FOUND', message: `no unit ${push.jobId}/${push.index} owned here` })
+  }
+  if (unit.state === 'verified') return discard({ ok: true })
+  // Held until a person looks (its records were lost): the worker keeps the result and tries again.
+  if (view.job.attention != null) {
+    return discard({
+      ok: false,
+      code: 'BUSY',
+      message: 'the owner holds this job until a person looks at it; push the result again later'
+    })
+  }
+  if (view.job.state !== 'running') {
+    return discard({ ok: false, code: 'NOT_GRANTED', message: `job is ${view.job.state}` })
+  }
+  const current =
+    unit.worker === peer &&
+    unit.attempts === push.attempt &&
+    (unit.state === 'leased' || unit.state === 'converting' || unit.state === 'returned')
+  if (!current && !(await wasGranted(c, push, peer))) {
+    c.events.emit('peer:rejected', {
+      jobId: push.jobId,
+      index: push.index,
+      peerId: peer,
+      data: { code: 'NOT_GRANTED' }
+    })
+    return discard({ ok: false, code: 'NOT_GRANTED', message: 'this unit was never leased to you at that attempt' })
+  }
+  if (current) {
+    await c.store.append(push.jobId, { type: 'unit:returned', index: push.index, attempt: push.attempt })
+    c.events.emit('unit:returned', { jobId: push.jobId, index: push.index, peerId: peer })
+  }
+  let counted: UnitMeasure | null
+  try {
+    counted = peer === c.mesh.peerId && local != null ? local : await c.media.measureOutput(tmpFile, unit.spec.kind)
+  } catch (err) {
+    // ffprobe that exits with an error code read the file and found it bad. One that never got to
+    // exit (killed as this node stops, or it could not start) says nothing about the worker's
+    // result: the worker keeps it and pushes it again, and the unit stays leased.
+    if (!readTheFile(err)) {
+      c.logger.warn(
+        { jobId: push.jobId, index: push.index, peer, err },
+        'could not check a result; the worker will push it again'
+      )
+      return discard({
+        ok: false,
+        code: 'BUSY',
+        message: 'the owner could not check the result now; push it again later'
+      })
+    }
+    counted = null
+  }
+  const problem =
+    counted == null
+      ? 'the result is not readable media'
+      : counted.frames !== push.frames
+        ? `the result has ${counted.frames} frames, the worker reported ${push.frames}`
+        : unit.expectedFrames != null && counted.frames !== unit.expectedFrames
+          ? `the result has ${counted.frames} frames, the plan expects ${unit.expectedFrames}`
+          : null
+  const latest = c.store.job(push.jobId)?.units[push.index]
+  if (problem != null) {
+    c.logger.warn({ jobId: push.jobId, index: push.index, peer }, `result refused: ${problem}`)
+    if (latest != null && latest.worker === peer && latest.attempts === push.attempt && latest.state !== 'verified') {
+      await release(latest, { code: ErrorCodes.VERIFY_FAILED, message: `from ${peer}: ${problem}` }, true)
+    }
+    return discard({ ok: false, code: 'BAD_REQUEST', message: problem })
+  }
+  if (latest == null || latest.state === 'verified') return discard({ ok: true })
+  const { size } = await c.blobs.importFile(tmpFile, { hash: push.hash, unitResult: true })
+  const result = {
+    hash: push.hash,
+    size,
+    frames: push.frames,
+    durationSec: counted?.durationSec ?? push.durationSec,
+    startSec: counted?.startSec ?? null
+  }
+  crashPoint('result-before-log')
+  await c.store.append(push.jobId, {
+    type: 'unit:verified',
+    index: push.index,
+    worker: peer,
+    attempt: push.attempt,
+    result
+  })
+  const state = rt.get(push.jobId, push.index)
+  state.progress = 1
+  state.leaseUntil = null
+  c.events.emit('unit:verified', { jobId: push.jobId, index: push.index, peerId: peer, data: { frames: push.frames } })
+  if (latest.worker != null && latest.worker !== peer && (latest.state === 'leased' || latest.state === 'converting')) {
+    // A late result beat the current lease: tell that worker to stop.
+    await c.bus
+      .publish({
+        type: 'revoke',
+        jobId: push.jobId,
+        index: push.index,
+        attempt: latest.attempts,
+        worker: latest.worker
+      })
+      .catch(() => {})
+  }
+  return { ok: true }
+}
+
+/**
+ * Whether a failed probe read the file: it ran to an exit code (the runner records it; a killed
+ * child has none), or it finished and printed something that is not ffprobe's JSON.
+ */
+function readTheFile (err: unknown): boolean {
+  return err instanceof SyntaxError || (isFfmeshError(err) && typeof err.details?.exitCode === 'number')
+}
+
+async function wasGranted (c: JobComponents, push: ResultPush, peer: string): Promise<boolean> {
+  const history = await c.store.history(push.jobId)
+  return history.some(
+    e =>
+      e.event.type === 'unit:leased' &&
+      e.event.index === push.index &&
+      e.event.worker === peer &&
+      e.event.attempt === push.attempt
+  )
+}

@@ -1,0 +1,14 @@
+import fs from 'node:fs/promises'
+import { ErrorCodes, FfmeshError } from '@ffmesh/protocol'
+import type { JobRecord } from '../../store/records.js'
+
+/**
+ * The owner reads the source again when planning and when assembling (tracks, chapters); a file
+ * that changed or vanished since submit would give an output that matches neither version.
+ */
+export async function assertSourceUnchanged (job: JobRecord, what: string): Promise<void> {
+  const stat = await fs.stat(job.source).catch(() => null)
+  if (stat == null || stat.size !== job.sourceSize || stat.mtimeMs !== job.sourceMtimeMs) {
+    throw new FfmeshError(ErrorCodes.SOURCE_CHANGED, `${job.source} changed or vanished ${what}; submit it again`)
+  }
+}

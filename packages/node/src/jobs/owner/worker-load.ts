@@ -1,0 +1,106 @@
+import type { PeerStatus } from '@ffmesh/protocol'
+import type { JobView } from '../../store/reduce.js'
+import type { UnitRecord } from '../../store/records.js'
+import { PREFETCH_UNITS } from '../worker/worker.js'
+
+/** A worker as this owner sees it; `slotsFree` goes below zero when units wait on the worker. */
+export interface WorkerLoad { id: string, slotsTotal: number, slotsFree: number, held: number }
+
+type Advert = Pick<PeerStatus, 'id' | 'slotsFree' | 'slotsTotal'>
+
+/**
+ * The workers an owner may offer to: its peers that are not paused (ffmesh pause, or outside their
+ * schedule) and whose disk is not below their reserve, and its own worker, with no slots while that is paused. A paused
+ * worker's units still
+ * count where it holds them (a drain), through `heldByWorker`.
+ */
+export function offerableWorkers (
+  peers: Array<Advert & { paused: boolean; diskFull?: boolean }>,
+  local: Advert & { paused: boolean }
+): Advert[] {
+  const strip = ({ id, slotsFree, slotsTotal }: Advert): Advert => ({ id, slotsFree, slotsTotal })
+  return [
+    ...peers.filter(p => !p.paused && p.diskFull !== true).map(strip),
+    { ...strip(local), slotsTotal: local.paused ? 0 : local.slotsTotal }
+  ]
+}
+
+const inFlight = (u: UnitRecord): boolean => u.state === 'leased' || u.state === 'converting'
+
+/** Units of this owner's running jobs that each worker holds (leased, fetching or converting). */
+export function heldByWorker (views: JobView[]): Map<string, number> {
+  const held = new Map<string, number>()
+  for (const { job, units } of views) {
+    if (job.state !== 'running') continue
+    for (const u of units) if (inFlight(u) && u.worker != null) held.set(u.worker, (held.get(u.worker) ?? 0) + 1)
+  }
+  return held
+}
+
+/**
+ * How free each worker is. Adverts lag (a worker advertises every second or so), so the owner's own
+ * leases count at once: a worker holding units of this owner has its slots less those units free.
+ * A worker holding none is taken at its advert, which also counts other owners' work there.
+ * An audio unit counts as a unit: it runs beside the slots but its CPU is real.
+ */
+export function workerLoads (adverts: Advert[], held: ReadonlyMap<string, number>): WorkerLoad[] {
+  return adverts.map(a => {
+    const mine = held.get(a.id) ?? 0
+    return { id: a.id, slotsTotal: a.slotsTotal, held: mine, slotsFree: mine > 0 ? a.slotsTotal - mine : a.slotsFree }
+  })
+}
+
+/** Units worth offering now: a slot's worth per free slot plus the prefetch each worker takes. */
+export function offerRoom (loads: WorkerLoad[]): number {
+  const room = loads.filter(w => w.slotsTotal > 0).reduce((n, w) => n + Math.max(0, w.slotsFree + PREFETCH_UNITS), 0)
+  // At least one, so a job is offered before any advert is heard (a fresh mesh).
+  return Math.max(1, room)
+}
+
+/**
+ * Longest first, to the millisecond, then by index. Durations are differences of float timestamps,
+ * so equal segments differ in their last bits; compared unrounded, that noise put them in a random
+ * order (one sent behind the halved tail).
+ */
+const longestFirst = (a: UnitRecord, b: UnitRecord): number =>
+  Math.round(b.spec.durationSec * 1000) - Math.round(a.spec.durationSec * 1000) || a.index - b.index
+
+/** Pending units in the order they are offered. */
+export function offerOrder (units: UnitRecord[]): UnitRecord[] {
+  return units.filter(u => u.state === 'pending').sort(longestFirst)
+}
+
+/**
+ * The end of a job: nothing is pending, a worker stands idle, and another holds a unit it has not
+ * started (prefetched behind the one it converts). Moving that unit to the idle worker ends the job
+ * up to one unit sooner. Returns the unit to move, or null. The idle worker must be usable for it.
+ */
+export function unitToMove (
+  units: UnitRecord[],
+  loads: WorkerLoad[],
+  usable: (worker: string, unit: UnitRecord) => boolean
+): UnitRecord | null {
+  if (units.some(u => u.state === 'pending')) return null
+  const idle = loads.filter(w => w.slotsTotal > 0 && w.held === 0 && w.slotsFree > 0)
+  if (idle.length === 0) return null
+  // A unit waits only where a worker holds more units than it has slots and converts one already.
+  const overfull = new Set(loads.filter(w => w.slotsFree < 0).map(w => w.id))
+  const converting = new Set(units.filter(u => u.state === 'converting').map(u => u.worker))
+  const waiting = units
+    .filter(u => u.state === 'leased' && u.worker != null && overfull.has(u.worker) && converting.has(u.worker))
+    .sort(longestFirst)
+  return waiting.find(u => idle.some(w => usable(w.id, u))) ?? null
+}
+
+/** Where a blob a worker asks for lives, if that worker holds a lease on a unit that needs it. */
+export function leasedInputPath (views: JobView[], worker: string, hash: string): string | null {
+  for (const { job, units } of views) {
+    if (job.state !== 'running') continue
+    for (const u of units) {
+      if (u.worker !== worker || !inFlight(u)) continue
+      const i = u.spec.inputs.findIndex(ref => ref.hash === hash)
+      if (i >= 0) return u.inputPaths[i] ?? null
+    }
+  }
+  return null
+}

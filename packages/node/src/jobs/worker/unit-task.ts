@@ -1,0 +1,142 @@
+import fs from 'node:fs/promises'
+import { ErrorCodes, isFfmeshError, type UnitSpec, type WireErrorCode } from '@ffmesh/protocol'
+import type { UnitMeasure } from '../../media/index.js'
+import type { Ack, ResultPush } from '../../mesh/types.js'
+import { hashFile } from '../../store/hash.js'
+import type { JobComponents } from '../shared/deps.js'
+import type { Slots } from './slots.js'
+
+export interface UnitTask {
+  owner: string
+  spec: UnitSpec
+  attempt: number
+  expectedOutputBytes: number
+  abort: AbortController
+  phase: 'fetching' | 'converting' | 'returning'
+  progress: number
+}
+
+export interface TaskDeps {
+  slots: Slots
+  /** See audioRunsBeside: false makes an audio unit wait for a slot. */
+  audioBeside: boolean
+  /** Hand a result to this node's own owner side (no network). */
+  acceptLocal: (peer: string, push: ResultPush, file: string, measured: UnitMeasure) => Promise<Ack>
+  /** Deliver a result to a remote owner, holding it while the owner is away. */
+  deliverRemote: (owner: string, push: ResultPush, file: string) => Promise<Ack>
+  /** Blobs still needed by other tasks of this worker are not removed after a unit. */
+  inputInUse: (hash: string, except: UnitTask) => boolean
+  heartbeat: (task: UnitTask) => void
+}
+
+/** A refusal the owner reads as "try another worker", not as a failed try. */
+export class UnitRefusal extends Error {
+  constructor (readonly code: WireErrorCode, message: string) { super(message) }
+}
+
+/**
+ * One unit on the worker side: fetch inputs (verified by SHA-512), wait for a slot, convert,
+ * hash, and return the result to the owner. A unit of this node's own job reads the owner's
+ * blobs in place: the same path with no transfer.
+ */
+export async function runUnitTask (c: JobComponents, deps: TaskDeps, task: UnitTask): Promise<void> {
+  const { spec, owner } = task
+  const signal = task.abort.signal
+  const local = owner === c.mesh.peerId
+  const fetched: string[] = []
+  let inputs: string[]
+  if (local) {
+    const unit = c.store.job(spec.jobId)?.units[spec.index]
+    if (unit == null) throw new UnitRefusal('NOT_FOUND', 'the unit is gone from the local job store')
+    await checkDisk(c, task.expectedOutputBytes)
+    inputs = unit.inputPaths
+  } else {
+    await checkDisk(c, spec.inputs.reduce((n, i) => n + i.size, 0) + task.expectedOutputBytes)
+    inputs = []
+    for (const ref of spec.inputs) {
+      if (!await c.fetched.has(ref.hash)) {
+        const tmp = c.fetched.tempPath('.fetch')
+        await c.mesh.fetchBlob(owner, ref, tmp, {
+          signal,
+          onProgress: bytes => {
+            task.progress = (bytes / Math.max(1, ref.size)) * 0.1
+          }
+        })
+        await c.fetched.importFile(tmp, { hash: ref.hash })
+        fetched.push(ref.hash)
+      }
+      inputs.push(c.fetched.path(ref.hash))
+    }
+  }
+  const outFile = c.blobs.tempPath(c.media.unitOutputExtension(spec))
+  try {
+    const releaseSlot = spec.kind === 'audio' && deps.audioBeside ? () => {} : await deps.slots.acquire(signal)
+    let converted
+    try {
+      task.phase = 'converting'
+      task.progress = 0
+      deps.heartbeat(task)
+      converted = await c.media.convertUnit({ spec, inputs, outFile, threads: c.config.worker.threads }, {
+        signal,
+        // worker.convertTimeoutScale: the documented knob for slow machines and the hang tests.
+        timeoutMs: Math.round(c.media.convertTimeoutMs(spec.durationSec) * c.config.worker.convertTimeoutScale),
+        onProgress: (fraction) => { task.progress = fraction },
+        // A remote owner counts every result's frames itself; this node's own owner takes this
+        // measure as it is, so only a local result is probed here.
+        probeOutput: local
+      })
+    } finally {
+      releaseSlot()
+    }
+    task.phase = 'returning'
+    task.progress = 1
+    deps.heartbeat(task)
+    const hash = await hashFile(outFile, { signal })
+    const { size } = await fs.stat(outFile)
+    const push: ResultPush = {
+      jobId: spec.jobId,
+      index: spec.index,
+      attempt: task.attempt,
+      hash,
+      size,
+      frames: converted.frames,
+      durationSec: converted.durationSec
+    }
+    const ack = local
+      ? await deps.acceptLocal(c.mesh.peerId, push, outFile, converted)
+      : await deps.deliverRemote(owner, push, outFile)
+    if (!ack.ok) {
+      c.logger.warn(
+        { jobId: spec.jobId, index: spec.index, code: ack.code },
+        `owner refused the result: ${ack.message}`
+      )
+    }
+  } finally {
+    await fs.rm(outFile, { force: true })
+    for (const hash of fetched) if (!deps.inputInUse(hash, task)) await c.fetched.remove(hash)
+  }
+}
+
+async function checkDisk (c: JobComponents, needed: number): Promise<void> {
+  await c.disk.refresh()
+  const { free, full } = c.disk.dataDir()
+  if (full || free - needed < c.config.worker.minFreeDisk) {
+    throw new UnitRefusal(
+      'DISK_FULL',
+      `needs ${needed} bytes and keeps ${c.config.worker.minFreeDisk} free, has ${free}`
+    )
+  }
+}
+
+/** Maps a failure to the wire code the owner gets in the reject message. */
+export function failureCode (err: unknown): WireErrorCode {
+  if (err instanceof UnitRefusal) return err.code
+  if (isFfmeshError(err) && err.code === ErrorCodes.CONVERT_TIMEOUT) return 'TIMEOUT'
+  if (isFfmeshError(err) && err.code === ErrorCodes.CONVERT_FAILED) return 'CONVERT_FAILED'
+  if (isFfmeshError(err) && err.code === ErrorCodes.DISK_FULL) return 'DISK_FULL'
+  if ((err as { code?: string })?.code === 'HASH_MISMATCH') return 'HASH_MISMATCH'
+  // Not the worker's fault, and not this unit's: the owner is not reachable from here (now).
+  if (isFfmeshError(err) && err.code === ErrorCodes.PEER_UNREACHABLE) return 'OWNER_UNREACHABLE'
+  return 'GENERIC'
+}
+

@@ -1,0 +1,148 @@
+import os from 'node:os'
+import { afterEach, describe, expect, it } from 'vitest'
+import { DEFAULT_PROFILES, newJobId, PROTOCOL_VERSION, type UnitSpec } from '@ffmesh/protocol'
+import { createEventBus } from '../../events.js'
+import { createLogger } from '../../logger.js'
+import type { Sub } from '../../store/job-store.js'
+import type { JobComponents } from '../shared/deps.js'
+import type { JobMessage } from '../shared/job-bus.js'
+import { createNodeControl } from './node-control.js'
+import { createSchedule } from './schedule.js'
+import { createWallClock } from './wall-clock.js'
+import { createWorker, type Worker } from './worker.js'
+
+/** The store's key-value area, in memory. */
+function memorySub (): Sub<unknown> {
+  const map = new Map<string, unknown>()
+  return {
+    get: async (k) => map.get(k),
+    put: async (k, v) => { map.set(k, v) },
+    del: async (k) => { map.delete(k) },
+    iterator: () => (async function * () {})(),
+    keys: () => (async function * () {})()
+  }
+}
+
+const SELF = '12D3KooWLZd1ovTLzMaBH93PVtzD7HU5cycoXRwWNJEwneGoPj5G'
+const OWNER = '12D3KooWBcE2VFZkW9dWQfLKmUBuZy9f1bfrbAX7pwLrjL2G1uYq'
+const OTHER = '12D3KooWQYhTNQdmr3ArTeUHRYzFg94BKyTkoWBDWez9kSCVe2Xo'
+const h264 = DEFAULT_PROFILES.find(p => p.name === 'h264') as NonNullable<UnitSpec['profile']>
+
+/**
+ * One worker (1 slot, so room for 2 units with the prefetch) on a stand-in bus: what it claims,
+ * and how a claim the owner turns down (a revoke of that attempt) frees its room at once. Without
+ * the turn-down, a claim that lost to the owner's own worker (whose grants never cross the network)
+ * held the room for CLAIM_TTL_MS, and the worker sat idle that long.
+ */
+function harness () {
+  const published: JobMessage[] = []
+  let deliver: (m: JobMessage, from: string) => void = () => {}
+  const c = {
+    config: { name: 'w', worker: { slots: 1, threads: 1, minFreeDisk: 0 }, jobs: { heartbeatSeconds: 1 } },
+    mesh: { peerId: SELF, isConnected: () => true, setCapacity: () => {} },
+    paths: { root: os.tmpdir() },
+    disk: { dataDir: () => ({ full: false, free: 1e12, reserve: 0, dir: os.tmpdir(), what: 'data dir' }) },
+    media: { runner: { encoders: async () => new Set(['libx264', 'aac']) } },
+    bus: {
+      self: SELF,
+      publish: async (m: JobMessage) => { published.push(m) },
+      on: (h: typeof deliver) => { deliver = h; return () => {} }
+    },
+    clock: Date.now,
+    logger: createLogger({ level: 'silent' })
+  } as unknown as JobComponents
+  const control = createNodeControl(
+    { db: memorySub(), events: createEventBus(), logger: c.logger, clock: Date.now },
+    { schedule: createSchedule([], createWallClock()) }
+  )
+  const worker = createWorker(c, {
+    version: 'test',
+    acceptLocal: async () => ({ ok: true }),
+    deliverRemote: async () => ({ ok: true }),
+    queueLength: () => 0,
+    control
+  })
+  const jobId = newJobId()
+  const offer = (index: number): JobMessage =>
+    ({
+      v: PROTOCOL_VERSION,
+      ts: Date.now(),
+      type: 'offer',
+      attempt: 1,
+      expectedOutputBytes: 1,
+      unit: {
+        jobId,
+        index,
+        kind: 'segment',
+        inputs: [{ hash: 'a'.repeat(128), size: 1 }],
+        preRoll: false,
+        range: { start: index, end: index + 1 },
+        durationSec: 1,
+        inputFormat: 'mpegts',
+        profile: h264
+      }
+    }) as JobMessage
+  const revoke = (index: number, attempt = 1): JobMessage =>
+    ({ v: PROTOCOL_VERSION, ts: Date.now(), type: 'revoke', jobId, index, attempt, worker: SELF }) as JobMessage
+  const claimed = (): number[] => published.filter(m => m.type === 'claim').map(m => (m as { index: number }).index)
+  const grant = (index: number): JobMessage =>
+    ({
+      v: PROTOCOL_VERSION,
+      ts: Date.now(),
+      type: 'grant',
+      jobId,
+      index,
+      attempt: 1,
+      worker: SELF,
+      leaseMs: 60_000
+    }) as JobMessage
+  const send = async (m: JobMessage, from = OWNER): Promise<void> => {
+    deliver(m, from)
+    // onOffer is async (it awaits the claim's publish): let it settle.
+    await new Promise(resolve => setImmediate(resolve))
+  }
+  return { worker, control, published, offer, revoke, grant, claimed, send }
+}
+
+let running: Worker | undefined
+afterEach(async () => { await running?.stop(); running = undefined })
+
+describe('worker claims', () => {
+  it('claims up to its slots plus one prefetch, and claims a kept offer as soon as a claim is turned down', async () => {
+    const h = harness()
+    running = h.worker
+    await h.worker.start()
+    for (const i of [0, 1, 2]) await h.send(h.offer(i))
+    expect(h.claimed()).toEqual([0, 1])
+
+    // A revoke from a peer other than the owner, or for another attempt, changes nothing.
+    await h.send(h.revoke(0), OTHER)
+    await h.send(h.revoke(0, 2))
+    expect(h.claimed()).toEqual([0, 1])
+
+    // The owner turns down the claim on unit 0: the room goes to unit 2, heard while full.
+    await h.send(h.revoke(0))
+    expect(h.claimed()).toEqual([0, 1, 2])
+  })
+
+  it('claims nothing while paused, and gives back at once a unit granted for a claim made before', async () => {
+    const h = harness()
+    running = h.worker
+    await h.worker.start()
+    await h.control.start()
+    await h.send(h.offer(0))
+    expect(h.claimed()).toEqual([0])
+    await h.control.pause({ drain: true })
+    await h.send(h.offer(1))
+    expect(h.claimed()).toEqual([0])
+    // The owner grants unit 0, claimed before the pause: the worker says BUSY (no try spent) instead
+    // of letting the lease run out.
+    await h.send(h.grant(0))
+    expect(h.published.filter(m => m.type === 'reject')).toMatchObject([{ index: 0, attempt: 1, code: 'BUSY' }])
+    expect(h.worker.running()).toEqual([])
+    await h.control.resume()
+    await h.send(h.offer(2))
+    expect(h.claimed()).toEqual([0, 2])
+    h.control.stop()
+  })
+})

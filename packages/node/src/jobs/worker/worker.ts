@@ -1,0 +1,371 @@
+import os from 'node:os'
+import {
+  AudioEncoders,
+  ImageEncoders,
+  type ConvertingUnit,
+  MAX_UNIT_BYTES,
+  MAX_WHOLE_UNIT_BYTES,
+  profileEncoders,
+  unitKey,
+  VideoEncoders
+} from '@ffmesh/protocol'
+import type { UnitMeasure } from '../../media/index.js'
+import type { Ack, CapacityBody, ResultPush } from '../../mesh/types.js'
+import type { JobComponents } from '../shared/deps.js'
+import { isDiskFullError } from '../shared/disk-hold.js'
+import type { JobMessage } from '../shared/job-bus.js'
+import { withinOwnerShare } from './limits.js'
+import type { NodeControl } from './node-control.js'
+import { audioRunsBeside, createSlots } from './slots.js'
+import { failureCode, runUnitTask, UnitRefusal, type UnitTask } from './unit-task.js'
+
+/** Units this worker takes beyond its slots, so the next transfer overlaps the current encode. */
+export const PREFETCH_UNITS = 1
+/** A claim that drew no grant is forgotten after this long, freeing room for another. */
+export const CLAIM_TTL_MS = 5_000
+/** How often capacity is looked at again (free disk comes from the disk monitor, measured as often). */
+export const CAPACITY_REFRESH_MS = 2_000
+/** Offers heard while full, kept so a freed slot claims at once instead of waiting for a re-offer. */
+export const MAX_REMEMBERED_OFFERS = 32
+/** A remembered offer older than this is stale (the owner has re-offered or granted it). */
+export const REMEMBERED_OFFER_TTL_MS = 6_000
+/** Refusals remembered so each is said once; past this many the memory starts afresh. */
+export const MAX_REMEMBERED_REFUSALS = 10_000
+
+type Offer = Extract<JobMessage, { type: 'offer' }>
+
+export interface WorkerInit {
+  version: string
+  acceptLocal: (peer: string, push: ResultPush, file: string, measured: UnitMeasure) => Promise<Ack>
+  deliverRemote: (owner: string, push: ResultPush, file: string) => Promise<Ack>
+  /** Owned units not yet verified, advertised as this node's queue. */
+  queueLength: () => number
+  /** Whether the worker may take new units (pause, drain, schedule). */
+  control: NodeControl
+}
+
+/** Why units go back when the worker is paused; BUSY costs no try and no quarantine at the owner. */
+const PAUSED_MESSAGE =
+  'the worker is paused (ffmesh pause, or outside worker.schedule); the unit goes back to its owner'
+
+/**
+ * The worker side: hears offers, claims what it has room, disk and encoders for, converts what it
+ * is granted, heartbeats, and returns results. It refuses with DISK_FULL or UNSUPPORTED_PROFILE
+ * before claiming, so the owner sends the unit elsewhere.
+ */
+export function createWorker (c: JobComponents, init: WorkerInit) {
+  const log = c.logger.child({ component: 'worker' })
+  const slotsTotal = c.config.worker.slots
+  const slots = createSlots(slotsTotal)
+  const audioBeside = audioRunsBeside(slotsTotal, c.config.worker.threads, os.availableParallelism())
+  const tasks = new Map<string, UnitTask>()
+  const claims = new Map<string, { offer: Offer, owner: string, at: number }>()
+  const refusedOnce = new Set<string>()
+  const remembered = new Map<string, { offer: Offer, owner: string, at: number }>()
+  let encoders = new Set<string>()
+  let timer: NodeJS.Timeout | undefined
+  let unsubscribe = (): void => {}
+  let advertised: CapacityBody | undefined
+
+  const advertise = (): void => {
+    const disk = c.disk.dataDir()
+    const control = init.control.describe(tasks.size)
+    c.mesh.setCapacity(advertised = {
+      paused: control.paused,
+      draining: control.draining,
+      schedule: control.schedule,
+      name: c.config.name,
+      version: init.version,
+      slotsTotal,
+      slotsFree: slots.free,
+      encoders: [...encoders].sort(),
+      diskFree: Math.max(0, Math.min(disk.free, Number.MAX_SAFE_INTEGER) - c.config.worker.minFreeDisk),
+      queue: init.queueLength(),
+      diskFull: disk.full
+    })
+  }
+
+  const heartbeat = (task: UnitTask): void => {
+    c.bus
+      .publish({
+        type: 'heartbeat',
+        owner: task.owner,
+        jobId: task.spec.jobId,
+        index: task.spec.index,
+        attempt: task.attempt,
+        phase: task.phase,
+        progress: Math.min(1, task.progress)
+      })
+      .catch(err => log.debug({ err }, 'heartbeat not sent'))
+  }
+
+  async function refuse (
+    offer: Offer,
+    owner: string,
+    code: 'DISK_FULL' | 'UNSUPPORTED_PROFILE' | 'TOO_LARGE',
+    message: string,
+    onceKey: string
+  ): Promise<void> {
+    if (refusedOnce.has(onceKey)) return
+    if (refusedOnce.size >= MAX_REMEMBERED_REFUSALS) refusedOnce.clear()
+    refusedOnce.add(onceKey)
+    log.info({ jobId: offer.unit.jobId, index: offer.unit.index, code }, message)
+    await c.bus.publish({
+      type: 'reject',
+      owner,
+      jobId: offer.unit.jobId,
+      index: offer.unit.index,
+      attempt: offer.attempt,
+      code,
+      message
+    })
+  }
+
+  async function onOffer (offer: Offer, owner: string): Promise<void> {
+    if (slotsTotal === 0 || !init.control.acceptsWork()) return
+    const { unit } = offer
+    const key = unitKey(unit.jobId, unit.index)
+    if (tasks.has(key) || claims.has(key)) return
+    if (offer.candidates != null && offer.candidates.length > 0 && !offer.candidates.includes(c.mesh.peerId)) return
+    // Gossip is relayed, so an offer can arrive before discovery has connected this node to its
+    // owner (just after start-up): a grant then could not fetch the unit. The owner offers again
+    // every few seconds; by then this node is usually connected.
+    if (owner !== c.mesh.peerId && !c.mesh.isConnected(owner)) {
+      log.debug({ jobId: unit.jobId, index: unit.index, owner }, 'offer from an owner not connected yet: not claimed')
+      return
+    }
+    const missing = profileEncoders(unit.profile).filter(e => !encoders.has(e))
+    if (missing.length > 0) {
+      return refuse(
+        offer,
+        owner,
+        'UNSUPPORTED_PROFILE',
+        `this node's ffmpeg lacks ${missing.join(', ')}`,
+        `${owner}:${unit.jobId}:enc`
+      )
+    }
+    const inputBytes = unit.inputs.reduce((n, i) => n + i.size, 0)
+    if (inputBytes > (unit.kind === 'whole' ? MAX_WHOLE_UNIT_BYTES : MAX_UNIT_BYTES)) {
+      return refuse(offer, owner, 'TOO_LARGE', `unit of ${inputBytes} bytes is over the limit`, `${key}:size`)
+    }
+    // This node's own units obey the same reserve; their inputs are already here, only the output is new.
+    const needed = (owner === c.mesh.peerId ? 0 : inputBytes) + offer.expectedOutputBytes
+    const disk = c.disk.dataDir()
+    if (disk.full || disk.free - needed < c.config.worker.minFreeDisk) {
+      return refuse(
+        offer,
+        owner,
+        'DISK_FULL',
+        `needs ${needed} bytes and keeps ${c.config.worker.minFreeDisk} free; ${disk.free} free`,
+        `${key}:${offer.attempt}:disk`
+      )
+    }
+    if (tasks.size + claims.size >= slotsTotal + PREFETCH_UNITS) {
+      if (remembered.size >= MAX_REMEMBERED_OFFERS) remembered.delete(remembered.keys().next().value as string)
+      remembered.set(key, { offer, owner, at: c.clock() })
+      log.debug(
+        { jobId: unit.jobId, index: unit.index, tasks: [...tasks.keys()], claims: [...claims.keys()] },
+        'offer kept for later: no room'
+      )
+      return
+    }
+    remembered.delete(key)
+    // Security (issue 6): one remote owner may fill only its share of this node's disk (limits.ts).
+    if (
+      owner !== c.mesh.peerId &&
+      !withinOwnerShare(
+        owner,
+        [...tasks.values(), ...[...claims.values()].map(cl => ({ owner: cl.owner, spec: cl.offer.unit }))],
+        inputBytes
+      )
+    ) {
+      return
+    }
+    claims.set(key, { offer, owner, at: c.clock() })
+    log.debug({ jobId: unit.jobId, index: unit.index, attempt: offer.attempt }, 'claiming')
+    await c.bus.publish({ type: 'claim', owner, jobId: unit.jobId, index: unit.index, attempt: offer.attempt })
+  }
+
+  /** A slot came free: claim the freshest offer heard while full, if any. */
+  function claimRemembered (): void {
+    const now = c.clock()
+    for (const [key, r] of [...remembered].reverse()) {
+      remembered.delete(key)
+      if (now - r.at > REMEMBERED_OFFER_TTL_MS) continue
+      onOffer(r.offer, r.owner).catch(err => log.warn({ err }, 'offer handling failed'))
+      return
+    }
+  }
+
+  function onGrant (m: Extract<JobMessage, { type: 'grant' }>, from: string): void {
+    const key = unitKey(m.jobId, m.index)
+    remembered.delete(key)
+    const claim = claims.get(key)
+    if (claim == null || claim.owner !== from) return
+    claims.delete(key)
+    if (m.worker !== c.mesh.peerId || claim.offer.attempt !== m.attempt) return
+    // Claimed, then paused before the grant came: say so at once rather than let the lease expire.
+    if (!init.control.acceptsWork()) {
+      c.bus
+        .publish({
+          type: 'reject',
+          owner: from,
+          jobId: m.jobId,
+          index: m.index,
+          attempt: m.attempt,
+          code: 'BUSY',
+          message: PAUSED_MESSAGE
+        })
+        .catch(() => {})
+      return
+    }
+    const task: UnitTask = {
+      owner: from,
+      spec: claim.offer.unit,
+      attempt: m.attempt,
+      expectedOutputBytes: claim.offer.expectedOutputBytes,
+      abort: new AbortController(),
+      phase: 'fetching',
+      progress: 0
+    }
+    tasks.set(key, task)
+    advertise()
+    const beat = setInterval(() => heartbeat(task), Math.round(c.config.jobs.heartbeatSeconds * 1000))
+    heartbeat(task)
+    runUnitTask(
+      c,
+      { slots, audioBeside, acceptLocal: init.acceptLocal, deliverRemote: init.deliverRemote, heartbeat, inputInUse },
+      task
+    )
+      .catch(async err => {
+        if (task.abort.signal.aborted) return
+        // A unit that failed while the disk filled is a refusal, not a failed try: it waits for space.
+        const code =
+          isDiskFullError(err) ||
+          (await c.disk.refresh().then(
+            () => c.disk.dataDir().full,
+            () => false
+          ))
+            ? 'DISK_FULL'
+            : failureCode(err)
+        log.warn(
+          { jobId: m.jobId, index: m.index, code, err: err instanceof UnitRefusal ? undefined : err },
+          'unit failed'
+        )
+        await c.bus
+          .publish({
+            type: 'reject',
+            owner: from,
+            jobId: m.jobId,
+            index: m.index,
+            attempt: m.attempt,
+            code,
+            message: String((err as Error).message ?? err).slice(0, 500)
+          })
+          .catch(() => {})
+      })
+      .finally(() => {
+        clearInterval(beat)
+        tasks.delete(key)
+        advertise()
+        claimRemembered()
+      })
+  }
+
+  /** A revoked lease stops its task; a turned-down claim frees its room for the next offer. */
+  function onRevoke (m: Extract<JobMessage, { type: 'revoke' }>, from: string): void {
+    const key = unitKey(m.jobId, m.index)
+    const task = tasks.get(key)
+    if (task != null && task.attempt === m.attempt && task.owner === from) task.abort.abort(new Error('lease revoked'))
+    const claim = claims.get(key)
+    if (claim != null && claim.owner === from && claim.offer.attempt === m.attempt) {
+      claims.delete(key)
+      claimRemembered()
+    }
+  }
+
+  /**
+   * Paused: units go back to their owners as a refusal (BUSY: no try spent, no quarantine), all
+   * but those returning a result (a pause without --drain), or only those not converting yet.
+   */
+  function giveBack (which: 'waiting' | 'all'): void {
+    for (const task of tasks.values()) {
+      if (task.abort.signal.aborted || (which === 'waiting' ? task.phase !== 'fetching' : task.phase === 'returning')) {
+        continue
+      }
+      task.abort.abort(new Error('worker paused'))
+      log.info({ jobId: task.spec.jobId, index: task.spec.index, owner: task.owner }, 'paused: giving the unit back')
+      c.bus
+        .publish({
+          type: 'reject',
+          owner: task.owner,
+          jobId: task.spec.jobId,
+          index: task.spec.index,
+          attempt: task.attempt,
+          code: 'BUSY',
+          message: PAUSED_MESSAGE
+        })
+        .catch(err => log.debug({ err }, 'give-back not sent'))
+    }
+  }
+
+  function inputInUse (hash: string, except: UnitTask): boolean {
+    for (const t of tasks.values()) if (t !== except && t.spec.inputs.some(i => i.hash === hash)) return true
+    return false
+  }
+
+  async function refresh (): Promise<void> {
+    const now = c.clock()
+    let expired = 0
+    for (const [key, claim] of claims) if (now - claim.at > CLAIM_TTL_MS) { claims.delete(key); expired++ }
+    if (expired > 0) claimRemembered()
+    advertise()
+  }
+
+  let unsubscribeControl = (): void => {}
+
+  return {
+    slotsFree: (): number => slots.free,
+    /** Units this worker holds now, for any owner (`ffmesh status --mesh`, the dashboard). */
+    running: (): ConvertingUnit[] =>
+      [...tasks.values()].map(t => ({
+        jobId: t.spec.jobId,
+        index: t.spec.index,
+        owner: t.owner,
+        phase: t.phase,
+        progress: Math.min(1, t.progress)
+      })),
+    controlState: () => init.control.describe(tasks.size),
+    /** What this node advertised last (its capacity as its peers see it). */
+    capacity: (): CapacityBody | undefined => advertised,
+    async start (): Promise<void> {
+      const available = await c.media.runner.encoders()
+      // Only the encoders profiles can name are advertised; ffmpeg lists hundreds.
+      encoders = new Set<string>([...VideoEncoders, ...AudioEncoders, ...ImageEncoders].filter(e => available.has(e)))
+      await refresh()
+      unsubscribe = c.bus.on((m, from) => {
+        if (m.type === 'offer') onOffer(m, from).catch(err => log.warn({ err }, 'offer handling failed'))
+        else if (m.type === 'grant') onGrant(m, from)
+        else if (m.type === 'revoke' && m.worker === c.mesh.peerId) onRevoke(m, from)
+      })
+      timer = setInterval(() => {
+        refresh().catch(() => {})
+      }, CAPACITY_REFRESH_MS)
+      unsubscribeControl = init.control.onChange(change => {
+        if (change.giveBack !== 'none') giveBack(change.giveBack)
+        advertise()
+        if (init.control.acceptsWork()) claimRemembered()
+      })
+    },
+    async stop (): Promise<void> {
+      clearInterval(timer)
+      unsubscribe()
+      unsubscribeControl()
+      for (const t of tasks.values()) t.abort.abort(new Error('node stopping'))
+      const deadline = Date.now() + 5_000
+      while (tasks.size > 0 && Date.now() < deadline) await new Promise(resolve => setTimeout(resolve, 20))
+    }
+  }
+}
+
+export type Worker = ReturnType<typeof createWorker>
