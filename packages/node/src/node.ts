@@ -14,6 +14,7 @@ import { createRetention } from './jobs/owner/retention.js'
 import { createHandoff } from './jobs/handoff/handoff.js'
 import { createResultHold } from './jobs/worker/held-results.js'
 import { createJobBus } from './jobs/shared/job-bus.js'
+import { createMessageRouter } from './jobs/shared/message-router.js'
 import type { JobComponents } from './jobs/shared/deps.js'
 import { createNodeControl } from './jobs/worker/node-control.js'
 import { createOwner } from './jobs/owner/owner.js'
@@ -184,6 +185,10 @@ export async function startNode (init: StartNodeInit): Promise<RunningNode> {
     closers.push(() => owner.stop())
     await worker.start()
     closers.push(() => worker.stop())
+    // Each job message type goes to the one side that handles it.
+    const router = createMessageRouter(c.bus, { ...owner.messages, ...worker.messages, ...handoff.messages })
+    await router.start()
+    closers.push(() => router.stop())
     hold.start()
     closers.push(() => hold.stop())
     const retention = createRetention(c)

@@ -8,6 +8,7 @@ import { finalOutputName } from '../owner/assemble-job.js'
 import type { JobComponents } from '../shared/deps.js'
 import { freeDiskBytes } from '../../store/free-space.js'
 import type { JobMessage } from '../shared/job-bus.js'
+import type { SideMessages } from '../shared/message-router.js'
 
 /** A handoff not accepted within this long is offered to the next-best peer. */
 export const HANDOFF_RESEND_MS = 10_000
@@ -216,7 +217,26 @@ export function createHandoff (c: JobComponents) {
     }
   }
 
+  /** The job messages the handoff handles (node.ts routes them here). */
+  const messages = {
+    handoff: (m, from) => {
+      if (m.to === self && c.config.worker.slots > 0) once(`take:${m.jobId}`, () => takeJob(m, from))
+    },
+    'handoff-accepted': (m, from) => {
+      const job = c.store.job(m.jobId)?.job
+      if (job?.handoffTo === from && job.owner === self) {
+        once(`accepted:${m.jobId}`, async () => {
+          await c.store.append(m.jobId, { type: 'job:handed-off', to: from })
+          c.events.emit('job:running', { jobId: m.jobId, peerId: from, data: { handedOffTo: from } })
+        })
+      }
+    },
+    'job-state': (m, from) => { if (m.origin === self) once(`mirror:${m.jobId}`, () => onJobState(m, from)) },
+    delivered: (m, from) => once(`delivered:${m.jobId}`, () => onDelivered(m, from))
+  } satisfies SideMessages
+
   return {
+    messages,
     /** Unit summaries and progress of a job another node owns, as last reported. */
     mirror: (jobId: string): Mirror | undefined => mirrors.get(jobId),
     /** Forgets a removed job (`ffmesh rm`). */
@@ -234,22 +254,8 @@ export function createHandoff (c: JobComponents) {
       return null
     },
     start (status: (id: string) => { progress: number, units: UnitStatus[] }): void {
-      unsubscribe = c.bus.on((m, from) => {
-        if (m.type === 'handoff' && m.to === self && c.config.worker.slots > 0) {
-          once(`take:${m.jobId}`, () => takeJob(m, from))
-        } else if (m.type === 'handoff-accepted') {
-          const job = c.store.job(m.jobId)?.job
-          if (job?.handoffTo === from && job.owner === self) {
-            once(`accepted:${m.jobId}`, async () => {
-              await c.store.append(m.jobId, { type: 'job:handed-off', to: from })
-              c.events.emit('job:running', { jobId: m.jobId, peerId: from, data: { handedOffTo: from } })
-            })
-          }
-        } else if (m.type === 'job-state' && m.origin === self) once(`mirror:${m.jobId}`, () => onJobState(m, from))
-        else if (m.type === 'delivered') once(`delivered:${m.jobId}`, () => onDelivered(m, from))
-      })
       // State changes reach the submitter at once, not only on the periodic repeat.
-      const offEvents = c.events.on((e) => {
+      unsubscribe = c.events.on((e) => {
         const job = e.jobId == null ? undefined : c.store.job(e.jobId)?.job
         if (
           job?.origin != null &&
@@ -263,8 +269,6 @@ export function createHandoff (c: JobComponents) {
         }
       })
       timer = setInterval(() => tick(status), TICK_MS)
-      const off = unsubscribe
-      unsubscribe = () => { off(); offEvents() }
     },
     stop (): void {
       clearInterval(timer)

@@ -6,6 +6,7 @@ import type { UnitRecord } from '../../store/records.js'
 import { assembleJob, resumeAssembly } from './assemble-job.js'
 import type { JobComponents } from '../shared/deps.js'
 import type { JobMessage } from '../shared/job-bus.js'
+import type { SideMessages } from '../shared/message-router.js'
 import { createOwnerState, REFUSAL_BACKOFF_MS, REOFFER_MS } from './owner-state.js'
 import { pickCandidates } from './candidates.js'
 import { createGrants } from './grants.js'
@@ -402,8 +403,17 @@ export function createOwner (c: JobComponents, init: OwnerInit) {
     }
   }
 
+  const failed = (err: unknown): void => log.warn({ err }, 'handling a message failed')
+  /** The job messages the owner side handles (node.ts routes them here). */
+  const messages = {
+    claim: (m, from) => grants.onClaim(m, from),
+    heartbeat: (m, from) => { onHeartbeat(m, from).catch(failed) },
+    reject: (m, from) => { onReject(m, from).catch(failed) }
+  } satisfies SideMessages
+
   return {
     state: rt,
+    messages,
     quarantined: () => quarantine.list(),
     async start (): Promise<void> {
       // Work this node was doing for itself died with the previous process: give it back now.
@@ -424,17 +434,6 @@ export function createOwner (c: JobComponents, init: OwnerInit) {
         if ((e.type === 'job:done' || e.type === 'job:skipped') && e.jobId != null) rt.forgetJob(e.jobId)
         if (e.type === 'node:disk-ok') spaceWait.clear()
         if (KICK_EVENTS.has(e.type)) ticker.kick()
-      })
-      c.bus.on((m, from) => {
-        const work =
-          m.type === 'claim'
-            ? (grants.onClaim(m, from), undefined)
-            : m.type === 'heartbeat'
-              ? onHeartbeat(m, from)
-              : m.type === 'reject'
-                ? onReject(m, from)
-                : undefined
-        work?.catch(err => log.warn({ err }, 'handling a message failed'))
       })
       presence.start()
       ticker.start()

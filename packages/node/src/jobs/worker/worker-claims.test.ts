@@ -6,6 +6,7 @@ import { createLogger } from '../../logger.js'
 import type { Sub } from '../../store/job-store.js'
 import type { JobComponents } from '../shared/deps.js'
 import type { JobMessage } from '../shared/job-bus.js'
+import { createMessageRouter } from '../shared/message-router.js'
 import { createNodeControl } from './node-control.js'
 import { createSchedule } from './schedule.js'
 import { createWallClock } from './wall-clock.js'
@@ -62,6 +63,19 @@ function harness () {
     queueLength: () => 0,
     control
   })
+  // Messages reach the worker as in a node: through the router, with the other sides' types ignored.
+  const ignored = (): void => {}
+  const router = createMessageRouter(c.bus, {
+    claim: ignored,
+    heartbeat: ignored,
+    reject: ignored,
+    handoff: ignored,
+    'handoff-accepted': ignored,
+    'job-state': ignored,
+    delivered: ignored,
+    ...worker.messages
+  })
+  void router.start()
   const jobId = newJobId()
   const offer = (index: number): JobMessage =>
     ({

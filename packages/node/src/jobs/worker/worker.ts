@@ -14,6 +14,7 @@ import type { Ack, CapacityBody, ResultPush } from '../../mesh/types.js'
 import type { JobComponents } from '../shared/deps.js'
 import { isDiskFullError } from '../shared/disk-hold.js'
 import type { JobMessage } from '../shared/job-bus.js'
+import type { SideMessages } from '../shared/message-router.js'
 import { withinOwnerShare } from './limits.js'
 import type { NodeControl } from './node-control.js'
 import { audioRunsBeside, createSlots } from './slots.js'
@@ -64,7 +65,6 @@ export function createWorker (c: JobComponents, init: WorkerInit) {
   const remembered = new Map<string, { offer: Offer, owner: string, at: number }>()
   let encoders = new Set<string>()
   let timer: NodeJS.Timeout | undefined
-  let unsubscribe = (): void => {}
   let advertised: CapacityBody | undefined
 
   const advertise = (): void => {
@@ -323,8 +323,15 @@ export function createWorker (c: JobComponents, init: WorkerInit) {
   }
 
   let unsubscribeControl = (): void => {}
+  /** The job messages the worker side handles (node.ts routes them here). */
+  const messages = {
+    offer: (m, from) => { onOffer(m, from).catch(err => log.warn({ err }, 'offer handling failed')) },
+    grant: (m, from) => onGrant(m, from),
+    revoke: (m, from) => { if (m.worker === c.mesh.peerId) onRevoke(m, from) }
+  } satisfies SideMessages
 
   return {
+    messages,
     slotsFree: (): number => slots.free,
     /** Units this worker holds now, for any owner (`ffmesh status --mesh`, the dashboard). */
     running: (): ConvertingUnit[] =>
@@ -343,11 +350,6 @@ export function createWorker (c: JobComponents, init: WorkerInit) {
       // Only the encoders profiles can name are advertised; ffmpeg lists hundreds.
       encoders = new Set<string>([...VideoEncoders, ...AudioEncoders, ...ImageEncoders].filter(e => available.has(e)))
       await refresh()
-      unsubscribe = c.bus.on((m, from) => {
-        if (m.type === 'offer') onOffer(m, from).catch(err => log.warn({ err }, 'offer handling failed'))
-        else if (m.type === 'grant') onGrant(m, from)
-        else if (m.type === 'revoke' && m.worker === c.mesh.peerId) onRevoke(m, from)
-      })
       timer = setInterval(() => {
         refresh().catch(() => {})
       }, CAPACITY_REFRESH_MS)
@@ -359,7 +361,6 @@ export function createWorker (c: JobComponents, init: WorkerInit) {
     },
     async stop (): Promise<void> {
       clearInterval(timer)
-      unsubscribe()
       unsubscribeControl()
       for (const t of tasks.values()) t.abort.abort(new Error('node stopping'))
       const deadline = Date.now() + 5_000
