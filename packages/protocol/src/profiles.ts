@@ -3,7 +3,8 @@ import { PROFILE_NAME_PATTERN } from './limits.js'
 
 /**
  * A profile is data, never ffmpeg arguments: offers carry it across the network and each worker
- * checks it against this schema and maps it to arguments itself (DESIGN.md, Safety).
+ * checks it against this schema and maps it to arguments itself (SECURITY.md, "What a key holder
+ * cannot do").
  */
 export const VideoEncoders = ['libx264', 'libx265', 'libsvtav1', 'libaom-av1', 'libvpx-vp9'] as const
 export const AudioEncoders = ['aac', 'libopus', 'libmp3lame', 'flac', 'libvorbis'] as const

@@ -1,7 +1,7 @@
 import type { ErrorBody } from './errors.js'
 import type { JobState, UnitState } from './units.js'
 
-/** `ffmesh status JOB --json`: the CLI contract of DESIGN.md plus a few fields people want. */
+/** `ffmesh status JOB --json`: the shape scripts read (docs/usage.md), one entry per unit of the job. */
 export interface UnitStatus {
   index: number
   kind: 'segment' | 'audio' | 'whole'
