@@ -7,7 +7,7 @@
  *
  *   npm run build && node --experimental-strip-types bench/transfer.ts [--mib 1024] [--rounds 3]
  *
- * Goals (DESIGN): mesh/raw ratio >= 0.6, peak RSS < 200 MB on each side.
+ * Goals: mesh/raw ratio >= 0.6, peak RSS < 200 MB on each side.
  */
 import { fork, type ChildProcess } from 'node:child_process'
 import { createHash, randomBytes } from 'node:crypto'
