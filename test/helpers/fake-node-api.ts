@@ -10,11 +10,11 @@ import {
   type JobStatus,
   type MeshJobStatus,
   type NodeControlState,
-  type PeerStatus
+  type PeerStatus,
+  type WatchConfig
 } from '@ffmesh/protocol'
-import type { WatchConfig } from '../config/schema.js'
-import { createEventBus } from '../events.js'
-import type { NodeApi, SubmitRequest, WatchStatus } from './api.js'
+import type { NodeApi, SubmitRequest, WatchStatus } from '../../packages/node/src/control/api.js'
+import { createEventBus } from '../../packages/node/src/events.js'
 
 /**
  * An in-memory NodeApi for unit tests of the control server and the CLI (never used by the
