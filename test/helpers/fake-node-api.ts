@@ -11,9 +11,11 @@ import {
   type MeshJobStatus,
   type NodeControlState,
   type PeerStatus,
-  type WatchConfig
+  type SubmitRequest,
+  type WatchConfig,
+  type WatchStatus
 } from '@ffmesh/protocol'
-import type { NodeApi, SubmitRequest, WatchStatus } from '../../packages/node/src/control/api.js'
+import type { NodeApi } from '../../packages/node/src/control/api.js'
 import { createEventBus } from '../../packages/node/src/events.js'
 
 /**
