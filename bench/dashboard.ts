@@ -21,6 +21,7 @@ import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { promisify } from 'node:util'
 import { chromium } from 'playwright-core'
+import { ControlRoutes, UiRoutes } from '@ffmesh/protocol'
 import { makeNodeDir, removeNodeDir } from './lib/node-dirs.ts'
 import { ffmeshJson, startNodeProcess, waitForPeers, type NodeProcess } from './lib/node-processes.ts'
 import { argFlag, argNumber, commandLine, goal, loadNote, printTable } from './lib/report.ts'
@@ -165,7 +166,7 @@ async function firstLoad (
 
 /** A session cookie for the bench's own clients (loopback, no password: the page gets one the same way). */
 async function sessionCookie (url: string): Promise<string> {
-  const res = await fetch(new URL('/ui/session', url))
+  const res = await fetch(new URL(UiRoutes.session.path, url))
   return (res.headers.get('set-cookie') ?? '').split(';')[0] as string
 }
 
@@ -176,7 +177,7 @@ function openStream (
 ): Promise<IncomingMessage> {
   const { hostname, port } = new URL(url)
   return new Promise((resolve, reject) => {
-    request({ host: hostname, port, path: '/v1/events', headers: { cookie } }, res => {
+    request({ host: hostname, port, path: ControlRoutes.events.path, headers: { cookie } }, res => {
       if (res.statusCode !== 200) reject(new Error(`event stream refused: HTTP ${res.statusCode}`))
       res.setEncoding('utf8')
       res.on('data', (chunk: string) => {

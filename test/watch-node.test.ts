@@ -4,8 +4,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { JobStatus } from '@ffmesh/protocol'
-import type { WatchStatus } from '../packages/node/src/control/api.js'
+import type { JobStatus, WatchStatus } from '@ffmesh/protocol'
 import {
   ffmesh,
   ffmeshJson,

@@ -3,7 +3,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { pino } from 'pino'
 import { afterEach, beforeEach } from 'vitest'
-import { createFakeNodeApi, type FakeNodeApi } from '../../packages/node/src/control/fake-node-api.js'
+import { createFakeNodeApi, type FakeNodeApi } from './fake-node-api.js'
 import { createControlServer, type ControlServer } from '../../packages/node/src/control/server.js'
 
 export interface FakeControlServer {

@@ -4,7 +4,7 @@ import http from 'node:http'
 import os from 'node:os'
 import path from 'node:path'
 import { promisify } from 'node:util'
-import type { JobStatus, NodeEvent, PeerStatus } from '@ffmesh/protocol'
+import { ControlRoutes, type JobStatus, type NodeEvent, type PeerStatus } from '@ffmesh/protocol'
 import { afterAll, afterEach, beforeAll } from 'vitest'
 import {
   ffmeshJson,
@@ -121,7 +121,7 @@ export async function outputFiles (dir: string): Promise<string[]> {
 /** A recorder of one node's server-sent events (GET /v1/events on its control socket). */
 export function recordEvents (socketPath: string, into: NodeEvent[]): () => void {
   let buffer = ''
-  const req = http.get({ socketPath, path: '/v1/events' }, res => {
+  const req = http.get({ socketPath, path: ControlRoutes.events.path }, res => {
     res.setEncoding('utf8')
     res.on('data', (chunk: string) => {
       buffer += chunk

@@ -9,16 +9,17 @@ import {
   type ErrorBody,
   type EventStreamReset,
   type JobListQuery,
-  type JobState,
   type JobStatus,
   type JobSummary,
   type LibraryRequest,
   type LibraryStatus,
+  type MeshJobsQuery,
   type MeshJobStatus,
   type MeshNodeStatus,
   type NodeControlState,
   type NodeEvent,
   type NodeInfo,
+  type PauseRequest,
   type PeerStatus,
   type Profile,
   type RemovedJob,
@@ -32,8 +33,6 @@ import {
   type WatchStatus
 } from '@ffmesh/protocol'
 import { createSseParser } from './sse.js'
-
-export type { WatchRequest } from '@ffmesh/protocol'
 
 export interface ControlClient {
   readonly socketPath: string
@@ -52,11 +51,11 @@ export interface ControlClient {
   addWatch(watch: WatchRequest, options?: { signal?: AbortSignal }): Promise<WatchStatus>
   removeWatch(path: string, options?: { signal?: AbortSignal }): Promise<void>
   meshNodes(options?: { signal?: AbortSignal }): Promise<MeshNodeStatus[]>
-  meshJobs(query?: { state?: JobState, limit?: number }, options?: { signal?: AbortSignal }): Promise<MeshJobStatus[]>
+  meshJobs(query?: MeshJobsQuery, options?: { signal?: AbortSignal }): Promise<MeshJobStatus[]>
   meshJob(id: string, options?: { signal?: AbortSignal }): Promise<MeshJobStatus>
-  pause(request: { drain?: boolean }, options?: { signal?: AbortSignal }): Promise<NodeControlState>
+  pause(request: PauseRequest, options?: { signal?: AbortSignal }): Promise<NodeControlState>
   resume(options?: { signal?: AbortSignal }): Promise<NodeControlState>
-  pauseNode(id: string, request: { drain?: boolean }, options?: { signal?: AbortSignal }): Promise<NodeControlState>
+  pauseNode(id: string, request: PauseRequest, options?: { signal?: AbortSignal }): Promise<NodeControlState>
   resumeNode(id: string, options?: { signal?: AbortSignal }): Promise<NodeControlState>
   libraries(options?: { signal?: AbortSignal }): Promise<LibraryStatus[]>
   addLibrary(library: LibraryRequest, options?: { signal?: AbortSignal }): Promise<LibraryStatus>

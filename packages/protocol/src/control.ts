@@ -68,6 +68,7 @@ export type WatchRequest = z.input<typeof WatchSchema>
 
 /** `ffmesh pause --drain`: finish what runs, take nothing new; without it, running units go back too. */
 export const PauseBodySchema = z.strictObject({ drain: z.boolean().optional() })
+export type PauseRequest = z.infer<typeof PauseBodySchema>
 
 /** Jobs in the mesh listing: newest first, at most this many (the listing waits for every peer). */
 export const MAX_MESH_JOBS_LIMIT = 100_000
@@ -79,6 +80,8 @@ export const MeshJobsQuerySchema = z.strictObject({
   state: unlessEmpty(z.enum(JobStates)),
   limit: unlessEmpty(z.coerce.number().int().min(1).max(MAX_MESH_JOBS_LIMIT))
 })
+/** The mesh listing's filter as values; a client writes them as text, the node parses them back. */
+export type MeshJobsQuery = z.output<typeof MeshJobsQuerySchema>
 
 export const RemoveWatchBodySchema = z.strictObject({ path: AbsolutePathSchema })
 

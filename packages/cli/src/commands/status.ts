@@ -1,4 +1,11 @@
-import { ErrorCodes, FfmeshError, isFfmeshError, type JobState, type JobStatus } from '@ffmesh/protocol'
+import {
+  ErrorCodes,
+  FfmeshError,
+  isFfmeshError,
+  type JobListQuery,
+  type JobState,
+  type JobStatus
+} from '@ffmesh/protocol'
 import type { ControlClient } from '../client.js'
 import { connect, resolveJobId } from '../context.js'
 import { followJobs } from '../follow-jobs.js'
@@ -31,9 +38,7 @@ async function anyJob (client: ControlClient, id: string, signal: AbortSignal): 
 /** Jobs `ffmesh status` lists for people when it is given no --limit (the counts cover the rest). */
 export const RECENT_JOBS = 20
 
-function pageOf (
-  opts: StatusOptions
-): { state?: string; limit?: number; offset?: number; order?: 'newest' | 'oldest' } | undefined {
+function pageOf (opts: StatusOptions): JobListQuery | undefined {
   if (opts.state == null && opts.limit == null && opts.offset == null && opts.newest !== true) return undefined
   return {
     state: opts.state,

@@ -1,16 +1,17 @@
 import type { Replay } from '../events.js'
 import type {
   JobListFilter,
-  JobState,
   JobStatus,
   JobSummary,
   LibraryConfig,
   LibraryStatus,
+  MeshJobsQuery,
   MeshJobStatus,
   MeshNodeStatus,
   NodeControlState,
   NodeEvent,
   NodeInfo,
+  PauseRequest,
   PeerStatus,
   Profile,
   RemovedJob,
@@ -52,14 +53,14 @@ export interface NodeApi {
   /** Every node of the mesh, this one first (peers that went away are listed as away). */
   meshNodes(options?: { signal?: AbortSignal }): Promise<MeshNodeStatus[]>
   /** Every job in the mesh, newest first; jobs of an owner that does not answer are its last state. */
-  meshJobs(query: { state?: JobState, limit?: number }, options?: { signal?: AbortSignal }): Promise<MeshJobStatus[]>
+  meshJobs(query: MeshJobsQuery, options?: { signal?: AbortSignal }): Promise<MeshJobStatus[]>
   /** Any job in the mesh, from its owner. */
   meshJob(id: string, options?: { signal?: AbortSignal }): Promise<MeshJobStatus>
   /** This node's worker takes nothing new; without drain its running units go back to their owners. */
-  pause(request: { drain?: boolean }, options?: { signal?: AbortSignal }): Promise<NodeControlState>
+  pause(request: PauseRequest, options?: { signal?: AbortSignal }): Promise<NodeControlState>
   resume(options?: { signal?: AbortSignal }): Promise<NodeControlState>
   /** The same for another node of the mesh (or this one, by its own id). */
-  pauseNode(id: string, request: { drain?: boolean }, options?: { signal?: AbortSignal }): Promise<NodeControlState>
+  pauseNode(id: string, request: PauseRequest, options?: { signal?: AbortSignal }): Promise<NodeControlState>
   resumeNode(id: string, options?: { signal?: AbortSignal }): Promise<NodeControlState>
   libraries(): LibraryStatus[]
   addLibrary(library: LibraryConfig): Promise<LibraryStatus>

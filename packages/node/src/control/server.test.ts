@@ -4,7 +4,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { pino } from 'pino'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { createFakeNodeApi, type FakeNodeApi } from './fake-node-api.js'
+import { createFakeNodeApi, type FakeNodeApi } from '../../../../test/helpers/fake-node-api.js'
 import { MAX_CONTROL_BODY_BYTES } from './http-io.js'
 import { createControlServer, type ControlServer } from './server.js'
 

@@ -7,7 +7,7 @@ import { coverBytes, readTruth } from '../../../../test/fixtures/media-truth.js'
 import { makeOldFormat } from '../../../../test/fixtures/old-formats.js'
 import { convertAndRead, expectVideoKept, fastProfile } from '../../../../test/helpers/kept-check.js'
 import { createLogger } from '../logger.js'
-import { convertLocally } from './local-pipeline.js'
+import { convertLocally } from '../../../../test/helpers/local-pipeline.js'
 import { createFfmpegRunner } from './runner.js'
 import { AUDIO_DURATION_TOLERANCE_SEC } from './verify.js'
 

@@ -5,7 +5,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { pino } from 'pino'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { createFakeNodeApi, type FakeNodeApi } from '../control/fake-node-api.js'
+import { createFakeNodeApi, type FakeNodeApi } from '../../../../test/helpers/fake-node-api.js'
 import { setUiPassword } from './password-file.js'
 import { createUiServer, type UiServer } from './server.js'
 

@@ -1,7 +1,7 @@
 import { appendFile, mkdir, rename, symlink, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { createHarness, media, put, sleep, type Harness } from './watch-test-harness.js'
+import { createHarness, media, put, sleep, type Harness } from '../../../../test/helpers/watch-harness.js'
 import { paced } from '../../../../test/helpers/pace.js'
 
 let h: Harness

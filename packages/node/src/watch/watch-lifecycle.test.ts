@@ -5,7 +5,7 @@ import { createEventBus } from '../events.js'
 import { createLogger } from '../logger.js'
 import { createIntake } from './intake.js'
 import { createWatchStore } from './watch-store.js'
-import { createHarness, media, put, sleep, type Harness } from './watch-test-harness.js'
+import { createHarness, media, put, sleep, type Harness } from '../../../../test/helpers/watch-harness.js'
 
 let h: Harness
 beforeEach(async () => { h = await createHarness() })

@@ -1,7 +1,6 @@
 import type { Level } from 'level'
-import { ErrorCodes, FfmeshError } from '@ffmesh/protocol'
+import { ErrorCodes, FfmeshError, type WatchStatus } from '@ffmesh/protocol'
 import type { WatchConfig } from '../config/schema.js'
-import type { WatchStatus } from '../control/api.js'
 import type { EventBus } from '../events.js'
 import type { Logger } from '../logger.js'
 import { applyAfterSuccess } from './after-success.js'

@@ -1,4 +1,4 @@
-import type { ConvertingUnit } from '@ffmesh/protocol'
+import type { ConvertingUnit, PauseRequest } from '@ffmesh/protocol'
 import { h, keyed, replace, setAttr, setText } from '../dom.js'
 import { formatAgo, formatBytes, formatPercent, shortId } from '../format.js'
 import { pausedByPerson, steerPath, workBadges, type MeshNodeView } from '../mesh-model.js'
@@ -35,7 +35,7 @@ export function createMeshView (ctx: ViewContext): View {
   function controls (node: MeshNodeView): HTMLElement {
     const problem = h('div', { class: 'action-error' })
     const report = (err: unknown): void => { showError(problem, err) }
-    const button = (label: string, cls: string, action: 'pause' | 'resume', body: object): HTMLButtonElement =>
+    const button = (label: string, cls: string, action: 'pause' | 'resume', body: PauseRequest): HTMLButtonElement =>
       actionButton(label, cls, report, async () => {
         await ctx.api.send('POST', steerPath(node, action), body)
         await store.refreshNodes()

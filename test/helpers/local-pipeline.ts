@@ -1,13 +1,13 @@
 import { mkdir, rm } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { FfmeshError, ErrorCodes, type Profile, type UnitSpec } from '@ffmesh/protocol'
-import { assembleOutput } from './assemble.js'
-import { convertUnit } from './convert.js'
-import { planSource, type PlannedUnit } from './plan.js'
-import { probeSource, type MediaInfo } from './probe.js'
-import { unitOutputExtension } from './profile-args.js'
-import type { FfmpegRunner } from './runner.js'
-import { verifyOutput } from './verify.js'
+import { assembleOutput } from '../../packages/node/src/media/assemble.js'
+import { convertUnit } from '../../packages/node/src/media/convert.js'
+import { planSource, type PlannedUnit } from '../../packages/node/src/media/plan.js'
+import { probeSource, type MediaInfo } from '../../packages/node/src/media/probe.js'
+import { unitOutputExtension } from '../../packages/node/src/media/profile-args.js'
+import type { FfmpegRunner } from '../../packages/node/src/media/runner.js'
+import { verifyOutput } from '../../packages/node/src/media/verify.js'
 
 /**
  * Placeholders for the network fields of a UnitSpec: a local conversion moves no blobs, and
@@ -31,14 +31,14 @@ export interface LocalConvertInit {
 export interface LocalConvertResult {
   info: MediaInfo
   units: PlannedUnit[]
-  /** The plan read an honest copy of the source instead of it (see normalise.ts). */
+  /** The plan read an honest copy of the source instead of it (packages/node/src/media/normalise.ts). */
   normalised: boolean
 }
 
 /**
  * The whole pipeline on one machine, the way the mesh runs it across many: probe, plan, convert
- * every unit (checking its frame count), assemble, verify. Benches and tests compare it with a
- * direct ffmpeg run.
+ * every unit (checking its frame count), assemble, verify. The media specs compare it with a
+ * direct ffmpeg run; the node never runs it (test support, kept out of the package).
  */
 export async function convertLocally (
   runner: FfmpegRunner,

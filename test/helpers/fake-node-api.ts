@@ -10,11 +10,14 @@ import {
   type JobStatus,
   type MeshJobStatus,
   type NodeControlState,
-  type PeerStatus
+  type PeerStatus,
+  type SubmitRequest,
+  type WatchConfig,
+  type WatchStatus
 } from '@ffmesh/protocol'
-import type { WatchConfig } from '../config/schema.js'
-import { createEventBus } from '../events.js'
-import type { NodeApi, SubmitRequest, WatchStatus } from './api.js'
+import type { NodeApi } from '../../packages/node/src/control/api.js'
+import { createEventBus } from '../../packages/node/src/events.js'
+import { computeStats } from '../../packages/node/src/library/stats.js'
 
 /**
  * An in-memory NodeApi for unit tests of the control server and the CLI (never used by the
@@ -153,19 +156,8 @@ export function createFakeNodeApi (init: { peers?: PeerStatus[] } = {}): FakeNod
     async scan () {
       throw new FfmeshError(ErrorCodes.LIBRARY_PATH_INVALID, 'the fake node scans nothing')
     },
-    stats: () => {
-      const span = {
-        converted: 0,
-        skipped: 0,
-        skippedByReason: {},
-        failed: 0,
-        bytesIn: 0,
-        bytesOut: 0,
-        bytesSaved: 0,
-        byNode: []
-      }
-      return { ...span, last7Days: span, byDay: [] }
-    },
+    // The fake's jobs never convert anything: the statistics of a node without jobs.
+    stats: () => computeStats([], Date.now(), () => null),
     onEvent: listener => bus.on(listener),
     async meshNodes () {
       const { id, name, version } = this.info()

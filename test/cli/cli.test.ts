@@ -6,12 +6,14 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { pino } from 'pino'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createFakeNodeApi, type FakeNodeApi } from '../../node/src/control/fake-node-api.js'
-import { createControlServer, type ControlServer } from '../../node/src/control/server.js'
-import { paced } from '../../../test/helpers/pace.js'
+import { createFakeNodeApi, type FakeNodeApi } from '../helpers/fake-node-api.js'
+import { createControlServer, type ControlServer } from '../../packages/node/src/control/server.js'
+import { paced } from '../helpers/pace.js'
 
 /** The real binary, as scripts and systemd run it; built by `npx tsc -b` beforehand. */
-const BIN = fileURLToPath(new URL('../bin/ffmesh.js', import.meta.url))
+const BIN = fileURLToPath(new URL('../../packages/cli/bin/ffmesh.js', import.meta.url))
+/** What the binary loads; its absence means the build has not run. */
+const BUILT_MAIN = fileURLToPath(new URL('../../packages/cli/dist/main.js', import.meta.url))
 
 interface Run { code: number, stdout: string, stderr: string }
 
@@ -46,7 +48,7 @@ describe('ffmesh CLI against a control server', () => {
   let b: string
 
   beforeAll(async () => {
-    expect(existsSync(fileURLToPath(new URL('../dist/main.js', import.meta.url))), 'run `npx tsc -b` first').toBe(true)
+    expect(existsSync(BUILT_MAIN), 'run `npx tsc -b` first').toBe(true)
     dir = await mkdtemp(path.join(os.tmpdir(), 'ffmesh-cli-'))
     dataDir = path.join(dir, 'data')
     a = path.join(dir, 'a.mkv')

@@ -2,13 +2,15 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { Level } from 'level'
-import { ErrorCodes, FfmeshError, type NodeEvent } from '@ffmesh/protocol'
-import type { WatchConfig } from '../config/schema.js'
-import { WatchSchema } from '../config/schema.js'
-import { createEventBus } from '../events.js'
-import { createLogger } from '../logger.js'
-import { hashFile } from '../store/hash.js'
-import { createWatchManager, type EndedJob, type WatchManager } from './watch-manager.js'
+import { ErrorCodes, FfmeshError, WatchSchema, type NodeEvent, type WatchConfig } from '@ffmesh/protocol'
+import { createEventBus } from '../../packages/node/src/events.js'
+import { createLogger } from '../../packages/node/src/logger.js'
+import { hashFile } from '../../packages/node/src/store/hash.js'
+import {
+  createWatchManager,
+  type EndedJob,
+  type WatchManager
+} from '../../packages/node/src/watch/watch-manager.js'
 
 /**
  * Real folders, real LevelDB, real chokidar around a recording `submit` (test support for the
