@@ -1,5 +1,6 @@
 import fs from 'node:fs/promises'
 import path from 'node:path'
+import { crashPoint } from './crash-point.js'
 import { fsyncDir, linkWithoutOverwrite } from './durable-fs.js'
 
 /** Why a file is being placed; part of its temp name, so a leftover says what made it. */
@@ -55,6 +56,7 @@ export async function placeFile (placement: Placement, steps: PlaceSteps): Promi
       await fs.rm(temp, { force: true })
       return null
     }
+    crashPoint('placement-after-link')
     await finishPlacement(placement, output, steps.record)
     return output
   } catch (err) {
