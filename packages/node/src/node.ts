@@ -201,7 +201,10 @@ export async function startNode (init: StartNodeInit): Promise<RunningNode> {
       selfNode,
       localJobs: (query) => store.jobs().filter(v => query.state == null || v.job.state === query.state)
         .sort((a, b) => newestIdFirst(a.job.id, b.job.id)).slice(0, query.limit).map(status.ofView),
-      localJob: (id) => store.job(id) == null ? undefined : status.ofId(id)
+      localJob: (id) => {
+        const view = store.job(id)
+        return view == null ? undefined : status.ofView(view)
+      }
     })
     // Each job message type goes to the one side that handles it; an offer also tells the mesh
     // view who owns its job.

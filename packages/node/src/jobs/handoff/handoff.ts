@@ -7,6 +7,7 @@ import type { Component } from '../../lifecycle.js'
 import type { JobView } from '../../store/reduce.js'
 import type { JobRecord } from '../../store/records.js'
 import { finalOutputName } from '../owner/assemble-job.js'
+import { mirrorOf, reportedUnits } from '../owner/status.js'
 import type { JobComponents } from '../shared/deps.js'
 import { freeDiskBytes } from '../../store/free-space.js'
 import type { JobMessage } from '../shared/job-bus.js'
@@ -168,10 +169,7 @@ export function createHandoff (c: JobComponents, init: HandoffInit): HandoffMana
       progress: s.progress,
       error: job.error,
       output,
-      units:
-        s.units.length <= 200
-          ? s.units.map(u => ({ index: u.index, state: u.state, worker: u.worker, attempts: u.attempts }))
-          : null
+      units: reportedUnits(s)
     })
   }
 
@@ -181,15 +179,7 @@ export function createHandoff (c: JobComponents, init: HandoffInit): HandoffMana
     if (view == null || view.job.handoffTo !== from) return
     const job = view.job
     if (job.owner !== from) await c.store.append(job.id, { type: 'job:handed-off', to: from })
-    mirrors.set(job.id, {
-      progress: m.progress,
-      units: (m.units ?? []).map(u => ({
-        ...u,
-        kind: 'segment' as const,
-        progress: u.state === 'verified' ? 1 : 0,
-        durationSec: 0
-      }))
-    })
+    mirrors.set(job.id, mirrorOf(m))
     if (job.state === 'done') {
       await c.bus.publish({ type: 'delivered', owner: from, jobId: job.id })
       return
@@ -263,7 +253,6 @@ export function createHandoff (c: JobComponents, init: HandoffInit): HandoffMana
     forget (jobId) {
       for (const map of [sourceRefs, outputRefs, offeredAt, reportedAt, mirrors]) map.delete(jobId)
     },
-    /** The new owner may fetch the source; the submitter may fetch the output. */
     async authorizeBlob (peer, hash) {
       for (const { job } of c.store.jobs()) {
         if (job.handoffTo === peer && sourceRefs.get(job.id)?.hash === hash) return job.source

@@ -1,6 +1,14 @@
-import { ErrorCodes, FfmeshError, TERMINAL_JOB_STATES, type JobStatus, type UnitStatus } from '@ffmesh/protocol'
+import {
+  ErrorCodes,
+  FfmeshError,
+  MAX_UNITS_IN_JOB_STATE,
+  TERMINAL_JOB_STATES,
+  type JobStateMessage,
+  type JobStatus,
+  type UnitStatus
+} from '@ffmesh/protocol'
 import type { JobView } from '../../store/reduce.js'
-import type { Mirrors } from '../handoff/mirrors.js'
+import type { Mirror, Mirrors } from '../handoff/mirrors.js'
 import { holdReason } from '../shared/disk-hold.js'
 import type { JobComponents } from '../shared/deps.js'
 import { WAITING_AFTER_MS, type OwnerState } from './owner-state.js'
@@ -118,4 +126,24 @@ function waitingReason (view: JobView, rt: OwnerState, now: number): string | nu
       : `unit ${u.index} is waiting: no node with a free slot has claimed it`
   }
   return null
+}
+
+/** A job's units as a new owner reports them to the submitter: none past the message's limit. */
+export function reportedUnits (status: JobStatus): JobStateMessage['units'] {
+  return status.units.length <= MAX_UNITS_IN_JOB_STATE
+    ? status.units.map(u => ({ index: u.index, state: u.state, worker: u.worker, attempts: u.attempts }))
+    : null
+}
+
+/** What the submitter shows of a handed-off job from its new owner's report (createJobStatus). */
+export function mirrorOf (report: Pick<JobStateMessage, 'progress' | 'units'>): Mirror {
+  return {
+    progress: report.progress,
+    units: (report.units ?? []).map(u => ({
+      ...u,
+      kind: 'segment' as const,
+      progress: u.state === 'verified' ? 1 : 0,
+      durationSec: 0
+    }))
+  }
 }
