@@ -39,12 +39,26 @@ export interface PlaceSteps {
  * Makes a file appear in a folder complete or not at all: temp → write → fsync → link without
  * overwrite → record → remove temp. Until the record is written, the temp and the output are two
  * links to one file, which is how a restart after a crash tells a placed but unrecorded output
- * from a half-written one. Returns the output's path (null when `link` placed nothing). The steps
- * take the caller's signal themselves: once the file is written, placing it is not cut short.
+ * from a half-written one. Returns the output's path (null when `link` placed nothing). `signal`
+ * is checked before anything is written; `write` takes it too if it wants. Once the file is
+ * written, placing it is not cut short: a file half placed is what the steps exist to prevent.
  */
-export async function placeFile (placement: Placement, steps: PlaceSteps & { link?: undefined }): Promise<string>
-export async function placeFile (placement: Placement, steps: PlaceSteps): Promise<string | null>
-export async function placeFile (placement: Placement, steps: PlaceSteps): Promise<string | null> {
+export async function placeFile (
+  placement: Placement,
+  steps: PlaceSteps & { link?: undefined },
+  options?: { signal?: AbortSignal }
+): Promise<string>
+export async function placeFile (
+  placement: Placement,
+  steps: PlaceSteps,
+  options?: { signal?: AbortSignal }
+): Promise<string | null>
+export async function placeFile (
+  placement: Placement,
+  steps: PlaceSteps,
+  options: { signal?: AbortSignal } = {}
+): Promise<string | null> {
+  options.signal?.throwIfAborted()
   const { temp } = placement
   await fs.rm(temp, { force: true })
   try {

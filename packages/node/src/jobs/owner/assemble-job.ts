@@ -64,7 +64,7 @@ export async function assembleJob (
     // A library's rules and placement (saving, sidecars, --replace); other jobs link in beside.
     link: job.library != null ? async (tmp) => await placeLibraryOutput(c, job, tmp) : undefined,
     record: async (placed) => await recordDone(c, job, placed)
-  })
+  }, options)
   if (output != null) announceDone(c, job, output)
   await cleanupJobBlobs(c, job.id)
 }
