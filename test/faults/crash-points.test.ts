@@ -93,4 +93,27 @@ describe('fault scenarios: a crash while a result is stored', () => {
     expect(await outputFiles(solo.outDir)).toHaveLength(1)
     expect(await videoFrames(job.output as string)).toBe(await videoFrames(suite.source))
   })
+
+  it('6c. crash after the output is linked in, before it is logged: the restart logs that file, once', async () => {
+    const cluster = suite.cluster = await createFaultCluster([{ name: 'solo', mesh: false, segmentSeconds: 2 }])
+    const solo = cluster.node('solo')
+    await cluster.start('solo', { FFMESH_TEST_CRASH_AT: 'placement-after-link' })
+    const id = await cluster.submit('solo', suite.source, 'slow264')
+    expect((await solo.proc!.exited).signal).toBe('SIGKILL')
+    await cluster.stop('solo', 'SIGKILL')
+    // The output is in place under its name and still linked from its hidden temp.
+    const placed = await outputFiles(solo.outDir)
+    expect(placed).toHaveLength(1)
+    const temps = (await fs.readdir(solo.outDir)).filter(n => n.startsWith('.ffmesh-') && n.includes('.partial'))
+    expect(temps).toHaveLength(1)
+
+    await cluster.start('solo')
+    const job = await cluster.waitJob('solo', id, paced(120_000))
+    expect(job.state, JSON.stringify(job.error)).toBe('done')
+    // The restart recorded the file it found instead of assembling and placing a second copy.
+    expect(job.output).toBe(path.join(solo.outDir, placed[0] as string))
+    expect(await outputFiles(solo.outDir)).toEqual(placed)
+    expect((await fs.readdir(solo.outDir)).filter(n => n.startsWith('.ffmesh-'))).toEqual([])
+    expect(await videoFrames(job.output as string)).toBe(await videoFrames(suite.source))
+  })
 })

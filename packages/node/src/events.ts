@@ -19,6 +19,8 @@ export type Replay = { events: NodeEvent[] } | { reset: EventStreamReset }
 export interface EventBus {
   emit(type: EventName, fields?: Omit<NodeEvent, 'type' | 'time' | 'id'>): void
   on(listener: (event: NodeEvent) => void): () => void
+  /** Listeners registered and not yet removed (none once every user has stopped). */
+  listenerCount(): number
   /** The events after `lastEventId` (an event's `id`), oldest first, while the window holds them. */
   since(lastEventId: string): Replay
 }
@@ -48,6 +50,7 @@ export function createEventBus (clock: () => number = Date.now, init: { window?:
       emitter.on('event', listener)
       return () => { emitter.off('event', listener) }
     },
+    listenerCount: () => emitter.listenerCount('event'),
     since (lastEventId) {
       const match = /^([A-Za-z0-9_-]+):(\d{1,15})$/.exec(lastEventId.trim())
       if (match == null || match[1] !== run) return { reset: { type: 'reset', reason: 'restarted' } }
@@ -58,6 +61,21 @@ export function createEventBus (clock: () => number = Date.now, init: { window?:
       const events: NodeEvent[] = []
       for (let seq = seen + 1; seq <= last; seq++) events.push(ring[seq % window] as NodeEvent)
       return { events }
+    }
+  }
+}
+
+/**
+ * The bus as one part sees it: each listener it adds is also handed to `track`, so whoever stops
+ * that part can remove what it left registered.
+ */
+export function trackListeners (events: EventBus, track: (unsubscribe: () => void) => void): EventBus {
+  return {
+    ...events,
+    on (listener) {
+      const unsubscribe = events.on(listener)
+      track(unsubscribe)
+      return unsubscribe
     }
   }
 }

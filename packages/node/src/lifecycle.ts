@@ -51,3 +51,11 @@ export function createComponentStack (): ComponentStack {
     }
   }
 }
+
+/** A part whose start or stop returns nothing (or has no start), as a Component. */
+export function asComponent (part: { start?: () => unknown, stop: () => unknown }): Component {
+  return {
+    async start () { await part.start?.() },
+    async stop () { await part.stop() }
+  }
+}

@@ -5,27 +5,23 @@ import {
   FfmeshError,
   isFfmeshError,
   JobStates,
-  TERMINAL_JOB_STATES,
   type JobState,
   type JobSummary,
-  type MeshNodeStatus,
   type NodeControlState,
   type Profile
 } from '@ffmesh/protocol'
 import type { NodeApi, NodeInfo } from './control/api.js'
 import type { JobComponents } from './jobs/shared/deps.js'
-import { submitJob } from './jobs/owner/intake.js'
-import { holdReason } from './jobs/shared/disk-hold.js'
+import type { SubmitJob } from './jobs/owner/intake.js'
 import type { HandoffManager } from './jobs/handoff/handoff.js'
 import { outputFolderError, prepareOutputFolder } from './jobs/owner/output-folder.js'
 import type { ResultHold } from './jobs/worker/held-results.js'
 import { removeJob } from './jobs/owner/job-commands.js'
 import type { NodeControl } from './jobs/worker/node-control.js'
 import type { Owner } from './jobs/owner/owner.js'
-import { toJobStatus } from './jobs/owner/status.js'
-import { createMeshView } from './status/mesh-view.js'
-import { newestIdFirst } from './status/status-pages.js'
-import { linkWithoutOverwrite } from './store/durable-fs.js'
+import type { JobStatusBuilder } from './jobs/owner/status.js'
+import type { MeshView } from './status/mesh-view.js'
+import { placeFile, placementTemp } from './store/place-file.js'
 import type { LibraryManager } from './library/library-manager.js'
 import { computeStats } from './library/stats.js'
 import type { WatchManager } from './watch/index.js'
@@ -36,6 +32,11 @@ export { profileTable } from './jobs/owner/profile-table.js'
 export interface NodeApiParts {
   owner: Owner
   handoff: HandoffManager
+  submit: SubmitJob
+  /** The one status builder (jobs/owner/status.ts). */
+  status: JobStatusBuilder
+  /** The mesh as this node sees it (`status --mesh`, the dashboard). */
+  meshView: MeshView
   hold: ResultHold
   watches: WatchManager
   libraries: LibraryManager
@@ -44,57 +45,14 @@ export interface NodeApiParts {
   control: NodeControl
   /** The worker's pause state with its running units counted. */
   controlState: () => NodeControlState
-  /** This node as `status --mesh` and the dashboard list it. */
-  selfNode: () => MeshNodeStatus
 }
 
 export function createNodeApi (c: JobComponents, parts: NodeApiParts): NodeApi {
-  const status = (id: string) => {
-    const view = c.store.job(id)
-    if (view == null) {
-      throw new FfmeshError(ErrorCodes.JOB_NOT_FOUND, `no job ${id} on this node (ffmesh status lists jobs)`)
-    }
-    const s = toJobStatus(view, parts.owner.state, c.clock())
-    // A handed-off job is owned elsewhere: show what its owner last reported.
-    const mirror = view.job.owner !== c.mesh.peerId ? parts.handoff.mirror(id) : undefined
-    if (mirror != null) return { ...s, units: mirror.units, progress: s.state === 'done' ? 1 : mirror.progress }
-    if (view.job.attention != null) {
-      return {
-        ...s,
-        waiting: `needs attention: ${view.job.attention}. \`ffmesh retry ${id}\` runs it anyway; \`ffmesh rm ${id}\` removes it`
-      }
-    }
-    if (view.job.handoff === true && view.job.owner === c.mesh.peerId && s.state === 'queued') {
-      return {
-        ...s,
-        waiting:
-          view.job.handoffTo == null
-            ? 'waiting for a peer with free slots to take the job (handoff)'
-            : `handing off to ${view.job.handoffTo}`
-      }
-    }
-    const held =
-      view.job.owner === c.mesh.peerId && !TERMINAL_JOB_STATES.includes(s.state)
-        ? (holdReason(c, view.job) ?? parts.owner.spaceHold(id))
-        : null
-    return held != null ? { ...s, waiting: held } : s
-  }
-  const meshView = createMeshView({
-    mesh: c.mesh,
-    bus: c.bus,
-    logger: c.logger,
-    clock: c.clock,
-    selfNode: parts.selfNode,
-    localJobs: (query) => c.store.jobs().filter(v => query.state == null || v.job.state === query.state)
-      .sort((a, b) => newestIdFirst(a.job.id, b.job.id)).slice(0, query.limit).map(v => status(v.job.id)),
-    localJob: (id) => c.store.job(id) == null ? undefined : status(id)
-  })
+  const status = parts.status.ofId
+  const meshView = parts.meshView
   return {
     info: parts.info,
-    async submit (req, options) {
-      const job = await submitJob(c, parts.profiles, req, options)
-      return { id: job.id }
-    },
+    submit: parts.submit,
     // Only the page is turned into statuses: `ffmesh status` of 10,000 jobs shows 20 of them.
     listJobs: query =>
       c.store
@@ -140,14 +98,12 @@ export function createNodeApi (c: JobComponents, parts: NodeApiParts): NodeApi {
       if (outDir == null || path.resolve(outDir) === path.dirname(job.output)) return { path: job.output }
       const dir = path.resolve(outDir)
       await prepareOutputFolder(dir)
-      const tmp = path.join(dir, `.ffmesh-fetch-${id}.partial`)
+      const output = job.output
       try {
-        await fs.copyFile(job.output, tmp)
-        return { path: await linkWithoutOverwrite(tmp, dir, path.basename(job.output)) }
+        const placement = { dir, name: path.basename(output), temp: placementTemp(dir, id, 'fetch') }
+        return { path: await placeFile(placement, { write: async (tmp) => await fs.copyFile(output, tmp) }) }
       } catch (err) {
         throw isFfmeshError(err) ? err : outputFolderError(dir, err, 'choose another folder with --out')
-      } finally {
-        await fs.rm(tmp, { force: true })
       }
     },
     peers: () => c.mesh.peers(),

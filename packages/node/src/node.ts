@@ -1,12 +1,12 @@
 import fs from 'node:fs/promises'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
-import { TERMINAL_JOB_STATES } from '@ffmesh/protocol'
+import { TERMINAL_JOB_STATES, type MeshNodeStatus } from '@ffmesh/protocol'
 import { loadConfig } from './config/load.js'
 import { dataPaths, jobLogFiles } from './config/paths.js'
 import { readIdentity, readSwarmKey } from './config/secrets.js'
 import type { NodeApi } from './control/api.js'
 import { createControlServer } from './control/server.js'
-import { createEventBus } from './events.js'
+import { createEventBus, trackListeners } from './events.js'
 import { assertDataDirPrivate } from './config/data-dir-security.js'
 import { referencedBlobs } from './jobs/owner/cleanup.js'
 import { createDiskMonitor } from './jobs/shared/disk-monitor.js'
@@ -19,13 +19,20 @@ import type { JobComponents } from './jobs/shared/deps.js'
 import { createNodeControl } from './jobs/worker/node-control.js'
 import { createOwner } from './jobs/owner/owner.js'
 import { createSchedule, parseSchedule } from './jobs/worker/schedule.js'
-import { toJobStatus } from './jobs/owner/status.js'
+import { createJobStatus } from './jobs/owner/status.js'
+import { createSubmit } from './jobs/owner/intake.js'
+import type { Mirrors } from './jobs/handoff/mirrors.js'
+import { createSlots } from './jobs/worker/slots.js'
+import { asComponent, createComponentStack, createSubscriptions } from './lifecycle.js'
+import { createNodeInfo } from './node-info.js'
+import { createMeshView } from './status/mesh-view.js'
+import { newestIdFirst } from './status/status-pages.js'
 import { createWallClock } from './jobs/worker/wall-clock.js'
 import { createWorker } from './jobs/worker/worker.js'
 import { createLogger, type Logger } from './logger.js'
 import { checkFfmpeg, createFfmpegRunner } from './media/index.js'
 import { createMediaToolkit, type MediaToolkit } from './media/toolkit.js'
-import { createLibp2pMesh, createLoneMesh, type Mesh, type MeshStats } from './mesh/index.js'
+import { createLibp2pMesh, createLoneMesh, type Libp2pMesh, type Mesh, type MeshStats } from './mesh/index.js'
 import { createNodeApi, profileTable } from './node-api.js'
 import { createBlobStore, type BlobStore } from './store/blob-store.js'
 import { hashFile } from './store/hash.js'
@@ -33,8 +40,9 @@ import { openJobStore, type JobStore } from './store/job-store.js'
 import { createStatusSource } from './status/status-source.js'
 import { selfNodeStatus } from './status/self-node.js'
 import { VERSION } from './version.js'
-import { createUiServer, type UiServer } from './ui/index.js'
+import { createUiServer } from './ui/index.js'
 import { createWatchManager } from './watch/index.js'
+import { endedJobs } from './watch/ended-jobs.js'
 import { createFileIndex, FILE_INDEX_AREA } from './library/file-index.js'
 import { createLibraryManager } from './library/library-manager.js'
 import { createLibraryStore } from './library/library-store.js'
@@ -45,6 +53,11 @@ export interface RunningNode {
   peerId: string
   /** Gossip and transfer counters of the mesh (null with mesh.enabled false), for benches and tests. */
   meshStats(): MeshStats | null
+  /**
+   * Handlers still registered on the node's shared emitters: its event bus, its job bus and its
+   * mesh (null with mesh.enabled false). Every one is removed on stop; tests check that it is.
+   */
+  listeners(): { events: number, jobBus: number, mesh: number | null }
   /** Stops everything in order: no new work, ffmpeg children ended, state persisted. */
   stop(): Promise<void>
 }
@@ -62,8 +75,10 @@ export interface StartNodeInit {
 
 /**
  * The composition root: reads config and secrets, opens the job log (whose lock keeps a second
- * node off this data dir), then starts the mesh, the owner and worker sides, watched folders and
- * the control API, in that order, and stops them in reverse.
+ * node off this data dir), then builds each part from the parts before it and starts it: the
+ * disk monitor and node control, the mesh, the owner and worker sides, the message router,
+ * watched folders and libraries, and the control API and dashboard last. Stopping goes in reverse
+ * (docs/architecture.md, "Lifecycle and composition").
  */
 export async function startNode (init: StartNodeInit): Promise<RunningNode> {
   const paths = dataPaths(init.dataDir)
@@ -74,28 +89,26 @@ export async function startNode (init: StartNodeInit): Promise<RunningNode> {
   const privateKey = await readIdentity(paths.identity)
   const swarmKey = await readSwarmKey(paths.swarmKey)
   const store = await openJobStore({ files: jobLogFiles(paths), logger: logger.child({ component: 'store' }) })
-  const closers: Array<() => Promise<void> | void> = [() => store.close()]
+  const stack = createComponentStack()
   const stopAll = async (): Promise<void> => {
-    for (const close of closers.reverse()) {
-      await Promise.resolve(close()).catch(err => logger.warn({ err }, 'stop step failed'))
-    }
-    closers.length = 0
+    await stack.stop((name, err) => logger.warn({ err, component: name }, 'stop step failed'))
   }
   try {
+    await stack.start('job log', asComponent({ stop: () => store.close() }))
     const runner = createFfmpegRunner({
       ...config.ffmpeg,
       priority: { nice: config.worker.nice, ioIdle: config.worker.ioIdle },
       logger: logger.child({ component: 'ffmpeg' })
     })
     await checkFfmpeg(runner)
-    closers.push(() => runner.killAll())
+    await stack.start('ffmpeg', asComponent({ stop: () => runner.killAll() }))
     await fs.rm(paths.work, { recursive: true, force: true })
     await fs.mkdir(paths.work, { recursive: true, mode: 0o700 })
     const blobs = await createBlobStore({ dir: paths.blobs, tmpDir: paths.tmp })
     const swept = await blobs.sweepTemp()
     const fetched = await createBlobStore({ dir: paths.fetched, tmpDir: paths.tmp })
     const orphans = await sweepOrphans(store, blobs, fetched, logger)
-    const mesh: Mesh = config.mesh.enabled
+    const libp2pMesh: Libp2pMesh | null = config.mesh.enabled
       ? await createLibp2pMesh({
           privateKey,
           swarmKey,
@@ -106,10 +119,11 @@ export async function startNode (init: StartNodeInit): Promise<RunningNode> {
           logger: logger.child({ component: 'mesh' }),
           testHooks: init.testHooks
         })
-      : createLoneMesh(peerIdFromPrivateKey(privateKey).toString())
+      : null
+    const mesh: Mesh = libp2pMesh ?? createLoneMesh(peerIdFromPrivateKey(privateKey).toString())
     const events = createEventBus()
     const media = init.media?.(runner) ?? createMediaToolkit(runner)
-    const disk = createDiskMonitor(
+    const disk = await stack.start('disk monitor', createDiskMonitor(
       { logger, events },
       {
         dataDir: paths.root,
@@ -121,39 +135,27 @@ export async function startNode (init: StartNodeInit): Promise<RunningNode> {
             .map(v => v.job.outDir),
         spokenFor: () => store.reserveMissing()
       }
-    )
-    await disk.start()
-    closers.push(() => disk.stop())
-    const c: JobComponents = {
-      config,
-      paths,
-      store,
-      blobs,
-      fetched,
-      mesh,
-      bus: createJobBus(mesh),
-      media,
-      events,
-      disk,
-      logger,
-      clock: Date.now
-    }
+    ))
+    const bus = createJobBus(mesh)
+    const clock = Date.now
+    const c: JobComponents = { config, paths, store, blobs, fetched, mesh, bus, media, events, disk, logger, clock }
     const profiles = profileTable(config.profiles)
 
-    const control = createNodeControl(
+    const control = await stack.start('node control', createNodeControl(
       { db: store.area('control'), events, logger, clock: c.clock },
       { schedule: createSchedule(parseSchedule(config.worker.schedule), createWallClock()) }
-    )
-    await control.start()
-    closers.push(() => control.stop())
-    // The owner and worker refer to each other through closures, called only after both exist.
-    const owner = createOwner(c, {
-      localSlotsFree: () => worker.slotsFree(),
+    ))
+    // The worker's slots exist before both sides: the owner reads them, the worker takes them.
+    const slots = createSlots(config.worker.slots)
+    const ownerEvents = createSubscriptions()
+    const owner = createOwner({ ...c, events: trackListeners(events, ownerEvents.add) }, {
+      localSlotsFree: () => slots.free,
       localAcceptsWork: () => control.acceptsWork()
     })
     const hold = createResultHold(c)
     const worker = createWorker(c, {
       version: VERSION,
+      slots,
       acceptLocal: owner.acceptResult,
       deliverRemote: hold.deliver,
       queueLength: () =>
@@ -162,7 +164,9 @@ export async function startNode (init: StartNodeInit): Promise<RunningNode> {
           .reduce((n, v) => n + v.units.filter(u => u.state === 'pending').length, 0),
       control
     })
-    const handoff = createHandoff(c)
+    const mirrors: Mirrors = new Map()
+    const status = createJobStatus({ store, disk, clock: c.clock, self: mesh.peerId, owner, mirrors })
+    const handoff = createHandoff(c, { status: status.ofView, mirrors })
     mesh.serveBlobs(
       async (peer, hash) => (await owner.authorizeBlob(peer, hash)) ?? (await handoff.authorizeBlob(peer, hash))
     )
@@ -170,7 +174,7 @@ export async function startNode (init: StartNodeInit): Promise<RunningNode> {
     mesh.serveStatus(createStatusSource({
       store,
       self: mesh.peerId,
-      jobStatus: (view) => toJobStatus(view, owner.state, c.clock()),
+      jobStatus: status.ofView,
       running: worker.running,
       controlState: worker.controlState,
       remote: {
@@ -179,40 +183,54 @@ export async function startNode (init: StartNodeInit): Promise<RunningNode> {
         resume: (from) => control.resume({ from })
       }
     }))
-    await mesh.start()
-    closers.push(() => mesh.stop())
-    await owner.start()
-    closers.push(() => owner.stop())
-    await worker.start()
-    closers.push(() => worker.stop())
-    // Each job message type goes to the one side that handles it.
-    const router = createMessageRouter(c.bus, { ...owner.messages, ...worker.messages, ...handoff.messages })
-    await router.start()
-    closers.push(() => router.stop())
-    hold.start()
-    closers.push(() => hold.stop())
-    const retention = createRetention(c)
-    retention.start()
-    closers.push(() => retention.stop())
+    await stack.start('mesh', mesh)
+    // The owner's start registers an events handler its stop does not remove: removed here.
+    await stack.start('owner', {
+      start: owner.start,
+      stop: async () => { await owner.stop(); ownerEvents.clear() }
+    })
+    await stack.start('worker', worker)
+    const selfNode = (): MeshNodeStatus => selfNodeStatus(
+      { id: mesh.peerId, name: config.name, version: VERSION, slotsTotal: config.worker.slots, now: c.clock() },
+      worker
+    )
+    const meshView = createMeshView({
+      mesh,
+      logger,
+      clock: c.clock,
+      selfNode,
+      localJobs: (query) => store.jobs().filter(v => query.state == null || v.job.state === query.state)
+        .sort((a, b) => newestIdFirst(a.job.id, b.job.id)).slice(0, query.limit).map(status.ofView),
+      localJob: (id) => {
+        const view = store.job(id)
+        return view == null ? undefined : status.ofView(view)
+      }
+    })
+    // Each job message type goes to the one side that handles it; an offer also tells the mesh
+    // view who owns its job.
+    const router = createMessageRouter(bus, {
+      ...owner.messages,
+      ...worker.messages,
+      ...handoff.messages,
+      offer: (m, from) => {
+        meshView.noteOffer(m, from)
+        worker.messages.offer(m, from)
+      }
+    })
+    await stack.start('job bus', bus)
+    await stack.start('router', router)
+    await stack.start('result hold', hold)
+    await stack.start('retention', asComponent(createRetention(c)))
+    await stack.start('handoff', handoff)
 
+    const submit = createSubmit(c, profiles)
     const outputs = (): Set<string> => new Set(store.jobs().flatMap(v => v.job.output == null ? [] : [v.job.output]))
     const watches = createWatchManager({
       logger,
       events,
       db: store.textArea('watch'),
-      submit: (req) => api.submit(req),
-      onJobEnded: (listener) => events.on((e) => {
-        if (e.jobId == null || (e.type !== 'job:done' && e.type !== 'job:failed' && e.type !== 'job:cancelled')) return
-        const job = store.job(e.jobId)?.job
-        if (job != null && TERMINAL_JOB_STATES.includes(job.state)) {
-          listener({
-            id: job.id,
-            state: job.state as 'done' | 'failed' | 'cancelled',
-            source: job.source,
-            output: job.output
-          })
-        }
-      }),
+      submit,
+      onJobEnded: endedJobs(events, store),
       isNodeOutput: (file) => outputs().has(file),
       hashFile
     }, { watches: config.watch })
@@ -226,7 +244,14 @@ export async function startNode (init: StartNodeInit): Promise<RunningNode> {
       },
       { libraries: config.libraries }
     )
-    let ui: UiServer | null = null
+    const nodeInfo = createNodeInfo({
+      id: mesh.peerId,
+      name: config.name,
+      version: VERSION,
+      dataDir: paths.root,
+      slots: config.worker.slots,
+      addresses: () => libp2pMesh?.multiaddrs() ?? []
+    })
     const api = createNodeApi(c, {
       owner,
       handoff,
@@ -235,44 +260,26 @@ export async function startNode (init: StartNodeInit): Promise<RunningNode> {
       libraries,
       profiles,
       control,
+      submit,
+      status,
+      meshView,
       controlState: worker.controlState,
-      selfNode: () =>
-        selfNodeStatus(
-          { id: mesh.peerId, name: config.name, version: VERSION, slotsTotal: config.worker.slots, now: c.clock() },
-          worker
-        ),
-      info: () => ({
-        id: mesh.peerId,
-        name: config.name,
-        version: VERSION,
-        dataDir: paths.root,
-        slots: config.worker.slots,
-        addresses: 'multiaddrs' in mesh ? (mesh as { multiaddrs(): string[] }).multiaddrs() : [],
-        dashboard: ui?.url() ?? null
-      })
+      info: nodeInfo.info
     })
-    handoff.start((id) => api.getJob(id))
-    closers.push(() => handoff.stop())
-    await watches.start()
-    closers.push(() => watches.stop())
-    await libraries.start()
-    closers.push(() => libraries.stop())
-    const controlServer = createControlServer({
+    await stack.start('watches', watches)
+    await stack.start('libraries', libraries)
+    await stack.start('control server', createControlServer({
       api,
       socketPath: paths.controlSocket,
       logger: logger.child({ component: 'control' })
-    })
-    await controlServer.start()
-    closers.push(() => controlServer.stop())
+    }))
     if (config.ui.enabled) {
       // A dashboard that cannot start logs why and leaves the node converting (ui/server.ts).
-      const dashboard = createUiServer(
+      const dashboard = await stack.start('dashboard', createUiServer(
         { api, logger: logger.child({ component: 'ui' }) },
         { listen: config.ui.listen, passwordFile: paths.uiPassword }
-      )
-      ui = dashboard
-      await dashboard.start()
-      closers.push(() => dashboard.stop())
+      ))
+      nodeInfo.setDashboard(dashboard.url())
     }
     events.emit('node:started', { peerId: mesh.peerId })
     logger.info(
@@ -288,7 +295,12 @@ export async function startNode (init: StartNodeInit): Promise<RunningNode> {
     return {
       api,
       peerId: mesh.peerId,
-      meshStats: () => 'stats' in mesh ? (mesh as { stats(): MeshStats }).stats() : null,
+      meshStats: () => libp2pMesh?.stats() ?? null,
+      listeners: () => ({
+        events: events.listenerCount(),
+        jobBus: bus.listenerCount(),
+        mesh: libp2pMesh?.listenerCount() ?? null
+      }),
       async stop () {
         events.emit('node:stopping', { peerId: mesh.peerId })
         await stopAll()

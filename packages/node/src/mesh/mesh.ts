@@ -28,7 +28,12 @@ export interface Libp2pMeshInit {
   testHooks?: { corruptBlobByte?: (hash: string) => boolean }
 }
 
-export type Libp2pMesh = Mesh & { stats(): MeshStats, multiaddrs(): string[] }
+export type Libp2pMesh = Mesh & {
+  stats(): MeshStats
+  multiaddrs(): string[]
+  /** Handlers the node registered through onMessage and onPeerChange and has not removed. */
+  listenerCount(): number
+}
 
 /** The mesh over libp2p: TCP + Noise (swarm-key prologue) + yamux, mDNS, gossipsub, three stream protocols. */
 export async function createLibp2pMesh (init: Libp2pMeshInit): Promise<Libp2pMesh> {
@@ -59,6 +64,18 @@ export async function createLibp2pMesh (init: Libp2pMeshInit): Promise<Libp2pMes
   const results = createResultProtocol(node, { tmpDir: init.paths.tmp, counters, logger })
   const status = createStatusProtocol(node, { counters, logger, clock })
   let started = false
+  let listeners = 0
+  /** Counts a handler until its unsubscribe, which is safe to call twice. */
+  const counted = (unsubscribe: () => void): () => void => {
+    listeners++
+    let removed = false
+    return () => {
+      if (removed) return
+      removed = true
+      listeners--
+      unsubscribe()
+    }
+  }
 
   return {
     peerId: self,
@@ -90,7 +107,7 @@ export async function createLibp2pMesh (init: Libp2pMeshInit): Promise<Libp2pMes
       await datastore.close().catch(() => {})
     },
     publish: async (message) => { await gossip.publish(message) },
-    onMessage: (handler) => gossip.onMessage(handler),
+    onMessage: (handler) => counted(gossip.onMessage(handler)),
     fetchBlob: async (from, ref, dest, options) => { await blobs.fetch(from, ref, dest, options) },
     pushResult: async (to, push, file, options) => await results.push(to, push, file, options),
     serveBlobs: (authorize) => { blobs.serve(authorize) },
@@ -107,8 +124,9 @@ export async function createLibp2pMesh (init: Libp2pMeshInit): Promise<Libp2pMes
         return false
       }
     },
-    onPeerChange: (handler) => discovery.onPeerChange(handler),
+    onPeerChange: (handler) => counted(discovery.onPeerChange(handler)),
     stats: () => counters.snapshot(),
+    listenerCount: () => listeners,
     multiaddrs: () => node.getMultiaddrs().map(String)
   }
 }

@@ -9,7 +9,7 @@ import {
   type NodeControlState,
   type PeerStatus
 } from '@ffmesh/protocol'
-import type { JobBus } from '../jobs/shared/job-bus.js'
+import type { JobMessageOf } from '../jobs/shared/message-router.js'
 import type { Logger } from '../logger.js'
 import type { Mesh } from '../mesh/types.js'
 import { createPeerAsker, inPool } from './mesh-collector.js'
@@ -26,7 +26,6 @@ export const MESH_STATUS_DEADLINE_MS = 15_000
 
 export interface MeshViewComponents {
   mesh: Pick<Mesh, 'peerId' | 'knownPeers' | 'openStatus'>
-  bus: Pick<JobBus, 'on'>
   logger: Logger
   clock: () => number
   /** This node as the mesh sees it. */
@@ -40,6 +39,8 @@ export interface MeshViewComponents {
 }
 
 export interface MeshView {
+  /** An offer names its job and comes from its owner: `status JOB` then knows whom to ask. */
+  noteOffer(offer: JobMessageOf<'offer'>, from: string): void
   nodes(options?: { signal?: AbortSignal }): Promise<MeshNodeStatus[]>
   jobs(query: { state?: JobState; limit?: number }, options?: { signal?: AbortSignal }): Promise<MeshJobStatus[]>
   job(id: string, options?: { signal?: AbortSignal }): Promise<MeshJobStatus>
@@ -63,8 +64,6 @@ export function createMeshView (c: MeshViewComponents): MeshView {
   const cache = createPeerCache()
   const asker = createPeerAsker(c.mesh)
   const self = c.mesh.peerId
-  // An offer names its job and comes from its owner: `status JOB` then knows whom to ask.
-  c.bus.on((m, from) => { if (m.type === 'offer' && from !== self) cache.noteOwner(m.unit.jobId, from) })
 
   const deadline = (signal?: AbortSignal): AbortSignal => {
     const timeout = AbortSignal.timeout(MESH_STATUS_DEADLINE_MS)
@@ -86,6 +85,10 @@ export function createMeshView (c: MeshViewComponents): MeshView {
   })
 
   return {
+    noteOffer (offer, from) {
+      if (from !== self) cache.noteOwner(offer.unit.jobId, from)
+    },
+
     async nodes (options = {}) {
       const peers = c.mesh.knownPeers()
       const signal = deadline(options.signal)

@@ -12,6 +12,8 @@ export type CrashPoint =
   | 'result-after-rename'
   | 'result-before-log'
   | 'plan-after-audio'
+  // A placed file (store/place-file.ts) linked in, not yet recorded
+  | 'placement-after-link'
   // The steps of a library's --replace swap (library/swap.ts)
   | 'swap-before-intent'
   | 'swap-after-intent'

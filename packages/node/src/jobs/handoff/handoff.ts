@@ -1,14 +1,27 @@
 import fs from 'node:fs/promises'
 import path from 'node:path'
-import { TERMINAL_JOB_STATES, toErrorBody, type BlobRef, type ErrorCode, type UnitStatus } from '@ffmesh/protocol'
+import { TERMINAL_JOB_STATES, toErrorBody, type BlobRef, type ErrorCode, type JobStatus } from '@ffmesh/protocol'
 import { hashFile } from '../../store/hash.js'
-import { linkWithoutOverwrite } from '../../store/durable-fs.js'
+import { placeFile, placementTemp } from '../../store/place-file.js'
+import type { Component } from '../../lifecycle.js'
+import type { JobView } from '../../store/reduce.js'
 import type { JobRecord } from '../../store/records.js'
 import { finalOutputName } from '../owner/assemble-job.js'
+import { mirrorOf, reportedUnits } from '../owner/status.js'
 import type { JobComponents } from '../shared/deps.js'
 import { freeDiskBytes } from '../../store/free-space.js'
 import type { JobMessage } from '../shared/job-bus.js'
-import type { SideMessages } from '../shared/message-router.js'
+import type { MessageRoutes, SideMessages } from '../shared/message-router.js'
+import type { Mirrors } from './mirrors.js'
+
+/** Submit and walk away, both sides: a Component with the job messages it handles. */
+export interface HandoffManager extends Component {
+  readonly messages: Pick<MessageRoutes, 'handoff' | 'handoff-accepted' | 'job-state' | 'delivered'>
+  /** Forgets a removed job (`ffmesh rm`). */
+  forget(jobId: string): void
+  /** The new owner may fetch the source; the submitter may fetch the output. */
+  authorizeBlob(peer: string, hash: string): Promise<string | null>
+}
 
 /** A handoff not accepted within this long is offered to the next-best peer. */
 export const HANDOFF_RESEND_MS = 10_000
@@ -19,7 +32,13 @@ export const HANDOFF_DISK_FACTOR = 3
 const TICK_MS = 1_000
 
 type Msg<T extends JobMessage['type']> = Extract<JobMessage, { type: T }>
-interface Mirror { progress: number, units: UnitStatus[] }
+
+export interface HandoffInit {
+  /** The one status builder (jobs/owner/status.ts): what a new owner reports to the submitter. */
+  status: (view: JobView) => JobStatus
+  /** Filled here from `job-state` messages; the status builder reads it. */
+  mirrors: Mirrors
+}
 
 /**
  * Submit and walk away. The submitter asks the peer with the most free capacity to own the job;
@@ -28,7 +47,7 @@ interface Mirror { progress: number, units: UnitStatus[] }
  * fetched the verified output into its own output folder, so a submitter that slept for hours
  * still gets it when it wakes.
  */
-export function createHandoff (c: JobComponents) {
+export function createHandoff (c: JobComponents, init: HandoffInit): HandoffManager {
   const log = c.logger.child({ component: 'handoff' })
   const self = c.mesh.peerId
   const sourceRefs = new Map<string, BlobRef>()
@@ -37,7 +56,7 @@ export function createHandoff (c: JobComponents) {
   const offeredAt = new Map<string, number>()
   /** New-owner side: when each handed-off job's state was last reported to its submitter. */
   const reportedAt = new Map<string, number>()
-  const mirrors = new Map<string, Mirror>()
+  const mirrors = init.mirrors
   const busy = new Set<string>()
   let timer: NodeJS.Timeout | undefined
   let unsubscribe = (): void => {}
@@ -133,13 +152,15 @@ export function createHandoff (c: JobComponents) {
   }
 
   /** New owner: tell the submitter where its job stands. */
-  async function reportState (job: JobRecord, status: () => { progress: number, units: UnitStatus[] }): Promise<void> {
+  async function reportState (job: JobRecord): Promise<void> {
     let output: BlobRef | null = null
     if (job.state === 'done' && job.output != null) {
       output = outputRefs.get(job.id) ?? { hash: await hashFile(job.output), size: (await fs.stat(job.output)).size }
       outputRefs.set(job.id, output)
     }
-    const s = status()
+    const view = c.store.job(job.id)
+    if (view == null) return
+    const s = init.status(view)
     await c.bus.publish({
       type: 'job-state',
       origin: job.origin as string,
@@ -148,10 +169,7 @@ export function createHandoff (c: JobComponents) {
       progress: s.progress,
       error: job.error,
       output,
-      units:
-        s.units.length <= 200
-          ? s.units.map(u => ({ index: u.index, state: u.state, worker: u.worker, attempts: u.attempts }))
-          : null
+      units: reportedUnits(s)
     })
   }
 
@@ -161,25 +179,20 @@ export function createHandoff (c: JobComponents) {
     if (view == null || view.job.handoffTo !== from) return
     const job = view.job
     if (job.owner !== from) await c.store.append(job.id, { type: 'job:handed-off', to: from })
-    mirrors.set(job.id, {
-      progress: m.progress,
-      units: (m.units ?? []).map(u => ({
-        ...u,
-        kind: 'segment' as const,
-        progress: u.state === 'verified' ? 1 : 0,
-        durationSec: 0
-      }))
-    })
+    mirrors.set(job.id, mirrorOf(m))
     if (job.state === 'done') {
       await c.bus.publish({ type: 'delivered', owner: from, jobId: job.id })
       return
     }
     if (m.state === 'done' && m.output != null) {
-      const tmp = path.join(job.outDir, `.ffmesh-${job.id}.handoff.partial`)
-      await c.mesh.fetchBlob(from, m.output, tmp)
-      const output = await linkWithoutOverwrite(tmp, job.outDir, finalOutputName(job))
-      await c.store.append(job.id, { type: 'job:done', output })
-      await fs.rm(tmp, { force: true })
+      const fetched = m.output
+      const output = await placeFile(
+        { dir: job.outDir, name: finalOutputName(job), temp: placementTemp(job.outDir, job.id, 'handoff') },
+        {
+          write: async (tmp) => await c.mesh.fetchBlob(from, fetched, tmp),
+          record: async (placed) => { await c.store.append(job.id, { type: 'job:done', output: placed }) }
+        }
+      )
       c.events.emit('job:done', { jobId: job.id, data: { output, convertedBy: from } })
       log.info({ jobId: job.id, output }, 'handed-off job delivered')
       await c.bus.publish({ type: 'delivered', owner: from, jobId: job.id })
@@ -204,7 +217,7 @@ export function createHandoff (c: JobComponents) {
     outputRefs.delete(m.jobId)
   }
 
-  function tick (status: (id: string) => { progress: number, units: UnitStatus[] }): void {
+  function tick (): void {
     const now = c.clock()
     for (const { job } of c.store.jobs()) {
       if (job.handoff === true && job.owner === self && job.state === 'queued' && job.attention == null) {
@@ -212,7 +225,7 @@ export function createHandoff (c: JobComponents) {
       }
       if (job.origin != null && job.delivered !== true && now - (reportedAt.get(job.id) ?? 0) >= JOB_STATE_EVERY_MS) {
         reportedAt.set(job.id, now)
-        once(`state:${job.id}`, () => reportState(job, () => status(job.id)))
+        once(`state:${job.id}`, () => reportState(job))
       }
     }
   }
@@ -237,14 +250,10 @@ export function createHandoff (c: JobComponents) {
 
   return {
     messages,
-    /** Unit summaries and progress of a job another node owns, as last reported. */
-    mirror: (jobId: string): Mirror | undefined => mirrors.get(jobId),
-    /** Forgets a removed job (`ffmesh rm`). */
-    forget (jobId: string): void {
+    forget (jobId) {
       for (const map of [sourceRefs, outputRefs, offeredAt, reportedAt, mirrors]) map.delete(jobId)
     },
-    /** The new owner may fetch the source; the submitter may fetch the output. */
-    async authorizeBlob (peer: string, hash: string): Promise<string | null> {
+    async authorizeBlob (peer, hash) {
       for (const { job } of c.store.jobs()) {
         if (job.handoffTo === peer && sourceRefs.get(job.id)?.hash === hash) return job.source
         if (job.origin === peer && job.state === 'done' && job.output != null && outputRefs.get(job.id)?.hash === hash) {
@@ -253,7 +262,7 @@ export function createHandoff (c: JobComponents) {
       }
       return null
     },
-    start (status: (id: string) => { progress: number, units: UnitStatus[] }): void {
+    async start () {
       // State changes reach the submitter at once, not only on the periodic repeat.
       unsubscribe = c.events.on((e) => {
         const job = e.jobId == null ? undefined : c.store.job(e.jobId)?.job
@@ -268,13 +277,12 @@ export function createHandoff (c: JobComponents) {
           reportedAt.set(job.id, 0)
         }
       })
-      timer = setInterval(() => tick(status), TICK_MS)
+      timer = setInterval(tick, TICK_MS)
     },
-    stop (): void {
+    async stop () {
       clearInterval(timer)
       unsubscribe()
+      unsubscribe = () => {}
     }
   }
 }
-
-export type HandoffManager = ReturnType<typeof createHandoff>

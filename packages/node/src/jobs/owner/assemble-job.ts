@@ -5,7 +5,7 @@ import type { MediaInfo } from '../../media/index.js'
 import { doneRecords } from '../../library/file-index.js'
 import { libraryOutputName } from '../../library/output-name.js'
 import { placeLibraryOutput, resumeSwap } from '../../library/place-output.js'
-import { fsyncDir, linkWithoutOverwrite } from '../../store/durable-fs.js'
+import { finishPlacement, placeFile, placementTemp, type Placement } from '../../store/place-file.js'
 import type { JobView } from '../../store/reduce.js'
 import type { JobRecord } from '../../store/records.js'
 import { cleanupJobBlobs } from './cleanup.js'
@@ -13,9 +13,10 @@ import { fitFileName } from './output-name.js'
 import type { JobComponents } from '../shared/deps.js'
 import { assertSourceUnchanged } from './source-check.js'
 
-/** The temp name in the output folder: hidden, so watched folders and file browsers skip it. */
-export function partialOutputPath (job: JobRecord): string {
-  return path.join(job.outDir, `.ffmesh-${job.id}.partial.${containerExtension(job.profile.container)}`)
+/** Where a job's output is assembled and placed: its temp keeps the container's extension. */
+export function outputPlacement (job: JobRecord): Placement {
+  const ext = containerExtension(job.profile.container)
+  return { dir: job.outDir, name: finalOutputName(job), temp: placementTemp(job.outDir, job.id, 'assembly', ext) }
 }
 
 /** `<source stem>.<profile>.<ext>`, shortened to fit the file system's name limit (output-name.ts). */
@@ -43,48 +44,48 @@ export async function assembleJob (
   const whole = units.find(u => u.spec.kind === 'whole')
   if (segments.length > 0) await assertSourceUnchanged(job, 'before assembly; its tracks and chapters are needed')
   await fs.mkdir(job.outDir, { recursive: true })
-  const tmp = partialOutputPath(job)
-  await fs.rm(tmp, { force: true })
-  try {
-    await c.media.assembleOutput(
-      {
-        source: job.normalised != null ? c.blobs.path(job.normalised.hash) : job.source,
-        info: job.info as MediaInfo,
-        profile: job.profile,
-        segments,
-        audio: audio == null ? null : resultPath(audio.index),
-        whole: whole == null ? null : resultPath(whole.index),
-        outFile: tmp
-      },
-      options
-    )
-    await c.media.verifyOutput({ info: job.info as MediaInfo, profile: job.profile, file: tmp }, options)
+  const placement = outputPlacement(job)
+  const output = await placeFile(placement, {
+    write: async (tmp) => {
+      await c.media.assembleOutput(
+        {
+          source: job.normalised != null ? c.blobs.path(job.normalised.hash) : job.source,
+          info: job.info as MediaInfo,
+          profile: job.profile,
+          segments,
+          audio: audio == null ? null : resultPath(audio.index),
+          whole: whole == null ? null : resultPath(whole.index),
+          outFile: tmp
+        },
+        options
+      )
+      await c.media.verifyOutput({ info: job.info as MediaInfo, profile: job.profile, file: tmp }, options)
+    },
     // A library's rules and placement (saving, sidecars, --replace); other jobs link in beside.
-    const output =
-      job.library != null
-        ? await placeLibraryOutput(c, job, tmp)
-        : await linkWithoutOverwrite(tmp, job.outDir, finalOutputName(job))
-    if (output == null) {
-      await cleanupJobBlobs(c, job.id)
-      return
-    }
-    await finish(c, job, output, tmp)
-  } catch (err) {
-    await fs.rm(tmp, { force: true })
-    throw err
-  }
+    link: job.library != null ? async (tmp) => await placeLibraryOutput(c, job, tmp) : undefined,
+    record: async (placed) => await recordDone(c, job, placed)
+  }, options)
+  if (output != null) announceDone(c, job, output)
+  await cleanupJobBlobs(c, job.id)
 }
 
-async function finish (c: JobComponents, job: JobRecord, output: string, tmp: string): Promise<void> {
+async function recordDone (c: JobComponents, job: JobRecord, output: string): Promise<void> {
   const stat = await fs.stat(output).catch(() => null)
   await c.store.appendBatch(
     [{ jobId: job.id, event: { type: 'job:done', output, ...(stat != null ? { outputSize: stat.size } : {}) } }],
     doneRecords(job, output, stat)
   )
-  await fs.rm(tmp, { force: true })
-  await fsyncDir(job.outDir)
+}
+
+function announceDone (c: JobComponents, job: JobRecord, output: string): void {
   c.events.emit('job:done', { jobId: job.id, data: { output } })
   c.logger.info({ jobId: job.id, output }, 'job done')
+}
+
+/** A placed output found after a restart: recorded, its temp removed, announced. */
+async function finish (c: JobComponents, job: JobRecord, output: string, placement: Placement): Promise<void> {
+  await finishPlacement(placement, output, async (placed) => await recordDone(c, job, placed))
+  announceDone(c, job, output)
   await cleanupJobBlobs(c, job.id)
 }
 
@@ -93,9 +94,10 @@ async function finish (c: JobComponents, job: JobRecord, output: string, tmp: st
  * placed but not recorded; find it and record it instead of placing a second copy.
  */
 export async function resumeAssembly (c: JobComponents, view: JobView): Promise<void> {
-  const tmp = partialOutputPath(view.job)
+  const placement = outputPlacement(view.job)
+  const tmp = placement.temp
   // A --replace swap was logged: finish it (library/swap.ts says why each step is safe to redo).
-  if (view.job.swap != null) return await finish(c, view.job, await resumeSwap(view.job, tmp), tmp)
+  if (view.job.swap != null) return await finish(c, view.job, await resumeSwap(view.job, tmp), placement)
   const stat = await fs.stat(tmp).catch(() => null)
   if (stat == null) return
   if (stat.nlink > 1) {
@@ -103,7 +105,7 @@ export async function resumeAssembly (c: JobComponents, view: JobView): Promise<
       const candidate = path.join(view.job.outDir, name)
       if (candidate === tmp) continue
       const s = await fs.stat(candidate).catch(() => null)
-      if (s != null && s.ino === stat.ino && s.dev === stat.dev) return finish(c, view.job, candidate, tmp)
+      if (s != null && s.ino === stat.ino && s.dev === stat.dev) return finish(c, view.job, candidate, placement)
     }
   }
   await fs.rm(tmp, { force: true })

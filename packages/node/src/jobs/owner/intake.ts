@@ -70,6 +70,14 @@ export async function submitJob (
   return job
 }
 
+/** A submit as the control API and watched folders make it: the new job's id once it is logged. */
+export type SubmitJob = (req: SubmitRequest, options?: { signal?: AbortSignal }) => Promise<{ id: string }>
+
+/** submitJob bound to this node, made before its users so none reaches for another to submit. */
+export function createSubmit (c: JobComponents, profiles: Map<string, Profile>): SubmitJob {
+  return async (req, options) => ({ id: (await submitJob(c, profiles, req, options)).id })
+}
+
 async function statSource (file: string): Promise<{ size: number, mtimeMs: number }> {
   let stat
   try {

@@ -97,7 +97,7 @@ export function createDiskMonitor (c: DiskMonitorComponents, init: DiskMonitorIn
       }, init.intervalMs ?? DISK_SAMPLE_MS)
       timer.unref()
     },
-    stop (): void {
+    async stop (): Promise<void> {
       clearInterval(timer)
     },
     refresh,

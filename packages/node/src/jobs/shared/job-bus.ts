@@ -1,4 +1,5 @@
 import { PROTOCOL_VERSION, type GossipMessage, type MessageBody } from '@ffmesh/protocol'
+import type { Component } from '../../lifecycle.js'
 import type { Mesh } from '../../mesh/types.js'
 
 export type JobMessage = Exclude<GossipMessage, { type: 'capacity' }>
@@ -8,11 +9,14 @@ type Handler = (message: JobMessage, from: string) => void
  * The owner and the worker of one node talk through the same messages as remote nodes do, so a
  * lone node and a mesh of fifty run one code path. Gossipsub never delivers a node's own messages
  * back, so this delivers them locally; messages addressed only to this node skip the network.
+ * Messages from other nodes arrive between start and stop.
  */
-export interface JobBus {
+export interface JobBus extends Component {
   readonly self: string
   publish(message: MessageBody<JobMessage>): Promise<void>
   on(handler: Handler): () => void
+  /** Handlers registered and not yet removed (none once every user has stopped). */
+  listenerCount(): number
 }
 
 /**
@@ -30,11 +34,19 @@ export function createJobBus (mesh: Mesh, clock: () => number = Date.now): JobBu
   const deliver = (message: JobMessage, from: string): void => {
     for (const h of handlers) h(message, from)
   }
-  mesh.onMessage((message, from) => {
-    if (message.type !== 'capacity') deliver(message, from)
-  })
+  let unsubscribe = (): void => {}
   return {
     self: mesh.peerId,
+    async start () {
+      unsubscribe()
+      unsubscribe = mesh.onMessage((message, from) => {
+        if (message.type !== 'capacity') deliver(message, from)
+      })
+    },
+    async stop () {
+      unsubscribe()
+      unsubscribe = () => {}
+    },
     async publish (body) {
       const message = { ...body, v: PROTOCOL_VERSION, ts: clock() } as JobMessage
       // Local delivery first and on a later tick, so a handler never runs inside its caller.
@@ -44,6 +56,7 @@ export function createJobBus (mesh: Mesh, clock: () => number = Date.now): JobBu
     on (handler) {
       handlers.add(handler)
       return () => { handlers.delete(handler) }
-    }
+    },
+    listenerCount: () => handlers.size
   }
 }

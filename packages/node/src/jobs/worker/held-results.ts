@@ -105,16 +105,17 @@ export function createResultHold (c: JobComponents) {
       for await (const _ of area.keys()) n++
       return n
     },
-    start (): void {
+    async start (): Promise<void> {
       timer = setInterval(() => { flush().catch(err => log.warn({ err }, 'flush failed')) }, HELD_RETRY_MS)
       unsubscribe = c.mesh.onPeerChange((peer, connected) => {
         if (connected) flush(peer).catch(err => log.warn({ err }, 'flush failed'))
       })
       flush().catch(err => log.warn({ err }, 'flush failed'))
     },
-    stop (): void {
+    async stop (): Promise<void> {
       clearInterval(timer)
       unsubscribe()
+      unsubscribe = () => {}
     }
   }
 }

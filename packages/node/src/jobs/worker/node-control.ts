@@ -32,7 +32,7 @@ export interface ControlChange {
  */
 export interface NodeControl {
   start(options?: { signal?: AbortSignal }): Promise<void>
-  stop(): void
+  stop(): Promise<void>
   acceptsWork(): boolean
   /** The state, given how many units the worker runs now. */
   describe(running: number): NodeControlState
@@ -98,7 +98,7 @@ export function createNodeControl (
       timer = setInterval(checkSchedule, SCHEDULE_CHECK_MS)
       timer.unref()
     },
-    stop () {
+    async stop () {
       clearInterval(timer)
     },
     acceptsWork: () => pause == null && windowOpen,

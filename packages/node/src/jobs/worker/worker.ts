@@ -17,7 +17,7 @@ import type { JobMessage } from '../shared/job-bus.js'
 import type { SideMessages } from '../shared/message-router.js'
 import { withinOwnerShare } from './limits.js'
 import type { NodeControl } from './node-control.js'
-import { audioRunsBeside, createSlots } from './slots.js'
+import { audioRunsBeside, createSlots, type Slots } from './slots.js'
 import { failureCode, runUnitTask, UnitRefusal, type UnitTask } from './unit-task.js'
 
 /** Units this worker takes beyond its slots, so the next transfer overlaps the current encode. */
@@ -43,6 +43,11 @@ export interface WorkerInit {
   queueLength: () => number
   /** Whether the worker may take new units (pause, drain, schedule). */
   control: NodeControl
+  /**
+   * The conversion slots (worker.slots of them); node.ts makes them first so the owner can read
+   * how many are free without the worker. A worker made without them makes its own.
+   */
+  slots?: Slots
 }
 
 /** Why units go back when the worker is paused; BUSY costs no try and no quarantine at the owner. */
@@ -57,7 +62,7 @@ const PAUSED_MESSAGE =
 export function createWorker (c: JobComponents, init: WorkerInit) {
   const log = c.logger.child({ component: 'worker' })
   const slotsTotal = c.config.worker.slots
-  const slots = createSlots(slotsTotal)
+  const slots = init.slots ?? createSlots(slotsTotal)
   const audioBeside = audioRunsBeside(slotsTotal, c.config.worker.threads, os.availableParallelism())
   const tasks = new Map<string, UnitTask>()
   const claims = new Map<string, { offer: Offer, owner: string, at: number }>()
