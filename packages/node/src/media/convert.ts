@@ -48,9 +48,9 @@ export interface ConvertOptions {
   onProgress?: (fraction: number) => void
   timeoutMs?: number
   /**
-   * False: a segment reports the frames ffmpeg says it encoded instead of probing its output (a
-   * process start per unit). For a remote owner, which counts the frames of every result it
-   * receives and trusts nothing the worker says about them.
+   * False: a segment reports the frames ffmpeg says it encoded instead of reading its output back
+   * (measureResult). For a remote owner, which counts the frames of every result it receives and
+   * trusts nothing the worker says about them: the two counts come from different reads.
    */
   probeOutput?: boolean
 }
