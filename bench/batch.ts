@@ -14,20 +14,10 @@
 import fs from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
-import { ffmeshJson, type NodeProcess } from './lib/node-processes.ts'
+import { ffmeshJson, jobCpuSeconds, type NodeProcess } from './lib/node-processes.ts'
 import { startPinnedMesh } from './lib/pinned-mesh.ts'
 import { plainArgv, runPlain } from './lib/plain-ffmpeg.ts'
-import {
-  argNumber,
-  childCpuSeconds,
-  commandLine,
-  goal,
-  loadNote,
-  median,
-  printTable,
-  processCpuSeconds,
-  seconds
-} from './lib/report.ts'
+import { argNumber, childCpuSeconds, commandLine, goal, loadNote, median, printTable, seconds } from './lib/report.ts'
 import { countVideoFrames, describeSample, makeBenchSample } from './lib/samples.ts'
 
 /** Issue 21's goals: the batch at least 1.9x plain ffmpeg, and at least 0.96 of the ceiling's speedup. */
@@ -44,13 +34,6 @@ interface JobDoc {
   output: string | null
   error: { code: string, message: string } | null
   units: Array<{ kind: string, worker: string | null }>
-}
-
-/** CPU seconds of the nodes and their children, and this process's waited-for children (the CLI). */
-function jobCpuSeconds (nodes: NodeProcess[]): number {
-  return nodes
-    .map(n => processCpuSeconds(n.child.pid as number))
-    .reduce((sum, c) => sum + c.self + c.children, childCpuSeconds())
 }
 
 /** Each worker takes the next clip of the list when it finishes one, as a shell loop over a shared list would. */

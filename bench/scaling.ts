@@ -20,7 +20,7 @@ import fs from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { recordEvents, unitTimeline } from './lib/event-recorder.ts'
-import { ffmeshJson, submitAndWait, type NodeProcess } from './lib/node-processes.ts'
+import { ffmeshJson, jobCpuSeconds, submitAndWait, type NodeProcess } from './lib/node-processes.ts'
 import { startPinnedMesh } from './lib/pinned-mesh.ts'
 import { plainArgv, plainProfile, runPlain, type PlainProfile } from './lib/plain-ffmpeg.ts'
 import {
@@ -33,7 +33,6 @@ import {
   loadNote,
   median,
   printTable,
-  processCpuSeconds,
   seconds
 } from './lib/report.ts'
 import { countVideoFrames, describeSample, makeBenchSample } from './lib/samples.ts'
@@ -107,15 +106,6 @@ async function runMesh (
   } finally {
     await mesh.close()
   }
-}
-
-/**
- * CPU seconds so far of every node process and its ffmpeg children, plus this process's waited-for
- * children (the `ffmesh submit --wait` that follows the job): what a job costs, whichever core ran it.
- */
-function jobCpuSeconds (nodes: NodeProcess[]): number {
-  const cpu = nodes.map(n => processCpuSeconds(n.child.pid as number))
-  return cpu.reduce((sum, c) => sum + c.self + c.children, childCpuSeconds())
 }
 
 async function main (): Promise<void> {

@@ -23,15 +23,17 @@ async function sample (seconds: number, name: string): Promise<string> {
   return file
 }
 
+/** Two nodes of one slot each, planning with jobs.cut auto; returns the first, which owns the jobs. */
+async function twoNodes (segmentSeconds: number): Promise<TestNode> {
+  nodes = await startTestNodes(['a', 'b'].map(name => ({ name, slots: 1, segmentSeconds, cut: 'auto' as const })))
+  await waitForMesh(nodes)
+  return nodes[0] as TestNode
+}
+
 describe('the planner cuts from the work and the mesh (jobs.cut auto)', () => {
   it('spreads a batch of short files over two nodes file by file: each file one unit, both nodes busy', async () => {
     // Segments of 2 s would cut each 8 s file into four (jobs.cut segments does).
-    nodes = await startTestNodes([
-      { name: 'a', slots: 1, segmentSeconds: 2, cut: 'auto' },
-      { name: 'b', slots: 1, segmentSeconds: 2, cut: 'auto' }
-    ])
-    await waitForMesh(nodes)
-    const [a] = nodes
+    const a = await twoNodes(2)
     const sources = await Promise.all([0, 1, 2, 3].map(async i => await sample(8, `clip-${i}.mp4`)))
     const ids = []
     for (const source of sources) {
@@ -47,12 +49,7 @@ describe('the planner cuts from the work and the mesh (jobs.cut auto)', () => {
   })
 
   it('still cuts a long file on an idle mesh into segments', async () => {
-    nodes = await startTestNodes([
-      { name: 'a', slots: 1, segmentSeconds: 8, cut: 'auto' },
-      { name: 'b', slots: 1, segmentSeconds: 8, cut: 'auto' }
-    ])
-    await waitForMesh(nodes)
-    const [a] = nodes
+    const a = await twoNodes(8)
     const source = await sample(30, 'long.mp4')
     const { id } = await a.node.api.submit({ source, profile: 'h264', outDir: path.join(media, 'long-out') })
     const job = await waitForJob(a, id)
