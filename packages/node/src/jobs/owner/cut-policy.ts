@@ -119,12 +119,14 @@ export function planCut (
   const slots = meshSlots(c)
   const fixed = { whole: false, segmentSeconds: c.config.jobs.segmentSeconds, tailSegments: slots > 1 ? slots : 0 }
   if (c.config.jobs.cut === 'segments') return fixed
-  const choice = chooseCut({
+  const context = {
     durationSec: job.info?.durationSec ?? 0,
     sourceBytes: job.sourceSize,
     slots,
     otherWorkSec: otherWorkSec(c, job),
     maxSegmentSec: c.config.jobs.segmentSeconds
-  })
+  }
+  const choice = chooseCut(context)
+  c.logger.debug({ jobId: job.id, ...context, ...choice }, 'cut chosen')
   return choice.whole ? { ...fixed, whole: true } : { ...choice, whole: false }
 }
