@@ -1,6 +1,7 @@
 import { MAX_WHOLE_UNIT_BYTES } from '@ffmesh/protocol'
 import type { JobRecord } from '../../store/records.js'
 import type { JobComponents } from '../shared/deps.js'
+import { fitUnitCost, unitSamples, type UnitCost } from './unit-cost.js'
 
 /**
  * How the planner cuts a job, from the work and the mesh: a unit costs a fixed amount beside its
@@ -12,12 +13,15 @@ import type { JobComponents } from '../shared/deps.js'
  */
 
 /**
- * The fixed cost of a unit beside its encode, in CPU seconds: 0.3 to 0.5 measured per unit on
- * 720p H.264 (bench/trace, the A/B of 20 s against 60 s segments on a 10-minute file), the upper
- * end taken. x264 at preset medium spends about 0.55 CPU s per second of 720p.
+ * Until this owner has verified tries to measure (unit-cost.ts): the fixed cost of a unit beside
+ * its encode, 0.3 to 0.5 CPU s measured per unit on 720p H.264 (bench/trace, the A/B of 20 s
+ * against 60 s segments on a 10-minute file), the upper end taken; and x264 at preset medium,
+ * about 0.55 CPU s per second of 720p.
  */
-export const UNIT_COST_CPU_SEC = 0.5
-const ENCODE_CPU_SEC_PER_MEDIA_SEC = 0.55
+export const DEFAULT_UNIT_COST: UnitCost = { fixedSec: 0.5, secPerMediaSec: 0.55 }
+/** Bounds on the shortest segment a measured cost gives: a fit of noisy tries says no more than this. */
+const MIN_SEGMENT_FLOOR_SEC = 3
+const MIN_SEGMENT_CEILING_SEC = 60
 /**
  * The share of a segment's CPU its fixed cost may take: 10 %, so no segment is shorter than about
  * 9 s, and a file shorter than two of those goes whole to one worker.
@@ -44,17 +48,19 @@ export interface CutContext {
   otherWorkSec: number
   /** jobs.segmentSeconds: the longest segment. */
   maxSegmentSec: number
-  /** A unit's fixed cost in CPU seconds. */
-  unitCostCpuSec?: number
+  /** What a unit costs, as measured (unit-cost.ts); DEFAULT_UNIT_COST when left out. */
+  unitCost?: UnitCost | null
 }
 
 export type CutChoice =
   | { whole: true, why: 'one-slot' | 'short' | 'batch' }
   | { whole: false, segmentSeconds: number, tailSegments: number }
 
-/** The shortest segment worth its fixed cost: a unit's cost within UNIT_COST_SHARE of its encode. */
-export function minSegmentSec (unitCostCpuSec: number = UNIT_COST_CPU_SEC): number {
-  return unitCostCpuSec / (UNIT_COST_SHARE * ENCODE_CPU_SEC_PER_MEDIA_SEC)
+/** The shortest segment worth its fixed cost: a unit's fixed cost within UNIT_COST_SHARE of its conversion. */
+export function minSegmentSec (cost: UnitCost | null = null): number {
+  const c = cost ?? DEFAULT_UNIT_COST
+  const sec = c.fixedSec / (UNIT_COST_SHARE * c.secPerMediaSec)
+  return Math.min(MIN_SEGMENT_CEILING_SEC, Math.max(MIN_SEGMENT_FLOOR_SEC, sec))
 }
 
 /**
@@ -64,7 +70,7 @@ export function minSegmentSec (unitCostCpuSec: number = UNIT_COST_CPU_SEC): numb
  * per slot, no shorter than that minimum and no longer than jobs.segmentSeconds, the tail finer.
  */
 export function chooseCut (x: CutContext): CutChoice {
-  const minSegment = minSegmentSec(x.unitCostCpuSec)
+  const minSegment = minSegmentSec(x.unitCost)
   if (x.slots <= 1) {
     return x.durationSec <= WHOLE_ON_ONE_SLOT_MAX_SEC
       ? { whole: true, why: 'one-slot' }
@@ -85,6 +91,12 @@ export function chooseCut (x: CutContext): CutChoice {
 /** The slots of the mesh as this node sees it now. */
 export function meshSlots (c: JobComponents): number {
   return c.config.worker.slots + c.mesh.peers().reduce((n, p) => n + p.slotsTotal, 0)
+}
+
+/** The cost of a unit as this owner's jobs under way measured it, or null before there is enough. */
+export function measuredUnitCost (c: JobComponents): UnitCost | null {
+  const mine = [...c.store.inFlight()].filter(v => v.job.owner === c.mesh.peerId)
+  return fitUnitCost(unitSamples(mine.flatMap(v => v.units)))
 }
 
 /**
@@ -124,7 +136,8 @@ export function planCut (
     sourceBytes: job.sourceSize,
     slots,
     otherWorkSec: otherWorkSec(c, job),
-    maxSegmentSec: c.config.jobs.segmentSeconds
+    maxSegmentSec: c.config.jobs.segmentSeconds,
+    unitCost: measuredUnitCost(c)
   }
   const choice = chooseCut(context)
   c.logger.debug({ jobId: job.id, ...context, ...choice }, 'cut chosen')
