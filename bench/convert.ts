@@ -27,15 +27,16 @@ import {
 import { countVideoFrames, describeSample, makeBenchSample } from './lib/samples.ts'
 import { createTimedMediaToolkit, type MediaSpan } from './lib/timed-media.ts'
 
-/** The foundation issue's goal: the node within 5% of plain ffmpeg on the same cores. */
-const GOAL_RATIO = 1.05
+/** Issue 21's goal: one node with its defaults within 3% of plain ffmpeg on the same cores. */
+const GOAL_RATIO = 1.03
 /** A 1-minute 720p x264 medium encode takes about a minute on 2 cores; this is far past it. */
 const JOB_TIMEOUT_MS = 30 * 60_000
 
-interface NodeSetup { label: string, slots?: number, threads: number }
+/** The goal is the defaults' (`goal`); the other setup is printed beside it. */
+interface NodeSetup { label: string, slots?: number, threads: number, goal: boolean }
 const SETUPS: NodeSetup[] = [
-  { label: 'default slots, threads 0', threads: 0 },
-  { label: 'slots 2, threads 1', slots: 2, threads: 1 }
+  { label: 'default slots, threads 0', threads: 0, goal: true },
+  { label: 'slots 2, threads 1', slots: 2, threads: 1, goal: false }
 ]
 
 interface NodeRun {
@@ -156,7 +157,7 @@ async function main (): Promise<void> {
       (r.node.wallMs / r.plain.wallMs).toFixed(3),
       r.plain.cpuSec.toFixed(1),
       `${r.node.cpuSec.toFixed(1)} + ${r.node.nodeCpuSec.toFixed(1)}`,
-      goal(r.node.wallMs / r.plain.wallMs <= GOAL_RATIO)
+      r.setup.goal ? goal(r.node.wallMs / r.plain.wallMs <= GOAL_RATIO) : '-'
     ])
   )
   for (const r of results) {
@@ -164,7 +165,12 @@ async function main (): Promise<void> {
     printTable(['phase', 's', 'what'], r.node.phases.map(p => [p.name, seconds(p.ms), p.what]))
     printTable(['unit', 'wait for slot s', 'encode s', 'return + verify s', 'grant to verified s'], r.node.units)
   }
-  console.log(`\ngoal: node/ffmpeg <= ${GOAL_RATIO.toFixed(2)}; output frames equal the source (${sourceFrames})`)
+  const defaults = results.find(r => r.setup.goal)
+  const ratio = defaults != null ? defaults.node.wallMs / defaults.plain.wallMs : NaN
+  console.log(
+    `\ngoal: one node with its defaults, node/ffmpeg <= ${GOAL_RATIO.toFixed(2)}: ${goal(ratio <= GOAL_RATIO)} ` +
+      `(${ratio.toFixed(3)}); output frames equal the source (${sourceFrames})`
+  )
   console.log(`command: ${commandLine()}`)
   console.log(
     JSON.stringify({

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 const BENCHES = {
+  batch: 'batch.ts',
   convert: 'convert.ts',
   scaling: 'scaling.ts',
   'scale-sim': 'scale-sim.ts',

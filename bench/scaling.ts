@@ -4,7 +4,7 @@
  * them, the ceiling of any split on this machine: N plain ffmpeg runs at once, each pinned to its
  * own core and converting 1/N of the file.
  *
- * node --experimental-strip-types bench/scaling.ts [--nodes 2] [--seconds 60] [--height 720] [--segment-seconds 6]
+ * node --experimental-strip-types bench/scaling.ts [--nodes 2] [--seconds 60] [--height 720] [--segment-seconds S]
  * [--rounds 3] [--profile h264|h265] [--skip-single]
  *
  * `--skip-single` leaves out the one-node run, which the goal does not need: on a long file it is
@@ -20,7 +20,7 @@ import fs from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { recordEvents, unitTimeline } from './lib/event-recorder.ts'
-import { ffmeshJson, submitAndWait, type NodeProcess } from './lib/node-processes.ts'
+import { ffmeshJson, jobCpuSeconds, submitAndWait, type NodeProcess } from './lib/node-processes.ts'
 import { startPinnedMesh } from './lib/pinned-mesh.ts'
 import { plainArgv, plainProfile, runPlain, type PlainProfile } from './lib/plain-ffmpeg.ts'
 import {
@@ -33,13 +33,18 @@ import {
   loadNote,
   median,
   printTable,
-  processCpuSeconds,
   seconds
 } from './lib/report.ts'
 import { countVideoFrames, describeSample, makeBenchSample } from './lib/samples.ts'
 
-/** The mesh issue's goal for 2 nodes is 1.85x; for N nodes the same efficiency, 92.5% per node. */
+/**
+ * Issue 21's goals for 2 nodes: 1.85x on a file of 3 minutes or more (the 3- and 10-minute
+ * samples), 1.7x on a shorter one (the 60 s sample), whose fixed costs (the cut, the assembly, the
+ * output check, the last unit) weigh more; for N nodes the same efficiency per node.
+ */
 const EFFICIENCY_GOAL = 0.925
+const SHORT_FILE_EFFICIENCY_GOAL = 0.85
+const LONG_FILE_SEC = 180
 const MESH_TIMEOUT_MS = 90_000
 
 interface JobStatusDoc {
@@ -53,7 +58,7 @@ async function runMesh (
   count: number,
   source: string,
   work: string,
-  segmentSeconds: number,
+  segmentSeconds: number | undefined,
   profile: PlainProfile
 ): Promise<{
   wallMs: number
@@ -103,26 +108,20 @@ async function runMesh (
   }
 }
 
-/**
- * CPU seconds so far of every node process and its ffmpeg children, plus this process's waited-for
- * children (the `ffmesh submit --wait` that follows the job): what a job costs, whichever core ran it.
- */
-function jobCpuSeconds (nodes: NodeProcess[]): number {
-  const cpu = nodes.map(n => processCpuSeconds(n.child.pid as number))
-  return cpu.reduce((sum, c) => sum + c.self + c.children, childCpuSeconds())
-}
-
 async function main (): Promise<void> {
   const count = argNumber('nodes', 2)
   const height = argNumber('height', 720)
   const sample = { width: Math.round(height * 16 / 9 / 2) * 2, height, seconds: argNumber('seconds', 60) }
-  const segmentSeconds = argNumber('segment-seconds', 6)
+  // Left out, the nodes' default: the planner chooses the cut from the file and the mesh.
+  const segmentSeconds = argValue('segment-seconds') != null ? argNumber('segment-seconds', 20) : undefined
   const profile = plainProfile(argValue('profile'))
   const cores = os.availableParallelism()
   console.log(
     `bench/scaling: plain ffmpeg on 1 core vs 1 and ${count} nodes pinned to one core each (slots 1, threads 1), profile ${profile}`
   )
-  console.log(`sample: ${describeSample(sample)}; segmentSeconds ${segmentSeconds}; ${loadNote()}`)
+  console.log(
+    `sample: ${describeSample(sample)}; segmentSeconds ${segmentSeconds ?? 'the node default'}; ${loadNote()}`
+  )
   if (count > cores) {
     console.log(
       `note: ${count} nodes on ${cores} CPUs share cores (node K runs on core K mod ${cores}); speedups will be capped`
@@ -238,7 +237,7 @@ async function main (): Promise<void> {
     console.log(`\nunits of the ${t.nodes}-node run, seconds from submit (owner's events):`)
     printTable(['unit', 'worker', 'granted', 'verified', 'took'], t.rows)
   }
-  const target = count * EFFICIENCY_GOAL
+  const target = count * (sample.seconds >= LONG_FILE_SEC ? EFFICIENCY_GOAL : SHORT_FILE_EFFICIENCY_GOAL)
   console.log('')
   printTable(
     [
@@ -260,7 +259,7 @@ async function main (): Promise<void> {
       bench: 'scaling',
       profile,
       sample,
-      segmentSeconds,
+      segmentSeconds: segmentSeconds ?? null,
       nodes: count,
       rounds,
       rows,

@@ -7,6 +7,7 @@ import fs from 'node:fs/promises'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
+import { childCpuSeconds, processCpuSeconds } from './report.ts'
 
 const run = promisify(execFile)
 
@@ -121,4 +122,13 @@ export async function submitAndWait (
     throw new Error(`ffmesh submit --wait failed: ${err.message} ${err.stdout ?? ''}`)
   })
   return { id, wallMs: performance.now() - t0 }
+}
+
+/**
+ * CPU seconds so far of every node process and its ffmpeg children, plus this process's waited-for
+ * children (the `ffmesh submit --wait` that follows the job): what a job costs, whichever core ran it.
+ */
+export function jobCpuSeconds (nodes: NodeProcess[]): number {
+  const cpu = nodes.map(n => processCpuSeconds(n.child.pid as number))
+  return cpu.reduce((sum, c) => sum + c.self + c.children, childCpuSeconds())
 }

@@ -22,7 +22,8 @@ export async function startPinnedMesh (
   count: number,
   init: {
     name: string
-    segmentSeconds: number
+    /** jobs.segmentSeconds; left out, the node's default (the planner chooses the cut). */
+    segmentSeconds?: number
     cores: number[]
     logLevel?: BenchNodeConfig['logLevel']
     peersTimeoutMs: number

@@ -1,10 +1,18 @@
 /** The baseline every media bench divides by: one plain ffmpeg command, timed in wall and CPU seconds. */
 import { spawn } from 'node:child_process'
 import { DEFAULT_PROFILES } from '@ffmesh/protocol'
+import { ConfigSchema } from '../../packages/node/dist/index.js'
 import { audioEncoderArgs, videoEncoderArgs } from '../../packages/node/dist/media/profile-args.js'
 import { childCpuSeconds } from './report.ts'
 
 export interface PlainRun { wallMs: number, cpuSec: number, argv: string[] }
+
+/**
+ * The CPU priority a node gives its ffmpeg by default (worker.nice). The baseline runs at it too:
+ * on a host where anything else runs, ffmpeg at nice 10 against a plain one at nice 0 measured the
+ * priority, not the work (the scheduler gives a nice-0 task about nine times the share of a nice-10 one).
+ */
+export const NODE_DEFAULT_NICE = ConfigSchema.parse({}).worker.nice
 
 /** Profiles the media benches can convert with: the built-in ones a plain command line can mirror. */
 export const PLAIN_PROFILES = ['h264', 'h265'] as const
@@ -26,7 +34,7 @@ export function plainProfile (name: string | undefined): PlainProfile {
  * arguments, so the baseline and the units encode alike: `threads` 1 also keeps x265 on ffmpeg's
  * thread (`pools=none`), as the node does for worker.threads 1; 0 leaves the encoder to choose.
  * `pinCore` runs it under `taskset -c`; `slice` converts only that stretch of the source (input
- * seeking), for the scaling bench's ceiling.
+ * seeking), for the scaling bench's ceiling. It runs under `nice` at the node's default priority.
  */
 export function plainArgv (
   source: string,
@@ -58,7 +66,8 @@ export function plainArgv (
     ...audioEncoderArgs(audio),
     out
   ]
-  return init.pinCore != null ? ['taskset', '-c', String(init.pinCore), ...ffmpeg] : ffmpeg
+  const niced = NODE_DEFAULT_NICE > 0 ? ['nice', '-n', String(NODE_DEFAULT_NICE), ...ffmpeg] : ffmpeg
+  return init.pinCore != null ? ['taskset', '-c', String(init.pinCore), ...niced] : niced
 }
 
 export async function runPlain (argv: string[], options: { signal?: AbortSignal } = {}): Promise<PlainRun> {

@@ -47,6 +47,8 @@ export interface NodeSettings {
   name?: string
   slots?: number
   segmentSeconds?: number
+  /** jobs.cut; `segments` unless a test asks, so small files are cut as the tests expect. */
+  cut?: 'auto' | 'segments'
   leaseSeconds?: number
   heartbeatSeconds?: number
   mesh?: boolean
@@ -94,6 +96,7 @@ export async function makeDataDir (settings: NodeSettings = {}, swarmKeyFile?: s
     },
     jobs: {
       segmentSeconds: settings.segmentSeconds ?? 2,
+      cut: settings.cut ?? 'segments',
       leaseSeconds: settings.leaseSeconds ?? 10,
       heartbeatSeconds: settings.heartbeatSeconds ?? 1
     },

@@ -82,8 +82,13 @@ export const ConfigSchema = z.strictObject({
     .prefault({}),
   jobs: z
     .strictObject({
-      /** Target length of one video segment. */
+      /** Target length of one video segment; with cut `auto` the longest one. */
       segmentSeconds: z.number().min(1).max(3600).default(20),
+      /**
+       * auto: the planner chooses (a batch spread file by file, a short file or a mesh of one slot
+       * whole, segments where slots would wait); segments: every video long enough is cut at segmentSeconds.
+       */
+      cut: z.enum(['auto', 'segments']).default('auto'),
       /** Tries per unit before the job fails with the last reason. */
       maxAttempts: z.number().int().min(1).max(100).default(5),
       leaseSeconds: z.number().min(1).max(3600).default(60),

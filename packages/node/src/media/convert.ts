@@ -2,7 +2,8 @@ import { resolve } from 'node:path'
 import { FfmeshError, ErrorCodes, type Profile, type UnitSpec } from '@ffmesh/protocol'
 import { concatInput, inputArgs, outputArgs, secondsArg } from './ffmpeg-args.js'
 import { coverArtArgs } from './cover-art.js'
-import { countFrames, mainVideo, measureOutput, readProbe, toStreams, type UnitMeasure } from './probe.js'
+import { countFrames, mainVideo, readProbe, toStreams, type UnitMeasure } from './probe.js'
+import { measureResult } from './result-check.js'
 import {
   attachmentArgs,
   audioEncoderArgs,
@@ -47,15 +48,15 @@ export interface ConvertOptions {
   onProgress?: (fraction: number) => void
   timeoutMs?: number
   /**
-   * False: a segment reports the frames ffmpeg says it encoded instead of probing its output (a
-   * process start per unit). For a remote owner, which counts the frames of every result it
-   * receives and trusts nothing the worker says about them.
+   * False: a segment reports the frames ffmpeg says it encoded instead of reading its output back
+   * (measureResult). For a remote owner, which counts the frames of every result it receives and
+   * trusts nothing the worker says about them: the two counts come from different reads.
    */
   probeOutput?: boolean
 }
 
 /**
- * Converts one unit. Returns what measureOutput reads from the output: for segment and whole units
+ * Converts one unit. Returns what measureResult reads from the output: for segment and whole units
  * the video frames written (1 for an image), for an audio unit the packets of its first audio
  * track (which the caller does not compare: its expectedFrames is null).
  */
@@ -106,7 +107,7 @@ export async function convertUnit (
   if (options.probeOutput === false && spec.kind === 'segment') {
     return { frames: encoded, durationSec: spec.durationSec, startSec: null }
   }
-  return await measureOutput(runner, outFile, spec.kind, options)
+  return await measureResult(runner, outFile, spec.kind, options)
 }
 
 /**

@@ -21,6 +21,8 @@ export interface PlanInit {
   tailSegments?: number
   /** False when the caller already has the audio unit (from planAudioFirst): the plan leaves it out. */
   audio?: boolean
+  /** One whole unit, not cut (the owner's choice for a batch, a short file or a mesh of one slot). */
+  whole?: boolean
 }
 
 /** A video shorter than this many segments is one unit: splitting it gains nothing. */
@@ -222,8 +224,8 @@ export async function planAudioFirst (
  * rate changes frame counts per piece, so such a profile converts the file in one piece; so is a
  * video whose packets lack presentation times and were not normalised (see normaliseBeforeCut).
  */
-function splitsVideo ({ info, profile, segmentSeconds }: PlanInit): boolean {
-  return keepsFrames(profile) && info.kind === 'video' && info.missingPts !== true &&
+function splitsVideo ({ info, profile, segmentSeconds, whole }: PlanInit): boolean {
+  return whole !== true && keepsFrames(profile) && info.kind === 'video' && info.missingPts !== true &&
     info.durationSec >= MIN_SEGMENTS_TO_SPLIT * segmentSeconds && info.videoStreamIndex != null
 }
 

@@ -1,7 +1,8 @@
 import { assembleOutput, type AssembleInit } from './assemble.js'
 import { convertTimeoutMs, convertUnit, type ConvertInit, type ConvertOptions } from './convert.js'
 import { planAudioFirst, planSource, type PlanInit, type PlannedUnit, type PlanResult } from './plan.js'
-import { measureOutput, probeSource, type MediaInfo, type UnitMeasure } from './probe.js'
+import { probeSource, type MediaInfo, type UnitMeasure } from './probe.js'
+import { measureResult } from './result-check.js'
 import { checkProfileFits, unitOutputExtension } from './profile-args.js'
 import type { FfmpegRunner } from './runner.js'
 import { verifyOutput, type VerifyInit } from './verify.js'
@@ -35,7 +36,7 @@ export function createMediaToolkit (runner: FfmpegRunner): MediaToolkit {
     planSource: (init, options) => planSource(runner, init, options),
     planAudioFirst: (init, options) => planAudioFirst(runner, init, options),
     convertUnit: (init, options) => convertUnit(runner, init, options),
-    measureOutput: (file, kind, options) => measureOutput(runner, file, kind, options),
+    measureOutput: (file, kind, options) => measureResult(runner, file, kind, options),
     assembleOutput: (init, options) => assembleOutput(runner, init, options),
     verifyOutput: (init, options) => verifyOutput(runner, init, options),
     unitOutputExtension,

@@ -8,6 +8,7 @@ import { hashFile } from '../../store/hash.js'
 import type { JobRecord, UnitRecord } from '../../store/records.js'
 import type { JobComponents } from '../shared/deps.js'
 import { classifyJob } from './classify.js'
+import { planCut } from './cut-policy.js'
 import { assertSourceUnchanged } from './source-check.js'
 
 /** Pieces imported into the blob store at once; each holds one read buffer while it is hashed. */
@@ -34,8 +35,7 @@ export async function planJob (c: JobComponents, jobId: string, options: { signa
     source: job.source,
     info: job.info,
     profile: job.profile,
-    segmentSeconds: c.config.jobs.segmentSeconds,
-    tailSegments: tailSegments(c),
+    ...planCut(c, job),
     workDir
   }
   let first = view.units.length
@@ -104,15 +104,6 @@ async function sourceHashFor (
 /** Queued, or running on the part of its plan logged before a stop. */
 export function needsPlan (job: JobRecord): boolean {
   return job.state === 'queued' || (job.state === 'running' && job.planning === true)
-}
-
-/**
- * The slots of the mesh as this node sees it now, so each can end the job on a short tail unit.
- * A single slot converts every unit in turn and has no one to wait for: its tail stays whole.
- */
-function tailSegments (c: JobComponents): number {
-  const slots = c.config.worker.slots + c.mesh.peers().reduce((n, p) => n + p.slotsTotal, 0)
-  return slots > 1 ? slots : 0
 }
 
 function toUnitRecord (

@@ -4,8 +4,9 @@ import { describe, expect, it } from 'vitest'
 import { ErrorCodes, FfmeshError, newJobId, type ErrorBody } from '@ffmesh/protocol'
 import { jobRecord, OWNER_PEER as OWNER, unitRecord, useTempJobStores } from '../../../../../test/fixtures/job-log.js'
 import { createEventBus } from '../../events.js'
+import { ffmpeg } from '../../../../../test/fixtures/media.js'
 import { createLogger } from '../../logger.js'
-import type { UnitMeasure } from '../../media/index.js'
+import { createFfmpegRunner, measureResult, type UnitMeasure } from '../../media/index.js'
 import type { UnitRecord } from '../../store/records.js'
 import type { JobComponents } from '../shared/deps.js'
 import { createOwnerState } from './owner-state.js'
@@ -18,7 +19,7 @@ const temp = useTempJobStores('ffmesh-results-')
  * An owner's job with unit 0 leased to WORKER, a real job log, and a stand-in probe. Only what
  * acceptUnitResult touches is real or stood in; importing a result is not reached in these cases.
  */
-async function ownerWithLeasedUnit (measure: () => Promise<UnitMeasure>) {
+async function ownerWithLeasedUnit (measure: (file: string) => Promise<UnitMeasure>) {
   const dir = await temp.tempDir()
   const store = await temp.open(dir)
   const id = newJobId()
@@ -74,5 +75,26 @@ describe('accepting a unit result', () => {
     expect(probes).toBe(0)
     expect(o.released).toEqual([])
     expect(o.store.job(o.id)?.units[0]?.state).toBe('leased')
+  })
+
+  it('refuses a real result with a frame missing, or cut short, as the node measures it', async () => {
+    const runner = createFfmpegRunner({ logger: createLogger({ level: 'silent' }) })
+    const measure = async (file: string): Promise<UnitMeasure> => await measureResult(runner, file, 'segment')
+    // The plan expects 144 frames (6 s at 24 fps); the worker claims 144 but returns 143.
+    const short = await ownerWithLeasedUnit(measure)
+    await ffmpeg(['-f', 'lavfi', '-i', 'testsrc2=s=160x90:r=24', '-frames:v', '143', '-c:v', 'libx264', '-preset',
+      'ultrafast', '-f', 'matroska', short.file])
+    const ack = await acceptUnitResult(short.c, short.rt, short.release, WORKER, short.push, short.file)
+    expect(ack).toMatchObject({ ok: false, code: 'BAD_REQUEST' })
+    expect(short.released).toMatchObject([{ code: ErrorCodes.VERIFY_FAILED }])
+    // All 144 frames, but the file ends 40 bytes early.
+    const cut = await ownerWithLeasedUnit(measure)
+    await ffmpeg(['-f', 'lavfi', '-i', 'testsrc2=s=160x90:r=24', '-frames:v', '144', '-c:v', 'libx264', '-preset',
+      'ultrafast', '-f', 'matroska', cut.file])
+    expect((await measure(cut.file)).frames).toBe(144)
+    await fs.truncate(cut.file, (await fs.stat(cut.file)).size - 40)
+    const refused = await acceptUnitResult(cut.c, cut.rt, cut.release, WORKER, cut.push, cut.file)
+    expect(refused).toMatchObject({ ok: false, code: 'BAD_REQUEST' })
+    expect(cut.released).toMatchObject([{ code: ErrorCodes.VERIFY_FAILED }])
   })
 })

@@ -3,7 +3,7 @@ import { ErrorCodes, isFfmeshError, type ErrorBody } from '@ffmesh/protocol'
 import type { Ack, ResultPush } from '../../mesh/types.js'
 import { crashPoint } from '../../store/crash-point.js'
 import type { UnitRecord } from '../../store/records.js'
-import type { UnitMeasure } from '../../media/index.js'
+import { isDamage, type UnitMeasure } from '../../media/index.js'
 import type { JobComponents } from '../shared/deps.js'
 import type { OwnerState } from './owner-state.js'
 
@@ -141,11 +141,11 @@ export async function acceptUnitResult (
 }
 
 /**
- * Whether a failed probe read the file: it ran to an exit code (the runner records it; a killed
- * child has none), or it finished and printed something that is not ffprobe's JSON.
+ * Whether a failed probe read the file: the Matroska walk found it damaged, ffprobe ran to an exit
+ * code (the runner records it; a killed child has none), or it printed something that is not JSON.
  */
 function readTheFile (err: unknown): boolean {
-  return err instanceof SyntaxError || (isFfmeshError(err) && typeof err.details?.exitCode === 'number')
+  return isDamage(err) || err instanceof SyntaxError || (isFfmeshError(err) && typeof err.details?.exitCode === 'number')
 }
 
 async function wasGranted (c: JobComponents, push: ResultPush, peer: string): Promise<boolean> {

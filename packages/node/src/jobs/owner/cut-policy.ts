@@ -1,0 +1,145 @@
+import { MAX_WHOLE_UNIT_BYTES } from '@ffmesh/protocol'
+import type { JobRecord } from '../../store/records.js'
+import type { JobComponents } from '../shared/deps.js'
+import { fitUnitCost, unitSamples, type UnitCost } from './unit-cost.js'
+
+/**
+ * How the planner cuts a job, from the work and the mesh: a unit costs a fixed amount beside its
+ * encode (a process start, a new encoder whose lookahead fills and drains, a transfer, a check,
+ * and for a cut job the cut, the audio copy and the assembly), so a job is cut only as far as it
+ * keeps slots busy that would otherwise wait. A batch is spread file by file (each file one whole
+ * unit, which costs what a plain ffmpeg run costs); a file is cut when it is long beside the work
+ * left for the mesh: alone on an idle mesh, at the end of a batch, or much longer than the rest.
+ */
+
+/**
+ * Until this owner has verified tries to measure (unit-cost.ts): the fixed cost of a unit beside
+ * its encode, 0.3 to 0.5 CPU s measured per unit on 720p H.264 (bench/trace, the A/B of 20 s
+ * against 60 s segments on a 10-minute file), the upper end taken; and x264 at preset medium,
+ * about 0.55 CPU s per second of 720p.
+ */
+export const DEFAULT_UNIT_COST: UnitCost = { fixedSec: 0.5, secPerMediaSec: 0.55 }
+/** Bounds on the shortest segment a measured cost gives: a fit of noisy tries says no more than this. */
+const MIN_SEGMENT_FLOOR_SEC = 3
+const MIN_SEGMENT_CEILING_SEC = 60
+/**
+ * The share of a segment's CPU its fixed cost may take: 10 %, so no segment is shorter than about
+ * 9 s, and a file shorter than two of those goes whole to one worker.
+ */
+const UNIT_COST_SHARE = 0.1
+/** Segments per slot on an idle mesh: two, then the tail cut finer (cutTimes), balance the slots. */
+const SEGMENTS_PER_SLOT = 2
+/** A unit being converted counts for half its length in the work left: on average it is half done. */
+const CONVERTING_LEFT = 0.5
+/**
+ * On a mesh of one slot a file goes whole up to this length: a cut gains nothing there, but a
+ * whole unit stopped midway (the node restarted) starts again from the beginning, and a longer
+ * file keeps its segments so a restart loses one segment at most.
+ */
+export const WHOLE_ON_ONE_SLOT_MAX_SEC = 30 * 60
+
+export interface CutContext {
+  /** This job's source length, seconds. */
+  durationSec: number
+  sourceBytes: number
+  /** Slots in the mesh as this owner sees it (its own and its peers'). */
+  slots: number
+  /** Seconds of media left to convert in this owner's other jobs, queued or under way. */
+  otherWorkSec: number
+  /** jobs.segmentSeconds: the longest segment. */
+  maxSegmentSec: number
+  /** What a unit costs, as measured (unit-cost.ts); DEFAULT_UNIT_COST when left out. */
+  unitCost?: UnitCost | null
+}
+
+export type CutChoice =
+  | { whole: true, why: 'one-slot' | 'short' | 'batch' }
+  | { whole: false, segmentSeconds: number, tailSegments: number }
+
+/** The shortest segment worth its fixed cost: a unit's fixed cost within UNIT_COST_SHARE of its conversion. */
+export function minSegmentSec (cost: UnitCost | null = null): number {
+  const c = cost ?? DEFAULT_UNIT_COST
+  const sec = c.fixedSec / (UNIT_COST_SHARE * c.secPerMediaSec)
+  return Math.min(MIN_SEGMENT_CEILING_SEC, Math.max(MIN_SEGMENT_FLOOR_SEC, sec))
+}
+
+/**
+ * Whole on a mesh of one slot (up to WHOLE_ON_ONE_SLOT_MAX_SEC); whole when shorter than two of the
+ * shortest segments worth their cost; whole when the other slots have at least as much other work
+ * each as this file (none of them waits for it); otherwise segments of the file's length over two
+ * per slot, no shorter than that minimum and no longer than jobs.segmentSeconds, the tail finer.
+ */
+export function chooseCut (x: CutContext): CutChoice {
+  const minSegment = minSegmentSec(x.unitCost)
+  if (x.slots <= 1) {
+    return x.durationSec <= WHOLE_ON_ONE_SLOT_MAX_SEC
+      ? { whole: true, why: 'one-slot' }
+      : { whole: false, segmentSeconds: x.maxSegmentSec, tailSegments: 0 }
+  }
+  if (x.durationSec < 2 * minSegment) return { whole: true, why: 'short' }
+  if (x.otherWorkSec >= (x.slots - 1) * x.durationSec && x.sourceBytes <= MAX_WHOLE_UNIT_BYTES) {
+    return { whole: true, why: 'batch' }
+  }
+  const spread = x.durationSec / (SEGMENTS_PER_SLOT * x.slots)
+  return {
+    whole: false,
+    segmentSeconds: Math.min(x.maxSegmentSec, Math.max(minSegment, spread)),
+    tailSegments: x.slots
+  }
+}
+
+/** The slots of the mesh as this node sees it now. */
+export function meshSlots (c: JobComponents): number {
+  return c.config.worker.slots + c.mesh.peers().reduce((n, p) => n + p.slotsTotal, 0)
+}
+
+/** The cost of a unit as this owner's jobs under way measured it, or null before there is enough. */
+export function measuredUnitCost (c: JobComponents): UnitCost | null {
+  const mine = [...c.store.inFlight()].filter(v => v.job.owner === c.mesh.peerId)
+  return fitUnitCost(unitSamples(mine.flatMap(v => v.units)))
+}
+
+/**
+ * Seconds of media this owner has left to convert beside `job`: queued jobs by their probed length,
+ * jobs under way by their units not verified yet (audio units run beside a slot and are left out).
+ */
+export function otherWorkSec (c: JobComponents, job: JobRecord): number {
+  let sec = 0
+  for (const view of [...c.store.inFlight(), ...c.store.queued()]) {
+    if (view.job.id === job.id || view.job.owner !== c.mesh.peerId) continue
+    const units = view.units.filter(u => u.spec.kind !== 'audio')
+    if (units.length === 0) {
+      sec += view.job.info?.durationSec ?? 0
+      continue
+    }
+    for (const u of units) {
+      if (u.state === 'verified') continue
+      sec += u.spec.durationSec * (u.state === 'pending' ? 1 : CONVERTING_LEFT)
+    }
+  }
+  return sec
+}
+
+/**
+ * The plan's cut settings for `job` now, from its probed length, the mesh's slots and this owner's
+ * other work; with jobs.cut `segments`, every file long enough is cut at jobs.segmentSeconds.
+ */
+export function planCut (
+  c: JobComponents,
+  job: JobRecord
+): { whole: boolean, segmentSeconds: number, tailSegments: number } {
+  const slots = meshSlots(c)
+  const fixed = { whole: false, segmentSeconds: c.config.jobs.segmentSeconds, tailSegments: slots > 1 ? slots : 0 }
+  if (c.config.jobs.cut === 'segments') return fixed
+  const context = {
+    durationSec: job.info?.durationSec ?? 0,
+    sourceBytes: job.sourceSize,
+    slots,
+    otherWorkSec: otherWorkSec(c, job),
+    maxSegmentSec: c.config.jobs.segmentSeconds,
+    unitCost: measuredUnitCost(c)
+  }
+  const choice = chooseCut(context)
+  c.logger.debug({ jobId: job.id, ...context, ...choice }, 'cut chosen')
+  return choice.whole ? { ...fixed, whole: true } : { ...choice, whole: false }
+}
