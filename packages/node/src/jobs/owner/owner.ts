@@ -22,7 +22,7 @@ import {
 } from './worker-load.js'
 import { cancelJob, retryJob } from './job-commands.js'
 import { needsPlan, planJob } from './planner.js'
-import { HELD_RETRY_MS } from '../worker/held-results.js'
+import { HELD_RETRY_MS } from '../shared/timing.js'
 import { createQuarantine } from './quarantine.js'
 import { createRelease } from './release.js'
 import { acceptUnitResult } from './results.js'

@@ -1,7 +1,7 @@
 import type { PeerStatus } from '@ffmesh/protocol'
 import type { JobView } from '../../store/reduce.js'
 import type { UnitRecord } from '../../store/records.js'
-import { PREFETCH_UNITS } from '../worker/worker.js'
+import { PREFETCH_UNITS } from '../shared/timing.js'
 
 /** A worker as this owner sees it; `slotsFree` goes below zero when units wait on the worker. */
 export interface WorkerLoad { id: string, slotsTotal: number, slotsFree: number, held: number }
