@@ -8,7 +8,7 @@ import { createGrants } from './grants.js'
 import type { JobMessage } from '../shared/job-bus.js'
 import { CLAIM_WINDOW_MS, createOwnerState } from './owner-state.js'
 import { createQuarantine, QUARANTINE_AFTER_FAILURES } from './quarantine.js'
-import { createRelease } from './release.js'
+import { createLeases } from './lease.js'
 import { paced } from '../../../../../test/helpers/pace.js'
 
 const PEER_A = '12D3KooWLZd1ovTLzMaBH93PVtzD7HU5cycoXRwWNJEwneGoPj5G'
@@ -41,7 +41,8 @@ async function harness () {
   const quarantine = createQuarantine({ durationMs: 60_000, clock: Date.now })
   const loads = () => [OWNER, PEER_A, PEER_B].map(id => ({ id, slotsTotal: 1, slotsFree: 1, held: 0 }))
   const log = createLogger({ level: 'silent' })
-  const grants = createGrants(c, rt, { quarantine, loads, log, release: createRelease(c, rt, { quarantine, log }) })
+  const leases = createLeases(c, { rt, quarantine, log })
+  const grants = createGrants(c, { rt, quarantine, leases, loads, log })
   const claimedAt = new Map<string, number>()
   const claim = (index: number, from: string, attempt = 1): void => {
     claimedAt.set(`${index}:${from}`, performance.now())

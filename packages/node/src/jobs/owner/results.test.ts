@@ -6,10 +6,11 @@ import { jobRecord, OWNER_PEER as OWNER, unitRecord, useTempJobStores } from '..
 import { createEventBus } from '../../events.js'
 import { createLogger } from '../../logger.js'
 import type { UnitMeasure } from '../../media/index.js'
-import type { UnitRecord } from '../../store/records.js'
 import type { JobComponents } from '../shared/deps.js'
+import { createLeases } from './lease.js'
 import { createOwnerState } from './owner-state.js'
-import { acceptUnitResult } from './results.js'
+import { createQuarantine } from './quarantine.js'
+import { acceptUnitResult, type ResultParts } from './results.js'
 
 const WORKER = '12D3KooWLZd1ovTLzMaBH93PVtzD7HU5cycoXRwWNJEwneGoPj5G'
 const temp = useTempJobStores('ffmesh-results-')
@@ -34,11 +35,16 @@ async function ownerWithLeasedUnit (measure: () => Promise<UnitMeasure>) {
     bus: { publish: async () => {} }
   } as unknown as JobComponents
   const released: ErrorBody[] = []
-  const release = async (_unit: UnitRecord, reason: ErrorBody): Promise<void> => { released.push(reason) }
+  c.events.on(e => { if (e.type === 'unit:released') released.push(e.data as unknown as ErrorBody) })
+  const rt = createOwnerState()
+  const quarantine = createQuarantine({ durationMs: 60_000, clock: Date.now })
+  const parts: ResultParts = { rt, leases: createLeases(c, { rt, quarantine, log: c.logger }) }
   const file = path.join(dir, 'result.mkv')
   await fs.writeFile(file, 'not media')
   const push = { jobId: id, index: 0, attempt: 1, hash: 'c'.repeat(128), size: 9, frames: 144, durationSec: 6 }
-  return { c, store, id, rt: createOwnerState(), release, released, file, push }
+  /** The result arriving from WORKER. */
+  const accept = () => acceptUnitResult(c, parts, { peer: WORKER, push, tmpFile: file })
+  return { store, id, rt, accept, released }
 }
 
 describe('accepting a unit result', () => {
@@ -49,7 +55,7 @@ describe('accepting a unit result', () => {
         stderr: 'Invalid data'
       })
     })
-    const ack = await acceptUnitResult(o.c, o.rt, o.release, WORKER, o.push, o.file)
+    const ack = await o.accept()
     expect(ack).toMatchObject({ ok: false, code: 'BAD_REQUEST' })
     expect(o.released).toMatchObject([{ code: ErrorCodes.VERIFY_FAILED }])
   })
@@ -59,7 +65,7 @@ describe('accepting a unit result', () => {
     const o = await ownerWithLeasedUnit(async () => {
       throw new FfmeshError(ErrorCodes.CONVERT_FAILED, 'ffprobe exited with SIGTERM', { exitCode: null, stderr: '' })
     })
-    const ack = await acceptUnitResult(o.c, o.rt, o.release, WORKER, o.push, o.file)
+    const ack = await o.accept()
     expect(ack).toMatchObject({ ok: false, code: 'BUSY' })
     expect(o.released).toEqual([])
     expect(o.store.job(o.id)?.units[0]).toMatchObject({ worker: WORKER, attempts: 1, failures: 0 })
@@ -69,7 +75,7 @@ describe('accepting a unit result', () => {
     let probes = 0
     const o = await ownerWithLeasedUnit(async () => { probes++; return { frames: 144, durationSec: 6, startSec: 0 } })
     o.rt.stopping = true
-    const ack = await acceptUnitResult(o.c, o.rt, o.release, WORKER, o.push, o.file)
+    const ack = await o.accept()
     expect(ack).toMatchObject({ ok: false, code: 'BUSY' })
     expect(probes).toBe(0)
     expect(o.released).toEqual([])

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { UnitStates, type UnitState } from '@ffmesh/protocol'
+import { ErrorCodes, UnitStates, type ErrorBody, type UnitState } from '@ffmesh/protocol'
 import { jobRecord, unitRecord } from '../../../../../test/fixtures/job-log.js'
 import { reduce, type JobView } from '../../store/reduce.js'
 import type { JobEvent, UnitRecord } from '../../store/records.js'
@@ -32,7 +32,7 @@ function unitIn (state: UnitState): UnitRecord {
 
 function logged (type: UnitTransitionEvent, attempt: number): JobEvent {
   const result = { hash: 'c'.repeat(128), size: 1, frames: 144, durationSec: 6 }
-  const reason = { code: 'CONVERT_FAILED', message: 'test' }
+  const reason: ErrorBody = { code: ErrorCodes.CONVERT_FAILED, message: 'test' }
   switch (type) {
     case 'unit:leased': return { type, index: 0, worker: WORKER, attempt, leaseUntil: 1 }
     case 'unit:converting': return { type, index: 0, attempt }
