@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { newJobId, PROTOCOL_VERSION } from '@ffmesh/protocol'
-import { jobRecord, OWNER_PEER as OWNER, unitRecord, useTempJobStores } from '../../../../../test/fixtures/job-log.js'
+import { PROTOCOL_VERSION } from '@ffmesh/protocol'
+import { OWNER_PEER as OWNER, plannedJob, useTempJobStores } from '../../../../../test/fixtures/job-log.js'
 import { createEventBus } from '../../events.js'
 import { createLogger } from '../../logger.js'
 import type { JobComponents } from '../shared/deps.js'
@@ -21,13 +21,7 @@ const temp = useTempJobStores('ffmesh-grants-')
  */
 async function harness () {
   const store = await temp.open()
-  const jobId = newJobId()
-  await store.append(jobId, { type: 'job:submitted', job: jobRecord(jobId) })
-  await store.append(jobId, {
-    type: 'job:planned',
-    sourceHash: 'b'.repeat(128),
-    units: [unitRecord(jobId, 0), unitRecord(jobId, 1)]
-  })
+  const jobId = await plannedJob(store, 2)
   const published: Array<JobMessage & { at: number }> = []
   const c = {
     store,

@@ -1,20 +1,15 @@
-import type { Logger } from '../../logger.js'
 import type { JobComponents } from '../shared/deps.js'
 import type { JobMessage } from '../shared/job-bus.js'
 import { isPending } from '../shared/unit-lease.js'
-import type { Leases } from './lease.js'
-import { CLAIM_WINDOW_MS, type OwnerState } from './owner-state.js'
-import type { Quarantine } from './quarantine.js'
+import type { LeaseParts, Leases } from './lease.js'
+import { CLAIM_WINDOW_MS } from './owner-state.js'
 import type { WorkerLoad } from './worker-load.js'
 
 /** The parts of the owner that granting asks. */
-export interface GrantParts {
-  rt: OwnerState
-  quarantine: Quarantine
+export interface GrantParts extends LeaseParts {
   leases: Leases
   /** Every worker with what it holds of this owner's units, as the owner sees it now. */
   loads: () => WorkerLoad[]
-  log: Logger
 }
 
 /**

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { newJobId, type NodeEvent } from '@ffmesh/protocol'
-import { jobRecord, OWNER_PEER as OWNER, unitRecord, useTempJobStores } from '../../../../../test/fixtures/job-log.js'
+import type { NodeEvent } from '@ffmesh/protocol'
+import { jobRecord, OWNER_PEER as OWNER, plannedJob, useTempJobStores } from '../../../../../test/fixtures/job-log.js'
 import { createEventBus } from '../../events.js'
 import { createLogger } from '../../logger.js'
 import type { JobComponents } from '../shared/deps.js'
@@ -17,13 +17,7 @@ const RESULT = { hash: 'c'.repeat(128), size: 9, frames: 144, durationSec: 6 }
 /** A running job of three units on a real job log, and what the owner's lease transitions log, announce and send. */
 async function harness () {
   const store = await temp.open()
-  const jobId = newJobId()
-  await store.append(jobId, { type: 'job:submitted', job: jobRecord(jobId) })
-  await store.append(jobId, {
-    type: 'job:planned',
-    sourceHash: 'b'.repeat(128),
-    units: [0, 1, 2].map(i => unitRecord(jobId, i))
-  })
+  const jobId = await plannedJob(store, 3)
   const sent: JobMessage[] = []
   const heard: NodeEvent[] = []
   const events = createEventBus()

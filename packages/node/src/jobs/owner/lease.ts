@@ -12,6 +12,7 @@ import type { Quarantine } from './quarantine.js'
 /** One attempt of one unit at one worker: what a revoke names. */
 export interface LeaseRef { jobId: string, index: number, attempt: number, worker: string }
 
+/** What the lease's transitions keep in step: the owner's memory of units, and its quarantine. */
 export interface LeaseParts { rt: OwnerState, quarantine: Quarantine, log: Logger }
 
 /**

@@ -1,11 +1,9 @@
 import { toErrorBody } from '@ffmesh/protocol'
-import type { Logger } from '../../logger.js'
 import type { JobView } from '../../store/reduce.js'
 import type { JobComponents } from '../shared/deps.js'
 import { pickCandidates } from './candidates.js'
-import type { Leases } from './lease.js'
-import { REOFFER_MS, type OwnerState } from './owner-state.js'
-import type { Quarantine } from './quarantine.js'
+import type { LeaseParts, Leases } from './lease.js'
+import { REOFFER_MS } from './owner-state.js'
 import { assertSourceUnchanged } from './source-check.js'
 import type { StepRunner } from './step-runner.js'
 import {
@@ -26,12 +24,10 @@ export interface LocalWorker {
   localAcceptsWork: () => boolean
 }
 
-export interface OfferParts {
-  rt: OwnerState
-  quarantine: Quarantine
+/** The parts of the owner that offering asks. */
+export interface OfferParts extends LeaseParts {
   leases: Leases
   runner: StepRunner
-  log: Logger
   /** This owner's jobs under way. */
   owned: () => JobView[]
   local: LocalWorker

@@ -1,8 +1,8 @@
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { ErrorCodes, FfmeshError, newJobId, type ErrorBody } from '@ffmesh/protocol'
-import { jobRecord, OWNER_PEER as OWNER, unitRecord, useTempJobStores } from '../../../../../test/fixtures/job-log.js'
+import { ErrorCodes, FfmeshError, type ErrorBody } from '@ffmesh/protocol'
+import { OWNER_PEER as OWNER, plannedJob, useTempJobStores } from '../../../../../test/fixtures/job-log.js'
 import { createEventBus } from '../../events.js'
 import { createLogger } from '../../logger.js'
 import type { UnitMeasure } from '../../media/index.js'
@@ -22,9 +22,7 @@ const temp = useTempJobStores('ffmesh-results-')
 async function ownerWithLeasedUnit (measure: () => Promise<UnitMeasure>) {
   const dir = await temp.tempDir()
   const store = await temp.open(dir)
-  const id = newJobId()
-  await store.append(id, { type: 'job:submitted', job: jobRecord(id) })
-  await store.append(id, { type: 'job:planned', sourceHash: 'b'.repeat(128), units: [unitRecord(id, 0)] })
+  const id = await plannedJob(store, 1)
   await store.append(id, { type: 'unit:leased', index: 0, worker: WORKER, attempt: 1, leaseUntil: Date.now() + 60_000 })
   const c = {
     store,
