@@ -79,8 +79,9 @@ export function createLeases (c: JobComponents, parts: LeaseParts) {
       const leaseMs = Math.round(c.config.jobs.leaseSeconds * 1000)
       const leaseUntil = c.clock() + leaseMs
       await c.store.append(jobId, { type: 'unit:leased', index, worker, attempt, leaseUntil })
+      // The table refuses a lease that is not the next one from pending: then this one did not take.
       const leased = c.store.job(jobId)?.units[index]
-      if (leased == null || !isLeaseOf(leased, worker, attempt, u => u.state === 'leased')) return false
+      if (leased == null || !isLeaseOf(leased, worker, attempt)) return false
       // A failure heard while the lease was being logged may have quarantined this worker since it
       // was chosen. It is not told; the unit is offered again (not a failure: it never started).
       if (quarantine.isQuarantined(worker)) {
