@@ -31,7 +31,10 @@ export default tseslint.config(
     files: ['packages/node/src/jobs/owner/**'],
     rules: {
       'no-restricted-imports': ['error', {
-        patterns: [{ group: ['**/jobs/worker/**', '../worker/**'], message: 'jobs/owner may not import jobs/worker: put what both sides need in jobs/shared.' }]
+        patterns: [{
+          group: ['**/jobs/worker/**', '../worker/**'],
+          message: 'jobs/owner may not import jobs/worker: put what both sides need in jobs/shared.'
+        }]
       }]
     }
   },
@@ -39,7 +42,10 @@ export default tseslint.config(
     files: ['packages/node/src/jobs/worker/**'],
     rules: {
       'no-restricted-imports': ['error', {
-        patterns: [{ group: ['**/jobs/owner/**', '../owner/**'], message: 'jobs/worker may not import jobs/owner: put what both sides need in jobs/shared.' }]
+        patterns: [{
+          group: ['**/jobs/owner/**', '../owner/**'],
+          message: 'jobs/worker may not import jobs/owner: put what both sides need in jobs/shared.'
+        }]
       }]
     }
   },

@@ -26,9 +26,8 @@ export async function classifyJob (
   const named = library.profiles[info.kind]
   const profile: Profile = (named != null ? profileTable(c.config.profiles).get(named) : undefined) ?? job.profile
   c.media.checkProfileFits(info, profile)
-  await recordEvent(c, job.id, { type: 'job:probed', info, ...(profile.name !== job.profile.name ? { profile } : {}) }, {
-    data: { kind: info.kind, profile: profile.name }
-  })
+  const probed = { type: 'job:probed' as const, info, ...(profile.name !== job.profile.name ? { profile } : {}) }
+  await recordEvent(c, job.id, probed, { data: { kind: info.kind, profile: profile.name } })
   const reason = probeRule(job.source, job.sourceSize, info, profile, library.rules)
   if (reason != null) return await skipJob(c, job, reason)
   return c.store.job(job.id)?.job ?? null

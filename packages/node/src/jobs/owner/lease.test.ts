@@ -60,7 +60,12 @@ describe('the owner\'s lease transitions', () => {
     h.sent.length = 0
     await h.leases.expire(h.unit(1))
     expect(h.sent).toEqual([expect.objectContaining({ type: 'revoke', index: 1, attempt: 1, worker: PEER_A })])
-    expect(h.unit(1)).toMatchObject({ state: 'pending', worker: null, failures: 1, lastError: { code: 'CONVERT_TIMEOUT' } })
+    expect(h.unit(1)).toMatchObject({
+      state: 'pending',
+      worker: null,
+      failures: 1,
+      lastError: { code: 'CONVERT_TIMEOUT' }
+    })
     expect(h.heard.at(-1)).toMatchObject({ type: 'unit:released', index: 1, data: { failure: true } })
     expect(h.rt.get(h.jobId, 1).leaseUntil).toBeNull()
   })
