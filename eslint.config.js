@@ -26,6 +26,30 @@ export default tseslint.config(
     }
   },
   {
+    // A job's two sides meet only through messages and jobs/shared: the owner must not lean on how
+    // the worker works, nor the worker on the owner's internals.
+    files: ['packages/node/src/jobs/owner/**'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: [{
+          group: ['**/jobs/worker/**', '../worker/**'],
+          message: 'jobs/owner may not import jobs/worker: put what both sides need in jobs/shared.'
+        }]
+      }]
+    }
+  },
+  {
+    files: ['packages/node/src/jobs/worker/**'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: [{
+          group: ['**/jobs/owner/**', '../owner/**'],
+          message: 'jobs/worker may not import jobs/owner: put what both sides need in jobs/shared.'
+        }]
+      }]
+    }
+  },
+  {
     // The CLI, scripts and benches talk to people on stdout/stderr.
     files: ['packages/cli/**', 'scripts/**', 'bench/**', 'test/**', 'systemd/**', 'packages/web/scripts/**'],
     rules: { 'no-console': 'off' }

@@ -94,7 +94,14 @@ describe('fault scenarios: a crash while a result is stored', () => {
     expect(await videoFrames(job.output as string)).toBe(await videoFrames(suite.source))
   })
 
-  it('6c. crash after the output is linked in, before it is logged: the restart logs that file, once', async () => {
+  // An earlier version named the temp `.ffmesh-<job>.partial.<ext>`: a node upgraded after such a
+  // crash finishes it the same way.
+  it.each([
+    ['6c', 'its temp'],
+    ['6d', 'its temp under the name an earlier version gave it']
+  ])('%s. crash after the output is linked in, before it is logged, %s: the restart logs that file, once', async (
+    _, which
+  ) => {
     const cluster = suite.cluster = await createFaultCluster([{ name: 'solo', mesh: false, segmentSeconds: 2 }])
     const solo = cluster.node('solo')
     await cluster.start('solo', { FFMESH_TEST_CRASH_AT: 'placement-after-link' })
@@ -106,6 +113,10 @@ describe('fault scenarios: a crash while a result is stored', () => {
     expect(placed).toHaveLength(1)
     const temps = (await fs.readdir(solo.outDir)).filter(n => n.startsWith('.ffmesh-') && n.includes('.partial'))
     expect(temps).toHaveLength(1)
+    if (which !== 'its temp') {
+      const ext = path.extname(temps[0] as string)
+      await fs.rename(path.join(solo.outDir, temps[0] as string), path.join(solo.outDir, `.ffmesh-${id}.partial${ext}`))
+    }
 
     await cluster.start('solo')
     const job = await cluster.waitJob('solo', id, paced(120_000))

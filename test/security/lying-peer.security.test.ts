@@ -15,7 +15,7 @@ import {
 import { peerIdFromString } from '@libp2p/peer-id'
 import { readSwarmKey } from '../../packages/node/src/config/secrets.js'
 import { GOSSIP_BURST_PER_PEER, GOSSIP_MESSAGES_PER_SEC_PER_PEER } from '../../packages/node/src/mesh/rate-limit.js'
-import { PREFETCH_UNITS } from '../../packages/node/src/jobs/worker/worker.js'
+import { PREFETCH_UNITS } from '../../packages/node/src/jobs/shared/timing.js'
 import { hashFile } from '../../packages/node/src/store/hash.js'
 import type { Ack } from '../../packages/node/src/mesh/types.js'
 import { startTestNodes, stopTestNodes, waitForJob, waitForMesh, type TestNode } from '../helpers/in-process.js'

@@ -5,6 +5,7 @@ import { ErrorCodes, newJobId } from '@ffmesh/protocol'
 import {
   jobRecord as job,
   openTestStore,
+  plannedJob,
   unitRecord as unit,
   useTempJobStores
 } from '../../../../test/fixtures/job-log.js'
@@ -21,13 +22,7 @@ const codeOf = async (p: Promise<unknown>): Promise<string | undefined> =>
 
 /** A job with `units` planned units, one of them verified. */
 async function addJob (store: JobStore, units = 2): Promise<string> {
-  const id = newJobId()
-  await store.append(id, { type: 'job:submitted', job: job(id) })
-  await store.append(id, {
-    type: 'job:planned',
-    sourceHash: 'b'.repeat(128),
-    units: Array.from({ length: units }, (_, i) => unit(id, i))
-  })
+  const id = await plannedJob(store, units)
   await store.append(id, { type: 'unit:leased', index: 0, worker: 'w1', attempt: 1, leaseUntil: 99 })
   await store.append(id, {
     type: 'unit:verified',

@@ -1,5 +1,6 @@
 import { MAX_UNIT_TRIES, type UnitTry } from '@ffmesh/protocol'
 import type { JobRecord, JobEvent, LoggedEvent, UnitRecord } from './records.js'
+import { nextUnitState, type UnitTransitionEvent } from '../jobs/shared/unit-lease.js'
 
 export interface JobView { job: JobRecord, units: UnitRecord[] }
 
@@ -27,6 +28,17 @@ export function reduce (
     const p = patch(unit)
     return p == null ? { units: [] } : { job: touch({}), units: [{ ...unit, ...p }] }
   }
+  /** A unit event through the lease's transition table (unit-lease.ts): one it does not allow changes nothing. */
+  const moveUnit = (
+    index: number,
+    type: UnitTransitionEvent,
+    attempt: number,
+    patch: (u: UnitRecord) => Omit<Partial<UnitRecord>, 'state'>
+  ): { job?: JobRecord; units: UnitRecord[] } =>
+    changeUnit(index, u => {
+      const state = nextUnitState(u, type, attempt)
+      return state == null ? null : { state, ...patch(u) }
+    })
   switch (event.type) {
     // Units are appended after those an earlier part of the plan logged. A job cancelled while it
     // was being planned keeps its state (and the units, for a retry).
@@ -57,61 +69,44 @@ export function reduce (
       }
     case 'unit:leased':
       // A lease is granted only from pending, for the next attempt: never two at once.
-      return changeUnit(event.index, u =>
-        u.state !== 'pending' || event.attempt !== u.attempts + 1
-          ? null
-          : {
-              state: 'leased',
-              worker: event.worker,
-              attempts: Math.max(u.attempts, event.attempt),
-              leaseUntil: event.leaseUntil,
-              tries: [
-                ...(u.tries ?? []),
-                {
-                  worker: event.worker,
-                  attempt: event.attempt,
-                  leasedAt: time,
-                  convertingAt: null,
-                  endedAt: null,
-                  outcome: null
-                }
-              ].slice(-MAX_UNIT_TRIES)
-            }
-      )
+      return moveUnit(event.index, event.type, event.attempt, u => ({
+        worker: event.worker,
+        attempts: Math.max(u.attempts, event.attempt),
+        leaseUntil: event.leaseUntil,
+        tries: [
+          ...(u.tries ?? []),
+          {
+            worker: event.worker,
+            attempt: event.attempt,
+            leasedAt: time,
+            convertingAt: null,
+            endedAt: null,
+            outcome: null
+          }
+        ].slice(-MAX_UNIT_TRIES)
+      }))
     case 'unit:converting':
-      return changeUnit(event.index, u =>
-        u.state === 'leased' && u.attempts === event.attempt
-          ? { state: 'converting', tries: patchTry(u, event.attempt, { convertingAt: time }) }
-          : null
-      )
+      return moveUnit(event.index, event.type, event.attempt, u => ({
+        tries: patchTry(u, event.attempt, { convertingAt: time })
+      }))
     case 'unit:returned':
-      return changeUnit(event.index, u => (u.state === 'verified' ? null : { state: 'returned' }))
+      return moveUnit(event.index, event.type, event.attempt, () => ({}))
     case 'unit:verified':
-      return changeUnit(event.index, u =>
-        u.state === 'verified'
-          ? null
-          : {
-              state: 'verified',
-              worker: event.worker,
-              result: event.result,
-              leaseUntil: null,
-              lastError: null,
-              tries: patchTry(u, event.attempt, { endedAt: time, outcome: 'verified' }, true)
-            }
-      )
+      return moveUnit(event.index, event.type, event.attempt, u => ({
+        worker: event.worker,
+        result: event.result,
+        leaseUntil: null,
+        lastError: null,
+        tries: patchTry(u, event.attempt, { endedAt: time, outcome: 'verified' }, true)
+      }))
     case 'unit:released':
-      return changeUnit(event.index, u =>
-        u.state === 'verified' || u.attempts !== event.attempt
-          ? null
-          : {
-              state: 'pending',
-              worker: null,
-              leaseUntil: null,
-              lastError: event.reason,
-              failures: u.failures + (event.failure ? 1 : 0),
-              tries: patchTry(u, event.attempt, { endedAt: time, outcome: 'released' })
-            }
-      )
+      return moveUnit(event.index, event.type, event.attempt, u => ({
+        worker: null,
+        leaseUntil: null,
+        lastError: event.reason,
+        failures: u.failures + (event.failure ? 1 : 0),
+        tries: patchTry(u, event.attempt, { endedAt: time, outcome: 'released' })
+      }))
     case 'job:assembling':
       return { job: touch({ state: 'assembling' }), units: [] }
     case 'job:done':
@@ -160,9 +155,10 @@ export function reduce (
       return { units: [] }
     case 'job:retried': {
       // A person looked at the job: a mark of lost records is cleared with the rest.
-      const units = view.units
-        .filter(u => u.state !== 'verified')
-        .map(u => ({ ...u, state: 'pending' as const, worker: null, leaseUntil: null, failures: 0, lastError: null }))
+      const units = view.units.flatMap(u => {
+        const state = nextUnitState(u, event.type)
+        return state == null ? [] : [{ ...u, state, worker: null, leaseUntil: null, failures: 0, lastError: null }]
+      })
       return {
         job: touch({ state: view.units.length > 0 ? 'running' : 'queued', error: null, attention: null }),
         units

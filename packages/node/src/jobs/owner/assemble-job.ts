@@ -96,6 +96,7 @@ async function finish (c: JobComponents, job: JobRecord, output: string, placeme
 export async function resumeAssembly (c: JobComponents, view: JobView): Promise<void> {
   const placement = outputPlacement(view.job)
   const tmp = placement.temp
+  await adoptEarlierTemp(view.job, tmp)
   // A --replace swap was logged: finish it (library/swap.ts says why each step is safe to redo).
   if (view.job.swap != null) return await finish(c, view.job, await resumeSwap(view.job, tmp), placement)
   const stat = await fs.stat(tmp).catch(() => null)
@@ -109,4 +110,17 @@ export async function resumeAssembly (c: JobComponents, view: JobView): Promise<
     }
   }
   await fs.rm(tmp, { force: true })
+}
+
+/**
+ * Nodes before the one placement path named an assembly's temp `.ffmesh-<job>.partial.<ext>`. A
+ * crash under that name is finished under the current one: a rename keeps the file's links, which
+ * is what tells a placed output from a half-written one.
+ */
+async function adoptEarlierTemp (job: JobRecord, temp: string): Promise<void> {
+  const earlier = path.join(job.outDir, `.ffmesh-${job.id}.partial.${containerExtension(job.profile.container)}`)
+  if (await fs.stat(temp).catch(() => null) != null) return
+  await fs.rename(earlier, temp).catch((err: NodeJS.ErrnoException) => {
+    if (err.code !== 'ENOENT') throw err
+  })
 }

@@ -2,6 +2,7 @@ import type { ErrorBody, Profile } from '@ffmesh/protocol'
 import { probeRule, sizeRule } from '../../library/rules.js'
 import type { JobRecord } from '../../store/records.js'
 import type { JobComponents } from '../shared/deps.js'
+import { recordEvent } from '../shared/record-event.js'
 import { profileTable } from './profile-table.js'
 import { assertSourceUnchanged } from './source-check.js'
 
@@ -25,8 +26,8 @@ export async function classifyJob (
   const named = library.profiles[info.kind]
   const profile: Profile = (named != null ? profileTable(c.config.profiles).get(named) : undefined) ?? job.profile
   c.media.checkProfileFits(info, profile)
-  await c.store.append(job.id, { type: 'job:probed', info, ...(profile.name !== job.profile.name ? { profile } : {}) })
-  c.events.emit('job:probed', { jobId: job.id, data: { kind: info.kind, profile: profile.name } })
+  const probed = { type: 'job:probed' as const, info, ...(profile.name !== job.profile.name ? { profile } : {}) }
+  await recordEvent(c, job.id, probed, { data: { kind: info.kind, profile: profile.name } })
   const reason = probeRule(job.source, job.sourceSize, info, profile, library.rules)
   if (reason != null) return await skipJob(c, job, reason)
   return c.store.job(job.id)?.job ?? null
@@ -39,8 +40,9 @@ export async function skipJob (
   reason: ErrorBody,
   outputSize?: number
 ): Promise<null> {
-  await c.store.append(job.id, { type: 'job:skipped', reason, ...(outputSize != null ? { outputSize } : {}) })
-  c.events.emit('job:skipped', { jobId: job.id, data: { ...reason } })
+  await recordEvent(c, job.id, { type: 'job:skipped', reason, ...(outputSize != null ? { outputSize } : {}) }, {
+    data: { ...reason }
+  })
   c.logger.debug({ jobId: job.id, code: reason.code }, 'job skipped')
   return null
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { newJobId, PROTOCOL_VERSION } from '@ffmesh/protocol'
-import { jobRecord, OWNER_PEER as OWNER, unitRecord, useTempJobStores } from '../../../../../test/fixtures/job-log.js'
+import { PROTOCOL_VERSION } from '@ffmesh/protocol'
+import { OWNER_PEER as OWNER, plannedJob, useTempJobStores } from '../../../../../test/fixtures/job-log.js'
 import { createEventBus } from '../../events.js'
 import { createLogger } from '../../logger.js'
 import type { JobComponents } from '../shared/deps.js'
@@ -8,7 +8,7 @@ import { createGrants } from './grants.js'
 import type { JobMessage } from '../shared/job-bus.js'
 import { CLAIM_WINDOW_MS, createOwnerState } from './owner-state.js'
 import { createQuarantine, QUARANTINE_AFTER_FAILURES } from './quarantine.js'
-import { createRelease } from './release.js'
+import { createLeases } from './lease.js'
 import { paced } from '../../../../../test/helpers/pace.js'
 
 const PEER_A = '12D3KooWLZd1ovTLzMaBH93PVtzD7HU5cycoXRwWNJEwneGoPj5G'
@@ -21,13 +21,7 @@ const temp = useTempJobStores('ffmesh-grants-')
  */
 async function harness () {
   const store = await temp.open()
-  const jobId = newJobId()
-  await store.append(jobId, { type: 'job:submitted', job: jobRecord(jobId) })
-  await store.append(jobId, {
-    type: 'job:planned',
-    sourceHash: 'b'.repeat(128),
-    units: [unitRecord(jobId, 0), unitRecord(jobId, 1)]
-  })
+  const jobId = await plannedJob(store, 2)
   const published: Array<JobMessage & { at: number }> = []
   const c = {
     store,
@@ -41,7 +35,8 @@ async function harness () {
   const quarantine = createQuarantine({ durationMs: 60_000, clock: Date.now })
   const loads = () => [OWNER, PEER_A, PEER_B].map(id => ({ id, slotsTotal: 1, slotsFree: 1, held: 0 }))
   const log = createLogger({ level: 'silent' })
-  const grants = createGrants(c, rt, { quarantine, loads, log, release: createRelease(c, rt, { quarantine, log }) })
+  const leases = createLeases(c, { rt, quarantine, log })
+  const grants = createGrants(c, { rt, quarantine, leases, loads, log })
   const claimedAt = new Map<string, number>()
   const claim = (index: number, from: string, attempt = 1): void => {
     claimedAt.set(`${index}:${from}`, performance.now())

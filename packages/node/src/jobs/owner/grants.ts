@@ -1,18 +1,15 @@
-import { ErrorCodes } from '@ffmesh/protocol'
-import type { Logger } from '../../logger.js'
 import type { JobComponents } from '../shared/deps.js'
 import type { JobMessage } from '../shared/job-bus.js'
-import { CLAIM_WINDOW_MS, type OwnerState } from './owner-state.js'
-import type { Quarantine } from './quarantine.js'
-import type { ReleaseUnit } from './release.js'
+import { isPending } from '../shared/unit-lease.js'
+import type { LeaseParts, Leases } from './lease.js'
+import { CLAIM_WINDOW_MS } from './owner-state.js'
 import type { WorkerLoad } from './worker-load.js'
 
-export interface GrantDeps {
-  quarantine: Quarantine
+/** The parts of the owner that granting asks. */
+export interface GrantParts extends LeaseParts {
+  leases: Leases
   /** Every worker with what it holds of this owner's units, as the owner sees it now. */
   loads: () => WorkerLoad[]
-  log: Logger
-  release: ReleaseUnit
 }
 
 /**
@@ -22,8 +19,8 @@ export interface GrantDeps {
  * before anyone hears of it, and turns down every claim that cannot win, so no worker keeps room
  * for a unit it will not get.
  */
-export function createGrants (c: JobComponents, rt: OwnerState, deps: GrantDeps) {
-  const { quarantine, log } = deps
+export function createGrants (c: JobComponents, parts: GrantParts) {
+  const { rt, quarantine, leases, log } = parts
   const pendingGrants = new Set<string>()
 
   function onClaim (m: Extract<JobMessage, { type: 'claim' }>, from: string): void {
@@ -39,7 +36,7 @@ export function createGrants (c: JobComponents, rt: OwnerState, deps: GrantDeps)
       return
     }
     const state = rt.get(m.jobId, m.index)
-    const open = unit.state === 'pending' && m.attempt === unit.attempts + 1 && !state.granting
+    const open = isPending(unit) && m.attempt === unit.attempts + 1 && !state.granting
     if (!open || rt.isRefused(state, from, c.clock()) || quarantine.isQuarantined(from)) {
       // A claim that cannot win is turned down, or it would hold the claimant's room until
       // CLAIM_TTL_MS. Most are for a unit just granted to this node's own worker, a grant that
@@ -79,7 +76,7 @@ export function createGrants (c: JobComponents, rt: OwnerState, deps: GrantDeps)
     if (
       view == null ||
       unit == null ||
-      unit.state !== 'pending' ||
+      !isPending(unit) ||
       view.job.state !== 'running' ||
       claims.length === 0 ||
       rt.stopping ||
@@ -102,37 +99,14 @@ export function createGrants (c: JobComponents, rt: OwnerState, deps: GrantDeps)
     index: number,
     claims: Array<{ worker: string; at: number }>
   ): Promise<void> {
-    const state = rt.get(jobId, index)
-    const free = new Map(deps.loads().map(w => [w.id, w.slotsFree]))
+    const free = new Map(parts.loads().map(w => [w.id, w.slotsFree]))
     // On a tie a peer wins over this node, whose core also plans, verifies and assembles.
     const remote = (worker: string): number => (worker === c.mesh.peerId ? 0 : 1)
     const best = claims.sort(
       (a, b) =>
         (free.get(b.worker) ?? 0) - (free.get(a.worker) ?? 0) || remote(b.worker) - remote(a.worker) || a.at - b.at
     )[0]
-    const leaseMs = Math.round(c.config.jobs.leaseSeconds * 1000)
-    const leaseUntil = c.clock() + leaseMs
-    await c.store.append(jobId, { type: 'unit:leased', index, worker: best.worker, attempt, leaseUntil })
-    const leased = c.store.job(jobId)?.units[index]
-    if (leased?.worker !== best.worker || leased.attempts !== attempt || leased.state !== 'leased') return
-    // A failure heard while the lease was being logged may have quarantined this worker since it
-    // was chosen. It is not told; the unit is offered again (not a failure: it never started).
-    if (quarantine.isQuarantined(best.worker)) {
-      await deps.release(
-        leased,
-        {
-          code: ErrorCodes.UNIT_REASSIGNED,
-          message: `${best.worker} was quarantined while its lease was being logged`
-        },
-        false
-      )
-      return
-    }
-    state.leaseUntil = leaseUntil
-    state.phase = null
-    state.offeredSince = null
-    c.events.emit('unit:leased', { jobId, index, peerId: best.worker, data: { attempt } })
-    await c.bus.publish({ type: 'grant', jobId, index, attempt, worker: best.worker, leaseMs })
+    if (!(await leases.grant(jobId, index, best.worker, attempt))) return
     // Claimants hear a grant to a peer and drop their claims; a grant to this node is not sent.
     if (best.worker === c.mesh.peerId) {
       turnDown(
@@ -146,12 +120,7 @@ export function createGrants (c: JobComponents, rt: OwnerState, deps: GrantDeps)
 
   /** Tells claimants their claim on this attempt will not be granted (a revoke of what they claimed). */
   function turnDown (jobId: string, index: number, attempt: number, workers: string[]): void {
-    for (const worker of new Set(workers)) {
-      log.debug({ jobId, index, attempt, worker }, 'claim turned down')
-      c.bus
-        .publish({ type: 'revoke', jobId, index, attempt, worker })
-        .catch(err => log.debug({ err }, 'turn-down not sent'))
-    }
+    for (const worker of new Set(workers)) void leases.revoke({ jobId, index, attempt, worker }, 'claim turned down')
   }
 
   return { onClaim }

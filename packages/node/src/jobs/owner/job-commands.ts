@@ -2,6 +2,7 @@ import { ErrorCodes, FfmeshError, TERMINAL_JOB_STATES } from '@ffmesh/protocol'
 import type { JobView } from '../../store/reduce.js'
 import { blobsOnlyFor } from './cleanup.js'
 import type { JobComponents } from '../shared/deps.js'
+import { recordEvent } from '../shared/record-event.js'
 
 function knownJob (c: JobComponents, id: string): JobView {
   const view = c.store.job(id)
@@ -19,8 +20,7 @@ export async function cancelJob (
 ): Promise<void> {
   const view = knownJob(c, id)
   if (TERMINAL_JOB_STATES.includes(view.job.state)) return
-  await c.store.append(id, { type: 'job:cancelled' })
-  c.events.emit('job:cancelled', { jobId: id })
+  await recordEvent(c, id, { type: 'job:cancelled' })
   await stopWork(view)
 }
 
@@ -50,8 +50,7 @@ export async function retryJob (c: JobComponents, id: string): Promise<void> {
     )
   }
   // Blobs of failed and cancelled jobs are kept for this: verified units are not converted again.
-  await c.store.append(id, { type: 'job:retried' })
-  c.events.emit('job:retried', { jobId: id })
+  await recordEvent(c, id, { type: 'job:retried' })
 }
 
 /**

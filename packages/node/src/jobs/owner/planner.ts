@@ -7,6 +7,7 @@ import { crashPoint } from '../../store/crash-point.js'
 import { hashFile } from '../../store/hash.js'
 import type { JobRecord, UnitRecord } from '../../store/records.js'
 import type { JobComponents } from '../shared/deps.js'
+import { recordEvent } from '../shared/record-event.js'
 import { classifyJob } from './classify.js'
 import { planCut } from './cut-policy.js'
 import { assertSourceUnchanged } from './source-check.js'
@@ -46,8 +47,7 @@ export async function planJob (c: JobComponents, jobId: string, options: { signa
     if (early != null) {
       const blob = await c.blobs.importFile(early.files[0] as string, options)
       const unit = toUnitRecord(c, job, early, first++, new Map([[early.files[0] as string, blob]]))
-      await c.store.append(job.id, { type: 'job:units-planned', units: [unit] })
-      c.events.emit('job:units-planned', { jobId: job.id, data: { units: 1 } })
+      await recordEvent(c, job.id, { type: 'job:units-planned', units: [unit] }, { data: { units: 1 } })
       crashPoint('plan-after-audio')
       audio = true
     }
@@ -72,15 +72,15 @@ export async function planJob (c: JobComponents, jobId: string, options: { signa
     const blobOf = new Map<string, { hash: string, size: number }>(imported)
     if (sourceHash != null) blobOf.set(job.source, { hash: sourceHash, size: job.sourceSize })
     const units = planUnits.map((u, i) => toUnitRecord(c, job, u, first + i, blobOf))
-    await c.store.append(job.id, {
-      type: 'job:planned',
+    const planned = {
+      type: 'job:planned' as const,
       sourceHash,
       units,
       videoFrames,
       info,
       normalised: normalised != null ? blobOf.get(normalised) : null
-    })
-    c.events.emit('job:planned', { jobId: job.id, data: { units: first + units.length } })
+    }
+    await recordEvent(c, job.id, planned, { data: { units: first + units.length } })
   } finally {
     await fs.rm(workDir, { recursive: true, force: true })
   }

@@ -1,16 +1,17 @@
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { ErrorCodes, FfmeshError, newJobId, type ErrorBody } from '@ffmesh/protocol'
-import { jobRecord, OWNER_PEER as OWNER, unitRecord, useTempJobStores } from '../../../../../test/fixtures/job-log.js'
+import { ErrorCodes, FfmeshError, type ErrorBody } from '@ffmesh/protocol'
+import { OWNER_PEER as OWNER, plannedJob, useTempJobStores } from '../../../../../test/fixtures/job-log.js'
 import { createEventBus } from '../../events.js'
 import { ffmpeg } from '../../../../../test/fixtures/media.js'
 import { createLogger } from '../../logger.js'
 import { createFfmpegRunner, measureResult, type UnitMeasure } from '../../media/index.js'
-import type { UnitRecord } from '../../store/records.js'
 import type { JobComponents } from '../shared/deps.js'
+import { createLeases } from './lease.js'
 import { createOwnerState } from './owner-state.js'
-import { acceptUnitResult } from './results.js'
+import { createQuarantine } from './quarantine.js'
+import { acceptUnitResult, type ResultParts } from './results.js'
 
 const WORKER = '12D3KooWLZd1ovTLzMaBH93PVtzD7HU5cycoXRwWNJEwneGoPj5G'
 const temp = useTempJobStores('ffmesh-results-')
@@ -22,9 +23,7 @@ const temp = useTempJobStores('ffmesh-results-')
 async function ownerWithLeasedUnit (measure: (file: string) => Promise<UnitMeasure>) {
   const dir = await temp.tempDir()
   const store = await temp.open(dir)
-  const id = newJobId()
-  await store.append(id, { type: 'job:submitted', job: jobRecord(id) })
-  await store.append(id, { type: 'job:planned', sourceHash: 'b'.repeat(128), units: [unitRecord(id, 0)] })
+  const id = await plannedJob(store, 1)
   await store.append(id, { type: 'unit:leased', index: 0, worker: WORKER, attempt: 1, leaseUntil: Date.now() + 60_000 })
   const c = {
     store,
@@ -35,11 +34,16 @@ async function ownerWithLeasedUnit (measure: (file: string) => Promise<UnitMeasu
     bus: { publish: async () => {} }
   } as unknown as JobComponents
   const released: ErrorBody[] = []
-  const release = async (_unit: UnitRecord, reason: ErrorBody): Promise<void> => { released.push(reason) }
+  c.events.on(e => { if (e.type === 'unit:released') released.push(e.data as unknown as ErrorBody) })
+  const rt = createOwnerState()
+  const quarantine = createQuarantine({ durationMs: 60_000, clock: Date.now })
+  const parts: ResultParts = { rt, leases: createLeases(c, { rt, quarantine, log: c.logger }) }
   const file = path.join(dir, 'result.mkv')
   await fs.writeFile(file, 'not media')
   const push = { jobId: id, index: 0, attempt: 1, hash: 'c'.repeat(128), size: 9, frames: 144, durationSec: 6 }
-  return { c, store, id, rt: createOwnerState(), release, released, file, push }
+  /** The result arriving from WORKER. */
+  const accept = () => acceptUnitResult(c, parts, { peer: WORKER, push, tmpFile: file })
+  return { store, id, rt, accept, released, file }
 }
 
 describe('accepting a unit result', () => {
@@ -50,7 +54,7 @@ describe('accepting a unit result', () => {
         stderr: 'Invalid data'
       })
     })
-    const ack = await acceptUnitResult(o.c, o.rt, o.release, WORKER, o.push, o.file)
+    const ack = await o.accept()
     expect(ack).toMatchObject({ ok: false, code: 'BAD_REQUEST' })
     expect(o.released).toMatchObject([{ code: ErrorCodes.VERIFY_FAILED }])
   })
@@ -60,7 +64,7 @@ describe('accepting a unit result', () => {
     const o = await ownerWithLeasedUnit(async () => {
       throw new FfmeshError(ErrorCodes.CONVERT_FAILED, 'ffprobe exited with SIGTERM', { exitCode: null, stderr: '' })
     })
-    const ack = await acceptUnitResult(o.c, o.rt, o.release, WORKER, o.push, o.file)
+    const ack = await o.accept()
     expect(ack).toMatchObject({ ok: false, code: 'BUSY' })
     expect(o.released).toEqual([])
     expect(o.store.job(o.id)?.units[0]).toMatchObject({ worker: WORKER, attempts: 1, failures: 0 })
@@ -70,7 +74,7 @@ describe('accepting a unit result', () => {
     let probes = 0
     const o = await ownerWithLeasedUnit(async () => { probes++; return { frames: 144, durationSec: 6, startSec: 0 } })
     o.rt.stopping = true
-    const ack = await acceptUnitResult(o.c, o.rt, o.release, WORKER, o.push, o.file)
+    const ack = await o.accept()
     expect(ack).toMatchObject({ ok: false, code: 'BUSY' })
     expect(probes).toBe(0)
     expect(o.released).toEqual([])
@@ -84,7 +88,7 @@ describe('accepting a unit result', () => {
     const short = await ownerWithLeasedUnit(measure)
     await ffmpeg(['-f', 'lavfi', '-i', 'testsrc2=s=160x90:r=24', '-frames:v', '143', '-c:v', 'libx264', '-preset',
       'ultrafast', '-f', 'matroska', short.file])
-    const ack = await acceptUnitResult(short.c, short.rt, short.release, WORKER, short.push, short.file)
+    const ack = await short.accept()
     expect(ack).toMatchObject({ ok: false, code: 'BAD_REQUEST' })
     expect(short.released).toMatchObject([{ code: ErrorCodes.VERIFY_FAILED }])
     // All 144 frames, but the file ends 40 bytes early.
@@ -93,7 +97,7 @@ describe('accepting a unit result', () => {
       'ultrafast', '-f', 'matroska', cut.file])
     expect((await measure(cut.file)).frames).toBe(144)
     await fs.truncate(cut.file, (await fs.stat(cut.file)).size - 40)
-    const refused = await acceptUnitResult(cut.c, cut.rt, cut.release, WORKER, cut.push, cut.file)
+    const refused = await cut.accept()
     expect(refused).toMatchObject({ ok: false, code: 'BAD_REQUEST' })
     expect(cut.released).toMatchObject([{ code: ErrorCodes.VERIFY_FAILED }])
   })

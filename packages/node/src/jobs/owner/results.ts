@@ -1,13 +1,26 @@
 import fs from 'node:fs/promises'
-import { ErrorCodes, isFfmeshError, type ErrorBody } from '@ffmesh/protocol'
+import { ErrorCodes, isFfmeshError } from '@ffmesh/protocol'
 import type { Ack, ResultPush } from '../../mesh/types.js'
 import { crashPoint } from '../../store/crash-point.js'
-import type { UnitRecord } from '../../store/records.js'
 import { isDamage, type UnitMeasure } from '../../media/index.js'
 import type { JobComponents } from '../shared/deps.js'
+import { isLeaseOf, isLive, isVerified } from '../shared/unit-lease.js'
+import type { Leases } from './lease.js'
 import type { OwnerState } from './owner-state.js'
 
-export type Release = (unit: UnitRecord, reason: ErrorBody, failure: boolean) => Promise<void>
+/** The parts of the owner that a result's check asks. */
+export interface ResultParts { rt: OwnerState, leases: Leases }
+
+/** A result as it reached the owner. */
+export interface ResultArrival {
+  /** The worker that pushed it. */
+  peer: string
+  push: ResultPush
+  /** Where its bytes are now; removed unless the result is kept. */
+  tmpFile: string
+  /** What this node's own worker measured of the same file in this process (its own results only). */
+  local?: UnitMeasure
+}
 
 /**
  * The owner checks a returned unit before it counts: it must answer a lease this peer was granted
@@ -17,15 +30,9 @@ export type Release = (unit: UnitRecord, reason: ErrorBody, failure: boolean) =>
  * `local` is what this node's own worker measured of the same file in this process: trusted, so
  * local results are not probed twice; every result from the network is measured here.
  */
-export async function acceptUnitResult (
-  c: JobComponents,
-  rt: OwnerState,
-  release: Release,
-  peer: string,
-  push: ResultPush,
-  tmpFile: string,
-  local?: UnitMeasure
-): Promise<Ack> {
+export async function acceptUnitResult (c: JobComponents, parts: ResultParts, arrival: ResultArrival): Promise<Ack> {
+  const { rt, leases } = parts
+  const { peer, push, tmpFile, local } = arrival
   const discard = async (ack: Ack): Promise<Ack> => {
     await fs.rm(tmpFile, { force: true })
     return ack
@@ -39,7 +46,7 @@ export async function acceptUnitResult (
   if (view == null || unit == null || view.job.owner !== c.mesh.peerId) {
     return discard({ ok: false, code: 'NOT_FOUND', message: `no unit ${push.jobId}/${push.index} owned here` })
   }
-  if (unit.state === 'verified') return discard({ ok: true })
+  if (isVerified(unit)) return discard({ ok: true })
   // Held until a person looks (its records were lost): the worker keeps the result and tries again.
   if (view.job.attention != null) {
     return discard({
@@ -51,10 +58,7 @@ export async function acceptUnitResult (
   if (view.job.state !== 'running') {
     return discard({ ok: false, code: 'NOT_GRANTED', message: `job is ${view.job.state}` })
   }
-  const current =
-    unit.worker === peer &&
-    unit.attempts === push.attempt &&
-    (unit.state === 'leased' || unit.state === 'converting' || unit.state === 'returned')
+  const current = isLeaseOf(unit, peer, push.attempt, isLive)
   if (!current && !(await wasGranted(c, push, peer))) {
     c.events.emit('peer:rejected', {
       jobId: push.jobId,
@@ -64,10 +68,7 @@ export async function acceptUnitResult (
     })
     return discard({ ok: false, code: 'NOT_GRANTED', message: 'this unit was never leased to you at that attempt' })
   }
-  if (current) {
-    await c.store.append(push.jobId, { type: 'unit:returned', index: push.index, attempt: push.attempt })
-    c.events.emit('unit:returned', { jobId: push.jobId, index: push.index, peerId: peer })
-  }
+  if (current) await leases.returned(unit, push.attempt, peer)
   let counted: UnitMeasure | null
   try {
     counted = peer === c.mesh.peerId && local != null ? local : await c.media.measureOutput(tmpFile, unit.spec.kind)
@@ -99,12 +100,12 @@ export async function acceptUnitResult (
   const latest = c.store.job(push.jobId)?.units[push.index]
   if (problem != null) {
     c.logger.warn({ jobId: push.jobId, index: push.index, peer }, `result refused: ${problem}`)
-    if (latest != null && latest.worker === peer && latest.attempts === push.attempt && latest.state !== 'verified') {
-      await release(latest, { code: ErrorCodes.VERIFY_FAILED, message: `from ${peer}: ${problem}` }, true)
+    if (latest != null && isLeaseOf(latest, peer, push.attempt, u => !isVerified(u))) {
+      await leases.release(latest, { code: ErrorCodes.VERIFY_FAILED, message: `from ${peer}: ${problem}` }, true)
     }
     return discard({ ok: false, code: 'BAD_REQUEST', message: problem })
   }
-  if (latest == null || latest.state === 'verified') return discard({ ok: true })
+  if (latest == null || isVerified(latest)) return discard({ ok: true })
   const { size } = await c.blobs.importFile(tmpFile, { hash: push.hash, unitResult: true })
   const result = {
     hash: push.hash,
@@ -114,29 +115,7 @@ export async function acceptUnitResult (
     startSec: counted?.startSec ?? null
   }
   crashPoint('result-before-log')
-  await c.store.append(push.jobId, {
-    type: 'unit:verified',
-    index: push.index,
-    worker: peer,
-    attempt: push.attempt,
-    result
-  })
-  const state = rt.get(push.jobId, push.index)
-  state.progress = 1
-  state.leaseUntil = null
-  c.events.emit('unit:verified', { jobId: push.jobId, index: push.index, peerId: peer, data: { frames: push.frames } })
-  if (latest.worker != null && latest.worker !== peer && (latest.state === 'leased' || latest.state === 'converting')) {
-    // A late result beat the current lease: tell that worker to stop.
-    await c.bus
-      .publish({
-        type: 'revoke',
-        jobId: push.jobId,
-        index: push.index,
-        attempt: latest.attempts,
-        worker: latest.worker
-      })
-      .catch(() => {})
-  }
+  await leases.verify(latest, push.attempt, peer, result)
   return { ok: true }
 }
 

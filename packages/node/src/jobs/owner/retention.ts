@@ -1,4 +1,5 @@
 import type { JobComponents } from '../shared/deps.js'
+import { recordEvent } from '../shared/record-event.js'
 import { cleanupJobBlobs } from './cleanup.js'
 
 /** Retention is looked at about twice per period, but at least every 10 minutes and at most every second. */
@@ -31,8 +32,7 @@ export function createRetention (c: JobComponents) {
           continue
         }
         const freed = await cleanupJobBlobs(c, job.id)
-        await c.store.append(job.id, { type: 'job:blobs-freed' })
-        c.events.emit('job:blobs-freed', { jobId: job.id, data: { blobs: freed } })
+        await recordEvent(c, job.id, { type: 'job:blobs-freed' }, { data: { blobs: freed } })
         log.info(
           { jobId: job.id, blobs: freed, state: job.state },
           'retention ended: the blobs of a failed or cancelled job were freed'

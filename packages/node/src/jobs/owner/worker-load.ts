@@ -1,7 +1,8 @@
 import type { PeerStatus } from '@ffmesh/protocol'
 import type { JobView } from '../../store/reduce.js'
 import type { UnitRecord } from '../../store/records.js'
-import { PREFETCH_UNITS } from '../worker/worker.js'
+import { PREFETCH_UNITS } from '../shared/timing.js'
+import { isHeld, isPending } from '../shared/unit-lease.js'
 
 /** A worker as this owner sees it; `slotsFree` goes below zero when units wait on the worker. */
 export interface WorkerLoad { id: string, slotsTotal: number, slotsFree: number, held: number }
@@ -25,14 +26,12 @@ export function offerableWorkers (
   ]
 }
 
-const inFlight = (u: UnitRecord): boolean => u.state === 'leased' || u.state === 'converting'
-
 /** Units of this owner's running jobs that each worker holds (leased, fetching or converting). */
 export function heldByWorker (views: JobView[]): Map<string, number> {
   const held = new Map<string, number>()
   for (const { job, units } of views) {
     if (job.state !== 'running') continue
-    for (const u of units) if (inFlight(u) && u.worker != null) held.set(u.worker, (held.get(u.worker) ?? 0) + 1)
+    for (const u of units) if (isHeld(u) && u.worker != null) held.set(u.worker, (held.get(u.worker) ?? 0) + 1)
   }
   return held
 }
@@ -67,7 +66,7 @@ const longestFirst = (a: UnitRecord, b: UnitRecord): number =>
 
 /** Pending units in the order they are offered. */
 export function offerOrder (units: UnitRecord[]): UnitRecord[] {
-  return units.filter(u => u.state === 'pending').sort(longestFirst)
+  return units.filter(isPending).sort(longestFirst)
 }
 
 /**
@@ -80,7 +79,7 @@ export function unitToMove (
   loads: WorkerLoad[],
   usable: (worker: string, unit: UnitRecord) => boolean
 ): UnitRecord | null {
-  if (units.some(u => u.state === 'pending')) return null
+  if (units.some(isPending)) return null
   const idle = loads.filter(w => w.slotsTotal > 0 && w.held === 0 && w.slotsFree > 0)
   if (idle.length === 0) return null
   // A unit waits only where a worker holds more units than it has slots and converts one already.
@@ -97,7 +96,7 @@ export function leasedInputPath (views: JobView[], worker: string, hash: string)
   for (const { job, units } of views) {
     if (job.state !== 'running') continue
     for (const u of units) {
-      if (u.worker !== worker || !inFlight(u)) continue
+      if (!isHeld(u) || u.worker !== worker) continue
       const i = u.spec.inputs.findIndex(ref => ref.hash === hash)
       if (i >= 0) return u.inputPaths[i] ?? null
     }

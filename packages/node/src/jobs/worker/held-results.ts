@@ -4,9 +4,7 @@ import { unitKey, type WireErrorCode } from '@ffmesh/protocol'
 import type { Ack, ResultPush } from '../../mesh/types.js'
 import type { Sub } from '../../store/job-store.js'
 import type { JobComponents } from '../shared/deps.js'
-
-/** How often held results are offered to their owners again (also on every reconnect). */
-export const HELD_RETRY_MS = 10_000
+import { HELD_RETRY_MS } from '../shared/timing.js'
 
 /**
  * Answers that say nothing about the result, only that the owner cannot check or record it now

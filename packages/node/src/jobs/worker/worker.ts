@@ -18,10 +18,9 @@ import type { SideMessages } from '../shared/message-router.js'
 import { withinOwnerShare } from './limits.js'
 import type { NodeControl } from './node-control.js'
 import { audioRunsBeside, createSlots, type Slots } from './slots.js'
+import { PREFETCH_UNITS } from '../shared/timing.js'
 import { failureCode, runUnitTask, UnitRefusal, type UnitTask } from './unit-task.js'
 
-/** Units this worker takes beyond its slots, so the next transfer overlaps the current encode. */
-export const PREFETCH_UNITS = 1
 /** A claim that drew no grant is forgotten after this long, freeing room for another. */
 export const CLAIM_TTL_MS = 5_000
 /** How often capacity is looked at again (free disk comes from the disk monitor, measured as often). */

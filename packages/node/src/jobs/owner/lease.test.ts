@@ -1,0 +1,97 @@
+import { describe, expect, it } from 'vitest'
+import type { NodeEvent } from '@ffmesh/protocol'
+import { jobRecord, OWNER_PEER as OWNER, plannedJob, useTempJobStores } from '../../../../../test/fixtures/job-log.js'
+import { createEventBus } from '../../events.js'
+import { createLogger } from '../../logger.js'
+import type { JobComponents } from '../shared/deps.js'
+import type { JobMessage } from '../shared/job-bus.js'
+import { createLeases } from './lease.js'
+import { createOwnerState } from './owner-state.js'
+import { createQuarantine } from './quarantine.js'
+
+const PEER_A = '12D3KooWLZd1ovTLzMaBH93PVtzD7HU5cycoXRwWNJEwneGoPj5G'
+const PEER_B = '12D3KooWQYhTNQdmr3ArTeUHRYzFg94BKyTkoWBDWez9kSCVe2Xo'
+const temp = useTempJobStores('ffmesh-lease-')
+const RESULT = { hash: 'c'.repeat(128), size: 9, frames: 144, durationSec: 6 }
+
+/** A running job of three units on a real job log, and what the owner's lease transitions log, announce and send. */
+async function harness () {
+  const store = await temp.open()
+  const jobId = await plannedJob(store, 3)
+  const sent: JobMessage[] = []
+  const heard: NodeEvent[] = []
+  const events = createEventBus()
+  events.on(e => heard.push(e))
+  const c = {
+    store,
+    events,
+    mesh: { peerId: OWNER },
+    clock: Date.now,
+    config: { jobs: { leaseSeconds: 30, quarantineSeconds: 60 } },
+    bus: { publish: async (m: JobMessage) => { sent.push(m) } }
+  } as unknown as JobComponents
+  const rt = createOwnerState()
+  const quarantine = createQuarantine({ durationMs: 60_000, clock: Date.now })
+  const leases = createLeases(c, { rt, quarantine, log: createLogger({ level: 'silent' }) })
+  const unit = (index: number) => {
+    const u = store.job(jobId)?.units[index]
+    if (u == null) throw new Error(`no unit ${index}`)
+    return u
+  }
+  const logged = async () => (await store.history(jobId)).map(e => e.event.type)
+  return { jobId, leases, rt, unit, sent, heard, logged }
+}
+
+describe('the owner\'s lease transitions', () => {
+  it('grants: logs the lease, then announces it and tells the worker', async () => {
+    const h = await harness()
+    expect(await h.leases.grant(h.jobId, 0, PEER_A, 1)).toBe(true)
+    expect(h.unit(0)).toMatchObject({ state: 'leased', worker: PEER_A, attempts: 1 })
+    expect(h.heard.map(e => e.type)).toEqual(['unit:leased'])
+    expect(h.sent).toEqual([expect.objectContaining({ type: 'grant', index: 0, attempt: 1, worker: PEER_A })])
+    // A lease for an attempt that is not the next one does not take, and nobody hears of it.
+    expect(await h.leases.grant(h.jobId, 0, PEER_B, 1)).toBe(false)
+    expect(h.sent).toHaveLength(1)
+  })
+
+  it('expires: revokes the attempt, then releases the unit as a failed try', async () => {
+    const h = await harness()
+    await h.leases.grant(h.jobId, 1, PEER_A, 1)
+    h.sent.length = 0
+    await h.leases.expire(h.unit(1))
+    expect(h.sent).toEqual([expect.objectContaining({ type: 'revoke', index: 1, attempt: 1, worker: PEER_A })])
+    expect(h.unit(1)).toMatchObject({
+      state: 'pending',
+      worker: null,
+      failures: 1,
+      lastError: { code: 'CONVERT_TIMEOUT' }
+    })
+    expect(h.heard.at(-1)).toMatchObject({ type: 'unit:released', index: 1, data: { failure: true } })
+    expect(h.rt.get(h.jobId, 1).leaseUntil).toBeNull()
+  })
+
+  it('verifies a late result: the worker that holds the current lease is told to stop', async () => {
+    const h = await harness()
+    await h.leases.grant(h.jobId, 0, PEER_A, 1)
+    await h.leases.expire(h.unit(0))
+    await h.leases.grant(h.jobId, 0, PEER_B, 2)
+    h.sent.length = 0
+    await h.leases.verify(h.unit(0), 1, PEER_A, RESULT)
+    expect(h.unit(0)).toMatchObject({ state: 'verified', worker: PEER_A, result: RESULT })
+    expect(h.heard.at(-1)).toMatchObject({ type: 'unit:verified', peerId: PEER_A, data: { frames: 144 } })
+    expect(h.sent).toEqual([expect.objectContaining({ type: 'revoke', index: 0, attempt: 2, worker: PEER_B })])
+  })
+
+  it('revokes a job\'s held units only, and logs nothing for it', async () => {
+    const h = await harness()
+    await h.leases.grant(h.jobId, 0, PEER_A, 1)
+    await h.leases.grant(h.jobId, 1, PEER_B, 1)
+    await h.leases.returned(h.unit(1), 1, PEER_B)
+    h.sent.length = 0
+    const before = await h.logged()
+    await h.leases.revokeJob({ job: jobRecord(h.jobId), units: [h.unit(0), h.unit(1), h.unit(2)] }, 'test')
+    // Unit 1's result is arriving and unit 2 has no lease: only unit 0's worker is told.
+    expect(h.sent).toEqual([expect.objectContaining({ type: 'revoke', index: 0, attempt: 1, worker: PEER_A })])
+    expect(await h.logged()).toEqual(before)
+  })
+})

@@ -1,0 +1,172 @@
+import { ErrorCodes, type ErrorBody } from '@ffmesh/protocol'
+import type { Logger } from '../../logger.js'
+import type { JobView } from '../../store/reduce.js'
+import type { UnitOutcome, UnitRecord } from '../../store/records.js'
+import type { JobComponents } from '../shared/deps.js'
+import { recordEvent } from '../shared/record-event.js'
+import { HELD_RETRY_MS } from '../shared/timing.js'
+import { isHeld, isLeaseOf, isLive } from '../shared/unit-lease.js'
+import type { OwnerState } from './owner-state.js'
+import type { Quarantine } from './quarantine.js'
+
+/** One attempt of one unit at one worker: what a revoke names. */
+export interface LeaseRef { jobId: string, index: number, attempt: number, worker: string }
+
+/** What the lease's transitions keep in step: the owner's memory of units, and its quarantine. */
+export interface LeaseParts { rt: OwnerState, quarantine: Quarantine, log: Logger }
+
+/**
+ * The owner's side of the unit lease (jobs/shared/unit-lease.ts has its table): each transition
+ * logs its event, tells this node's listeners, sends the message the worker must hear (a grant, a
+ * revoke) and keeps the owner's memory of the unit (owner-state.ts) in step, all in one place.
+ */
+export function createLeases (c: JobComponents, parts: LeaseParts) {
+  const { rt, quarantine, log } = parts
+
+  /** The one place a revoke is sent: the worker stops that attempt, or drops its claim on it. */
+  async function revoke (ref: LeaseRef, why: string): Promise<void> {
+    log.debug({ ...ref, why }, 'revoke')
+    await c.bus
+      .publish({ type: 'revoke', jobId: ref.jobId, index: ref.index, attempt: ref.attempt, worker: ref.worker })
+      .catch(err => log.debug({ err, ...ref }, 'revoke not sent'))
+  }
+
+  /** Revokes the lease the unit holds now, if a worker holds it. */
+  async function revokeHeld (u: UnitRecord, why: string): Promise<void> {
+    if (!isHeld(u) || u.worker == null) return
+    await revoke({ jobId: u.jobId, index: u.index, attempt: u.attempts, worker: u.worker }, why)
+  }
+
+  /**
+   * Takes a unit back to pending: logged, told to this node's listeners, its lease forgotten. A
+   * failure counts toward the worker's quarantine.
+   */
+  async function release (unit: UnitRecord, reason: ErrorBody, failure: boolean): Promise<void> {
+    // The owner's own worker is never quarantined: it is the last resort for its own jobs.
+    if (failure && unit.worker != null && unit.worker !== c.mesh.peerId && quarantine.recordFailure(unit.worker)) {
+      log.warn(
+        { peer: unit.worker, seconds: c.config.jobs.quarantineSeconds },
+        'peer quarantined after repeated failures'
+      )
+      c.events.emit('peer:quarantined', {
+        peerId: unit.worker,
+        data: { untilMs: c.clock() + c.config.jobs.quarantineSeconds * 1000 }
+      })
+    }
+    await recordEvent(
+      c,
+      unit.jobId,
+      { type: 'unit:released', index: unit.index, attempt: unit.attempts, reason, failure },
+      { index: unit.index, data: { ...reason, failure } }
+    )
+    const state = rt.get(unit.jobId, unit.index)
+    state.leaseUntil = null
+    state.progress = 0
+    state.phase = null
+    state.lastOfferAt = 0
+  }
+
+  return {
+    revoke,
+    release,
+
+    /**
+     * Logs a lease of the unit to `worker` for `attempt`, and only then tells the worker. Returns
+     * false when the lease did not take (the unit moved on meanwhile, or the worker was quarantined
+     * while the lease was being logged: then the unit is offered again, not as a failure).
+     */
+    async grant (jobId: string, index: number, worker: string, attempt: number): Promise<boolean> {
+      const leaseMs = Math.round(c.config.jobs.leaseSeconds * 1000)
+      const leaseUntil = c.clock() + leaseMs
+      await c.store.append(jobId, { type: 'unit:leased', index, worker, attempt, leaseUntil })
+      // The table refuses a lease that is not the next one from pending: then this one did not take.
+      const leased = c.store.job(jobId)?.units[index]
+      if (leased == null || !isLeaseOf(leased, worker, attempt)) return false
+      // A failure heard while the lease was being logged may have quarantined this worker since it
+      // was chosen. It is not told; the unit is offered again (not a failure: it never started).
+      if (quarantine.isQuarantined(worker)) {
+        await release(
+          leased,
+          { code: ErrorCodes.UNIT_REASSIGNED, message: `${worker} was quarantined while its lease was being logged` },
+          false
+        )
+        return false
+      }
+      const state = rt.get(jobId, index)
+      state.leaseUntil = leaseUntil
+      state.phase = null
+      state.offeredSince = null
+      c.events.emit('unit:leased', { jobId, index, peerId: worker, data: { attempt } })
+      await c.bus.publish({ type: 'grant', jobId, index, attempt, worker, leaseMs })
+      return true
+    },
+
+    /** The lease's worker started converting (its heartbeat said so). */
+    converting: async (unit: UnitRecord, attempt: number): Promise<void> =>
+      await recordEvent(c, unit.jobId, { type: 'unit:converting', index: unit.index, attempt }, {
+        index: unit.index,
+        peerId: unit.worker ?? undefined
+      }),
+
+    /** The current lease's result is arriving. */
+    returned: async (unit: UnitRecord, attempt: number, peer: string): Promise<void> =>
+      await recordEvent(c, unit.jobId, { type: 'unit:returned', index: unit.index, attempt }, {
+        index: unit.index,
+        peerId: peer
+      }),
+
+    /**
+     * The first checked result of the unit counts. A lease held by another worker (the result of an
+     * earlier, expired lease beat it) is revoked.
+     */
+    async verify (unit: UnitRecord, attempt: number, peer: string, result: UnitOutcome): Promise<void> {
+      const { jobId, index } = unit
+      await recordEvent(c, jobId, { type: 'unit:verified', index, worker: peer, attempt, result }, {
+        index,
+        peerId: peer,
+        data: { frames: result.frames }
+      })
+      const state = rt.get(jobId, index)
+      state.progress = 1
+      state.leaseUntil = null
+      if (unit.worker !== peer) await revokeHeld(unit, 'a result of an earlier lease was verified')
+    },
+
+    /** The worker stopped reporting: its lease ends, as a failed try. */
+    async expire (unit: UnitRecord): Promise<void> {
+      log.info({ jobId: unit.jobId, index: unit.index, worker: unit.worker }, 'lease expired')
+      await revoke(
+        { jobId: unit.jobId, index: unit.index, attempt: unit.attempts, worker: unit.worker ?? c.mesh.peerId },
+        'lease expired'
+      )
+      await release(
+        unit,
+        { code: ErrorCodes.CONVERT_TIMEOUT, message: `lease expired: worker ${unit.worker ?? '?'} stopped reporting` },
+        true
+      )
+    },
+
+    /** The unit waits on its worker while another stands idle: it is taken back and offered again. */
+    async reassign (unit: UnitRecord, message: string): Promise<void> {
+      await revokeHeld(unit, 'reassigned')
+      await release(unit, { code: ErrorCodes.UNIT_REASSIGNED, message }, false)
+    },
+
+    /**
+     * Leases of remote workers get a grace to report in (after a restart, or after the job was held
+     * for want of disk): a worker that finished meanwhile sends no heartbeat but offers its held
+     * result again within HELD_RETRY_MS; expiring its lease sooner would convert that unit again.
+     */
+    rearm (view: JobView, now: number): void {
+      const graceMs = HELD_RETRY_MS + 2 * Math.round(c.config.jobs.leaseSeconds * 1000)
+      for (const u of view.units) if (isLive(u)) rt.get(u.jobId, u.index).leaseUntil = now + graceMs
+    },
+
+    /** Tells every worker that holds a unit of the job to stop (the job failed or was cancelled). */
+    async revokeJob (view: JobView, why: string): Promise<void> {
+      for (const u of view.units) await revokeHeld(u, why)
+    }
+  }
+}
+
+export type Leases = ReturnType<typeof createLeases>

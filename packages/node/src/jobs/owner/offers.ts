@@ -1,0 +1,127 @@
+import { toErrorBody } from '@ffmesh/protocol'
+import type { JobView } from '../../store/reduce.js'
+import type { JobComponents } from '../shared/deps.js'
+import { pickCandidates } from './candidates.js'
+import type { LeaseParts, Leases } from './lease.js'
+import { REOFFER_MS } from './owner-state.js'
+import { assertSourceUnchanged } from './source-check.js'
+import type { StepRunner } from './step-runner.js'
+import {
+  heldByWorker,
+  offerableWorkers,
+  offerOrder,
+  offerRoom,
+  unitToMove,
+  workerLoads,
+  type WorkerLoad
+} from './worker-load.js'
+
+/** What the owner knows of this node's own worker. */
+export interface LocalWorker {
+  /** Free conversion slots of this node's own worker, for choosing among claimants. */
+  localSlotsFree: () => number
+  /** Whether this node's own worker takes new units (not paused, inside its schedule). */
+  localAcceptsWork: () => boolean
+}
+
+/** The parts of the owner that offering asks. */
+export interface OfferParts extends LeaseParts {
+  leases: Leases
+  runner: StepRunner
+  /** This owner's jobs under way. */
+  owned: () => JobView[]
+  local: LocalWorker
+}
+
+/**
+ * The owner's half of offering: which workers have room, which pending units are offered to whom,
+ * and, at a job's end, moving a unit that waits on a busy worker to an idle one.
+ */
+export function createOffers (c: JobComponents, parts: OfferParts) {
+  const { rt, quarantine, leases, log } = parts
+
+  /**
+   * Every worker that takes units (this node's own too; not a peer whose disk is full) with what it
+   * holds of this owner's units.
+   */
+  function loads (): WorkerLoad[] {
+    const local = {
+      id: c.mesh.peerId,
+      slotsFree: parts.local.localSlotsFree(),
+      slotsTotal: c.config.worker.slots,
+      paused: !parts.local.localAcceptsWork()
+    }
+    return workerLoads(offerableWorkers(c.mesh.peers(), local), heldByWorker(parts.owned()))
+  }
+
+  /** Offers only as many units as the mesh has room for (free slots plus one prefetch per worker). */
+  async function offerPending (view: JobView, now: number, workers: WorkerLoad[]): Promise<void> {
+    const pending = offerOrder(view.units)
+      .slice(0, offerRoom(workers))
+      .filter(u => now - rt.get(u.jobId, u.index).lastOfferAt >= REOFFER_MS)
+    // A unit that reads the source itself (a whole unit) would fail on any worker once the source
+    // is gone or changed: say so once, with the code that names it, instead of spending attempts.
+    if (pending.some(u => u.inputPaths.includes(view.job.source))) {
+      const problem = await assertSourceUnchanged(view.job, 'before it was converted').then(
+        () => null,
+        (err: unknown) => err
+      )
+      if (problem != null) return parts.runner.fail(view.job.id, toErrorBody(problem))
+    }
+    for (const u of pending) {
+      const state = rt.get(u.jobId, u.index)
+      state.lastOfferAt = now
+      state.offeredSince ??= now
+      const bytes = u.spec.inputs.reduce((n, i) => n + i.size, 0)
+      const candidates = pickCandidates(
+        workers,
+        peer => rt.isRefused(state, peer, now) || quarantine.isQuarantined(peer),
+        c.mesh.peerId
+      )
+      // The first invited is the likely winner: count its slot as taken for the next offers.
+      state.favourite = candidates[0] ?? null
+      const likely = workers.find(w => w.id === candidates[0])
+      if (likely != null && likely.slotsFree > 0) likely.slotsFree--
+      log.debug({ jobId: u.jobId, index: u.index, attempt: u.attempts + 1, candidates }, 'offering')
+      await c.bus.publish({
+        type: 'offer',
+        attempt: u.attempts + 1,
+        unit: u.spec,
+        expectedOutputBytes: Math.ceil(bytes * 1.5) + 16 * 1024 * 1024,
+        candidates
+      })
+    }
+  }
+
+  /** At the end of a job, a unit waiting behind another on a busy worker goes to an idle one, once. */
+  async function moveTailUnit (view: JobView, now: number, workers: WorkerLoad[]): Promise<void> {
+    const heartbeatMs = Math.round(c.config.jobs.heartbeatSeconds * 1000)
+    const unit = unitToMove(view.units, workers, (worker, u) => {
+      const state = rt.get(u.jobId, u.index)
+      return (
+        rt.isWaiting(state, now, heartbeatMs) &&
+        !state.moved &&
+        worker !== u.worker &&
+        !rt.isRefused(state, worker, now) &&
+        !quarantine.isQuarantined(worker)
+      )
+    })
+    if (unit?.worker == null) return
+    rt.get(unit.jobId, unit.index).moved = true
+    log.info({ jobId: unit.jobId, index: unit.index, from: unit.worker }, 'moving a waiting unit to an idle worker')
+    await leases.reassign(unit, `waiting on ${unit.worker} while another worker was idle`)
+  }
+
+  return {
+    loads,
+    /** Offers the job's pending units; then, with the same look at the workers, moves a waiting one. */
+    async offer (view: JobView, now: number): Promise<void> {
+      // A tail move only happens when nothing is left to offer.
+      const workers = loads()
+      await offerPending(view, now, workers)
+      await moveTailUnit(view, now, workers)
+    }
+  }
+}
+
+export type Offers = ReturnType<typeof createOffers>

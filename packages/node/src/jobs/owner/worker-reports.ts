@@ -1,0 +1,74 @@
+import { ErrorCodes, type WireErrorCode } from '@ffmesh/protocol'
+import type { JobComponents } from '../shared/deps.js'
+import type { JobMessageOf } from '../shared/message-router.js'
+import { isLeaseOf, nextUnitState } from '../shared/unit-lease.js'
+import type { Leases } from './lease.js'
+import { REFUSAL_BACKOFF_MS, type OwnerState } from './owner-state.js'
+
+/** Refusals that say the worker cannot do this unit at all, as opposed to a failed try. */
+const REFUSALS: readonly WireErrorCode[] = [
+  'DISK_FULL',
+  'UNSUPPORTED_PROFILE',
+  'BUSY',
+  'TOO_LARGE',
+  'OWNER_UNREACHABLE'
+]
+
+export interface WorkerReportParts { rt: OwnerState, leases: Leases }
+
+/**
+ * What workers tell the owner about the units it offered or leased to them: heartbeats (the lease
+ * goes on, and how far the unit is) and rejections (a refusal of an offer, or a failed try).
+ */
+export function createWorkerReports (c: JobComponents, parts: WorkerReportParts) {
+  const { rt, leases } = parts
+
+  async function onHeartbeat (m: JobMessageOf<'heartbeat'>, from: string): Promise<void> {
+    const unit = c.store.job(m.jobId)?.units[m.index]
+    if (unit == null || !isLeaseOf(unit, from, m.attempt)) return
+    const state = rt.get(m.jobId, m.index)
+    state.leaseUntil = c.clock() + Math.round(c.config.jobs.leaseSeconds * 1000)
+    state.progress = m.progress
+    state.phase = m.phase
+    state.heardAt = c.clock()
+    // The first heartbeat that says so moves the lease on (the table allows it only from leased).
+    if (m.phase === 'converting' && nextUnitState(unit, 'unit:converting', m.attempt) != null) {
+      await leases.converting(unit, m.attempt)
+    }
+    c.events.emit('unit:progress', {
+      jobId: m.jobId,
+      index: m.index,
+      peerId: from,
+      data: { phase: m.phase, progress: m.progress }
+    })
+  }
+
+  async function onReject (m: JobMessageOf<'reject'>, from: string): Promise<void> {
+    const unit = c.store.job(m.jobId)?.units[m.index]
+    if (unit == null) return
+    const code = m.code as WireErrorCode
+    // This node's own full disk holds the whole job already (holdReason); no refusal to wait out.
+    if (REFUSALS.includes(code) && !(code === 'DISK_FULL' && from === c.mesh.peerId)) {
+      const refusal = { code, message: m.message, until: c.clock() + REFUSAL_BACKOFF_MS }
+      // A missing encoder, a full disk or no route to this node holds for every unit of the job.
+      const scope =
+        code === 'UNSUPPORTED_PROFILE' || code === 'DISK_FULL' || code === 'OWNER_UNREACHABLE'
+          ? (c.store.job(m.jobId)?.units ?? [unit])
+          : [unit]
+      for (const u of scope) rt.get(u.jobId, u.index).refusals.set(from, refusal)
+    }
+    c.events.emit('peer:rejected', { jobId: m.jobId, index: m.index, peerId: from, data: { code, message: m.message } })
+    if (isLeaseOf(unit, from, m.attempt)) {
+      await leases.release(
+        unit,
+        {
+          code: code === 'TIMEOUT' ? ErrorCodes.CONVERT_TIMEOUT : ErrorCodes.CONVERT_FAILED,
+          message: `${code} from ${from}: ${m.message}`
+        },
+        !REFUSALS.includes(code)
+      )
+    }
+  }
+
+  return { onHeartbeat, onReject }
+}
