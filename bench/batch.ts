@@ -20,7 +20,7 @@ import { plainArgv, runPlain } from './lib/plain-ffmpeg.ts'
 import { argNumber, childCpuSeconds, commandLine, goal, loadNote, median, printTable, seconds } from './lib/report.ts'
 import { countVideoFrames, describeSample, makeBenchSample } from './lib/samples.ts'
 
-/** Issue 21's goals: the batch at least 1.9x plain ffmpeg, and at least 0.96 of the ceiling's speedup. */
+/** The goals: the batch at least 1.9x plain ffmpeg, and at least 0.96 of the ceiling's speedup. */
 const SPEEDUP_GOAL = 1.9
 const OF_CEILING_GOAL = 0.96
 /** Clip lengths in submission order: mixed, 10 s to 3 min, 820 s in all. */

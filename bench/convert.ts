@@ -27,7 +27,7 @@ import {
 import { countVideoFrames, describeSample, makeBenchSample } from './lib/samples.ts'
 import { createTimedMediaToolkit, type MediaSpan } from './lib/timed-media.ts'
 
-/** Issue 21's goal: one node with its defaults within 3% of plain ffmpeg on the same cores. */
+/** The goal: one node with its defaults within 3% of plain ffmpeg on the same cores. */
 const GOAL_RATIO = 1.03
 /** A 1-minute 720p x264 medium encode takes about a minute on 2 cores; this is far past it. */
 const JOB_TIMEOUT_MS = 30 * 60_000

@@ -22,7 +22,7 @@ import { FFMESH_BIN, ffmeshJson, startNodeProcess } from './lib/node-processes.t
 import { argFlag, argNumber, commandLine, goal, loadNote, printTable, seconds } from './lib/report.ts'
 
 const run = promisify(execFile)
-/** The issue's goal for 10,000 files on the 2-core machine. */
+/** The goal for 10,000 files on the 2-core machine. */
 const GOAL_SCAN_MS = 60_000
 const GOAL_RSS_BYTES = 300 * 1024 * 1024
 const FOLDERS = 100

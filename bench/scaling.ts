@@ -38,7 +38,7 @@ import {
 import { countVideoFrames, describeSample, makeBenchSample } from './lib/samples.ts'
 
 /**
- * Issue 21's goals for 2 nodes: 1.85x on a file of 3 minutes or more (the 3- and 10-minute
+ * The goals for 2 nodes: 1.85x on a file of 3 minutes or more (the 3- and 10-minute
  * samples), 1.7x on a shorter one (the 60 s sample), whose fixed costs (the cut, the assembly, the
  * output check, the last unit) weigh more; for N nodes the same efficiency per node.
  */

@@ -80,7 +80,8 @@ export async function makeDataDir (settings: NodeSettings = {}, swarmKeyFile?: s
     ...(swarmKeyFile != null ? ['--swarm-key-file', swarmKeyFile] : [])
   ])
   if (r.code !== 0) throw new Error(`ffmesh init failed: ${r.stderr}`)
-  const { worker: extraWorker, ...extra } = settings.extra ?? {}
+  // A test's own worker and jobs settings go on top of these, not instead of them.
+  const { worker: extraWorker, jobs: extraJobs, ...extra } = settings.extra ?? {}
   const config = {
     name: settings.name ?? path.basename(dir),
     log: { level: 'info' },
@@ -98,7 +99,8 @@ export async function makeDataDir (settings: NodeSettings = {}, swarmKeyFile?: s
       segmentSeconds: settings.segmentSeconds ?? 2,
       cut: settings.cut ?? 'segments',
       leaseSeconds: settings.leaseSeconds ?? 10,
-      heartbeatSeconds: settings.heartbeatSeconds ?? 1
+      heartbeatSeconds: settings.heartbeatSeconds ?? 1,
+      ...(extraJobs as object | undefined)
     },
     mesh: {
       enabled: settings.mesh ?? false,

@@ -12,7 +12,7 @@ import { waitUntil } from '../helpers/node-harness.js'
 import { paced } from '../helpers/pace.js'
 
 /**
- * Inputs that hang or break ffmpeg (issue 6). A wrapper ffmpeg hangs every H.264 encode while a
+ * Inputs that hang or break ffmpeg. A wrapper ffmpeg hangs every H.264 encode while a
  * flag file exists; `worker.convertTimeoutScale` (the documented knob) makes the unit's time limit,
  * derived from its duration, a few seconds long. The unit must end failed with a reason, no
  * process may be left behind, and the node must go on with other work.

@@ -15,7 +15,7 @@ import type { Ack, ResultPush } from '../../packages/node/src/mesh/types.js'
 import { meshConfig } from '../helpers/mesh-fixtures.js'
 
 /**
- * A peer that holds the swarm key and lies (issue 6). It is built from the real mesh parts (the
+ * A peer that holds the swarm key and lies. It is built from the real mesh parts (the
  * libp2p stack with the swarm prologue, the gossip layer, the result and blob protocols), so it
  * speaks the protocol exactly as a node does, but it also publishes raw bytes the gossip layer of
  * an honest node would refuse to send, and it can move its clock to replay old messages.

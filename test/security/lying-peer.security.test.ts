@@ -24,7 +24,7 @@ import { startLiar, type Liar } from './liar.js'
 import { paced } from '../helpers/pace.js'
 
 /**
- * A lying key holder against real nodes (issue 6): an owner that converts nothing itself, one
+ * A lying key holder against real nodes: an owner that converts nothing itself, one
  * honest worker, and a liar built from the real mesh parts. Every lie must be refused, the liar
  * quarantined, and the output made by the honest worker alone.
  */

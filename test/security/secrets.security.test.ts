@@ -11,7 +11,7 @@ import { ffmesh, makeDataDir, startNodeProcess, waitUntil, type NodeProcess } fr
 import { paced } from '../helpers/pace.js'
 
 /**
- * Secrets at the process level (issue 6): two real `ffmesh node` processes at log level trace
+ * Secrets at the process level: two real `ffmesh node` processes at log level trace
  * connect, convert a job together and stop; neither log holds the swarm key or a private key in
  * any usual encoding. Secret files and the control socket are the user's alone, and the only TCP
  * listener is libp2p's.

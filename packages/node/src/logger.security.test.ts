@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest'
 import { formatSwarmKey, parseSwarmKey } from './config/secrets.js'
 import { createLogger } from './logger.js'
 
-/** Every way a secret could be written down in a log line (issue 6). */
+/** Every way a secret could be written down in a log line. */
 function encodings (bytes: Uint8Array): string[] {
   const b = Buffer.from(bytes)
   return [b.toString('hex'), b.toString('base64'), b.toString('base64url'), b.toString('hex').toUpperCase()]

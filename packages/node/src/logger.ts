@@ -7,7 +7,7 @@ export const SECRET_FIELD_NAMES = ['swarmKey', 'privateKey', 'token', 'key', 'ps
   // The dashboard's: its password and hash, session cookies and CSRF tokens.
   'password', 'passwordHash', 'cookie', 'csrf', 'sessionId'] as const
 /**
- * Security (issue 6): how deep a secret field is still found. A component may log an init or config
+ * Security: how deep a secret field is still found. A component may log an init or config
  * object that holds the key a few levels down (`{ init: { mesh: { swarmKey } } }`); one level of
  * wildcard was not enough. Four levels cover every object the node logs.
  */

@@ -19,7 +19,7 @@ import {
 import { paced } from '../../../test/helpers/pace.js'
 
 /**
- * Hostile input for the wire decoders (issue 6): each decoder family sees more than 100,000
+ * Hostile input for the wire decoders: each decoder family sees more than 100,000
  * generated inputs. Nothing may throw, every malformed input must be refused, and the heap must
  * come back to where it was.
  */

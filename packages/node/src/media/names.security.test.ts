@@ -23,7 +23,7 @@ import { concatInput, inputArgs, mediaPath, outputArgs, PROTOCOL_WHITELIST } fro
 import { createFfmpegRunner } from './runner.js'
 
 /**
- * Names from peers or watched folders never become paths or ffmpeg inputs unchecked (issue 6).
+ * Names from peers or watched folders never become paths or ffmpeg inputs unchecked.
  * The same hostile corpus goes to every entry point; each refuses it before any file-system or
  * ffmpeg call. (A symlink out of a watched folder: watch/watch-intake.test.ts.)
  */

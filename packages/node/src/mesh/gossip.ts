@@ -49,7 +49,7 @@ export function senderProblem (message: GossipMessage, from: string, self: strin
 }
 
 /**
- * Security (issue 6): the schema bounds each number, but an advert claiming more free slots than it
+ * Security: the schema bounds each number, but an advert claiming more free slots than it
  * has would still win every grant (owners prefer the freest claimant). Refuse it outright.
  */
 export function advertProblem (message: GossipMessage): string | null {
@@ -89,7 +89,7 @@ export function createGossip (
   const log = init.logger
 
   // Must not throw: a throwing validator counts as Ignore, and we want Reject (peer score).
-  // Security (issue 6): a key holder may not flood; over its rate an author's messages are ignored
+  // Security: a key holder may not flood; over its rate an author's messages are ignored
   // (not rejected: an honest burst should not cost the forwarding peer its score).
   const rate = createRateLimiter({ clock: init.clock })
   const validator = (_propagator: PeerId, msg: Message): TopicValidatorResult => {

@@ -1,5 +1,5 @@
 /**
- * Gossip rate per signer, checked in the topic validator (issue 6: a key holder must not be able
+ * Gossip rate per signer, checked in the topic validator (a key holder must not be able
  * to flood the mesh). The busiest honest author is an owner with a large job: one offer per
  * pending unit that fits the mesh every REOFFER_MS (3 s) plus grants and revokes, and its worker's
  * heartbeats. A mesh of 50 nodes × 8 slots stays under 200 messages a second from one author, so

@@ -12,7 +12,7 @@ import {
   MAX_RATE_TRACKED_PEERS
 } from './rate-limit.js'
 
-/** The gossip validator's own checks beyond the codec (issue 6): signer, rate, absurd adverts. */
+/** The gossip validator's own checks beyond the codec: signer, rate, absurd adverts. */
 const JUDGE_RUNS = 20_000
 
 describe('the gossip validator', () => {

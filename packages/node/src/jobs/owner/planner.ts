@@ -8,6 +8,7 @@ import { hashFile } from '../../store/hash.js'
 import type { JobRecord, UnitRecord } from '../../store/records.js'
 import type { JobComponents } from '../shared/deps.js'
 import { recordEvent } from '../shared/record-event.js'
+import { NOT_STARTED } from '../shared/unit-lease.js'
 import { classifyJob } from './classify.js'
 import { planCut } from './cut-policy.js'
 import { assertSourceUnchanged } from './source-check.js'
@@ -135,12 +136,6 @@ function toUnitRecord (
       f === job.source ? job.source : c.blobs.path((blobOf.get(f) as { hash: string }).hash)
     ),
     expectedFrames: u.expectedFrames,
-    state: 'pending',
-    worker: null,
-    attempts: 0,
-    failures: 0,
-    leaseUntil: null,
-    lastError: null,
-    result: null
+    ...NOT_STARTED
   }
 }

@@ -1,4 +1,5 @@
 import { UnitStates, type UnitState } from '@ffmesh/protocol'
+import type { UnitRecord } from '../../store/records.js'
 
 /**
  * The life of one unit's lease, as one table: for each unit event, the states it may leave, the
@@ -78,6 +79,17 @@ export function isLeaseOf (
 }
 
 /** Waiting to be offered and granted. */
+/** A unit as its plan makes it: pending, never leased, no try made, nothing returned. */
+export const NOT_STARTED = {
+  state: 'pending',
+  worker: null,
+  attempts: 0,
+  failures: 0,
+  leaseUntil: null,
+  lastError: null,
+  result: null
+} as const satisfies Partial<UnitRecord>
+
 export const isPending = (u: LeasedUnit): boolean => u.state === 'pending'
 /** Its result is checked and kept; nothing changes it again. */
 export const isVerified = (u: LeasedUnit): boolean => u.state === 'verified'

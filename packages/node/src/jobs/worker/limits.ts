@@ -1,7 +1,7 @@
 import type { UnitSpec } from '@ffmesh/protocol'
 
 /**
- * Limits a worker keeps per remote owner (issue 6). The worker already takes at most
+ * Limits a worker keeps per remote owner. The worker already takes at most
  * `slots + PREFETCH_UNITS` units at once from all owners together (worker.ts), so units queued per
  * owner are bounded by that; what one owner could still do is fill this node's disk with a few
  * huge units. Its share is capped here: 16 GiB is two maximal segments (MAX_UNIT_BYTES, 8 GiB),

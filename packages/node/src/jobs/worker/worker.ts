@@ -7,7 +7,8 @@ import {
   MAX_WHOLE_UNIT_BYTES,
   profileEncoders,
   unitKey,
-  VideoEncoders
+  VideoEncoders,
+  type WireErrorCode
 } from '@ffmesh/protocol'
 import type { UnitMeasure } from '../../media/index.js'
 import type { Ack, CapacityBody, ResultPush } from '../../mesh/types.js'
@@ -20,6 +21,9 @@ import type { NodeControl } from './node-control.js'
 import { audioRunsBeside, createSlots, type Slots } from './slots.js'
 import { PREFETCH_UNITS } from '../shared/timing.js'
 import { failureCode, runUnitTask, UnitRefusal, type UnitTask } from './unit-task.js'
+
+/** Which try at which unit a refusal is about. */
+interface UnitAttempt { jobId: string, index: number, attempt: number }
 
 /** A claim that drew no grant is forgotten after this long, freeing room for another. */
 export const CLAIM_TTL_MS = 5_000
@@ -114,15 +118,12 @@ export function createWorker (c: JobComponents, init: WorkerInit) {
     if (refusedOnce.size >= MAX_REMEMBERED_REFUSALS) refusedOnce.clear()
     refusedOnce.add(onceKey)
     log.info({ jobId: offer.unit.jobId, index: offer.unit.index, code }, message)
-    await c.bus.publish({
-      type: 'reject',
-      owner,
-      jobId: offer.unit.jobId,
-      index: offer.unit.index,
-      attempt: offer.attempt,
-      code,
-      message
-    })
+    await reject(owner, { ...offer.unit, attempt: offer.attempt }, code, message)
+  }
+
+  /** Tells an owner this worker will not convert (or gives back) one attempt at a unit. */
+  async function reject (owner: string, unit: UnitAttempt, code: WireErrorCode, message: string): Promise<void> {
+    await c.bus.publish({ type: 'reject', owner, jobId: unit.jobId, index: unit.index, attempt: unit.attempt, code, message })
   }
 
   async function onOffer (offer: Offer, owner: string): Promise<void> {
@@ -174,7 +175,7 @@ export function createWorker (c: JobComponents, init: WorkerInit) {
       return
     }
     remembered.delete(key)
-    // Security (issue 6): one remote owner may fill only its share of this node's disk (limits.ts).
+    // Security: one remote owner may fill only its share of this node's disk (limits.ts).
     if (
       owner !== c.mesh.peerId &&
       !withinOwnerShare(
@@ -210,17 +211,7 @@ export function createWorker (c: JobComponents, init: WorkerInit) {
     if (m.worker !== c.mesh.peerId || claim.offer.attempt !== m.attempt) return
     // Claimed, then paused before the grant came: say so at once rather than let the lease expire.
     if (!init.control.acceptsWork()) {
-      c.bus
-        .publish({
-          type: 'reject',
-          owner: from,
-          jobId: m.jobId,
-          index: m.index,
-          attempt: m.attempt,
-          code: 'BUSY',
-          message: PAUSED_MESSAGE
-        })
-        .catch(() => {})
+      reject(from, m, 'BUSY', PAUSED_MESSAGE).catch(() => {})
       return
     }
     const task: UnitTask = {
@@ -256,17 +247,7 @@ export function createWorker (c: JobComponents, init: WorkerInit) {
           { jobId: m.jobId, index: m.index, code, err: err instanceof UnitRefusal ? undefined : err },
           'unit failed'
         )
-        await c.bus
-          .publish({
-            type: 'reject',
-            owner: from,
-            jobId: m.jobId,
-            index: m.index,
-            attempt: m.attempt,
-            code,
-            message: String((err as Error).message ?? err).slice(0, 500)
-          })
-          .catch(() => {})
+        await reject(from, m, code, String((err as Error).message ?? err).slice(0, 500)).catch(() => {})
       })
       .finally(() => {
         clearInterval(beat)
@@ -299,16 +280,7 @@ export function createWorker (c: JobComponents, init: WorkerInit) {
       }
       task.abort.abort(new Error('worker paused'))
       log.info({ jobId: task.spec.jobId, index: task.spec.index, owner: task.owner }, 'paused: giving the unit back')
-      c.bus
-        .publish({
-          type: 'reject',
-          owner: task.owner,
-          jobId: task.spec.jobId,
-          index: task.spec.index,
-          attempt: task.attempt,
-          code: 'BUSY',
-          message: PAUSED_MESSAGE
-        })
+      reject(task.owner, { ...task.spec, attempt: task.attempt }, 'BUSY', PAUSED_MESSAGE)
         .catch(err => log.debug({ err }, 'give-back not sent'))
     }
   }
