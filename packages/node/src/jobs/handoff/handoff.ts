@@ -1,5 +1,6 @@
 import fs from 'node:fs/promises'
 import path from 'node:path'
+import { recordEvent } from '../shared/record-event.js'
 import { TERMINAL_JOB_STATES, toErrorBody, type BlobRef, type ErrorCode, type JobStatus } from '@ffmesh/protocol'
 import { hashFile } from '../../store/hash.js'
 import { placeFile, placementTemp } from '../../store/place-file.js'
@@ -132,8 +133,7 @@ export function createHandoff (c: JobComponents, init: HandoffInit): HandoffMana
         origin: from,
         delivered: false
       }
-      await c.store.append(job.id, { type: 'job:submitted', job })
-      c.events.emit('job:submitted', { jobId: job.id, peerId: from, data: { handoffFrom: from } })
+      await recordEvent(c, job.id, { type: 'job:submitted', job }, { peerId: from, data: { handoffFrom: from } })
       log.info({ jobId: job.id, origin: from }, 'took over a handed-off job')
       await c.bus.publish({ type: 'handoff-accepted', origin: from, jobId: m.jobId })
     } catch (err) {
