@@ -64,18 +64,3 @@ export function createEventBus (clock: () => number = Date.now, init: { window?:
     }
   }
 }
-
-/**
- * The bus as one part sees it: each listener it adds is also handed to `track`, so whoever stops
- * that part can remove what it left registered.
- */
-export function trackListeners (events: EventBus, track: (unsubscribe: () => void) => void): EventBus {
-  return {
-    ...events,
-    on (listener) {
-      const unsubscribe = events.on(listener)
-      track(unsubscribe)
-      return unsubscribe
-    }
-  }
-}

@@ -6,7 +6,7 @@ import { dataPaths, jobLogFiles } from './config/paths.js'
 import { readIdentity, readSwarmKey } from './config/secrets.js'
 import type { NodeApi } from './control/api.js'
 import { createControlServer } from './control/server.js'
-import { createEventBus, trackListeners } from './events.js'
+import { createEventBus } from './events.js'
 import { assertDataDirPrivate } from './config/data-dir-security.js'
 import { referencedBlobs } from './jobs/owner/cleanup.js'
 import { createDiskMonitor } from './jobs/shared/disk-monitor.js'
@@ -23,7 +23,7 @@ import { createJobStatus } from './jobs/owner/status.js'
 import { createSubmit } from './jobs/owner/intake.js'
 import type { Mirrors } from './jobs/handoff/mirrors.js'
 import { createSlots } from './jobs/worker/slots.js'
-import { asComponent, createComponentStack, createSubscriptions } from './lifecycle.js'
+import { asComponent, createComponentStack } from './lifecycle.js'
 import { createNodeInfo } from './node-info.js'
 import { createMeshView } from './status/mesh-view.js'
 import { newestIdFirst } from './status/status-pages.js'
@@ -147,8 +147,7 @@ export async function startNode (init: StartNodeInit): Promise<RunningNode> {
     ))
     // The worker's slots exist before both sides: the owner reads them, the worker takes them.
     const slots = createSlots(config.worker.slots)
-    const ownerEvents = createSubscriptions()
-    const owner = createOwner({ ...c, events: trackListeners(events, ownerEvents.add) }, {
+    const owner = createOwner(c, {
       localSlotsFree: () => slots.free,
       localAcceptsWork: () => control.acceptsWork()
     })
@@ -184,11 +183,7 @@ export async function startNode (init: StartNodeInit): Promise<RunningNode> {
       }
     }))
     await stack.start('mesh', mesh)
-    // The owner's start registers an events handler its stop does not remove: removed here.
-    await stack.start('owner', {
-      start: owner.start,
-      stop: async () => { await owner.stop(); ownerEvents.clear() }
-    })
+    await stack.start('owner', owner)
     await stack.start('worker', worker)
     const selfNode = (): MeshNodeStatus => selfNodeStatus(
       { id: mesh.peerId, name: config.name, version: VERSION, slotsTotal: config.worker.slots, now: c.clock() },
