@@ -15,6 +15,7 @@ import { createHandoff } from './jobs/handoff/handoff.js'
 import { createResultHold } from './jobs/worker/held-results.js'
 import { createJobBus } from './jobs/shared/job-bus.js'
 import { createMessageRouter } from './jobs/shared/message-router.js'
+import { isPending } from './jobs/shared/unit-lease.js'
 import type { JobComponents } from './jobs/shared/deps.js'
 import { createNodeControl } from './jobs/worker/node-control.js'
 import { createOwner } from './jobs/owner/owner.js'
@@ -160,7 +161,7 @@ export async function startNode (init: StartNodeInit): Promise<RunningNode> {
       queueLength: () =>
         [...store.inFlight()]
           .filter(v => v.job.owner === mesh.peerId)
-          .reduce((n, v) => n + v.units.filter(u => u.state === 'pending').length, 0),
+          .reduce((n, v) => n + v.units.filter(isPending).length, 0),
       control
     })
     const mirrors: Mirrors = new Map()

@@ -1,6 +1,7 @@
 import { MAX_WHOLE_UNIT_BYTES } from '@ffmesh/protocol'
 import type { JobRecord } from '../../store/records.js'
 import type { JobComponents } from '../shared/deps.js'
+import { isPending, isVerified } from '../shared/unit-lease.js'
 import { fitUnitCost, unitSamples, type UnitCost } from './unit-cost.js'
 
 /**
@@ -113,8 +114,8 @@ export function otherWorkSec (c: JobComponents, job: JobRecord): number {
       continue
     }
     for (const u of units) {
-      if (u.state === 'verified') continue
-      sec += u.spec.durationSec * (u.state === 'pending' ? 1 : CONVERTING_LEFT)
+      if (isVerified(u)) continue
+      sec += u.spec.durationSec * (isPending(u) ? 1 : CONVERTING_LEFT)
     }
   }
   return sec

@@ -11,6 +11,7 @@ import type { JobView } from '../../store/reduce.js'
 import type { Mirror, Mirrors } from '../handoff/mirrors.js'
 import { holdReason } from '../shared/disk-hold.js'
 import type { JobComponents } from '../shared/deps.js'
+import { isPending, isVerified } from '../shared/unit-lease.js'
 import { WAITING_AFTER_MS, type OwnerState } from './owner-state.js'
 
 export interface JobStatusComponents extends Pick<JobComponents, 'store' | 'disk' | 'clock'> {
@@ -85,7 +86,7 @@ export function toJobStatus (view: JobView, rt: OwnerState, now: number): JobSta
     state: u.state,
     worker: u.worker,
     attempts: u.attempts,
-    progress: u.state === 'verified' ? 1 : u.state === 'pending' ? 0 : rt.peek(u.jobId, u.index)?.progress ?? 0,
+    progress: isVerified(u) ? 1 : isPending(u) ? 0 : rt.peek(u.jobId, u.index)?.progress ?? 0,
     durationSec: u.spec.durationSec,
     ...(u.tries != null ? { tries: u.tries } : {})
   }))
