@@ -14,6 +14,8 @@
 import fs from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
+import type { UnitStatus } from '@ffmesh/protocol'
+import { describeBusy, nodeBusy } from './lib/node-busy.ts'
 import { ffmeshJson, jobCpuSeconds, type NodeProcess } from './lib/node-processes.ts'
 import { startPinnedMesh } from './lib/pinned-mesh.ts'
 import { plainArgv, runPlain } from './lib/plain-ffmpeg.ts'
@@ -33,7 +35,7 @@ interface JobDoc {
   state: string
   output: string | null
   error: { code: string, message: string } | null
-  units: Array<{ kind: string, worker: string | null }>
+  units: UnitStatus[]
 }
 
 /** Each worker takes the next clip of the list when it finishes one, as a shell loop over a shared list would. */
@@ -71,7 +73,7 @@ async function runMesh (
   clips: string[],
   frames: number[],
   work: string
-): Promise<{ wallMs: number, cpuSec: number, units: string }> {
+): Promise<{ wallMs: number, cpuSec: number, units: string, busy: string }> {
   const cores = os.availableParallelism()
   const mesh = await startPinnedMesh(count, {
     name: 'batch',
@@ -82,6 +84,7 @@ async function runMesh (
     const owner = mesh.nodes[0] as NodeProcess
     const outDir = path.join(work, 'mesh-out')
     const cpu0 = jobCpuSeconds(mesh.nodes)
+    const submittedAt = Date.now()
     const t0 = performance.now()
     type Doc = { id?: string, error?: unknown }
     const docs = await ffmeshJson<Doc[] | Doc>(
@@ -92,6 +95,8 @@ async function runMesh (
     const cpuSec = jobCpuSeconds(mesh.nodes) - cpu0
     const kinds = new Map<string, number>()
     const byNode = mesh.peerIds.map(() => 0)
+    const allUnits: UnitStatus[] = []
+    const cutClips: number[] = []
     // One file prints one object, several an array.
     for (const [i, s] of (Array.isArray(docs) ? docs : [docs]).entries()) {
       if (s.id == null) throw new Error(`clip ${i} was refused: ${JSON.stringify(s.error)}`)
@@ -103,13 +108,21 @@ async function runMesh (
       if (got !== frames[i]) throw new Error(`clip ${i}'s output has ${got} frames, its source ${frames[i]}`)
       const cut = job.units.some(u => u.kind === 'segment') ? 'cut' : 'whole'
       kinds.set(cut, (kinds.get(cut) ?? 0) + 1)
+      if (cut === 'cut') cutClips.push(i + 1)
+      allUnits.push(...job.units)
       for (const u of job.units) {
         const k = mesh.peerIds.indexOf(u.worker ?? '')
         if (k >= 0 && u.kind !== 'audio') byNode[k] = (byNode[k] ?? 0) + 1
       }
     }
-    const files = [...kinds].map(([k, n]) => `${n} ${k}`).join(', ')
-    return { wallMs, cpuSec, units: `${files}; video units by node: ${byNode.join(' / ')}` }
+    const cutList = cutClips.length > 0 ? ` (clips ${cutClips.join(', ')})` : ''
+    const files = [...kinds].map(([k, n]) => `${n} ${k}${k === 'cut' ? cutList : ''}`).join(', ')
+    return {
+      wallMs,
+      cpuSec,
+      units: `${files}; video units by node: ${byNode.join(' / ')}`,
+      busy: describeBusy(nodeBusy(allUnits, mesh.peerIds, submittedAt), wallMs / 1000)
+    }
   } finally {
     await mesh.close()
   }
@@ -146,6 +159,7 @@ async function main (): Promise<void> {
       cpu.mesh.push(mesh.cpuSec)
       units = mesh.units
       console.log(`  round ${round}: ${count} nodes: ${seconds(mesh.wallMs)} s (${mesh.units}); ${loadNote()}`)
+      console.log(`    where the time went: ${mesh.busy}`)
     }
   } finally {
     await fs.rm(work, { recursive: true, force: true })

@@ -3,7 +3,10 @@
  * same cores, end to end from submit to the verified output in place. Prints wall times, the ratio
  * node/ffmpeg, CPU seconds, and where the node's time went.
  *
- *   node --experimental-strip-types bench/convert.ts [--seconds 60] [--segment-seconds 20]
+ *   node --experimental-strip-types bench/convert.ts [--seconds 60] [--segment-seconds 20] [--rounds 3]
+ *
+ * Each round runs every node setup once; plain ffmpeg runs before the first round and after each,
+ * and the figure is the median over the rounds of each node run against the plain runs around it.
  */
 import fs from 'node:fs/promises'
 import os from 'node:os'
@@ -20,6 +23,7 @@ import {
   commandLine,
   goal,
   loadNote,
+  median,
   printTable,
   seconds,
   selfCpuSeconds
@@ -108,68 +112,95 @@ async function runNode (source: string, outDir: string, setup: NodeSetup, segmen
   }
 }
 
+interface RoundRun { setup: NodeSetup, plain: PlainRun, node: NodeRun }
+
 async function main (): Promise<void> {
   const sample = { width: 1280, height: 720, seconds: argNumber('seconds', 60) }
   const segmentSeconds = argNumber('segment-seconds', 20)
+  const rounds = Math.max(1, argNumber('rounds', 3))
   console.log(`bench/convert: one node vs plain ffmpeg, profile h264 (libx264 -crf 23 -preset medium, aac 160k)`)
   console.log(`sample: ${describeSample(sample)}; segmentSeconds ${segmentSeconds}; ${loadNote()}`)
   const source = await makeBenchSample(sample)
   const sourceFrames = await countVideoFrames(source)
   const work = await fs.mkdtemp(path.join(os.tmpdir(), 'ffmesh-bench-convert-'))
-  const results: Array<{ setup: NodeSetup, plain: PlainRun, node: NodeRun }> = []
+  const runs: RoundRun[] = []
   try {
-    // Plain ffmpeg with its default threads on all cores, before and after every node run; each node
-    // run is compared with the mean of the two baselines beside it, so both saw about the same load.
-    const baseline = async (): Promise<PlainRun> => {
+    // Plain ffmpeg with its default threads on all cores runs before the first round and after
+    // every round (plain, the node setups, plain, the setups, ...); each node run is compared with
+    // the mean of the two plain runs around its round, so both saw about the same host.
+    const baseline = async (round: number): Promise<PlainRun> => {
       const plain = await runPlain(plainArgv(source, path.join(work, 'plain.mkv'), { threads: 0 }))
-      console.log(`  plain ffmpeg: ${seconds(plain.wallMs)} s; ${loadNote()}`)
+      console.log(`  round ${round}: plain ffmpeg: ${seconds(plain.wallMs)} s; ${loadNote()}`)
       return plain
     }
-    let before = await baseline()
+    let before = await baseline(1)
     console.log(`    (${before.argv.join(' ')})`)
-    for (const setup of SETUPS) {
-      const outDir = path.join(work, `node-${results.length}`)
-      const node = await runNode(source, outDir, setup, segmentSeconds)
-      console.log(`  node (${setup.label}, slots ${node.slots}): ${seconds(node.wallMs)} s; ${loadNote()}`)
-      if (node.frames !== sourceFrames) {
-        throw new Error(`the node's output has ${node.frames} frames, the source ${sourceFrames}`)
+    for (let round = 1; round <= rounds; round++) {
+      const nodes: Array<{ setup: NodeSetup, node: NodeRun }> = []
+      for (const setup of SETUPS) {
+        const outDir = path.join(work, `node-${runs.length + nodes.length}`)
+        const node = await runNode(source, outDir, setup, segmentSeconds)
+        console.log(`  round ${round}: node (${setup.label}, slots ${node.slots}): ${seconds(node.wallMs)} s; ${loadNote()}`)
+        if (node.frames !== sourceFrames) {
+          throw new Error(`the node's output has ${node.frames} frames, the source ${sourceFrames}`)
+        }
+        nodes.push({ setup, node })
       }
-      const after = await baseline()
+      const after = await baseline(round)
       const plain = {
         wallMs: (before.wallMs + after.wallMs) / 2,
         cpuSec: (before.cpuSec + after.cpuSec) / 2,
         argv: before.argv
       }
-      results.push({ setup, plain, node })
+      runs.push(...nodes.map(n => ({ ...n, plain })))
       before = after
     }
   } finally {
     await fs.rm(work, { recursive: true, force: true })
   }
 
+  const ratio = (r: RoundRun): number => r.node.wallMs / r.plain.wallMs
+  const bySetup = SETUPS.map(setup => {
+    const of = runs.filter(r => r.setup === setup)
+    return {
+      setup,
+      of,
+      ratio: median(of.map(ratio)),
+      plainSec: median(of.map(r => r.plain.wallMs)) / 1000,
+      nodeSec: median(of.map(r => r.node.wallMs)) / 1000,
+      plainCpuSec: median(of.map(r => r.plain.cpuSec)),
+      nodeCpuSec: median(of.map(r => r.node.cpuSec)),
+      nodeJsCpuSec: median(of.map(r => r.node.nodeCpuSec)),
+      slots: of[0]?.node.slots ?? 0
+    }
+  })
   console.log('')
   printTable(
-    ['run', 'ffmpeg s (mean of 2)', 'node s', 'node/ffmpeg', 'ffmpeg CPU s', 'node CPU s (ffmpeg + node)', 'result'],
-    results.map(r => [
-      `${r.setup.label} (slots ${r.node.slots})`,
-      seconds(r.plain.wallMs),
-      seconds(r.node.wallMs),
-      (r.node.wallMs / r.plain.wallMs).toFixed(3),
-      r.plain.cpuSec.toFixed(1),
-      `${r.node.cpuSec.toFixed(1)} + ${r.node.nodeCpuSec.toFixed(1)}`,
-      r.setup.goal ? goal(r.node.wallMs / r.plain.wallMs <= GOAL_RATIO) : '-'
+    ['run', 'ffmpeg s', 'node s', `median node/ffmpeg (${rounds} rounds)`, 'ffmpeg CPU s',
+      'node CPU s (ffmpeg + node)', 'each round', 'result'],
+    bySetup.map(s => [
+      `${s.setup.label} (slots ${s.slots})`,
+      s.plainSec.toFixed(1),
+      s.nodeSec.toFixed(1),
+      s.ratio.toFixed(3),
+      s.plainCpuSec.toFixed(1),
+      `${s.nodeCpuSec.toFixed(1)} + ${s.nodeJsCpuSec.toFixed(1)}`,
+      s.of.map(r => ratio(r).toFixed(3)).join(' '),
+      s.setup.goal ? goal(s.ratio <= GOAL_RATIO) : '-'
     ])
   )
-  for (const r of results) {
-    console.log(`\nwhere the node's time went (${r.setup.label}, slots ${r.node.slots}), seconds:`)
-    printTable(['phase', 's', 'what'], r.node.phases.map(p => [p.name, seconds(p.ms), p.what]))
-    printTable(['unit', 'wait for slot s', 'encode s', 'return + verify s', 'grant to verified s'], r.node.units)
+  for (const setup of SETUPS) {
+    const last = runs.filter(r => r.setup === setup).at(-1)
+    if (last == null) continue
+    console.log(`\nwhere the node's time went (${setup.label}, slots ${last.node.slots}, round ${rounds}), seconds:`)
+    printTable(['phase', 's', 'what'], last.node.phases.map(p => [p.name, seconds(p.ms), p.what]))
+    printTable(['unit', 'wait for slot s', 'encode s', 'return + verify s', 'grant to verified s'], last.node.units)
   }
-  const defaults = results.find(r => r.setup.goal)
-  const ratio = defaults != null ? defaults.node.wallMs / defaults.plain.wallMs : NaN
+  const defaults = bySetup.find(s => s.setup.goal)
+  const goalRatio = defaults?.ratio ?? NaN
   console.log(
-    `\ngoal: one node with its defaults, node/ffmpeg <= ${GOAL_RATIO.toFixed(2)}: ${goal(ratio <= GOAL_RATIO)} ` +
-      `(${ratio.toFixed(3)}); output frames equal the source (${sourceFrames})`
+    `\ngoal: one node with its defaults, node/ffmpeg <= ${GOAL_RATIO.toFixed(2)}: ${goal(goalRatio <= GOAL_RATIO)} ` +
+      `(${goalRatio.toFixed(3)}, median of ${rounds} rounds); output frames equal the source (${sourceFrames})`
   )
   console.log(`command: ${commandLine()}`)
   console.log(
@@ -177,15 +208,17 @@ async function main (): Promise<void> {
       bench: 'convert',
       sample,
       segmentSeconds,
-      runs: results.map(r => ({
-        setup: r.setup.label,
-        slots: r.node.slots,
-        ffmpegSec: r.plain.wallMs / 1000,
-        nodeSec: r.node.wallMs / 1000,
-        ratio: r.node.wallMs / r.plain.wallMs,
-        ffmpegCpuSec: r.plain.cpuSec,
-        nodeFfmpegCpuSec: r.node.cpuSec,
-        nodeJsCpuSec: r.node.nodeCpuSec
+      rounds,
+      runs: bySetup.map(s => ({
+        setup: s.setup.label,
+        slots: s.slots,
+        ffmpegSec: s.plainSec,
+        nodeSec: s.nodeSec,
+        ratio: s.ratio,
+        ratios: s.of.map(ratio),
+        ffmpegCpuSec: s.plainCpuSec,
+        nodeFfmpegCpuSec: s.nodeCpuSec,
+        nodeJsCpuSec: s.nodeJsCpuSec
       }))
     })
   )

@@ -58,4 +58,17 @@ describe('the planner cuts from the work and the mesh (jobs.cut auto)', () => {
     expect(segments.length).toBeGreaterThanOrEqual(4)
     expect(new Set(segments.map(u => u.worker))).toEqual(new Set(nodes.map(n => n.node.peerId)))
   })
+
+  it('plans the first file of a batch whole when its request says more files follow', async () => {
+    // Alone on an idle mesh a 30 s file is cut (the test above); here the request says two more
+    // files of its size follow, so the mesh will have work for both slots without cutting it.
+    const a = await twoNodes(8)
+    const first = await sample(30, 'batch-first.mp4')
+    const bytes = (await fs.stat(first)).size
+    const outDir = path.join(media, 'following-out')
+    const { id } = await a.node.api.submit({ source: first, profile: 'h264', outDir, following: { files: 2, bytes: 2 * bytes } })
+    const job = await waitForJob(a, id)
+    expect(job.state, JSON.stringify(job.error)).toBe('done')
+    expect(job.units.map(u => u.kind)).toEqual(['whole'])
+  })
 })

@@ -9,6 +9,7 @@ import { createControlServer } from './control/server.js'
 import { createEventBus } from './events.js'
 import { assertDataDirPrivate } from './config/data-dir-security.js'
 import { referencedBlobs } from './jobs/owner/cleanup.js'
+import { createArrivingWork } from './jobs/shared/arriving-work.js'
 import { createDiskMonitor } from './jobs/shared/disk-monitor.js'
 import { createRetention } from './jobs/owner/retention.js'
 import { createHandoff } from './jobs/handoff/handoff.js'
@@ -139,7 +140,10 @@ export async function startNode (init: StartNodeInit): Promise<RunningNode> {
     ))
     const bus = createJobBus(mesh)
     const clock = Date.now
-    const c: JobComponents = { config, paths, store, blobs, fetched, mesh, bus, media, events, disk, logger, clock }
+    const arriving = createArrivingWork(clock)
+    const c: JobComponents = {
+      config, paths, store, blobs, fetched, mesh, bus, media, events, disk, arriving, logger, clock
+    }
     const profiles = profileTable(config.profiles)
 
     const control = await stack.start('node control', createNodeControl(

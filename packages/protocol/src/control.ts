@@ -34,7 +34,15 @@ export const SubmitBodySchema = z.strictObject({
   /** Absolute output folder; default: beside the source (or jobs.defaultOutputDir). */
   outDir: AbsolutePathSchema.optional(),
   /** Hand the whole job to the peer with the most capacity (submit and walk away). */
-  handoff: z.boolean().optional()
+  handoff: z.boolean().optional(),
+  /**
+   * What the same submission sends after this file (`ffmesh submit a b c` says 2 files and their
+   * bytes with a): the planner counts it as work to come and does not cut a batch's first file.
+   */
+  following: z.strictObject({
+    files: z.number().int().min(0).max(10_000_000),
+    bytes: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER)
+  }).optional()
 })
 export type SubmitRequest = z.infer<typeof SubmitBodySchema>
 

@@ -1,3 +1,4 @@
+import fs from 'node:fs/promises'
 import path from 'node:path'
 import { toErrorBody, type ErrorBody } from '@ffmesh/protocol'
 import { connect } from '../context.js'
@@ -21,11 +22,18 @@ export async function submitCommand (files: string[], opts: SubmitOptions, signa
   const client = await connect(opts.dataDir)
   const outDir = opts.out != null ? path.resolve(opts.out) : undefined
   const outcomes: Outcome[] = []
-  for (const file of files) {
-    const source = path.resolve(file)
+  const sources = files.map(file => path.resolve(file))
+  const following = await followingFiles(sources)
+  for (const [i, source] of sources.entries()) {
     try {
       const { id } = await client.submit(
-        { source, profile: opts.profile, outDir, handoff: opts.handoff === true ? true : undefined },
+        {
+          source,
+          profile: opts.profile,
+          outDir,
+          handoff: opts.handoff === true ? true : undefined,
+          following: following[i]
+        },
         { signal }
       )
       outcomes.push({ file: source, id })
@@ -58,4 +66,23 @@ export async function submitCommand (files: string[], opts: SubmitOptions, signa
     printJson(docs.length === 1 ? docs[0] : docs)
   }
   return code
+}
+
+/**
+ * For each file of a submission of several, the files after it and their bytes, which the node's
+ * planner counts as work to come (a file that cannot be read counts 0 bytes; the node refuses it
+ * with its own code). A single file says nothing.
+ */
+type Following = { files: number, bytes: number } | undefined
+
+export async function followingFiles (sources: string[]): Promise<Following[]> {
+  if (sources.length < 2) return sources.map(() => undefined)
+  const size = async (file: string): Promise<number> =>
+    await fs.stat(file).then(st => (st.isFile() ? st.size : 0), () => 0)
+  const sizes = await Promise.all(sources.map(size))
+  let bytes = sizes.reduce((a, b) => a + b, 0)
+  return sizes.map((size, i) => {
+    bytes -= size
+    return { files: sources.length - 1 - i, bytes }
+  })
 }

@@ -45,7 +45,10 @@ export interface CutContext {
   sourceBytes: number
   /** Slots in the mesh as this owner sees it (its own and its peers'). */
   slots: number
-  /** Seconds of media left to convert in this owner's other jobs, queued or under way. */
+  /**
+   * Seconds of media left to convert in this owner's other jobs, queued or under way, and in the
+   * files a submission under way has said are still coming.
+   */
   otherWorkSec: number
   /** jobs.segmentSeconds: the longest segment. */
   maxSegmentSec: number
@@ -136,7 +139,7 @@ export function planCut (
     durationSec: job.info?.durationSec ?? 0,
     sourceBytes: job.sourceSize,
     slots,
-    otherWorkSec: otherWorkSec(c, job),
+    otherWorkSec: otherWorkSec(c, job) + c.arriving.seconds(),
     maxSegmentSec: c.config.jobs.segmentSeconds,
     unitCost: measuredUnitCost(c)
   }

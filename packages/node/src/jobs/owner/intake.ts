@@ -60,6 +60,8 @@ export async function submitJob (
     // unless the request says otherwise: then it waits here for workers, owning the job itself.
     handoff: c.config.mesh.enabled && (req.handoff ?? c.config.worker.slots === 0)
   }
+  // Before the log takes the job, which wakes the planner: it plans with what is still coming.
+  c.arriving.note(req.following, { durationSec: info.durationSec, bytes: stat.size })
   try {
     await c.store.append(job.id, { type: 'job:submitted', job })
   } catch (err) {

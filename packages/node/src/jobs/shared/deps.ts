@@ -6,6 +6,7 @@ import type { MediaToolkit } from '../../media/toolkit.js'
 import type { Mesh } from '../../mesh/types.js'
 import type { BlobStore } from '../../store/blob-store.js'
 import type { JobStore } from '../../store/job-store.js'
+import type { ArrivingWork } from './arriving-work.js'
 import type { DiskMonitor } from './disk-monitor.js'
 import type { JobBus } from './job-bus.js'
 
@@ -28,6 +29,8 @@ export interface JobComponents {
   events: EventBus
   /** Free space of the data dir and the output folders in use, as a state (disk-monitor.ts). */
   disk: DiskMonitor
+  /** Work a submission under way has said is still coming (arriving-work.ts). */
+  arriving: ArrivingWork
   logger: Logger
   clock: () => number
 }
