@@ -4,6 +4,7 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { z } from 'zod'
 import { MAX_SCHEDULE_WINDOWS, parseSchedule, ScheduleError } from '../jobs/worker/schedule.js'
 import { DEFAULT_UI_LISTEN, parseListenAddress } from '../ui/listen-address.js'
+import { defaultSlots } from './machine-defaults.js'
 
 /**
  * Every setting, with its default. The order of precedence is
@@ -36,14 +37,20 @@ export const ConfigSchema = z.strictObject({
     .prefault({}),
   worker: z
     .strictObject({
-      /** Parallel ffmpeg processes on this node; 0 converts nothing (a laptop that only submits). */
+      /**
+       * Parallel ffmpeg processes on this node; 0 converts nothing (a laptop that only submits). By
+       * default one per CPU thread, as far as memory allows (machine-defaults.ts).
+       */
       slots: z
         .number()
         .int()
         .min(0)
         .max(256)
-        .default(Math.max(1, Math.floor(os.availableParallelism() / 2))),
-      /** Threads per ffmpeg process; 0 lets the encoder choose. */
+        .default(defaultSlots()),
+      /**
+       * Threads per ffmpeg process; 0 shares the CPU threads among the slots, and on a node of one
+       * slot lets the encoder choose (jobs/worker/slots.ts `unitThreads`).
+       */
       threads: z.number().int().min(0).max(256).default(0),
       /** Free disk this node always keeps; a unit that would go below it is refused with DISK_FULL. */
       minFreeDisk: bytes.default(2 * 1024 ** 3),

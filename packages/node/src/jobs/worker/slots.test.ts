@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { audioRunsBeside, createSlots } from './slots.js'
+import { audioRunsBeside, createSlots, unitThreads } from './slots.js'
 
 describe('conversion slots', () => {
   it('hands a freed slot to the oldest waiter, and a waiter whose signal aborts leaves the queue', async () => {
@@ -39,5 +39,22 @@ describe('where an audio unit runs', () => {
     expect(audioRunsBeside(1, 1, 1)).toBe(false)
     expect(audioRunsBeside(2, 2, 4)).toBe(false)
     expect(audioRunsBeside(4, 2, 4)).toBe(false)
+  })
+})
+
+describe('the threads of a unit\'s ffmpeg', () => {
+  it('takes worker.threads when set', () => {
+    expect(unitThreads(3, 2, 8)).toBe(3)
+  })
+
+  it('shares the CPU threads among the slots at 0, at least one each', () => {
+    expect(unitThreads(0, 2, 2)).toBe(1)
+    expect(unitThreads(0, 4, 16)).toBe(4)
+    expect(unitThreads(0, 3, 8)).toBe(2)
+    expect(unitThreads(0, 8, 2)).toBe(1)
+  })
+
+  it('lets the encoder choose on a node of one slot, as plain ffmpeg does', () => {
+    expect(unitThreads(0, 1, 8)).toBe(0)
   })
 })

@@ -44,8 +44,19 @@ export function createSlots (count: number): Slots {
  * Beside, unless the slots' fixed thread counts already fill every CPU: the audio would then take
  * turns on a core with a video encoder, which costs CPU for no gain in time (on one core, a 600 s
  * AAC encode beside three 20 s x264 pieces took 0.9-1.3 s more than the same runs one after the
- * other, 38 s in all). At `worker.threads: 0` the encoder picks its threads and leaves room.
+ * other, 38 s in all). `threads` is the units' own (unitThreads); at 0 the encoder picks its threads
+ * and leaves room.
  */
 export function audioRunsBeside (slots: number, threads: number, cpus: number): boolean {
   return threads === 0 || slots * threads < cpus
+}
+
+/**
+ * The threads of one unit's ffmpeg: worker.threads when set. At 0, the CPU threads shared among
+ * the slots (one each when there are as many slots as threads), so the slots together fill the
+ * machine without taking turns; a node of one slot lets the encoder choose, as plain ffmpeg does.
+ */
+export function unitThreads (threads: number, slots: number, cpus: number): number {
+  if (threads > 0) return threads
+  return slots > 1 ? Math.max(1, Math.floor(cpus / slots)) : 0
 }

@@ -18,6 +18,8 @@ export interface UnitTask {
 
 export interface TaskDeps {
   slots: Slots
+  /** Threads of each unit's ffmpeg (slots.ts unitThreads); 0 lets the encoder choose. */
+  threads: number
   /** See audioRunsBeside: false makes an audio unit wait for a slot. */
   audioBeside: boolean
   /** Hand a result to this node's own owner side (no network). */
@@ -76,7 +78,7 @@ export async function runUnitTask (c: JobComponents, deps: TaskDeps, task: UnitT
       task.phase = 'converting'
       task.progress = 0
       deps.heartbeat(task)
-      converted = await c.media.convertUnit({ spec, inputs, outFile, threads: c.config.worker.threads }, {
+      converted = await c.media.convertUnit({ spec, inputs, outFile, threads: deps.threads }, {
         signal,
         // worker.convertTimeoutScale: the documented knob for slow machines and the hang tests.
         timeoutMs: Math.round(c.media.convertTimeoutMs(spec.durationSec) * c.config.worker.convertTimeoutScale),

@@ -18,7 +18,7 @@ import type { JobMessage } from '../shared/job-bus.js'
 import type { SideMessages } from '../shared/message-router.js'
 import { withinOwnerShare } from './limits.js'
 import type { NodeControl } from './node-control.js'
-import { audioRunsBeside, createSlots, type Slots } from './slots.js'
+import { audioRunsBeside, createSlots, unitThreads, type Slots } from './slots.js'
 import { PREFETCH_UNITS } from '../shared/timing.js'
 import { failureCode, runUnitTask, UnitRefusal, type UnitTask } from './unit-task.js'
 
@@ -66,7 +66,8 @@ export function createWorker (c: JobComponents, init: WorkerInit) {
   const log = c.logger.child({ component: 'worker' })
   const slotsTotal = c.config.worker.slots
   const slots = init.slots ?? createSlots(slotsTotal)
-  const audioBeside = audioRunsBeside(slotsTotal, c.config.worker.threads, os.availableParallelism())
+  const threads = unitThreads(c.config.worker.threads, slotsTotal, os.availableParallelism())
+  const audioBeside = audioRunsBeside(slotsTotal, threads, os.availableParallelism())
   const tasks = new Map<string, UnitTask>()
   const claims = new Map<string, { offer: Offer, owner: string, at: number }>()
   const refusedOnce = new Set<string>()
@@ -229,7 +230,15 @@ export function createWorker (c: JobComponents, init: WorkerInit) {
     heartbeat(task)
     runUnitTask(
       c,
-      { slots, audioBeside, acceptLocal: init.acceptLocal, deliverRemote: init.deliverRemote, heartbeat, inputInUse },
+      {
+        slots,
+        threads,
+        audioBeside,
+        acceptLocal: init.acceptLocal,
+        deliverRemote: init.deliverRemote,
+        heartbeat,
+        inputInUse
+      },
       task
     )
       .catch(async err => {
