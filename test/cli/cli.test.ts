@@ -109,7 +109,12 @@ describe('ffmesh CLI against a control server', () => {
     const docs = JSON.parse(two.stdout) as Array<{ id: string }>
     expect(docs).toHaveLength(2)
     expect(docs.map(d => api.getJob(d.id).source)).toEqual([a, b])
-    expect(api.submitted.at(-1)).toEqual({ source: b, profile: 'h265', outDir: path.resolve('outdir'), handoff: true })
+    // Each request says what of the submission follows it, so the planner counts that work as coming.
+    const bytes = (await stat(b)).size
+    expect(api.submitted.slice(-2)).toEqual([
+      { source: a, profile: 'h265', outDir: path.resolve('outdir'), handoff: true, following: { files: 1, bytes } },
+      { source: b, profile: 'h265', outDir: path.resolve('outdir'), handoff: true, following: { files: 0, bytes: 0 } }
+    ])
   })
 
   it('submit --json puts an error in place of a refused file and exits non-zero', async () => {
