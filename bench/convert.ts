@@ -40,7 +40,7 @@ const JOB_TIMEOUT_MS = 30 * 60_000
 interface NodeSetup { label: string, slots?: number, threads?: number, goal: boolean }
 const SETUPS: NodeSetup[] = [
   { label: 'defaults', goal: true },
-  { label: 'slots 1, threads 0 (one ffmpeg, the encoder\'s threads)', slots: 1, threads: 0, goal: false }
+  { label: 'threads 0, one ffmpeg on the encoder\'s threads', slots: 1, threads: 0, goal: false }
 ]
 
 interface NodeRun {
