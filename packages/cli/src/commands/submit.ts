@@ -68,13 +68,13 @@ export async function submitCommand (files: string[], opts: SubmitOptions, signa
   return code
 }
 
+type Following = { files: number, bytes: number } | undefined
+
 /**
  * For each file of a submission of several, the files after it and their bytes, which the node's
  * planner counts as work to come (a file that cannot be read counts 0 bytes; the node refuses it
  * with its own code). A single file says nothing.
  */
-type Following = { files: number, bytes: number } | undefined
-
 export async function followingFiles (sources: string[]): Promise<Following[]> {
   if (sources.length < 2) return sources.map(() => undefined)
   const size = async (file: string): Promise<number> =>

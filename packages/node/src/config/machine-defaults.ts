@@ -11,8 +11,8 @@ export const MEMORY_PER_DEFAULT_SLOT = 2 * 1024 ** 3
  * worker.slots by default: one per CPU thread, as far as memory allows, at least one. Each slot's
  * ffmpeg then gets the CPU threads shared among the slots (jobs/worker/slots.ts `unitThreads`),
  * one each here. Separate single-threaded encoders of keyframe-aligned pieces use the cores better
- * than one encoder's frame threads (bench/convert: a 3-minute file in 0.85 to 1.01 of plain
- * ffmpeg's time against 0.95 to 1.06, and about 8 % fewer CPU seconds).
+ * than one encoder's frame threads, in time and in CPU seconds: bench/convert runs a node both ways
+ * against plain ffmpeg (docs/benchmarks.md).
  */
 export function defaultSlots (cpus = os.availableParallelism(), memory = os.totalmem()): number {
   return Math.max(1, Math.min(cpus, Math.floor(memory / MEMORY_PER_DEFAULT_SLOT)))
