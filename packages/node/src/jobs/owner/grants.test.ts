@@ -19,9 +19,9 @@ const temp = useTempJobStores('ffmesh-grants-')
  * The owner's claim handling on a real job log, with every worker holding one free slot: what it
  * grants, to whom, how soon, and which claimants it turns down (a revoke of the claimed attempt).
  */
-async function harness () {
+async function harness (options: { kind?: 'whole', slotsFree?: Record<string, number> } = {}) {
   const store = await temp.open()
-  const jobId = await plannedJob(store, 2)
+  const jobId = await plannedJob(store, 2, { kind: options.kind })
   const published: Array<JobMessage & { at: number }> = []
   const c = {
     store,
@@ -33,7 +33,8 @@ async function harness () {
   } as unknown as JobComponents
   const rt = createOwnerState()
   const quarantine = createQuarantine({ durationMs: 60_000, clock: Date.now })
-  const loads = () => [OWNER, PEER_A, PEER_B].map(id => ({ id, slotsTotal: 1, slotsFree: 1, held: 0 }))
+  const loads = () =>
+    [OWNER, PEER_A, PEER_B].map(id => ({ id, slotsTotal: 1, slotsFree: options.slotsFree?.[id] ?? 1, held: 0 }))
   const log = createLogger({ level: 'silent' })
   const leases = createLeases(c, { rt, quarantine, log })
   const grants = createGrants(c, { rt, quarantine, leases, loads, log })
@@ -74,6 +75,22 @@ async function until (what: string, done: () => boolean): Promise<void> {
 }
 
 describe('the owner grants claims', () => {
+  it('grants a whole unit only to a worker with a free slot, so no file waits behind another', async () => {
+    // PEER_A's slot is taken (it claims for a prefetch); PEER_B has room.
+    const h = await harness({ kind: 'whole', slotsFree: { [OWNER]: 0, [PEER_A]: 0 } })
+    h.rt.get(h.jobId, 0).favourite = PEER_A
+    h.rt.get(h.jobId, 0).lastOfferAt = Date.now()
+    h.claim(0, PEER_A)
+    await until('the turn-down', () => h.sent('revoke').length > 0)
+    expect(h.sent('revoke')).toEqual([{ index: 0, worker: PEER_A }])
+    expect(h.leasedTo(0)).toBeNull()
+    // Offered again at the next tick rather than after the re-offer pause.
+    expect(h.rt.get(h.jobId, 0).lastOfferAt).toBe(0)
+    h.claim(0, PEER_B)
+    await until('the lease of unit 0', () => h.leasedTo(0) != null)
+    expect(h.leasedTo(0)).toBe(PEER_B)
+  })
+
   it('grants the offer\'s favourite at once, and others only after the claim window', async () => {
     const h = await harness()
     h.rt.get(h.jobId, 0).favourite = PEER_A

@@ -3,7 +3,7 @@ import type { JobMessage } from '../shared/job-bus.js'
 import { isPending } from '../shared/unit-lease.js'
 import type { LeaseParts, Leases } from './lease.js'
 import { CLAIM_WINDOW_MS } from './owner-state.js'
-import type { WorkerLoad } from './worker-load.js'
+import { waitsForFreeSlot, type WorkerLoad } from './worker-load.js'
 
 /** The parts of the owner that granting asks. */
 export interface GrantParts extends LeaseParts {
@@ -97,9 +97,22 @@ export function createGrants (c: JobComponents, parts: GrantParts) {
     jobId: string,
     attempt: number,
     index: number,
-    claims: Array<{ worker: string; at: number }>
+    claimed: Array<{ worker: string; at: number }>
   ): Promise<void> {
     const free = new Map(parts.loads().map(w => [w.id, w.slotsFree]))
+    let claims = claimed
+    const unit = c.store.job(jobId)?.units[index]
+    if (unit != null && waitsForFreeSlot(unit)) {
+      const able = claims.filter(cl => (free.get(cl.worker) ?? 0) > 0)
+      if (able.length === 0) {
+        // Every claimant's slots filled since the offer (another unit was granted it meanwhile):
+        // none may take it to hold behind that one. The next tick offers it again at once.
+        turnDown(jobId, index, attempt, claimed.map(cl => cl.worker))
+        rt.get(jobId, index).lastOfferAt = 0
+        return
+      }
+      claims = able
+    }
     // On a tie a peer wins over this node, whose core also plans, verifies and assembles.
     const remote = (worker: string): number => (worker === c.mesh.peerId ? 0 : 1)
     const best = claims.sort(
@@ -113,7 +126,7 @@ export function createGrants (c: JobComponents, parts: GrantParts) {
         jobId,
         index,
         attempt,
-        claims.map(cl => cl.worker).filter(w => w !== best.worker)
+        claimed.map(cl => cl.worker).filter(w => w !== best.worker)
       )
     }
   }

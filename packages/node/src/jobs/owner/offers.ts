@@ -7,11 +7,13 @@ import { REOFFER_MS } from './owner-state.js'
 import { assertSourceUnchanged } from './source-check.js'
 import type { StepRunner } from './step-runner.js'
 import {
+  hasFreeSlot,
   heldByWorker,
   offerableWorkers,
   offerOrder,
   offerRoom,
   unitToMove,
+  waitsForFreeSlot,
   workerLoads,
   type WorkerLoad
 } from './worker-load.js'
@@ -70,14 +72,13 @@ export function createOffers (c: JobComponents, parts: OfferParts) {
     }
     for (const u of pending) {
       const state = rt.get(u.jobId, u.index)
+      const excluded = (peer: string): boolean => rt.isRefused(state, peer, now) || quarantine.isQuarantined(peer)
+      // Offered once a slot frees (the tick after a unit ends), so only workers with room are invited.
+      if (waitsForFreeSlot(u) && !hasFreeSlot(workers, excluded)) continue
       state.lastOfferAt = now
       state.offeredSince ??= now
       const bytes = u.spec.inputs.reduce((n, i) => n + i.size, 0)
-      const candidates = pickCandidates(
-        workers,
-        peer => rt.isRefused(state, peer, now) || quarantine.isQuarantined(peer),
-        c.mesh.peerId
-      )
+      const candidates = pickCandidates(workers, excluded, c.mesh.peerId)
       // The first invited is the likely winner: count its slot as taken for the next offers.
       state.favourite = candidates[0] ?? null
       const likely = workers.find(w => w.id === candidates[0])

@@ -7,8 +7,10 @@ import {
   leasedInputPath,
   offerableWorkers,
   offerOrder,
+  hasFreeSlot,
   offerRoom,
   unitToMove,
+  waitsForFreeSlot,
   workerLoads
 } from './worker-load.js'
 
@@ -85,6 +87,21 @@ describe('the order units are offered in', () => {
       unit(6, 'pending', null, 60)
     ]
     expect(offerOrder(units).map(u => u.index)).toEqual([6, 0, 1, 2, 3, 5])
+  })
+})
+
+describe('units that wait for a free slot', () => {
+  it('holds a whole unit (a file\'s whole encode) for a free slot, and lets pieces be prefetched', () => {
+    const kind = (k: UnitRecord['spec']['kind']) => ({ spec: { kind: k } as UnitRecord['spec'] })
+    expect(waitsForFreeSlot(kind('whole'))).toBe(true)
+    expect(waitsForFreeSlot(kind('segment'))).toBe(false)
+    expect(waitsForFreeSlot(kind('audio'))).toBe(false)
+  })
+
+  it('sees a free slot only on a worker the unit may go to', () => {
+    const loads = workerLoads([advert('a', 0), advert('b', 1), advert('c', 1, 0)], new Map())
+    expect(hasFreeSlot(loads, () => false)).toBe(true)
+    expect(hasFreeSlot(loads, id => id === 'b')).toBe(false)
   })
 })
 

@@ -103,3 +103,18 @@ export function leasedInputPath (views: JobView[], worker: string, hash: string)
   }
   return null
 }
+
+/**
+ * Whether a unit waits for a free slot instead of being prefetched behind another unit on a busy
+ * worker. A whole unit is a file's whole encode: queued behind another file on one worker while
+ * another worker has room, it can keep that room empty for minutes (the tail move sees only a
+ * job's own units), and what prefetching it saves, the copy of one file, is small beside that.
+ */
+export function waitsForFreeSlot (unit: Pick<UnitRecord, 'spec'>): boolean {
+  return unit.spec.kind === 'whole'
+}
+
+/** Whether some worker the unit may go to has a slot free now. */
+export function hasFreeSlot (loads: WorkerLoad[], excluded: (worker: string) => boolean): boolean {
+  return loads.some(w => w.slotsTotal > 0 && w.slotsFree > 0 && !excluded(w.id))
+}
