@@ -1,5 +1,6 @@
 import type { JobView } from '../../store/reduce.js'
 import type { JobComponents } from '../shared/deps.js'
+import { meshSlots } from './cut-policy.js'
 import { planJob } from './planner.js'
 import type { StepRunner } from './step-runner.js'
 
@@ -25,7 +26,7 @@ export function createPlanStarts (c: JobComponents, parts: { runner: StepRunner,
     },
     /** The room for new plans, given this owner's jobs under way. */
     room (inFlight: JobView[]): PlanRoom {
-      const slots = c.config.worker.slots + c.mesh.peers().reduce((n, p) => n + p.slotsTotal, 0)
+      const slots = meshSlots(c)
       let running = inFlight.filter(v => !planning.has(v.job.id)).length
       return {
         open: () => planning.size < c.config.jobs.maxPlanning && running < slots + c.config.jobs.maxPlanning,

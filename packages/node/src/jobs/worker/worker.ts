@@ -66,8 +66,9 @@ export function createWorker (c: JobComponents, init: WorkerInit) {
   const log = c.logger.child({ component: 'worker' })
   const slotsTotal = c.config.worker.slots
   const slots = init.slots ?? createSlots(slotsTotal)
-  const threads = unitThreads(c.config.worker.threads, slotsTotal, os.availableParallelism())
-  const audioBeside = audioRunsBeside(slotsTotal, threads, os.availableParallelism())
+  const cpus = os.availableParallelism()
+  const threads = unitThreads(c.config.worker.threads, slotsTotal, cpus)
+  const audioBeside = audioRunsBeside(slotsTotal, threads, cpus)
   const tasks = new Map<string, UnitTask>()
   const claims = new Map<string, { offer: Offer, owner: string, at: number }>()
   const refusedOnce = new Set<string>()
