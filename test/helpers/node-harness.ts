@@ -125,7 +125,10 @@ export interface NodeProcess {
   stop(signal?: NodeJS.Signals): Promise<{ code: number | null, signal: NodeJS.Signals | null }>
 }
 
-/** Starts `ffmesh node` and waits until its control socket answers. */
+/** What `ffmesh node` prints once it has started, dashboard included. */
+const READY_LINE = 'ffmesh node ready'
+
+/** Starts `ffmesh node` and waits until its control socket answers and it says it is ready. */
 export async function startNodeProcess (
   dataDir: string,
   options: { env?: NodeJS.ProcessEnv; args?: string[]; wrap?: string[] } = {}
@@ -160,8 +163,10 @@ export async function startNodeProcess (
   const deadline = Date.now() + paced(30_000)
   for (;;) {
     if (gone) throw new Error(`ffmesh node exited during start-up:\n${output}`)
+    // The control socket answers before the node has started its dashboard and finished start-up;
+    // the ready line (with the dashboard's address) comes last.
     const r = await ffmesh(['status', '--json'], { dataDir })
-    if (r.code === 0) break
+    if (r.code === 0 && output.includes(READY_LINE)) break
     if (Date.now() > deadline) {
       child.kill('SIGKILL')
       throw new Error(`ffmesh node did not answer within ${paced(30_000) / 1000} s:\n${output}`)
