@@ -99,8 +99,12 @@ export function createJobSteps (c: JobComponents, parts: JobStepParts) {
     },
     async expire ({ job, units }, { now }) {
       for (const u of units.filter(isLive)) {
-        const until = rt.get(job.id, u.index).leaseUntil ?? u.leaseUntil ?? 0
-        if (u.worker != null && parts.isGone(u.worker)) {
+        const state = rt.get(job.id, u.index)
+        const until = state.leaseUntil ?? u.leaseUntil ?? 0
+        if (state.ended != null && state.ended.attempt === u.attempts) {
+          // Its worker ended it, but the log could not take the release then (worker-reports.ts).
+          await leases.release(u, state.ended.reason, state.ended.failure)
+        } else if (u.worker != null && parts.isGone(u.worker)) {
           // Not a failure: a crashed or unplugged machine says nothing about the unit or the worker's
           // results, so it neither spends an attempt nor counts toward quarantine.
           log.info({ jobId: job.id, index: u.index, worker: u.worker }, 'worker left the mesh: unit offered again')

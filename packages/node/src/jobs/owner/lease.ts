@@ -64,6 +64,7 @@ export function createLeases (c: JobComponents, parts: LeaseParts) {
     state.progress = 0
     state.phase = null
     state.lastOfferAt = 0
+    state.ended = null
   }
 
   return {

@@ -1,4 +1,4 @@
-import { unitKey } from '@ffmesh/protocol'
+import { unitKey, type ErrorBody } from '@ffmesh/protocol'
 
 /** How long a refusal (DISK_FULL, UNSUPPORTED_PROFILE, BUSY) keeps a unit away from that worker. */
 export const REFUSAL_BACKOFF_MS = 30_000
@@ -32,6 +32,12 @@ export interface UnitRuntime {
   /** The phase the current lease's worker last reported, and when (this process's memory only). */
   phase: 'fetching' | 'converting' | 'returning' | null
   heardAt: number
+  /**
+   * The lease's worker ended this attempt (a reject) and the release is not logged yet: the log
+   * failed (its disk full), so the expire step logs it, as what the worker said, not as a worker
+   * that stopped reporting (which would spend a try that a refusal does not).
+   */
+  ended: { attempt: number, reason: ErrorBody, failure: boolean } | null
 }
 
 /**
@@ -55,7 +61,8 @@ export function createOwnerState () {
         granting: false,
         moved: false,
         phase: null,
-        heardAt: 0
+        heardAt: 0,
+        ended: null
       }
       units.set(key, rt)
     }

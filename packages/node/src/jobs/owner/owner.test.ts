@@ -1,12 +1,18 @@
 import { setImmediate as nextTurn } from 'node:timers/promises'
 import { describe, expect, it } from 'vitest'
+import { ErrorCodes, FfmeshError, PROTOCOL_VERSION } from '@ffmesh/protocol'
+import { OWNER_PEER as SELF, plannedJob, useTempJobStores } from '../../../../../test/fixtures/job-log.js'
+import { paced } from '../../../../../test/helpers/pace.js'
 import { createEventBus, type EventBus } from '../../events.js'
 import { createLogger } from '../../logger.js'
+import type { JobStore } from '../../store/job-store.js'
 import type { JobView } from '../../store/reduce.js'
 import type { JobComponents } from '../shared/deps.js'
+import type { JobMessageOf } from '../shared/message-router.js'
 import { createOwner } from './owner.js'
 
-const SELF = '12D3KooWBcE2VFZkW9dWQfLKmUBuZy9f1bfrbAX7pwLrjL2G1uYq'
+const PEER_A = '12D3KooWLZd1ovTLzMaBH93PVtzD7HU5cycoXRwWNJEwneGoPj5G'
+const temp = useTempJobStores('ffmesh-owner-')
 
 /**
  * An owner with no jobs, on an event bus and a mesh that count who listens, and a store that
@@ -70,5 +76,60 @@ describe('the owner as a component', () => {
     await owner.stop()
     await owner.stop()
     expect(counts).toMatchObject({ eventListeners: 0, peerListeners: 0 })
+  })
+
+  it('logs a release its full job log could not take when the lease runs out, as the refusal it was', async () => {
+    const real = await temp.open()
+    const jobId = await plannedJob(real, 1)
+    let now = Date.now()
+    await real.append(jobId, { type: 'unit:leased', index: 0, worker: PEER_A, attempt: 1, leaseUntil: now + 60_000 })
+    // The job log as its disk fills: every append fails, as the store's own DISK_FULL does.
+    let full = false
+    const store = new Proxy(real, {
+      get (target, key) {
+        if (key === 'append' && full) {
+          return async () => { throw new FfmeshError(ErrorCodes.DISK_FULL, 'the disk holding the job log is full') }
+        }
+        const value = Reflect.get(target, key) as unknown
+        return typeof value === 'function' ? value.bind(target) : value
+      }
+    }) as JobStore
+    const c = {
+      events: createEventBus(),
+      store,
+      mesh: { peerId: SELF, peers: () => [], isConnected: () => true, onPeerChange: () => () => {} },
+      config: {
+        jobs: { quarantineSeconds: 60, leaseSeconds: 30, heartbeatSeconds: 5, maxPlanning: 1, maxAttempts: 3 },
+        worker: { slots: 1 }
+      },
+      disk: { fullFor: () => null, refresh: async () => {} },
+      logger: createLogger({ level: 'silent' }),
+      clock: () => now,
+      bus: { publish: async () => {} }
+    } as unknown as JobComponents
+    const owner = createOwner(c, { localSlotsFree: () => 0, localAcceptsWork: () => false })
+    await owner.start()
+    try {
+      full = true
+      const reject = {
+        v: PROTOCOL_VERSION, ts: now, type: 'reject', jobId, index: 0, attempt: 1, code: 'BUSY', message: 'paused'
+      } as JobMessageOf<'reject'>
+      owner.messages.reject(reject, PEER_A)
+      for (let i = 0; i < 5; i++) await nextTurn()
+      expect(real.job(jobId)?.units[0]?.state).toBe('leased')
+      // Space is back, and the lease has run out meanwhile: no heartbeat or second reject comes.
+      full = false
+      now += 10 * 60_000
+      const deadline = performance.now() + paced(10_000)
+      while (real.job(jobId)?.units[0]?.state !== 'pending') {
+        if (performance.now() > deadline) throw new Error('the unit was never released')
+        await new Promise(resolve => setTimeout(resolve, 20))
+      }
+      const unit = real.job(jobId)?.units[0]
+      expect(unit?.failures).toBe(0)
+      expect(unit?.lastError?.message).toMatch(/^BUSY from .*: paused$/)
+    } finally {
+      await owner.stop()
+    }
   })
 })

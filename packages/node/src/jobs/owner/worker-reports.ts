@@ -59,14 +59,17 @@ export function createWorkerReports (c: JobComponents, parts: WorkerReportParts)
     }
     c.events.emit('peer:rejected', { jobId: m.jobId, index: m.index, peerId: from, data: { code, message: m.message } })
     if (isLeaseOf(unit, from, m.attempt)) {
-      await leases.release(
-        unit,
-        {
+      const ended = {
+        attempt: m.attempt,
+        reason: {
           code: code === 'TIMEOUT' ? ErrorCodes.CONVERT_TIMEOUT : ErrorCodes.CONVERT_FAILED,
           message: `${code} from ${from}: ${m.message}`
         },
-        !REFUSALS.includes(code)
-      )
+        failure: !REFUSALS.includes(code)
+      }
+      // Kept until the release is logged: the worker sends no second reject if this one is lost.
+      rt.get(m.jobId, m.index).ended = ended
+      await leases.release(unit, ended.reason, ended.failure)
     }
   }
 
