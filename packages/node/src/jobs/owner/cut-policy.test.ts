@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest'
 import { chooseCut, minSegmentSec, WHOLE_ON_ONE_SLOT_MAX_SEC } from './cut-policy.js'
 
-const base = { sourceBytes: 100e6, maxSegmentSec: 20, otherWorkSec: 0 }
+const idle = { converting: [], waiting: [], planning: 0 }
+/** The work ahead: units held (seconds left of each) and units waiting. */
+const ahead = (converting: number[], waiting: number[] = []) => ({ converting, waiting, planning: 0 })
+const base = { sourceBytes: 100e6, maxSegmentSec: 20, ahead: idle, afterSec: 0 }
 
 describe('how the planner cuts a job', () => {
   it('cuts a long file on an idle mesh into segments, two per slot, within the longest segment', () => {
@@ -26,13 +29,32 @@ describe('how the planner cuts a job', () => {
   })
 
   it('spreads a batch file by file while the other slots have work, and cuts where they would wait', () => {
-    expect(chooseCut({ ...base, durationSec: 120, slots: 2, otherWorkSec: 400 })).toEqual({ whole: true, why: 'batch' })
-    // The end of a batch: the other slot has less left than this file.
-    expect(chooseCut({ ...base, durationSec: 120, slots: 2, otherWorkSec: 50 })).toMatchObject({ whole: false })
+    const batch = { ...base, durationSec: 120, slots: 2 }
+    // Files queued behind this one fill the other slot.
+    expect(chooseCut({ ...batch, afterSec: 400 })).toEqual({ whole: true, why: 'batch' })
+    // The other slot converts a file with more left than this one.
+    expect(chooseCut({ ...batch, ahead: ahead([150]) })).toEqual({ whole: true, why: 'batch' })
+    // The end of a batch: the other slot has 50 s left and nothing follows.
+    expect(chooseCut({ ...batch, ahead: ahead([50]) })).toMatchObject({ whole: false })
+    // The unit under way is nearly done: what counts is what is left of it, not its length.
+    expect(chooseCut({ ...batch, ahead: ahead([180 * 0.2]) })).toMatchObject({ whole: false })
+    // Two files waiting ahead go one to each slot, so this one would end 120 s after the other slot.
+    expect(chooseCut({ ...batch, ahead: ahead([], [120, 120]) })).toMatchObject({ whole: false })
+    // The last two files planned together: the one ahead is spread over both slots, so this one,
+    // whole, would keep the other slot waiting.
+    expect(chooseCut({ ...base, durationSec: 25, slots: 2, ahead: { converting: [], waiting: [], planning: 75 } }))
+      .toMatchObject({ whole: false })
     // A file much longer than the rest of the batch.
-    expect(chooseCut({ ...base, durationSec: 600, slots: 2, otherWorkSec: 300 })).toMatchObject({ whole: false })
+    expect(chooseCut({ ...base, durationSec: 600, slots: 2, afterSec: 300 })).toMatchObject({ whole: false })
     // Too big to send whole to another worker.
-    expect(chooseCut({ ...base, durationSec: 120, slots: 2, otherWorkSec: 400, sourceBytes: 2 ** 40 }))
+    expect(chooseCut({ ...batch, afterSec: 400, sourceBytes: 2 ** 40 })).toMatchObject({ whole: false })
+  })
+
+  it('sends a file whole when the wait it leaves costs less than its cut would', () => {
+    // 120 s whole against the other slot's 115 s: 5 s of waiting, less than the fixed cost of its eight units.
+    expect(chooseCut({ ...base, durationSec: 120, slots: 2, ahead: ahead([115]) }))
+      .toEqual({ whole: true, why: 'batch' })
+    expect(chooseCut({ ...base, durationSec: 120, slots: 2, ahead: ahead([100]) }))
       .toMatchObject({ whole: false })
   })
 

@@ -1,7 +1,8 @@
 import { MAX_WHOLE_UNIT_BYTES } from '@ffmesh/protocol'
 import type { JobRecord } from '../../store/records.js'
 import type { JobComponents } from '../shared/deps.js'
-import { isPending, isVerified } from '../shared/unit-lease.js'
+import { isHeld, isPending } from '../shared/unit-lease.js'
+import { idleIfWhole, slotLoads, type WorkAhead } from './slot-forecast.js'
 import { fitUnitCost, unitSamples, type UnitCost } from './unit-cost.js'
 
 /**
@@ -30,8 +31,6 @@ const MIN_SEGMENT_CEILING_SEC = 60
 const UNIT_COST_SHARE = 0.1
 /** Segments per slot on an idle mesh: two, then the tail cut finer (cutTimes), balance the slots. */
 const SEGMENTS_PER_SLOT = 2
-/** A unit being converted counts for half its length in the work left: on average it is half done. */
-const CONVERTING_LEFT = 0.5
 /**
  * On a mesh of one slot a file goes whole up to this length: a cut gains nothing there, but a
  * whole unit stopped midway (the node restarted) starts again from the beginning, and a longer
@@ -45,11 +44,13 @@ export interface CutContext {
   sourceBytes: number
   /** Slots in the mesh as this owner sees it (its own and its peers'). */
   slots: number
+  /** This owner's work ahead of the job: its jobs under way (workAround). */
+  ahead: WorkAhead
   /**
-   * Seconds of media left to convert in this owner's other jobs, queued or under way, and in the
-   * files a submission under way has said are still coming.
+   * Media seconds behind the job: this owner's queued jobs and the files a submission under way has
+   * said are still coming. Their plans are chosen later, so they fill whatever slots wait.
    */
-  otherWorkSec: number
+  afterSec: number
   /** jobs.segmentSeconds: the longest segment. */
   maxSegmentSec: number
   /** What a unit costs, as measured (unit-cost.ts); DEFAULT_UNIT_COST when left out. */
@@ -69,9 +70,10 @@ export function minSegmentSec (cost: UnitCost | null = null): number {
 
 /**
  * Whole on a mesh of one slot (up to WHOLE_ON_ONE_SLOT_MAX_SEC); whole when shorter than two of the
- * shortest segments worth their cost; whole when the other slots have at least as much other work
- * each as this file (none of them waits for it); otherwise segments of the file's length over two
- * per slot, no shorter than that minimum and no longer than jobs.segmentSeconds, the tail finer.
+ * shortest segments worth their cost; whole when, converted by one slot after the work ahead, it
+ * keeps the other slots waiting no longer than its cut would cost (a batch, file by file);
+ * otherwise segments of the file's length over two per slot, no shorter than that minimum and no
+ * longer than jobs.segmentSeconds, the tail finer.
  */
 export function chooseCut (x: CutContext): CutChoice {
   const minSegment = minSegmentSec(x.unitCost)
@@ -81,15 +83,25 @@ export function chooseCut (x: CutContext): CutChoice {
       : { whole: false, segmentSeconds: x.maxSegmentSec, tailSegments: 0 }
   }
   if (x.durationSec < 2 * minSegment) return { whole: true, why: 'short' }
-  if (x.otherWorkSec >= (x.slots - 1) * x.durationSec && x.sourceBytes <= MAX_WHOLE_UNIT_BYTES) {
-    return { whole: true, why: 'batch' }
-  }
   const spread = x.durationSec / (SEGMENTS_PER_SLOT * x.slots)
-  return {
-    whole: false,
+  const cut = {
+    whole: false as const,
     segmentSeconds: Math.min(x.maxSegmentSec, Math.max(minSegment, spread)),
     tailSegments: x.slots
   }
+  if (x.sourceBytes > MAX_WHOLE_UNIT_BYTES) return cut
+  const idle = idleIfWhole(slotLoads(x.slots, x.ahead), x.durationSec, x.afterSec)
+  return idle <= cutCostSec(x, cut.segmentSeconds) ? { whole: true, why: 'batch' } : cut
+}
+
+/**
+ * What cutting the file adds, in slot-seconds of media: each of its units' fixed cost (the tail
+ * adds one unit a slot), at the conversion speed. Waiting slots cost less than this are cheaper.
+ */
+function cutCostSec (x: CutContext, segmentSec: number): number {
+  const c = x.unitCost ?? DEFAULT_UNIT_COST
+  const units = Math.ceil(x.durationSec / segmentSec) + x.slots
+  return units * c.fixedSec / c.secPerMediaSec
 }
 
 /** The slots of the mesh as this node sees it now. */
@@ -103,25 +115,46 @@ export function measuredUnitCost (c: JobComponents): UnitCost | null {
   return fitUnitCost(unitSamples(mine.flatMap(v => v.units)))
 }
 
+/** A unit's progress as its worker last reported it (0 to 1), 0 when nothing was heard. */
+export type ProgressOf = (jobId: string, index: number) => number
+
 /**
- * Seconds of media this owner has left to convert beside `job`: queued jobs by their probed length,
- * jobs under way by their units not verified yet (audio units run beside a slot and are left out).
+ * This owner's work around `job`, in submission order (the order its units are offered in). Ahead
+ * of it: its earlier jobs under way, by what is left of each unit held (by its reported progress),
+ * the units waiting, and the length of a job still being planned. Behind it: its later jobs, queued
+ * or being planned beside it, by their probed length. Audio units run beside a slot and are left
+ * out, and so is a returned unit: its worker is done with it.
  */
-export function otherWorkSec (c: JobComponents, job: JobRecord): number {
-  let sec = 0
-  for (const view of [...c.store.inFlight(), ...c.store.queued()]) {
-    if (view.job.id === job.id || view.job.owner !== c.mesh.peerId) continue
+export function workAround (
+  c: JobComponents,
+  job: JobRecord,
+  progressOf: ProgressOf
+): { ahead: WorkAhead, afterSec: number } {
+  const mine = (v: { job: JobRecord }): boolean => v.job.id !== job.id && v.job.owner === c.mesh.peerId
+  const ahead: WorkAhead = { converting: [], waiting: [], planning: 0 }
+  let afterSec = 0
+  for (const view of c.store.inFlight()) {
+    if (!mine(view)) continue
     const units = view.units.filter(u => u.spec.kind !== 'audio')
     if (units.length === 0) {
-      sec += view.job.info?.durationSec ?? 0
-      continue
+      const sec = view.job.info?.durationSec ?? 0
+      if (submittedBefore(view.job, job)) ahead.planning += sec
+      else afterSec += sec
     }
     for (const u of units) {
-      if (isVerified(u)) continue
-      sec += u.spec.durationSec * (isPending(u) ? 1 : CONVERTING_LEFT)
+      if (isPending(u)) ahead.waiting.push(u.spec.durationSec)
+      else if (isHeld(u)) ahead.converting.push(u.spec.durationSec * (1 - fraction(progressOf(u.jobId, u.index))))
     }
   }
-  return sec
+  for (const view of c.store.queued()) if (mine(view)) afterSec += view.job.info?.durationSec ?? 0
+  return { ahead, afterSec }
+}
+
+const fraction = (x: number): number => Math.min(1, Math.max(0, x))
+
+/** Job ids sort by their submission time (ULIDs); the time first, for ids made elsewhere. */
+function submittedBefore (a: JobRecord, b: JobRecord): boolean {
+  return a.createdAt !== b.createdAt ? a.createdAt < b.createdAt : a.id < b.id
 }
 
 /**
@@ -130,16 +163,19 @@ export function otherWorkSec (c: JobComponents, job: JobRecord): number {
  */
 export function planCut (
   c: JobComponents,
-  job: JobRecord
+  job: JobRecord,
+  progressOf: ProgressOf
 ): { whole: boolean, segmentSeconds: number, tailSegments: number } {
   const slots = meshSlots(c)
   const fixed = { whole: false, segmentSeconds: c.config.jobs.segmentSeconds, tailSegments: slots > 1 ? slots : 0 }
   if (c.config.jobs.cut === 'segments') return fixed
+  const around = workAround(c, job, progressOf)
   const context = {
     durationSec: job.info?.durationSec ?? 0,
     sourceBytes: job.sourceSize,
     slots,
-    otherWorkSec: otherWorkSec(c, job) + c.arriving.seconds(),
+    ahead: around.ahead,
+    afterSec: around.afterSec + c.arriving.seconds(),
     maxSegmentSec: c.config.jobs.segmentSeconds,
     unitCost: measuredUnitCost(c)
   }

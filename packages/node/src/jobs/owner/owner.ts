@@ -58,7 +58,9 @@ export function createOwner (c: JobComponents, init: OwnerInit) {
   const offers = createOffers(c, { rt, quarantine, leases, runner, log, owned, local: init })
   const grants = createGrants(c, { rt, quarantine, leases, loads: offers.loads, log })
   const reports = createWorkerReports(c, { rt, leases })
-  const plans = createPlanStarts(c, { runner, signal: abort.signal })
+  // The cut policy weighs units under way by the progress their workers report.
+  const progressOf = (jobId: string, index: number): number => rt.peek(jobId, index)?.progress ?? 0
+  const plans = createPlanStarts(c, { runner, signal: abort.signal, progressOf })
   const steps = createJobSteps(c, {
     rt, leases, runner, plans, offers, isGone: presence.isGone, log, signal: abort.signal
   })

@@ -1,6 +1,6 @@
 import type { JobView } from '../../store/reduce.js'
 import type { JobComponents } from '../shared/deps.js'
-import { meshSlots } from './cut-policy.js'
+import { meshSlots, type ProgressOf } from './cut-policy.js'
 import { planJob } from './planner.js'
 import type { StepRunner } from './step-runner.js'
 
@@ -13,7 +13,10 @@ export interface PlanRoom { open(): boolean, take(): void }
  * most jobs.maxPlanning plans run at once, and no new one starts while the planned jobs already
  * have more than a round of the mesh's slots to do.
  */
-export function createPlanStarts (c: JobComponents, parts: { runner: StepRunner, signal: AbortSignal }) {
+export function createPlanStarts (
+  c: JobComponents,
+  parts: { runner: StepRunner, signal: AbortSignal, progressOf: ProgressOf }
+) {
   const planning = new Set<string>()
   return {
     /** Plans the job (or the rest of its plan) unless one of its steps runs already. */
@@ -21,7 +24,11 @@ export function createPlanStarts (c: JobComponents, parts: { runner: StepRunner,
       if (parts.runner.isBusy(jobId)) return
       planning.add(jobId)
       parts.runner.runExclusive(jobId, 'planning', async () => {
-        try { await planJob(c, jobId, { signal: parts.signal }) } finally { planning.delete(jobId) }
+        try {
+          await planJob(c, jobId, { signal: parts.signal, progressOf: parts.progressOf })
+        } finally {
+          planning.delete(jobId)
+        }
       })
     },
     /** The room for new plans, given this owner's jobs under way. */

@@ -10,7 +10,7 @@ import type { JobComponents } from '../shared/deps.js'
 import { recordEvent } from '../shared/record-event.js'
 import { NOT_STARTED } from '../shared/unit-lease.js'
 import { classifyJob } from './classify.js'
-import { planCut } from './cut-policy.js'
+import { planCut, type ProgressOf } from './cut-policy.js'
 import { assertSourceUnchanged } from './source-check.js'
 
 /** Pieces imported into the blob store at once; each holds one read buffer while it is hashed. */
@@ -23,7 +23,11 @@ const IMPORT_CONCURRENCY = 4
  * mid-plan leaves the job `queued`, or `running` with its audio unit and `planning` set, and the
  * next start plans the rest again (blobs are content-addressed, so nothing is stored twice).
  */
-export async function planJob (c: JobComponents, jobId: string, options: { signal?: AbortSignal } = {}): Promise<void> {
+export async function planJob (
+  c: JobComponents,
+  jobId: string,
+  options: { signal?: AbortSignal, progressOf: ProgressOf }
+): Promise<void> {
   // Read now, not from the caller's view: a plan that ended since that view was taken is not redone.
   const view = c.store.job(jobId)
   if (view == null || !needsPlan(view.job)) return
@@ -37,7 +41,7 @@ export async function planJob (c: JobComponents, jobId: string, options: { signa
     source: job.source,
     info: job.info,
     profile: job.profile,
-    ...planCut(c, job),
+    ...planCut(c, job, options.progressOf),
     workDir
   }
   let first = view.units.length

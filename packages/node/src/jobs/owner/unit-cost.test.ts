@@ -34,7 +34,8 @@ describe('what a unit costs, measured from verified tries', () => {
   it('sets the shortest segment the planner cuts, and so which files go whole', () => {
     const costly = { fixedSec: 6, secPerMediaSec: 0.5 }
     expect(minSegmentSec(costly)).toBeGreaterThan(minSegmentSec(DEFAULT_UNIT_COST))
-    const job = { durationSec: 60, sourceBytes: 1e8, slots: 2, otherWorkSec: 0, maxSegmentSec: 20 }
+    const idle = { converting: [], waiting: [], planning: 0 }
+    const job = { durationSec: 60, sourceBytes: 1e8, slots: 2, ahead: idle, afterSec: 0, maxSegmentSec: 20 }
     expect(chooseCut(job)).toMatchObject({ whole: false })
     expect(chooseCut({ ...job, unitCost: costly })).toEqual({ whole: true, why: 'short' })
   })
