@@ -96,7 +96,7 @@ export function chooseCut (x: CutContext): CutChoice {
 
 /**
  * What cutting the file adds, in slot-seconds of media: each of its units' fixed cost (the tail
- * adds one unit a slot), at the conversion speed. Waiting slots cost less than this are cheaper.
+ * adds one unit a slot), at the conversion speed. A wait shorter than this costs less than the cut.
  */
 function cutCostSec (x: CutContext, segmentSec: number): number {
   const c = x.unitCost ?? DEFAULT_UNIT_COST
