@@ -115,7 +115,10 @@ export function measuredUnitCost (c: JobComponents): UnitCost | null {
   return fitUnitCost(unitSamples(mine.flatMap(v => v.units)))
 }
 
-/** A unit's progress as its worker last reported it (0 to 1), 0 when nothing was heard. */
+/**
+ * A unit's progress as its worker last reported it, 0 when nothing was heard: 0 to 1, as the
+ * heartbeat's schema holds every report to.
+ */
 export type ProgressOf = (jobId: string, index: number) => number
 
 /**
@@ -143,14 +146,12 @@ export function workAround (
     }
     for (const u of units) {
       if (isPending(u)) ahead.waiting.push(u.spec.durationSec)
-      else if (isHeld(u)) ahead.converting.push(u.spec.durationSec * (1 - fraction(progressOf(u.jobId, u.index))))
+      else if (isHeld(u)) ahead.converting.push(u.spec.durationSec * (1 - progressOf(u.jobId, u.index)))
     }
   }
   for (const view of c.store.queued()) if (mine(view)) afterSec += view.job.info?.durationSec ?? 0
   return { ahead, afterSec }
 }
-
-const fraction = (x: number): number => Math.min(1, Math.max(0, x))
 
 /** Job ids sort by their submission time (ULIDs); the time first, for ids made elsewhere. */
 function submittedBefore (a: JobRecord, b: JobRecord): boolean {
