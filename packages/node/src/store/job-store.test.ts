@@ -131,6 +131,30 @@ describe('job store', () => {
     expect(store.job(id)?.units[0].worker).toBe('w2')
   })
 
+  it('counts a release logged twice as one failed try, also when the log is read again', async () => {
+    const dir = await temp.tempDir()
+    const store = await openTestStore(dir)
+    const id = newJobId()
+    await store.append(id, { type: 'job:submitted', job: job(id) })
+    await store.append(id, { type: 'job:planned', sourceHash: 'b'.repeat(128), units: [unit(id, 0)] })
+    await store.append(id, { type: 'unit:leased', index: 0, worker: 'w1', attempt: 1, leaseUntil: 1 })
+    const released = {
+      type: 'unit:released' as const,
+      index: 0,
+      attempt: 1,
+      reason: { code: ErrorCodes.CONVERT_TIMEOUT, message: 'lease expired' },
+      failure: true
+    }
+    // The second append is what an owner writes when it could not tell whether the first one took.
+    await store.append(id, released)
+    await store.append(id, released)
+    expect(store.job(id)?.units[0]).toMatchObject({ state: 'pending', attempts: 1, failures: 1 })
+    await store.close()
+    const reopened = await temp.open(dir)
+    expect(reopened.job(id)?.units[0]).toMatchObject({ state: 'pending', attempts: 1, failures: 1 })
+    expect((await reopened.history(id)).filter(e => e.event.type === 'unit:released')).toHaveLength(2)
+  })
+
   it('never records a second lease while one is live', async () => {
     const { store, id } = await plannedJob()
     await store.append(id, { type: 'unit:leased', index: 0, worker: 'w1', attempt: 1, leaseUntil: 1 })

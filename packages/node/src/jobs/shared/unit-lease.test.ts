@@ -20,7 +20,7 @@ const EXPECTED: Array<[UnitTransitionEvent, UnitState[], Named[], UnitState]> = 
   ['unit:converting', ['leased'], ['current'], 'converting'],
   ['unit:returned', UNVERIFIED, ALL_NAMED, 'returned'],
   ['unit:verified', UNVERIFIED, ALL_NAMED, 'verified'],
-  ['unit:released', UNVERIFIED, ['current'], 'pending'],
+  ['unit:released', ['leased', 'converting', 'returned'], ['current'], 'pending'],
   ['job:retried', UNVERIFIED, ALL_NAMED, 'pending']
 ]
 
@@ -68,13 +68,14 @@ describe('the unit lease', () => {
   })
 
   // The same event logged twice (a retried append, say) meets the state the first one made. Only a
-  // result that arrives again and a release or retry of a pending unit are applied a second time.
+  // result that arrives again and a retry of a pending unit are applied a second time: a second
+  // release finds no lease to end, so it spends no second try.
   it.each([
     ['unit:leased', 'pending', 'next', null],
     ['unit:converting', 'leased', 'current', null],
     ['unit:returned', 'converting', 'current', 'returned'],
     ['unit:verified', 'returned', 'current', null],
-    ['unit:released', 'converting', 'current', 'pending'],
+    ['unit:released', 'converting', 'current', null],
     ['job:retried', 'leased', 'current', 'pending']
   ] as Array<[UnitTransitionEvent, UnitState, Named, UnitState | null]>)('%s twice from %s: the second gives %s', (
     type,

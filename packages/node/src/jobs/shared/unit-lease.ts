@@ -34,6 +34,9 @@ export interface UnitTransition {
 /** Every state but `verified`: a verified result is final (only a new job could convert it again). */
 const UNVERIFIED: readonly UnitState[] = UnitStates.filter(s => s !== 'verified')
 
+/** The states of a unit under a lease: granted, converting, or its result arriving. */
+const LEASED: readonly UnitState[] = ['leased', 'converting', 'returned']
+
 /** The transition table. A (state, event) pair not in it changes nothing, so a replayed event is harmless. */
 export const UNIT_TRANSITIONS: Readonly<Record<UnitTransitionEvent, UnitTransition>> = {
   // One lease at a time: granted only from pending, for the next attempt.
@@ -44,7 +47,8 @@ export const UNIT_TRANSITIONS: Readonly<Record<UnitTransitionEvent, UnitTransiti
   'unit:returned': { from: UNVERIFIED, to: 'returned', attempt: 'any' },
   'unit:verified': { from: UNVERIFIED, to: 'verified', attempt: 'any' },
   // The lease ended without a result (failed, expired, moved, its worker gone): offered again.
-  'unit:released': { from: UNVERIFIED, to: 'pending', attempt: 'current' },
+  // Only a lease can end: a pending unit has none, so a release logged twice spends one try, not two.
+  'unit:released': { from: LEASED, to: 'pending', attempt: 'current' },
   // A person retried the job: every unit without a result starts again.
   'job:retried': { from: UNVERIFIED, to: 'pending', attempt: 'any' }
 }
@@ -59,8 +63,7 @@ export function nextUnitState (unit: LeasedUnit, event: UnitTransitionEvent, att
 }
 
 /** Under a lease that can still end in a result: granted, converting, or its result arriving. */
-export const isLive = (u: LeasedUnit): boolean => u.state === 'leased' || u.state === 'converting' ||
-  u.state === 'returned'
+export const isLive = (u: LeasedUnit): boolean => LEASED.includes(u.state)
 
 /**
  * Held by its worker: granted or converting, not yet returned. Such a worker sends heartbeats,
