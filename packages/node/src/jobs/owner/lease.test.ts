@@ -70,6 +70,17 @@ describe('the owner\'s lease transitions', () => {
     expect(h.rt.get(h.jobId, 1).leaseUntil).toBeNull()
   })
 
+  it('gives a returned result a full term for its check: the lease does not run out under it', async () => {
+    const h = await harness()
+    await h.leases.grant(h.jobId, 0, PEER_A, 1)
+    // The last heartbeat was long ago: what is left of the lease would end before a slow check.
+    h.rt.get(h.jobId, 0).leaseUntil = Date.now() - 1
+    const before = Date.now()
+    await h.leases.returned(h.unit(0), 1, PEER_A)
+    expect(h.unit(0).state).toBe('returned')
+    expect(h.rt.get(h.jobId, 0).leaseUntil).toBeGreaterThanOrEqual(before + 30_000)
+  })
+
   it('verifies a late result: the worker that holds the current lease is told to stop', async () => {
     const h = await harness()
     await h.leases.grant(h.jobId, 0, PEER_A, 1)

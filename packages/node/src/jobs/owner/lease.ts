@@ -12,6 +12,11 @@ import type { Quarantine } from './quarantine.js'
 /** One attempt of one unit at one worker: what a revoke names. */
 export interface LeaseRef { jobId: string, index: number, attempt: number, worker: string }
 
+/** One term of a lease (jobs.leaseSeconds): how long a worker's heartbeat or a returned result keeps it. */
+export function leaseTermMs (c: Pick<JobComponents, 'config'>): number {
+  return Math.round(c.config.jobs.leaseSeconds * 1000)
+}
+
 /** What the lease's transitions keep in step: the owner's memory of units, and its quarantine. */
 export interface LeaseParts { rt: OwnerState, quarantine: Quarantine, log: Logger }
 
@@ -77,7 +82,7 @@ export function createLeases (c: JobComponents, parts: LeaseParts) {
      * while the lease was being logged: then the unit is offered again, not as a failure).
      */
     async grant (jobId: string, index: number, worker: string, attempt: number): Promise<boolean> {
-      const leaseMs = Math.round(c.config.jobs.leaseSeconds * 1000)
+      const leaseMs = leaseTermMs(c)
       const leaseUntil = c.clock() + leaseMs
       await c.store.append(jobId, { type: 'unit:leased', index, worker, attempt, leaseUntil })
       // The table refuses a lease that is not the next one from pending: then this one did not take.
@@ -109,12 +114,18 @@ export function createLeases (c: JobComponents, parts: LeaseParts) {
         peerId: unit.worker ?? undefined
       }),
 
-    /** The current lease's result is arriving. */
-    returned: async (unit: UnitRecord, attempt: number, peer: string): Promise<void> =>
+    /**
+     * The current lease's result is here and being checked. Its worker sends no more heartbeats, so
+     * the lease runs one full term from now: a check that outlasts what was left of it (a slow
+     * probe on a busy owner) must not expire a unit whose result is already in hand.
+     */
+    async returned (unit: UnitRecord, attempt: number, peer: string): Promise<void> {
       await recordEvent(c, unit.jobId, { type: 'unit:returned', index: unit.index, attempt }, {
         index: unit.index,
         peerId: peer
-      }),
+      })
+      rt.get(unit.jobId, unit.index).leaseUntil = c.clock() + leaseTermMs(c)
+    },
 
     /**
      * The first checked result of the unit counts. A lease held by another worker (the result of an
@@ -159,7 +170,7 @@ export function createLeases (c: JobComponents, parts: LeaseParts) {
      * result again within HELD_RETRY_MS; expiring its lease sooner would convert that unit again.
      */
     rearm (view: JobView, now: number): void {
-      const graceMs = HELD_RETRY_MS + 2 * Math.round(c.config.jobs.leaseSeconds * 1000)
+      const graceMs = HELD_RETRY_MS + 2 * leaseTermMs(c)
       for (const u of view.units) if (isLive(u)) rt.get(u.jobId, u.index).leaseUntil = now + graceMs
     },
 

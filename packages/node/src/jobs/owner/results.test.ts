@@ -28,6 +28,8 @@ async function ownerWithLeasedUnit (measure: (file: string) => Promise<UnitMeasu
   const c = {
     store,
     mesh: { peerId: OWNER },
+    clock: Date.now,
+    config: { jobs: { leaseSeconds: 30 } },
     events: createEventBus(),
     logger: createLogger({ level: 'silent' }),
     media: { measureOutput: measure },

@@ -2,7 +2,7 @@ import { ErrorCodes, type WireErrorCode } from '@ffmesh/protocol'
 import type { JobComponents } from '../shared/deps.js'
 import type { JobMessageOf } from '../shared/message-router.js'
 import { isLeaseOf, nextUnitState } from '../shared/unit-lease.js'
-import type { Leases } from './lease.js'
+import { leaseTermMs, type Leases } from './lease.js'
 import { REFUSAL_BACKOFF_MS, type OwnerState } from './owner-state.js'
 
 /** Refusals that say the worker cannot do this unit at all, as opposed to a failed try. */
@@ -27,7 +27,7 @@ export function createWorkerReports (c: JobComponents, parts: WorkerReportParts)
     const unit = c.store.job(m.jobId)?.units[m.index]
     if (unit == null || !isLeaseOf(unit, from, m.attempt)) return
     const state = rt.get(m.jobId, m.index)
-    state.leaseUntil = c.clock() + Math.round(c.config.jobs.leaseSeconds * 1000)
+    state.leaseUntil = c.clock() + leaseTermMs(c)
     state.progress = m.progress
     state.phase = m.phase
     state.heardAt = c.clock()
