@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import type { NodeEvent } from '@ffmesh/protocol'
+import { ErrorCodes, type NodeEvent } from '@ffmesh/protocol'
 import { jobRecord, OWNER_PEER as OWNER, plannedJob, useTempJobStores } from '../../../../../test/fixtures/job-log.js'
 import { createEventBus } from '../../events.js'
 import { createLogger } from '../../logger.js'
@@ -39,7 +39,7 @@ async function harness () {
     return u
   }
   const logged = async () => (await store.history(jobId)).map(e => e.event.type)
-  return { jobId, leases, rt, unit, sent, heard, logged }
+  return { jobId, store, quarantine, leases, rt, unit, sent, heard, logged }
 }
 
 describe('the owner\'s lease transitions', () => {
@@ -79,6 +79,29 @@ describe('the owner\'s lease transitions', () => {
     await h.leases.returned(h.unit(0), 1, PEER_A)
     expect(h.unit(0).state).toBe('returned')
     expect(h.rt.get(h.jobId, 0).leaseUntil).toBeGreaterThanOrEqual(before + 30_000)
+  })
+
+  it('counts a failure toward quarantine once its release is logged, not for each time it is tried', async () => {
+    const h = await harness()
+    for (const index of [0, 1]) await h.leases.grant(h.jobId, index, PEER_A, 1)
+    // The job log refuses the first two releases (a full disk); the expire step makes them again.
+    const append = h.store.append.bind(h.store)
+    let refusals = 2
+    h.store.append = async (jobId, event) => {
+      if (event.type === 'unit:released' && refusals-- > 0) throw new Error('disk full')
+      return await append(jobId, event)
+    }
+    const reason = { code: ErrorCodes.CONVERT_FAILED, message: 'ffmpeg failed' }
+    await expect(h.leases.release(h.unit(0), reason, true)).rejects.toThrow('disk full')
+    await expect(h.leases.release(h.unit(0), reason, true)).rejects.toThrow('disk full')
+    await h.leases.release(h.unit(0), reason, true)
+    await h.leases.release(h.unit(1), reason, true)
+    // Two failed tries logged: below the quarantine's three.
+    expect(h.quarantine.isQuarantined(PEER_A)).toBe(false)
+    expect(h.heard.some(e => e.type === 'peer:quarantined')).toBe(false)
+    await h.leases.grant(h.jobId, 2, PEER_A, 1)
+    await h.leases.release(h.unit(2), reason, true)
+    expect(h.quarantine.isQuarantined(PEER_A)).toBe(true)
   })
 
   it('verifies a late result: the worker that holds the current lease is told to stop', async () => {

@@ -44,9 +44,16 @@ export function createLeases (c: JobComponents, parts: LeaseParts) {
 
   /**
    * Takes a unit back to pending: logged, told to this node's listeners, its lease forgotten. A
-   * failure counts toward the worker's quarantine.
+   * failure counts toward the worker's quarantine once the release is logged: a release whose
+   * append failed is made again later (the expire step), and must not count the failure twice.
    */
   async function release (unit: UnitRecord, reason: ErrorBody, failure: boolean): Promise<void> {
+    await recordEvent(
+      c,
+      unit.jobId,
+      { type: 'unit:released', index: unit.index, attempt: unit.attempts, reason, failure },
+      { index: unit.index, data: { ...reason, failure } }
+    )
     // The owner's own worker is never quarantined: it is the last resort for its own jobs.
     if (failure && unit.worker != null && unit.worker !== c.mesh.peerId && quarantine.recordFailure(unit.worker)) {
       log.warn(
@@ -58,12 +65,6 @@ export function createLeases (c: JobComponents, parts: LeaseParts) {
         data: { untilMs: c.clock() + c.config.jobs.quarantineSeconds * 1000 }
       })
     }
-    await recordEvent(
-      c,
-      unit.jobId,
-      { type: 'unit:released', index: unit.index, attempt: unit.attempts, reason, failure },
-      { index: unit.index, data: { ...reason, failure } }
-    )
     const state = rt.get(unit.jobId, unit.index)
     state.leaseUntil = null
     state.progress = 0
