@@ -12,9 +12,9 @@ import type { MediaInfo } from '../media/index.js'
 
 const temp = useTempJobStores('ffmesh-store-')
 
-/** A fresh store holding one planned job of one unit. */
-async function plannedJob (): Promise<{ store: JobStore, id: string }> {
-  const store = await temp.open()
+/** A fresh store holding one planned job of one unit; in `dir` when the test reopens it. */
+async function plannedJob (dir?: string): Promise<{ store: JobStore, id: string }> {
+  const store = await temp.open(dir)
   const id = newJobId()
   await store.append(id, { type: 'job:submitted', job: job(id) })
   await store.append(id, { type: 'job:planned', sourceHash: 'b'.repeat(128), units: [unit(id, 0)] })
@@ -133,10 +133,7 @@ describe('job store', () => {
 
   it('counts a release logged twice as one failed try, also when the log is read again', async () => {
     const dir = await temp.tempDir()
-    const store = await openTestStore(dir)
-    const id = newJobId()
-    await store.append(id, { type: 'job:submitted', job: job(id) })
-    await store.append(id, { type: 'job:planned', sourceHash: 'b'.repeat(128), units: [unit(id, 0)] })
+    const { store, id } = await plannedJob(dir)
     await store.append(id, { type: 'unit:leased', index: 0, worker: 'w1', attempt: 1, leaseUntil: 1 })
     const released = {
       type: 'unit:released' as const,
