@@ -1,12 +1,13 @@
 import { MAX_OFFER_CANDIDATES, type PeerStatus } from '@ffmesh/protocol'
+import { readierFirst, type Readiness } from './busy-time.js'
 
 /** Workers invited per offer: the best, and one spare in case it is busier than it said. */
 export const OFFER_CANDIDATES = 2
 
 /**
  * Picks the workers an offer invites: those with the most free slots, ties broken at random so
- * equal peers share the work; when nobody has a free slot, those that can prefetch. An empty list
- * invites everyone (no adverts heard yet, say).
+ * equal peers share the work; when nobody has a free slot, those whose slot frees first (a
+ * prefetch: see busy-time.ts). An empty list invites everyone (no adverts heard yet, say).
  *
  * The same workers are invited whoever comes first, but the first, the favourite, is a peer
  * rather than the owner itself (`self`) when the two tie, as in the grant: the owner's core also
@@ -14,7 +15,7 @@ export const OFFER_CANDIDATES = 2
  * others. A job whose favourite was the owner started its first remote unit a claim window late.
  */
 export function pickCandidates (
-  workers: Array<Pick<PeerStatus, 'id' | 'slotsFree' | 'slotsTotal'>>,
+  workers: Array<Pick<PeerStatus, 'id' | 'slotsFree' | 'slotsTotal'> & Readiness>,
   excluded: (peer: string) => boolean,
   self: string,
   random: () => number = Math.random
@@ -22,12 +23,12 @@ export function pickCandidates (
   const able = workers
     .filter(w => w.slotsTotal > 0 && !excluded(w.id))
     .map(w => ({ w, tie: random() }))
-    .sort((a, b) => b.w.slotsFree - a.w.slotsFree || a.tie - b.tie)
+    .sort((a, b) => readierFirst(a.w, b.w) || a.tie - b.tie)
     .map(x => x.w)
   const free = able.filter(w => w.slotsFree > 0)
   const picked = (free.length > 0 ? free : able).slice(0, Math.min(OFFER_CANDIDATES, MAX_OFFER_CANDIDATES))
   const [first, second] = picked
-  if (first?.id === self && second != null && second.slotsFree === first.slotsFree) {
+  if (first?.id === self && second != null && readierFirst(first, second) === 0) {
     picked.push(picked.shift() as typeof first)
   }
   return picked.map(w => w.id)

@@ -19,7 +19,9 @@ const temp = useTempJobStores('ffmesh-grants-')
  * The owner's claim handling on a real job log, with every worker holding one free slot: what it
  * grants, to whom, how soon, and which claimants it turns down (a revoke of the claimed attempt).
  */
-async function harness (options: { kind?: 'whole', slotsFree?: Record<string, number> } = {}) {
+async function harness (
+  options: { kind?: 'whole', slotsFree?: Record<string, number>, leftSec?: Record<string, number> } = {}
+) {
   const store = await temp.open()
   const jobId = await plannedJob(store, 2, { kind: options.kind })
   const published: Array<JobMessage & { at: number }> = []
@@ -34,7 +36,13 @@ async function harness (options: { kind?: 'whole', slotsFree?: Record<string, nu
   const rt = createOwnerState()
   const quarantine = createQuarantine({ durationMs: 60_000, clock: Date.now })
   const loads = () =>
-    [OWNER, PEER_A, PEER_B].map(id => ({ id, slotsTotal: 1, slotsFree: options.slotsFree?.[id] ?? 1, held: 0 }))
+    [OWNER, PEER_A, PEER_B].map(id => ({
+      id,
+      slotsTotal: 1,
+      slotsFree: options.slotsFree?.[id] ?? 1,
+      held: 0,
+      leftSec: options.leftSec?.[id]
+    }))
   const log = createLogger({ level: 'silent' })
   const leases = createLeases(c, { rt, quarantine, log })
   const grants = createGrants(c, { rt, quarantine, leases, loads, log })
@@ -102,6 +110,24 @@ describe('the owner grants claims', () => {
     expect([h.leasedTo(0), h.leasedTo(1)]).toEqual([PEER_A, PEER_B])
     // Unit 1 had no favourite: its claim waited out the window for others.
     expect(h.grantDelay(1, PEER_B)).toBeGreaterThanOrEqual(CLAIM_WINDOW_MS)
+  })
+
+  it('grants the favourite over a claimant that looks freer only because its grants are not logged yet', async () => {
+    // The offer counted a unit granted to this node in the same look; the loads do not show it yet.
+    const h = await harness({ slotsFree: { [PEER_A]: 0 }, leftSec: { [PEER_A]: 6 } })
+    h.rt.get(h.jobId, 0).favourite = PEER_A
+    h.claim(0, OWNER)
+    h.claim(0, PEER_A)
+    await until('the lease of unit 0', () => h.leasedTo(0) != null)
+    expect(h.leasedTo(0)).toBe(PEER_A)
+  })
+
+  it('grants a prefetch to the claimant whose slot frees first', async () => {
+    const h = await harness({ slotsFree: { [PEER_A]: 0, [PEER_B]: 0 }, leftSec: { [PEER_A]: 16, [PEER_B]: 6 } })
+    h.claim(0, PEER_A)
+    h.claim(0, PEER_B)
+    await until('the lease of unit 0', () => h.leasedTo(0) != null)
+    expect(h.leasedTo(0)).toBe(PEER_B)
   })
 
   it('lets a peer win a tie with this node, and turns down the peer that loses to this node', async () => {

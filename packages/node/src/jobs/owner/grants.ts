@@ -1,6 +1,7 @@
 import type { JobComponents } from '../shared/deps.js'
 import type { JobMessage } from '../shared/job-bus.js'
 import { isPending } from '../shared/unit-lease.js'
+import { readierFirst, type Readiness } from './busy-time.js'
 import type { LeaseParts, Leases } from './lease.js'
 import { CLAIM_WINDOW_MS } from './owner-state.js'
 import { waitsForFreeSlot, type WorkerLoad } from './worker-load.js'
@@ -15,7 +16,8 @@ export interface GrantParts extends LeaseParts {
 /**
  * The owner's half of offer / claim / grant: it collects claims for a pending unit over
  * CLAIM_WINDOW_MS (a claim from the offer's favourite peer is granted at once), grants one lease to
- * the best claimant (most free slots, then a peer over this node, then the earliest), logs it
+ * the best claimant (the offer's favourite, else most free slots or the slot that frees first, then
+ * a peer over this node, then the earliest), logs it
  * before anyone hears of it, and turns down every claim that cannot win, so no worker keeps room
  * for a unit it will not get.
  */
@@ -99,11 +101,12 @@ export function createGrants (c: JobComponents, parts: GrantParts) {
     index: number,
     claimed: Array<{ worker: string; at: number }>
   ): Promise<void> {
-    const free = new Map(parts.loads().map(w => [w.id, w.slotsFree]))
+    const loads = new Map(parts.loads().map(w => [w.id, w]))
+    const load = (worker: string): Readiness => loads.get(worker) ?? { slotsFree: 0, slotsTotal: 0 }
     let claims = claimed
     const unit = c.store.job(jobId)?.units[index]
     if (unit != null && waitsForFreeSlot(unit)) {
-      const able = claims.filter(cl => (free.get(cl.worker) ?? 0) > 0)
+      const able = claims.filter(cl => load(cl.worker).slotsFree > 0)
       if (able.length === 0) {
         // Every claimant's slots filled since the offer (another unit was granted it meanwhile):
         // none may take it to hold behind that one. The next tick offers it again at once.
@@ -113,11 +116,19 @@ export function createGrants (c: JobComponents, parts: GrantParts) {
       }
       claims = able
     }
-    // On a tie a peer wins over this node, whose core also plans, verifies and assembles.
+    // The offer's favourite wins when it claimed: the offer ranked the workers counting the units
+    // offered before this one in the same look, which the loads here do not show until their
+    // grants are logged (this node's own claims wait a claim window). Then the readiest claimant
+    // (busy-time.ts); on a tie a peer wins over this node, whose core also plans, verifies and assembles.
+    const favourite = rt.get(jobId, index).favourite
+    const first = (worker: string): number => (worker === favourite ? 0 : 1)
     const remote = (worker: string): number => (worker === c.mesh.peerId ? 0 : 1)
     const best = claims.sort(
       (a, b) =>
-        (free.get(b.worker) ?? 0) - (free.get(a.worker) ?? 0) || remote(b.worker) - remote(a.worker) || a.at - b.at
+        first(a.worker) - first(b.worker) ||
+        readierFirst(load(a.worker), load(b.worker)) ||
+        remote(b.worker) - remote(a.worker) ||
+        a.at - b.at
     )[0]
     if (!(await leases.grant(jobId, index, best.worker, attempt))) return
     // Claimants hear a grant to a peer and drop their claims; a grant to this node is not sent.

@@ -1,7 +1,9 @@
 import { toErrorBody } from '@ffmesh/protocol'
 import type { JobView } from '../../store/reduce.js'
 import type { JobComponents } from '../shared/deps.js'
+import { countOffered, holdForSoonerWorker, workLeft } from './busy-time.js'
 import { pickCandidates } from './candidates.js'
+import type { ProgressOf } from './cut-policy.js'
 import type { LeaseParts, Leases } from './lease.js'
 import { REOFFER_MS } from './owner-state.js'
 import { assertSourceUnchanged } from './source-check.js'
@@ -32,6 +34,8 @@ export interface OfferParts extends LeaseParts {
   runner: StepRunner
   /** This owner's jobs under way. */
   owned: () => JobView[]
+  /** A unit's progress as its worker last reported it. */
+  progressOf: ProgressOf
   local: LocalWorker
 }
 
@@ -53,7 +57,8 @@ export function createOffers (c: JobComponents, parts: OfferParts) {
       slotsTotal: c.config.worker.slots,
       paused: !parts.local.localAcceptsWork()
     }
-    return workerLoads(offerableWorkers(c.mesh.peers(), local), heldByWorker(parts.owned()))
+    const owned = parts.owned()
+    return workerLoads(offerableWorkers(c.mesh.peers(), local), heldByWorker(owned), workLeft(owned, parts.progressOf))
   }
 
   /** Offers only as many units as the mesh has room for (free slots plus one prefetch per worker). */
@@ -73,16 +78,17 @@ export function createOffers (c: JobComponents, parts: OfferParts) {
     for (const u of pending) {
       const state = rt.get(u.jobId, u.index)
       const excluded = (peer: string): boolean => rt.isRefused(state, peer, now) || quarantine.isQuarantined(peer)
-      // Offered once a slot frees (the tick after a unit ends), so only workers with room are invited.
-      if (waitsForFreeSlot(u) && !hasFreeSlot(workers, excluded)) continue
+      // Offered once a slot frees (the tick after a unit ends), so only workers with room are invited;
+      // a piece is prefetched only by the worker whose slot frees first (busy-time.ts).
+      if (waitsForFreeSlot(u) ? !hasFreeSlot(workers, excluded) : holdForSoonerWorker(workers, excluded)) continue
       state.lastOfferAt = now
       state.offeredSince ??= now
       const bytes = u.spec.inputs.reduce((n, i) => n + i.size, 0)
       const candidates = pickCandidates(workers, excluded, c.mesh.peerId)
-      // The first invited is the likely winner: count its slot as taken for the next offers.
+      // The first invited is the likely winner: count the unit as its for the next offers.
       state.favourite = candidates[0] ?? null
       const likely = workers.find(w => w.id === candidates[0])
-      if (likely != null && likely.slotsFree > 0) likely.slotsFree--
+      if (likely != null) countOffered(likely, u)
       log.debug({ jobId: u.jobId, index: u.index, attempt: u.attempts + 1, candidates }, 'offering')
       await c.bus.publish({
         type: 'offer',

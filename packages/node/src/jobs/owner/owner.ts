@@ -55,11 +55,11 @@ export function createOwner (c: JobComponents, init: OwnerInit) {
 
   const leases = createLeases(c, { rt, quarantine, log })
   const runner = createStepRunner(c, { rt, leases, log })
-  const offers = createOffers(c, { rt, quarantine, leases, runner, log, owned, local: init })
+  // The cut policy and the offers weigh units under way by the progress their workers report.
+  const progressOf = (jobId: string, index: number): number => rt.peek(jobId, index)?.progress ?? 0
+  const offers = createOffers(c, { rt, quarantine, leases, runner, log, owned, progressOf, local: init })
   const grants = createGrants(c, { rt, quarantine, leases, loads: offers.loads, log })
   const reports = createWorkerReports(c, { rt, leases })
-  // The cut policy weighs units under way by the progress their workers report.
-  const progressOf = (jobId: string, index: number): number => rt.peek(jobId, index)?.progress ?? 0
   const plans = createPlanStarts(c, { runner, signal: abort.signal, progressOf })
   const steps = createJobSteps(c, {
     rt, leases, runner, plans, offers, isGone: presence.isGone, log, signal: abort.signal

@@ -3,9 +3,13 @@ import type { JobView } from '../../store/reduce.js'
 import type { UnitRecord } from '../../store/records.js'
 import { PREFETCH_UNITS } from '../shared/timing.js'
 import { isHeld, isPending } from '../shared/unit-lease.js'
+import type { Readiness } from './busy-time.js'
 
-/** A worker as this owner sees it; `slotsFree` goes below zero when units wait on the worker. */
-export interface WorkerLoad { id: string, slotsTotal: number, slotsFree: number, held: number }
+/**
+ * A worker as this owner sees it; `slotsFree` goes below zero when units wait on the worker, and
+ * `leftSec` says how long they keep it busy (busy-time.ts).
+ */
+export interface WorkerLoad extends Readiness { id: string, held: number }
 
 type Advert = Pick<PeerStatus, 'id' | 'slotsFree' | 'slotsTotal'>
 
@@ -41,11 +45,17 @@ export function heldByWorker (views: JobView[]): Map<string, number> {
  * leases count at once: a worker holding units of this owner has its slots less those units free.
  * A worker holding none is taken at its advert, which also counts other owners' work there.
  * An audio unit counts as a unit: it runs beside the slots but its CPU is real.
+ * `left`: the media seconds each worker has left of this owner's units (workLeft).
  */
-export function workerLoads (adverts: Advert[], held: ReadonlyMap<string, number>): WorkerLoad[] {
+export function workerLoads (
+  adverts: Advert[],
+  held: ReadonlyMap<string, number>,
+  left: ReadonlyMap<string, number> = new Map()
+): WorkerLoad[] {
   return adverts.map(a => {
     const mine = held.get(a.id) ?? 0
-    return { id: a.id, slotsTotal: a.slotsTotal, held: mine, slotsFree: mine > 0 ? a.slotsTotal - mine : a.slotsFree }
+    const slotsFree = mine > 0 ? a.slotsTotal - mine : a.slotsFree
+    return { id: a.id, slotsTotal: a.slotsTotal, held: mine, slotsFree, leftSec: left.get(a.id) }
   })
 }
 

@@ -1,0 +1,102 @@
+import { describe, expect, it } from 'vitest'
+import type { JobView } from '../../store/reduce.js'
+import type { UnitRecord } from '../../store/records.js'
+import { AUDIO_COST_SHARE, busySec, countOffered, holdForSoonerWorker, readierFirst, workLeft } from './busy-time.js'
+import { pickCandidates } from './candidates.js'
+import { type WorkerLoad } from './worker-load.js'
+
+const unit = (
+  index: number,
+  state: UnitRecord['state'],
+  worker: string | null,
+  durationSec: number,
+  kind: UnitRecord['spec']['kind'] = 'segment'
+): UnitRecord => ({
+  jobId: 'j',
+  index,
+  state,
+  worker,
+  attempts: 1,
+  failures: 0,
+  leaseUntil: null,
+  lastError: null,
+  result: null,
+  expectedFrames: null,
+  inputPaths: [],
+  spec: { durationSec, kind } as UnitRecord['spec']
+})
+const view = (state: string, units: UnitRecord[]): JobView => ({ job: { state } as JobView['job'], units })
+const load = (id: string, slotsFree: number, leftSec?: number, slotsTotal = 1): WorkerLoad =>
+  ({ id, slotsFree, slotsTotal, held: leftSec == null ? 0 : 1, leftSec })
+const nobody = (): boolean => false
+
+describe('how long a worker stays busy with this owner\'s units', () => {
+  it('adds what is left of each held unit by its progress, an audio unit at its share', () => {
+    const left = workLeft(
+      [
+        view('running', [
+          unit(0, 'converting', 'a', 16),
+          unit(1, 'leased', 'a', 10),
+          unit(2, 'converting', 'b', 60, 'audio'),
+          unit(3, 'verified', 'b', 16),
+          unit(4, 'pending', null, 8)
+        ]),
+        view('assembling', [unit(0, 'converting', 'c', 30)])
+      ],
+      (_job, index) => (index === 0 ? 0.5 : 0)
+    )
+    expect(left.get('a')).toBeCloseTo(8 + 10)
+    expect(left.get('b')).toBeCloseTo(60 * AUDIO_COST_SHARE)
+    expect(left.has('c')).toBe(false)
+  })
+
+  it('is nothing with a slot free, per slot otherwise, and unknown where none of its units are', () => {
+    expect(busySec(load('a', 1, 20))).toBe(0)
+    expect(busySec(load('a', 0, 20, 2))).toBe(10)
+    expect(busySec(load('a', 0))).toBeUndefined()
+  })
+})
+
+describe('which worker takes a unit first', () => {
+  it('takes free slots first, then the slot that frees first, then one it cannot tell about', () => {
+    const order = [load('unknown', 0), load('late', 0, 16), load('free', 1), load('soon', -1, 6)]
+      .sort(readierFirst)
+      .map(w => w.id)
+    expect(order).toEqual(['free', 'soon', 'late', 'unknown'])
+  })
+
+  it('invites the worker whose slot frees first for a prefetch, not a random busy one', () => {
+    for (let i = 0; i < 20; i++) {
+      expect(pickCandidates([load('a', 0, 16), load('b', 0, 6)], nobody, 'a')).toEqual(['b', 'a'])
+    }
+  })
+
+  it('holds a piece back when the worker that frees first holds all it may take', () => {
+    const full = [load('a', 0, 14), load('b', -1, 12)]
+    expect(holdForSoonerWorker(full, nobody)).toBe(true)
+    // The worker that frees first can still prefetch, a slot is free, or the sooner one may not take it.
+    expect(holdForSoonerWorker([load('a', 0, 14), load('b', 0, 12)], nobody)).toBe(false)
+    expect(holdForSoonerWorker([...full, load('c', 1)], nobody)).toBe(false)
+    expect(holdForSoonerWorker(full, id => id === 'b')).toBe(false)
+    // Nothing is held for a worker the owner cannot tell about.
+    expect(holdForSoonerWorker([load('a', 0, 14), load('b', -1)], nobody)).toBe(false)
+  })
+})
+
+describe('one look at the workers, as a list scheduler', () => {
+  it('spreads the long pieces of a job over both workers while one converts its audio', () => {
+    // A 60 s file on two one-slot workers: b converts the audio, a is free; pieces longest first.
+    const workers = [load('a', 1), load('b', 0, 60 * AUDIO_COST_SHARE)]
+    const pieces = [16, 16, 10, 8, 4].map((sec, i) => unit(i + 1, 'pending', null, sec))
+    const given: Array<[number, string]> = []
+    for (const u of pieces) {
+      if (holdForSoonerWorker(workers, nobody)) continue
+      const [first] = pickCandidates(workers, nobody, 'a')
+      given.push([u.spec.durationSec, first])
+      countOffered(workers.find(w => w.id === first) as WorkerLoad, u)
+    }
+    // The second long piece goes behind the audio, not behind the first long piece; then a holds
+    // its prefetch and b, which frees first but may take no more, holds the rest back.
+    expect(given).toEqual([[16, 'a'], [16, 'b'], [10, 'a']])
+  })
+})
