@@ -1,31 +1,9 @@
 import { describe, expect, it } from 'vitest'
-import type { JobView } from '../../store/reduce.js'
-import type { UnitRecord } from '../../store/records.js'
+import { unitOf as unit, viewOf as view } from '../../../../../test/fixtures/unit-views.js'
 import { AUDIO_COST_SHARE, busySec, countOffered, holdForSoonerWorker, readierFirst, workLeft } from './busy-time.js'
 import { pickCandidates } from './candidates.js'
 import { type WorkerLoad } from './worker-load.js'
 
-const unit = (
-  index: number,
-  state: UnitRecord['state'],
-  worker: string | null,
-  durationSec: number,
-  kind: UnitRecord['spec']['kind'] = 'segment'
-): UnitRecord => ({
-  jobId: 'j',
-  index,
-  state,
-  worker,
-  attempts: 1,
-  failures: 0,
-  leaseUntil: null,
-  lastError: null,
-  result: null,
-  expectedFrames: null,
-  inputPaths: [],
-  spec: { durationSec, kind } as UnitRecord['spec']
-})
-const view = (state: string, units: UnitRecord[]): JobView => ({ job: { state } as JobView['job'], units })
 const load = (id: string, slotsFree: number, leftSec?: number, slotsTotal = 1): WorkerLoad =>
   ({ id, slotsFree, slotsTotal, held: leftSec == null ? 0 : 1, leftSec })
 const nobody = (): boolean => false

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import type { JobView } from '../../store/reduce.js'
+import { unitOf as unit, viewOf as view } from '../../../../../test/fixtures/unit-views.js'
 import type { UnitRecord } from '../../store/records.js'
 import { pickCandidates } from './candidates.js'
 import {
@@ -14,21 +14,6 @@ import {
   workerLoads
 } from './worker-load.js'
 
-const unit = (index: number, state: UnitRecord['state'], worker: string | null, durationSec = 6): UnitRecord => ({
-  jobId: 'j',
-  index,
-  state,
-  worker,
-  attempts: 1,
-  failures: 0,
-  leaseUntil: null,
-  lastError: null,
-  result: null,
-  expectedFrames: null,
-  inputPaths: [],
-  spec: { durationSec } as UnitRecord['spec']
-})
-const view = (state: string, units: UnitRecord[]): JobView => ({ job: { state } as JobView['job'], units })
 const advert = (id: string, slotsFree: number, slotsTotal = 1) => ({ id, slotsFree, slotsTotal })
 
 describe('worker load as the owner sees it', () => {
