@@ -1,8 +1,8 @@
 import type { JobView } from '../../store/reduce.js'
 import type { UnitRecord } from '../../store/records.js'
 import { PREFETCH_UNITS } from '../shared/timing.js'
-import { isHeld } from '../shared/unit-lease.js'
 import type { ProgressOf } from './cut-policy.js'
+import { heldUnits, type Readiness } from './worker-load.js'
 
 /**
  * How long each worker stays busy with this owner's units, so a unit that can only be prefetched
@@ -19,26 +19,11 @@ import type { ProgressOf } from './cut-policy.js'
  */
 export const AUDIO_COST_SHARE = 0.1
 
-/** A worker's slots and, where the owner can tell, the work of its own it has left there. */
-export interface Readiness {
-  slotsFree: number
-  slotsTotal: number
-  /**
-   * Media seconds of this owner's units the worker holds, at a video's cost, by reported progress
-   * (workLeft); undefined where it holds none of them.
-   */
-  leftSec?: number
-}
-
 /** What each worker has left of this owner's running units, media seconds by reported progress. */
 export function workLeft (views: JobView[], progressOf: ProgressOf): Map<string, number> {
   const left = new Map<string, number>()
-  for (const { job, units } of views) {
-    if (job.state !== 'running') continue
-    for (const u of units) {
-      if (!isHeld(u) || u.worker == null) continue
-      left.set(u.worker, (left.get(u.worker) ?? 0) + unitLeftSec(u, progressOf(u.jobId, u.index)))
-    }
+  for (const u of heldUnits(views)) {
+    left.set(u.worker, (left.get(u.worker) ?? 0) + unitLeftSec(u, progressOf(u.jobId, u.index)))
   }
   return left
 }

@@ -1,5 +1,6 @@
 import { MAX_OFFER_CANDIDATES, type PeerStatus } from '@ffmesh/protocol'
-import { readierFirst, type Readiness } from './busy-time.js'
+import { readierFirst } from './busy-time.js'
+import type { Readiness } from './worker-load.js'
 
 /** Workers invited per offer: the best, and one spare in case it is busier than it said. */
 export const OFFER_CANDIDATES = 2

@@ -1,10 +1,10 @@
 import type { JobComponents } from '../shared/deps.js'
 import type { JobMessage } from '../shared/job-bus.js'
 import { isPending } from '../shared/unit-lease.js'
-import { readierFirst, type Readiness } from './busy-time.js'
+import { readierFirst } from './busy-time.js'
 import type { LeaseParts, Leases } from './lease.js'
 import { CLAIM_WINDOW_MS } from './owner-state.js'
-import { waitsForFreeSlot, type WorkerLoad } from './worker-load.js'
+import { waitsForFreeSlot, type Readiness, type WorkerLoad } from './worker-load.js'
 
 /** The parts of the owner that granting asks. */
 export interface GrantParts extends LeaseParts {

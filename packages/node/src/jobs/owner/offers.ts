@@ -85,7 +85,7 @@ export function createOffers (c: JobComponents, parts: OfferParts) {
       state.offeredSince ??= now
       const bytes = u.spec.inputs.reduce((n, i) => n + i.size, 0)
       const candidates = pickCandidates(workers, excluded, c.mesh.peerId)
-      // The first invited is the likely winner: count the unit as its for the next offers.
+      // The first invited is the likely winner: count the unit as taken by it for the next offers.
       state.favourite = candidates[0] ?? null
       const likely = workers.find(w => w.id === candidates[0])
       if (likely != null) countOffered(likely, u)

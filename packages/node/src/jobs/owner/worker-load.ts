@@ -3,7 +3,17 @@ import type { JobView } from '../../store/reduce.js'
 import type { UnitRecord } from '../../store/records.js'
 import { PREFETCH_UNITS } from '../shared/timing.js'
 import { isHeld, isPending } from '../shared/unit-lease.js'
-import type { Readiness } from './busy-time.js'
+
+/** A worker's slots and, where the owner can tell, the work of its own it has left there. */
+export interface Readiness {
+  slotsFree: number
+  slotsTotal: number
+  /**
+   * Media seconds of this owner's units the worker holds, at a video's cost, by reported progress
+   * (busy-time.ts workLeft); undefined where it holds none of them.
+   */
+  leftSec?: number
+}
 
 /**
  * A worker as this owner sees it; `slotsFree` goes below zero when units wait on the worker, and
@@ -33,11 +43,16 @@ export function offerableWorkers (
 /** Units of this owner's running jobs that each worker holds (leased, fetching or converting). */
 export function heldByWorker (views: JobView[]): Map<string, number> {
   const held = new Map<string, number>()
+  for (const u of heldUnits(views)) held.set(u.worker, (held.get(u.worker) ?? 0) + 1)
+  return held
+}
+
+/** The units of running jobs that a worker holds (leased, fetching or converting), with that worker. */
+export function * heldUnits (views: JobView[]): Generator<UnitRecord & { worker: string }> {
   for (const { job, units } of views) {
     if (job.state !== 'running') continue
-    for (const u of units) if (isHeld(u) && u.worker != null) held.set(u.worker, (held.get(u.worker) ?? 0) + 1)
+    for (const u of units) if (isHeld(u) && u.worker != null) yield u as UnitRecord & { worker: string }
   }
-  return held
 }
 
 /**
@@ -103,13 +118,10 @@ export function unitToMove (
 
 /** Where a blob a worker asks for lives, if that worker holds a lease on a unit that needs it. */
 export function leasedInputPath (views: JobView[], worker: string, hash: string): string | null {
-  for (const { job, units } of views) {
-    if (job.state !== 'running') continue
-    for (const u of units) {
-      if (!isHeld(u) || u.worker !== worker) continue
-      const i = u.spec.inputs.findIndex(ref => ref.hash === hash)
-      if (i >= 0) return u.inputPaths[i] ?? null
-    }
+  for (const u of heldUnits(views)) {
+    if (u.worker !== worker) continue
+    const i = u.spec.inputs.findIndex(ref => ref.hash === hash)
+    if (i >= 0) return u.inputPaths[i] ?? null
   }
   return null
 }
