@@ -103,13 +103,14 @@ describe('blobs of jobs that will not finish are freed', () => {
     const gone = await ffmesh(['status', running, '--json'], { dataDir })
     expect((JSON.parse(gone.stdout) as { error: { code: string } }).error.code).toBe(ErrorCodes.JOB_NOT_FOUND)
 
-    // The failed job keeps its blobs for `retry` until its retention ends, then they go.
+    // The failed job keeps its blobs for `retry` until its retention ends, then they go and the job
+    // says so (the event is logged after the files are gone, and reaches this test after that).
     await waitUntil(
-      async () => ((await blobFiles()).length === 0 ? true : null),
-      `the failed job's blobs to go after ${RETENTION_SECONDS} s`,
+      async () => events.find(e => e.type === 'job:blobs-freed' && e.jobId === failing),
+      `the failed job's blobs to be freed after ${RETENTION_SECONDS} s`,
       RETENTION_SECONDS * 1000 * 4
     )
-    expect(events.some(e => e.type === 'job:blobs-freed' && e.jobId === failing)).toBe(true)
+    expect(await blobFiles()).toEqual([])
     expect(Date.now() - failed.updatedAt).toBeGreaterThanOrEqual(RETENTION_SECONDS * 1000)
     const retry = await ffmesh(['retry', failing, '--json'], { dataDir })
     expect((JSON.parse(retry.stdout) as { error: { code: string } }).error.code).toBe(ErrorCodes.JOB_NOT_RETRYABLE)

@@ -25,10 +25,14 @@ describe('fault scenarios: workers', () => {
     const source = await makeClip(suite.media, 'kill9.mp4', 16)
     // The owner's ffmpeg lacks libx264, so the video units must go to the remote workers.
     const noX264 = { ffmpeg: { ffmpegPath: await ffmpegFailing(suite.media, 'ffmpeg-no-x264-1', ['libx264'], true) } }
+    // Adverts every 5 s keep the dead victim in the owner's capacity table for 15 s, well past its
+    // 2 s lease, so the lease is what releases the unit here even when the owner's ticks run late
+    // (scenario 1b covers the release by leaving the mesh).
+    const mesh = { mesh: { enabled: true, mdns: true, listen: ['/ip4/127.0.0.1/tcp/0'], advertiseSeconds: 5 } }
     const cluster = (suite.cluster = await createFaultCluster([
-      { name: 'owner', segmentSeconds: 2, extra: noX264 },
-      { name: 'victim', segmentSeconds: 2 },
-      { name: 'spare', segmentSeconds: 2 }
+      { name: 'owner', segmentSeconds: 2, extra: { ...noX264, ...mesh } },
+      { name: 'victim', segmentSeconds: 2, extra: mesh },
+      { name: 'spare', segmentSeconds: 2, extra: mesh }
     ]))
     for (const n of ['owner', 'victim', 'spare']) await cluster.start(n)
     await cluster.waitMesh()
