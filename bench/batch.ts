@@ -11,10 +11,10 @@
  * `--clips N` takes the first N lengths of the list; `--scale F` multiplies every length (0.1 for
  * a smoke run of a few minutes).
  */
-import fs from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import type { UnitStatus } from '@ffmesh/protocol'
+import { benchTempDir, removeBenchTempDir } from './lib/cleanup.ts'
 import { describeBusy, nodeBusy } from './lib/node-busy.ts'
 import { ffmeshJson, jobCpuSeconds, type NodeProcess } from './lib/node-processes.ts'
 import { startPinnedMesh } from './lib/pinned-mesh.ts'
@@ -140,7 +140,7 @@ async function main (): Promise<void> {
   const clips: string[] = []
   for (const s of lengths) clips.push(await makeBenchSample({ width: 1280, height: 720, seconds: s }))
   const frames = await Promise.all(clips.map(async c => await countVideoFrames(c)))
-  const work = await fs.mkdtemp(path.join(os.tmpdir(), 'ffmesh-bench-batch-'))
+  const work = await benchTempDir('ffmesh-bench-batch-')
   const runs = { plain: [] as number[], ceiling: [] as number[], mesh: [] as number[] }
   const cpu = { plain: [] as number[], ceiling: [] as number[], mesh: [] as number[] }
   let units = ''
@@ -162,7 +162,7 @@ async function main (): Promise<void> {
       console.log(`    where the time went: ${mesh.busy}`)
     }
   } finally {
-    await fs.rm(work, { recursive: true, force: true })
+    await removeBenchTempDir(work)
   }
   const ratios = (key: 'ceiling' | 'mesh'): number[] => runs[key].map((ms, i) => (runs.plain[i] as number) / ms)
   const cpuRatio = (key: keyof typeof cpu): number => median(cpu[key].map((s, i) => s / (cpu.plain[i] as number)))

@@ -8,12 +8,11 @@
  * Each round runs every node setup once; plain ffmpeg runs before the first round and after each,
  * and the figure is the median over the rounds of each node run against the plain runs around it.
  */
-import fs from 'node:fs/promises'
-import os from 'node:os'
 import path from 'node:path'
 import { pino } from 'pino'
 import type { NodeEvent } from '@ffmesh/protocol'
 import { startNode } from '../packages/node/dist/index.js'
+import { benchTempDir, removeBenchTempDir } from './lib/cleanup.ts'
 import { jobPhases, unitLines, type Phase } from './lib/job-phases.ts'
 import { makeNodeDir, removeNodeDir } from './lib/node-dirs.ts'
 import { plainArgv, runPlain, type PlainRun } from './lib/plain-ffmpeg.ts'
@@ -122,7 +121,7 @@ async function main (): Promise<void> {
   console.log(`sample: ${describeSample(sample)}; segmentSeconds ${segmentSeconds}; ${loadNote()}`)
   const source = await makeBenchSample(sample)
   const sourceFrames = await countVideoFrames(source)
-  const work = await fs.mkdtemp(path.join(os.tmpdir(), 'ffmesh-bench-convert-'))
+  const work = await benchTempDir('ffmesh-bench-convert-')
   const runs: RoundRun[] = []
   try {
     // Plain ffmpeg with its default threads on all cores runs before the first round and after
@@ -156,7 +155,7 @@ async function main (): Promise<void> {
       before = after
     }
   } finally {
-    await fs.rm(work, { recursive: true, force: true })
+    await removeBenchTempDir(work)
   }
 
   const ratio = (r: RoundRun): number => r.node.wallMs / r.plain.wallMs

@@ -16,12 +16,12 @@
 import { execFile } from 'node:child_process'
 import fs from 'node:fs/promises'
 import { request, type IncomingMessage } from 'node:http'
-import os from 'node:os'
 import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { promisify } from 'node:util'
 import { chromium } from 'playwright-core'
 import { ControlRoutes, UiRoutes } from '@ffmesh/protocol'
+import { benchTempDir, removeBenchTempDir } from './lib/cleanup.ts'
 import { makeNodeDir, removeNodeDir } from './lib/node-dirs.ts'
 import { ffmeshJson, startNodeProcess, waitForPeers, type NodeProcess } from './lib/node-processes.ts'
 import { argFlag, argNumber, commandLine, goal, loadNote, printTable } from './lib/report.ts'
@@ -205,7 +205,7 @@ async function main (): Promise<void> {
   console.log(
     `bench/dashboard: ${jobCount} jobs, ${loads} loads, ${streamCount} streams over ${minutes} min; ${loadNote()}`
   )
-  const work = await fs.mkdtemp(path.join(os.tmpdir(), 'ffm-ui-bench-'))
+  const work = await benchTempDir('ffm-ui-bench-')
   const nodes: NodeProcess[] = []
   const dirs: string[] = []
   try {
@@ -348,7 +348,7 @@ async function main (): Promise<void> {
     console.log(`command: ${commandLine()}`)
     await Promise.all(nodes.map(async n => await n.stop()))
     await Promise.all(dirs.map(async d => await removeNodeDir(d)))
-    await fs.rm(work, { recursive: true, force: true })
+    await removeBenchTempDir(work)
   }
 }
 

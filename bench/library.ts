@@ -13,10 +13,10 @@
  */
 import { execFile } from 'node:child_process'
 import fs from 'node:fs/promises'
-import os from 'node:os'
 import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { promisify } from 'node:util'
+import { benchTempDir, removeBenchTempDir } from './lib/cleanup.ts'
 import { makeNodeDir, removeNodeDir } from './lib/node-dirs.ts'
 import { FFMESH_BIN, ffmeshJson, startNodeProcess } from './lib/node-processes.ts'
 import { argFlag, argNumber, commandLine, goal, loadNote, printTable, seconds } from './lib/report.ts'
@@ -49,7 +49,7 @@ async function timed<T> (fn: () => Promise<T>): Promise<{ value: T, ms: number }
 async function main (): Promise<void> {
   const files = argNumber('files', 10_000)
   console.log(`bench/library: scan and queue ${files} files in ${FOLDERS} folders; ${loadNote()}`)
-  const work = await fs.mkdtemp(path.join(os.tmpdir(), 'ffm-lib-bench-'))
+  const work = await benchTempDir('ffm-lib-bench-')
   const { dir: dataDir } = await makeNodeDir({ name: 'library', slots: 1, mesh: { enabled: false, mdns: false } })
   const lib = path.join(work, 'library')
   const out = path.join(work, 'converted')
@@ -161,7 +161,7 @@ async function main (): Promise<void> {
   } finally {
     if (argFlag('keep')) console.log(`kept ${work} and ${dataDir}`)
     else {
-      await fs.rm(work, { recursive: true, force: true })
+      await removeBenchTempDir(work)
       await removeNodeDir(dataDir)
     }
   }

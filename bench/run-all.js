@@ -26,6 +26,18 @@ if (unknown.length > 0) {
   process.exit(2)
 }
 
+// A signal to this script goes on to the bench running, which stops its nodes and removes its temp
+// dirs (bench/lib/cleanup.ts) before it exits; this script then stops too.
+let current = null
+let interrupted = false
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.on(signal, () => {
+    interrupted = true
+    if (current != null && current.exitCode == null) current.kill(signal)
+    else process.exit(130)
+  })
+}
+
 const run = (name) => new Promise((resolve) => {
   const script = path.join(here, BENCHES[name])
   console.log(
@@ -34,16 +46,20 @@ const run = (name) => new Promise((resolve) => {
   const child = spawn(process.execPath, ['--experimental-strip-types', '--no-warnings', script, ...extra], {
     stdio: 'inherit'
   })
+  current = child
   child.once('error', (err) => { console.error(`bench ${name} could not start: ${err.message}`); resolve(1) })
   child.once('exit', (code, signal) => resolve(code ?? (signal != null ? 1 : 0)))
 })
 
 const failed = []
 for (const name of names.length > 0 ? names : Object.keys(BENCHES)) {
+  if (interrupted) break
   const code = await run(name)
   if (code !== 0) failed.push(`${name} (exit ${code})`)
 }
-if (failed.length > 0) {
+if (interrupted) {
+  process.exitCode = 130
+} else if (failed.length > 0) {
   console.error(`\nbenches that failed: ${failed.join(', ')}`)
   process.exitCode = 1
 }

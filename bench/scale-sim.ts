@@ -8,13 +8,13 @@
  */
 import { fork } from 'node:child_process'
 import fs from 'node:fs/promises'
-import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { pino } from 'pino'
 import { JOBS_TOPIC, CAPACITY_TOPIC, type NodeEvent } from '@ffmesh/protocol'
 import { startNode, type RunningNode } from '../packages/node/dist/index.js'
 import type { MeshStats } from '../packages/node/dist/mesh/index.js'
+import { benchTempDir, removeBenchTempDir } from './lib/cleanup.ts'
 import { auditLeases, type LeaseAudit } from './lib/lease-audit.ts'
 import { makeNodeDir, removeNodeDir } from './lib/node-dirs.ts'
 import { argNumber, argValue, commandLine, goal, loadNote, printTable, seconds } from './lib/report.ts'
@@ -87,7 +87,7 @@ const waitFor = async (check: () => boolean, what: string | (() => string), time
  */
 async function simulate (count: number, unitCount: number, unitMs: number): Promise<SimResult> {
   const logger = pino({ level: process.env.FFMESH_BENCH_LOG ?? 'silent' })
-  const work = await fs.mkdtemp(path.join(os.tmpdir(), 'ffmesh-bench-sim-'))
+  const work = await benchTempDir('ffmesh-bench-sim-')
   const dirs: string[] = []
   const nodes: RunningNode[] = []
   try {
@@ -207,7 +207,7 @@ async function simulate (count: number, unitCount: number, unitMs: number): Prom
   } finally {
     await Promise.all(nodes.map(n => n.stop().catch(() => {})))
     await Promise.all(dirs.map(d => removeNodeDir(d)))
-    await fs.rm(work, { recursive: true, force: true })
+    await removeBenchTempDir(work)
   }
 }
 

@@ -16,9 +16,9 @@
  * Beside each, the CPU seconds the run took in all (nodes, their ffmpeg children and the submitting
  * CLI) against plain ffmpeg's: the extra work ffmesh does, which no split can hide.
  */
-import fs from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
+import { benchTempDir, removeBenchTempDir } from './lib/cleanup.ts'
 import { recordEvents, unitTimeline } from './lib/event-recorder.ts'
 import { ffmeshJson, jobCpuSeconds, submitAndWait, type NodeProcess } from './lib/node-processes.ts'
 import { startPinnedMesh } from './lib/pinned-mesh.ts'
@@ -129,7 +129,7 @@ async function main (): Promise<void> {
   }
   const source = await makeBenchSample(sample)
   const sourceFrames = await countVideoFrames(source)
-  const work = await fs.mkdtemp(path.join(os.tmpdir(), 'ffmesh-bench-scaling-'))
+  const work = await benchTempDir('ffmesh-bench-scaling-')
   const rows: Array<Array<string | number>> = []
   const timelines: Array<{ nodes: number, rows: Array<Array<string | number>> }> = []
   const rounds = Math.max(1, argNumber('rounds', 3))
@@ -231,7 +231,7 @@ async function main (): Promise<void> {
       ])
     }
   } finally {
-    await fs.rm(work, { recursive: true, force: true })
+    await removeBenchTempDir(work)
   }
   for (const t of timelines) {
     console.log(`\nunits of the ${t.nodes}-node run, seconds from submit (owner's events):`)

@@ -13,6 +13,7 @@
 import fs from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
+import { benchTempDir, removeBenchTempDir } from './lib/cleanup.ts'
 import { recordEvents, unitTimeline } from './lib/event-recorder.ts'
 import { submitAndWait } from './lib/node-processes.ts'
 import { startPinnedMesh } from './lib/pinned-mesh.ts'
@@ -48,7 +49,7 @@ async function main (): Promise<void> {
     height,
     seconds: argNumber('seconds', 60)
   })
-  const outDir = await fs.mkdtemp(path.join(os.tmpdir(), 'ffmesh-bench-trace-'))
+  const outDir = await benchTempDir('ffmesh-bench-trace-')
   const cores =
     argValue('cores')?.split(',').map(Number) ?? Array.from({ length: count }, (_, i) => i % os.availableParallelism())
   const mesh = await startPinnedMesh(count, {
@@ -109,7 +110,7 @@ async function main (): Promise<void> {
     console.log(`command: ${commandLine()}`)
   } finally {
     await mesh.close({ keepLogs: argValue('keep-logs') })
-    await fs.rm(outDir, { recursive: true, force: true })
+    await removeBenchTempDir(outDir)
   }
 }
 

@@ -12,9 +12,9 @@
 import { fork, type ChildProcess } from 'node:child_process'
 import { createHash, randomBytes } from 'node:crypto'
 import fs from 'node:fs/promises'
-import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { benchTempDir, removeBenchTempDir } from './lib/cleanup.ts'
 import { argNumber, loadNote, median } from './lib/report.ts'
 
 type Msg = Record<string, unknown> & { type: string }
@@ -57,7 +57,7 @@ async function pair (serverMode: string, clientMode: string, env: NodeJS.Process
 async function main (): Promise<void> {
   const mib = argNumber('mib', 1024)
   const size = mib * 1024 * 1024
-  const work = await fs.mkdtemp(path.join(os.tmpdir(), 'ffmesh-bench-transfer-'))
+  const work = await benchTempDir('ffmesh-bench-transfer-')
   try {
     // 16 MiB of random bytes repeated: incompressible enough, and quick to write.
     const block = randomBytes(16 * 1024 * 1024)
@@ -126,7 +126,7 @@ async function main (): Promise<void> {
     console.log(JSON.stringify(result))
     if (!result.pass) process.exitCode = 1
   } finally {
-    await fs.rm(work, { recursive: true, force: true })
+    await removeBenchTempDir(work)
   }
 }
 

@@ -1,9 +1,9 @@
 /** Data dirs for bench nodes: `initDataDir` (what `ffmesh init` runs) plus a config.yaml for the bench. */
 import fs from 'node:fs/promises'
-import os from 'node:os'
 import path from 'node:path'
 import { stringify } from 'yaml'
 import { initDataDir } from '../../packages/node/dist/index.js'
+import { benchTempDir, removeBenchTempDir } from './cleanup.ts'
 
 export interface BenchNodeConfig {
   name: string
@@ -23,7 +23,7 @@ export async function makeNodeDir (
   swarmKeyFile?: string,
   options: { signal?: AbortSignal } = {}
 ): Promise<{ dir: string; peerId: string }> {
-  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'ffmesh-bench-node-'))
+  const dir = await benchTempDir('ffmesh-bench-node-')
   const { peerId } = await initDataDir({ dataDir: dir, swarmKeyFile, signal: options.signal })
   const worker: Record<string, number> = { minFreeDisk: 0 }
   if (config.slots != null) worker.slots = config.slots
@@ -51,5 +51,5 @@ export async function makeNodeDir (
 }
 
 export async function removeNodeDir (dir: string): Promise<void> {
-  await fs.rm(dir, { recursive: true, force: true })
+  await removeBenchTempDir(dir)
 }

@@ -7,6 +7,7 @@ import fs from 'node:fs/promises'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
+import { trackChild } from './cleanup.ts'
 import { childCpuSeconds, processCpuSeconds } from './report.ts'
 
 const run = promisify(execFile)
@@ -52,6 +53,7 @@ export async function startNodeProcess (
     dataDir
   ]
   const child = spawn(argv[0] as string, argv.slice(1), { stdio: ['ignore', log.fd, log.fd] })
+  trackChild(child)
   const exited = new Promise<void>(resolve => child.once('exit', () => resolve()))
   const stop = async (): Promise<void> => {
     if (child.exitCode == null && child.signalCode == null) child.kill('SIGTERM')

@@ -3,6 +3,7 @@ import { spawn } from 'node:child_process'
 import { DEFAULT_PROFILES } from '@ffmesh/protocol'
 import { ConfigSchema } from '../../packages/node/dist/index.js'
 import { audioEncoderArgs, videoEncoderArgs } from '../../packages/node/dist/media/profile-args.js'
+import { trackChild } from './cleanup.ts'
 import { childCpuSeconds } from './report.ts'
 
 export interface PlainRun { wallMs: number, cpuSec: number, argv: string[] }
@@ -74,6 +75,7 @@ export async function runPlain (argv: string[], options: { signal?: AbortSignal 
   const cpu0 = childCpuSeconds()
   const t0 = performance.now()
   const child = spawn(argv[0] as string, argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe'], signal: options.signal })
+  trackChild(child)
   let stderr = ''
   child.stderr.on('data', (d: Buffer) => { stderr += d.toString() })
   const code = await new Promise<number | null>((resolve, reject) => {
