@@ -15,7 +15,7 @@ import os from 'node:os'
 import path from 'node:path'
 import type { UnitStatus } from '@ffmesh/protocol'
 import { benchTempDir, removeBenchTempDir } from './lib/cleanup.ts'
-import { describeBusy, nodeBusy } from './lib/node-busy.ts'
+import { describeBusy, describeLastUnits, nodeBusy } from './lib/node-busy.ts'
 import { ffmeshJson, jobCpuSeconds, type NodeProcess } from './lib/node-processes.ts'
 import { startPinnedMesh } from './lib/pinned-mesh.ts'
 import { plainArgv, runPlain } from './lib/plain-ffmpeg.ts'
@@ -73,7 +73,7 @@ async function runMesh (
   clips: string[],
   frames: number[],
   work: string
-): Promise<{ wallMs: number, cpuSec: number, units: string, busy: string }> {
+): Promise<{ wallMs: number, cpuSec: number, units: string, busy: string, end: string }> {
   const cores = os.availableParallelism()
   const mesh = await startPinnedMesh(count, {
     name: 'batch',
@@ -96,6 +96,7 @@ async function runMesh (
     const kinds = new Map<string, number>()
     const byNode = mesh.peerIds.map(() => 0)
     const allUnits: UnitStatus[] = []
+    const clipOf = new Map<UnitStatus, number>()
     const cutClips: number[] = []
     // One file prints one object, several an array.
     for (const [i, s] of (Array.isArray(docs) ? docs : [docs]).entries()) {
@@ -110,6 +111,7 @@ async function runMesh (
       kinds.set(cut, (kinds.get(cut) ?? 0) + 1)
       if (cut === 'cut') cutClips.push(i + 1)
       allUnits.push(...job.units)
+      for (const u of job.units) clipOf.set(u, i + 1)
       for (const u of job.units) {
         const k = mesh.peerIds.indexOf(u.worker ?? '')
         if (k >= 0 && u.kind !== 'audio') byNode[k] = (byNode[k] ?? 0) + 1
@@ -121,7 +123,8 @@ async function runMesh (
       wallMs,
       cpuSec,
       units: `${files}; video units by node: ${byNode.join(' / ')}`,
-      busy: describeBusy(nodeBusy(allUnits, mesh.peerIds, submittedAt), wallMs / 1000)
+      busy: describeBusy(nodeBusy(allUnits, mesh.peerIds, submittedAt), wallMs / 1000),
+      end: describeLastUnits(allUnits, mesh.peerIds, submittedAt, u => `clip ${clipOf.get(u) ?? '?'}`)
     }
   } finally {
     await mesh.close()
@@ -160,6 +163,7 @@ async function main (): Promise<void> {
       units = mesh.units
       console.log(`  round ${round}: ${count} nodes: ${seconds(mesh.wallMs)} s (${mesh.units}); ${loadNote()}`)
       console.log(`    where the time went: ${mesh.busy}`)
+      console.log(`    how each node ended: ${mesh.end}`)
     }
   } finally {
     await removeBenchTempDir(work)

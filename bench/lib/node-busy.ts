@@ -16,31 +16,59 @@ export interface NodeBusy {
   units: number
 }
 
+/** A node's tries at video units that started converting and ended, seconds from the submit. */
+interface Span { unit: UnitStatus, start: number, end: number }
+
+function videoSpans (units: UnitStatus[], peer: string, submittedAt: number): Span[] {
+  const spans: Span[] = []
+  for (const unit of units) {
+    if (unit.kind === 'audio') continue
+    for (const t of unit.tries ?? []) {
+      if (t.worker !== peer || t.convertingAt == null || t.endedAt == null) continue
+      spans.push({ unit, start: (t.convertingAt - submittedAt) / 1000, end: (t.endedAt - submittedAt) / 1000 })
+    }
+  }
+  return spans.sort((a, b) => a.start - b.start)
+}
+
 /** Per peer id, in `peers` order; a node that converted nothing gets NaN times and 0 units. */
 export function nodeBusy (units: UnitStatus[], peers: string[], submittedAt: number): NodeBusy[] {
   return peers.map(peer => {
-    const spans: Array<[number, number]> = []
-    for (const u of units) {
-      if (u.kind === 'audio') continue
-      for (const t of u.tries ?? []) {
-        if (t.worker !== peer || t.convertingAt == null || t.endedAt == null) continue
-        spans.push([(t.convertingAt - submittedAt) / 1000, (t.endedAt - submittedAt) / 1000])
-      }
-    }
-    spans.sort((a, b) => a[0] - b[0])
+    const spans = videoSpans(units, peer, submittedAt)
     let busySec = 0
     let reach = -Infinity
-    for (const [start, end] of spans) {
+    for (const { start, end } of spans) {
       busySec += Math.max(0, end - Math.max(start, reach))
       reach = Math.max(reach, end)
     }
     return {
-      firstStartSec: spans.length > 0 ? Math.min(...spans.map(s => s[0])) : NaN,
+      firstStartSec: spans.length > 0 ? Math.min(...spans.map(s => s.start)) : NaN,
       busySec,
-      lastEndSec: spans.length > 0 ? Math.max(...spans.map(s => s[1])) : NaN,
+      lastEndSec: spans.length > 0 ? Math.max(...spans.map(s => s.end)) : NaN,
       units: spans.length
     }
   })
+}
+
+/**
+ * What each node ended the run on: its last `count` video units, as "clip 12 whole 25 s from 218.0
+ * to 231.2 s". Where one node ends well after the other, these say which units made the tail.
+ */
+export function describeLastUnits (
+  units: UnitStatus[],
+  peers: string[],
+  submittedAt: number,
+  nameOf: (unit: UnitStatus) => string,
+  count = 2
+): string {
+  return peers
+    .map((peer, k) => {
+      const last = videoSpans(units, peer, submittedAt).sort((a, b) => a.end - b.end).slice(-count)
+      const said = last.map(s =>
+        `${nameOf(s.unit)} ${s.unit.kind} ${s.unit.durationSec.toFixed(1)} s from ${s.start.toFixed(1)} to ${s.end.toFixed(1)} s`)
+      return `node ${k}: ${said.length > 0 ? said.join(', ') : 'none'}`
+    })
+    .join('; ')
 }
 
 /** One line per node: "node 0: 12 units, first at 1.2 s, busy 130.4 s, last at 140.1 s". */
