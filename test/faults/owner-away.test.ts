@@ -53,9 +53,17 @@ async function ownerAway (
   await c.waitMesh()
   const id = await c.submit('owner', suite.source, 'slow264')
   const [w1, w2] = [c.node('w1'), c.node('w2')]
+  // A video unit, not the audio one: the audio converts in about a second, so its result can
+  // reach the owner before the owner stops, and then no worker holds anything for it.
+  const workers = [w1.peerId, w2.peerId]
   await waitUntil(
-    async () => convertingOn(c.node('owner'), id, [w1.peerId, w2.peerId]),
-    'a worker to be converting',
+    async () => {
+      // The status (a CLI run) is read only once some unit converts.
+      if (convertingOn(c.node('owner'), id, workers) == null) return false
+      const segments = new Set((await c.status('owner', id)).units.filter(u => u.kind === 'segment').map(u => u.index))
+      return convertingOn(c.node('owner'), id, workers, index => segments.has(index))
+    },
+    'a worker to be converting a video unit',
     paced(90_000)
   )
   const before = await c.status('owner', id)

@@ -321,11 +321,23 @@ export async function createFaultCluster (
 /**
  * A unit of the job that one of `workers` reports converting and that is not verified yet, from
  * the owner's recorded events: pushed as they happen, so no short unit slips between two polls.
+ * `which` narrows it to some of the job's units (by index).
  */
-export function convertingOn (owner: ClusterNode, jobId: string, workers: string[]): NodeEvent | undefined {
+export function convertingOn (
+  owner: ClusterNode,
+  jobId: string,
+  workers: string[],
+  which: (index: number) => boolean = () => true
+): NodeEvent | undefined {
   const verified = new Set(owner.events.filter(e => e.type === 'unit:verified' && e.jobId === jobId).map(e => e.index))
   return owner.events.find(
-    e => e.type === 'unit:converting' && e.jobId === jobId && workers.includes(e.peerId ?? '') && !verified.has(e.index)
+    e =>
+      e.type === 'unit:converting' &&
+      e.jobId === jobId &&
+      workers.includes(e.peerId ?? '') &&
+      e.index != null &&
+      !verified.has(e.index) &&
+      which(e.index)
   )
 }
 
