@@ -111,8 +111,8 @@ async function runMesh (
       kinds.set(cut, (kinds.get(cut) ?? 0) + 1)
       if (cut === 'cut') cutClips.push(i + 1)
       allUnits.push(...job.units)
-      for (const u of job.units) clipOf.set(u, i + 1)
       for (const u of job.units) {
+        clipOf.set(u, i + 1)
         const k = mesh.peerIds.indexOf(u.worker ?? '')
         if (k >= 0 && u.kind !== 'audio') byNode[k] = (byNode[k] ?? 0) + 1
       }

@@ -51,8 +51,8 @@ export function nodeBusy (units: UnitStatus[], peers: string[], submittedAt: num
 }
 
 /**
- * What each node ended the run on: its last `count` video units, as "clip 12 whole 25 s from 218.0
- * to 231.2 s". Where one node ends well after the other, these say which units made the tail.
+ * What each node ended the run on: its last `count` video units, as "clip 12 whole 25.0 s from
+ * 218.0 to 231.2 s". Where one node ends well after the other, these say which units made the tail.
  */
 export function describeLastUnits (
   units: UnitStatus[],
