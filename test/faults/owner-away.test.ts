@@ -53,9 +53,9 @@ async function ownerAway (
   await c.waitMesh()
   const id = await c.submit('owner', suite.source, 'slow264')
   const [w1, w2] = [c.node('w1'), c.node('w2')]
+  const workers = [w1.peerId, w2.peerId]
   // A video unit, not the audio one: the audio converts in about a second, so its result can
   // reach the owner before the owner stops, and then no worker holds anything for it.
-  const workers = [w1.peerId, w2.peerId]
   await waitUntil(
     async () => {
       // The status (a CLI run) is read only once some unit converts.
