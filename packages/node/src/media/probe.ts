@@ -2,7 +2,7 @@ import { stat } from 'node:fs/promises'
 import { resolve } from 'node:path'
 import { FfmeshError, ErrorCodes } from '@ffmesh/protocol'
 import { mediaPath, PROTOCOL_WHITELIST } from './ffmpeg-args.js'
-import { readLead, type LeadFacts } from './lead-probe.js'
+import { LEAD_PROBE_SEC, leadFromPackets, readLead, type LeadFacts, type ListedPacket } from './lead-probe.js'
 import { displayRotation, type Rotation, type RotationSideData } from './rotation.js'
 import { looksLikeMedia } from './source-sniff.js'
 import type { FfmpegRunner } from './runner.js'
@@ -72,6 +72,7 @@ export interface ProbeStream extends RotationSideData {
   avg_frame_rate?: string
   r_frame_rate?: string
   nb_read_packets?: string
+  extradata_size?: number
   disposition?: Record<string, number>
   tags?: Record<string, string>
 }
@@ -81,7 +82,13 @@ export interface ProbeFormat {
   start_time?: string
   tags?: Record<string, string>
 }
-export interface ProbeResult { streams?: ProbeStream[], format?: ProbeFormat, chapters?: unknown[] }
+export interface ProbeResult {
+  streams?: ProbeStream[]
+  format?: ProbeFormat
+  chapters?: unknown[]
+  /** The first LEAD_PROBE_SEC of packets, every stream's, when readProbe was asked for them. */
+  packets?: ListedPacket[]
+}
 
 /** Codecs of still pictures: a single frame of one of these is an image, not a video. */
 const IMAGE_CODECS = new Set([
@@ -140,14 +147,21 @@ export function mainVideo (probe: ProbeResult): ProbeStream | undefined {
   return probe.streams?.find(s => s.codec_type === 'video' && s.disposition?.attached_pic !== 1)
 }
 
-/** One ffprobe pass over a file (streams, format, chapters), optionally counting packets. */
+/**
+ * One ffprobe pass over a file (streams, format, chapters), optionally counting packets, or listing
+ * those of its first seconds (`leadPackets`, which leadFromPackets reads): the two exclude each
+ * other, as a count over the first seconds only would pass for the whole file's.
+ */
 export async function readProbe (
   runner: FfmpegRunner,
   file: string,
-  options: { signal?: AbortSignal; countPackets?: boolean } = {}
+  options: { signal?: AbortSignal; countPackets?: boolean; leadPackets?: boolean } = {}
 ): Promise<ProbeResult> {
   const args = ['-protocol_whitelist', PROTOCOL_WHITELIST, '-show_format', '-show_streams', '-show_chapters']
   if (options.countPackets === true) args.push('-count_packets')
+  else if (options.leadPackets === true) {
+    args.push('-read_intervals', `%+${LEAD_PROBE_SEC}`, '-show_entries', 'packet=stream_index,pts_time,dts_time,flags')
+  }
   args.push(mediaPath(file))
   return (await runner.probeJson(args, options)) as ProbeResult
 }
@@ -189,9 +203,10 @@ export async function probeSource (
   let probe: ProbeResult
   let lead: LeadFacts | null
   try {
-    probe = await readProbe(runner, abs, options)
+    probe = await readProbe(runner, abs, { ...options, leadPackets: true })
     const video = mainVideo(probe)
-    lead = video != null ? await readLead(runner, abs, video.index, options) : null
+    const listed = video != null ? leadFromPackets(probe.format?.format_name ?? '', video, probe.packets ?? []) : null
+    lead = video != null ? (listed ?? (await readLead(runner, abs, video.index, options))) : null
     // Audio files, pictures and videos with at most one frame in their first seconds are counted
     // whole now: that count tells a picture from a video, and an empty stream from a good one.
     if (lead == null || lead.packets <= 1) probe = await readProbe(runner, abs, { ...options, countPackets: true })
