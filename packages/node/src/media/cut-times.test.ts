@@ -16,9 +16,11 @@ describe('cutTimes', () => {
 
   it('cuts a long tail segment into a half and two quarters, so each slot ends on a quarter', () => {
     expect(cutTimes(180, 20, 2)).toEqual([20, 40, 60, 80, 100, 120, 140, 150, 155, 160, 170, 175])
+    const q = QUARTER_TAIL_FROM_SEC
+    expect(cutTimes(4 * q, q, 1)).toEqual([q, 2 * q, 3 * q, 3.5 * q, 3.75 * q])
     // Shorter than QUARTER_TAIL_FROM_SEC: halves only.
-    expect(cutTimes(28, 7, 1)).toEqual([7, 14, 21, 24.5])
-    expect(cutTimes(32, QUARTER_TAIL_FROM_SEC, 1)).toEqual([8, 16, 24, 28, 30])
+    expect(cutTimes(60, 15, 2)).toEqual([15, 30, 37.5, 45, 52.5])
+    expect(cutTimes(3 * (q - 1), q - 1, 1)).toEqual([q - 1, 2 * (q - 1), 2.5 * (q - 1)])
   })
 
   it('halves every segment when there are fewer segments than slots', () => {

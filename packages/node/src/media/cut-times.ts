@@ -4,11 +4,13 @@ export const MIN_TAIL_PIECE_SEC = 1
 /**
  * A tail segment at least this long is cut into a half and two quarters rather than two halves.
  * With halves a job still ended on one worker converting a half segment while the others sat
- * idle: a 3-minute file at the default 20 s segments left one of two nodes idle for 4.6 s of 45.7
- * (bench/scaling). Quarters of 2 s or more: finer than that, most sources' keyframes are too far
- * apart to cut at anyway.
+ * idle: a 3-minute file at 20 s segments left one of two nodes idle for 4.6 s of 45.7
+ * (bench/scaling). But each quarter is one more unit, and a unit costs about 0.75 CPU s beside its
+ * encode (a process start, a fresh encoder, a transfer, a check): on the 60 s file at 15 s
+ * segments, two nodes, halves ended the job 0.56 s sooner on average over ten interleaved pairs
+ * (faster in seven) and spent 1.5 CPU s less (bench/trace). Quarters pay from 5 s up.
  */
-export const QUARTER_TAIL_FROM_SEC = 8
+export const QUARTER_TAIL_FROM_SEC = 20
 
 /**
  * Where to cut a video of `durationSec` into segments of `step` seconds, as offsets from its start.
