@@ -50,6 +50,23 @@ describe('how the planner cuts a job', () => {
     expect(chooseCut({ ...batch, afterSec: 400, sourceBytes: 2 ** 40 })).toMatchObject({ whole: false })
   })
 
+  it('cuts a short file that ends a batch in one piece per slot when whole it would keep a slot waiting', () => {
+    // A measured unit cost that makes 25 s short: two segments of it would cost more than 10 % each.
+    const costly = { fixedSec: 1, secPerMediaSec: 0.55 }
+    const last = { ...base, durationSec: 25, slots: 2, unitCost: costly }
+    expect(2 * minSegmentSec(costly)).toBeGreaterThan(25)
+    // Alone on an idle mesh it goes whole.
+    expect(chooseCut(last)).toEqual({ whole: true, why: 'short' })
+    // The other slot has 3 s left and nothing follows: whole, this file would keep it waiting 22 s.
+    expect(chooseCut({ ...last, ahead: ahead([3]) })).toEqual({ whole: false, segmentSeconds: 12.5, tailSegments: 0 })
+    // The other slot is busy for as long as this file takes: whole.
+    expect(chooseCut({ ...last, ahead: ahead([24]) })).toEqual({ whole: true, why: 'short' })
+    // Files behind it fill the slot.
+    expect(chooseCut({ ...last, ahead: ahead([3]), afterSec: 60 })).toEqual({ whole: true, why: 'short' })
+    // Pieces shorter than 10 s cost more than they save: a 15 s clip stays whole.
+    expect(chooseCut({ ...last, durationSec: 15, ahead: ahead([3]) })).toEqual({ whole: true, why: 'short' })
+  })
+
   it('sends a file whole when the wait it leaves costs less than its cut would', () => {
     // 120 s whole against the other slot's 115 s: 5 s of waiting, less than the fixed cost of its eight units.
     expect(chooseCut({ ...base, durationSec: 120, slots: 2, ahead: ahead([115]) }))

@@ -29,6 +29,13 @@ const MIN_SEGMENT_CEILING_SEC = 60
  * 9 s, and a file shorter than two of those goes whole to one worker.
  */
 const UNIT_COST_SHARE = 0.1
+/**
+ * At the end of a batch a file shorter than two segments worth their cost is still cut, one piece
+ * per slot, when whole it would keep the other slots waiting longer than its cut costs: the last
+ * clip of a batch, whole on one node, left the other idle for 8 to 17 s of a 4-minute batch
+ * (bench/batch). No piece shorter than this: below it a clip's units cost more than they save.
+ */
+const BATCH_END_MIN_SEGMENT_SEC = 10
 /** Segments per slot on an idle mesh: two, then the tail cut finer (cutTimes), balance the slots. */
 const SEGMENTS_PER_SLOT = 2
 /**
@@ -70,10 +77,10 @@ export function minSegmentSec (cost: UnitCost | null = null): number {
 
 /**
  * Whole on a mesh of one slot (up to WHOLE_ON_ONE_SLOT_MAX_SEC); whole when shorter than two of the
- * shortest segments worth their cost; whole when, converted by one slot after the work ahead, it
- * keeps the other slots waiting no longer than its cut would cost (a batch, file by file);
- * otherwise segments of the file's length over two per slot, no shorter than that minimum and no
- * longer than jobs.segmentSeconds, the tail finer.
+ * shortest segments worth their cost, unless it ends a batch (BATCH_END_MIN_SEGMENT_SEC); whole
+ * when, converted by one slot after the work ahead, it keeps the other slots waiting no longer than
+ * its cut would cost (a batch, file by file); otherwise segments of the file's length over two per
+ * slot, no shorter than that minimum and no longer than jobs.segmentSeconds, the tail finer.
  */
 export function chooseCut (x: CutContext): CutChoice {
   const minSegment = minSegmentSec(x.unitCost)
@@ -82,16 +89,25 @@ export function chooseCut (x: CutContext): CutChoice {
       ? { whole: true, why: 'one-slot' }
       : { whole: false, segmentSeconds: x.maxSegmentSec, tailSegments: 0 }
   }
-  if (x.durationSec < 2 * minSegment) return { whole: true, why: 'short' }
+  const short = x.durationSec < 2 * minSegment
+  // A short file alone on an idle mesh goes whole: nothing waits for it but the person who sent it.
+  if (short && (isIdle(x.ahead) || x.durationSec < 2 * BATCH_END_MIN_SEGMENT_SEC)) return { whole: true, why: 'short' }
   const spread = x.durationSec / (SEGMENTS_PER_SLOT * x.slots)
   const cut = {
     whole: false as const,
-    segmentSeconds: Math.min(x.maxSegmentSec, Math.max(minSegment, spread)),
-    tailSegments: x.slots
+    segmentSeconds: Math.min(
+      x.maxSegmentSec,
+      short ? Math.max(BATCH_END_MIN_SEGMENT_SEC, x.durationSec / x.slots) : Math.max(minSegment, spread)
+    ),
+    tailSegments: short ? 0 : x.slots
   }
   if (x.sourceBytes > MAX_WHOLE_UNIT_BYTES) return cut
   const idle = idleIfWhole(slotLoads(x.slots, x.ahead), x.durationSec, x.afterSec)
-  return idle <= cutCostSec(x, cut.segmentSeconds) ? { whole: true, why: 'batch' } : cut
+  return idle <= cutCostSec(x, cut.segmentSeconds) ? { whole: true, why: short ? 'short' : 'batch' } : cut
+}
+
+function isIdle (ahead: WorkAhead): boolean {
+  return ahead.converting.length === 0 && ahead.waiting.length === 0 && ahead.planning <= 0
 }
 
 /**
