@@ -29,12 +29,13 @@ if (unknown.length > 0) {
 // A signal to this script goes on to the bench running, which stops its nodes and removes its temp
 // dirs (bench/lib/cleanup.ts) before it exits; this script then stops too.
 let current = null
-let interrupted = false
-for (const signal of ['SIGINT', 'SIGTERM']) {
+/** The exit code of the signal that stopped the run (128 + its number, as a shell reports it), or null. */
+let interrupted = null
+for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]]) {
   process.on(signal, () => {
-    interrupted = true
+    interrupted = code
     if (current != null && current.exitCode == null) current.kill(signal)
-    else process.exit(130)
+    else process.exit(code)
   })
 }
 
@@ -53,12 +54,12 @@ const run = (name) => new Promise((resolve) => {
 
 const failed = []
 for (const name of names.length > 0 ? names : Object.keys(BENCHES)) {
-  if (interrupted) break
+  if (interrupted != null) break
   const code = await run(name)
   if (code !== 0) failed.push(`${name} (exit ${code})`)
 }
-if (interrupted) {
-  process.exitCode = 130
+if (interrupted != null) {
+  process.exitCode = interrupted
 } else if (failed.length > 0) {
   console.error(`\nbenches that failed: ${failed.join(', ')}`)
   process.exitCode = 1

@@ -8,7 +8,7 @@ export const MIN_TAIL_PIECE_SEC = 1
  * (bench/scaling). But each quarter is one more unit, and a unit costs about 0.75 CPU s beside its
  * encode (a process start, a fresh encoder, a transfer, a check): on the 60 s file at 15 s
  * segments, two nodes, halves ended the job 0.56 s sooner on average over ten interleaved pairs
- * (faster in seven) and spent 1.5 CPU s less (bench/trace). Quarters pay from 5 s up.
+ * (faster in seven) and spent 1.3 CPU s less (bench/trace). Quarters pay from 5 s up.
  */
 export const QUARTER_TAIL_FROM_SEC = 20
 

@@ -9,6 +9,7 @@ import { REOFFER_MS } from './owner-state.js'
 import { assertSourceUnchanged } from './source-check.js'
 import type { StepRunner } from './step-runner.js'
 import {
+  convertingWorkers,
   hasFreeSlot,
   heldByWorker,
   offerableWorkers,
@@ -103,7 +104,7 @@ export function createOffers (c: JobComponents, parts: OfferParts) {
   /** At the end of a job, a unit waiting behind another on a busy worker goes to an idle one, once. */
   async function moveTailUnit (view: JobView, now: number, workers: WorkerLoad[]): Promise<void> {
     const heartbeatMs = Math.round(c.config.jobs.heartbeatSeconds * 1000)
-    const unit = unitToMove(view.units, workers, (worker, u) => {
+    const unit = unitToMove(view.units, workers, convertingWorkers(parts.owned()), (worker, u) => {
       const state = rt.get(u.jobId, u.index)
       return (
         rt.isWaiting(state, now, heartbeatMs) &&

@@ -9,6 +9,7 @@ import {
   offerOrder,
   hasFreeSlot,
   offerRoom,
+  convertingWorkers,
   unitToMove,
   waitsForFreeSlot,
   workerLoads
@@ -93,23 +94,35 @@ describe('units that wait for a free slot', () => {
 describe('moving a waiting unit at the end of a job', () => {
   const usable = (): boolean => true
 
+  const converting = (units: UnitRecord[]) => convertingWorkers([view('running', units)])
+
   it('moves a unit waiting behind a conversion to a worker that stands idle', () => {
     const units = [unit(0, 'verified', 'b'), unit(1, 'converting', 'a'), unit(2, 'leased', 'a')]
     const loads = workerLoads([advert('a', 0), advert('b', 1)], heldByWorker([view('running', units)]))
-    expect(unitToMove(units, loads, usable)?.index).toBe(2)
+    expect(unitToMove(units, loads, converting(units), usable)?.index).toBe(2)
+  })
+
+  it("moves a unit waiting behind another job's conversion: the last clip of a batch behind the one before", () => {
+    const before = view('running', [{ ...unit(0, 'converting', 'a', 75, 'whole'), jobId: 'before' }])
+    const last = view('running', [unit(0, 'leased', 'a', 10), unit(1, 'verified', 'b', 3), unit(2, 'verified', 'b', 2)])
+    const owned = [before, last]
+    const loads = workerLoads([advert('a', 0), advert('b', 1)], heldByWorker(owned))
+    expect(unitToMove(last.units, loads, convertingWorkers(owned), usable)?.index).toBe(0)
+    // Seen job by job, nothing of the last clip converts on a: the piece would wait there.
+    expect(unitToMove(last.units, loads, convertingWorkers([last]), usable)).toBeNull()
   })
 
   it('moves nothing while units are pending, nobody is idle, or the unit is not waiting', () => {
     const base = [unit(1, 'converting', 'a'), unit(2, 'leased', 'a')]
     const idleB = (units: UnitRecord[]) =>
       workerLoads([advert('a', 0), advert('b', 1)], heldByWorker([view('running', units)]))
-    expect(unitToMove([...base, unit(3, 'pending', null)], idleB(base), usable)).toBeNull()
+    expect(unitToMove([...base, unit(3, 'pending', null)], idleB(base), converting(base), usable)).toBeNull()
     const busy = [...base, unit(3, 'converting', 'b')]
-    expect(unitToMove(busy, idleB(busy), usable)).toBeNull()
+    expect(unitToMove(busy, idleB(busy), converting(busy), usable)).toBeNull()
     // A leased unit on a worker with a free slot is being fetched, not waiting.
     const twoSlots = workerLoads([advert('a', 1, 2), advert('b', 1)], heldByWorker([view('running', base)]))
-    expect(unitToMove(base, twoSlots, usable)).toBeNull()
-    expect(unitToMove(base, idleB(base), () => false)).toBeNull()
+    expect(unitToMove(base, twoSlots, converting(base), usable)).toBeNull()
+    expect(unitToMove(base, idleB(base), converting(base), () => false)).toBeNull()
   })
 })
 

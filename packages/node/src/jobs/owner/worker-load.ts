@@ -94,14 +94,25 @@ export function offerOrder (units: UnitRecord[]): UnitRecord[] {
   return units.filter(isPending).sort(longestFirst)
 }
 
+/** The workers converting a unit of any of these jobs now. */
+export function convertingWorkers (views: JobView[]): Set<string> {
+  const workers = new Set<string>()
+  for (const u of heldUnits(views)) if (u.state === 'converting') workers.add(u.worker)
+  return workers
+}
+
 /**
  * The end of a job: nothing is pending, a worker stands idle, and another holds a unit it has not
  * started (prefetched behind the one it converts). Moving that unit to the idle worker ends the job
  * up to one unit sooner. Returns the unit to move, or null. The idle worker must be usable for it.
+ * `converting`: the workers converting any of this owner's units (convertingWorkers). The unit
+ * ahead may be another job's: at the end of a batch, the last clip's piece prefetched behind the
+ * whole clip before it kept an idle node waiting 20 s (bench/batch).
  */
 export function unitToMove (
   units: UnitRecord[],
   loads: WorkerLoad[],
+  converting: ReadonlySet<string>,
   usable: (worker: string, unit: UnitRecord) => boolean
 ): UnitRecord | null {
   if (units.some(isPending)) return null
@@ -109,7 +120,6 @@ export function unitToMove (
   if (idle.length === 0) return null
   // A unit waits only where a worker holds more units than it has slots and converts one already.
   const overfull = new Set(loads.filter(w => w.slotsFree < 0).map(w => w.id))
-  const converting = new Set(units.filter(u => u.state === 'converting').map(u => u.worker))
   const waiting = units
     .filter(u => u.state === 'leased' && u.worker != null && overfull.has(u.worker) && converting.has(u.worker))
     .sort(longestFirst)
@@ -129,8 +139,8 @@ export function leasedInputPath (views: JobView[], worker: string, hash: string)
 /**
  * Whether a unit waits for a free slot instead of being prefetched behind another unit on a busy
  * worker. A whole unit is a file's whole encode: queued behind another file on one worker while
- * another worker has room, it can keep that room empty for minutes (the tail move sees only a
- * job's own units), and what prefetching it saves, the copy of one file, is small beside that.
+ * another worker has room, it can keep that room empty for minutes (the tail move takes only a
+ * job's last units), and what prefetching it saves, the copy of one file, is small beside that.
  */
 export function waitsForFreeSlot (unit: Pick<UnitRecord, 'spec'>): boolean {
   return unit.spec.kind === 'whole'
