@@ -106,6 +106,7 @@ export function chooseCut (x: CutContext): CutChoice {
   return idle <= cutCostSec(x, cut.segmentSeconds) ? { whole: true, why: short ? 'short' : 'batch' } : cut
 }
 
+/** Nothing ahead of the job: no unit of this owner held or waiting, no earlier job being planned. */
 function isIdle (ahead: WorkAhead): boolean {
   return ahead.converting.length === 0 && ahead.waiting.length === 0 && ahead.planning <= 0
 }
