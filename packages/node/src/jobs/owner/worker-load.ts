@@ -2,6 +2,7 @@ import type { PeerStatus } from '@ffmesh/protocol'
 import type { JobView } from '../../store/reduce.js'
 import type { UnitRecord } from '../../store/records.js'
 import { PREFETCH_UNITS } from '../shared/timing.js'
+import { longestFirst as longestSpecFirst } from '../shared/unit-order.js'
 import { isHeld, isPending } from '../shared/unit-lease.js'
 
 /** A worker's slots and, where the owner can tell, the work of its own it has left there. */
@@ -81,13 +82,8 @@ export function offerRoom (loads: WorkerLoad[]): number {
   return Math.max(1, room)
 }
 
-/**
- * Longest first, to the millisecond, then by index. Durations are differences of float timestamps,
- * so equal segments differ in their last bits; compared unrounded, that noise put them in a random
- * order (one sent behind the halved tail).
- */
-const longestFirst = (a: UnitRecord, b: UnitRecord): number =>
-  Math.round(b.spec.durationSec * 1000) - Math.round(a.spec.durationSec * 1000) || a.index - b.index
+/** Two of this job's units, longest first (unit-order.ts). */
+const longestFirst = (a: UnitRecord, b: UnitRecord): number => longestSpecFirst(a.spec, b.spec)
 
 /** Pending units in the order they are offered. */
 export function offerOrder (units: UnitRecord[]): UnitRecord[] {

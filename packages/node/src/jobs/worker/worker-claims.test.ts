@@ -77,7 +77,7 @@ function harness () {
   })
   void router.start()
   const jobId = newJobId()
-  const offer = (index: number): JobMessage =>
+  const offer = (index: number, of: { jobId?: string, durationSec?: number } = {}): JobMessage =>
     ({
       v: PROTOCOL_VERSION,
       ts: Date.now(),
@@ -85,20 +85,22 @@ function harness () {
       attempt: 1,
       expectedOutputBytes: 1,
       unit: {
-        jobId,
+        jobId: of.jobId ?? jobId,
         index,
         kind: 'segment',
         inputs: [{ hash: 'a'.repeat(128), size: 1 }],
         preRoll: false,
         range: { start: index, end: index + 1 },
-        durationSec: 1,
+        durationSec: of.durationSec ?? 1,
         inputFormat: 'mpegts',
         profile: h264
       }
     }) as JobMessage
   const revoke = (index: number, attempt = 1): JobMessage =>
     ({ v: PROTOCOL_VERSION, ts: Date.now(), type: 'revoke', jobId, index, attempt, worker: SELF }) as JobMessage
-  const claimed = (): number[] => published.filter(m => m.type === 'claim').map(m => (m as { index: number }).index)
+  const claims = (): Array<{ jobId: string, index: number }> =>
+    published.flatMap(m => (m.type === 'claim' ? [{ jobId: m.jobId, index: m.index }] : []))
+  const claimed = (): number[] => claims().map(m => m.index)
   const grant = (index: number): JobMessage =>
     ({
       v: PROTOCOL_VERSION,
@@ -115,7 +117,7 @@ function harness () {
     // onOffer is async (it awaits the claim's publish): let it settle.
     await new Promise(resolve => setImmediate(resolve))
   }
-  return { worker, control, published, offer, revoke, grant, claimed, send }
+  return { worker, control, published, offer, revoke, grant, claims, claimed, send }
 }
 
 let running: Worker | undefined
@@ -137,6 +139,31 @@ describe('worker claims', () => {
     // The owner turns down the claim on unit 0: the room goes to unit 2, heard while full.
     await h.send(h.revoke(0))
     expect(h.claimed()).toEqual([0, 1, 2])
+  })
+
+  it('claims the offers it kept while full in the owner\'s order: the earliest job first, then its longest unit', async () => {
+    const h = harness()
+    running = h.worker
+    await h.worker.start()
+    await h.send(h.offer(0))
+    await h.send(h.offer(1))
+    // Full. Heard in neither the owner's order nor its reverse: an earlier job's 40 s piece, its
+    // 75 s piece, then a later job's 25 s clip (the freshest, which was claimed first).
+    const [earlier, later] = [newJobId(), newJobId()].sort()
+    await h.send(h.offer(1, { jobId: earlier, durationSec: 40 }))
+    await h.send(h.offer(0, { jobId: earlier, durationSec: 75 }))
+    await h.send(h.offer(0, { jobId: later, durationSec: 25 }))
+    expect(h.claimed()).toEqual([0, 1])
+
+    await h.send(h.revoke(0))
+    await h.send(h.revoke(1))
+    expect(h.claims().slice(2)).toEqual([
+      { jobId: earlier, index: 0 },
+      { jobId: earlier, index: 1 }
+    ])
+    // The later job's clip is claimed when the next room frees, not lost.
+    await h.send({ ...h.revoke(0), jobId: earlier } as JobMessage)
+    expect(h.claims().slice(4)).toEqual([{ jobId: later, index: 0 }])
   })
 
   it('claims nothing while paused, and gives back at once a unit granted for a claim made before', async () => {

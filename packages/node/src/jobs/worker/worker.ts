@@ -20,6 +20,7 @@ import { withinOwnerShare } from './limits.js'
 import type { NodeControl } from './node-control.js'
 import { audioRunsBeside, createSlots, unitThreads, type Slots } from './slots.js'
 import { PREFETCH_UNITS } from '../shared/timing.js'
+import { offerSequence } from '../shared/unit-order.js'
 import { failureCode, runUnitTask, UnitRefusal, type UnitTask } from './unit-task.js'
 
 /** Which try at which unit a refusal is about. */
@@ -193,15 +194,18 @@ export function createWorker (c: JobComponents, init: WorkerInit) {
     await c.bus.publish({ type: 'claim', owner, jobId: unit.jobId, index: unit.index, attempt: offer.attempt })
   }
 
-  /** A slot came free: claim the freshest offer heard while full, if any. */
+  /**
+   * A slot came free: claim the first offer heard while full, in the order owners offer (the
+   * earliest job, then its longest unit). Taking the freshest instead turned a batch around: the
+   * last clip ran before a long one submitted ahead of it, and the other node stood idle at the end.
+   */
   function claimRemembered (): void {
     const now = c.clock()
-    for (const [key, r] of [...remembered].reverse()) {
-      remembered.delete(key)
-      if (now - r.at > REMEMBERED_OFFER_TTL_MS) continue
-      onOffer(r.offer, r.owner).catch(err => log.warn({ err }, 'offer handling failed'))
-      return
-    }
+    for (const [key, r] of remembered) if (now - r.at > REMEMBERED_OFFER_TTL_MS) remembered.delete(key)
+    const first = [...remembered.entries()].sort(([, a], [, b]) => offerSequence(a.offer.unit, b.offer.unit))[0]
+    if (first == null) return
+    remembered.delete(first[0])
+    onOffer(first[1].offer, first[1].owner).catch(err => log.warn({ err }, 'offer handling failed'))
   }
 
   function onGrant (m: Extract<JobMessage, { type: 'grant' }>, from: string): void {
