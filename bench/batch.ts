@@ -7,9 +7,12 @@
  * against that round's plain run, and the figure is their median.
  *
  * node --experimental-strip-types bench/batch.ts [--rounds 3] [--clips 12] [--scale 1] [--nodes 2]
+ * [--keep-logs DIR] [--mesh-only]
  *
  * `--clips N` takes the first N lengths of the list; `--scale F` multiplies every length (0.1 for
- * a smoke run of a few minutes).
+ * a smoke run of a few minutes). For finding where a round's time went: `--keep-logs` runs the
+ * nodes at debug level and copies their logs to DIR/round-R/node-K.log; `--mesh-only` runs only the
+ * mesh, printing its rounds and no ratios.
  */
 import os from 'node:os'
 import path from 'node:path'
@@ -19,7 +22,7 @@ import { describeBusy, describeLastUnits, nodeBusy } from './lib/node-busy.ts'
 import { ffmeshJson, jobCpuSeconds, type NodeProcess } from './lib/node-processes.ts'
 import { startPinnedMesh } from './lib/pinned-mesh.ts'
 import { plainArgv, runPlain } from './lib/plain-ffmpeg.ts'
-import { argNumber, childCpuSeconds, commandLine, goal, loadNote, median, printTable, seconds } from './lib/report.ts'
+import { argNumber, argValue, childCpuSeconds, commandLine, goal, loadNote, median, printTable, seconds } from './lib/report.ts'
 import { countVideoFrames, describeSample, makeBenchSample } from './lib/samples.ts'
 
 /** The goals: the batch at least 1.9x plain ffmpeg, and at least 0.96 of the ceiling's speedup. */
@@ -72,13 +75,15 @@ async function runMesh (
   count: number,
   clips: string[],
   frames: number[],
-  work: string
+  work: string,
+  keepLogs?: string
 ): Promise<{ wallMs: number, cpuSec: number, units: string, busy: string, end: string }> {
   const cores = os.availableParallelism()
   const mesh = await startPinnedMesh(count, {
     name: 'batch',
     cores: Array.from({ length: cores }, (_, k) => k),
-    peersTimeoutMs: MESH_TIMEOUT_MS
+    peersTimeoutMs: MESH_TIMEOUT_MS,
+    ...(keepLogs != null ? { logLevel: 'debug' as const } : {})
   })
   try {
     const owner = mesh.nodes[0] as NodeProcess
@@ -127,7 +132,7 @@ async function runMesh (
       end: describeLastUnits(allUnits, mesh.peerIds, submittedAt, u => `clip ${clipOf.get(u) ?? '?'}`)
     }
   } finally {
-    await mesh.close()
+    await mesh.close({ keepLogs })
   }
 }
 
@@ -137,6 +142,8 @@ async function main (): Promise<void> {
   const scale = argNumber('scale', 1)
   const lengths = LENGTHS.slice(0, argNumber('clips', LENGTHS.length)).map(s => Math.max(MIN_CLIP_SEC, Math.round(s * scale)))
   const total = lengths.reduce((a, b) => a + b, 0)
+  const keepLogs = argValue('keep-logs')
+  const meshOnly = process.argv.includes('--mesh-only')
   console.log(`bench/batch: ${lengths.length} clips at once to ${count} nodes on one core each, against plain ffmpeg`)
   console.log(`clips (s, in submission order): ${lengths.join(' ')} (${total} s in all); ${loadNote()}`)
   console.log(`each: ${describeSample({ width: 1280, height: 720, seconds: lengths[0] as number })}, its own length`)
@@ -149,15 +156,18 @@ async function main (): Promise<void> {
   let units = ''
   try {
     for (let round = 1; round <= rounds; round++) {
-      const plain = await runPlainList(clips, work)
-      runs.plain.push(plain.wallMs)
-      cpu.plain.push(plain.cpuSec)
-      console.log(`  round ${round}: plain ffmpeg, one clip after another on core 0: ${seconds(plain.wallMs)} s`)
-      const ceiling = await runCeiling(clips, work, count)
-      runs.ceiling.push(ceiling.wallMs)
-      cpu.ceiling.push(ceiling.cpuSec)
-      console.log(`  round ${round}: ceiling, ${count} plain ffmpeg taking clips in turn: ${seconds(ceiling.wallMs)} s`)
-      const mesh = await runMesh(count, clips, frames, work)
+      if (!meshOnly) {
+        const plain = await runPlainList(clips, work)
+        runs.plain.push(plain.wallMs)
+        cpu.plain.push(plain.cpuSec)
+        console.log(`  round ${round}: plain ffmpeg, one clip after another on core 0: ${seconds(plain.wallMs)} s`)
+        const ceiling = await runCeiling(clips, work, count)
+        runs.ceiling.push(ceiling.wallMs)
+        cpu.ceiling.push(ceiling.cpuSec)
+        console.log(`  round ${round}: ceiling, ${count} plain ffmpeg taking clips in turn: ${seconds(ceiling.wallMs)} s`)
+      }
+      const logs = keepLogs != null ? path.join(keepLogs, `round-${round}`) : undefined
+      const mesh = await runMesh(count, clips, frames, work, logs)
       runs.mesh.push(mesh.wallMs)
       cpu.mesh.push(mesh.cpuSec)
       units = mesh.units
@@ -168,6 +178,7 @@ async function main (): Promise<void> {
   } finally {
     await removeBenchTempDir(work)
   }
+  if (meshOnly) return
   const ratios = (key: 'ceiling' | 'mesh'): number[] => runs[key].map((ms, i) => (runs.plain[i] as number) / ms)
   const cpuRatio = (key: keyof typeof cpu): number => median(cpu[key].map((s, i) => s / (cpu.plain[i] as number)))
   const speedup = median(ratios('mesh'))

@@ -9,6 +9,7 @@ import type { JobMessage } from '../shared/job-bus.js'
 import { CLAIM_WINDOW_MS, createOwnerState } from './owner-state.js'
 import { createQuarantine, QUARANTINE_AFTER_FAILURES } from './quarantine.js'
 import { createLeases } from './lease.js'
+import { heldByWorker } from './worker-load.js'
 import { paced } from '../../../../../test/helpers/pace.js'
 
 const PEER_A = '12D3KooWLZd1ovTLzMaBH93PVtzD7HU5cycoXRwWNJEwneGoPj5G'
@@ -35,14 +36,17 @@ async function harness (
   } as unknown as JobComponents
   const rt = createOwnerState()
   const quarantine = createQuarantine({ durationMs: 60_000, clock: Date.now })
-  const loads = () =>
-    [OWNER, PEER_A, PEER_B].map(id => ({
+  // As the owner sees them: a lease in the log takes its worker's slot.
+  const loads = () => {
+    const held = heldByWorker([store.job(jobId)].filter(v => v != null))
+    return [OWNER, PEER_A, PEER_B].map(id => ({
       id,
       slotsTotal: 1,
-      slotsFree: options.slotsFree?.[id] ?? 1,
-      held: 0,
+      slotsFree: (options.slotsFree?.[id] ?? 1) - (held.get(id) ?? 0),
+      held: held.get(id) ?? 0,
       leftSec: options.leftSec?.[id]
     }))
+  }
   const log = createLogger({ level: 'silent' })
   const leases = createLeases(c, { rt, quarantine, log })
   const grants = createGrants(c, { rt, quarantine, leases, loads, log })
@@ -70,7 +74,7 @@ async function harness (
       .map(m => ({ index: (m as { index: number }).index, worker: (m as { worker: string }).worker }))
   const leasedTo = (index: number): string | null => store.job(jobId)?.units[index]?.worker ?? null
   const unit = (index: number) => store.job(jobId)?.units[index]
-  return { rt, jobId, claim, sent, leasedTo, unit, quarantine, grantDelay, events: c.events }
+  return { store, rt, jobId, claim, sent, leasedTo, unit, quarantine, grantDelay, events: c.events }
 }
 
 /** Waits for the owner's handling of a claim (a synced log write, then a message) to show. */
@@ -148,6 +152,29 @@ describe('the owner grants claims', () => {
     // PEER_B could not have heard a grant to this node (it never crosses the network): it is told.
     // PEER_A's repeated claim of its own lease is left alone.
     expect(h.sent('revoke')).toEqual([{ index: 1, worker: PEER_B }])
+  })
+
+  it('grants a worker with one free slot one whole file of two it claims at once, and turns down the other', async () => {
+    // The favourite's claims are granted at once, so the two grants are chosen at the same time.
+    const h = await harness({ kind: 'whole' })
+    h.rt.get(h.jobId, 0).favourite = PEER_A
+    h.rt.get(h.jobId, 1).favourite = PEER_A
+    h.claim(0, PEER_A)
+    h.claim(1, PEER_A)
+    await until('the turn-down', () => h.sent('revoke').length > 0)
+    expect(h.sent('grant')).toEqual([{ index: 0, worker: PEER_A }])
+    expect(h.sent('revoke')).toEqual([{ index: 1, worker: PEER_A }])
+    expect(h.unit(1)).toMatchObject({ state: 'pending', worker: null })
+  })
+
+  it('turns down a claim on a unit of a job that no longer runs', async () => {
+    // A worker kept the offer while full and claims it when a slot frees, after the job ended.
+    const h = await harness()
+    await h.store.append(h.jobId, { type: 'job:cancelled' })
+    h.claim(0, PEER_A)
+    await until('the turn-down', () => h.sent('revoke').length > 0)
+    expect(h.sent('revoke')).toEqual([{ index: 0, worker: PEER_A }])
+    expect(h.sent('grant')).toEqual([])
   })
 
   it('does not tell a worker quarantined while its lease was being logged, and offers the unit again', async () => {

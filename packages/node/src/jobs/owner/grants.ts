@@ -24,25 +24,31 @@ export interface GrantParts extends LeaseParts {
 export function createGrants (c: JobComponents, parts: GrantParts) {
   const { rt, quarantine, leases, log } = parts
   const pendingGrants = new Set<string>()
+  /**
+   * Grants are chosen one at a time, each after the leases before it are in the log, so each sees
+   * them in the workers' loads. Two chosen at once both saw the one free slot, and a whole file
+   * was granted to a worker busy with another (bench/batch).
+   */
+  let lastGrant: Promise<void> = Promise.resolve()
 
   function onClaim (m: Extract<JobMessage, { type: 'claim' }>, from: string): void {
     const view = c.store.job(m.jobId)
     const unit = view?.units[m.index]
-    if (
-      view == null ||
-      view.job.owner !== c.mesh.peerId ||
-      view.job.state !== 'running' ||
-      view.job.attention != null ||
-      unit == null
-    ) {
-      return
-    }
-    const state = rt.get(m.jobId, m.index)
-    const open = isPending(unit) && m.attempt === unit.attempts + 1 && !state.granting
-    if (!open || rt.isRefused(state, from, c.clock()) || quarantine.isQuarantined(from)) {
+    if (view == null || view.job.owner !== c.mesh.peerId || unit == null) return
+    // A job that is assembling, done, cancelled or waiting on a person grants nothing more.
+    const state = view.job.state === 'running' && view.job.attention == null ? rt.get(m.jobId, m.index) : null
+    const open =
+      state != null &&
+      isPending(unit) &&
+      m.attempt === unit.attempts + 1 &&
+      !state.granting &&
+      !rt.isRefused(state, from, c.clock()) &&
+      !quarantine.isQuarantined(from)
+    if (!open) {
       // A claim that cannot win is turned down, or it would hold the claimant's room until
       // CLAIM_TTL_MS. Most are for a unit just granted to this node's own worker, a grant that
-      // never crosses the network. A repeated claim from the unit's holder is left alone.
+      // never crosses the network, or one a worker kept from an offer heard while it was full. A
+      // repeated claim from the unit's holder is left alone.
       if (unit.worker !== from || unit.attempts !== m.attempt) turnDown(m.jobId, m.index, m.attempt, [from])
       return
     }
@@ -89,7 +95,9 @@ export function createGrants (c: JobComponents, parts: GrantParts) {
     // Until the lease is in the log the view still says pending: nothing else may grant meanwhile.
     state.granting = true
     try {
-      await grant(jobId, unit.attempts + 1, index, claims)
+      const turn = lastGrant.then(async () => await grant(jobId, unit.attempts + 1, index, claims))
+      lastGrant = turn.catch(() => {})
+      await turn
     } finally {
       state.granting = false
     }

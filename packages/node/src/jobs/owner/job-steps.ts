@@ -11,6 +11,7 @@ import type { OwnerState } from './owner-state.js'
 import type { PlanRoom, PlanStarts } from './plan-starts.js'
 import { needsPlan } from './planner.js'
 import type { StepRunner } from './step-runner.js'
+import type { WorkerLoad } from './worker-load.js'
 
 /** One step of a job as the owner takes it, in the order the owner looks at them. */
 export interface JobStepSpec {
@@ -53,8 +54,11 @@ export type JobStepName = typeof JOB_STEPS[number]['step']
 /** Events after which the owner has work at once: every step's wake-ups. */
 export const KICK_EVENTS: ReadonlySet<EventName> = new Set(JOB_STEPS.flatMap(s => s.wakes))
 
-/** What one tick knows: its time, and the room for new plans that its queued jobs share. */
-export interface TickContext { now: number, planRoom: PlanRoom }
+/**
+ * What one tick knows: its time, the room for new plans that its queued jobs share, and one look
+ * at the workers' loads that its jobs' offers share (taken at the first offer, then updated by it).
+ */
+export interface TickContext { now: number, planRoom: PlanRoom, workers: () => WorkerLoad[] }
 
 /** Runs a step for one job; true ends that job's walk at this tick. */
 type StepBody = (view: JobView, tick: TickContext) => Promise<boolean | void> | boolean | void
@@ -131,8 +135,8 @@ export function createJobSteps (c: JobComponents, parts: JobStepParts) {
       await recordEvent(c, job.id, { type: 'job:assembling' })
       return true
     },
-    async offer (view, { now }) {
-      await parts.offers.offer(view, now)
+    async offer (view, { now, workers }) {
+      await parts.offers.offer(view, now, workers())
     }
   }
 

@@ -101,10 +101,13 @@ export function createOffers (c: JobComponents, parts: OfferParts) {
     }
   }
 
-  /** At the end of a job, a unit waiting behind another on a busy worker goes to an idle one, once. */
+  /**
+   * At the end of a job, a unit waiting behind another on a busy worker goes to an idle one, once.
+   * The idle worker counts as taken for the rest of the look, so no later job offers it a unit too.
+   */
   async function moveTailUnit (view: JobView, now: number, workers: WorkerLoad[]): Promise<void> {
     const heartbeatMs = Math.round(c.config.jobs.heartbeatSeconds * 1000)
-    const unit = unitToMove(view.units, workers, convertingWorkers(parts.owned()), (worker, u) => {
+    const move = unitToMove(view.units, workers, convertingWorkers(parts.owned()), (worker, u) => {
       const state = rt.get(u.jobId, u.index)
       return (
         rt.isWaiting(state, now, heartbeatMs) &&
@@ -114,7 +117,9 @@ export function createOffers (c: JobComponents, parts: OfferParts) {
         !quarantine.isQuarantined(worker)
       )
     })
-    if (unit?.worker == null) return
+    const unit = move?.unit
+    if (move == null || unit?.worker == null) return
+    countOffered(move.to, unit)
     rt.get(unit.jobId, unit.index).moved = true
     log.info({ jobId: unit.jobId, index: unit.index, from: unit.worker }, 'moving a waiting unit to an idle worker')
     await leases.reassign(unit, `waiting on ${unit.worker} while another worker was idle`)
@@ -122,10 +127,14 @@ export function createOffers (c: JobComponents, parts: OfferParts) {
 
   return {
     loads,
-    /** Offers the job's pending units; then, with the same look at the workers, moves a waiting one. */
-    async offer (view: JobView, now: number): Promise<void> {
+    /**
+     * Offers the job's pending units; then, with the same look at the workers, moves a waiting one.
+     * `workers` is one look (loads()) shared by every job of a tick: what is offered or moved for
+     * one job counts against its likely worker when the next job offers. A look per job let three
+     * jobs each offer their whole file to the one free slot, and two were granted it (bench/batch).
+     */
+    async offer (view: JobView, now: number, workers: WorkerLoad[]): Promise<void> {
       // A tail move only happens when nothing is left to offer.
-      const workers = loads()
       await offerPending(view, now, workers)
       await moveTailUnit(view, now, workers)
     }

@@ -78,6 +78,58 @@ describe('the owner as a component', () => {
     expect(counts).toMatchObject({ eventListeners: 0, peerListeners: 0 })
   })
 
+  it('offers one free slot one whole file per look: a job offered after another sees the slot taken', async () => {
+    const store = await temp.open()
+    // Three jobs of one whole unit each, submitted in this order; one peer with one free slot that
+    // never claims, and this node's own worker paused. Each tick reads the clock once.
+    const jobs = [
+      await plannedJob(store, 1, { kind: 'whole' }),
+      await plannedJob(store, 1, { kind: 'whole' }),
+      await plannedJob(store, 1, { kind: 'whole' })
+    ]
+    let now = 1_000_000
+    const offered: string[] = []
+    const c = {
+      events: createEventBus(),
+      store,
+      mesh: {
+        peerId: SELF,
+        peers: () => [{ id: PEER_A, slotsFree: 1, slotsTotal: 1, paused: false }],
+        isConnected: () => true,
+        onPeerChange: () => () => {}
+      },
+      config: {
+        jobs: { quarantineSeconds: 60, leaseSeconds: 30, heartbeatSeconds: 5, maxPlanning: 1, maxAttempts: 3 },
+        worker: { slots: 1 }
+      },
+      disk: { fullFor: () => null, refresh: async () => {} },
+      logger: createLogger({ level: 'silent' }),
+      clock: () => now,
+      bus: {
+        publish: async (m: { type: string, unit?: { jobId: string } }) => {
+          if (m.type === 'offer' && m.unit != null) offered.push(m.unit.jobId)
+        }
+      }
+    } as unknown as JobComponents
+    const owner = createOwner(c, { localSlotsFree: () => 0, localAcceptsWork: () => false })
+    await owner.start()
+    try {
+      const deadline = performance.now() + paced(10_000)
+      while (new Set(offered).size < jobs.length) {
+        if (performance.now() > deadline) throw new Error(`offered only ${offered.join(', ')}`)
+        now += 1
+        await new Promise(resolve => setTimeout(resolve, 10))
+      }
+    } finally {
+      await owner.stop()
+    }
+    // Each at its own tick (a tick's offers share its clock reading), the earliest job first. The
+    // clock moved less than REOFFER_MS, so none was offered twice.
+    expect(offered).toEqual(jobs)
+    const offeredAt = jobs.map(id => owner.state.peek(id, 0)?.lastOfferAt)
+    expect(new Set(offeredAt).size).toBe(jobs.length)
+  })
+
   it('logs a release its full job log could not take when the lease runs out, as the refusal it was', async () => {
     const real = await temp.open()
     const jobId = await plannedJob(real, 1)

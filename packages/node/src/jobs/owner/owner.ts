@@ -10,7 +10,7 @@ import { isLive } from '../shared/unit-lease.js'
 import { createOwnerState } from './owner-state.js'
 import { createGrants } from './grants.js'
 import { createJobSteps, KICK_EVENTS } from './job-steps.js'
-import { leasedInputPath } from './worker-load.js'
+import { leasedInputPath, type WorkerLoad } from './worker-load.js'
 import { cancelJob, retryJob } from './job-commands.js'
 import { createLeases } from './lease.js'
 import { createOffers, type LocalWorker } from './offers.js'
@@ -68,7 +68,9 @@ export function createOwner (c: JobComponents, init: OwnerInit) {
   let quietUntil = 0
   const ticker = createTicker(async () => {
     const views = owned()
-    const tick = { now: c.clock(), planRoom: plans.room(views) }
+    // One look at the workers for every job's offers at this tick (offers.ts).
+    let workers: WorkerLoad[] | undefined
+    const tick = { now: c.clock(), planRoom: plans.room(views), workers: () => (workers ??= offers.loads()) }
     // Queued jobs first, in submission order, while there is room for their plans.
     for (const view of c.store.queued()) {
       if (!tick.planRoom.open()) break

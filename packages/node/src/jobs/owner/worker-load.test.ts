@@ -99,7 +99,7 @@ describe('moving a waiting unit at the end of a job', () => {
   it('moves a unit waiting behind a conversion to a worker that stands idle', () => {
     const units = [unit(0, 'verified', 'b'), unit(1, 'converting', 'a'), unit(2, 'leased', 'a')]
     const loads = workerLoads([advert('a', 0), advert('b', 1)], heldByWorker([view('running', units)]))
-    expect(unitToMove(units, loads, converting(units), usable)?.index).toBe(2)
+    expect(unitToMove(units, loads, converting(units), usable)?.unit.index).toBe(2)
   })
 
   it("moves a unit waiting behind another job's conversion: the last clip of a batch behind the one before", () => {
@@ -107,7 +107,7 @@ describe('moving a waiting unit at the end of a job', () => {
     const last = view('running', [unit(0, 'leased', 'a', 10), unit(1, 'verified', 'b', 3), unit(2, 'verified', 'b', 2)])
     const owned = [before, last]
     const loads = workerLoads([advert('a', 0), advert('b', 1)], heldByWorker(owned))
-    expect(unitToMove(last.units, loads, convertingWorkers(owned), usable)?.index).toBe(0)
+    expect(unitToMove(last.units, loads, convertingWorkers(owned), usable)?.unit.index).toBe(0)
     // Seen job by job, nothing of the last clip converts on a: the piece would wait there.
     expect(unitToMove(last.units, loads, convertingWorkers([last]), usable)).toBeNull()
   })

@@ -100,7 +100,7 @@ export function convertingWorkers (views: JobView[]): Set<string> {
 /**
  * The end of a job: nothing is pending, a worker stands idle, and another holds a unit it has not
  * started (prefetched behind the one it converts). Moving that unit to the idle worker ends the job
- * up to one unit sooner. Returns the unit to move, or null. The idle worker must be usable for it.
+ * up to one unit sooner. Returns the unit to move and the idle worker it may go to, or null.
  * `converting`: the workers converting any of this owner's units (convertingWorkers). The unit
  * ahead may be another job's: at the end of a batch, the last clip's piece prefetched behind the
  * whole clip before it kept an idle node waiting 20 s (bench/batch).
@@ -110,7 +110,7 @@ export function unitToMove (
   loads: WorkerLoad[],
   converting: ReadonlySet<string>,
   usable: (worker: string, unit: UnitRecord) => boolean
-): UnitRecord | null {
+): { unit: UnitRecord, to: WorkerLoad } | null {
   if (units.some(isPending)) return null
   const idle = loads.filter(w => w.slotsTotal > 0 && w.held === 0 && w.slotsFree > 0)
   if (idle.length === 0) return null
@@ -119,7 +119,11 @@ export function unitToMove (
   const waiting = units
     .filter(u => u.state === 'leased' && u.worker != null && overfull.has(u.worker) && converting.has(u.worker))
     .sort(longestFirst)
-  return waiting.find(u => idle.some(w => usable(w.id, u))) ?? null
+  for (const unit of waiting) {
+    const to = idle.find(w => usable(w.id, unit))
+    if (to != null) return { unit, to }
+  }
+  return null
 }
 
 /** Where a blob a worker asks for lives, if that worker holds a lease on a unit that needs it. */
