@@ -8,6 +8,7 @@ import { createLogger } from '../../logger.js'
 import type { JobStore } from '../../store/job-store.js'
 import type { JobView } from '../../store/reduce.js'
 import type { JobComponents } from '../shared/deps.js'
+import type { JobMessage } from '../shared/job-bus.js'
 import type { JobMessageOf } from '../shared/message-router.js'
 import { createOwner } from './owner.js'
 
@@ -55,6 +56,28 @@ function ownerWithCounts () {
   return { owner, events, counts, looksAfter }
 }
 
+/** What an owner on a real job log needs, with the given peers' adverts, clock and bus. */
+function ownerComponents (init: {
+  store: JobStore
+  peers: Array<{ id: string, slotsFree: number, slotsTotal: number, paused: boolean }>
+  clock: () => number
+  publish?: (m: JobMessage) => Promise<void>
+}): JobComponents {
+  return {
+    events: createEventBus(),
+    store: init.store,
+    mesh: { peerId: SELF, peers: () => init.peers, isConnected: () => true, onPeerChange: () => () => {} },
+    config: {
+      jobs: { quarantineSeconds: 60, leaseSeconds: 30, heartbeatSeconds: 5, maxPlanning: 1, maxAttempts: 3 },
+      worker: { slots: 1 }
+    },
+    disk: { fullFor: () => null, refresh: async () => {} },
+    logger: createLogger({ level: 'silent' }),
+    clock: init.clock,
+    bus: { publish: init.publish ?? (async () => {}) }
+  } as unknown as JobComponents
+}
+
 describe('the owner as a component', () => {
   it('listens while started, and holds no listener and runs no tick once stopped', async () => {
     const { owner, events, counts, looksAfter } = ownerWithCounts()
@@ -89,28 +112,12 @@ describe('the owner as a component', () => {
     ]
     let now = 1_000_000
     const offered: string[] = []
-    const c = {
-      events: createEventBus(),
+    const c = ownerComponents({
       store,
-      mesh: {
-        peerId: SELF,
-        peers: () => [{ id: PEER_A, slotsFree: 1, slotsTotal: 1, paused: false }],
-        isConnected: () => true,
-        onPeerChange: () => () => {}
-      },
-      config: {
-        jobs: { quarantineSeconds: 60, leaseSeconds: 30, heartbeatSeconds: 5, maxPlanning: 1, maxAttempts: 3 },
-        worker: { slots: 1 }
-      },
-      disk: { fullFor: () => null, refresh: async () => {} },
-      logger: createLogger({ level: 'silent' }),
+      peers: [{ id: PEER_A, slotsFree: 1, slotsTotal: 1, paused: false }],
       clock: () => now,
-      bus: {
-        publish: async (m: { type: string, unit?: { jobId: string } }) => {
-          if (m.type === 'offer' && m.unit != null) offered.push(m.unit.jobId)
-        }
-      }
-    } as unknown as JobComponents
+      publish: async (m) => { if (m.type === 'offer') offered.push(m.unit.jobId) }
+    })
     const owner = createOwner(c, { localSlotsFree: () => 0, localAcceptsWork: () => false })
     await owner.start()
     try {
@@ -146,19 +153,7 @@ describe('the owner as a component', () => {
         return typeof value === 'function' ? value.bind(target) : value
       }
     }) as JobStore
-    const c = {
-      events: createEventBus(),
-      store,
-      mesh: { peerId: SELF, peers: () => [], isConnected: () => true, onPeerChange: () => () => {} },
-      config: {
-        jobs: { quarantineSeconds: 60, leaseSeconds: 30, heartbeatSeconds: 5, maxPlanning: 1, maxAttempts: 3 },
-        worker: { slots: 1 }
-      },
-      disk: { fullFor: () => null, refresh: async () => {} },
-      logger: createLogger({ level: 'silent' }),
-      clock: () => now,
-      bus: { publish: async () => {} }
-    } as unknown as JobComponents
+    const c = ownerComponents({ store, peers: [], clock: () => now })
     const owner = createOwner(c, { localSlotsFree: () => 0, localAcceptsWork: () => false })
     await owner.start()
     try {
