@@ -22,7 +22,7 @@ import { describeBusy, describeLastUnits, nodeBusy } from './lib/node-busy.ts'
 import { ffmeshJson, jobCpuSeconds, type NodeProcess } from './lib/node-processes.ts'
 import { startPinnedMesh } from './lib/pinned-mesh.ts'
 import { plainArgv, runPlain } from './lib/plain-ffmpeg.ts'
-import { argNumber, argValue, childCpuSeconds, commandLine, goal, loadNote, median, printTable, seconds } from './lib/report.ts'
+import { argFlag, argNumber, argValue, childCpuSeconds, commandLine, goal, loadNote, median, printTable, seconds } from './lib/report.ts'
 import { countVideoFrames, describeSample, makeBenchSample } from './lib/samples.ts'
 
 /** The goals: the batch at least 1.9x plain ffmpeg, and at least 0.96 of the ceiling's speedup. */
@@ -143,7 +143,7 @@ async function main (): Promise<void> {
   const lengths = LENGTHS.slice(0, argNumber('clips', LENGTHS.length)).map(s => Math.max(MIN_CLIP_SEC, Math.round(s * scale)))
   const total = lengths.reduce((a, b) => a + b, 0)
   const keepLogs = argValue('keep-logs')
-  const meshOnly = process.argv.includes('--mesh-only')
+  const meshOnly = argFlag('mesh-only')
   console.log(`bench/batch: ${lengths.length} clips at once to ${count} nodes on one core each, against plain ffmpeg`)
   console.log(`clips (s, in submission order): ${lengths.join(' ')} (${total} s in all); ${loadNote()}`)
   console.log(`each: ${describeSample({ width: 1280, height: 720, seconds: lengths[0] as number })}, its own length`)
