@@ -1,5 +1,6 @@
 import { join, resolve } from 'node:path'
 import { rm } from 'node:fs/promises'
+import { mustPassOn } from './disk-full.js'
 import { inputArgs, outputArgs } from './ffmpeg-args.js'
 import type { MediaInfo } from './probe.js'
 import type { FfmpegRunner } from './runner.js'
@@ -81,7 +82,7 @@ export async function normaliseSource (
       return ts
     } catch (err) {
       await rm(ts, { force: true })
-      if (options.signal?.aborted === true) throw err
+      if (mustPassOn(err, options.signal)) throw err
     }
     const mkv = join(dir, 'normalised.mkv')
     await runner.run([...inputArgs(source), ...KEPT_STREAMS, ...outputArgs(mkv, 'matroska')], options)

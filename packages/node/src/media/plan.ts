@@ -1,6 +1,7 @@
 import { join, resolve } from 'node:path'
 import type { Profile } from '@ffmesh/protocol'
 import { cutVideo, removeCut, type Cut } from './cut.js'
+import { mustPassOn } from './disk-full.js'
 import { inputArgs, outputArgs } from './ffmpeg-args.js'
 import { hasBreakableClock, normaliseBeforeCut, normaliseSource, type NormaliseReason } from './normalise.js'
 import { scanPackets, type PacketList } from './packet-list.js'
@@ -160,7 +161,7 @@ async function tryCut (
   try {
     return await cutVideo(runner, source, info, init, listed, breaks, options)
   } catch (err) {
-    if (options.signal?.aborted === true) throw err
+    if (mustPassOn(err, options.signal)) throw err
     await removeCut(init.workDir)
     return null
   }
@@ -281,7 +282,7 @@ async function audioUnit (
     )
     return unit
   } catch (err) {
-    if (options.signal?.aborted === true) throw err
+    if (mustPassOn(err, options.signal)) throw err
     return { ...unit, files: [source], inputFormat: 'source' }
   }
 }

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { createReadStream } from 'node:fs'
 import { FfmeshError, ErrorCodes } from '@ffmesh/protocol'
 import type { Logger } from '../logger.js'
+import { NO_SPACE_MESSAGE } from './disk-full.js'
 import { createPriorityLauncher, EXEC_FAILED_EXIT_CODES, type ChildPriority } from './priority.js'
 
 /** Time a child gets to exit after SIGTERM before SIGKILL; ffmpeg finalises a file in well under this. */
@@ -199,10 +200,12 @@ export function createFfmpegRunner (init: FfmpegRunnerInit): FfmpegRunner {
       live.add(child)
       const packetsRead = new Map<number, number>()
       const dtsRaised: DtsRaise[] = []
-      const tail = createTail(
-        STDERR_TAIL_LINES,
-        options.countPackets === true ? verboseStderr(packetsRead, dtsRaised) : undefined
-      )
+      let noSpace: string | null = null
+      const pick = options.countPackets === true ? verboseStderr(packetsRead, dtsRaised) : (line: string) => line
+      const tail = createTail(STDERR_TAIL_LINES, line => {
+        if (noSpace == null && NO_SPACE_MESSAGE.test(line)) noSpace = line.trim()
+        return pick(line)
+      })
       const out: Buffer[] = []
       let outBytes = 0
       let failure: Error | undefined
@@ -254,6 +257,18 @@ export function createFfmpegRunner (init: FfmpegRunnerInit): FfmpegRunner {
         log.debug({ binary, code, ms: Math.round(performance.now() - started), args: args.slice(-1) }, 'child exited')
         if (failure != null) {
           reject(failure)
+          return
+        }
+        // Checked before the exit code: ffmpeg may exit 0 with an output it could not finish writing.
+        noSpace ??= NO_SPACE_MESSAGE.test(tail.text()) ? tail.text() : null
+        if (noSpace != null) {
+          reject(
+            new FfmeshError(
+              ErrorCodes.DISK_FULL,
+              `${binary} could not write its output: ${noSpace}; free some space and the step runs again`,
+              { exitCode: code, stderr: tail.text() }
+            )
+          )
           return
         }
         if (code === 0) {

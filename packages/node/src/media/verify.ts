@@ -1,5 +1,6 @@
 import { FfmeshError, ErrorCodes, type Profile } from '@ffmesh/protocol'
 import { keptCoverArt } from './cover-art.js'
+import { mustPassOn } from './disk-full.js'
 import { attachmentArgs, CHAPTER_CONTAINERS, keepsAudio, keptSubtitles, subtitleArgs } from './profile-args.js'
 import { scanPackets, type PacketList } from './packet-list.js'
 import { mainVideo, readProbe, tag, toSeconds, type MediaInfo, type ProbeResult } from './probe.js'
@@ -38,7 +39,7 @@ export async function verifyOutput (
       .map(s => s.index)
     list = await scanPackets(runner, init.file, timed, `${init.file}.packets.crc`, options)
   } catch (err) {
-    if (options.signal?.aborted === true) throw err
+    if (mustPassOn(err, options.signal)) throw err
     throw failed(`the output cannot be read: ${(err as Error).message}`)
   }
   const streams = probe.streams ?? []

@@ -21,7 +21,7 @@ import { createStepRunner } from './step-runner.js'
 import { createTicker } from './ticker.js'
 import { createWorkerPresence } from './worker-presence.js'
 import { createWorkerReports } from './worker-reports.js'
-import { isDiskFullError } from '../shared/disk-hold.js'
+import { isDiskFullError } from '../../media/disk-full.js'
 
 /** How often the owner looks at its jobs: offers, lease expiry, assembly. */
 export const OWNER_TICK_MS = 200

@@ -1,18 +1,7 @@
-import { ErrorCodes, isFfmeshError } from '@ffmesh/protocol'
+import { isDiskFullError } from '../../media/disk-full.js'
 import type { JobRecord } from '../../store/records.js'
 import type { JobComponents } from './deps.js'
 import { diskFullMessage } from './disk-monitor.js'
-
-/** An error that says a disk was full: ENOSPC or EDQUOT from a write, DISK_FULL, or ffmpeg saying so. */
-export function isDiskFullError (err: unknown): boolean {
-  const e = err as { code?: string, message?: string } | null
-  if (isFfmeshError(err) && err.code === ErrorCodes.DISK_FULL) return true
-  return (
-    e?.code === 'ENOSPC' ||
-    e?.code === 'EDQUOT' ||
-    /No space left on device|Disk quota exceeded/i.test(String(e?.message ?? ''))
-  )
-}
 
 /**
  * Why this node must not work on a job now, for `status` and the owner: its data dir or the job's

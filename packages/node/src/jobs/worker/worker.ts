@@ -13,7 +13,7 @@ import {
 import type { UnitMeasure } from '../../media/index.js'
 import type { Ack, CapacityBody, ResultPush } from '../../mesh/types.js'
 import type { JobComponents } from '../shared/deps.js'
-import { isDiskFullError } from '../shared/disk-hold.js'
+import { isDiskFullError } from '../../media/disk-full.js'
 import type { JobMessage } from '../shared/job-bus.js'
 import type { SideMessages } from '../shared/message-router.js'
 import { withinOwnerShare } from './limits.js'
