@@ -24,8 +24,11 @@ export function pageViews (all: Iterable<JobView>, query: JobQuery): { total: nu
 /**
  * The unfinished jobs, split into those under way and those still queued, kept as events are
  * applied, so the owner's tick walks the work in flight and the head of the queue, never the
- * finished or queued thousands. Job ids are ULIDs and views load in key order, so insertion order
- * is submission order.
+ * finished or queued thousands. Each lists its jobs in submission order (job ids are ULIDs), the
+ * order the owner offers in: a job joins the jobs under way when its plan starts, and plans end
+ * out of order (a short file's before a long one's), so a job that joins behind a later one is put
+ * back in its place. Walked in joining order, a 60 s clip planned first took the one free slot
+ * ahead of a 120 s clip submitted before it (bench/batch).
  */
 export interface JobIndexes {
   update(id: string, view: JobView): void
@@ -45,12 +48,12 @@ export function createJobIndexes (): JobIndexes {
   const update = (id: string, view: JobView): void => {
     if (view.job.state === 'queued') {
       inFlight.delete(id)
-      queued.set(id, view)
+      setInOrder(queued, id, view)
     } else if (TERMINAL_JOB_STATES.includes(view.job.state)) {
       drop(id)
     } else {
       queued.delete(id)
-      inFlight.set(id, view)
+      setInOrder(inFlight, id, view)
     }
   }
   return {
@@ -64,4 +67,17 @@ export function createJobIndexes (): JobIndexes {
     inFlight: () => inFlight.values(),
     queued: () => queued.values()
   }
+}
+
+/**
+ * Sets a view in a map kept in key order. A new key is almost always the greatest (a new job); one
+ * that is not (a job whose plan started, a retried one) re-sorts the map, once per such join.
+ */
+function setInOrder (map: Map<string, JobView>, id: string, view: JobView): void {
+  const joins = !map.has(id)
+  map.set(id, view)
+  if (!joins || ![...map.keys()].some(key => key > id)) return
+  const sorted = [...map].sort(([a], [b]) => (a < b ? -1 : 1))
+  map.clear()
+  for (const [key, v] of sorted) map.set(key, v)
 }

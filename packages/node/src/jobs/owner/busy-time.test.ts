@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest'
 import { unitOf as unit, viewOf as view } from '../../../../../test/fixtures/unit-views.js'
-import { AUDIO_COST_SHARE, busySec, countOffered, holdForSoonerWorker, readierFirst, workLeft } from './busy-time.js'
+import {
+  AUDIO_COST_SHARE,
+  busySec,
+  countOffered,
+  holdForSoonerWorker,
+  keepSlotFor,
+  readierFirst,
+  workLeft
+} from './busy-time.js'
 import { pickCandidates } from './candidates.js'
 import { type WorkerLoad } from './worker-load.js'
 
@@ -76,5 +84,28 @@ describe('one look at the workers, as a list scheduler', () => {
     // The second long piece goes behind the audio, not behind the first long piece; then a holds
     // its prefetch and b, which frees first but may take no more, holds the rest back.
     expect(given).toEqual([[16, 'a'], [16, 'b'], [10, 'a']])
+  })
+  it('keeps the slot that frees first for an earlier whole file, and later pieces go to the other worker', () => {
+    // The end of a batch (bench/batch): a frees in 2 s, b in 70 s; an earlier job's 120 s clip
+    // waits whole for a free slot, and a later job's 18 s pieces are offered in the same look.
+    const workers = [load('a', 0, 2), load('b', 0, 70)]
+    keepSlotFor(workers, nobody, unit(0, 'pending', null, 120, 'whole'))
+    const given: string[] = []
+    for (const u of [18, 18, 18].map((sec, i) => unit(i, 'pending', null, sec))) {
+      if (holdForSoonerWorker(workers, nobody)) continue
+      const candidates = pickCandidates(workers, nobody, 'a')
+      // a, whose slot is the clip's, is not even the spare: kept, the offer would be claimed the
+      // moment a's slot frees, before the owner offers the clip.
+      expect(candidates).toEqual(['b'])
+      given.push(candidates[0] as string)
+      countOffered(workers.find(w => w.id === candidates[0]) as WorkerLoad, u)
+    }
+    expect(given).toEqual(['b'])
+    // Without the clip counted, the first piece went to a and took its slot first.
+    expect(pickCandidates([load('a', 0, 2), load('b', 0, 70)], nobody, 'x')[0]).toBe('a')
+    // With a slot free now there is nothing to keep: the clip is offered to it.
+    const free = [load('a', 1), load('b', 0, 70)]
+    keepSlotFor(free, nobody, unit(0, 'pending', null, 120, 'whole'))
+    expect(free.map(w => w.slotsFree)).toEqual([1, 0])
   })
 })

@@ -75,8 +75,35 @@ export function holdForSoonerWorker<W extends Readiness & { id: string }> (
   loads: W[],
   excluded: (worker: string) => boolean
 ): boolean {
-  const usable = loads.filter(w => w.slotsTotal > 0 && !excluded(w.id))
-  if (usable.some(w => w.slotsFree > 0)) return false
-  const soonest = usable.filter(w => busySec(w) != null).sort(readierFirst)[0]
+  const soonest = soonestBusyWorker(loads, excluded)
   return soonest != null && soonest.slotsFree + PREFETCH_UNITS <= 0
+}
+
+/**
+ * Counts a unit that waits for a free slot (waitsForFreeSlot) as taken by the worker whose slot
+ * frees first, for the next offers of the same look: that slot is the unit's, as a list scheduler
+ * gives the next free slot to the earliest unit. Without this, a later job's piece was prefetched
+ * by that worker and took the slot first, piece after piece: a 120 s clip waited 110 s behind a
+ * later 75 s one, then ended the batch alone (bench/batch).
+ */
+export function keepSlotFor<W extends Readiness & { id: string }> (
+  loads: W[],
+  excluded: (worker: string) => boolean,
+  unit: Pick<UnitRecord, 'spec'>
+): void {
+  const soonest = soonestBusyWorker(loads, excluded)
+  if (soonest != null) countOffered(soonest, unit)
+}
+
+/**
+ * The worker a unit may go to whose slot frees first, when none has one free now; null when one
+ * has, or the owner cannot tell about any (other owners' work fills them).
+ */
+function soonestBusyWorker<W extends Readiness & { id: string }> (
+  loads: W[],
+  excluded: (worker: string) => boolean
+): W | null {
+  const usable = loads.filter(w => w.slotsTotal > 0 && !excluded(w.id))
+  if (usable.some(w => w.slotsFree > 0)) return null
+  return usable.filter(w => busySec(w) != null).sort(readierFirst)[0] ?? null
 }

@@ -1,4 +1,5 @@
 import { MAX_OFFER_CANDIDATES, type PeerStatus } from '@ffmesh/protocol'
+import { PREFETCH_UNITS } from '../shared/timing.js'
 import { readierFirst } from './busy-time.js'
 import type { Readiness } from './worker-load.js'
 
@@ -7,8 +8,8 @@ export const OFFER_CANDIDATES = 2
 
 /**
  * Picks the workers an offer invites: those with the most free slots, ties broken at random so
- * equal peers share the work; when nobody has a free slot, those whose slot frees first (a
- * prefetch: see busy-time.ts). An empty list invites everyone (no adverts heard yet, say).
+ * equal peers share the work; when nobody has a free slot, those with room for a prefetch whose
+ * slot frees first (see busy-time.ts). An empty list invites everyone (no adverts heard yet, say).
  *
  * The same workers are invited whoever comes first, but the first, the favourite, is a peer
  * rather than the owner itself (`self`) when the two tie, as in the grant: the owner's core also
@@ -27,7 +28,13 @@ export function pickCandidates (
     .sort((a, b) => readierFirst(a.w, b.w) || a.tie - b.tie)
     .map(x => x.w)
   const free = able.filter(w => w.slotsFree > 0)
-  const picked = (free.length > 0 ? free : able).slice(0, Math.min(OFFER_CANDIDATES, MAX_OFFER_CANDIDATES))
+  // A worker without room for a prefetch is no spare: it would keep the offer and claim it the
+  // moment its slot frees, ahead of the unit the owner counts that slot for (keepSlotFor).
+  const roomy = able.filter(w => w.slotsFree + PREFETCH_UNITS > 0)
+  const picked = (free.length > 0 ? free : roomy.length > 0 ? roomy : able).slice(
+    0,
+    Math.min(OFFER_CANDIDATES, MAX_OFFER_CANDIDATES)
+  )
   const [first, second] = picked
   if (first?.id === self && second != null && readierFirst(first, second) === 0) {
     picked.push(picked.shift() as typeof first)

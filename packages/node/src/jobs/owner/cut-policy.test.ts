@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest'
-import { chooseCut, minSegmentSec, WHOLE_ON_ONE_SLOT_MAX_SEC } from './cut-policy.js'
+import { jobRecord, OWNER_PEER, unitRecord } from '../../../../../test/fixtures/job-log.js'
+import type { JobRecord } from '../../store/records.js'
+import type { JobView } from '../../store/reduce.js'
+import { chooseCut, minSegmentSec, WHOLE_ON_ONE_SLOT_MAX_SEC, workAround } from './cut-policy.js'
 
 const idle = { converting: [], waiting: [], planning: 0 }
 /** The work ahead: units held (seconds left of each) and units waiting. */
@@ -82,5 +85,52 @@ describe('how the planner cuts a job', () => {
       segmentSeconds: 20,
       tailSegments: 0
     })
+  })
+})
+
+describe('the work around a job the planner weighs', () => {
+  /** A job of this owner, `sec` long, submitted at `at`. */
+  const job = (id: string, sec: number, at: number, fields: Partial<JobRecord> = {}): JobRecord => {
+    const base = jobRecord(id, { createdAt: at, ...fields })
+    return { ...base, info: { ...(base.info as NonNullable<JobRecord['info']>), durationSec: sec } }
+  }
+  /** A job under way with one whole unit: held (converting) or waiting. */
+  const whole = (id: string, sec: number, at: number, held: boolean): JobView => {
+    const unit = unitRecord(id, 0)
+    const lease = held ? { state: 'leased' as const, worker: 'w', attempts: 1 } : {}
+    return {
+      job: job(id, sec, at, { state: 'running' }),
+      units: [{ ...unit, ...lease, spec: { ...unit.spec, kind: 'whole', durationSec: sec } }]
+    }
+  }
+  /** What workAround reads of an owner: its peer id and its jobs under way and queued. */
+  const owner = (inFlight: JobView[], queued: JobView[]) => {
+    const store = { inFlight: () => inFlight.values(), queued: () => queued.values() }
+    return { mesh: { peerId: OWNER_PEER }, store } as never
+  }
+
+  it('counts a job submitted before this one ahead of it, queued or being planned, and a later one behind it', () => {
+    // The end of a batch (as bench/batch logged it): a 150 s clip converting (144 s left), a 60 s
+    // one just started, a 120 s one waiting; then clips of 15 s (submitted first), 75 s and 25 s,
+    // whose plans start together, so the 15 s one is still queued.
+    const inFlight = [whole('01A', 150, 1, true), whole('01B', 60, 2, true), whole('01C', 120, 3, false)]
+    const before = { job: job('01D', 15, 4), units: [] }
+    const self = job('01E', 75, 5, { state: 'running' })
+    const after = { job: job('01F', 25, 6), units: [] }
+    const progress = (jobId: string): number => (jobId === '01A' ? 0.04 : 0)
+    const mesh = owner([...inFlight, { job: self, units: [] }], [before, after])
+    const around = workAround(mesh, self, progress)
+    expect(around.ahead.converting).toEqual([150 * 0.96, 60])
+    expect(around.ahead.waiting).toEqual([120])
+    expect(around.ahead.planning).toBe(15)
+    expect(around.afterSec).toBe(25)
+    // The 15 s clip's units are offered first, so the 75 s clip, whole, would end the batch alone.
+    expect(chooseCut({ ...base, durationSec: 75, slots: 2, ...around })).toMatchObject({ whole: false })
+    // The same clips, the 15 s one taken for work behind: whole (the choice the batch showed).
+    expect(chooseCut({ ...base, durationSec: 75, slots: 2, ahead: { ...around.ahead, planning: 0 }, afterSec: 40 }))
+      .toMatchObject({ whole: true })
+    // Seen from the 15 s clip, both later clips are behind it, whether planning or queued.
+    expect(workAround(mesh, before.job, progress))
+      .toMatchObject({ ahead: { planning: 0 }, afterSec: 100 })
   })
 })

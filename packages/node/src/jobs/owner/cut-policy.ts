@@ -141,32 +141,39 @@ export type ProgressOf = (jobId: string, index: number) => number
 /**
  * This owner's work around `job`, in submission order (the order its units are offered in). Ahead
  * of it: its earlier jobs under way, by what is left of each unit held (by its reported progress),
- * the units waiting, and the length of a job still being planned. Behind it: its later jobs, queued
- * or being planned beside it, by their probed length. Audio units run beside a slot and are left
- * out, and so is a returned unit: its worker is done with it.
+ * the units waiting, and the length of an earlier job not planned yet. Behind it: its later jobs
+ * not planned yet, by their probed length. Audio units run beside a slot and are left out, and so
+ * is a returned unit: its worker is done with it.
+ *
+ * A job without units is ahead or behind by when it was submitted, whether it is still queued or
+ * being planned: plans start a few at once (plan-starts.ts), and an earlier job whose plan starts
+ * at the same tick is still queued in the log. Counted as behind, such a job was taken to fill the
+ * slots after this one, though its units are offered first: in a batch, a 75 s clip planned beside
+ * a 15 s one before it went whole and ended the batch alone on one node for 18 to 35 s.
  */
 export function workAround (
-  c: JobComponents,
+  c: Pick<JobComponents, 'store' | 'mesh'>,
   job: JobRecord,
   progressOf: ProgressOf
 ): { ahead: WorkAhead, afterSec: number } {
   const mine = (v: { job: JobRecord }): boolean => v.job.id !== job.id && v.job.owner === c.mesh.peerId
   const ahead: WorkAhead = { converting: [], waiting: [], planning: 0 }
   let afterSec = 0
+  const unplanned = (other: JobRecord): void => {
+    const sec = other.info?.durationSec ?? 0
+    if (submittedBefore(other, job)) ahead.planning += sec
+    else afterSec += sec
+  }
   for (const view of c.store.inFlight()) {
     if (!mine(view)) continue
     const units = view.units.filter(u => u.spec.kind !== 'audio')
-    if (units.length === 0) {
-      const sec = view.job.info?.durationSec ?? 0
-      if (submittedBefore(view.job, job)) ahead.planning += sec
-      else afterSec += sec
-    }
+    if (units.length === 0) unplanned(view.job)
     for (const u of units) {
       if (isPending(u)) ahead.waiting.push(u.spec.durationSec)
       else if (isHeld(u)) ahead.converting.push(u.spec.durationSec * (1 - progressOf(u.jobId, u.index)))
     }
   }
-  for (const view of c.store.queued()) if (mine(view)) afterSec += view.job.info?.durationSec ?? 0
+  for (const view of c.store.queued()) if (mine(view)) unplanned(view.job)
   return { ahead, afterSec }
 }
 

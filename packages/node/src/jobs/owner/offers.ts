@@ -1,7 +1,7 @@
 import { toErrorBody } from '@ffmesh/protocol'
 import type { JobView } from '../../store/reduce.js'
 import type { JobComponents } from '../shared/deps.js'
-import { countOffered, holdForSoonerWorker, workLeft } from './busy-time.js'
+import { countOffered, holdForSoonerWorker, keepSlotFor, workLeft } from './busy-time.js'
 import { pickCandidates } from './candidates.js'
 import type { ProgressOf } from './cut-policy.js'
 import type { LeaseParts, Leases } from './lease.js'
@@ -79,9 +79,14 @@ export function createOffers (c: JobComponents, parts: OfferParts) {
     for (const u of pending) {
       const state = rt.get(u.jobId, u.index)
       const excluded = (peer: string): boolean => rt.isRefused(state, peer, now) || quarantine.isQuarantined(peer)
-      // Offered once a slot frees (the tick after a unit ends), so only workers with room are invited;
-      // a piece is prefetched only by the worker whose slot frees first (busy-time.ts).
-      if (waitsForFreeSlot(u) ? !hasFreeSlot(workers, excluded) : holdForSoonerWorker(workers, excluded)) continue
+      // Offered once a slot frees (the tick after a unit ends), so only workers with room are invited,
+      // and meanwhile it keeps the slot that frees first from later units; a piece is prefetched
+      // only by the worker whose slot frees first (busy-time.ts).
+      if (waitsForFreeSlot(u) && !hasFreeSlot(workers, excluded)) {
+        keepSlotFor(workers, excluded, u)
+        continue
+      }
+      if (!waitsForFreeSlot(u) && holdForSoonerWorker(workers, excluded)) continue
       state.lastOfferAt = now
       state.offeredSince ??= now
       const bytes = u.spec.inputs.reduce((n, i) => n + i.size, 0)
