@@ -24,5 +24,10 @@ describe('the indexes of unfinished jobs', () => {
     set(b, 'queued')
     expect(ids(indexes.queued())).toEqual([b, d])
     expect(ids(indexes.inFlight())).toEqual([a, c])
+    // The latest job under way ends; the next to join is put in its place either way.
+    set(c, 'done')
+    set(d, 'running')
+    set(b, 'running')
+    expect(ids(indexes.inFlight())).toEqual([a, b, d])
   })
 })

@@ -39,8 +39,8 @@ export interface JobIndexes {
 }
 
 export function createJobIndexes (): JobIndexes {
-  const inFlight = new Map<string, JobView>()
-  const queued = new Map<string, JobView>()
+  const inFlight = createKeyOrdered()
+  const queued = createKeyOrdered()
   const drop = (id: string): void => {
     inFlight.delete(id)
     queued.delete(id)
@@ -48,12 +48,12 @@ export function createJobIndexes (): JobIndexes {
   const update = (id: string, view: JobView): void => {
     if (view.job.state === 'queued') {
       inFlight.delete(id)
-      setInOrder(queued, id, view)
+      queued.set(id, view)
     } else if (TERMINAL_JOB_STATES.includes(view.job.state)) {
       drop(id)
     } else {
       queued.delete(id)
-      setInOrder(inFlight, id, view)
+      inFlight.set(id, view)
     }
   }
   return {
@@ -70,14 +70,42 @@ export function createJobIndexes (): JobIndexes {
 }
 
 /**
- * Sets a view in a map kept in key order. A new key is almost always the greatest (a new job); one
- * that is not (a job whose plan started, a retried one) re-sorts the map, once per such join.
+ * Views kept in key order. A new key is almost always the greatest (a new job, a scan's ten
+ * thousand): it is appended after one comparison with the greatest key. One that is not (a job
+ * whose plan started, a retried one) re-sorts the views, once per such join.
  */
-function setInOrder (map: Map<string, JobView>, id: string, view: JobView): void {
-  const joins = !map.has(id)
-  map.set(id, view)
-  if (!joins || ![...map.keys()].some(key => key > id)) return
-  const sorted = [...map].sort(([a], [b]) => (a < b ? -1 : 1))
-  map.clear()
-  for (const [key, v] of sorted) map.set(key, v)
+function createKeyOrdered () {
+  const map = new Map<string, JobView>()
+  /** The greatest key, or undefined when it must be looked for (it was deleted). */
+  let greatest: string | undefined
+  const findGreatest = (): string | undefined => {
+    let max: string | undefined
+    for (const key of map.keys()) if (max == null || key > max) max = key
+    return max
+  }
+  return {
+    set (id: string, view: JobView): void {
+      if (map.has(id)) {
+        map.set(id, view)
+        return
+      }
+      greatest ??= findGreatest()
+      map.set(id, view)
+      if (greatest == null || id > greatest) {
+        greatest = id
+        return
+      }
+      const sorted = [...map].sort(([a], [b]) => (a < b ? -1 : 1))
+      map.clear()
+      for (const [key, v] of sorted) map.set(key, v)
+    },
+    delete (id: string): void {
+      if (map.delete(id) && id === greatest) greatest = undefined
+    },
+    clear (): void {
+      map.clear()
+      greatest = undefined
+    },
+    values: () => map.values()
+  }
 }
