@@ -24,11 +24,9 @@ export function pageViews (all: Iterable<JobView>, query: JobQuery): { total: nu
 /**
  * The unfinished jobs, split into those under way and those still queued, kept as events are
  * applied, so the owner's tick walks the work in flight and the head of the queue, never the
- * finished or queued thousands. Each lists its jobs in submission order (job ids are ULIDs), the
- * order the owner offers in: a job joins the jobs under way when its plan starts, and plans end
- * out of order (a short file's before a long one's), so a job that joins behind a later one is put
- * back in its place. Walked in joining order, a 60 s clip planned first took the one free slot
- * ahead of a 120 s clip submitted before it (bench/batch).
+ * finished or queued thousands. Views load in key order (job ids are ULIDs) and join in the order
+ * they change: the queue is in submission order, the jobs under way in the order they got under
+ * way (the owner sorts its few by id at each tick).
  */
 export interface JobIndexes {
   update(id: string, view: JobView): void
@@ -39,8 +37,8 @@ export interface JobIndexes {
 }
 
 export function createJobIndexes (): JobIndexes {
-  const inFlight = createKeyOrdered()
-  const queued = createKeyOrdered()
+  const inFlight = new Map<string, JobView>()
+  const queued = new Map<string, JobView>()
   const drop = (id: string): void => {
     inFlight.delete(id)
     queued.delete(id)
@@ -66,46 +64,5 @@ export function createJobIndexes (): JobIndexes {
     },
     inFlight: () => inFlight.values(),
     queued: () => queued.values()
-  }
-}
-
-/**
- * Views kept in key order. A new key is almost always the greatest (a new job, a scan's ten
- * thousand): it is appended after one comparison with the greatest key. One that is not (a job
- * whose plan started, a retried one) re-sorts the views, once per such join.
- */
-function createKeyOrdered () {
-  const map = new Map<string, JobView>()
-  /** The greatest key, or undefined when it must be looked for (it was deleted). */
-  let greatest: string | undefined
-  const findGreatest = (): string | undefined => {
-    let max: string | undefined
-    for (const key of map.keys()) if (max == null || key > max) max = key
-    return max
-  }
-  return {
-    set (id: string, view: JobView): void {
-      if (map.has(id)) {
-        map.set(id, view)
-        return
-      }
-      greatest ??= findGreatest()
-      map.set(id, view)
-      if (greatest == null || id > greatest) {
-        greatest = id
-        return
-      }
-      const sorted = [...map].sort(([a], [b]) => (a < b ? -1 : 1))
-      map.clear()
-      for (const [key, v] of sorted) map.set(key, v)
-    },
-    delete (id: string): void {
-      if (map.delete(id) && id === greatest) greatest = undefined
-    },
-    clear (): void {
-      map.clear()
-      greatest = undefined
-    },
-    values: () => map.values()
   }
 }

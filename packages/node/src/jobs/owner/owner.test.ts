@@ -1,7 +1,7 @@
 import { setImmediate as nextTurn } from 'node:timers/promises'
 import { describe, expect, it } from 'vitest'
-import { ErrorCodes, FfmeshError, PROTOCOL_VERSION } from '@ffmesh/protocol'
-import { OWNER_PEER as SELF, plannedJob, useTempJobStores } from '../../../../../test/fixtures/job-log.js'
+import { ErrorCodes, FfmeshError, newJobId, PROTOCOL_VERSION } from '@ffmesh/protocol'
+import { jobRecord, OWNER_PEER as SELF, plannedJob, unitRecord, useTempJobStores } from '../../../../../test/fixtures/job-log.js'
 import { paced } from '../../../../../test/helpers/pace.js'
 import { createEventBus, type EventBus } from '../../events.js'
 import { createLogger } from '../../logger.js'
@@ -101,15 +101,21 @@ describe('the owner as a component', () => {
     expect(counts).toMatchObject({ eventListeners: 0, peerListeners: 0 })
   })
 
-  it('offers one free slot one whole file per look: a job offered after another sees the slot taken', async () => {
+  it('offers one free slot one whole file per look, earliest job first: a job offered after another sees the slot taken', async () => {
     const store = await temp.open()
-    // Three jobs of one whole unit each, submitted in this order; one peer with one free slot that
-    // never claims, and this node's own worker paused. Each tick reads the clock once.
-    const jobs = [
-      await plannedJob(store, 1, { kind: 'whole' }),
-      await plannedJob(store, 1, { kind: 'whole' }),
-      await plannedJob(store, 1, { kind: 'whole' })
-    ]
+    // Three jobs of one whole unit each, submitted in this order and planned in the reverse order
+    // (a short file's plan ends first); one peer with one free slot that never claims, and this
+    // node's own worker paused. Each tick reads the clock once.
+    const jobs = [newJobId(), newJobId(), newJobId()]
+    for (const id of jobs) await store.append(id, { type: 'job:submitted', job: jobRecord(id) })
+    for (const id of [...jobs].reverse()) {
+      const unit = unitRecord(id, 0)
+      await store.append(id, {
+        type: 'job:planned',
+        sourceHash: 'b'.repeat(128),
+        units: [{ ...unit, spec: { ...unit.spec, kind: 'whole' } }]
+      })
+    }
     let now = 1_000_000
     const offered: string[] = []
     const c = ownerComponents({

@@ -50,8 +50,12 @@ export function createOwner (c: JobComponents, init: OwnerInit) {
   const mine = (v: JobView): boolean =>
     v.job.owner === c.mesh.peerId && !(v.job.handoff === true && v.job.state === 'queued') && v.job.attention == null
   // Jobs under way: the tick's cost follows the work in flight, not the queued or finished thousands
-  // (a queued job has no unit yet, so no lease, offer or blob to look after).
-  const owned = (): JobView[] => [...c.store.inFlight()].filter(mine)
+  // (a queued job has no unit yet, so no lease, offer or blob to look after). In submission order
+  // (ids are ULIDs), the order offers go out in: the store lists them in the order they got under
+  // way, and a short file's plan ends first, so a 60 s clip planned first took the free slot
+  // ahead of a 120 s clip submitted before it (bench/batch). They are few: a sort costs nothing.
+  const owned = (): JobView[] =>
+    [...c.store.inFlight()].filter(mine).sort((a, b) => (a.job.id < b.job.id ? -1 : a.job.id > b.job.id ? 1 : 0))
 
   const leases = createLeases(c, { rt, quarantine, log })
   const runner = createStepRunner(c, { rt, leases, log })
