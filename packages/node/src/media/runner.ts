@@ -260,13 +260,15 @@ export function createFfmpegRunner (init: FfmpegRunnerInit): FfmpegRunner {
           return
         }
         // Checked before the exit code: ffmpeg may exit 0 with an output it could not finish writing.
-        noSpace ??= NO_SPACE_MESSAGE.test(tail.text()) ? tail.text() : null
+        // The last line, if ffmpeg ended it without a newline, was not seen as a line yet.
+        const stderr = tail.text()
+        noSpace ??= NO_SPACE_MESSAGE.test(stderr) ? stderr : null
         if (noSpace != null) {
           reject(
             new FfmeshError(
               ErrorCodes.DISK_FULL,
               `${binary} could not write its output: ${noSpace}; free some space and the step runs again`,
-              { exitCode: code, stderr: tail.text() }
+              { exitCode: code, stderr }
             )
           )
           return

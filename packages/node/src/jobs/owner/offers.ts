@@ -82,11 +82,12 @@ export function createOffers (c: JobComponents, parts: OfferParts) {
       // Offered once a slot frees (the tick after a unit ends), so only workers with room are invited,
       // and meanwhile it keeps the slot that frees first from later units; a piece is prefetched
       // only by the worker whose slot frees first (busy-time.ts).
-      if (waitsForFreeSlot(u) && !hasFreeSlot(workers, excluded)) {
-        keepSlotFor(workers, excluded, u)
-        continue
-      }
-      if (!waitsForFreeSlot(u) && holdForSoonerWorker(workers, excluded)) continue
+      if (waitsForFreeSlot(u)) {
+        if (!hasFreeSlot(workers, excluded)) {
+          keepSlotFor(workers, excluded, u)
+          continue
+        }
+      } else if (holdForSoonerWorker(workers, excluded)) continue
       state.lastOfferAt = now
       state.offeredSince ??= now
       const bytes = u.spec.inputs.reduce((n, i) => n + i.size, 0)

@@ -1,7 +1,7 @@
 import { setImmediate as nextTurn } from 'node:timers/promises'
 import { describe, expect, it } from 'vitest'
 import { ErrorCodes, FfmeshError, newJobId, PROTOCOL_VERSION } from '@ffmesh/protocol'
-import { jobRecord, OWNER_PEER as SELF, plannedJob, unitRecord, useTempJobStores } from '../../../../../test/fixtures/job-log.js'
+import { jobRecord, logPlan, OWNER_PEER as SELF, plannedJob, useTempJobStores } from '../../../../../test/fixtures/job-log.js'
 import { paced } from '../../../../../test/helpers/pace.js'
 import { createEventBus, type EventBus } from '../../events.js'
 import { createLogger } from '../../logger.js'
@@ -108,14 +108,7 @@ describe('the owner as a component', () => {
     // node's own worker paused. Each tick reads the clock once.
     const jobs = [newJobId(), newJobId(), newJobId()]
     for (const id of jobs) await store.append(id, { type: 'job:submitted', job: jobRecord(id) })
-    for (const id of [...jobs].reverse()) {
-      const unit = unitRecord(id, 0)
-      await store.append(id, {
-        type: 'job:planned',
-        sourceHash: 'b'.repeat(128),
-        units: [{ ...unit, spec: { ...unit.spec, kind: 'whole' } }]
-      })
-    }
+    for (const id of [...jobs].reverse()) await logPlan(store, id, 1, { kind: 'whole' })
     let now = 1_000_000
     const offered: string[] = []
     const c = ownerComponents({

@@ -6,6 +6,7 @@ import { ErrorCodes } from '@ffmesh/protocol'
 import { resumeAssembly } from './assemble-job.js'
 import type { JobComponents } from '../shared/deps.js'
 import type { SideMessages } from '../shared/message-router.js'
+import { earlierJobFirst } from '../shared/unit-order.js'
 import { isLive } from '../shared/unit-lease.js'
 import { createOwnerState } from './owner-state.js'
 import { createGrants } from './grants.js'
@@ -55,7 +56,7 @@ export function createOwner (c: JobComponents, init: OwnerInit) {
   // way, and a short file's plan ends first, so a 60 s clip planned first took the free slot
   // ahead of a 120 s clip submitted before it (bench/batch). They are few: a sort costs nothing.
   const owned = (): JobView[] =>
-    [...c.store.inFlight()].filter(mine).sort((a, b) => (a.job.id < b.job.id ? -1 : a.job.id > b.job.id ? 1 : 0))
+    [...c.store.inFlight()].filter(mine).sort((a, b) => earlierJobFirst(a.job.id, b.job.id))
 
   const leases = createLeases(c, { rt, quarantine, log })
   const runner = createStepRunner(c, { rt, leases, log })

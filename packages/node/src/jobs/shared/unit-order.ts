@@ -17,6 +17,10 @@ export function longestFirst (a: OrderedUnit, b: OrderedUnit): number {
  * kept while full keeps to it too.
  */
 export function offerSequence (a: OrderedUnit, b: OrderedUnit): number {
-  if (a.jobId !== b.jobId) return a.jobId < b.jobId ? -1 : 1
-  return longestFirst(a, b)
+  return earlierJobFirst(a.jobId, b.jobId) || longestFirst(a, b)
+}
+
+/** Two job ids, the earlier submitted first (job ids are ULIDs). */
+export function earlierJobFirst (a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0
 }
