@@ -49,3 +49,12 @@ export const MAX_OFFER_CANDIDATES = 4
  * releases that are not failures (reassignments, refusals) can repeat, and only recent ones matter.
  */
 export const MAX_UNIT_TRIES = 16
+
+/**
+ * Source streams a whole unit's spec describes, so its worker needs no probe of its own: a film
+ * with many subtitle tracks and fonts has a few dozen. A source with more, or with longer tags,
+ * goes without them and its worker probes it (the spec must fit one offer on the wire).
+ */
+export const MAX_SPEC_STREAMS = 64
+/** A stream tag carried in a spec (language, title, an attachment's file name or type). */
+export const MAX_SPEC_TAG_LENGTH = 256

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { DEFAULT_PROFILES } from './profiles.js'
+import { MAX_SPEC_STREAMS, MAX_SPEC_TAG_LENGTH } from './limits.js'
 import { UnitSpecSchema } from './units.js'
 
 const segment = {
@@ -29,5 +30,18 @@ describe('a unit spec', () => {
     }
     expect(UnitSpecSchema.safeParse({ ...segment, range: { start: -2e9, end: 0 } }).success).toBe(false)
     expect(UnitSpecSchema.safeParse({ ...segment, range: { start: 0, end: 2e9 } }).success).toBe(false)
+  })
+
+  it('carries a whole unit\'s source streams within their bounds, and refuses more', () => {
+    const whole = { ...segment, kind: 'whole', range: null, inputFormat: 'source' }
+    const stream = (index: number): object => ({
+      index, type: 'subtitle', codec: 'subrip', language: 'eng', title: null, attachedPic: false
+    })
+    const many = Array.from({ length: MAX_SPEC_STREAMS }, (_, i) => stream(i))
+    expect(UnitSpecSchema.safeParse({ ...whole, streams: many }).success).toBe(true)
+    expect(UnitSpecSchema.safeParse({ ...whole, streams: [...many, stream(MAX_SPEC_STREAMS)] }).success).toBe(false)
+    const long = { ...stream(0), title: 'x'.repeat(MAX_SPEC_TAG_LENGTH + 1) }
+    expect(UnitSpecSchema.safeParse({ ...whole, streams: [long] }).success).toBe(false)
+    expect(UnitSpecSchema.safeParse({ ...whole, streams: [{ ...stream(0), path: '/etc' }] }).success).toBe(false)
   })
 })

@@ -1,5 +1,13 @@
 import { z } from 'zod'
-import { HASH_PATTERN, JOB_ID_PATTERN, MAX_SOURCE_TIME_SEC, MAX_UNITS_PER_JOB, MAX_WHOLE_UNIT_BYTES } from './limits.js'
+import {
+  HASH_PATTERN,
+  JOB_ID_PATTERN,
+  MAX_SOURCE_TIME_SEC,
+  MAX_SPEC_STREAMS,
+  MAX_SPEC_TAG_LENGTH,
+  MAX_UNITS_PER_JOB,
+  MAX_WHOLE_UNIT_BYTES
+} from './limits.js'
 import { ProfileSchema } from './profiles.js'
 
 /** `skipped`: a library rule said the work was not worth doing (the job's `reason` says which). */
@@ -20,6 +28,22 @@ export const BlobRefSchema = z.strictObject({
   size: z.number().int().min(0).max(MAX_WHOLE_UNIT_BYTES)
 })
 export type BlobRef = z.infer<typeof BlobRefSchema>
+
+const specTag = z.string().max(MAX_SPEC_TAG_LENGTH).nullable()
+
+/** A source stream as the owner's probe read it: what a whole unit's ffmpeg maps, keeps and names. */
+export const SpecStreamSchema = z.strictObject({
+  index: z.number().int().min(0).max(MAX_SPEC_STREAMS - 1),
+  type: z.enum(['video', 'audio', 'subtitle', 'attachment', 'data']),
+  codec: z.string().max(MAX_SPEC_TAG_LENGTH),
+  language: specTag,
+  title: specTag,
+  attachedPic: z.boolean(),
+  filename: specTag.optional(),
+  mimetype: specTag.optional()
+})
+export type SpecStream = z.infer<typeof SpecStreamSchema>
+export const SpecStreamsSchema = z.array(SpecStreamSchema).max(MAX_SPEC_STREAMS)
 
 /**
  * What a worker needs to convert one unit. `segment`: keyframe-aligned video piece, optionally
@@ -49,6 +73,8 @@ export const UnitSpecSchema = z.strictObject({
   rotation: z.union([z.literal(0), z.literal(90), z.literal(180), z.literal(270)]).optional(),
   /** Input container name as ffmpeg's demuxer knows it ('mpegts', 'matroska'). */
   inputFormat: z.enum(['mpegts', 'matroska', 'source']),
+  /** A whole unit's source streams, as the owner probed them (absent: the worker probes its input). */
+  streams: SpecStreamsSchema.optional(),
   profile: ProfileSchema
 })
 export type UnitSpec = z.infer<typeof UnitSpecSchema>

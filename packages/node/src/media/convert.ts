@@ -2,7 +2,7 @@ import { resolve } from 'node:path'
 import { FfmeshError, ErrorCodes, type Profile, type UnitSpec } from '@ffmesh/protocol'
 import { concatInput, inputArgs, outputArgs, secondsArg } from './ffmpeg-args.js'
 import { coverArtArgs } from './cover-art.js'
-import { countFrames, mainVideo, readProbe, toStreams, type UnitMeasure } from './probe.js'
+import { countFrames, mainVideoOf, readProbe, toStreams, type UnitMeasure } from './probe.js'
 import { measureResult } from './result-check.js'
 import {
   attachmentArgs,
@@ -188,8 +188,9 @@ async function wholeArgs (
   options: { signal?: AbortSignal }
 ): Promise<{ args: string[]; cleanup: () => Promise<void> }> {
   const { profile } = spec
-  const probe = await readProbe(runner, input, options)
-  const info = { streams: toStreams(probe) }
+  // The owner's probe, carried in the spec, spares this core a process start; an older spec has none.
+  const info = { streams: spec.streams ?? toStreams(await readProbe(runner, input, options)) }
+  const video = mainVideoOf(info.streams)
   const muxer = CONTAINER_MUXERS[profile.container]
   const args = [
     ...(profile.kind === 'video' && profile.video != null ? decoderThreadArgs(profile.video, threads) : []),
@@ -197,7 +198,6 @@ async function wholeArgs (
   ]
   const none = async (): Promise<void> => {}
   if (profile.kind === 'image') {
-    const video = mainVideo(probe)
     if (video == null) {
       throw new FfmeshError(ErrorCodes.PROFILE_MISMATCH, `unit ${spec.index}: the source has no picture`)
     }
@@ -206,7 +206,6 @@ async function wholeArgs (
       cleanup: none
     }
   }
-  const video = mainVideo(probe)
   if (profile.kind === 'video' && (video == null || profile.video == null)) {
     throw new FfmeshError(ErrorCodes.PROFILE_MISMATCH, `unit ${spec.index}: the source has no video stream`)
   }

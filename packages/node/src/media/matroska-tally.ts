@@ -1,5 +1,7 @@
-import { open, type FileHandle } from 'node:fs/promises'
-import { crc32 } from 'node:zlib'
+import { open } from 'node:fs/promises'
+import { checkCrc, children, ID, MatroskaDamage, readAt, readFloat, readHeader, readUint } from './matroska-ebml.js'
+
+export { MatroskaDamage } from './matroska-ebml.js'
 
 /**
  * A converted unit's frames, read from its Matroska structure in this process instead of an
@@ -12,6 +14,23 @@ import { crc32 } from 'node:zlib'
  * laced blocks included.
  */
 
+/**
+ * One track's packets and the presentation times they span, in seconds, as ffmpeg's demuxer gives
+ * them: a track's CodecDelay (Opus's pre-skip) moves its times earlier, and the end is the last
+ * block's time plus its duration (its BlockDuration, else the track's DefaultDuration per frame,
+ * else the track's shortest step between blocks: an audio track's frames all last as long).
+ */
+export interface TrackSpan {
+  number: number
+  /** Matroska's TrackType: 1 video, 2 audio, 0x11 subtitles. */
+  type: number
+  packets: number
+  start: number | null
+  end: number | null
+  /** The end came from the step estimate: the block that ends the track has no duration written. */
+  endEstimated: boolean
+}
+
 export interface MatroskaTally {
   /** The packets of the first video track, or of the first audio track when there is no video. */
   frames: number
@@ -19,34 +38,13 @@ export interface MatroskaTally {
   durationSec: number | null
   /** The smallest presentation time of that track's blocks, in seconds; null without blocks. */
   startSec: number | null
+  /** Every track, in the order of the track list: the order in which ffmpeg's demuxer numbers its streams. */
+  tracks: TrackSpan[]
 }
 
-/** The file is Matroska but not whole or not sound: the worker's result is refused. */
-export class MatroskaDamage extends Error {
-  override readonly name = 'MatroskaDamage'
-}
-
-const ID = {
-  ebml: 0x1a45dfa3,
-  segment: 0x18538067,
-  info: 0x1549a966,
-  timecodeScale: 0x2ad7b1,
-  duration: 0x4489,
-  tracks: 0x1654ae6b,
-  trackEntry: 0xae,
-  trackNumber: 0xd7,
-  trackType: 0x83,
-  flagDefault: 0x88,
-  cluster: 0x1f43b675,
-  clusterTimecode: 0xe7,
-  simpleBlock: 0xa3,
-  blockGroup: 0xa0,
-  block: 0xa1,
-  crc32: 0xbf
-} as const
-
-const TRACK_VIDEO = 1
-const TRACK_AUDIO = 2
+export const TRACK_VIDEO = 1
+export const TRACK_AUDIO = 2
+export const TRACK_SUBTITLE = 0x11
 /** Matroska's default: timestamps in milliseconds. */
 const DEFAULT_TIMECODE_SCALE_NS = 1_000_000
 /**
@@ -57,59 +55,21 @@ const MAX_ELEMENT_BYTES = 64 * 1024 * 1024
 /** Enough for the EBML header and the Segment's own header. */
 const HEAD_BYTES = 4096
 
-interface Header { id: number, size: number | null, headerBytes: number }
-
-/** Reads an element header at `at`; null when the bytes end first. Size null: "unknown" (live streams). */
-function readHeader (buf: Buffer, at: number): Header | null {
-  const first = buf[at]
-  if (first == null || first === 0) return null
-  const idLength = Math.clz32(first) - 23
-  if (idLength > 4 || at + idLength > buf.length) return null
-  let id = 0
-  for (let i = 0; i < idLength; i++) id = id * 256 + (buf[at + i] as number)
-  const sizeAt = at + idLength
-  const lead = buf[sizeAt]
-  if (lead == null || lead === 0) return null
-  const sizeLength = Math.clz32(lead) - 23
-  if (sizeAt + sizeLength > buf.length) return null
-  let size = lead & (0xff >> sizeLength)
-  let allOnes = size === 0xff >> sizeLength
-  for (let i = 1; i < sizeLength; i++) {
-    const b = buf[sizeAt + i] as number
-    size = size * 256 + b
-    allOnes &&= b === 0xff
-  }
-  return { id, size: allOnes ? null : size, headerBytes: idLength + sizeLength }
+/** A track as the track list gives it, and its blocks' times so far in ticks (see addBlock). */
+interface Track {
+  number: number
+  type: number
+  defaultDurationNs: number | null
+  codecDelayNs: number
+  packets: number
+  start: number | null
+  /** The latest end of a block whose duration is known. */
+  end: number | null
+  /** The latest time of a block whose duration is not, and the shortest step between two blocks. */
+  untimedLast: number | null
+  previous: number | null
+  step: number | null
 }
-
-function readUint (buf: Buffer): number {
-  let n = 0
-  for (const b of buf) n = n * 256 + b
-  return n
-}
-
-/** The children of an element's data, each with its data; throws where one overruns its parent. */
-function * children (data: Buffer, where: string): Generator<{ id: number, data: Buffer }> {
-  let at = 0
-  while (at < data.length) {
-    const h = readHeader(data, at)
-    if (h == null || h.size == null || at + h.headerBytes + h.size > data.length) {
-      throw new MatroskaDamage(`an element in the ${where} runs past its end at byte ${at}`)
-    }
-    yield { id: h.id, data: data.subarray(at + h.headerBytes, at + h.headerBytes + h.size) }
-    at += h.headerBytes + h.size
-  }
-}
-
-/** Checks a level-1 element's CRC-32 (its first child, over the rest of its data) when it has one. */
-function checkCrc (data: Buffer, where: string): void {
-  const h = readHeader(data, 0)
-  if (h?.id !== ID.crc32 || h.size !== 4) return
-  const stored = data.readUInt32LE(h.headerBytes)
-  if (crc32(data.subarray(h.headerBytes + 4)) !== stored) throw new MatroskaDamage(`the ${where}'s CRC-32 does not match`)
-}
-
-interface Track { number: number, type: number }
 
 function readTracks (data: Buffer): Track[] {
   const tracks: Track[] = []
@@ -117,11 +77,18 @@ function readTracks (data: Buffer): Track[] {
     if (entry.id !== ID.trackEntry) continue
     let number = 0
     let type = 0
+    let defaultDurationNs: number | null = null
+    let codecDelayNs = 0
     for (const field of children(entry.data, 'track entry')) {
       if (field.id === ID.trackNumber) number = readUint(field.data)
       else if (field.id === ID.trackType) type = readUint(field.data)
+      else if (field.id === ID.defaultDuration) defaultDurationNs = readUint(field.data)
+      else if (field.id === ID.codecDelay) codecDelayNs = readUint(field.data)
     }
-    tracks.push({ number, type })
+    tracks.push({
+      number, type, defaultDurationNs, codecDelayNs,
+      packets: 0, start: null, end: null, untimedLast: null, previous: null, step: null
+    })
   }
   return tracks
 }
@@ -142,16 +109,29 @@ function readBlock (data: Buffer): { track: number, relative: number, frames: nu
   return { track, relative, frames: laced ? (data[length + 3] as number) + 1 : 1 }
 }
 
-function readFloat (data: Buffer): number {
-  if (data.length === 4) return data.readFloatBE(0)
-  if (data.length === 8) return data.readDoubleBE(0)
-  throw new MatroskaDamage(`a ${data.length}-byte float`)
-}
+/** A cluster's blocks, each with its BlockDuration (in ticks) when its block group has one. */
+interface ClusterBlock { block: Buffer, clusterTicks: number, durationTicks: number | null }
 
-async function readAt (file: FileHandle, position: number, length: number): Promise<Buffer> {
-  const buf = Buffer.alloc(length)
-  const { bytesRead } = await file.read(buf, 0, length, position)
-  return buf.subarray(0, bytesRead)
+function * clusterBlocks (data: Buffer): Generator<ClusterBlock> {
+  let clusterTicks: number | null = null
+  for (const c of children(data, 'cluster')) {
+    if (c.id === ID.clusterTimecode) clusterTicks = readUint(c.data)
+    else if (c.id === ID.simpleBlock || c.id === ID.blockGroup) {
+      if (clusterTicks == null) throw new MatroskaDamage('a block before its cluster\'s timestamp')
+      if (c.id === ID.simpleBlock) {
+        yield { block: c.data, clusterTicks, durationTicks: null }
+        continue
+      }
+      let block: Buffer | null = null
+      let durationTicks: number | null = null
+      for (const g of children(c.data, 'block group')) {
+        if (g.id === ID.block) block = g.data
+        else if (g.id === ID.blockDuration) durationTicks = readUint(g.data)
+      }
+      if (block == null) throw new MatroskaDamage('a block group without a block')
+      yield { block, clusterTicks, durationTicks }
+    }
+  }
 }
 
 /**
@@ -180,17 +160,22 @@ export async function tallyMatroska (
     let scaleNs = DEFAULT_TIMECODE_SCALE_NS
     let durationTicks: number | null = null
     let tracks: Track[] | null = null
-    let counted: Track | undefined
-    let frames = 0
-    let minTicks: number | null = null
-    const countBlock = (data: Buffer, clusterTicks: number): void => {
+    // Times are kept in ticks until the end: the Segment Info that gives the tick may come later.
+    const addBlock = (data: Buffer, clusterTicks: number, blockTicks: number | null): void => {
       if (tracks == null) throw new MatroskaDamage('a cluster comes before the track list')
       const block = readBlock(data)
-      if (!tracks.some(t => t.number === block.track)) throw new MatroskaDamage(`a block of unknown track ${block.track}`)
-      if (block.track !== counted?.number) return
-      frames += block.frames
+      const track = tracks.find(t => t.number === block.track)
+      if (track == null) throw new MatroskaDamage(`a block of unknown track ${block.track}`)
       const ticks = clusterTicks + block.relative
-      if (minTicks == null || ticks < minTicks) minTicks = ticks
+      track.packets += block.frames
+      track.start = track.start == null ? ticks : Math.min(track.start, ticks)
+      const perFrame = track.defaultDurationNs != null ? track.defaultDurationNs / scaleNs : null
+      const lasts = blockTicks ?? (perFrame != null ? block.frames * perFrame : null)
+      if (lasts != null) track.end = Math.max(track.end ?? ticks + lasts, ticks + lasts)
+      else track.untimedLast = Math.max(track.untimedLast ?? ticks, ticks)
+      const step = track.previous != null ? Math.abs(ticks - track.previous) : 0
+      if (step > 0) track.step = Math.min(track.step ?? step, step)
+      track.previous = ticks
     }
     for (let at = start; at < end;) {
       options.signal?.throwIfAborted()
@@ -211,29 +196,36 @@ export async function tallyMatroska (
           }
         } else if (h.id === ID.tracks) {
           tracks = readTracks(data)
-          counted = tracks.find(t => t.type === TRACK_VIDEO) ?? tracks.find(t => t.type === TRACK_AUDIO)
         } else {
-          let clusterTicks: number | null = null
-          for (const c of children(data, where)) {
-            if (c.id === ID.clusterTimecode) clusterTicks = readUint(c.data)
-            else if (c.id === ID.simpleBlock || c.id === ID.blockGroup) {
-              if (clusterTicks == null) throw new MatroskaDamage('a block before its cluster\'s timestamp')
-              const block =
-                c.id === ID.simpleBlock ? c.data : [...children(c.data, 'block group')].find(b => b.id === ID.block)?.data
-              if (block == null) throw new MatroskaDamage('a block group without a block')
-              countBlock(block, clusterTicks)
-            }
-          }
+          for (const b of clusterBlocks(data)) addBlock(b.block, b.clusterTicks, b.durationTicks)
         }
       }
       at += h.headerBytes + h.size
     }
+    const all = tracks ?? []
+    const counted = all.find(t => t.type === TRACK_VIDEO) ?? all.find(t => t.type === TRACK_AUDIO)
     if (counted == null) throw new MatroskaDamage('the file has no video or audio track')
     const tick = scaleNs / 1e9
+    const spans = all.map((t): TrackSpan => {
+      const delay = t.codecDelayNs / 1e9
+      const seconds = (ticks: number | null): number | null => ticks != null ? ticks * tick - delay : null
+      const untimedEnd = t.untimedLast != null ? t.untimedLast + (t.step ?? 0) : null
+      const end = t.end == null || untimedEnd == null ? (t.end ?? untimedEnd) : Math.max(t.end, untimedEnd)
+      return {
+        number: t.number,
+        type: t.type,
+        packets: t.packets,
+        start: seconds(t.start),
+        end: seconds(end),
+        endEstimated: untimedEnd != null && (t.end == null || untimedEnd > t.end)
+      }
+    })
+    const main = spans[all.indexOf(counted)] as TrackSpan
     return {
-      frames,
+      frames: main.packets,
       durationSec: durationTicks != null ? durationTicks * tick : null,
-      startSec: minTicks != null ? minTicks * tick : null
+      startSec: main.start,
+      tracks: spans
     }
   } finally {
     await file.close()

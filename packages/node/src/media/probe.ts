@@ -147,6 +147,11 @@ export function mainVideo (probe: ProbeResult): ProbeStream | undefined {
   return probe.streams?.find(s => s.codec_type === 'video' && s.disposition?.attached_pic !== 1)
 }
 
+/** mainVideo, of streams as MediaInfo lists them. */
+export function mainVideoOf (streams: MediaStream[]): MediaStream | undefined {
+  return streams.find(s => s.type === 'video' && !s.attachedPic)
+}
+
 /**
  * One ffprobe pass over a file (streams, format, chapters), optionally counting packets, or listing
  * those of its first seconds (`leadPackets`, which leadFromPackets reads): the two exclude each

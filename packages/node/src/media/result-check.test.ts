@@ -51,6 +51,15 @@ describe('a unit result measured without ffprobe', () => {
     expect(await measureResult(runner, audio, 'audio')).toEqual(probedAudio)
   })
 
+  it("counts a whole unit's Matroska as ffprobe does: its video frames beside its sound, and its duration", async () => {
+    const whole = join(dir, 'whole.mkv')
+    await ffmpeg(['-f', 'lavfi', '-i', 'testsrc2=s=320x180:r=24:d=2', '-f', 'lavfi', '-i', 'sine=d=2.5',
+      '-c:v', 'libx264', '-preset', 'ultrafast', '-c:a', 'aac', whole])
+    const probed = await measureOutput(runner, whole, 'whole')
+    expect(probed.frames).toBe(48)
+    expect(await measureResult(runner, whole, 'whole')).toEqual(probed)
+  })
+
   it('refuses a result cut short, which ffprobe counts whole when only the index is missing', async () => {
     const cut = join(dir, 'cut.mkv')
     await copyFile(segment, cut)

@@ -2,7 +2,8 @@ import { FfmeshError, ErrorCodes, type Profile } from '@ffmesh/protocol'
 import { keptCoverArt } from './cover-art.js'
 import { mustPassOn } from './disk-full.js'
 import { attachmentArgs, CHAPTER_CONTAINERS, keepsAudio, keptSubtitles, subtitleArgs } from './profile-args.js'
-import { scanPackets, type PacketList } from './packet-list.js'
+import { outputPackets } from './output-packets.js'
+import type { StreamSpan } from './packet-list.js'
 import { mainVideo, readProbe, tag, toSeconds, type MediaInfo, type ProbeResult } from './probe.js'
 import type { FfmpegRunner } from './runner.js'
 
@@ -30,14 +31,14 @@ export async function verifyOutput (
 ): Promise<void> {
   const { info, profile } = init
   let probe: ProbeResult
-  let list: PacketList
+  let spans: Map<number, StreamSpan>
   try {
     probe = await readProbe(runner, init.file, options)
     // One read of the output lists its picture and sound packets: their count and where they end.
     const timed = (probe.streams ?? [])
       .filter(s => s.codec_type === 'audio' || s === mainVideo(probe))
       .map(s => s.index)
-    list = await scanPackets(runner, init.file, timed, `${init.file}.packets.crc`, options)
+    spans = await outputPackets(runner, init.file, probe, timed, options)
   } catch (err) {
     if (mustPassOn(err, options.signal)) throw err
     throw failed(`the output cannot be read: ${(err as Error).message}`)
@@ -57,7 +58,7 @@ export async function verifyOutput (
   if (profile.kind === 'video') {
     const video = mainVideo(probe)
     if (video == null) throw failed('the output has no video stream')
-    const frames = list.streams.get(video.index)?.packets ?? 0
+    const frames = spans.get(video.index)?.packets ?? 0
     const frameSec = 1 / (profile.video?.frameRate ?? info.frameRate ?? FALLBACK_FRAME_RATE)
     // The plan counts the source (probeSource leaves a video's count to it); a plan without a count is a bug here.
     if (profile.video?.frameRate == null && info.videoFrames == null) {
@@ -69,7 +70,7 @@ export async function verifyOutput (
     const audioKept = keepsAudio(profile) && info.audioTracks > 0
     const tolerance = frameSec + (audioKept ? AUDIO_DURATION_TOLERANCE_SEC : 0)
     checkDuration(duration, expected, tolerance)
-    checkStreamEnds(info, profile, probe, list, tolerance)
+    checkStreamEnds(info, profile, probe, spans, tolerance)
     const audio = count('audio')
     const expectedAudio = keepsAudio(profile) ? info.audioTracks : 0
     if (audio !== expectedAudio) throw failed(`the output has ${audio} audio tracks, expected ${expectedAudio}`)
@@ -78,7 +79,7 @@ export async function verifyOutput (
     if (subs !== expectedSubs) throw failed(`the output has ${subs} subtitle tracks, expected ${expectedSubs}`)
   } else {
     checkDuration(duration, expected, AUDIO_DURATION_TOLERANCE_SEC)
-    checkStreamEnds(info, profile, probe, list, AUDIO_DURATION_TOLERANCE_SEC)
+    checkStreamEnds(info, profile, probe, spans, AUDIO_DURATION_TOLERANCE_SEC)
     const audio = count('audio')
     if (audio !== info.audioTracks) throw failed(`the output has ${audio} audio tracks, the source ${info.audioTracks}`)
   }
@@ -133,7 +134,7 @@ function checkStreamEnds (
   info: MediaInfo,
   profile: Profile,
   probe: ProbeResult,
-  list: PacketList,
+  spans: Map<number, StreamSpan>,
   tolerance: number
 ): void {
   const ends = info.streamEnds
@@ -151,7 +152,7 @@ function checkStreamEnds (
   }
   for (const [name, source, output] of pairs) {
     const want = source != null ? ends[String(source)] : undefined
-    const got = output != null ? list.streams.get(output)?.end : undefined
+    const got = output != null ? spans.get(output)?.end : undefined
     if (want == null || got == null) continue
     if (Math.abs(got - (want - info.startTime)) > tolerance) {
       throw failed(

@@ -2,7 +2,7 @@ import fs from 'node:fs/promises'
 import path from 'node:path'
 import type { UnitSpec } from '@ffmesh/protocol'
 import pMap from 'p-map'
-import type { PlanInit, PlannedUnit } from '../../media/index.js'
+import type { MediaInfo, PlanInit, PlannedUnit } from '../../media/index.js'
 import { crashPoint } from '../../store/crash-point.js'
 import { hashFile } from '../../store/hash.js'
 import type { JobRecord, UnitRecord } from '../../store/records.js'
@@ -11,6 +11,7 @@ import { recordEvent } from '../shared/record-event.js'
 import { NOT_STARTED } from '../shared/unit-lease.js'
 import { classifyJob } from './classify.js'
 import { planCut, type ProgressOf } from './cut-policy.js'
+import { specStreams } from './spec-streams.js'
 import { assertSourceUnchanged } from './source-check.js'
 
 /** Pieces imported into the blob store at once; each holds one read buffer while it is hashed. */
@@ -51,7 +52,7 @@ export async function planJob (
     const early = audio ? null : await c.media.planAudioFirst(init, options)
     if (early != null) {
       const blob = await c.blobs.importFile(early.files[0] as string, options)
-      const unit = toUnitRecord(c, job, early, first++, new Map([[early.files[0] as string, blob]]))
+      const unit = toUnitRecord(c, job, early, first++, new Map([[early.files[0] as string, blob]]), job.info)
       await recordEvent(c, job.id, { type: 'job:units-planned', units: [unit] }, { data: { units: 1 } })
       crashPoint('plan-after-audio')
       audio = true
@@ -76,7 +77,7 @@ export async function planJob (
     })
     const blobOf = new Map<string, { hash: string, size: number }>(imported)
     if (sourceHash != null) blobOf.set(job.source, { hash: sourceHash, size: job.sourceSize })
-    const units = planUnits.map((u, i) => toUnitRecord(c, job, u, first + i, blobOf))
+    const units = planUnits.map((u, i) => toUnitRecord(c, job, u, first + i, blobOf, info ?? job.info))
     const planned = {
       type: 'job:planned' as const,
       sourceHash,
@@ -116,8 +117,10 @@ function toUnitRecord (
   job: JobRecord,
   u: PlannedUnit,
   index: number,
-  blobOf: Map<string, { hash: string; size: number }>
+  blobOf: Map<string, { hash: string; size: number }>,
+  info: MediaInfo | null | undefined
 ): UnitRecord {
+  const streams = u.kind === 'whole' ? specStreams(info) : null
   const inputs = u.files.map(f => blobOf.get(f) as { hash: string; size: number })
   const spec: UnitSpec = {
     jobId: job.id,
@@ -130,6 +133,7 @@ function toUnitRecord (
     frames: u.expectedFrames,
     ...(u.rotation != null && u.rotation !== 0 ? { rotation: u.rotation } : {}),
     inputFormat: u.inputFormat,
+    ...(streams != null ? { streams } : {}),
     profile: job.profile
   }
   return {
@@ -143,3 +147,4 @@ function toUnitRecord (
     ...NOT_STARTED
   }
 }
+
