@@ -43,5 +43,8 @@ describe('a unit spec', () => {
     const long = { ...stream(0), title: 'x'.repeat(MAX_SPEC_TAG_LENGTH + 1) }
     expect(UnitSpecSchema.safeParse({ ...whole, streams: [long] }).success).toBe(false)
     expect(UnitSpecSchema.safeParse({ ...whole, streams: [{ ...stream(0), path: '/etc' }] }).success).toBe(false)
+    for (const codec of ['', '../cover', 'H264', 'x'.repeat(65)]) {
+      expect(UnitSpecSchema.safeParse({ ...whole, streams: [{ ...stream(0), codec }] }).success).toBe(false)
+    }
   })
 })

@@ -35,7 +35,8 @@ const specTag = z.string().max(MAX_SPEC_TAG_LENGTH).nullable()
 export const SpecStreamSchema = z.strictObject({
   index: z.number().int().min(0).max(MAX_SPEC_STREAMS - 1),
   type: z.enum(['video', 'audio', 'subtitle', 'attachment', 'data']),
-  codec: z.string().max(MAX_SPEC_TAG_LENGTH),
+  /** ffmpeg's codec name ('h264', 'hdmv_pgs_subtitle', 'unknown'). */
+  codec: z.string().regex(/^[a-z0-9_]{1,64}$/, 'an ffmpeg codec name'),
   language: specTag,
   title: specTag,
   attachedPic: z.boolean(),

@@ -25,14 +25,14 @@ const PICTURE_STREAM_CONTAINERS = new Set<Container>(['mp4', 'm4a', 'mp3', 'flac
 const ATTACHMENT_CONTAINERS = new Set<Container>(['mkv', 'mka'])
 
 /** Name and type of an attachment, by picture codec, where the source names none. */
-const PICTURE_FILES: Record<string, { ext: string, mimetype: string }> = {
+const PICTURE_FILES = new Map<string, { ext: string, mimetype: string }>(Object.entries({
   mjpeg: { ext: 'jpg', mimetype: 'image/jpeg' },
   png: { ext: 'png', mimetype: 'image/png' },
   bmp: { ext: 'bmp', mimetype: 'image/bmp' },
   gif: { ext: 'gif', mimetype: 'image/gif' },
   webp: { ext: 'webp', mimetype: 'image/webp' },
   tiff: { ext: 'tiff', mimetype: 'image/tiff' }
-}
+}))
 
 /** The source's cover pictures a profile's container keeps. */
 export function keptCoverArt (info: { streams: MediaStream[] }, profile: Profile): MediaStream[] {
@@ -41,7 +41,7 @@ export function keptCoverArt (info: { streams: MediaStream[] }, profile: Profile
     s =>
       s.type === 'video' &&
       s.attachedPic &&
-      (PICTURE_STREAM_CONTAINERS.has(profile.container) || PICTURE_FILES[s.codec] != null)
+      (PICTURE_STREAM_CONTAINERS.has(profile.container) || PICTURE_FILES.has(s.codec))
   )
 }
 
@@ -97,7 +97,7 @@ export async function coverArtArgs (
   try {
     const args: string[] = []
     for (const [i, s] of pictures.entries()) {
-      const kind = PICTURE_FILES[s.codec] as { ext: string; mimetype: string }
+      const kind = PICTURE_FILES.get(s.codec) as { ext: string; mimetype: string }
       const file = `${init.scratch}.cover-${i}.${kind.ext}`
       files.push(file)
       // The picture is one packet, read first: the rawvideo muxer writes its bytes as they are.
