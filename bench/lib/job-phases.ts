@@ -51,8 +51,8 @@ export function jobPhases (init: {
       what: 'first grant to last unit verified (encodes, hashes, frame counts)'
     },
     { name: 'to assembly', ms: assembling - lastVerified, what: 'owner tick after the last unit' },
-    { name: 'assemble', ms: assemble, what: 'ffprobe of each segment + concat/mux' },
-    { name: 'verify', ms: verify, what: 'ffprobe -count_packets of the output' },
+    { name: 'assemble', ms: assemble, what: 'concat/mux of the units (a whole unit: a copy)' },
+    { name: 'verify', ms: verify, what: "ffprobe of the output, and its packets' count and ends" },
     { name: 'place output', ms: done - assembling - assemble - verify, what: 'link into place, fsync, log job:done' },
     { name: 'event to bench', ms: init.end - done, what: 'job:done reaching the bench' }
   ]
