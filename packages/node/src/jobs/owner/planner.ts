@@ -147,4 +147,3 @@ function toUnitRecord (
     ...NOT_STARTED
   }
 }
-
