@@ -4,7 +4,7 @@
  * run time), and the CPU seconds each node and its children spent on the job. For finding where
  * a mesh job's time goes; it prints no goal.
  *
- * node --experimental-strip-types bench/trace.ts [--nodes 2] [--segment-seconds 6] [--seconds 60] [--cores 1,0]
+ * node --experimental-strip-types bench/trace.ts [--nodes 2] [--segment-seconds S] [--seconds 60] [--cores 1,0]
  * [--keep-logs DIR]
  *
  * `--cores` pins node K (node 0 owns the job) to the K-th core listed; by default node K runs on core K.
@@ -42,7 +42,8 @@ async function childRuns (dataDir: string): Promise<LogLine[]> {
 
 async function main (): Promise<void> {
   const count = argNumber('nodes', 2)
-  const segmentSeconds = argNumber('segment-seconds', 6)
+  // Left out, the node's default: the planner chooses the cut, as in bench/scaling.
+  const segmentSeconds = argValue('segment-seconds') != null ? argNumber('segment-seconds', 20) : undefined
   const height = 720
   const source = await makeBenchSample({
     width: Math.round((height * 16) / 9 / 2) * 2,
@@ -105,7 +106,7 @@ async function main (): Promise<void> {
     )
     console.log(`the submitting CLI (ffmesh submit --wait): ${cliCpu.toFixed(2)} cpu s`)
     console.log(
-      `\njob: ${seconds(wallMs)} s from submit to the verified output in place, ${count} node(s), segmentSeconds ${segmentSeconds}`
+      `\njob: ${seconds(wallMs)} s from submit to the verified output in place, ${count} node(s), segmentSeconds ${segmentSeconds ?? 'the node default'}`
     )
     console.log(`command: ${commandLine()}`)
   } finally {

@@ -7,6 +7,9 @@ import {
   holdForSoonerWorker,
   keepSlotFor,
   readierFirst,
+  WHOLE_PREFETCH_LEAD_SEC,
+  wholePrefetcher,
+  wholePrefetchHorizonSec,
   workLeft
 } from './busy-time.js'
 import { pickCandidates } from './candidates.js'
@@ -66,6 +69,39 @@ describe('which worker takes a unit first', () => {
     expect(holdForSoonerWorker(full, id => id === 'b')).toBe(false)
     // Nothing is held for a worker the owner cannot tell about.
     expect(holdForSoonerWorker([load('a', 0, 14), load('b', -1)], nobody)).toBe(false)
+  })
+})
+
+describe('who fetches a whole file before a slot is free', () => {
+  it('is the worker whose slot frees first, once that is within the horizon and it has room', () => {
+    const soon = load('soon', 0, 4)
+    expect(wholePrefetcher([load('late', 0, 70), soon], nobody, 10)).toBe(soon)
+    // Further off than the horizon: the file keeps that slot instead (keepSlotFor).
+    expect(wholePrefetcher([load('late', 0, 70), load('soon', 0, 12)], nobody, 10)).toBeNull()
+    // No room for a prefetch: it already fetches another unit behind the one it converts.
+    expect(wholePrefetcher([load('late', 0, 70), load('soon', -1, 4)], nobody, 10)).toBeNull()
+    // A free slot takes the file now; a worker the owner cannot tell about is never invited early.
+    expect(wholePrefetcher([load('free', 1), soon], nobody, 10)).toBeNull()
+    expect(wholePrefetcher([load('unknown', 0)], nobody, 10)).toBeNull()
+    // One the unit may not go to (it refused it, or is quarantined) is passed over.
+    expect(wholePrefetcher([load('late', 0, 9), soon], id => id === 'soon', 10)?.id).toBe('late')
+  })
+
+  it('takes only the first of two files: the second keeps the next slot, as before', () => {
+    const workers = [load('a', 0, 3), load('b', 0, 40)]
+    const first = wholePrefetcher(workers, nobody, 10)
+    expect(first?.id).toBe('a')
+    countOffered(first as WorkerLoad, unit(0, 'pending', null, 120, 'whole'))
+    expect(wholePrefetcher(workers, nobody, 10)).toBeNull()
+  })
+
+  it('reaches a heartbeat plus the lead ahead, in media seconds at the measured speed', () => {
+    // x264 medium at 720p converts a media second in about 0.55 s on one core.
+    expect(wholePrefetchHorizonSec(5, 0.55)).toBeCloseTo((5 + WHOLE_PREFETCH_LEAD_SEC) / 0.55)
+    // A slow encoder: the same wall time is fewer media seconds.
+    expect(wholePrefetchHorizonSec(5, 4)).toBeCloseTo(2)
+    // A heartbeat of minutes does not stretch it into a queue.
+    expect(wholePrefetchHorizonSec(600, 1)).toBeLessThanOrEqual(10 + WHOLE_PREFETCH_LEAD_SEC)
   })
 })
 

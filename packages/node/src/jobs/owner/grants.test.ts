@@ -103,6 +103,25 @@ describe('the owner grants claims', () => {
     expect(h.leasedTo(0)).toBe(PEER_B)
   })
 
+  it('grants a whole unit to the busy worker its offer invited to fetch it early, and to no other busy one', async () => {
+    // Both peers convert another unit; PEER_A's slot frees within seconds, so the offer invited it.
+    const h = await harness({ kind: 'whole', slotsFree: { [OWNER]: 0, [PEER_A]: 0, [PEER_B]: 0 } })
+    const state = h.rt.get(h.jobId, 0)
+    state.favourite = PEER_A
+    state.prefetcher = PEER_A
+    h.claim(0, PEER_B)
+    await until('the turn-down of PEER_B', () => h.sent('revoke').length > 0)
+    expect(h.sent('revoke')).toEqual([{ index: 0, worker: PEER_B }])
+    h.claim(0, PEER_A)
+    await until('the lease of unit 0', () => h.leasedTo(0) != null)
+    expect(h.leasedTo(0)).toBe(PEER_A)
+    // Unit 1 was offered to the free slot PEER_A had: a prefetch of one whole unit, not two.
+    h.rt.get(h.jobId, 1).prefetcher = PEER_A
+    h.claim(1, PEER_A)
+    await until('the turn-down of unit 1', () => h.sent('revoke').some(r => r.index === 1))
+    expect(h.leasedTo(1)).toBeNull()
+  })
+
   it('grants the offer\'s favourite at once, and others only after the claim window', async () => {
     const h = await harness()
     h.rt.get(h.jobId, 0).favourite = PEER_A

@@ -1,5 +1,6 @@
 import type { JobComponents } from '../shared/deps.js'
 import type { JobMessage } from '../shared/job-bus.js'
+import { PREFETCH_UNITS } from '../shared/timing.js'
 import { isPending } from '../shared/unit-lease.js'
 import { readierFirst } from './busy-time.js'
 import type { LeaseParts, Leases } from './lease.js'
@@ -114,9 +115,14 @@ export function createGrants (c: JobComponents, parts: GrantParts) {
     let claims = claimed
     const unit = c.store.job(jobId)?.units[index]
     if (unit != null && waitsForFreeSlot(unit)) {
-      const able = claims.filter(cl => load(cl.worker).slotsFree > 0)
+      // A slot free, or room for the prefetch the offer invited (busy-time.ts wholePrefetcher).
+      const prefetcher = rt.get(jobId, index).prefetcher
+      const able = claims.filter(cl => {
+        const w = load(cl.worker)
+        return w.slotsFree > 0 || (cl.worker === prefetcher && w.slotsFree + PREFETCH_UNITS > 0)
+      })
       if (able.length === 0) {
-        // Every claimant's slots filled since the offer (another unit was granted it meanwhile):
+        // Every claimant's room filled since the offer (another unit was granted it meanwhile):
         // none may take it to hold behind that one. The next tick offers it again at once.
         turnDown(jobId, index, attempt, claimed.map(cl => cl.worker))
         rt.get(jobId, index).lastOfferAt = 0

@@ -1,9 +1,16 @@
 import { toErrorBody } from '@ffmesh/protocol'
 import type { JobView } from '../../store/reduce.js'
 import type { JobComponents } from '../shared/deps.js'
-import { countOffered, holdForSoonerWorker, keepSlotFor, workLeft } from './busy-time.js'
+import {
+  countOffered,
+  holdForSoonerWorker,
+  keepSlotFor,
+  wholePrefetcher,
+  wholePrefetchHorizonSec,
+  workLeft
+} from './busy-time.js'
 import { pickCandidates } from './candidates.js'
-import type { ProgressOf } from './cut-policy.js'
+import { DEFAULT_UNIT_COST, measuredUnitCost, type ProgressOf } from './cut-policy.js'
 import type { LeaseParts, Leases } from './lease.js'
 import { REOFFER_MS } from './owner-state.js'
 import { assertSourceUnchanged } from './source-check.js'
@@ -76,22 +83,30 @@ export function createOffers (c: JobComponents, parts: OfferParts) {
       )
       if (problem != null) return parts.runner.fail(view.job.id, toErrorBody(problem))
     }
+    let horizonSec: number | undefined
     for (const u of pending) {
       const state = rt.get(u.jobId, u.index)
       const excluded = (peer: string): boolean => rt.isRefused(state, peer, now) || quarantine.isQuarantined(peer)
-      // Offered once a slot frees (the tick after a unit ends), so only workers with room are invited,
-      // and meanwhile it keeps the slot that frees first from later units; a piece is prefetched
-      // only by the worker whose slot frees first (busy-time.ts).
+      // A whole unit goes to a free slot, or is fetched by the worker whose slot frees within a few
+      // seconds; otherwise it keeps the slot that frees first from later units. A piece is
+      // prefetched only by the worker whose slot frees first (busy-time.ts).
+      let prefetcher: WorkerLoad | null = null
       if (waitsForFreeSlot(u)) {
         if (!hasFreeSlot(workers, excluded)) {
-          keepSlotFor(workers, excluded, u)
-          continue
+          horizonSec ??= wholeHorizonSec()
+          prefetcher = wholePrefetcher(workers, excluded, horizonSec)
+          if (prefetcher == null) {
+            keepSlotFor(workers, excluded, u)
+            continue
+          }
         }
       } else if (holdForSoonerWorker(workers, excluded)) continue
       state.lastOfferAt = now
       state.offeredSince ??= now
+      state.prefetcher = prefetcher?.id ?? null
       const bytes = u.spec.inputs.reduce((n, i) => n + i.size, 0)
-      const candidates = pickCandidates(workers, excluded, c.mesh.peerId)
+      // Only the prefetcher: a spare busy for longer would hold the file behind its own unit.
+      const candidates = prefetcher != null ? [prefetcher.id] : pickCandidates(workers, excluded, c.mesh.peerId)
       // The first invited is the likely winner: count the unit as taken by it for the next offers.
       state.favourite = candidates[0] ?? null
       const likely = workers.find(w => w.id === candidates[0])
@@ -105,6 +120,12 @@ export function createOffers (c: JobComponents, parts: OfferParts) {
         candidates
       })
     }
+  }
+
+  /** wholePrefetcher's horizon, at the speed this owner's units convert at (or the default's). */
+  function wholeHorizonSec (): number {
+    const cost = measuredUnitCost(c) ?? DEFAULT_UNIT_COST
+    return wholePrefetchHorizonSec(c.config.jobs.heartbeatSeconds, cost.secPerMediaSec)
   }
 
   /**

@@ -18,6 +18,11 @@ export interface UnitRuntime {
   claims: Array<{ worker: string, attempt: number, at: number }>
   /** The first candidate of the last offer: the freest worker by the adverts, when offered. */
   favourite: string | null
+  /**
+   * The busy worker the last offer of a whole unit invited to fetch it ahead of its free slot
+   * (busy-time.ts wholePrefetcher); the grant lets only it take the unit without a free slot.
+   */
+  prefetcher: string | null
   refusals: Map<string, { code: string, message: string, until: number }>
   /** Heartbeats extend a lease in memory; the log keeps the grant, not every renewal. */
   leaseUntil: number | null
@@ -55,6 +60,7 @@ export function createOwnerState () {
         offeredSince: null,
         claims: [],
         favourite: null,
+        prefetcher: null,
         refusals: new Map(),
         leaseUntil: null,
         progress: 0,

@@ -101,39 +101,59 @@ describe('the owner as a component', () => {
     expect(counts).toMatchObject({ eventListeners: 0, peerListeners: 0 })
   })
 
-  it('offers one free slot one whole file per look, earliest job first: a job offered after another sees the slot taken', async () => {
+  /**
+   * Three jobs of one whole unit each (`durationSec` long), submitted in this order and planned in
+   * the reverse order (a short file's plan ends first); one peer with one free slot that never
+   * claims, and this node's own worker paused. Each tick reads the clock once. Returns the offers
+   * in the order sent, with their candidates, and each job's tick (lastOfferAt) once all three went out.
+   */
+  async function offerThreeFiles (durationSec: number) {
     const store = await temp.open()
-    // Three jobs of one whole unit each, submitted in this order and planned in the reverse order
-    // (a short file's plan ends first); one peer with one free slot that never claims, and this
-    // node's own worker paused. Each tick reads the clock once.
     const jobs = [newJobId(), newJobId(), newJobId()]
     for (const id of jobs) await store.append(id, { type: 'job:submitted', job: jobRecord(id) })
-    for (const id of [...jobs].reverse()) await logPlan(store, id, 1, { kind: 'whole' })
+    for (const id of [...jobs].reverse()) await logPlan(store, id, 1, { kind: 'whole', durationSec })
     let now = 1_000_000
-    const offered: string[] = []
+    const offered: Array<{ jobId: string, candidates: string[] }> = []
     const c = ownerComponents({
       store,
       peers: [{ id: PEER_A, slotsFree: 1, slotsTotal: 1, paused: false }],
       clock: () => now,
-      publish: async (m) => { if (m.type === 'offer') offered.push(m.unit.jobId) }
+      publish: async (m) => { if (m.type === 'offer') offered.push({ jobId: m.unit.jobId, candidates: m.candidates ?? [] }) }
     })
     const owner = createOwner(c, { localSlotsFree: () => 0, localAcceptsWork: () => false })
     await owner.start()
     try {
       const deadline = performance.now() + paced(10_000)
-      while (new Set(offered).size < jobs.length) {
-        if (performance.now() > deadline) throw new Error(`offered only ${offered.join(', ')}`)
+      while (new Set(offered.map(o => o.jobId)).size < jobs.length) {
+        if (performance.now() > deadline) throw new Error(`offered only ${offered.map(o => o.jobId).join(', ')}`)
         now += 1
         await new Promise(resolve => setTimeout(resolve, 10))
       }
     } finally {
       await owner.stop()
     }
+    return { jobs, offered, ticks: jobs.map(id => owner.state.peek(id, 0)?.lastOfferAt) }
+  }
+
+  it('offers one free slot one whole file per look, earliest job first: a job offered after another sees the slot taken', async () => {
+    // Two minutes each: the slot that took the first file frees far beyond the prefetch horizon.
+    const { jobs, offered, ticks } = await offerThreeFiles(120)
     // Each at its own tick (a tick's offers share its clock reading), the earliest job first. The
     // clock moved less than REOFFER_MS, so none was offered twice.
-    expect(offered).toEqual(jobs)
-    const offeredAt = jobs.map(id => owner.state.peek(id, 0)?.lastOfferAt)
-    expect(new Set(offeredAt).size).toBe(jobs.length)
+    expect(offered.map(o => o.jobId)).toEqual(jobs)
+    expect(new Set(ticks).size).toBe(jobs.length)
+  })
+
+  it('lets the worker whose slot frees within seconds fetch the next whole file, and no more', async () => {
+    // Four seconds each: the peer that took the first file may fetch the second behind it in the
+    // same look, invited alone; the third waits for a later tick.
+    const { jobs, offered, ticks } = await offerThreeFiles(4)
+    expect(offered.slice(0, 2)).toEqual([
+      { jobId: jobs[0], candidates: [PEER_A] },
+      { jobId: jobs[1], candidates: [PEER_A] }
+    ])
+    expect(ticks[1]).toBe(ticks[0])
+    expect(ticks[2]).not.toBe(ticks[0])
   })
 
   it('logs a release its full job log could not take when the lease runs out, as the refusal it was', async () => {

@@ -139,8 +139,8 @@ export function leasedInputPath (views: JobView[], worker: string, hash: string)
 /**
  * Whether a unit waits for a free slot instead of being prefetched behind another unit on a busy
  * worker. A whole unit is a file's whole encode: queued behind another file on one worker while
- * another worker has room, it can keep that room empty for minutes (the tail move takes only a
- * job's last units), and what prefetching it saves, the copy of one file, is small beside that.
+ * another worker has room, it can keep that room empty for minutes. Only a worker whose slot frees
+ * within seconds fetches it early (busy-time.ts wholePrefetcher), which hides the copy of the file.
  */
 export function waitsForFreeSlot (unit: Pick<UnitRecord, 'spec'>): boolean {
   return unit.spec.kind === 'whole'
