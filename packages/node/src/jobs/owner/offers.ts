@@ -83,7 +83,6 @@ export function createOffers (c: JobComponents, parts: OfferParts) {
       )
       if (problem != null) return parts.runner.fail(view.job.id, toErrorBody(problem))
     }
-    let horizonSec: number | undefined
     for (const u of pending) {
       const state = rt.get(u.jobId, u.index)
       const excluded = (peer: string): boolean => rt.isRefused(state, peer, now) || quarantine.isQuarantined(peer)
@@ -93,8 +92,7 @@ export function createOffers (c: JobComponents, parts: OfferParts) {
       let prefetcher: WorkerLoad | null = null
       if (waitsForFreeSlot(u)) {
         if (!hasFreeSlot(workers, excluded)) {
-          horizonSec ??= wholeHorizonSec()
-          prefetcher = wholePrefetcher(workers, excluded, horizonSec)
+          prefetcher = wholePrefetcher(workers, excluded, wholeHorizonSec(workers))
           if (prefetcher == null) {
             keepSlotFor(workers, excluded, u)
             continue
@@ -122,10 +120,19 @@ export function createOffers (c: JobComponents, parts: OfferParts) {
     }
   }
 
-  /** wholePrefetcher's horizon, at the speed this owner's units convert at (or the default's). */
-  function wholeHorizonSec (): number {
-    const cost = measuredUnitCost(c) ?? DEFAULT_UNIT_COST
-    return wholePrefetchHorizonSec(c.config.jobs.heartbeatSeconds, cost.secPerMediaSec)
+  /**
+   * wholePrefetcher's horizon, at the speed this owner's units convert at (or the default's). Once
+   * per look at the workers, which every job of a tick shares: the measure reads all jobs under way.
+   */
+  const horizons = new WeakMap<WorkerLoad[], number>()
+  function wholeHorizonSec (look: WorkerLoad[]): number {
+    let sec = horizons.get(look)
+    if (sec == null) {
+      const cost = measuredUnitCost(c) ?? DEFAULT_UNIT_COST
+      sec = wholePrefetchHorizonSec(c.config.jobs.heartbeatSeconds, cost.secPerMediaSec)
+      horizons.set(look, sec)
+    }
+    return sec
   }
 
   /**
