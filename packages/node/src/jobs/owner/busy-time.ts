@@ -1,8 +1,7 @@
 import type { JobView } from '../../store/reduce.js'
 import type { UnitRecord } from '../../store/records.js'
-import { PREFETCH_UNITS } from '../shared/timing.js'
 import type { ProgressOf } from './cut-policy.js'
-import { heldUnits, type Readiness } from './worker-load.js'
+import { heldUnits, takeRoom, type Readiness } from './worker-load.js'
 
 /**
  * How long each worker stays busy with this owner's units, so a unit that can only be prefetched
@@ -67,7 +66,7 @@ export function countOffered (w: Readiness, unit: Pick<UnitRecord, 'spec'>): voi
 
 /**
  * Whether a unit is better held back than prefetched now: no worker it may go to has a free slot,
- * and the one whose slot frees first already holds all it may take (its slots and PREFETCH_UNITS).
+ * and the one whose slot frees first already holds all it may take (worker-load.ts takeRoom).
  * Granted to another worker, the unit would start later than if it waits for that one; the owner
  * offers it again at a later tick, and as soon as any slot frees it goes to that slot.
  */
@@ -76,7 +75,7 @@ export function holdForSoonerWorker<W extends Readiness & { id: string }> (
   excluded: (worker: string) => boolean
 ): boolean {
   const soonest = soonestBusyWorker(loads, excluded)
-  return soonest != null && soonest.slotsFree + PREFETCH_UNITS <= 0
+  return soonest != null && takeRoom(soonest) <= 0
 }
 
 /**
@@ -130,7 +129,7 @@ export function wholePrefetcher<W extends Readiness & { id: string }> (
 ): W | null {
   const soonest = soonestBusyWorker(loads, excluded)
   const sec = soonest == null ? undefined : busySec(soonest)
-  if (soonest == null || sec == null || soonest.slotsFree + PREFETCH_UNITS <= 0) return null
+  if (soonest == null || sec == null || takeRoom(soonest) <= 0) return null
   return sec <= horizonSec ? soonest : null
 }
 

@@ -1,7 +1,6 @@
 import { MAX_OFFER_CANDIDATES, type PeerStatus } from '@ffmesh/protocol'
-import { PREFETCH_UNITS } from '../shared/timing.js'
 import { readierFirst } from './busy-time.js'
-import type { Readiness } from './worker-load.js'
+import { takeRoom, type Readiness } from './worker-load.js'
 
 /** Workers invited per offer: the best, and one spare in case it is busier than it said. */
 export const OFFER_CANDIDATES = 2
@@ -30,7 +29,7 @@ export function pickCandidates (
   const free = able.filter(w => w.slotsFree > 0)
   // A worker without room for a prefetch is no spare: it would keep the offer and claim it the
   // moment its slot frees, ahead of the unit the owner counts that slot for (keepSlotFor).
-  const roomy = able.filter(w => w.slotsFree + PREFETCH_UNITS > 0)
+  const roomy = able.filter(w => takeRoom(w) > 0)
   const picked = (free.length > 0 ? free : roomy.length > 0 ? roomy : able).slice(
     0,
     Math.min(OFFER_CANDIDATES, MAX_OFFER_CANDIDATES)

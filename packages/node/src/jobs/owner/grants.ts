@@ -1,11 +1,10 @@
 import type { JobComponents } from '../shared/deps.js'
 import type { JobMessage } from '../shared/job-bus.js'
-import { PREFETCH_UNITS } from '../shared/timing.js'
 import { isPending } from '../shared/unit-lease.js'
 import { readierFirst } from './busy-time.js'
 import type { LeaseParts, Leases } from './lease.js'
 import { CLAIM_WINDOW_MS } from './owner-state.js'
-import { waitsForFreeSlot, type Readiness, type WorkerLoad } from './worker-load.js'
+import { takeRoom, waitsForFreeSlot, type Readiness, type WorkerLoad } from './worker-load.js'
 
 /** The parts of the owner that granting asks. */
 export interface GrantParts extends LeaseParts {
@@ -119,7 +118,7 @@ export function createGrants (c: JobComponents, parts: GrantParts) {
       const prefetcher = rt.get(jobId, index).prefetcher
       const able = claims.filter(cl => {
         const w = load(cl.worker)
-        return w.slotsFree > 0 || (cl.worker === prefetcher && w.slotsFree + PREFETCH_UNITS > 0)
+        return w.slotsFree > 0 || (cl.worker === prefetcher && takeRoom(w) > 0)
       })
       if (able.length === 0) {
         // Every claimant's room filled since the offer (another unit was granted it meanwhile):

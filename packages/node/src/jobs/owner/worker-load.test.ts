@@ -9,6 +9,7 @@ import {
   offerOrder,
   hasFreeSlot,
   offerRoom,
+  takeRoom,
   convertingWorkers,
   unitToMove,
   waitsForFreeSlot,
@@ -41,6 +42,13 @@ describe('worker load as the owner sees it', () => {
     expect(offerRoom(workerLoads([advert('a', 1), advert('b', 1)], new Map()))).toBe(4)
     expect(offerRoom(workerLoads([advert('a', 1), advert('b', 1)], new Map([['a', 1], ['b', 2]])))).toBe(1)
     expect(offerRoom(workerLoads([advert('laptop', 0, 0)], new Map()))).toBe(1)
+  })
+
+  it('leaves a worker room for its free slots and one prefetch, and none once a unit waits behind that', () => {
+    expect(takeRoom({ slotsFree: 2 })).toBe(3)
+    expect(takeRoom({ slotsFree: 0 })).toBe(1)
+    expect(takeRoom({ slotsFree: -1 })).toBe(0)
+    expect(takeRoom({ slotsFree: -2 })).toBe(-1)
   })
 })
 

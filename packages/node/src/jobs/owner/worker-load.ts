@@ -22,6 +22,14 @@ export interface Readiness {
  */
 export interface WorkerLoad extends Readiness { id: string, held: number }
 
+/**
+ * Units a worker may still take: its free slots and the prefetch each worker holds beside them
+ * (PREFETCH_UNITS). Zero or below when it holds all it may (a unit queued behind another waits).
+ */
+export function takeRoom (w: Pick<Readiness, 'slotsFree'>): number {
+  return w.slotsFree + PREFETCH_UNITS
+}
+
 type Advert = Pick<PeerStatus, 'id' | 'slotsFree' | 'slotsTotal'>
 
 /**
@@ -77,7 +85,7 @@ export function workerLoads (
 
 /** Units worth offering now: a slot's worth per free slot plus the prefetch each worker takes. */
 export function offerRoom (loads: WorkerLoad[]): number {
-  const room = loads.filter(w => w.slotsTotal > 0).reduce((n, w) => n + Math.max(0, w.slotsFree + PREFETCH_UNITS), 0)
+  const room = loads.filter(w => w.slotsTotal > 0).reduce((n, w) => n + Math.max(0, takeRoom(w)), 0)
   // At least one, so a job is offered before any advert is heard (a fresh mesh).
   return Math.max(1, room)
 }
