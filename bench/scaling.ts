@@ -251,7 +251,7 @@ async function main (): Promise<void> {
     rows
   )
   console.log(
-    `\ngoal: ${count} nodes at least ${target.toFixed(2)}x plain ffmpeg on one core: ${goal(speedupN >= target)} (${speedupN.toFixed(2)}x)`
+    `\ngoal: ${count} nodes at least ${target.toFixed(2)}x plain ffmpeg on one core: ${goal(speedupN >= target)} (${speedupN.toFixed(3)}x)`
   )
   console.log(`command: ${commandLine()}`)
   console.log(
