@@ -22,19 +22,7 @@ import { describeBusy, describeLastUnits, nodeBusy } from './lib/node-busy.ts'
 import { ffmeshJson, jobCpuSeconds, type NodeProcess } from './lib/node-processes.ts'
 import { startPinnedMesh } from './lib/pinned-mesh.ts'
 import { plainArgv, runPlain } from './lib/plain-ffmpeg.ts'
-import {
-  argFlag,
-  argNumber,
-  argValue,
-  childCpuSeconds,
-  commandLine,
-  goal,
-  loadNote,
-  median,
-  printTable,
-  processCpuSeconds,
-  seconds
-} from './lib/report.ts'
+import { argFlag, argNumber, argValue, childCpuSeconds, commandLine, goal, loadNote, median, printTable, processCpuSeconds, seconds } from './lib/report.ts'
 import { countVideoFrames, describeSample, makeBenchSample } from './lib/samples.ts'
 
 /** The goals: the batch at least 1.9x plain ffmpeg, and at least 0.96 of the ceiling's speedup. */
