@@ -18,6 +18,7 @@ import os from 'node:os'
 import path from 'node:path'
 import type { UnitStatus } from '@ffmesh/protocol'
 import { benchTempDir, removeBenchTempDir } from './lib/cleanup.ts'
+import { describeMachineCpu, machineCpu, machineCpuSince } from './lib/machine-cpu.ts'
 import { describeBusy, describeLastUnits, nodeBusy } from './lib/node-busy.ts'
 import { ffmeshJson, jobCpuSeconds, type NodeProcess } from './lib/node-processes.ts'
 import { startPinnedMesh } from './lib/pinned-mesh.ts'
@@ -46,10 +47,11 @@ async function runCeiling (
   clips: string[],
   work: string,
   workers: number
-): Promise<{ wallMs: number, cpuSec: number }> {
+): Promise<{ wallMs: number, cpuSec: number, machine: string }> {
   const cores = os.availableParallelism()
   const queue = [...clips.entries()]
   const cpu0 = childCpuSeconds()
+  const machine0 = machineCpu()
   const t0 = performance.now()
   await Promise.all(Array.from({ length: workers }, async (_, k) => {
     for (let next = queue.shift(); next != null; next = queue.shift()) {
@@ -57,7 +59,9 @@ async function runCeiling (
       await runPlain(plainArgv(clip, path.join(work, `ceiling-${i}.mkv`), { threads: 1, pinCore: k % cores }))
     }
   }))
-  return { wallMs: performance.now() - t0, cpuSec: childCpuSeconds() - cpu0 }
+  const wallMs = performance.now() - t0
+  const machine = describeMachineCpu(machineCpuSince(machine0), wallMs, cores)
+  return { wallMs, cpuSec: childCpuSeconds() - cpu0, machine }
 }
 
 async function runPlainList (clips: string[], work: string): Promise<{ wallMs: number, cpuSec: number }> {
@@ -82,7 +86,7 @@ async function runMesh (
   frames: number[],
   work: string,
   keepLogs?: string
-): Promise<{ wallMs: number, cpuSec: number, units: string, busy: string, end: string }> {
+): Promise<{ wallMs: number, cpuSec: number, units: string, busy: string, end: string, machine: string }> {
   const cores = os.availableParallelism()
   const mesh = await startPinnedMesh(count, {
     name: 'batch',
@@ -96,6 +100,7 @@ async function runMesh (
     const cpu0 = jobCpuSeconds(mesh.nodes)
     const own0 = nodesOwnCpu(mesh.nodes)
     const submittedAt = Date.now()
+    const machine0 = machineCpu()
     const t0 = performance.now()
     type Doc = { id?: string, error?: unknown }
     const docs = await ffmeshJson<Doc[] | Doc>(
@@ -103,6 +108,7 @@ async function runMesh (
       ['submit', ...clips, '--profile', 'h264', '--out', outDir, '--wait']
     )
     const wallMs = performance.now() - t0
+    const machine = describeMachineCpu(machineCpuSince(machine0), wallMs, os.availableParallelism())
     const cpuSec = jobCpuSeconds(mesh.nodes) - cpu0
     const own = nodesOwnCpu(mesh.nodes).map((sec, k) => `node ${k} ${(sec - (own0[k] as number)).toFixed(1)}`)
     const kinds = new Map<string, number>()
@@ -136,7 +142,8 @@ async function runMesh (
       cpuSec,
       units: `${files}; video units by node: ${byNode.join(' / ')}`,
       busy: `${describeBusy(nodeBusy(allUnits, mesh.peerIds, submittedAt), wallMs / 1000)}; the nodes' own CPU s (beside their children): ${own.join(', ')}`,
-      end: describeLastUnits(allUnits, mesh.peerIds, submittedAt, u => `clip ${clipOf.get(u) ?? '?'}`)
+      end: describeLastUnits(allUnits, mesh.peerIds, submittedAt, u => `clip ${clipOf.get(u) ?? '?'}`),
+      machine
     }
   } finally {
     await mesh.close({ keepLogs })
@@ -172,6 +179,7 @@ async function main (): Promise<void> {
         runs.ceiling.push(ceiling.wallMs)
         cpu.ceiling.push(ceiling.cpuSec)
         console.log(`  round ${round}: ceiling, ${count} plain ffmpeg taking clips in turn: ${seconds(ceiling.wallMs)} s`)
+        console.log(`    the machine: ${ceiling.machine}`)
       }
       const logs = keepLogs != null ? path.join(keepLogs, `round-${round}`) : undefined
       const mesh = await runMesh(count, clips, frames, work, logs)
@@ -181,6 +189,7 @@ async function main (): Promise<void> {
       console.log(`  round ${round}: ${count} nodes: ${seconds(mesh.wallMs)} s (${mesh.units}); ${loadNote()}`)
       console.log(`    where the time went: ${mesh.busy}`)
       console.log(`    how each node ended: ${mesh.end}`)
+      console.log(`    the machine: ${mesh.machine}`)
     }
   } finally {
     await removeBenchTempDir(work)

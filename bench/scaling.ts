@@ -20,6 +20,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { benchTempDir, removeBenchTempDir } from './lib/cleanup.ts'
 import { recordEvents, unitTimeline } from './lib/event-recorder.ts'
+import { describeMachineCpu, machineCpu, machineCpuSince, type MachineCpu } from './lib/machine-cpu.ts'
 import { ffmeshJson, jobCpuSeconds, submitAndWait, type NodeProcess } from './lib/node-processes.ts'
 import { startPinnedMesh } from './lib/pinned-mesh.ts'
 import { plainArgv, plainProfile, runPlain, type PlainProfile } from './lib/plain-ffmpeg.ts'
@@ -63,6 +64,7 @@ async function runMesh (
 ): Promise<{
   wallMs: number
   cpuSec: number
+  machine: MachineCpu
   unitsBy: string
   frames: number
   timeline: Array<Array<string | number>>
@@ -81,7 +83,9 @@ async function runMesh (
     const recorder = await recordEvents(owner.dataDir)
     const t0 = Date.now()
     const cpu0 = jobCpuSeconds(nodes)
+    const machine0 = machineCpu()
     const { id, wallMs } = await submitAndWait(owner.dataDir, source, outDir, { profile })
+    const machine = machineCpuSince(machine0)
     const cpuSec = jobCpuSeconds(nodes) - cpu0
     recorder.close()
     const timeline = unitTimeline(recorder.events, id, t0, peer => `node ${peerIds.indexOf(peer ?? '')}`)
@@ -99,6 +103,7 @@ async function runMesh (
     return {
       wallMs,
       cpuSec,
+      machine,
       unitsBy: `${status.units.length} units (${counts.join(', ')})`,
       frames: await countVideoFrames(status.output),
       timeline
@@ -156,6 +161,7 @@ async function main (): Promise<void> {
         const t0 = performance.now()
         // Measured around all of them: each run's own figure would also count the others that ended meanwhile.
         const cpu0 = childCpuSeconds()
+        const machine0 = machineCpu()
         await Promise.all(
           Array.from({ length: count }, (_, k) =>
             runPlain(
@@ -170,9 +176,11 @@ async function main (): Promise<void> {
         )
         ceilingMs.push(performance.now() - t0)
         addCpu('ceiling', childCpuSeconds() - cpu0)
+        const machine = machineCpuSince(machine0)
         console.log(
           `  round ${round}: ${count} plain ffmpeg runs at once, 1/${count} of the file each: ${seconds(ceilingMs.at(-1) as number)} s (${(plain.wallMs / (ceilingMs.at(-1) as number)).toFixed(2)}x)`
         )
+        console.log(`    the machine: ${describeMachineCpu(machine, ceilingMs.at(-1) as number, cores)}`)
       }
       for (const n of meshCounts) {
         const mesh = await runMesh(n, source, work, segmentSeconds, profile)
@@ -184,6 +192,7 @@ async function main (): Promise<void> {
         console.log(
           `  round ${round}: ${n} node(s): ${seconds(mesh.wallMs)} s (${(plain.wallMs / mesh.wallMs).toFixed(2)}x this round), ${mesh.unitsBy}; ${loadNote()}`
         )
+        console.log(`    the machine: ${describeMachineCpu(mesh.machine, mesh.wallMs, cores)}`)
         unitsBy.set(n, mesh.unitsBy)
         if (round === rounds) timelines.push({ nodes: n, rows: mesh.timeline })
       }

@@ -16,6 +16,7 @@ import path from 'node:path'
 import { benchTempDir, removeBenchTempDir } from './lib/cleanup.ts'
 import { recordEvents, unitTimeline } from './lib/event-recorder.ts'
 import { submitAndWait } from './lib/node-processes.ts'
+import { describeMachineCpu, machineCpu, machineCpuSince } from './lib/machine-cpu.ts'
 import { startPinnedMesh } from './lib/pinned-mesh.ts'
 import {
   argNumber,
@@ -67,7 +68,9 @@ async function main (): Promise<void> {
     // The job's CPU only: start-up (module loading, libp2p, `ffmpeg -encoders`) is left out.
     const cpu0 = nodes.map(n => processCpuSeconds(n.child.pid as number))
     const cli0 = childCpuSeconds()
+    const machine0 = machineCpu()
     const { id, wallMs } = await submitAndWait(dirs[0] as string, source, outDir)
+    const machine = machineCpuSince(machine0)
     // `ffmesh submit --wait`, on no pinned core: it follows the job's events until the end.
     const cliCpu = childCpuSeconds() - cli0
     recorder.close()
@@ -105,6 +108,8 @@ async function main (): Promise<void> {
       cpu.map((c, i) => [`node ${i}`, String(nodes[i]?.core ?? '-'), c.self.toFixed(2), c.children.toFixed(2)])
     )
     console.log(`the submitting CLI (ffmesh submit --wait): ${cliCpu.toFixed(2)} cpu s`)
+    // Idle core seconds are what a better split could still use; the kernel's are in no process's figure.
+    console.log(`the machine over the job (other user: the nodes, the CLI, this bench): ${describeMachineCpu(machine, wallMs, os.availableParallelism())}`)
     console.log(
       `\njob: ${seconds(wallMs)} s from submit to the verified output in place, ${count} node(s), segmentSeconds ${segmentSeconds ?? 'the node default'}`
     )

@@ -26,8 +26,8 @@ export function loadNote (): string {
 
 export const seconds = (ms: number): string => (ms / 1000).toFixed(1)
 
-/** Clock ticks per second in /proc/PID/stat (USER_HZ, 100 on Linux). */
-const CLOCK_TICKS = 100
+/** Clock ticks per second in /proc/stat and /proc/PID/stat (USER_HZ, 100 on Linux). */
+export const CLOCK_TICKS = 100
 
 /**
  * User + system CPU seconds of a process itself and of its waited-for children (reaped ffmpeg
