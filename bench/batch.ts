@@ -108,7 +108,7 @@ async function runMesh (
       ['submit', ...clips, '--profile', 'h264', '--out', outDir, '--wait']
     )
     const wallMs = performance.now() - t0
-    const machine = describeMachineCpu(machineCpuSince(machine0), wallMs, os.availableParallelism())
+    const machine = describeMachineCpu(machineCpuSince(machine0), wallMs, cores)
     const cpuSec = jobCpuSeconds(mesh.nodes) - cpu0
     const own = nodesOwnCpu(mesh.nodes).map((sec, k) => `node ${k} ${(sec - (own0[k] as number)).toFixed(1)}`)
     const kinds = new Map<string, number>()
