@@ -88,7 +88,16 @@ async function dataDirWithJobs (
   const stray = path.join(dataPaths(dataDir).blobs, 'ff', 'f'.repeat(128))
   await fs.mkdir(path.dirname(stray), { recursive: true })
   await fs.writeFile(stray, 'a blob the log never named')
+  // An input fetched for another owner's unit before the damage: scratch, never synced, so
+  // possibly torn by the crash; a start must not keep it, whatever state the log is in.
+  await fs.mkdir(path.dirname(staleFetched(dataDir)), { recursive: true })
+  await fs.writeFile(staleFetched(dataDir), 'the first half of a fetched piece')
   return { dataDir, outDir, ids }
+}
+
+/** Where dataDirWithJobs leaves an input fetched before the damage. */
+function staleFetched (dataDir: string): string {
+  return path.join(dataPaths(dataDir).fetched, 'ee', 'e'.repeat(128))
 }
 
 /** `ffmesh node` on a damaged log: it must exit at once with STORE_CORRUPT, naming the log. */
@@ -110,6 +119,7 @@ async function repairAndStart (dataDir: string): Promise<{ report: RepairReport,
     const jobs = await ffmeshJson<JobStatus[]>(['status'], { dataDir })
     // Repairing once is enough: the loss was recorded, so this start found the log whole.
     expect(node.log()).not.toMatch(/the job log lost records/)
+    expect(await fs.stat(staleFetched(dataDir)).then(() => 'kept', () => 'removed')).toBe('removed')
     return { report, jobs }
   } finally {
     await node.stop()

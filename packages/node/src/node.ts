@@ -108,7 +108,8 @@ export async function startNode (init: StartNodeInit): Promise<RunningNode> {
     await fs.mkdir(paths.work, { recursive: true, mode: 0o700 })
     const blobs = await createBlobStore({ dir: paths.blobs, tmpDir: paths.tmp })
     const swept = await blobs.sweepTemp()
-    const fetched = await createBlobStore({ dir: paths.fetched, tmpDir: paths.tmp })
+    // Inputs fetched for another owner's units: scratch, emptied below at every start.
+    const fetched = await createBlobStore({ dir: paths.fetched, tmpDir: paths.tmp, durable: false })
     const orphans = await sweepOrphans(store, blobs, fetched, logger)
     const libp2pMesh: Libp2pMesh | null = config.mesh.enabled
       ? await createLibp2pMesh({
@@ -319,12 +320,13 @@ export async function startNode (init: StartNodeInit): Promise<RunningNode> {
  * Once a log has lost records, only blobs written after that are swept.
  */
 async function sweepOrphans (store: JobStore, blobs: BlobStore, fetched: BlobStore, logger: Logger): Promise<number> {
+  // No unit is in flight at start-up, so every input fetched for another owner is stale. The log
+  // names none of them, so this holds whatever state it opened in; and as that store is not
+  // synced (durable: false), a crash may have left one torn: it must never be read again.
+  await fetched.sweepUnreferenced(new Set())
   if (!store.opened.intact) {
-    logger.error('the job log was not intact when it opened: no blob was removed at start')
+    logger.error('the job log was not intact when it opened: no stored blob was removed at start')
     return 0
   }
-  const orphans = await blobs.sweepUnreferenced(referencedBlobs(store), { after: store.opened.damagedAt ?? undefined })
-  // No unit is in flight at start-up, so every input fetched for another owner is stale.
-  await fetched.sweepUnreferenced(new Set())
-  return orphans
+  return await blobs.sweepUnreferenced(referencedBlobs(store), { after: store.opened.damagedAt ?? undefined })
 }

@@ -20,11 +20,11 @@ export interface ReceiveOptions {
 }
 
 /**
- * Appends the next `bytes` bytes of a stream to an open file, hashing them as they come, and
- * fsyncs the file once all have arrived. Returns how many arrived: fewer when the stream ended
- * early, and the caller says what that means (a blob resumes, a result is refused). On an early
- * end or an error, what arrived is written to the file before returning or throwing, so a resume
- * starts after it.
+ * Appends the next `bytes` bytes of a stream to an open file, hashing them as they come. Returns
+ * how many arrived: fewer when the stream ended early, and the caller says what that means (a blob
+ * resumes, a result is refused). On an early end or an error, what arrived is written to the file
+ * before returning or throwing, so a resume starts after it. Nothing is synced here: a file
+ * becomes durable as it gets its name (BlobStore.importFile, placeFile), where that matters.
  */
 export async function receiveInto (
   reader: StreamReader,
@@ -60,7 +60,6 @@ export async function receiveInto (
     idle.stop()
   }
   await out.flush()
-  if (received === bytes) await fh.sync()
   return received
 }
 
