@@ -21,7 +21,11 @@ export async function followJobs (client: ControlClient, ids: string[] | null, i
   signal?: AbortSignal
 }): Promise<JobStatus[]> {
   const latest = new Map<string, JobStatus>()
-  let dirty = true
+  // What to read again: every job (at the start, after missed events, and at each fallback poll),
+  // or only the ones an event touched. A batch follows many jobs, and a progress event of one must
+  // not cost a status read of each.
+  let everything = true
+  const touched = new Set<string>()
   let wake: (() => void) | null = null
   let events: EventSubscription | null = null
   // A stream that is lost is reopened from its last event, so the node replays what fell between.
@@ -36,12 +40,12 @@ export async function followJobs (client: ControlClient, ids: string[] | null, i
         lastEventId = sub.lastEventId
         // Events were missed: every job may have moved.
         if (ev.type === EVENT_STREAM_RESET) {
-          dirty = true
+          everything = true
           wake?.()
           continue
         }
         if (!watching(ev)) continue
-        dirty = true
+        touched.add(ev.jobId as string)
         if (TERMINAL_EVENTS.has(ev.type)) wake?.()
       }
       if (events === sub) events = null
@@ -50,10 +54,14 @@ export async function followJobs (client: ControlClient, ids: string[] | null, i
   }
 
   const refresh = async (): Promise<void> => {
-    const jobs =
-      ids == null
-        ? await client.listJobs({ signal: init.signal })
-        : await Promise.all(ids.map(id => client.getJob(id, { signal: init.signal })))
+    const all = everything
+    const some = [...touched]
+    everything = false
+    touched.clear()
+    // Following every job, a touched one may be new (submitted meanwhile): the list has it.
+    const jobs = ids == null
+      ? await client.listJobs({ signal: init.signal })
+      : await Promise.all((all ? ids : some).map(id => client.getJob(id, { signal: init.signal })))
     for (const j of jobs) latest.set(j.id, j)
   }
 
@@ -62,8 +70,8 @@ export async function followJobs (client: ControlClient, ids: string[] | null, i
     let lastRead = 0
     for (;;) {
       if (init.signal?.aborted === true) break
-      if (dirty || Date.now() - lastRead >= FALLBACK_POLL_MS) {
-        dirty = false
+      if (Date.now() - lastRead >= FALLBACK_POLL_MS) everything = true
+      if (everything || touched.size > 0) {
         if (events == null) await openStream()
         await refresh()
         lastRead = Date.now()
@@ -72,7 +80,7 @@ export async function followJobs (client: ControlClient, ids: string[] | null, i
         if (init.until !== 'forever' && jobs.length > 0 && jobs.every(isTerminal)) return jobs
       }
       await new Promise<void>(resolve => {
-        // Waking costs nothing: the node is asked again only when an event marked a job dirty.
+        // Waking costs nothing: the node is asked again only when an event touched a job.
         const timer = setTimeout(resolve, REFRESH_MS)
         wake = () => { clearTimeout(timer); resolve() }
         init.signal?.addEventListener('abort', wake, { once: true })

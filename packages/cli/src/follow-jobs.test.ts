@@ -1,0 +1,70 @@
+import { EVENT_STREAM_RESET, type EventStreamReset, type JobStatus, type NodeEvent } from '@ffmesh/protocol'
+import { describe, expect, it } from 'vitest'
+import type { ControlClient, EventSubscription } from './client.js'
+import { followJobs } from './follow-jobs.js'
+
+/**
+ * A node stand-in (a unit test: the real client and node are covered by the CLI tests): job
+ * states it answers with, every status read it served, and events the test pushes as it goes.
+ */
+function standIn (ids: string[]) {
+  const states = new Map<string, JobStatus['state']>(ids.map(id => [id, 'running']))
+  const reads: string[] = []
+  const queue: Array<NodeEvent | EventStreamReset> = []
+  let deliver: (() => void) | null = null
+  const status = (id: string): JobStatus => ({ id, state: states.get(id) }) as unknown as JobStatus
+  const subscription: EventSubscription = {
+    lastEventId: null,
+    close () {},
+    async * [Symbol.asyncIterator] () {
+      for (;;) {
+        while (queue.length > 0) yield queue.shift() as NodeEvent
+        await new Promise<void>(resolve => { deliver = resolve })
+      }
+    }
+  }
+  const client = {
+    getJob: async (id: string) => { reads.push(id); return status(id) },
+    listJobs: async () => { reads.push('*'); return ids.map(status) },
+    openEvents: async () => subscription
+  } as unknown as ControlClient
+  const push = (ev: NodeEvent | EventStreamReset): void => { queue.push(ev); deliver?.() }
+  return { client, states, reads, push }
+}
+
+const progress = (jobId: string): NodeEvent => ({ type: 'unit:progress', time: 0, jobId, index: 0 })
+
+describe('following jobs', () => {
+  it('reads again only the jobs an event touched; a reset reads them all', async () => {
+    const ids = ['a', 'b', 'c']
+    const node = standIn(ids)
+    const updates: JobStatus[][] = []
+    let seen = 0
+    // Each update is a read the test waits for before it pushes the next event.
+    const next = async (): Promise<void> => {
+      const target = seen + 1
+      while (updates.length < target) await new Promise(resolve => setImmediate(resolve))
+      seen = target
+    }
+    const followed = followJobs(node.client, ids, { onUpdate: jobs => updates.push(jobs) })
+    await next()
+    expect(node.reads.sort()).toEqual(['a', 'b', 'c'])
+
+    node.reads.length = 0
+    node.push(progress('b'))
+    await next()
+    expect(node.reads).toEqual(['b'])
+
+    node.reads.length = 0
+    node.push({ type: EVENT_STREAM_RESET, reason: 'expired' })
+    await next()
+    expect(node.reads.sort()).toEqual(['a', 'b', 'c'])
+
+    node.reads.length = 0
+    for (const id of ids) node.states.set(id, 'done')
+    for (const id of ids) node.push({ type: 'job:done', time: 0, jobId: id })
+    const final = await followed
+    expect(final.map(j => j.state)).toEqual(['done', 'done', 'done'])
+    expect(node.reads.sort()).toEqual(['a', 'b', 'c'])
+  })
+})
