@@ -8,8 +8,8 @@ import { fsyncDir, fsyncFile } from './durable-fs.js'
 
 /**
  * Content-addressed blob files: `blobs/<2 hex>/<sha512>`. A blob only ever appears complete:
- * written to tmp, hashed, fsynced (see BlobStoreInit.durable), then renamed. Names come from hashes checked against
- * HASH_PATTERN, never from the network as paths.
+ * written to tmp, hashed, fsynced (unless the store is scratch: BlobStoreInit.durable), then
+ * renamed. Names come from hashes checked against HASH_PATTERN, never from the network as paths.
  */
 export interface BlobStore {
   path(hash: string): string
