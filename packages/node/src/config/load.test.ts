@@ -17,7 +17,7 @@ describe('loadConfig', () => {
 
   it('gives schema defaults with no file and no environment', async () => {
     const config = await loadConfig({ dataDir: dir, env: {} })
-    expect(config.jobs.segmentSeconds).toBe(20)
+    expect(config.jobs.segmentSeconds).toBe(60)
     expect(config.mesh.mdns).toBe(true)
     expect(config.worker.slots).toBeGreaterThanOrEqual(1)
   })
@@ -130,7 +130,7 @@ describe('loadConfig', () => {
   it('treats a section whose keys are all commented out as unset', async () => {
     await writeFile(path.join(dir, 'config.yaml'), 'worker:\n  # slots: 3\njobs:\n')
     const config = await loadConfig({ dataDir: dir, env: {} })
-    expect(config.jobs.segmentSeconds).toBe(20)
+    expect(config.jobs.segmentSeconds).toBe(60)
   })
 
   it('refuses a listen address that is not a multiaddr, naming the key', async () => {

@@ -89,8 +89,11 @@ export const ConfigSchema = z.strictObject({
     .prefault({}),
   jobs: z
     .strictObject({
-      /** Target length of one video segment; with cut `auto` the longest one. */
-      segmentSeconds: z.number().min(1).max(3600).default(20),
+      /**
+       * The longest video segment: pieces shrink toward a file's end so slots finish together, and a
+       * node that goes away loses at most one segment's work.
+       */
+      segmentSeconds: z.number().min(1).max(3600).default(60),
       /**
        * auto: the planner chooses (a batch spread file by file, a short file or a mesh of one slot
        * whole, segments where slots would wait); segments: every video long enough is cut at segmentSeconds.

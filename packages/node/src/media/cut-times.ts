@@ -1,42 +1,42 @@
-/** A tail piece shorter than this gains less than a unit's fixed cost (process start, probe, transfer). */
-export const MIN_TAIL_PIECE_SEC = 1
-
 /**
- * A tail segment at least this long is cut into a half and two quarters rather than two halves.
- * With halves a job still ended on one worker converting a half segment while the others sat
- * idle: a 3-minute file at 20 s segments left one of two nodes idle for 4.6 s of 45.7
- * (bench/scaling). But each quarter is one more unit, and a unit costs about 0.75 CPU s beside its
- * encode (a process start, a fresh encoder, a transfer, a check): on the 60 s file at 15 s
- * segments, two nodes, halves ended the job 0.56 s sooner on average over ten interleaved pairs
- * (faster in seven) and spent 1.3 CPU s less (bench/trace). Quarters pay from 5 s up.
+ * The shortest piece the shrinking tail cuts (see cutTimes). Halving a slot's last piece trims the
+ * others' wait at the end by a quarter of its encode, about 0.15 CPU s per media second at 720p,
+ * and adds a unit a slot, 0.3 to 0.75 CPU s each beside its encode (a process start, a fresh
+ * encoder, a transfer, a check): below about 4 s a smaller piece costs more than it saves.
  */
-export const QUARTER_TAIL_FROM_SEC = 20
+export const MIN_TAIL_PIECE_SEC = 4
 
 /**
- * Where to cut a video of `durationSec` into segments of `step` seconds, as offsets from its start.
- * The last `tailSegments` segments are cut smaller: in half, or into a half and two quarters when
- * long enough. A job ends when its slowest worker finishes its last unit, so short units at the end
- * (sent last, as units go longest first) leave the others idle for a fraction of a segment at most,
- * not a whole one. The mesh's slot count is a good `tailSegments`: every slot then ends on a short
- * unit. 0 cuts every segment at `step`.
+ * Where to cut a video of `durationSec` into pieces of at most `step` seconds, as offsets from its
+ * start, for a mesh of `slots` slots. A job ends when its slowest slot finishes its last unit, so
+ * the pieces shrink toward the end: each round of `slots` pieces shares out half of what is left
+ * (guided self-scheduling by factoring), no longer than `step` and no shorter than
+ * MIN_TAIL_PIECE_SEC (or half a step, when steps are short). Units go longest first, so a slot
+ * that finishes early takes a shorter piece, and the slots end within about a short piece of one
+ * another, with few units: one long segment costs less than many short ones. `slots` 0 cuts every
+ * segment at `step` (one slot: nothing waits at the end).
  *
  * These are hints: the segmenter cuts at the first keyframe at or after each time.
  */
-export function cutTimes (durationSec: number, step: number, tailSegments: number): number[] {
-  const bounds = [0]
-  // No boundary closer than half a step to the end: the last segment is between 0.5 and 1.5 steps.
-  for (let t = step; t < durationSec - step / 2; t += step) bounds.push(t)
-  bounds.push(durationSec)
-  const segments = bounds.length - 1
+export function cutTimes (durationSec: number, step: number, slots: number): number[] {
+  if (slots <= 0) return evenCuts(durationSec, step)
+  const floor = Math.min(MIN_TAIL_PIECE_SEC, step / 2)
   const cuts: number[] = []
-  for (let i = 1; i <= segments; i++) {
-    const start = bounds[i - 1] as number
-    const end = bounds[i] as number
-    const length = end - start
-    const tail = i > segments - tailSegments
-    if (tail && length >= QUARTER_TAIL_FROM_SEC) cuts.push(start + length / 2, start + length * 3 / 4)
-    else if (tail && length >= 2 * MIN_TAIL_PIECE_SEC) cuts.push(start + length / 2)
-    if (i < segments) cuts.push(end)
+  let at = 0
+  for (;;) {
+    const piece = Math.min(step, Math.max(floor, (durationSec - at) / (2 * slots)))
+    for (let k = 0; k < slots; k++) {
+      // The last piece runs to the end: no shorter than the floor, shorter than a piece and a floor.
+      if (durationSec - at - piece < floor) return cuts
+      at += piece
+      cuts.push(at)
+    }
   }
+}
+
+/** Every `step` seconds; no boundary closer than half a step to the end: the last segment is 0.5 to 1.5 steps. */
+function evenCuts (durationSec: number, step: number): number[] {
+  const cuts: number[] = []
+  for (let t = step; t < durationSec - step / 2; t += step) cuts.push(t)
   return cuts
 }

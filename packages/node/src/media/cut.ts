@@ -16,7 +16,7 @@ import type { FfmpegRunner } from './runner.js'
  */
 const TS_CODECS = new Set(['h264', 'hevc', 'mpeg2video', 'mpeg1video', 'mpeg4'])
 
-/** Bounds the extra units of a halved tail, whatever slot count a mesh advertises. */
+/** Bounds the slots a shrinking tail is cut for (see cutTimes), whatever slot count a mesh advertises. */
 const MAX_TAIL_SEGMENTS = 64
 
 const PIECE_NAME = /^piece-\d{5}\.(ts|mkv)$/
@@ -59,10 +59,8 @@ export async function cutVideo (
   const workDir = resolve(init.workDir)
   const origin = info.videoStartTime ?? info.startTime
   const tail = Math.min(MAX_TAIL_SEGMENTS, Math.max(0, Math.floor(init.tailSegments ?? 0)))
-  // Longer segments when the job would exceed the unit limit (one unit stays for audio).
-  const step = Math.max(init.segmentSeconds, info.durationSec / (MAX_UNITS_PER_JOB - 2 - tail))
   // Milliseconds are precise enough for a cut hint and keep the argument under Linux's 128 KiB.
-  const times = cutTimes(info.durationSec, step, tail).map(t => (origin + t).toFixed(3))
+  const times = cutsWithinLimit(info.durationSec, init.segmentSeconds, tail).map(t => (origin + t).toFixed(3))
   const listFile = join(workDir, CUT_LIST_NAME)
   const { dtsRaised } = await runner.run(
     [
@@ -139,6 +137,17 @@ export async function cutVideo (
     }
   })
   return { segments, videoFrames, list }
+}
+
+/** cutTimes, with longer segments where the job would exceed the unit limit (one unit stays for audio). */
+function cutsWithinLimit (durationSec: number, segmentSeconds: number, slots: number): number[] {
+  let step = Math.max(segmentSeconds, durationSec / (MAX_UNITS_PER_JOB - 2))
+  let cuts = cutTimes(durationSec, step, slots)
+  while (cuts.length + 2 > MAX_UNITS_PER_JOB) {
+    step *= 1.25
+    cuts = cutTimes(durationSec, step, slots)
+  }
+  return cuts
 }
 
 /** Removes the pieces and the packet list of a cut whose plan starts over (on a normalised copy). */

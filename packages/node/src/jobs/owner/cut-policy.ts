@@ -1,4 +1,5 @@
 import { MAX_WHOLE_UNIT_BYTES } from '@ffmesh/protocol'
+import { cutTimes } from '../../media/cut-times.js'
 import type { JobRecord } from '../../store/records.js'
 import type { JobComponents } from '../shared/deps.js'
 import { isHeld, isPending } from '../shared/unit-lease.js'
@@ -36,7 +37,7 @@ const UNIT_COST_SHARE = 0.1
  * (bench/batch). No piece shorter than this: below it a clip's units cost more than they save.
  */
 const BATCH_END_MIN_SEGMENT_SEC = 10
-/** Segments per slot on an idle mesh: two, then the tail cut finer (cutTimes), balance the slots. */
+/** The first segments on an idle mesh: the file over two per slot; cutTimes shrinks the rest to balance the slots. */
 const SEGMENTS_PER_SLOT = 2
 /**
  * On a mesh of one slot a file goes whole up to this length: a cut gains nothing there, but a
@@ -103,7 +104,7 @@ export function chooseCut (x: CutContext): CutChoice {
   }
   if (x.sourceBytes > MAX_WHOLE_UNIT_BYTES) return cut
   const idle = idleIfWhole(slotLoads(x.slots, x.ahead), x.durationSec, x.afterSec)
-  return idle <= cutCostSec(x, cut.segmentSeconds) ? { whole: true, why: short ? 'short' : 'batch' } : cut
+  return idle <= cutCostSec(x, cut.segmentSeconds, cut.tailSegments) ? { whole: true, why: short ? 'short' : 'batch' } : cut
 }
 
 /** Nothing ahead of the job: no unit of this owner held or waiting, no earlier job being planned. */
@@ -112,12 +113,12 @@ function isIdle (ahead: WorkAhead): boolean {
 }
 
 /**
- * What cutting the file adds, in slot-seconds of media: each of its units' fixed cost (the tail
- * adds one unit a slot), at the conversion speed. A wait shorter than this costs less than the cut.
+ * What cutting the file adds, in slot-seconds of media: each of its units' fixed cost, at the
+ * conversion speed. A wait shorter than this costs less than the cut.
  */
-function cutCostSec (x: CutContext, segmentSec: number): number {
+function cutCostSec (x: CutContext, segmentSec: number, tailSegments: number): number {
   const c = x.unitCost ?? DEFAULT_UNIT_COST
-  const units = Math.ceil(x.durationSec / segmentSec) + x.slots
+  const units = cutTimes(x.durationSec, segmentSec, tailSegments).length + 1
   return units * c.fixedSec / c.secPerMediaSec
 }
 

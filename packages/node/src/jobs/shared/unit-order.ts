@@ -4,7 +4,7 @@ export interface OrderedUnit { jobId: string, index: number, durationSec: number
 /**
  * Longest first, to the millisecond, then by index. Durations are differences of float timestamps,
  * so equal segments differ in their last bits; compared unrounded, that noise put them in a random
- * order (one sent behind the halved tail).
+ * order (one sent behind the shorter pieces of the tail).
  */
 export function longestFirst (a: OrderedUnit, b: OrderedUnit): number {
   return Math.round(b.durationSec * 1000) - Math.round(a.durationSec * 1000) || a.index - b.index
