@@ -71,7 +71,7 @@ describe('how the planner cuts a job', () => {
   })
 
   it('sends a file whole when the wait it leaves costs less than its cut would', () => {
-    // 120 s whole against the other slot's 115 s: 5 s of waiting, less than the fixed cost of its eight units.
+    // 120 s whole against the other slot's 115 s: 5 s of waiting, less than the fixed cost of its ten units.
     expect(chooseCut({ ...base, durationSec: 120, slots: 2, ahead: ahead([115]) }))
       .toEqual({ whole: true, why: 'batch' })
     expect(chooseCut({ ...base, durationSec: 120, slots: 2, ahead: ahead([100]) }))
