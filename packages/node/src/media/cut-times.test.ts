@@ -15,15 +15,22 @@ describe('cutTimes', () => {
   })
 
   it('shares out half of what is left each round, so the pieces shrink toward the end', () => {
-    expect(pieces(180, cutTimes(180, 45, 2))).toEqual([45, 45, 22.5, 22.5, 11.25, 11.25, 5.625, 5.625, 4, 7.25])
+    expect(pieces(180, cutTimes(180, 45, 2))).toEqual([45, 45, 22.5, 22.5, 11.25, 11.25, 5.625, 5.625, 5.625, 5.625])
     expect(pieces(600, cutTimes(600, 150, 2))).toEqual(
-      [150, 150, 75, 75, 37.5, 37.5, 18.75, 18.75, 9.375, 9.375, 4.688, 4.688, 4, 5.375]
+      [150, 150, 75, 75, 37.5, 37.5, 18.75, 18.75, 9.375, 9.375, 4.688, 4.688, 4.688, 4.688]
     )
+  })
+
+  it('splits the last round evenly, one piece a slot, or fewer when the rest is short', () => {
+    expect(pieces(60, cutTimes(60, 15, 2))).toEqual([15, 15, 7.5, 7.5, 7.5, 7.5])
+    expect(pieces(61.3, cutTimes(61.3, 30, 3)))
+      .toEqual([10.217, 10.217, 10.217, 5.108, 5.108, 5.108, 5.108, 5.108, 5.108])
+    expect(pieces(10, cutTimes(10, 20, 4))).toEqual([5, 5])
   })
 
   it('never cuts a piece longer than the step', () => {
     const lengths = pieces(600, cutTimes(600, 60, 2))
-    expect(lengths).toEqual([60, 60, 60, 60, 60, 60, 60, 60, 30, 30, 15, 15, 7.5, 7.5, 4, 4, 7])
+    expect(lengths).toEqual([60, 60, 60, 60, 60, 60, 60, 60, 30, 30, 15, 15, 7.5, 7.5, 7.5, 7.5])
     expect(Math.max(...pieces(3600, cutTimes(3600, 20, 8)))).toBe(20)
   })
 

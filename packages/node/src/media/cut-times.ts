@@ -11,7 +11,8 @@ export const MIN_TAIL_PIECE_SEC = 4
  * start, for a mesh of `slots` slots. A job ends when its slowest slot finishes its last unit, so
  * the pieces shrink toward the end: each round of `slots` pieces shares out half of what is left
  * (guided self-scheduling by factoring), no longer than `step` and no shorter than
- * MIN_TAIL_PIECE_SEC (or half a step, when steps are short). Units go longest first, so a slot
+ * MIN_TAIL_PIECE_SEC (or half a step, when steps are short); the last round splits the rest into
+ * equal pieces, one a slot, or fewer when the rest is short. Units go longest first, so a slot
  * that finishes early takes a shorter piece, and the slots end within about a short piece of one
  * another, with few units: one long segment costs less than many short ones. `slots` 0 cuts every
  * segment at `step` (one slot: nothing waits at the end).
@@ -24,10 +25,16 @@ export function cutTimes (durationSec: number, step: number, slots: number): num
   const cuts: number[] = []
   let at = 0
   for (;;) {
-    const piece = Math.min(step, Math.max(floor, (durationSec - at) / (2 * slots)))
+    const left = durationSec - at
+    const piece = Math.min(step, Math.max(floor, left / (2 * slots)))
+    if (left - slots * piece < slots * floor) {
+      // Too little would be left for another round: share out the rest evenly, so that no slot
+      // waits at the end for a piece longer than its own.
+      const last = Math.min(slots, Math.floor(left / floor))
+      for (let k = 1; k < last; k++) cuts.push(at + k * left / last)
+      return cuts
+    }
     for (let k = 0; k < slots; k++) {
-      // The last piece runs to the end: no shorter than the floor, shorter than a piece and a floor.
-      if (durationSec - at - piece < floor) return cuts
       at += piece
       cuts.push(at)
     }
