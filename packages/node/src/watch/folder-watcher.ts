@@ -2,6 +2,7 @@ import { realpath, stat } from 'node:fs/promises'
 import path from 'node:path'
 import { watch as chokidarWatch, type FSWatcher } from 'chokidar'
 import type { WatchConfig } from '../config/schema.js'
+import { walkTree } from '../library/walk-tree.js'
 import type { Logger } from '../logger.js'
 import { createSettleTracker, type FileShape } from './settle-tracker.js'
 import { isIgnoredName, isInside, passesFilters, relativeToRoot } from './watch-filter.js'
@@ -58,6 +59,8 @@ export function createFolderWatcher (init: FolderWatcherInit): FolderWatcher {
   let watchedIdentity: string | null = null
   let watcher: FSWatcher | null = null
   let poll: NodeJS.Timeout | null = null
+  /** New folders waiting to be looked through (see sweepLater). */
+  const sweeps = new Map<string, NodeJS.Timeout>()
   let stopped = false
   let transition: Promise<void> = Promise.resolve()
 
@@ -83,6 +86,31 @@ export function createFolderWatcher (init: FolderWatcherInit): FolderWatcher {
     settle.observe(abs)
   }
 
+  // chokidar lists a folder that appears and only then watches it: a file moved into it between
+  // the two raises no event (a folder made and filled at once, by a rename or a fast copy), and
+  // would wait for the next rescan. So a new folder is walked once more after the settle time,
+  // when its watch is long in place; what the watch already saw settles once (intake drops copies).
+  const sweepLater = (dir: string): void => {
+    if (!init.watch.recursive || ignored(dir)) return
+    if ([...sweeps.keys()].some(pending => isInside(pending, dir))) return
+    sweeps.set(dir, setTimeout(() => {
+      sweeps.delete(dir)
+      void sweep(dir)
+    }, init.watch.settleSeconds * 1000))
+  }
+
+  const sweep = async (dir: string): Promise<void> => {
+    try {
+      for await (const folder of walkTree(dir, init.excludedDirs())) {
+        if (watcher == null) return
+        for (const name of folder.names) onFileEvent(path.join(folder.dir, name))
+      }
+    } catch (err) {
+      // Gone again, or unreadable: nothing in it to take.
+      log.debug({ err, path: dir }, 'new folder not walked')
+    }
+  }
+
   const openWatcher = async (): Promise<void> => {
     realRoot = await realpath(root)
     const w = chokidarWatch(root, {
@@ -97,6 +125,7 @@ export function createFolderWatcher (init: FolderWatcherInit): FolderWatcher {
     w.on('add', onFileEvent)
     w.on('change', onFileEvent)
     w.on('unlink', (p) => { settle.forget(path.resolve(p)) })
+    w.on('addDir', (p) => { if (watcher === w) sweepLater(path.resolve(p)) })
     w.on('unlinkDir', (p) => { if (path.resolve(p) === root) void checkFolder() })
     w.on('error', (err) => { log.warn({ err, path: root }, 'watcher error'); void checkFolder() })
     await new Promise<void>((resolve) => { w.once('ready', () => { resolve() }) })
@@ -105,6 +134,8 @@ export function createFolderWatcher (init: FolderWatcherInit): FolderWatcher {
 
   const closeWatcher = async (): Promise<void> => {
     settle.clear()
+    for (const timer of sweeps.values()) clearTimeout(timer)
+    sweeps.clear()
     const w = watcher
     watcher = null
     if (w != null) await w.close()
