@@ -18,7 +18,7 @@ import { makeNodeDir, removeNodeDir } from './lib/node-dirs.ts'
 import { plainArgv, runPlain, type PlainRun } from './lib/plain-ffmpeg.ts'
 import {
   argNumber,
-  argValue,
+  argOptionalNumber,
   childCpuSeconds,
   commandLine,
   goal,
@@ -122,7 +122,7 @@ interface RoundRun { setup: NodeSetup, plain: PlainRun, node: NodeRun }
 async function main (): Promise<void> {
   const sample = { width: 1280, height: 720, seconds: argNumber('seconds', 60) }
   // The node's own default unless told otherwise: the figure is for a node as it ships.
-  const segmentSeconds = argValue('segment-seconds') != null ? argNumber('segment-seconds', 60) : undefined
+  const segmentSeconds = argOptionalNumber('segment-seconds')
   const rounds = Math.max(1, argNumber('rounds', 3))
   console.log(`bench/convert: one node vs plain ffmpeg, profile h264 (libx264 -crf 23 -preset medium, aac 160k)`)
   console.log(`sample: ${describeSample(sample)}; segmentSeconds ${segmentSeconds ?? 'the node default'}; ${loadNote()}`)

@@ -27,6 +27,7 @@ import { plainArgv, plainProfile, runPlain, type PlainProfile } from './lib/plai
 import {
   argFlag,
   argNumber,
+  argOptionalNumber,
   argValue,
   childCpuSeconds,
   commandLine,
@@ -118,7 +119,7 @@ async function main (): Promise<void> {
   const height = argNumber('height', 720)
   const sample = { width: Math.round(height * 16 / 9 / 2) * 2, height, seconds: argNumber('seconds', 60) }
   // Left out, the nodes' default: the planner chooses the cut from the file and the mesh.
-  const segmentSeconds = argValue('segment-seconds') != null ? argNumber('segment-seconds', 20) : undefined
+  const segmentSeconds = argOptionalNumber('segment-seconds')
   const profile = plainProfile(argValue('profile'))
   const cores = os.availableParallelism()
   console.log(

@@ -20,6 +20,7 @@ import { describeMachineCpu, machineCpu, machineCpuSince } from './lib/machine-c
 import { startPinnedMesh } from './lib/pinned-mesh.ts'
 import {
   argNumber,
+  argOptionalNumber,
   argValue,
   childCpuSeconds,
   commandLine,
@@ -44,7 +45,7 @@ async function childRuns (dataDir: string): Promise<LogLine[]> {
 async function main (): Promise<void> {
   const count = argNumber('nodes', 2)
   // Left out, the node's default: the planner chooses the cut, as in bench/scaling.
-  const segmentSeconds = argValue('segment-seconds') != null ? argNumber('segment-seconds', 20) : undefined
+  const segmentSeconds = argOptionalNumber('segment-seconds')
   const height = 720
   const source = await makeBenchSample({
     width: Math.round((height * 16) / 9 / 2) * 2,

@@ -72,8 +72,13 @@ export function argFlag (name: string): boolean {
 }
 
 export function argNumber (name: string, fallback: number): number {
+  return argOptionalNumber(name) ?? fallback
+}
+
+/** `--name N` as a positive number, or undefined when it is not given (the node's own default applies). */
+export function argOptionalNumber (name: string): number | undefined {
   const raw = argValue(name)
-  if (raw == null) return fallback
+  if (raw == null) return undefined
   const n = Number(raw)
   if (!Number.isFinite(n) || n <= 0) throw new Error(`--${name} needs a positive number, got "${raw}"`)
   return n
