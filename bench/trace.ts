@@ -78,7 +78,12 @@ async function main (): Promise<void> {
     const cpu = nodes.map((n, i) => {
       const now = processCpuSeconds(n.child.pid as number)
       const before = cpu0[i] as typeof now
-      return { self: now.self - before.self, children: now.children - before.children }
+      return {
+        self: now.self - before.self,
+        children: now.children - before.children,
+        selfSystem: now.selfSystem - before.selfSystem,
+        childrenSystem: now.childrenSystem - before.childrenSystem
+      }
     })
     await mesh.stopNodes()
     const runs = (await Promise.all(dirs.map(async (d, i) => (await childRuns(d)).map(l => ({ ...l, node: i })))))
@@ -105,8 +110,13 @@ async function main (): Promise<void> {
     )
     console.log('')
     printTable(
-      ['node', 'core', 'job: node cpu s', 'job: children cpu s'],
-      cpu.map((c, i) => [`node ${i}`, String(nodes[i]?.core ?? '-'), c.self.toFixed(2), c.children.toFixed(2)])
+      ['node', 'core', 'job: node cpu s (kernel)', 'job: children cpu s (kernel)'],
+      cpu.map((c, i) => [
+        `node ${i}`,
+        String(nodes[i]?.core ?? '-'),
+        `${c.self.toFixed(2)} (${c.selfSystem.toFixed(2)})`,
+        `${c.children.toFixed(2)} (${c.childrenSystem.toFixed(2)})`
+      ])
     )
     console.log(`the submitting CLI (ffmesh submit --wait): ${cliCpu.toFixed(2)} cpu s`)
     // Idle core seconds are what a better split could still use; the kernel's are in no process's figure.

@@ -34,18 +34,21 @@ export const CLOCK_TICKS = 100
  * processes), from /proc/PID/stat. Less sensitive than wall time to other people's work on a
  * shared machine.
  */
-export function processCpuSeconds (pid: number | 'self' = 'self'): { self: number, children: number } {
+export function processCpuSeconds (pid: number | 'self' = 'self'): ProcessCpu {
   return statCpuSeconds(`/proc/${pid}/stat`)
 }
 
+/** CPU seconds from a stat file; the kernel's share of each (system time) beside it. */
+export interface ProcessCpu { self: number, children: number, selfSystem: number, childrenSystem: number }
+
 /** The same from any stat file: /proc/PID/task/TID/stat gives one thread's own seconds in `self`. */
-export function statCpuSeconds (statFile: string): { self: number, children: number } {
+export function statCpuSeconds (statFile: string): ProcessCpu {
   const stat = fs.readFileSync(statFile, 'utf8')
   // Fields after the command name (which may hold spaces) start at field 3: utime, stime, cutime
   // and cstime are fields 14 to 17.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
   const at = (i: number): number => Number(fields[i] ?? 0) / CLOCK_TICKS
-  return { self: at(11) + at(12), children: at(13) + at(14) }
+  return { self: at(11) + at(12), children: at(13) + at(14), selfSystem: at(12), childrenSystem: at(14) }
 }
 
 /** CPU seconds of this process's waited-for children. */
