@@ -19,7 +19,7 @@ import type { LibrarySpec } from './library-spec.js'
 import { classifyFolder, type ClassifiedFile } from './media-kinds.js'
 import { libraryOutputName } from './output-name.js'
 import { probeRule, sizeRule } from './rules.js'
-import { walkTree } from './walk-tree.js'
+import { walkTree } from '../watch/walk-tree.js'
 
 /** Jobs logged per synced write: one fsync per 500 jobs instead of one per job. */
 export const QUEUE_BATCH = 500

@@ -1,6 +1,6 @@
 import fs from 'node:fs/promises'
 import path from 'node:path'
-import { isIgnoredName, isInside } from '../watch/watch-filter.js'
+import { isIgnoredName, isInside } from './watch-filter.js'
 
 /** One folder of a library: its regular files (not hidden, not partial downloads). */
 export interface Folder { dir: string, names: string[] }
