@@ -213,7 +213,7 @@ async function main (): Promise<void> {
   const warmUp = argNumber('warm-up', WARM_UP_MINUTES)
   const sampleSeconds = argNumber('sample-seconds', 30)
   console.log(
-    `bench/dashboard: ${jobCount} jobs, ${loads} loads, ${streamCount} streams over ${minutes} min; ${loadNote()}`
+    `bench/dashboard: ${jobCount} jobs, ${loads} loads, ${streamCount} streams over ${warmUp} min of warm-up and ${minutes} min judged; ${loadNote()}`
   )
   const work = await benchTempDir('ffm-ui-bench-')
   const nodes: NodeProcess[] = []
