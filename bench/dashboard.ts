@@ -51,8 +51,8 @@ const GROWTH_TOLERANCE = 0.10
 /**
  * Minutes of traffic before the samples that are judged: in its first two minutes of jobs V8 grows
  * node 0's heap (about 80 -> 107 MiB total, 183 -> 235 MiB RSS) and then levels off, while the live
- * heap after a full GC grows only by the job views (a few KiB a job). Judging that ramp took V8's
- * sizing for a leak.
+ * heap after a full GC grows by a few KiB a job (the job views, and code V8 optimises as it runs).
+ * Judging that ramp took V8's sizing for a leak.
  */
 const WARM_UP_MINUTES = 2
 /** Job loops running at once during the memory run: the three nodes' slots stay busy. */

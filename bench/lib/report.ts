@@ -78,7 +78,7 @@ export function argNumber (name: string, fallback: number): number {
   return argOptionalNumber(name) ?? fallback
 }
 
-/** `--name N` as a positive number, or undefined when it is not given (the node's own default applies). */
+/** `--name N` as a positive number, or undefined when it is not given (the caller's default applies). */
 export function argOptionalNumber (name: string): number | undefined {
   const raw = argValue(name)
   if (raw == null) return undefined

@@ -2,14 +2,14 @@ import fs from 'node:fs/promises'
 import path from 'node:path'
 import { isIgnoredName, isInside } from './watch-filter.js'
 
-/** One folder of a library: its regular files (not hidden, not partial downloads). */
+/** One folder of a library or a watched tree: its regular files (not hidden, not partial downloads). */
 export interface Folder { dir: string, names: string[] }
 
 /**
- * Walks a library tree folder by folder, depth first. Hidden entries (the trash, partial outputs,
- * dot-files) and partial downloads are never looked at; symbolic links are not followed (a link
- * to a folder could lead anywhere, or loop); `excluded` folders (an output root inside the
- * library) are left out whole.
+ * Walks a tree folder by folder, depth first: a library's scan, and a watched folder that appears
+ * (folder-watcher.ts). Hidden entries (the trash, partial outputs, dot-files) and partial
+ * downloads are never looked at; symbolic links are not followed (a link to a folder could lead
+ * anywhere, or loop); `excluded` folders (an output root inside the tree) are left out whole.
  */
 export async function* walkTree (
   root: string,
