@@ -117,6 +117,19 @@ describe('ffmesh CLI against a control server', () => {
     ])
   })
 
+  it('submit sends several files largest first and prints them in the order given', async () => {
+    const big = path.join(dir, 'big.mkv')
+    await writeFile(big, Buffer.alloc(300))
+    const run = await ffmesh(['submit', a, big, '--profile', 'h264', '--json', '--data-dir', dataDir])
+    expect(run.code).toBe(0)
+    const docs = JSON.parse(run.stdout) as Array<{ id: string }>
+    expect(docs.map(d => api.getJob(d.id).source)).toEqual([a, big])
+    expect(api.submitted.slice(-2).map(r => [r.source, r.following])).toEqual([
+      [big, { files: 1, bytes: 1 }],
+      [a, { files: 0, bytes: 0 }]
+    ])
+  })
+
   it('submit --json puts an error in place of a refused file and exits non-zero', async () => {
     const run = await ffmesh([
       'submit',

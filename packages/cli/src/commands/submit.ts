@@ -21,10 +21,14 @@ type Outcome = { file: string, id: string } | { file: string, error: ErrorBody }
 export async function submitCommand (files: string[], opts: SubmitOptions, signal: AbortSignal): Promise<number> {
   const client = await connect(opts.dataDir)
   const outDir = opts.out != null ? path.resolve(opts.out) : undefined
-  const outcomes: Outcome[] = []
   const sources = files.map(file => path.resolve(file))
-  const following = await followingFiles(sources)
-  for (const [i, source] of sources.entries()) {
+  const sizes = await fileSizes(sources)
+  const order = largestFirst(sizes)
+  const following = followingFiles(order.map(i => sizes[i] as number))
+  // In the files' order on the command line, whatever order they went in.
+  const outcomes: Outcome[] = []
+  for (const [k, i] of order.entries()) {
+    const source = sources[i] as string
     try {
       const { id } = await client.submit(
         {
@@ -32,16 +36,16 @@ export async function submitCommand (files: string[], opts: SubmitOptions, signa
           profile: opts.profile,
           outDir,
           handoff: opts.handoff === true ? true : undefined,
-          following: following[i]
+          following: following[k]
         },
         { signal }
       )
-      outcomes.push({ file: source, id })
+      outcomes[i] = { file: source, id }
       if (opts.json !== true) process.stdout.write(`submitted ${id} ${source}\n`)
     } catch (err) {
       // The node is gone: every other file would fail the same way, so say it once.
       if ((err as { code?: string }).code === 'NODE_NOT_RUNNING') return reportError(err, { json: opts.json })
-      outcomes.push({ file: source, error: toErrorBody(err) })
+      outcomes[i] = { file: source, error: toErrorBody(err) }
       if (opts.json !== true) reportError(err)
     }
   }
@@ -70,19 +74,32 @@ export async function submitCommand (files: string[], opts: SubmitOptions, signa
 
 type Following = { files: number, bytes: number } | undefined
 
-/**
- * For each file of a submission of several, the files after it and their bytes, which the node's
- * planner counts as work to come (a file that cannot be read counts 0 bytes; the node refuses it
- * with its own code). A single file says nothing.
- */
-export async function followingFiles (sources: string[]): Promise<Following[]> {
-  if (sources.length < 2) return sources.map(() => undefined)
+/** Each file's size in bytes; 0 for one that cannot be read or is not a file (the node refuses it with its code). */
+export async function fileSizes (sources: string[]): Promise<number[]> {
   const size = async (file: string): Promise<number> =>
     await fs.stat(file).then(st => (st.isFile() ? st.size : 0), () => 0)
-  const sizes = await Promise.all(sources.map(size))
+  return await Promise.all(sources.map(size))
+}
+
+/**
+ * The order a submission of several files goes in: the largest first, ties in the order given. A
+ * batch then ends with its short files, which even out the machines' last minutes, where a long file
+ * submitted last would keep one machine busy while the others wait (or be cut to share it, at the
+ * cost of a cut pass, an audio unit and an assembly).
+ */
+export function largestFirst (sizes: number[]): number[] {
+  return sizes.map((_, i) => i).sort((a, b) => (sizes[b] as number) - (sizes[a] as number) || a - b)
+}
+
+/**
+ * For each file of a submission of several, in the order they go in, the files after it and their
+ * bytes, which the node's planner counts as work to come. A single file says nothing.
+ */
+export function followingFiles (sizes: number[]): Following[] {
+  if (sizes.length < 2) return sizes.map(() => undefined)
   let bytes = sizes.reduce((a, b) => a + b, 0)
   return sizes.map((size, i) => {
     bytes -= size
-    return { files: sources.length - 1 - i, bytes }
+    return { files: sizes.length - 1 - i, bytes }
   })
 }
