@@ -19,6 +19,7 @@ import os from 'node:os'
 import path from 'node:path'
 import type { UnitStatus } from '@ffmesh/protocol'
 import { benchTempDir, removeBenchTempDir } from './lib/cleanup.ts'
+import { sampleDirtyPages } from './lib/dirty-pages.ts'
 import { describeMachineCpu, machineCpu, machineCpuSince, type MachineCpu } from './lib/machine-cpu.ts'
 import { describeBusy, describeLastUnits, nodeBusy } from './lib/node-busy.ts'
 import { ffmeshJson, jobCpuSeconds, type NodeProcess } from './lib/node-processes.ts'
@@ -93,13 +94,23 @@ function nodesOwnCpu (nodes: NodeProcess[]): number[] {
   return nodes.map(n => processCpuSeconds(n.child.pid as number).self)
 }
 
+interface MeshRound {
+  wallMs: number
+  cpuSec: number
+  units: string
+  busy: string
+  end: string
+  machine: string
+  dirty: string
+}
+
 async function runMesh (
   count: number,
   clips: string[],
   frames: number[],
   work: string,
   keepLogs?: string
-): Promise<{ wallMs: number, cpuSec: number, units: string, busy: string, end: string, machine: string }> {
+): Promise<MeshRound> {
   const cores = os.availableParallelism()
   const mesh = await startPinnedMesh(count, {
     name: 'batch',
@@ -114,6 +125,7 @@ async function runMesh (
     const own0 = nodesOwnCpu(mesh.nodes)
     const submittedAt = Date.now()
     const machine0 = machineCpu()
+    const dirtyPages = sampleDirtyPages()
     const t0 = performance.now()
     type Doc = { id?: string, error?: unknown }
     const docs = await ffmeshJson<Doc[] | Doc>(
@@ -121,6 +133,7 @@ async function runMesh (
       ['submit', ...clips, '--profile', 'h264', '--out', outDir, '--wait']
     )
     const wallMs = performance.now() - t0
+    const dirty = dirtyPages.stop()
     const machine = describeMachineCpu(machineCpuSince(machine0), wallMs, cores)
     const cpuSec = jobCpuSeconds(mesh.nodes) - cpu0
     const own = nodesOwnCpu(mesh.nodes).map((sec, k) => `node ${k} ${(sec - (own0[k] as number)).toFixed(1)}`)
@@ -156,7 +169,8 @@ async function runMesh (
       units: `${files}; video units by node: ${byNode.join(' / ')}`,
       busy: `${describeBusy(nodeBusy(allUnits, mesh.peerIds, submittedAt), wallMs / 1000)}; the nodes' own CPU s (beside their children): ${own.join(', ')}`,
       end: describeLastUnits(allUnits, mesh.peerIds, submittedAt, u => `clip ${clipOf.get(u) ?? '?'}`),
-      machine
+      machine,
+      dirty
     }
   } finally {
     await mesh.close({ keepLogs })
@@ -207,6 +221,7 @@ async function main (): Promise<void> {
       console.log(`    where the time went: ${mesh.busy}`)
       console.log(`    how each node ended: ${mesh.end}`)
       console.log(`    the machine: ${mesh.machine}`)
+      console.log(`    ${mesh.dirty}`)
     }
   } finally {
     await removeBenchTempDir(work)
