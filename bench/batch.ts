@@ -69,7 +69,7 @@ async function runCeiling (
 
 /**
  * The ceiling's work split evenly: its busy core seconds (ffmpeg, the kernel, anything else that
- * ran) over the workers, as if neither process ended before the other. Two encodes at once run
+ * ran) over the workers, as if neither process ended before the other. Two encodes at once can run
  * slower than one alone (they share the caches and the memory bus), so this, not 2x, is the most
  * two cores of this host gave for this batch in that round: what any split of the work, the
  * mesh's included, could reach with nothing idle and nothing added.

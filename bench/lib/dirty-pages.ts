@@ -11,7 +11,7 @@ export interface DirtyPages {
   stop(): string
 }
 
-/** The Dirty line of /proc/meminfo in MB, or null where there is none (not Linux). */
+/** The Dirty line of /proc/meminfo in MB, or null when the file has no such line. */
 export function dirtyMB (): number | null {
   const match = /^Dirty:\s+(\d+) kB$/m.exec(fs.readFileSync('/proc/meminfo', 'utf8'))
   return match == null ? null : Number(match[1]) / 1024
@@ -21,17 +21,17 @@ export function dirtyMB (): number | null {
 export function sampleDirtyPages (intervalMs = 1000): DirtyPages {
   const t0 = performance.now()
   let peak = { mb: dirtyMB() ?? 0, atSec: 0 }
-  const sample = (): void => {
+  const sample = (): number => {
     const mb = dirtyMB() ?? 0
     if (mb > peak.mb) peak = { mb, atSec: (performance.now() - t0) / 1000 }
+    return mb
   }
   const timer = setInterval(sample, intervalMs)
   timer.unref()
   return {
     stop () {
       clearInterval(timer)
-      sample()
-      const end = dirtyMB() ?? 0
+      const end = sample()
       return `dirty page cache (written, not yet on disk): peak ${peak.mb.toFixed(0)} MB at ${peak.atSec.toFixed(1)} s, ${end.toFixed(0)} MB at the end`
     }
   }
