@@ -36,11 +36,12 @@ const hevc: MediaInfo = {
 }
 
 describe('a scan of many files', () => {
-  it('queues them all at once and probes at most jobs.maxPlanning at a time, oldest first', async () => {
+  it('queues them all at once, largest first, and probes at most jobs.maxPlanning at a time, oldest first', async () => {
     const lib = path.join(root, 'lib')
     for (let i = 0; i < FILES; i++) {
       await fs.mkdir(path.join(lib, `d${i % 4}`), { recursive: true })
-      await fs.writeFile(path.join(lib, `d${i % 4}`, `f${String(i).padStart(2, '0')}.mkv`), `not probed for real ${i}`)
+      // Sizes grow with the name, so the largest-first order is the reverse of the tree's.
+      await fs.writeFile(path.join(lib, `d${i % 4}`, `f${String(i).padStart(2, '0')}.mkv`), 'x'.repeat(i + 1))
     }
     let running = 0
     let peak = 0
@@ -82,7 +83,10 @@ describe('a scan of many files', () => {
       expect(jobs.map(j => j.reason?.code)).toEqual(Array(FILES).fill('ALREADY_TARGET'))
       expect(peak).toBeLessThanOrEqual(2)
       expect(peak).toBeGreaterThanOrEqual(1)
-      // Oldest first: the probes ran in the order the scan queued the files.
+      // Queued largest first, and probed oldest first: in the order the scan queued the files.
+      const sizes = await Promise.all(report.submitted.map(async s => (await fs.stat(s.path)).size))
+      expect(sizes).toEqual([...sizes].sort((a, b) => b - a))
+      expect(path.basename(report.submitted[0]?.path ?? '')).toBe(`f${FILES - 1}.mkv`)
       expect(probed.slice(0, 4)).toEqual(report.submitted.slice(0, 4).map(s => s.path))
       // A page of the newest few, and the counts, without every job.
       expect(node.api.listJobs({ state: undefined, order: 'newest', offset: 0, limit: 3 }).map(j => j.id)).toEqual(
