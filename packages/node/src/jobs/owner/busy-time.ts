@@ -18,7 +18,7 @@ import { heldUnits, takeRoom, type Readiness } from './worker-load.js'
  */
 export const AUDIO_COST_SHARE = 0.1
 
-/** What each worker has left of this owner's running units, media seconds by reported progress. */
+/** What each worker has left of this owner's running units, media seconds by their progress now (ProgressOf). */
 export function workLeft (views: JobView[], progressOf: ProgressOf): Map<string, number> {
   const left = new Map<string, number>()
   for (const u of heldUnits(views)) {
@@ -106,8 +106,10 @@ const MAX_HEARTBEAT_AGE_SEC = 10
 
 /**
  * How near its end, in media seconds of the owner's units, a worker's slot must be for that worker
- * to prefetch a whole unit (wholePrefetcher). Progress is what the last heartbeat said, so up to a
- * heartbeat old: a horizon of a heartbeat plus the lead is first seen while at least the lead is left.
+ * to prefetch a whole unit (wholePrefetcher). Progress is estimated to now from the reports
+ * (progress-estimate.ts), but a unit's first seconds have no speed yet (progress is then what the
+ * last heartbeat said, up to a heartbeat old) and a speed is a mean that varies with the picture:
+ * a horizon of a heartbeat plus the lead is first seen while at least the lead is left.
  * `secPerMediaSec`: wall seconds a slot spends per media second (unit-cost.ts).
  */
 export function wholePrefetchHorizonSec (heartbeatSec: number, secPerMediaSec: number): number {

@@ -134,14 +134,14 @@ export function measuredUnitCost (c: JobComponents): UnitCost | null {
 }
 
 /**
- * A unit's progress as its worker last reported it, 0 when nothing was heard: 0 to 1, as the
- * heartbeat's schema holds every report to.
+ * A unit's progress now: its worker's last report moved on at the unit's speed (progress-estimate.ts),
+ * 0 when nothing was heard: 0 to 1, as the heartbeat's schema holds every report to.
  */
 export type ProgressOf = (jobId: string, index: number) => number
 
 /**
  * This owner's work around `job`, in submission order (the order its units are offered in). Ahead
- * of it: its earlier jobs under way, by what is left of each unit held (by its reported progress),
+ * of it: its earlier jobs under way, by what is left of each unit held (by its progress now),
  * the units waiting, and the length of an earlier job not planned yet. Behind it: its later jobs
  * not planned yet, by their probed length. Audio units run beside a slot and are left out, and so
  * is a returned unit: its worker is done with it.

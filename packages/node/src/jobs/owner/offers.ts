@@ -42,7 +42,7 @@ export interface OfferParts extends LeaseParts {
   runner: StepRunner
   /** This owner's jobs under way. */
   owned: () => JobView[]
-  /** A unit's progress as its worker last reported it. */
+  /** A unit's progress now, estimated from its worker's reports (progress-estimate.ts). */
   progressOf: ProgressOf
   local: LocalWorker
 }

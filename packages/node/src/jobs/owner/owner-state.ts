@@ -1,4 +1,5 @@
 import { unitKey, type ErrorBody } from '@ffmesh/protocol'
+import type { ProgressAnchor } from './progress-estimate.js'
 
 /** How long a refusal (DISK_FULL, UNSUPPORTED_PROFILE, BUSY) keeps a unit away from that worker. */
 export const REFUSAL_BACKOFF_MS = 30_000
@@ -37,6 +38,8 @@ export interface UnitRuntime {
   /** The phase the current lease's worker last reported, and when (this process's memory only). */
   phase: 'fetching' | 'converting' | 'returning' | null
   heardAt: number
+  /** The current attempt's first report of its encode, which its speed is measured from (progress-estimate.ts). */
+  anchor: ProgressAnchor | null
   /**
    * The lease's worker ended this attempt (a reject) and the release is not logged yet: the log
    * failed (its disk full), so the expire step logs it, as what the worker said, not as a worker
@@ -68,6 +71,7 @@ export function createOwnerState () {
         moved: false,
         phase: null,
         heardAt: 0,
+        anchor: null,
         ended: null
       }
       units.set(key, rt)

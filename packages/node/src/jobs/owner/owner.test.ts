@@ -13,6 +13,7 @@ import type { JobMessageOf } from '../shared/message-router.js'
 import { createOwner } from './owner.js'
 
 const PEER_A = '12D3KooWLZd1ovTLzMaBH93PVtzD7HU5cycoXRwWNJEwneGoPj5G'
+const PEER_B = '12D3KooWQRtmeT5Z5cyYnsQJMS5yt5YCpUo4jGaCexrH7ZgKpevB'
 const temp = useTempJobStores('ffmesh-owner-')
 
 /**
@@ -154,6 +155,65 @@ describe('the owner as a component', () => {
     ])
     expect(ticks[1]).toBe(ticks[0])
     expect(ticks[2]).not.toBe(ticks[0])
+  })
+
+  it('lets the worker whose slot frees first by each unit\'s speed fetch the next whole file, not the one heard from last', async () => {
+    const store = await temp.open()
+    const T = 10_000_000
+    let now = T - 100_000
+    const onA = newJobId()
+    const onB = newJobId()
+    for (const [jobId, worker] of [[onA, PEER_A], [onB, PEER_B]] as const) {
+      await store.append(jobId, { type: 'job:submitted', job: jobRecord(jobId) })
+      await logPlan(store, jobId, 1, { kind: 'whole', durationSec: 100 })
+      await store.append(jobId, { type: 'unit:leased', index: 0, worker, attempt: 1, leaseUntil: T + 60_000 })
+    }
+    const offered: Array<{ jobId: string, candidates: string[] }> = []
+    const c = ownerComponents({
+      store,
+      peers: [
+        { id: PEER_A, slotsFree: 0, slotsTotal: 1, paused: false },
+        { id: PEER_B, slotsFree: 0, slotsTotal: 1, paused: false }
+      ],
+      clock: () => now,
+      publish: async (m) => { if (m.type === 'offer') offered.push({ jobId: m.unit.jobId, candidates: m.candidates ?? [] }) }
+    })
+    const owner = createOwner(c, { localSlotsFree: () => 0, localAcceptsWork: () => false })
+    // Heartbeats every 5 s, in time order. A's unit began at T-95 s and does 1 % a second: its
+    // last report (T-5 s) says 90 %, 5 s left by now. B's began at T-96 s and does 0.97 % a
+    // second: 93 % at T, 7 s left. By the last reports alone B's slot looked the sooner (7 s
+    // against A's 10).
+    const a = { jobId: onA, from: PEER_A, perSec: 0.01, since: T - 95_000 }
+    const b = { jobId: onB, from: PEER_B, perSec: 0.93 / 96, since: T - 96_000 }
+    const beats = [
+      ...Array.from({ length: 19 }, (_, k) => ({ ...a, at: a.since + k * 5_000 })),
+      ...Array.from({ length: 20 }, (_, k) => ({ ...b, at: b.since + k * 5_000 })),
+      { ...b, at: T }
+    ].sort((x, y) => x.at - y.at)
+    await owner.start()
+    try {
+      for (const beat of beats) {
+        now = beat.at
+        const progress = Math.min(1, (beat.perSec * (beat.at - beat.since)) / 1000)
+        const m = { v: PROTOCOL_VERSION, ts: now, type: 'heartbeat', owner: SELF, jobId: beat.jobId, index: 0, attempt: 1 }
+        owner.messages.heartbeat({ ...m, phase: 'converting', progress } as JobMessageOf<'heartbeat'>, beat.from)
+        for (let i = 0; i < 5; i++) await nextTurn()
+      }
+      expect(owner.state.peek(onA, 0)?.progress).toBeCloseTo(0.9)
+      expect(owner.state.peek(onB, 0)?.progress).toBeCloseTo(0.93)
+      // A third file, 30 s whole: neither slot is free, both end within the prefetch horizon.
+      const next = newJobId()
+      await store.append(next, { type: 'job:submitted', job: jobRecord(next) })
+      await logPlan(store, next, 1, { kind: 'whole', durationSec: 30 })
+      const deadline = performance.now() + paced(10_000)
+      while (!offered.some(o => o.jobId === next)) {
+        if (performance.now() > deadline) throw new Error('the third file was never offered')
+        await new Promise(resolve => setTimeout(resolve, 10))
+      }
+      expect(offered.find(o => o.jobId === next)?.candidates).toEqual([PEER_A])
+    } finally {
+      await owner.stop()
+    }
   })
 
   it('logs a release its full job log could not take when the lease runs out, as the refusal it was', async () => {

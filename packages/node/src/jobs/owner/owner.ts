@@ -16,6 +16,7 @@ import { cancelJob, retryJob } from './job-commands.js'
 import { createLeases } from './lease.js'
 import { createOffers, type LocalWorker } from './offers.js'
 import { createPlanStarts } from './plan-starts.js'
+import { estimatedProgress } from './progress-estimate.js'
 import { createQuarantine } from './quarantine.js'
 import { acceptUnitResult } from './results.js'
 import { createStepRunner } from './step-runner.js'
@@ -60,8 +61,12 @@ export function createOwner (c: JobComponents, init: OwnerInit) {
 
   const leases = createLeases(c, { rt, quarantine, log })
   const runner = createStepRunner(c, { rt, leases, log })
-  // The cut policy and the offers weigh units under way by the progress their workers report.
-  const progressOf = (jobId: string, index: number): number => rt.peek(jobId, index)?.progress ?? 0
+  // The cut policy and the offers weigh units under way by the progress their workers report,
+  // moved on to now at each unit's speed, for at most two heartbeats (progress-estimate.ts).
+  const progressOf = (jobId: string, index: number): number => {
+    const heard = rt.peek(jobId, index)
+    return heard == null ? 0 : estimatedProgress(heard, c.clock(), 2 * c.config.jobs.heartbeatSeconds * 1000)
+  }
   const offers = createOffers(c, { rt, quarantine, leases, runner, log, owned, progressOf, local: init })
   const grants = createGrants(c, { rt, quarantine, leases, loads: offers.loads, log })
   const reports = createWorkerReports(c, { rt, leases })

@@ -4,6 +4,7 @@ import type { JobMessageOf } from '../shared/message-router.js'
 import { isLeaseOf, nextUnitState } from '../shared/unit-lease.js'
 import { leaseTermMs, type Leases } from './lease.js'
 import { REFUSAL_BACKOFF_MS, type OwnerState } from './owner-state.js'
+import { nextAnchor } from './progress-estimate.js'
 
 /** Refusals that say the worker cannot do this unit at all, as opposed to a failed try. */
 const REFUSALS: readonly WireErrorCode[] = [
@@ -27,10 +28,12 @@ export function createWorkerReports (c: JobComponents, parts: WorkerReportParts)
     const unit = c.store.job(m.jobId)?.units[m.index]
     if (unit == null || !isLeaseOf(unit, from, m.attempt)) return
     const state = rt.get(m.jobId, m.index)
-    state.leaseUntil = c.clock() + leaseTermMs(c)
+    const now = c.clock()
+    state.leaseUntil = now + leaseTermMs(c)
+    state.anchor = nextAnchor(state.anchor, m, now)
     state.progress = m.progress
     state.phase = m.phase
-    state.heardAt = c.clock()
+    state.heardAt = now
     // The first heartbeat that says so moves the lease on (the table allows it only from leased).
     if (m.phase === 'converting' && nextUnitState(unit, 'unit:converting', m.attempt) != null) {
       await leases.converting(unit, m.attempt)
