@@ -166,6 +166,20 @@ describe('worker claims', () => {
     expect(h.claims().slice(4)).toEqual([{ jobId: later, index: 0 }])
   })
 
+  it('gives back at once a unit granted to it for a claim it no longer holds, and ignores grants to others', async () => {
+    const h = harness()
+    running = h.worker
+    await h.worker.start()
+    // No claim for unit 3 (dropped after CLAIM_TTL_MS, or never made): BUSY, so the owner offers it
+    // again now instead of holding the lease until it runs out.
+    await h.send(h.grant(3))
+    expect(h.published.filter(m => m.type === 'reject')).toMatchObject([{ index: 3, attempt: 1, code: 'BUSY' }])
+    expect(h.worker.running()).toEqual([])
+    // A grant to another worker is none of this one's business.
+    await h.send({ ...h.grant(4), worker: OTHER } as JobMessage)
+    expect(h.published.filter(m => m.type === 'reject')).toHaveLength(1)
+  })
+
   it('claims nothing while paused, and gives back at once a unit granted for a claim made before', async () => {
     const h = harness()
     running = h.worker

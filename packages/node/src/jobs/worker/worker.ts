@@ -212,6 +212,14 @@ export function createWorker (c: JobComponents, init: WorkerInit) {
     const key = unitKey(m.jobId, m.index)
     remembered.delete(key)
     const claim = claims.get(key)
+    if (claim == null && m.worker === c.mesh.peerId && !tasks.has(key)) {
+      // Granted for a claim this worker dropped (CLAIM_TTL_MS passed while a busy owner logged the
+      // lease). Silent, the lease would hold the unit with nobody converting it until it ran out
+      // (jobs.leaseSeconds; 20 s of an idle core on a loaded bench); BUSY gives it back at once.
+      const message = `granted after this worker dropped its claim (none is kept over ${CLAIM_TTL_MS / 1000} s)`
+      reject(from, m, 'BUSY', message).catch(() => {})
+      return
+    }
     if (claim == null || claim.owner !== from) return
     claims.delete(key)
     if (m.worker !== c.mesh.peerId || claim.offer.attempt !== m.attempt) return
