@@ -12,7 +12,7 @@ export interface DirtyPages {
 }
 
 /** The Dirty line of /proc/meminfo in MB, or null when the file has no such line. */
-export function dirtyMB (): number | null {
+function dirtyMB (): number | null {
   const match = /^Dirty:\s+(\d+) kB$/m.exec(fs.readFileSync('/proc/meminfo', 'utf8'))
   return match == null ? null : Number(match[1]) / 1024
 }

@@ -28,8 +28,8 @@ export function nextAnchor (
   report: { attempt: number, phase: HeardProgress['phase'], progress: number },
   now: number
 ): ProgressAnchor | null {
-  if (report.phase !== 'converting') return anchor?.attempt === report.attempt ? anchor : null
-  return anchor?.attempt === report.attempt ? anchor : { attempt: report.attempt, progress: report.progress, at: now }
+  if (anchor?.attempt === report.attempt) return anchor
+  return report.phase === 'converting' ? { attempt: report.attempt, progress: report.progress, at: now } : null
 }
 
 /**
