@@ -74,15 +74,7 @@ export function createOffers (c: JobComponents, parts: OfferParts) {
     const pending = offerOrder(view.units)
       .slice(0, offerRoom(workers))
       .filter(u => now - rt.get(u.jobId, u.index).lastOfferAt >= REOFFER_MS)
-    // A unit that reads the source itself (a whole unit) would fail on any worker once the source
-    // is gone or changed: say so once, with the code that names it, instead of spending attempts.
-    if (pending.some(u => u.inputPaths.includes(view.job.source))) {
-      const problem = await assertSourceUnchanged(view.job, 'before it was converted').then(
-        () => null,
-        (err: unknown) => err
-      )
-      if (problem != null) return parts.runner.fail(view.job.id, toErrorBody(problem))
-    }
+    let sourceChecked = false
     for (const u of pending) {
       const state = rt.get(u.jobId, u.index)
       const excluded = (peer: string): boolean => rt.isRefused(state, peer, now) || quarantine.isQuarantined(peer)
@@ -99,6 +91,17 @@ export function createOffers (c: JobComponents, parts: OfferParts) {
           }
         }
       } else if (holdForSoonerWorker(workers, excluded)) continue
+      // A unit that reads the source itself (a whole unit) would fail on any worker once the source
+      // is gone or changed: say so once, with the code that names it, instead of spending attempts.
+      // Checked when such a unit is about to be offered, not on every tick it waits for a slot.
+      if (!sourceChecked && u.inputPaths.includes(view.job.source)) {
+        sourceChecked = true
+        const problem = await assertSourceUnchanged(view.job, 'before it was converted').then(
+          () => null,
+          (err: unknown) => err
+        )
+        if (problem != null) return parts.runner.fail(view.job.id, toErrorBody(problem))
+      }
       state.lastOfferAt = now
       state.offeredSince ??= now
       state.prefetcher = prefetcher?.id ?? null

@@ -1,7 +1,9 @@
+import fs from 'node:fs/promises'
+import path from 'node:path'
 import { setImmediate as nextTurn } from 'node:timers/promises'
 import { describe, expect, it } from 'vitest'
 import { ErrorCodes, FfmeshError, newJobId, PROTOCOL_VERSION } from '@ffmesh/protocol'
-import { jobRecord, logPlan, OWNER_PEER as SELF, plannedJob, useTempJobStores } from '../../../../../test/fixtures/job-log.js'
+import { jobRecord, logPlan, OWNER_PEER as SELF, plannedJob, unitRecord, useTempJobStores } from '../../../../../test/fixtures/job-log.js'
 import { paced } from '../../../../../test/helpers/pace.js'
 import { createEventBus, type EventBus } from '../../events.js'
 import { createLogger } from '../../logger.js'
@@ -211,6 +213,56 @@ describe('the owner as a component', () => {
         await new Promise(resolve => setTimeout(resolve, 10))
       }
       expect(offered.find(o => o.jobId === next)?.candidates).toEqual([PEER_A])
+    } finally {
+      await owner.stop()
+    }
+  })
+
+  it('checks a waiting whole file\'s source when it is offered, not at every tick: a changed one fails the job with SOURCE_CHANGED and is not offered', async () => {
+    const store = await temp.open()
+    const source = path.join(await temp.tempDir(), 'in.mkv')
+    await fs.writeFile(source, 'ten bytes!')
+    const { size, mtimeMs } = await fs.stat(source)
+    const jobId = newJobId()
+    await store.append(jobId, {
+      type: 'job:submitted',
+      job: jobRecord(jobId, { source, sourceSize: size, sourceMtimeMs: mtimeMs })
+    })
+    const unit = unitRecord(jobId, 0)
+    await store.append(jobId, {
+      type: 'job:planned',
+      sourceHash: 'b'.repeat(128),
+      units: [{ ...unit, inputPaths: [source], spec: { ...unit.spec, kind: 'whole' } }]
+    })
+    let looks = 0
+    const peer = { id: PEER_A, slotsFree: 0, slotsTotal: 1, paused: false }
+    const offered: string[] = []
+    const c = ownerComponents({
+      store,
+      peers: [peer],
+      clock: () => { looks++; return Date.now() },
+      publish: async (m) => { if (m.type === 'offer') offered.push(m.unit.jobId) }
+    })
+    const owner = createOwner(c, { localSlotsFree: () => 0, localAcceptsWork: () => false })
+    await owner.start()
+    try {
+      // The source grows while the file waits for a slot: no look at the job reads it meanwhile.
+      await fs.appendFile(source, ' and more')
+      const waited = looks + 5
+      const deadline = performance.now() + paced(10_000)
+      while (looks < waited) {
+        if (performance.now() > deadline) throw new Error('the owner stopped looking at its jobs')
+        await new Promise(resolve => setTimeout(resolve, 10))
+      }
+      expect(store.job(jobId)?.job.state).toBe('running')
+      // A slot frees: the file would be offered now, so its source is checked first.
+      peer.slotsFree = 1
+      while (store.job(jobId)?.job.state !== 'failed') {
+        if (performance.now() > deadline) throw new Error('the job never failed')
+        await new Promise(resolve => setTimeout(resolve, 10))
+      }
+      expect(store.job(jobId)?.job.error?.code).toBe(ErrorCodes.SOURCE_CHANGED)
+      expect(offered).toEqual([])
     } finally {
       await owner.stop()
     }
