@@ -5,7 +5,7 @@ import type { WatchConfig } from '../config/schema.js'
 import type { EventBus } from '../events.js'
 import type { Logger } from '../logger.js'
 import type { FileShape } from './settle-tracker.js'
-import { createTaskLimiter } from './task-limiter.js'
+import { createTaskLimiter } from '../task-limiter.js'
 import { isInside } from './watch-filter.js'
 import type { SkippedEntry, SubmittedEntry, WatchStore } from './watch-store.js'
 

@@ -1,4 +1,5 @@
 import type { JobView } from '../../store/reduce.js'
+import { createTaskLimiter } from '../../task-limiter.js'
 import type { JobComponents } from '../shared/deps.js'
 import { meshSlots, type ProgressOf } from './cut-policy.js'
 import { planJob } from './planner.js'
@@ -18,6 +19,8 @@ export function createPlanStarts (
   parts: { runner: StepRunner, signal: AbortSignal, progressOf: ProgressOf }
 ) {
   const planning = new Set<string>()
+  // Whole-file plans read their sources one at a time (planner.ts says why).
+  const wholeReads = createTaskLimiter(1)
   return {
     /** Plans the job (or the rest of its plan) unless one of its steps runs already. */
     plan (jobId: string): void {
@@ -25,7 +28,7 @@ export function createPlanStarts (
       planning.add(jobId)
       parts.runner.runExclusive(jobId, 'planning', async () => {
         try {
-          await planJob(c, jobId, { signal: parts.signal, progressOf: parts.progressOf })
+          await planJob(c, jobId, { signal: parts.signal, progressOf: parts.progressOf, wholeReads })
         } finally {
           planning.delete(jobId)
         }

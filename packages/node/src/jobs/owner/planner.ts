@@ -2,10 +2,11 @@ import fs from 'node:fs/promises'
 import path from 'node:path'
 import type { UnitSpec } from '@ffmesh/protocol'
 import pMap from 'p-map'
-import type { MediaInfo, PlanInit, PlannedUnit } from '../../media/index.js'
+import type { MediaInfo, PlanInit, PlannedUnit, PlanResult } from '../../media/index.js'
 import { crashPoint } from '../../store/crash-point.js'
 import { hashFile } from '../../store/hash.js'
 import type { JobRecord, UnitRecord } from '../../store/records.js'
+import type { TaskLimiter } from '../../task-limiter.js'
 import type { JobComponents } from '../shared/deps.js'
 import { recordEvent } from '../shared/record-event.js'
 import { NOT_STARTED } from '../shared/unit-lease.js'
@@ -27,7 +28,7 @@ const IMPORT_CONCURRENCY = 4
 export async function planJob (
   c: JobComponents,
   jobId: string,
-  options: { signal?: AbortSignal, progressOf: ProgressOf }
+  options: { signal?: AbortSignal, progressOf: ProgressOf, wholeReads?: TaskLimiter }
 ): Promise<void> {
   // Read now, not from the caller's view: a plan that ended since that view was taken is not redone.
   const view = c.store.job(jobId)
@@ -59,13 +60,16 @@ export async function planJob (
     }
     // Should the cut fail and the plan fall back to one whole unit (which converts the audio
     // itself), the audio unit logged above is converted and left unused: a rare, harmless waste.
-    const {
-      units: planUnits,
-      videoFrames,
-      info,
-      normalised
-    } = await c.media.planSource({ ...init, audio: !audio }, options)
-    const sourceHash = await sourceHashFor(job, planUnits, options)
+    // Two whole-file plans at once (each a packet scan and a hash of the source) share the CPU and
+    // both finish late; one after the other, the first is offered in about half the time and the
+    // second no later. A cut does not wait: it is long, and reads while its pieces are stored.
+    const reads = init.whole === true && options.wholeReads != null ? options.wholeReads : null
+    const read = async (): Promise<[PlanResult, string | null]> => {
+      const plan = await c.media.planSource({ ...init, audio: !audio }, options)
+      return [plan, await sourceHashFor(job, plan.units, options)]
+    }
+    const [{ units: planUnits, videoFrames, info, normalised }, sourceHash] =
+      reads != null ? await reads.run(read) : await read()
     // A normalised copy is a blob like a piece: assembly reads it, and a whole unit may too.
     const pieces = [
       ...new Set([...planUnits.flatMap(u => u.files), ...(normalised != null ? [normalised] : [])])
