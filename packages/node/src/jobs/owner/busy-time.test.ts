@@ -56,7 +56,7 @@ describe('which worker takes a unit first', () => {
 
   it('invites the worker whose slot frees first for a prefetch, not a random busy one', () => {
     for (let i = 0; i < 20; i++) {
-      expect(pickCandidates([load('a', 0, 16), load('b', 0, 6)], nobody, 'a')).toEqual(['b', 'a'])
+      expect(pickCandidates([load('a', 0, 16), load('b', 0, 6)], nobody, { self: 'a' })).toEqual(['b', 'a'])
     }
   })
 
@@ -113,7 +113,7 @@ describe('one look at the workers, as a list scheduler', () => {
     const given: Array<[number, string]> = []
     for (const u of pieces) {
       if (holdForSoonerWorker(workers, nobody)) continue
-      const [first] = pickCandidates(workers, nobody, 'a')
+      const [first] = pickCandidates(workers, nobody, { self: 'a' })
       given.push([u.spec.durationSec, first])
       countOffered(workers.find(w => w.id === first) as WorkerLoad, u)
     }
@@ -129,7 +129,7 @@ describe('one look at the workers, as a list scheduler', () => {
     const given: string[] = []
     for (const u of [18, 18, 18].map((sec, i) => unit(i, 'pending', null, sec))) {
       if (holdForSoonerWorker(workers, nobody)) continue
-      const candidates = pickCandidates(workers, nobody, 'a')
+      const candidates = pickCandidates(workers, nobody, { self: 'a' })
       // a, whose slot is the clip's, is not even the spare: kept, the offer would be claimed the
       // moment a's slot frees, before the owner offers the clip.
       expect(candidates).toEqual(['b'])
@@ -138,7 +138,7 @@ describe('one look at the workers, as a list scheduler', () => {
     }
     expect(given).toEqual(['b'])
     // Without the clip counted, the first piece went to a and took its slot first.
-    expect(pickCandidates([load('a', 0, 2), load('b', 0, 70)], nobody, 'x')[0]).toBe('a')
+    expect(pickCandidates([load('a', 0, 2), load('b', 0, 70)], nobody, { self: 'x' })[0]).toBe('a')
     // With a slot free now there is nothing to keep: the clip is offered to it.
     const free = [load('a', 1), load('b', 0, 70)]
     keepSlotFor(free, nobody, unit(0, 'pending', null, 120, 'whole'))

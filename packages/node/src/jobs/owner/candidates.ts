@@ -11,20 +11,22 @@ export const OFFER_CANDIDATES = 2
  * slot frees first (see busy-time.ts). An empty list invites everyone (no adverts heard yet, say).
  *
  * The same workers are invited whoever comes first, but the first, the favourite, is a peer
- * rather than the owner itself (`self`) when the two tie, as in the grant: the owner's core also
- * plans, verifies and assembles, and only a favourite peer's claim is granted without waiting for
- * others. A job whose favourite was the owner started its first remote unit a claim window late.
+ * rather than the owner itself (`owner.self`) when the two tie, as in the grant: the owner's core
+ * also plans, verifies and assembles. A unit that reads the source in place (`owner.inPlace`, a
+ * whole file) is the exception: a peer would fetch all of it before starting, where the owner's own
+ * worker starts at once (at a batch's start the peer waited for 148 MB while the owner's slot idled).
  */
 export function pickCandidates (
   workers: Array<Pick<PeerStatus, 'id' | 'slotsFree' | 'slotsTotal'> & Readiness>,
   excluded: (peer: string) => boolean,
-  self: string,
+  owner: { self: string, inPlace?: boolean },
   random: () => number = Math.random
 ): string[] {
+  const here = (w: { id: string }): number => (owner.inPlace === true && w.id === owner.self ? 0 : 1)
   const able = workers
     .filter(w => w.slotsTotal > 0 && !excluded(w.id))
     .map(w => ({ w, tie: random() }))
-    .sort((a, b) => readierFirst(a.w, b.w) || a.tie - b.tie)
+    .sort((a, b) => readierFirst(a.w, b.w) || here(a.w) - here(b.w) || a.tie - b.tie)
     .map(x => x.w)
   const free = able.filter(w => w.slotsFree > 0)
   // A worker without room for a prefetch is no spare: it would keep the offer and claim it the
@@ -35,7 +37,7 @@ export function pickCandidates (
     Math.min(OFFER_CANDIDATES, MAX_OFFER_CANDIDATES)
   )
   const [first, second] = picked
-  if (first?.id === self && second != null && readierFirst(first, second) === 0) {
+  if (owner.inPlace !== true && first?.id === owner.self && second != null && readierFirst(first, second) === 0) {
     picked.push(picked.shift() as typeof first)
   }
   return picked.map(w => w.id)

@@ -21,10 +21,15 @@ const temp = useTempJobStores('ffmesh-grants-')
  * grants, to whom, how soon, and which claimants it turns down (a revoke of the claimed attempt).
  */
 async function harness (
-  options: { kind?: 'whole', slotsFree?: Record<string, number>, leftSec?: Record<string, number> } = {}
+  options: {
+    kind?: 'whole'
+    readsSource?: boolean
+    slotsFree?: Record<string, number>
+    leftSec?: Record<string, number>
+  } = {}
 ) {
   const store = await temp.open()
-  const jobId = await plannedJob(store, 2, { kind: options.kind })
+  const jobId = await plannedJob(store, 2, { kind: options.kind, readsSource: options.readsSource })
   const published: Array<JobMessage & { at: number }> = []
   const c = {
     store,
@@ -171,6 +176,24 @@ describe('the owner grants claims', () => {
     // PEER_B could not have heard a grant to this node (it never crosses the network): it is told.
     // PEER_A's repeated claim of its own lease is left alone.
     expect(h.sent('revoke')).toEqual([{ index: 1, worker: PEER_B }])
+  })
+
+  it('lets this node win a tie on a unit that reads the source in place, and grants its own claim as the favourite at once', async () => {
+    const h = await harness({ kind: 'whole', readsSource: true })
+    h.claim(0, PEER_A)
+    h.claim(0, OWNER)
+    await until('the lease of unit 0', () => h.leasedTo(0) != null)
+    expect(h.leasedTo(0)).toBe(OWNER)
+    await until('the turn-down', () => h.sent('revoke').length > 0)
+    expect(h.sent('revoke')).toEqual([{ index: 0, worker: PEER_A }])
+
+    // Offered to this node first: its claim is being granted as it returns, without a window.
+    const first = await harness({ kind: 'whole', readsSource: true })
+    first.rt.get(first.jobId, 0).favourite = OWNER
+    first.claim(0, OWNER)
+    expect(first.rt.get(first.jobId, 0).granting).toBe(true)
+    await until('the lease of unit 0', () => first.leasedTo(0) != null)
+    expect(first.leasedTo(0)).toBe(OWNER)
   })
 
   it('grants a worker with one free slot one whole file of two it claims at once, and turns down the other', async () => {

@@ -13,7 +13,7 @@ import { pickCandidates } from './candidates.js'
 import { DEFAULT_UNIT_COST, measuredUnitCost, type ProgressOf } from './cut-policy.js'
 import type { LeaseParts, Leases } from './lease.js'
 import { REOFFER_MS } from './owner-state.js'
-import { assertSourceUnchanged } from './source-check.js'
+import { assertSourceUnchanged, readsSource } from './source-check.js'
 import type { StepRunner } from './step-runner.js'
 import {
   convertingWorkers,
@@ -94,7 +94,7 @@ export function createOffers (c: JobComponents, parts: OfferParts) {
       // A unit that reads the source itself (a whole unit) would fail on any worker once the source
       // is gone or changed: say so once, with the code that names it, instead of spending attempts.
       // Checked when such a unit is about to be offered, not on every tick it waits for a slot.
-      if (!sourceChecked && u.inputPaths.includes(view.job.source)) {
+      if (!sourceChecked && readsSource(view.job, u)) {
         sourceChecked = true
         const problem = await assertSourceUnchanged(view.job, 'before it was converted').then(
           () => null,
@@ -107,7 +107,10 @@ export function createOffers (c: JobComponents, parts: OfferParts) {
       state.prefetcher = prefetcher?.id ?? null
       const bytes = u.spec.inputs.reduce((n, i) => n + i.size, 0)
       // Only the prefetcher: a spare busy for longer would hold the file behind its own unit.
-      const candidates = prefetcher != null ? [prefetcher.id] : pickCandidates(workers, excluded, c.mesh.peerId)
+      const candidates =
+        prefetcher != null
+          ? [prefetcher.id]
+          : pickCandidates(workers, excluded, { self: c.mesh.peerId, inPlace: readsSource(view.job, u) })
       // The first invited is the likely winner: count the unit as taken by it for the next offers.
       state.favourite = candidates[0] ?? null
       const likely = workers.find(w => w.id === candidates[0])

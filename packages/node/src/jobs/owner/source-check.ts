@@ -1,6 +1,14 @@
 import fs from 'node:fs/promises'
 import { ErrorCodes, FfmeshError } from '@ffmesh/protocol'
-import type { JobRecord } from '../../store/records.js'
+import type { JobRecord, UnitRecord } from '../../store/records.js'
+
+/**
+ * Whether the unit reads the job's source itself (a whole unit): this node's own worker reads it
+ * in place, where a peer fetches all of it first.
+ */
+export function readsSource (job: JobRecord, unit: UnitRecord): boolean {
+  return unit.inputPaths.includes(job.source)
+}
 
 /**
  * The owner reads the source again when planning and when assembling (tracks, chapters); a file

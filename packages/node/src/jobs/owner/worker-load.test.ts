@@ -63,7 +63,7 @@ describe('paused workers', () => {
     )
     expect(workers).toEqual([advert('busy', 0, 1), advert('self', 2, 0)])
     // The freest worker by far is paused: it is never invited.
-    expect(pickCandidates(workerLoads(workers, new Map()), () => false, 'self')).toEqual(['busy'])
+    expect(pickCandidates(workerLoads(workers, new Map()), () => false, { self: 'self' })).toEqual(['busy'])
     expect(offerRoom(workerLoads(workers, new Map()))).toBe(1)
   })
 })
