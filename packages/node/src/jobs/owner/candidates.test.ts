@@ -31,14 +31,14 @@ describe('offer candidates', () => {
     expect(pickCandidates([peer('owner', 2), peer('a', 1)], () => false, { self: 'owner' })[0]).toBe('owner')
   })
 
-  it('puts the owner itself first when it ties on a unit that reads the source in place, among any number of peers', () => {
-    const inPlace = { self: 'owner', inPlace: true }
+  it('puts the owner itself first when it ties on a whole unit, among any number of peers', () => {
+    const whole = { self: 'owner', whole: true }
     for (let i = 0; i < 20; i++) {
-      expect(pickCandidates([peer('a', 1), peer('owner', 1)], () => false, inPlace)).toEqual(['owner', 'a'])
-      expect(pickCandidates([peer('a', 1), peer('b', 1), peer('owner', 1)], () => false, inPlace)[0]).toBe('owner')
+      expect(pickCandidates([peer('a', 1), peer('owner', 1)], () => false, whole)).toEqual(['owner', 'a'])
+      expect(pickCandidates([peer('a', 1), peer('b', 1), peer('owner', 1)], () => false, whole)[0]).toBe('owner')
     }
     // Never before a freer peer.
-    expect(pickCandidates([peer('owner', 1), peer('a', 2)], () => false, inPlace)[0]).toBe('a')
+    expect(pickCandidates([peer('owner', 1), peer('a', 2)], () => false, whole)[0]).toBe('a')
   })
 
   it('spreads equal workers at random', () => {

@@ -12,17 +12,17 @@ export const OFFER_CANDIDATES = 2
  *
  * The same workers are invited whoever comes first, but the first, the favourite, is a peer
  * rather than the owner itself (`owner.self`) when the two tie, as in the grant: the owner's core
- * also plans, verifies and assembles. A unit that reads the source in place (`owner.inPlace`, a
- * whole file) is the exception: a peer would fetch all of it before starting, where the owner's own
- * worker starts at once (at a batch's start the peer waited for 148 MB while the owner's slot idled).
+ * also plans, verifies and assembles. A whole unit (`owner.whole`) is the exception: its input is
+ * a whole file on the owner's disk, which a peer fetches in full before it starts, where the owner's
+ * own worker starts at once (at a batch's start the peer waited for 148 MB while the owner's slot idled).
  */
 export function pickCandidates (
   workers: Array<Pick<PeerStatus, 'id' | 'slotsFree' | 'slotsTotal'> & Readiness>,
   excluded: (peer: string) => boolean,
-  owner: { self: string, inPlace?: boolean },
+  owner: { self: string, whole?: boolean },
   random: () => number = Math.random
 ): string[] {
-  const here = (w: { id: string }): number => (owner.inPlace === true && w.id === owner.self ? 0 : 1)
+  const here = (w: { id: string }): number => (owner.whole === true && w.id === owner.self ? 0 : 1)
   const able = workers
     .filter(w => w.slotsTotal > 0 && !excluded(w.id))
     .map(w => ({ w, tie: random() }))
@@ -37,7 +37,7 @@ export function pickCandidates (
     Math.min(OFFER_CANDIDATES, MAX_OFFER_CANDIDATES)
   )
   const [first, second] = picked
-  if (owner.inPlace !== true && first?.id === owner.self && second != null && readierFirst(first, second) === 0) {
+  if (owner.whole !== true && first?.id === owner.self && second != null && readierFirst(first, second) === 0) {
     picked.push(picked.shift() as typeof first)
   }
   return picked.map(w => w.id)

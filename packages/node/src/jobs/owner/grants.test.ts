@@ -21,15 +21,10 @@ const temp = useTempJobStores('ffmesh-grants-')
  * grants, to whom, how soon, and which claimants it turns down (a revoke of the claimed attempt).
  */
 async function harness (
-  options: {
-    kind?: 'whole'
-    readsSource?: boolean
-    slotsFree?: Record<string, number>
-    leftSec?: Record<string, number>
-  } = {}
+  options: { kind?: 'whole', slotsFree?: Record<string, number>, leftSec?: Record<string, number> } = {}
 ) {
   const store = await temp.open()
-  const jobId = await plannedJob(store, 2, { kind: options.kind, readsSource: options.readsSource })
+  const jobId = await plannedJob(store, 2, { kind: options.kind })
   const published: Array<JobMessage & { at: number }> = []
   const c = {
     store,
@@ -178,8 +173,8 @@ describe('the owner grants claims', () => {
     expect(h.sent('revoke')).toEqual([{ index: 1, worker: PEER_B }])
   })
 
-  it('lets this node win a tie on a unit that reads the source in place, and grants its own claim as the favourite at once', async () => {
-    const h = await harness({ kind: 'whole', readsSource: true })
+  it('lets this node win a tie on a whole unit, and grants its own claim as the favourite at once', async () => {
+    const h = await harness({ kind: 'whole' })
     h.claim(0, PEER_A)
     h.claim(0, OWNER)
     await until('the lease of unit 0', () => h.leasedTo(0) != null)
@@ -188,7 +183,7 @@ describe('the owner grants claims', () => {
     expect(h.sent('revoke')).toEqual([{ index: 0, worker: PEER_A }])
 
     // Offered to this node first: its claim is being granted as it returns, without a window.
-    const first = await harness({ kind: 'whole', readsSource: true })
+    const first = await harness({ kind: 'whole' })
     first.rt.get(first.jobId, 0).favourite = OWNER
     first.claim(0, OWNER)
     expect(first.rt.get(first.jobId, 0).granting).toBe(true)

@@ -4,7 +4,6 @@ import { isPending } from '../shared/unit-lease.js'
 import { readierFirst } from './busy-time.js'
 import type { LeaseParts, Leases } from './lease.js'
 import { CLAIM_WINDOW_MS } from './owner-state.js'
-import { readsSource } from './source-check.js'
 import { takeRoom, waitsForFreeSlot, type Readiness, type WorkerLoad } from './worker-load.js'
 
 /** The parts of the owner that granting asks. */
@@ -18,7 +17,7 @@ export interface GrantParts extends LeaseParts {
  * The owner's half of offer / claim / grant: it collects claims for a pending unit over
  * CLAIM_WINDOW_MS (a claim from the offer's favourite peer is granted at once), grants one lease to
  * the best claimant (the offer's favourite, else most free slots or the slot that frees first, then
- * a peer over this node unless the unit reads the source in place, then the earliest), logs it
+ * a peer over this node unless the unit is whole, then the earliest), logs it
  * before anyone hears of it, and turns down every claim that cannot win, so no worker keeps room
  * for a unit it will not get.
  */
@@ -57,9 +56,9 @@ export function createGrants (c: JobComponents, parts: GrantParts) {
     const grantNow = (): void => { grantBest(m.jobId, m.index).catch(err => log.warn({ err }, 'grant failed')) }
     // No one is likelier to win than the offer's favourite: waiting for others only delays its
     // start (at a job's start and end, where no prefetch hides it). This node's own claim still
-    // waits, so a peer can win the tie (see grant), unless the unit reads the source in place.
-    const inPlace = readsSource(view.job, unit)
-    if (from === state.favourite && (from !== c.mesh.peerId || inPlace)) return grantNow()
+    // waits, so a peer can win the tie (see grant), unless the unit is whole.
+    const whole = unit.spec.kind === 'whole'
+    if (from === state.favourite && (from !== c.mesh.peerId || whole)) return grantNow()
     const key = `${m.jobId}:${m.index}`
     if (pendingGrants.has(key)) return
     pendingGrants.add(key)
@@ -114,8 +113,7 @@ export function createGrants (c: JobComponents, parts: GrantParts) {
     const loads = new Map(parts.loads().map(w => [w.id, w]))
     const load = (worker: string): Readiness => loads.get(worker) ?? { slotsFree: 0, slotsTotal: 0 }
     let claims = claimed
-    const view = c.store.job(jobId)
-    const unit = view?.units[index]
+    const unit = c.store.job(jobId)?.units[index]
     if (unit != null && waitsForFreeSlot(unit)) {
       // A slot free, or room for the prefetch the offer invited (busy-time.ts wholePrefetcher).
       const prefetcher = rt.get(jobId, index).prefetcher
@@ -136,10 +134,10 @@ export function createGrants (c: JobComponents, parts: GrantParts) {
     // offered before this one in the same look, which the loads here do not show until their
     // grants are logged (this node's own claims wait a claim window). Then the readiest claimant
     // (busy-time.ts); on a tie a peer wins over this node, whose core also plans, verifies and
-    // assembles, but this node wins a unit that reads the source in place (candidates.ts says why).
+    // assembles, but this node wins a whole unit (candidates.ts says why).
     const favourite = rt.get(jobId, index).favourite
     const first = (worker: string): number => (worker === favourite ? 0 : 1)
-    const selfFirst = view != null && unit != null && readsSource(view.job, unit)
+    const selfFirst = unit?.spec.kind === 'whole'
     const onTie = (worker: string): number => ((worker === c.mesh.peerId) === selfFirst ? 0 : 1)
     const best = claims.sort(
       (a, b) =>

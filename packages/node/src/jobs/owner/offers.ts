@@ -110,7 +110,7 @@ export function createOffers (c: JobComponents, parts: OfferParts) {
       const candidates =
         prefetcher != null
           ? [prefetcher.id]
-          : pickCandidates(workers, excluded, { self: c.mesh.peerId, inPlace: readsSource(view.job, u) })
+          : pickCandidates(workers, excluded, { self: c.mesh.peerId, whole: u.spec.kind === 'whole' })
       // The first invited is the likely winner: count the unit as taken by it for the next offers.
       state.favourite = candidates[0] ?? null
       const likely = workers.find(w => w.id === candidates[0])

@@ -2,10 +2,7 @@ import fs from 'node:fs/promises'
 import { ErrorCodes, FfmeshError } from '@ffmesh/protocol'
 import type { JobRecord, UnitRecord } from '../../store/records.js'
 
-/**
- * Whether the unit reads the job's source itself (a whole unit): this node's own worker reads it
- * in place, where a peer fetches all of it first.
- */
+/** Whether the unit reads the job's source itself (a whole unit of a source not normalised). */
 export function readsSource (job: JobRecord, unit: UnitRecord): boolean {
   return unit.inputPaths.includes(job.source)
 }
