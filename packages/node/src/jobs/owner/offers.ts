@@ -1,5 +1,6 @@
 import { toErrorBody } from '@ffmesh/protocol'
 import type { JobView } from '../../store/reduce.js'
+import type { UnitRecord } from '../../store/records.js'
 import type { JobComponents } from '../shared/deps.js'
 import {
   countOffered,
@@ -74,7 +75,14 @@ export function createOffers (c: JobComponents, parts: OfferParts) {
     const pending = offerOrder(view.units)
       .slice(0, offerRoom(workers))
       .filter(u => now - rt.get(u.jobId, u.index).lastOfferAt >= REOFFER_MS)
-    let sourceChecked = false
+    // A unit that reads the source itself (a whole unit) would fail on any worker once the source
+    // is gone or changed: say so, with the code that names it, instead of spending attempts. The
+    // source is looked at every REOFFER_MS while such a unit waits for a slot, and before it is
+    // offered; a stat of every waiting job at every tick was a large part of a batch owner's work.
+    const reader = pending.find(u => readsSource(view.job, u))
+    if (reader != null && now - rt.get(reader.jobId, reader.index).sourceCheckedAt >= REOFFER_MS) {
+      if (!(await sourceUnchanged(view, reader, now))) return
+    }
     for (const u of pending) {
       const state = rt.get(u.jobId, u.index)
       const excluded = (peer: string): boolean => rt.isRefused(state, peer, now) || quarantine.isQuarantined(peer)
@@ -91,16 +99,8 @@ export function createOffers (c: JobComponents, parts: OfferParts) {
           }
         }
       } else if (holdForSoonerWorker(workers, excluded)) continue
-      // A unit that reads the source itself (a whole unit) would fail on any worker once the source
-      // is gone or changed: say so once, with the code that names it, instead of spending attempts.
-      // Checked when such a unit is about to be offered, not on every tick it waits for a slot.
-      if (!sourceChecked && readsSource(view.job, u)) {
-        sourceChecked = true
-        const problem = await assertSourceUnchanged(view.job, 'before it was converted').then(
-          () => null,
-          (err: unknown) => err
-        )
-        if (problem != null) return parts.runner.fail(view.job.id, toErrorBody(problem))
+      if (readsSource(view.job, u) && state.sourceCheckedAt !== now) {
+        if (!(await sourceUnchanged(view, u, now))) return
       }
       state.lastOfferAt = now
       state.offeredSince ??= now
@@ -124,6 +124,18 @@ export function createOffers (c: JobComponents, parts: OfferParts) {
         candidates
       })
     }
+  }
+
+  /** Whether the source `u` reads is as submitted; if not, the job fails with SOURCE_CHANGED. */
+  async function sourceUnchanged (view: JobView, u: UnitRecord, now: number): Promise<boolean> {
+    rt.get(u.jobId, u.index).sourceCheckedAt = now
+    const problem = await assertSourceUnchanged(view.job, 'before it was converted').then(
+      () => null,
+      (err: unknown) => err
+    )
+    if (problem == null) return true
+    await parts.runner.fail(view.job.id, toErrorBody(problem))
+    return false
   }
 
   /**

@@ -17,6 +17,8 @@ export interface UnitRuntime {
   lastOfferAt: number
   offeredSince: number | null
   claims: Array<{ worker: string, attempt: number, at: number }>
+  /** When the owner last found unchanged the source this unit reads itself (a whole unit; offers.ts). */
+  sourceCheckedAt: number
   /** The first candidate of the last offer: the freest worker by the adverts, when offered. */
   favourite: string | null
   /**
@@ -62,6 +64,7 @@ export function createOwnerState () {
         lastOfferAt: 0,
         offeredSince: null,
         claims: [],
+        sourceCheckedAt: 0,
         favourite: null,
         prefetcher: null,
         refusals: new Map(),

@@ -13,6 +13,7 @@ import type { JobComponents } from '../shared/deps.js'
 import type { JobMessage } from '../shared/job-bus.js'
 import type { JobMessageOf } from '../shared/message-router.js'
 import { createOwner } from './owner.js'
+import { REOFFER_MS } from './owner-state.js'
 
 const PEER_A = '12D3KooWLZd1ovTLzMaBH93PVtzD7HU5cycoXRwWNJEwneGoPj5G'
 const PEER_B = '12D3KooWQRtmeT5Z5cyYnsQJMS5yt5YCpUo4jGaCexrH7ZgKpevB'
@@ -218,7 +219,12 @@ describe('the owner as a component', () => {
     }
   })
 
-  it('checks a waiting whole file\'s source when it is offered, not at every tick: a changed one fails the job with SOURCE_CHANGED and is not offered', async () => {
+  /**
+   * One job of one whole unit that reads its source (a real file), waiting for a slot: the only peer
+   * is busy and this node's own worker paused. The owner's clock is `now`, which the test moves;
+   * `looks` counts the owner's readings of it (one per tick).
+   */
+  async function wholeFileWaiting () {
     const store = await temp.open()
     const source = path.join(await temp.tempDir(), 'in.mkv')
     await fs.writeFile(source, 'ten bytes!')
@@ -234,37 +240,65 @@ describe('the owner as a component', () => {
       sourceHash: 'b'.repeat(128),
       units: [{ ...unit, inputPaths: [source], spec: { ...unit.spec, kind: 'whole' } }]
     })
-    let looks = 0
+    const t = { now: 1_000_000, looks: 0 }
     const peer = { id: PEER_A, slotsFree: 0, slotsTotal: 1, paused: false }
     const offered: string[] = []
     const c = ownerComponents({
       store,
       peers: [peer],
-      clock: () => { looks++; return Date.now() },
+      clock: () => { t.looks++; return t.now },
       publish: async (m) => { if (m.type === 'offer') offered.push(m.unit.jobId) }
     })
     const owner = createOwner(c, { localSlotsFree: () => 0, localAcceptsWork: () => false })
-    await owner.start()
+    const deadline = performance.now() + paced(10_000)
+    const until = async (what: string, done: () => boolean): Promise<void> => {
+      while (!done()) {
+        if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+        await new Promise(resolve => setTimeout(resolve, 10))
+      }
+    }
+    /** Waits for `n` more ticks. */
+    const ticks = async (n: number): Promise<void> => {
+      const target = t.looks + n
+      await until(`${n} ticks`, () => t.looks >= target)
+    }
+    const state = () => store.job(jobId)?.job
+    return { owner, source, t, peer, offered, ticks, until, state }
+  }
+
+  it('looks at a waiting whole file\'s source every few seconds, not at every tick, and fails its job with SOURCE_CHANGED once it changed', async () => {
+    const w = await wholeFileWaiting()
+    await w.owner.start()
     try {
-      // The source grows while the file waits for a slot: no look at the job reads it meanwhile.
-      await fs.appendFile(source, ' and more')
-      const waited = looks + 5
-      const deadline = performance.now() + paced(10_000)
-      while (looks < waited) {
-        if (performance.now() > deadline) throw new Error('the owner stopped looking at its jobs')
-        await new Promise(resolve => setTimeout(resolve, 10))
-      }
-      expect(store.job(jobId)?.job.state).toBe('running')
-      // A slot frees: the file would be offered now, so its source is checked first.
-      peer.slotsFree = 1
-      while (store.job(jobId)?.job.state !== 'failed') {
-        if (performance.now() > deadline) throw new Error('the job never failed')
-        await new Promise(resolve => setTimeout(resolve, 10))
-      }
-      expect(store.job(jobId)?.job.error?.code).toBe(ErrorCodes.SOURCE_CHANGED)
-      expect(offered).toEqual([])
+      await w.ticks(2)
+      await fs.appendFile(w.source, ' and more')
+      // The clock stands still: ticks come and go, none reads the source again.
+      await w.ticks(5)
+      expect(w.state()?.state).toBe('running')
+      // Once REOFFER_MS has passed the source is read again; no slot freed, nothing was offered.
+      w.t.now += REOFFER_MS
+      await w.until('the job to fail', () => w.state()?.state === 'failed')
+      expect(w.state()?.error?.code).toBe(ErrorCodes.SOURCE_CHANGED)
+      expect(w.offered).toEqual([])
     } finally {
-      await owner.stop()
+      await w.owner.stop()
+    }
+  })
+
+  it('looks at a whole file\'s source before offering it: a changed one fails the job with SOURCE_CHANGED and is not offered', async () => {
+    const w = await wholeFileWaiting()
+    await w.owner.start()
+    try {
+      await w.ticks(2)
+      await fs.appendFile(w.source, ' and more')
+      // A slot frees well before the next periodic look is due.
+      w.t.now += 1
+      w.peer.slotsFree = 1
+      await w.until('the job to fail', () => w.state()?.state === 'failed')
+      expect(w.state()?.error?.code).toBe(ErrorCodes.SOURCE_CHANGED)
+      expect(w.offered).toEqual([])
+    } finally {
+      await w.owner.stop()
     }
   })
 
