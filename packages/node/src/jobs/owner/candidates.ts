@@ -12,9 +12,11 @@ export const OFFER_CANDIDATES = 2
  *
  * The same workers are invited whoever comes first, but the first, the favourite, is a peer
  * rather than the owner itself (`owner.self`) when the two tie, as in the grant: the owner's core
- * also plans, verifies and assembles. A whole unit (`owner.whole`) is the exception: its input is
- * a whole file on the owner's disk, which a peer fetches in full before it starts, where the owner's
- * own worker starts at once (at a batch's start the peer waited for 148 MB while the owner's slot idled).
+ * also plans, verifies and assembles, and only a favourite peer's claim on a piece is granted
+ * without waiting for others (a job whose favourite was the owner started its first remote unit a
+ * claim window late). A whole unit (`owner.whole`) is the exception: its input is a whole file on
+ * the owner's disk, which a peer fetches in full before it starts, where the owner's own worker
+ * starts at once (at a batch's start the peer waited for 148 MB while the owner's slot idled).
  */
 export function pickCandidates (
   workers: Array<Pick<PeerStatus, 'id' | 'slotsFree' | 'slotsTotal'> & Readiness>,
@@ -37,7 +39,8 @@ export function pickCandidates (
     Math.min(OFFER_CANDIDATES, MAX_OFFER_CANDIDATES)
   )
   const [first, second] = picked
-  if (owner.whole !== true && first?.id === owner.self && second != null && readierFirst(first, second) === 0) {
+  const tied = second != null && first != null && readierFirst(first, second) === 0
+  if (owner.whole !== true && first?.id === owner.self && tied) {
     picked.push(picked.shift() as typeof first)
   }
   return picked.map(w => w.id)
