@@ -8,6 +8,7 @@ import { paced } from '../../../../../test/helpers/pace.js'
 import { createEventBus, type EventBus } from '../../events.js'
 import { createLogger } from '../../logger.js'
 import type { JobStore } from '../../store/job-store.js'
+import type { JobRecord } from '../../store/records.js'
 import type { JobView } from '../../store/reduce.js'
 import type { JobComponents } from '../shared/deps.js'
 import type { JobMessage } from '../shared/job-bus.js'
@@ -221,10 +222,16 @@ describe('the owner as a component', () => {
 
   /**
    * One job of one whole unit that reads its source (a real file), waiting for a slot: the only peer
-   * is busy and this node's own worker paused. The owner's clock is `now`, which the test moves;
-   * `looks` counts the owner's readings of it (one per tick).
+   * is busy and this node's own worker paused. The owner's clock is `t.now`, which the test moves;
+   * `t.looks` counts the owner's readings of it (one per tick). After two ticks the source changes,
+   * `then` runs, and the job must end failed with SOURCE_CHANGED, its unit never offered.
    */
-  async function wholeFileWaiting () {
+  async function changeSourceWhileWaiting (then: (w: {
+    t: { now: number, looks: number }
+    peer: { slotsFree: number }
+    ticks: (n: number) => Promise<void>
+    state: () => JobRecord | undefined
+  }) => Promise<void>): Promise<void> {
     const store = await temp.open()
     const source = path.join(await temp.tempDir(), 'in.mkv')
     await fs.writeFile(source, 'ten bytes!')
@@ -257,49 +264,40 @@ describe('the owner as a component', () => {
         await new Promise(resolve => setTimeout(resolve, 10))
       }
     }
-    /** Waits for `n` more ticks. */
     const ticks = async (n: number): Promise<void> => {
       const target = t.looks + n
       await until(`${n} ticks`, () => t.looks >= target)
     }
-    const state = () => store.job(jobId)?.job
-    return { owner, source, t, peer, offered, ticks, until, state }
+    const state = (): JobRecord | undefined => store.job(jobId)?.job
+    await owner.start()
+    try {
+      await ticks(2)
+      await fs.appendFile(source, ' and more')
+      await then({ t, peer, ticks, state })
+      await until('the job to fail', () => state()?.state === 'failed')
+      expect(state()?.error?.code).toBe(ErrorCodes.SOURCE_CHANGED)
+      expect(offered).toEqual([])
+    } finally {
+      await owner.stop()
+    }
   }
 
   it('looks at a waiting whole file\'s source every few seconds, not at every tick, and fails its job with SOURCE_CHANGED once it changed', async () => {
-    const w = await wholeFileWaiting()
-    await w.owner.start()
-    try {
-      await w.ticks(2)
-      await fs.appendFile(w.source, ' and more')
+    await changeSourceWhileWaiting(async (w) => {
       // The clock stands still: ticks come and go, none reads the source again.
       await w.ticks(5)
       expect(w.state()?.state).toBe('running')
-      // Once REOFFER_MS has passed the source is read again; no slot freed, nothing was offered.
+      // Once REOFFER_MS has passed the source is read again, though no slot freed.
       w.t.now += REOFFER_MS
-      await w.until('the job to fail', () => w.state()?.state === 'failed')
-      expect(w.state()?.error?.code).toBe(ErrorCodes.SOURCE_CHANGED)
-      expect(w.offered).toEqual([])
-    } finally {
-      await w.owner.stop()
-    }
+    })
   })
 
   it('looks at a whole file\'s source before offering it: a changed one fails the job with SOURCE_CHANGED and is not offered', async () => {
-    const w = await wholeFileWaiting()
-    await w.owner.start()
-    try {
-      await w.ticks(2)
-      await fs.appendFile(w.source, ' and more')
+    await changeSourceWhileWaiting(async (w) => {
       // A slot frees well before the next periodic look is due.
       w.t.now += 1
       w.peer.slotsFree = 1
-      await w.until('the job to fail', () => w.state()?.state === 'failed')
-      expect(w.state()?.error?.code).toBe(ErrorCodes.SOURCE_CHANGED)
-      expect(w.offered).toEqual([])
-    } finally {
-      await w.owner.stop()
-    }
+    })
   })
 
   it('logs a release its full job log could not take when the lease runs out, as the refusal it was', async () => {
