@@ -99,7 +99,7 @@ export function createOffers (c: JobComponents, parts: OfferParts) {
           }
         }
       } else if (holdForSoonerWorker(workers, excluded)) continue
-      if (readsSource(view.job, u) && state.sourceCheckedAt !== now) {
+      if (u === reader && state.sourceCheckedAt !== now) {
         if (!(await sourceUnchanged(view, u, now))) return
       }
       state.lastOfferAt = now

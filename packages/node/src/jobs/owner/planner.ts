@@ -28,7 +28,7 @@ const IMPORT_CONCURRENCY = 4
 export async function planJob (
   c: JobComponents,
   jobId: string,
-  options: { signal?: AbortSignal, progressOf: ProgressOf, wholeReads?: TaskLimiter }
+  options: { signal?: AbortSignal, progressOf: ProgressOf, wholeReads: TaskLimiter }
 ): Promise<void> {
   // Read now, not from the caller's view: a plan that ended since that view was taken is not redone.
   const view = c.store.job(jobId)
@@ -63,13 +63,12 @@ export async function planJob (
     // Two whole-file plans at once (each a packet scan and a hash of the source) share the CPU and
     // both finish late; one after the other, the first is offered in about half the time and the
     // second no later. A cut does not wait: it is long, and reads while its pieces are stored.
-    const reads = init.whole === true && options.wholeReads != null ? options.wholeReads : null
     const read = async (): Promise<[PlanResult, string | null]> => {
       const plan = await c.media.planSource({ ...init, audio: !audio }, options)
       return [plan, await sourceHashFor(job, plan.units, options)]
     }
     const [{ units: planUnits, videoFrames, info, normalised }, sourceHash] =
-      reads != null ? await reads.run(read) : await read()
+      init.whole === true ? await options.wholeReads.run(read) : await read()
     // A normalised copy is a blob like a piece: assembly reads it, and a whole unit may too.
     const pieces = [
       ...new Set([...planUnits.flatMap(u => u.files), ...(normalised != null ? [normalised] : [])])
