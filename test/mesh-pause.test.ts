@@ -114,6 +114,7 @@ describe('pause, drain and resume a worker', () => {
       expect(job.state, JSON.stringify(job.error)).toBe('done')
       expect(leasesTo(owner, w1, resumedAt).length).toBeGreaterThan(0)
       expect(keptLeases(owner, w2, stoppedAt)).toEqual([])
+      expect(leasesTo(owner, w2, stoppedAt).length).toBeLessThanOrEqual(1)
       const givenBack = owner.events.filter(
         e => e.type === 'peer:rejected' && e.peerId === w2.node.peerId && e.time >= stoppedAt
       )
