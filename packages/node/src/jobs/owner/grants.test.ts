@@ -135,6 +135,19 @@ describe('the owner grants claims', () => {
     expect(h.grantDelay(1, PEER_B)).toBeGreaterThanOrEqual(CLAIM_WINDOW_MS)
   })
 
+  it('grants this node\'s own claim on a piece at once when the offer made it the favourite', async () => {
+    const h = await harness()
+    h.rt.get(h.jobId, 0).favourite = OWNER
+    h.claim(0, OWNER)
+    // Being granted as the claim returns: no window.
+    expect(h.rt.get(h.jobId, 0).granting).toBe(true)
+    await until('the lease of unit 0', () => h.leasedTo(0) != null)
+    expect(h.leasedTo(0)).toBe(OWNER)
+    // Unit 1 had no favourite: this node's claim waits out the window, so a peer may win the tie.
+    h.claim(1, OWNER)
+    expect(h.rt.get(h.jobId, 1).granting).toBe(false)
+  })
+
   it('grants the favourite over a claimant that looks freer only because its grants are not logged yet', async () => {
     // The offer counted a unit granted to this node in the same look; the loads do not show it yet.
     const h = await harness({ slotsFree: { [PEER_A]: 0 }, leftSec: { [PEER_A]: 6 } })

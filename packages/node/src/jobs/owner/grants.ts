@@ -15,7 +15,7 @@ export interface GrantParts extends LeaseParts {
 
 /**
  * The owner's half of offer / claim / grant: it collects claims for a pending unit over
- * CLAIM_WINDOW_MS (a claim from the offer's favourite peer is granted at once), grants one lease to
+ * CLAIM_WINDOW_MS (a claim from the offer's favourite is granted at once), grants one lease to
  * the best claimant (the offer's favourite, else most free slots or the slot that frees first, then
  * a peer over this node unless the unit is whole, then the earliest), logs it
  * before anyone hears of it, and turns down every claim that cannot win, so no worker keeps room
@@ -54,11 +54,10 @@ export function createGrants (c: JobComponents, parts: GrantParts) {
     }
     state.claims.push({ worker: from, attempt: m.attempt, at: c.clock() })
     const grantNow = (): void => { grantBest(m.jobId, m.index).catch(err => log.warn({ err }, 'grant failed')) }
-    // No one is likelier to win than the offer's favourite: waiting for others only delays its
-    // start (at a job's start and end, where no prefetch hides it). This node's own claim still
-    // waits, so a peer can win the tie (see grant), unless the unit is whole.
-    const whole = unit.spec.kind === 'whole'
-    if (from === state.favourite && (from !== c.mesh.peerId || whole)) return grantNow()
+    // The offer's favourite wins whenever it claims (see grant): waiting for others only delays
+    // its start, at a job's start and end where no prefetch hides it. That holds for this node's
+    // own worker too, whose first piece of every cut job would otherwise wait out the window.
+    if (from === state.favourite) return grantNow()
     const key = `${m.jobId}:${m.index}`
     if (pendingGrants.has(key)) return
     pendingGrants.add(key)
@@ -132,7 +131,7 @@ export function createGrants (c: JobComponents, parts: GrantParts) {
     }
     // The offer's favourite wins when it claimed: the offer ranked the workers counting the units
     // offered before this one in the same look, which the loads here do not show until their
-    // grants are logged (this node's own claims wait a claim window). Then the readiest claimant
+    // grants are logged. Then the readiest claimant
     // (busy-time.ts); on a tie a peer wins over this node, whose core also plans, verifies and
     // assembles, but this node wins a whole unit (candidates.ts says why).
     const favourite = rt.get(jobId, index).favourite

@@ -5,7 +5,8 @@ import type { ProgressAnchor } from './progress-estimate.js'
 export const REFUSAL_BACKOFF_MS = 30_000
 /**
  * Claims that arrive within this window after the first are compared; the freest worker wins. A
- * claim from the peer the offer named first (its likely winner) is granted without the wait.
+ * claim from the worker the offer named first (its likely winner, this node's own included) is
+ * granted without the wait.
  */
 export const CLAIM_WINDOW_MS = 150
 /** A pending unit is offered again after this long without a grant. */
