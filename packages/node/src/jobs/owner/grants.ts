@@ -131,9 +131,9 @@ export function createGrants (c: JobComponents, parts: GrantParts) {
     }
     // The offer's favourite wins when it claimed: the offer ranked the workers counting the units
     // offered before this one in the same look, which the loads here do not show until their
-    // grants are logged. Then the readiest claimant
-    // (busy-time.ts); on a tie a peer wins over this node, whose core also plans, verifies and
-    // assembles, but this node wins a whole unit (candidates.ts says why).
+    // grants are logged. Then the readiest claimant (busy-time.ts); on a tie a peer wins over this
+    // node, whose core also plans, verifies and assembles, but this node wins a whole unit
+    // (candidates.ts says why).
     const favourite = rt.get(jobId, index).favourite
     const first = (worker: string): number => (worker === favourite ? 0 : 1)
     const selfFirst = unit?.spec.kind === 'whole'
