@@ -12,11 +12,10 @@ export const OFFER_CANDIDATES = 2
  *
  * The same workers are invited whoever comes first, but the first, the favourite, is a peer
  * rather than the owner itself (`owner.self`) when the two tie, as in the grant: the owner's core
- * also plans, verifies and assembles, and only a favourite peer's claim on a piece is granted
- * without waiting for others (a job whose favourite was the owner started its first remote unit a
- * claim window late). A whole unit (`owner.whole`) is the exception: its input is a whole file on
- * the owner's disk, which a peer fetches in full before it starts, where the owner's own worker
- * starts at once (at a batch's start the peer waited for 148 MB while the owner's slot idled).
+ * also plans, verifies and assembles. A whole unit (`owner.whole`) is the exception: its input is
+ * a whole file on the owner's disk, which a peer fetches in full before it starts, where the
+ * owner's own worker starts at once (at a batch's start the peer waited for 148 MB while the
+ * owner's slot idled).
  */
 export function pickCandidates (
   workers: Array<Pick<PeerStatus, 'id' | 'slotsFree' | 'slotsTotal'> & Readiness>,
