@@ -59,7 +59,10 @@ export function packetListOutput (streams: number[], listFile: string): string[]
   return [...streams.flatMap(i => ['-map', `0:${i}`]), '-c', 'copy', '-copyinkf', ...outputArgs(listFile, 'framecrc')]
 }
 
-/** Lists the packets of `streams` in a pass of their own, for a plan that does not cut the source. */
+/**
+ * Lists the packets of `streams` in a pass of their own, for a plan that does not cut the source
+ * and whose sample tables mp4-index.ts does not read.
+ */
 export async function scanPackets (
   runner: FfmpegRunner,
   source: string,

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DEFAULT_PROFILES, type Profile } from '@ffmesh/protocol'
 import { makeSample } from '../../../../test/fixtures/media.js'
 import { packetCount } from '../../../../test/fixtures/media-truth.js'
+import { countingRunner } from '../../../../test/helpers/counting-runner.js'
 import { createLogger } from '../logger.js'
 import { planSource } from './plan.js'
 import { probeSource } from './probe.js'
@@ -54,6 +55,26 @@ describe('the source frame count a plan gives', () => {
       (await planSource(runner, { source, info, profile: fixedRate, segmentSeconds: 10, workDir })).videoFrames
     ).toBeNull()
   })
+
+  it('reads an MP4 it converts whole from its index, with no ffmpeg pass; a Matroska source is scanned', async () => {
+    const counted = countingRunner(runner)
+    const plan = async (kind: 'shortClip' | 'openGopH264Mkv'): Promise<void> => {
+      const source = await makeSample(kind, dir)
+      const info = await probeSource(runner, source)
+      const workDir = join(dir, `work-${kind}`)
+      await mkdir(workDir)
+      const init = { source, info, profile: h264, segmentSeconds: 10, workDir, whole: true }
+      const whole = await planSource(counted.runner, init)
+      expect(whole.units.map(u => u.kind)).toEqual(['whole'])
+      expect(whole.videoFrames).toBe(
+        (await packetCount(source, info.videoStreamIndex as number)) - (info.leadingUndecodable ?? 0)
+      )
+    }
+    await plan('shortClip')
+    expect(counted.runs()).toBe(0)
+    await plan('openGopH264Mkv')
+    expect(counted.runs()).toBe(1)
+  }, 60_000)
 })
 
 describe('planning TS pieces with one probe', () => {

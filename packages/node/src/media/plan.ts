@@ -3,6 +3,7 @@ import type { Profile } from '@ffmesh/protocol'
 import { cutVideo, removeCut, type Cut } from './cut.js'
 import { mustPassOn } from './disk-full.js'
 import { inputArgs, outputArgs } from './ffmpeg-args.js'
+import { indexPackets } from './mp4-index.js'
 import { hasBreakableClock, normaliseBeforeCut, normaliseSource, type NormaliseReason } from './normalise.js'
 import { scanPackets, type PacketList } from './packet-list.js'
 import type { PlannedUnit } from './planned-unit.js'
@@ -135,7 +136,10 @@ async function planFile (
   if (info.kind === 'image' || listed.length === 0) {
     return { units: [wholeUnit(source, info, profile)], videoFrames: info.videoFrames, info }
   }
-  const list = await scanPackets(runner, source, listed, join(resolve(init.workDir), SCAN_LIST_NAME), options)
+  // An MP4's sample tables say what its packets are, without a pass of ffmpeg over the file.
+  const list =
+    (await indexPackets(source, info, listed, options)) ??
+    (await scanPackets(runner, source, listed, join(resolve(init.workDir), SCAN_LIST_NAME), options))
   if (breaks(list)) return null
   const counted =
     info.kind === 'video' && keepsFrames(profile) && info.videoStreamIndex != null
