@@ -24,6 +24,8 @@ export interface TrackSpan {
   number: number
   /** Matroska's TrackType: 1 video, 2 audio, 0x11 subtitles. */
   type: number
+  /** The track's CodecID (V_MPEG4/ISO/AVC, A_AAC, S_TEXT/UTF8 and so on). */
+  codecId: string | null
   packets: number
   start: number | null
   end: number | null
@@ -40,6 +42,11 @@ export interface MatroskaTally {
   startSec: number | null
   /** Every track, in the order of the track list: the order in which ffmpeg's demuxer numbers its streams. */
   tracks: TrackSpan[]
+  /** Segment Info's Title, or null. */
+  title: string | null
+  /** Whether the Segment holds chapters, and attachments (a cover picture, fonts). */
+  hasChapters: boolean
+  hasAttachments: boolean
 }
 
 export const TRACK_VIDEO = 1
@@ -59,6 +66,7 @@ const HEAD_BYTES = 4096
 interface Track {
   number: number
   type: number
+  codecId: string | null
   defaultDurationNs: number | null
   codecDelayNs: number
   packets: number
@@ -77,16 +85,18 @@ function readTracks (data: Buffer): Track[] {
     if (entry.id !== ID.trackEntry) continue
     let number = 0
     let type = 0
+    let codecId: string | null = null
     let defaultDurationNs: number | null = null
     let codecDelayNs = 0
     for (const field of children(entry.data, 'track entry')) {
       if (field.id === ID.trackNumber) number = readUint(field.data)
       else if (field.id === ID.trackType) type = readUint(field.data)
+      else if (field.id === ID.codecId) codecId = field.data.toString('latin1')
       else if (field.id === ID.defaultDuration) defaultDurationNs = readUint(field.data)
       else if (field.id === ID.codecDelay) codecDelayNs = readUint(field.data)
     }
     tracks.push({
-      number, type, defaultDurationNs, codecDelayNs,
+      number, type, codecId, defaultDurationNs, codecDelayNs,
       packets: 0, start: null, end: null, untimedLast: null, previous: null, step: null
     })
   }
@@ -159,7 +169,10 @@ export async function tallyMatroska (
     }
     let scaleNs = DEFAULT_TIMECODE_SCALE_NS
     let durationTicks: number | null = null
+    let title: string | null = null
     let tracks: Track[] | null = null
+    let hasChapters = false
+    let hasAttachments = false
     // Times are kept in ticks until the end: the Segment Info that gives the tick may come later.
     const addBlock = (data: Buffer, clusterTicks: number, blockTicks: number | null): void => {
       if (tracks == null) throw new MatroskaDamage('a cluster comes before the track list')
@@ -183,6 +196,8 @@ export async function tallyMatroska (
       if (h == null) throw new MatroskaDamage(`no element header at byte ${at}`)
       if (h.size == null || h.size > MAX_ELEMENT_BYTES) return null
       if (at + h.headerBytes + h.size > end) throw new MatroskaDamage(`an element at byte ${at} runs past the Segment`)
+      hasChapters ||= h.id === ID.chapters
+      hasAttachments ||= h.id === ID.attachments
       const wanted = h.id === ID.info || h.id === ID.tracks || h.id === ID.cluster
       if (wanted) {
         const data = await readAt(file, at + h.headerBytes, h.size)
@@ -193,6 +208,7 @@ export async function tallyMatroska (
           for (const f of children(data, where)) {
             if (f.id === ID.timecodeScale) scaleNs = readUint(f.data)
             else if (f.id === ID.duration) durationTicks = readFloat(f.data)
+            else if (f.id === ID.title) title = f.data.toString('utf8')
           }
         } else if (h.id === ID.tracks) {
           tracks = readTracks(data)
@@ -214,6 +230,7 @@ export async function tallyMatroska (
       return {
         number: t.number,
         type: t.type,
+        codecId: t.codecId,
         packets: t.packets,
         start: seconds(t.start),
         end: seconds(end),
@@ -225,7 +242,10 @@ export async function tallyMatroska (
       frames: main.packets,
       durationSec: durationTicks != null ? durationTicks * tick : null,
       startSec: main.start,
-      tracks: spans
+      tracks: spans,
+      title,
+      hasChapters,
+      hasAttachments
     }
   } finally {
     await file.close()

@@ -24,12 +24,13 @@ export async function outputPackets (
   file: string,
   probe: ProbeResult,
   streams: number[],
-  options: { signal?: AbortSignal } = {}
+  options: { signal?: AbortSignal, tally?: MatroskaTally | null } = {}
 ): Promise<Map<number, StreamSpan>> {
-  const tally = await tallyMatroska(file, options)
+  // The caller's walk of the file, when it made one (null: not Matroska).
+  const tally = options.tally !== undefined ? options.tally : await tallyMatroska(file, options)
   const walked = tally != null ? spansFromTally(tally, probe, streams) : null
   if (walked != null) return walked
-  return (await scanPackets(runner, file, streams, `${file}.packets.crc`, options)).streams
+  return (await scanPackets(runner, file, streams, `${file}.packets.crc`, { signal: options.signal })).streams
 }
 
 /**

@@ -6,6 +6,7 @@ import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { makeOldFormat } from '../../../../test/fixtures/old-formats.js'
 import { makeRecording } from '../../../../test/fixtures/recordings.js'
+import { countingRunner } from '../../../../test/helpers/counting-runner.js'
 import { fastProfile } from '../../../../test/helpers/kept-check.js'
 import { createLogger } from '../logger.js'
 import { planSource } from './plan.js'
@@ -102,5 +103,22 @@ describe('the output check, against what the source holds', () => {
     await expect(verifyOutput(runner, { info, profile: mp4, file: without })).rejects.toMatchObject({
       code: 'VERIFY_FAILED'
     })
+  })
+
+  it('checks a Matroska output from its walk alone, and asks ffprobe about one with a title', async () => {
+    const source = await makeRecording('cutShortMkv', dir)
+    const info = await planned(source, 'walk-only')
+    const whole = await plain(source, join(dir, 'walk-only.mkv'), [])
+    const counted = countingRunner(runner)
+    await expect(verifyOutput(counted.runner, { info, profile: h264, file: whole })).resolves.toBeUndefined()
+    expect([counted.probes(), counted.runs()]).toEqual([0, 0])
+    // The walk still fails what is wrong: a second of sound missing.
+    const short = await plain(source, join(dir, 'walk-only-short.mkv'), ['-af', `atrim=end=${(expectedDuration(info, h264) - 1).toFixed(3)}`])
+    await expect(verifyOutput(counted.runner, { info, profile: h264, file: short })).rejects.toMatchObject({
+      code: 'VERIFY_FAILED'
+    })
+    const titled = await plain(source, join(dir, 'walk-titled.mkv'), ['-metadata', 'title=A film'])
+    await expect(verifyOutput(counted.runner, { info, profile: h264, file: titled })).resolves.toBeUndefined()
+    expect(counted.probes()).toBe(1)
   })
 })

@@ -2,7 +2,9 @@ import { FfmeshError, ErrorCodes, type Profile } from '@ffmesh/protocol'
 import { keptCoverArt } from './cover-art.js'
 import { mustPassOn } from './disk-full.js'
 import { attachmentArgs, CHAPTER_CONTAINERS, keepsAudio, keptSubtitles, subtitleArgs } from './profile-args.js'
+import { tallyMatroska } from './matroska-tally.js'
 import { outputPackets } from './output-packets.js'
+import { probeFromTally } from './output-probe.js'
 import type { StreamSpan } from './packet-list.js'
 import { mainVideo, readProbe, tag, toSeconds, type MediaInfo, type ProbeResult } from './probe.js'
 import type { FfmpegRunner } from './runner.js'
@@ -33,12 +35,14 @@ export async function verifyOutput (
   let probe: ProbeResult
   let spans: Map<number, StreamSpan>
   try {
-    probe = await readProbe(runner, init.file, options)
     // One read of the output lists its picture and sound packets: their count and where they end.
+    // A Matroska output's walk says what ffprobe would about its streams, too (output-probe.ts).
+    const tally = await tallyMatroska(init.file, options)
+    probe = (tally != null ? probeFromTally(tally) : null) ?? (await readProbe(runner, init.file, options))
     const timed = (probe.streams ?? [])
       .filter(s => s.codec_type === 'audio' || s === mainVideo(probe))
       .map(s => s.index)
-    spans = await outputPackets(runner, init.file, probe, timed, options)
+    spans = await outputPackets(runner, init.file, probe, timed, { signal: options.signal, tally })
   } catch (err) {
     if (mustPassOn(err, options.signal)) throw err
     throw failed(`the output cannot be read: ${(err as Error).message}`)
