@@ -38,7 +38,11 @@ export function jobPhases (init: {
   const verify = spanMs(spans, 'verifyOutput')
   return [
     { name: 'intake', ms: init.submitReturned - init.t0, what: 'submit call: stat, ffprobe, log job:submitted' },
-    { name: 'plan: split', ms: planSource, what: 'segmenter (stream copy) + ffprobe of each piece + audio copy' },
+    {
+      name: 'plan: split',
+      ms: planSource,
+      what: 'the cut (stream copy) + ffprobe of the pieces + audio copy; whole: the packet list'
+    },
     {
       name: 'plan: hash + blobs',
       ms: planned - submitted - planSource,
@@ -52,7 +56,11 @@ export function jobPhases (init: {
     },
     { name: 'to assembly', ms: assembling - lastVerified, what: 'owner tick after the last unit' },
     { name: 'assemble', ms: assemble, what: 'concat/mux of the units (a whole unit: a copy)' },
-    { name: 'verify', ms: verify, what: "ffprobe of the output, and its packets' count and ends" },
+    {
+      name: 'verify',
+      ms: verify,
+      what: "the output's streams, packets and ends (a Matroska walk, else ffprobe)"
+    },
     { name: 'place output', ms: done - assembling - assemble - verify, what: 'link into place, fsync, log job:done' },
     { name: 'event to bench', ms: init.end - done, what: 'job:done reaching the bench' }
   ]

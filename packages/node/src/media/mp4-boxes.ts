@@ -55,11 +55,18 @@ export function descend (buf: Buffer, parent: Box, path: string[]): Box | null {
   return box
 }
 
+/**
+ * A file with more top-level boxes than this is not read (null): a plain MP4 has a handful (ftyp,
+ * moov, mdat, free), a fragmented one a pair per fragment, and each costs a read.
+ */
+const MAX_TOP_LEVEL_BOXES = 1024
+
 /** The top-level boxes of a file, in file positions, read header by header (media data is skipped, not read). */
 export async function topLevelBoxes (file: FileHandle, fileSize: number): Promise<Box[] | null> {
   const boxes: Box[] = []
   const head = Buffer.alloc(16)
   for (let at = 0; at < fileSize;) {
+    if (boxes.length >= MAX_TOP_LEVEL_BOXES) return null
     const { bytesRead } = await file.read(head, 0, 16, at)
     const h = header(head, 0, bytesRead, fileSize - at)
     if (h == null) return null
@@ -114,14 +121,17 @@ export function runs (buf: Buffer, box: Box, signed: boolean): Array<{ count: nu
   return out
 }
 
-/** Sample sizes (stsz): one for every sample, or null where the box is not a plain size table. */
+/**
+ * Sample sizes (stsz): one for every sample, or null where the box is not a table of them. One
+ * size for all samples (uncompressed audio and video, which ffmpeg regroups) is null too: its
+ * count is not bounded by the box, and a damaged one could ask for gigabytes.
+ */
 export function sampleSizes (buf: Buffer, box: Box): Uint32Array | null {
   const full = fullBox(buf, box)
   if (full == null || full.at + 8 > box.end) return null
   const fixed = buf.readUInt32BE(full.at)
   const count = buf.readUInt32BE(full.at + 4)
-  if (fixed !== 0) return new Uint32Array(count).fill(fixed)
-  if (full.at + 8 + count * 4 > box.end) return null
+  if (fixed !== 0 || full.at + 8 + count * 4 > box.end) return null
   const sizes = new Uint32Array(count)
   for (let i = 0; i < count; i++) sizes[i] = buf.readUInt32BE(full.at + 8 + i * 4)
   return sizes

@@ -126,12 +126,18 @@ describe('indexPackets', () => {
     }
   }, 120_000)
 
-  it('leaves a file whose movie box is cut short, and one not of the MP4 family, to the scan', async () => {
+  it('leaves a file whose movie box is cut short, one of too many boxes, and one not of the MP4 family, to the scan', async () => {
     const whole = join(dir, 'faststart.mp4')
     const info = await probeSource(runner, whole)
     const cut = join(dir, 'cut-in-index.mp4')
     await writeFile(cut, (await readFile(whole)).subarray(0, 2_000))
     expect(await indexPackets(cut, info, listed(info))).toBeNull()
+    // A thousand and more boxes at the top level (each a read): not read, though each is sound.
+    const free = Buffer.alloc(8 * 1100)
+    for (let i = 0; i < 1100; i++) { free.writeUInt32BE(8, i * 8); free.write('free', i * 8 + 4, 'latin1') }
+    const padded = join(dir, 'many-boxes.mp4')
+    await writeFile(padded, Buffer.concat([await readFile(whole), free]))
+    expect(await indexPackets(padded, info, listed(info))).toBeNull()
     const mkv = await makeSample('multiTrackMkv', dir)
     const mkvInfo = await probeSource(runner, mkv)
     expect(await indexPackets(mkv, mkvInfo, listed(mkvInfo))).toBeNull()

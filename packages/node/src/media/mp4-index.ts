@@ -34,8 +34,11 @@ import type { MediaInfo, StreamType } from './probe.js'
 
 /** Formats this reads: ffprobe's name for the MP4 family (mov, mp4, m4a, 3gp, 3g2, mj2). */
 const MP4_FAMILY = 'mov'
-/** A movie box larger than this is left to ffmpeg (a 3-hour film's tables are a few MB). */
-const MAX_MOVIE_BYTES = 64 * 1024 * 1024
+/**
+ * A movie box larger than this is left to ffmpeg: a 3-hour film at 60 fps with a few audio tracks
+ * holds about 15 MB of tables, and the arrays made from them take a few times that.
+ */
+const MAX_MOVIE_BYTES = 32 * 1024 * 1024
 /** How the tracks' handlers show in ffprobe. */
 const HANDLER_STREAM_TYPES: Record<string, StreamType> = {
   vide: 'video',
@@ -140,6 +143,8 @@ function trackTimes (
   const edit = plainEdit(buf, track)
   if (edit === undefined) return null
   const { sizes, durations, offsets } = tables
+  // One tick per sample is how ffmpeg recognises uncompressed sound, which it reads chunk by chunk.
+  if (type === 'audio' && durations.every(d => d === 1)) return null
   let minCts = Number.POSITIVE_INFINITY
   let maxCts = Number.NEGATIVE_INFINITY
   let dts = 0
