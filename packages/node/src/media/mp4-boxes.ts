@@ -42,16 +42,16 @@ export function childBoxes (buf: Buffer, start: number, end: number): Box[] | nu
   return boxes
 }
 
-/** The only child of this type; null when there is none or more than one. */
-export function onlyChild (buf: Buffer, parent: Box, type: string): Box | null {
-  const found = (childBoxes(buf, parent.start, parent.end) ?? []).filter(b => b.type === type)
+/** The only box of this type among `boxes`; null when there is none or more than one. */
+export function onlyOf (boxes: Box[], type: string): Box | null {
+  const found = boxes.filter(b => b.type === type)
   return found.length === 1 ? (found[0] as Box) : null
 }
 
 /** Follows a path of only-children from `parent`. */
 export function descend (buf: Buffer, parent: Box, path: string[]): Box | null {
   let box: Box | null = parent
-  for (const type of path) box = box == null ? null : onlyChild(buf, box, type)
+  for (const type of path) box = box == null ? null : onlyOf(childBoxes(buf, box.start, box.end) ?? [], type)
   return box
 }
 

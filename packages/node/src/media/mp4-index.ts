@@ -7,6 +7,7 @@ import {
   descriptionCount,
   edits,
   handlerType,
+  onlyOf,
   runs,
   sampleSizes,
   syncSamples,
@@ -88,7 +89,7 @@ function readMovie (buf: Buffer, fileSize: number, info: MediaInfo, streams: num
   const parts = childBoxes(buf, 0, buf.length)
   // A fragmented movie (mvex) has samples outside these tables; a compressed one (cmov) is not read here.
   if (parts == null || parts.some(b => b.type === 'mvex' || b.type === 'cmov')) return null
-  const header = only(parts, 'mvhd')
+  const header = onlyOf(parts, 'mvhd')
   const movieScale = header == null ? null : timeScale(buf, header)
   const tracks = parts.filter(b => b.type === 'trak')
   if (movieScale == null || !sameStreams(buf, tracks, info)) return null
@@ -195,10 +196,10 @@ interface SampleTables {
 function sampleTables (buf: Buffer, stbl: Box): SampleTables | null {
   const parts = childBoxes(buf, stbl.start, stbl.end)
   if (parts == null) return null
-  const stsd = only(parts, 'stsd')
-  const stsz = only(parts, 'stsz')
-  const stts = only(parts, 'stts')
-  const stsc = only(parts, 'stsc')
+  const stsd = onlyOf(parts, 'stsd')
+  const stsz = onlyOf(parts, 'stsz')
+  const stts = onlyOf(parts, 'stts')
+  const stsc = onlyOf(parts, 'stsc')
   const stco = parts.filter(b => b.type === 'stco' || b.type === 'co64')
   const ctts = parts.filter(b => b.type === 'ctts')
   const stss = parts.filter(b => b.type === 'stss')
@@ -270,9 +271,4 @@ function plainEdit (buf: Buffer, track: Box): { mediaTime: number, duration: num
   if (list.length !== 1 || only == null || only.rate !== RATE_ONE) return undefined
   if (only.mediaTime < 0 || only.duration <= 0) return undefined
   return { mediaTime: only.mediaTime, duration: only.duration }
-}
-
-function only (boxes: Box[], type: string): Box | null {
-  const found = boxes.filter(b => b.type === type)
-  return found.length === 1 ? (found[0] as Box) : null
 }

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ffmpeg } from '../../../../test/fixtures/media.js'
 import { countingRunner } from '../../../../test/helpers/counting-runner.js'
 import { createLogger } from '../logger.js'
+import { tallyMatroska } from './matroska-tally.js'
 import { outputPackets } from './output-packets.js'
 import { scanPackets, type StreamSpan } from './packet-list.js'
 import { readProbe, type ProbeResult } from './probe.js'
@@ -40,7 +41,7 @@ describe("an output's packets for the final check", () => {
       const file = await output(name, [...audio], name === 'opus.mkv' ? '30000/1001' : '24')
       const { probe, scanned } = await both(file)
       const counted = countingRunner(runner)
-      const walked = await outputPackets(counted.runner, file, probe, [0, 1])
+      const walked = await outputPackets(counted.runner, file, probe, [0, 1], await tallyMatroska(file))
       expect(counted.runs(), name).toBe(0)
       for (const index of [0, 1]) {
         const want = scanned.get(index) as StreamSpan
@@ -57,7 +58,7 @@ describe("an output's packets for the final check", () => {
       const file = await output(name, [...audio])
       const { probe, scanned } = await both(file)
       const counted = countingRunner(runner)
-      expect(await outputPackets(counted.runner, file, probe, [0, 1])).toEqual(scanned)
+      expect(await outputPackets(counted.runner, file, probe, [0, 1], await tallyMatroska(file))).toEqual(scanned)
       expect(counted.runs(), name).toBe(1)
     }
   })
@@ -67,7 +68,7 @@ describe("an output's packets for the final check", () => {
     const { probe, scanned } = await both(file)
     const swapped = { ...probe, streams: (probe.streams ?? []).map(s => ({ ...s, codec_type: s.codec_type === 'video' ? 'audio' : 'video' })) }
     const counted = countingRunner(runner)
-    expect(await outputPackets(counted.runner, file, swapped, [0, 1])).toEqual(scanned)
+    expect(await outputPackets(counted.runner, file, swapped, [0, 1], await tallyMatroska(file))).toEqual(scanned)
     expect(counted.runs()).toBe(1)
   })
 })

@@ -1,4 +1,4 @@
-import { tallyMatroska, TRACK_AUDIO, TRACK_SUBTITLE, TRACK_VIDEO, type MatroskaTally } from './matroska-tally.js'
+import { TRACK_AUDIO, TRACK_SUBTITLE, TRACK_VIDEO, type MatroskaTally } from './matroska-tally.js'
 import { scanPackets, type StreamSpan } from './packet-list.js'
 import type { ProbeResult } from './probe.js'
 import type { FfmpegRunner } from './runner.js'
@@ -15,22 +15,22 @@ const TRACK_TYPES: Record<string, number> = { video: TRACK_VIDEO, audio: TRACK_A
 
 /**
  * The packets of an output's `streams` (their count and the times they span), for the final check.
- * A Matroska output is walked in this process (matroska-tally.ts: no process start, and a damaged
- * file is refused); ffmpeg lists anything else, and a Matroska file whose tracks are not ffprobe's
- * streams one for one, or whose checked tracks end where the walk can only estimate.
+ * A Matroska output's are taken from the caller's walk of it (`tally`, matroska-tally.ts: no
+ * process start, and a damaged file is refused); ffmpeg lists anything else (`tally` null), and a
+ * Matroska file whose tracks are not ffprobe's streams one for one, or whose checked tracks end
+ * where the walk can only estimate.
  */
 export async function outputPackets (
   runner: FfmpegRunner,
   file: string,
   probe: ProbeResult,
   streams: number[],
-  options: { signal?: AbortSignal, tally?: MatroskaTally | null } = {}
+  tally: MatroskaTally | null,
+  options: { signal?: AbortSignal } = {}
 ): Promise<Map<number, StreamSpan>> {
-  // The caller's walk of the file, when it made one (null: not Matroska).
-  const tally = options.tally !== undefined ? options.tally : await tallyMatroska(file, options)
   const walked = tally != null ? spansFromTally(tally, probe, streams) : null
   if (walked != null) return walked
-  return (await scanPackets(runner, file, streams, `${file}.packets.crc`, { signal: options.signal })).streams
+  return (await scanPackets(runner, file, streams, `${file}.packets.crc`, options)).streams
 }
 
 /**

@@ -34,7 +34,7 @@ export function probeFromTally (tally: MatroskaTally): ProbeResult | null {
       ...(t.codecId != null && AUDIO_CODECS[t.codecId] != null ? { codec_name: AUDIO_CODECS[t.codecId] } : {}),
       disposition: { attached_pic: 0 }
     })),
-    format: { format_name: 'matroska,webm', duration: String(tally.durationSec) },
+    format: { duration: String(tally.durationSec) },
     chapters: []
   }
 }

@@ -42,7 +42,7 @@ export async function verifyOutput (
     const timed = (probe.streams ?? [])
       .filter(s => s.codec_type === 'audio' || s === mainVideo(probe))
       .map(s => s.index)
-    spans = await outputPackets(runner, init.file, probe, timed, { signal: options.signal, tally })
+    spans = await outputPackets(runner, init.file, probe, timed, tally, options)
   } catch (err) {
     if (mustPassOn(err, options.signal)) throw err
     throw failed(`the output cannot be read: ${(err as Error).message}`)
