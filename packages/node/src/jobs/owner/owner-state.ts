@@ -57,6 +57,12 @@ export interface UnitRuntime {
  */
 export function createOwnerState () {
   const units = new Map<string, UnitRuntime>()
+  /**
+   * The media seconds a millisecond of each worker's last video encode converted (progress-estimate.ts
+   * workerSpeed): how fast a unit it has just begun is taken to go. Only workers that held a
+   * lease of this owner's report one.
+   */
+  const speeds = new Map<string, number>()
   const get = (jobId: string, index: number): UnitRuntime => {
     const key = unitKey(jobId, index)
     let rt = units.get(key)
@@ -86,6 +92,7 @@ export function createOwnerState () {
     /** Set when the owner stops: nothing is planned, granted or checked after that. */
     stopping: false,
     get,
+    speeds,
     peek: (jobId: string, index: number): UnitRuntime | undefined => units.get(unitKey(jobId, index)),
     forgetJob (jobId: string): void {
       for (const key of units.keys()) if (key.startsWith(`${jobId}:`)) units.delete(key)

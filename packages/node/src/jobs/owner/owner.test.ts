@@ -161,17 +161,28 @@ describe('the owner as a component', () => {
     expect(ticks[2]).not.toBe(ticks[0])
   })
 
-  it('lets the worker whose slot frees first by each unit\'s speed fetch the next whole file, not the one heard from last', async () => {
+  /**
+   * Jobs of one whole unit each, leased to the two peers (neither advertises a free slot), and the
+   * heartbeats `beats` heard in time order, each a report of a unit's encode (converting unless
+   * said) or of its end; a `returned` unit is
+   * then logged as returned (its worker is done with it). Then a file `nextSec` long is submitted
+   * whole, and the owner's clock reads `now`. Returns the workers its offer invites.
+   */
+  async function offerAfterBeats (init: {
+    units: Array<{ worker: string, durationSec: number, returned?: boolean }>
+    beats: Array<{ unit: number, progress: number, at: number, phase?: 'converting' | 'returning' }>
+    now: number
+    nextSec: number
+  }): Promise<string[] | undefined> {
     const store = await temp.open()
-    const T = 10_000_000
-    let now = T - 100_000
-    const onA = newJobId()
-    const onB = newJobId()
-    for (const [jobId, worker] of [[onA, PEER_A], [onB, PEER_B]] as const) {
+    const jobs = init.units.map(() => newJobId())
+    for (const [k, u] of init.units.entries()) {
+      const jobId = jobs[k] as string
       await store.append(jobId, { type: 'job:submitted', job: jobRecord(jobId) })
-      await logPlan(store, jobId, 1, { kind: 'whole', durationSec: 100 })
-      await store.append(jobId, { type: 'unit:leased', index: 0, worker, attempt: 1, leaseUntil: T + 60_000 })
+      await logPlan(store, jobId, 1, { kind: 'whole', durationSec: u.durationSec })
+      await store.append(jobId, { type: 'unit:leased', index: 0, worker: u.worker, attempt: 1, leaseUntil: init.now + 60_000 })
     }
+    let now = Math.min(...init.beats.map(b => b.at))
     const offered: Array<{ jobId: string, candidates: string[] }> = []
     const c = ownerComponents({
       store,
@@ -183,41 +194,85 @@ describe('the owner as a component', () => {
       publish: async (m) => { if (m.type === 'offer') offered.push({ jobId: m.unit.jobId, candidates: m.candidates ?? [] }) }
     })
     const owner = createOwner(c, { localSlotsFree: () => 0, localAcceptsWork: () => false })
-    // Heartbeats every 5 s, in time order. A's unit began at T-95 s and does 1 % a second: its
-    // last report (T-5 s) says 90 %, 5 s left by now. B's began at T-96 s and does 0.97 % a
-    // second: 93 % at T, 7 s left. By the last reports alone B's slot looked the sooner (7 s
-    // against A's 10).
-    const a = { jobId: onA, from: PEER_A, perSec: 0.01, since: T - 95_000 }
-    const b = { jobId: onB, from: PEER_B, perSec: 0.93 / 96, since: T - 96_000 }
-    const beats = [
-      ...Array.from({ length: 19 }, (_, k) => ({ ...a, at: a.since + k * 5_000 })),
-      ...Array.from({ length: 20 }, (_, k) => ({ ...b, at: b.since + k * 5_000 })),
-      { ...b, at: T }
-    ].sort((x, y) => x.at - y.at)
     await owner.start()
     try {
-      for (const beat of beats) {
+      for (const beat of [...init.beats].sort((x, y) => x.at - y.at)) {
         now = beat.at
-        const progress = Math.min(1, (beat.perSec * (beat.at - beat.since)) / 1000)
-        const m = { v: PROTOCOL_VERSION, ts: now, type: 'heartbeat', owner: SELF, jobId: beat.jobId, index: 0, attempt: 1 }
-        owner.messages.heartbeat({ ...m, phase: 'converting', progress } as JobMessageOf<'heartbeat'>, beat.from)
+        const jobId = jobs[beat.unit] as string
+        const m = { v: PROTOCOL_VERSION, ts: now, type: 'heartbeat', owner: SELF, jobId, index: 0, attempt: 1 }
+        const from = init.units[beat.unit]?.worker as string
+        const phase = beat.phase ?? 'converting'
+        owner.messages.heartbeat({ ...m, phase, progress: beat.progress } as JobMessageOf<'heartbeat'>, from)
         for (let i = 0; i < 5; i++) await nextTurn()
+        expect(owner.state.peek(jobId, 0)?.progress).toBe(beat.progress)
       }
-      expect(owner.state.peek(onA, 0)?.progress).toBeCloseTo(0.9)
-      expect(owner.state.peek(onB, 0)?.progress).toBeCloseTo(0.93)
-      // A third file, 30 s whole: neither slot is free, both end within the prefetch horizon.
+      for (const [k, u] of init.units.entries()) {
+        if (u.returned === true) await store.append(jobs[k] as string, { type: 'unit:returned', index: 0, attempt: 1 })
+      }
+      now = init.now
       const next = newJobId()
       await store.append(next, { type: 'job:submitted', job: jobRecord(next) })
-      await logPlan(store, next, 1, { kind: 'whole', durationSec: 30 })
+      await logPlan(store, next, 1, { kind: 'whole', durationSec: init.nextSec })
       const deadline = performance.now() + paced(10_000)
       while (!offered.some(o => o.jobId === next)) {
-        if (performance.now() > deadline) throw new Error('the third file was never offered')
+        if (performance.now() > deadline) throw new Error('the next file was never offered')
         await new Promise(resolve => setTimeout(resolve, 10))
       }
-      expect(offered.find(o => o.jobId === next)?.candidates).toEqual([PEER_A])
+      return offered.find(o => o.jobId === next)?.candidates
     } finally {
       await owner.stop()
     }
+  }
+
+  it('lets the worker whose slot frees first by each unit\'s speed fetch the next whole file, not the one heard from last', async () => {
+    // Heartbeats every 5 s. A's unit began at T-95 s and does 1 % a second: its last report (T-5 s)
+    // says 90 %, 5 s left by now. B's began at T-96 s and does 0.97 % a second: 93 % at T, 7 s
+    // left. By the last reports alone B's slot looked the sooner (7 s against A's 10). The next
+    // file, 30 s whole: neither slot is free, both end within the prefetch horizon.
+    const T = 10_000_000
+    const beats = (unit: number, perSec: number, since: number, count: number) =>
+      Array.from({ length: count }, (_, k) => ({
+        unit,
+        at: since + k * 5_000,
+        progress: Math.min(1, perSec * k * 5)
+      }))
+    const invited = await offerAfterBeats({
+      units: [{ worker: PEER_A, durationSec: 100 }, { worker: PEER_B, durationSec: 100 }],
+      beats: [
+        ...beats(0, 0.01, T - 95_000, 19),
+        ...beats(1, 0.93 / 96, T - 96_000, 20),
+        { unit: 1, at: T, progress: 0.93 }
+      ],
+      now: T,
+      nextSec: 30
+    })
+    expect(invited).toEqual([PEER_A])
+  })
+
+  it('takes a unit its worker has just begun as going at that worker\'s last speed, not as standing still', async () => {
+    // Both peers convert 2 media seconds a second: B showed it on its last unit, heard only as it
+    // began and as it ended (20 s in 10 s), as a piece shorter than a heartbeat is.
+    // A's 20 s unit began at T-4.5 s and said 40 % at T-0.5 s: 11 s of media left by now. B's 12 s
+    // unit began at T-4 s, heard once as it began: 8 s of its media done by now, 4 left. Taken
+    // as standing still it had 12 left, and the next 15 s file went to A, which frees 3.5 s after B.
+    const T = 10_000_000
+    const invited = await offerAfterBeats({
+      units: [
+        { worker: PEER_B, durationSec: 20, returned: true },
+        { worker: PEER_A, durationSec: 20 },
+        { worker: PEER_B, durationSec: 12 }
+      ],
+      beats: [
+        { unit: 0, at: T - 20_000, progress: 0 },
+        { unit: 0, at: T - 10_000, progress: 1, phase: 'returning' },
+        { unit: 1, at: T - 4_500, progress: 0 },
+        { unit: 1, at: T - 500, progress: 0.4 },
+        { unit: 2, at: T - 4_000, progress: 0 }
+      ],
+      now: T,
+      nextSec: 15
+    })
+    expect(invited).toEqual([PEER_B])
   })
 
   /**

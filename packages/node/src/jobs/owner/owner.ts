@@ -63,9 +63,14 @@ export function createOwner (c: JobComponents, init: OwnerInit) {
   const runner = createStepRunner(c, { rt, leases, log })
   // The cut policy and the offers weigh units under way by the progress their workers report,
   // moved on to now at each unit's speed, for at most two heartbeats (progress-estimate.ts).
+  // A video unit not yet heard at a speed of its own goes at its worker's last one.
   const progressOf = (jobId: string, index: number): number => {
     const heard = rt.peek(jobId, index)
-    return heard == null ? 0 : estimatedProgress(heard, c.clock(), 2 * c.config.jobs.heartbeatSeconds * 1000)
+    if (heard == null) return 0
+    const unit = c.store.job(jobId)?.units[index]
+    const speed = unit?.worker != null && unit.spec.kind !== 'audio' ? rt.speeds.get(unit.worker) : undefined
+    const startSpeed = speed != null && unit != null && unit.spec.durationSec > 0 ? speed / unit.spec.durationSec : 0
+    return estimatedProgress(heard, c.clock(), 2 * c.config.jobs.heartbeatSeconds * 1000, startSpeed)
   }
   const offers = createOffers(c, { rt, quarantine, leases, runner, log, owned, progressOf, local: init })
   const grants = createGrants(c, { rt, quarantine, leases, loads: offers.loads, log })

@@ -4,7 +4,7 @@ import type { JobMessageOf } from '../shared/message-router.js'
 import { isLeaseOf, nextUnitState } from '../shared/unit-lease.js'
 import { leaseTermMs, type Leases } from './lease.js'
 import { REFUSAL_BACKOFF_MS, type OwnerState } from './owner-state.js'
-import { nextAnchor } from './progress-estimate.js'
+import { nextAnchor, workerSpeed } from './progress-estimate.js'
 
 /** Refusals that say the worker cannot do this unit at all, as opposed to a failed try. */
 const REFUSALS: readonly WireErrorCode[] = [
@@ -34,6 +34,9 @@ export function createWorkerReports (c: JobComponents, parts: WorkerReportParts)
     state.progress = m.progress
     state.phase = m.phase
     state.heardAt = now
+    // An audio unit's speed says nothing of the worker's video encodes.
+    const speed = unit.spec.kind === 'audio' ? null : workerSpeed(state, unit.spec.durationSec)
+    if (speed != null) rt.speeds.set(from, speed)
     // The first heartbeat that says so moves the lease on (the table allows it only from leased).
     if (m.phase === 'converting' && nextUnitState(unit, 'unit:converting', m.attempt) != null) {
       await leases.converting(unit, m.attempt)
