@@ -87,11 +87,16 @@ export function createOwner (c: JobComponents, init: OwnerInit) {
     let workers: WorkerLoad[] | undefined
     const tick = { now: c.clock(), planRoom: plans.room(views), workers: () => (workers ??= offers.loads()) }
     // Queued jobs first, in submission order, while there is room for their plans.
+    let queued = false
     for (const view of c.store.queued()) {
+      if (!mine(view)) continue
+      queued = true
       if (!tick.planRoom.open()) break
-      if (mine(view)) await steps.walk(view, tick)
+      await steps.walk(view, tick)
     }
     for (const view of views) await steps.walk(view, tick)
+    // With no job of its own to look after, the owner waits for one to be submitted (a kick).
+    return queued || views.length > 0
   }, OWNER_TICK_MS, (err) => {
     if (!isDiskFullError(err)) return log.error({ err }, 'owner tick failed')
     if (c.clock() < quietUntil) return

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { createTicker } from './ticker.js'
 
 describe('owner ticker', () => {
@@ -14,6 +14,7 @@ describe('owner ticker', () => {
       if (inside > 1) overlap = true
       await new Promise<void>(resolve => { release = resolve })
       inside--
+      return true
     }, 60_000, () => {})
     ticker.start()
     ticker.kick()
@@ -46,5 +47,62 @@ describe('owner ticker', () => {
     ticker.kick()
     await sleep(60)
     expect(runs).toBe(after)
+  })
+
+  it('stops its interval after a run that finds nothing to look after, until a kick', async () => {
+    vi.useFakeTimers()
+    try {
+      let runs = 0
+      let busy = false
+      const ticker = createTicker(async () => { runs++; return busy }, 200, () => {})
+      /** The runs so far, once `ms` of the fake clock have passed. */
+      const runsAfter = async (ms: number): Promise<number> => { await vi.advanceTimersByTimeAsync(ms); return runs }
+      ticker.start()
+      expect(await runsAfter(200)).toBe(1)
+      // Nothing to look after: no run for as long as nothing kicks it.
+      expect(await runsAfter(10_000)).toBe(1)
+      // A kick runs it at once; with work found, the interval goes on again.
+      busy = true
+      ticker.kick()
+      expect(await runsAfter(0)).toBe(2)
+      expect(await runsAfter(1_000)).toBe(7)
+      // The work done, it sleeps again after the next run.
+      busy = false
+      expect(await runsAfter(1_000)).toBe(8)
+      ticker.stop()
+      ticker.kick()
+      expect(await runsAfter(1_000)).toBe(8)
+    } finally {
+      vi.useRealTimers()
+    }
+  })
+
+  it('keeps ticking after a run that failed, and after one a kick landed in', async () => {
+    vi.useFakeTimers()
+    try {
+      let runs = 0
+      let release: () => void = () => {}
+      const ticker = createTicker(async () => {
+        runs++
+        if (runs === 1) throw new Error('boom')
+        if (runs === 2) await new Promise<void>(resolve => { release = resolve })
+        return false
+      }, 200, () => {})
+      ticker.start()
+      await vi.advanceTimersByTimeAsync(600)
+      // The failed first run kept the interval; the second waits inside and is kicked meanwhile.
+      expect(runs).toBe(2)
+      ticker.kick()
+      await vi.advanceTimersByTimeAsync(0)
+      release()
+      await vi.advanceTimersByTimeAsync(0)
+      // The kick's run came after it, at once, and only then did the ticker sleep.
+      expect(runs).toBe(3)
+      await vi.advanceTimersByTimeAsync(10_000)
+      expect(runs).toBe(3)
+      ticker.stop()
+    } finally {
+      vi.useRealTimers()
+    }
   })
 })
