@@ -164,9 +164,9 @@ describe('the owner as a component', () => {
   /**
    * Jobs of one whole unit each, leased to the two peers (neither advertises a free slot), and the
    * heartbeats `beats` heard in time order, each a report of a unit's encode (converting unless
-   * said) or of its end; a `returned` unit is
-   * then logged as returned (its worker is done with it). Then a file `nextSec` long is submitted
-   * whole, and the owner's clock reads `now`. Returns the workers its offer invites.
+   * said) or of its end; a `returned` unit is then logged as returned (its worker is done with it).
+   * Then a file `nextSec` long is submitted whole, and the owner's clock reads `now`. Returns the
+   * workers its offer invites.
    */
   async function offerAfterBeats (init: {
     units: Array<{ worker: string, durationSec: number, returned?: boolean }>
