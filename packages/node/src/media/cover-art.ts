@@ -112,7 +112,7 @@ export async function coverArtArgs (
           '1',
           ...outputArgs(file, 'rawvideo')
         ],
-        options
+        { ...options, streamCopy: true }
       )
       const out = attachmentsBefore + i
       args.push(

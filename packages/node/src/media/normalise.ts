@@ -74,18 +74,19 @@ export async function normaliseSource (
   options: { signal?: AbortSignal } = {}
 ): Promise<string> {
   const dir = resolve(workDir)
+  const copy = { ...options, streamCopy: true }
   if (reason === 'timeline') {
     const ts = join(dir, 'normalised.ts')
     try {
       // No -copyts: ffmpeg's discontinuity and wrap correction is the point.
-      await runner.run([...inputArgs(source), ...KEPT_STREAMS, ...outputArgs(ts, 'mpegts')], options)
+      await runner.run([...inputArgs(source), ...KEPT_STREAMS, ...outputArgs(ts, 'mpegts')], copy)
       return ts
     } catch (err) {
       await rm(ts, { force: true })
       if (mustPassOn(err, options.signal)) throw err
     }
     const mkv = join(dir, 'normalised.mkv')
-    await runner.run([...inputArgs(source), ...KEPT_STREAMS, ...outputArgs(mkv, 'matroska')], options)
+    await runner.run([...inputArgs(source), ...KEPT_STREAMS, ...outputArgs(mkv, 'matroska')], copy)
     return mkv
   }
   let input = source
@@ -96,7 +97,7 @@ export async function normaliseSource (
       // packets still have no presentation times, which AVI alone does not need.
       await runner.run(
         [...inputArgs(source), ...KEPT_STREAMS, '-bsf:v', 'mpeg4_unpack_bframes', ...outputArgs(unpacked, 'avi')],
-        options
+        copy
       )
       input = unpacked
     }
@@ -114,7 +115,7 @@ export async function normaliseSource (
         '-copyinkf',
         ...outputArgs(mkv, 'matroska')
       ],
-      options
+      copy
     )
     return mkv
   } finally {

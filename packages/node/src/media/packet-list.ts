@@ -73,7 +73,8 @@ export async function scanPackets (
   try {
     const { dtsRaised } = await runner.run(['-copyts', ...inputArgs(source), ...packetListOutput(streams, listFile)], {
       ...options,
-      countPackets: true
+      countPackets: true,
+      streamCopy: true
     })
     return await readPacketList(
       listFile,

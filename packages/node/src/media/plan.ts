@@ -282,7 +282,7 @@ async function audioUnit (
         '-dn',
         ...outputArgs(file, 'matroska')
       ],
-      options
+      { ...options, streamCopy: true }
     )
     return unit
   } catch (err) {
