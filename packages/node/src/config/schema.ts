@@ -81,10 +81,7 @@ export const ConfigSchema = z.strictObject({
             ctx.addIssue({ code: 'custom', message: err.message })
           }
         }),
-      /**
-       * CPU priority of ffmpeg's conversions (nice, 0-19): 10 keeps a desktop responsive while it
-       * converts. Probes and stream copies, which decode nothing, run at the node's own.
-       */
+      /** CPU priority of ffmpeg children (nice, 0-19): 10 keeps a desktop responsive while it converts. */
       nice: z.number().int().min(0).max(19).default(10),
       /** Run ffmpeg children in the idle I/O class (ionice -c 3): they read and write when no one else does. */
       ioIdle: z.boolean().default(true)

@@ -100,7 +100,7 @@ export async function assembleOutput (
     const muxer = CONTAINER_MUXERS[profile.container]
     if (muxer === 'mp4') args.push('-movflags', '+faststart')
     args.push('-output_ts_offset', secondsArg(-info.startTime), ...outputArgs(outFile, muxer))
-    await runner.run(args, { signal: options.signal, streamCopy: true })
+    await runner.run(args, { signal: options.signal })
   } finally {
     await rm(listFile, { force: true })
     await cleanup()

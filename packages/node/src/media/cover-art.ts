@@ -112,7 +112,7 @@ export async function coverArtArgs (
           '1',
           ...outputArgs(file, 'rawvideo')
         ],
-        { ...options, streamCopy: true }
+        options
       )
       const out = attachmentsBefore + i
       args.push(

@@ -88,7 +88,7 @@ export async function cutVideo (
       ...outputArgs(join(workDir, `piece-%05d.${ts ? 'ts' : 'mkv'}`), 'segment'),
       ...packetListOutput(listed, listFile)
     ],
-    { ...options, countPackets: true, streamCopy: true }
+    { ...options, countPackets: true }
   )
   // The packet list is the run's second output (the pieces are its first).
   const list = await readPacketList(

@@ -74,19 +74,18 @@ export async function normaliseSource (
   options: { signal?: AbortSignal } = {}
 ): Promise<string> {
   const dir = resolve(workDir)
-  const copy = { ...options, streamCopy: true }
   if (reason === 'timeline') {
     const ts = join(dir, 'normalised.ts')
     try {
       // No -copyts: ffmpeg's discontinuity and wrap correction is the point.
-      await runner.run([...inputArgs(source), ...KEPT_STREAMS, ...outputArgs(ts, 'mpegts')], copy)
+      await runner.run([...inputArgs(source), ...KEPT_STREAMS, ...outputArgs(ts, 'mpegts')], options)
       return ts
     } catch (err) {
       await rm(ts, { force: true })
       if (mustPassOn(err, options.signal)) throw err
     }
     const mkv = join(dir, 'normalised.mkv')
-    await runner.run([...inputArgs(source), ...KEPT_STREAMS, ...outputArgs(mkv, 'matroska')], copy)
+    await runner.run([...inputArgs(source), ...KEPT_STREAMS, ...outputArgs(mkv, 'matroska')], options)
     return mkv
   }
   let input = source
@@ -97,7 +96,7 @@ export async function normaliseSource (
       // packets still have no presentation times, which AVI alone does not need.
       await runner.run(
         [...inputArgs(source), ...KEPT_STREAMS, '-bsf:v', 'mpeg4_unpack_bframes', ...outputArgs(unpacked, 'avi')],
-        copy
+        options
       )
       input = unpacked
     }
@@ -115,7 +114,7 @@ export async function normaliseSource (
         '-copyinkf',
         ...outputArgs(mkv, 'matroska')
       ],
-      copy
+      options
     )
     return mkv
   } finally {

@@ -73,8 +73,7 @@ export async function scanPackets (
   try {
     const { dtsRaised } = await runner.run(['-copyts', ...inputArgs(source), ...packetListOutput(streams, listFile)], {
       ...options,
-      countPackets: true,
-      streamCopy: true
+      countPackets: true
     })
     return await readPacketList(
       listFile,

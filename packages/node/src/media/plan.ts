@@ -282,7 +282,7 @@ async function audioUnit (
         '-dn',
         ...outputArgs(file, 'matroska')
       ],
-      { ...options, streamCopy: true }
+      options
     )
     return unit
   } catch (err) {

@@ -28,11 +28,8 @@ export function findInPath (name: string, envPath: string = process.env.PATH ?? 
 }
 
 export interface PriorityLauncher {
-  /**
-   * The command and argv that run `binary args` at the priority (itself when nothing is lowered);
-   * with `lowerCpu` false at the node's own CPU priority, its I/O class still lowered.
-   */
-  command(binary: string, args: string[], lowerCpu?: boolean): { file: string, args: string[], wrapped: boolean }
+  /** The command and argv that run `binary args` at the priority (itself when nothing is lowered). */
+  command(binary: string, args: string[]): { file: string, args: string[], wrapped: boolean }
 }
 
 /**
@@ -46,11 +43,11 @@ export function createPriorityLauncher (
   priority: ChildPriority,
   tools: { nice: string | null; ionice: string | null } = { nice: findInPath('nice'), ionice: findInPath('ionice') }
 ): PriorityLauncher {
-  const io = priority.ioIdle && tools.ionice != null ? [tools.ionice, '-c', '3'] : []
-  const cpu = priority.nice > 0 && tools.nice != null ? [tools.nice, '-n', String(priority.nice)] : []
+  const prefix: string[] = []
+  if (priority.ioIdle && tools.ionice != null) prefix.push(tools.ionice, '-c', '3')
+  if (priority.nice > 0 && tools.nice != null) prefix.push(tools.nice, '-n', String(priority.nice))
   return {
-    command (binary, args, lowerCpu = true) {
-      const prefix = lowerCpu ? [...io, ...cpu] : io
+    command (binary, args) {
       if (prefix.length === 0) return { file: binary, args, wrapped: false }
       return { file: prefix[0] as string, args: [...prefix.slice(1), binary, ...args], wrapped: true }
     }

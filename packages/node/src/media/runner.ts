@@ -31,13 +31,6 @@ export interface RunOptions {
    * RunResult.dtsRaised (it logs them at verbose and warning level).
    */
   countPackets?: boolean
-  /**
-   * The run copies streams and decodes nothing (a plan's cut, an assembly): it runs at the node's
-   * own CPU priority, not worker.nice, as every ffprobe does. Such a run is short and light, and
-   * other workers wait for it; behind this node's own conversion at the same nice it took several
-   * times its CPU time (the I/O class stays lowered).
-   */
-  streamCopy?: boolean
 }
 
 export interface RunResult {
@@ -61,10 +54,7 @@ export interface FfmpegRunner {
   readonly ffmpegPath: string
   readonly ffprobePath: string
   run(args: string[], options?: RunOptions): Promise<RunResult>
-  /**
-   * Runs `ffprobe -print_format json ...args` and parses what it prints; at the node's own CPU
-   * priority (see RunOptions.streamCopy): a probe reads packets and decodes a few seconds at most.
-   */
+  /** Runs `ffprobe -print_format json ...args` and parses what it prints. */
   probeJson(args: string[], options?: { signal?: AbortSignal, stdin?: RunOptions['stdin'] }): Promise<unknown>
   encoders(): Promise<Set<string>>
   killAll(): Promise<void>
@@ -195,7 +185,7 @@ export function createFfmpegRunner (init: FfmpegRunnerInit): FfmpegRunner {
   function execute (
     binary: string,
     args: string[],
-    options: RunOptions & { capture?: boolean, lowerCpu: boolean }
+    options: RunOptions & { capture?: boolean }
   ): Promise<{ stdout: Buffer } & RunResult> {
     return new Promise((resolve, reject) => {
       const { signal } = options
@@ -205,7 +195,7 @@ export function createFfmpegRunner (init: FfmpegRunnerInit): FfmpegRunner {
       }
       const feedsStdin = options.stdin != null
       const started = performance.now()
-      const launch = launcher.command(binary, args, options.lowerCpu)
+      const launch = launcher.command(binary, args)
       const child = spawn(launch.file, launch.args, { stdio: [feedsStdin ? 'pipe' : 'ignore', 'pipe', 'pipe'] })
       live.add(child)
       const packetsRead = new Map<number, number>()
@@ -320,22 +310,19 @@ export function createFfmpegRunner (init: FfmpegRunnerInit): FfmpegRunner {
       if (options.stdin == null) full.push('-nostdin')
       full.push('-progress', 'pipe:1', ...args)
       log.debug({ args: full }, 'ffmpeg')
-      const { packetsRead, dtsRaised } = await execute(ffmpegPath, full, {
-        ...options,
-        lowerCpu: options.streamCopy !== true
-      })
+      const { packetsRead, dtsRaised } = await execute(ffmpegPath, full, options)
       return { packetsRead, dtsRaised }
     },
     async probeJson (args, options = {}) {
       const { stdout } = await execute(
         ffprobePath,
         ['-hide_banner', '-loglevel', 'error', '-print_format', 'json', ...args],
-        { ...options, capture: true, lowerCpu: false }
+        { ...options, capture: true }
       )
       return JSON.parse(stdout.toString('utf8')) as unknown
     },
     encoders () {
-      encoderCache ??= execute(ffmpegPath, ['-hide_banner', '-nostdin', '-encoders'], { capture: true, lowerCpu: false }).then(
+      encoderCache ??= execute(ffmpegPath, ['-hide_banner', '-nostdin', '-encoders'], { capture: true }).then(
         ({ stdout }) => {
           const names = new Set<string>()
           for (const line of stdout.toString('utf8').split('\n')) {
