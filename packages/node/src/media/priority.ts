@@ -38,6 +38,8 @@ export interface PriorityLauncher {
  * first instruction on (setting it after spawn would miss threads started before). A machine
  * without one of the tools runs the child without that part. The idle I/O class only acts under
  * an I/O scheduler that honours it (BFQ); with `none` or `mq-deadline` it changes nothing.
+ * Probes and stream copies too, though they decode nothing: at the node's own priority they take
+ * the core from the node's hashing and serving of bytes, which is what starts the other workers.
  */
 export function createPriorityLauncher (
   priority: ChildPriority,
