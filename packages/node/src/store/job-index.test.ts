@@ -28,6 +28,18 @@ describe('job store index and batches', () => {
     expect(reopened.job(ids[3] as string)?.job.outputSize).toBe(3)
   })
 
+  it('walks every job with each(), finished ones too, from the views themselves (no copy to sort)', async () => {
+    const store = await temp.open()
+    const ids = Array.from({ length: 4 }, (_, i) => newJobId(3000 + i))
+    await store.appendBatch(ids.map(id => ({ jobId: id, event: { type: 'job:submitted' as const, job: job(id) } })))
+    await store.append(ids[1] as string, { type: 'job:done', output: '/o', outputSize: 3 })
+    await store.append(ids[2] as string, { type: 'job:cancelled' })
+    const walked = [...store.each()]
+    expect(new Set(walked.map(v => v.job.id))).toEqual(new Set(ids))
+    expect(walked.map(v => v.job.state).sort()).toEqual(['cancelled', 'done', 'queued', 'queued'])
+    expect(walked.every(v => store.job(v.job.id) === v)).toBe(true)
+  })
+
   it('pages jobs oldest or newest first, by state and by batch, counting every match', async () => {
     const store = await temp.open()
     const ids = Array.from({ length: 6 }, (_, i) => newJobId(2000 + i))

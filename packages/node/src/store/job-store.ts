@@ -74,7 +74,14 @@ export interface JobStore {
   /** Deletes a job's events and records (`ffmesh rm`), leaving a tombstone so the numbering stays whole. */
   remove(jobId: string): Promise<void>
   job(id: string): JobView | undefined
+  /** Every job, oldest first: a copy, sorted at each call. */
   jobs(): JobView[]
+  /**
+   * Every job, in no order and without a copy: for a walk that looks at each job on its own and
+   * runs often (the handoff's tick each second), where sorting a library's thousands would cost
+   * more than the walk.
+   */
+  each(): IterableIterator<JobView>
   /** Jobs not yet done, failed, cancelled or skipped: those under way, then the queued ones, each oldest first. */
   unfinished(): IterableIterator<JobView>
   /** Jobs running or assembling (planned in part or whole), oldest first. */
@@ -458,6 +465,7 @@ export async function openJobStore (init: OpenJobStoreInit): Promise<JobStore> {
     job: id => views.get(id),
     jobs: () =>
       [...views.values()].sort((a, b) => a.job.createdAt - b.job.createdAt || a.job.id.localeCompare(b.job.id)),
+    each: () => views.values(),
     *unfinished () {
       yield* indexes.inFlight()
       yield* indexes.queued()

@@ -219,7 +219,7 @@ export function createHandoff (c: JobComponents, init: HandoffInit): HandoffMana
 
   function tick (): void {
     const now = c.clock()
-    for (const { job } of c.store.jobs()) {
+    for (const { job } of c.store.each()) {
       if (job.handoff === true && job.owner === self && job.state === 'queued' && job.attention == null) {
         once(`offer:${job.id}`, () => offerJob(job))
       }
@@ -254,7 +254,7 @@ export function createHandoff (c: JobComponents, init: HandoffInit): HandoffMana
       for (const map of [sourceRefs, outputRefs, offeredAt, reportedAt, mirrors]) map.delete(jobId)
     },
     async authorizeBlob (peer, hash) {
-      for (const { job } of c.store.jobs()) {
+      for (const { job } of c.store.each()) {
         if (job.handoffTo === peer && sourceRefs.get(job.id)?.hash === hash) return job.source
         if (job.origin === peer && job.state === 'done' && job.output != null && outputRefs.get(job.id)?.hash === hash) {
           return job.output
