@@ -79,7 +79,7 @@ export interface JobStore {
   /**
    * Every job, in no order and without a copy: for a walk that looks at each job on its own and
    * runs often (the handoff's tick each second), where sorting a library's thousands would cost
-   * more than the walk.
+   * more than the walk. Live: a walk that awaits between jobs wants jobs()'s snapshot instead.
    */
   each(): IterableIterator<JobView>
   /** Jobs not yet done, failed, cancelled or skipped: those under way, then the queued ones, each oldest first. */

@@ -23,7 +23,7 @@ export function createRetention (c: JobComponents) {
     let swept = 0
     try {
       const now = c.clock()
-      for (const { job } of c.store.each()) {
+      for (const { job } of c.store.jobs()) {
         if (
           (job.state !== 'failed' && job.state !== 'cancelled') ||
           job.blobsFreed === true ||
