@@ -1,6 +1,6 @@
 import fs from 'node:fs/promises'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
-import { TERMINAL_JOB_STATES, type MeshNodeStatus } from '@ffmesh/protocol'
+import type { MeshNodeStatus } from '@ffmesh/protocol'
 import { loadConfig } from './config/load.js'
 import { dataPaths, jobLogFiles } from './config/paths.js'
 import { readIdentity, readSwarmKey } from './config/secrets.js'
@@ -131,11 +131,8 @@ export async function startNode (init: StartNodeInit): Promise<RunningNode> {
       {
         dataDir: paths.root,
         reserve: config.worker.minFreeDisk,
-        outputs: () =>
-          store
-            .jobs()
-            .filter(v => v.job.owner === mesh.peerId && !TERMINAL_JOB_STATES.includes(v.job.state))
-            .map(v => v.job.outDir),
+        // Sampled every 2 s: the unfinished index, not a sorted copy of every job the node has kept.
+        outputs: () => [...store.unfinished()].filter(v => v.job.owner === mesh.peerId).map(v => v.job.outDir),
         spokenFor: () => store.reserveMissing()
       }
     ))
