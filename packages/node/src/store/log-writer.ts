@@ -7,6 +7,13 @@ import { LOG_FLOOR_BYTES, type LogReserve } from './log-reserve.js'
 /** After a failed write the log is reopened; while the disk stays full, a reopen is tried this often. */
 export const REOPEN_RETRY_MS = 1_000
 
+/**
+ * A write that took longer than this from its call, waiting behind the writes before it and syncing,
+ * is logged (debug): every grant, result and step of every job goes through this one queue, so a
+ * slow disk shows here first.
+ */
+export const SLOW_WRITE_MS = 500
+
 /** One LevelDB batch operation (a put or del, in a sublevel). */
 export interface BatchOp { type: 'put' | 'del', sublevel: unknown, key: string, value?: unknown }
 
@@ -83,7 +90,11 @@ export function createLogWriter (init: LogWriterInit): LogWriter {
     }
   }
 
-  async function write<T> (build: (db: LogLevel) => Staged<T>, options: { essential: boolean }): Promise<T> {
+  async function write<T> (
+    build: (db: LogLevel) => Staged<T>,
+    options: { essential: boolean },
+    queuedAt: number
+  ): Promise<T> {
     if (closed) throw new FfmeshError(ErrorCodes.STORE_WRITE_FAILED, 'the job log is closed (the node is stopping)')
     if (db == null || problem != null) {
       throw problem ?? new FfmeshError(ErrorCodes.STORE_WRITE_FAILED, 'the job log is not open')
@@ -102,6 +113,7 @@ export function createLogWriter (init: LogWriterInit): LogWriter {
       }
     }
     const staged = build(db)
+    const started = performance.now()
     try {
       await db.batch(staged.ops as never, { sync: true } as never)
     } catch (err) {
@@ -110,13 +122,21 @@ export function createLogWriter (init: LogWriterInit): LogWriter {
       await recover()
       throw problem ?? writeError(err, init.dbPath)
     }
+    const done = performance.now()
+    if (done - queuedAt >= SLOW_WRITE_MS) {
+      const ms = Math.round(done - started)
+      logger.debug({ ms, waitedMs: Math.round(started - queuedAt), ops: staged.ops.length }, 'slow job log write')
+    }
     const result = staged.commit()
     if (reserve.missing() > 0) await reserve.ensure(await freeBytes(dir).catch(() => 0))
     return result
   }
 
   return {
-    write: (build, options) => serial(() => write(build, options)),
+    write: (build, options) => {
+      const queuedAt = performance.now()
+      return serial(() => write(build, options, queuedAt))
+    },
     db () {
       if (db == null) throw problem ?? new FfmeshError(ErrorCodes.STORE_WRITE_FAILED, 'the job log is not open')
       return db

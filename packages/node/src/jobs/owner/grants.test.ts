@@ -21,13 +21,29 @@ const temp = useTempJobStores('ffmesh-grants-')
  * grants, to whom, how soon, and which claimants it turns down (a revoke of the claimed attempt).
  */
 async function harness (
-  options: { kind?: 'whole', slotsFree?: Record<string, number>, leftSec?: Record<string, number> } = {}
+  options: {
+    kind?: 'whole'
+    slotsFree?: Record<string, number>
+    leftSec?: Record<string, number>
+    /** Job log writes wait for this (a disk slow to sync). */
+    logSynced?: Promise<void>
+  } = {}
 ) {
   const store = await temp.open()
   const jobId = await plannedJob(store, 2, { kind: options.kind })
   const published: Array<JobMessage & { at: number }> = []
+  const synced = options.logSynced
+  const slowStore: typeof store =
+    synced == null
+      ? store
+      : Object.assign(Object.create(store) as typeof store, {
+        append: async (...args: Parameters<typeof store.append>) => {
+          await synced
+          return await store.append(...args)
+        }
+      })
   const c = {
-    store,
+    store: slowStore,
     mesh: { peerId: OWNER },
     events: createEventBus(),
     clock: Date.now,
@@ -164,6 +180,26 @@ describe('the owner grants claims', () => {
     h.claim(0, PEER_B)
     await until('the lease of unit 0', () => h.leasedTo(0) != null)
     expect(h.leasedTo(0)).toBe(PEER_B)
+  })
+
+  it('answers a claim heard while the unit\'s grant is being logged with that grant, not a turn-down', async () => {
+    // The job log is slow to sync: PEER_A's claim outlives CLAIM_TTL_MS and it claims again, and
+    // PEER_B claims, while PEER_A's lease is being logged. A turn-down of PEER_A now would revoke
+    // the very attempt it is about to be granted.
+    let sync = (): void => {}
+    const h = await harness({ logSynced: new Promise<void>(resolve => { sync = resolve }) })
+    h.rt.get(h.jobId, 0).favourite = PEER_A
+    h.claim(0, PEER_A)
+    expect(h.rt.get(h.jobId, 0).granting).toBe(true)
+    h.claim(0, PEER_A)
+    h.claim(0, PEER_B)
+    // A turn-down is sent as the claim is handled; none was.
+    expect(h.sent('revoke')).toEqual([])
+    sync()
+    await until('the turn-down of PEER_B', () => h.sent('revoke').length > 0)
+    expect(h.leasedTo(0)).toBe(PEER_A)
+    expect(h.sent('grant')).toEqual([{ index: 0, worker: PEER_A }])
+    expect(h.sent('revoke')).toEqual([{ index: 0, worker: PEER_B }])
   })
 
   it('lets a peer win a tie with this node, and turns down the peer that loses to this node', async () => {

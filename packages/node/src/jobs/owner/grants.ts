@@ -1,6 +1,6 @@
 import type { JobComponents } from '../shared/deps.js'
 import type { JobMessage } from '../shared/job-bus.js'
-import { isPending } from '../shared/unit-lease.js'
+import { isLeaseOf, isPending } from '../shared/unit-lease.js'
 import { readierFirst } from './busy-time.js'
 import type { LeaseParts, Leases } from './lease.js'
 import { CLAIM_WINDOW_MS } from './owner-state.js'
@@ -37,10 +37,17 @@ export function createGrants (c: JobComponents, parts: GrantParts) {
     if (view == null || view.job.owner !== c.mesh.peerId || unit == null) return
     // A job that is assembling, done, cancelled or waiting on a person grants nothing more.
     const state = view.job.state === 'running' && view.job.attention == null ? rt.get(m.jobId, m.index) : null
+    const next = isPending(unit) && m.attempt === unit.attempts + 1
+    if (state?.granting === true && next) {
+      // This attempt's lease is being logged, perhaps to this very claimant (a worker claims again
+      // once its claim outlived CLAIM_TTL_MS, as on a disk slow to sync the log): a turn-down now
+      // would revoke the attempt about to be granted to it. The grant answers it (grantBest).
+      state.claimedWhileGranting.add(from)
+      return
+    }
     const open =
       state != null &&
-      isPending(unit) &&
-      m.attempt === unit.attempts + 1 &&
+      next &&
       !state.granting &&
       !rt.isRefused(state, from, c.clock()) &&
       !quarantine.isQuarantined(from)
@@ -94,12 +101,18 @@ export function createGrants (c: JobComponents, parts: GrantParts) {
     }
     // Until the lease is in the log the view still says pending: nothing else may grant meanwhile.
     state.granting = true
+    const attempt = unit.attempts + 1
     try {
-      const turn = lastGrant.then(async () => await grant(jobId, unit.attempts + 1, index, claims))
+      const turn = lastGrant.then(async () => await grant(jobId, attempt, index, claims))
       lastGrant = turn.catch(() => {})
       await turn
     } finally {
       state.granting = false
+      // Claimants heard meanwhile that did not get the lease are told, as the ones that lost are.
+      const leased = c.store.job(jobId)?.units[index]
+      const lost = [...state.claimedWhileGranting].filter(w => leased == null || !isLeaseOf(leased, w, attempt))
+      state.claimedWhileGranting.clear()
+      if (lost.length > 0) turnDown(jobId, index, attempt, lost)
     }
   }
 

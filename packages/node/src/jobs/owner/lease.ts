@@ -84,7 +84,8 @@ export function createLeases (c: JobComponents, parts: LeaseParts) {
      */
     async grant (jobId: string, index: number, worker: string, attempt: number): Promise<boolean> {
       const leaseMs = leaseTermMs(c)
-      const leaseUntil = c.clock() + leaseMs
+      const asked = c.clock()
+      const leaseUntil = asked + leaseMs
       await c.store.append(jobId, { type: 'unit:leased', index, worker, attempt, leaseUntil })
       // The table refuses a lease that is not the next one from pending: then this one did not take.
       const leased = c.store.job(jobId)?.units[index]
@@ -103,6 +104,7 @@ export function createLeases (c: JobComponents, parts: LeaseParts) {
       state.leaseUntil = leaseUntil
       state.phase = null
       state.offeredSince = null
+      log.debug({ jobId, index, attempt, worker, logMs: c.clock() - asked }, 'granted')
       c.events.emit('unit:leased', { jobId, index, peerId: worker, data: { attempt } })
       await c.bus.publish({ type: 'grant', jobId, index, attempt, worker, leaseMs })
       return true

@@ -31,8 +31,10 @@ export interface UnitRuntime {
   /** Heartbeats extend a lease in memory; the log keeps the grant, not every renewal. */
   leaseUntil: number | null
   progress: number
-  /** A grant is being logged; claims meanwhile are ignored (the view still says pending). */
+  /** A grant is being logged (the view still says pending); claims meanwhile wait for its answer. */
   granting: boolean
+  /** Workers that claimed this unit while its grant was being logged: answered once it is (grants.ts). */
+  claimedWhileGranting: Set<string>
   /**
    * Moved once to an idle worker at the end of its job. Never again: if that worker does not claim
    * it after all (busy for another owner), it goes back to a busy one and stays there.
@@ -78,6 +80,7 @@ export function createOwnerState () {
         leaseUntil: null,
         progress: 0,
         granting: false,
+        claimedWhileGranting: new Set(),
         moved: false,
         phase: null,
         heardAt: 0,

@@ -1,4 +1,5 @@
 import os from 'node:os'
+import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { DEFAULT_PROFILES, newJobId, PROTOCOL_VERSION, type UnitSpec } from '@ffmesh/protocol'
 import { createEventBus } from '../../events.js'
@@ -10,7 +11,7 @@ import { createMessageRouter } from '../shared/message-router.js'
 import { createNodeControl } from './node-control.js'
 import { createSchedule } from './schedule.js'
 import { createWallClock } from './wall-clock.js'
-import { createWorker, type Worker } from './worker.js'
+import { CAPACITY_REFRESH_MS, CLAIM_TTL_MS, createWorker, type Worker } from './worker.js'
 
 /** The store's key-value area, in memory. */
 function memorySub (): Sub<unknown> {
@@ -38,18 +39,30 @@ const h264 = DEFAULT_PROFILES.find(p => p.name === 'h264') as NonNullable<UnitSp
 function harness () {
   const published: JobMessage[] = []
   let deliver: (m: JobMessage, from: string) => void = () => {}
+  const time = { now: Date.now() }
   const c = {
     config: { name: 'w', worker: { slots: 1, threads: 1, minFreeDisk: 0 }, jobs: { heartbeatSeconds: 1 } },
-    mesh: { peerId: SELF, isConnected: () => true, setCapacity: () => {} },
+    mesh: {
+      peerId: SELF,
+      isConnected: () => true,
+      setCapacity: () => {},
+      // A granted unit's fetch waits until the task is stopped.
+      fetchBlob: async (_owner: string, _ref: unknown, _tmp: string, { signal }: { signal: AbortSignal }) =>
+        await new Promise((_resolve, reject) => signal.addEventListener('abort', () => reject(signal.reason)))
+    },
     paths: { root: os.tmpdir() },
-    disk: { dataDir: () => ({ full: false, free: 1e12, reserve: 0, dir: os.tmpdir(), what: 'data dir' }) },
+    disk: {
+      dataDir: () => ({ full: false, free: 1e12, reserve: 0, dir: os.tmpdir(), what: 'data dir' }),
+      refresh: async () => {}
+    },
+    fetched: { has: async () => false, tempPath: () => path.join(os.tmpdir(), 'ffmesh-never-written.fetch') },
     media: { runner: { encoders: async () => new Set(['libx264', 'aac']) } },
     bus: {
       self: SELF,
       publish: async (m: JobMessage) => { published.push(m) },
       on: (h: typeof deliver) => { deliver = h; return () => {} }
     },
-    clock: Date.now,
+    clock: () => time.now,
     logger: createLogger({ level: 'silent' })
   } as unknown as JobComponents
   const control = createNodeControl(
@@ -117,7 +130,7 @@ function harness () {
     // onOffer is async (it awaits the claim's publish): let it settle.
     await new Promise(resolve => setImmediate(resolve))
   }
-  return { worker, control, published, offer, revoke, grant, claims, claimed, send }
+  return { worker, control, published, offer, revoke, grant, claims, claimed, send, time }
 }
 
 let running: Worker | undefined
@@ -178,6 +191,30 @@ describe('worker claims', () => {
     // A grant to another worker is none of this one's business.
     await h.send({ ...h.grant(4), worker: OTHER } as JobMessage)
     expect(h.published.filter(m => m.type === 'reject')).toHaveLength(1)
+  })
+
+  it('takes a unit granted after its claim was dropped while it has room, and gives back one it has no room for', async () => {
+    const h = harness()
+    running = h.worker
+    await h.worker.start()
+    await h.send(h.offer(0))
+    await h.send(h.offer(1))
+    // No grant within CLAIM_TTL_MS: both claims are dropped at the next capacity refresh, and
+    // unit 2, heard while full, takes the room they held.
+    h.time.now += CLAIM_TTL_MS + 1
+    await h.send(h.offer(2))
+    const deadline = performance.now() + 10 * CAPACITY_REFRESH_MS
+    while (!h.claimed().includes(2)) {
+      if (performance.now() > deadline) throw new Error('the dropped claims never freed their room')
+      await new Promise(resolve => setTimeout(resolve, 20))
+    }
+    // The owner's slow log granted unit 0 anyway: there is room for it beside the claim on unit 2.
+    await h.send(h.grant(0))
+    expect(h.published.filter(m => m.type === 'reject')).toEqual([])
+    expect(h.worker.running()).toMatchObject([{ jobId: expect.any(String), index: 0 }])
+    // And unit 1 too, late: now full (unit 0 and the claim on unit 2), so it goes back at once.
+    await h.send(h.grant(1))
+    expect(h.published.filter(m => m.type === 'reject')).toMatchObject([{ index: 1, attempt: 1, code: 'BUSY' }])
   })
 
   it('claims nothing while paused, and gives back at once a unit granted for a claim made before', async () => {

@@ -15,7 +15,7 @@ import type { Ack, CapacityBody, ResultPush } from '../../mesh/types.js'
 import type { JobComponents } from '../shared/deps.js'
 import { isDiskFullError } from '../../media/disk-full.js'
 import type { JobMessage } from '../shared/job-bus.js'
-import type { SideMessages } from '../shared/message-router.js'
+import type { JobMessageOf, SideMessages } from '../shared/message-router.js'
 import { withinOwnerShare } from './limits.js'
 import type { NodeControl } from './node-control.js'
 import { audioRunsBeside, createSlots, unitThreads, type Slots } from './slots.js'
@@ -28,6 +28,11 @@ interface UnitAttempt { jobId: string, index: number, attempt: number }
 
 /** A claim that drew no grant is forgotten after this long, freeing room for another. */
 export const CLAIM_TTL_MS = 5_000
+/**
+ * A dropped claim is kept this long for a late grant: past it the owner has let the lease run out
+ * (jobs.leaseSeconds) or re-offered the unit, and the grant, if it comes, is given back.
+ */
+export const DROPPED_CLAIM_TTL_MS = 60_000
 /** How often capacity is looked at again (free disk comes from the disk monitor, measured as often). */
 export const CAPACITY_REFRESH_MS = 2_000
 /** Offers heard while full, kept so a freed slot claims at once instead of waiting for a re-offer. */
@@ -38,6 +43,8 @@ export const REMEMBERED_OFFER_TTL_MS = 6_000
 export const MAX_REMEMBERED_REFUSALS = 10_000
 
 type Offer = Extract<JobMessage, { type: 'offer' }>
+/** An offer this worker claimed (or kept), from whom, and when. */
+interface HeardOffer { offer: Offer, owner: string, at: number }
 
 export interface WorkerInit {
   version: string
@@ -71,9 +78,11 @@ export function createWorker (c: JobComponents, init: WorkerInit) {
   const threads = unitThreads(c.config.worker.threads, slotsTotal, cpus)
   const audioBeside = audioRunsBeside(slotsTotal, threads, cpus)
   const tasks = new Map<string, UnitTask>()
-  const claims = new Map<string, { offer: Offer, owner: string, at: number }>()
+  const claims = new Map<string, HeardOffer>()
   const refusedOnce = new Set<string>()
-  const remembered = new Map<string, { offer: Offer, owner: string, at: number }>()
+  const remembered = new Map<string, HeardOffer>()
+  /** Claims dropped unanswered after CLAIM_TTL_MS, kept so a grant that comes late can still be taken. */
+  const dropped = new Map<string, HeardOffer>()
   let encoders = new Set<string>()
   let timer: NodeJS.Timeout | undefined
   let advertised: CapacityBody | undefined
@@ -190,6 +199,7 @@ export function createWorker (c: JobComponents, init: WorkerInit) {
       return
     }
     claims.set(key, { offer, owner, at: c.clock() })
+    dropped.delete(key)
     log.debug({ jobId: unit.jobId, index: unit.index, attempt: offer.attempt }, 'claiming')
     await c.bus.publish({ type: 'claim', owner, jobId: unit.jobId, index: unit.index, attempt: offer.attempt })
   }
@@ -208,15 +218,34 @@ export function createWorker (c: JobComponents, init: WorkerInit) {
     onOffer(first[1].offer, first[1].owner).catch(err => log.warn({ err }, 'offer handling failed'))
   }
 
+  /**
+   * A grant for a claim dropped unanswered: an owner whose job log was slow to take the lease (a
+   * disk busy writing back) grants after CLAIM_TTL_MS. The lease is logged and the owner waits on
+   * it, so the worker takes it while it has room; turned back, it cost the owner the try and kept
+   * this worker from the unit for a while, and an idle worker watched the batch's last clip wait
+   * behind another (bench/batch).
+   */
+  function claimFromDropped (key: string, m: JobMessageOf<'grant'>, from: string): HeardOffer | undefined {
+    const late = dropped.get(key)
+    if (late == null || late.owner !== from || late.offer.attempt !== m.attempt || m.worker !== c.mesh.peerId) {
+      return undefined
+    }
+    dropped.delete(key)
+    if (tasks.size + claims.size >= slotsTotal + PREFETCH_UNITS) return undefined
+    claims.set(key, late)
+    return late
+  }
+
   function onGrant (m: Extract<JobMessage, { type: 'grant' }>, from: string): void {
     const key = unitKey(m.jobId, m.index)
     remembered.delete(key)
-    const claim = claims.get(key)
+    const claim = claims.get(key) ?? claimFromDropped(key, m, from)
     if (claim == null && m.worker === c.mesh.peerId && !tasks.has(key)) {
-      // Granted for a claim this worker dropped (CLAIM_TTL_MS passed while a busy owner logged the
-      // lease). Silent, the lease would hold the unit with nobody converting it until it ran out
-      // (jobs.leaseSeconds; 20 s of an idle core on a loaded bench); BUSY gives it back at once.
-      const message = `granted after this worker dropped its claim (none is kept over ${CLAIM_TTL_MS / 1000} s)`
+      // Granted for a claim this worker dropped and has no room for now, or never made. Silent, the
+      // lease would hold the unit with nobody converting it until it ran out (jobs.leaseSeconds;
+      // 20 s of an idle core on a loaded bench); BUSY gives it back at once.
+      const message = `granted after this worker dropped its claim (none is kept over ${CLAIM_TTL_MS / 1000} s) and filled its room`
+      log.debug({ jobId: m.jobId, index: m.index, attempt: m.attempt }, 'grant came after the claim was dropped')
       reject(from, m, 'BUSY', message).catch(() => {})
       return
     }
@@ -289,6 +318,8 @@ export function createWorker (c: JobComponents, init: WorkerInit) {
       claims.delete(key)
       claimRemembered()
     }
+    const late = dropped.get(key)
+    if (late != null && late.owner === from && late.offer.attempt === m.attempt) dropped.delete(key)
   }
 
   /**
@@ -315,7 +346,14 @@ export function createWorker (c: JobComponents, init: WorkerInit) {
   async function refresh (): Promise<void> {
     const now = c.clock()
     let expired = 0
-    for (const [key, claim] of claims) if (now - claim.at > CLAIM_TTL_MS) { claims.delete(key); expired++ }
+    for (const [key, late] of dropped) if (now - late.at > DROPPED_CLAIM_TTL_MS) dropped.delete(key)
+    for (const [key, claim] of claims) {
+      if (now - claim.at <= CLAIM_TTL_MS) continue
+      claims.delete(key)
+      if (dropped.size >= MAX_REMEMBERED_OFFERS) dropped.delete(dropped.keys().next().value as string)
+      dropped.set(key, claim)
+      expired++
+    }
     if (expired > 0) claimRemembered()
     advertise()
   }
