@@ -222,14 +222,13 @@ export async function startNode (init: StartNodeInit): Promise<RunningNode> {
     await stack.start('handoff', handoff)
 
     const submit = createSubmit(c, profiles)
-    const outputs = (): Set<string> => new Set(store.jobs().flatMap(v => v.job.output == null ? [] : [v.job.output]))
     const watches = createWatchManager({
       logger,
       events,
       db: store.textArea('watch'),
       submit,
       onJobEnded: endedJobs(events, store),
-      isNodeOutput: (file) => outputs().has(file),
+      isNodeOutput: (file) => store.hasOutput(file),
       hashFile
     }, { watches: config.watch })
     const fileIndex = createFileIndex(store.textArea(FILE_INDEX_AREA))

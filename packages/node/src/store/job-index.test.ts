@@ -40,6 +40,29 @@ describe('job store index and batches', () => {
     expect(walked.every(v => store.job(v.job.id) === v)).toBe(true)
   })
 
+  it('says which paths a kept job writes its output at, as outputs change, jobs go and the log reopens', async () => {
+    const dir = await temp.tempDir()
+    const store = await temp.open(dir)
+    const ids = Array.from({ length: 3 }, (_, i) => newJobId(4000 + i))
+    await store.appendBatch(
+      ids.map((id, i) => ({ jobId: id, event: { type: 'job:submitted' as const, job: job(id, { output: `/out/${i}.mkv` }) } }))
+    )
+    expect(['/out/0.mkv', '/out/1.mkv', '/out/2.mkv', '/out/3.mkv'].map(f => store.hasOutput(f))).toEqual([
+      true,
+      true,
+      true,
+      false
+    ])
+    // Job 0 placed its output under another name (one was taken); job 1 is removed; job 2 is done.
+    await store.append(ids[0] as string, { type: 'job:done', output: '/out/0 (1).mkv', outputSize: 3 })
+    await store.remove(ids[1] as string)
+    await store.append(ids[2] as string, { type: 'job:done', output: '/out/2.mkv', outputSize: 3 })
+    const now = (s: typeof store): boolean[] => ['/out/0.mkv', '/out/0 (1).mkv', '/out/1.mkv', '/out/2.mkv'].map(f => s.hasOutput(f))
+    expect(now(store)).toEqual([false, true, false, true])
+    await store.close()
+    expect(now(await temp.open(dir))).toEqual([false, true, false, true])
+  })
+
   it('pages jobs oldest or newest first, by state and by batch, counting every match', async () => {
     const store = await temp.open()
     const ids = Array.from({ length: 6 }, (_, i) => newJobId(2000 + i))

@@ -34,21 +34,47 @@ export interface JobIndexes {
   rebuild(views: Map<string, JobView>): void
   inFlight(): IterableIterator<JobView>
   queued(): IterableIterator<JobView>
+  /** Whether a job kept (finished or not) writes its output at this path. */
+  hasOutput(file: string): boolean
 }
 
 export function createJobIndexes (): JobIndexes {
   const inFlight = new Map<string, JobView>()
   const queued = new Map<string, JobView>()
-  const drop = (id: string): void => {
+  // Every kept job's output path: a watched folder asks for each file it sees whether this node
+  // wrote it, and a set built from a library's thousands of jobs at each ask cost more than the ask.
+  const jobsWriting = new Map<string, Set<string>>()
+  const outputOf = new Map<string, string>()
+  const setOutput = (id: string, file: string | null | undefined): void => {
+    const before = outputOf.get(id)
+    if (before === (file ?? undefined)) return
+    if (before != null) {
+      const ids = jobsWriting.get(before)
+      ids?.delete(id)
+      if (ids?.size === 0) jobsWriting.delete(before)
+      outputOf.delete(id)
+    }
+    if (file == null) return
+    outputOf.set(id, file)
+    const ids = jobsWriting.get(file) ?? new Set<string>()
+    ids.add(id)
+    jobsWriting.set(file, ids)
+  }
+  const finished = (id: string): void => {
     inFlight.delete(id)
     queued.delete(id)
   }
+  const drop = (id: string): void => {
+    finished(id)
+    setOutput(id, null)
+  }
   const update = (id: string, view: JobView): void => {
+    setOutput(id, view.job.output)
     if (view.job.state === 'queued') {
       inFlight.delete(id)
       queued.set(id, view)
     } else if (TERMINAL_JOB_STATES.includes(view.job.state)) {
-      drop(id)
+      finished(id)
     } else {
       queued.delete(id)
       inFlight.set(id, view)
@@ -60,9 +86,12 @@ export function createJobIndexes (): JobIndexes {
     rebuild (views) {
       inFlight.clear()
       queued.clear()
+      jobsWriting.clear()
+      outputOf.clear()
       for (const [id, view] of views) update(id, view)
     },
     inFlight: () => inFlight.values(),
-    queued: () => queued.values()
+    queued: () => queued.values(),
+    hasOutput: file => jobsWriting.has(file)
   }
 }

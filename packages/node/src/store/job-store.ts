@@ -88,6 +88,8 @@ export interface JobStore {
   inFlight(): IterableIterator<JobView>
   /** Queued jobs (not planned yet), oldest first. */
   queued(): IterableIterator<JobView>
+  /** Whether a job kept in the log (finished or not) writes its output at this path. */
+  hasOutput(file: string): boolean
   /** One page of jobs in submission order (or newest first), filtered by state and scan batch. */
   list(query: JobQuery): { total: number, views: JobView[] }
   /** Events of one job, in order. */
@@ -472,6 +474,7 @@ export async function openJobStore (init: OpenJobStoreInit): Promise<JobStore> {
     },
     inFlight: () => indexes.inFlight(),
     queued: () => indexes.queued(),
+    hasOutput: file => indexes.hasOutput(file),
     list: query => pageViews(views.values(), query),
     async history (jobId) {
       const entries = (await subs.byJob.iterator({ gte: `${jobId}!`, lt: `${jobId}"` }).all()).filter(
