@@ -136,11 +136,17 @@ function harness () {
 let running: Worker | undefined
 afterEach(async () => { await running?.stop(); running = undefined })
 
+/** A started harness, stopped after the test. */
+async function started (): Promise<ReturnType<typeof harness>> {
+  const h = harness()
+  running = h.worker
+  await h.worker.start()
+  return h
+}
+
 describe('worker claims', () => {
   it('claims up to its slots plus one prefetch, and claims a kept offer as soon as a claim is turned down', async () => {
-    const h = harness()
-    running = h.worker
-    await h.worker.start()
+    const h = await started()
     for (const i of [0, 1, 2]) await h.send(h.offer(i))
     expect(h.claimed()).toEqual([0, 1])
 
@@ -155,9 +161,7 @@ describe('worker claims', () => {
   })
 
   it('claims the offers it kept while full in the owner\'s order: the earliest job first, then its longest unit', async () => {
-    const h = harness()
-    running = h.worker
-    await h.worker.start()
+    const h = await started()
     await h.send(h.offer(0))
     await h.send(h.offer(1))
     // Full. Heard in neither the owner's order nor its reverse: an earlier job's 40 s piece, its
@@ -180,9 +184,7 @@ describe('worker claims', () => {
   })
 
   it('gives back at once a unit granted to it for a claim it no longer holds, and ignores grants to others', async () => {
-    const h = harness()
-    running = h.worker
-    await h.worker.start()
+    const h = await started()
     // No claim for unit 3 (dropped after CLAIM_TTL_MS, or never made): BUSY, so the owner offers it
     // again now instead of holding the lease until it runs out.
     await h.send(h.grant(3))
@@ -194,9 +196,7 @@ describe('worker claims', () => {
   })
 
   it('takes a unit granted after its claim was dropped while it has room, and gives back one it has no room for', async () => {
-    const h = harness()
-    running = h.worker
-    await h.worker.start()
+    const h = await started()
     await h.send(h.offer(0))
     await h.send(h.offer(1))
     // No grant within CLAIM_TTL_MS: both claims are dropped at the next capacity refresh, and
@@ -218,9 +218,7 @@ describe('worker claims', () => {
   })
 
   it('claims nothing while paused, and gives back at once a unit granted for a claim made before', async () => {
-    const h = harness()
-    running = h.worker
-    await h.worker.start()
+    const h = await started()
     await h.control.start()
     await h.send(h.offer(0))
     expect(h.claimed()).toEqual([0])
