@@ -26,7 +26,8 @@ export function pageViews (all: Iterable<JobView>, query: JobQuery): { total: nu
  * applied, so the owner's tick walks the work in flight and the head of the queue, never the
  * finished or queued thousands. Views load in key order (job ids are ULIDs) and join in the order
  * they change: the queue is in submission order, the jobs under way in the order they got under
- * way (the owner sorts its few by id at each tick).
+ * way (the owner sorts its few by id at each tick). Beside them, the output path of every job kept,
+ * finished or not.
  */
 export interface JobIndexes {
   update(id: string, view: JobView): void
