@@ -95,6 +95,8 @@ export function createLogWriter (init: LogWriterInit): LogWriter {
     options: { essential: boolean },
     queuedAt: number
   ): Promise<T> {
+    // Its turn in the queue: from here on the time is this write's own (the free-space check, the sync).
+    const started = performance.now()
     if (closed) throw new FfmeshError(ErrorCodes.STORE_WRITE_FAILED, 'the job log is closed (the node is stopping)')
     if (db == null || problem != null) {
       throw problem ?? new FfmeshError(ErrorCodes.STORE_WRITE_FAILED, 'the job log is not open')
@@ -113,7 +115,6 @@ export function createLogWriter (init: LogWriterInit): LogWriter {
       }
     }
     const staged = build(db)
-    const started = performance.now()
     try {
       await db.batch(staged.ops as never, { sync: true } as never)
     } catch (err) {
