@@ -1,7 +1,7 @@
 import { unitKey, type ErrorBody } from '@ffmesh/protocol'
 import type { ProgressAnchor } from './progress-estimate.js'
 
-/** How long a refusal (DISK_FULL, UNSUPPORTED_PROFILE, BUSY) keeps a unit away from that worker. */
+/** How long a refusal (DISK_FULL, UNSUPPORTED_PROFILE, …) keeps a unit away from that worker. */
 export const REFUSAL_BACKOFF_MS = 30_000
 /**
  * Claims that arrive within this window after the first are compared; the freest worker wins. A
@@ -11,6 +11,12 @@ export const REFUSAL_BACKOFF_MS = 30_000
 export const CLAIM_WINDOW_MS = 150
 /** A pending unit is offered again after this long without a grant. */
 export const REOFFER_MS = 3_000
+/**
+ * How long a BUSY (no room for a grant that came late, or paused) keeps the unit from that worker:
+ * one re-offer. Its advert says when it has room or resumes; 30 s kept an idle worker off the
+ * last clip of a batch.
+ */
+export const BUSY_BACKOFF_MS = REOFFER_MS
 /** A job whose pending units drew no claim for this long says why in `status`. */
 export const WAITING_AFTER_MS = 10_000
 

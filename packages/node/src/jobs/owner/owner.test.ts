@@ -14,7 +14,7 @@ import type { JobComponents } from '../shared/deps.js'
 import type { JobMessage } from '../shared/job-bus.js'
 import type { JobMessageOf } from '../shared/message-router.js'
 import { createOwner } from './owner.js'
-import { REOFFER_MS } from './owner-state.js'
+import { BUSY_BACKOFF_MS, REFUSAL_BACKOFF_MS, REOFFER_MS } from './owner-state.js'
 
 const PEER_A = '12D3KooWLZd1ovTLzMaBH93PVtzD7HU5cycoXRwWNJEwneGoPj5G'
 const PEER_B = '12D3KooWQRtmeT5Z5cyYnsQJMS5yt5YCpUo4jGaCexrH7ZgKpevB'
@@ -355,12 +355,15 @@ describe('the owner as a component', () => {
     })
   })
 
-  it('logs a release its full job log could not take when the lease runs out, as the refusal it was', async () => {
+  /**
+   * A unit leased to `worker` (its result logged as arriving when `returned`), and that worker's
+   * reject of it heard while every job log append fails, as the store's own DISK_FULL does. Space
+   * comes back and the lease runs out with no heartbeat or second reject: returns the unit then.
+   */
+  async function rejectOnFullLog (worker: string, returned: boolean, code: string, message: string) {
     const real = await temp.open()
     const jobId = await plannedJob(real, 1)
     let now = Date.now()
-    await real.append(jobId, { type: 'unit:leased', index: 0, worker: PEER_A, attempt: 1, leaseUntil: now + 60_000 })
-    // The job log as its disk fills: every append fails, as the store's own DISK_FULL does.
     let full = false
     const store = new Proxy(real, {
       get (target, key) {
@@ -375,14 +378,17 @@ describe('the owner as a component', () => {
     const owner = createOwner(c, { localSlotsFree: () => 0, localAcceptsWork: () => false })
     await owner.start()
     try {
+      // Leased once the owner runs: its start gives back what its own worker held before.
+      await real.append(jobId, { type: 'unit:leased', index: 0, worker, attempt: 1, leaseUntil: now + 60_000 })
+      if (returned) await real.append(jobId, { type: 'unit:returned', index: 0, attempt: 1 })
+      const stateBefore = real.job(jobId)?.units[0]?.state
       full = true
       const reject = {
-        v: PROTOCOL_VERSION, ts: now, type: 'reject', jobId, index: 0, attempt: 1, code: 'BUSY', message: 'paused'
+        v: PROTOCOL_VERSION, ts: now, type: 'reject', jobId, index: 0, attempt: 1, code, message
       } as JobMessageOf<'reject'>
-      owner.messages.reject(reject, PEER_A)
+      owner.messages.reject(reject, worker)
       for (let i = 0; i < 5; i++) await nextTurn()
-      expect(real.job(jobId)?.units[0]?.state).toBe('leased')
-      // Space is back, and the lease has run out meanwhile: no heartbeat or second reject comes.
+      expect(real.job(jobId)?.units[0]?.state).toBe(stateBefore)
       full = false
       now += 10 * 60_000
       const deadline = performance.now() + paced(10_000)
@@ -390,11 +396,74 @@ describe('the owner as a component', () => {
         if (performance.now() > deadline) throw new Error('the unit was never released')
         await new Promise(resolve => setTimeout(resolve, 20))
       }
-      const unit = real.job(jobId)?.units[0]
-      expect(unit?.failures).toBe(0)
-      expect(unit?.lastError?.message).toMatch(/^BUSY from .*: paused$/)
+      return real.job(jobId)?.units[0]
     } finally {
       await owner.stop()
     }
+  }
+
+  it('logs a release its full job log could not take when the lease runs out, as the refusal it was', async () => {
+    const unit = await rejectOnFullLog(PEER_A, false, 'BUSY', 'paused')
+    expect(unit?.failures).toBe(0)
+    expect(unit?.lastError?.message).toMatch(/^BUSY from .*: paused$/)
+  })
+
+  it('ends a lease whose result was arriving when its worker gives the unit back: this node\'s own worker, its result lost to a full job log', async () => {
+    // The result was logged as arriving, then its check could not be recorded; the worker removed
+    // it and said so. Nothing else will end that lease, and running out is not the worker's fault.
+    const unit = await rejectOnFullLog(SELF, true, 'DISK_FULL', 'the disk holding the job log is full')
+    expect(unit?.failures).toBe(0)
+    expect(unit?.lastError?.message).toMatch(/^DISK_FULL from .*: the disk holding the job log is full$/)
+  })
+
+  /**
+   * One unit offered to the one peer, which takes the lease and gives it back with `code`. The
+   * owner's clock then moves `laterMs` on. Returns whether, within three ticks after, the unit was
+   * offered to that peer again (its advert says it has a free slot throughout).
+   */
+  async function offeredAgainAfter (code: string, laterMs: number): Promise<boolean> {
+    const store = await temp.open()
+    const jobId = await plannedJob(store, 1)
+    const t = { now: 1_000_000, looks: 0 }
+    const offered: string[][] = []
+    const c = ownerComponents({
+      store,
+      peers: [{ id: PEER_A, slotsFree: 1, slotsTotal: 1, paused: false }],
+      clock: () => { t.looks++; return t.now },
+      publish: async (m) => { if (m.type === 'offer') offered.push(m.candidates ?? []) }
+    })
+    const owner = createOwner(c, { localSlotsFree: () => 0, localAcceptsWork: () => false })
+    const deadline = performance.now() + paced(10_000)
+    const until = async (what: string, done: () => boolean): Promise<void> => {
+      while (!done()) {
+        if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+        await new Promise(resolve => setTimeout(resolve, 10))
+      }
+    }
+    await owner.start()
+    try {
+      await until('the first offer', () => offered.length > 0)
+      await store.append(jobId, { type: 'unit:leased', index: 0, worker: PEER_A, attempt: 1, leaseUntil: t.now + 60_000 })
+      const reject = {
+        v: PROTOCOL_VERSION, ts: t.now, type: 'reject', jobId, index: 0, attempt: 1, code, message: 'no room'
+      } as JobMessageOf<'reject'>
+      owner.messages.reject(reject, PEER_A)
+      await until('the release', () => store.job(jobId)?.units[0]?.state === 'pending')
+      offered.length = 0
+      t.now += laterMs
+      const looks = t.looks + 3
+      await until('three ticks', () => t.looks >= looks || offered.length > 0)
+      return offered.some(candidates => candidates.includes(PEER_A))
+    } finally {
+      await owner.stop()
+    }
+  }
+
+  it('offers a unit a worker turned back as BUSY to it again at the next re-offer, and keeps one it refused for a full disk away', async () => {
+    // BUSY: no room for a grant that came late, or paused; its advert says when it has room again.
+    const soon = Math.max(REOFFER_MS, BUSY_BACKOFF_MS) + 1
+    expect(soon).toBeLessThan(REFUSAL_BACKOFF_MS)
+    expect(await offeredAgainAfter('BUSY', soon)).toBe(true)
+    expect(await offeredAgainAfter('DISK_FULL', soon)).toBe(false)
   })
 })

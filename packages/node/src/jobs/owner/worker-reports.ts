@@ -1,9 +1,9 @@
 import { ErrorCodes, type WireErrorCode } from '@ffmesh/protocol'
 import type { JobComponents } from '../shared/deps.js'
 import type { JobMessageOf } from '../shared/message-router.js'
-import { isLeaseOf, nextUnitState } from '../shared/unit-lease.js'
+import { isLeaseOf, isLive, nextUnitState } from '../shared/unit-lease.js'
 import { leaseTermMs, type Leases } from './lease.js'
-import { REFUSAL_BACKOFF_MS, type OwnerState } from './owner-state.js'
+import { BUSY_BACKOFF_MS, REFUSAL_BACKOFF_MS, type OwnerState } from './owner-state.js'
 import { nextAnchor, workerSpeed } from './progress-estimate.js'
 
 /** Refusals that say the worker cannot do this unit at all, as opposed to a failed try. */
@@ -55,7 +55,7 @@ export function createWorkerReports (c: JobComponents, parts: WorkerReportParts)
     const code = m.code as WireErrorCode
     // This node's own full disk holds the whole job already (holdReason); no refusal to wait out.
     if (REFUSALS.includes(code) && !(code === 'DISK_FULL' && from === c.mesh.peerId)) {
-      const refusal = { code, message: m.message, until: c.clock() + REFUSAL_BACKOFF_MS }
+      const refusal = { code, message: m.message, until: c.clock() + (code === 'BUSY' ? BUSY_BACKOFF_MS : REFUSAL_BACKOFF_MS) }
       // A missing encoder, a full disk or no route to this node holds for every unit of the job.
       const scope =
         code === 'UNSUPPORTED_PROFILE' || code === 'DISK_FULL' || code === 'OWNER_UNREACHABLE'
@@ -64,7 +64,9 @@ export function createWorkerReports (c: JobComponents, parts: WorkerReportParts)
       for (const u of scope) rt.get(u.jobId, u.index).refusals.set(from, refusal)
     }
     c.events.emit('peer:rejected', { jobId: m.jobId, index: m.index, peerId: from, data: { code, message: m.message } })
-    if (isLeaseOf(unit, from, m.attempt)) {
+    // Its result may be logged as arriving (`returned`): this node's own worker, whose result's check
+    // could not be recorded (a full job log), removed it and said so. Nothing else ends that lease.
+    if (isLeaseOf(unit, from, m.attempt, isLive)) {
       const ended = {
         attempt: m.attempt,
         reason: {

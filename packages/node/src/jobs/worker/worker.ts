@@ -222,8 +222,8 @@ export function createWorker (c: JobComponents, init: WorkerInit) {
    * A grant for a claim dropped unanswered: an owner whose job log was slow to take the lease (a
    * disk busy writing back) grants after CLAIM_TTL_MS. The lease is logged and the owner waits on
    * it, so the worker takes it while it has room. Turned back (BUSY), the unit was offered again
-   * with this worker refused for REFUSAL_BACKOFF_MS, and an idle worker watched a batch's last clip
-   * wait behind another (bench/batch).
+   * without this worker for a while, and an idle worker watched a batch's last clip wait behind
+   * another (bench/batch).
    */
   function claimFromDropped (key: string, m: JobMessageOf<'grant'>, from: string): HeardOffer | undefined {
     const late = dropped.get(key)
