@@ -14,6 +14,14 @@ export const REOPEN_RETRY_MS = 1_000
  */
 export const SLOW_WRITE_MS = 500
 
+/**
+ * A write whose own time (the free-space check and the sync) reached this is a warning: grants
+ * wait on the log, so a disk this slow leaves the whole mesh idle with nothing else to say why.
+ * Said at most once per STALL_WARN_EVERY_MS while it lasts.
+ */
+export const STALLED_WRITE_MS = 5_000
+export const STALL_WARN_EVERY_MS = 60_000
+
 /** One LevelDB batch operation (a put or del, in a sublevel). */
 export interface BatchOp { type: 'put' | 'del', sublevel: unknown, key: string, value?: unknown }
 
@@ -43,6 +51,8 @@ export interface LogWriterInit {
   logger: Logger
   /** Free bytes on the log's filesystem (statfs). */
   freeBytes: (dir: string) => Promise<number>
+  /** A monotonic clock in ms that times the writes (performance.now unless a test sets it). */
+  now?: () => number
 }
 
 /**
@@ -57,6 +67,8 @@ export interface LogWriterInit {
 export function createLogWriter (init: LogWriterInit): LogWriter {
   const { logger, reserve } = init
   const { freeBytes } = init
+  const now = init.now ?? (() => performance.now())
+  let stallSaidAt = Number.NEGATIVE_INFINITY
   const dir = path.dirname(init.dbPath)
   let db: LogLevel | null = init.db
   let problem: FfmeshError | null = null
@@ -96,7 +108,7 @@ export function createLogWriter (init: LogWriterInit): LogWriter {
     queuedAt: number
   ): Promise<T> {
     // Its turn in the queue: from here on the time is this write's own (the free-space check, the sync).
-    const started = performance.now()
+    const started = now()
     if (closed) throw new FfmeshError(ErrorCodes.STORE_WRITE_FAILED, 'the job log is closed (the node is stopping)')
     if (db == null || problem != null) {
       throw problem ?? new FfmeshError(ErrorCodes.STORE_WRITE_FAILED, 'the job log is not open')
@@ -123,10 +135,20 @@ export function createLogWriter (init: LogWriterInit): LogWriter {
       await recover()
       throw problem ?? writeError(err, init.dbPath)
     }
-    const done = performance.now()
+    const done = now()
     if (done - queuedAt >= SLOW_WRITE_MS) {
       const ms = Math.round(done - started)
-      logger.debug({ ms, waitedMs: Math.round(started - queuedAt), ops: staged.ops.length }, 'slow job log write')
+      const timing = { ms, waitedMs: Math.round(started - queuedAt), ops: staged.ops.length }
+      if (done - started >= STALLED_WRITE_MS && done - stallSaidAt >= STALL_WARN_EVERY_MS) {
+        stallSaidAt = done
+        const seconds = ((done - started) / 1000).toFixed(1)
+        logger.warn(
+          { ...timing, dir },
+          `the job log's disk took ${seconds} s to take one write; grants, results and job steps wait on it`
+        )
+      } else {
+        logger.debug(timing, 'slow job log write')
+      }
     }
     const result = staged.commit()
     if (reserve.missing() > 0) await reserve.ensure(await freeBytes(dir).catch(() => 0))
@@ -135,7 +157,7 @@ export function createLogWriter (init: LogWriterInit): LogWriter {
 
   return {
     write: (build, options) => {
-      const queuedAt = performance.now()
+      const queuedAt = now()
       return serial(() => write(build, options, queuedAt))
     },
     db () {
