@@ -1,19 +1,19 @@
-import { describe, expect, it } from 'vitest'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { createLogger } from '../logger.js'
 import type { LogLevel } from './log-db.js'
 import { createLogWriter, SLOW_WRITE_MS, STALL_WARN_EVERY_MS, STALLED_WRITE_MS } from './log-writer.js'
 
 /**
- * A writer on a database whose synced batches take the time the test gives each (on a clock only
- * the batches move), and the lines it logs.
+ * A writer on a database whose synced batches end when the test says, on fake timers (the writer's
+ * clock is the faked Date), and the warn and debug lines it logs.
  */
 function writerOnSlowDisk () {
-  const t = { now: 0, syncMs: 0 }
-  const lines: Array<{ level: number, msg: string, ms?: number }> = []
+  let finish = (): void => {}
   const db = {
-    batch: async () => { t.now += t.syncMs },
+    batch: async () => await new Promise<void>(resolve => { finish = resolve }),
     close: async () => {}
   } as unknown as LogLevel
+  const lines: Array<{ level: number, msg: string }> = []
   const writer = createLogWriter({
     dbPath: '/data/db',
     db,
@@ -21,31 +21,39 @@ function writerOnSlowDisk () {
     reopen: async () => db,
     logger: createLogger({ level: 'debug' }, { write: (s: string) => { lines.push(JSON.parse(s)) } }),
     freeBytes: async () => Number.MAX_SAFE_INTEGER,
-    now: () => t.now
+    now: () => Date.now()
   })
-  const write = async (syncMs: number): Promise<void> => {
-    t.syncMs = syncMs
-    await writer.write(() => ({ ops: [], commit: () => undefined }), { essential: false })
+  /** A write whose sync takes `ms`; what it logged while it waited, and once it ended. */
+  const write = async (ms: number): Promise<{ during: string[], after: string[] }> => {
+    const from = lines.length
+    const written = writer.write(() => ({ ops: [], commit: () => undefined }), { essential: false })
+    await vi.advanceTimersByTimeAsync(ms)
+    const during = said(from)
+    finish()
+    await written
+    return { during, after: said(from + during.length) }
   }
-  const said = (level: 'warn' | 'debug'): number => lines.filter(l => l.level === (level === 'warn' ? 40 : 20)).length
-  return { t, write, said, lines }
+  const said = (from: number): string[] =>
+    lines.slice(from).map(l => `${l.level === 40 ? 'warn' : l.level === 20 ? 'debug' : l.level}: ${l.msg}`)
+  return { write }
 }
 
 describe('the job log writer on a slow disk', () => {
-  it('warns of a write that stalled for seconds, once a minute while it lasts, and keeps shorter slow writes at debug', async () => {
+  beforeEach(() => { vi.useFakeTimers() })
+  afterEach(() => { vi.useRealTimers() })
+
+  it('warns while a write stalls for seconds and when it ends, once a minute while it lasts; a shorter slow write stays at debug', async () => {
     const w = writerOnSlowDisk()
-    await w.write(SLOW_WRITE_MS - 1)
-    expect([w.said('warn'), w.said('debug')]).toEqual([0, 0])
-    await w.write(SLOW_WRITE_MS)
-    expect([w.said('warn'), w.said('debug')]).toEqual([0, 1])
-    await w.write(STALLED_WRITE_MS)
-    expect([w.said('warn'), w.said('debug')]).toEqual([1, 1])
-    expect(w.lines.at(-1)?.msg).toBe('the job log\'s disk took 5.0 s to take one write; grants, results and job steps wait on it')
-    // Still stalled within the minute: at debug, not another warning.
-    await w.write(STALLED_WRITE_MS * 2)
-    expect([w.said('warn'), w.said('debug')]).toEqual([1, 2])
-    w.t.now += STALL_WARN_EVERY_MS
-    await w.write(STALLED_WRITE_MS)
-    expect([w.said('warn'), w.said('debug')]).toEqual([2, 2])
+    expect(await w.write(SLOW_WRITE_MS - 1)).toEqual({ during: [], after: [] })
+    expect(await w.write(SLOW_WRITE_MS)).toEqual({ during: [], after: ['debug: slow job log write'] })
+    // A disk that does not answer says so before the write ends.
+    expect(await w.write(STALLED_WRITE_MS + 7_400)).toEqual({
+      during: ['warn: a job log write has waited 5 s on its disk; grants, results and job steps wait on it'],
+      after: ['warn: the job log\'s disk took 12.4 s to take one write']
+    })
+    // Still stalling within the minute: at debug.
+    expect(await w.write(STALLED_WRITE_MS)).toEqual({ during: [], after: ['debug: slow job log write'] })
+    await vi.advanceTimersByTimeAsync(STALL_WARN_EVERY_MS)
+    expect((await w.write(STALLED_WRITE_MS)).during).toHaveLength(1)
   })
 })

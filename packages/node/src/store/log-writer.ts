@@ -15,9 +15,9 @@ export const REOPEN_RETRY_MS = 1_000
 export const SLOW_WRITE_MS = 500
 
 /**
- * A write whose own time (the free-space check and the sync) reached this is a warning: grants
- * wait on the log, so a disk this slow leaves the whole mesh idle with nothing else to say why.
- * Said at most once per STALL_WARN_EVERY_MS while it lasts.
+ * A write whose own time (the free-space check and the sync) reaches this is a warning, said as
+ * it happens and again when the write ends: grants wait on the log, so a disk this slow leaves
+ * the whole mesh idle with nothing else to say why. At most once per STALL_WARN_EVERY_MS.
  */
 export const STALLED_WRITE_MS = 5_000
 export const STALL_WARN_EVERY_MS = 60_000
@@ -102,13 +102,47 @@ export function createLogWriter (init: LogWriterInit): LogWriter {
     }
   }
 
+  /**
+   * One write at its turn in the queue; from here on the time is its own (the free-space check, the
+   * sync). A write still going after STALLED_WRITE_MS is a warning then, not only once it ends:
+   * a disk that never answers would otherwise say nothing at all.
+   */
   async function write<T> (
     build: (db: LogLevel) => Staged<T>,
     options: { essential: boolean },
     queuedAt: number
   ): Promise<T> {
-    // Its turn in the queue: from here on the time is this write's own (the free-space check, the sync).
     const started = now()
+    let stalled = false
+    const watch = setTimeout(() => {
+      if (now() - stallSaidAt < STALL_WARN_EVERY_MS) return
+      stallSaidAt = now()
+      stalled = true
+      logger.warn(
+        { dir },
+        `a job log write has waited ${STALLED_WRITE_MS / 1000} s on its disk; grants, results and job steps wait on it`
+      )
+    }, STALLED_WRITE_MS)
+    watch.unref()
+    try {
+      const { result, ops } = await writeNow(build, options)
+      const done = now()
+      const timing = { ms: Math.round(done - started), waitedMs: Math.round(started - queuedAt), ops }
+      if (stalled) {
+        logger.warn({ ...timing, dir }, `the job log's disk took ${(timing.ms / 1000).toFixed(1)} s to take one write`)
+      } else if (done - queuedAt >= SLOW_WRITE_MS) {
+        logger.debug(timing, 'slow job log write')
+      }
+      return result
+    } finally {
+      clearTimeout(watch)
+    }
+  }
+
+  async function writeNow<T> (
+    build: (db: LogLevel) => Staged<T>,
+    options: { essential: boolean }
+  ): Promise<{ result: T, ops: number }> {
     if (closed) throw new FfmeshError(ErrorCodes.STORE_WRITE_FAILED, 'the job log is closed (the node is stopping)')
     if (db == null || problem != null) {
       throw problem ?? new FfmeshError(ErrorCodes.STORE_WRITE_FAILED, 'the job log is not open')
@@ -135,24 +169,9 @@ export function createLogWriter (init: LogWriterInit): LogWriter {
       await recover()
       throw problem ?? writeError(err, init.dbPath)
     }
-    const done = now()
-    if (done - queuedAt >= SLOW_WRITE_MS) {
-      const ms = Math.round(done - started)
-      const timing = { ms, waitedMs: Math.round(started - queuedAt), ops: staged.ops.length }
-      if (done - started >= STALLED_WRITE_MS && done - stallSaidAt >= STALL_WARN_EVERY_MS) {
-        stallSaidAt = done
-        const seconds = ((done - started) / 1000).toFixed(1)
-        logger.warn(
-          { ...timing, dir },
-          `the job log's disk took ${seconds} s to take one write; grants, results and job steps wait on it`
-        )
-      } else {
-        logger.debug(timing, 'slow job log write')
-      }
-    }
     const result = staged.commit()
     if (reserve.missing() > 0) await reserve.ensure(await freeBytes(dir).catch(() => 0))
-    return result
+    return { result, ops: staged.ops.length }
   }
 
   return {
