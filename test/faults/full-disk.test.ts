@@ -2,20 +2,12 @@ import fs from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { ErrorCodes, type JobStatus, type NodeEvent } from '@ffmesh/protocol'
+import { ErrorCodes, type JobStatus } from '@ffmesh/protocol'
 import { dataPaths } from '../../packages/node/src/config/paths.js'
 import { recoveryDrops } from '../../packages/node/src/store/log-db.js'
-import { makeClip, outputFiles, recordEvents } from '../helpers/faults-cluster.js'
-import {
-  ffmesh,
-  ffmeshJson,
-  ffmpegProcessesFor,
-  makeDataDir,
-  startNodeProcess,
-  waitForJobEnd,
-  waitUntil,
-  type NodeProcess
-} from '../helpers/node-harness.js'
+import { makeClip, outputFiles } from '../helpers/faults-cluster.js'
+import { ffmesh, ffmeshJson, makeDataDir, waitForJobEnd, waitUntil } from '../helpers/node-harness.js'
+import { recordedNode, type RecordedNode } from '../helpers/recorded-node.js'
 import { CAN_MOUNT, mountSmallDisk, NO_MOUNT_REASON, type SmallDisk } from '../helpers/tmpfs.js'
 
 if (!CAN_MOUNT) console.warn(`test/faults/full-disk.test.ts: ${NO_MOUNT_REASON}`)
@@ -76,10 +68,7 @@ describe.skipIf(!CAN_MOUNT)('fault scenario: the data dir on a small disk that f
   let ctl: string
   let dataDir: string
   let outDir: string
-  let node: NodeProcess | null = null
-  let stopEvents: () => void = () => {}
-  const events: NodeEvent[] = []
-  const logs: string[] = []
+  let node: RecordedNode
 
   beforeAll(async () => {
     disk = await mountSmallDisk('ffm-fd-disk-', DISK_MIB)
@@ -95,35 +84,17 @@ describe.skipIf(!CAN_MOUNT)('fault scenario: the data dir on a small disk that f
         ffmpeg: { ffmpegPath: await fillingFfmpeg(ctl, disk.dir) }
       }
     })
+    node = recordedNode(dataDir)
   })
 
   let failed = false
   afterEach((ctx) => { failed ||= ctx.task.result?.state === 'fail' })
   afterAll(async () => {
-    stopEvents()
-    if (node != null) {
-      logs.push(node.log())
-      await node.stop('SIGKILL')
-    }
-    for (const pid of await ffmpegProcessesFor(dataDir)) process.kill(pid, 'SIGKILL')
-    if (failed) console.error(`--- node log ---\n${logs.join('\n--- restart ---\n').slice(-40_000)}`)
+    await node?.end(failed)
     await disk.unmount()
     await fs.rm(ctl, { recursive: true, force: true })
   })
 
-  const start = async (): Promise<void> => {
-    node = await startNodeProcess(dataDir)
-    stopEvents = recordEvents(dataPaths(dataDir).controlSocket, events)
-  }
-  const stop = async (signal: NodeJS.Signals): Promise<{ code: number | null, signal: NodeJS.Signals | null }> => {
-    stopEvents()
-    const p = node as NodeProcess
-    const exited = await p.stop(signal)
-    logs.push(p.log())
-    node = null
-    if (signal === 'SIGKILL') for (const pid of await ffmpegProcessesFor(dataDir)) process.kill(pid, 'SIGKILL')
-    return exited
-  }
   const submit = async (name: string, variant: number): Promise<string> =>
     (
       await ffmeshJson<{ id: string }>(
@@ -147,7 +118,7 @@ describe.skipIf(!CAN_MOUNT)('fault scenario: the data dir on a small disk that f
       const s = await status(id)
       expect(s.state, `${what}: ${JSON.stringify(s.error)}`).not.toBe('failed')
       // What a person reads: "this node's disk is full: 0 B free on … (the data dir), reserve 6.0 MiB".
-      return s.waiting?.includes('disk is full') === true && events.some(e => e.type === 'node:disk-full') ? s : null
+      return s.waiting?.includes('disk is full') === true && node.events.some(e => e.type === 'node:disk-full') ? s : null
     }, `job ${id} to wait for disk space (${what})`, 60_000)
   }
 
@@ -159,11 +130,11 @@ describe.skipIf(!CAN_MOUNT)('fault scenario: the data dir on a small disk that f
       expect(after.find(j => j.id === b.id), b.id).toMatchObject({ state: b.state, output: b.output })
     }
     expect((await recoveryDrops(dataPaths(dataDir).db)).count).toBe(0)
-    expect((node as NodeProcess).log()).not.toMatch(/lost records|was not intact|dropped bytes/)
+    expect(node.process().log()).not.toMatch(/lost records|was not intact|dropped bytes/)
   }
 
   it('refuses submits, holds every step without spending attempts, goes on when space returns, and loses nothing across SIGTERM and kill -9', async () => {
-    await start()
+    await node.start()
 
     // Below the reserve before a submit (5 MiB free of the 6 MiB kept, so the job log itself
     // would still take it): refused with a code and a non-zero exit, nothing logged as a job.
@@ -212,23 +183,23 @@ describe.skipIf(!CAN_MOUNT)('fault scenario: the data dir on a small disk that f
     await waitUntil(() => filled('converting'), 'the disk to fill while a unit converts', 120_000)
     await expectHeld(held, 'held at SIGTERM')
     const beforeTerm = await all()
-    expect((await stop('SIGTERM')).code).toBe(0)
+    expect((await node.stop('SIGTERM')).code).toBe(0)
     await disk.free()
-    await start()
+    await node.start()
     await expectSameJobs(beforeTerm)
     expect((await waitForJobEnd(dataDir, held)).state).toBe('done')
 
     // kill -9 on a full disk, started again once space is back.
     await disk.fill()
     await waitUntil(
-      async () => events.filter(e => e.type === 'node:disk-full').length >= STEPS.length + 2,
+      async () => node.events.filter(e => e.type === 'node:disk-full').length >= STEPS.length + 2,
       'the node to see its disk full',
       30_000
     )
     const beforeKill = await all()
-    expect((await stop('SIGKILL')).signal).toBe('SIGKILL')
+    expect((await node.stop('SIGKILL')).signal).toBe('SIGKILL')
     await disk.free()
-    await start()
+    await node.start()
     await expectSameJobs(beforeKill)
 
     // Every job done with exactly one output; no unit verified twice or failed for want of space.
@@ -237,12 +208,12 @@ describe.skipIf(!CAN_MOUNT)('fault scenario: the data dir on a small disk that f
     expect(await outputFiles(outDir)).toHaveLength(ids.length)
     for (const j of final) expect(await fs.stat(j.output as string).then(s => s.size)).toBeGreaterThan(0)
     const verified = new Map<string, number>()
-    for (const e of events.filter(e => e.type === 'unit:verified')) {
+    for (const e of node.events.filter(e => e.type === 'unit:verified')) {
       verified.set(`${e.jobId}:${e.index}`, (verified.get(`${e.jobId}:${e.index}`) ?? 0) + 1)
     }
     expect([...verified.values()].filter(n => n > 1)).toEqual([])
-    expect(events.filter(e => e.type === 'unit:released' && e.data?.failure === true)).toEqual([])
-    const log = [...logs, (node as NodeProcess).log()].join('\n')
+    expect(node.events.filter(e => e.type === 'unit:released' && e.data?.failure === true)).toEqual([])
+    const log = node.log()
     expect(log.match(/owner tick failed/g)?.length ?? 0).toBeLessThanOrEqual(STEPS.length + 2)
   })
 })

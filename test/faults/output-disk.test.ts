@@ -2,18 +2,10 @@ import fs from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import type { JobStatus, NodeEvent } from '@ffmesh/protocol'
-import { dataPaths } from '../../packages/node/src/config/paths.js'
-import { makeClip, outputFiles, recordEvents } from '../helpers/faults-cluster.js'
-import {
-  ffmeshJson,
-  ffmpegProcessesFor,
-  makeDataDir,
-  startNodeProcess,
-  waitForJobEnd,
-  waitUntil,
-  type NodeProcess
-} from '../helpers/node-harness.js'
+import type { JobStatus } from '@ffmesh/protocol'
+import { makeClip, outputFiles } from '../helpers/faults-cluster.js'
+import { ffmeshJson, makeDataDir, waitForJobEnd, waitUntil } from '../helpers/node-harness.js'
+import { recordedNode, type RecordedNode } from '../helpers/recorded-node.js'
 import { CAN_MOUNT, mountSmallDisk, NO_MOUNT_REASON, type SmallDisk } from '../helpers/tmpfs.js'
 
 if (!CAN_MOUNT) console.warn(`test/faults/output-disk.test.ts: ${NO_MOUNT_REASON}`)
@@ -45,9 +37,7 @@ describe.skipIf(!CAN_MOUNT)('fault scenario: a job\'s output folder on a disk th
   let ctl: string
   let roomy: string
   let dataDir: string
-  let node: NodeProcess | null = null
-  let stopEvents: () => void = () => {}
-  const events: NodeEvent[] = []
+  let node: RecordedNode
 
   beforeAll(async () => {
     share = await mountSmallDisk('ffm-od-share-', 24)
@@ -61,18 +51,14 @@ describe.skipIf(!CAN_MOUNT)('fault scenario: a job\'s output folder on a disk th
         ffmpeg: { ffmpegPath: await holdingFfmpeg(ctl) }
       }
     })
+    node = recordedNode(dataDir)
   })
 
   let failed = false
   afterEach((ctx) => { failed ||= ctx.task.result?.state === 'fail' })
   afterAll(async () => {
-    stopEvents()
     await fs.rm(path.join(ctl, 'hold'), { force: true })
-    if (node != null) {
-      if (failed) console.error(`--- node log ---\n${node.log().slice(-40_000)}`)
-      await node.stop('SIGKILL')
-    }
-    for (const pid of await ffmpegProcessesFor(dataDir)) process.kill(pid, 'SIGKILL')
+    await node?.end(failed)
     await share.unmount()
     await fs.rm(ctl, { recursive: true, force: true })
   })
@@ -87,8 +73,7 @@ describe.skipIf(!CAN_MOUNT)('fault scenario: a job\'s output folder on a disk th
   const status = (id: string): Promise<JobStatus> => ffmeshJson<JobStatus>(['status', id], { dataDir })
 
   it('holds only the jobs writing there, says which folder, and finishes them once space returns', async () => {
-    node = await startNodeProcess(dataDir)
-    stopEvents = recordEvents(dataPaths(dataDir).controlSocket, events)
+    await node.start()
     await fs.writeFile(path.join(ctl, 'hold'), '')
     const held = await submit('held.mp4', 1, share.dir)
     await waitUntil(() => fs.stat(path.join(ctl, 'encoding')).then(() => true, () => null), 'a unit to start converting')
@@ -102,7 +87,7 @@ describe.skipIf(!CAN_MOUNT)('fault scenario: a job\'s output folder on a disk th
     }, 'the job to wait for space on its output folder')
     expect(waiting.waiting).toContain(`on ${share.dir} (the output folder)`)
     expect(waiting.state).toBe('running')
-    const full = events.find(e => e.type === 'node:disk-full')
+    const full = node.events.find(e => e.type === 'node:disk-full')
     expect(full?.data).toMatchObject({ dir: share.dir, what: 'output folder' })
 
     // The data dir has room: a job writing elsewhere runs to the end meanwhile.
@@ -121,7 +106,7 @@ describe.skipIf(!CAN_MOUNT)('fault scenario: a job\'s output folder on a disk th
     expect(path.dirname(done.output as string)).toBe(share.dir)
     expect(await fs.stat(done.output as string).then(s => s.size)).toBeGreaterThan(0)
     // Held, not failed: no try was spent on the wait.
-    expect(events.filter(e => e.type === 'unit:released' && e.data?.failure === true)).toEqual([])
-    expect(events.some(e => e.type === 'node:disk-ok' && e.data?.dir === share.dir)).toBe(true)
+    expect(node.events.filter(e => e.type === 'unit:released' && e.data?.failure === true)).toEqual([])
+    expect(node.events.some(e => e.type === 'node:disk-ok' && e.data?.dir === share.dir)).toBe(true)
   })
 })

@@ -21,6 +21,20 @@ const PEER_B = '12D3KooWQRtmeT5Z5cyYnsQJMS5yt5YCpUo4jGaCexrH7ZgKpevB'
 const temp = useTempJobStores('ffmesh-owner-')
 
 /**
+ * A wait for conditions, each checked every 10 ms, all within one limit (paced: stretched on a
+ * slow or busy host) from this call; past it the wait throws, naming what it waited for.
+ */
+function waitsWithin (limitMs: number): (what: string, done: () => boolean) => Promise<void> {
+  const deadline = performance.now() + paced(limitMs)
+  return async (what, done) => {
+    while (!done()) {
+      if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+      await new Promise(resolve => setTimeout(resolve, 10))
+    }
+  }
+}
+
+/**
  * An owner with no jobs, on an event bus and a mesh that count who listens, and a store that
  * counts the owner's looks at its jobs (each tick takes one).
  */
@@ -213,11 +227,7 @@ describe('the owner as a component', () => {
       const next = newJobId()
       await store.append(next, { type: 'job:submitted', job: jobRecord(next) })
       await logPlan(store, next, 1, { kind: 'whole', durationSec: init.nextSec })
-      const deadline = performance.now() + paced(10_000)
-      while (!offered.some(o => o.jobId === next)) {
-        if (performance.now() > deadline) throw new Error('the next file was never offered')
-        await new Promise(resolve => setTimeout(resolve, 10))
-      }
+      await waitsWithin(10_000)('the next file to be offered', () => offered.some(o => o.jobId === next))
       return offered.find(o => o.jobId === next)?.candidates
     } finally {
       await owner.stop()
@@ -312,13 +322,7 @@ describe('the owner as a component', () => {
       publish: async (m) => { if (m.type === 'offer') offered.push(m.unit.jobId) }
     })
     const owner = createOwner(c, { localSlotsFree: () => 0, localAcceptsWork: () => false })
-    const deadline = performance.now() + paced(10_000)
-    const until = async (what: string, done: () => boolean): Promise<void> => {
-      while (!done()) {
-        if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-        await new Promise(resolve => setTimeout(resolve, 10))
-      }
-    }
+    const until = waitsWithin(10_000)
     const ticks = async (n: number): Promise<void> => {
       const target = t.looks + n
       await until(`${n} ticks`, () => t.looks >= target)
@@ -391,11 +395,7 @@ describe('the owner as a component', () => {
       expect(real.job(jobId)?.units[0]?.state).toBe(stateBefore)
       full = false
       now += 10 * 60_000
-      const deadline = performance.now() + paced(10_000)
-      while (real.job(jobId)?.units[0]?.state !== 'pending') {
-        if (performance.now() > deadline) throw new Error('the unit was never released')
-        await new Promise(resolve => setTimeout(resolve, 20))
-      }
+      await waitsWithin(10_000)('the unit to be released', () => real.job(jobId)?.units[0]?.state === 'pending')
       return real.job(jobId)?.units[0]
     } finally {
       await owner.stop()
@@ -433,13 +433,7 @@ describe('the owner as a component', () => {
       publish: async (m) => { if (m.type === 'offer') offered.push(m.candidates ?? []) }
     })
     const owner = createOwner(c, { localSlotsFree: () => 0, localAcceptsWork: () => false })
-    const deadline = performance.now() + paced(10_000)
-    const until = async (what: string, done: () => boolean): Promise<void> => {
-      while (!done()) {
-        if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-        await new Promise(resolve => setTimeout(resolve, 10))
-      }
-    }
+    const until = waitsWithin(10_000)
     await owner.start()
     try {
       await until('the first offer', () => offered.length > 0)
