@@ -87,8 +87,9 @@ describe.skipIf(!CAN_MOUNT)('fault scenario: a job\'s output folder on a disk th
     }, 'the job to wait for space on its output folder')
     expect(waiting.waiting).toContain(`on ${share.dir} (the output folder)`)
     expect(waiting.state).toBe('running')
-    const full = node.events.find(e => e.type === 'node:disk-full')
-    expect(full?.data).toMatchObject({ dir: share.dir, what: 'output folder' })
+    // Events come over their own stream: this one may reach the test after the status did.
+    const full = await waitUntil(async () => node.events.find(e => e.type === 'node:disk-full'), 'node:disk-full')
+    expect(full.data).toMatchObject({ dir: share.dir, what: 'output folder' })
 
     // The data dir has room: a job writing elsewhere runs to the end meanwhile.
     await fs.rm(path.join(ctl, 'hold'))
@@ -105,8 +106,8 @@ describe.skipIf(!CAN_MOUNT)('fault scenario: a job\'s output folder on a disk th
     expect(done.state, JSON.stringify(done.error)).toBe('done')
     expect(path.dirname(done.output as string)).toBe(share.dir)
     expect(await fs.stat(done.output as string).then(s => s.size)).toBeGreaterThan(0)
+    await waitUntil(async () => node.events.some(e => e.type === 'node:disk-ok' && e.data?.dir === share.dir), 'node:disk-ok')
     // Held, not failed: no try was spent on the wait.
     expect(node.events.filter(e => e.type === 'unit:released' && e.data?.failure === true)).toEqual([])
-    expect(node.events.some(e => e.type === 'node:disk-ok' && e.data?.dir === share.dir)).toBe(true)
   })
 })
