@@ -104,8 +104,8 @@ export function createLogWriter (init: LogWriterInit): LogWriter {
 
   /**
    * One write at its turn in the queue; from here on the time is its own (the free-space check, the
-   * sync). A write still going after STALLED_WRITE_MS is a warning then, not only once it ends:
-   * a disk that never answers would otherwise say nothing at all.
+   * sync, taking it into memory). A write still going after STALLED_WRITE_MS is a warning then,
+   * not only once it ends: a disk that never answers would otherwise say nothing at all.
    */
   async function write<T> (
     build: (db: LogLevel) => Staged<T>,
