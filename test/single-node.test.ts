@@ -10,6 +10,7 @@ import {
   ffmesh,
   ffmeshJson,
   ffmpegProcessesFor,
+  killOrphans,
   makeDataDir,
   startNodeProcess,
   waitForJobEnd,
@@ -161,7 +162,7 @@ describe('one node, driven by the ffmesh CLI', () => {
     const exited = await node.stop('SIGKILL')
     expect(exited.signal).toBe('SIGKILL')
     // The orphaned ffmpeg child of the killed node must not hold the unit or the disk.
-    for (const pid of await ffmpegProcessesFor(dataDir)) process.kill(pid, 'SIGKILL')
+    await killOrphans(dataDir)
 
     node = await startNodeProcess(dataDir)
     try {

@@ -6,7 +6,7 @@ import type { JobStatus } from '@ffmesh/protocol'
 import {
   ffmesh,
   ffmeshJson,
-  ffmpegProcessesFor,
+  killOrphans,
   makeDataDir,
   startNodeProcess,
   waitUntil
@@ -59,7 +59,7 @@ describe('fault scenarios: a crash during a --replace swap', () => {
         const exited = await crashing.exited
         // Nothing but the armed crash point sends SIGKILL to the node.
         expect(exited.signal).toBe('SIGKILL')
-        for (const pid of await ffmpegProcessesFor(dataDir)) process.kill(pid, 'SIGKILL')
+        await killOrphans(dataDir)
 
         expect(['original', 'output']).toContain(await holds(ep, originals.ep))
         const filmName = await holds(film, originals.film)

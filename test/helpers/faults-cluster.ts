@@ -8,7 +8,7 @@ import { ControlRoutes, type JobStatus, type NodeEvent, type PeerStatus } from '
 import { afterAll, afterEach, beforeAll } from 'vitest'
 import {
   ffmeshJson,
-  ffmpegProcessesFor,
+  killOrphans,
   makeDataDir,
   startNodeProcess,
   waitUntil,
@@ -137,17 +137,6 @@ export function recordEvents (socketPath: string, into: NodeEvent[]): () => void
   })
   req.on('error', () => {})
   return () => { req.destroy() }
-}
-
-/** ffmpeg children a killed node left running on its files (they are ours: the node was). */
-async function killOrphans (dataDir: string): Promise<void> {
-  for (const pid of await ffmpegProcessesFor(dataDir)) {
-    try {
-      process.kill(pid, 'SIGKILL')
-    } catch {
-      // It ended by itself meanwhile.
-    }
-  }
 }
 
 export interface ClusterNode {

@@ -197,6 +197,17 @@ export async function ffmpegProcessesFor (dataDir: string): Promise<number[]> {
   return pids
 }
 
+/** ffmpeg children a killed node left running on its files (they are ours: the node was). */
+export async function killOrphans (dataDir: string): Promise<void> {
+  for (const pid of await ffmpegProcessesFor(dataDir)) {
+    try {
+      process.kill(pid, 'SIGKILL')
+    } catch {
+      // It ended by itself meanwhile.
+    }
+  }
+}
+
 export async function waitUntil<T> (
   probe: () => Promise<T | undefined | null | false>,
   what: string,

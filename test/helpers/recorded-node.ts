@@ -1,7 +1,7 @@
 import type { NodeEvent } from '@ffmesh/protocol'
 import { dataPaths } from '../../packages/node/src/config/paths.js'
 import { recordEvents } from './faults-cluster.js'
-import { ffmpegProcessesFor, startNodeProcess, type NodeProcess } from './node-harness.js'
+import { killOrphans, startNodeProcess, type NodeProcess } from './node-harness.js'
 
 /**
  * One node process of a fault scenario, on one data dir, started and stopped as the test says:
@@ -26,9 +26,6 @@ export function recordedNode (dataDir: string): RecordedNode {
   const logs: string[] = []
   let node: NodeProcess | null = null
   let stopEvents = (): void => {}
-  const killLeftovers = async (): Promise<void> => {
-    for (const pid of await ffmpegProcessesFor(dataDir)) process.kill(pid, 'SIGKILL')
-  }
   const runs = (): string[] => [...logs, ...(node != null ? [node.log()] : [])]
   return {
     events,
@@ -46,7 +43,7 @@ export function recordedNode (dataDir: string): RecordedNode {
       const exited = await p.stop(signal)
       logs.push(p.log())
       node = null
-      if (signal === 'SIGKILL') await killLeftovers()
+      if (signal === 'SIGKILL') await killOrphans(dataDir)
       return exited
     },
     log: () => runs().join('\n'),
@@ -55,7 +52,7 @@ export function recordedNode (dataDir: string): RecordedNode {
       if (failed) console.error(`--- node log ---\n${runs().join('\n--- restart ---\n').slice(-40_000)}`)
       if (node != null) await node.stop('SIGKILL')
       node = null
-      await killLeftovers()
+      await killOrphans(dataDir)
     }
   }
 }
