@@ -115,8 +115,9 @@ export function createLogWriter (init: LogWriterInit): LogWriter {
     const started = now()
     let stalled = false
     const watch = setTimeout(() => {
-      if (now() - stallSaidAt < STALL_WARN_EVERY_MS) return
-      stallSaidAt = now()
+      const at = now()
+      if (at - stallSaidAt < STALL_WARN_EVERY_MS) return
+      stallSaidAt = at
       stalled = true
       logger.warn(
         { dir },
