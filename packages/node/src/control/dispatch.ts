@@ -2,9 +2,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import { ControlRoutes, ErrorCodes, FfmeshError, isFfmeshError } from '@ffmesh/protocol'
 import type { Logger } from '../logger.js'
 import type { NodeApi } from './api.js'
-import { lastEventIdOf, openEventStream } from './event-stream.js'
+import { LAST_EVENT_ID_PARAM, lastEventIdOf, openEventStream } from './event-stream.js'
 import { readJsonBody, sendError, sendJson } from './http-io.js'
-import { handleRoute, matchRoute, parseWith } from './routes.js'
+import { handleRoute, matchRoute, parseQuery, parseWith } from './routes.js'
 
 export interface ControlDispatcher {
   /** Answers one control API request (JSON routes and the event stream); never throws. */
@@ -37,6 +37,7 @@ export function createControlDispatcher (init: {
         if (method !== 'GET') {
           throw new FfmeshError(ErrorCodes.BAD_ARGUMENTS, `use GET for ${ControlRoutes.events.path}`)
         }
+        parseQuery(undefined, url.searchParams, pathname, [LAST_EVENT_ID_PARAM])
         const close = openEventStream(api, res, { heartbeatMs: init.heartbeatMs, lastEventId: lastEventIdOf(req, url) })
         streams.add(close)
         res.on('close', () => streams.delete(close))
@@ -61,7 +62,7 @@ export function createControlDispatcher (init: {
       }
       const body =
         match.route.body != null ? parseWith(match.route.body, await readJsonBody(req), 'request') : undefined
-      const query = parseWith(match.route.query, Object.fromEntries(url.searchParams), 'query')
+      const query = parseQuery(match.route.query, url.searchParams, pathname)
       const result = await handleRoute(api, match, body, query, inFlight.signal)
       sendJson(res, result.status, result.body)
     } catch (err) {

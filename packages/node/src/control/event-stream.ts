@@ -25,13 +25,16 @@ export function formatStreamReset (reset: EventStreamReset): string {
   return `event: ${EVENT_STREAM_RESET}\ndata: ${JSON.stringify(reset)}\n\n`
 }
 
+/** The query parameter a page that opens a new stream names the last event it saw with. */
+export const LAST_EVENT_ID_PARAM = 'lastEventId'
+
 /**
  * The id a reconnecting client last saw: the `Last-Event-ID` header (browsers send it on their own
  * reconnects) or, for a page that opens a new stream, the `lastEventId` query parameter.
  */
 export function lastEventIdOf (req: IncomingMessage, url: URL): string | null {
   const header = req.headers['last-event-id']
-  const value = (typeof header === 'string' ? header : null) ?? url.searchParams.get('lastEventId')
+  const value = (typeof header === 'string' ? header : null) ?? url.searchParams.get(LAST_EVENT_ID_PARAM)
   return value != null && value !== '' ? value : null
 }
 

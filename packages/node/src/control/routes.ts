@@ -85,8 +85,34 @@ export function parseWith (schema: z.ZodType | undefined, value: unknown, what: 
   if (schema == null) return undefined
   const result = schema.safeParse(value)
   if (result.success) return result.data
-  const problems = result.error.issues.map(i => `${i.path.length > 0 ? i.path.join('.') : 'body'}: ${i.message}`)
+  // A problem with the whole query needs no label beside "invalid query"; one with the whole body is "body".
+  const where = (path: PropertyKey[]): string =>
+    path.length > 0 ? `${path.join('.')}: ` : what === 'query' ? '' : 'body: '
+  const problems = result.error.issues.map(i => `${where(i.path)}${i.message}`)
   throw new FfmeshError(ErrorCodes.BAD_ARGUMENTS, `invalid ${what}: ${problems.join('; ')}`)
+}
+
+/**
+ * Parses a route's query string. A route without a query schema takes no parameters and refuses
+ * any, as a schema refuses a key it does not know: a misspelt option is an error, not a no-op.
+ * `allowed` names the parameters such a route reads by hand (the event stream's lastEventId).
+ */
+export function parseQuery (
+  schema: z.ZodType | undefined,
+  params: URLSearchParams,
+  pathname: string,
+  allowed: readonly string[] = []
+): unknown {
+  if (schema != null) return parseWith(schema, Object.fromEntries(params), 'query')
+  const unknown = [...new Set(params.keys())].filter(k => !allowed.includes(k))
+  if (unknown.length > 0) {
+    const takes = allowed.length > 0 ? `only ${allowed.join(', ')}` : 'no query parameters'
+    throw new FfmeshError(
+      ErrorCodes.BAD_ARGUMENTS,
+      `${pathname} takes ${takes}; remove ${unknown.map(k => `"${k}"`).join(', ')}`
+    )
+  }
+  return undefined
 }
 
 /** Runs the handler of a matched route. */

@@ -142,6 +142,10 @@ describe('control server', () => {
       ['GET', '/v1/mesh/jobs?limit=many', undefined, 400, 'BAD_ARGUMENTS'],
       ['GET', '/v1/mesh/jobs?state=asleep', undefined, 400, 'BAD_ARGUMENTS'],
       ['GET', '/v1/mesh/jobs?colour=red', undefined, 400, 'BAD_ARGUMENTS'],
+      // A route without query parameters refuses one, as a route with them refuses an unknown one.
+      ['GET', '/v1/stats?since=7d', undefined, 400, 'BAD_ARGUMENTS'],
+      ['GET', '/v1/peers?all=1', undefined, 400, 'BAD_ARGUMENTS'],
+      ['GET', '/v1/events?since=0', undefined, 400, 'BAD_ARGUMENTS'],
       ['GET', '/v1/mesh/jobs/01ARZ3NDEKTSV4RRFFQ69G5FAV', undefined, 404, 'JOB_NOT_FOUND']
     ]
     for (const [method, url, body, status, code] of cases) {
@@ -153,6 +157,15 @@ describe('control server', () => {
         code: (reply.body as { error: { code: string } }).error.code
       }).toEqual({ method, url, status, code })
     }
+    expect((await call(socketPath, 'GET', '/v1/stats?since=7d')).body).toEqual({
+      error: { code: 'BAD_ARGUMENTS', message: '/v1/stats takes no query parameters; remove "since"' }
+    })
+    expect((await call(socketPath, 'GET', '/v1/events?since=0')).body).toEqual({
+      error: { code: 'BAD_ARGUMENTS', message: '/v1/events takes only lastEventId; remove "since"' }
+    })
+    expect((await call(socketPath, 'GET', '/v1/mesh/jobs?colour=red')).body).toEqual({
+      error: { code: 'BAD_ARGUMENTS', message: 'invalid query: Unrecognized key: "colour"' }
+    })
     api.getJob = () => { throw new Error('database exploded at /secret/path') }
     const internal = await call(socketPath, 'GET', '/v1/jobs/01ARZ3NDEKTSV4RRFFQ69G5FAV')
     expect(internal.status).toBe(500)
