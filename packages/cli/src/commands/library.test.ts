@@ -16,6 +16,10 @@ describe('library command options', () => {
     expect(codeOf(() => parseKindProfiles(['h265']))).toBe('BAD_ARGUMENTS')
     expect(codeOf(() => parseKindProfiles(['movie=h265']))).toBe('BAD_ARGUMENTS')
     expect(codeOf(() => parseKindProfiles([]))).toBe('BAD_ARGUMENTS')
+    expect(() => parseKindProfiles(['video=h264', 'audio=opus', 'video=h265'])).toThrow(
+      '--profile video=h265: video already has --profile video=h264; give one profile per kind'
+    )
+    expect(parseKindProfiles(['video=h265', 'video=h265'])).toEqual({ video: 'h265' })
   })
 
   it('takes either --out or --replace, and numbers of 0 or more for the rules', () => {

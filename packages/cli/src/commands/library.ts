@@ -29,7 +29,17 @@ export function parseKindProfiles (values: readonly string[] = []): KindProfiles
         `--profile ${value}: write KIND=PROFILE with KIND one of ${MediaKinds.join(', ')} (for example video=h265)`
       )
     }
-    out[m[1] as MediaKind] = m[2] as string
+    const kind = m[1] as MediaKind
+    const earlier = out[kind]
+    // Two profiles for one kind is a typo or a misunderstanding; taking the last would convert a
+    // whole library with a profile the person may not have meant.
+    if (earlier != null && earlier !== m[2]) {
+      throw new FfmeshError(
+        ErrorCodes.BAD_ARGUMENTS,
+        `--profile ${value}: ${kind} already has --profile ${kind}=${earlier}; give one profile per kind`
+      )
+    }
+    out[kind] = m[2] as string
   }
   if (Object.keys(out).length === 0) {
     throw new FfmeshError(
