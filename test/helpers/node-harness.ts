@@ -34,6 +34,42 @@ export async function ffmesh (
   return { code, stdout, stderr }
 }
 
+/** A command still running: what it has printed so far (stdout and stderr in order), and its end. */
+export interface RunningCli {
+  done: Promise<CliResult>
+  output: () => string
+  /** Resolves once it has printed `text`; fails at once if it ends without printing it. */
+  printed: (text: string, timeoutMs?: number) => Promise<void>
+}
+
+/** Starts `ffmesh ARGS` and returns at once, for a test that acts while the command runs. */
+export function startCli (args: string[], options: { dataDir?: string; env?: NodeJS.ProcessEnv } = {}): RunningCli {
+  const env = { ...process.env, ...options.env }
+  if (options.dataDir != null) env.FFMESH_DATA_DIR = options.dataDir
+  const child = spawn(process.execPath, [FFMESH_BIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] })
+  let stdout = ''
+  let stderr = ''
+  let both = ''
+  let ended = false
+  child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); both += d.toString() })
+  child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); both += d.toString() })
+  const timer = setTimeout(() => child.kill('SIGKILL'), paced(240_000))
+  const done = new Promise<CliResult>(resolve => child.on('close', c => {
+    clearTimeout(timer)
+    ended = true
+    resolve({ code: c ?? 1, stdout, stderr })
+  }))
+  const printed = async (text: string, timeoutMs = paced(60_000)): Promise<void> => {
+    const deadline = Date.now() + timeoutMs
+    while (!both.includes(text)) {
+      if (ended) throw new Error(`ffmesh ${args.join(' ')} ended without printing "${text}"; it printed:\n${both}`)
+      if (Date.now() > deadline) throw new Error(`ffmesh ${args.join(' ')} did not print "${text}"; it printed:\n${both}`)
+      await new Promise(resolve => setTimeout(resolve, 50))
+    }
+  }
+  return { done, output: () => both, printed }
+}
+
 export async function ffmeshJson<T = unknown> (args: string[], options: Parameters<typeof ffmesh>[1] = {}): Promise<T> {
   const r = await ffmesh([...args, '--json'], options)
   try {

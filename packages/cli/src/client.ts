@@ -85,15 +85,19 @@ export function createControlClient (init: { socketPath: string, dataDir: string
 
   function notRunning (err: NodeJS.ErrnoException): FfmeshError {
     const start = `start one with \`ffmesh node --data-dir ${dataDir}\` (or \`systemctl start ffmesh\` where it is installed as a service)`
+    // The socket's error goes with it: a socket this user may not open is not a node that is away.
+    const details = { socketError: err.code }
     if (err.code === 'EACCES') {
       return new FfmeshError(
         ErrorCodes.NODE_NOT_RUNNING,
-        `cannot open the node's control socket ${socketPath} (permission denied); run ffmesh as the user the node runs as`
+        `cannot open the node's control socket ${socketPath} (permission denied); run ffmesh as the user the node runs as`,
+        details
       )
     }
     return new FfmeshError(
       ErrorCodes.NODE_NOT_RUNNING,
-      `no ffmesh node is running for data dir ${dataDir} (tried control socket ${socketPath}); ${start}`
+      `no ffmesh node is running for data dir ${dataDir} (tried control socket ${socketPath}); ${start}`,
+      details
     )
   }
 

@@ -1,7 +1,16 @@
-import { EVENT_STREAM_RESET, type EventStreamReset, type JobStatus, type NodeEvent } from '@ffmesh/protocol'
+import {
+  ErrorCodes,
+  EVENT_STREAM_RESET,
+  FfmeshError,
+  type EventStreamReset,
+  type JobStatus,
+  type NodeEvent
+} from '@ffmesh/protocol'
 import { describe, expect, it } from 'vitest'
 import type { ControlClient, EventSubscription } from './client.js'
 import { followJobs } from './follow-jobs.js'
+import { paced } from '../../../test/helpers/pace.js'
+import { waitingForNode } from './node-return.js'
 
 /**
  * A node stand-in (a unit test: the real client and node are covered by the CLI tests): job
@@ -66,5 +75,64 @@ describe('following jobs', () => {
     const final = await followed
     expect(final.map(j => j.state)).toEqual(['done', 'done', 'done'])
     expect(node.reads.sort()).toEqual(['a', 'b', 'c'])
+  })
+
+  it('rides over a node restart: waits while it is away, then reads every job again', async () => {
+    const ids = ['a', 'b']
+    const states = new Map<string, JobStatus['state']>(ids.map(id => [id, 'running']))
+    const reads: string[] = []
+    let up = true
+    let opened = 0
+    let endStream = (): void => {}
+    const refused = (): FfmeshError =>
+      new FfmeshError(ErrorCodes.NODE_NOT_RUNNING, 'no node', { socketError: 'ECONNREFUSED' })
+    const client = {
+      getJob: async (id: string) => {
+        if (!up) throw refused()
+        reads.push(id)
+        return { id, state: states.get(id) } as unknown as JobStatus
+      },
+      openEvents: async () => {
+        if (!up) throw refused()
+        opened++
+        // A stream that stays open, with no events, until the node stops.
+        const ended = new Promise<void>(resolve => { endStream = resolve })
+        return {
+          lastEventId: null,
+          close () { endStream() },
+          async * [Symbol.asyncIterator] () {
+            await ended
+            yield * ([] as NodeEvent[])
+          }
+        } as EventSubscription
+      }
+    } as unknown as ControlClient
+    const said: string[] = []
+    const updates: JobStatus[][] = []
+    const followed = followJobs(client, ids, {
+      onUpdate: jobs => updates.push(jobs),
+      nodeCall: waitingForNode({ pollMs: 1, onAway: () => said.push('away'), onBack: () => said.push('back') })
+    })
+    const until = async (what: () => boolean): Promise<void> => {
+      const deadline = performance.now() + paced(10_000)
+      while (!what()) {
+        if (performance.now() > deadline) throw new Error(`timed out: ${what.toString()}`)
+        await new Promise(resolve => setImmediate(resolve))
+      }
+    }
+    await until(() => updates.length === 1)
+
+    // The node stops: its stream ends and it refuses connections; its jobs end meanwhile.
+    up = false
+    endStream()
+    await until(() => said.includes('away'))
+    reads.length = 0
+    for (const id of ids) states.set(id, 'done')
+    up = true
+    const final = await followed
+    expect(final.map(j => j.state)).toEqual(['done', 'done'])
+    expect(said).toEqual(['away', 'back'])
+    expect(opened).toBe(2)
+    expect(reads.sort()).toEqual(['a', 'b'])
   })
 })

@@ -1,5 +1,6 @@
 import { EVENT_STREAM_RESET, TERMINAL_JOB_STATES, type JobStatus, type NodeEvent } from '@ffmesh/protocol'
 import type { ControlClient, EventSubscription } from './client.js'
+import { waitingForNode, type NodeCall } from './node-return.js'
 
 /** Events arrive per frame of progress; redrawing more often than this only burns the CPU. */
 export const REFRESH_MS = 300
@@ -19,7 +20,11 @@ export async function followJobs (client: ControlClient, ids: string[] | null, i
   onUpdate: (jobs: JobStatus[]) => void
   until?: 'terminal' | 'forever'
   signal?: AbortSignal
+  /** How calls ride over a node that stops answering for a while (node-return.ts). */
+  nodeCall?: NodeCall
 }): Promise<JobStatus[]> {
+  // A node restarted under a follower keeps its jobs: the follower waits for it and reads them all.
+  const call = init.nodeCall ?? waitingForNode({ signal: init.signal })
   const latest = new Map<string, JobStatus>()
   // What to read again: every job (at the start, after missed events, and at each fallback poll),
   // or only the ones an event touched. A batch follows many jobs, and a progress event of one must
@@ -48,7 +53,11 @@ export async function followJobs (client: ControlClient, ids: string[] | null, i
         touched.add(ev.jobId as string)
         if (TERMINAL_EVENTS.has(ev.type)) wake?.()
       }
-      if (events === sub) events = null
+      // Ended by the node (it stopped or restarted), not by us: reopen it and read again at once.
+      if (events === sub) {
+        events = null
+        everything = true
+      }
       wake?.()
     })()
   }
@@ -56,24 +65,33 @@ export async function followJobs (client: ControlClient, ids: string[] | null, i
   const refresh = async (): Promise<void> => {
     const all = everything
     const some = [...touched]
+    // Cleared before the reads, so an event meanwhile asks again; put back if the node did not answer.
     everything = false
     touched.clear()
-    // Following every job, a touched one may be new (submitted meanwhile): the list has it.
-    const jobs = ids == null
-      ? await client.listJobs({ signal: init.signal })
-      : await Promise.all((all ? ids : some).map(id => client.getJob(id, { signal: init.signal })))
+    let jobs: JobStatus[]
+    try {
+      // Following every job, a touched one may be new (submitted meanwhile): the list has it.
+      jobs = ids == null
+        ? await client.listJobs({ signal: init.signal })
+        : await Promise.all((all ? ids : some).map(id => client.getJob(id, { signal: init.signal })))
+    } catch (err) {
+      everything ||= all
+      for (const id of some) touched.add(id)
+      throw err
+    }
     for (const j of jobs) latest.set(j.id, j)
   }
 
   try {
-    await openStream()
+    await call(openStream)
     let lastRead = 0
     for (;;) {
       if (init.signal?.aborted === true) break
       if (Date.now() - lastRead >= FALLBACK_POLL_MS) everything = true
       if (everything || touched.size > 0) {
-        if (events == null) await openStream()
-        await refresh()
+        // Reopened from its last event: the node replays what was missed, or a restarted one resets.
+        if (events == null) await call(openStream)
+        await call(refresh)
         lastRead = Date.now()
         const jobs = [...latest.values()]
         init.onUpdate(jobs)

@@ -8,7 +8,17 @@ const BAR_TOTAL = 100
 
 export interface LiveProgress {
   update(jobs: JobStatus[]): void
+  /** A line about the run itself (the node went away), printed above bars or between lines. */
+  note(line: string): void
   stop(): void
+}
+
+/** Where a note about the run goes: above the progress, or on stderr where stdout carries JSON. */
+export function noteTo (progress: LiveProgress | null): (line: string) => void {
+  return line => {
+    if (progress != null) progress.note(line)
+    else process.stderr.write(`${line}\n`)
+  }
 }
 
 /**
@@ -41,6 +51,7 @@ function createLines (stream: NodeJS.WriteStream): LiveProgress {
         stream.write(`${j.id} ${j.state} ${Math.round(j.progress * 100)}% ${units}${tail}\n`)
       }
     },
+    note (line) { stream.write(`${line}\n`) },
     stop () {}
   }
 }
@@ -88,6 +99,7 @@ function createBars (stream: NodeJS.WriteStream): LiveProgress {
         bars.delete(key)
       }
     },
+    note (line) { multi.log(`${line}\n`) },
     stop () { multi.stop() }
   }
 }

@@ -1,6 +1,8 @@
 import { TERMINAL_JOB_STATES, type ErrorBody, type ScanReport } from '@ffmesh/protocol'
 import type { ControlClient } from '../client.js'
 import { connect } from '../context.js'
+import { noteTo } from '../live-progress.js'
+import { waitingForNodeSaying, type NodeCall } from '../node-return.js'
 import { EXIT_FAILED, EXIT_OK, printJson } from '../report-error.js'
 import { scanPlanTable } from '../tables.js'
 import { libraryFields, type LibraryOptions } from './library.js'
@@ -20,8 +22,8 @@ export interface ScanResult {
 const WAIT_POLL_MS = 2_000
 
 /** Waits until no job of the batch is unfinished: counts only, never the jobs themselves. */
-async function waitForBatch (client: ControlClient, batch: string, signal: AbortSignal): Promise<void> {
-  const events = await client.openEvents({ signal })
+async function waitForBatch (client: ControlClient, batch: string, call: NodeCall, signal: AbortSignal): Promise<void> {
+  const events = await call(async () => await client.openEvents({ signal }))
   const waker: { wake: (() => void) | null } = { wake: null }
   void (async () => {
     for await (const e of events) {
@@ -32,7 +34,8 @@ async function waitForBatch (client: ControlClient, batch: string, signal: Abort
   })()
   try {
     for (;;) {
-      const summary = await client.jobSummary({ batch, signal })
+      // A node restarted meanwhile has stopped this stream; the counts, read on, still end the wait.
+      const summary = await call(async () => await client.jobSummary({ batch, signal }))
       const open = Object.entries(summary.byState)
         .filter(([state]) => !TERMINAL_JOB_STATES.includes(state as never))
         .reduce((n, [, count]) => n + count, 0)
@@ -48,7 +51,12 @@ async function waitForBatch (client: ControlClient, batch: string, signal: Abort
 }
 
 /** After --wait: a submitted file counts as submitted if its job converted it, else as skipped or failed. */
-async function settle (client: ControlClient, report: ScanReport, signal: AbortSignal): Promise<ScanResult> {
+async function settle (
+  client: ControlClient,
+  report: ScanReport,
+  call: NodeCall,
+  signal: AbortSignal
+): Promise<ScanResult> {
   const result: ScanResult = {
     found: report.found,
     submitted: 0,
@@ -56,7 +64,7 @@ async function settle (client: ControlClient, report: ScanReport, signal: AbortS
     failed: [...report.failed]
   }
   if (report.submitted.length === 0) return result
-  const jobs = await client.listJobs({ signal, query: { batch: report.batch } })
+  const jobs = await call(async () => await client.listJobs({ signal, query: { batch: report.batch } }))
   for (const job of jobs) {
     if (job.state === 'done') result.submitted++
     else if (job.state === 'skipped') result.skipped.push({ path: job.source, reason: job.reason?.code ?? 'UNKNOWN' })
@@ -86,8 +94,9 @@ export async function scanCommand (dir: string, opts: ScanOptions, signal: Abort
         `found ${report.found} media files; ${report.submitted.length} queued, waiting for them to end\n`
       )
     }
-    await waitForBatch(client, report.batch, signal)
-    result = await settle(client, report, signal)
+    const call = waitingForNodeSaying(noteTo(null), signal)
+    await waitForBatch(client, report.batch, call, signal)
+    result = await settle(client, report, call, signal)
   }
   if (opts.json === true) printJson(result)
   else {

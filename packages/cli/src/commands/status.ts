@@ -9,7 +9,8 @@ import {
 import type { ControlClient } from '../client.js'
 import { connect, resolveJobId } from '../context.js'
 import { followJobs } from '../follow-jobs.js'
-import { createLiveProgress } from '../live-progress.js'
+import { createLiveProgress, noteTo } from '../live-progress.js'
+import { waitingForNodeSaying } from '../node-return.js'
 import { EXIT_FAILED, EXIT_OK, printJson } from '../report-error.js'
 import { jobDetail, jobsTable, meshJobsTable, summaryLine } from '../tables.js'
 
@@ -72,7 +73,8 @@ export async function statusCommand (
     const final = await followJobs(client, id != null ? [id] : null, {
       onUpdate,
       until: id != null ? 'terminal' : 'forever',
-      signal
+      signal,
+      nodeCall: waitingForNodeSaying(noteTo(progress), signal)
     })
     progress?.stop()
     if (id == null) return EXIT_OK

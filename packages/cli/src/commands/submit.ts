@@ -3,7 +3,8 @@ import path from 'node:path'
 import { toErrorBody, type ErrorBody } from '@ffmesh/protocol'
 import { connect } from '../context.js'
 import { followJobs } from '../follow-jobs.js'
-import { createLiveProgress } from '../live-progress.js'
+import { createLiveProgress, noteTo } from '../live-progress.js'
+import { waitingForNodeSaying } from '../node-return.js'
 import { EXIT_FAILED, EXIT_OK, printJson, reportError } from '../report-error.js'
 import { jobsTable } from '../tables.js'
 
@@ -55,7 +56,11 @@ export async function submitCommand (files: string[], opts: SubmitOptions, signa
   if (opts.wait === true && ids.length > 0) {
     const progress = opts.json === true ? null : createLiveProgress()
     try {
-      const final = await followJobs(client, ids, { onUpdate: jobs => progress?.update(jobs), signal })
+      const final = await followJobs(client, ids, {
+        onUpdate: jobs => progress?.update(jobs),
+        signal,
+        nodeCall: waitingForNodeSaying(noteTo(progress), signal)
+      })
       progress?.stop()
       if (final.some(j => j.state !== 'done')) code = EXIT_FAILED
       if (opts.json !== true) process.stdout.write(jobsTable(final) + '\n')
