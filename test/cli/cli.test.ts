@@ -1,4 +1,3 @@
-import { execFile } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises'
 import os from 'node:os'
@@ -8,35 +7,30 @@ import { pino } from 'pino'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createFakeNodeApi, type FakeNodeApi } from '../helpers/fake-node-api.js'
 import { createControlServer, type ControlServer } from '../../packages/node/src/control/server.js'
+import { startCli, type CliResult, type RunningCli } from '../helpers/node-harness.js'
 import { paced } from '../helpers/pace.js'
 
-/** The real binary, as scripts and systemd run it; built by `npx tsc -b` beforehand. */
-const BIN = fileURLToPath(new URL('../../packages/cli/bin/ffmesh.js', import.meta.url))
 /** What the binary loads; its absence means the build has not run. */
 const BUILT_MAIN = fileURLToPath(new URL('../../packages/cli/dist/main.js', import.meta.url))
 
-interface Run { code: number, stdout: string, stderr: string }
-
-function ffmesh (args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
-  return new Promise(resolve => {
-    execFile(
-      process.execPath,
-      [BIN, ...args],
-      { env: { PATH: process.env.PATH, HOME: os.tmpdir(), ...env }, timeout: paced(30_000) },
-      (err, stdout, stderr) => {
-        resolve({ code: err == null ? 0 : typeof err.code === 'number' ? err.code : -1, stdout, stderr })
-      }
-    )
-  })
+/** The real binary, with only PATH, a HOME of its own and `env`: nothing of the user's FFMESH_*. */
+function start (args: string[], env: NodeJS.ProcessEnv = {}): RunningCli {
+  return startCli(args, { env, cleanEnv: true })
 }
 
-async function until<T> (read: () => T | undefined): Promise<T> {
-  for (let i = 0; i < 200; i++) {
+async function ffmesh (args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
+  return await start(args, env).done
+}
+
+/** Resolves with what `read` gives once it gives something; it is asked every 25 ms, for at most 10 s. */
+async function until<T> (read: () => T | undefined, what = 'the condition'): Promise<T> {
+  const deadline = performance.now() + paced(10_000)
+  for (;;) {
     const v = read()
     if (v !== undefined) return v
+    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`)
     await new Promise(resolve => setTimeout(resolve, 25))
   }
-  throw new Error('condition not reached')
 }
 
 describe('ffmesh CLI against a control server', () => {
@@ -215,19 +209,20 @@ describe('ffmesh CLI against a control server', () => {
 
   it('submit --wait follows the event stream: exit 0 when done, non-zero when failed', async () => {
     const before = api.listJobs().length
-    const waiting = ffmesh(['submit', a, '--profile', 'h264', '--wait', '--data-dir', dataDir])
-    const job = await until(() => api.listJobs()[before])
-    await new Promise(resolve => setTimeout(resolve, 300))
+    const waiting = start(['submit', a, '--profile', 'h264', '--wait', '--data-dir', dataDir])
+    const job = await until(() => api.listJobs()[before], 'the submission')
+    // The first line is printed once the event stream is open: what follows reaches it as events.
+    await waiting.printed(`${job.id} queued 0%`)
     api.progress(job.id, 0.5)
-    await new Promise(resolve => setTimeout(resolve, 400))
+    // Shown at the redraw after the progress event; the end, which wakes the CLI at once, comes after.
+    await waiting.printed(`${job.id} running 50%`)
     api.finish(job.id, 'done')
-    const done = await waiting
+    const done = await waiting.done
     expect(done.code).toBe(0)
-    expect(done.stdout).toContain(`${job.id} running 50%`)
     expect(done.stdout).toContain(`${job.id} done 100%`)
 
     const failing = ffmesh(['submit', b, '--profile', 'h264', '--wait', '--json', '--data-dir', dataDir])
-    const job2 = await until(() => api.listJobs()[before + 1])
+    const job2 = await until(() => api.listJobs()[before + 1], 'the second submission')
     api.finish(job2.id, 'failed')
     const failed = await failing
     expect(failed.code).not.toBe(0)
@@ -236,12 +231,13 @@ describe('ffmesh CLI against a control server', () => {
 
   it('status JOB --watch ends with the job', async () => {
     const { id } = await api.submit({ source: a, profile: 'h264' })
-    const watching = ffmesh(['status', id, '--watch', '--data-dir', dataDir])
-    await new Promise(resolve => setTimeout(resolve, 500))
+    const watching = start(['status', id, '--watch', '--data-dir', dataDir])
+    // Following the job (its stream open, its state read) before it ends, not reading it once ended.
+    await watching.printed(`${id} queued 0%`)
     api.finish(id, 'done')
-    const run = await watching
+    const run = await watching.done
     expect(run.code).toBe(0)
-    expect(run.stdout).toContain('done')
+    expect(run.stdout).toContain(`${id} done 100%`)
   })
 
   it('cancel, retry and fetch report the node\'s codes', async () => {

@@ -42,9 +42,16 @@ export interface RunningCli {
   printed: (text: string, timeoutMs?: number) => Promise<void>
 }
 
-/** Starts `ffmesh ARGS` and returns at once, for a test that acts while the command runs. */
-export function startCli (args: string[], options: { dataDir?: string; env?: NodeJS.ProcessEnv } = {}): RunningCli {
-  const env = { ...process.env, ...options.env }
+/**
+ * Starts `ffmesh ARGS` and returns at once, for a test that acts while the command runs. With
+ * `cleanEnv` it gets only PATH, a HOME of its own and `env`: nothing of the user's FFMESH_*.
+ */
+export function startCli (
+  args: string[],
+  options: { dataDir?: string; env?: NodeJS.ProcessEnv; cleanEnv?: boolean } = {}
+): RunningCli {
+  const base = options.cleanEnv === true ? { PATH: process.env.PATH, HOME: os.tmpdir() } : process.env
+  const env: NodeJS.ProcessEnv = { ...base, ...options.env }
   if (options.dataDir != null) env.FFMESH_DATA_DIR = options.dataDir
   const child = spawn(process.execPath, [FFMESH_BIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] })
   let stdout = ''

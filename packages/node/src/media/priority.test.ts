@@ -4,6 +4,7 @@ import fs from 'node:fs/promises'
 import { promisify } from 'node:util'
 import { ErrorCodes } from '@ffmesh/protocol'
 import { describe, expect, it } from 'vitest'
+import { paced } from '../../../../test/helpers/pace.js'
 import { createLogger } from '../logger.js'
 import { createPriorityLauncher, findInPath } from './priority.js'
 import { createFfmpegRunner } from './runner.js'
@@ -13,7 +14,7 @@ const logger = createLogger({ level: 'silent' })
 
 /** The pid of the ffmpeg whose argv carries `marker`, once it has exec'd (argv[0] is ffmpeg). */
 async function ffmpegWith (marker: string): Promise<number> {
-  const deadline = Date.now() + 30_000
+  const deadline = Date.now() + paced(30_000)
   for (;;) {
     for (const entry of await fs.readdir('/proc')) {
       if (!/^\d+$/.test(entry)) continue
@@ -21,6 +22,7 @@ async function ffmpegWith (marker: string): Promise<number> {
       if (/ffmpeg$/.test(argv[0] ?? '') && argv.includes(`comment=${marker}`)) return Number(entry)
     }
     if (Date.now() > deadline) throw new Error(`no ffmpeg with ${marker} appeared`)
+    // A poll: nothing reports the moment the child (through nice and ionice) execs ffmpeg.
     await new Promise(resolve => setTimeout(resolve, 50))
   }
 }
@@ -33,9 +35,10 @@ async function niceOf (pid: number): Promise<number> {
 
 /** The thread ids of a process once its encoder threads have started (more than one thread). */
 async function threadsOf (pid: number): Promise<string[]> {
-  const deadline = Date.now() + 30_000
+  const deadline = Date.now() + paced(30_000)
   for (;;) {
     const tids = await fs.readdir(`/proc/${pid}/task`)
+    // Past the limit the one thread is returned, and the caller's check of the threads fails.
     if (tids.length > 1 || Date.now() > deadline) return tids
     await new Promise(resolve => setTimeout(resolve, 50))
   }

@@ -1,52 +1,68 @@
-import { setTimeout as sleep } from 'node:timers/promises'
 import { describe, expect, it, vi } from 'vitest'
 import { createTicker } from './ticker.js'
 
 describe('owner ticker', () => {
+  // Fake timers throughout: the ticker's interval and its kicks (setImmediate) fire when the test
+  // advances the clock, so what ran is decided by the code, not by how busy the machine is.
   it('runs at once when kicked, once more after a kick that lands mid-run, never two at once', async () => {
-    let runs = 0
-    let inside = 0
-    let overlap = false
-    let release: () => void = () => {}
-    const ticker = createTicker(async () => {
-      runs++
-      inside++
-      if (inside > 1) overlap = true
-      await new Promise<void>(resolve => { release = resolve })
-      inside--
-      return true
-    }, 60_000, () => {})
-    ticker.start()
-    ticker.kick()
-    await sleep(10)
-    expect(runs).toBe(1)
-    ticker.kick()
-    ticker.kick()
-    await sleep(10)
-    expect(runs).toBe(1)
-    release()
-    await sleep(10)
-    expect(runs).toBe(2)
-    release()
-    await sleep(10)
-    expect(runs).toBe(2)
-    expect(overlap).toBe(false)
-    ticker.stop()
+    vi.useFakeTimers()
+    try {
+      let runs = 0
+      let inside = 0
+      let overlap = false
+      let release: () => void = () => {}
+      const ticker = createTicker(async () => {
+        runs++
+        inside++
+        if (inside > 1) overlap = true
+        await new Promise<void>(resolve => { release = resolve })
+        inside--
+        return true
+      }, 60_000, () => {})
+      ticker.start()
+      ticker.kick()
+      await vi.advanceTimersByTimeAsync(0)
+      expect(runs).toBe(1)
+      ticker.kick()
+      ticker.kick()
+      await vi.advanceTimersByTimeAsync(0)
+      // Both kicks were handled (only the interval is left pending), and neither started a run.
+      expect(vi.getTimerCount()).toBe(1)
+      expect(runs).toBe(1)
+      release()
+      await vi.advanceTimersByTimeAsync(0)
+      expect(runs).toBe(2)
+      release()
+      await vi.advanceTimersByTimeAsync(0)
+      // The second run ended with no kick in it: nothing more is due before the interval.
+      expect(vi.getTimerCount()).toBe(1)
+      expect(runs).toBe(2)
+      expect(overlap).toBe(false)
+      ticker.stop()
+    } finally {
+      vi.useRealTimers()
+    }
   })
 
   it('ticks on its interval, reports errors, and does nothing once stopped', async () => {
-    const errors: unknown[] = []
-    let runs = 0
-    const ticker = createTicker(async () => { runs++; throw new Error('boom') }, 20, err => errors.push(err))
-    ticker.start()
-    await sleep(110)
-    expect(runs).toBeGreaterThanOrEqual(2)
-    expect(errors.length).toBe(runs)
-    ticker.stop()
-    const after = runs
-    ticker.kick()
-    await sleep(60)
-    expect(runs).toBe(after)
+    vi.useFakeTimers()
+    try {
+      const errors: unknown[] = []
+      let runs = 0
+      const ticker = createTicker(async () => { runs++; throw new Error('boom') }, 20, err => errors.push(err))
+      ticker.start()
+      await vi.advanceTimersByTimeAsync(100)
+      expect(runs).toBe(5)
+      expect(errors).toEqual(Array.from({ length: 5 }, () => expect.objectContaining({ message: 'boom' })))
+      ticker.stop()
+      ticker.kick()
+      await vi.advanceTimersByTimeAsync(100)
+      // The kick was handled and the interval is gone: nothing is pending, and nothing ran.
+      expect(vi.getTimerCount()).toBe(0)
+      expect(runs).toBe(5)
+    } finally {
+      vi.useRealTimers()
+    }
   })
 
   it('stops its interval after a run that finds nothing to look after, until a kick', async () => {
