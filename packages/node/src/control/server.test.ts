@@ -3,8 +3,9 @@ import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { pino } from 'pino'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { createFakeNodeApi, type FakeNodeApi } from '../../../../test/helpers/fake-node-api.js'
+import { paced } from '../../../../test/helpers/pace.js'
 import { MAX_CONTROL_BODY_BYTES } from './http-io.js'
 import { createControlServer, type ControlServer } from './server.js'
 
@@ -197,8 +198,8 @@ describe('control server', () => {
     expect(JSON.parse(data!.slice(6))).toMatchObject({ type: 'job:done', jobId: id })
     expect(listeners).toBe(1)
     res.destroy()
-    await new Promise(resolve => setTimeout(resolve, 100))
-    expect(listeners).toBe(0)
+    // The server learns of the hang-up when its socket closes, some time after ours: poll for it.
+    await vi.waitFor(() => { expect(listeners).toBe(0) }, { timeout: paced(5_000), interval: 10 })
   })
 
   it('refuses a second server on a live socket and replaces a stale one', async () => {

@@ -1,5 +1,6 @@
-import type { GossipMessage } from '@ffmesh/protocol'
+import { CAPACITY_TOPIC, type GossipMessage } from '@ffmesh/protocol'
 import { generateKeyPair } from '@libp2p/crypto/keys'
+import { pino } from 'pino'
 import { afterAll, describe, expect, it } from 'vitest'
 import {
   meshConfig,
@@ -10,6 +11,7 @@ import {
   type TestMesh
 } from '../../../../test/helpers/mesh-fixtures.js'
 import { paced } from '../../../../test/helpers/pace.js'
+import type { Logger } from '../logger.js'
 
 const capacity = {
   name: 'n',
@@ -21,6 +23,19 @@ const capacity = {
   queue: 0
 }
 
+/** A node's log lines as objects: what a node reports doing is what a test can wait for. */
+function recordLog (): { logger: Logger, lines: Array<{ msg?: string, peer?: string }> } {
+  const lines: Array<{ msg?: string, peer?: string }> = []
+  const logger = pino({ level: 'debug' }, {
+    write: (line: string) => { lines.push(JSON.parse(line) as { msg?: string, peer?: string }) }
+  })
+  return { logger, lines }
+}
+
+/** Discovery logs each dial that fails, labelled with the address or peer id it dialled. */
+const dialFailed = (lines: Array<{ msg?: string, peer?: string }>, label: string): boolean =>
+  lines.some(l => l.msg === 'dial failed' && l.peer?.includes(label) === true)
+
 describe('mesh discovery and membership (real libp2p on loopback)', () => {
   const nodes: TestMesh[] = []
   afterAll(async () => { await Promise.all(nodes.map(stopTestMesh)) })
@@ -29,10 +44,11 @@ describe('mesh discovery and membership (real libp2p on loopback)', () => {
     const key = newSwarmKey()
     // Other engineers' tests may run mDNS nodes on loopback too: assertions name specific peers.
     for (let i = 0; i < 3; i++) nodes.push(await startTestMesh(key, meshConfig({ mdns: true })))
-    const outsider = await startTestMesh(
-      newSwarmKey(),
-      meshConfig({ mdns: true, bootstrap: nodes[0].mesh.multiaddrs() })
-    )
+    const bootstrap = nodes[0].mesh.multiaddrs()
+    const outsiderLog = recordLog()
+    const outsider = await startTestMesh(newSwarmKey(), meshConfig({ mdns: true, bootstrap }), {
+      logger: outsiderLog.logger
+    })
     nodes.push(outsider)
     const [a, b, c] = nodes.map(n => n.mesh)
     nodes.forEach((n, i) => { n.mesh.setCapacity({ ...capacity, name: `node-${i}` }) })
@@ -60,8 +76,17 @@ describe('mesh discovery and membership (real libp2p on loopback)', () => {
     expect(aSaw[0]).toMatchObject({ from: b.peerId, m: { type: 'claim', owner: a.peerId, index: 1 } })
     expect(b.stats().published['ffmesh/1/jobs']?.messages).toBe(1)
 
-    // The outsider dialled A directly (bootstrap) and heard mDNS: still no connection, no message.
-    await new Promise(resolve => setTimeout(resolve, 2000))
+    // The outsider dialled A directly (bootstrap) and heard mDNS: wait until both were turned away
+    // (its dials fail in the Noise handshake), or it got in, which the checks below then refuse.
+    const outsiderId = outsider.mesh.peerId
+    await waitFor(
+      () =>
+        (bootstrap.every(addr => dialFailed(outsiderLog.lines, addr)) &&
+          [b, c].every(m => dialFailed(outsiderLog.lines, m.peerId))) ||
+        [a, b, c].some(m => m.isConnected(outsiderId)),
+      'the outsider\'s bootstrap and mDNS dials to be refused',
+      paced(30_000)
+    )
     for (const m of [a, b, c]) {
       expect(m.isConnected(outsider.mesh.peerId)).toBe(false)
       expect(m.peers().some(p => p.id === outsider.mesh.peerId)).toBe(false)
@@ -80,10 +105,17 @@ describe('mesh reconnection and allow-list (real libp2p on loopback)', () => {
     const a = await startTestMesh(key, meshConfig())
     nodes.push(a)
     const privateKey = await generateKeyPair('Ed25519')
-    const b = await startTestMesh(key, meshConfig({ bootstrap: a.mesh.multiaddrs() }), { privateKey })
+    const bLog = recordLog()
+    const b = await startTestMesh(key, meshConfig({ bootstrap: a.mesh.multiaddrs() }), {
+      privateKey,
+      logger: bLog.logger
+    })
     await waitFor(() => b.mesh.isConnected(a.mesh.peerId), 'B to reach A')
-    // Give the KEEP_ALIVE tag time to land in the datastore.
-    await new Promise(resolve => setTimeout(resolve, 300))
+    // A restart redials only the peers tagged KEEP_ALIVE in the store: stop B once A's tag is stored.
+    await waitFor(
+      () => bLog.lines.some(l => l.msg === 'peer kept for redial' && l.peer === a.mesh.peerId),
+      'B to store A for redial'
+    )
     await b.mesh.stop()
     await waitFor(() => !a.mesh.isConnected(b.mesh.peerId), 'A to notice B left')
 
@@ -100,8 +132,13 @@ describe('mesh reconnection and allow-list (real libp2p on loopback)', () => {
     const allowedId = peerIdFromPrivateKey(allowedKey).toString()
     const a = await startTestMesh(key, meshConfig({ allowPeers: [allowedId] }))
     nodes.push(a)
-    const stranger = await startTestMesh(key, meshConfig({ bootstrap: a.mesh.multiaddrs() }))
+    const strangerLog = recordLog()
+    const stranger = await startTestMesh(key, meshConfig({ bootstrap: a.mesh.multiaddrs() }), {
+      logger: strangerLog.logger
+    })
     nodes.push(stranger)
+    const strangerLost: string[] = []
+    stranger.mesh.onPeerChange((peer, connected) => { if (!connected) strangerLost.push(peer) })
     const friend = await startTestMesh(key, meshConfig({ bootstrap: a.mesh.multiaddrs() }), { privateKey: allowedKey })
     nodes.push(friend)
     for (const [n, name] of [
@@ -112,7 +149,17 @@ describe('mesh reconnection and allow-list (real libp2p on loopback)', () => {
       n.mesh.setCapacity({ ...capacity, name })
     await waitFor(() => a.mesh.isConnected(allowedId), 'the allowed peer to connect')
     await waitFor(() => friend.mesh.peers().some(p => p.id === a.mesh.peerId), 'the allowed peer to hear A\'s capacity')
-    await new Promise(resolve => setTimeout(resolve, 1000))
+    // A turns the stranger away after the Noise handshake: the stranger's dial fails, or the
+    // connection it thought it had closes (libp2p soon redials a peer it reached, should the first
+    // close have come before the listener). Or A let it in, which the checks below then refuse.
+    const aId = a.mesh.peerId
+    await waitFor(
+      () =>
+        strangerLost.includes(aId) ||
+        dialFailed(strangerLog.lines, aId) ||
+        a.mesh.isConnected(stranger.mesh.peerId),
+      'A to turn the stranger away'
+    )
     expect(a.mesh.isConnected(stranger.mesh.peerId)).toBe(false)
     // Not the stranger's own view of the connection: A drops it after the Noise handshake, and the
     // stranger, which keeps redialling its bootstrap peer, may hold a dial that A is about to drop
@@ -134,7 +181,10 @@ describe('capacity of a peer that joins (real libp2p on loopback)', () => {
     const a = await startTestMesh(key, meshConfig(slow))
     nodes.push(a)
     a.mesh.setCapacity({ ...capacity, name: 'node-a' })
-    await new Promise(resolve => setTimeout(resolve, 500))
+    await waitFor(
+      () => (a.mesh.stats().published[CAPACITY_TOPIC]?.messages ?? 0) > 0,
+      'A to advertise into the empty mesh'
+    )
     const b = await startTestMesh(key, meshConfig({ ...slow, bootstrap: a.mesh.multiaddrs() }))
     nodes.push(b)
     b.mesh.setCapacity({ ...capacity, name: 'node-b' })

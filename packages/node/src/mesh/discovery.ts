@@ -45,7 +45,11 @@ export function createDiscovery (libp2p: MeshLibp2p, init: { bootstrap: string[]
   const onConnect = (evt: CustomEvent<PeerId>): void => {
     const peer = evt.detail
     libp2p.peerStore.merge(peer, { tags: { [KEEP_ALIVE]: {} } })
-      .catch((err: Error) => { log.debug({ peer: peer.toString(), err: err.message }, 'could not tag peer') })
+      // Once stored, a restart redials the peer: the line tells a test it may stop the node now.
+      .then(
+        () => { log.debug({ peer: peer.toString() }, 'peer kept for redial') },
+        (err: Error) => { log.debug({ peer: peer.toString(), err: err.message }, 'could not tag peer') }
+      )
     for (const h of handlers) h(peer.toString(), true)
   }
   const onDisconnect = (evt: CustomEvent<PeerId>): void => {

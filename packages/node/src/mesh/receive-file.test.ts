@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto'
 import fs from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { receiveInto } from './receive-file.js'
 import type { StreamReader } from './stream-io.js'
 
@@ -89,15 +89,35 @@ describe('receiveInto', () => {
 
   it('counts only the wait for data as idle, and leaves the caller\'s own abort as it is', async () => {
     const fh = await fs.open(file, 'w')
-    // Each chunk comes after 150 ms: 600 ms in all, never 300 ms of silence at once.
-    const slow: StreamReader = {
-      ...fakeReader([]),
-      async readSome (max) {
-        await new Promise(resolve => setTimeout(resolve, 150))
-        return Uint8Array.of(7).subarray(0, max)
+    // Each chunk comes after 150 ms: 600 ms in all, never 300 ms of silence at once. The pauses are
+    // the scenario; they run on a fake clock, so a busy machine cannot stretch one past the limit.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] })
+    try {
+      const slow: StreamReader = {
+        ...fakeReader([]),
+        async readSome (max, options) {
+          // Honouring the signal as a stream does: it is how the idle watch ends a wait.
+          const signal = options?.signal
+          await new Promise<void>((resolve, reject) => {
+            const onAbort = (): void => {
+              clearTimeout(timer)
+              reject(signal?.reason)
+            }
+            const timer = setTimeout(() => {
+              signal?.removeEventListener('abort', onAbort)
+              resolve()
+            }, 150)
+            signal?.addEventListener('abort', onAbort, { once: true })
+          })
+          return Uint8Array.of(7).subarray(0, max)
+        }
       }
+      const received = receiveInto(slow, fh, createHash('sha512'), 4, { idleMs: 300 }).catch((err: Error) => err)
+      await vi.advanceTimersByTimeAsync(600)
+      expect(await received).toBe(4)
+    } finally {
+      vi.useRealTimers()
     }
-    expect(await receiveInto(slow, fh, createHash('sha512'), 4, { idleMs: 300 })).toBe(4)
     const caller = new AbortController()
     const stopped = receiveInto(fakeReader([], 'stall'), fh, createHash('sha512'), 4, {
       idleMs: 10_000,
