@@ -134,5 +134,15 @@ describe('following jobs', () => {
     expect(said).toEqual(['away', 'back'])
     expect(opened).toBe(2)
     expect(reads.sort()).toEqual(['a', 'b'])
+
+    // Ctrl-C while the node is away ends the follow with what it read, as at any other time.
+    const interrupt = new AbortController()
+    up = false
+    const stopped = followJobs(client, ids, {
+      onUpdate: () => {},
+      signal: interrupt.signal,
+      nodeCall: waitingForNode({ pollMs: 1, signal: interrupt.signal, onAway: () => interrupt.abort() })
+    })
+    await expect(stopped).resolves.toEqual([])
   })
 })

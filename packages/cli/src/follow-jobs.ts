@@ -83,15 +83,21 @@ export async function followJobs (client: ControlClient, ids: string[] | null, i
   }
 
   try {
-    await call(openStream)
+    // The first turn opens the stream, then reads: no event falls between the two.
     let lastRead = 0
     for (;;) {
       if (init.signal?.aborted === true) break
       if (Date.now() - lastRead >= FALLBACK_POLL_MS) everything = true
       if (everything || touched.size > 0) {
-        // Reopened from its last event: the node replays what was missed, or a restarted one resets.
-        if (events == null) await call(openStream)
-        await call(refresh)
+        try {
+          // Reopened from its last event: the node replays what was missed, or a restarted one resets.
+          if (events == null) await call(openStream)
+          await call(refresh)
+        } catch (err) {
+          // Ctrl-C while waiting for the node: ends as a follow interrupted at any other time does.
+          if (init.signal?.aborted === true) break
+          throw err
+        }
         lastRead = Date.now()
         const jobs = [...latest.values()]
         init.onUpdate(jobs)
