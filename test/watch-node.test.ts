@@ -14,6 +14,7 @@ import {
   type NodeProcess
 } from './helpers/node-harness.js'
 import { paced } from './helpers/pace.js'
+import { writeInPieces } from './helpers/watch-harness.js'
 
 const run = promisify(execFile)
 let root: string
@@ -22,6 +23,10 @@ afterAll(async () => { await fs.rm(root, { recursive: true, force: true }) })
 
 const done = (jobs: JobStatus[]): JobStatus[] => jobs.filter(j => j.state === 'done')
 
+/** The node's debug line for a file whose content it took already (for this profile). */
+const droppedAsTaken = (log: string, file: string): boolean =>
+  log.split('\n').some(line => line.includes('content already taken') && line.includes(JSON.stringify(file)))
+
 describe('watched folders on a real node', () => {
   it('converts 50 files dropped at once, each once, across a restart; never submits its own outputs', async () => {
     const watched = path.join(root, 'inbox')
@@ -29,7 +34,7 @@ describe('watched folders on a real node', () => {
     const staging = path.join(root, 'staging')
     await fs.mkdir(watched, { recursive: true })
     await fs.mkdir(staging)
-    // 50 different images (one per frame of a test pattern), moved in at once.
+    // 51 different images (one per frame of a test pattern): 50 moved in at once, one kept for later.
     await run('ffmpeg', [
       '-hide_banner',
       '-loglevel',
@@ -39,9 +44,11 @@ describe('watched folders on a real node', () => {
       '-i',
       'testsrc2=size=160x120:rate=25',
       '-frames:v',
-      '50',
+      '51',
       path.join(staging, 'img-%02d.png')
     ])
+    const late = path.join(root, 'late.png')
+    await fs.rename(path.join(staging, 'img-51.png'), late)
     const dataDir = await makeDataDir({
       slots: 2,
       extra: { watch: [{ path: watched, profile: 'webp', output: out, settleSeconds: 1 }] }
@@ -63,9 +70,17 @@ describe('watched folders on a real node', () => {
       expect(jobs).toHaveLength(50)
       expect(new Set(jobs.map(j => j.source)).size).toBe(50)
       expect((await fs.readdir(out)).filter(n => n.endsWith('.webp'))).toHaveLength(50)
-      // The outputs landed in a watched folder and were never submitted themselves.
-      await new Promise(resolve => setTimeout(resolve, 3000))
-      expect(await ffmeshJson<JobStatus[]>(['status'], { dataDir })).toHaveLength(50)
+      // The outputs landed in a watched folder and were never submitted themselves. An image dropped
+      // after the last output was written settles after it (one settle time for all) and is taken
+      // after it: once that image is converted, an output that was to be submitted has a job too.
+      await fs.rename(late, path.join(watched, 'late.png'))
+      const after = await waitUntil(async () => {
+        const all = await ffmeshJson<JobStatus[]>(['status'], { dataDir })
+        return done(all).some(j => path.basename(j.source) === 'late.png') ? all : null
+      }, 'the image dropped last to convert', paced(60_000))
+      expect(after).toHaveLength(51)
+      const realOut = await fs.realpath(out)
+      expect(after.filter(j => j.source.startsWith(realOut + path.sep))).toEqual([])
       const watches = await ffmeshJson<WatchStatus[]>(['watch', 'list'], { dataDir })
       expect(watches[0]).toMatchObject({ path: watched, state: 'active' })
       const human = await ffmesh(['status'], { dataDir })
@@ -96,32 +111,42 @@ describe('watched folders on a real node', () => {
     ])
     const dataDir = await makeDataDir({
       slots: 1,
-      extra: { watch: [{ path: watched, profile: 'h264', output: out, settleSeconds: 2 }] }
+      // At debug the node logs a file whose content it took already: what the end of this test waits for.
+      extra: { log: { level: 'debug' }, watch: [{ path: watched, profile: 'h264', output: out, settleSeconds: 2 }] }
     })
     const node = await startNodeProcess(dataDir)
     try {
       const bytes = await fs.readFile(source)
-      const target = await fs.open(path.join(watched, 'clip.mkv'), 'w')
       const pieces = 5
-      for (let i = 0; i < pieces; i++) {
-        await target.write(
-          bytes.subarray(Math.floor((i * bytes.length) / pieces), Math.floor(((i + 1) * bytes.length) / pieces))
-        )
-        await new Promise(resolve => setTimeout(resolve, 800))
-      }
-      await target.close()
-      const [job] = await waitUntil(
+      // A piece every 800 ms, inside the 2 s settle time. Checked is what was converted, not the
+      // clock: a file taken before it settled is converted with part of its bytes, and again later.
+      const stalls = await writeInPieces(
+        path.join(watched, 'clip.mkv'),
+        Array.from({ length: pieces }, (_, i) =>
+          bytes.subarray(Math.floor((i * bytes.length) / pieces), Math.floor(((i + 1) * bytes.length) / pieces))),
+        800,
+        2000
+      )
+      const jobs = await waitUntil(
         async () => {
           const all = await ffmeshJson<JobStatus[]>(['status'], { dataDir })
-          return done(all).length === 1 ? all : null
+          return done(all).some(j => j.bytesIn === bytes.length) ? all : null
         },
-        'the settled file to convert',
+        'the whole file to convert',
         paced(120_000)
       )
-      expect(job.error).toBeNull()
-      await fs.copyFile(source, path.join(watched, 'same-content-again.mkv'))
-      await new Promise(resolve => setTimeout(resolve, 5000))
-      expect(await ffmeshJson<JobStatus[]>(['status'], { dataDir })).toHaveLength(1)
+      // Only a writer stalled past the settle time lets the file settle mid-write, once per stall.
+      expect(jobs.length).toBeLessThanOrEqual(1 + stalls)
+      expect(jobs.find(j => j.bytesIn === bytes.length)?.error).toBeNull()
+      const copy = path.join(watched, 'same-content-again.mkv')
+      await fs.copyFile(source, copy)
+      // The node says when it drops the copy; a job for it would show up instead.
+      await waitUntil(async () => {
+        if (droppedAsTaken(node.log(), copy)) return true
+        return (await ffmeshJson<JobStatus[]>(['status'], { dataDir })).length > jobs.length
+      }, 'the copy to be decided', paced(60_000))
+      expect(await ffmeshJson<JobStatus[]>(['status'], { dataDir })).toHaveLength(jobs.length)
+      expect(droppedAsTaken(node.log(), copy)).toBe(true)
     } finally {
       await node.stop()
     }

@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, open, rm, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { Level } from 'level'
@@ -11,6 +11,7 @@ import {
   type EndedJob,
   type WatchManager
 } from '../../packages/node/src/watch/watch-manager.js'
+import { paced } from './pace.js'
 
 /**
  * Real folders, real LevelDB, real chokidar around a recording `submit` (test support for the
@@ -21,13 +22,16 @@ export interface Harness {
   dir: string
   db: Level<string, string>
   events: NodeEvent[]
-  submits: Array<{ source: string, profile: string, outDir: string, id: string }>
+  /** What `submit` was asked, with the bytes the source held at that moment. */
+  submits: Array<{ source: string, profile: string, outDir: string, id: string, content: string }>
   nodeOutputs: Set<string>
   hashing: { now: number, max: number }
   watch(partial: Partial<WatchConfig> & { path: string }): WatchConfig
   manager(watches: WatchConfig[], pollMissingMs?: number): WatchManager
   endJob(job: EndedJob): void
   waitFor(what: string, predicate: () => boolean, timeoutMs?: number): Promise<void>
+  /** Waits until `m` has decided every file its folders reported so far (WatchManager.idle). */
+  waitIdle(m: WatchManager): Promise<void>
   close(): Promise<void>
 }
 
@@ -41,6 +45,13 @@ export async function createHarness (): Promise<Harness> {
   const events: NodeEvent[] = []
   bus.on((e) => { events.push(e) })
   const submits: Harness['submits'] = []
+  const waitFor: Harness['waitFor'] = async (what, predicate, timeoutMs = paced(10_000)) => {
+    const deadline = Date.now() + timeoutMs
+    while (!predicate()) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+      await new Promise(resolve => setTimeout(resolve, 25))
+    }
+  }
   const listeners = new Set<(job: EndedJob) => void>()
   const nodeOutputs = new Set<string>()
   const hashing = { now: 0, max: 0 }
@@ -54,7 +65,7 @@ export async function createHarness (): Promise<Harness> {
       throw new FfmeshError(ErrorCodes.SOURCE_NOT_MEDIA, `${req.source} holds no audio, video or image stream`)
     }
     const id = `job-${nextId++}`
-    submits.push({ ...req, id })
+    submits.push({ ...req, id, content: bytes })
     return { id }
   }
 
@@ -99,12 +110,9 @@ export async function createHarness (): Promise<Harness> {
     endJob (job) {
       for (const l of listeners) l(job)
     },
-    async waitFor (what, predicate, timeoutMs = 10_000) {
-      const deadline = Date.now() + timeoutMs
-      while (!predicate()) {
-        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-        await new Promise(resolve => setTimeout(resolve, 25))
-      }
+    waitFor,
+    async waitIdle (m) {
+      await waitFor('the watch to decide every file it saw', () => m.idle)
     },
     async close () {
       for (const m of managers) await m.stop()
@@ -121,4 +129,33 @@ export async function put (file: string, content: string): Promise<string> {
   return file
 }
 
-export const sleep = async (ms: number): Promise<void> => { await new Promise((resolve) => setTimeout(resolve, ms)) }
+/**
+ * Writes `pieces` to `file` one after another, `pauseMs` apart, as a slow copy does. Returns how
+ * many quiet spells between two writes may have lasted `settleMs` or longer: the writer shares
+ * the machine, and when it is stalled that long the file has rightly settled mid-write (each such
+ * spell may add a submission). A spell is bounded by the earlier write's start and the later
+ * one's end, as each write lands somewhere between the two.
+ */
+export async function writeInPieces (
+  file: string,
+  pieces: ReadonlyArray<string | Uint8Array>,
+  pauseMs: number,
+  settleMs: number
+): Promise<number> {
+  let lastStart = Date.now()
+  const handle = await open(file, 'w')
+  let stalls = 0
+  try {
+    for (const [i, piece] of pieces.entries()) {
+      // The pause is the scenario (a copy that is still going), not a wait for the code under test.
+      if (i > 0) await new Promise(resolve => setTimeout(resolve, pauseMs))
+      const start = Date.now()
+      await handle.write(typeof piece === 'string' ? Buffer.from(piece) : piece)
+      if (Date.now() - lastStart >= settleMs) stalls++
+      lastStart = start
+    }
+  } finally {
+    await handle.close()
+  }
+  return stalls
+}

@@ -4,6 +4,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { WatchSchema } from '@ffmesh/protocol'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { paced } from '../../../../test/helpers/pace.js'
 import { createLogger } from '../logger.js'
 import { createFolderWatcher, type FolderWatcher } from './folder-watcher.js'
 
@@ -47,7 +48,7 @@ function start (root: string, settleSeconds: number, excluded: string[] = []): {
 }
 
 async function until (what: string, predicate: () => boolean): Promise<void> {
-  for (const deadline = Date.now() + 10_000; !predicate();) {
+  for (const deadline = Date.now() + paced(10_000); !predicate();) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
     await new Promise(resolve => setTimeout(resolve, 20))
   }

@@ -16,6 +16,13 @@ export interface FolderWatcher {
   readonly reason: string | null
   /** Real path of the folder (symlinks resolved) while active; sources must resolve inside it. */
   readonly realRoot: string
+  /**
+   * Files waiting to settle and new folders waiting to be walked; 0 once every file event so far
+   * was handed on or dropped. Lets a caller (the tests) wait for the watcher instead of sleeping.
+   */
+  readonly pending: number
+  /** Looks taken at the folder so far (start, polls, watcher errors): a caller can wait for a poll. */
+  readonly checks: number
   start(): Promise<void>
   stop(): Promise<void>
 }
@@ -61,6 +68,9 @@ export function createFolderWatcher (init: FolderWatcherInit): FolderWatcher {
   let poll: NodeJS.Timeout | null = null
   /** New folders waiting to be looked through (see sweepLater). */
   const sweeps = new Map<string, NodeJS.Timeout>()
+  /** Sweeps walking now: their files are not observed yet, so the watcher is not done with them. */
+  let walking = 0
+  let checks = 0
   let stopped = false
   let transition: Promise<void> = Promise.resolve()
 
@@ -100,6 +110,7 @@ export function createFolderWatcher (init: FolderWatcherInit): FolderWatcher {
   }
 
   const sweep = async (dir: string): Promise<void> => {
+    walking++
     try {
       for await (const folder of walkTree(dir, init.excludedDirs())) {
         if (watcher == null) return
@@ -108,6 +119,8 @@ export function createFolderWatcher (init: FolderWatcherInit): FolderWatcher {
     } catch (err) {
       // Gone again, or unreadable: nothing in it to take.
       log.debug({ err, path: dir }, 'new folder not walked')
+    } finally {
+      walking--
     }
   }
 
@@ -180,6 +193,7 @@ export function createFolderWatcher (init: FolderWatcherInit): FolderWatcher {
       log.info({ path: root }, wasPaused ? 'watched folder resumed' : 'watching folder')
       if (wasPaused) init.onResumed()
     }).catch((err: unknown) => { log.error({ err, path: root }, 'watched folder check failed') })
+      .finally(() => { checks++ })
     await transition
   }
 
@@ -187,6 +201,8 @@ export function createFolderWatcher (init: FolderWatcherInit): FolderWatcher {
     get state () { return state },
     get reason () { return reason },
     get realRoot () { return realRoot },
+    get pending () { return settle.pending + sweeps.size + walking },
+    get checks () { return checks },
     async start () {
       stopped = false
       await checkFolder()

@@ -1,7 +1,7 @@
-import { appendFile, mkdir, rename, symlink, writeFile } from 'node:fs/promises'
+import { mkdir, rename, symlink, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { createHarness, media, put, sleep, type Harness } from '../../../../test/helpers/watch-harness.js'
+import { createHarness, media, put, writeInPieces, type Harness } from '../../../../test/helpers/watch-harness.js'
 import { paced } from '../../../../test/helpers/pace.js'
 
 let h: Harness
@@ -17,20 +17,18 @@ describe('watched folder intake', () => {
     const m = h.manager([h.watch({ path: root, settleSeconds: 1 })])
     await m.start()
     const file = path.join(root, 'slow.mkv')
-    await writeFile(file, media('slow'))
-    let lastWrite = Date.now()
-    for (let i = 0; i < 6; i++) {
-      await sleep(400)
-      await appendFile(file, `piece ${i}\n`)
-      lastWrite = Date.now()
-      expect(h.submits).toHaveLength(0)
-    }
-    await h.waitFor('the settled file', () => h.submits.length === 1)
-    expect(Date.now() - lastWrite).toBeGreaterThanOrEqual(1000)
-    await sleep(1500)
-    expect(h.submits).toHaveLength(1)
-    expect(h.submits[0]).toMatchObject({ source: file, profile: 'h264', outDir: path.join(h.dir, 'out') })
-    expect(m.list()[0].submitted).toEqual([{ file, jobId: h.submits[0].id }])
+    const pieces = [media('slow'), ...Array.from({ length: 6 }, (_, i) => `piece ${i}\n`)]
+    const whole = pieces.join('')
+    // A piece every 400 ms, inside the 1 s settle time. Checked is what was submitted, not the
+    // clock: a file taken before it settled is submitted with part of its bytes, and again later.
+    const stalls = await writeInPieces(file, pieces, 400, 1000)
+    await h.waitFor('the whole file', () => h.submits.some(s => s.content === whole))
+    await h.waitIdle(m)
+    // Only a writer stalled past the settle time lets the file settle mid-write, once per stall.
+    expect(h.submits.length).toBeLessThanOrEqual(1 + stalls)
+    const last = h.submits.at(-1)
+    expect(last).toMatchObject({ source: file, profile: 'h264', outDir: path.join(h.dir, 'out'), content: whole })
+    expect(m.list()[0].submitted).toEqual([{ file, jobId: last?.id }])
   })
 
   it('never submits partial downloads, hidden files, filtered names or the node\'s own outputs', async () => {
@@ -51,13 +49,15 @@ describe('watched folder intake', () => {
     }
     const nodeOutput = await put(path.join(root, 'sub', 'already.mkv'), media('output written by the node'))
     h.nodeOutputs.add(nodeOutput)
-    const m = h.manager([h.watch({ path: root, output: out, include: ['*.mkv', '*.mp4'], exclude: ['skip/**'] })])
+    // `*.mkv*`: the partial downloads' names pass the include filter, so only their suffix keeps them out.
+    const m = h.manager([h.watch({ path: root, output: out, include: ['*.mkv*', '*.mp4*'], exclude: ['skip/**'] })])
     await m.start()
     await put(path.join(out, 'result.mkv'), media('result in an output folder inside the watched one'))
     await put(path.join(root, 'sub', 'good.mkv'), media('good'))
     await put(path.join(root, 'top.mp4'), media('top'))
-    await h.waitFor('the two real sources', () => h.submits.length === 2)
-    await sleep(800)
+    // The two real sources come after everything else, which the watch then has decided too.
+    await h.waitFor('the two real sources', () => h.submits.length >= 2)
+    await h.waitIdle(m)
     expect(submittedFiles()).toEqual(['good.mkv', 'top.mp4'])
     for (const s of h.submits) {
       expect(path.isAbsolute(s.source)).toBe(true)
@@ -79,9 +79,10 @@ describe('watched folder intake', () => {
     const root = path.join(h.dir, 'in')
     await put(path.join(root, 'deep', 'er.mkv'), media('deeper'))
     await put(path.join(root, 'top.mkv'), media('top'))
-    await h.manager([h.watch({ path: root, recursive: false })]).start()
-    await h.waitFor('the top file', () => h.submits.length === 1)
-    await sleep(600)
+    const m = h.manager([h.watch({ path: root, recursive: false })])
+    await m.start()
+    await h.waitFor('the top file', () => h.submits.length >= 1)
+    await h.waitIdle(m)
     expect(submittedFiles()).toEqual(['top.mkv'])
   })
 
@@ -95,14 +96,15 @@ describe('watched folder intake', () => {
     const watches = [h.watch({ path: root }), h.watch({ path: other, profile: 'opus' })]
     const first = h.manager(watches)
     await first.start()
-    await h.waitFor('one job per profile', () => h.submits.length === 2)
-    await sleep(600)
+    await h.waitFor('one job per profile', () => h.submits.length >= 2)
+    await h.waitIdle(first)
     expect(h.submits.map((s) => s.profile).sort()).toEqual(['h264', 'opus'])
     await first.stop()
 
     const second = h.manager(watches)
+    // Its start-up scan reports every file before start() returns; idle, it has decided them all.
     await second.start()
-    await sleep(800)
+    await h.waitIdle(second)
     expect(h.submits).toHaveLength(2)
     await writeFile(path.join(root, 'a.mkv'), media('new content'))
     await h.waitFor('the changed file', () => h.submits.length === 3)
@@ -115,13 +117,13 @@ describe('watched folder intake', () => {
     const watches = [h.watch({ path: root })]
     const first = h.manager(watches)
     await first.start()
-    await h.waitFor('the skip report', () => first.list()[0].skipped.length === 1)
+    await h.waitFor('the skip report', () => first.list()[0].skipped.length >= 1)
     expect(first.list()[0].skipped[0]).toMatchObject({ file: junk, code: 'SOURCE_NOT_MEDIA' })
     await first.stop()
     const second = h.manager(watches)
     await second.start()
     expect(second.list()[0].skipped).toEqual([expect.objectContaining({ file: junk, code: 'SOURCE_NOT_MEDIA' })])
-    await sleep(800)
+    await h.waitIdle(second)
     expect(h.events.filter((e) => e.type === 'watch:skipped')).toHaveLength(1)
     expect(h.submits).toHaveLength(0)
   })
@@ -135,17 +137,18 @@ describe('watched folder intake', () => {
     const watches = [h.watch({ path: root })]
     const first = h.manager(watches)
     await first.start()
-    await h.waitFor('the refusal', () => first.list()[0].skipped.length === 1)
-    await h.waitFor('the inside file', () => h.submits.length === 1)
-    await sleep(600)
+    await h.waitFor('the refusal', () => first.list()[0].skipped.length >= 1)
+    await h.waitFor('the inside file', () => h.submits.length >= 1)
+    await h.waitIdle(first)
     expect(first.list()[0].skipped[0]).toMatchObject({
       file: path.join(root, 'escape.mkv'),
       code: 'SOURCE_OUTSIDE_WATCH'
     })
     expect(h.submits.map((s) => s.source)).toEqual([inside])
     await first.stop()
-    await h.manager(watches).start()
-    await sleep(800)
+    const second = h.manager(watches)
+    await second.start()
+    await h.waitIdle(second)
     expect(h.events.filter((e) => e.type === 'watch:skipped')).toHaveLength(1)
     expect(h.submits.map((s) => s.source)).toEqual([inside])
   })
@@ -162,8 +165,8 @@ describe('watched folder intake', () => {
         await rename(path.join(staging, `clip-${i}.mkv`), path.join(root, `clip-${i}.mkv`))
       })
     )
-    await h.waitFor('fifty submissions', () => h.submits.length === 50, paced(20_000))
-    await sleep(800)
+    await h.waitFor('fifty submissions', () => h.submits.length >= 50, paced(20_000))
+    await h.waitIdle(m)
     expect(new Set(h.submits.map((s) => s.source)).size).toBe(50)
     expect(h.submits).toHaveLength(50)
     expect(h.hashing.max).toBeLessThanOrEqual(2)
@@ -183,7 +186,7 @@ describe('watched folder intake', () => {
     const second = h.manager(watches)
     await second.start()
     await h.waitFor('the rest', () => h.submits.length >= 50, paced(20_000))
-    await sleep(800)
+    await h.waitIdle(second)
     expect(h.submits).toHaveLength(50)
     expect(new Set(h.submits.map((s) => s.source)).size).toBe(50)
     expect(second.list()[0].submitted).toHaveLength(50)

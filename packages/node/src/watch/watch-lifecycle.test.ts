@@ -5,7 +5,7 @@ import { createEventBus } from '../events.js'
 import { createLogger } from '../logger.js'
 import { createIntake } from './intake.js'
 import { createWatchStore } from './watch-store.js'
-import { createHarness, media, put, sleep, type Harness } from '../../../../test/helpers/watch-harness.js'
+import { createHarness, media, put, type Harness } from '../../../../test/helpers/watch-harness.js'
 
 let h: Harness
 beforeEach(async () => { h = await createHarness() })
@@ -23,7 +23,9 @@ describe('watched folder lifecycle', () => {
     await h.waitFor('the pause', () => m.list()[0].state === 'paused')
     expect(m.list()[0].reason).toMatch(/not reachable.*ENOENT/)
     expect(h.events.filter((e) => e.type === 'watch:paused')).toHaveLength(1)
-    await sleep(600)
+    // Two more polls find it still gone: a pause is reported once, not at every look.
+    const checks = m.checks(root)
+    await h.waitFor('two more polls', () => m.checks(root) >= checks + 2)
     expect(h.events.filter((e) => e.type === 'watch:paused')).toHaveLength(1)
     await put(path.join(away, 'while-away.mkv'), media('added while unmounted'))
     await rename(away, root)
@@ -65,7 +67,8 @@ describe('watched folder lifecycle', () => {
     await m.start()
     await h.waitFor('four jobs', () => h.submits.length === 4)
     const job = (file: string): string => h.submits.find((s) => s.source === file)?.id ?? 'none'
-    await sleep(300)
+    // Done with every submission, and no source touched before its job ended.
+    await h.waitIdle(m)
     for (const file of Object.values(files)) await stat(file)
     h.endJob({ id: job(files.failed), state: 'failed', source: files.failed, output: null })
     for (const key of ['keep', 'move', 'del'] as const) {
@@ -89,7 +92,7 @@ describe('watched folder lifecycle', () => {
     await h.waitFor('the job', () => h.submits.length === 1)
     await writeFile(file, media('d, edited meanwhile'))
     h.endJob({ id: h.submits[0].id, state: 'done', source: file, output: '/out/d.mkv' })
-    await sleep(300)
+    // stop() waits for the job ends already received, this one's afterSuccess included.
     await m.stop()
     expect(await readFile(file, 'utf8')).toBe(media('d, edited meanwhile'))
   })

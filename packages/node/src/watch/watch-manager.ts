@@ -42,6 +42,14 @@ export interface WatchManager {
   list(): WatchStatus[]
   add(watch: WatchConfig, options?: { signal?: AbortSignal }): Promise<WatchStatus>
   remove(path: string, options?: { signal?: AbortSignal }): Promise<void>
+  /**
+   * True once every file the folders reported so far is decided (submitted, skipped or ignored):
+   * none waits to settle, no new folder waits to be walked, none is being taken. Tests wait for it
+   * before checking that something was not submitted, instead of sleeping and hoping.
+   */
+  readonly idle: boolean
+  /** Looks taken so far at a watched folder (start, polls): lets a test wait for the next poll. */
+  checks(path: string): number
 }
 
 interface Entry {
@@ -64,6 +72,8 @@ export function createWatchManager (
   const entries = new Map<string, Entry>()
   const jobEnds = new Set<Promise<void>>()
   let intake: Intake | null = null
+  /** Candidates handed to intake and not decided yet (see `idle`). */
+  let taking = 0
   let unsubscribe: (() => void) | null = null
 
   const excludedDirs = (): string[] =>
@@ -92,7 +102,10 @@ export function createWatchManager (
       pollMissingMs: init.pollMissingMs ?? DEFAULT_POLL_MISSING_MS,
       excludedDirs,
       onCandidate: (file, shape) => {
-        void intake?.take(entry.target, file, shape)
+        const taken = intake?.take(entry.target, file, shape)
+        if (taken == null) return
+        taking++
+        void taken.finally(() => { taking-- })
       },
       onPaused: reason => {
         deps.events.emit('watch:paused', { data: { path: watch.path, reason } })
@@ -204,6 +217,12 @@ export function createWatchManager (
     },
     list () {
       return [...entries.values()].map(status)
+    },
+    get idle () {
+      return taking === 0 && [...entries.values()].every(e => e.folder.pending === 0)
+    },
+    checks (path) {
+      return entries.get(path)?.folder.checks ?? 0
     },
     async add (input) {
       const watch = await validateNewWatch(input)
