@@ -25,6 +25,8 @@ export async function followJobs (client: ControlClient, ids: string[] | null, i
 }): Promise<JobStatus[]> {
   // A node restarted under a follower keeps its jobs: the follower waits for it and reads them all.
   const call = init.nodeCall ?? waitingForNode({ signal: init.signal })
+  // A function, read afresh each time: the signal aborts while the follow awaits.
+  const interrupted = (): boolean => init.signal?.aborted === true
   const latest = new Map<string, JobStatus>()
   // What to read again: every job (at the start, after missed events, and at each fallback poll),
   // or only the ones an event touched. A batch follows many jobs, and a progress event of one must
@@ -86,7 +88,7 @@ export async function followJobs (client: ControlClient, ids: string[] | null, i
     // The first turn opens the stream, then reads: no event falls between the two.
     let lastRead = 0
     for (;;) {
-      if (init.signal?.aborted === true) break
+      if (interrupted()) break
       if (Date.now() - lastRead >= FALLBACK_POLL_MS) everything = true
       if (everything || touched.size > 0) {
         try {
@@ -95,7 +97,7 @@ export async function followJobs (client: ControlClient, ids: string[] | null, i
           await call(refresh)
         } catch (err) {
           // Ctrl-C while waiting for the node: ends as a follow interrupted at any other time does.
-          if (init.signal?.aborted === true) break
+          if (interrupted()) break
           throw err
         }
         lastRead = Date.now()
