@@ -39,4 +39,31 @@ describe('a command following jobs while its node restarts', () => {
     expect(result.stdout).toMatch(/\bdone\b/)
     expect(await fs.readdir(out)).toEqual([expect.stringMatching(/\.h264\.mkv$/)])
   })
+
+  it('scan --wait waits for the node to come back and counts the file converted', async () => {
+    const root = await fs.mkdtemp(path.join(os.tmpdir(), 'ffm-scan-restart-'))
+    roots.push(root)
+    const library = path.join(root, 'library')
+    await fs.mkdir(library)
+    // H.264 already: the library's h264 would skip it as needing nothing, so it goes to h265.
+    await multiTrackMkv(library)
+    const out = path.join(root, 'out')
+    const dataDir = await makeDataDir({ dir: path.join(root, 'data') })
+    const first = await startNodeProcess(dataDir)
+    nodes.push(first)
+    expect((await ffmesh(['pause'], { dataDir })).code).toBe(0)
+    const scan = startCli(['scan', library, '--profile', 'video=h265', '--out', out, '--wait'], { dataDir })
+    await scan.printed('queued, waiting for them to end')
+
+    expect(await first.stop()).toMatchObject({ code: 0 })
+    await scan.printed('the node stopped answering; waiting up to 5 min for it to come back')
+    const second = await startNodeProcess(dataDir)
+    nodes.push(second)
+    expect((await ffmesh(['resume'], { dataDir })).code).toBe(0)
+
+    const result = await scan.done
+    expect(result.code, scan.output()).toBe(0)
+    expect(scan.output()).toContain('the node answers again')
+    expect(result.stdout).toContain('found 1 media files: converted 1, skipped 0, failed 0')
+  })
 })
