@@ -15,7 +15,7 @@ const BUILT_MAIN = fileURLToPath(new URL('../../packages/cli/dist/main.js', impo
 
 /** The real binary, with only PATH, a HOME of its own and `env`: nothing of the user's FFMESH_*. */
 function start (args: string[], env: NodeJS.ProcessEnv = {}): RunningCli {
-  return startCli(args, { env, cleanEnv: true })
+  return startCli(args, { env, cleanEnv: true, timeoutMs: paced(30_000) })
 }
 
 async function ffmesh (args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {

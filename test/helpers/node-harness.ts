@@ -13,25 +13,12 @@ export const FFMESH_BIN = path.join(REPO, 'packages/cli/bin/ffmesh.js')
 
 export interface CliResult { code: number, stdout: string, stderr: string }
 
+/** Runs `ffmesh ARGS` to its end; it is killed after `timeoutMs` (2 min at the suite's pace). */
 export async function ffmesh (
   args: string[],
   options: { dataDir?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}
 ): Promise<CliResult> {
-  const env = { ...process.env, ...options.env }
-  if (options.dataDir != null) env.FFMESH_DATA_DIR = options.dataDir
-  const child = spawn(process.execPath, [FFMESH_BIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] })
-  let stdout = ''
-  let stderr = ''
-  child.stdout.on('data', (d: Buffer) => {
-    stdout += d.toString()
-  })
-  child.stderr.on('data', (d: Buffer) => {
-    stderr += d.toString()
-  })
-  const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? paced(120_000))
-  const code = await new Promise<number>(resolve => child.on('close', c => resolve(c ?? 1)))
-  clearTimeout(timer)
-  return { code, stdout, stderr }
+  return await startCli(args, { ...options, timeoutMs: options.timeoutMs ?? paced(120_000) }).done
 }
 
 /** A command still running: what it has printed so far (stdout and stderr in order), and its end. */
@@ -44,11 +31,12 @@ export interface RunningCli {
 
 /**
  * Starts `ffmesh ARGS` and returns at once, for a test that acts while the command runs. With
- * `cleanEnv` it gets only PATH, a HOME of its own and `env`: nothing of the user's FFMESH_*.
+ * `cleanEnv` it gets only PATH, a HOME of its own and `env`: nothing of the user's FFMESH_*. It is
+ * killed after `timeoutMs` (4 min at the suite's pace).
  */
 export function startCli (
   args: string[],
-  options: { dataDir?: string; env?: NodeJS.ProcessEnv; cleanEnv?: boolean } = {}
+  options: { dataDir?: string; env?: NodeJS.ProcessEnv; cleanEnv?: boolean; timeoutMs?: number } = {}
 ): RunningCli {
   const base = options.cleanEnv === true ? { PATH: process.env.PATH, HOME: os.tmpdir() } : process.env
   const env: NodeJS.ProcessEnv = { ...base, ...options.env }
@@ -60,7 +48,7 @@ export function startCli (
   let ended = false
   child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); both += d.toString() })
   child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); both += d.toString() })
-  const timer = setTimeout(() => child.kill('SIGKILL'), paced(240_000))
+  const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? paced(240_000))
   const done = new Promise<CliResult>(resolve => child.on('close', c => {
     clearTimeout(timer)
     ended = true
