@@ -122,6 +122,7 @@ function toSpec (unit: PlannedUnit, index: number, profile: Profile): UnitSpec {
     durationSec: unit.durationSec,
     frames: unit.expectedFrames,
     ...unit.rotation != null && unit.rotation !== 0 ? { rotation: unit.rotation } : {},
+    ...unit.pixelFormat != null ? { pixelFormat: unit.pixelFormat } : {},
     inputFormat: unit.inputFormat,
     profile
   }

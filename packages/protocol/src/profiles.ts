@@ -14,6 +14,9 @@ export const Containers = ['mkv', 'mp4', 'webm', 'mka', 'opus', 'm4a', 'mp3', 'f
 export type VideoEncoder = typeof VideoEncoders[number]
 export type AudioEncoder = typeof AudioEncoders[number]
 export type Container = typeof Containers[number]
+/** The pictures a video profile may write: 4:2:0 chroma, which every player decodes, at 8 or 10 bits. */
+export const PixelFormats = ['yuv420p', 'yuv420p10le'] as const
+export type PixelFormat = typeof PixelFormats[number]
 
 const presetSchema = z
   .string()
@@ -26,7 +29,11 @@ export const VideoSettingsSchema = z.strictObject({
   preset: presetSchema.optional(),
   /** Sets a constant output rate; without it timestamps pass through and VFR stays VFR. */
   frameRate: z.number().positive().max(1000).optional(),
-  pixelFormat: z.enum(['yuv420p', 'yuv420p10le']).optional(),
+  /**
+   * Unset: 4:2:0 at 8 bits for x264 (10-bit H.264 plays on few devices), and at the source's
+   * depth up to 10 bits for the other encoders (see the node's media/picture-format.ts).
+   */
+  pixelFormat: z.enum(PixelFormats).optional(),
   /** Threads per ffmpeg process; 0 lets the encoder choose. */
   threads: z.number().int().min(0).max(64).optional()
 })

@@ -32,6 +32,15 @@ describe('a unit spec', () => {
     expect(UnitSpecSchema.safeParse({ ...segment, range: { start: 0, end: 2e9 } }).success).toBe(false)
   })
 
+  it('carries the picture a video unit writes, and refuses a format no profile may write', () => {
+    for (const pixelFormat of ['yuv420p', 'yuv420p10le']) {
+      expect(UnitSpecSchema.safeParse({ ...segment, pixelFormat }).success).toBe(true)
+    }
+    for (const pixelFormat of ['yuv444p', 'rgb24', '', 'yuv420p,scale=1:1']) {
+      expect(UnitSpecSchema.safeParse({ ...segment, pixelFormat }).success).toBe(false)
+    }
+  })
+
   it('carries a whole unit\'s source streams within their bounds, and refuses more', () => {
     const whole = { ...segment, kind: 'whole', range: null, inputFormat: 'source' }
     const stream = (index: number): object => ({

@@ -8,7 +8,7 @@ import {
   MAX_UNITS_PER_JOB,
   MAX_WHOLE_UNIT_BYTES
 } from './limits.js'
-import { ProfileSchema } from './profiles.js'
+import { PixelFormats, ProfileSchema } from './profiles.js'
 
 /** `skipped`: a library rule said the work was not worth doing (the job's `reason` says which). */
 export const JobStates = ['queued', 'running', 'assembling', 'done', 'failed', 'cancelled', 'skipped'] as const
@@ -72,6 +72,13 @@ export const UnitSpecSchema = z.strictObject({
    * worker turns the frames as ffmpeg's autorotate would have. Absent means none.
    */
   rotation: z.union([z.literal(0), z.literal(90), z.literal(180), z.literal(270)]).optional(),
+  /**
+   * The picture a video unit writes, its width and height cut to even (4:2:0 needs both even):
+   * set by the owner only where the source's picture is not already what the profile writes, so a
+   * worker of an older version, which does not know the field, refuses just those units. Absent:
+   * the profile's pixelFormat, else the source's format as it is.
+   */
+  pixelFormat: z.enum(PixelFormats).optional(),
   /** Input container name as ffmpeg's demuxer knows it ('mpegts', 'matroska'). */
   inputFormat: z.enum(['mpegts', 'matroska', 'source']),
   /** A whole unit's source streams, as the owner probed them (absent: the worker probes its input). */

@@ -13,6 +13,7 @@ import {
   subtitleArgs,
   videoEncoderArgs
 } from './profile-args.js'
+import { pictureFilters } from './picture-format.js'
 import { rotationFilters } from './rotation.js'
 import type { FfmpegRunner } from './runner.js'
 
@@ -142,7 +143,7 @@ function segmentArgs (
     )
   }
   // The piece has no display matrix to autorotate by: the spec says the turn (see rotation.ts).
-  const filters = [`select=${keep}`, ...rotationFilters(spec.rotation)].join(',')
+  const filters = [`select=${keep}`, ...rotationFilters(spec.rotation), ...pictureFilters(spec.pixelFormat)].join(',')
   const args = [
     '-copyts',
     '-noautorotate',
@@ -219,6 +220,9 @@ async function wholeArgs (
     args.push('-map', '0:a', '-sn', '-dn', ...audioEncoderArgs(profile.audio))
   } else {
     args.push('-map', `0:${(video as { index: number }).index}`)
+    // The main video is the first video stream out (cover art, copied, comes after it).
+    const picture = pictureFilters(spec.pixelFormat)
+    if (picture.length > 0) args.push('-filter:v:0', picture.join(','))
     if (profile.audio !== 'drop') args.push('-map', '0:a?', ...audioEncoderArgs(profile.audio))
     args.push(
       ...subtitleArgs(info, profile, 0).args,

@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { videoFrameTimes } from '../../../../test/fixtures/media.js'
-import { coverBytes, readTruth } from '../../../../test/fixtures/media-truth.js'
+import { coverBytes, framePsnr, readTruth } from '../../../../test/fixtures/media-truth.js'
 import { makeOldFormat } from '../../../../test/fixtures/old-formats.js'
-import { convertAndRead, expectVideoKept, fastProfile } from '../../../../test/helpers/kept-check.js'
+import { convertAndRead, expectVideoKept, fastProfile, SAME_PICTURE_PSNR_DB } from '../../../../test/helpers/kept-check.js'
 import { createLogger } from '../logger.js'
 import { convertLocally } from '../../../../test/helpers/local-pipeline.js'
 import { createFfmpegRunner } from './runner.js'
@@ -45,24 +45,52 @@ describe('old formats a library is full of', () => {
     const c = await convertAndRead(runner, dir, await makeOldFormat(kind, dir), h264, segmentSeconds)
     expect(c.result.normalised).toBe(false)
     await expectVideoKept(c)
+    // What players decode, whatever the source's chroma and depth (4:2:2 MJPEG and ProRes, 10-bit H.264).
+    expect(c.output.pixelFormat).toBe('yuv420p')
   })
 
   it('keeps HDR10 colour tags (BT.2020, PQ), at 10 bits and in an 8-bit profile', async () => {
     const source = await makeOldFormat('hdr10Mkv', dir)
-    const tenBit = await convertAndRead(runner, dir, source, h264)
+    const tenBit = await convertAndRead(runner, dir, source, fastProfile('h265'))
     expect(tenBit.source.colour).toBe('bt2020/smpte2084/bt2020nc')
     await expectVideoKept(tenBit)
-    const eightBit = await convertAndRead(
-      runner,
-      dir,
-      source,
+    expect(tenBit.output.pixelFormat).toBe('yuv420p10le')
+    for (const eightBitProfile of [
+      h264,
       fastProfile('h265', p => {
         p.name = 'h265-8bit'
         if (p.video != null) p.video.pixelFormat = 'yuv420p'
       })
-    )
-    await expectVideoKept(eightBit)
+    ]) {
+      const eightBit = await convertAndRead(runner, dir, source, eightBitProfile)
+      await expectVideoKept(eightBit)
+      expect(eightBit.output.pixelFormat).toBe('yuv420p')
+    }
   })
+
+  it('writes 4:2:0 at the source\'s depth with x265: ProRes 422 10-bit becomes Main 10', async () => {
+    const c = await convertAndRead(runner, dir, await makeOldFormat('proresMov', dir), fastProfile('h265'))
+    await expectVideoKept(c)
+    expect(c.output.pixelFormat).toBe('yuv420p10le')
+  })
+
+  it.each([
+    ['in segments', 1],
+    ['whole', 60]
+  ] as const)(
+    'converts a window capture (lossless 4:4:4, 321x241) %s: 4:2:0, the odd column and row cropped',
+    async (_how, segmentSeconds) => {
+      const source = await makeOldFormat('windowCapture', dir)
+      const profile = fastProfile('h264', p => { p.name = `h264-${segmentSeconds}` })
+      const c = await convertAndRead(runner, dir, source, profile, segmentSeconds)
+      expect(c.source.display).toBe('321x241')
+      expect(c.result.units.filter(u => u.kind === 'segment').length > 1).toBe(segmentSeconds === 1)
+      expect(c.output.display).toBe('320x240')
+      expect(c.output.pixelFormat).toBe('yuv420p')
+      expect(c.output.videoFrames).toBe(c.source.videoFrames)
+      expect(await framePsnr(c.out, c.file, 12)).toBeGreaterThan(SAME_PICTURE_PSNR_DB)
+    }
+  )
 
   it.each([
     ['H.264 MP4 turned a quarter clockwise', 'phoneMp4'],

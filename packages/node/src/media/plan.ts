@@ -6,6 +6,7 @@ import { inputArgs, outputArgs } from './ffmpeg-args.js'
 import { indexPackets } from './mp4-index.js'
 import { hasBreakableClock, normaliseBeforeCut, normaliseSource, type NormaliseReason } from './normalise.js'
 import { scanPackets, type PacketList } from './packet-list.js'
+import { unitPixelFormat } from './picture-format.js'
 import type { PlannedUnit } from './planned-unit.js'
 import { checkProfileFits, convertsAudio } from './profile-args.js'
 import { probeSource, type MediaInfo } from './probe.js'
@@ -69,20 +70,25 @@ export async function planSource (runner: FfmpegRunner, init: PlanInit, options:
     first == null,
     options
   )
-  if (plan != null) return { ...plan, normalised: first != null ? start.source : null }
+  if (plan != null) return { ...pictured(plan, init.profile), normalised: first != null ? start.source : null }
   await removeCut(init.workDir)
   const copy = await normalised(runner, original, 'timeline', init, options)
-  return {
-    ...((await planFile(
-      runner,
-      copy.source,
-      copy.info,
-      { ...init, wholeOnly: init.audio === false },
-      false,
-      options
-    )) as FilePlan),
-    normalised: copy.source
-  }
+  const copyPlan = (await planFile(
+    runner,
+    copy.source,
+    copy.info,
+    { ...init, wholeOnly: init.audio === false },
+    false,
+    options
+  )) as FilePlan
+  return { ...pictured(copyPlan, init.profile), normalised: copy.source }
+}
+
+/** Tells each video unit the picture it writes, where it must be told (picture-format.ts). */
+function pictured (plan: FilePlan, profile: Profile): FilePlan {
+  const pixelFormat = unitPixelFormat(plan.info, profile)
+  if (pixelFormat == null) return plan
+  return { ...plan, units: plan.units.map(u => (u.kind === 'audio' ? u : { ...u, pixelFormat })) }
 }
 
 async function normalised (

@@ -1,3 +1,4 @@
+import type { PixelFormat } from '@ffmesh/protocol'
 import type { Rotation } from './rotation.js'
 
 /** One unit of a job as the plan makes it; the planner turns it into a UnitSpec. */
@@ -14,4 +15,6 @@ export interface PlannedUnit {
   expectedFrames: number | null
   /** A segment's display rotation (pieces lose the source's matrix: see rotation.ts). */
   rotation?: Rotation
+  /** The picture a video unit writes, where it must be told (see picture-format.ts). */
+  pixelFormat?: PixelFormat
 }

@@ -53,6 +53,11 @@ export interface MediaInfo {
   leadingUndecodable?: number
   /** The clockwise turn that shows the main video upright (its display matrix), 0 for none. */
   rotation?: Rotation
+  /**
+   * The main video's decoded picture as ffprobe names it: what decides the format a unit writes
+   * (picture-format.ts). Null without video or where ffprobe cannot say; absent in older jobs.
+   */
+  picture?: SourcePicture | null
   /** The main video's packets lack presentation times (see LeadFacts.missingPts): the plan normalises it. */
   missingPts?: boolean
   /**
@@ -63,6 +68,13 @@ export interface MediaInfo {
   streamEnds?: Record<string, number>
 }
 
+export interface SourcePicture {
+  /** ffmpeg's pixel format name ('yuv420p', 'yuvj422p', 'yuv422p10le'). */
+  pixelFormat: string
+  width: number
+  height: number
+}
+
 /** What ffprobe prints, as far as this module reads it. */
 export interface ProbeStream extends RotationSideData {
   index: number
@@ -71,6 +83,9 @@ export interface ProbeStream extends RotationSideData {
   start_time?: string
   avg_frame_rate?: string
   r_frame_rate?: string
+  pix_fmt?: string
+  width?: number
+  height?: number
   nb_read_packets?: string
   extradata_size?: number
   disposition?: Record<string, number>
@@ -282,8 +297,16 @@ function toMediaInfo (file: string, probe: ProbeResult, moving: boolean): MediaI
     videoStreamIndex: video?.index ?? null,
     videoStartTime: toSeconds(video?.start_time),
     frameRate: video != null ? rate(video.avg_frame_rate) ?? rate(video.r_frame_rate) : null,
-    rotation: displayRotation(video)
+    rotation: displayRotation(video),
+    picture: sourcePicture(video)
   }
+}
+
+function sourcePicture (video: ProbeStream | undefined): SourcePicture | null {
+  const { pix_fmt: pixelFormat, width, height } = video ?? {}
+  if (pixelFormat == null || !/^[a-z0-9_]{1,32}$/.test(pixelFormat)) return null
+  if (width == null || height == null || !(width > 0 && height > 0)) return null
+  return { pixelFormat, width, height }
 }
 
 /** What is checked of a converted unit; `startSec` is a segment's first video time (null otherwise). */

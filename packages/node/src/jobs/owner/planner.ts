@@ -135,6 +135,7 @@ function toUnitRecord (
     durationSec: u.durationSec,
     frames: u.expectedFrames,
     ...(u.rotation != null && u.rotation !== 0 ? { rotation: u.rotation } : {}),
+    ...(u.pixelFormat != null ? { pixelFormat: u.pixelFormat } : {}),
     inputFormat: u.inputFormat,
     ...(streams != null ? { streams } : {}),
     profile: job.profile
