@@ -1,4 +1,4 @@
-import { FfmeshError, ErrorCodes, type Profile, type UnitSpec } from '@ffmesh/protocol'
+import { FfmeshError, ErrorCodes, type AudioEncoder, type Profile, type UnitSpec } from '@ffmesh/protocol'
 import type { MediaInfo, MediaStream } from './probe.js'
 
 type Container = Profile['container']
@@ -164,7 +164,27 @@ export function audioEncoderArgs (audio: Profile['audio']): string[] {
   if (audio === 'drop') return []
   const args = ['-c:a', audio.encoder]
   if (audio.bitrateKbps != null) args.push('-b:a', `${audio.bitrateKbps}k`)
+  const layouts = CHANNEL_LAYOUTS[audio.encoder]
+  if (layouts != null) args.push('-af', `aformat=channel_layouts=${layouts}`)
   return args
+}
+
+/** The layouts Vorbis defines, which Opus takes over (its channel mapping family 1). */
+const VORBIS_LAYOUTS = 'mono|stereo|3.0|quad|5.0|5.1|6.1|7.1'
+
+/**
+ * The channel layouts an encoder writes as its format defines them. ffmpeg's AC-3 and DTS decoders
+ * give a film's 5.1 as 5.1(side), and ffmpeg 5.1 does not convert it for these encoders itself:
+ * libopus refuses it ("Invalid channel layout 5.1(side)"), so every film with such a track failed;
+ * the AAC encoder writes it with a program config element, which ffprobe reads back as an
+ * "unknown" layout and some hardware players do not decode; libvorbis writes some layouts in the
+ * wrong channel order. Given the list, ffmpeg picks the nearest layout: 5.1(side) becomes 5.1, its
+ * side pair the back pair, as players expect. LAME converts to stereo itself; FLAC keeps any layout.
+ */
+const CHANNEL_LAYOUTS: Partial<Record<AudioEncoder, string>> = {
+  libopus: VORBIS_LAYOUTS,
+  libvorbis: VORBIS_LAYOUTS,
+  aac: 'mono|stereo|2.1|3.0|4.0|quad|5.0|5.1|7.1'
 }
 
 /** The audio of a video profile is converted (an audio unit) only when it names an encoder. */

@@ -73,8 +73,25 @@ describe('recordings whose header does not tell the truth', () => {
   ] as const)('converts interlaced PAL MPEG-2 with 5.1 AC-3 from %s', async (_name, kind) => {
     // 3 s of 720x576: 1 s segments (a GOP is half a second).
     const c = await convertAndRead(runner, dir, await makeRecording(kind, dir), h264, 1)
-    expect(c.source.audio.map(a => a.channels)).toEqual([6])
+    expect(c.source.audio.map(a => [a.channels, a.layout])).toEqual([[6, '5.1(side)']])
     await expectVideoKept(c)
+    // AAC's own 5.1, not 5.1(side) in a program config element that readers call "unknown".
+    expect(c.output.audio.map(a => a.layout)).toEqual(['5.1'])
+  })
+
+  it.each([
+    ['in segments (an audio unit)', 1],
+    ['whole', 60]
+  ] as const)('converts a DVD\'s 5.1 AC-3 to Opus, as the av1 and vp9 profiles do, %s: 5.1(side) becomes 5.1', async (_how, segmentSeconds) => {
+    const profile = fastProfile('h264', p => {
+      p.name = `h264-opus-${segmentSeconds}`
+      p.audio = { encoder: 'libopus', bitrateKbps: 128 }
+    })
+    const c = await convertAndRead(runner, dir, await makeRecording('palVob', dir), profile, segmentSeconds)
+    expect(c.result.units.some(u => u.kind === 'audio')).toBe(segmentSeconds === 1)
+    if (segmentSeconds === 1) await expectVideoKept(c)
+    else expect(c.output.videoFrames).toBe(c.source.videoFrames)
+    expect(c.output.audio.map(a => [a.codec, a.layout])).toEqual([['opus', '5.1']])
   })
 
   it.each([
