@@ -80,6 +80,8 @@ describe('blobs of jobs that will not finish are freed', () => {
       120_000
     )
     expect(failed.error?.code).toBe(ErrorCodes.ATTEMPTS_EXHAUSTED)
+    // The reason's code once, then the worker that failed and what ffmpeg said.
+    expect(failed.error?.message).toMatch(/; last reason: CONVERT_FAILED from \w+: \S+ exited with 1: simulated encoder failure/)
     const failedBlobs = await blobFiles()
     expect(failedBlobs.length).toBeGreaterThan(0)
 

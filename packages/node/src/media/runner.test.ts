@@ -103,6 +103,22 @@ describe('ffmpeg runner', () => {
     expect(String(err.details.stderr)).toMatch(/No such file/)
   })
 
+  it('leaves SVT-AV1\'s banner out of the reason, so the error itself fits in it', async () => {
+    const runner = createFfmpegRunner({ logger })
+    // The AV1 encoder opens (and prints its banner) before libopus refuses a layout it has no mapping for.
+    const err = await runner
+      .run([
+        '-f', 'lavfi', '-i', 'testsrc2=s=320x240:d=1', '-f', 'lavfi', '-i', 'sine=d=1',
+        '-filter_complex', '[1:a]pan=5.1(side)|FL=c0|FR=c0|FC=c0|LFE=c0|SL=c0|SR=c0[a]',
+        '-map', '0:v', '-map', '[a]', '-c:v', 'libsvtav1', '-c:a', 'libopus', '-f', 'matroska', '-'
+      ])
+      .catch(e => e)
+    expect(err).toMatchObject({ code: 'CONVERT_FAILED' })
+    expect(String(err.details.stderr)).not.toMatch(/Svt\[info\]/)
+    // What a worker sends its owner: the first 500 characters.
+    expect(String(err.message).slice(0, 500)).toMatch(/Invalid channel layout 5\.1\(side\)/)
+  })
+
   it('counts the packets ffmpeg reads when asked, and still gives only the errors as a reason', async () => {
     const runner = createFfmpegRunner({ logger })
     const ts = await openGopTs(dir)

@@ -115,6 +115,11 @@ const PACKETS_READ = /^\s*Input stream #0:(\d+) \(\w+\): (\d+) packets read\b/
 /** ffmpeg (4.x to 6.0, ffmpeg.c write_packet) raising a decode time below the last one it wrote. */
 const DTS_RAISED = /^Non-monotonous DTS in output stream (\d+):(\d+); previous: (-?\d+), current: (-?\d+);/
 const ERROR_LEVELS = new Set(['error', 'fatal', 'panic'])
+/**
+ * SVT-AV1 prints its banner and settings to stderr whatever ffmpeg's -loglevel: 16 lines before any
+ * error, which filled the reason (cut to 500 characters on the wire) and hid the error itself.
+ */
+const ENCODER_CHATTER = /^Svt\[info\]:/
 
 /**
  * For a run at `level+verbose`: records the packets-read statistics and keeps only the lines
@@ -204,7 +209,7 @@ export function createFfmpegRunner (init: FfmpegRunnerInit): FfmpegRunner {
       const pick = options.countPackets === true ? verboseStderr(packetsRead, dtsRaised) : (line: string) => line
       const tail = createTail(STDERR_TAIL_LINES, line => {
         if (noSpace == null && NO_SPACE_MESSAGE.test(line)) noSpace = line.trim()
-        return pick(line)
+        return ENCODER_CHATTER.test(line) ? null : pick(line)
       })
       const out: Buffer[] = []
       let outBytes = 0

@@ -67,11 +67,13 @@ export function createWorkerReports (c: JobComponents, parts: WorkerReportParts)
     // Its result may be logged as arriving (`returned`): this node's own worker, whose result's check
     // could not be recorded (a full job log), removed it and said so. Nothing else ends that lease.
     if (isLeaseOf(unit, from, m.attempt, isLive)) {
+      const failed = code === 'TIMEOUT' ? ErrorCodes.CONVERT_TIMEOUT : ErrorCodes.CONVERT_FAILED
       const ended = {
         attempt: m.attempt,
         reason: {
-          code: code === 'TIMEOUT' ? ErrorCodes.CONVERT_TIMEOUT : ErrorCodes.CONVERT_FAILED,
-          message: `${code} from ${from}: ${m.message}`
+          code: failed,
+          // The worker's code leads the message only where it says more than the reason's own code.
+          message: `${code === failed ? '' : `${code} `}from ${from}: ${m.message}`
         },
         failure: !REFUSALS.includes(code)
       }
