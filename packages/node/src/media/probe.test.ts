@@ -53,7 +53,8 @@ describe('probeSource', () => {
       chapters: facts.chapters,
       title: facts.title,
       frameRate: facts.frameRate,
-      videoStreamIndex: 0
+      videoStreamIndex: 0,
+      picture: { pixelFormat: 'yuv420p', width: 320, height: 240 }
     })
     expect(info.durationSec).toBeCloseTo(facts.durationSec, 1)
     expect(info.streams.filter(s => s.type === 'audio').map(s => s.language)).toEqual(['eng', 'fra'])
@@ -110,6 +111,10 @@ describe('checkProfileFits', () => {
       expect(() => checkProfileFits(audioOnly, profile(name))).not.toThrow()
     }
     expect(() => checkProfileFits(image, profile('webp'))).not.toThrow()
+    const small = { ...base, picture: { pixelFormat: 'yuv420p', width: 96, height: 54 } }
+    for (const name of ['h264', 'h265', 'vp9']) expect(() => checkProfileFits(small, profile(name))).not.toThrow()
+    expect(() => checkProfileFits({ ...small, picture: { pixelFormat: 'yuv420p', width: 65, height: 65 } }, profile('av1')))
+      .not.toThrow()
   })
 
   it.each([
@@ -120,7 +125,8 @@ describe('checkProfileFits', () => {
     ['mp3 on two audio tracks', () => base, 'mp3'],
     ['flac on two audio tracks', () => base, 'flac'],
     ['webm with AAC audio', () => base, 'webm-aac'],
-    ['an unknown preset', () => base, 'bad-preset']
+    ['an unknown preset', () => base, 'bad-preset'],
+    ['SVT-AV1 on a picture under 64 pixels high', () => ({ ...base, picture: { pixelFormat: 'yuv420p', width: 96, height: 54 } }), 'av1']
   ])('refuses %s with PROFILE_MISMATCH', (_name, info, name) => {
     const p =
       name === 'webm-aac'

@@ -54,6 +54,9 @@ function mismatch (message: string): FfmeshError {
   return new FfmeshError(ErrorCodes.PROFILE_MISMATCH, message)
 }
 
+/** SVT-AV1 (1.4) refuses a smaller picture when it opens ("Forced Max Height must be at least 64"). */
+const SVT_AV1_MIN_SIDE = 64
+
 /** Throws PROFILE_MISMATCH when the profile cannot convert this source into its container. */
 export function checkProfileFits (info: MediaInfo, profile: Profile): void {
   const name = `profile "${profile.name}"`
@@ -80,6 +83,12 @@ export function checkProfileFits (info: MediaInfo, profile: Profile): void {
     }
     if (profile.container === 'webm' && !WEBM_VIDEO.has(profile.video.encoder)) {
       throw mismatch(`${name}: webm holds VP9 or AV1 only, not ${profile.video.encoder}`)
+    }
+    const picture = info.picture
+    if (profile.video.encoder === 'libsvtav1' && picture != null && Math.min(picture.width, picture.height) < SVT_AV1_MIN_SIDE) {
+      throw mismatch(
+        `${name}: SVT-AV1 encodes pictures of at least ${SVT_AV1_MIN_SIDE}x${SVT_AV1_MIN_SIDE}, and the source's is ${picture.width}x${picture.height}; choose another profile, such as vp9 or h265`
+      )
     }
   }
   if (profile.container === 'webm' && profile.kind === 'video') {
