@@ -78,6 +78,10 @@ describe('the mesh seen from any node', () => {
     expect(paged.code).toBe(1)
     expect(JSON.parse(paged.stdout)).toMatchObject({ error: { code: 'BAD_ARGUMENTS' } })
 
+    // Counts of the whole mesh, each job counted once by its owner; people get them above the table.
+    expect(await c.node.api.meshJobCounts()).toMatchObject({ total: 2, byState: { done: 2 }, uncounted: [] })
+    expect(table.stdout).toContain('2 jobs: 2 done in the mesh')
+
     const meshNodes = await c.node.api.meshNodes()
     expect(meshNodes[0]).toMatchObject({ id: c.node.peerId, self: true, online: true, paused: false })
     expect(new Set(meshNodes.map(n => n.id))).toEqual(ids)
@@ -87,6 +91,9 @@ describe('the mesh seen from any node', () => {
     const away = await ffmeshJson<MeshJobStatus[]>(['status', '--mesh'], { dataDir: c.dataDir })
     expect(away.find(j => j.id === id)).toMatchObject({ owner: a.node.peerId, ownerAway: true, state: 'done' })
     expect(away.find(j => j.id === other.id)).toMatchObject({ ownerAway: false })
+    // C counts A's jobs as A last said; B never heard A count, and says so.
+    expect(await c.node.api.meshJobCounts()).toMatchObject({ total: 2, uncounted: [] })
+    expect(await b.node.api.meshJobCounts()).toMatchObject({ total: 1, byState: { done: 1 }, uncounted: ['node-a'] })
     expect(await ffmeshJson<MeshJobStatus>(['status', id], { dataDir: c.dataDir })).toMatchObject({
       id,
       ownerAway: true,

@@ -191,6 +191,9 @@ export function createFakeNodeApi (init: { peers?: PeerStatus[] } = {}): FakeNod
     async meshJob (id) {
       return meshJob(get(id))
     },
+    async meshJobCounts () {
+      return { ...this.jobSummary(), uncounted: [] }
+    },
     async pause () {
       if (!control.paused) bus.emit('node:paused', { data: { by: 'user' } })
       Object.assign(control, { paused: true, pausedBy: 'user' })

@@ -1,13 +1,18 @@
 /// <reference lib="dom" />
 /// <reference lib="dom.iterable" />
 // Code passed to page.evaluate runs in the browser: its DOM types.
+import fs from 'node:fs/promises'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { isFfmeshError } from '@ffmesh/protocol'
+import { isFfmeshError, ScanBodySchema } from '@ffmesh/protocol'
 import { formatBytes } from '../../packages/web/src/format.js'
 import { HAS_CHROMIUM, NO_CHROMIUM, watchConsole } from '../helpers/browser.js'
 import { makeVideo } from '../helpers/library-tree.js'
+import { waitUntil } from '../helpers/node-harness.js'
 import { openDashboard, startUiMesh, stopUiMesh, type UiMesh } from '../helpers/ui-mesh.js'
+
+/** Jobs the dashboard lists at once (MESH_JOBS_LIMIT in packages/web/src/store.ts). */
+const LISTED = 1000
 
 /**
  * Libraries, skipped files, statistics and removing a job, from the dashboard in a real Chromium
@@ -147,4 +152,52 @@ describe.skipIf(!HAS_CHROMIUM)('libraries, skipped files and statistics on the d
     expect(problems).toEqual([])
     await page.close()
   }, 120_000)
+
+  it('a library larger than the page\'s listing: the counts are the mesh\'s, a state lists its old jobs, an old job\'s page stays', async () => {
+    const m = mesh as UiMesh
+    const [a] = m.nodes
+    // The oldest job: cancelled before any of the thousand below.
+    const film = path.join(lib, 'Film.mkv')
+    const { id: cancelled } = await a.node.api.submit({ source: film, profile: 'h265', outDir: path.join(m.media, 'old') })
+    await a.node.api.cancel(cancelled)
+    // A thousand files too small to be worth it (one more than the page lists): each a skipped job.
+    const small = path.join(m.media, 'small')
+    await fs.mkdir(small, { recursive: true })
+    for (let i = 0; i < LISTED + 1; i++) await fs.writeFile(path.join(small, `clip-${i}.mp4`), Buffer.alloc(1000))
+    const { batch } = await a.node.api.scan(
+      ScanBodySchema.parse({ path: small, profiles: { video: 'h265' }, output: path.join(m.media, 'small-out'), rules: { minSize: 5000 } })
+    )
+    await waitUntil(
+      async () => a.node.api.jobSummary(batch).byState.skipped === LISTED + 1,
+      'the small files to be skipped',
+      60_000
+    )
+    const counts = await a.node.api.meshJobCounts()
+
+    const page = await openDashboard(m, '#/jobs')
+    const problems = watchConsole(page)
+    const all = page.locator('select[name=state] option[value=""]')
+    await page.waitForFunction(
+      (text) => document.querySelector('select[name=state] option[value=""]')?.textContent === text,
+      `all states (${counts.total})`
+    )
+    expect(await all.textContent()).toBe(`all states (${counts.total})`)
+    expect(await page.locator('select[name=state] option[value="skipped"]').textContent()).toBe(`skipped (${counts.byState.skipped})`)
+    expect(await page.locator('.jobs-page .summary').textContent()).toBe(`the newest ${LISTED} of ${counts.total} jobs of every node in the mesh`)
+
+    // Older than the newest thousand, and still listed in its state.
+    await page.selectOption('select[name=state]', 'cancelled')
+    const row = page.locator(`li.job[data-id="${cancelled}"]`)
+    await row.waitFor({ timeout: 30_000 })
+    await row.locator('a.job-name').click()
+    await page.locator(`.job-page[data-id="${cancelled}"]`).waitFor()
+    await page.locator(FACT('job')).waitFor()
+    // Two listings later (the page reads one every few seconds), the page still shows the job.
+    for (let i = 0; i < 2; i++) await page.waitForResponse(r => r.url().includes('/v1/mesh/jobs?'), { timeout: 30_000 })
+    expect(await page.locator('.job-page > p.empty').isHidden()).toBe(true)
+    expect(await page.locator(FACT('job')).isVisible()).toBe(true)
+    expect(await page.locator(FACT('job')).textContent()).toBe(cancelled)
+    expect(problems).toEqual([])
+    await page.close()
+  }, 180_000)
 })

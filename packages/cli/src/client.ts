@@ -14,6 +14,7 @@ import {
   type LibraryRequest,
   type LibraryStatus,
   type MeshJobsQuery,
+  type MeshJobCounts,
   type MeshJobStatus,
   type MeshNodeStatus,
   type NodeControlState,
@@ -53,6 +54,7 @@ export interface ControlClient {
   meshNodes(options?: { signal?: AbortSignal }): Promise<MeshNodeStatus[]>
   meshJobs(query?: MeshJobsQuery, options?: { signal?: AbortSignal }): Promise<MeshJobStatus[]>
   meshJob(id: string, options?: { signal?: AbortSignal }): Promise<MeshJobStatus>
+  meshJobCounts(options?: { signal?: AbortSignal }): Promise<MeshJobCounts>
   pause(request: PauseRequest, options?: { signal?: AbortSignal }): Promise<NodeControlState>
   resume(options?: { signal?: AbortSignal }): Promise<NodeControlState>
   pauseNode(id: string, request: PauseRequest, options?: { signal?: AbortSignal }): Promise<NodeControlState>
@@ -188,6 +190,7 @@ export function createControlClient (init: { socketPath: string, dataDir: string
     meshNodes: o => call('meshNodes', {}, o?.signal),
     meshJobs: (q, o) => call('meshJobs', { query: q }, o?.signal),
     meshJob: (id, o) => call('meshJob', job(id), o?.signal),
+    meshJobCounts: o => call('meshJobCounts', {}, o?.signal),
     pause: (req, o) => call('pause', { body: req }, o?.signal),
     resume: o => call('resume', { body: {} }, o?.signal),
     pauseNode: (id, req, o) => call('pauseNode', { params: { id }, body: req }, o?.signal),

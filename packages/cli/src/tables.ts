@@ -2,9 +2,11 @@ import path from 'node:path'
 import Table from 'cli-table3'
 import {
   humanBytes,
+  type JobState,
   type JobStatus,
   type JobSummary,
   type LibraryStatus,
+  type MeshJobCounts,
   type MeshJobStatus,
   type NodeControlState,
   type PeerStatus,
@@ -194,6 +196,19 @@ ${nodes.toString()}` : t.toString()
 }
 
 /** `ffmesh status` of many jobs: counts by state, then the most recent ones. */
+/** The mesh's counts over a listing of `shown` jobs (in `state`), and the nodes left out of them. */
+export function meshSummary (counts: MeshJobCounts, shown: number, state?: JobState): string {
+  const lines = [counts.total === 0 ? 'no jobs in the mesh' : `${summaryLine(counts)} in the mesh`]
+  if (counts.uncounted.length > 0) {
+    lines.push(`not counted: ${counts.uncounted.join(', ')} (did not answer, or runs an older version)`)
+  }
+  const listed = state == null ? counts.total : counts.byState[state]
+  if (listed > shown) {
+    lines.push(`newest ${shown} of ${listed}${state == null ? '' : ` ${state}`} shown; --limit N shows more, --state S one state`)
+  }
+  return lines.join('\n')
+}
+
 export function summaryLine (summary: JobSummary): string {
   const parts = Object.entries(summary.byState).filter(([, n]) => n > 0).map(([state, n]) => `${n} ${state}`)
   return `${summary.total} jobs${parts.length > 0 ? `: ${parts.join(', ')}` : ''}`

@@ -115,6 +115,7 @@ export function createNodeApi (c: JobComponents, parts: NodeApiParts): NodeApi {
     meshNodes: options => meshView.nodes(options),
     meshJobs: (query, options) => meshView.jobs(query, options),
     meshJob: (id, options) => meshView.job(id, options),
+    meshJobCounts: options => meshView.counts(options),
     async pause (request, options) {
       await parts.control.pause(request, options)
       return parts.controlState()

@@ -39,6 +39,7 @@ import { createNodeApi, profileTable } from './node-api.js'
 import { createBlobStore, type BlobStore } from './store/blob-store.js'
 import { hashFile } from './store/hash.js'
 import { openJobStore, type JobStore } from './store/job-store.js'
+import { countOwned } from './status/job-counts.js'
 import { createStatusSource } from './status/status-source.js'
 import { selfNodeStatus } from './status/self-node.js'
 import { VERSION } from './version.js'
@@ -202,7 +203,8 @@ export async function startNode (init: StartNodeInit): Promise<RunningNode> {
       localJob: (id) => {
         const view = store.job(id)
         return view == null ? undefined : status.ofView(view)
-      }
+      },
+      localCounts: () => countOwned(store.jobs(), mesh.peerId)
     })
     // Each job message type goes to the one side that handles it; an offer also tells the mesh
     // view who owns its job.

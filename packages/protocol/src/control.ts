@@ -2,7 +2,7 @@ import { z } from 'zod'
 import { ErrorCodes, FfmeshError } from './errors.js'
 import { MAX_NAME_LENGTH } from './limits.js'
 import type { Profile } from './profiles.js'
-import type { MeshJobStatus, MeshNodeStatus, NodeControlState } from './mesh-status.js'
+import type { MeshJobCounts, MeshJobStatus, MeshNodeStatus, NodeControlState } from './mesh-status.js'
 import {
   JobListQuerySchema,
   JobSummaryQuerySchema,
@@ -147,6 +147,8 @@ export const ControlRoutes = {
   meshNodes: { method: 'GET', path: '/v1/mesh/nodes' },
   /** Every job in the mesh, newest first, from every node that answers (its last state if not). */
   meshJobs: { method: 'GET', path: '/v1/mesh/jobs', query: MeshJobsQuerySchema },
+  /** How many jobs the whole mesh holds in each state, past any listing's limit. */
+  meshJobCounts: { method: 'GET', path: '/v1/mesh/job-counts' },
   /** Any job in the mesh, asked of its owner. */
   meshJob: { method: 'GET', path: '/v1/mesh/jobs/:id' },
   /** This node's worker takes nothing new (kept across restarts); see PauseBodySchema. */
@@ -184,6 +186,7 @@ export interface ControlReplies {
   removeWatch: { removed: string }
   meshNodes: MeshNodeStatus[]
   meshJobs: MeshJobStatus[]
+  meshJobCounts: MeshJobCounts
   meshJob: MeshJobStatus
   pause: NodeControlState
   resume: NodeControlState

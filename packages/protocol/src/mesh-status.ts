@@ -2,6 +2,7 @@ import { z } from 'zod'
 import { ErrorCodes, type ErrorCode } from './errors.js'
 import { MAX_NAME_LENGTH, MAX_UNIT_TRIES, MAX_UNITS_PER_JOB } from './limits.js'
 import type { JobStatus, ScheduleState, UnitTry } from './status.js'
+import type { JobState } from './units.js'
 import { FailureFrameSchema } from './streams.js'
 import { JobIdSchema, JobStates, UnitIndexSchema, UnitStates } from './units.js'
 
@@ -58,6 +59,21 @@ export interface MeshNodeStatus {
   schedule: ScheduleState | null
   /** What it said last if it did not answer now (away); empty if it never answered. */
   converting: ConvertingUnit[]
+}
+
+/**
+ * How many jobs the mesh holds in each state: each node counts the jobs it owns, so a job handed
+ * from one node to another counts once. A listing of the mesh's jobs stops at its limit; these
+ * counts do not.
+ */
+export interface MeshJobCounts {
+  total: number
+  byState: Record<JobState, number>
+  /**
+   * Nodes whose jobs are not in the counts: they did not answer and never counted here before
+   * (an older version cannot), by name, else by peer id.
+   */
+  uncounted: string[]
 }
 
 export interface MeshJobStatus extends JobStatus {
@@ -153,6 +169,11 @@ export const NodeReportSchema = z.strictObject({
 })
 export type NodeReport = z.infer<typeof NodeReportSchema>
 
+/** A node's owned jobs in each state, every state named. */
+export const JobCountsSchema = z.strictObject(
+  Object.fromEntries(JobStates.map(s => [s, z.number().int().min(0).max(2 ** 32)])) as Record<JobState, z.ZodNumber>
+)
+
 /** Jobs one status page may carry, whatever their size; the frame limit bounds the bytes. */
 export const MAX_STATUS_PAGE_JOBS = 200
 
@@ -160,8 +181,9 @@ export const MAX_STATUS_PAGE_JOBS = 200
  * Requests on the status protocol, several per stream, each answered by one frame:
  * `jobs`: this node's owned jobs, newest first, those older than `before` (a job id: the cursor);
  * `units`: a job's units from `from` on (a job too large for one frame comes in pages);
- * `job`: one owned job; `node`: what its worker is doing and whether it is paused; `pause` and
- * `resume`: another member steering this node's worker (answered like `node`).
+ * `job`: one owned job; `counts`: how many jobs it owns in each state; `node`: what its worker is
+ * doing and whether it is paused; `pause` and `resume`: another member steering this node's worker
+ * (answered like `node`). A node of an older version refuses a type it does not know (BAD_REQUEST).
  */
 export const StatusRequestSchema = z.discriminatedUnion('type', [
   z.strictObject({
@@ -172,6 +194,7 @@ export const StatusRequestSchema = z.discriminatedUnion('type', [
   }),
   z.strictObject({ type: z.literal('units'), id: JobIdSchema, from: UnitIndexSchema }),
   z.strictObject({ type: z.literal('job'), id: JobIdSchema }),
+  z.strictObject({ type: z.literal('counts') }),
   z.strictObject({ type: z.literal('node') }),
   /** Remote control: pause or resume this node's worker (mesh.remoteControl; never undoes a local pause). */
   z.strictObject({ type: z.literal('pause'), drain: z.boolean() }),
@@ -193,6 +216,7 @@ export const StatusReplySchema = z.union([
     next: UnitIndexSchema.nullable()
   }),
   z.strictObject({ ok: z.literal(true), type: z.literal('job'), job: WireJobSchema }),
+  z.strictObject({ ok: z.literal(true), type: z.literal('counts'), counts: JobCountsSchema }),
   z.strictObject({ ok: z.literal(true), type: z.enum(['node', 'pause', 'resume']), node: NodeReportSchema }),
   FailureFrameSchema
 ])

@@ -18,6 +18,7 @@ type Used =
   | 'removeWatch'
   | 'meshNodes'
   | 'meshJobs'
+  | 'meshJobCounts'
   | 'meshJob'
   | 'pause'
   | 'resume'
@@ -43,6 +44,7 @@ export const API = {
   removeWatch: '/v1/watches',
   meshNodes: '/v1/mesh/nodes',
   meshJobs: '/v1/mesh/jobs',
+  meshJobCounts: '/v1/mesh/job-counts',
   meshJob: '/v1/mesh/jobs/:id',
   pause: '/v1/node/pause',
   resume: '/v1/node/resume',

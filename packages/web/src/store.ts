@@ -1,6 +1,8 @@
 import type {
   EventStreamReset,
+  JobState,
   LibraryStatus,
+  MeshJobCounts,
   MeshJobStatus,
   NodeEvent,
   NodeInfo,
@@ -22,6 +24,10 @@ export interface DashboardState {
   info: NodeInfo | null
   jobs: Map<string, JobView>
   jobsLoaded: boolean
+  /** The listing filled its limit: older jobs (in the state shown) are left out of `jobs`. */
+  jobsCapped: boolean
+  /** How many jobs the whole mesh holds in each state, past the listing's limit; null before read. */
+  counts: MeshJobCounts | null
   /** The mesh's nodes, this one first (`GET /v1/mesh/nodes`). */
   nodes: MeshNodeView[]
   watches: WatchStatus[]
@@ -57,6 +63,11 @@ export interface Store {
   jobList(): JobView[]
   loadAll(): Promise<void>
   refreshJob(id: string): void
+  /** The listing holds jobs in this state only (null: every state), so older ones past its limit show. */
+  setJobFilter(state: JobState | null): void
+  /** A page shows this job: it stays in `jobs`, read on its own, when the listing leaves it out. */
+  holdJob(id: string): void
+  releaseJob(id: string): void
   refreshNodes(): Promise<void>
   refreshWatches(): Promise<void>
   refreshLibraries(): Promise<void>
@@ -76,6 +87,8 @@ export function createStore (api: Api, session: UiSession): Store {
     info: null,
     jobs: new Map(),
     jobsLoaded: false,
+    jobsCapped: false,
+    counts: null,
     nodes: [],
     watches: [],
     libraries: [],
@@ -103,9 +116,27 @@ export function createStore (api: Api, session: UiSession): Store {
     Promise.all(reads).then(() => { state.loadError = null; changed() }, failed)
   }
 
+  let jobFilter: JobState | null = null
+  /** Jobs pages show (with how many pages hold each). */
+  const held = new Map<string, number>()
   async function loadJobs (): Promise<void> {
-    const jobs = await api.get<JobView[]>(`${API.meshJobs}?limit=${MESH_JOBS_LIMIT}`)
-    state.jobs = new Map(jobs.filter(j => !removed.has(j.id)).map(j => [j.id, j]))
+    const filter = jobFilter
+    const [jobs, counts] = await Promise.all([
+      api.get<JobView[]>(`${API.meshJobs}?limit=${MESH_JOBS_LIMIT}${filter != null ? `&state=${filter}` : ''}`),
+      api.get<MeshJobCounts>(API.meshJobCounts)
+    ])
+    state.counts = counts
+    // The filter changed while this was read: the read the change started lists the right jobs.
+    if (filter !== jobFilter) return
+    const listed = new Map(jobs.filter(j => !removed.has(j.id)).map(j => [j.id, j]))
+    for (const id of held.keys()) {
+      const kept = state.jobs.get(id)
+      if (listed.has(id) || kept == null) continue
+      listed.set(id, kept)
+      store.refreshJob(id)
+    }
+    state.jobs = listed
+    state.jobsCapped = jobs.length >= MESH_JOBS_LIMIT
     state.jobsLoaded = true
   }
 
@@ -181,6 +212,21 @@ export function createStore (api: Api, session: UiSession): Store {
     refreshJob (id) {
       dirty.add(id)
       flushTimer ??= setTimeout(() => { void flush() }, FLUSH_MS)
+    },
+    setJobFilter (filter) {
+      if (filter === jobFilter) return
+      jobFilter = filter
+      state.jobsLoaded = false
+      read([loadJobs()])
+    },
+    holdJob (id) {
+      held.set(id, (held.get(id) ?? 0) + 1)
+      if (!state.jobs.has(id)) store.refreshJob(id)
+    },
+    releaseJob (id) {
+      const n = (held.get(id) ?? 0) - 1
+      if (n > 0) held.set(id, n)
+      else held.delete(id)
     },
     async refreshNodes () {
       state.nodes = await api.get<MeshNodeView[]>(API.meshNodes)

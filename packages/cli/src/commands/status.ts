@@ -12,7 +12,7 @@ import { followJobs } from '../follow-jobs.js'
 import { createLiveProgress, noteTo } from '../live-progress.js'
 import { waitingForNodeSaying } from '../node-return.js'
 import { EXIT_FAILED, EXIT_OK, printJson } from '../report-error.js'
-import { jobDetail, jobsTable, meshJobsTable, summaryLine } from '../tables.js'
+import { jobDetail, jobsTable, meshJobsTable, meshSummary, summaryLine } from '../tables.js'
 
 export interface StatusOptions {
   dataDir?: string
@@ -95,12 +95,19 @@ export async function statusCommand (
         "with --mesh, jobs come newest first and take one --state and --limit; --offset, --newest and several states are for this node's jobs"
       )
     }
-    const jobs = await client.meshJobs(
-      { state: opts.state as JobState | undefined, limit: opts.limit != null ? Number(opts.limit) : undefined },
-      { signal }
-    )
-    if (opts.json === true) printJson(jobs)
-    else process.stdout.write(jobs.length === 0 ? 'no jobs in the mesh\n' : meshJobsTable(jobs) + '\n')
+    const state = opts.state as JobState | undefined
+    const limit = opts.limit != null ? Number(opts.limit) : undefined
+    if (opts.json === true) {
+      printJson(await client.meshJobs({ state, limit }, { signal }))
+      return EXIT_OK
+    }
+    // People get the counts and the newest jobs, as for this node's: a library's mesh holds thousands.
+    const [counts, jobs] = await Promise.all([
+      client.meshJobCounts({ signal }),
+      client.meshJobs({ state, limit: limit ?? RECENT_JOBS }, { signal })
+    ])
+    process.stdout.write(meshSummary(counts, jobs.length, state) + '\n')
+    if (jobs.length > 0) process.stdout.write(meshJobsTable(jobs) + '\n')
     return EXIT_OK
   }
   // --json prints every job (the contract array) unless a page is asked for.

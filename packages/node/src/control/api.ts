@@ -6,6 +6,7 @@ import type {
   LibraryConfig,
   LibraryStatus,
   MeshJobsQuery,
+  MeshJobCounts,
   MeshJobStatus,
   MeshNodeStatus,
   NodeControlState,
@@ -56,6 +57,8 @@ export interface NodeApi {
   meshJobs(query: MeshJobsQuery, options?: { signal?: AbortSignal }): Promise<MeshJobStatus[]>
   /** Any job in the mesh, from its owner. */
   meshJob(id: string, options?: { signal?: AbortSignal }): Promise<MeshJobStatus>
+  /** How many jobs the mesh holds in each state, asked of every node. */
+  meshJobCounts(options?: { signal?: AbortSignal }): Promise<MeshJobCounts>
   /** This node's worker takes nothing new; without drain its running units go back to their owners. */
   pause(request: PauseRequest, options?: { signal?: AbortSignal }): Promise<NodeControlState>
   resume(options?: { signal?: AbortSignal }): Promise<NodeControlState>

@@ -52,6 +52,7 @@ export const HANDLERS: { [R in Exclude<RouteName, 'events'>]: Handler<R> } = {
   meshNodes: async (api, { signal }) => ok(await api.meshNodes({ signal })),
   meshJobs: async (api, { query, signal }) => ok(await api.meshJobs(query, { signal })),
   meshJob: async (api, { params, signal }) => ok(await api.meshJob(params.id as string, { signal })),
+  meshJobCounts: async (api, { signal }) => ok(await api.meshJobCounts({ signal })),
   pause: async (api, { body, signal }) => ok(await api.pause(body, { signal })),
   resume: async (api, { signal }) => ok(await api.resume({ signal })),
   pauseNode: async (api, { params, body, signal }) => ok(await api.pauseNode(params.id as string, body, { signal })),

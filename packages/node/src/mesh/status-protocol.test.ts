@@ -111,6 +111,12 @@ describe('status protocol (real libp2p on loopback)', () => {
     expect(running.every(j => j.state === 'running')).toBe(true)
   })
 
+  it('counts the jobs it owns in each state, past any listing\'s limit', async () => {
+    expect(await createPeerAsker(asker.mesh).counts(owner.mesh.peerId)).toEqual({
+      queued: 0, running: JOBS / 2, assembling: 0, done: JOBS / 2 + 1, failed: 0, cancelled: 0, skipped: 0
+    })
+  })
+
   it('answers one job and the worker state; a job it does not own is not found', async () => {
     const ask = createPeerAsker(asker.mesh)
     expect((await ask.job(owner.mesh.peerId, bigId))?.units.length).toBe(BIG_UNITS)

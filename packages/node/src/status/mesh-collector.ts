@@ -12,6 +12,7 @@ import {
 } from '@ffmesh/protocol'
 import type { StatusClient } from '../mesh/status-protocol.js'
 import type { Mesh } from '../mesh/types.js'
+import type { JobCounts } from './job-counts.js'
 import { fromWireJob } from './status-pages.js'
 
 /** A peer that answers BUSY (over its rate limit) is asked again after this long. */
@@ -130,6 +131,14 @@ export function createPeerAsker (mesh: Pick<Mesh, 'openStatus'>) {
       return await withClient(peer, options.signal, async client => {
         const reply = await ask(client, peer, { type: 'job', id }, options.signal)
         return reply == null || reply.job.id !== id ? null : await complete(client, peer, reply.job, options.signal)
+      })
+    },
+    /** How many jobs the peer owns in each state; throws for a peer that cannot count (an older version). */
+    async counts (peer: string, options: { signal?: AbortSignal } = {}): Promise<JobCounts> {
+      return await withClient(peer, options.signal, async client => {
+        const reply = await ask(client, peer, { type: 'counts' }, options.signal)
+        if (reply == null) throw new FfmeshError(ErrorCodes.TRANSFER_FAILED, `${peer} did not count its jobs`)
+        return reply.counts
       })
     },
     async node (peer: string, options: { signal?: AbortSignal } = {}): Promise<NodeReport | null> {

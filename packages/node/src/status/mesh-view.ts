@@ -4,6 +4,7 @@ import {
   MAX_MESH_JOBS_LIMIT,
   type JobState,
   type JobStatus,
+  type MeshJobCounts,
   type MeshJobStatus,
   type MeshNodeStatus,
   type NodeControlState,
@@ -13,6 +14,7 @@ import type { JobMessageOf } from '../jobs/shared/message-router.js'
 import type { Logger } from '../logger.js'
 import type { Mesh } from '../mesh/types.js'
 import { createPeerAsker, inPool } from './mesh-collector.js'
+import { addCounts, type JobCounts } from './job-counts.js'
 import { createPeerCache } from './peer-cache.js'
 import { newestIdFirst } from './status-pages.js'
 
@@ -36,6 +38,8 @@ export interface MeshViewComponents {
    */
   localJobs: (query: { state?: JobState, limit: number }) => JobStatus[]
   localJob: (id: string) => JobStatus | undefined
+  /** The jobs this node owns, by state. */
+  localCounts: () => JobCounts
 }
 
 export interface MeshView {
@@ -44,6 +48,8 @@ export interface MeshView {
   nodes(options?: { signal?: AbortSignal }): Promise<MeshNodeStatus[]>
   jobs(query: { state?: JobState; limit?: number }, options?: { signal?: AbortSignal }): Promise<MeshJobStatus[]>
   job(id: string, options?: { signal?: AbortSignal }): Promise<MeshJobStatus>
+  /** Every node's count of the jobs it owns, summed; a node that does not answer, by what it said last. */
+  counts(options?: { signal?: AbortSignal }): Promise<MeshJobCounts>
   /** Pauses or resumes another node's worker (that node decides: mesh.remoteControl). */
   steer(
     peer: string,
@@ -168,6 +174,26 @@ export function createMeshView (c: MeshViewComponents): MeshView {
         .filter(j => query.state == null || j.state === query.state)
         .sort(newestFirst)
         .slice(0, limit)
+    },
+
+    async counts (options = {}) {
+      const signal = deadline(options.signal)
+      const byState = c.localCounts()
+      const uncounted: string[] = []
+      const peers = c.mesh.knownPeers()
+      const live = peers.filter(p => p.online)
+      const answers = await inPool(live, MESH_STATUS_CONCURRENCY, async (p) => {
+        const counts = await asker.counts(p.id, { signal })
+        cache.putCounts(p.id, counts)
+        return counts
+      })
+      const answered = new Map(live.map((p, i) => [p.id, answers[i]?.status === 'fulfilled' ? answers[i].value : null]))
+      for (const p of peers) {
+        const counts = answered.get(p.id) ?? cache.counts(p.id)
+        if (counts != null) addCounts(byState, counts)
+        else uncounted.push(p.name !== '' ? p.name : p.id)
+      }
+      return { total: Object.values(byState).reduce((a, b) => a + b, 0), byState, uncounted }
     },
 
     async steer (peer, request, options = {}) {

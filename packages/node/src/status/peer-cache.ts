@@ -1,4 +1,5 @@
 import type { JobStatus, NodeReport } from '@ffmesh/protocol'
+import type { JobCounts } from './job-counts.js'
 
 /** Peers whose last answers are kept; a LAN mesh has tens of nodes. */
 export const MAX_CACHED_PEERS = 256
@@ -21,6 +22,8 @@ export interface PeerCache {
   job(id: string): HeardJob | undefined
   putNode(peer: string, report: NodeReport): void
   node(peer: string): NodeReport | undefined
+  putCounts(peer: string, counts: JobCounts): void
+  counts(peer: string): JobCounts | undefined
   noteOwner(jobId: string, owner: string): void
   ownerOf(jobId: string): string | undefined
 }
@@ -40,6 +43,7 @@ export function createPeerCache (
   const maxIndexed = limits.maxIndexed ?? MAX_INDEXED_JOBS
   const listings = new Map<string, Map<string, HeardJob>>()
   const nodes = new Map<string, NodeReport>()
+  const counts = new Map<string, JobCounts>()
   const owners = new Map<string, string>()
 
   const cache: PeerCache = {
@@ -64,6 +68,10 @@ export function createPeerCache (
       touch(nodes, peer, report, maxPeers)
     },
     node: peer => nodes.get(peer),
+    putCounts: (peer, heard) => {
+      touch(counts, peer, heard, maxPeers)
+    },
+    counts: peer => counts.get(peer),
     noteOwner: (jobId, owner) => {
       touch(owners, jobId, owner, maxIndexed)
     },

@@ -12,6 +12,7 @@ import {
 import type { StatusSource } from '../mesh/status-protocol.js'
 import type { JobStore } from '../store/job-store.js'
 import type { JobView } from '../store/reduce.js'
+import { countOwned } from './job-counts.js'
 import { fillJobsPage, newestIdFirst, PAGE_BUDGET_BYTES, toWireJob, unitsWithin } from './status-pages.js'
 
 export interface StatusSourceComponents {
@@ -133,6 +134,8 @@ export function createStatusSource (c: StatusSourceComponents): StatusSource {
             const end = request.from + units.length
             return { ok: true, type: 'units', units, next: end < all.length && units.length > 0 ? end : null }
           }
+          case 'counts':
+            return { ok: true, type: 'counts', counts: countOwned(c.store.jobs(), c.self) }
           case 'node':
             return { ok: true, type: 'node', node: report() }
         }

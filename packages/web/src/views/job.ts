@@ -78,14 +78,15 @@ export function createJobView (ctx: ViewContext, id: string): View {
     body
   )
   setAttr(root, 'data-id', id)
-  // A job owned elsewhere may not be in the listing yet: read it once.
-  if (!store.state.jobs.has(id)) store.refreshJob(id)
+  // A job owned elsewhere, or older than the listing's newest, may not be in it: the store reads it.
+  store.holdJob(id)
 
   const fact = (name: string, value: string | null): HTMLElement[] =>
     value == null ? [] : [h('dt', null, name), h('dd', null, value)]
 
   return {
     root,
+    dispose () { store.releaseJob(id) },
     update () {
       const job = store.state.jobs.get(id)
       setAttr(body, 'hidden', job == null)

@@ -25,6 +25,8 @@ export function createJobsView (ctx: ViewContext, filter: JobState | null): View
   const rows = new WeakMap<Element, Row>()
   // Node names, read once per redraw rather than once per row.
   let names = new Map<string, string>()
+  // The listing holds this state's jobs only, so older ones past its limit show too.
+  store.setJobFilter(filter)
   const select: HTMLSelectElement = h('select', {
     name: 'state',
     'aria-label': 'Show jobs in state',
@@ -34,6 +36,7 @@ export function createJobsView (ctx: ViewContext, filter: JobState | null): View
   select.append(...options)
   select.value = filter ?? ''
   const summary = h('p', { class: 'summary' }, 'jobs of every node in the mesh')
+  const uncountedNote = h('p', { class: 'uncounted', hidden: true })
   const list = h('ul', { class: 'jobs' })
   const empty = h('p', { class: 'empty', hidden: true })
   const form = createSubmitForm(ctx)
@@ -41,6 +44,7 @@ export function createJobsView (ctx: ViewContext, filter: JobState | null): View
     h('h2', null, 'Jobs'),
     form.root,
     h('div', { class: 'toolbar' }, h('label', null, 'Show ', select), summary),
+    uncountedNote,
     empty,
     list)
 
@@ -92,20 +96,32 @@ export function createJobsView (ctx: ViewContext, filter: JobState | null): View
 
   return {
     root,
+    dispose () { store.setJobFilter(null) },
     update () {
       form.update()
       const all = store.jobList()
       const shown = filter == null ? all : all.filter(j => j.state === filter)
-      const counts = new Map<string, number>()
-      for (const j of all) counts.set(j.state, (counts.get(j.state) ?? 0) + 1)
+      // The mesh's own counts, which go past the listing's limit; the listing's until they are read.
+      const counts = store.state.counts
+      const count = (state: JobState | null): number =>
+        counts != null
+          ? state == null ? counts.total : counts.byState[state]
+          : state == null ? all.length : all.filter(j => j.state === state).length
       options.forEach((o, i) => {
-        setText(
-          o,
-          i === 0
-            ? `all states (${all.length})`
-            : `${JobStates[i - 1]} (${counts.get(JobStates[i - 1] as string) ?? 0})`
-        )
+        const state = i === 0 ? null : JobStates[i - 1] as JobState
+        setText(o, `${state ?? 'all states'} (${count(state)})`)
       })
+      const total = count(filter)
+      const what = filter == null ? 'jobs' : `${filter} jobs`
+      setText(
+        summary,
+        store.state.jobsCapped && total > shown.length
+          ? `the newest ${shown.length} of ${total} ${what} of every node in the mesh`
+          : `${what} of every node in the mesh`
+      )
+      const uncounted = counts?.uncounted ?? []
+      setText(uncountedNote, uncounted.length > 0 ? `Not counted: ${uncounted.join(', ')} (no answer, or an older version).` : '')
+      setAttr(uncountedNote, 'hidden', uncounted.length === 0)
       setText(
         empty,
         !store.state.jobsLoaded

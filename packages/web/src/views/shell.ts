@@ -75,8 +75,9 @@ export function createShell (
 
   let current: View | null = null
   const route = (): void => {
-    const { view, tab } = viewFor(ctx, location.hash)
+    // The old page lets go first: what it set in the store (a filter, a held job) is then the new page's to set.
     current?.dispose?.()
+    const { view, tab } = viewFor(ctx, location.hash)
     current = view
     for (const [name, a] of tabs) setAttr(a, 'aria-current', name === tab ? 'page' : null)
     replace(main, view.root)
