@@ -181,4 +181,32 @@ describe('fault scenarios: workers', () => {
     expect(await outputFiles(owner.outDir)).toHaveLength(1)
     expect(await videoFrames(job.output as string)).toBe(await videoFrames(source))
   })
+
+  it('8b. a source every node fails the same way: the job fails once two nodes have, with CONVERT_FAILED naming them, and no node is quarantined', async () => {
+    const source = await makeClip(suite.media, 'unconvertible.mp4', 12)
+    // Every node's ffmpeg refuses x264 alike: what a source no encoder here takes looks like.
+    const refuses = { ffmpeg: { ffmpegPath: await ffmpegFailing(suite.media, 'ffmpeg-refuses-x264', ['libx264'], false) } }
+    const cluster = (suite.cluster = await createFaultCluster(
+      ['owner', 'one', 'two'].map(name => ({ name, segmentSeconds: 2 })),
+      { extra: refuses }
+    ))
+    for (const n of ['owner', 'one', 'two']) await cluster.start(n)
+    await cluster.waitMesh()
+    const id = await cluster.submit('owner', source, 'slow264')
+    const job = await cluster.waitJob('owner', id)
+    expect(job.state).toBe('failed')
+    expect(job.error?.code).toBe('CONVERT_FAILED')
+    expect(job.error?.message).toMatch(
+      /^its units failed the same way on (owner|one|two) and (owner|one|two), so the source is the cause, not a node; unit \d+: from \w+: \S+ exited with 1: simulated encoder failure \(libx264\)$/
+    )
+    const owner = cluster.node('owner')
+    expect(owner.events.filter(e => e.type === 'peer:quarantined')).toEqual([])
+    expect(cluster.log('owner')).toContain('job failed the same way on two workers')
+    // No unit was tried to the end of jobs.maxAttempts (5): the second node's failure ended the job.
+    const failures = owner.events.filter(e => e.type === 'unit:released' && e.jobId === id && e.data?.failure === true)
+    const tries = new Map<number, number>()
+    for (const e of failures) tries.set(e.index as number, (tries.get(e.index as number) ?? 0) + 1)
+    expect(Math.max(...tries.values())).toBeLessThan(5)
+    expect(await outputFiles(owner.outDir)).toEqual([])
+  })
 })

@@ -120,6 +120,18 @@ export function createJobSteps (c: JobComponents, parts: JobStepParts) {
       }
     },
     async 'give up' ({ job, units }) {
+      const same = rt.peekFailures(job.id)?.same
+      if (same != null) {
+        const { reason, workers } = same
+        const name = (w: string): string =>
+          (w === c.mesh.peerId ? c.config.name : c.mesh.peers().find(p => p.id === w)?.name) ?? w
+        const where = `its units failed the same way on ${workers.map(name).join(' and ')}`
+        await runner.fail(job.id, {
+          code: ErrorCodes.CONVERT_FAILED,
+          message: `${where}, so the source is the cause, not a node; unit ${same.index}: ${reason.message}`
+        })
+        return true
+      }
       const exhausted = units.find(u => isPending(u) && u.failures >= c.config.jobs.maxAttempts)
       if (exhausted == null) return
       const last = exhausted.lastError

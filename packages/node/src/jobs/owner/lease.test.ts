@@ -104,6 +104,43 @@ describe('the owner\'s lease transitions', () => {
     expect(h.quarantine.isQuarantined(PEER_A)).toBe(true)
   })
 
+  it('takes a failure two workers share for the source\'s: the job is marked, and neither worker is charged', async () => {
+    const h = await harness()
+    const layout = (peer: string) => ({
+      code: ErrorCodes.CONVERT_FAILED,
+      message: `from ${peer}: ffmpeg exited with 1: [libopus @ 0x${peer.length}f00] Invalid channel layout 5.1(side)`
+    })
+    await h.leases.grant(h.jobId, 0, PEER_A, 1)
+    await h.leases.release(h.unit(0), layout(PEER_A), true)
+    expect(h.rt.peekFailures(h.jobId)?.same ?? null).toBeNull()
+    await h.leases.grant(h.jobId, 1, PEER_B, 1)
+    await h.leases.release(h.unit(1), layout(PEER_B), true)
+    expect(h.rt.peekFailures(h.jobId)?.same).toMatchObject({ index: 1, workers: [PEER_A, PEER_B] })
+    // A's failure was taken back: two more of its own are two, below the quarantine's three.
+    for (const index of [0, 2]) {
+      await h.leases.grant(h.jobId, index, PEER_A, h.unit(index).attempts + 1)
+      await h.leases.release(h.unit(index), { code: ErrorCodes.CONVERT_FAILED, message: `from ${PEER_A}: its own fault ${index}` }, true)
+    }
+    expect(h.quarantine.isQuarantined(PEER_A)).toBe(false)
+    expect(h.quarantine.isQuarantined(PEER_B)).toBe(false)
+  })
+
+  it('lifts a quarantine that failures of the source began, once another worker fails the same way', async () => {
+    const h = await harness()
+    const reason = { code: ErrorCodes.CONVERT_FAILED, message: 'ffmpeg exited with 1: Invalid data found when processing input' }
+    for (const index of [0, 1, 2]) {
+      await h.leases.grant(h.jobId, index, PEER_A, 1)
+      await h.leases.release(h.unit(index), reason, true)
+    }
+    // One worker failing every unit the same way may be that worker's fault: it is quarantined.
+    expect(h.quarantine.isQuarantined(PEER_A)).toBe(true)
+    expect(h.rt.peekFailures(h.jobId)?.same ?? null).toBeNull()
+    await h.leases.grant(h.jobId, 0, PEER_B, 2)
+    await h.leases.release(h.unit(0), reason, true)
+    expect(h.rt.peekFailures(h.jobId)?.same?.workers).toEqual([PEER_A, PEER_B])
+    expect(h.quarantine.isQuarantined(PEER_A)).toBe(false)
+  })
+
   it('verifies a late result: the worker that holds the current lease is told to stop', async () => {
     const h = await harness()
     await h.leases.grant(h.jobId, 0, PEER_A, 1)

@@ -8,6 +8,7 @@ import { HELD_RETRY_MS } from '../shared/timing.js'
 import { isHeld, isLeaseOf, isLive } from '../shared/unit-lease.js'
 import type { OwnerState } from './owner-state.js'
 import type { Quarantine } from './quarantine.js'
+import { failureSignature } from './same-failure.js'
 
 /** One attempt of one unit at one worker: what a revoke names. */
 export interface LeaseRef { jobId: string, index: number, attempt: number, worker: string }
@@ -48,29 +49,50 @@ export function createLeases (c: JobComponents, parts: LeaseParts) {
    * append failed is made again later (the expire step), and must not count the failure twice.
    */
   async function release (unit: UnitRecord, reason: ErrorBody, failure: boolean): Promise<void> {
+    // Before the unit is pending in the log: an offer made right after must already keep it elsewhere.
+    const state = rt.get(unit.jobId, unit.index)
+    if (failure && unit.worker != null) state.lastFailure = { worker: unit.worker, at: c.clock() }
     await recordEvent(
       c,
       unit.jobId,
       { type: 'unit:released', index: unit.index, attempt: unit.attempts, reason, failure },
       { index: unit.index, data: { ...reason, failure } }
     )
-    // The owner's own worker is never quarantined: it is the last resort for its own jobs.
-    if (failure && unit.worker != null && unit.worker !== c.mesh.peerId && quarantine.recordFailure(unit.worker)) {
-      log.warn(
-        { peer: unit.worker, seconds: c.config.jobs.quarantineSeconds },
-        'peer quarantined after repeated failures'
-      )
-      c.events.emit('peer:quarantined', {
-        peerId: unit.worker,
-        data: { untilMs: c.clock() + c.config.jobs.quarantineSeconds * 1000 }
-      })
-    }
-    const state = rt.get(unit.jobId, unit.index)
+    if (failure && unit.worker != null) countFailure(unit, unit.worker, reason)
     state.leaseUntil = null
     state.progress = 0
     state.phase = null
     state.lastOfferAt = 0
     state.ended = null
+  }
+
+  /**
+   * A failed try counts toward its worker's quarantine, unless another worker failed the job the
+   * same way: then its source is the cause (same-failure.ts), the job fails at its next step, and
+   * every failure of that kind is taken back, with a quarantine one of them began. The owner's own
+   * worker is never quarantined: it is the last resort for its own jobs.
+   */
+  function countFailure (unit: UnitRecord, worker: string, reason: ErrorBody): void {
+    const failures = rt.failuresOf(unit.jobId)
+    const signature = failureSignature(reason)
+    if (signature != null && failures.same?.signature === signature) return
+    const earlier = signature == null ? [] : failures.bySignature.get(signature) ?? []
+    const other = earlier.find(f => f.worker !== worker)
+    if (signature != null && other != null) {
+      failures.same = { index: unit.index, signature, reason, workers: [other.worker, worker] }
+      for (const f of earlier) if (f.worker !== c.mesh.peerId) quarantine.forgive(f.worker, f.quarantined)
+      failures.bySignature.delete(signature)
+      log.info({ jobId: unit.jobId, index: unit.index, workers: failures.same.workers }, 'job failed the same way on two workers')
+      return
+    }
+    const quarantined = worker !== c.mesh.peerId && quarantine.recordFailure(worker)
+    if (signature != null) failures.bySignature.set(signature, [...earlier, { worker, quarantined }])
+    if (!quarantined) return
+    log.warn({ peer: worker, seconds: c.config.jobs.quarantineSeconds }, 'peer quarantined after repeated failures')
+    c.events.emit('peer:quarantined', {
+      peerId: worker,
+      data: { untilMs: c.clock() + c.config.jobs.quarantineSeconds * 1000 }
+    })
   }
 
   return {

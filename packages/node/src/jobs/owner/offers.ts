@@ -14,6 +14,7 @@ import { pickCandidates } from './candidates.js'
 import { DEFAULT_UNIT_COST, measuredUnitCost, type ProgressOf } from './cut-policy.js'
 import type { LeaseParts, Leases } from './lease.js'
 import { REOFFER_MS } from './owner-state.js'
+import { keptFrom } from './retry-elsewhere.js'
 import { assertSourceUnchanged, readsSource } from './source-check.js'
 import type { StepRunner } from './step-runner.js'
 import {
@@ -85,7 +86,9 @@ export function createOffers (c: JobComponents, parts: OfferParts) {
     }
     for (const u of pending) {
       const state = rt.get(u.jobId, u.index)
-      const excluded = (peer: string): boolean => rt.isRefused(state, peer, now) || quarantine.isQuarantined(peer)
+      const barred = (peer: string): boolean => rt.isRefused(state, peer, now) || quarantine.isQuarantined(peer)
+      const failedHere = keptFrom(state.lastFailure, workers, barred, now)
+      const excluded = (peer: string): boolean => barred(peer) || peer === failedHere
       // A whole unit goes to a free slot, or is fetched by the worker whose slot frees within a few
       // seconds; otherwise it keeps the slot that frees first from later units. A piece is
       // prefetched only by the worker whose slot frees first (busy-time.ts).

@@ -1,5 +1,7 @@
 import { unitKey, type ErrorBody } from '@ffmesh/protocol'
 import type { ProgressAnchor } from './progress-estimate.js'
+import type { LastFailure } from './retry-elsewhere.js'
+import type { JobFailures } from './same-failure.js'
 
 /** How long a refusal (DISK_FULL, UNSUPPORTED_PROFILE, …) keeps a unit away from that worker. */
 export const REFUSAL_BACKOFF_MS = 30_000
@@ -57,6 +59,8 @@ export interface UnitRuntime {
    * that stopped reporting (which would spend a try that a refusal does not).
    */
   ended: { attempt: number, reason: ErrorBody, failure: boolean } | null
+  /** Its last failed try: the next goes to another worker where one can take it (retry-elsewhere.ts). */
+  lastFailure: LastFailure | null
 }
 
 /**
@@ -71,6 +75,8 @@ export function createOwnerState () {
    * lease of this owner's report one.
    */
   const speeds = new Map<string, number>()
+  /** Each job's conversion failures (same-failure.ts). */
+  const failures = new Map<string, JobFailures>()
   const get = (jobId: string, index: number): UnitRuntime => {
     const key = unitKey(jobId, index)
     let rt = units.get(key)
@@ -91,7 +97,8 @@ export function createOwnerState () {
         phase: null,
         heardAt: 0,
         anchor: null,
-        ended: null
+        ended: null,
+        lastFailure: null
       }
       units.set(key, rt)
     }
@@ -105,7 +112,14 @@ export function createOwnerState () {
     peek: (jobId: string, index: number): UnitRuntime | undefined => units.get(unitKey(jobId, index)),
     forgetJob (jobId: string): void {
       for (const key of units.keys()) if (key.startsWith(`${jobId}:`)) units.delete(key)
+      failures.delete(jobId)
     },
+    failuresOf (jobId: string): JobFailures {
+      let f = failures.get(jobId)
+      if (f == null) failures.set(jobId, (f = { bySignature: new Map(), same: null }))
+      return f
+    },
+    peekFailures: (jobId: string): JobFailures | undefined => failures.get(jobId),
     /**
      * The lease's worker said within two heartbeats that it has not started the unit (fetching, or
      * queued for a slot). The log's `leased` alone may be stale: a unit finished while this owner

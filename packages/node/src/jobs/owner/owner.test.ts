@@ -421,14 +421,14 @@ describe('the owner as a component', () => {
    * owner's clock then moves `laterMs` on. Returns whether, within three ticks after, the unit was
    * offered to that peer again (its advert says it has a free slot throughout).
    */
-  async function offeredAgainAfter (code: string, laterMs: number): Promise<boolean> {
+  async function offeredAgainAfter (code: string, laterMs: number, others: string[] = []): Promise<boolean> {
     const store = await temp.open()
     const jobId = await plannedJob(store, 1)
     const t = { now: 1_000_000, looks: 0 }
     const offered: string[][] = []
     const c = ownerComponents({
       store,
-      peers: [{ id: PEER_A, slotsFree: 1, slotsTotal: 1, paused: false }],
+      peers: [PEER_A, ...others].map(id => ({ id, slotsFree: 1, slotsTotal: 1, paused: false })),
       clock: () => { t.looks++; return t.now },
       publish: async (m) => { if (m.type === 'offer') offered.push(m.candidates ?? []) }
     })
@@ -459,5 +459,11 @@ describe('the owner as a component', () => {
     expect(soon).toBeLessThan(REFUSAL_BACKOFF_MS)
     expect(await offeredAgainAfter('BUSY', soon)).toBe(true)
     expect(await offeredAgainAfter('DISK_FULL', soon)).toBe(false)
+  })
+
+  it('offers a unit whose try failed on a worker to another, and to that worker again where no other can take it', async () => {
+    const soon = REOFFER_MS + 1
+    expect(await offeredAgainAfter('CONVERT_FAILED', soon, [PEER_B])).toBe(false)
+    expect(await offeredAgainAfter('CONVERT_FAILED', soon)).toBe(true)
   })
 })

@@ -21,4 +21,16 @@ describe('quarantine', () => {
     now += QUARANTINE_WINDOW_MS + 1
     expect(q.recordFailure('p')).toBe(false)
   })
+
+  it('takes back a failure that was not the peer\'s, and lifts the quarantine it began when told to', () => {
+    const q = createQuarantine({ durationMs: 1000, clock: () => 0 })
+    for (let i = 1; i < QUARANTINE_AFTER_FAILURES; i++) q.recordFailure('p')
+    q.forgive('p', false)
+    expect(q.recordFailure('p')).toBe(false)
+    expect(q.recordFailure('p')).toBe(true)
+    q.forgive('p', false)
+    expect(q.isQuarantined('p')).toBe(true)
+    q.forgive('p', true)
+    expect(q.isQuarantined('p')).toBe(false)
+  })
 })

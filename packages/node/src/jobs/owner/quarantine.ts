@@ -6,6 +6,8 @@ export const QUARANTINE_WINDOW_MS = 10 * 60_000
 export interface Quarantine {
   /** Records a failure; returns true when it puts the peer in quarantine. */
   recordFailure(peer: string): boolean
+  /** Takes back the peer's latest failure (it was not the peer's fault), and the quarantine it began. */
+  forgive(peer: string, lift: boolean): void
   isQuarantined(peer: string): boolean
   list(): Array<{ peer: string, until: number }>
 }
@@ -28,6 +30,10 @@ export function createQuarantine (init: { durationMs: number, clock: () => numbe
       until.set(peer, now + init.durationMs)
       failures.delete(peer)
       return true
+    },
+    forgive (peer: string, lift: boolean): void {
+      failures.get(peer)?.pop()
+      if (lift) until.delete(peer)
     },
     isQuarantined (peer: string): boolean {
       const t = until.get(peer)
