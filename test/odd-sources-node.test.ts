@@ -6,19 +6,12 @@ import { readTruth } from './fixtures/media-truth.js'
 import { makeOldFormat } from './fixtures/old-formats.js'
 import { makeRecording } from './fixtures/recordings.js'
 import { startTestNodes, stopTestNodes, waitForJob, type TestNode } from './helpers/in-process.js'
-import { plainRun } from './helpers/kept-check.js'
+import { fastProfile, plainRun } from './helpers/kept-check.js'
 import { paced } from './helpers/pace.js'
 import { AUDIO_DURATION_TOLERANCE_SEC } from '../packages/node/src/media/verify.js'
 
 /** The default h264 profile at the fastest preset: the tests are about timing and pictures, not compression. */
-const FAST_264 = {
-  name: 'fast264',
-  kind: 'video',
-  container: 'mkv',
-  video: { encoder: 'libx264', quality: 23, preset: 'ultrafast' },
-  audio: { encoder: 'aac', bitrateKbps: 96 },
-  subtitles: 'copy'
-}
+const FAST_264 = fastProfile('h264', p => { p.name = 'fast264' })
 
 // One real node converts sources a plan must not take at their word.
 let media: string

@@ -3,7 +3,7 @@ import type { JobView } from '../store/reduce.js'
 
 export type JobCounts = Record<JobState, number>
 
-export function noJobs (): JobCounts {
+function noJobs (): JobCounts {
   return Object.fromEntries(JobStates.map(s => [s, 0])) as JobCounts
 }
 
