@@ -49,23 +49,25 @@ describe('old formats a library is full of', () => {
     expect(c.output.pixelFormat).toBe('yuv420p')
   })
 
-  it('keeps HDR10 colour tags (BT.2020, PQ), at 10 bits and in an 8-bit profile', async () => {
+  it('keeps HDR10 colour tags (BT.2020, PQ), at 10 bits (h264 too: PQ bands at 8) and in an 8-bit profile', async () => {
     const source = await makeOldFormat('hdr10Mkv', dir)
-    const tenBit = await convertAndRead(runner, dir, source, fastProfile('h265'))
-    expect(tenBit.source.colour).toBe('bt2020/smpte2084/bt2020nc')
-    await expectVideoKept(tenBit)
-    expect(tenBit.output.pixelFormat).toBe('yuv420p10le')
-    for (const eightBitProfile of [
-      h264,
+    for (const tenBitProfile of [h264, fastProfile('h265')]) {
+      const tenBit = await convertAndRead(runner, dir, source, tenBitProfile)
+      expect(tenBit.source.colour).toBe('bt2020/smpte2084/bt2020nc')
+      await expectVideoKept(tenBit)
+      expect(tenBit.output.pixelFormat).toBe('yuv420p10le')
+    }
+    const eightBit = await convertAndRead(
+      runner,
+      dir,
+      source,
       fastProfile('h265', p => {
         p.name = 'h265-8bit'
         if (p.video != null) p.video.pixelFormat = 'yuv420p'
       })
-    ]) {
-      const eightBit = await convertAndRead(runner, dir, source, eightBitProfile)
-      await expectVideoKept(eightBit)
-      expect(eightBit.output.pixelFormat).toBe('yuv420p')
-    }
+    )
+    await expectVideoKept(eightBit)
+    expect(eightBit.output.pixelFormat).toBe('yuv420p')
   })
 
   it('writes 4:2:0 at the source\'s depth with x265: ProRes 422 10-bit becomes Main 10', async () => {

@@ -34,13 +34,16 @@ describe('the picture a video unit writes', () => {
     }
   })
 
-  it('is 8-bit 4:2:0 for x264, and 4:2:0 at the source\'s depth up to 10 bits for the others', () => {
-    expect(defaultPixelFormat('libx264', 'yuv422p10le')).toBe('yuv420p')
-    expect(defaultPixelFormat('libx264', 'yuv444p')).toBe('yuv420p')
+  it('is 8-bit 4:2:0 for x264 but for HDR, and 4:2:0 at the source\'s depth up to 10 bits for the others', () => {
+    expect(defaultPixelFormat('libx264', pic('yuv422p10le'))).toBe('yuv420p')
+    expect(defaultPixelFormat('libx264', pic('yuv444p'))).toBe('yuv420p')
+    expect(defaultPixelFormat('libx264', { ...pic('yuv420p10le'), transfer: 'bt709' })).toBe('yuv420p')
+    expect(defaultPixelFormat('libx264', { ...pic('yuv420p10le'), transfer: 'smpte2084' })).toBe('yuv420p10le')
+    expect(defaultPixelFormat('libx264', { ...pic('yuv422p10le'), transfer: 'arib-std-b67' })).toBe('yuv420p10le')
     for (const encoder of ['libx265', 'libsvtav1', 'libaom-av1', 'libvpx-vp9'] as const) {
-      expect(defaultPixelFormat(encoder, 'yuv422p10le')).toBe('yuv420p10le')
-      expect(defaultPixelFormat(encoder, 'yuv420p12le')).toBe('yuv420p10le')
-      expect(defaultPixelFormat(encoder, 'yuvj422p')).toBe('yuv420p')
+      expect(defaultPixelFormat(encoder, pic('yuv422p10le'))).toBe('yuv420p10le')
+      expect(defaultPixelFormat(encoder, pic('yuv420p12le'))).toBe('yuv420p10le')
+      expect(defaultPixelFormat(encoder, pic('yuvj422p'))).toBe('yuv420p')
     }
   })
 
@@ -48,6 +51,7 @@ describe('the picture a video unit writes', () => {
     // Already what the profile writes: nothing to tell, so a worker of an older version takes it.
     expect(unitPixelFormat(info(pic('yuv420p')), profile('h264'))).toBeNull()
     expect(unitPixelFormat(info(pic('yuv420p10le')), profile('h265'))).toBeNull()
+    expect(unitPixelFormat(info({ ...pic('yuv420p10le'), transfer: 'smpte2084' }), profile('h264'))).toBeNull()
     // The profile names the format: every worker sets it anyway.
     expect(unitPixelFormat(info(pic('yuv444p')), profile('h265', 'yuv420p'))).toBeNull()
     // Told: a worker left alone would keep the source's chroma or depth.

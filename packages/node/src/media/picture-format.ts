@@ -4,11 +4,12 @@
  * capture into High 4:4:4, which phones, TVs and browsers do not decode; and in 4:2:0 x264 and
  * x265 refuse an odd width or height ("width not divisible by 2"), which a cropped or captured
  * video may have. So unless the profile names a format, a unit writes 4:2:0: at 8 bits for x264
- * (10-bit H.264 plays on few devices), at the source's depth up to 10 bits for the others (Main 10,
- * AV1 and VP9 profile 2 decode widely); and the odd last column or row is cropped.
+ * (10-bit H.264 plays on few devices), but for HDR, whose PQ or HLG curve bands at 8 bits; at the
+ * source's depth up to 10 bits for the others (Main 10, AV1 and VP9 profile 2 decode widely); and
+ * the odd last column or row is cropped.
  */
 import type { PixelFormat, Profile, VideoEncoder } from '@ffmesh/protocol'
-import type { MediaInfo } from './probe.js'
+import type { MediaInfo, SourcePicture } from './probe.js'
 
 /** More than 8 bits a sample: ffmpeg names such formats by depth and byte order (yuv420p10le, p010le, rgb48le). */
 const DEEP_FORMAT = /(?:9|1[0-6]|48|64)(?:le|be)$/
@@ -20,10 +21,14 @@ export function isDeepFormat (pixelFormat: string): boolean {
   return DEEP_FORMAT.test(pixelFormat)
 }
 
-/** The format a profile's encoder writes for a source of this pixel format, when the profile names none. */
-export function defaultPixelFormat (encoder: VideoEncoder, sourceFormat: string): PixelFormat {
-  if (encoder === 'libx264') return 'yuv420p'
-  return isDeepFormat(sourceFormat) ? 'yuv420p10le' : 'yuv420p'
+/** Transfer curves of HDR video (HDR10's PQ, broadcast HLG), as ffprobe names them. */
+const HDR_TRANSFERS = new Set(['smpte2084', 'arib-std-b67'])
+
+/** The format a profile's encoder writes for a source picture, when the profile names none. */
+export function defaultPixelFormat (encoder: VideoEncoder, source: SourcePicture): PixelFormat {
+  const deep = isDeepFormat(source.pixelFormat)
+  if (encoder === 'libx264') return deep && HDR_TRANSFERS.has(source.transfer ?? '') ? 'yuv420p10le' : 'yuv420p'
+  return deep ? 'yuv420p10le' : 'yuv420p'
 }
 
 /**
@@ -36,7 +41,7 @@ export function unitPixelFormat (info: MediaInfo, profile: Profile): PixelFormat
   const video = profile.kind === 'video' ? profile.video : undefined
   const picture = info.picture
   if (video == null || picture == null) return null
-  const target = video.pixelFormat ?? defaultPixelFormat(video.encoder, picture.pixelFormat)
+  const target = video.pixelFormat ?? defaultPixelFormat(video.encoder, picture)
   const odd = picture.width % 2 !== 0 || picture.height % 2 !== 0
   const untoldWritesTarget = video.pixelFormat != null || picture.pixelFormat === target
   return odd || !untoldWritesTarget ? target : null

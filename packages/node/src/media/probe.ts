@@ -73,6 +73,8 @@ export interface SourcePicture {
   pixelFormat: string
   width: number
   height: number
+  /** The transfer curve ('bt709', 'smpte2084' for HDR10, 'arib-std-b67' for HLG), where tagged. */
+  transfer?: string | null
 }
 
 /** What ffprobe prints, as far as this module reads it. */
@@ -86,6 +88,7 @@ export interface ProbeStream extends RotationSideData {
   pix_fmt?: string
   width?: number
   height?: number
+  color_transfer?: string
   nb_read_packets?: string
   extradata_size?: number
   disposition?: Record<string, number>
@@ -303,10 +306,10 @@ function toMediaInfo (file: string, probe: ProbeResult, moving: boolean): MediaI
 }
 
 function sourcePicture (video: ProbeStream | undefined): SourcePicture | null {
-  const { pix_fmt: pixelFormat, width, height } = video ?? {}
+  const { pix_fmt: pixelFormat, width, height, color_transfer: transfer } = video ?? {}
   if (pixelFormat == null || !/^[a-z0-9_]{1,32}$/.test(pixelFormat)) return null
   if (width == null || height == null || !(width > 0 && height > 0)) return null
-  return { pixelFormat, width, height }
+  return { pixelFormat, width, height, transfer: transfer != null && /^[a-z0-9-]{1,32}$/.test(transfer) ? transfer : null }
 }
 
 /** What is checked of a converted unit; `startSec` is a segment's first video time (null otherwise). */
