@@ -195,7 +195,6 @@ export function statsTable (stats: StatsReport): string {
 ${nodes.toString()}` : t.toString()
 }
 
-/** `ffmesh status` of many jobs: counts by state, then the most recent ones. */
 /** The mesh's counts over a listing of `shown` jobs (in `state`), and the nodes left out of them. */
 export function meshSummary (counts: MeshJobCounts, shown: number, state?: JobState): string {
   const lines = [counts.total === 0 ? 'no jobs in the mesh' : `${summaryLine(counts)} in the mesh`]
@@ -209,6 +208,7 @@ export function meshSummary (counts: MeshJobCounts, shown: number, state?: JobSt
   return lines.join('\n')
 }
 
+/** `ffmesh status` of many jobs: counts by state, then the most recent ones. */
 export function summaryLine (summary: JobSummary): string {
   const parts = Object.entries(summary.byState).filter(([, n]) => n > 0).map(([state, n]) => `${n} ${state}`)
   return `${summary.total} jobs${parts.length > 0 ? `: ${parts.join(', ')}` : ''}`

@@ -30,8 +30,8 @@ export const VideoSettingsSchema = z.strictObject({
   /** Sets a constant output rate; without it timestamps pass through and VFR stays VFR. */
   frameRate: z.number().positive().max(1000).optional(),
   /**
-   * Unset: 4:2:0 at 8 bits for x264 (10-bit H.264 plays on few devices), and at the source's
-   * depth up to 10 bits for the other encoders (see the node's media/picture-format.ts).
+   * Unset: 4:2:0 at 8 bits for x264 (10-bit H.264 plays on few devices) but 10 for an HDR source,
+   * and at the source's depth up to 10 bits for the other encoders (the node's media/picture-format.ts).
    */
   pixelFormat: z.enum(PixelFormats).optional(),
   /** Threads per ffmpeg process; 0 lets the encoder choose. */
