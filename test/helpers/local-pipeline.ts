@@ -4,6 +4,7 @@ import { FfmeshError, ErrorCodes, type Profile, type UnitSpec } from '@ffmesh/pr
 import { assembleOutput } from '../../packages/node/src/media/assemble.js'
 import { convertUnit } from '../../packages/node/src/media/convert.js'
 import { planSource, type PlannedUnit } from '../../packages/node/src/media/plan.js'
+import { plannedSpec } from '../../packages/node/src/media/planned-unit.js'
 import { probeSource, type MediaInfo } from '../../packages/node/src/media/probe.js'
 import { unitOutputExtension } from '../../packages/node/src/media/profile-args.js'
 import type { FfmpegRunner } from '../../packages/node/src/media/runner.js'
@@ -115,15 +116,8 @@ function toSpec (unit: PlannedUnit, index: number, profile: Profile): UnitSpec {
   return {
     jobId: LOCAL_JOB_ID,
     index,
-    kind: unit.kind,
+    ...plannedSpec(unit),
     inputs: unit.files.map(() => ({ hash: LOCAL_HASH, size: 0 })),
-    preRoll: unit.preRoll,
-    range: unit.range,
-    durationSec: unit.durationSec,
-    frames: unit.expectedFrames,
-    ...unit.rotation != null && unit.rotation !== 0 ? { rotation: unit.rotation } : {},
-    ...unit.pixelFormat != null ? { pixelFormat: unit.pixelFormat } : {},
-    inputFormat: unit.inputFormat,
     profile
   }
 }

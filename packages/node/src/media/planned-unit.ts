@@ -1,4 +1,4 @@
-import type { PixelFormat } from '@ffmesh/protocol'
+import type { PixelFormat, UnitSpec } from '@ffmesh/protocol'
 import type { Rotation } from './rotation.js'
 
 /** One unit of a job as the plan makes it; the planner turns it into a UnitSpec. */
@@ -17,4 +17,21 @@ export interface PlannedUnit {
   rotation?: Rotation
   /** The picture a video unit writes, where it must be told (see picture-format.ts). */
   pixelFormat?: PixelFormat
+}
+
+/** What a unit's spec takes from its plan: all but the job, the inputs' blobs, the source's streams and the profile. */
+export type PlannedSpec = Pick<UnitSpec, 'kind' | 'preRoll' | 'range' | 'durationSec' | 'frames' | 'rotation' | 'pixelFormat' | 'inputFormat'>
+
+/** The spec's part a planned unit decides; a field a worker may not know is left out where it says nothing. */
+export function plannedSpec (u: PlannedUnit): PlannedSpec {
+  return {
+    kind: u.kind,
+    preRoll: u.preRoll,
+    range: u.range,
+    durationSec: u.durationSec,
+    frames: u.expectedFrames,
+    ...(u.rotation != null && u.rotation !== 0 ? { rotation: u.rotation } : {}),
+    ...(u.pixelFormat != null ? { pixelFormat: u.pixelFormat } : {}),
+    inputFormat: u.inputFormat
+  }
 }

@@ -2,7 +2,7 @@ import fs from 'node:fs/promises'
 import path from 'node:path'
 import type { UnitSpec } from '@ffmesh/protocol'
 import pMap from 'p-map'
-import type { MediaInfo, PlanInit, PlannedUnit, PlanResult } from '../../media/index.js'
+import { plannedSpec, type MediaInfo, type PlanInit, type PlannedUnit, type PlanResult } from '../../media/index.js'
 import { crashPoint } from '../../store/crash-point.js'
 import { hashFile } from '../../store/hash.js'
 import type { JobRecord, UnitRecord } from '../../store/records.js'
@@ -128,15 +128,8 @@ function toUnitRecord (
   const spec: UnitSpec = {
     jobId: job.id,
     index,
-    kind: u.kind,
+    ...plannedSpec(u),
     inputs,
-    preRoll: u.preRoll,
-    range: u.range,
-    durationSec: u.durationSec,
-    frames: u.expectedFrames,
-    ...(u.rotation != null && u.rotation !== 0 ? { rotation: u.rotation } : {}),
-    ...(u.pixelFormat != null ? { pixelFormat: u.pixelFormat } : {}),
-    inputFormat: u.inputFormat,
     ...(streams != null ? { streams } : {}),
     profile: job.profile
   }

@@ -2,9 +2,9 @@
  * A unit whose try failed goes to another worker next, where another can take it: a node's own
  * trouble (its ffmpeg build, its disk, its memory) then does not fail the unit again there, and a
  * second failure on another node tells whether the source is the cause (same-failure.ts). Left to
- * the freest worker, the node that failed, its slot just freed, took the unit straight back and
- * spent jobs.maxAttempts on it alone. A mesh where no other worker could take the unit retries it
- * on the same node at once.
+ * the freest worker, the unit would go straight back to the node that failed it, whose slot has
+ * just freed, and could spend jobs.maxAttempts there. A mesh where no other worker could take the
+ * unit retries it on the same node at once.
  */
 
 /** How long a failed try keeps its unit from that worker, at most: a bound, for a mesh whose others stay busy. */
