@@ -26,7 +26,7 @@ export interface DashboardState {
   jobsLoaded: boolean
   /** The listing filled its limit: older jobs (in the state shown) are left out of `jobs`. */
   jobsCapped: boolean
-  /** How many jobs the whole mesh holds in each state, past the listing's limit; null before read. */
+  /** How many jobs the whole mesh holds in each state, past the listing's limit: read while the jobs page shows. */
   counts: MeshJobCounts | null
   /** The mesh's nodes, this one first (`GET /v1/mesh/nodes`). */
   nodes: MeshNodeView[]
@@ -63,8 +63,12 @@ export interface Store {
   jobList(): JobView[]
   loadAll(): Promise<void>
   refreshJob(id: string): void
-  /** The listing holds jobs in this state only (null: every state), so older ones past its limit show. */
-  setJobFilter(state: JobState | null): void
+  /**
+   * The jobs page shows jobs in this state (null: every state): the listing holds that state only,
+   * so older ones past its limit show, and the mesh's counts are read with it. `unwatchJobs` ends both.
+   */
+  watchJobs(state: JobState | null): void
+  unwatchJobs(): void
   /** A page shows this job: it stays in `jobs`, read on its own, when the listing leaves it out. */
   holdJob(id: string): void
   releaseJob(id: string): void
@@ -117,15 +121,17 @@ export function createStore (api: Api, session: UiSession): Store {
   }
 
   let jobFilter: JobState | null = null
+  /** The jobs page shows: only it shows the counts, which every node is asked for. */
+  let countsWanted = false
   /** Jobs pages show (with how many pages hold each). */
   const held = new Map<string, number>()
   async function loadJobs (): Promise<void> {
     const filter = jobFilter
     const [jobs, counts] = await Promise.all([
       api.get<JobView[]>(`${API.meshJobs}?limit=${MESH_JOBS_LIMIT}${filter != null ? `&state=${filter}` : ''}`),
-      api.get<MeshJobCounts>(API.meshJobCounts)
+      countsWanted ? api.get<MeshJobCounts>(API.meshJobCounts) : null
     ])
-    state.counts = counts
+    if (counts != null) state.counts = counts
     // The filter changed while this was read: the read the change started lists the right jobs.
     if (filter !== jobFilter) return
     const listed = new Map(jobs.filter(j => !removed.has(j.id)).map(j => [j.id, j]))
@@ -213,10 +219,18 @@ export function createStore (api: Api, session: UiSession): Store {
       dirty.add(id)
       flushTimer ??= setTimeout(() => { void flush() }, FLUSH_MS)
     },
-    setJobFilter (filter) {
-      if (filter === jobFilter) return
-      jobFilter = filter
-      state.jobsLoaded = false
+    watchJobs (filter) {
+      countsWanted = true
+      if (filter !== jobFilter) {
+        jobFilter = filter
+        state.jobsLoaded = false
+      }
+      read([loadJobs()])
+    },
+    unwatchJobs () {
+      countsWanted = false
+      if (jobFilter == null) return
+      jobFilter = null
       read([loadJobs()])
     },
     holdJob (id) {

@@ -26,7 +26,7 @@ export function createJobsView (ctx: ViewContext, filter: JobState | null): View
   // Node names, read once per redraw rather than once per row.
   let names = new Map<string, string>()
   // The listing holds this state's jobs only, so older ones past its limit show too.
-  store.setJobFilter(filter)
+  store.watchJobs(filter)
   const select: HTMLSelectElement = h('select', {
     name: 'state',
     'aria-label': 'Show jobs in state',
@@ -96,7 +96,7 @@ export function createJobsView (ctx: ViewContext, filter: JobState | null): View
 
   return {
     root,
-    dispose () { store.setJobFilter(null) },
+    dispose () { store.unwatchJobs() },
     update () {
       form.update()
       const all = store.jobList()
