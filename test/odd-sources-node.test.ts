@@ -2,7 +2,7 @@ import fs from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { readTruth } from './fixtures/media-truth.js'
+import { combedShare, readTruth } from './fixtures/media-truth.js'
 import { makeOldFormat } from './fixtures/old-formats.js'
 import { makeRecording } from './fixtures/recordings.js'
 import { startTestNodes, stopTestNodes, waitForJob, type TestNode } from './helpers/in-process.js'
@@ -80,5 +80,27 @@ describe('a node converting a window capture (4:4:4, 321x241)', () => {
     ])
     expect([got.display, got.pixelFormat]).toEqual(['320x240', 'yuv420p'])
     expect(got.videoFrames).toBe(held.videoFrames)
+  })
+})
+
+/**
+ * Camera video from a PAL DVD: interlaced, 50 fields a second. The owner's probe reads the field
+ * order, its plan tells each video unit to deinterlace, and the output shows no comb teeth.
+ */
+describe('a node converting camera video from a PAL DVD', () => {
+  it('ends done, deinterlaced, with every frame', async () => {
+    const node = nodes[0] as TestNode
+    const source = await makeRecording('palCamera', media)
+    expect(await combedShare(source)).toBeGreaterThan(0.8)
+    const { id } = await node.node.api.submit({ source, profile: 'fast264', outDir: path.join(media, 'out') })
+    const job = await waitForJob(node, id)
+    expect(job.error).toBeNull()
+    expect(job.state).toBe('done')
+    const [got, held] = await Promise.all([
+      readTruth(job.output as string, { decode: false }),
+      readTruth(source, { decode: true })
+    ])
+    expect(got.videoFrames).toBe(held.videoFrames)
+    expect(await combedShare(job.output as string)).toBeLessThan(0.2)
   })
 })

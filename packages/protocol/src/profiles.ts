@@ -17,6 +17,22 @@ export type Container = typeof Containers[number]
 /** The pictures a video profile may write: 4:2:0 chroma, which every player decodes, at 8 or 10 bits. */
 export const PixelFormats = ['yuv420p', 'yuv420p10le'] as const
 export type PixelFormat = typeof PixelFormats[number]
+/**
+ * Which frames a video profile deinterlaces: `auto`, those a source flags as interlaced when its
+ * stream says it is (a DVD, a TV recording); `always`, every frame of every source, for one whose
+ * flags say progressive though its frames are combed; `off`, none.
+ */
+export const DeinterlaceModes = ['auto', 'always', 'off'] as const
+export type DeinterlaceMode = typeof DeinterlaceModes[number]
+/**
+ * What a video profile does with HDR (a PQ or HLG transfer): `keep` it (at 10 bits), or `tonemap`
+ * it to SDR BT.709, which a screen without HDR shows with its highlights and colours in range.
+ */
+export const HdrModes = ['keep', 'tonemap'] as const
+export type HdrMode = typeof HdrModes[number]
+/** The frames a unit deinterlaces (UnitSpec.deinterlace): those flagged interlaced, or every one. */
+export const DeinterlacedFrames = ['interlaced', 'all'] as const
+export type DeinterlacedFrame = typeof DeinterlacedFrames[number]
 
 const presetSchema = z
   .string()
@@ -30,10 +46,14 @@ export const VideoSettingsSchema = z.strictObject({
   /** Sets a constant output rate; without it timestamps pass through and VFR stays VFR. */
   frameRate: z.number().positive().max(1000).optional(),
   /**
-   * Unset: 4:2:0 at 8 bits for x264 (10-bit H.264 plays on few devices) but 10 for an HDR source,
+   * Unset: 4:2:0 at 8 bits for x264 (10-bit H.264 plays on few devices) but 10 for HDR kept as HDR,
    * and at the source's depth up to 10 bits for the other encoders (the node's media/picture-format.ts).
    */
   pixelFormat: z.enum(PixelFormats).optional(),
+  /** Unset: `auto`. */
+  deinterlace: z.enum(DeinterlaceModes).optional(),
+  /** Unset: `keep`. */
+  hdr: z.enum(HdrModes).optional(),
   /** Threads per ffmpeg process; 0 lets the encoder choose. */
   threads: z.number().int().min(0).max(64).optional()
 })

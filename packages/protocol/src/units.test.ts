@@ -41,6 +41,22 @@ describe('a unit spec', () => {
     }
   })
 
+  it('carries the frames a video unit deinterlaces, and nothing that is not one of those', () => {
+    for (const deinterlace of ['interlaced', 'all']) {
+      expect(UnitSpecSchema.safeParse({ ...segment, deinterlace }).success).toBe(true)
+    }
+    for (const deinterlace of ['auto', 'yadif', true, '', 'all,scale=1:1']) {
+      expect(UnitSpecSchema.safeParse({ ...segment, deinterlace }).success).toBe(false)
+    }
+  })
+
+  it('carries that a video unit tone maps, as true alone', () => {
+    expect(UnitSpecSchema.safeParse({ ...segment, toneMap: true }).success).toBe(true)
+    for (const toneMap of [false, 'hable', 1, null]) {
+      expect(UnitSpecSchema.safeParse({ ...segment, toneMap }).success).toBe(false)
+    }
+  })
+
   it('carries a whole unit\'s source streams within their bounds, and refuses more', () => {
     const whole = { ...segment, kind: 'whole', range: null, inputFormat: 'source' }
     const stream = (index: number): object => ({

@@ -8,7 +8,7 @@ import {
   MAX_UNITS_PER_JOB,
   MAX_WHOLE_UNIT_BYTES
 } from './limits.js'
-import { PixelFormats, ProfileSchema } from './profiles.js'
+import { DeinterlacedFrames, PixelFormats, ProfileSchema } from './profiles.js'
 
 /** `skipped`: a library rule said the work was not worth doing (the job's `reason` says which). */
 export const JobStates = ['queued', 'running', 'assembling', 'done', 'failed', 'cancelled', 'skipped'] as const
@@ -79,6 +79,17 @@ export const UnitSpecSchema = z.strictObject({
    * the profile's pixelFormat, else the source's format as it is.
    */
   pixelFormat: z.enum(PixelFormats).optional(),
+  /**
+   * The frames a video unit deinterlaces (one frame out for each frame in): those flagged
+   * interlaced, or all. Set by the owner from the profile and its probe, and only where there is
+   * something to deinterlace, for the same reason as pixelFormat. Absent: none.
+   */
+  deinterlace: z.enum(DeinterlacedFrames).optional(),
+  /**
+   * True: a video unit tone maps its HDR picture to SDR BT.709. Set by the owner where the profile
+   * says `hdr: tonemap` and its probe says the source is HDR, for the same reason as pixelFormat.
+   */
+  toneMap: z.literal(true).optional(),
   /** Input container name as ffmpeg's demuxer knows it ('mpegts', 'matroska'). */
   inputFormat: z.enum(['mpegts', 'matroska', 'source']),
   /** A whole unit's source streams, as the owner probed them (absent: the worker probes its input). */

@@ -42,6 +42,25 @@ describe('library rules', () => {
     expect(isAlreadyTarget('/m/a.mkv', video('av1'), profile('av1'))).toBe(true)
   })
 
+  it('does not take an interlaced source as converted where the profile would deinterlace it', () => {
+    const interlaced = { ...video('h264'), picture: { pixelFormat: 'yuv420p', width: 1920, height: 1080, fieldOrder: 'tt' } }
+    const progressive = { ...interlaced, picture: { ...interlaced.picture, fieldOrder: 'progressive' } }
+    expect(isAlreadyTarget('/m/a.mkv', interlaced, profile('h264'))).toBe(false)
+    expect(isAlreadyTarget('/m/a.mkv', progressive, profile('h264'))).toBe(true)
+    const keeps = structuredClone(profile('h264'))
+    if (keeps.video != null) keeps.video.deinterlace = 'off'
+    expect(isAlreadyTarget('/m/a.mkv', interlaced, keeps)).toBe(true)
+  })
+
+  it('does not take an HDR source as converted where the profile would tone map it', () => {
+    const hdr = { ...video('hevc'), picture: { pixelFormat: 'yuv420p10le', width: 3840, height: 2160, transfer: 'smpte2084' } }
+    const sdr = structuredClone(profile('h265'))
+    if (sdr.video != null) sdr.video.hdr = 'tonemap'
+    expect(isAlreadyTarget('/m/a.mkv', hdr, sdr)).toBe(false)
+    expect(isAlreadyTarget('/m/a.mkv', hdr, profile('h265'))).toBe(true)
+    expect(isAlreadyTarget('/m/a.mkv', { ...hdr, picture: { ...hdr.picture, transfer: 'bt709' } }, sdr)).toBe(true)
+  })
+
   it('checks every audio track of an audio source, and the image codec of a picture', () => {
     const audio = (codecs: string[]): MediaInfo => ({
       ...video('none', codecs),

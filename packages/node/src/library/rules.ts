@@ -1,6 +1,6 @@
 import path from 'node:path'
 import { ErrorCodes, type Container, type ErrorBody, type LibraryRules, type Profile } from '@ffmesh/protocol'
-import type { MediaInfo } from '../media/index.js'
+import { unitDeinterlace, unitToneMap, type MediaInfo } from '../media/index.js'
 
 /**
  * The library's rules, checked before any work (size, bit rate, already in the target) and after
@@ -49,10 +49,15 @@ function sourceCodecs (info: MediaInfo, kind: Profile['kind']): string[] {
   return info.videoCodec != null ? [info.videoCodec] : []
 }
 
-/** True when the source is already in the profile's codec (every stream of its kind) and container. */
+/**
+ * True when the source is already in the profile's codec (every stream of its kind) and container,
+ * and the profile would not change its picture: an interlaced TV recording in H.264 is not what a
+ * profile that deinterlaces makes, nor an HDR film in HEVC what one that tone maps makes.
+ */
 export function isAlreadyTarget (source: string, info: MediaInfo, profile: Profile): boolean {
   const ext = path.extname(source).slice(1).toLowerCase()
   if (!CONTAINER_EXTENSIONS[profile.container].includes(ext)) return false
+  if (unitDeinterlace(info, profile) != null || unitToneMap(info, profile)) return false
   const codec = targetCodec(profile)
   const codecs = sourceCodecs(info, profile.kind)
   return codec != null && codecs.length > 0 && codecs.every(c => c === codec)

@@ -13,8 +13,10 @@ import {
   subtitleArgs,
   videoEncoderArgs
 } from './profile-args.js'
+import { deinterlaceFilters } from './deinterlace.js'
 import { pictureFilters } from './picture-format.js'
 import { rotationFilters } from './rotation.js'
+import { toneMapFilters } from './tone-map.js'
 import type { FfmpegRunner } from './runner.js'
 
 /** A floor for every unit: process start, probing and muxing take seconds even for 1 s of media. */
@@ -143,7 +145,13 @@ function segmentArgs (
     )
   }
   // The piece has no display matrix to autorotate by: the spec says the turn (see rotation.ts).
-  const filters = [`select=${keep}`, ...rotationFilters(spec.rotation), ...pictureFilters(spec.pixelFormat)].join(',')
+  const filters = [
+    ...deinterlaceFilters(spec.deinterlace),
+    `select=${keep}`,
+    ...rotationFilters(spec.rotation),
+    ...toneMapFilters(spec.toneMap),
+    ...pictureFilters(spec.pixelFormat)
+  ].join(',')
   const args = [
     '-copyts',
     '-noautorotate',
@@ -221,7 +229,11 @@ async function wholeArgs (
   } else {
     args.push('-map', `0:${(video as { index: number }).index}`)
     // The main video is the first video stream out (cover art, copied, comes after it).
-    const picture = pictureFilters(spec.pixelFormat)
+    const picture = [
+      ...deinterlaceFilters(spec.deinterlace),
+      ...toneMapFilters(spec.toneMap),
+      ...pictureFilters(spec.pixelFormat)
+    ]
     if (picture.length > 0) args.push('-filter:v:0', picture.join(','))
     if (profile.audio !== 'drop') args.push('-map', '0:a?', ...audioEncoderArgs(profile.audio))
     args.push(

@@ -4,6 +4,8 @@ export { probeSource, countFrames, measureOutput, type UnitMeasure } from './pro
 export type { MediaInfo, MediaStream, StreamType } from './probe.js'
 export { checkProfileFits, unitOutputExtension, CONTAINER_MUXERS } from './profile-args.js'
 export { planAudioFirst, planSource } from './plan.js'
+export { unitDeinterlace } from './deinterlace.js'
+export { unitToneMap } from './tone-map.js'
 export type { PlannedUnit, PlanInit, PlanResult } from './plan.js'
 export { plannedSpec } from './planned-unit.js'
 export { convertUnit, convertTimeoutMs } from './convert.js'

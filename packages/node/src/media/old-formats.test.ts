@@ -70,6 +70,26 @@ describe('old formats a library is full of', () => {
     expect(eightBit.output.pixelFormat).toBe('yuv420p')
   })
 
+  it.each([
+    ['h264', 'in segments', 'yuv420p', 2],
+    ['h264', 'whole', 'yuv420p', 60],
+    ['h265', 'in segments', 'yuv420p10le', 2]
+  ] as const)('tone maps HDR10 to SDR BT.709 with `hdr: tonemap`, %s %s: %s, every frame', async (name, _how, format, segmentSeconds) => {
+    const profile = fastProfile(name, p => {
+      p.name = `${name}-sdr-${segmentSeconds}`
+      if (p.video != null) p.video.hdr = 'tonemap'
+    })
+    const c = await convertAndRead(runner, dir, await makeOldFormat('hdr10Mkv', dir), profile, segmentSeconds)
+    expect(c.source.colour).toBe('bt2020/smpte2084/bt2020nc')
+    expect(c.result.units.every(u => u.kind === 'audio' || u.toneMap === true)).toBe(true)
+    expect(c.result.units.some(u => u.kind === 'segment')).toBe(segmentSeconds === 2)
+    expect([c.output.colour, c.output.pixelFormat]).toEqual(['bt709/bt709/bt709', format])
+    expect(c.output.videoFrames).toBe(c.source.videoFrames)
+    // Near the SDR picture it was graded from: the HDR picture kept at 8 bits scores about 14 dB.
+    const grade = await makeOldFormat('hdr10SdrGrade', dir)
+    expect(await framePsnr(c.out, grade, 12)).toBeGreaterThan(19)
+  })
+
   it('writes 4:2:0 at the source\'s depth with x265: ProRes 422 10-bit becomes Main 10', async () => {
     const c = await convertAndRead(runner, dir, await makeOldFormat('proresMov', dir), fastProfile('h265'))
     await expectVideoKept(c)

@@ -1,27 +1,15 @@
 import { describe, expect, it } from 'vitest'
 import { DEFAULT_PROFILES, type Profile } from '@ffmesh/protocol'
+import { videoInfo } from '../../../../test/fixtures/media-info.js'
 import { defaultPixelFormat, isDeepFormat, pictureFilters, unitPixelFormat } from './picture-format.js'
-import type { MediaInfo, SourcePicture } from './probe.js'
+import type { SourcePicture } from './probe.js'
 
 const profile = (name: string, pixelFormat?: 'yuv420p' | 'yuv420p10le'): Profile => {
   const p = structuredClone(DEFAULT_PROFILES.find(x => x.name === name)) as Profile
   if (pixelFormat != null && p.video != null) p.video.pixelFormat = pixelFormat
   return p
 }
-const info = (picture: SourcePicture | null | undefined): MediaInfo => ({
-  kind: 'video',
-  formatName: 'matroska,webm',
-  durationSec: 10,
-  startTime: 0,
-  videoFrames: 250,
-  videoCodec: 'h264',
-  audioTracks: 0,
-  subtitleTracks: 0,
-  chapters: 0,
-  title: null,
-  streams: [],
-  ...(picture !== undefined ? { picture } : {})
-})
+const info = videoInfo
 const pic = (pixelFormat: string, width = 1920, height = 1080): SourcePicture => ({ pixelFormat, width, height })
 
 describe('the picture a video unit writes', () => {
@@ -61,6 +49,21 @@ describe('the picture a video unit writes', () => {
     // An odd size needs the crop whatever the format.
     expect(unitPixelFormat(info(pic('yuv420p', 1279, 720)), profile('h264'))).toBe('yuv420p')
     expect(unitPixelFormat(info(pic('yuv444p', 320, 241)), profile('h265', 'yuv420p10le'))).toBe('yuv420p10le')
+  })
+
+  it('is SDR\'s, and always told, for an HDR picture the profile tone maps', () => {
+    const hdr10 = info({ ...pic('yuv420p10le'), transfer: 'smpte2084' })
+    const toneMapping = (name: string, pixelFormat?: 'yuv420p' | 'yuv420p10le'): Profile => {
+      const p = profile(name, pixelFormat)
+      if (p.video != null) p.video.hdr = 'tonemap'
+      return p
+    }
+    expect(unitPixelFormat(hdr10, toneMapping('h264'))).toBe('yuv420p')
+    // Tone mapping ends in float RGB: even a format the source has is told.
+    expect(unitPixelFormat(hdr10, toneMapping('h265'))).toBe('yuv420p10le')
+    expect(unitPixelFormat(hdr10, toneMapping('h265', 'yuv420p'))).toBe('yuv420p')
+    // SDR is not tone mapped: as without the setting.
+    expect(unitPixelFormat(info(pic('yuv420p')), toneMapping('h264'))).toBeNull()
   })
 
   it('is not told for a picture the probe did not read, nor for a profile that is not video', () => {

@@ -6,8 +6,10 @@ import { inputArgs, outputArgs } from './ffmpeg-args.js'
 import { indexPackets } from './mp4-index.js'
 import { hasBreakableClock, normaliseBeforeCut, normaliseSource, type NormaliseReason } from './normalise.js'
 import { scanPackets, type PacketList } from './packet-list.js'
+import { unitDeinterlace } from './deinterlace.js'
 import { unitPixelFormat } from './picture-format.js'
 import type { PlannedUnit } from './planned-unit.js'
+import { unitToneMap } from './tone-map.js'
 import { checkProfileFits, convertsAudio } from './profile-args.js'
 import { probeSource, type MediaInfo } from './probe.js'
 import type { FfmpegRunner } from './runner.js'
@@ -84,11 +86,21 @@ export async function planSource (runner: FfmpegRunner, init: PlanInit, options:
   return { ...pictured(copyPlan, init.profile), normalised: copy.source }
 }
 
-/** Tells each video unit the picture it writes, where it must be told (picture-format.ts). */
+/**
+ * Tells each video unit the picture it writes, the frames it deinterlaces and whether it tone maps,
+ * where it must be told (picture-format.ts, deinterlace.ts, tone-map.ts).
+ */
 function pictured (plan: FilePlan, profile: Profile): FilePlan {
   const pixelFormat = unitPixelFormat(plan.info, profile)
-  if (pixelFormat == null) return plan
-  return { ...plan, units: plan.units.map(u => (u.kind === 'audio' ? u : { ...u, pixelFormat })) }
+  const deinterlace = unitDeinterlace(plan.info, profile)
+  const toneMap = unitToneMap(plan.info, profile)
+  const told = {
+    ...(pixelFormat != null ? { pixelFormat } : {}),
+    ...(deinterlace != null ? { deinterlace } : {}),
+    ...(toneMap ? { toneMap } : {})
+  }
+  if (Object.keys(told).length === 0) return plan
+  return { ...plan, units: plan.units.map(u => (u.kind === 'audio' ? u : { ...u, ...told })) }
 }
 
 async function normalised (

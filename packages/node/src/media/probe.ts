@@ -75,6 +75,8 @@ export interface SourcePicture {
   height: number
   /** The transfer curve ('bt709', 'smpte2084' for HDR10, 'arib-std-b67' for HLG), where tagged. */
   transfer?: string | null
+  /** How the stream says its frames are scanned: 'progressive', or 'tt', 'bb', 'tb', 'bt' for interlaced. */
+  fieldOrder?: string | null
 }
 
 /** What ffprobe prints, as far as this module reads it. */
@@ -89,6 +91,7 @@ export interface ProbeStream extends RotationSideData {
   width?: number
   height?: number
   color_transfer?: string
+  field_order?: string
   nb_read_packets?: string
   extradata_size?: number
   disposition?: Record<string, number>
@@ -306,10 +309,15 @@ function toMediaInfo (file: string, probe: ProbeResult, moving: boolean): MediaI
 }
 
 function sourcePicture (video: ProbeStream | undefined): SourcePicture | null {
-  const { pix_fmt: pixelFormat, width, height, color_transfer: transfer } = video ?? {}
+  const { pix_fmt: pixelFormat, width, height, color_transfer: transfer, field_order: fieldOrder } = video ?? {}
   if (pixelFormat == null || !/^[a-z0-9_]{1,32}$/.test(pixelFormat)) return null
   if (width == null || height == null || !(width > 0 && height > 0)) return null
-  return { pixelFormat, width, height, transfer: transfer != null && /^[a-z0-9-]{1,32}$/.test(transfer) ? transfer : null }
+  return { pixelFormat, width, height, transfer: probeName(transfer), fieldOrder: probeName(fieldOrder) }
+}
+
+/** A name ffprobe printed, kept only in the shape such names have: it is stored and compared. */
+function probeName (name: string | undefined): string | null {
+  return name != null && /^[a-z0-9-]{1,32}$/.test(name) ? name : null
 }
 
 /** What is checked of a converted unit; `startSec` is a segment's first video time (null otherwise). */

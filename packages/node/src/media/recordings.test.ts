@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { packetsBeforeKeyframe, readTruth } from '../../../../test/fixtures/media-truth.js'
+import { combedShare, packetsBeforeKeyframe, readTruth } from '../../../../test/fixtures/media-truth.js'
 import { makeRecording, recordingParts } from '../../../../test/fixtures/recordings.js'
 import { convertAndRead, expectVideoKept, fastProfile, plainRun } from '../../../../test/helpers/kept-check.js'
 import { createLogger } from '../logger.js'
@@ -92,6 +92,36 @@ describe('recordings whose header does not tell the truth', () => {
     if (segmentSeconds === 1) await expectVideoKept(c)
     else expect(c.output.videoFrames).toBe(c.source.videoFrames)
     expect(c.output.audio.map(a => [a.codec, a.layout])).toEqual([['opus', '5.1']])
+  })
+
+  it.each([
+    ['in segments', 1],
+    ['whole', 60]
+  ] as const)('deinterlaces camera video from a PAL DVD (50 fields a second), %s: no frame combed, none lost', async (_how, segmentSeconds) => {
+    const c = await convertAndRead(runner, dir, await makeRecording('palCamera', dir), h264, segmentSeconds)
+    expect(await combedShare(c.file)).toBeGreaterThan(0.8)
+    expect(c.result.units.every(u => u.kind === 'audio' || u.deinterlace === 'interlaced')).toBe(true)
+    expect(c.result.units.some(u => u.kind === 'segment')).toBe(segmentSeconds === 1)
+    expect(c.output.videoFrames).toBe(c.source.videoFrames)
+    expect(await combedShare(c.out)).toBeLessThan(0.2)
+  })
+
+  it.each([
+    ['auto', 'a capture that says progressive', 'combed', 'combedCapture'],
+    ['off', 'camera video from a PAL DVD', 'combed', 'palCamera'],
+    ['always', 'a capture that says progressive', 'deinterlaced', 'combedCapture']
+  ] as const)('with deinterlace: %s, %s comes out %s', async (mode, _what, outcome, kind) => {
+    const profile = fastProfile('h264', p => {
+      p.name = `h264-deinterlace-${mode}`
+      if (p.video != null) p.video.deinterlace = mode
+    })
+    const source = await makeRecording(kind, dir)
+    expect(await combedShare(source)).toBeGreaterThan(0.8)
+    const c = await convertAndRead(runner, dir, source, profile, 1)
+    expect(c.output.videoFrames).toBe(c.source.videoFrames)
+    const after = await combedShare(c.out)
+    if (outcome === 'combed') expect(after).toBeGreaterThan(0.8)
+    else expect(after).toBeLessThan(0.2)
   })
 
   it.each([
