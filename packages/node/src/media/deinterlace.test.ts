@@ -1,13 +1,9 @@
 import { describe, expect, it } from 'vitest'
-import { DEFAULT_PROFILES, type DeinterlaceMode, type Profile } from '@ffmesh/protocol'
-import { videoInfo } from '../../../../test/fixtures/media-info.js'
+import type { DeinterlaceMode, Profile } from '@ffmesh/protocol'
+import { defaultProfile, videoInfo } from '../../../../test/fixtures/media-info.js'
 import { deinterlaceFilters, unitDeinterlace } from './deinterlace.js'
 
-const profile = (name: string, deinterlace?: DeinterlaceMode): Profile => {
-  const p = structuredClone(DEFAULT_PROFILES.find(x => x.name === name)) as Profile
-  if (deinterlace != null && p.video != null) p.video.deinterlace = deinterlace
-  return p
-}
+const profile = (name: string, deinterlace?: DeinterlaceMode): Profile => defaultProfile(name, { deinterlace })
 const scanned = (fieldOrder: string | null | undefined) =>
   videoInfo({ pixelFormat: 'yuv420p', width: 720, height: 576, ...(fieldOrder !== undefined ? { fieldOrder } : {}) })
 

@@ -1,14 +1,10 @@
 import { describe, expect, it } from 'vitest'
-import { DEFAULT_PROFILES, type Profile } from '@ffmesh/protocol'
-import { videoInfo } from '../../../../test/fixtures/media-info.js'
+import type { Profile } from '@ffmesh/protocol'
+import { defaultProfile, videoInfo } from '../../../../test/fixtures/media-info.js'
 import { defaultPixelFormat, isDeepFormat, pictureFilters, unitPixelFormat } from './picture-format.js'
 import type { SourcePicture } from './probe.js'
 
-const profile = (name: string, pixelFormat?: 'yuv420p' | 'yuv420p10le'): Profile => {
-  const p = structuredClone(DEFAULT_PROFILES.find(x => x.name === name)) as Profile
-  if (pixelFormat != null && p.video != null) p.video.pixelFormat = pixelFormat
-  return p
-}
+const profile = (name: string, pixelFormat?: 'yuv420p' | 'yuv420p10le'): Profile => defaultProfile(name, { pixelFormat })
 const info = videoInfo
 const pic = (pixelFormat: string, width = 1920, height = 1080): SourcePicture => ({ pixelFormat, width, height })
 
@@ -53,11 +49,8 @@ describe('the picture a video unit writes', () => {
 
   it('is SDR\'s, and always told, for an HDR picture the profile tone maps', () => {
     const hdr10 = info({ ...pic('yuv420p10le'), transfer: 'smpte2084' })
-    const toneMapping = (name: string, pixelFormat?: 'yuv420p' | 'yuv420p10le'): Profile => {
-      const p = profile(name, pixelFormat)
-      if (p.video != null) p.video.hdr = 'tonemap'
-      return p
-    }
+    const toneMapping = (name: string, pixelFormat?: 'yuv420p' | 'yuv420p10le'): Profile =>
+      defaultProfile(name, { pixelFormat, hdr: 'tonemap' })
     expect(unitPixelFormat(hdr10, toneMapping('h264'))).toBe('yuv420p')
     // Tone mapping ends in float RGB: even a format the source has is told.
     expect(unitPixelFormat(hdr10, toneMapping('h265'))).toBe('yuv420p10le')

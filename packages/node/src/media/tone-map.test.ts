@@ -1,13 +1,9 @@
 import { describe, expect, it } from 'vitest'
-import { DEFAULT_PROFILES, type HdrMode, type Profile } from '@ffmesh/protocol'
-import { videoInfo } from '../../../../test/fixtures/media-info.js'
+import type { HdrMode, Profile } from '@ffmesh/protocol'
+import { defaultProfile, videoInfo } from '../../../../test/fixtures/media-info.js'
 import { isHdr, toneMapFilters, unitToneMap } from './tone-map.js'
 
-const profile = (name: string, hdr?: HdrMode): Profile => {
-  const p = structuredClone(DEFAULT_PROFILES.find(x => x.name === name)) as Profile
-  if (hdr != null && p.video != null) p.video.hdr = hdr
-  return p
-}
+const profile = (name: string, hdr?: HdrMode): Profile => defaultProfile(name, { hdr })
 const curve = (transfer: string | null | undefined) =>
   videoInfo({ pixelFormat: 'yuv420p10le', width: 3840, height: 2160, ...(transfer !== undefined ? { transfer } : {}) })
 
