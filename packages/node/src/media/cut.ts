@@ -2,8 +2,9 @@ import { readdir, rm } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { MAX_UNITS_PER_JOB } from '@ffmesh/protocol'
 import { cutTimes } from './cut-times.js'
-import { inputArgs, outputArgs } from './ffmpeg-args.js'
+import { inputArgs, mediaPath, outputArgs } from './ffmpeg-args.js'
 import { packetListOutput, readPacketList, type PacketList } from './packet-list.js'
+import { createPieceTally, readSegmentStarts, tallyPieces } from './piece-tally.js'
 import { readPieces, type Piece } from './pieces.js'
 import type { PlannedUnit } from './planned-unit.js'
 import type { MediaInfo } from './probe.js'
@@ -22,6 +23,8 @@ const MAX_TAIL_SEGMENTS = 64
 const PIECE_NAME = /^piece-\d{5}\.(ts|mkv)$/
 /** The cut's packet list of the source (see packet-list.ts), beside the pieces. */
 const CUT_LIST_NAME = 'source-packets.crc'
+/** The segment muxer's list of the pieces it wrote, with the time each starts (piece-tally.ts). */
+const SEGMENT_LIST_NAME = 'pieces.csv'
 
 export interface CutInit {
   segmentSeconds: number
@@ -39,7 +42,8 @@ export interface Cut {
 
 /**
  * Cuts the main video stream at keyframes by stream copy, keeping source timestamps (no
- * reset_timestamps), and derives each unit's time range from the pieces' own packets. The same
+ * reset_timestamps), and derives each unit's time range from the pieces' packets: counted from
+ * the cut's packet list (piece-tally.ts), or read from the pieces where that does not line up. The same
  * ffmpeg lists the packets of `listed` streams as it reads them (see packet-list.ts): the source's
  * frame count, the sum the pieces must come to, and where each stream really ends.
  * `stopAt` looks at that list before the pieces are read: when it says so, the cut ends there
@@ -62,6 +66,7 @@ export async function cutVideo (
   // Milliseconds are precise enough for a cut hint and keep the argument under Linux's 128 KiB.
   const times = cutsWithinLimit(info.durationSec, init.segmentSeconds, tail).map(t => (origin + t).toFixed(3))
   const listFile = join(workDir, CUT_LIST_NAME)
+  const segmentList = join(workDir, SEGMENT_LIST_NAME)
   const { dtsRaised } = await runner.run(
     [
       '-copyts',
@@ -85,16 +90,27 @@ export async function cutVideo (
       ts ? 'mpegts' : 'matroska',
       '-segment_times',
       times.join(','),
+      '-segment_list',
+      mediaPath(segmentList),
+      '-segment_list_type',
+      'csv',
       ...outputArgs(join(workDir, `piece-%05d.${ts ? 'ts' : 'mkv'}`), 'segment'),
       ...packetListOutput(listed, listFile)
     ],
     { ...options, countPackets: true }
   )
-  // The packet list is the run's second output (the pieces are its first).
+  const files = (await readdir(workDir))
+    .filter(n => PIECE_NAME.test(n))
+    .sort()
+    .map(n => join(workDir, n))
+  const starts = ts ? await readSegmentStarts(segmentList, files.length) : null
+  const tally = starts != null ? createPieceTally(starts) : null
+  // The packet list is the run's second output (the pieces are its first); the video is its first stream.
   const list = await readPacketList(
     listFile,
     listed,
-    dtsRaised.filter(r => r.output === 1)
+    dtsRaised.filter(r => r.output === 1),
+    listed[0] === index ? tally?.watch : undefined
   )
   const lead = info.leadingUndecodable ?? 0
   // The packets with data, as the list has them: ffmpeg's own count (its statistics) includes the
@@ -104,11 +120,8 @@ export async function cutVideo (
   const videoFrames = info.videoFrames ?? read - lead
   if (stopAt(list)) return { segments: null, videoFrames, list }
 
-  const files = (await readdir(workDir))
-    .filter(n => PIECE_NAME.test(n))
-    .sort()
-    .map(n => join(workDir, n))
-  const pieces = await readPieces(runner, files, ts, options)
+  const pieces = (tally != null ? await tallyPieces(runner, files, tally, options) : null) ??
+    await readPieces(runner, files, ts, options)
   const total = pieces.reduce((n, p) => n + p.frames, 0)
   if (pieces.length < 2 || total !== videoFrames + lead || read !== total || pieces.some(p => p.frames === 0)) {
     return { segments: null, videoFrames, list }
@@ -150,10 +163,11 @@ function cutsWithinLimit (durationSec: number, segmentSeconds: number, slots: nu
   return cuts
 }
 
-/** Removes the pieces and the packet list of a cut whose plan starts over (on a normalised copy). */
+/** Removes the pieces and the lists of a cut whose plan starts over (on a normalised copy). */
 export async function removeCut (workDir: string): Promise<void> {
   for (const name of await readdir(workDir)) {
-    if (PIECE_NAME.test(name) || name === CUT_LIST_NAME) await rm(join(workDir, name), { force: true })
+    const cutFile = PIECE_NAME.test(name) || name === CUT_LIST_NAME || name === SEGMENT_LIST_NAME
+    if (cutFile) await rm(join(workDir, name), { force: true })
   }
 }
 

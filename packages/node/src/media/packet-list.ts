@@ -85,15 +85,32 @@ export async function scanPackets (
   }
 }
 
+/** A packet of the list, its times in ticks of the watcher's clock (readPacketList's `watch`). */
+export interface WatchedPacket { pts: number | null, dts: number | null, key: boolean, empty: boolean }
+
+/** Who watches one output stream's packets, and in ticks of what clock (`hz` ticks a second). */
+export interface PacketWatch { output: number, hz: number, add: (packet: WatchedPacket) => void }
+
+/** framecrc writes a packet's flags only where they are not just "keyframe". */
+const FLAGS_FIELD = /, F=0x([0-9A-Fa-f]+)/
+const KEY_FLAG = 1
+
 interface Running { span: StreamSpan, timed: boolean, lastDts: number | null, lastDuration: number }
 
 /**
  * Parses a framecrc list written by packetListOutput; output stream i is `streams[i]`. `raised`:
  * the decode times ffmpeg raised as it wrote the list (RunResult.dtsRaised, of its output), where
- * a step back shows: the list itself has it raised to the last time.
+ * a step back shows: the list itself has it raised to the last time. `watch` is handed each packet
+ * of one output stream as it is read (piece-tally.ts).
  */
-export async function readPacketList (listFile: string, streams: number[], raised: DtsRaise[]): Promise<PacketList> {
+export async function readPacketList (
+  listFile: string,
+  streams: number[],
+  raised: DtsRaise[],
+  watch?: PacketWatch
+): Promise<PacketList> {
   const timeBases = new Map<number, number>()
+  let watchedBase: { num: bigint, den: bigint } | null = null
   const running = streams.map((): Running => ({
     span: { packets: 0, start: null, end: null },
     timed: false,
@@ -105,7 +122,11 @@ export async function readPacketList (listFile: string, streams: number[], raise
   const lines = createInterface({ input: createReadStream(listFile, 'utf8'), crlfDelay: Infinity })
   for await (const line of lines) {
     const tb = TIME_BASE_LINE.exec(line)
-    if (tb != null) { timeBases.set(Number(tb[1]), Number(tb[2]) / Number(tb[3])); continue }
+    if (tb != null) {
+      timeBases.set(Number(tb[1]), Number(tb[2]) / Number(tb[3]))
+      if (Number(tb[1]) === watch?.output) watchedBase = { num: BigInt(tb[2] as string), den: BigInt(tb[3] as string) }
+      continue
+    }
     const type = MEDIA_TYPE_LINE.exec(line)
     if (type != null) {
       // ffmpeg tests audio and video for discontinuities, not subtitles (which may repeat a time).
@@ -123,6 +144,16 @@ export async function readPacketList (listFile: string, streams: number[], raise
     const dts = seconds(m[2] as string)
     const pts = seconds(m[3] as string) ?? dts
     const duration = Math.max(0, seconds(m[4] as string) ?? 0)
+    if (out === watch?.output && watchedBase != null) {
+      const flags = FLAGS_FIELD.exec(line)
+      const base = { num: watchedBase.num * BigInt(watch.hz), den: watchedBase.den }
+      watch.add({
+        pts: ticks(m[3] as string, base),
+        dts: ticks(m[2] as string, base),
+        key: flags == null || (Number.parseInt(flags[1] as string, 16) & KEY_FLAG) !== 0,
+        empty: Number(m[5]) === 0
+      })
+    }
     if (breaksTimeline(state, dts)) breaks++
     if (pts != null && (pts < 0 || pts >= MPEG_CLOCK_WRAP_SEC)) outsideMpegClock = true
     const span = state.span
@@ -145,6 +176,19 @@ export async function readPacketList (listFile: string, streams: number[], raise
     breaks,
     outsideMpegClock
   }
+}
+
+/**
+ * A framecrc timestamp in ticks of another clock, rounded as ffmpeg rescales a timestamp to a
+ * muxer's clock (to the nearest, halves away from zero); exact in integers, where a float product
+ * of a 64-bit timestamp could miss the tick.
+ */
+function ticks (raw: string, scale: { num: bigint, den: bigint }): number | null {
+  if (raw === NO_TIMESTAMP) return null
+  const n = BigInt(raw) * scale.num
+  const q = n / scale.den
+  const r = n % scale.den
+  return Number(2n * (r < 0n ? -r : r) >= scale.den ? q + (n < 0n ? -1n : 1n) : q)
 }
 
 /**

@@ -1,37 +1,33 @@
-import { execFile } from 'node:child_process'
 import { mkdir, mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DEFAULT_PROFILES, type Profile } from '@ffmesh/protocol'
-import { makeSample } from '../../../../test/fixtures/media.js'
-import { packetCount } from '../../../../test/fixtures/media-truth.js'
+import { makeSample, type SampleKind } from '../../../../test/fixtures/media.js'
+import { packetCount, pieceAlone } from '../../../../test/fixtures/media-truth.js'
 import { countingRunner } from '../../../../test/helpers/counting-runner.js'
 import { createLogger } from '../logger.js'
+import { readPieces } from './pieces.js'
 import { planSource } from './plan.js'
 import { probeSource } from './probe.js'
 import { createFfmpegRunner, type FfmpegRunner } from './runner.js'
 
-const exec = promisify(execFile)
 const h264 = DEFAULT_PROFILES.find(p => p.name === 'h264') as Profile
 const runner = createFfmpegRunner({ logger: createLogger({ level: 'silent' }) })
 
-/** Packets of one piece read on its own: the reference the batched probe must agree with. */
-async function pieceAlone (file: string): Promise<{ frames: number, minPts: number }> {
-  const { stdout } = await exec('ffprobe', [
-    '-v',
-    'error',
-    '-select_streams',
-    'v:0',
-    '-show_entries',
-    'packet=pts_time',
-    '-of',
-    'json',
-    file
-  ])
-  const times = (JSON.parse(stdout) as { packets: Array<{ pts_time: string }> }).packets.map(p => Number(p.pts_time))
-  return { frames: times.length, minPts: Math.min(...times) }
+/** The real runner, with every ffprobe's arguments recorded. */
+function recordingRunner (): { runner: FfmpegRunner, probes: string[][] } {
+  const probes: string[][] = []
+  return {
+    probes,
+    runner: {
+      ...runner,
+      probeJson: async (args, options) => {
+        probes.push(args)
+        return await runner.probeJson(args, options)
+      }
+    }
+  }
 }
 
 describe('the source frame count a plan gives', () => {
@@ -77,54 +73,62 @@ describe('the source frame count a plan gives', () => {
   }, 60_000)
 })
 
-describe('planning TS pieces with one probe', () => {
+describe('planning TS pieces', () => {
   let dir: string
   beforeAll(async () => { dir = await mkdtemp(join(tmpdir(), 'ffmesh-plan-')) })
   afterAll(async () => { await rm(dir, { recursive: true, force: true }) })
 
-  // Pieces are read through ffmpeg's concat protocol; a path holding its separator `|` goes
-  // through stdin instead, with the same result.
-  it.each([
-    ['openGopTs', 'work', 'concat:'],
-    ['bframesMp4', 'work', 'concat:'],
-    ['openGopTs', 'work|piped', 'pipe:0']
-  ] as const)(
-    'gives every %s piece the frames and start it has when probed alone, in one ffprobe (%s, input %s)',
-    async (kind, workName, input) => {
-      const real = createFfmpegRunner({ logger: createLogger({ level: 'silent' }) })
-      const probes: string[][] = []
-      const counting: FfmpegRunner = {
-        ...real,
-        probeJson: async (args, options) => {
-          probes.push(args)
-          return await real.probeJson(args, options)
-        }
-      }
-      const source = await makeSample(kind, dir)
-      const workDir = join(dir, `${workName}-${kind}`)
-      await mkdir(workDir)
-      const info = await probeSource(real, source)
-      const { units, videoFrames } = await planSource(counting, {
-        source,
-        info,
-        profile: h264,
-        segmentSeconds: 2,
-        workDir
-      })
-      const segments = units.filter(u => u.kind === 'segment')
-      expect(segments.length).toBeGreaterThanOrEqual(3)
-      // The cut counted the source as it read it: no probe read the source again for its count.
-      expect(probes).toHaveLength(1)
-      expect(videoFrames).toBe(
-        (await packetCount(source, info.videoStreamIndex as number)) - (info.leadingUndecodable ?? 0)
-      )
-      expect(probes[0]?.filter(arg => arg.startsWith(input))).toHaveLength(1)
+  /** Plans `kind` in 2 s segments through a runner that records every ffprobe's arguments. */
+  async function planRecorded (kind: SampleKind, workName: string) {
+    const { runner: recording, probes } = recordingRunner()
+    const source = await makeSample(kind, dir)
+    const workDir = join(dir, `${workName}-${kind}`)
+    await mkdir(workDir)
+    const info = await probeSource(runner, source)
+    const plan = await planSource(recording, { source, info, profile: h264, segmentSeconds: 2, workDir })
+    const segments = plan.units.filter(u => u.kind === 'segment')
+    expect(segments.length).toBeGreaterThanOrEqual(3)
+    expect(plan.videoFrames).toBe(
+      (await packetCount(source, info.videoStreamIndex as number)) - (info.leadingUndecodable ?? 0)
+    )
+    return { probes, segments }
+  }
+
+  // The cut lists the source's packets as it reads them; the pieces are counted from that list, and
+  // only one packet of the first and of the last piece is read (for the TS muxer's time offset).
+  it.each(['openGopTs', 'bframesMp4', 'openGopH264Mkv', 'midGopTs', 'vfrMp4'] as const)(
+    'counts every %s piece from the cut\'s packet list as reading the piece alone does',
+    async kind => {
+      const { probes, segments } = await planRecorded(kind, 'tally')
+      expect(probes).toHaveLength(2)
+      for (const args of probes) expect(args).toContain('%+#1')
       for (const [i, unit] of segments.entries()) {
         const alone = await pieceAlone(unit.files.at(-1) as string)
         // The first piece's count leaves out what no decoder can show (a mid-stream start).
         if (i > 0) expect(unit.expectedFrames).toBe(alone.frames)
         expect(unit.range?.start).toBeCloseTo(alone.minPts, 6)
+        expect(unit.preRoll).toBe(i > 0 && alone.leading)
       }
     }
   )
+
+  // Where the list cannot place the pieces, they are read: through ffmpeg's concat protocol, or
+  // through stdin for a path holding the protocol's separator `|`, with the same result.
+  it.each([
+    ['work', 'concat:'],
+    ['work|piped', 'pipe:0']
+  ] as const)('reads the pieces in one ffprobe where they must be read (%s, input %s)', async (workName, input) => {
+    const { segments } = await planRecorded('openGopTs', workName)
+    const files = segments.map(u => u.files.at(-1) as string)
+    const { runner: recording, probes } = recordingRunner()
+    const pieces = await readPieces(recording, files, true, {})
+    expect(probes).toHaveLength(1)
+    expect(probes[0]?.filter(arg => arg.startsWith(input))).toHaveLength(1)
+    for (const [i, piece] of pieces.entries()) {
+      const alone = await pieceAlone(files[i] as string)
+      expect(piece).toMatchObject({ frames: alone.frames, leading: alone.leading })
+      expect(piece.minPts).toBeCloseTo(alone.minPts, 6)
+      expect(piece.maxPts).toBeCloseTo(alone.maxPts, 6)
+    }
+  })
 })
