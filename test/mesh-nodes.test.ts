@@ -4,7 +4,9 @@ import os from 'node:os'
 import path from 'node:path'
 import { promisify } from 'node:util'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { makeOldFormat } from './fixtures/old-formats.js'
 import { startTestNodes, stopTestNodes, waitForJob, waitForMesh, type TestNode } from './helpers/in-process.js'
+import { fastProfile } from './helpers/kept-check.js'
 
 const run = promisify(execFile)
 let media: string
@@ -67,6 +69,20 @@ async function ffmpegWithout (encoder: string): Promise<string> {
   await fs.writeFile(
     wrapper,
     `#!/bin/sh\nfor a in "$@"; do [ "$a" = "-encoders" ] && { ffmpeg "$@" | grep -v " ${encoder} "; exit 0; }; [ "$a" = "${encoder}" ] && { echo "Unknown encoder '${encoder}'" >&2; exit 1; }; done\nexec ffmpeg "$@"\n`,
+    { mode: 0o755 }
+  )
+  return wrapper
+}
+
+/**
+ * A real ffmpeg that pretends not to have one filter, as a build without libzimg has no zscale: it
+ * leaves it out of `-filters` and fails a chain that uses it as such a build does.
+ */
+async function ffmpegWithoutFilter (filter: string): Promise<string> {
+  const wrapper = path.join(media, `ffmpeg-without-${filter}`)
+  await fs.writeFile(
+    wrapper,
+    `#!/bin/sh\nfor a in "$@"; do [ "$a" = "-filters" ] && { ffmpeg "$@" | grep -v " ${filter} "; exit 0; }; case "$a" in *${filter}=*) echo "No such filter: '${filter}'" >&2; exit 1;; esac; done\nexec ffmpeg "$@"\n`,
     { mode: 0o755 }
   )
   return wrapper
@@ -209,5 +225,30 @@ describe('the mesh converts one file together', () => {
     expect(refusals.every(e => e.data?.code === 'UNSUPPORTED_PROFILE')).toBe(true)
     expect(flipped).toBeGreaterThan(1)
     expect((await facts(job.output as string)).frames).toBe((await facts(source)).frames)
+  })
+
+  it('a worker whose ffmpeg lacks a filter a unit needs (zscale, to tone map) refuses it; one that has it converts', async () => {
+    const source = await makeOldFormat('hdr10Mkv', media)
+    const toSdr = fastProfile('h264', p => {
+      p.name = 'sdr264'
+      if (p.video != null) p.video.hdr = 'tonemap'
+    })
+    nodes = await startTestNodes([
+      { name: 'owner', slots: 0, segmentSeconds: 2, extra: { profiles: [toSdr] } },
+      { name: 'nozimg', slots: 1, segmentSeconds: 2, extra: { ffmpeg: { ffmpegPath: await ffmpegWithoutFilter('zscale') } } },
+      { name: 'zimg', slots: 1, segmentSeconds: 2 }
+    ])
+    await waitForMesh(nodes)
+    const [owner, nozimg, zimg] = nodes
+    const { id } = await owner.node.api.submit({ source, profile: 'sdr264', outDir: path.join(media, 'sdr-out'), handoff: false })
+    const job = await waitForJob(owner, id)
+    expect(job.state, JSON.stringify(job.error)).toBe('done')
+    const video = job.units.filter(u => u.kind !== 'audio')
+    expect(video.length).toBeGreaterThan(1)
+    // The audio unit needs no filter: either worker may take it. Every video unit tone maps.
+    expect(new Set(video.map(u => u.worker))).toEqual(new Set([zimg.node.peerId]))
+    const refusals = owner.events.filter(e => e.type === 'peer:rejected' && e.peerId === nozimg.node.peerId)
+    expect(refusals.length).toBeGreaterThan(0)
+    expect(refusals.every(e => e.data?.code === 'UNSUPPORTED_PROFILE')).toBe(true)
   })
 })

@@ -6,6 +6,7 @@ export { checkProfileFits, unitOutputExtension, CONTAINER_MUXERS } from './profi
 export { planAudioFirst, planSource } from './plan.js'
 export { unitDeinterlace } from './deinterlace.js'
 export { unitToneMap } from './tone-map.js'
+export { unitFilters } from './unit-filters.js'
 export type { PlannedUnit, PlanInit, PlanResult } from './plan.js'
 export { plannedSpec } from './planned-unit.js'
 export { convertUnit, convertTimeoutMs } from './convert.js'

@@ -68,6 +68,15 @@ describe('ffmpeg runner', () => {
     expect(await runner.encoders()).toBe(encoders)
   })
 
+  it('lists the filters ffmpeg offers, once, apart from its encoders', async () => {
+    const runner = createFfmpegRunner({ logger })
+    const filters = await runner.filters()
+    for (const name of ['bwdif', 'zscale', 'tonemap', 'select', 'crop', 'scale', 'format']) expect(filters.has(name)).toBe(true)
+    expect(filters.has('libx264')).toBe(false)
+    expect(await runner.filters()).toBe(filters)
+    expect((await runner.encoders()).has('zscale')).toBe(false)
+  })
+
   it('reports progress and the exit of a successful run', async () => {
     const runner = createFfmpegRunner({ logger })
     const seen: Array<{ outTimeSec: number, frame: number }> = []

@@ -56,7 +56,10 @@ export interface FfmpegRunner {
   run(args: string[], options?: RunOptions): Promise<RunResult>
   /** Runs `ffprobe -print_format json ...args` and parses what it prints. */
   probeJson(args: string[], options?: { signal?: AbortSignal, stdin?: RunOptions['stdin'] }): Promise<unknown>
+  /** The encoders this ffmpeg has, asked once. */
   encoders(): Promise<Set<string>>
+  /** The filters this ffmpeg has, asked once: zscale, say, is there only when built with libzimg. */
+  filters(): Promise<Set<string>>
   killAll(): Promise<void>
 }
 
@@ -171,7 +174,23 @@ export function createFfmpegRunner (init: FfmpegRunnerInit): FfmpegRunner {
   const log = init.logger.child({ component: 'ffmpeg' })
   const live = new Set<ChildProcess>()
   const launcher = createPriorityLauncher(init.priority ?? { nice: 0, ioIdle: false })
-  let encoderCache: Promise<Set<string>> | undefined
+  const listed = new Map<string, Promise<Set<string>>>()
+  /** The names `ffmpeg -<what>` lists, one per line that `line` matches, asked once unless it fails. */
+  const names = (what: 'encoders' | 'filters', line: RegExp): Promise<Set<string>> => {
+    const cached = listed.get(what)
+    if (cached != null) return cached
+    const asked = execute(ffmpegPath, ['-hide_banner', '-nostdin', `-${what}`], { capture: true }).then(({ stdout }) => {
+      const found = new Set<string>()
+      for (const text of stdout.toString('utf8').split('\n')) {
+        const name = line.exec(text)?.[1]
+        if (name != null) found.add(name)
+      }
+      return found
+    })
+    listed.set(what, asked)
+    asked.catch(() => { listed.delete(what) })
+    return asked
+  }
 
   function terminate (child: ChildProcess): void {
     if (child.exitCode != null || child.signalCode != null) return
@@ -327,18 +346,12 @@ export function createFfmpegRunner (init: FfmpegRunnerInit): FfmpegRunner {
       return JSON.parse(stdout.toString('utf8')) as unknown
     },
     encoders () {
-      encoderCache ??= execute(ffmpegPath, ['-hide_banner', '-nostdin', '-encoders'], { capture: true }).then(
-        ({ stdout }) => {
-          const names = new Set<string>()
-          for (const line of stdout.toString('utf8').split('\n')) {
-            const m = /^\s*[VAS][A-Z.]{5}\s+([A-Za-z0-9_-]+)\s/.exec(line)
-            if (m?.[1] != null) names.add(m[1])
-          }
-          return names
-        }
-      )
-      encoderCache.catch(() => { encoderCache = undefined })
-      return encoderCache
+      // ` V....D libx264  …`: six flag columns, then the name.
+      return names('encoders', /^\s*[VAS][A-Z.]{5}\s+([A-Za-z0-9_-]+)\s/)
+    },
+    filters () {
+      // ` TSC zscale  V->V  …`: three flag columns, then the name.
+      return names('filters', /^\s*[T.][S.][C.]\s+([A-Za-z0-9_]+)\s/)
     },
     async killAll () {
       const children = [...live]

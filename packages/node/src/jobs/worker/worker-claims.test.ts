@@ -57,7 +57,7 @@ function harness () {
       refresh: async () => {}
     },
     fetched: { has: async () => false, tempPath: () => path.join(os.tmpdir(), 'ffmesh-never-written.fetch') },
-    media: { runner: { encoders: async () => new Set(['libx264', 'aac']) } },
+    media: { runner: { encoders: async () => new Set(['libx264', 'aac']), filters: async () => new Set(['bwdif']) } },
     bus: {
       self: SELF,
       publish: async (m: JobMessage) => { published.push(m) },

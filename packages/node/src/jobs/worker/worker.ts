@@ -10,7 +10,7 @@ import {
   VideoEncoders,
   type WireErrorCode
 } from '@ffmesh/protocol'
-import type { UnitMeasure } from '../../media/index.js'
+import { unitFilters, type UnitMeasure } from '../../media/index.js'
 import type { Ack, CapacityBody, ResultPush } from '../../mesh/types.js'
 import type { JobComponents } from '../shared/deps.js'
 import { isDiskFullError } from '../../media/disk-full.js'
@@ -66,7 +66,7 @@ const PAUSED_MESSAGE =
   'the worker is paused (ffmesh pause, or outside worker.schedule); the unit goes back to its owner'
 
 /**
- * The worker side: hears offers, claims what it has room, disk and encoders for, converts what it
+ * The worker side: hears offers, claims what it has room, disk, encoders and filters for, converts what it
  * is granted, heartbeats, and returns results. It refuses with DISK_FULL or UNSUPPORTED_PROFILE
  * before claiming, so the owner sends the unit elsewhere.
  */
@@ -84,6 +84,7 @@ export function createWorker (c: JobComponents, init: WorkerInit) {
   /** Claims dropped unanswered after CLAIM_TTL_MS, kept so a grant that comes late can still be taken. */
   const dropped = new Map<string, HeardOffer>()
   let encoders = new Set<string>()
+  let filters = new Set<string>()
   let timer: NodeJS.Timeout | undefined
   let advertised: CapacityBody | undefined
 
@@ -159,6 +160,16 @@ export function createWorker (c: JobComponents, init: WorkerInit) {
         'UNSUPPORTED_PROFILE',
         `this node's ffmpeg lacks ${missing.join(', ')}`,
         `${owner}:${unit.jobId}:enc`
+      )
+    }
+    const lacking = unitFilters(unit).filter(f => !filters.has(f))
+    if (lacking.length > 0) {
+      return refuse(
+        offer,
+        owner,
+        'UNSUPPORTED_PROFILE',
+        `this node's ffmpeg lacks the ${lacking.join(', ')} filter${lacking.length > 1 ? 's' : ''}`,
+        `${owner}:${unit.jobId}:filters`
       )
     }
     const inputBytes = unit.inputs.reduce((n, i) => n + i.size, 0)
@@ -383,6 +394,7 @@ export function createWorker (c: JobComponents, init: WorkerInit) {
     capacity: (): CapacityBody | undefined => advertised,
     async start (): Promise<void> {
       const available = await c.media.runner.encoders()
+      filters = await c.media.runner.filters()
       // Only the encoders profiles can name are advertised; ffmpeg lists hundreds.
       encoders = new Set<string>([...VideoEncoders, ...AudioEncoders, ...ImageEncoders].filter(e => available.has(e)))
       await refresh()
