@@ -120,7 +120,7 @@ export async function cutVideo (
   const videoFrames = info.videoFrames ?? read - lead
   if (stopAt(list)) return { segments: null, videoFrames, list }
 
-  const pieces = (tally != null ? await tallyPieces(runner, files, tally, options) : null) ??
+  const pieces = (tally != null ? await tallyPieces(files, tally) : null) ??
     await readPieces(runner, files, ts, options)
   const total = pieces.reduce((n, p) => n + p.frames, 0)
   if (pieces.length < 2 || total !== videoFrames + lead || read !== total || pieces.some(p => p.frames === 0)) {

@@ -1,17 +1,17 @@
 import { readFile } from 'node:fs/promises'
-import { mediaPath, PROTOCOL_WHITELIST } from './ffmpeg-args.js'
 import { MPEG_CLOCK_WRAP_SEC, type PacketWatch, type WatchedPacket } from './packet-list.js'
 import type { Piece } from './pieces.js'
-import type { FfmpegRunner } from './runner.js'
+import { tsFirstVideoTicks } from './ts-first-time.js'
 
 /**
  * A TS cut's pieces counted from the cut's own packet list (packet-list.ts) rather than read again:
  * an ffprobe of every piece demuxes and parses the whole video a second time, on the owner's core
  * before any unit can be offered (0.6 s of the 2.4 s it took to plan a 3-minute 720p file, and it
  * grows with the file). The segment muxer's list names where each piece starts; the list's packets,
- * in the order the muxer got them, fall into the pieces between those starts; one packet read from
- * the first and the last piece gives the muxer's time offset and checks it. Anything that does not
- * line up gives null, and the plan reads the pieces (pieces.ts).
+ * in the order the muxer got them, fall into the pieces between those starts; the first packet's
+ * time in the first piece gives the TS muxer's time offset, and the last piece's checks it (read
+ * from their first PES headers: ts-first-time.ts). Anything that does not line up gives null, and
+ * the plan reads the pieces (pieces.ts).
  *
  * Times are counted in ticks of MPEG-TS's 90 kHz clock, the segment muxer's, rounded as ffmpeg
  * rounds them into it: a time computed in seconds missed the piece's own by a tick.
@@ -116,21 +116,16 @@ export type PieceTally = ReturnType<typeof createPieceTally>
  * on the last. Null when the tally did not line up, a piece has an untimed packet, or the offset
  * differs.
  */
-export async function tallyPieces (
-  runner: FfmpegRunner,
-  files: string[],
-  tally: PieceTally,
-  options: { signal?: AbortSignal }
-): Promise<Piece[] | null> {
+export async function tallyPieces (files: string[], tally: PieceTally): Promise<Piece[] | null> {
   const tallied = tally.result()
   const head = tallied?.[0]
   const tail = tallied?.at(-1)
   if (tallied == null || tallied.length !== files.length || head == null || tail == null) return null
   if (tallied.some(p => p.untimed || p.frames === 0)) return null
-  const offset = (await firstTicks(runner, files[0] as string, options)) - head.first
-  if (!Number.isInteger(offset) || tail.first + offset !== await firstTicks(runner, files.at(-1) as string, options)) {
-    return null
-  }
+  const first = await tsFirstVideoTicks(files[0] as string)
+  const last = await tsFirstVideoTicks(files.at(-1) as string)
+  if (first == null || last == null || tail.first + first - head.first !== last) return null
+  const offset = first - head.first
   const pieces = tallied.map((p, i): Piece => ({
     file: files[i] as string,
     frames: p.frames,
@@ -139,15 +134,4 @@ export async function tallyPieces (
     leading: p.leading
   }))
   return pieces.every(p => p.minPts >= 0 && p.maxPts < MPEG_CLOCK_WRAP_SEC) ? pieces : null
-}
-
-/** The presentation (or decode) time of a piece's first packet in ticks; NaN when it has none. */
-async function firstTicks (runner: FfmpegRunner, file: string, options: { signal?: AbortSignal }): Promise<number> {
-  const probe = (await runner.probeJson(
-    ['-protocol_whitelist', PROTOCOL_WHITELIST, '-select_streams', 'v:0', '-read_intervals', '%+#1',
-      '-show_entries', 'packet=pts_time,dts_time', mediaPath(file)],
-    options
-  )) as { packets?: Array<{ pts_time?: string, dts_time?: string }> }
-  const first = probe.packets?.[0]
-  return Math.round(Number(first?.pts_time ?? first?.dts_time ?? NaN) * TS_HZ)
 }
