@@ -80,7 +80,7 @@ describe('a scan of many files', () => {
         replace: false,
         include: [],
         exclude: [],
-        rules: { minSize: 0, minBitrateKbps: 0, minSavingPercent: 0 },
+        rules: { minSize: 0, minBitrateKbps: 0, minSavingPercent: 0, keepLarger: false },
         dryRun: false
       })
       expect(report.submitted).toHaveLength(FILES)

@@ -229,7 +229,7 @@ describe('a library from config.yaml whose folder is missing at start (a disk no
 })
 
 describe('a conversion that saves nothing', () => {
-  it('ends skipped with NO_SAVING; no output is kept and the original is untouched', async () => {
+  it('ends skipped with NO_SAVING, no output kept and the original untouched; --keep-larger keeps it', async () => {
     const lib = path.join(root, 'lossy')
     // H.264 in MP4: not what the bloat profile (H.264 in Matroska) makes, so it is converted.
     const source = await makeVideo(path.join(lib, 'small.mp4'), { crf: 45 })
@@ -266,6 +266,25 @@ describe('a conversion that saves nothing', () => {
         skipped: 1,
         skippedByReason: { NO_SAVING: 1 }
       })
+
+      // A tree made for a device keeps every output (--keep-larger), larger or not.
+      const kept = path.join(root, 'lossy-kept')
+      await fs.mkdir(kept)
+      await fs.copyFile(source, path.join(kept, 'small.mp4'))
+      const keptOut = path.join(root, 'lossy-kept-out')
+      const both = await ffmesh(['scan', kept, '--profile', 'video=bloat', '--out', keptOut, '--keep-larger', '--min-saving', '5'], {
+        dataDir
+      })
+      expect(both.code).not.toBe(0)
+      expect(both.stderr).toContain('BAD_ARGUMENTS')
+      const keepAll = await ffmeshJson<ScanJson>(
+        ['scan', kept, '--profile', 'video=bloat', '--out', keptOut, '--keep-larger', '--wait'],
+        { dataDir, timeoutMs: 200_000 }
+      )
+      expect(keepAll).toMatchObject({ found: 1, skipped: [], failed: [] })
+      const done = (await ffmeshJson<JobStatus[]>(['status'], { dataDir })).find(j => j.source.startsWith(kept))
+      expect(done).toMatchObject({ state: 'done', output: path.join(keptOut, 'small.mkv') })
+      expect((await fs.stat(path.join(keptOut, 'small.mkv'))).size).toBeGreaterThan((await fs.stat(source)).size)
     } finally {
       await node.stop()
     }

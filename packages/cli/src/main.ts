@@ -174,6 +174,7 @@ function buildProgram (setExit: (code: number) => void, signal: AbortSignal): Co
         '--min-saving <percent>',
         'keep the original unless the output saves this much (an output as large as its source is never kept)'
       )
+      .option('--keep-larger', 'keep every verified output, even one as large as its source (a copy for a device)')
       .option('--json', 'print JSON')
       .addOption(dataDir())
 

@@ -34,7 +34,21 @@ export const LibraryRulesSchema = z.strictObject({
    * An output that saves less than this share of the source's size is discarded after verification
    * and the original kept (NO_SAVING). 0 still discards an output as large as its source or larger.
    */
-  minSavingPercent: z.number().min(0).max(100).default(0)
+  minSavingPercent: z.number().min(0).max(100).default(0),
+  /**
+   * Every verified output is kept, even one as large as its source or larger: for a tree made for a
+   * device (SDR H.264 copies for a phone) rather than to save space, which would otherwise lack
+   * every file whose copy came out larger.
+   */
+  keepLarger: z.boolean().default(false)
+}).superRefine((rules, ctx) => {
+  if (rules.keepLarger && rules.minSavingPercent > 0) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['keepLarger'],
+      message: 'keepLarger keeps every output whatever it saves; leave out minSavingPercent (--min-saving) with it'
+    })
+  }
 })
 export type LibraryRules = z.infer<typeof LibraryRulesSchema>
 

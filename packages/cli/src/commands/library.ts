@@ -15,6 +15,7 @@ export interface LibraryOptions {
   minSize?: string
   minBitrate?: string
   minSaving?: string
+  keepLarger?: boolean
   poll?: boolean
 }
 
@@ -67,6 +68,12 @@ export function libraryFields (dir: string, opts: LibraryOptions) {
       "give either --out DIR (mirror the tree there) or --replace (put each output in its original's place)"
     )
   }
+  if (opts.keepLarger === true && opts.minSaving != null) {
+    throw new FfmeshError(
+      ErrorCodes.BAD_ARGUMENTS,
+      '--keep-larger keeps every verified output whatever it saves; leave out --min-saving with it'
+    )
+  }
   return {
     path: path.resolve(dir),
     profiles: parseKindProfiles(opts.profile),
@@ -76,7 +83,8 @@ export function libraryFields (dir: string, opts: LibraryOptions) {
     rules: {
       minSize: number('--min-size', opts.minSize),
       minBitrateKbps: number('--min-bitrate', opts.minBitrate),
-      minSavingPercent: number('--min-saving', opts.minSaving)
+      minSavingPercent: number('--min-saving', opts.minSaving),
+      keepLarger: opts.keepLarger === true
     }
   }
 }

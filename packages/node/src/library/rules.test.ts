@@ -101,4 +101,11 @@ describe('library rules', () => {
     expect(savingRule(1000, 950, rules({ minSavingPercent: 10 }))?.code).toBe(ErrorCodes.NO_SAVING)
     expect(savingRule(1000, 900, rules({ minSavingPercent: 10 }))).toBeNull()
   })
+
+  it('keeps every output with keepLarger; a job logged before the rule existed keeps nothing larger', () => {
+    expect(savingRule(1000, 1500, rules({ keepLarger: true }))).toBeNull()
+    const { keepLarger: _, ...logged } = rules()
+    expect(savingRule(1000, 1500, logged)?.code).toBe(ErrorCodes.NO_SAVING)
+    expect(() => rules({ keepLarger: true, minSavingPercent: 5 })).toThrow(/leave out minSavingPercent/)
+  })
 })

@@ -1,6 +1,7 @@
 import path from 'node:path'
-import { ErrorCodes, type Container, type ErrorBody, type LibraryRules, type Profile } from '@ffmesh/protocol'
+import { ErrorCodes, type Container, type ErrorBody, type Profile } from '@ffmesh/protocol'
 import { unitDeinterlace, unitToneMap, type MediaInfo } from '../media/index.js'
+import type { LoggedLibraryRules } from '../store/records.js'
 
 /**
  * The library's rules, checked before any work (size, bit rate, already in the target) and after
@@ -29,7 +30,7 @@ const CONTAINER_EXTENSIONS: Record<Container, readonly string[]> = {
 const skip = (code: ErrorBody['code'], message: string): ErrorBody => ({ code, message })
 
 /** Before the probe: the file's size alone. */
-export function sizeRule (size: number, rules: LibraryRules): ErrorBody | null {
+export function sizeRule (size: number, rules: LoggedLibraryRules): ErrorBody | null {
   if (rules.minSize > 0 && size < rules.minSize) {
     return skip(ErrorCodes.BELOW_MIN_SIZE, `${size} bytes is below the library's minSize of ${rules.minSize}`)
   }
@@ -69,7 +70,7 @@ export function probeRule (
   size: number,
   info: MediaInfo,
   profile: Profile,
-  rules: LibraryRules
+  rules: LoggedLibraryRules
 ): ErrorBody | null {
   if (isAlreadyTarget(source, info, profile)) {
     return skip(
@@ -89,8 +90,16 @@ export function probeRule (
   return null
 }
 
-/** After verification: an output that does not save enough is discarded and the original kept. */
-export function savingRule (sourceSize: number, outputSize: number, rules: LibraryRules): ErrorBody | null {
+/**
+ * After verification: an output that does not save enough is discarded and the original kept,
+ * unless the library keeps every output (keepLarger).
+ */
+export function savingRule (
+  sourceSize: number,
+  outputSize: number,
+  rules: LoggedLibraryRules
+): ErrorBody | null {
+  if (rules.keepLarger === true) return null
   const savedPercent = sourceSize > 0 ? (sourceSize - outputSize) / sourceSize * 100 : 0
   if (outputSize >= sourceSize || savedPercent < rules.minSavingPercent) {
     return skip(

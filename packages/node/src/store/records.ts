@@ -68,13 +68,16 @@ export interface JobRecord {
   swap?: SwapIntent | null
 }
 
+/** A library's rules as a job logs them: keepLarger is absent from a job logged before that rule. */
+export type LoggedLibraryRules = Omit<LibraryRules, 'keepLarger'> & { keepLarger?: boolean }
+
 /** What a library adds to a job. Kept small: 10,000 of these sit in the log and in memory. */
 export interface LibraryJob {
   /** The library root the source was found under (the trash lives there). */
   root: string
   /** Profile names by kind: the probe may find another kind than the file's extension said. */
   profiles: KindProfiles
-  rules: LibraryRules
+  rules: LoggedLibraryRules
   /** Files beside the source with its base name (subtitles, .nfo, posters), copied along with --out. */
   sidecars: string[]
   /** The verified output takes the source's place; the source goes to the library's trash. */
