@@ -110,7 +110,8 @@ export async function readPacketList (
   watch?: PacketWatch
 ): Promise<PacketList> {
   const timeBases = new Map<number, number>()
-  let watchedBase: { num: bigint, den: bigint } | null = null
+  /** The watched stream's time base times the watcher's ticks a second: a timestamp times this is ticks. */
+  let watchedScale: { num: bigint, den: bigint } | null = null
   const running = streams.map((): Running => ({
     span: { packets: 0, start: null, end: null },
     timed: false,
@@ -124,7 +125,9 @@ export async function readPacketList (
     const tb = TIME_BASE_LINE.exec(line)
     if (tb != null) {
       timeBases.set(Number(tb[1]), Number(tb[2]) / Number(tb[3]))
-      if (Number(tb[1]) === watch?.output) watchedBase = { num: BigInt(tb[2] as string), den: BigInt(tb[3] as string) }
+      if (Number(tb[1]) === watch?.output) {
+        watchedScale = { num: BigInt(tb[2] as string) * BigInt(watch.hz), den: BigInt(tb[3] as string) }
+      }
       continue
     }
     const type = MEDIA_TYPE_LINE.exec(line)
@@ -144,12 +147,11 @@ export async function readPacketList (
     const dts = seconds(m[2] as string)
     const pts = seconds(m[3] as string) ?? dts
     const duration = Math.max(0, seconds(m[4] as string) ?? 0)
-    if (out === watch?.output && watchedBase != null) {
+    if (out === watch?.output && watchedScale != null) {
       const flags = FLAGS_FIELD.exec(line)
-      const base = { num: watchedBase.num * BigInt(watch.hz), den: watchedBase.den }
       watch.add({
-        pts: ticks(m[3] as string, base),
-        dts: ticks(m[2] as string, base),
+        pts: ticks(m[3] as string, watchedScale),
+        dts: ticks(m[2] as string, watchedScale),
         key: flags == null || (Number.parseInt(flags[1] as string, 16) & KEY_FLAG) !== 0,
         empty: Number(m[5]) === 0
       })
