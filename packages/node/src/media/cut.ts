@@ -43,9 +43,9 @@ export interface Cut {
 /**
  * Cuts the main video stream at keyframes by stream copy, keeping source timestamps (no
  * reset_timestamps), and derives each unit's time range from the pieces' packets: counted from
- * the cut's packet list (piece-tally.ts), or read from the pieces where that does not line up. The same
- * ffmpeg lists the packets of `listed` streams as it reads them (see packet-list.ts): the source's
- * frame count, the sum the pieces must come to, and where each stream really ends.
+ * the cut's packet list (piece-tally.ts), or read from the pieces where that does not line up.
+ * The same ffmpeg lists the packets of `listed` streams as it reads them (see packet-list.ts): the
+ * source's frame count, the sum the pieces must come to, and where each stream really ends.
  * `stopAt` looks at that list before the pieces are read: when it says so, the cut ends there
  * (segments null) and the caller decides (a clock that jumps: see normalise.ts).
  */

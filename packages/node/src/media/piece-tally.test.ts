@@ -60,13 +60,14 @@ describe('createPieceTally', () => {
     expect(untimed.result()?.[0]?.untimed).toBe(true)
   })
 
-  it('reads the segment list\'s starts in ticks, and nothing from a list of another length', async () => {
+  it('reads the segment list\'s starts in ticks; nothing from a list of another length or none', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'ffmesh-tally-'))
     try {
       const list = join(dir, 'pieces.csv')
       await writeFile(list, 'piece-00000.ts,0.000000,6.080000\npiece-00001.ts,6.080000,10.080000\n')
       expect(await readSegmentStarts(list, 2)).toEqual([547200])
       expect(await readSegmentStarts(list, 3)).toBeNull()
+      expect(await readSegmentStarts(join(dir, 'none.csv'), 2)).toBeNull()
     } finally {
       await rm(dir, { recursive: true, force: true })
     }

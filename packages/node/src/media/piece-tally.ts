@@ -27,10 +27,12 @@ interface Tallied { frames: number, first: number, min: number, max: number, lea
 
 /**
  * The times the segment muxer's csv list (`-segment_list_type csv`: name, start, end) gives for
- * the pieces after the first, in ticks; null when it does not name `pieces` pieces.
+ * the pieces after the first, in ticks; null when it is missing or does not name `pieces` pieces.
  */
 export async function readSegmentStarts (listFile: string, pieces: number): Promise<number[] | null> {
-  const lines = (await readFile(listFile, 'utf8')).split('\n').filter(l => l.trim() !== '')
+  const text = await readFile(listFile, 'utf8').catch(() => null)
+  if (text == null) return null
+  const lines = text.split('\n').filter(l => l.trim() !== '')
   if (lines.length !== pieces) return null
   const starts = lines.slice(1).map(line => Math.round(Number(line.split(',').at(-2)) * TS_HZ))
   return starts.every(Number.isFinite) ? starts : null

@@ -66,9 +66,9 @@ const PAUSED_MESSAGE =
   'the worker is paused (ffmesh pause, or outside worker.schedule); the unit goes back to its owner'
 
 /**
- * The worker side: hears offers, claims what it has room, disk, encoders and filters for, converts what it
- * is granted, heartbeats, and returns results. It refuses with DISK_FULL or UNSUPPORTED_PROFILE
- * before claiming, so the owner sends the unit elsewhere.
+ * The worker side: hears offers, claims what it has room, disk, encoders and filters for,
+ * converts what it is granted, heartbeats, and returns results. It refuses with DISK_FULL or
+ * UNSUPPORTED_PROFILE before claiming, so the owner sends the unit elsewhere.
  */
 export function createWorker (c: JobComponents, init: WorkerInit) {
   const log = c.logger.child({ component: 'worker' })
