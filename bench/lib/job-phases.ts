@@ -26,7 +26,8 @@ export function jobPhases (init: {
   }
   const submitted = at(first(events, 'job:submitted'), 'job:submitted')
   const planned = at(first(events, 'job:planned'), 'job:planned')
-  const firstLease = at(first(events, 'unit:leased'), 'unit:leased')
+  // The first unit granted once the plan is logged: an audio unit is granted before, as the cut runs.
+  const firstLease = at(events.find(e => e.type === 'unit:leased' && e.time >= planned), 'unit:leased')
   const lastVerified = at(last(events, 'unit:verified'), 'unit:verified')
   const assembling = at(first(events, 'job:assembling'), 'job:assembling')
   const done = at(first(events, 'job:done'), 'job:done')
@@ -41,7 +42,7 @@ export function jobPhases (init: {
     {
       name: 'plan: split',
       ms: planSource,
-      what: 'the cut (stream copy) + ffprobe of the pieces + audio copy; whole: the packet list'
+      what: 'the cut (stream copy, with its packet list) + audio copy; whole: the packet list'
     },
     {
       name: 'plan: hash + blobs',
