@@ -88,11 +88,11 @@ describe('counting the pieces of old and broadcast sources from the cut\'s packe
     ['recording', 'joinedForward'],
     ['recording', 'wrappedClock'],
     ['recording', 'lateAudioTs'],
-    ['old', 'divxAvi'],
-    ['old', 'flvH264'],
-    ['old', 'phoneMov'],
-    ['old', 'hdr10Mkv']
-  ] as const)('a %s (%s): every unit has the frames, start and pre-roll its piece has alone', async (from, kind) => {
+    ['old format', 'divxAvi'],
+    ['old format', 'flvH264'],
+    ['old format', 'phoneMov'],
+    ['old format', 'hdr10Mkv']
+  ] as const)('%s %s: every unit has the frames, start and pre-roll its piece has alone', async (from, kind) => {
     const made = from === 'recording' ? await makeRecording(kind, dir) : await makeOldFormat(kind, dir)
     const probes: string[][] = []
     const recording: FfmpegRunner = {
