@@ -152,7 +152,10 @@ export function createWorker (c: JobComponents, init: WorkerInit) {
       log.debug({ jobId: unit.jobId, index: unit.index, owner }, 'offer from an owner not connected yet: not claimed')
       return
     }
-    const missing = profileEncoders(unit.profile).filter(e => !encoders.has(e))
+    const missing = [
+      ...profileEncoders(unit.profile).filter(e => !encoders.has(e)),
+      ...unitFilters(unit).filter(f => !filters.has(f)).map(f => `the ${f} filter`)
+    ]
     if (missing.length > 0) {
       return refuse(
         offer,
@@ -160,16 +163,6 @@ export function createWorker (c: JobComponents, init: WorkerInit) {
         'UNSUPPORTED_PROFILE',
         `this node's ffmpeg lacks ${missing.join(', ')}`,
         `${owner}:${unit.jobId}:enc`
-      )
-    }
-    const lacking = unitFilters(unit).filter(f => !filters.has(f))
-    if (lacking.length > 0) {
-      return refuse(
-        offer,
-        owner,
-        'UNSUPPORTED_PROFILE',
-        `this node's ffmpeg lacks the ${lacking.join(', ')} filter${lacking.length > 1 ? 's' : ''}`,
-        `${owner}:${unit.jobId}:filters`
       )
     }
     const inputBytes = unit.inputs.reduce((n, i) => n + i.size, 0)
