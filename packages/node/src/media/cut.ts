@@ -90,10 +90,8 @@ export async function cutVideo (
       ts ? 'mpegts' : 'matroska',
       '-segment_times',
       times.join(','),
-      '-segment_list',
-      mediaPath(segmentList),
-      '-segment_list_type',
-      'csv',
+      // Where each piece starts, for counting TS pieces from the packet list (piece-tally.ts).
+      ...(ts ? ['-segment_list', mediaPath(segmentList), '-segment_list_type', 'csv'] : []),
       ...outputArgs(join(workDir, `piece-%05d.${ts ? 'ts' : 'mkv'}`), 'segment'),
       ...packetListOutput(listed, listFile)
     ],
