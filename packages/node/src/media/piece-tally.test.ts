@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DEFAULT_PROFILES, type Profile } from '@ffmesh/protocol'
 import { pieceAlone } from '../../../../test/fixtures/media-truth.js'
+import { countingRunner } from '../../../../test/helpers/counting-runner.js'
 import { makeOldFormat } from '../../../../test/fixtures/old-formats.js'
 import { makeRecording } from '../../../../test/fixtures/recordings.js'
 import { createLogger } from '../logger.js'
@@ -11,7 +12,7 @@ import type { WatchedPacket } from './packet-list.js'
 import { createPieceTally, readSegmentStarts } from './piece-tally.js'
 import { planSource } from './plan.js'
 import { probeSource } from './probe.js'
-import { createFfmpegRunner, type FfmpegRunner } from './runner.js'
+import { createFfmpegRunner } from './runner.js'
 
 const h264 = DEFAULT_PROFILES.find(p => p.name === 'h264') as Profile
 const runner = createFfmpegRunner({ logger: createLogger({ level: 'silent' }) })
@@ -94,11 +95,7 @@ describe('counting the pieces of old and broadcast sources from the cut\'s packe
     ['old format', 'hdr10Mkv']
   ] as const)('%s %s: every unit has the frames, start and pre-roll its piece has alone', async (from, kind) => {
     const made = from === 'recording' ? await makeRecording(kind, dir) : await makeOldFormat(kind, dir)
-    const probes: string[][] = []
-    const recording: FfmpegRunner = {
-      ...runner,
-      probeJson: async (args, options) => { probes.push(args); return await runner.probeJson(args, options) }
-    }
+    const { runner: recording, probeArgs: probes } = countingRunner(runner)
     const workDir = join(dir, `work-${kind}`)
     await mkdir(workDir)
     const info = await probeSource(runner, made)

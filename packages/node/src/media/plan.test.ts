@@ -10,25 +10,10 @@ import { createLogger } from '../logger.js'
 import { readPieces } from './pieces.js'
 import { planSource } from './plan.js'
 import { probeSource } from './probe.js'
-import { createFfmpegRunner, type FfmpegRunner } from './runner.js'
+import { createFfmpegRunner } from './runner.js'
 
 const h264 = DEFAULT_PROFILES.find(p => p.name === 'h264') as Profile
 const runner = createFfmpegRunner({ logger: createLogger({ level: 'silent' }) })
-
-/** The real runner, with every ffprobe's arguments recorded. */
-function recordingRunner (): { runner: FfmpegRunner, probes: string[][] } {
-  const probes: string[][] = []
-  return {
-    probes,
-    runner: {
-      ...runner,
-      probeJson: async (args, options) => {
-        probes.push(args)
-        return await runner.probeJson(args, options)
-      }
-    }
-  }
-}
 
 describe('the source frame count a plan gives', () => {
   let dir: string
@@ -80,7 +65,7 @@ describe('planning TS pieces', () => {
 
   /** Plans `kind` in 2 s segments through a runner that records every ffprobe's arguments. */
   async function planRecorded (kind: SampleKind, workName: string) {
-    const { runner: recording, probes } = recordingRunner()
+    const { runner: recording, probeArgs: probes } = countingRunner(runner)
     const source = await makeSample(kind, dir)
     const workDir = join(dir, `${workName}-${kind}`)
     await mkdir(workDir)
@@ -119,7 +104,7 @@ describe('planning TS pieces', () => {
   ] as const)('reads the pieces in one ffprobe where they must be read (%s, input %s)', async (workName, input) => {
     const { segments } = await planRecorded('openGopTs', workName)
     const files = segments.map(u => u.files.at(-1) as string)
-    const { runner: recording, probes } = recordingRunner()
+    const { runner: recording, probeArgs: probes } = countingRunner(runner)
     const pieces = await readPieces(recording, files, true, {})
     expect(probes).toHaveLength(1)
     expect(probes[0]?.filter(arg => arg.startsWith(input))).toHaveLength(1)
