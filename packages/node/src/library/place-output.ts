@@ -9,7 +9,7 @@ import { assertSourceUnchanged } from '../jobs/owner/source-check.js'
 import { savingRule } from './rules.js'
 import { libraryOutputName } from './output-name.js'
 import { copySidecars } from './sidecars.js'
-import { completeSwap, freeOutputName, swapIntent } from './swap.js'
+import { completeSwap, fileIdentity, freeOutputName, swapIntent } from './swap.js'
 
 /**
  * Where a library job's verified output goes, once `tmp` holds it: nowhere when it saves too little
@@ -42,8 +42,8 @@ export async function placeLibraryOutput (c: JobComponents, job: JobRecord, tmp:
   }
   // The original is replaced only if it is still what was converted.
   await assertSourceUnchanged(job, 'while it was converted; the original is kept')
-  const intent = swapIntent(job, await freeOutputName(job, outName))
   await fsyncFile(tmp)
+  const intent = { ...swapIntent(job, await freeOutputName(job, outName)), output: await fileIdentity(tmp) }
   crashPoint('swap-before-intent')
   await c.store.append(job.id, { type: 'job:swap-started', swap: intent })
   crashPoint('swap-after-intent')
@@ -57,9 +57,11 @@ function earlierOutputOf (c: JobComponents, job: JobRecord): string | null {
   return views.find(v => v.job.id !== job.id && v.job.source === job.source && v.job.output != null)?.job.output ?? null
 }
 
-/** After a restart with a swap logged: finish its steps; returns the output's path. */
-export async function resumeSwap (job: JobRecord, tmp: string): Promise<string> {
+/**
+ * After a restart with a swap logged: finish its steps; returns the output's path, or null when
+ * the swap had not begun to move names and its output is gone (see completeSwap).
+ */
+export async function resumeSwap (job: JobRecord, tmp: string): Promise<string | null> {
   const intent = job.swap as SwapIntent
-  await completeSwap(job, intent, tmp)
-  return intent.final
+  return await completeSwap(job, intent, tmp) ? intent.final : null
 }

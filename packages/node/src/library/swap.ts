@@ -3,7 +3,9 @@ import fs from 'node:fs/promises'
 import path from 'node:path'
 import { crashPoint } from '../store/crash-point.js'
 import { fsyncDir, fsyncFile } from '../store/durable-fs.js'
-import type { JobRecord, SwapIntent } from '../store/records.js'
+import { ErrorCodes, FfmeshError } from '@ffmesh/protocol'
+import { assertSourceUnchanged } from '../jobs/owner/source-check.js'
+import type { FileIdentity, JobRecord, SwapIntent } from '../store/records.js'
 
 /** The folder under a library root where replaced originals are kept (hidden: scans skip it). */
 export const TRASH_DIR = '.ffmesh-trash'
@@ -13,7 +15,8 @@ export const TRASH_DIR = '.ffmesh-trash'
  * holding either the original or the verified output, never neither and never part of one:
  *
  *   0. the output is complete, verified and fsynced in a hidden temp file beside the source;
- *   1. the swap's two paths are logged (job:swap-started), so a restart knows a swap is under way;
+ *   1. the swap's two paths and the output's identity are logged (job:swap-started), so a restart
+ *      knows a swap is under way and which file is its output;
  *   2. the original gets a second link in the trash (a copy, fsynced then renamed in, across file
  *      systems): it is kept before its name is touched;
  *   3. the temp file is renamed over the source's name (atomic), or linked in under a new name
@@ -22,7 +25,8 @@ export const TRASH_DIR = '.ffmesh-trash'
  *   5. job:done is logged.
  *
  * A restart with a logged intent runs `completeSwap` again: each step checks whether it already
- * happened (the temp file still there means step 3 did not), so it finishes rather than repeats.
+ * happened (the output still under its temp name means step 3 did not), so it finishes rather than
+ * repeats; a swap that never moved a name and has no output left to move is dropped.
  */
 export function swapIntent (job: JobRecord, outName: string): SwapIntent {
   const root = job.library?.root ?? path.dirname(job.source)
@@ -37,9 +41,27 @@ async function exists (file: string): Promise<boolean> {
   return await fs.lstat(file).then(() => true, () => false)
 }
 
-async function sameFile (a: string, b: string): Promise<boolean> {
-  const [x, y] = await Promise.all([fs.stat(a).catch(() => null), fs.stat(b).catch(() => null)])
-  return x != null && y != null && x.ino === y.ino && x.dev === y.dev
+/** The identity a swap logs of its verified output (see SwapIntent.output). */
+export async function fileIdentity (file: string): Promise<FileIdentity> {
+  const { dev, ino, size, mtimeMs } = await fs.stat(file)
+  return { dev, ino, size, mtimeMs }
+}
+
+/**
+ * Whether `file` is the swap's verified output. A swap logged by an older node did not record it:
+ * there, as that node did, a file under the name is taken for it.
+ */
+async function isOutput (file: string, intent: SwapIntent): Promise<boolean> {
+  const stat = await fs.stat(file).catch(() => null)
+  if (stat == null || intent.output == null) return stat != null
+  const { dev, ino, size, mtimeMs } = intent.output
+  return stat.dev === dev && stat.ino === ino && stat.size === size && stat.mtimeMs === mtimeMs
+}
+
+/** Whether the source's name still holds the file that was converted (its size and time, as submitted). */
+async function holdsOriginal (job: JobRecord): Promise<boolean> {
+  const stat = await fs.stat(job.source).catch(() => null)
+  return stat != null && stat.size === job.sourceSize && stat.mtimeMs === job.sourceMtimeMs
 }
 
 /** A second name for the original; a copy (temp, fsync, rename) where a link cannot cross devices. */
@@ -52,34 +74,80 @@ async function keepOriginal (source: string, trash: string): Promise<void> {
     if (code === 'EEXIST') return
     if (code !== 'EXDEV' && code !== 'EPERM' && code !== 'ENOTSUP') throw err
     const tmp = `${trash}.ffmesh-partial`
-    await fs.copyFile(source, tmp)
-    await fsyncFile(tmp)
+    try {
+      await fs.copyFile(source, tmp)
+      await fsyncFile(tmp)
+    } catch (copyErr) {
+      // A copy cut short (a full disk) is of no use, and the next attempt starts it again.
+      await fs.rm(tmp, { force: true })
+      throw copyErr
+    }
     await fs.rename(tmp, trash)
   }
   await fsyncDir(path.dirname(trash))
 }
 
-/** Steps 2 to 4, each skipped when a restart finds it done. `tmp` is the verified output. */
-export async function completeSwap (job: JobRecord, intent: SwapIntent, tmp: string): Promise<void> {
+/**
+ * The output takes the original's permissions, and its owner and group as far as this process may
+ * give them: a media server that could read the original reads its replacement.
+ */
+async function keepAccess (source: string, output: string): Promise<void> {
+  const original = await fs.stat(source)
+  await fs.chmod(output, original.mode & 0o777)
+  const notPermitted = (err: NodeJS.ErrnoException): void => {
+    if (err.code !== 'EPERM') throw err
+  }
+  await fs.chown(output, original.uid, original.gid).catch(async (err: NodeJS.ErrnoException) => {
+    notPermitted(err)
+    // Not root: the group alone, where this user belongs to it.
+    await fs.chown(output, -1, original.gid).catch(notPermitted)
+  })
+}
+
+/**
+ * Steps 2 to 4, each skipped when a restart finds it done. `tmp` is where the verified output
+ * waits. Returns false when none of the swap happened and none can: `tmp` is not the output (gone,
+ * or an assembly writing it again) and neither is the final name; the caller then places the
+ * output afresh. The source's name is replaced or removed only while it holds the file that was
+ * converted: another program may have put a new one there meanwhile (and a restart comes here
+ * after any time); then it is kept, and SOURCE_CHANGED fails the job before step 3.
+ */
+export async function completeSwap (job: JobRecord, intent: SwapIntent, tmp: string): Promise<boolean> {
   const dir = path.dirname(job.source)
-  if (await exists(tmp)) {
+  if (await isOutput(tmp, intent)) {
     if (!await exists(intent.trash)) await keepOriginal(job.source, intent.trash)
     crashPoint('swap-after-trash')
+    await assertSourceUnchanged(job, 'before the output took its place; the original is kept')
+    await keepAccess(job.source, tmp)
     if (intent.final === job.source) {
       await fs.rename(tmp, intent.final)
     } else {
       // link, not rename: a file another program put at the new name meanwhile is never replaced.
-      if (!await sameFile(tmp, intent.final)) await fs.link(tmp, intent.final)
+      if (!await isOutput(intent.final, intent)) await linkNew(tmp, intent.final)
       await fs.unlink(tmp)
     }
     await fsyncDir(dir)
     crashPoint('swap-after-rename')
+  } else if (!await isOutput(intent.final, intent)) {
+    return false
   }
-  if (intent.final !== job.source && await exists(intent.trash) && await exists(job.source)) {
+  if (intent.final !== job.source && await exists(intent.trash) && await holdsOriginal(job)) {
     await fs.unlink(job.source)
     await fsyncDir(dir)
   }
   crashPoint('swap-before-done')
+  return true
+}
+
+/** Links the output in at a name chosen free a moment ago: taken since, the job fails and the original stays. */
+async function linkNew (tmp: string, final: string): Promise<void> {
+  await fs.link(tmp, final).catch((err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EEXIST') throw err
+    throw new FfmeshError(
+      ErrorCodes.OUTPUT_NOT_WRITABLE,
+      `${final} appeared while the output was put in place; the original is kept: retry the job`
+    )
+  })
 }
 
 /** A name beside the source for the output when the extension changes, never an existing file. */

@@ -89,7 +89,20 @@ export interface LibraryJob {
 }
 
 /** The two paths of a swap: where the original is kept, and where the output lands. */
-export interface SwapIntent { trash: string, final: string }
+export interface SwapIntent {
+  trash: string
+  final: string
+  /**
+   * The verified output as a file when the swap was logged. A rename and a link keep a file's
+   * device, inode, size and time, so a restart tells the output from whatever else is under its
+   * names (a temp being written again, which may get the freed inode; another program's file).
+   * Absent in a swap logged by an older node.
+   */
+  output?: FileIdentity
+}
+
+/** A file as the file system knows it, whatever its name. */
+export interface FileIdentity { dev: number, ino: number, size: number, mtimeMs: number }
 
 export interface UnitOutcome {
   hash: string

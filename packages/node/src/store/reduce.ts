@@ -108,7 +108,8 @@ export function reduce (
         tries: patchTry(u, event.attempt, { endedAt: time, outcome: 'released' })
       }))
     case 'job:assembling':
-      return { job: touch({ state: 'assembling' }), units: [] }
+      // Each assembly places its own output: a swap an earlier one logged and did not finish is void.
+      return { job: touch({ state: 'assembling', swap: null }), units: [] }
     case 'job:done':
       return {
         job: touch({

@@ -98,7 +98,10 @@ export async function resumeAssembly (c: JobComponents, view: JobView): Promise<
   const tmp = placement.temp
   await adoptEarlierTemp(view.job, tmp)
   // A --replace swap was logged: finish it (library/swap.ts says why each step is safe to redo).
-  if (view.job.swap != null) return await finish(c, view.job, await resumeSwap(view.job, tmp), placement)
+  if (view.job.swap != null) {
+    const swapped = await resumeSwap(view.job, tmp)
+    if (swapped != null) return await finish(c, view.job, swapped, placement)
+  }
   const stat = await fs.stat(tmp).catch(() => null)
   if (stat == null) return
   if (stat.nlink > 1) {
