@@ -1,4 +1,5 @@
 import fs from 'node:fs/promises'
+import { request } from 'node:http'
 import os from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -91,4 +92,55 @@ describe('bad input gets a clear error code and the node keeps running', () => {
     expect(missingRun.stderr).toContain(path.join(exposed, 'swarm.key'))
     await Promise.all([empty, bad, exposed].map(d => fs.rm(d, { recursive: true, force: true })))
   })
+
+  it('refuses through the control API what the CLI would not send: each with its code, nothing added', async () => {
+    const socketPath = path.join(dataDir, 'control.sock')
+    const out = path.join(media, 'api-out')
+    // Relative to the node's working folder this one exists: it must not be taken for it.
+    const relative = path.relative(process.cwd(), path.dirname(new URL(import.meta.url).pathname))
+    const cases: Array<[string, string, unknown, number, string]> = [
+      ['POST', '/v1/libraries', { path: relative, profiles: { video: 'h265' }, output: out }, 400, 'LIBRARY_PATH_INVALID'],
+      ['POST', '/v1/watches', { path: media, profile: 'h256', output: out }, 400, 'UNKNOWN_PROFILE'],
+      ['GET', '/v1/mesh/jobs/foo', undefined, 400, 'BAD_ARGUMENTS'],
+      ['GET', '//', undefined, 400, 'BAD_ARGUMENTS']
+    ]
+    for (const [method, url, body, status, code] of cases) {
+      const reply = await controlCall(socketPath, method, url, body)
+      expect({ url, status: reply.status, code: codeOf(reply.body) }).toEqual({ url, status, code })
+    }
+    expect((await controlCall(socketPath, 'GET', '/v1/libraries')).body).toEqual([])
+    expect((await controlCall(socketPath, 'GET', '/v1/watches')).body).toEqual([])
+    // An empty query value is one left out, as on the mesh's listing: not a limit of 0.
+    const submitted = await ffmesh(['submit', await shortClip(media), '--profile', 'h264', '--out', out], { dataDir })
+    expect(submitted.code, submitted.stderr).toBe(0)
+    const ids = async (url: string): Promise<string[]> =>
+      ((await controlCall(socketPath, 'GET', url)).body as Array<{ id: string }>).map(j => j.id)
+    const all = await ids('/v1/jobs')
+    expect(all.length).toBeGreaterThan(0)
+    expect(await ids('/v1/jobs?limit=&batch=&offset=&order=')).toEqual(all)
+  })
 })
+
+const codeOf = (body: unknown): string | undefined => (body as { error?: { code: string } } | null)?.error?.code
+
+/** One request to a node's control API over its socket, as the dashboard or a script makes it. */
+async function controlCall (
+  socketPath: string,
+  method: string,
+  url: string,
+  body?: unknown
+): Promise<{ status: number, body: unknown }> {
+  const payload = body === undefined ? '' : JSON.stringify(body)
+  return await new Promise((resolve, reject) => {
+    const req = request(
+      { socketPath, method, path: url, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } },
+      async res => {
+        const chunks: Buffer[] = []
+        for await (const c of res) chunks.push(c as Buffer)
+        resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString()) })
+      }
+    )
+    req.on('error', reject)
+    req.end(payload)
+  })
+}

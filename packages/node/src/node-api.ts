@@ -15,6 +15,7 @@ import type { JobComponents } from './jobs/shared/deps.js'
 import type { SubmitJob } from './jobs/owner/intake.js'
 import type { HandoffManager } from './jobs/handoff/handoff.js'
 import { outputFolderError, prepareOutputFolder } from './jobs/owner/output-folder.js'
+import { knownProfile } from './jobs/owner/profile-table.js'
 import type { ResultHold } from './jobs/worker/held-results.js'
 import { removeJob } from './jobs/owner/job-commands.js'
 import type { NodeControl } from './jobs/worker/node-control.js'
@@ -109,7 +110,11 @@ export function createNodeApi (c: JobComponents, parts: NodeApiParts): NodeApi {
     peers: () => c.mesh.peers(),
     profiles: () => [...parts.profiles.values()],
     watches: () => parts.watches.list(),
-    addWatch: watch => parts.watches.add(watch),
+    async addWatch (watch) {
+      // Checked here, not at each file: a watch with a mistyped profile would refuse every file it sees.
+      knownProfile(parts.profiles, watch.profile)
+      return await parts.watches.add(watch)
+    },
     removeWatch: p => parts.watches.remove(p),
     onEvent: listener => c.events.on(listener),
     meshNodes: options => meshView.nodes(options),

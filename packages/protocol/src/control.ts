@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import { ErrorCodes, FfmeshError } from './errors.js'
 import { MAX_NAME_LENGTH } from './limits.js'
+import { unlessEmpty } from './query.js'
 import type { Profile } from './profiles.js'
 import type { MeshJobCounts, MeshJobStatus, MeshNodeStatus, NodeControlState } from './mesh-status.js'
 import {
@@ -80,8 +81,6 @@ export type PauseRequest = z.infer<typeof PauseBodySchema>
 
 /** Jobs in the mesh listing: newest first, at most this many (the listing waits for every peer). */
 export const MAX_MESH_JOBS_LIMIT = 100_000
-/** A query parameter given empty (`?state=`) is the same as one left out. */
-const unlessEmpty = <S extends z.ZodType>(schema: S) => z.preprocess(v => v === '' ? undefined : v, schema.optional())
 
 /** Query strings are text: `limit=50`. */
 export const MeshJobsQuerySchema = z.strictObject({

@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import type { ErrorBody } from './errors.js'
 import { MAX_NAME_LENGTH } from './limits.js'
+import { unlessEmpty } from './query.js'
 import { JobStates, type JobState } from './units.js'
 
 /**
@@ -170,16 +171,16 @@ export const JobListQuerySchema = z.strictObject({
     }
     return states as JobState[]
   }),
-  batch: z.string().max(64).optional(),
-  order: z.enum(['oldest', 'newest']).default('oldest'),
-  offset: z.coerce.number().int().min(0).default(0),
+  batch: unlessEmpty(z.string().max(64)),
+  order: unlessEmpty(z.enum(['oldest', 'newest'])).transform(o => o ?? 'oldest'),
+  offset: unlessEmpty(z.coerce.number().int().min(0)).transform(n => n ?? 0),
   /** At most this many jobs; without it, all that match. */
-  limit: z.coerce.number().int().min(0).optional()
+  limit: unlessEmpty(z.coerce.number().int().min(0))
 })
 export type JobListQuery = z.input<typeof JobListQuerySchema>
 export type JobListFilter = z.output<typeof JobListQuerySchema>
 
-export const JobSummaryQuerySchema = z.strictObject({ batch: z.string().max(64).optional() })
+export const JobSummaryQuerySchema = z.strictObject({ batch: unlessEmpty(z.string().max(64)) })
 
 export interface JobSummary {
   total: number

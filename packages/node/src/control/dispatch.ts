@@ -3,7 +3,7 @@ import { ControlRoutes, ErrorCodes, FfmeshError, isFfmeshError } from '@ffmesh/p
 import type { Logger } from '../logger.js'
 import type { NodeApi } from './api.js'
 import { LAST_EVENT_ID_PARAM, lastEventIdOf, openEventStream } from './event-stream.js'
-import { readJsonBody, sendError, sendJson } from './http-io.js'
+import { readJsonBody, requestUrl, sendError, sendJson } from './http-io.js'
 import { handleRoute, matchRoute, parseQuery, parseWith } from './routes.js'
 
 export interface ControlDispatcher {
@@ -31,7 +31,7 @@ export function createControlDispatcher (init: {
     const method = req.method ?? 'GET'
     let pathname = '?'
     try {
-      const url = new URL(req.url ?? '/', 'http://ffmesh')
+      const url = requestUrl(req)
       pathname = url.pathname
       if (pathname === ControlRoutes.events.path) {
         if (method !== 'GET') {

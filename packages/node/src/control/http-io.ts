@@ -37,6 +37,26 @@ export function httpStatusFor (code: ErrorCode): number {
   return 400
 }
 
+/**
+ * The request's target as a URL. Only a path is taken (`/v1/jobs?state=done`): in a target such as
+ * `//host/x` or `/\host/x` the URL parser reads a host, which names no route here (and an
+ * unparsable one would throw), so those are refused as bad requests.
+ */
+export function requestUrl (req: IncomingMessage): URL {
+  const target = req.url ?? '/'
+  const refused = (): FfmeshError =>
+    new FfmeshError(
+      ErrorCodes.BAD_ARGUMENTS,
+      `the request target ${JSON.stringify(target.slice(0, 200))} is not a path such as /v1/jobs`
+    )
+  if (!/^\/(?![/\\])/.test(target)) throw refused()
+  try {
+    return new URL(target, 'http://ffmesh')
+  } catch {
+    throw refused()
+  }
+}
+
 export function sendJson (res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body)
   res.writeHead(status, {

@@ -147,7 +147,11 @@ describe('control server', () => {
       ['GET', '/v1/stats?since=7d', undefined, 400, 'BAD_ARGUMENTS'],
       ['GET', '/v1/peers?all=1', undefined, 400, 'BAD_ARGUMENTS'],
       ['GET', '/v1/events?since=0', undefined, 400, 'BAD_ARGUMENTS'],
-      ['GET', '/v1/mesh/jobs/01ARZ3NDEKTSV4RRFFQ69G5FAV', undefined, 404, 'JOB_NOT_FOUND']
+      ['GET', '/v1/mesh/jobs/01ARZ3NDEKTSV4RRFFQ69G5FAV', undefined, 404, 'JOB_NOT_FOUND'],
+      // A target the URL parser would read a host from is not a path.
+      ['GET', '//', undefined, 400, 'BAD_ARGUMENTS'],
+      ['GET', '//a:99999/', undefined, 400, 'BAD_ARGUMENTS'],
+      ['GET', '//ffmesh/v1/jobs', undefined, 400, 'BAD_ARGUMENTS']
     ]
     for (const [method, url, body, status, code] of cases) {
       const reply = await call(socketPath, method, url, body)

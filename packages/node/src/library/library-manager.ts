@@ -42,7 +42,9 @@ interface Active {
   starting: Promise<void> | null
 }
 
-const normalize = (p: string): string => p.length > 1 ? path.resolve(p) : p
+// Only an absolute path is tidied (trailing slashes, `..`): a relative one stays as given, for
+// resolveLibrary to refuse, not resolved against the folder the node happened to start in.
+const normalize = (p: string): string => path.isAbsolute(p) && p.length > 1 ? path.resolve(p) : p
 
 /**
  * The node's libraries: each is scanned when it starts, again every library.rescanMinutes (or

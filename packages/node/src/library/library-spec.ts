@@ -1,3 +1,4 @@
+import { constants } from 'node:fs'
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import {
@@ -10,6 +11,7 @@ import {
   type Profile
 } from '@ffmesh/protocol'
 import { isInside } from '../watch/watch-filter.js'
+import { knownProfile } from '../jobs/owner/profile-table.js'
 
 /** A library or a one-shot scan, checked and resolved: absolute paths, profiles found. */
 export interface LibrarySpec {
@@ -58,6 +60,13 @@ export async function resolveLibrary (
       `${root} is not an existing folder; check the path (is the disk mounted?)`
     )
   }
+  // The service's own user may see a folder it cannot list; the scan would then fail at its first read.
+  await fs.access(root, constants.R_OK | constants.X_OK).catch((err: NodeJS.ErrnoException) => {
+    throw new FfmeshError(
+      ErrorCodes.LIBRARY_PATH_INVALID,
+      `cannot read the folder ${root} (${err.code ?? 'no access'}); give the node's user read access to it`
+    )
+  })
   const output = input.output != null ? absolute('output folder', input.output) : null
   if (output != null && isInside(output, root)) {
     throw new FfmeshError(
@@ -69,13 +78,7 @@ export async function resolveLibrary (
   for (const kind of MediaKinds) {
     const name = input.profiles[kind]
     if (name == null) continue
-    const profile = profiles.get(name)
-    if (profile == null) {
-      throw new FfmeshError(
-        ErrorCodes.UNKNOWN_PROFILE,
-        `no profile named "${name}" (for ${kind}); known profiles: ${[...profiles.keys()].join(', ')}`
-      )
-    }
+    const profile = knownProfile(profiles, name, ` (for ${kind})`)
     if (profile.kind !== kind) {
       throw new FfmeshError(
         ErrorCodes.PROFILE_MISMATCH,

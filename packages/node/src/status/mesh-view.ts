@@ -1,6 +1,7 @@
 import {
   ErrorCodes,
   FfmeshError,
+  JOB_ID_PATTERN,
   MAX_MESH_JOBS_LIMIT,
   type JobState,
   type JobStatus,
@@ -211,6 +212,10 @@ export function createMeshView (c: MeshViewComponents): MeshView {
     },
 
     async job (id, options = {}) {
+      // Peers refuse anything but a whole job id as a malformed request: nobody is asked for one.
+      if (!JOB_ID_PATTERN.test(id)) {
+        throw new FfmeshError(ErrorCodes.BAD_ARGUMENTS, `"${id.slice(0, 64)}" is not a job id (26 characters, as \`ffmesh status\` lists them)`)
+      }
       const local = c.localJob(id)
       if (local?.owner === self) return mine(local)
       const signal = deadline(options.signal)

@@ -170,6 +170,16 @@ describe('the dashboard server without a password, on loopback', () => {
     ).toBe('UI_ORIGIN_REFUSED')
     expect(api.submitted).toEqual([])
   })
+
+  it('refuses a request target that is not a path as a bad request, not as its own failure', async () => {
+    const url = (await start(createFakeNodeApi())).url() as string
+    logs.length = 0
+    for (const target of ['//', '//a:99999/', '/\\a:99999/']) {
+      const reply = await call(url, 'GET', target)
+      expect({ target, status: reply.status, code: codeOf(reply) }).toEqual({ target, status: 400, code: 'BAD_ARGUMENTS' })
+    }
+    expect(logs.filter(l => JSON.parse(l).level >= 50)).toEqual([])
+  })
 })
 
 describe('the dashboard server with a password', () => {

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net'
 import { ControlRoutes, ErrorCodes, FfmeshError, isFfmeshError, UiRoutes } from '@ffmesh/protocol'
 import type { NodeApi } from '../control/api.js'
 import { createControlDispatcher } from '../control/dispatch.js'
-import { sendError } from '../control/http-io.js'
+import { requestUrl, sendError } from '../control/http-io.js'
 import type { Logger } from '../logger.js'
 import { defaultAssetsDir, loadAssets, type Assets } from './assets.js'
 import { createUiAuth } from './auth.js'
@@ -75,7 +75,7 @@ export function createUiServer (components: UiServerComponents, init: UiServerIn
     const method = req.method ?? 'GET'
     let pathname = '?'
     try {
-      pathname = new URL(req.url ?? '/', 'http://dashboard').pathname
+      pathname = requestUrl(req).pathname
       const refused = checkHost(req, address.loopback) ?? checkOrigin(req, pathname)
       if (refused != null) throw refused
       // The page and its files hold nothing secret: they are served before the password is looked at.

@@ -6,6 +6,7 @@ import type { JobRecord } from '../../store/records.js'
 import type { JobComponents } from '../shared/deps.js'
 import { prepareOutputFolder, removeCreated } from './output-folder.js'
 import { diskFullMessage } from '../shared/disk-monitor.js'
+import { knownProfile } from './profile-table.js'
 
 /**
  * Intake: checks everything that can be checked at once, so `ffmesh submit` refuses a bad file
@@ -21,13 +22,7 @@ export async function submitJob (
     throw new FfmeshError(ErrorCodes.BAD_ARGUMENTS, `source must be an absolute path, got "${req.source}"`)
   }
   if (req.source.includes('\0')) throw new FfmeshError(ErrorCodes.BAD_ARGUMENTS, 'source path contains a NUL byte')
-  const profile = profiles.get(req.profile)
-  if (profile == null) {
-    throw new FfmeshError(
-      ErrorCodes.UNKNOWN_PROFILE,
-      `no profile named "${req.profile}"; known profiles: ${[...profiles.keys()].join(', ')} (ffmesh profiles lists them)`
-    )
-  }
+  const profile = knownProfile(profiles, req.profile)
   const stat = await statSource(req.source)
   const outDir = path.resolve(req.outDir ?? c.config.jobs.defaultOutputDir ?? path.dirname(req.source))
   // Below the reserve a submit is refused at once, before the job log is asked to take it.
