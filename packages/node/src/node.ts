@@ -173,7 +173,7 @@ export async function startNode (init: StartNodeInit): Promise<RunningNode> {
     mesh.serveBlobs(
       async (peer, hash) => (await owner.authorizeBlob(peer, hash)) ?? (await handoff.authorizeBlob(peer, hash))
     )
-    mesh.serveResults(owner.acceptResult)
+    mesh.serveResults(owner.acceptResult, owner.screenResult)
     mesh.serveStatus(createStatusSource({
       store,
       self: mesh.peerId,

@@ -111,7 +111,7 @@ export async function createLibp2pMesh (init: Libp2pMeshInit): Promise<Libp2pMes
     fetchBlob: async (from, ref, dest, options) => { await blobs.fetch(from, ref, dest, options) },
     pushResult: async (to, push, file, options) => await results.push(to, push, file, options),
     serveBlobs: (authorize) => { blobs.serve(authorize) },
-    serveResults: (accept) => { results.serve(accept) },
+    serveResults: (accept, screen) => { results.serve(accept, screen) },
     setCapacity: (body) => { capacity.setCapacity(body) },
     peers: () => capacity.peers(),
     knownPeers: () => capacity.known(),

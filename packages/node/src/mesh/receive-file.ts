@@ -1,7 +1,7 @@
 import type { Hash } from 'node:crypto'
 import type { FileHandle } from 'node:fs/promises'
 import { ErrorCodes, FfmeshError, TRANSFER_CHUNK_BYTES } from '@ffmesh/protocol'
-import { createBatchedWriter } from './batched-writer.js'
+import { createBatchedWriter, type BatchedWriter } from './batched-writer.js'
 import type { StreamReader } from './stream-io.js'
 
 /**
@@ -19,21 +19,25 @@ export interface ReceiveOptions {
   idleMs?: number
 }
 
+/** Where the bytes of a refused push go. */
+const DROP: BatchedWriter = { write: async () => {}, flush: async () => {} }
+
 /**
  * Appends the next `bytes` bytes of a stream to an open file, hashing them as they come. Returns
  * how many arrived: fewer when the stream ended early, and the caller says what that means (a blob
  * resumes, a result is refused). On an early end or an error, what arrived is written to the file
  * before returning or throwing, so a resume starts after it. Nothing is synced here: a file
  * becomes durable as it gets its name (BlobStore.importFile, placeFile), where that matters.
+ * Without a file (and a hasher) the bytes are read and dropped: a push refused from its header.
  */
 export async function receiveInto (
   reader: StreamReader,
-  fh: FileHandle,
-  hasher: Hash,
+  fh: FileHandle | null,
+  hasher: Hash | null,
   bytes: number,
   options: ReceiveOptions = {}
 ): Promise<number> {
-  const out = createBatchedWriter(fh)
+  const out = fh != null ? createBatchedWriter(fh) : DROP
   const idleMs = options.idleMs ?? RECEIVE_IDLE_TIMEOUT_MS
   const idle = createIdleWatch(idleMs)
   const signal = options.signal == null ? idle.signal : AbortSignal.any([options.signal, idle.signal])
@@ -43,7 +47,7 @@ export async function receiveInto (
       const chunk = await idle.during(reader.readSome(Math.min(TRANSFER_CHUNK_BYTES, bytes - received), { signal }))
       if (chunk == null) break
       await out.write(chunk)
-      hasher.update(chunk)
+      hasher?.update(chunk)
       received += chunk.byteLength
       options.onChunk?.(chunk.byteLength)
     }

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto'
+import { watch } from 'node:fs'
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -10,12 +11,14 @@ import {
   waitFor,
   type TestMesh
 } from '../../../../test/helpers/mesh-fixtures.js'
-import type { ResultPush } from './types.js'
+import type { Ack, ResultPush } from './types.js'
 
 describe('result protocol (real libp2p on loopback)', () => {
   let owner: TestMesh
   let worker: TestMesh
   const accepted: Array<{ peer: string, push: ResultPush, content: string }> = []
+  /** The screen's answer by job id: a push of such a job is answered from its header. */
+  const refusals = new Map<string, Ack>()
 
   beforeAll(async () => {
     const key = newSwarmKey()
@@ -26,18 +29,22 @@ describe('result protocol (real libp2p on loopback)', () => {
       expect(path.dirname(tmpFile)).toBe(owner.paths.tmp)
       accepted.push({ peer, push, content: await fs.readFile(tmpFile, 'utf8') })
       return { ok: true }
-    })
+    }, async (_peer, push) => refusals.get(push.jobId) ?? null)
   })
   afterAll(async () => { await stopTestMesh(worker); await stopTestMesh(owner) })
 
-  const makeResult = async (content: string, hashOf = content): Promise<{ file: string, push: ResultPush }> => {
+  const makeResult = async (
+    content: string,
+    hashOf = content,
+    jobId = '01JD0000000000000000000000'
+  ): Promise<{ file: string, push: ResultPush }> => {
     const file = path.join(worker.dir, `out-${accepted.length}-${hashOf.length}.mkv`)
     await fs.writeFile(file, content)
     const hash = createHash('sha512').update(hashOf).digest('hex')
     return {
       file,
       push: {
-        jobId: '01JD0000000000000000000000',
+        jobId,
         index: 2,
         hash,
         size: Buffer.byteLength(content),
@@ -66,5 +73,27 @@ describe('result protocol (real libp2p on loopback)', () => {
     expect(accepted).toHaveLength(1)
     expect(owner.mesh.stats().results.refused).toBe(1)
     expect(await fs.readdir(owner.paths.tmp)).toEqual([])
+  })
+
+  it('answers a push the screen refuses from its header: its bytes are read but never stored', async () => {
+    const jobId = '01JD0000000000000000000001'
+    refusals.set(jobId, { ok: false, code: 'NOT_GRANTED', message: 'this unit was never leased to you at that attempt' })
+    const { file, push } = await makeResult('unwanted bytes '.repeat(400_000), undefined, jobId)
+    const created: string[] = []
+    await fs.mkdir(owner.paths.tmp, { recursive: true })
+    const watcher = watch(owner.paths.tmp, (_event, name) => { if (name != null) created.push(name) })
+    try {
+      await expect(worker.mesh.pushResult(owner.mesh.peerId, push, file)).resolves.toMatchObject({
+        ok: false,
+        code: 'NOT_GRANTED'
+      })
+    } finally {
+      watcher.close()
+    }
+    expect(created).toEqual([])
+    expect(accepted).toHaveLength(1)
+    // The refused push left the connection as it was: the next one goes through.
+    const next = await makeResult('wanted bytes')
+    await expect(worker.mesh.pushResult(owner.mesh.peerId, next.push, next.file)).resolves.toEqual({ ok: true })
   })
 })

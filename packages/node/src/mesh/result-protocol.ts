@@ -31,11 +31,13 @@ export const HEADER_TIMEOUT_MS = 10_000
 export const ACK_TIMEOUT_MS = 120_000
 
 export type ResultAcceptor = (peer: string, push: ResultPush, tmpFile: string) => Promise<Ack>
+/** The acceptor's answer from a push's header alone, before its bytes are stored; null reads them. */
+export type ResultScreen = (peer: string, push: ResultPush) => Promise<Ack | null>
 
 export interface ResultProtocol {
   start(): Promise<void>
   stop(): Promise<void>
-  serve(accept: ResultAcceptor): void
+  serve(accept: ResultAcceptor, screen?: ResultScreen): void
   push(to: string, push: ResultPush, file: string, options?: { signal?: AbortSignal }): Promise<Ack>
 }
 
@@ -44,6 +46,7 @@ export function createResultProtocol (
   init: { tmpDir: string; counters: MeshCounters; logger: Logger }
 ): ResultProtocol {
   let accept: ResultAcceptor | undefined
+  let screen: ResultScreen | undefined
   const { counters, logger } = init
 
   const ack = async (stream: Stream, value: Ack): Promise<void> => {
@@ -72,6 +75,19 @@ export function createResultProtocol (
       }
       if (accept == null) {
         await ack(stream, fail(WireErrorCodes.BUSY, 'this node is not accepting results yet; retry later'))
+        return
+      }
+      let early: Ack | null = null
+      try {
+        early = await screen?.(peer, push) ?? null
+      } catch (err) {
+        logger.error({ err, peer }, 'result screen threw')
+        early = fail(WireErrorCodes.GENERIC, 'the owner could not look at the result')
+      }
+      if (early != null) {
+        // Read and dropped, not stored: the worker reads the answer once it has sent its bytes.
+        await receiveInto(reader, null, null, push.size)
+        await ack(stream, early)
         return
       }
       await fs.mkdir(init.tmpDir, { recursive: true })
@@ -122,8 +138,9 @@ export function createResultProtocol (
     async stop () {
       await libp2p.unhandle(RESULT_PROTOCOL)
     },
-    serve (fn) {
+    serve (fn, screenFn) {
       accept = fn
+      screen = screenFn
     },
     async push (to, push, file, options = {}) {
       const header = ResultPushSchema.safeParse(push)

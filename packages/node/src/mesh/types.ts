@@ -41,7 +41,11 @@ export interface Mesh {
   /** Serve blob requests: resolve to the file to send, or null to refuse (NOT_FOUND/NOT_GRANTED). */
   serveBlobs(authorize: (peer: string, hash: string) => Promise<string | null>): void
   /** Receive results: bytes land in `tmpFile`, already checked against push.hash and push.size. */
-  serveResults(accept: (peer: string, push: ResultPush, tmpFile: string) => Promise<Ack>): void
+  /** `screen` answers a push from its header alone where it can, before any of its bytes are stored. */
+  serveResults(
+    accept: (peer: string, push: ResultPush, tmpFile: string) => Promise<Ack>,
+    screen?: (peer: string, push: ResultPush) => Promise<Ack | null>
+  ): void
   /** Capacity this node advertises (periodically and on change). */
   setCapacity(capacity: CapacityBody): void
   /** Peers seen by their adverts, without this node. */

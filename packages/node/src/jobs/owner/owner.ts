@@ -18,7 +18,7 @@ import { createOffers, type LocalWorker } from './offers.js'
 import { createPlanStarts } from './plan-starts.js'
 import { estimatedProgress } from './progress-estimate.js'
 import { createQuarantine } from './quarantine.js'
-import { acceptUnitResult } from './results.js'
+import { acceptUnitResult, screenUnitResult } from './results.js'
 import { createStepRunner } from './step-runner.js'
 import { createTicker } from './ticker.js'
 import { createWorkerPresence } from './worker-presence.js'
@@ -153,6 +153,9 @@ export function createOwner (c: JobComponents, init: OwnerInit) {
     },
     acceptResult: (peer: string, push: ResultPush, tmpFile: string, local?: UnitMeasure): Promise<Ack> =>
       acceptUnitResult(c, { rt, leases }, { peer, push, tmpFile, local }),
+    /** A pushed result answered from its header where it can be (results.ts), before it is stored. */
+    screenResult: (peer: string, push: ResultPush): Promise<Ack | null> =>
+      screenUnitResult(c, { rt, leases }, peer, push),
     /** A peer may fetch a blob only while it holds a lease on a unit that needs it. */
     authorizeBlob: async (peer: string, hash: string): Promise<string | null> => leasedInputPath(owned(), peer, hash),
     /** Forgets a removed job's offers, claims and progress. */

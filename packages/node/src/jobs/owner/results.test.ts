@@ -11,7 +11,7 @@ import type { JobComponents } from '../shared/deps.js'
 import { createLeases } from './lease.js'
 import { createOwnerState } from './owner-state.js'
 import { createQuarantine } from './quarantine.js'
-import { acceptUnitResult, type ResultParts } from './results.js'
+import { acceptUnitResult, screenUnitResult, type ResultParts } from './results.js'
 
 const WORKER = '12D3KooWLZd1ovTLzMaBH93PVtzD7HU5cycoXRwWNJEwneGoPj5G'
 const temp = useTempJobStores('ffmesh-results-')
@@ -24,6 +24,8 @@ async function ownerWithLeasedUnit (measure: (file: string) => Promise<UnitMeasu
   const dir = await temp.tempDir()
   const store = await temp.open(dir)
   const id = await plannedJob(store, 1)
+  /** The data dir as the disk monitor last measured it. */
+  const disk = { full: false, free: 10e9, reserve: 1e9, dir, what: 'data dir' }
   await store.append(id, { type: 'unit:leased', index: 0, worker: WORKER, attempt: 1, leaseUntil: Date.now() + 60_000 })
   const c = {
     store,
@@ -33,6 +35,7 @@ async function ownerWithLeasedUnit (measure: (file: string) => Promise<UnitMeasu
     events: createEventBus(),
     logger: createLogger({ level: 'silent' }),
     media: { measureOutput: measure },
+    disk: { dataDir: () => disk },
     bus: { publish: async () => {} }
   } as unknown as JobComponents
   const released: ErrorBody[] = []
@@ -45,7 +48,9 @@ async function ownerWithLeasedUnit (measure: (file: string) => Promise<UnitMeasu
   const push = { jobId: id, index: 0, attempt: 1, hash: 'c'.repeat(128), size: 9, frames: 144, durationSec: 6 }
   /** The result arriving from WORKER. */
   const accept = () => acceptUnitResult(c, parts, { peer: WORKER, push, tmpFile: file })
-  return { store, id, rt, accept, released, file }
+  /** What the owner answers from the push's header alone, from `peer`. */
+  const screen = (peer = WORKER, size = push.size) => screenUnitResult(c, parts, peer, { ...push, size })
+  return { store, id, rt, accept, screen, disk, released, file }
 }
 
 describe('accepting a unit result', () => {
@@ -81,6 +86,20 @@ describe('accepting a unit result', () => {
     expect(probes).toBe(0)
     expect(o.released).toEqual([])
     expect(o.store.job(o.id)?.units[0]?.state).toBe('leased')
+  })
+
+  it('answers from the header alone a push it would refuse, and lets the leased worker\'s result through', async () => {
+    let probes = 0
+    const o = await ownerWithLeasedUnit(async () => { probes++; return { frames: 144, durationSec: 6, startSec: 0 } })
+    expect(await o.screen()).toBeNull()
+    const stranger = '12D3KooWQYhTNQdmr3ArTeUHRYzFg94BKyTkoWBDWez9kSCVe2Xo'
+    expect(await o.screen(stranger)).toMatchObject({ ok: false, code: 'NOT_GRANTED' })
+    // A result that would take the data dir below its reserve waits on the worker, whole.
+    expect(await o.screen(WORKER, 9.5e9)).toMatchObject({ ok: false, code: 'BUSY' })
+    o.disk.free = 0.5e9
+    expect(await o.screen()).toMatchObject({ ok: false, code: 'BUSY' })
+    expect(probes).toBe(0)
+    expect(o.store.job(o.id)?.units[0]).toMatchObject({ state: 'leased', worker: WORKER, failures: 0 })
   })
 
   it('refuses a real result with a frame missing, or cut short, as the node measures it', async () => {

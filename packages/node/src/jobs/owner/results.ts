@@ -3,6 +3,7 @@ import { ErrorCodes, isFfmeshError } from '@ffmesh/protocol'
 import type { Ack, ResultPush } from '../../mesh/types.js'
 import { crashPoint } from '../../store/crash-point.js'
 import { isDamage, type UnitMeasure } from '../../media/index.js'
+import type { UnitRecord } from '../../store/records.js'
 import type { JobComponents } from '../shared/deps.js'
 import { isLeaseOf, isLive, isVerified } from '../shared/unit-lease.js'
 import type { Leases } from './lease.js'
@@ -31,43 +32,16 @@ export interface ResultArrival {
  * local results are not probed twice; every result from the network is measured here.
  */
 export async function acceptUnitResult (c: JobComponents, parts: ResultParts, arrival: ResultArrival): Promise<Ack> {
-  const { rt, leases } = parts
+  const { leases } = parts
   const { peer, push, tmpFile, local } = arrival
   const discard = async (ack: Ack): Promise<Ack> => {
     await fs.rm(tmpFile, { force: true })
     return ack
   }
-  // A stopping owner does not start a check (its probe may be killed midway): the worker holds it.
-  if (rt.stopping) {
-    return discard({ ok: false, code: 'BUSY', message: 'the owner is stopping; push the result again later' })
-  }
-  const view = c.store.job(push.jobId)
-  const unit = view?.units[push.index]
-  if (view == null || unit == null || view.job.owner !== c.mesh.peerId) {
-    return discard({ ok: false, code: 'NOT_FOUND', message: `no unit ${push.jobId}/${push.index} owned here` })
-  }
-  if (isVerified(unit)) return discard({ ok: true })
-  // Held until a person looks (its records were lost): the worker keeps the result and tries again.
-  if (view.job.attention != null) {
-    return discard({
-      ok: false,
-      code: 'BUSY',
-      message: 'the owner holds this job until a person looks at it; push the result again later'
-    })
-  }
-  if (view.job.state !== 'running') {
-    return discard({ ok: false, code: 'NOT_GRANTED', message: `job is ${view.job.state}` })
-  }
-  const current = isLeaseOf(unit, peer, push.attempt, isLive)
-  if (!current && !(await wasGranted(c, push, peer))) {
-    c.events.emit('peer:rejected', {
-      jobId: push.jobId,
-      index: push.index,
-      peerId: peer,
-      data: { code: 'NOT_GRANTED' }
-    })
-    return discard({ ok: false, code: 'NOT_GRANTED', message: 'this unit was never leased to you at that attempt' })
-  }
+  // Screened again: the job may have moved on while the bytes came.
+  const screened = await screen(c, parts, peer, push)
+  if ('ack' in screened) return await discard(screened.ack)
+  const { unit, current } = screened
   if (current) await leases.returned(unit, push.attempt, peer)
   let counted: UnitMeasure | null
   try {
@@ -117,6 +91,69 @@ export async function acceptUnitResult (c: JobComponents, parts: ResultParts, ar
   crashPoint('result-before-log')
   await leases.verify(latest, push.attempt, peer, result)
   return { ok: true }
+}
+
+/**
+ * What the owner can answer from a push's header alone, before its bytes are stored: a unit not
+ * owned here, not leased to that peer, already verified, or a data dir the result would take below
+ * its reserve. A peer holding the swarm key cannot fill this node's disk with results it then refuses.
+ */
+export async function screenUnitResult (
+  c: JobComponents,
+  parts: ResultParts,
+  peer: string,
+  push: ResultPush
+): Promise<Ack | null> {
+  const screened = await screen(c, parts, peer, push)
+  if ('ack' in screened) return screened.ack
+  const disk = c.disk.dataDir()
+  if (disk.free - push.size < disk.reserve) {
+    return {
+      ok: false,
+      code: 'BUSY',
+      message: `the owner's data dir has ${disk.free} bytes free, too few for ${push.size} above its reserve; push the result again later`
+    }
+  }
+  return null
+}
+
+/** The checks of a result that need none of its bytes: an answer, or the unit and whether its lease is current. */
+async function screen (
+  c: JobComponents,
+  parts: ResultParts,
+  peer: string,
+  push: ResultPush
+): Promise<{ ack: Ack } | { unit: UnitRecord, current: boolean }> {
+  // A stopping owner does not start a check (its probe may be killed midway): the worker holds it.
+  if (parts.rt.stopping) return { ack: { ok: false, code: 'BUSY', message: 'the owner is stopping; push the result again later' } }
+  const view = c.store.job(push.jobId)
+  const unit = view?.units[push.index]
+  if (view == null || unit == null || view.job.owner !== c.mesh.peerId) {
+    return { ack: { ok: false, code: 'NOT_FOUND', message: `no unit ${push.jobId}/${push.index} owned here` } }
+  }
+  if (isVerified(unit)) return { ack: { ok: true } }
+  // Held until a person looks (its records were lost): the worker keeps the result and tries again.
+  if (view.job.attention != null) {
+    return {
+      ack: {
+        ok: false,
+        code: 'BUSY',
+        message: 'the owner holds this job until a person looks at it; push the result again later'
+      }
+    }
+  }
+  if (view.job.state !== 'running') return { ack: { ok: false, code: 'NOT_GRANTED', message: `job is ${view.job.state}` } }
+  const current = isLeaseOf(unit, peer, push.attempt, isLive)
+  if (!current && !(await wasGranted(c, push, peer))) {
+    c.events.emit('peer:rejected', {
+      jobId: push.jobId,
+      index: push.index,
+      peerId: peer,
+      data: { code: 'NOT_GRANTED' }
+    })
+    return { ack: { ok: false, code: 'NOT_GRANTED', message: 'this unit was never leased to you at that attempt' } }
+  }
+  return { unit, current }
 }
 
 /**
