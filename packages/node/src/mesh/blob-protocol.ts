@@ -210,7 +210,7 @@ export function createBlobProtocol (libp2p: MeshLibp2p, init: BlobProtocolInit):
     },
     serve (fn) { authorize = fn },
     async fetch (from, ref, dest, options = {}) {
-      const part = dest + '.part'
+      const part = partialOf(dest)
       let mismatches = 0
       let resumes = 0
       for (;;) {
@@ -250,4 +250,18 @@ export function createBlobProtocol (libp2p: MeshLibp2p, init: BlobProtocolInit):
       }
     }
   }
+}
+
+/**
+ * Where a fetch into `dest` keeps the bytes received so far: a fetch that throws leaves them, so
+ * a later fetch into the same `dest` resumes after them. A caller that will not fetch there again
+ * removes them (removeFetch).
+ */
+function partialOf (dest: string): string {
+  return `${dest}.part`
+}
+
+/** Removes what a fetch into `dest` left: the file, or the bytes of one cut short. */
+export async function removeFetch (dest: string): Promise<void> {
+  await Promise.all([dest, partialOf(dest)].map(f => fs.rm(f, { force: true })))
 }

@@ -11,6 +11,7 @@ import { finalOutputName } from '../owner/assemble-job.js'
 import { mirrorOf, reportedUnits } from '../owner/status.js'
 import type { JobComponents } from '../shared/deps.js'
 import { freeDiskBytes } from '../../store/free-space.js'
+import { removeFetch } from '../../mesh/blob-protocol.js'
 import type { JobMessage } from '../shared/job-bus.js'
 import type { MessageRoutes, SideMessages } from '../shared/message-router.js'
 import type { Mirrors } from './mirrors.js'
@@ -104,8 +105,14 @@ export function createHandoff (c: JobComponents, init: HandoffInit): HandoffMana
       return
     }
     const tmp = c.blobs.tempPath('.source')
-    await c.mesh.fetchBlob(from, m.source, tmp)
-    await c.blobs.importFile(tmp, { hash: m.source.hash })
+    try {
+      await c.mesh.fetchBlob(from, m.source, tmp)
+      await c.blobs.importFile(tmp, { hash: m.source.hash })
+    } catch (err) {
+      // The next offer of this job fetches into a new name: what this one got is of no use.
+      await removeFetch(tmp)
+      throw err
+    }
     const source = c.blobs.path(m.source.hash)
     try {
       const info = await c.media.probeSource(source)

@@ -95,8 +95,8 @@ export async function acceptUnitResult (c: JobComponents, parts: ResultParts, ar
 
 /**
  * What the owner can answer from a push's header alone, before its bytes are stored: a unit not
- * owned here, not leased to that peer, already verified, or a data dir the result would take below
- * its reserve. A peer holding the swarm key cannot fill this node's disk with results it then refuses.
+ * owned here, not leased to that peer, already verified, or a data dir already below its reserve.
+ * A peer holding the swarm key cannot fill this node's disk with results it then refuses.
  */
 export async function screenUnitResult (
   c: JobComponents,
@@ -106,12 +106,14 @@ export async function screenUnitResult (
 ): Promise<Ack | null> {
   const screened = await screen(c, parts, peer, push)
   if ('ack' in screened) return screened.ack
+  // Below its reserve the owner holds its jobs (their leases do not expire meanwhile), so the
+  // worker keeps the result and pushes it again once there is room.
   const disk = c.disk.dataDir()
-  if (disk.free - push.size < disk.reserve) {
+  if (disk.full) {
     return {
       ok: false,
       code: 'BUSY',
-      message: `the owner's data dir has ${disk.free} bytes free, too few for ${push.size} above its reserve; push the result again later`
+      message: `the owner's data dir is below its reserve (${disk.free} bytes free); push the result again later`
     }
   }
   return null

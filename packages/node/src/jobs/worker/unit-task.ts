@@ -1,6 +1,7 @@
 import fs from 'node:fs/promises'
 import { ErrorCodes, isFfmeshError, type UnitSpec, type WireErrorCode } from '@ffmesh/protocol'
 import type { UnitMeasure } from '../../media/index.js'
+import { removeFetch } from '../../mesh/blob-protocol.js'
 import type { Ack, ResultPush } from '../../mesh/types.js'
 import { hashFile } from '../../store/hash.js'
 import type { JobComponents } from '../shared/deps.js'
@@ -45,33 +46,39 @@ export async function runUnitTask (c: JobComponents, deps: TaskDeps, task: UnitT
   const { spec, owner } = task
   const signal = task.abort.signal
   const local = owner === c.mesh.peerId
-  const fetched: string[] = []
-  let inputs: string[]
-  if (local) {
-    const unit = c.store.job(spec.jobId)?.units[spec.index]
-    if (unit == null) throw new UnitRefusal('NOT_FOUND', 'the unit is gone from the local job store')
-    await checkDisk(c, task.expectedOutputBytes)
-    inputs = unit.inputPaths
-  } else {
-    await checkDisk(c, spec.inputs.reduce((n, i) => n + i.size, 0) + task.expectedOutputBytes)
-    inputs = []
-    for (const ref of spec.inputs) {
-      if (!await c.fetched.has(ref.hash)) {
-        const tmp = c.fetched.tempPath('.fetch')
-        await c.mesh.fetchBlob(owner, ref, tmp, {
-          signal,
-          onProgress: bytes => {
-            task.progress = (bytes / Math.max(1, ref.size)) * 0.1
-          }
-        })
-        await c.fetched.importFile(tmp, { hash: ref.hash })
-        fetched.push(ref.hash)
-      }
-      inputs.push(c.fetched.path(ref.hash))
-    }
-  }
-  const outFile = c.blobs.tempPath(c.media.unitOutputExtension(spec))
+  // A remote unit's inputs, removed after it unless another task of this worker still needs them
+  // (whichever task fetched a piece two units share, the last one to end removes it).
+  const held: string[] = []
+  /** A fetch under way: cut short (a full disk, the owner gone, a pause), its partial file goes. */
+  let fetching: string | null = null
+  let outFile: string | null = null
   try {
+    let inputs: string[]
+    if (local) {
+      const unit = c.store.job(spec.jobId)?.units[spec.index]
+      if (unit == null) throw new UnitRefusal('NOT_FOUND', 'the unit is gone from the local job store')
+      await checkDisk(c, task.expectedOutputBytes)
+      inputs = unit.inputPaths
+    } else {
+      await checkDisk(c, spec.inputs.reduce((n, i) => n + i.size, 0) + task.expectedOutputBytes)
+      inputs = []
+      for (const ref of spec.inputs) {
+        held.push(ref.hash)
+        if (!await c.fetched.has(ref.hash)) {
+          fetching = c.fetched.tempPath('.fetch')
+          await c.mesh.fetchBlob(owner, ref, fetching, {
+            signal,
+            onProgress: bytes => {
+              task.progress = (bytes / Math.max(1, ref.size)) * 0.1
+            }
+          })
+          await c.fetched.importFile(fetching, { hash: ref.hash })
+          fetching = null
+        }
+        inputs.push(c.fetched.path(ref.hash))
+      }
+    }
+    outFile = c.blobs.tempPath(c.media.unitOutputExtension(spec))
     const releaseSlot = spec.kind === 'audio' && deps.audioBeside ? () => {} : await deps.slots.acquire(signal)
     let converted
     try {
@@ -114,8 +121,9 @@ export async function runUnitTask (c: JobComponents, deps: TaskDeps, task: UnitT
       )
     }
   } finally {
-    await fs.rm(outFile, { force: true })
-    for (const hash of fetched) if (!deps.inputInUse(hash, task)) await c.fetched.remove(hash)
+    if (outFile != null) await fs.rm(outFile, { force: true })
+    if (fetching != null) await removeFetch(fetching)
+    for (const hash of held) if (!deps.inputInUse(hash, task)) await c.fetched.remove(hash)
   }
 }
 
