@@ -29,9 +29,20 @@ export interface HandoffManager extends Component {
 export const HANDOFF_RESEND_MS = 10_000
 /** How often a new owner repeats a handed-off job's state until the submitter has the output. */
 export const JOB_STATE_EVERY_MS = 5_000
+/**
+ * An ended job's state is repeated ever less often, down to this: no answer ends it when the job
+ * failed or was cancelled, or the submitter removed its record, and a thousand of those every 5 s
+ * would spend the gossip budget peers allow a node. A submitter that wakes still hears it.
+ */
+export const ENDED_STATE_EVERY_MAX_MS = 5 * 60_000
 /** Disk a new owner needs per byte of source: the source itself, its pieces and the output. */
 export const HANDOFF_DISK_FACTOR = 3
 const TICK_MS = 1_000
+
+/** The wait after a state report: JOB_STATE_EVERY_MS while the job runs, doubling once it has ended. */
+export function nextStateWait (previous: number, ended: boolean): number {
+  return ended ? Math.min(ENDED_STATE_EVERY_MAX_MS, previous * 2) : JOB_STATE_EVERY_MS
+}
 
 type Msg<T extends JobMessage['type']> = Extract<JobMessage, { type: T }>
 
@@ -57,7 +68,8 @@ export function createHandoff (c: JobComponents, init: HandoffInit): HandoffMana
   /** Submitter side: when each job was last offered for handoff. */
   const offeredAt = new Map<string, number>()
   /** New-owner side: when each handed-off job's state was last reported to its submitter. */
-  const reportedAt = new Map<string, number>()
+  /** When each handed-off job's state was last sent, and the wait before the next. */
+  const reportedAt = new Map<string, { at: number, every: number }>()
   const mirrors = init.mirrors
   const busy = new Set<string>()
   let timer: NodeJS.Timeout | undefined
@@ -230,8 +242,9 @@ export function createHandoff (c: JobComponents, init: HandoffInit): HandoffMana
       if (job.handoff === true && job.owner === self && job.state === 'queued' && job.attention == null) {
         once(`offer:${job.id}`, () => offerJob(job))
       }
-      if (job.origin != null && job.delivered !== true && now - (reportedAt.get(job.id) ?? 0) >= JOB_STATE_EVERY_MS) {
-        reportedAt.set(job.id, now)
+      const last = reportedAt.get(job.id) ?? { at: 0, every: JOB_STATE_EVERY_MS }
+      if (job.origin != null && job.delivered !== true && now - last.at >= last.every) {
+        reportedAt.set(job.id, { at: now, every: nextStateWait(last.every, TERMINAL_JOB_STATES.includes(job.state)) })
         once(`state:${job.id}`, () => reportState(job))
       }
     }
@@ -281,7 +294,7 @@ export function createHandoff (c: JobComponents, init: HandoffInit): HandoffMana
             e.type === 'job:planned' ||
             e.type === 'job:assembling')
         ) {
-          reportedAt.set(job.id, 0)
+          reportedAt.set(job.id, { at: 0, every: JOB_STATE_EVERY_MS })
         }
       })
       timer = setInterval(tick, TICK_MS)
