@@ -43,7 +43,7 @@ export async function placeLibraryOutput (c: JobComponents, job: JobRecord, tmp:
   // The original is replaced only if it is still what was converted.
   await assertSourceUnchanged(job, 'while it was converted; the original is kept')
   await fsyncFile(tmp)
-  const intent = { ...swapIntent(job, await freeOutputName(job, outName)), output: await fileIdentity(tmp) }
+  const intent = { ...await swapIntent(job, await freeOutputName(job, outName)), output: await fileIdentity(tmp) }
   crashPoint('swap-before-intent')
   await c.store.append(job.id, { type: 'job:swap-started', swap: intent })
   crashPoint('swap-after-intent')

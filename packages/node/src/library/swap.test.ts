@@ -1,16 +1,22 @@
+import { execFile } from 'node:child_process'
 import fs from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
+import { promisify } from 'node:util'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { ErrorCodes } from '@ffmesh/protocol'
 import { jobRecord } from '../../../../test/fixtures/job-log.js'
 import type { JobRecord, SwapIntent } from '../store/records.js'
-import { completeSwap, fileIdentity, swapIntent } from './swap.js'
+import { CAN_MOUNT, mountSmallDisk, NO_MOUNT_REASON } from '../../../../test/helpers/tmpfs.js'
+import { completeSwap, fileIdentity, swapIntent, sweepTrash, TRASH_DIR } from './swap.js'
 
 /**
  * The swap's steps on real files (a library of one file, its temp beside it), for what a restart or
  * a failed step leaves behind. The crash at each step of a whole node is test/faults/library-swap.
  */
+const execFileAsync = promisify(execFile)
+// eslint-disable-next-line no-console -- a skipped test says why, once
+if (!CAN_MOUNT) console.warn(`packages/node/src/library/swap.test.ts: ${NO_MOUNT_REASON}`)
 let root: string
 beforeEach(async () => { root = await fs.mkdtemp(path.join(os.tmpdir(), 'ffm-swap-')) })
 afterEach(async () => { await fs.rm(root, { recursive: true, force: true }) })
@@ -21,6 +27,7 @@ const OUTPUT = 'the verified output'
 /** A library job for `name` under `root`, its source written and its temp holding the verified output. */
 async function swapping (name: string, outName: string): Promise<{ job: JobRecord, intent: SwapIntent, tmp: string }> {
   const source = path.join(root, name)
+  await fs.mkdir(path.dirname(source), { recursive: true })
   await fs.writeFile(source, ORIGINAL)
   await fs.chmod(source, 0o644)
   const stat = await fs.stat(source)
@@ -38,9 +45,9 @@ async function swapping (name: string, outName: string): Promise<{ job: JobRecor
       batch: 'b'
     }
   })
-  const tmp = path.join(root, '.ffmesh-swap.partial')
+  const tmp = path.join(path.dirname(source), '.ffmesh-swap.partial')
   await fs.writeFile(tmp, OUTPUT, { mode: 0o600 })
-  return { job, intent: { ...swapIntent(job, outName), output: await fileIdentity(tmp) }, tmp }
+  return { job, intent: { ...await swapIntent(job, outName), output: await fileIdentity(tmp) }, tmp }
 }
 
 const read = async (file: string): Promise<string | null> => await fs.readFile(file, 'utf8').catch(() => null)
@@ -112,5 +119,30 @@ describe('completeSwap', () => {
     expect(await read(intent.final)).toBe(OUTPUT)
     expect(await read(tmp)).toBeNull()
     expect(await read(intent.trash)).toBe(ORIGINAL)
+  })
+
+  it.skipIf(!CAN_MOUNT)('keeps an original on another disk mounted in the library by a link on that disk, and sweeps it there', async () => {
+    const disk = await mountSmallDisk('ffm-swap-disk-', 8)
+    const films = path.join(root, 'films')
+    try {
+      await fs.mkdir(films)
+      await execFileAsync('mount', ['--bind', disk.dir, films])
+      try {
+        const { job, intent, tmp } = await swapping('films/Heat (1995)/heat.mkv', 'heat.mkv')
+        const original = await fs.stat(job.source)
+        expect(intent.trash).toBe(path.join(films, TRASH_DIR, job.id, 'Heat (1995)/heat.mkv'))
+        expect(await completeSwap(job, intent, tmp)).toBe(true)
+        // A second name for the same file: nothing was copied onto the root's disk.
+        expect((await fs.stat(intent.trash)).ino).toBe(original.ino)
+        expect(await fs.readdir(root)).not.toContain(TRASH_DIR)
+        expect(await sweepTrash(root, 30, Date.now())).toBe(0)
+        expect(await sweepTrash(root, 30, Date.now() + 31 * 86_400_000)).toBe(1)
+        expect(await fs.readdir(path.join(films, TRASH_DIR))).toEqual([])
+      } finally {
+        await execFileAsync('umount', [films])
+      }
+    } finally {
+      await disk.unmount()
+    }
   })
 })

@@ -6,6 +6,7 @@ import { fsyncDir, fsyncFile } from '../store/durable-fs.js'
 import { ErrorCodes, FfmeshError } from '@ffmesh/protocol'
 import { assertSourceUnchanged } from '../jobs/owner/source-check.js'
 import type { FileIdentity, JobRecord, SwapIntent } from '../store/records.js'
+import { isInside } from '../watch/watch-filter.js'
 
 /** The folder under a library root where replaced originals are kept (hidden: scans skip it). */
 export const TRASH_DIR = '.ffmesh-trash'
@@ -17,8 +18,8 @@ export const TRASH_DIR = '.ffmesh-trash'
  *   0. the output is complete, verified and fsynced in a hidden temp file beside the source;
  *   1. the swap's two paths and the output's identity are logged (job:swap-started), so a restart
  *      knows a swap is under way and which file is its output;
- *   2. the original gets a second link in the trash (a copy, fsynced then renamed in, across file
- *      systems): it is kept before its name is touched;
+ *   2. the original gets a second link in the trash, on its own disk (topOnSameDisk; a copy,
+ *      fsynced then renamed in, where a link is refused): it is kept before its name is touched;
  *   3. the temp file is renamed over the source's name (atomic), or linked in under a new name
  *      when the profile's extension differs;
  *   4. with a new name, the original's old name is removed (it is safe in the trash);
@@ -28,13 +29,41 @@ export const TRASH_DIR = '.ffmesh-trash'
  * happened (the output still under its temp name means step 3 did not), so it finishes rather than
  * repeats; a swap that never moved a name and has no output left to move is dropped.
  */
-export function swapIntent (job: JobRecord, outName: string): SwapIntent {
+export async function swapIntent (job: JobRecord, outName: string): Promise<SwapIntent> {
   const root = job.library?.root ?? path.dirname(job.source)
-  const rel = path.relative(root, job.source)
+  const top = await topOnSameDisk(root, job.source)
+  const rel = path.relative(top, job.source)
   return {
-    trash: path.join(root, TRASH_DIR, job.id, rel.startsWith('..') ? path.basename(job.source) : rel),
+    trash: path.join(top, TRASH_DIR, job.id, rel.startsWith('..') ? path.basename(job.source) : rel),
     final: path.join(path.dirname(job.source), outName)
   }
+}
+
+/**
+ * The folder of the library whose trash keeps `source`: the root, or, where the source is on
+ * another disk mounted inside the library, the top of that disk. Its original is then kept by a
+ * second link, not copied onto the root's disk (minutes per film, and space that disk may lack).
+ */
+async function topOnSameDisk (root: string, source: string): Promise<string> {
+  if (!isInside(root, source)) return root
+  const { dev } = await fs.stat(source)
+  let dir = path.dirname(source)
+  while (dir !== root) {
+    const parent = path.dirname(dir)
+    if ((await fs.stat(parent)).dev !== dev) return dir
+    dir = parent
+  }
+  return root
+}
+
+/** Mount points strictly inside `root` (Linux's mount table; none where it cannot be read). */
+async function mountsInside (root: string): Promise<string[]> {
+  const table = await fs.readFile('/proc/self/mountinfo', 'utf8').catch(() => '')
+  // Field 5 is the mount point, with space, tab, newline and backslash written as octal escapes.
+  const unescape = (field: string): string =>
+    field.replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(parseInt(octal, 8)))
+  const points = table.split('\n').map(line => unescape(line.split(' ')[4] ?? ''))
+  return points.filter(p => p !== '' && p !== root && isInside(root, p))
 }
 
 async function exists (file: string): Promise<boolean> {
@@ -164,17 +193,19 @@ export async function freeOutputName (job: JobRecord, outName: string): Promise<
   throw new Error(`no free name for ${outName} in ${dir}`)
 }
 
-/** Removes trash folders (one per job) older than `days`. */
+/** Removes trash folders (one per job) older than `days`: the root's, and those of disks mounted inside it. */
 export async function sweepTrash (root: string, days: number, now: number): Promise<number> {
-  const trash = path.join(root, TRASH_DIR)
   let removed = 0
-  for (const entry of await fs.readdir(trash, { withFileTypes: true }).catch(() => [])) {
-    if (!entry.isDirectory()) continue
-    const dir = path.join(trash, entry.name)
-    const stat = await fs.stat(dir).catch(() => null)
-    if (stat == null || now - stat.mtimeMs < days * 86_400_000) continue
-    await fs.rm(dir, { recursive: true, force: true })
-    removed++
+  for (const top of [root, ...await mountsInside(root)]) {
+    const trash = path.join(top, TRASH_DIR)
+    for (const entry of await fs.readdir(trash, { withFileTypes: true }).catch(() => [])) {
+      if (!entry.isDirectory()) continue
+      const dir = path.join(trash, entry.name)
+      const stat = await fs.stat(dir).catch(() => null)
+      if (stat == null || now - stat.mtimeMs < days * 86_400_000) continue
+      await fs.rm(dir, { recursive: true, force: true })
+      removed++
+    }
   }
   return removed
 }
