@@ -23,6 +23,7 @@ interface Held { owner: string, push: ResultPush, file: string, since: number }
 export function createResultHold (c: JobComponents) {
   const log = c.logger.child({ component: 'held-results' })
   const area = c.store.area('held') as Sub<Held>
+  const createdAt = c.clock()
   let timer: NodeJS.Timeout | undefined
   let flushing = false
   let unsubscribe = (): void => {}
@@ -45,6 +46,22 @@ export function createResultHold (c: JobComponents) {
   async function drop (key: string, held: Held): Promise<void> {
     await area.del(key)
     await fs.rm(held.file, { force: true })
+  }
+
+  /**
+   * Removes files in `outbox/` that no held result names: a crash came between the two steps of
+   * deliver. Only files from before this process: one of its own tasks may be between them now.
+   */
+  async function sweepOutbox (): Promise<void> {
+    const named = new Set<string>()
+    for await (const [, held] of area.iterator()) named.add(held.file)
+    for (const name of await fs.readdir(c.paths.outbox).catch(() => [])) {
+      const file = path.join(c.paths.outbox, name)
+      const stat = await fs.stat(file).catch(() => null)
+      if (named.has(file) || stat == null || stat.mtimeMs >= createdAt) continue
+      await fs.rm(file, { force: true })
+      log.info({ file }, 'removed a result file no held result names')
+    }
   }
 
   async function flush (onlyOwner?: string): Promise<void> {
@@ -78,14 +95,17 @@ export function createResultHold (c: JobComponents) {
       const ack = await tryPush({ owner, push, file, since: c.clock() })
       if (ack != null) return ack
       await fs.mkdir(c.paths.outbox, { recursive: true, mode: 0o700 })
-      const kept = path.join(c.paths.outbox, `${push.hash}${path.extname(file)}`)
+      const key = unitKey(push.jobId, push.index) + `:${push.attempt}`
+      // Named by its record, not its bytes: two held tries with equal bytes keep a file each.
+      const kept = path.join(c.paths.outbox, `${key.replaceAll(':', '-')}${path.extname(file)}`)
       await fs.rename(file, kept)
-      await area.put(unitKey(push.jobId, push.index) + `:${push.attempt}`, {
-        owner,
-        push,
-        file: kept,
-        since: c.clock()
-      } satisfies Held)
+      try {
+        await area.put(key, { owner, push, file: kept, since: c.clock() } satisfies Held)
+      } catch (err) {
+        // Unrecorded, the file would never be pushed nor removed (start() sweeps such files after a crash).
+        await fs.rm(kept, { force: true })
+        throw err
+      }
       log.info({ jobId: push.jobId, index: push.index, owner }, 'result held for later delivery')
       return { ok: true }
     },
@@ -104,6 +124,7 @@ export function createResultHold (c: JobComponents) {
       return n
     },
     async start (): Promise<void> {
+      await sweepOutbox()
       timer = setInterval(() => { flush().catch(err => log.warn({ err }, 'flush failed')) }, HELD_RETRY_MS)
       unsubscribe = c.mesh.onPeerChange((peer, connected) => {
         if (connected) flush(peer).catch(err => log.warn({ err }, 'flush failed'))
