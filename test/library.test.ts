@@ -136,6 +136,15 @@ describe('libraries on a real node', () => {
     const touched = await ffmeshJson<ScanJson>(['scan', lib(), ...PROFILES, '--out', out()], { dataDir })
     expect(touched.submitted).toBe(0)
     expect(touched.skipped.find(s => s.path === track)?.reason).toBe('UNCHANGED')
+    // Subtitles a tool adds or improves after the conversion reach the mirror with the next scan.
+    const srt = path.join(lib(), 'Show/Season 1/E01.en.srt')
+    await fs.writeFile(srt, '1\n00:00:00,500 --> 00:00:02,000\nHello, corrected\n')
+    await fs.utimes(srt, new Date(), new Date(Date.now() + 120_000))
+    await fs.writeFile(path.join(lib(), 'Show/Season 2/E01.de.srt'), '1\n00:00:00,500 --> 00:00:02,000\nHallo\n')
+    const subtitles = await ffmeshJson<ScanJson>(['scan', lib(), ...PROFILES, '--out', out()], { dataDir })
+    expect(subtitles.submitted).toBe(0)
+    expect(await fs.readFile(path.join(out(), 'Show/Season 1/E01.en.srt'), 'utf8')).toContain('Hello, corrected')
+    expect(await fs.readFile(path.join(out(), 'Show/Season 2/E01.de.srt'), 'utf8')).toContain('Hallo')
 
     const film = path.join(lib(), 'Films/Film.mp4')
     const before = await sha256(path.join(out(), 'Films/Film.mkv'))

@@ -6,6 +6,7 @@ import {
   newJobId,
   toErrorBody,
   type ErrorBody,
+  type Profile,
   type ScanPlanEntry,
   type ScanReport
 } from '@ffmesh/protocol'
@@ -18,6 +19,7 @@ import { FILE_INDEX_AREA, indexKey, type FileIndex } from './file-index.js'
 import type { LibrarySpec } from './library-spec.js'
 import { classifyFolder, type ClassifiedFile } from './media-kinds.js'
 import { libraryOutputName } from './output-name.js'
+import { copySidecars } from './sidecars.js'
 import { probeRule, sizeRule } from './rules.js'
 import { walkTree } from '../watch/walk-tree.js'
 
@@ -120,6 +122,7 @@ export function createScanner (deps: ScannerDeps) {
           known.mtimeMs !== stat.mtimeMs && known.hash != null && known.hash === (await deps.hashFile(file, options))
         if (touched) await index.put(key, { ...known, mtimeMs: stat.mtimeMs })
         if (known.mtimeMs === stat.mtimeMs || touched) {
+          if (options.dryRun !== true) await sidecarsToMirror(spec, dir, item, profile)
           return skip(
             file,
             { code: ErrorCodes.UNCHANGED, message: `unchanged since job ${known.jobId} handled it` },
@@ -176,7 +179,10 @@ export function createScanner (deps: ScannerDeps) {
       for (const dir of new Set(options.only.map(f => path.dirname(f)))) {
         const names = await fs.readdir(dir).catch(() => [] as string[])
         const wanted = new Set(options.only.filter(f => path.dirname(f) === dir).map(f => path.basename(f)))
-        for (const item of classifyFolder(names, spec.profiles)) if (wanted.has(item.name)) await take(dir, item)
+        // A sidecar that changed is looked at through its video.
+        for (const item of classifyFolder(names, spec.profiles)) {
+          if (wanted.has(item.name) || item.sidecars.some(s => wanted.has(s))) await take(dir, item)
+        }
       }
     } else {
       for await (const folder of walkTree(spec.root, excluded, options)) {
@@ -186,6 +192,26 @@ export function createScanner (deps: ScannerDeps) {
     await flush()
     if (options.dryRun === true) await dryRun(spec, toProbe, report, options)
     return report
+  }
+
+  /**
+   * A mirrored video already converted: sidecars added or changed since (subtitles a tool fetched
+   * later) are copied beside its output; not where there is no output (a skipped file's sidecars
+   * would stand alone in the mirror).
+   */
+  async function sidecarsToMirror (
+    spec: LibrarySpec,
+    dir: string,
+    item: ClassifiedFile,
+    profile: Profile
+  ): Promise<void> {
+    if (spec.replace || spec.output == null || item.sidecars.length === 0) return
+    const outDir = path.join(spec.output, path.relative(spec.root, dir))
+    const output = path.join(outDir, libraryOutputName(path.join(dir, item.name), profile))
+    if (!await fs.access(output).then(() => true, () => false)) return
+    await copySidecars(item.sidecars.map(s => path.join(dir, s)), outDir).catch((err: unknown) => {
+      c.logger.warn({ err, dir: outDir }, 'could not copy sidecars beside an output; the next scan tries again')
+    })
   }
 
   /** What the plan's rules would say of each file: probes, a few at a time, and no job. */

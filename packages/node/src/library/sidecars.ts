@@ -3,13 +3,15 @@ import path from 'node:path'
 
 /**
  * Copies a video's sidecars (subtitles, .nfo, posters) next to its output. Each goes through a
- * hidden temp name and appears complete; one already there (an earlier try) is left as it is.
+ * hidden temp name and appears complete. A copy already there stays unless its sidecar changed
+ * since (another size, or written after the copy): subtitles a tool adds or improves later reach
+ * the output with the next scan.
  */
 export async function copySidecars (sidecars: readonly string[], outDir: string): Promise<string[]> {
   const copied: string[] = []
   for (const file of sidecars) {
     const dest = path.join(outDir, path.basename(file))
-    if (dest === file || await fs.access(dest).then(() => true, () => false)) continue
+    if (dest === file || !await changedSince(file, dest)) continue
     const tmp = path.join(outDir, `.ffmesh-sidecar-${process.pid}-${path.basename(file)}`)
     try {
       await fs.copyFile(file, tmp)
@@ -22,4 +24,11 @@ export async function copySidecars (sidecars: readonly string[], outDir: string)
     }
   }
   return copied
+}
+
+/** Whether `file` differs from its copy `dest`, or there is no copy. */
+async function changedSince (file: string, dest: string): Promise<boolean> {
+  const [source, copy] = await Promise.all([fs.stat(file).catch(() => null), fs.stat(dest).catch(() => null)])
+  if (copy == null) return true
+  return source != null && (source.size !== copy.size || source.mtimeMs > copy.mtimeMs)
 }
