@@ -104,4 +104,37 @@ describe('fault scenarios: a crash during a --replace swap', () => {
       }
     }
   )
+
+  it('a source replaced while the node was down mid-swap: the node starts, the job fails SOURCE_CHANGED, the new file stays', async () => {
+    const lib = path.join(root, 'replaced-while-down')
+    const film = await makeVideo(path.join(lib, 'film.mp4'), { tone: 600 })
+    const dataDir = await makeDataDir({ slots: 2 })
+    const crashing = await startNodeProcess(dataDir, { env: { FFMESH_TEST_CRASH_AT: 'swap-after-intent' } })
+    let restarted = null
+    try {
+      expect((await ffmesh(['scan', lib, '--profile', 'video=h265', '--replace'], { dataDir })).code).toBe(0)
+      expect((await crashing.exited).signal).toBe('SIGKILL')
+      await killOrphans(dataDir)
+      // A new release lands under the original's name while the node is down.
+      const release = await makeVideo(film, { tone: 900, seconds: 4 })
+      const released = await sha256(release)
+      restarted = await startNodeProcess(dataDir)
+      const [job] = await waitUntil(
+        async () => {
+          const all = await ffmeshJson<JobStatus[]>(['status'], { dataDir })
+          return all.length === 1 && all[0]?.state === 'failed' ? all : null
+        },
+        'the job failed after the restart',
+        240_000
+      )
+      expect(job?.error?.code).toBe('SOURCE_CHANGED')
+      expect(await sha256(film)).toBe(released)
+      // Neither the output under its new name nor its hidden temp is left in the library.
+      expect((await treeFiles(lib)).filter(f => !f.startsWith('.ffmesh-trash/'))).toEqual(['film.mp4'])
+      expect((await ffmesh(['status'], { dataDir })).code).toBe(0)
+    } finally {
+      await crashing.stop('SIGKILL')
+      await restarted?.stop()
+    }
+  })
 })

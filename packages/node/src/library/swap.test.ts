@@ -67,8 +67,10 @@ describe('completeSwap', () => {
     // when the node restarts: that half-written file must never take the original's place.
     const { job, intent, tmp } = await swapping('ep.mkv', 'ep.mkv')
     await fs.rm(tmp)
-    // As long as the output, and likely on its freed inode: only its time tells it apart.
+    // As long as the output, and maybe on its freed inode: only its time tells it apart.
     await fs.writeFile(tmp, 'half of a new assem')
+    const later = new Date(Date.now() + 1_000)
+    await fs.utimes(tmp, later, later)
     expect((await fs.stat(tmp)).size).toBe(intent.output?.size)
     expect(await completeSwap(job, intent, tmp)).toBe(false)
     expect(await read(job.source)).toBe(ORIGINAL)

@@ -18,7 +18,7 @@ export const TRASH_DIR = '.ffmesh-trash'
  *   0. the output is complete, verified and fsynced in a hidden temp file beside the source;
  *   1. the swap's two paths and the output's identity are logged (job:swap-started), so a restart
  *      knows a swap is under way and which file is its output;
- *   2. the original gets a second link in the trash, on its own disk (topOnSameDisk; a copy,
+ *   2. the original gets a second link in the trash, on its own disk (trashTopFor; a copy,
  *      fsynced then renamed in, where a link is refused): it is kept before its name is touched;
  *   3. the temp file is renamed over the source's name (atomic), or linked in under a new name
  *      when the profile's extension differs;
@@ -31,7 +31,7 @@ export const TRASH_DIR = '.ffmesh-trash'
  */
 export async function swapIntent (job: JobRecord, outName: string): Promise<SwapIntent> {
   const root = job.library?.root ?? path.dirname(job.source)
-  const top = await topOnSameDisk(root, job.source)
+  const top = await trashTopFor(root, job.source)
   const rel = path.relative(top, job.source)
   return {
     trash: path.join(top, TRASH_DIR, job.id, rel.startsWith('..') ? path.basename(job.source) : rel),
@@ -40,30 +40,33 @@ export async function swapIntent (job: JobRecord, outName: string): Promise<Swap
 }
 
 /**
- * The folder of the library whose trash keeps `source`: the root, or, where the source is on
- * another disk mounted inside the library, the top of that disk. Its original is then kept by a
- * second link, not copied onto the root's disk (minutes per film, and space that disk may lack).
+ * The folder whose trash keeps `source`: the library root, or the top of a disk mounted inside
+ * the library that holds the source, where keeping the original is a second link rather than a
+ * copy onto the root's disk (minutes per film, and space that disk may lack). The root where that
+ * top cannot be written (a disk's top owned by root): there the original is copied, as before.
  */
-async function topOnSameDisk (root: string, source: string): Promise<string> {
-  if (!isInside(root, source)) return root
-  const { dev } = await fs.stat(source)
-  let dir = path.dirname(source)
-  while (dir !== root) {
-    const parent = path.dirname(dir)
-    if ((await fs.stat(parent)).dev !== dev) return dir
-    dir = parent
-  }
-  return root
+async function trashTopFor (root: string, source: string): Promise<string> {
+  const tops = (await trashTops(root)).filter(t => isInside(t, source))
+  const deepest = tops.sort((a, b) => b.length - a.length)[0]
+  if (deepest == null || deepest === root) return root
+  const writable = await fs.access(deepest, constants.W_OK | constants.X_OK).then(() => true, () => false)
+  return writable ? deepest : root
 }
 
-/** Mount points strictly inside `root` (Linux's mount table; none where it cannot be read). */
-async function mountsInside (root: string): Promise<string[]> {
+/**
+ * Where a library's trash folders may be: its root, and each disk mounted inside it (Linux's mount
+ * table; none where it cannot be read). Mount points are real paths, so a root reached through a
+ * symbolic link is resolved to compare them, and they are named under the root as given.
+ */
+async function trashTops (root: string): Promise<string[]> {
+  const real = await fs.realpath(root).catch(() => root)
   const table = await fs.readFile('/proc/self/mountinfo', 'utf8').catch(() => '')
   // Field 5 is the mount point, with space, tab, newline and backslash written as octal escapes.
   const unescape = (field: string): string =>
     field.replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(parseInt(octal, 8)))
-  const points = table.split('\n').map(line => unescape(line.split(' ')[4] ?? ''))
-  return points.filter(p => p !== '' && p !== root && isInside(root, p))
+  const mounts = table.split('\n').map(line => unescape(line.split(' ')[4] ?? ''))
+  const inside = mounts.filter(m => m !== '' && m !== real && isInside(real, m))
+  return [root, ...new Set(inside.map(m => path.join(root, path.relative(real, m))))]
 }
 
 async function exists (file: string): Promise<boolean> {
@@ -72,8 +75,8 @@ async function exists (file: string): Promise<boolean> {
 
 /** The identity a swap logs of its verified output (see SwapIntent.output). */
 export async function fileIdentity (file: string): Promise<FileIdentity> {
-  const { dev, ino, size, mtimeMs } = await fs.stat(file)
-  return { dev, ino, size, mtimeMs }
+  const { ino, size, mtimeMs } = await fs.stat(file)
+  return { ino, size, mtimeMs }
 }
 
 /**
@@ -83,8 +86,8 @@ export async function fileIdentity (file: string): Promise<FileIdentity> {
 async function isOutput (file: string, intent: SwapIntent): Promise<boolean> {
   const stat = await fs.stat(file).catch(() => null)
   if (stat == null || intent.output == null) return stat != null
-  const { dev, ino, size, mtimeMs } = intent.output
-  return stat.dev === dev && stat.ino === ino && stat.size === size && stat.mtimeMs === mtimeMs
+  const { ino, size, mtimeMs } = intent.output
+  return stat.ino === ino && stat.size === size && stat.mtimeMs === mtimeMs
 }
 
 /** Whether the source's name still holds the file that was converted (its size and time, as submitted). */
@@ -144,9 +147,13 @@ async function keepAccess (source: string, output: string): Promise<void> {
 export async function completeSwap (job: JobRecord, intent: SwapIntent, tmp: string): Promise<boolean> {
   const dir = path.dirname(job.source)
   if (await isOutput(tmp, intent)) {
+    const unchanged = async (): Promise<void> =>
+      await assertSourceUnchanged(job, 'before the output took its place; the original is kept')
+    // Before the trash keeps anything, and again after: a copy across disks takes minutes.
+    await unchanged()
     if (!await exists(intent.trash)) await keepOriginal(job.source, intent.trash)
     crashPoint('swap-after-trash')
-    await assertSourceUnchanged(job, 'before the output took its place; the original is kept')
+    await unchanged()
     await keepAccess(job.source, tmp)
     if (intent.final === job.source) {
       await fs.rename(tmp, intent.final)
@@ -196,7 +203,7 @@ export async function freeOutputName (job: JobRecord, outName: string): Promise<
 /** Removes trash folders (one per job) older than `days`: the root's, and those of disks mounted inside it. */
 export async function sweepTrash (root: string, days: number, now: number): Promise<number> {
   let removed = 0
-  for (const top of [root, ...await mountsInside(root)]) {
+  for (const top of await trashTops(root)) {
     const trash = path.join(top, TRASH_DIR)
     for (const entry of await fs.readdir(trash, { withFileTypes: true }).catch(() => [])) {
       if (!entry.isDirectory()) continue

@@ -94,15 +94,16 @@ export interface SwapIntent {
   final: string
   /**
    * The verified output as a file when the swap was logged. A rename and a link keep a file's
-   * device, inode, size and time, so a restart tells the output from whatever else is under its
-   * names (a temp being written again, which may get the freed inode; another program's file).
+   * inode, size and time, so a restart tells the output from whatever else is under its names (a
+   * temp being written again, which may get the freed inode; another program's file). Not its
+   * device number: a USB disk, a FUSE pool or NFS may get another one at the next boot.
    * Absent in a swap logged by an older node.
    */
   output?: FileIdentity
 }
 
 /** A file as the file system knows it, whatever its name. */
-export interface FileIdentity { dev: number, ino: number, size: number, mtimeMs: number }
+export interface FileIdentity { ino: number, size: number, mtimeMs: number }
 
 export interface UnitOutcome {
   hash: string

@@ -99,7 +99,11 @@ export async function resumeAssembly (c: JobComponents, view: JobView): Promise<
   await adoptEarlierTemp(view.job, tmp)
   // A --replace swap was logged: finish it (library/swap.ts says why each step is safe to redo).
   if (view.job.swap != null) {
-    const swapped = await resumeSwap(view.job, tmp)
+    const swapped = await resumeSwap(view.job, tmp).catch(async (err: unknown) => {
+      // Hidden beside the original, the output would outlive a failed job; an assembly makes it again.
+      await fs.rm(tmp, { force: true })
+      throw err
+    })
     if (swapped != null) return await finish(c, view.job, swapped, placement)
   }
   const stat = await fs.stat(tmp).catch(() => null)

@@ -132,7 +132,9 @@ export function createOwner (c: JobComponents, init: OwnerInit) {
             await leases.release(u, reason, false)
           }
         }
-        if (view.job.state === 'assembling') await resumeAssembly(c, view)
+        // As an assembly step: a swap that cannot finish now (the original replaced meanwhile, a
+        // full disk) fails or holds its job like any assembly, and never keeps the node from starting.
+        if (view.job.state === 'assembling') runner.runExclusive(view.job.id, 'assembly', () => resumeAssembly(c, view))
       }
       subscriptions.add(c.events.on(e => {
         // Offers, claims and progress of a finished job are of no further use.
