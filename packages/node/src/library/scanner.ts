@@ -105,6 +105,21 @@ export function createScanner (deps: ScannerDeps) {
       report.plan?.push({ path: file, action: 'skip', profile, output: null, reason })
     }
 
+    /**
+     * A changed sidecar: copied beside its video's output if the library converted that video as it
+     * is now. Nothing is queued: the video may still be arriving (a folder copied in, its subtitles
+     * first), and its own notice or the next scan looks at it.
+     */
+    const sidecarsOfKnown = async (dir: string, item: ClassifiedFile): Promise<void> => {
+      const file = path.join(dir, item.name)
+      const profile = spec.table[item.kind]
+      if (profile == null || !passesFilters(relativeToRoot(spec.root, file), spec.include, spec.exclude)) return
+      const stat = await fs.stat(file).catch(() => null)
+      if (stat == null) return
+      const known = await index.get(indexKey(profile.name, spec.replace ? null : spec.output, file))
+      if (known?.size === stat.size && known.mtimeMs === stat.mtimeMs) await sidecarsToMirror(spec, dir, item, profile)
+    }
+
     const take = async (dir: string, item: ClassifiedFile): Promise<void> => {
       const file = path.join(dir, item.name)
       const rel = relativeToRoot(spec.root, file)
@@ -179,9 +194,9 @@ export function createScanner (deps: ScannerDeps) {
       for (const dir of new Set(options.only.map(f => path.dirname(f)))) {
         const names = await fs.readdir(dir).catch(() => [] as string[])
         const wanted = new Set(options.only.filter(f => path.dirname(f) === dir).map(f => path.basename(f)))
-        // A sidecar that changed is looked at through its video.
         for (const item of classifyFolder(names, spec.profiles)) {
-          if (wanted.has(item.name) || item.sidecars.some(s => wanted.has(s))) await take(dir, item)
+          if (wanted.has(item.name)) await take(dir, item)
+          else if (item.sidecars.some(s => wanted.has(s))) await sidecarsOfKnown(dir, item)
         }
       }
     } else {

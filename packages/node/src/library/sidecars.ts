@@ -3,9 +3,9 @@ import path from 'node:path'
 
 /**
  * Copies a video's sidecars (subtitles, .nfo, posters) next to its output. Each goes through a
- * hidden temp name and appears complete. A copy already there stays unless its sidecar changed
- * since (another size, or written after the copy): subtitles a tool adds or improves later reach
- * the output with the next scan.
+ * hidden temp name and appears complete. A copy already there stays unless its sidecar was written
+ * after it: subtitles a tool adds or improves later reach the output with the next scan, and a copy
+ * edited in the output tree since is left as it is.
  */
 export async function copySidecars (sidecars: readonly string[], outDir: string): Promise<string[]> {
   const copied: string[] = []
@@ -26,9 +26,8 @@ export async function copySidecars (sidecars: readonly string[], outDir: string)
   return copied
 }
 
-/** Whether `file` differs from its copy `dest`, or there is no copy. */
+/** Whether `file` was written after its copy `dest`, or there is no copy. */
 async function changedSince (file: string, dest: string): Promise<boolean> {
   const [source, copy] = await Promise.all([fs.stat(file).catch(() => null), fs.stat(dest).catch(() => null)])
-  if (copy == null) return true
-  return source != null && (source.size !== copy.size || source.mtimeMs > copy.mtimeMs)
+  return copy == null || (source != null && source.mtimeMs > copy.mtimeMs)
 }
