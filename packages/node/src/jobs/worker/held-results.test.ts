@@ -63,9 +63,10 @@ describe('results held for an owner that is away', () => {
     const kept = await w.outboxFiles()
     const crashed = path.join(w.outbox, 'left-by-a-crash.mkv')
     await fs.writeFile(crashed, 'never recorded')
-    // Written before this node started, as a file a crash left is.
+    // Both written before this node started, as files of an earlier run are: only the held
+    // result's record keeps its file.
     const before = new Date(Date.now() - 3_600_000)
-    await fs.utimes(crashed, before, before)
+    for (const file of [crashed, ...kept.map(name => path.join(w.outbox, name))]) await fs.utimes(file, before, before)
     await w.hold.start()
     await w.hold.stop()
     expect(await w.outboxFiles()).toEqual(kept)

@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { createLogger } from '../../logger.js'
 import { createBlobStore } from '../../store/blob-store.js'
 import type { JobComponents } from '../shared/deps.js'
-import { failureCode, runUnitTask, UnitRefusal, type TaskDeps, type UnitTask } from './unit-task.js'
+import { failureCode, inputInUseBy, runUnitTask, UnitRefusal, type TaskDeps, type UnitTask } from './unit-task.js'
 
 describe('the wire code a worker gives back a unit with', () => {
   it('says the owner is unreachable, not that the unit failed, when its blob stream cannot be opened', () => {
@@ -60,7 +60,7 @@ describe('a remote unit\'s inputs on the worker', () => {
       audioBeside: true,
       acceptLocal: async () => ({ ok: true }),
       deliverRemote: async () => ({ ok: true }),
-      inputInUse: (hash, except) => [...tasks].some(t => t !== except && t.spec.inputs.some(i => i.hash === hash)),
+      inputInUse: (hash, except) => inputInUseBy(tasks, hash, except),
       heartbeat: () => {}
     }
     const run = async (task: UnitTask): Promise<void> => {
@@ -72,6 +72,12 @@ describe('a remote unit\'s inputs on the worker', () => {
     return { run, left }
   }
 
+  /** A promise the test opens when it wants. */
+  const gate = (): { open: () => void, opened: Promise<void> } => {
+    let open = (): void => {}
+    const opened = new Promise<void>(resolve => { open = resolve })
+    return { open, opened }
+  }
   /** Waits for a condition the test's own stand-ins make true, looking again at each turn of the event loop. */
   const until = async (ok: () => Promise<boolean>): Promise<void> => {
     while (!await ok()) await new Promise(resolve => setImmediate(resolve))
@@ -107,11 +113,6 @@ describe('a remote unit\'s inputs on the worker', () => {
   it('removes a piece two units share once the last of them ends, whichever fetched it', async () => {
     const shared = piece('piece 4, the pre-roll of unit 5')
     const own = piece('piece 5')
-    const gate = (): { open: () => void, opened: Promise<void> } => {
-      let open = (): void => {}
-      const opened = new Promise<void>(resolve => { open = resolve })
-      return { open, opened }
-    }
     // Unit 5 finds piece 4 as unit 4 fetched it, and is still fetching its own piece when unit 4 ends.
     const unit5Fetching = gate()
     const unit4Ended = gate()
@@ -134,6 +135,23 @@ describe('a remote unit\'s inputs on the worker', () => {
     await unit4
     unit4Ended.open()
     await unit5
+    expect(await w.left()).toEqual([])
+  })
+
+  it('removes a shared piece when both units end at once (a pause gives both back)', async () => {
+    const shared = piece('piece 4, the pre-roll of unit 5')
+    const own = piece('piece 5')
+    let converting = 0
+    const bothConverting = gate()
+    const w = await workerParts(transfer([shared, own]), async () => {
+      if (++converting === 2) bothConverting.open()
+      await bothConverting.opened
+      throw new FfmeshError(ErrorCodes.JOB_CANCELLED, 'given back')
+    })
+    const unit4 = w.run(task(shared))
+    await until(async () => (await w.left()).includes(shared.hash))
+    const results = await Promise.allSettled([unit4, w.run(task(shared, own))])
+    expect(results.map(r => r.status)).toEqual(['rejected', 'rejected'])
     expect(await w.left()).toEqual([])
   })
 })

@@ -15,6 +15,8 @@ export interface UnitTask {
   abort: AbortController
   phase: 'fetching' | 'converting' | 'returning'
   progress: number
+  /** Set as the task cleans up: its inputs no longer keep a piece another task shares. */
+  ended?: boolean
 }
 
 export interface TaskDeps {
@@ -30,6 +32,14 @@ export interface TaskDeps {
   /** Blobs still needed by other tasks of this worker are not removed after a unit. */
   inputInUse: (hash: string, except: UnitTask) => boolean
   heartbeat: (task: UnitTask) => void
+}
+
+/** Whether a task other than `except`, and not ending, reads the blob `hash` (TaskDeps.inputInUse). */
+export function inputInUseBy (tasks: Iterable<UnitTask>, hash: string, except: UnitTask): boolean {
+  for (const t of tasks) {
+    if (t !== except && t.ended !== true && t.spec.inputs.some(i => i.hash === hash)) return true
+  }
+  return false
 }
 
 /** A refusal the owner reads as "try another worker", not as a failed try. */
@@ -121,6 +131,9 @@ export async function runUnitTask (c: JobComponents, deps: TaskDeps, task: UnitT
       )
     }
   } finally {
+    // Before anything awaits: two tasks ending together (a pause gives back both) must not each
+    // keep a shared piece for the other.
+    task.ended = true
     if (outFile != null) await fs.rm(outFile, { force: true })
     if (fetching != null) await removeFetch(fetching)
     for (const hash of held) if (!deps.inputInUse(hash, task)) await c.fetched.remove(hash)

@@ -21,7 +21,7 @@ import type { NodeControl } from './node-control.js'
 import { audioRunsBeside, createSlots, unitThreads, type Slots } from './slots.js'
 import { PREFETCH_UNITS } from '../shared/timing.js'
 import { offerSequence } from '../shared/unit-order.js'
-import { failureCode, runUnitTask, UnitRefusal, type UnitTask } from './unit-task.js'
+import { failureCode, inputInUseBy, runUnitTask, UnitRefusal, type UnitTask } from './unit-task.js'
 
 /** Which try at which unit a refusal is about. */
 interface UnitAttempt { jobId: string, index: number, attempt: number }
@@ -343,8 +343,7 @@ export function createWorker (c: JobComponents, init: WorkerInit) {
   }
 
   function inputInUse (hash: string, except: UnitTask): boolean {
-    for (const t of tasks.values()) if (t !== except && t.spec.inputs.some(i => i.hash === hash)) return true
-    return false
+    return inputInUseBy(tasks.values(), hash, except)
   }
 
   async function refresh (): Promise<void> {
