@@ -290,6 +290,7 @@ export function createHandoff (c: JobComponents, init: HandoffInit): HandoffMana
           job?.origin != null &&
           (e.type === 'job:done' ||
             e.type === 'job:failed' ||
+            e.type === 'job:retried' ||
             e.type === 'job:units-planned' ||
             e.type === 'job:planned' ||
             e.type === 'job:assembling')
