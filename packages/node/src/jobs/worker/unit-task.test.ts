@@ -61,6 +61,7 @@ describe('a remote unit\'s inputs on the worker', () => {
       acceptLocal: async () => ({ ok: true }),
       deliverRemote: async () => ({ ok: true }),
       inputInUse: (hash, except) => inputInUseBy(tasks, hash, except),
+      promised: () => 0,
       heartbeat: () => {}
     }
     const run = async (task: UnitTask): Promise<void> => {

@@ -31,6 +31,8 @@ export interface TaskDeps {
   deliverRemote: (owner: string, push: ResultPush, file: string) => Promise<Ack>
   /** Blobs still needed by other tasks of this worker are not removed after a unit. */
   inputInUse: (hash: string, except: UnitTask) => boolean
+  /** Disk the worker's other claims and units may still fill (stillNeeded). */
+  promised: (except: UnitTask) => number
   heartbeat: (task: UnitTask) => void
 }
 
@@ -40,6 +42,18 @@ export function inputInUseBy (tasks: Iterable<UnitTask>, hash: string, except: U
     if (t !== except && t.ended !== true && t.spec.inputs.some(i => i.hash === hash)) return true
   }
   return false
+}
+
+/**
+ * Disk a task may still fill: the inputs it has yet to fetch (a remote unit while fetching) and
+ * its output until it is returned. What a unit needs is checked against the free space less this,
+ * summed over the worker's other units: each check alone saw the same free space, and a few units
+ * claimed together filled the disk midway through their transfers.
+ */
+export function stillNeeded (task: UnitTask, self: string): number {
+  if (task.ended === true || task.phase === 'returning') return 0
+  const fetching = task.phase === 'fetching' && task.owner !== self
+  return (fetching ? task.spec.inputs.reduce((n, i) => n + i.size, 0) : 0) + task.expectedOutputBytes
 }
 
 /** A refusal the owner reads as "try another worker", not as a failed try. */
@@ -67,10 +81,10 @@ export async function runUnitTask (c: JobComponents, deps: TaskDeps, task: UnitT
     if (local) {
       const unit = c.store.job(spec.jobId)?.units[spec.index]
       if (unit == null) throw new UnitRefusal('NOT_FOUND', 'the unit is gone from the local job store')
-      await checkDisk(c, task.expectedOutputBytes)
+      await checkDisk(c, task.expectedOutputBytes + deps.promised(task))
       inputs = unit.inputPaths
     } else {
-      await checkDisk(c, spec.inputs.reduce((n, i) => n + i.size, 0) + task.expectedOutputBytes)
+      await checkDisk(c, spec.inputs.reduce((n, i) => n + i.size, 0) + task.expectedOutputBytes + deps.promised(task))
       inputs = []
       for (const ref of spec.inputs) {
         held.push(ref.hash)

@@ -37,7 +37,7 @@ const h264 = DEFAULT_PROFILES.find(p => p.name === 'h264') as NonNullable<UnitSp
  * the turn-down, a claim that lost to the owner's own worker (whose grants never cross the network)
  * held the room for CLAIM_TTL_MS, and the worker sat idle that long.
  */
-function harness () {
+function harness (init: { freeDisk?: number } = {}) {
   const published: JobMessage[] = []
   let deliver: (m: JobMessage, from: string) => void = () => {}
   const time = { now: Date.now() }
@@ -53,7 +53,7 @@ function harness () {
     },
     paths: { root: os.tmpdir() },
     disk: {
-      dataDir: () => ({ full: false, free: 1e12, reserve: 0, dir: os.tmpdir(), what: 'data dir' }),
+      dataDir: () => ({ full: false, free: init.freeDisk ?? 1e12, reserve: 0, dir: os.tmpdir(), what: 'data dir' }),
       refresh: async () => {}
     },
     fetched: { has: async () => false, tempPath: () => path.join(os.tmpdir(), 'ffmesh-never-written.fetch') },
@@ -138,8 +138,8 @@ let running: Worker | undefined
 afterEach(async () => { await running?.stop(); running = undefined })
 
 /** A started harness, stopped after the test. */
-async function started (): Promise<ReturnType<typeof harness>> {
-  const h = harness()
+async function started (init: Parameters<typeof harness>[0] = {}): Promise<ReturnType<typeof harness>> {
+  const h = harness(init)
   running = h.worker
   await h.worker.start()
   return h
@@ -159,6 +159,21 @@ describe('worker claims', () => {
     // The owner turns down the claim on unit 0: the room goes to unit 2, heard while full.
     await h.send(h.revoke(0))
     expect(h.claimed()).toEqual([0, 1, 2])
+  })
+
+  it('claims no more than its free disk holds for all its units together, not for each alone', async () => {
+    // Each unit needs 1 byte of input and 1 of output: room for two, not three.
+    const h = await started({ freeDisk: 5 })
+    for (const i of [0, 1]) await h.send(h.offer(i))
+    expect(h.claimed()).toEqual([0, 1])
+    await h.send(h.grant(0))
+    await h.send(h.offer(2))
+    await h.send(h.revoke(1))
+    await h.send(h.offer(3))
+    // Unit 0 converting and fetching, the claim on unit 1 turned down: unit 3 fits, unit 2 did not.
+    expect(h.claimed()).toEqual([0, 1, 3])
+    expect(h.published.filter(m => m.type === 'reject' && m.code === 'DISK_FULL').map(m => (m as { index: number }).index))
+      .toEqual([2])
   })
 
   it('claims the offers it kept while full in the owner\'s order: the earliest job first, then its longest unit', async () => {

@@ -21,7 +21,7 @@ import type { NodeControl } from './node-control.js'
 import { audioRunsBeside, createSlots, unitThreads, type Slots } from './slots.js'
 import { PREFETCH_UNITS } from '../shared/timing.js'
 import { offerSequence } from '../shared/unit-order.js'
-import { failureCode, inputInUseBy, runUnitTask, UnitRefusal, type UnitTask } from './unit-task.js'
+import { failureCode, inputInUseBy, runUnitTask, stillNeeded, UnitRefusal, type UnitTask } from './unit-task.js'
 
 /** Which try at which unit a refusal is about. */
 interface UnitAttempt { jobId: string, index: number, attempt: number }
@@ -169,8 +169,9 @@ export function createWorker (c: JobComponents, init: WorkerInit) {
     if (inputBytes > (unit.kind === 'whole' ? MAX_WHOLE_UNIT_BYTES : MAX_UNIT_BYTES)) {
       return refuse(offer, owner, 'TOO_LARGE', `unit of ${inputBytes} bytes is over the limit`, `${key}:size`)
     }
-    // This node's own units obey the same reserve; their inputs are already here, only the output is new.
-    const needed = (owner === c.mesh.peerId ? 0 : inputBytes) + offer.expectedOutputBytes
+    // This node's own units obey the same reserve; their inputs are already here, only the output
+    // is new. Beside what the units it holds may still write.
+    const needed = (owner === c.mesh.peerId ? 0 : inputBytes) + offer.expectedOutputBytes + promised()
     const disk = c.disk.dataDir()
     if (disk.full || disk.free - needed < c.config.worker.minFreeDisk) {
       return refuse(
@@ -283,7 +284,8 @@ export function createWorker (c: JobComponents, init: WorkerInit) {
         acceptLocal: init.acceptLocal,
         deliverRemote: init.deliverRemote,
         heartbeat,
-        inputInUse
+        inputInUse,
+        promised
       },
       task
     )
@@ -340,6 +342,17 @@ export function createWorker (c: JobComponents, init: WorkerInit) {
       reject(task.owner, { ...task.spec, attempt: task.attempt }, 'BUSY', PAUSED_MESSAGE)
         .catch(err => log.debug({ err }, 'give-back not sent'))
     }
+  }
+
+  /** Disk the worker's claims and units may still fill (stillNeeded), but `except`'s. */
+  function promised (except?: UnitTask): number {
+    let bytes = 0
+    for (const t of tasks.values()) if (t !== except) bytes += stillNeeded(t, c.mesh.peerId)
+    for (const { offer, owner } of claims.values()) {
+      const inputs = owner === c.mesh.peerId ? 0 : offer.unit.inputs.reduce((n, i) => n + i.size, 0)
+      bytes += inputs + offer.expectedOutputBytes
+    }
+    return bytes
   }
 
   function inputInUse (hash: string, except: UnitTask): boolean {
