@@ -148,6 +148,12 @@ async function main (): Promise<void> {
   const meshMs = new Map<number, number[]>(meshCounts.map(n => [n, []]))
   const unitsBy = new Map<number, string>()
   let speedupN = 0
+  /**
+   * The N-node run's speed against the ceiling of its own round (the ceiling's wall over the mesh's):
+   * two runs on all cores, close in time, so a host whose speed drifts from one minute to the next
+   * moves both. Null without a ceiling.
+   */
+  let ofCeiling: number[] | null = null
   try {
     for (let round = 1; round <= rounds; round++) {
       const plain = await runPlain(plainArgv(source, path.join(work, 'plain.mkv'), { profile, threads: 1, pinCore: 0 }))
@@ -229,6 +235,9 @@ async function main (): Promise<void> {
       const runs = meshMs.get(n) ?? []
       const ratios = runs.map((ms, i) => (plainMs[i] as number) / ms)
       speedupN = median(ratios)
+      if (n === count && ceilingMs.length === runs.length) {
+        ofCeiling = runs.map((ms, i) => (ceilingMs[i] as number) / ms)
+      }
       rows.push([
         `${n} node${n > 1 ? 's' : ''}, one core each`,
         seconds(median(runs)),
@@ -263,6 +272,11 @@ async function main (): Promise<void> {
   console.log(
     `\ngoal: ${count} nodes at least ${target.toFixed(2)}x plain ffmpeg on one core: ${goal(speedupN >= target)} (${speedupN.toFixed(3)}x)`
   )
+  if (ofCeiling != null) {
+    console.log(
+      `${count} nodes against the ceiling of the same round: ${ofCeiling.map(r => r.toFixed(2)).join(' ')}; median ${median(ofCeiling).toFixed(3)}`
+    )
+  }
   console.log(`command: ${commandLine()}`)
   console.log(
     JSON.stringify({
@@ -274,6 +288,7 @@ async function main (): Promise<void> {
       rounds,
       rows,
       speedup: speedupN,
+      ofCeiling: ofCeiling == null ? null : median(ofCeiling),
       goal: target
     })
   )
