@@ -1,10 +1,10 @@
 import fs from 'node:fs/promises'
-import { request } from 'node:http'
 import os from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ErrorCodes } from '@ffmesh/protocol'
 import { image, shortClip, textAsMp4, truncatedMp4, zeroByte } from './fixtures/media.js'
+import { controlCall } from './helpers/control-call.js'
 import { ffmesh, makeDataDir, startNodeProcess, type NodeProcess } from './helpers/node-harness.js'
 import { paced } from './helpers/pace.js'
 
@@ -122,25 +122,3 @@ describe('bad input gets a clear error code and the node keeps running', () => {
 })
 
 const codeOf = (body: unknown): string | undefined => (body as { error?: { code: string } } | null)?.error?.code
-
-/** One request to a node's control API over its socket, as the dashboard or a script makes it. */
-async function controlCall (
-  socketPath: string,
-  method: string,
-  url: string,
-  body?: unknown
-): Promise<{ status: number, body: unknown }> {
-  const payload = body === undefined ? '' : JSON.stringify(body)
-  return await new Promise((resolve, reject) => {
-    const req = request(
-      { socketPath, method, path: url, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } },
-      async res => {
-        const chunks: Buffer[] = []
-        for await (const c of res) chunks.push(c as Buffer)
-        resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString()) })
-      }
-    )
-    req.on('error', reject)
-    req.end(payload)
-  })
-}

@@ -1,34 +1,10 @@
-import { request } from 'node:http'
 import { writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
+import { controlCall } from '../../../../test/helpers/control-call.js'
 import { useFakeControlServer } from '../../../../test/helpers/fake-control-server.js'
 
-function call (
-  socketPath: string,
-  method: string,
-  url: string,
-  body?: unknown
-): Promise<{ status: number; body: unknown }> {
-  return new Promise((resolve, reject) => {
-    const payload = body === undefined ? '' : JSON.stringify(body)
-    const req = request(
-      {
-        socketPath,
-        method,
-        path: url,
-        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) }
-      },
-      async res => {
-        const chunks: Buffer[] = []
-        for await (const c of res) chunks.push(c as Buffer)
-        resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString()) })
-      }
-    )
-    req.on('error', reject)
-    req.end(payload)
-  })
-}
+const call = controlCall
 
 const code = (r: { body: unknown }): string | undefined => (r.body as { error?: { code: string } }).error?.code
 

@@ -4,34 +4,13 @@ import os from 'node:os'
 import path from 'node:path'
 import { pino } from 'pino'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { controlCall } from '../../../../test/helpers/control-call.js'
 import { createFakeNodeApi, type FakeNodeApi } from '../../../../test/helpers/fake-node-api.js'
 import { paced } from '../../../../test/helpers/pace.js'
 import { MAX_CONTROL_BODY_BYTES } from './http-io.js'
 import { createControlServer, type ControlServer } from './server.js'
 
-interface Reply { status: number, body: unknown }
-
-function call (socketPath: string, method: string, url: string, body?: unknown): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const payload = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body)
-    const req = request(
-      {
-        socketPath,
-        method,
-        path: url,
-        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload ?? '') }
-      },
-      async res => {
-        const chunks: Buffer[] = []
-        for await (const c of res) chunks.push(c as Buffer)
-        const text = Buffer.concat(chunks).toString()
-        resolve({ status: res.statusCode ?? 0, body: text === '' ? null : JSON.parse(text) })
-      }
-    )
-    req.on('error', reject)
-    req.end(payload)
-  })
-}
+const call = controlCall
 
 const silent = pino({ level: 'silent' })
 
