@@ -67,8 +67,7 @@ export function createHandoff (c: JobComponents, init: HandoffInit): HandoffMana
   const outputRefs = new Map<string, BlobRef>()
   /** Submitter side: when each job was last offered for handoff. */
   const offeredAt = new Map<string, number>()
-  /** New-owner side: when each handed-off job's state was last reported to its submitter. */
-  /** When each handed-off job's state was last sent, and the wait before the next. */
+  /** New-owner side: when each handed-off job's state was last reported to its submitter, and the next wait. */
   const reportedAt = new Map<string, { at: number, every: number }>()
   const mirrors = init.mirrors
   const busy = new Set<string>()
