@@ -110,13 +110,17 @@ export function createScanner (deps: ScannerDeps) {
      * is now. Nothing is queued: the video may still be arriving (a folder copied in, its subtitles
      * first), and its own notice or the next scan looks at it.
      */
+    /** The file index's key for `file` converted with `profile` in this library. */
+    const keyOf = (profile: Profile, file: string): string =>
+      indexKey(profile.name, spec.replace ? null : spec.output, file)
+
     const sidecarsOfKnown = async (dir: string, item: ClassifiedFile): Promise<void> => {
       const file = path.join(dir, item.name)
       const profile = spec.table[item.kind]
       if (profile == null || !passesFilters(relativeToRoot(spec.root, file), spec.include, spec.exclude)) return
       const stat = await fs.stat(file).catch(() => null)
       if (stat == null) return
-      const known = await index.get(indexKey(profile.name, spec.replace ? null : spec.output, file))
+      const known = await index.get(keyOf(profile, file))
       if (known?.size === stat.size && known.mtimeMs === stat.mtimeMs) await sidecarsToMirror(spec, dir, item, profile)
     }
 
@@ -129,7 +133,7 @@ export function createScanner (deps: ScannerDeps) {
       report.found++
       const profile = spec.table[item.kind]
       if (profile == null) return
-      const key = indexKey(profile.name, spec.replace ? null : spec.output, file)
+      const key = keyOf(profile, file)
       const known = await index.get(key)
       if (known != null && known.size === stat.size) {
         // Only a file whose time changed is read (hashed), and only when its earlier hash is known.
@@ -151,7 +155,7 @@ export function createScanner (deps: ScannerDeps) {
           message: `${file} is empty (0 bytes); was it copied completely?`
         })
       }
-      const outDir = spec.replace || spec.output == null ? dir : path.join(spec.output, path.relative(spec.root, dir))
+      const outDir = outDirOf(spec, dir)
       if (options.dryRun === true) {
         toProbe.push({ file, size: stat.size, item })
         return
@@ -209,6 +213,11 @@ export function createScanner (deps: ScannerDeps) {
     return report
   }
 
+  /** Where the outputs of a library folder go: the mirrored folder under `--out`, else the folder itself. */
+  function outDirOf (spec: LibrarySpec, dir: string): string {
+    return spec.replace || spec.output == null ? dir : path.join(spec.output, path.relative(spec.root, dir))
+  }
+
   /**
    * A mirrored video already converted: sidecars added or changed since (subtitles a tool fetched
    * later) are copied beside its output; not where there is no output (a skipped file's sidecars
@@ -221,7 +230,7 @@ export function createScanner (deps: ScannerDeps) {
     profile: Profile
   ): Promise<void> {
     if (spec.replace || spec.output == null || item.sidecars.length === 0) return
-    const outDir = path.join(spec.output, path.relative(spec.root, dir))
+    const outDir = outDirOf(spec, dir)
     const output = path.join(outDir, libraryOutputName(path.join(dir, item.name), profile))
     if (!await fs.access(output).then(() => true, () => false)) return
     await copySidecars(item.sidecars.map(s => path.join(dir, s)), outDir).catch((err: unknown) => {

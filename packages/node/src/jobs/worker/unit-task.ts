@@ -5,6 +5,7 @@ import { removeFetch } from '../../mesh/blob-protocol.js'
 import type { Ack, ResultPush } from '../../mesh/types.js'
 import { hashFile } from '../../store/hash.js'
 import type { JobComponents } from '../shared/deps.js'
+import { unitInputBytes } from './limits.js'
 import type { Slots } from './slots.js'
 
 export interface UnitTask {
@@ -52,8 +53,12 @@ export function inputInUseBy (tasks: Iterable<UnitTask>, hash: string, except: U
  */
 export function stillNeeded (task: UnitTask, self: string): number {
   if (task.ended === true || task.phase === 'returning') return 0
-  const fetching = task.phase === 'fetching' && task.owner !== self
-  return (fetching ? task.spec.inputs.reduce((n, i) => n + i.size, 0) : 0) + task.expectedOutputBytes
+  return diskNeeded(task.spec, task.expectedOutputBytes, task.phase === 'fetching' && task.owner !== self)
+}
+
+/** Disk a unit takes on a worker: its output, and its inputs where it `fetches` them (not the owner's own). */
+export function diskNeeded (spec: Pick<UnitSpec, 'inputs'>, expectedOutputBytes: number, fetches: boolean): number {
+  return (fetches ? unitInputBytes(spec) : 0) + expectedOutputBytes
 }
 
 /** A refusal the owner reads as "try another worker", not as a failed try. */
@@ -81,10 +86,10 @@ export async function runUnitTask (c: JobComponents, deps: TaskDeps, task: UnitT
     if (local) {
       const unit = c.store.job(spec.jobId)?.units[spec.index]
       if (unit == null) throw new UnitRefusal('NOT_FOUND', 'the unit is gone from the local job store')
-      await checkDisk(c, task.expectedOutputBytes + deps.promised(task))
+      await checkDisk(c, diskNeeded(spec, task.expectedOutputBytes, false) + deps.promised(task))
       inputs = unit.inputPaths
     } else {
-      await checkDisk(c, spec.inputs.reduce((n, i) => n + i.size, 0) + task.expectedOutputBytes + deps.promised(task))
+      await checkDisk(c, diskNeeded(spec, task.expectedOutputBytes, true) + deps.promised(task))
       inputs = []
       for (const ref of spec.inputs) {
         held.push(ref.hash)

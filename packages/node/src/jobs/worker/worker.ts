@@ -16,12 +16,20 @@ import type { JobComponents } from '../shared/deps.js'
 import { isDiskFullError } from '../../media/disk-full.js'
 import type { JobMessage } from '../shared/job-bus.js'
 import type { JobMessageOf, SideMessages } from '../shared/message-router.js'
-import { withinOwnerShare } from './limits.js'
+import { unitInputBytes, withinOwnerShare } from './limits.js'
 import type { NodeControl } from './node-control.js'
 import { audioRunsBeside, createSlots, unitThreads, type Slots } from './slots.js'
 import { PREFETCH_UNITS } from '../shared/timing.js'
 import { offerSequence } from '../shared/unit-order.js'
-import { failureCode, inputInUseBy, runUnitTask, stillNeeded, UnitRefusal, type UnitTask } from './unit-task.js'
+import {
+  diskNeeded,
+  failureCode,
+  inputInUseBy,
+  runUnitTask,
+  stillNeeded,
+  UnitRefusal,
+  type UnitTask
+} from './unit-task.js'
 
 /** Which try at which unit a refusal is about. */
 interface UnitAttempt { jobId: string, index: number, attempt: number }
@@ -165,13 +173,13 @@ export function createWorker (c: JobComponents, init: WorkerInit) {
         `${owner}:${unit.jobId}:enc`
       )
     }
-    const inputBytes = unit.inputs.reduce((n, i) => n + i.size, 0)
+    const inputBytes = unitInputBytes(unit)
     if (inputBytes > (unit.kind === 'whole' ? MAX_WHOLE_UNIT_BYTES : MAX_UNIT_BYTES)) {
       return refuse(offer, owner, 'TOO_LARGE', `unit of ${inputBytes} bytes is over the limit`, `${key}:size`)
     }
     // This node's own units obey the same reserve; their inputs are already here, only the output
     // is new. Beside what the units it holds may still write.
-    const needed = (owner === c.mesh.peerId ? 0 : inputBytes) + offer.expectedOutputBytes + promised()
+    const needed = diskNeeded(unit, offer.expectedOutputBytes, owner !== c.mesh.peerId) + promised()
     const disk = c.disk.dataDir()
     if (disk.full || disk.free - needed < c.config.worker.minFreeDisk) {
       return refuse(
@@ -349,8 +357,7 @@ export function createWorker (c: JobComponents, init: WorkerInit) {
     let bytes = 0
     for (const t of tasks.values()) if (t !== except) bytes += stillNeeded(t, c.mesh.peerId)
     for (const { offer, owner } of claims.values()) {
-      const inputs = owner === c.mesh.peerId ? 0 : offer.unit.inputs.reduce((n, i) => n + i.size, 0)
-      bytes += inputs + offer.expectedOutputBytes
+      bytes += diskNeeded(offer.unit, offer.expectedOutputBytes, owner !== c.mesh.peerId)
     }
     return bytes
   }
