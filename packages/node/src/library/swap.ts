@@ -4,7 +4,7 @@ import path from 'node:path'
 import { crashPoint } from '../store/crash-point.js'
 import { fsyncDir, fsyncFile } from '../store/durable-fs.js'
 import { ErrorCodes, FfmeshError } from '@ffmesh/protocol'
-import { assertSourceUnchanged } from '../jobs/owner/source-check.js'
+import { assertSourceUnchanged, sourceAsSubmitted } from '../jobs/owner/source-check.js'
 import type { FileIdentity, JobRecord, SwapIntent } from '../store/records.js'
 import { isInside } from '../watch/watch-filter.js'
 
@@ -90,12 +90,6 @@ async function isOutput (file: string, intent: SwapIntent): Promise<boolean> {
   return stat.ino === ino && stat.size === size && stat.mtimeMs === mtimeMs
 }
 
-/** Whether the source's name still holds the file that was converted (its size and time, as submitted). */
-async function holdsOriginal (job: JobRecord): Promise<boolean> {
-  const stat = await fs.stat(job.source).catch(() => null)
-  return stat != null && stat.size === job.sourceSize && stat.mtimeMs === job.sourceMtimeMs
-}
-
 /** A second name for the original; a copy (temp, fsync, rename) where a link cannot cross devices. */
 async function keepOriginal (source: string, trash: string): Promise<void> {
   await fs.mkdir(path.dirname(trash), { recursive: true })
@@ -167,7 +161,7 @@ export async function completeSwap (job: JobRecord, intent: SwapIntent, tmp: str
   } else if (!await isOutput(intent.final, intent)) {
     return false
   }
-  if (intent.final !== job.source && await exists(intent.trash) && await holdsOriginal(job)) {
+  if (intent.final !== job.source && await exists(intent.trash) && await sourceAsSubmitted(job)) {
     await fs.unlink(job.source)
     await fsyncDir(dir)
   }

@@ -12,8 +12,13 @@ export function readsSource (job: JobRecord, unit: UnitRecord): boolean {
  * that changed or vanished since submit would give an output that matches neither version.
  */
 export async function assertSourceUnchanged (job: JobRecord, what: string): Promise<void> {
-  const stat = await fs.stat(job.source).catch(() => null)
-  if (stat == null || stat.size !== job.sourceSize || stat.mtimeMs !== job.sourceMtimeMs) {
+  if (!await sourceAsSubmitted(job)) {
     throw new FfmeshError(ErrorCodes.SOURCE_CHANGED, `${job.source} changed or vanished ${what}; submit it again`)
   }
+}
+
+/** Whether the source's name still holds the file that was submitted (its size and time). */
+export async function sourceAsSubmitted (job: JobRecord): Promise<boolean> {
+  const stat = await fs.stat(job.source).catch(() => null)
+  return stat != null && stat.size === job.sourceSize && stat.mtimeMs === job.sourceMtimeMs
 }
