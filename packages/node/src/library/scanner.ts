@@ -21,6 +21,7 @@ import { classifyFolder, type ClassifiedFile } from './media-kinds.js'
 import { libraryOutputName } from './output-name.js'
 import { copySidecars } from './sidecars.js'
 import { probeRule, sizeRule } from './rules.js'
+import { lookAgain } from './touched-file.js'
 import { walkTree } from '../watch/walk-tree.js'
 
 /** Jobs logged per synced write: one fsync per 500 jobs instead of one per job. */
@@ -137,8 +138,12 @@ export function createScanner (deps: ScannerDeps) {
       const known = await index.get(key)
       if (known != null && known.size === stat.size) {
         // Only a file whose time changed is read (hashed), and only when its earlier hash is known.
-        const touched =
-          known.mtimeMs !== stat.mtimeMs && known.hash != null && known.hash === (await deps.hashFile(file, options))
+        const again =
+          known.mtimeMs !== stat.mtimeMs && known.hash != null
+            ? await lookAgain(file, known.hash, deps.hashFile, options)
+            : null
+        if (again != null && 'error' in again) return fail(file, again.error)
+        const touched = again?.same === true
         if (touched) await index.put(key, { ...known, mtimeMs: stat.mtimeMs })
         if (known.mtimeMs === stat.mtimeMs || touched) {
           if (options.dryRun !== true) await sidecarsToMirror(spec, dir, item, profile)
