@@ -157,6 +157,20 @@ describe('loadConfig', () => {
     expect(config.jobs.leaseSeconds).toBe(2)
   })
 
+  it('refuses a watch or library naming a profile the node does not have, or of another kind', async () => {
+    await writeFile(path.join(dir, 'config.yaml'), 'watch:\n  - { path: /in, profile: h256, output: /out }\n')
+    await expectCode(loadConfig({ dataDir: dir, env: {} }), 'CONFIG_INVALID', 'watch.0.profile', '"h256"', 'h265')
+    await writeFile(path.join(dir, 'config.yaml'), 'libraries:\n  - { path: /lib, profiles: { video: opus }, replace: true }\n')
+    await expectCode(loadConfig({ dataDir: dir, env: {} }), 'CONFIG_INVALID', 'libraries.0.profiles.video', 'audio')
+    // A profile of the config's own is known like a built-in one.
+    await writeFile(
+      path.join(dir, 'config.yaml'),
+      'profiles:\n  - { name: small, kind: video, container: mkv, video: { encoder: libx264, quality: 28 }, audio: copy }\n' +
+        'watch:\n  - { path: /in, profile: small, output: /out }\n'
+    )
+    expect((await loadConfig({ dataDir: dir, env: {} })).watch[0]?.profile).toBe('small')
+  })
+
   it('takes FFMESH_* numbers as plain decimals only, and an empty variable as an error', async () => {
     for (const value of ['0x10', '1e2', 'Infinity', ' ', '', '2 slots', '+3']) {
       await expectCode(

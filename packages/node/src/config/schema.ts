@@ -2,6 +2,7 @@ import os from 'node:os'
 import { LibrarySchema, ProfileSchema, WatchSchema, type LibraryConfig, type WatchConfig } from '@ffmesh/protocol'
 import { multiaddr } from '@multiformats/multiaddr'
 import { z } from 'zod'
+import { profileTable } from '../jobs/owner/profile-table.js'
 import { MAX_SCHEDULE_WINDOWS, parseSchedule, ScheduleError } from '../jobs/worker/schedule.js'
 import { DEFAULT_UI_LISTEN, parseListenAddress } from '../ui/listen-address.js'
 import { defaultSlots } from './machine-defaults.js'
@@ -115,6 +116,15 @@ export const ConfigSchema = z.strictObject({
         .min(1)
         .max(365 * 24 * 3600)
         .default(7 * 24 * 3600),
+      /**
+       * How long a done job keeps its units (the dashboard's timeline of its tries), then only what
+       * `ffmesh stats` counts of them, so a library's years of jobs do not fill memory; 0 keeps them.
+       */
+      doneUnitsRetentionSeconds: z
+        .number()
+        .min(0)
+        .max(10 * 365 * 24 * 3600)
+        .default(30 * 24 * 3600),
       /** Where outputs go when a submit names no --out: beside the source. */
       defaultOutputDir: z.string().optional(),
       /**
@@ -195,6 +205,34 @@ export function configRelationProblems (config: Config): Array<{ path: string[],
       path: ['jobs', 'leaseSeconds'],
       message: `must be greater than jobs.heartbeatSeconds (${config.jobs.heartbeatSeconds}); leases are renewed by heartbeats`
     })
+  }
+  problems.push(...profileProblems(config))
+  return problems
+}
+
+/**
+ * Watches and libraries name profiles this node knows, each of its media kind: checked at start,
+ * as `ffmesh watch add` and `ffmesh library add` check them, not at each file (a mistyped name
+ * would refuse every file the watch sees; a library would wait for ever to start).
+ */
+function profileProblems (config: Config): Array<{ path: string[], message: string }> {
+  const profiles = profileTable(config.profiles)
+  const known = `known profiles: ${[...profiles.keys()].join(', ')}`
+  const problems: Array<{ path: string[], message: string }> = []
+  for (const [i, watch] of config.watch.entries()) {
+    if (!profiles.has(watch.profile)) {
+      problems.push({ path: ['watch', String(i), 'profile'], message: `no profile named "${watch.profile}"; ${known}` })
+    }
+  }
+  for (const [i, library] of config.libraries.entries()) {
+    for (const [kind, name] of Object.entries(library.profiles)) {
+      const profile = name == null ? undefined : profiles.get(name)
+      const path = ['libraries', String(i), 'profiles', kind]
+      if (name != null && profile == null) problems.push({ path, message: `no profile named "${name}"; ${known}` })
+      else if (profile != null && profile.kind !== kind) {
+        problems.push({ path, message: `profile "${name}" converts ${profile.kind}, not ${kind}` })
+      }
+    }
   }
   return problems
 }
