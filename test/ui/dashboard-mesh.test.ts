@@ -133,6 +133,20 @@ describe.skipIf(!HAS_CHROMIUM)('the dashboard on a 3-node mesh', () => {
     /** Which nodes were granted units of a job (the owner, node-a, logs every grant). */
     const leasedTo = (id: string): Set<string> =>
       new Set(a.events.filter(e => e.type === 'unit:leased' && e.jobId === id).map(e => e.peerId as string))
+    /** Waits for a card's paused badge to show or go; a timeout names what the card and node-a say. */
+    const badge = async (name: string, state: 'visible' | 'detached'): Promise<void> => {
+      try {
+        await page.locator(`${card(name)} .badge.paused`).waitFor({ state, timeout: 30_000 })
+      } catch (err) {
+        const said = await page.locator(`${card(name)} .action-error`).textContent()
+        const seen = (await a.node.api.meshNodes()).map(n => ({ name: n.name, online: n.online, paused: n.paused }))
+        throw new Error(
+          `${name}'s paused badge is not ${state} after 30 s; its card says "${said ?? ''}"; ` +
+            `node-a lists ${JSON.stringify(seen)}`,
+          { cause: err }
+        )
+      }
+    }
     const submit = async (name: string, variant: number): Promise<string> => {
       const source = await makeClip(media, name, 6, '320x240', variant)
       return (await a.node.api.submit({ source, profile: 'h264', outDir: path.join(media, 'out') })).id
@@ -140,7 +154,7 @@ describe.skipIf(!HAS_CHROMIUM)('the dashboard on a 3-node mesh', () => {
 
     // This node, through its own route: its own job runs on the others only.
     await page.click(`${card('node-a')} button.act-pause`)
-    await page.locator(`${card('node-a')} .badge.paused`).waitFor({ timeout: 30_000 })
+    await badge('node-a', 'visible')
     const whilePaused = await submit('paused.mp4', 2)
     expect((await waitForJob(a, whilePaused)).state).toBe('done')
     const pausedLeases = leasedTo(whilePaused)
@@ -148,19 +162,19 @@ describe.skipIf(!HAS_CHROMIUM)('the dashboard on a 3-node mesh', () => {
     expect(pausedLeases.has(a.node.peerId)).toBe(false)
     await page.screenshot({ path: path.join(shots, 'paused.png'), fullPage: true })
     await page.click(`${card('node-a')} button.act-resume`)
-    await page.locator(`${card('node-a')} .badge.paused`).waitFor({ state: 'detached', timeout: 30_000 })
+    await badge('node-a', 'detached')
 
     // The other two, through the mesh: now node-a is the only node granted units, so it takes them again.
     for (const name of ['node-b', 'node-c']) {
       await page.click(`${card(name)} button.act-pause`)
-      await page.locator(`${card(name)} .badge.paused`).waitFor({ timeout: 30_000 })
+      await badge(name, 'visible')
     }
     const othersPaused = await submit('resumed.mp4', 3)
     expect((await waitForJob(a, othersPaused)).state).toBe('done')
     expect([...leasedTo(othersPaused)]).toEqual([a.node.peerId])
     for (const name of ['node-b', 'node-c']) {
       await page.click(`${card(name)} button.act-resume`)
-      await page.locator(`${card(name)} .badge.paused`).waitFor({ state: 'detached', timeout: 30_000 })
+      await badge(name, 'detached')
     }
     for (const n of [b, c]) expect((await n.node.api.meshNodes())[0]).toMatchObject({ self: true, paused: false })
     expect(problems).toEqual([])

@@ -183,6 +183,9 @@ export function createStore (api: Api, session: UiSession): Store {
     changed()
   }
 
+  /** Reads of the mesh's nodes: the number of the last one started, and of the one shown. */
+  let nodesAsked = 0
+  let nodesShown = 0
   let pollTimer: ReturnType<typeof setInterval> | null = setInterval(() => {
     if (document.visibilityState !== 'visible') return
     read([store.refreshNodes(), loadJobs()])
@@ -243,7 +246,13 @@ export function createStore (api: Api, session: UiSession): Store {
       else held.delete(id)
     },
     async refreshNodes () {
-      state.nodes = await api.get<MeshNodeView[]>(API.meshNodes)
+      const asked = ++nodesAsked
+      const nodes = await api.get<MeshNodeView[]>(API.meshNodes)
+      // A read that answers after a later one (a poll slower than the read after a pause) would
+      // bring back the state the later one replaced.
+      if (asked < nodesShown) return
+      nodesShown = asked
+      state.nodes = nodes
       changed()
     },
     async refreshWatches () {

@@ -100,14 +100,14 @@ export function createMeshView (c: MeshViewComponents): MeshView {
       const peers = c.mesh.knownPeers()
       const signal = deadline(options.signal)
       const live = peers.filter(p => p.online)
-      const reports = await inPool(live, MESH_STATUS_CONCURRENCY, async (p) => {
+      const askedAt = c.clock()
+      await inPool(live, MESH_STATUS_CONCURRENCY, async (p) => {
         const report = await asker.node(p.id, { signal })
-        if (report != null) cache.putNode(p.id, report)
-        return report
+        if (report != null) cache.putNode(p.id, report, askedAt)
       })
-      const answered = new Map(live.map((p, i) => [p.id, reports[i]?.status === 'fulfilled' ? reports[i].value : null]))
       const others = peers.map((p): MeshNodeStatus => {
-        const report = answered.get(p.id) ?? cache.node(p.id) ?? null
+        // The newest answer heard: this listing's, or a later one's (a pause sent while it waited).
+        const report = cache.node(p.id) ?? null
         return {
           id: p.id,
           name: p.name,
@@ -204,8 +204,9 @@ export function createMeshView (c: MeshViewComponents): MeshView {
           `no node ${peer} has been heard in this mesh (\`ffmesh peers\` lists them)`
         )
       }
+      const askedAt = c.clock()
       const report = await asker.steer(peer, request, { signal: deadline(options.signal) })
-      cache.putNode(peer, report)
+      cache.putNode(peer, report, askedAt)
       const { converting: _converting, ...state } = report
       log.info({ peer, request: request.type }, 'steered another node')
       return state

@@ -20,7 +20,11 @@ export interface PeerCache {
   putJob(peer: string, job: JobStatus, heardAt: number): void
   jobs(peer: string): HeardJob[]
   job(id: string): HeardJob | undefined
-  putNode(peer: string, report: NodeReport): void
+  /**
+   * A peer's state, as asked for at `askedAt`: an answer to an earlier question (a listing under way
+   * when a pause was sent) does not replace a later one's.
+   */
+  putNode(peer: string, report: NodeReport, askedAt: number): void
   node(peer: string): NodeReport | undefined
   putCounts(peer: string, counts: JobCounts): void
   counts(peer: string): JobCounts | undefined
@@ -42,7 +46,7 @@ export function createPeerCache (
   const maxJobs = limits.maxJobsPerPeer ?? MAX_CACHED_JOBS_PER_PEER
   const maxIndexed = limits.maxIndexed ?? MAX_INDEXED_JOBS
   const listings = new Map<string, Map<string, HeardJob>>()
-  const nodes = new Map<string, NodeReport>()
+  const nodes = new Map<string, { report: NodeReport, askedAt: number }>()
   const counts = new Map<string, JobCounts>()
   const owners = new Map<string, string>()
 
@@ -64,10 +68,11 @@ export function createPeerCache (
       const owner = owners.get(id)
       return owner == null ? undefined : listings.get(owner)?.get(id)
     },
-    putNode: (peer, report) => {
-      touch(nodes, peer, report, maxPeers)
+    putNode: (peer, report, askedAt) => {
+      const kept = nodes.get(peer)
+      if (kept == null || kept.askedAt <= askedAt) touch(nodes, peer, { report, askedAt }, maxPeers)
     },
-    node: peer => nodes.get(peer),
+    node: peer => nodes.get(peer)?.report,
     putCounts: (peer, heard) => {
       touch(counts, peer, heard, maxPeers)
     },
