@@ -1,5 +1,6 @@
 import { STATS_DAYS } from '@ffmesh/protocol'
 import { describe, expect, it } from 'vitest'
+import { summarize } from '../store/job-summary.js'
 import type { JobRecord } from '../store/records.js'
 import type { JobView } from '../store/reduce.js'
 import { computeStats, localDay } from './stats.js'
@@ -36,5 +37,28 @@ describe('statistics per day', () => {
   it('steps by calendar day across the end of a month and a year', () => {
     const stats = computeStats([], new Date(2027, 0, 2, 9).getTime(), () => null)
     expect(stats.byDay.slice(-4).map(d => d.day)).toEqual(['2026-12-30', '2026-12-31', '2027-01-01', '2027-01-02'])
+  })
+})
+
+describe('statistics per node', () => {
+  it('counts a done job whose units were let go (job:compacted) as it counted them before', () => {
+    const tried = (worker: string, leasedAt: number, endedAt: number) => ({
+      worker,
+      state: 'verified',
+      tries: [
+        { worker: 'gone', attempt: 1, leasedAt: 0, convertingAt: null, endedAt: 5, outcome: 'released' },
+        { worker, attempt: 2, leasedAt, convertingAt: null, endedAt, outcome: 'verified' }
+      ]
+    })
+    const full = view('done', at(2), 1000, 400)
+    full.units = [tried('a', 100, 1600), tried('b', 100, 2100), tried('a', 2000, 4000)] as unknown as JobView['units']
+    const compacted: JobView = { job: { ...full.job, compacted: summarize(full) }, units: [] }
+    const names = (id: string): string => `node ${id}`
+    const before = computeStats([full], at(0), names)
+    expect(before.byNode).toEqual([
+      { id: 'a', name: 'node a', units: 2, seconds: 3.5 },
+      { id: 'b', name: 'node b', units: 1, seconds: 2 }
+    ])
+    expect(computeStats([compacted], at(0), names)).toEqual(before)
   })
 })

@@ -1,6 +1,6 @@
 import { STATS_DAYS, type StatsDay, type StatsReport, type StatsSpan } from '@ffmesh/protocol'
 import type { JobView } from '../store/reduce.js'
-import type { UnitRecord } from '../store/records.js'
+import { workerTimes } from '../store/job-summary.js'
 
 const WEEK_MS = 7 * 24 * 3600 * 1000
 
@@ -37,12 +37,6 @@ function emptySpan (): StatsSpan {
   }
 }
 
-/** From the lease to the verified result of the try that counted (0 for a unit logged without tries). */
-function verifiedTryMs (unit: UnitRecord): number {
-  const verified = unit.tries?.findLast(t => t.outcome === 'verified')
-  return verified?.endedAt != null ? verified.endedAt - verified.leasedAt : 0
-}
-
 function add (span: StatsSpan, view: JobView, nodes: Map<string, { units: number, ms: number }>): void {
   const { job } = view
   if (job.state === 'done') {
@@ -51,12 +45,11 @@ function add (span: StatsSpan, view: JobView, nodes: Map<string, { units: number
     span.bytesOut += job.outputSize ?? 0
     // A job from before sizes were logged has no outputSize: it counts as converted, not as saved.
     if (job.outputSize != null) span.bytesSaved += job.sourceSize - job.outputSize
-    for (const u of view.units) {
-      if (u.state !== 'verified' || u.worker == null) continue
-      const n = nodes.get(u.worker) ?? { units: 0, ms: 0 }
-      n.units++
-      n.ms += verifiedTryMs(u)
-      nodes.set(u.worker, n)
+    for (const w of workerTimes(view)) {
+      const n = nodes.get(w.peer) ?? { units: 0, ms: 0 }
+      n.units += w.units
+      n.ms += w.ms
+      nodes.set(w.peer, n)
     }
   } else if (job.state === 'skipped') {
     span.skipped++

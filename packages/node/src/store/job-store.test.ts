@@ -71,6 +71,39 @@ describe('job store', () => {
     expect(replayed?.job.state).toEqual(view?.job.state)
   })
 
+  it('lets a done job\'s units go (job:compacted), keeping its totals, its time and an intact log', async () => {
+    const dir = await temp.tempDir()
+    const store = await openTestStore(dir)
+    const id = newJobId()
+    await store.append(id, { type: 'job:submitted', job: job(id) })
+    await store.append(id, { type: 'job:planned', sourceHash: null, units: [unit(id, 0), unit(id, 1)] })
+    for (const index of [0, 1]) {
+      await store.append(id, { type: 'unit:leased', index, worker: `w${index}`, attempt: 1, leaseUntil: 99 })
+      const result = { hash: String(index).repeat(128), size: 5, frames: 144, durationSec: 6 }
+      await store.append(id, { type: 'unit:verified', index, worker: `w${index}`, attempt: 1, result })
+    }
+    await store.append(id, { type: 'job:done', output: '/out/a.mkv', outputSize: 10 })
+    const ended = store.job(id)?.job.updatedAt
+    const summary = { workers: [{ peer: 'w0', units: 1, ms: 1500 }, { peer: 'w1', units: 1, ms: 1700 }] }
+    await store.append(id, { type: 'job:compacted', summary })
+    expect(store.job(id)?.units).toEqual([])
+    expect(store.job(id)?.job).toMatchObject({ state: 'done', compacted: summary, unitCount: 2, updatedAt: ended })
+    await store.close()
+
+    const reopened = await temp.open(dir)
+    expect(reopened.opened.intact).toBe(true)
+    expect(reopened.job(id)?.units).toEqual([])
+    expect(reopened.job(id)?.job.compacted).toEqual(summary)
+    expect(replay(await reopened.history(id))).toEqual(reopened.job(id))
+    // Only a done job has units to let go: a running one keeps them.
+    const running = newJobId()
+    await reopened.append(running, { type: 'job:submitted', job: job(running) })
+    await reopened.append(running, { type: 'job:planned', sourceHash: null, units: [unit(running, 0)] })
+    await reopened.append(running, { type: 'job:compacted', summary: { workers: [] } })
+    expect(reopened.job(running)?.units).toHaveLength(1)
+    expect(reopened.job(running)?.job.compacted).toBeUndefined()
+  })
+
   it('keeps the first verified result: a late or duplicate one changes nothing', async () => {
     const { store, id } = await plannedJob()
     await store.append(id, { type: 'unit:leased', index: 0, worker: 'w1', attempt: 1, leaseUntil: 1 })

@@ -297,8 +297,9 @@ export async function openJobStore (init: OpenJobStoreInit): Promise<JobStore> {
     const change = reduce(view, event, time)
     const job = { ...(change.job ?? (view as JobView).job), eventCount: jobSeq, lastSeq: seq }
     const logged: LoggedEvent = { seq, time, jobId, event, jobSeq }
+    const dropped = change.dropUnits === true && view != null ? unitKeysOf(view) : []
     if (pending != null) {
-      const units = [...(view?.units ?? [])]
+      const units = change.dropUnits === true ? [] : [...(view?.units ?? [])]
       for (const u of change.units) units[u.index] = u
       pending.set(jobId, { job, units })
     }
@@ -306,6 +307,7 @@ export async function openJobStore (init: OpenJobStoreInit): Promise<JobStore> {
       { type: 'put', sublevel: s.log, key: seqKey(seq), value: logged },
       { type: 'put', sublevel: s.byJob, key: indexKey(jobId, jobSeq), value: seq },
       { type: 'put', sublevel: s.jobs, key: jobId, value: job },
+      ...dropped.map(key => ({ type: 'del' as const, sublevel: s.units, key })),
       ...change.units.map(u => ({ type: 'put' as const, sublevel: s.units, key: unitKey(u.jobId, u.index), value: u }))
     ]
     return {
@@ -314,6 +316,7 @@ export async function openJobStore (init: OpenJobStoreInit): Promise<JobStore> {
         lastSeq = Math.max(lastSeq, seq)
         const next = views.get(jobId) ?? { job, units: [] }
         next.job = job
+        if (change.dropUnits === true) next.units = []
         for (const u of change.units) next.units[u.index] = u
         views.set(jobId, next)
         indexes.update(jobId, next)

@@ -116,11 +116,15 @@ export function checkLog (scan: LogScan): LogDamage {
   return { lostSeqs: scan.lostSeqs, lostOwners, cutShort, attention, missingEvents, lostJobs, eventCounts }
 }
 
-/** A plan with a unit record missing, or a job past its units that has unverified ones. */
+/**
+ * A plan with a unit record missing, or a job past its units that has unverified ones. A compacted
+ * job let its units go on purpose, in the same batch as the event that says so.
+ */
 function unitProblems (view: JobView): string[] {
   const problems: string[] = []
   const missing: number[] = []
-  for (let i = 0; i < view.job.unitCount; i++) if (view.units[i] == null) missing.push(i)
+  const planned = view.job.compacted != null ? 0 : view.job.unitCount
+  for (let i = 0; i < planned; i++) if (view.units[i] == null) missing.push(i)
   if (missing.length > 0) {
     problems.push(
       `the records of ${missing.length} of its ${view.job.unitCount} units are missing (${missing.slice(0, 10).join(', ')}${missing.length > 10 ? ', …' : ''})`

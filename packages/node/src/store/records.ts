@@ -66,7 +66,20 @@ export interface JobRecord {
   outputSize?: number | null
   /** A --replace swap under way (logged before its first step), so a restart can finish it. */
   swap?: SwapIntent | null
+  /**
+   * A done job whose unit records were let go after jobs.doneUnitsDays (job:compacted): what
+   * `ffmesh stats` still counts of them. Its units are gone from memory and from the log's views.
+   */
+  compacted?: JobSummary
 }
+
+/** What a done job keeps of its units once they are let go. */
+export interface JobSummary {
+  /** Per node that converted units: how many it verified, and their time (lease to verified result). */
+  workers: WorkerTime[]
+}
+
+export interface WorkerTime { peer: string, units: number, ms: number }
 
 /** A library's rules as a job logs them: keepLarger is absent from a job logged before that rule. */
 export type LoggedLibraryRules = Omit<LibraryRules, 'keepLarger'> & { keepLarger?: boolean }
@@ -177,6 +190,11 @@ export type JobEvent =
   | { type: 'job:damaged'; reason: string }
   /** Retention ended for a failed or cancelled job: its pieces and results are gone. */
   | { type: 'job:blobs-freed' }
+  /**
+   * A done job's units let go after jobs.doneUnitsDays (its unit records are deleted in the same
+   * batch), keeping what `ffmesh stats` counts of them.
+   */
+  | { type: 'job:compacted'; summary: JobSummary }
   /** `ffmesh rm`: the job's records were deleted in the same batch; this tombstone keeps the sequence whole. */
   | { type: 'job:removed' }
 

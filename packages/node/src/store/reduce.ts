@@ -4,6 +4,9 @@ import { nextUnitState, type UnitTransitionEvent } from '../jobs/shared/unit-lea
 
 export interface JobView { job: JobRecord, units: UnitRecord[] }
 
+/** What one event changed: the job's record, the unit records it rewrote, and whether all of them go. */
+export interface Change { job?: JobRecord, units: UnitRecord[], dropUnits?: boolean }
+
 /**
  * Applies one event to a job's view and returns the records it changed. Pure, so the log can be
  * replayed and the rules tested without LevelDB. Events that do not fit the current state (a
@@ -13,7 +16,7 @@ export function reduce (
   view: JobView | undefined,
   event: JobEvent,
   time: number
-): { job?: JobRecord; units: UnitRecord[] } {
+): Change {
   if (event.type === 'job:submitted') return { job: { ...event.job, updatedAt: time }, units: [] }
   if (view == null) return { units: [] }
   const job = view.job
@@ -22,7 +25,7 @@ export function reduce (
   const changeUnit = (
     index: number,
     patch: (u: UnitRecord) => Partial<UnitRecord> | null
-  ): { job?: JobRecord; units: UnitRecord[] } => {
+  ): Change => {
     const unit = unitAt(index)
     if (unit == null) return { units: [] }
     const p = patch(unit)
@@ -34,7 +37,7 @@ export function reduce (
     type: UnitTransitionEvent,
     attempt: number,
     patch: (u: UnitRecord) => Omit<Partial<UnitRecord>, 'state'>
-  ): { job?: JobRecord; units: UnitRecord[] } =>
+  ): Change =>
     changeUnit(index, u => {
       const state = nextUnitState(u, type, attempt)
       return state == null ? null : { state, ...patch(u) }
@@ -152,6 +155,10 @@ export function reduce (
       return { job: touch({ attention: event.reason }), units: [] }
     case 'job:blobs-freed':
       return { job: touch({ blobsFreed: true }), units: [] }
+    case 'job:compacted':
+      // Not a change of the job's state: its time stays when it ended (stats count it by that day).
+      if (job.state !== 'done') return { units: [] }
+      return { job: { ...job, compacted: event.summary }, units: [], dropUnits: true }
     case 'job:removed':
       return { units: [] }
     case 'job:retried': {
@@ -179,6 +186,7 @@ export function replay (history: LoggedEvent[]): JobView | undefined {
     const change = reduce(view, e.event, e.time)
     if (change.job != null) view = { job: change.job, units: [...(view?.units ?? [])] }
     if (view == null) return
+    if (change.dropUnits === true) view.units = []
     for (const u of change.units) view.units[u.index] = u
     view.job = { ...view.job, eventCount: e.jobSeq ?? i + 1, lastSeq: e.seq }
   })
