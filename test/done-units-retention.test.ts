@@ -4,7 +4,7 @@ import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { JobStatus, StatsReport } from '@ffmesh/protocol'
 import { makeClip } from './helpers/faults-cluster.js'
-import { ffmeshJson, makeDataDir, startNodeProcess, waitUntil, type NodeProcess } from './helpers/node-harness.js'
+import { ffmesh, ffmeshJson, makeDataDir, startNodeProcess, waitUntil, type NodeProcess } from './helpers/node-harness.js'
 
 /**
  * A library's done jobs do not fill the node's memory over the weeks: after
@@ -55,6 +55,7 @@ describe('done jobs past their retention', () => {
     const { units: _was, ...rest } = done
     expect(compacted).toEqual({ ...rest, units: [] })
     expect(await stats()).toEqual(counted)
+    expect((await ffmesh(['status', id], { dataDir })).stdout).toContain('its units let go')
 
     await node?.stop('SIGTERM')
     node = await startNodeProcess(dataDir)

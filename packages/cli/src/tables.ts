@@ -32,7 +32,11 @@ export function ago (time: number, now: number = Date.now()): string {
 
 export const shortPeer = (id: string | null): string => id == null ? '-' : id.length > 12 ? `…${id.slice(-8)}` : id
 const percent = (p: number): string => `${Math.round(p * 100)}%`
-const verified = (j: JobStatus): string => `${j.units.filter(u => u.state === 'verified').length}/${j.units.length}`
+/** A done job lets its units go after jobs.doneUnitsRetentionSeconds: none are left to count. */
+const unitsLetGo = (j: JobStatus): boolean => j.state === 'done' && j.units.length === 0
+const UNITS_LET_GO = 'its units let go after jobs.doneUnitsRetentionSeconds'
+const verified = (j: JobStatus): string =>
+  unitsLetGo(j) ? '-' : `${j.units.filter(u => u.state === 'verified').length}/${j.units.length}`
 
 export function jobsTable (jobs: JobStatus[]): string {
   const t = table(['job', 'state', 'profile', 'progress', 'units', 'source', 'output / reason'])
@@ -65,7 +69,7 @@ export function jobDetail (j: JobStatus | MeshJobStatus): string {
     `profile  ${j.profile}`,
     `source   ${j.source}`,
     `output   ${j.output ?? '-'}`,
-    `progress ${percent(j.progress)}, ${verified(j)} units verified`
+    `progress ${percent(j.progress)}, ${unitsLetGo(j) ? UNITS_LET_GO : `${verified(j)} units verified`}`
   ]
   if (j.error != null) lines.push(`error    ${j.error.code}: ${j.error.message}`)
   if (j.attention != null) lines.push(`attention ${j.attention}`)

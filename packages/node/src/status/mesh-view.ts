@@ -72,6 +72,11 @@ export function createMeshView (c: MeshViewComponents): MeshView {
   const asker = createPeerAsker(c.mesh)
   const self = c.mesh.peerId
 
+  /**
+   * Questions about nodes, numbered as they are asked: the cache keeps the answer to the latest
+   * (a counter, not the clock, which a time sync may set back).
+   */
+  let questions = 0
   const deadline = (signal?: AbortSignal): AbortSignal => {
     const timeout = AbortSignal.timeout(MESH_STATUS_DEADLINE_MS)
     return signal == null ? timeout : AbortSignal.any([signal, timeout])
@@ -100,7 +105,7 @@ export function createMeshView (c: MeshViewComponents): MeshView {
       const peers = c.mesh.knownPeers()
       const signal = deadline(options.signal)
       const live = peers.filter(p => p.online)
-      const askedAt = c.clock()
+      const askedAt = ++questions
       await inPool(live, MESH_STATUS_CONCURRENCY, async (p) => {
         const report = await asker.node(p.id, { signal })
         if (report != null) cache.putNode(p.id, report, askedAt)
@@ -204,7 +209,7 @@ export function createMeshView (c: MeshViewComponents): MeshView {
           `no node ${peer} has been heard in this mesh (\`ffmesh peers\` lists them)`
         )
       }
-      const askedAt = c.clock()
+      const askedAt = ++questions
       const report = await asker.steer(peer, request, { signal: deadline(options.signal) })
       cache.putNode(peer, report, askedAt)
       const { converting: _converting, ...state } = report

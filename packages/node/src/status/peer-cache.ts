@@ -21,8 +21,8 @@ export interface PeerCache {
   jobs(peer: string): HeardJob[]
   job(id: string): HeardJob | undefined
   /**
-   * A peer's state, as asked for at `askedAt`: an answer to an earlier question (a listing under way
-   * when a pause was sent) does not replace a later one's.
+   * A peer's state, in answer to question number `askedAt` (numbered as asked): an answer to an
+   * earlier question (a listing under way when a pause was sent) does not replace a later one's.
    */
   putNode(peer: string, report: NodeReport, askedAt: number): void
   node(peer: string): NodeReport | undefined

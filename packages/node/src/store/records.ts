@@ -67,8 +67,8 @@ export interface JobRecord {
   /** A --replace swap under way (logged before its first step), so a restart can finish it. */
   swap?: SwapIntent | null
   /**
-   * A done job whose unit records were let go after jobs.doneUnitsDays (job:compacted): what
-   * `ffmesh stats` still counts of them. Its units are gone from memory and from the log's views.
+   * A done job whose unit records were let go after jobs.doneUnitsRetentionSeconds (job:compacted):
+   * what `ffmesh stats` still counts of them. Its units are gone from memory and the log's views.
    */
   compacted?: JobSummary
 }
@@ -191,8 +191,8 @@ export type JobEvent =
   /** Retention ended for a failed or cancelled job: its pieces and results are gone. */
   | { type: 'job:blobs-freed' }
   /**
-   * A done job's units let go after jobs.doneUnitsDays (its unit records are deleted in the same
-   * batch), keeping what `ffmesh stats` counts of them.
+   * A done job's units let go after jobs.doneUnitsRetentionSeconds (its unit records are deleted in
+   * the same batch), keeping what `ffmesh stats` counts of them.
    */
   | { type: 'job:compacted'; summary: JobSummary }
   /** `ffmesh rm`: the job's records were deleted in the same batch; this tombstone keeps the sequence whole. */

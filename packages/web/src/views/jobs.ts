@@ -81,10 +81,12 @@ export function createJobsView (ctx: ViewContext, filter: JobState | null): View
     setText(row.state, job.state)
     setAttr(row.state, 'data-state', job.state)
     const verified = job.units.filter(u => u.state === 'verified').length
+    // A done job lets its units go after jobs.doneUnitsRetentionSeconds: nothing to count then.
+    const units = job.state === 'done' && job.units.length === 0 ? '' : ` · units ${verified}/${job.units.length}`
     const owner = job.ownerName !== '' ? job.ownerName : names.get(job.owner) ?? shortId(job.owner)
     setText(
       row.meta,
-      `${job.profile} · owner ${owner}${job.ownerAway ? ' (away)' : ''} · ${shortId(job.id)} · units ${verified}/${job.units.length} · ${formatAgo(job.updatedAt, Date.now())}`
+      `${job.profile} · owner ${owner}${job.ownerAway ? ' (away)' : ''} · ${shortId(job.id)}${units} · ${formatAgo(job.updatedAt, Date.now())}`
     )
     row.bar.value = job.progress
     setText(row.pct, formatPercent(job.progress))
