@@ -6,6 +6,9 @@ import { createJobProblems } from './job-problems.js'
 import { createTimeline } from './timeline-view.js'
 import type { View, ViewContext } from './view.js'
 
+/** What the page says of a done job whose units were let go: no timeline, the totals kept. */
+const UNITS_LET_GO = 'let go after jobs.doneUnitsRetentionSeconds; the statistics keep their totals'
+
 /** Bytes saved and their share of the source: "120 MB (38%)"; negative when the output came out larger. */
 function saved (bytesIn: number | undefined, bytesOut: number | null | undefined): string | null {
   if (bytesIn == null || bytesOut == null) return null
@@ -119,7 +122,9 @@ export function createJobView (ctx: ViewContext, id: string): View {
         ...fact('output size', job.bytesOut != null ? formatBytes(job.bytesOut) : null),
         ...fact('saved', saved(job.bytesIn, job.bytesOut)),
         ...fact('submitted', new Date(job.createdAt).toLocaleString()),
-        ...fact('updated', new Date(job.updatedAt).toLocaleString())
+        ...fact('updated', new Date(job.updatedAt).toLocaleString()),
+        // A done job keeps its units (this page's timeline) for jobs.doneUnitsRetentionSeconds.
+        ...fact('units', job.state === 'done' && job.units.length === 0 ? UNITS_LET_GO : null)
       )
       timeline.update(job, names)
       keyed(
