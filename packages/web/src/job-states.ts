@@ -1,4 +1,4 @@
-import type { JobState } from '@ffmesh/protocol'
+import type { JobState, JobStatus } from '@ffmesh/protocol'
 
 export type { JobState }
 
@@ -19,4 +19,12 @@ export type EveryJobStateListed = Assert<Exclude<JobState, typeof JobStates[numb
 
 export function isJobState (value: string | null): value is JobState {
   return value != null && (JobStates as readonly string[]).includes(value)
+}
+
+/**
+ * A done job lets its units go after jobs.doneUnitsRetentionSeconds, keeping its totals: it has
+ * no units left to count or to draw.
+ */
+export function unitsLetGo (job: Pick<JobStatus, 'state' | 'units'>): boolean {
+  return job.state === 'done' && job.units.length === 0
 }

@@ -106,15 +106,15 @@ export function createScanner (deps: ScannerDeps) {
       report.plan?.push({ path: file, action: 'skip', profile, output: null, reason })
     }
 
+    /** The file index's key for `file` converted with `profile` in this library. */
+    const keyOf = (profile: Profile, file: string): string =>
+      indexKey(profile.name, spec.replace ? null : spec.output, file)
+
     /**
      * A changed sidecar: copied beside its video's output if the library converted that video as it
      * is now. Nothing is queued: the video may still be arriving (a folder copied in, its subtitles
      * first), and its own notice or the next scan looks at it.
      */
-    /** The file index's key for `file` converted with `profile` in this library. */
-    const keyOf = (profile: Profile, file: string): string =>
-      indexKey(profile.name, spec.replace ? null : spec.output, file)
-
     const sidecarsOfKnown = async (dir: string, item: ClassifiedFile): Promise<void> => {
       const file = path.join(dir, item.name)
       const profile = spec.table[item.kind]

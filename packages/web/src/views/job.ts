@@ -1,6 +1,7 @@
 import type { UnitStatus } from '@ffmesh/protocol'
 import { h, keyed, replace, setAttr, setText } from '../dom.js'
 import { baseName, formatBytes, formatPercent, shortId } from '../format.js'
+import { unitsLetGo } from '../job-states.js'
 import { createJobActions } from './job-actions.js'
 import { createJobProblems } from './job-problems.js'
 import { createTimeline } from './timeline-view.js'
@@ -123,8 +124,7 @@ export function createJobView (ctx: ViewContext, id: string): View {
         ...fact('saved', saved(job.bytesIn, job.bytesOut)),
         ...fact('submitted', new Date(job.createdAt).toLocaleString()),
         ...fact('updated', new Date(job.updatedAt).toLocaleString()),
-        // A done job keeps its units (this page's timeline) for jobs.doneUnitsRetentionSeconds.
-        ...fact('units', job.state === 'done' && job.units.length === 0 ? UNITS_LET_GO : null)
+        ...fact('units', unitsLetGo(job) ? UNITS_LET_GO : null)
       )
       timeline.update(job, names)
       keyed(

@@ -1,4 +1,4 @@
-import { JobStates, type JobState } from '../job-states.js'
+import { JobStates, unitsLetGo, type JobState } from '../job-states.js'
 import { h, keyed, setAttr, setText } from '../dom.js'
 import { baseName, formatAgo, formatPercent, shortId } from '../format.js'
 import type { JobView } from '../store.js'
@@ -81,8 +81,7 @@ export function createJobsView (ctx: ViewContext, filter: JobState | null): View
     setText(row.state, job.state)
     setAttr(row.state, 'data-state', job.state)
     const verified = job.units.filter(u => u.state === 'verified').length
-    // A done job lets its units go after jobs.doneUnitsRetentionSeconds: nothing to count then.
-    const units = job.state === 'done' && job.units.length === 0 ? '' : ` · units ${verified}/${job.units.length}`
+    const units = unitsLetGo(job) ? '' : ` · units ${verified}/${job.units.length}`
     const owner = job.ownerName !== '' ? job.ownerName : names.get(job.owner) ?? shortId(job.owner)
     setText(
       row.meta,
