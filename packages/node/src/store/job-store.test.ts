@@ -104,6 +104,47 @@ describe('job store', () => {
     expect(reopened.job(running)?.job.compacted).toBeUndefined()
   })
 
+  it('removes a job only as the write finds it: a retry queued first keeps it, an event between read and write goes too', async () => {
+    const dir = await temp.tempDir()
+    const store = await openTestStore(dir)
+    const failed = async (): Promise<string> => {
+      const id = newJobId()
+      await store.append(id, { type: 'job:submitted', job: job(id) })
+      await store.append(id, { type: 'job:planned', sourceHash: null, units: [unit(id, 0)] })
+      await store.append(id, { type: 'job:failed', error: { code: ErrorCodes.CONVERT_FAILED, message: 'x' } })
+      return id
+    }
+    const onlyEnded = (view: { job: { state: string } }): void => {
+      if (view.job.state !== 'failed') throw new Error(`job is ${view.job.state}`)
+    }
+    // `ffmesh rm` and `ffmesh retry` at once: the retry's write is queued while the removal reads.
+    const retried = await failed()
+    const removing = store.remove(retried, onlyEnded)
+    await store.append(retried, { type: 'job:retried' })
+    await expect(removing).rejects.toThrow('job is running')
+    expect(store.job(retried)?.job.state).toBe('running')
+    // An event logged between the removal's read and its write (the blobs freed by retention).
+    const freed = await failed()
+    const removed = store.remove(freed)
+    await store.append(freed, { type: 'job:blobs-freed' })
+    await removed
+    expect(store.job(freed)).toBeUndefined()
+    await store.close()
+
+    const reopened = await temp.open(dir)
+    expect(reopened.opened.intact).toBe(true)
+    expect(reopened.job(freed)).toBeUndefined()
+    expect(replay(await reopened.history(retried))).toEqual(reopened.job(retried))
+  })
+
+  it('leaves a job done when a cancel waited in the log\'s queue behind its end', async () => {
+    const { store, id } = await plannedJob()
+    await store.append(id, { type: 'job:done', output: '/out/a.mkv', outputSize: 10 })
+    await store.append(id, { type: 'job:cancelled' })
+    expect(store.job(id)?.job).toMatchObject({ state: 'done', output: '/out/a.mkv' })
+    expect(replay(await store.history(id))).toEqual(store.job(id))
+  })
+
   it('keeps the first verified result: a late or duplicate one changes nothing', async () => {
     const { store, id } = await plannedJob()
     await store.append(id, { type: 'unit:leased', index: 0, worker: 'w1', attempt: 1, leaseUntil: 1 })

@@ -71,8 +71,12 @@ export interface JobStore {
    * more than the scan), with puts into text areas in the same atomic batch.
    */
   appendBatch(events: Array<{ jobId: string, event: JobEvent }>, puts?: AreaPut[]): Promise<LoggedEvent[]>
-  /** Deletes a job's events and records (`ffmesh rm`), leaving a tombstone so the numbering stays whole. */
-  remove(jobId: string): Promise<void>
+  /**
+   * Deletes a job's events and records (`ffmesh rm`), leaving a tombstone so the numbering stays
+   * whole. `mayRemove` looks at the job as the write finds it (after any event queued before it)
+   * and throws to refuse: a retry that raced the command must not lose the job it started again.
+   */
+  remove(jobId: string, mayRemove?: (view: JobView) => void): Promise<void>
   job(id: string): JobView | undefined
   /** Every job, oldest first: a copy, sorted at each call. */
   jobs(): JobView[]
@@ -136,6 +140,8 @@ const ESSENTIAL = new Set<JobEvent['type']>([
   'job:blobs-freed',
   'job:removed'
 ])
+/** Reads of a job's index `remove` makes while events keep arriving for the job, before it gives up. */
+const MAX_REMOVE_READS = 5
 /** The marker's record count is brought up to date at most this often (and at close). */
 const MARKER_EVERY_MS = 2_000
 
@@ -274,6 +280,38 @@ export async function openJobStore (init: OpenJobStoreInit): Promise<JobStore> {
     }
     indexes.rebuild(views)
     return { id: meta.id, created, intact, damage, drops, damagedAt }
+  }
+
+  /** A job's removal: a tombstone event, its events and index deleted (gaps kept), its job and unit records. */
+  function removalOps (
+    jobId: string,
+    view: JobView,
+    entries: Array<[string, number]>,
+    seq: number,
+    now: number
+  ): BatchOp[] {
+    const ops: BatchOp[] = [
+      {
+        type: 'put',
+        sublevel: subs.log,
+        key: seqKey(seq),
+        value: { seq, time: now, jobId, event: { type: 'job:removed' } } satisfies LoggedEvent
+      }
+    ]
+    for (const [key, s] of entries) {
+      ops.push({ type: 'del', sublevel: subs.byJob, key })
+      if (s > 0) {
+        ops.push(
+          { type: 'del', sublevel: subs.log, key: seqKey(s) },
+          { type: 'put', sublevel: subs.gaps, key: seqKey(s), value: { why: 'removed', jobId, at: now } }
+        )
+      }
+    }
+    ops.push(
+      { type: 'del', sublevel: subs.jobs, key: jobId },
+      ...unitKeysOf(view).map(key => ({ type: 'del' as const, sublevel: subs.units, key }))
+    )
+    return ops
   }
 
   /**
@@ -425,46 +463,38 @@ export async function openJobStore (init: OpenJobStoreInit): Promise<JobStore> {
       markerSoon()
       return logged
     },
-    async remove (jobId) {
-      const view = views.get(jobId)
-      if (view == null) throw new FfmeshError(ErrorCodes.JOB_NOT_FOUND, `no job ${jobId} in the job log`)
-      const entries = await subs.byJob.iterator({ gte: `${jobId}!`, lt: `${jobId}"` }).all()
-      await writer.write(
-        () => {
-          const seq = lastSeq + 1
-          const now = clock()
-          const ops: BatchOp[] = [
-            {
-              type: 'put',
-              sublevel: subs.log,
-              key: seqKey(seq),
-              value: { seq, time: now, jobId, event: { type: 'job:removed' } } satisfies LoggedEvent
+    async remove (jobId, mayRemove) {
+      // The job's index is read before the write, which cannot wait on a read: an event logged for
+      // the job in between would leave its records behind (found as damage at the next open), so
+      // the write checks that the job is as read, and the index is read again if not.
+      for (let tries = 1; ; tries++) {
+        const read = views.get(jobId)?.job
+        if (read == null) throw new FfmeshError(ErrorCodes.JOB_NOT_FOUND, `no job ${jobId} in the job log`)
+        const entries = await subs.byJob.iterator({ gte: `${jobId}!`, lt: `${jobId}"` }).all()
+        const removed = await writer.write(
+          () => {
+            const view = views.get(jobId)
+            if (view == null) throw new FfmeshError(ErrorCodes.JOB_NOT_FOUND, `no job ${jobId} in the job log`)
+            mayRemove?.(view)
+            if (view.job !== read) {
+              if (tries >= MAX_REMOVE_READS) {
+                throw new FfmeshError(ErrorCodes.JOB_ACTIVE, `job ${jobId} keeps changing; remove it when it is quiet`)
+              }
+              return { ops: [], commit: () => false }
             }
-          ]
-          for (const [key, s] of entries) {
-            ops.push({ type: 'del', sublevel: subs.byJob, key })
-            if (s > 0) {
-              ops.push(
-                { type: 'del', sublevel: subs.log, key: seqKey(s) },
-                { type: 'put', sublevel: subs.gaps, key: seqKey(s), value: { why: 'removed', jobId, at: now } }
-              )
-            }
-          }
-          ops.push(
-            { type: 'del', sublevel: subs.jobs, key: jobId },
-            ...unitKeysOf(view).map(key => ({ type: 'del' as const, sublevel: subs.units, key }))
-          )
-          return {
-            ops,
-            commit: () => {
+            const seq = lastSeq + 1
+            const commit = (): boolean => {
               lastSeq = seq
               views.delete(jobId)
               indexes.drop(jobId)
+              return true
             }
-          }
-        },
-        { essential: true }
-      )
+            return { ops: removalOps(jobId, view, entries, seq, clock()), commit }
+          },
+          { essential: true }
+        )
+        if (removed) break
+      }
       markerSoon()
     },
     job: id => views.get(id),

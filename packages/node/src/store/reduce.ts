@@ -1,4 +1,4 @@
-import { MAX_UNIT_TRIES, type UnitTry } from '@ffmesh/protocol'
+import { MAX_UNIT_TRIES, TERMINAL_JOB_STATES, type UnitTry } from '@ffmesh/protocol'
 import type { JobRecord, JobEvent, LoggedEvent, UnitRecord } from './records.js'
 import { nextUnitState, type UnitTransitionEvent } from '../jobs/shared/unit-lease.js'
 
@@ -142,6 +142,8 @@ export function reduce (
     case 'job:failed':
       return { job: touch({ state: 'failed', error: event.error }), units: [] }
     case 'job:cancelled':
+      // A cancel that waited in the log's queue behind the job's end leaves the job as it ended.
+      if (TERMINAL_JOB_STATES.includes(job.state)) return { units: [] }
       return { job: touch({ state: 'cancelled' }), units: [] }
     case 'job:handoff-sent':
       return { job: touch({ handoffTo: event.to }), units: [] }

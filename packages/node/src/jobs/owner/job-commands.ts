@@ -18,10 +18,11 @@ export async function cancelJob (
   id: string,
   stopWork: (view: JobView) => Promise<void>
 ): Promise<void> {
-  const view = knownJob(c, id)
-  if (TERMINAL_JOB_STATES.includes(view.job.state)) return
+  if (TERMINAL_JOB_STATES.includes(knownJob(c, id).job.state)) return
   await recordEvent(c, id, { type: 'job:cancelled' })
-  await stopWork(view)
+  // As the log has it now: a cancel that waited behind the job's end left the job as it ended.
+  const view = c.store.job(id)
+  if (view?.job.state === 'cancelled') await stopWork(view)
 }
 
 /**
@@ -53,6 +54,16 @@ export async function retryJob (c: JobComponents, id: string): Promise<void> {
   await recordEvent(c, id, { type: 'job:retried' })
 }
 
+/** Only a job that ended (or one held for lost records) is removed. */
+function assertRemovable ({ job }: JobView): void {
+  if (!TERMINAL_JOB_STATES.includes(job.state) && job.attention == null) {
+    throw new FfmeshError(
+      ErrorCodes.JOB_ACTIVE,
+      `job ${job.id} is ${job.state}; cancel it first (ffmesh cancel ${job.id}), then remove it`
+    )
+  }
+}
+
 /**
  * `ffmesh rm`: removes a finished, failed or cancelled job (or one held for lost records): its
  * records, then the blobs no other job keeps. The records go first, so a crash between the two
@@ -60,16 +71,11 @@ export async function retryJob (c: JobComponents, id: string): Promise<void> {
  * Returns how many blobs were freed.
  */
 export async function removeJob (c: JobComponents, id: string, forget: (id: string) => Promise<void>): Promise<number> {
-  const view = knownJob(c, id)
-  if (!TERMINAL_JOB_STATES.includes(view.job.state) && view.job.attention == null) {
-    throw new FfmeshError(
-      ErrorCodes.JOB_ACTIVE,
-      `job ${id} is ${view.job.state}; cancel it first (ffmesh cancel ${id}), then remove it`
-    )
-  }
+  assertRemovable(knownJob(c, id))
   // Computed while the records still say which blobs are the job's.
   const blobs = blobsOnlyFor(c, id)
-  await c.store.remove(id)
+  // Checked again as the write finds the job: a retry may have started it again meanwhile.
+  await c.store.remove(id, assertRemovable)
   await forget(id)
   // A done job's blobs went when it was done: count what is there to free.
   let freed = 0
