@@ -12,6 +12,7 @@ import {
 } from '@ffmesh/protocol'
 import type { JobComponents } from '../jobs/shared/deps.js'
 import { createFolderWatcher, type FolderWatcher } from '../watch/folder-watcher.js'
+import { createTaskLimiter } from '../task-limiter.js'
 import { resolveLibrary, type LibrarySpec } from './library-spec.js'
 import type { LibraryStore } from './library-store.js'
 import type { Scanner } from './scanner.js'
@@ -54,6 +55,9 @@ export function createLibraryManager (deps: LibraryManagerDeps, init: { librarie
   const { c } = deps
   const log = c.logger.child({ component: 'library' })
   const active = new Map<string, Active>()
+  // One add or remove at a time: two adds of one library at once both found it free, and the first
+  // one's watcher and rescan timer, replaced in `active` by the second, were never stopped.
+  const changes = createTaskLimiter(1)
   /** Libraries whose folder was missing when they were to start (an unmounted disk): tried again. */
   const waiting = new Map<string, { config: LibraryConfig, reason: string, timer: NodeJS.Timeout }>()
   let stopped = false
@@ -242,7 +246,7 @@ export function createLibraryManager (deps: LibraryManagerDeps, init: { librarie
       ...[...active.values()].map(status),
       ...[...waiting.values()].map(w => ({ ...w.config, state: 'paused' as const, reason: w.reason, lastScan: null }))
     ],
-    async add (input: LibraryRequest): Promise<LibraryStatus> {
+    add: async (input: LibraryRequest): Promise<LibraryStatus> => await changes.run(async () => {
       const parsed = LibrarySchema.parse(input)
       const config = { ...parsed, path: normalize(parsed.path) }
       await resolveLibrary(config, deps.profiles)
@@ -253,8 +257,8 @@ export function createLibraryManager (deps: LibraryManagerDeps, init: { librarie
       const a = await activate(config)
       log.info({ path: config.path, profiles: config.profiles }, 'library added')
       return status(a)
-    },
-    async remove (root: string): Promise<void> {
+    }),
+    remove: async (root: string): Promise<void> => await changes.run(async () => {
       const key = normalize(root)
       const wasWaiting = unwait(key)
       if (!active.has(key) && !wasWaiting) {
@@ -264,7 +268,7 @@ export function createLibraryManager (deps: LibraryManagerDeps, init: { librarie
       await deps.store.delete(key)
       if (init.libraries.some(l => normalize(l.path) === key)) await deps.store.markRemoved(key, true)
       log.info({ path: key }, 'library removed')
-    },
+    }),
     /** `ffmesh scan`: a one-shot pass with the same rules, or a dry run. */
     async scan (req: ScanBody, options: { signal?: AbortSignal } = {}): Promise<ScanReport> {
       const spec = await resolveLibrary(req, deps.profiles)

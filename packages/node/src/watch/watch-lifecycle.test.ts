@@ -133,6 +133,27 @@ describe('watched folder lifecycle', () => {
     expect(h.submits[0].profile).toBe('opus')
   })
 
+  it('adds a folder asked for twice at once once: after its removal nothing takes files from it', async () => {
+    const raced = path.join(h.dir, 'raced')
+    const other = path.join(h.dir, 'other')
+    await mkdir(raced)
+    await mkdir(other)
+    const m = h.manager([])
+    await m.start()
+    await m.add(h.watch({ path: other }))
+    // A double click in the dashboard: two adds of one folder, both before either is done.
+    await Promise.all([m.add(h.watch({ path: raced })), m.add(h.watch({ path: raced }))])
+    expect(m.list().map(w => w.path).sort()).toEqual([other, raced])
+    await m.remove(raced)
+    await put(path.join(raced, 'after-removal.mkv'), media('after removal'))
+    // Two files taken from the folder still watched: a watcher left behind would have had the time.
+    await put(path.join(other, 'one.mkv'), media('one'))
+    await h.waitFor('the first file of the other folder', () => h.submits.length >= 1)
+    await put(path.join(other, 'two.mkv'), media('two'))
+    await h.waitFor('the second file of the other folder', () => h.submits.some(s => s.source.endsWith('two.mkv')))
+    expect(h.submits.map(s => path.basename(s.source)).sort()).toEqual(['one.mkv', 'two.mkv'])
+  })
+
   it('refuses a name with a NUL byte before anything reaches submit', async () => {
     const bus = createEventBus()
     const store = createWatchStore(h.db)

@@ -3,6 +3,7 @@ import { ErrorCodes, FfmeshError, type WatchStatus } from '@ffmesh/protocol'
 import type { WatchConfig } from '../config/schema.js'
 import type { EventBus } from '../events.js'
 import type { Logger } from '../logger.js'
+import { createTaskLimiter } from '../task-limiter.js'
 import { applyAfterSuccess } from './after-success.js'
 import { createFolderWatcher, type FolderWatcher } from './folder-watcher.js'
 import { createIntake, type Intake, type IntakeTarget } from './intake.js'
@@ -70,6 +71,9 @@ export function createWatchManager (
   const clock = deps.clock ?? Date.now
   const store: WatchStore = createWatchStore(deps.db as WatchDb)
   const entries = new Map<string, Entry>()
+  // One add or remove at a time: two adds of one folder at once both found it free, and the first
+  // one's watcher, replaced in `entries` by the second, was never stopped.
+  const changes = createTaskLimiter(1)
   const jobEnds = new Set<Promise<void>>()
   let intake: Intake | null = null
   /** Candidates handed to intake and not decided yet (see `idle`). */
@@ -224,7 +228,7 @@ export function createWatchManager (
     checks (path) {
       return entries.get(path)?.folder.checks ?? 0
     },
-    async add (input) {
+    add: async input => await changes.run(async () => {
       const watch = await validateNewWatch(input)
       await stopFolder(watch.path)
       await store.saveWatch(watch)
@@ -232,8 +236,8 @@ export function createWatchManager (
       const entry = await activate(watch)
       log.info({ path: watch.path, profile: watch.profile }, 'watched folder added')
       return status(entry)
-    },
-    async remove (input) {
+    }),
+    remove: async input => await changes.run(async () => {
       const path = normalizeWatchPath(input)
       if (!entries.has(path)) {
         throw new FfmeshError(ErrorCodes.WATCH_NOT_FOUND, `${path} is not a watched folder; see \`ffmesh watch list\``)
@@ -242,7 +246,7 @@ export function createWatchManager (
       await store.deleteWatch(path)
       if (init.watches.some(w => normalizeWatchPathOrNull(w.path) === path)) await store.markRemoved(path, true)
       log.info({ path }, 'watched folder removed')
-    }
+    })
   }
 }
 
