@@ -30,6 +30,11 @@ export function createControlDispatcher (init: {
   async function handle (req: IncomingMessage, res: ServerResponse): Promise<void> {
     const method = req.method ?? 'GET'
     let pathname = '?'
+    // A client that hangs up before its answer stops what it asked for (a dry-run scan probing a
+    // library would go on, and hold the scans queued behind it).
+    const left = new AbortController()
+    res.once('close', () => { if (!res.writableFinished) left.abort(new Error('the client closed the connection')) })
+    const signal = AbortSignal.any([inFlight.signal, left.signal])
     try {
       const url = requestUrl(req)
       pathname = url.pathname
@@ -63,9 +68,17 @@ export function createControlDispatcher (init: {
       const body =
         match.route.body != null ? parseWith(match.route.body, await readJsonBody(req), 'request') : undefined
       const query = parseQuery(match.route.query, url.searchParams, pathname)
-      const result = await handleRoute(api, match, body, query, inFlight.signal)
+      const result = await handleRoute(api, match, body, query, signal)
       sendJson(res, result.status, result.body)
-    } catch (err) {
+    } catch (caught) {
+      let err = caught
+      if (!isFfmeshError(err) && signal.aborted) {
+        if (left.signal.aborted) {
+          logger.debug({ method, path: pathname }, 'control request stopped: its client left')
+          return
+        }
+        err = new FfmeshError(ErrorCodes.NODE_NOT_RUNNING, 'the node is stopping; ask again once it is back')
+      }
       if (!isFfmeshError(err)) logger.error({ err, method, path: pathname }, 'control request failed')
       else logger.debug({ code: err.code, method, path: pathname }, 'control request refused')
       sendError(res, err)

@@ -59,7 +59,10 @@ export function openEventStream (
   const write = (text: string): void => {
     if (closed) return
     if (res.writableLength > SSE_MAX_QUEUED_BYTES) {
+      // Destroyed, not ended: an end waits behind what is queued, which a client that does not
+      // read never takes, and the node would hold it for as long as the connection stays open.
       close()
+      res.destroy()
       return
     }
     res.write(text)

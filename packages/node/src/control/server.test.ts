@@ -6,6 +6,7 @@ import { pino } from 'pino'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { controlCall } from '../../../../test/helpers/control-call.js'
 import { createFakeNodeApi, type FakeNodeApi } from '../../../../test/helpers/fake-node-api.js'
+import { waitUntil } from '../../../../test/helpers/node-harness.js'
 import { paced } from '../../../../test/helpers/pace.js'
 import { MAX_CONTROL_BODY_BYTES } from './http-io.js'
 import { createControlServer, type ControlServer } from './server.js'
@@ -207,6 +208,31 @@ describe('control server', () => {
     server = createControlServer({ api, socketPath, logger: silent })
     await server.start()
     expect((await call(socketPath, 'GET', '/v1/node')).status).toBe(200)
+  })
+
+  it('stops what a client asked for when the client hangs up before the answer', async () => {
+    let started = 0
+    const stopped: unknown[] = []
+    // A request that answers only when it is stopped, as a long dry-run scan or a remote pause.
+    api.resume = async (options = {}) => await new Promise((_resolve, reject) => {
+      started++
+      options.signal?.addEventListener('abort', () => {
+        stopped.push(options.signal?.reason)
+        reject(options.signal?.reason)
+      }, { once: true })
+    })
+    const req = request({
+      socketPath,
+      method: 'POST',
+      path: '/v1/node/resume',
+      headers: { 'content-type': 'application/json', 'content-length': 2 }
+    })
+    req.on('error', () => {})
+    req.end('{}')
+    await waitUntil(async () => started === 1, 'the request to reach the node', paced(10_000))
+    req.destroy()
+    await waitUntil(async () => stopped.length === 1, 'its work to stop', paced(10_000))
+    expect(String(stopped[0])).toMatch(/client closed the connection/)
   })
 
   it('stops promptly with an event stream open', async () => {

@@ -1,6 +1,7 @@
 import {
   ErrorCodes,
   FfmeshError,
+  isFfmeshError,
   JOB_ID_PATTERN,
   MAX_MESH_JOBS_LIMIT,
   type JobState,
@@ -9,6 +10,7 @@ import {
   type MeshJobStatus,
   type MeshNodeStatus,
   type NodeControlState,
+  type NodeReport,
   type PeerStatus
 } from '@ffmesh/protocol'
 import type { JobMessageOf } from '../jobs/shared/message-router.js'
@@ -41,6 +43,8 @@ export interface MeshViewComponents {
   localJob: (id: string) => JobStatus | undefined
   /** The jobs this node owns, by state. */
   localCounts: () => JobCounts
+  /** MESH_STATUS_DEADLINE_MS unless a test waits less. */
+  deadlineMs?: number
 }
 
 export interface MeshView {
@@ -71,6 +75,7 @@ export function createMeshView (c: MeshViewComponents): MeshView {
   const cache = createPeerCache()
   const asker = createPeerAsker(c.mesh)
   const self = c.mesh.peerId
+  const deadlineMs = c.deadlineMs ?? MESH_STATUS_DEADLINE_MS
 
   /**
    * Questions about nodes, numbered as they are asked: the cache keeps the answer to the latest
@@ -78,7 +83,7 @@ export function createMeshView (c: MeshViewComponents): MeshView {
    */
   let questions = 0
   const deadline = (signal?: AbortSignal): AbortSignal => {
-    const timeout = AbortSignal.timeout(MESH_STATUS_DEADLINE_MS)
+    const timeout = AbortSignal.timeout(deadlineMs)
     return signal == null ? timeout : AbortSignal.any([signal, timeout])
   }
   const names = (): Map<string, PeerStatus & { online: boolean }> => new Map(c.mesh.knownPeers().map(p => [p.id, p]))
@@ -210,7 +215,19 @@ export function createMeshView (c: MeshViewComponents): MeshView {
         )
       }
       const askedAt = ++questions
-      const report = await asker.steer(peer, request, { signal: deadline(options.signal) })
+      const signal = deadline(options.signal)
+      let report: NodeReport
+      try {
+        report = await asker.steer(peer, request, { signal })
+      } catch (err) {
+        // The deadline ends a wait or a stream with a bare abort, which would reach the person as INTERNAL.
+        if (isFfmeshError(err) || options.signal?.aborted === true || !signal.aborted) throw err
+        throw new FfmeshError(
+          ErrorCodes.PEER_UNREACHABLE,
+          `${peer} did not answer the ${request.type} within ${deadlineMs / 1000} s ` +
+            '(it may be starting, or busy); try again'
+        )
+      }
       cache.putNode(peer, report, askedAt)
       const { converting: _converting, ...state } = report
       log.info({ peer, request: request.type }, 'steered another node')
