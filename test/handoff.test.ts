@@ -41,4 +41,60 @@ describe('submit and walk away', () => {
       paced(20_000)
     )
   })
+
+  it('one file handed off twice (two profiles): the first delivered leaves the second its source', async () => {
+    nodes = await startTestNodes([
+      { name: 'laptop', slots: 0, segmentSeconds: 1 },
+      { name: 'nas', slots: 1, segmentSeconds: 1 }
+    ])
+    await waitForMesh(nodes)
+    const [laptop, nas] = nodes
+    const clip = await shortClip(media)
+    const out = path.join(media, 'twice-out')
+    const ids = [
+      (await laptop.node.api.submit({ source: clip, profile: 'h264', outDir: out })).id,
+      (await laptop.node.api.submit({ source: clip, profile: 'h265', outDir: out })).id
+    ]
+    for (const id of ids) {
+      const job = await waitForJob(laptop, id, paced(180_000))
+      expect(job.state, JSON.stringify(job.error)).toBe('done')
+      expect(nas.node.api.getJob(id).state).toBe('done')
+    }
+  })
+
+  it('a handed-off job cancelled on its submitter stays cancelled; its new owner drops its copy', async () => {
+    nodes = await startTestNodes([
+      { name: 'laptop', slots: 0, segmentSeconds: 1 },
+      { name: 'nas', slots: 1, segmentSeconds: 1 }
+    ])
+    await waitForMesh(nodes)
+    const [laptop, nas] = nodes
+    const out = path.join(media, 'cancelled-out')
+    const source = await shortClip(media)
+    // Cancelled the moment the peer accepts: a short clip is soon converted.
+    let id = ''
+    const cancelled = new Promise<void>((resolve, reject) => {
+      const off = laptop.node.api.onEvent(e => {
+        if (e.jobId !== id || e.type !== 'job:running') return
+        off()
+        laptop.node.api.cancel(id).then(() => resolve(), reject)
+      })
+    })
+    id = (await laptop.node.api.submit({ source, profile: 'h264', outDir: out })).id
+    await cancelled
+    expect(laptop.node.api.getJob(id)).toMatchObject({ state: 'cancelled', owner: nas.node.peerId })
+    // Nothing tells the new owner to stop: it converts on, says the job ended, and is told to let it go.
+    const onNas = await waitUntil(async () => {
+      const job = nas.node.api.getJob(id)
+      return job.state === 'done' ? job : null
+    }, 'the new owner to finish', paced(120_000))
+    await waitUntil(
+      async () => fs.stat(onNas.output as string).then(() => false, () => true),
+      'the new owner to drop its copy',
+      paced(20_000)
+    )
+    expect(laptop.node.api.getJob(id).state).toBe('cancelled')
+    expect(await fs.readdir(out).catch(() => [])).toEqual([])
+  })
 })
+

@@ -3,6 +3,8 @@
  * match on them, never on message text. Every code is documented in docs/errors.md and a test
  * checks both directions.
  */
+import { MAX_WIRE_MESSAGE } from './limits.js'
+
 export const ErrorCodes = {
   // Input a person gave (submit, config, CLI)
   SOURCE_NOT_FOUND: 'SOURCE_NOT_FOUND',
@@ -147,6 +149,16 @@ export function isFfmeshError (err: unknown): err is FfmeshError {
 
 /** The JSON shape of an error crossing the control API or printed by `--json`. */
 export interface ErrorBody { code: ErrorCode, message: string }
+
+/** `text` cut to `max` characters, the cut marked with an ellipsis. */
+export function clipMessage (text: string, max: number = MAX_WIRE_MESSAGE): string {
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text
+}
+
+/** An error body fit for a mesh message: its message cut to MAX_WIRE_MESSAGE. */
+export function wireErrorBody (body: ErrorBody): ErrorBody {
+  return { code: body.code, message: clipMessage(body.message) }
+}
 
 export function toErrorBody (err: unknown): ErrorBody {
   if (isFfmeshError(err)) return { code: err.code, message: err.message }

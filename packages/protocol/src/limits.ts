@@ -58,3 +58,10 @@ export const MAX_UNIT_TRIES = 16
 export const MAX_SPEC_STREAMS = 64
 /** A stream tag carried in a spec (language, title, an attachment's file name or type). */
 export const MAX_SPEC_TAG_LENGTH = 256
+
+/**
+ * The longest reason or error message a mesh message or stream frame carries: room for the gist of
+ * an ffmpeg stderr tail; a longer one is cut (clipMessage) before it is sent, or the message fails
+ * its own schema and is never sent.
+ */
+export const MAX_WIRE_MESSAGE = 500

@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import { ErrorCodes, WireErrorCodes } from './errors.js'
-import { MAX_NAME_LENGTH, MAX_OFFER_CANDIDATES, MAX_UNITS_IN_JOB_STATE } from './limits.js'
+import { MAX_NAME_LENGTH, MAX_OFFER_CANDIDATES, MAX_UNITS_IN_JOB_STATE, MAX_WIRE_MESSAGE } from './limits.js'
 import { ScheduleStateSchema } from './mesh-status.js'
 import { ProfileSchema } from './profiles.js'
 import { BlobRefSchema, JobIdSchema, JobStates, UnitIndexSchema, UnitSpecSchema, UnitStates } from './units.js'
@@ -80,7 +80,7 @@ export const RejectSchema = z.strictObject({
   owner: peerIdSchema,
   ...unitRef,
   code: z.enum(Object.values(WireErrorCodes) as [string, ...string[]]),
-  message: z.string().max(500)
+  message: z.string().max(MAX_WIRE_MESSAGE)
 })
 
 /**
@@ -118,7 +118,10 @@ export const JobStateSchema = z.strictObject({
   state: z.enum(JobStates),
   progress: z.number().min(0).max(1),
   error: z
-    .strictObject({ code: z.enum(Object.values(ErrorCodes) as [string, ...string[]]), message: z.string().max(500) })
+    .strictObject({
+      code: z.enum(Object.values(ErrorCodes) as [string, ...string[]]),
+      message: z.string().max(MAX_WIRE_MESSAGE)
+    })
     .nullable(),
   /** The verified output, to fetch over the blob protocol once `done`. */
   output: BlobRefSchema.nullable(),

@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import { toWireErrorCode, type WireErrorCode } from './errors.js'
-import { MAX_STREAM_FRAME_BYTES, MAX_WHOLE_UNIT_BYTES } from './limits.js'
+import { MAX_STREAM_FRAME_BYTES, MAX_WHOLE_UNIT_BYTES, MAX_WIRE_MESSAGE } from './limits.js'
 import { HashSchema, UnitResultSchema } from './units.js'
 
 /**
@@ -19,7 +19,11 @@ export const FRAME_PREFIX_BYTES = 4
 
 const wireCode = z.string().max(64).transform((code): WireErrorCode => toWireErrorCode(code))
 /** A refusal on any stream protocol: a closed wire code and a short text. */
-export const FailureFrameSchema = z.strictObject({ ok: z.literal(false), code: wireCode, message: z.string().max(500) })
+export const FailureFrameSchema = z.strictObject({
+  ok: z.literal(false),
+  code: wireCode,
+  message: z.string().max(MAX_WIRE_MESSAGE)
+})
 const failure = FailureFrameSchema
 
 /** The worker asks for a blob from `offset` on (non-zero when resuming a broken transfer). */

@@ -1,4 +1,5 @@
 import {
+  clipMessage,
   MAX_STATUS_PAGE_JOBS,
   MAX_STATUS_TEXT,
   MAX_STREAM_FRAME_BYTES,
@@ -17,7 +18,7 @@ export const PAGE_BUDGET_BYTES = MAX_STREAM_FRAME_BYTES - 2 * 1024
 export const newestIdFirst = (a: string, b: string): number => a < b ? 1 : a > b ? -1 : 0
 
 const size = (value: unknown): number => Buffer.byteLength(JSON.stringify(value))
-const cut = (text: string): string => text.length > MAX_STATUS_TEXT ? text.slice(0, MAX_STATUS_TEXT - 1) + '…' : text
+const cut = (text: string): string => clipMessage(text, MAX_STATUS_TEXT)
 
 /** The most units from `from` on whose JSON fits in `budget` bytes (commas counted). */
 export function unitsWithin (units: readonly UnitStatus[], from: number, budget: number): UnitStatus[] {

@@ -1,13 +1,22 @@
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import { recordEvent } from '../shared/record-event.js'
-import { TERMINAL_JOB_STATES, toErrorBody, type BlobRef, type ErrorCode, type JobStatus } from '@ffmesh/protocol'
+import {
+  TERMINAL_JOB_STATES,
+  toErrorBody,
+  wireErrorBody,
+  type BlobRef,
+  type ErrorCode,
+  type JobStatus,
+  type MessageBody
+} from '@ffmesh/protocol'
 import { hashFile } from '../../store/hash.js'
 import { placeFile, placementTemp } from '../../store/place-file.js'
 import type { Component } from '../../lifecycle.js'
 import type { JobView } from '../../store/reduce.js'
 import type { JobRecord } from '../../store/records.js'
 import { finalOutputName } from '../owner/assemble-job.js'
+import { blobsOnlyFor, referencedBlobs } from '../owner/cleanup.js'
 import { mirrorOf, reportedUnits } from '../owner/status.js'
 import type { JobComponents } from '../shared/deps.js'
 import { freeDiskBytes } from '../../store/free-space.js'
@@ -155,14 +164,15 @@ export function createHandoff (c: JobComponents, init: HandoffInit): HandoffMana
       log.info({ jobId: job.id, origin: from }, 'took over a handed-off job')
       await c.bus.publish({ type: 'handoff-accepted', origin: from, jobId: m.jobId })
     } catch (err) {
-      await c.blobs.remove(m.source.hash)
+      // Unless a job in the log names it: the same file handed off before, or this one if recorded.
+      if (!referencedBlobs(c.store).has(m.source.hash)) await c.blobs.remove(m.source.hash)
       await c.bus.publish({
         type: 'job-state',
         origin: from,
         jobId: m.jobId,
         state: 'failed',
         progress: 0,
-        error: toErrorBody(err),
+        error: wireErrorBody(toErrorBody(err)),
         output: null,
         units: null
       })
@@ -178,17 +188,7 @@ export function createHandoff (c: JobComponents, init: HandoffInit): HandoffMana
     }
     const view = c.store.job(job.id)
     if (view == null) return
-    const s = init.status(view)
-    await c.bus.publish({
-      type: 'job-state',
-      origin: job.origin as string,
-      jobId: job.id,
-      state: job.state,
-      progress: s.progress,
-      error: job.error,
-      output,
-      units: reportedUnits(s)
-    })
+    await c.bus.publish(jobStateMessage(job, init.status(view), output))
   }
 
   /** Submitter: mirror the remote state; once done, fetch the verified output into place. */
@@ -196,6 +196,12 @@ export function createHandoff (c: JobComponents, init: HandoffInit): HandoffMana
     const view = c.store.job(m.jobId)
     if (view == null || view.job.handoffTo !== from) return
     const job = view.job
+    if (job.state === 'cancelled') {
+      // Cancelled here: nothing more is taken from the new owner, which is not told to stop (the
+      // protocol has no cancel); once it says the job ended, it is told it may drop its copy.
+      if (TERMINAL_JOB_STATES.includes(m.state)) await c.bus.publish({ type: 'delivered', owner: from, jobId: job.id })
+      return
+    }
     if (job.owner !== from) await c.store.append(job.id, { type: 'job:handed-off', to: from })
     mirrors.set(job.id, mirrorOf(m))
     if (job.state === 'done') {
@@ -231,7 +237,9 @@ export function createHandoff (c: JobComponents, init: HandoffInit): HandoffMana
     if (view == null || view.job.origin !== from || view.job.delivered === true) return
     await c.store.append(m.jobId, { type: 'job:delivered' })
     if (view.job.output != null) await fs.rm(view.job.output, { force: true })
-    if (view.job.sourceHash != null) await c.blobs.remove(view.job.sourceHash)
+    // The same file handed off twice (another profile) shares its source blob with the other job.
+    const source = view.job.sourceHash
+    if (source != null && blobsOnlyFor(c, m.jobId).has(source)) await c.blobs.remove(source)
     outputRefs.delete(m.jobId)
   }
 
@@ -256,7 +264,8 @@ export function createHandoff (c: JobComponents, init: HandoffInit): HandoffMana
     },
     'handoff-accepted': (m, from) => {
       const job = c.store.job(m.jobId)?.job
-      if (job?.handoffTo === from && job.owner === self) {
+      // A job cancelled while its handoff was on the way stays cancelled.
+      if (job?.handoffTo === from && job.owner === self && job.state !== 'cancelled') {
         once(`accepted:${m.jobId}`, async () => {
           await c.store.append(m.jobId, { type: 'job:handed-off', to: from })
           c.events.emit('job:running', { jobId: m.jobId, peerId: from, data: { handedOffTo: from } })
@@ -304,5 +313,27 @@ export function createHandoff (c: JobComponents, init: HandoffInit): HandoffMana
       unsubscribe()
       unsubscribe = () => {}
     }
+  }
+}
+
+/**
+ * What a new owner tells the submitter of a job. Its error's message is cut to what the message's
+ * schema takes: a unit's ffmpeg stderr tail, with the reasons around it, runs longer, and a
+ * message over it would never be sent (the submitter would show the job running for ever).
+ */
+export function jobStateMessage (
+  job: JobRecord,
+  status: JobStatus,
+  output: BlobRef | null
+): MessageBody<Extract<JobMessage, { type: 'job-state' }>> {
+  return {
+    type: 'job-state',
+    origin: job.origin as string,
+    jobId: job.id,
+    state: job.state,
+    progress: status.progress,
+    error: job.error == null ? null : wireErrorBody(job.error),
+    output,
+    units: reportedUnits(status)
   }
 }

@@ -1,6 +1,7 @@
 import os from 'node:os'
 import {
   AudioEncoders,
+  clipMessage,
   ImageEncoders,
   type ConvertingUnit,
   MAX_UNIT_BYTES,
@@ -312,7 +313,7 @@ export function createWorker (c: JobComponents, init: WorkerInit) {
           { jobId: m.jobId, index: m.index, code, err: err instanceof UnitRefusal ? undefined : err },
           'unit failed'
         )
-        await reject(from, m, code, String((err as Error).message ?? err).slice(0, 500)).catch(() => {})
+        await reject(from, m, code, clipMessage(String((err as Error).message ?? err))).catch(() => {})
       })
       .finally(() => {
         clearInterval(beat)
