@@ -14,6 +14,7 @@ const BENCHES = {
   'scale-sim': 'scale-sim.ts',
   transfer: 'transfer.ts',
   library: 'library.ts',
+  'done-jobs': 'done-jobs.ts',
   dashboard: 'dashboard.ts'
 }
 

@@ -10,6 +10,8 @@ export interface BenchNodeConfig {
   slots?: number
   threads?: number
   segmentSeconds?: number
+  /** jobs.cut: `segments` cuts every file long enough at segmentSeconds, whatever the mesh. */
+  cut?: 'auto' | 'segments'
   /** pino level; `debug` logs every ffmpeg and ffprobe with its run time. */
   logLevel?: 'info' | 'debug'
   mesh?: { enabled: boolean, mdns: boolean, bootstrap?: string[], advertiseSeconds?: number, listen?: string[] }
@@ -35,7 +37,10 @@ export async function makeNodeDir (
       name: config.name,
       log: { level: config.logLevel ?? 'info' },
       worker,
-      jobs: { ...(config.segmentSeconds != null ? { segmentSeconds: config.segmentSeconds } : {}) },
+      jobs: {
+        ...(config.segmentSeconds != null ? { segmentSeconds: config.segmentSeconds } : {}),
+        ...(config.cut != null ? { cut: config.cut } : {})
+      },
       // The default advert interval unless a bench asks: what a user's nodes run.
       mesh: {
         enabled: mesh.enabled,
