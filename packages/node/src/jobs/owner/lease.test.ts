@@ -104,6 +104,21 @@ describe('the owner\'s lease transitions', () => {
     expect(h.quarantine.isQuarantined(PEER_A)).toBe(true)
   })
 
+  it('counts a try once when the worker\'s reject and the expire step release it at the same time', async () => {
+    const h = await harness()
+    const reason = { code: ErrorCodes.CONVERT_FAILED, message: 'ffmpeg failed' }
+    for (const index of [0, 1]) {
+      await h.leases.grant(h.jobId, index, PEER_A, 1)
+      // Both found the lease live: neither release is logged yet when the other starts.
+      const live = h.unit(index)
+      await Promise.all([h.leases.release(live, reason, true), h.leases.release(live, reason, true)])
+      expect(h.unit(index)).toMatchObject({ state: 'pending', failures: 1 })
+    }
+    // Two failed tries: below the quarantine's three.
+    expect(h.quarantine.isQuarantined(PEER_A)).toBe(false)
+    expect((await h.logged()).filter(t => t === 'unit:released')).toHaveLength(2)
+  })
+
   it('takes a failure two workers share for the source\'s: the job is marked, and neither worker is charged', async () => {
     const h = await harness()
     const layout = (peer: string) => ({

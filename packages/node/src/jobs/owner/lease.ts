@@ -51,13 +51,21 @@ export function createLeases (c: JobComponents, parts: LeaseParts) {
   async function release (unit: UnitRecord, reason: ErrorBody, failure: boolean): Promise<void> {
     // Before the unit is pending in the log: an offer made right after must already keep it elsewhere.
     const state = rt.get(unit.jobId, unit.index)
+    if (state.releasedAttempt === unit.attempts) return
+    state.releasedAttempt = unit.attempts
     if (failure && unit.worker != null) state.lastFailure = { worker: unit.worker, at: c.clock() }
-    await recordEvent(
-      c,
-      unit.jobId,
-      { type: 'unit:released', index: unit.index, attempt: unit.attempts, reason, failure },
-      { index: unit.index, data: { ...reason, failure } }
-    )
+    try {
+      await recordEvent(
+        c,
+        unit.jobId,
+        { type: 'unit:released', index: unit.index, attempt: unit.attempts, reason, failure },
+        { index: unit.index, data: { ...reason, failure } }
+      )
+    } catch (err) {
+      // Not logged (a full disk): the expire step releases it again.
+      state.releasedAttempt = null
+      throw err
+    }
     if (failure && unit.worker != null) countFailure(unit, unit.worker, reason)
     state.leaseUntil = null
     state.progress = 0

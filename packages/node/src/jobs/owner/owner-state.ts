@@ -59,6 +59,12 @@ export interface UnitRuntime {
    * that stopped reporting (which would spend a try that a refusal does not).
    */
   ended: { attempt: number, reason: ErrorBody, failure: boolean } | null
+  /**
+   * The attempt whose release is logged or being logged. The worker's reject and the expire step
+   * can both find a lease live before either's release is logged; the second must neither log
+   * nor count the try again (a worker would reach quarantine one real failure early).
+   */
+  releasedAttempt: number | null
   /** Its last failed try: the next goes to another worker where one can take it (retry-elsewhere.ts). */
   lastFailure: LastFailure | null
 }
@@ -98,6 +104,7 @@ export function createOwnerState () {
         heardAt: 0,
         anchor: null,
         ended: null,
+        releasedAttempt: null,
         lastFailure: null
       }
       units.set(key, rt)
