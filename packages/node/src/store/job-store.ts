@@ -142,6 +142,9 @@ const ESSENTIAL = new Set<JobEvent['type']>([
 ])
 /** Reads of a job's index `remove` makes while events keep arriving for the job, before it gives up. */
 const MAX_REMOVE_READS = 5
+
+/** Thrown inside a removal's write when the job changed since its index was read: it is read again. */
+class StaleRead extends Error {}
 /** The marker's record count is brought up to date at most this often (and at close). */
 const MARKER_EVERY_MS = 2_000
 
@@ -471,29 +474,30 @@ export async function openJobStore (init: OpenJobStoreInit): Promise<JobStore> {
         const read = views.get(jobId)?.job
         if (read == null) throw new FfmeshError(ErrorCodes.JOB_NOT_FOUND, `no job ${jobId} in the job log`)
         const entries = await subs.byJob.iterator({ gte: `${jobId}!`, lt: `${jobId}"` }).all()
-        const removed = await writer.write(
-          () => {
-            const view = views.get(jobId)
-            if (view == null) throw new FfmeshError(ErrorCodes.JOB_NOT_FOUND, `no job ${jobId} in the job log`)
-            mayRemove?.(view)
-            if (view.job !== read) {
-              if (tries >= MAX_REMOVE_READS) {
-                throw new FfmeshError(ErrorCodes.JOB_ACTIVE, `job ${jobId} keeps changing; remove it when it is quiet`)
+        try {
+          await writer.write(
+            () => {
+              const view = views.get(jobId)
+              if (view == null) throw new FfmeshError(ErrorCodes.JOB_NOT_FOUND, `no job ${jobId} in the job log`)
+              mayRemove?.(view)
+              if (view.job !== read) throw new StaleRead()
+              const seq = lastSeq + 1
+              const commit = (): void => {
+                lastSeq = seq
+                views.delete(jobId)
+                indexes.drop(jobId)
               }
-              return { ops: [], commit: () => false }
-            }
-            const seq = lastSeq + 1
-            const commit = (): boolean => {
-              lastSeq = seq
-              views.delete(jobId)
-              indexes.drop(jobId)
-              return true
-            }
-            return { ops: removalOps(jobId, view, entries, seq, clock()), commit }
-          },
-          { essential: true }
-        )
-        if (removed) break
+              return { ops: removalOps(jobId, view, entries, seq, clock()), commit }
+            },
+            { essential: true }
+          )
+          break
+        } catch (err) {
+          if (!(err instanceof StaleRead)) throw err
+          if (tries >= MAX_REMOVE_READS) {
+            throw new FfmeshError(ErrorCodes.JOB_ACTIVE, `job ${jobId} keeps changing; remove it when it is quiet`)
+          }
+        }
       }
       markerSoon()
     },

@@ -163,8 +163,7 @@ export function createLogWriter (init: LogWriterInit): LogWriter {
     }
     const staged = build(db)
     try {
-      // A build may find nothing to write (a removal whose job changed since it was read).
-      if (staged.ops.length > 0) await db.batch(staged.ops as never, { sync: true } as never)
+      await db.batch(staged.ops as never, { sync: true } as never)
     } catch (err) {
       problem = writeError(err, init.dbPath)
       logger.error({ err }, 'a job log write failed: reopening the log before anything else is written')
