@@ -11,6 +11,7 @@ import {
   waitUntil,
   type NodeProcess
 } from './helpers/node-harness.js'
+import { controlCall } from './helpers/control-call.js'
 import { makeAudio, makeImage, makeVideo, probeStream, sha256, treeFiles } from './helpers/library-tree.js'
 
 interface ScanJson {
@@ -206,6 +207,29 @@ describe('libraries on a real node', () => {
     expect(await ffmeshJson<LibraryStatus[]>(['library', 'list'], { dataDir })).toMatchObject([
       { path: inbox, poll: false, state: 'active' }
     ])
+  })
+
+  it('a library added twice at once is added once: after its removal nothing is taken from it', async () => {
+    const twin = path.join(root, 'twin-library')
+    const twinOut = path.join(root, 'twin-library-webp')
+    await fs.mkdir(twin)
+    const socket = path.join(dataDir, 'control.sock')
+    const body = { path: twin, profiles: { image: 'webp' }, output: twinOut, settleSeconds: 0.5 }
+    // A double click in the dashboard: both requests reach the node before either is answered.
+    const added = await Promise.all([1, 2].map(async () => await controlCall(socket, 'POST', '/v1/libraries', body)))
+    expect(added.map(r => r.status)).toEqual([201, 201])
+    await ffmeshJson(['library', 'remove', twin], { dataDir })
+    await makeImage(path.join(twin, 'after-removal.png'))
+    // A picture the library still there takes: a watcher left behind on the twin had the same time.
+    await makeImage(path.join(root, 'staging-2.png'))
+    await fs.rename(path.join(root, 'staging-2.png'), path.join(root, 'inbox-library', 'second.png'))
+    await waitUntil(
+      async () => (await treeFiles(path.join(root, 'inbox-library-webp'))).includes('second.webp'),
+      'the other library\'s picture converted',
+      120_000
+    )
+    expect(await treeFiles(twinOut)).toEqual([])
+    expect((await ffmeshJson<LibraryStatus[]>(['library', 'list'], { dataDir })).map(l => l.path)).not.toContain(twin)
   })
 })
 
