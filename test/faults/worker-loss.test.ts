@@ -38,17 +38,16 @@ describe('fault scenarios: workers', () => {
     await cluster.waitMesh()
     const victim = cluster.node('victim')
     const id = await cluster.submit('owner', source, 'slow264')
-    await waitUntil(
+    const converting = await waitUntil(
       async () => convertingOn(cluster.node('owner'), id, [victim.peerId]),
       'the victim to start converting',
       paced(90_000)
     )
     const exited = await cluster.stop('victim', 'SIGKILL')
     expect(exited.signal).toBe('SIGKILL')
-    const atKill = await cluster.status('owner', id)
-    const hit = atKill.units.find(u => u.worker === victim.peerId && (u.state === 'leased' || u.state === 'converting'))
-    expect(hit, 'the owner still shows the victim holding a unit').toBeDefined()
-    if (hit == null) return
+    // The unit the victim was converting, from the owner's events: a status asked for after the kill
+    // can come after the 2 s lease has already run out on a busy machine.
+    const hit = { index: converting.index as number }
 
     const job = await cluster.waitJob('owner', id)
     expect(job.state, JSON.stringify(job.error)).toBe('done')
