@@ -2,8 +2,17 @@ import fs from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { ErrorCodes, FfmeshError } from '@ffmesh/protocol'
+import { createMediaToolkit } from '../packages/node/src/media/index.js'
 import { shortClip } from './fixtures/media.js'
-import { startTestNodes, stopTestNodes, waitForJob, waitForMesh, type TestNode } from './helpers/in-process.js'
+import {
+  startTestNodes,
+  stopTestNodes,
+  waitForJob,
+  waitForMesh,
+  type NodeHooks,
+  type TestNode
+} from './helpers/in-process.js'
 import { waitUntil } from './helpers/node-harness.js'
 import { paced } from './helpers/pace.js'
 
@@ -95,6 +104,41 @@ describe('submit and walk away', () => {
     )
     expect(laptop.node.api.getJob(id).state).toBe('cancelled')
     expect(await fs.readdir(out).catch(() => [])).toEqual([])
+  })
+
+  it('a handed-off job that failed on its new owner and is retried on its submitter runs again there', async () => {
+    // The new owner's first encode fails, and with one attempt a unit that fails the job there.
+    let failOnce = true
+    const failFirst: NodeHooks['media'] = runner => {
+      const real = createMediaToolkit(runner)
+      return {
+        ...real,
+        convertUnit: async (init, options) => {
+          if (failOnce) {
+            failOnce = false
+            throw new FfmeshError(ErrorCodes.CONVERT_FAILED, 'a fault the test put in')
+          }
+          return await real.convertUnit(init, options)
+        }
+      }
+    }
+    nodes = await startTestNodes([
+      { name: 'laptop', slots: 0, segmentSeconds: 1 },
+      { name: 'nas', slots: 1, segmentSeconds: 1, extra: { jobs: { maxAttempts: 1 } } }
+    ], [{}, { media: failFirst }])
+    await waitForMesh(nodes)
+    const [laptop, nas] = nodes
+    const out = path.join(media, 'retried-out')
+    const { id } = await laptop.node.api.submit({ source: await shortClip(media), profile: 'h264', outDir: out })
+    const failed = await waitForJob(laptop, id, paced(120_000))
+    expect(failed).toMatchObject({ state: 'failed', owner: nas.node.peerId, error: { code: 'ATTEMPTS_EXHAUSTED' } })
+    await laptop.node.api.retry(id)
+    const done = await waitUntil(async () => {
+      const job = laptop.node.api.getJob(id)
+      return job.state === 'done' ? job : null
+    }, 'the retried job done on its submitter', paced(120_000))
+    expect(path.dirname(done.output as string)).toBe(out)
+    expect(nas.node.api.getJob(id).state).toBe('done')
   })
 })
 

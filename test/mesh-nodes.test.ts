@@ -207,7 +207,7 @@ describe('the mesh converts one file together', () => {
         },
         { name: 'full-ffmpeg', slots: 1, segmentSeconds: 3 }
       ],
-      [{ corruptBlobByte: () => flipped++ === 0 }]
+      [{ testHooks: { corruptBlobByte: () => flipped++ === 0 } }]
     )
     await waitForMesh(nodes)
     const [owner, nox265, good] = nodes

@@ -9,10 +9,13 @@ import { paced } from './pace.js'
 /** Several full nodes in this process (real libp2p over TCP on loopback, real LevelDB and ffmpeg). */
 export interface TestNode { node: RunningNode, dataDir: string, events: NodeEvent[] }
 
+/** What a test changes inside a node: its fault hooks, or its ffmpeg operations. */
+export type NodeHooks = Pick<StartNodeInit, 'testHooks' | 'media'>
+
 /** Nodes share the first one's swarm key, or `swarmKeyFile` to join nodes started earlier. */
 export async function startTestNodes (
   settings: NodeSettings[],
-  hooks: Array<StartNodeInit['testHooks']> = [],
+  hooks: NodeHooks[] = [],
   swarmKeyFile?: string
 ): Promise<TestNode[]> {
   const nodes: TestNode[] = []
@@ -23,7 +26,7 @@ export async function startTestNodes (
     const node = await startNode({
       dataDir,
       logger: pino({ level: process.env.FFMESH_TEST_LOG ?? 'silent' }),
-      testHooks: hooks[i]
+      ...hooks[i]
     })
     const events: NodeEvent[] = []
     node.api.onEvent(e => events.push(e))

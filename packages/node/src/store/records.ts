@@ -181,7 +181,11 @@ export type JobEvent =
   | { type: 'job:swap-started'; swap: SwapIntent }
   | { type: 'job:failed'; error: ErrorBody }
   | { type: 'job:cancelled' }
-  | { type: 'job:retried' }
+  /**
+   * `owner`: a job handed off to another node and retried on its submitter is the submitter's
+   * again, to hand off anew (absent otherwise, and in older logs).
+   */
+  | { type: 'job:retried'; owner?: string }
   | { type: 'job:handoff-sent'; to: string }
   | { type: 'job:handed-off'; to: string }
   | { type: 'job:remote-state'; state: JobState; error: ErrorBody | null }

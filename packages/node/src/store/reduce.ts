@@ -170,7 +170,12 @@ export function reduce (
         return state == null ? [] : [{ ...u, state, worker: null, leaseUntil: null, failures: 0, lastError: null }]
       })
       return {
-        job: touch({ state: view.units.length > 0 ? 'running' : 'queued', error: null, attention: null }),
+        job: touch({
+          state: view.units.length > 0 ? 'running' : 'queued',
+          error: null,
+          attention: null,
+          ...(event.owner != null ? { owner: event.owner } : {})
+        }),
         units
       }
     }

@@ -2,10 +2,12 @@ import fs from 'node:fs/promises'
 import path from 'node:path'
 import { recordEvent } from '../shared/record-event.js'
 import {
+  ErrorCodes,
   TERMINAL_JOB_STATES,
   toErrorBody,
   wireErrorBody,
   type BlobRef,
+  type ErrorBody,
   type ErrorCode,
   type JobStatus,
   type MessageBody
@@ -17,6 +19,7 @@ import type { JobView } from '../../store/reduce.js'
 import type { JobRecord } from '../../store/records.js'
 import { finalOutputName } from '../owner/assemble-job.js'
 import { blobsOnlyFor, referencedBlobs } from '../owner/cleanup.js'
+import { retryJob } from '../owner/job-commands.js'
 import { mirrorOf, reportedUnits } from '../owner/status.js'
 import type { JobComponents } from '../shared/deps.js'
 import { freeDiskBytes } from '../../store/free-space.js'
@@ -116,7 +119,7 @@ export function createHandoff (c: JobComponents, init: HandoffInit): HandoffMana
   async function takeJob (m: Msg<'handoff'>, from: string): Promise<void> {
     const existing = c.store.job(m.jobId)
     if (existing != null) {
-      if (existing.job.origin === from) await c.bus.publish({ type: 'handoff-accepted', origin: from, jobId: m.jobId })
+      if (existing.job.origin === from) await askedAgain(existing.job, from)
       return
     }
     const free = await freeDiskBytes(c.paths.root)
@@ -177,6 +180,44 @@ export function createHandoff (c: JobComponents, init: HandoffInit): HandoffMana
         units: null
       })
     }
+  }
+
+  /**
+   * New owner: the submitter asks again for a job this node has: its accept was lost, or a person
+   * retried the job there. A failed or cancelled job runs again (keeping its verified units); one
+   * whose output was delivered and let go cannot, and the submitter is told why.
+   */
+  async function askedAgain (job: JobRecord, from: string): Promise<void> {
+    const refuse = async (error: ErrorBody): Promise<void> => {
+      await c.bus.publish({
+        type: 'job-state',
+        origin: from,
+        jobId: job.id,
+        state: 'failed',
+        progress: 0,
+        error: wireErrorBody(error),
+        output: null,
+        units: null
+      })
+    }
+    if (job.state === 'done' && job.delivered === true) {
+      await refuse({
+        code: ErrorCodes.JOB_NOT_RETRYABLE,
+        message: `${c.config.name} converted job ${job.id} and let its copy go once it was delivered; submit the file again`
+      })
+      return
+    }
+    if (job.state === 'failed' || job.state === 'cancelled') {
+      try {
+        await retryJob(c, job.id)
+      } catch (err) {
+        await refuse(toErrorBody(err))
+        return
+      }
+    }
+    // Its state goes to the submitter at the next tick, not after an ended job's long wait.
+    reportedAt.delete(job.id)
+    await c.bus.publish({ type: 'handoff-accepted', origin: from, jobId: job.id })
   }
 
   /** New owner: tell the submitter where its job stands. */

@@ -51,7 +51,9 @@ export async function retryJob (c: JobComponents, id: string): Promise<void> {
     )
   }
   // Blobs of failed and cancelled jobs are kept for this: verified units are not converted again.
-  await recordEvent(c, id, { type: 'job:retried' })
+  // A job handed off to another node is handed off anew; that node runs its copy again (handoff.ts).
+  const handedOff = view.job.handoff === true && view.job.owner !== c.mesh.peerId
+  await recordEvent(c, id, { type: 'job:retried', ...(handedOff ? { owner: c.mesh.peerId } : {}) })
 }
 
 /** Only a job that ended (or one held for lost records) is removed. */
