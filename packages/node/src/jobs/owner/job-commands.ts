@@ -19,10 +19,13 @@ export async function cancelJob (
   stopWork: (view: JobView) => Promise<void>
 ): Promise<void> {
   if (TERMINAL_JOB_STATES.includes(knownJob(c, id).job.state)) return
-  await recordEvent(c, id, { type: 'job:cancelled' })
-  // As the log has it now: a cancel that waited behind the job's end left the job as it ended.
+  await c.store.append(id, { type: 'job:cancelled' })
+  // As the log has it now: a cancel that waited behind the job's end left the job as it ended, and
+  // is not announced (a watched folder would act on the job's end twice).
   const view = c.store.job(id)
-  if (view?.job.state === 'cancelled') await stopWork(view)
+  if (view?.job.state !== 'cancelled') return
+  c.events.emit('job:cancelled', { jobId: id })
+  await stopWork(view)
 }
 
 /**
