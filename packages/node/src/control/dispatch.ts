@@ -31,10 +31,17 @@ export function createControlDispatcher (init: {
     const method = req.method ?? 'GET'
     let pathname = '?'
     // A client that hangs up before its answer stops what it asked for (a dry-run scan probing a
-    // library would go on, and hold the scans queued behind it).
-    const left = new AbortController()
-    res.once('close', () => { if (!res.writableFinished) left.abort(new Error('the client closed the connection')) })
-    const signal = AbortSignal.any([inFlight.signal, left.signal])
+    // library would go on, and hold the scans queued behind it), as does the node stopping. Not
+    // AbortSignal.any over the long-lived stop signal: some Node 22 releases keep every such
+    // signal for as long as that one lives, a leak per request.
+    const request = new AbortController()
+    const stopping = (): void => { request.abort(inFlight.signal.reason) }
+    inFlight.signal.addEventListener('abort', stopping, { once: true })
+    res.once('close', () => {
+      inFlight.signal.removeEventListener('abort', stopping)
+      if (!res.writableFinished) request.abort(new Error('the client closed the connection'))
+    })
+    const signal = request.signal
     try {
       const url = requestUrl(req)
       pathname = url.pathname
@@ -73,7 +80,7 @@ export function createControlDispatcher (init: {
     } catch (caught) {
       let err = caught
       if (!isFfmeshError(err) && signal.aborted) {
-        if (left.signal.aborted) {
+        if (!inFlight.signal.aborted) {
           logger.debug({ method, path: pathname }, 'control request stopped: its client left')
           return
         }
