@@ -185,7 +185,8 @@ export function createHandoff (c: JobComponents, init: HandoffInit): HandoffMana
   /**
    * New owner: the submitter asks again for a job this node has: its accept was lost, or a person
    * retried the job there. A failed or cancelled job runs again (keeping its verified units); one
-   * whose output was delivered and let go cannot, and the submitter is told why.
+   * this node let go (delivered, or dropped after a cancel on the submitter) cannot, and the
+   * submitter is told why.
    */
   async function askedAgain (job: JobRecord, from: string): Promise<void> {
     const refuse = async (error: ErrorBody): Promise<void> => {
@@ -200,10 +201,11 @@ export function createHandoff (c: JobComponents, init: HandoffInit): HandoffMana
         units: null
       })
     }
-    if (job.state === 'done' && job.delivered === true) {
+    // Told it may let the job go (delivered, or cancelled on the submitter): its copy is gone.
+    if (job.delivered === true) {
       await refuse({
         code: ErrorCodes.JOB_NOT_RETRYABLE,
-        message: `${c.config.name} converted job ${job.id} and let its copy go once it was delivered; submit the file again`
+        message: `${c.config.name} let its copy of job ${job.id} go when the submitter was done with it; submit the file again`
       })
       return
     }
