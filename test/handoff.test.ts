@@ -13,7 +13,7 @@ import {
   type NodeHooks,
   type TestNode
 } from './helpers/in-process.js'
-import { waitUntil } from './helpers/node-harness.js'
+import { waitUntil, type NodeSettings } from './helpers/node-harness.js'
 import { paced } from './helpers/pace.js'
 
 let media: string
@@ -22,14 +22,19 @@ beforeAll(async () => { media = await fs.mkdtemp(path.join(os.tmpdir(), 'ffmesh-
 afterEach(async () => { await stopTestNodes(nodes); nodes = [] })
 afterAll(async () => { await fs.rm(media, { recursive: true, force: true }) })
 
+/** A laptop with no slots, which hands its jobs off, and a NAS that converts them, in one mesh. */
+async function laptopAndNas (nas: Partial<NodeSettings> = {}, nasHooks: NodeHooks = {}): Promise<TestNode[]> {
+  nodes = await startTestNodes([
+    { name: 'laptop', slots: 0, segmentSeconds: 1 },
+    { name: 'nas', slots: 1, segmentSeconds: 1, ...nas }
+  ], [{}, nasHooks])
+  await waitForMesh(nodes)
+  return nodes
+}
+
 describe('submit and walk away', () => {
   it('a node with no slots hands the job to a peer and gets the verified output back', async () => {
-    nodes = await startTestNodes([
-      { name: 'laptop', slots: 0, segmentSeconds: 1 },
-      { name: 'nas', slots: 1, segmentSeconds: 1 }
-    ])
-    await waitForMesh(nodes)
-    const [laptop, nas] = nodes
+    const [laptop, nas] = await laptopAndNas()
     const out = path.join(media, 'laptop-out')
     const { id } = await laptop.node.api.submit({ source: await shortClip(media), profile: 'h264', outDir: out })
     const job = await waitForJob(laptop, id, paced(120_000))
@@ -52,12 +57,7 @@ describe('submit and walk away', () => {
   })
 
   it('one file handed off twice (two profiles): the first delivered leaves the second its source', async () => {
-    nodes = await startTestNodes([
-      { name: 'laptop', slots: 0, segmentSeconds: 1 },
-      { name: 'nas', slots: 1, segmentSeconds: 1 }
-    ])
-    await waitForMesh(nodes)
-    const [laptop, nas] = nodes
+    const [laptop, nas] = await laptopAndNas()
     const clip = await shortClip(media)
     const out = path.join(media, 'twice-out')
     const ids = [
@@ -72,12 +72,7 @@ describe('submit and walk away', () => {
   })
 
   it('a handed-off job cancelled on its submitter stays cancelled; its new owner drops its copy', async () => {
-    nodes = await startTestNodes([
-      { name: 'laptop', slots: 0, segmentSeconds: 1 },
-      { name: 'nas', slots: 1, segmentSeconds: 1 }
-    ])
-    await waitForMesh(nodes)
-    const [laptop, nas] = nodes
+    const [laptop, nas] = await laptopAndNas()
     const out = path.join(media, 'cancelled-out')
     const source = await shortClip(media)
     // Cancelled the moment the peer accepts: a short clip is soon converted.
@@ -122,12 +117,7 @@ describe('submit and walk away', () => {
         }
       }
     }
-    nodes = await startTestNodes([
-      { name: 'laptop', slots: 0, segmentSeconds: 1 },
-      { name: 'nas', slots: 1, segmentSeconds: 1, extra: { jobs: { maxAttempts: 1 } } }
-    ], [{}, { media: failFirst }])
-    await waitForMesh(nodes)
-    const [laptop, nas] = nodes
+    const [laptop, nas] = await laptopAndNas({ extra: { jobs: { maxAttempts: 1 } } }, { media: failFirst })
     const out = path.join(media, 'retried-out')
     const { id } = await laptop.node.api.submit({ source: await shortClip(media), profile: 'h264', outDir: out })
     const failed = await waitForJob(laptop, id, paced(120_000))

@@ -83,6 +83,8 @@ export function createHandoff (c: JobComponents, init: HandoffInit): HandoffMana
   const reportedAt = new Map<string, { at: number, every: number }>()
   const mirrors = init.mirrors
   const busy = new Set<string>()
+  /** New-owner side: takeovers under way, by source hash (their blob is not in the log yet). */
+  const taking = new Map<string, number>()
   let timer: NodeJS.Timeout | undefined
   let unsubscribe = (): void => {}
 
@@ -127,6 +129,21 @@ export function createHandoff (c: JobComponents, init: HandoffInit): HandoffMana
       log.info({ jobId: m.jobId, origin: from }, 'not taking a handed-off job: too little disk')
       return
     }
+    taking.set(m.source.hash, (taking.get(m.source.hash) ?? 0) + 1)
+    try {
+      await takeNew(m, from)
+    } finally {
+      const left = (taking.get(m.source.hash) ?? 1) - 1
+      if (left > 0) taking.set(m.source.hash, left)
+      else taking.delete(m.source.hash)
+    }
+  }
+
+  /** A source blob no job in the log nor another takeover under way needs any more. */
+  const unused = (hash: string, jobsNaming: (hash: string) => boolean, takeovers = 0): boolean =>
+    (taking.get(hash) ?? 0) <= takeovers && !jobsNaming(hash)
+
+  async function takeNew (m: Msg<'handoff'>, from: string): Promise<void> {
     const tmp = c.blobs.tempPath('.source')
     try {
       await c.mesh.fetchBlob(from, m.source, tmp)
@@ -167,8 +184,10 @@ export function createHandoff (c: JobComponents, init: HandoffInit): HandoffMana
       log.info({ jobId: job.id, origin: from }, 'took over a handed-off job')
       await c.bus.publish({ type: 'handoff-accepted', origin: from, jobId: m.jobId })
     } catch (err) {
-      // Unless a job in the log names it: the same file handed off before, or this one if recorded.
-      if (!referencedBlobs(c.store).has(m.source.hash)) await c.blobs.remove(m.source.hash)
+      log.warn({ err, jobId: m.jobId, origin: from }, 'could not take a handed-off job')
+      // Unless a job in the log names it (the same file handed off before, or this one if recorded),
+      // or another takeover of the same file is under way (this one counts itself).
+      if (unused(m.source.hash, h => referencedBlobs(c.store).has(h), 1)) await c.blobs.remove(m.source.hash)
       await c.bus.publish({
         type: 'job-state',
         origin: from,
@@ -245,7 +264,13 @@ export function createHandoff (c: JobComponents, init: HandoffInit): HandoffMana
       if (TERMINAL_JOB_STATES.includes(m.state)) await c.bus.publish({ type: 'delivered', owner: from, jobId: job.id })
       return
     }
-    if (job.owner !== from) await c.store.append(job.id, { type: 'job:handed-off', to: from })
+    if (job.owner !== from) {
+      // Until the node accepts the job (handoff-accepted, which an offer sent again asks for anew),
+      // only its refusal counts: a late report of its earlier run (failed, before a retry here)
+      // would undo the retry.
+      if (isRefusal(m)) await recordRemoteState(job, m)
+      return
+    }
     mirrors.set(job.id, mirrorOf(m))
     if (job.state === 'done') {
       await c.bus.publish({ type: 'delivered', owner: from, jobId: job.id })
@@ -264,14 +289,19 @@ export function createHandoff (c: JobComponents, init: HandoffInit): HandoffMana
       log.info({ jobId: job.id, output }, 'handed-off job delivered')
       await c.bus.publish({ type: 'delivered', owner: from, jobId: job.id })
     } else if (m.state !== job.state && m.state !== 'done') {
-      await c.store.append(job.id, {
-        type: 'job:remote-state',
-        state: m.state,
-        error: m.error == null ? null : { code: m.error.code as ErrorCode, message: m.error.message }
-      })
-      if (TERMINAL_JOB_STATES.includes(m.state)) {
-        c.events.emit(m.state === 'failed' ? 'job:failed' : 'job:cancelled', { jobId: job.id, data: { ...m.error } })
-      }
+      await recordRemoteState(job, m)
+    }
+  }
+
+  /** Submitter: the job's state as the node that has it says. */
+  async function recordRemoteState (job: JobRecord, m: Msg<'job-state'>): Promise<void> {
+    await c.store.append(job.id, {
+      type: 'job:remote-state',
+      state: m.state,
+      error: m.error == null ? null : { code: m.error.code as ErrorCode, message: m.error.message }
+    })
+    if (TERMINAL_JOB_STATES.includes(m.state)) {
+      c.events.emit(m.state === 'failed' ? 'job:failed' : 'job:cancelled', { jobId: job.id, data: { ...m.error } })
     }
   }
 
@@ -280,9 +310,10 @@ export function createHandoff (c: JobComponents, init: HandoffInit): HandoffMana
     if (view == null || view.job.origin !== from || view.job.delivered === true) return
     await c.store.append(m.jobId, { type: 'job:delivered' })
     if (view.job.output != null) await fs.rm(view.job.output, { force: true })
-    // The same file handed off twice (another profile) shares its source blob with the other job.
+    // The same file handed off twice (another profile) shares its source blob with the other job,
+    // which may still be being taken over, not in the log yet.
     const source = view.job.sourceHash
-    if (source != null && blobsOnlyFor(c, m.jobId).has(source)) await c.blobs.remove(source)
+    if (source != null && unused(source, h => !blobsOnlyFor(c, m.jobId).has(h))) await c.blobs.remove(source)
     outputRefs.delete(m.jobId)
   }
 
@@ -348,6 +379,8 @@ export function createHandoff (c: JobComponents, init: HandoffInit): HandoffMana
         ) {
           reportedAt.set(job.id, { at: 0, every: JOB_STATE_EVERY_MS })
         }
+        // Submitter: a job retried here is offered again at the next tick, not a resend's wait later.
+        if (e.type === 'job:retried' && job?.handoff === true) offeredAt.delete(job.id)
       })
       timer = setInterval(tick, TICK_MS)
     },
@@ -379,4 +412,12 @@ export function jobStateMessage (
     output,
     units: reportedUnits(status)
   }
+}
+
+/**
+ * A node's answer that it did not take a job handed to it (its takeover failed, or it let the job
+ * go before): failed, with no units and no output, as takeJob and askedAgain send it.
+ */
+function isRefusal (m: Pick<Msg<'job-state'>, 'state' | 'units' | 'output'>): boolean {
+  return m.state === 'failed' && m.units == null && m.output == null
 }
