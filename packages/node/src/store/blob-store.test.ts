@@ -51,3 +51,21 @@ describe('blob store imports', () => {
     expect(synced.dirs).toEqual([])
   })
 })
+
+describe('blob store pins', () => {
+  it('keeps a pinned blob through a removal; once every pin is let go, a removal deletes it', async () => {
+    const dest = await importOne(undefined)
+    const store = await createBlobStore({ dir: path.join(root, 'blobs'), tmpDir: path.join(root, 'tmp') })
+    const hash = path.basename(dest)
+    const unpinA = store.pin(hash)
+    const unpinB = store.pin(hash)
+    await store.remove(hash)
+    unpinA()
+    unpinA()
+    await store.remove(hash)
+    expect(await store.has(hash)).toBe(true)
+    unpinB()
+    await store.remove(hash)
+    expect(await store.has(hash)).toBe(false)
+  })
+})

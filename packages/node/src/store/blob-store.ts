@@ -18,7 +18,14 @@ export interface BlobStore {
   tempPath(suffix?: string): string
   /** Moves a finished file into the store under its SHA-512 (computed unless given and trusted). */
   importFile(file: string, options?: ImportOptions): Promise<{ hash: string, size: number }>
+  /** Deletes the blob, unless it is pinned. */
   remove(hash: string): Promise<void>
+  /**
+   * Keeps `remove` off a blob until the returned function is called: for work that stores a blob
+   * before the log names it (a handoff's source, between its import and its job's record), which
+   * another job's clean-up of the same content would otherwise delete under it.
+   */
+  pin(hash: string): () => void
   /** Removes leftover temp files of an earlier run. */
   sweepTemp(): Promise<number>
   /**
@@ -60,6 +67,7 @@ export async function createBlobStore (init: BlobStoreInit): Promise<BlobStore> 
     assertHash(hash)
     return path.join(init.dir, hash.slice(0, 2), hash)
   }
+  const pins = new Map<string, number>()
   return {
     path: blobPath,
     async has (hash) {
@@ -83,7 +91,20 @@ export async function createBlobStore (init: BlobStoreInit): Promise<BlobStore> 
       return { hash, size }
     },
     async remove (hash) {
+      if ((pins.get(hash) ?? 0) > 0) return
       await fs.rm(blobPath(hash), { force: true })
+    },
+    pin (hash) {
+      assertHash(hash)
+      pins.set(hash, (pins.get(hash) ?? 0) + 1)
+      let held = true
+      return () => {
+        if (!held) return
+        held = false
+        const left = (pins.get(hash) ?? 1) - 1
+        if (left > 0) pins.set(hash, left)
+        else pins.delete(hash)
+      }
     },
     async sweepUnreferenced (referenced, options = {}) {
       let removed = 0

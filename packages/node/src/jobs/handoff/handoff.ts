@@ -83,8 +83,8 @@ export function createHandoff (c: JobComponents, init: HandoffInit): HandoffMana
   const reportedAt = new Map<string, { at: number, every: number }>()
   const mirrors = init.mirrors
   const busy = new Set<string>()
-  /** New-owner side: takeovers under way, by source hash (their blob is not in the log yet). */
-  const taking = new Map<string, number>()
+  /** New-owner side: the last takeover queued for each source hash, which the next one waits for. */
+  const takeovers = new Map<string, Promise<void>>()
   let timer: NodeJS.Timeout | undefined
   let unsubscribe = (): void => {}
 
@@ -129,29 +129,38 @@ export function createHandoff (c: JobComponents, init: HandoffInit): HandoffMana
       log.info({ jobId: m.jobId, origin: from }, 'not taking a handed-off job: too little disk')
       return
     }
-    taking.set(m.source.hash, (taking.get(m.source.hash) ?? 0) + 1)
+    const hash = m.source.hash
+    // Pinned until its job is in the log: a done job of the same file frees its blobs meanwhile.
+    const unpin = c.blobs.pin(hash)
+    // One takeover of a file at a time: a second import of the same blob would replace the file the
+    // first job recorded (its time with it), and that job would find its source changed.
+    const mine = (takeovers.get(hash) ?? Promise.resolve()).then(async () => await takeNew(m, from))
+    const settled = mine.then(() => {}, () => {})
+    takeovers.set(hash, settled)
+    let refused = false
     try {
-      await takeNew(m, from)
+      refused = !(await mine)
     } finally {
-      const left = (taking.get(m.source.hash) ?? 1) - 1
-      if (left > 0) taking.set(m.source.hash, left)
-      else taking.delete(m.source.hash)
+      if (takeovers.get(hash) === settled) takeovers.delete(hash)
+      unpin()
     }
+    // Unless a job in the log names it (the same file handed off before) or another takeover holds it.
+    if (refused && !referencedBlobs(c.store).has(hash)) await c.blobs.remove(hash)
   }
 
-  /** A source blob no job in the log nor another takeover under way needs any more. */
-  const unused = (hash: string, jobsNaming: (hash: string) => boolean, takeovers = 0): boolean =>
-    (taking.get(hash) ?? 0) <= takeovers && !jobsNaming(hash)
-
-  async function takeNew (m: Msg<'handoff'>, from: string): Promise<void> {
-    const tmp = c.blobs.tempPath('.source')
-    try {
-      await c.mesh.fetchBlob(from, m.source, tmp)
-      await c.blobs.importFile(tmp, { hash: m.source.hash })
-    } catch (err) {
-      // The next offer of this job fetches into a new name: what this one got is of no use.
-      await removeFetch(tmp)
-      throw err
+  /** Fetches the source (unless it is here) and takes the job; false if this node refused it. */
+  async function takeNew (m: Msg<'handoff'>, from: string): Promise<boolean> {
+    // The same file handed off before (another profile) is here already, verified when it came.
+    if (!(await c.blobs.has(m.source.hash))) {
+      const tmp = c.blobs.tempPath('.source')
+      try {
+        await c.mesh.fetchBlob(from, m.source, tmp)
+        await c.blobs.importFile(tmp, { hash: m.source.hash })
+      } catch (err) {
+        // The next offer of this job fetches into a new name: what this one got is of no use.
+        await removeFetch(tmp)
+        throw err
+      }
     }
     const source = c.blobs.path(m.source.hash)
     try {
@@ -183,11 +192,9 @@ export function createHandoff (c: JobComponents, init: HandoffInit): HandoffMana
       await recordEvent(c, job.id, { type: 'job:submitted', job }, { peerId: from, data: { handoffFrom: from } })
       log.info({ jobId: job.id, origin: from }, 'took over a handed-off job')
       await c.bus.publish({ type: 'handoff-accepted', origin: from, jobId: m.jobId })
+      return true
     } catch (err) {
       log.warn({ err, jobId: m.jobId, origin: from }, 'could not take a handed-off job')
-      // Unless a job in the log names it (the same file handed off before, or this one if recorded),
-      // or another takeover of the same file is under way (this one counts itself).
-      if (unused(m.source.hash, h => referencedBlobs(c.store).has(h), 1)) await c.blobs.remove(m.source.hash)
       await c.bus.publish({
         type: 'job-state',
         origin: from,
@@ -198,6 +205,7 @@ export function createHandoff (c: JobComponents, init: HandoffInit): HandoffMana
         output: null,
         units: null
       })
+      return false
     }
   }
 
@@ -310,10 +318,10 @@ export function createHandoff (c: JobComponents, init: HandoffInit): HandoffMana
     if (view == null || view.job.origin !== from || view.job.delivered === true) return
     await c.store.append(m.jobId, { type: 'job:delivered' })
     if (view.job.output != null) await fs.rm(view.job.output, { force: true })
-    // The same file handed off twice (another profile) shares its source blob with the other job,
-    // which may still be being taken over, not in the log yet.
+    // The same file handed off twice (another profile) shares its source blob with the other job
+    // (one still being taken over holds it pinned).
     const source = view.job.sourceHash
-    if (source != null && unused(source, h => !blobsOnlyFor(c, m.jobId).has(h))) await c.blobs.remove(source)
+    if (source != null && blobsOnlyFor(c, m.jobId).has(source)) await c.blobs.remove(source)
     outputRefs.delete(m.jobId)
   }
 
