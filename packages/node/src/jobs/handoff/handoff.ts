@@ -195,16 +195,7 @@ export function createHandoff (c: JobComponents, init: HandoffInit): HandoffMana
       return true
     } catch (err) {
       log.warn({ err, jobId: m.jobId, origin: from }, 'could not take a handed-off job')
-      await c.bus.publish({
-        type: 'job-state',
-        origin: from,
-        jobId: m.jobId,
-        state: 'failed',
-        progress: 0,
-        error: wireErrorBody(toErrorBody(err)),
-        output: null,
-        units: null
-      })
+      await c.bus.publish(refusalMessage(m.jobId, from, toErrorBody(err)))
       return false
     }
   }
@@ -217,16 +208,7 @@ export function createHandoff (c: JobComponents, init: HandoffInit): HandoffMana
    */
   async function askedAgain (job: JobRecord, from: string): Promise<void> {
     const refuse = async (error: ErrorBody): Promise<void> => {
-      await c.bus.publish({
-        type: 'job-state',
-        origin: from,
-        jobId: job.id,
-        state: 'failed',
-        progress: 0,
-        error: wireErrorBody(error),
-        output: null,
-        units: null
-      })
+      await c.bus.publish(refusalMessage(job.id, from, error))
     }
     // Told it may let the job go (delivered, or cancelled on the submitter): its copy is gone.
     if (job.delivered === true) {
@@ -419,6 +401,20 @@ export function jobStateMessage (
     error: job.error == null ? null : wireErrorBody(job.error),
     output,
     units: reportedUnits(status)
+  }
+}
+
+/** A node's refusal of a job handed to it: what isRefusal tells apart on the submitter. */
+function refusalMessage (jobId: string, origin: string, error: ErrorBody): MessageBody<Msg<'job-state'>> {
+  return {
+    type: 'job-state',
+    origin,
+    jobId,
+    state: 'failed',
+    progress: 0,
+    error: wireErrorBody(error),
+    output: null,
+    units: null
   }
 }
 
