@@ -27,6 +27,8 @@ import { createLogReserve } from './log-reserve.js'
 import { freeDiskBytes } from './free-space.js'
 import { createLogWriter, type BatchOp, type Staged } from './log-writer.js'
 import { createJobIndexes, pageViews, type JobQuery } from './job-indexes.js'
+import { createGapRuns } from './gap-runs.js'
+import { summarize } from './job-summary.js'
 import { reduce, type JobView } from './reduce.js'
 import type { JobEvent, LoggedEvent } from './records.js'
 
@@ -77,6 +79,14 @@ export interface JobStore {
    * and throws to refuse: a retry that raced the command must not lose the job it started again.
    */
   remove(jobId: string, mayRemove?: (view: JobView) => void): Promise<void>
+  /**
+   * Lets done jobs' units go (job:compacted) in one synced write: their unit records and every
+   * event of theirs before this one, whose numbers become runs of known gaps (gap-runs.ts), so a
+   * log of months of jobs opens as fast as one of its last weeks. `due` looks at each job as read
+   * and again as the write finds it: a job it refuses then, or one removed, is left as it is.
+   * Returns the ids of the jobs compacted.
+   */
+  compact(jobIds: string[], due: (view: JobView) => boolean): Promise<string[]>
   job(id: string): JobView | undefined
   /** Every job, oldest first: a copy, sorted at each call. */
   jobs(): JobView[]
@@ -174,6 +184,7 @@ export async function openJobStore (init: OpenJobStoreInit): Promise<JobStore> {
   let subs = sublevels(db)
   const views = new Map<string, JobView>()
   const indexes = createJobIndexes()
+  const gapRuns = createGapRuns()
   let lastSeq = 0
   let report: OpenReport
   try {
@@ -239,6 +250,7 @@ export async function openJobStore (init: OpenJobStoreInit): Promise<JobStore> {
     }
     views.clear()
     for (const [id, view] of loaded.views) views.set(id, view)
+    gapRuns.reset(loaded.compactedRuns)
     lastSeq = Math.max(loaded.scan.lastSeq, markerSeq)
     const intact = isIntact(damage)
     let damagedAt = meta.damagedAt ?? null
@@ -366,6 +378,10 @@ export async function openJobStore (init: OpenJobStoreInit): Promise<JobStore> {
     }
   }
 
+  /** A job's entries in the per-job index: event number key → record number (0: a placeholder for a lost one). */
+  const indexOf = (jobId: string): Promise<Array<[string, number]>> =>
+    subs.byJob.iterator({ gte: `${jobId}!`, lt: `${jobId}"` }).all()
+
   const writer = createLogWriter({
     dbPath: files.db,
     db,
@@ -473,7 +489,7 @@ export async function openJobStore (init: OpenJobStoreInit): Promise<JobStore> {
       for (let tries = 1; ; tries++) {
         const read = views.get(jobId)?.job
         if (read == null) throw new FfmeshError(ErrorCodes.JOB_NOT_FOUND, `no job ${jobId} in the job log`)
-        const entries = await subs.byJob.iterator({ gte: `${jobId}!`, lt: `${jobId}"` }).all()
+        const entries = await indexOf(jobId)
         try {
           await writer.write(
             () => {
@@ -501,6 +517,52 @@ export async function openJobStore (init: OpenJobStoreInit): Promise<JobStore> {
       }
       markerSoon()
     },
+    async compact (jobIds, due) {
+      const reads = new Map<string, Array<[string, number]>>()
+      for (const id of jobIds) {
+        const view = views.get(id)
+        if (view != null && due(view)) reads.set(id, await indexOf(id))
+      }
+      if (reads.size === 0) return []
+      // An event logged for a job between the read of its index and the write is kept: the job's
+      // numbering allows events before `eventsFrom` to be missing, not that they are.
+      const compacted = await writer.write(
+        () => {
+          const time = clock()
+          const staged: Array<Staged<LoggedEvent>> = []
+          const ops: BatchOp[] = []
+          const dropped: number[] = []
+          for (const [id, entries] of reads) {
+            const view = views.get(id)
+            if (view == null || !due(view)) continue
+            const eventsFrom = (view.job.eventCount ?? 0) + 1
+            const event = { type: 'job:compacted' as const, summary: summarize(view), eventsFrom }
+            const st = stage(subs, id, event, lastSeq + 1 + staged.length, time)
+            staged.push(st)
+            ops.push(...st.ops)
+            for (const [key, seq] of entries) {
+              ops.push({ type: 'del', sublevel: subs.byJob, key })
+              if (seq > 0) {
+                ops.push({ type: 'del', sublevel: subs.log, key: seqKey(seq) })
+                dropped.push(seq)
+              }
+            }
+          }
+          const gaps = gapRuns.add(subs.gaps, dropped.sort((a, b) => a - b), time)
+          ops.push(...gaps.ops)
+          return {
+            ops,
+            commit: () => {
+              gaps.commit()
+              return staged.map(st => st.commit().jobId)
+            }
+          }
+        },
+        { essential: true }
+      )
+      markerSoon()
+      return compacted
+    },
     job: id => views.get(id),
     jobs: () =>
       [...views.values()].sort((a, b) => a.job.createdAt - b.job.createdAt || a.job.id.localeCompare(b.job.id)),
@@ -514,9 +576,7 @@ export async function openJobStore (init: OpenJobStoreInit): Promise<JobStore> {
     hasOutput: file => indexes.hasOutput(file),
     list: query => pageViews(views.values(), query),
     async history (jobId) {
-      const entries = (await subs.byJob.iterator({ gte: `${jobId}!`, lt: `${jobId}"` }).all()).filter(
-        ([, seq]) => seq > 0
-      )
+      const entries = (await indexOf(jobId)).filter(([, seq]) => seq > 0)
       const events = await subs.log.getMany(entries.map(([, seq]) => seqKey(seq)))
       // Events logged before event numbering carry their number only in the index.
       return events.flatMap((e, i) =>

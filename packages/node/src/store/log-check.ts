@@ -9,7 +9,7 @@ import type { UnitRecord } from './records.js'
 export interface JobIndexSummary {
   /** The highest event number that has an entry. */
   top: number
-  /** Event numbers below `top` without an entry. */
+  /** Event numbers below `top` without an entry (those a compacted job let go not counted). */
   missing: number[]
   /** Record numbers its entries point to that the log does not hold (the events lost, the index kept). */
   lostSeqs: number[]
@@ -77,7 +77,8 @@ export function checkLog (scan: LogScan): LogDamage {
     if (view.job.eventCount != null) {
       const top = Math.max(view.job.eventCount, summary.top)
       const missing = [...summary.missing]
-      for (let n = summary.top + 1; n <= top; n++) missing.push(n)
+      // A compacted job's events before `eventsFrom` were let go with its units.
+      for (let n = Math.max(summary.top + 1, view.job.eventsFrom ?? 1); n <= top; n++) missing.push(n)
       for (const jobSeq of missing) missingEvents.push({ jobId: id, jobSeq })
       const gone = missing.length + summary.lostSeqs.length
       if (gone > 0) reasons.push(`${gone} of its ${top} events are missing`)

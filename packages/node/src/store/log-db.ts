@@ -8,8 +8,11 @@ import { recordEncoding } from './record-codec.js'
 
 export type LogLevel = Level<string, unknown>
 
-/** A record number never removed or lost: an event was removed with `ffmesh rm`, or lost and reported. */
-export interface GapRecord { why: 'removed' | 'lost', jobId: string | null, at: number }
+/**
+ * Record numbers the log holds no more, known why: an event removed with `ffmesh rm`, lost and
+ * reported, or let go with a compacted job's units (a run of numbers to `through`, jobs mixed).
+ */
+export interface GapRecord { why: 'removed' | 'lost' | 'compacted', jobId: string | null, at: number, through?: number }
 /** What the log says about itself: its id (the data dir's marker names the same), its layout version. */
 export interface MetaRecord { id: string, version: number, damagedAt?: number | null }
 

@@ -3,6 +3,7 @@ import { indexKey, parseIndexKey, readError, type Sublevels } from './log-db.js'
 import type { JobIndexSummary, LogScan } from './log-check.js'
 import type { JobView } from './reduce.js'
 import type { LoggedEvent, UnitRecord } from './records.js'
+import type { SeqRun } from './gap-runs.js'
 
 /** Layout version of the log: 2 added the per-job index and event numbers. */
 export const LOG_VERSION = 2
@@ -12,6 +13,8 @@ const MIGRATE_BATCH_OPS = 2_000
 export interface LoadedLog {
   scan: LogScan
   views: Map<string, JobView>
+  /** The runs of record numbers let go with compacted jobs' events (gap-runs.ts). */
+  compactedRuns: SeqRun[]
 }
 
 /**
@@ -30,21 +33,17 @@ export async function loadLog (subs: Sublevels, init: { dbPath: string, markerSe
       }
       logSeqs.push(event.seq)
     }
-    const gapSeqs: number[] = []
-    for await (const [key] of subs.gaps.iterator()) gapSeqs.push(Number(key))
-    const lastSeq = Math.max(logSeqs.at(-1) ?? 0, gapSeqs.at(-1) ?? 0)
-    const lostSeqs = missingNumbers(logSeqs, gapSeqs, Math.max(lastSeq, init.markerSeq))
-    const lost = new Set(lostSeqs)
-    const index = new Map<string, JobIndexSummary>()
-    for await (const [key, seq] of subs.byJob.iterator()) {
-      const { jobId, jobSeq } = parseIndexKey(key, seq)
-      const summary = index.get(jobId) ?? { top: 0, missing: [], lostSeqs: [], lastSeq: 0 }
-      for (let n = summary.top + 1; n < jobSeq; n++) summary.missing.push(n)
-      summary.top = Math.max(summary.top, jobSeq)
-      summary.lastSeq = Math.max(summary.lastSeq, seq)
-      if (lost.has(seq)) summary.lostSeqs.push(seq)
-      index.set(jobId, summary)
+    const gapRuns: SeqRun[] = []
+    const compactedRuns: SeqRun[] = []
+    let lastSeq = logSeqs.at(-1) ?? 0
+    for await (const [key, gap] of subs.gaps.iterator()) {
+      const run: SeqRun = [Number(key), gap?.through ?? Number(key)]
+      gapRuns.push(run)
+      if (gap?.why === 'compacted') compactedRuns.push(run)
+      lastSeq = Math.max(lastSeq, run[1])
     }
+    const lostSeqs = missingNumbers(logSeqs, gapRuns, Math.max(lastSeq, init.markerSeq))
+    const lost = new Set(lostSeqs)
     const views = new Map<string, JobView>()
     for await (const job of subs.jobs.values()) views.set(job.id, { job, units: [] })
     const strayUnits: UnitRecord[] = []
@@ -53,21 +52,37 @@ export async function loadLog (subs: Sublevels, init: { dbPath: string, markerSe
       if (view != null) view.units[unit.index] = unit
       else strayUnits.push(unit)
     }
-    return { scan: { lastSeq, lostSeqs, index, views, strayUnits, markerSeq: init.markerSeq }, views }
+    const index = new Map<string, JobIndexSummary>()
+    for await (const [key, seq] of subs.byJob.iterator()) {
+      const { jobId, jobSeq } = parseIndexKey(key, seq)
+      const summary = index.get(jobId) ?? { top: 0, missing: [], lostSeqs: [], lastSeq: 0 }
+      // A compacted job's events before `eventsFrom` were let go with its units.
+      const from = views.get(jobId)?.job.eventsFrom ?? 1
+      for (let n = Math.max(summary.top + 1, from); n < jobSeq; n++) summary.missing.push(n)
+      summary.top = Math.max(summary.top, jobSeq)
+      summary.lastSeq = Math.max(summary.lastSeq, seq)
+      if (lost.has(seq)) summary.lostSeqs.push(seq)
+      index.set(jobId, summary)
+    }
+    return { scan: { lastSeq, lostSeqs, index, views, strayUnits, markerSeq: init.markerSeq }, views, compactedRuns }
   } catch (err) {
     throw readError(err, init.dbPath)
   }
 }
 
-/** The numbers 1..last in neither of two ascending lists (merged in one pass, no set of all numbers). */
-function missingNumbers (a: number[], b: number[], last: number): number[] {
+/**
+ * The numbers 1..last neither in an ascending list nor in any of the runs (ascending by their
+ * first number), found in one pass without a set of all numbers.
+ */
+function missingNumbers (seqs: number[], runs: SeqRun[], last: number): number[] {
   const missing: number[] = []
   let i = 0
   let j = 0
   for (let n = 1; n <= last; n++) {
-    while (i < a.length && (a[i] as number) < n) i++
-    while (j < b.length && (b[j] as number) < n) j++
-    if (a[i] !== n && b[j] !== n) missing.push(n)
+    while (i < seqs.length && (seqs[i] as number) < n) i++
+    while (j < runs.length && (runs[j] as SeqRun)[1] < n) j++
+    const run = runs[j]
+    if (seqs[i] !== n && (run == null || run[0] > n)) missing.push(n)
   }
   return missing
 }

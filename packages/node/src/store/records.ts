@@ -71,6 +71,11 @@ export interface JobRecord {
    * what `ffmesh stats` still counts of them. Its units are gone from memory and the log's views.
    */
   compacted?: JobSummary
+  /**
+   * The number of this job's first event the log still holds: a compacted job's earlier events were
+   * deleted with its units (job:compacted). Absent: 1 (and in logs that kept a compacted job's events).
+   */
+  eventsFrom?: number
 }
 
 /** What a done job keeps of its units once they are let go. */
@@ -195,10 +200,11 @@ export type JobEvent =
   /** Retention ended for a failed or cancelled job: its pieces and results are gone. */
   | { type: 'job:blobs-freed' }
   /**
-   * A done job's units let go after jobs.doneUnitsRetentionSeconds (its unit records are deleted in
-   * the same batch), keeping what `ffmesh stats` counts of them.
+   * A done job's units let go after jobs.doneUnitsRetentionSeconds, keeping what `ffmesh stats`
+   * counts of them. Its unit records, and its events before this one (`eventsFrom`, this event's
+   * number), are deleted in the same batch; absent in older logs, which kept the events.
    */
-  | { type: 'job:compacted'; summary: JobSummary }
+  | { type: 'job:compacted'; summary: JobSummary; eventsFrom?: number }
   /** `ffmesh rm`: the job's records were deleted in the same batch; this tombstone keeps the sequence whole. */
   | { type: 'job:removed' }
 

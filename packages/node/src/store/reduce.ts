@@ -160,7 +160,15 @@ export function reduce (
     case 'job:compacted':
       // Not a change of the job's state: its time stays when it ended (stats count it by that day).
       if (job.state !== 'done') return { units: [] }
-      return { job: { ...job, compacted: event.summary }, units: [], dropUnits: true }
+      return {
+        job: {
+          ...job,
+          compacted: event.summary,
+          ...(event.eventsFrom != null ? { eventsFrom: event.eventsFrom } : {})
+        },
+        units: [],
+        dropUnits: true
+      }
     case 'job:removed':
       return { units: [] }
     case 'job:retried': {

@@ -52,23 +52,17 @@ describe('the retention of done jobs', () => {
     expect(await retention.sweep()).toBe(0)
   })
 
-  it('leaves out a job removed while its batch waited to be written, and writes the rest', async () => {
+  it('compacts again, for its events, a done job an older node compacted, keeping its totals', async () => {
     const store = await temp.open()
-    const removed = await doneJob(store, 1)
-    const kept = await doneJob(store, 1)
-    const racing: JobStore = Object.create(store) as JobStore
-    let raced = false
-    // `ffmesh rm` queued in the log's writer ahead of the batch: the batch then names a job gone.
-    racing.appendBatch = async (events, puts) => {
-      if (!raced) {
-        raced = true
-        await store.remove(removed)
-      }
-      return await store.appendBatch(events, puts)
-    }
-    const retention = retentionAt(racing, () => Date.now() + 31 * DAY_MS)
+    const id = await doneJob(store, 2)
+    const workers = [{ peer: 'w1', units: 2, ms: 1234 }]
+    // As an older node logged it: units let go, events kept.
+    await store.append(id, { type: 'job:compacted', summary: { workers } })
+    expect(await store.history(id)).toHaveLength(8)
+    const retention = retentionAt(store, () => Date.now() + 31 * DAY_MS)
     expect(await retention.sweep()).toBe(1)
-    expect(store.job(removed)).toBeUndefined()
-    expect(store.job(kept)?.job.compacted).toBeDefined()
+    expect(store.job(id)?.job).toMatchObject({ compacted: { workers }, eventsFrom: 9 })
+    expect((await store.history(id)).map(e => e.event.type)).toEqual(['job:compacted'])
+    expect(await retention.sweep()).toBe(0)
   })
 })

@@ -1,5 +1,3 @@
-import { ErrorCodes, isFfmeshError } from '@ffmesh/protocol'
-import { summarize } from '../../store/job-summary.js'
 import type { JobView } from '../../store/reduce.js'
 import type { JobComponents } from '../shared/deps.js'
 import { recordEvent } from '../shared/record-event.js'
@@ -52,42 +50,23 @@ export function createRetention (c: JobComponents) {
   }
 
   /**
-   * Lets go of the units of done jobs past their retention; how many jobs. A job held because the
-   * log lost some of its records keeps what is left of them for the person asked to look.
+   * Lets go of the units of done jobs past their retention, and of their events before it; how
+   * many jobs. A job held because the log lost some of its records keeps what is left of them for
+   * the person asked to look. A job compacted by an older node (its units gone, its events kept)
+   * is compacted again, for its events.
    */
   async function compactDone (now: number): Promise<number> {
     if (doneUnitsMs <= 0) return 0
-    const due = (v: JobView | undefined): v is JobView =>
-      v != null && v.job.state === 'done' && v.job.compacted == null && v.job.attention == null &&
-      v.units.length > 0 && now - v.job.updatedAt >= doneUnitsMs
+    const due = (v: JobView): boolean =>
+      v.job.state === 'done' && v.job.eventsFrom == null && v.job.attention == null &&
+      now - v.job.updatedAt >= doneUnitsMs
     const ids = c.store.jobs().filter(due).map(v => v.job.id)
     let compacted = 0
     for (let i = 0; i < ids.length; i += COMPACT_BATCH) {
-      compacted += await compactBatch(ids.slice(i, i + COMPACT_BATCH), due)
+      compacted += (await c.store.compact(ids.slice(i, i + COMPACT_BATCH), due)).length
     }
     if (compacted > 0) log.info({ jobs: compacted }, 'retention ended: done jobs keep their totals, not their units')
     return compacted
-  }
-
-  /**
-   * One synced write of job:compacted events, from the jobs as they are now: a job removed
-   * (`ffmesh rm`) since the sweep listed it is left out, and one removed while the write waited
-   * behind it in the log's queue fails the batch with JOB_NOT_FOUND, which is written once more
-   * without it.
-   */
-  async function compactBatch (ids: string[], due: (v: JobView | undefined) => v is JobView): Promise<number> {
-    for (let tries = 1; ; tries++) {
-      const views = ids.map(id => c.store.job(id)).filter(due)
-      if (views.length === 0) return 0
-      try {
-        await c.store.appendBatch(
-          views.map(v => ({ jobId: v.job.id, event: { type: 'job:compacted' as const, summary: summarize(v) } }))
-        )
-        return views.length
-      } catch (err) {
-        if (tries > 1 || !isFfmeshError(err) || err.code !== ErrorCodes.JOB_NOT_FOUND) throw err
-      }
-    }
   }
 
   async function sweep (): Promise<number> {
