@@ -44,4 +44,24 @@ describe('ffmesh fetch --out', () => {
     // Placed through a hidden temp that is gone once the copy is in place.
     expect((await fs.readdir(copies)).sort()).toEqual([path.basename(first.path), path.basename(second.path)].sort())
   })
+
+  it('says OUTPUT_MISSING, not a folder problem, for a done job whose output was deleted since', async () => {
+    const solo = nodes[0] as TestNode
+    const { id } = await solo.node.api.submit({
+      source: await shortClip(root),
+      profile: 'h264',
+      outDir: path.join(root, 'out-gone')
+    })
+    const job = await waitForJob(solo, id)
+    expect(job.state, JSON.stringify(job.error)).toBe('done')
+    await fs.rm(job.output as string)
+    for (const outDir of [undefined, path.join(root, 'elsewhere')]) {
+      await expect(solo.node.api.fetchOutput(id, outDir)).rejects.toMatchObject({
+        code: 'OUTPUT_MISSING',
+        message: expect.stringContaining(job.output as string)
+      })
+    }
+    // Nothing was made for a copy that could not be.
+    expect(await fs.stat(path.join(root, 'elsewhere')).then(() => true, () => false)).toBe(false)
+  })
 })

@@ -14,7 +14,7 @@ import type { NodeApi, NodeInfo } from './control/api.js'
 import type { JobComponents } from './jobs/shared/deps.js'
 import type { SubmitJob } from './jobs/owner/intake.js'
 import type { HandoffManager } from './jobs/handoff/handoff.js'
-import { outputFolderError, prepareOutputFolder } from './jobs/owner/output-folder.js'
+import { outputFolderError, outputMissing, prepareOutputFolder } from './jobs/owner/output-folder.js'
 import { knownProfile } from './jobs/owner/profile-table.js'
 import type { ResultHold } from './jobs/worker/held-results.js'
 import { removeJob } from './jobs/owner/job-commands.js'
@@ -60,6 +60,7 @@ export function createNodeApi (c: JobComponents, parts: NodeApiParts): NodeApi {
         .list({
           states: query?.state,
           batch: query?.batch,
+          idPrefix: query?.idPrefix,
           order: query?.order,
           offset: query?.offset,
           limit: query?.limit
@@ -96,10 +97,11 @@ export function createNodeApi (c: JobComponents, parts: NodeApiParts): NodeApi {
           `job ${id} is ${job.state}; its output can be fetched once it is done`
         )
       }
-      if (outDir == null || path.resolve(outDir) === path.dirname(job.output)) return { path: job.output }
+      const output = job.output
+      await fs.access(output).catch((err: unknown) => { throw outputMissing(id, output, err) })
+      if (outDir == null || path.resolve(outDir) === path.dirname(output)) return { path: output }
       const dir = path.resolve(outDir)
       await prepareOutputFolder(dir)
-      const output = job.output
       try {
         const placement = { dir, name: path.basename(output), temp: placementTemp(dir, id, 'fetch') }
         return { path: await placeFile(placement, { write: async (tmp) => await fs.copyFile(output, tmp) }) }

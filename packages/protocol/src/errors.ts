@@ -30,6 +30,8 @@ export const ErrorCodes = {
   JOB_NOT_FOUND: 'JOB_NOT_FOUND',
   JOB_NOT_RETRYABLE: 'JOB_NOT_RETRYABLE',
   JOB_NOT_DONE: 'JOB_NOT_DONE',
+  /** A done job's output file is no longer where the job put it (moved or deleted since). */
+  OUTPUT_MISSING: 'OUTPUT_MISSING',
   JOB_CANCELLED: 'JOB_CANCELLED',
   CONVERT_FAILED: 'CONVERT_FAILED',
   CONVERT_TIMEOUT: 'CONVERT_TIMEOUT',

@@ -8,6 +8,7 @@ export const MAX_CONTROL_BODY_BYTES = 64 * 1024
 const CONFLICT_CODES = new Set<ErrorCode>([
   ErrorCodes.JOB_NOT_RETRYABLE,
   ErrorCodes.JOB_NOT_DONE,
+  ErrorCodes.OUTPUT_MISSING,
   ErrorCodes.JOB_CANCELLED,
   ErrorCodes.NODE_ALREADY_RUNNING,
   ErrorCodes.JOB_ACTIVE,

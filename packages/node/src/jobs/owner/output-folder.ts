@@ -11,6 +11,16 @@ export function outputFolderError (dir: string, err: unknown, advice = 'choose a
   return new FfmeshError(ErrorCodes.OUTPUT_NOT_WRITABLE, `cannot write to output folder ${dir} (${code}); ${advice}`)
 }
 
+/** A done job's output that is not where the job put it, for `ffmesh fetch`. */
+export function outputMissing (jobId: string, output: string, err: unknown): FfmeshError {
+  const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message
+  return new FfmeshError(
+    ErrorCodes.OUTPUT_MISSING,
+    `job ${jobId} is done, but its output ${output} is not there (${code}): it was moved or deleted since; ` +
+      'to convert the source again, ffmesh rm the job and submit it anew'
+  )
+}
+
 /**
  * Makes sure `dir` exists and a file can be made in it (root passes `access` checks, so only a
  * real file proves it), creating missing folders. Returns the folders it created, outermost
