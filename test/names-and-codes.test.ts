@@ -126,4 +126,25 @@ describe('codes instead of INTERNAL', () => {
       await planner.stop()
     }
   })
+
+  it('takes a unique start of a job id, in any case, and says so when a start is ambiguous or unknown', async () => {
+    const submit = async (out: string): Promise<string> =>
+      (await ffmeshJson<{ id: string }>(
+        ['submit', await shortClip(media), '--profile', 'h264', '--out', path.join(media, out)],
+        { dataDir }
+      )).id
+    const a = await submit('prefix-a')
+    const b = await submit('prefix-b')
+    let shared = 0
+    while (a[shared] === b[shared]) shared++
+    expect(shared).toBeGreaterThan(0)
+    expect((await ffmeshJson<JobStatus>(['status', a.slice(0, 22).toLowerCase()], { dataDir })).id).toBe(a)
+    const ambiguous = await ffmesh(['cancel', a.slice(0, shared), '--json'], { dataDir })
+    expect(errorOf(ambiguous.stdout)).toBe(ErrorCodes.BAD_ARGUMENTS)
+    expect(ambiguous.stdout).toContain('more than one job')
+    for (const unknown of ['ZZZZZZ', 'ab-c', 'A'.repeat(27)]) {
+      const r = await ffmesh(['cancel', unknown, '--json'], { dataDir })
+      expect(errorOf(r.stdout), unknown).toBe(ErrorCodes.JOB_NOT_FOUND)
+    }
+  })
 })

@@ -40,13 +40,15 @@ export async function resolveJobId (
 ): Promise<string> {
   const wanted = arg.toUpperCase()
   if (isJobId(wanted)) return wanted
-  let matches = (await client.listJobs()).filter(j => j.id.startsWith(wanted))
+  const notFound = (): FfmeshError =>
+    new FfmeshError(ErrorCodes.JOB_NOT_FOUND, `no job id starts with ${arg}; \`ffmesh status\` lists the jobs`)
+  if (!/^[0-9A-Z]{1,26}$/.test(wanted)) throw notFound()
+  // Two are enough to tell one match from many: a library's thousands of jobs stay on the node.
+  let matches: Array<{ id: string }> = await client.listJobs({ query: { idPrefix: wanted, limit: 2 } })
   if (matches.length === 0 && options.mesh === true) {
     matches = (await client.meshJobs()).filter(j => j.id.startsWith(wanted))
   }
   if (matches.length === 1) return matches[0].id
-  if (matches.length === 0) {
-    throw new FfmeshError(ErrorCodes.JOB_NOT_FOUND, `no job id starts with ${arg}; \`ffmesh status\` lists the jobs`)
-  }
-  throw new FfmeshError(ErrorCodes.BAD_ARGUMENTS, `${arg} matches ${matches.length} jobs; give more of the id`)
+  if (matches.length === 0) throw notFound()
+  throw new FfmeshError(ErrorCodes.BAD_ARGUMENTS, `${arg} matches more than one job; give more of the id`)
 }

@@ -172,6 +172,8 @@ export const JobListQuerySchema = z.strictObject({
     return states as JobState[]
   }),
   batch: unlessEmpty(z.string().max(64)),
+  /** Jobs whose id starts with this (what the CLI takes for a job id), in upper case. */
+  idPrefix: unlessEmpty(z.string().max(26).regex(/^[0-9A-Z]+$/, 'must be the start of a job id (letters and digits)')),
   order: unlessEmpty(z.enum(['oldest', 'newest'])).transform(o => o ?? 'oldest'),
   offset: unlessEmpty(z.coerce.number().int().min(0)).transform(n => n ?? 0),
   /** At most this many jobs; without it, all that match. */

@@ -36,7 +36,9 @@ describe('control routes for libraries, scans, stats and paged jobs', () => {
       '/v1/jobs?limit=-1',
       '/v1/jobs?limit=ten',
       '/v1/jobs?order=random',
-      '/v1/jobs?bogus=1'
+      '/v1/jobs?bogus=1',
+      '/v1/jobs?idPrefix=ab-c',
+      `/v1/jobs?idPrefix=${'A'.repeat(27)}`
     ]) {
       const r = await call(ctl.socketPath, 'GET', url)
       expect([r.status, code(r)], url).toEqual([400, 'BAD_ARGUMENTS'])

@@ -86,6 +86,11 @@ describe('job store index and batches', () => {
     expect(store.list({ states: ['queued'], limit: 1 })).toMatchObject({ total: 5 })
     expect(store.list({ batch: 'B1' }).views.map(v => v.job.id)).toEqual([ids[0], ids[2], ids[4]])
     expect(store.list({ batch: 'B1', states: ['failed'] }).views.map(v => v.job.id)).toEqual([ids[0]])
+    // A start of an id: one job's own, then the start all six share (their time), one page of it.
+    const own = (ids[3] as string).slice(0, 20)
+    expect(store.list({ idPrefix: own }).views.map(v => v.job.id)).toEqual([ids[3]])
+    expect(store.list({ idPrefix: (ids[0] as string).slice(0, 6), limit: 2 })).toMatchObject({ total: 6 })
+    expect(store.list({ idPrefix: 'ZZ' })).toEqual({ total: 0, views: [] })
   })
 
   it('keeps one sublevel per area, however many reads and writes a scan makes', async () => {

@@ -4,6 +4,7 @@ import type { JobView } from './reduce.js'
 export interface JobQuery {
   states?: readonly JobState[]
   batch?: string
+  idPrefix?: string
   order?: 'oldest' | 'newest'
   offset?: number
   limit?: number
@@ -14,7 +15,8 @@ export function pageViews (all: Iterable<JobView>, query: JobQuery): { total: nu
   const matches = [...all].filter(
     v =>
       (query.states == null || query.states.includes(v.job.state)) &&
-      (query.batch == null || v.job.library?.batch === query.batch)
+      (query.batch == null || v.job.library?.batch === query.batch) &&
+      (query.idPrefix == null || v.job.id.startsWith(query.idPrefix))
   )
   if (query.order === 'newest') matches.reverse()
   const offset = query.offset ?? 0
