@@ -466,4 +466,33 @@ describe('the owner as a component', () => {
     expect(await offeredAgainAfter('CONVERT_FAILED', soon, [PEER_B])).toBe(false)
     expect(await offeredAgainAfter('CONVERT_FAILED', soon)).toBe(true)
   })
+
+  it('keeps nothing of a late refusal for a done job, whose runtime it let go', async () => {
+    const store = await temp.open()
+    const jobId = await plannedJob(store, 2)
+    for (const index of [0, 1]) {
+      await store.append(jobId, { type: 'unit:leased', index, worker: PEER_A, attempt: 1, leaseUntil: Date.now() + 60_000 })
+      const result = { hash: 'c'.repeat(128), size: 5, frames: 144, durationSec: 6 }
+      await store.append(jobId, { type: 'unit:verified', index, worker: PEER_A, attempt: 1, result })
+    }
+    await store.append(jobId, { type: 'job:done', output: '/o/done.mkv', outputSize: 5 })
+    const c = ownerComponents({ store, peers: [], clock: Date.now })
+    const rejected: string[] = []
+    c.events.on(e => { if (e.type === 'peer:rejected') rejected.push(e.peerId ?? '') })
+    const owner = createOwner(c, { localSlotsFree: () => 0, localAcceptsWork: () => false })
+    await owner.start()
+    try {
+      // A second worker of unit 0, whose try ended after the first one's result was verified.
+      const reject = {
+        v: PROTOCOL_VERSION, ts: Date.now(), type: 'reject', jobId, index: 0, attempt: 2, code: 'DISK_FULL',
+        message: 'full'
+      } as JobMessageOf<'reject'>
+      owner.messages.reject(reject, PEER_B)
+      await waitsWithin(10_000)('the refusal to be heard', () => rejected.length > 0)
+      expect([owner.state.peek(jobId, 0), owner.state.peek(jobId, 1)]).toEqual([undefined, undefined])
+      expect(store.job(jobId)?.job.state).toBe('done')
+    } finally {
+      await owner.stop()
+    }
+  })
 })

@@ -50,16 +50,22 @@ export function createWorkerReports (c: JobComponents, parts: WorkerReportParts)
   }
 
   async function onReject (m: JobMessageOf<'reject'>, from: string): Promise<void> {
-    const unit = c.store.job(m.jobId)?.units[m.index]
-    if (unit == null) return
+    const view = c.store.job(m.jobId)
+    const unit = view?.units[m.index]
+    if (view == null || unit == null) return
     const code = m.code as WireErrorCode
     // This node's own full disk holds the whole job already (holdReason); no refusal to wait out.
-    if (REFUSALS.includes(code) && !(code === 'DISK_FULL' && from === c.mesh.peerId)) {
+    // A done job's runtime was let go (owner.ts): a late refusal must not make it again, never freed.
+    if (
+      REFUSALS.includes(code) &&
+      !(code === 'DISK_FULL' && from === c.mesh.peerId) &&
+      view.job.state !== 'done'
+    ) {
       const refusal = { code, message: m.message, until: c.clock() + (code === 'BUSY' ? BUSY_BACKOFF_MS : REFUSAL_BACKOFF_MS) }
       // A missing encoder, a full disk or no route to this node holds for every unit of the job.
       const scope =
         code === 'UNSUPPORTED_PROFILE' || code === 'DISK_FULL' || code === 'OWNER_UNREACHABLE'
-          ? (c.store.job(m.jobId)?.units ?? [unit])
+          ? view.units
           : [unit]
       for (const u of scope) rt.get(u.jobId, u.index).refusals.set(from, refusal)
     }
