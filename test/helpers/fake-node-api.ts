@@ -97,7 +97,9 @@ export function createFakeNodeApi (init: { peers?: PeerStatus[] } = {}): FakeNod
       return { id }
     },
     listJobs: query => {
-      const list = [...jobs.values()].filter(j => query?.state == null || query.state.includes(j.state))
+      const list = [...jobs.values()].filter(
+        j => (query?.state == null || query.state.includes(j.state)) && j.id.startsWith(query?.idPrefix ?? '')
+      )
       if (query?.order === 'newest') list.reverse()
       const offset = query?.offset ?? 0
       return list.slice(offset, query?.limit != null ? offset + query.limit : undefined)

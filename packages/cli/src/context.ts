@@ -1,5 +1,4 @@
-import { isJobId } from '@ffmesh/protocol'
-import { ErrorCodes, FfmeshError } from '@ffmesh/protocol'
+import { ErrorCodes, FfmeshError, isFfmeshError, isJobId } from '@ffmesh/protocol'
 import type * as NodePackage from '@ffmesh/node'
 import { createControlClient, type ControlClient } from './client.js'
 
@@ -44,7 +43,13 @@ export async function resolveJobId (
     new FfmeshError(ErrorCodes.JOB_NOT_FOUND, `no job id starts with ${arg}; \`ffmesh status\` lists the jobs`)
   if (!/^[0-9A-Z]{1,26}$/.test(wanted)) throw notFound()
   // Two are enough to tell one match from many: a library's thousands of jobs stay on the node.
-  let matches: Array<{ id: string }> = await client.listJobs({ query: { idPrefix: wanted, limit: 2 } })
+  let matches: Array<{ id: string }> = await client.listJobs({ query: { idPrefix: wanted, limit: 2 } }).catch(
+    async (err: unknown) => {
+      // A node older than this CLI (not yet restarted after an upgrade) takes no idPrefix.
+      if (!isFfmeshError(err) || err.code !== ErrorCodes.BAD_ARGUMENTS) throw err
+      return (await client.listJobs()).filter(j => j.id.startsWith(wanted))
+    }
+  )
   if (matches.length === 0 && options.mesh === true) {
     matches = (await client.meshJobs()).filter(j => j.id.startsWith(wanted))
   }

@@ -82,6 +82,8 @@ export const ErrorCodes = {
   DISK_FULL: 'DISK_FULL',
   /** The job log is missing, damaged or not the one this data dir held; `ffmesh repair` saves what it can. */
   STORE_CORRUPT: 'STORE_CORRUPT',
+  /** The job log was written by a newer ffmesh, in a layout this one does not read. */
+  STORE_TOO_NEW: 'STORE_TOO_NEW',
   /** The job log could not take a write (an I/O error other than a full disk); nothing was recorded. */
   STORE_WRITE_FAILED: 'STORE_WRITE_FAILED',
   /** The data dir or a file in it that decides what the node runs can be written by other users. */

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest'
 import { newJobId } from '@ffmesh/protocol'
 import { jobRecord as job, openTestStore, unitRecord as unit, useTempJobStores } from '../../../../test/fixtures/job-log.js'
 import { dataPaths } from '../config/paths.js'
-import { openLevel, seqKey, sublevels } from './log-db.js'
+import { indexKey, openLevel, seqKey, sublevels, type MetaRecord } from './log-db.js'
+import { LOG_VERSION } from './log-load.js'
 import type { JobStore } from './job-store.js'
 import type { JobView } from './reduce.js'
 
@@ -144,5 +145,63 @@ describe('compacting done jobs', () => {
     store = await openTestStore(root)
     expect(store.opened.intact).toBe(true)
     expect(store.jobs().map(v => v.job.id)).toEqual([other])
+  })
+
+  it('removes a compacted job whose deleted event a repair brought back, keeping the run around it', async () => {
+    const root = await temp.tempDir()
+    let store = await openTestStore(root)
+    const [a, b] = await sideBySide(store, 2, 3) as [string, string]
+    const [submitted] = await store.history(a)
+    if (submitted == null) throw new Error(`job ${a} has no events`)
+    await store.compact([a, b], isDone)
+    await store.close()
+    // As LevelDB's repair may: a deleted record and its index entry back, at the run's first number.
+    const level = await openLevel(dataPaths(root).db, { create: false })
+    const subs = sublevels(level)
+    await subs.log.put(seqKey(1), submitted)
+    await subs.byJob.put(indexKey(a, 1), 1)
+    await level.close()
+
+    store = await openTestStore(root)
+    expect(store.opened.intact).toBe(true)
+    await store.remove(a)
+    await store.close()
+    expect((await onDisk(root)).gaps[0]).toEqual([seqKey(1), expect.objectContaining({ through: 18 })])
+    store = await openTestStore(root)
+    expect(store.opened.intact).toBe(true)
+    expect(store.jobs().map(v => v.job.id)).toEqual([b])
+  })
+
+  it('refuses to open a log whose gap record is not one it wrote, with STORE_CORRUPT', async () => {
+    const bad = [
+      { why: 'compacted', jobId: null, at: 1, through: 'x' },
+      { why: 'compacted', jobId: null, at: 1, through: 0 },
+      { why: 'forgotten', jobId: null, at: 1 }
+    ]
+    for (const gap of bad) {
+      const root = await temp.tempDir()
+      const store = await openTestStore(root)
+      const [a] = await sideBySide(store, 1, 1)
+      await store.compact([a as string], isDone)
+      await store.close()
+      const level = await openLevel(dataPaths(root).db, { create: false })
+      await sublevels(level).gaps.put(seqKey(1), gap as never)
+      await level.close()
+      await expect(openTestStore(root), JSON.stringify(gap)).rejects.toMatchObject({ code: 'STORE_CORRUPT' })
+    }
+  })
+
+  it('refuses a log of a newer layout with STORE_TOO_NEW, and changes nothing', async () => {
+    const root = await temp.tempDir()
+    await (await openTestStore(root)).close()
+    const level = await openLevel(dataPaths(root).db, { create: false })
+    const meta = sublevels(level).meta
+    const newer = { ...(await meta.get('store') as MetaRecord), version: LOG_VERSION + 1 }
+    await meta.put('store', newer)
+    await level.close()
+    await expect(openTestStore(root)).rejects.toMatchObject({ code: 'STORE_TOO_NEW' })
+    const after = await openLevel(dataPaths(root).db, { create: false })
+    expect(await sublevels(after).meta.get('store')).toEqual(newer)
+    await after.close()
   })
 })

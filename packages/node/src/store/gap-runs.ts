@@ -12,32 +12,56 @@ export type SeqRun = [first: number, through: number]
  */
 export interface GapRuns {
   /**
-   * The ops that record `seqs` (ascending, none of them a known gap) as let go, and the commit that
-   * takes them into the runs held here once they are written.
+   * The ops that record `seqs` (ascending) as let go, and the commit that takes them into the runs
+   * held here once they are written. Numbers a run holds already are left out: a run's record is
+   * only ever widened, never replaced by a shorter one.
    */
   add(gaps: unknown, seqs: number[], at: number): { ops: BatchOp[], commit: () => void }
-  /** Takes the runs the log holds, as it was opened. */
+  /** Whether a run holds this number. */
+  covers(seq: number): boolean
+  /** Takes the runs the log holds, as it was opened (ascending by first number, none touching). */
   reset(runs: Iterable<SeqRun>): void
   /** How many runs (gap records) there are. */
   readonly size: number
 }
 
 export function createGapRuns (): GapRuns {
-  const byFirst = new Map<number, number>()
-  const byThrough = new Map<number, number>()
+  /** Ascending by first number; no two overlap or touch. */
+  let runs: SeqRun[] = []
+
+  /** The index of the last run whose first number is at most `seq` (-1 for none). */
+  const lastStartingBy = (seq: number): number => {
+    let lo = 0
+    let hi = runs.length - 1
+    let found = -1
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1
+      if ((runs[mid] as SeqRun)[0] <= seq) {
+        found = mid
+        lo = mid + 1
+      } else {
+        hi = mid - 1
+      }
+    }
+    return found
+  }
+  const covers = (seq: number): boolean => {
+    const run = runs[lastStartingBy(seq)]
+    return run != null && run[1] >= seq
+  }
 
   return {
     add (gaps, seqs, at) {
-      const fresh = toRuns(seqs)
+      const fresh = toRuns(seqs.filter(seq => !covers(seq)))
       // Held runs that a new one touches, by first number (a run between two new ones touches both).
-      const touched = new Map<number, number>()
+      const touched = new Map<number, SeqRun>()
       for (const [first, through] of fresh) {
-        const before = byThrough.get(first - 1)
-        if (before != null) touched.set(before, first - 1)
-        const after = byFirst.get(through + 1)
-        if (after != null) touched.set(through + 1, after)
+        for (const i of [lastStartingBy(first - 1), lastStartingBy(through + 1)]) {
+          const run = runs[i]
+          if (run != null && run[1] >= first - 1 && run[0] <= through + 1) touched.set(run[0], run)
+        }
       }
-      const absorbed = [...touched]
+      const absorbed = [...touched.values()]
       const merged = mergeRuns([...fresh, ...absorbed])
       const mergedFirsts = new Set(merged.map(([first]) => first))
       const ops: BatchOp[] = [
@@ -54,27 +78,16 @@ export function createGapRuns (): GapRuns {
       return {
         ops,
         commit () {
-          for (const [first, through] of absorbed) {
-            byFirst.delete(first)
-            byThrough.delete(through)
-          }
-          for (const [first, through] of merged) {
-            byFirst.set(first, through)
-            byThrough.set(through, first)
-          }
+          if (merged.length > 0) runs = mergeRuns([...runs, ...merged])
         }
       }
     },
-    reset (runs) {
-      byFirst.clear()
-      byThrough.clear()
-      for (const [first, through] of runs) {
-        byFirst.set(first, through)
-        byThrough.set(through, first)
-      }
+    covers,
+    reset (held) {
+      runs = mergeRuns([...held])
     },
     get size () {
-      return byFirst.size
+      return runs.length
     }
   }
 }

@@ -21,7 +21,7 @@ import {
   type MetaRecord,
   type Sublevels
 } from './log-db.js'
-import { loadLog, LOG_VERSION, migrateLog, unitKeysOf } from './log-load.js'
+import { INDEXED_LOG_VERSION, loadLog, LOG_VERSION, migrateLog, unitKeysOf } from './log-load.js'
 import { newLogId, readLogMarker, writeLogMarker } from './log-marker.js'
 import { createLogReserve } from './log-reserve.js'
 import { freeDiskBytes } from './free-space.js'
@@ -212,8 +212,16 @@ export async function openJobStore (init: OpenJobStoreInit): Promise<JobStore> {
         { sync: true } as never
       )
     }
-    if (meta.version < LOG_VERSION) {
+    if (meta.version > LOG_VERSION) {
+      throw new FfmeshError(
+        ErrorCodes.STORE_TOO_NEW,
+        `the job log ${files.db} has layout ${meta.version}, written by a newer ffmesh; this one reads up to ${LOG_VERSION}. Run the newer version`
+      )
+    }
+    if (meta.version < INDEXED_LOG_VERSION) {
       await migrateLog(subs, ops => db.batch(ops as never, { sync: true } as never))
+    }
+    if (meta.version < LOG_VERSION) {
       meta = { ...meta, version: LOG_VERSION }
       await db.batch(
         [{ type: 'put', sublevel: subs.meta, key: 'store', value: meta }] as never,
@@ -315,11 +323,11 @@ export async function openJobStore (init: OpenJobStoreInit): Promise<JobStore> {
     ]
     for (const [key, s] of entries) {
       ops.push({ type: 'del', sublevel: subs.byJob, key })
-      if (s > 0) {
-        ops.push(
-          { type: 'del', sublevel: subs.log, key: seqKey(s) },
-          { type: 'put', sublevel: subs.gaps, key: seqKey(s), value: { why: 'removed', jobId, at: now } }
-        )
+      if (s > 0) ops.push({ type: 'del', sublevel: subs.log, key: seqKey(s) })
+      // A record a repair brought back inside a run of gaps: its run accounts for it already, and
+      // a gap record of its own at a run's first number would replace the run's.
+      if (s > 0 && !gapRuns.covers(s)) {
+        ops.push({ type: 'put', sublevel: subs.gaps, key: seqKey(s), value: { why: 'removed', jobId, at: now } })
       }
     }
     ops.push(
@@ -534,7 +542,8 @@ export async function openJobStore (init: OpenJobStoreInit): Promise<JobStore> {
           const dropped: number[] = []
           for (const [id, entries] of reads) {
             const view = views.get(id)
-            if (view == null || !due(view)) continue
+            // Removed, compacted already, or no longer due since its index was read: left as it is.
+            if (view == null || view.job.eventsFrom != null || !due(view)) continue
             const eventsFrom = (view.job.eventCount ?? 0) + 1
             const event = { type: 'job:compacted' as const, summary: summarize(view), eventsFrom }
             const st = stage(subs, id, event, lastSeq + 1 + staged.length, time)
@@ -549,7 +558,7 @@ export async function openJobStore (init: OpenJobStoreInit): Promise<JobStore> {
             }
           }
           const gaps = gapRuns.add(subs.gaps, dropped.sort((a, b) => a - b), time)
-          ops.push(...gaps.ops)
+          for (const op of gaps.ops) ops.push(op)
           return {
             ops,
             commit: () => {
@@ -558,7 +567,9 @@ export async function openJobStore (init: OpenJobStoreInit): Promise<JobStore> {
             }
           }
         },
-        { essential: true }
+        // Not essential: deleting records writes more first (LevelDB's tombstones) and frees
+        // nothing until its own compactions; the reserve is for records of work done.
+        { essential: false }
       )
       markerSoon()
       return compacted

@@ -1,6 +1,6 @@
 import { TERMINAL_JOB_STATES } from '@ffmesh/protocol'
 import type { JobView } from './reduce.js'
-import type { UnitRecord } from './records.js'
+import type { JobRecord, UnitRecord } from './records.js'
 
 /**
  * One job's entries in the per-job index (`jobId!jobSeq` → record number), summed up as they are
@@ -48,6 +48,15 @@ export interface LogDamage {
   eventCounts: Map<string, number>
 }
 
+/**
+ * The number of a job's first event the log is to hold: past 1 for a compacted job, whose earlier
+ * events were let go with its units (anything but a whole number counts every event).
+ */
+export function eventsFromOf (job: JobRecord): number {
+  const from = job.eventsFrom
+  return from != null && Number.isSafeInteger(from) && from >= 1 ? from : 1
+}
+
 export function isIntact (d: LogDamage): boolean {
   return (
     d.lostSeqs.length === 0 &&
@@ -77,8 +86,7 @@ export function checkLog (scan: LogScan): LogDamage {
     if (view.job.eventCount != null) {
       const top = Math.max(view.job.eventCount, summary.top)
       const missing = [...summary.missing]
-      // A compacted job's events before `eventsFrom` were let go with its units.
-      for (let n = Math.max(summary.top + 1, view.job.eventsFrom ?? 1); n <= top; n++) missing.push(n)
+      for (let n = Math.max(summary.top + 1, eventsFromOf(view.job)); n <= top; n++) missing.push(n)
       for (const jobSeq of missing) missingEvents.push({ jobId: id, jobSeq })
       const gone = missing.length + summary.lostSeqs.length
       if (gone > 0) reasons.push(`${gone} of its ${top} events are missing`)

@@ -1,12 +1,17 @@
 import { unitKey } from '@ffmesh/protocol'
-import { indexKey, parseIndexKey, readError, type Sublevels } from './log-db.js'
-import type { JobIndexSummary, LogScan } from './log-check.js'
+import { indexKey, parseIndexKey, readError, type GapRecord, type Sublevels } from './log-db.js'
+import { eventsFromOf, type JobIndexSummary, type LogScan } from './log-check.js'
 import type { JobView } from './reduce.js'
 import type { LoggedEvent, UnitRecord } from './records.js'
 import type { SeqRun } from './gap-runs.js'
 
-/** Layout version of the log: 2 added the per-job index and event numbers. */
-export const LOG_VERSION = 2
+/**
+ * Layout version of the log: 2 added the per-job index and event numbers; 3, gap records that
+ * stand for runs of numbers (`through`: gap-runs.ts), which an older node would read as one.
+ */
+export const LOG_VERSION = 3
+/** The version that added the per-job index: older logs are given theirs (migrateLog). */
+export const INDEXED_LOG_VERSION = 2
 /** Operations per batch while an older log is given its index (a batch is held in memory). */
 const MIGRATE_BATCH_OPS = 2_000
 
@@ -37,7 +42,8 @@ export async function loadLog (subs: Sublevels, init: { dbPath: string, markerSe
     const compactedRuns: SeqRun[] = []
     let lastSeq = logSeqs.at(-1) ?? 0
     for await (const [key, gap] of subs.gaps.iterator()) {
-      const run: SeqRun = [Number(key), gap?.through ?? Number(key)]
+      if (!isGapRecord(key, gap)) throw new Error(`gap record ${key} is not a known gap`)
+      const run: SeqRun = [Number(key), gap.through ?? Number(key)]
       gapRuns.push(run)
       if (gap?.why === 'compacted') compactedRuns.push(run)
       lastSeq = Math.max(lastSeq, run[1])
@@ -56,8 +62,8 @@ export async function loadLog (subs: Sublevels, init: { dbPath: string, markerSe
     for await (const [key, seq] of subs.byJob.iterator()) {
       const { jobId, jobSeq } = parseIndexKey(key, seq)
       const summary = index.get(jobId) ?? { top: 0, missing: [], lostSeqs: [], lastSeq: 0 }
-      // A compacted job's events before `eventsFrom` were let go with its units.
-      const from = views.get(jobId)?.job.eventsFrom ?? 1
+      const job = views.get(jobId)?.job
+      const from = job != null ? eventsFromOf(job) : 1
       for (let n = Math.max(summary.top + 1, from); n < jobSeq; n++) summary.missing.push(n)
       summary.top = Math.max(summary.top, jobSeq)
       summary.lastSeq = Math.max(summary.lastSeq, seq)
@@ -71,6 +77,19 @@ export async function loadLog (subs: Sublevels, init: { dbPath: string, markerSe
 }
 
 /**
+ * A gap record as written (log-db.ts): a number that took no other meaning would hide losses (a
+ * `through` past the end covers every record after it) or stop the numbering (NaN).
+ */
+export function isGapRecord (key: string, gap: GapRecord | undefined): gap is GapRecord {
+  const first = Number(key)
+  return (
+    Number.isSafeInteger(first) && first > 0 &&
+    (gap?.why === 'removed' || gap?.why === 'lost' || gap?.why === 'compacted') &&
+    (gap.through == null || (Number.isSafeInteger(gap.through) && gap.through >= first))
+  )
+}
+
+/**
  * The numbers 1..last neither in an ascending list nor in any of the runs (ascending by their
  * first number), found in one pass without a set of all numbers.
  */
@@ -79,10 +98,15 @@ function missingNumbers (seqs: number[], runs: SeqRun[], last: number): number[]
   let i = 0
   let j = 0
   for (let n = 1; n <= last; n++) {
-    while (i < seqs.length && (seqs[i] as number) < n) i++
     while (j < runs.length && (runs[j] as SeqRun)[1] < n) j++
     const run = runs[j]
-    if (seqs[i] !== n && (run == null || run[0] > n)) missing.push(n)
+    if (run != null && run[0] <= n) {
+      // Every number to the run's end is accounted for: on to the one after it.
+      n = run[1]
+      continue
+    }
+    while (i < seqs.length && (seqs[i] as number) < n) i++
+    if (seqs[i] !== n) missing.push(n)
   }
   return missing
 }

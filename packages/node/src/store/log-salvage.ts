@@ -1,6 +1,7 @@
 import { isDeepStrictEqual } from 'node:util'
 import { unitKey } from '@ffmesh/protocol'
-import { indexKey, sublevels, type LogLevel } from './log-db.js'
+import { indexKey, sublevels, type GapRecord, type LogLevel } from './log-db.js'
+import { isGapRecord } from './log-load.js'
 import { replay } from './reduce.js'
 import { decodeRecord } from './record-codec.js'
 import type { LoggedEvent } from './records.js'
@@ -25,6 +26,7 @@ function decodes (sublevel: string, key: string, text: string): boolean {
     )
   }
   if (sublevel === 'jobs') return value?.id === key
+  if (sublevel === 'gaps') return isGapRecord(key, value as unknown as GapRecord)
   if (sublevel === 'units') {
     return typeof value?.jobId === 'string' && key === unitKey(value.jobId, value.index as number)
   }

@@ -8,9 +8,12 @@ const SWEEP_MAX_MS = 10 * 60_000
 const SWEEP_MIN_MS = 1_000
 /**
  * Done jobs compacted per synced write: the first sweep after an upgrade may find a library's
- * thousands, and one fsync each would hold the log for minutes.
+ * thousands, and one fsync each would hold the log for minutes. A write also takes at most about
+ * COMPACT_EVENTS of their events to delete (with their index entries), so that a batch of long
+ * jobs (a 200-unit job logs some 850) stays a few MB however long its jobs were.
  */
 const COMPACT_BATCH = 200
+const COMPACT_EVENTS = 20_000
 
 /**
  * Two retentions. The blobs of failed and cancelled jobs are kept for `jobs.failedRetentionSeconds`,
@@ -60,13 +63,27 @@ export function createRetention (c: JobComponents) {
     const due = (v: JobView): boolean =>
       v.job.state === 'done' && v.job.eventsFrom == null && v.job.attention == null &&
       now - v.job.updatedAt >= doneUnitsMs
-    const ids = c.store.jobs().filter(due).map(v => v.job.id)
     let compacted = 0
-    for (let i = 0; i < ids.length; i += COMPACT_BATCH) {
-      compacted += (await c.store.compact(ids.slice(i, i + COMPACT_BATCH), due)).length
-    }
+    for (const batch of batches(c.store.jobs().filter(due))) compacted += (await c.store.compact(batch, due)).length
     if (compacted > 0) log.info({ jobs: compacted }, 'retention ended: done jobs keep their totals, not their units')
     return compacted
+  }
+
+  /** The jobs in writes of at most COMPACT_BATCH jobs and about COMPACT_EVENTS events (one job at least). */
+  function * batches (views: JobView[]): Generator<string[]> {
+    let batch: string[] = []
+    let events = 0
+    for (const v of views) {
+      const count = v.job.eventCount ?? 0
+      if (batch.length > 0 && (batch.length >= COMPACT_BATCH || events + count > COMPACT_EVENTS)) {
+        yield batch
+        batch = []
+        events = 0
+      }
+      batch.push(v.job.id)
+      events += count
+    }
+    if (batch.length > 0) yield batch
   }
 
   async function sweep (): Promise<number> {
