@@ -18,17 +18,19 @@ afterAll(async () => {
   await fs.rm(root, { recursive: true, force: true })
 })
 
+/** The short clip converted on the node into `out` (under the test's root); its id and output. */
+async function convertedInto (out: string): Promise<{ id: string, output: string }> {
+  const solo = nodes[0] as TestNode
+  const { id } = await solo.node.api.submit({ source: await shortClip(root), profile: 'h264', outDir: path.join(root, out) })
+  const job = await waitForJob(solo, id)
+  expect(job.state, JSON.stringify(job.error)).toBe('done')
+  return { id, output: job.output as string }
+}
+
 describe('ffmesh fetch --out', () => {
   it('copies a done job\'s output whole into another folder, never over a file there, leaving no temp', async () => {
     const solo = nodes[0] as TestNode
-    const { id } = await solo.node.api.submit({
-      source: await shortClip(root),
-      profile: 'h264',
-      outDir: path.join(root, 'out')
-    })
-    const job = await waitForJob(solo, id)
-    expect(job.state, JSON.stringify(job.error)).toBe('done')
-    const output = job.output as string
+    const { id, output } = await convertedInto('out')
     // Its own folder: the output itself, nothing copied.
     expect(await solo.node.api.fetchOutput(id, path.dirname(output))).toEqual({ path: output })
 
@@ -47,18 +49,12 @@ describe('ffmesh fetch --out', () => {
 
   it('says OUTPUT_MISSING, not a folder problem, for a done job whose output was deleted since', async () => {
     const solo = nodes[0] as TestNode
-    const { id } = await solo.node.api.submit({
-      source: await shortClip(root),
-      profile: 'h264',
-      outDir: path.join(root, 'out-gone')
-    })
-    const job = await waitForJob(solo, id)
-    expect(job.state, JSON.stringify(job.error)).toBe('done')
-    await fs.rm(job.output as string)
+    const { id, output } = await convertedInto('out-gone')
+    await fs.rm(output)
     for (const outDir of [undefined, path.join(root, 'elsewhere')]) {
       await expect(solo.node.api.fetchOutput(id, outDir)).rejects.toMatchObject({
         code: 'OUTPUT_MISSING',
-        message: expect.stringContaining(job.output as string)
+        message: expect.stringContaining(output)
       })
     }
     // Nothing was made for a copy that could not be.
