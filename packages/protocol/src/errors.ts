@@ -77,6 +77,8 @@ export const ErrorCodes = {
   IDENTITY_INSECURE: 'IDENTITY_INSECURE',
   ROUTE_NOT_FOUND: 'ROUTE_NOT_FOUND',
   REQUEST_TOO_LARGE: 'REQUEST_TOO_LARGE',
+  /** The node serves as many event streams as it takes at once (control socket or dashboard). */
+  TOO_MANY_STREAMS: 'TOO_MANY_STREAMS',
   // Disk space, the job log and the data dir
   /** Free disk on the data dir's or an output folder's filesystem is below worker.minFreeDisk. */
   DISK_FULL: 'DISK_FULL',

@@ -6,6 +6,13 @@ import { LAST_EVENT_ID_PARAM, lastEventIdOf, openEventStream } from './event-str
 import { readJsonBody, requestUrl, sendError, sendJson } from './http-io.js'
 import { handleRoute, matchRoute, parseQuery, parseWith } from './routes.js'
 
+/**
+ * Event streams one dispatcher (the control socket's, the dashboard's) serves at once. Each holds a
+ * listener and up to SSE_MAX_QUEUED_BYTES for a client that reads slowly, so a page or script that
+ * opens streams without end would hold the node's memory; a person's tabs and followers are a few.
+ */
+export const MAX_EVENT_STREAMS = 128
+
 export interface ControlDispatcher {
   /** Answers one control API request (JSON routes and the event stream); never throws. */
   handle(req: IncomingMessage, res: ServerResponse): Promise<void>
@@ -50,6 +57,12 @@ export function createControlDispatcher (init: {
           throw new FfmeshError(ErrorCodes.BAD_ARGUMENTS, `use GET for ${ControlRoutes.events.path}`)
         }
         parseQuery(undefined, url.searchParams, pathname, [LAST_EVENT_ID_PARAM])
+        if (streams.size >= MAX_EVENT_STREAMS) {
+          throw new FfmeshError(
+            ErrorCodes.TOO_MANY_STREAMS,
+            `this node serves ${MAX_EVENT_STREAMS} event streams at once already; close a dashboard tab or an ffmesh --watch, then try again`
+          )
+        }
         const close = openEventStream(api, res, { heartbeatMs: init.heartbeatMs, lastEventId: lastEventIdOf(req, url) })
         streams.add(close)
         res.on('close', () => streams.delete(close))

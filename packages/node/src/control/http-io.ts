@@ -31,6 +31,7 @@ export function httpStatusFor (code: ErrorCode): number {
   const ui = UI_STATUS[code]
   if (ui != null) return ui
   if (code === ErrorCodes.REQUEST_TOO_LARGE) return 413
+  if (code === ErrorCodes.TOO_MANY_STREAMS) return 429
   // "Insufficient Storage": the node cannot take the request until space is freed.
   if (code === ErrorCodes.DISK_FULL) return 507
   if (code.endsWith('_NOT_FOUND') && code !== ErrorCodes.FFMPEG_NOT_FOUND) return 404

@@ -8,6 +8,7 @@ import { controlCall } from '../../../../test/helpers/control-call.js'
 import { createFakeNodeApi, type FakeNodeApi } from '../../../../test/helpers/fake-node-api.js'
 import { waitUntil } from '../../../../test/helpers/node-harness.js'
 import { paced } from '../../../../test/helpers/pace.js'
+import { MAX_EVENT_STREAMS } from './dispatch.js'
 import { MAX_CONTROL_BODY_BYTES } from './http-io.js'
 import { createControlServer, type ControlServer } from './server.js'
 
@@ -244,5 +245,31 @@ describe('control server', () => {
     await server.stop()
     await ended
     expect(Date.now() - started).toBeLessThan(2000)
+  })
+
+  it('serves MAX_EVENT_STREAMS event streams at once, refuses one more with TOO_MANY_STREAMS, and takes it once one closes', async () => {
+    const open = (): Promise<IncomingMessage> =>
+      new Promise((resolve, reject) => {
+        request({ socketPath, path: '/v1/events', agent: false }, resolve).on('error', reject).end()
+      })
+    const streams: IncomingMessage[] = []
+    try {
+      for (let i = 0; i < MAX_EVENT_STREAMS; i++) streams.push(await open())
+      expect(streams.every(r => r.statusCode === 200)).toBe(true)
+      const refused = await call(socketPath, 'GET', '/v1/events')
+      expect([refused.status, (refused.body as { error: { code: string } }).error.code]).toEqual([429, 'TOO_MANY_STREAMS'])
+      const first = streams.shift() as IncomingMessage
+      const closed = new Promise(resolve => first.once('close', resolve))
+      first.destroy()
+      await closed
+      await waitUntil(async () => {
+        const again = await open()
+        if (again.statusCode === 200) streams.push(again)
+        else again.destroy()
+        return again.statusCode === 200
+      }, 'a stream to be served again', paced(10_000))
+    } finally {
+      for (const r of streams) r.destroy()
+    }
   })
 })
