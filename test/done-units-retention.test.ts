@@ -3,6 +3,8 @@ import os from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { JobStatus, StatsReport } from '@ffmesh/protocol'
+import { dataPaths, jobLogFiles } from '../packages/node/src/config/paths.js'
+import { openJobStore } from '../packages/node/src/store/job-store.js'
 import { makeClip } from './helpers/faults-cluster.js'
 import { ffmesh, ffmeshJson, makeDataDir, startNodeProcess, waitUntil, type NodeProcess } from './helpers/node-harness.js'
 
@@ -58,6 +60,14 @@ describe('done jobs past their retention', () => {
     expect((await ffmesh(['status', id], { dataDir })).stdout).toContain('its units let go')
 
     await node?.stop('SIGTERM')
+    // Its log keeps one event of the job, the compaction, and opens whole.
+    const log = await openJobStore({ files: jobLogFiles(dataPaths(dataDir)) })
+    try {
+      expect(log.opened.intact).toBe(true)
+      expect((await log.history(id)).map(e => e.event.type)).toEqual(['job:compacted'])
+    } finally {
+      await log.close()
+    }
     node = await startNodeProcess(dataDir)
     expect(await status(id)).toEqual(compacted)
     expect(await stats()).toEqual(counted)
