@@ -45,7 +45,7 @@ export async function loadLog (subs: Sublevels, init: { dbPath: string, markerSe
       if (!isGapRecord(key, gap)) throw new Error(`gap record ${key} is not a known gap`)
       const run: SeqRun = [Number(key), gap.through ?? Number(key)]
       gapRuns.push(run)
-      if (gap?.why === 'compacted') compactedRuns.push(run)
+      if (gap.why === 'compacted') compactedRuns.push(run)
       lastSeq = Math.max(lastSeq, run[1])
     }
     const lostSeqs = missingNumbers(logSeqs, gapRuns, Math.max(lastSeq, init.markerSeq))
@@ -77,8 +77,9 @@ export async function loadLog (subs: Sublevels, init: { dbPath: string, markerSe
 }
 
 /**
- * A gap record as written (log-db.ts): a number that took no other meaning would hide losses (a
- * `through` past the end covers every record after it) or stop the numbering (NaN).
+ * A gap record as the node writes it (log-db.ts); anything else is damage. A `through` past the
+ * log's end would account for every record after it, and one that is not a number would stop the
+ * count of the log's numbers, so either would hide a loss.
  */
 export function isGapRecord (key: string, gap: GapRecord | undefined): gap is GapRecord {
   const first = Number(key)
