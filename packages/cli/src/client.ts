@@ -224,10 +224,32 @@ function errorFrom (parsed: unknown, status: number | undefined): FfmeshError {
   return err
 }
 
+/** A refusal's body is a small JSON error; more than this is not one. */
+const MAX_REFUSAL_BYTES = 64 * 1024
+
+/** Whether the node refused an event stream because it serves as many as it takes (poll instead). */
+export function streamsFull (err: unknown): boolean {
+  return isFfmeshError(err) && err.code === ErrorCodes.TOO_MANY_STREAMS
+}
+
 async function subscribe (res: IncomingMessage): Promise<EventSubscription> {
   if (res.statusCode !== 200) {
-    res.resume()
-    throw new FfmeshError(ErrorCodes.INTERNAL, `the node refused the event stream (HTTP ${res.statusCode})`)
+    // The node says why (TOO_MANY_STREAMS, a stopping node): its code, not INTERNAL.
+    const chunks: Buffer[] = []
+    let size = 0
+    for await (const chunk of res) {
+      size += (chunk as Buffer).length
+      if (size > MAX_REFUSAL_BYTES) break
+      chunks.push(chunk as Buffer)
+    }
+    res.destroy()
+    let parsed: unknown = null
+    try {
+      parsed = JSON.parse(Buffer.concat(chunks).toString('utf8'))
+    } catch {
+      // Not the node's JSON error: said as the HTTP status below.
+    }
+    throw errorFrom(parsed, res.statusCode)
   }
   res.setEncoding('utf8')
   const parse = createSseParser()

@@ -77,6 +77,23 @@ describe('following jobs', () => {
     expect(node.reads.sort()).toEqual(['a', 'b', 'c'])
   })
 
+  it('follows by reading status when the node has no event stream to spare', async () => {
+    const state = { a: 'running' as JobStatus['state'], opens: 0, reads: 0 }
+    const client = {
+      getJob: async (id: string) => { state.reads++; return { id, state: state.a } as unknown as JobStatus },
+      openEvents: async () => {
+        state.opens++
+        throw new FfmeshError(ErrorCodes.TOO_MANY_STREAMS, 'this node serves 128 event streams at once already')
+      }
+    } as unknown as ControlClient
+    const followed = followJobs(client, ['a'], { onUpdate: () => { state.a = 'done' } })
+    // The first read finds it running; the next one, a poll FALLBACK_POLL_MS later, done.
+    const final = await followed
+    expect(final.map(j => j.state)).toEqual(['done'])
+    expect(state.reads).toBe(2)
+    expect(state.opens).toBe(2)
+  })
+
   it('rides over a node restart: waits while it is away, then reads every job again', async () => {
     const ids = ['a', 'b']
     const states = new Map<string, JobStatus['state']>(ids.map(id => [id, 'running']))

@@ -1,5 +1,5 @@
 import { EVENT_STREAM_RESET, TERMINAL_JOB_STATES, type JobStatus, type NodeEvent } from '@ffmesh/protocol'
-import type { ControlClient, EventSubscription } from './client.js'
+import { streamsFull, type ControlClient, type EventSubscription } from './client.js'
 import { waitingForNode, type NodeCall } from './node-return.js'
 
 /** Events arrive per frame of progress; redrawing more often than this only burns the CPU. */
@@ -93,7 +93,11 @@ export async function followJobs (client: ControlClient, ids: string[] | null, i
       if (everything || touched.size > 0) {
         try {
           // Reopened from its last event: the node replays what was missed, or a restarted one resets.
-          if (events == null) await call(openStream)
+          // With every stream of the node taken, status is read every FALLBACK_POLL_MS, and the
+          // stream asked for again then.
+          if (events == null) {
+            await call(openStream).catch((err: unknown) => { if (!streamsFull(err)) throw err })
+          }
           await call(refresh)
         } catch (err) {
           // Ctrl-C while waiting for the node: ends as a follow interrupted at any other time does.

@@ -55,6 +55,8 @@ function startApp (session: UiSession): void {
     // going down. Ask who we are; sign in again, or reconnect with the new session.
     onRefused: () => {
       setTimeout(() => {
+        // Signed out or started anew meanwhile: this stream's page is gone, and so is its reconnect.
+        if (running?.live !== live) return
         api.get<UiSession>(UI.session).then(next => {
           if (!next.signedIn) {
             stopApp()

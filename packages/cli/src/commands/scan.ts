@@ -1,5 +1,5 @@
 import { TERMINAL_JOB_STATES, type ErrorBody, type ScanReport } from '@ffmesh/protocol'
-import type { ControlClient } from '../client.js'
+import { streamsFull, type ControlClient } from '../client.js'
 import { connect } from '../context.js'
 import { noteTo } from '../live-progress.js'
 import { waitingForNodeSaying, type NodeCall } from '../node-return.js'
@@ -23,9 +23,14 @@ const WAIT_POLL_MS = 2_000
 
 /** Waits until no job of the batch is unfinished: counts only, never the jobs themselves. */
 async function waitForBatch (client: ControlClient, batch: string, call: NodeCall, signal: AbortSignal): Promise<void> {
-  const events = await call(async () => await client.openEvents({ signal }))
+  // With every stream of the node taken, the counts read every WAIT_POLL_MS still end the wait.
+  const events = await call(async () => await client.openEvents({ signal })).catch((err: unknown) => {
+    if (streamsFull(err)) return null
+    throw err
+  })
   const waker: { wake: (() => void) | null } = { wake: null }
   void (async () => {
+    if (events == null) return
     for await (const e of events) {
       if (e.type === 'job:done' || e.type === 'job:failed' || e.type === 'job:skipped' || e.type === 'job:cancelled') {
         waker.wake?.()
@@ -46,7 +51,7 @@ async function waitForBatch (client: ControlClient, batch: string, call: NodeCal
       })
     }
   } finally {
-    events.close()
+    events?.close()
   }
 }
 

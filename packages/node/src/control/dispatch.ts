@@ -60,7 +60,7 @@ export function createControlDispatcher (init: {
         if (streams.size >= MAX_EVENT_STREAMS) {
           throw new FfmeshError(
             ErrorCodes.TOO_MANY_STREAMS,
-            `this node serves ${MAX_EVENT_STREAMS} event streams at once already; close a dashboard tab or an ffmesh --watch, then try again`
+            `this node serves ${MAX_EVENT_STREAMS} event streams at once already; close a dashboard tab or an ffmesh status --watch (or --wait), then try again`
           )
         }
         const close = openEventStream(api, res, { heartbeatMs: init.heartbeatMs, lastEventId: lastEventIdOf(req, url) })

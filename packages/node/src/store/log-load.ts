@@ -77,9 +77,9 @@ export async function loadLog (subs: Sublevels, init: { dbPath: string, markerSe
 }
 
 /**
- * A gap record as the node writes it (log-db.ts); anything else is damage. A `through` past the
- * log's end would account for every record after it, and one that is not a number would stop the
- * count of the log's numbers, so either would hide a loss.
+ * A gap record as the node writes it (log-db.ts): a known reason, and a `through` that is a whole
+ * number not before its own. Anything else is damage: a `through` that is not a number would stop
+ * the count of the log's numbers and hide every loss.
  */
 export function isGapRecord (key: string, gap: GapRecord | undefined): gap is GapRecord {
   const first = Number(key)
