@@ -1,4 +1,4 @@
-import { ErrorCodes, FfmeshError, isFfmeshError, isJobId } from '@ffmesh/protocol'
+import { ErrorCodes, FfmeshError, isFfmeshError, isJobId, JOB_ID_PREFIX_PATTERN } from '@ffmesh/protocol'
 import type * as NodePackage from '@ffmesh/node'
 import { createControlClient, type ControlClient } from './client.js'
 
@@ -41,7 +41,7 @@ export async function resolveJobId (
   if (isJobId(wanted)) return wanted
   const notFound = (): FfmeshError =>
     new FfmeshError(ErrorCodes.JOB_NOT_FOUND, `no job id starts with ${arg}; \`ffmesh status\` lists the jobs`)
-  if (!/^[0-9A-Z]{1,26}$/.test(wanted)) throw notFound()
+  if (!JOB_ID_PREFIX_PATTERN.test(wanted)) throw notFound()
   // Two are enough to tell one match from many: a library's thousands of jobs stay on the node.
   let matches: Array<{ id: string }> = await client.listJobs({ query: { idPrefix: wanted, limit: 2 } }).catch(
     async (err: unknown) => {

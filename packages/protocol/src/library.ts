@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import type { ErrorBody } from './errors.js'
-import { MAX_NAME_LENGTH } from './limits.js'
+import { JOB_ID_PREFIX_PATTERN, MAX_NAME_LENGTH } from './limits.js'
 import { unlessEmpty } from './query.js'
 import { JobStates, type JobState } from './units.js'
 
@@ -173,7 +173,7 @@ export const JobListQuerySchema = z.strictObject({
   }),
   batch: unlessEmpty(z.string().max(64)),
   /** Jobs whose id starts with this (what the CLI takes for a job id), in upper case. */
-  idPrefix: unlessEmpty(z.string().max(26).regex(/^[0-9A-Z]+$/, 'must be the start of a job id (letters and digits)')),
+  idPrefix: unlessEmpty(z.string().regex(JOB_ID_PREFIX_PATTERN, 'must be the start of a job id (up to 26 letters and digits)')),
   order: unlessEmpty(z.enum(['oldest', 'newest'])).transform(o => o ?? 'oldest'),
   offset: unlessEmpty(z.coerce.number().int().min(0)).transform(n => n ?? 0),
   /** At most this many jobs; without it, all that match. */

@@ -33,6 +33,8 @@ export const MAX_NAME_LENGTH = 64
 
 /** A job id: 26 characters of Crockford base32 (a ULID). */
 export const JOB_ID_PATTERN = /^[0-9A-HJKMNP-TV-Z]{26}$/
+/** The start of a job id as the CLI takes it and the job listing filters by (upper case). */
+export const JOB_ID_PREFIX_PATTERN = /^[0-9A-Z]{1,26}$/
 
 export const PROFILE_NAME_PATTERN = /^[a-z0-9][a-z0-9_-]{0,63}$/
 
